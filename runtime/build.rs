@@ -1,0 +1,25 @@
+//! Builds the runtime's wasm blob (`WASM_BINARY`), unless `SKIP_WASM_BUILD` is set.
+//!
+//! Source paths are remapped to stable prefixes so that the same sources give the same
+//! wasm bytes in any checkout directory: the committed chain specs embed the wasm and a
+//! test compares them byte for byte with the runtime built from the tree.
+
+#[cfg(feature = "std")]
+fn main() {
+	let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+	let workspace_dir = std::path::Path::new(&manifest_dir)
+		.parent()
+		.expect("the runtime crate lives inside the workspace")
+		.display()
+		.to_string();
+	let cargo_home = std::env::var("CARGO_HOME").unwrap_or_else(|_| {
+		format!("{}/.cargo", std::env::var("HOME").unwrap_or_default())
+	});
+	polkadot_sdk::substrate_wasm_builder::WasmBuilder::init_with_defaults()
+		.append_to_rust_flags(format!("--remap-path-prefix={workspace_dir}=/gonka"))
+		.append_to_rust_flags(format!("--remap-path-prefix={cargo_home}=/cargo"))
+		.build();
+}
+
+#[cfg(not(feature = "std"))]
+fn main() {}

@@ -1,0 +1,127 @@
+//! The runtime's genesis presets build a working chain, and a balance transfer dispatches.
+
+use gonka_runtime::{
+	genesis_config_presets::{get_preset, preset_names, DEV_ACCOUNT_BALANCE},
+	AccountId, Balances, CollatorSelection, ParachainInfo, Runtime, RuntimeCall,
+	RuntimeEvent, RuntimeGenesisConfig, RuntimeOrigin, Sudo, System, EXISTENTIAL_DEPOSIT, GNK,
+	PARACHAIN_ID,
+};
+use polkadot_sdk::{
+	frame_support::{
+		assert_noop, assert_ok,
+		dispatch::GetDispatchInfo,
+		genesis_builder_helper::build_state,
+		traits::{fungible::Inspect, UnfilteredDispatchable},
+	},
+	sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
+	sp_io::TestExternalities,
+	sp_keyring::Sr25519Keyring,
+	sp_runtime::TokenError,
+	*,
+};
+
+/// Externalities holding the genesis state of preset `name`, at block 1.
+fn chain_from_preset(name: &str) -> TestExternalities {
+	let patch = get_preset(&PresetId::from(name)).expect("the preset exists");
+	let mut ext = TestExternalities::new_empty();
+	ext.execute_with(|| {
+		build_state::<RuntimeGenesisConfig>(patch).expect("the preset builds a genesis state");
+		// Events are only recorded from block 1 on.
+		System::set_block_number(1);
+	});
+	ext
+}
+
+fn account(key: Sr25519Keyring) -> AccountId {
+	key.to_account_id()
+}
+
+#[test]
+fn presets_are_development_and_local_testnet() {
+	let names: Vec<String> = preset_names()
+		.into_iter()
+		.map(|name| String::from_utf8(name.as_ref().to_vec()).unwrap())
+		.collect();
+	assert_eq!(names, vec![DEV_RUNTIME_PRESET.to_string(), LOCAL_TESTNET_RUNTIME_PRESET.to_string()]);
+	assert!(get_preset(&PresetId::from("no_such_preset")).is_none());
+}
+
+#[test]
+fn every_preset_builds_a_chain_with_sudo_collators_and_funded_dev_accounts() {
+	for name in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
+		chain_from_preset(name).execute_with(|| {
+			assert_eq!(Sudo::key(), Some(account(Sr25519Keyring::Alice)), "{name}: sudo");
+			assert_eq!(
+				CollatorSelection::invulnerables().into_inner(),
+				vec![account(Sr25519Keyring::Alice), account(Sr25519Keyring::Bob)],
+				"{name}: collators"
+			);
+			let aura: Vec<_> = pallet_aura::Authorities::<Runtime>::get().into_inner();
+			assert_eq!(
+				aura,
+				vec![Sr25519Keyring::Alice.public().into(), Sr25519Keyring::Bob.public().into()],
+				"{name}: aura authorities"
+			);
+			assert_eq!(u32::from(ParachainInfo::parachain_id()), PARACHAIN_ID, "{name}: para id");
+			for key in Sr25519Keyring::well_known() {
+				assert_eq!(Balances::free_balance(account(key)), DEV_ACCOUNT_BALANCE, "{name}: {key:?}");
+			}
+			let dev_accounts = Sr25519Keyring::well_known().count() as u128;
+			assert_eq!(Balances::total_issuance(), dev_accounts * DEV_ACCOUNT_BALANCE, "{name}: issuance");
+		});
+	}
+}
+
+#[test]
+fn balance_transfer_dispatches_and_emits_its_event() {
+	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let (alice, dave) = (account(Sr25519Keyring::Alice), account(Sr25519Keyring::Dave));
+		let amount = 42 * GNK;
+		let call = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: dave.clone().into(),
+			value: amount,
+		});
+		assert!(call.get_dispatch_info().call_weight.ref_time() > 0, "weights come from benchmarks");
+		assert_ok!(call.dispatch_bypass_filter(RuntimeOrigin::signed(alice.clone())));
+
+		assert_eq!(Balances::free_balance(&alice), DEV_ACCOUNT_BALANCE - amount);
+		assert_eq!(Balances::free_balance(&dave), DEV_ACCOUNT_BALANCE + amount);
+		System::assert_last_event(RuntimeEvent::Balances(pallet_balances::Event::Transfer {
+			from: alice,
+			to: dave,
+			amount,
+		}));
+	});
+}
+
+#[test]
+fn transfer_beyond_the_balance_fails_and_moves_nothing() {
+	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let (alice, dave) = (account(Sr25519Keyring::Alice), account(Sr25519Keyring::Dave));
+		let call = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: dave.clone().into(),
+			value: DEV_ACCOUNT_BALANCE + 1,
+		});
+		assert_noop!(
+			call.dispatch_bypass_filter(RuntimeOrigin::signed(alice.clone())),
+			TokenError::FundsUnavailable
+		);
+		// Leaving less than the existential deposit with keep-alive is refused too.
+		let call = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: dave.into(),
+			value: DEV_ACCOUNT_BALANCE - EXISTENTIAL_DEPOSIT + 1,
+		});
+		assert_noop!(
+			call.dispatch_bypass_filter(RuntimeOrigin::signed(alice.clone())),
+			TokenError::NotExpendable
+		);
+		assert_eq!(Balances::free_balance(&alice), DEV_ACCOUNT_BALANCE);
+	});
+}
+
+#[test]
+fn token_is_gnk_with_nine_decimals() {
+	assert_eq!(gonka_runtime::TOKEN_SYMBOL, "GNK");
+	assert_eq!(gonka_runtime::TOKEN_DECIMALS, 9);
+	assert_eq!(GNK, 10u128.pow(gonka_runtime::TOKEN_DECIMALS));
+}

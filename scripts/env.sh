@@ -1,0 +1,53 @@
+# Sourced by the other scripts: installs what a fresh Debian machine with rustup lacks, and
+# sets the build environment shared by the dev command, the tests and CI.
+# Safe to source repeatedly; every step is skipped when already done.
+
+set -euo pipefail
+
+GONKA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export GONKA_ROOT
+
+# --- system packages -------------------------------------------------------------------
+gonka_missing_packages=()
+for pkg in protobuf-compiler clang libclang-dev pkg-config libssl-dev mold; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+		gonka_missing_packages+=("$pkg")
+done
+if [ "${#gonka_missing_packages[@]}" -gt 0 ]; then
+	echo "==> installing system packages: ${gonka_missing_packages[*]}" >&2
+	gonka_sudo=""
+	[ "$(id -u)" -eq 0 ] || gonka_sudo="sudo"
+	$gonka_sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $gonka_sudo apt-get install -y -qq "${gonka_missing_packages[@]}" >&2
+fi
+
+# --- Rust toolchain (pinned in rust-toolchain.toml) --------------------------------------
+gonka_toolchain="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$GONKA_ROOT/rust-toolchain.toml")"
+if ! rustup toolchain list | grep -q "^$gonka_toolchain"; then
+	echo "==> installing Rust $gonka_toolchain" >&2
+	rustup toolchain install "$gonka_toolchain" --profile minimal >&2
+fi
+rustup target list --installed --toolchain "$gonka_toolchain" | grep -q '^wasm32v1-none$' ||
+	rustup target add wasm32v1-none --toolchain "$gonka_toolchain" >&2
+rustup component list --installed --toolchain "$gonka_toolchain" | grep -q '^rust-src' ||
+	rustup component add rust-src --toolchain "$gonka_toolchain" >&2
+
+# --- build environment -------------------------------------------------------------------
+# One persistent target directory outside the clone: CI's clean clone reuses the cache.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gonka/target}"
+# mold links the ~1,400-crate node several times faster than ld (docs/build.md).
+if command -v mold >/dev/null 2>&1; then
+	export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C link-arg=-fuse-ld=mold"
+fi
+# Builds on 2 cores: one cargo build at a time, all cores to it.
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-$(nproc)}"
+export WASM_BUILD_NO_COLOR=1
+
+# Every script builds with this one command, so the dev node, the tests and CI share one
+# set of compiled crates (a `cargo build -p gonka-node` would resolve features differently
+# and rebuild hundreds of crates).
+gonka_build() {
+	(cd "$GONKA_ROOT" && cargo test --workspace --no-run --locked "$@")
+}
+GONKA_NODE_BIN="$CARGO_TARGET_DIR/debug/gonka-node"
+export GONKA_NODE_BIN
