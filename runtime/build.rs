@@ -15,7 +15,13 @@ fn main() {
 	let cargo_home = std::env::var("CARGO_HOME").unwrap_or_else(|_| {
 		format!("{}/.cargo", std::env::var("HOME").unwrap_or_default())
 	});
-	polkadot_sdk::substrate_wasm_builder::WasmBuilder::init_with_defaults()
+	// The wasm project lives in the target directory, which may be outside the workspace
+	// (scripts/env.sh keeps it in ~/.cache): point the builder at our Cargo.lock so the wasm
+	// is built from the locked versions.
+	if std::env::var_os("WASM_BUILD_WORKSPACE_HINT").is_none() {
+		std::env::set_var("WASM_BUILD_WORKSPACE_HINT", &workspace_dir);
+	}
+	substrate_wasm_builder::WasmBuilder::init_with_defaults()
 		.append_to_rust_flags(format!("--remap-path-prefix={workspace_dir}=/gonka"))
 		.append_to_rust_flags(format!("--remap-path-prefix={cargo_home}=/cargo"))
 		.build();

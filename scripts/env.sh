@@ -42,6 +42,12 @@ fi
 # Builds on 2 cores: one cargo build at a time, all cores to it.
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-$(nproc)}"
 export WASM_BUILD_NO_COLOR=1
+# The runtime wasm is built in a project under the target directory, outside this tree
+# and its rust-toolchain.toml: name the pinned toolchain so the wasm is reproducible.
+export WASM_BUILD_TOOLCHAIN="$gonka_toolchain"
+# The network stack asks for a vendored OpenSSL; link the system one (libssl-dev) instead
+# of compiling OpenSSL from C on every cold build (docs/build.md).
+export OPENSSL_NO_VENDOR=1
 
 # Every script builds with this one command, so the dev node, the tests and CI share one
 # set of compiled crates (a `cargo build -p gonka-node` would resolve features differently

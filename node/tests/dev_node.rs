@@ -8,9 +8,9 @@ use std::{process::Command, time::Duration};
 use subxt::{
 	dynamic,
 	events::DecodeAsEvent,
-	ext::scale_decode::{self, DecodeAsType},
+	ext::scale_decode::DecodeAsType,
 	utils::AccountId32,
-	OnlineClient, PolkadotConfig,
+	OnlineClient, OnlineClientAtBlock, PolkadotConfig,
 };
 use subxt_signer::sr25519::dev;
 
@@ -19,7 +19,7 @@ const BLOCKS_DEADLINE: Duration = Duration::from_secs(180);
 
 /// `Balances::Transfer`, decoded from the node's events.
 #[derive(Debug, DecodeAsType)]
-#[decode_as_type(crate_path = "scale_decode")]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 struct Transfer {
 	from: AccountId32,
 	to: AccountId32,
@@ -32,22 +32,27 @@ impl DecodeAsEvent for Transfer {
 	}
 }
 
-/// `frame_system::AccountInfo`, only the fields the test reads.
+/// `frame_system::AccountInfo`, only the fields the test reads (the rest are skipped).
 #[derive(Debug, DecodeAsType)]
-#[decode_as_type(crate_path = "scale_decode")]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 struct AccountInfo {
 	data: AccountData,
 }
 
 #[derive(Debug, DecodeAsType)]
-#[decode_as_type(crate_path = "scale_decode")]
+#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
 struct AccountData {
 	free: u128,
 }
 
-/// Waits until the best block number reaches `target`; returns the number seen.
-async fn wait_for_best_block(api: &OnlineClient<PolkadotConfig>, target: u64, node: &DevNode) -> u64 {
-	let mut blocks = api.stream_best_blocks().await.expect("best-block subscription");
+/// Waits until the finalized block number reaches `target`; returns the number seen.
+/// (`--dev` seals and finalizes every block, so finalized is also the best block.)
+async fn wait_for_finalized_block(
+	api: &OnlineClient<PolkadotConfig>,
+	target: u64,
+	node: &DevNode,
+) -> u64 {
+	let mut blocks = api.stream_blocks().await.expect("finalized-block subscription");
 	let wait = async {
 		while let Some(block) = blocks.next().await {
 			let number = block.expect("block from the subscription").number();
@@ -55,22 +60,21 @@ async fn wait_for_best_block(api: &OnlineClient<PolkadotConfig>, target: u64, no
 				return number;
 			}
 		}
-		panic!("the best-block subscription ended");
+		panic!("the finalized-block subscription ended");
 	};
 	match tokio::time::timeout(BLOCKS_DEADLINE, wait).await {
 		Ok(number) => number,
-		Err(_) => panic!("block #{target} not reached in {BLOCKS_DEADLINE:?}:\n{}", node.log_tail()),
+		Err(_) => panic!("block #{target} not finalized in {BLOCKS_DEADLINE:?}:\n{}", node.log_tail()),
 	}
 }
 
-/// Current best block number.
-async fn best_number(api: &OnlineClient<PolkadotConfig>) -> u64 {
-	let mut blocks = api.stream_best_blocks().await.expect("best-block subscription");
-	blocks.next().await.expect("a best block").expect("a valid block").number()
+/// The current finalized block number.
+async fn finalized_number(api: &OnlineClient<PolkadotConfig>) -> u64 {
+	api.at_current_block().await.expect("the finalized block").block_number()
 }
 
-async fn free_balance(api: &OnlineClient<PolkadotConfig>, account: [u8; 32]) -> u128 {
-	let at = api.at_current_block().await.expect("finalized block");
+/// `System.Account[account].data.free` at the given block.
+async fn free_balance(at: &OnlineClientAtBlock<PolkadotConfig>, account: [u8; 32]) -> u128 {
 	let address = dynamic::storage::<([u8; 32],), AccountInfo>("System", "Account");
 	let value = at.storage().fetch(address, (account,)).await.expect("System.Account is readable");
 	value.decode().expect("AccountInfo decodes").data.free
@@ -83,61 +87,63 @@ async fn dev_node_produces_blocks_includes_a_transfer_and_resumes_after_restart(
 	// 1. `--dev` alone (plus ports and a base path) runs a chain that produces blocks.
 	let mut node = DevNode::start(base.path(), "first-run.log", 1000);
 	let api = node.connect().await;
-	let start = best_number(&api).await;
-	let reached = wait_for_best_block(&api, start + 3, &node).await;
+	let start = finalized_number(&api).await;
+	let reached = wait_for_finalized_block(&api, start + 3, &node).await;
 	assert!(reached >= start + 3);
 
 	// 2. A transfer signed by //Alice is included and its event is in that block.
 	let (alice, dave) = (dev::alice(), dev::dave());
-	let dave_before = free_balance(&api, dave.public_key().0).await;
 	let amount: u128 = 1_234_000_000_000; // 1,234 GNK
-	let transfer = dynamic::transaction(
-		"Balances",
-		"transfer_keep_alive",
-		(dave.public_key().to_address::<()>(), amount),
-	);
-	let in_block = api
-		.at_current_block()
-		.await
-		.expect("finalized block")
-		.transactions()
-		.sign_and_submit_then_watch_default(&transfer, &alice)
-		.await
-		.expect("the transfer is accepted by the pool")
-		.wait_for_finalized()
-		.await
-		.expect("the transfer is finalized");
-	let included_in = in_block.block_hash();
-	let events = in_block.wait_for_success().await.expect("the transfer succeeds");
-	let transfer_event = events
-		.iter()
-		.filter_map(|event| event.ok())
-		.find_map(|event| event.decode_fields_as::<Transfer>())
-		.expect("a Balances::Transfer event in the transfer's block")
-		.expect("the Transfer event decodes");
-	assert_eq!(transfer_event.from, AccountId32(alice.public_key().0));
-	assert_eq!(transfer_event.to, AccountId32(dave.public_key().0));
-	assert_eq!(transfer_event.amount, amount);
-	assert_eq!(free_balance(&api, dave.public_key().0).await, dave_before + amount);
+	let (included_in, dave_after) = {
+		let at_submission = api.at_current_block().await.expect("the finalized block");
+		let dave_before = free_balance(&at_submission, dave.public_key().0).await;
+		let transfer = dynamic::transaction(
+			"Balances",
+			"transfer_keep_alive",
+			(dave.public_key().to_address::<()>(), amount),
+		);
+		let in_block = at_submission
+			.transactions()
+			.sign_and_submit_then_watch_default(&transfer, &alice)
+			.await
+			.expect("the transfer is accepted by the pool")
+			.wait_for_finalized()
+			.await
+			.expect("the transfer is finalized");
+		let events = in_block.wait_for_success().await.expect("the transfer succeeds");
+		let transfer_event = events
+			.find_first::<Transfer>()
+			.expect("a Balances::Transfer event from the transfer")
+			.expect("the Transfer event decodes");
+		assert_eq!(transfer_event.from, alice.public_key().to_account_id());
+		assert_eq!(transfer_event.to, dave.public_key().to_account_id());
+		assert_eq!(transfer_event.amount, amount);
+
+		let at_inclusion = in_block.at().await.expect("the transfer's block");
+		let dave_after = free_balance(&at_inclusion, dave.public_key().0).await;
+		assert_eq!(dave_after, dave_before + amount);
+		(in_block.block_hash(), dave_after)
+	};
 
 	// 3. Stop (as Ctrl-C does) and start again on the same base path: the chain resumes
 	// from its stored head, with the transfer's block and its effect still there.
-	let head_before_stop = best_number(&api).await;
+	let head_before_stop = finalized_number(&api).await;
 	drop(api);
 	let status = node.stop();
 	assert!(status.success(), "the node exits cleanly on SIGINT: {status}\n{}", node.log_tail());
 
 	let mut node = DevNode::start(base.path(), "second-run.log", 1000);
 	let api = node.connect().await;
-	let resumed_at = best_number(&api).await;
+	let resumed_at = finalized_number(&api).await;
 	assert!(
 		resumed_at >= head_before_stop,
 		"the restarted node starts from its stored head #{head_before_stop}, not #{resumed_at}"
 	);
 	let stored = api.at_block(included_in).await.expect("the transfer's block is still stored");
-	assert_eq!(stored.block_hash(), included_in);
-	assert_eq!(free_balance(&api, dave.public_key().0).await, dave_before + amount);
-	let reached = wait_for_best_block(&api, resumed_at + 2, &node).await;
+	assert_eq!(free_balance(&stored, dave.public_key().0).await, dave_after);
+	let now = api.at_current_block().await.expect("the finalized block");
+	assert_eq!(free_balance(&now, dave.public_key().0).await, dave_after);
+	let reached = wait_for_finalized_block(&api, resumed_at + 2, &node).await;
 	assert!(reached >= resumed_at + 2, "the restarted node keeps producing blocks");
 }
 

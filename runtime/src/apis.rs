@@ -205,7 +205,7 @@ impl_runtime_apis! {
 
 	impl cumulus_primitives_core::GetParachainInfo<Block> for Runtime {
 		fn parachain_id() -> ParaId {
-			parachain_info::Pallet::<Runtime>::parachain_id()
+			staging_parachain_info::Pallet::<Runtime>::parachain_id()
 		}
 	}
 

@@ -220,12 +220,6 @@ pub const UNINCLUDED_SEGMENT_CAPACITY: u32 = 3;
 /// The relay chain's slot duration.
 pub const RELAY_CHAIN_SLOT_DURATION_MILLIS: u32 = 6000;
 
-/// The version information used to identify this runtime when compiled natively.
-#[cfg(feature = "std")]
-pub fn native_version() -> sp_version::NativeVersion {
-	sp_version::NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
-}
-
 // The pallets of the runtime, with their indices (stable: the indices are part of every
 // call's encoding).
 #[frame_support::runtime]
@@ -253,7 +247,7 @@ mod runtime {
 	#[runtime::pallet_index(2)]
 	pub type Timestamp = pallet_timestamp;
 	#[runtime::pallet_index(3)]
-	pub type ParachainInfo = parachain_info;
+	pub type ParachainInfo = staging_parachain_info;
 	#[runtime::pallet_index(4)]
 	pub type WeightReclaim = cumulus_pallet_weight_reclaim;
 

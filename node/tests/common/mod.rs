@@ -76,9 +76,9 @@ impl DevNode {
 			}
 			match OnlineClient::<PolkadotConfig>::from_insecure_url(&url).await {
 				Ok(client) => return client,
-				Err(error) if Instant::now() < deadline => {
-					let _ = error;
-					tokio::time::sleep(Duration::from_millis(500)).await;
+				// Not serving RPC yet (or still starting up): poll again shortly.
+				Err(_) if Instant::now() < deadline => {
+					tokio::time::sleep(Duration::from_millis(500)).await
 				},
 				Err(error) => panic!("no RPC at {url} after {STARTUP_DEADLINE:?}: {error}\n{}", self.log_tail()),
 			}

@@ -54,7 +54,12 @@ parameter_types! {
 
 	/// A block holds at most 5 MiB of transactions, 75% of it for normal ones.
 	pub RuntimeBlockLength: BlockLength =
-		BlockLength::max_with_normal_ratio(5 * 1024 * 1024, NORMAL_DISPATCH_RATIO);
+		BlockLength::builder()
+			.max_length(5 * 1024 * 1024)
+			.modify_max_length_for_class(DispatchClass::Normal, |max| {
+				*max = NORMAL_DISPATCH_RATIO * *max
+			})
+			.build();
 	/// Block weight limits: `MAXIMUM_BLOCK_WEIGHT`, 75% for normal transactions, the rest
 	/// reserved for operational ones.
 	pub RuntimeBlockWeights: BlockWeights = BlockWeights::builder()
