@@ -1,7 +1,8 @@
 //! Builds the runtime's wasm blob (`WASM_BINARY`), unless `SKIP_WASM_BUILD` is set.
 //!
-//! Source paths are remapped to stable prefixes so that the same sources give the same
-//! wasm bytes in any checkout directory: the committed chain specs embed the wasm and a
+//! Source paths are remapped to stable prefixes (workspace, cargo home, rustup home), and
+//! the scripts build through one fixed path (`scripts/env.sh`), so that the same sources
+//! give the same wasm bytes in any checkout: the committed chain specs embed the wasm and a
 //! test compares them byte for byte with the runtime built from the tree.
 
 #[cfg(feature = "std")]
@@ -12,9 +13,10 @@ fn main() {
 		.expect("the runtime crate lives inside the workspace")
 		.display()
 		.to_string();
-	let cargo_home = std::env::var("CARGO_HOME").unwrap_or_else(|_| {
-		format!("{}/.cargo", std::env::var("HOME").unwrap_or_default())
-	});
+	let home = std::env::var("HOME").unwrap_or_default();
+	let cargo_home = std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{home}/.cargo"));
+	// The standard library's sources, which rustc names by their place in the toolchain.
+	let rustup_home = std::env::var("RUSTUP_HOME").unwrap_or_else(|_| format!("{home}/.rustup"));
 	// The wasm project lives in the target directory, which may be outside the workspace
 	// (scripts/env.sh keeps it in ~/.cache): point the builder at our Cargo.lock so the wasm
 	// is built from the locked versions.
@@ -24,6 +26,7 @@ fn main() {
 	substrate_wasm_builder::WasmBuilder::init_with_defaults()
 		.append_to_rust_flags(format!("--remap-path-prefix={workspace_dir}=/gonka"))
 		.append_to_rust_flags(format!("--remap-path-prefix={cargo_home}=/cargo"))
+		.append_to_rust_flags(format!("--remap-path-prefix={rustup_home}=/rustup"))
 		.build();
 }
 

@@ -49,11 +49,30 @@ export WASM_BUILD_TOOLCHAIN="$gonka_toolchain"
 # of compiling OpenSSL from C on every cold build (docs/build.md).
 export OPENSSL_NO_VENDOR=1
 
+# Reproducible runtime wasm: rustc's crate hashes (symbol names, code layout) depend on the
+# path of a path dependency, so every build goes through one fixed path, a symlink to this
+# checkout, as srtool builds in a container at a fixed path. One build at a time per
+# machine, so one link is enough (docs/build.md).
+GONKA_BUILD_ROOT="${GONKA_BUILD_ROOT:-/tmp/gonka-build}"
+if [ -e "$GONKA_BUILD_ROOT" ] && [ ! -L "$GONKA_BUILD_ROOT" ]; then
+	echo "error: $GONKA_BUILD_ROOT exists and is not a symlink; remove it or set GONKA_BUILD_ROOT" >&2
+	exit 1
+fi
+ln -sfn "$GONKA_ROOT" "$GONKA_BUILD_ROOT"
+export GONKA_BUILD_ROOT
+
+# `gonka_cargo SUBCOMMAND ARGS...`: cargo on the workspace, through the fixed path.
+gonka_cargo() {
+	local subcommand="$1"
+	shift
+	cargo "$subcommand" --manifest-path "$GONKA_BUILD_ROOT/Cargo.toml" "$@"
+}
+
 # Every script builds with this one command, so the dev node, the tests and CI share one
 # set of compiled crates (a `cargo build -p gonka-node` would resolve features differently
 # and rebuild hundreds of crates).
 gonka_build() {
-	(cd "$GONKA_ROOT" && cargo test --workspace --no-run --locked "$@")
+	gonka_cargo test --workspace --no-run --locked "$@"
 }
 GONKA_NODE_BIN="$CARGO_TARGET_DIR/debug/gonka-node"
 export GONKA_NODE_BIN

@@ -4,4 +4,4 @@
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$GONKA_ROOT"
 gonka_build
-cargo test --workspace --locked "$@"
+gonka_cargo test --workspace --locked "$@"

@@ -1,0 +1,197 @@
+//! The payloads a worker signs for its duties.
+//!
+//! Duty transactions have no transaction signer: the call carries a payload and a
+//! signature by the host's registered worker key (sr25519), and the pallet checks it in
+//! `#[pallet::authorize]`. What is signed is
+//!
+//! ```text
+//! "gonka/duty" ‖ u8(PAYLOAD_VERSION) ‖ u8(kind) ‖ genesis_hash ‖ SCALE(payload)
+//! ```
+//!
+//! so a signature made for one duty kind, one payload version or one chain never verifies
+//! for another. The replay of the same payload on the same chain is stopped by the pallet
+//! (phases, `provides` tags, counts that only grow), not here.
+
+use crate::{EpochIndex, HostId, ModelId, NonceCount, H256};
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use polkadot_sdk::{
+	sp_core::{sr25519, Get},
+	sp_runtime::BoundedVec,
+};
+use scale_info::TypeInfo;
+
+/// The signing domain of every duty payload.
+pub const SIGNING_DOMAIN: &[u8] = b"gonka/duty";
+/// The version of the signed-payload layout.
+pub const PAYLOAD_VERSION: u8 = 1;
+
+/// What a signed payload is for; its byte is part of what is signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub enum DutyKind {
+	/// A PoC commitment ([`PocCommit`]).
+	#[codec(index = 0)]
+	PocCommit,
+	/// A validator's batched PoC verdicts ([`PocValidation`]).
+	#[codec(index = 1)]
+	PocValidation,
+	// Indices 2.. are kept for the inference duties (results, validations, invalidation
+	// votes) and confirmation PoC.
+}
+
+impl DutyKind {
+	/// The byte that stands for this kind in the signed message.
+	pub fn tag(self) -> u8 {
+		match self {
+			DutyKind::PocCommit => 0,
+			DutyKind::PocValidation => 1,
+		}
+	}
+}
+
+/// A payload a worker signs with its worker key.
+pub trait Duty: Encode {
+	/// What the payload is for.
+	const KIND: DutyKind;
+
+	/// The exact bytes the worker key signs on the chain with genesis hash `genesis_hash`.
+	fn signing_message(&self, genesis_hash: &H256) -> Vec<u8> {
+		let mut message = Vec::with_capacity(SIGNING_DOMAIN.len() + 2 + 32 + self.size_hint());
+		message.extend_from_slice(SIGNING_DOMAIN);
+		message.push(PAYLOAD_VERSION);
+		message.push(Self::KIND.tag());
+		message.extend_from_slice(genesis_hash.as_bytes());
+		self.encode_to(&mut message);
+		message
+	}
+
+	/// Whether `signature` is `worker_key`'s signature of this payload on this chain.
+	fn verify(&self, genesis_hash: &H256, worker_key: &sr25519::Public, signature: &sr25519::Signature) -> bool {
+		polkadot_sdk::sp_io::crypto::sr25519_verify(signature, &self.signing_message(genesis_hash), worker_key)
+	}
+
+	/// Signs this payload for the chain with genesis hash `genesis_hash` (the worker's side).
+	#[cfg(feature = "std")]
+	fn sign(&self, genesis_hash: &H256, worker_key: &sr25519::Pair) -> sr25519::Signature {
+		use polkadot_sdk::sp_core::Pair;
+		worker_key.sign(&self.signing_message(genesis_hash))
+	}
+}
+
+/// A host's PoC commitment for one model in one epoch: it computed `count` nonces whose
+/// artifacts have Merkle root `root`. Sent repeatedly during generation; `count` may only
+/// grow and the last one counts.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct PocCommit {
+	/// The epoch of the PoC.
+	pub epoch: EpochIndex,
+	/// The model the nonces were computed on.
+	pub model: ModelId,
+	/// The number of nonces (leaves `0..count`).
+	pub count: NonceCount,
+	/// The Merkle root of the artifacts (`crate::merkle`).
+	pub root: H256,
+}
+
+impl Duty for PocCommit {
+	const KIND: DutyKind = DutyKind::PocCommit;
+}
+
+/// A validator's verdict on one host's commitment.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct Verdict {
+	/// The host judged.
+	pub host: HostId,
+	/// Whether its sampled artifacts held up (`false`: the binomial test rejected it, or it
+	/// served no proofs).
+	pub valid: bool,
+}
+
+/// A validator's verdicts on every other host's commitment for one model in one epoch, in
+/// one transaction.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxVerdicts))]
+pub struct PocValidation<MaxVerdicts: Get<u32>> {
+	/// The epoch of the PoC.
+	pub epoch: EpochIndex,
+	/// The model validated.
+	pub model: ModelId,
+	/// One verdict per host judged.
+	pub verdicts: BoundedVec<Verdict, MaxVerdicts>,
+}
+
+impl<MaxVerdicts: Get<u32>> Duty for PocValidation<MaxVerdicts> {
+	const KIND: DutyKind = DutyKind::PocValidation;
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+	use super::*;
+	use polkadot_sdk::sp_core::{ConstU32, Pair};
+
+	fn commit() -> PocCommit {
+		PocCommit { epoch: 3, model: 1, count: 1_000, root: H256::repeat_byte(7) }
+	}
+
+	fn worker() -> sr25519::Pair {
+		sr25519::Pair::from_string("//Alice//worker", None).unwrap()
+	}
+
+	#[test]
+	fn signed_message_is_domain_version_kind_genesis_and_payload() {
+		let genesis = H256::repeat_byte(1);
+		let mut expected = b"gonka/duty".to_vec();
+		expected.extend_from_slice(&[PAYLOAD_VERSION, 0]);
+		expected.extend_from_slice(&[1u8; 32]);
+		expected.extend_from_slice(&commit().encode());
+		assert_eq!(commit().signing_message(&genesis), expected);
+	}
+
+	#[test]
+	fn signature_verifies_for_its_payload_key_and_chain() {
+		let genesis = H256::repeat_byte(1);
+		let signature = commit().sign(&genesis, &worker());
+		assert!(commit().verify(&genesis, &worker().public(), &signature));
+	}
+
+	#[test]
+	fn signature_for_another_chain_is_rejected() {
+		let signature = commit().sign(&H256::repeat_byte(1), &worker());
+		assert!(!commit().verify(&H256::repeat_byte(2), &worker().public(), &signature));
+	}
+
+	#[test]
+	fn signature_by_another_key_is_rejected() {
+		let genesis = H256::repeat_byte(1);
+		let other = sr25519::Pair::from_string("//Bob//worker", None).unwrap();
+		let signature = commit().sign(&genesis, &other);
+		assert!(!commit().verify(&genesis, &worker().public(), &signature));
+	}
+
+	#[test]
+	fn signature_for_a_changed_payload_is_rejected() {
+		let genesis = H256::repeat_byte(1);
+		let signature = commit().sign(&genesis, &worker());
+		let grown = PocCommit { count: 1_001, ..commit() };
+		assert!(!grown.verify(&genesis, &worker().public(), &signature));
+	}
+
+	#[test]
+	fn signature_for_another_purpose_is_rejected() {
+		// A validation payload whose SCALE bytes equal a commitment's: only the kind byte
+		// tells them apart, and it is signed.
+		let genesis = H256::repeat_byte(1);
+		let validation = PocValidation::<ConstU32<4>> { epoch: 3, model: 1, verdicts: Default::default() };
+		let signature = validation.sign(&genesis, &worker());
+		assert!(validation.verify(&genesis, &worker().public(), &signature));
+		let mut as_commit = validation.signing_message(&genesis);
+		as_commit[SIGNING_DOMAIN.len() + 1] = DutyKind::PocCommit.tag();
+		assert!(!polkadot_sdk::sp_io::crypto::sr25519_verify(&signature, &as_commit, &worker().public()));
+	}
+}

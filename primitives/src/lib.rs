@@ -1,0 +1,60 @@
+//! # Gonka primitives
+//!
+//! The types and pure functions that the runtime and the worker must agree on bit for bit,
+//! in one `no_std` crate so that both compile the same code:
+//!
+//! - [`duty`]: the payloads a worker signs for its duties (PoC commitments, batched PoC
+//!   validations; inference duties later), with the signing domain that stops a signature
+//!   for one purpose, version or chain from being replayed for another;
+//! - [`seed`]: the seeds of Proof of Compute (nonce inputs, layer reflections, coordinate
+//!   pick) as pure functions over bytes;
+//! - [`merkle`]: the Merkle tree over PoC artifacts, its proofs and their verification;
+//! - [`sample`]: the leaf indices a validator checks, seeded by a block hash that exists
+//!   only after PoC generation ends;
+//! - [`binomial`]: the worker's deterministic one-sided binomial test, in integer
+//!   arithmetic.
+//!
+//! Nothing here uses floating point: every result is the same on every machine.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod binomial;
+pub mod duty;
+pub mod merkle;
+pub mod sample;
+pub mod seed;
+
+pub use polkadot_sdk::sp_core::{crypto::AccountId32, H256};
+
+/// The index of an epoch (the first epoch is 0).
+pub type EpochIndex = u32;
+/// A model's id in the model registry.
+pub type ModelId = u32;
+/// A number of PoC nonces.
+pub type NonceCount = u64;
+/// A host is identified by its account.
+pub type HostId = AccountId32;
+
+/// The hash every Gonka commitment uses: BLAKE2b-256.
+pub fn hash(data: &[u8]) -> [u8; 32] {
+	polkadot_sdk::sp_crypto_hashing::blake2_256(data)
+}
+
+/// Hashes the concatenation of `parts` without building it first.
+pub fn hash_concat(parts: &[&[u8]]) -> [u8; 32] {
+	let len = parts.iter().map(|part| part.len()).sum();
+	let mut data = alloc::vec::Vec::with_capacity(len);
+	for part in parts {
+		data.extend_from_slice(part);
+	}
+	hash(&data)
+}
+
+/// The first eight bytes of a hash as a little-endian `u64`.
+pub fn u64_le_prefix(hash: &[u8; 32]) -> u64 {
+	let mut bytes = [0u8; 8];
+	bytes.copy_from_slice(&hash[..8]);
+	u64::from_le_bytes(bytes)
+}
