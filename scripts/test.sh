@@ -4,4 +4,13 @@
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$GONKA_ROOT"
 gonka_build
-gonka_cargo test --workspace --locked "$@"
+gonka_test_log="$(mktemp)"
+trap 'rm -f "$gonka_test_log"' EXIT
+set +e
+gonka_cargo test --workspace --locked "$@" 2>&1 | tee "$gonka_test_log"
+gonka_status="${PIPESTATUS[0]}"
+set -e
+# One closing line for the whole run: the sum over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i + 1) ~ /^passed/) p += $i; if ($(i + 1) ~ /^failed/) f += $i } }
+	END { printf "%d passed, %d failed\n", p, f }' "$gonka_test_log"
+exit "$gonka_status"
