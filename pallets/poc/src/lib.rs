@@ -1,0 +1,412 @@
+//! # Proof of Compute pallet
+//!
+//! Implements the "Epochs" and "Proof of Compute" sections of the protocol
+//! (`shared/spec/protocol.md`):
+//!
+//! - **Host registry**: a host registers its account with a worker key (sr25519), an
+//!   endpoint URL and the models it serves, holding a deposit; it may update or leave.
+//! - **Epochs and phases** from block offsets (PoC generation, validation delay, validation,
+//!   inference). The epoch seed is the hash of the block before the epoch starts. Phase
+//!   lengths are changed by `Config::UpdateOrigin`, and a change applies from the next
+//!   epoch, never to the one in flight.
+//!
+//! Duty transactions (PoC commitments and batched validations, authorized by a payload
+//! signed with the worker key) and weight formation build on these.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+
+mod types;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+/// The weights of the pallet's calls and hooks.
+pub trait WeightInfo {
+	fn register_host() -> polkadot_sdk::frame_support::weights::Weight;
+	fn update_host() -> polkadot_sdk::frame_support::weights::Weight;
+	fn leave() -> polkadot_sdk::frame_support::weights::Weight;
+	fn set_epoch_params() -> polkadot_sdk::frame_support::weights::Weight;
+	/// `on_initialize` in a block that starts an epoch.
+	fn on_initialize_epoch_start() -> polkadot_sdk::frame_support::weights::Weight;
+	/// `on_initialize` in any other block.
+	fn on_initialize_idle() -> polkadot_sdk::frame_support::weights::Weight;
+}
+
+#[polkadot_sdk::frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use gonka_primitives::{EpochIndex, HostId, ModelId, H256};
+	use polkadot_sdk::{
+		frame_support::{
+			defensive,
+			pallet_prelude::*,
+			traits::{
+				fungible::{Inspect, MutateHold},
+				tokens::Precision,
+			},
+		},
+		frame_system::{self, pallet_prelude::*},
+		sp_core::sr25519,
+	};
+
+	/// The balance type of the deposit currency.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	/// A host as stored.
+	pub type HostOf<T> =
+		HostInfo<<T as Config>::MaxEndpointLength, <T as Config>::MaxModelsPerHost, BalanceOf<T>>;
+	/// Epoch parameters with the runtime's block number.
+	pub type EpochParamsOf<T> = EpochParams<BlockNumberFor<T>>;
+	/// The epoch in progress with the runtime's block number.
+	pub type EpochInfoOf<T> = EpochInfo<BlockNumberFor<T>>;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config<AccountId = HostId> {
+		/// Holds the hosts' registration deposits.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// The deposit a host holds while registered (it makes filling the registry costly).
+		#[pallet::constant]
+		type HostDeposit: Get<BalanceOf<Self>>;
+		/// Who may change the epoch parameters (governance).
+		type UpdateOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// The approved models and their coefficients.
+		type Models: ModelRegistry;
+		/// The most hosts that may be registered at once.
+		#[pallet::constant]
+		type MaxHosts: Get<u32>;
+		/// The most models one host may serve.
+		#[pallet::constant]
+		type MaxModelsPerHost: Get<u32>;
+		/// The longest endpoint URL, in bytes.
+		#[pallet::constant]
+		type MaxEndpointLength: Get<u32>;
+		/// The weights of this pallet.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why the pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The deposit of a registered host.
+		HostRegistration,
+	}
+
+	/// Registered hosts by account.
+	#[pallet::storage]
+	pub type Hosts<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AccountId, HostOf<T>>;
+
+	/// Which host a worker key belongs to (a key serves one host only).
+	#[pallet::storage]
+	pub type WorkerKeys<T: Config> =
+		StorageMap<_, Blake2_128Concat, sr25519::Public, T::AccountId>;
+
+	/// The epoch in progress; `None` before the first block.
+	#[pallet::storage]
+	pub type CurrentEpoch<T: Config> = StorageValue<_, EpochInfoOf<T>>;
+
+	/// The parameters the next epoch will start with.
+	#[pallet::storage]
+	pub type NextEpochParams<T: Config> = StorageValue<_, EpochParamsOf<T>, OptionQuery>;
+
+	#[pallet::genesis_config]
+	pub struct GenesisConfig<T: Config> {
+		/// The parameters of the first epoch.
+		pub epoch_params: EpochParamsOf<T>,
+		/// Hosts registered at genesis: account, worker key, endpoint, models. Their
+		/// deposits are held at genesis.
+		pub hosts: Vec<(T::AccountId, sr25519::Public, Vec<u8>, Vec<ModelId>)>,
+	}
+
+	impl<T: Config> Default for GenesisConfig<T> {
+		/// The live Gonka network's phase lengths, and no hosts.
+		fn default() -> Self {
+			Self { epoch_params: EpochParams::live_network(), hosts: Vec::new() }
+		}
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let params = self.epoch_params;
+			params.check().expect("the genesis epoch parameters are valid");
+			NextEpochParams::<T>::put(params);
+			for (account, worker_key, endpoint, models) in &self.hosts {
+				Pallet::<T>::do_register(account, *worker_key, endpoint.clone(), models.clone())
+					.expect("genesis hosts are valid and can hold their deposit");
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A host registered.
+		HostRegistered { host: T::AccountId, worker_key: sr25519::Public, models: Vec<ModelId> },
+		/// A host changed its worker key, endpoint or models.
+		HostUpdated { host: T::AccountId, worker_key: sr25519::Public, models: Vec<ModelId> },
+		/// A host left; its deposit was released.
+		HostLeft { host: T::AccountId },
+		/// An epoch started.
+		EpochStarted { index: EpochIndex, start: BlockNumberFor<T>, seed: H256 },
+		/// New epoch parameters were set; they apply from epoch `from_epoch`.
+		EpochParamsScheduled { params: EpochParamsOf<T>, from_epoch: EpochIndex },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account is already a registered host.
+		AlreadyRegistered,
+		/// The account is not a registered host.
+		NotRegistered,
+		/// The registry holds `MaxHosts` hosts.
+		TooManyHosts,
+		/// Another host uses this worker key.
+		WorkerKeyInUse,
+		/// The endpoint is longer than `MaxEndpointLength`.
+		EndpointTooLong,
+		/// The endpoint is not an `http://` or `https://` URL of visible ASCII characters.
+		InvalidEndpoint,
+		/// A host must serve at least one model.
+		NoModels,
+		/// More models than `MaxModelsPerHost`.
+		TooManyModels,
+		/// A model is listed twice.
+		DuplicateModel,
+		/// A model is not approved by governance.
+		UnknownModel,
+		/// Every phase must last at least one block.
+		ZeroPhase,
+		/// Generation, delay and validation must leave at least one block of the epoch.
+		PhasesExceedEpoch,
+		/// The registration deposit could not be held.
+		InsufficientDeposit,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let starts_epoch = match CurrentEpoch::<T>::get() {
+				None => true,
+				Some(epoch) => now >= epoch.next_start(),
+			};
+			if starts_epoch {
+				Self::start_epoch(now);
+				T::WeightInfo::on_initialize_epoch_start()
+			} else {
+				T::WeightInfo::on_initialize_idle()
+			}
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_now: BlockNumberFor<T>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers the caller as a host with `worker_key`, `endpoint` and `models`, holding
+		/// `HostDeposit` from its account.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_host())]
+		pub fn register_host(
+			origin: OriginFor<T>,
+			worker_key: sr25519::Public,
+			endpoint: Vec<u8>,
+			models: Vec<ModelId>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register(&who, worker_key, endpoint, models)
+		}
+
+		/// Changes the caller's worker key, endpoint or models (each when given).
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::update_host())]
+		pub fn update_host(
+			origin: OriginFor<T>,
+			worker_key: Option<sr25519::Public>,
+			endpoint: Option<Vec<u8>>,
+			models: Option<Vec<ModelId>>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut host = Hosts::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+			if let Some(endpoint) = endpoint {
+				host.endpoint = Self::checked_endpoint(endpoint)?;
+			}
+			if let Some(models) = models {
+				host.models = Self::checked_models(models)?;
+			}
+			if let Some(worker_key) = worker_key {
+				if worker_key != host.worker_key {
+					ensure!(!WorkerKeys::<T>::contains_key(worker_key), Error::<T>::WorkerKeyInUse);
+					WorkerKeys::<T>::remove(host.worker_key);
+					WorkerKeys::<T>::insert(worker_key, &who);
+					host.worker_key = worker_key;
+				}
+			}
+			Self::deposit_event(Event::HostUpdated {
+				host: who.clone(),
+				worker_key: host.worker_key,
+				models: host.models.to_vec(),
+			});
+			Hosts::<T>::insert(&who, host);
+			Ok(())
+		}
+
+		/// Removes the caller from the registry and releases its deposit.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::leave())]
+		pub fn leave(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let host = Hosts::<T>::take(&who).ok_or(Error::<T>::NotRegistered)?;
+			WorkerKeys::<T>::remove(host.worker_key);
+			T::Currency::release(
+				&HoldReason::HostRegistration.into(),
+				&who,
+				host.deposit,
+				Precision::BestEffort,
+			)?;
+			Self::deposit_event(Event::HostLeft { host: who });
+			Ok(())
+		}
+
+		/// Sets the phase lengths; they apply from the next epoch on.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::set_epoch_params())]
+		pub fn set_epoch_params(origin: OriginFor<T>, params: EpochParamsOf<T>) -> DispatchResult {
+			T::UpdateOrigin::ensure_origin(origin)?;
+			params.check().map_err(|e| match e {
+				InvalidParams::ZeroPhase => Error::<T>::ZeroPhase,
+				InvalidParams::PhasesExceedEpoch => Error::<T>::PhasesExceedEpoch,
+			})?;
+			NextEpochParams::<T>::put(params);
+			let from_epoch = CurrentEpoch::<T>::get().map_or(0, |epoch| epoch.index.saturating_add(1));
+			Self::deposit_event(Event::EpochParamsScheduled { params, from_epoch });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The epoch in progress and the phase of block `now` in it.
+		pub fn phase(now: BlockNumberFor<T>) -> Option<(EpochInfoOf<T>, Phase)> {
+			CurrentEpoch::<T>::get().map(|epoch| (epoch, epoch.phase_at(now)))
+		}
+
+		fn start_epoch(now: BlockNumberFor<T>) {
+			let previous = CurrentEpoch::<T>::get();
+			let index = previous.map_or(0, |epoch| epoch.index.saturating_add(1));
+			// The parameters set during the previous epoch, else the previous epoch's.
+			let Some(params) = NextEpochParams::<T>::take().or(previous.map(|epoch| epoch.params))
+			else {
+				defensive!("genesis sets the first epoch's parameters");
+				return;
+			};
+			let seed = H256::from_slice(frame_system::Pallet::<T>::parent_hash().as_ref());
+			CurrentEpoch::<T>::put(EpochInfo { index, start: now, params, seed });
+			Self::deposit_event(Event::EpochStarted { index, start: now, seed });
+		}
+
+		pub(crate) fn do_register(
+			who: &T::AccountId,
+			worker_key: sr25519::Public,
+			endpoint: Vec<u8>,
+			models: Vec<ModelId>,
+		) -> DispatchResult {
+			ensure!(!Hosts::<T>::contains_key(who), Error::<T>::AlreadyRegistered);
+			ensure!(Hosts::<T>::count() < T::MaxHosts::get(), Error::<T>::TooManyHosts);
+			ensure!(!WorkerKeys::<T>::contains_key(worker_key), Error::<T>::WorkerKeyInUse);
+			let endpoint = Self::checked_endpoint(endpoint)?;
+			let models = Self::checked_models(models)?;
+			let deposit = T::HostDeposit::get();
+			T::Currency::hold(&HoldReason::HostRegistration.into(), who, deposit)
+				.map_err(|_| Error::<T>::InsufficientDeposit)?;
+			Self::deposit_event(Event::HostRegistered {
+				host: who.clone(),
+				worker_key,
+				models: models.to_vec(),
+			});
+			WorkerKeys::<T>::insert(worker_key, who);
+			Hosts::<T>::insert(who, HostInfo { worker_key, endpoint, models, deposit });
+			Ok(())
+		}
+
+		fn checked_endpoint(
+			endpoint: Vec<u8>,
+		) -> Result<BoundedVec<u8, T::MaxEndpointLength>, DispatchError> {
+			let endpoint: BoundedVec<u8, T::MaxEndpointLength> =
+				endpoint.try_into().map_err(|_| Error::<T>::EndpointTooLong)?;
+			let address = endpoint
+				.strip_prefix(b"https://".as_slice())
+				.or_else(|| endpoint.strip_prefix(b"http://".as_slice()));
+			ensure!(
+				matches!(address, Some(address) if !address.is_empty()) &&
+					endpoint.iter().all(u8::is_ascii_graphic),
+				Error::<T>::InvalidEndpoint
+			);
+			Ok(endpoint)
+		}
+
+		fn checked_models(
+			models: Vec<ModelId>,
+		) -> Result<BoundedVec<ModelId, T::MaxModelsPerHost>, DispatchError> {
+			ensure!(!models.is_empty(), Error::<T>::NoModels);
+			let models: BoundedVec<ModelId, T::MaxModelsPerHost> =
+				models.try_into().map_err(|_| Error::<T>::TooManyModels)?;
+			for (i, model) in models.iter().enumerate() {
+				ensure!(!models[..i].contains(model), Error::<T>::DuplicateModel);
+				ensure!(T::Models::is_approved(*model), Error::<T>::UnknownModel);
+			}
+			Ok(models)
+		}
+
+		/// The pallet's invariants.
+		#[cfg(any(test, feature = "try-runtime"))]
+		pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			let hosts = Hosts::<T>::iter().count() as u32;
+			ensure!(hosts == Hosts::<T>::count(), "the host counter matches the hosts");
+			ensure!(hosts <= T::MaxHosts::get(), "at most MaxHosts hosts");
+			ensure!(
+				WorkerKeys::<T>::iter().count() as u32 == hosts,
+				"one worker key per host"
+			);
+			for (key, account) in WorkerKeys::<T>::iter() {
+				let host = Hosts::<T>::get(&account).ok_or("a worker key names a registered host")?;
+				ensure!(host.worker_key == key, "the worker key index matches the host");
+			}
+			for (account, host) in Hosts::<T>::iter() {
+				ensure!(
+					<T::Currency as polkadot_sdk::frame_support::traits::fungible::InspectHold<_>>::balance_on_hold(
+						&HoldReason::HostRegistration.into(),
+						&account
+					) >=
+						host.deposit,
+					"a host's deposit is held"
+				);
+			}
+			if let Some(epoch) = CurrentEpoch::<T>::get() {
+				ensure!(epoch.params.check().is_ok(), "the epoch's parameters are valid");
+				ensure!(
+					frame_system::Pallet::<T>::block_number() < epoch.next_start(),
+					"the epoch in progress contains the current block"
+				);
+			}
+			if let Some(params) = NextEpochParams::<T>::get() {
+				ensure!(params.check().is_ok(), "the next epoch's parameters are valid");
+			}
+			Ok(())
+		}
+	}
+}

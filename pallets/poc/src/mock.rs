@@ -1,0 +1,176 @@
+//! A test runtime: System, Balances and this pallet, with models 1 and 2 approved.
+
+use crate::{self as pallet_poc, EpochParams, ModelRegistry};
+use gonka_primitives::{HostId, ModelId};
+use polkadot_sdk::{
+	frame_support::{derive_impl, parameter_types, traits::Hooks as _, weights::Weight},
+	frame_system::{self, EnsureRoot},
+	pallet_balances,
+	sp_arithmetic::FixedU128,
+	sp_core::{sr25519, ConstU32, Pair, H256},
+	sp_io::TestExternalities,
+	sp_runtime::{traits::IdentityLookup, BuildStorage},
+};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[polkadot_sdk::frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type Poc = pallet_poc;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountId = HostId;
+	type Lookup = IdentityLookup<HostId>;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+/// Models 1 and 2 are approved, with coefficients 1 and 2.
+pub struct TestModels;
+impl ModelRegistry for TestModels {
+	fn is_approved(model: ModelId) -> bool {
+		matches!(model, 1 | 2)
+	}
+	fn coefficient(model: ModelId) -> Option<FixedU128> {
+		Self::is_approved(model).then(|| FixedU128::from_u32(model))
+	}
+}
+
+/// Tests check behaviour, not weights (those come from the benchmarks).
+pub struct TestWeights;
+impl crate::WeightInfo for TestWeights {
+	fn register_host() -> Weight {
+		Weight::zero()
+	}
+	fn update_host() -> Weight {
+		Weight::zero()
+	}
+	fn leave() -> Weight {
+		Weight::zero()
+	}
+	fn set_epoch_params() -> Weight {
+		Weight::zero()
+	}
+	fn on_initialize_epoch_start() -> Weight {
+		Weight::zero()
+	}
+	fn on_initialize_idle() -> Weight {
+		Weight::zero()
+	}
+}
+
+pub const DEPOSIT: u64 = 100;
+pub const MAX_HOSTS: u32 = 4;
+
+parameter_types! {
+	pub const HostDeposit: u64 = DEPOSIT;
+}
+
+impl pallet_poc::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type HostDeposit = HostDeposit;
+	type UpdateOrigin = EnsureRoot<HostId>;
+	type Models = TestModels;
+	type MaxHosts = ConstU32<MAX_HOSTS>;
+	type MaxModelsPerHost = ConstU32<2>;
+	type MaxEndpointLength = ConstU32<64>;
+	type WeightInfo = TestWeights;
+}
+
+/// The test epochs: 20 blocks, 5 of generation, 1 of delay, 5 of validation.
+pub const PARAMS: EpochParams<u64> =
+	EpochParams { epoch_length: 20, poc_generation: 5, validation_delay: 1, poc_validation: 5 };
+
+/// Account `i`.
+pub fn account(i: u8) -> HostId {
+	HostId::new([i; 32])
+}
+
+/// The worker key of host `i`.
+pub fn worker(i: u8) -> sr25519::Pair {
+	sr25519::Pair::from_string(&format!("//worker{i}"), None).expect("a valid derivation")
+}
+
+pub fn endpoint(i: u8) -> Vec<u8> {
+	format!("http://10.0.0.{i}:8080").into_bytes()
+}
+
+/// Genesis: accounts 1..=9 with 1,000 units each; `hosts` registered (models 1 and 2).
+pub fn new_test_ext(hosts: &[u8]) -> TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: (1..=9).map(|i| (account(i), 1_000)).collect(),
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	pallet_poc::GenesisConfig::<Test> {
+		epoch_params: PARAMS,
+		hosts: hosts
+			.iter()
+			.map(|&i| (account(i), worker(i).public(), endpoint(i), vec![1, 2]))
+			.collect(),
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	let mut ext = TestExternalities::new(storage);
+	ext.execute_with(|| run_to_block(1));
+	ext
+}
+
+/// The hash tests give block `n`: distinct per block.
+pub fn block_hash(n: u64) -> H256 {
+	H256::from_low_u64_be(0xb10c_0000 + n)
+}
+
+/// Advances to block `n`, running this pallet's `on_initialize` and checking the pallet's
+/// invariants after every block.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		System::set_parent_hash(block_hash(next - 1));
+		Poc::on_initialize(next);
+		Poc::do_try_state().expect("the pallet's invariants hold");
+	}
+}
+
+/// The pallet's events so far, oldest first.
+pub fn poc_events() -> Vec<pallet_poc::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Poc(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}

@@ -1,0 +1,308 @@
+//! One test per rule of the host registry and the epochs, plus bad input.
+
+use crate::{mock::*, EpochInfo, EpochParams, Error, Event, HoldReason, Hosts, NextEpochParams, Phase, WorkerKeys};
+use polkadot_sdk::{
+	frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold as _},
+	sp_core::Pair,
+	sp_runtime::DispatchError,
+};
+
+fn register(i: u8, models: Vec<u32>) -> polkadot_sdk::frame_support::dispatch::DispatchResult {
+	Poc::register_host(RuntimeOrigin::signed(account(i)), worker(i).public(), endpoint(i), models)
+}
+
+fn held(i: u8) -> u64 {
+	Balances::balance_on_hold(&RuntimeHoldReason::Poc(HoldReason::HostRegistration), &account(i))
+}
+
+// ---- host registry -------------------------------------------------------------------------
+
+#[test]
+fn registration_stores_the_host_indexes_its_worker_key_and_holds_the_deposit() {
+	new_test_ext(&[]).execute_with(|| {
+		assert_ok!(register(1, vec![1]));
+		let host = Hosts::<Test>::get(account(1)).unwrap();
+		assert_eq!(host.worker_key, worker(1).public());
+		assert_eq!(host.endpoint.to_vec(), endpoint(1));
+		assert_eq!(host.models.to_vec(), vec![1]);
+		assert_eq!(WorkerKeys::<Test>::get(worker(1).public()), Some(account(1)));
+		assert_eq!(held(1), DEPOSIT);
+		assert_eq!(
+			poc_events().last(),
+			Some(&Event::HostRegistered {
+				host: account(1),
+				worker_key: worker(1).public(),
+				models: vec![1]
+			})
+		);
+	});
+}
+
+#[test]
+fn genesis_hosts_are_registered_with_their_deposit() {
+	new_test_ext(&[1, 2]).execute_with(|| {
+		assert_eq!(Hosts::<Test>::count(), 2);
+		assert_eq!(held(1), DEPOSIT);
+		assert_eq!(WorkerKeys::<Test>::get(worker(2).public()), Some(account(2)));
+	});
+}
+
+#[test]
+fn registering_twice_fails() {
+	new_test_ext(&[1]).execute_with(|| {
+		assert_noop!(register(1, vec![1]), Error::<Test>::AlreadyRegistered);
+	});
+}
+
+#[test]
+fn a_worker_key_serves_one_host_only() {
+	new_test_ext(&[1]).execute_with(|| {
+		assert_noop!(
+			Poc::register_host(
+				RuntimeOrigin::signed(account(2)),
+				worker(1).public(),
+				endpoint(2),
+				vec![1]
+			),
+			Error::<Test>::WorkerKeyInUse
+		);
+	});
+}
+
+#[test]
+fn the_registry_holds_at_most_max_hosts() {
+	new_test_ext(&[]).execute_with(|| {
+		for i in 1..=MAX_HOSTS as u8 {
+			assert_ok!(register(i, vec![1]));
+		}
+		assert_noop!(register(MAX_HOSTS as u8 + 1, vec![1]), Error::<Test>::TooManyHosts);
+	});
+}
+
+#[test]
+fn bad_endpoints_are_refused() {
+	new_test_ext(&[]).execute_with(|| {
+		let try_endpoint = |endpoint: &[u8]| {
+			Poc::register_host(
+				RuntimeOrigin::signed(account(1)),
+				worker(1).public(),
+				endpoint.to_vec(),
+				vec![1],
+			)
+		};
+		assert_noop!(try_endpoint(&[b'h'; 65]), Error::<Test>::EndpointTooLong);
+		for bad in [
+			&b""[..],
+			b"10.0.0.1:8080",
+			b"ftp://10.0.0.1",
+			b"http://",
+			b"https://",
+			b"http://host name",
+			b"http://h\xc3\xb6st",
+			b"http://host\n",
+		] {
+			assert_noop!(try_endpoint(bad), Error::<Test>::InvalidEndpoint);
+		}
+		assert_ok!(try_endpoint(b"https://worker.example.org:8443/poc"));
+	});
+}
+
+#[test]
+fn bad_model_lists_are_refused() {
+	new_test_ext(&[]).execute_with(|| {
+		assert_noop!(register(1, vec![]), Error::<Test>::NoModels);
+		assert_noop!(register(1, vec![1, 2, 1]), Error::<Test>::TooManyModels);
+		assert_noop!(register(1, vec![1, 1]), Error::<Test>::DuplicateModel);
+		assert_noop!(register(1, vec![1, 7]), Error::<Test>::UnknownModel);
+	});
+}
+
+#[test]
+fn a_host_that_cannot_hold_the_deposit_is_not_registered() {
+	new_test_ext(&[]).execute_with(|| {
+		let poor = account(42);
+		assert_noop!(
+			Poc::register_host(RuntimeOrigin::signed(poor), worker(42).public(), endpoint(42), vec![1]),
+			Error::<Test>::InsufficientDeposit
+		);
+	});
+}
+
+#[test]
+fn registration_needs_a_signed_origin() {
+	new_test_ext(&[]).execute_with(|| {
+		assert_noop!(
+			Poc::register_host(RuntimeOrigin::none(), worker(1).public(), endpoint(1), vec![1]),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn update_changes_key_endpoint_and_models() {
+	new_test_ext(&[1]).execute_with(|| {
+		let new_key = worker(11).public();
+		assert_ok!(Poc::update_host(
+			RuntimeOrigin::signed(account(1)),
+			Some(new_key),
+			Some(b"https://new.example".to_vec()),
+			Some(vec![2]),
+		));
+		let host = Hosts::<Test>::get(account(1)).unwrap();
+		assert_eq!(host.worker_key, new_key);
+		assert_eq!(host.endpoint.to_vec(), b"https://new.example".to_vec());
+		assert_eq!(host.models.to_vec(), vec![2]);
+		assert_eq!(WorkerKeys::<Test>::get(new_key), Some(account(1)));
+		assert_eq!(WorkerKeys::<Test>::get(worker(1).public()), None);
+		assert_eq!(
+			poc_events().last(),
+			Some(&Event::HostUpdated { host: account(1), worker_key: new_key, models: vec![2] })
+		);
+	});
+}
+
+#[test]
+fn a_bad_update_changes_nothing() {
+	new_test_ext(&[1, 2]).execute_with(|| {
+		let update = |key, endpoint, models| {
+			Poc::update_host(RuntimeOrigin::signed(account(1)), key, endpoint, models)
+		};
+		assert_noop!(update(Some(worker(2).public()), None, None), Error::<Test>::WorkerKeyInUse);
+		assert_noop!(
+			update(Some(worker(11).public()), Some(b"nope".to_vec()), None),
+			Error::<Test>::InvalidEndpoint
+		);
+		assert_noop!(update(None, None, Some(vec![3])), Error::<Test>::UnknownModel);
+		assert_noop!(
+			Poc::update_host(RuntimeOrigin::signed(account(3)), None, None, None),
+			Error::<Test>::NotRegistered
+		);
+	});
+}
+
+#[test]
+fn leaving_releases_the_deposit_and_the_worker_key() {
+	new_test_ext(&[1]).execute_with(|| {
+		assert_ok!(Poc::leave(RuntimeOrigin::signed(account(1))));
+		assert!(Hosts::<Test>::get(account(1)).is_none());
+		assert_eq!(held(1), 0);
+		assert_eq!(Balances::free_balance(account(1)), 1_000);
+		assert_eq!(poc_events().last(), Some(&Event::HostLeft { host: account(1) }));
+		// The key is free for another host.
+		assert_ok!(Poc::register_host(
+			RuntimeOrigin::signed(account(2)),
+			worker(1).public(),
+			endpoint(2),
+			vec![1]
+		));
+		assert_noop!(Poc::leave(RuntimeOrigin::signed(account(1))), Error::<Test>::NotRegistered);
+	});
+}
+
+// ---- epochs and phases ---------------------------------------------------------------------
+
+#[test]
+fn the_first_epoch_starts_at_the_first_block_with_the_genesis_hash_as_seed() {
+	new_test_ext(&[]).execute_with(|| {
+		assert_eq!(
+			crate::CurrentEpoch::<Test>::get(),
+			Some(EpochInfo { index: 0, start: 1, params: PARAMS, seed: block_hash(0) })
+		);
+		assert_eq!(
+			poc_events(),
+			vec![Event::EpochStarted { index: 0, start: 1, seed: block_hash(0) }]
+		);
+	});
+}
+
+#[test]
+fn epoch_seed_is_the_hash_of_the_block_before_the_epoch() {
+	new_test_ext(&[]).execute_with(|| {
+		run_to_block(21);
+		let epoch = crate::CurrentEpoch::<Test>::get().unwrap();
+		assert_eq!((epoch.index, epoch.start), (1, 21));
+		assert_eq!(epoch.seed, block_hash(20));
+		run_to_block(41);
+		assert_eq!(crate::CurrentEpoch::<Test>::get().unwrap().seed, block_hash(40));
+	});
+}
+
+#[test]
+fn phases_follow_block_offsets_from_the_epoch_start() {
+	new_test_ext(&[]).execute_with(|| {
+		// Epoch 1 starts at 21: generation [21, 26), delay [26, 27), validation [27, 32).
+		run_to_block(21);
+		let phase = |n| Poc::phase(n).unwrap().1;
+		assert_eq!(phase(21), Phase::Generation);
+		assert_eq!(phase(25), Phase::Generation);
+		assert_eq!(phase(26), Phase::ValidationDelay);
+		assert_eq!(phase(27), Phase::Validation);
+		assert_eq!(phase(31), Phase::Validation);
+		assert_eq!(phase(32), Phase::Inference);
+		assert_eq!(phase(40), Phase::Inference);
+	});
+}
+
+#[test]
+fn a_parameter_change_during_poc_applies_from_the_next_epoch() {
+	new_test_ext(&[]).execute_with(|| {
+		run_to_block(3); // epoch 0, generation
+		let longer =
+			EpochParams { epoch_length: 30, poc_generation: 8, validation_delay: 2, poc_validation: 6 };
+		assert_ok!(Poc::set_epoch_params(RuntimeOrigin::root(), longer));
+		assert_eq!(
+			poc_events().last(),
+			Some(&Event::EpochParamsScheduled { params: longer, from_epoch: 1 })
+		);
+		// The epoch in flight keeps its parameters and phases.
+		assert_eq!(crate::CurrentEpoch::<Test>::get().unwrap().params, PARAMS);
+		assert_eq!(Poc::phase(6).unwrap().1, Phase::ValidationDelay);
+		run_to_block(21);
+		let epoch = crate::CurrentEpoch::<Test>::get().unwrap();
+		assert_eq!((epoch.index, epoch.start, epoch.params), (1, 21, longer));
+		assert_eq!(NextEpochParams::<Test>::get(), None);
+		// Epoch 1 lasts 30 blocks; epoch 2 keeps its parameters.
+		run_to_block(50);
+		assert_eq!(crate::CurrentEpoch::<Test>::get().unwrap().index, 1);
+		run_to_block(51);
+		let epoch = crate::CurrentEpoch::<Test>::get().unwrap();
+		assert_eq!((epoch.index, epoch.start, epoch.params), (2, 51, longer));
+	});
+}
+
+#[test]
+fn invalid_epoch_parameters_are_refused() {
+	new_test_ext(&[]).execute_with(|| {
+		let set = |params| Poc::set_epoch_params(RuntimeOrigin::root(), params);
+		assert_noop!(set(EpochParams { poc_generation: 0, ..PARAMS }), Error::<Test>::ZeroPhase);
+		assert_noop!(set(EpochParams { validation_delay: 0, ..PARAMS }), Error::<Test>::ZeroPhase);
+		assert_noop!(set(EpochParams { poc_validation: 0, ..PARAMS }), Error::<Test>::ZeroPhase);
+		// 5 + 1 + 5 = 11 blocks leave no inference block in an 11-block epoch.
+		assert_noop!(set(EpochParams { epoch_length: 11, ..PARAMS }), Error::<Test>::PhasesExceedEpoch);
+		assert_noop!(
+			set(EpochParams { poc_generation: u64::MAX, ..PARAMS }),
+			Error::<Test>::PhasesExceedEpoch
+		);
+		assert_ok!(set(EpochParams { epoch_length: 12, ..PARAMS }));
+	});
+}
+
+#[test]
+fn only_the_update_origin_sets_epoch_parameters() {
+	new_test_ext(&[1]).execute_with(|| {
+		assert_noop!(
+			Poc::set_epoch_params(RuntimeOrigin::signed(account(1)), PARAMS),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn the_default_genesis_uses_the_live_network_phases() {
+	let params = crate::GenesisConfig::<Test>::default().epoch_params;
+	assert_eq!(
+		params,
+		EpochParams { epoch_length: 15_391, poc_generation: 35, validation_delay: 5, poc_validation: 240 }
+	);
+	assert!(params.check().is_ok());
+}
