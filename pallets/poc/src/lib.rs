@@ -33,6 +33,9 @@ pub trait WeightInfo {
 	fn update_host() -> polkadot_sdk::frame_support::weights::Weight;
 	fn leave() -> polkadot_sdk::frame_support::weights::Weight;
 	fn set_epoch_params() -> polkadot_sdk::frame_support::weights::Weight;
+	fn commit_poc() -> polkadot_sdk::frame_support::weights::Weight;
+	/// Validating a `commit_poc` transaction (its `authorize` rule).
+	fn authorize_commit_poc() -> polkadot_sdk::frame_support::weights::Weight;
 	/// `on_initialize` in a block that starts an epoch.
 	fn on_initialize_epoch_start() -> polkadot_sdk::frame_support::weights::Weight;
 	/// `on_initialize` in any other block.
@@ -43,7 +46,10 @@ pub trait WeightInfo {
 pub mod pallet {
 	use super::*;
 	use alloc::vec::Vec;
-	use gonka_primitives::{EpochIndex, HostId, ModelId, H256};
+	use gonka_primitives::{
+		duty::{Duty, PocCommit},
+		EpochIndex, HostId, ModelId, NonceCount, H256,
+	};
 	use polkadot_sdk::{
 		frame_support::{
 			defensive,
@@ -55,6 +61,7 @@ pub mod pallet {
 		},
 		frame_system::{self, pallet_prelude::*},
 		sp_core::sr25519,
+		sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero},
 	};
 
 	/// The balance type of the deposit currency.
@@ -93,6 +100,13 @@ pub mod pallet {
 		/// The longest endpoint URL, in bytes.
 		#[pallet::constant]
 		type MaxEndpointLength: Get<u32>;
+		/// The most commitments a host may send per model and epoch (its budget of free
+		/// duty transactions: duties pay no fee).
+		#[pallet::constant]
+		type MaxCommitsPerModel: Get<u32>;
+		/// The pool priority of duty transactions.
+		#[pallet::constant]
+		type DutyPriority: Get<TransactionPriority>;
 		/// The weights of this pallet.
 		type WeightInfo: WeightInfo;
 	}
@@ -116,6 +130,17 @@ pub mod pallet {
 	/// The epoch in progress; `None` before the first block.
 	#[pallet::storage]
 	pub type CurrentEpoch<T: Config> = StorageValue<_, EpochInfoOf<T>>;
+
+	/// PoC commitments by epoch, host and model.
+	#[pallet::storage]
+	pub type Commitments<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Blake2_128Concat,
+		(T::AccountId, ModelId),
+		Commitment,
+	>;
 
 	/// The parameters the next epoch will start with.
 	#[pallet::storage]
@@ -163,6 +188,14 @@ pub mod pallet {
 		EpochStarted { index: EpochIndex, start: BlockNumberFor<T>, seed: H256 },
 		/// New epoch parameters were set; they apply from epoch `from_epoch`.
 		EpochParamsScheduled { params: EpochParamsOf<T>, from_epoch: EpochIndex },
+		/// A host committed to `count` PoC nonces with Merkle root `root`.
+		PocCommitted {
+			host: T::AccountId,
+			epoch: EpochIndex,
+			model: ModelId,
+			count: NonceCount,
+			root: H256,
+		},
 	}
 
 	#[pallet::error]
@@ -193,6 +226,20 @@ pub mod pallet {
 		PhasesExceedEpoch,
 		/// The registration deposit could not be held.
 		InsufficientDeposit,
+		/// No epoch has started yet.
+		NoEpoch,
+		/// The duty is for another epoch than the one in progress.
+		WrongEpoch,
+		/// The duty is not allowed in the current phase.
+		WrongPhase,
+		/// The host does not serve this model.
+		ModelNotServed,
+		/// A commitment must count at least one nonce.
+		ZeroCount,
+		/// A new commitment must count more nonces than the last one.
+		CountNotGrowing,
+		/// The host sent `MaxCommitsPerModel` commitments for this model in this epoch.
+		CommitBudgetExhausted,
 	}
 
 	#[pallet::hooks]
@@ -283,6 +330,41 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// A host's PoC commitment for one model in the generation phase: `commit.count`
+		/// nonces with Merkle root `commit.root`, signed by the host's worker key. A
+		/// transaction with no signer and no fee, valid only through its `authorize` rule;
+		/// the count only grows and the last commitment counts.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::commit_poc())]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_commit_poc())]
+		#[pallet::authorize(Self::authorize_commit_poc)]
+		pub fn commit_poc(
+			origin: OriginFor<T>,
+			host: T::AccountId,
+			commit: PocCommit,
+			// Checked in `authorize_commit_poc`.
+			_signature: sr25519::Signature,
+		) -> DispatchResult {
+			frame_system::ensure_authorized(origin)?;
+			// The state may have changed since the transaction was validated.
+			let now = frame_system::Pallet::<T>::block_number();
+			let (_, previous, epoch) = Self::check_commit(&host, &commit, now)?;
+			let submissions = previous.map_or(1, |previous| previous.submissions.saturating_add(1));
+			Commitments::<T>::insert(
+				epoch.index,
+				(&host, commit.model),
+				Commitment { count: commit.count, root: commit.root, submissions },
+			);
+			Self::deposit_event(Event::PocCommitted {
+				host,
+				epoch: commit.epoch,
+				model: commit.model,
+				count: commit.count,
+				root: commit.root,
+			});
+			Ok(())
+		}
+
 		/// Sets the phase lengths; they apply from the next epoch on.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::set_epoch_params())]
@@ -299,7 +381,85 @@ pub mod pallet {
 		}
 	}
 
+	/// The index of the epoch in progress (0 before the first).
+	fn epoch_index<T: Config>() -> EpochIndex {
+		CurrentEpoch::<T>::get().map_or(0, |epoch| epoch.index)
+	}
+
+	/// The code an error has in `InvalidTransaction::Custom`: its index in [`Error`].
+	fn error_code<T: Config>(error: Error<T>) -> u8 {
+		let error: DispatchError = error.into();
+		match error {
+			DispatchError::Module(module) => module.error[0],
+			_ => u8::MAX,
+		}
+	}
+
 	impl<T: Config> Pallet<T> {
+		/// The chain's genesis hash, part of every signed duty payload.
+		pub fn genesis_hash() -> H256 {
+			H256::from_slice(frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero()).as_ref())
+		}
+
+		/// Checks a commitment against the chain's state at block `now`; returns the host and
+		/// its previous commitment for the model.
+		fn check_commit(
+			host: &T::AccountId,
+			commit: &PocCommit,
+			now: BlockNumberFor<T>,
+		) -> Result<(HostOf<T>, Option<Commitment>, EpochInfoOf<T>), Error<T>> {
+			let info = Hosts::<T>::get(host).ok_or(Error::<T>::NotRegistered)?;
+			let (epoch, phase) = Self::phase(now).ok_or(Error::<T>::NoEpoch)?;
+			ensure!(commit.epoch == epoch.index, Error::<T>::WrongEpoch);
+			ensure!(phase == Phase::Generation, Error::<T>::WrongPhase);
+			ensure!(info.models.contains(&commit.model), Error::<T>::ModelNotServed);
+			ensure!(T::Models::is_approved(commit.model), Error::<T>::UnknownModel);
+			ensure!(commit.count > 0, Error::<T>::ZeroCount);
+			let previous = Commitments::<T>::get(epoch.index, (host, commit.model));
+			if let Some(previous) = previous {
+				ensure!(commit.count > previous.count, Error::<T>::CountNotGrowing);
+				ensure!(
+					previous.submissions < T::MaxCommitsPerModel::get(),
+					Error::<T>::CommitBudgetExhausted
+				);
+			}
+			Ok((info, previous, epoch))
+		}
+
+		/// The `authorize` rule of [`Pallet::commit_poc`]: the commitment fits the chain's
+		/// state and the host's worker key signed it for this chain. Cheap checks first, the
+		/// signature last.
+		pub(crate) fn authorize_commit_poc(
+			_source: TransactionSource,
+			host: &T::AccountId,
+			commit: &PocCommit,
+			signature: &sr25519::Signature,
+		) -> TransactionValidityWithRefund {
+			let now = frame_system::Pallet::<T>::block_number();
+			let (info, _, epoch) = Self::check_commit(host, commit, now).map_err(|error| {
+				match error {
+					Error::<T>::NotRegistered => InvalidTransaction::BadSigner,
+					Error::<T>::WrongEpoch if commit.epoch > epoch_index::<T>() =>
+						InvalidTransaction::Future,
+					Error::<T>::WrongEpoch | Error::<T>::WrongPhase | Error::<T>::CountNotGrowing =>
+						InvalidTransaction::Stale,
+					Error::<T>::CommitBudgetExhausted => InvalidTransaction::ExhaustsResources,
+					other => InvalidTransaction::Custom(error_code(other)),
+				}
+			})?;
+			if !commit.verify(&Self::genesis_hash(), &info.worker_key, signature) {
+				return Err(InvalidTransaction::BadProof.into());
+			}
+			let remaining: u64 = epoch.generation_end().saturating_sub(now).unique_saturated_into();
+			ValidTransaction::with_tag_prefix("GonkaPocCommit")
+				.priority(T::DutyPriority::get())
+				.and_provides((host, commit.epoch, commit.model, commit.count))
+				.longevity(remaining.max(1))
+				.propagate(true)
+				.build()
+				.map(|validity| (validity, Weight::zero()))
+		}
+
 		/// The epoch in progress and the phase of block `now` in it.
 		pub fn phase(now: BlockNumberFor<T>) -> Option<(EpochInfoOf<T>, Phase)> {
 			CurrentEpoch::<T>::get().map(|epoch| (epoch, epoch.phase_at(now)))

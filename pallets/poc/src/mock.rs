@@ -7,7 +7,7 @@ use polkadot_sdk::{
 	frame_system::{self, EnsureRoot},
 	pallet_balances,
 	sp_arithmetic::FixedU128,
-	sp_core::{sr25519, ConstU32, Pair, H256},
+	sp_core::{sr25519, ConstU32, ConstU64, Pair, H256},
 	sp_io::TestExternalities,
 	sp_runtime::{traits::IdentityLookup, BuildStorage},
 };
@@ -79,6 +79,12 @@ impl crate::WeightInfo for TestWeights {
 	fn set_epoch_params() -> Weight {
 		Weight::zero()
 	}
+	fn commit_poc() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_commit_poc() -> Weight {
+		Weight::zero()
+	}
 	fn on_initialize_epoch_start() -> Weight {
 		Weight::zero()
 	}
@@ -89,6 +95,7 @@ impl crate::WeightInfo for TestWeights {
 
 pub const DEPOSIT: u64 = 100;
 pub const MAX_HOSTS: u32 = 4;
+pub const MAX_COMMITS: u32 = 3;
 
 parameter_types! {
 	pub const HostDeposit: u64 = DEPOSIT;
@@ -103,6 +110,8 @@ impl pallet_poc::Config for Test {
 	type MaxHosts = ConstU32<MAX_HOSTS>;
 	type MaxModelsPerHost = ConstU32<2>;
 	type MaxEndpointLength = ConstU32<64>;
+	type MaxCommitsPerModel = ConstU32<MAX_COMMITS>;
+	type DutyPriority = ConstU64<{ u64::MAX / 2 }>;
 	type WeightInfo = TestWeights;
 }
 
