@@ -113,9 +113,7 @@ pub struct Verdict {
 
 /// A validator's verdicts on every other host's commitment for one model in one epoch, in
 /// one transaction.
-#[derive(
-	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
 #[scale_info(skip_type_params(MaxVerdicts))]
 pub struct PocValidation<MaxVerdicts: Get<u32>> {
 	/// The epoch of the PoC.
@@ -124,6 +122,32 @@ pub struct PocValidation<MaxVerdicts: Get<u32>> {
 	pub model: ModelId,
 	/// One verdict per host judged.
 	pub verdicts: BoundedVec<Verdict, MaxVerdicts>,
+}
+
+// By hand rather than derived: a derive would require the bound type `MaxVerdicts` itself
+// to be `Clone`, `PartialEq` and `Debug`.
+impl<MaxVerdicts: Get<u32>> Clone for PocValidation<MaxVerdicts> {
+	fn clone(&self) -> Self {
+		Self { epoch: self.epoch, model: self.model, verdicts: self.verdicts.clone() }
+	}
+}
+
+impl<MaxVerdicts: Get<u32>> PartialEq for PocValidation<MaxVerdicts> {
+	fn eq(&self, other: &Self) -> bool {
+		self.epoch == other.epoch && self.model == other.model && self.verdicts == other.verdicts
+	}
+}
+
+impl<MaxVerdicts: Get<u32>> Eq for PocValidation<MaxVerdicts> {}
+
+impl<MaxVerdicts: Get<u32>> core::fmt::Debug for PocValidation<MaxVerdicts> {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		f.debug_struct("PocValidation")
+			.field("epoch", &self.epoch)
+			.field("model", &self.model)
+			.field("verdicts", &self.verdicts)
+			.finish()
+	}
 }
 
 impl<MaxVerdicts: Get<u32>> Duty for PocValidation<MaxVerdicts> {

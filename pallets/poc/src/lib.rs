@@ -36,6 +36,10 @@ pub trait WeightInfo {
 	fn commit_poc() -> polkadot_sdk::frame_support::weights::Weight;
 	/// Validating a `commit_poc` transaction (its `authorize` rule).
 	fn authorize_commit_poc() -> polkadot_sdk::frame_support::weights::Weight;
+	/// A batch of `n` verdicts.
+	fn submit_poc_validations(n: u32) -> polkadot_sdk::frame_support::weights::Weight;
+	/// Validating a batch of `n` verdicts (its `authorize` rule).
+	fn authorize_submit_poc_validations(n: u32) -> polkadot_sdk::frame_support::weights::Weight;
 	/// `on_initialize` in a block that starts an epoch.
 	fn on_initialize_epoch_start() -> polkadot_sdk::frame_support::weights::Weight;
 	/// `on_initialize` in any other block.
@@ -47,7 +51,7 @@ pub mod pallet {
 	use super::*;
 	use alloc::vec::Vec;
 	use gonka_primitives::{
-		duty::{Duty, PocCommit},
+		duty::{Duty, PocCommit, PocValidation},
 		EpochIndex, HostId, ModelId, NonceCount, H256,
 	};
 	use polkadot_sdk::{
@@ -142,6 +146,40 @@ pub mod pallet {
 		Commitment,
 	>;
 
+	/// The validators' tally on each (host, model) commitment of an epoch: the voting power
+	/// that said valid and invalid.
+	#[pallet::storage]
+	pub type Tallies<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Blake2_128Concat,
+		(T::AccountId, ModelId),
+		Tally,
+		ValueQuery,
+	>;
+
+	/// Which validators sent their batch for a model in an epoch (one batch each).
+	#[pallet::storage]
+	pub type Validated<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Blake2_128Concat,
+		(ModelId, T::AccountId),
+		(),
+		OptionQuery,
+	>;
+
+	/// Each host's voting power in the epoch in progress (its consensus weight from the
+	/// last weight formation; equal for genesis hosts in the first epoch).
+	#[pallet::storage]
+	pub type VotingPower<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u128, ValueQuery>;
+
+	/// The sum of [`VotingPower`].
+	#[pallet::storage]
+	pub type TotalVotingPower<T: Config> = StorageValue<_, u128, ValueQuery>;
+
 	/// The parameters the next epoch will start with.
 	#[pallet::storage]
 	pub type NextEpochParams<T: Config> = StorageValue<_, EpochParamsOf<T>, OptionQuery>;
@@ -171,9 +209,17 @@ pub mod pallet {
 			for (account, worker_key, endpoint, models) in &self.hosts {
 				Pallet::<T>::do_register(account, *worker_key, endpoint.clone(), models.clone())
 					.expect("genesis hosts are valid and can hold their deposit");
+				// Bootstrap: no PoC has run yet, so genesis hosts have equal power.
+				VotingPower::<T>::insert(account, GENESIS_HOST_POWER);
 			}
+			TotalVotingPower::<T>::put(
+				GENESIS_HOST_POWER.saturating_mul(self.hosts.len() as u128),
+			);
 		}
 	}
+
+	/// The voting power of each genesis host in the first epoch.
+	pub const GENESIS_HOST_POWER: u128 = 1;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -195,6 +241,13 @@ pub mod pallet {
 			model: ModelId,
 			count: NonceCount,
 			root: H256,
+		},
+		/// A validator sent its verdicts on `verdicts` hosts' commitments for a model.
+		PocValidationsSubmitted {
+			validator: T::AccountId,
+			epoch: EpochIndex,
+			model: ModelId,
+			verdicts: u32,
 		},
 	}
 
@@ -240,6 +293,18 @@ pub mod pallet {
 		CountNotGrowing,
 		/// The host sent `MaxCommitsPerModel` commitments for this model in this epoch.
 		CommitBudgetExhausted,
+		/// Only hosts with voting power validate.
+		NoVotingPower,
+		/// The validator already sent its batch for this model in this epoch.
+		AlreadyValidated,
+		/// A batch must hold at least one verdict.
+		NoVerdicts,
+		/// Verdicts must be sorted by host, each host once.
+		UnsortedVerdicts,
+		/// A host never votes on itself.
+		SelfVerdict,
+		/// A verdict names a host with no commitment for the model in the epoch.
+		NoCommitment,
 	}
 
 	#[pallet::hooks]
@@ -320,6 +385,9 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let host = Hosts::<T>::take(&who).ok_or(Error::<T>::NotRegistered)?;
 			WorkerKeys::<T>::remove(host.worker_key);
+			// A host that left no longer votes: thresholds count the power still present.
+			let power = VotingPower::<T>::take(&who);
+			TotalVotingPower::<T>::mutate(|total| *total = total.saturating_sub(power));
 			T::Currency::release(
 				&HoldReason::HostRegistration.into(),
 				&who,
@@ -361,6 +429,45 @@ pub mod pallet {
 				model: commit.model,
 				count: commit.count,
 				root: commit.root,
+			});
+			Ok(())
+		}
+
+		/// A validator's verdicts on the other hosts' commitments for one model, in the
+		/// validation phase: one batch per validator, model and epoch, signed by its worker
+		/// key. Each verdict adds the validator's voting power to the host's tally. A
+		/// transaction with no signer and no fee, valid only through its `authorize` rule.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::submit_poc_validations(validation.verdicts.len() as u32))]
+		#[pallet::weight_of_authorize(
+			T::WeightInfo::authorize_submit_poc_validations(validation.verdicts.len() as u32)
+		)]
+		#[pallet::authorize(Self::authorize_submit_poc_validations)]
+		pub fn submit_poc_validations(
+			origin: OriginFor<T>,
+			validator: T::AccountId,
+			validation: PocValidation<T::MaxHosts>,
+			// Checked in `authorize_submit_poc_validations`.
+			_signature: sr25519::Signature,
+		) -> DispatchResult {
+			frame_system::ensure_authorized(origin)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let (_, epoch, power) = Self::check_validation(&validator, &validation, now)?;
+			Validated::<T>::insert(epoch.index, (validation.model, &validator), ());
+			for verdict in &validation.verdicts {
+				Tallies::<T>::mutate(epoch.index, (&verdict.host, validation.model), |tally| {
+					if verdict.valid {
+						tally.valid = tally.valid.saturating_add(power);
+					} else {
+						tally.invalid = tally.invalid.saturating_add(power);
+					}
+				});
+			}
+			Self::deposit_event(Event::PocValidationsSubmitted {
+				validator,
+				epoch: validation.epoch,
+				model: validation.model,
+				verdicts: validation.verdicts.len() as u32,
 			});
 			Ok(())
 		}
@@ -454,6 +561,76 @@ pub mod pallet {
 			ValidTransaction::with_tag_prefix("GonkaPocCommit")
 				.priority(T::DutyPriority::get())
 				.and_provides((host, commit.epoch, commit.model, commit.count))
+				.longevity(remaining.max(1))
+				.propagate(true)
+				.build()
+				.map(|validity| (validity, Weight::zero()))
+		}
+
+		/// Checks a validation batch against the chain's state at block `now`; returns the
+		/// validator, the epoch and the validator's voting power.
+		fn check_validation(
+			validator: &T::AccountId,
+			validation: &PocValidation<T::MaxHosts>,
+			now: BlockNumberFor<T>,
+		) -> Result<(HostOf<T>, EpochInfoOf<T>, u128), Error<T>> {
+			let info = Hosts::<T>::get(validator).ok_or(Error::<T>::NotRegistered)?;
+			let (epoch, phase) = Self::phase(now).ok_or(Error::<T>::NoEpoch)?;
+			ensure!(validation.epoch == epoch.index, Error::<T>::WrongEpoch);
+			ensure!(phase == Phase::Validation, Error::<T>::WrongPhase);
+			ensure!(T::Models::is_approved(validation.model), Error::<T>::UnknownModel);
+			let power = VotingPower::<T>::get(validator);
+			ensure!(power > 0, Error::<T>::NoVotingPower);
+			ensure!(
+				!Validated::<T>::contains_key(epoch.index, (validation.model, validator)),
+				Error::<T>::AlreadyValidated
+			);
+			ensure!(!validation.verdicts.is_empty(), Error::<T>::NoVerdicts);
+			ensure!(
+				validation.verdicts.windows(2).all(|pair| pair[0].host < pair[1].host),
+				Error::<T>::UnsortedVerdicts
+			);
+			for verdict in &validation.verdicts {
+				ensure!(verdict.host != *validator, Error::<T>::SelfVerdict);
+				ensure!(
+					Commitments::<T>::contains_key(epoch.index, (&verdict.host, validation.model)),
+					Error::<T>::NoCommitment
+				);
+			}
+			Ok((info, epoch, power))
+		}
+
+		/// The `authorize` rule of [`Pallet::submit_poc_validations`]: the batch fits the
+		/// chain's state and the validator's worker key signed it for this chain.
+		pub(crate) fn authorize_submit_poc_validations(
+			_source: TransactionSource,
+			validator: &T::AccountId,
+			validation: &PocValidation<T::MaxHosts>,
+			signature: &sr25519::Signature,
+		) -> TransactionValidityWithRefund {
+			let now = frame_system::Pallet::<T>::block_number();
+			let (info, epoch, _) =
+				Self::check_validation(validator, validation, now).map_err(|error| match error {
+					Error::<T>::NotRegistered => InvalidTransaction::BadSigner,
+					Error::<T>::WrongEpoch if validation.epoch > epoch_index::<T>() =>
+						InvalidTransaction::Future,
+					Error::<T>::WrongPhase
+						if matches!(
+							Self::phase(now).map(|(_, phase)| phase),
+							Some(Phase::Generation | Phase::ValidationDelay)
+						) =>
+						InvalidTransaction::Future,
+					Error::<T>::WrongEpoch | Error::<T>::WrongPhase | Error::<T>::AlreadyValidated =>
+						InvalidTransaction::Stale,
+					other => InvalidTransaction::Custom(error_code(other)),
+				})?;
+			if !validation.verify(&Self::genesis_hash(), &info.worker_key, signature) {
+				return Err(InvalidTransaction::BadProof.into());
+			}
+			let remaining: u64 = epoch.validation_end().saturating_sub(now).unique_saturated_into();
+			ValidTransaction::with_tag_prefix("GonkaPocValidation")
+				.priority(T::DutyPriority::get())
+				.and_provides((validator, validation.epoch, validation.model))
 				.longevity(remaining.max(1))
 				.propagate(true)
 				.build()
@@ -555,6 +732,11 @@ pub mod pallet {
 						host.deposit,
 					"a host's deposit is held"
 				);
+			}
+			let power: u128 = VotingPower::<T>::iter_values().fold(0, u128::saturating_add);
+			ensure!(power == TotalVotingPower::<T>::get(), "the total is the sum of the powers");
+			for (account, _) in VotingPower::<T>::iter() {
+				ensure!(Hosts::<T>::contains_key(&account), "only registered hosts have power");
 			}
 			if let Some(epoch) = CurrentEpoch::<T>::get() {
 				ensure!(epoch.params.check().is_ok(), "the epoch's parameters are valid");

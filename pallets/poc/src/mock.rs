@@ -85,6 +85,12 @@ impl crate::WeightInfo for TestWeights {
 	fn authorize_commit_poc() -> Weight {
 		Weight::zero()
 	}
+	fn submit_poc_validations(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn authorize_submit_poc_validations(_n: u32) -> Weight {
+		Weight::zero()
+	}
 	fn on_initialize_epoch_start() -> Weight {
 		Weight::zero()
 	}

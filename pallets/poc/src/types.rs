@@ -195,3 +195,14 @@ pub trait ModelRegistry {
 	/// (`weight_scale_factor`); `None` for an unknown model.
 	fn coefficient(model: ModelId) -> Option<FixedU128>;
 }
+
+/// The voting power that judged a (host, model) commitment valid and invalid.
+#[derive(
+	Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen,
+)]
+pub struct Tally {
+	/// Power of the validators that said valid.
+	pub valid: u128,
+	/// Power of the validators that said invalid.
+	pub invalid: u128,
+}
