@@ -11,6 +11,7 @@
 //! - [`merkle`]: the Merkle tree over PoC artifacts, its proofs and their verification;
 //! - [`sample`]: the leaf indices a validator checks, seeded by a block hash that exists
 //!   only after PoC generation ends;
+//! - [`cap`]: the 25% cap on any one host's share of the weight;
 //! - [`binomial`]: the worker's deterministic one-sided binomial test, in integer
 //!   arithmetic.
 //!
@@ -21,6 +22,7 @@
 extern crate alloc;
 
 pub mod binomial;
+pub mod cap;
 pub mod duty;
 pub mod merkle;
 pub mod sample;
