@@ -40,6 +40,10 @@ pub trait WeightInfo {
 	fn submit_poc_validations(n: u32) -> polkadot_sdk::frame_support::weights::Weight;
 	/// Validating a batch of `n` verdicts (its `authorize` rule).
 	fn authorize_submit_poc_validations(n: u32) -> polkadot_sdk::frame_support::weights::Weight;
+	/// Weight formation over `n` commitments (in `on_initialize`).
+	fn form_weights(n: u32) -> polkadot_sdk::frame_support::weights::Weight;
+	/// Pruning one epoch's records of `n` commitments (in `on_initialize`).
+	fn prune_epoch(n: u32) -> polkadot_sdk::frame_support::weights::Weight;
 	/// `on_initialize` in a block that starts an epoch.
 	fn on_initialize_epoch_start() -> polkadot_sdk::frame_support::weights::Weight;
 	/// `on_initialize` in any other block.
@@ -65,8 +69,12 @@ pub mod pallet {
 		},
 		frame_system::{self, pallet_prelude::*},
 		sp_core::sr25519,
-		sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero},
+		sp_runtime::{
+			traits::{Saturating, UniqueSaturatedInto, Zero},
+			FixedPointNumber, Perbill,
+		},
 	};
+	use alloc::collections::BTreeMap;
 
 	/// The balance type of the deposit currency.
 	pub type BalanceOf<T> =
@@ -108,6 +116,12 @@ pub mod pallet {
 		/// duty transactions: duties pay no fee).
 		#[pallet::constant]
 		type MaxCommitsPerModel: Get<u32>;
+		/// The largest share of the total consensus weight one host may hold (25%).
+		#[pallet::constant]
+		type MaxWeightShare: Get<Perbill>;
+		/// For how many past epochs commitments, tallies and batches are kept.
+		#[pallet::constant]
+		type RetentionEpochs: Get<u32>;
 		/// The pool priority of duty transactions.
 		#[pallet::constant]
 		type DutyPriority: Get<TransactionPriority>;
@@ -170,6 +184,23 @@ pub mod pallet {
 		(),
 		OptionQuery,
 	>;
+
+	/// The PoC weight in force of each (host, model): the nonce count of its last accepted
+	/// commitment. It routes inference for the model and shares the model's work.
+	#[pallet::storage]
+	pub type PocWeights<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		ModelId,
+		NonceCount,
+		ValueQuery,
+	>;
+
+	/// The last epoch whose weights were formed.
+	#[pallet::storage]
+	pub type LastFormedEpoch<T: Config> = StorageValue<_, EpochIndex, OptionQuery>;
 
 	/// Each host's voting power in the epoch in progress (its consensus weight from the
 	/// last weight formation; equal for genesis hosts in the first epoch).
@@ -242,6 +273,19 @@ pub mod pallet {
 			count: NonceCount,
 			root: H256,
 		},
+		/// A (host, model) commitment was judged at the end of validation; `weight` is its new
+		/// PoC weight.
+		PocJudged {
+			host: T::AccountId,
+			epoch: EpochIndex,
+			model: ModelId,
+			outcome: Outcome,
+			weight: NonceCount,
+		},
+		/// New weights and voting power are in force: `hosts` hosts hold `total_power`.
+		WeightsFormed { epoch: EpochIndex, hosts: u32, total_power: u128 },
+		/// The epoch accepted no host: the previous weights and power stay in force.
+		WeightsCarriedOver { epoch: EpochIndex },
 		/// A validator sent its verdicts on `verdicts` hosts' commitments for a model.
 		PocValidationsSubmitted {
 			validator: T::AccountId,
@@ -314,12 +358,21 @@ pub mod pallet {
 				None => true,
 				Some(epoch) => now >= epoch.next_start(),
 			};
-			if starts_epoch {
-				Self::start_epoch(now);
+			let mut weight = if starts_epoch {
+				let pruned = Self::start_epoch(now);
 				T::WeightInfo::on_initialize_epoch_start()
+					.saturating_add(T::WeightInfo::prune_epoch(pruned))
 			} else {
 				T::WeightInfo::on_initialize_idle()
+			};
+			if let Some((epoch, Phase::Inference)) = Self::phase(now) {
+				if LastFormedEpoch::<T>::get() != Some(epoch.index) {
+					let judged = Self::form_weights(&epoch);
+					LastFormedEpoch::<T>::put(epoch.index);
+					weight = weight.saturating_add(T::WeightInfo::form_weights(judged));
+				}
 			}
+			weight
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -388,6 +441,7 @@ pub mod pallet {
 			// A host that left no longer votes: thresholds count the power still present.
 			let power = VotingPower::<T>::take(&who);
 			TotalVotingPower::<T>::mutate(|total| *total = total.saturating_sub(power));
+			let _ = PocWeights::<T>::clear_prefix(&who, T::MaxModelsPerHost::get(), None);
 			T::Currency::release(
 				&HoldReason::HostRegistration.into(),
 				&who,
@@ -642,18 +696,107 @@ pub mod pallet {
 			CurrentEpoch::<T>::get().map(|epoch| (epoch, epoch.phase_at(now)))
 		}
 
-		fn start_epoch(now: BlockNumberFor<T>) {
+		/// Judges every commitment of `epoch` by its tally and forms the new PoC weights,
+		/// consensus weights (capped) and voting power; returns the number of commitments.
+		fn form_weights(epoch: &EpochInfoOf<T>) -> u32 {
+			let total = TotalVotingPower::<T>::get();
+			let mut judged: Vec<(T::AccountId, ModelId, NonceCount)> = Vec::new();
+			let mut accepted_any = false;
+			let mut commitments: u32 = 0;
+			for ((host, model), commitment) in Commitments::<T>::iter_prefix(epoch.index) {
+				commitments = commitments.saturating_add(1);
+				if !Hosts::<T>::contains_key(&host) {
+					continue;
+				}
+				// A host never votes on itself: the threshold counts the others' power.
+				let others = total.saturating_sub(VotingPower::<T>::get(&host));
+				let threshold = others.saturating_mul(2);
+				let tally = Tallies::<T>::get(epoch.index, (&host, model));
+				let (outcome, weight) = if tally.valid.saturating_mul(3) > threshold {
+					accepted_any = true;
+					(Outcome::Accepted, commitment.count)
+				} else if tally.invalid.saturating_mul(3) > threshold {
+					(Outcome::Rejected, 0)
+				} else {
+					// Too few votes either way: not fraud, so no loss beyond the new count.
+					(Outcome::QuorumFailed, PocWeights::<T>::get(&host, model).min(commitment.count))
+				};
+				Self::deposit_event(Event::PocJudged {
+					host: host.clone(),
+					epoch: epoch.index,
+					model,
+					outcome,
+					weight,
+				});
+				judged.push((host, model, weight));
+			}
+
+			let mut consensus: BTreeMap<T::AccountId, u128> = BTreeMap::new();
+			for (host, model, weight) in &judged {
+				let coefficient = T::Models::coefficient(*model).unwrap_or_default();
+				let entry = consensus.entry(host.clone()).or_default();
+				*entry = entry.saturating_add(coefficient.saturating_mul_int(u128::from(*weight)));
+			}
+			let hosts: Vec<(T::AccountId, u128)> =
+				consensus.into_iter().filter(|(_, weight)| *weight > 0).collect();
+			let weights: Vec<u128> = hosts.iter().map(|(_, weight)| *weight).collect();
+			let capped = gonka_primitives::cap::apply_cap(&weights, T::MaxWeightShare::get());
+			let total_power = capped.iter().fold(0u128, |sum, weight| sum.saturating_add(*weight));
+			// An epoch that accepts nobody (no worker ran, or no quorum anywhere) must not take
+			// the chain's voting power away: the previous weights stay.
+			if !accepted_any || total_power == 0 {
+				Self::deposit_event(Event::WeightsCarriedOver { epoch: epoch.index });
+				return commitments;
+			}
+
+			// Both maps hold at most MaxHosts × MaxModelsPerHost entries.
+			let _ = PocWeights::<T>::clear(u32::MAX, None);
+			for (host, model, weight) in judged {
+				if weight > 0 {
+					PocWeights::<T>::insert(&host, model, weight);
+				}
+			}
+			let _ = VotingPower::<T>::clear(u32::MAX, None);
+			for ((host, _), power) in hosts.iter().zip(capped) {
+				if power > 0 {
+					VotingPower::<T>::insert(host, power);
+				}
+			}
+			TotalVotingPower::<T>::put(total_power);
+			Self::deposit_event(Event::WeightsFormed {
+				epoch: epoch.index,
+				hosts: hosts.len() as u32,
+				total_power,
+			});
+			commitments
+		}
+
+		/// Removes the commitments, tallies and batches of the epoch that just left the
+		/// retention window; returns how many commitments it held.
+		fn prune(current: EpochIndex) -> u32 {
+			let Some(old) = current.checked_sub(T::RetentionEpochs::get().saturating_add(1)) else {
+				return 0;
+			};
+			// Each holds at most MaxHosts × MaxModelsPerHost entries per epoch.
+			let removed = Commitments::<T>::clear_prefix(old, u32::MAX, None).unique;
+			let _ = Tallies::<T>::clear_prefix(old, u32::MAX, None);
+			let _ = Validated::<T>::clear_prefix(old, u32::MAX, None);
+			removed
+		}
+
+		fn start_epoch(now: BlockNumberFor<T>) -> u32 {
 			let previous = CurrentEpoch::<T>::get();
 			let index = previous.map_or(0, |epoch| epoch.index.saturating_add(1));
 			// The parameters set during the previous epoch, else the previous epoch's.
 			let Some(params) = NextEpochParams::<T>::take().or(previous.map(|epoch| epoch.params))
 			else {
 				defensive!("genesis sets the first epoch's parameters");
-				return;
+				return 0;
 			};
 			let seed = H256::from_slice(frame_system::Pallet::<T>::parent_hash().as_ref());
 			CurrentEpoch::<T>::put(EpochInfo { index, start: now, params, seed });
 			Self::deposit_event(Event::EpochStarted { index, start: now, seed });
+			Self::prune(index)
 		}
 
 		pub(crate) fn do_register(
@@ -738,8 +881,16 @@ pub mod pallet {
 			for (account, _) in VotingPower::<T>::iter() {
 				ensure!(Hosts::<T>::contains_key(&account), "only registered hosts have power");
 			}
+			for (account, _, weight) in PocWeights::<T>::iter() {
+				ensure!(Hosts::<T>::contains_key(&account), "only registered hosts have PoC weight");
+				ensure!(weight > 0, "zero weights are not stored");
+			}
 			if let Some(epoch) = CurrentEpoch::<T>::get() {
 				ensure!(epoch.params.check().is_ok(), "the epoch's parameters are valid");
+				let oldest = epoch.index.saturating_sub(T::RetentionEpochs::get());
+				for (index, _, _) in Commitments::<T>::iter() {
+					ensure!(index >= oldest && index <= epoch.index, "commitments are pruned");
+				}
 				ensure!(
 					frame_system::Pallet::<T>::block_number() < epoch.next_start(),
 					"the epoch in progress contains the current block"

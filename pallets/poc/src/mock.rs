@@ -9,7 +9,7 @@ use polkadot_sdk::{
 	sp_arithmetic::FixedU128,
 	sp_core::{sr25519, ConstU32, ConstU64, Pair, H256},
 	sp_io::TestExternalities,
-	sp_runtime::{traits::IdentityLookup, BuildStorage},
+	sp_runtime::{traits::IdentityLookup, BuildStorage, Perbill},
 };
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -91,6 +91,12 @@ impl crate::WeightInfo for TestWeights {
 	fn authorize_submit_poc_validations(_n: u32) -> Weight {
 		Weight::zero()
 	}
+	fn form_weights(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn prune_epoch(_n: u32) -> Weight {
+		Weight::zero()
+	}
 	fn on_initialize_epoch_start() -> Weight {
 		Weight::zero()
 	}
@@ -100,11 +106,12 @@ impl crate::WeightInfo for TestWeights {
 }
 
 pub const DEPOSIT: u64 = 100;
-pub const MAX_HOSTS: u32 = 4;
+pub const MAX_HOSTS: u32 = 6;
 pub const MAX_COMMITS: u32 = 3;
 
 parameter_types! {
 	pub const HostDeposit: u64 = DEPOSIT;
+	pub const MaxWeightShare: Perbill = Perbill::from_percent(25);
 }
 
 impl pallet_poc::Config for Test {
@@ -118,6 +125,8 @@ impl pallet_poc::Config for Test {
 	type MaxEndpointLength = ConstU32<64>;
 	type MaxCommitsPerModel = ConstU32<MAX_COMMITS>;
 	type DutyPriority = ConstU64<{ u64::MAX / 2 }>;
+	type MaxWeightShare = MaxWeightShare;
+	type RetentionEpochs = ConstU32<2>;
 	type WeightInfo = TestWeights;
 }
 

@@ -206,3 +206,16 @@ pub struct Tally {
 	/// Power of the validators that said invalid.
 	pub invalid: u128,
 }
+
+/// How a (host, model) commitment was judged at the end of validation.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum Outcome {
+	/// More than 2/3 of the other hosts' power said valid: the weight is the count.
+	Accepted,
+	/// More than 2/3 of the other hosts' power said invalid: the weight is zero.
+	Rejected,
+	/// Neither: the host keeps the smaller of its previous weight and its count.
+	QuorumFailed,
+}
