@@ -22,6 +22,9 @@ pub use types::*;
 
 mod types;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -63,7 +66,7 @@ pub mod pallet {
 			defensive,
 			pallet_prelude::*,
 			traits::{
-				fungible::{Inspect, MutateHold},
+				fungible::{Inspect, Mutate, MutateHold},
 				tokens::Precision,
 			},
 		},
@@ -93,7 +96,8 @@ pub mod pallet {
 	#[pallet::config]
 	pub trait Config: polkadot_sdk::frame_system::Config<AccountId = HostId> {
 		/// Holds the hosts' registration deposits.
-		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ Mutate<Self::AccountId>;
 		/// The overarching hold reason.
 		type RuntimeHoldReason: From<HoldReason>;
 		/// The deposit a host holds while registered (it makes filling the registry costly).
@@ -698,7 +702,7 @@ pub mod pallet {
 
 		/// Judges every commitment of `epoch` by its tally and forms the new PoC weights,
 		/// consensus weights (capped) and voting power; returns the number of commitments.
-		fn form_weights(epoch: &EpochInfoOf<T>) -> u32 {
+		pub(crate) fn form_weights(epoch: &EpochInfoOf<T>) -> u32 {
 			let total = TotalVotingPower::<T>::get();
 			let mut judged: Vec<(T::AccountId, ModelId, NonceCount)> = Vec::new();
 			let mut accepted_any = false;
@@ -773,7 +777,7 @@ pub mod pallet {
 
 		/// Removes the commitments, tallies and batches of the epoch that just left the
 		/// retention window; returns how many commitments it held.
-		fn prune(current: EpochIndex) -> u32 {
+		pub(crate) fn prune(current: EpochIndex) -> u32 {
 			let Some(old) = current.checked_sub(T::RetentionEpochs::get().saturating_add(1)) else {
 				return 0;
 			};

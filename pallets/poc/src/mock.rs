@@ -62,6 +62,10 @@ impl ModelRegistry for TestModels {
 	fn coefficient(model: ModelId) -> Option<FixedU128> {
 		Self::is_approved(model).then(|| FixedU128::from_u32(model))
 	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn approve_for_benchmark(model: ModelId) {
+		assert!(Self::is_approved(model), "the test runtime approves models 1 and 2 only");
+	}
 }
 
 /// Tests check behaviour, not weights (those come from the benchmarks).
@@ -197,4 +201,13 @@ pub fn poc_events() -> Vec<pallet_poc::Event<Test>> {
 			_ => None,
 		})
 		.collect()
+}
+
+/// The benchmarks' externalities: no hosts, and a keystore for the worker keys.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn new_bench_ext() -> TestExternalities {
+	use polkadot_sdk::sp_keystore::{testing::MemoryKeystore, KeystoreExt};
+	let mut ext = new_test_ext(&[]);
+	ext.register_extension(KeystoreExt::new(MemoryKeystore::new()));
+	ext
 }

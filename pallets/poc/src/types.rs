@@ -194,6 +194,9 @@ pub trait ModelRegistry {
 	/// The factor that makes PoC weight on `model` comparable across models
 	/// (`weight_scale_factor`); `None` for an unknown model.
 	fn coefficient(model: ModelId) -> Option<FixedU128>;
+	/// Makes `model` approved, so benchmarks can use it.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn approve_for_benchmark(model: ModelId);
 }
 
 /// The voting power that judged a (host, model) commitment valid and invalid.

@@ -1,0 +1,318 @@
+//! Benchmarks (v2) of every call, authorize rule and hook path of the pallet; `weights.rs` is
+//! generated from them.
+
+use super::*;
+use alloc::{format, vec::Vec};
+use gonka_primitives::{
+	duty::{Duty, PocCommit, PocValidation, Verdict},
+	EpochIndex, HostId, ModelId, H256,
+};
+use polkadot_sdk::{
+	frame_benchmarking::v2::*,
+	frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, Mutate},
+			Authorize, Hooks,
+		},
+	},
+	frame_system::{self, RawOrigin},
+	sp_core::{crypto::KeyTypeId, sr25519},
+	sp_runtime::{traits::One, Saturating},
+};
+
+/// The key type of the benchmarks' worker keys in the keystore.
+const WORKER: KeyTypeId = KeyTypeId(*b"gwrk");
+
+fn worker_key(i: u32) -> sr25519::Public {
+	polkadot_sdk::sp_io::crypto::sr25519_generate(
+		WORKER,
+		Some(format!("//bench-worker-{i}").into_bytes()),
+	)
+}
+
+fn sign<T: Config, D: Duty>(key: &sr25519::Public, duty: &D) -> sr25519::Signature {
+	let message = duty.signing_message(&Pallet::<T>::genesis_hash());
+	polkadot_sdk::sp_io::crypto::sr25519_sign(WORKER, key, &message)
+		.expect("the key is in the keystore")
+}
+
+fn host<T: Config>(i: u32) -> HostId {
+	account("host", i, 0)
+}
+
+/// The largest model list a host may have, every model approved.
+fn models<T: Config>() -> Vec<ModelId> {
+	let models: Vec<ModelId> = (1..=T::MaxModelsPerHost::get()).collect();
+	for model in &models {
+		T::Models::approve_for_benchmark(*model);
+	}
+	models
+}
+
+fn endpoint<T: Config>() -> Vec<u8> {
+	let mut endpoint = b"https://".to_vec();
+	endpoint.resize(T::MaxEndpointLength::get() as usize, b'a');
+	endpoint
+}
+
+/// Enough for the deposit, twice over (a balance near the maximum would overflow the total
+/// issuance with many hosts).
+fn fund<T: Config>(who: &HostId) {
+	let amount = T::Currency::minimum_balance()
+		.saturating_add(T::HostDeposit::get())
+		.saturating_mul(2u32.into());
+	T::Currency::set_balance(who, amount);
+}
+
+/// Registers host `i` with a worker key, the longest endpoint and the most models.
+fn register<T: Config>(i: u32) -> (HostId, sr25519::Public) {
+	let who = host::<T>(i);
+	fund::<T>(&who);
+	let key = worker_key(i);
+	Pallet::<T>::do_register(&who, key, endpoint::<T>(), models::<T>())
+		.expect("the benchmark host registers");
+	(who, key)
+}
+
+/// Makes epoch `index` the epoch in progress, started at block 1 with the given phases, and
+/// moves to the first block of `phase`.
+fn enter<T: Config>(index: u32, phase: Phase) -> EpochInfoOf<T> {
+	let params = EpochParams {
+		epoch_length: 100u32.into(),
+		poc_generation: 10u32.into(),
+		validation_delay: 1u32.into(),
+		poc_validation: 10u32.into(),
+	};
+	let epoch = EpochInfo { index, start: One::one(), params, seed: H256::repeat_byte(1) };
+	CurrentEpoch::<T>::put(epoch);
+	let now = match phase {
+		Phase::Generation => epoch.start,
+		Phase::ValidationDelay => epoch.generation_end(),
+		Phase::Validation => epoch.validation_start(),
+		Phase::Inference => epoch.validation_end(),
+	};
+	frame_system::Pallet::<T>::set_block_number(now);
+	epoch
+}
+
+fn commitment(count: u64) -> Commitment {
+	Commitment { count, root: H256::repeat_byte(7), submissions: 1 }
+}
+
+/// `n` registered hosts with commitments on model 1 in `epoch`, each with power 1 and a
+/// tally of valid votes; host 0 is the validator.
+fn committed_hosts<T: Config>(epoch: EpochIndex, n: u32) -> Vec<HostId> {
+	(0..n)
+		.map(|i| {
+			let (who, _) = register::<T>(i);
+			Commitments::<T>::insert(epoch, (&who, 1), commitment(100));
+			Tallies::<T>::insert(epoch, (&who, 1), Tally { valid: u128::from(n), invalid: 0 });
+			VotingPower::<T>::insert(&who, 1);
+			PocWeights::<T>::insert(&who, 1, 50);
+			who
+		})
+		.collect()
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_host() {
+		let caller = host::<T>(0);
+		fund::<T>(&caller);
+		let (key, endpoint, models) = (worker_key(0), endpoint::<T>(), models::<T>());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), key, endpoint, models);
+
+		assert!(Hosts::<T>::contains_key(&caller));
+	}
+
+	#[benchmark]
+	fn update_host() {
+		let (caller, _) = register::<T>(0);
+		let (key, endpoint, models) = (worker_key(1), endpoint::<T>(), models::<T>());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), Some(key), Some(endpoint), Some(models));
+
+		assert_eq!(WorkerKeys::<T>::get(key), Some(caller));
+	}
+
+	#[benchmark]
+	fn leave() {
+		let (caller, _) = register::<T>(0);
+		VotingPower::<T>::insert(&caller, 10);
+		TotalVotingPower::<T>::put(10);
+		for model in models::<T>() {
+			PocWeights::<T>::insert(&caller, model, 10);
+		}
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+
+		assert!(!Hosts::<T>::contains_key(&caller));
+	}
+
+	#[benchmark]
+	fn set_epoch_params() -> Result<(), BenchmarkError> {
+		let origin = T::UpdateOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		enter::<T>(0, Phase::Generation);
+		let params = EpochParams {
+			epoch_length: 200u32.into(),
+			poc_generation: 20u32.into(),
+			validation_delay: 2u32.into(),
+			poc_validation: 20u32.into(),
+		};
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, params);
+
+		assert_eq!(NextEpochParams::<T>::get(), Some(params));
+		Ok(())
+	}
+
+	/// The update path: the host already committed once.
+	#[benchmark]
+	fn commit_poc() {
+		let (who, key) = register::<T>(0);
+		let epoch = enter::<T>(0, Phase::Generation);
+		Commitments::<T>::insert(epoch.index, (&who, 1), commitment(10));
+		let commit = PocCommit { epoch: epoch.index, model: 1, count: 20, root: H256::repeat_byte(2) };
+		let signature = sign::<T, _>(&key, &commit);
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, who.clone(), commit, signature);
+
+		assert_eq!(Commitments::<T>::get(0, (&who, 1)).map(|c| c.count), Some(20));
+	}
+
+	#[benchmark]
+	fn authorize_commit_poc() -> Result<(), BenchmarkError> {
+		let (who, key) = register::<T>(0);
+		let epoch = enter::<T>(0, Phase::Generation);
+		Commitments::<T>::insert(epoch.index, (&who, 1), commitment(10));
+		let commit = PocCommit { epoch: epoch.index, model: 1, count: 20, root: H256::repeat_byte(2) };
+		let signature = sign::<T, _>(&key, &commit);
+		let call = Call::<T>::commit_poc { host: who, commit, signature };
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("commit_poc has an authorize rule")?
+				.map_err(|_| "the commitment is authorized")?;
+		}
+		Ok(())
+	}
+
+	/// A batch judging `n` hosts.
+	#[benchmark]
+	fn submit_poc_validations(n: Linear<1, { T::MaxHosts::get().saturating_sub(1) }>) {
+		let hosts = committed_hosts::<T>(0, n + 1);
+		let (validator, key) = (hosts[0].clone(), worker_key(0));
+		enter::<T>(0, Phase::Validation);
+		let mut judged: Vec<HostId> = hosts[1..].to_vec();
+		judged.sort();
+		let verdicts: Vec<Verdict> = judged.into_iter().map(|host| Verdict { host, valid: true }).collect();
+		let validation = PocValidation { epoch: 0, model: 1, verdicts: verdicts.try_into().expect("n < MaxHosts") };
+		let signature = sign::<T, _>(&key, &validation);
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, validator.clone(), validation, signature);
+
+		assert!(Validated::<T>::contains_key(0, (1, validator)));
+	}
+
+	#[benchmark]
+	fn authorize_submit_poc_validations(
+		n: Linear<1, { T::MaxHosts::get().saturating_sub(1) }>,
+	) -> Result<(), BenchmarkError> {
+		let hosts = committed_hosts::<T>(0, n + 1);
+		let (validator, key) = (hosts[0].clone(), worker_key(0));
+		enter::<T>(0, Phase::Validation);
+		let mut judged: Vec<HostId> = hosts[1..].to_vec();
+		judged.sort();
+		let verdicts: Vec<Verdict> = judged.into_iter().map(|host| Verdict { host, valid: true }).collect();
+		let validation = PocValidation { epoch: 0, model: 1, verdicts: verdicts.try_into().expect("n < MaxHosts") };
+		let signature = sign::<T, _>(&key, &validation);
+		let call = Call::<T>::submit_poc_validations { validator, validation, signature };
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("submit_poc_validations has an authorize rule")?
+				.map_err(|_| "the batch is authorized")?;
+		}
+		Ok(())
+	}
+
+	/// Weight formation over `n` accepted commitments.
+	#[benchmark]
+	fn form_weights(n: Linear<1, { T::MaxHosts::get() }>) {
+		committed_hosts::<T>(0, n);
+		TotalVotingPower::<T>::put(u128::from(n));
+		let epoch = enter::<T>(0, Phase::Inference);
+
+		#[block]
+		{
+			Pallet::<T>::form_weights(&epoch);
+		}
+
+		assert_eq!(TotalVotingPower::<T>::get() > 0, true);
+	}
+
+	/// Pruning an epoch of `n` commitments with their tallies and batches.
+	#[benchmark]
+	fn prune_epoch(n: Linear<1, { T::MaxHosts::get() }>) {
+		for i in 0..n {
+			let who = host::<T>(i);
+			Commitments::<T>::insert(0, (&who, 1), commitment(100));
+			Tallies::<T>::insert(0, (&who, 1), Tally { valid: 1, invalid: 0 });
+			Validated::<T>::insert(0, (1, &who), ());
+		}
+		let current = T::RetentionEpochs::get().saturating_add(1);
+
+		#[block]
+		{
+			Pallet::<T>::prune(current);
+		}
+
+		assert_eq!(Commitments::<T>::iter_prefix(0).count(), 0);
+	}
+
+	/// `on_initialize` in a block that starts an epoch (with new parameters to apply),
+	/// pruning and formation excluded (benchmarked above).
+	#[benchmark]
+	fn on_initialize_epoch_start() {
+		let epoch = enter::<T>(0, Phase::Inference);
+		LastFormedEpoch::<T>::put(0);
+		NextEpochParams::<T>::put(epoch.params);
+		let next = epoch.next_start();
+		frame_system::Pallet::<T>::set_block_number(next);
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(next);
+		}
+
+		assert_eq!(CurrentEpoch::<T>::get().map(|e| e.index), Some(1));
+	}
+
+	/// `on_initialize` in a block that neither starts an epoch nor forms weights.
+	#[benchmark]
+	fn on_initialize_idle() {
+		let epoch = enter::<T>(0, Phase::Generation);
+		let now = epoch.start + One::one();
+		frame_system::Pallet::<T>::set_block_number(now);
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(now);
+		}
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_bench_ext(), crate::mock::Test);
+}
