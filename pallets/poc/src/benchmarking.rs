@@ -115,6 +115,27 @@ fn committed_hosts<T: Config>(epoch: EpochIndex, n: u32) -> Vec<HostId> {
 		.collect()
 }
 
+/// In the validation phase of epoch 0, with `n + 1` committed hosts: host 0's signed batch
+/// of verdicts on the `n` others.
+fn validation_batch<T: Config>(
+	n: u32,
+) -> (HostId, PocValidation<T::MaxHosts>, sr25519::Signature) {
+	let hosts = committed_hosts::<T>(0, n + 1);
+	let (validator, key) = (hosts[0].clone(), worker_key(0));
+	enter::<T>(0, Phase::Validation);
+	let mut judged: Vec<HostId> = hosts[1..].to_vec();
+	judged.sort();
+	let verdicts: Vec<Verdict> =
+		judged.into_iter().map(|host| Verdict { host, valid: true }).collect();
+	let validation = PocValidation {
+		epoch: 0,
+		model: 1,
+		verdicts: verdicts.try_into().expect("n < MaxHosts"),
+	};
+	let signature = sign::<T, _>(&key, &validation);
+	(validator, validation, signature)
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -211,14 +232,7 @@ mod benchmarks {
 	/// A batch judging `n` hosts.
 	#[benchmark]
 	fn submit_poc_validations(n: Linear<1, { T::MaxHosts::get().saturating_sub(1) }>) {
-		let hosts = committed_hosts::<T>(0, n + 1);
-		let (validator, key) = (hosts[0].clone(), worker_key(0));
-		enter::<T>(0, Phase::Validation);
-		let mut judged: Vec<HostId> = hosts[1..].to_vec();
-		judged.sort();
-		let verdicts: Vec<Verdict> = judged.into_iter().map(|host| Verdict { host, valid: true }).collect();
-		let validation = PocValidation { epoch: 0, model: 1, verdicts: verdicts.try_into().expect("n < MaxHosts") };
-		let signature = sign::<T, _>(&key, &validation);
+		let (validator, validation, signature) = validation_batch::<T>(n);
 
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, validator.clone(), validation, signature);
@@ -230,14 +244,7 @@ mod benchmarks {
 	fn authorize_submit_poc_validations(
 		n: Linear<1, { T::MaxHosts::get().saturating_sub(1) }>,
 	) -> Result<(), BenchmarkError> {
-		let hosts = committed_hosts::<T>(0, n + 1);
-		let (validator, key) = (hosts[0].clone(), worker_key(0));
-		enter::<T>(0, Phase::Validation);
-		let mut judged: Vec<HostId> = hosts[1..].to_vec();
-		judged.sort();
-		let verdicts: Vec<Verdict> = judged.into_iter().map(|host| Verdict { host, valid: true }).collect();
-		let validation = PocValidation { epoch: 0, model: 1, verdicts: verdicts.try_into().expect("n < MaxHosts") };
-		let signature = sign::<T, _>(&key, &validation);
+		let (validator, validation, signature) = validation_batch::<T>(n);
 		let call = Call::<T>::submit_poc_validations { validator, validation, signature };
 
 		#[block]
