@@ -22,6 +22,8 @@ pub use types::*;
 
 mod types;
 
+pub mod runtime_api;
+
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 
@@ -73,7 +75,7 @@ pub mod pallet {
 		frame_system::{self, pallet_prelude::*},
 		sp_core::sr25519,
 		sp_runtime::{
-			traits::{Saturating, UniqueSaturatedInto, Zero},
+			traits::{One, Saturating, UniqueSaturatedInto, Zero},
 			FixedPointNumber, Perbill,
 		},
 	};
@@ -561,6 +563,22 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// `PocApi::epoch`: the epoch in progress and the phase of the next block.
+		pub fn epoch_and_next_phase() -> Option<(EpochInfoOf<T>, Phase)> {
+			let next = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
+			CurrentEpoch::<T>::get().map(|epoch| (epoch, epoch.phase_at(next)))
+		}
+
+		/// `PocApi::host`: a registered host with its voting power.
+		pub fn host_view(host: &T::AccountId) -> Option<runtime_api::HostView> {
+			Hosts::<T>::get(host).map(|info| runtime_api::HostView {
+				worker_key: info.worker_key,
+				endpoint: info.endpoint.into_inner(),
+				models: info.models.into_inner(),
+				voting_power: VotingPower::<T>::get(host),
+			})
+		}
+
 		/// The chain's genesis hash, part of every signed duty payload.
 		pub fn genesis_hash() -> H256 {
 			H256::from_slice(frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero()).as_ref())

@@ -1,0 +1,44 @@
+//! `PocApi`: what clients (the worker, wallets, explorers) read of Proof of Compute, through
+//! the node's `state_call` RPC. The runtime implements it with the `Pallet` functions of the
+//! same names.
+
+use crate::{Commitment, EpochInfo, Phase};
+use alloc::vec::Vec;
+use codec::{Codec, Decode, Encode};
+use gonka_primitives::{EpochIndex, HostId, ModelId, NonceCount, H256};
+use polkadot_sdk::sp_core::sr25519;
+use scale_info::TypeInfo;
+
+/// A registered host as clients see it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct HostView {
+	/// The key its worker signs duties with.
+	pub worker_key: sr25519::Public,
+	/// Where other workers reach it.
+	pub endpoint: Vec<u8>,
+	/// The models it serves.
+	pub models: Vec<ModelId>,
+	/// Its voting power (consensus weight) in the epoch in progress.
+	pub voting_power: u128,
+}
+
+polkadot_sdk::sp_api::decl_runtime_apis! {
+	/// Proof of Compute state for clients.
+	pub trait PocApi<BlockNumber> where BlockNumber: Codec {
+		/// The epoch in progress (index, start, phase lengths, seed) and the phase of the next
+		/// block, the one a duty transaction sent now is checked against.
+		fn epoch() -> Option<(EpochInfo<BlockNumber>, Phase)>;
+		/// The genesis hash every duty payload is signed with.
+		fn genesis_hash() -> H256;
+		/// A registered host.
+		fn host(host: HostId) -> Option<HostView>;
+		/// A host's commitment for a model in an epoch still kept.
+		fn commitment(epoch: EpochIndex, host: HostId, model: ModelId) -> Option<Commitment>;
+		/// A host's PoC weight in force for a model.
+		fn poc_weight(host: HostId, model: ModelId) -> NonceCount;
+		/// A host's voting power (consensus weight) in force.
+		fn voting_power(host: HostId) -> u128;
+		/// The sum of all voting power in force.
+		fn total_voting_power() -> u128;
+	}
+}
