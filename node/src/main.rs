@@ -50,6 +50,7 @@ impl RuntimeResolver for GonkaRuntimeResolver {
 }
 
 fn main() -> polkadot_sdk::sc_cli::Result<()> {
-	let config = RunConfig::new(Box::new(GonkaRuntimeResolver), Box::new(chain_spec::GonkaChainSpecLoader));
+	let config =
+		RunConfig::new(Box::new(GonkaRuntimeResolver), Box::new(chain_spec::GonkaChainSpecLoader));
 	run::<GonkaCli>(config)
 }

@@ -35,8 +35,9 @@ fn export_spec(chain: &str) -> String {
 fn committed_chain_specs_match_the_runtime() {
 	for (chain, file) in CHAINS {
 		let path = committed_spec(file);
-		let committed = std::fs::read_to_string(&path)
-			.unwrap_or_else(|e| panic!("{} is missing ({e}): run scripts/chain-specs.sh", path.display()));
+		let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+			panic!("{} is missing ({e}): run scripts/chain-specs.sh", path.display())
+		});
 		let exported = export_spec(chain);
 		let committed_json: serde_json::Value =
 			serde_json::from_str(&committed).expect("the committed spec is JSON");

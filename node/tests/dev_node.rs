@@ -6,10 +6,7 @@ mod common;
 use common::{DevNode, NODE_BIN};
 use std::{process::Command, time::Duration};
 use subxt::{
-	dynamic,
-	events::DecodeAsEvent,
-	ext::scale_decode::DecodeAsType,
-	utils::AccountId32,
+	dynamic, events::DecodeAsEvent, ext::scale_decode::DecodeAsType, utils::AccountId32,
 	OnlineClient, OnlineClientAtBlock, PolkadotConfig,
 };
 use subxt_signer::sr25519::dev;
@@ -64,7 +61,9 @@ async fn wait_for_finalized_block(
 	};
 	match tokio::time::timeout(BLOCKS_DEADLINE, wait).await {
 		Ok(number) => number,
-		Err(_) => panic!("block #{target} not finalized in {BLOCKS_DEADLINE:?}:\n{}", node.log_tail()),
+		Err(_) => {
+			panic!("block #{target} not finalized in {BLOCKS_DEADLINE:?}:\n{}", node.log_tail())
+		}
 	}
 }
 
@@ -171,7 +170,10 @@ fn missing_chain_spec_file_exits_non_zero_naming_the_file() {
 	let missing = base.path().join("no-such-spec.json");
 	let (success, output) = run_with_chain(&missing, base.path());
 	assert!(!success, "a missing chain spec must fail:\n{output}");
-	assert!(output.contains(&missing.display().to_string()), "the message names the file:\n{output}");
+	assert!(
+		output.contains(&missing.display().to_string()),
+		"the message names the file:\n{output}"
+	);
 	assert!(output.contains("does not exist"), "the message says what is wrong:\n{output}");
 }
 
@@ -182,6 +184,9 @@ fn malformed_chain_spec_file_exits_non_zero_naming_the_file() {
 	std::fs::write(&malformed, "{ \"name\": \"half a spec\", ").expect("write the file");
 	let (success, output) = run_with_chain(&malformed, base.path());
 	assert!(!success, "a malformed chain spec must fail:\n{output}");
-	assert!(output.contains(&malformed.display().to_string()), "the message names the file:\n{output}");
+	assert!(
+		output.contains(&malformed.display().to_string()),
+		"the message names the file:\n{output}"
+	);
 	assert!(output.contains("not a valid chain spec"), "the message says what is wrong:\n{output}");
 }

@@ -51,11 +51,7 @@ fn masses(n: u32, p: Perbill) -> Result<impl Iterator<Item = u128>, BinomialErro
 		}
 		let current = mass;
 		// P(X = i+1) = P(X = i) · (n - i) / (i + 1) · p / (1 - p).
-		mass = mul_ratio(
-			mass,
-			u128::from(n - i) * p_parts,
-			u128::from(i + 1) * q_parts,
-		);
+		mass = mul_ratio(mass, u128::from(n - i) * p_parts, u128::from(i + 1) * q_parts);
 		i += 1;
 		Some(current)
 	}))
@@ -78,13 +74,22 @@ pub fn upper_tail(n: u32, k: u32, p: Perbill) -> Result<u128, BinomialError> {
 
 /// Whether `k` mismatches in `n` samples reject "this host mismatches with probability at
 /// most `p_mismatch`" at level `p_value`, i.e. whether the host is judged invalid.
-pub fn rejects(n: u32, k: u32, p_mismatch: Perbill, p_value: Perbill) -> Result<bool, BinomialError> {
+pub fn rejects(
+	n: u32,
+	k: u32,
+	p_mismatch: Perbill,
+	p_value: Perbill,
+) -> Result<bool, BinomialError> {
 	Ok(upper_tail(n, k, p_mismatch)? < probability(p_value))
 }
 
 /// The fewest mismatches in `n` samples that reject at level `p_value`; `n + 1` when no
 /// count does (`p_value` zero).
-pub fn critical_mismatches(n: u32, p_mismatch: Perbill, p_value: Perbill) -> Result<u32, BinomialError> {
+pub fn critical_mismatches(
+	n: u32,
+	p_mismatch: Perbill,
+	p_value: Perbill,
+) -> Result<u32, BinomialError> {
 	let alpha = probability(p_value);
 	for k in 0..=n {
 		if upper_tail(n, k, p_mismatch)? < alpha {
@@ -124,7 +129,10 @@ mod tests {
 		let pct = Perbill::from_percent;
 		assert_eq!(critical_mismatches(200, pct(1), pct(5)), Ok(6));
 		assert_eq!(critical_mismatches(200, pct(10), pct(5)), Ok(28));
-		assert_eq!(critical_mismatches(200, Perbill::from_perthousand(1), Perbill::from_parts(1_000)), Ok(6));
+		assert_eq!(
+			critical_mismatches(200, Perbill::from_perthousand(1), Perbill::from_parts(1_000)),
+			Ok(6)
+		);
 		assert_eq!(critical_mismatches(10, pct(50), pct(5)), Ok(9));
 	}
 
@@ -158,7 +166,10 @@ mod tests {
 	#[test]
 	fn out_of_range_parameters_are_refused_not_misjudged() {
 		let p = Perbill::from_percent(50);
-		assert_eq!(upper_tail(200, 150, p), Err(BinomialError::OutOfRange { trials: 200, p_mismatch: p }));
+		assert_eq!(
+			upper_tail(200, 150, p),
+			Err(BinomialError::OutOfRange { trials: 200, p_mismatch: p })
+		);
 		assert!(rejects(200, 1, Perbill::from_percent(30), Perbill::from_percent(5)).is_err());
 		assert!(rejects(200, 1, Perbill::from_percent(20), Perbill::from_percent(5)).is_ok());
 	}

@@ -120,7 +120,8 @@ mod tests {
 		for n in 4..12 {
 			let weights: Vec<u128> = (0..n)
 				.map(|_| {
-					x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) % 1_000;
+					x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407)
+						% 1_000;
 					x + 1
 				})
 				.collect();

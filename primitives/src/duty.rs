@@ -66,8 +66,17 @@ pub trait Duty: Encode {
 	}
 
 	/// Whether `signature` is `worker_key`'s signature of this payload on this chain.
-	fn verify(&self, genesis_hash: &H256, worker_key: &sr25519::Public, signature: &sr25519::Signature) -> bool {
-		polkadot_sdk::sp_io::crypto::sr25519_verify(signature, &self.signing_message(genesis_hash), worker_key)
+	fn verify(
+		&self,
+		genesis_hash: &H256,
+		worker_key: &sr25519::Public,
+		signature: &sr25519::Signature,
+	) -> bool {
+		polkadot_sdk::sp_io::crypto::sr25519_verify(
+			signature,
+			&self.signing_message(genesis_hash),
+			worker_key,
+		)
 	}
 
 	/// Signs this payload for the chain with genesis hash `genesis_hash` (the worker's side).
@@ -211,11 +220,16 @@ mod tests {
 		// A validation payload whose SCALE bytes equal a commitment's: only the kind byte
 		// tells them apart, and it is signed.
 		let genesis = H256::repeat_byte(1);
-		let validation = PocValidation::<ConstU32<4>> { epoch: 3, model: 1, verdicts: Default::default() };
+		let validation =
+			PocValidation::<ConstU32<4>> { epoch: 3, model: 1, verdicts: Default::default() };
 		let signature = validation.sign(&genesis, &worker());
 		assert!(validation.verify(&genesis, &worker().public(), &signature));
 		let mut as_commit = validation.signing_message(&genesis);
 		as_commit[SIGNING_DOMAIN.len() + 1] = DutyKind::PocCommit.tag();
-		assert!(!polkadot_sdk::sp_io::crypto::sr25519_verify(&signature, &as_commit, &worker().public()));
+		assert!(!polkadot_sdk::sp_io::crypto::sr25519_verify(
+			&signature,
+			&as_commit,
+			&worker().public()
+		));
 	}
 }

@@ -100,7 +100,11 @@ pub fn verify(root: &H256, count: u64, index: u64, leaf: &H256, proof: &[H256]) 
 	while width > 1 {
 		if position ^ 1 < width {
 			let Some(sibling) = siblings.next() else { return false };
-			node = if position % 2 == 0 { node_hash(&node, sibling) } else { node_hash(sibling, &node) };
+			node = if position % 2 == 0 {
+				node_hash(&node, sibling)
+			} else {
+				node_hash(sibling, &node)
+			};
 		}
 		position /= 2;
 		width = width.div_ceil(2);

@@ -81,8 +81,15 @@ mod tests {
 
 	#[test]
 	fn sample_follows_the_spec_formula() {
-		let (genesis, end, v, h) = (H256::repeat_byte(1), H256::repeat_byte(2), account(3), account(4));
-		let seed = SampleSeed { genesis_hash: &genesis, generation_end_hash: &end, validator: &v, host: &h, model: 7 };
+		let (genesis, end, v, h) =
+			(H256::repeat_byte(1), H256::repeat_byte(2), account(3), account(4));
+		let seed = SampleSeed {
+			genesis_hash: &genesis,
+			generation_end_hash: &end,
+			validator: &v,
+			host: &h,
+			model: 7,
+		};
 		let mut data = b"gonka/poc-sample/v1".to_vec();
 		data.extend_from_slice(&[1u8; 32]);
 		data.extend_from_slice(&[2u8; 32]);
@@ -96,8 +103,15 @@ mod tests {
 
 	#[test]
 	fn sample_is_distinct_in_range_and_of_size_n() {
-		let (genesis, end, v, h) = (H256::repeat_byte(1), H256::repeat_byte(2), account(3), account(4));
-		let seed = SampleSeed { genesis_hash: &genesis, generation_end_hash: &end, validator: &v, host: &h, model: 0 };
+		let (genesis, end, v, h) =
+			(H256::repeat_byte(1), H256::repeat_byte(2), account(3), account(4));
+		let seed = SampleSeed {
+			genesis_hash: &genesis,
+			generation_end_hash: &end,
+			validator: &v,
+			host: &h,
+			model: 0,
+		};
 		for count in [201u64, 250, 400, 10_000, u64::MAX] {
 			let indices = seed.leaf_indices(count, 200);
 			assert_eq!(indices.len(), 200, "count {count}");
@@ -108,8 +122,15 @@ mod tests {
 
 	#[test]
 	fn small_commitments_are_checked_whole() {
-		let (genesis, end, v, h) = (H256::repeat_byte(1), H256::repeat_byte(2), account(3), account(4));
-		let seed = SampleSeed { genesis_hash: &genesis, generation_end_hash: &end, validator: &v, host: &h, model: 0 };
+		let (genesis, end, v, h) =
+			(H256::repeat_byte(1), H256::repeat_byte(2), account(3), account(4));
+		let seed = SampleSeed {
+			genesis_hash: &genesis,
+			generation_end_hash: &end,
+			validator: &v,
+			host: &h,
+			model: 0,
+		};
 		assert_eq!(seed.leaf_indices(0, 200), Vec::<u64>::new());
 		assert_eq!(seed.leaf_indices(5, 200), vec![0, 1, 2, 3, 4]);
 		assert_eq!(seed.leaf_indices(200, 200).len(), 200);
@@ -117,8 +138,15 @@ mod tests {
 
 	#[test]
 	fn sample_depends_on_block_hash_chain_validator_host_and_model() {
-		let (genesis, end, v, h) = (H256::repeat_byte(1), H256::repeat_byte(2), account(3), account(4));
-		let base = SampleSeed { genesis_hash: &genesis, generation_end_hash: &end, validator: &v, host: &h, model: 0 };
+		let (genesis, end, v, h) =
+			(H256::repeat_byte(1), H256::repeat_byte(2), account(3), account(4));
+		let base = SampleSeed {
+			genesis_hash: &genesis,
+			generation_end_hash: &end,
+			validator: &v,
+			host: &h,
+			model: 0,
+		};
 		let sample = base.leaf_indices(1 << 40, 20);
 		let (other_hash, other_account) = (H256::repeat_byte(9), account(9));
 		for changed in [

@@ -71,7 +71,9 @@ impl DevNode {
 		let url = format!("ws://127.0.0.1:{}", self.rpc_port);
 		let deadline = Instant::now() + STARTUP_DEADLINE;
 		loop {
-			if let Some(status) = self.child.as_mut().and_then(|child| child.try_wait().ok().flatten()) {
+			if let Some(status) =
+				self.child.as_mut().and_then(|child| child.try_wait().ok().flatten())
+			{
 				panic!("gonka-node exited early with {status}:\n{}", self.log_tail());
 			}
 			match OnlineClient::<PolkadotConfig>::from_insecure_url(&url).await {
@@ -79,8 +81,11 @@ impl DevNode {
 				// Not serving RPC yet (or still starting up): poll again shortly.
 				Err(_) if Instant::now() < deadline => {
 					tokio::time::sleep(Duration::from_millis(500)).await
-				},
-				Err(error) => panic!("no RPC at {url} after {STARTUP_DEADLINE:?}: {error}\n{}", self.log_tail()),
+				}
+				Err(error) => panic!(
+					"no RPC at {url} after {STARTUP_DEADLINE:?}: {error}\n{}",
+					self.log_tail()
+				),
 			}
 		}
 	}

@@ -117,9 +117,7 @@ fn committed_hosts<T: Config>(epoch: EpochIndex, n: u32) -> Vec<HostId> {
 
 /// In the validation phase of epoch 0, with `n + 1` committed hosts: host 0's signed batch
 /// of verdicts on the `n` others.
-fn validation_batch<T: Config>(
-	n: u32,
-) -> (HostId, PocValidation<T::MaxHosts>, sr25519::Signature) {
+fn validation_batch<T: Config>(n: u32) -> (HostId, PocValidation<T::MaxHosts>, sr25519::Signature) {
 	let hosts = committed_hosts::<T>(0, n + 1);
 	let (validator, key) = (hosts[0].clone(), worker_key(0));
 	enter::<T>(0, Phase::Validation);
@@ -127,11 +125,8 @@ fn validation_batch<T: Config>(
 	judged.sort();
 	let verdicts: Vec<Verdict> =
 		judged.into_iter().map(|host| Verdict { host, valid: true }).collect();
-	let validation = PocValidation {
-		epoch: 0,
-		model: 1,
-		verdicts: verdicts.try_into().expect("n < MaxHosts"),
-	};
+	let validation =
+		PocValidation { epoch: 0, model: 1, verdicts: verdicts.try_into().expect("n < MaxHosts") };
 	let signature = sign::<T, _>(&key, &validation);
 	(validator, validation, signature)
 }
@@ -180,7 +175,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn set_epoch_params() -> Result<(), BenchmarkError> {
-		let origin = T::UpdateOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin =
+			T::UpdateOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		enter::<T>(0, Phase::Generation);
 		let params = EpochParams {
 			epoch_length: 200u32.into(),
@@ -202,7 +198,8 @@ mod benchmarks {
 		let (who, key) = register::<T>(0);
 		let epoch = enter::<T>(0, Phase::Generation);
 		Commitments::<T>::insert(epoch.index, (&who, 1), commitment(10));
-		let commit = PocCommit { epoch: epoch.index, model: 1, count: 20, root: H256::repeat_byte(2) };
+		let commit =
+			PocCommit { epoch: epoch.index, model: 1, count: 20, root: H256::repeat_byte(2) };
 		let signature = sign::<T, _>(&key, &commit);
 
 		#[extrinsic_call]
@@ -216,7 +213,8 @@ mod benchmarks {
 		let (who, key) = register::<T>(0);
 		let epoch = enter::<T>(0, Phase::Generation);
 		Commitments::<T>::insert(epoch.index, (&who, 1), commitment(10));
-		let commit = PocCommit { epoch: epoch.index, model: 1, count: 20, root: H256::repeat_byte(2) };
+		let commit =
+			PocCommit { epoch: epoch.index, model: 1, count: 20, root: H256::repeat_byte(2) };
 		let signature = sign::<T, _>(&key, &commit);
 		let call = Call::<T>::commit_poc { host: who, commit, signature };
 

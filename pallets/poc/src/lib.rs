@@ -32,7 +32,8 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
-/// The weights of the pallet's calls and hooks.
+/// The weights of the pallet's calls and hooks. The runtime's implementation is generated
+/// from the benchmarks (`scripts/benchmarks.sh`).
 pub trait WeightInfo {
 	fn register_host() -> polkadot_sdk::frame_support::weights::Weight;
 	fn update_host() -> polkadot_sdk::frame_support::weights::Weight;
@@ -58,6 +59,7 @@ pub trait WeightInfo {
 #[polkadot_sdk::frame_support::pallet]
 pub mod pallet {
 	use super::*;
+	use alloc::collections::BTreeMap;
 	use alloc::vec::Vec;
 	use gonka_primitives::{
 		duty::{Duty, PocCommit, PocValidation},
@@ -79,7 +81,6 @@ pub mod pallet {
 			FixedPointNumber, Perbill,
 		},
 	};
-	use alloc::collections::BTreeMap;
 
 	/// The balance type of the deposit currency.
 	pub type BalanceOf<T> =
@@ -148,8 +149,7 @@ pub mod pallet {
 
 	/// Which host a worker key belongs to (a key serves one host only).
 	#[pallet::storage]
-	pub type WorkerKeys<T: Config> =
-		StorageMap<_, Blake2_128Concat, sr25519::Public, T::AccountId>;
+	pub type WorkerKeys<T: Config> = StorageMap<_, Blake2_128Concat, sr25519::Public, T::AccountId>;
 
 	/// The epoch in progress; `None` before the first block.
 	#[pallet::storage]
@@ -211,7 +211,8 @@ pub mod pallet {
 	/// Each host's voting power in the epoch in progress (its consensus weight from the
 	/// last weight formation; equal for genesis hosts in the first epoch).
 	#[pallet::storage]
-	pub type VotingPower<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u128, ValueQuery>;
+	pub type VotingPower<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u128, ValueQuery>;
 
 	/// The sum of [`VotingPower`].
 	#[pallet::storage]
@@ -249,9 +250,7 @@ pub mod pallet {
 				// Bootstrap: no PoC has run yet, so genesis hosts have equal power.
 				VotingPower::<T>::insert(account, GENESIS_HOST_POWER);
 			}
-			TotalVotingPower::<T>::put(
-				GENESIS_HOST_POWER.saturating_mul(self.hosts.len() as u128),
-			);
+			TotalVotingPower::<T>::put(GENESIS_HOST_POWER.saturating_mul(self.hosts.len() as u128));
 		}
 	}
 
@@ -382,7 +381,9 @@ pub mod pallet {
 		}
 
 		#[cfg(feature = "try-runtime")]
-		fn try_state(_now: BlockNumberFor<T>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+		fn try_state(
+			_now: BlockNumberFor<T>,
+		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
 		}
 	}
@@ -542,7 +543,8 @@ pub mod pallet {
 				InvalidParams::PhasesExceedEpoch => Error::<T>::PhasesExceedEpoch,
 			})?;
 			NextEpochParams::<T>::put(params);
-			let from_epoch = CurrentEpoch::<T>::get().map_or(0, |epoch| epoch.index.saturating_add(1));
+			let from_epoch =
+				CurrentEpoch::<T>::get().map_or(0, |epoch| epoch.index.saturating_add(1));
 			Self::deposit_event(Event::EpochParamsScheduled { params, from_epoch });
 			Ok(())
 		}
@@ -581,7 +583,9 @@ pub mod pallet {
 
 		/// The chain's genesis hash, part of every signed duty payload.
 		pub fn genesis_hash() -> H256 {
-			H256::from_slice(frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero()).as_ref())
+			H256::from_slice(
+				frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero()).as_ref(),
+			)
 		}
 
 		/// Checks a commitment against the chain's state at block `now`; returns the host and
@@ -619,17 +623,18 @@ pub mod pallet {
 			signature: &sr25519::Signature,
 		) -> TransactionValidityWithRefund {
 			let now = frame_system::Pallet::<T>::block_number();
-			let (info, _, epoch) = Self::check_commit(host, commit, now).map_err(|error| {
-				match error {
+			let (info, _, epoch) =
+				Self::check_commit(host, commit, now).map_err(|error| match error {
 					Error::<T>::NotRegistered => InvalidTransaction::BadSigner,
-					Error::<T>::WrongEpoch if commit.epoch > epoch_index::<T>() =>
-						InvalidTransaction::Future,
-					Error::<T>::WrongEpoch | Error::<T>::WrongPhase | Error::<T>::CountNotGrowing =>
-						InvalidTransaction::Stale,
+					Error::<T>::WrongEpoch if commit.epoch > epoch_index::<T>() => {
+						InvalidTransaction::Future
+					}
+					Error::<T>::WrongEpoch
+					| Error::<T>::WrongPhase
+					| Error::<T>::CountNotGrowing => InvalidTransaction::Stale,
 					Error::<T>::CommitBudgetExhausted => InvalidTransaction::ExhaustsResources,
 					other => InvalidTransaction::Custom(error_code(other)),
-				}
-			})?;
+				})?;
 			if !commit.verify(&Self::genesis_hash(), &info.worker_key, signature) {
 				return Err(InvalidTransaction::BadProof.into());
 			}
@@ -685,21 +690,26 @@ pub mod pallet {
 			signature: &sr25519::Signature,
 		) -> TransactionValidityWithRefund {
 			let now = frame_system::Pallet::<T>::block_number();
-			let (info, epoch, _) =
-				Self::check_validation(validator, validation, now).map_err(|error| match error {
+			let (info, epoch, _) = Self::check_validation(validator, validation, now).map_err(
+				|error| match error {
 					Error::<T>::NotRegistered => InvalidTransaction::BadSigner,
-					Error::<T>::WrongEpoch if validation.epoch > epoch_index::<T>() =>
-						InvalidTransaction::Future,
+					Error::<T>::WrongEpoch if validation.epoch > epoch_index::<T>() => {
+						InvalidTransaction::Future
+					}
 					Error::<T>::WrongPhase
 						if matches!(
 							Self::phase(now).map(|(_, phase)| phase),
 							Some(Phase::Generation | Phase::ValidationDelay)
 						) =>
-						InvalidTransaction::Future,
-					Error::<T>::WrongEpoch | Error::<T>::WrongPhase | Error::<T>::AlreadyValidated =>
-						InvalidTransaction::Stale,
+					{
+						InvalidTransaction::Future
+					}
+					Error::<T>::WrongEpoch
+					| Error::<T>::WrongPhase
+					| Error::<T>::AlreadyValidated => InvalidTransaction::Stale,
 					other => InvalidTransaction::Custom(error_code(other)),
-				})?;
+				},
+			)?;
 			if !validation.verify(&Self::genesis_hash(), &info.worker_key, signature) {
 				return Err(InvalidTransaction::BadProof.into());
 			}
@@ -741,7 +751,10 @@ pub mod pallet {
 					(Outcome::Rejected, 0)
 				} else {
 					// Too few votes either way: not fraud, so no loss beyond the new count.
-					(Outcome::QuorumFailed, PocWeights::<T>::get(&host, model).min(commitment.count))
+					(
+						Outcome::QuorumFailed,
+						PocWeights::<T>::get(&host, model).min(commitment.count),
+					)
 				};
 				Self::deposit_event(Event::PocJudged {
 					host: host.clone(),
@@ -854,8 +867,8 @@ pub mod pallet {
 				.strip_prefix(b"https://".as_slice())
 				.or_else(|| endpoint.strip_prefix(b"http://".as_slice()));
 			ensure!(
-				matches!(address, Some(address) if !address.is_empty()) &&
-					endpoint.iter().all(u8::is_ascii_graphic),
+				matches!(address, Some(address) if !address.is_empty())
+					&& endpoint.iter().all(u8::is_ascii_graphic),
 				Error::<T>::InvalidEndpoint
 			);
 			Ok(endpoint)
@@ -880,21 +893,18 @@ pub mod pallet {
 			let hosts = Hosts::<T>::iter().count() as u32;
 			ensure!(hosts == Hosts::<T>::count(), "the host counter matches the hosts");
 			ensure!(hosts <= T::MaxHosts::get(), "at most MaxHosts hosts");
-			ensure!(
-				WorkerKeys::<T>::iter().count() as u32 == hosts,
-				"one worker key per host"
-			);
+			ensure!(WorkerKeys::<T>::iter().count() as u32 == hosts, "one worker key per host");
 			for (key, account) in WorkerKeys::<T>::iter() {
-				let host = Hosts::<T>::get(&account).ok_or("a worker key names a registered host")?;
+				let host =
+					Hosts::<T>::get(&account).ok_or("a worker key names a registered host")?;
 				ensure!(host.worker_key == key, "the worker key index matches the host");
 			}
 			for (account, host) in Hosts::<T>::iter() {
 				ensure!(
-					<T::Currency as polkadot_sdk::frame_support::traits::fungible::InspectHold<_>>::balance_on_hold(
-						&HoldReason::HostRegistration.into(),
-						&account
-					) >=
-						host.deposit,
+					<T::Currency as polkadot_sdk::frame_support::traits::fungible::InspectHold<
+						_,
+					>>::balance_on_hold(&HoldReason::HostRegistration.into(), &account)
+						>= host.deposit,
 					"a host's deposit is held"
 				);
 			}
@@ -904,7 +914,10 @@ pub mod pallet {
 				ensure!(Hosts::<T>::contains_key(&account), "only registered hosts have power");
 			}
 			for (account, _, weight) in PocWeights::<T>::iter() {
-				ensure!(Hosts::<T>::contains_key(&account), "only registered hosts have PoC weight");
+				ensure!(
+					Hosts::<T>::contains_key(&account),
+					"only registered hosts have PoC weight"
+				);
 				ensure!(weight > 0, "zero weights are not stored");
 			}
 			if let Some(epoch) = CurrentEpoch::<T>::get() {

@@ -1,6 +1,9 @@
 //! One test per rule of the host registry and the epochs, plus bad input.
 
-use crate::{mock::*, EpochInfo, EpochParams, Error, Event, HoldReason, Hosts, NextEpochParams, Phase, WorkerKeys};
+use crate::{
+	mock::*, EpochInfo, EpochParams, Error, Event, HoldReason, Hosts, NextEpochParams, Phase,
+	WorkerKeys,
+};
 use polkadot_sdk::{
 	frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold as _},
 	sp_core::Pair,
@@ -122,7 +125,12 @@ fn a_host_that_cannot_hold_the_deposit_is_not_registered() {
 	new_test_ext(&[]).execute_with(|| {
 		let poor = account(42);
 		assert_noop!(
-			Poc::register_host(RuntimeOrigin::signed(poor), worker(42).public(), endpoint(42), vec![1]),
+			Poc::register_host(
+				RuntimeOrigin::signed(poor),
+				worker(42).public(),
+				endpoint(42),
+				vec![1]
+			),
 			Error::<Test>::InsufficientDeposit
 		);
 	});
@@ -247,8 +255,12 @@ fn phases_follow_block_offsets_from_the_epoch_start() {
 fn a_parameter_change_during_poc_applies_from_the_next_epoch() {
 	new_test_ext(&[]).execute_with(|| {
 		run_to_block(3); // epoch 0, generation
-		let longer =
-			EpochParams { epoch_length: 30, poc_generation: 8, validation_delay: 2, poc_validation: 6 };
+		let longer = EpochParams {
+			epoch_length: 30,
+			poc_generation: 8,
+			validation_delay: 2,
+			poc_validation: 6,
+		};
 		assert_ok!(Poc::set_epoch_params(RuntimeOrigin::root(), longer));
 		assert_eq!(
 			poc_events().last(),
@@ -278,7 +290,10 @@ fn invalid_epoch_parameters_are_refused() {
 		assert_noop!(set(EpochParams { validation_delay: 0, ..PARAMS }), Error::<Test>::ZeroPhase);
 		assert_noop!(set(EpochParams { poc_validation: 0, ..PARAMS }), Error::<Test>::ZeroPhase);
 		// 5 + 1 + 5 = 11 blocks leave no inference block in an 11-block epoch.
-		assert_noop!(set(EpochParams { epoch_length: 11, ..PARAMS }), Error::<Test>::PhasesExceedEpoch);
+		assert_noop!(
+			set(EpochParams { epoch_length: 11, ..PARAMS }),
+			Error::<Test>::PhasesExceedEpoch
+		);
 		assert_noop!(
 			set(EpochParams { poc_generation: u64::MAX, ..PARAMS }),
 			Error::<Test>::PhasesExceedEpoch
@@ -302,7 +317,12 @@ fn the_default_genesis_uses_the_live_network_phases() {
 	let params = crate::GenesisConfig::<Test>::default().epoch_params;
 	assert_eq!(
 		params,
-		EpochParams { epoch_length: 15_391, poc_generation: 35, validation_delay: 5, poc_validation: 240 }
+		EpochParams {
+			epoch_length: 15_391,
+			poc_generation: 35,
+			validation_delay: 5,
+			poc_validation: 240
+		}
 	);
 	assert!(params.check().is_ok());
 }
@@ -388,7 +408,12 @@ mod commit {
 					Err(InvalidTransaction::Stale.into())
 				);
 				assert_noop!(
-					Poc::commit_poc(RawOrigin::Authorized.into(), account(1), c.clone(), signed(1, &c)),
+					Poc::commit_poc(
+						RawOrigin::Authorized.into(),
+						account(1),
+						c.clone(),
+						signed(1, &c)
+					),
 					Error::<Test>::CountNotGrowing
 				);
 			}
@@ -462,7 +487,10 @@ mod commit {
 		new_test_ext(&[1]).execute_with(|| {
 			run_to_block(6); // generation of epoch 0 is [1, 6)
 			let c = commit(100);
-			assert_eq!(authorize(&call(1, c.clone(), signed(1, &c))), Err(InvalidTransaction::Stale.into()));
+			assert_eq!(
+				authorize(&call(1, c.clone(), signed(1, &c))),
+				Err(InvalidTransaction::Stale.into())
+			);
 			assert_noop!(
 				Poc::commit_poc(RawOrigin::Authorized.into(), account(1), c.clone(), signed(1, &c)),
 				Error::<Test>::WrongPhase
@@ -480,7 +508,10 @@ mod commit {
 			);
 			run_to_block(21); // epoch 1
 			let past = commit(100);
-			assert_eq!(authorize(&call(1, past.clone(), signed(1, &past))), Err(InvalidTransaction::Stale.into()));
+			assert_eq!(
+				authorize(&call(1, past.clone(), signed(1, &past))),
+				Err(InvalidTransaction::Stale.into())
+			);
 		});
 	}
 
@@ -513,7 +544,10 @@ mod commit {
 	fn an_unregistered_host_cannot_commit() {
 		new_test_ext(&[]).execute_with(|| {
 			let c = commit(100);
-			assert_eq!(authorize(&call(1, c.clone(), signed(1, &c))), Err(InvalidTransaction::BadSigner.into()));
+			assert_eq!(
+				authorize(&call(1, c.clone(), signed(1, &c))),
+				Err(InvalidTransaction::BadSigner.into())
+			);
 		});
 	}
 
@@ -538,7 +572,9 @@ mod commit {
 	fn commit_poc_needs_the_authorized_origin() {
 		new_test_ext(&[1]).execute_with(|| {
 			let c = commit(100);
-			for origin in [RuntimeOrigin::signed(account(1)), RuntimeOrigin::none(), RuntimeOrigin::root()] {
+			for origin in
+				[RuntimeOrigin::signed(account(1)), RuntimeOrigin::none(), RuntimeOrigin::root()]
+			{
 				assert_noop!(
 					Poc::commit_poc(origin, account(1), c.clone(), signed(1, &c)),
 					DispatchError::BadOrigin
@@ -559,7 +595,7 @@ mod commit {
 
 mod validation {
 	use super::*;
-	use crate::{Call, Tally, Tallies, TotalVotingPower, Validated, VotingPower};
+	use crate::{Call, Tallies, Tally, TotalVotingPower, Validated, VotingPower};
 	use gonka_primitives::{
 		duty::{Duty, PocCommit, PocValidation, Verdict},
 		H256,
@@ -578,9 +614,15 @@ mod validation {
 		let mut ext = new_test_ext(&[1, 2, 3]);
 		ext.execute_with(|| {
 			for i in [1u8, 2, 3] {
-				let commit = PocCommit { epoch: 0, model: 1, count: 50, root: H256::repeat_byte(i) };
+				let commit =
+					PocCommit { epoch: 0, model: 1, count: 50, root: H256::repeat_byte(i) };
 				let signature = commit.sign(&Poc::genesis_hash(), &worker(i));
-				assert_ok!(Poc::commit_poc(RawOrigin::Authorized.into(), account(i), commit, signature));
+				assert_ok!(Poc::commit_poc(
+					RawOrigin::Authorized.into(),
+					account(i),
+					commit,
+					signature
+				));
 			}
 			run_to_block(7);
 		});
@@ -675,7 +717,10 @@ mod validation {
 	#[test]
 	fn a_verdict_on_oneself_is_refused() {
 		committed_epoch().execute_with(|| {
-			assert_eq!(authorize(1, &batch(&[(1, true), (2, true)])), Err(custom(Error::<Test>::SelfVerdict)));
+			assert_eq!(
+				authorize(1, &batch(&[(1, true), (2, true)])),
+				Err(custom(Error::<Test>::SelfVerdict))
+			);
 		});
 	}
 
@@ -683,17 +728,29 @@ mod validation {
 	fn a_validator_with_no_power_is_refused() {
 		committed_epoch().execute_with(|| {
 			assert_ok!(register(4, vec![1]));
-			assert_eq!(authorize(4, &batch(&[(1, true)])), Err(custom(Error::<Test>::NoVotingPower)));
+			assert_eq!(
+				authorize(4, &batch(&[(1, true)])),
+				Err(custom(Error::<Test>::NoVotingPower))
+			);
 		});
 	}
 
 	#[test]
 	fn unsorted_duplicate_empty_or_uncommitted_verdicts_are_refused() {
 		committed_epoch().execute_with(|| {
-			assert_eq!(authorize(1, &batch(&[(3, true), (2, true)])), Err(custom(Error::<Test>::UnsortedVerdicts)));
-			assert_eq!(authorize(1, &batch(&[(2, true), (2, false)])), Err(custom(Error::<Test>::UnsortedVerdicts)));
+			assert_eq!(
+				authorize(1, &batch(&[(3, true), (2, true)])),
+				Err(custom(Error::<Test>::UnsortedVerdicts))
+			);
+			assert_eq!(
+				authorize(1, &batch(&[(2, true), (2, false)])),
+				Err(custom(Error::<Test>::UnsortedVerdicts))
+			);
 			assert_eq!(authorize(1, &batch(&[])), Err(custom(Error::<Test>::NoVerdicts)));
-			assert_eq!(authorize(1, &batch(&[(2, true), (9, true)])), Err(custom(Error::<Test>::NoCommitment)));
+			assert_eq!(
+				authorize(1, &batch(&[(2, true), (9, true)])),
+				Err(custom(Error::<Test>::NoCommitment))
+			);
 		});
 	}
 
@@ -717,14 +774,20 @@ mod validation {
 			// Signed by host 3's worker key, submitted as host 1.
 			let forged = b.sign(&Poc::genesis_hash(), &worker(3));
 			assert_eq!(
-				call(1, b.clone(), forged).authorize(TransactionSource::External).unwrap().map(|_| ()),
+				call(1, b.clone(), forged)
+					.authorize(TransactionSource::External)
+					.unwrap()
+					.map(|_| ()),
 				Err(InvalidTransaction::BadProof.into())
 			);
 			// A commitment's signature by the right key, for another purpose.
 			let commit = PocCommit { epoch: 0, model: 1, count: 50, root: H256::zero() };
 			let other_purpose = commit.sign(&Poc::genesis_hash(), &worker(1));
 			assert_eq!(
-				call(1, b, other_purpose).authorize(TransactionSource::External).unwrap().map(|_| ()),
+				call(1, b, other_purpose)
+					.authorize(TransactionSource::External)
+					.unwrap()
+					.map(|_| ()),
 				Err(InvalidTransaction::BadProof.into())
 			);
 		});
@@ -778,10 +841,18 @@ mod formation {
 		let mut verdicts: Vec<Verdict> =
 			verdicts.iter().map(|&(h, valid)| Verdict { host: account(h), valid }).collect();
 		verdicts.sort_by(|a, b| a.host.cmp(&b.host));
-		let batch =
-			PocValidation::<ConstU32<MAX_HOSTS>> { epoch, model, verdicts: verdicts.try_into().unwrap() };
+		let batch = PocValidation::<ConstU32<MAX_HOSTS>> {
+			epoch,
+			model,
+			verdicts: verdicts.try_into().unwrap(),
+		};
 		let signature = batch.sign(&Poc::genesis_hash(), &worker(i));
-		assert_ok!(Poc::submit_poc_validations(RawOrigin::Authorized.into(), account(i), batch, signature));
+		assert_ok!(Poc::submit_poc_validations(
+			RawOrigin::Authorized.into(),
+			account(i),
+			batch,
+			signature
+		));
 	}
 
 	/// One whole epoch from its start: `running` hosts commit `count` nonces on model 1, and
@@ -804,8 +875,9 @@ mod formation {
 
 	fn judged(host: u8) -> Option<(Outcome, u64)> {
 		poc_events().into_iter().rev().find_map(|event| match event {
-			Event::PocJudged { host: h, outcome, weight, .. } if h == account(host) =>
-				Some((outcome, weight)),
+			Event::PocJudged { host: h, outcome, weight, .. } if h == account(host) => {
+				Some((outcome, weight))
+			}
 			_ => None,
 		})
 	}
@@ -870,7 +942,11 @@ mod formation {
 			validate(2, 1, &[(1, true)]);
 			validate(3, 1, &[(1, true), (2, true)]);
 			run_to_block(epoch_start(1) + 11);
-			assert_eq!(judged(3), Some((Outcome::QuorumFailed, 100)), "min(previous 100, count 500)");
+			assert_eq!(
+				judged(3),
+				Some((Outcome::QuorumFailed, 100)),
+				"min(previous 100, count 500)"
+			);
 			assert_eq!(judged(1), Some((Outcome::Accepted, 100)));
 		});
 	}
@@ -898,10 +974,12 @@ mod formation {
 	fn an_epoch_that_accepts_nobody_carries_every_weight_over() {
 		new_test_ext(&[1, 2, 3]).execute_with(|| {
 			honest_epoch(&[1, 2, 3], 100);
-			let before: Vec<u128> = [1, 2, 3].iter().map(|&i| VotingPower::<Test>::get(account(i))).collect();
+			let before: Vec<u128> =
+				[1, 2, 3].iter().map(|&i| VotingPower::<Test>::get(account(i))).collect();
 			// Epoch 1: nobody runs a worker.
 			run_to_block(epoch_start(2));
-			let after: Vec<u128> = [1, 2, 3].iter().map(|&i| VotingPower::<Test>::get(account(i))).collect();
+			let after: Vec<u128> =
+				[1, 2, 3].iter().map(|&i| VotingPower::<Test>::get(account(i))).collect();
 			assert_eq!(before, after);
 			assert_eq!(PocWeights::<Test>::get(account(1), 1), 100);
 			assert!(poc_events().contains(&Event::WeightsCarriedOver { epoch: 1 }));
@@ -917,7 +995,8 @@ mod formation {
 			commit(1, 2, 30); // model 2 has coefficient 2
 			run_to_block(7);
 			for v in [1, 2, 3] {
-				let others: Vec<(u8, bool)> = [1, 2, 3].iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+				let others: Vec<(u8, bool)> =
+					[1, 2, 3].iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
 				validate(v, 1, &others);
 			}
 			validate(2, 2, &[(1, true)]);

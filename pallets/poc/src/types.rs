@@ -63,9 +63,9 @@ impl<BlockNumber: AtLeast32BitUnsigned + Copy> EpochParams<BlockNumber> {
 
 	/// Checks that the phases fit in the epoch.
 	pub fn check(&self) -> Result<(), InvalidParams> {
-		if self.poc_generation.is_zero() ||
-			self.validation_delay.is_zero() ||
-			self.poc_validation.is_zero()
+		if self.poc_generation.is_zero()
+			|| self.validation_delay.is_zero()
+			|| self.poc_validation.is_zero()
 		{
 			return Err(InvalidParams::ZeroPhase);
 		}
@@ -96,7 +96,16 @@ pub enum Phase {
 
 /// The epoch in progress.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct EpochInfo<BlockNumber> {
 	/// The epoch's index (the first is 0).
@@ -175,7 +184,16 @@ pub struct HostInfo<
 
 /// A host's PoC commitment for one model in one epoch.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct Commitment {
 	/// Nonces computed (only grows).
@@ -200,9 +218,7 @@ pub trait ModelRegistry {
 }
 
 /// The voting power that judged a (host, model) commitment valid and invalid.
-#[derive(
-	Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
 pub struct Tally {
 	/// Power of the validators that said valid.
 	pub valid: u128,
@@ -212,7 +228,16 @@ pub struct Tally {
 
 /// How a (host, model) commitment was judged at the end of validation.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum Outcome {
 	/// More than 2/3 of the other hosts' power said valid: the weight is the count.
