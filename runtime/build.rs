@@ -17,17 +17,36 @@ fn main() {
 	let cargo_home = std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{home}/.cargo"));
 	// The standard library's sources, which rustc names by their place in the toolchain.
 	let rustup_home = std::env::var("RUSTUP_HOME").unwrap_or_else(|_| format!("{home}/.rustup"));
+	// The standard library's sources by the toolchain's real directory (a toolchain may be
+	// installed as `1.95.0-…` or reached through a link to `stable-…`): one fixed name.
+	let toolchain = std::env::var("WASM_BUILD_TOOLCHAIN").ok();
+	let mut rustc = std::process::Command::new(if toolchain.is_some() { "rustup" } else { "rustc" });
+	if let Some(toolchain) = &toolchain {
+		rustc.args(["run", toolchain, "rustc"]);
+	}
+	let sysroot = rustc
+		.args(["--print", "sysroot"])
+		.output()
+		.ok()
+		.and_then(|output| String::from_utf8(output.stdout).ok())
+		.map(|sysroot| sysroot.trim().to_string())
+		.filter(|sysroot| !sysroot.is_empty());
 	// The wasm project lives in the target directory, which may be outside the workspace
 	// (scripts/env.sh keeps it in ~/.cache): point the builder at our Cargo.lock so the wasm
 	// is built from the locked versions.
 	if std::env::var_os("WASM_BUILD_WORKSPACE_HINT").is_none() {
 		std::env::set_var("WASM_BUILD_WORKSPACE_HINT", &workspace_dir);
 	}
-	substrate_wasm_builder::WasmBuilder::init_with_defaults()
+	let builder = substrate_wasm_builder::WasmBuilder::init_with_defaults()
 		.append_to_rust_flags(format!("--remap-path-prefix={workspace_dir}=/gonka"))
 		.append_to_rust_flags(format!("--remap-path-prefix={cargo_home}=/cargo"))
-		.append_to_rust_flags(format!("--remap-path-prefix={rustup_home}=/rustup"))
-		.build();
+		.append_to_rust_flags(format!("--remap-path-prefix={rustup_home}=/rustup"));
+	// Last, so that it wins over the rustup-home prefix.
+	let builder = match sysroot {
+		Some(sysroot) => builder.append_to_rust_flags(format!("--remap-path-prefix={sysroot}=/rust")),
+		None => builder,
+	};
+	builder.build();
 }
 
 #[cfg(not(feature = "std"))]
