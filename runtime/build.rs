@@ -20,7 +20,8 @@ fn main() {
 	// The standard library's sources by the toolchain's real directory (a toolchain may be
 	// installed as `1.95.0-…` or reached through a link to `stable-…`): one fixed name.
 	let toolchain = std::env::var("WASM_BUILD_TOOLCHAIN").ok();
-	let mut rustc = std::process::Command::new(if toolchain.is_some() { "rustup" } else { "rustc" });
+	let mut rustc =
+		std::process::Command::new(if toolchain.is_some() { "rustup" } else { "rustc" });
 	if let Some(toolchain) = &toolchain {
 		rustc.args(["run", toolchain, "rustc"]);
 	}
@@ -43,7 +44,9 @@ fn main() {
 		.append_to_rust_flags(format!("--remap-path-prefix={rustup_home}=/rustup"));
 	// Last, so that it wins over the rustup-home prefix.
 	let builder = match sysroot {
-		Some(sysroot) => builder.append_to_rust_flags(format!("--remap-path-prefix={sysroot}=/rust")),
+		Some(sysroot) => {
+			builder.append_to_rust_flags(format!("--remap-path-prefix={sysroot}=/rust"))
+		}
 		None => builder,
 	};
 	builder.build();

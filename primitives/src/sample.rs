@@ -79,17 +79,25 @@ mod tests {
 		HostId::new([byte; 32])
 	}
 
+	static GENESIS: H256 = H256::repeat_byte(1);
+	static GENERATION_END: H256 = H256::repeat_byte(2);
+	static VALIDATOR: HostId = HostId::new([3; 32]);
+	static HOST: HostId = HostId::new([4; 32]);
+
+	/// Genesis `0x01…`, block `S+G` `0x02…`, validator `0x03…`, host `0x04…`.
+	fn seed(model: ModelId) -> SampleSeed<'static> {
+		SampleSeed {
+			genesis_hash: &GENESIS,
+			generation_end_hash: &GENERATION_END,
+			validator: &VALIDATOR,
+			host: &HOST,
+			model,
+		}
+	}
+
 	#[test]
 	fn sample_follows_the_spec_formula() {
-		let (genesis, end, v, h) =
-			(H256::repeat_byte(1), H256::repeat_byte(2), account(3), account(4));
-		let seed = SampleSeed {
-			genesis_hash: &genesis,
-			generation_end_hash: &end,
-			validator: &v,
-			host: &h,
-			model: 7,
-		};
+		let seed = seed(7);
 		let mut data = b"gonka/poc-sample/v1".to_vec();
 		data.extend_from_slice(&[1u8; 32]);
 		data.extend_from_slice(&[2u8; 32]);
@@ -103,15 +111,7 @@ mod tests {
 
 	#[test]
 	fn sample_is_distinct_in_range_and_of_size_n() {
-		let (genesis, end, v, h) =
-			(H256::repeat_byte(1), H256::repeat_byte(2), account(3), account(4));
-		let seed = SampleSeed {
-			genesis_hash: &genesis,
-			generation_end_hash: &end,
-			validator: &v,
-			host: &h,
-			model: 0,
-		};
+		let seed = seed(0);
 		for count in [201u64, 250, 400, 10_000, u64::MAX] {
 			let indices = seed.leaf_indices(count, 200);
 			assert_eq!(indices.len(), 200, "count {count}");
@@ -122,15 +122,7 @@ mod tests {
 
 	#[test]
 	fn small_commitments_are_checked_whole() {
-		let (genesis, end, v, h) =
-			(H256::repeat_byte(1), H256::repeat_byte(2), account(3), account(4));
-		let seed = SampleSeed {
-			genesis_hash: &genesis,
-			generation_end_hash: &end,
-			validator: &v,
-			host: &h,
-			model: 0,
-		};
+		let seed = seed(0);
 		assert_eq!(seed.leaf_indices(0, 200), Vec::<u64>::new());
 		assert_eq!(seed.leaf_indices(5, 200), vec![0, 1, 2, 3, 4]);
 		assert_eq!(seed.leaf_indices(200, 200).len(), 200);
@@ -138,15 +130,7 @@ mod tests {
 
 	#[test]
 	fn sample_depends_on_block_hash_chain_validator_host_and_model() {
-		let (genesis, end, v, h) =
-			(H256::repeat_byte(1), H256::repeat_byte(2), account(3), account(4));
-		let base = SampleSeed {
-			genesis_hash: &genesis,
-			generation_end_hash: &end,
-			validator: &v,
-			host: &h,
-			model: 0,
-		};
+		let base = seed(0);
 		let sample = base.leaf_indices(1 << 40, 20);
 		let (other_hash, other_account) = (H256::repeat_byte(9), account(9));
 		for changed in [

@@ -1,9 +1,9 @@
 //! The runtime APIs: what the collator, wallets and the worker call through `state_call`.
 
 use crate::{
-	configs::ConsensusHook, AccountId, Balance, Block, Executive, InherentDataExt, Nonce, ParachainSystem,
-	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
-	BLOCK_PROCESSING_VELOCITY, SLOT_DURATION, VERSION,
+	configs::ConsensusHook, AccountId, Balance, Block, Executive, InherentDataExt, Nonce,
+	ParachainSystem, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
+	TransactionPayment, BLOCK_PROCESSING_VELOCITY, SLOT_DURATION, VERSION,
 };
 use alloc::vec::Vec;
 use polkadot_sdk::{

@@ -47,7 +47,11 @@ fn testnet_genesis(
 		},
 		parachain_info: ParachainInfoConfig { parachain_id: id },
 		collator_selection: CollatorSelectionConfig {
-			invulnerables: invulnerables.iter().cloned().map(|(account, _)| account).collect::<Vec<_>>(),
+			invulnerables: invulnerables
+				.iter()
+				.cloned()
+				.map(|(account, _)| account)
+				.collect::<Vec<_>>(),
 			candidacy_bond: CANDIDACY_BOND,
 		},
 		session: SessionConfig {

@@ -26,6 +26,7 @@ mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
 
+use alloc::vec::Vec;
 use polkadot_sdk::{
 	frame_support::weights::{
 		constants::WEIGHT_REF_TIME_PER_SECOND, Weight, WeightToFeeCoefficient,
@@ -38,7 +39,6 @@ use polkadot_sdk::{
 	},
 	*,
 };
-use alloc::vec::Vec;
 use smallvec::smallvec;
 use sp_version::RuntimeVersion;
 
@@ -135,8 +135,8 @@ impl WeightToFeePolynomial for WeightToFee {
 /// Opaque types, for the CLI and clients that know the block format but not the calls.
 pub mod opaque {
 	use super::*;
-	pub use polkadot_sdk::sp_runtime::OpaqueExtrinsic as UncheckedExtrinsic;
 	use polkadot_sdk::sp_runtime::generic;
+	pub use polkadot_sdk::sp_runtime::OpaqueExtrinsic as UncheckedExtrinsic;
 
 	/// Opaque block header type.
 	pub type Header = generic::Header<BlockNumber, BlakeTwo256>;

@@ -2,15 +2,12 @@
 
 use gonka_runtime::{
 	genesis_config_presets::{get_preset, preset_names, DEV_ACCOUNT_BALANCE},
-	AccountId, Balances, ParachainInfo, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeGenesisConfig, RuntimeOrigin, System, EXISTENTIAL_DEPOSIT, GNK,
-	PARACHAIN_ID,
+	AccountId, Balances, ParachainInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeGenesisConfig,
+	RuntimeOrigin, System, EXISTENTIAL_DEPOSIT, GNK, PARACHAIN_ID,
 };
 use polkadot_sdk::{
 	frame_support::{
-		assert_noop, assert_ok,
-		dispatch::GetDispatchInfo,
-		genesis_builder_helper::build_state,
+		assert_noop, assert_ok, dispatch::GetDispatchInfo, genesis_builder_helper::build_state,
 		traits::UnfilteredDispatchable,
 	},
 	sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
@@ -27,7 +24,7 @@ fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 			for (key, value) in patch {
 				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
 			}
-		},
+		}
 		(base, patch) => *base = patch,
 	}
 }
@@ -54,7 +51,10 @@ fn account(key: Sr25519Keyring) -> AccountId {
 
 #[test]
 fn presets_are_development_and_local_testnet() {
-	assert_eq!(preset_names(), vec![DEV_RUNTIME_PRESET.to_string(), LOCAL_TESTNET_RUNTIME_PRESET.to_string()]);
+	assert_eq!(
+		preset_names(),
+		vec![DEV_RUNTIME_PRESET.to_string(), LOCAL_TESTNET_RUNTIME_PRESET.to_string()]
+	);
 	assert!(get_preset(&PresetId::from("no_such_preset")).is_none());
 }
 
@@ -62,7 +62,11 @@ fn presets_are_development_and_local_testnet() {
 fn every_preset_builds_a_chain_with_sudo_collators_and_funded_dev_accounts() {
 	for name in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
 		chain_from_preset(name).execute_with(|| {
-			assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(account(Sr25519Keyring::Alice)), "{name}: sudo");
+			assert_eq!(
+				pallet_sudo::Key::<Runtime>::get(),
+				Some(account(Sr25519Keyring::Alice)),
+				"{name}: sudo"
+			);
 			assert_eq!(
 				pallet_collator_selection::Invulnerables::<Runtime>::get().into_inner(),
 				// Kept sorted by account id.
@@ -78,10 +82,18 @@ fn every_preset_builds_a_chain_with_sudo_collators_and_funded_dev_accounts() {
 			);
 			assert_eq!(u32::from(ParachainInfo::parachain_id()), PARACHAIN_ID, "{name}: para id");
 			for key in Sr25519Keyring::well_known() {
-				assert_eq!(Balances::free_balance(account(key)), DEV_ACCOUNT_BALANCE, "{name}: {key:?}");
+				assert_eq!(
+					Balances::free_balance(account(key)),
+					DEV_ACCOUNT_BALANCE,
+					"{name}: {key:?}"
+				);
 			}
 			let dev_accounts = Sr25519Keyring::well_known().count() as u128;
-			assert_eq!(Balances::total_issuance(), dev_accounts * DEV_ACCOUNT_BALANCE, "{name}: issuance");
+			assert_eq!(
+				Balances::total_issuance(),
+				dev_accounts * DEV_ACCOUNT_BALANCE,
+				"{name}: issuance"
+			);
 		});
 	}
 }
@@ -95,7 +107,10 @@ fn balance_transfer_dispatches_and_emits_its_event() {
 			dest: dave.clone().into(),
 			value: amount,
 		});
-		assert!(call.get_dispatch_info().call_weight.ref_time() > 0, "weights come from benchmarks");
+		assert!(
+			call.get_dispatch_info().call_weight.ref_time() > 0,
+			"weights come from benchmarks"
+		);
 		assert_ok!(call.dispatch_bypass_filter(RuntimeOrigin::signed(alice.clone())));
 
 		assert_eq!(Balances::free_balance(&alice), DEV_ACCOUNT_BALANCE - amount);

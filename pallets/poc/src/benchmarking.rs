@@ -115,6 +115,17 @@ fn committed_hosts<T: Config>(epoch: EpochIndex, n: u32) -> Vec<HostId> {
 		.collect()
 }
 
+/// In the generation phase of epoch 0, a registered host that already committed 10 nonces
+/// and its signed commitment to 20: the update path.
+fn signed_commit<T: Config>() -> (HostId, PocCommit, sr25519::Signature) {
+	let (who, key) = register::<T>(0);
+	let epoch = enter::<T>(0, Phase::Generation);
+	Commitments::<T>::insert(epoch.index, (&who, 1), commitment(10));
+	let commit = PocCommit { epoch: epoch.index, model: 1, count: 20, root: H256::repeat_byte(2) };
+	let signature = sign::<T, _>(&key, &commit);
+	(who, commit, signature)
+}
+
 /// In the validation phase of epoch 0, with `n + 1` committed hosts: host 0's signed batch
 /// of verdicts on the `n` others.
 fn validation_batch<T: Config>(n: u32) -> (HostId, PocValidation<T::MaxHosts>, sr25519::Signature) {
@@ -195,12 +206,7 @@ mod benchmarks {
 	/// The update path: the host already committed once.
 	#[benchmark]
 	fn commit_poc() {
-		let (who, key) = register::<T>(0);
-		let epoch = enter::<T>(0, Phase::Generation);
-		Commitments::<T>::insert(epoch.index, (&who, 1), commitment(10));
-		let commit =
-			PocCommit { epoch: epoch.index, model: 1, count: 20, root: H256::repeat_byte(2) };
-		let signature = sign::<T, _>(&key, &commit);
+		let (who, commit, signature) = signed_commit::<T>();
 
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, who.clone(), commit, signature);
@@ -210,12 +216,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn authorize_commit_poc() -> Result<(), BenchmarkError> {
-		let (who, key) = register::<T>(0);
-		let epoch = enter::<T>(0, Phase::Generation);
-		Commitments::<T>::insert(epoch.index, (&who, 1), commitment(10));
-		let commit =
-			PocCommit { epoch: epoch.index, model: 1, count: 20, root: H256::repeat_byte(2) };
-		let signature = sign::<T, _>(&key, &commit);
+		let (who, commit, signature) = signed_commit::<T>();
 		let call = Call::<T>::commit_poc { host: who, commit, signature };
 
 		#[block]

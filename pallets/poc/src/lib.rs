@@ -359,18 +359,22 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let starts_epoch = match CurrentEpoch::<T>::get() {
-				None => true,
-				Some(epoch) => now >= epoch.next_start(),
+			// One read of the epoch serves both the epoch start and the formation check.
+			let (epoch, mut weight) = match CurrentEpoch::<T>::get() {
+				Some(epoch) if now < epoch.next_start() => {
+					(Some(epoch), T::WeightInfo::on_initialize_idle())
+				}
+				previous => {
+					let started = Self::start_epoch(now, previous);
+					let pruned = started.map_or(0, |(_, pruned)| pruned);
+					(
+						started.map(|(epoch, _)| epoch),
+						T::WeightInfo::on_initialize_epoch_start()
+							.saturating_add(T::WeightInfo::prune_epoch(pruned)),
+					)
+				}
 			};
-			let mut weight = if starts_epoch {
-				let pruned = Self::start_epoch(now);
-				T::WeightInfo::on_initialize_epoch_start()
-					.saturating_add(T::WeightInfo::prune_epoch(pruned))
-			} else {
-				T::WeightInfo::on_initialize_idle()
-			};
-			if let Some((epoch, Phase::Inference)) = Self::phase(now) {
+			if let Some(epoch) = epoch.filter(|epoch| epoch.phase_at(now) == Phase::Inference) {
 				if LastFormedEpoch::<T>::get() != Some(epoch.index) {
 					let judged = Self::form_weights(&epoch);
 					LastFormedEpoch::<T>::put(epoch.index);
@@ -819,19 +823,24 @@ pub mod pallet {
 			removed
 		}
 
-		fn start_epoch(now: BlockNumberFor<T>) -> u32 {
-			let previous = CurrentEpoch::<T>::get();
+		/// Starts the epoch after `previous` at block `now`; returns it and the number of
+		/// commitments pruned.
+		fn start_epoch(
+			now: BlockNumberFor<T>,
+			previous: Option<EpochInfoOf<T>>,
+		) -> Option<(EpochInfoOf<T>, u32)> {
 			let index = previous.map_or(0, |epoch| epoch.index.saturating_add(1));
 			// The parameters set during the previous epoch, else the previous epoch's.
 			let Some(params) = NextEpochParams::<T>::take().or(previous.map(|epoch| epoch.params))
 			else {
 				defensive!("genesis sets the first epoch's parameters");
-				return 0;
+				return None;
 			};
 			let seed = H256::from_slice(frame_system::Pallet::<T>::parent_hash().as_ref());
-			CurrentEpoch::<T>::put(EpochInfo { index, start: now, params, seed });
+			let epoch = EpochInfo { index, start: now, params, seed };
+			CurrentEpoch::<T>::put(epoch);
 			Self::deposit_event(Event::EpochStarted { index, start: now, seed });
-			Self::prune(index)
+			Some((epoch, Self::prune(index)))
 		}
 
 		pub(crate) fn do_register(

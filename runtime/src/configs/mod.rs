@@ -38,8 +38,8 @@ use polkadot_sdk::{
 	},
 	sp_runtime::{traits::Convert, Perbill},
 	sp_version::RuntimeVersion,
-	staging_parachain_info as parachain_info,
-	staging_xcm_builder as xcm_builder, staging_xcm_executor as xcm_executor, *,
+	staging_parachain_info as parachain_info, staging_xcm_builder as xcm_builder,
+	staging_xcm_executor as xcm_executor, *,
 };
 use xcm_config::XcmOriginToTransactDispatchOrigin;
 
@@ -233,7 +233,10 @@ impl<Inner: QueuePausedQuery<ParaId>> QueuePausedQuery<AggregateMessageOrigin>
 impl<Inner: OnQueueChanged<ParaId>> OnQueueChanged<AggregateMessageOrigin>
 	for NarrowOriginToSibling<Inner>
 {
-	fn on_queue_changed(origin: AggregateMessageOrigin, footprint: frame_support::traits::QueueFootprint) {
+	fn on_queue_changed(
+		origin: AggregateMessageOrigin,
+		footprint: frame_support::traits::QueueFootprint,
+	) {
 		if let AggregateMessageOrigin::Sibling(id) = origin {
 			Inner::on_queue_changed(id, footprint)
 		}
