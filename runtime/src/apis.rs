@@ -1,11 +1,13 @@
 //! The runtime APIs: what the collator, wallets and the worker call through `state_call`.
 
 use crate::{
-	configs::ConsensusHook, AccountId, Balance, Block, Executive, InherentDataExt, Nonce,
-	ParachainSystem, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
+	configs::ConsensusHook, AccountId, Balance, Block, BlockNumber, Executive, InherentDataExt,
+	Nonce, ParachainSystem, Poc, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
 	TransactionPayment, BLOCK_PROCESSING_VELOCITY, SLOT_DURATION, VERSION,
 };
 use alloc::vec::Vec;
+use gonka_primitives::{EpochIndex, HostId, ModelId, NonceCount, H256};
+use pallet_poc::{runtime_api::HostView, Commitment, EpochInfo, Phase};
 use polkadot_sdk::{
 	cumulus_primitives_core::{ParaId, RelayProofRequest},
 	frame_support::{
@@ -225,6 +227,60 @@ impl_runtime_apis! {
 	impl cumulus_primitives_core::KeyToIncludeInRelayProof<Block> for Runtime {
 		fn keys_to_prove() -> RelayProofRequest {
 			RelayProofRequest::default()
+		}
+	}
+
+	impl pallet_poc::runtime_api::PocApi<Block, BlockNumber> for Runtime {
+		fn epoch() -> Option<(EpochInfo<BlockNumber>, Phase)> {
+			Poc::epoch_and_next_phase()
+		}
+
+		fn genesis_hash() -> H256 {
+			Poc::genesis_hash()
+		}
+
+		fn host(host: HostId) -> Option<HostView> {
+			Poc::host_view(&host)
+		}
+
+		fn commitment(epoch: EpochIndex, host: HostId, model: ModelId) -> Option<Commitment> {
+			pallet_poc::Commitments::<Runtime>::get(epoch, (host, model))
+		}
+
+		fn poc_weight(host: HostId, model: ModelId) -> NonceCount {
+			pallet_poc::PocWeights::<Runtime>::get(host, model)
+		}
+
+		fn voting_power(host: HostId) -> u128 {
+			pallet_poc::VotingPower::<Runtime>::get(host)
+		}
+
+		fn total_voting_power() -> u128 {
+			pallet_poc::TotalVotingPower::<Runtime>::get()
+		}
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	impl frame_benchmarking::Benchmark<Block> for Runtime {
+		fn benchmark_metadata(extra: bool) -> (
+			Vec<frame_benchmarking::BenchmarkList>,
+			Vec<frame_support::traits::StorageInfo>,
+		) {
+			use frame_support::traits::StorageInfoTrait;
+			let mut list = Vec::<frame_benchmarking::BenchmarkList>::new();
+			list_benchmarks!(list, extra);
+			(list, crate::AllPalletsWithSystem::storage_info())
+		}
+
+		fn dispatch_benchmark(
+			config: frame_benchmarking::BenchmarkConfig,
+		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
+			use frame_support::traits::WhitelistedStorageKeys;
+			let whitelist = crate::AllPalletsWithSystem::whitelisted_storage_keys();
+			let mut batches = Vec::<frame_benchmarking::BenchmarkBatch>::new();
+			let params = (&config, &whitelist);
+			add_benchmarks!(params, batches);
+			Ok(batches)
 		}
 	}
 

@@ -1,20 +1,25 @@
 //! Genesis presets: the starting state of each chain the runtime knows by name.
 //!
 //! - `development`: `gonka-node --dev`, one machine; Alice is sudo, Alice and Bob are the
-//!   collators, the well-known dev accounts are funded.
-//! - `local_testnet`: a relay-backed test network (zombienet) with the same accounts.
+//!   collators and the two PoC hosts, the well-known dev accounts are funded, and a PoC
+//!   epoch lasts 16 blocks (48 s at the dev node's 3-second blocks).
+//! - `local_testnet`: a relay-backed test network (zombienet) with the same accounts and
+//!   hosts, and 100-block epochs (10 min at 6-second blocks).
 //!
 //! Both are test chains: sudo exists only here, never in a production preset.
 
 use crate::{
-	AccountId, AuraId, Balance, BalancesConfig, CollatorSelectionConfig, ParachainInfoConfig,
-	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
-	EXISTENTIAL_DEPOSIT, GNK, PARACHAIN_ID,
+	configs::DEFAULT_MODEL, AccountId, AuraId, Balance, BalancesConfig, BlockNumber,
+	CollatorSelectionConfig, ParachainInfoConfig, PocConfig, PolkadotXcmConfig,
+	RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, EXISTENTIAL_DEPOSIT, GNK,
+	PARACHAIN_ID,
 };
 use alloc::{vec, vec::Vec};
+use pallet_poc::EpochParams;
 use polkadot_sdk::{
 	cumulus_primitives_core::ParaId,
 	frame_support::build_struct_json_patch,
+	sp_core::sr25519,
 	sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
 	sp_keyring::Sr25519Keyring,
 	staging_xcm as xcm,
@@ -29,13 +34,46 @@ pub const DEV_ACCOUNT_BALANCE: Balance = 1_000_000 * GNK;
 /// The bond a collator candidate (beyond the invulnerables) must put up.
 pub const CANDIDACY_BOND: Balance = 16 * EXISTENTIAL_DEPOSIT;
 
+/// PoC epochs of the development chain: 16 blocks (48 s at the dev node's 3-second blocks):
+/// 4 of generation, 1 of delay, 4 of validation, 7 of inference.
+pub const DEV_EPOCH: EpochParams<BlockNumber> =
+	EpochParams { epoch_length: 16, poc_generation: 4, validation_delay: 1, poc_validation: 4 };
+
+/// PoC epochs of the local test network: 100 blocks (10 min at 6-second blocks).
+pub const LOCAL_TESTNET_EPOCH: EpochParams<BlockNumber> =
+	EpochParams { epoch_length: 100, poc_generation: 10, validation_delay: 2, poc_validation: 10 };
+
+/// A host registered at genesis: account, worker key, endpoint, models.
+type GenesisHost = (AccountId, sr25519::Public, Vec<u8>, Vec<gonka_primitives::ModelId>);
+
+/// Alice and Bob as PoC hosts serving the default model; their workers sign with the
+/// `//Alice//stash` and `//Bob//stash` keys and listen on ports 8400 and 8401.
+pub fn dev_hosts() -> Vec<GenesisHost> {
+	[
+		(Sr25519Keyring::Alice, Sr25519Keyring::AliceStash, 8400),
+		(Sr25519Keyring::Bob, Sr25519Keyring::BobStash, 8401),
+	]
+	.into_iter()
+	.map(|(host, worker, port)| {
+		(
+			host.to_account_id(),
+			worker.public(),
+			alloc::format!("http://127.0.0.1:{port}").into_bytes(),
+			vec![DEFAULT_MODEL],
+		)
+	})
+	.collect()
+}
+
 /// The genesis state given its collators (account and Aura key), funded accounts, sudo
-/// key and parachain id.
+/// key, parachain id and PoC epochs and hosts.
 fn testnet_genesis(
 	invulnerables: Vec<(AccountId, AuraId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 	id: ParaId,
+	epoch_params: EpochParams<BlockNumber>,
+	hosts: Vec<GenesisHost>,
 ) -> serde_json::Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -62,6 +100,7 @@ fn testnet_genesis(
 		},
 		polkadot_xcm: PolkadotXcmConfig { safe_xcm_version: Some(SAFE_XCM_VERSION) },
 		sudo: SudoConfig { key: Some(root) },
+		poc: PocConfig { epoch_params, hosts },
 	})
 }
 
@@ -84,6 +123,8 @@ fn development_config_genesis() -> serde_json::Value {
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 		PARACHAIN_ID.into(),
+		DEV_EPOCH,
+		dev_hosts(),
 	)
 }
 
@@ -93,6 +134,8 @@ fn local_testnet_genesis() -> serde_json::Value {
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 		PARACHAIN_ID.into(),
+		LOCAL_TESTNET_EPOCH,
+		dev_hosts(),
 	)
 }
 

@@ -7,7 +7,8 @@
 //! - [`configs`]: the `Config` of every pallet, one place per concern (system, money,
 //!   collators, XCM);
 //! - [`genesis_config_presets`]: the `development` and `local_testnet` genesis presets;
-//! - `apis`: the runtime APIs the collator and clients call (`state_call`).
+//! - `apis`: the runtime APIs the collator and clients call (`state_call`);
+//! - [`weights`]: the weights of our own pallets, generated from their benchmarks.
 //!
 //! Block numbers are `u32` and consensus is Aura with sr25519 keys, the conventions
 //! `polkadot-omni-node-lib` (and so `gonka-node`) runs.
@@ -22,9 +23,14 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
 
+// Defines `list_benchmarks!`/`add_benchmarks!`, used by the `Benchmark` API in `apis`.
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+mod benchmarks;
 mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod weights;
 
 use alloc::vec::Vec;
 use polkadot_sdk::{
@@ -286,6 +292,10 @@ mod runtime {
 	// Utilities.
 	#[runtime::pallet_index(40)]
 	pub type Utility = pallet_utility;
+
+	// Gonka.
+	#[runtime::pallet_index(50)]
+	pub type Poc = pallet_poc;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

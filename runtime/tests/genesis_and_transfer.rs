@@ -1,14 +1,20 @@
-//! The runtime's genesis presets build a working chain, and a balance transfer dispatches.
+//! The runtime's genesis presets build a working chain (collators, funded accounts, PoC
+//! hosts and epochs), and a balance transfer dispatches.
 
 use gonka_runtime::{
-	genesis_config_presets::{get_preset, preset_names, DEV_ACCOUNT_BALANCE},
-	AccountId, Balances, ParachainInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeGenesisConfig,
-	RuntimeOrigin, System, EXISTENTIAL_DEPOSIT, GNK, PARACHAIN_ID,
+	configs::{HostDeposit, DEFAULT_MODEL},
+	genesis_config_presets::{
+		get_preset, preset_names, DEV_ACCOUNT_BALANCE, DEV_EPOCH, LOCAL_TESTNET_EPOCH,
+	},
+	AccountId, Balances, ParachainInfo, Poc, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeGenesisConfig, RuntimeOrigin, System, EXISTENTIAL_DEPOSIT, GNK, PARACHAIN_ID,
 };
 use polkadot_sdk::{
 	frame_support::{
-		assert_noop, assert_ok, dispatch::GetDispatchInfo, genesis_builder_helper::build_state,
-		traits::UnfilteredDispatchable,
+		assert_noop, assert_ok,
+		dispatch::GetDispatchInfo,
+		genesis_builder_helper::build_state,
+		traits::{fungible::Inspect, Hooks, UnfilteredDispatchable},
 	},
 	sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
 	sp_io::TestExternalities,
@@ -81,9 +87,10 @@ fn every_preset_builds_a_chain_with_sudo_collators_and_funded_dev_accounts() {
 				"{name}: aura authorities"
 			);
 			assert_eq!(u32::from(ParachainInfo::parachain_id()), PARACHAIN_ID, "{name}: para id");
+			// Alice and Bob hold part of it as their host deposit.
 			for key in Sr25519Keyring::well_known() {
 				assert_eq!(
-					Balances::free_balance(account(key)),
+					<Balances as Inspect<_>>::total_balance(&account(key)),
 					DEV_ACCOUNT_BALANCE,
 					"{name}: {key:?}"
 				);
@@ -99,9 +106,44 @@ fn every_preset_builds_a_chain_with_sudo_collators_and_funded_dev_accounts() {
 }
 
 #[test]
+fn presets_register_alice_and_bob_as_hosts_with_short_poc_epochs() {
+	for (name, epoch) in
+		[(DEV_RUNTIME_PRESET, DEV_EPOCH), (LOCAL_TESTNET_RUNTIME_PRESET, LOCAL_TESTNET_EPOCH)]
+	{
+		chain_from_preset(name).execute_with(|| {
+			for (host, worker, port) in [
+				(Sr25519Keyring::Alice, Sr25519Keyring::AliceStash, 8400),
+				(Sr25519Keyring::Bob, Sr25519Keyring::BobStash, 8401),
+			] {
+				let view = Poc::host_view(&account(host)).expect("a genesis host");
+				assert_eq!(view.worker_key, worker.public(), "{name}: {host:?} worker key");
+				assert_eq!(view.endpoint, format!("http://127.0.0.1:{port}").into_bytes());
+				assert_eq!(view.models, vec![DEFAULT_MODEL], "{name}: {host:?} models");
+				// Bootstrap: genesis hosts have equal power.
+				assert_eq!(view.voting_power, 1, "{name}: {host:?} power");
+				assert_eq!(
+					Balances::free_balance(account(host)),
+					DEV_ACCOUNT_BALANCE - HostDeposit::get(),
+					"{name}: {host:?} deposit held"
+				);
+			}
+			assert_eq!(pallet_poc::TotalVotingPower::<Runtime>::get(), 2, "{name}");
+
+			// The first block starts epoch 0 with the preset's phases.
+			Poc::on_initialize(1);
+			let (info, _) = Poc::epoch_and_next_phase().expect("epoch 0 started");
+			assert_eq!((info.index, info.start, info.params), (0, 1, epoch), "{name}");
+		});
+	}
+	// An epoch on the dev chain is well under a minute at its 3-second blocks.
+	assert!(DEV_EPOCH.epoch_length * 3 < 60);
+}
+
+#[test]
 fn balance_transfer_dispatches_and_emits_its_event() {
 	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
-		let (alice, dave) = (account(Sr25519Keyring::Alice), account(Sr25519Keyring::Dave));
+		// Charlie: no deposit held, so all of the balance is free.
+		let (charlie, dave) = (account(Sr25519Keyring::Charlie), account(Sr25519Keyring::Dave));
 		let amount = 42 * GNK;
 		let call = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
 			dest: dave.clone().into(),
@@ -111,12 +153,12 @@ fn balance_transfer_dispatches_and_emits_its_event() {
 			call.get_dispatch_info().call_weight.ref_time() > 0,
 			"weights come from benchmarks"
 		);
-		assert_ok!(call.dispatch_bypass_filter(RuntimeOrigin::signed(alice.clone())));
+		assert_ok!(call.dispatch_bypass_filter(RuntimeOrigin::signed(charlie.clone())));
 
-		assert_eq!(Balances::free_balance(&alice), DEV_ACCOUNT_BALANCE - amount);
+		assert_eq!(Balances::free_balance(&charlie), DEV_ACCOUNT_BALANCE - amount);
 		assert_eq!(Balances::free_balance(&dave), DEV_ACCOUNT_BALANCE + amount);
 		System::assert_last_event(RuntimeEvent::Balances(pallet_balances::Event::Transfer {
-			from: alice,
+			from: charlie,
 			to: dave,
 			amount,
 		}));
@@ -126,13 +168,13 @@ fn balance_transfer_dispatches_and_emits_its_event() {
 #[test]
 fn transfer_beyond_the_balance_fails_and_moves_nothing() {
 	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
-		let (alice, dave) = (account(Sr25519Keyring::Alice), account(Sr25519Keyring::Dave));
+		let (charlie, dave) = (account(Sr25519Keyring::Charlie), account(Sr25519Keyring::Dave));
 		let call = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
 			dest: dave.clone().into(),
 			value: DEV_ACCOUNT_BALANCE + 1,
 		});
 		assert_noop!(
-			call.dispatch_bypass_filter(RuntimeOrigin::signed(alice.clone())),
+			call.dispatch_bypass_filter(RuntimeOrigin::signed(charlie.clone())),
 			TokenError::FundsUnavailable
 		);
 		// Leaving less than the existential deposit with keep-alive is refused too.
@@ -141,11 +183,11 @@ fn transfer_beyond_the_balance_fails_and_moves_nothing() {
 			value: DEV_ACCOUNT_BALANCE - EXISTENTIAL_DEPOSIT + 1,
 		});
 		assert_noop!(
-			call.dispatch_bypass_filter(RuntimeOrigin::signed(alice.clone())),
-			// The existential deposit of a kept-alive account is not spendable.
-			TokenError::Frozen
+			call.dispatch_bypass_filter(RuntimeOrigin::signed(charlie.clone())),
+			// Keep-alive: the transfer would reap the account.
+			TokenError::NotExpendable
 		);
-		assert_eq!(Balances::free_balance(&alice), DEV_ACCOUNT_BALANCE);
+		assert_eq!(Balances::free_balance(&charlie), DEV_ACCOUNT_BALANCE);
 	});
 }
 

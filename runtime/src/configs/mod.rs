@@ -10,9 +10,10 @@ use crate::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, CollatorSelection, Hash, MessageQueue,
 	Nonce, PalletInfo, ParachainSystem, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
 	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, SessionKeys, System, WeightToFee,
-	XcmpQueue, AVERAGE_ON_INITIALIZE_RATIO, BLOCK_PROCESSING_VELOCITY, EXISTENTIAL_DEPOSIT, HOURS,
-	MAXIMUM_BLOCK_WEIGHT, MICRO_GNK, NORMAL_DISPATCH_RATIO, RELAY_CHAIN_SLOT_DURATION_MILLIS,
-	SLOT_DURATION, SS58_PREFIX, UNINCLUDED_SEGMENT_CAPACITY, VERSION,
+	XcmpQueue, AVERAGE_ON_INITIALIZE_RATIO, BLOCK_PROCESSING_VELOCITY, EXISTENTIAL_DEPOSIT, GNK,
+	HOURS, MAXIMUM_BLOCK_WEIGHT, MICRO_GNK, NORMAL_DISPATCH_RATIO,
+	RELAY_CHAIN_SLOT_DURATION_MILLIS, SLOT_DURATION, SS58_PREFIX, UNINCLUDED_SEGMENT_CAPACITY,
+	VERSION,
 };
 use polkadot_sdk::{
 	cumulus_pallet_parachain_system::RelayNumberMonotonicallyIncreases,
@@ -348,3 +349,74 @@ impl pallet_collator_selection::Config for Runtime {
 
 /// Block numbers are `u32` (checked at compile time: the omni-node relies on it).
 const _: () = assert!(core::mem::size_of::<BlockNumber>() == 4);
+
+// ---- Proof of Compute ----------------------------------------------------------------------
+
+/// The model every host of the test chains serves until `pallet-models` lets governance
+/// approve models: model `0`, with coefficient 1.
+pub const DEFAULT_MODEL: gonka_primitives::ModelId = 0;
+
+/// The approved models, fixed in the runtime until `pallet-models` implements
+/// [`pallet_poc::ModelRegistry`] from governance votes: [`DEFAULT_MODEL`] only.
+pub struct GenesisModels;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl GenesisModels {
+	/// Where the benchmarks' extra approvals are kept (benchmark builds only).
+	fn benchmark_key(model: gonka_primitives::ModelId) -> alloc::vec::Vec<u8> {
+		use codec::Encode;
+		(b":gonka:benchmark-model:", model).encode()
+	}
+}
+
+impl pallet_poc::ModelRegistry for GenesisModels {
+	fn is_approved(model: gonka_primitives::ModelId) -> bool {
+		#[cfg(feature = "runtime-benchmarks")]
+		if frame_support::storage::unhashed::exists(&Self::benchmark_key(model)) {
+			return true;
+		}
+		model == DEFAULT_MODEL
+	}
+
+	fn coefficient(
+		model: gonka_primitives::ModelId,
+	) -> Option<polkadot_sdk::sp_runtime::FixedU128> {
+		Self::is_approved(model).then(
+			<polkadot_sdk::sp_runtime::FixedU128 as polkadot_sdk::sp_runtime::traits::One>::one,
+		)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn approve_for_benchmark(model: gonka_primitives::ModelId) {
+		frame_support::storage::unhashed::put(&Self::benchmark_key(model), &());
+	}
+}
+
+parameter_types! {
+	/// A host's registration deposit: it makes filling the host registry costly.
+	pub const HostDeposit: Balance = 100 * GNK;
+	/// No host holds more than 25% of the total consensus weight (`protocol.md`).
+	pub const MaxWeightShare: Perbill = Perbill::from_percent(25);
+	/// Duty transactions (PoC commitments and votes) come before ordinary transactions
+	/// in the pool: a host that misses its phase loses its epoch's weight.
+	pub const DutyPriority: polkadot_sdk::sp_runtime::transaction_validity::TransactionPriority =
+		u64::MAX / 2;
+}
+
+impl pallet_poc::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type HostDeposit = HostDeposit;
+	/// Root (sudo on dev chains; governance later) sets the epoch parameters.
+	type UpdateOrigin = EnsureRoot<AccountId>;
+	type Models = GenesisModels;
+	/// The spec's benchmark target is 1,000 hosts per epoch; room for as many again.
+	type MaxHosts = ConstU32<2_048>;
+	type MaxModelsPerHost = ConstU32<8>;
+	type MaxEndpointLength = ConstU32<256>;
+	type MaxCommitsPerModel = ConstU32<16>;
+	type MaxWeightShare = MaxWeightShare;
+	type RetentionEpochs = ConstU32<4>;
+	type DutyPriority = DutyPriority;
+	type WeightInfo = crate::weights::pallet_poc::WeightInfo<Runtime>;
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Regenerates the runtime's weight files from the pallets' benchmarks (v2), run on the
+# runtime's wasm by `frame-omni-bencher`: `runtime/src/weights/<pallet>.rs`. Weights are
+# never written by hand; docs/benchmarks.md reports them against the block limits.
+#
+#   scripts/benchmarks.sh               # every pallet of ours
+#   scripts/benchmarks.sh pallet_poc    # one pallet
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$GONKA_ROOT"
+
+# The bencher, installed once outside the clone (a release build of ~35 min on 2 cores).
+gonka_bencher_version="0.28.0"
+gonka_tools="$HOME/.cache/gonka/tools"
+gonka_bencher="$gonka_tools/bin/frame-omni-bencher"
+if ! "$gonka_bencher" --version 2>/dev/null | grep -q "$gonka_bencher_version"; then
+	echo "==> installing frame-omni-bencher $gonka_bencher_version" >&2
+	CARGO_PROFILE_RELEASE_DEBUG=0 cargo install frame-omni-bencher \
+		--version "$gonka_bencher_version" --locked --root "$gonka_tools"
+fi
+
+# The runtime's wasm with the benchmarks compiled in. `check --release`: only the wasm is
+# needed, and its own directory (target/release/wbuild) so the dev build's wasm, which the
+# node and the chain specs embed, is never overwritten by this variant.
+gonka_cargo check --release --locked -p gonka-runtime --features runtime-benchmarks
+gonka_wasm="$CARGO_TARGET_DIR/release/wbuild/gonka-runtime/gonka_runtime.compact.compressed.wasm"
+
+pallets=("$@")
+[ "${#pallets[@]}" -gt 0 ] || pallets=(pallet_poc)
+for pallet in "${pallets[@]}"; do
+	output="runtime/src/weights/$pallet.rs"
+	"$gonka_bencher" v1 benchmark pallet \
+		--runtime "$gonka_wasm" \
+		--genesis-builder none \
+		--pallet "$pallet" --extrinsic '*' \
+		--steps 50 --repeat 20 \
+		--header scripts/weights-header.txt \
+		--output "$output"
+	# The runtime reaches FRAME through the `polkadot-sdk` umbrella crate.
+	sed -i \
+		-e 's/^use frame_support::/use polkadot_sdk::frame_support::/' \
+		-e 's/impl<T: frame_system::Config>/impl<T: polkadot_sdk::frame_system::Config>/' \
+		"$output"
+	echo "==> $output" >&2
+done
