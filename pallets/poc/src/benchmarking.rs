@@ -100,19 +100,29 @@ fn commitment(count: u64) -> Commitment {
 	Commitment { count, root: H256::repeat_byte(7), submissions: 1 }
 }
 
-/// `n` registered hosts with commitments on model 1 in `epoch`, each with power 1 and a
-/// tally of valid votes; host 0 is the validator.
-fn committed_hosts<T: Config>(epoch: EpochIndex, n: u32) -> Vec<HostId> {
+/// `n` registered hosts with commitments on model 1 in `epoch`, each with power 1, and
+/// without the roster.
+fn committed_hosts_unrostered<T: Config>(epoch: EpochIndex, n: u32) -> Vec<HostId> {
 	(0..n)
 		.map(|i| {
 			let (who, _) = register::<T>(i);
 			Commitments::<T>::insert(epoch, (&who, 1), commitment(100));
-			Tallies::<T>::insert(epoch, (&who, 1), Tally { valid: u128::from(n), invalid: 0 });
 			VotingPower::<T>::insert(&who, 1);
 			PocWeights::<T>::insert(&who, 1, 50);
 			who
 		})
 		.collect()
+}
+
+/// `n` registered hosts with commitments on model 1 in `epoch`, each with power 1, in the
+/// model's roster with a tally of valid votes; host 0 is the validator.
+fn committed_hosts<T: Config>(epoch: EpochIndex, n: u32) -> Vec<HostId> {
+	let hosts = committed_hosts_unrostered::<T>(epoch, n);
+	let mut roster: Vec<(HostId, Tally)> =
+		hosts.iter().map(|who| (who.clone(), Tally { valid: u128::from(n), invalid: 0 })).collect();
+	roster.sort_by(|a, b| a.0.cmp(&b.0));
+	Tallies::<T>::insert(epoch, 1, RosterOf::<T>::try_from(roster).expect("n <= MaxHosts"));
+	hosts
 }
 
 /// In the generation phase of epoch 0, a registered host that already committed 10 nonces
@@ -270,15 +280,32 @@ mod benchmarks {
 		assert_eq!(TotalVotingPower::<T>::get() > 0, true);
 	}
 
-	/// Pruning an epoch of `n` commitments with their tallies and batches.
+	/// Opening validation over `n` commitments: reading them and writing the roster.
+	#[benchmark]
+	fn open_validation(n: Linear<1, { T::MaxHosts::get() }>) {
+		committed_hosts_unrostered::<T>(0, n);
+		let epoch = enter::<T>(0, Phase::Validation);
+
+		#[block]
+		{
+			Pallet::<T>::open_validation(&epoch);
+		}
+
+		assert_eq!(Tallies::<T>::get(0, 1).len() as u32, n);
+	}
+
+	/// Pruning an epoch of `n` commitments with their roster and batches.
 	#[benchmark]
 	fn prune_epoch(n: Linear<1, { T::MaxHosts::get() }>) {
+		let mut roster = Vec::new();
 		for i in 0..n {
 			let who = host::<T>(i);
 			Commitments::<T>::insert(0, (&who, 1), commitment(100));
-			Tallies::<T>::insert(0, (&who, 1), Tally { valid: 1, invalid: 0 });
 			Validated::<T>::insert(0, (1, &who), ());
+			roster.push((who, Tally { valid: 1, invalid: 0 }));
 		}
+		roster.sort_by(|a, b| a.0.cmp(&b.0));
+		Tallies::<T>::insert(0, 1, RosterOf::<T>::try_from(roster).expect("n <= MaxHosts"));
 		let current = T::RetentionEpochs::get().saturating_add(1);
 
 		#[block]

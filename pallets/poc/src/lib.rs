@@ -50,6 +50,8 @@ pub trait WeightInfo {
 	fn form_weights(n: u32) -> polkadot_sdk::frame_support::weights::Weight;
 	/// Pruning one epoch's records of `n` commitments (in `on_initialize`).
 	fn prune_epoch(n: u32) -> polkadot_sdk::frame_support::weights::Weight;
+	/// Opening validation over `n` commitments: the rosters (in `on_initialize`).
+	fn open_validation(n: u32) -> polkadot_sdk::frame_support::weights::Weight;
 	/// `on_initialize` in a block that starts an epoch.
 	fn on_initialize_epoch_start() -> polkadot_sdk::frame_support::weights::Weight;
 	/// `on_initialize` in any other block.
@@ -92,6 +94,9 @@ pub mod pallet {
 	pub type EpochParamsOf<T> = EpochParams<BlockNumberFor<T>>;
 	/// The epoch in progress with the runtime's block number.
 	pub type EpochInfoOf<T> = EpochInfo<BlockNumberFor<T>>;
+	/// The committed hosts of an (epoch, model), sorted, with their tallies.
+	pub type RosterOf<T> =
+		BoundedVec<(<T as frame_system::Config>::AccountId, Tally), <T as Config>::MaxHosts>;
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -166,16 +171,18 @@ pub mod pallet {
 		Commitment,
 	>;
 
-	/// The validators' tally on each (host, model) commitment of an epoch: the voting power
-	/// that said valid and invalid.
+	/// The roster of each (epoch, model): the registered hosts that committed, sorted by
+	/// account, each with the validators' tally on its commitment (the voting power that
+	/// said valid and invalid). Built when validation opens; one read and one write per
+	/// validation batch, however many hosts it judges.
 	#[pallet::storage]
 	pub type Tallies<T: Config> = StorageDoubleMap<
 		_,
 		Twox64Concat,
 		EpochIndex,
-		Blake2_128Concat,
-		(T::AccountId, ModelId),
-		Tally,
+		Twox64Concat,
+		ModelId,
+		RosterOf<T>,
 		ValueQuery,
 	>;
 
@@ -374,6 +381,10 @@ pub mod pallet {
 					)
 				}
 			};
+			if let Some(epoch) = epoch.filter(|epoch| epoch.validation_start() == now) {
+				let rostered = Self::open_validation(&epoch);
+				weight = weight.saturating_add(T::WeightInfo::open_validation(rostered));
+			}
 			if let Some(epoch) = epoch.filter(|epoch| epoch.phase_at(now) == Phase::Inference) {
 				if LastFormedEpoch::<T>::get() != Some(epoch.index) {
 					let judged = Self::form_weights(&epoch);
@@ -517,17 +528,19 @@ pub mod pallet {
 		) -> DispatchResult {
 			frame_system::ensure_authorized(origin)?;
 			let now = frame_system::Pallet::<T>::block_number();
-			let (_, epoch, power) = Self::check_validation(&validator, &validation, now)?;
+			let (_, epoch, power, mut roster, positions) =
+				Self::check_validation(&validator, &validation, now)?;
 			Validated::<T>::insert(epoch.index, (validation.model, &validator), ());
-			for verdict in &validation.verdicts {
-				Tallies::<T>::mutate(epoch.index, (&verdict.host, validation.model), |tally| {
+			for (verdict, position) in validation.verdicts.iter().zip(positions) {
+				if let Some((_, tally)) = roster.get_mut(position) {
 					if verdict.valid {
 						tally.valid = tally.valid.saturating_add(power);
 					} else {
 						tally.invalid = tally.invalid.saturating_add(power);
 					}
-				});
+				}
 			}
+			Tallies::<T>::insert(epoch.index, validation.model, roster);
 			Self::deposit_event(Event::PocValidationsSubmitted {
 				validator,
 				epoch: validation.epoch,
@@ -653,12 +666,14 @@ pub mod pallet {
 		}
 
 		/// Checks a validation batch against the chain's state at block `now`; returns the
-		/// validator, the epoch and the validator's voting power.
+		/// validator, the epoch, the validator's voting power, the model's roster and the
+		/// roster position of each verdict's host.
+		#[allow(clippy::type_complexity)]
 		fn check_validation(
 			validator: &T::AccountId,
 			validation: &PocValidation<T::MaxHosts>,
 			now: BlockNumberFor<T>,
-		) -> Result<(HostOf<T>, EpochInfoOf<T>, u128), Error<T>> {
+		) -> Result<(HostOf<T>, EpochInfoOf<T>, u128, RosterOf<T>, Vec<usize>), Error<T>> {
 			let info = Hosts::<T>::get(validator).ok_or(Error::<T>::NotRegistered)?;
 			let (epoch, phase) = Self::phase(now).ok_or(Error::<T>::NoEpoch)?;
 			ensure!(validation.epoch == epoch.index, Error::<T>::WrongEpoch);
@@ -675,14 +690,22 @@ pub mod pallet {
 				validation.verdicts.windows(2).all(|pair| pair[0].host < pair[1].host),
 				Error::<T>::UnsortedVerdicts
 			);
+			// Both are sorted by host: one walk finds every verdict's host in the roster.
+			let roster = Tallies::<T>::get(epoch.index, validation.model);
+			let mut positions = Vec::with_capacity(validation.verdicts.len());
+			let mut next = 0;
 			for verdict in &validation.verdicts {
 				ensure!(verdict.host != *validator, Error::<T>::SelfVerdict);
+				while roster.get(next).is_some_and(|(host, _)| *host < verdict.host) {
+					next = next.saturating_add(1);
+				}
 				ensure!(
-					Commitments::<T>::contains_key(epoch.index, (&verdict.host, validation.model)),
+					roster.get(next).is_some_and(|(host, _)| *host == verdict.host),
 					Error::<T>::NoCommitment
 				);
+				positions.push(next);
 			}
-			Ok((info, epoch, power))
+			Ok((info, epoch, power, roster, positions))
 		}
 
 		/// The `authorize` rule of [`Pallet::submit_poc_validations`]: the batch fits the
@@ -694,7 +717,7 @@ pub mod pallet {
 			signature: &sr25519::Signature,
 		) -> TransactionValidityWithRefund {
 			let now = frame_system::Pallet::<T>::block_number();
-			let (info, epoch, _) = Self::check_validation(validator, validation, now).map_err(
+			let (info, epoch, ..) = Self::check_validation(validator, validation, now).map_err(
 				|error| match error {
 					Error::<T>::NotRegistered => InvalidTransaction::BadSigner,
 					Error::<T>::WrongEpoch if validation.epoch > epoch_index::<T>() => {
@@ -732,6 +755,41 @@ pub mod pallet {
 			CurrentEpoch::<T>::get().map(|epoch| (epoch, epoch.phase_at(now)))
 		}
 
+		/// Opens validation for `epoch`: the roster of each model, the registered hosts that
+		/// committed, sorted, with empty tallies. Returns the number of commitments read.
+		pub(crate) fn open_validation(epoch: &EpochInfoOf<T>) -> u32 {
+			let mut rosters: BTreeMap<ModelId, Vec<(T::AccountId, Tally)>> = BTreeMap::new();
+			let mut read: u32 = 0;
+			for ((host, model), _) in Commitments::<T>::iter_prefix(epoch.index) {
+				read = read.saturating_add(1);
+				// A host that left during generation is not judged.
+				if Hosts::<T>::contains_key(&host) {
+					rosters.entry(model).or_default().push((host, Tally::default()));
+				}
+			}
+			for (model, mut roster) in rosters {
+				roster.sort_by(|a, b| a.0.cmp(&b.0));
+				// At most one commitment per registered host: never more than `MaxHosts`.
+				match RosterOf::<T>::try_from(roster) {
+					Ok(roster) => Tallies::<T>::insert(epoch.index, model, roster),
+					Err(_) => {
+						defensive!("at most MaxHosts hosts are registered");
+					}
+				}
+			}
+			read
+		}
+
+		/// The tally on `host`'s commitment for `model` in `epoch` (zero when it has none).
+		pub fn tally(epoch: EpochIndex, host: &T::AccountId, model: ModelId) -> Tally {
+			let roster = Tallies::<T>::get(epoch, model);
+			roster
+				.binary_search_by(|(rostered, _)| rostered.cmp(host))
+				.ok()
+				.and_then(|position| roster.get(position))
+				.map_or_else(Tally::default, |(_, tally)| *tally)
+		}
+
 		/// Judges every commitment of `epoch` by its tally and forms the new PoC weights,
 		/// consensus weights (capped) and voting power; returns the number of commitments.
 		pub(crate) fn form_weights(epoch: &EpochInfoOf<T>) -> u32 {
@@ -739,15 +797,21 @@ pub mod pallet {
 			let mut judged: Vec<(T::AccountId, ModelId, NonceCount)> = Vec::new();
 			let mut accepted_any = false;
 			let mut commitments: u32 = 0;
-			for ((host, model), commitment) in Commitments::<T>::iter_prefix(epoch.index) {
+			let rosters = Tallies::<T>::iter_prefix(epoch.index)
+				.flat_map(|(model, roster)| roster.into_iter().map(move |entry| (model, entry)));
+			for (model, (host, tally)) in rosters {
 				commitments = commitments.saturating_add(1);
+				let Some(commitment) = Commitments::<T>::get(epoch.index, (&host, model)) else {
+					defensive!("a rostered host has a commitment");
+					continue;
+				};
+				// A host that left after validation opened is not judged.
 				if !Hosts::<T>::contains_key(&host) {
 					continue;
 				}
 				// A host never votes on itself: the threshold counts the others' power.
 				let others = total.saturating_sub(VotingPower::<T>::get(&host));
 				let threshold = others.saturating_mul(2);
-				let tally = Tallies::<T>::get(epoch.index, (&host, model));
 				let (outcome, weight) = if tally.valid.saturating_mul(3) > threshold {
 					accepted_any = true;
 					(Outcome::Accepted, commitment.count)
@@ -934,6 +998,19 @@ pub mod pallet {
 				let oldest = epoch.index.saturating_sub(T::RetentionEpochs::get());
 				for (index, _, _) in Commitments::<T>::iter() {
 					ensure!(index >= oldest && index <= epoch.index, "commitments are pruned");
+				}
+				for (index, model, roster) in Tallies::<T>::iter() {
+					ensure!(index >= oldest && index <= epoch.index, "rosters are pruned");
+					ensure!(
+						roster.windows(2).all(|pair| pair[0].0 < pair[1].0),
+						"a roster is sorted, each host once"
+					);
+					for (host, _) in roster.iter() {
+						ensure!(
+							Commitments::<T>::contains_key(index, (host, model)),
+							"a rostered host committed"
+						);
+					}
 				}
 				ensure!(
 					frame_system::Pallet::<T>::block_number() < epoch.next_start(),

@@ -104,6 +104,9 @@ impl crate::WeightInfo for TestWeights {
 	fn on_initialize_epoch_start() -> Weight {
 		Weight::zero()
 	}
+	fn open_validation(_n: u32) -> Weight {
+		Weight::zero()
+	}
 	fn on_initialize_idle() -> Weight {
 		Weight::zero()
 	}

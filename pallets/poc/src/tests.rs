@@ -595,7 +595,7 @@ mod commit {
 
 mod validation {
 	use super::*;
-	use crate::{Call, Tallies, Tally, TotalVotingPower, Validated, VotingPower};
+	use crate::{Call, Tally, TotalVotingPower, Validated, VotingPower};
 	use gonka_primitives::{
 		duty::{Duty, PocCommit, PocValidation, Verdict},
 		H256,
@@ -684,9 +684,9 @@ mod validation {
 			assert_eq!(validity.longevity, 5, "until validation ends at block 12");
 			assert_ok!(submit(1, batch(&[(2, true), (3, false)])));
 			assert_ok!(submit(2, batch(&[(1, true), (3, false)])));
-			assert_eq!(Tallies::<Test>::get(0, (account(2), 1)), Tally { valid: 1, invalid: 0 });
-			assert_eq!(Tallies::<Test>::get(0, (account(3), 1)), Tally { valid: 0, invalid: 2 });
-			assert_eq!(Tallies::<Test>::get(0, (account(1), 1)), Tally { valid: 1, invalid: 0 });
+			assert_eq!(Poc::tally(0, &account(2), 1), Tally { valid: 1, invalid: 0 });
+			assert_eq!(Poc::tally(0, &account(3), 1), Tally { valid: 0, invalid: 2 });
+			assert_eq!(Poc::tally(0, &account(1), 1), Tally { valid: 1, invalid: 0 });
 			assert!(Validated::<Test>::contains_key(0, (1, account(1))));
 			assert_eq!(
 				poc_events().last(),
@@ -710,6 +710,39 @@ mod validation {
 			assert_noop!(
 				Poc::submit_poc_validations(RawOrigin::Authorized.into(), account(1), b, signature),
 				Error::<Test>::AlreadyValidated
+			);
+		});
+	}
+
+	#[test]
+	fn validation_opens_with_a_sorted_roster_of_the_registered_hosts_that_committed() {
+		let mut ext = new_test_ext(&[1, 2, 3]);
+		ext.execute_with(|| {
+			for i in [3u8, 1, 2] {
+				let commit =
+					PocCommit { epoch: 0, model: 1, count: 50, root: H256::repeat_byte(i) };
+				let signature = commit.sign(&Poc::genesis_hash(), &worker(i));
+				assert_ok!(Poc::commit_poc(
+					RawOrigin::Authorized.into(),
+					account(i),
+					commit,
+					signature
+				));
+			}
+			// Host 3 leaves during generation: it is not judged.
+			assert_ok!(Poc::leave(RuntimeOrigin::signed(account(3))));
+			run_to_block(6);
+			assert_eq!(crate::Tallies::<Test>::get(0, 1).len(), 0, "not before validation");
+			run_to_block(7);
+			let roster = crate::Tallies::<Test>::get(0, 1);
+			let mut expected = vec![account(1), account(2)];
+			expected.sort();
+			assert_eq!(roster.iter().map(|(host, _)| host.clone()).collect::<Vec<_>>(), expected);
+			assert!(roster.iter().all(|(_, tally)| *tally == Tally::default()));
+			assert!(crate::Tallies::<Test>::get(0, 2).is_empty(), "no commitment on model 2");
+			assert_eq!(
+				authorize(1, &batch(&[(2, true), (3, true)])),
+				Err(custom(Error::<Test>::NoCommitment))
 			);
 		});
 	}

@@ -36,6 +36,9 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	fn on_initialize_epoch_start() -> Weight {
 		Weight::zero()
 	}
+	fn open_validation(_n: u32) -> Weight {
+		Weight::zero()
+	}
 	fn on_initialize_idle() -> Weight {
 		Weight::zero()
 	}
