@@ -1,0 +1,200 @@
+//! Proof of Compute for 1,000 hosts against the block's limits, from the runtime's generated
+//! weights (`runtime/src/weights/pallet_poc.rs`) and the real encoded size of the duty
+//! transactions. No timing is measured here: the weights come from the benchmarks, and this
+//! test checks the arithmetic of `docs/benchmarks.md` whenever they are regenerated. Run
+//! with `--nocapture` to print the table.
+
+use gonka_primitives::{
+	duty::{PocCommit, PocValidation, Verdict},
+	HostId, H256,
+};
+use gonka_runtime::{
+	configs::{RuntimeBlockLength, RuntimeBlockWeights},
+	weights::pallet_poc::WeightInfo as PocWeights,
+	Runtime, RuntimeCall, TxExtension, UncheckedExtrinsic,
+};
+use pallet_poc::WeightInfo;
+use polkadot_sdk::{
+	frame_support::{
+		dispatch::DispatchClass,
+		traits::Get,
+		weights::{constants::WEIGHT_REF_TIME_PER_SECOND, Weight},
+	},
+	sp_core::sr25519,
+	sp_runtime::generic::Era,
+	*,
+};
+
+/// The network size the issue asks for.
+const HOSTS: u32 = 1_000;
+/// The live network's phases (`protocol.md`): generation and validation, in blocks.
+const GENERATION_BLOCKS: u32 = 35;
+const VALIDATION_BLOCKS: u32 = 240;
+
+type MaxCommits = <Runtime as pallet_poc::Config>::MaxCommitsPerModel;
+type MaxHosts = <Runtime as pallet_poc::Config>::MaxHosts;
+
+fn host(i: u32) -> HostId {
+	let mut bytes = [0u8; 32];
+	bytes[..4].copy_from_slice(&i.to_le_bytes());
+	HostId::new(bytes)
+}
+
+/// A general transaction (no signature) of `call`, as `gonka-client` sends it.
+fn encoded_len(call: RuntimeCall) -> u64 {
+	use codec::Encode;
+	let extension: TxExtension = (
+		frame_system::AuthorizeCall::<Runtime>::new(),
+		frame_system::CheckNonZeroSender::<Runtime>::new(),
+		frame_system::CheckSpecVersion::<Runtime>::new(),
+		frame_system::CheckTxVersion::<Runtime>::new(),
+		frame_system::CheckGenesis::<Runtime>::new(),
+		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
+		frame_system::CheckNonce::<Runtime>::from(0),
+		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+	)
+		.into();
+	UncheckedExtrinsic::new_transaction(call, extension).encode().len() as u64
+}
+
+fn commit_call() -> RuntimeCall {
+	RuntimeCall::Poc(pallet_poc::Call::commit_poc {
+		host: host(0),
+		commit: PocCommit { epoch: 1, model: 0, count: u64::MAX, root: H256::repeat_byte(1) },
+		signature: sr25519::Signature::from_raw([1; 64]),
+	})
+}
+
+fn validation_call(verdicts: u32) -> RuntimeCall {
+	let verdicts: Vec<Verdict> =
+		(1..=verdicts).map(|i| Verdict { host: host(i), valid: true }).collect();
+	RuntimeCall::Poc(pallet_poc::Call::submit_poc_validations {
+		validator: host(0),
+		validation: PocValidation::<MaxHosts> {
+			epoch: 1,
+			model: 0,
+			verdicts: verdicts.try_into().expect("fewer than MaxHosts"),
+		},
+		signature: sr25519::Signature::from_raw([1; 64]),
+	})
+}
+
+/// A transaction's full weight: the base, its `authorize` rule and its call.
+fn tx_weight(authorize: Weight, call: Weight) -> Weight {
+	let base = RuntimeBlockWeights::get().get(DispatchClass::Normal).base_extrinsic;
+	base.saturating_add(authorize).saturating_add(call)
+}
+
+struct Limits {
+	normal: Weight,
+	block: Weight,
+	normal_length: u64,
+}
+
+fn limits() -> Limits {
+	let weights = RuntimeBlockWeights::get();
+	Limits {
+		normal: weights.get(DispatchClass::Normal).max_total.expect("a normal limit"),
+		block: weights.max_block,
+		normal_length: u64::from(*RuntimeBlockLength::get().max.get(DispatchClass::Normal)),
+	}
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+	part as f64 * 100.0 / whole as f64
+}
+
+/// One row: what a block carries, as a share of the given limit.
+fn row(what: &str, load: Weight, limit: Weight) -> (f64, f64) {
+	let (time, proof) = (
+		percent(load.ref_time(), limit.ref_time()),
+		percent(load.proof_size(), limit.proof_size()),
+	);
+	println!(
+		"| {what} | {:.1} ms | {:.1} KiB | {time:.1}% | {proof:.1}% |",
+		load.ref_time() as f64 * 1e3 / WEIGHT_REF_TIME_PER_SECOND as f64,
+		load.proof_size() as f64 / 1024.0,
+	);
+	(time, proof)
+}
+
+#[test]
+fn the_poc_duties_of_1000_hosts_fit_under_half_of_the_normal_block_limits() {
+	let limits = limits();
+	println!(
+		"| load per block | ref time | proof size | % of normal ref time | % of normal proof |"
+	);
+	println!("|---|---|---|---|---|");
+
+	// Generation: every host spends its whole commitment budget (the worst case).
+	let commits = HOSTS * MaxCommits::get();
+	let per_block = commits.div_ceil(GENERATION_BLOCKS);
+	let one = tx_weight(
+		PocWeights::<Runtime>::authorize_commit_poc(),
+		PocWeights::<Runtime>::commit_poc(),
+	);
+	let commit_len = encoded_len(commit_call());
+	let (time, proof) = row(
+		&format!("{per_block} commitments ({commits} in {GENERATION_BLOCKS} blocks)"),
+		one.saturating_mul(u64::from(per_block)),
+		limits.normal,
+	);
+	assert!(time < 50.0 && proof < 50.0, "commitments: {time:.1}% / {proof:.1}%");
+	assert!(u64::from(per_block) * commit_len * 2 < limits.normal_length);
+
+	// Validation: every host sends one batch judging all the others, spread over the phase.
+	let verdicts = HOSTS - 1;
+	let one = tx_weight(
+		PocWeights::<Runtime>::authorize_submit_poc_validations(verdicts),
+		PocWeights::<Runtime>::submit_poc_validations(verdicts),
+	);
+	let batch_len = encoded_len(validation_call(verdicts));
+	let per_block = HOSTS.div_ceil(VALIDATION_BLOCKS);
+	let (time, proof) = row(
+		&format!(
+			"{per_block} batches of {verdicts} verdicts ({HOSTS} in {VALIDATION_BLOCKS} blocks)"
+		),
+		one.saturating_mul(u64::from(per_block)),
+		limits.normal,
+	);
+	assert!(time < 50.0 && proof < 50.0, "batches: {time:.1}% / {proof:.1}%");
+	assert!(u64::from(per_block) * batch_len * 2 < limits.normal_length);
+	println!(
+		"\nencoded: commitment {commit_len} bytes, batch of {verdicts} verdicts {batch_len} bytes; \
+		 normal length limit {} bytes",
+		limits.normal_length
+	);
+	// A burst: every batch at once. The length limit admits this many per block.
+	let burst = limits.normal_length / batch_len;
+	println!(
+		"burst: at most {burst} batches per block by length: {:.1}% of normal ref time \
+		 before reclaim, body {:.1}% of the proof limit",
+		percent(one.ref_time() * burst, limits.normal.ref_time()),
+		percent(batch_len * burst, limits.normal.proof_size()),
+	);
+}
+
+#[test]
+fn the_epoch_transition_of_1000_hosts_fits_under_half_of_a_block() {
+	let limits = limits();
+	println!("| hook block (n = {HOSTS} commitments) | ref time | proof size | % of block ref time | % of block proof |");
+	println!("|---|---|---|---|---|");
+	let start =
+		PocWeights::<Runtime>::on_initialize_epoch_start()
+			.saturating_add(PocWeights::<Runtime>::prune_epoch(HOSTS));
+	let open = PocWeights::<Runtime>::on_initialize_idle()
+		.saturating_add(PocWeights::<Runtime>::open_validation(HOSTS));
+	let form = PocWeights::<Runtime>::on_initialize_idle()
+		.saturating_add(PocWeights::<Runtime>::form_weights(HOSTS));
+	let idle = PocWeights::<Runtime>::on_initialize_idle();
+	for (what, load) in [
+		("epoch start + pruning", start),
+		("validation opens: rosters", open),
+		("weight formation", form),
+		("any other block", idle),
+	] {
+		let (time, proof) = row(what, load, limits.block);
+		assert!(time < 50.0 && proof < 50.0, "{what}: {time:.1}% / {proof:.1}%");
+	}
+}
