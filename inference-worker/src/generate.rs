@@ -49,9 +49,8 @@ pub fn generate(
 	let mut completion_token_ids = Vec::with_capacity(max_tokens);
 
 	let started = Instant::now();
-	let hidden = model.forward(model.embed(&prompt_token_ids)?, Some(&mut cache), &mut |_, x| {
-		Ok(x)
-	})?;
+	let hidden =
+		model.forward(model.embed(&prompt_token_ids)?, Some(&mut cache), &mut |_, x| Ok(x))?;
 	let mut logits = model.last_logits(&hidden)?.to_vec1::<f32>()?;
 	let prefill = started.elapsed();
 
@@ -75,7 +74,11 @@ pub fn generate(
 	let text = tokenizer.decode(&completion_token_ids)?;
 	Ok(Generation {
 		prefill_tok_s: prompt_token_ids.len() as f64 / prefill.as_secs_f64(),
-		decode_tok_s: if decode_steps == 0 { 0.0 } else { decode_steps as f64 / decode.as_secs_f64() },
+		decode_tok_s: if decode_steps == 0 {
+			0.0
+		} else {
+			decode_steps as f64 / decode.as_secs_f64()
+		},
 		prompt_token_ids,
 		completion_token_ids,
 		text,

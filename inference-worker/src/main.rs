@@ -3,11 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gonka_worker::{
-	catalog,
-	generate::generate,
-	model::Llama,
-	poc::PocEngine,
-	sampler::SamplingParams,
+	catalog, generate::generate, model::Llama, poc::PocEngine, sampler::SamplingParams,
 	tokenizer::ChatTokenizer,
 };
 use std::path::PathBuf;
@@ -145,12 +141,12 @@ fn main() -> anyhow::Result<()> {
 			let known = catalog::find(&model)?;
 			let path = catalog::fetch(known, &data_dir)?;
 			println!("{}", path.display());
-		},
+		}
 		Command::Model { command: ModelCommand::Verify { path, model } } => {
 			let known = catalog::find(&model)?;
 			catalog::verify(known, &path)?;
 			println!("{}: sha256 {} ({model})", path.display(), known.sha256);
-		},
+		}
 		Command::Generate(args) => {
 			if let Some(threads) = args.threads {
 				rayon_threads(threads)?;
@@ -177,9 +173,10 @@ fn main() -> anyhow::Result<()> {
 					"generated"
 				);
 			}
-		},
+		}
 		Command::Poc {
-			command: PocCommand::Compute { model, seed, host, first, count, seq_len, batch, threads },
+			command:
+				PocCommand::Compute { model, seed, host, first, count, seq_len, batch, threads },
 		} => {
 			if let Some(threads) = threads {
 				rayon_threads(threads)?;
@@ -191,15 +188,20 @@ fn main() -> anyhow::Result<()> {
 			let nonces: Vec<u64> = (first..first.saturating_add(count)).collect();
 			let mut artifacts = Vec::with_capacity(nonces.len());
 			for chunk in nonces.chunks(batch) {
-				artifacts.extend(engine.artifacts(&host, chunk)?.iter().map(|a| hex::encode(a.to_bytes())));
+				artifacts.extend(
+					engine.artifacts(&host, chunk)?.iter().map(|a| hex::encode(a.to_bytes())),
+				);
 			}
 			println!("{}", serde_json::json!({ "first": first, "artifacts": artifacts }));
-		},
+		}
 		Command::Poc { command: PocCommand::Bench { model, seq_len, batch, nonces, threads } } => {
 			if let Some(threads) = threads {
 				rayon_threads(threads)?;
 			}
-			anyhow::ensure!(seq_len > 0 && batch > 0 && nonces > 0, "--seq-len, --batch and --nonces must be positive");
+			anyhow::ensure!(
+				seq_len > 0 && batch > 0 && nonces > 0,
+				"--seq-len, --batch and --nonces must be positive"
+			);
 			let (model, _) = Llama::load(&model, &candle_core::Device::Cpu)?;
 			let engine = PocEngine::new(&model, [7u8; 32], seq_len)?;
 			let host = gonka_primitives::HostId::new([1u8; 32]);
@@ -221,7 +223,7 @@ fn main() -> anyhow::Result<()> {
 					"nonces_per_s": nonces as f64 / seconds,
 				})
 			);
-		},
+		}
 	}
 	Ok(())
 }

@@ -143,16 +143,12 @@ fn bad_input_gives_a_clear_error() {
 	let error = generate(model, tokenizer, &long, 8, &SamplingParams::GREEDY).unwrap_err();
 	assert!(matches!(error, Error::ContextExceeded { .. }), "{error}");
 	// A prompt that fits, but not with what is asked for.
-	let error =
-		generate(model, tokenizer, "Hi", model.config().context, &SamplingParams::GREEDY)
-			.unwrap_err();
+	let error = generate(model, tokenizer, "Hi", model.config().context, &SamplingParams::GREEDY)
+		.unwrap_err();
 	assert!(matches!(error, Error::ContextExceeded { .. }), "{error}");
 	// Bad sampling parameters.
 	let params = SamplingParams { temperature: -1.0, top_p: 1.0, seed: 0 };
-	assert!(matches!(
-		generate(model, tokenizer, "Hi", 8, &params),
-		Err(Error::InvalidSampling(_))
-	));
+	assert!(matches!(generate(model, tokenizer, "Hi", 8, &params), Err(Error::InvalidSampling(_))));
 }
 
 #[test]
@@ -187,9 +183,15 @@ mod replay {
 		(params, generate(model, tokenizer, PROMPT, 32, &params).unwrap())
 	}
 
-	fn replay(params: SamplingParams, prompt_tokens: usize, ids: &[u32], text: &str) -> Result<f64, Mismatch> {
+	fn replay(
+		params: SamplingParams,
+		prompt_tokens: usize,
+		ids: &[u32],
+		text: &str,
+	) -> Result<f64, Mismatch> {
 		let (model, tokenizer) = model();
-		let claim = Claim { prompt: PROMPT, params, prompt_tokens, completion_token_ids: ids, text };
+		let claim =
+			Claim { prompt: PROMPT, params, prompt_tokens, completion_token_ids: ids, text };
 		score(model, tokenizer, &claim, Tolerance::default()).unwrap().map(|s| s.similarity)
 	}
 

@@ -62,7 +62,9 @@ impl LlamaConfig {
 		let heads = number("llama.attention.head_count")?;
 		let kv_heads = number("llama.attention.head_count_kv")?;
 		if heads == 0 || kv_heads == 0 || hidden % heads != 0 || heads % kv_heads != 0 {
-			return Err(format!("inconsistent heads: {heads} heads, {kv_heads} kv heads, width {hidden}"));
+			return Err(format!(
+				"inconsistent heads: {heads} heads, {kv_heads} kv heads, width {hidden}"
+			));
 		}
 		let head_dim = hidden / heads;
 		if number("llama.rope.dimension_count")? != head_dim {
@@ -75,10 +77,7 @@ impl LlamaConfig {
 			kv_heads,
 			head_dim,
 			vocab: number("llama.vocab_size").or_else(|_| {
-				get("tokenizer.ggml.tokens")?
-					.to_vec()
-					.map(Vec::len)
-					.map_err(|e| e.to_string())
+				get("tokenizer.ggml.tokens")?.to_vec().map(Vec::len).map_err(|e| e.to_string())
 			})?,
 			context: number("llama.context_length")?,
 			rms_eps: f64::from(float("llama.attention.layer_norm_rms_epsilon")?),
@@ -162,13 +161,14 @@ impl Llama {
 		let mut reader = BufReader::new(file);
 		let load = |source| Error::LoadModel { path: path.to_owned(), source };
 		let content = gguf_file::Content::read(&mut reader).map_err(load)?;
-		let model = Self::from_gguf(&content, &mut reader, device).map_err(|error| match error {
-			Error::Tensor(source) => load(source),
-			Error::UnsupportedModel { reason, .. } => {
-				Error::UnsupportedModel { path: path.to_owned(), reason }
-			},
-			other => other,
-		})?;
+		let model =
+			Self::from_gguf(&content, &mut reader, device).map_err(|error| match error {
+				Error::Tensor(source) => load(source),
+				Error::UnsupportedModel { reason, .. } => {
+					Error::UnsupportedModel { path: path.to_owned(), reason }
+				}
+				other => other,
+			})?;
 		Ok((model, content))
 	}
 
@@ -194,7 +194,7 @@ impl Llama {
 			// Tied embeddings: the output projection is the embedding table.
 			Err(_) if !content.tensor_infos.contains_key("output.weight") => {
 				QMatMul::from_qtensor(embeddings_q)?
-			},
+			}
 			Err(error) => return Err(error.into()),
 		};
 		let mut layers = Vec::with_capacity(config.layers);
@@ -330,7 +330,8 @@ impl Llama {
 				.contiguous()?)
 		};
 		let query = candle_nn::rotary_emb::rope_i(&heads(&layer.query, config.heads)?, cos, sin)?;
-		let mut key = candle_nn::rotary_emb::rope_i(&heads(&layer.key, config.kv_heads)?, cos, sin)?;
+		let mut key =
+			candle_nn::rotary_emb::rope_i(&heads(&layer.key, config.kv_heads)?, cos, sin)?;
 		let mut value = heads(&layer.value, config.kv_heads)?;
 		if let Some(cache) = cache {
 			if let Some((past_key, past_value)) = cache.as_ref() {
@@ -352,8 +353,8 @@ impl Llama {
 		let x = (x + layer.attention_output.forward(&attention)?)?;
 
 		let normed = candle_nn::ops::rms_norm(&x.contiguous()?, &layer.mlp_norm, eps)?;
-		let gated = (candle_nn::ops::silu(&layer.gate.forward(&normed)?)?
-			* layer.up.forward(&normed)?)?;
+		let gated =
+			(candle_nn::ops::silu(&layer.gate.forward(&normed)?)? * layer.up.forward(&normed)?)?;
 		Ok((x + layer.down.forward(&gated)?)?)
 	}
 }
@@ -380,9 +381,7 @@ fn causal_mask(positions: usize, offset: usize, device: &Device) -> Result<Optio
 	}
 	let total = offset + positions;
 	let values: Vec<f32> = (0..positions)
-		.flat_map(|i| {
-			(0..total).map(move |j| if j > offset + i { f32::NEG_INFINITY } else { 0.0 })
-		})
+		.flat_map(|i| (0..total).map(move |j| if j > offset + i { f32::NEG_INFINITY } else { 0.0 }))
 		.collect();
 	Ok(Some(Tensor::from_vec(values, (positions, total), device)?))
 }

@@ -19,9 +19,7 @@ pub mod rng;
 use crate::{model::Llama, Result};
 use candle_core::{DType, Tensor};
 use gonka_primitives::{
-	seed::{
-		coordinate_pick_key, layer_reflection_key, nonce_input_key, pick_coordinates, Seed,
-	},
+	seed::{coordinate_pick_key, layer_reflection_key, nonce_input_key, pick_coordinates, Seed},
 	HostId,
 };
 use half::f16;

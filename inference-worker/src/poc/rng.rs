@@ -80,10 +80,7 @@ pub fn sin_cos_turns(turns: f64) -> (f64, f64) {
 		6 => (-1.0, 0.0),
 		_ => (-FRAC_1_SQRT_2, FRAC_1_SQRT_2),
 	};
-	(
-		sin_base * cos_theta + cos_base * sin_theta,
-		cos_base * cos_theta - sin_base * sin_theta,
-	)
+	(sin_base * cos_theta + cos_base * sin_theta, cos_base * cos_theta - sin_base * sin_theta)
 }
 
 /// Taylor series of sine and cosine for `θ ∈ [0, π/4)`, to θ¹⁹ and θ¹⁸ (error < 10⁻¹⁸).
@@ -118,7 +115,7 @@ mod tests {
 
 	#[test]
 	fn the_software_logarithm_matches_the_true_one() {
-		for x in [1e-16, 2f64.powi(-53), 0.1, 0.5, 0.70710678, 1.0, 1.5, 2.0, 1e10] {
+		for x in [1e-16, 2f64.powi(-53), 0.1, 0.5, 0.7, 1.0, 1.5, 2.0, 1e10] {
 			assert!((ln(x) - x.ln()).abs() <= 4.0 * f64::EPSILON * x.ln().abs().max(1.0), "{x}");
 		}
 		assert_eq!(ln(1.0), 0.0);
