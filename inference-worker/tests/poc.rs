@@ -1,22 +1,17 @@
 //! Proof of Compute artifacts on the default model: deterministic, distinct per nonce, unit
 //! length, independent of batching and of the thread count.
 
+use common::model_path;
 use gonka_primitives::{merkle, HostId};
 use gonka_worker::{
-	catalog::{self, SMOLLM2_135M},
 	model::Llama,
 	poc::{Artifact, PocEngine},
 };
-use std::{path::PathBuf, process::Command, sync::OnceLock};
+use std::{process::Command, sync::OnceLock};
+
+mod common;
 
 const SEQ_LEN: usize = 16;
-
-fn model_path() -> PathBuf {
-	let dir = std::env::var_os("GONKA_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| {
-		PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/gonka/models")
-	});
-	catalog::fetch(&SMOLLM2_135M, &dir).expect("the default model")
-}
 
 fn model() -> &'static Llama {
 	static MODEL: OnceLock<Llama> = OnceLock::new();

@@ -2,6 +2,7 @@
 //! real SmolLM2-135M-Instruct Q4_1 file (fetched once into `$GONKA_MODEL_DIR`, default
 //! `~/.cache/gonka/models`, by `scripts/test.sh`; fetched here if missing).
 
+use common::model_path;
 use gonka_worker::{
 	catalog::{self, SMOLLM2_135M},
 	generate::generate,
@@ -10,19 +11,9 @@ use gonka_worker::{
 	tokenizer::ChatTokenizer,
 	Error,
 };
-use std::{path::PathBuf, sync::OnceLock};
+use std::sync::OnceLock;
 
-fn model_dir() -> PathBuf {
-	std::env::var_os("GONKA_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| {
-		PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/gonka/models")
-	})
-}
-
-fn model_path() -> PathBuf {
-	static PATH: OnceLock<PathBuf> = OnceLock::new();
-	PATH.get_or_init(|| catalog::fetch(&SMOLLM2_135M, &model_dir()).expect("the default model"))
-		.clone()
-}
+mod common;
 
 fn model() -> &'static (Llama, ChatTokenizer) {
 	static MODEL: OnceLock<(Llama, ChatTokenizer)> = OnceLock::new();
