@@ -3,7 +3,12 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gonka_worker::{
-	catalog, generate::generate, model::Llama, poc::PocEngine, sampler::SamplingParams,
+	catalog,
+	generate::generate,
+	model::Llama,
+	poc::PocEngine,
+	sampler::SamplingParams,
+	score::{score, Claim, Tolerance},
 	tokenizer::ChatTokenizer,
 };
 use std::path::PathBuf;
@@ -24,6 +29,8 @@ enum Command {
 	},
 	/// Generate a completion locally (no chain): checks a host's setup, and benchmarks.
 	Generate(GenerateArgs),
+	/// Replay-score a completion (as `generate --json` prints it) the way a validator does.
+	Score(ScoreArgs),
 	/// Proof of Compute, locally.
 	Poc {
 		#[command(subcommand)]
@@ -128,6 +135,52 @@ struct GenerateArgs {
 	json: bool,
 }
 
+#[derive(clap::Args)]
+struct ScoreArgs {
+	/// The model file (GGUF).
+	#[arg(long)]
+	model: PathBuf,
+	/// The user's prompt the completion answers.
+	#[arg(long)]
+	prompt: String,
+	/// The executor's result: a JSON file with `prompt_token_ids` (or `prompt_tokens`),
+	/// `completion_token_ids` and `text`; `-` reads standard input.
+	#[arg(long)]
+	claim: PathBuf,
+	/// The request's temperature; greedy when absent.
+	#[arg(long)]
+	temperature: Option<f32>,
+	/// The request's nucleus mass.
+	#[arg(long, default_value_t = 1.0)]
+	top_p: f32,
+	/// The request's seed.
+	#[arg(long, default_value_t = 0)]
+	seed: u64,
+	/// Replay tolerance in cumulative probability (sampled decoding).
+	#[arg(long, default_value_t = Tolerance::default().draw)]
+	draw_tolerance: f64,
+	/// Replay tolerance in logits (greedy decoding).
+	#[arg(long, default_value_t = Tolerance::default().logit)]
+	logit_tolerance: f32,
+	/// CPU threads (default: every core).
+	#[arg(long)]
+	threads: Option<usize>,
+	/// Also print every position's distance.
+	#[arg(long)]
+	distances: bool,
+}
+
+/// The executor's result as `generate --json` prints it.
+#[derive(serde::Deserialize)]
+struct ClaimFile {
+	#[serde(default)]
+	prompt_token_ids: Option<Vec<u32>>,
+	#[serde(default)]
+	prompt_tokens: Option<usize>,
+	completion_token_ids: Vec<u32>,
+	text: String,
+}
+
 fn main() -> anyhow::Result<()> {
 	tracing_subscriber::fmt()
 		.with_env_filter(
@@ -172,6 +225,55 @@ fn main() -> anyhow::Result<()> {
 					decode_tok_s = format!("{:.1}", generation.decode_tok_s),
 					"generated"
 				);
+			}
+		}
+		Command::Score(args) => {
+			if let Some(threads) = args.threads {
+				rayon_threads(threads)?;
+			}
+			let raw = if args.claim.as_os_str() == "-" {
+				std::io::read_to_string(std::io::stdin()).context("reading the claim")?
+			} else {
+				std::fs::read_to_string(&args.claim)
+					.with_context(|| format!("reading {}", args.claim.display()))?
+			};
+			let file: ClaimFile = serde_json::from_str(&raw).context("the claim is not valid JSON")?;
+			let prompt_tokens = file
+				.prompt_tokens
+				.or(file.prompt_token_ids.as_ref().map(Vec::len))
+				.context("the claim has neither prompt_tokens nor prompt_token_ids")?;
+			let (model, content) = Llama::load(&args.model, &candle_core::Device::Cpu)?;
+			let tokenizer = ChatTokenizer::from_gguf(&content)?;
+			let claim = Claim {
+				prompt: &args.prompt,
+				params: SamplingParams {
+					temperature: args.temperature.unwrap_or(0.0),
+					top_p: args.top_p,
+					seed: args.seed,
+				},
+				prompt_tokens,
+				completion_token_ids: &file.completion_token_ids,
+				text: &file.text,
+			};
+			let tolerance = Tolerance { draw: args.draw_tolerance, logit: args.logit_tolerance };
+			match score(&model, &tokenizer, &claim, tolerance)? {
+				Ok(score) => {
+					let max = score.distances.iter().copied().fold(0.0, f64::max);
+					let mut out = serde_json::json!({
+						"positions": score.positions,
+						"passed": score.passed,
+						"similarity": score.similarity,
+						"max_distance": max,
+					});
+					if args.distances {
+						out["distances"] = serde_json::json!(score.distances);
+					}
+					println!("{out}");
+				}
+				Err(mismatch) => {
+					println!("{}", serde_json::json!({ "mismatch": mismatch.to_string() }));
+					std::process::exit(2);
+				}
 			}
 		}
 		Command::Poc {

@@ -4,9 +4,8 @@
 //! validator can replay the executor's choices from its own logits.
 //!
 //! A draw `u ∈ [0, 1)` is an integer-exact conversion of 53 random bits. The candidates are
-//! the tokens sorted by probability (highest first, lower id first among equals), cut to
-//! the smallest prefix whose mass reaches `top_p`; the token picked is the one whose
-//! interval of the cumulative distribution holds `u`.
+//! the tokens of the `top_p` nucleus in token-id order (see [`candidates`]); the token
+//! picked is the one whose interval of their cumulative distribution holds `u`.
 
 use crate::{Error, Result};
 use rand_chacha::{
@@ -77,8 +76,22 @@ impl Draws {
 	}
 }
 
-/// The candidates of one position: token ids with their probabilities, highest first,
-/// cut to the `top_p` nucleus and renormalised.
+/// The candidates of one position: token ids with their probabilities, **in token-id
+/// order**, restricted to the `top_p` nucleus.
+///
+/// Probabilities are `softmax(logits / T)` in f64. The nucleus is capped by mass: ranking
+/// the tokens by probability (lower id first among equals), a token keeps
+/// `clamp(top_p − mass ranked above it, 0, p)`, so the kept mass is exactly `top_p` and
+/// only the token straddling the cut is trimmed. The kept weights are divided by `top_p`.
+///
+/// Both choices make every interval boundary a continuous function of the logits, which
+/// is what lets a validator replay the draw within a small tolerance: in probability order
+/// two near-equal tokens swapping places would move a boundary by a whole token's mass, and
+/// renormalising by the kept mass would move every boundary when a tail token enters or
+/// leaves the nucleus. In id order with a mass cap, a logit drift `δ` moves a boundary by at
+/// most about `δ / T`. One jump remains: two near-equal tokens straddling the cut trade
+/// their kept mass, which moves later boundaries by at most the smaller one's probability
+/// (tail tokens are small; the replay's similarity threshold absorbs the rare large case).
 pub fn candidates(logits: &[f32], params: &SamplingParams) -> Vec<(u32, f64)> {
 	let temperature = f64::from(params.temperature.max(f32::MIN_POSITIVE));
 	let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -87,22 +100,21 @@ pub fn candidates(logits: &[f32], params: &SamplingParams) -> Vec<(u32, f64)> {
 		.enumerate()
 		.map(|(id, logit)| (id as u32, ((f64::from(*logit) - f64::from(max)) / temperature).exp()))
 		.collect();
-	weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
 	let total: f64 = weighted.iter().map(|(_, weight)| weight).sum();
-	let nucleus = f64::from(params.top_p) * total;
-	let mut kept = 0.0;
-	let mut cut = weighted.len();
-	for (i, (_, weight)) in weighted.iter().enumerate() {
-		kept += weight;
-		if kept >= nucleus {
-			cut = i + 1;
-			break;
-		}
-	}
-	weighted.truncate(cut);
-	let kept: f64 = weighted.iter().map(|(_, weight)| weight).sum();
 	for (_, weight) in &mut weighted {
-		*weight /= kept;
+		*weight /= total;
+	}
+	let top_p = f64::from(params.top_p);
+	if top_p < 1.0 {
+		weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+		let mut above = 0.0;
+		for (_, probability) in &mut weighted {
+			let kept = (top_p - above).clamp(0.0, *probability);
+			above += *probability;
+			*probability = kept / top_p;
+		}
+		weighted.retain(|(_, probability)| *probability > 0.0);
+		weighted.sort_by_key(|(id, _)| *id);
 	}
 	weighted
 }
@@ -156,16 +168,54 @@ mod tests {
 	}
 
 	#[test]
-	fn the_nucleus_keeps_the_smallest_prefix_reaching_top_p() {
+	fn the_nucleus_keeps_exactly_top_p_of_the_mass() {
 		// Probabilities 0.5, 0.25, 0.125, 0.125 at temperature 1.
 		let logits = [2f32.ln() * 3.0, 2f32.ln() * 2.0, 2f32.ln(), 2f32.ln()];
 		let params = SamplingParams { temperature: 1.0, top_p: 0.7, seed: 0 };
 		let kept = candidates(&logits, &params);
+		// 0.5 whole, then 0.2 of the 0.25: divided by 0.7.
 		assert_eq!(kept.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![0, 1]);
-		assert!((kept[0].1 - 2.0 / 3.0).abs() < 1e-9);
-		// Equal probabilities: the lower id first.
+		assert!((kept[0].1 - 0.5 / 0.7).abs() < 1e-9);
+		assert!((kept[1].1 - 0.2 / 0.7).abs() < 1e-9);
+		// Everything at top_p = 1, in id order, summing to 1.
 		let all = candidates(&logits, &SamplingParams { top_p: 1.0, ..params });
 		assert_eq!(all.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
+		assert!((all.iter().map(|(_, p)| p).sum::<f64>() - 1.0).abs() < 1e-12);
+	}
+
+	#[test]
+	fn candidates_are_in_id_order_whatever_their_probabilities() {
+		// Token 2 is the most likely, token 0 the least.
+		let logits = [0.0, 1.0, 2.0];
+		let params = SamplingParams { temperature: 1.0, top_p: 1.0, seed: 0 };
+		let kept = candidates(&logits, &params);
+		assert_eq!(kept.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![0, 1, 2]);
+		assert!(kept[2].1 > kept[1].1 && kept[1].1 > kept[0].1);
+	}
+
+	#[test]
+	fn near_tied_tokens_swapping_rank_move_no_boundary() {
+		// Tokens 1 and 2 nearly tied, inside the nucleus (p = 0.570, 0.210, 0.210, 0.010;
+		// the cut trims token 3): which one ranks first must not move the boundaries by
+		// more than the drift itself.
+		let params = SamplingParams { temperature: 1.0, top_p: 0.995, seed: 0 };
+		let boundaries = |logits: &[f32]| {
+			let mut low = 0.0;
+			candidates(logits, &params)
+				.into_iter()
+				.map(|(id, p)| {
+					low += p;
+					(id, low)
+				})
+				.collect::<Vec<_>>()
+		};
+		let a = boundaries(&[3.0, 2.0, 2.0 + 1e-4, -1.0]);
+		let b = boundaries(&[3.0, 2.0 + 1e-4, 2.0, -1.0]);
+		assert_eq!(a.len(), b.len());
+		for ((id_a, high_a), (id_b, high_b)) in a.iter().zip(&b) {
+			assert_eq!(id_a, id_b);
+			assert!((high_a - high_b).abs() < 1e-3, "{a:?} vs {b:?}");
+		}
 	}
 
 	#[test]

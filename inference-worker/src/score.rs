@@ -37,6 +37,10 @@ pub struct Score {
 	pub passed: usize,
 	/// `passed / positions` (1 for an empty completion).
 	pub similarity: f64,
+	/// Per position, how far the executor's token is from being the validator's own pick
+	/// ([`distance`]): 0 when the validator's sampler picks it exactly. For calibrating
+	/// the tolerance and for a validator's logs.
+	pub distances: Vec<f64>,
 }
 
 /// Why a claim fails before any replay.
@@ -94,7 +98,7 @@ pub fn score(
 	}
 	let positions = claim.completion_token_ids.len();
 	if positions == 0 {
-		return Ok(Ok(Score { positions, passed: 0, similarity: 1.0 }));
+		return Ok(Ok(Score { positions, passed: 0, similarity: 1.0, distances: Vec::new() }));
 	}
 	let context = model.config().context;
 	if prompt_ids.len() + positions > context {
@@ -111,15 +115,42 @@ pub fn score(
 	let logits = model.token_logits(&sequence, None)?;
 	let logits = logits.narrow(0, prompt_ids.len() - 1, positions)?.to_vec2::<f32>()?;
 	let draws = Draws::new(claim.params.seed);
-	let passed = logits
+	let distances: Vec<f64> = logits
 		.iter()
 		.zip(claim.completion_token_ids)
 		.enumerate()
-		.filter(|(i, (row, token))| {
-			accepts(row, **token, &claim.params, draws.at(*i as u64), tolerance)
-		})
-		.count();
-	Ok(Ok(Score { positions, passed, similarity: passed as f64 / positions as f64 }))
+		.map(|(i, (row, token))| distance(row, *token, &claim.params, draws.at(i as u64)))
+		.collect();
+	let limit = if claim.params.is_greedy() { f64::from(tolerance.logit) } else { tolerance.draw };
+	let passed = distances.iter().filter(|d| **d <= limit).count();
+	Ok(Ok(Score { positions, passed, similarity: passed as f64 / positions as f64, distances }))
+}
+
+/// How far `token` is from being the sampler's pick from `logits` with draw `draw`: for
+/// sampled decoding, the distance (in cumulative probability) from the draw to the token's
+/// interval; for greedy decoding, how far (in logits) the token's logit is below the best.
+/// 0 when the sampler picks `token`; infinite for a token outside the candidates.
+pub fn distance(logits: &[f32], token: u32, params: &SamplingParams, draw: f64) -> f64 {
+	let Some(&chosen) = logits.get(token as usize) else { return f64::INFINITY };
+	if params.is_greedy() {
+		let best = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+		return f64::from(best - chosen);
+	}
+	let mut low = 0.0;
+	for (id, probability) in sampler::candidates(logits, params) {
+		let high = low + probability;
+		if id == token {
+			return if draw < low {
+				low - draw
+			} else if draw >= high {
+				draw - high
+			} else {
+				0.0
+			};
+		}
+		low = high;
+	}
+	f64::INFINITY
 }
 
 /// Whether the sampler, with draw `draw`, picks `token` from `logits` (within tolerance).
@@ -130,20 +161,8 @@ pub fn accepts(
 	draw: f64,
 	tolerance: Tolerance,
 ) -> bool {
-	let Some(&chosen) = logits.get(token as usize) else { return false };
-	if params.is_greedy() {
-		let best = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-		return chosen >= best - tolerance.logit;
-	}
-	let mut low = 0.0;
-	for (id, probability) in sampler::candidates(logits, params) {
-		let high = low + probability;
-		if id == token {
-			return draw >= low - tolerance.draw && draw < high + tolerance.draw;
-		}
-		low = high;
-	}
-	false
+	let limit = if params.is_greedy() { f64::from(tolerance.logit) } else { tolerance.draw };
+	distance(logits, token, params, draw) <= limit
 }
 
 #[cfg(test)]

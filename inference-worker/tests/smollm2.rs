@@ -162,11 +162,24 @@ fn a_missing_or_truncated_model_file_is_refused() {
 	assert!(matches!(error, Error::LoadModel { .. }), "{error}");
 }
 
+/// The default model requantized to `dtype` (a cheaper quantization, as a cheating host
+/// would run it).
+fn requantized(dtype: candle_core::quantized::GgmlDType) -> (Llama, ChatTokenizer) {
+	let dir = tempfile::tempdir().unwrap();
+	let path = dir.path().join(format!("requantized-{dtype:?}.gguf"));
+	gonka_worker::model::requantize(&model_path(), &path, dtype).unwrap();
+	let (model, content) = Llama::load(&path, &candle_core::Device::Cpu).unwrap();
+	let tokenizer = ChatTokenizer::from_gguf(&content).unwrap();
+	(model, tokenizer)
+}
+
 mod replay {
 	use super::*;
 	use gonka_worker::score::{score, Claim, Mismatch, Tolerance};
 
 	const PROMPT: &str = "Tell me about the history of bread.";
+	/// The default model's `validation_threshold` (docs/verification.md).
+	const VALIDATION_THRESHOLD: f64 = 0.95;
 
 	fn sampled(seed: u64) -> (SamplingParams, gonka_worker::generate::Generation) {
 		let (model, tokenizer) = model();
@@ -200,13 +213,26 @@ mod replay {
 	}
 
 	#[test]
+	fn a_completion_from_a_cheaper_quantization_fails_the_replay() {
+		let (params, honest) = sampled(3);
+		let (cheap, tokenizer) = requantized(candle_core::quantized::GgmlDType::Q4_0);
+		let cheat = generate(&cheap, &tokenizer, PROMPT, 32, &params).unwrap();
+		assert_ne!(cheat.completion_token_ids, honest.completion_token_ids);
+		let similarity =
+			replay(params, cheat.prompt_token_ids.len(), &cheat.completion_token_ids, &cheat.text)
+				.unwrap();
+		println!("Q4_0 completion replayed on Q4_1: similarity {similarity}");
+		assert!(similarity < VALIDATION_THRESHOLD, "{similarity}");
+	}
+
+	#[test]
 	fn a_completion_sampled_with_another_seed_fails_the_replay() {
 		let (params, _) = sampled(3);
 		let (_, other) = sampled(4);
 		let similarity =
 			replay(params, other.prompt_token_ids.len(), &other.completion_token_ids, &other.text)
 				.unwrap();
-		assert!(similarity < 0.8, "{similarity}");
+		assert!(similarity < VALIDATION_THRESHOLD, "{similarity}");
 	}
 
 	#[test]

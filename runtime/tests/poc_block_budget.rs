@@ -128,7 +128,7 @@ fn the_poc_duties_of_1000_hosts_fit_under_half_of_the_normal_block_limits() {
 	println!("|---|---|---|---|---|");
 
 	// Generation: every host spends its whole commitment budget (the worst case).
-	let commits = HOSTS * MaxCommits::get();
+	let commits = HOSTS * <MaxCommits as Get<u32>>::get();
 	let per_block = commits.div_ceil(GENERATION_BLOCKS);
 	let one = tx_weight(
 		PocWeights::<Runtime>::authorize_commit_poc(),

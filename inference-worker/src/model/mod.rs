@@ -385,3 +385,44 @@ fn causal_mask(positions: usize, offset: usize, device: &Device) -> Result<Optio
 		.collect();
 	Ok(Some(Tensor::from_vec(values, (positions, total), device)?))
 }
+
+/// Writes `source` (a GGUF file) to `target` with every quantized matrix requantized to
+/// `dtype`: same metadata, tokenizer and shapes, cheaper weights. What a host cutting costs
+/// would run; the replay calibration (`docs/verification.md`) and the tests use it to
+/// measure how far such a model's completions are from the real one's.
+pub fn requantize(
+	source: &Path,
+	target: &Path,
+	dtype: candle_core::quantized::GgmlDType,
+) -> Result<()> {
+	use candle_core::quantized::{GgmlDType, QTensor};
+	let device = Device::Cpu;
+	let io = |what: &str, path: &Path| {
+		let context = format!("{what} {}", path.display());
+		move |source| Error::Io { context, source }
+	};
+	let mut reader = BufReader::new(File::open(source).map_err(io("opening", source))?);
+	let content = gguf_file::Content::read(&mut reader)
+		.map_err(|error| Error::LoadModel { path: source.to_owned(), source: error })?;
+	let mut names: Vec<&String> = content.tensor_infos.keys().collect();
+	names.sort();
+	let mut tensors = Vec::with_capacity(names.len());
+	for name in names {
+		let tensor = content
+			.tensor(&mut reader, name, &device)
+			.map_err(|error| Error::LoadModel { path: source.to_owned(), source: error })?;
+		let tensor = match tensor.dtype() {
+			GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16 => tensor,
+			_ => QTensor::quantize(&tensor.dequantize(&device)?, dtype)?,
+		};
+		tensors.push((name.as_str(), tensor));
+	}
+	let mut metadata: Vec<(&str, &gguf_file::Value)> =
+		content.metadata.iter().map(|(key, value)| (key.as_str(), value)).collect();
+	metadata.sort_by_key(|(key, _)| *key);
+	let tensors: Vec<(&str, &QTensor)> = tensors.iter().map(|(name, tensor)| (*name, tensor)).collect();
+	let mut writer = std::io::BufWriter::new(File::create(target).map_err(io("creating", target))?);
+	gguf_file::write(&mut writer, &metadata, &tensors)?;
+	std::io::Write::flush(&mut writer).map_err(io("writing", target))?;
+	Ok(())
+}

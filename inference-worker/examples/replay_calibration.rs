@@ -1,0 +1,139 @@
+//! Replay calibration (`docs/verification.md`): how far honest completions are from the
+//! validator's own picks, and how far a cheaper model's are, so that the tolerance and the
+//! model's `validation_threshold` can be chosen between them.
+//!
+//! ```text
+//! cargo run --example replay_calibration -- MODEL.gguf [TOKENS]
+//! ```
+//!
+//! For every prompt and sampling setting it generates a completion with the KV cache
+//! (as an executor does) from three models: the real one, the same weights requantized to
+//! Q8_0 (an honest host on different kernels, numerically) and to Q4_0 (a host cutting
+//! costs), then replay-scores each with the real model in one pass (as a validator does).
+
+use candle_core::{quantized::GgmlDType, Device};
+use gonka_worker::{
+	generate::generate,
+	model::{requantize, Llama},
+	sampler::SamplingParams,
+	score::{score, Claim, Tolerance},
+	tokenizer::ChatTokenizer,
+};
+use std::path::PathBuf;
+
+const PROMPTS: [&str; 8] = [
+	"Tell me about the history of bread.",
+	"Write a short poem about the sea.",
+	"Explain how a bicycle stays upright.",
+	"What should I pack for a week of hiking?",
+	"Give me three ideas for a birthday party.",
+	"Why is the sky blue?",
+	"Describe your favourite city in a few sentences.",
+	"How do I make a good cup of tea?",
+];
+const SEEDS: [u64; 3] = [1, 2, 3];
+const DRAW_TOLERANCES: [f64; 6] = [1e-3, 3e-3, 1e-2, 2e-2, 3e-2, 5e-2];
+const LOGIT_TOLERANCES: [f64; 5] = [0.05, 0.1, 0.2, 0.3, 0.5];
+
+struct Variant {
+	name: &'static str,
+	model: Llama,
+	tokenizer: ChatTokenizer,
+	/// Per completion: its positions' distances.
+	sampled: Vec<Vec<f64>>,
+	greedy: Vec<Vec<f64>>,
+}
+
+fn main() -> anyhow::Result<()> {
+	let mut args = std::env::args().skip(1);
+	let path = PathBuf::from(args.next().expect("usage: replay_calibration MODEL.gguf [TOKENS]"));
+	let tokens: usize = args.next().map_or(Ok(48), |t| t.parse())?;
+	let device = Device::Cpu;
+	let dir = tempfile::tempdir()?;
+	let load = |path: &std::path::Path| -> anyhow::Result<(Llama, ChatTokenizer)> {
+		let (model, content) = Llama::load(path, &device)?;
+		Ok((model, ChatTokenizer::from_gguf(&content)?))
+	};
+	let (real, real_tokenizer) = load(&path)?;
+	let mut variants = Vec::new();
+	for (name, dtype) in [("real", None), ("Q8_0", Some(GgmlDType::Q8_0)), ("Q4_0", Some(GgmlDType::Q4_0))] {
+		let (model, tokenizer) = match dtype {
+			None => load(&path)?,
+			Some(dtype) => {
+				let target = dir.path().join(format!("{name}.gguf"));
+				requantize(&path, &target, dtype)?;
+				load(&target)?
+			}
+		};
+		variants.push(Variant { name, model, tokenizer, sampled: Vec::new(), greedy: Vec::new() });
+	}
+	let settings: Vec<SamplingParams> = SEEDS
+		.iter()
+		.enumerate()
+		.map(|(i, seed)| SamplingParams {
+			temperature: if i % 2 == 0 { 0.7 } else { 1.0 },
+			top_p: if i == 1 { 1.0 } else { 0.95 },
+			seed: *seed,
+		})
+		.chain([SamplingParams::GREEDY])
+		.collect();
+	for prompt in PROMPTS {
+		for params in &settings {
+			for variant in &mut variants {
+				let generation =
+					generate(&variant.model, &variant.tokenizer, prompt, tokens, params)?;
+				let claim = Claim {
+					prompt,
+					params: *params,
+					prompt_tokens: generation.prompt_token_ids.len(),
+					completion_token_ids: &generation.completion_token_ids,
+					text: &generation.text,
+				};
+				let scored = score(&real, &real_tokenizer, &claim, Tolerance::default())?
+					.map_err(|mismatch| anyhow::anyhow!("{mismatch}"))?;
+				if params.is_greedy() {
+					variant.greedy.push(scored.distances);
+				} else {
+					variant.sampled.push(scored.distances);
+				}
+			}
+		}
+		eprintln!("done: {prompt}");
+	}
+	println!("tokens per completion: {tokens}; {} prompts", PROMPTS.len());
+	for (kind, tolerances, unit) in
+		[("sampled", &DRAW_TOLERANCES[..], "cumulative probability"), ("greedy", &LOGIT_TOLERANCES[..], "logits")]
+	{
+		println!("\n{kind} decoding (distance in {unit})");
+		print!("| model | completions | positions | p99 distance | max distance |");
+		for tolerance in tolerances {
+			print!(" ε = {tolerance}: positions passing / lowest similarity |");
+		}
+		println!();
+		for variant in &variants {
+			let completions = if kind == "sampled" { &variant.sampled } else { &variant.greedy };
+			let mut all: Vec<f64> = completions.iter().flatten().copied().collect();
+			all.sort_by(f64::total_cmp);
+			let quantile = |q: f64| all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0.0);
+			print!(
+				"| {} | {} | {} | {:.4} | {:.4} |",
+				variant.name,
+				completions.len(),
+				all.len(),
+				quantile(0.99),
+				all.last().copied().unwrap_or(0.0)
+			);
+			for tolerance in tolerances {
+				let passing = all.iter().filter(|d| **d <= *tolerance).count();
+				let lowest = completions
+					.iter()
+					.filter(|c| !c.is_empty())
+					.map(|c| c.iter().filter(|d| **d <= *tolerance).count() as f64 / c.len() as f64)
+					.fold(1.0, f64::min);
+				print!(" {:.2}% / {:.3} |", passing as f64 * 100.0 / all.len().max(1) as f64, lowest);
+			}
+			println!();
+		}
+	}
+	Ok(())
+}
