@@ -56,7 +56,9 @@ fn main() -> anyhow::Result<()> {
 	};
 	let (real, real_tokenizer) = load(&path)?;
 	let mut variants = Vec::new();
-	for (name, dtype) in [("real", None), ("Q8_0", Some(GgmlDType::Q8_0)), ("Q4_0", Some(GgmlDType::Q4_0))] {
+	for (name, dtype) in
+		[("real", None), ("Q8_0", Some(GgmlDType::Q8_0)), ("Q4_0", Some(GgmlDType::Q4_0))]
+	{
 		let (model, tokenizer) = match dtype {
 			None => load(&path)?,
 			Some(dtype) => {
@@ -101,20 +103,24 @@ fn main() -> anyhow::Result<()> {
 		eprintln!("done: {prompt}");
 	}
 	println!("tokens per completion: {tokens}; {} prompts", PROMPTS.len());
-	for (kind, tolerances, unit) in
-		[("sampled", &DRAW_TOLERANCES[..], "cumulative probability"), ("greedy", &LOGIT_TOLERANCES[..], "logits")]
-	{
+	for (kind, tolerances, unit) in [
+		("sampled", &DRAW_TOLERANCES[..], "cumulative probability"),
+		("greedy", &LOGIT_TOLERANCES[..], "logits"),
+	] {
 		println!("\n{kind} decoding (distance in {unit})");
 		print!("| model | completions | positions | p99 distance | max distance |");
 		for tolerance in tolerances {
-			print!(" ε = {tolerance}: positions passing / lowest similarity |");
+			print!(" ε = {tolerance}: positions passing, similarity min–max |");
 		}
 		println!();
 		for variant in &variants {
 			let completions = if kind == "sampled" { &variant.sampled } else { &variant.greedy };
 			let mut all: Vec<f64> = completions.iter().flatten().copied().collect();
 			all.sort_by(f64::total_cmp);
-			let quantile = |q: f64| all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0.0);
+			let quantile = |q: f64| {
+				let index = ((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1));
+				all.get(index).copied().unwrap_or(0.0)
+			};
 			print!(
 				"| {} | {} | {} | {:.4} | {:.4} |",
 				variant.name,
@@ -125,12 +131,17 @@ fn main() -> anyhow::Result<()> {
 			);
 			for tolerance in tolerances {
 				let passing = all.iter().filter(|d| **d <= *tolerance).count();
-				let lowest = completions
+				let similarities: Vec<f64> = completions
 					.iter()
 					.filter(|c| !c.is_empty())
 					.map(|c| c.iter().filter(|d| **d <= *tolerance).count() as f64 / c.len() as f64)
-					.fold(1.0, f64::min);
-				print!(" {:.2}% / {:.3} |", passing as f64 * 100.0 / all.len().max(1) as f64, lowest);
+					.collect();
+				let lowest = similarities.iter().copied().fold(1.0, f64::min);
+				let highest = similarities.iter().copied().fold(0.0, f64::max);
+				print!(
+					" {:.2}%, {lowest:.3}–{highest:.3} |",
+					passing as f64 * 100.0 / all.len().max(1) as f64
+				);
 			}
 			println!();
 		}

@@ -237,7 +237,8 @@ fn main() -> anyhow::Result<()> {
 				std::fs::read_to_string(&args.claim)
 					.with_context(|| format!("reading {}", args.claim.display()))?
 			};
-			let file: ClaimFile = serde_json::from_str(&raw).context("the claim is not valid JSON")?;
+			let file: ClaimFile =
+				serde_json::from_str(&raw).context("the claim is not valid JSON")?;
 			let prompt_tokens = file
 				.prompt_tokens
 				.or(file.prompt_token_ids.as_ref().map(Vec::len))

@@ -420,7 +420,8 @@ pub fn requantize(
 	let mut metadata: Vec<(&str, &gguf_file::Value)> =
 		content.metadata.iter().map(|(key, value)| (key.as_str(), value)).collect();
 	metadata.sort_by_key(|(key, _)| *key);
-	let tensors: Vec<(&str, &QTensor)> = tensors.iter().map(|(name, tensor)| (*name, tensor)).collect();
+	let tensors: Vec<(&str, &QTensor)> =
+		tensors.iter().map(|(name, tensor)| (*name, tensor)).collect();
 	let mut writer = std::io::BufWriter::new(File::create(target).map_err(io("creating", target))?);
 	gguf_file::write(&mut writer, &metadata, &tensors)?;
 	std::io::Write::flush(&mut writer).map_err(io("writing", target))?;

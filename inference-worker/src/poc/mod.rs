@@ -16,7 +16,10 @@
 
 pub mod rng;
 
-use crate::{model::Llama, Result};
+use crate::{
+	model::{KvCache, Llama},
+	Result,
+};
 use candle_core::{DType, Tensor};
 use gonka_primitives::{
 	seed::{coordinate_pick_key, layer_reflection_key, nonce_input_key, pick_coordinates, Seed},
@@ -93,6 +96,35 @@ impl<'a> PocEngine<'a> {
 
 	/// The artifacts of `nonces` of `host`, in one batched forward pass.
 	pub fn artifacts(&self, host: &HostId, nonces: &[u64]) -> Result<Vec<Artifact>> {
+		let states = self.final_states(host, nonces, None)?;
+		nonces.iter().zip(states).map(|(nonce, state)| self.finish(host, *nonce, &state)).collect()
+	}
+
+	/// The same artifacts computed another way: the first `split` positions in one pass,
+	/// the rest in a second pass through the KV cache. The numbers are the same; the
+	/// kernels' shapes (and so their rounding) differ, as on another machine. The
+	/// calibration (`docs/verification.md`) measures honest distances with it.
+	pub fn artifacts_split(
+		&self,
+		host: &HostId,
+		nonces: &[u64],
+		split: usize,
+	) -> Result<Vec<Artifact>> {
+		if self.seq_len < 2 {
+			return self.artifacts(host, nonces);
+		}
+		let split = split.clamp(1, self.seq_len - 1);
+		let states = self.final_states(host, nonces, Some(split))?;
+		nonces.iter().zip(states).map(|(nonce, state)| self.finish(host, *nonce, &state)).collect()
+	}
+
+	/// The last position's final hidden state of every nonce.
+	fn final_states(
+		&self,
+		host: &HostId,
+		nonces: &[u64],
+		split: Option<usize>,
+	) -> Result<Vec<Vec<f32>>> {
 		let hidden = self.model.config().hidden;
 		let mut inputs = Vec::with_capacity(nonces.len() * self.seq_len * hidden);
 		for nonce in nonces {
@@ -100,18 +132,30 @@ impl<'a> PocEngine<'a> {
 		}
 		let input =
 			Tensor::from_vec(inputs, (nonces.len(), self.seq_len, hidden), self.model.device())?;
-		let output = self.model.forward(input, None, &mut |layer, x| {
+		let mut reflect = |layer: usize, x: Tensor| -> Result<Tensor> {
 			let v = &self.reflections[layer];
 			// (batch, positions, 1): v·x at every position.
 			let dot = x.broadcast_matmul(v)?;
 			Ok(x.broadcast_sub(&dot.broadcast_mul(&(v.t()? * 2.0)?)?)?)
-		})?;
-		let last = output
-			.narrow(1, self.seq_len - 1, 1)?
+		};
+		let output = match split {
+			None => self.model.forward(input, None, &mut reflect)?,
+			Some(split) => {
+				let mut cache = KvCache::new();
+				self.model.forward(input.narrow(1, 0, split)?, Some(&mut cache), &mut reflect)?;
+				self.model.forward(
+					input.narrow(1, split, self.seq_len - split)?.contiguous()?,
+					Some(&mut cache),
+					&mut reflect,
+				)?
+			}
+		};
+		let positions = output.dim(1)?;
+		Ok(output
+			.narrow(1, positions - 1, 1)?
 			.squeeze(1)?
 			.to_dtype(DType::F32)?
-			.to_vec2::<f32>()?;
-		nonces.iter().zip(last).map(|(nonce, state)| self.finish(host, *nonce, &state)).collect()
+			.to_vec2::<f32>()?)
 	}
 
 	/// Step 3: unit length, pick, rotate, unit length, f16.
