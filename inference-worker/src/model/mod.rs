@@ -9,9 +9,11 @@
 //! activations are f32. llama.cpp stores the query and key rows permuted for the
 //! interleaved rotary embedding, so this model uses the interleaved variant (`rope_i`).
 
+pub mod q4_1;
+
 use crate::{Error, Result};
 use candle_core::{
-	quantized::{gguf_file, QMatMul},
+	quantized::{gguf_file, QMatMul, QTensor},
 	DType, Device, Module, Tensor,
 };
 use std::{
@@ -86,17 +88,40 @@ impl LlamaConfig {
 	}
 }
 
+/// A quantized weight matrix: our AVX2 kernel for Q4_1 on x86 CPUs (bit-identical to
+/// candle's, see [`q4_1`]), candle's `QMatMul` for everything else.
+enum Matrix {
+	Q41(q4_1::Q41Matrix),
+	Candle(QMatMul),
+}
+
+impl Matrix {
+	fn new(tensor: QTensor) -> Result<Self> {
+		Ok(match q4_1::Q41Matrix::from_qtensor(&tensor)? {
+			Some(matrix) => Self::Q41(matrix),
+			None => Self::Candle(QMatMul::from_qtensor(tensor)?),
+		})
+	}
+
+	fn forward(&self, x: &Tensor) -> Result<Tensor> {
+		Ok(match self {
+			Self::Q41(matrix) => x.contiguous()?.apply_op1_no_bwd(matrix)?,
+			Self::Candle(matrix) => matrix.forward(x)?,
+		})
+	}
+}
+
 /// One transformer layer: pre-norm attention, then a pre-norm SwiGLU MLP.
 struct Layer {
 	attention_norm: Tensor,
-	query: QMatMul,
-	key: QMatMul,
-	value: QMatMul,
-	attention_output: QMatMul,
+	query: Matrix,
+	key: Matrix,
+	value: Matrix,
+	attention_output: Matrix,
 	mlp_norm: Tensor,
-	gate: QMatMul,
-	up: QMatMul,
-	down: QMatMul,
+	gate: Matrix,
+	up: Matrix,
+	down: Matrix,
 }
 
 /// The keys and values of the positions seen so far, per layer: generation feeds one
@@ -132,7 +157,7 @@ pub struct Llama {
 	layers: Vec<Layer>,
 	norm: Tensor,
 	/// The output projection (tied to the embeddings when the file has none).
-	output: QMatMul,
+	output: Matrix,
 	/// Rotary tables, `(context, head_dim / 2)`.
 	cos: Tensor,
 	sin: Tensor,
@@ -190,17 +215,17 @@ impl Llama {
 		}
 		let norm = tensor("output_norm.weight")?.dequantize(device)?;
 		let output = match tensor("output.weight") {
-			Ok(output) => QMatMul::from_qtensor(output)?,
+			Ok(output) => Matrix::new(output)?,
 			// Tied embeddings: the output projection is the embedding table.
 			Err(_) if !content.tensor_infos.contains_key("output.weight") => {
-				QMatMul::from_qtensor(embeddings_q)?
+				Matrix::new(embeddings_q)?
 			}
 			Err(error) => return Err(error.into()),
 		};
 		let mut layers = Vec::with_capacity(config.layers);
 		for i in 0..config.layers {
-			let mut matrix = |name: &str| -> Result<QMatMul> {
-				Ok(QMatMul::from_qtensor(tensor(&format!("blk.{i}.{name}.weight"))?)?)
+			let mut matrix = |name: &str| -> Result<Matrix> {
+				Matrix::new(tensor(&format!("blk.{i}.{name}.weight"))?)
 			};
 			let query = matrix("attn_q")?;
 			let key = matrix("attn_k")?;
@@ -322,7 +347,7 @@ impl Llama {
 		let (batch, positions, hidden) = x.dims3()?;
 		let eps = config.rms_eps as f32;
 		let normed = candle_nn::ops::rms_norm(&x.contiguous()?, &layer.attention_norm, eps)?;
-		let heads = |projection: &QMatMul, count: usize| -> Result<Tensor> {
+		let heads = |projection: &Matrix, count: usize| -> Result<Tensor> {
 			Ok(projection
 				.forward(&normed)?
 				.reshape((batch, positions, count, config.head_dim))?
