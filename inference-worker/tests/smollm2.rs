@@ -180,7 +180,7 @@ mod replay {
 	const PROMPT: &str = "Tell me about the history of bread.";
 	/// The default model's `validation_threshold` (docs/verification.md: honest replays
 	/// measured ≥ 0.958, a Q4_0 requantization ≤ 0.792).
-	const VALIDATION_THRESHOLD: f64 = 0.9;
+	const VALIDATION_THRESHOLD: f64 = SMOLLM2_135M.calibration.validation_threshold;
 
 	fn sampled(seed: u64) -> (SamplingParams, gonka_worker::generate::Generation) {
 		let (model, tokenizer) = model();
