@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The worker's model runtime against llama.cpp on the same GGUF, in one run
+# (docs/benchmarks.md): release build of gonka-worker, llama-cpp-python built from source
+# in a venv under ~/.cache/gonka (once, ~15 min on 2 cores), the same prompt token ids,
+# greedy decoding, the same thread count. Prints a Markdown table.
+#   scripts/bench-worker.sh [MAX_TOKENS] [THREADS]
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$GONKA_ROOT"
+max_tokens="${1:-128}"
+threads="${2:-$(nproc)}"
+prompt="Tell me about the history of bread."
+
+gonka_cargo build --release --locked -p gonka-worker
+worker="$CARGO_TARGET_DIR/release/gonka-worker"
+model="$("$worker" model fetch smollm2-135m --data-dir "$GONKA_MODEL_DIR")"
+
+venv="$HOME/.cache/gonka/llama-venv"
+if ! "$venv/bin/python" -c "import llama_cpp" 2>/dev/null; then
+	python3 -m venv "$venv"
+	"$venv/bin/pip" install --no-binary llama-cpp-python llama-cpp-python >&2
+fi
+
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+"$worker" generate --model "$model" --prompt "$prompt" --max-tokens "$max_tokens" \
+	--threads "$threads" --json >"$out/worker.json" 2>/dev/null
+"$venv/bin/python" "$GONKA_ROOT/scripts/llama_cpp_bench.py" "$model" "$out/worker.json" \
+	"$max_tokens" "$threads" >"$out/llama.json"
+python3 - "$out/worker.json" "$out/llama.json" "$threads" "$max_tokens" <<'PY'
+import json, sys
+worker, llama = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+print(f"threads {sys.argv[3]}, up to {sys.argv[4]} tokens, greedy; "
+      f"{len(worker['prompt_token_ids'])} prompt tokens, "
+      f"{len(worker['completion_token_ids'])} completion tokens; same greedy ids: {llama['same_ids']}")
+print("| runtime | prefill tok/s | decode tok/s |")
+print("|---|---|---|")
+print(f"| gonka-worker (candle + AVX2 Q4_1 kernel) | {worker['prefill_tok_s']:.1f} | {worker['decode_tok_s']:.1f} |")
+print(f"| llama.cpp (llama-cpp-python) | {llama['prefill_tok_s']:.1f} | {llama['decode_tok_s']:.1f} |")
+print(f"| ratio | {worker['prefill_tok_s'] / llama['prefill_tok_s']:.2f}x | {worker['decode_tok_s'] / llama['decode_tok_s']:.2f}x |")
+PY
