@@ -118,6 +118,19 @@ struct GenerateArgs {
 	/// The most tokens to generate.
 	#[arg(long, default_value_t = 64)]
 	max_tokens: usize,
+	#[command(flatten)]
+	sampling: SamplingArgs,
+	/// CPU threads (default: every core).
+	#[arg(long)]
+	threads: Option<usize>,
+	/// Print one JSON object instead of the text.
+	#[arg(long)]
+	json: bool,
+}
+
+/// A request's sampling parameters.
+#[derive(clap::Args)]
+struct SamplingArgs {
 	/// Sampling temperature; greedy decoding when absent.
 	#[arg(long)]
 	temperature: Option<f32>,
@@ -127,12 +140,16 @@ struct GenerateArgs {
 	/// The sampler's seed (with --temperature).
 	#[arg(long, default_value_t = 0)]
 	seed: u64,
-	/// CPU threads (default: every core).
-	#[arg(long)]
-	threads: Option<usize>,
-	/// Print one JSON object instead of the text.
-	#[arg(long)]
-	json: bool,
+}
+
+impl SamplingArgs {
+	fn params(&self) -> SamplingParams {
+		SamplingParams {
+			temperature: self.temperature.unwrap_or(0.0),
+			top_p: self.top_p,
+			seed: self.seed,
+		}
+	}
 }
 
 #[derive(clap::Args)]
@@ -147,15 +164,8 @@ struct ScoreArgs {
 	/// `completion_token_ids` and `text`; `-` reads standard input.
 	#[arg(long)]
 	claim: PathBuf,
-	/// The request's temperature; greedy when absent.
-	#[arg(long)]
-	temperature: Option<f32>,
-	/// The request's nucleus mass.
-	#[arg(long, default_value_t = 1.0)]
-	top_p: f32,
-	/// The request's seed.
-	#[arg(long, default_value_t = 0)]
-	seed: u64,
+	#[command(flatten)]
+	sampling: SamplingArgs,
 	/// Replay tolerance in cumulative probability (sampled decoding).
 	#[arg(long, default_value_t = Tolerance::default().draw)]
 	draw_tolerance: f64,
@@ -207,11 +217,7 @@ fn main() -> anyhow::Result<()> {
 			let device = candle_core::Device::Cpu;
 			let (model, content) = Llama::load(&args.model, &device)?;
 			let tokenizer = ChatTokenizer::from_gguf(&content)?;
-			let params = SamplingParams {
-				temperature: args.temperature.unwrap_or(0.0),
-				top_p: args.top_p,
-				seed: args.seed,
-			};
+			let params = args.sampling.params();
 			let generation = generate(&model, &tokenizer, &args.prompt, args.max_tokens, &params)
 				.context("generation failed")?;
 			if args.json {
@@ -247,11 +253,7 @@ fn main() -> anyhow::Result<()> {
 			let tokenizer = ChatTokenizer::from_gguf(&content)?;
 			let claim = Claim {
 				prompt: &args.prompt,
-				params: SamplingParams {
-					temperature: args.temperature.unwrap_or(0.0),
-					top_p: args.top_p,
-					seed: args.seed,
-				},
+				params: args.sampling.params(),
 				prompt_tokens,
 				completion_token_ids: &file.completion_token_ids,
 				text: &file.text,

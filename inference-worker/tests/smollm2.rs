@@ -274,3 +274,49 @@ mod replay {
 		assert_eq!(replay(params, prompt_tokens, &[60_000], ""), Err(Mismatch::Token(60_000)));
 	}
 }
+
+/// `gonka-worker generate --json` piped into `gonka-worker score`, as a host checks one
+/// machine's output on another.
+#[test]
+fn the_score_command_replays_what_generate_printed() {
+	use std::process::{Command, Stdio};
+	let worker = env!("CARGO_BIN_EXE_gonka-worker");
+	let model = model_path();
+	let sampling = ["--temperature", "0.8", "--top-p", "0.95", "--seed", "11"];
+	let prompt = "Name three colours.";
+	let generated = Command::new(worker)
+		.args(["generate", "--json", "--max-tokens", "16", "--prompt", prompt])
+		.args(sampling)
+		.arg("--model")
+		.arg(&model)
+		.output()
+		.unwrap();
+	assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+	let score = |claim: &[u8]| {
+		let mut child = Command::new(worker)
+			.args(["score", "--claim", "-", "--prompt", prompt])
+			.args(sampling)
+			.arg("--model")
+			.arg(&model)
+			.stdin(Stdio::piped())
+			.stdout(Stdio::piped())
+			.stderr(Stdio::piped())
+			.spawn()
+			.unwrap();
+		std::io::Write::write_all(child.stdin.as_mut().unwrap(), claim).unwrap();
+		let output = child.wait_with_output().unwrap();
+		let printed: serde_json::Value = serde_json::from_slice(&output.stdout)
+			.unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+		(output.status.code(), printed)
+	};
+	let (status, printed) = score(&generated.stdout);
+	assert_eq!(status, Some(0), "{printed}");
+	assert!(printed["similarity"].as_f64().unwrap() >= 0.9, "{printed}");
+
+	// The same claim with another text: an exact mismatch, exit status 2.
+	let mut claim: serde_json::Value = serde_json::from_slice(&generated.stdout).unwrap();
+	claim["text"] = "not what the tokens say".into();
+	let (status, printed) = score(claim.to_string().as_bytes());
+	assert_eq!(status, Some(2), "{printed}");
+	assert!(printed["mismatch"].as_str().unwrap().contains("text"), "{printed}");
+}

@@ -317,7 +317,7 @@ impl Llama {
 
 	/// Logits of every position of a final hidden state: `(batch, positions, vocab)`.
 	pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
-		Ok(self.output.forward(hidden)?)
+		self.output.forward(hidden)
 	}
 
 	/// Logits of the last position only, `(vocab)`, for batch 1 (what generation needs).
