@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The worker's model runtime against llama.cpp on the same GGUF, in one run
 # (docs/benchmarks.md): release build of gonka-worker, llama-cpp-python built from source
-# in a venv under ~/.cache/gonka (once, ~15 min on 2 cores), the same prompt token ids,
+# in a venv under ~/.cache/gonka (once: 9 min on 2 cores; the cold release build of the
+# worker 13.5 min), the same prompt token ids,
 # greedy decoding, the same thread count. Prints a Markdown table.
 #   scripts/bench-worker.sh [MAX_TOKENS] [THREADS]
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
