@@ -211,9 +211,7 @@ fn main() -> anyhow::Result<()> {
 			println!("{}: sha256 {} ({model})", path.display(), known.sha256);
 		}
 		Command::Generate(args) => {
-			if let Some(threads) = args.threads {
-				rayon_threads(threads)?;
-			}
+			rayon_threads(args.threads)?;
 			let device = candle_core::Device::Cpu;
 			let (model, content) = Llama::load(&args.model, &device)?;
 			let tokenizer = ChatTokenizer::from_gguf(&content)?;
@@ -234,9 +232,7 @@ fn main() -> anyhow::Result<()> {
 			}
 		}
 		Command::Score(args) => {
-			if let Some(threads) = args.threads {
-				rayon_threads(threads)?;
-			}
+			rayon_threads(args.threads)?;
 			let raw = if args.claim.as_os_str() == "-" {
 				std::io::read_to_string(std::io::stdin()).context("reading the claim")?
 			} else {
@@ -283,9 +279,7 @@ fn main() -> anyhow::Result<()> {
 			command:
 				PocCommand::Compute { model, seed, host, first, count, seq_len, batch, threads },
 		} => {
-			if let Some(threads) = threads {
-				rayon_threads(threads)?;
-			}
+			rayon_threads(threads)?;
 			anyhow::ensure!(seq_len > 0 && batch > 0, "--seq-len and --batch must be positive");
 			let (model, _) = Llama::load(&model, &candle_core::Device::Cpu)?;
 			let engine = PocEngine::new(&model, seed, seq_len)?;
@@ -300,9 +294,7 @@ fn main() -> anyhow::Result<()> {
 			println!("{}", serde_json::json!({ "first": first, "artifacts": artifacts }));
 		}
 		Command::Poc { command: PocCommand::Bench { model, seq_len, batch, nonces, threads } } => {
-			if let Some(threads) = threads {
-				rayon_threads(threads)?;
-			}
+			rayon_threads(threads)?;
 			anyhow::ensure!(
 				seq_len > 0 && batch > 0 && nonces > 0,
 				"--seq-len, --batch and --nonces must be positive"
@@ -342,7 +334,8 @@ fn parse_bytes32(text: &str) -> Result<[u8; 32], String> {
 
 /// candle's CPU kernels size their thread pools from these variables, read once on first
 /// use: set them before any tensor exists.
-fn rayon_threads(threads: usize) -> anyhow::Result<()> {
+fn rayon_threads(threads: Option<usize>) -> anyhow::Result<()> {
+	let Some(threads) = threads else { return Ok(()) };
 	anyhow::ensure!(threads > 0, "--threads must be at least 1");
 	std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
 	std::env::set_var("CANDLE_NUM_THREADS", threads.to_string());

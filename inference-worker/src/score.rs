@@ -70,6 +70,17 @@ pub struct Tolerance {
 	pub logit: f32,
 }
 
+impl Tolerance {
+	/// The largest [`distance`] that passes for a request with `params`.
+	pub fn limit(&self, params: &SamplingParams) -> f64 {
+		if params.is_greedy() {
+			f64::from(self.logit)
+		} else {
+			self.draw
+		}
+	}
+}
+
 /// The calibrated defaults (`docs/verification.md`): honest replays of SmolLM2 Q4_1 stay
 /// within them at ≥ 99% of positions, a Q4_0 requantization passes ≤ 64% of its positions.
 impl Default for Tolerance {
@@ -126,7 +137,7 @@ pub fn score(
 		.enumerate()
 		.map(|(i, (row, token))| distance(row, *token, &claim.params, draws.at(i as u64)))
 		.collect();
-	let limit = if claim.params.is_greedy() { f64::from(tolerance.logit) } else { tolerance.draw };
+	let limit = tolerance.limit(&claim.params);
 	let passed = distances.iter().filter(|d| **d <= limit).count();
 	Ok(Ok(Score { positions, passed, similarity: passed as f64 / positions as f64, distances }))
 }
@@ -166,8 +177,7 @@ pub fn accepts(
 	draw: f64,
 	tolerance: Tolerance,
 ) -> bool {
-	let limit = if params.is_greedy() { f64::from(tolerance.logit) } else { tolerance.draw };
-	distance(logits, token, params, draw) <= limit
+	distance(logits, token, params, draw) <= tolerance.limit(params)
 }
 
 #[cfg(test)]

@@ -135,15 +135,7 @@ mod separation {
 
 	#[test]
 	fn a_cheaper_quantization_lands_outside_dist_threshold() {
-		let dir = tempfile::tempdir().unwrap();
-		let path = dir.path().join("q4_0.gguf");
-		gonka_worker::model::requantize(
-			&model_path(),
-			&path,
-			candle_core::quantized::GgmlDType::Q4_0,
-		)
-		.unwrap();
-		let (cheap, _) = Llama::load(&path, &candle_core::Device::Cpu).unwrap();
+		let (cheap, _) = common::requantized(candle_core::quantized::GgmlDType::Q4_0);
 		let seq_len = SMOLLM2_135M.calibration.poc_seq_len;
 		let artifacts = PocEngine::new(&cheap, [7u8; 32], seq_len)
 			.unwrap()

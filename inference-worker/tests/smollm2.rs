@@ -162,17 +162,6 @@ fn a_missing_or_truncated_model_file_is_refused() {
 	assert!(matches!(error, Error::LoadModel { .. }), "{error}");
 }
 
-/// The default model requantized to `dtype` (a cheaper quantization, as a cheating host
-/// would run it).
-fn requantized(dtype: candle_core::quantized::GgmlDType) -> (Llama, ChatTokenizer) {
-	let dir = tempfile::tempdir().unwrap();
-	let path = dir.path().join(format!("requantized-{dtype:?}.gguf"));
-	gonka_worker::model::requantize(&model_path(), &path, dtype).unwrap();
-	let (model, content) = Llama::load(&path, &candle_core::Device::Cpu).unwrap();
-	let tokenizer = ChatTokenizer::from_gguf(&content).unwrap();
-	(model, tokenizer)
-}
-
 mod replay {
 	use super::*;
 	use gonka_worker::score::{score, Claim, Mismatch, Tolerance};
@@ -231,7 +220,7 @@ mod replay {
 	#[test]
 	fn a_completion_from_a_cheaper_quantization_fails_the_replay() {
 		let (params, honest) = sampled(3);
-		let (cheap, tokenizer) = requantized(candle_core::quantized::GgmlDType::Q4_0);
+		let (cheap, tokenizer) = common::requantized(candle_core::quantized::GgmlDType::Q4_0);
 		let cheat = generate(&cheap, &tokenizer, PROMPT, 32, &params).unwrap();
 		assert_ne!(cheat.completion_token_ids, honest.completion_token_ids);
 		let similarity =

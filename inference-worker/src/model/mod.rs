@@ -181,7 +181,7 @@ impl Llama {
 		}
 		let file = File::open(path).map_err(|source| match source.kind() {
 			std::io::ErrorKind::NotFound => Error::MissingModelFile { path: path.to_owned() },
-			_ => Error::Io { context: format!("opening {}", path.display()), source },
+			_ => Error::io(format!("opening {}", path.display()))(source),
 		})?;
 		let mut reader = BufReader::new(file);
 		let load = |source| Error::LoadModel { path: path.to_owned(), source };
@@ -420,22 +420,18 @@ pub fn requantize(
 	target: &Path,
 	dtype: candle_core::quantized::GgmlDType,
 ) -> Result<()> {
-	use candle_core::quantized::{GgmlDType, QTensor};
+	use candle_core::quantized::GgmlDType;
 	let device = Device::Cpu;
-	let io = |what: &str, path: &Path| {
-		let context = format!("{what} {}", path.display());
-		move |source| Error::Io { context, source }
-	};
-	let mut reader = BufReader::new(File::open(source).map_err(io("opening", source))?);
-	let content = gguf_file::Content::read(&mut reader)
-		.map_err(|error| Error::LoadModel { path: source.to_owned(), source: error })?;
+	let load = |error| Error::LoadModel { path: source.to_owned(), source: error };
+	let mut reader = BufReader::new(
+		File::open(source).map_err(Error::io(format!("opening {}", source.display())))?,
+	);
+	let content = gguf_file::Content::read(&mut reader).map_err(load)?;
 	let mut names: Vec<&String> = content.tensor_infos.keys().collect();
 	names.sort();
 	let mut tensors = Vec::with_capacity(names.len());
 	for name in names {
-		let tensor = content
-			.tensor(&mut reader, name, &device)
-			.map_err(|error| Error::LoadModel { path: source.to_owned(), source: error })?;
+		let tensor = content.tensor(&mut reader, name, &device).map_err(load)?;
 		let tensor = match tensor.dtype() {
 			GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16 => tensor,
 			_ => QTensor::quantize(&tensor.dequantize(&device)?, dtype)?,
@@ -447,8 +443,11 @@ pub fn requantize(
 	metadata.sort_by_key(|(key, _)| *key);
 	let tensors: Vec<(&str, &QTensor)> =
 		tensors.iter().map(|(name, tensor)| (*name, tensor)).collect();
-	let mut writer = std::io::BufWriter::new(File::create(target).map_err(io("creating", target))?);
+	let mut writer = std::io::BufWriter::new(
+		File::create(target).map_err(Error::io(format!("creating {}", target.display())))?,
+	);
 	gguf_file::write(&mut writer, &metadata, &tensors)?;
-	std::io::Write::flush(&mut writer).map_err(io("writing", target))?;
+	std::io::Write::flush(&mut writer)
+		.map_err(Error::io(format!("writing {}", target.display())))?;
 	Ok(())
 }

@@ -95,8 +95,9 @@ pub fn available() -> bool {
 	}
 }
 
-/// `quantize_row_q8_1` as candle writes it (same rounding, same f16 steps).
-fn quantize_row(xs: &[f32], out: &mut Vec<ActivationBlock>) {
+/// `quantize_row_q8_1` as candle writes it (same rounding, same f16 steps), over every
+/// row of `xs` (rows are whole blocks long).
+fn quantize_activations(xs: &[f32], out: &mut Vec<ActivationBlock>) {
 	for chunk in xs.chunks_exact(BLOCK) {
 		let amax = chunk.iter().fold(0f32, |amax, x| amax.max(x.abs()));
 		let d = amax / 127.0;
@@ -138,15 +139,15 @@ unsafe fn block_dot(weights: &[u8; 16], activations: &[i8; BLOCK]) -> i32 {
 	_mm_cvtsi128_si32(sum)
 }
 
-/// `COLUMNS` dot products of weight rows against one quantized activation row, each
-/// accumulated exactly as candle's `vec_dot` for Q4_1 does.
+/// `C` dot products of weight rows against one quantized activation row, each
+/// accumulated exactly as candle's `vec_dot` for Q4_1 does (block by block, in order).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn dot_columns(
-	rows: [&[WeightBlock]; COLUMNS],
+unsafe fn dot_columns<const C: usize>(
+	rows: [&[WeightBlock]; C],
 	activations: &[ActivationBlock],
-) -> [f32; COLUMNS] {
-	let mut sums = [0f32; COLUMNS];
+) -> [f32; C] {
+	let mut sums = [0f32; C];
 	for (b, y) in activations.iter().enumerate() {
 		for (sum, row) in sums.iter_mut().zip(rows) {
 			let x = &row[b];
@@ -158,18 +159,6 @@ unsafe fn dot_columns(
 	sums
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn dot_one(row: &[WeightBlock], activations: &[ActivationBlock]) -> f32 {
-	let mut sum = 0f32;
-	for (x, y) in row.iter().zip(activations) {
-		// SAFETY: AVX2 is enabled on this function, and so available.
-		let integer = unsafe { block_dot(&x.qs, &y.qs) };
-		sum += integer as f32 * x.d * y.d + x.m * y.s;
-	}
-	sum
-}
-
 /// One output row: `out[j] = row(j) · activations` for the columns `first..first + out.len()`.
 fn output_row(matrix: &Q41Matrix, activations: &[ActivationBlock], first: usize, out: &mut [f32]) {
 	#[cfg(target_arch = "x86_64")]
@@ -177,14 +166,14 @@ fn output_row(matrix: &Q41Matrix, activations: &[ActivationBlock], first: usize,
 		let mut chunks = out.chunks_exact_mut(COLUMNS);
 		let mut column = first;
 		for chunk in &mut chunks {
-			let rows = std::array::from_fn(|c| matrix.row(column + c));
+			let rows: [_; COLUMNS] = std::array::from_fn(|c| matrix.row(column + c));
 			// SAFETY: a `Q41Matrix` exists only where `available()` found AVX2.
 			chunk.copy_from_slice(&unsafe { dot_columns(rows, activations) });
 			column += COLUMNS;
 		}
 		for value in chunks.into_remainder() {
 			// SAFETY: as above.
-			*value = unsafe { dot_one(matrix.row(column), activations) };
+			*value = unsafe { dot_columns([matrix.row(column)], activations) }[0];
 			column += 1;
 		}
 	}
@@ -218,7 +207,7 @@ impl CustomOp1 for Q41Matrix {
 		}
 		let m = xs.len() / self.k;
 		let mut activations = Vec::with_capacity(xs.len() / BLOCK);
-		quantize_row(xs, &mut activations);
+		quantize_activations(xs, &mut activations);
 		let per_row = self.k / BLOCK;
 		let mut out = vec![0f32; m * self.n];
 		if m == 1 {

@@ -2,7 +2,11 @@
 //! `$GONKA_MODEL_DIR` (default `~/.cache/gonka/models`) by `scripts/test.sh`, fetched here
 //! if missing.
 
-use gonka_worker::catalog::{self, SMOLLM2_135M};
+use gonka_worker::{
+	catalog::{self, SMOLLM2_135M},
+	model::{requantize, Llama},
+	tokenizer::ChatTokenizer,
+};
 use std::{path::PathBuf, sync::OnceLock};
 
 /// The checked path of SmolLM2-135M-Instruct Q4_1.
@@ -15,4 +19,15 @@ pub fn model_path() -> PathBuf {
 		catalog::fetch(&SMOLLM2_135M, &dir).expect("the default model")
 	})
 	.clone()
+}
+
+/// The default model requantized to `dtype` (a cheaper quantization, as a cheating host
+/// would run it), loaded with its tokenizer.
+pub fn requantized(dtype: candle_core::quantized::GgmlDType) -> (Llama, ChatTokenizer) {
+	let dir = tempfile::tempdir().unwrap();
+	let path = dir.path().join(format!("requantized-{dtype:?}.gguf"));
+	requantize(&model_path(), &path, dtype).unwrap();
+	let (model, content) = Llama::load(&path, &candle_core::Device::Cpu).unwrap();
+	let tokenizer = ChatTokenizer::from_gguf(&content).unwrap();
+	(model, tokenizer)
 }
