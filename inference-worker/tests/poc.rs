@@ -134,6 +134,25 @@ mod separation {
 	}
 
 	#[test]
+	fn an_honest_recomputation_on_other_kernels_stays_inside_dist_threshold() {
+		// A host whose CPU runs candle's kernels (no AVX2): same file, sums in another order.
+		let (other, _) = Llama::load_with(
+			&common::model_path(),
+			&candle_core::Device::Cpu,
+			gonka_worker::model::CpuKernels::Candle,
+		)
+		.unwrap();
+		let seq_len = SMOLLM2_135M.calibration.poc_seq_len;
+		let artifacts = PocEngine::new(&other, [7u8; 32], seq_len)
+			.unwrap()
+			.artifacts(&host(), &NONCES)
+			.unwrap();
+		for (a, b) in reference().iter().zip(&artifacts) {
+			assert!(a.distance(b) < threshold(), "{}", a.distance(b));
+		}
+	}
+
+	#[test]
 	fn a_cheaper_quantization_lands_outside_dist_threshold() {
 		let (cheap, _) = common::requantized(candle_core::quantized::GgmlDType::Q4_0);
 		let seq_len = SMOLLM2_135M.calibration.poc_seq_len;

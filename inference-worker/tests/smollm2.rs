@@ -92,21 +92,25 @@ fn the_kv_cache_gives_the_logits_of_a_full_pass() {
 	let (model, tokenizer) = model();
 	let ids = tokenizer.chat_prompt("Name three colours.").unwrap();
 	let full = model.token_logits(&ids, None).unwrap();
-	let mut cache = KvCache::new();
-	let (head, tail) = ids.split_at(ids.len() - 3);
-	let _ = model.token_logits(head, Some(&mut cache)).unwrap();
-	let incremental = model.token_logits(tail, Some(&mut cache)).unwrap();
-	assert_eq!(cache.len(), ids.len());
-	let full_tail = full.narrow(0, head.len(), tail.len()).unwrap();
-	let difference = (full_tail - &incremental)
-		.unwrap()
-		.abs()
-		.unwrap()
-		.max_all()
-		.unwrap()
-		.to_scalar::<f32>()
-		.unwrap();
-	assert!(difference < 1e-2, "largest logit difference {difference}");
+	let largest_difference = |a: &candle_core::Tensor, b: &candle_core::Tensor| {
+		(a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap()
+	};
+	for back in [1, 3, 8] {
+		let mut cache = KvCache::new();
+		let (head, tail) = ids.split_at(ids.len() - back);
+		let _ = model.token_logits(head, Some(&mut cache)).unwrap();
+		let incremental = model.token_logits(tail, Some(&mut cache)).unwrap();
+		assert_eq!(cache.len(), ids.len());
+		let full_tail = full.narrow(0, head.len(), tail.len()).unwrap();
+		// Other matrix shapes round the activations' 8-bit quantization differently at a
+		// few places, and 30 layers carry that to ≤ 1.3 in a logit (measured, both kernel
+		// sets, docs/verification.md); the tail without its past is off by ≥ 14.
+		let difference = largest_difference(&full_tail, &incremental);
+		assert!(difference < 2.0, "{back} positions: largest logit difference {difference}");
+		let without_past = model.token_logits(tail, None).unwrap();
+		let difference = largest_difference(&full_tail, &without_past);
+		assert!(difference > 10.0, "{back} positions without the cache: only {difference}");
+	}
 }
 
 #[test]
@@ -214,6 +218,33 @@ mod replay {
 			&generation.text,
 		)
 		.unwrap();
+		assert!(similarity >= VALIDATION_THRESHOLD, "{similarity}");
+	}
+
+	#[test]
+	fn a_completion_computed_by_other_kernels_passes_the_replay() {
+		// An honest host whose CPU runs candle's kernels (no AVX2), validated by one that
+		// runs ours: same file, same quantized numbers, sums in another order.
+		let (other, content) = Llama::load_with(
+			&model_path(),
+			&candle_core::Device::Cpu,
+			gonka_worker::model::CpuKernels::Candle,
+		)
+		.unwrap();
+		let tokenizer = ChatTokenizer::from_gguf(&content).unwrap();
+		let (params, ours) = sampled(3);
+		let theirs = generate(&other, &tokenizer, PROMPT, 32, &params).unwrap();
+		let similarity = replay(
+			params,
+			theirs.prompt_token_ids.len(),
+			&theirs.completion_token_ids,
+			&theirs.text,
+		)
+		.unwrap();
+		println!(
+			"candle-kernel completion replayed on ours: similarity {similarity}, same tokens: {}",
+			theirs.completion_token_ids == ours.completion_token_ids
+		);
 		assert!(similarity >= VALIDATION_THRESHOLD, "{similarity}");
 	}
 

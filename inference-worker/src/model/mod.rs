@@ -9,7 +9,8 @@
 //! activations are f32. llama.cpp stores the query and key rows permuted for the
 //! interleaved rotary embedding, so this model uses the interleaved variant (`rope_i`).
 
-pub mod q4_1;
+pub mod attention;
+pub mod kernel;
 
 use crate::{Error, Result};
 use candle_core::{
@@ -88,47 +89,111 @@ impl LlamaConfig {
 	}
 }
 
-/// A quantized weight matrix: our AVX2 kernel for Q4_1 on x86 CPUs (bit-identical to
-/// candle's, see [`q4_1`]), candle's `QMatMul` for everything else.
+/// Which CPU kernels run the quantized matrix products. Both compute the same products of
+/// the same quantized numbers; they sum in different orders, so results differ in the
+/// last bits, as between two hosts' machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CpuKernels {
+	/// Ours ([`kernel`]) where they apply (Q4_1 and Q8_0 on x86-64 with AVX2, FMA and
+	/// F16C), candle's otherwise. Several times faster; the default.
+	#[default]
+	Native,
+	/// candle's `QMatMul` for every matrix: what a CPU without AVX2 runs. The calibration
+	/// (docs/verification.md) measures honest hosts on the two against each other.
+	Candle,
+}
+
+/// A quantized weight matrix: our AVX2 kernels for Q4_1 and Q8_0 on x86 CPUs (see
+/// [`kernel`]), candle's `QMatMul` for everything else.
 enum Matrix {
-	Q41(q4_1::Q41Matrix),
+	Kernel(kernel::KernelMatrix),
 	Candle(QMatMul),
 }
 
 impl Matrix {
-	fn new(tensor: QTensor) -> Result<Self> {
-		Ok(match q4_1::Q41Matrix::from_qtensor(&tensor)? {
-			Some(matrix) => Self::Q41(matrix),
+	fn new(tensor: QTensor, kernels: CpuKernels) -> Result<Self> {
+		if kernels == CpuKernels::Candle {
+			return Ok(Self::Candle(QMatMul::from_qtensor(tensor)?));
+		}
+		Ok(match kernel::KernelMatrix::from_qtensor(&tensor)? {
+			Some(matrix) => Self::Kernel(matrix),
 			None => Self::Candle(QMatMul::from_qtensor(tensor)?),
 		})
 	}
 
 	fn forward(&self, x: &Tensor) -> Result<Tensor> {
 		Ok(match self {
-			Self::Q41(matrix) => x.contiguous()?.apply_op1_no_bwd(matrix)?,
+			Self::Kernel(matrix) => x.contiguous()?.apply_op1_no_bwd(matrix)?,
 			Self::Candle(matrix) => matrix.forward(x)?,
 		})
+	}
+}
+
+/// Matrices applied to the same input (query, key and value; gate and up): one product
+/// over their stacked rows where our kernel runs them — each output is computed as it
+/// would be alone, so the numbers are the same, with one pass over the activations and
+/// one hand-off to the threads instead of several.
+enum Projections {
+	Fused { matrix: kernel::KernelMatrix, widths: Vec<usize> },
+	Separate(Vec<Matrix>),
+}
+
+impl Projections {
+	fn new(tensors: Vec<QTensor>, kernels: CpuKernels) -> Result<Self> {
+		let ours = match kernels {
+			CpuKernels::Native => tensors
+				.iter()
+				.map(kernel::KernelMatrix::from_qtensor)
+				.collect::<candle_core::Result<Option<Vec<_>>>>()?,
+			CpuKernels::Candle => None,
+		};
+		if let Some(matrix) = ours.and_then(kernel::KernelMatrix::stack) {
+			let widths = tensors.iter().map(|tensor| tensor.shape().dims()[0]).collect();
+			return Ok(Self::Fused { matrix, widths });
+		}
+		let matrices = tensors.into_iter().map(|tensor| Matrix::new(tensor, kernels));
+		Ok(Self::Separate(matrices.collect::<Result<_>>()?))
+	}
+
+	/// Every projection of `x`, in the order they were given.
+	fn forward(&self, x: &Tensor) -> Result<Vec<Tensor>> {
+		match self {
+			Self::Fused { matrix, widths } => {
+				let all = x.contiguous()?.apply_op1_no_bwd(matrix)?;
+				let mut start = 0;
+				let mut parts = Vec::with_capacity(widths.len());
+				for &width in widths {
+					parts.push(all.narrow(candle_core::D::Minus1, start, width)?);
+					start += width;
+				}
+				Ok(parts)
+			}
+			Self::Separate(matrices) => matrices.iter().map(|matrix| matrix.forward(x)).collect(),
+		}
 	}
 }
 
 /// One transformer layer: pre-norm attention, then a pre-norm SwiGLU MLP.
 struct Layer {
 	attention_norm: Tensor,
-	query: Matrix,
-	key: Matrix,
-	value: Matrix,
+	/// Query, key, value.
+	qkv: Projections,
 	attention_output: Matrix,
 	mlp_norm: Tensor,
-	gate: Matrix,
-	up: Matrix,
+	/// Gate, up.
+	gate_up: Projections,
 	down: Matrix,
 }
 
-/// The keys and values of the positions seen so far, per layer: generation feeds one
-/// token at a time after the prompt.
+/// Positions a layer's cache holds before it grows (by as many again).
+const CACHE_CHUNK: usize = 256;
+
+/// The keys and values of the positions seen so far, per layer, `(batch, kv_heads,
+/// positions, head_dim)` in preallocated buffers: generation feeds one token at a time
+/// after the prompt, and a step writes its position in place instead of copying the past.
 #[derive(Default)]
 pub struct KvCache {
-	layers: Vec<Option<(Tensor, Tensor)>>,
+	layers: Vec<candle_nn::kv_cache::KvCache>,
 	len: usize,
 }
 
@@ -167,6 +232,15 @@ pub struct Llama {
 impl Llama {
 	/// Loads a GGUF model file onto `device`.
 	pub fn load(path: &Path, device: &Device) -> Result<(Self, gguf_file::Content)> {
+		Self::load_with(path, device, CpuKernels::default())
+	}
+
+	/// [`Llama::load`] with a choice of CPU kernels.
+	pub fn load_with(
+		path: &Path,
+		device: &Device,
+		kernels: CpuKernels,
+	) -> Result<(Self, gguf_file::Content)> {
 		// candle reads these once to dequantize every matrix: that would silently change the
 		// numerics the model file fixes, and every PoC and replay comparison with them.
 		for variable in ["CANDLE_DEQUANTIZE_ALL", "CANDLE_DEQUANTIZE_ALL_F16"] {
@@ -187,13 +261,15 @@ impl Llama {
 		let load = |source| Error::LoadModel { path: path.to_owned(), source };
 		let content = gguf_file::Content::read(&mut reader).map_err(load)?;
 		let model =
-			Self::from_gguf(&content, &mut reader, device).map_err(|error| match error {
-				Error::Tensor(source) => load(source),
-				Error::UnsupportedModel { reason, .. } => {
-					Error::UnsupportedModel { path: path.to_owned(), reason }
-				}
-				other => other,
-			})?;
+			Self::from_gguf(&content, &mut reader, device, kernels).map_err(
+				|error| match error {
+					Error::Tensor(source) => load(source),
+					Error::UnsupportedModel { reason, .. } => {
+						Error::UnsupportedModel { path: path.to_owned(), reason }
+					}
+					other => other,
+				},
+			)?;
 		Ok((model, content))
 	}
 
@@ -201,6 +277,7 @@ impl Llama {
 		content: &gguf_file::Content,
 		reader: &mut R,
 		device: &Device,
+		kernels: CpuKernels,
 	) -> Result<Self> {
 		let config = LlamaConfig::from_gguf(content)
 			.map_err(|reason| Error::UnsupportedModel { path: Default::default(), reason })?;
@@ -215,34 +292,32 @@ impl Llama {
 		}
 		let norm = tensor("output_norm.weight")?.dequantize(device)?;
 		let output = match tensor("output.weight") {
-			Ok(output) => Matrix::new(output)?,
+			Ok(output) => Matrix::new(output, kernels)?,
 			// Tied embeddings: the output projection is the embedding table.
 			Err(_) if !content.tensor_infos.contains_key("output.weight") => {
-				Matrix::new(embeddings_q)?
+				Matrix::new(embeddings_q, kernels)?
 			}
 			Err(error) => return Err(error.into()),
 		};
 		let mut layers = Vec::with_capacity(config.layers);
 		for i in 0..config.layers {
-			let mut matrix = |name: &str| -> Result<Matrix> {
-				Matrix::new(tensor(&format!("blk.{i}.{name}.weight"))?)
-			};
-			let query = matrix("attn_q")?;
-			let key = matrix("attn_k")?;
-			let value = matrix("attn_v")?;
-			let attention_output = matrix("attn_output")?;
-			let gate = matrix("ffn_gate")?;
-			let up = matrix("ffn_up")?;
-			let down = matrix("ffn_down")?;
+			let name = |part: &str| format!("blk.{i}.{part}.weight");
+			let qkv = Projections::new(
+				vec![tensor(&name("attn_q"))?, tensor(&name("attn_k"))?, tensor(&name("attn_v"))?],
+				kernels,
+			)?;
+			let gate_up = Projections::new(
+				vec![tensor(&name("ffn_gate"))?, tensor(&name("ffn_up"))?],
+				kernels,
+			)?;
+			let attention_output = Matrix::new(tensor(&name("attn_output"))?, kernels)?;
+			let down = Matrix::new(tensor(&name("ffn_down"))?, kernels)?;
 			layers.push(Layer {
-				attention_norm: tensor(&format!("blk.{i}.attn_norm.weight"))?.dequantize(device)?,
-				query,
-				key,
-				value,
+				attention_norm: tensor(&name("attn_norm"))?.dequantize(device)?,
+				qkv,
 				attention_output,
-				mlp_norm: tensor(&format!("blk.{i}.ffn_norm.weight"))?.dequantize(device)?,
-				gate,
-				up,
+				mlp_norm: tensor(&name("ffn_norm"))?.dequantize(device)?,
+				gate_up,
 				down,
 			});
 		}
@@ -279,8 +354,17 @@ impl Llama {
 	pub fn forward(
 		&self,
 		input: Tensor,
+		cache: Option<&mut KvCache>,
+		after_layer: &mut (dyn FnMut(usize, Tensor) -> Result<Tensor> + Send),
+	) -> Result<Tensor> {
+		on_pool(|| self.forward_here(input, cache, after_layer))
+	}
+
+	fn forward_here(
+		&self,
+		input: Tensor,
 		mut cache: Option<&mut KvCache>,
-		after_layer: &mut dyn FnMut(usize, Tensor) -> Result<Tensor>,
+		after_layer: &mut (dyn FnMut(usize, Tensor) -> Result<Tensor> + Send),
 	) -> Result<Tensor> {
 		let (_batch, positions, hidden) = input.dims3()?;
 		if hidden != self.config.hidden {
@@ -298,7 +382,9 @@ impl Llama {
 			});
 		}
 		if let Some(cache) = cache.as_deref_mut() {
-			cache.layers.resize(self.layers.len(), None);
+			cache.layers.resize_with(self.layers.len(), || {
+				candle_nn::kv_cache::KvCache::new(2, CACHE_CHUNK)
+			});
 		}
 		let mask = causal_mask(positions, offset, &self.device)?;
 		let cos = self.cos.narrow(0, offset, positions)?;
@@ -324,7 +410,7 @@ impl Llama {
 	pub fn last_logits(&self, hidden: &Tensor) -> Result<Tensor> {
 		let (_, positions, _) = hidden.dims3()?;
 		let last = hidden.narrow(1, positions - 1, 1)?.contiguous()?;
-		Ok(self.output.forward(&last)?.flatten_all()?)
+		on_pool(|| Ok(self.output.forward(&last)?.flatten_all()?))
 	}
 
 	/// Tokens in, logits of every position out, `(positions, vocab)`: one teacher-forced
@@ -334,6 +420,7 @@ impl Llama {
 		Ok(self.logits(&hidden)?.squeeze(0)?)
 	}
 
+	#[allow(clippy::too_many_arguments)]
 	fn layer(
 		&self,
 		layer: &Layer,
@@ -341,46 +428,51 @@ impl Llama {
 		mask: Option<&Tensor>,
 		cos: &Tensor,
 		sin: &Tensor,
-		cache: Option<&mut Option<(Tensor, Tensor)>>,
+		cache: Option<&mut candle_nn::kv_cache::KvCache>,
 	) -> Result<Tensor> {
 		let config = &self.config;
-		let (batch, positions, hidden) = x.dims3()?;
+		let (batch, positions, _) = x.dims3()?;
 		let eps = config.rms_eps as f32;
 		let normed = candle_nn::ops::rms_norm(&x.contiguous()?, &layer.attention_norm, eps)?;
-		let heads = |projection: &Matrix, count: usize| -> Result<Tensor> {
+		let heads = |projection: &Tensor, count: usize| -> Result<Tensor> {
 			Ok(projection
-				.forward(&normed)?
 				.reshape((batch, positions, count, config.head_dim))?
 				.transpose(1, 2)?
 				.contiguous()?)
 		};
-		let query = candle_nn::rotary_emb::rope_i(&heads(&layer.query, config.heads)?, cos, sin)?;
-		let mut key =
-			candle_nn::rotary_emb::rope_i(&heads(&layer.key, config.kv_heads)?, cos, sin)?;
-		let mut value = heads(&layer.value, config.kv_heads)?;
+		let [query, key, value]: [Tensor; 3] = layer
+			.qkv
+			.forward(&normed)?
+			.try_into()
+			.map_err(|_| candle_core::Error::Msg("three attention projections".into()))?;
+		let query = candle_nn::rotary_emb::rope_i(&heads(&query, config.heads)?, cos, sin)?;
+		let mut key = candle_nn::rotary_emb::rope_i(&heads(&key, config.kv_heads)?, cos, sin)?;
+		let mut value = heads(&value, config.kv_heads)?;
 		if let Some(cache) = cache {
-			if let Some((past_key, past_value)) = cache.as_ref() {
-				key = Tensor::cat(&[past_key, &key], 2)?;
-				value = Tensor::cat(&[past_value, &value], 2)?;
-			}
-			*cache = Some((key.clone(), value.clone()));
+			(key, value) = cache.append(&key, &value)?;
 		}
-		let group = config.heads / config.kv_heads;
-		let key = candle_transformers::utils::repeat_kv(key, group)?.contiguous()?;
-		let value = candle_transformers::utils::repeat_kv(value, group)?.contiguous()?;
-		let scale = 1.0 / (config.head_dim as f64).sqrt();
-		let mut scores = (query.matmul(&key.t()?)? * scale)?;
-		if let Some(mask) = mask {
-			scores = scores.broadcast_add(mask)?;
-		}
-		let attention = candle_nn::ops::softmax_last_dim(&scores)?.matmul(&value)?;
-		let attention = attention.transpose(1, 2)?.reshape((batch, positions, hidden))?;
+		let attention = attention::attend(&query, &key, &value, mask)?;
 		let x = (x + layer.attention_output.forward(&attention)?)?;
 
 		let normed = candle_nn::ops::rms_norm(&x.contiguous()?, &layer.mlp_norm, eps)?;
-		let gated =
-			(candle_nn::ops::silu(&layer.gate.forward(&normed)?)? * layer.up.forward(&normed)?)?;
+		let [gate, up]: [Tensor; 2] = layer
+			.gate_up
+			.forward(&normed)?
+			.try_into()
+			.map_err(|_| candle_core::Error::Msg("two MLP projections".into()))?;
+		let gated = (candle_nn::ops::silu(&gate)? * up)?;
 		Ok((x + layer.down.forward(&gated)?)?)
+	}
+}
+
+/// Runs `work` on a thread of rayon's pool. The matrix products split their rows over the
+/// pool; called from outside it, every product is handed over and waited for (two thread
+/// wake-ups each, ~125 per decoded token), from inside the caller takes its share.
+fn on_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+	if rayon::current_thread_index().is_some() {
+		work()
+	} else {
+		rayon::scope(|_| work())
 	}
 }
 
