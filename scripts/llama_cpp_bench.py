@@ -3,7 +3,8 @@ same thread count as `gonka-worker generate --json`: greedy decoding, prefill an
 rates measured the same way (prompt tokens / prefill time; decode steps / decode time).
 
 usage: llama_cpp_bench.py MODEL.gguf WORKER_JSON MAX_TOKENS THREADS
-prints one JSON object: {completion_token_ids, prefill_tok_s, decode_tok_s, same_ids}
+prints one JSON object: {completion_token_ids, prefill_tok_s, decode_tok_s, same_ids,
+agreeing_ids} (agreeing_ids: how many leading completion tokens are the worker's)
 """
 import json
 import sys
@@ -44,4 +45,6 @@ print(json.dumps({
     "prefill_tok_s": len(prompt) / prefill,
     "decode_tok_s": steps / decode if steps else 0.0,
     "same_ids": completion == worker["completion_token_ids"],
+    "agreeing_ids": next((i for i, (a, b) in enumerate(zip(completion, worker["completion_token_ids"])) if a != b),
+                         min(len(completion), len(worker["completion_token_ids"]))),
 }))

@@ -10,13 +10,14 @@
 //! The validator's reference is `PocEngine::artifacts` on the real model file. Compared
 //! with it: the same file computed in two passes through the KV cache (split at half the
 //! positions, and before the last position: other kernel shapes over the same numbers, as
-//! on another machine); the same weights requantized to Q8_0 (numerically near, not the
+//! on another machine); the same file on candle's kernels (a CPU without AVX2); the same
+//! weights requantized to Q8_0 (numerically near, not the
 //! file); a cheaper quantization (Q4_0); and random unit vectors (a faker).
 
 use candle_core::{quantized::GgmlDType, Device};
 use gonka_primitives::HostId;
 use gonka_worker::{
-	model::{requantize, Llama},
+	model::{requantize, CpuKernels, Llama},
 	poc::{Artifact, PocEngine, ARTIFACT_COORDINATES},
 };
 use half::f16;
@@ -56,6 +57,8 @@ fn main() -> anyhow::Result<()> {
 		(format!("same file, split at {}", seq_len / 2), compute(&real, Some(seq_len / 2))?),
 		(format!("same file, split at {}", seq_len - 1), compute(&real, Some(seq_len - 1))?),
 	];
+	let (candle_kernels, _) = Llama::load_with(&path, &device, CpuKernels::Candle)?;
+	rows.push(("same file, candle's kernels".into(), compute(&candle_kernels, None)?));
 	let dir = tempfile::tempdir()?;
 	for dtype in [GgmlDType::Q8_0, GgmlDType::Q4_0] {
 		let target = dir.path().join(format!("{dtype:?}.gguf"));

@@ -7,14 +7,16 @@
 //! ```
 //!
 //! For every prompt and sampling setting it generates a completion with the KV cache
-//! (as an executor does) from three models: the real one, the same weights requantized to
-//! Q8_0 (an honest host on different kernels, numerically) and to Q4_0 (a host cutting
-//! costs), then replay-scores each with the real model in one pass (as a validator does).
+//! (as an executor does) from four models: the real one; the real one on candle's kernels
+//! (an honest host whose CPU has no AVX2: the same numbers summed in another order); the
+//! same weights requantized to Q8_0 (numerically near, not the file) and to Q4_0 (a host
+//! cutting costs); then replay-scores each with the real model on our kernels in one pass
+//! (as a validator does).
 
 use candle_core::{quantized::GgmlDType, Device};
 use gonka_worker::{
 	generate::generate,
-	model::{requantize, Llama},
+	model::{requantize, CpuKernels, Llama},
 	sampler::SamplingParams,
 	score::{score, Claim, Tolerance},
 	tokenizer::ChatTokenizer,
@@ -50,21 +52,25 @@ fn main() -> anyhow::Result<()> {
 	let tokens: usize = args.next().map_or(Ok(48), |t| t.parse())?;
 	let device = Device::Cpu;
 	let dir = tempfile::tempdir()?;
-	let load = |path: &std::path::Path| -> anyhow::Result<(Llama, ChatTokenizer)> {
-		let (model, content) = Llama::load(path, &device)?;
-		Ok((model, ChatTokenizer::from_gguf(&content)?))
-	};
-	let (real, real_tokenizer) = load(&path)?;
+	let load =
+		|path: &std::path::Path, kernels: CpuKernels| -> anyhow::Result<(Llama, ChatTokenizer)> {
+			let (model, content) = Llama::load_with(path, &device, kernels)?;
+			Ok((model, ChatTokenizer::from_gguf(&content)?))
+		};
+	let (real, real_tokenizer) = load(&path, CpuKernels::Native)?;
 	let mut variants = Vec::new();
-	for (name, dtype) in
-		[("real", None), ("Q8_0", Some(GgmlDType::Q8_0)), ("Q4_0", Some(GgmlDType::Q4_0))]
-	{
+	for (name, dtype, kernels) in [
+		("real", None, CpuKernels::Native),
+		("real, candle's kernels", None, CpuKernels::Candle),
+		("Q8_0", Some(GgmlDType::Q8_0), CpuKernels::Native),
+		("Q4_0", Some(GgmlDType::Q4_0), CpuKernels::Native),
+	] {
 		let (model, tokenizer) = match dtype {
-			None => load(&path)?,
+			None => load(&path, kernels)?,
 			Some(dtype) => {
 				let target = dir.path().join(format!("{name}.gguf"));
 				requantize(&path, &target, dtype)?;
-				load(&target)?
+				load(&target, kernels)?
 			}
 		};
 		variants.push(Variant { name, model, tokenizer, sampled: Vec::new(), greedy: Vec::new() });

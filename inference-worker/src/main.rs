@@ -42,9 +42,8 @@ enum Command {
 enum PocCommand {
 	/// Compute artifacts and print them as JSON (hex), for checking another host's.
 	Compute {
-		/// The model file (GGUF).
-		#[arg(long)]
-		model: PathBuf,
+		#[command(flatten)]
+		model: ModelArgs,
 		/// The epoch's seed, 32 bytes hex.
 		#[arg(long, value_parser = parse_bytes32)]
 		seed: [u8; 32],
@@ -63,15 +62,11 @@ enum PocCommand {
 		/// Nonces per forward pass.
 		#[arg(long, default_value_t = 4)]
 		batch: usize,
-		/// CPU threads (default: every core).
-		#[arg(long)]
-		threads: Option<usize>,
 	},
 	/// Measure PoC nonces per second on this machine.
 	Bench {
-		/// The model file (GGUF).
-		#[arg(long)]
-		model: PathBuf,
+		#[command(flatten)]
+		model: ModelArgs,
 		/// Input positions per nonce (the model's PoC `seq_len`).
 		#[arg(long, default_value_t = 64)]
 		seq_len: usize,
@@ -81,9 +76,6 @@ enum PocCommand {
 		/// Nonces to compute in all.
 		#[arg(long, default_value_t = 16)]
 		nonces: u64,
-		/// CPU threads (default: every core).
-		#[arg(long)]
-		threads: Option<usize>,
 	},
 }
 
@@ -107,11 +99,56 @@ enum ModelCommand {
 	},
 }
 
+/// The model to run and where.
 #[derive(clap::Args)]
-struct GenerateArgs {
-	/// The model file (GGUF).
+struct ModelArgs {
+	/// The model: a GGUF file, or a directory in the Hugging Face layout (config.json,
+	/// tokenizer.json, *.safetensors).
 	#[arg(long)]
 	model: PathBuf,
+	/// `cpu`, or `cuda` / `cuda:N` (the N-th GPU; needs a build with the `cuda` feature).
+	#[arg(long, default_value = "cpu", value_parser = parse_device)]
+	device: DeviceArg,
+	/// CPU threads (default: every core).
+	#[arg(long)]
+	threads: Option<usize>,
+}
+
+#[derive(Clone, Copy)]
+enum DeviceArg {
+	Cpu,
+	Cuda(usize),
+}
+
+fn parse_device(text: &str) -> Result<DeviceArg, String> {
+	match text {
+		"cpu" => Ok(DeviceArg::Cpu),
+		"cuda" => Ok(DeviceArg::Cuda(0)),
+		_ => text
+			.strip_prefix("cuda:")
+			.and_then(|ordinal| ordinal.parse().ok())
+			.map(DeviceArg::Cuda)
+			.ok_or_else(|| format!("`{text}`: expected cpu, cuda or cuda:N")),
+	}
+}
+
+impl ModelArgs {
+	/// Sizes the CPU thread pools, opens the device and loads the model and its tokenizer.
+	fn load(&self) -> anyhow::Result<(Llama, ChatTokenizer)> {
+		rayon_threads(self.threads)?;
+		let device = match self.device {
+			DeviceArg::Cpu => candle_core::Device::Cpu,
+			DeviceArg::Cuda(ordinal) => candle_core::Device::new_cuda(ordinal)
+				.with_context(|| format!("opening CUDA device {ordinal}"))?,
+		};
+		Ok(gonka_worker::model::open(&self.model, &device)?)
+	}
+}
+
+#[derive(clap::Args)]
+struct GenerateArgs {
+	#[command(flatten)]
+	model: ModelArgs,
 	/// The user's prompt (the chat template is applied).
 	#[arg(long)]
 	prompt: String,
@@ -120,9 +157,6 @@ struct GenerateArgs {
 	max_tokens: usize,
 	#[command(flatten)]
 	sampling: SamplingArgs,
-	/// CPU threads (default: every core).
-	#[arg(long)]
-	threads: Option<usize>,
 	/// Print one JSON object instead of the text.
 	#[arg(long)]
 	json: bool,
@@ -154,9 +188,8 @@ impl SamplingArgs {
 
 #[derive(clap::Args)]
 struct ScoreArgs {
-	/// The model file (GGUF).
-	#[arg(long)]
-	model: PathBuf,
+	#[command(flatten)]
+	model: ModelArgs,
 	/// The user's prompt the completion answers.
 	#[arg(long)]
 	prompt: String,
@@ -172,9 +205,6 @@ struct ScoreArgs {
 	/// Replay tolerance in logits (greedy decoding).
 	#[arg(long, default_value_t = Tolerance::default().logit)]
 	logit_tolerance: f32,
-	/// CPU threads (default: every core).
-	#[arg(long)]
-	threads: Option<usize>,
 	/// Also print every position's distance.
 	#[arg(long)]
 	distances: bool,
@@ -211,10 +241,7 @@ fn main() -> anyhow::Result<()> {
 			println!("{}: sha256 {} ({model})", path.display(), known.sha256);
 		}
 		Command::Generate(args) => {
-			rayon_threads(args.threads)?;
-			let device = candle_core::Device::Cpu;
-			let (model, content) = Llama::load(&args.model, &device)?;
-			let tokenizer = ChatTokenizer::from_gguf(&content)?;
+			let (model, tokenizer) = args.model.load()?;
 			let params = args.sampling.params();
 			let generation = generate(&model, &tokenizer, &args.prompt, args.max_tokens, &params)
 				.context("generation failed")?;
@@ -232,7 +259,6 @@ fn main() -> anyhow::Result<()> {
 			}
 		}
 		Command::Score(args) => {
-			rayon_threads(args.threads)?;
 			let raw = if args.claim.as_os_str() == "-" {
 				std::io::read_to_string(std::io::stdin()).context("reading the claim")?
 			} else {
@@ -245,8 +271,7 @@ fn main() -> anyhow::Result<()> {
 				.prompt_tokens
 				.or(file.prompt_token_ids.as_ref().map(Vec::len))
 				.context("the claim has neither prompt_tokens nor prompt_token_ids")?;
-			let (model, content) = Llama::load(&args.model, &candle_core::Device::Cpu)?;
-			let tokenizer = ChatTokenizer::from_gguf(&content)?;
+			let (model, tokenizer) = args.model.load()?;
 			let claim = Claim {
 				prompt: &args.prompt,
 				params: args.sampling.params(),
@@ -276,12 +301,10 @@ fn main() -> anyhow::Result<()> {
 			}
 		}
 		Command::Poc {
-			command:
-				PocCommand::Compute { model, seed, host, first, count, seq_len, batch, threads },
+			command: PocCommand::Compute { model, seed, host, first, count, seq_len, batch },
 		} => {
-			rayon_threads(threads)?;
 			anyhow::ensure!(seq_len > 0 && batch > 0, "--seq-len and --batch must be positive");
-			let (model, _) = Llama::load(&model, &candle_core::Device::Cpu)?;
+			let (model, _) = model.load()?;
 			let engine = PocEngine::new(&model, seed, seq_len)?;
 			let host = gonka_primitives::HostId::new(host);
 			let nonces: Vec<u64> = (first..first.saturating_add(count)).collect();
@@ -293,13 +316,12 @@ fn main() -> anyhow::Result<()> {
 			}
 			println!("{}", serde_json::json!({ "first": first, "artifacts": artifacts }));
 		}
-		Command::Poc { command: PocCommand::Bench { model, seq_len, batch, nonces, threads } } => {
-			rayon_threads(threads)?;
+		Command::Poc { command: PocCommand::Bench { model, seq_len, batch, nonces } } => {
 			anyhow::ensure!(
 				seq_len > 0 && batch > 0 && nonces > 0,
 				"--seq-len, --batch and --nonces must be positive"
 			);
-			let (model, _) = Llama::load(&model, &candle_core::Device::Cpu)?;
+			let (model, _) = model.load()?;
 			let engine = PocEngine::new(&model, [7u8; 32], seq_len)?;
 			let host = gonka_primitives::HostId::new([1u8; 32]);
 			let started = std::time::Instant::now();

@@ -97,9 +97,30 @@ impl ChatTokenizer {
 		inner
 			.add_special_tokens(control)
 			.map_err(|error| Error::Tokenizer(format!("control tokens: {error}")))?;
+		let eos = match content.metadata.get("tokenizer.ggml.eos_token_id") {
+			Some(eos) => Some(eos.to_u32()?),
+			None => None,
+		};
+		Self::new(inner, eos)
+	}
+
+	/// A `tokenizer.json` (Hugging Face's format) with the ChatML template's tokens.
+	pub fn from_file(path: &std::path::Path) -> Result<Self> {
+		let inner = Tokenizer::from_file(path)
+			.map_err(|error| Error::Tokenizer(format!("{}: {error}", path.display())))?;
+		Self::new(inner, None)
+	}
+
+	/// Writes the tokenizer as a `tokenizer.json`.
+	pub fn save(&self, path: &std::path::Path) -> Result<()> {
+		self.inner
+			.save(path, false)
+			.map_err(|error| Error::Tokenizer(format!("writing {}: {error}", path.display())))
+	}
+
+	fn new(mut inner: Tokenizer, eos: Option<u32>) -> Result<Self> {
 		// Text is text: control tokens come from the template only.
 		inner.set_encode_special_tokens(true);
-
 		let id = |token: &str| {
 			inner
 				.token_to_id(token)
@@ -108,9 +129,7 @@ impl ChatTokenizer {
 		let im_start = id("<|im_start|>")?;
 		let im_end = id("<|im_end|>")?;
 		let mut end = vec![im_end];
-		if let Some(eos) = content.metadata.get("tokenizer.ggml.eos_token_id") {
-			end.push(eos.to_u32()?);
-		}
+		end.extend(eos);
 		if let Some(end_of_text) = inner.token_to_id("<|endoftext|>") {
 			end.push(end_of_text);
 		}

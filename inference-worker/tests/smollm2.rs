@@ -172,7 +172,7 @@ mod replay {
 
 	const PROMPT: &str = "Tell me about the history of bread.";
 	/// The default model's `validation_threshold` (docs/verification.md: honest replays
-	/// measured ≥ 0.958, a Q4_0 requantization ≤ 0.792).
+	/// measured ≥ 0.943, a Q4_0 requantization ≤ 0.792).
 	const VALIDATION_THRESHOLD: f64 = SMOLLM2_135M.calibration.validation_threshold;
 
 	fn sampled(seed: u64) -> (SamplingParams, gonka_worker::generate::Generation) {
@@ -258,6 +258,21 @@ mod replay {
 			replay(params, cheat.prompt_token_ids.len(), &cheat.completion_token_ids, &cheat.text)
 				.unwrap();
 		println!("Q4_0 completion replayed on Q4_1: similarity {similarity}");
+		assert!(similarity < VALIDATION_THRESHOLD, "{similarity}");
+	}
+
+	#[test]
+	fn a_completion_from_another_model_fails_the_replay() {
+		// The same family and tokenizer, with its last 6 of 30 layers cut off: a host
+		// skipping a fifth of the work.
+		let (params, honest) = sampled(3);
+		let (other, tokenizer) = common::pruned(6);
+		let cheat = generate(&other, &tokenizer, PROMPT, 32, &params).unwrap();
+		assert_ne!(cheat.completion_token_ids, honest.completion_token_ids);
+		let similarity =
+			replay(params, cheat.prompt_token_ids.len(), &cheat.completion_token_ids, &cheat.text)
+				.unwrap();
+		println!("24-layer completion replayed on 30 layers: similarity {similarity}");
 		assert!(similarity < VALIDATION_THRESHOLD, "{similarity}");
 	}
 

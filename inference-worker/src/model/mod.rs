@@ -10,9 +10,10 @@
 //! interleaved rotary embedding, so this model uses the interleaved variant (`rope_i`).
 
 pub mod attention;
+pub mod hf;
 pub mod kernel;
 
-use crate::{Error, Result};
+use crate::{tokenizer::ChatTokenizer, Error, Result};
 use candle_core::{
 	quantized::{gguf_file, QMatMul, QTensor},
 	DType, Device, Module, Tensor,
@@ -103,11 +104,13 @@ pub enum CpuKernels {
 	Candle,
 }
 
-/// A quantized weight matrix: our AVX2 kernels for Q4_1 and Q8_0 on x86 CPUs (see
-/// [`kernel`]), candle's `QMatMul` for everything else.
+/// A weight matrix `(out, in)`: quantized, with our AVX2 kernels for Q4_1 and Q8_0 on x86
+/// CPUs (see [`kernel`]) and candle's `QMatMul` for everything else; or dense (f32, f16,
+/// bf16: safetensors models), multiplied in its own dtype.
 enum Matrix {
 	Kernel(kernel::KernelMatrix),
 	Candle(QMatMul),
+	Dense(Tensor),
 }
 
 impl Matrix {
@@ -125,6 +128,10 @@ impl Matrix {
 		Ok(match self {
 			Self::Kernel(matrix) => x.contiguous()?.apply_op1_no_bwd(matrix)?,
 			Self::Candle(matrix) => matrix.forward(x)?,
+			Self::Dense(weights) => x
+				.to_dtype(weights.dtype())?
+				.broadcast_matmul(&weights.t()?)?
+				.to_dtype(DType::F32)?,
 		})
 	}
 }
@@ -134,7 +141,7 @@ impl Matrix {
 /// would be alone, so the numbers are the same, with one pass over the activations and
 /// one hand-off to the threads instead of several.
 enum Projections {
-	Fused { matrix: kernel::KernelMatrix, widths: Vec<usize> },
+	Fused { matrix: Matrix, widths: Vec<usize> },
 	Separate(Vec<Matrix>),
 }
 
@@ -149,17 +156,24 @@ impl Projections {
 		};
 		if let Some(matrix) = ours.and_then(kernel::KernelMatrix::stack) {
 			let widths = tensors.iter().map(|tensor| tensor.shape().dims()[0]).collect();
-			return Ok(Self::Fused { matrix, widths });
+			return Ok(Self::Fused { matrix: Matrix::Kernel(matrix), widths });
 		}
 		let matrices = tensors.into_iter().map(|tensor| Matrix::new(tensor, kernels));
 		Ok(Self::Separate(matrices.collect::<Result<_>>()?))
+	}
+
+	/// Dense matrices of one dtype, stacked into one product.
+	fn dense(matrices: Vec<Tensor>) -> candle_core::Result<Self> {
+		let widths =
+			matrices.iter().map(|matrix| matrix.dim(0)).collect::<candle_core::Result<_>>()?;
+		Ok(Self::Fused { matrix: Matrix::Dense(Tensor::cat(&matrices, 0)?), widths })
 	}
 
 	/// Every projection of `x`, in the order they were given.
 	fn forward(&self, x: &Tensor) -> Result<Vec<Tensor>> {
 		match self {
 			Self::Fused { matrix, widths } => {
-				let all = x.contiguous()?.apply_op1_no_bwd(matrix)?;
+				let all = matrix.forward(x)?;
 				let mut start = 0;
 				let mut parts = Vec::with_capacity(widths.len());
 				for &width in widths {
@@ -214,6 +228,15 @@ impl KvCache {
 	}
 }
 
+/// How the rotary embedding pairs a head's coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RopeStyle {
+	/// Coordinates `2i` and `2i + 1` (GGUF files: llama.cpp permutes the rows for it).
+	Interleaved,
+	/// Coordinates `i` and `i + head_dim / 2` (Hugging Face's layout).
+	Halves,
+}
+
 /// A llama-family model.
 pub struct Llama {
 	config: LlamaConfig,
@@ -226,7 +249,19 @@ pub struct Llama {
 	/// Rotary tables, `(context, head_dim / 2)`.
 	cos: Tensor,
 	sin: Tensor,
+	rope: RopeStyle,
 	device: Device,
+}
+
+/// Loads the model at `path` and its tokenizer onto `device`: a GGUF file, or a model in
+/// the Hugging Face layout (a directory with `config.json`, `tokenizer.json` and
+/// `*.safetensors`, or one of its `.safetensors` files; see [`hf`]).
+pub fn open(path: &Path, device: &Device) -> Result<(Llama, ChatTokenizer)> {
+	if hf::is_hf_model(path) {
+		return hf::load(path, device);
+	}
+	let (model, content) = Llama::load(path, device)?;
+	Ok((model, ChatTokenizer::from_gguf(&content)?))
 }
 
 impl Llama {
@@ -322,7 +357,17 @@ impl Llama {
 			});
 		}
 		let (cos, sin) = rotary_tables(&config, device)?;
-		Ok(Self { config, embeddings, layers, norm, output, cos, sin, device: device.clone() })
+		Ok(Self {
+			config,
+			embeddings,
+			layers,
+			norm,
+			output,
+			cos,
+			sin,
+			rope: RopeStyle::Interleaved,
+			device: device.clone(),
+		})
 	}
 
 	/// The model's shape.
@@ -445,8 +490,12 @@ impl Llama {
 			.forward(&normed)?
 			.try_into()
 			.map_err(|_| candle_core::Error::Msg("three attention projections".into()))?;
-		let query = candle_nn::rotary_emb::rope_i(&heads(&query, config.heads)?, cos, sin)?;
-		let mut key = candle_nn::rotary_emb::rope_i(&heads(&key, config.kv_heads)?, cos, sin)?;
+		let rope = match self.rope {
+			RopeStyle::Interleaved => candle_nn::rotary_emb::rope_i,
+			RopeStyle::Halves => candle_nn::rotary_emb::rope,
+		};
+		let query = rope(&heads(&query, config.heads)?, cos, sin)?;
+		let mut key = rope(&heads(&key, config.kv_heads)?, cos, sin)?;
 		let mut value = heads(&value, config.kv_heads)?;
 		if let Some(cache) = cache {
 			(key, value) = cache.append(&key, &value)?;
