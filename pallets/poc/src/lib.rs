@@ -374,10 +374,14 @@ pub mod pallet {
 				previous => {
 					let started = Self::start_epoch(now, previous);
 					let pruned = started.map_or(0, |(_, pruned)| pruned);
+					let registry = started.map_or(Weight::zero(), |(epoch, _)| {
+						T::Models::on_epoch_start(epoch.index)
+					});
 					(
 						started.map(|(epoch, _)| epoch),
 						T::WeightInfo::on_initialize_epoch_start()
-							.saturating_add(T::WeightInfo::prune_epoch(pruned)),
+							.saturating_add(T::WeightInfo::prune_epoch(pruned))
+							.saturating_add(registry),
 					)
 				}
 			};

@@ -62,6 +62,9 @@ impl ModelRegistry for TestModels {
 	fn coefficient(model: ModelId) -> Option<FixedU128> {
 		Self::is_approved(model).then(|| FixedU128::from_u32(model))
 	}
+	fn on_epoch_start(_epoch: gonka_primitives::EpochIndex) -> Weight {
+		Weight::zero()
+	}
 	#[cfg(feature = "runtime-benchmarks")]
 	fn approve_for_benchmark(model: ModelId) {
 		assert!(Self::is_approved(model), "the test runtime approves models 1 and 2 only");

@@ -212,6 +212,10 @@ pub trait ModelRegistry {
 	/// The factor that makes PoC weight on `model` comparable across models
 	/// (`weight_scale_factor`); `None` for an unknown model.
 	fn coefficient(model: ModelId) -> Option<FixedU128>;
+	/// Called when epoch `epoch` starts, before anything else of the epoch: the registry
+	/// applies the changes scheduled for it (approvals, parameter updates, retirements).
+	/// Returns the weight it used.
+	fn on_epoch_start(epoch: EpochIndex) -> Weight;
 	/// Makes `model` approved, so benchmarks can use it.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn approve_for_benchmark(model: ModelId);

@@ -386,6 +386,11 @@ impl pallet_poc::ModelRegistry for GenesisModels {
 		)
 	}
 
+	fn on_epoch_start(_epoch: gonka_primitives::EpochIndex) -> Weight {
+		// The genesis registry never changes.
+		Weight::zero()
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn approve_for_benchmark(model: gonka_primitives::ModelId) {
 		frame_support::storage::unhashed::put(&Self::benchmark_key(model), &());

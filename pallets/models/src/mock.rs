@@ -1,0 +1,226 @@
+//! A test runtime: System, Balances and this pallet; voting power set per test.
+
+use crate::{self as pallet_models, GovernanceParams, ModelRecord, PocParams, VotingPowerSource};
+use polkadot_sdk::{
+	frame_support::{
+		derive_impl, parameter_types,
+		traits::{EitherOfDiverse, Hooks as _},
+		weights::Weight,
+	},
+	frame_system::{self, EnsureRoot},
+	pallet_balances,
+	sp_arithmetic::{FixedU128, Perbill},
+	sp_core::ConstU32,
+	sp_io::TestExternalities,
+	sp_runtime::BuildStorage,
+};
+use std::{cell::RefCell, collections::BTreeMap};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[polkadot_sdk::frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type Models = pallet_models;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+thread_local! {
+	/// Each account's voting power (as `pallet-poc` would report it).
+	static POWER: RefCell<BTreeMap<u64, u128>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Voting power as the tests set it.
+pub struct TestPower;
+impl TestPower {
+	pub fn set(who: u64, power: u128) {
+		POWER.with(|map| {
+			if power == 0 {
+				map.borrow_mut().remove(&who);
+			} else {
+				map.borrow_mut().insert(who, power);
+			}
+		});
+	}
+}
+impl VotingPowerSource<u64> for TestPower {
+	fn power(who: &u64) -> u128 {
+		POWER.with(|map| map.borrow().get(who).copied().unwrap_or(0))
+	}
+	fn powers() -> Vec<(u64, u128)> {
+		POWER.with(|map| map.borrow().iter().map(|(who, power)| (*who, *power)).collect())
+	}
+	fn voters() -> u32 {
+		POWER.with(|map| map.borrow().len() as u32)
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn set_power(who: &u64, power: u128) {
+		Self::set(*who, power);
+	}
+}
+
+/// Tests check behaviour, not weights (those come from the benchmarks).
+pub struct TestWeights;
+impl crate::WeightInfo for TestWeights {
+	fn register_model() -> Weight {
+		Weight::zero()
+	}
+	fn update_model() -> Weight {
+		Weight::zero()
+	}
+	fn retire_model() -> Weight {
+		Weight::zero()
+	}
+	fn set_governance_params() -> Weight {
+		Weight::zero()
+	}
+	fn propose(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn vote() -> Weight {
+		Weight::zero()
+	}
+	fn close(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn on_epoch_start(_n: u32) -> Weight {
+		Weight::zero()
+	}
+}
+
+/// The community pool's account.
+pub const POOL: u64 = 999;
+/// The proposal deposit.
+pub const DEPOSIT: u64 = 50;
+/// The voting period of the tests, in blocks.
+pub const VOTING_PERIOD: u64 = 10;
+
+parameter_types! {
+	pub const ProposalDeposit: u64 = DEPOSIT;
+	pub const CommunityPool: u64 = POOL;
+}
+
+impl pallet_models::Config for Test {
+	type RuntimeOrigin = RuntimeOrigin;
+	type RuntimeCall = RuntimeCall;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type UpdateOrigin = EitherOfDiverse<EnsureRoot<u64>, crate::EnsureComputeMajority>;
+	type Power = TestPower;
+	type ProposalDeposit = ProposalDeposit;
+	type CommunityPool = CommunityPool;
+	type MaxModels = ConstU32<8>;
+	type MaxPendingChanges = ConstU32<4>;
+	type MaxNameLength = ConstU32<64>;
+	type MaxLabelLength = ConstU32<16>;
+	type MaxCallLength = ConstU32<512>;
+	type MaxProposals = ConstU32<3>;
+	type MaxVoters = ConstU32<16>;
+	type WeightInfo = TestWeights;
+}
+
+/// A valid record (the default model's values) named `name`.
+pub fn record(name: &str) -> crate::ModelRecordOf<Test> {
+	ModelRecord {
+		name: name.as_bytes().to_vec().try_into().unwrap(),
+		architecture: b"llama".to_vec().try_into().unwrap(),
+		quantization: b"Q4_1".to_vec().try_into().unwrap(),
+		weights_digest: [1; 32],
+		tokenizer_digest: [1; 32],
+		poc: PocParams {
+			seq_len: 64,
+			dist_threshold: Perbill::from_percent(20),
+			p_mismatch: Perbill::from_rational(1u32, 1000),
+			p_value: Perbill::from_percent(2),
+		},
+		coefficient: FixedU128::from_u32(1),
+		validation_threshold: Perbill::from_percent(90),
+		template_overhead: 9,
+		price: 10,
+		max_context: 8192,
+	}
+}
+
+/// The live network's rules with the tests' voting period.
+pub fn governance() -> crate::GovernanceParamsOf<Test> {
+	GovernanceParams {
+		voting_period: VOTING_PERIOD,
+		quorum: Perbill::from_percent(25),
+		threshold: Perbill::from_percent(50),
+		veto_threshold: Perbill::from_parts(334_000_000),
+	}
+}
+
+/// Model 0 approved at genesis; accounts 1–9 funded; hosts 1–4 with power 10, 20, 30, 40.
+pub fn new_test_ext() -> TestExternalities {
+	POWER.with(|map| map.borrow_mut().clear());
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: (1..10).map(|who| (who, 1_000)).chain([(POOL, 1)]).collect(),
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	pallet_models::GenesisConfig::<Test> {
+		models: vec![record("SmolLM2-135M-Instruct")],
+		governance: governance(),
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	let mut ext = TestExternalities::new(storage);
+	ext.execute_with(|| {
+		for host in 1..=4 {
+			TestPower::set(host, u128::from(host) * 10);
+		}
+		System::set_block_number(1);
+	});
+	ext
+}
+
+/// Runs `test` in a fresh test runtime and checks the pallet's invariants after it.
+pub fn run(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		Models::do_try_state().expect("the pallet's invariants hold");
+	});
+}
+
+/// Moves to block `n`, checking the invariants at every block.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Models::on_initialize(next);
+		Models::do_try_state().expect("the pallet's invariants hold");
+	}
+}
