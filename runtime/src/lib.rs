@@ -296,6 +296,8 @@ mod runtime {
 	// Gonka.
 	#[runtime::pallet_index(50)]
 	pub type Poc = pallet_poc;
+	#[runtime::pallet_index(51)]
+	pub type Models = pallet_models;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

@@ -6,50 +6,23 @@ use gonka_runtime::{
 	genesis_config_presets::{
 		get_preset, preset_names, DEV_ACCOUNT_BALANCE, DEV_EPOCH, LOCAL_TESTNET_EPOCH,
 	},
-	AccountId, Balances, ParachainInfo, Poc, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeGenesisConfig, RuntimeOrigin, System, EXISTENTIAL_DEPOSIT, GNK, PARACHAIN_ID,
+	AccountId, Balances, ParachainInfo, Poc, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin,
+	System, EXISTENTIAL_DEPOSIT, GNK, PARACHAIN_ID,
 };
 use polkadot_sdk::{
 	frame_support::{
 		assert_noop, assert_ok,
 		dispatch::GetDispatchInfo,
-		genesis_builder_helper::build_state,
 		traits::{fungible::Inspect, Hooks, UnfilteredDispatchable},
 	},
 	sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
-	sp_io::TestExternalities,
 	sp_keyring::Sr25519Keyring,
 	sp_runtime::TokenError,
 	*,
 };
 
-/// Applies a preset's JSON patch to the default genesis config, as the node does.
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			}
-		}
-		(base, patch) => *base = patch,
-	}
-}
-
-/// Externalities holding the genesis state of preset `name`, at block 1.
-fn chain_from_preset(name: &str) -> TestExternalities {
-	let patch = get_preset(&PresetId::from(name)).expect("the preset exists");
-	let mut config =
-		serde_json::to_value(RuntimeGenesisConfig::default()).expect("the default config is JSON");
-	merge(&mut config, serde_json::from_slice(&patch).expect("the preset is JSON"));
-	let mut ext = TestExternalities::new_empty();
-	ext.execute_with(|| {
-		build_state::<RuntimeGenesisConfig>(serde_json::to_vec(&config).expect("JSON"))
-			.expect("the preset builds a genesis state");
-		// Events are only recorded from block 1 on.
-		System::set_block_number(1);
-	});
-	ext
-}
+mod common;
+use common::chain_from_preset;
 
 fn account(key: Sr25519Keyring) -> AccountId {
 	key.to_account_id()

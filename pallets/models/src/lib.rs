@@ -60,8 +60,6 @@ pub trait VotingPowerSource<AccountId> {
 	fn power(who: &AccountId) -> u128;
 	/// Every host with voting power now and its power (at most `Config::MaxVoters`).
 	fn powers() -> alloc::vec::Vec<(AccountId, u128)>;
-	/// How many hosts have voting power now.
-	fn voters() -> u32;
 	/// Gives `who` voting power, for the benchmarks.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn set_power(who: &AccountId, power: u128);
@@ -360,6 +358,9 @@ pub mod pallet {
 		VotingOpen,
 		/// The call weighs more than the weight bound given to `close`.
 		WeightBoundTooLow,
+		/// More hosts have voting power than the bound given (to `propose`: the hosts with
+		/// power now; to `close`: the proposal's voters).
+		TooManyVoters,
 	}
 
 	#[pallet::call]
@@ -462,12 +463,15 @@ pub mod pallet {
 		}
 
 		/// Proposes `call`, holding `ProposalDeposit`; the proposer must have voting power.
-		/// The voting power of every host now is the proposal's snapshot.
+		/// The voting power of every host now is the proposal's snapshot. `max_voters` is
+		/// an upper bound of the hosts with voting power (the fee is charged for that many
+		/// and refunded down to the real count; too low a bound is refused).
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::propose(T::MaxVoters::get()))]
+		#[pallet::weight(T::WeightInfo::propose((*max_voters).min(T::MaxVoters::get())))]
 		pub fn propose(
 			origin: OriginFor<T>,
 			call: Box<<T as Config>::RuntimeCall>,
+			max_voters: u32,
 		) -> DispatchResultWithPostInfo {
 			let proposer = ensure_signed(origin)?;
 			let params = Governance::<T>::get().ok_or(Error::<T>::GovernanceNotConfigured)?;
@@ -475,13 +479,18 @@ pub mod pallet {
 			let call: BoundedVec<u8, T::MaxCallLength> =
 				call.encode().try_into().map_err(|_| Error::<T>::CallTooLong)?;
 			ensure!(Proposals::<T>::count() < T::MaxProposals::get(), Error::<T>::TooManyProposals);
+			let powers = T::Power::powers();
+			ensure!(
+				powers.len() <= max_voters.min(T::MaxVoters::get()) as usize,
+				Error::<T>::TooManyVoters
+			);
 			let deposit = T::ProposalDeposit::get();
 			T::Currency::hold(&HoldReason::ProposalDeposit.into(), &proposer, deposit)?;
 
 			let index = ProposalCount::<T>::get();
 			let mut total_power = 0u128;
 			let mut voters = 0u32;
-			for (host, power) in T::Power::powers().into_iter().take(T::MaxVoters::get() as usize) {
+			for (host, power) in powers {
 				if power > 0 {
 					Snapshots::<T>::insert(index, &host, power);
 					total_power = total_power.saturating_add(power);
@@ -533,16 +542,21 @@ pub mod pallet {
 		/// Closes a proposal whose voting period is over, or earlier when it passes whatever
 		/// the remaining power votes. A passed call is dispatched with the
 		/// `ComputeMajority` origin; `call_weight_bound` must cover its weight (the closer
-		/// pays for it). Anyone may close.
+		/// pays for it). `voters` is at least the proposal's number of voters (in
+		/// `Proposed` and in the proposal's record). Anyone may close.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::close(T::MaxVoters::get()).saturating_add(*call_weight_bound))]
+		#[pallet::weight(
+			T::WeightInfo::close((*voters).min(T::MaxVoters::get())).saturating_add(*call_weight_bound)
+		)]
 		pub fn close(
 			origin: OriginFor<T>,
 			index: ProposalIndex,
 			call_weight_bound: Weight,
+			voters: u32,
 		) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
 			let proposal = Proposals::<T>::get(index).ok_or(Error::<T>::UnknownProposal)?;
+			ensure!(proposal.voters <= voters, Error::<T>::TooManyVoters);
 			let params = Governance::<T>::get().ok_or(Error::<T>::GovernanceNotConfigured)?;
 			let ended = frame_system::Pallet::<T>::block_number() >= proposal.end;
 			let outcome = if ended {

@@ -80,9 +80,6 @@ impl VotingPowerSource<u64> for TestPower {
 	fn powers() -> Vec<(u64, u128)> {
 		POWER.with(|map| map.borrow().iter().map(|(who, power)| (*who, *power)).collect())
 	}
-	fn voters() -> u32 {
-		POWER.with(|map| map.borrow().len() as u32)
-	}
 	#[cfg(feature = "runtime-benchmarks")]
 	fn set_power(who: &u64, power: u128) {
 		Self::set(*who, power);

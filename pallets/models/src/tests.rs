@@ -39,14 +39,14 @@ fn register_call(name: &str) -> Box<RuntimeCall> {
 
 fn open(proposer: u64, call: Box<RuntimeCall>) -> ProposalIndex {
 	let index = ProposalCount::<Test>::get();
-	assert_ok!(Models::propose(signed(proposer), call));
+	assert_ok!(Models::propose(signed(proposer), call, 16));
 	index
 }
 
 fn close(
 	index: ProposalIndex,
 ) -> polkadot_sdk::frame_support::dispatch::DispatchResultWithPostInfo {
-	Models::close(signed(9), index, Weight::MAX)
+	Models::close(signed(9), index, Weight::MAX, 16)
 }
 
 fn held(who: u64) -> u64 {
@@ -332,10 +332,10 @@ mod governance {
 	fn only_hosts_with_voting_power_propose() {
 		run(|| {
 			assert_noop!(
-				Models::propose(signed(5), register_call("x")),
+				Models::propose(signed(5), register_call("x"), 16),
 				Error::<Test>::NoVotingPower
 			);
-			assert_ok!(Models::propose(signed(1), register_call("x")));
+			assert_ok!(Models::propose(signed(1), register_call("x"), 16));
 		});
 	}
 
@@ -363,7 +363,7 @@ mod governance {
 		run(|| {
 			TestPower::set(20, 5);
 			assert_noop!(
-				Models::propose(signed(20), register_call("x")),
+				Models::propose(signed(20), register_call("x"), 16),
 				TokenError::FundsUnavailable
 			);
 		});
@@ -527,7 +527,7 @@ mod governance {
 			assert_ok!(Models::vote(signed(4), index, Vote::Aye));
 			assert_ok!(Models::vote(signed(3), index, Vote::Aye));
 			assert_noop!(
-				Models::close(signed(9), index, Weight::zero()),
+				Models::close(signed(9), index, Weight::zero(), 16),
 				Error::<Test>::WeightBoundTooLow
 			);
 			assert!(Proposals::<Test>::get(index).is_some());
@@ -539,12 +539,12 @@ mod governance {
 		run(|| {
 			let long =
 				Box::new(RuntimeCall::System(frame_system::Call::remark { remark: vec![0; 600] }));
-			assert_noop!(Models::propose(signed(1), long), Error::<Test>::CallTooLong);
+			assert_noop!(Models::propose(signed(1), long, 16), Error::<Test>::CallTooLong);
 			for _ in 0..3 {
 				open(1, register_call("p"));
 			}
 			assert_noop!(
-				Models::propose(signed(2), register_call("p")),
+				Models::propose(signed(2), register_call("p"), 16),
 				Error::<Test>::TooManyProposals
 			);
 		});
@@ -561,6 +561,22 @@ mod governance {
 			assert!(Proposals::<Test>::get(index).is_none());
 			assert_eq!(Snapshots::<Test>::iter_prefix(index).count(), 0);
 			assert_eq!(Votes::<Test>::iter_prefix(index).count(), 0);
+		});
+	}
+
+	#[test]
+	fn the_voter_bounds_must_cover_the_voters() {
+		run(|| {
+			// Four hosts have power: a bound of three is refused, four is enough.
+			assert_noop!(
+				Models::propose(signed(1), register_call("w"), 3),
+				Error::<Test>::TooManyVoters
+			);
+			assert_ok!(Models::propose(signed(1), register_call("w"), 4));
+			assert_ok!(Models::vote(signed(4), 0, Vote::Aye));
+			assert_ok!(Models::vote(signed(3), 0, Vote::Aye));
+			assert_noop!(Models::close(signed(9), 0, Weight::MAX, 3), Error::<Test>::TooManyVoters);
+			assert_ok!(Models::close(signed(9), 0, Weight::MAX, 4));
 		});
 	}
 

@@ -70,7 +70,7 @@ fn register<T: Config>(i: u32) -> (HostId, sr25519::Public) {
 	let who = host::<T>(i);
 	fund::<T>(&who);
 	let key = worker_key(i);
-	Pallet::<T>::do_register(&who, key, endpoint::<T>(), models::<T>())
+	Pallet::<T>::do_register(&who, key, endpoint::<T>(), models::<T>(), true)
 		.expect("the benchmark host registers");
 	(who, key)
 }

@@ -252,8 +252,16 @@ pub mod pallet {
 			params.check().expect("the genesis epoch parameters are valid");
 			NextEpochParams::<T>::put(params);
 			for (account, worker_key, endpoint, models) in &self.hosts {
-				Pallet::<T>::do_register(account, *worker_key, endpoint.clone(), models.clone())
-					.expect("genesis hosts are valid and can hold their deposit");
+				// The registry's genesis may be built after this one: genesis hosts' models are
+				// not checked against it (the runtime's tests check the presets'), the rest is.
+				Pallet::<T>::do_register(
+					account,
+					*worker_key,
+					endpoint.clone(),
+					models.clone(),
+					false,
+				)
+				.expect("genesis hosts are valid and can hold their deposit");
 				// Bootstrap: no PoC has run yet, so genesis hosts have equal power.
 				VotingPower::<T>::insert(account, GENESIS_HOST_POWER);
 			}
@@ -420,7 +428,7 @@ pub mod pallet {
 			models: Vec<ModelId>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_register(&who, worker_key, endpoint, models)
+			Self::do_register(&who, worker_key, endpoint, models, true)
 		}
 
 		/// Changes the caller's worker key, endpoint or models (each when given).
@@ -438,7 +446,7 @@ pub mod pallet {
 				host.endpoint = Self::checked_endpoint(endpoint)?;
 			}
 			if let Some(models) = models {
-				host.models = Self::checked_models(models)?;
+				host.models = Self::checked_models(models, true)?;
 			}
 			if let Some(worker_key) = worker_key {
 				if worker_key != host.worker_key {
@@ -911,17 +919,19 @@ pub mod pallet {
 			Some((epoch, Self::prune(index)))
 		}
 
+		/// Registers `who`; `approved_models` checks that it serves approved models only.
 		pub(crate) fn do_register(
 			who: &T::AccountId,
 			worker_key: sr25519::Public,
 			endpoint: Vec<u8>,
 			models: Vec<ModelId>,
+			approved_models: bool,
 		) -> DispatchResult {
 			ensure!(!Hosts::<T>::contains_key(who), Error::<T>::AlreadyRegistered);
 			ensure!(Hosts::<T>::count() < T::MaxHosts::get(), Error::<T>::TooManyHosts);
 			ensure!(!WorkerKeys::<T>::contains_key(worker_key), Error::<T>::WorkerKeyInUse);
 			let endpoint = Self::checked_endpoint(endpoint)?;
-			let models = Self::checked_models(models)?;
+			let models = Self::checked_models(models, approved_models)?;
 			let deposit = T::HostDeposit::get();
 			T::Currency::hold(&HoldReason::HostRegistration.into(), who, deposit)
 				.map_err(|_| Error::<T>::InsufficientDeposit)?;
@@ -953,13 +963,14 @@ pub mod pallet {
 
 		fn checked_models(
 			models: Vec<ModelId>,
+			approved: bool,
 		) -> Result<BoundedVec<ModelId, T::MaxModelsPerHost>, DispatchError> {
 			ensure!(!models.is_empty(), Error::<T>::NoModels);
 			let models: BoundedVec<ModelId, T::MaxModelsPerHost> =
 				models.try_into().map_err(|_| Error::<T>::TooManyModels)?;
 			for (i, model) in models.iter().enumerate() {
 				ensure!(!models[..i].contains(model), Error::<T>::DuplicateModel);
-				ensure!(T::Models::is_approved(*model), Error::<T>::UnknownModel);
+				ensure!(!approved || T::Models::is_approved(*model), Error::<T>::UnknownModel);
 			}
 			Ok(models)
 		}

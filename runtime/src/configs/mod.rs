@@ -23,8 +23,8 @@ use polkadot_sdk::{
 		dispatch::DispatchClass,
 		parameter_types,
 		traits::{
-			ConstBool, ConstU32, ConstU64, ConstU8, QueuePausedQuery, TransformOrigin,
-			VariantCountOf,
+			ConstBool, ConstU32, ConstU64, ConstU8, EitherOfDiverse, Get, QueuePausedQuery,
+			TransformOrigin, VariantCountOf,
 		},
 		weights::{ConstantMultiplier, Weight},
 		PalletId,
@@ -352,50 +352,8 @@ const _: () = assert!(core::mem::size_of::<BlockNumber>() == 4);
 
 // ---- Proof of Compute ----------------------------------------------------------------------
 
-/// The model every host of the test chains serves until `pallet-models` lets governance
-/// approve models: model `0`, with coefficient 1.
+/// The model every host of the test chains serves: model `0`, registered at genesis.
 pub const DEFAULT_MODEL: gonka_primitives::ModelId = 0;
-
-/// The approved models, fixed in the runtime until `pallet-models` implements
-/// [`pallet_poc::ModelRegistry`] from governance votes: [`DEFAULT_MODEL`] only.
-pub struct GenesisModels;
-
-#[cfg(feature = "runtime-benchmarks")]
-impl GenesisModels {
-	/// Where the benchmarks' extra approvals are kept (benchmark builds only).
-	fn benchmark_key(model: gonka_primitives::ModelId) -> alloc::vec::Vec<u8> {
-		use codec::Encode;
-		(b":gonka:benchmark-model:", model).encode()
-	}
-}
-
-impl pallet_poc::ModelRegistry for GenesisModels {
-	fn is_approved(model: gonka_primitives::ModelId) -> bool {
-		#[cfg(feature = "runtime-benchmarks")]
-		if frame_support::storage::unhashed::exists(&Self::benchmark_key(model)) {
-			return true;
-		}
-		model == DEFAULT_MODEL
-	}
-
-	fn coefficient(
-		model: gonka_primitives::ModelId,
-	) -> Option<polkadot_sdk::sp_runtime::FixedU128> {
-		Self::is_approved(model).then(
-			<polkadot_sdk::sp_runtime::FixedU128 as polkadot_sdk::sp_runtime::traits::One>::one,
-		)
-	}
-
-	fn on_epoch_start(_epoch: gonka_primitives::EpochIndex) -> Weight {
-		// The genesis registry never changes.
-		Weight::zero()
-	}
-
-	#[cfg(feature = "runtime-benchmarks")]
-	fn approve_for_benchmark(model: gonka_primitives::ModelId) {
-		frame_support::storage::unhashed::put(&Self::benchmark_key(model), &());
-	}
-}
 
 parameter_types! {
 	/// A host's registration deposit: it makes filling the host registry costly.
@@ -412,9 +370,9 @@ impl pallet_poc::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type HostDeposit = HostDeposit;
-	/// Root (sudo on dev chains; governance later) sets the epoch parameters.
-	type UpdateOrigin = EnsureRoot<AccountId>;
-	type Models = GenesisModels;
+	/// Governance (a passed proposal), or root (sudo on development chains).
+	type UpdateOrigin = GovernanceOrigin;
+	type Models = crate::Models;
 	/// The spec's benchmark target is 1,000 hosts per epoch; room for as many again.
 	type MaxHosts = ConstU32<2_048>;
 	type MaxModelsPerHost = ConstU32<8>;
@@ -424,4 +382,65 @@ impl pallet_poc::Config for Runtime {
 	type RetentionEpochs = ConstU32<4>;
 	type DutyPriority = DutyPriority;
 	type WeightInfo = crate::weights::pallet_poc::WeightInfo<Runtime>;
+}
+
+// ---- Models and governance -------------------------------------------------------------------
+
+/// What governance may do: a passed proposal ([`pallet_models::EnsureComputeMajority`]), or
+/// root (sudo, which only development chains configure).
+pub type GovernanceOrigin =
+	EitherOfDiverse<EnsureRoot<AccountId>, pallet_models::EnsureComputeMajority>;
+
+/// The hosts' voting power as Proof of Compute formed it.
+pub struct PocVotingPower;
+impl pallet_models::VotingPowerSource<AccountId> for PocVotingPower {
+	fn power(who: &AccountId) -> u128 {
+		pallet_poc::VotingPower::<Runtime>::get(who)
+	}
+
+	fn powers() -> alloc::vec::Vec<(AccountId, u128)> {
+		pallet_poc::VotingPower::<Runtime>::iter()
+			.take(<<Runtime as pallet_models::Config>::MaxVoters as Get<u32>>::get() as usize)
+			.collect()
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn set_power(who: &AccountId, power: u128) {
+		pallet_poc::VotingPower::<Runtime>::insert(who, power);
+		pallet_poc::TotalVotingPower::<Runtime>::mutate(|total| {
+			*total = total.saturating_add(power)
+		});
+	}
+}
+
+parameter_types! {
+	/// A proposal's deposit: returned unless the proposal is vetoed.
+	pub const ProposalDeposit: Balance = 100 * GNK;
+	/// The community pool's id: its account is keyless, and only governance spends from it
+	/// (`pallet-rewards` funds it).
+	pub const CommunityPoolId: PalletId = PalletId(*b"gk/cmpol");
+	pub CommunityPool: AccountId =
+		polkadot_sdk::sp_runtime::traits::AccountIdConversion::into_account_truncating(&CommunityPoolId::get());
+}
+
+impl pallet_models::Config for Runtime {
+	type RuntimeOrigin = RuntimeOrigin;
+	type RuntimeCall = RuntimeCall;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type UpdateOrigin = GovernanceOrigin;
+	type Power = PocVotingPower;
+	type ProposalDeposit = ProposalDeposit;
+	type CommunityPool = CommunityPool;
+	type MaxModels = ConstU32<256>;
+	type MaxPendingChanges = ConstU32<16>;
+	type MaxNameLength = ConstU32<64>;
+	type MaxLabelLength = ConstU32<32>;
+	/// A model registration encodes to ~250 bytes. Runtime upgrades (megabytes) will need
+	/// preimages; they are not proposable yet.
+	type MaxCallLength = ConstU32<4_096>;
+	type MaxProposals = ConstU32<32>;
+	/// Every host PoC allows.
+	type MaxVoters = <Runtime as pallet_poc::Config>::MaxHosts;
+	type WeightInfo = crate::weights::pallet_models::WeightInfo<Runtime>;
 }
