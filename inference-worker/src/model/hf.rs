@@ -10,13 +10,15 @@
 //! [`export`] writes a GGUF model in this layout (dequantized): what a host would convert
 //! to run an unquantized model, and how the tests obtain a safetensors model offline.
 
-use super::{rotary_tables, Layer, Llama, LlamaConfig, Matrix, Projections, RopeStyle};
+use super::{
+	open_model_file, read_gguf, rotary_tables, Layer, Llama, LlamaConfig, Matrix, Projections,
+	RopeStyle,
+};
 use crate::{tokenizer::ChatTokenizer, Error, Result};
-use candle_core::{quantized::gguf_file, DType, Device, Tensor};
+use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 use std::{
 	collections::HashMap,
-	fs::File,
 	io::BufReader,
 	path::{Path, PathBuf},
 };
@@ -118,13 +120,11 @@ fn weight_files(path: &Path) -> Result<(PathBuf, Vec<PathBuf>)> {
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-	let file = File::open(path).map_err(|source| match source.kind() {
-		std::io::ErrorKind::NotFound => Error::MissingModelFile { path: path.to_owned() },
-		_ => Error::io(format!("opening {}", path.display()))(source),
-	})?;
-	serde_json::from_reader(BufReader::new(file)).map_err(|error| Error::UnsupportedModel {
-		path: path.to_owned(),
-		reason: format!("not a valid config: {error}"),
+	serde_json::from_reader(BufReader::new(open_model_file(path)?)).map_err(|error| {
+		Error::UnsupportedModel {
+			path: path.to_owned(),
+			reason: format!("not a valid config: {error}"),
+		}
 	})
 }
 
@@ -257,10 +257,7 @@ pub fn export(source: &Path, target: &Path, dtype: DType) -> Result<()> {
 	}
 	let device = Device::Cpu;
 	let load = |error| Error::LoadModel { path: source.to_owned(), source: error };
-	let mut reader = BufReader::new(
-		File::open(source).map_err(Error::io(format!("opening {}", source.display())))?,
-	);
-	let content = gguf_file::Content::read(&mut reader).map_err(load)?;
+	let (content, mut reader) = read_gguf(source)?;
 	let config = LlamaConfig::from_gguf(&content)
 		.map_err(|reason| Error::UnsupportedModel { path: source.to_owned(), reason })?;
 	let tokenizer = ChatTokenizer::from_gguf(&content)?;

@@ -179,9 +179,9 @@ impl KernelMatrix {
 		if !available() || !tensor.device().is_cpu() {
 			return Ok(None);
 		}
-		let bytes = match tensor.dtype() {
-			GgmlDType::Q4_1 => Q41Block::BYTES,
-			GgmlDType::Q8_0 => Q80Block::BYTES,
+		let (bytes, blocks): (usize, fn(&[u8]) -> Blocks) = match tensor.dtype() {
+			GgmlDType::Q4_1 => (Q41Block::BYTES, |data| Blocks::Q41(parse(data))),
+			GgmlDType::Q8_0 => (Q80Block::BYTES, |data| Blocks::Q80(parse(data))),
 			_ => return Ok(None),
 		};
 		let Ok((n, k)) = tensor.shape().dims2() else { return Ok(None) };
@@ -196,11 +196,7 @@ impl KernelMatrix {
 				data.len()
 			);
 		}
-		let blocks = match tensor.dtype() {
-			GgmlDType::Q4_1 => Blocks::Q41(parse(&data)),
-			_ => Blocks::Q80(parse(&data)),
-		};
-		Ok(Some(Self { n, k, blocks }))
+		Ok(Some(Self { n, k, blocks: blocks(&data) }))
 	}
 
 	/// One matrix of the rows of `parts`, in order, when they take the same input width and

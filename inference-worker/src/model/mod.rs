@@ -288,13 +288,8 @@ impl Llama {
 				});
 			}
 		}
-		let file = File::open(path).map_err(|source| match source.kind() {
-			std::io::ErrorKind::NotFound => Error::MissingModelFile { path: path.to_owned() },
-			_ => Error::io(format!("opening {}", path.display()))(source),
-		})?;
-		let mut reader = BufReader::new(file);
+		let (content, mut reader) = read_gguf(path)?;
 		let load = |source| Error::LoadModel { path: path.to_owned(), source };
-		let content = gguf_file::Content::read(&mut reader).map_err(load)?;
 		let model =
 			Self::from_gguf(&content, &mut reader, device, kernels).map_err(
 				|error| match error {
@@ -552,6 +547,23 @@ fn causal_mask(positions: usize, offset: usize, device: &Device) -> Result<Optio
 	Ok(Some(Tensor::from_vec(values, (positions, total), device)?))
 }
 
+/// Opens `path` for reading; a missing file is [`Error::MissingModelFile`].
+fn open_model_file(path: &Path) -> Result<File> {
+	File::open(path).map_err(|source| match source.kind() {
+		std::io::ErrorKind::NotFound => Error::MissingModelFile { path: path.to_owned() },
+		_ => Error::io(format!("opening {}", path.display()))(source),
+	})
+}
+
+/// A GGUF file's header (metadata and tensor index) and the reader its tensors are read
+/// from.
+fn read_gguf(path: &Path) -> Result<(gguf_file::Content, BufReader<File>)> {
+	let mut reader = BufReader::new(open_model_file(path)?);
+	let content = gguf_file::Content::read(&mut reader)
+		.map_err(|source| Error::LoadModel { path: path.to_owned(), source })?;
+	Ok((content, reader))
+}
+
 /// Writes `source` (a GGUF file) to `target` with every quantized matrix requantized to
 /// `dtype`: same metadata, tokenizer and shapes, cheaper weights. What a host cutting costs
 /// would run; the replay calibration (`docs/verification.md`) and the tests use it to
@@ -564,10 +576,7 @@ pub fn requantize(
 	use candle_core::quantized::GgmlDType;
 	let device = Device::Cpu;
 	let load = |error| Error::LoadModel { path: source.to_owned(), source: error };
-	let mut reader = BufReader::new(
-		File::open(source).map_err(Error::io(format!("opening {}", source.display())))?,
-	);
-	let content = gguf_file::Content::read(&mut reader).map_err(load)?;
+	let (content, mut reader) = read_gguf(source)?;
 	let mut names: Vec<&String> = content.tensor_infos.keys().collect();
 	names.sort();
 	let mut tensors = Vec::with_capacity(names.len());
