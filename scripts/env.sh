@@ -30,6 +30,15 @@ if ! python3 -m pip --version >/dev/null 2>&1; then
 	DEBIAN_FRONTEND=noninteractive $gonka_sudo apt-get install -y -qq python3-pip >&2
 fi
 
+# The end-to-end tests drive the node through @polkadot/api (node/tests/polkadot-js/).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	echo "==> installing nodejs and npm" >&2
+	gonka_sudo=""
+	[ "$(id -u)" -eq 0 ] || gonka_sudo="sudo"
+	$gonka_sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $gonka_sudo apt-get install -y -qq nodejs npm >&2
+fi
+
 # --- Rust toolchain (pinned in rust-toolchain.toml) --------------------------------------
 gonka_toolchain="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$GONKA_ROOT/rust-toolchain.toml")"
 if ! rustup toolchain list | grep -q "^$gonka_toolchain"; then

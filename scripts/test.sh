@@ -6,6 +6,14 @@ cd "$GONKA_ROOT"
 gonka_build
 # The worker's tests run the default model: fetch it (once; later runs only check it).
 "$CARGO_TARGET_DIR/debug/gonka-worker" model fetch smollm2-135m --data-dir "$GONKA_MODEL_DIR"
+# The Polkadot.js end-to-end tests' npm packages, exactly as locked (again only when the
+# lock file changed since the last install).
+gonka_npm_dir="$GONKA_ROOT/node/tests/polkadot-js"
+if [ ! -f "$gonka_npm_dir/node_modules/.package-lock.json" ] ||
+	[ "$gonka_npm_dir/package-lock.json" -nt "$gonka_npm_dir/node_modules/.package-lock.json" ]; then
+	echo "==> npm ci in $gonka_npm_dir" >&2
+	npm ci --prefix "$gonka_npm_dir" --no-audit --no-fund >&2
+fi
 gonka_test_log="$(mktemp)"
 trap 'rm -f "$gonka_test_log"' EXIT
 set +e
