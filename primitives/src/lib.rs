@@ -39,6 +39,30 @@ pub type NonceCount = u64;
 /// A host is identified by its account.
 pub type HostId = AccountId32;
 
+/// A governance snapshot of the hosts' voting power, as Proof of Compute keeps it: the
+/// generation of power (each weight formation makes one) in force when the snapshot was
+/// taken, and how many hosts had left during that generation by then (they do not vote
+/// with it). Taking one costs O(1): the powers themselves are not copied.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	scale_info::TypeInfo,
+	codec::MaxEncodedLen,
+)]
+pub struct PowerSnapshot {
+	/// The generation of voting power.
+	pub generation: u32,
+	/// Departures during that generation before the snapshot.
+	pub departures: u32,
+}
+
 /// The hash every Gonka commitment uses: BLAKE2b-256.
 pub fn hash(data: &[u8]) -> [u8; 32] {
 	polkadot_sdk::sp_crypto_hashing::blake2_256(data)

@@ -49,7 +49,7 @@ fn run_to(n: u32) {
 /// Alice proposes `call`; the two genesis hosts vote `vote`.
 fn propose_and_vote(call: RuntimeCall, vote: Vote) -> u32 {
 	let index = pallet_models::ProposalCount::<Runtime>::get();
-	assert_ok!(Models::propose(signed(Sr25519Keyring::Alice), Box::new(call), 2));
+	assert_ok!(Models::propose(signed(Sr25519Keyring::Alice), Box::new(call)));
 	for host in [Sr25519Keyring::Alice, Sr25519Keyring::Bob] {
 		assert_ok!(Models::vote(signed(host), index, vote));
 	}

@@ -188,10 +188,15 @@ fn the_epoch_transition_of_1000_hosts_fits_under_half_of_a_block() {
 	let form = PocWeights::<Runtime>::on_initialize_idle()
 		.saturating_add(PocWeights::<Runtime>::form_weights(HOSTS));
 	let idle = PocWeights::<Runtime>::on_initialize_idle();
+	// Any block after a generation of voting power is released by governance (or replaced,
+	// when no proposal holds it): one generation deleted.
+	let prune_power = PocWeights::<Runtime>::on_initialize_idle()
+		.saturating_add(PocWeights::<Runtime>::prune_power_generation(HOSTS));
 	for (what, load) in [
 		("epoch start + pruning", start),
 		("validation opens: rosters", open),
 		("weight formation", form),
+		("an old generation of voting power pruned", prune_power),
 		("any other block", idle),
 	] {
 		let (time, proof) = row(what, load, limits.block);

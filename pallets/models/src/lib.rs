@@ -23,6 +23,7 @@
 
 extern crate alloc;
 
+pub use gonka_primitives::PowerSnapshot;
 pub use pallet::*;
 pub use pallet_poc::ModelRegistry;
 pub use types::*;
@@ -45,10 +46,10 @@ pub trait WeightInfo {
 	fn update_model() -> Weight;
 	fn retire_model() -> Weight;
 	fn set_governance_params() -> Weight;
-	/// A proposal opened over a snapshot of `n` hosts.
-	fn propose(n: u32) -> Weight;
+	/// A proposal opened (its snapshot costs the same for any number of hosts).
+	fn propose() -> Weight;
 	fn vote() -> Weight;
-	/// Closing a proposal whose snapshot holds `n` hosts (the call's own weight apart).
+	/// Closing a proposal on which `n` hosts voted (the call's own weight apart).
 	fn close(n: u32) -> Weight;
 	/// Applying `n` scheduled registry changes at an epoch start.
 	fn on_epoch_start(n: u32) -> Weight;
@@ -58,11 +59,17 @@ pub trait WeightInfo {
 pub trait VotingPowerSource<AccountId> {
 	/// `who`'s voting power now.
 	fn power(who: &AccountId) -> u128;
-	/// Every host with voting power now and its power (at most `Config::MaxVoters`).
-	fn powers() -> alloc::vec::Vec<(AccountId, u128)>;
-	/// Gives `who` voting power, for the benchmarks.
+	/// Takes a snapshot of the voting power now and keeps it until
+	/// [`Self::release_snapshot`]; returns it with its total power and its number of hosts
+	/// with power. O(1): the source keeps the powers, the snapshot only names them.
+	fn take_snapshot() -> (PowerSnapshot, u128, u32);
+	/// `who`'s voting power in a snapshot.
+	fn power_in(snapshot: &PowerSnapshot, who: &AccountId) -> u128;
+	/// The snapshot is no longer needed.
+	fn release_snapshot(snapshot: &PowerSnapshot);
+	/// Gives exactly these hosts voting power, for the benchmarks.
 	#[cfg(feature = "runtime-benchmarks")]
-	fn set_power(who: &AccountId, power: u128);
+	fn set_powers(powers: &[(AccountId, u128)]);
 }
 
 #[polkadot_sdk::frame_support::pallet]
@@ -160,7 +167,8 @@ pub mod pallet {
 		/// The most proposals open at once.
 		#[pallet::constant]
 		type MaxProposals: Get<u32>;
-		/// The most hosts in a snapshot (the PoC pallet's host bound).
+		/// The most hosts with voting power, so the most votes on a proposal (the PoC
+		/// pallet's host bound).
 		#[pallet::constant]
 		type MaxVoters: Get<u32>;
 		/// Weights from the benchmarks.
@@ -209,18 +217,6 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Proposals<T: Config> =
 		CountedStorageMap<_, Twox64Concat, ProposalIndex, ProposalOf<T>>;
-
-	/// Each open proposal's snapshot: the voting power of every host when it opened.
-	#[pallet::storage]
-	pub type Snapshots<T: Config> = StorageDoubleMap<
-		_,
-		Twox64Concat,
-		ProposalIndex,
-		Blake2_128Concat,
-		T::AccountId,
-		u128,
-		OptionQuery,
-	>;
 
 	/// The votes on open proposals.
 	#[pallet::storage]
@@ -358,9 +354,8 @@ pub mod pallet {
 		VotingOpen,
 		/// The call weighs more than the weight bound given to `close`.
 		WeightBoundTooLow,
-		/// More hosts have voting power than the bound given (to `propose`: the hosts with
-		/// power now; to `close`: the proposal's voters).
-		TooManyVoters,
+		/// More hosts voted on the proposal than the `votes` bound given to `close`.
+		VotesBoundTooLow,
 	}
 
 	#[pallet::call]
@@ -463,40 +458,25 @@ pub mod pallet {
 		}
 
 		/// Proposes `call`, holding `ProposalDeposit`; the proposer must have voting power.
-		/// The voting power of every host now is the proposal's snapshot. `max_voters` is
-		/// an upper bound of the hosts with voting power (the fee is charged for that many
-		/// and refunded down to the real count; too low a bound is refused).
+		/// The voting power of every host now is the proposal's snapshot (kept by the power
+		/// source, so opening costs the same whatever the number of hosts).
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::propose((*max_voters).min(T::MaxVoters::get())))]
+		#[pallet::weight(T::WeightInfo::propose())]
 		pub fn propose(
 			origin: OriginFor<T>,
 			call: Box<<T as Config>::RuntimeCall>,
-			max_voters: u32,
-		) -> DispatchResultWithPostInfo {
+		) -> DispatchResult {
 			let proposer = ensure_signed(origin)?;
 			let params = Governance::<T>::get().ok_or(Error::<T>::GovernanceNotConfigured)?;
 			ensure!(T::Power::power(&proposer) > 0, Error::<T>::NoVotingPower);
 			let call: BoundedVec<u8, T::MaxCallLength> =
 				call.encode().try_into().map_err(|_| Error::<T>::CallTooLong)?;
 			ensure!(Proposals::<T>::count() < T::MaxProposals::get(), Error::<T>::TooManyProposals);
-			let powers = T::Power::powers();
-			ensure!(
-				powers.len() <= max_voters.min(T::MaxVoters::get()) as usize,
-				Error::<T>::TooManyVoters
-			);
 			let deposit = T::ProposalDeposit::get();
 			T::Currency::hold(&HoldReason::ProposalDeposit.into(), &proposer, deposit)?;
 
 			let index = ProposalCount::<T>::get();
-			let mut total_power = 0u128;
-			let mut voters = 0u32;
-			for (host, power) in powers {
-				if power > 0 {
-					Snapshots::<T>::insert(index, &host, power);
-					total_power = total_power.saturating_add(power);
-					voters = voters.saturating_add(1);
-				}
-			}
+			let (snapshot, total_power, voters) = T::Power::take_snapshot();
 			let end =
 				frame_system::Pallet::<T>::block_number().saturating_add(params.voting_period);
 			Proposals::<T>::insert(
@@ -506,14 +486,16 @@ pub mod pallet {
 					call,
 					deposit,
 					end,
+					snapshot,
 					total_power,
 					voters,
+					votes: 0,
 					tally: Tally::default(),
 				},
 			);
 			ProposalCount::<T>::put(index.saturating_add(1));
 			Self::deposit_event(Event::Proposed { index, proposer, end, total_power, voters });
-			Ok(Some(T::WeightInfo::propose(voters)).into())
+			Ok(())
 		}
 
 		/// Votes on an open proposal with the power the voter had when it opened; a second
@@ -527,10 +509,13 @@ pub mod pallet {
 				frame_system::Pallet::<T>::block_number() < proposal.end,
 				Error::<T>::VotingClosed
 			);
-			let power = Snapshots::<T>::get(index, &voter).ok_or(Error::<T>::NotInSnapshot)?;
+			let power = T::Power::power_in(&proposal.snapshot, &voter);
+			ensure!(power > 0, Error::<T>::NotInSnapshot);
 			if let Some(previous) = Votes::<T>::get(index, &voter) {
 				ensure!(previous != vote, Error::<T>::AlreadyVoted);
 				proposal.tally.count(previous, power, false);
+			} else {
+				proposal.votes = proposal.votes.saturating_add(1);
 			}
 			proposal.tally.count(vote, power, true);
 			Votes::<T>::insert(index, &voter, vote);
@@ -542,21 +527,21 @@ pub mod pallet {
 		/// Closes a proposal whose voting period is over, or earlier when it passes whatever
 		/// the remaining power votes. A passed call is dispatched with the
 		/// `ComputeMajority` origin; `call_weight_bound` must cover its weight (the closer
-		/// pays for it). `voters` is at least the proposal's number of voters (in
-		/// `Proposed` and in the proposal's record). Anyone may close.
+		/// pays for it). `votes` is at least the number of hosts that voted on it (the
+		/// proposal's `votes`; closing deletes one vote per host). Anyone may close.
 		#[pallet::call_index(6)]
 		#[pallet::weight(
-			T::WeightInfo::close((*voters).min(T::MaxVoters::get())).saturating_add(*call_weight_bound)
+			T::WeightInfo::close((*votes).min(T::MaxVoters::get())).saturating_add(*call_weight_bound)
 		)]
 		pub fn close(
 			origin: OriginFor<T>,
 			index: ProposalIndex,
 			call_weight_bound: Weight,
-			voters: u32,
+			votes: u32,
 		) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
 			let proposal = Proposals::<T>::get(index).ok_or(Error::<T>::UnknownProposal)?;
-			ensure!(proposal.voters <= voters, Error::<T>::TooManyVoters);
+			ensure!(proposal.votes <= votes, Error::<T>::VotesBoundTooLow);
 			let params = Governance::<T>::get().ok_or(Error::<T>::GovernanceNotConfigured)?;
 			let ended = frame_system::Pallet::<T>::block_number() >= proposal.end;
 			let outcome = if ended {
@@ -613,8 +598,8 @@ pub mod pallet {
 				);
 			}
 			Proposals::<T>::remove(index);
-			let _ = Snapshots::<T>::clear_prefix(index, proposal.voters, None);
-			let _ = Votes::<T>::clear_prefix(index, proposal.voters, None);
+			T::Power::release_snapshot(&proposal.snapshot);
+			let _ = Votes::<T>::clear_prefix(index, proposal.votes, None);
 			if let Some(result) = execution {
 				Self::deposit_event(Event::Executed { index, result });
 			}
@@ -624,7 +609,7 @@ pub mod pallet {
 				tally: proposal.tally,
 				total_power: proposal.total_power,
 			});
-			Ok(Some(T::WeightInfo::close(proposal.voters).saturating_add(call_weight)).into())
+			Ok(Some(T::WeightInfo::close(proposal.votes).saturating_add(call_weight)).into())
 		}
 	}
 
@@ -786,22 +771,21 @@ pub mod pallet {
 			let count = ProposalCount::<T>::get();
 			for (index, proposal) in Proposals::<T>::iter() {
 				ensure!(index < count, "indices are below the count");
-				let snapshot: Vec<(T::AccountId, u128)> =
-					Snapshots::<T>::iter_prefix(index).collect();
-				ensure!(snapshot.len() as u32 == proposal.voters, "the snapshot has every voter");
-				let total =
-					snapshot.iter().fold(0u128, |sum, (_, power)| sum.saturating_add(*power));
-				ensure!(total == proposal.total_power, "the snapshot sums to its total");
 				let mut tally = Tally::default();
+				let mut votes = 0u32;
 				for (voter, vote) in Votes::<T>::iter_prefix(index) {
-					let power =
-						Snapshots::<T>::get(index, &voter).ok_or("voters are in the snapshot")?;
+					let power = T::Power::power_in(&proposal.snapshot, &voter);
+					ensure!(power > 0, "voters have power in the snapshot");
 					tally.count(vote, power, true);
+					votes = votes.saturating_add(1);
 				}
+				ensure!(votes == proposal.votes, "the proposal counts its votes");
 				ensure!(tally == proposal.tally, "the tally is the sum of the votes");
-			}
-			for (index, _, _) in Snapshots::<T>::iter() {
-				ensure!(Proposals::<T>::contains_key(index), "snapshots belong to open proposals");
+				ensure!(
+					tally.cast() <= proposal.total_power,
+					"no more power is cast than the snapshot's"
+				);
+				ensure!(votes <= proposal.voters, "no more hosts vote than the snapshot's");
 			}
 			for (index, _, _) in Votes::<T>::iter() {
 				ensure!(Proposals::<T>::contains_key(index), "votes belong to open proposals");

@@ -1,6 +1,9 @@
 //! A test runtime: System, Balances and this pallet; voting power set per test.
 
-use crate::{self as pallet_models, GovernanceParams, ModelRecord, PocParams, VotingPowerSource};
+use crate::{
+	self as pallet_models, GovernanceParams, ModelRecord, PocParams, PowerSnapshot,
+	VotingPowerSource,
+};
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
@@ -58,9 +61,11 @@ impl pallet_balances::Config for Test {
 thread_local! {
 	/// Each account's voting power (as `pallet-poc` would report it).
 	static POWER: RefCell<BTreeMap<u64, u128>> = const { RefCell::new(BTreeMap::new()) };
+	/// Snapshots taken: the powers then and whether one is still held.
+	static SNAPSHOTS: RefCell<Vec<(BTreeMap<u64, u128>, bool)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Voting power as the tests set it.
+/// Voting power as the tests set it; snapshots as copies (pallet-poc keeps generations).
 pub struct TestPower;
 impl TestPower {
 	pub fn set(who: u64, power: u128) {
@@ -72,17 +77,54 @@ impl TestPower {
 			}
 		});
 	}
+
+	/// The snapshots still held.
+	pub fn held_snapshots() -> usize {
+		SNAPSHOTS.with(|snapshots| snapshots.borrow().iter().filter(|(_, held)| *held).count())
+	}
+
+	pub fn reset() {
+		POWER.with(|map| map.borrow_mut().clear());
+		SNAPSHOTS.with(|snapshots| snapshots.borrow_mut().clear());
+	}
 }
 impl VotingPowerSource<u64> for TestPower {
 	fn power(who: &u64) -> u128 {
 		POWER.with(|map| map.borrow().get(who).copied().unwrap_or(0))
 	}
-	fn powers() -> Vec<(u64, u128)> {
-		POWER.with(|map| map.borrow().iter().map(|(who, power)| (*who, *power)).collect())
+	fn take_snapshot() -> (PowerSnapshot, u128, u32) {
+		let powers = POWER.with(|map| map.borrow().clone());
+		let total = powers.values().sum();
+		let hosts = powers.len() as u32;
+		let generation = SNAPSHOTS.with(|snapshots| {
+			let mut snapshots = snapshots.borrow_mut();
+			snapshots.push((powers, true));
+			snapshots.len() as u32 - 1
+		});
+		(PowerSnapshot { generation, departures: 0 }, total, hosts)
+	}
+	fn power_in(snapshot: &PowerSnapshot, who: &u64) -> u128 {
+		SNAPSHOTS.with(|snapshots| {
+			let snapshots = snapshots.borrow();
+			let (powers, held) = &snapshots[snapshot.generation as usize];
+			assert!(*held, "a released snapshot is not read");
+			powers.get(who).copied().unwrap_or(0)
+		})
+	}
+	fn release_snapshot(snapshot: &PowerSnapshot) {
+		SNAPSHOTS.with(|snapshots| {
+			let mut snapshots = snapshots.borrow_mut();
+			let entry = &mut snapshots[snapshot.generation as usize];
+			assert!(entry.1, "a snapshot is released once");
+			entry.1 = false;
+		});
 	}
 	#[cfg(feature = "runtime-benchmarks")]
-	fn set_power(who: &u64, power: u128) {
-		Self::set(*who, power);
+	fn set_powers(powers: &[(u64, u128)]) {
+		POWER.with(|map| map.borrow_mut().clear());
+		for (who, power) in powers {
+			Self::set(*who, *power);
+		}
 	}
 }
 
@@ -101,7 +143,7 @@ impl crate::WeightInfo for TestWeights {
 	fn set_governance_params() -> Weight {
 		Weight::zero()
 	}
-	fn propose(_n: u32) -> Weight {
+	fn propose() -> Weight {
 		Weight::zero()
 	}
 	fn vote() -> Weight {
@@ -180,7 +222,7 @@ pub fn governance() -> crate::GovernanceParamsOf<Test> {
 
 /// Model 0 approved at genesis; accounts 1–9 funded; hosts 1–4 with power 10, 20, 30, 40.
 pub fn new_test_ext() -> TestExternalities {
-	POWER.with(|map| map.borrow_mut().clear());
+	TestPower::reset();
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: (1..10).map(|who| (who, 1_000)).chain([(POOL, 1)]).collect(),

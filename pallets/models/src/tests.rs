@@ -39,7 +39,7 @@ fn register_call(name: &str) -> Box<RuntimeCall> {
 
 fn open(proposer: u64, call: Box<RuntimeCall>) -> ProposalIndex {
 	let index = ProposalCount::<Test>::get();
-	assert_ok!(Models::propose(signed(proposer), call, 16));
+	assert_ok!(Models::propose(signed(proposer), call));
 	index
 }
 
@@ -329,13 +329,25 @@ mod governance {
 	use super::*;
 
 	#[test]
+	fn the_default_genesis_has_the_live_networks_rules() {
+		// What a chain without a test preset (production) starts with: 48 hours of
+		// 6-second blocks, quorum 25%, threshold > 50%, veto 33.4%.
+		let params = GenesisConfig::<Test>::default().governance;
+		assert_eq!(params.voting_period, 48 * 60 * 60 / 6);
+		assert_eq!(params.quorum, Perbill::from_percent(25));
+		assert_eq!(params.threshold, Perbill::from_percent(50));
+		assert_eq!(params.veto_threshold, Perbill::from_parts(334_000_000));
+		assert!(Models::check_governance(&params).is_ok());
+	}
+
+	#[test]
 	fn only_hosts_with_voting_power_propose() {
 		run(|| {
 			assert_noop!(
-				Models::propose(signed(5), register_call("x"), 16),
+				Models::propose(signed(5), register_call("x")),
 				Error::<Test>::NoVotingPower
 			);
-			assert_ok!(Models::propose(signed(1), register_call("x"), 16));
+			assert_ok!(Models::propose(signed(1), register_call("x")));
 		});
 	}
 
@@ -345,9 +357,10 @@ mod governance {
 			let index = open(2, register_call("second"));
 			assert_eq!(held(2), DEPOSIT);
 			let proposal = Proposals::<Test>::get(index).unwrap();
-			assert_eq!((proposal.total_power, proposal.voters), (100, 4));
+			assert_eq!((proposal.total_power, proposal.voters, proposal.votes), (100, 4, 0));
 			assert_eq!(proposal.end, 1 + VOTING_PERIOD);
-			assert_eq!(Snapshots::<Test>::get(index, 3), Some(30));
+			assert_eq!(TestPower::power_in(&proposal.snapshot, &3), 30);
+			assert_eq!(TestPower::held_snapshots(), 1);
 			assert!(events().contains(&Event::Proposed {
 				index,
 				proposer: 2,
@@ -363,7 +376,7 @@ mod governance {
 		run(|| {
 			TestPower::set(20, 5);
 			assert_noop!(
-				Models::propose(signed(20), register_call("x"), 16),
+				Models::propose(signed(20), register_call("x")),
 				TokenError::FundsUnavailable
 			);
 		});
@@ -539,12 +552,12 @@ mod governance {
 		run(|| {
 			let long =
 				Box::new(RuntimeCall::System(frame_system::Call::remark { remark: vec![0; 600] }));
-			assert_noop!(Models::propose(signed(1), long, 16), Error::<Test>::CallTooLong);
+			assert_noop!(Models::propose(signed(1), long), Error::<Test>::CallTooLong);
 			for _ in 0..3 {
 				open(1, register_call("p"));
 			}
 			assert_noop!(
-				Models::propose(signed(2), register_call("p"), 16),
+				Models::propose(signed(2), register_call("p")),
 				Error::<Test>::TooManyProposals
 			);
 		});
@@ -559,24 +572,59 @@ mod governance {
 			assert_ok!(close(index));
 			assert_eq!(closed_with(index), Outcome::Rejected);
 			assert!(Proposals::<Test>::get(index).is_none());
-			assert_eq!(Snapshots::<Test>::iter_prefix(index).count(), 0);
 			assert_eq!(Votes::<Test>::iter_prefix(index).count(), 0);
+			// The snapshot is released: the power source may prune it.
+			assert_eq!(TestPower::held_snapshots(), 0);
 		});
 	}
 
 	#[test]
-	fn the_voter_bounds_must_cover_the_voters() {
+	fn the_votes_bound_of_close_must_cover_the_votes() {
 		run(|| {
-			// Four hosts have power: a bound of three is refused, four is enough.
+			let index = open(1, register_call("w"));
+			assert_ok!(Models::vote(signed(4), index, Vote::Aye));
+			assert_ok!(Models::vote(signed(3), index, Vote::Aye));
+			// A changed vote is still one host's vote.
+			assert_ok!(Models::vote(signed(3), index, Vote::Nay));
+			assert_ok!(Models::vote(signed(3), index, Vote::Aye));
+			assert_eq!(Proposals::<Test>::get(index).unwrap().votes, 2);
 			assert_noop!(
-				Models::propose(signed(1), register_call("w"), 3),
-				Error::<Test>::TooManyVoters
+				Models::close(signed(9), index, Weight::MAX, 1),
+				Error::<Test>::VotesBoundTooLow
 			);
-			assert_ok!(Models::propose(signed(1), register_call("w"), 4));
-			assert_ok!(Models::vote(signed(4), 0, Vote::Aye));
-			assert_ok!(Models::vote(signed(3), 0, Vote::Aye));
-			assert_noop!(Models::close(signed(9), 0, Weight::MAX, 3), Error::<Test>::TooManyVoters);
-			assert_ok!(Models::close(signed(9), 0, Weight::MAX, 4));
+			assert_ok!(Models::close(signed(9), index, Weight::MAX, 2));
+		});
+	}
+
+	#[test]
+	fn opening_a_proposal_costs_the_same_for_any_number_of_hosts() {
+		// The snapshot is taken from the power source in one call, not copied per host: the
+		// pallet writes the same storage entries whatever the number of hosts.
+		fn pallet_keys() -> usize {
+			let prefix = polkadot_sdk::sp_io::hashing::twox_128(b"Models");
+			polkadot_sdk::frame_support::storage::KeyPrefixIterator::new(
+				prefix.to_vec(),
+				prefix.to_vec(),
+				|_| Ok(()),
+			)
+			.count()
+		}
+		run(|| {
+			// The first proposal also writes the proposal count and the map's counter.
+			open(1, register_call("w"));
+			let before = pallet_keys();
+			let few = open(1, register_call("w"));
+			let with_four = pallet_keys() - before;
+			for host in 5..=8 {
+				TestPower::set(host, 1);
+			}
+			let before = pallet_keys();
+			let many = open(1, register_call("w"));
+			assert_eq!(pallet_keys() - before, with_four);
+			assert_eq!(with_four, 1);
+			let size = |index| Proposals::<Test>::get(index).unwrap().encode().len();
+			assert_eq!(size(few), size(many));
+			assert_eq!(Proposals::<Test>::get(many).unwrap().voters, 8);
 		});
 	}
 

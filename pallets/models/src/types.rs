@@ -1,6 +1,7 @@
 //! The model registry's records and governance's proposals.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use gonka_primitives::PowerSnapshot;
 use polkadot_sdk::{
 	frame_support::{pallet_prelude::*, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound},
 	sp_arithmetic::{FixedU128, Perbill},
@@ -317,10 +318,14 @@ pub struct Proposal<
 	pub deposit: Balance,
 	/// The first block at which votes are no longer taken.
 	pub end: BlockNumber,
-	/// The voting power of the snapshot taken when it opened.
+	/// The snapshot of the voting power taken when it opened.
+	pub snapshot: PowerSnapshot,
+	/// The snapshot's total voting power.
 	pub total_power: u128,
-	/// Hosts in the snapshot.
+	/// Hosts with power in the snapshot.
 	pub voters: u32,
+	/// Hosts that voted so far.
+	pub votes: u32,
 	/// The power cast so far.
 	pub tally: Tally,
 }

@@ -182,8 +182,8 @@ mod benchmarks {
 	#[benchmark]
 	fn leave() {
 		let (caller, _) = register::<T>(0);
-		VotingPower::<T>::insert(&caller, 10);
-		TotalVotingPower::<T>::put(10);
+		// With power: leaving records a departure from the generation in force.
+		Pallet::<T>::force_voting_power(&[(caller.clone(), 10)]);
 		for model in models::<T>() {
 			PocWeights::<T>::insert(&caller, model, 10);
 		}
@@ -334,17 +334,45 @@ mod benchmarks {
 		assert_eq!(CurrentEpoch::<T>::get().map(|e| e.index), Some(1));
 	}
 
-	/// `on_initialize` in a block that neither starts an epoch nor forms weights.
+	/// `on_initialize` in a block that neither starts an epoch nor forms weights; the older
+	/// generation of voting power is held by a snapshot, so it is checked, not pruned.
 	#[benchmark]
 	fn on_initialize_idle() {
 		let epoch = enter::<T>(0, Phase::Generation);
 		let now = epoch.start + One::one();
 		frame_system::Pallet::<T>::set_block_number(now);
+		Pallet::<T>::force_voting_power(&[(host::<T>(0), 1)]);
+		let (snapshot, _, _) = Pallet::<T>::take_snapshot();
+		OldestPowerGeneration::<T>::put(snapshot.generation);
+		Pallet::<T>::force_voting_power(&[(host::<T>(0), 1)]);
 
 		#[block]
 		{
 			Pallet::<T>::on_initialize(now);
 		}
+
+		assert_eq!(OldestPowerGeneration::<T>::get(), snapshot.generation);
+	}
+
+	/// Pruning a generation of voting power of `n` hosts, every one of which left during it.
+	#[benchmark]
+	fn prune_power_generation(n: Linear<1, { T::MaxHosts::get() }>) {
+		let hosts: Vec<(HostId, u128)> = (0..n).map(|i| (host::<T>(i), 1)).collect();
+		Pallet::<T>::force_voting_power(&hosts);
+		let old = PowerGeneration::<T>::get();
+		for (departure, (who, _)) in hosts.iter().enumerate() {
+			Departures::<T>::insert(old, who, departure as u32);
+		}
+		OldestPowerGeneration::<T>::put(old);
+		Pallet::<T>::force_voting_power(&hosts);
+
+		#[block]
+		{
+			Pallet::<T>::prune_power_generation();
+		}
+
+		assert_eq!(OldestPowerGeneration::<T>::get(), old + 1);
+		assert_eq!(PowerHistory::<T>::iter_prefix(old).count(), 0);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_bench_ext(), crate::mock::Test);

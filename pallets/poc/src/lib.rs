@@ -56,6 +56,8 @@ pub trait WeightInfo {
 	fn on_initialize_epoch_start() -> polkadot_sdk::frame_support::weights::Weight;
 	/// `on_initialize` in any other block.
 	fn on_initialize_idle() -> polkadot_sdk::frame_support::weights::Weight;
+	/// Pruning a generation of voting power that `n` hosts held (in `on_initialize`).
+	fn prune_power_generation(n: u32) -> polkadot_sdk::frame_support::weights::Weight;
 }
 
 #[polkadot_sdk::frame_support::pallet]
@@ -65,7 +67,7 @@ pub mod pallet {
 	use alloc::vec::Vec;
 	use gonka_primitives::{
 		duty::{Duty, PocCommit, PocValidation},
-		EpochIndex, HostId, ModelId, NonceCount, H256,
+		EpochIndex, HostId, ModelId, NonceCount, PowerSnapshot, H256,
 	};
 	use polkadot_sdk::{
 		frame_support::{
@@ -225,6 +227,33 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type TotalVotingPower<T: Config> = StorageValue<_, u128, ValueQuery>;
 
+	/// The generation of voting power in force: 0 from genesis, one more with each weight
+	/// formation that replaces the power (a carried-over epoch keeps it).
+	#[pallet::storage]
+	pub type PowerGeneration<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// The voting power each kept generation gave each host, as formed (never changed
+	/// afterwards): governance snapshots are a generation, not a copy of the powers.
+	#[pallet::storage]
+	pub type PowerHistory<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, T::AccountId, u128, OptionQuery>;
+
+	/// The hosts with power in a kept generation that left during it, numbered in order of
+	/// departure: a snapshot taken after the `n`-th departure excludes departures `< n`.
+	#[pallet::storage]
+	pub type Departures<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, T::AccountId, u32, OptionQuery>;
+
+	/// The kept generations: formed host count, departures, snapshots holding them.
+	#[pallet::storage]
+	pub type PowerGenerations<T: Config> =
+		StorageMap<_, Twox64Concat, u32, GenerationInfo, OptionQuery>;
+
+	/// The oldest kept generation: generations below it are pruned; it is pruned (at most
+	/// one generation per block) once it is not in force and no snapshot holds it.
+	#[pallet::storage]
+	pub type OldestPowerGeneration<T: Config> = StorageValue<_, u32, ValueQuery>;
+
 	/// The parameters the next epoch will start with.
 	#[pallet::storage]
 	pub type NextEpochParams<T: Config> = StorageValue<_, EpochParamsOf<T>, OptionQuery>;
@@ -264,8 +293,13 @@ pub mod pallet {
 				.expect("genesis hosts are valid and can hold their deposit");
 				// Bootstrap: no PoC has run yet, so genesis hosts have equal power.
 				VotingPower::<T>::insert(account, GENESIS_HOST_POWER);
+				PowerHistory::<T>::insert(0, account, GENESIS_HOST_POWER);
 			}
 			TotalVotingPower::<T>::put(GENESIS_HOST_POWER.saturating_mul(self.hosts.len() as u128));
+			PowerGenerations::<T>::insert(
+				0,
+				GenerationInfo { hosts: self.hosts.len() as u32, departures: 0, pins: 0 },
+			);
 		}
 	}
 
@@ -306,6 +340,8 @@ pub mod pallet {
 		WeightsFormed { epoch: EpochIndex, hosts: u32, total_power: u128 },
 		/// The epoch accepted no host: the previous weights and power stay in force.
 		WeightsCarriedOver { epoch: EpochIndex },
+		/// A generation of voting power that no snapshot holds any more was deleted.
+		PowerGenerationPruned { generation: u32 },
 		/// A validator sent its verdicts on `verdicts` hosts' commitments for a model.
 		PocValidationsSubmitted {
 			validator: T::AccountId,
@@ -375,8 +411,12 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			// One read of the epoch serves both the epoch start and the formation check.
+			// `heavy`: this block runs one of the epoch's O(hosts) steps, so it prunes no
+			// generation of voting power (no block carries two such steps).
+			let mut heavy = true;
 			let (epoch, mut weight) = match CurrentEpoch::<T>::get() {
 				Some(epoch) if now < epoch.next_start() => {
+					heavy = false;
 					(Some(epoch), T::WeightInfo::on_initialize_idle())
 				}
 				previous => {
@@ -396,12 +436,19 @@ pub mod pallet {
 			if let Some(epoch) = epoch.filter(|epoch| epoch.validation_start() == now) {
 				let rostered = Self::open_validation(&epoch);
 				weight = weight.saturating_add(T::WeightInfo::open_validation(rostered));
+				heavy = true;
 			}
 			if let Some(epoch) = epoch.filter(|epoch| epoch.phase_at(now) == Phase::Inference) {
 				if LastFormedEpoch::<T>::get() != Some(epoch.index) {
 					let judged = Self::form_weights(&epoch);
 					LastFormedEpoch::<T>::put(epoch.index);
 					weight = weight.saturating_add(T::WeightInfo::form_weights(judged));
+					heavy = true;
+				}
+			}
+			if !heavy {
+				if let Some(hosts) = Self::prune_power_generation() {
+					weight = weight.saturating_add(T::WeightInfo::prune_power_generation(hosts));
 				}
 			}
 			weight
@@ -475,6 +522,9 @@ pub mod pallet {
 			// A host that left no longer votes: thresholds count the power still present.
 			let power = VotingPower::<T>::take(&who);
 			TotalVotingPower::<T>::mutate(|total| *total = total.saturating_sub(power));
+			if power > 0 {
+				Self::record_departure(&who);
+			}
 			let _ = PocWeights::<T>::clear_prefix(&who, T::MaxModelsPerHost::get(), None);
 			T::Currency::release(
 				&HoldReason::HostRegistration.into(),
@@ -871,19 +921,129 @@ pub mod pallet {
 					PocWeights::<T>::insert(&host, model, weight);
 				}
 			}
+			// The new power is a new generation; the previous one is kept while governance
+			// snapshots hold it (`prune_power_generation`).
+			let generation = PowerGeneration::<T>::get().saturating_add(1);
 			let _ = VotingPower::<T>::clear(u32::MAX, None);
+			let mut holders = 0u32;
 			for ((host, _), power) in hosts.iter().zip(capped) {
 				if power > 0 {
 					VotingPower::<T>::insert(host, power);
+					PowerHistory::<T>::insert(generation, host, power);
+					holders = holders.saturating_add(1);
 				}
 			}
 			TotalVotingPower::<T>::put(total_power);
+			PowerGenerations::<T>::insert(
+				generation,
+				GenerationInfo { hosts: holders, departures: 0, pins: 0 },
+			);
+			PowerGeneration::<T>::put(generation);
 			Self::deposit_event(Event::WeightsFormed {
 				epoch: epoch.index,
 				hosts: hosts.len() as u32,
 				total_power,
 			});
 			commitments
+		}
+
+		/// Records that `who`, with power in the generation in force, left.
+		fn record_departure(who: &T::AccountId) {
+			let generation = PowerGeneration::<T>::get();
+			PowerGenerations::<T>::mutate(generation, |info| {
+				let Some(info) = info else {
+					defensive!("the generation in force is kept");
+					return;
+				};
+				if !Departures::<T>::contains_key(generation, who) {
+					Departures::<T>::insert(generation, who, info.departures);
+					info.departures = info.departures.saturating_add(1);
+				}
+			});
+		}
+
+		/// Prunes the oldest kept generation of voting power if it is no longer in force
+		/// and no snapshot holds it; returns the number of hosts it held (`None`: nothing
+		/// to prune).
+		pub(crate) fn prune_power_generation() -> Option<u32> {
+			let oldest = OldestPowerGeneration::<T>::get();
+			if oldest >= PowerGeneration::<T>::get() {
+				return None;
+			}
+			let info = PowerGenerations::<T>::get(oldest).unwrap_or_default();
+			if info.pins > 0 {
+				return None;
+			}
+			// A generation holds at most MaxHosts powers and departures.
+			let _ = PowerHistory::<T>::clear_prefix(oldest, T::MaxHosts::get(), None);
+			let _ = Departures::<T>::clear_prefix(oldest, T::MaxHosts::get(), None);
+			PowerGenerations::<T>::remove(oldest);
+			OldestPowerGeneration::<T>::put(oldest.saturating_add(1));
+			Self::deposit_event(Event::PowerGenerationPruned { generation: oldest });
+			Some(info.hosts)
+		}
+
+		/// Takes a governance snapshot of the voting power in force: holds its generation
+		/// until [`Self::release_snapshot`]. Returns it with its total power and host count.
+		pub fn take_snapshot() -> (PowerSnapshot, u128, u32) {
+			let generation = PowerGeneration::<T>::get();
+			let info = PowerGenerations::<T>::mutate(generation, |info| {
+				let info = info.get_or_insert_with(|| {
+					defensive!("the generation in force is kept");
+					GenerationInfo::default()
+				});
+				info.pins = info.pins.saturating_add(1);
+				*info
+			});
+			(
+				PowerSnapshot { generation, departures: info.departures },
+				TotalVotingPower::<T>::get(),
+				info.hosts.saturating_sub(info.departures),
+			)
+		}
+
+		/// `who`'s voting power in a snapshot: its power in the generation, unless it had
+		/// left before the snapshot was taken.
+		pub fn power_in(snapshot: &PowerSnapshot, who: &T::AccountId) -> u128 {
+			let left_before = Departures::<T>::get(snapshot.generation, who)
+				.is_some_and(|departure| departure < snapshot.departures);
+			if left_before {
+				return 0;
+			}
+			PowerHistory::<T>::get(snapshot.generation, who).unwrap_or(0)
+		}
+
+		/// Releases a snapshot: its generation may be pruned once no snapshot holds it.
+		pub fn release_snapshot(snapshot: &PowerSnapshot) {
+			PowerGenerations::<T>::mutate(snapshot.generation, |info| {
+				if let Some(info) = info {
+					info.pins = info.pins.saturating_sub(1);
+				} else {
+					defensive!("a held generation is kept");
+				}
+			});
+		}
+
+		/// Replaces the voting power with `powers` as a new generation, as a weight
+		/// formation would (tests and benchmarks).
+		#[cfg(any(test, feature = "runtime-benchmarks"))]
+		pub fn force_voting_power(powers: &[(T::AccountId, u128)]) {
+			let generation = PowerGeneration::<T>::get().saturating_add(1);
+			let _ = VotingPower::<T>::clear(u32::MAX, None);
+			let mut total = 0u128;
+			let mut holders = 0u32;
+			for (host, power) in powers.iter().filter(|(_, power)| *power > 0) {
+				VotingPower::<T>::insert(host, power);
+				PowerHistory::<T>::insert(generation, host, power);
+				total = total.saturating_add(*power);
+				holders = holders.saturating_add(1);
+			}
+			TotalVotingPower::<T>::put(total);
+			PowerGenerations::<T>::insert(
+				generation,
+				GenerationInfo { hosts: holders, departures: 0, pins: 0 },
+			);
+			PowerGeneration::<T>::put(generation);
 		}
 
 		/// Removes the commitments, tallies and batches of the epoch that just left the
@@ -1001,6 +1161,46 @@ pub mod pallet {
 			for (account, _) in VotingPower::<T>::iter() {
 				ensure!(Hosts::<T>::contains_key(&account), "only registered hosts have power");
 			}
+			let current = PowerGeneration::<T>::get();
+			let oldest = OldestPowerGeneration::<T>::get();
+			ensure!(oldest <= current, "the generation in force is kept");
+			for (generation, info) in PowerGenerations::<T>::iter() {
+				ensure!(generation >= oldest && generation <= current, "generations are pruned");
+				let hosts = PowerHistory::<T>::iter_prefix(generation).count() as u32;
+				ensure!(hosts == info.hosts, "a generation counts its hosts");
+				let mut order: Vec<u32> = Departures::<T>::iter_prefix(generation)
+					.map(|(account, departure)| {
+						ensure!(
+							PowerHistory::<T>::contains_key(generation, &account),
+							"departed hosts had power in the generation"
+						);
+						Ok(departure)
+					})
+					.collect::<Result<_, &'static str>>()?;
+				order.sort_unstable();
+				ensure!(
+					order.iter().copied().eq(0..info.departures),
+					"departures are numbered 0, 1, …"
+				);
+			}
+			for generation in oldest..=current {
+				ensure!(
+					PowerGenerations::<T>::contains_key(generation),
+					"every generation from the oldest kept one to the one in force is kept"
+				);
+			}
+			for (account, power) in VotingPower::<T>::iter() {
+				ensure!(
+					PowerHistory::<T>::get(current, &account) == Some(power),
+					"the power in force is the current generation's"
+				);
+			}
+			let info = PowerGenerations::<T>::get(current).unwrap_or_default();
+			ensure!(
+				VotingPower::<T>::iter().count() as u32
+					== info.hosts.saturating_sub(info.departures),
+				"the hosts with power are the generation's less those that left"
+			);
 			for (account, _, weight) in PocWeights::<T>::iter() {
 				ensure!(
 					Hosts::<T>::contains_key(&account),

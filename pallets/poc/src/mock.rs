@@ -113,6 +113,9 @@ impl crate::WeightInfo for TestWeights {
 	fn on_initialize_idle() -> Weight {
 		Weight::zero()
 	}
+	fn prune_power_generation(_n: u32) -> Weight {
+		Weight::zero()
+	}
 }
 
 pub const DEPOSIT: u64 = 100;

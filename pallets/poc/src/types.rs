@@ -251,3 +251,15 @@ pub enum Outcome {
 	/// Neither: the host keeps the smaller of its previous weight and its count.
 	QuorumFailed,
 }
+
+/// A generation of voting power that pallet-poc keeps (`PowerGenerations`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct GenerationInfo {
+	/// Hosts with power when the generation was formed.
+	pub hosts: u32,
+	/// Hosts that have left since (numbered 0, 1, … in `Departures`).
+	pub departures: u32,
+	/// Governance snapshots that hold this generation (it is pruned only at zero, once a
+	/// newer generation is in force).
+	pub pins: u32,
+}

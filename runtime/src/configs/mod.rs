@@ -23,7 +23,7 @@ use polkadot_sdk::{
 		dispatch::DispatchClass,
 		parameter_types,
 		traits::{
-			ConstBool, ConstU32, ConstU64, ConstU8, EitherOfDiverse, Get, QueuePausedQuery,
+			ConstBool, ConstU32, ConstU64, ConstU8, EitherOfDiverse, QueuePausedQuery,
 			TransformOrigin, VariantCountOf,
 		},
 		weights::{ConstantMultiplier, Weight},
@@ -398,18 +398,21 @@ impl pallet_models::VotingPowerSource<AccountId> for PocVotingPower {
 		pallet_poc::VotingPower::<Runtime>::get(who)
 	}
 
-	fn powers() -> alloc::vec::Vec<(AccountId, u128)> {
-		pallet_poc::VotingPower::<Runtime>::iter()
-			.take(<<Runtime as pallet_models::Config>::MaxVoters as Get<u32>>::get() as usize)
-			.collect()
+	fn take_snapshot() -> (pallet_models::PowerSnapshot, u128, u32) {
+		pallet_poc::Pallet::<Runtime>::take_snapshot()
+	}
+
+	fn power_in(snapshot: &pallet_models::PowerSnapshot, who: &AccountId) -> u128 {
+		pallet_poc::Pallet::<Runtime>::power_in(snapshot, who)
+	}
+
+	fn release_snapshot(snapshot: &pallet_models::PowerSnapshot) {
+		pallet_poc::Pallet::<Runtime>::release_snapshot(snapshot)
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]
-	fn set_power(who: &AccountId, power: u128) {
-		pallet_poc::VotingPower::<Runtime>::insert(who, power);
-		pallet_poc::TotalVotingPower::<Runtime>::mutate(|total| {
-			*total = total.saturating_add(power)
-		});
+	fn set_powers(powers: &[(AccountId, u128)]) {
+		pallet_poc::Pallet::<Runtime>::force_voting_power(powers);
 	}
 }
 

@@ -54,8 +54,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_models::WeightInfo for Weight
 		// Proof Size summary in bytes:
 		//  Measured:  `394`
 		//  Estimated: `3992`
-		// Minimum execution time: 27_161_000 picoseconds.
-		Weight::from_parts(32_180_000, 0)
+		// Minimum execution time: 26_731_000 picoseconds.
+		Weight::from_parts(39_444_000, 0)
 			.saturating_add(Weight::from_parts(0, 3992))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -68,8 +68,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_models::WeightInfo for Weight
 		// Proof Size summary in bytes:
 		//  Measured:  `260`
 		//  Estimated: `3992`
-		// Minimum execution time: 22_562_000 picoseconds.
-		Weight::from_parts(37_410_000, 0)
+		// Minimum execution time: 22_081_000 picoseconds.
+		Weight::from_parts(30_929_000, 0)
 			.saturating_add(Weight::from_parts(0, 3992))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -82,8 +82,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_models::WeightInfo for Weight
 		// Proof Size summary in bytes:
 		//  Measured:  `260`
 		//  Estimated: `3992`
-		// Minimum execution time: 21_401_000 picoseconds.
-		Weight::from_parts(36_469_000, 0)
+		// Minimum execution time: 20_749_000 picoseconds.
+		Weight::from_parts(35_567_000, 0)
 			.saturating_add(Weight::from_parts(0, 3992))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -94,88 +94,88 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_models::WeightInfo for Weight
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_966_000 picoseconds.
-		Weight::from_parts(14_978_000, 0)
+		// Minimum execution time: 7_354_000 picoseconds.
+		Weight::from_parts(12_433_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Models::Governance` (r:1 w:0)
-	/// Proof: `Models::Governance` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `Measured`)
-	/// Storage: `Poc::VotingPower` (r:2049 w:0)
-	/// Proof: `Poc::VotingPower` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `Measured`)
+	/// Proof: `Models::Governance` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::VotingPower` (r:1 w:0)
+	/// Proof: `Poc::VotingPower` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Models::CounterForProposals` (r:1 w:1)
-	/// Proof: `Models::CounterForProposals` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `Measured`)
+	/// Proof: `Models::CounterForProposals` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `Measured`)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `Measured`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Models::ProposalCount` (r:1 w:1)
-	/// Proof: `Models::ProposalCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `Measured`)
+	/// Proof: `Models::ProposalCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
+	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::TotalVotingPower` (r:1 w:0)
+	/// Proof: `Poc::TotalVotingPower` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Proposals` (r:1 w:1)
-	/// Proof: `Models::Proposals` (`max_values`: None, `max_size`: Some(4230), added: 6705, mode: `Measured`)
-	/// Storage: `Models::Snapshots` (r:0 w:2048)
-	/// Proof: `Models::Snapshots` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `Measured`)
-	/// The range of component `n` is `[1, 2048]`.
-	fn propose(n: u32, ) -> Weight {
+	/// Proof: `Models::Proposals` (`max_values`: None, `max_size`: Some(4242), added: 6717, mode: `MaxEncodedLen`)
+	fn propose() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `425 + n * (70 ±0)`
-		//  Estimated: `3781 + n * (2545 ±0)`
-		// Minimum execution time: 104_967_000 picoseconds.
-		Weight::from_parts(110_598_000, 0)
-			.saturating_add(Weight::from_parts(0, 3781))
-			// Standard Error: 51_029
-			.saturating_add(Weight::from_parts(9_698_073, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(7))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(5))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2545).saturating_mul(n.into()))
+		//  Measured:  `1555`
+		//  Estimated: `7707`
+		// Minimum execution time: 204_655_000 picoseconds.
+		Weight::from_parts(255_910_000, 0)
+			.saturating_add(Weight::from_parts(0, 7707))
+			.saturating_add(T::DbWeight::get().reads(10))
+			.saturating_add(T::DbWeight::get().writes(6))
 	}
 	/// Storage: `Models::Proposals` (r:1 w:1)
-	/// Proof: `Models::Proposals` (`max_values`: None, `max_size`: Some(4230), added: 6705, mode: `MaxEncodedLen`)
-	/// Storage: `Models::Snapshots` (r:1 w:0)
-	/// Proof: `Models::Snapshots` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Proof: `Models::Proposals` (`max_values`: None, `max_size`: Some(4242), added: 6717, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Votes` (r:1 w:1)
 	/// Proof: `Models::Votes` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	fn vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `458`
-		//  Estimated: `7695`
-		// Minimum execution time: 37_391_000 picoseconds.
-		Weight::from_parts(52_889_000, 0)
-			.saturating_add(Weight::from_parts(0, 7695))
-			.saturating_add(T::DbWeight::get().reads(3))
+		//  Measured:  `545`
+		//  Estimated: `7707`
+		// Minimum execution time: 41_949_000 picoseconds.
+		Weight::from_parts(64_761_000, 0)
+			.saturating_add(Weight::from_parts(0, 7707))
+			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Models::Proposals` (r:1 w:1)
-	/// Proof: `Models::Proposals` (`max_values`: None, `max_size`: Some(4230), added: 6705, mode: `Measured`)
+	/// Proof: `Models::Proposals` (`max_values`: None, `max_size`: Some(4242), added: 6717, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Governance` (r:1 w:0)
-	/// Proof: `Models::Governance` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `Measured`)
+	/// Proof: `Models::Governance` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `Measured`)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `Measured`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Models::CounterForProposals` (r:1 w:1)
-	/// Proof: `Models::CounterForProposals` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `Measured`)
-	/// Storage: `Models::Snapshots` (r:2048 w:2048)
-	/// Proof: `Models::Snapshots` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `Measured`)
+	/// Proof: `Models::CounterForProposals` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Votes` (r:2048 w:2048)
-	/// Proof: `Models::Votes` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `Measured`)
+	/// Proof: `Models::Votes` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 2048]`.
 	fn close(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1063 + n * (124 ±0)`
-		//  Estimated: `4311 + n * (2599 ±0)`
-		// Minimum execution time: 103_684_000 picoseconds.
-		Weight::from_parts(112_281_000, 0)
-			.saturating_add(Weight::from_parts(0, 4311))
-			// Standard Error: 173_369
-			.saturating_add(Weight::from_parts(7_154_921, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(5))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(4))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2599).saturating_mul(n.into()))
+		//  Measured:  `850 + n * (54 ±0)`
+		//  Estimated: `7707 + n * (2536 ±0)`
+		// Minimum execution time: 140_384_000 picoseconds.
+		Weight::from_parts(121_993_314, 0)
+			.saturating_add(Weight::from_parts(0, 7707))
+			// Standard Error: 168_038
+			.saturating_add(Weight::from_parts(3_781_549, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2536).saturating_mul(n.into()))
 	}
 	/// Storage: `Models::PendingChanges` (r:1 w:1)
 	/// Proof: `Models::PendingChanges` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
@@ -186,11 +186,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_models::WeightInfo for Weight
 		// Proof Size summary in bytes:
 		//  Measured:  `226 + n * (52 ±0)`
 		//  Estimated: `1550 + n * (3002 ±0)`
-		// Minimum execution time: 971_000 picoseconds.
-		Weight::from_parts(12_504_988, 0)
+		// Minimum execution time: 1_002_000 picoseconds.
+		Weight::from_parts(13_421_153, 0)
 			.saturating_add(Weight::from_parts(0, 1550))
-			// Standard Error: 66_241
-			.saturating_add(Weight::from_parts(15_915_141, 0).saturating_mul(n.into()))
+			// Standard Error: 30_346
+			.saturating_add(Weight::from_parts(18_214_964, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))

@@ -48,63 +48,35 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::CounterForHosts` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::WorkerKeys` (r:1 w:1)
 	/// Proof: `Poc::WorkerKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a02000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a02000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a03000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a03000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a04000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a04000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a05000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a05000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a06000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a06000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a07000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a07000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a08000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a08000000` (r:1 w:0)
+	/// Storage: `Models::Registry` (r:8 w:0)
+	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(527), added: 3002, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn register_host() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `52`
-		//  Estimated: `3852`
-		// Minimum execution time: 95_719_000 picoseconds.
-		Weight::from_parts(143_459_000, 0)
-			.saturating_add(Weight::from_parts(0, 3852))
+		//  Measured:  `716`
+		//  Estimated: `25006`
+		// Minimum execution time: 129_604_000 picoseconds.
+		Weight::from_parts(180_269_000, 0)
+			.saturating_add(Weight::from_parts(0, 25006))
 			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:1)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a02000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a02000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a03000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a03000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a04000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a04000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a05000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a05000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a06000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a06000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a07000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a07000000` (r:1 w:0)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a08000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a08000000` (r:1 w:0)
+	/// Storage: `Models::Registry` (r:8 w:0)
+	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(527), added: 3002, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::WorkerKeys` (r:1 w:2)
 	/// Proof: `Poc::WorkerKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn update_host() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `525`
-		//  Estimated: `3990`
-		// Minimum execution time: 62_728_000 picoseconds.
-		Weight::from_parts(125_405_000, 0)
-			.saturating_add(Weight::from_parts(0, 3990))
+		//  Measured:  `1189`
+		//  Estimated: `25006`
+		// Minimum execution time: 84_078_000 picoseconds.
+		Weight::from_parts(119_774_000, 0)
+			.saturating_add(Weight::from_parts(0, 25006))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -116,23 +88,29 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::VotingPower` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::TotalVotingPower` (r:1 w:1)
 	/// Proof: `Poc::TotalVotingPower` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
+	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:1)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PocWeights` (r:8 w:8)
 	/// Proof: `Poc::PocWeights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::WorkerKeys` (r:0 w:1)
 	/// Proof: `Poc::WorkerKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn leave() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `950`
+		//  Measured:  `1050`
 		//  Estimated: `21334`
-		// Minimum execution time: 109_625_000 picoseconds.
-		Weight::from_parts(205_936_000, 0)
+		// Minimum execution time: 115_837_000 picoseconds.
+		Weight::from_parts(165_410_000, 0)
 			.saturating_add(Weight::from_parts(0, 21334))
-			.saturating_add(T::DbWeight::get().reads(14))
-			.saturating_add(T::DbWeight::get().writes(15))
+			.saturating_add(T::DbWeight::get().reads(17))
+			.saturating_add(T::DbWeight::get().writes(17))
 	}
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
@@ -142,8 +120,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `62`
 		//  Estimated: `1541`
-		// Minimum execution time: 11_942_000 picoseconds.
-		Weight::from_parts(25_357_000, 0)
+		// Minimum execution time: 11_502_000 picoseconds.
+		Weight::from_parts(19_457_000, 0)
 			.saturating_add(Weight::from_parts(0, 1541))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -152,17 +130,17 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
+	/// Storage: `Models::Registry` (r:1 w:0)
+	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(527), added: 3002, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Commitments` (r:1 w:1)
 	/// Proof: `Poc::Commitments` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	fn commit_poc() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `670`
-		//  Estimated: `4135`
-		// Minimum execution time: 47_470_000 picoseconds.
-		Weight::from_parts(114_024_000, 0)
-			.saturating_add(Weight::from_parts(0, 4135))
+		//  Measured:  `1201`
+		//  Estimated: `3992`
+		// Minimum execution time: 49_072_000 picoseconds.
+		Weight::from_parts(88_315_000, 0)
+			.saturating_add(Weight::from_parts(0, 3992))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -170,27 +148,27 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
+	/// Storage: `Models::Registry` (r:1 w:0)
+	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(527), added: 3002, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Commitments` (r:1 w:0)
 	/// Proof: `Poc::Commitments` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn authorize_commit_poc() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `670`
-		//  Estimated: `4135`
-		// Minimum execution time: 94_047_000 picoseconds.
-		Weight::from_parts(149_771_000, 0)
-			.saturating_add(Weight::from_parts(0, 4135))
+		//  Measured:  `1201`
+		//  Estimated: `3992`
+		// Minimum execution time: 93_947_000 picoseconds.
+		Weight::from_parts(129_182_000, 0)
+			.saturating_add(Weight::from_parts(0, 3992))
 			.saturating_add(T::DbWeight::get().reads(5))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
+	/// Storage: `Models::Registry` (r:1 w:0)
+	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(527), added: 3002, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::VotingPower` (r:1 w:0)
 	/// Proof: `Poc::VotingPower` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Validated` (r:1 w:1)
@@ -200,23 +178,22 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// The range of component `n` is `[1, 2047]`.
 	fn submit_poc_validations(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2654 + n * (64 ±0)`
-		//  Estimated: `134563 + n * (65 ±0)`
-		// Minimum execution time: 139_612_000 picoseconds.
-		Weight::from_parts(183_414_315, 0)
+		//  Measured:  `3185 + n * (64 ±0)`
+		//  Estimated: `134563`
+		// Minimum execution time: 174_046_000 picoseconds.
+		Weight::from_parts(225_950_577, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 29_733
-			.saturating_add(Weight::from_parts(331_978, 0).saturating_mul(n.into()))
+			// Standard Error: 37_681
+			.saturating_add(Weight::from_parts(283_959, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(2))
-			.saturating_add(Weight::from_parts(0, 65).saturating_mul(n.into()))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
+	/// Storage: `Models::Registry` (r:1 w:0)
+	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(527), added: 3002, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::VotingPower` (r:1 w:0)
 	/// Proof: `Poc::VotingPower` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Validated` (r:1 w:0)
@@ -228,15 +205,14 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// The range of component `n` is `[1, 2047]`.
 	fn authorize_submit_poc_validations(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2654 + n * (64 ±0)`
-		//  Estimated: `134563 + n * (65 ±0)`
-		// Minimum execution time: 177_513_000 picoseconds.
-		Weight::from_parts(239_403_690, 0)
+		//  Measured:  `3185 + n * (64 ±0)`
+		//  Estimated: `134563`
+		// Minimum execution time: 134_302_000 picoseconds.
+		Weight::from_parts(188_289_644, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 32_098
-			.saturating_add(Weight::from_parts(456_607, 0).saturating_mul(n.into()))
+			// Standard Error: 31_012
+			.saturating_add(Weight::from_parts(500_674, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
-			.saturating_add(Weight::from_parts(0, 65).saturating_mul(n.into()))
 	}
 	/// Storage: `Poc::TotalVotingPower` (r:1 w:1)
 	/// Proof: `Poc::TotalVotingPower` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
@@ -248,24 +224,30 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::VotingPower` (r:2048 w:2048)
 	/// Proof: `Poc::VotingPower` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
-	/// Proof: UNKNOWN KEY `0x3a676f6e6b613a62656e63686d61726b2d6d6f64656c3a01000000` (r:1 w:0)
+	/// Storage: `Models::Registry` (r:1 w:0)
+	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(527), added: 3002, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PocWeights` (r:2048 w:2048)
 	/// Proof: `Poc::PocWeights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGeneration` (r:1 w:1)
+	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:0 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:0 w:2048)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 2048]`.
 	fn form_weights(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1603 + n * (382 ±0)`
+		//  Measured:  `2134 + n * (382 ±0)`
 		//  Estimated: `268136 + n * (2862 ±0)`
-		// Minimum execution time: 127_079_000 picoseconds.
-		Weight::from_parts(127_079_000, 0)
+		// Minimum execution time: 90_711_000 picoseconds.
+		Weight::from_parts(90_711_000, 0)
 			.saturating_add(Weight::from_parts(0, 268136))
-			// Standard Error: 2_237_700
-			.saturating_add(Weight::from_parts(60_776_881, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(4))
+			// Standard Error: 2_502_061
+			.saturating_add(Weight::from_parts(65_488_643, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(1))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(3))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2862).saturating_mul(n.into()))
 	}
 	/// Storage: `Poc::Commitments` (r:2049 w:0)
@@ -279,11 +261,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `858 + n * (174 ±0)`
 		//  Estimated: `3573 + n * (2862 ±0)`
-		// Minimum execution time: 53_621_000 picoseconds.
-		Weight::from_parts(448_179_696, 0)
+		// Minimum execution time: 44_524_000 picoseconds.
+		Weight::from_parts(44_524_000, 0)
 			.saturating_add(Weight::from_parts(0, 3573))
-			// Standard Error: 1_633_200
-			.saturating_add(Weight::from_parts(19_294_961, 0).saturating_mul(n.into()))
+			// Standard Error: 848_435
+			.saturating_add(Weight::from_parts(22_696_458, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -300,11 +282,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `735 + n * (146 ±0)`
 		//  Estimated: `134563 + n * (2583 ±0)`
-		// Minimum execution time: 15_890_000 picoseconds.
-		Weight::from_parts(21_981_000, 0)
+		// Minimum execution time: 19_657_000 picoseconds.
+		Weight::from_parts(22_872_000, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 63_105
-			.saturating_add(Weight::from_parts(5_794_214, 0).saturating_mul(n.into()))
+			// Standard Error: 92_352
+			.saturating_add(Weight::from_parts(5_612_949, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -317,25 +299,63 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::NextEpochParams` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Models::PendingChanges` (r:1 w:0)
+	/// Proof: `Models::PendingChanges` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::OldestPowerGeneration` (r:1 w:0)
+	/// Proof: `Poc::OldestPowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
+	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn on_initialize_epoch_start() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `128`
-		//  Estimated: `1541`
-		// Minimum execution time: 14_517_000 picoseconds.
-		Weight::from_parts(26_670_000, 0)
-			.saturating_add(Weight::from_parts(0, 1541))
-			.saturating_add(T::DbWeight::get().reads(3))
+		//  Estimated: `1550`
+		// Minimum execution time: 17_984_000 picoseconds.
+		Weight::from_parts(27_512_000, 0)
+			.saturating_add(Weight::from_parts(0, 1550))
+			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::OldestPowerGeneration` (r:1 w:0)
+	/// Proof: `Poc::OldestPowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
+	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:0)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `62`
-		//  Estimated: `1541`
-		// Minimum execution time: 2_625_000 picoseconds.
-		Weight::from_parts(3_978_000, 0)
-			.saturating_add(Weight::from_parts(0, 1541))
-			.saturating_add(T::DbWeight::get().reads(1))
+		//  Measured:  `255`
+		//  Estimated: `3489`
+		// Minimum execution time: 12_463_000 picoseconds.
+		Weight::from_parts(20_518_000, 0)
+			.saturating_add(Weight::from_parts(0, 3489))
+			.saturating_add(T::DbWeight::get().reads(4))
+	}
+	/// Storage: `Poc::OldestPowerGeneration` (r:1 w:1)
+	/// Proof: `Poc::OldestPowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
+	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:2048 w:2048)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:2048 w:2048)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 2048]`.
+	fn prune_power_generation(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `871 + n * (127 ±0)`
+		//  Estimated: `3489 + n * (2551 ±0)`
+		// Minimum execution time: 35_537_000 picoseconds.
+		Weight::from_parts(284_448_578, 0)
+			.saturating_add(Weight::from_parts(0, 3489))
+			// Standard Error: 218_331
+			.saturating_add(Weight::from_parts(5_637_559, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2551).saturating_mul(n.into()))
 	}
 }
