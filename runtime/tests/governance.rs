@@ -107,8 +107,14 @@ fn the_genesis_hosts_register_a_model_that_the_next_epoch_approves() {
 			&alice,
 		);
 		assert_eq!(held, ProposalDeposit::get());
+		// The snapshot is PoC's genesis generation of voting power, held while it is open.
+		let snapshot = pallet_models::Proposals::<Runtime>::get(index).expect("open").snapshot;
+		assert_eq!(snapshot.generation, 0);
+		let pins = || pallet_poc::PowerGenerations::<Runtime>::get(0).expect("kept").pins;
+		assert_eq!(pins(), 1);
 		// Both hosts said aye: passing is certain, so it closes before the period ends.
 		close(index);
+		assert_eq!(pins(), 0);
 		assert_eq!(outcome(index), Outcome::Passed);
 		assert!(models_events().contains(&pallet_models::Event::Executed { index, result: Ok(()) }));
 		let info = pallet_models::Registry::<Runtime>::get(1).expect("registered");
