@@ -13,7 +13,9 @@
 //!   only after PoC generation ends;
 //! - [`cap`]: the 25% cap on any one host's share of the weight;
 //! - [`binomial`]: the worker's deterministic one-sided binomial test, in integer
-//!   arithmetic.
+//!   arithmetic;
+//! - [`inference`]: escrow and cost, the executor draw, validation sampling and its
+//!   `target`, reputation, the invalidation test (SPRT) and the per-block price rule.
 //!
 //! Nothing here uses floating point: every result is the same on every machine.
 
@@ -24,6 +26,7 @@ extern crate alloc;
 pub mod binomial;
 pub mod cap;
 pub mod duty;
+pub mod inference;
 pub mod merkle;
 pub mod sample;
 pub mod seed;
