@@ -58,13 +58,18 @@ pub fn executor_draw(randomness: &H256, request: RequestId, attempt: u32) -> [u8
 /// reduced modulo the total (a bias below 2^-128 for totals under 2^128). `None` when the
 /// total is zero.
 pub fn pick_weighted(cumulative: &[u128], draw: &[u8; 32]) -> Option<usize> {
-	let total = *cumulative.last()?;
+	let point = pick_point(draw, *cumulative.last()?)?;
+	// The first index whose cumulative weight exceeds the point.
+	Some(cumulative.partition_point(|&sum| sum <= point))
+}
+
+/// The point in `0..total` a draw falls on (the draw, big-endian, modulo `total`); `None`
+/// when `total` is zero.
+pub fn pick_point(draw: &[u8; 32], total: u128) -> Option<u128> {
 	if total == 0 {
 		return None;
 	}
-	let point = (U256::from_big_endian(draw) % U256::from(total)).low_u128();
-	// The first index whose cumulative weight exceeds the point.
-	Some(cumulative.partition_point(|&sum| sum <= point))
+	Some((U256::from_big_endian(draw) % U256::from(total)).low_u128())
 }
 
 // ---- validation sampling ----------------------------------------------------------------

@@ -60,6 +60,14 @@ pub trait WeightInfo {
 	fn prune_power_generation(n: u32) -> polkadot_sdk::frame_support::weights::Weight;
 }
 
+/// The most chunks of an executor roster: `MaxHosts / RosterChunk`, rounded up.
+pub struct MaxRosterChunks<T>(core::marker::PhantomData<T>);
+impl<T: Config> polkadot_sdk::sp_core::Get<u32> for MaxRosterChunks<T> {
+	fn get() -> u32 {
+		T::MaxHosts::get().div_ceil(T::RosterChunk::get().max(1))
+	}
+}
+
 #[polkadot_sdk::frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -133,6 +141,10 @@ pub mod pallet {
 		/// The largest share of the total consensus weight one host may hold (25%).
 		#[pallet::constant]
 		type MaxWeightShare: Get<Perbill>;
+		/// Hosts per chunk of a model's executor roster: picking an executor reads the
+		/// roster's chunk totals and one chunk, never the whole roster.
+		#[pallet::constant]
+		type RosterChunk: Get<u32>;
 		/// For how many past epochs commitments, tallies and batches are kept.
 		#[pallet::constant]
 		type RetentionEpochs: Get<u32>;
@@ -254,6 +266,24 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type OldestPowerGeneration<T: Config> = StorageValue<_, u32, ValueQuery>;
 
+	/// Each model's executor roster, in chunks of `RosterChunk` hosts: the hosts with PoC
+	/// weight on the model and that weight, as the last weight formation left them.
+	#[pallet::storage]
+	pub type ExecutorRoster<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		ModelId,
+		Twox64Concat,
+		u32,
+		BoundedVec<(T::AccountId, NonceCount), T::RosterChunk>,
+		ValueQuery,
+	>;
+
+	/// Each model's roster totals: the cumulative weight up to the end of each chunk.
+	#[pallet::storage]
+	pub type RosterTotals<T: Config> =
+		StorageMap<_, Twox64Concat, ModelId, BoundedVec<u128, MaxRosterChunks<T>>, ValueQuery>;
+
 	/// The parameters the next epoch will start with.
 	#[pallet::storage]
 	pub type NextEpochParams<T: Config> = StorageValue<_, EpochParamsOf<T>, OptionQuery>;
@@ -280,7 +310,17 @@ pub mod pallet {
 			let params = self.epoch_params;
 			params.check().expect("the genesis epoch parameters are valid");
 			NextEpochParams::<T>::put(params);
+			let mut rosters: BTreeMap<ModelId, Vec<(T::AccountId, NonceCount)>> = BTreeMap::new();
 			for (account, worker_key, endpoint, models) in &self.hosts {
+				// Bootstrap: genesis hosts serve their models with equal PoC weight until the
+				// first formation, so requests have executors from the first block.
+				for model in models {
+					PocWeights::<T>::insert(account, model, GENESIS_HOST_POC_WEIGHT);
+					rosters
+						.entry(*model)
+						.or_default()
+						.push((account.clone(), GENESIS_HOST_POC_WEIGHT));
+				}
 				// The registry's genesis may be built after this one: genesis hosts' models are
 				// not checked against it (the runtime's tests check the presets'), the rest is.
 				Pallet::<T>::do_register(
@@ -300,11 +340,14 @@ pub mod pallet {
 				0,
 				GenerationInfo { hosts: self.hosts.len() as u32, departures: 0, pins: 0 },
 			);
+			Pallet::<T>::write_rosters(rosters);
 		}
 	}
 
 	/// The voting power of each genesis host in the first epoch.
 	pub const GENESIS_HOST_POWER: u128 = 1;
+	/// The PoC weight of each genesis host on each of its models until the first formation.
+	pub const GENESIS_HOST_POC_WEIGHT: NonceCount = 1;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -916,11 +959,14 @@ pub mod pallet {
 
 			// Both maps hold at most MaxHosts × MaxModelsPerHost entries.
 			let _ = PocWeights::<T>::clear(u32::MAX, None);
+			let mut rosters: BTreeMap<ModelId, Vec<(T::AccountId, NonceCount)>> = BTreeMap::new();
 			for (host, model, weight) in judged {
 				if weight > 0 {
 					PocWeights::<T>::insert(&host, model, weight);
+					rosters.entry(model).or_default().push((host, weight));
 				}
 			}
+			Self::write_rosters(rosters);
 			// The new power is a new generation; the previous one is kept while governance
 			// snapshots hold it (`prune_power_generation`).
 			let generation = PowerGeneration::<T>::get().saturating_add(1);
@@ -945,6 +991,49 @@ pub mod pallet {
 				total_power,
 			});
 			commitments
+		}
+
+		/// Replaces every model's executor roster (at most MaxHosts × MaxModelsPerHost
+		/// entries in all, in chunks of `RosterChunk`).
+		fn write_rosters(rosters: BTreeMap<ModelId, Vec<(T::AccountId, NonceCount)>>) {
+			let _ = ExecutorRoster::<T>::clear(u32::MAX, None);
+			let _ = RosterTotals::<T>::clear(u32::MAX, None);
+			let chunk = T::RosterChunk::get().max(1) as usize;
+			for (model, roster) in rosters {
+				let mut totals = Vec::new();
+				let mut sum = 0u128;
+				for (index, hosts) in roster.chunks(chunk).enumerate() {
+					sum = hosts
+						.iter()
+						.fold(sum, |sum, (_, weight)| sum.saturating_add(u128::from(*weight)));
+					totals.push(sum);
+					let hosts = BoundedVec::truncate_from(hosts.to_vec());
+					ExecutorRoster::<T>::insert(model, index as u32, hosts);
+				}
+				RosterTotals::<T>::insert(model, BoundedVec::truncate_from(totals));
+			}
+		}
+
+		/// The executor a `draw` picks for `model`: a host with PoC weight on it, with
+		/// probability proportional to that weight (`gonka_primitives::inference`). Reads
+		/// the roster's chunk totals and one chunk. `None` when nobody has weight on the
+		/// model. The host may have left since the formation (its `PocWeights` are then
+		/// zero): the caller checks and draws again.
+		pub fn pick_executor(model: ModelId, draw: &[u8; 32]) -> Option<T::AccountId> {
+			let totals = RosterTotals::<T>::get(model);
+			let point = gonka_primitives::inference::pick_point(draw, *totals.last()?)?;
+			let chunk = totals.partition_point(|&sum| sum <= point);
+			let before = chunk.checked_sub(1).and_then(|previous| totals.get(previous)).copied();
+			let mut rest = point.saturating_sub(before.unwrap_or(0));
+			for (host, weight) in ExecutorRoster::<T>::get(model, chunk as u32) {
+				let weight = u128::from(weight);
+				if rest < weight {
+					return Some(host);
+				}
+				rest = rest.saturating_sub(weight);
+			}
+			defensive!("a roster's totals match its chunks");
+			None
 		}
 
 		/// Records that `who`, with power in the generation in force, left.
@@ -1160,6 +1249,31 @@ pub mod pallet {
 			ensure!(power == TotalVotingPower::<T>::get(), "the total is the sum of the powers");
 			for (account, _) in VotingPower::<T>::iter() {
 				ensure!(Hosts::<T>::contains_key(&account), "only registered hosts have power");
+			}
+			for (model, totals) in RosterTotals::<T>::iter() {
+				let mut sum = 0u128;
+				for (index, total) in totals.iter().enumerate() {
+					let chunk = ExecutorRoster::<T>::get(model, index as u32);
+					ensure!(!chunk.is_empty(), "a roster has no empty chunk");
+					for (host, weight) in chunk.iter() {
+						ensure!(*weight > 0, "rostered hosts have weight");
+						// A host that left since has no weight (and may have registered again).
+						let current = PocWeights::<T>::get(host, model);
+						ensure!(
+							current == 0 || current == *weight,
+							"a roster holds the hosts' PoC weights"
+						);
+						sum = sum.saturating_add(u128::from(*weight));
+					}
+					ensure!(sum == *total, "roster totals are the chunks' cumulative sums");
+				}
+				ensure!(
+					ExecutorRoster::<T>::iter_prefix(model).count() == totals.len(),
+					"a roster has one total per chunk"
+				);
+			}
+			for (model, _, _) in ExecutorRoster::<T>::iter() {
+				ensure!(RosterTotals::<T>::contains_key(model), "every roster has its totals");
 			}
 			let current = PowerGeneration::<T>::get();
 			let oldest = OldestPowerGeneration::<T>::get();

@@ -139,6 +139,7 @@ impl pallet_poc::Config for Test {
 	type MaxCommitsPerModel = ConstU32<MAX_COMMITS>;
 	type DutyPriority = ConstU64<{ u64::MAX / 2 }>;
 	type MaxWeightShare = MaxWeightShare;
+	type RosterChunk = ConstU32<2>;
 	type RetentionEpochs = ConstU32<2>;
 	type WeightInfo = TestWeights;
 }

@@ -924,7 +924,8 @@ mod formation {
 			validate(1, 1, &[(4, true)]); // 3
 			validate(2, 1, &[(4, true)]); // + 1 = 4: exactly 2/3
 			run_to_block(12);
-			assert_eq!(judged(4), Some((Outcome::QuorumFailed, 0)));
+			// Not accepted: the smaller of its genesis weight (1) and its count.
+			assert_eq!(judged(4), Some((Outcome::QuorumFailed, 1)));
 		});
 		new_test_ext(&[1, 2, 3, 4]).execute_with(|| {
 			set_power(&[(1, 3), (2, 1), (3, 2), (4, 1)]);
@@ -994,9 +995,10 @@ mod formation {
 			validate(3, 1, &[(1, true), (2, true)]);
 			run_to_block(12);
 			assert_eq!(judged(1), Some((Outcome::Accepted, 100)));
-			assert_eq!(judged(3), Some((Outcome::QuorumFailed, 0)));
-			assert_eq!(VotingPower::<Test>::get(account(3)), 0);
-			assert_eq!(TotalVotingPower::<Test>::get(), 200);
+			// Host 3 keeps only the smaller of its genesis weight (1) and its count.
+			assert_eq!(judged(3), Some((Outcome::QuorumFailed, 1)));
+			assert_eq!(VotingPower::<Test>::get(account(3)), 1);
+			assert_eq!(TotalVotingPower::<Test>::get(), 201);
 		});
 	}
 
@@ -1018,6 +1020,57 @@ mod formation {
 			assert_eq!(crate::OldestPowerGeneration::<Test>::get(), 0);
 			run_to_block(13);
 			assert_eq!(crate::OldestPowerGeneration::<Test>::get(), 1);
+		});
+	}
+
+	/// How often each of hosts 1..=3 is picked for `model` over 3,000 draws.
+	fn picks(model: u32) -> [u32; 3] {
+		let mut counts = [0u32; 3];
+		for request in 0..3_000u64 {
+			let draw =
+				gonka_primitives::inference::executor_draw(&H256::repeat_byte(2), request, 0);
+			let host = Poc::pick_executor(model, &draw).expect("a model with executors");
+			let index = (1..=3u8).position(|i| account(i) == host).expect("a rostered host");
+			counts[index] += 1;
+		}
+		counts
+	}
+
+	#[test]
+	fn genesis_hosts_execute_their_models_with_equal_weight_until_the_first_formation() {
+		new_test_ext(&[1, 2, 3]).execute_with(|| {
+			// Three hosts in chunks of two: totals 2 and 3.
+			assert_eq!(crate::RosterTotals::<Test>::get(1).to_vec(), vec![2, 3]);
+			for count in picks(1) {
+				assert!((850..1_150).contains(&count), "{:?}", picks(1));
+			}
+			assert_eq!(Poc::pick_executor(3, &[0; 32]), None, "nobody serves model 3");
+		});
+	}
+
+	#[test]
+	fn formation_replaces_each_models_roster_with_the_new_poc_weights() {
+		new_test_ext(&[1, 2, 3]).execute_with(|| {
+			for (i, count) in [(1, 100), (2, 200), (3, 300)] {
+				commit(i, 1, count);
+			}
+			run_to_block(epoch_start(0) + 6);
+			for v in [1, 2, 3] {
+				let others: Vec<(u8, bool)> =
+					[1, 2, 3].iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+				validate(v, 1, &others);
+			}
+			run_to_block(12);
+			assert_eq!(crate::RosterTotals::<Test>::get(1).to_vec(), vec![300, 600]);
+			// Picked in proportion to 100 : 200 : 300.
+			let counts = picks(1);
+			for (count, expected) in counts.iter().zip([500, 1_000, 1_500]) {
+				assert!(count.abs_diff(expected) < 150, "{counts:?}");
+			}
+			// Nobody committed on model 2: it has no executors any more.
+			assert!(crate::RosterTotals::<Test>::get(2).is_empty());
+			assert_eq!(crate::ExecutorRoster::<Test>::iter_prefix(2).count(), 0);
+			assert_eq!(Poc::pick_executor(2, &[0; 32]), None);
 		});
 	}
 

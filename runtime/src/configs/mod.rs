@@ -379,6 +379,7 @@ impl pallet_poc::Config for Runtime {
 	type MaxEndpointLength = ConstU32<256>;
 	type MaxCommitsPerModel = ConstU32<16>;
 	type MaxWeightShare = MaxWeightShare;
+	type RosterChunk = ConstU32<64>;
 	type RetentionEpochs = ConstU32<4>;
 	type DutyPriority = DutyPriority;
 	type WeightInfo = crate::weights::pallet_poc::WeightInfo<Runtime>;

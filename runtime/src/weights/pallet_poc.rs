@@ -58,8 +58,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `716`
 		//  Estimated: `25006`
-		// Minimum execution time: 129_604_000 picoseconds.
-		Weight::from_parts(180_269_000, 0)
+		// Minimum execution time: 131_106_000 picoseconds.
+		Weight::from_parts(202_520_000, 0)
 			.saturating_add(Weight::from_parts(0, 25006))
 			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -74,8 +74,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1189`
 		//  Estimated: `25006`
-		// Minimum execution time: 84_078_000 picoseconds.
-		Weight::from_parts(119_774_000, 0)
+		// Minimum execution time: 82_855_000 picoseconds.
+		Weight::from_parts(124_123_000, 0)
 			.saturating_add(Weight::from_parts(0, 25006))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -106,8 +106,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1050`
 		//  Estimated: `21334`
-		// Minimum execution time: 115_837_000 picoseconds.
-		Weight::from_parts(165_410_000, 0)
+		// Minimum execution time: 122_780_000 picoseconds.
+		Weight::from_parts(220_444_000, 0)
 			.saturating_add(Weight::from_parts(0, 21334))
 			.saturating_add(T::DbWeight::get().reads(17))
 			.saturating_add(T::DbWeight::get().writes(17))
@@ -120,8 +120,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `62`
 		//  Estimated: `1541`
-		// Minimum execution time: 11_502_000 picoseconds.
-		Weight::from_parts(19_457_000, 0)
+		// Minimum execution time: 11_271_000 picoseconds.
+		Weight::from_parts(22_432_000, 0)
 			.saturating_add(Weight::from_parts(0, 1541))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -138,8 +138,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1201`
 		//  Estimated: `3992`
-		// Minimum execution time: 49_072_000 picoseconds.
-		Weight::from_parts(88_315_000, 0)
+		// Minimum execution time: 52_959_000 picoseconds.
+		Weight::from_parts(124_583_000, 0)
 			.saturating_add(Weight::from_parts(0, 3992))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -158,8 +158,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1201`
 		//  Estimated: `3992`
-		// Minimum execution time: 93_947_000 picoseconds.
-		Weight::from_parts(129_182_000, 0)
+		// Minimum execution time: 97_843_000 picoseconds.
+		Weight::from_parts(158_337_000, 0)
 			.saturating_add(Weight::from_parts(0, 3992))
 			.saturating_add(T::DbWeight::get().reads(5))
 	}
@@ -180,11 +180,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `3185 + n * (64 ±0)`
 		//  Estimated: `134563`
-		// Minimum execution time: 174_046_000 picoseconds.
-		Weight::from_parts(225_950_577, 0)
+		// Minimum execution time: 157_686_000 picoseconds.
+		Weight::from_parts(170_929_769, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 37_681
-			.saturating_add(Weight::from_parts(283_959, 0).saturating_mul(n.into()))
+			// Standard Error: 31_828
+			.saturating_add(Weight::from_parts(368_995, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -207,11 +207,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `3185 + n * (64 ±0)`
 		//  Estimated: `134563`
-		// Minimum execution time: 134_302_000 picoseconds.
-		Weight::from_parts(188_289_644, 0)
+		// Minimum execution time: 148_749_000 picoseconds.
+		Weight::from_parts(199_343_335, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 31_012
-			.saturating_add(Weight::from_parts(500_674, 0).saturating_mul(n.into()))
+			// Standard Error: 28_540
+			.saturating_add(Weight::from_parts(526_186, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 	}
 	/// Storage: `Poc::TotalVotingPower` (r:1 w:1)
@@ -232,6 +232,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerGenerations` (r:0 w:1)
 	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::ExecutorRoster` (r:0 w:32)
+	/// Proof: `Poc::ExecutorRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::RosterTotals` (r:0 w:1)
+	/// Proof: `Poc::RosterTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerHistory` (r:0 w:2048)
 	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 2048]`.
@@ -239,14 +243,14 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `2134 + n * (382 ±0)`
 		//  Estimated: `268136 + n * (2862 ±0)`
-		// Minimum execution time: 90_711_000 picoseconds.
-		Weight::from_parts(90_711_000, 0)
+		// Minimum execution time: 200_306_000 picoseconds.
+		Weight::from_parts(200_306_000, 0)
 			.saturating_add(Weight::from_parts(0, 268136))
-			// Standard Error: 2_502_061
-			.saturating_add(Weight::from_parts(65_488_643, 0).saturating_mul(n.into()))
+			// Standard Error: 2_372_795
+			.saturating_add(Weight::from_parts(64_916_077, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(3))
+			.saturating_add(T::DbWeight::get().writes(5))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2862).saturating_mul(n.into()))
 	}
@@ -261,11 +265,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `858 + n * (174 ±0)`
 		//  Estimated: `3573 + n * (2862 ±0)`
-		// Minimum execution time: 44_524_000 picoseconds.
-		Weight::from_parts(44_524_000, 0)
+		// Minimum execution time: 36_127_000 picoseconds.
+		Weight::from_parts(36_127_000, 0)
 			.saturating_add(Weight::from_parts(0, 3573))
-			// Standard Error: 848_435
-			.saturating_add(Weight::from_parts(22_696_458, 0).saturating_mul(n.into()))
+			// Standard Error: 856_140
+			.saturating_add(Weight::from_parts(22_376_231, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -282,11 +286,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `735 + n * (146 ±0)`
 		//  Estimated: `134563 + n * (2583 ±0)`
-		// Minimum execution time: 19_657_000 picoseconds.
-		Weight::from_parts(22_872_000, 0)
+		// Minimum execution time: 22_393_000 picoseconds.
+		Weight::from_parts(26_019_000, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 92_352
-			.saturating_add(Weight::from_parts(5_612_949, 0).saturating_mul(n.into()))
+			// Standard Error: 38_959
+			.saturating_add(Weight::from_parts(6_269_046, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -301,18 +305,14 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Models::PendingChanges` (r:1 w:0)
 	/// Proof: `Models::PendingChanges` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::OldestPowerGeneration` (r:1 w:0)
-	/// Proof: `Poc::OldestPowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
-	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn on_initialize_epoch_start() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `128`
 		//  Estimated: `1550`
-		// Minimum execution time: 17_984_000 picoseconds.
-		Weight::from_parts(27_512_000, 0)
+		// Minimum execution time: 15_759_000 picoseconds.
+		Weight::from_parts(28_354_000, 0)
 			.saturating_add(Weight::from_parts(0, 1550))
-			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
@@ -327,8 +327,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `255`
 		//  Estimated: `3489`
-		// Minimum execution time: 12_463_000 picoseconds.
-		Weight::from_parts(20_518_000, 0)
+		// Minimum execution time: 12_713_000 picoseconds.
+		Weight::from_parts(19_607_000, 0)
 			.saturating_add(Weight::from_parts(0, 3489))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
@@ -347,11 +347,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `871 + n * (127 ±0)`
 		//  Estimated: `3489 + n * (2551 ±0)`
-		// Minimum execution time: 35_537_000 picoseconds.
-		Weight::from_parts(284_448_578, 0)
+		// Minimum execution time: 43_572_000 picoseconds.
+		Weight::from_parts(45_174_000, 0)
 			.saturating_add(Weight::from_parts(0, 3489))
-			// Standard Error: 218_331
-			.saturating_add(Weight::from_parts(5_637_559, 0).saturating_mul(n.into()))
+			// Standard Error: 65_757
+			.saturating_add(Weight::from_parts(5_838_138, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
