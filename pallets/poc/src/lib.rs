@@ -967,24 +967,7 @@ pub mod pallet {
 				}
 			}
 			Self::write_rosters(rosters);
-			// The new power is a new generation; the previous one is kept while governance
-			// snapshots hold it (`prune_power_generation`).
-			let generation = PowerGeneration::<T>::get().saturating_add(1);
-			let _ = VotingPower::<T>::clear(u32::MAX, None);
-			let mut holders = 0u32;
-			for ((host, _), power) in hosts.iter().zip(capped) {
-				if power > 0 {
-					VotingPower::<T>::insert(host, power);
-					PowerHistory::<T>::insert(generation, host, power);
-					holders = holders.saturating_add(1);
-				}
-			}
-			TotalVotingPower::<T>::put(total_power);
-			PowerGenerations::<T>::insert(
-				generation,
-				GenerationInfo { hosts: holders, departures: 0, pins: 0 },
-			);
-			PowerGeneration::<T>::put(generation);
+			Self::new_power_generation(hosts.iter().map(|(host, _)| host.clone()).zip(capped));
 			Self::deposit_event(Event::WeightsFormed {
 				epoch: epoch.index,
 				hosts: hosts.len() as u32,
@@ -1117,14 +1100,21 @@ pub mod pallet {
 		/// formation would (tests and benchmarks).
 		#[cfg(any(test, feature = "runtime-benchmarks"))]
 		pub fn force_voting_power(powers: &[(T::AccountId, u128)]) {
+			Self::new_power_generation(powers.iter().cloned());
+		}
+
+		/// Puts `powers` (zeros skipped) in force as a new generation of voting power; the
+		/// previous one is kept while governance snapshots hold it
+		/// (`prune_power_generation`). At most MaxHosts entries.
+		fn new_power_generation(powers: impl IntoIterator<Item = (T::AccountId, u128)>) {
 			let generation = PowerGeneration::<T>::get().saturating_add(1);
 			let _ = VotingPower::<T>::clear(u32::MAX, None);
 			let mut total = 0u128;
 			let mut holders = 0u32;
-			for (host, power) in powers.iter().filter(|(_, power)| *power > 0) {
-				VotingPower::<T>::insert(host, power);
-				PowerHistory::<T>::insert(generation, host, power);
-				total = total.saturating_add(*power);
+			for (host, power) in powers.into_iter().filter(|(_, power)| *power > 0) {
+				VotingPower::<T>::insert(&host, power);
+				PowerHistory::<T>::insert(generation, &host, power);
+				total = total.saturating_add(power);
 				holders = holders.saturating_add(1);
 			}
 			TotalVotingPower::<T>::put(total);

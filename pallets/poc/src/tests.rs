@@ -364,7 +364,7 @@ mod commit {
 	/// Authorizes and dispatches as the transaction pool and the block builder would.
 	fn submit(i: u8, commit: PocCommit) -> DispatchResult {
 		let signature = signed(i, &commit);
-		authorize(&call(i, commit.clone(), signature.clone())).map_err(|_| "not authorized")?;
+		authorize(&call(i, commit.clone(), signature)).map_err(|_| "not authorized")?;
 		Poc::commit_poc(RawOrigin::Authorized.into(), account(i), commit, signature)
 	}
 
@@ -1005,22 +1005,28 @@ mod formation {
 	#[test]
 	fn the_replaced_generation_is_pruned_the_block_after_formation_not_with_it() {
 		new_test_ext(&[1, 2, 3]).execute_with(|| {
-			for i in [1, 2, 3] {
-				commit(i, 1, 100);
-			}
-			run_to_block(epoch_start(0) + 6);
-			for v in [1, 2, 3] {
-				let others: Vec<(u8, bool)> =
-					[1, 2, 3].iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
-				validate(v, 1, &others);
-			}
 			// Block 12 forms the weights: generation 1; generation 0 stays for a block.
-			run_to_block(12);
+			validated_first_epoch(&[(1, 100), (2, 100), (3, 100)]);
 			assert_eq!(crate::PowerGeneration::<Test>::get(), 1);
 			assert_eq!(crate::OldestPowerGeneration::<Test>::get(), 0);
 			run_to_block(13);
 			assert_eq!(crate::OldestPowerGeneration::<Test>::get(), 1);
 		});
+	}
+
+	/// Epoch 0: each host commits its count on model 1 and every host judges the others
+	/// valid; runs to block 12, where the weights form.
+	fn validated_first_epoch(counts: &[(u8, u64)]) {
+		for (i, count) in counts {
+			commit(*i, 1, *count);
+		}
+		run_to_block(epoch_start(0) + 6);
+		for (v, _) in counts {
+			let others: Vec<(u8, bool)> =
+				counts.iter().filter(|(h, _)| h != v).map(|(h, _)| (*h, true)).collect();
+			validate(*v, 1, &others);
+		}
+		run_to_block(12);
 	}
 
 	/// How often each of hosts 1..=3 is picked for `model` over 3,000 draws.
@@ -1051,16 +1057,7 @@ mod formation {
 	#[test]
 	fn formation_replaces_each_models_roster_with_the_new_poc_weights() {
 		new_test_ext(&[1, 2, 3]).execute_with(|| {
-			for (i, count) in [(1, 100), (2, 200), (3, 300)] {
-				commit(i, 1, count);
-			}
-			run_to_block(epoch_start(0) + 6);
-			for v in [1, 2, 3] {
-				let others: Vec<(u8, bool)> =
-					[1, 2, 3].iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
-				validate(v, 1, &others);
-			}
-			run_to_block(12);
+			validated_first_epoch(&[(1, 100), (2, 200), (3, 300)]);
 			assert_eq!(crate::RosterTotals::<Test>::get(1).to_vec(), vec![300, 600]);
 			// Picked in proportion to 100 : 200 : 300.
 			let counts = picks(1);
