@@ -456,11 +456,9 @@ pub mod pallet {
 			// One read of the epoch serves both the epoch start and the formation check.
 			// `heavy`: this block runs one of the epoch's O(hosts) steps, so it prunes no
 			// generation of voting power (no block carries two such steps).
-			let mut heavy = true;
-			let (epoch, mut weight) = match CurrentEpoch::<T>::get() {
+			let (epoch, mut weight, mut heavy) = match CurrentEpoch::<T>::get() {
 				Some(epoch) if now < epoch.next_start() => {
-					heavy = false;
-					(Some(epoch), T::WeightInfo::on_initialize_idle())
+					(Some(epoch), T::WeightInfo::on_initialize_idle(), false)
 				}
 				previous => {
 					let started = Self::start_epoch(now, previous);
@@ -473,6 +471,7 @@ pub mod pallet {
 						T::WeightInfo::on_initialize_epoch_start()
 							.saturating_add(T::WeightInfo::prune_epoch(pruned))
 							.saturating_add(registry),
+						true,
 					)
 				}
 			};
