@@ -12,10 +12,11 @@
 //! for another. The replay of the same payload on the same chain is stopped by the pallet
 //! (phases, `provides` tags, counts that only grow), not here.
 
-use crate::{EpochIndex, HostId, ModelId, NonceCount, H256};
+use crate::{inference::RequestId, EpochIndex, HostId, ModelId, NonceCount, H256};
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::{
+	sp_arithmetic::Perbill,
 	sp_core::{sr25519, Get},
 	sp_runtime::BoundedVec,
 };
@@ -35,8 +36,16 @@ pub enum DutyKind {
 	/// A validator's batched PoC verdicts ([`PocValidation`]).
 	#[codec(index = 1)]
 	PocValidation,
-	// Indices 2.. are kept for the inference duties (results, validations, invalidation
-	// votes) and confirmation PoC.
+	/// An executor's result for an inference request ([`InferenceFinish`]).
+	#[codec(index = 2)]
+	InferenceFinish,
+	/// A sampled validator's replay score of a finished request ([`InferenceValidation`]).
+	#[codec(index = 3)]
+	InferenceValidation,
+	/// A vote in an invalidation vote ([`InvalidationVote`]).
+	#[codec(index = 4)]
+	InvalidationVote,
+	// Indices 5.. are kept for confirmation PoC.
 }
 
 impl DutyKind {
@@ -45,6 +54,9 @@ impl DutyKind {
 		match self {
 			DutyKind::PocCommit => 0,
 			DutyKind::PocValidation => 1,
+			DutyKind::InferenceFinish => 2,
+			DutyKind::InferenceValidation => 3,
+			DutyKind::InvalidationVote => 4,
 		}
 	}
 }
@@ -163,6 +175,112 @@ impl<MaxVerdicts: Get<u32>> Duty for PocValidation<MaxVerdicts> {
 	const KIND: DutyKind = DutyKind::PocValidation;
 }
 
+/// The executor's result for request `request`: the completion's token ids (what
+/// validators replay), its text (what the developer reads) and the number of prompt tokens
+/// after the chat template (what validators check exactly). The chain counts the completion
+/// tokens itself.
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+#[scale_info(skip_type_params(MaxTokens, MaxText))]
+pub struct InferenceFinish<MaxTokens: Get<u32>, MaxText: Get<u32>> {
+	/// The request.
+	pub request: RequestId,
+	/// The completion's token ids, in order.
+	pub token_ids: BoundedVec<u32, MaxTokens>,
+	/// The completion's text (UTF-8, the detokenization of `token_ids`).
+	pub text: BoundedVec<u8, MaxText>,
+	/// The templated prompt's length in tokens.
+	pub prompt_tokens: u32,
+}
+
+// By hand rather than derived, for the reason given at `PocValidation`.
+impl<MaxTokens: Get<u32>, MaxText: Get<u32>> Clone for InferenceFinish<MaxTokens, MaxText> {
+	fn clone(&self) -> Self {
+		Self {
+			request: self.request,
+			token_ids: self.token_ids.clone(),
+			text: self.text.clone(),
+			prompt_tokens: self.prompt_tokens,
+		}
+	}
+}
+
+impl<MaxTokens: Get<u32>, MaxText: Get<u32>> PartialEq for InferenceFinish<MaxTokens, MaxText> {
+	fn eq(&self, other: &Self) -> bool {
+		self.request == other.request
+			&& self.token_ids == other.token_ids
+			&& self.text == other.text
+			&& self.prompt_tokens == other.prompt_tokens
+	}
+}
+
+impl<MaxTokens: Get<u32>, MaxText: Get<u32>> Eq for InferenceFinish<MaxTokens, MaxText> {}
+
+impl<MaxTokens: Get<u32>, MaxText: Get<u32>> core::fmt::Debug
+	for InferenceFinish<MaxTokens, MaxText>
+{
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		f.debug_struct("InferenceFinish")
+			.field("request", &self.request)
+			.field("token_ids", &self.token_ids.len())
+			.field("text", &self.text.len())
+			.field("prompt_tokens", &self.prompt_tokens)
+			.finish()
+	}
+}
+
+impl<MaxTokens: Get<u32>, MaxText: Get<u32>> Duty for InferenceFinish<MaxTokens, MaxText> {
+	const KIND: DutyKind = DutyKind::InferenceFinish;
+}
+
+/// A sampled validator's replay score of a finished request: the fraction of the
+/// completion's positions whose token its replay of the seeded sampler accepts.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct InferenceValidation {
+	/// The request.
+	pub request: RequestId,
+	/// The replay similarity; the request passes at `≥ validation_threshold` of its model.
+	pub similarity: Perbill,
+}
+
+impl Duty for InferenceValidation {
+	const KIND: DutyKind = DutyKind::InferenceValidation;
+}
+
+/// A host's vote in the invalidation vote a failed validation opened.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct InvalidationVote {
+	/// The request.
+	pub request: RequestId,
+	/// `true`: the result is invalid; `false`: it holds up.
+	pub invalid: bool,
+}
+
+impl Duty for InvalidationVote {
+	const KIND: DutyKind = DutyKind::InvalidationVote;
+}
+
 #[cfg(all(test, feature = "std"))]
 mod tests {
 	use super::*;
@@ -213,6 +331,37 @@ mod tests {
 		let signature = commit().sign(&genesis, &worker());
 		let grown = PocCommit { count: 1_001, ..commit() };
 		assert!(!grown.verify(&genesis, &worker().public(), &signature));
+	}
+
+	#[test]
+	fn each_duty_kind_has_its_own_tag() {
+		let kinds = [
+			DutyKind::PocCommit,
+			DutyKind::PocValidation,
+			DutyKind::InferenceFinish,
+			DutyKind::InferenceValidation,
+			DutyKind::InvalidationVote,
+		];
+		for (index, kind) in kinds.iter().enumerate() {
+			assert_eq!(usize::from(kind.tag()), index);
+			assert_eq!(kind.encode(), vec![kind.tag()]);
+		}
+	}
+
+	#[test]
+	fn a_validation_signature_is_not_a_vote_signature() {
+		// The same request in both payloads; a vote of `true` encodes like a similarity
+		// byte would not, but the kind byte alone must already separate them.
+		let genesis = H256::repeat_byte(1);
+		let validation = InferenceValidation { request: 9, similarity: Perbill::one() };
+		let signature = validation.sign(&genesis, &worker());
+		let mut as_vote = validation.signing_message(&genesis);
+		as_vote[SIGNING_DOMAIN.len() + 1] = DutyKind::InvalidationVote.tag();
+		assert!(!polkadot_sdk::sp_io::crypto::sr25519_verify(
+			&signature,
+			&as_vote,
+			&worker().public()
+		));
 	}
 
 	#[test]

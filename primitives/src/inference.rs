@@ -18,6 +18,41 @@ use polkadot_sdk::{
 /// A request's id: its index in the chain's request counter.
 pub type RequestId = u64;
 
+/// The highest sampling temperature a request may ask for, in thousandths (2.0).
+pub const MAX_TEMPERATURE_MILLI: u32 = 2_000;
+
+/// How the executor samples a request's completion. The sampler's seed is not a parameter:
+/// it comes from the request id, so validators replay the same draws.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	scale_info::TypeInfo,
+	codec::MaxEncodedLen,
+)]
+pub struct SamplingParams {
+	/// Softmax temperature in thousandths; `0` is greedy. At most [`MAX_TEMPERATURE_MILLI`].
+	pub temperature_milli: u32,
+	/// The nucleus mass, in `(0, 1]`; `1` keeps every token.
+	pub top_p: Perbill,
+}
+
+impl SamplingParams {
+	/// Greedy decoding.
+	pub const GREEDY: SamplingParams =
+		SamplingParams { temperature_milli: 0, top_p: Perbill::from_percent(100) };
+
+	/// Whether a request may ask for these: a temperature up to 2.0 and a non-empty nucleus.
+	pub fn is_valid(&self) -> bool {
+		self.temperature_milli <= MAX_TEMPERATURE_MILLI && !self.top_p.is_zero()
+	}
+}
+
 /// The escrow a request holds: `(prompt_bytes + template_overhead + max_tokens) × price`
 /// (a prompt byte is an upper bound on its tokens). `None` if it overflows.
 pub fn escrow(
@@ -278,7 +313,18 @@ pub fn log2_q32(x: u64) -> u64 {
 // ---- price ------------------------------------------------------------------------------
 
 /// How a model's price follows its utilisation, block by block (EIP-1559-like).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	scale_info::TypeInfo,
+	codec::MaxEncodedLen,
+)]
 pub struct PriceRule {
 	/// No change from `lower` to `upper` utilisation (Gonka: 40%–60%).
 	pub lower: Perbill,
@@ -343,6 +389,15 @@ impl PriceRule {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn sampling_params_allow_greedy_to_temperature_two_with_a_non_empty_nucleus() {
+		assert!(SamplingParams::GREEDY.is_valid());
+		let hot = SamplingParams { temperature_milli: 2_000, top_p: Perbill::from_percent(90) };
+		assert!(hot.is_valid());
+		assert!(!SamplingParams { temperature_milli: 2_001, ..hot }.is_valid());
+		assert!(!SamplingParams { top_p: Perbill::zero(), ..hot }.is_valid());
+	}
 
 	fn host(i: u8) -> HostId {
 		HostId::new([i; 32])

@@ -4,7 +4,7 @@
 //! in one `no_std` crate so that both compile the same code:
 //!
 //! - [`duty`]: the payloads a worker signs for its duties (PoC commitments, batched PoC
-//!   validations; inference duties later), with the signing domain that stops a signature
+//!   validations, inference results, replay validations and invalidation votes), with the signing domain that stops a signature
 //!   for one purpose, version or chain from being replayed for another;
 //! - [`seed`]: the seeds of Proof of Compute (nonce inputs, layer reflections, coordinate
 //!   pick) as pure functions over bytes;

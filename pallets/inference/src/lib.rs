@@ -1,0 +1,1390 @@
+//! # Inference pallet
+//!
+//! Implements the "Inference" section of the protocol (`shared/spec/protocol.md`):
+//!
+//! - **Requests**: a developer's signed `request` holds the escrow
+//!   `(prompt_bytes + template_overhead + max_tokens) × price` (a fungible hold) and is
+//!   assigned to an executor drawn in proportion to its PoC weight on the model
+//!   (`pallet-poc`'s rosters). An executor that does not finish within `refusal_timeout`
+//!   loses the request to another host (a miss); a request not finished within
+//!   `expiration` is refunded in full.
+//! - **Results**: the executor's worker sends `finish` (a duty transaction: no signer, a
+//!   payload signed by the worker key, checked in `#[pallet::authorize]`). The chain counts
+//!   the completion's tokens, refunds the escrow beyond the cost at once and holds the cost
+//!   on the executor as its *pending work balance* for that epoch.
+//! - **Validation**: a host validates a request iff the spec's hash rule samples it (from
+//!   the hash of the `finish` block, in proportion to its voting power, with a `target` from
+//!   the executor's reputation and traffic). A report below the model's threshold opens an
+//!   invalidation vote weighted by voting power: > 50% invalid refunds the developer from
+//!   the pending work balance.
+//! - **Status**: per epoch and host, the misses, the invalidation test (SPRT, fixed point)
+//!   and INVALID; reputation from clean epochs.
+//! - **Price**: one per model, moved every block by its utilisation (lazily: a block's
+//!   step is applied when the model is next used or quoted).
+//! - **Hygiene**: per-request timers in deadline order, served a bounded number per block;
+//!   payloads pruned after a retention window; each epoch's ledger settled and pruned in
+//!   bounded batches.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+
+mod types;
+
+pub mod runtime_api;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+use polkadot_sdk::frame_support::weights::Weight;
+
+/// The weights of the pallet's calls and hooks.
+pub trait WeightInfo {
+	/// `request` with a prompt of `p` bytes.
+	fn request(p: u32) -> Weight;
+	/// `finish` with `t` token ids and `b` bytes of text.
+	fn finish(t: u32, b: u32) -> Weight;
+	/// Validating a `finish` transaction (its `authorize` rule).
+	fn authorize_finish(t: u32, b: u32) -> Weight;
+	/// `validate`, the worst case (it opens or closes a vote).
+	fn validate() -> Weight;
+	/// Validating a `validate` transaction.
+	fn authorize_validate() -> Weight;
+	/// `vote`, the worst case (it closes the vote).
+	fn vote() -> Weight;
+	/// Validating a `vote` transaction.
+	fn authorize_vote() -> Weight;
+	/// `set_params`.
+	fn set_params() -> Weight;
+	/// `on_initialize` with no timer due.
+	fn on_initialize_idle() -> Weight;
+	/// One refusal timer: a miss and a reassignment.
+	fn timer_refusal() -> Weight;
+	/// One expiry timer: a full refund.
+	fn timer_expiry() -> Weight;
+	/// One validation-window timer: the request closes.
+	fn timer_validation() -> Weight;
+	/// One vote timer: the vote closes with an invalidation (the dearer outcome).
+	fn timer_vote() -> Weight;
+	/// One prune timer of a request with `v` validation reports and votes.
+	fn timer_prune(v: u32) -> Weight;
+	/// Settling one host's record of an old epoch.
+	fn settle_host() -> Weight;
+}
+
+/// Weights for tests: zero everywhere.
+impl WeightInfo for () {
+	fn request(_p: u32) -> Weight {
+		Weight::zero()
+	}
+	fn finish(_t: u32, _b: u32) -> Weight {
+		Weight::zero()
+	}
+	fn authorize_finish(_t: u32, _b: u32) -> Weight {
+		Weight::zero()
+	}
+	fn validate() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_validate() -> Weight {
+		Weight::zero()
+	}
+	fn vote() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_vote() -> Weight {
+		Weight::zero()
+	}
+	fn set_params() -> Weight {
+		Weight::zero()
+	}
+	fn on_initialize_idle() -> Weight {
+		Weight::zero()
+	}
+	fn timer_refusal() -> Weight {
+		Weight::zero()
+	}
+	fn timer_expiry() -> Weight {
+		Weight::zero()
+	}
+	fn timer_validation() -> Weight {
+		Weight::zero()
+	}
+	fn timer_vote() -> Weight {
+		Weight::zero()
+	}
+	fn timer_prune(_v: u32) -> Weight {
+		Weight::zero()
+	}
+	fn settle_host() -> Weight {
+		Weight::zero()
+	}
+}
+
+/// How many times the executor draw is repeated when it lands on a host that left (or on
+/// the host a request is being taken from) before the assignment fails.
+pub const MAX_DRAWS: u32 = 8;
+
+/// Domain of the randomness the executor draw asks the runtime for.
+pub const RANDOMNESS_SUBJECT: &[u8] = b"gonka/inference/executor";
+
+#[polkadot_sdk::frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use gonka_primitives::{
+		duty::{Duty, InferenceFinish, InferenceValidation, InvalidationVote},
+		inference::{self as rules, RequestId, SamplingParams},
+		EpochIndex, ModelId, H256,
+	};
+	use pallet_poc::{CurrentEpoch, Hosts};
+	use polkadot_sdk::{
+		frame_support::{
+			defensive,
+			pallet_prelude::*,
+			traits::{
+				fungible::{InspectHold, Mutate, MutateHold},
+				tokens::{Fortitude, Precision, Restriction},
+				Randomness,
+			},
+		},
+		frame_system::{self, pallet_prelude::*},
+		sp_runtime::{
+			traits::{One, Saturating, UniqueSaturatedInto, Zero},
+			Perbill,
+		},
+	};
+
+	/// The currency of escrows and pending work balances.
+	pub(crate) type Funds<T> = <T as Config>::Currency;
+	/// The pallet's weights.
+	pub(crate) type Weights<T> = <T as Config>::WeightInfo;
+	/// Parameters with the runtime's block number.
+	pub type ParamsOf<T> = InferenceParams<BlockNumberFor<T>>;
+	/// A request with the runtime's types.
+	pub type RequestOf<T> = Request<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+	/// A finish record with the runtime's block number.
+	pub type FinishRecordOf<T> = FinishRecord<BlockNumberFor<T>>;
+	/// An output with the runtime's bounds.
+	pub type OutputOf<T> = Output<<T as Config>::MaxOutputTokens, <T as Config>::MaxOutputBytes>;
+	/// A `finish` payload with the runtime's bounds.
+	pub type FinishOf<T> =
+		InferenceFinish<<T as Config>::MaxOutputTokens, <T as Config>::MaxOutputBytes>;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config + pallet_poc::Config {
+		/// Holds escrows and pending work balances (in the smallest unit of GNK).
+		type Currency: MutateHold<
+				Self::AccountId,
+				Reason = <Self as Config>::RuntimeHoldReason,
+				Balance = u128,
+			> + Mutate<Self::AccountId>;
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// The approved models' inference terms.
+		type ModelTerms: InferenceModels;
+		/// The randomness the executor draw uses (`docs/inference.md` says what a collator
+		/// can bias).
+		type Randomness: Randomness<H256, BlockNumberFor<Self>>;
+		/// Who receives the pending work balance of a host that was INVALID in its epoch,
+		/// when the ledger settles it (the community pool).
+		#[pallet::constant]
+		type ForfeitTo: Get<Self::AccountId>;
+		/// The longest prompt, in bytes.
+		#[pallet::constant]
+		type MaxPromptBytes: Get<u32>;
+		/// The most completion tokens of a result.
+		#[pallet::constant]
+		type MaxOutputTokens: Get<u32>;
+		/// The longest completion text, in bytes.
+		#[pallet::constant]
+		type MaxOutputBytes: Get<u32>;
+		/// The most timers of each kind served in one block (the rest wait for the next).
+		#[pallet::constant]
+		type MaxTimersPerBlock: Get<u32>;
+		/// The most validation reports and votes one request keeps (the hosts that may
+		/// vote: at most one each).
+		#[pallet::constant]
+		type MaxVotesPerRequest: Get<u32>;
+		/// The most host records of an old epoch settled in one block.
+		#[pallet::constant]
+		type MaxSettlementsPerBlock: Get<u32>;
+		/// Epochs a host's ledger is kept before it is settled and pruned.
+		#[pallet::constant]
+		type LedgerEpochs: Get<u32>;
+		/// The weights of the calls and hooks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why the pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A developer's escrow for a request in flight.
+		Escrow,
+		/// An executor's pending work balance: the cost of its finished requests, until the
+		/// epoch is settled.
+		WorkBalance,
+	}
+
+	/// The governable rules.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, ParamsOf<T>, ValueQuery, LiveParams<T>>;
+
+	/// The live network's rules, until governance sets others.
+	pub struct LiveParams<T>(core::marker::PhantomData<T>);
+	impl<T: Config> Get<ParamsOf<T>> for LiveParams<T> {
+		fn get() -> ParamsOf<T> {
+			InferenceParams::live_network()
+		}
+	}
+
+	/// The id the next request gets.
+	#[pallet::storage]
+	pub type NextRequestId<T: Config> = StorageValue<_, RequestId, ValueQuery>;
+
+	/// Requests, until pruned after the retention window.
+	#[pallet::storage]
+	pub type Requests<T: Config> = StorageMap<_, Twox64Concat, RequestId, RequestOf<T>>;
+
+	/// Prompts, until pruned.
+	#[pallet::storage]
+	pub type Prompts<T: Config> =
+		StorageMap<_, Twox64Concat, RequestId, BoundedVec<u8, T::MaxPromptBytes>>;
+
+	/// Outputs of finished requests, until pruned.
+	#[pallet::storage]
+	pub type Outputs<T: Config> = StorageMap<_, Twox64Concat, RequestId, OutputOf<T>>;
+
+	/// The validation reports of a request, by validator: its similarity.
+	#[pallet::storage]
+	pub type Reports<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, RequestId, Blake2_128Concat, T::AccountId, Perbill>;
+
+	/// The votes of a request's invalidation vote, by host: `true` for invalid.
+	#[pallet::storage]
+	pub type Votes<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, RequestId, Blake2_128Concat, T::AccountId, bool>;
+
+	/// Each model's price state (created at the model's first request).
+	#[pallet::storage]
+	pub type Prices<T: Config> =
+		StorageMap<_, Twox64Concat, ModelId, PriceState<BlockNumberFor<T>>>;
+
+	/// Each host's record per epoch; kept `LedgerEpochs` epochs, then settled and pruned.
+	#[pallet::storage]
+	pub type Ledger<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Blake2_128Concat,
+		T::AccountId,
+		EpochStats,
+		ValueQuery,
+	>;
+
+	/// The oldest epoch whose ledger is not yet settled.
+	#[pallet::storage]
+	pub type UnsettledEpoch<T: Config> = StorageValue<_, EpochIndex, ValueQuery>;
+
+	/// Each host's reputation state.
+	#[pallet::storage]
+	pub type Reputations<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, ReputationState, ValueQuery>;
+
+	/// The timer queues' bounds.
+	#[pallet::storage]
+	pub type Queues<T: Config> = StorageMap<_, Twox64Concat, Timer, Queue, ValueQuery>;
+
+	/// The timers: (deadline, request, attempt) by queue and position.
+	#[pallet::storage]
+	pub type Timers<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		Timer,
+		Twox64Concat,
+		u64,
+		(BlockNumberFor<T>, RequestId, u32),
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A request was made, its escrow held and its executor drawn.
+		RequestSubmitted {
+			request: RequestId,
+			developer: T::AccountId,
+			model: ModelId,
+			executor: T::AccountId,
+			price: u128,
+			escrow: u128,
+		},
+		/// The executor did not finish in time (a miss) and another host was drawn.
+		RequestReassigned { request: RequestId, from: T::AccountId, to: T::AccountId, attempt: u32 },
+		/// The executor's result: the cost is held on it, the rest of the escrow refunded.
+		RequestFinished {
+			request: RequestId,
+			executor: T::AccountId,
+			prompt_tokens: u32,
+			completion_tokens: u32,
+			cost: u128,
+			refund: u128,
+			output_hash: H256,
+		},
+		/// A sampled validator reported its replay similarity.
+		ValidationReported {
+			request: RequestId,
+			validator: T::AccountId,
+			similarity: Perbill,
+			passed: bool,
+		},
+		/// A failed validation opened an invalidation vote.
+		VoteOpened { request: RequestId, by: T::AccountId },
+		/// A host voted in an invalidation vote with its power.
+		Voted { request: RequestId, voter: T::AccountId, invalid: bool, power: u128 },
+		/// A request closed; `refund` went back to the developer at closing.
+		RequestClosed { request: RequestId, outcome: Outcome, refund: u128 },
+		/// A host's executor missed an assigned request.
+		Missed { host: T::AccountId, request: RequestId, epoch: EpochIndex },
+		/// The invalidation test marked a host INVALID for an epoch.
+		HostInvalid { host: T::AccountId, epoch: EpochIndex },
+		/// A model's price changed.
+		PriceChanged { model: ModelId, price: u128 },
+		/// A closed request's payloads and votes were removed (its hashes stay in events).
+		RequestPruned { request: RequestId },
+		/// A host's pending work balance of an old epoch was released to it, or forfeited
+		/// to the community pool because the host was INVALID in that epoch.
+		WorkSettled { epoch: EpochIndex, host: T::AccountId, amount: u128, forfeited: bool },
+		/// Every host record of an epoch was settled and removed.
+		EpochSettled { epoch: EpochIndex },
+		/// Governance set new rules.
+		ParamsSet { params: ParamsOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The model is not approved.
+		UnknownModel,
+		/// An empty prompt.
+		EmptyPrompt,
+		/// `max_tokens` of zero.
+		ZeroMaxTokens,
+		/// `max_tokens` above the model's context.
+		MaxTokensAboveLimit,
+		/// A temperature above 2.0 or an empty nucleus.
+		BadSamplingParams,
+		/// The escrow does not fit in a balance.
+		EscrowOverflow,
+		/// No host serves the model.
+		NoExecutor,
+		/// The developer's free balance does not cover the escrow (nothing was held).
+		InsufficientBalance,
+		/// No such request (or it was pruned).
+		UnknownRequest,
+		/// The sender is not a registered host.
+		NotRegistered,
+		/// The sender is not the request's executor (or no longer: it was reassigned).
+		NotExecutor,
+		/// The request is not waiting for a result (finished, expired or closed).
+		NotAssigned,
+		/// More completion tokens than the request's `max_tokens`.
+		TooManyTokens,
+		/// More prompt tokens than the prompt's bytes plus the template overhead.
+		PromptTokensAboveBound,
+		/// The request is not finished, or its validation window has closed.
+		NotValidating,
+		/// Validation is sampled from the hash of the `finish` block: not before the next.
+		TooEarly,
+		/// The executor never validates its own request.
+		SelfValidation,
+		/// The hash rule did not sample this validator for the request.
+		NotSampled,
+		/// This validator already reported on the request.
+		AlreadyReported,
+		/// The request has no open invalidation vote.
+		NoOpenVote,
+		/// The executor does not vote on its own result.
+		SelfVote,
+		/// This host already voted.
+		AlreadyVoted,
+		/// The host has no voting power in the request's snapshot.
+		NoVotingPower,
+		/// The request has as many reports and votes as it may keep.
+		TooManyVotes,
+		/// A timeout or window of zero blocks.
+		ZeroWindow,
+		/// The refusal timeout must be shorter than the expiration.
+		RefusalNotBeforeExpiration,
+		/// The price rule's bounds are crossed or it changes a price by 100% or more.
+		BadPriceRule,
+		/// A floor price of zero.
+		ZeroFloor,
+		/// A block capacity of zero.
+		ZeroCapacity,
+		/// The SPRT rates (0 < p0 < p1 < 1) or boundary (> 0) do not define a test.
+		BadSprt,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let mut weight = Weights::<T>::on_initialize_idle();
+			for timer in Timer::ALL {
+				let served = Self::serve_timers(timer, now);
+				weight.saturating_accrue(served);
+			}
+			weight.saturating_accrue(Self::settle_old_epoch());
+			weight
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(
+			_n: BlockNumberFor<T>,
+		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Asks `model` for a completion of `prompt` of at most `max_tokens` tokens. Holds
+		/// the escrow `(prompt_bytes + template_overhead + max_tokens) × price` and draws an
+		/// executor in proportion to PoC weight on the model. Fails without holding
+		/// anything if the escrow is more than the free balance.
+		#[pallet::call_index(0)]
+		#[pallet::weight(Weights::<T>::request(prompt.len() as u32))]
+		pub fn request(
+			origin: OriginFor<T>,
+			model: ModelId,
+			prompt: BoundedVec<u8, T::MaxPromptBytes>,
+			max_tokens: u32,
+			params: SamplingParams,
+		) -> DispatchResult {
+			let developer = ensure_signed(origin)?;
+			let terms = T::ModelTerms::terms(model).ok_or(Error::<T>::UnknownModel)?;
+			ensure!(!prompt.is_empty(), Error::<T>::EmptyPrompt);
+			ensure!(max_tokens > 0, Error::<T>::ZeroMaxTokens);
+			ensure!(max_tokens <= terms.max_context, Error::<T>::MaxTokensAboveLimit);
+			ensure!(params.is_valid(), Error::<T>::BadSamplingParams);
+			let now = frame_system::Pallet::<T>::block_number();
+			let rules = Params::<T>::get();
+			let prompt_bytes = prompt.len() as u32;
+			let mut price = Self::price_state(model, &terms, &rules, now);
+			let escrow =
+				rules::escrow(prompt_bytes, terms.template_overhead, max_tokens, price.price)
+					.ok_or(Error::<T>::EscrowOverflow)?;
+			let id = NextRequestId::<T>::get();
+			let executor = Self::draw_executor(model, id, 0, None).ok_or(Error::<T>::NoExecutor)?;
+			Funds::<T>::hold(&HoldReason::Escrow.into(), &developer, escrow)
+				.map_err(|_| Error::<T>::InsufficientBalance)?;
+
+			let tokens = u64::from(prompt_bytes)
+				.saturating_add(u64::from(terms.template_overhead))
+				.saturating_add(u64::from(max_tokens));
+			price.used = price.used.saturating_add(tokens);
+			Self::store_price(model, price);
+			NextRequestId::<T>::put(id.saturating_add(1));
+			let epoch = Self::epoch_now();
+			Ledger::<T>::mutate(epoch, &executor, |stats| {
+				stats.assigned = stats.assigned.saturating_add(1)
+			});
+			let prompt_hash = H256(gonka_primitives::hash(&prompt));
+			Prompts::<T>::insert(id, prompt);
+			Requests::<T>::insert(
+				id,
+				Request {
+					developer: developer.clone(),
+					model,
+					max_tokens,
+					params,
+					prompt_bytes,
+					template_overhead: terms.template_overhead,
+					validation_threshold: terms.validation_threshold,
+					prompt_hash,
+					price: price.price,
+					escrow,
+					created: now,
+					executor: executor.clone(),
+					attempt: 0,
+					status: RequestStatus::Assigned,
+					finish: None,
+					vote: None,
+				},
+			);
+			Self::schedule(Timer::Refusal, now.saturating_add(rules.refusal_timeout), id, 0);
+			Self::schedule(Timer::Expiry, now.saturating_add(rules.expiration), id, 0);
+			Self::deposit_event(Event::RequestSubmitted {
+				request: id,
+				developer,
+				model,
+				executor,
+				price: price.price,
+				escrow,
+			});
+			Ok(())
+		}
+
+		/// The executor's result for a request, signed by its worker key: a transaction with
+		/// no signer and no fee, valid only through its `authorize` rule. Holds the cost on
+		/// the executor as pending work and refunds the rest of the escrow.
+		#[pallet::call_index(1)]
+		#[pallet::weight(Weights::<T>::finish(
+			result.token_ids.len() as u32,
+			result.text.len() as u32,
+		))]
+		#[pallet::weight_of_authorize(Weights::<T>::authorize_finish(
+			result.token_ids.len() as u32,
+			result.text.len() as u32,
+		))]
+		#[pallet::authorize(Self::authorize_finish)]
+		pub fn finish(
+			origin: OriginFor<T>,
+			executor: T::AccountId,
+			result: FinishOf<T>,
+			// Checked in `authorize_finish`.
+			_signature: sr25519::Signature,
+		) -> DispatchResult {
+			frame_system::ensure_authorized(origin)?;
+			let mut request = Self::check_finish(&executor, &result)?;
+			let id = result.request;
+			let now = frame_system::Pallet::<T>::block_number();
+			let completion_tokens = result.token_ids.len() as u32;
+			let cost = rules::cost(result.prompt_tokens, completion_tokens, request.price)
+				.map(|cost| cost.min(request.escrow))
+				.ok_or(Error::<T>::EscrowOverflow)?;
+			let refund = request.escrow.saturating_sub(cost);
+			let escrow = HoldReason::Escrow.into();
+			Funds::<T>::release(&escrow, &request.developer, refund, Precision::Exact)?;
+			Funds::<T>::transfer_on_hold(
+				&escrow,
+				&request.developer,
+				&executor,
+				cost,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Polite,
+			)?;
+			Funds::<T>::hold(&HoldReason::WorkBalance.into(), &executor, cost)?;
+
+			let epoch = Self::epoch_now();
+			let reputation = Reputations::<T>::mutate(&executor, |state| {
+				*state = state.at(epoch);
+				state.active = true;
+				*state
+			});
+			let served = Ledger::<T>::mutate(epoch, &executor, |stats| {
+				stats.finished = stats.finished.saturating_add(1);
+				stats.pending_work = stats.pending_work.saturating_add(cost);
+				stats.finished
+			});
+			let target = rules::validation_target(
+				rules::reputation(reputation.clean_epochs),
+				u64::from(served),
+			);
+			let (snapshot, total_power, _) = pallet_poc::Pallet::<T>::take_snapshot();
+			let executor_power = pallet_poc::Pallet::<T>::power_in(&snapshot, &executor);
+			let output = Output { token_ids: result.token_ids, text: result.text };
+			let output_hash = H256(gonka_primitives::hash(&output.encode()));
+			Outputs::<T>::insert(id, output);
+			request.status = RequestStatus::Finished;
+			request.finish = Some(FinishRecord {
+				at: now,
+				epoch,
+				prompt_tokens: result.prompt_tokens,
+				completion_tokens,
+				cost,
+				output_hash,
+				snapshot,
+				total_power,
+				executor_power,
+				target,
+				passes: 0,
+				reports: 0,
+			});
+			Requests::<T>::insert(id, request);
+			let window = Params::<T>::get().validation_window;
+			Self::schedule(Timer::Validation, now.saturating_add(window), id, 0);
+			Self::deposit_event(Event::RequestFinished {
+				request: id,
+				executor,
+				prompt_tokens: result.prompt_tokens,
+				completion_tokens,
+				cost,
+				refund,
+				output_hash,
+			});
+			Ok(())
+		}
+
+		/// A sampled validator's replay similarity for a finished request, signed by its
+		/// worker key. At or above the model's threshold it passes; below, it opens an
+		/// invalidation vote in which this report counts as an invalid vote.
+		#[pallet::call_index(2)]
+		#[pallet::weight(Weights::<T>::validate())]
+		#[pallet::weight_of_authorize(Weights::<T>::authorize_validate())]
+		#[pallet::authorize(Self::authorize_validate)]
+		pub fn validate(
+			origin: OriginFor<T>,
+			validator: T::AccountId,
+			report: InferenceValidation,
+			// Checked in `authorize_validate`.
+			_signature: sr25519::Signature,
+		) -> DispatchResult {
+			frame_system::ensure_authorized(origin)?;
+			let (mut request, finish, power) = Self::check_validate(&validator, &report)?;
+			let id = report.request;
+			let passed = report.similarity >= request.validation_threshold;
+			Reports::<T>::insert(id, &validator, report.similarity);
+			Ledger::<T>::mutate(Self::epoch_now(), &validator, |stats| {
+				stats.validations = stats.validations.saturating_add(1)
+			});
+			let mut record = finish;
+			record.reports = record.reports.saturating_add(1);
+			if passed {
+				record.passes = record.passes.saturating_add(1);
+			}
+			request.finish = Some(record);
+			Self::deposit_event(Event::ValidationReported {
+				request: id,
+				validator: validator.clone(),
+				similarity: report.similarity,
+				passed,
+			});
+			let now = frame_system::Pallet::<T>::block_number();
+			if request.status == RequestStatus::Finished && !passed {
+				request.status = RequestStatus::Voting;
+				request.vote = Some(VoteTally { opened: now, ..Default::default() });
+				let window = Params::<T>::get().vote_window;
+				Self::schedule(Timer::Vote, now.saturating_add(window), id, 0);
+				Self::deposit_event(Event::VoteOpened { request: id, by: validator.clone() });
+			}
+			if request.status == RequestStatus::Voting {
+				// A report made while a vote is open is that validator's vote.
+				Self::count_vote(id, &mut request, &validator, !passed, power, now);
+			}
+			Requests::<T>::insert(id, request);
+			Ok(())
+		}
+
+		/// A host's vote in a request's invalidation vote, signed by its worker key, with
+		/// its voting power in the request's snapshot. Closes the vote as soon as its
+		/// outcome is certain.
+		#[pallet::call_index(3)]
+		#[pallet::weight(Weights::<T>::vote())]
+		#[pallet::weight_of_authorize(Weights::<T>::authorize_vote())]
+		#[pallet::authorize(Self::authorize_vote)]
+		pub fn vote(
+			origin: OriginFor<T>,
+			voter: T::AccountId,
+			ballot: InvalidationVote,
+			// Checked in `authorize_vote`.
+			_signature: sr25519::Signature,
+		) -> DispatchResult {
+			frame_system::ensure_authorized(origin)?;
+			let (mut request, power) = Self::check_vote(&voter, &ballot)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			Self::count_vote(ballot.request, &mut request, &voter, ballot.invalid, power, now);
+			Requests::<T>::insert(ballot.request, request);
+			Ok(())
+		}
+
+		/// Sets the rules (governance: the `ComputeMajority` origin). Windows apply to
+		/// timers scheduled from now on; prices move by the new rule from the next step.
+		#[pallet::call_index(4)]
+		#[pallet::weight(Weights::<T>::set_params())]
+		pub fn set_params(origin: OriginFor<T>, params: ParamsOf<T>) -> DispatchResult {
+			<T as pallet_poc::Config>::UpdateOrigin::ensure_origin(origin)?;
+			params.check().map_err(|error| match error {
+				InvalidParams::ZeroWindow => Error::<T>::ZeroWindow,
+				InvalidParams::RefusalNotBeforeExpiration => Error::<T>::RefusalNotBeforeExpiration,
+				InvalidParams::PriceRule => Error::<T>::BadPriceRule,
+				InvalidParams::ZeroFloor => Error::<T>::ZeroFloor,
+				InvalidParams::ZeroCapacity => Error::<T>::ZeroCapacity,
+				InvalidParams::Sprt => Error::<T>::BadSprt,
+			})?;
+			Params::<T>::put(params);
+			Self::deposit_event(Event::ParamsSet { params });
+			Ok(())
+		}
+	}
+
+	/// The code an error has in `InvalidTransaction::Custom`: its index in [`Error`].
+	fn error_code<T: Config>(error: Error<T>) -> u8 {
+		let error: DispatchError = error.into();
+		match error {
+			DispatchError::Module(module) => module.error[0],
+			_ => u8::MAX,
+		}
+	}
+
+	/// Builds a duty transaction's validity: priority, one `provides` tag, longevity.
+	fn duty_validity<T: Config>(
+		prefix: &'static str,
+		tag: impl Encode,
+		until: BlockNumberFor<T>,
+	) -> TransactionValidityWithRefund {
+		let now = frame_system::Pallet::<T>::block_number();
+		let remaining: u64 = until.saturating_sub(now).unique_saturated_into();
+		ValidTransaction::with_tag_prefix(prefix)
+			.priority(<T as pallet_poc::Config>::DutyPriority::get())
+			.and_provides(tag)
+			.longevity(remaining.max(1))
+			.propagate(true)
+			.build()
+			.map(|validity| (validity, Weight::zero()))
+	}
+
+	use polkadot_sdk::sp_core::sr25519;
+
+	impl<T: Config> Pallet<T> {
+		/// The epoch in progress (0 before the first).
+		pub fn epoch_now() -> EpochIndex {
+			CurrentEpoch::<T>::get().map_or(0, |epoch| epoch.index)
+		}
+
+		/// The worker key of a registered host.
+		fn worker_key(host: &T::AccountId) -> Result<sr25519::Public, Error<T>> {
+			Hosts::<T>::get(host).map(|info| info.worker_key).ok_or(Error::<T>::NotRegistered)
+		}
+
+		/// Checks a result against the chain's state; returns its request.
+		fn check_finish(
+			executor: &T::AccountId,
+			result: &FinishOf<T>,
+		) -> Result<RequestOf<T>, Error<T>> {
+			let request = Requests::<T>::get(result.request).ok_or(Error::<T>::UnknownRequest)?;
+			ensure!(request.status == RequestStatus::Assigned, Error::<T>::NotAssigned);
+			ensure!(request.executor == *executor, Error::<T>::NotExecutor);
+			ensure!(result.token_ids.len() as u32 <= request.max_tokens, Error::<T>::TooManyTokens);
+			let bound = request.prompt_bytes.saturating_add(request.template_overhead);
+			ensure!(result.prompt_tokens <= bound, Error::<T>::PromptTokensAboveBound);
+			Ok(request)
+		}
+
+		/// The `authorize` rule of [`Pallet::finish`]: the result fits the request and the
+		/// executor's worker key signed it for this chain.
+		pub(crate) fn authorize_finish(
+			_source: TransactionSource,
+			executor: &T::AccountId,
+			result: &FinishOf<T>,
+			signature: &sr25519::Signature,
+		) -> TransactionValidityWithRefund {
+			let key = Self::worker_key(executor).map_err(|_| InvalidTransaction::BadSigner)?;
+			let request = Self::check_finish(executor, result).map_err(|error| match error {
+				Error::<T>::UnknownRequest | Error::<T>::NotAssigned => InvalidTransaction::Stale,
+				other => InvalidTransaction::Custom(error_code(other)),
+			})?;
+			if !result.verify(&pallet_poc::Pallet::<T>::genesis_hash(), &key, signature) {
+				return Err(InvalidTransaction::BadProof.into());
+			}
+			let expiry = request.created.saturating_add(Params::<T>::get().expiration);
+			duty_validity::<T>("GonkaInferenceFinish", result.request, expiry)
+		}
+
+		/// Checks a validation report; returns the request, its finish record and the
+		/// validator's power in the request's snapshot.
+		fn check_validate(
+			validator: &T::AccountId,
+			report: &InferenceValidation,
+		) -> Result<(RequestOf<T>, FinishRecordOf<T>, u128), Error<T>> {
+			let request = Requests::<T>::get(report.request).ok_or(Error::<T>::UnknownRequest)?;
+			let finish = match (request.status, request.finish) {
+				(RequestStatus::Finished | RequestStatus::Voting, Some(finish)) => finish,
+				_ => return Err(Error::<T>::NotValidating),
+			};
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now > finish.at, Error::<T>::TooEarly);
+			let window = Params::<T>::get().validation_window;
+			ensure!(now < finish.at.saturating_add(window), Error::<T>::NotValidating);
+			ensure!(*validator != request.executor, Error::<T>::SelfValidation);
+			ensure!(
+				!Reports::<T>::contains_key(report.request, validator),
+				Error::<T>::AlreadyReported
+			);
+			let power = pallet_poc::Pallet::<T>::power_in(&finish.snapshot, validator);
+			let block = frame_system::Pallet::<T>::block_hash(finish.at);
+			let sampled = rules::is_validator(
+				&H256::from_slice(block.as_ref()),
+				report.request,
+				validator,
+				&request.executor,
+				finish.target,
+				power,
+				finish.total_power,
+				finish.executor_power,
+			);
+			ensure!(sampled, Error::<T>::NotSampled);
+			Ok((request, finish, power))
+		}
+
+		/// The `authorize` rule of [`Pallet::validate`].
+		pub(crate) fn authorize_validate(
+			_source: TransactionSource,
+			validator: &T::AccountId,
+			report: &InferenceValidation,
+			signature: &sr25519::Signature,
+		) -> TransactionValidityWithRefund {
+			let key = Self::worker_key(validator).map_err(|_| InvalidTransaction::BadSigner)?;
+			let (_, finish, _) =
+				Self::check_validate(validator, report).map_err(|error| match error {
+					Error::<T>::TooEarly => InvalidTransaction::Future,
+					Error::<T>::UnknownRequest
+					| Error::<T>::NotValidating
+					| Error::<T>::AlreadyReported => InvalidTransaction::Stale,
+					other => InvalidTransaction::Custom(error_code(other)),
+				})?;
+			if !report.verify(&pallet_poc::Pallet::<T>::genesis_hash(), &key, signature) {
+				return Err(InvalidTransaction::BadProof.into());
+			}
+			let until = finish.at.saturating_add(Params::<T>::get().validation_window);
+			duty_validity::<T>("GonkaInferenceValidation", (report.request, validator), until)
+		}
+
+		/// Checks a vote; returns the request and the voter's power in its snapshot.
+		fn check_vote(
+			voter: &T::AccountId,
+			ballot: &InvalidationVote,
+		) -> Result<(RequestOf<T>, u128), Error<T>> {
+			let request = Requests::<T>::get(ballot.request).ok_or(Error::<T>::UnknownRequest)?;
+			let (Some(finish), Some(tally)) = (request.finish, request.vote) else {
+				return Err(Error::<T>::NoOpenVote);
+			};
+			ensure!(request.status == RequestStatus::Voting, Error::<T>::NoOpenVote);
+			let now = frame_system::Pallet::<T>::block_number();
+			let window = Params::<T>::get().vote_window;
+			ensure!(now < tally.opened.saturating_add(window), Error::<T>::NoOpenVote);
+			ensure!(*voter != request.executor, Error::<T>::SelfVote);
+			ensure!(!Votes::<T>::contains_key(ballot.request, voter), Error::<T>::AlreadyVoted);
+			let power = pallet_poc::Pallet::<T>::power_in(&finish.snapshot, voter);
+			ensure!(power > 0, Error::<T>::NoVotingPower);
+			Ok((request, power))
+		}
+
+		/// The `authorize` rule of [`Pallet::vote`].
+		pub(crate) fn authorize_vote(
+			_source: TransactionSource,
+			voter: &T::AccountId,
+			ballot: &InvalidationVote,
+			signature: &sr25519::Signature,
+		) -> TransactionValidityWithRefund {
+			let key = Self::worker_key(voter).map_err(|_| InvalidTransaction::BadSigner)?;
+			let (request, _) = Self::check_vote(voter, ballot).map_err(|error| match error {
+				Error::<T>::UnknownRequest | Error::<T>::NoOpenVote | Error::<T>::AlreadyVoted => {
+					InvalidTransaction::Stale
+				}
+				other => InvalidTransaction::Custom(error_code(other)),
+			})?;
+			if !ballot.verify(&pallet_poc::Pallet::<T>::genesis_hash(), &key, signature) {
+				return Err(InvalidTransaction::BadProof.into());
+			}
+			let opened = request.vote.map_or(Zero::zero(), |tally| tally.opened);
+			let until = opened.saturating_add(Params::<T>::get().vote_window);
+			duty_validity::<T>("GonkaInvalidationVote", (ballot.request, voter), until)
+		}
+
+		/// Adds `voter`'s vote to the request's tally and closes the vote once its outcome
+		/// is certain: more than half of the power besides the executor's said invalid, or
+		/// at least half said valid.
+		fn count_vote(
+			id: RequestId,
+			request: &mut RequestOf<T>,
+			voter: &T::AccountId,
+			invalid: bool,
+			power: u128,
+			now: BlockNumberFor<T>,
+		) {
+			let (Some(finish), Some(mut tally)) = (request.finish, request.vote) else {
+				defensive!("a vote is counted only on a finished request with a tally");
+				return;
+			};
+			Votes::<T>::insert(id, voter, invalid);
+			if invalid {
+				tally.invalid = tally.invalid.saturating_add(power);
+			} else {
+				tally.valid = tally.valid.saturating_add(power);
+			}
+			request.vote = Some(tally);
+			Self::deposit_event(Event::Voted { request: id, voter: voter.clone(), invalid, power });
+			let eligible = finish.total_power.saturating_sub(finish.executor_power);
+			if tally.invalid.saturating_mul(2) > eligible {
+				Self::close(id, request, Outcome::Invalidated, now);
+			} else if tally.valid.saturating_mul(2) >= eligible {
+				Self::close(id, request, Outcome::Validated, now);
+			}
+		}
+
+		/// Closes a request with `outcome`: refunds (expiry, invalidation), updates the
+		/// executor's invalidation test, releases the power snapshot and schedules the
+		/// payloads' pruning. The caller stores the request.
+		fn close(
+			id: RequestId,
+			request: &mut RequestOf<T>,
+			outcome: Outcome,
+			now: BlockNumberFor<T>,
+		) {
+			let mut refund = 0u128;
+			match outcome {
+				Outcome::Expired => {
+					refund = Funds::<T>::release(
+						&HoldReason::Escrow.into(),
+						&request.developer,
+						request.escrow,
+						Precision::BestEffort,
+					)
+					.unwrap_or_else(|_| {
+						defensive!("a request's escrow is held until it closes");
+						0
+					});
+				}
+				Outcome::Invalidated => {
+					// The work of an epoch already settled was paid out: nothing to take back
+					// (windows are far shorter than the ledger's epochs, so this is defensive).
+					let unsettled = |finish: &FinishRecordOf<T>| {
+						finish.epoch >= UnsettledEpoch::<T>::get()
+					};
+					if let Some(finish) = request.finish.filter(unsettled) {
+						refund = Funds::<T>::transfer_on_hold(
+							&HoldReason::WorkBalance.into(),
+							&request.executor,
+							&request.developer,
+							finish.cost,
+							Precision::BestEffort,
+							Restriction::Free,
+							Fortitude::Polite,
+						)
+						.unwrap_or_else(|_| {
+							defensive!("an unsettled cost is held on the executor");
+							0
+						});
+						Ledger::<T>::mutate(finish.epoch, &request.executor, |stats| {
+							stats.pending_work = stats.pending_work.saturating_sub(refund)
+						});
+					}
+					Self::judge(&request.executor, true);
+				}
+				Outcome::Validated => Self::judge(&request.executor, false),
+				Outcome::Unchecked => {}
+			}
+			if let Some(finish) = request.finish {
+				pallet_poc::Pallet::<T>::release_snapshot(&finish.snapshot);
+			}
+			request.status = RequestStatus::Closed(outcome);
+			let retention = Params::<T>::get().retention;
+			Self::schedule(Timer::Prune, now.saturating_add(retention), id, 0);
+			Self::deposit_event(Event::RequestClosed { request: id, outcome, refund });
+		}
+
+		/// One more validation outcome for `executor` in the epoch in progress: a step of
+		/// the invalidation test, and INVALID when it crosses the boundary.
+		fn judge(executor: &T::AccountId, invalidated: bool) {
+			let epoch = Self::epoch_now();
+			let Some(sprt) = Params::<T>::get().sprt.sprt() else {
+				defensive!("set_params refuses parameters that define no test");
+				return;
+			};
+			let marked = Ledger::<T>::mutate(epoch, executor, |stats| {
+				if invalidated {
+					stats.invalidated = stats.invalidated.saturating_add(1);
+				} else {
+					stats.validated = stats.validated.saturating_add(1);
+				}
+				stats.llr = sprt.step(stats.llr, invalidated);
+				let newly = !stats.invalid && sprt.is_invalid(stats.llr);
+				stats.invalid |= newly;
+				newly
+			});
+			if marked {
+				Reputations::<T>::mutate(executor, |state| {
+					*state = state.at(epoch);
+					state.active = true;
+					state.invalid = true;
+				});
+				Self::deposit_event(Event::HostInvalid { host: executor.clone(), epoch });
+			}
+		}
+
+		/// `host`'s reputation state as of `epoch` (read only).
+		pub fn reputation_at(host: &T::AccountId, epoch: EpochIndex) -> ReputationState {
+			Reputations::<T>::get(host).at(epoch)
+		}
+
+		/// Draws request `id`'s executor on `attempt` among the hosts with PoC weight on
+		/// `model`, skipping hosts that left and `exclude`; `None` after [`MAX_DRAWS`]
+		/// draws without one.
+		pub(crate) fn draw_executor(
+			model: ModelId,
+			id: RequestId,
+			attempt: u32,
+			exclude: Option<&T::AccountId>,
+		) -> Option<T::AccountId> {
+			let (randomness, _) = T::Randomness::random(RANDOMNESS_SUBJECT);
+			let mut draw = rules::executor_draw(&randomness, id, attempt);
+			for _ in 0..MAX_DRAWS {
+				let host = pallet_poc::Pallet::<T>::pick_executor(model, &draw)?;
+				if Some(&host) != exclude && Hosts::<T>::contains_key(&host) {
+					return Some(host);
+				}
+				draw = gonka_primitives::hash(&draw);
+			}
+			None
+		}
+
+		/// `model`'s price state for block `now`: the steps of the blocks since it was last
+		/// used applied (the last used block at its utilisation, the blocks after it idle),
+		/// with nothing used yet in `now`. Not stored.
+		pub fn price_state(
+			model: ModelId,
+			terms: &ModelTerms,
+			rules: &ParamsOf<T>,
+			now: BlockNumberFor<T>,
+		) -> PriceState<BlockNumberFor<T>> {
+			let Some(state) = Prices::<T>::get(model) else {
+				return PriceState {
+					price: terms.base_price.max(rules.min_price),
+					block: now,
+					used: 0,
+				};
+			};
+			if state.block >= now {
+				return state;
+			}
+			let utilisation = Perbill::from_rational(state.used, rules.block_capacity);
+			let mut price = rules.price_rule.next_price(state.price, utilisation, rules.min_price);
+			// Idle blocks: each lowers the price until it stops moving (the floor, or a
+			// price too small for the step to round to a unit).
+			let idle: u64 =
+				now.saturating_sub(state.block).saturating_sub(One::one()).unique_saturated_into();
+			for _ in 0..idle.min(MAX_IDLE_STEPS) {
+				let next = rules.price_rule.next_price(price, Perbill::zero(), rules.min_price);
+				if next == price {
+					break;
+				}
+				price = next;
+			}
+			PriceState { price, block: now, used: 0 }
+		}
+
+		/// Stores a model's price state; an event when the price moved.
+		fn store_price(model: ModelId, state: PriceState<BlockNumberFor<T>>) {
+			let before = Prices::<T>::get(model).map(|previous| previous.price);
+			Prices::<T>::insert(model, state);
+			if before != Some(state.price) {
+				Self::deposit_event(Event::PriceChanged { model, price: state.price });
+			}
+		}
+
+		/// `InferenceApi::price`: `model`'s price per token in the next block.
+		pub fn price(model: ModelId) -> Option<u128> {
+			let terms = T::ModelTerms::terms(model)?;
+			let next = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
+			Some(Self::price_state(model, &terms, &Params::<T>::get(), next).price)
+		}
+
+		/// `InferenceApi::quote`: the escrow a request would hold in the next block.
+		pub fn quote(model: ModelId, prompt_bytes: u32, max_tokens: u32) -> Option<u128> {
+			let terms = T::ModelTerms::terms(model)?;
+			rules::escrow(prompt_bytes, terms.template_overhead, max_tokens, Self::price(model)?)
+		}
+
+		/// `InferenceApi::request`: a request with its payloads while they are kept.
+		pub fn request_view(id: RequestId) -> Option<runtime_api::RequestView<BlockNumberFor<T>>> {
+			let request = Requests::<T>::get(id)?;
+			let prompt =
+				Prompts::<T>::get(id).map(|prompt| prompt.into_inner()).unwrap_or_default();
+			let (token_ids, text) = Outputs::<T>::get(id)
+				.map(|output| (output.token_ids.into_inner(), output.text.into_inner()))
+				.unwrap_or_default();
+			Some(runtime_api::RequestView { request, prompt, token_ids, text })
+		}
+
+		/// `InferenceApi::host`: a host's reputation, record of the epoch in progress and
+		/// pending work over the unsettled epochs.
+		pub fn host_view(host: &T::AccountId) -> runtime_api::HostInferenceView {
+			let epoch = Self::epoch_now();
+			let pending_work = Funds::<T>::balance_on_hold(&HoldReason::WorkBalance.into(), host);
+			runtime_api::HostInferenceView {
+				epoch,
+				reputation: rules::reputation(Self::reputation_at(host, epoch).clean_epochs),
+				stats: Ledger::<T>::get(epoch, host),
+				pending_work,
+			}
+		}
+
+		/// Appends a timer to its queue.
+		fn schedule(timer: Timer, deadline: BlockNumberFor<T>, id: RequestId, attempt: u32) {
+			Queues::<T>::mutate(timer, |queue| {
+				Timers::<T>::insert(timer, queue.tail, (deadline, id, attempt));
+				queue.tail = queue.tail.saturating_add(1);
+			});
+		}
+
+		/// Serves the due timers of one queue, at most `MaxTimersPerBlock`; returns the
+		/// weight used.
+		fn serve_timers(timer: Timer, now: BlockNumberFor<T>) -> Weight {
+			let mut weight = Weight::zero();
+			let mut served = 0u32;
+			// Firing a timer may schedule another (a reassignment, a prune): the tail is read
+			// afresh each time, and only the head is written back.
+			let mut head = Queues::<T>::get(timer).head;
+			while head < Queues::<T>::get(timer).tail && served < T::MaxTimersPerBlock::get() {
+				let Some((deadline, id, attempt)) = Timers::<T>::get(timer, head) else {
+					defensive!("a queue's entries between head and tail exist");
+					head = head.saturating_add(1);
+					continue;
+				};
+				if deadline > now {
+					break;
+				}
+				let (cost, done) = Self::fire(timer, id, attempt, now);
+				weight.saturating_accrue(cost);
+				served = served.saturating_add(1);
+				if !done {
+					// A prune that did not finish within its budget goes on next block.
+					break;
+				}
+				Timers::<T>::remove(timer, head);
+				head = head.saturating_add(1);
+			}
+			if served > 0 {
+				Queues::<T>::mutate(timer, |queue| queue.head = head);
+			}
+			weight
+		}
+
+		/// Fires one timer; returns its weight and whether it is done.
+		fn fire(
+			timer: Timer,
+			id: RequestId,
+			attempt: u32,
+			now: BlockNumberFor<T>,
+		) -> (Weight, bool) {
+			let Some(mut request) = Requests::<T>::get(id) else {
+				return (T::DbWeight::get().reads(1), true);
+			};
+			match timer {
+				Timer::Refusal => {
+					if request.status == RequestStatus::Assigned && request.attempt == attempt {
+						Self::reassign(id, &mut request, now);
+						Requests::<T>::insert(id, request);
+					}
+					(Weights::<T>::timer_refusal(), true)
+				}
+				Timer::Expiry => {
+					if request.status == RequestStatus::Assigned {
+						Self::close(id, &mut request, Outcome::Expired, now);
+						Requests::<T>::insert(id, request);
+					}
+					(Weights::<T>::timer_expiry(), true)
+				}
+				Timer::Validation => {
+					if request.status == RequestStatus::Finished {
+						let passed = request.finish.is_some_and(|finish| finish.passes > 0);
+						let outcome = if passed { Outcome::Validated } else { Outcome::Unchecked };
+						Self::close(id, &mut request, outcome, now);
+						Requests::<T>::insert(id, request);
+					}
+					(Weights::<T>::timer_validation(), true)
+				}
+				Timer::Vote => {
+					if request.status == RequestStatus::Voting {
+						let eligible = request.finish.map_or(0, |finish| {
+							finish.total_power.saturating_sub(finish.executor_power)
+						});
+						let invalid = request.vote.map_or(0, |tally| tally.invalid);
+						let outcome = if invalid.saturating_mul(2) > eligible {
+							Outcome::Invalidated
+						} else {
+							Outcome::Validated
+						};
+						Self::close(id, &mut request, outcome, now);
+						Requests::<T>::insert(id, request);
+					}
+					(Weights::<T>::timer_vote(), true)
+				}
+				Timer::Prune => {
+					let budget = T::MaxVotesPerRequest::get();
+					let reports = Reports::<T>::clear_prefix(id, budget, None);
+					let votes = Votes::<T>::clear_prefix(id, budget, None);
+					let removed = reports.backend.saturating_add(votes.backend);
+					let weight = Weights::<T>::timer_prune(removed);
+					if reports.maybe_cursor.is_some() || votes.maybe_cursor.is_some() {
+						return (weight, false);
+					}
+					Requests::<T>::remove(id);
+					Prompts::<T>::remove(id);
+					Outputs::<T>::remove(id);
+					Self::deposit_event(Event::RequestPruned { request: id });
+					(weight, true)
+				}
+			}
+		}
+
+		/// The executor did not finish in time: a miss, and the request goes to another
+		/// host (or expires now if there is none).
+		fn reassign(id: RequestId, request: &mut RequestOf<T>, now: BlockNumberFor<T>) {
+			let epoch = Self::epoch_now();
+			let from = request.executor.clone();
+			Ledger::<T>::mutate(epoch, &from, |stats| {
+				stats.missed = stats.missed.saturating_add(1)
+			});
+			Reputations::<T>::mutate(&from, |state| {
+				*state = state.at(epoch);
+				state.active = true;
+				state.misses = state.misses.saturating_add(1);
+			});
+			Self::deposit_event(Event::Missed { host: from.clone(), request: id, epoch });
+			let attempt = request.attempt.saturating_add(1);
+			match Self::draw_executor(request.model, id, attempt, Some(&from)) {
+				Some(to) => {
+					Ledger::<T>::mutate(epoch, &to, |stats| {
+						stats.assigned = stats.assigned.saturating_add(1)
+					});
+					request.executor = to.clone();
+					request.attempt = attempt;
+					let timeout = Params::<T>::get().refusal_timeout;
+					Self::schedule(Timer::Refusal, now.saturating_add(timeout), id, attempt);
+					Self::deposit_event(Event::RequestReassigned {
+						request: id,
+						from,
+						to,
+						attempt,
+					});
+				}
+				None => Self::close(id, request, Outcome::Expired, now),
+			}
+		}
+
+		/// Settles (and removes) up to `MaxSettlementsPerBlock` host records of the oldest
+		/// epoch that has left the ledger's window: each host's pending work balance is
+		/// released to it, or forfeited to `ForfeitTo` if it was INVALID in that epoch.
+		fn settle_old_epoch() -> Weight {
+			let epoch = UnsettledEpoch::<T>::get();
+			let current = Self::epoch_now();
+			if epoch.saturating_add(T::LedgerEpochs::get()) >= current {
+				return Weight::zero();
+			}
+			let mut settled = 0u32;
+			let mut drained = Ledger::<T>::drain_prefix(epoch);
+			while settled < T::MaxSettlementsPerBlock::get() {
+				let Some((host, stats)) = drained.next() else {
+					UnsettledEpoch::<T>::put(epoch.saturating_add(1));
+					Self::deposit_event(Event::EpochSettled { epoch });
+					break;
+				};
+				settled = settled.saturating_add(1);
+				Self::settle(epoch, &host, &stats);
+			}
+			Weights::<T>::settle_host().saturating_mul(u64::from(settled.max(1)))
+		}
+
+		/// Releases or forfeits one host's pending work balance of `epoch`.
+		fn settle(epoch: EpochIndex, host: &T::AccountId, stats: &EpochStats) {
+			if stats.pending_work == 0 {
+				return;
+			}
+			let reason = HoldReason::WorkBalance.into();
+			let amount = if stats.invalid {
+				Funds::<T>::transfer_on_hold(
+					&reason,
+					host,
+					&T::ForfeitTo::get(),
+					stats.pending_work,
+					Precision::BestEffort,
+					Restriction::Free,
+					Fortitude::Force,
+				)
+			} else {
+				Funds::<T>::release(&reason, host, stats.pending_work, Precision::BestEffort)
+			}
+			.unwrap_or_else(|_| {
+				defensive!("a host's pending work is held on it");
+				0
+			});
+			Self::deposit_event(Event::WorkSettled {
+				epoch,
+				host: host.clone(),
+				amount,
+				forfeited: stats.invalid,
+			});
+		}
+
+		/// The pallet's invariants: the escrow held on each developer is the sum of its open
+		/// requests' escrows; the work balance held on each host is the sum of its unsettled
+		/// epochs' pending work; every pending timer exists; every request in a vote has a
+		/// tally.
+		#[cfg(any(test, feature = "try-runtime"))]
+		pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			use alloc::collections::BTreeMap;
+			let mut escrows: BTreeMap<T::AccountId, u128> = BTreeMap::new();
+			for (_, request) in Requests::<T>::iter() {
+				if request.status == RequestStatus::Assigned {
+					let sum = escrows.entry(request.developer.clone()).or_default();
+					*sum = sum.saturating_add(request.escrow);
+				}
+				if request.status == RequestStatus::Voting {
+					ensure!(request.vote.is_some(), "a request in a vote has a tally");
+				}
+				if request.status != RequestStatus::Assigned {
+					let expired = request.status == RequestStatus::Closed(Outcome::Expired);
+					ensure!(
+						expired || request.finish.is_some(),
+						"a finished request has its record"
+					);
+				}
+			}
+			let escrow_reason = HoldReason::Escrow.into();
+			for (developer, sum) in &escrows {
+				ensure!(
+					Funds::<T>::balance_on_hold(&escrow_reason, developer) == *sum,
+					"held escrow equals the open requests' escrows"
+				);
+			}
+			let mut work: BTreeMap<T::AccountId, u128> = BTreeMap::new();
+			for (_, host, stats) in Ledger::<T>::iter() {
+				let sum = work.entry(host).or_default();
+				*sum = sum.saturating_add(stats.pending_work);
+			}
+			let work_reason = HoldReason::WorkBalance.into();
+			for (host, sum) in &work {
+				ensure!(
+					Funds::<T>::balance_on_hold(&work_reason, host) == *sum,
+					"held work balance equals the unsettled pending work"
+				);
+			}
+			for (_, request) in Requests::<T>::iter() {
+				for account in [&request.developer, &request.executor] {
+					if !escrows.contains_key(account) {
+						ensure!(
+							Funds::<T>::balance_on_hold(&escrow_reason, account) == 0,
+							"no escrow is held without an open request"
+						);
+					}
+					if !work.contains_key(account) {
+						ensure!(
+							Funds::<T>::balance_on_hold(&work_reason, account) == 0,
+							"no work balance is held without a ledger entry"
+						);
+					}
+				}
+			}
+			for timer in Timer::ALL {
+				let queue = Queues::<T>::get(timer);
+				ensure!(queue.head <= queue.tail, "a queue's head is not past its tail");
+				for position in queue.head..queue.tail {
+					ensure!(Timers::<T>::contains_key(timer, position), "a pending timer exists");
+				}
+			}
+			Ok(())
+		}
+	}
+
+	/// The most idle blocks whose price steps are applied at once: enough to bring any
+	/// price to the floor at a 2% step (ln(2^128) / ln(1/0.98) ≈ 4,390).
+	pub const MAX_IDLE_STEPS: u64 = 4_400;
+}

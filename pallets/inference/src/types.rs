@@ -1,0 +1,498 @@
+//! Requests, their outcomes, the per-epoch ledger of hosts, prices and parameters.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use gonka_primitives::{
+	inference::{PriceRule, SamplingParams, Sprt, LLR_ONE},
+	EpochIndex, ModelId, PowerSnapshot, H256,
+};
+use polkadot_sdk::{
+	frame_support::{pallet_prelude::*, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound},
+	sp_arithmetic::Perbill,
+	sp_runtime::traits::AtLeast32BitUnsigned,
+};
+use scale_info::TypeInfo;
+
+/// What inference needs to know of an approved model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModelTerms {
+	/// Tokens the chat template adds to a prompt.
+	pub template_overhead: u32,
+	/// The longest prompt plus completion, in tokens; `max_tokens` may not exceed it.
+	pub max_context: u32,
+	/// The replay similarity a completion needs to pass validation.
+	pub validation_threshold: Perbill,
+	/// The price per token a model starts at (its registry record's price).
+	pub base_price: u128,
+}
+
+/// The model registry as inference sees it.
+pub trait InferenceModels {
+	/// `model`'s terms if it is approved (only approved models take requests).
+	fn terms(model: ModelId) -> Option<ModelTerms>;
+}
+
+/// The invalidation test's rates and boundary (`protocol.md`, "Inference" 5).
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct SprtParams {
+	/// The invalidation rate of an honest host (Gonka: 0.05).
+	pub p0: Perbill,
+	/// The invalidation rate of a cheater (Gonka: 0.10).
+	pub p1: Perbill,
+	/// INVALID at `LLR ≥ upper`, in units of `LLR_ONE` = 10^9 (Gonka: 4.0).
+	pub upper: i64,
+}
+
+impl SprtParams {
+	/// The test these parameters define, `None` if they do not define one.
+	pub fn sprt(&self) -> Option<Sprt> {
+		Sprt::new(self.p0, self.p1, self.upper).ok()
+	}
+}
+
+/// The governable rules of inference.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct InferenceParams<BlockNumber> {
+	/// Blocks an executor has to finish a request before it is reassigned (a miss).
+	pub refusal_timeout: BlockNumber,
+	/// Blocks after which an unfinished request expires and is refunded in full.
+	pub expiration: BlockNumber,
+	/// Blocks after the `finish` block in which sampled validators report.
+	pub validation_window: BlockNumber,
+	/// Blocks an invalidation vote stays open.
+	pub vote_window: BlockNumber,
+	/// Blocks a closed request's payloads (prompt, token ids, text) are kept.
+	pub retention: BlockNumber,
+	/// How prices follow utilisation.
+	pub price_rule: PriceRule,
+	/// No model's price goes below this (Gonka: 1).
+	pub min_price: u128,
+	/// Tokens per model and block that count as 100% utilisation.
+	pub block_capacity: u64,
+	/// The invalidation test.
+	pub sprt: SprtParams,
+}
+
+/// Why inference parameters are refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvalidParams {
+	/// A timeout or window of zero blocks.
+	ZeroWindow,
+	/// The refusal timeout is not shorter than the expiration.
+	RefusalNotBeforeExpiration,
+	/// The price rule's bounds are crossed or it may change a price by 100% or more.
+	PriceRule,
+	/// A floor price of zero.
+	ZeroFloor,
+	/// A block capacity of zero tokens.
+	ZeroCapacity,
+	/// The SPRT rates or boundary do not define a test.
+	Sprt,
+}
+
+impl<BlockNumber: AtLeast32BitUnsigned + Copy> InferenceParams<BlockNumber> {
+	/// The live network's rules where Gonka has them (expiration 150 blocks, the 40–60% ±2%
+	/// price rule with floor 1, p0 = 0.05 / p1 = 0.10 / INVALID at 4) and ours elsewhere:
+	/// reassignment after 20 blocks, 20 blocks to validate, 20 to vote, payloads kept a day
+	/// (14,400 blocks of 6 s), 100,000 tokens per model and block at full utilisation.
+	pub fn live_network() -> Self {
+		InferenceParams {
+			refusal_timeout: 20u32.into(),
+			expiration: 150u32.into(),
+			validation_window: 20u32.into(),
+			vote_window: 20u32.into(),
+			retention: 14_400u32.into(),
+			price_rule: PriceRule::live_network(),
+			min_price: 1,
+			block_capacity: 100_000,
+			sprt: SprtParams {
+				p0: Perbill::from_percent(5),
+				p1: Perbill::from_percent(10),
+				upper: 4 * LLR_ONE,
+			},
+		}
+	}
+
+	/// Whether these rules can be used.
+	pub fn check(&self) -> Result<(), InvalidParams> {
+		let windows = [
+			self.refusal_timeout,
+			self.expiration,
+			self.validation_window,
+			self.vote_window,
+			self.retention,
+		];
+		if windows.iter().any(|window| window.is_zero()) {
+			return Err(InvalidParams::ZeroWindow);
+		}
+		if self.refusal_timeout >= self.expiration {
+			return Err(InvalidParams::RefusalNotBeforeExpiration);
+		}
+		if !self.price_rule.is_valid() {
+			return Err(InvalidParams::PriceRule);
+		}
+		if self.min_price == 0 {
+			return Err(InvalidParams::ZeroFloor);
+		}
+		if self.block_capacity == 0 {
+			return Err(InvalidParams::ZeroCapacity);
+		}
+		self.sprt.sprt().ok_or(InvalidParams::Sprt)?;
+		Ok(())
+	}
+}
+
+/// Where a request is in its life.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum RequestStatus {
+	/// Waiting for its executor's result.
+	Assigned,
+	/// Finished; sampled validators may report until the validation window closes.
+	Finished,
+	/// A validation failed: hosts vote on whether the result is invalid.
+	Voting,
+	/// Nothing more happens to it; its payloads are pruned after the retention window.
+	Closed(Outcome),
+}
+
+/// How a request ended.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Outcome {
+	/// Not finished in time (or nobody could take it): refunded in full.
+	Expired,
+	/// Finished; no sampled validator reported. Paid.
+	Unchecked,
+	/// Finished and passed validation (or survived a vote). Paid.
+	Validated,
+	/// Voted invalid: the developer was refunded the cost, the executor lost the fee.
+	Invalidated,
+}
+
+/// What `finish` recorded, and the voting power validation is sampled and voted with.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct FinishRecord<BlockNumber> {
+	/// The block that included `finish` (`b_f`): validators are sampled from its hash.
+	pub at: BlockNumber,
+	/// The epoch the work belongs to (its pending work balance is that epoch's).
+	pub epoch: EpochIndex,
+	/// The templated prompt's tokens, as the executor reported them.
+	pub prompt_tokens: u32,
+	/// The completion's tokens, as the chain counted them.
+	pub completion_tokens: u32,
+	/// What the developer pays: `(prompt_tokens + completion_tokens) × price`.
+	pub cost: u128,
+	/// The hash of the output (SCALE of token ids and text): kept after the payloads go.
+	pub output_hash: H256,
+	/// The generation of voting power that samples validators and votes (held until the
+	/// request closes).
+	pub snapshot: PowerSnapshot,
+	/// All voting power in the snapshot.
+	pub total_power: u128,
+	/// The executor's voting power in the snapshot.
+	pub executor_power: u128,
+	/// The expected number of validators (`validation_target`).
+	pub target: Perbill,
+	/// Validations that passed.
+	pub passes: u32,
+	/// Validations reported (passed or failed).
+	pub reports: u32,
+}
+
+/// An open or closed invalidation vote, in voting power.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct VoteTally<BlockNumber> {
+	/// The block the vote opened in.
+	pub opened: BlockNumber,
+	/// Power that said invalid.
+	pub invalid: u128,
+	/// Power that said valid.
+	pub valid: u128,
+}
+
+/// An inference request.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct Request<AccountId, BlockNumber> {
+	/// Who asked and pays.
+	pub developer: AccountId,
+	/// The model.
+	pub model: ModelId,
+	/// The most completion tokens.
+	pub max_tokens: u32,
+	/// How to sample.
+	pub params: SamplingParams,
+	/// The prompt's length in bytes (its tokens after the template are at most this plus
+	/// the template overhead).
+	pub prompt_bytes: u32,
+	/// The model's template overhead when the request was made.
+	pub template_overhead: u32,
+	/// The model's validation threshold when the request was made.
+	pub validation_threshold: Perbill,
+	/// The hash of the prompt: kept after the prompt goes.
+	pub prompt_hash: H256,
+	/// The price per token, fixed when the request was made.
+	pub price: u128,
+	/// What is held from the developer until `finish` (then only the cost).
+	pub escrow: u128,
+	/// The block the request was made in.
+	pub created: BlockNumber,
+	/// The host assigned to execute it.
+	pub executor: AccountId,
+	/// 0 for the first assignment, one more per reassignment.
+	pub attempt: u32,
+	/// Where it is.
+	pub status: RequestStatus,
+	/// Set by `finish`.
+	pub finish: Option<FinishRecord<BlockNumber>>,
+	/// Set when a validation fails.
+	pub vote: Option<VoteTally<BlockNumber>>,
+}
+
+/// A finished request's output, kept until the retention window ends.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxTokens, MaxText))]
+pub struct Output<MaxTokens: Get<u32>, MaxText: Get<u32>> {
+	/// The completion's token ids.
+	pub token_ids: BoundedVec<u32, MaxTokens>,
+	/// The completion's text.
+	pub text: BoundedVec<u8, MaxText>,
+}
+
+/// A host's record for one epoch: what it was given and did, its invalidation test and
+/// the pending work balance it earned (held until the epoch is settled).
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct EpochStats {
+	/// Requests assigned to it (reassignments to it included).
+	pub assigned: u32,
+	/// Assigned requests it did not finish in time.
+	pub missed: u32,
+	/// Requests it finished.
+	pub finished: u32,
+	/// Its finished requests that passed validation.
+	pub validated: u32,
+	/// Its finished requests voted invalid.
+	pub invalidated: u32,
+	/// Validations it reported as a sampled validator.
+	pub validations: u32,
+	/// The invalidation test's log-likelihood ratio, in units of `LLR_ONE`.
+	pub llr: i64,
+	/// Whether the test marked it INVALID this epoch (it stays so for the epoch).
+	pub invalid: bool,
+	/// The cost of its finished requests of this epoch, held on it until settlement.
+	pub pending_work: u128,
+}
+
+/// What a host's reputation is made of: clean epochs, and the last epoch it was active in
+/// (assigned work) with that epoch's misses and status, folded in once a later epoch is
+/// reached.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct ReputationState {
+	/// Clean epochs before `epoch` (reputation 100 at 30).
+	pub clean_epochs: u32,
+	/// The epoch of `active`, `misses` and `invalid`.
+	pub epoch: EpochIndex,
+	/// Whether the host finished or missed work in `epoch` (only such epochs count).
+	pub active: bool,
+	/// Misses in `epoch`.
+	pub misses: u32,
+	/// Whether it was INVALID in `epoch`.
+	pub invalid: bool,
+}
+
+impl ReputationState {
+	/// The state as of epoch `epoch`: an earlier active epoch folded into the clean count
+	/// (clean if it had no miss and was not INVALID; epochs without work do not count).
+	pub fn at(self, epoch: EpochIndex) -> ReputationState {
+		if self.epoch >= epoch {
+			return self;
+		}
+		let clean_epochs = if self.active {
+			gonka_primitives::inference::next_clean_epochs(
+				self.clean_epochs,
+				self.misses,
+				self.invalid,
+			)
+		} else {
+			self.clean_epochs
+		};
+		ReputationState { clean_epochs, epoch, active: false, misses: 0, invalid: false }
+	}
+}
+
+/// A model's price and the tokens requested in the block the price is for.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct PriceState<BlockNumber> {
+	/// The price per token in block `block`.
+	pub price: u128,
+	/// The block of `price` and `used`.
+	pub block: BlockNumber,
+	/// Tokens requested (escrowed) in `block`.
+	pub used: u64,
+}
+
+/// The pallet's timer queues: each holds (deadline, request, attempt) in deadline order,
+/// because each kind's deadline is its event's block plus one parameter.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Timer {
+	/// The executor's time to finish (`refusal_timeout` after assignment).
+	Refusal,
+	/// The request's expiry (`expiration` after it was made).
+	Expiry,
+	/// The end of the validation window (`validation_window` after `finish`).
+	Validation,
+	/// The end of an invalidation vote (`vote_window` after it opened).
+	Vote,
+	/// The end of the retention of a closed request's payloads.
+	Prune,
+}
+
+impl Timer {
+	/// Every kind, in the order `on_initialize` serves them.
+	pub const ALL: [Timer; 5] =
+		[Timer::Refusal, Timer::Expiry, Timer::Validation, Timer::Vote, Timer::Prune];
+}
+
+/// A timer queue's bounds: entries `head..tail` are pending.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Queue {
+	/// The next entry to serve.
+	pub head: u64,
+	/// The next free slot.
+	pub tail: u64,
+}
