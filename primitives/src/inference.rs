@@ -349,6 +349,24 @@ impl PriceRule {
 		self.lower <= self.upper && self.max_change < Perbill::one()
 	}
 
+	/// The price after `blocks` idle blocks (0% utilisation) from `price`, never below
+	/// `floor`: `price × (1 − max_change)^blocks`, the power taken in 18-decimal fixed
+	/// point by repeated squaring and the product rounded up (as one step of
+	/// [`Self::next_price`] rounds its fall down, so the two agree on one block). O(log
+	/// blocks), where applying the blocks one by one would cost one step each.
+	pub fn idle_price(&self, price: u128, blocks: u32, floor: u128) -> u128 {
+		use polkadot_sdk::sp_arithmetic::{traits::Saturating, FixedPointNumber, FixedU128};
+		let price = price.max(floor);
+		if blocks == 0 {
+			return price;
+		}
+		let keep = FixedU128::from_perbill(Perbill::one().saturating_sub(self.max_change))
+			.saturating_pow(blocks as usize);
+		multiply_by_rational_with_rounding(price, keep.into_inner(), FixedU128::DIV, Rounding::Up)
+			.unwrap_or(price)
+			.max(floor)
+	}
+
 	/// The next block's price after a block at `utilisation`, never below `floor`. Above
 	/// `upper` the price rises by `max_change × (u − upper) / (1 − upper)`, rounded up (so
 	/// a price of one unit can still rise); below `lower` it falls by
@@ -671,6 +689,26 @@ mod tests {
 		// Halfway between 60% and 100%: +1%; halfway between 0% and 40%: −1%.
 		assert_eq!(rule.next_price(1_000_000, Perbill::from_percent(80), 1), 1_010_000);
 		assert_eq!(rule.next_price(1_000_000, Perbill::from_percent(20), 1), 990_000);
+	}
+
+	#[test]
+	fn idle_blocks_compound_the_largest_fall_and_one_agrees_with_a_step() {
+		let rule = PriceRule::live_network();
+		for price in [1u128, 49, 50, 1_000, 123_456_789, u128::MAX / 3] {
+			assert_eq!(rule.idle_price(price, 1, 1), rule.next_price(price, Perbill::zero(), 1));
+			assert_eq!(rule.idle_price(price, 0, 1), price);
+		}
+		// 0.98^10 = 0.8170728...: 1,000,000 → 817,073 (rounded up).
+		assert_eq!(rule.idle_price(1_000_000, 10, 1), 817_073);
+		// Applied block by block the rounding differs by at most one unit per block.
+		let mut stepped = 1_000_000u128;
+		for _ in 0..10 {
+			stepped = rule.next_price(stepped, Perbill::zero(), 1);
+		}
+		assert!(stepped.abs_diff(817_073) <= 10, "{stepped}");
+		// A long idle stretch ends at the floor, whatever the price.
+		assert_eq!(rule.idle_price(u128::MAX, u32::MAX, 7), 7);
+		assert_eq!(rule.idle_price(1_000, 10_000, 900), 900);
 	}
 
 	#[test]

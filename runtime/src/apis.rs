@@ -1,9 +1,9 @@
 //! The runtime APIs: what the collator, wallets and the worker call through `state_call`.
 
 use crate::{
-	configs::ConsensusHook, AccountId, Balance, Block, BlockNumber, Executive, InherentDataExt,
-	Nonce, ParachainSystem, Poc, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
-	TransactionPayment, BLOCK_PROCESSING_VELOCITY, SLOT_DURATION, VERSION,
+	configs::ConsensusHook, AccountId, Balance, Block, BlockNumber, Executive, Inference,
+	InherentDataExt, Nonce, ParachainSystem, Poc, Runtime, RuntimeCall, RuntimeGenesisConfig,
+	SessionKeys, System, TransactionPayment, BLOCK_PROCESSING_VELOCITY, SLOT_DURATION, VERSION,
 };
 use alloc::vec::Vec;
 use gonka_primitives::{EpochIndex, HostId, ModelId, NonceCount, H256};
@@ -257,6 +257,26 @@ impl_runtime_apis! {
 
 		fn total_voting_power() -> u128 {
 			pallet_poc::TotalVotingPower::<Runtime>::get()
+		}
+	}
+
+	impl pallet_inference::runtime_api::InferenceApi<Block, BlockNumber> for Runtime {
+		fn request(
+			request: gonka_primitives::inference::RequestId,
+		) -> Option<pallet_inference::runtime_api::RequestView<BlockNumber>> {
+			Inference::request_view(request)
+		}
+
+		fn quote(model: ModelId, prompt_bytes: u32, max_tokens: u32) -> Option<u128> {
+			Inference::quote(model, prompt_bytes, max_tokens)
+		}
+
+		fn price(model: ModelId) -> Option<u128> {
+			Inference::price(model)
+		}
+
+		fn host(host: HostId) -> pallet_inference::runtime_api::HostInferenceView {
+			Inference::host_view(&host)
 		}
 	}
 

@@ -298,6 +298,8 @@ mod runtime {
 	pub type Poc = pallet_poc;
 	#[runtime::pallet_index(51)]
 	pub type Models = pallet_models;
+	#[runtime::pallet_index(52)]
+	pub type Inference = pallet_inference;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

@@ -36,6 +36,9 @@ mod types;
 
 pub mod runtime_api;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -45,8 +48,8 @@ use polkadot_sdk::frame_support::weights::Weight;
 
 /// The weights of the pallet's calls and hooks.
 pub trait WeightInfo {
-	/// `request` with a prompt of `p` bytes.
-	fn request(p: u32) -> Weight;
+	/// `request` with a prompt of `p` bytes whose executor took `d` draws.
+	fn request(p: u32, d: u32) -> Weight;
 	/// `finish` with `t` token ids and `b` bytes of text.
 	fn finish(t: u32, b: u32) -> Weight;
 	/// Validating a `finish` transaction (its `authorize` rule).
@@ -63,23 +66,26 @@ pub trait WeightInfo {
 	fn set_params() -> Weight;
 	/// `on_initialize` with no timer due.
 	fn on_initialize_idle() -> Weight;
-	/// One refusal timer: a miss and a reassignment.
+	/// One assignment timer that reassigns (a miss and the most draws), served from its
+	/// queue.
 	fn timer_refusal() -> Weight;
-	/// One expiry timer: a full refund.
+	/// One assignment timer that expires its request (a full refund), served from its queue.
 	fn timer_expiry() -> Weight;
 	/// One validation-window timer: the request closes.
 	fn timer_validation() -> Weight;
 	/// One vote timer: the vote closes with an invalidation (the dearer outcome).
 	fn timer_vote() -> Weight;
-	/// One prune timer of a request with `v` validation reports and votes.
+	/// One prune timer removing `v` validation reports and votes.
 	fn timer_prune(v: u32) -> Weight;
+	/// A timer whose request has moved on.
+	fn timer_skip() -> Weight;
 	/// Settling one host's record of an old epoch.
 	fn settle_host() -> Weight;
 }
 
 /// Weights for tests: zero everywhere.
 impl WeightInfo for () {
-	fn request(_p: u32) -> Weight {
+	fn request(_p: u32, _d: u32) -> Weight {
 		Weight::zero()
 	}
 	fn finish(_t: u32, _b: u32) -> Weight {
@@ -119,6 +125,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn timer_prune(_v: u32) -> Weight {
+		Weight::zero()
+	}
+	fn timer_skip() -> Weight {
 		Weight::zero()
 	}
 	fn settle_host() -> Weight {
@@ -206,13 +215,14 @@ pub mod pallet {
 		/// The longest completion text, in bytes.
 		#[pallet::constant]
 		type MaxOutputBytes: Get<u32>;
-		/// The most timers of each kind served in one block (the rest wait for the next).
+		/// The weight `on_initialize` may spend on timers in one block; due timers beyond it
+		/// wait for the next block.
 		#[pallet::constant]
-		type MaxTimersPerBlock: Get<u32>;
-		/// The most validation reports and votes one request keeps (the hosts that may
-		/// vote: at most one each).
+		type TimerBudget: Get<Weight>;
+		/// The most reports and votes of a closed request removed in one block (a request
+		/// with more is pruned over several blocks).
 		#[pallet::constant]
-		type MaxVotesPerRequest: Get<u32>;
+		type PruneBatch: Get<u32>;
 		/// The most host records of an old epoch settled in one block.
 		#[pallet::constant]
 		type MaxSettlementsPerBlock: Get<u32>;
@@ -415,8 +425,6 @@ pub mod pallet {
 		AlreadyVoted,
 		/// The host has no voting power in the request's snapshot.
 		NoVotingPower,
-		/// The request has as many reports and votes as it may keep.
-		TooManyVotes,
 		/// A timeout or window of zero blocks.
 		ZeroWindow,
 		/// The refusal timeout must be shorter than the expiration.
@@ -434,13 +442,9 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let mut weight = Weights::<T>::on_initialize_idle();
-			for timer in Timer::ALL {
-				let served = Self::serve_timers(timer, now);
-				weight.saturating_accrue(served);
-			}
-			weight.saturating_accrue(Self::settle_old_epoch());
-			weight
+			Weights::<T>::on_initialize_idle()
+				.saturating_add(Self::serve_timers(now))
+				.saturating_add(Self::settle_old_epoch())
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -458,14 +462,17 @@ pub mod pallet {
 		/// executor in proportion to PoC weight on the model. Fails without holding
 		/// anything if the escrow is more than the free balance.
 		#[pallet::call_index(0)]
-		#[pallet::weight(Weights::<T>::request(prompt.len() as u32))]
+		#[pallet::weight(
+			Weights::<T>::request(prompt.len() as u32, MAX_DRAWS)
+				.saturating_add(Pallet::<T>::prepaid_timers(Timer::Assignment))
+		)]
 		pub fn request(
 			origin: OriginFor<T>,
 			model: ModelId,
 			prompt: BoundedVec<u8, T::MaxPromptBytes>,
 			max_tokens: u32,
 			params: SamplingParams,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let developer = ensure_signed(origin)?;
 			let terms = T::ModelTerms::terms(model).ok_or(Error::<T>::UnknownModel)?;
 			ensure!(!prompt.is_empty(), Error::<T>::EmptyPrompt);
@@ -480,7 +487,8 @@ pub mod pallet {
 				rules::escrow(prompt_bytes, terms.template_overhead, max_tokens, price.price)
 					.ok_or(Error::<T>::EscrowOverflow)?;
 			let id = NextRequestId::<T>::get();
-			let executor = Self::draw_executor(model, id, 0, None).ok_or(Error::<T>::NoExecutor)?;
+			let (executor, draws) = Self::draw_executor(model, id, 0, None);
+			let executor = executor.ok_or(Error::<T>::NoExecutor)?;
 			Funds::<T>::hold(&HoldReason::Escrow.into(), &developer, escrow)
 				.map_err(|_| Error::<T>::InsufficientBalance)?;
 
@@ -517,8 +525,7 @@ pub mod pallet {
 					vote: None,
 				},
 			);
-			Self::schedule(Timer::Refusal, now.saturating_add(rules.refusal_timeout), id, 0);
-			Self::schedule(Timer::Expiry, now.saturating_add(rules.expiration), id, 0);
+			Self::schedule(Timer::Assignment, now.saturating_add(rules.refusal_timeout), id, 0);
 			Self::deposit_event(Event::RequestSubmitted {
 				request: id,
 				developer,
@@ -527,7 +534,10 @@ pub mod pallet {
 				price: price.price,
 				escrow,
 			});
-			Ok(())
+			// Charged for the most draws; refunded to the draws made.
+			let actual = Weights::<T>::request(prompt_bytes, draws)
+				.saturating_add(Pallet::<T>::prepaid_timers(Timer::Assignment));
+			Ok(Some(actual).into())
 		}
 
 		/// The executor's result for a request, signed by its worker key: a transaction with
@@ -537,7 +547,7 @@ pub mod pallet {
 		#[pallet::weight(Weights::<T>::finish(
 			result.token_ids.len() as u32,
 			result.text.len() as u32,
-		))]
+		).saturating_add(Pallet::<T>::prepaid_timers(Timer::Validation)))]
 		#[pallet::weight_of_authorize(Weights::<T>::authorize_finish(
 			result.token_ids.len() as u32,
 			result.text.len() as u32,
@@ -626,7 +636,9 @@ pub mod pallet {
 		/// worker key. At or above the model's threshold it passes; below, it opens an
 		/// invalidation vote in which this report counts as an invalid vote.
 		#[pallet::call_index(2)]
-		#[pallet::weight(Weights::<T>::validate())]
+		#[pallet::weight(
+			Weights::<T>::validate().saturating_add(Pallet::<T>::prepaid_timers(Timer::Vote))
+		)]
 		#[pallet::weight_of_authorize(Weights::<T>::authorize_validate())]
 		#[pallet::authorize(Self::authorize_validate)]
 		pub fn validate(
@@ -760,6 +772,10 @@ pub mod pallet {
 		) -> Result<RequestOf<T>, Error<T>> {
 			let request = Requests::<T>::get(result.request).ok_or(Error::<T>::UnknownRequest)?;
 			ensure!(request.status == RequestStatus::Assigned, Error::<T>::NotAssigned);
+			// Expired from `expiration` blocks on, even before its timer refunds it.
+			let now = frame_system::Pallet::<T>::block_number();
+			let expiry = request.created.saturating_add(Params::<T>::get().expiration);
+			ensure!(now < expiry, Error::<T>::NotAssigned);
 			ensure!(request.executor == *executor, Error::<T>::NotExecutor);
 			ensure!(result.token_ids.len() as u32 <= request.max_tokens, Error::<T>::TooManyTokens);
 			let bound = request.prompt_bytes.saturating_add(request.template_overhead);
@@ -945,9 +961,8 @@ pub mod pallet {
 				Outcome::Invalidated => {
 					// The work of an epoch already settled was paid out: nothing to take back
 					// (windows are far shorter than the ledger's epochs, so this is defensive).
-					let unsettled = |finish: &FinishRecordOf<T>| {
-						finish.epoch >= UnsettledEpoch::<T>::get()
-					};
+					let unsettled =
+						|finish: &FinishRecordOf<T>| finish.epoch >= UnsettledEpoch::<T>::get();
 					if let Some(finish) = request.finish.filter(unsettled) {
 						refund = Funds::<T>::transfer_on_hold(
 							&HoldReason::WorkBalance.into(),
@@ -1016,28 +1031,30 @@ pub mod pallet {
 
 		/// Draws request `id`'s executor on `attempt` among the hosts with PoC weight on
 		/// `model`, skipping hosts that left and `exclude`; `None` after [`MAX_DRAWS`]
-		/// draws without one.
+		/// draws without one. Returns the host and the number of draws made.
 		pub(crate) fn draw_executor(
 			model: ModelId,
 			id: RequestId,
 			attempt: u32,
 			exclude: Option<&T::AccountId>,
-		) -> Option<T::AccountId> {
+		) -> (Option<T::AccountId>, u32) {
 			let (randomness, _) = T::Randomness::random(RANDOMNESS_SUBJECT);
 			let mut draw = rules::executor_draw(&randomness, id, attempt);
-			for _ in 0..MAX_DRAWS {
-				let host = pallet_poc::Pallet::<T>::pick_executor(model, &draw)?;
+			for made in 1..=MAX_DRAWS {
+				let Some(host) = pallet_poc::Pallet::<T>::pick_executor(model, &draw) else {
+					return (None, made);
+				};
 				if Some(&host) != exclude && Hosts::<T>::contains_key(&host) {
-					return Some(host);
+					return (Some(host), made);
 				}
 				draw = gonka_primitives::hash(&draw);
 			}
-			None
+			(None, MAX_DRAWS)
 		}
 
-		/// `model`'s price state for block `now`: the steps of the blocks since it was last
-		/// used applied (the last used block at its utilisation, the blocks after it idle),
-		/// with nothing used yet in `now`. Not stored.
+		/// `model`'s price state for block `now`: the last used block's step at its
+		/// utilisation, then the idle blocks after it compounded at once, with nothing used
+		/// yet in `now`. Not stored.
 		pub fn price_state(
 			model: ModelId,
 			terms: &ModelTerms,
@@ -1055,18 +1072,11 @@ pub mod pallet {
 				return state;
 			}
 			let utilisation = Perbill::from_rational(state.used, rules.block_capacity);
-			let mut price = rules.price_rule.next_price(state.price, utilisation, rules.min_price);
-			// Idle blocks: each lowers the price until it stops moving (the floor, or a
-			// price too small for the step to round to a unit).
-			let idle: u64 =
+			let price = rules.price_rule.next_price(state.price, utilisation, rules.min_price);
+			// The blocks in between were idle: each lowers the price by the largest step.
+			let idle: u32 =
 				now.saturating_sub(state.block).saturating_sub(One::one()).unique_saturated_into();
-			for _ in 0..idle.min(MAX_IDLE_STEPS) {
-				let next = rules.price_rule.next_price(price, Perbill::zero(), rules.min_price);
-				if next == price {
-					break;
-				}
-				price = next;
-			}
+			let price = rules.price_rule.idle_price(price, idle, rules.min_price);
 			PriceState { price, block: now, used: 0 }
 		}
 
@@ -1117,22 +1127,44 @@ pub mod pallet {
 		}
 
 		/// Appends a timer to its queue.
-		fn schedule(timer: Timer, deadline: BlockNumberFor<T>, id: RequestId, attempt: u32) {
+		pub(crate) fn schedule(
+			timer: Timer,
+			deadline: BlockNumberFor<T>,
+			id: RequestId,
+			attempt: u32,
+		) {
 			Queues::<T>::mutate(timer, |queue| {
 				Timers::<T>::insert(timer, queue.tail, (deadline, id, attempt));
 				queue.tail = queue.tail.saturating_add(1);
 			});
 		}
 
-		/// Serves the due timers of one queue, at most `MaxTimersPerBlock`; returns the
-		/// weight used.
-		fn serve_timers(timer: Timer, now: BlockNumberFor<T>) -> Weight {
-			let mut weight = Weight::zero();
-			let mut served = 0u32;
-			// Firing a timer may schedule another (a reassignment, a prune): the tail is read
-			// afresh each time, and only the head is written back.
+		/// Serves due timers of every queue, in the order of [`Timer::ALL`], while the
+		/// block's `TimerBudget` lasts; returns the weight used.
+		pub(crate) fn serve_timers(now: BlockNumberFor<T>) -> Weight {
+			let budget = T::TimerBudget::get();
+			let mut used = Weight::zero();
+			for timer in Timer::ALL {
+				Self::serve_queue(timer, now, budget, &mut used);
+			}
+			used
+		}
+
+		/// Serves the due timers of one queue while a timer's worst-case weight still fits
+		/// in `budget` beside `used`, adding what each cost to `used`. Firing a timer may
+		/// schedule another (a reassignment, a prune): the tail is read afresh each time,
+		/// and only the head is written back.
+		pub(crate) fn serve_queue(
+			timer: Timer,
+			now: BlockNumberFor<T>,
+			budget: Weight,
+			used: &mut Weight,
+		) {
+			let worst = Self::timer_weight(timer);
 			let mut head = Queues::<T>::get(timer).head;
-			while head < Queues::<T>::get(timer).tail && served < T::MaxTimersPerBlock::get() {
+			let start = head;
+			while head < Queues::<T>::get(timer).tail && used.saturating_add(worst).all_lte(budget)
+			{
 				let Some((deadline, id, attempt)) = Timers::<T>::get(timer, head) else {
 					defensive!("a queue's entries between head and tail exist");
 					head = head.saturating_add(1);
@@ -1141,78 +1173,112 @@ pub mod pallet {
 				if deadline > now {
 					break;
 				}
-				let (cost, done) = Self::fire(timer, id, attempt, now);
-				weight.saturating_accrue(cost);
-				served = served.saturating_add(1);
+				let (weight, done) = Self::fire(timer, id, attempt, now);
+				used.saturating_accrue(weight);
 				if !done {
-					// A prune that did not finish within its budget goes on next block.
+					// A prune that did not finish within its batch goes on next block.
 					break;
 				}
 				Timers::<T>::remove(timer, head);
 				head = head.saturating_add(1);
 			}
-			if served > 0 {
+			if head != start {
 				Queues::<T>::mutate(timer, |queue| queue.head = head);
 			}
-			weight
 		}
 
-		/// Fires one timer; returns its weight and whether it is done.
-		fn fire(
+		/// The timer work a call leaves for later blocks, charged to the call (and so paid by
+		/// its fee and counted against the block that admits it): `request` leaves an
+		/// assignment timer that is skipped when the executor finishes in time; `finish` a
+		/// validation window that closes and a prune; `validate` possibly a vote's end.
+		/// Reassignments and expiries are the exception and wait within `TimerBudget`.
+		pub fn prepaid_timers(scheduled: Timer) -> Weight {
+			match scheduled {
+				Timer::Assignment => Weights::<T>::timer_skip(),
+				Timer::Validation => {
+					Weights::<T>::timer_validation().saturating_add(Weights::<T>::timer_prune(0))
+				}
+				Timer::Vote => Weights::<T>::timer_vote(),
+				Timer::Prune => Weights::<T>::timer_prune(0),
+			}
+		}
+
+		/// The most a timer of this kind can cost.
+		fn timer_weight(timer: Timer) -> Weight {
+			match timer {
+				Timer::Assignment => {
+					Weights::<T>::timer_refusal().max(Weights::<T>::timer_expiry())
+				}
+				Timer::Validation => Weights::<T>::timer_validation(),
+				Timer::Vote => Weights::<T>::timer_vote(),
+				Timer::Prune => Weights::<T>::timer_prune(T::PruneBatch::get()),
+			}
+			.max(Weights::<T>::timer_skip())
+		}
+
+		/// Fires one timer; returns its weight and whether it is done. A timer whose request
+		/// has moved on (finished, reassigned, closed, pruned) is skipped.
+		pub(crate) fn fire(
 			timer: Timer,
 			id: RequestId,
 			attempt: u32,
 			now: BlockNumberFor<T>,
 		) -> (Weight, bool) {
+			let skip = (Weights::<T>::timer_skip(), true);
 			let Some(mut request) = Requests::<T>::get(id) else {
-				return (T::DbWeight::get().reads(1), true);
+				return skip;
 			};
 			match timer {
-				Timer::Refusal => {
-					if request.status == RequestStatus::Assigned && request.attempt == attempt {
-						Self::reassign(id, &mut request, now);
-						Requests::<T>::insert(id, request);
+				Timer::Assignment => {
+					if request.status != RequestStatus::Assigned || request.attempt != attempt {
+						return skip;
 					}
-					(Weights::<T>::timer_refusal(), true)
-				}
-				Timer::Expiry => {
-					if request.status == RequestStatus::Assigned {
+					let expiry = request.created.saturating_add(Params::<T>::get().expiration);
+					// Either way the executor had its full time: a miss.
+					Self::record_miss(id, &request.executor);
+					if now >= expiry {
 						Self::close(id, &mut request, Outcome::Expired, now);
 						Requests::<T>::insert(id, request);
+						return (Weights::<T>::timer_expiry(), true);
 					}
-					(Weights::<T>::timer_expiry(), true)
+					Self::reassign(id, &mut request, now);
+					Requests::<T>::insert(id, request);
+					(Weights::<T>::timer_refusal(), true)
 				}
 				Timer::Validation => {
-					if request.status == RequestStatus::Finished {
-						let passed = request.finish.is_some_and(|finish| finish.passes > 0);
-						let outcome = if passed { Outcome::Validated } else { Outcome::Unchecked };
-						Self::close(id, &mut request, outcome, now);
-						Requests::<T>::insert(id, request);
+					if request.status != RequestStatus::Finished {
+						return skip;
 					}
+					let passed = request.finish.is_some_and(|finish| finish.passes > 0);
+					let outcome = if passed { Outcome::Validated } else { Outcome::Unchecked };
+					Self::close(id, &mut request, outcome, now);
+					Requests::<T>::insert(id, request);
 					(Weights::<T>::timer_validation(), true)
 				}
 				Timer::Vote => {
-					if request.status == RequestStatus::Voting {
-						let eligible = request.finish.map_or(0, |finish| {
-							finish.total_power.saturating_sub(finish.executor_power)
-						});
-						let invalid = request.vote.map_or(0, |tally| tally.invalid);
-						let outcome = if invalid.saturating_mul(2) > eligible {
-							Outcome::Invalidated
-						} else {
-							Outcome::Validated
-						};
-						Self::close(id, &mut request, outcome, now);
-						Requests::<T>::insert(id, request);
+					if request.status != RequestStatus::Voting {
+						return skip;
 					}
+					let eligible = request.finish.map_or(0, |finish| {
+						finish.total_power.saturating_sub(finish.executor_power)
+					});
+					let invalid = request.vote.map_or(0, |tally| tally.invalid);
+					let outcome = if invalid.saturating_mul(2) > eligible {
+						Outcome::Invalidated
+					} else {
+						Outcome::Validated
+					};
+					Self::close(id, &mut request, outcome, now);
+					Requests::<T>::insert(id, request);
 					(Weights::<T>::timer_vote(), true)
 				}
 				Timer::Prune => {
-					let budget = T::MaxVotesPerRequest::get();
-					let reports = Reports::<T>::clear_prefix(id, budget, None);
-					let votes = Votes::<T>::clear_prefix(id, budget, None);
-					let removed = reports.backend.saturating_add(votes.backend);
-					let weight = Weights::<T>::timer_prune(removed);
+					let batch = T::PruneBatch::get();
+					let reports = Reports::<T>::clear_prefix(id, batch, None);
+					let left = batch.saturating_sub(reports.backend);
+					let votes = Votes::<T>::clear_prefix(id, left, None);
+					let weight =
+						Weights::<T>::timer_prune(reports.unique.saturating_add(votes.unique));
 					if reports.maybe_cursor.is_some() || votes.maybe_cursor.is_some() {
 						return (weight, false);
 					}
@@ -1225,22 +1291,25 @@ pub mod pallet {
 			}
 		}
 
-		/// The executor did not finish in time: a miss, and the request goes to another
-		/// host (or expires now if there is none).
-		fn reassign(id: RequestId, request: &mut RequestOf<T>, now: BlockNumberFor<T>) {
+		/// An executor did not finish an assigned request in time.
+		fn record_miss(id: RequestId, host: &T::AccountId) {
 			let epoch = Self::epoch_now();
-			let from = request.executor.clone();
-			Ledger::<T>::mutate(epoch, &from, |stats| {
-				stats.missed = stats.missed.saturating_add(1)
-			});
-			Reputations::<T>::mutate(&from, |state| {
+			Ledger::<T>::mutate(epoch, host, |stats| stats.missed = stats.missed.saturating_add(1));
+			Reputations::<T>::mutate(host, |state| {
 				*state = state.at(epoch);
 				state.active = true;
 				state.misses = state.misses.saturating_add(1);
 			});
-			Self::deposit_event(Event::Missed { host: from.clone(), request: id, epoch });
+			Self::deposit_event(Event::Missed { host: host.clone(), request: id, epoch });
+		}
+
+		/// The executor did not finish in time (its miss is recorded): the request goes to
+		/// another host, or expires now if there is none.
+		fn reassign(id: RequestId, request: &mut RequestOf<T>, now: BlockNumberFor<T>) {
+			let epoch = Self::epoch_now();
+			let from = request.executor.clone();
 			let attempt = request.attempt.saturating_add(1);
-			match Self::draw_executor(request.model, id, attempt, Some(&from)) {
+			match Self::draw_executor(request.model, id, attempt, Some(&from)).0 {
 				Some(to) => {
 					Ledger::<T>::mutate(epoch, &to, |stats| {
 						stats.assigned = stats.assigned.saturating_add(1)
@@ -1248,7 +1317,7 @@ pub mod pallet {
 					request.executor = to.clone();
 					request.attempt = attempt;
 					let timeout = Params::<T>::get().refusal_timeout;
-					Self::schedule(Timer::Refusal, now.saturating_add(timeout), id, attempt);
+					Self::schedule(Timer::Assignment, now.saturating_add(timeout), id, attempt);
 					Self::deposit_event(Event::RequestReassigned {
 						request: id,
 						from,
@@ -1263,7 +1332,7 @@ pub mod pallet {
 		/// Settles (and removes) up to `MaxSettlementsPerBlock` host records of the oldest
 		/// epoch that has left the ledger's window: each host's pending work balance is
 		/// released to it, or forfeited to `ForfeitTo` if it was INVALID in that epoch.
-		fn settle_old_epoch() -> Weight {
+		pub(crate) fn settle_old_epoch() -> Weight {
 			let epoch = UnsettledEpoch::<T>::get();
 			let current = Self::epoch_now();
 			if epoch.saturating_add(T::LedgerEpochs::get()) >= current {
@@ -1383,8 +1452,4 @@ pub mod pallet {
 			Ok(())
 		}
 	}
-
-	/// The most idle blocks whose price steps are applied at once: enough to bring any
-	/// price to the floor at a 2% step (ln(2^128) / ln(1/0.98) ≈ 4,390).
-	pub const MAX_IDLE_STEPS: u64 = 4_400;
 }

@@ -129,6 +129,60 @@ impl Randomness<H256, u64> for TestRandomness {
 	}
 }
 
+/// Weights for the tests: one unit of ref time per timer (so `TimerBudget` counts timers),
+/// zero elsewhere.
+pub struct TestWeights;
+impl crate::WeightInfo for TestWeights {
+	fn request(_p: u32, _d: u32) -> Weight {
+		Weight::zero()
+	}
+	fn finish(_t: u32, _b: u32) -> Weight {
+		Weight::zero()
+	}
+	fn authorize_finish(_t: u32, _b: u32) -> Weight {
+		Weight::zero()
+	}
+	fn validate() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_validate() -> Weight {
+		Weight::zero()
+	}
+	fn vote() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_vote() -> Weight {
+		Weight::zero()
+	}
+	fn set_params() -> Weight {
+		Weight::zero()
+	}
+	fn on_initialize_idle() -> Weight {
+		Weight::zero()
+	}
+	fn timer_refusal() -> Weight {
+		Weight::from_parts(1, 0)
+	}
+	fn timer_expiry() -> Weight {
+		Weight::from_parts(1, 0)
+	}
+	fn timer_validation() -> Weight {
+		Weight::from_parts(1, 0)
+	}
+	fn timer_vote() -> Weight {
+		Weight::from_parts(1, 0)
+	}
+	fn timer_prune(_v: u32) -> Weight {
+		Weight::from_parts(1, 0)
+	}
+	fn timer_skip() -> Weight {
+		Weight::from_parts(1, 0)
+	}
+	fn settle_host() -> Weight {
+		Weight::zero()
+	}
+}
+
 /// PoC's weights are not under test here.
 pub struct PocWeights;
 impl pallet_poc::WeightInfo for PocWeights {
@@ -177,12 +231,16 @@ impl pallet_poc::WeightInfo for PocWeights {
 }
 
 pub const DEPOSIT: u128 = 100;
+/// Each timer weighs one unit of ref time in the tests, and a block serves three.
 pub const MAX_TIMERS: u32 = 3;
+/// Reports and votes removed per block by a prune.
+pub const PRUNE_BATCH: u32 = 2;
 
 parameter_types! {
 	pub const HostDeposit: u128 = DEPOSIT;
 	pub const MaxWeightShare: Perbill = Perbill::from_percent(100);
 	pub Pool: HostId = account(99);
+	pub TimerBudget: Weight = Weight::from_parts(MAX_TIMERS as u64, u64::MAX);
 }
 
 impl pallet_poc::Config for Test {
@@ -211,11 +269,11 @@ impl pallet_inference::Config for Test {
 	type MaxPromptBytes = ConstU32<64>;
 	type MaxOutputTokens = ConstU32<16>;
 	type MaxOutputBytes = ConstU32<64>;
-	type MaxTimersPerBlock = ConstU32<MAX_TIMERS>;
-	type MaxVotesPerRequest = ConstU32<8>;
+	type TimerBudget = TimerBudget;
+	type PruneBatch = ConstU32<PRUNE_BATCH>;
 	type MaxSettlementsPerBlock = ConstU32<2>;
 	type LedgerEpochs = ConstU32<1>;
-	type WeightInfo = ();
+	type WeightInfo = TestWeights;
 }
 
 /// The test epochs: 20 blocks, 5 of generation, 1 of delay, 5 of validation.
@@ -462,4 +520,13 @@ pub fn sampled(id: RequestId, hosts: &[u8]) -> Vec<u8> {
 			)
 		})
 		.collect()
+}
+
+/// The benchmarks' externalities: no hosts, and a keystore for the worker keys.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn new_bench_ext() -> TestExternalities {
+	use polkadot_sdk::sp_keystore::{testing::MemoryKeystore, KeystoreExt};
+	let mut ext = new_test_ext(&[]);
+	ext.register_extension(KeystoreExt::new(MemoryKeystore::new()));
+	ext
 }

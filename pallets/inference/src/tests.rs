@@ -374,11 +374,19 @@ fn an_executor_that_does_not_finish_in_time_loses_the_request_with_a_miss() {
 fn unfinished_requests_expire_and_are_refunded_in_full() {
 	with_hosts(&[1, 2, 3], || {
 		let id = submit();
-		// Reassigned at 4, 7 and 10; expired at 11 (made at 1, expiration 10).
+		// Made at 1, expiration 10: reassigned at 4, 7 and 10; from 11 on it is expired.
 		run_to_block(10);
 		assert_eq!(Requests::<Test>::get(id).unwrap().attempt, 3);
 		assert_eq!(escrow_held(), ESCROW);
 		run_to_block(11);
+		let executor = executor_of(id);
+		assert_eq!(finish_as(executor, result(id, 5)), Err(pool(InvalidTransaction::Stale)));
+		assert_eq!(
+			dispatch_duty(finish_call(executor, result(id, 5))),
+			Err(call_error(Error::<Test>::NotAssigned))
+		);
+		// Refunded at the next assignment deadline (13).
+		run_to_block(13);
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Expired));
 		assert_eq!(escrow_held(), 0);
 		assert_eq!(free(DEVELOPER), BALANCE);
@@ -387,7 +395,9 @@ fn unfinished_requests_expire_and_are_refunded_in_full() {
 			outcome: Outcome::Expired,
 			refund: ESCROW
 		}));
-		let executor = executor_of(id);
+		// Four assignments, four misses (the last one's at the expiry).
+		let missed: u32 = (1..=3).map(|i| Ledger::<Test>::get(0, account(i)).missed).sum();
+		assert_eq!(missed, 4);
 		assert_eq!(finish_as(executor, result(id, 5)), Err(pool(InvalidTransaction::Stale)));
 	});
 }

@@ -458,10 +458,10 @@ pub struct PriceState<BlockNumber> {
 	MaxEncodedLen,
 )]
 pub enum Timer {
-	/// The executor's time to finish (`refusal_timeout` after assignment).
-	Refusal,
-	/// The request's expiry (`expiration` after it was made).
-	Expiry,
+	/// The executor's time to finish, `refusal_timeout` after each assignment: a request
+	/// still assigned then is reassigned (a miss), or refunded if it has reached its
+	/// expiration.
+	Assignment,
 	/// The end of the validation window (`validation_window` after `finish`).
 	Validation,
 	/// The end of an invalidation vote (`vote_window` after it opened).
@@ -472,8 +472,7 @@ pub enum Timer {
 
 impl Timer {
 	/// Every kind, in the order `on_initialize` serves them.
-	pub const ALL: [Timer; 5] =
-		[Timer::Refusal, Timer::Expiry, Timer::Validation, Timer::Vote, Timer::Prune];
+	pub const ALL: [Timer; 4] = [Timer::Assignment, Timer::Validation, Timer::Vote, Timer::Prune];
 }
 
 /// A timer queue's bounds: entries `head..tail` are pending.

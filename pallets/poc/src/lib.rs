@@ -1095,6 +1095,28 @@ pub mod pallet {
 			});
 		}
 
+		/// Registers `who` serving `models` with `worker_key` and an endpoint, holding the
+		/// deposit (benchmarks of pallets that need hosts).
+		#[cfg(feature = "runtime-benchmarks")]
+		pub fn register_for_benchmark(
+			who: &T::AccountId,
+			worker_key: sr25519::Public,
+			models: Vec<ModelId>,
+		) -> DispatchResult {
+			Self::do_register(who, worker_key, b"http://bench.local:8080".to_vec(), models, true)
+		}
+
+		/// Replaces every executor roster with `hosts` on `model`, as a weight formation
+		/// would (benchmarks of pallets that draw executors).
+		#[cfg(feature = "runtime-benchmarks")]
+		pub fn force_roster(model: ModelId, hosts: Vec<(T::AccountId, NonceCount)>) {
+			let _ = PocWeights::<T>::clear(u32::MAX, None);
+			for (host, weight) in &hosts {
+				PocWeights::<T>::insert(host, model, weight);
+			}
+			Self::write_rosters(BTreeMap::from([(model, hosts)]));
+		}
+
 		/// Replaces the voting power with `powers` as a new generation, as a weight
 		/// formation would (tests and benchmarks).
 		#[cfg(any(test, feature = "runtime-benchmarks"))]

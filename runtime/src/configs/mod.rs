@@ -448,3 +448,64 @@ impl pallet_models::Config for Runtime {
 	type MaxVoters = <Runtime as pallet_poc::Config>::MaxHosts;
 	type WeightInfo = crate::weights::pallet_models::WeightInfo<Runtime>;
 }
+
+// ---- Inference -------------------------------------------------------------------------------
+
+/// An approved model's inference terms, from the model registry.
+pub struct RegistryTerms;
+impl pallet_inference::InferenceModels for RegistryTerms {
+	fn terms(model: gonka_primitives::ModelId) -> Option<pallet_inference::ModelTerms> {
+		let info = pallet_models::Registry::<Runtime>::get(model)?;
+		(info.status == pallet_models::ModelStatus::Approved).then(|| {
+			pallet_inference::ModelTerms {
+				template_overhead: info.record.template_overhead,
+				max_context: info.record.max_context,
+				validation_threshold: info.record.validation_threshold,
+				base_price: info.record.price,
+			}
+		})
+	}
+}
+
+/// The executor draw's randomness: the parent block's hash under a subject. Known to
+/// everyone from the parent block on, and to its author while it built it
+/// (`docs/inference.md` says what that author could bias and why it gains little).
+pub struct ParentHashRandomness;
+impl polkadot_sdk::frame_support::traits::Randomness<Hash, BlockNumber> for ParentHashRandomness {
+	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
+		let parent = System::parent_hash();
+		let mixed = gonka_primitives::hash_concat(&[subject, parent.as_ref()]);
+		(Hash::from(mixed), System::block_number().saturating_sub(1))
+	}
+}
+
+parameter_types! {
+	/// `on_initialize` spends at most 35% of a block on inference timers (closing
+	/// validation windows and votes, pruning, reassignments, expiries); later ones wait a
+	/// block. The calls that schedule timers pay for them in their own weight, so a block
+	/// full of requests leaves no more timer work than this serves (tested in
+	/// `runtime/tests/inference_throughput.rs`); normal transactions get what the hooks
+	/// leave of the block.
+	pub InferenceTimerBudget: Weight = Perbill::from_percent(35) * MAXIMUM_BLOCK_WEIGHT;
+}
+
+impl pallet_inference::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type ModelTerms = RegistryTerms;
+	type Randomness = ParentHashRandomness;
+	/// An INVALID host's pending work goes to the community pool.
+	type ForfeitTo = CommunityPool;
+	/// The bound: 8 KiB of prompt.
+	type MaxPromptBytes = ConstU32<8_192>;
+	/// Half of the default model's 8,192-token context.
+	type MaxOutputTokens = ConstU32<4_096>;
+	/// Eight bytes a token: room for any tokenizer's pieces.
+	type MaxOutputBytes = ConstU32<32_768>;
+	type TimerBudget = InferenceTimerBudget;
+	type PruneBatch = ConstU32<256>;
+	type MaxSettlementsPerBlock = ConstU32<64>;
+	/// An epoch's ledger is kept through the two epochs after it (rewards settle it).
+	type LedgerEpochs = ConstU32<2>;
+	type WeightInfo = crate::weights::pallet_inference::WeightInfo<Runtime>;
+}

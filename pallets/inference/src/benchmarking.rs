@@ -1,0 +1,525 @@
+//! Benchmarks (v2) of every call, authorize rule and hook path of the pallet, each in its
+//! worst case; the runtime's weights are generated from them.
+
+use super::*;
+use alloc::{format, vec, vec::Vec};
+use gonka_primitives::{
+	duty::{Duty, InferenceFinish, InferenceValidation, InvalidationVote},
+	inference::{executor_draw, RequestId, SamplingParams},
+	HostId, ModelId, NonceCount, H256,
+};
+use pallet_poc::ModelRegistry;
+use polkadot_sdk::{
+	frame_benchmarking::v2::*,
+	frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Mutate, MutateHold},
+			Authorize, Hooks, Randomness,
+		},
+	},
+	frame_system::{self, pallet_prelude::BlockNumberFor, RawOrigin},
+	sp_core::{crypto::KeyTypeId, sr25519},
+	sp_runtime::{traits::One, Perbill, Saturating},
+};
+
+/// The key type of the benchmarks' worker keys in the keystore.
+const WORKER: KeyTypeId = KeyTypeId(*b"gwrk");
+/// The model every benchmark uses.
+const MODEL: ModelId = 1;
+
+fn worker_key(i: u32) -> sr25519::Public {
+	polkadot_sdk::sp_io::crypto::sr25519_generate(
+		WORKER,
+		Some(format!("//bench-inference-worker-{i}").into_bytes()),
+	)
+}
+
+fn sign<T: Config, D: Duty>(key: &sr25519::Public, duty: &D) -> sr25519::Signature {
+	let message = duty.signing_message(&pallet_poc::Pallet::<T>::genesis_hash());
+	polkadot_sdk::sp_io::crypto::sr25519_sign(WORKER, key, &message)
+		.expect("the key is in the keystore")
+}
+
+/// Plenty for escrows and deposits, far from overflowing the issuance.
+fn fund<T: Config>(who: &HostId) {
+	Funds::<T>::set_balance(who, 1_000_000_000_000_000_000_000_000);
+}
+
+/// The model approved, and its terms.
+fn model<T: Config>() -> ModelTerms {
+	<T as pallet_poc::Config>::Models::approve_for_benchmark(MODEL);
+	T::ModelTerms::terms(MODEL).expect("an approved model has terms")
+}
+
+/// Host `i`, funded and registered for the model with worker key `i`.
+fn register<T: Config>(i: u32) -> HostId {
+	let _ = model::<T>();
+	let who: HostId = account("host", i, 0);
+	fund::<T>(&who);
+	pallet_poc::Pallet::<T>::register_for_benchmark(&who, worker_key(i), vec![MODEL])
+		.expect("the benchmark host registers");
+	who
+}
+
+/// `n` registered hosts, the model's executors with equal weight and voting power 1 each.
+fn hosts<T: Config>(n: u32) -> Vec<HostId> {
+	let hosts: Vec<HostId> = (0..n).map(register::<T>).collect();
+	pallet_poc::Pallet::<T>::force_roster(MODEL, hosts.iter().map(|h| (h.clone(), 1)).collect());
+	let powers: Vec<(HostId, u128)> = hosts.iter().map(|h| (h.clone(), 1)).collect();
+	pallet_poc::Pallet::<T>::force_voting_power(&powers);
+	hosts
+}
+
+/// The worker key index of a benchmark host.
+fn key_of(hosts: &[HostId], who: &HostId) -> sr25519::Public {
+	let index = hosts.iter().position(|h| h == who).expect("a benchmark host");
+	worker_key(index as u32)
+}
+
+/// An executor draw for request `id` on `attempt` that takes `draws` draws: a roster of
+/// up to 256 hosts in which the hosts the earlier draws land on never registered, so each
+/// of them is repeated. Registers the host of draw number `draws` and returns it.
+fn drawn_in<T: Config>(id: RequestId, attempt: u32, draws: u32) -> HostId {
+	let _ = model::<T>();
+	let size = <T as pallet_poc::Config>::MaxHosts::get().min(256);
+	let roster: Vec<(HostId, NonceCount)> =
+		(0..size).map(|i| (account::<HostId>("roster", i, 0), 1)).collect();
+	pallet_poc::Pallet::<T>::force_roster(MODEL, roster.clone());
+	let (randomness, _) = T::Randomness::random(RANDOMNESS_SUBJECT);
+	let mut draw = executor_draw(&randomness, id, attempt);
+	let mut last = None;
+	for _ in 0..draws {
+		last = pallet_poc::Pallet::<T>::pick_executor(MODEL, &draw);
+		draw = gonka_primitives::hash(&draw);
+	}
+	let chosen = last.expect("the roster has weight");
+	let index = roster.iter().position(|(h, _)| *h == chosen).unwrap_or(0) as u32;
+	fund::<T>(&chosen);
+	pallet_poc::Pallet::<T>::register_for_benchmark(
+		&chosen,
+		worker_key(1_000 + index),
+		vec![MODEL],
+	)
+	.expect("the drawn host registers");
+	chosen
+}
+
+/// The largest prompt.
+fn prompt<T: Config>() -> BoundedVec<u8, T::MaxPromptBytes> {
+	BoundedVec::truncate_from(vec![b'p'; T::MaxPromptBytes::get() as usize])
+}
+
+/// The most completion tokens a request may ask for here.
+fn max_tokens<T: Config>(terms: &ModelTerms) -> u32 {
+	T::MaxOutputTokens::get().min(terms.max_context)
+}
+
+/// A request by a funded developer with the largest prompt; returns its id.
+fn make_request<T: Config>() -> RequestId {
+	let terms = model::<T>();
+	let developer: HostId = account("developer", 0, 0);
+	fund::<T>(&developer);
+	let id = NextRequestId::<T>::get();
+	Pallet::<T>::request(
+		RawOrigin::Signed(developer).into(),
+		MODEL,
+		prompt::<T>(),
+		max_tokens::<T>(&terms),
+		SamplingParams::GREEDY,
+	)
+	.expect("the benchmark request is accepted");
+	id
+}
+
+/// The largest result the request allows, `t` tokens and `b` bytes of text.
+fn result<T: Config>(id: RequestId, t: u32, b: u32) -> FinishOf<T> {
+	let request = Requests::<T>::get(id).expect("the request exists");
+	InferenceFinish {
+		request: id,
+		token_ids: BoundedVec::truncate_from((0..t).collect()),
+		text: BoundedVec::truncate_from(vec![b't'; b as usize]),
+		prompt_tokens: request.prompt_bytes.saturating_add(request.template_overhead),
+	}
+}
+
+/// A request finished by its executor (one of `hosts`); the chain moved to the next block,
+/// where validators report. Returns the request and its executor.
+fn finished<T: Config>(hosts: &[HostId]) -> (RequestId, HostId) {
+	let id = make_request::<T>();
+	let executor = Requests::<T>::get(id).expect("the request exists").executor;
+	let key = key_of(hosts, &executor);
+	let result = result::<T>(id, 16, 64);
+	let signature = sign::<T, _>(&key, &result);
+	Pallet::<T>::finish(RawOrigin::Authorized.into(), executor.clone(), result, signature)
+		.expect("the executor finishes");
+	next_block::<T>();
+	(id, executor)
+}
+
+/// Moves to the next block, recording the hash of the one left.
+fn next_block<T: Config>() {
+	let now = frame_system::Pallet::<T>::block_number();
+	frame_system::BlockHash::<T>::insert(now, T::Hash::default());
+	frame_system::Pallet::<T>::set_block_number(now.saturating_add(One::one()));
+}
+
+/// A finished request in an open invalidation vote with `invalid` power against it.
+fn in_vote<T: Config>(hosts: &[HostId], invalid: u128) -> (RequestId, HostId) {
+	let (id, executor) = finished::<T>(hosts);
+	let now = frame_system::Pallet::<T>::block_number();
+	Requests::<T>::mutate(id, |made| {
+		let made = made.as_mut().expect("the request exists");
+		made.status = RequestStatus::Voting;
+		made.vote = Some(VoteTally { opened: now, invalid, valid: 0 });
+	});
+	(id, executor)
+}
+
+/// Makes request `id`'s timer the only entry of `timer`'s queue, due at `deadline`.
+fn only_timer<T: Config>(timer: Timer, deadline: BlockNumberFor<T>, id: RequestId) {
+	let _ = Timers::<T>::clear_prefix(timer, u32::MAX, None);
+	Queues::<T>::insert(timer, Queue { head: 0, tail: 1 });
+	Timers::<T>::insert(timer, 0, (deadline, id, 0));
+}
+
+/// Serves `timer`'s queue at block `now` with no budget limit.
+fn serve_one<T: Config>(timer: Timer, now: BlockNumberFor<T>) {
+	let mut used = Weight::zero();
+	Pallet::<T>::serve_queue(timer, now, Weight::MAX, &mut used);
+}
+
+/// Sets the block number to `n`.
+fn at<T: Config>(n: BlockNumberFor<T>) {
+	frame_system::Pallet::<T>::set_block_number(n);
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn request(p: Linear<1, { T::MaxPromptBytes::get() }>, d: Linear<1, MAX_DRAWS>) {
+		let terms = model::<T>();
+		let developer: HostId = account("developer", 0, 0);
+		fund::<T>(&developer);
+		// The price last moved long ago, after a busy block: its step and the idle blocks
+		// since are applied.
+		Prices::<T>::insert(MODEL, PriceState { price: u128::MAX / 4, block: One::one(), used: 1 });
+		at::<T>(1_000_000u32.into());
+		let executor = drawn_in::<T>(0, 0, d);
+		let prompt = BoundedVec::truncate_from(vec![b'p'; p as usize]);
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(developer),
+			MODEL,
+			prompt,
+			max_tokens::<T>(&terms),
+			SamplingParams::GREEDY,
+		);
+
+		assert_eq!(Requests::<T>::get(0).map(|made| made.executor), Some(executor));
+	}
+
+	#[benchmark]
+	fn finish(
+		t: Linear<0, { T::MaxOutputTokens::get() }>,
+		b: Linear<0, { T::MaxOutputBytes::get() }>,
+	) {
+		let hosts = hosts::<T>(2);
+		let id = make_request::<T>();
+		let executor = Requests::<T>::get(id).expect("the request exists").executor;
+		let result = result::<T>(id, t, b);
+		let signature = sign::<T, _>(&key_of(&hosts, &executor), &result);
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, executor, result, signature);
+
+		assert_eq!(Requests::<T>::get(id).map(|r| r.status), Some(RequestStatus::Finished));
+	}
+
+	#[benchmark]
+	fn authorize_finish(
+		t: Linear<0, { T::MaxOutputTokens::get() }>,
+		b: Linear<0, { T::MaxOutputBytes::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let hosts = hosts::<T>(2);
+		let id = make_request::<T>();
+		let executor = Requests::<T>::get(id).expect("the request exists").executor;
+		let result = result::<T>(id, t, b);
+		let signature = sign::<T, _>(&key_of(&hosts, &executor), &result);
+		let call = Call::<T>::finish { executor, result, signature };
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or(BenchmarkError::Weightless)?
+				.map_err(|_| BenchmarkError::Weightless)?;
+		}
+
+		Ok(())
+	}
+
+	#[benchmark]
+	fn validate() {
+		// Two hosts: the other one is always sampled and holds all the power besides the
+		// executor's, so its failing report opens the vote and closes it invalid.
+		let hosts = hosts::<T>(2);
+		let (id, executor) = finished::<T>(&hosts);
+		let validator = hosts.iter().find(|h| **h != executor).expect("two hosts").clone();
+		let report = InferenceValidation { request: id, similarity: Perbill::zero() };
+		let signature = sign::<T, _>(&key_of(&hosts, &validator), &report);
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, validator, report, signature);
+
+		assert_eq!(
+			Requests::<T>::get(id).map(|r| r.status),
+			Some(RequestStatus::Closed(Outcome::Invalidated))
+		);
+	}
+
+	#[benchmark]
+	fn authorize_validate() -> Result<(), BenchmarkError> {
+		let hosts = hosts::<T>(2);
+		let (id, executor) = finished::<T>(&hosts);
+		let validator = hosts.iter().find(|h| **h != executor).expect("two hosts").clone();
+		let report = InferenceValidation { request: id, similarity: Perbill::zero() };
+		let signature = sign::<T, _>(&key_of(&hosts, &validator), &report);
+		let call = Call::<T>::validate { validator, report, signature };
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or(BenchmarkError::Weightless)?
+				.map_err(|_| BenchmarkError::Weightless)?;
+		}
+
+		Ok(())
+	}
+
+	#[benchmark]
+	fn vote() {
+		// Three hosts: one invalid unit of the two besides the executor's is in; this vote
+		// makes it more than half and closes the vote invalid.
+		let hosts = hosts::<T>(3);
+		let (id, executor) = in_vote::<T>(&hosts, 1);
+		let voter = hosts.iter().find(|h| **h != executor).expect("three hosts").clone();
+		let ballot = InvalidationVote { request: id, invalid: true };
+		let signature = sign::<T, _>(&key_of(&hosts, &voter), &ballot);
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, voter, ballot, signature);
+
+		assert_eq!(
+			Requests::<T>::get(id).map(|r| r.status),
+			Some(RequestStatus::Closed(Outcome::Invalidated))
+		);
+	}
+
+	#[benchmark]
+	fn authorize_vote() -> Result<(), BenchmarkError> {
+		let hosts = hosts::<T>(3);
+		let (id, executor) = in_vote::<T>(&hosts, 1);
+		let voter = hosts.iter().find(|h| **h != executor).expect("three hosts").clone();
+		let ballot = InvalidationVote { request: id, invalid: true };
+		let signature = sign::<T, _>(&key_of(&hosts, &voter), &ballot);
+		let call = Call::<T>::vote { voter, ballot, signature };
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or(BenchmarkError::Weightless)?
+				.map_err(|_| BenchmarkError::Weightless)?;
+		}
+
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_params() -> Result<(), BenchmarkError> {
+		let origin = <T as pallet_poc::Config>::UpdateOrigin::try_successful_origin()
+			.map_err(|_| BenchmarkError::Weightless)?;
+		let params = InferenceParams::live_network();
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, params);
+
+		assert_eq!(Params::<T>::get(), params);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn on_initialize_idle() {
+		// A timer pending in every queue, none due: each queue's head is read.
+		let now = frame_system::Pallet::<T>::block_number();
+		for timer in Timer::ALL {
+			Pallet::<T>::schedule(timer, now.saturating_add(1_000u32.into()), 0, 0);
+		}
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(now);
+		}
+	}
+
+	#[benchmark]
+	fn timer_refusal() {
+		// The request's executor did not finish: a miss, and the new draw takes the most
+		// draws.
+		let _ = hosts::<T>(1);
+		let id = make_request::<T>();
+		let created = frame_system::Pallet::<T>::block_number();
+		let to = drawn_in::<T>(id, 1, MAX_DRAWS);
+		let deadline = created.saturating_add(Params::<T>::get().refusal_timeout);
+		only_timer::<T>(Timer::Assignment, deadline, id);
+		at::<T>(deadline);
+
+		#[block]
+		{
+			serve_one::<T>(Timer::Assignment, deadline);
+		}
+
+		assert_eq!(Requests::<T>::get(id).map(|r| r.executor), Some(to));
+	}
+
+	#[benchmark]
+	fn timer_expiry() {
+		let _ = hosts::<T>(1);
+		let id = make_request::<T>();
+		let created = frame_system::Pallet::<T>::block_number();
+		let deadline = created.saturating_add(Params::<T>::get().expiration);
+		only_timer::<T>(Timer::Assignment, deadline, id);
+		at::<T>(deadline);
+
+		#[block]
+		{
+			serve_one::<T>(Timer::Assignment, deadline);
+		}
+
+		assert_eq!(
+			Requests::<T>::get(id).map(|r| r.status),
+			Some(RequestStatus::Closed(Outcome::Expired))
+		);
+	}
+
+	#[benchmark]
+	fn timer_validation() {
+		// A request with a passing report: it closes validated, a step of the test.
+		let hosts = hosts::<T>(2);
+		let (id, _) = finished::<T>(&hosts);
+		Requests::<T>::mutate(id, |made| {
+			if let Some(record) = made.as_mut().and_then(|r| r.finish.as_mut()) {
+				record.passes = 1;
+				record.reports = 1;
+			}
+		});
+		let now = frame_system::Pallet::<T>::block_number();
+		only_timer::<T>(Timer::Validation, now, id);
+
+		#[block]
+		{
+			serve_one::<T>(Timer::Validation, now);
+		}
+
+		assert_eq!(
+			Requests::<T>::get(id).map(|r| r.status),
+			Some(RequestStatus::Closed(Outcome::Validated))
+		);
+	}
+
+	#[benchmark]
+	fn timer_vote() {
+		// The dearer outcome: invalid, a refund from the pending work.
+		let hosts = hosts::<T>(3);
+		let (id, _) = in_vote::<T>(&hosts, 2);
+		let now = frame_system::Pallet::<T>::block_number();
+		only_timer::<T>(Timer::Vote, now, id);
+
+		#[block]
+		{
+			serve_one::<T>(Timer::Vote, now);
+		}
+
+		assert_eq!(
+			Requests::<T>::get(id).map(|r| r.status),
+			Some(RequestStatus::Closed(Outcome::Invalidated))
+		);
+	}
+
+	#[benchmark]
+	fn timer_prune(v: Linear<0, { T::PruneBatch::get() }>) {
+		let hosts = hosts::<T>(2);
+		let (id, _) = finished::<T>(&hosts);
+		for i in 0..v {
+			let who: HostId = account("voter", i, 0);
+			if i % 2 == 0 {
+				Reports::<T>::insert(id, &who, Perbill::one());
+			} else {
+				Votes::<T>::insert(id, &who, true);
+			}
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		only_timer::<T>(Timer::Prune, now, id);
+
+		#[block]
+		{
+			serve_one::<T>(Timer::Prune, now);
+		}
+
+		assert!(!Requests::<T>::contains_key(id));
+	}
+
+	#[benchmark]
+	fn timer_skip() {
+		// The assignment timer of a request that was finished in time.
+		let hosts = hosts::<T>(2);
+		let (id, _) = finished::<T>(&hosts);
+		let now = frame_system::Pallet::<T>::block_number();
+		only_timer::<T>(Timer::Assignment, now, id);
+
+		#[block]
+		{
+			serve_one::<T>(Timer::Assignment, now);
+		}
+
+		assert_eq!(Queues::<T>::get(Timer::Assignment).head, 1);
+	}
+
+	#[benchmark]
+	fn settle_host() {
+		// An INVALID host's pending work of a settled epoch, forfeited to the pool.
+		let hosts = hosts::<T>(1);
+		let host = hosts[0].clone();
+		let amount = 1_000_000_000_000u128;
+		Funds::<T>::hold(&HoldReason::WorkBalance.into(), &host, amount)
+			.expect("the host is funded");
+		Ledger::<T>::insert(
+			0,
+			&host,
+			EpochStats { pending_work: amount, invalid: true, ..Default::default() },
+		);
+		let epoch = pallet_poc::EpochInfo {
+			index: T::LedgerEpochs::get().saturating_add(1),
+			start: One::one(),
+			params: pallet_poc::EpochParams {
+				epoch_length: 100u32.into(),
+				poc_generation: 10u32.into(),
+				validation_delay: 1u32.into(),
+				poc_validation: 10u32.into(),
+			},
+			seed: H256::repeat_byte(1),
+		};
+		pallet_poc::CurrentEpoch::<T>::put(epoch);
+
+		#[block]
+		{
+			Pallet::<T>::settle_old_epoch();
+		}
+
+		assert_eq!(Ledger::<T>::iter_prefix(0).count(), 0);
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_bench_ext(), crate::mock::Test);
+}
