@@ -45,7 +45,10 @@ pub enum DutyKind {
 	/// A vote in an invalidation vote ([`InvalidationVote`]).
 	#[codec(index = 4)]
 	InvalidationVote,
-	// Indices 5.. are kept for confirmation PoC.
+	/// A sampled validator's missing report ([`MissingValidation`]).
+	#[codec(index = 5)]
+	MissingValidation,
+	// Indices 6.. are kept for confirmation PoC.
 }
 
 impl DutyKind {
@@ -57,6 +60,7 @@ impl DutyKind {
 			DutyKind::InferenceFinish => 2,
 			DutyKind::InferenceValidation => 3,
 			DutyKind::InvalidationVote => 4,
+			DutyKind::MissingValidation => 5,
 		}
 	}
 }
@@ -281,6 +285,22 @@ impl Duty for InvalidationVote {
 	const KIND: DutyKind = DutyKind::InvalidationVote;
 }
 
+/// A host's claim that `validator`, sampled to validate `request`, did not report within
+/// the validation window. The chain checks it by the same hash rule.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct MissingValidation {
+	/// The request.
+	pub request: RequestId,
+	/// The validator that did not report.
+	pub validator: HostId,
+}
+
+impl Duty for MissingValidation {
+	const KIND: DutyKind = DutyKind::MissingValidation;
+}
+
 #[cfg(all(test, feature = "std"))]
 mod tests {
 	use super::*;
@@ -341,6 +361,7 @@ mod tests {
 			DutyKind::InferenceFinish,
 			DutyKind::InferenceValidation,
 			DutyKind::InvalidationVote,
+			DutyKind::MissingValidation,
 		];
 		for (index, kind) in kinds.iter().enumerate() {
 			assert_eq!(usize::from(kind.tag()), index);

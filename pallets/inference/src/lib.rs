@@ -62,6 +62,10 @@ pub trait WeightInfo {
 	fn vote() -> Weight;
 	/// Validating a `vote` transaction.
 	fn authorize_vote() -> Weight;
+	/// `report_missing`.
+	fn report_missing() -> Weight;
+	/// Validating a `report_missing` transaction.
+	fn authorize_report_missing() -> Weight;
 	/// `set_params`.
 	fn set_params() -> Weight;
 	/// `on_initialize` with no timer due.
@@ -106,6 +110,12 @@ impl WeightInfo for () {
 	fn authorize_vote() -> Weight {
 		Weight::zero()
 	}
+	fn report_missing() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_report_missing() -> Weight {
+		Weight::zero()
+	}
 	fn set_params() -> Weight {
 		Weight::zero()
 	}
@@ -146,7 +156,7 @@ pub const RANDOMNESS_SUBJECT: &[u8] = b"gonka/inference/executor";
 pub mod pallet {
 	use super::*;
 	use gonka_primitives::{
-		duty::{Duty, InferenceFinish, InferenceValidation, InvalidationVote},
+		duty::{Duty, InferenceFinish, InferenceValidation, InvalidationVote, MissingValidation},
 		inference::{self as rules, RequestId, SamplingParams},
 		EpochIndex, ModelId, H256,
 	};
@@ -282,6 +292,11 @@ pub mod pallet {
 	pub type Votes<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, RequestId, Blake2_128Concat, T::AccountId, bool>;
 
+	/// Sampled validators shown not to have reported on a request, by validator.
+	#[pallet::storage]
+	pub type Missed<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, RequestId, Blake2_128Concat, T::AccountId, ()>;
+
 	/// Each model's price state (created at the model's first request).
 	#[pallet::storage]
 	pub type Prices<T: Config> =
@@ -354,6 +369,14 @@ pub mod pallet {
 			similarity: Perbill,
 			passed: bool,
 		},
+		/// A sampled validator did not report on a request within the validation window, as
+		/// `reporter` showed.
+		ValidationMissed {
+			request: RequestId,
+			validator: T::AccountId,
+			epoch: EpochIndex,
+			reporter: T::AccountId,
+		},
 		/// A failed validation opened an invalidation vote.
 		VoteOpened { request: RequestId, by: T::AccountId },
 		/// A host voted in an invalidation vote with its power.
@@ -419,6 +442,15 @@ pub mod pallet {
 		AlreadyReported,
 		/// The request has no open invalidation vote.
 		NoOpenVote,
+		/// The request was never finished: nobody was sampled to validate it.
+		NeverFinished,
+		/// The validation window is still open: a missing report cannot be shown yet.
+		ValidationOpen,
+		/// The validator did report on the request.
+		ValidatorReported,
+		/// This validator's missing report is already recorded, or the request's epoch is
+		/// settled.
+		AlreadyRecorded,
 		/// The executor does not vote on its own result.
 		SelfVote,
 		/// This host already voted.
@@ -706,6 +738,37 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Shows that `claim.validator`, sampled by the hash rule to validate
+		/// `claim.request`, did not report within the validation window: a missed
+		/// validation in its ledger for the request's epoch. Any registered host may send
+		/// it (a duty signed by its worker key, free, once per request and validator);
+		/// only a true claim passes, since the chain checks it by the same rule.
+		#[pallet::call_index(5)]
+		#[pallet::weight(Weights::<T>::report_missing())]
+		#[pallet::weight_of_authorize(Weights::<T>::authorize_report_missing())]
+		#[pallet::authorize(Self::authorize_report_missing)]
+		pub fn report_missing(
+			origin: OriginFor<T>,
+			reporter: T::AccountId,
+			claim: MissingValidation,
+			// Checked in `authorize_report_missing`.
+			_signature: sr25519::Signature,
+		) -> DispatchResult {
+			frame_system::ensure_authorized(origin)?;
+			let finish = Self::check_missing(&claim)?;
+			Missed::<T>::insert(claim.request, &claim.validator, ());
+			Ledger::<T>::mutate(finish.epoch, &claim.validator, |stats| {
+				stats.missed_validations = stats.missed_validations.saturating_add(1)
+			});
+			Self::deposit_event(Event::ValidationMissed {
+				request: claim.request,
+				validator: claim.validator,
+				epoch: finish.epoch,
+				reporter,
+			});
+			Ok(())
+		}
+
 		/// Sets the rules (governance: the `ComputeMajority` origin). Windows apply to
 		/// timers scheduled from now on; prices move by the new rule from the next step.
 		#[pallet::call_index(4)]
@@ -904,6 +967,66 @@ pub mod pallet {
 			duty_validity::<T>("GonkaInvalidationVote", (ballot.request, voter), until)
 		}
 
+		/// Checks a missing-validation claim; returns the request's finish record.
+		fn check_missing(claim: &MissingValidation) -> Result<FinishRecordOf<T>, Error<T>> {
+			let request = Requests::<T>::get(claim.request).ok_or(Error::<T>::UnknownRequest)?;
+			let finish = request.finish.ok_or(Error::<T>::NeverFinished)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let window = Params::<T>::get().validation_window;
+			ensure!(now >= finish.at.saturating_add(window), Error::<T>::ValidationOpen);
+			ensure!(claim.validator != request.executor, Error::<T>::SelfValidation);
+			ensure!(
+				!Reports::<T>::contains_key(claim.request, &claim.validator),
+				Error::<T>::ValidatorReported
+			);
+			ensure!(
+				!Missed::<T>::contains_key(claim.request, &claim.validator)
+					&& finish.epoch >= UnsettledEpoch::<T>::get(),
+				Error::<T>::AlreadyRecorded
+			);
+			let power = pallet_poc::Pallet::<T>::power_in(&finish.snapshot, &claim.validator);
+			let block = frame_system::Pallet::<T>::block_hash(finish.at);
+			let sampled = rules::is_validator(
+				&H256::from_slice(block.as_ref()),
+				claim.request,
+				&claim.validator,
+				&request.executor,
+				finish.target,
+				power,
+				finish.total_power,
+				finish.executor_power,
+			);
+			ensure!(sampled, Error::<T>::NotSampled);
+			Ok(finish)
+		}
+
+		/// The `authorize` rule of [`Pallet::report_missing`].
+		pub(crate) fn authorize_report_missing(
+			_source: TransactionSource,
+			reporter: &T::AccountId,
+			claim: &MissingValidation,
+			signature: &sr25519::Signature,
+		) -> TransactionValidityWithRefund {
+			let key = Self::worker_key(reporter).map_err(|_| InvalidTransaction::BadSigner)?;
+			let finish = Self::check_missing(claim).map_err(|error| match error {
+				Error::<T>::ValidationOpen => InvalidTransaction::Future,
+				Error::<T>::UnknownRequest | Error::<T>::AlreadyRecorded => {
+					InvalidTransaction::Stale
+				}
+				other => InvalidTransaction::Custom(error_code(other)),
+			})?;
+			if !claim.verify(&pallet_poc::Pallet::<T>::genesis_hash(), &key, signature) {
+				return Err(InvalidTransaction::BadProof.into());
+			}
+			let rules = Params::<T>::get();
+			let until = finish
+				.at
+				.saturating_add(rules.validation_window)
+				.saturating_add(rules.vote_window)
+				.saturating_add(rules.retention);
+			duty_validity::<T>("GonkaMissingValidation", (claim.request, &claim.validator), until)
+		}
+
 		/// Adds `voter`'s vote to the request's tally and closes the vote once its outcome
 		/// is certain: more than half of the power besides the executor's said invalid, or
 		/// at least half said valid.
@@ -936,8 +1059,9 @@ pub mod pallet {
 		}
 
 		/// Closes a request with `outcome`: refunds (expiry, invalidation), updates the
-		/// executor's invalidation test, releases the power snapshot and schedules the
-		/// payloads' pruning. The caller stores the request.
+		/// executor's invalidation test and schedules the payloads' pruning (the power
+		/// snapshot stays held until then, so missing validators can still be shown). The
+		/// caller stores the request.
 		fn close(
 			id: RequestId,
 			request: &mut RequestOf<T>,
@@ -985,9 +1109,6 @@ pub mod pallet {
 				}
 				Outcome::Validated => Self::judge(&request.executor, false),
 				Outcome::Unchecked => {}
-			}
-			if let Some(finish) = request.finish {
-				pallet_poc::Pallet::<T>::release_snapshot(&finish.snapshot);
 			}
 			request.status = RequestStatus::Closed(outcome);
 			let retention = Params::<T>::get().retention;
@@ -1277,10 +1398,19 @@ pub mod pallet {
 					let reports = Reports::<T>::clear_prefix(id, batch, None);
 					let left = batch.saturating_sub(reports.backend);
 					let votes = Votes::<T>::clear_prefix(id, left, None);
-					let weight =
-						Weights::<T>::timer_prune(reports.unique.saturating_add(votes.unique));
-					if reports.maybe_cursor.is_some() || votes.maybe_cursor.is_some() {
+					let left = left.saturating_sub(votes.backend);
+					let missed = Missed::<T>::clear_prefix(id, left, None);
+					let removed =
+						reports.unique.saturating_add(votes.unique).saturating_add(missed.unique);
+					let weight = Weights::<T>::timer_prune(removed);
+					let unfinished = reports.maybe_cursor.is_some()
+						|| votes.maybe_cursor.is_some()
+						|| missed.maybe_cursor.is_some();
+					if unfinished {
 						return (weight, false);
+					}
+					if let Some(finish) = request.finish {
+						pallet_poc::Pallet::<T>::release_snapshot(&finish.snapshot);
 					}
 					Requests::<T>::remove(id);
 					Prompts::<T>::remove(id);

@@ -3,7 +3,7 @@
 
 use crate::{self as pallet_inference, InferenceModels, InferenceParams, ModelTerms, Requests};
 use gonka_primitives::{
-	duty::{Duty, InferenceFinish, InferenceValidation, InvalidationVote},
+	duty::{Duty, InferenceFinish, InferenceValidation, InvalidationVote, MissingValidation},
 	inference::{self as rules, RequestId, SamplingParams},
 	HostId, ModelId,
 };
@@ -152,6 +152,12 @@ impl crate::WeightInfo for TestWeights {
 		Weight::zero()
 	}
 	fn authorize_vote() -> Weight {
+		Weight::zero()
+	}
+	fn report_missing() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_report_missing() -> Weight {
 		Weight::zero()
 	}
 	fn set_params() -> Weight {
@@ -479,6 +485,13 @@ pub fn vote_call(i: u8, request: RequestId, invalid: bool) -> crate::Call<Test> 
 /// Host `i`'s vote.
 pub fn vote_as(i: u8, request: RequestId, invalid: bool) -> Result<(), Refused> {
 	run_duty(vote_call(i, request, invalid))
+}
+
+/// Host `i`'s claim that `validator` did not report on `request`.
+pub fn report_missing_as(i: u8, request: RequestId, validator: u8) -> Result<(), Refused> {
+	let claim = MissingValidation { request, validator: account(validator) };
+	let signature = sign(i, &claim);
+	run_duty(crate::Call::report_missing { reporter: account(i), claim, signature })
 }
 
 /// The code a pallet error has in `InvalidTransaction::Custom`.

@@ -508,6 +508,10 @@ fn a_passing_validation_validates_the_request_when_the_window_closes() {
 		// Finished at 1, window 4: closed at 5.
 		run_to_block(5);
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Validated));
+		// The snapshot is held until the payloads go (missing validators can be shown).
+		assert_eq!(pins(0), 1);
+		run_to_block(10);
+		assert!(!Requests::<Test>::contains_key(id));
 		assert_eq!(pins(0), 0);
 		let stats = Ledger::<Test>::get(0, account(executor));
 		assert_eq!(stats.validated, 1);
@@ -559,6 +563,111 @@ fn a_validation_for_a_request_not_finished_is_refused() {
 		let id = submit();
 		run_to_block(2);
 		assert_eq!(validate_as(1, id, Perbill::one()), Err(pool(InvalidTransaction::Stale)));
+	});
+}
+
+// ---- missing validations ------------------------------------------------------------------
+
+#[test]
+fn a_sampled_validator_that_did_not_report_is_recorded_missing() {
+	with_hosts(&[1, 2], || {
+		let (id, executor) = finished();
+		let validator = 3 - executor;
+		// Finished at 1, window 4: from 5 on the report is missing.
+		run_to_block(5);
+		assert_ok!(report_missing_as(executor, id, validator));
+		assert_eq!(Ledger::<Test>::get(0, account(validator)).missed_validations, 1);
+		assert!(Missed::<Test>::contains_key(id, account(validator)));
+		assert!(events().contains(&Event::ValidationMissed {
+			request: id,
+			validator: account(validator),
+			epoch: 0,
+			reporter: account(executor),
+		}));
+		// Once only.
+		assert_eq!(
+			report_missing_as(executor, id, validator),
+			Err(pool(InvalidTransaction::Stale))
+		);
+		// Pruned with the request; a later claim is stale.
+		run_to_block(10);
+		assert!(!Missed::<Test>::contains_key(id, account(validator)));
+		assert_eq!(
+			report_missing_as(executor, id, validator),
+			Err(pool(InvalidTransaction::Stale))
+		);
+	});
+}
+
+#[test]
+fn a_missing_report_cannot_be_shown_while_the_window_is_open() {
+	with_hosts(&[1, 2], || {
+		let (id, executor) = finished();
+		run_to_block(4);
+		assert_eq!(
+			report_missing_as(executor, id, 3 - executor),
+			Err(pool(InvalidTransaction::Future))
+		);
+	});
+}
+
+#[test]
+fn a_validator_that_reported_is_not_missing() {
+	with_hosts(&[1, 2], || {
+		let (id, executor) = finished();
+		run_to_block(2);
+		assert_ok!(validate_as(3 - executor, id, Perbill::one()));
+		run_to_block(5);
+		assert_eq!(
+			report_missing_as(executor, id, 3 - executor),
+			Err(custom(Error::<Test>::ValidatorReported))
+		);
+	});
+}
+
+#[test]
+fn a_host_the_hash_rule_did_not_sample_is_not_missing() {
+	with_hosts(&[1, 2, 3, 4], || {
+		for _ in 0..20 {
+			let (id, executor) = finished();
+			run_to_block(System::block_number() + 1);
+			let chosen = sampled(id, &[1, 2, 3, 4]);
+			let Some(&outsider) =
+				[1, 2, 3, 4].iter().find(|&&i| i != executor && !chosen.contains(&i))
+			else {
+				continue;
+			};
+			run_to_block(System::block_number() + 4);
+			assert_eq!(
+				report_missing_as(executor, id, outsider),
+				Err(custom(Error::<Test>::NotSampled))
+			);
+			assert_eq!(
+				report_missing_as(executor, id, executor),
+				Err(custom(Error::<Test>::SelfValidation))
+			);
+			return;
+		}
+		panic!("no request left a host unsampled");
+	});
+}
+
+#[test]
+fn an_unfinished_request_has_no_missing_validators_and_strangers_cannot_claim() {
+	with_hosts(&[1, 2], || {
+		let id = submit();
+		let other = 3 - executor_of(id);
+		run_to_block(5);
+		assert_eq!(
+			report_missing_as(other, id, executor_of(id)),
+			Err(custom(Error::<Test>::NeverFinished))
+		);
+		let (done, executor) = finished();
+		run_to_block(System::block_number() + 5);
+		assert_eq!(
+			report_missing_as(7, done, 3 - executor),
+			Err(pool(InvalidTransaction::BadSigner))
+		);
 	});
 }
 

@@ -363,6 +363,8 @@ pub struct EpochStats {
 	pub invalidated: u32,
 	/// Validations it reported as a sampled validator.
 	pub validations: u32,
+	/// Validations it was sampled for and did not report in time (shown by another host).
+	pub missed_validations: u32,
 	/// The invalidation test's log-likelihood ratio, in units of `LLR_ONE`.
 	pub llr: i64,
 	/// Whether the test marked it INVALID this epoch (it stays so for the epoch).

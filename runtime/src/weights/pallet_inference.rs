@@ -65,7 +65,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
-	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Queues` (r:1 w:1)
 	/// Proof: `Inference::Queues` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Prompts` (r:0 w:1)
@@ -79,14 +79,14 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	fn request(p: u32, d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2779 + d * (727 ±0)`
-		//  Estimated: `4481 + d * (2862 ±57)`
-		// Minimum execution time: 244_769_000 picoseconds.
-		Weight::from_parts(195_835_519, 0)
-			.saturating_add(Weight::from_parts(0, 4481))
-			// Standard Error: 241
-			.saturating_add(Weight::from_parts(10_040, 0).saturating_mul(p.into()))
-			// Standard Error: 262_445
-			.saturating_add(Weight::from_parts(12_873_725, 0).saturating_mul(d.into()))
+		//  Estimated: `4468 + d * (2862 ±0)`
+		// Minimum execution time: 255_609_000 picoseconds.
+		Weight::from_parts(222_108_509, 0)
+			.saturating_add(Weight::from_parts(0, 4468))
+			// Standard Error: 360
+			.saturating_add(Weight::from_parts(10_437, 0).saturating_mul(p.into()))
+			// Standard Error: 393_951
+			.saturating_add(Weight::from_parts(15_500_129, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -105,7 +105,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `Inference::Reputations` (r:1 w:1)
 	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
-	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
 	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
@@ -126,15 +126,15 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// The range of component `b` is `[0, 32768]`.
 	fn finish(t: u32, b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1341`
+		//  Measured:  `1345`
 		//  Estimated: `6254`
-		// Minimum execution time: 413_005_000 picoseconds.
-		Weight::from_parts(293_343_307, 0)
+		// Minimum execution time: 451_907_000 picoseconds.
+		Weight::from_parts(286_259_055, 0)
 			.saturating_add(Weight::from_parts(0, 6254))
-			// Standard Error: 1_166
-			.saturating_add(Weight::from_parts(40_971, 0).saturating_mul(t.into()))
-			// Standard Error: 145
-			.saturating_add(Weight::from_parts(12_880, 0).saturating_mul(b.into()))
+			// Standard Error: 1_978
+			.saturating_add(Weight::from_parts(58_473, 0).saturating_mul(t.into()))
+			// Standard Error: 247
+			.saturating_add(Weight::from_parts(15_680, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().writes(11))
 	}
@@ -152,13 +152,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 		// Proof Size summary in bytes:
 		//  Measured:  `768`
 		//  Estimated: `3852`
-		// Minimum execution time: 178_315_000 picoseconds.
-		Weight::from_parts(67_193_654, 0)
+		// Minimum execution time: 194_404_000 picoseconds.
+		Weight::from_parts(108_281_492, 0)
 			.saturating_add(Weight::from_parts(0, 3852))
-			// Standard Error: 810
-			.saturating_add(Weight::from_parts(30_111, 0).saturating_mul(t.into()))
-			// Standard Error: 101
-			.saturating_add(Weight::from_parts(7_999, 0).saturating_mul(b.into()))
+			// Standard Error: 1_741
+			.saturating_add(Weight::from_parts(35_582, 0).saturating_mul(t.into()))
+			// Standard Error: 217
+			.saturating_add(Weight::from_parts(10_438, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Inference::Requests` (r:1 w:1)
@@ -176,7 +176,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:2 w:2)
-	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Queues` (r:2 w:2)
 	/// Proof: `Inference::Queues` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
@@ -185,21 +185,19 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
-	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Timers` (r:0 w:2)
 	/// Proof: `Inference::Timers` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Votes` (r:0 w:1)
 	/// Proof: `Inference::Votes` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn validate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1469`
+		//  Measured:  `1462`
 		//  Estimated: `6196`
-		// Minimum execution time: 203_682_000 picoseconds.
-		Weight::from_parts(285_535_000, 0)
+		// Minimum execution time: 224_672_000 picoseconds.
+		Weight::from_parts(406_893_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
-			.saturating_add(T::DbWeight::get().reads(16))
-			.saturating_add(T::DbWeight::get().writes(13))
+			.saturating_add(T::DbWeight::get().reads(15))
+			.saturating_add(T::DbWeight::get().writes(12))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
@@ -219,8 +217,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 		// Proof Size summary in bytes:
 		//  Measured:  `1149`
 		//  Estimated: `3852`
-		// Minimum execution time: 125_306_000 picoseconds.
-		Weight::from_parts(219_070_000, 0)
+		// Minimum execution time: 134_733_000 picoseconds.
+		Weight::from_parts(185_858_000, 0)
 			.saturating_add(Weight::from_parts(0, 3852))
 			.saturating_add(T::DbWeight::get().reads(7))
 	}
@@ -241,24 +239,22 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
-	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
-	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Queues` (r:1 w:1)
 	/// Proof: `Inference::Queues` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Timers` (r:0 w:1)
 	/// Proof: `Inference::Timers` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	fn vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1543`
+		//  Measured:  `1536`
 		//  Estimated: `6196`
-		// Minimum execution time: 173_546_000 picoseconds.
-		Weight::from_parts(206_838_000, 0)
+		// Minimum execution time: 188_163_000 picoseconds.
+		Weight::from_parts(280_786_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
-			.saturating_add(T::DbWeight::get().reads(13))
-			.saturating_add(T::DbWeight::get().writes(9))
+			.saturating_add(T::DbWeight::get().reads(12))
+			.saturating_add(T::DbWeight::get().writes(8))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
@@ -278,10 +274,65 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 		// Proof Size summary in bytes:
 		//  Measured:  `1252`
 		//  Estimated: `3852`
-		// Minimum execution time: 110_448_000 picoseconds.
-		Weight::from_parts(125_546_000, 0)
+		// Minimum execution time: 118_512_000 picoseconds.
+		Weight::from_parts(177_413_000, 0)
 			.saturating_add(Weight::from_parts(0, 3852))
 			.saturating_add(T::DbWeight::get().reads(7))
+	}
+	/// Storage: `Inference::Requests` (r:1 w:0)
+	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(336), added: 2811, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Params` (r:1 w:0)
+	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Reports` (r:1 w:0)
+	/// Proof: `Inference::Reports` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Missed` (r:1 w:1)
+	/// Proof: `Inference::Missed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
+	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Ledger` (r:1 w:1)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	fn report_missing() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1037`
+		//  Estimated: `3801`
+		// Minimum execution time: 88_957_000 picoseconds.
+		Weight::from_parts(124_053_000, 0)
+			.saturating_add(Weight::from_parts(0, 3801))
+			.saturating_add(T::DbWeight::get().reads(9))
+			.saturating_add(T::DbWeight::get().writes(2))
+	}
+	/// Storage: `Poc::Hosts` (r:1 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Requests` (r:1 w:0)
+	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(336), added: 2811, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Params` (r:1 w:0)
+	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Reports` (r:1 w:0)
+	/// Proof: `Inference::Reports` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Missed` (r:1 w:0)
+	/// Proof: `Inference::Missed` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
+	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn authorize_report_missing() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1229`
+		//  Estimated: `3852`
+		// Minimum execution time: 131_948_000 picoseconds.
+		Weight::from_parts(153_919_000, 0)
+			.saturating_add(Weight::from_parts(0, 3852))
+			.saturating_add(T::DbWeight::get().reads(9))
 	}
 	/// Storage: `Inference::Params` (r:0 w:1)
 	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
@@ -289,8 +340,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 9_568_000 picoseconds.
-		Weight::from_parts(19_076_000, 0)
+		// Minimum execution time: 9_698_000 picoseconds.
+		Weight::from_parts(18_605_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -306,8 +357,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 		// Proof Size summary in bytes:
 		//  Measured:  `323`
 		//  Estimated: `11054`
-		// Minimum execution time: 43_551_000 picoseconds.
-		Weight::from_parts(47_740_000, 0)
+		// Minimum execution time: 45_245_000 picoseconds.
+		Weight::from_parts(71_384_000, 0)
 			.saturating_add(Weight::from_parts(0, 11054))
 			.saturating_add(T::DbWeight::get().reads(10))
 	}
@@ -322,7 +373,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:2 w:2)
-	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Reputations` (r:1 w:1)
 	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
@@ -335,10 +386,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
 	fn timer_refusal() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8713`
+		//  Measured:  `8717`
 		//  Estimated: `23886`
-		// Minimum execution time: 175_479_000 picoseconds.
-		Weight::from_parts(237_345_000, 0)
+		// Minimum execution time: 192_241_000 picoseconds.
+		Weight::from_parts(283_111_000, 0)
 			.saturating_add(Weight::from_parts(0, 23886))
 			.saturating_add(T::DbWeight::get().reads(21))
 			.saturating_add(T::DbWeight::get().writes(7))
@@ -354,7 +405,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
-	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Reputations` (r:1 w:1)
 	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -363,10 +414,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn timer_expiry() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `960`
+		//  Measured:  `964`
 		//  Estimated: `5990`
-		// Minimum execution time: 109_666_000 picoseconds.
-		Weight::from_parts(179_787_000, 0)
+		// Minimum execution time: 134_713_000 picoseconds.
+		Weight::from_parts(217_559_000, 0)
 			.saturating_add(Weight::from_parts(0, 5990))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -382,18 +433,16 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `Inference::Params` (r:1 w:0)
 	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
-	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
-	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	fn timer_validation() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1028`
+		//  Measured:  `1021`
 		//  Estimated: `5990`
-		// Minimum execution time: 73_668_000 picoseconds.
-		Weight::from_parts(111_779_000, 0)
+		// Minimum execution time: 74_430_000 picoseconds.
+		Weight::from_parts(130_314_000, 0)
 			.saturating_add(Weight::from_parts(0, 5990))
-			.saturating_add(T::DbWeight::get().reads(8))
-			.saturating_add(T::DbWeight::get().writes(7))
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().writes(6))
 	}
 	/// Storage: `Inference::Queues` (r:2 w:2)
 	/// Proof: `Inference::Queues` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
@@ -408,22 +457,20 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
-	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Params` (r:1 w:0)
 	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
-	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn timer_vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1479`
+		//  Measured:  `1472`
 		//  Estimated: `6196`
-		// Minimum execution time: 138_640_000 picoseconds.
-		Weight::from_parts(164_819_000, 0)
+		// Minimum execution time: 146_535_000 picoseconds.
+		Weight::from_parts(235_482_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
-			.saturating_add(T::DbWeight::get().reads(12))
-			.saturating_add(T::DbWeight::get().writes(10))
+			.saturating_add(T::DbWeight::get().reads(11))
+			.saturating_add(T::DbWeight::get().writes(9))
 	}
 	/// Storage: `Inference::Queues` (r:1 w:1)
 	/// Proof: `Inference::Queues` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
@@ -431,10 +478,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::Timers` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Requests` (r:1 w:1)
 	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(336), added: 2811, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Reports` (r:128 w:128)
+	/// Storage: `Inference::Reports` (r:256 w:256)
 	/// Proof: `Inference::Reports` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Votes` (r:128 w:128)
-	/// Proof: `Inference::Votes` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Outputs` (r:0 w:1)
 	/// Proof: `Inference::Outputs` (`max_values`: None, `max_size`: Some(49174), added: 51649, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Prompts` (r:0 w:1)
@@ -442,18 +489,18 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// The range of component `v` is `[0, 256]`.
 	fn timer_prune(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `811 + v * (55 ±0)`
-		//  Estimated: `3801 + v * (1273 ±0)`
-		// Minimum execution time: 55_634_000 picoseconds.
-		Weight::from_parts(80_906_156, 0)
+		//  Measured:  `984 + v * (57 ±0)`
+		//  Estimated: `3801 + v * (2543 ±0)`
+		// Minimum execution time: 71_254_000 picoseconds.
+		Weight::from_parts(92_728_642, 0)
 			.saturating_add(Weight::from_parts(0, 3801))
-			// Standard Error: 30_073
-			.saturating_add(Weight::from_parts(1_809_775, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(3))
+			// Standard Error: 25_105
+			.saturating_add(Weight::from_parts(1_729_233, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().writes(6))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(v.into())))
-			.saturating_add(Weight::from_parts(0, 1273).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(v.into()))
 	}
 	/// Storage: `Inference::Queues` (r:1 w:1)
 	/// Proof: `Inference::Queues` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
@@ -465,8 +512,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 		// Proof Size summary in bytes:
 		//  Measured:  `657`
 		//  Estimated: `3801`
-		// Minimum execution time: 32_361_000 picoseconds.
-		Weight::from_parts(37_981_000, 0)
+		// Minimum execution time: 33_663_000 picoseconds.
+		Weight::from_parts(54_362_000, 0)
 			.saturating_add(Weight::from_parts(0, 3801))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -476,17 +523,17 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:2 w:1)
-	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn settle_host() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `545`
+		//  Measured:  `549`
 		//  Estimated: `6196`
-		// Minimum execution time: 91_602_000 picoseconds.
-		Weight::from_parts(156_844_000, 0)
+		// Minimum execution time: 93_155_000 picoseconds.
+		Weight::from_parts(123_832_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(5))
