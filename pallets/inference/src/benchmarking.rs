@@ -176,6 +176,41 @@ fn in_vote<T: Config>(hosts: &[HostId], invalid: u128) -> (RequestId, HostId) {
 	(id, executor)
 }
 
+/// Two hosts and a request finished by one of them: the other (always sampled, holding all
+/// the power besides the executor's) signs a failing report. Returns its call's parts.
+fn failing_report<T: Config>() -> (RequestId, HostId, InferenceValidation, sr25519::Signature) {
+	let hosts = hosts::<T>(2);
+	let (id, executor) = finished::<T>(&hosts);
+	let validator = hosts.iter().find(|h| **h != executor).expect("two hosts").clone();
+	let report = InferenceValidation { request: id, similarity: Perbill::zero() };
+	let signature = sign::<T, _>(&key_of(&hosts, &validator), &report);
+	(id, validator, report, signature)
+}
+
+/// Three hosts and a request in a vote with one invalid unit of the two besides the
+/// executor's: another host signs an invalid vote that closes it. Returns its call's parts.
+fn closing_ballot<T: Config>() -> (RequestId, HostId, InvalidationVote, sr25519::Signature) {
+	let hosts = hosts::<T>(3);
+	let (id, executor) = in_vote::<T>(&hosts, 1);
+	let voter = hosts.iter().find(|h| **h != executor).expect("three hosts").clone();
+	let ballot = InvalidationVote { request: id, invalid: true };
+	let signature = sign::<T, _>(&key_of(&hosts, &voter), &ballot);
+	(id, voter, ballot, signature)
+}
+
+/// Two hosts and a request whose validation window is over without the sampled other
+/// host's report: the executor signs the claim. Returns its call's parts.
+fn missing_claim<T: Config>() -> (HostId, MissingValidation, sr25519::Signature) {
+	let hosts = hosts::<T>(2);
+	let (id, executor) = finished::<T>(&hosts);
+	let validator = hosts.iter().find(|h| **h != executor).expect("two hosts").clone();
+	let finished_at = frame_system::Pallet::<T>::block_number().saturating_sub(One::one());
+	at::<T>(finished_at.saturating_add(Params::<T>::get().validation_window));
+	let claim = MissingValidation { request: id, validator };
+	let signature = sign::<T, _>(&key_of(&hosts, &executor), &claim);
+	(executor, claim, signature)
+}
+
 /// Makes request `id`'s timer the only entry of `timer`'s queue, due at `deadline`.
 fn only_timer<T: Config>(timer: Timer, deadline: BlockNumberFor<T>, id: RequestId) {
 	let _ = Timers::<T>::clear_prefix(timer, u32::MAX, None);
@@ -263,13 +298,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn validate() {
-		// Two hosts: the other one is always sampled and holds all the power besides the
-		// executor's, so its failing report opens the vote and closes it invalid.
-		let hosts = hosts::<T>(2);
-		let (id, executor) = finished::<T>(&hosts);
-		let validator = hosts.iter().find(|h| **h != executor).expect("two hosts").clone();
-		let report = InferenceValidation { request: id, similarity: Perbill::zero() };
-		let signature = sign::<T, _>(&key_of(&hosts, &validator), &report);
+		// The failing report opens the vote and, holding all the eligible power, closes it
+		// invalid at once.
+		let (id, validator, report, signature) = failing_report::<T>();
 
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, validator, report, signature);
@@ -282,11 +313,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn authorize_validate() -> Result<(), BenchmarkError> {
-		let hosts = hosts::<T>(2);
-		let (id, executor) = finished::<T>(&hosts);
-		let validator = hosts.iter().find(|h| **h != executor).expect("two hosts").clone();
-		let report = InferenceValidation { request: id, similarity: Perbill::zero() };
-		let signature = sign::<T, _>(&key_of(&hosts, &validator), &report);
+		let (_, validator, report, signature) = failing_report::<T>();
 		let call = Call::<T>::validate { validator, report, signature };
 
 		#[block]
@@ -301,13 +328,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn vote() {
-		// Three hosts: one invalid unit of the two besides the executor's is in; this vote
-		// makes it more than half and closes the vote invalid.
-		let hosts = hosts::<T>(3);
-		let (id, executor) = in_vote::<T>(&hosts, 1);
-		let voter = hosts.iter().find(|h| **h != executor).expect("three hosts").clone();
-		let ballot = InvalidationVote { request: id, invalid: true };
-		let signature = sign::<T, _>(&key_of(&hosts, &voter), &ballot);
+		let (id, voter, ballot, signature) = closing_ballot::<T>();
 
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, voter, ballot, signature);
@@ -320,11 +341,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn authorize_vote() -> Result<(), BenchmarkError> {
-		let hosts = hosts::<T>(3);
-		let (id, executor) = in_vote::<T>(&hosts, 1);
-		let voter = hosts.iter().find(|h| **h != executor).expect("three hosts").clone();
-		let ballot = InvalidationVote { request: id, invalid: true };
-		let signature = sign::<T, _>(&key_of(&hosts, &voter), &ballot);
+		let (_, voter, ballot, signature) = closing_ballot::<T>();
 		let call = Call::<T>::vote { voter, ballot, signature };
 
 		#[block]
@@ -339,31 +356,19 @@ mod benchmarks {
 
 	#[benchmark]
 	fn report_missing() {
-		// Two hosts: the other one was sampled and did not report; the executor shows it.
-		let hosts = hosts::<T>(2);
-		let (id, executor) = finished::<T>(&hosts);
-		let validator = hosts.iter().find(|h| **h != executor).expect("two hosts").clone();
-		let finished_at = frame_system::Pallet::<T>::block_number().saturating_sub(One::one());
-		at::<T>(finished_at.saturating_add(Params::<T>::get().validation_window));
-		let claim = MissingValidation { request: id, validator: validator.clone() };
-		let signature = sign::<T, _>(&key_of(&hosts, &executor), &claim);
+		let (reporter, claim, signature) = missing_claim::<T>();
+		let (id, validator) = (claim.request, claim.validator.clone());
 
 		#[extrinsic_call]
-		_(RawOrigin::Authorized, executor, claim, signature);
+		_(RawOrigin::Authorized, reporter, claim, signature);
 
 		assert!(Missed::<T>::contains_key(id, &validator));
 	}
 
 	#[benchmark]
 	fn authorize_report_missing() -> Result<(), BenchmarkError> {
-		let hosts = hosts::<T>(2);
-		let (id, executor) = finished::<T>(&hosts);
-		let validator = hosts.iter().find(|h| **h != executor).expect("two hosts").clone();
-		let finished_at = frame_system::Pallet::<T>::block_number().saturating_sub(One::one());
-		at::<T>(finished_at.saturating_add(Params::<T>::get().validation_window));
-		let claim = MissingValidation { request: id, validator };
-		let signature = sign::<T, _>(&key_of(&hosts, &executor), &claim);
-		let call = Call::<T>::report_missing { reporter: executor, claim, signature };
+		let (reporter, claim, signature) = missing_claim::<T>();
+		let call = Call::<T>::report_missing { reporter, claim, signature };
 
 		#[block]
 		{

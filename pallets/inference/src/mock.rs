@@ -189,53 +189,6 @@ impl crate::WeightInfo for TestWeights {
 	}
 }
 
-/// PoC's weights are not under test here.
-pub struct PocWeights;
-impl pallet_poc::WeightInfo for PocWeights {
-	fn register_host() -> Weight {
-		Weight::zero()
-	}
-	fn update_host() -> Weight {
-		Weight::zero()
-	}
-	fn leave() -> Weight {
-		Weight::zero()
-	}
-	fn set_epoch_params() -> Weight {
-		Weight::zero()
-	}
-	fn commit_poc() -> Weight {
-		Weight::zero()
-	}
-	fn authorize_commit_poc() -> Weight {
-		Weight::zero()
-	}
-	fn submit_poc_validations(_n: u32) -> Weight {
-		Weight::zero()
-	}
-	fn authorize_submit_poc_validations(_n: u32) -> Weight {
-		Weight::zero()
-	}
-	fn form_weights(_n: u32) -> Weight {
-		Weight::zero()
-	}
-	fn prune_epoch(_n: u32) -> Weight {
-		Weight::zero()
-	}
-	fn on_initialize_epoch_start() -> Weight {
-		Weight::zero()
-	}
-	fn open_validation(_n: u32) -> Weight {
-		Weight::zero()
-	}
-	fn on_initialize_idle() -> Weight {
-		Weight::zero()
-	}
-	fn prune_power_generation(_n: u32) -> Weight {
-		Weight::zero()
-	}
-}
-
 pub const DEPOSIT: u128 = 100;
 /// Each timer weighs one unit of ref time in the tests, and a block serves three.
 pub const MAX_TIMERS: u32 = 3;
@@ -263,7 +216,8 @@ impl pallet_poc::Config for Test {
 	type MaxWeightShare = MaxWeightShare;
 	type RosterChunk = ConstU32<2>;
 	type RetentionEpochs = ConstU32<2>;
-	type WeightInfo = PocWeights;
+	/// PoC's weights are not under test here.
+	type WeightInfo = ();
 }
 
 impl pallet_inference::Config for Test {

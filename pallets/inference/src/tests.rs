@@ -458,26 +458,31 @@ fn the_executor_never_validates_its_own_request() {
 	});
 }
 
+/// Four hosts of equal power (each other host is sampled with probability 1/3): a request
+/// finished by its executor that the hash rule left one host out of; the chain is moved to
+/// the block after `finish`. Returns (request, executor, the host left out).
+fn finished_with_an_outsider() -> (u64, u8, u8) {
+	for _ in 0..20 {
+		let (id, executor) = finished();
+		run_to_block(System::block_number() + 1);
+		let chosen = sampled(id, &[1, 2, 3, 4]);
+		if let Some(&outsider) =
+			[1, 2, 3, 4].iter().find(|&&i| i != executor && !chosen.contains(&i))
+		{
+			return (id, executor, outsider);
+		}
+	}
+	panic!("no request left a host unsampled");
+}
+
 #[test]
 fn a_host_the_hash_rule_did_not_sample_cannot_validate() {
 	with_hosts(&[1, 2, 3, 4], || {
-		// Four hosts of equal power: each other host is sampled with probability 1/3.
-		for _ in 0..20 {
-			let (id, executor) = finished();
-			run_to_block(System::block_number() + 1);
-			let chosen = sampled(id, &[1, 2, 3, 4]);
-			let Some(&outsider) =
-				[1, 2, 3, 4].iter().find(|&&i| i != executor && !chosen.contains(&i))
-			else {
-				continue;
-			};
-			assert_eq!(
-				validate_as(outsider, id, Perbill::one()),
-				Err(custom(Error::<Test>::NotSampled))
-			);
-			return;
-		}
-		panic!("no request left a host unsampled");
+		let (id, _, outsider) = finished_with_an_outsider();
+		assert_eq!(
+			validate_as(outsider, id, Perbill::one()),
+			Err(custom(Error::<Test>::NotSampled))
+		);
 	});
 }
 
@@ -628,27 +633,16 @@ fn a_validator_that_reported_is_not_missing() {
 #[test]
 fn a_host_the_hash_rule_did_not_sample_is_not_missing() {
 	with_hosts(&[1, 2, 3, 4], || {
-		for _ in 0..20 {
-			let (id, executor) = finished();
-			run_to_block(System::block_number() + 1);
-			let chosen = sampled(id, &[1, 2, 3, 4]);
-			let Some(&outsider) =
-				[1, 2, 3, 4].iter().find(|&&i| i != executor && !chosen.contains(&i))
-			else {
-				continue;
-			};
-			run_to_block(System::block_number() + 4);
-			assert_eq!(
-				report_missing_as(executor, id, outsider),
-				Err(custom(Error::<Test>::NotSampled))
-			);
-			assert_eq!(
-				report_missing_as(executor, id, executor),
-				Err(custom(Error::<Test>::SelfValidation))
-			);
-			return;
-		}
-		panic!("no request left a host unsampled");
+		let (id, executor, outsider) = finished_with_an_outsider();
+		run_to_block(System::block_number() + 4);
+		assert_eq!(
+			report_missing_as(executor, id, outsider),
+			Err(custom(Error::<Test>::NotSampled))
+		);
+		assert_eq!(
+			report_missing_as(executor, id, executor),
+			Err(custom(Error::<Test>::SelfValidation))
+		);
 	});
 }
 

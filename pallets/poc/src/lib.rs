@@ -60,6 +60,52 @@ pub trait WeightInfo {
 	fn prune_power_generation(n: u32) -> polkadot_sdk::frame_support::weights::Weight;
 }
 
+/// Zero weights, for test runtimes of other pallets that need PoC but not its weights.
+impl WeightInfo for () {
+	fn register_host() -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+	fn update_host() -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+	fn leave() -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+	fn set_epoch_params() -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+	fn commit_poc() -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+	fn authorize_commit_poc() -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+	fn submit_poc_validations(_n: u32) -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+	fn authorize_submit_poc_validations(_n: u32) -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+	fn form_weights(_n: u32) -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+	fn prune_epoch(_n: u32) -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+	fn open_validation(_n: u32) -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+	fn on_initialize_epoch_start() -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+	fn on_initialize_idle() -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+	fn prune_power_generation(_n: u32) -> polkadot_sdk::frame_support::weights::Weight {
+		Default::default()
+	}
+}
+
 /// The most chunks of an executor roster: `MaxHosts / RosterChunk`, rounded up.
 pub struct MaxRosterChunks<T>(core::marker::PhantomData<T>);
 impl<T: Config> polkadot_sdk::sp_core::Get<u32> for MaxRosterChunks<T> {

@@ -71,53 +71,6 @@ impl ModelRegistry for TestModels {
 	}
 }
 
-/// Tests check behaviour, not weights (those come from the benchmarks).
-pub struct TestWeights;
-impl crate::WeightInfo for TestWeights {
-	fn register_host() -> Weight {
-		Weight::zero()
-	}
-	fn update_host() -> Weight {
-		Weight::zero()
-	}
-	fn leave() -> Weight {
-		Weight::zero()
-	}
-	fn set_epoch_params() -> Weight {
-		Weight::zero()
-	}
-	fn commit_poc() -> Weight {
-		Weight::zero()
-	}
-	fn authorize_commit_poc() -> Weight {
-		Weight::zero()
-	}
-	fn submit_poc_validations(_n: u32) -> Weight {
-		Weight::zero()
-	}
-	fn authorize_submit_poc_validations(_n: u32) -> Weight {
-		Weight::zero()
-	}
-	fn form_weights(_n: u32) -> Weight {
-		Weight::zero()
-	}
-	fn prune_epoch(_n: u32) -> Weight {
-		Weight::zero()
-	}
-	fn on_initialize_epoch_start() -> Weight {
-		Weight::zero()
-	}
-	fn open_validation(_n: u32) -> Weight {
-		Weight::zero()
-	}
-	fn on_initialize_idle() -> Weight {
-		Weight::zero()
-	}
-	fn prune_power_generation(_n: u32) -> Weight {
-		Weight::zero()
-	}
-}
-
 pub const DEPOSIT: u64 = 100;
 pub const MAX_HOSTS: u32 = 6;
 pub const MAX_COMMITS: u32 = 3;
@@ -141,7 +94,8 @@ impl pallet_poc::Config for Test {
 	type MaxWeightShare = MaxWeightShare;
 	type RosterChunk = ConstU32<2>;
 	type RetentionEpochs = ConstU32<2>;
-	type WeightInfo = TestWeights;
+	/// Tests check behaviour, not weights (those come from the benchmarks).
+	type WeightInfo = ();
 }
 
 /// The test epochs: 20 blocks, 5 of generation, 1 of delay, 5 of validation.
