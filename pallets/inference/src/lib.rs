@@ -615,11 +615,7 @@ pub mod pallet {
 			Funds::<T>::hold(&HoldReason::WorkBalance.into(), &executor, cost)?;
 
 			let epoch = Self::epoch_now();
-			let reputation = Reputations::<T>::mutate(&executor, |state| {
-				*state = state.at(epoch);
-				state.active = true;
-				*state
-			});
+			let reputation = Self::note_activity(&executor, epoch, |_| {});
 			let served = Ledger::<T>::mutate(epoch, &executor, |stats| {
 				stats.finished = stats.finished.saturating_add(1);
 				stats.pending_work = stats.pending_work.saturating_add(cost);
@@ -1136,13 +1132,24 @@ pub mod pallet {
 				newly
 			});
 			if marked {
-				Reputations::<T>::mutate(executor, |state| {
-					*state = state.at(epoch);
-					state.active = true;
-					state.invalid = true;
-				});
+				Self::note_activity(executor, epoch, |state| state.invalid = true);
 				Self::deposit_event(Event::HostInvalid { host: executor.clone(), epoch });
 			}
+		}
+
+		/// Records that `host` had work in `epoch` (its earlier active epoch folded into the
+		/// clean count first), applies `change`, and returns the new state.
+		fn note_activity(
+			host: &T::AccountId,
+			epoch: EpochIndex,
+			change: impl FnOnce(&mut ReputationState),
+		) -> ReputationState {
+			Reputations::<T>::mutate(host, |state| {
+				*state = state.at(epoch);
+				state.active = true;
+				change(state);
+				*state
+			})
 		}
 
 		/// `host`'s reputation state as of `epoch` (read only).
@@ -1425,11 +1432,7 @@ pub mod pallet {
 		fn record_miss(id: RequestId, host: &T::AccountId) {
 			let epoch = Self::epoch_now();
 			Ledger::<T>::mutate(epoch, host, |stats| stats.missed = stats.missed.saturating_add(1));
-			Reputations::<T>::mutate(host, |state| {
-				*state = state.at(epoch);
-				state.active = true;
-				state.misses = state.misses.saturating_add(1);
-			});
+			Self::note_activity(host, epoch, |state| state.misses = state.misses.saturating_add(1));
 			Self::deposit_event(Event::Missed { host: host.clone(), request: id, epoch });
 		}
 
