@@ -30,7 +30,7 @@ gonka_cargo check --release --locked -p gonka-runtime --features runtime-benchma
 gonka_wasm="$CARGO_TARGET_DIR/release/wbuild/gonka-runtime/gonka_runtime.compact.compressed.wasm"
 
 pallets=("$@")
-[ "${#pallets[@]}" -gt 0 ] || pallets=(pallet_poc pallet_models pallet_inference)
+[ "${#pallets[@]}" -gt 0 ] || pallets=(pallet_poc pallet_models pallet_inference pallet_rewards)
 for pallet in "${pallets[@]}"; do
 	output="runtime/src/weights/$pallet.rs"
 	"$gonka_bencher" v1 benchmark pallet \

@@ -20,7 +20,7 @@ set +e
 gonka_cargo test --workspace --locked "$@" 2>&1 | tee "$gonka_test_log"
 gonka_status="${PIPESTATUS[0]}"
 # The pallets' benchmarks run once each as tests, in their mock runtimes (no wasm needed).
-for gonka_pallet in pallet-poc pallet-models pallet-inference; do
+for gonka_pallet in pallet-poc pallet-models pallet-inference pallet-rewards; do
 	SKIP_WASM_BUILD=1 gonka_cargo test -p "$gonka_pallet" --features runtime-benchmarks --locked \
 		"$@" 2>&1 | tee -a "$gonka_test_log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || gonka_status=1

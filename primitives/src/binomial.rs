@@ -99,6 +99,68 @@ pub fn critical_mismatches(
 	Ok(n + 1)
 }
 
+/// The most trials [`rejects_any_size`] looks at: larger counts are scaled down to this
+/// many at the same failure rate (a more lenient test, with bounded work).
+pub const MAX_SCALED_TRIALS: u32 = 100_000;
+
+/// Whether `k` failures in `n` trials reject "fails with probability at most `p`" at level
+/// `p_value` (`P(X ≥ k) < p_value`), for any `n`: the downtime test, whose counts reach
+/// the thousands where [`upper_tail`]'s `(1 - p)^n` underflows.
+///
+/// The masses are computed relative to the mode (`P(X = mode)` is one, 10^18 units), up
+/// and down by the ratio of neighbouring masses until they fall below one unit, so the
+/// test costs O(√n) steps (about 18 standard deviations). `n` above
+/// [`MAX_SCALED_TRIALS`] is scaled down to it with `k` at the same rate, rounded down.
+pub fn rejects_any_size(n: u32, k: u32, p: Perbill, p_value: Perbill) -> bool {
+	const MODE: u128 = 1_000_000_000_000_000_000;
+	if k == 0 || p.is_one() {
+		return false; // P(X ≥ 0) = 1, or every trial fails
+	}
+	if k > n || p.is_zero() {
+		return !p_value.is_zero(); // P(X ≥ k) = 0
+	}
+	let (n, k) = if n > MAX_SCALED_TRIALS {
+		let scaled = u64::from(k) * u64::from(MAX_SCALED_TRIALS) / u64::from(n);
+		(MAX_SCALED_TRIALS, scaled as u32)
+	} else {
+		(n, k)
+	};
+	if k == 0 {
+		return false;
+	}
+	let p_parts = u128::from(p.deconstruct());
+	let q_parts = BILLION - p_parts;
+	let mode = ((u128::from(n) + 1) * p_parts / BILLION).min(u128::from(n)) as u32;
+	let (mut total, mut tail) = (0u128, 0u128);
+	// Up from the mode: P(X = i+1) = P(X = i) · (n - i)·p / ((i + 1)·q).
+	let (mut mass, mut i) = (MODE, mode);
+	while mass > 0 {
+		total += mass;
+		if i >= k {
+			tail += mass;
+		}
+		if i == n {
+			break;
+		}
+		mass = mass * u128::from(n - i) * p_parts / (u128::from(i + 1) * q_parts);
+		i += 1;
+	}
+	// Down from the mode: P(X = i-1) = P(X = i) · i·q / ((n - i + 1)·p).
+	let (mut mass, mut i) = (MODE, mode);
+	while i > 0 {
+		mass = mass * u128::from(i) * q_parts / (u128::from(n - i + 1) * p_parts);
+		i -= 1;
+		if mass == 0 {
+			break;
+		}
+		total += mass;
+		if i >= k {
+			tail += mass;
+		}
+	}
+	tail * BILLION < u128::from(p_value.deconstruct()) * total
+}
+
 fn probability(p: Perbill) -> u128 {
 	u128::from(p.deconstruct()) * (PROB_ONE / BILLION)
 }
@@ -172,6 +234,39 @@ mod tests {
 		);
 		assert!(rejects(200, 1, Perbill::from_percent(30), Perbill::from_percent(5)).is_err());
 		assert!(rejects(200, 1, Perbill::from_percent(20), Perbill::from_percent(5)).is_ok());
+	}
+
+	#[test]
+	fn any_size_test_agrees_with_the_exact_tail() {
+		// Wherever the exact test computes, the mode-relative one decides the same.
+		for (n, p) in [(90, 40), (60, 42), (40, 50), (200, 5), (200, 10), (30, 70)] {
+			let p = Perbill::from_percent(p);
+			for alpha in [Perbill::from_percent(5), Perbill::from_percent(1)] {
+				for k in 0..=n + 1 {
+					let exact = upper_tail(n, k, p).unwrap() < probability(alpha);
+					assert_eq!(rejects_any_size(n, k, p, alpha), exact, "n {n} k {k} p {p:?}");
+				}
+			}
+		}
+	}
+
+	#[test]
+	fn any_size_test_handles_large_counts() {
+		let (p, alpha) = (Perbill::from_percent(40), Perbill::from_percent(5));
+		// Bin(10,000, 0.4): mean 4,000, σ = 49; the 5% critical count is mean + 1.645σ ≈ 4,081.
+		assert!(!rejects_any_size(10_000, 4_075, p, alpha));
+		assert!(rejects_any_size(10_000, 4_085, p, alpha));
+		assert!(rejects_any_size(10_000, 10_000, p, alpha));
+		assert!(!rejects_any_size(10_000, 0, p, alpha));
+		// Beyond MAX_SCALED_TRIALS the rate is what counts: 45% of u32::MAX fails, 40% passes.
+		assert!(rejects_any_size(u32::MAX, u32::MAX / 100 * 45, p, alpha));
+		assert!(!rejects_any_size(u32::MAX, u32::MAX / 100 * 40, p, alpha));
+		// Edges.
+		assert!(!rejects_any_size(0, 0, p, alpha));
+		assert!(rejects_any_size(10, 11, p, alpha));
+		assert!(!rejects_any_size(10, 10, Perbill::one(), alpha));
+		assert!(rejects_any_size(10, 1, Perbill::zero(), alpha));
+		assert!(!rejects_any_size(10, 10, p, Perbill::zero()));
 	}
 
 	#[test]

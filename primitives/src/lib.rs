@@ -14,6 +14,8 @@
 //! - [`cap`]: the 25% cap on any one host's share of the weight;
 //! - [`binomial`]: the worker's deterministic one-sided binomial test, in integer
 //!   arithmetic;
+//! - [`issuance`]: the GNK supply, the epoch reward curve, reward shares and the downtime
+//!   test;
 //! - [`inference`]: escrow and cost, the executor draw, validation sampling and its
 //!   `target`, reputation, the invalidation test (SPRT) and the per-block price rule.
 //!
@@ -27,6 +29,7 @@ pub mod binomial;
 pub mod cap;
 pub mod duty;
 pub mod inference;
+pub mod issuance;
 pub mod merkle;
 pub mod sample;
 pub mod seed;

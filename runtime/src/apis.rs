@@ -2,8 +2,9 @@
 
 use crate::{
 	configs::ConsensusHook, AccountId, Balance, Block, BlockNumber, Executive, Inference,
-	InherentDataExt, Nonce, ParachainSystem, Poc, Runtime, RuntimeCall, RuntimeGenesisConfig,
-	SessionKeys, System, TransactionPayment, BLOCK_PROCESSING_VELOCITY, SLOT_DURATION, VERSION,
+	InherentDataExt, Nonce, ParachainSystem, Poc, Rewards, Runtime, RuntimeCall,
+	RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, BLOCK_PROCESSING_VELOCITY,
+	SLOT_DURATION, VERSION,
 };
 use alloc::vec::Vec;
 use gonka_primitives::{EpochIndex, HostId, ModelId, NonceCount, H256};
@@ -277,6 +278,16 @@ impl_runtime_apis! {
 
 		fn host(host: HostId) -> pallet_inference::runtime_api::HostInferenceView {
 			Inference::host_view(&host)
+		}
+	}
+
+	impl pallet_rewards::runtime_api::RewardsApi<Block> for Runtime {
+		fn next_reward() -> (u32, u128) {
+			Rewards::next_reward()
+		}
+
+		fn host(host: HostId) -> pallet_rewards::runtime_api::HostRewards {
+			Rewards::host_view(&host)
 		}
 	}
 

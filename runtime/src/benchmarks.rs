@@ -5,4 +5,5 @@ polkadot_sdk::frame_benchmarking::define_benchmarks!(
 	[pallet_poc, crate::Poc]
 	[pallet_models, crate::Models]
 	[pallet_inference, crate::Inference]
+	[pallet_rewards, crate::Rewards]
 );

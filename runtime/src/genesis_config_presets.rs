@@ -6,7 +6,9 @@
 //! - `local_testnet`: a relay-backed test network (zombienet) with the same accounts and
 //!   hosts, and 100-block epochs (10 min at 6-second blocks).
 //!
-//! Both register and approve the default model (SmolLM2-135M-Instruct Q4_1) at genesis and
+//! Both endow the community pool with its 120,000,000 GNK, vest rewards over 4 epochs and
+//! require collateral (1 GNK per unit of weight beyond the free 20%) from the 11th rewarded
+//! epoch on. Both register and approve the default model (SmolLM2-135M-Instruct Q4_1) at genesis and
 //! govern with the live network's quorum and thresholds over a short voting period (10
 //! and 100 blocks). Both are test chains: sudo exists only here, never in a production
 //! preset.
@@ -14,8 +16,8 @@
 use crate::{
 	configs::DEFAULT_MODEL, AccountId, AuraId, Balance, BalancesConfig, BlockNumber,
 	CollatorSelectionConfig, ModelsConfig, ParachainInfoConfig, PocConfig, PolkadotXcmConfig,
-	RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, EXISTENTIAL_DEPOSIT, GNK,
-	PARACHAIN_ID,
+	RewardsConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
+	EXISTENTIAL_DEPOSIT, GNK, PARACHAIN_ID,
 };
 use alloc::{vec, vec::Vec};
 use pallet_models::{GovernanceParams, ModelRecord, PocParams};
@@ -35,6 +37,16 @@ pub const SAFE_XCM_VERSION: u32 = xcm::prelude::XCM_VERSION;
 
 /// What each well-known dev account holds at genesis on the test chains.
 pub const DEV_ACCOUNT_BALANCE: Balance = 1_000_000 * GNK;
+
+/// Rewards on the test chains: vesting over 4 epochs, collateral after 10 rewarded epochs
+/// of grace, otherwise the live network's rules (30% cap, slashes, downtime test).
+pub fn test_rewards() -> pallet_rewards::RewardParams {
+	pallet_rewards::RewardParams {
+		vesting_epochs: 4,
+		grace_epochs: 10,
+		..pallet_rewards::RewardParams::live_network()
+	}
+}
 
 /// The bond a collator candidate (beyond the invulnerables) must put up.
 pub const CANDIDACY_BOND: Balance = 16 * EXISTENTIAL_DEPOSIT;
@@ -131,6 +143,10 @@ fn testnet_genesis(
 				.iter()
 				.cloned()
 				.map(|account| (account, DEV_ACCOUNT_BALANCE))
+				.chain([(
+					crate::configs::CommunityPool::get(),
+					gonka_primitives::issuance::COMMUNITY_POOL,
+				)])
 				.collect::<Vec<_>>(),
 		},
 		parachain_info: ParachainInfoConfig { parachain_id: id },
@@ -155,6 +171,7 @@ fn testnet_genesis(
 			models: vec![default_model()],
 			governance: test_governance(voting_period),
 		},
+		rewards: RewardsConfig { params: Some(test_rewards()) },
 	})
 }
 

@@ -300,6 +300,8 @@ mod runtime {
 	pub type Models = pallet_models;
 	#[runtime::pallet_index(52)]
 	pub type Inference = pallet_inference;
+	#[runtime::pallet_index(53)]
+	pub type Rewards = pallet_rewards;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

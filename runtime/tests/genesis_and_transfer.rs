@@ -69,9 +69,10 @@ fn every_preset_builds_a_chain_with_sudo_collators_and_funded_dev_accounts() {
 				);
 			}
 			let dev_accounts = Sr25519Keyring::well_known().count() as u128;
+			// The community pool's 120 M besides the dev accounts.
 			assert_eq!(
 				Balances::total_issuance(),
-				dev_accounts * DEV_ACCOUNT_BALANCE,
+				dev_accounts * DEV_ACCOUNT_BALANCE + gonka_primitives::issuance::COMMUNITY_POOL,
 				"{name}: issuance"
 			);
 		});

@@ -152,12 +152,13 @@ fn a_vetoed_proposal_pays_its_deposit_to_the_community_pool() {
 	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
 		// Epoch 0 starts in block 1.
 		Poc::on_initialize(1);
+		let pool = Balances::free_balance(CommunityPool::get());
 		let call = RuntimeCall::Models(pallet_models::Call::retire_model { model: DEFAULT_MODEL });
 		let index = propose_and_vote(call, Vote::Veto);
 		run_to(1 + DEV_VOTING_PERIOD);
 		close(index);
 		assert_eq!(outcome(index), Outcome::Vetoed);
-		assert_eq!(Balances::free_balance(CommunityPool::get()), ProposalDeposit::get());
+		assert_eq!(Balances::free_balance(CommunityPool::get()), pool + ProposalDeposit::get());
 		assert!(Models::is_approved(DEFAULT_MODEL));
 	});
 }

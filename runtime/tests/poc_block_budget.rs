@@ -10,10 +10,11 @@ use gonka_primitives::{
 };
 use gonka_runtime::{
 	configs::{RuntimeBlockLength, RuntimeBlockWeights},
-	weights::pallet_poc::WeightInfo as PocWeights,
+	weights::{pallet_poc::WeightInfo as PocWeights, pallet_rewards::WeightInfo as RewardsWeights},
 	Runtime, RuntimeCall, TxExtension, UncheckedExtrinsic,
 };
 use pallet_poc::WeightInfo;
+use pallet_rewards::WeightInfo as _;
 use polkadot_sdk::{
 	frame_support::{
 		dispatch::DispatchClass,
@@ -185,8 +186,10 @@ fn the_epoch_transition_of_1000_hosts_fits_under_half_of_a_block() {
 			.saturating_add(PocWeights::<Runtime>::prune_epoch(HOSTS));
 	let open = PocWeights::<Runtime>::on_initialize_idle()
 		.saturating_add(PocWeights::<Runtime>::open_validation(HOSTS));
+	// Formation tells pallet-rewards, which records the epoch's weights.
 	let form = PocWeights::<Runtime>::on_initialize_idle()
-		.saturating_add(PocWeights::<Runtime>::form_weights(HOSTS));
+		.saturating_add(PocWeights::<Runtime>::form_weights(HOSTS))
+		.saturating_add(RewardsWeights::<Runtime>::weights_formed(HOSTS));
 	let idle = PocWeights::<Runtime>::on_initialize_idle();
 	// Any block after a generation of voting power is released by governance (or replaced,
 	// when no proposal holds it): one generation deleted.
@@ -202,4 +205,30 @@ fn the_epoch_transition_of_1000_hosts_fits_under_half_of_a_block() {
 		let (time, proof) = row(what, load, limits.block);
 		assert!(time < 50.0 && proof < 50.0, "{what}: {time:.1}% / {proof:.1}%");
 	}
+}
+
+#[test]
+fn the_reward_distribution_of_1000_hosts_is_bounded_per_block() {
+	let limits = limits();
+	let per_block: u32 = <Runtime as pallet_rewards::Config>::MaxPayoutsPerBlock::get();
+	// What `pallet_rewards::Pallet::distribute` charges per decided host: the worse of a
+	// paid and a slashed host, and the drain of its weight record.
+	let per_host = RewardsWeights::<Runtime>::distribute_host()
+		.max(RewardsWeights::<Runtime>::distribute_host_slashed())
+		.saturating_add(<Runtime as frame_system::Config>::DbWeight::get().reads_writes(1, 1));
+	let block = RewardsWeights::<Runtime>::on_initialize_idle()
+		.saturating_add(per_host.saturating_mul(per_block.into()))
+		.saturating_add(RewardsWeights::<Runtime>::close_epoch());
+	println!("| distribution block | ref time | proof size | % of block ref time | % of block proof |");
+	println!("|---|---|---|---|---|");
+	let (time, proof) = row(&format!("{per_block} hosts decided"), block, limits.block);
+	assert!(time < 10.0 && proof < 10.0, "a distribution block: {time:.1}% / {proof:.1}%");
+	println!(
+		"per host: {:.2} ms, {:.1} KiB; {HOSTS} hosts in {} blocks, {} (MaxHosts) in {}",
+		per_host.ref_time() as f64 / 1e9,
+		per_host.proof_size() as f64 / 1024.0,
+		HOSTS.div_ceil(per_block),
+		<MaxHosts as Get<u32>>::get(),
+		<MaxHosts as Get<u32>>::get().div_ceil(per_block),
+	);
 }

@@ -168,7 +168,7 @@ pub mod pallet {
 			traits::{
 				fungible::{InspectHold, Mutate, MutateHold},
 				tokens::{Fortitude, Precision, Restriction},
-				Randomness,
+				Contains, Randomness,
 			},
 		},
 		frame_system::{self, pallet_prelude::*},
@@ -239,6 +239,9 @@ pub mod pallet {
 		/// Epochs a host's ledger is kept before it is settled and pruned.
 		#[pallet::constant]
 		type LedgerEpochs: Get<u32>;
+		/// Epochs whose ledger must not be settled yet: `pallet-rewards` reads an epoch's
+		/// ledger (INVALID, misses) while it distributes that epoch's reward.
+		type SettlementHold: Contains<EpochIndex>;
 		/// The weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 	}
@@ -313,6 +316,12 @@ pub mod pallet {
 		EpochStats,
 		ValueQuery,
 	>;
+
+	/// Every host's assignments and misses per epoch, summed (the network's miss rate of
+	/// the downtime test); removed with the epoch's ledger.
+	#[pallet::storage]
+	pub type EpochTotals<T: Config> =
+		StorageMap<_, Twox64Concat, EpochIndex, DutyTotals, ValueQuery>;
 
 	/// The oldest epoch whose ledger is not yet settled.
 	#[pallet::storage]
@@ -531,9 +540,7 @@ pub mod pallet {
 			Self::store_price(model, price);
 			NextRequestId::<T>::put(id.saturating_add(1));
 			let epoch = Self::epoch_now();
-			Ledger::<T>::mutate(epoch, &executor, |stats| {
-				stats.assigned = stats.assigned.saturating_add(1)
-			});
+			Self::record_assignment(epoch, &executor);
 			let prompt_hash = H256(gonka_primitives::hash(&prompt));
 			Prompts::<T>::insert(id, prompt);
 			Requests::<T>::insert(
@@ -1428,10 +1435,23 @@ pub mod pallet {
 			}
 		}
 
+		/// A request was assigned to `host` in `epoch`.
+		fn record_assignment(epoch: EpochIndex, host: &T::AccountId) {
+			Ledger::<T>::mutate(epoch, host, |stats| {
+				stats.assigned = stats.assigned.saturating_add(1)
+			});
+			EpochTotals::<T>::mutate(epoch, |totals| {
+				totals.assigned = totals.assigned.saturating_add(1)
+			});
+		}
+
 		/// An executor did not finish an assigned request in time.
 		fn record_miss(id: RequestId, host: &T::AccountId) {
 			let epoch = Self::epoch_now();
 			Ledger::<T>::mutate(epoch, host, |stats| stats.missed = stats.missed.saturating_add(1));
+			EpochTotals::<T>::mutate(epoch, |totals| {
+				totals.missed = totals.missed.saturating_add(1)
+			});
 			Self::note_activity(host, epoch, |state| state.misses = state.misses.saturating_add(1));
 			Self::deposit_event(Event::Missed { host: host.clone(), request: id, epoch });
 		}
@@ -1444,9 +1464,7 @@ pub mod pallet {
 			let attempt = request.attempt.saturating_add(1);
 			match Self::draw_executor(request.model, id, attempt, Some(&from)).0 {
 				Some(to) => {
-					Ledger::<T>::mutate(epoch, &to, |stats| {
-						stats.assigned = stats.assigned.saturating_add(1)
-					});
+					Self::record_assignment(epoch, &to);
 					request.executor = to.clone();
 					request.attempt = attempt;
 					let timeout = Params::<T>::get().refusal_timeout;
@@ -1464,11 +1482,14 @@ pub mod pallet {
 
 		/// Settles (and removes) up to `MaxSettlementsPerBlock` host records of the oldest
 		/// epoch that has left the ledger's window: each host's pending work balance is
-		/// released to it, or forfeited to `ForfeitTo` if it was INVALID in that epoch.
+		/// released to it, or forfeited to `ForfeitTo` if it was INVALID in that epoch. Waits
+		/// while `SettlementHold` holds the epoch.
 		pub(crate) fn settle_old_epoch() -> Weight {
 			let epoch = UnsettledEpoch::<T>::get();
 			let current = Self::epoch_now();
-			if epoch.saturating_add(T::LedgerEpochs::get()) >= current {
+			if epoch.saturating_add(T::LedgerEpochs::get()) >= current
+				|| T::SettlementHold::contains(&epoch)
+			{
 				return Weight::zero();
 			}
 			let mut settled = 0u32;
@@ -1476,6 +1497,7 @@ pub mod pallet {
 			while settled < T::MaxSettlementsPerBlock::get() {
 				let Some((host, stats)) = drained.next() else {
 					UnsettledEpoch::<T>::put(epoch.saturating_add(1));
+					EpochTotals::<T>::remove(epoch);
 					Self::deposit_event(Event::EpochSettled { epoch });
 					break;
 				};
@@ -1520,7 +1542,7 @@ pub mod pallet {
 		/// requests' escrows; the work balance held on each host is the sum of its unsettled
 		/// epochs' pending work; every pending timer exists; every request in a vote has a
 		/// tally.
-		#[cfg(any(test, feature = "try-runtime"))]
+		#[cfg(any(feature = "std", feature = "try-runtime"))]
 		pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 			use alloc::collections::BTreeMap;
 			let mut escrows: BTreeMap<T::AccountId, u128> = BTreeMap::new();
@@ -1548,9 +1570,21 @@ pub mod pallet {
 				);
 			}
 			let mut work: BTreeMap<T::AccountId, u128> = BTreeMap::new();
-			for (_, host, stats) in Ledger::<T>::iter() {
+			let mut totals: BTreeMap<EpochIndex, DutyTotals> = BTreeMap::new();
+			for (epoch, host, stats) in Ledger::<T>::iter() {
 				let sum = work.entry(host).or_default();
 				*sum = sum.saturating_add(stats.pending_work);
+				let total = totals.entry(epoch).or_default();
+				total.assigned = total.assigned.saturating_add(u64::from(stats.assigned));
+				total.missed = total.missed.saturating_add(u64::from(stats.missed));
+			}
+			// The epoch being settled has lost some of its records already.
+			let unsettled = UnsettledEpoch::<T>::get();
+			for (epoch, total) in totals.iter().filter(|(epoch, _)| **epoch > unsettled) {
+				ensure!(
+					EpochTotals::<T>::get(epoch) == *total,
+					"an epoch's totals are the sums of its ledger"
+				);
 			}
 			let work_reason = HoldReason::WorkBalance.into();
 			for (host, sum) in &work {

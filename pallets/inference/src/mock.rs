@@ -216,6 +216,7 @@ impl pallet_poc::Config for Test {
 	type MaxWeightShare = MaxWeightShare;
 	type RosterChunk = ConstU32<2>;
 	type RetentionEpochs = ConstU32<2>;
+	type OnWeightsFormed = ();
 	/// PoC's weights are not under test here.
 	type WeightInfo = ();
 }
@@ -233,6 +234,7 @@ impl pallet_inference::Config for Test {
 	type PruneBatch = ConstU32<PRUNE_BATCH>;
 	type MaxSettlementsPerBlock = ConstU32<2>;
 	type LedgerEpochs = ConstU32<1>;
+	type SettlementHold = polkadot_sdk::frame_support::traits::Nothing;
 	type WeightInfo = TestWeights;
 }
 

@@ -373,6 +373,27 @@ pub struct EpochStats {
 	pub pending_work: u128,
 }
 
+/// The network's assignments and misses in an epoch.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct DutyTotals {
+	/// Requests assigned to any host (reassignments included).
+	pub assigned: u64,
+	/// Assigned requests not finished in time.
+	pub missed: u64,
+}
+
 /// What a host's reputation is made of: clean epochs, and the last epoch it was active in
 /// (assigned work) with that epoch's misses and status, folded in once a later epoch is
 /// reached.

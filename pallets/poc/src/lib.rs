@@ -197,6 +197,8 @@ pub mod pallet {
 		/// The pool priority of duty transactions.
 		#[pallet::constant]
 		type DutyPriority: Get<TransactionPriority>;
+		/// Told of each weight formation (the epoch's reward is scheduled over its weights).
+		type OnWeightsFormed: OnWeightsFormed<Self::AccountId>;
 		/// The weights of this pallet.
 		type WeightInfo: WeightInfo;
 	}
@@ -528,9 +530,11 @@ pub mod pallet {
 			}
 			if let Some(epoch) = epoch.filter(|epoch| epoch.phase_at(now) == Phase::Inference) {
 				if LastFormedEpoch::<T>::get() != Some(epoch.index) {
-					let judged = Self::form_weights(&epoch);
+					let (judged, hook) = Self::form_weights(&epoch);
 					LastFormedEpoch::<T>::put(epoch.index);
-					weight = weight.saturating_add(T::WeightInfo::form_weights(judged));
+					weight = weight
+						.saturating_add(T::WeightInfo::form_weights(judged))
+						.saturating_add(hook);
 					heavy = true;
 				}
 			}
@@ -941,8 +945,9 @@ pub mod pallet {
 		}
 
 		/// Judges every commitment of `epoch` by its tally and forms the new PoC weights,
-		/// consensus weights (capped) and voting power; returns the number of commitments.
-		pub(crate) fn form_weights(epoch: &EpochInfoOf<T>) -> u32 {
+		/// consensus weights (capped) and voting power, and tells `OnWeightsFormed`;
+		/// returns the number of commitments and the weight `OnWeightsFormed` used.
+		pub(crate) fn form_weights(epoch: &EpochInfoOf<T>) -> (u32, Weight) {
 			let total = TotalVotingPower::<T>::get();
 			let mut judged: Vec<(T::AccountId, ModelId, NonceCount)> = Vec::new();
 			let mut accepted_any = false;
@@ -992,15 +997,16 @@ pub mod pallet {
 			}
 			let hosts: Vec<(T::AccountId, u128)> =
 				consensus.into_iter().filter(|(_, weight)| *weight > 0).collect();
+			// An epoch that accepts nobody (no worker ran, or no quorum anywhere) must not take
+			// the chain's voting power away: the previous weights stay.
+			if !accepted_any || hosts.is_empty() {
+				Self::deposit_event(Event::WeightsCarriedOver { epoch: epoch.index });
+				return (commitments, Weight::zero());
+			}
 			let weights: Vec<u128> = hosts.iter().map(|(_, weight)| *weight).collect();
 			let capped = gonka_primitives::cap::apply_cap(&weights, T::MaxWeightShare::get());
 			let total_power = capped.iter().fold(0u128, |sum, weight| sum.saturating_add(*weight));
-			// An epoch that accepts nobody (no worker ran, or no quorum anywhere) must not take
-			// the chain's voting power away: the previous weights stay.
-			if !accepted_any || total_power == 0 {
-				Self::deposit_event(Event::WeightsCarriedOver { epoch: epoch.index });
-				return commitments;
-			}
+			let hook = T::OnWeightsFormed::weights_formed(epoch.index, &hosts);
 
 			// Both maps hold at most MaxHosts × MaxModelsPerHost entries.
 			let _ = PocWeights::<T>::clear(u32::MAX, None);
@@ -1018,7 +1024,7 @@ pub mod pallet {
 				hosts: hosts.len() as u32,
 				total_power,
 			});
-			commitments
+			(commitments, hook)
 		}
 
 		/// Replaces every model's executor roster (at most MaxHosts × MaxModelsPerHost

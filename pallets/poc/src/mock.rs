@@ -94,6 +94,7 @@ impl pallet_poc::Config for Test {
 	type MaxWeightShare = MaxWeightShare;
 	type RosterChunk = ConstU32<2>;
 	type RetentionEpochs = ConstU32<2>;
+	type OnWeightsFormed = ();
 	/// Tests check behaviour, not weights (those come from the benchmarks).
 	type WeightInfo = ();
 }

@@ -221,6 +221,21 @@ pub trait ModelRegistry {
 	fn approve_for_benchmark(model: ModelId);
 }
 
+/// What a weight formation tells other pallets; `pallet-rewards` implements it (the epoch's
+/// reward is scheduled over these weights). `()` ignores formations.
+pub trait OnWeightsFormed<AccountId> {
+	/// The weights formed in `epoch` are in force: `weights` are the hosts' consensus
+	/// weights (uncapped, sorted by account). Not called when the epoch carries the previous
+	/// weights over. Returns the weight it used.
+	fn weights_formed(epoch: EpochIndex, weights: &[(AccountId, u128)]) -> Weight;
+}
+
+impl<AccountId> OnWeightsFormed<AccountId> for () {
+	fn weights_formed(_epoch: EpochIndex, _weights: &[(AccountId, u128)]) -> Weight {
+		Weight::zero()
+	}
+}
+
 /// The voting power that judged a (host, model) commitment valid and invalid.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
 pub struct Tally {

@@ -23,8 +23,8 @@ use polkadot_sdk::{
 		dispatch::DispatchClass,
 		parameter_types,
 		traits::{
-			ConstBool, ConstU32, ConstU64, ConstU8, EitherOfDiverse, QueuePausedQuery,
-			TransformOrigin, VariantCountOf,
+			tokens::imbalance::ResolveTo, ConstBool, ConstU32, ConstU64, ConstU8, EitherOfDiverse,
+			QueuePausedQuery, TransformOrigin, VariantCountOf,
 		},
 		weights::{ConstantMultiplier, Weight},
 		PalletId,
@@ -133,7 +133,9 @@ impl pallet_balances::Config for Runtime {
 	type MaxLocks = ConstU32<50>;
 	type Balance = Balance;
 	type RuntimeEvent = RuntimeEvent;
-	type DustRemoval = ();
+	/// Dust of reaped accounts goes to the community pool: nothing is burnt, so the total
+	/// issuance is the genesis issuance plus what the reward curve minted.
+	type DustRemoval = ResolveTo<CommunityPool, Balances>;
 	type ExistentialDeposit = ExistentialDeposit;
 	type AccountStore = System;
 	type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
@@ -151,10 +153,11 @@ parameter_types! {
 	pub const TransactionByteFee: Balance = 10 * MICRO_GNK;
 }
 
-/// Transaction fees are burnt for now (the rewards pallet will route them).
+/// Transaction fees and tips go to the community pool (nothing is burnt).
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	type OnChargeTransaction = pallet_transaction_payment::FungibleAdapter<Balances, ()>;
+	type OnChargeTransaction =
+		pallet_transaction_payment::FungibleAdapter<Balances, ResolveTo<CommunityPool, Balances>>;
 	type WeightToFee = WeightToFee;
 	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
 	type FeeMultiplierUpdate = SlowAdjustingFeeUpdate<Self>;
@@ -381,6 +384,8 @@ impl pallet_poc::Config for Runtime {
 	type MaxWeightShare = MaxWeightShare;
 	type RosterChunk = ConstU32<64>;
 	type RetentionEpochs = ConstU32<4>;
+	/// Collateral limits the effective weights; each formation schedules its epoch's reward.
+	type OnWeightsFormed = crate::Rewards;
 	type DutyPriority = DutyPriority;
 	type WeightInfo = crate::weights::pallet_poc::WeightInfo<Runtime>;
 }
@@ -507,5 +512,22 @@ impl pallet_inference::Config for Runtime {
 	type MaxSettlementsPerBlock = ConstU32<64>;
 	/// An epoch's ledger is kept through the two epochs after it (rewards settle it).
 	type LedgerEpochs = ConstU32<2>;
+	/// An epoch's ledger waits while pallet-rewards distributes the epoch's reward.
+	type SettlementHold = pallet_rewards::DistributionPending<Runtime>;
 	type WeightInfo = crate::weights::pallet_inference::WeightInfo<Runtime>;
+}
+
+// ---- Rewards -------------------------------------------------------------------------------
+
+impl pallet_rewards::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type CommunityPool = CommunityPool;
+	/// Only a passed compute-weighted proposal spends the pool (not sudo).
+	type PoolOrigin = pallet_models::EnsureComputeMajority;
+	/// Gonka's 180 epochs of vesting.
+	type MaxVestingEpochs = ConstU32<180>;
+	/// 1,000 hosts are decided in 16 blocks.
+	type MaxPayoutsPerBlock = ConstU32<64>;
+	type WeightInfo = crate::weights::pallet_rewards::WeightInfo<Runtime>;
 }

@@ -5,3 +5,4 @@
 pub mod pallet_inference;
 pub mod pallet_models;
 pub mod pallet_poc;
+pub mod pallet_rewards;

@@ -61,11 +61,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::EpochTotals` (r:1 w:1)
+	/// Proof: `Inference::EpochTotals` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Queues` (r:1 w:1)
 	/// Proof: `Inference::Queues` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Prompts` (r:0 w:1)
@@ -79,17 +81,17 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	fn request(p: u32, d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2779 + d * (727 ±0)`
-		//  Estimated: `4468 + d * (2862 ±0)`
-		// Minimum execution time: 255_609_000 picoseconds.
-		Weight::from_parts(222_108_509, 0)
-			.saturating_add(Weight::from_parts(0, 4468))
-			// Standard Error: 360
-			.saturating_add(Weight::from_parts(10_437, 0).saturating_mul(p.into()))
-			// Standard Error: 393_951
-			.saturating_add(Weight::from_parts(15_500_129, 0).saturating_mul(d.into()))
-			.saturating_add(T::DbWeight::get().reads(12))
+		//  Estimated: `4481 + d * (2862 ±0)`
+		// Minimum execution time: 264_016_000 picoseconds.
+		Weight::from_parts(300_421_656, 0)
+			.saturating_add(Weight::from_parts(0, 4481))
+			// Standard Error: 707
+			.saturating_add(Weight::from_parts(15_621, 0).saturating_mul(p.into()))
+			// Standard Error: 773_623
+			.saturating_add(Weight::from_parts(20_741_959, 0).saturating_mul(d.into()))
+			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
-			.saturating_add(T::DbWeight::get().writes(9))
+			.saturating_add(T::DbWeight::get().writes(10))
 			.saturating_add(Weight::from_parts(0, 2862).saturating_mul(d.into()))
 	}
 	/// Storage: `Inference::Requests` (r:1 w:1)
@@ -97,7 +99,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `Inference::Params` (r:1 w:0)
 	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
@@ -126,15 +128,15 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// The range of component `b` is `[0, 32768]`.
 	fn finish(t: u32, b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1345`
-		//  Estimated: `6254`
-		// Minimum execution time: 451_907_000 picoseconds.
-		Weight::from_parts(286_259_055, 0)
-			.saturating_add(Weight::from_parts(0, 6254))
-			// Standard Error: 1_978
-			.saturating_add(Weight::from_parts(58_473, 0).saturating_mul(t.into()))
-			// Standard Error: 247
-			.saturating_add(Weight::from_parts(15_680, 0).saturating_mul(b.into()))
+		//  Measured:  `1379`
+		//  Estimated: `6326`
+		// Minimum execution time: 471_164_000 picoseconds.
+		Weight::from_parts(537_116_976, 0)
+			.saturating_add(Weight::from_parts(0, 6326))
+			// Standard Error: 3_061
+			.saturating_add(Weight::from_parts(38_096, 0).saturating_mul(t.into()))
+			// Standard Error: 382
+			.saturating_add(Weight::from_parts(14_689, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().writes(11))
 	}
@@ -150,15 +152,15 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// The range of component `b` is `[0, 32768]`.
 	fn authorize_finish(t: u32, b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `768`
+		//  Measured:  `801`
 		//  Estimated: `3852`
-		// Minimum execution time: 194_404_000 picoseconds.
-		Weight::from_parts(108_281_492, 0)
+		// Minimum execution time: 196_148_000 picoseconds.
+		Weight::from_parts(107_209_919, 0)
 			.saturating_add(Weight::from_parts(0, 3852))
-			// Standard Error: 1_741
-			.saturating_add(Weight::from_parts(35_582, 0).saturating_mul(t.into()))
-			// Standard Error: 217
-			.saturating_add(Weight::from_parts(10_438, 0).saturating_mul(b.into()))
+			// Standard Error: 1_158
+			.saturating_add(Weight::from_parts(37_551, 0).saturating_mul(t.into()))
+			// Standard Error: 144
+			.saturating_add(Weight::from_parts(10_915, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Inference::Requests` (r:1 w:1)
@@ -182,7 +184,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
 	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Timers` (r:0 w:2)
@@ -191,10 +193,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::Votes` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn validate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1462`
+		//  Measured:  `1495`
 		//  Estimated: `6196`
-		// Minimum execution time: 224_672_000 picoseconds.
-		Weight::from_parts(406_893_000, 0)
+		// Minimum execution time: 215_074_000 picoseconds.
+		Weight::from_parts(428_344_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().writes(12))
@@ -215,10 +217,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn authorize_validate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1149`
+		//  Measured:  `1182`
 		//  Estimated: `3852`
-		// Minimum execution time: 134_733_000 picoseconds.
-		Weight::from_parts(185_858_000, 0)
+		// Minimum execution time: 134_172_000 picoseconds.
+		Weight::from_parts(185_478_000, 0)
 			.saturating_add(Weight::from_parts(0, 3852))
 			.saturating_add(T::DbWeight::get().reads(7))
 	}
@@ -235,7 +237,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
 	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
@@ -248,10 +250,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::Timers` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	fn vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1536`
+		//  Measured:  `1569`
 		//  Estimated: `6196`
-		// Minimum execution time: 188_163_000 picoseconds.
-		Weight::from_parts(280_786_000, 0)
+		// Minimum execution time: 181_490_000 picoseconds.
+		Weight::from_parts(351_019_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -272,10 +274,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn authorize_vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1252`
+		//  Measured:  `1285`
 		//  Estimated: `3852`
-		// Minimum execution time: 118_512_000 picoseconds.
-		Weight::from_parts(177_413_000, 0)
+		// Minimum execution time: 126_357_000 picoseconds.
+		Weight::from_parts(198_232_000, 0)
 			.saturating_add(Weight::from_parts(0, 3852))
 			.saturating_add(T::DbWeight::get().reads(7))
 	}
@@ -299,10 +301,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	fn report_missing() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1037`
+		//  Measured:  `1070`
 		//  Estimated: `3801`
-		// Minimum execution time: 88_957_000 picoseconds.
-		Weight::from_parts(124_053_000, 0)
+		// Minimum execution time: 87_494_000 picoseconds.
+		Weight::from_parts(198_062_000, 0)
 			.saturating_add(Weight::from_parts(0, 3801))
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -327,10 +329,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn authorize_report_missing() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1229`
+		//  Measured:  `1262`
 		//  Estimated: `3852`
-		// Minimum execution time: 131_948_000 picoseconds.
-		Weight::from_parts(153_919_000, 0)
+		// Minimum execution time: 142_607_000 picoseconds.
+		Weight::from_parts(235_402_000, 0)
 			.saturating_add(Weight::from_parts(0, 3852))
 			.saturating_add(T::DbWeight::get().reads(9))
 	}
@@ -340,8 +342,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 9_698_000 picoseconds.
-		Weight::from_parts(18_605_000, 0)
+		// Minimum execution time: 9_909_000 picoseconds.
+		Weight::from_parts(20_930_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -357,8 +359,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 		// Proof Size summary in bytes:
 		//  Measured:  `323`
 		//  Estimated: `11054`
-		// Minimum execution time: 45_245_000 picoseconds.
-		Weight::from_parts(71_384_000, 0)
+		// Minimum execution time: 44_574_000 picoseconds.
+		Weight::from_parts(63_789_000, 0)
 			.saturating_add(Weight::from_parts(0, 11054))
 			.saturating_add(T::DbWeight::get().reads(10))
 	}
@@ -374,6 +376,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:2 w:2)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::EpochTotals` (r:1 w:1)
+	/// Proof: `Inference::EpochTotals` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Reputations` (r:1 w:1)
 	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
@@ -386,13 +390,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
 	fn timer_refusal() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8717`
+		//  Measured:  `8765`
 		//  Estimated: `23886`
-		// Minimum execution time: 192_241_000 picoseconds.
-		Weight::from_parts(283_111_000, 0)
+		// Minimum execution time: 209_853_000 picoseconds.
+		Weight::from_parts(351_199_000, 0)
 			.saturating_add(Weight::from_parts(0, 23886))
-			.saturating_add(T::DbWeight::get().reads(21))
-			.saturating_add(T::DbWeight::get().writes(7))
+			.saturating_add(T::DbWeight::get().reads(22))
+			.saturating_add(T::DbWeight::get().writes(8))
 	}
 	/// Storage: `Inference::Queues` (r:2 w:2)
 	/// Proof: `Inference::Queues` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
@@ -406,21 +410,23 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::EpochTotals` (r:1 w:1)
+	/// Proof: `Inference::EpochTotals` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Reputations` (r:1 w:1)
 	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	fn timer_expiry() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `964`
+		//  Measured:  `1012`
 		//  Estimated: `5990`
-		// Minimum execution time: 134_713_000 picoseconds.
-		Weight::from_parts(217_559_000, 0)
+		// Minimum execution time: 122_389_000 picoseconds.
+		Weight::from_parts(220_043_000, 0)
 			.saturating_add(Weight::from_parts(0, 5990))
-			.saturating_add(T::DbWeight::get().reads(10))
-			.saturating_add(T::DbWeight::get().writes(9))
+			.saturating_add(T::DbWeight::get().reads(11))
+			.saturating_add(T::DbWeight::get().writes(10))
 	}
 	/// Storage: `Inference::Queues` (r:2 w:2)
 	/// Proof: `Inference::Queues` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
@@ -436,10 +442,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	fn timer_validation() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1021`
+		//  Measured:  `1054`
 		//  Estimated: `5990`
-		// Minimum execution time: 74_430_000 picoseconds.
-		Weight::from_parts(130_314_000, 0)
+		// Minimum execution time: 75_031_000 picoseconds.
+		Weight::from_parts(131_626_000, 0)
 			.saturating_add(Weight::from_parts(0, 5990))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -453,7 +459,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
 	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
@@ -464,10 +470,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn timer_vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1472`
+		//  Measured:  `1505`
 		//  Estimated: `6196`
-		// Minimum execution time: 146_535_000 picoseconds.
-		Weight::from_parts(235_482_000, 0)
+		// Minimum execution time: 145_072_000 picoseconds.
+		Weight::from_parts(240_220_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -489,13 +495,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// The range of component `v` is `[0, 256]`.
 	fn timer_prune(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `984 + v * (57 ±0)`
+		//  Measured:  `1017 + v * (57 ±0)`
 		//  Estimated: `3801 + v * (2543 ±0)`
-		// Minimum execution time: 71_254_000 picoseconds.
-		Weight::from_parts(92_728_642, 0)
+		// Minimum execution time: 77_295_000 picoseconds.
+		Weight::from_parts(124_632_726, 0)
 			.saturating_add(Weight::from_parts(0, 3801))
-			// Standard Error: 25_105
-			.saturating_add(Weight::from_parts(1_729_233, 0).saturating_mul(v.into()))
+			// Standard Error: 28_425
+			.saturating_add(Weight::from_parts(2_411_213, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -510,10 +516,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(336), added: 2811, mode: `MaxEncodedLen`)
 	fn timer_skip() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `657`
+		//  Measured:  `690`
 		//  Estimated: `3801`
-		// Minimum execution time: 33_663_000 picoseconds.
-		Weight::from_parts(54_362_000, 0)
+		// Minimum execution time: 32_902_000 picoseconds.
+		Weight::from_parts(48_721_000, 0)
 			.saturating_add(Weight::from_parts(0, 3801))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -522,20 +528,24 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::Epochs` (r:1 w:0)
+	/// Proof: `Rewards::Epochs` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:2 w:1)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::EpochTotals` (r:0 w:1)
+	/// Proof: `Inference::EpochTotals` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn settle_host() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `549`
 		//  Estimated: `6196`
-		// Minimum execution time: 93_155_000 picoseconds.
-		Weight::from_parts(123_832_000, 0)
+		// Minimum execution time: 99_427_000 picoseconds.
+		Weight::from_parts(184_957_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
-			.saturating_add(T::DbWeight::get().reads(7))
-			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().reads(8))
+			.saturating_add(T::DbWeight::get().writes(6))
 	}
 }
