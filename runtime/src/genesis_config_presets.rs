@@ -6,7 +6,10 @@
 //! - `local_testnet`: a relay-backed test network (zombienet) with the same accounts and
 //!   hosts, and 100-block epochs (10 min at 6-second blocks).
 //!
-//! Both endow the community pool with its 120,000,000 GNK, vest rewards over 4 epochs and
+//! Both endow the community pool with its 120,000,000 GNK, give the founders' 200,000,000
+//! GNK to the dev accounts `//One` and `//Two` (100 M each) vesting linearly from genesis
+//! (over 1,200 blocks, an hour, on the development chain; 14,400 blocks, a day, on the
+//! local test network), vest rewards over 4 epochs and
 //! require collateral (1 GNK per unit of weight beyond the free 20%) from the 11th rewarded
 //! epoch on. Both register and approve the default model (SmolLM2-135M-Instruct Q4_1) at genesis and
 //! govern with the live network's quorum and thresholds over a short voting period (10
@@ -16,7 +19,7 @@
 use crate::{
 	configs::DEFAULT_MODEL, AccountId, AuraId, Balance, BalancesConfig, BlockNumber,
 	CollatorSelectionConfig, ModelsConfig, ParachainInfoConfig, PocConfig, PolkadotXcmConfig,
-	RewardsConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
+	RewardsConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, VestingConfig,
 	EXISTENTIAL_DEPOSIT, GNK, PARACHAIN_ID,
 };
 use alloc::{vec, vec::Vec};
@@ -47,6 +50,18 @@ pub fn test_rewards() -> pallet_rewards::RewardParams {
 		..pallet_rewards::RewardParams::live_network()
 	}
 }
+
+/// The founders of the test chains: the dev accounts `//One` and `//Two`, half of the
+/// founders' allocation each.
+pub fn test_founders() -> Vec<(AccountId, Balance)> {
+	let half = gonka_primitives::issuance::FOUNDERS / 2;
+	vec![(Sr25519Keyring::One.to_account_id(), half), (Sr25519Keyring::Two.to_account_id(), half)]
+}
+
+/// Blocks over which the founders' allocation vests on the development chain (an hour).
+pub const DEV_FOUNDER_VESTING: BlockNumber = 1_200;
+/// Blocks over which the founders' allocation vests on the local test network (a day).
+pub const LOCAL_TESTNET_FOUNDER_VESTING: BlockNumber = 14_400;
 
 /// The bond a collator candidate (beyond the invulnerables) must put up.
 pub const CANDIDACY_BOND: Balance = 16 * EXISTENTIAL_DEPOSIT;
@@ -136,7 +151,9 @@ fn testnet_genesis(
 	epoch_params: EpochParams<BlockNumber>,
 	hosts: Vec<GenesisHost>,
 	voting_period: BlockNumber,
+	founder_vesting: BlockNumber,
 ) -> serde_json::Value {
+	let founders = test_founders();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed_accounts
@@ -147,6 +164,14 @@ fn testnet_genesis(
 					crate::configs::CommunityPool::get(),
 					gonka_primitives::issuance::COMMUNITY_POOL,
 				)])
+				.chain(founders.iter().cloned())
+				.collect::<Vec<_>>(),
+		},
+		// Linear from genesis, nothing liquid before.
+		vesting: VestingConfig {
+			vesting: founders
+				.iter()
+				.map(|(account, _)| (account.clone(), 0, founder_vesting, 0))
 				.collect::<Vec<_>>(),
 		},
 		parachain_info: ParachainInfoConfig { parachain_id: id },
@@ -197,6 +222,7 @@ fn development_config_genesis() -> serde_json::Value {
 		DEV_EPOCH,
 		dev_hosts(),
 		DEV_VOTING_PERIOD,
+		DEV_FOUNDER_VESTING,
 	)
 }
 
@@ -209,6 +235,7 @@ fn local_testnet_genesis() -> serde_json::Value {
 		LOCAL_TESTNET_EPOCH,
 		dev_hosts(),
 		LOCAL_TESTNET_VOTING_PERIOD,
+		LOCAL_TESTNET_FOUNDER_VESTING,
 	)
 }
 

@@ -262,6 +262,8 @@ mod runtime {
 	pub type Balances = pallet_balances;
 	#[runtime::pallet_index(11)]
 	pub type TransactionPayment = pallet_transaction_payment;
+	#[runtime::pallet_index(12)]
+	pub type Vesting = pallet_vesting;
 
 	// Governance (dev chains only).
 	#[runtime::pallet_index(15)]

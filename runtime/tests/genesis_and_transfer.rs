@@ -69,10 +69,12 @@ fn every_preset_builds_a_chain_with_sudo_collators_and_funded_dev_accounts() {
 				);
 			}
 			let dev_accounts = Sr25519Keyring::well_known().count() as u128;
-			// The community pool's 120 M besides the dev accounts.
+			// The community pool's 120 M and the founders' 200 M besides the dev accounts.
 			assert_eq!(
 				Balances::total_issuance(),
-				dev_accounts * DEV_ACCOUNT_BALANCE + gonka_primitives::issuance::COMMUNITY_POOL,
+				dev_accounts * DEV_ACCOUNT_BALANCE
+					+ gonka_primitives::issuance::COMMUNITY_POOL
+					+ gonka_primitives::issuance::FOUNDERS,
 				"{name}: issuance"
 			);
 		});

@@ -219,7 +219,9 @@ fn the_reward_distribution_of_1000_hosts_is_bounded_per_block() {
 	let block = RewardsWeights::<Runtime>::on_initialize_idle()
 		.saturating_add(per_host.saturating_mul(per_block.into()))
 		.saturating_add(RewardsWeights::<Runtime>::close_epoch());
-	println!("| distribution block | ref time | proof size | % of block ref time | % of block proof |");
+	println!(
+		"| distribution block | ref time | proof size | % of block ref time | % of block proof |"
+	);
 	println!("|---|---|---|---|---|");
 	let (time, proof) = row(&format!("{per_block} hosts decided"), block, limits.block);
 	assert!(time < 10.0 && proof < 10.0, "a distribution block: {time:.1}% / {proof:.1}%");

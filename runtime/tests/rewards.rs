@@ -72,6 +72,56 @@ fn presets_endow_the_community_pool_and_start_the_curve() {
 }
 
 #[test]
+fn founders_hold_200_million_that_vest_linearly_from_genesis() {
+	use gonka_primitives::issuance::FOUNDERS;
+	use gonka_runtime::{
+		genesis_config_presets::{DEV_FOUNDER_VESTING, LOCAL_TESTNET_FOUNDER_VESTING},
+		Vesting,
+	};
+	use polkadot_sdk::frame_support::traits::VestingSchedule;
+	for (name, length) in [
+		(DEV_RUNTIME_PRESET, DEV_FOUNDER_VESTING),
+		(LOCAL_TESTNET_RUNTIME_PRESET, LOCAL_TESTNET_FOUNDER_VESTING),
+	] {
+		chain_from_preset(name).execute_with(|| {
+			let founders = [Sr25519Keyring::One, Sr25519Keyring::Two];
+			let total = FOUNDERS / 2;
+			let per_block = total / u128::from(length);
+			for founder in founders {
+				let who = founder.to_account_id();
+				assert_eq!(Balances::total_balance(&who), total, "{name}");
+				// Block 1: one block's worth has vested.
+				assert_eq!(Vesting::vesting_balance(&who), Some(total - per_block), "{name}");
+			}
+			let (one, dave) = (founders[0].to_account_id(), Sr25519Keyring::Dave.to_account_id());
+			let transfer = |amount| {
+				polkadot_sdk::pallet_balances::Pallet::<Runtime>::transfer_keep_alive(
+					RuntimeOrigin::signed(one.clone()),
+					dave.clone().into(),
+					amount,
+				)
+			};
+			// Locked until `vest` updates the lock; then only the vested part moves.
+			assert!(transfer(per_block / 2).is_err(), "{name}: the genesis lock holds all");
+			assert_ok!(Vesting::vest(RuntimeOrigin::signed(one.clone())));
+			assert!(transfer(2 * per_block).is_err(), "{name}: unvested funds are locked");
+			assert_ok!(transfer(per_block / 2));
+			// Half-way, half has vested.
+			let half = length / 2;
+			System::set_block_number(half);
+			assert_ok!(Vesting::vest(RuntimeOrigin::signed(one.clone())));
+			let locked = total - per_block * u128::from(half);
+			assert_eq!(Vesting::vesting_balance(&one), Some(locked), "{name}");
+			assert_ok!(transfer(total / 4));
+			// After the schedule, everything.
+			System::set_block_number(2 * length);
+			assert_ok!(Vesting::vest(RuntimeOrigin::signed(one.clone())));
+			assert_eq!(Vesting::vesting_balance(&one), None, "{name}");
+		});
+	}
+}
+
+#[test]
 fn the_community_pool_is_spent_only_by_a_passed_proposal_not_by_sudo() {
 	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
 		let dave = Sr25519Keyring::Dave.to_account_id();

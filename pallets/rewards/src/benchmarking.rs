@@ -67,6 +67,12 @@ fn full_vesting<T: Config>(who: &HostId, first: EpochIndex) -> u128 {
 	held
 }
 
+/// `who` with `state` as its collateral, held.
+fn with_collateral<T: Config>(who: &HostId, state: CollateralState) {
+	Funds::<T>::hold(&HoldReason::Collateral.into(), who, state.total()).expect("funded");
+	Collateral::<T>::insert(who, state);
+}
+
 /// `n` hosts with weights and collateral.
 fn weighted_hosts<T: Config>(n: u32) -> Vec<(HostId, u128)> {
 	(0..n)
@@ -85,8 +91,7 @@ mod benchmarks {
 	#[benchmark]
 	fn bond() {
 		let who = host::<T>(0);
-		Collateral::<T>::insert(&who, CollateralState { bonded: 1, ..Default::default() });
-		Funds::<T>::hold(&HoldReason::Collateral.into(), &who, 1).expect("funded");
+		with_collateral::<T>(&who, CollateralState { bonded: 1, ..Default::default() });
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), 1_000);
@@ -98,8 +103,7 @@ mod benchmarks {
 	fn unbond() {
 		start_epoch::<T>();
 		let who = host::<T>(0);
-		Funds::<T>::hold(&HoldReason::Collateral.into(), &who, 1_000).expect("funded");
-		Collateral::<T>::insert(&who, CollateralState { bonded: 1_000, ..Default::default() });
+		with_collateral::<T>(&who, CollateralState { bonded: 1_000, ..Default::default() });
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), 400);
@@ -111,8 +115,7 @@ mod benchmarks {
 	fn withdraw_unbonded() {
 		start_epoch::<T>();
 		let who = host::<T>(0);
-		Funds::<T>::hold(&HoldReason::Collateral.into(), &who, 1_000).expect("funded");
-		Collateral::<T>::insert(
+		with_collateral::<T>(
 			&who,
 			CollateralState {
 				bonded: 600,
@@ -210,8 +213,7 @@ mod benchmarks {
 		full_vesting::<T>(&who, NOW.saturating_add(1));
 		// Collateral for 1,000 weight units: the whole weight counts.
 		let bonded = 1_000u128.saturating_mul(params.collateral_per_weight_unit);
-		Funds::<T>::hold(&HoldReason::Collateral.into(), &who, bonded).expect("funded");
-		Collateral::<T>::insert(&who, CollateralState { bonded, ..Default::default() });
+		with_collateral::<T>(&who, CollateralState { bonded, ..Default::default() });
 		let epoch = NOW.saturating_sub(2);
 		pallet_inference::Ledger::<T>::insert(
 			epoch,
@@ -249,8 +251,7 @@ mod benchmarks {
 		start_epoch::<T>();
 		let params = longest_vesting::<T>();
 		let who = host::<T>(0);
-		Funds::<T>::hold(&HoldReason::Collateral.into(), &who, 2_000).expect("funded");
-		Collateral::<T>::insert(
+		with_collateral::<T>(
 			&who,
 			CollateralState { bonded: 1_000, unbonding: 1_000, ..Default::default() },
 		);

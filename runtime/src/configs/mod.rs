@@ -24,7 +24,7 @@ use polkadot_sdk::{
 		parameter_types,
 		traits::{
 			tokens::imbalance::ResolveTo, ConstBool, ConstU32, ConstU64, ConstU8, EitherOfDiverse,
-			QueuePausedQuery, TransformOrigin, VariantCountOf,
+			QueuePausedQuery, TransformOrigin, VariantCountOf, WithdrawReasons,
 		},
 		weights::{ConstantMultiplier, Weight},
 		PalletId,
@@ -37,7 +37,10 @@ use polkadot_sdk::{
 	polkadot_runtime_common::{
 		xcm_sender::NoPriceForMessageDelivery, BlockHashCount, SlowAdjustingFeeUpdate,
 	},
-	sp_runtime::{traits::Convert, Perbill},
+	sp_runtime::{
+		traits::{Convert, ConvertInto},
+		Perbill,
+	},
 	sp_version::RuntimeVersion,
 	staging_parachain_info as parachain_info, staging_xcm_builder as xcm_builder,
 	staging_xcm_executor as xcm_executor, *,
@@ -146,6 +149,27 @@ impl pallet_balances::Config for Runtime {
 	type FreezeIdentifier = RuntimeFreezeReason;
 	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
 	type DoneSlashHandler = ();
+}
+
+parameter_types! {
+	/// The smallest vested transfer (`vesting.vestedTransfer`): schedules cost storage.
+	pub const MinVestedTransfer: Balance = GNK;
+	/// Vesting funds may pay fees and be held, not transferred.
+	pub UnvestedFundsAllowedWithdrawReasons: WithdrawReasons =
+		WithdrawReasons::except(WithdrawReasons::TRANSFER | WithdrawReasons::RESERVE);
+}
+
+/// Block-based vesting of genesis allocations (the founders' 200 M GNK). Hosts' rewards
+/// vest per epoch in `pallet-rewards` instead (`docs/rewards.md`).
+impl pallet_vesting::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type BlockNumberToBalance = ConvertInto;
+	type MinVestedTransfer = MinVestedTransfer;
+	type WeightInfo = pallet_vesting::weights::SubstrateWeight<Runtime>;
+	type UnvestedFundsAllowedWithdrawReasons = UnvestedFundsAllowedWithdrawReasons;
+	type BlockNumberProvider = System;
+	const MAX_VESTING_SCHEDULES: u32 = 28;
 }
 
 parameter_types! {
