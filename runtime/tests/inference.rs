@@ -101,14 +101,17 @@ fn a_developers_request_is_executed_validated_and_paid_on_the_development_chain(
 		let validator = hosts.iter().find(|h| **h != executor).expect("two hosts").clone();
 		let report = InferenceValidation { request: 0, similarity: Perbill::one() };
 		let signature = report.sign(&Poc::genesis_hash(), &worker_of(&validator).pair());
-		duty(pallet_inference::Call::validate { validator, report, signature });
+		duty(pallet_inference::Call::validate { validator: validator.clone(), report, signature });
 
 		let window = pallet_inference::Params::<Runtime>::get().validation_window;
 		run_to(2 + window);
 		let view = Inference::request_view(0).expect("kept until the retention ends");
 		assert_eq!(view.request.status, RequestStatus::Closed(Outcome::Validated));
 		assert_eq!(view.text, b"Paris.".to_vec());
-		assert_eq!(Inference::host_view(&executor).pending_work, cost);
+		// The validator's half of the cost (Gonka's 50%), the executor the rest.
+		let share = cost / 2;
+		assert_eq!(Inference::host_view(&executor).pending_work, cost - share);
+		assert_eq!(Inference::host_view(&validator).pending_work, share);
 		assert_eq!(Inference::host_view(&executor).stats.validated, 1);
 	});
 }

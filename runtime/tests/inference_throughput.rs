@@ -9,7 +9,8 @@
 //! the last formation: the weight charged for more draws is refunded), the executor's
 //! `finish`, `target` validation reports on average, and three timers served later in
 //! `on_initialize` (the assignment timer, skipped because the request finished; the
-//! validation window closing; the prune), which `request` and `finish` are charged for.
+//! validation window closing, paying each passing validator its share; the prune), which
+//! `request`, `finish` and the passing reports are charged for.
 //! Settlement is per host and epoch, not per request.
 
 use gonka_primitives::{
@@ -92,9 +93,14 @@ fn lifecycle(shape: Shape) -> (Weight, Weight, u64) {
 		shape.target * validate.proof_size(),
 	);
 	// The timers a lifecycle leaves: its assignment timer (skipped: it finished in time),
-	// its validation window closing, its prune. The calls are charged for them.
+	// its validation window closing with the passing validators' payments, its prune. The
+	// calls are charged for them (a passing report for its payment).
+	let payment = InferenceWeights::<Runtime>::pay_validators(1);
+	let payments =
+		Weight::from_parts(shape.target * payment.ref_time(), shape.target * payment.proof_size());
 	let timers = pallet_inference::Pallet::<Runtime>::prepaid_timers(Timer::Assignment)
-		.saturating_add(pallet_inference::Pallet::<Runtime>::prepaid_timers(Timer::Validation));
+		.saturating_add(pallet_inference::Pallet::<Runtime>::prepaid_timers(Timer::Validation))
+		.saturating_add(payments);
 	let transactions =
 		request.saturating_add(finish).saturating_add(validations).saturating_add(timers);
 

@@ -562,5 +562,37 @@ mod benchmarks {
 		assert_eq!(Ledger::<T>::iter_prefix(0).count(), 0);
 	}
 
+	#[benchmark]
+	fn pay_validators(v: Linear<1, { T::MaxPaidValidators::get() }>) {
+		// A validated request with `v` passing reports, each validator new to the epoch's
+		// ledger: `v` moves of held funds and `v` new ledger records.
+		let hosts = hosts::<T>(2);
+		let (id, executor) = finished::<T>(&hosts);
+		let validators: Vec<HostId> = (0..v).map(|i| account("validator", i, 0)).collect();
+		for validator in &validators {
+			fund::<T>(validator);
+			Reports::<T>::insert(id, validator, Perbill::one());
+		}
+		Requests::<T>::mutate(id, |made| {
+			if let Some(record) = made.as_mut().and_then(|r| r.finish.as_mut()) {
+				record.passes = v;
+				record.reports = v;
+			}
+		});
+		let made = Requests::<T>::get(id).expect("the request exists");
+		let cost = made.finish.map_or(0, |record| record.cost);
+
+		#[block]
+		{
+			Pallet::<T>::share_fee(id, &made);
+		}
+
+		let epoch = Pallet::<T>::epoch_now();
+		for validator in &validators {
+			assert!(Ledger::<T>::get(epoch, validator).pending_work > 0);
+		}
+		assert!(Ledger::<T>::get(epoch, &executor).pending_work < cost);
+	}
+
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_bench_ext(), crate::mock::Test);
 }

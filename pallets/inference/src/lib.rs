@@ -85,6 +85,9 @@ pub trait WeightInfo {
 	fn timer_skip() -> Weight;
 	/// Settling one host's record of an old epoch.
 	fn settle_host() -> Weight;
+	/// Paying the validators' share of a validated request's cost, `v` of its reports read
+	/// (all passing: each one a payment to a validator with no record in the epoch yet).
+	fn pay_validators(v: u32) -> Weight;
 }
 
 /// Weights for tests: zero everywhere.
@@ -141,6 +144,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn settle_host() -> Weight {
+		Weight::zero()
+	}
+	fn pay_validators(_v: u32) -> Weight {
 		Weight::zero()
 	}
 }
@@ -239,6 +245,11 @@ pub mod pallet {
 		/// Epochs a host's ledger is kept before it is settled and pruned.
 		#[pallet::constant]
 		type LedgerEpochs: Get<u32>;
+		/// The most reports of a validated request read to pay the validators' share: the
+		/// passing ones among the first this many (in storage order) are paid. The hash rule
+		/// samples about `target` ≤ 1 validator per request on average, so more is rare.
+		#[pallet::constant]
+		type MaxPaidValidators: Get<u32>;
 		/// Epochs whose ledger must not be settled yet: `pallet-rewards` reads an epoch's
 		/// ledger (INVALID, misses) while it distributes that epoch's reward.
 		type SettlementHold: Contains<EpochIndex>;
@@ -392,6 +403,15 @@ pub mod pallet {
 		Voted { request: RequestId, voter: T::AccountId, invalid: bool, power: u128 },
 		/// A request closed; `refund` went back to the developer at closing.
 		RequestClosed { request: RequestId, outcome: Outcome, refund: u128 },
+		/// A validator whose report passed was paid its part of the validators' share of a
+		/// validated request's cost, moved from the executor's pending work to its own in
+		/// `epoch`'s ledger (released at settlement unless it was INVALID in that epoch).
+		ValidatorPaid {
+			request: RequestId,
+			validator: T::AccountId,
+			epoch: EpochIndex,
+			amount: u128,
+		},
 		/// A host's executor missed an assigned request.
 		Missed { host: T::AccountId, request: RequestId, epoch: EpochIndex },
 		/// The invalidation test marked a host INVALID for an epoch.
@@ -671,9 +691,7 @@ pub mod pallet {
 		/// worker key. At or above the model's threshold it passes; below, it opens an
 		/// invalidation vote in which this report counts as an invalid vote.
 		#[pallet::call_index(2)]
-		#[pallet::weight(
-			Weights::<T>::validate().saturating_add(Pallet::<T>::prepaid_timers(Timer::Vote))
-		)]
+		#[pallet::weight(Pallet::<T>::report_weight(true, true, T::MaxPaidValidators::get()))]
 		#[pallet::weight_of_authorize(Weights::<T>::authorize_validate())]
 		#[pallet::authorize(Self::authorize_validate)]
 		pub fn validate(
@@ -682,7 +700,7 @@ pub mod pallet {
 			report: InferenceValidation,
 			// Checked in `authorize_validate`.
 			_signature: sr25519::Signature,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			frame_system::ensure_authorized(origin)?;
 			let (mut request, finish, power) = Self::check_validate(&validator, &report)?;
 			let id = report.request;
@@ -704,26 +722,28 @@ pub mod pallet {
 				passed,
 			});
 			let now = frame_system::Pallet::<T>::block_number();
-			if request.status == RequestStatus::Finished && !passed {
+			let opened = request.status == RequestStatus::Finished && !passed;
+			if opened {
 				request.status = RequestStatus::Voting;
 				request.vote = Some(VoteTally { opened: now, ..Default::default() });
 				let window = Params::<T>::get().vote_window;
 				Self::schedule(Timer::Vote, now.saturating_add(window), id, 0);
 				Self::deposit_event(Event::VoteOpened { request: id, by: validator.clone() });
 			}
+			let mut read = 0;
 			if request.status == RequestStatus::Voting {
 				// A report made while a vote is open is that validator's vote.
-				Self::count_vote(id, &mut request, &validator, !passed, power, now);
+				read = Self::count_vote(id, &mut request, &validator, !passed, power, now);
 			}
 			Requests::<T>::insert(id, request);
-			Ok(())
+			Ok(Some(Self::report_weight(opened, passed, read)).into())
 		}
 
 		/// A host's vote in a request's invalidation vote, signed by its worker key, with
 		/// its voting power in the request's snapshot. Closes the vote as soon as its
 		/// outcome is certain.
 		#[pallet::call_index(3)]
-		#[pallet::weight(Weights::<T>::vote())]
+		#[pallet::weight(Pallet::<T>::vote_weight(T::MaxPaidValidators::get()))]
 		#[pallet::weight_of_authorize(Weights::<T>::authorize_vote())]
 		#[pallet::authorize(Self::authorize_vote)]
 		pub fn vote(
@@ -732,13 +752,14 @@ pub mod pallet {
 			ballot: InvalidationVote,
 			// Checked in `authorize_vote`.
 			_signature: sr25519::Signature,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			frame_system::ensure_authorized(origin)?;
 			let (mut request, power) = Self::check_vote(&voter, &ballot)?;
 			let now = frame_system::Pallet::<T>::block_number();
-			Self::count_vote(ballot.request, &mut request, &voter, ballot.invalid, power, now);
+			let paid =
+				Self::count_vote(ballot.request, &mut request, &voter, ballot.invalid, power, now);
 			Requests::<T>::insert(ballot.request, request);
-			Ok(())
+			Ok(Some(Self::vote_weight(paid)).into())
 		}
 
 		/// Shows that `claim.validator`, sampled by the hash rule to validate
@@ -1040,10 +1061,10 @@ pub mod pallet {
 			invalid: bool,
 			power: u128,
 			now: BlockNumberFor<T>,
-		) {
+		) -> u32 {
 			let (Some(finish), Some(mut tally)) = (request.finish, request.vote) else {
 				defensive!("a vote is counted only on a finished request with a tally");
-				return;
+				return 0;
 			};
 			Votes::<T>::insert(id, voter, invalid);
 			if invalid {
@@ -1055,23 +1076,27 @@ pub mod pallet {
 			Self::deposit_event(Event::Voted { request: id, voter: voter.clone(), invalid, power });
 			let eligible = finish.total_power.saturating_sub(finish.executor_power);
 			if tally.invalid.saturating_mul(2) > eligible {
-				Self::close(id, request, Outcome::Invalidated, now);
+				Self::close(id, request, Outcome::Invalidated, now)
 			} else if tally.valid.saturating_mul(2) >= eligible {
-				Self::close(id, request, Outcome::Validated, now);
+				Self::close(id, request, Outcome::Validated, now)
+			} else {
+				0
 			}
 		}
 
-		/// Closes a request with `outcome`: refunds (expiry, invalidation), updates the
-		/// executor's invalidation test and schedules the payloads' pruning (the power
-		/// snapshot stays held until then, so missing validators can still be shown). The
-		/// caller stores the request.
+		/// Closes a request with `outcome`: refunds (expiry, invalidation), pays the
+		/// validators' share (validated), updates the executor's invalidation test and
+		/// schedules the payloads' pruning (the power snapshot stays held until then, so
+		/// missing validators can still be shown). The caller stores the request. Returns the
+		/// reports read to pay validators.
 		fn close(
 			id: RequestId,
 			request: &mut RequestOf<T>,
 			outcome: Outcome,
 			now: BlockNumberFor<T>,
-		) {
+		) -> u32 {
 			let mut refund = 0u128;
+			let mut read = 0;
 			match outcome {
 				Outcome::Expired => {
 					refund = Funds::<T>::release(
@@ -1110,13 +1135,82 @@ pub mod pallet {
 					}
 					Self::judge(&request.executor, true);
 				}
-				Outcome::Validated => Self::judge(&request.executor, false),
+				Outcome::Validated => {
+					read = Self::share_fee(id, request);
+					Self::judge(&request.executor, false);
+				}
 				Outcome::Unchecked => {}
 			}
 			request.status = RequestStatus::Closed(outcome);
 			let retention = Params::<T>::get().retention;
 			Self::schedule(Timer::Prune, now.saturating_add(retention), id, 0);
 			Self::deposit_event(Event::RequestClosed { request: id, outcome, refund });
+			read
+		}
+
+		/// Pays the validators' share of a validated request's cost: the passing reports
+		/// among the first `MaxPaidValidators` in storage get equal parts (rounded down; the
+		/// rest stays with the executor), moved on hold from the executor's pending work to
+		/// theirs in the ledger of the request's epoch. Nothing once that epoch is settled
+		/// (windows are far shorter than the ledger's epochs: defensive). A part that cannot
+		/// be moved (a validator account that cannot receive it) stays with the executor.
+		/// Returns the reports read.
+		pub(crate) fn share_fee(id: RequestId, request: &RequestOf<T>) -> u32 {
+			let Some(finish) = request.finish.filter(|finish| finish.passes > 0) else {
+				return 0;
+			};
+			let share = Params::<T>::get().validator_share.mul_floor(finish.cost);
+			if share == 0 || finish.epoch < UnsettledEpoch::<T>::get() {
+				return 0;
+			}
+			let limit = T::MaxPaidValidators::get();
+			let mut read = 0u32;
+			let mut passing = alloc::vec::Vec::new();
+			for (validator, similarity) in Reports::<T>::iter_prefix(id) {
+				if read >= limit {
+					break;
+				}
+				read = read.saturating_add(1);
+				if similarity >= request.validation_threshold {
+					passing.push(validator);
+				}
+			}
+			let count = u128::try_from(passing.len()).unwrap_or(u128::MAX);
+			let part = share.checked_div(count).unwrap_or(0);
+			if part == 0 {
+				return read;
+			}
+			let reason = HoldReason::WorkBalance.into();
+			let mut moved = 0u128;
+			for validator in passing {
+				let Ok(amount) = Funds::<T>::transfer_on_hold(
+					&reason,
+					&request.executor,
+					&validator,
+					part,
+					Precision::Exact,
+					Restriction::OnHold,
+					Fortitude::Polite,
+				) else {
+					continue;
+				};
+				moved = moved.saturating_add(amount);
+				Ledger::<T>::mutate(finish.epoch, &validator, |stats| {
+					stats.pending_work = stats.pending_work.saturating_add(amount)
+				});
+				Self::deposit_event(Event::ValidatorPaid {
+					request: id,
+					validator,
+					epoch: finish.epoch,
+					amount,
+				});
+			}
+			if moved > 0 {
+				Ledger::<T>::mutate(finish.epoch, &request.executor, |stats| {
+					stats.pending_work = stats.pending_work.saturating_sub(moved)
+				});
+			}
+			read
 		}
 
 		/// One more validation outcome for `executor` in the epoch in progress: a step of
@@ -1325,8 +1419,10 @@ pub mod pallet {
 		/// The timer work a call leaves for later blocks, charged to the call (and so paid by
 		/// its fee and counted against the block that admits it): `request` leaves an
 		/// assignment timer that is skipped when the executor finishes in time; `finish` a
-		/// validation window that closes and a prune; `validate` possibly a vote's end.
-		/// Reassignments and expiries are the exception and wait within `TimerBudget`.
+		/// validation window that closes and a prune; `validate` possibly a vote's end (and
+		/// a passing report its payment at the close: [`Self::report_weight`]).
+		/// Reassignments, expiries and more than one payment per passing report are the
+		/// exception and wait within `TimerBudget`.
 		pub fn prepaid_timers(scheduled: Timer) -> Weight {
 			match scheduled {
 				Timer::Assignment => Weights::<T>::timer_skip(),
@@ -1338,14 +1434,42 @@ pub mod pallet {
 			}
 		}
 
+		/// `validate`'s weight: a report that `opened` a vote prepays its end; a `passed` one
+		/// prepays its validator's payment when the request closes validated; closing a vote
+		/// now paid validators after reading `read` reports. Declared with all of them and
+		/// the most reports, refunded to what happened.
+		pub fn report_weight(opened: bool, passed: bool, read: u32) -> Weight {
+			let vote_end = if opened { Self::prepaid_timers(Timer::Vote) } else { Weight::zero() };
+			let mut paid = Self::paid_weight(read);
+			if passed {
+				paid = paid.max(Weights::<T>::pay_validators(1));
+			}
+			Weights::<T>::validate().saturating_add(vote_end).saturating_add(paid)
+		}
+
+		/// `vote`'s weight when closing the vote read `read` reports to pay validators.
+		pub fn vote_weight(read: u32) -> Weight {
+			Weights::<T>::vote().saturating_add(Self::paid_weight(read))
+		}
+
+		/// The payment of validators after reading `read` reports (nothing if none was read).
+		fn paid_weight(read: u32) -> Weight {
+			if read == 0 {
+				Weight::zero()
+			} else {
+				Weights::<T>::pay_validators(read)
+			}
+		}
+
 		/// The most a timer of this kind can cost.
 		fn timer_weight(timer: Timer) -> Weight {
+			let most_paid = Weights::<T>::pay_validators(T::MaxPaidValidators::get());
 			match timer {
 				Timer::Assignment => {
 					Weights::<T>::timer_refusal().max(Weights::<T>::timer_expiry())
 				}
-				Timer::Validation => Weights::<T>::timer_validation(),
-				Timer::Vote => Weights::<T>::timer_vote(),
+				Timer::Validation => Weights::<T>::timer_validation().saturating_add(most_paid),
+				Timer::Vote => Weights::<T>::timer_vote().saturating_add(most_paid),
 				Timer::Prune => Weights::<T>::timer_prune(T::PruneBatch::get()),
 			}
 			.max(Weights::<T>::timer_skip())
@@ -1386,9 +1510,10 @@ pub mod pallet {
 					}
 					let passed = request.finish.is_some_and(|finish| finish.passes > 0);
 					let outcome = if passed { Outcome::Validated } else { Outcome::Unchecked };
-					Self::close(id, &mut request, outcome, now);
+					let read = Self::close(id, &mut request, outcome, now);
 					Requests::<T>::insert(id, request);
-					(Weights::<T>::timer_validation(), true)
+					let paid = Self::paid_weight(read);
+					(Weights::<T>::timer_validation().saturating_add(paid), true)
 				}
 				Timer::Vote => {
 					if request.status != RequestStatus::Voting {
@@ -1403,9 +1528,10 @@ pub mod pallet {
 					} else {
 						Outcome::Validated
 					};
-					Self::close(id, &mut request, outcome, now);
+					let read = Self::close(id, &mut request, outcome, now);
 					Requests::<T>::insert(id, request);
-					(Weights::<T>::timer_vote(), true)
+					let paid = Self::paid_weight(read);
+					(Weights::<T>::timer_vote().saturating_add(paid), true)
 				}
 				Timer::Prune => {
 					let batch = T::PruneBatch::get();
@@ -1476,7 +1602,9 @@ pub mod pallet {
 						attempt,
 					});
 				}
-				None => Self::close(id, request, Outcome::Expired, now),
+				None => {
+					Self::close(id, request, Outcome::Expired, now);
+				}
 			}
 		}
 

@@ -187,6 +187,9 @@ impl crate::WeightInfo for TestWeights {
 	fn settle_host() -> Weight {
 		Weight::zero()
 	}
+	fn pay_validators(_v: u32) -> Weight {
+		Weight::zero()
+	}
 }
 
 pub const DEPOSIT: u128 = 100;
@@ -233,6 +236,7 @@ impl pallet_inference::Config for Test {
 	type TimerBudget = TimerBudget;
 	type PruneBatch = ConstU32<PRUNE_BATCH>;
 	type MaxSettlementsPerBlock = ConstU32<2>;
+	type MaxPaidValidators = ConstU32<3>;
 	type LedgerEpochs = ConstU32<1>;
 	type SettlementHold = polkadot_sdk::frame_support::traits::Nothing;
 	type WeightInfo = TestWeights;

@@ -92,6 +92,9 @@ pub struct InferenceParams<BlockNumber> {
 	pub block_capacity: u64,
 	/// The invalidation test.
 	pub sprt: SprtParams,
+	/// The part of a validated request's cost paid to the validators whose reports passed,
+	/// in equal parts, from the executor's pending work (Gonka: 50%).
+	pub validator_share: Perbill,
 }
 
 /// Why inference parameters are refused.
@@ -113,9 +116,10 @@ pub enum InvalidParams {
 
 impl<BlockNumber: AtLeast32BitUnsigned + Copy> InferenceParams<BlockNumber> {
 	/// The live network's rules where Gonka has them (expiration 150 blocks, the 40–60% ±2%
-	/// price rule with floor 1, p0 = 0.05 / p1 = 0.10 / INVALID at 4) and ours elsewhere:
-	/// reassignment after 20 blocks, 20 blocks to validate, 20 to vote, payloads kept a day
-	/// (14,400 blocks of 6 s), 100,000 tokens per model and block at full utilisation.
+	/// price rule with floor 1, p0 = 0.05 / p1 = 0.10 / INVALID at 4, validators' share 50%)
+	/// and ours elsewhere: reassignment after 20 blocks, 20 blocks to validate, 20 to vote,
+	/// payloads kept a day (14,400 blocks of 6 s), 100,000 tokens per model and block at full
+	/// utilisation.
 	pub fn live_network() -> Self {
 		InferenceParams {
 			refusal_timeout: 20u32.into(),
@@ -131,6 +135,7 @@ impl<BlockNumber: AtLeast32BitUnsigned + Copy> InferenceParams<BlockNumber> {
 				p1: Perbill::from_percent(10),
 				upper: 4 * LLR_ONE,
 			},
+			validator_share: Perbill::from_percent(50),
 		}
 	}
 
@@ -369,7 +374,9 @@ pub struct EpochStats {
 	pub llr: i64,
 	/// Whether the test marked it INVALID this epoch (it stays so for the epoch).
 	pub invalid: bool,
-	/// The cost of its finished requests of this epoch, held on it until settlement.
+	/// The cost of its finished requests of this epoch (less the validators' shares of
+	/// the validated ones) and its shares as a validator of requests finished this epoch,
+	/// held on it until settlement.
 	pub pending_work: u128,
 }
 

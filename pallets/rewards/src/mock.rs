@@ -151,6 +151,7 @@ impl pallet_inference::Config for Test {
 	type TimerBudget = TimerBudget;
 	type PruneBatch = ConstU32<4>;
 	type MaxSettlementsPerBlock = ConstU32<4>;
+	type MaxPaidValidators = ConstU32<8>;
 	type LedgerEpochs = ConstU32<1>;
 	type SettlementHold = pallet_rewards::DistributionPending<Test>;
 	type WeightInfo = ();

@@ -536,6 +536,9 @@ impl pallet_inference::Config for Runtime {
 	type MaxSettlementsPerBlock = ConstU32<64>;
 	/// An epoch's ledger is kept through the two epochs after it (rewards settle it).
 	type LedgerEpochs = ConstU32<2>;
+	/// About one validator is sampled per request (`target` ≤ 1): more than eight passing
+	/// reports on one request is a one-in-a-million event (Poisson(1)).
+	type MaxPaidValidators = ConstU32<8>;
 	/// An epoch's ledger waits while pallet-rewards distributes the epoch's reward.
 	type SettlementHold = pallet_rewards::DistributionPending<Runtime>;
 	type WeightInfo = crate::weights::pallet_inference::WeightInfo<Runtime>;
