@@ -1,35 +1,60 @@
 //! # Gonka chain client
 //!
-//! What a host's worker (and any Rust program) needs to talk to a Gonka node over RPC:
+//! What a host's worker (and any Rust program) needs to talk to a Gonka node over RPC, with
+//! calls, events, storage and runtime APIs **generated at compile time** from the runtime's
+//! metadata (`client/metadata.scale`, kept equal to the runtime by
+//! `runtime/tests/metadata.rs`; subxt also checks each call against the node's metadata
+//! before sending it):
 //!
-//! - read the Proof-of-Compute state through the `PocApi` runtime API: the epoch in
-//!   progress and the phase the next block is in ([`ChainClient::epoch`]);
-//! - submit the workers' **duty transactions** ([`ChainClient::commit_poc`],
-//!   [`ChainClient::submit_poc_validations`]): transactions with no transaction signer and
-//!   no fee, whose call carries a payload signed by the host's registered worker key. The
-//!   runtime accepts them through the call's `#[pallet::authorize]` rule (the
-//!   `AuthorizeCall` extension), which checks the signature, the phase and a per-host
-//!   budget.
+//! - read the Proof-of-Compute state through `PocApi` ([`ChainClient::epoch`]) and requests
+//!   through `InferenceApi` ([`ChainClient::request_view`]);
+//! - submit the workers' **duty transactions**: PoC ([`ChainClient::commit_poc`],
+//!   [`ChainClient::submit_poc_validations`]) and inference ([`ChainClient::finish`],
+//!   [`ChainClient::validate`], [`ChainClient::vote`], [`ChainClient::report_missing`]):
+//!   transactions with no transaction signer and no fee, whose call carries a payload signed
+//!   by the host's registered worker key. The runtime accepts them through the call's
+//!   `#[pallet::authorize]` rule (the `AuthorizeCall` extension), which checks the
+//!   signature, the phase or request state, and a per-host budget;
+//! - submit **signed** transactions of accounts: a host's registration
+//!   ([`ChainClient::register_host`]) and a developer's request ([`ChainClient::request`]).
 //!
 //! A duty transaction is a version-5 *general* transaction: the runtime's transaction
 //! extensions with no signature. subxt builds general transactions through its signing
 //! path, which attaches the signature to a `VerifySignature` extension; the Gonka runtime
 //! has no such extension, so the account and signature given there are unused and the
-//! encoded transaction carries none ([`ChainClient::duty_transaction`]).
+//! encoded transaction carries none ([`ChainClient::submit_duty`]).
 
 use gonka_primitives::{
-	duty::{Duty, PocCommit, PocValidation},
+	duty::{
+		Duty, InferenceFinish, InferenceValidation, InvalidationVote, MissingValidation, PocCommit,
+		PocValidation,
+	},
+	inference::{RequestId, SamplingParams},
 	EpochIndex, HostId, ModelId, H256,
 };
 use polkadot_sdk::sp_core::{sr25519, Get};
 use subxt::{
-	dynamic::{self, At, Value},
-	events::DecodeAsEvent,
-	ext::{scale_decode::DecodeAsType, scale_value::ValueDef},
 	transactions::{DefaultParams, Payload},
 	utils::AccountId32,
 	OnlineClient, PolkadotConfig,
 };
+
+/// The runtime's calls, events, storage and runtime APIs, generated from
+/// `client/metadata.scale`.
+#[subxt::subxt(runtime_metadata_path = "metadata.scale")]
+pub mod runtime {}
+
+use runtime::runtime_types;
+
+pub use runtime::{
+	inference::events::{
+		RequestClosed, RequestFinished, RequestSubmitted, ValidationMissed, ValidationReported,
+		ValidatorPaid, VoteOpened, Voted,
+	},
+	poc::events::{PocCommitted, PocValidationsSubmitted},
+};
+/// A developer's or host's account key, to sign transactions (`subxt-signer`).
+pub use subxt_signer::sr25519::Keypair;
 
 /// What went wrong talking to the chain.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +65,7 @@ pub enum Error {
 	/// The node answered with something this client does not understand (another runtime?).
 	#[error("unexpected answer from the node: {0}")]
 	Unexpected(String),
-	/// The duty transaction was included but its dispatch failed.
+	/// The transaction was included but its dispatch failed.
 	#[error("the transaction failed on chain: {0}")]
 	Failed(String),
 }
@@ -62,6 +87,18 @@ pub enum Phase {
 	Inference,
 }
 
+impl From<runtime_types::pallet_poc::types::Phase> for Phase {
+	fn from(phase: runtime_types::pallet_poc::types::Phase) -> Self {
+		use runtime_types::pallet_poc::types::Phase as P;
+		match phase {
+			P::Generation => Phase::Generation,
+			P::ValidationDelay => Phase::ValidationDelay,
+			P::Validation => Phase::Validation,
+			P::Inference => Phase::Inference,
+		}
+	}
+}
+
 /// The epoch in progress as the chain reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Epoch {
@@ -77,55 +114,35 @@ pub struct Epoch {
 	pub next_block_phase: Phase,
 }
 
-/// `Poc::PocCommitted`, decoded from a block's events.
-#[derive(Debug, DecodeAsType)]
-#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
-pub struct PocCommitted {
-	/// The host whose worker committed.
-	pub host: AccountId32,
-	/// The epoch of the commitment.
-	pub epoch: EpochIndex,
-	/// The model it computed PoC for.
-	pub model: ModelId,
-	/// How many nonces it committed to.
-	pub count: u64,
-	/// The Merkle root of its nonces.
-	pub root: subxt::utils::H256,
-}
-
-impl DecodeAsEvent for PocCommitted {
-	fn is_event(pallet: &str, event: &str) -> bool {
-		pallet == "Poc" && event == "PocCommitted"
-	}
-}
-
-/// `Poc::PocValidationsSubmitted`, decoded from a block's events.
-#[derive(Debug, DecodeAsType)]
-#[decode_as_type(crate_path = "subxt::ext::scale_decode")]
-pub struct PocValidationsSubmitted {
-	/// The validating host.
-	pub validator: AccountId32,
-	/// The epoch of the batch.
-	pub epoch: EpochIndex,
-	/// The model.
-	pub model: ModelId,
-	/// How many hosts it judged.
-	pub verdicts: u32,
-}
-
-impl DecodeAsEvent for PocValidationsSubmitted {
-	fn is_event(pallet: &str, event: &str) -> bool {
-		pallet == "Poc" && event == "PocValidationsSubmitted"
-	}
-}
-
-/// A duty transaction in a finalized block, with the events of its dispatch.
+/// A transaction in a finalized block, with the events of its dispatch.
 pub struct Included {
 	/// The block that includes it.
 	pub block_hash: H256,
 	/// The events its dispatch emitted.
 	pub events: subxt::extrinsics::ExtrinsicEvents<PolkadotConfig>,
 }
+
+/// A developer's request as the chain accepted it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submitted {
+	/// The request's id.
+	pub request: RequestId,
+	/// The host drawn to execute it.
+	pub executor: HostId,
+	/// The price per token it pays.
+	pub price: u128,
+	/// The escrow held until it finishes.
+	pub escrow: u128,
+}
+
+/// A request, as `InferenceApi::request` shows it.
+pub type RequestView = runtime_types::pallet_inference::runtime_api::RequestView<u32>;
+/// A host as `InferenceApi::host` shows it.
+pub type HostInferenceView = runtime_types::pallet_inference::runtime_api::HostInferenceView;
+/// A request's status.
+pub type RequestStatus = runtime_types::pallet_inference::types::RequestStatus;
+/// How a request closed.
+pub type Outcome = runtime_types::pallet_inference::types::Outcome;
 
 /// A client of one Gonka node.
 #[derive(Clone)]
@@ -159,9 +176,53 @@ impl ChainClient {
 	/// The epoch in progress at the best finalized block, or `None` before the first epoch.
 	pub async fn epoch(&self) -> Result<Option<Epoch>, Error> {
 		let at = self.api.at_current_block().await.map_err(chain)?;
-		let call = dynamic::runtime_api_call::<_, Value>("PocApi", "epoch", ());
-		let value = at.runtime_apis().call(call).await.map_err(chain)?;
-		decode_epoch(&value)
+		let call = runtime::runtime_apis().poc_api().epoch();
+		let Some((info, phase)) = at.runtime_apis().call(call).await.map_err(chain)? else {
+			return Ok(None);
+		};
+		Ok(Some(Epoch {
+			index: info.index,
+			start: info.start,
+			length: info.params.epoch_length,
+			seed: H256(info.seed.0),
+			next_block_phase: phase.into(),
+		}))
+	}
+
+	/// A request with its status, accounting and (while kept) payloads, at the best
+	/// finalized block; `None` if there is no such request (or it was pruned).
+	pub async fn request_view(&self, request: RequestId) -> Result<Option<RequestView>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call = runtime::runtime_apis().inference_api().request(request);
+		at.runtime_apis().call(call).await.map_err(chain)
+	}
+
+	/// A host as inference sees it at the best finalized block: reputation, its record in
+	/// the epoch in progress, and its pending work balance over the unsettled epochs.
+	pub async fn inference_host(&self, host: &HostId) -> Result<HostInferenceView, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call = runtime::runtime_apis().inference_api().host(account(host));
+		at.runtime_apis().call(call).await.map_err(chain)
+	}
+
+	/// The number of the best finalized block.
+	pub async fn block_number(&self) -> Result<u32, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		u32::try_from(at.block_number())
+			.map_err(|_| Error::Unexpected("a block number beyond u32".into()))
+	}
+
+	/// The escrow a request would hold in the next block, `None` if the model is not
+	/// approved or the request cannot be priced.
+	pub async fn quote(
+		&self,
+		model: ModelId,
+		prompt_bytes: u32,
+		max_tokens: u32,
+	) -> Result<Option<u128>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call = runtime::runtime_apis().inference_api().quote(model, prompt_bytes, max_tokens);
+		at.runtime_apis().call(call).await.map_err(chain)
 	}
 
 	/// Signs `commit` with the host's worker key and submits it; waits until it is in a
@@ -173,10 +234,15 @@ impl ChainClient {
 		worker: &sr25519::Pair,
 	) -> Result<Included, Error> {
 		let signature = commit.sign(&self.genesis_hash(), worker);
-		let call = dynamic::transaction(
-			"Poc",
-			"commit_poc",
-			(account_value(host), commit_value(commit), bytes_value(&signature.0)),
+		let call = runtime::transactions().poc().commit_poc(
+			account(host),
+			runtime_types::gonka_primitives::duty::PocCommit {
+				epoch: commit.epoch,
+				model: commit.model,
+				count: commit.count,
+				root: subxt::utils::H256(commit.root.0),
+			},
+			sr25519_signature(&signature),
 		);
 		self.submit_duty(&call).await
 	}
@@ -189,24 +255,181 @@ impl ChainClient {
 		validation: &PocValidation<MaxVerdicts>,
 		worker: &sr25519::Pair,
 	) -> Result<Included, Error> {
+		use runtime_types::gonka_primitives::duty::{PocValidation, Verdict};
 		let signature = validation.sign(&self.genesis_hash(), worker);
-		let verdicts = validation.verdicts.iter().map(|verdict| {
-			Value::named_composite([
-				("host", account_value(&verdict.host)),
-				("valid", Value::bool(verdict.valid)),
-			])
-		});
-		let batch = Value::named_composite([
-			("epoch", Value::u128(validation.epoch.into())),
-			("model", Value::u128(validation.model.into())),
-			("verdicts", Value::unnamed_composite(verdicts)),
-		]);
-		let call = dynamic::transaction(
-			"Poc",
-			"submit_poc_validations",
-			(account_value(validator), batch, bytes_value(&signature.0)),
+		let verdicts = validation
+			.verdicts
+			.iter()
+			.map(|verdict| Verdict { host: account(&verdict.host), valid: verdict.valid })
+			.collect();
+		let batch = PocValidation {
+			epoch: validation.epoch,
+			model: validation.model,
+			verdicts: runtime_types::bounded_collections::bounded_vec::BoundedVec(verdicts),
+		};
+		let call = runtime::transactions().poc().submit_poc_validations(
+			account(validator),
+			batch,
+			sr25519_signature(&signature),
 		);
 		self.submit_duty(&call).await
+	}
+
+	/// The executor's result for a request assigned to it, signed with its worker key;
+	/// waits until it is in a finalized block and succeeded.
+	pub async fn finish<MaxTokens: Get<u32>, MaxText: Get<u32>>(
+		&self,
+		executor: &HostId,
+		result: &InferenceFinish<MaxTokens, MaxText>,
+		worker: &sr25519::Pair,
+	) -> Result<Included, Error> {
+		use runtime_types::bounded_collections::bounded_vec::BoundedVec;
+		let signature = result.sign(&self.genesis_hash(), worker);
+		let payload = runtime_types::gonka_primitives::duty::InferenceFinish {
+			request: result.request,
+			token_ids: BoundedVec(result.token_ids.to_vec()),
+			text: BoundedVec(result.text.to_vec()),
+			prompt_tokens: result.prompt_tokens,
+		};
+		let call = runtime::transactions().inference().finish(
+			account(executor),
+			payload,
+			sr25519_signature(&signature),
+		);
+		self.submit_duty(&call).await
+	}
+
+	/// A sampled validator's replay similarity for a finished request, signed with its
+	/// worker key; waits until it is in a finalized block and succeeded.
+	pub async fn validate(
+		&self,
+		validator: &HostId,
+		report: &InferenceValidation,
+		worker: &sr25519::Pair,
+	) -> Result<Included, Error> {
+		let signature = report.sign(&self.genesis_hash(), worker);
+		let payload = runtime_types::gonka_primitives::duty::InferenceValidation {
+			request: report.request,
+			similarity: runtime_types::sp_arithmetic::per_things::Perbill(
+				report.similarity.deconstruct(),
+			),
+		};
+		let call = runtime::transactions().inference().validate(
+			account(validator),
+			payload,
+			sr25519_signature(&signature),
+		);
+		self.submit_duty(&call).await
+	}
+
+	/// A host's vote in a request's invalidation vote, signed with its worker key; waits
+	/// until it is in a finalized block and succeeded.
+	pub async fn vote(
+		&self,
+		voter: &HostId,
+		ballot: &InvalidationVote,
+		worker: &sr25519::Pair,
+	) -> Result<Included, Error> {
+		let signature = ballot.sign(&self.genesis_hash(), worker);
+		let payload = runtime_types::gonka_primitives::duty::InvalidationVote {
+			request: ballot.request,
+			invalid: ballot.invalid,
+		};
+		let call = runtime::transactions().inference().vote(
+			account(voter),
+			payload,
+			sr25519_signature(&signature),
+		);
+		self.submit_duty(&call).await
+	}
+
+	/// Shows that a sampled validator did not report on a request in time, signed with the
+	/// reporting host's worker key; waits until it is in a finalized block and succeeded.
+	pub async fn report_missing(
+		&self,
+		reporter: &HostId,
+		claim: &MissingValidation,
+		worker: &sr25519::Pair,
+	) -> Result<Included, Error> {
+		let signature = claim.sign(&self.genesis_hash(), worker);
+		let payload = runtime_types::gonka_primitives::duty::MissingValidation {
+			request: claim.request,
+			validator: account(&claim.validator),
+		};
+		let call = runtime::transactions().inference().report_missing(
+			account(reporter),
+			payload,
+			sr25519_signature(&signature),
+		);
+		self.submit_duty(&call).await
+	}
+
+	/// Registers the signer as a host: its worker key, the endpoint that serves its PoC
+	/// proofs, and the models it serves. The deposit is held on its account.
+	pub async fn register_host(
+		&self,
+		host: &Keypair,
+		worker_key: &sr25519::Public,
+		endpoint: &[u8],
+		models: &[ModelId],
+	) -> Result<Included, Error> {
+		let call = runtime::transactions().poc().register_host(
+			worker_key.0,
+			endpoint.to_vec(),
+			models.to_vec(),
+		);
+		self.submit_signed(&call, host).await
+	}
+
+	/// A developer's inference request, signed by its account, which holds the escrow.
+	/// Waits until it is in a finalized block and returns its id and executor.
+	pub async fn request(
+		&self,
+		developer: &Keypair,
+		model: ModelId,
+		prompt: &[u8],
+		max_tokens: u32,
+		sampling: SamplingParams,
+	) -> Result<Submitted, Error> {
+		let call = runtime::transactions().inference().request(
+			model,
+			runtime_types::bounded_collections::bounded_vec::BoundedVec(prompt.to_vec()),
+			max_tokens,
+			runtime_types::gonka_primitives::inference::SamplingParams {
+				temperature_milli: sampling.temperature_milli,
+				top_p: runtime_types::sp_arithmetic::per_things::Perbill(
+					sampling.top_p.deconstruct(),
+				),
+			},
+		);
+		let included = self.submit_signed(&call, developer).await?;
+		let submitted = included
+			.events
+			.find_first::<RequestSubmitted>()
+			.ok_or_else(|| Error::Unexpected("no RequestSubmitted event".into()))?
+			.map_err(chain)?;
+		Ok(Submitted {
+			request: submitted.request,
+			executor: HostId::new(submitted.executor.0),
+			price: submitted.price,
+			escrow: submitted.escrow,
+		})
+	}
+
+	/// Signs `call` with `signer`'s account and submits it; waits until it is in a
+	/// finalized block and succeeded.
+	pub async fn submit_signed<Call: Payload>(
+		&self,
+		call: &Call,
+		signer: &Keypair,
+	) -> Result<Included, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let progress = at
+			.transactions()
+			.sign_and_submit_then_watch_default(call, signer)
+			.await
+			.map_err(chain)?;
+		Self::finalized(progress).await
 	}
 
 	/// Submits `call` as a duty transaction: a general (version 5) transaction with the
@@ -224,13 +447,14 @@ impl ChainClient {
 		let submittable = tx
 			.sign_with_account_and_signature(&unused_account, &unused_signature)
 			.map_err(chain)?;
-		let in_block = submittable
-			.submit_and_watch()
-			.await
-			.map_err(chain)?
-			.wait_for_finalized()
-			.await
-			.map_err(chain)?;
+		Self::finalized(submittable.submit_and_watch().await.map_err(chain)?).await
+	}
+
+	/// Waits for a submitted transaction's finalized block and its dispatch's success.
+	async fn finalized<C: subxt::client::OnlineClientAtBlockT<PolkadotConfig>>(
+		progress: subxt::transactions::TransactionProgress<PolkadotConfig, C>,
+	) -> Result<Included, Error> {
+		let in_block = progress.wait_for_finalized().await.map_err(chain)?;
 		let block_hash = H256(in_block.block_hash().0);
 		let events = in_block.wait_for_success().await.map_err(|error| match error {
 			subxt::error::TransactionEventsError::ExtrinsicFailed(dispatch) => {
@@ -242,86 +466,12 @@ impl ChainClient {
 	}
 }
 
-fn account_value(account: &HostId) -> Value {
-	let bytes: &[u8; 32] = account.as_ref();
-	bytes_value(bytes)
+fn account(host: &HostId) -> AccountId32 {
+	let bytes: &[u8; 32] = host.as_ref();
+	AccountId32(*bytes)
 }
 
-fn bytes_value(bytes: &[u8]) -> Value {
-	Value::from_bytes(bytes)
-}
-
-fn commit_value(commit: &PocCommit) -> Value {
-	Value::named_composite([
-		("epoch", Value::u128(commit.epoch.into())),
-		("model", Value::u128(commit.model.into())),
-		("count", Value::u128(commit.count.into())),
-		("root", bytes_value(commit.root.as_bytes())),
-	])
-}
-
-fn unexpected(what: &str, value: &Value<impl core::fmt::Debug>) -> Error {
-	Error::Unexpected(format!("{what}: {value:?}"))
-}
-
-fn number<T: TryFrom<u128>>(value: &Value<impl core::fmt::Debug>, field: &str) -> Result<T, Error> {
-	value
-		.at(field)
-		.and_then(|field| field.as_u128())
-		.and_then(|number| T::try_from(number).ok())
-		.ok_or_else(|| unexpected(field, value))
-}
-
-/// The bytes of a byte array, or of a newtype around one (`H256`).
-fn bytes_of<C>(value: &Value<C>) -> Option<Vec<u8>> {
-	let ValueDef::Composite(composite) = &value.value else { return None };
-	let mut fields = composite.values();
-	match (fields.next(), fields.next()) {
-		// A newtype: the bytes are its one field.
-		(Some(inner), None) if matches!(inner.value, ValueDef::Composite(_)) => bytes_of(inner),
-		_ => composite
-			.values()
-			.map(|byte| byte.as_u128().and_then(|byte| u8::try_from(byte).ok()))
-			.collect(),
-	}
-}
-
-/// Decodes `PocApi::epoch`'s `Option<(EpochInfo, Phase)>`.
-fn decode_epoch<C: core::fmt::Debug>(value: &Value<C>) -> Result<Option<Epoch>, Error> {
-	let ValueDef::Variant(option) = &value.value else {
-		return Err(unexpected("epoch: not an Option", value));
-	};
-	match option.name.as_str() {
-		"None" => return Ok(None),
-		"Some" => {}
-		_ => return Err(unexpected("epoch: not an Option", value)),
-	}
-	let pair = option.values.values().next().ok_or_else(|| unexpected("epoch", value))?;
-	let (info, phase) = match (pair.at(0), pair.at(1)) {
-		(Some(info), Some(phase)) => (info, phase),
-		_ => return Err(unexpected("epoch: not a pair", value)),
-	};
-	let params = info.at("params").ok_or_else(|| unexpected("params", info))?;
-	let seed: [u8; 32] = info
-		.at("seed")
-		.and_then(bytes_of)
-		.and_then(|seed| seed.try_into().ok())
-		.ok_or_else(|| unexpected("seed", info))?;
-	let ValueDef::Variant(phase) = &phase.value else {
-		return Err(unexpected("phase", phase));
-	};
-	let next_block_phase = match phase.name.as_str() {
-		"Generation" => Phase::Generation,
-		"ValidationDelay" => Phase::ValidationDelay,
-		"Validation" => Phase::Validation,
-		"Inference" => Phase::Inference,
-		other => return Err(Error::Unexpected(format!("unknown phase {other}"))),
-	};
-	Ok(Some(Epoch {
-		index: number(info, "index")?,
-		start: number(info, "start")?,
-		length: number(params, "epoch_length")?,
-		seed: H256(seed),
-		next_block_phase,
-	}))
+/// Signatures and public keys are byte arrays in the metadata.
+fn sr25519_signature(signature: &sr25519::Signature) -> [u8; 64] {
+	signature.0
 }
