@@ -7,7 +7,7 @@
 //! before sending it):
 //!
 //! - read the Proof-of-Compute state through `PocApi` ([`ChainClient::epoch`]) and requests
-//!   through `InferenceApi` ([`ChainClient::request_view`]);
+//!   through `InferenceApi` ([`ChainClient::request_view`], [`ChainClient::validators`]);
 //! - submit the workers' **duty transactions**: PoC ([`ChainClient::commit_poc`],
 //!   [`ChainClient::submit_poc_validations`]) and inference ([`ChainClient::finish`],
 //!   [`ChainClient::validate`], [`ChainClient::vote`], [`ChainClient::report_missing`]):
@@ -35,7 +35,6 @@ use gonka_primitives::{
 use polkadot_sdk::sp_core::{sr25519, Get};
 use subxt::{
 	transactions::{DefaultParams, Payload},
-	utils::AccountId32,
 	OnlineClient, PolkadotConfig,
 };
 
@@ -48,11 +47,13 @@ use runtime::runtime_types;
 
 pub use runtime::{
 	inference::events::{
-		RequestClosed, RequestFinished, RequestSubmitted, ValidationMissed, ValidationReported,
-		ValidatorPaid, VoteOpened, Voted,
+		RequestClosed, RequestFinished, RequestReassigned, RequestSubmitted, ValidationMissed,
+		ValidationReported, ValidatorPaid, VoteOpened, Voted,
 	},
 	poc::events::{PocCommitted, PocValidationsSubmitted},
 };
+/// Accounts as the generated code has them.
+pub use subxt::utils::AccountId32;
 /// A developer's or host's account key, to sign transactions (`subxt-signer`).
 pub use subxt_signer::sr25519::Keypair;
 
@@ -203,6 +204,16 @@ impl ChainClient {
 		let at = self.api.at_current_block().await.map_err(chain)?;
 		let call = runtime::runtime_apis().inference_api().host(account(host));
 		at.runtime_apis().call(call).await.map_err(chain)
+	}
+
+	/// The registered hosts the hash rule samples to validate a finished request (the
+	/// executor's worker never is one); `None` if the request is unknown, unfinished, or
+	/// was finished in the best finalized block itself (the sample needs that block's hash).
+	pub async fn validators(&self, request: RequestId) -> Result<Option<Vec<HostId>>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call = runtime::runtime_apis().inference_api().validators(request);
+		let validators = at.runtime_apis().call(call).await.map_err(chain)?;
+		Ok(validators.map(|hosts| hosts.into_iter().map(|host| HostId::new(host.0)).collect()))
 	}
 
 	/// The number of the best finalized block.

@@ -34,6 +34,9 @@ pub enum Error {
 	/// Building or running the tokenizer failed.
 	#[error("tokenizer: {0}")]
 	Tokenizer(String),
+	/// The duties' journal could not be read or written.
+	#[error("journal {}: {reason}", path.display())]
+	Journal { path: PathBuf, reason: String },
 	/// A prompt with no text.
 	#[error("the prompt is empty")]
 	EmptyPrompt,

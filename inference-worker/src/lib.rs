@@ -1,5 +1,4 @@
-//! `gonka-worker`: the host's process. This crate holds everything that needs the model
-//! and nothing that needs the chain:
+//! `gonka-worker`: the host's process.
 //!
 //! - [`catalog`]: the models a worker knows how to obtain offline, and their digests;
 //! - [`model`]: a llama-family forward pass on candle that returns the logits of every
@@ -10,15 +9,20 @@
 //! - [`sampler`]: the seeded, replayable sampler;
 //! - [`score`]: replay scoring of another executor's completion;
 //! - [`generate`]: local generation with a KV cache;
-//! - [`poc`]: Proof of Compute artifacts.
+//! - [`poc`]: Proof of Compute artifacts;
+//! - [`duty`]: the host's duties on chain as job logic over a chain trait and a model
+//!   trait, with a journal on disk that survives restarts (inference so far).
 //!
 //! CPU is the default device; the `cuda` feature runs the same code on a GPU.
 
 pub mod catalog;
+pub mod config;
+pub mod duty;
 pub mod error;
 pub mod generate;
 pub mod model;
 pub mod poc;
+pub mod run;
 pub mod sampler;
 pub mod score;
 pub mod tokenizer;

@@ -36,6 +36,29 @@ enum Command {
 		#[command(subcommand)]
 		command: PocCommand,
 	},
+	/// The worker key.
+	Key {
+		#[command(subcommand)]
+		command: KeyCommand,
+	},
+	/// Serve the chain: execute the requests assigned to this host, validate when sampled,
+	/// vote, show missing validators (`docs/worker.md`, "Running a worker").
+	Run {
+		/// The worker's configuration file.
+		#[arg(long, default_value = "worker.toml")]
+		config: PathBuf,
+	},
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+	/// Generate a worker key: its secret seed is written to `--out` (readable by its owner
+	/// only), its public key printed for `register_host`.
+	Generate {
+		/// Where to write the secret seed; refused if the file exists.
+		#[arg(long)]
+		out: PathBuf,
+	},
 }
 
 #[derive(Subcommand)]
@@ -230,6 +253,28 @@ fn main() -> anyhow::Result<()> {
 		.with_writer(std::io::stderr)
 		.init();
 	match Cli::parse().command {
+		Command::Key { command: KeyCommand::Generate { out } } => {
+			use polkadot_sdk::sp_core::{crypto::Ss58Codec, sr25519, Pair};
+			let (pair, seed) = sr25519::Pair::generate();
+			let mut options = std::fs::OpenOptions::new();
+			options.write(true).create_new(true);
+			#[cfg(unix)]
+			std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+			let mut file = options
+				.open(&out)
+				.with_context(|| format!("{}: not overwriting a key file", out.display()))?;
+			std::io::Write::write_all(&mut file, format!("0x{}\n", hex::encode(seed)).as_bytes())?;
+			println!("{}", pair.public().to_ss58check());
+			println!("0x{}", hex::encode(pair.public().0));
+		}
+		Command::Run { config } => {
+			let config = gonka_worker::config::WorkerConfig::load(&config)?;
+			rayon_threads(config.threads)?;
+			tokio::runtime::Builder::new_current_thread()
+				.enable_all()
+				.build()?
+				.block_on(gonka_worker::run::run(config))?;
+		}
 		Command::Model { command: ModelCommand::Fetch { model, data_dir } } => {
 			let known = catalog::find(&model)?;
 			let path = catalog::fetch(known, &data_dir)?;

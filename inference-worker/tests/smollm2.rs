@@ -355,3 +355,51 @@ fn the_score_command_replays_what_generate_printed() {
 	assert_eq!(status, Some(2), "{printed}");
 	assert!(printed["mismatch"].as_str().unwrap().contains("text"), "{printed}");
 }
+
+// ---- the model as the duties' engine ------------------------------------------------------
+
+fn request_info(prompt: &[u8]) -> gonka_worker::duty::RequestInfo {
+	gonka_worker::duty::RequestInfo {
+		model: 0,
+		prompt: prompt.to_vec(),
+		max_tokens: 8,
+		params: gonka_primitives::inference::SamplingParams::GREEDY,
+		executor: gonka_primitives::HostId::new([1; 32]),
+		status: gonka_worker::duty::Status::Assigned,
+		validation_threshold: polkadot_sdk::sp_arithmetic::Perbill::from_percent(90),
+		prompt_tokens: 0,
+		token_ids: Vec::new(),
+		text: Vec::new(),
+	}
+}
+
+#[test]
+fn the_engine_executes_a_request_and_its_replay_passes_and_a_tampered_one_fails() {
+	use gonka_worker::duty::{engine::ModelEngine, Engine};
+	use polkadot_sdk::sp_arithmetic::Perbill;
+	let (model, content) = Llama::load(&model_path(), &candle_core::Device::Cpu).unwrap();
+	let engine = ModelEngine {
+		model_id: 0,
+		model,
+		tokenizer: ChatTokenizer::from_gguf(&content).unwrap(),
+		tolerance: gonka_worker::score::Tolerance::default(),
+	};
+	assert!(engine.serves(0) && !engine.serves(1));
+	let mut info = request_info(b"What is the capital of France?");
+	let execution = engine.execute(3, &info).unwrap();
+	assert!(!execution.token_ids.is_empty() && execution.token_ids.len() <= 8);
+	info.prompt_tokens = execution.prompt_tokens;
+	info.token_ids = execution.token_ids.clone();
+	info.text = execution.text.clone();
+	assert_eq!(engine.replay(3, &info).unwrap(), Perbill::one());
+	// A wrong prompt token count, or text that is not the tokens', fails exactly.
+	let mut lying = info.clone();
+	lying.prompt_tokens += 1;
+	assert_eq!(engine.replay(3, &lying).unwrap(), Perbill::zero());
+	let mut lying = info.clone();
+	lying.text = b"Berlin".to_vec();
+	assert_eq!(engine.replay(3, &lying).unwrap(), Perbill::zero());
+	// A prompt that is not text cannot be executed: a clear error, and the job is dropped.
+	let error = engine.execute(4, &request_info(&[0xff, 0xfe])).unwrap_err().to_string();
+	assert!(error.contains("UTF-8"), "{error}");
+}

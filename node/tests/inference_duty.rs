@@ -58,19 +58,13 @@ fn result(request: u64) -> Finish {
 }
 
 /// Waits until `check` holds for the chain, or fails with the node's log.
-async fn until<F, Fut>(node: &DevNode, what: &str, mut check: F)
+async fn until<F, Fut>(node: &DevNode, what: &str, check: F)
 where
 	F: FnMut() -> Fut,
 	Fut: std::future::Future<Output = bool>,
 {
-	let wait = async {
-		while !check().await {
-			tokio::time::sleep(Duration::from_millis(300)).await;
-		}
-	};
-	if tokio::time::timeout(CLOSE_DEADLINE, wait).await.is_err() {
-		panic!("{what} within {CLOSE_DEADLINE:?}:\n{}", node.log_tail());
-	}
+	let every = Duration::from_millis(300);
+	common::wait_until(what, CLOSE_DEADLINE, every, check, || node.log_tail()).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -122,8 +116,14 @@ async fn requests_are_finished_validated_shared_refunded_and_missed_through_the_
 	})
 	.await;
 
-	// With two hosts the other one is always sampled: it passes the first result and fails
-	// the second (holding all the eligible power, its report closes the vote at once).
+	// With two hosts the other one is always sampled (`InferenceApi::validators` says so):
+	// it passes the first result and fails the second (holding all the eligible power, its
+	// report closes the vote at once).
+	for request in &submitted {
+		let (_, validator) = roles(request, &hosts);
+		let listed = client.validators(request.request).await.expect("the runtime API answers");
+		assert_eq!(listed, Some(vec![hosts[validator].account.clone()]));
+	}
 	for (request, similarity) in [(&submitted[0], Perbill::one()), (&submitted[1], Perbill::zero())]
 	{
 		let (_, validator) = roles(request, &hosts);

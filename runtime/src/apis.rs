@@ -279,6 +279,10 @@ impl_runtime_apis! {
 		fn host(host: HostId) -> pallet_inference::runtime_api::HostInferenceView {
 			Inference::host_view(&host)
 		}
+
+		fn validators(request: gonka_primitives::inference::RequestId) -> Option<Vec<HostId>> {
+			Inference::sampled_validators(request)
+		}
 	}
 
 	impl pallet_rewards::runtime_api::RewardsApi<Block> for Runtime {

@@ -24,6 +24,28 @@ pub fn free_port() -> u16 {
 		.expect("the OS hands out a free port")
 }
 
+/// Polls `check` every `every` until it holds; after `deadline`, panics saying what did
+/// not happen, with `context()` (logs) to explain why.
+pub async fn wait_until<F, Fut>(
+	what: &str,
+	deadline: Duration,
+	every: Duration,
+	mut check: F,
+	context: impl FnOnce() -> String,
+) where
+	F: FnMut() -> Fut,
+	Fut: std::future::Future<Output = bool>,
+{
+	let wait = async {
+		while !check().await {
+			tokio::time::sleep(every).await;
+		}
+	};
+	if tokio::time::timeout(deadline, wait).await.is_err() {
+		panic!("{what} within {deadline:?}:\n{}", context());
+	}
+}
+
 /// A running `gonka-node --dev`, killed when dropped.
 pub struct DevNode {
 	child: Option<Child>,
@@ -36,7 +58,16 @@ impl DevNode {
 	/// Starts `gonka-node --dev` on free ports, storing its database under `base_path` and
 	/// its output in `base_path/<log_name>`.
 	pub fn start(base_path: &Path, log_name: &str, block_time_ms: u64) -> DevNode {
-		let rpc_port = free_port();
+		Self::start_on(base_path, log_name, block_time_ms, free_port())
+	}
+
+	/// As [`DevNode::start`], serving RPC on `rpc_port` (a restart where clients expect it).
+	pub fn start_on(
+		base_path: &Path,
+		log_name: &str,
+		block_time_ms: u64,
+		rpc_port: u16,
+	) -> DevNode {
 		let log_path = base_path.join(log_name);
 		let log = std::fs::File::create(&log_path).expect("log file can be created");
 		let child = Command::new(NODE_BIN)

@@ -911,19 +911,55 @@ pub mod pallet {
 				Error::<T>::AlreadyReported
 			);
 			let power = pallet_poc::Pallet::<T>::power_in(&finish.snapshot, validator);
+			ensure!(
+				Self::is_sampled(report.request, &request, &finish, validator, power),
+				Error::<T>::NotSampled
+			);
+			Ok((request, finish, power))
+		}
+
+		/// Whether the hash rule samples `validator` (with `power` in the request's
+		/// snapshot) to validate finished request `id`: from the hash of the block that
+		/// included `finish`, so only from the next block on.
+		fn is_sampled(
+			id: RequestId,
+			request: &RequestOf<T>,
+			finish: &FinishRecordOf<T>,
+			validator: &T::AccountId,
+			power: u128,
+		) -> bool {
 			let block = frame_system::Pallet::<T>::block_hash(finish.at);
-			let sampled = rules::is_validator(
+			rules::is_validator(
 				&H256::from_slice(block.as_ref()),
-				report.request,
+				id,
 				validator,
 				&request.executor,
 				finish.target,
 				power,
 				finish.total_power,
 				finish.executor_power,
-			);
-			ensure!(sampled, Error::<T>::NotSampled);
-			Ok((request, finish, power))
+			)
+		}
+
+		/// The registered hosts the hash rule samples to validate finished request `id`
+		/// (`InferenceApi::validators`): what each worker computes for itself, and what a
+		/// host showing a missing report checks. `None` for an unknown or unfinished
+		/// request, and in the block that included `finish` (its hash is not known yet).
+		/// Off-chain only: one hash per registered host.
+		pub fn sampled_validators(id: RequestId) -> Option<alloc::vec::Vec<T::AccountId>> {
+			let request = Requests::<T>::get(id)?;
+			let finish = request.finish?;
+			if frame_system::Pallet::<T>::block_number() <= finish.at {
+				return None;
+			}
+			let sampled = Hosts::<T>::iter_keys()
+				.filter(|host| *host != request.executor)
+				.filter(|host| {
+					let power = pallet_poc::Pallet::<T>::power_in(&finish.snapshot, host);
+					Self::is_sampled(id, &request, &finish, host, power)
+				})
+				.collect();
+			Some(sampled)
 		}
 
 		/// The `authorize` rule of [`Pallet::validate`].
@@ -1009,18 +1045,10 @@ pub mod pallet {
 				Error::<T>::AlreadyRecorded
 			);
 			let power = pallet_poc::Pallet::<T>::power_in(&finish.snapshot, &claim.validator);
-			let block = frame_system::Pallet::<T>::block_hash(finish.at);
-			let sampled = rules::is_validator(
-				&H256::from_slice(block.as_ref()),
-				claim.request,
-				&claim.validator,
-				&request.executor,
-				finish.target,
-				power,
-				finish.total_power,
-				finish.executor_power,
+			ensure!(
+				Self::is_sampled(claim.request, &request, &finish, &claim.validator, power),
+				Error::<T>::NotSampled
 			);
-			ensure!(sampled, Error::<T>::NotSampled);
 			Ok(finish)
 		}
 

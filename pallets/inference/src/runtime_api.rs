@@ -48,5 +48,9 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		fn price(model: ModelId) -> Option<u128>;
 		/// A host's reputation, status and pending work (`Pallet::host_view`).
 		fn host(host: HostId) -> HostInferenceView;
+		/// The registered hosts the hash rule samples to validate a finished request;
+		/// `None` if unknown, unfinished, or asked in the block that included `finish`
+		/// (`Pallet::sampled_validators`).
+		fn validators(request: RequestId) -> Option<Vec<HostId>>;
 	}
 }

@@ -1,0 +1,102 @@
+//! `worker.toml`: what `gonka-worker run` needs. Every field is documented in
+//! `docs/worker.md` with its default; unknown fields are refused (a misspelt field would
+//! otherwise silently take its default).
+
+use gonka_primitives::{HostId, ModelId};
+use polkadot_sdk::sp_core::{crypto::Ss58Codec, sr25519, Pair};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// A configuration error, naming the file and the field.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct ConfigError {
+	/// The configuration file.
+	pub path: String,
+	/// What is wrong.
+	pub reason: String,
+}
+
+/// The worker's configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerConfig {
+	/// The node's RPC endpoint (`ws://` on this machine, `wss://` elsewhere).
+	#[serde(default = "default_node")]
+	pub node: String,
+	/// The host's account: SS58 or 0x-prefixed hex.
+	pub host: String,
+	/// A file holding the worker key's secret: a secret URI (`//Alice//stash`) or a
+	/// 0x-prefixed 32-byte seed, as `gonka-worker key generate` writes it.
+	pub worker_key_file: PathBuf,
+	/// Where the journal and model files are kept.
+	#[serde(default = "default_data_dir")]
+	pub data_dir: PathBuf,
+	/// The on-chain id of the model this worker serves.
+	#[serde(default)]
+	pub model_id: ModelId,
+	/// The model file (GGUF, or a safetensors directory).
+	pub model_file: PathBuf,
+	/// CPU threads for the model (all cores when absent).
+	#[serde(default)]
+	pub threads: Option<usize>,
+	/// Milliseconds between two steps when the chain is idle.
+	#[serde(default = "default_poll_ms")]
+	pub poll_ms: u64,
+}
+
+fn default_node() -> String {
+	"ws://127.0.0.1:9944".into()
+}
+
+fn default_data_dir() -> PathBuf {
+	PathBuf::from("gonka-worker-data")
+}
+
+fn default_poll_ms() -> u64 {
+	1_000
+}
+
+impl WorkerConfig {
+	/// Reads and checks `path`.
+	pub fn load(path: &Path) -> Result<Self, ConfigError> {
+		let fail = |reason: String| ConfigError { path: path.display().to_string(), reason };
+		let text = std::fs::read_to_string(path).map_err(|error| fail(error.to_string()))?;
+		let config: Self = toml::from_str(&text).map_err(|error| fail(error.to_string()))?;
+		config.host().map_err(fail)?;
+		if config.poll_ms == 0 {
+			return Err(fail("poll_ms must be at least 1".into()));
+		}
+		Ok(config)
+	}
+
+	/// The host's account.
+	pub fn host(&self) -> Result<HostId, String> {
+		parse_account(&self.host).map_err(|reason| format!("host: {reason}"))
+	}
+
+	/// The worker key, read from `worker_key_file`.
+	pub fn worker_key(&self) -> Result<sr25519::Pair, String> {
+		let secret = std::fs::read_to_string(&self.worker_key_file).map_err(|error| {
+			format!("worker_key_file {}: {error}", self.worker_key_file.display())
+		})?;
+		sr25519::Pair::from_string(secret.trim(), None).map_err(|error| {
+			format!(
+				"worker_key_file {}: not a secret URI or seed ({error:?})",
+				self.worker_key_file.display()
+			)
+		})
+	}
+}
+
+/// An account from SS58 or 0x-prefixed hex.
+pub fn parse_account(text: &str) -> Result<HostId, String> {
+	if let Some(hex) = text.strip_prefix("0x") {
+		let bytes: [u8; 32] = hex::decode(hex)
+			.ok()
+			.and_then(|bytes| bytes.try_into().ok())
+			.ok_or_else(|| format!("`{text}` is not 32 bytes of hex"))?;
+		return Ok(HostId::new(bytes));
+	}
+	HostId::from_ss58check(text).map_err(|error| format!("`{text}` is not an account: {error:?}"))
+}

@@ -1,0 +1,114 @@
+//! The inference duties' state on disk: the next finalized block to handle, the jobs
+//! waiting, the duties sent, and who reported on this host's own requests. Written after
+//! every change to a temporary file and renamed over the old one, so a killed worker
+//! finds either the state before a change or after it, never half of one.
+//!
+//! A duty is recorded as sent once the chain included it *or refused it* (a refusal means
+//! the chain does not want it: already done, out of its window). A worker killed between
+//! sending a duty and recording it sends it again after its restart; the chain refuses the
+//! copy (each duty is once per request and host), and the refusal records it. No duty is
+//! included twice, and none is lost.
+
+use crate::{Error, Result};
+use gonka_primitives::{inference::RequestId, HostId};
+use serde::{Deserialize, Serialize};
+use std::{
+	collections::{BTreeMap, BTreeSet},
+	path::{Path, PathBuf},
+};
+
+/// A job of the inference duties.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Job {
+	/// Execute a request assigned to this host and send `finish`.
+	Execute(RequestId),
+	/// Another host finished a request: find out whether the hash rule samples this host.
+	Check(RequestId),
+	/// Replay a result this host is sampled for and send `validate`.
+	Validate(RequestId),
+	/// Re-check a result in an invalidation vote and send `vote`.
+	Vote(RequestId),
+	/// One of this host's requests closed: show the sampled validators that did not report.
+	ShowMissing(RequestId),
+	/// Show that a validator (its account bytes) did not report on a request.
+	Missing(RequestId, [u8; 32]),
+}
+
+impl Job {
+	/// The request the job is about.
+	pub fn request(&self) -> RequestId {
+		match *self {
+			Job::Execute(r)
+			| Job::Check(r)
+			| Job::Validate(r)
+			| Job::Vote(r)
+			| Job::ShowMissing(r)
+			| Job::Missing(r, _) => r,
+		}
+	}
+}
+
+/// What is kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+	/// The next finalized block to handle; `None` before the first (a new worker starts at
+	/// the newest finalized block, with no backlog).
+	pub next_block: Option<u32>,
+	/// Jobs waiting to run.
+	pub jobs: BTreeSet<Job>,
+	/// Duties sent (included or refused), until their request closes.
+	pub sent: BTreeSet<Job>,
+	/// This host's finished requests still open, with the validators that reported.
+	pub own: BTreeMap<RequestId, BTreeSet<[u8; 32]>>,
+}
+
+/// The state and the file it lives in.
+#[derive(Debug)]
+pub struct Journal {
+	path: PathBuf,
+	/// The state as last saved (or to be saved).
+	pub state: State,
+}
+
+impl Journal {
+	/// Opens the journal at `path`, empty if the file does not exist.
+	pub fn open(path: &Path) -> Result<Self> {
+		let state = match std::fs::read(path) {
+			Ok(bytes) => serde_json::from_slice(&bytes).map_err(|error| Error::Journal {
+				path: path.to_path_buf(),
+				reason: format!("not a journal of this worker: {error}"),
+			})?,
+			Err(error) if error.kind() == std::io::ErrorKind::NotFound => State::default(),
+			Err(error) => {
+				return Err(Error::Journal { path: path.to_path_buf(), reason: error.to_string() })
+			}
+		};
+		Ok(Self { path: path.to_path_buf(), state })
+	}
+
+	/// Writes the state: a temporary file beside the journal, renamed over it.
+	pub fn save(&self) -> Result<()> {
+		let fail = |error: std::io::Error| Error::Journal {
+			path: self.path.clone(),
+			reason: error.to_string(),
+		};
+		let bytes = serde_json::to_vec_pretty(&self.state).map_err(|error| Error::Journal {
+			path: self.path.clone(),
+			reason: error.to_string(),
+		})?;
+		let temporary = self.path.with_extension("tmp");
+		std::fs::write(&temporary, bytes).map_err(fail)?;
+		std::fs::rename(&temporary, &self.path).map_err(fail)
+	}
+
+	/// Forgets everything about a closed request but its own-request tracking.
+	pub fn forget(&mut self, request: RequestId) {
+		self.state.jobs.retain(|job| job.request() != request);
+		self.state.sent.retain(|job| job.request() != request);
+	}
+}
+
+/// An account's bytes, as the journal keeps them.
+pub fn bytes(host: &HostId) -> [u8; 32] {
+	*AsRef::<[u8; 32]>::as_ref(host)
+}

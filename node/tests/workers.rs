@@ -1,0 +1,179 @@
+//! End to end: two real `gonka-worker run` processes (Alice's and Bob's hosts of the
+//! development chain, SmolLM2-135M on CPU) against `gonka-node --dev`. A developer's
+//! request is executed by its executor's worker with the real model, the other worker is
+//! sampled, replays the result and reports it passing, and the request closes validated
+//! with the validator's share of the fee. Then the node is stopped and started again on
+//! the same database: the workers reconnect by themselves and serve a second request.
+
+mod common;
+
+use common::DevNode;
+use gonka_client::{ChainClient, Outcome, RequestStatus};
+use gonka_primitives::{inference::SamplingParams, HostId};
+use polkadot_sdk::{sp_core::crypto::Ss58Codec, sp_keyring::Sr25519Keyring};
+use std::{
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::Duration,
+};
+
+/// The dev chain's model (`gonka_runtime::configs::DEFAULT_MODEL`).
+const DEFAULT_MODEL: u32 = 0;
+
+/// Execution, replay, and the 20-block validation window at 1 s blocks, with slack.
+const CLOSE_DEADLINE: Duration = Duration::from_secs(240);
+
+/// The worker binary, built beside the node by the workspace's test build.
+fn worker_bin() -> PathBuf {
+	if let Some(path) = std::env::var_os("GONKA_WORKER_BIN") {
+		return PathBuf::from(path);
+	}
+	let exe = std::env::current_exe().expect("the test's path");
+	exe.parent().and_then(Path::parent).expect("target/<profile>/deps").join("gonka-worker")
+}
+
+/// A running `gonka-worker run`, killed when dropped.
+struct Worker {
+	child: Child,
+	log: PathBuf,
+	data_dir: PathBuf,
+}
+
+impl Worker {
+	fn start(dir: &Path, key: Sr25519Keyring, rpc_port: u16) -> Worker {
+		let name = key.to_string().to_lowercase();
+		let data_dir = dir.join(&name);
+		std::fs::create_dir_all(&data_dir).unwrap();
+		let key_file = data_dir.join("worker.key");
+		std::fs::write(&key_file, format!("//{key}//stash\n")).unwrap();
+		let config = data_dir.join("worker.toml");
+		let model = gonka_worker::catalog::fetch(
+			&gonka_worker::catalog::SMOLLM2_135M,
+			&std::env::var_os("GONKA_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| {
+				PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/gonka/models")
+			}),
+		)
+		.expect("the default model");
+		std::fs::write(
+			&config,
+			format!(
+				"node = \"ws://127.0.0.1:{rpc_port}\"\nhost = \"{}\"\nworker_key_file = \"{}\"\n\
+				 data_dir = \"{}\"\nmodel_id = {DEFAULT_MODEL}\nmodel_file = \"{}\"\n\
+				 threads = 1\npoll_ms = 300\n",
+				key.to_account_id().to_ss58check(),
+				key_file.display(),
+				data_dir.display(),
+				model.display(),
+			),
+		)
+		.unwrap();
+		let log = data_dir.join("worker.log");
+		let output = std::fs::File::create(&log).unwrap();
+		let child = Command::new(worker_bin())
+			.args(["run", "--config"])
+			.arg(&config)
+			.env("RUST_LOG", "info")
+			.stdin(Stdio::null())
+			.stdout(output.try_clone().unwrap())
+			.stderr(output)
+			.spawn()
+			.expect("gonka-worker starts");
+		Worker { child, log, data_dir }
+	}
+
+	fn log(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+
+	/// Whether it has handled a finalized block (its journal exists).
+	fn following(&self) -> bool {
+		self.data_dir.join(gonka_worker::run::JOURNAL_FILE).exists()
+	}
+}
+
+impl Drop for Worker {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+/// Waits for `check`, or fails with the node's and the workers' logs.
+async fn until<F, Fut>(node: &DevNode, workers: &[Worker], what: &str, check: F)
+where
+	F: FnMut() -> Fut,
+	Fut: std::future::Future<Output = bool>,
+{
+	let logs = || {
+		let workers: Vec<String> = workers.iter().map(Worker::log).collect();
+		format!("workers:\n{}\nnode:\n{}", workers.join("\n---\n"), node.log_tail())
+	};
+	common::wait_until(what, CLOSE_DEADLINE, Duration::from_millis(500), check, logs).await
+}
+
+/// Submits a request and waits until it closes; returns its executor, cost and outcome.
+async fn served(
+	client: &ChainClient,
+	node: &DevNode,
+	workers: &[Worker],
+) -> (HostId, u128, Outcome) {
+	let developer = subxt_signer::sr25519::dev::charlie();
+	let submitted = client
+		.request(
+			&developer,
+			DEFAULT_MODEL,
+			b"What is the capital of France?",
+			8,
+			SamplingParams::GREEDY,
+		)
+		.await
+		.expect("the developer's request is included");
+	let id = submitted.request;
+	until(node, workers, "the request closes", || async {
+		matches!(
+			client.request_view(id).await.ok().flatten().map(|view| view.request.status),
+			Some(RequestStatus::Closed(_))
+		)
+	})
+	.await;
+	let view = client.request_view(id).await.unwrap().expect("kept until its retention ends");
+	let RequestStatus::Closed(outcome) = view.request.status else { unreachable!() };
+	let finish = view.request.finish.expect("the executor's worker finished it");
+	assert!(!view.token_ids.is_empty(), "a completion was generated");
+	(submitted.executor, finish.cost, outcome)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_workers_execute_validate_and_carry_on_after_the_node_restarts() {
+	let base = tempfile::tempdir().expect("temporary base path");
+	let mut node = DevNode::start(base.path(), "node.log", 1000);
+	let client = ChainClient::new(node.connect().await);
+	let workers = vec![
+		Worker::start(base.path(), Sr25519Keyring::Alice, node.rpc_port),
+		Worker::start(base.path(), Sr25519Keyring::Bob, node.rpc_port),
+	];
+	until(&node, &workers, "both workers follow the chain", || async {
+		workers.iter().all(Worker::following)
+	})
+	.await;
+
+	let (executor, cost, outcome) = served(&client, &node, &workers).await;
+	assert!(
+		matches!(outcome, Outcome::Validated),
+		"closed {outcome:?}\n{}",
+		workers.iter().map(Worker::log).collect::<Vec<_>>().join("\n---\n")
+	);
+	let alice = Sr25519Keyring::Alice.to_account_id();
+	let validator = if executor == alice { Sr25519Keyring::Bob.to_account_id() } else { alice };
+	let held = client.inference_host(&validator).await.unwrap().pending_work;
+	assert!(held >= cost / 2, "the validator holds its share: {held} of {cost}");
+
+	// The node goes away and comes back on the same database; the workers reconnect.
+	let port = node.rpc_port;
+	node.stop();
+	let mut node = DevNode::start_on(base.path(), "node-2.log", 1000, port);
+	let client = ChainClient::new(node.connect().await);
+	let (_, _, outcome) = served(&client, &node, &workers).await;
+	assert!(matches!(outcome, Outcome::Validated), "after the restart: {outcome:?}");
+	assert!(workers.iter().any(|w| w.log().contains("reconnecting")));
+}
