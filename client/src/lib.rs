@@ -32,7 +32,10 @@ use gonka_primitives::{
 	inference::{RequestId, SamplingParams},
 	EpochIndex, HostId, ModelId, H256,
 };
-use polkadot_sdk::sp_core::{sr25519, Get};
+use polkadot_sdk::{
+	sp_arithmetic::Perbill,
+	sp_core::{sr25519, Get},
+};
 use subxt::{
 	transactions::{DefaultParams, Payload},
 	OnlineClient, PolkadotConfig,
@@ -109,6 +112,12 @@ pub struct Epoch {
 	pub start: u32,
 	/// Its length in blocks.
 	pub length: u32,
+	/// Blocks of PoC generation (`G`).
+	pub generation: u32,
+	/// Blocks between generation and validation (`D`).
+	pub validation_delay: u32,
+	/// Blocks of PoC validation (`V`).
+	pub validation: u32,
 	/// The epoch seed (the hash of the block before `start`).
 	pub seed: H256,
 	/// The phase of the next block: the one a duty sent now is checked against.
@@ -144,6 +153,54 @@ pub type HostInferenceView = runtime_types::pallet_inference::runtime_api::HostI
 pub type RequestStatus = runtime_types::pallet_inference::types::RequestStatus;
 /// How a request closed.
 pub type Outcome = runtime_types::pallet_inference::types::Outcome;
+
+/// A model's Proof-of-Compute parameters (`pallet_models::PocParams`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PocParams {
+	/// Input positions per nonce.
+	pub seq_len: u32,
+	/// The L2 distance above which a recomputed artifact is a mismatch.
+	pub dist_threshold: Perbill,
+	/// The mismatch rate an honest host is allowed.
+	pub p_mismatch: Perbill,
+	/// The binomial test's significance.
+	pub p_value: Perbill,
+}
+
+/// A model as the chain's registry has it, as a worker needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelView {
+	/// Its display name.
+	pub name: String,
+	/// sha256 of the weights file every host must serve.
+	pub weights_digest: [u8; 32],
+	/// Whether hosts may serve it and commit PoC for it in the epoch in progress.
+	pub approved: bool,
+	/// Its PoC parameters in force.
+	pub poc: PocParams,
+}
+
+/// A host's PoC commitment for a model in an epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Commitment {
+	/// Nonces committed.
+	pub count: u64,
+	/// Merkle root of their artifacts.
+	pub root: H256,
+}
+
+/// A registered host as `PocApi::host` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PocHost {
+	/// The key its worker signs duties with.
+	pub worker_key: [u8; 32],
+	/// Where other workers fetch its PoC proofs.
+	pub endpoint: String,
+	/// The models it serves.
+	pub models: Vec<ModelId>,
+	/// Its voting power in the epoch in progress.
+	pub voting_power: u128,
+}
 
 /// A client of one Gonka node.
 #[derive(Clone)]
@@ -185,6 +242,9 @@ impl ChainClient {
 			index: info.index,
 			start: info.start,
 			length: info.params.epoch_length,
+			generation: info.params.poc_generation,
+			validation_delay: info.params.validation_delay,
+			validation: info.params.poc_validation,
 			seed: H256(info.seed.0),
 			next_block_phase: phase.into(),
 		}))
@@ -216,6 +276,84 @@ impl ChainClient {
 		Ok(validators.map(|hosts| hosts.into_iter().map(|host| HostId::new(host.0)).collect()))
 	}
 
+	/// A model of the registry, `None` if there is no such model.
+	pub async fn model(&self, model: ModelId) -> Result<Option<ModelView>, Error> {
+		use runtime_types::pallet_models::types::ModelStatus;
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let address = runtime::storage().models().registry();
+		let Some(value) = at.storage().try_fetch(address, (model,)).await.map_err(chain)? else {
+			return Ok(None);
+		};
+		let info = value.decode().map_err(chain)?;
+		let record = info.record;
+		let poc = record.poc;
+		Ok(Some(ModelView {
+			name: String::from_utf8_lossy(&record.name.0).into_owned(),
+			weights_digest: record.weights_digest,
+			approved: matches!(info.status, ModelStatus::Approved),
+			poc: PocParams {
+				seq_len: poc.seq_len,
+				dist_threshold: Perbill::from_parts(poc.dist_threshold.0),
+				p_mismatch: Perbill::from_parts(poc.p_mismatch.0),
+				p_value: Perbill::from_parts(poc.p_value.0),
+			},
+		}))
+	}
+
+	/// A registered host, `None` if `host` is not one.
+	pub async fn poc_host(&self, host: &HostId) -> Result<Option<PocHost>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call = runtime::runtime_apis().poc_api().host(account(host));
+		let Some(view) = at.runtime_apis().call(call).await.map_err(chain)? else {
+			return Ok(None);
+		};
+		Ok(Some(PocHost {
+			worker_key: view.worker_key,
+			endpoint: String::from_utf8_lossy(&view.endpoint).into_owned(),
+			models: view.models,
+			voting_power: view.voting_power,
+		}))
+	}
+
+	/// A host's commitment for a model in an epoch still kept.
+	pub async fn commitment(
+		&self,
+		epoch: EpochIndex,
+		host: &HostId,
+		model: ModelId,
+	) -> Result<Option<Commitment>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call = runtime::runtime_apis().poc_api().commitment(epoch, account(host), model);
+		let commitment = at.runtime_apis().call(call).await.map_err(chain)?;
+		Ok(commitment.map(|c| Commitment { count: c.count, root: H256(c.root.0) }))
+	}
+
+	/// The hosts that committed PoC for a model in an epoch, sorted by account: the roster
+	/// the chain builds when the epoch's validation opens (empty before).
+	pub async fn roster(&self, epoch: EpochIndex, model: ModelId) -> Result<Vec<HostId>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let address = runtime::storage().poc().tallies();
+		let Some(value) = at.storage().try_fetch(address, (epoch, model)).await.map_err(chain)?
+		else {
+			return Ok(Vec::new());
+		};
+		let roster = value.decode().map_err(chain)?;
+		Ok(roster.0.into_iter().map(|(host, _)| HostId::new(host.0)).collect())
+	}
+
+	/// A host's PoC weight in force for a model.
+	pub async fn poc_weight(&self, host: &HostId, model: ModelId) -> Result<u64, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call = runtime::runtime_apis().poc_api().poc_weight(account(host), model);
+		at.runtime_apis().call(call).await.map_err(chain)
+	}
+
+	/// The hash of finalized block `number`.
+	pub async fn block_hash(&self, number: u32) -> Result<H256, Error> {
+		let at = self.api.at_block(u64::from(number)).await.map_err(chain)?;
+		Ok(H256(at.block_hash().0))
+	}
+
 	/// The number of the best finalized block.
 	pub async fn block_number(&self) -> Result<u32, Error> {
 		let at = self.api.at_current_block().await.map_err(chain)?;
@@ -244,8 +382,30 @@ impl ChainClient {
 		commit: &PocCommit,
 		worker: &sr25519::Pair,
 	) -> Result<Included, Error> {
+		self.submit_duty(&self.commit_call(host, commit, worker)).await
+	}
+
+	/// Signs `commit` with the host's worker key and hands it to the node's transaction
+	/// pool: returns as soon as the pool accepted it (valid for the next block), without
+	/// waiting for a block, so that a worker goes on computing nonces meanwhile. Whether it
+	/// was included shows in [`ChainClient::commitment`].
+	pub async fn send_poc_commit(
+		&self,
+		host: &HostId,
+		commit: &PocCommit,
+		worker: &sr25519::Pair,
+	) -> Result<H256, Error> {
+		self.send_duty(&self.commit_call(host, commit, worker)).await
+	}
+
+	fn commit_call(
+		&self,
+		host: &HostId,
+		commit: &PocCommit,
+		worker: &sr25519::Pair,
+	) -> impl Payload {
 		let signature = commit.sign(&self.genesis_hash(), worker);
-		let call = runtime::transactions().poc().commit_poc(
+		runtime::transactions().poc().commit_poc(
 			account(host),
 			runtime_types::gonka_primitives::duty::PocCommit {
 				epoch: commit.epoch,
@@ -254,8 +414,7 @@ impl ChainClient {
 				root: subxt::utils::H256(commit.root.0),
 			},
 			sr25519_signature(&signature),
-		);
-		self.submit_duty(&call).await
+		)
 	}
 
 	/// Signs a validator's batch of verdicts with its worker key and submits it; waits
@@ -448,6 +607,24 @@ impl ChainClient {
 	/// rule. Waits until it is in a finalized block and succeeded.
 	pub async fn submit_duty<Call: Payload>(&self, call: &Call) -> Result<Included, Error> {
 		let at = self.api.at_current_block().await.map_err(chain)?;
+		let submittable = Self::duty_transaction(&at, call)?;
+		Self::finalized(submittable.submit_and_watch().await.map_err(chain)?).await
+	}
+
+	/// As [`ChainClient::submit_duty`], returning once the node's pool accepted the
+	/// transaction (its hash), without waiting for a block.
+	pub async fn send_duty<Call: Payload>(&self, call: &Call) -> Result<H256, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let submittable = Self::duty_transaction(&at, call)?;
+		Ok(H256(submittable.submit().await.map_err(chain)?.0))
+	}
+
+	// The client's one error type, as every method here returns it.
+	#[allow(clippy::result_large_err)]
+	fn duty_transaction<Call: Payload, C: subxt::client::OnlineClientAtBlockT<PolkadotConfig>>(
+		at: &subxt::client::ClientAtBlock<PolkadotConfig, C>,
+		call: &Call,
+	) -> Result<subxt::transactions::SubmittableTransaction<PolkadotConfig, C>, Error> {
 		let mut tx = at
 			.transactions()
 			.create_v5_signable_offline(call, DefaultParams::default_params())
@@ -455,10 +632,7 @@ impl ChainClient {
 		// No `VerifySignature` extension in the runtime: neither is encoded.
 		let unused_account = AccountId32([0; 32]);
 		let unused_signature = subxt::utils::MultiSignature::Sr25519([0; 64]);
-		let submittable = tx
-			.sign_with_account_and_signature(&unused_account, &unused_signature)
-			.map_err(chain)?;
-		Self::finalized(submittable.submit_and_watch().await.map_err(chain)?).await
+		tx.sign_with_account_and_signature(&unused_account, &unused_signature).map_err(chain)
 	}
 
 	/// Waits for a submitted transaction's finalized block and its dispatch's success.

@@ -102,6 +102,15 @@ fn sha256_reader(mut reader: impl Read, context: &str) -> Result<String> {
 	Ok(hex::encode(hasher.finalize()))
 }
 
+/// The sha256 (hex) of the weights a worker loads from `path`: the file itself (GGUF or
+/// `.safetensors`), or a model directory's `model.safetensors`.
+pub fn weights_digest(path: &Path) -> Result<String> {
+	if path.is_dir() {
+		return sha256_file(&path.join("model.safetensors"));
+	}
+	sha256_file(path)
+}
+
 /// Checks that the file at `path` is `model`'s file.
 pub fn verify(model: &KnownModel, path: &Path) -> Result<()> {
 	let found = sha256_file(path)?;

@@ -43,6 +43,15 @@ pub struct WorkerConfig {
 	/// Milliseconds between two steps when the chain is idle.
 	#[serde(default = "default_poll_ms")]
 	pub poll_ms: u64,
+	/// Where the PoC proof server listens: the host's registered endpoint must reach it.
+	#[serde(default = "default_poc_listen")]
+	pub poc_listen: String,
+	/// PoC nonces per forward pass.
+	#[serde(default = "default_poc_batch")]
+	pub poc_batch: u32,
+	/// The most PoC nonces per model and epoch (no limit when absent).
+	#[serde(default)]
+	pub poc_max_nonces: Option<u64>,
 }
 
 fn default_node() -> String {
@@ -57,6 +66,14 @@ fn default_poll_ms() -> u64 {
 	1_000
 }
 
+fn default_poc_listen() -> String {
+	"0.0.0.0:8400".into()
+}
+
+fn default_poc_batch() -> u32 {
+	8
+}
+
 impl WorkerConfig {
 	/// Reads and checks `path`.
 	pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -66,6 +83,15 @@ impl WorkerConfig {
 		config.host().map_err(fail)?;
 		if config.poll_ms == 0 {
 			return Err(fail("poll_ms must be at least 1".into()));
+		}
+		if config.poc_batch == 0 {
+			return Err(fail("poc_batch must be at least 1".into()));
+		}
+		if config.poc_listen.parse::<std::net::SocketAddr>().is_err() {
+			return Err(fail(format!(
+				"poc_listen: `{}` is not an address and port (e.g. 0.0.0.0:8400)",
+				config.poc_listen
+			)));
 		}
 		Ok(config)
 	}

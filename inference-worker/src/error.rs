@@ -52,6 +52,9 @@ pub enum Error {
 	/// A tensor operation failed.
 	#[error("tensor: {0}")]
 	Tensor(#[from] candle_core::Error),
+	/// Proof of Compute: the proof server, or a check that cannot run.
+	#[error("PoC: {0}")]
+	Poc(String),
 	/// A file operation failed.
 	#[error("{context}: {source}")]
 	Io {

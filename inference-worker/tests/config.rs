@@ -31,6 +31,27 @@ fn a_config_with_only_the_required_fields_takes_the_documented_defaults() {
 	assert_eq!(config.data_dir, PathBuf::from("gonka-worker-data"));
 	assert_eq!((config.model_id, config.threads, config.poll_ms), (0, None, 1_000));
 	assert_eq!(config.host().unwrap().to_ss58check(), ALICE);
+	assert_eq!(config.poc_listen, "0.0.0.0:8400");
+	assert_eq!((config.poc_batch, config.poc_max_nonces), (8, None));
+}
+
+#[test]
+fn a_zero_poc_batch_and_a_listen_address_without_a_port_are_refused() {
+	let dir = tempfile::tempdir().unwrap();
+	let error = refusal(dir.path(), &format!("{}poc_batch = 0\n", minimal(ALICE)));
+	assert!(error.contains("poc_batch"), "{error}");
+	for bad in ["localhost", "127.0.0.1", "0.0.0.0:port"] {
+		let error = refusal(dir.path(), &format!("{}poc_listen = \"{bad}\"\n", minimal(ALICE)));
+		assert!(error.contains("poc_listen") && error.contains(bad), "{error}");
+	}
+	let dir = tempfile::tempdir().unwrap();
+	let path = write(
+		dir.path(),
+		"worker.toml",
+		&format!("{}poc_listen = \"127.0.0.1:9000\"\npoc_max_nonces = 64\n", minimal(ALICE)),
+	);
+	let config = WorkerConfig::load(&path).unwrap();
+	assert_eq!((config.poc_listen.as_str(), config.poc_max_nonces), ("127.0.0.1:9000", Some(64)));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use gonka_primitives::{
 };
 use gonka_worker::duty::{
 	inference::{InferenceDuty, StepError},
-	journal::{Job, Journal},
+	journal::{Job, Journal, State},
 	Block, Engine, Execution, InferenceChain, InferenceEvent, RequestInfo, Status, SubmitError,
 };
 use polkadot_sdk::sp_arithmetic::Perbill;
@@ -356,7 +356,7 @@ fn a_worker_killed_after_sending_but_before_recording_does_not_send_twice() {
 	world.borrow_mut().block(vec![InferenceEvent::Assigned { request: 1, executor: host(1) }]);
 	// The block is handled and the job recorded, then the worker dies before it runs.
 	let journal_path = dir.path().join("host1.json");
-	let mut journal = Journal::open(&journal_path).unwrap();
+	let mut journal: Journal = Journal::open(&journal_path).unwrap();
 	journal.state.next_block = Some(2);
 	journal.state.jobs.insert(Job::Execute(1));
 	journal.save().unwrap();
@@ -378,7 +378,7 @@ fn a_worker_killed_after_sending_but_before_recording_does_not_send_twice() {
 	assert!(restarted.journal().state.jobs.is_empty());
 	assert_eq!(*runs.borrow(), 1);
 
-	let mut journal = Journal::open(&journal_path).unwrap();
+	let mut journal: Journal = Journal::open(&journal_path).unwrap();
 	journal.state.jobs.insert(Job::Execute(1));
 	journal.state.sent.clear();
 	journal.save().unwrap();
@@ -416,7 +416,7 @@ fn a_worker_restarted_in_each_phase_carries_on_without_double_submission() {
 	world.borrow_mut().requests.get_mut(&1).unwrap().status = Status::Voting;
 	world.borrow_mut().block(vec![InferenceEvent::VoteOpened { request: 1 }]);
 	let blocks = world.borrow().blocks.len() as u32;
-	let mut journal = Journal::open(&dir.path().join("host3.json")).unwrap();
+	let mut journal: Journal = Journal::open(&dir.path().join("host3.json")).unwrap();
 	journal.state.next_block = Some(blocks);
 	journal.state.jobs.insert(Job::Vote(1));
 	journal.save().unwrap();
@@ -449,7 +449,7 @@ fn a_journal_that_is_not_one_is_refused_with_its_path() {
 	let dir = tempfile::tempdir().unwrap();
 	let path = dir.path().join("journal.json");
 	std::fs::write(&path, b"not json").unwrap();
-	let error = Journal::open(&path).unwrap_err().to_string();
+	let error = Journal::<State>::open(&path).unwrap_err().to_string();
 	assert!(error.contains("journal.json"), "{error}");
 	// The bad file is left as it was for the operator to look at.
 	assert_eq!(std::fs::read(&path).unwrap(), b"not json");

@@ -7,96 +7,20 @@
 
 mod common;
 
-use common::DevNode;
+use common::{
+	worker::{Worker, DEFAULT_MODEL},
+	DevNode,
+};
 use gonka_client::{ChainClient, Outcome, RequestStatus};
 use gonka_primitives::{inference::SamplingParams, HostId};
-use polkadot_sdk::{sp_core::crypto::Ss58Codec, sp_keyring::Sr25519Keyring};
-use std::{
-	path::{Path, PathBuf},
-	process::{Child, Command, Stdio},
-	time::Duration,
-};
+use polkadot_sdk::sp_keyring::Sr25519Keyring;
+use std::time::Duration;
 
-/// The dev chain's model (`gonka_runtime::configs::DEFAULT_MODEL`).
-const DEFAULT_MODEL: u32 = 0;
+/// PoC goes on meanwhile, kept small (the PoC test is `poc_workers.rs`).
+const POC: &str = "poc_max_nonces = 4\npoc_batch = 4\n";
 
 /// Execution, replay, and the 20-block validation window at 1 s blocks, with slack.
 const CLOSE_DEADLINE: Duration = Duration::from_secs(240);
-
-/// The worker binary, built beside the node by the workspace's test build.
-fn worker_bin() -> PathBuf {
-	if let Some(path) = std::env::var_os("GONKA_WORKER_BIN") {
-		return PathBuf::from(path);
-	}
-	let exe = std::env::current_exe().expect("the test's path");
-	exe.parent().and_then(Path::parent).expect("target/<profile>/deps").join("gonka-worker")
-}
-
-/// A running `gonka-worker run`, killed when dropped.
-struct Worker {
-	child: Child,
-	log: PathBuf,
-	data_dir: PathBuf,
-}
-
-impl Worker {
-	fn start(dir: &Path, key: Sr25519Keyring, rpc_port: u16) -> Worker {
-		let name = key.to_string().to_lowercase();
-		let data_dir = dir.join(&name);
-		std::fs::create_dir_all(&data_dir).unwrap();
-		let key_file = data_dir.join("worker.key");
-		std::fs::write(&key_file, format!("//{key}//stash\n")).unwrap();
-		let config = data_dir.join("worker.toml");
-		let model = gonka_worker::catalog::fetch(
-			&gonka_worker::catalog::SMOLLM2_135M,
-			&std::env::var_os("GONKA_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| {
-				PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/gonka/models")
-			}),
-		)
-		.expect("the default model");
-		std::fs::write(
-			&config,
-			format!(
-				"node = \"ws://127.0.0.1:{rpc_port}\"\nhost = \"{}\"\nworker_key_file = \"{}\"\n\
-				 data_dir = \"{}\"\nmodel_id = {DEFAULT_MODEL}\nmodel_file = \"{}\"\n\
-				 threads = 1\npoll_ms = 300\n",
-				key.to_account_id().to_ss58check(),
-				key_file.display(),
-				data_dir.display(),
-				model.display(),
-			),
-		)
-		.unwrap();
-		let log = data_dir.join("worker.log");
-		let output = std::fs::File::create(&log).unwrap();
-		let child = Command::new(worker_bin())
-			.args(["run", "--config"])
-			.arg(&config)
-			.env("RUST_LOG", "info")
-			.stdin(Stdio::null())
-			.stdout(output.try_clone().unwrap())
-			.stderr(output)
-			.spawn()
-			.expect("gonka-worker starts");
-		Worker { child, log, data_dir }
-	}
-
-	fn log(&self) -> String {
-		std::fs::read_to_string(&self.log).unwrap_or_default()
-	}
-
-	/// Whether it has handled a finalized block (its journal exists).
-	fn following(&self) -> bool {
-		self.data_dir.join(gonka_worker::run::JOURNAL_FILE).exists()
-	}
-}
-
-impl Drop for Worker {
-	fn drop(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
-	}
-}
 
 /// Waits for `check`, or fails with the node's and the workers' logs.
 async fn until<F, Fut>(node: &DevNode, workers: &[Worker], what: &str, check: F)
@@ -149,8 +73,8 @@ async fn two_workers_execute_validate_and_carry_on_after_the_node_restarts() {
 	let mut node = DevNode::start(base.path(), "node.log", 1000);
 	let client = ChainClient::new(node.connect().await);
 	let workers = vec![
-		Worker::start(base.path(), Sr25519Keyring::Alice, node.rpc_port),
-		Worker::start(base.path(), Sr25519Keyring::Bob, node.rpc_port),
+		Worker::start(base.path(), Sr25519Keyring::Alice, node.rpc_port, POC),
+		Worker::start(base.path(), Sr25519Keyring::Bob, node.rpc_port, POC),
 	];
 	until(&node, &workers, "both workers follow the chain", || async {
 		workers.iter().all(Worker::following)

@@ -1,16 +1,17 @@
 //! The model runtime as the duties' [`Engine`]: one loaded model, executing with
 //! [`crate::generate`] and replaying with [`crate::score`].
 
-use super::{Engine, Execution, RequestInfo};
+use super::{artifacts::ARTIFACT_BYTES, poc::Prover, Engine, Execution, RequestInfo};
 use crate::{
 	generate::generate,
 	model::Llama,
+	poc::PocEngine,
 	sampler::SamplingParams,
 	score::{score, Claim, Tolerance},
 	tokenizer::ChatTokenizer,
 	Error, Result,
 };
-use gonka_primitives::{inference::RequestId, ModelId};
+use gonka_primitives::{inference::RequestId, HostId, ModelId, H256};
 use polkadot_sdk::sp_arithmetic::{PerThing, Perbill};
 
 /// A loaded model serving one on-chain model id.
@@ -79,5 +80,23 @@ impl Engine for ModelEngine {
 				Perbill::zero()
 			}
 		})
+	}
+}
+
+impl Prover for ModelEngine {
+	fn serves(&self, model: ModelId) -> bool {
+		model == self.model_id
+	}
+
+	fn artifacts(
+		&self,
+		_model: ModelId,
+		seed: &H256,
+		host: &HostId,
+		seq_len: u32,
+		nonces: &[u64],
+	) -> Result<Vec<[u8; ARTIFACT_BYTES]>> {
+		let engine = PocEngine::new(&self.model, seed.0, seq_len as usize)?;
+		Ok(engine.artifacts(host, nonces)?.iter().map(|artifact| artifact.to_bytes()).collect())
 	}
 }

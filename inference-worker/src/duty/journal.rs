@@ -11,7 +11,7 @@
 
 use crate::{Error, Result};
 use gonka_primitives::{inference::RequestId, HostId};
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::{
 	collections::{BTreeMap, BTreeSet},
 	path::{Path, PathBuf},
@@ -62,15 +62,16 @@ pub struct State {
 	pub own: BTreeMap<RequestId, BTreeSet<[u8; 32]>>,
 }
 
-/// The state and the file it lives in.
+/// A state and the file it lives in (the inference duties' [`State`] by default; the PoC
+/// duties keep theirs the same way).
 #[derive(Debug)]
-pub struct Journal {
+pub struct Journal<S = State> {
 	path: PathBuf,
 	/// The state as last saved (or to be saved).
-	pub state: State,
+	pub state: S,
 }
 
-impl Journal {
+impl<S: Serialize + DeserializeOwned + Default> Journal<S> {
 	/// Opens the journal at `path`, empty if the file does not exist.
 	pub fn open(path: &Path) -> Result<Self> {
 		let state = match std::fs::read(path) {
@@ -78,7 +79,7 @@ impl Journal {
 				path: path.to_path_buf(),
 				reason: format!("not a journal of this worker: {error}"),
 			})?,
-			Err(error) if error.kind() == std::io::ErrorKind::NotFound => State::default(),
+			Err(error) if error.kind() == std::io::ErrorKind::NotFound => S::default(),
 			Err(error) => {
 				return Err(Error::Journal { path: path.to_path_buf(), reason: error.to_string() })
 			}
@@ -100,7 +101,9 @@ impl Journal {
 		std::fs::write(&temporary, bytes).map_err(fail)?;
 		std::fs::rename(&temporary, &self.path).map_err(fail)
 	}
+}
 
+impl Journal<State> {
 	/// Forgets everything about a closed request but its own-request tracking.
 	pub fn forget(&mut self, request: RequestId) {
 		self.state.jobs.retain(|job| job.request() != request);

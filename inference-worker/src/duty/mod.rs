@@ -14,10 +14,13 @@
 //! [`journal::Journal`] on disk (the last block handled, the jobs waiting, the duties
 //! sent) lets a killed worker carry on where it stopped without sending a duty twice.
 
+pub mod artifacts;
 pub mod engine;
 pub mod inference;
 pub mod journal;
 pub mod node;
+pub mod poc;
+pub mod proofs;
 
 use gonka_primitives::{
 	inference::{RequestId, SamplingParams},
@@ -167,4 +170,36 @@ pub trait Engine {
 	/// Replay-scores the executor's result: the fraction of positions that pass (0 when
 	/// the result fails an exact check: prompt tokens, text, token ids).
 	fn replay(&self, request: RequestId, info: &RequestInfo) -> crate::Result<Perbill>;
+}
+
+/// One loaded model shared by the inference and the PoC duties.
+impl<T: Engine + ?Sized> Engine for std::rc::Rc<T> {
+	fn serves(&self, model: ModelId) -> bool {
+		(**self).serves(model)
+	}
+
+	fn execute(&self, request: RequestId, info: &RequestInfo) -> crate::Result<Execution> {
+		(**self).execute(request, info)
+	}
+
+	fn replay(&self, request: RequestId, info: &RequestInfo) -> crate::Result<Perbill> {
+		(**self).replay(request, info)
+	}
+}
+
+impl<T: poc::Prover + ?Sized> poc::Prover for std::rc::Rc<T> {
+	fn serves(&self, model: ModelId) -> bool {
+		(**self).serves(model)
+	}
+
+	fn artifacts(
+		&self,
+		model: ModelId,
+		seed: &gonka_primitives::H256,
+		host: &HostId,
+		seq_len: u32,
+		nonces: &[u64],
+	) -> crate::Result<Vec<[u8; artifacts::ARTIFACT_BYTES]>> {
+		(**self).artifacts(model, seed, host, seq_len, nonces)
+	}
 }

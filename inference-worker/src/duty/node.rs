@@ -1,15 +1,21 @@
 //! [`InferenceChain`] over a real node: `gonka-client`'s generated calls, events and
 //! runtime APIs, every duty signed with the host's worker key.
 
-use super::{Block, Execution, InferenceChain, InferenceEvent, RequestInfo, Status, SubmitError};
+use super::{
+	poc::{PocChain, PocEpoch, PocModel},
+	Block, Execution, InferenceChain, InferenceEvent, RequestInfo, Status, SubmitError,
+};
 use gonka_client::{
 	runtime::runtime_types, AccountId32, ChainClient, RequestClosed, RequestFinished,
 	RequestReassigned, RequestStatus, RequestSubmitted, ValidationReported, VoteOpened,
 };
 use gonka_primitives::{
-	duty::{InferenceFinish, InferenceValidation, InvalidationVote, MissingValidation},
+	duty::{
+		InferenceFinish, InferenceValidation, InvalidationVote, MissingValidation, PocCommit,
+		PocValidation, Verdict,
+	},
 	inference::{RequestId, SamplingParams},
-	HostId,
+	EpochIndex, HostId, ModelId, H256,
 };
 use polkadot_sdk::{
 	sp_arithmetic::Perbill,
@@ -19,6 +25,9 @@ use polkadot_sdk::{
 /// The runtime's bounds on a result (`MaxOutputTokens`, `MaxOutputBytes`); the chain
 /// refuses a longer one anyway.
 type Finish = InferenceFinish<ConstU32<4_096>, ConstU32<32_768>>;
+
+/// The runtime's bound on a batch of verdicts (`MaxHosts`).
+type Verdicts = PocValidation<ConstU32<2_048>>;
 
 /// A host's view of a node.
 pub struct NodeChain {
@@ -43,16 +52,18 @@ fn unavailable(error: impl std::fmt::Display) -> SubmitError {
 /// A submission's error: the pool's refusal (an invalid transaction: stale, out of its
 /// window, not sampled, ...) or a failed dispatch is final; anything else (connection,
 /// timeout) is worth retrying.
-fn submitted(
-	result: Result<gonka_client::Included, gonka_client::Error>,
-) -> Result<(), SubmitError> {
+fn submitted<T>(result: Result<T, gonka_client::Error>) -> Result<(), SubmitError> {
 	match result {
 		Ok(_) => Ok(()),
 		Err(gonka_client::Error::Failed(reason)) => Err(SubmitError::Refused(reason)),
 		Err(error) => {
 			let message = error.to_string();
 			let lower = message.to_lowercase();
-			if lower.contains("invalid transaction") || lower.contains("1010") {
+			// The pool refused it when submitted (`1010`), or dropped it as invalid later.
+			if ["invalid transaction", "1010", "transaction is not valid"]
+				.iter()
+				.any(|refusal| lower.contains(refusal))
+			{
 				Err(SubmitError::Refused(message))
 			} else {
 				Err(SubmitError::Unavailable(message))
@@ -173,5 +184,80 @@ impl InferenceChain for NodeChain {
 	) -> Result<(), SubmitError> {
 		let claim = MissingValidation { request, validator: validator.clone() };
 		submitted(self.client.report_missing(&self.host, &claim, &self.worker).await)
+	}
+}
+
+impl PocChain for NodeChain {
+	fn host(&self) -> &HostId {
+		&self.host
+	}
+
+	fn genesis_hash(&self) -> H256 {
+		self.client.genesis_hash()
+	}
+
+	async fn poc_epoch(&self) -> Result<Option<PocEpoch>, SubmitError> {
+		// The epoch first: a block finalized in between only makes `finalized` newer.
+		let Some(epoch) = self.client.epoch().await.map_err(unavailable)? else {
+			return Ok(None);
+		};
+		let finalized = self.client.block_number().await.map_err(unavailable)?;
+		Ok(Some(PocEpoch {
+			index: epoch.index,
+			start: epoch.start,
+			length: epoch.length,
+			generation: epoch.generation,
+			delay: epoch.validation_delay,
+			validation: epoch.validation,
+			seed: epoch.seed,
+			finalized,
+		}))
+	}
+
+	async fn block_hash(&self, number: u32) -> Result<H256, SubmitError> {
+		self.client.block_hash(number).await.map_err(unavailable)
+	}
+
+	async fn model(&self, model: ModelId) -> Result<Option<PocModel>, SubmitError> {
+		let view = self.client.model(model).await.map_err(unavailable)?;
+		Ok(view.map(|view| PocModel { approved: view.approved, params: view.poc }))
+	}
+
+	async fn roster(&self, epoch: EpochIndex, model: ModelId) -> Result<Vec<HostId>, SubmitError> {
+		self.client.roster(epoch, model).await.map_err(unavailable)
+	}
+
+	async fn commitment(
+		&self,
+		epoch: EpochIndex,
+		host: &HostId,
+		model: ModelId,
+	) -> Result<Option<gonka_client::Commitment>, SubmitError> {
+		self.client.commitment(epoch, host, model).await.map_err(unavailable)
+	}
+
+	async fn endpoint(&self, host: &HostId) -> Result<Option<String>, SubmitError> {
+		let view = self.client.poc_host(host).await.map_err(unavailable)?;
+		Ok(view.map(|view| view.endpoint))
+	}
+
+	async fn commit(&self, commit: &PocCommit) -> Result<(), SubmitError> {
+		submitted(self.client.send_poc_commit(&self.host, commit, &self.worker).await)
+	}
+
+	async fn submit_verdicts(
+		&self,
+		epoch: EpochIndex,
+		model: ModelId,
+		verdicts: Vec<Verdict>,
+	) -> Result<(), SubmitError> {
+		let batch = Verdicts {
+			epoch,
+			model,
+			verdicts: verdicts.try_into().map_err(|_| {
+				SubmitError::Refused("more verdicts than the chain takes in a batch".into())
+			})?,
+		};
+		submitted(self.client.submit_poc_validations(&self.host, &batch, &self.worker).await)
 	}
 }

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod worker;
+
 use std::{
 	net::TcpListener,
 	path::{Path, PathBuf},

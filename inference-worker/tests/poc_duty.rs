@@ -1,0 +1,705 @@
+//! The PoC duties' job logic against an in-memory chain and in-memory peers (no node, no
+//! model, no network): a whole epoch between two hosts (commit, serve, validate each
+//! other), the rules of `protocol.md`'s "Proof of Compute" a worker carries out, cheaters
+//! and bad peers (random artifacts, unreachable endpoint, malformed proofs), and restarts
+//! in the middle of each phase without a smaller commitment or a second batch.
+
+use gonka_client::{Commitment, PocParams};
+use gonka_primitives::{
+	duty::{PocCommit, Verdict},
+	hash_concat, EpochIndex, HostId, ModelId, H256,
+};
+use gonka_worker::duty::{
+	artifacts::{ArtifactStore, ARTIFACT_BYTES},
+	journal::Journal,
+	poc::{
+		judge, PocChain, PocDuty, PocEpoch, PocModel, PocSettings, PocState, PocStepError,
+		ProofSource, Prover, SAMPLE_SIZE,
+	},
+	proofs::{ProofBook, ServedLeaf, WireLeaf},
+	SubmitError,
+};
+use half::f16;
+use polkadot_sdk::sp_arithmetic::Perbill;
+use std::{
+	cell::{Cell, RefCell},
+	collections::BTreeMap,
+	path::Path,
+	rc::Rc,
+};
+
+const MODEL: ModelId = 0;
+/// The development chain's model parameters.
+const PARAMS: PocParams = PocParams {
+	seq_len: 64,
+	dist_threshold: Perbill::from_percent(20),
+	p_mismatch: Perbill::from_parts(1_000_000),
+	p_value: Perbill::from_percent(2),
+};
+/// Epoch 3 starts at block 100: 4 blocks of generation, 1 of delay, 4 of validation.
+const EPOCH: PocEpoch = PocEpoch {
+	index: 3,
+	start: 100,
+	length: 16,
+	generation: 4,
+	delay: 1,
+	validation: 4,
+	seed: H256([7; 32]),
+	finalized: 99,
+};
+
+fn host(i: u8) -> HostId {
+	HostId::new([i; 32])
+}
+
+fn endpoint(host: &HostId) -> String {
+	format!("http://{host}")
+}
+
+/// The chain's side, shared by the hosts (and restarts) of one test.
+#[derive(Default)]
+struct World {
+	epoch: Option<PocEpoch>,
+	commitments: BTreeMap<(EpochIndex, HostId, ModelId), (Commitment, u32)>,
+	/// Every commitment included, with its sender.
+	commits: Vec<(HostId, PocCommit)>,
+	/// Every batch included: validator, epoch, model, verdicts.
+	batches: Vec<(HostId, EpochIndex, ModelId, Vec<Verdict>)>,
+	/// While set, every call fails as if the node were down.
+	down: bool,
+}
+
+impl World {
+	fn new() -> Rc<RefCell<World>> {
+		Rc::new(RefCell::new(World { epoch: Some(EPOCH), ..World::default() }))
+	}
+
+	fn finalize(&mut self, number: u32) {
+		if let Some(epoch) = self.epoch.as_mut() {
+			epoch.finalized = number;
+		}
+	}
+
+	fn next_offset(&self) -> u32 {
+		let epoch = self.epoch.expect("an epoch");
+		epoch.finalized + 1 - epoch.start
+	}
+
+	fn committed(&self, host: &HostId) -> Option<u64> {
+		self.commitments.get(&(EPOCH.index, host.clone(), MODEL)).map(|(c, _)| c.count)
+	}
+
+	fn verdicts_of(&self, validator: &HostId) -> Vec<Vec<Verdict>> {
+		self.batches
+			.iter()
+			.filter(|(v, ..)| v == validator)
+			.map(|(.., verdicts)| verdicts.clone())
+			.collect()
+	}
+}
+
+struct Chain {
+	world: Rc<RefCell<World>>,
+	host: HostId,
+}
+
+fn down() -> SubmitError {
+	SubmitError::Unavailable("connection refused".into())
+}
+
+impl PocChain for Chain {
+	fn host(&self) -> &HostId {
+		&self.host
+	}
+
+	fn genesis_hash(&self) -> H256 {
+		H256([1; 32])
+	}
+
+	async fn poc_epoch(&self) -> Result<Option<PocEpoch>, SubmitError> {
+		let world = self.world.borrow();
+		if world.down {
+			return Err(down());
+		}
+		Ok(world.epoch)
+	}
+
+	async fn block_hash(&self, number: u32) -> Result<H256, SubmitError> {
+		if self.world.borrow().down {
+			return Err(down());
+		}
+		Ok(H256(hash_concat(&[b"block", &number.to_le_bytes()])))
+	}
+
+	async fn model(&self, model: ModelId) -> Result<Option<PocModel>, SubmitError> {
+		if self.world.borrow().down {
+			return Err(down());
+		}
+		Ok((model == MODEL).then_some(PocModel { approved: true, params: PARAMS }))
+	}
+
+	async fn roster(&self, epoch: EpochIndex, model: ModelId) -> Result<Vec<HostId>, SubmitError> {
+		let world = self.world.borrow();
+		if world.down {
+			return Err(down());
+		}
+		// Built when validation opens.
+		let e = world.epoch.expect("an epoch");
+		if world.next_offset() <= e.generation + e.delay {
+			return Ok(Vec::new());
+		}
+		Ok(world
+			.commitments
+			.keys()
+			.filter(|(e, _, m)| *e == epoch && *m == model)
+			.map(|(_, host, _)| host.clone())
+			.collect())
+	}
+
+	async fn commitment(
+		&self,
+		epoch: EpochIndex,
+		host: &HostId,
+		model: ModelId,
+	) -> Result<Option<Commitment>, SubmitError> {
+		let world = self.world.borrow();
+		if world.down {
+			return Err(down());
+		}
+		Ok(world.commitments.get(&(epoch, host.clone(), model)).map(|(c, _)| *c))
+	}
+
+	async fn endpoint(&self, host: &HostId) -> Result<Option<String>, SubmitError> {
+		if self.world.borrow().down {
+			return Err(down());
+		}
+		Ok(Some(endpoint(host)))
+	}
+
+	/// The pallet's rules: generation only, count never smaller, 16 per model and epoch.
+	async fn commit(&self, commit: &PocCommit) -> Result<(), SubmitError> {
+		let mut world = self.world.borrow_mut();
+		if world.down {
+			return Err(down());
+		}
+		let epoch = world.epoch.expect("an epoch");
+		if commit.epoch != epoch.index || world.next_offset() >= epoch.generation {
+			return Err(SubmitError::Refused("WrongPhase".into()));
+		}
+		let key = (commit.epoch, self.host.clone(), commit.model);
+		let previous = world.commitments.get(&key).copied();
+		if let Some((c, submissions)) = previous {
+			if commit.count < c.count {
+				return Err(SubmitError::Refused("CountDecreased".into()));
+			}
+			if submissions >= 16 {
+				return Err(SubmitError::Refused("CommitBudgetExhausted".into()));
+			}
+		}
+		let submissions = previous.map_or(1, |(_, s)| s + 1);
+		world
+			.commitments
+			.insert(key, (Commitment { count: commit.count, root: commit.root }, submissions));
+		world.commits.push((self.host.clone(), commit.clone()));
+		Ok(())
+	}
+
+	/// One batch per validator, model and epoch, in validation only.
+	async fn submit_verdicts(
+		&self,
+		epoch: EpochIndex,
+		model: ModelId,
+		verdicts: Vec<Verdict>,
+	) -> Result<(), SubmitError> {
+		let mut world = self.world.borrow_mut();
+		if world.down {
+			return Err(down());
+		}
+		let e = world.epoch.expect("an epoch");
+		let offset = world.next_offset();
+		if offset < e.generation + e.delay || offset >= e.generation + e.delay + e.validation {
+			return Err(SubmitError::Refused("WrongPhase".into()));
+		}
+		if world.batches.iter().any(|(v, e, m, _)| *v == self.host && *e == epoch && *m == model) {
+			return Err(SubmitError::Refused("AlreadyValidated".into()));
+		}
+		world.batches.push((self.host.clone(), epoch, model, verdicts));
+		Ok(())
+	}
+}
+
+/// Artifacts as a pure function of (seed, host, nonce): 12 values in [-1, 1) as f16; an
+/// honest validator recomputes them exactly. A cheating prover's are unrelated.
+#[derive(Default)]
+struct FakeProver {
+	cheat: bool,
+	/// Nonces computed, over all calls.
+	computed: Cell<u64>,
+}
+
+fn artifact(seed: &H256, host: &HostId, nonce: u64, salt: &[u8]) -> [u8; ARTIFACT_BYTES] {
+	let hash = hash_concat(&[seed.as_bytes(), host.as_ref(), &nonce.to_le_bytes(), salt]);
+	let mut bytes = [0u8; ARTIFACT_BYTES];
+	for (i, chunk) in bytes.chunks_exact_mut(2).enumerate() {
+		let value = (f32::from(hash[i]) - 128.0) / 128.0;
+		chunk.copy_from_slice(&f16::from_f32(value).to_le_bytes());
+	}
+	bytes
+}
+
+impl Prover for FakeProver {
+	fn serves(&self, model: ModelId) -> bool {
+		model == MODEL
+	}
+
+	fn artifacts(
+		&self,
+		_model: ModelId,
+		seed: &H256,
+		host: &HostId,
+		seq_len: u32,
+		nonces: &[u64],
+	) -> gonka_worker::Result<Vec<[u8; ARTIFACT_BYTES]>> {
+		assert_eq!(seq_len, PARAMS.seq_len, "the model's seq_len");
+		self.computed.set(self.computed.get() + nonces.len() as u64);
+		let salt: &[u8] = if self.cheat { b"random" } else { b"" };
+		Ok(nonces.iter().map(|n| artifact(seed, host, *n, salt)).collect())
+	}
+}
+
+/// How a peer answers.
+#[derive(Clone, Copy, PartialEq)]
+enum Peer {
+	Honest,
+	Unreachable,
+	/// Every artifact's bytes flipped (the proofs no longer match).
+	Tampered,
+	/// Hex that is not hex.
+	Garbled,
+}
+
+/// The other hosts' proof books, reached by endpoint.
+#[derive(Clone, Default)]
+struct Peers {
+	books: Rc<RefCell<BTreeMap<String, (ProofBook, Peer)>>>,
+	fetches: Rc<Cell<u32>>,
+}
+
+impl ProofSource for Peers {
+	async fn fetch(
+		&self,
+		endpoint: &str,
+		epoch: EpochIndex,
+		model: ModelId,
+		indices: &[u64],
+	) -> Result<Vec<ServedLeaf>, String> {
+		self.fetches.set(self.fetches.get() + 1);
+		let books = self.books.borrow();
+		let (book, peer) = books.get(endpoint).ok_or("connection refused")?;
+		if *peer == Peer::Unreachable {
+			return Err(format!("{endpoint}: connection refused"));
+		}
+		let mut wire = book.answer(epoch, model, indices).map_err(|e| e.to_string())?;
+		for leaf in &mut wire {
+			match peer {
+				Peer::Tampered => {
+					let mut bytes = hex::decode(&leaf.artifact[2..]).unwrap();
+					bytes.iter_mut().for_each(|b| *b ^= 0x55);
+					leaf.artifact = format!("0x{}", hex::encode(bytes));
+				}
+				Peer::Garbled => {
+					leaf.artifact = "0xnot-hex".into();
+					leaf.proof = vec!["zz".into()];
+				}
+				_ => {}
+			}
+		}
+		Ok(wire.iter().map(WireLeaf::parse).collect())
+	}
+}
+
+/// One host's worker: its duty and what survives a restart (its data directory).
+struct Host {
+	id: HostId,
+	dir: tempfile::TempDir,
+	book: ProofBook,
+	duty: Option<PocDuty<Chain, Rc<FakeProver>, Peers>>,
+	prover: Rc<FakeProver>,
+	settings: PocSettings,
+}
+
+impl Host {
+	fn new(world: &Rc<RefCell<World>>, peers: &Peers, i: u8, peer: Peer, cheat: bool) -> Host {
+		let settings = PocSettings { batch: 4, max_nonces: None };
+		let id = host(i);
+		let book = ProofBook::default();
+		peers.books.borrow_mut().insert(endpoint(&id), (book.clone(), peer));
+		let mut host = Host {
+			id,
+			dir: tempfile::tempdir().unwrap(),
+			book,
+			duty: None,
+			prover: Rc::new(FakeProver { cheat, ..FakeProver::default() }),
+			settings,
+		};
+		host.start(world, peers);
+		host
+	}
+
+	/// Starts (or restarts) the worker on its data directory, with a fresh proof server.
+	fn start(&mut self, world: &Rc<RefCell<World>>, peers: &Peers) {
+		self.book = ProofBook::default();
+		if let Some((book, _)) = peers.books.borrow_mut().get_mut(&endpoint(&self.id)) {
+			*book = self.book.clone();
+		}
+		let dir = self.dir.path();
+		self.duty = Some(PocDuty::new(
+			Chain { world: world.clone(), host: self.id.clone() },
+			self.prover.clone(),
+			peers.clone(),
+			ArtifactStore::open(&dir.join("poc")).unwrap(),
+			Journal::open(&dir.join("poc-journal.json")).unwrap(),
+			self.book.clone(),
+			vec![MODEL],
+			self.settings,
+		));
+	}
+
+	fn step(&mut self) -> Result<gonka_worker::duty::poc::PocProgress, PocStepError> {
+		futures::executor::block_on(self.duty.as_mut().unwrap().step())
+	}
+
+	fn state(&self) -> PocState {
+		self.duty.as_ref().unwrap().state().clone()
+	}
+
+	fn on_disk(&self) -> u64 {
+		ArtifactStore::open(&self.dir.path().join("poc"))
+			.unwrap()
+			.load(EPOCH.index, MODEL)
+			.unwrap()
+			.len() as u64
+	}
+}
+
+/// Finalizes blocks `from..=to`, stepping every host `steps` times at each.
+fn blocks(world: &Rc<RefCell<World>>, hosts: &mut [&mut Host], from: u32, to: u32, steps: u32) {
+	for number in from..=to {
+		world.borrow_mut().finalize(number);
+		for _ in 0..steps {
+			for host in hosts.iter_mut() {
+				host.step().expect("a step");
+			}
+		}
+	}
+}
+
+/// Block numbers of `EPOCH`: the last before generation, the last finalized in
+/// generation's view, the one that opens validation, the last of validation.
+const BEFORE: u32 = 99;
+const LAST_GENERATION_VIEW: u32 = 102;
+const VALIDATION_OPEN: u32 = 105;
+const LAST_VALIDATION_VIEW: u32 = 107;
+
+#[test]
+fn poc_epoch_two_hosts_commit_serve_and_validate_each_other() {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut a = Host::new(&world, &peers, 1, Peer::Honest, false);
+	let mut b = Host::new(&world, &peers, 2, Peer::Honest, false);
+	blocks(&world, &mut [&mut a, &mut b], BEFORE, LAST_GENERATION_VIEW, 2);
+	// Eight nonces per block (two steps of four) over four blocks, but none after the
+	// commitment of the last block: they could not be committed.
+	for host in [&a, &b] {
+		assert_eq!(host.on_disk(), 28);
+		let committed = world.borrow().committed(&host.id);
+		assert_eq!(committed, Some(28), "the last commitment before generation ends counts");
+	}
+	// The commitments only grew, one per block at most.
+	let counts: Vec<u64> =
+		world.borrow().commits.iter().filter(|(h, _)| *h == a.id).map(|(_, c)| c.count).collect();
+	assert!(counts.windows(2).all(|w| w[0] < w[1]), "{counts:?}");
+	assert!(counts.len() <= 4, "{counts:?}");
+	blocks(&world, &mut [&mut a, &mut b], LAST_GENERATION_VIEW + 1, LAST_VALIDATION_VIEW, 1);
+	for (validator, other) in [(&a, &b), (&b, &a)] {
+		assert_eq!(
+			world.borrow().verdicts_of(&validator.id),
+			vec![vec![Verdict { host: other.id.clone(), valid: true }]],
+			"one batch per model with a verdict on the other host only"
+		);
+		// Every leaf was recomputed (28 ≤ N): 28 of its own, 28 of the other's.
+		assert_eq!(validator.prover.computed.get(), 56);
+	}
+}
+
+#[test]
+fn poc_generation_stops_at_max_nonces() {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut a = Host::new(&world, &peers, 1, Peer::Honest, false);
+	a.settings.max_nonces = Some(6);
+	a.start(&world, &peers);
+	blocks(&world, &mut [&mut a], BEFORE, LAST_GENERATION_VIEW, 3);
+	assert_eq!(a.on_disk(), 6);
+	assert_eq!(world.borrow().committed(&a.id), Some(6));
+}
+
+#[test]
+fn poc_validation_random_artifacts_are_judged_invalid() {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut honest = Host::new(&world, &peers, 1, Peer::Honest, false);
+	let mut cheater = Host::new(&world, &peers, 2, Peer::Honest, true);
+	blocks(&world, &mut [&mut honest, &mut cheater], BEFORE, LAST_VALIDATION_VIEW, 1);
+	assert_eq!(
+		world.borrow().verdicts_of(&honest.id),
+		vec![vec![Verdict { host: cheater.id.clone(), valid: false }]]
+	);
+}
+
+fn judged_by_honest(peer: Peer) -> Vec<Vec<Verdict>> {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut honest = Host::new(&world, &peers, 1, Peer::Honest, false);
+	let mut bad = Host::new(&world, &peers, 2, peer, false);
+	blocks(&world, &mut [&mut honest, &mut bad], BEFORE, LAST_VALIDATION_VIEW, 1);
+	let verdicts = world.borrow().verdicts_of(&honest.id);
+	verdicts
+}
+
+#[test]
+fn poc_validation_unreachable_endpoint_counts_as_no_proofs() {
+	assert_eq!(
+		judged_by_honest(Peer::Unreachable),
+		vec![vec![Verdict { host: host(2), valid: false }]]
+	);
+}
+
+#[test]
+fn poc_validation_tampered_artifacts_fail_their_proofs() {
+	assert_eq!(
+		judged_by_honest(Peer::Tampered),
+		vec![vec![Verdict { host: host(2), valid: false }]]
+	);
+}
+
+#[test]
+fn poc_validation_malformed_proofs_are_mismatches() {
+	assert_eq!(
+		judged_by_honest(Peer::Garbled),
+		vec![vec![Verdict { host: host(2), valid: false }]]
+	);
+}
+
+#[test]
+fn poc_sample_is_the_spec_draw_and_at_most_n_leaves() {
+	let seed = gonka_primitives::sample::SampleSeed {
+		genesis_hash: &H256([1; 32]),
+		generation_end_hash: &H256([2; 32]),
+		validator: &host(1),
+		host: &host(2),
+		model: MODEL,
+	};
+	let indices = seed.leaf_indices(10_000, SAMPLE_SIZE);
+	assert_eq!(indices.len(), 200);
+	// Leaves outside the sample are never asked for, so a host that computed only those
+	// would pass: judge only what was asked.
+	let honest: Vec<[u8; ARTIFACT_BYTES]> =
+		(0..10_000).map(|n| artifact(&EPOCH.seed, &host(2), n, b"")).collect();
+	let tree =
+		gonka_primitives::merkle::MerkleTree::from_artifacts(honest.iter().map(|a| a.as_slice()));
+	let book = ProofBook::default();
+	assert!(book.publish(3, MODEL, honest.clone(), &tree.root()));
+	let served: Vec<ServedLeaf> =
+		book.answer(3, MODEL, &indices).unwrap().iter().map(WireLeaf::parse).collect();
+	let judgement = judge(10_000, &tree.root(), &indices, Ok(served), &PARAMS, |nonces| {
+		Ok(nonces.iter().map(|n| honest[*n as usize]).collect())
+	})
+	.unwrap();
+	assert!(judgement.valid);
+	assert_eq!((judgement.sampled, judgement.mismatches), (200, 0));
+}
+
+/// A commitment of 200 leaves of which `bad` are recomputed far away.
+fn judge_with_mismatches(bad: u64) -> bool {
+	let artifacts: Vec<[u8; ARTIFACT_BYTES]> =
+		(0..200).map(|n| artifact(&EPOCH.seed, &host(2), n, b"")).collect();
+	let tree = gonka_primitives::merkle::MerkleTree::from_artifacts(
+		artifacts.iter().map(|a| a.as_slice()),
+	);
+	let indices: Vec<u64> = (0..200).collect();
+	let book = ProofBook::default();
+	assert!(book.publish(3, MODEL, artifacts.clone(), &tree.root()));
+	let served = book.answer(3, MODEL, &indices).unwrap().iter().map(WireLeaf::parse).collect();
+	judge(200, &tree.root(), &indices, Ok(served), &PARAMS, |nonces| {
+		Ok(nonces
+			.iter()
+			.map(|n| {
+				if *n < bad {
+					artifact(&EPOCH.seed, &host(2), *n, b"x")
+				} else {
+					artifacts[*n as usize]
+				}
+			})
+			.collect())
+	})
+	.unwrap()
+	.valid
+}
+
+#[test]
+fn poc_binomial_test_at_the_models_p_mismatch_and_p_value() {
+	// p_mismatch 0.1%, p_value 2%: P(X ≥ 1 | n = 200) ≈ 18% passes, P(X ≥ 2) ≈ 1.75% fails.
+	assert!(judge_with_mismatches(0));
+	assert!(judge_with_mismatches(1));
+	assert!(!judge_with_mismatches(2));
+}
+
+#[test]
+fn poc_proof_server_refuses_unknown_commitments_too_many_indices_and_wrong_roots() {
+	let book = ProofBook::default();
+	let artifacts = vec![[3u8; ARTIFACT_BYTES]; 5];
+	assert!(
+		!book.publish(3, MODEL, artifacts.clone(), &H256([9; 32])),
+		"a root that is not theirs"
+	);
+	assert!(book.answer(3, MODEL, &[0]).is_err(), "nothing served");
+	let root = gonka_primitives::merkle::MerkleTree::from_artifacts(
+		artifacts.iter().map(|a| a.as_slice()),
+	)
+	.root();
+	assert!(book.publish(3, MODEL, artifacts, &root));
+	assert_eq!(book.answer(3, MODEL, &[0, 4]).unwrap().len(), 2);
+	let beyond = book.answer(3, MODEL, &[5]).unwrap_err();
+	assert!(beyond.message().contains("beyond"), "{beyond:?}");
+	let many = book.answer(3, MODEL, &vec![0; 257]).unwrap_err();
+	assert!(many.message().contains("at most 256"), "{many:?}");
+	assert!(book.answer(4, MODEL, &[0]).is_err(), "another epoch");
+	book.retain_from(4);
+	assert!(book.answer(3, MODEL, &[0]).is_err(), "older epochs are dropped");
+}
+
+#[test]
+fn poc_restart_in_generation_resumes_from_disk_and_never_commits_less() {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut a = Host::new(&world, &peers, 1, Peer::Honest, false);
+	blocks(&world, &mut [&mut a], BEFORE, 100, 2);
+	let before = world.borrow().committed(&a.id).unwrap();
+	assert_eq!(a.on_disk(), 16);
+	// Killed: a new process on the same data directory.
+	a.duty = None;
+	a.start(&world, &peers);
+	let computed = a.prover.computed.get();
+	blocks(&world, &mut [&mut a], 101, LAST_GENERATION_VIEW, 2);
+	assert_eq!(a.prover.computed.get() - computed, 12, "nothing recomputed after the restart");
+	assert_eq!(a.on_disk(), 28);
+	let after = world.borrow().committed(&a.id).unwrap();
+	assert!(after > before);
+	assert_eq!(after, 28);
+}
+
+#[test]
+fn poc_restart_after_generation_serves_exactly_the_committed_prefix() {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut a = Host::new(&world, &peers, 1, Peer::Honest, false);
+	let mut b = Host::new(&world, &peers, 2, Peer::Honest, false);
+	blocks(&world, &mut [&mut a, &mut b], BEFORE, LAST_GENERATION_VIEW, 2);
+	// More artifacts on disk than committed (computed after the last commitment).
+	let store = ArtifactStore::open(&b.dir.path().join("poc")).unwrap();
+	let extra: Vec<[u8; ARTIFACT_BYTES]> =
+		(28..36).map(|n| artifact(&EPOCH.seed, &b.id, n, b"")).collect();
+	store.append(EPOCH.index, MODEL, 28, &extra).unwrap();
+	// b restarts after generation with an empty proof server.
+	b.duty = None;
+	b.start(&world, &peers);
+	blocks(&world, &mut [&mut a, &mut b], LAST_GENERATION_VIEW + 1, LAST_VALIDATION_VIEW, 1);
+	assert_eq!(
+		world.borrow().verdicts_of(&a.id),
+		vec![vec![Verdict { host: b.id.clone(), valid: true }]],
+		"b serves its 28 committed leaves, not 36"
+	);
+}
+
+#[test]
+fn poc_restart_after_the_batch_does_not_send_a_second() {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut a = Host::new(&world, &peers, 1, Peer::Honest, false);
+	let mut b = Host::new(&world, &peers, 2, Peer::Honest, false);
+	blocks(&world, &mut [&mut a, &mut b], BEFORE, VALIDATION_OPEN, 1);
+	assert_eq!(world.borrow().verdicts_of(&a.id).len(), 1);
+	assert!(a.state().validated.contains(&MODEL));
+	let fetches = peers.fetches.get();
+	a.duty = None;
+	a.start(&world, &peers);
+	blocks(&world, &mut [&mut a, &mut b], VALIDATION_OPEN + 1, LAST_VALIDATION_VIEW, 1);
+	assert_eq!(world.borrow().verdicts_of(&a.id).len(), 1);
+	assert_eq!(world.borrow().batches.len(), 2);
+	assert_eq!(peers.fetches.get(), fetches, "nothing fetched or judged again");
+}
+
+#[test]
+fn poc_restart_with_a_lost_journal_sends_no_second_batch() {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut a = Host::new(&world, &peers, 1, Peer::Honest, false);
+	let mut b = Host::new(&world, &peers, 2, Peer::Honest, false);
+	blocks(&world, &mut [&mut a, &mut b], BEFORE, VALIDATION_OPEN, 1);
+	// Killed after sending, before its journal recorded it.
+	a.duty = None;
+	std::fs::remove_file(a.dir.path().join("poc-journal.json")).unwrap();
+	a.start(&world, &peers);
+	blocks(&world, &mut [&mut a], VALIDATION_OPEN + 1, VALIDATION_OPEN + 1, 1);
+	assert_eq!(world.borrow().verdicts_of(&a.id).len(), 1, "the chain refused the copy");
+	assert!(a.state().validated.contains(&MODEL), "and the refusal is recorded");
+}
+
+#[test]
+fn poc_a_new_epoch_drops_the_older_epochs_artifacts() {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut a = Host::new(&world, &peers, 1, Peer::Honest, false);
+	blocks(&world, &mut [&mut a], BEFORE, BEFORE, 1);
+	assert_eq!(a.on_disk(), 4);
+	let next = PocEpoch { index: 4, start: 116, seed: H256([8; 32]), ..EPOCH };
+	world.borrow_mut().epoch = Some(next);
+	blocks(&world, &mut [&mut a], 115, 115, 1);
+	assert_eq!(a.on_disk(), 0, "epoch 3's file is deleted");
+	assert_eq!(a.state().epoch, Some(4));
+	assert_eq!(a.state().committed.get(&MODEL), Some(&4), "epoch 4's first commitment");
+	assert_eq!(a.state().last_commit_block, Some(115));
+	assert_eq!(world.borrow().committed(&a.id), Some(4), "the chain keeps epoch 3's");
+}
+
+#[test]
+fn poc_node_down_stops_the_step_and_loses_nothing() {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut a = Host::new(&world, &peers, 1, Peer::Honest, false);
+	blocks(&world, &mut [&mut a], BEFORE, 100, 1);
+	world.borrow_mut().down = true;
+	assert!(matches!(a.step(), Err(PocStepError::Unavailable(_))));
+	world.borrow_mut().down = false;
+	blocks(&world, &mut [&mut a], 101, LAST_GENERATION_VIEW, 1);
+	assert_eq!(world.borrow().committed(&a.id), Some(a.on_disk()));
+}
+
+#[test]
+fn poc_artifact_store_drops_a_torn_record() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = ArtifactStore::open(dir.path()).unwrap();
+	store.append(3, MODEL, 0, &[[1; ARTIFACT_BYTES], [2; ARTIFACT_BYTES]]).unwrap();
+	let path = dir.path().join("e3-m0.artifacts");
+	let mut bytes = std::fs::read(&path).unwrap();
+	bytes.extend_from_slice(&[9; 10]);
+	std::fs::write(&path, bytes).unwrap();
+	assert_eq!(store.load(3, MODEL).unwrap(), vec![[1; ARTIFACT_BYTES], [2; ARTIFACT_BYTES]]);
+	// Writing at the count known overwrites the torn tail.
+	store.append(3, MODEL, 2, &[[3; ARTIFACT_BYTES]]).unwrap();
+	assert_eq!(store.load(3, MODEL).unwrap().len(), 3);
+	assert_eq!(std::fs::metadata(&path).unwrap().len(), 3 * ARTIFACT_BYTES as u64);
+	store.prune_before(4).unwrap();
+	assert!(!Path::new(&path).exists());
+}

@@ -1,0 +1,131 @@
+//! A real `gonka-worker run` process for end-to-end tests.
+
+use polkadot_sdk::{sp_core::crypto::Ss58Codec, sp_keyring::Sr25519Keyring};
+use std::{
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+};
+
+/// The dev chain's model (`gonka_runtime::configs::DEFAULT_MODEL`).
+pub const DEFAULT_MODEL: u32 = 0;
+
+/// The worker binary, built beside the node by the workspace's test build.
+pub fn worker_bin() -> PathBuf {
+	if let Some(path) = std::env::var_os("GONKA_WORKER_BIN") {
+		return PathBuf::from(path);
+	}
+	let exe = std::env::current_exe().expect("the test's path");
+	exe.parent().and_then(Path::parent).expect("target/<profile>/deps").join("gonka-worker")
+}
+
+/// A running `gonka-worker run`, killed when dropped.
+pub struct Worker {
+	child: Child,
+	log: PathBuf,
+	data_dir: PathBuf,
+}
+
+impl Worker {
+	/// Starts the worker of dev host `key` (its genesis worker key `//<key>//stash`,
+	/// proofs served on the genesis endpoint's port: 8400 for Alice, 8401 for Bob), with
+	/// `extra` lines of `worker.toml`.
+	pub fn start(dir: &Path, key: Sr25519Keyring, rpc_port: u16, extra: &str) -> Worker {
+		Self::start_with_model(dir, key, rpc_port, extra, &default_model(), poc_port(key))
+	}
+
+	/// As [`Worker::start`], serving the model file `model` and listening for proof
+	/// requests on `listen_port`.
+	pub fn start_with_model(
+		dir: &Path,
+		key: Sr25519Keyring,
+		rpc_port: u16,
+		extra: &str,
+		model: &Path,
+		listen_port: u16,
+	) -> Worker {
+		let name = key.to_string().to_lowercase();
+		let data_dir = dir.join(&name);
+		std::fs::create_dir_all(&data_dir).unwrap();
+		let key_file = data_dir.join("worker.key");
+		std::fs::write(&key_file, format!("//{key}//stash\n")).unwrap();
+		let config = data_dir.join("worker.toml");
+		std::fs::write(
+			&config,
+			format!(
+				"node = \"ws://127.0.0.1:{rpc_port}\"\nhost = \"{}\"\nworker_key_file = \"{}\"\n\
+				 data_dir = \"{}\"\nmodel_id = {DEFAULT_MODEL}\nmodel_file = \"{}\"\n\
+				 threads = 1\npoll_ms = 300\npoc_listen = \"127.0.0.1:{}\"\n{extra}",
+				key.to_account_id().to_ss58check(),
+				key_file.display(),
+				data_dir.display(),
+				model.display(),
+				listen_port,
+			),
+		)
+		.unwrap();
+		let log = data_dir.join("worker.log");
+		let output = std::fs::File::create(&log).unwrap();
+		let child = Command::new(worker_bin())
+			.args(["run", "--config"])
+			.arg(&config)
+			.env("RUST_LOG", "info")
+			.stdin(Stdio::null())
+			.stdout(output.try_clone().unwrap())
+			.stderr(output)
+			.spawn()
+			.expect("gonka-worker starts");
+		Worker { child, log, data_dir }
+	}
+
+	/// Waits up to `deadline` for the process to exit by itself.
+	pub fn exit_within(
+		&mut self,
+		deadline: std::time::Duration,
+	) -> Option<std::process::ExitStatus> {
+		let started = std::time::Instant::now();
+		while started.elapsed() < deadline {
+			if let Ok(Some(status)) = self.child.try_wait() {
+				return Some(status);
+			}
+			std::thread::sleep(std::time::Duration::from_millis(200));
+		}
+		None
+	}
+
+	/// Its output so far.
+	pub fn log(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+
+	/// Whether it has handled a finalized block (its journal exists).
+	pub fn following(&self) -> bool {
+		self.data_dir.join(gonka_worker::run::JOURNAL_FILE).exists()
+	}
+}
+
+impl Drop for Worker {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+/// The port of a dev host's registered endpoint.
+pub fn poc_port(key: Sr25519Keyring) -> u16 {
+	match key {
+		Sr25519Keyring::Alice => 8400,
+		Sr25519Keyring::Bob => 8401,
+		other => panic!("{other} is not a dev host"),
+	}
+}
+
+/// The default model's file, fetched offline into the model cache.
+pub fn default_model() -> PathBuf {
+	gonka_worker::catalog::fetch(
+		&gonka_worker::catalog::SMOLLM2_135M,
+		&std::env::var_os("GONKA_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| {
+			PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/gonka/models")
+		}),
+	)
+	.expect("the default model")
+}
