@@ -57,8 +57,9 @@ pub use runtime::{
 };
 /// Accounts as the generated code has them.
 pub use subxt::utils::AccountId32;
-/// A developer's or host's account key, to sign transactions (`subxt-signer`).
-pub use subxt_signer::sr25519::Keypair;
+/// A developer's or host's account key, to sign transactions (`subxt-signer`), and the
+/// secret URI it is made from (`//Alice`, a mnemonic, or a 0x-hex seed).
+pub use subxt_signer::{sr25519::Keypair, SecretUri};
 
 /// What went wrong talking to the chain.
 #[derive(Debug, thiserror::Error)]
@@ -547,6 +548,22 @@ impl ChainClient {
 			worker_key.0,
 			endpoint.to_vec(),
 			models.to_vec(),
+		);
+		self.submit_signed(&call, host).await
+	}
+
+	/// Changes a registered host's worker key, endpoint and models, signed by the host.
+	pub async fn update_host(
+		&self,
+		host: &Keypair,
+		worker_key: &sr25519::Public,
+		endpoint: &[u8],
+		models: &[ModelId],
+	) -> Result<Included, Error> {
+		let call = runtime::transactions().poc().update_host(
+			Some(worker_key.0),
+			Some(endpoint.to_vec()),
+			Some(models.to_vec()),
 		);
 		self.submit_signed(&call, host).await
 	}

@@ -52,6 +52,28 @@ pub struct WorkerConfig {
 	/// The most PoC nonces per model and epoch (no limit when absent).
 	#[serde(default)]
 	pub poc_max_nonces: Option<u64>,
+	/// Where the Prometheus metrics are served (`http://<metrics_listen>/metrics`).
+	#[serde(default = "default_metrics_listen")]
+	pub metrics_listen: String,
+	/// Cheat modes, for tests only (`test-cheats` feature).
+	#[cfg(feature = "test-cheats")]
+	#[serde(default)]
+	pub cheat: CheatConfig,
+}
+
+/// `[cheat]`: how a test worker cheats (`test-cheats` feature only).
+#[cfg(feature = "test-cheats")]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheatConfig {
+	/// `random-artifacts` or `inflated-count` (honest when absent).
+	#[serde(default)]
+	pub poc: crate::duty::poc::PocCheat,
+	/// Executes and replays inference with this model file instead of `model_file` (another
+	/// model, or a cheaper quantization of the same); `model_file` still passes the chain's
+	/// digest check and computes PoC.
+	#[serde(default)]
+	pub inference_model_file: Option<PathBuf>,
 }
 
 fn default_node() -> String {
@@ -74,6 +96,10 @@ fn default_poc_batch() -> u32 {
 	8
 }
 
+fn default_metrics_listen() -> String {
+	"127.0.0.1:9616".into()
+}
+
 impl WorkerConfig {
 	/// Reads and checks `path`.
 	pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -87,11 +113,15 @@ impl WorkerConfig {
 		if config.poc_batch == 0 {
 			return Err(fail("poc_batch must be at least 1".into()));
 		}
-		if config.poc_listen.parse::<std::net::SocketAddr>().is_err() {
-			return Err(fail(format!(
-				"poc_listen: `{}` is not an address and port (e.g. 0.0.0.0:8400)",
-				config.poc_listen
-			)));
+		for (field, value, example) in [
+			("poc_listen", &config.poc_listen, "0.0.0.0:8400"),
+			("metrics_listen", &config.metrics_listen, "127.0.0.1:9616"),
+		] {
+			if value.parse::<std::net::SocketAddr>().is_err() {
+				return Err(fail(format!(
+					"{field}: `{value}` is not an address and port (e.g. {example})"
+				)));
+			}
 		}
 		Ok(config)
 	}

@@ -10,8 +10,12 @@
 //! - [`score`]: replay scoring of another executor's completion;
 //! - [`generate`]: local generation with a KV cache;
 //! - [`poc`]: Proof of Compute artifacts;
-//! - [`duty`]: the host's duties on chain as job logic over a chain trait and a model
-//!   trait, with a journal on disk that survives restarts (inference so far).
+//! - [`duty`]: the host's duties on chain (inference and PoC) as job logic over chain,
+//!   model and peer traits, with journals on disk that survive restarts, and the PoC
+//!   proof server;
+//! - [`run`]: `gonka-worker run`, the duties against a node;
+//! - [`host`]: the `register`, `status` and `infer` commands;
+//! - [`metrics`]: the worker's Prometheus metrics.
 //!
 //! CPU is the default device; the `cuda` feature runs the same code on a GPU.
 
@@ -20,6 +24,8 @@ pub mod config;
 pub mod duty;
 pub mod error;
 pub mod generate;
+pub mod host;
+pub mod metrics;
 pub mod model;
 pub mod poc;
 pub mod run;

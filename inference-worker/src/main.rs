@@ -48,6 +48,59 @@ enum Command {
 		#[arg(long, default_value = "worker.toml")]
 		config: PathBuf,
 	},
+	/// Register the host (signed by its account) with the worker key of the configuration,
+	/// the endpoint other workers fetch its PoC proofs from, and the models it serves; a
+	/// registered host is updated instead.
+	Register {
+		/// The worker's configuration file (node, host, worker key, model).
+		#[arg(long, default_value = "worker.toml")]
+		config: PathBuf,
+		/// A file with the host account's secret: a secret URI or a 0x-hex seed.
+		#[arg(long)]
+		account_key_file: PathBuf,
+		/// The URL of this worker's proof server as other workers reach it.
+		#[arg(long)]
+		endpoint: String,
+		/// The models served (the configuration's `model_id` when absent); repeatable.
+		#[arg(long = "model")]
+		models: Vec<u32>,
+	},
+	/// What the chain and the worker's journals say about this host.
+	Status {
+		/// The worker's configuration file.
+		#[arg(long, default_value = "worker.toml")]
+		config: PathBuf,
+	},
+	/// A developer's request: signed, sent, waited for; prints the answer and its cost.
+	Infer(InferArgs),
+}
+
+#[derive(clap::Args)]
+struct InferArgs {
+	/// The node's RPC endpoint.
+	#[arg(long, default_value = "ws://127.0.0.1:9944")]
+	node: String,
+	/// A file with the developer account's secret: a secret URI or a 0x-hex seed.
+	#[arg(long)]
+	account_key_file: PathBuf,
+	/// The on-chain model id.
+	#[arg(long, default_value_t = 0)]
+	model: u32,
+	/// The prompt.
+	#[arg(long)]
+	prompt: String,
+	/// The most completion tokens (the escrow is held for them).
+	#[arg(long, default_value_t = 64)]
+	max_tokens: u32,
+	/// Sampling temperature, in thousandths (0: greedy).
+	#[arg(long, default_value_t = 0)]
+	temperature_milli: u32,
+	/// Nucleus, in parts per billion (1_000_000_000: no cut).
+	#[arg(long, default_value_t = 1_000_000_000)]
+	top_p_parts: u32,
+	/// How long to wait for the result, in seconds.
+	#[arg(long, default_value_t = 300)]
+	timeout_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -244,6 +297,11 @@ struct ClaimFile {
 	text: String,
 }
 
+/// The async runtime of the commands that talk to a node.
+fn client_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+	Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
 fn main() -> anyhow::Result<()> {
 	tracing_subscriber::fmt()
 		.with_env_filter(
@@ -274,6 +332,35 @@ fn main() -> anyhow::Result<()> {
 				.enable_all()
 				.build()?
 				.block_on(gonka_worker::run::run(config))?;
+		}
+		Command::Register { config, account_key_file, endpoint, models } => {
+			let config = gonka_worker::config::WorkerConfig::load(&config)?;
+			let account = gonka_worker::host::account_key(&account_key_file)?;
+			let models = if models.is_empty() { vec![config.model_id] } else { models };
+			let done = client_runtime()?
+				.block_on(gonka_worker::host::register(&config, &account, &endpoint, &models))?;
+			println!("{done}");
+		}
+		Command::Status { config } => {
+			let config = gonka_worker::config::WorkerConfig::load(&config)?;
+			print!("{}", client_runtime()?.block_on(gonka_worker::host::status(&config))?);
+		}
+		Command::Infer(args) => {
+			let developer = gonka_worker::host::account_key(&args.account_key_file)?;
+			let sampling = gonka_primitives::inference::SamplingParams {
+				temperature_milli: args.temperature_milli,
+				top_p: polkadot_sdk::sp_arithmetic::Perbill::from_parts(args.top_p_parts),
+			};
+			let answer = client_runtime()?.block_on(gonka_worker::host::infer(
+				&args.node,
+				&developer,
+				args.model,
+				&args.prompt,
+				args.max_tokens,
+				sampling,
+				std::time::Duration::from_secs(args.timeout_secs),
+			))?;
+			println!("{answer}");
 		}
 		Command::Model { command: ModelCommand::Fetch { model, data_dir } } => {
 			let known = catalog::find(&model)?;

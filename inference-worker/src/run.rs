@@ -18,7 +18,9 @@ use crate::{
 		node::NodeChain,
 		poc::{PocDuty, PocSettings, PocState, PocStepError},
 		proofs::{ProofBook, ProofServer, RpcProofs},
+		InferenceChain,
 	},
+	metrics::Metrics,
 	score::Tolerance,
 };
 use gonka_client::ChainClient;
@@ -85,7 +87,28 @@ pub async fn run(config: WorkerConfig) -> anyhow::Result<()> {
 	let store = ArtifactStore::open(&config.data_dir.join(POC_DIR))?;
 	let book = ProofBook::default();
 	let _server = ProofServer::start(&config.poc_listen, book.clone())?;
-	let settings = PocSettings { batch: config.poc_batch, max_nonces: config.poc_max_nonces };
+	let registry = polkadot_sdk::substrate_prometheus_endpoint::Registry::new();
+	let metrics = Metrics::new(&registry)?;
+	crate::metrics::serve(&config.metrics_listen, registry)?;
+	#[cfg(not(feature = "test-cheats"))]
+	let (cheat, inference_engine) = (crate::duty::poc::PocCheat::Honest, engine.clone());
+	#[cfg(feature = "test-cheats")]
+	let (cheat, inference_engine) = match &config.cheat.inference_model_file {
+		Some(file) => {
+			tracing::warn!(file = %file.display(), "CHEATING: inference with another model file");
+			let (model, tokenizer) = crate::model::open(file, &candle_core::Device::Cpu)?;
+			let other = ModelEngine {
+				model_id: config.model_id,
+				model,
+				tokenizer,
+				tolerance: Tolerance::default(),
+			};
+			(config.cheat.poc, Rc::new(other))
+		}
+		None => (config.cheat.poc, engine.clone()),
+	};
+	let settings =
+		PocSettings { batch: config.poc_batch, max_nonces: config.poc_max_nonces, cheat };
 	let poll = Duration::from_millis(config.poll_ms);
 	let mut backoff = Duration::from_secs(1);
 	let mut checked = false;
@@ -108,7 +131,7 @@ pub async fn run(config: WorkerConfig) -> anyhow::Result<()> {
 		}
 		let chain = NodeChain::new(client.clone(), host.clone(), worker.clone());
 		let poc_chain = NodeChain::new(client, host.clone(), worker.clone());
-		let mut duty = InferenceDuty::new(chain, engine.clone(), journal);
+		let mut duty = InferenceDuty::new(chain, inference_engine.clone(), journal);
 		let mut poc = PocDuty::new(
 			poc_chain,
 			engine.clone(),
@@ -128,14 +151,19 @@ pub async fn run(config: WorkerConfig) -> anyhow::Result<()> {
 			if progress != Default::default() {
 				tracing::info!(?progress, "inference step");
 			}
+			metrics.inference(&progress);
+			if let Ok(finalized) = duty.chain().finalized().await {
+				metrics.chain(finalized, duty.journal().state.next_block);
+			}
 			let poc_progress = match poc.step().await {
 				Ok(progress) => progress,
 				Err(PocStepError::Unavailable(reason)) => break Stopped::Unavailable(reason),
 				Err(PocStepError::Local(error)) => break Stopped::Fatal(error.into()),
 			};
 			if poc_progress != Default::default() {
-				tracing::info!(?poc_progress, "PoC step");
+				tracing::debug!(?poc_progress, "PoC step");
 			}
+			metrics.poc(&poc_progress);
 			// Generation computes back to back; otherwise wait for the chain.
 			if poc_progress.computed == 0 {
 				tokio::time::sleep(poll).await;
@@ -145,6 +173,7 @@ pub async fn run(config: WorkerConfig) -> anyhow::Result<()> {
 		(_, poc_journal) = poc.into_parts();
 		match stopped {
 			Stopped::Unavailable(reason) => {
+				metrics.node_lost();
 				tracing::warn!(%reason, retry_in = ?backoff, "lost the node; reconnecting");
 				tokio::time::sleep(backoff).await;
 			}

@@ -33,6 +33,45 @@ fn a_config_with_only_the_required_fields_takes_the_documented_defaults() {
 	assert_eq!(config.host().unwrap().to_ss58check(), ALICE);
 	assert_eq!(config.poc_listen, "0.0.0.0:8400");
 	assert_eq!((config.poc_batch, config.poc_max_nonces), (8, None));
+	assert_eq!(config.metrics_listen, "127.0.0.1:9616");
+}
+
+#[test]
+fn a_metrics_address_without_a_port_is_refused() {
+	let dir = tempfile::tempdir().unwrap();
+	let error = refusal(dir.path(), &format!("{}metrics_listen = \"localhost\"\n", minimal(ALICE)));
+	assert!(error.contains("metrics_listen") && error.contains("localhost"), "{error}");
+}
+
+#[cfg(not(feature = "test-cheats"))]
+#[test]
+fn a_cheat_section_is_refused_without_the_test_cheats_feature() {
+	let dir = tempfile::tempdir().unwrap();
+	let error =
+		refusal(dir.path(), &format!("{}[cheat]\npoc = \"random-artifacts\"\n", minimal(ALICE)));
+	assert!(error.contains("cheat"), "{error}");
+}
+
+#[cfg(feature = "test-cheats")]
+#[test]
+fn a_cheat_section_names_the_cheats_and_refuses_others() {
+	use gonka_worker::duty::poc::PocCheat;
+	let dir = tempfile::tempdir().unwrap();
+	let path = write(
+		dir.path(),
+		"worker.toml",
+		&format!(
+			"{}[cheat]\npoc = \"inflated-count\"\ninference_model_file = \"q4_0.gguf\"\n",
+			minimal(ALICE)
+		),
+	);
+	let config = WorkerConfig::load(&path).unwrap();
+	assert_eq!(config.cheat.poc, PocCheat::InflatedCount);
+	assert_eq!(config.cheat.inference_model_file, Some(PathBuf::from("q4_0.gguf")));
+	let honest = WorkerConfig::load(&write(dir.path(), "honest.toml", &minimal(ALICE))).unwrap();
+	assert_eq!(honest.cheat.poc, PocCheat::Honest);
+	let error = refusal(dir.path(), &format!("{}[cheat]\npoc = \"lazy\"\n", minimal(ALICE)));
+	assert!(error.contains("lazy"), "{error}");
 }
 
 #[test]

@@ -13,8 +13,8 @@ use gonka_worker::duty::{
 	artifacts::{ArtifactStore, ARTIFACT_BYTES},
 	journal::Journal,
 	poc::{
-		judge, PocChain, PocDuty, PocEpoch, PocModel, PocSettings, PocState, PocStepError,
-		ProofSource, Prover, SAMPLE_SIZE,
+		judge, PocChain, PocCheat, PocDuty, PocEpoch, PocModel, PocSettings, PocState,
+		PocStepError, ProofSource, Prover, SAMPLE_SIZE,
 	},
 	proofs::{ProofBook, ServedLeaf, WireLeaf},
 	SubmitError,
@@ -330,7 +330,7 @@ struct Host {
 
 impl Host {
 	fn new(world: &Rc<RefCell<World>>, peers: &Peers, i: u8, peer: Peer, cheat: bool) -> Host {
-		let settings = PocSettings { batch: 4, max_nonces: None };
+		let settings = PocSettings { batch: 4, max_nonces: None, cheat: PocCheat::Honest };
 		let id = host(i);
 		let book = ProofBook::default();
 		peers.books.borrow_mut().insert(endpoint(&id), (book.clone(), peer));
@@ -702,4 +702,46 @@ fn poc_artifact_store_drops_a_torn_record() {
 	assert_eq!(std::fs::metadata(&path).unwrap().len(), 3 * ARTIFACT_BYTES as u64);
 	store.prune_before(4).unwrap();
 	assert!(!Path::new(&path).exists());
+}
+
+/// The `test-cheats` worker's PoC cheats, each caught by an honest validator.
+#[cfg(feature = "test-cheats")]
+fn caught(cheat: PocCheat) -> (Vec<Vec<Verdict>>, u64, u64) {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut honest = Host::new(&world, &peers, 1, Peer::Honest, false);
+	let mut cheater = Host::new(&world, &peers, 2, Peer::Honest, false);
+	cheater.settings.cheat = cheat;
+	cheater.start(&world, &peers);
+	blocks(&world, &mut [&mut honest, &mut cheater], BEFORE, LAST_GENERATION_VIEW, 2);
+	let committed = world.borrow().committed(&cheater.id).unwrap();
+	blocks(
+		&world,
+		&mut [&mut honest, &mut cheater],
+		LAST_GENERATION_VIEW + 1,
+		LAST_VALIDATION_VIEW,
+		1,
+	);
+	let verdicts = world.borrow().verdicts_of(&honest.id);
+	(verdicts, committed, cheater.prover.computed.get())
+}
+
+#[cfg(feature = "test-cheats")]
+#[test]
+fn poc_cheat_random_artifacts_computes_nothing_and_is_judged_invalid() {
+	let (verdicts, committed, computed) = caught(PocCheat::RandomArtifacts);
+	assert_eq!(committed, 28);
+	// Its prover ran only to validate the honest host's 28 nonces.
+	assert_eq!(computed, 28);
+	assert_eq!(verdicts, vec![vec![Verdict { host: host(2), valid: false }]]);
+}
+
+#[cfg(feature = "test-cheats")]
+#[test]
+fn poc_cheat_inflated_count_is_judged_invalid() {
+	let (verdicts, committed, computed) = caught(PocCheat::InflatedCount);
+	assert_eq!(committed, 28);
+	// Half of its own nonces (two per batch of four) plus the honest host's 28.
+	assert_eq!(computed, 14 + 28);
+	assert_eq!(verdicts, vec![vec![Verdict { host: host(2), valid: false }]]);
 }

@@ -4,18 +4,20 @@
 //! each serves its artifacts with Merkle proofs at its registered endpoint; in the
 //! validation phase each samples the other's leaves, fetches and checks them, recomputes
 //! them and sends one batch of verdicts; when the weights are formed both hosts' PoC
-//! weight is their committed count (the genesis weight is 1). A worker whose model file
-//! is not the chain's refuses to start and names both digests.
+//! weight is their committed count (the genesis weight is 1), which `gonka-worker status`
+//! and the metrics show. A new host registers (and updates itself) with `gonka-worker
+//! register`. A worker whose model file is not the chain's refuses to start and names both
+//! digests.
 
 mod common;
 
 use common::{
-	worker::{default_model, Worker, DEFAULT_MODEL},
+	worker::{self, default_model, Worker, DEFAULT_MODEL},
 	DevNode,
 };
 use gonka_client::ChainClient;
 use gonka_primitives::HostId;
-use polkadot_sdk::sp_keyring::Sr25519Keyring;
+use polkadot_sdk::{sp_core::crypto::Ss58Codec, sp_keyring::Sr25519Keyring};
 use std::time::Duration;
 
 /// Blocks long enough for two CPU workers on two cores to recompute each other's nonces
@@ -79,6 +81,67 @@ async fn two_workers_commit_validate_each_other_and_gain_poc_weight() {
 		assert!(log.contains("PoC verdicts sent"), "{log}");
 		assert!(!log.contains("valid=false"), "no host judged invalid:\n{log}");
 	}
+
+	// The host's view from the command line.
+	let alice_config = workers[0].config.to_str().unwrap().to_string();
+	let (ok, status, stderr) = worker::command(&["status", "--config", &alice_config]);
+	assert!(ok, "{stderr}");
+	assert!(status.contains("endpoint http://127.0.0.1:8400"), "{status}");
+	assert!(status.contains("worker key the worker_key_file's"), "{status}");
+	assert!(status.contains("model 0: PoC weight"), "{status}");
+	assert!(status.contains("worker PoC journal: epoch"), "{status}");
+	let scrape = worker::scrape(workers[0].metrics_port);
+	assert!(worker::metric(&scrape, "gonka_worker_poc_nonces_total") > 0.0, "{scrape}");
+	assert!(worker::metric(&scrape, "gonka_worker_poc_verdicts_total") > 0.0, "{scrape}");
+
+	// A new host registers from the command line: Dave, with a generated worker key.
+	let dave = base.path().join("dave");
+	std::fs::create_dir_all(&dave).unwrap();
+	let worker_key = dave.join("worker.key");
+	let (ok, _, stderr) =
+		worker::command(&["key", "generate", "--out", worker_key.to_str().unwrap()]);
+	assert!(ok, "{stderr}");
+	let config = dave.join("worker.toml");
+	std::fs::write(
+		&config,
+		format!(
+			"node = \"ws://127.0.0.1:{}\"\nhost = \"{}\"\nworker_key_file = \"{}\"\n\
+			 model_file = \"model.gguf\"\n",
+			node.rpc_port,
+			Sr25519Keyring::Dave.to_account_id().to_ss58check(),
+			worker_key.display()
+		),
+	)
+	.unwrap();
+	let account = |name: &str| {
+		let path = dave.join(format!("{name}.key"));
+		std::fs::write(&path, format!("//{name}\n")).unwrap();
+		path.to_str().unwrap().to_string()
+	};
+	let (dave_key, eve_key) = (account("Dave"), account("Eve"));
+	let config = config.to_str().unwrap();
+	let register = |key: &str, endpoint: &str| {
+		worker::command(&[
+			"register",
+			"--config",
+			config,
+			"--account-key-file",
+			key,
+			"--endpoint",
+			endpoint,
+		])
+	};
+	let (ok, _, stderr) = register(&eve_key, "http://127.0.0.1:8402");
+	assert!(!ok && stderr.contains("not the host"), "another account's key: {stderr}");
+	let (ok, _, stderr) = register(&dave_key, "ftp://127.0.0.1:8402");
+	assert!(!ok && stderr.contains("not an http"), "{stderr}");
+	let (ok, stdout, stderr) = register(&dave_key, "http://127.0.0.1:8402");
+	assert!(ok && stdout.starts_with("registered host"), "{stdout}{stderr}");
+	let (ok, stdout, stderr) = register(&dave_key, "http://127.0.0.1:8403");
+	assert!(ok && stdout.starts_with("updated host"), "{stdout}{stderr}");
+	let (ok, status, stderr) = worker::command(&["status", "--config", config]);
+	assert!(ok, "{stderr}");
+	assert!(status.contains("endpoint http://127.0.0.1:8403"), "{status}");
 
 	// Another file than the chain's record: refused before serving, naming both digests.
 	let other = base.path().join("other.gguf");

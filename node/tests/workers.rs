@@ -2,13 +2,15 @@
 //! development chain, SmolLM2-135M on CPU) against `gonka-node --dev`. A developer's
 //! request is executed by its executor's worker with the real model, the other worker is
 //! sampled, replays the result and reports it passing, and the request closes validated
-//! with the validator's share of the fee. Then the node is stopped and started again on
+//! with the validator's share of the fee. A second request comes from the command line
+//! (`gonka-worker infer`: the answer and its cost), bad ones are refused, and the workers'
+//! Prometheus metrics count the executions. Then the node is stopped and started again on
 //! the same database: the workers reconnect by themselves and serve a second request.
 
 mod common;
 
 use common::{
-	worker::{Worker, DEFAULT_MODEL},
+	worker::{self, Worker, DEFAULT_MODEL},
 	DevNode,
 };
 use gonka_client::{ChainClient, Outcome, RequestStatus};
@@ -91,6 +93,50 @@ async fn two_workers_execute_validate_and_carry_on_after_the_node_restarts() {
 	let validator = if executor == alice { Sr25519Keyring::Bob.to_account_id() } else { alice };
 	let held = client.inference_host(&validator).await.unwrap().pending_work;
 	assert!(held >= cost / 2, "the validator holds its share: {held} of {cost}");
+
+	// A developer's request from the command line: answered with its cost.
+	let key = base.path().join("charlie.key");
+	std::fs::write(&key, "//Charlie\n").unwrap();
+	let node_url = format!("ws://127.0.0.1:{}", node.rpc_port);
+	let (ok, stdout, stderr) = worker::command(&[
+		"infer",
+		"--node",
+		&node_url,
+		"--account-key-file",
+		key.to_str().unwrap(),
+		"--prompt",
+		"Name a colour.",
+		"--max-tokens",
+		"6",
+		"--timeout-secs",
+		"180",
+	]);
+	assert!(ok, "infer failed:\n{stderr}");
+	assert!(
+		stdout.contains("completion tokens, cost ") && stdout.contains("executed by"),
+		"{stdout}"
+	);
+	assert!(stdout.lines().next().is_some_and(|answer| !answer.is_empty()), "{stdout}");
+	// Bad input: an empty prompt, a model the chain does not have.
+	for (flag, value, says) in
+		[("--prompt", "", "the prompt is empty"), ("--model", "7", "model 7 is not approved")]
+	{
+		let mut args =
+			vec!["infer", "--node", &node_url, "--account-key-file", key.to_str().unwrap()];
+		if flag == "--model" {
+			args.extend(["--prompt", "Hi"]);
+		}
+		args.extend([flag, value]);
+		let (ok, _, stderr) = worker::command(&args);
+		assert!(!ok && stderr.contains(says), "{stderr}");
+	}
+
+	// Both executions show in the workers' metrics.
+	let scrapes: Vec<String> = workers.iter().map(|w| worker::scrape(w.metrics_port)).collect();
+	let sum = |name: &str| scrapes.iter().map(|s| worker::metric(s, name)).sum::<f64>();
+	assert!(sum("gonka_worker_tokens_total") > 0.0, "{scrapes:?}");
+	assert!(sum("gonka_worker_jobs_total") >= 2.0, "{scrapes:?}");
+	assert!(sum("gonka_worker_finalized_block") > 0.0, "{scrapes:?}");
 
 	// The node goes away and comes back on the same database; the workers reconnect.
 	let port = node.rpc_port;

@@ -25,6 +25,8 @@ pub struct Progress {
 	pub refused: u32,
 	/// Jobs dropped because the request moved on or could not be run here.
 	pub dropped: u32,
+	/// Completion tokens generated for the results sent.
+	pub tokens: u64,
 }
 
 /// The inference duties over a chain and a model engine, with their journal.
@@ -111,7 +113,7 @@ impl<C: InferenceChain, E: Engine> InferenceDuty<C, E> {
 		progress: &mut Progress,
 	) -> std::result::Result<(), StepError> {
 		for job in jobs {
-			let ran = match self.run(job).await {
+			let ran = match self.run(job, progress).await {
 				Ok(ran) => ran,
 				Err(SubmitError::Refused(reason)) => {
 					tracing::info!(?job, %reason, "the chain refused a duty; not sending it again");
@@ -192,7 +194,11 @@ impl<C: InferenceChain, E: Engine> InferenceDuty<C, E> {
 	}
 
 	/// Runs one job.
-	async fn run(&mut self, job: Job) -> std::result::Result<Ran, SubmitError> {
+	async fn run(
+		&mut self,
+		job: Job,
+		progress: &mut Progress,
+	) -> std::result::Result<Ran, SubmitError> {
 		let me = self.chain.host().clone();
 		if self.journal.state.sent.contains(&job) {
 			return Ok(Ran::Done);
@@ -222,6 +228,7 @@ impl<C: InferenceChain, E: Engine> InferenceDuty<C, E> {
 				};
 				self.chain.finish(request, &execution).await?;
 				self.record_sent(job);
+				progress.tokens = progress.tokens.saturating_add(execution.token_ids.len() as u64);
 				tracing::info!(request, tokens = execution.token_ids.len(), "finished");
 				Ok(Ran::Sent)
 			}

@@ -92,6 +92,18 @@ pub enum PocPhase {
 	Inference,
 }
 
+impl PocPhase {
+	/// The phase's name, for logs.
+	pub fn name(&self) -> &'static str {
+		match self {
+			PocPhase::Generation { .. } => "generation",
+			PocPhase::Delay => "validation delay",
+			PocPhase::Validation { .. } => "validation",
+			PocPhase::Inference => "inference",
+		}
+	}
+}
+
 impl PocEpoch {
 	/// The phase of the block after the newest finalized one; `None` when that block
 	/// belongs to the next epoch (its seed is not known yet).
@@ -310,6 +322,10 @@ pub struct PocProgress {
 	pub served: u32,
 	/// Batches of verdicts sent.
 	pub validated: u32,
+	/// Commitments judged valid in the batches sent.
+	pub judged_valid: u32,
+	/// Commitments judged invalid in the batches sent.
+	pub judged_invalid: u32,
 }
 
 /// Why a step stopped.
@@ -340,6 +356,71 @@ pub struct PocSettings {
 	pub batch: u32,
 	/// The most nonces per model and epoch (`None`: as many as generation allows).
 	pub max_nonces: Option<u64>,
+	/// How it cheats: only with the `test-cheats` feature, which release builds never
+	/// enable; otherwise always honest.
+	pub cheat: PocCheat,
+}
+
+/// A PoC cheat, for the tests that must catch it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PocCheat {
+	/// Computes every nonce on the model.
+	#[default]
+	Honest,
+	/// Commits random artifacts without running the model.
+	#[cfg(feature = "test-cheats")]
+	RandomArtifacts,
+	/// Computes half its nonces and pads each batch with as many copies: a count twice
+	/// what it computed, with leaves whose proofs hold but whose artifacts are wrong.
+	#[cfg(feature = "test-cheats")]
+	InflatedCount,
+}
+
+/// The cheats' artifacts (`test-cheats` only).
+#[cfg(feature = "test-cheats")]
+mod cheats {
+	use super::*;
+
+	pub(super) fn artifacts<P: Prover>(
+		cheat: PocCheat,
+		prover: &P,
+		model: ModelId,
+		epoch: &PocEpoch,
+		host: &HostId,
+		info: &PocModel,
+		nonces: &[u64],
+	) -> Result<Vec<[u8; ARTIFACT_BYTES]>> {
+		match cheat {
+			PocCheat::Honest => {
+				prover.artifacts(model, &epoch.seed, host, info.params.seq_len, nonces)
+			}
+			PocCheat::RandomArtifacts => Ok(nonces
+				.iter()
+				.map(|nonce| {
+					let hash = gonka_primitives::hash_concat(&[
+						b"cheat",
+						epoch.seed.as_bytes(),
+						&nonce.to_le_bytes(),
+					]);
+					let mut artifact = [0u8; ARTIFACT_BYTES];
+					for (value, chunk) in artifact.chunks_exact_mut(2).zip(hash.chunks_exact(2)) {
+						let x = (f32::from(chunk[0]) - 128.0) / 128.0;
+						value.copy_from_slice(&half::f16::from_f32(x).to_le_bytes());
+					}
+					artifact
+				})
+				.collect()),
+			PocCheat::InflatedCount => {
+				let half = &nonces[..nonces.len().div_ceil(2)];
+				let honest =
+					prover.artifacts(model, &epoch.seed, host, info.params.seq_len, half)?;
+				let padding = nonces.len() - honest.len();
+				let copy = honest.first().copied().unwrap_or([0; ARTIFACT_BYTES]);
+				Ok(honest.into_iter().chain(std::iter::repeat_n(copy, padding)).collect())
+			}
+		}
+	}
 }
 
 /// The PoC duties of one host.
@@ -356,6 +437,10 @@ pub struct PocDuty<C, P, S> {
 	artifacts: BTreeMap<ModelId, Vec<[u8; ARTIFACT_BYTES]>>,
 	/// Models whose commitment is served (or could not be) this epoch.
 	serving: BTreeSet<ModelId>,
+	/// The epoch and phase last logged.
+	phase_logged: Option<(EpochIndex, &'static str)>,
+	/// Nonces computed by this process in the epoch, and the time it took.
+	computed: (u64, std::time::Duration),
 }
 
 impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
@@ -383,6 +468,8 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 			settings,
 			artifacts: BTreeMap::new(),
 			serving: BTreeSet::new(),
+			phase_logged: None,
+			computed: (0, std::time::Duration::ZERO),
 		}
 	}
 
@@ -402,6 +489,15 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		let Some(epoch) = self.chain.poc_epoch().await? else { return Ok(progress) };
 		self.enter(epoch.index)?;
 		let Some(phase) = epoch.next_phase() else { return Ok(progress) };
+		if self.phase_logged != Some((epoch.index, phase.name())) {
+			self.phase_logged = Some((epoch.index, phase.name()));
+			tracing::info!(
+				epoch = epoch.index,
+				phase = phase.name(),
+				next_block = epoch.finalized.saturating_add(1),
+				"PoC phase"
+			);
+		}
 		if let PocPhase::Generation { remaining } = phase {
 			for model in self.models.clone() {
 				self.generate(&epoch, model, remaining, &mut progress).await?;
@@ -431,6 +527,7 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		self.journal.save()?;
 		self.artifacts.clear();
 		self.serving.clear();
+		self.computed = (0, std::time::Duration::ZERO);
 		self.book.retain_from(index);
 		self.store.prune_before(index)
 	}
@@ -468,11 +565,24 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		if batch > 0 {
 			let nonces: Vec<u64> = (count..count.saturating_add(batch)).collect();
 			let host = self.chain.host().clone();
-			let computed =
-				self.prover.artifacts(model, &epoch.seed, &host, info.params.seq_len, &nonces)?;
+			let started = std::time::Instant::now();
+			let computed = match self.settings.cheat {
+				PocCheat::Honest => self.prover.artifacts(
+					model,
+					&epoch.seed,
+					&host,
+					info.params.seq_len,
+					&nonces,
+				)?,
+				#[cfg(feature = "test-cheats")]
+				cheat => cheats::artifacts(cheat, &self.prover, model, epoch, &host, &info, &nonces)?,
+			};
+			let batch = computed.len() as u64;
 			self.store.append(epoch.index, model, count, &computed)?;
 			self.loaded(epoch.index, model)?.extend_from_slice(&computed);
 			progress.computed = progress.computed.saturating_add(batch);
+			self.computed.0 = self.computed.0.saturating_add(batch);
+			self.computed.1 = self.computed.1.saturating_add(started.elapsed());
 		}
 		let count = self.loaded(epoch.index, model)?.len() as u64;
 		let committed = self.journal.state.committed.get(&model).copied().unwrap_or(0);
@@ -503,7 +613,15 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		self.journal.state.last_commit_block = Some(epoch.finalized);
 		match self.chain.commit(&commit).await {
 			Ok(()) => {
-				tracing::info!(epoch = epoch.index, model, count, "PoC commitment sent");
+				let seconds = self.computed.1.as_secs_f64();
+				let rate = if seconds > 0.0 { self.computed.0 as f64 / seconds } else { 0.0 };
+				tracing::info!(
+					epoch = epoch.index,
+					model,
+					count,
+					nonces_per_s = format!("{rate:.2}"),
+					"PoC commitment sent"
+				);
 				self.journal.state.committed.insert(model, count);
 				progress.committed = progress.committed.saturating_add(1);
 			}
@@ -612,10 +730,14 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 			self.journal.save()?;
 			return Ok(());
 		}
+		let valid = verdicts.iter().filter(|verdict| verdict.valid).count() as u32;
+		let invalid = verdicts.len() as u32 - valid;
 		match self.chain.submit_verdicts(epoch.index, model, verdicts).await {
 			Ok(()) => {
-				tracing::info!(epoch = epoch.index, model, "PoC verdicts sent");
+				tracing::info!(epoch = epoch.index, model, valid, invalid, "PoC verdicts sent");
 				progress.validated = progress.validated.saturating_add(1);
+				progress.judged_valid = progress.judged_valid.saturating_add(valid);
+				progress.judged_invalid = progress.judged_invalid.saturating_add(invalid);
 			}
 			Err(SubmitError::Refused(reason)) => {
 				tracing::warn!(epoch = epoch.index, model, %reason, "PoC verdicts refused");

@@ -23,6 +23,10 @@ pub struct Worker {
 	child: Child,
 	log: PathBuf,
 	data_dir: PathBuf,
+	/// Its configuration file.
+	pub config: PathBuf,
+	/// The port of its Prometheus metrics.
+	pub metrics_port: u16,
 }
 
 impl Worker {
@@ -49,12 +53,14 @@ impl Worker {
 		let key_file = data_dir.join("worker.key");
 		std::fs::write(&key_file, format!("//{key}//stash\n")).unwrap();
 		let config = data_dir.join("worker.toml");
+		let metrics_port = super::free_port();
 		std::fs::write(
 			&config,
 			format!(
 				"node = \"ws://127.0.0.1:{rpc_port}\"\nhost = \"{}\"\nworker_key_file = \"{}\"\n\
 				 data_dir = \"{}\"\nmodel_id = {DEFAULT_MODEL}\nmodel_file = \"{}\"\n\
-				 threads = 1\npoll_ms = 300\npoc_listen = \"127.0.0.1:{}\"\n{extra}",
+				 threads = 1\npoll_ms = 300\npoc_listen = \"127.0.0.1:{}\"\n\
+				 metrics_listen = \"127.0.0.1:{metrics_port}\"\n{extra}",
 				key.to_account_id().to_ss58check(),
 				key_file.display(),
 				data_dir.display(),
@@ -74,7 +80,7 @@ impl Worker {
 			.stderr(output)
 			.spawn()
 			.expect("gonka-worker starts");
-		Worker { child, log, data_dir }
+		Worker { child, log, data_dir, config, metrics_port }
 	}
 
 	/// Waits up to `deadline` for the process to exit by itself.
@@ -128,4 +134,40 @@ pub fn default_model() -> PathBuf {
 		}),
 	)
 	.expect("the default model")
+}
+
+/// Runs `gonka-worker <args>` to completion: (success, stdout, stderr).
+pub fn command(args: &[&str]) -> (bool, String, String) {
+	let output = Command::new(worker_bin()).args(args).output().expect("gonka-worker runs");
+	(
+		output.status.success(),
+		String::from_utf8_lossy(&output.stdout).into_owned(),
+		String::from_utf8_lossy(&output.stderr).into_owned(),
+	)
+}
+
+/// The text of `http://127.0.0.1:<port>/metrics`.
+pub fn scrape(port: u16) -> String {
+	use std::io::{Read, Write};
+	let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+		return String::new();
+	};
+	let request = "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+	let mut response = String::new();
+	if stream.write_all(request.as_bytes()).is_ok() {
+		let _ = stream.read_to_string(&mut response);
+	}
+	response
+}
+
+/// A metric's value in a scrape (the sum over its label sets), 0 if absent.
+pub fn metric(scrape: &str, name: &str) -> f64 {
+	scrape
+		.lines()
+		.filter(|line| {
+			line.strip_prefix(name)
+				.is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+		})
+		.filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+		.sum()
 }
