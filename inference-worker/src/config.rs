@@ -37,6 +37,10 @@ pub struct WorkerConfig {
 	pub model_id: ModelId,
 	/// The model file (GGUF, or a safetensors directory).
 	pub model_file: PathBuf,
+	/// The device the model runs on: `cpu`, `cuda` or `cuda:N` (a build with the `cuda`
+	/// feature).
+	#[serde(default = "default_device")]
+	pub device: String,
 	/// CPU threads for the model (all cores when absent).
 	#[serde(default)]
 	pub threads: Option<usize>,
@@ -84,6 +88,10 @@ fn default_data_dir() -> PathBuf {
 	PathBuf::from("gonka-worker-data")
 }
 
+fn default_device() -> String {
+	"cpu".into()
+}
+
 fn default_poll_ms() -> u64 {
 	1_000
 }
@@ -110,6 +118,7 @@ impl WorkerConfig {
 		if config.poll_ms == 0 {
 			return Err(fail("poll_ms must be at least 1".into()));
 		}
+		DeviceChoice::parse(&config.device).map_err(|reason| fail(format!("device: {reason}")))?;
 		if config.poc_batch == 0 {
 			return Err(fail("poc_batch must be at least 1".into()));
 		}
@@ -142,6 +151,46 @@ impl WorkerConfig {
 				self.worker_key_file.display()
 			)
 		})
+	}
+}
+
+/// A compute device: `cpu`, `cuda` (the first GPU) or `cuda:N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceChoice {
+	/// The CPU (our AVX2 kernels where available).
+	Cpu,
+	/// The N-th CUDA GPU.
+	Cuda(usize),
+}
+
+impl DeviceChoice {
+	/// Parses `cpu`, `cuda` or `cuda:N`.
+	pub fn parse(text: &str) -> Result<Self, String> {
+		match text {
+			"cpu" => Ok(Self::Cpu),
+			"cuda" => Ok(Self::Cuda(0)),
+			_ => text
+				.strip_prefix("cuda:")
+				.and_then(|ordinal| ordinal.parse().ok())
+				.map(Self::Cuda)
+				.ok_or_else(|| format!("`{text}`: expected cpu, cuda or cuda:N")),
+		}
+	}
+
+	/// Opens the device (a CUDA device needs a build with the `cuda` feature and a GPU).
+	pub fn open(self) -> Result<candle_core::Device, String> {
+		match self {
+			Self::Cpu => Ok(candle_core::Device::Cpu),
+			Self::Cuda(ordinal) => candle_core::Device::new_cuda(ordinal)
+				.map_err(|error| format!("opening CUDA device {ordinal}: {error}")),
+		}
+	}
+}
+
+impl WorkerConfig {
+	/// The configured device (checked by [`WorkerConfig::load`]).
+	pub fn device(&self) -> Result<DeviceChoice, String> {
+		DeviceChoice::parse(&self.device).map_err(|reason| format!("device: {reason}"))
 	}
 }
 

@@ -4,6 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gonka_worker::{
 	catalog,
+	config::DeviceChoice,
 	generate::generate,
 	model::Llama,
 	poc::PocEngine,
@@ -183,40 +184,18 @@ struct ModelArgs {
 	#[arg(long)]
 	model: PathBuf,
 	/// `cpu`, or `cuda` / `cuda:N` (the N-th GPU; needs a build with the `cuda` feature).
-	#[arg(long, default_value = "cpu", value_parser = parse_device)]
-	device: DeviceArg,
+	#[arg(long, default_value = "cpu", value_parser = DeviceChoice::parse)]
+	device: DeviceChoice,
 	/// CPU threads (default: every core).
 	#[arg(long)]
 	threads: Option<usize>,
-}
-
-#[derive(Clone, Copy)]
-enum DeviceArg {
-	Cpu,
-	Cuda(usize),
-}
-
-fn parse_device(text: &str) -> Result<DeviceArg, String> {
-	match text {
-		"cpu" => Ok(DeviceArg::Cpu),
-		"cuda" => Ok(DeviceArg::Cuda(0)),
-		_ => text
-			.strip_prefix("cuda:")
-			.and_then(|ordinal| ordinal.parse().ok())
-			.map(DeviceArg::Cuda)
-			.ok_or_else(|| format!("`{text}`: expected cpu, cuda or cuda:N")),
-	}
 }
 
 impl ModelArgs {
 	/// Sizes the CPU thread pools, opens the device and loads the model and its tokenizer.
 	fn load(&self) -> anyhow::Result<(Llama, ChatTokenizer)> {
 		rayon_threads(self.threads)?;
-		let device = match self.device {
-			DeviceArg::Cpu => candle_core::Device::Cpu,
-			DeviceArg::Cuda(ordinal) => candle_core::Device::new_cuda(ordinal)
-				.with_context(|| format!("opening CUDA device {ordinal}"))?,
-		};
+		let device = self.device.open().map_err(anyhow::Error::msg)?;
 		Ok(gonka_worker::model::open(&self.model, &device)?)
 	}
 }

@@ -75,7 +75,8 @@ pub async fn run(config: WorkerConfig) -> anyhow::Result<()> {
 	let host = config.host().map_err(anyhow::Error::msg)?;
 	let worker = config.worker_key().map_err(anyhow::Error::msg)?;
 	std::fs::create_dir_all(&config.data_dir)?;
-	let (model, tokenizer) = crate::model::open(&config.model_file, &candle_core::Device::Cpu)?;
+	let device = config.device().and_then(|device| device.open()).map_err(anyhow::Error::msg)?;
+	let (model, tokenizer) = crate::model::open(&config.model_file, &device)?;
 	let engine = Rc::new(ModelEngine {
 		model_id: config.model_id,
 		model,
@@ -96,7 +97,7 @@ pub async fn run(config: WorkerConfig) -> anyhow::Result<()> {
 	let (cheat, inference_engine) = match &config.cheat.inference_model_file {
 		Some(file) => {
 			tracing::warn!(file = %file.display(), "CHEATING: inference with another model file");
-			let (model, tokenizer) = crate::model::open(file, &candle_core::Device::Cpu)?;
+			let (model, tokenizer) = crate::model::open(file, &device)?;
 			let other = ModelEngine {
 				model_id: config.model_id,
 				model,

@@ -1,7 +1,7 @@
 //! `worker.toml` and the worker key: the documented defaults, and every kind of bad input
 //! refused with a message that names the file and the field.
 
-use gonka_worker::config::{parse_account, WorkerConfig};
+use gonka_worker::config::{parse_account, DeviceChoice, WorkerConfig};
 use polkadot_sdk::sp_core::{crypto::Ss58Codec, sr25519, Pair};
 use std::path::{Path, PathBuf};
 
@@ -34,6 +34,25 @@ fn a_config_with_only_the_required_fields_takes_the_documented_defaults() {
 	assert_eq!(config.poc_listen, "0.0.0.0:8400");
 	assert_eq!((config.poc_batch, config.poc_max_nonces), (8, None));
 	assert_eq!(config.metrics_listen, "127.0.0.1:9616");
+	assert_eq!(config.device().unwrap(), DeviceChoice::Cpu);
+}
+
+#[test]
+fn devices_parse_and_anything_else_is_refused_naming_the_field() {
+	assert_eq!(DeviceChoice::parse("cuda"), Ok(DeviceChoice::Cuda(0)));
+	assert_eq!(DeviceChoice::parse("cuda:1"), Ok(DeviceChoice::Cuda(1)));
+	let dir = tempfile::tempdir().unwrap();
+	for bad in ["gpu", "cuda:", "cuda:x", "CPU"] {
+		let error = refusal(dir.path(), &format!("{}device = \"{bad}\"\n", minimal(ALICE)));
+		assert!(error.contains("device") && error.contains(bad), "{error}");
+	}
+}
+
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn a_cuda_device_without_the_cuda_build_is_a_clear_error() {
+	let error = DeviceChoice::Cuda(0).open().unwrap_err();
+	assert!(error.contains("opening CUDA device 0"), "{error}");
 }
 
 #[test]
