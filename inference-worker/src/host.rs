@@ -14,12 +14,9 @@ use gonka_primitives::{inference::SamplingParams, ModelId};
 use polkadot_sdk::sp_core::{crypto::Ss58Codec, Pair};
 use std::{fmt::Write, path::Path, str::FromStr, time::Duration};
 
-/// GNK's decimals.
-const DECIMALS: u32 = 9;
-
 /// An amount of the smallest unit as GNK.
 pub fn gnk(amount: u128) -> String {
-	let unit = 10u128.pow(DECIMALS);
+	let unit = gonka_primitives::issuance::NGNK_PER_GNK;
 	let fraction = format!("{:09}", amount % unit);
 	let fraction = fraction.trim_end_matches('0');
 	if fraction.is_empty() {
@@ -84,7 +81,8 @@ pub async fn status(config: &WorkerConfig) -> anyhow::Result<String> {
 	let mut out = String::new();
 	let number = client.block_number().await?;
 	writeln!(out, "node {}: finalized block {number}", config.node)?;
-	match client.epoch().await? {
+	let epoch = client.epoch().await?;
+	match &epoch {
 		Some(epoch) => writeln!(
 			out,
 			"epoch {} from block {} ({} blocks); next block: {:?}",
@@ -106,7 +104,7 @@ pub async fn status(config: &WorkerConfig) -> anyhow::Result<String> {
 		"host {host}: endpoint {}, models {:?}, worker key {}, voting power {}",
 		registered.endpoint, registered.models, key, registered.voting_power
 	)?;
-	let epoch = client.epoch().await?.map(|epoch| epoch.index);
+	let epoch = epoch.map(|epoch| epoch.index);
 	for model in &registered.models {
 		let weight = client.poc_weight(&host, *model).await?;
 		let committed = match epoch {
