@@ -1,11 +1,155 @@
 #!/usr/bin/env bash
-# Starts a Gonka development chain on this machine: installs what is missing, builds the
-# node and runs `gonka-node --dev` (relay-free, Alice and Bob collators, Alice sudo,
-# funded dev accounts, one block every 3 s). Extra arguments go to the node, e.g.
-#   scripts/dev.sh --dev-block-time 1000 --rpc-port 9944
-# RPC (Polkadot.js Apps): ws://127.0.0.1:9944. Ctrl-C stops it. The chain lives in a
-# temporary directory and is gone on exit, unless --base-path DIR is given.
+# The whole Gonka network on this machine, in one command: installs what is missing, builds,
+# fetches the default model, then starts
+#   - `gonka-node --dev` (relay-free, one block every 3 s, 16-block epochs; Polkadot.js Apps
+#     connects to ws://127.0.0.1:9944),
+#   - the workers of the two hosts of the `development` preset, Alice and Bob (worker keys
+#     //Alice//stash and //Bob//stash, proofs served on 127.0.0.1:8400 and :8401, metrics on
+#     127.0.0.1:9616 and :9617, SmolLM2-135M on CPU, one thread each),
+#   - `gonka-worker watch`, which prints the network's progress: each epoch's phases, the
+#     nonces each host commits and the PoC weight it is judged to, requests, validations,
+#     votes and rewards,
+# and sends a first inference request from Charlie's funded dev account once both workers
+# follow the chain, printing its answer and cost. Ctrl-C stops everything.
+#
+#   scripts/dev.sh [--node-only] [NODE ARGS...]
+#
+# --node-only runs the chain alone, as before the workers existed. NODE ARGS go to the node
+# (e.g. --dev-block-time 6000). Environment:
+#   GONKA_DEV_DIR       keep the chain, worker data and logs there (default: a temporary
+#                       directory, deleted on exit);
+#   GONKA_DEV_RPC_PORT  the node's RPC port (default 9944);
+#   GONKA_DEV_PROMPT    the first request's prompt;
+#   GONKA_DEV_PREBUILT  when 1, run the binaries already built (no cargo): the tests.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-echo "==> building gonka-node (first build: see docs/build.md for times)" >&2
-gonka_build
-exec "$GONKA_NODE_BIN" --dev "$@"
+if [ "${GONKA_DEV_PREBUILT:-0}" != 1 ]; then
+	echo "==> building gonka-node and gonka-worker (first build: see docs/build.md for times)" >&2
+	gonka_build
+fi
+if [ "${1:-}" = "--node-only" ]; then
+	shift
+	exec "$GONKA_NODE_BIN" --dev "$@"
+fi
+
+worker_bin="$CARGO_TARGET_DIR/debug/gonka-worker"
+rpc_port="${GONKA_DEV_RPC_PORT:-9944}"
+node_url="ws://127.0.0.1:$rpc_port"
+prompt="${GONKA_DEV_PROMPT:-What is the capital of France?}"
+model="$("$worker_bin" model fetch smollm2-135m --data-dir "$GONKA_MODEL_DIR")"
+
+if [ -n "${GONKA_DEV_DIR:-}" ]; then
+	dir="$GONKA_DEV_DIR"
+	mkdir -p "$dir"
+	keep_dir=1
+else
+	dir="$(mktemp -d -t gonka-dev.XXXXXX)"
+	keep_dir=0
+fi
+
+node_pid=""
+other_pids=()
+stopping=0
+stop_all() {
+	if [ "$stopping" = 1 ]; then return; fi
+	stopping=1
+	trap - INT TERM
+	echo "==> stopping the workers and the node" >&2
+	for pid in "${other_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	if [ -n "$node_pid" ]; then kill -INT "$node_pid" 2>/dev/null || true; fi
+	# The node closes its database on SIGINT; give it a minute before forcing it.
+	for _ in $(seq 600); do
+		alive=0
+		for pid in $node_pid "${other_pids[@]}"; do
+			if kill -0 "$pid" 2>/dev/null; then alive=1; fi
+		done
+		if [ "$alive" = 0 ]; then break; fi
+		sleep 0.1
+	done
+	for pid in $node_pid "${other_pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	if [ "$keep_dir" = 0 ]; then
+		rm -rf "$dir"
+	else
+		echo "==> chain, worker data and logs kept in $dir" >&2
+	fi
+	echo "==> stopped" >&2
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+echo "==> gonka-node --dev: RPC $node_url (Polkadot.js Apps), log $dir/node.log" >&2
+"$GONKA_NODE_BIN" --dev --base-path "$dir/node" --rpc-port "$rpc_port" --no-telemetry "$@" \
+	>"$dir/node.log" 2>&1 &
+node_pid=$!
+
+echo "==> waiting for the node's RPC (a debug node compiles its runtime first)" >&2
+until (exec 3<>"/dev/tcp/127.0.0.1/$rpc_port") 2>/dev/null; do
+	if ! kill -0 "$node_pid" 2>/dev/null; then
+		echo "error: gonka-node exited; the end of $dir/node.log:" >&2
+		tail -n 30 "$dir/node.log" >&2
+		exit 1
+	fi
+	sleep 1
+done
+
+# A dev host's worker: `start_worker NAME SS58 PROOF_PORT METRICS_PORT`.
+start_worker() {
+	local name="$1" host="$2" proof_port="$3" metrics_port="$4"
+	local data="$dir/$name"
+	mkdir -p "$data"
+	printf '//%s//stash\n' "${name^}" >"$data/worker.key"
+	chmod 600 "$data/worker.key"
+	# Six nonces per epoch: two CPU workers sharing two cores recompute each other's sample
+	# within the dev chain's 4-block validation phase.
+	cat >"$data/worker.toml" <<-EOF
+		node = "$node_url"
+		host = "$host"
+		worker_key_file = "$data/worker.key"
+		data_dir = "$data"
+		model_id = 0
+		model_file = "$model"
+		threads = 1
+		poc_listen = "127.0.0.1:$proof_port"
+		poc_batch = 3
+		poc_max_nonces = 6
+		metrics_listen = "127.0.0.1:$metrics_port"
+	EOF
+	echo "==> $name's worker: proofs on :$proof_port, metrics http://127.0.0.1:$metrics_port/metrics, log $data/worker.log" >&2
+	"$worker_bin" run --config "$data/worker.toml" >"$data/worker.log" 2>&1 &
+	other_pids+=("$!")
+}
+start_worker alice 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY 8400 9616
+start_worker bob 5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty 8401 9617
+
+"$worker_bin" watch --node "$node_url" --from 0 &
+other_pids+=("$!")
+
+# The first request once both workers follow the chain (each writes its journal then), so
+# the drawn executor answers at once.
+until [ -f "$dir/alice/inference-journal.json" ] && [ -f "$dir/bob/inference-journal.json" ]; do
+	for pid in "${other_pids[@]:0:2}"; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "error: a worker exited; see $dir/alice/worker.log and $dir/bob/worker.log" >&2
+			exit 1
+		fi
+	done
+	sleep 1
+done
+printf '//Charlie\n' >"$dir/developer.key"
+echo "==> first inference from charlie: \"$prompt\"" >&2
+if answer="$("$worker_bin" infer --node "$node_url" --account-key-file "$dir/developer.key" \
+	--model smollm2-135m --prompt "$prompt" --max-tokens 32 2>"$dir/infer.log")"; then
+	printf '==> answer:\n%s\n' "$answer"
+else
+	echo "error: the first inference failed:" >&2
+	cat "$dir/infer.log" >&2
+fi
+echo "==> the network runs on; Ctrl-C stops it" >&2
+
+# Until Ctrl-C, or until the node stops by itself.
+while kill -0 "$node_pid" 2>/dev/null; do
+	sleep 1
+done
+echo "error: gonka-node exited; the end of $dir/node.log:" >&2
+tail -n 30 "$dir/node.log" >&2
+exit 1

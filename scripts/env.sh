@@ -4,7 +4,8 @@
 
 set -euo pipefail
 
-GONKA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The real path: a run through the fixed build path below must not link that path to itself.
+GONKA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 export GONKA_ROOT
 
 # --- system packages -------------------------------------------------------------------

@@ -55,6 +55,9 @@ pub use runtime::{
 	},
 	poc::events::{PocCommitted, PocValidationsSubmitted},
 };
+/// The subxt this client is built on (its event and block types, for callers that read
+/// blocks through [`ChainClient::api`]).
+pub use subxt;
 /// Accounts as the generated code has them.
 pub use subxt::utils::AccountId32;
 /// A developer's or host's account key, to sign transactions (`subxt-signer`), and the
@@ -236,19 +239,14 @@ impl ChainClient {
 	pub async fn epoch(&self) -> Result<Option<Epoch>, Error> {
 		let at = self.api.at_current_block().await.map_err(chain)?;
 		let call = runtime::runtime_apis().poc_api().epoch();
-		let Some((info, phase)) = at.runtime_apis().call(call).await.map_err(chain)? else {
-			return Ok(None);
-		};
-		Ok(Some(Epoch {
-			index: info.index,
-			start: info.start,
-			length: info.params.epoch_length,
-			generation: info.params.poc_generation,
-			validation_delay: info.params.validation_delay,
-			validation: info.params.poc_validation,
-			seed: H256(info.seed.0),
-			next_block_phase: phase.into(),
-		}))
+		Ok(at.runtime_apis().call(call).await.map_err(chain)?.map(epoch_view))
+	}
+
+	/// The epoch in progress at finalized block `number` (its phase: the next block's).
+	pub async fn epoch_at(&self, number: u32) -> Result<Option<Epoch>, Error> {
+		let at = self.api.at_block(u64::from(number)).await.map_err(chain)?;
+		let call = runtime::runtime_apis().poc_api().epoch();
+		Ok(at.runtime_apis().call(call).await.map_err(chain)?.map(epoch_view))
 	}
 
 	/// A request with its status, accounting and (while kept) payloads, at the best
@@ -279,26 +277,27 @@ impl ChainClient {
 
 	/// A model of the registry, `None` if there is no such model.
 	pub async fn model(&self, model: ModelId) -> Result<Option<ModelView>, Error> {
-		use runtime_types::pallet_models::types::ModelStatus;
 		let at = self.api.at_current_block().await.map_err(chain)?;
 		let address = runtime::storage().models().registry();
 		let Some(value) = at.storage().try_fetch(address, (model,)).await.map_err(chain)? else {
 			return Ok(None);
 		};
-		let info = value.decode().map_err(chain)?;
-		let record = info.record;
-		let poc = record.poc;
-		Ok(Some(ModelView {
-			name: String::from_utf8_lossy(&record.name.0).into_owned(),
-			weights_digest: record.weights_digest,
-			approved: matches!(info.status, ModelStatus::Approved),
-			poc: PocParams {
-				seq_len: poc.seq_len,
-				dist_threshold: Perbill::from_parts(poc.dist_threshold.0),
-				p_mismatch: Perbill::from_parts(poc.p_mismatch.0),
-				p_value: Perbill::from_parts(poc.p_value.0),
-			},
-		}))
+		Ok(Some(model_view(value.decode().map_err(chain)?)))
+	}
+
+	/// Every model of the registry (any status), by id.
+	pub async fn models(&self) -> Result<Vec<(ModelId, ModelView)>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let address = runtime::storage().models().registry();
+		let mut entries = at.storage().iter(address, ()).await.map_err(chain)?;
+		let mut models = Vec::new();
+		while let Some(entry) = entries.next().await {
+			let entry = entry.map_err(chain)?;
+			let (model,) = entry.key().map_err(chain)?.decode().map_err(chain)?;
+			models.push((model, model_view(entry.value().decode().map_err(chain)?)));
+		}
+		models.sort_by_key(|(model, _)| *model);
+		Ok(models)
 	}
 
 	/// A registered host, `None` if `host` is not one.
@@ -665,6 +664,41 @@ impl ChainClient {
 			other => chain(other),
 		})?;
 		Ok(Included { block_hash, events })
+	}
+}
+
+type EpochAnswer =
+	(runtime_types::pallet_poc::types::EpochInfo<u32>, runtime_types::pallet_poc::types::Phase);
+
+fn epoch_view((info, phase): EpochAnswer) -> Epoch {
+	Epoch {
+		index: info.index,
+		start: info.start,
+		length: info.params.epoch_length,
+		generation: info.params.poc_generation,
+		validation_delay: info.params.validation_delay,
+		validation: info.params.poc_validation,
+		seed: H256(info.seed.0),
+		next_block_phase: phase.into(),
+	}
+}
+
+type ModelAnswer = runtime_types::pallet_models::types::ModelInfo<u128>;
+
+fn model_view(info: ModelAnswer) -> ModelView {
+	use runtime_types::pallet_models::types::ModelStatus;
+	let record = info.record;
+	let poc = record.poc;
+	ModelView {
+		name: String::from_utf8_lossy(&record.name.0).into_owned(),
+		weights_digest: record.weights_digest,
+		approved: matches!(info.status, ModelStatus::Approved),
+		poc: PocParams {
+			seq_len: poc.seq_len,
+			dist_threshold: Perbill::from_parts(poc.dist_threshold.0),
+			p_mismatch: Perbill::from_parts(poc.p_mismatch.0),
+			p_value: Perbill::from_parts(poc.p_value.0),
+		},
 	}
 }
 

@@ -26,6 +26,44 @@ pub fn gnk(amount: u128) -> String {
 	}
 }
 
+/// The on-chain id of the model a developer names: an id (`0`), a catalogue name
+/// (`smollm2-135m`: the approved model whose weights digest is the catalogue file's), or a
+/// registry name (`SmolLM2-135M-Instruct`, any case; an approved one first).
+pub async fn resolve_model(client: &ChainClient, spec: &str) -> anyhow::Result<ModelId> {
+	if let Ok(id) = spec.parse::<ModelId>() {
+		return Ok(id);
+	}
+	let models = client.models().await?;
+	let by_digest = crate::catalog::find(spec).ok().and_then(|known| {
+		let digest = hex::decode(known.sha256).ok()?;
+		models
+			.iter()
+			.filter(|(_, view)| view.weights_digest[..] == digest[..])
+			.min_by_key(|(_, view)| !view.approved)
+	});
+	let by_name = || {
+		models
+			.iter()
+			.filter(|(_, view)| view.name.eq_ignore_ascii_case(spec))
+			.min_by_key(|(_, view)| !view.approved)
+	};
+	if let Some((id, _)) = by_digest.or_else(by_name) {
+		return Ok(*id);
+	}
+	let known: Vec<String> = models
+		.iter()
+		.map(|(id, view)| {
+			let status = if view.approved { "" } else { ", not approved" };
+			format!("{id} ({}{status})", view.name)
+		})
+		.collect();
+	bail!(
+		"no model `{spec}` on this chain: give an id, a catalogue name or a registry name; \
+		 the chain has {}",
+		if known.is_empty() { "none".to_string() } else { known.join(", ") }
+	)
+}
+
 /// An account key from a file holding a secret URI (`//Alice`) or a 0x-hex seed.
 pub fn account_key(path: &Path) -> anyhow::Result<Keypair> {
 	let secret = std::fs::read_to_string(path)
@@ -196,7 +234,7 @@ impl std::fmt::Display for Answer {
 pub async fn infer(
 	node: &str,
 	developer: &Keypair,
-	model: ModelId,
+	model: &str,
 	prompt: &str,
 	max_tokens: u32,
 	sampling: SamplingParams,
@@ -206,6 +244,7 @@ pub async fn infer(
 		bail!("the prompt is empty");
 	}
 	let client = ChainClient::connect(node).await?;
+	let model = resolve_model(&client, model).await?;
 	if client.quote(model, prompt.len() as u32, max_tokens).await?.is_none() {
 		bail!("model {model} is not approved on this chain, or the request cannot be priced");
 	}

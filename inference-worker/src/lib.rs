@@ -15,7 +15,8 @@
 //!   proof server;
 //! - [`run`]: `gonka-worker run`, the duties against a node;
 //! - [`host`]: the `register`, `status` and `infer` commands;
-//! - [`metrics`]: the worker's Prometheus metrics.
+//! - [`metrics`]: the worker's Prometheus metrics;
+//! - [`watch`]: a network's progress, block by block, for people.
 //!
 //! CPU is the default device; the `cuda` feature runs the same code on a GPU.
 
@@ -32,5 +33,6 @@ pub mod run;
 pub mod sampler;
 pub mod score;
 pub mod tokenizer;
+pub mod watch;
 
 pub use error::{Error, Result};

@@ -74,6 +74,16 @@ enum Command {
 	},
 	/// A developer's request: signed, sent, waited for; prints the answer and its cost.
 	Infer(InferArgs),
+	/// Follow a network: one line per epoch phase and per event of Gonka's pallets (PoC
+	/// commitments and weights, requests, validations, votes, rewards, governance).
+	Watch {
+		/// The node's RPC endpoint.
+		#[arg(long, default_value = "ws://127.0.0.1:9944")]
+		node: String,
+		/// The first block to show (default: the newest finalized one).
+		#[arg(long)]
+		from: Option<u32>,
+	},
 }
 
 #[derive(clap::Args)]
@@ -84,9 +94,9 @@ struct InferArgs {
 	/// A file with the developer account's secret: a secret URI or a 0x-hex seed.
 	#[arg(long)]
 	account_key_file: PathBuf,
-	/// The on-chain model id.
-	#[arg(long, default_value_t = 0)]
-	model: u32,
+	/// The model: its on-chain id, its catalogue name (`smollm2-135m`) or its registry name.
+	#[arg(long, default_value = "smollm2-135m")]
+	model: String,
 	/// The prompt.
 	#[arg(long)]
 	prompt: String,
@@ -333,13 +343,26 @@ fn main() -> anyhow::Result<()> {
 			let answer = client_runtime()?.block_on(gonka_worker::host::infer(
 				&args.node,
 				&developer,
-				args.model,
+				&args.model,
 				&args.prompt,
 				args.max_tokens,
 				sampling,
 				std::time::Duration::from_secs(args.timeout_secs),
 			))?;
 			println!("{answer}");
+		}
+		Command::Watch { node, from } => {
+			let names = gonka_worker::watch::Names::dev();
+			client_runtime()?.block_on(gonka_worker::watch::watch(
+				&node,
+				from,
+				&names,
+				|line| {
+					use std::io::Write;
+					let mut stdout = std::io::stdout().lock();
+					writeln!(stdout, "{line}").and_then(|()| stdout.flush()).is_ok()
+				},
+			))?;
 		}
 		Command::Model { command: ModelCommand::Fetch { model, data_dir } } => {
 			let known = catalog::find(&model)?;

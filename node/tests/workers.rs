@@ -104,6 +104,8 @@ async fn two_workers_execute_validate_and_carry_on_after_the_node_restarts() {
 		&node_url,
 		"--account-key-file",
 		key.to_str().unwrap(),
+		"--model",
+		"smollm2-135m",
 		"--prompt",
 		"Name a colour.",
 		"--max-tokens",
@@ -117,10 +119,12 @@ async fn two_workers_execute_validate_and_carry_on_after_the_node_restarts() {
 		"{stdout}"
 	);
 	assert!(stdout.lines().next().is_some_and(|answer| !answer.is_empty()), "{stdout}");
-	// Bad input: an empty prompt, a model the chain does not have.
-	for (flag, value, says) in
-		[("--prompt", "", "the prompt is empty"), ("--model", "7", "model 7 is not approved")]
-	{
+	// Bad input: an empty prompt, a model the chain does not have (by id, by name).
+	for (flag, value, says) in [
+		("--prompt", "", "the prompt is empty"),
+		("--model", "7", "model 7 is not approved"),
+		("--model", "llama-70b", "no model `llama-70b` on this chain"),
+	] {
 		let mut args =
 			vec!["infer", "--node", &node_url, "--account-key-file", key.to_str().unwrap()];
 		if flag == "--model" {
