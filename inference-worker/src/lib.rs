@@ -16,11 +16,14 @@
 //! - [`run`]: `gonka-worker run`, the duties against a node;
 //! - [`host`]: the `register`, `status` and `infer` commands;
 //! - [`metrics`]: the worker's Prometheus metrics;
-//! - [`watch`]: a network's progress, block by block, for people.
+//! - [`watch`]: a network's progress, block by block, for people;
+//! - `cheats` (`test-cheats` feature only): the model files a cheating host would run.
 //!
 //! CPU is the default device; the `cuda` feature runs the same code on a GPU.
 
 pub mod catalog;
+#[cfg(feature = "test-cheats")]
+pub mod cheats;
 pub mod config;
 pub mod duty;
 pub mod error;

@@ -298,6 +298,8 @@ fn main() -> anyhow::Result<()> {
 				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
 		)
 		.with_writer(std::io::stderr)
+		// Colours only on a terminal: log files and journals get plain text.
+		.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
 		.init();
 	match Cli::parse().command {
 		Command::Key { command: KeyCommand::Generate { out } } => {

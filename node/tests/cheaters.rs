@@ -1,0 +1,223 @@
+//! End to end: a cheating host among honest ones, with the real binaries and the real model.
+//! `gonka-node --dev`, Alice's and Bob's honest workers, and Eve, registered when the chain
+//! starts, whose worker is built with the `test-cheats` feature:
+//!
+//! 1. Eve commits random artifacts instead of running the model: the honest workers sample
+//!    her leaves, recompute them, and the chain rejects her commitment (weight 0);
+//! 2. Eve's worker comes back computing PoC honestly but answering requests with a cheaper
+//!    quantization of the model (Q4_0 instead of the registered Q4_1), which passes the
+//!    digest check because its `model_file` is the real one: her PoC is accepted, so she is
+//!    drawn to execute requests; the validators' replays of her answers fail, the hosts
+//!    vote, the request is invalidated and the developer refunded its cost.
+
+mod common;
+
+use common::{
+	worker::{default_model, Worker, DEFAULT_MODEL},
+	DevNode,
+};
+use gonka_client::{
+	runtime::{inference::events as inf, poc::events as poc, runtime_types},
+	subxt::events::DecodeAsEvent,
+	AccountId32, ChainClient,
+};
+use gonka_primitives::inference::SamplingParams;
+use polkadot_sdk::{
+	sp_arithmetic::Perbill,
+	sp_core::{sr25519, Pair},
+	sp_keyring::Sr25519Keyring,
+};
+use std::time::{Duration, Instant};
+use subxt_signer::sr25519::dev;
+
+/// Three CPU workers on two cores: 5-second blocks leave each the time to recompute the
+/// others' samples within the 4-block validation phase (`network.rs`).
+const BLOCK_MS: u64 = 5_000;
+
+/// Three nonces per host and epoch.
+const POC: &str = "poc_max_nonces = 3\npoc_batch = 3\n";
+
+/// Eve's proof endpoint.
+const EVE_PORT: u16 = 8403;
+
+/// Long enough for a few 80-second epochs.
+const EPOCHS: Duration = Duration::from_secs(900);
+
+fn account(key: Sr25519Keyring) -> AccountId32 {
+	AccountId32(*AsRef::<[u8; 32]>::as_ref(&key.to_account_id()))
+}
+
+/// Every event `E` in finalized blocks `from..=to`, with its block number.
+async fn events<E: DecodeAsEvent>(client: &ChainClient, from: u32, to: u32) -> Vec<(u32, E)> {
+	let mut found = Vec::new();
+	for number in from..=to {
+		let at = client.api().at_block(u64::from(number)).await.expect("a finalized block");
+		let events = at.events().fetch().await.expect("its events");
+		for event in events.iter() {
+			let event = event.expect("an event decodes");
+			if let Some(decoded) = event.decode_fields_as::<E>() {
+				found.push((number, decoded.expect("the event's fields decode")));
+			}
+		}
+	}
+	found
+}
+
+/// Waits for the first event `E` from block `from` on that `matches`.
+async fn wait_event<E: DecodeAsEvent>(
+	client: &ChainClient,
+	what: &str,
+	from: u32,
+	matches: impl Fn(&E) -> bool,
+	context: impl FnOnce() -> String,
+) -> (u32, E) {
+	let started = Instant::now();
+	let mut next = from;
+	loop {
+		let to = client.block_number().await.unwrap_or(0);
+		if to >= next {
+			let found = events::<E>(client, next, to).await.into_iter().find(|(_, e)| matches(e));
+			if let Some(found) = found {
+				return found;
+			}
+			next = to + 1;
+		}
+		assert!(started.elapsed() < EPOCHS, "{what} within {EPOCHS:?}:\n{}", context());
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cheating_host_is_rejected_in_poc_and_its_answers_invalidated() {
+	let base = tempfile::tempdir().expect("temporary base path");
+	let mut node = DevNode::start(base.path(), "node.log", BLOCK_MS);
+	let rpc_port = node.rpc_port;
+	let client = ChainClient::new(node.connect().await);
+	let eve_worker = sr25519::Pair::from_string("//Eve//stash", None).expect("a dev key");
+	let endpoint = format!("http://127.0.0.1:{EVE_PORT}");
+	client
+		.register_host(&dev::eve(), &eve_worker.public(), endpoint.as_bytes(), &[DEFAULT_MODEL])
+		.await
+		.expect("Eve registers");
+	let alice = Worker::start(base.path(), Sr25519Keyring::Alice, rpc_port, POC);
+	let _bob = Worker::start(base.path(), Sr25519Keyring::Bob, rpc_port, POC);
+	let eve_dir = base.path().join("cheat");
+	let start_eve = |cheat: &str| {
+		Worker::start_with_model(
+			&eve_dir,
+			Sr25519Keyring::Eve,
+			rpc_port,
+			&format!("{POC}[cheat]\n{cheat}\n"),
+			&default_model(),
+			EVE_PORT,
+		)
+	};
+	let eve = account(Sr25519Keyring::Eve);
+
+	// 1. Random artifacts: rejected by the honest hosts' power, weight 0.
+	let mut cheater = start_eve("poc = \"random-artifacts\"");
+	let (_, rejected) = wait_event::<poc::PocJudged>(
+		&client,
+		"Eve's random artifacts judged",
+		1,
+		|e| e.host == eve,
+		|| format!("alice:\n{}\neve:\n{}\n{}", alice.log(), cheater.log(), node.log_tail()),
+	)
+	.await;
+	assert!(
+		matches!(rejected.outcome, runtime_types::pallet_poc::types::Outcome::Rejected),
+		"{:?}",
+		rejected.outcome
+	);
+	assert_eq!(rejected.weight, 0);
+	let log = alice.log();
+	assert!(log.contains("valid=false"), "Alice judged a host invalid:\n{log}");
+	drop(cheater);
+
+	// 2. Honest PoC, cheaper answers: accepted, drawn, invalidated, refunded.
+	let cheap = base.path().join("q4_0.gguf");
+	gonka_worker::cheats::cheaper_quantization(&default_model(), &cheap).expect("requantized");
+	cheater = start_eve(&format!("inference_model_file = \"{}\"", cheap.display()));
+	let from = client.block_number().await.unwrap();
+	let (_, accepted) = wait_event::<poc::PocJudged>(
+		&client,
+		"Eve's honest PoC accepted",
+		from,
+		|e| {
+			e.host == eve
+				&& e.weight > 0
+				&& matches!(e.outcome, runtime_types::pallet_poc::types::Outcome::Accepted)
+		},
+		|| format!("eve:\n{}\n{}", cheater.log(), node.log_tail()),
+	)
+	.await;
+	// Wait until her weight is in force, then send requests until she executes some; the
+	// first of hers that a validator replays is voted invalid and refunded.
+	let eve_host = Sr25519Keyring::Eve.to_account_id();
+	let started = Instant::now();
+	while client.poc_weight(&eve_host, DEFAULT_MODEL).await.unwrap_or(0) == 0 {
+		assert!(started.elapsed() < EPOCHS, "Eve's weight of epoch {} in force", accepted.epoch);
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+	let greedy = SamplingParams { temperature_milli: 0, top_p: Perbill::one() };
+	let developers = [dev::charlie(), dev::dave(), dev::ferdie()];
+	let mut hers = Vec::new();
+	let from = client.block_number().await.unwrap();
+	let started = Instant::now();
+	let (closed_at, closed) = loop {
+		assert!(
+			started.elapsed() < EPOCHS,
+			"an answer of Eve's invalidated:\neve:\n{}\nalice:\n{}\n{}",
+			cheater.log(),
+			alice.log(),
+			node.log_tail()
+		);
+		if hers.len() < 6 {
+			// One request per developer at a time (each signs its own nonce).
+			let sent = futures_requests(&client, &developers, greedy).await;
+			hers.extend(sent.into_iter().filter(|s| s.executor == eve_host).map(|s| s.request));
+		}
+		let to = client.block_number().await.unwrap();
+		let closings = events::<inf::RequestClosed>(&client, from, to).await;
+		if let Some(found) = closings.into_iter().find(|(_, e)| {
+			hers.contains(&e.request)
+				&& matches!(e.outcome, runtime_types::pallet_inference::types::Outcome::Invalidated)
+		}) {
+			break found;
+		}
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	};
+	let to = client.block_number().await.unwrap();
+	let finished = events::<inf::RequestFinished>(&client, from, to).await;
+	let (_, finish) = finished
+		.iter()
+		.find(|(_, e)| e.request == closed.request)
+		.expect("Eve's result was on chain");
+	assert_eq!(finish.executor, eve);
+	assert_eq!(closed.refund, finish.cost, "the developer gets the cost back");
+	let reports = events::<inf::ValidationReported>(&client, from, closed_at).await;
+	assert!(
+		reports.iter().any(|(_, e)| e.request == closed.request && !e.passed),
+		"a validator's replay failed"
+	);
+	let votes = events::<inf::Voted>(&client, from, closed_at).await;
+	assert!(votes.iter().any(|(_, e)| e.request == closed.request && e.invalid));
+}
+
+/// Sends one greedy request from each developer, concurrently; the ones accepted.
+async fn futures_requests(
+	client: &ChainClient,
+	developers: &[subxt_signer::sr25519::Keypair],
+	sampling: SamplingParams,
+) -> Vec<gonka_client::Submitted> {
+	let sends = developers.iter().map(|developer| {
+		client.request(developer, DEFAULT_MODEL, b"What is the capital of France?", 16, sampling)
+	});
+	let mut accepted = Vec::new();
+	for sent in gonka_client::subxt::ext::futures::future::join_all(sends).await {
+		if let Ok(submitted) = sent {
+			accepted.push(submitted);
+		}
+	}
+	accepted
+}
