@@ -13,12 +13,12 @@
 mod common;
 
 use common::{
+	events::{events, wait_event},
 	worker::{default_model, Worker, DEFAULT_MODEL},
 	DevNode,
 };
 use gonka_client::{
 	runtime::{inference::events as inf, poc::events as poc, runtime_types},
-	subxt::events::DecodeAsEvent,
 	AccountId32, ChainClient,
 };
 use gonka_primitives::inference::SamplingParams;
@@ -45,46 +45,6 @@ const EPOCHS: Duration = Duration::from_secs(900);
 
 fn account(key: Sr25519Keyring) -> AccountId32 {
 	AccountId32(*AsRef::<[u8; 32]>::as_ref(&key.to_account_id()))
-}
-
-/// Every event `E` in finalized blocks `from..=to`, with its block number.
-async fn events<E: DecodeAsEvent>(client: &ChainClient, from: u32, to: u32) -> Vec<(u32, E)> {
-	let mut found = Vec::new();
-	for number in from..=to {
-		let at = client.api().at_block(u64::from(number)).await.expect("a finalized block");
-		let events = at.events().fetch().await.expect("its events");
-		for event in events.iter() {
-			let event = event.expect("an event decodes");
-			if let Some(decoded) = event.decode_fields_as::<E>() {
-				found.push((number, decoded.expect("the event's fields decode")));
-			}
-		}
-	}
-	found
-}
-
-/// Waits for the first event `E` from block `from` on that `matches`.
-async fn wait_event<E: DecodeAsEvent>(
-	client: &ChainClient,
-	what: &str,
-	from: u32,
-	matches: impl Fn(&E) -> bool,
-	context: impl FnOnce() -> String,
-) -> (u32, E) {
-	let started = Instant::now();
-	let mut next = from;
-	loop {
-		let to = client.block_number().await.unwrap_or(0);
-		if to >= next {
-			let found = events::<E>(client, next, to).await.into_iter().find(|(_, e)| matches(e));
-			if let Some(found) = found {
-				return found;
-			}
-			next = to + 1;
-		}
-		assert!(started.elapsed() < EPOCHS, "{what} within {EPOCHS:?}:\n{}", context());
-		tokio::time::sleep(Duration::from_millis(500)).await;
-	}
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -119,6 +79,7 @@ async fn a_cheating_host_is_rejected_in_poc_and_its_answers_invalidated() {
 	let (_, rejected) = wait_event::<poc::PocJudged>(
 		&client,
 		"Eve's random artifacts judged",
+		EPOCHS,
 		1,
 		|e| e.host == eve,
 		|| format!("alice:\n{}\neve:\n{}\n{}", alice.log(), cheater.log(), node.log_tail()),
@@ -142,6 +103,7 @@ async fn a_cheating_host_is_rejected_in_poc_and_its_answers_invalidated() {
 	let (_, accepted) = wait_event::<poc::PocJudged>(
 		&client,
 		"Eve's honest PoC accepted",
+		EPOCHS,
 		from,
 		|e| {
 			e.host == eve

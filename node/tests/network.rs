@@ -20,6 +20,7 @@
 mod common;
 
 use common::{
+	events::{events, wait_event},
 	worker::{default_model, Worker, DEFAULT_MODEL},
 	DevNode,
 };
@@ -27,7 +28,6 @@ use gonka_client::{
 	runtime::{
 		self, models::events as gov, poc::events as poc, rewards::events as rew, runtime_types,
 	},
-	subxt::events::DecodeAsEvent,
 	AccountId32, ChainClient, Outcome, Phase, RequestStatus,
 };
 use gonka_primitives::{inference::SamplingParams, HostId};
@@ -62,47 +62,6 @@ const DAVE_PORT: u16 = 8402;
 
 /// Long enough for a few 80-second epochs.
 const EPOCHS: Duration = Duration::from_secs(600);
-
-/// Every event `E` in finalized blocks `from..=to`, with its block number.
-async fn events<E: DecodeAsEvent>(client: &ChainClient, from: u32, to: u32) -> Vec<(u32, E)> {
-	let mut found = Vec::new();
-	for number in from..=to {
-		let at = client.api().at_block(u64::from(number)).await.expect("a finalized block");
-		let events = at.events().fetch().await.expect("its events");
-		for event in events.iter() {
-			let event = event.expect("an event decodes");
-			if let Some(decoded) = event.decode_fields_as::<E>() {
-				found.push((number, decoded.expect("the event's fields decode")));
-			}
-		}
-	}
-	found
-}
-
-/// Waits for the first event `E` from block `from` on that `matches`; returns it with its
-/// block number. Each block is read once.
-async fn wait_event<E: DecodeAsEvent>(
-	client: &ChainClient,
-	what: &str,
-	from: u32,
-	matches: impl Fn(&E) -> bool,
-	context: impl FnOnce() -> String,
-) -> (u32, E) {
-	let started = Instant::now();
-	let mut next = from;
-	loop {
-		let to = finalized(client).await;
-		if to >= next {
-			let found = events::<E>(client, next, to).await.into_iter().find(|(_, e)| matches(e));
-			if let Some(found) = found {
-				return found;
-			}
-			next = to + 1;
-		}
-		assert!(started.elapsed() < EPOCHS, "{what} within {EPOCHS:?}:\n{}", context());
-		tokio::time::sleep(Duration::from_millis(500)).await;
-	}
-}
 
 /// Polls `check` every half second until it gives a value; panics after [`EPOCHS`].
 async fn poll<T, Fut: std::future::Future<Output = Option<T>>>(
@@ -188,6 +147,7 @@ async fn the_network_serves_pays_governs_and_survives_faults() {
 	let (formed_at, formed) = wait_event::<poc::WeightsFormed>(
 		&client,
 		"the first weights formed from the three workers' PoC",
+		EPOCHS,
 		1,
 		|e| e.hosts == 3,
 		|| format!("{}\n{}\n{}", alice.log(), dave.log(), node.log_tail()),
@@ -316,6 +276,7 @@ async fn the_network_serves_pays_governs_and_survives_faults() {
 	let (rewarded_at, rewarded) = wait_event::<rew::EpochRewarded>(
 		&client,
 		"the first formed epoch is rewarded",
+		EPOCHS,
 		formed_at,
 		|e| e.epoch == formed.epoch,
 		|| node.log_tail(),
@@ -355,6 +316,7 @@ async fn the_network_serves_pays_governs_and_survives_faults() {
 	let (_, judged) = wait_event::<poc::PocJudged>(
 		&client,
 		"Bob judged in the epoch his worker died",
+		EPOCHS,
 		epoch.start,
 		|e| e.host == account(Sr25519Keyring::Bob) && e.epoch == epoch.index,
 		|| format!("{}\n{}", alice.log(), node.log_tail()),
@@ -427,6 +389,7 @@ async fn the_network_serves_pays_governs_and_survives_faults() {
 	let (_, rejoined) = wait_event::<poc::PocJudged>(
 		&client,
 		"Bob earns weight again after the restart",
+		EPOCHS,
 		restarted_at,
 		|e| {
 			e.host == account(Sr25519Keyring::Bob)
