@@ -6,6 +6,6 @@ cd "$GONKA_ROOT"
 
 gonka_build
 node_bin="$GONKA_NODE_BIN"
-for chain in development local_testnet; do
+for chain in development local_testnet production; do
 	"$node_bin" export-chain-spec --chain "$chain" --output "chain-specs/$chain.json"
 done

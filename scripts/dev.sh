@@ -12,13 +12,18 @@
 # and sends a first inference request from Charlie's funded dev account once both workers
 # follow the chain, printing its answer and cost. Ctrl-C stops everything.
 #
-#   scripts/dev.sh [--node-only] [NODE ARGS...]
+#   scripts/dev.sh [--node-only | --zombienet] [NODE ARGS...]
 #
-# --node-only runs the chain alone, as before the workers existed. NODE ARGS go to the node
-# (e.g. --dev-block-time 6000). Environment:
+# --node-only runs the chain alone, as before the workers existed. --zombienet runs, instead
+# of `gonka-node --dev`, zombienet/gonka-local.toml: a rococo-local relay chain and the
+# `local_testnet` parachain with two collators (RPC of the first on 127.0.0.1:9988), the
+# same two hosts' workers against it (zombienet/run.sh --spawn checks the relay binaries
+# first: docs/zombienet.md). NODE ARGS go to the dev node (e.g. --dev-block-time 6000).
+# Environment:
 #   GONKA_DEV_DIR       keep the chain, worker data and logs there (default: a temporary
 #                       directory, deleted on exit);
-#   GONKA_DEV_RPC_PORT  the node's RPC port (default 9944);
+#   GONKA_DEV_RPC_PORT  the node's RPC port (default 9944; 9988 with --zombienet, fixed
+#                       in zombienet/gonka-local.toml);
 #   GONKA_DEV_PROMPT    the first request's prompt;
 #   GONKA_DEV_PREBUILT  when 1, run the binaries already built (no cargo): the tests.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -30,9 +35,18 @@ if [ "${1:-}" = "--node-only" ]; then
 	shift
 	exec "$GONKA_NODE_BIN" --dev "$@"
 fi
+zombienet=0
+if [ "${1:-}" = "--zombienet" ]; then
+	shift
+	zombienet=1
+fi
 
 worker_bin="$CARGO_TARGET_DIR/debug/gonka-worker"
-rpc_port="${GONKA_DEV_RPC_PORT:-9944}"
+if [ "$zombienet" = 1 ]; then
+	rpc_port=9988
+else
+	rpc_port="${GONKA_DEV_RPC_PORT:-9944}"
+fi
 node_url="ws://127.0.0.1:$rpc_port"
 prompt="${GONKA_DEV_PROMPT:-What is the capital of France?}"
 model="$("$worker_bin" model fetch smollm2-135m --data-dir "$GONKA_MODEL_DIR")"
@@ -77,9 +91,17 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-echo "==> gonka-node --dev: RPC $node_url (Polkadot.js Apps), log $dir/node.log" >&2
-"$GONKA_NODE_BIN" --dev --base-path "$dir/node" --rpc-port "$rpc_port" --no-telemetry "$@" \
-	>"$dir/node.log" 2>&1 &
+if [ "$zombienet" = 1 ]; then
+	echo "==> zombienet: rococo-local relay chain + the local_testnet parachain; RPC $node_url" \
+		"(the first collator, Polkadot.js Apps), log $dir/node.log, nodes' logs in $dir/zombienet" >&2
+	PATH="$(dirname "$GONKA_NODE_BIN"):$PATH" "${GONKA_ZOMBIENET[@]}" spawn \
+		"$GONKA_ROOT/zombienet/gonka-local.toml" --provider native --dir "$dir/zombienet" \
+		>"$dir/node.log" 2>&1 &
+else
+	echo "==> gonka-node --dev: RPC $node_url (Polkadot.js Apps), log $dir/node.log" >&2
+	"$GONKA_NODE_BIN" --dev --base-path "$dir/node" --rpc-port "$rpc_port" --no-telemetry "$@" \
+		>"$dir/node.log" 2>&1 &
+fi
 node_pid=$!
 
 echo "==> waiting for the node's RPC (a debug node compiles its runtime first)" >&2

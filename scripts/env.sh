@@ -97,3 +97,5 @@ gonka_build() {
 export GONKA_MODEL_DIR="${GONKA_MODEL_DIR:-$HOME/.cache/gonka/models}"
 GONKA_NODE_BIN="$CARGO_TARGET_DIR/debug/gonka-node"
 export GONKA_NODE_BIN
+# Zombienet's CLI, from npm at a pinned version (zombienet/run.sh, dev.sh --zombienet).
+GONKA_ZOMBIENET=(npx --yes @zombienet/cli@1.3.138)

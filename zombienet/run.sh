@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Spawns zombienet/gonka-local.toml and checks that the parachain produces and finalizes
-# at least 5 blocks (zombienet/gonka-local.zndsl). Needs the relay chain binaries, which
-# are not built by default (see docs/zombienet.md):
+# zombienet/gonka-local.toml: a rococo-local relay chain (2 validators) and the Gonka
+# parachain (`local_testnet`, 2 collators). Needs the relay chain binaries, which are not
+# built by default (see docs/zombienet.md):
 #   polkadot, polkadot-prepare-worker, polkadot-execute-worker   (cargo install polkadot --locked)
-# and gonka-node (built here). Usage: zombienet/run.sh [--spawn]  (--spawn: keep it running)
+# and gonka-node and gonka-worker (built here).
+#
+#   zombienet/run.sh           spawn, check that the parachain produces and finalizes at
+#                              least 5 blocks (gonka-local.zndsl), tear down
+#   zombienet/run.sh --spawn   the whole network: the relay chain, the parachain, the two
+#                              genesis hosts' workers (Alice and Bob) against the first
+#                              collator (ws://127.0.0.1:9988), `gonka-worker watch` and a
+#                              first inference, as scripts/dev.sh --zombienet; Ctrl-C stops
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../scripts/env.sh"
@@ -20,11 +27,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 command -v npx >/dev/null 2>&1 || { echo "zombienet: npx (Node.js) is missing: apt-get install nodejs npm" >&2; exit 2; }
 
+if [ "${1:-}" = "--spawn" ]; then
+	exec "$here/../scripts/dev.sh" --zombienet
+fi
 gonka_build
 export PATH="$(dirname "$GONKA_NODE_BIN"):$PATH"
-
-zombienet=(npx --yes @zombienet/cli@1.3.138)
-if [ "${1:-}" = "--spawn" ]; then
-	exec "${zombienet[@]}" spawn "$here/gonka-local.toml" --provider native
-fi
-exec "${zombienet[@]}" test "$here/gonka-local.zndsl" --provider native
+exec "${GONKA_ZOMBIENET[@]}" test "$here/gonka-local.zndsl" --provider native

@@ -12,8 +12,11 @@ use common::NODE_BIN;
 use std::{path::PathBuf, process::Command};
 
 /// Every named chain and its committed plain spec.
-const CHAINS: &[(&str, &str)] =
-	&[("development", "development.json"), ("local_testnet", "local_testnet.json")];
+const CHAINS: &[(&str, &str)] = &[
+	("development", "development.json"),
+	("local_testnet", "local_testnet.json"),
+	("production", "production.json"),
+];
 
 fn committed_spec(file: &str) -> PathBuf {
 	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../chain-specs").join(file)
@@ -69,7 +72,7 @@ fn committed_chain_specs_match_the_runtime() {
 
 #[test]
 fn committed_chain_specs_carry_gnk_token_properties() {
-	for (_, file) in CHAINS {
+	for (chain, file) in CHAINS {
 		let spec: serde_json::Value = serde_json::from_str(
 			&std::fs::read_to_string(committed_spec(file)).expect("committed spec"),
 		)
@@ -77,6 +80,12 @@ fn committed_chain_specs_carry_gnk_token_properties() {
 		assert_eq!(spec["properties"]["tokenSymbol"], "GNK", "{file}");
 		assert_eq!(spec["properties"]["tokenDecimals"], 9, "{file}");
 		assert_eq!(spec["para_id"], 2000, "{file}");
-		assert_eq!(spec["relay_chain"], "rococo-local", "{file}");
+		let (relay, chain_type) = match *chain {
+			"production" => ("polkadot", "Live"),
+			"development" => ("rococo-local", "Development"),
+			_ => ("rococo-local", "Local"),
+		};
+		assert_eq!(spec["relay_chain"], relay, "{file}");
+		assert_eq!(spec["chainType"], chain_type, "{file}");
 	}
 }

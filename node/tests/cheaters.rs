@@ -8,7 +8,10 @@
 //!    quantization of the model (Q4_0 instead of the registered Q4_1), which passes the
 //!    digest check because its `model_file` is the real one: her PoC is accepted, so she is
 //!    drawn to execute requests; the validators' replays of her answers fail, the hosts
-//!    vote, the request is invalidated and the developer refunded its cost.
+//!    vote, the request is invalidated and the developer refunded its cost;
+//! 3. Eve's worker comes back answering with another model (the registered one without its
+//!    last 6 of 30 layers, same tokenizer): her sampled answers fail the replay too, and one
+//!    is invalidated and refunded.
 
 mod common;
 
@@ -122,25 +125,46 @@ async fn a_cheating_host_is_rejected_in_poc_and_its_answers_invalidated() {
 		tokio::time::sleep(Duration::from_millis(500)).await;
 	}
 	let greedy = SamplingParams { temperature_milli: 0, top_p: Perbill::one() };
+	let context =
+		|| format!("eve:\n{}\nalice:\n{}\n{}", cheater.log(), alice.log(), node.log_tail());
+	an_answer_of_hers_is_invalidated(&client, &eve, greedy, context).await;
+	drop(cheater);
+
+	// 3. Honest PoC, another model's answers (the registered model without its last 6 of 30
+	// layers, same tokenizer): still drawn, her sampled answers fail the replay.
+	let other = base.path().join("pruned.gguf");
+	gonka_worker::cheats::another_model(&default_model(), &other).expect("pruned");
+	let cheater = start_eve(&format!("inference_model_file = \"{}\"", other.display()));
+	let sampled = SamplingParams { temperature_milli: 700, top_p: Perbill::from_percent(95) };
+	let context =
+		|| format!("eve:\n{}\nalice:\n{}\n{}", cheater.log(), alice.log(), node.log_tail());
+	an_answer_of_hers_is_invalidated(&client, &eve, sampled, context).await;
+}
+
+/// Sends requests until Eve executes some (at most three of hers: each invalidation is a
+/// step of her SPRT, and INVALID would take her weight away before the test sees one),
+/// then waits until one of them is voted invalid: her result was on chain, a validator's
+/// replay failed, the hosts voted it invalid and the developer was refunded the cost.
+async fn an_answer_of_hers_is_invalidated(
+	client: &ChainClient,
+	eve: &AccountId32,
+	sampling: SamplingParams,
+	context: impl Fn() -> String,
+) {
+	let eve_host = Sr25519Keyring::Eve.to_account_id();
 	let developers = [dev::charlie(), dev::dave(), dev::ferdie()];
 	let mut hers = Vec::new();
 	let from = client.block_number().await.unwrap();
 	let started = Instant::now();
 	let (closed_at, closed) = loop {
-		assert!(
-			started.elapsed() < EPOCHS,
-			"an answer of Eve's invalidated:\neve:\n{}\nalice:\n{}\n{}",
-			cheater.log(),
-			alice.log(),
-			node.log_tail()
-		);
-		if hers.len() < 6 {
+		assert!(started.elapsed() < EPOCHS, "an answer of Eve's invalidated:\n{}", context());
+		if hers.len() < 3 {
 			// One request per developer at a time (each signs its own nonce).
-			let sent = futures_requests(&client, &developers, greedy).await;
+			let sent = futures_requests(client, &developers, sampling).await;
 			hers.extend(sent.into_iter().filter(|s| s.executor == eve_host).map(|s| s.request));
 		}
 		let to = client.block_number().await.unwrap();
-		let closings = events::<inf::RequestClosed>(&client, from, to).await;
+		let closings = events::<inf::RequestClosed>(client, from, to).await;
 		if let Some(found) = closings.into_iter().find(|(_, e)| {
 			hers.contains(&e.request)
 				&& matches!(e.outcome, runtime_types::pallet_inference::types::Outcome::Invalidated)
@@ -150,23 +174,23 @@ async fn a_cheating_host_is_rejected_in_poc_and_its_answers_invalidated() {
 		tokio::time::sleep(Duration::from_secs(2)).await;
 	};
 	let to = client.block_number().await.unwrap();
-	let finished = events::<inf::RequestFinished>(&client, from, to).await;
+	let finished = events::<inf::RequestFinished>(client, from, to).await;
 	let (_, finish) = finished
 		.iter()
 		.find(|(_, e)| e.request == closed.request)
 		.expect("Eve's result was on chain");
-	assert_eq!(finish.executor, eve);
+	assert_eq!(&finish.executor, eve);
 	assert_eq!(closed.refund, finish.cost, "the developer gets the cost back");
-	let reports = events::<inf::ValidationReported>(&client, from, closed_at).await;
+	let reports = events::<inf::ValidationReported>(client, from, closed_at).await;
 	assert!(
 		reports.iter().any(|(_, e)| e.request == closed.request && !e.passed),
 		"a validator's replay failed"
 	);
-	let votes = events::<inf::Voted>(&client, from, closed_at).await;
+	let votes = events::<inf::Voted>(client, from, closed_at).await;
 	assert!(votes.iter().any(|(_, e)| e.request == closed.request && e.invalid));
 }
 
-/// Sends one greedy request from each developer, concurrently; the ones accepted.
+/// Sends one request from each developer, concurrently; the ones accepted.
 async fn futures_requests(
 	client: &ChainClient,
 	developers: &[subxt_signer::sr25519::Keypair],

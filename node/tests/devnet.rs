@@ -134,3 +134,40 @@ fn one_command_runs_the_network_and_ctrl_c_stops_it() {
 	let (_, err) = read();
 	assert!(err.contains("==> stopped"), "{}", logs());
 }
+
+/// `zombienet/run.sh` without the relay chain's binaries stops at once, before building,
+/// saying which are missing and how to get them (exit status 2), in both of its modes.
+#[test]
+fn zombienet_without_the_relay_binaries_says_what_is_missing() {
+	let base = tempfile::tempdir().expect("temporary directory");
+	let worker = common::worker::worker_bin();
+	let target = worker.parent().and_then(|debug| debug.parent()).expect("target/debug");
+	let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../zombienet/run.sh");
+	// The system's tools, and no directory that could hold a `polkadot` binary.
+	let path = "/usr/sbin:/usr/bin:/sbin:/bin";
+	let cargo_bin = std::env::var("CARGO_HOME")
+		.map(PathBuf::from)
+		.unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".cargo"))
+		.join("bin");
+	for mode in [None, Some("--spawn")] {
+		let output = Command::new("bash")
+			.arg(&script)
+			.args(mode)
+			.env("PATH", format!("{path}:{}", cargo_bin.display()))
+			.env("CARGO_TARGET_DIR", target)
+			.env("GONKA_BUILD_ROOT", base.path().join("build-root"))
+			.stdin(Stdio::null())
+			.output()
+			.expect("bash runs zombienet/run.sh");
+		let stderr = String::from_utf8_lossy(&output.stderr);
+		assert_eq!(output.status.code(), Some(2), "{mode:?}: {stderr}");
+		assert!(
+			stderr.contains(
+				"missing relay chain binaries on PATH: polkadot polkadot-prepare-worker \
+				 polkadot-execute-worker"
+			),
+			"{mode:?}: {stderr}"
+		);
+		assert!(stderr.contains("cargo install polkadot --locked"), "{mode:?}: {stderr}");
+	}
+}

@@ -5,16 +5,21 @@
 //!   epoch lasts 16 blocks (48 s at the dev node's 3-second blocks).
 //! - `local_testnet`: a relay-backed test network (zombienet) with the same accounts and
 //!   hosts, and 100-block epochs (10 min at 6-second blocks).
+//! - `production`: the launch template: every rule at the live Gonka network's value
+//!   (15,391-block epochs, 48-hour governance, the 323,000 GNK curve, 180-epoch vesting,
+//!   collateral after 180 epochs of grace), the community pool's 120,000,000 GNK, no
+//!   sudo, no model. The launch's people (collators, genesis hosts, the founders'
+//!   200,000,000 GNK with their vesting) are a patch the launch ceremony adds
+//!   (`scripts/launch-spec.sh`, `docs/launch.md`): arrays concatenate onto the template's.
 //!
-//! Both endow the community pool with its 120,000,000 GNK, give the founders' 200,000,000
+//! The two test presets endow the community pool with its 120,000,000 GNK, give the founders' 200,000,000
 //! GNK to the dev accounts `//One` and `//Two` (100 M each) vesting linearly from genesis
 //! (over 1,200 blocks, an hour, on the development chain; 14,400 blocks, a day, on the
 //! local test network), vest rewards over 4 epochs and
 //! require collateral (1 GNK per unit of weight beyond the free 20%) from the 11th rewarded
 //! epoch on. Both register and approve the default model (SmolLM2-135M-Instruct Q4_1) at genesis and
 //! govern with the live network's quorum and thresholds over a short voting period (10
-//! and 100 blocks). Both are test chains: sudo exists only here, never in a production
-//! preset.
+//! and 100 blocks). Both are test chains: sudo exists only on them.
 
 use crate::{
 	configs::DEFAULT_MODEL, AccountId, AuraId, Balance, BalancesConfig, BlockNumber,
@@ -239,11 +244,38 @@ fn local_testnet_genesis() -> serde_json::Value {
 	)
 }
 
+/// The name of the production preset (the launch template).
+pub const PRODUCTION_RUNTIME_PRESET: &str = "production";
+
+/// The launch template: the live network's rules, the community pool, no sudo key, and
+/// nobody else. Written out in full rather than left to the pallets' defaults, so that the
+/// preset (and the committed `chain-specs/production.json`) shows every value a launch
+/// starts from. The launch ceremony's patch adds the collators, the genesis hosts and the
+/// founders' allocation.
+fn production_genesis() -> serde_json::Value {
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig {
+			balances: vec![(
+				crate::configs::CommunityPool::get(),
+				gonka_primitives::issuance::COMMUNITY_POOL,
+			)],
+		},
+		parachain_info: ParachainInfoConfig { parachain_id: PARACHAIN_ID.into() },
+		collator_selection: CollatorSelectionConfig { candidacy_bond: CANDIDACY_BOND },
+		polkadot_xcm: PolkadotXcmConfig { safe_xcm_version: Some(SAFE_XCM_VERSION) },
+		sudo: SudoConfig { key: None },
+		poc: PocConfig { epoch_params: EpochParams::live_network() },
+		models: ModelsConfig { governance: GovernanceParams::live_network() },
+		rewards: RewardsConfig { params: Some(pallet_rewards::RewardParams::live_network()) },
+	})
+}
+
 /// The JSON patch of the preset `id`, if the runtime has one by that name.
 pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		DEV_RUNTIME_PRESET => development_config_genesis(),
 		LOCAL_TESTNET_RUNTIME_PRESET => local_testnet_genesis(),
+		PRODUCTION_RUNTIME_PRESET => production_genesis(),
 		_ => return None,
 	};
 	serde_json::to_vec(&patch).ok()
@@ -251,5 +283,9 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 
 /// The names of the presets.
 pub fn preset_names() -> Vec<PresetId> {
-	vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]
+	vec![
+		PresetId::from(DEV_RUNTIME_PRESET),
+		PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(PRODUCTION_RUNTIME_PRESET),
+	]
 }

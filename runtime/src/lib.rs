@@ -6,7 +6,8 @@
 //! This crate composes the chain from FRAME pallets. Its layout:
 //! - [`configs`]: the `Config` of every pallet, one place per concern (system, money,
 //!   collators, XCM);
-//! - [`genesis_config_presets`]: the `development` and `local_testnet` genesis presets;
+//! - [`genesis_config_presets`]: the `development`, `local_testnet` and `production`
+//!   genesis presets;
 //! - `apis`: the runtime APIs the collator and clients call (`state_call`);
 //! - [`weights`]: the weights of our own pallets, generated from their benchmarks.
 //!

@@ -5,6 +5,7 @@ use gonka_runtime::{
 	configs::{HostDeposit, DEFAULT_MODEL},
 	genesis_config_presets::{
 		get_preset, preset_names, DEV_ACCOUNT_BALANCE, DEV_EPOCH, LOCAL_TESTNET_EPOCH,
+		PRODUCTION_RUNTIME_PRESET,
 	},
 	AccountId, Balances, ParachainInfo, Poc, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin,
 	System, EXISTENTIAL_DEPOSIT, GNK, PARACHAIN_ID,
@@ -29,12 +30,65 @@ fn account(key: Sr25519Keyring) -> AccountId {
 }
 
 #[test]
-fn presets_are_development_and_local_testnet() {
+fn presets_are_development_local_testnet_and_production() {
 	assert_eq!(
 		preset_names(),
-		vec![DEV_RUNTIME_PRESET.to_string(), LOCAL_TESTNET_RUNTIME_PRESET.to_string()]
+		vec![
+			DEV_RUNTIME_PRESET.to_string(),
+			LOCAL_TESTNET_RUNTIME_PRESET.to_string(),
+			PRODUCTION_RUNTIME_PRESET.to_string()
+		]
 	);
 	assert!(get_preset(&PresetId::from("no_such_preset")).is_none());
+}
+
+/// The production preset, as JSON: every rule at the live network's value, the community
+/// pool's 120 M and nothing else (no sudo key, no collators, hosts, founders or models:
+/// the launch ceremony adds those).
+#[test]
+fn the_production_preset_has_the_live_rules_the_pool_and_no_sudo() {
+	let patch: serde_json::Value = serde_json::from_slice(
+		&get_preset(&PresetId::from(PRODUCTION_RUNTIME_PRESET)).expect("the preset exists"),
+	)
+	.expect("JSON");
+	assert_eq!(
+		patch["poc"]["epochParams"],
+		serde_json::to_value(pallet_poc::EpochParams::<u32>::live_network()).unwrap()
+	);
+	assert_eq!(patch["poc"]["epochParams"]["epochLength"], 15_391);
+	assert_eq!(
+		patch["models"]["governance"],
+		serde_json::to_value(pallet_models::GovernanceParams::<u32>::live_network()).unwrap()
+	);
+	assert_eq!(patch["models"]["governance"]["votingPeriod"], 28_800, "48 h of 6-second blocks");
+	assert_eq!(
+		patch["rewards"]["params"],
+		serde_json::to_value(pallet_rewards::RewardParams::live_network()).unwrap()
+	);
+	assert_eq!(patch["rewards"]["params"]["vestingEpochs"], 180);
+	// The live curve (323,000 GNK first) is the pallet's default: no override.
+	assert!(patch["rewards"].get("curve").is_none_or(serde_json::Value::is_null));
+	// No sudo key: `null`, or left out.
+	assert!(patch["sudo"].get("key").is_none_or(serde_json::Value::is_null), "{}", patch["sudo"]);
+	let pool = gonka_runtime::configs::CommunityPool::get();
+	assert_eq!(
+		patch["balances"]["balances"],
+		serde_json::json!([[pool.to_string(), gonka_primitives::issuance::COMMUNITY_POOL]])
+	);
+	for (pallet, field) in [
+		("collatorSelection", "invulnerables"),
+		("session", "keys"),
+		("poc", "hosts"),
+		("models", "models"),
+		("vesting", "vesting"),
+	] {
+		assert!(
+			patch[pallet].get(field).is_none_or(|v| v.as_array().is_some_and(Vec::is_empty)),
+			"{pallet}.{field}: {}",
+			patch[pallet][field]
+		);
+	}
+	assert_eq!(patch["parachainInfo"]["parachainId"], PARACHAIN_ID);
 }
 
 #[test]

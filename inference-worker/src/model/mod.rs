@@ -588,8 +588,59 @@ pub fn requantize(
 		};
 		tensors.push((name.as_str(), tensor));
 	}
-	let mut metadata: Vec<(&str, &gguf_file::Value)> =
+	let metadata: Vec<(&str, &gguf_file::Value)> =
 		content.metadata.iter().map(|(key, value)| (key.as_str(), value)).collect();
+	write_gguf(target, metadata, &tensors)
+}
+
+/// Writes `source` (a GGUF llama model) to `target` without its last `dropped` transformer
+/// layers: another, cheaper model with the same tokenizer and vocabulary, whose answers
+/// read plausibly but are not the registered model's (a host skipping work). The tests
+/// and the cheating test worker use it; refused when it would leave no layer.
+pub fn prune_layers(source: &Path, target: &Path, dropped: usize) -> Result<()> {
+	let device = Device::Cpu;
+	let load = |error| Error::LoadModel { path: source.to_owned(), source: error };
+	let (content, mut reader) = read_gguf(source)?;
+	let unsupported = |reason: String| Error::UnsupportedModel { path: source.to_owned(), reason };
+	let layers = content
+		.metadata
+		.get("llama.block_count")
+		.and_then(|count| count.to_u32().ok())
+		.ok_or_else(|| unsupported("no llama.block_count".into()))? as usize;
+	let kept = layers
+		.checked_sub(dropped)
+		.filter(|kept| *kept > 0)
+		.ok_or_else(|| unsupported(format!("dropping {dropped} of {layers} layers leaves none")))?;
+	let dropped_layer = |name: &str| {
+		name.strip_prefix("blk.")
+			.and_then(|rest| rest.split('.').next())
+			.and_then(|index| index.parse::<usize>().ok())
+			.is_some_and(|index| index >= kept)
+	};
+	let mut names: Vec<&String> =
+		content.tensor_infos.keys().filter(|name| !dropped_layer(name)).collect();
+	names.sort();
+	let mut tensors = Vec::with_capacity(names.len());
+	for name in names {
+		tensors.push((name.as_str(), content.tensor(&mut reader, name, &device).map_err(load)?));
+	}
+	let block_count = gguf_file::Value::U32(kept as u32);
+	let metadata: Vec<(&str, &gguf_file::Value)> = content
+		.metadata
+		.iter()
+		.map(|(key, value)| {
+			(key.as_str(), if key == "llama.block_count" { &block_count } else { value })
+		})
+		.collect();
+	write_gguf(target, metadata, &tensors)
+}
+
+/// Writes a GGUF file: `metadata` and `tensors`, each in name order.
+fn write_gguf(
+	target: &Path,
+	mut metadata: Vec<(&str, &gguf_file::Value)>,
+	tensors: &[(&str, QTensor)],
+) -> Result<()> {
 	metadata.sort_by_key(|(key, _)| *key);
 	let tensors: Vec<(&str, &QTensor)> =
 		tensors.iter().map(|(name, tensor)| (*name, tensor)).collect();

@@ -4,7 +4,7 @@
 
 use gonka_worker::{
 	catalog::{self, SMOLLM2_135M},
-	model::{requantize, Llama},
+	model::{prune_layers, requantize, Llama},
 	tokenizer::ChatTokenizer,
 };
 use std::{path::PathBuf, sync::OnceLock};
@@ -37,43 +37,10 @@ pub fn requantized(dtype: candle_core::quantized::GgmlDType) -> (Llama, ChatToke
 /// skipping work), loaded with its tokenizer.
 #[allow(dead_code)] // Not every test file uses every helper.
 pub fn pruned(dropped: usize) -> (Llama, ChatTokenizer) {
-	use candle_core::quantized::gguf_file;
-	let device = candle_core::Device::Cpu;
-	let mut reader = std::io::BufReader::new(std::fs::File::open(model_path()).unwrap());
-	let content = gguf_file::Content::read(&mut reader).unwrap();
-	let layers = content.metadata["llama.block_count"].to_u32().unwrap() as usize;
-	let kept = layers - dropped;
-	let outside = |name: &str| {
-		name.strip_prefix("blk.")
-			.and_then(|rest| rest.split('.').next())
-			.and_then(|index| index.parse::<usize>().ok())
-			.is_some_and(|index| index >= kept)
-	};
-	let mut names: Vec<&String> =
-		content.tensor_infos.keys().filter(|name| !outside(name)).collect();
-	names.sort();
-	let tensors: Vec<(&str, candle_core::quantized::QTensor)> = names
-		.iter()
-		.map(|name| (name.as_str(), content.tensor(&mut reader, name, &device).unwrap()))
-		.collect();
-	let block_count = gguf_file::Value::U32(kept as u32);
-	let mut metadata: Vec<(&str, &gguf_file::Value)> = content
-		.metadata
-		.iter()
-		.map(|(key, value)| {
-			(key.as_str(), if key == "llama.block_count" { &block_count } else { value })
-		})
-		.collect();
-	metadata.sort_by_key(|(key, _)| *key);
 	let dir = tempfile::tempdir().unwrap();
 	let path = dir.path().join("pruned.gguf");
-	let mut writer = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-	let tensors: Vec<(&str, &candle_core::quantized::QTensor)> =
-		tensors.iter().map(|(name, tensor)| (*name, tensor)).collect();
-	gguf_file::write(&mut writer, &metadata, &tensors).unwrap();
-	std::io::Write::flush(&mut writer).unwrap();
-	drop(writer);
-	let (model, content) = Llama::load(&path, &device).unwrap();
-	assert_eq!(model.config().layers, kept);
+	prune_layers(&model_path(), &path, dropped).unwrap();
+	let (model, content) = Llama::load(&path, &candle_core::Device::Cpu).unwrap();
+	assert_eq!(model.config().layers + dropped, 30);
 	(model, ChatTokenizer::from_gguf(&content).unwrap())
 }

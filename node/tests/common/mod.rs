@@ -81,10 +81,32 @@ impl DevNode {
 		block_time_ms: u64,
 		rpc_port: u16,
 	) -> DevNode {
+		Self::spawn(base_path, log_name, &["--dev"], block_time_ms, rpc_port)
+	}
+
+	/// Runs the chain `chain` (a name or `--chain` argument) alone on this machine, as
+	/// `--dev` runs the development chain: a block every `block_time_ms`, no relay chain.
+	pub fn start_chain(
+		base_path: &Path,
+		log_name: &str,
+		chain: &str,
+		block_time_ms: u64,
+	) -> DevNode {
+		Self::spawn(base_path, log_name, &["--chain", chain], block_time_ms, free_port())
+	}
+
+	fn spawn(
+		base_path: &Path,
+		log_name: &str,
+		chain: &[&str],
+		block_time_ms: u64,
+		rpc_port: u16,
+	) -> DevNode {
 		let log_path = base_path.join(log_name);
 		let log = std::fs::File::create(&log_path).expect("log file can be created");
 		let child = Command::new(NODE_BIN)
-			.args(["--dev", "--dev-block-time", &block_time_ms.to_string()])
+			.args(chain)
+			.args(["--dev-block-time", &block_time_ms.to_string()])
 			.arg("--base-path")
 			.arg(base_path)
 			.args(["--rpc-port", &rpc_port.to_string()])
