@@ -199,11 +199,5 @@ async fn futures_requests(
 	let sends = developers.iter().map(|developer| {
 		client.request(developer, DEFAULT_MODEL, b"What is the capital of France?", 16, sampling)
 	});
-	let mut accepted = Vec::new();
-	for sent in gonka_client::subxt::ext::futures::future::join_all(sends).await {
-		if let Ok(submitted) = sent {
-			accepted.push(submitted);
-		}
-	}
-	accepted
+	gonka_client::subxt::ext::futures::future::join_all(sends).await.into_iter().flatten().collect()
 }

@@ -230,7 +230,7 @@ async fn the_rehearsal_launch_runs_with_the_live_rules_and_no_sudo() {
 	// A participant's signed transfer goes through.
 	let ferdie = id(Sr25519Keyring::Ferdie);
 	let transfer =
-		runtime::transactions().balances().transfer_keep_alive(ferdie.clone().into(), NGNK_PER_GNK);
+		runtime::transactions().balances().transfer_keep_alive(ferdie.into(), NGNK_PER_GNK);
 	client.submit_signed(&transfer, &dev::alice()).await.expect("Alice's transfer");
 	let at = client.api().at_current_block().await.expect("the finalized block");
 	let ferdie = at

@@ -83,7 +83,7 @@ async fn poll<T, Fut: std::future::Future<Output = Option<T>>>(
 async fn free(client: &ChainClient, who: &AccountId32) -> u128 {
 	let at = client.api().at_current_block().await.expect("the finalized block");
 	let address = runtime::storage().system().account();
-	let value = at.storage().try_fetch(address, (who.clone(),)).await.expect("storage answers");
+	let value = at.storage().try_fetch(address, (*who,)).await.expect("storage answers");
 	value.map(|value| value.decode().expect("an account").data.free).unwrap_or(0)
 }
 
@@ -258,7 +258,7 @@ async fn the_network_serves_pays_governs_and_survives_faults() {
 	let ferdie_before = free(&client, &ferdie).await;
 	let spend = runtime_types::gonka_runtime::RuntimeCall::Rewards(
 		runtime_types::pallet_rewards::pallet::Call::spend_from_pool {
-			to: ferdie.clone(),
+			to: ferdie,
 			amount: 1_000 * gonka_primitives::issuance::NGNK_PER_GNK,
 		},
 	);
