@@ -9,7 +9,7 @@ use gonka_primitives::issuance::FOUNDERS;
 use gonka_runtime::genesis_config_presets::{get_preset, PRODUCTION_RUNTIME_PRESET};
 use polkadot_sdk::{
 	polkadot_omni_node_lib::chain_spec::{ChainSpec, Extensions, GenericChainSpec, LoadSpec},
-	sc_chain_spec::ChainType,
+	sc_chain_spec::{ChainSpecBuilder, ChainType},
 	sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
 	sp_maybe_compressed_blob::{compress_weakly, CODE_BLOB_BOMB_LIMIT},
 };
@@ -72,52 +72,49 @@ fn properties() -> polkadot_sdk::sc_chain_spec::Properties {
 
 /// The `development` chain: one machine, Alice and Bob collating, Alice as sudo.
 pub fn development_chain_spec() -> Result<GenericChainSpec, String> {
-	Ok(GenericChainSpec::builder(
-		&runtime_code()?,
-		Extensions::new(RELAY_CHAIN.into(), gonka_runtime::PARACHAIN_ID),
-	)
-	.with_name("Gonka Development")
-	.with_id("gonka_dev")
-	.with_chain_type(ChainType::Development)
-	.with_genesis_config_preset_name(DEV_RUNTIME_PRESET)
-	.with_properties(properties())
-	.build())
+	Ok(builder(RELAY_CHAIN)?
+		.with_name("Gonka Development")
+		.with_id("gonka_dev")
+		.with_chain_type(ChainType::Development)
+		.with_genesis_config_preset_name(DEV_RUNTIME_PRESET)
+		.build())
 }
 
 /// The `local_testnet` chain: a relay-backed test network of Alice and Bob collators.
 pub fn local_testnet_chain_spec() -> Result<GenericChainSpec, String> {
-	Ok(GenericChainSpec::builder(
-		&runtime_code()?,
-		Extensions::new(RELAY_CHAIN.into(), gonka_runtime::PARACHAIN_ID),
-	)
-	.with_name("Gonka Local Testnet")
-	.with_id("gonka_local_testnet")
-	.with_chain_type(ChainType::Local)
-	.with_protocol_id("gonka-local")
-	.with_genesis_config_preset_name(LOCAL_TESTNET_RUNTIME_PRESET)
-	.with_properties(properties())
-	.build())
+	Ok(builder(RELAY_CHAIN)?
+		.with_name("Gonka Local Testnet")
+		.with_id("gonka_local_testnet")
+		.with_chain_type(ChainType::Local)
+		.with_protocol_id("gonka-local")
+		.with_genesis_config_preset_name(LOCAL_TESTNET_RUNTIME_PRESET)
+		.build())
 }
 
 /// The `production` chain: the launch template (the live network's rules, the community
-/// pool, no sudo, no participants yet) for Polkadot. `scripts/launch-spec.sh` adds the
+/// pool, no sudo, no participants yet) for Polkadot. `--chain launch:<file>` adds the
 /// launch ceremony's collators, genesis hosts and founders (docs/launch.md).
 pub fn production_chain_spec() -> Result<GenericChainSpec, String> {
 	Ok(production_builder()?.with_genesis_config_preset_name(PRODUCTION_RUNTIME_PRESET).build())
 }
 
-/// The production chain's name, ids, relay chain and token, with the embedded runtime.
-fn production_builder() -> Result<polkadot_sdk::sc_chain_spec::ChainSpecBuilder<Extensions>, String>
-{
+/// A chain's builder with what every named chain shares: the embedded runtime, the para id
+/// on `relay_chain`, the token's properties.
+fn builder(relay_chain: &str) -> Result<ChainSpecBuilder<Extensions>, String> {
 	Ok(GenericChainSpec::builder(
 		&runtime_code()?,
-		Extensions::new(PRODUCTION_RELAY_CHAIN.into(), gonka_runtime::PARACHAIN_ID),
+		Extensions::new(relay_chain.into(), gonka_runtime::PARACHAIN_ID),
 	)
-	.with_name("Gonka")
-	.with_id("gonka")
-	.with_chain_type(ChainType::Live)
-	.with_protocol_id("gonka")
 	.with_properties(properties()))
+}
+
+/// The production chain's name, ids and relay chain.
+fn production_builder() -> Result<ChainSpecBuilder<Extensions>, String> {
+	Ok(builder(PRODUCTION_RELAY_CHAIN)?
+		.with_name("Gonka")
+		.with_id("gonka")
+		.with_chain_type(ChainType::Live)
+		.with_protocol_id("gonka"))
 }
 
 /// `--chain launch:<file>`: the production template with a launch ceremony's patch.

@@ -10,7 +10,7 @@
 //!   collateral after 180 epochs of grace), the community pool's 120,000,000 GNK, no
 //!   sudo, no model. The launch's people (collators, genesis hosts, the founders'
 //!   200,000,000 GNK with their vesting) are a patch the launch ceremony adds
-//!   (`scripts/launch-spec.sh`, `docs/launch.md`): arrays concatenate onto the template's.
+//!   (`gonka-node --chain launch:<file>`, `docs/launch.md`): its lists follow the template's.
 //!
 //! The two test presets endow the community pool with its 120,000,000 GNK, give the founders' 200,000,000
 //! GNK to the dev accounts `//One` and `//Two` (100 M each) vesting linearly from genesis
