@@ -144,9 +144,19 @@ async fn two_workers_execute_validate_and_carry_on_after_the_node_restarts() {
 
 	// The node goes away and comes back on the same database; the workers reconnect.
 	let port = node.rpc_port;
+	let before = client.block_number().await.unwrap();
 	node.stop();
 	let mut node = DevNode::start_on(base.path(), "node-2.log", 1000, port);
 	let client = ChainClient::new(node.connect().await);
+	// Both workers back on the chain (their backoff reaches 16 s) before the request: the
+	// validator has 20 one-second blocks to report.
+	until(&node, &workers, "both workers follow the restarted node", || async {
+		workers.iter().all(|w| {
+			worker::metric(&worker::scrape(w.metrics_port), "gonka_worker_finalized_block")
+				> f64::from(before)
+		})
+	})
+	.await;
 	let (_, _, outcome) = served(&client, &node, &workers).await;
 	assert!(matches!(outcome, Outcome::Validated), "after the restart: {outcome:?}");
 	assert!(workers.iter().any(|w| w.log().contains("reconnecting")));
