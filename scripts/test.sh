@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs what is missing, builds everything once and runs
-# every test of the workspace, including the end-to-end tests against a real gonka-node.
+# Runs the whole test suite: installs what is missing, builds everything once, checks the
+# formatting and clippy's lints, and runs every test of the workspace (including the
+# end-to-end tests against a real gonka-node) and the pallets' benchmarks as tests. Every
+# step runs even after another failed; the last line sums them all, and the exit status is
+# non-zero if any step failed. Extra arguments go to both `cargo test` runs.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$GONKA_ROOT"
 gonka_build
@@ -16,17 +19,49 @@ if [ ! -f "$gonka_npm_dir/node_modules/.package-lock.json" ] ||
 fi
 gonka_test_log="$(mktemp)"
 trap 'rm -f "$gonka_test_log"' EXIT
+gonka_failed_steps=()
 set +e
-gonka_cargo test --workspace --locked "$@" 2>&1 | tee "$gonka_test_log"
-gonka_status="${PIPESTATUS[0]}"
-# The pallets' benchmarks run once each as tests, in their mock runtimes (no wasm needed).
-for gonka_pallet in pallet-poc pallet-models pallet-inference pallet-rewards; do
-	SKIP_WASM_BUILD=1 gonka_cargo test -p "$gonka_pallet" --features runtime-benchmarks --locked \
-		"$@" 2>&1 | tee -a "$gonka_test_log"
-	[ "${PIPESTATUS[0]}" -eq 0 ] || gonka_status=1
-done
+
+echo "==> cargo fmt --check" >&2
+gonka_cargo fmt --all --check || gonka_failed_steps+=("fmt")
+
+# Clippy's lints on every crate and target, warnings denied. Check-mode only: no wasm.
+echo "==> cargo clippy" >&2
+SKIP_WASM_BUILD=1 gonka_cargo clippy --workspace --all-targets --locked -- -D warnings ||
+	gonka_failed_steps+=("clippy")
+
+echo "==> cargo test --workspace" >&2
+gonka_cargo test --workspace --locked --no-fail-fast "$@" 2>&1 | tee "$gonka_test_log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || gonka_failed_steps+=("tests")
+
+# The pallets' benchmarks, once each as tests in their mock runtimes (no wasm needed): one
+# build for the four pallets under `runtime-benchmarks`, running only the benchmark tests
+# (the pallets' other tests ran above; they are not counted twice).
+echo "==> the pallets' benchmarks as tests" >&2
+gonka_bench_filter=(-- benchmarking::)
+[ "$#" -eq 0 ] || gonka_bench_filter=("$@")
+SKIP_WASM_BUILD=1 gonka_cargo test --locked --no-fail-fast \
+	-p pallet-poc -p pallet-models -p pallet-inference -p pallet-rewards \
+	--features pallet-poc/runtime-benchmarks,pallet-models/runtime-benchmarks,pallet-inference/runtime-benchmarks,pallet-rewards/runtime-benchmarks \
+	"${gonka_bench_filter[@]}" 2>&1 | tee -a "$gonka_test_log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || gonka_failed_steps+=("benchmark tests")
 set -e
-# One closing line for the whole run: the sum over every test binary.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i + 1) ~ /^passed/) p += $i; if ($(i + 1) ~ /^failed/) f += $i } }
-	END { printf "%d passed, %d failed\n", p, f }' "$gonka_test_log"
-exit "$gonka_status"
+
+# One closing line for the whole run: the sum over every test binary, the failed test
+# binaries by name, and every step that failed.
+awk -v steps="${gonka_failed_steps[*]}" '
+	/^test result:/ {
+		binaries++
+		for (i = 1; i <= NF; i++) {
+			if ($(i + 1) ~ /^passed/) p += $i
+			if ($(i + 1) ~ /^failed/) f += $i
+			if ($(i + 1) ~ /^ignored/) g += $i
+		}
+	}
+	/^ +`.*`$/ { gsub(/`/, ""); sub(/^ +/, ""); failed_bins = failed_bins (failed_bins ? "; " : "") $0 }
+	END {
+		printf "%d passed, %d failed, %d ignored in %d test binaries", p, f, g, binaries
+		if (failed_bins) printf "; failed binaries: %s", failed_bins
+		if (steps) printf "; FAILED steps: %s\n", steps; else printf "; fmt, clippy and every test passed\n"
+	}' "$gonka_test_log"
+[ "${#gonka_failed_steps[@]}" -eq 0 ]

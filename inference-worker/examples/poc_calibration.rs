@@ -30,6 +30,30 @@ use std::path::PathBuf;
 const THRESHOLDS: [f64; 8] = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5];
 const BATCH: usize = 8;
 
+/// What every artifact set is computed for: the epoch seed, the host, its nonces and the
+/// input positions per nonce.
+struct Setup {
+	seed: [u8; 32],
+	host: HostId,
+	nonces: Vec<u64>,
+	seq_len: usize,
+}
+
+impl Setup {
+	/// The artifacts of every nonce on `model`, in one pass or split at `split`.
+	fn compute(&self, model: &Llama, split: Option<usize>) -> anyhow::Result<Vec<Artifact>> {
+		let engine = PocEngine::new(model, self.seed, self.seq_len)?;
+		let mut artifacts = Vec::new();
+		for chunk in self.nonces.chunks(BATCH) {
+			artifacts.extend(match split {
+				None => engine.artifacts(&self.host, chunk)?,
+				Some(split) => engine.artifacts_split(&self.host, chunk, split)?,
+			});
+		}
+		Ok(artifacts)
+	}
+}
+
 fn main() -> anyhow::Result<()> {
 	let mut args = std::env::args().skip(1);
 	let path =
@@ -37,37 +61,37 @@ fn main() -> anyhow::Result<()> {
 	let nonces: u64 = args.next().map_or(Ok(64), |n| n.parse())?;
 	let seq_len: usize = args.next().map_or(Ok(64), |n| n.parse())?;
 	let device = Device::Cpu;
-	let seed = [7u8; 32];
-	let host = HostId::new([1u8; 32]);
-	let all: Vec<u64> = (0..nonces).collect();
-	let compute = |model: &Llama, split: Option<usize>| -> anyhow::Result<Vec<Artifact>> {
-		let engine = PocEngine::new(model, seed, seq_len)?;
-		let mut artifacts = Vec::new();
-		for chunk in all.chunks(BATCH) {
-			artifacts.extend(match split {
-				None => engine.artifacts(&host, chunk)?,
-				Some(split) => engine.artifacts_split(&host, chunk, split)?,
-			});
-		}
-		Ok(artifacts)
+	let setup = Setup {
+		seed: [7u8; 32],
+		host: HostId::new([1u8; 32]),
+		nonces: (0..nonces).collect(),
+		seq_len,
 	};
 	let (real, _) = Llama::load(&path, &device)?;
-	let reference = compute(&real, None)?;
+	let reference = setup.compute(&real, None)?;
 	let mut rows: Vec<(String, Vec<Artifact>)> = vec![
-		(format!("same file, split at {}", seq_len / 2), compute(&real, Some(seq_len / 2))?),
-		(format!("same file, split at {}", seq_len - 1), compute(&real, Some(seq_len - 1))?),
+		(format!("same file, split at {}", seq_len / 2), setup.compute(&real, Some(seq_len / 2))?),
+		(format!("same file, split at {}", seq_len - 1), setup.compute(&real, Some(seq_len - 1))?),
 	];
 	let (candle_kernels, _) = Llama::load_with(&path, &device, CpuKernels::Candle)?;
-	rows.push(("same file, candle's kernels".into(), compute(&candle_kernels, None)?));
+	rows.push(("same file, candle's kernels".into(), setup.compute(&candle_kernels, None)?));
 	let dir = tempfile::tempdir()?;
 	for dtype in [GgmlDType::Q8_0, GgmlDType::Q4_0] {
 		let target = dir.path().join(format!("{dtype:?}.gguf"));
 		requantize(&path, &target, dtype)?;
 		let (model, _) = Llama::load(&target, &device)?;
-		rows.push((format!("requantized {dtype:?}"), compute(&model, None)?));
+		rows.push((format!("requantized {dtype:?}"), setup.compute(&model, None)?));
 	}
+	rows.push(("random unit vectors".into(), random_artifacts(nonces)));
+	println!("seq_len {seq_len}, {nonces} nonces, batch {BATCH}; L2 distance to the reference");
+	print_table(&rows, &reference);
+	Ok(())
+}
+
+/// `count` random unit vectors: a faker's artifacts.
+fn random_artifacts(count: u64) -> Vec<Artifact> {
 	let mut rng = ChaCha20Rng::from_seed([9u8; 32]);
-	let random: Vec<Artifact> = (0..nonces)
+	(0..count)
 		.map(|_| {
 			let normals: Vec<f64> = (0..ARTIFACT_COORDINATES)
 				.map(|_| {
@@ -84,18 +108,20 @@ fn main() -> anyhow::Result<()> {
 			}
 			Artifact(artifact)
 		})
-		.collect();
-	rows.push(("random unit vectors".into(), random));
+		.collect()
+}
 
-	println!("seq_len {seq_len}, {nonces} nonces, batch {BATCH}; L2 distance to the reference");
+/// One row per artifact set: its distances to `reference`, and how many exceed each
+/// threshold.
+fn print_table(rows: &[(String, Vec<Artifact>)], reference: &[Artifact]) {
 	print!("| artifacts | min | median | p99 | max |");
 	for threshold in THRESHOLDS {
 		print!(" > {threshold} |");
 	}
 	println!();
-	for (name, artifacts) in &rows {
+	for (name, artifacts) in rows {
 		let mut distances: Vec<f64> =
-			artifacts.iter().zip(&reference).map(|(a, b)| a.distance(b)).collect();
+			artifacts.iter().zip(reference).map(|(a, b)| a.distance(b)).collect();
 		distances.sort_by(f64::total_cmp);
 		let at =
 			|q: f64| distances[((distances.len() as f64 * q) as usize).min(distances.len() - 1)];
@@ -112,5 +138,4 @@ fn main() -> anyhow::Result<()> {
 		}
 		println!();
 	}
-	Ok(())
 }

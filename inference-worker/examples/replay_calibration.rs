@@ -15,13 +15,15 @@
 
 use candle_core::{quantized::GgmlDType, Device};
 use gonka_worker::{
-	generate::generate,
+	inference::{
+		generate::generate,
+		sampler::SamplingParams,
+		score::{score, Claim, Tolerance},
+		tokenizer::ChatTokenizer,
+	},
 	model::{requantize, CpuKernels, Llama},
-	sampler::SamplingParams,
-	score::{score, Claim, Tolerance},
-	tokenizer::ChatTokenizer,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const PROMPTS: [&str; 8] = [
 	"Tell me about the history of bread.",
@@ -50,31 +52,9 @@ fn main() -> anyhow::Result<()> {
 	let mut args = std::env::args().skip(1);
 	let path = PathBuf::from(args.next().expect("usage: replay_calibration MODEL.gguf [TOKENS]"));
 	let tokens: usize = args.next().map_or(Ok(48), |t| t.parse())?;
-	let device = Device::Cpu;
 	let dir = tempfile::tempdir()?;
-	let load =
-		|path: &std::path::Path, kernels: CpuKernels| -> anyhow::Result<(Llama, ChatTokenizer)> {
-			let (model, content) = Llama::load_with(path, &device, kernels)?;
-			Ok((model, ChatTokenizer::from_gguf(&content)?))
-		};
 	let (real, real_tokenizer) = load(&path, CpuKernels::Native)?;
-	let mut variants = Vec::new();
-	for (name, dtype, kernels) in [
-		("real", None, CpuKernels::Native),
-		("real, candle's kernels", None, CpuKernels::Candle),
-		("Q8_0", Some(GgmlDType::Q8_0), CpuKernels::Native),
-		("Q4_0", Some(GgmlDType::Q4_0), CpuKernels::Native),
-	] {
-		let (model, tokenizer) = match dtype {
-			None => load(&path, kernels)?,
-			Some(dtype) => {
-				let target = dir.path().join(format!("{name}.gguf"));
-				requantize(&path, &target, dtype)?;
-				load(&target, kernels)?
-			}
-		};
-		variants.push(Variant { name, model, tokenizer, sampled: Vec::new(), greedy: Vec::new() });
-	}
+	let mut variants = variants(&path, dir.path())?;
 	let settings: Vec<SamplingParams> = SEEDS
 		.iter()
 		.enumerate()
@@ -109,6 +89,42 @@ fn main() -> anyhow::Result<()> {
 		eprintln!("done: {prompt}");
 	}
 	println!("tokens per completion: {tokens}; {} prompts", PROMPTS.len());
+	print_tables(&variants);
+	Ok(())
+}
+
+/// The GGUF model at `path` and its tokenizer, on the CPU with `kernels`.
+fn load(path: &Path, kernels: CpuKernels) -> anyhow::Result<(Llama, ChatTokenizer)> {
+	let (model, content) = Llama::load_with(path, &Device::Cpu, kernels)?;
+	Ok((model, ChatTokenizer::from_gguf(&content)?))
+}
+
+/// The four executors: the real model on both kernel sets, and requantized to Q8_0 and
+/// Q4_0 (files written in `dir`).
+fn variants(path: &Path, dir: &Path) -> anyhow::Result<Vec<Variant>> {
+	let mut variants = Vec::new();
+	for (name, dtype, kernels) in [
+		("real", None, CpuKernels::Native),
+		("real, candle's kernels", None, CpuKernels::Candle),
+		("Q8_0", Some(GgmlDType::Q8_0), CpuKernels::Native),
+		("Q4_0", Some(GgmlDType::Q4_0), CpuKernels::Native),
+	] {
+		let (model, tokenizer) = match dtype {
+			None => load(path, kernels)?,
+			Some(dtype) => {
+				let target = dir.join(format!("{name}.gguf"));
+				requantize(path, &target, dtype)?;
+				load(&target, kernels)?
+			}
+		};
+		variants.push(Variant { name, model, tokenizer, sampled: Vec::new(), greedy: Vec::new() });
+	}
+	Ok(variants)
+}
+
+/// One table per kind of decoding: per executor, its distances and the similarity at
+/// each tolerance.
+fn print_tables(variants: &[Variant]) {
 	for (kind, tolerances, unit) in [
 		("sampled", &DRAW_TOLERANCES[..], "cumulative probability"),
 		("greedy", &LOGIT_TOLERANCES[..], "logits"),
@@ -119,38 +135,43 @@ fn main() -> anyhow::Result<()> {
 			print!(" ε = {tolerance}: positions passing, similarity min–max |");
 		}
 		println!();
-		for variant in &variants {
+		for variant in variants {
 			let completions = if kind == "sampled" { &variant.sampled } else { &variant.greedy };
-			let mut all: Vec<f64> = completions.iter().flatten().copied().collect();
-			all.sort_by(f64::total_cmp);
-			let quantile = |q: f64| {
-				let index = ((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1));
-				all.get(index).copied().unwrap_or(0.0)
-			};
-			print!(
-				"| {} | {} | {} | {:.4} | {:.4} |",
-				variant.name,
-				completions.len(),
-				all.len(),
-				quantile(0.99),
-				all.last().copied().unwrap_or(0.0)
-			);
-			for tolerance in tolerances {
-				let passing = all.iter().filter(|d| **d <= *tolerance).count();
-				let similarities: Vec<f64> = completions
-					.iter()
-					.filter(|c| !c.is_empty())
-					.map(|c| c.iter().filter(|d| **d <= *tolerance).count() as f64 / c.len() as f64)
-					.collect();
-				let lowest = similarities.iter().copied().fold(1.0, f64::min);
-				let highest = similarities.iter().copied().fold(0.0, f64::max);
-				print!(
-					" {:.2}%, {lowest:.3}–{highest:.3} |",
-					passing as f64 * 100.0 / all.len().max(1) as f64
-				);
-			}
-			println!();
+			print_row(variant.name, completions, tolerances);
 		}
 	}
-	Ok(())
+}
+
+/// An executor's row: its completions' distances, and at each tolerance the positions
+/// passing and the lowest and highest similarity.
+fn print_row(name: &str, completions: &[Vec<f64>], tolerances: &[f64]) {
+	let mut all: Vec<f64> = completions.iter().flatten().copied().collect();
+	all.sort_by(f64::total_cmp);
+	let quantile = |q: f64| {
+		let index = ((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1));
+		all.get(index).copied().unwrap_or(0.0)
+	};
+	print!(
+		"| {} | {} | {} | {:.4} | {:.4} |",
+		name,
+		completions.len(),
+		all.len(),
+		quantile(0.99),
+		all.last().copied().unwrap_or(0.0)
+	);
+	for tolerance in tolerances {
+		let passing = all.iter().filter(|d| **d <= *tolerance).count();
+		let similarities: Vec<f64> = completions
+			.iter()
+			.filter(|c| !c.is_empty())
+			.map(|c| c.iter().filter(|d| **d <= *tolerance).count() as f64 / c.len() as f64)
+			.collect();
+		let lowest = similarities.iter().copied().fold(1.0, f64::min);
+		let highest = similarities.iter().copied().fold(0.0, f64::max);
+		print!(
+			" {:.2}%, {lowest:.3}–{highest:.3} |",
+			passing as f64 * 100.0 / all.len().max(1) as f64
+		);
+	}
+	println!();
 }

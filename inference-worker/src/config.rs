@@ -1,9 +1,16 @@
 //! `worker.toml`: what `gonka-worker run` needs. Every field is documented in
 //! `docs/worker.md` with its default; unknown fields are refused (a misspelt field would
 //! otherwise silently take its default).
+//!
+//! Errors: [`ConfigError`] for a file that cannot be used (naming the file and the
+//! field), [`FieldError`] for a field read later (the host, the worker key, the device),
+//! [`AccountError`], [`UnknownDevice`] and [`DeviceUnavailable`] for the values.
 
 use gonka_primitives::{HostId, ModelId};
-use polkadot_sdk::sp_core::{crypto::Ss58Codec, sr25519, Pair};
+use polkadot_sdk::sp_core::{
+	crypto::{PublicError, SecretStringError, Ss58Codec},
+	sr25519, Pair,
+};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -15,6 +22,64 @@ pub struct ConfigError {
 	pub path: String,
 	/// What is wrong.
 	pub reason: String,
+}
+
+/// A field of the configuration whose value cannot be used, named in the message.
+#[derive(Debug, thiserror::Error)]
+pub enum FieldError {
+	/// `host` is not an account.
+	#[error("host: {0}")]
+	Host(AccountError),
+	/// `device` is not `cpu`, `cuda` or `cuda:N`.
+	#[error("device: {0}")]
+	Device(UnknownDevice),
+	/// `worker_key_file` cannot be read.
+	#[error("worker_key_file {}: {error}", path.display())]
+	KeyFileUnreadable {
+		/// The key file.
+		path: PathBuf,
+		/// Why it cannot be read.
+		error: std::io::Error,
+	},
+	/// `worker_key_file` does not hold a secret URI or seed.
+	#[error("worker_key_file {}: not a secret URI or seed ({error:?})", path.display())]
+	NotAKey {
+		/// The key file.
+		path: PathBuf,
+		/// What the key parser says.
+		error: SecretStringError,
+	},
+}
+
+/// Text that is not an account (SS58 or 0x-prefixed hex).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+	/// `0x` followed by something else than 32 bytes of hex.
+	#[error("`{0}` is not 32 bytes of hex")]
+	Hex(String),
+	/// Not an SS58 address.
+	#[error("`{text}` is not an account: {error:?}")]
+	Ss58 {
+		/// The text given.
+		text: String,
+		/// What the SS58 decoder says.
+		error: PublicError,
+	},
+}
+
+/// A device name that is not `cpu`, `cuda` or `cuda:N`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}`: expected cpu, cuda or cuda:N")]
+pub struct UnknownDevice(pub String);
+
+/// A CUDA device that cannot be opened (no GPU, or a build without the `cuda` feature).
+#[derive(Debug, thiserror::Error)]
+#[error("opening CUDA device {ordinal}: {error}")]
+pub struct DeviceUnavailable {
+	/// The GPU asked for.
+	pub ordinal: usize,
+	/// What candle says.
+	pub error: candle_core::Error,
 }
 
 /// The worker's configuration.
@@ -114,11 +179,11 @@ impl WorkerConfig {
 		let fail = |reason: String| ConfigError { path: path.display().to_string(), reason };
 		let text = std::fs::read_to_string(path).map_err(|error| fail(error.to_string()))?;
 		let config: Self = toml::from_str(&text).map_err(|error| fail(error.to_string()))?;
-		config.host().map_err(fail)?;
+		config.host().map_err(|error| fail(error.to_string()))?;
 		if config.poll_ms == 0 {
 			return Err(fail("poll_ms must be at least 1".into()));
 		}
-		DeviceChoice::parse(&config.device).map_err(|reason| fail(format!("device: {reason}")))?;
+		config.device().map_err(|error| fail(error.to_string()))?;
 		if config.poc_batch == 0 {
 			return Err(fail("poc_batch must be at least 1".into()));
 		}
@@ -136,21 +201,17 @@ impl WorkerConfig {
 	}
 
 	/// The host's account.
-	pub fn host(&self) -> Result<HostId, String> {
-		parse_account(&self.host).map_err(|reason| format!("host: {reason}"))
+	pub fn host(&self) -> Result<HostId, FieldError> {
+		parse_account(&self.host).map_err(FieldError::Host)
 	}
 
 	/// The worker key, read from `worker_key_file`.
-	pub fn worker_key(&self) -> Result<sr25519::Pair, String> {
-		let secret = std::fs::read_to_string(&self.worker_key_file).map_err(|error| {
-			format!("worker_key_file {}: {error}", self.worker_key_file.display())
-		})?;
-		sr25519::Pair::from_string(secret.trim(), None).map_err(|error| {
-			format!(
-				"worker_key_file {}: not a secret URI or seed ({error:?})",
-				self.worker_key_file.display()
-			)
-		})
+	pub fn worker_key(&self) -> Result<sr25519::Pair, FieldError> {
+		let path = || self.worker_key_file.clone();
+		let secret = std::fs::read_to_string(&self.worker_key_file)
+			.map_err(|error| FieldError::KeyFileUnreadable { path: path(), error })?;
+		sr25519::Pair::from_string(secret.trim(), None)
+			.map_err(|error| FieldError::NotAKey { path: path(), error })
 	}
 }
 
@@ -165,7 +226,7 @@ pub enum DeviceChoice {
 
 impl DeviceChoice {
 	/// Parses `cpu`, `cuda` or `cuda:N`.
-	pub fn parse(text: &str) -> Result<Self, String> {
+	pub fn parse(text: &str) -> Result<Self, UnknownDevice> {
 		match text {
 			"cpu" => Ok(Self::Cpu),
 			"cuda" => Ok(Self::Cuda(0)),
@@ -173,35 +234,35 @@ impl DeviceChoice {
 				.strip_prefix("cuda:")
 				.and_then(|ordinal| ordinal.parse().ok())
 				.map(Self::Cuda)
-				.ok_or_else(|| format!("`{text}`: expected cpu, cuda or cuda:N")),
+				.ok_or_else(|| UnknownDevice(text.to_string())),
 		}
 	}
 
 	/// Opens the device (a CUDA device needs a build with the `cuda` feature and a GPU).
-	pub fn open(self) -> Result<candle_core::Device, String> {
+	pub fn open(self) -> Result<candle_core::Device, DeviceUnavailable> {
 		match self {
 			Self::Cpu => Ok(candle_core::Device::Cpu),
 			Self::Cuda(ordinal) => candle_core::Device::new_cuda(ordinal)
-				.map_err(|error| format!("opening CUDA device {ordinal}: {error}")),
+				.map_err(|error| DeviceUnavailable { ordinal, error }),
 		}
 	}
 }
 
 impl WorkerConfig {
 	/// The configured device (checked by [`WorkerConfig::load`]).
-	pub fn device(&self) -> Result<DeviceChoice, String> {
-		DeviceChoice::parse(&self.device).map_err(|reason| format!("device: {reason}"))
+	pub fn device(&self) -> Result<DeviceChoice, FieldError> {
+		DeviceChoice::parse(&self.device).map_err(FieldError::Device)
 	}
 }
 
 /// An account from SS58 or 0x-prefixed hex.
-pub fn parse_account(text: &str) -> Result<HostId, String> {
+pub fn parse_account(text: &str) -> Result<HostId, AccountError> {
 	if let Some(hex) = text.strip_prefix("0x") {
 		let bytes: [u8; 32] = hex::decode(hex)
 			.ok()
 			.and_then(|bytes| bytes.try_into().ok())
-			.ok_or_else(|| format!("`{text}` is not 32 bytes of hex"))?;
+			.ok_or_else(|| AccountError::Hex(text.to_string()))?;
 		return Ok(HostId::new(bytes));
 	}
-	HostId::from_ss58check(text).map_err(|error| format!("`{text}` is not an account: {error:?}"))
+	HostId::from_ss58check(text).map_err(|error| AccountError::Ss58 { text: text.into(), error })
 }

@@ -1,6 +1,13 @@
 //! The worker's errors: each says what went wrong in words a host can act on.
+//!
+//! [`Error`] is what the library's model, inference, PoC and file code fails with;
+//! [`Unsupported`] says why a model file is not one this worker runs. The configuration
+//! ([`crate::config`]), the duties ([`crate::duty`]) and the proof client
+//! ([`crate::duty::poc::FetchError`]) have their own error types; `anyhow` is used only by
+//! the command line ([`crate::cli`]).
 
-use std::path::PathBuf;
+use candle_core::{DType, Shape};
+use std::path::{Path, PathBuf};
 
 /// Everything the worker's model code can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +30,7 @@ pub enum Error {
 	Fetch { model: String, reason: String },
 	/// The file is not a model this worker can run.
 	#[error("model file {}: {reason}", path.display())]
-	UnsupportedModel { path: PathBuf, reason: String },
+	UnsupportedModel { path: PathBuf, reason: Box<Unsupported> },
 	/// Reading the model file failed (truncated, corrupt).
 	#[error("reading model file {}: {source}", path.display())]
 	LoadModel {
@@ -68,8 +75,85 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+	/// [`Error::UnsupportedModel`]: the model at `path` is not one this worker runs.
+	pub(crate) fn unsupported(path: &Path, reason: Unsupported) -> Self {
+		Error::UnsupportedModel { path: path.to_owned(), reason: Box::new(reason) }
+	}
+
 	pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
 		let context = context.into();
 		move |source| Error::Io { context, source }
 	}
+}
+
+/// Why a model file (GGUF, or the Hugging Face layout) is not one this worker runs, or
+/// cannot be written as asked: the reason of [`Error::UnsupportedModel`].
+#[derive(Debug, thiserror::Error)]
+pub enum Unsupported {
+	/// candle would dequantize every matrix (`CANDLE_DEQUANTIZE_ALL*` is set).
+	#[error("{0} is set: it replaces the file's quantization; unset it")]
+	DequantizeAll(&'static str),
+	/// A GGUF metadata key the model needs is missing.
+	#[error("no `{0}` in the metadata")]
+	MissingMetadata(String),
+	/// A GGUF metadata value of the wrong type (candle's words).
+	#[error("{0}")]
+	MetadataType(candle_core::Error),
+	/// A GGUF metadata value of the wrong type, with its key.
+	#[error("`{key}`: {error}")]
+	Metadata { key: String, error: candle_core::Error },
+	/// `general.architecture` is not `llama`.
+	#[error("architecture `{0}` is not supported (only `llama`)")]
+	Architecture(String),
+	/// `config.json`'s `model_type` is not `llama`.
+	#[error("model_type `{0}` is not supported (only `llama`)")]
+	ModelType(String),
+	/// The heads do not divide the width, or the key/value heads the query heads.
+	#[error("inconsistent heads: {heads} heads, {kv_heads} kv heads, width {hidden}")]
+	Heads { heads: usize, kv_heads: usize, hidden: usize },
+	/// The rotary embedding does not cover a whole head.
+	#[error("partial rotary embeddings are not supported")]
+	PartialRotary,
+	/// `config.json` asks for a scaled rotary embedding.
+	#[error("rope_scaling is not supported")]
+	RopeScaling,
+	/// `config.json`'s `head_dim` is not `hidden_size / num_attention_heads`.
+	#[error("head_dim {0:?} is not hidden_size / heads")]
+	HeadDim(Option<usize>),
+	/// The token embedding table is not `(vocab, hidden)`.
+	#[error("token embeddings of shape {0:?}")]
+	EmbeddingShape(Shape),
+	/// A model directory without weights.
+	#[error("a model directory needs its weights in *.safetensors files")]
+	NoSafetensors,
+	/// `config.json` does not parse.
+	#[error("not a valid config: {0}")]
+	Config(serde_json::Error),
+	/// A weight the model needs is missing.
+	#[error("no tensor `{0}`")]
+	MissingTensor(String),
+	/// A weight matrix of another shape than `config.json` says.
+	#[error("`{name}` has shape {shape:?}, expected ({rows}, {columns})")]
+	MatrixShape { name: String, shape: Shape, rows: usize, columns: usize },
+	/// A norm's weights of another length than `config.json` says.
+	#[error("`{name}` has shape {shape:?}, expected ({length})")]
+	VectorShape { name: String, shape: Shape, length: usize },
+	/// Weights in a dtype other than f32, f16 or bf16.
+	#[error("`{name}` is {dtype:?} (f32, f16 or bf16 are supported)")]
+	WeightDType { name: String, dtype: DType },
+	/// A weight that cannot be converted.
+	#[error("`{name}`: {error}")]
+	Weight { name: String, error: candle_core::Error },
+	/// A tensor operation on the weights failed.
+	#[error("{0}")]
+	Tensor(candle_core::Error),
+	/// An export asked for a dtype other than f32, f16 or bf16.
+	#[error("cannot write {0:?} weights (f32, f16 or bf16)")]
+	ExportDType(DType),
+	/// A GGUF file without `llama.block_count` to prune.
+	#[error("no llama.block_count")]
+	NoBlockCount,
+	/// Pruning would leave no layer.
+	#[error("dropping {dropped} of {layers} layers leaves none")]
+	NoLayerLeft { dropped: usize, layers: usize },
 }

@@ -1,41 +1,39 @@
-//! `gonka-worker`: the host's process.
+//! `gonka-worker`: the host's process, by layer.
 //!
-//! - [`catalog`]: the models a worker knows how to obtain offline, and their digests;
 //! - [`model`]: a llama-family forward pass on candle that returns the logits of every
 //!   position and exposes the hidden state after every layer (PoC needs the hook, replay
-//!   scoring needs every position);
-//! - [`tokenizer`]: the BPE tokenizer rebuilt from the GGUF's own vocabulary and merges,
-//!   and the chat template;
-//! - [`sampler`]: the seeded, replayable sampler;
-//! - [`score`]: replay scoring of another executor's completion;
-//! - [`generate`]: local generation with a KV cache;
+//!   scoring needs every position), loading GGUF and safetensors models, and the GGUF
+//!   surgery tools (requantize, prune layers);
+//! - [`inference`]: the tokenizer and chat template, the seeded replayable sampler, local
+//!   generation with a KV cache, and replay scoring of another executor's completion;
 //! - [`poc`]: Proof of Compute artifacts;
+//! - [`engine`]: the loaded model as the duties' engine (execute, replay, prove);
 //! - [`duty`]: the host's duties on chain (inference and PoC) as job logic over chain,
-//!   model and peer traits, with journals on disk that survive restarts, and the PoC
-//!   proof server;
-//! - [`run`]: `gonka-worker run`, the duties against a node;
-//! - [`host`]: the `register`, `status` and `infer` commands;
-//! - [`metrics`]: the worker's Prometheus metrics;
-//! - [`watch`]: a network's progress, block by block, for people;
+//!   model and peer traits, with journals on disk that survive restarts;
+//! - [`chain`]: the duties' chain over a node (`gonka-client`), signed with the worker key;
+//! - [`api`]: the servers: the PoC proof server (and its client) and the Prometheus
+//!   metrics;
+//! - [`cli`]: the commands (`run`, `register`, `status`, `infer`, `watch`, `generate`,
+//!   `score`, `poc`, `model`, `key`), the only place `anyhow` is used;
+//! - [`catalog`]: the models a worker knows how to obtain offline, and their digests;
+//! - [`config`]: what `worker.toml` holds;
+//! - [`error`]: the library's typed errors;
 //! - `cheats` (`test-cheats` feature only): the model files a cheating host would run.
 //!
 //! CPU is the default device; the `cuda` feature runs the same code on a GPU.
 
+pub mod api;
 pub mod catalog;
+pub mod chain;
 #[cfg(feature = "test-cheats")]
 pub mod cheats;
+pub mod cli;
 pub mod config;
 pub mod duty;
+pub mod engine;
 pub mod error;
-pub mod generate;
-pub mod host;
-pub mod metrics;
+pub mod inference;
 pub mod model;
 pub mod poc;
-pub mod run;
-pub mod sampler;
-pub mod score;
-pub mod tokenizer;
-pub mod watch;
 
 pub use error::{Error, Result};

@@ -51,7 +51,7 @@ fn devices_parse_and_anything_else_is_refused_naming_the_field() {
 #[cfg(not(feature = "cuda"))]
 #[test]
 fn a_cuda_device_without_the_cuda_build_is_a_clear_error() {
-	let error = DeviceChoice::Cuda(0).open().unwrap_err();
+	let error = DeviceChoice::Cuda(0).open().unwrap_err().to_string();
 	assert!(error.contains("opening CUDA device 0"), "{error}");
 }
 
@@ -174,6 +174,7 @@ fn the_worker_key_file_holds_a_seed_or_a_secret_uri_and_anything_else_is_refused
 	let Err(error) = config_for("not a key").worker_key() else {
 		panic!("text that is not a key is refused")
 	};
+	let error = error.to_string();
 	assert!(error.contains("worker.key"), "{error}");
 }
 

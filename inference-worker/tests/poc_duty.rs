@@ -9,15 +9,17 @@ use gonka_primitives::{
 	duty::{PocCommit, Verdict},
 	hash_concat, EpochIndex, HostId, ModelId, H256,
 };
-use gonka_worker::duty::{
-	artifacts::{ArtifactStore, ARTIFACT_BYTES},
-	journal::Journal,
-	poc::{
-		judge, PocChain, PocCheat, PocDuty, PocEpoch, PocModel, PocSettings, PocState,
-		PocStepError, ProofSource, Prover, SAMPLE_SIZE,
+use gonka_worker::{
+	api::proofs::{ProofBook, WireLeaf},
+	duty::{
+		artifacts::{ArtifactStore, ARTIFACT_BYTES},
+		journal::Journal,
+		poc::{
+			judge, FetchError, PocChain, PocCheat, PocDuty, PocEpoch, PocModel, PocSettings,
+			PocState, PocStepError, ProofSource, Prover, ServedLeaf, SAMPLE_SIZE,
+		},
+		SubmitError,
 	},
-	proofs::{ProofBook, ServedLeaf, WireLeaf},
-	SubmitError,
 };
 use half::f16;
 use polkadot_sdk::sp_arithmetic::Perbill;
@@ -292,14 +294,17 @@ impl ProofSource for Peers {
 		epoch: EpochIndex,
 		model: ModelId,
 		indices: &[u64],
-	) -> Result<Vec<ServedLeaf>, String> {
+	) -> Result<Vec<ServedLeaf>, FetchError> {
 		self.fetches.set(self.fetches.get() + 1);
+		let failed =
+			|reason: String| FetchError::Endpoint { endpoint: endpoint.to_string(), reason };
 		let books = self.books.borrow();
-		let (book, peer) = books.get(endpoint).ok_or("connection refused")?;
+		let (book, peer) =
+			books.get(endpoint).ok_or_else(|| failed("connection refused".into()))?;
 		if *peer == Peer::Unreachable {
-			return Err(format!("{endpoint}: connection refused"));
+			return Err(failed("connection refused".into()));
 		}
-		let mut wire = book.answer(epoch, model, indices).map_err(|e| e.to_string())?;
+		let mut wire = book.answer(epoch, model, indices).map_err(|e| failed(e.to_string()))?;
 		for leaf in &mut wire {
 			match peer {
 				Peer::Tampered => {

@@ -3,10 +3,9 @@
 //! serve, an unreachable endpoint, and a port already taken are clear errors.
 
 use gonka_primitives::merkle::{leaf_hash, verify, MerkleTree};
-use gonka_worker::duty::{
-	artifacts::ARTIFACT_BYTES,
-	poc::ProofSource,
-	proofs::{ProofBook, ProofServer, RpcProofs},
+use gonka_worker::{
+	api::proofs::{ProofBook, ProofServer, RpcProofs},
+	duty::{artifacts::ARTIFACT_BYTES, poc::ProofSource},
 };
 
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -35,9 +34,9 @@ fn poc_proofs_over_http_verify_against_the_committed_root() {
 		let hash = leaf_hash(*index, &leaf.artifact);
 		assert!(verify(&tree.root(), 1_000, *index, &hash, &leaf.proof), "leaf {index}");
 	}
-	let unknown = block_on(RpcProofs.fetch(&endpoint, 6, 0, &[0])).unwrap_err();
+	let unknown = block_on(RpcProofs.fetch(&endpoint, 6, 0, &[0])).unwrap_err().to_string();
 	assert!(unknown.contains("no commitment served for epoch 6"), "{unknown}");
-	let beyond = block_on(RpcProofs.fetch(&endpoint, 5, 0, &[1_000])).unwrap_err();
+	let beyond = block_on(RpcProofs.fetch(&endpoint, 5, 0, &[1_000])).unwrap_err().to_string();
 	assert!(beyond.contains("beyond"), "{beyond}");
 }
 
@@ -45,9 +44,10 @@ fn poc_proofs_over_http_verify_against_the_committed_root() {
 fn poc_proofs_unreachable_endpoint_is_an_error() {
 	let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
 	// The listener is dropped: nothing listens there any more.
-	let error = block_on(RpcProofs.fetch(&format!("http://{closed}"), 5, 0, &[0])).unwrap_err();
+	let error =
+		block_on(RpcProofs.fetch(&format!("http://{closed}"), 5, 0, &[0])).unwrap_err().to_string();
 	assert!(error.contains(&closed.to_string()), "{error}");
-	let error = block_on(RpcProofs.fetch("not a url", 5, 0, &[0])).unwrap_err();
+	let error = block_on(RpcProofs.fetch("not a url", 5, 0, &[0])).unwrap_err().to_string();
 	assert!(error.contains("not a url"), "{error}");
 }
 

@@ -4,9 +4,8 @@
 
 use common::model_path;
 use gonka_worker::{
-	generate::generate,
+	inference::{generate::generate, sampler::SamplingParams},
 	model::{hf, open},
-	sampler::SamplingParams,
 	Error,
 };
 use std::{path::Path, sync::OnceLock};

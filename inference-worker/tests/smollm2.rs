@@ -5,10 +5,8 @@
 use common::model_path;
 use gonka_worker::{
 	catalog::{self, SMOLLM2_135M},
-	generate::generate,
+	inference::{generate::generate, sampler::SamplingParams, tokenizer::ChatTokenizer},
 	model::{KvCache, Llama},
-	sampler::SamplingParams,
-	tokenizer::ChatTokenizer,
 	Error,
 };
 use std::sync::OnceLock;
@@ -168,14 +166,14 @@ fn a_missing_or_truncated_model_file_is_refused() {
 
 mod replay {
 	use super::*;
-	use gonka_worker::score::{score, Claim, Mismatch, Tolerance};
+	use gonka_worker::inference::score::{score, Claim, Mismatch, Tolerance};
 
 	const PROMPT: &str = "Tell me about the history of bread.";
 	/// The default model's `validation_threshold` (docs/verification.md: honest replays
 	/// measured ≥ 0.943, a Q4_0 requantization ≤ 0.792).
 	const VALIDATION_THRESHOLD: f64 = SMOLLM2_135M.calibration.validation_threshold;
 
-	fn sampled(seed: u64) -> (SamplingParams, gonka_worker::generate::Generation) {
+	fn sampled(seed: u64) -> (SamplingParams, gonka_worker::inference::generate::Generation) {
 		let (model, tokenizer) = model();
 		let params = SamplingParams { temperature: 0.8, top_p: 0.95, seed };
 		(params, generate(model, tokenizer, PROMPT, 32, &params).unwrap())
@@ -375,14 +373,14 @@ fn request_info(prompt: &[u8]) -> gonka_worker::duty::RequestInfo {
 
 #[test]
 fn the_engine_executes_a_request_and_its_replay_passes_and_a_tampered_one_fails() {
-	use gonka_worker::duty::{engine::ModelEngine, Engine};
+	use gonka_worker::{duty::Engine, engine::ModelEngine};
 	use polkadot_sdk::sp_arithmetic::Perbill;
 	let (model, content) = Llama::load(&model_path(), &candle_core::Device::Cpu).unwrap();
 	let engine = ModelEngine {
 		model_id: 0,
 		model,
 		tokenizer: ChatTokenizer::from_gguf(&content).unwrap(),
-		tolerance: gonka_worker::score::Tolerance::default(),
+		tolerance: gonka_worker::inference::score::Tolerance::default(),
 	};
 	assert!(engine.serves(0) && !engine.serves(1));
 	let mut info = request_info(b"What is the capital of France?");

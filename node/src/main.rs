@@ -49,6 +49,8 @@ impl RuntimeResolver for GonkaRuntimeResolver {
 	}
 }
 
+// The error type is the SDK's `sc_cli::Error`, returned once, at exit.
+#[allow(clippy::result_large_err)]
 fn main() -> polkadot_sdk::sc_cli::Result<()> {
 	let config =
 		RunConfig::new(Box::new(GonkaRuntimeResolver), Box::new(chain_spec::GonkaChainSpecLoader));

@@ -43,7 +43,11 @@ fn one_command_runs_the_network_and_ctrl_c_stops_it() {
 	let worker = common::worker::worker_bin();
 	let target = worker.parent().and_then(|debug| debug.parent()).expect("target/debug");
 	let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/dev.sh");
-	let mut child = Command::new("bash")
+	// Through `env --default-signal=INT`: a shell cannot trap a signal that was ignored
+	// when it started, and a test run started in the background of a non-interactive shell
+	// (`cmd &`) inherits SIGINT ignored; a terminal's Ctrl-C never meets that.
+	let mut child = Command::new("env")
+		.args(["--default-signal=INT", "bash"])
 		.arg(&script)
 		.args(["--port", &common::free_port().to_string(), "--no-prometheus", "--no-mdns"])
 		.env("GONKA_DEV_PREBUILT", "1")
@@ -125,7 +129,7 @@ fn one_command_runs_the_network_and_ctrl_c_stops_it() {
 		assert!(stopping.elapsed() < Duration::from_secs(90), "still running:\n{}", logs());
 		std::thread::sleep(Duration::from_millis(200));
 	};
-	assert_eq!(status.code(), Some(130), "exit status of an interrupted script");
+	assert_eq!(status.code(), Some(130), "exit status of an interrupted script:\n{}", logs());
 	let deadline = Instant::now() + Duration::from_secs(10);
 	while group_alive(group) {
 		assert!(Instant::now() < deadline, "a process of the network outlived Ctrl-C:\n{}", logs());

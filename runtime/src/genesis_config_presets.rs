@@ -146,18 +146,24 @@ pub fn dev_hosts() -> Vec<GenesisHost> {
 	.collect()
 }
 
-/// The genesis state given its collators (account and Aura key), funded accounts, sudo
-/// key, parachain id and PoC epochs and hosts.
-fn testnet_genesis(
-	invulnerables: Vec<(AccountId, AuraId)>,
-	endowed_accounts: Vec<AccountId>,
-	root: AccountId,
-	id: ParaId,
+/// What the development and local testnet chains differ in: the PoC epochs, the governance
+/// voting period and the founders' vesting length (all in blocks).
+struct TestnetTiming {
 	epoch_params: EpochParams<BlockNumber>,
-	hosts: Vec<GenesisHost>,
 	voting_period: BlockNumber,
 	founder_vesting: BlockNumber,
-) -> serde_json::Value {
+}
+
+/// The genesis state of a test chain: Alice and Bob as collators (`dev_collators`) and
+/// genesis hosts (`dev_hosts`), the well-known accounts funded, Alice as sudo, the
+/// parachain id, the default model, and the chain's `timing`.
+fn testnet_genesis(timing: TestnetTiming) -> serde_json::Value {
+	let TestnetTiming { epoch_params, voting_period, founder_vesting } = timing;
+	let invulnerables = dev_collators();
+	let endowed_accounts = dev_accounts();
+	let root = Sr25519Keyring::Alice.to_account_id();
+	let id: ParaId = PARACHAIN_ID.into();
+	let hosts = dev_hosts();
 	let founders = test_founders();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -219,29 +225,19 @@ fn dev_accounts() -> Vec<AccountId> {
 }
 
 fn development_config_genesis() -> serde_json::Value {
-	testnet_genesis(
-		dev_collators(),
-		dev_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
-		PARACHAIN_ID.into(),
-		DEV_EPOCH,
-		dev_hosts(),
-		DEV_VOTING_PERIOD,
-		DEV_FOUNDER_VESTING,
-	)
+	testnet_genesis(TestnetTiming {
+		epoch_params: DEV_EPOCH,
+		voting_period: DEV_VOTING_PERIOD,
+		founder_vesting: DEV_FOUNDER_VESTING,
+	})
 }
 
 fn local_testnet_genesis() -> serde_json::Value {
-	testnet_genesis(
-		dev_collators(),
-		dev_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
-		PARACHAIN_ID.into(),
-		LOCAL_TESTNET_EPOCH,
-		dev_hosts(),
-		LOCAL_TESTNET_VOTING_PERIOD,
-		LOCAL_TESTNET_FOUNDER_VESTING,
-	)
+	testnet_genesis(TestnetTiming {
+		epoch_params: LOCAL_TESTNET_EPOCH,
+		voting_period: LOCAL_TESTNET_VOTING_PERIOD,
+		founder_vesting: LOCAL_TESTNET_FOUNDER_VESTING,
+	})
 }
 
 /// The name of the production preset (the launch template).

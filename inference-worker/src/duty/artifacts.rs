@@ -17,6 +17,9 @@ use std::{
 	path::{Path, PathBuf},
 };
 
+/// The folder of PoC artifact files in the data directory.
+pub const POC_DIR: &str = "poc";
+
 /// Bytes of one artifact.
 pub const ARTIFACT_BYTES: usize = 2 * crate::poc::ARTIFACT_COORDINATES;
 

@@ -6,7 +6,7 @@ use super::{
 	journal::{bytes, Job, Journal},
 	Engine, InferenceChain, InferenceEvent, Status, SubmitError,
 };
-use gonka_primitives::HostId;
+use gonka_primitives::{inference::RequestId, HostId};
 
 /// What one [`InferenceDuty::step`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -194,101 +194,118 @@ impl<C: InferenceChain, E: Engine> InferenceDuty<C, E> {
 	}
 
 	/// Runs one job.
-	async fn run(
-		&mut self,
-		job: Job,
-		progress: &mut Progress,
-	) -> std::result::Result<Ran, SubmitError> {
-		let me = self.chain.host().clone();
+	async fn run(&mut self, job: Job, progress: &mut Progress) -> Result<Ran, SubmitError> {
 		if self.journal.state.sent.contains(&job) {
 			return Ok(Ran::Done);
 		}
 		match job {
-			Job::Execute(request) => {
-				let Some(info) = self.chain.request(request).await? else {
-					return Ok(Ran::Dropped);
-				};
-				if info.status != Status::Assigned || info.executor != me {
-					return Ok(Ran::Dropped);
-				}
-				if !self.engine.serves(info.model) {
-					tracing::warn!(
-						request,
-						model = info.model,
-						"assigned a model this worker does not serve"
-					);
-					return Ok(Ran::Dropped);
-				}
-				let execution = match self.engine.execute(request, &info) {
-					Ok(execution) => execution,
-					Err(error) => {
-						tracing::warn!(request, %error, "the request cannot be executed");
-						return Ok(Ran::Dropped);
-					}
-				};
-				self.chain.finish(request, &execution).await?;
-				self.record_sent(job);
-				progress.tokens = progress.tokens.saturating_add(execution.token_ids.len() as u64);
-				tracing::info!(request, tokens = execution.token_ids.len(), "finished");
-				Ok(Ran::Sent)
-			}
-			Job::Check(request) => {
-				let Some(validators) = self.chain.validators(request).await? else {
-					// Not yet known (the block after `finish` is not finalized), or pruned.
-					return Ok(match self.chain.request(request).await? {
-						Some(_) => Ran::Waiting,
-						None => Ran::Dropped,
-					});
-				};
-				if validators.contains(&me) {
-					self.journal.state.jobs.insert(Job::Validate(request));
-				}
-				Ok(Ran::Done)
-			}
-			Job::Validate(request) | Job::Vote(request) => {
-				let Some(info) = self.chain.request(request).await? else {
-					return Ok(Ran::Dropped);
-				};
-				let open = match job {
-					Job::Validate(_) => matches!(info.status, Status::Finished | Status::Voting),
-					_ => info.status == Status::Voting,
-				};
-				if !open || info.executor == me || !self.engine.serves(info.model) {
-					return Ok(Ran::Dropped);
-				}
-				let similarity = match self.engine.replay(request, &info) {
-					Ok(similarity) => similarity,
-					Err(error) => {
-						tracing::warn!(request, %error, "the result cannot be replayed here");
-						return Ok(Ran::Dropped);
-					}
-				};
-				if let Job::Validate(_) = job {
-					self.chain.validate(request, similarity).await?;
-					tracing::info!(request, ?similarity, "validated");
-				} else {
-					let invalid = similarity < info.validation_threshold;
-					self.chain.vote(request, invalid).await?;
-					tracing::info!(request, invalid, "voted");
-				}
-				self.record_sent(job);
-				Ok(Ran::Sent)
-			}
-			Job::ShowMissing(request) => {
-				let reported = self.journal.state.own.remove(&request).unwrap_or_default();
-				if let Some(validators) = self.chain.validators(request).await? {
-					for validator in validators.iter().filter(|v| !reported.contains(&bytes(v))) {
-						self.journal.state.jobs.insert(Job::Missing(request, bytes(validator)));
-					}
-				}
-				Ok(Ran::Done)
-			}
+			Job::Execute(request) => self.execute(request, progress).await,
+			Job::Check(request) => self.check(request).await,
+			Job::Validate(request) | Job::Vote(request) => self.replay(job, request).await,
+			Job::ShowMissing(request) => self.show_missing(request).await,
 			Job::Missing(request, validator) => {
 				self.chain.report_missing(request, &HostId::new(validator)).await?;
 				tracing::info!(request, validator = %HostId::new(validator), "showed a missing validation");
 				Ok(Ran::Sent)
 			}
 		}
+	}
+
+	/// Executes a request still assigned to this host, of a model served here, and sends
+	/// its result (`finish`).
+	async fn execute(
+		&mut self,
+		request: RequestId,
+		progress: &mut Progress,
+	) -> Result<Ran, SubmitError> {
+		let me = self.chain.host().clone();
+		let Some(info) = self.chain.request(request).await? else {
+			return Ok(Ran::Dropped);
+		};
+		if info.status != Status::Assigned || info.executor != me {
+			return Ok(Ran::Dropped);
+		}
+		if !self.engine.serves(info.model) {
+			tracing::warn!(
+				request,
+				model = info.model,
+				"assigned a model this worker does not serve"
+			);
+			return Ok(Ran::Dropped);
+		}
+		let execution = match self.engine.execute(request, &info) {
+			Ok(execution) => execution,
+			Err(error) => {
+				tracing::warn!(request, %error, "the request cannot be executed");
+				return Ok(Ran::Dropped);
+			}
+		};
+		self.chain.finish(request, &execution).await?;
+		self.record_sent(Job::Execute(request));
+		progress.tokens = progress.tokens.saturating_add(execution.token_ids.len() as u64);
+		tracing::info!(request, tokens = execution.token_ids.len(), "finished");
+		Ok(Ran::Sent)
+	}
+
+	/// Another host finished a request: schedules its validation if the hash rule samples
+	/// this host; waits while the sample is not known yet.
+	async fn check(&mut self, request: RequestId) -> Result<Ran, SubmitError> {
+		let Some(validators) = self.chain.validators(request).await? else {
+			// Not yet known (the block after `finish` is not finalized), or pruned.
+			return Ok(match self.chain.request(request).await? {
+				Some(_) => Ran::Waiting,
+				None => Ran::Dropped,
+			});
+		};
+		if validators.contains(self.chain.host()) {
+			self.journal.state.jobs.insert(Job::Validate(request));
+		}
+		Ok(Ran::Done)
+	}
+
+	/// Replays another executor's result while its validation (`job` is `Validate`) or its
+	/// vote (`Vote`) is open, and sends the report or the vote.
+	async fn replay(&mut self, job: Job, request: RequestId) -> Result<Ran, SubmitError> {
+		let me = self.chain.host().clone();
+		let Some(info) = self.chain.request(request).await? else {
+			return Ok(Ran::Dropped);
+		};
+		let open = match job {
+			Job::Validate(_) => matches!(info.status, Status::Finished | Status::Voting),
+			_ => info.status == Status::Voting,
+		};
+		if !open || info.executor == me || !self.engine.serves(info.model) {
+			return Ok(Ran::Dropped);
+		}
+		let similarity = match self.engine.replay(request, &info) {
+			Ok(similarity) => similarity,
+			Err(error) => {
+				tracing::warn!(request, %error, "the result cannot be replayed here");
+				return Ok(Ran::Dropped);
+			}
+		};
+		if let Job::Validate(_) = job {
+			self.chain.validate(request, similarity).await?;
+			tracing::info!(request, ?similarity, "validated");
+		} else {
+			let invalid = similarity < info.validation_threshold;
+			self.chain.vote(request, invalid).await?;
+			tracing::info!(request, invalid, "voted");
+		}
+		self.record_sent(job);
+		Ok(Ran::Sent)
+	}
+
+	/// One of this host's requests closed: schedules a missing report for each sampled
+	/// validator that did not report.
+	async fn show_missing(&mut self, request: RequestId) -> Result<Ran, SubmitError> {
+		let reported = self.journal.state.own.remove(&request).unwrap_or_default();
+		if let Some(validators) = self.chain.validators(request).await? {
+			for validator in validators.iter().filter(|v| !reported.contains(&bytes(v))) {
+				self.journal.state.jobs.insert(Job::Missing(request, bytes(validator)));
+			}
+		}
+		Ok(Ran::Done)
 	}
 }
 

@@ -17,6 +17,12 @@ use std::{
 	path::{Path, PathBuf},
 };
 
+/// The inference journal's file in the data directory.
+pub const JOURNAL_FILE: &str = "inference-journal.json";
+
+/// The PoC journal's file in the data directory.
+pub const POC_JOURNAL_FILE: &str = "poc-journal.json";
+
 /// A job of the inference duties.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Job {

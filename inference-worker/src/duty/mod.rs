@@ -1,11 +1,12 @@
-//! The host's duties on chain, as job logic over two traits so that it runs (and is
-//! tested) without a node or a model:
+//! The host's duties on chain: the job logic only, over traits, so that it runs (and is
+//! tested) without a node, a model or a network.
 //!
 //! - [`InferenceChain`]: what the worker reads of the chain (finalized blocks' inference
 //!   events, a request, the validators the hash rule samples) and the duty transactions it
-//!   sends, signed with the worker key by the implementation;
-//! - [`Engine`]: executing a request and replay-scoring another executor's result (the
-//!   model runtime: [`crate::generate`] and [`crate::score`]).
+//!   sends, signed with the worker key by the implementation ([`crate::chain::NodeChain`]
+//!   over a node);
+//! - [`Engine`]: executing a request and replay-scoring another executor's result
+//!   ([`crate::engine::ModelEngine`] on the loaded model).
 //!
 //! [`inference::InferenceDuty`] follows finalized blocks and, for this host: executes the
 //! requests assigned to it and sends `finish`; when the hash rule samples it, replays the
@@ -13,14 +14,15 @@
 //! once its own requests close, shows the sampled validators that did not report. Its
 //! [`journal::Journal`] on disk (the last block handled, the jobs waiting, the duties
 //! sent) lets a killed worker carry on where it stopped without sending a duty twice.
+//!
+//! [`poc::PocDuty`] does the same for Proof of Compute (generate and commit, serve the
+//! committed proofs, validate the other hosts), keeping its artifacts in an
+//! [`artifacts::ArtifactStore`].
 
 pub mod artifacts;
-pub mod engine;
 pub mod inference;
 pub mod journal;
-pub mod node;
 pub mod poc;
-pub mod proofs;
 
 use gonka_primitives::{
 	inference::{RequestId, SamplingParams},
@@ -184,22 +186,5 @@ impl<T: Engine + ?Sized> Engine for std::rc::Rc<T> {
 
 	fn replay(&self, request: RequestId, info: &RequestInfo) -> crate::Result<Perbill> {
 		(**self).replay(request, info)
-	}
-}
-
-impl<T: poc::Prover + ?Sized> poc::Prover for std::rc::Rc<T> {
-	fn serves(&self, model: ModelId) -> bool {
-		(**self).serves(model)
-	}
-
-	fn artifacts(
-		&self,
-		model: ModelId,
-		seed: &gonka_primitives::H256,
-		host: &HostId,
-		seq_len: u32,
-		nonces: &[u64],
-	) -> crate::Result<Vec<[u8; artifacts::ARTIFACT_BYTES]>> {
-		(**self).artifacts(model, seed, host, seq_len, nonces)
 	}
 }

@@ -11,11 +11,13 @@
 //! to run an unquantized model, and how the tests obtain a safetensors model offline.
 
 use super::{
-	open_model_file, read_gguf, rotary_tables, Layer, Llama, LlamaConfig, Matrix, Projections,
-	RopeStyle,
+	gguf::{open_model_file, read_gguf},
+	layer::{Attention, Layer, Mlp, RmsNorm, RopeStyle},
+	llama::{Llama, LlamaConfig},
+	matrix::{Matrix, Projections},
 };
-use crate::{tokenizer::ChatTokenizer, Error, Result};
-use candle_core::{DType, Device, Tensor};
+use crate::{error::Unsupported, inference::tokenizer::ChatTokenizer, Error, Result};
+use candle_core::{quantized::gguf_file::Content, DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 use std::{
 	collections::HashMap,
@@ -55,26 +57,21 @@ fn default_rope_theta() -> f32 {
 }
 
 impl HfConfig {
-	fn llama(&self) -> Result<LlamaConfig, String> {
+	fn llama(&self) -> Result<LlamaConfig, Unsupported> {
 		if self.model_type != "llama" {
-			return Err(format!(
-				"model_type `{}` is not supported (only `llama`)",
-				self.model_type
-			));
+			return Err(Unsupported::ModelType(self.model_type.clone()));
 		}
 		if self.rope_scaling.as_ref().is_some_and(|scaling| !scaling.is_null()) {
-			return Err("rope_scaling is not supported".into());
+			return Err(Unsupported::RopeScaling);
 		}
 		let (hidden, heads) = (self.hidden_size, self.num_attention_heads);
 		let kv_heads = self.num_key_value_heads.unwrap_or(heads);
 		if heads == 0 || kv_heads == 0 || hidden % heads != 0 || heads % kv_heads != 0 {
-			return Err(format!(
-				"inconsistent heads: {heads} heads, {kv_heads} kv heads, width {hidden}"
-			));
+			return Err(Unsupported::Heads { heads, kv_heads, hidden });
 		}
 		let head_dim = hidden / heads;
 		if self.head_dim.is_some_and(|declared| declared != head_dim) {
-			return Err(format!("head_dim {:?} is not hidden_size / heads", self.head_dim));
+			return Err(Unsupported::HeadDim(self.head_dim));
 		}
 		Ok(LlamaConfig {
 			layers: self.num_hidden_layers,
@@ -111,21 +108,14 @@ fn weight_files(path: &Path) -> Result<(PathBuf, Vec<PathBuf>)> {
 		.collect();
 	files.sort();
 	if files.is_empty() {
-		return Err(Error::UnsupportedModel {
-			path: path.to_owned(),
-			reason: "a model directory needs its weights in *.safetensors files".into(),
-		});
+		return Err(Error::unsupported(path, Unsupported::NoSafetensors));
 	}
 	Ok((path.to_owned(), files))
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-	serde_json::from_reader(BufReader::new(open_model_file(path)?)).map_err(|error| {
-		Error::UnsupportedModel {
-			path: path.to_owned(),
-			reason: format!("not a valid config: {error}"),
-		}
-	})
+	serde_json::from_reader(BufReader::new(open_model_file(path)?))
+		.map_err(|error| Error::unsupported(path, Unsupported::Config(error)))
 }
 
 /// The weights by name, each in its file's dtype.
@@ -134,35 +124,36 @@ struct Weights {
 }
 
 impl Weights {
-	fn take(&mut self, name: &str) -> Result<Tensor, String> {
-		self.tensors.remove(name).ok_or_else(|| format!("no tensor `{name}`"))
+	fn take(&mut self, name: &str) -> Result<Tensor, Unsupported> {
+		self.tensors.remove(name).ok_or_else(|| Unsupported::MissingTensor(name.into()))
 	}
 
 	/// A matrix `(rows, columns)`.
-	fn matrix(&mut self, name: &str, rows: usize, columns: usize) -> Result<Tensor, String> {
+	fn matrix(&mut self, name: &str, rows: usize, columns: usize) -> Result<Tensor, Unsupported> {
 		let tensor = self.take(name)?;
 		match tensor.dims2() {
 			Ok(shape) if shape == (rows, columns) => {}
 			_ => {
-				return Err(format!(
-					"`{name}` has shape {:?}, expected ({rows}, {columns})",
-					tensor.shape()
-				))
+				let shape = tensor.shape().clone();
+				return Err(Unsupported::MatrixShape { name: name.into(), shape, rows, columns });
 			}
 		}
 		match tensor.dtype() {
 			DType::F32 | DType::F16 | DType::BF16 => Ok(tensor),
-			other => Err(format!("`{name}` is {other:?} (f32, f16 or bf16 are supported)")),
+			dtype => Err(Unsupported::WeightDType { name: name.into(), dtype }),
 		}
 	}
 
 	/// A norm's weights, as f32.
-	fn vector(&mut self, name: &str, length: usize) -> Result<Tensor, String> {
+	fn vector(&mut self, name: &str, length: usize) -> Result<Tensor, Unsupported> {
 		let tensor = self.take(name)?;
 		if tensor.dims() != [length] {
-			return Err(format!("`{name}` has shape {:?}, expected ({length})", tensor.shape()));
+			let shape = tensor.shape().clone();
+			return Err(Unsupported::VectorShape { name: name.into(), shape, length });
 		}
-		tensor.to_dtype(DType::F32).map_err(|error| format!("`{name}`: {error}"))
+		tensor
+			.to_dtype(DType::F32)
+			.map_err(|error| Unsupported::Weight { name: name.into(), error })
 	}
 }
 
@@ -170,7 +161,7 @@ impl Weights {
 pub fn load(path: &Path, device: &Device) -> Result<(Llama, ChatTokenizer)> {
 	let (dir, files) = weight_files(path)?;
 	let hf: HfConfig = read_json(&dir.join("config.json"))?;
-	let unsupported = |reason: String| Error::UnsupportedModel { path: path.to_owned(), reason };
+	let unsupported = |reason| Error::unsupported(path, reason);
 	let config = hf.llama().map_err(unsupported)?;
 	let tokenizer_path = dir.join("tokenizer.json");
 	if !tokenizer_path.exists() {
@@ -192,56 +183,58 @@ fn from_weights(
 	hf: &HfConfig,
 	mut weights: Weights,
 	device: &Device,
-) -> Result<Llama, String> {
-	let (hidden, inner) = (config.hidden, hf.intermediate_size);
-	let kv_width = config.kv_heads * config.head_dim;
-	let tensor_error = |error: candle_core::Error| error.to_string();
+) -> Result<Llama, Unsupported> {
+	let hidden = config.hidden;
 	let embedding_table = weights.matrix("model.embed_tokens.weight", config.vocab, hidden)?;
-	let embeddings = embedding_table.to_dtype(DType::F32).map_err(tensor_error)?;
+	let embeddings = embedding_table.to_dtype(DType::F32).map_err(Unsupported::Tensor)?;
 	let output = match weights.matrix("lm_head.weight", config.vocab, hidden) {
 		Ok(output) => Matrix::Dense(output),
 		Err(_) if hf.tie_word_embeddings => Matrix::Dense(embedding_table),
 		Err(error) => return Err(error),
 	};
-	let mut layers = Vec::with_capacity(config.layers);
-	for i in 0..config.layers {
-		let name = |part: &str| format!("model.layers.{i}.{part}.weight");
-		let qkv = Projections::dense(vec![
-			weights.matrix(&name("self_attn.q_proj"), hidden, hidden)?,
-			weights.matrix(&name("self_attn.k_proj"), kv_width, hidden)?,
-			weights.matrix(&name("self_attn.v_proj"), kv_width, hidden)?,
-		])
-		.map_err(|error| error.to_string())?;
-		let gate_up = Projections::dense(vec![
-			weights.matrix(&name("mlp.gate_proj"), inner, hidden)?,
-			weights.matrix(&name("mlp.up_proj"), inner, hidden)?,
-		])
-		.map_err(|error| error.to_string())?;
-		layers.push(Layer {
-			attention_norm: weights.vector(&name("input_layernorm"), hidden)?,
-			qkv,
-			attention_output: Matrix::Dense(weights.matrix(
-				&name("self_attn.o_proj"),
-				hidden,
-				hidden,
-			)?),
-			mlp_norm: weights.vector(&name("post_attention_layernorm"), hidden)?,
-			gate_up,
-			down: Matrix::Dense(weights.matrix(&name("mlp.down_proj"), hidden, inner)?),
-		});
-	}
+	let layers = (0..config.layers)
+		.map(|i| layer(config, hf.intermediate_size, i, &mut weights))
+		.collect::<Result<_, _>>()?;
 	let norm = weights.vector("model.norm.weight", hidden)?;
-	let (cos, sin) = rotary_tables(config, device).map_err(|error| error.to_string())?;
-	Ok(Llama {
-		config: config.clone(),
-		embeddings,
-		layers,
-		norm,
-		output,
-		cos,
-		sin,
-		rope: RopeStyle::Halves,
-		device: device.clone(),
+	Llama::new(config.clone(), embeddings, layers, norm, output, device)
+		.map_err(Unsupported::Tensor)
+}
+
+/// Layer `i` (`model.layers.<i>.*`), its MLP `inner` wide.
+fn layer(
+	config: &LlamaConfig,
+	inner: usize,
+	i: usize,
+	weights: &mut Weights,
+) -> Result<Layer, Unsupported> {
+	let hidden = config.hidden;
+	let kv_width = config.kv_heads * config.head_dim;
+	let name = |part: &str| format!("model.layers.{i}.{part}.weight");
+	let qkv = Projections::dense(vec![
+		weights.matrix(&name("self_attn.q_proj"), hidden, hidden)?,
+		weights.matrix(&name("self_attn.k_proj"), kv_width, hidden)?,
+		weights.matrix(&name("self_attn.v_proj"), kv_width, hidden)?,
+	])
+	.map_err(Unsupported::Tensor)?;
+	let gate_up = Projections::dense(vec![
+		weights.matrix(&name("mlp.gate_proj"), inner, hidden)?,
+		weights.matrix(&name("mlp.up_proj"), inner, hidden)?,
+	])
+	.map_err(Unsupported::Tensor)?;
+	let attention_norm = weights.vector(&name("input_layernorm"), hidden)?;
+	let output = Matrix::Dense(weights.matrix(&name("self_attn.o_proj"), hidden, hidden)?);
+	let mlp_norm = weights.vector(&name("post_attention_layernorm"), hidden)?;
+	let down = Matrix::Dense(weights.matrix(&name("mlp.down_proj"), hidden, inner)?);
+	let eps = config.rms_eps;
+	Ok(Layer {
+		attention: Attention::new(
+			RmsNorm::new(attention_norm, eps),
+			qkv,
+			output,
+			config,
+			RopeStyle::Halves,
+		),
+		mlp: Mlp::new(RmsNorm::new(mlp_norm, eps), gate_up, down),
 	})
 }
 
@@ -250,20 +243,45 @@ fn from_weights(
 /// `tokenizer.json` and `model.safetensors`.
 pub fn export(source: &Path, target: &Path, dtype: DType) -> Result<()> {
 	if !matches!(dtype, DType::F32 | DType::F16 | DType::BF16) {
-		return Err(Error::UnsupportedModel {
-			path: target.to_owned(),
-			reason: format!("cannot write {dtype:?} weights (f32, f16 or bf16)"),
-		});
+		return Err(Error::unsupported(target, Unsupported::ExportDType(dtype)));
 	}
-	let device = Device::Cpu;
-	let load = |error| Error::LoadModel { path: source.to_owned(), source: error };
 	let (content, mut reader) = read_gguf(source)?;
-	let config = LlamaConfig::from_gguf(&content)
-		.map_err(|reason| Error::UnsupportedModel { path: source.to_owned(), reason })?;
+	let config =
+		LlamaConfig::from_gguf(&content).map_err(|reason| Error::unsupported(source, reason))?;
 	let tokenizer = ChatTokenizer::from_gguf(&content)?;
 	let mut tensor = |name: &str| -> Result<Tensor> {
-		Ok(content.tensor(&mut reader, name, &device).map_err(load)?.dequantize(&device)?)
+		let load = |error| Error::LoadModel { path: source.to_owned(), source: error };
+		Ok(content
+			.tensor(&mut reader, name, &Device::Cpu)
+			.map_err(load)?
+			.dequantize(&Device::Cpu)?)
 	};
+	let (tensors, intermediate) = hf_tensors(&content, &config, &mut tensor)?;
+	let tensors = tensors
+		.into_iter()
+		.map(|(name, tensor)| Ok((name, tensor.to_dtype(dtype)?)))
+		.collect::<Result<HashMap<_, _>>>()?;
+	std::fs::create_dir_all(target).map_err(Error::io(format!("creating {}", target.display())))?;
+	candle_core::safetensors::save(&tensors, target.join("model.safetensors"))?;
+	let tied = !content.tensor_infos.contains_key("output.weight");
+	let hf = hf_config(&config, intermediate, tied, dtype);
+	let config_path = target.join("config.json");
+	let json = serde_json::to_string_pretty(&hf).map_err(|error| Error::Io {
+		context: "encoding config.json".into(),
+		source: error.into(),
+	})?;
+	std::fs::write(&config_path, json)
+		.map_err(Error::io(format!("writing {}", config_path.display())))?;
+	tokenizer.save(&target.join("tokenizer.json"))
+}
+
+/// A GGUF model's weights under their Hugging Face names (the query and key rows put back
+/// in Hugging Face's order), dequantized by `tensor`, and the MLP's inner width.
+fn hf_tensors(
+	content: &Content,
+	config: &LlamaConfig,
+	tensor: &mut impl FnMut(&str) -> Result<Tensor>,
+) -> Result<(HashMap<String, Tensor>, usize)> {
 	// GGUF's query and key rows, per head, are (pair index, half); Hugging Face's are
 	// (half, pair index).
 	let unpermute = |weights: Tensor, heads: usize| -> Result<Tensor> {
@@ -277,8 +295,7 @@ pub fn export(source: &Path, target: &Path, dtype: DType) -> Result<()> {
 	let mut tensors: HashMap<String, Tensor> = HashMap::new();
 	tensors.insert("model.embed_tokens.weight".into(), tensor("token_embd.weight")?);
 	tensors.insert("model.norm.weight".into(), tensor("output_norm.weight")?);
-	let tied = !content.tensor_infos.contains_key("output.weight");
-	if !tied {
+	if content.tensor_infos.contains_key("output.weight") {
 		tensors.insert("lm_head.weight".into(), tensor("output.weight")?);
 	}
 	let mut intermediate = 0;
@@ -305,13 +322,12 @@ pub fn export(source: &Path, target: &Path, dtype: DType) -> Result<()> {
 		intermediate = gate.dims2()?.0;
 		tensors.insert(theirs("mlp.gate_proj"), gate);
 	}
-	let tensors = tensors
-		.into_iter()
-		.map(|(name, tensor)| Ok((name, tensor.to_dtype(dtype)?)))
-		.collect::<Result<HashMap<_, _>>>()?;
-	std::fs::create_dir_all(target).map_err(Error::io(format!("creating {}", target.display())))?;
-	candle_core::safetensors::save(&tensors, target.join("model.safetensors"))?;
-	let hf = HfConfig {
+	Ok((tensors, intermediate))
+}
+
+/// The `config.json` of a model of shape `config` with weights in `dtype`.
+fn hf_config(config: &LlamaConfig, intermediate: usize, tied: bool, dtype: DType) -> HfConfig {
+	HfConfig {
 		architectures: vec!["LlamaForCausalLM".into()],
 		model_type: "llama".into(),
 		hidden_size: config.hidden,
@@ -334,13 +350,5 @@ pub fn export(source: &Path, target: &Path, dtype: DType) -> Result<()> {
 			}
 			.into(),
 		),
-	};
-	let config_path = target.join("config.json");
-	let json = serde_json::to_string_pretty(&hf).map_err(|error| Error::Io {
-		context: "encoding config.json".into(),
-		source: error.into(),
-	})?;
-	std::fs::write(&config_path, json)
-		.map_err(Error::io(format!("writing {}", config_path.display())))?;
-	tokenizer.save(&target.join("tokenizer.json"))
+	}
 }

@@ -4,8 +4,8 @@
 
 use gonka_worker::{
 	catalog::{self, SMOLLM2_135M},
+	inference::tokenizer::ChatTokenizer,
 	model::{prune_layers, requantize, Llama},
-	tokenizer::ChatTokenizer,
 };
 use std::{path::PathBuf, sync::OnceLock};
 

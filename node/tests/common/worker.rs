@@ -105,7 +105,7 @@ impl Worker {
 
 	/// Whether it has handled a finalized block (its journal exists).
 	pub fn following(&self) -> bool {
-		self.data_dir.join(gonka_worker::run::JOURNAL_FILE).exists()
+		self.data_dir.join(gonka_worker::duty::journal::JOURNAL_FILE).exists()
 	}
 }
 

@@ -1,5 +1,6 @@
-//! A test runtime: System, Balances, PoC and this pallet. Hosts 1–4 are genesis hosts of
-//! models 1 and 2 (PoC weight 1 each, voting power 1 each); developers are 20–22.
+//! A test runtime: System, Balances, PoC and this pallet, and its [`ExtBuilder`]. Genesis
+//! hosts (`ExtBuilder::hosts`) serve models 1 and 2 (PoC weight 1 each, voting power 1
+//! each); developers are 20–22.
 
 use crate::{self as pallet_inference, InferenceModels, InferenceParams, ModelTerms, Requests};
 use gonka_primitives::{
@@ -279,34 +280,73 @@ pub fn host_number(host: &HostId) -> u8 {
 pub const DEVELOPER: u8 = 20;
 pub const BALANCE: u128 = 1_000_000;
 
-/// Genesis: hosts `hosts` registered for models 1 and 2; hosts and developers 20–22 with
-/// 1,000,000 units each.
-pub fn new_test_ext(hosts: &[u8]) -> TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	pallet_balances::GenesisConfig::<Test> {
-		balances: (1..=8).chain(20..=22).map(|i| (account(i), BALANCE)).collect(),
-		..Default::default()
+/// The test chain's genesis and rules. `ExtBuilder::default()` has no hosts and
+/// [`test_params`]; accounts 1–8 and the developers 20–22 have [`BALANCE`] each.
+pub struct ExtBuilder {
+	/// The genesis hosts, registered for models 1 and 2.
+	hosts: Vec<u8>,
+	/// The inference rules from block 1.
+	params: InferenceParams<u64>,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		ExtBuilder { hosts: Vec::new(), params: test_params() }
 	}
-	.assimilate_storage(&mut storage)
-	.unwrap();
-	pallet_poc::GenesisConfig::<Test> {
-		epoch_params: EPOCH,
-		hosts: hosts
-			.iter()
-			.map(|&i| {
-				let endpoint = format!("http://10.0.0.{i}:8080").into_bytes();
-				(account(i), worker(i).public(), endpoint, vec![1, 2])
-			})
-			.collect(),
+}
+
+impl ExtBuilder {
+	/// Hosts `hosts` registered at genesis for models 1 and 2 (PoC weight 1 and voting
+	/// power 1 each).
+	pub fn hosts(mut self, hosts: &[u8]) -> Self {
+		self.hosts = hosts.to_vec();
+		self
 	}
-	.assimilate_storage(&mut storage)
-	.unwrap();
-	let mut ext = TestExternalities::new(storage);
-	ext.execute_with(|| {
-		pallet_inference::Params::<Test>::put(test_params());
-		run_to_block(1);
-	});
-	ext
+
+	/// The inference rules in force from block 1.
+	pub fn params(mut self, params: InferenceParams<u64>) -> Self {
+		self.params = params;
+		self
+	}
+
+	/// The chain at block 1: the genesis, then the rules set.
+	pub fn build(self) -> TestExternalities {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> {
+			balances: (1..=8).chain(20..=22).map(|i| (account(i), BALANCE)).collect(),
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		pallet_poc::GenesisConfig::<Test> {
+			epoch_params: EPOCH,
+			hosts: self
+				.hosts
+				.iter()
+				.map(|&i| {
+					let endpoint = format!("http://10.0.0.{i}:8080").into_bytes();
+					(account(i), worker(i).public(), endpoint, vec![1, 2])
+				})
+				.collect(),
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		let mut ext = TestExternalities::new(storage);
+		ext.execute_with(|| {
+			pallet_inference::Params::<Test>::put(self.params);
+			run_to_block(1);
+		});
+		ext
+	}
+
+	/// Runs `test` in the built chain, then checks the pallet's invariants (as
+	/// [`run_to_block`] does after every block).
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Inference::do_try_state().expect("the pallet's invariants hold after the test");
+		});
+	}
 }
 
 /// The hash tests give block `n`.
@@ -326,14 +366,6 @@ pub fn run_to_block(n: u64) {
 		Inference::on_initialize(next);
 		Inference::do_try_state().expect("the pallet's invariants hold");
 	}
-}
-
-/// Runs `test` in a chain with genesis hosts `hosts`, then checks the pallet's invariants.
-pub fn with_hosts(hosts: &[u8], test: impl FnOnce()) {
-	new_test_ext(hosts).execute_with(|| {
-		test();
-		Inference::do_try_state().expect("the pallet's invariants hold after the test");
-	});
 }
 
 /// The pallet's events so far, oldest first.
@@ -499,7 +531,7 @@ pub fn sampled(id: RequestId, hosts: &[u8]) -> Vec<u8> {
 #[cfg(feature = "runtime-benchmarks")]
 pub fn new_bench_ext() -> TestExternalities {
 	use polkadot_sdk::sp_keystore::{testing::MemoryKeystore, KeystoreExt};
-	let mut ext = new_test_ext(&[]);
+	let mut ext = ExtBuilder::default().build();
 	ext.register_extension(KeystoreExt::new(MemoryKeystore::new()));
 	ext
 }

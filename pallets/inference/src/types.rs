@@ -1,12 +1,16 @@
-//! Requests, their outcomes, the per-epoch ledger of hosts, prices and parameters.
+//! Requests, their outcomes, the per-epoch ledger of hosts, prices and parameters, and
+//! these types with the runtime's (`RequestOf`, `ParamsOf`, ...).
 
+use crate::Config;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use gonka_primitives::{
+	duty::InferenceFinish,
 	inference::{PriceRule, SamplingParams, Sprt, LLR_ONE},
 	EpochIndex, ModelId, PowerSnapshot, H256,
 };
 use polkadot_sdk::{
 	frame_support::{pallet_prelude::*, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound},
+	frame_system::{self, pallet_prelude::BlockNumberFor},
 	sp_arithmetic::Perbill,
 	sp_runtime::traits::AtLeast32BitUnsigned,
 };
@@ -524,4 +528,30 @@ pub struct Queue {
 	pub head: u64,
 	/// The next free slot.
 	pub tail: u64,
+}
+
+// ---- with the runtime's types ---------------------------------------------------------
+
+/// The currency of escrows and pending work balances.
+pub(crate) type Funds<T> = <T as Config>::Currency;
+/// The pallet's weights.
+pub(crate) type Weights<T> = <T as Config>::WeightInfo;
+/// Parameters with the runtime's block number.
+pub type ParamsOf<T> = InferenceParams<BlockNumberFor<T>>;
+/// A request with the runtime's types.
+pub type RequestOf<T> = Request<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+/// A finish record with the runtime's block number.
+pub type FinishRecordOf<T> = FinishRecord<BlockNumberFor<T>>;
+/// An output with the runtime's bounds.
+pub type OutputOf<T> = Output<<T as Config>::MaxOutputTokens, <T as Config>::MaxOutputBytes>;
+/// A `finish` payload with the runtime's bounds.
+pub type FinishOf<T> =
+	InferenceFinish<<T as Config>::MaxOutputTokens, <T as Config>::MaxOutputBytes>;
+
+/// The live network's rules, until governance sets others.
+pub struct LiveParams<T>(core::marker::PhantomData<T>);
+impl<T: Config> Get<ParamsOf<T>> for LiveParams<T> {
+	fn get() -> ParamsOf<T> {
+		InferenceParams::live_network()
+	}
 }

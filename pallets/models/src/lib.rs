@@ -1,24 +1,4 @@
-//! # Models pallet: the model registry and compute-weighted governance
-//!
-//! Implements "Models and governance" of the protocol (`shared/spec/protocol.md`):
-//!
-//! - **Registry**: a record per model (id, name, architecture and quantization, weights
-//!   and tokenizer digests, PoC parameters, coefficient, validation threshold, template
-//!   overhead, price, max context) with a status, proposed → approved → retired. Only
-//!   `Config::UpdateOrigin` (governance) registers, updates or retires. Every change takes
-//!   effect when the next epoch starts (`pallet-poc` calls [`ModelRegistry::on_epoch_start`]):
-//!   a registered model is approved then, an update replaces the record then, a
-//!   retirement ends the model's service then. So the parameters of an epoch never change
-//!   while it runs, and hosts have the rest of an epoch to fetch a new model.
-//! - **Governance**: any host with voting power proposes a runtime call, holding a
-//!   deposit; hosts vote aye / nay / veto with the power they had when the proposal opened
-//!   (a snapshot); after the voting period (or as soon as passing is certain) anyone closes
-//!   it. It passes iff the power cast is at least the quorum of the snapshot's power, the
-//!   ayes are more than the threshold of the power cast and the vetoes are less than the
-//!   veto threshold of it; a passed call is dispatched with the [`Origin::ComputeMajority`]
-//!   origin. A vetoed proposal's deposit goes to the community pool; otherwise it is
-//!   returned.
-
+#![doc = include_str!("../README.md")]
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -27,8 +7,14 @@ pub use gonka_primitives::PowerSnapshot;
 pub use pallet::*;
 pub use pallet_poc::ModelRegistry;
 pub use types::*;
+pub use weights::WeightInfo;
 
+mod dispatchable_impls;
+mod governance;
+mod registry;
+mod try_state;
 mod types;
+pub mod weights;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
@@ -37,23 +23,6 @@ mod benchmarking;
 mod mock;
 #[cfg(test)]
 mod tests;
-
-use polkadot_sdk::frame_support::weights::Weight;
-
-/// The weights of the pallet's calls and hooks, from its benchmarks.
-pub trait WeightInfo {
-	fn register_model() -> Weight;
-	fn update_model() -> Weight;
-	fn retire_model() -> Weight;
-	fn set_governance_params() -> Weight;
-	/// A proposal opened (its snapshot costs the same for any number of hosts).
-	fn propose() -> Weight;
-	fn vote() -> Weight;
-	/// Closing a proposal on which `n` hosts voted (the call's own weight apart).
-	fn close(n: u32) -> Weight;
-	/// Applying `n` scheduled registry changes at an epoch start.
-	fn on_epoch_start(n: u32) -> Weight;
-}
 
 /// The hosts' voting power, from Proof of Compute (`pallet-poc`).
 pub trait VotingPowerSource<AccountId> {
@@ -81,18 +50,10 @@ pub mod pallet {
 		frame_support::{
 			dispatch::{GetDispatchInfo, PostDispatchInfo},
 			pallet_prelude::*,
-			traits::{
-				fungible::{Inspect, Mutate, MutateHold},
-				tokens::{Fortitude, Precision, Restriction},
-			},
+			traits::fungible::{Inspect, Mutate, MutateHold},
 		},
 		frame_system::{self, pallet_prelude::*},
-		sp_arithmetic::PerThing,
-		sp_core::U256,
-		sp_runtime::{
-			traits::{Dispatchable, Saturating, Zero},
-			Perbill,
-		},
+		sp_runtime::traits::Dispatchable,
 	};
 
 	/// The balance type of the deposit currency.
@@ -247,24 +208,11 @@ pub mod pallet {
 
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		/// Sets governance's rules, then approves the models with ids 0, 1, …; panics on
+		/// invalid parameters or records, or more models than `MaxModels`.
 		fn build(&self) {
-			let governance = self.governance;
-			Pallet::<T>::check_governance(&governance)
-				.expect("genesis governance parameters are valid");
-			Governance::<T>::put(governance);
-			assert!(self.models.len() <= T::MaxModels::get() as usize, "too many genesis models");
-			for (id, record) in self.models.iter().enumerate() {
-				Pallet::<T>::check_record(record).expect("genesis model records are valid");
-				Registry::<T>::insert(
-					id as ModelId,
-					ModelInfo {
-						record: record.clone(),
-						status: ModelStatus::Approved,
-						pending: None,
-					},
-				);
-			}
-			NextModelId::<T>::put(self.models.len() as ModelId);
+			Pallet::<T>::genesis_governance(self.governance);
+			Pallet::<T>::genesis_models(&self.models);
 		}
 	}
 
@@ -272,35 +220,93 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// A model was registered; it is approved when the next epoch starts.
-		ModelRegistered { model: ModelId },
+		ModelRegistered {
+			/// The new model's id.
+			model: ModelId,
+		},
 		/// A proposed model's record was replaced before its approval.
-		ModelRecordReplaced { model: ModelId },
+		ModelRecordReplaced {
+			/// The model.
+			model: ModelId,
+		},
 		/// A new record for an approved model takes effect when the next epoch starts.
-		ModelUpdateScheduled { model: ModelId },
+		ModelUpdateScheduled {
+			/// The model.
+			model: ModelId,
+		},
 		/// The model is retired when the next epoch starts.
-		ModelRetirementScheduled { model: ModelId },
+		ModelRetirementScheduled {
+			/// The model.
+			model: ModelId,
+		},
 		/// The model is approved from this epoch.
-		ModelApproved { model: ModelId, epoch: EpochIndex },
+		ModelApproved {
+			/// The model.
+			model: ModelId,
+			/// The epoch that just started.
+			epoch: EpochIndex,
+		},
 		/// The model's new record is in force from this epoch.
-		ModelUpdated { model: ModelId, epoch: EpochIndex },
+		ModelUpdated {
+			/// The model.
+			model: ModelId,
+			/// The epoch that just started.
+			epoch: EpochIndex,
+		},
 		/// The model is retired from this epoch (a proposed model: at once).
-		ModelRetired { model: ModelId, epoch: Option<EpochIndex> },
+		ModelRetired {
+			/// The model.
+			model: ModelId,
+			/// The epoch that just started; `None` for a proposed model, retired at once.
+			epoch: Option<EpochIndex>,
+		},
 		/// Governance's rules changed.
-		GovernanceParamsSet { params: GovernanceParamsOf<T> },
+		GovernanceParamsSet {
+			/// The new rules.
+			params: GovernanceParamsOf<T>,
+		},
 		/// A proposal opened.
 		Proposed {
+			/// The proposal's index.
 			index: ProposalIndex,
+			/// Who proposed it (and holds its deposit).
 			proposer: T::AccountId,
+			/// The first block at which votes are no longer taken.
 			end: BlockNumberFor<T>,
+			/// The total voting power of the proposal's snapshot.
 			total_power: u128,
+			/// The hosts with power in the snapshot.
 			voters: u32,
 		},
 		/// A host voted (or changed its vote).
-		Voted { index: ProposalIndex, voter: T::AccountId, vote: Vote, power: u128 },
+		Voted {
+			/// The proposal's index.
+			index: ProposalIndex,
+			/// The host.
+			voter: T::AccountId,
+			/// Its vote.
+			vote: Vote,
+			/// Its power in the proposal's snapshot.
+			power: u128,
+		},
 		/// A proposal closed.
-		Closed { index: ProposalIndex, outcome: Outcome, tally: Tally, total_power: u128 },
+		Closed {
+			/// The proposal's index.
+			index: ProposalIndex,
+			/// How it ended.
+			outcome: Outcome,
+			/// The power cast, by vote.
+			tally: Tally,
+			/// The total voting power of its snapshot.
+			total_power: u128,
+		},
 		/// A passed proposal's call was dispatched, with this result.
-		Executed { index: ProposalIndex, result: DispatchResult },
+		Executed {
+			/// The proposal's index.
+			index: ProposalIndex,
+			/// The call's result (an error when the call no longer decodes).
+			result: DispatchResult,
+		},
 	}
 
 	#[pallet::error]
@@ -358,32 +364,47 @@ pub mod pallet {
 		VotesBoundTooLow,
 	}
 
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			Self::do_integrity_test()
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(
+			_now: BlockNumberFor<T>,
+		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Registers a model (governance). It is approved when the next epoch starts.
+		/// Registers a model. It is proposed now and approved when the next epoch starts.
+		///
+		/// The dispatch origin must be `Config::UpdateOrigin` (governance).
+		///
+		/// - `record`: the model's record; every field is checked (`EmptyName`,
+		///   `ZeroSeqLen`, ... otherwise).
+		///
+		/// Emits `ModelRegistered` (then `ModelApproved` when the next epoch starts).
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_model())]
 		pub fn register_model(origin: OriginFor<T>, record: ModelRecordOf<T>) -> DispatchResult {
 			T::UpdateOrigin::ensure_origin(origin)?;
-			Self::check_record(&record)?;
-			ensure!(Registry::<T>::count() < T::MaxModels::get(), Error::<T>::TooManyModels);
-			let model = NextModelId::<T>::get();
-			Self::schedule(model)?;
-			Registry::<T>::insert(
-				model,
-				ModelInfo {
-					record,
-					status: ModelStatus::Proposed,
-					pending: Some(PendingChange::Approve),
-				},
-			);
-			NextModelId::<T>::put(model.saturating_add(1));
-			Self::deposit_event(Event::ModelRegistered { model });
-			Ok(())
+			Self::do_register_model(record)
 		}
 
-		/// Replaces a model's record (governance): at once for a model not yet approved,
-		/// from the next epoch start for an approved one.
+		/// Replaces a model's record: at once for a model not yet approved, from the next
+		/// epoch start for an approved one (which may have one change scheduled at a time).
+		///
+		/// The dispatch origin must be `Config::UpdateOrigin` (governance).
+		///
+		/// - `model`: the model's id; it must not be retired.
+		/// - `record`: the new record; every field is checked.
+		///
+		/// Emits `ModelRecordReplaced` for a proposed model, `ModelUpdateScheduled` for an
+		/// approved one (then `ModelUpdated` when the next epoch starts).
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::update_model())]
 		pub fn update_model(
@@ -392,58 +413,36 @@ pub mod pallet {
 			record: ModelRecordOf<T>,
 		) -> DispatchResult {
 			T::UpdateOrigin::ensure_origin(origin)?;
-			Self::check_record(&record)?;
-			let mut info = Registry::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
-			match info.status {
-				ModelStatus::Retired => return Err(Error::<T>::ModelRetired.into()),
-				ModelStatus::Proposed => {
-					info.record = record;
-					Registry::<T>::insert(model, info);
-					Self::deposit_event(Event::ModelRecordReplaced { model });
-				}
-				ModelStatus::Approved => {
-					ensure!(info.pending.is_none(), Error::<T>::ChangePending);
-					Self::schedule(model)?;
-					info.pending = Some(PendingChange::Update(record));
-					Registry::<T>::insert(model, info);
-					Self::deposit_event(Event::ModelUpdateScheduled { model });
-				}
-			}
-			Ok(())
+			Self::do_update_model(model, record)
 		}
 
-		/// Retires a model (governance): from the next epoch start for an approved model
-		/// (a scheduled update is dropped), at once for one not yet approved.
+		/// Retires a model: from the next epoch start for an approved model (a scheduled
+		/// update is dropped), at once for one not yet approved.
+		///
+		/// The dispatch origin must be `Config::UpdateOrigin` (governance).
+		///
+		/// - `model`: the model's id; it must not be retired or have its retirement
+		///   scheduled.
+		///
+		/// Emits `ModelRetired` (epoch `None`) for a proposed model,
+		/// `ModelRetirementScheduled` for an approved one (then `ModelRetired` when the next
+		/// epoch starts).
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::retire_model())]
 		pub fn retire_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
 			T::UpdateOrigin::ensure_origin(origin)?;
-			let mut info = Registry::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
-			match (info.status, &info.pending) {
-				(ModelStatus::Retired, _) | (_, Some(PendingChange::Retire)) => {
-					return Err(Error::<T>::ModelRetired.into())
-				}
-				(ModelStatus::Proposed, _) => {
-					Self::unschedule(model);
-					info.status = ModelStatus::Retired;
-					info.pending = None;
-					Registry::<T>::insert(model, info);
-					Self::deposit_event(Event::ModelRetired { model, epoch: None });
-				}
-				(ModelStatus::Approved, pending) => {
-					if pending.is_none() {
-						Self::schedule(model)?;
-					}
-					info.pending = Some(PendingChange::Retire);
-					Registry::<T>::insert(model, info);
-					Self::deposit_event(Event::ModelRetirementScheduled { model });
-				}
-			}
-			Ok(())
+			Self::do_retire_model(model)
 		}
 
-		/// Sets governance's rules (governance). Open proposals keep their end; the new
-		/// quorum and thresholds apply when they close.
+		/// Sets governance's rules. Open proposals keep their end; the new quorum and
+		/// thresholds apply when they close.
+		///
+		/// The dispatch origin must be `Config::UpdateOrigin` (governance).
+		///
+		/// - `params`: the voting period, quorum, threshold and veto threshold; a voting
+		///   period, a quorum and a veto threshold above zero, a threshold below 100%.
+		///
+		/// Emits `GovernanceParamsSet`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::set_governance_params())]
 		pub fn set_governance_params(
@@ -451,15 +450,20 @@ pub mod pallet {
 			params: GovernanceParamsOf<T>,
 		) -> DispatchResult {
 			T::UpdateOrigin::ensure_origin(origin)?;
-			Self::check_governance(&params)?;
-			Governance::<T>::put(params);
-			Self::deposit_event(Event::GovernanceParamsSet { params });
-			Ok(())
+			Self::do_set_governance_params(params)
 		}
 
-		/// Proposes `call`, holding `ProposalDeposit`; the proposer must have voting power.
-		/// The voting power of every host now is the proposal's snapshot (kept by the power
-		/// source, so opening costs the same whatever the number of hosts).
+		/// Proposes `call`, holding `ProposalDeposit` from the proposer. The voting power of
+		/// every host now is the proposal's snapshot (kept by the power source, so opening
+		/// costs the same whatever the number of hosts); voting ends after the voting
+		/// period.
+		///
+		/// The dispatch origin must be signed by an account with voting power.
+		///
+		/// - `call`: the runtime call to dispatch with the `ComputeMajority` origin if the
+		///   proposal passes; it encodes to at most `MaxCallLength` bytes.
+		///
+		/// Emits `Proposed`.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::propose())]
 		pub fn propose(
@@ -467,68 +471,40 @@ pub mod pallet {
 			call: Box<<T as Config>::RuntimeCall>,
 		) -> DispatchResult {
 			let proposer = ensure_signed(origin)?;
-			let params = Governance::<T>::get().ok_or(Error::<T>::GovernanceNotConfigured)?;
-			ensure!(T::Power::power(&proposer) > 0, Error::<T>::NoVotingPower);
-			let call: BoundedVec<u8, T::MaxCallLength> =
-				call.encode().try_into().map_err(|_| Error::<T>::CallTooLong)?;
-			ensure!(Proposals::<T>::count() < T::MaxProposals::get(), Error::<T>::TooManyProposals);
-			let deposit = T::ProposalDeposit::get();
-			T::Currency::hold(&HoldReason::ProposalDeposit.into(), &proposer, deposit)?;
-
-			let index = ProposalCount::<T>::get();
-			let (snapshot, total_power, voters) = T::Power::take_snapshot();
-			let end =
-				frame_system::Pallet::<T>::block_number().saturating_add(params.voting_period);
-			Proposals::<T>::insert(
-				index,
-				Proposal {
-					proposer: proposer.clone(),
-					call,
-					deposit,
-					end,
-					snapshot,
-					total_power,
-					voters,
-					votes: 0,
-					tally: Tally::default(),
-				},
-			);
-			ProposalCount::<T>::put(index.saturating_add(1));
-			Self::deposit_event(Event::Proposed { index, proposer, end, total_power, voters });
-			Ok(())
+			Self::do_propose(proposer, call)
 		}
 
 		/// Votes on an open proposal with the power the voter had when it opened; a second
-		/// vote replaces the first.
+		/// vote replaces the first (the same vote twice is refused).
+		///
+		/// The dispatch origin must be signed by a host with power in the proposal's
+		/// snapshot, before the proposal's `end` block.
+		///
+		/// - `index`: the proposal's index.
+		/// - `vote`: aye, nay or veto.
+		///
+		/// Emits `Voted`.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::vote())]
 		pub fn vote(origin: OriginFor<T>, index: ProposalIndex, vote: Vote) -> DispatchResult {
 			let voter = ensure_signed(origin)?;
-			let mut proposal = Proposals::<T>::get(index).ok_or(Error::<T>::UnknownProposal)?;
-			ensure!(
-				frame_system::Pallet::<T>::block_number() < proposal.end,
-				Error::<T>::VotingClosed
-			);
-			let power = T::Power::power_in(&proposal.snapshot, &voter);
-			ensure!(power > 0, Error::<T>::NotInSnapshot);
-			if let Some(previous) = Votes::<T>::get(index, &voter) {
-				ensure!(previous != vote, Error::<T>::AlreadyVoted);
-				proposal.tally.count(previous, power, false);
-			} else {
-				proposal.votes = proposal.votes.saturating_add(1);
-			}
-			proposal.tally.count(vote, power, true);
-			Votes::<T>::insert(index, &voter, vote);
-			Proposals::<T>::insert(index, proposal);
-			Self::deposit_event(Event::Voted { index, voter, vote, power });
-			Ok(())
+			Self::do_vote(voter, index, vote)
 		}
 
 		/// Closes a proposal whose voting period is over, or earlier when it passes whatever
-		/// the remaining power votes. A passed call is dispatched with the
-		/// `ComputeMajority` origin; `call_weight_bound` must cover its weight (the closer
-		/// pays for it). `votes` is at least the number of hosts that voted on it (the
-		/// proposal's `votes`; closing deletes one vote per host). Anyone may close.
+		/// the remaining power votes. A passed call is dispatched with the `ComputeMajority`
+		/// origin (the closer pays for its weight). The deposit goes to the community pool if
+		/// the proposal is vetoed and back to the proposer otherwise; the votes are deleted
+		/// and the snapshot released.
+		///
+		/// The dispatch origin must be signed (anyone may close).
+		///
+		/// - `index`: the proposal's index.
+		/// - `call_weight_bound`: at least the weight of the proposal's call.
+		/// - `votes`: at least the number of hosts that voted on it (the proposal's `votes`;
+		///   closing deletes one vote per host).
+		///
+		/// Emits `Executed` for a passed proposal, then `Closed`.
 		#[pallet::call_index(6)]
 		#[pallet::weight(
 			T::WeightInfo::close((*votes).min(T::MaxVoters::get())).saturating_add(*call_weight_bound)
@@ -540,299 +516,7 @@ pub mod pallet {
 			votes: u32,
 		) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
-			let proposal = Proposals::<T>::get(index).ok_or(Error::<T>::UnknownProposal)?;
-			ensure!(proposal.votes <= votes, Error::<T>::VotesBoundTooLow);
-			let params = Governance::<T>::get().ok_or(Error::<T>::GovernanceNotConfigured)?;
-			let ended = frame_system::Pallet::<T>::block_number() >= proposal.end;
-			let outcome = if ended {
-				Self::outcome(&proposal.tally, proposal.total_power, &params)
-			} else if Self::certain_to_pass(&proposal.tally, proposal.total_power, &params) {
-				Outcome::Passed
-			} else {
-				return Err(Error::<T>::VotingOpen.into());
-			};
-
-			let mut call_weight = Weight::zero();
-			let mut execution = None;
-			if outcome == Outcome::Passed {
-				match <<T as Config>::RuntimeCall as codec::DecodeLimit>::decode_all_with_depth_limit(
-					polkadot_sdk::frame_support::MAX_EXTRINSIC_DEPTH,
-					&mut &proposal.call[..],
-				) {
-					Ok(call) => {
-						let info = call.get_dispatch_info();
-						ensure!(
-							info.call_weight.all_lte(call_weight_bound),
-							Error::<T>::WeightBoundTooLow
-						);
-						let origin: <T as Config>::RuntimeOrigin = Origin::ComputeMajority.into();
-						let result = call.dispatch(origin);
-						call_weight =
-							polkadot_sdk::frame_support::dispatch::extract_actual_weight(&result, &info);
-						execution = Some(result.map(|_| ()).map_err(|error| error.error));
-					}
-					// A runtime upgrade changed the call's encoding: reported, not dispatched.
-					Err(_) => {
-						execution = Some(Err(DispatchError::Other("the call no longer decodes")))
-					}
-				}
-			}
-
-			let reason = HoldReason::ProposalDeposit.into();
-			if outcome == Outcome::Vetoed {
-				let _ = T::Currency::transfer_on_hold(
-					&reason,
-					&proposal.proposer,
-					&T::CommunityPool::get(),
-					proposal.deposit,
-					Precision::BestEffort,
-					Restriction::Free,
-					Fortitude::Force,
-				);
-			} else {
-				let _ = T::Currency::release(
-					&reason,
-					&proposal.proposer,
-					proposal.deposit,
-					Precision::BestEffort,
-				);
-			}
-			Proposals::<T>::remove(index);
-			T::Power::release_snapshot(&proposal.snapshot);
-			let _ = Votes::<T>::clear_prefix(index, proposal.votes, None);
-			if let Some(result) = execution {
-				Self::deposit_event(Event::Executed { index, result });
-			}
-			Self::deposit_event(Event::Closed {
-				index,
-				outcome,
-				tally: proposal.tally,
-				total_power: proposal.total_power,
-			});
-			Ok(Some(T::WeightInfo::close(proposal.votes).saturating_add(call_weight)).into())
-		}
-	}
-
-	impl<T: Config> Pallet<T> {
-		/// Checks a record's fields.
-		pub fn check_record(record: &ModelRecordOf<T>) -> Result<(), Error<T>> {
-			ensure!(!record.name.is_empty(), Error::<T>::EmptyName);
-			ensure!(record.poc.seq_len > 0, Error::<T>::ZeroSeqLen);
-			ensure!(!record.coefficient.is_zero(), Error::<T>::ZeroCoefficient);
-			ensure!(!record.poc.dist_threshold.is_zero(), Error::<T>::ZeroDistThreshold);
-			for probability in [record.poc.p_mismatch, record.poc.p_value] {
-				ensure!(
-					!probability.is_zero() && probability < Perbill::one(),
-					Error::<T>::InvalidProbability
-				);
-			}
-			ensure!(!record.validation_threshold.is_zero(), Error::<T>::ZeroValidationThreshold);
-			ensure!(record.max_context > record.template_overhead, Error::<T>::InvalidContext);
-			ensure!(!record.price.is_zero(), Error::<T>::ZeroPrice);
-			Ok(())
-		}
-
-		/// Checks governance's parameters.
-		pub fn check_governance(params: &GovernanceParamsOf<T>) -> Result<(), Error<T>> {
-			ensure!(
-				!params.voting_period.is_zero()
-					&& !params.quorum.is_zero()
-					&& params.threshold < Perbill::one()
-					&& !params.veto_threshold.is_zero(),
-				Error::<T>::InvalidGovernanceParams
-			);
-			Ok(())
-		}
-
-		/// Adds `model` to the changes of the next epoch start.
-		fn schedule(model: ModelId) -> Result<(), Error<T>> {
-			PendingChanges::<T>::try_mutate(|pending| {
-				pending.try_push(model).map_err(|_| Error::<T>::TooManyPendingChanges)
-			})
-		}
-
-		/// Removes `model` from the changes of the next epoch start.
-		fn unschedule(model: ModelId) {
-			PendingChanges::<T>::mutate(|pending| pending.retain(|scheduled| *scheduled != model));
-		}
-
-		/// `part / whole` compared with `ratio`, exactly: `part · 10⁹` against
-		/// `ratio_parts · whole`.
-		fn compare(part: u128, ratio: Perbill, whole: u128) -> core::cmp::Ordering {
-			let left = U256::from(part) * U256::from(Perbill::ACCURACY);
-			let right = U256::from(ratio.deconstruct()) * U256::from(whole);
-			left.cmp(&right)
-		}
-
-		/// The result of a tally at the end of the voting period.
-		pub fn outcome(tally: &Tally, total: u128, params: &GovernanceParamsOf<T>) -> Outcome {
-			let cast = tally.cast();
-			if total == 0 || Self::compare(cast, params.quorum, total).is_lt() {
-				return Outcome::Expired;
-			}
-			if Self::compare(tally.veto, params.veto_threshold, cast).is_ge() {
-				return Outcome::Vetoed;
-			}
-			if Self::compare(tally.aye, params.threshold, cast).is_gt() {
-				Outcome::Passed
-			} else {
-				Outcome::Rejected
-			}
-		}
-
-		/// Whether the proposal passes however the power not yet cast votes: quorum met,
-		/// ayes above the threshold even if all the rest voted nay, vetoes below theirs even
-		/// if all the rest vetoed.
-		pub fn certain_to_pass(tally: &Tally, total: u128, params: &GovernanceParamsOf<T>) -> bool {
-			let cast = tally.cast();
-			let rest = total.saturating_sub(cast);
-			total > 0
-				&& Self::compare(cast, params.quorum, total).is_ge()
-				&& Self::compare(tally.aye, params.threshold, total).is_gt()
-				&& Self::compare(tally.veto.saturating_add(rest), params.veto_threshold, total)
-					.is_lt()
-		}
-
-		/// Applies the registry changes scheduled for the epoch `epoch`; returns how many.
-		pub(crate) fn apply_pending(epoch: EpochIndex) -> u32 {
-			let pending = PendingChanges::<T>::take();
-			let count = pending.len() as u32;
-			for model in pending {
-				let Some(mut info) = Registry::<T>::get(model) else {
-					{
-						polkadot_sdk::frame_support::defensive!("a scheduled model exists");
-					}
-					continue;
-				};
-				let Some(change) = info.pending.take() else {
-					polkadot_sdk::frame_support::defensive!("a scheduled model has a change");
-					continue;
-				};
-				match change {
-					PendingChange::Approve => {
-						info.status = ModelStatus::Approved;
-						Self::deposit_event(Event::ModelApproved { model, epoch });
-					}
-					PendingChange::Update(record) => {
-						info.record = record;
-						Self::deposit_event(Event::ModelUpdated { model, epoch });
-					}
-					PendingChange::Retire => {
-						info.status = ModelStatus::Retired;
-						Self::deposit_event(Event::ModelRetired { model, epoch: Some(epoch) });
-					}
-				}
-				Registry::<T>::insert(model, info);
-			}
-			count
-		}
-
-		/// The record in force of an approved model.
-		pub fn approved(model: ModelId) -> Option<ModelRecordOf<T>> {
-			Registry::<T>::get(model)
-				.filter(|info| info.status == ModelStatus::Approved)
-				.map(|info| info.record)
-		}
-
-		/// The pallet's invariants.
-		#[cfg(any(test, feature = "try-runtime"))]
-		pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
-			let params = Governance::<T>::get().ok_or("governance is configured")?;
-			Self::check_governance(&params).map_err(|_| "governance parameters are valid")?;
-			ensure!(Registry::<T>::count() <= T::MaxModels::get(), "the registry is bounded");
-			let next = NextModelId::<T>::get();
-			let pending = PendingChanges::<T>::get();
-			let mut scheduled: Vec<ModelId> = pending.to_vec();
-			scheduled.sort_unstable();
-			scheduled.dedup();
-			ensure!(scheduled.len() == pending.len(), "a model is scheduled once");
-			for (model, info) in Registry::<T>::iter() {
-				ensure!(model < next, "ids are below the next id");
-				Self::check_record(&info.record).map_err(|_| "records are valid")?;
-				if let Some(PendingChange::Update(record)) = &info.pending {
-					Self::check_record(record).map_err(|_| "scheduled records are valid")?;
-				}
-				let consistent = match (info.status, &info.pending) {
-					(ModelStatus::Proposed, pending) => {
-						matches!(pending, Some(PendingChange::Approve))
-					}
-					(ModelStatus::Approved, pending) => {
-						!matches!(pending, Some(PendingChange::Approve))
-					}
-					(ModelStatus::Retired, pending) => pending.is_none(),
-				};
-				ensure!(consistent, "a model's pending change fits its status");
-				ensure!(
-					info.pending.is_some() == scheduled.binary_search(&model).is_ok(),
-					"exactly the models with a pending change are scheduled"
-				);
-			}
-			ensure!(Proposals::<T>::count() <= T::MaxProposals::get(), "proposals are bounded");
-			let count = ProposalCount::<T>::get();
-			for (index, proposal) in Proposals::<T>::iter() {
-				ensure!(index < count, "indices are below the count");
-				let mut tally = Tally::default();
-				let mut votes = 0u32;
-				for (voter, vote) in Votes::<T>::iter_prefix(index) {
-					let power = T::Power::power_in(&proposal.snapshot, &voter);
-					ensure!(power > 0, "voters have power in the snapshot");
-					tally.count(vote, power, true);
-					votes = votes.saturating_add(1);
-				}
-				ensure!(votes == proposal.votes, "the proposal counts its votes");
-				ensure!(tally == proposal.tally, "the tally is the sum of the votes");
-				ensure!(
-					tally.cast() <= proposal.total_power,
-					"no more power is cast than the snapshot's"
-				);
-				ensure!(votes <= proposal.voters, "no more hosts vote than the snapshot's");
-			}
-			for (index, _, _) in Votes::<T>::iter() {
-				ensure!(Proposals::<T>::contains_key(index), "votes belong to open proposals");
-			}
-			Ok(())
-		}
-	}
-
-	#[pallet::hooks]
-	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		fn integrity_test() {
-			assert!(T::MaxVoters::get() > 0 && T::MaxProposals::get() > 0);
-			assert!(T::MaxPendingChanges::get() > 0 && T::MaxModels::get() > 0);
-		}
-
-		#[cfg(feature = "try-runtime")]
-		fn try_state(
-			_now: BlockNumberFor<T>,
-		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
-			Self::do_try_state()
-		}
-	}
-
-	impl<T: Config> ModelRegistry for Pallet<T> {
-		fn is_approved(model: ModelId) -> bool {
-			Registry::<T>::get(model).is_some_and(|info| info.status == ModelStatus::Approved)
-		}
-
-		fn coefficient(model: ModelId) -> Option<polkadot_sdk::sp_arithmetic::FixedU128> {
-			Self::approved(model).map(|record| record.coefficient)
-		}
-
-		fn on_epoch_start(epoch: EpochIndex) -> Weight {
-			let applied = Self::apply_pending(epoch);
-			T::WeightInfo::on_epoch_start(applied)
-		}
-
-		#[cfg(feature = "runtime-benchmarks")]
-		fn approve_for_benchmark(model: ModelId) {
-			let record = benchmarking::record::<T>();
-			Registry::<T>::insert(
-				model,
-				ModelInfo { record, status: ModelStatus::Approved, pending: None },
-			);
-			if NextModelId::<T>::get() <= model {
-				NextModelId::<T>::put(model.saturating_add(1));
-			}
+			Self::do_close(index, call_weight_bound, votes)
 		}
 	}
 }

@@ -8,7 +8,6 @@ use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
 		traits::{EitherOfDiverse, Hooks as _},
-		weights::Weight,
 	},
 	frame_system::{self, EnsureRoot},
 	pallet_balances,
@@ -128,35 +127,6 @@ impl VotingPowerSource<u64> for TestPower {
 	}
 }
 
-/// Tests check behaviour, not weights (those come from the benchmarks).
-pub struct TestWeights;
-impl crate::WeightInfo for TestWeights {
-	fn register_model() -> Weight {
-		Weight::zero()
-	}
-	fn update_model() -> Weight {
-		Weight::zero()
-	}
-	fn retire_model() -> Weight {
-		Weight::zero()
-	}
-	fn set_governance_params() -> Weight {
-		Weight::zero()
-	}
-	fn propose() -> Weight {
-		Weight::zero()
-	}
-	fn vote() -> Weight {
-		Weight::zero()
-	}
-	fn close(_n: u32) -> Weight {
-		Weight::zero()
-	}
-	fn on_epoch_start(_n: u32) -> Weight {
-		Weight::zero()
-	}
-}
-
 /// The community pool's account.
 pub const POOL: u64 = 999;
 /// The proposal deposit.
@@ -185,7 +155,8 @@ impl pallet_models::Config for Test {
 	type MaxCallLength = ConstU32<512>;
 	type MaxProposals = ConstU32<3>;
 	type MaxVoters = ConstU32<16>;
-	type WeightInfo = TestWeights;
+	/// Tests check behaviour, not weights (those come from the benchmarks).
+	type WeightInfo = ();
 }
 
 /// A valid record (the default model's values) named `name`.
@@ -220,38 +191,61 @@ pub fn governance() -> crate::GovernanceParamsOf<Test> {
 	}
 }
 
-/// Model 0 approved at genesis; accounts 1–9 funded; hosts 1–4 with power 10, 20, 30, 40.
-pub fn new_test_ext() -> TestExternalities {
-	TestPower::reset();
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	pallet_balances::GenesisConfig::<Test> {
-		balances: (1..10).map(|who| (who, 1_000)).chain([(POOL, 1)]).collect(),
-		..Default::default()
-	}
-	.assimilate_storage(&mut storage)
-	.unwrap();
-	pallet_models::GenesisConfig::<Test> {
-		models: vec![record("SmolLM2-135M-Instruct")],
-		governance: governance(),
-	}
-	.assimilate_storage(&mut storage)
-	.unwrap();
-	let mut ext = TestExternalities::new(storage);
-	ext.execute_with(|| {
-		for host in 1..=4 {
-			TestPower::set(host, u128::from(host) * 10);
-		}
-		System::set_block_number(1);
-	});
-	ext
+/// Builds the test runtime's state. By default: model 0 (`SmolLM2-135M-Instruct`) approved
+/// at genesis with the tests' governance; accounts 1–9 funded with 1,000 and the community
+/// pool with 1; hosts 1–4 with voting power 10, 20, 30, 40; at block 1.
+pub struct ExtBuilder {
+	/// The accounts with voting power, and their power.
+	powers: Vec<(u64, u128)>,
 }
 
-/// Runs `test` in a fresh test runtime and checks the pallet's invariants after it.
-pub fn run(test: impl FnOnce()) {
-	new_test_ext().execute_with(|| {
-		test();
-		Models::do_try_state().expect("the pallet's invariants hold");
-	});
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self { powers: (1..=4).map(|host| (host, u128::from(host) * 10)).collect() }
+	}
+}
+
+impl ExtBuilder {
+	/// Gives `who` voting power `power` too (an account without funds, for instance).
+	pub fn power(mut self, who: u64, power: u128) -> Self {
+		self.powers.push((who, power));
+		self
+	}
+
+	/// The test runtime's externalities, at block 1.
+	pub fn build(self) -> TestExternalities {
+		TestPower::reset();
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> {
+			balances: (1..10).map(|who| (who, 1_000)).chain([(POOL, 1)]).collect(),
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		pallet_models::GenesisConfig::<Test> {
+			models: vec![record("SmolLM2-135M-Instruct")],
+			governance: governance(),
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		let mut ext = TestExternalities::new(storage);
+		ext.execute_with(|| {
+			for (who, power) in self.powers {
+				TestPower::set(who, power);
+			}
+			System::set_block_number(1);
+		});
+		ext
+	}
+
+	/// Runs `test` in the built runtime, then checks the pallet's invariants
+	/// (`do_try_state`): every test ends with them.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Models::do_try_state().expect("the pallet's invariants hold");
+		});
+	}
 }
 
 /// Moves to block `n`, checking the invariants at every block.

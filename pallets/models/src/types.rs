@@ -62,11 +62,14 @@ pub struct PocParams {
 		deserialize = "Balance: serde::Deserialize<'de>"
 	)
 )]
-pub struct ModelRecord<
+// The bounds are in a `where` clause only: serde's derive adds its own there, and bounds in
+// two places trip clippy's `multiple_bound_locations` in the derived impls.
+pub struct ModelRecord<MaxName, MaxLabel, Balance>
+where
 	MaxName: Get<u32>,
 	MaxLabel: Get<u32>,
 	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
-> {
+{
 	/// Display name, UTF-8.
 	pub name: BoundedVec<u8, MaxName>,
 	/// Architecture (e.g. `llama`): with the quantization, it fixes the numerics.

@@ -37,7 +37,7 @@ fn sign<T: Config, D: Duty>(key: &sr25519::Public, duty: &D) -> sr25519::Signatu
 		.expect("the key is in the keystore")
 }
 
-fn host<T: Config>(i: u32) -> HostId {
+fn host(i: u32) -> HostId {
 	account("host", i, 0)
 }
 
@@ -67,7 +67,7 @@ fn fund<T: Config>(who: &HostId) {
 
 /// Registers host `i` with a worker key, the longest endpoint and the most models.
 fn register<T: Config>(i: u32) -> (HostId, sr25519::Public) {
-	let who = host::<T>(i);
+	let who = host(i);
 	fund::<T>(&who);
 	let key = worker_key(i);
 	Pallet::<T>::do_register(&who, key, endpoint::<T>(), models::<T>(), true)
@@ -158,7 +158,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn register_host() {
-		let caller = host::<T>(0);
+		let caller = host(0);
 		fund::<T>(&caller);
 		let (key, endpoint, models) = (worker_key(0), endpoint::<T>(), models::<T>());
 
@@ -299,7 +299,7 @@ mod benchmarks {
 	fn prune_epoch(n: Linear<1, { T::MaxHosts::get() }>) {
 		let mut roster = Vec::new();
 		for i in 0..n {
-			let who = host::<T>(i);
+			let who = host(i);
 			Commitments::<T>::insert(0, (&who, 1), commitment(100));
 			Validated::<T>::insert(0, (1, &who), ());
 			roster.push((who, Tally { valid: 1, invalid: 0 }));
@@ -341,10 +341,10 @@ mod benchmarks {
 		let epoch = enter::<T>(0, Phase::Generation);
 		let now = epoch.start + One::one();
 		frame_system::Pallet::<T>::set_block_number(now);
-		Pallet::<T>::force_voting_power(&[(host::<T>(0), 1)]);
+		Pallet::<T>::force_voting_power(&[(host(0), 1)]);
 		let (snapshot, _, _) = Pallet::<T>::take_snapshot();
 		OldestPowerGeneration::<T>::put(snapshot.generation);
-		Pallet::<T>::force_voting_power(&[(host::<T>(0), 1)]);
+		Pallet::<T>::force_voting_power(&[(host(0), 1)]);
 
 		#[block]
 		{
@@ -357,7 +357,7 @@ mod benchmarks {
 	/// Pruning a generation of voting power of `n` hosts, every one of which left during it.
 	#[benchmark]
 	fn prune_power_generation(n: Linear<1, { T::MaxHosts::get() }>) {
-		let hosts: Vec<(HostId, u128)> = (0..n).map(|i| (host::<T>(i), 1)).collect();
+		let hosts: Vec<(HostId, u128)> = (0..n).map(|i| (host(i), 1)).collect();
 		Pallet::<T>::force_voting_power(&hosts);
 		let old = PowerGeneration::<T>::get();
 		for (departure, (who, _)) in hosts.iter().enumerate() {

@@ -117,27 +117,53 @@ pub fn endpoint(i: u8) -> Vec<u8> {
 	format!("http://10.0.0.{i}:8080").into_bytes()
 }
 
-/// Genesis: accounts 1..=9 with 1,000 units each; `hosts` registered (models 1 and 2).
-pub fn new_test_ext(hosts: &[u8]) -> TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	pallet_balances::GenesisConfig::<Test> {
-		balances: (1..=9).map(|i| (account(i), 1_000)).collect(),
-		..Default::default()
+/// The test chain's genesis, built with [`ExtBuilder::build`]: accounts 1..=9 with 1,000
+/// units each, the [`PARAMS`] epochs, and the genesis hosts (none by default), each with its
+/// worker key, endpoint and models 1 and 2.
+#[derive(Default)]
+pub struct ExtBuilder {
+	hosts: Vec<u8>,
+}
+
+impl ExtBuilder {
+	/// Hosts `hosts` registered at genesis (models 1 and 2).
+	pub fn hosts(mut self, hosts: &[u8]) -> Self {
+		self.hosts = hosts.to_vec();
+		self
 	}
-	.assimilate_storage(&mut storage)
-	.unwrap();
-	pallet_poc::GenesisConfig::<Test> {
-		epoch_params: PARAMS,
-		hosts: hosts
-			.iter()
-			.map(|&i| (account(i), worker(i).public(), endpoint(i), vec![1, 2]))
-			.collect(),
+
+	/// The externalities of the genesis, advanced to block 1 (the first epoch started).
+	pub fn build(self) -> TestExternalities {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> {
+			balances: (1..=9).map(|i| (account(i), 1_000)).collect(),
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		pallet_poc::GenesisConfig::<Test> {
+			epoch_params: PARAMS,
+			hosts: self
+				.hosts
+				.iter()
+				.map(|&i| (account(i), worker(i).public(), endpoint(i), vec![1, 2]))
+				.collect(),
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		let mut ext = TestExternalities::new(storage);
+		ext.execute_with(|| run_to_block(1));
+		ext
 	}
-	.assimilate_storage(&mut storage)
-	.unwrap();
-	let mut ext = TestExternalities::new(storage);
-	ext.execute_with(|| run_to_block(1));
-	ext
+
+	/// Runs `test` in the built chain, then checks the pallet's invariants: every test ends
+	/// with `do_try_state`.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Poc::do_try_state().expect("the pallet's invariants hold after the test");
+		});
+	}
 }
 
 /// The hash tests give block `n`: distinct per block.
@@ -172,7 +198,7 @@ pub fn poc_events() -> Vec<pallet_poc::Event<Test>> {
 #[cfg(feature = "runtime-benchmarks")]
 pub fn new_bench_ext() -> TestExternalities {
 	use polkadot_sdk::sp_keystore::{testing::MemoryKeystore, KeystoreExt};
-	let mut ext = new_test_ext(&[]);
+	let mut ext = ExtBuilder::default().build();
 	ext.register_extension(KeystoreExt::new(MemoryKeystore::new()));
 	ext
 }

@@ -1,12 +1,18 @@
 //! `PocApi`: what clients (the worker, wallets, explorers) read of Proof of Compute, through
 //! the node's `state_call` RPC. The runtime implements it with the `Pallet` functions of the
-//! same names.
+//! same names (the two that are not storage reads or `genesis_hash` are below).
 
-use crate::{Commitment, EpochInfo, Phase};
+use crate::{
+	Commitment, Config, CurrentEpoch, EpochInfo, EpochInfoOf, Hosts, Pallet, Phase, VotingPower,
+};
 use alloc::vec::Vec;
 use codec::{Codec, Decode, Encode};
 use gonka_primitives::{EpochIndex, HostId, ModelId, NonceCount, H256};
-use polkadot_sdk::sp_core::sr25519;
+use polkadot_sdk::{
+	frame_system,
+	sp_core::sr25519,
+	sp_runtime::{traits::One, Saturating},
+};
 use scale_info::TypeInfo;
 
 /// A registered host as clients see it.
@@ -40,5 +46,23 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		fn voting_power(host: HostId) -> u128;
 		/// The sum of all voting power in force.
 		fn total_voting_power() -> u128;
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// `PocApi::epoch`: the epoch in progress and the phase of the next block.
+	pub fn epoch_and_next_phase() -> Option<(EpochInfoOf<T>, Phase)> {
+		let next = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
+		CurrentEpoch::<T>::get().map(|epoch| (epoch, epoch.phase_at(next)))
+	}
+
+	/// `PocApi::host`: a registered host with its voting power.
+	pub fn host_view(host: &T::AccountId) -> Option<HostView> {
+		Hosts::<T>::get(host).map(|info| HostView {
+			worker_key: info.worker_key,
+			endpoint: info.endpoint.into_inner(),
+			models: info.models.into_inner(),
+			voting_power: VotingPower::<T>::get(host),
+		})
 	}
 }

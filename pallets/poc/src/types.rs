@@ -1,5 +1,9 @@
 //! The pallet's types: epoch parameters and phases, hosts, commitments, the model registry.
 
+// `HostInfo`'s derives (`MaxEncodedLen`, `DecodeWithMemTracking`, ...) repeat the bound of its
+// `Balance` parameter in their own `where` clauses.
+#![allow(clippy::multiple_bound_locations)]
+
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use gonka_primitives::{EpochIndex, ModelId, NonceCount, H256};
 use polkadot_sdk::{

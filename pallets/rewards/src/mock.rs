@@ -1,5 +1,7 @@
 //! A test runtime: System, Balances, PoC, inference and this pallet. Hosts 1–4 are genesis
-//! hosts of model 1; 5–8 are funded accounts; the community pool is account 99.
+//! hosts of model 1; 5–8 are funded accounts; the community pool is account 99. Tests run
+//! in `ExtBuilder::default().build_and_execute(|| ..)`, which checks the invariants after
+//! every block and after the test.
 
 use crate::{self as pallet_rewards, RewardParams};
 use gonka_primitives::{issuance::DECAY_ONE, EpochIndex, HostId, ModelId};
@@ -14,7 +16,7 @@ use polkadot_sdk::{
 	frame_system::{self, EnsureRoot},
 	pallet_balances,
 	sp_arithmetic::FixedU128,
-	sp_core::{sr25519, ConstU32, ConstU64, Pair, H256},
+	sp_core::{sr25519, ConstU128, ConstU32, ConstU64, Pair, H256},
 	sp_io::TestExternalities,
 	sp_runtime::{traits::IdentityLookup, BuildStorage, Perbill},
 };
@@ -65,8 +67,6 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ExistentialDeposit = ConstU128<ED>;
 }
-
-use polkadot_sdk::sp_core::ConstU128;
 
 /// Model 1 is approved, coefficient 1.
 pub struct TestModels;
@@ -196,9 +196,59 @@ pub fn worker(i: u8) -> sr25519::Pair {
 	sr25519::Pair::from_string(&format!("//worker{i}"), None).expect("a valid derivation")
 }
 
-/// Genesis: hosts 1–4 registered for model 1; accounts 1–8 with `BALANCE`; the pool with
-/// `BALANCE`; the test curve and rules.
-pub fn new_test_ext() -> TestExternalities {
+/// The test externalities. Genesis: hosts 1–4 registered for model 1; accounts 1–8 with
+/// `BALANCE`; the pool with `BALANCE`; the test curve and rules (`test_params`); short
+/// inference windows; then block 1. `build_and_execute` runs a test and checks the
+/// invariants of inference and this pallet after it.
+#[derive(Default)]
+pub struct ExtBuilder {
+	/// The curve's next rewarded epoch `e` once block 1 runs (`None`: 1, the genesis
+	/// curve's).
+	next_rewarded_epoch: Option<u32>,
+}
+
+impl ExtBuilder {
+	/// Starts the curve at rewarded epoch `e` (with the genesis curve's reward): `e` beyond
+	/// the grace epochs makes collateral count from the first formation.
+	pub fn next_rewarded_epoch(mut self, e: u32) -> Self {
+		self.next_rewarded_epoch = Some(e);
+		self
+	}
+
+	/// The externalities at block 1.
+	pub fn build(self) -> TestExternalities {
+		let mut ext = TestExternalities::new(genesis_storage());
+		ext.execute_with(|| {
+			pallet_inference::Params::<Test>::put(InferenceParams {
+				refusal_timeout: 3,
+				expiration: 10,
+				validation_window: 4,
+				vote_window: 4,
+				retention: 5,
+				block_capacity: 100,
+				..InferenceParams::live_network()
+			});
+			run_to_block(1);
+			if let Some(e) = self.next_rewarded_epoch {
+				pallet_rewards::Curve::<Test>::mutate(|curve| curve.next_epoch = e);
+			}
+		});
+		ext
+	}
+
+	/// Runs `test` in the built externalities, then checks the invariants of inference and
+	/// this pallet (`do_try_state`).
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Inference::do_try_state().expect("inference's invariants hold after the test");
+			Rewards::do_try_state().expect("the pallet's invariants hold after the test");
+		});
+	}
+}
+
+/// The genesis storage of System, Balances, PoC and this pallet.
+fn genesis_storage() -> polkadot_sdk::sp_runtime::Storage {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: (1..=8).chain([POOL]).map(|i| (account(i), BALANCE)).collect(),
@@ -224,20 +274,7 @@ pub fn new_test_ext() -> TestExternalities {
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
-	let mut ext = TestExternalities::new(storage);
-	ext.execute_with(|| {
-		pallet_inference::Params::<Test>::put(InferenceParams {
-			refusal_timeout: 3,
-			expiration: 10,
-			validation_window: 4,
-			vote_window: 4,
-			retention: 5,
-			block_capacity: 100,
-			..InferenceParams::live_network()
-		});
-		run_to_block(1);
-	});
-	ext
+	storage
 }
 
 /// Advances to block `n`, running every pallet's `on_initialize`; the invariants of
@@ -272,13 +309,4 @@ pub fn form(epoch: EpochIndex, weights: &[(u8, u128)]) {
 		weights.iter().map(|(i, weight)| (account(*i), *weight)).collect();
 	weights.sort();
 	<Rewards as OnWeightsFormed<HostId>>::weights_formed(epoch, &weights);
-}
-
-/// Runs `test`, then checks the invariants.
-pub fn test(test: impl FnOnce()) {
-	new_test_ext().execute_with(|| {
-		test();
-		Inference::do_try_state().expect("inference's invariants hold after the test");
-		Rewards::do_try_state().expect("the pallet's invariants hold after the test");
-	});
 }

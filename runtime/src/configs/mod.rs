@@ -42,8 +42,7 @@ use polkadot_sdk::{
 		Perbill,
 	},
 	sp_version::RuntimeVersion,
-	staging_parachain_info as parachain_info, staging_xcm_builder as xcm_builder,
-	staging_xcm_executor as xcm_executor, *,
+	staging_parachain_info as parachain_info, *,
 };
 use xcm_config::XcmOriginToTransactDispatchOrigin;
 
@@ -283,9 +282,9 @@ impl pallet_message_queue::Config for Runtime {
 	type MessageProcessor =
 		pallet_message_queue::mock_helpers::NoopMessageProcessor<AggregateMessageOrigin>;
 	#[cfg(not(feature = "runtime-benchmarks"))]
-	type MessageProcessor = xcm_builder::ProcessXcmMessage<
+	type MessageProcessor = polkadot_sdk::staging_xcm_builder::ProcessXcmMessage<
 		AggregateMessageOrigin,
-		xcm_executor::XcmExecutor<xcm_config::XcmConfig>,
+		polkadot_sdk::staging_xcm_executor::XcmExecutor<xcm_config::XcmConfig>,
 		RuntimeCall,
 	>;
 	type Size = u32;
@@ -485,14 +484,14 @@ pub struct RegistryTerms;
 impl pallet_inference::InferenceModels for RegistryTerms {
 	fn terms(model: gonka_primitives::ModelId) -> Option<pallet_inference::ModelTerms> {
 		let info = pallet_models::Registry::<Runtime>::get(model)?;
-		(info.status == pallet_models::ModelStatus::Approved).then(|| {
+		(info.status == pallet_models::ModelStatus::Approved).then_some(
 			pallet_inference::ModelTerms {
 				template_overhead: info.record.template_overhead,
 				max_context: info.record.max_context,
 				validation_threshold: info.record.validation_threshold,
 				base_price: info.record.price,
-			}
-		})
+			},
+		)
 	}
 }
 

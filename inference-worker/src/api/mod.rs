@@ -1,0 +1,7 @@
+//! The worker's servers, each on a thread of its own so it answers while the duties'
+//! thread computes: the PoC proof server other hosts' validators fetch from
+//! ([`proofs`], JSON-RPC, with the validators' client), and the Prometheus metrics'
+//! exporter ([`metrics`]).
+
+pub mod metrics;
+pub mod proofs;

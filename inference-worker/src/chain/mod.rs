@@ -1,0 +1,63 @@
+//! The chain over a real node, the duties' [`InferenceChain`] and [`PocChain`]:
+//! `gonka-client`'s generated calls, events and runtime APIs, every duty signed with the
+//! host's worker key. `inference.rs` reads the inference events and requests and sends
+//! the inference duties; `poc.rs` reads the epoch, models, rosters, commitments and
+//! endpoints and sends commitments and verdicts.
+//!
+//! [`InferenceChain`]: crate::duty::InferenceChain
+//! [`PocChain`]: crate::duty::poc::PocChain
+
+mod inference;
+mod poc;
+
+use crate::duty::SubmitError;
+use gonka_client::{AccountId32, ChainClient};
+use gonka_primitives::HostId;
+use polkadot_sdk::sp_core::sr25519;
+
+/// A host's view of a node.
+pub struct NodeChain {
+	client: ChainClient,
+	host: HostId,
+	worker: sr25519::Pair,
+}
+
+impl NodeChain {
+	/// The duties of `host` through `client`, signed with `worker` (the host's registered
+	/// worker key).
+	pub fn new(client: ChainClient, host: HostId, worker: sr25519::Pair) -> Self {
+		Self { client, host, worker }
+	}
+}
+
+/// A read that failed: the node is unreachable or answered something unexpected.
+fn unavailable(error: impl std::fmt::Display) -> SubmitError {
+	SubmitError::Unavailable(error.to_string())
+}
+
+/// A submission's error: the pool's refusal (an invalid transaction: stale, out of its
+/// window, not sampled, ...) or a failed dispatch is final; anything else (connection,
+/// timeout) is worth retrying.
+fn submitted<T>(result: Result<T, gonka_client::Error>) -> Result<(), SubmitError> {
+	match result {
+		Ok(_) => Ok(()),
+		Err(gonka_client::Error::Failed(reason)) => Err(SubmitError::Refused(reason)),
+		Err(error) => {
+			let message = error.to_string();
+			let lower = message.to_lowercase();
+			// The pool refused it when submitted (`1010`), or dropped it as invalid later.
+			if ["invalid transaction", "1010", "transaction is not valid"]
+				.iter()
+				.any(|refusal| lower.contains(refusal))
+			{
+				Err(SubmitError::Refused(message))
+			} else {
+				Err(SubmitError::Unavailable(message))
+			}
+		}
+	}
+}
+
+fn host_id(account: &AccountId32) -> HostId {
+	HostId::new(account.0)
+}

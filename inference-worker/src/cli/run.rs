@@ -1,0 +1,263 @@
+//! `gonka-worker run`: the host's duties against a node, for as long as the process lives:
+//! the inference duties ([`InferenceDuty`]) and the Proof-of-Compute duties ([`PocDuty`]),
+//! one step of each in turn, with the PoC proof server on its own thread. The node may go
+//! away and come back: the worker reconnects with a backoff (1 s, doubling to 30 s) and
+//! carries on from its journals.
+//!
+//! Before serving, the worker checks that its model file's sha256 is the one the chain's
+//! registry records for `model_id`, and refuses to start otherwise, naming both digests.
+
+use crate::{
+	api::{
+		metrics::{self, Metrics},
+		proofs::{ProofBook, ProofServer, RpcProofs},
+	},
+	catalog,
+	chain::NodeChain,
+	config::WorkerConfig,
+	duty::{
+		artifacts::{ArtifactStore, POC_DIR},
+		inference::{InferenceDuty, StepError},
+		journal::{Journal, JOURNAL_FILE, POC_JOURNAL_FILE},
+		poc::{PocCheat, PocDuty, PocSettings, PocState, PocStepError},
+		InferenceChain,
+	},
+	engine::ModelEngine,
+	inference::score::Tolerance,
+};
+use candle_core::Device;
+use gonka_client::ChainClient;
+use gonka_primitives::ModelId;
+use std::{rc::Rc, time::Duration};
+
+/// The longest wait between two connection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Why the worker stopped serving until it reconnects.
+enum Stopped {
+	Unavailable(String),
+	Fatal(anyhow::Error),
+}
+
+/// What the duties keep across connections: the engines, the artifact store, the served
+/// proofs, the settings and the metrics (the journals go from one connection's duties to
+/// the next).
+struct Worker {
+	model_id: ModelId,
+	poll: Duration,
+	engine: Rc<ModelEngine>,
+	inference_engine: Rc<ModelEngine>,
+	store: ArtifactStore,
+	book: ProofBook,
+	settings: PocSettings,
+	metrics: Metrics,
+	/// The proof server, stopped when dropped.
+	_server: ProofServer,
+}
+
+/// The inference and PoC journals.
+type Journals = (Journal, Journal<PocState>);
+
+/// Checks the model file against the chain's record of `model_id`.
+async fn check_model(client: &ChainClient, config: &WorkerConfig) -> anyhow::Result<()> {
+	let Some(model) = client.model(config.model_id).await? else {
+		anyhow::bail!("model {} is not in the chain's registry", config.model_id);
+	};
+	let found = catalog::weights_digest(&config.model_file)?;
+	let expected = hex::encode(model.weights_digest);
+	if found != expected {
+		anyhow::bail!(
+			"refusing to serve model {} ({}): {} has sha256 {found}, but the chain records \
+			 {expected}",
+			config.model_id,
+			model.name,
+			config.model_file.display(),
+		);
+	}
+	if !model.approved {
+		tracing::warn!(
+			model = config.model_id,
+			"the model is not approved (yet): no PoC until it is"
+		);
+	}
+	Ok(())
+}
+
+/// Loads the model and runs the duties until an error that retrying cannot fix (a journal
+/// or artifact file cannot be written, the model file is not the chain's).
+pub async fn run(config: WorkerConfig) -> anyhow::Result<()> {
+	let host = config.host()?;
+	let worker = config.worker_key()?;
+	std::fs::create_dir_all(&config.data_dir)?;
+	let device = config.device()?.open()?;
+	let engine = Rc::new(load_engine(&config, &config.model_file, &device)?);
+	let mut journals = (
+		Journal::open(&config.data_dir.join(JOURNAL_FILE))?,
+		Journal::<PocState>::open(&config.data_dir.join(POC_JOURNAL_FILE))?,
+	);
+	let state = Worker::start(&config, engine, &device)?;
+	let mut backoff = Duration::from_secs(1);
+	let mut checked = false;
+	tracing::info!(%host, node = %config.node, model = config.model_id, "worker started");
+	loop {
+		let client = match ChainClient::connect(&config.node).await {
+			Ok(client) => client,
+			Err(error) => {
+				tracing::warn!(node = %config.node, %error, retry_in = ?backoff, "cannot reach the node");
+				tokio::time::sleep(backoff).await;
+				backoff = (backoff * 2).min(MAX_BACKOFF);
+				continue;
+			}
+		};
+		backoff = Duration::from_secs(1);
+		tracing::info!(node = %config.node, "connected");
+		if !checked {
+			check_model(&client, &config).await?;
+			checked = true;
+		}
+		let chain = NodeChain::new(client.clone(), host.clone(), worker.clone());
+		let poc_chain = NodeChain::new(client, host.clone(), worker.clone());
+		let stopped;
+		(stopped, journals) = state.serve(chain, poc_chain, journals).await;
+		match stopped {
+			Stopped::Unavailable(reason) => {
+				state.metrics.node_lost();
+				tracing::warn!(%reason, retry_in = ?backoff, "lost the node; reconnecting");
+				tokio::time::sleep(backoff).await;
+			}
+			Stopped::Fatal(error) => return Err(error),
+		}
+	}
+}
+
+impl Worker {
+	/// Opens the artifact store, starts the proof and metrics servers, and loads a cheat's
+	/// other model file.
+	fn start(
+		config: &WorkerConfig,
+		engine: Rc<ModelEngine>,
+		device: &Device,
+	) -> anyhow::Result<Self> {
+		let store = ArtifactStore::open(&config.data_dir.join(POC_DIR))?;
+		let book = ProofBook::default();
+		let server = ProofServer::start(&config.poc_listen, book.clone())?;
+		let registry = polkadot_sdk::substrate_prometheus_endpoint::Registry::new();
+		let metrics = Metrics::new(&registry)?;
+		metrics::serve(&config.metrics_listen, registry)?;
+		let (cheat, inference_engine) = cheats(config, &engine, device)?;
+		let settings =
+			PocSettings { batch: config.poc_batch, max_nonces: config.poc_max_nonces, cheat };
+		Ok(Self {
+			model_id: config.model_id,
+			poll: Duration::from_millis(config.poll_ms),
+			engine,
+			inference_engine,
+			store,
+			book,
+			settings,
+			metrics,
+			_server: server,
+		})
+	}
+
+	/// Steps the duties over one connection until the node goes away or an error that
+	/// retrying cannot fix; gives the journals back for the next connection.
+	async fn serve(
+		&self,
+		chain: NodeChain,
+		poc_chain: NodeChain,
+		(journal, poc_journal): Journals,
+	) -> (Stopped, Journals) {
+		let mut duty = InferenceDuty::new(chain, self.inference_engine.clone(), journal);
+		let mut poc = PocDuty::new(
+			poc_chain,
+			self.engine.clone(),
+			RpcProofs,
+			self.store.clone(),
+			poc_journal,
+			self.book.clone(),
+			vec![self.model_id],
+			self.settings,
+		);
+		let stopped = loop {
+			if let Err(stopped) = self.step(&mut duty, &mut poc).await {
+				break stopped;
+			}
+		};
+		let ((_, journal), (_, poc_journal)) = (duty.into_parts(), poc.into_parts());
+		(stopped, (journal, poc_journal))
+	}
+
+	/// One step of the inference duties, then one of the PoC duties; then waits for the
+	/// chain unless PoC generation computed.
+	async fn step(
+		&self,
+		duty: &mut InferenceDuty<NodeChain, Rc<ModelEngine>>,
+		poc: &mut PocDuty<NodeChain, Rc<ModelEngine>, RpcProofs>,
+	) -> Result<(), Stopped> {
+		let progress = match duty.step().await {
+			Ok(progress) => progress,
+			Err(StepError::Unavailable(reason)) => return Err(Stopped::Unavailable(reason)),
+			Err(StepError::Journal(error)) => return Err(Stopped::Fatal(error.into())),
+		};
+		if progress != Default::default() {
+			tracing::info!(?progress, "inference step");
+		}
+		self.metrics.inference(&progress);
+		if let Ok(finalized) = duty.chain().finalized().await {
+			self.metrics.chain(finalized, duty.journal().state.next_block);
+		}
+		let poc_progress = match poc.step().await {
+			Ok(progress) => progress,
+			Err(PocStepError::Unavailable(reason)) => return Err(Stopped::Unavailable(reason)),
+			Err(PocStepError::Local(error)) => return Err(Stopped::Fatal(error.into())),
+		};
+		if poc_progress != Default::default() {
+			tracing::debug!(?poc_progress, "PoC step");
+		}
+		self.metrics.poc(&poc_progress);
+		// Generation computes back to back; otherwise wait for the chain.
+		if poc_progress.computed == 0 {
+			tokio::time::sleep(self.poll).await;
+		}
+		Ok(())
+	}
+}
+
+/// The engine of `model_file` on `device`, serving the configuration's `model_id`.
+fn load_engine(
+	config: &WorkerConfig,
+	model_file: &std::path::Path,
+	device: &Device,
+) -> anyhow::Result<ModelEngine> {
+	let (model, tokenizer) = crate::model::open(model_file, device)?;
+	Ok(ModelEngine { model_id: config.model_id, model, tokenizer, tolerance: Tolerance::default() })
+}
+
+/// How this worker cheats and the engine its inference duties run: honest, on `engine`
+/// (a build without the `test-cheats` feature).
+#[cfg(not(feature = "test-cheats"))]
+fn cheats(
+	_: &WorkerConfig,
+	engine: &Rc<ModelEngine>,
+	_: &Device,
+) -> anyhow::Result<(PocCheat, Rc<ModelEngine>)> {
+	Ok((PocCheat::Honest, engine.clone()))
+}
+
+/// How this worker cheats (`[cheat] poc`) and the engine its inference duties run:
+/// `engine`, or another model file's (`[cheat] inference_model_file`).
+#[cfg(feature = "test-cheats")]
+fn cheats(
+	config: &WorkerConfig,
+	engine: &Rc<ModelEngine>,
+	device: &Device,
+) -> anyhow::Result<(PocCheat, Rc<ModelEngine>)> {
+	match &config.cheat.inference_model_file {
+		Some(file) => {
+			tracing::warn!(file = %file.display(), "CHEATING: inference with another model file");
+			Ok((config.cheat.poc, Rc::new(load_engine(config, file, device)?)))
+		}
+		None => Ok((config.cheat.poc, engine.clone())),
+	}
+}

@@ -1,0 +1,89 @@
+//! A host's standing (`protocol.md`, "Inference" 3, 5, 7): its per-epoch ledger
+//! (assignments, misses, finished and validated requests, validations), the epoch's
+//! network totals (the downtime test's miss rate), the invalidation test (SPRT) that marks
+//! it INVALID for the epoch, and its reputation from clean epochs, which sets the
+//! validation target of its results.
+
+use super::*;
+use gonka_primitives::{
+	inference::{self as rules, RequestId},
+	EpochIndex,
+};
+use polkadot_sdk::{frame_support::defensive, sp_runtime::Perbill};
+
+impl<T: Config> Pallet<T> {
+	/// A request was assigned to `host` in `epoch`.
+	pub(crate) fn record_assignment(epoch: EpochIndex, host: &T::AccountId) {
+		Ledger::<T>::mutate(epoch, host, |stats| stats.assigned = stats.assigned.saturating_add(1));
+		EpochTotals::<T>::mutate(epoch, |totals| {
+			totals.assigned = totals.assigned.saturating_add(1)
+		});
+	}
+
+	/// An executor did not finish an assigned request in time.
+	pub(crate) fn record_miss(id: RequestId, host: &T::AccountId) {
+		let epoch = Self::epoch_now();
+		Ledger::<T>::mutate(epoch, host, |stats| stats.missed = stats.missed.saturating_add(1));
+		EpochTotals::<T>::mutate(epoch, |totals| totals.missed = totals.missed.saturating_add(1));
+		Self::note_activity(host, epoch, |state| state.misses = state.misses.saturating_add(1));
+		Self::deposit_event(Event::Missed { host: host.clone(), request: id, epoch });
+	}
+
+	/// `executor` finished a request costing `cost` in `epoch`: its ledger counts it and
+	/// its pending work. Returns the validation target of the result, from the executor's
+	/// reputation and the requests it finished in the epoch.
+	pub(crate) fn note_finished(executor: &T::AccountId, epoch: EpochIndex, cost: u128) -> Perbill {
+		let reputation = Self::note_activity(executor, epoch, |_| {});
+		let served = Ledger::<T>::mutate(epoch, executor, |stats| {
+			stats.finished = stats.finished.saturating_add(1);
+			stats.pending_work = stats.pending_work.saturating_add(cost);
+			stats.finished
+		});
+		rules::validation_target(rules::reputation(reputation.clean_epochs), u64::from(served))
+	}
+
+	/// One more validation outcome for `executor` in the epoch in progress: a step of
+	/// the invalidation test, and INVALID when it crosses the boundary.
+	pub(crate) fn judge(executor: &T::AccountId, invalidated: bool) {
+		let epoch = Self::epoch_now();
+		let Some(sprt) = Params::<T>::get().sprt.sprt() else {
+			defensive!("set_params refuses parameters that define no test");
+			return;
+		};
+		let marked = Ledger::<T>::mutate(epoch, executor, |stats| {
+			if invalidated {
+				stats.invalidated = stats.invalidated.saturating_add(1);
+			} else {
+				stats.validated = stats.validated.saturating_add(1);
+			}
+			stats.llr = sprt.step(stats.llr, invalidated);
+			let newly = !stats.invalid && sprt.is_invalid(stats.llr);
+			stats.invalid |= newly;
+			newly
+		});
+		if marked {
+			Self::note_activity(executor, epoch, |state| state.invalid = true);
+			Self::deposit_event(Event::HostInvalid { host: executor.clone(), epoch });
+		}
+	}
+
+	/// Records that `host` had work in `epoch` (its earlier active epoch folded into the
+	/// clean count first), applies `change`, and returns the new state.
+	pub(crate) fn note_activity(
+		host: &T::AccountId,
+		epoch: EpochIndex,
+		change: impl FnOnce(&mut ReputationState),
+	) -> ReputationState {
+		Reputations::<T>::mutate(host, |state| {
+			*state = state.at(epoch);
+			state.active = true;
+			change(state);
+			*state
+		})
+	}
+
+	/// `host`'s reputation state as of `epoch` (read only).
+	pub fn reputation_at(host: &T::AccountId, epoch: EpochIndex) -> ReputationState {
+		Reputations::<T>::get(host).at(epoch)
+	}
+}

@@ -1,0 +1,122 @@
+//! Storage hygiene: pruning closed requests and settling old epochs' ledgers.
+
+use super::*;
+
+#[test]
+fn a_closed_requests_payloads_and_votes_are_pruned_after_the_retention_window() {
+	ExtBuilder::default().hosts(&[1, 2, 3, 4]).build_and_execute(|| {
+		let (id, executor, validator) = failed_validation();
+		let voter = [1, 2, 3, 4].into_iter().find(|&i| i != executor && i != validator).unwrap();
+		// The second invalid vote: 2 of 3 units, the vote closes now.
+		assert_ok!(vote_as(voter, id, true));
+		assert_eq!(status(id), RequestStatus::Closed(Outcome::Invalidated));
+		let closed_at = System::block_number();
+		run_to_block(closed_at + 4);
+		assert!(Requests::<Test>::contains_key(id));
+		run_to_block(closed_at + 5);
+		assert!(!Requests::<Test>::contains_key(id));
+		assert!(!Prompts::<Test>::contains_key(id));
+		assert!(!Outputs::<Test>::contains_key(id));
+		assert_eq!(Reports::<Test>::iter_prefix(id).count(), 0);
+		assert_eq!(Votes::<Test>::iter_prefix(id).count(), 0);
+		assert!(events().contains(&Event::RequestPruned { request: id }));
+		assert_eq!(Inference::request_view(id), None);
+	});
+}
+
+#[test]
+fn an_epochs_pending_work_is_released_when_the_ledger_settles_it() {
+	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
+		let (_, _) = finished();
+		assert_eq!(work_held(1), COST);
+		// Epoch 0's ledger is kept through epoch 1 and settled when epoch 2 starts (41).
+		run_to_block(40);
+		assert_eq!(work_held(1), COST);
+		let free_before = free(1);
+		run_to_block(41);
+		assert_eq!(work_held(1), 0);
+		assert_eq!(free(1), free_before + COST);
+		assert_eq!(Ledger::<Test>::iter_prefix(0).count(), 0);
+		assert!(events().contains(&Event::WorkSettled {
+			epoch: 0,
+			host: account(1),
+			amount: COST,
+			forfeited: false
+		}));
+		assert!(events().contains(&Event::EpochSettled { epoch: 0 }));
+		assert_eq!(UnsettledEpoch::<Test>::get(), 1);
+	});
+}
+
+#[test]
+fn an_invalid_hosts_pending_work_is_forfeited_to_the_pool() {
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		// Host 1 keeps one validated result, then is invalidated until INVALID.
+		let mut kept = None;
+		let mut invalidations = 0;
+		while invalidations < 6 {
+			let (id, executor) = finished();
+			run_to_block(System::block_number() + 1);
+			if executor != 1 {
+				continue;
+			}
+			if kept.is_none() {
+				assert_ok!(validate_as(2, id, Perbill::one()));
+				kept = Some(id);
+				continue;
+			}
+			assert_ok!(validate_as(2, id, Perbill::zero()));
+			invalidations += 1;
+		}
+		assert!(Ledger::<Test>::get(0, account(1)).invalid);
+		// The kept result was validated: host 2 has its share, host 1 the rest.
+		run_to_block(System::block_number() + 4);
+		assert_eq!(work_held(1), COST - SHARE);
+		assert!(events().contains(&Event::ValidatorPaid {
+			request: kept.unwrap(),
+			validator: account(2),
+			epoch: 0,
+			amount: SHARE
+		}));
+		// Host 2's own results and its share.
+		let validator_work = work_held(2);
+		let validator_before = free(2);
+		run_to_block(41);
+		assert_eq!(work_held(1), 0);
+		assert_eq!(free(99), COST - SHARE);
+		assert!(events().contains(&Event::WorkSettled {
+			epoch: 0,
+			host: account(1),
+			amount: COST - SHARE,
+			forfeited: true
+		}));
+		// The validator did its work: its share is released to it.
+		assert_eq!(free(2), validator_before + validator_work);
+		assert!(events().contains(&Event::WorkSettled {
+			epoch: 0,
+			host: account(2),
+			amount: validator_work,
+			forfeited: false
+		}));
+	});
+}
+
+#[test]
+fn settlement_is_bounded_per_block() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		for seed in 0..30 {
+			TestRandomness::set(seed);
+			let id = submit();
+			assert_ok!(finish_as(executor_of(id), result(id, 5)));
+		}
+		let hosts = Ledger::<Test>::iter_prefix(0).count();
+		assert!(hosts >= 3);
+		// Two host records per block.
+		run_to_block(41);
+		assert_eq!(Ledger::<Test>::iter_prefix(0).count(), hosts - 2);
+		run_to_block(42);
+		assert_eq!(Ledger::<Test>::iter_prefix(0).count(), hosts.saturating_sub(4));
+		run_to_block(45);
+		assert_eq!(UnsettledEpoch::<Test>::get(), 1);
+	});
+}

@@ -1,0 +1,67 @@
+//! Status (`protocol.md`, "Inference" 3, 5): the invalidation test, reputation and the
+//! validation target.
+
+use super::*;
+use gonka_primitives::inference as rules;
+
+#[test]
+fn six_invalidations_in_a_row_mark_an_executor_invalid_for_the_epoch_and_five_do_not() {
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		// Two hosts: the other is always sampled and alone holds the power besides the
+		// executor's, so its failing report invalidates at once.
+		let mut invalidations = [0u32; 3];
+		while invalidations[1] < 6 {
+			let (id, executor) = finished();
+			run_to_block(System::block_number() + 1);
+			assert_ok!(validate_as(3 - executor, id, Perbill::zero()));
+			assert_eq!(status(id), RequestStatus::Closed(Outcome::Invalidated));
+			invalidations[usize::from(executor)] += 1;
+			let stats = Ledger::<Test>::get(0, account(executor));
+			assert_eq!(stats.invalid, invalidations[usize::from(executor)] >= 6, "{stats:?}");
+		}
+		assert!(events().contains(&Event::HostInvalid { host: account(1), epoch: 0 }));
+		assert!(Reputations::<Test>::get(account(1)).invalid);
+	});
+}
+
+#[test]
+fn reputation_grows_with_clean_epochs_and_misses_take_it_back() {
+	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
+		// An epoch with a finished request and no miss is clean.
+		let (_, _) = finished();
+		run_to_block(21);
+		assert_eq!(Inference::reputation_at(&account(1), 1).clean_epochs, 1);
+		// A miss in epoch 1 (a single host: the request expires at its refusal).
+		submit();
+		run_to_block(25);
+		assert_eq!(Reputations::<Test>::get(account(1)).misses, 1);
+		run_to_block(41);
+		assert_eq!(Inference::reputation_at(&account(1), 2).clean_epochs, 0);
+		assert_eq!(Inference::host_view(&account(1)).reputation, 0);
+	});
+}
+
+#[test]
+fn the_target_falls_with_reputation_and_traffic() {
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		Reputations::<Test>::insert(
+			account(1),
+			ReputationState { clean_epochs: 30, epoch: 0, active: true, misses: 0, invalid: false },
+		);
+		Ledger::<Test>::mutate(0, account(1), |stats| stats.finished = 9_999);
+		let mut checked = false;
+		for seed in 0..20 {
+			TestRandomness::set(seed);
+			let id = submit();
+			if executor_of(id) == 1 {
+				assert_ok!(finish_as(1, result(id, 5)));
+				let target = Requests::<Test>::get(id).unwrap().finish.unwrap().target;
+				assert_eq!(target, rules::validation_target(100, 10_000));
+				assert_eq!(target, Perbill::from_percent(1));
+				checked = true;
+				break;
+			}
+		}
+		assert!(checked);
+	});
+}

@@ -1,0 +1,171 @@
+//! The weights of the pallet's calls, `authorize` rules and hooks: the [`WeightInfo`]
+//! trait (the runtime's implementation is generated from `benchmarking.rs`), and the
+//! weights composed from it that the calls are charged: the timer work a call leaves for
+//! later blocks, and what validating and voting may pay out.
+
+use super::*;
+use polkadot_sdk::frame_support::{traits::Get, weights::Weight};
+
+/// The weights of the pallet's calls and hooks.
+pub trait WeightInfo {
+	/// `request` with a prompt of `p` bytes whose executor took `d` draws.
+	fn request(p: u32, d: u32) -> Weight;
+	/// `finish` with `t` token ids and `b` bytes of text.
+	fn finish(t: u32, b: u32) -> Weight;
+	/// Validating a `finish` transaction (its `authorize` rule).
+	fn authorize_finish(t: u32, b: u32) -> Weight;
+	/// `validate`, the worst case (it opens or closes a vote).
+	fn validate() -> Weight;
+	/// Validating a `validate` transaction.
+	fn authorize_validate() -> Weight;
+	/// `vote`, the worst case (it closes the vote).
+	fn vote() -> Weight;
+	/// Validating a `vote` transaction.
+	fn authorize_vote() -> Weight;
+	/// `report_missing`.
+	fn report_missing() -> Weight;
+	/// Validating a `report_missing` transaction.
+	fn authorize_report_missing() -> Weight;
+	/// `set_params`.
+	fn set_params() -> Weight;
+	/// `on_initialize` with no timer due.
+	fn on_initialize_idle() -> Weight;
+	/// One assignment timer that reassigns (a miss and the most draws), served from its
+	/// queue.
+	fn timer_refusal() -> Weight;
+	/// One assignment timer that expires its request (a full refund), served from its queue.
+	fn timer_expiry() -> Weight;
+	/// One validation-window timer: the request closes.
+	fn timer_validation() -> Weight;
+	/// One vote timer: the vote closes with an invalidation (the dearer outcome).
+	fn timer_vote() -> Weight;
+	/// One prune timer removing `v` validation reports and votes.
+	fn timer_prune(v: u32) -> Weight;
+	/// A timer whose request has moved on.
+	fn timer_skip() -> Weight;
+	/// Settling one host's record of an old epoch.
+	fn settle_host() -> Weight;
+	/// Paying the validators' share of a validated request's cost, `v` of its reports read
+	/// (all passing: each one a payment to a validator with no record in the epoch yet).
+	fn pay_validators(v: u32) -> Weight;
+}
+
+/// Weights for tests: zero everywhere.
+impl WeightInfo for () {
+	fn request(_p: u32, _d: u32) -> Weight {
+		Weight::zero()
+	}
+	fn finish(_t: u32, _b: u32) -> Weight {
+		Weight::zero()
+	}
+	fn authorize_finish(_t: u32, _b: u32) -> Weight {
+		Weight::zero()
+	}
+	fn validate() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_validate() -> Weight {
+		Weight::zero()
+	}
+	fn vote() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_vote() -> Weight {
+		Weight::zero()
+	}
+	fn report_missing() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_report_missing() -> Weight {
+		Weight::zero()
+	}
+	fn set_params() -> Weight {
+		Weight::zero()
+	}
+	fn on_initialize_idle() -> Weight {
+		Weight::zero()
+	}
+	fn timer_refusal() -> Weight {
+		Weight::zero()
+	}
+	fn timer_expiry() -> Weight {
+		Weight::zero()
+	}
+	fn timer_validation() -> Weight {
+		Weight::zero()
+	}
+	fn timer_vote() -> Weight {
+		Weight::zero()
+	}
+	fn timer_prune(_v: u32) -> Weight {
+		Weight::zero()
+	}
+	fn timer_skip() -> Weight {
+		Weight::zero()
+	}
+	fn settle_host() -> Weight {
+		Weight::zero()
+	}
+	fn pay_validators(_v: u32) -> Weight {
+		Weight::zero()
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The timer work a call leaves for later blocks, charged to the call (and so paid by
+	/// its fee and counted against the block that admits it): `request` leaves an
+	/// assignment timer that is skipped when the executor finishes in time; `finish` a
+	/// validation window that closes and a prune; `validate` possibly a vote's end (and
+	/// a passing report its payment at the close: [`Self::report_weight`]).
+	/// Reassignments, expiries and more than one payment per passing report are the
+	/// exception and wait within `TimerBudget`.
+	pub fn prepaid_timers(scheduled: Timer) -> Weight {
+		match scheduled {
+			Timer::Assignment => Weights::<T>::timer_skip(),
+			Timer::Validation => {
+				Weights::<T>::timer_validation().saturating_add(Weights::<T>::timer_prune(0))
+			}
+			Timer::Vote => Weights::<T>::timer_vote(),
+			Timer::Prune => Weights::<T>::timer_prune(0),
+		}
+	}
+
+	/// `validate`'s weight: a report that `opened` a vote prepays its end; a `passed` one
+	/// prepays its validator's payment when the request closes validated; closing a vote
+	/// now paid validators after reading `read` reports. Declared with all of them and
+	/// the most reports, refunded to what happened.
+	pub fn report_weight(opened: bool, passed: bool, read: u32) -> Weight {
+		let vote_end = if opened { Self::prepaid_timers(Timer::Vote) } else { Weight::zero() };
+		let mut paid = Self::paid_weight(read);
+		if passed {
+			paid = paid.max(Weights::<T>::pay_validators(1));
+		}
+		Weights::<T>::validate().saturating_add(vote_end).saturating_add(paid)
+	}
+
+	/// `vote`'s weight when closing the vote read `read` reports to pay validators.
+	pub fn vote_weight(read: u32) -> Weight {
+		Weights::<T>::vote().saturating_add(Self::paid_weight(read))
+	}
+
+	/// The payment of validators after reading `read` reports (nothing if none was read).
+	pub(crate) fn paid_weight(read: u32) -> Weight {
+		if read == 0 {
+			Weight::zero()
+		} else {
+			Weights::<T>::pay_validators(read)
+		}
+	}
+
+	/// The most a timer of this kind can cost.
+	pub(crate) fn timer_weight(timer: Timer) -> Weight {
+		let most_paid = Weights::<T>::pay_validators(T::MaxPaidValidators::get());
+		match timer {
+			Timer::Assignment => Weights::<T>::timer_refusal().max(Weights::<T>::timer_expiry()),
+			Timer::Validation => Weights::<T>::timer_validation().saturating_add(most_paid),
+			Timer::Vote => Weights::<T>::timer_vote().saturating_add(most_paid),
+			Timer::Prune => Weights::<T>::timer_prune(T::PruneBatch::get()),
+		}
+		.max(Weights::<T>::timer_skip())
+	}
+}

@@ -1,0 +1,131 @@
+//! Voting power and its governance snapshots. Each weight formation puts a new
+//! *generation* of voting power in force (`PowerHistory`, never changed afterwards); a
+//! host that leaves takes its power with it and is recorded as a departure of the
+//! generation in force. A snapshot is a generation and the number of departures at the time
+//! it was taken: it holds (pins) the generation, which is pruned, at most one per block,
+//! once it is not in force and no snapshot holds it.
+
+use crate::{
+	Config, Departures, Event, GenerationInfo, OldestPowerGeneration, Pallet, PowerGeneration,
+	PowerGenerations, PowerHistory, TotalVotingPower, VotingPower,
+};
+use gonka_primitives::PowerSnapshot;
+use polkadot_sdk::{frame_support::defensive, sp_core::Get};
+
+impl<T: Config> Pallet<T> {
+	/// Takes `who`'s voting power away (it left): thresholds count the power still present.
+	/// A host that had power is recorded as a departure of the generation in force.
+	pub(crate) fn remove_voting_power(who: &T::AccountId) {
+		let power = VotingPower::<T>::take(who);
+		TotalVotingPower::<T>::mutate(|total| *total = total.saturating_sub(power));
+		if power > 0 {
+			Self::record_departure(who);
+		}
+	}
+
+	/// Records that `who`, with power in the generation in force, left.
+	fn record_departure(who: &T::AccountId) {
+		let generation = PowerGeneration::<T>::get();
+		PowerGenerations::<T>::mutate(generation, |info| {
+			let Some(info) = info else {
+				defensive!("the generation in force is kept");
+				return;
+			};
+			if !Departures::<T>::contains_key(generation, who) {
+				Departures::<T>::insert(generation, who, info.departures);
+				info.departures = info.departures.saturating_add(1);
+			}
+		});
+	}
+
+	/// Puts `powers` (zeros skipped) in force as a new generation of voting power; the
+	/// previous one is kept while governance snapshots hold it
+	/// (`prune_power_generation`). At most MaxHosts entries.
+	pub(crate) fn new_power_generation(powers: impl IntoIterator<Item = (T::AccountId, u128)>) {
+		let generation = PowerGeneration::<T>::get().saturating_add(1);
+		let _ = VotingPower::<T>::clear(u32::MAX, None);
+		let mut total = 0u128;
+		let mut holders = 0u32;
+		for (host, power) in powers.into_iter().filter(|(_, power)| *power > 0) {
+			VotingPower::<T>::insert(&host, power);
+			PowerHistory::<T>::insert(generation, &host, power);
+			total = total.saturating_add(power);
+			holders = holders.saturating_add(1);
+		}
+		TotalVotingPower::<T>::put(total);
+		PowerGenerations::<T>::insert(
+			generation,
+			GenerationInfo { hosts: holders, departures: 0, pins: 0 },
+		);
+		PowerGeneration::<T>::put(generation);
+	}
+
+	/// Prunes the oldest kept generation of voting power if it is no longer in force
+	/// and no snapshot holds it; returns the number of hosts it held (`None`: nothing
+	/// to prune).
+	pub(crate) fn prune_power_generation() -> Option<u32> {
+		let oldest = OldestPowerGeneration::<T>::get();
+		if oldest >= PowerGeneration::<T>::get() {
+			return None;
+		}
+		let info = PowerGenerations::<T>::get(oldest).unwrap_or_default();
+		if info.pins > 0 {
+			return None;
+		}
+		// A generation holds at most MaxHosts powers and departures.
+		let _ = PowerHistory::<T>::clear_prefix(oldest, T::MaxHosts::get(), None);
+		let _ = Departures::<T>::clear_prefix(oldest, T::MaxHosts::get(), None);
+		PowerGenerations::<T>::remove(oldest);
+		OldestPowerGeneration::<T>::put(oldest.saturating_add(1));
+		Self::deposit_event(Event::PowerGenerationPruned { generation: oldest });
+		Some(info.hosts)
+	}
+
+	/// Takes a governance snapshot of the voting power in force: holds its generation
+	/// until [`Self::release_snapshot`]. Returns it with its total power and host count.
+	pub fn take_snapshot() -> (PowerSnapshot, u128, u32) {
+		let generation = PowerGeneration::<T>::get();
+		let info = PowerGenerations::<T>::mutate(generation, |info| {
+			let info = info.get_or_insert_with(|| {
+				defensive!("the generation in force is kept");
+				GenerationInfo::default()
+			});
+			info.pins = info.pins.saturating_add(1);
+			*info
+		});
+		(
+			PowerSnapshot { generation, departures: info.departures },
+			TotalVotingPower::<T>::get(),
+			info.hosts.saturating_sub(info.departures),
+		)
+	}
+
+	/// `who`'s voting power in a snapshot: its power in the generation, unless it had
+	/// left before the snapshot was taken.
+	pub fn power_in(snapshot: &PowerSnapshot, who: &T::AccountId) -> u128 {
+		let left_before = Departures::<T>::get(snapshot.generation, who)
+			.is_some_and(|departure| departure < snapshot.departures);
+		if left_before {
+			return 0;
+		}
+		PowerHistory::<T>::get(snapshot.generation, who).unwrap_or(0)
+	}
+
+	/// Releases a snapshot: its generation may be pruned once no snapshot holds it.
+	pub fn release_snapshot(snapshot: &PowerSnapshot) {
+		PowerGenerations::<T>::mutate(snapshot.generation, |info| {
+			if let Some(info) = info {
+				info.pins = info.pins.saturating_sub(1);
+			} else {
+				defensive!("a held generation is kept");
+			}
+		});
+	}
+
+	/// Replaces the voting power with `powers` as a new generation, as a weight
+	/// formation would (tests and benchmarks).
+	#[cfg(any(test, feature = "runtime-benchmarks"))]
+	pub fn force_voting_power(powers: &[(T::AccountId, u128)]) {
+		Self::new_power_generation(powers.iter().cloned());
+	}
+}

@@ -1,0 +1,74 @@
+//! Executor rosters (`protocol.md`, "Inference": who executes a request): each model's hosts
+//! with PoC weight on it, as the last weight formation (or genesis) left them, in chunks of
+//! `RosterChunk` (`ExecutorRoster`) with the cumulative weight at each chunk's end
+//! (`RosterTotals`). `pick_executor` draws a host with probability proportional to its PoC
+//! weight, reading the totals and one chunk, never the whole roster.
+
+use crate::{Config, ExecutorRoster, Pallet, RosterTotals};
+use alloc::{collections::BTreeMap, vec::Vec};
+use gonka_primitives::{ModelId, NonceCount};
+use polkadot_sdk::frame_support::{defensive, pallet_prelude::*};
+
+/// The most chunks of an executor roster: `MaxHosts / RosterChunk`, rounded up.
+pub struct MaxRosterChunks<T>(core::marker::PhantomData<T>);
+impl<T: Config> polkadot_sdk::sp_core::Get<u32> for MaxRosterChunks<T> {
+	fn get() -> u32 {
+		T::MaxHosts::get().div_ceil(T::RosterChunk::get().max(1))
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Replaces every model's executor roster (at most MaxHosts × MaxModelsPerHost
+	/// entries in all, in chunks of `RosterChunk`).
+	pub(crate) fn write_rosters(rosters: BTreeMap<ModelId, Vec<(T::AccountId, NonceCount)>>) {
+		let _ = ExecutorRoster::<T>::clear(u32::MAX, None);
+		let _ = RosterTotals::<T>::clear(u32::MAX, None);
+		let chunk = T::RosterChunk::get().max(1) as usize;
+		for (model, roster) in rosters {
+			let mut totals = Vec::new();
+			let mut sum = 0u128;
+			for (index, hosts) in roster.chunks(chunk).enumerate() {
+				sum = hosts
+					.iter()
+					.fold(sum, |sum, (_, weight)| sum.saturating_add(u128::from(*weight)));
+				totals.push(sum);
+				let hosts = BoundedVec::truncate_from(hosts.to_vec());
+				ExecutorRoster::<T>::insert(model, index as u32, hosts);
+			}
+			RosterTotals::<T>::insert(model, BoundedVec::truncate_from(totals));
+		}
+	}
+
+	/// The executor a `draw` picks for `model`: a host with PoC weight on it, with
+	/// probability proportional to that weight (`gonka_primitives::inference`). Reads
+	/// the roster's chunk totals and one chunk. `None` when nobody has weight on the
+	/// model. The host may have left since the formation (its `PocWeights` are then
+	/// zero): the caller checks and draws again.
+	pub fn pick_executor(model: ModelId, draw: &[u8; 32]) -> Option<T::AccountId> {
+		let totals = RosterTotals::<T>::get(model);
+		let point = gonka_primitives::inference::pick_point(draw, *totals.last()?)?;
+		let chunk = totals.partition_point(|&sum| sum <= point);
+		let before = chunk.checked_sub(1).and_then(|previous| totals.get(previous)).copied();
+		let mut rest = point.saturating_sub(before.unwrap_or(0));
+		for (host, weight) in ExecutorRoster::<T>::get(model, chunk as u32) {
+			let weight = u128::from(weight);
+			if rest < weight {
+				return Some(host);
+			}
+			rest = rest.saturating_sub(weight);
+		}
+		defensive!("a roster's totals match its chunks");
+		None
+	}
+
+	/// Replaces every executor roster with `hosts` on `model`, as a weight formation
+	/// would (benchmarks of pallets that draw executors).
+	#[cfg(feature = "runtime-benchmarks")]
+	pub fn force_roster(model: ModelId, hosts: Vec<(T::AccountId, NonceCount)>) {
+		let _ = crate::PocWeights::<T>::clear(u32::MAX, None);
+		for (host, weight) in &hosts {
+			crate::PocWeights::<T>::insert(host, model, weight);
+		}
+		Self::write_rosters(BTreeMap::from([(model, hosts)]));
+	}
+}

@@ -1,0 +1,351 @@
+//! Weight formation: judging commitments, PoC weights, consensus weights and the cap,
+//! carried-over epochs, executor rosters and pruning.
+
+use super::*;
+use crate::{
+	Commitments, CurrentEpoch, Outcome, PocWeights, Tallies, TotalVotingPower, VotingPower,
+};
+use gonka_primitives::{
+	duty::{Duty, PocCommit, PocValidation, Verdict},
+	H256,
+};
+use polkadot_sdk::{frame_support::pallet_prelude::*, frame_system::RawOrigin};
+
+/// Epoch `e` starts at block `20e + 1`; validation ends (weights form) at `20e + 12`.
+fn epoch_start(e: u32) -> u64 {
+	20 * e as u64 + 1
+}
+
+fn set_power(powers: &[(u8, u128)]) {
+	let powers: Vec<_> = powers.iter().map(|(i, power)| (account(*i), *power)).collect();
+	Poc::force_voting_power(&powers);
+}
+
+fn commit(i: u8, model: u32, count: u64) {
+	let epoch = CurrentEpoch::<Test>::get().unwrap().index;
+	let commit = PocCommit { epoch, model, count, root: H256::repeat_byte(i) };
+	let signature = commit.sign(&Poc::genesis_hash(), &worker(i));
+	assert_ok!(Poc::commit_poc(RawOrigin::Authorized.into(), account(i), commit, signature));
+}
+
+fn validate(i: u8, model: u32, verdicts: &[(u8, bool)]) {
+	let epoch = CurrentEpoch::<Test>::get().unwrap().index;
+	let mut verdicts: Vec<Verdict> =
+		verdicts.iter().map(|&(h, valid)| Verdict { host: account(h), valid }).collect();
+	verdicts.sort_by(|a, b| a.host.cmp(&b.host));
+	let batch = PocValidation::<ConstU32<MAX_HOSTS>> {
+		epoch,
+		model,
+		verdicts: verdicts.try_into().unwrap(),
+	};
+	let signature = batch.sign(&Poc::genesis_hash(), &worker(i));
+	assert_ok!(Poc::submit_poc_validations(
+		RawOrigin::Authorized.into(),
+		account(i),
+		batch,
+		signature
+	));
+}
+
+/// One whole epoch from its start: `running` hosts commit `count` nonces on model 1, and
+/// every running host with power says valid on every other; then the weights form.
+fn honest_epoch(running: &[u8], count: u64) {
+	let e = CurrentEpoch::<Test>::get().unwrap().index;
+	for &i in running {
+		commit(i, 1, count);
+	}
+	run_to_block(epoch_start(e) + 6);
+	for &v in running {
+		let others: Vec<(u8, bool)> =
+			running.iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+		if VotingPower::<Test>::get(account(v)) > 0 && !others.is_empty() {
+			validate(v, 1, &others);
+		}
+	}
+	run_to_block(epoch_start(e + 1));
+}
+
+fn judged(host: u8) -> Option<(Outcome, u64)> {
+	poc_events().into_iter().rev().find_map(|event| match event {
+		Event::PocJudged { host: h, outcome, weight, .. } if h == account(host) => {
+			Some((outcome, weight))
+		}
+		_ => None,
+	})
+}
+
+#[test]
+fn votes_exactly_at_two_thirds_do_not_accept_and_just_above_do() {
+	ExtBuilder::default().hosts(&[1, 2, 3, 4]).build_and_execute(|| {
+		// Host 4 is judged; the others' power is 3 + 1 + 2 = 6, so acceptance needs valid
+		// power above 4.
+		set_power(&[(1, 3), (2, 1), (3, 2), (4, 1)]);
+		commit(4, 1, 100);
+		commit(1, 1, 100);
+		run_to_block(7);
+		validate(1, 1, &[(4, true)]); // 3
+		validate(2, 1, &[(4, true)]); // + 1 = 4: exactly 2/3
+		run_to_block(12);
+		// Not accepted: the smaller of its genesis weight (1) and its count.
+		assert_eq!(judged(4), Some((Outcome::QuorumFailed, 1)));
+	});
+	ExtBuilder::default().hosts(&[1, 2, 3, 4]).build_and_execute(|| {
+		set_power(&[(1, 3), (2, 1), (3, 2), (4, 1)]);
+		commit(4, 1, 100);
+		run_to_block(7);
+		validate(1, 1, &[(4, true)]); // 3
+		validate(3, 1, &[(4, true)]); // + 2 = 5: above 2/3
+		run_to_block(12);
+		assert_eq!(judged(4), Some((Outcome::Accepted, 100)));
+		assert_eq!(PocWeights::<Test>::get(account(4), 1), 100);
+		assert_eq!(VotingPower::<Test>::get(account(4)), 100);
+	});
+}
+
+#[test]
+fn a_host_judged_invalid_by_two_thirds_loses_its_weight() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		for i in [1, 2, 3] {
+			commit(i, 1, 100);
+		}
+		run_to_block(7);
+		validate(1, 1, &[(2, true), (3, false)]);
+		validate(2, 1, &[(1, true), (3, false)]);
+		validate(3, 1, &[(1, true), (2, true)]);
+		run_to_block(12);
+		assert_eq!(judged(3), Some((Outcome::Rejected, 0)));
+		assert_eq!(PocWeights::<Test>::get(account(3), 1), 0);
+		assert_eq!(VotingPower::<Test>::get(account(3)), 0);
+		assert_eq!(VotingPower::<Test>::get(account(1)), 100);
+		assert_eq!(TotalVotingPower::<Test>::get(), 200);
+	});
+}
+
+#[test]
+fn a_quorum_failure_keeps_the_smaller_of_previous_weight_and_count() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		honest_epoch(&[1, 2, 3], 100);
+		assert_eq!(PocWeights::<Test>::get(account(3), 1), 100);
+		// Epoch 1: host 3 commits 500 but only host 1 votes on it (1/2 of the others).
+		for i in [1, 2, 3] {
+			commit(i, 1, if i == 3 { 500 } else { 100 });
+		}
+		run_to_block(epoch_start(1) + 6);
+		validate(1, 1, &[(2, true), (3, true)]);
+		validate(2, 1, &[(1, true)]);
+		validate(3, 1, &[(1, true), (2, true)]);
+		run_to_block(epoch_start(1) + 11);
+		assert_eq!(judged(3), Some((Outcome::QuorumFailed, 100)), "min(previous 100, count 500)");
+		assert_eq!(judged(1), Some((Outcome::Accepted, 100)));
+	});
+}
+
+#[test]
+fn a_host_that_commits_but_gets_no_valid_votes_gets_no_new_weight() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		for i in [1, 2, 3] {
+			commit(i, 1, 100);
+		}
+		run_to_block(7);
+		// Everyone judges hosts 1 and 2; nobody judges host 3.
+		validate(1, 1, &[(2, true)]);
+		validate(2, 1, &[(1, true)]);
+		validate(3, 1, &[(1, true), (2, true)]);
+		run_to_block(12);
+		assert_eq!(judged(1), Some((Outcome::Accepted, 100)));
+		// Host 3 keeps only the smaller of its genesis weight (1) and its count.
+		assert_eq!(judged(3), Some((Outcome::QuorumFailed, 1)));
+		assert_eq!(VotingPower::<Test>::get(account(3)), 1);
+		assert_eq!(TotalVotingPower::<Test>::get(), 201);
+	});
+}
+
+#[test]
+fn the_replaced_generation_is_pruned_the_block_after_formation_not_with_it() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		// Block 12 forms the weights: generation 1; generation 0 stays for a block.
+		validated_first_epoch(&[(1, 100), (2, 100), (3, 100)]);
+		assert_eq!(crate::PowerGeneration::<Test>::get(), 1);
+		assert_eq!(crate::OldestPowerGeneration::<Test>::get(), 0);
+		run_to_block(13);
+		assert_eq!(crate::OldestPowerGeneration::<Test>::get(), 1);
+	});
+}
+
+/// Epoch 0: each host commits its count on model 1 and every host judges the others
+/// valid; runs to block 12, where the weights form.
+fn validated_first_epoch(counts: &[(u8, u64)]) {
+	for (i, count) in counts {
+		commit(*i, 1, *count);
+	}
+	run_to_block(epoch_start(0) + 6);
+	for (v, _) in counts {
+		let others: Vec<(u8, bool)> =
+			counts.iter().filter(|(h, _)| h != v).map(|(h, _)| (*h, true)).collect();
+		validate(*v, 1, &others);
+	}
+	run_to_block(12);
+}
+
+/// How often each of hosts 1..=3 is picked for `model` over 3,000 draws.
+fn picks(model: u32) -> [u32; 3] {
+	let mut counts = [0u32; 3];
+	for request in 0..3_000u64 {
+		let draw = gonka_primitives::inference::executor_draw(&H256::repeat_byte(2), request, 0);
+		let host = Poc::pick_executor(model, &draw).expect("a model with executors");
+		let index = (1..=3u8).position(|i| account(i) == host).expect("a rostered host");
+		counts[index] += 1;
+	}
+	counts
+}
+
+#[test]
+fn genesis_hosts_execute_their_models_with_equal_weight_until_the_first_formation() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		// Three hosts in chunks of two: totals 2 and 3.
+		assert_eq!(crate::RosterTotals::<Test>::get(1).to_vec(), vec![2, 3]);
+		for count in picks(1) {
+			assert!((850..1_150).contains(&count), "{:?}", picks(1));
+		}
+		assert_eq!(Poc::pick_executor(3, &[0; 32]), None, "nobody serves model 3");
+	});
+}
+
+#[test]
+fn formation_replaces_each_models_roster_with_the_new_poc_weights() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		validated_first_epoch(&[(1, 100), (2, 200), (3, 300)]);
+		assert_eq!(crate::RosterTotals::<Test>::get(1).to_vec(), vec![300, 600]);
+		// Picked in proportion to 100 : 200 : 300.
+		let counts = picks(1);
+		for (count, expected) in counts.iter().zip([500, 1_000, 1_500]) {
+			assert!(count.abs_diff(expected) < 150, "{counts:?}");
+		}
+		// Nobody committed on model 2: it has no executors any more.
+		assert!(crate::RosterTotals::<Test>::get(2).is_empty());
+		assert_eq!(crate::ExecutorRoster::<Test>::iter_prefix(2).count(), 0);
+		assert_eq!(Poc::pick_executor(2, &[0; 32]), None);
+	});
+}
+
+#[test]
+fn an_epoch_that_accepts_nobody_carries_every_weight_over() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		honest_epoch(&[1, 2, 3], 100);
+		let before: Vec<u128> =
+			[1, 2, 3].iter().map(|&i| VotingPower::<Test>::get(account(i))).collect();
+		// The formation made generation 1 of voting power.
+		assert_eq!(crate::PowerGeneration::<Test>::get(), 1);
+		// Epoch 1: nobody runs a worker.
+		run_to_block(epoch_start(2));
+		let after: Vec<u128> =
+			[1, 2, 3].iter().map(|&i| VotingPower::<Test>::get(account(i))).collect();
+		assert_eq!(before, after);
+		// Carried over: the same generation stays in force.
+		assert_eq!(crate::PowerGeneration::<Test>::get(), 1);
+		assert_eq!(PocWeights::<Test>::get(account(1), 1), 100);
+		assert!(poc_events().contains(&Event::WeightsCarriedOver { epoch: 1 }));
+	});
+}
+
+#[test]
+fn consensus_weight_sums_pocs_weights_times_model_coefficients() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		for i in [1, 2, 3] {
+			commit(i, 1, 100);
+		}
+		commit(1, 2, 30); // model 2 has coefficient 2
+		run_to_block(7);
+		for v in [1, 2, 3] {
+			let others: Vec<(u8, bool)> =
+				[1, 2, 3].iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+			validate(v, 1, &others);
+		}
+		validate(2, 2, &[(1, true)]);
+		validate(3, 2, &[(1, true)]);
+		run_to_block(12);
+		assert_eq!(PocWeights::<Test>::get(account(1), 2), 30);
+		assert_eq!(VotingPower::<Test>::get(account(1)), 100 + 2 * 30);
+		assert_eq!(VotingPower::<Test>::get(account(2)), 100);
+	});
+}
+
+#[test]
+fn a_host_above_a_quarter_of_the_weight_is_capped() {
+	ExtBuilder::default().hosts(&[1, 2, 3, 4, 5]).build_and_execute(|| {
+		commit(1, 1, 1_000);
+		for i in [2, 3, 4, 5] {
+			commit(i, 1, 10);
+		}
+		run_to_block(7);
+		for v in [1, 2, 3, 4, 5] {
+			let others: Vec<(u8, bool)> =
+				[1, 2, 3, 4, 5].iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+			validate(v, 1, &others);
+		}
+		run_to_block(12);
+		// PoC weight stays the count; voting power is cut: c = (40 + c) / 4 → 13.
+		assert_eq!(PocWeights::<Test>::get(account(1), 1), 1_000);
+		assert_eq!(VotingPower::<Test>::get(account(1)), 13);
+		assert_eq!(TotalVotingPower::<Test>::get(), 53);
+	});
+}
+
+#[test]
+fn small_networks_never_lose_all_power_over_five_epochs() {
+	// (genesis hosts, hosts running in each of 5 epochs)
+	let cases: [(&[u8], [&[u8]; 5]); 5] = [
+		(&[1, 2], [&[1, 2]; 5]),
+		(&[1, 2, 3], [&[1, 2, 3]; 5]),
+		(&[1, 2, 3], [&[1, 2]; 5]),
+		(&[1, 2], [&[1], &[1], &[1, 2], &[1], &[1, 2]]),
+		(&[1, 2, 3], [&[]; 5]),
+	];
+	for (genesis, epochs) in cases {
+		ExtBuilder::default().hosts(genesis).build_and_execute(|| {
+			for running in epochs {
+				honest_epoch(running, 100);
+				assert!(TotalVotingPower::<Test>::get() > 0, "{genesis:?} running {running:?}");
+			}
+		});
+	}
+	// Two honest hosts: both accepted each epoch.
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		for _ in 0..5 {
+			honest_epoch(&[1, 2], 100);
+		}
+		assert_eq!(VotingPower::<Test>::get(account(1)), 100);
+		assert_eq!(VotingPower::<Test>::get(account(2)), 100);
+	});
+	// Three equal hosts, one absent: each running host's verdict comes from half of the
+	// others' power, short of 2/3, so nobody is accepted and the weights carry over: the
+	// chain keeps its power (the absent host's third included) rather than losing it.
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		for _ in 0..5 {
+			honest_epoch(&[1, 2], 100);
+		}
+		assert_eq!(VotingPower::<Test>::get(account(3)), 1);
+		assert_eq!(TotalVotingPower::<Test>::get(), 3);
+	});
+	// Once the running hosts hold the power, an absent host loses its weight.
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		honest_epoch(&[1, 2, 3], 100);
+		set_power(&[(1, 100), (2, 100), (3, 10)]);
+		honest_epoch(&[1, 2], 100);
+		assert_eq!(VotingPower::<Test>::get(account(3)), 0);
+		assert_eq!(TotalVotingPower::<Test>::get(), 200);
+	});
+}
+
+#[test]
+fn records_older_than_the_retention_window_are_pruned() {
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		honest_epoch(&[1, 2], 100); // epoch 0
+		assert!(Commitments::<Test>::contains_key(0, (account(1), 1)));
+		honest_epoch(&[1, 2], 100); // 1
+		honest_epoch(&[1, 2], 100); // 2; epoch 3 starts and prunes epoch 0
+		assert!(!Commitments::<Test>::contains_key(0, (account(1), 1)));
+		assert_eq!(Tallies::<Test>::iter_prefix(0).count(), 0);
+		assert!(Commitments::<Test>::contains_key(1, (account(1), 1)));
+	});
+}

@@ -1,0 +1,223 @@
+//! The pallet's invariants (`do_try_state`), checked after every block and every test, and by
+//! `try-runtime`: one function per group of storage items.
+
+use crate::{
+	Commitments, Config, CurrentEpoch, Departures, ExecutorRoster, HoldReason, Hosts,
+	NextEpochParams, OldestPowerGeneration, Pallet, PocWeights, PowerGeneration, PowerGenerations,
+	PowerHistory, RosterTotals, Tallies, TotalVotingPower, VotingPower, WorkerKeys,
+};
+use alloc::vec::Vec;
+use gonka_primitives::ModelId;
+use polkadot_sdk::{
+	frame_support::{ensure, traits::fungible::InspectHold},
+	frame_system,
+	sp_core::Get,
+	sp_runtime::TryRuntimeError,
+};
+
+impl<T: Config> Pallet<T> {
+	/// The pallet's invariants, checked in this order:
+	///
+	/// Hosts:
+	/// - the host counter matches the hosts;
+	/// - at most `MaxHosts` hosts;
+	/// - one worker key per host;
+	/// - a worker key names a registered host;
+	/// - the worker key index matches the host;
+	/// - a host's deposit is held.
+	///
+	/// Voting power:
+	/// - the total is the sum of the powers;
+	/// - only registered hosts have power.
+	///
+	/// Executor rosters, per model:
+	/// - a roster has no empty chunk;
+	/// - rostered hosts have weight;
+	/// - a roster holds the hosts' PoC weights (or zero for a host that left since);
+	/// - roster totals are the chunks' cumulative sums;
+	/// - a roster has one total per chunk;
+	/// - every roster has its totals.
+	///
+	/// Generations of voting power:
+	/// - the generation in force is kept (the oldest kept is not newer);
+	/// - generations older than the oldest kept or newer than the one in force are pruned;
+	/// - a generation counts its hosts;
+	/// - departed hosts had power in the generation;
+	/// - a generation's departures are numbered 0, 1, …;
+	/// - every generation from the oldest kept one to the one in force is kept;
+	/// - the power in force is the current generation's;
+	/// - the hosts with power are the generation's less those that left.
+	///
+	/// PoC weights:
+	/// - only registered hosts have PoC weight;
+	/// - zero weights are not stored.
+	///
+	/// Epochs (once the first has started):
+	/// - the epoch's parameters are valid;
+	/// - commitments older than the retention window are pruned;
+	/// - validation rosters older than the retention window are pruned;
+	/// - a validation roster is sorted, each host once;
+	/// - a rostered host committed;
+	/// - the epoch in progress contains the current block.
+	///
+	/// Scheduled parameters:
+	/// - the next epoch's parameters, when set, are valid.
+	pub fn do_try_state() -> Result<(), TryRuntimeError> {
+		Self::try_state_hosts()?;
+		Self::try_state_voting_power()?;
+		Self::try_state_executor_rosters()?;
+		Self::try_state_generations()?;
+		Self::try_state_poc_weights()?;
+		Self::try_state_epochs()
+	}
+
+	fn try_state_hosts() -> Result<(), TryRuntimeError> {
+		let hosts = Hosts::<T>::iter().count() as u32;
+		ensure!(hosts == Hosts::<T>::count(), "the host counter matches the hosts");
+		ensure!(hosts <= T::MaxHosts::get(), "at most MaxHosts hosts");
+		ensure!(WorkerKeys::<T>::iter().count() as u32 == hosts, "one worker key per host");
+		for (key, account) in WorkerKeys::<T>::iter() {
+			let host = Hosts::<T>::get(&account).ok_or("a worker key names a registered host")?;
+			ensure!(host.worker_key == key, "the worker key index matches the host");
+		}
+		for (account, host) in Hosts::<T>::iter() {
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::HostRegistration.into(), &account)
+					>= host.deposit,
+				"a host's deposit is held"
+			);
+		}
+		Ok(())
+	}
+
+	fn try_state_voting_power() -> Result<(), TryRuntimeError> {
+		let power: u128 = VotingPower::<T>::iter_values().fold(0, u128::saturating_add);
+		ensure!(power == TotalVotingPower::<T>::get(), "the total is the sum of the powers");
+		for (account, _) in VotingPower::<T>::iter() {
+			ensure!(Hosts::<T>::contains_key(&account), "only registered hosts have power");
+		}
+		Ok(())
+	}
+
+	fn try_state_executor_rosters() -> Result<(), TryRuntimeError> {
+		for (model, totals) in RosterTotals::<T>::iter() {
+			let mut sum = 0u128;
+			for (index, total) in totals.iter().enumerate() {
+				sum = Self::try_state_roster_chunk(model, index as u32, sum)?;
+				ensure!(sum == *total, "roster totals are the chunks' cumulative sums");
+			}
+			ensure!(
+				ExecutorRoster::<T>::iter_prefix(model).count() == totals.len(),
+				"a roster has one total per chunk"
+			);
+		}
+		for (model, _, _) in ExecutorRoster::<T>::iter() {
+			ensure!(RosterTotals::<T>::contains_key(model), "every roster has its totals");
+		}
+		Ok(())
+	}
+
+	/// Checks chunk `index` of `model`'s executor roster; returns `sum` plus its weight.
+	fn try_state_roster_chunk(
+		model: ModelId,
+		index: u32,
+		sum: u128,
+	) -> Result<u128, TryRuntimeError> {
+		let chunk = ExecutorRoster::<T>::get(model, index);
+		ensure!(!chunk.is_empty(), "a roster has no empty chunk");
+		let mut sum = sum;
+		for (host, weight) in chunk.iter() {
+			ensure!(*weight > 0, "rostered hosts have weight");
+			// A host that left since has no weight (and may have registered again).
+			let current = PocWeights::<T>::get(host, model);
+			ensure!(current == 0 || current == *weight, "a roster holds the hosts' PoC weights");
+			sum = sum.saturating_add(u128::from(*weight));
+		}
+		Ok(sum)
+	}
+
+	fn try_state_generations() -> Result<(), TryRuntimeError> {
+		let current = PowerGeneration::<T>::get();
+		let oldest = OldestPowerGeneration::<T>::get();
+		ensure!(oldest <= current, "the generation in force is kept");
+		for (generation, info) in PowerGenerations::<T>::iter() {
+			ensure!(generation >= oldest && generation <= current, "generations are pruned");
+			let hosts = PowerHistory::<T>::iter_prefix(generation).count() as u32;
+			ensure!(hosts == info.hosts, "a generation counts its hosts");
+			Self::try_state_departures(generation, info.departures)?;
+		}
+		for generation in oldest..=current {
+			ensure!(
+				PowerGenerations::<T>::contains_key(generation),
+				"every generation from the oldest kept one to the one in force is kept"
+			);
+		}
+		for (account, power) in VotingPower::<T>::iter() {
+			ensure!(
+				PowerHistory::<T>::get(current, &account) == Some(power),
+				"the power in force is the current generation's"
+			);
+		}
+		let info = PowerGenerations::<T>::get(current).unwrap_or_default();
+		ensure!(
+			VotingPower::<T>::iter().count() as u32 == info.hosts.saturating_sub(info.departures),
+			"the hosts with power are the generation's less those that left"
+		);
+		Ok(())
+	}
+
+	/// Checks the `departures` departures recorded in `generation`.
+	fn try_state_departures(generation: u32, departures: u32) -> Result<(), TryRuntimeError> {
+		let mut order: Vec<u32> = Departures::<T>::iter_prefix(generation)
+			.map(|(account, departure)| {
+				ensure!(
+					PowerHistory::<T>::contains_key(generation, &account),
+					"departed hosts had power in the generation"
+				);
+				Ok(departure)
+			})
+			.collect::<Result<_, &'static str>>()?;
+		order.sort_unstable();
+		ensure!(order.iter().copied().eq(0..departures), "departures are numbered 0, 1, …");
+		Ok(())
+	}
+
+	fn try_state_poc_weights() -> Result<(), TryRuntimeError> {
+		for (account, _, weight) in PocWeights::<T>::iter() {
+			ensure!(Hosts::<T>::contains_key(&account), "only registered hosts have PoC weight");
+			ensure!(weight > 0, "zero weights are not stored");
+		}
+		Ok(())
+	}
+
+	fn try_state_epochs() -> Result<(), TryRuntimeError> {
+		if let Some(epoch) = CurrentEpoch::<T>::get() {
+			ensure!(epoch.params.check().is_ok(), "the epoch's parameters are valid");
+			let oldest = epoch.index.saturating_sub(T::RetentionEpochs::get());
+			for (index, _, _) in Commitments::<T>::iter() {
+				ensure!(index >= oldest && index <= epoch.index, "commitments are pruned");
+			}
+			for (index, model, roster) in Tallies::<T>::iter() {
+				ensure!(index >= oldest && index <= epoch.index, "rosters are pruned");
+				ensure!(
+					roster.windows(2).all(|pair| pair[0].0 < pair[1].0),
+					"a roster is sorted, each host once"
+				);
+				for (host, _) in roster.iter() {
+					ensure!(
+						Commitments::<T>::contains_key(index, (host, model)),
+						"a rostered host committed"
+					);
+				}
+			}
+			ensure!(
+				frame_system::Pallet::<T>::block_number() < epoch.next_start(),
+				"the epoch in progress contains the current block"
+			);
+		}
+		if let Some(params) = NextEpochParams::<T>::get() {
+			ensure!(params.check().is_ok(), "the next epoch's parameters are valid");
+		}
+		Ok(())
+	}
+}

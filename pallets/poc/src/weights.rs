@@ -1,0 +1,79 @@
+//! The weights of the pallet's calls, `authorize` rules and hook steps: the [`WeightInfo`]
+//! trait, which the runtime implements with the weights generated from the benchmarks
+//! (`benchmarking.rs`, `scripts/benchmarks.sh`), and zero weights for test runtimes.
+
+use polkadot_sdk::frame_support::weights::Weight;
+
+/// The weights of the pallet's calls and hooks. The runtime's implementation is generated
+/// from the benchmarks (`scripts/benchmarks.sh`).
+pub trait WeightInfo {
+	fn register_host() -> Weight;
+	fn update_host() -> Weight;
+	fn leave() -> Weight;
+	fn set_epoch_params() -> Weight;
+	fn commit_poc() -> Weight;
+	/// Validating a `commit_poc` transaction (its `authorize` rule).
+	fn authorize_commit_poc() -> Weight;
+	/// A batch of `n` verdicts.
+	fn submit_poc_validations(n: u32) -> Weight;
+	/// Validating a batch of `n` verdicts (its `authorize` rule).
+	fn authorize_submit_poc_validations(n: u32) -> Weight;
+	/// Weight formation over `n` commitments (in `on_initialize`).
+	fn form_weights(n: u32) -> Weight;
+	/// Pruning one epoch's records of `n` commitments (in `on_initialize`).
+	fn prune_epoch(n: u32) -> Weight;
+	/// Opening validation over `n` commitments: the rosters (in `on_initialize`).
+	fn open_validation(n: u32) -> Weight;
+	/// `on_initialize` in a block that starts an epoch.
+	fn on_initialize_epoch_start() -> Weight;
+	/// `on_initialize` in any other block.
+	fn on_initialize_idle() -> Weight;
+	/// Pruning a generation of voting power that `n` hosts held (in `on_initialize`).
+	fn prune_power_generation(n: u32) -> Weight;
+}
+
+/// Zero weights, for test runtimes of other pallets that need PoC but not its weights.
+impl WeightInfo for () {
+	fn register_host() -> Weight {
+		Default::default()
+	}
+	fn update_host() -> Weight {
+		Default::default()
+	}
+	fn leave() -> Weight {
+		Default::default()
+	}
+	fn set_epoch_params() -> Weight {
+		Default::default()
+	}
+	fn commit_poc() -> Weight {
+		Default::default()
+	}
+	fn authorize_commit_poc() -> Weight {
+		Default::default()
+	}
+	fn submit_poc_validations(_n: u32) -> Weight {
+		Default::default()
+	}
+	fn authorize_submit_poc_validations(_n: u32) -> Weight {
+		Default::default()
+	}
+	fn form_weights(_n: u32) -> Weight {
+		Default::default()
+	}
+	fn prune_epoch(_n: u32) -> Weight {
+		Default::default()
+	}
+	fn open_validation(_n: u32) -> Weight {
+		Default::default()
+	}
+	fn on_initialize_epoch_start() -> Weight {
+		Default::default()
+	}
+	fn on_initialize_idle() -> Weight {
+		Default::default()
+	}
+	fn prune_power_generation(_n: u32) -> Weight {
+		Default::default()
+	}
+}
