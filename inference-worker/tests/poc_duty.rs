@@ -6,6 +6,7 @@
 
 use gonka_client::{Commitment, PocParams};
 use gonka_primitives::{
+	bounds::POC_SAMPLE_SIZE,
 	duty::{PocCommit, Verdict},
 	hash_concat, EpochIndex, HostId, ModelId, H256,
 };
@@ -16,7 +17,7 @@ use gonka_worker::{
 		journal::Journal,
 		poc::{
 			judge, FetchError, PocChain, PocCheat, PocDuty, PocEpoch, PocModel, PocSettings,
-			PocState, PocStepError, ProofSource, Prover, ServedLeaf, SAMPLE_SIZE,
+			PocState, PocStepError, ProofSource, Prover, ServedLeaf,
 		},
 		SubmitError,
 	},
@@ -505,7 +506,7 @@ fn poc_sample_is_the_spec_draw_and_at_most_n_leaves() {
 		host: &host(2),
 		model: MODEL,
 	};
-	let indices = seed.leaf_indices(10_000, SAMPLE_SIZE);
+	let indices = seed.leaf_indices(10_000, POC_SAMPLE_SIZE);
 	assert_eq!(indices.len(), 200);
 	// Leaves outside the sample are never asked for, so a host that computed only those
 	// would pass: judge only what was asked.

@@ -9,12 +9,13 @@ mod common;
 use common::DevNode;
 use gonka_client::{ChainClient, Outcome, RequestStatus, Submitted, ValidationMissed};
 use gonka_primitives::{
-	duty::{InferenceFinish, InferenceValidation, MissingValidation},
+	bounds::BoundedFinish as Finish,
+	duty::{InferenceValidation, MissingValidation},
 	inference::SamplingParams,
 	HostId,
 };
 use polkadot_sdk::{
-	sp_core::{sr25519, ConstU32, Pair},
+	sp_core::{sr25519, Pair},
 	sp_keyring::Sr25519Keyring,
 	sp_runtime::{BoundedVec, Perbill},
 };
@@ -25,8 +26,6 @@ const DEFAULT_MODEL: u32 = 0;
 
 /// A request's validation window (20 blocks of 1 s) and some slack.
 const CLOSE_DEADLINE: Duration = Duration::from_secs(120);
-
-type Finish = InferenceFinish<ConstU32<4_096>, ConstU32<32_768>>;
 
 /// A dev host and its worker key (the development preset's `//<Name>//stash`).
 struct Host {

@@ -213,6 +213,12 @@ pub fn next_clean_epochs(clean_epochs: u32, misses: u32, invalid: bool) -> u32 {
 
 /// Fixed-point unit of log-likelihood ratios: 10^9 is 1.0 (natural log).
 pub const LLR_ONE: i64 = 1_000_000_000;
+/// The live network's honest invalidation rate `p0` (Gonka: 5%).
+pub const LIVE_SPRT_P0: Perbill = Perbill::from_percent(5);
+/// The live network's cheating invalidation rate `p1` (Gonka: 10%).
+pub const LIVE_SPRT_P1: Perbill = Perbill::from_percent(10);
+/// The live network's INVALID boundary: an LLR of 4 (Gonka).
+pub const LIVE_SPRT_UPPER: i64 = 4 * LLR_ONE;
 /// `ln 2 × 10^15`.
 const LN_2: i128 = 693_147_180_559_945;
 /// The scale of [`LN_2`].
@@ -263,9 +269,10 @@ impl Sprt {
 		})
 	}
 
-	/// Gonka's live test: p0 = 0.05, p1 = 0.10, INVALID at 4.
+	/// Gonka's live test: p0 = 0.05, p1 = 0.10, INVALID at 4 ([`LIVE_SPRT_P0`],
+	/// [`LIVE_SPRT_P1`], [`LIVE_SPRT_UPPER`]).
 	pub fn live_network() -> Sprt {
-		Sprt::new(Perbill::from_percent(5), Perbill::from_percent(10), 4 * LLR_ONE)
+		Sprt::new(LIVE_SPRT_P0, LIVE_SPRT_P1, LIVE_SPRT_UPPER)
 			.unwrap_or(Sprt { invalid_step: 0, pass_step: 0, upper: 0, lower: 0 })
 	}
 

@@ -14,6 +14,8 @@
 //! - [`cap`]: the 25% cap on any one host's share of the weight;
 //! - [`binomial`]: the worker's deterministic one-sided binomial test, in integer
 //!   arithmetic;
+//! - [`bounds`]: the payload bounds, the PoC sample size and commit budget, and the vote
+//!   thresholds (majority, two thirds), defined once for the runtime and the worker;
 //! - [`issuance`]: the GNK supply, the epoch reward curve, reward shares and the downtime
 //!   test;
 //! - [`inference`]: escrow and cost, the executor draw, validation sampling and its
@@ -26,6 +28,7 @@
 extern crate alloc;
 
 pub mod binomial;
+pub mod bounds;
 pub mod cap;
 pub mod duty;
 pub mod inference;

@@ -14,6 +14,7 @@
 //! Settlement is per host and epoch, not per request.
 
 use gonka_primitives::{
+	bounds,
 	duty::{InferenceFinish, InferenceValidation},
 	inference::SamplingParams,
 	HostId,
@@ -166,9 +167,9 @@ const SHAPES: [Shape; 4] = [
 	},
 	Shape {
 		name: "largest: 8 KiB prompt, 4,096 tokens / 32 KiB out (target 0.01)",
-		prompt_bytes: 8_192,
-		tokens: 4_096,
-		text_bytes: 32_768,
+		prompt_bytes: bounds::MAX_PROMPT_BYTES,
+		tokens: bounds::MAX_OUTPUT_TOKENS,
+		text_bytes: bounds::MAX_OUTPUT_BYTES,
 		target: Perbill::from_percent(1),
 	},
 	Shape {

@@ -34,8 +34,9 @@ use std::{
 	time::Duration,
 };
 
-/// The most indices one `poc_proofs` call may ask for (the sample is 200).
+/// The most indices one `poc_proofs` call may ask for: room for the whole sample.
 pub const MAX_INDICES: usize = 256;
+const _: () = assert!(gonka_primitives::bounds::POC_SAMPLE_SIZE as usize <= MAX_INDICES);
 
 /// How long a validator waits for a host's answer.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(20);

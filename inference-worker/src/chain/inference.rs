@@ -10,15 +10,14 @@ use gonka_client::{
 	RequestSubmitted, ValidationReported, VoteOpened,
 };
 use gonka_primitives::{
-	duty::{InferenceFinish, InferenceValidation, InvalidationVote, MissingValidation},
+	duty::{InferenceValidation, InvalidationVote, MissingValidation},
 	inference::{RequestId, SamplingParams},
 	HostId,
 };
-use polkadot_sdk::{sp_arithmetic::Perbill, sp_core::ConstU32};
+use polkadot_sdk::sp_arithmetic::Perbill;
 
-/// The runtime's bounds on a result (`MaxOutputTokens`, `MaxOutputBytes`); the chain
-/// refuses a longer one anyway.
-type Finish = InferenceFinish<ConstU32<4_096>, ConstU32<32_768>>;
+/// A result within the runtime's bounds (`MaxOutputTokens`, `MaxOutputBytes`).
+type Finish = gonka_primitives::bounds::BoundedFinish;
 
 impl InferenceChain for NodeChain {
 	fn host(&self) -> &HostId {

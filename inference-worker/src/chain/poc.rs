@@ -7,13 +7,12 @@ use crate::duty::{
 	SubmitError,
 };
 use gonka_primitives::{
-	duty::{PocCommit, PocValidation, Verdict},
+	duty::{PocCommit, Verdict},
 	EpochIndex, HostId, ModelId, H256,
 };
-use polkadot_sdk::sp_core::ConstU32;
 
-/// The runtime's bound on a batch of verdicts (`MaxHosts`).
-type Verdicts = PocValidation<ConstU32<2_048>>;
+/// A batch of verdicts within the runtime's bound (`MaxHosts`).
+type Verdicts = gonka_primitives::bounds::BoundedPocValidation;
 
 impl PocChain for NodeChain {
 	fn host(&self) -> &HostId {

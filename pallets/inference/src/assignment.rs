@@ -47,7 +47,7 @@ impl<T: Config> Pallet<T> {
 	/// The executor did not finish in time (its miss is recorded): the request goes to
 	/// another host, or expires now if there is none. The caller stores the request.
 	pub(crate) fn reassign(id: RequestId, request: &mut RequestOf<T>, now: BlockNumberFor<T>) {
-		let epoch = Self::epoch_now();
+		let epoch = pallet_poc::Pallet::<T>::epoch_now();
 		let from = request.executor.clone();
 		let attempt = request.attempt.saturating_add(1);
 		match Self::draw_executor(request.model, id, attempt, Some(&from)).0 {

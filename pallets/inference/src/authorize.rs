@@ -5,7 +5,7 @@
 //! (`protocol.md`, "Inference" 3): who is sampled to validate a finished request.
 
 use super::*;
-use crate::utility_impls::{duty_validity, error_code};
+use pallet_poc::validity::{duty_validity, error_code};
 use gonka_primitives::{
 	duty::{Duty, InferenceValidation, InvalidationVote, MissingValidation},
 	inference::{self as rules, RequestId},

@@ -587,7 +587,7 @@ mod benchmarks {
 			Pallet::<T>::share_fee(id, &made);
 		}
 
-		let epoch = Pallet::<T>::epoch_now();
+		let epoch = pallet_poc::Pallet::<T>::epoch_now();
 		for validator in &validators {
 			assert!(Ledger::<T>::get(epoch, validator).pending_work > 0);
 		}

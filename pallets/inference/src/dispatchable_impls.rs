@@ -92,7 +92,7 @@ impl<T: Config> Pallet<T> {
 		refusal_timeout: BlockNumberFor<T>,
 	) {
 		NextRequestId::<T>::put(id.saturating_add(1));
-		Self::record_assignment(Self::epoch_now(), &request.executor);
+		Self::record_assignment(pallet_poc::Pallet::<T>::epoch_now(), &request.executor);
 		Prompts::<T>::insert(id, prompt);
 		let event = Event::RequestSubmitted {
 			request: id,
@@ -120,7 +120,7 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::EscrowOverflow)?;
 		let refund = Self::take_cost(&request, &executor, cost)?;
 
-		let epoch = Self::epoch_now();
+		let epoch = pallet_poc::Pallet::<T>::epoch_now();
 		let target = Self::note_finished(&executor, epoch, cost);
 		let (snapshot, total_power, _) = pallet_poc::Pallet::<T>::take_snapshot();
 		let executor_power = pallet_poc::Pallet::<T>::power_in(&snapshot, &executor);
@@ -205,7 +205,7 @@ impl<T: Config> Pallet<T> {
 		passed: bool,
 	) {
 		Reports::<T>::insert(id, validator, similarity);
-		Ledger::<T>::mutate(Self::epoch_now(), validator, |stats| {
+		Ledger::<T>::mutate(pallet_poc::Pallet::<T>::epoch_now(), validator, |stats| {
 			stats.validations = stats.validations.saturating_add(1)
 		});
 		let mut record = finish;

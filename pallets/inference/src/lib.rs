@@ -27,7 +27,6 @@ mod timers;
 #[cfg(any(feature = "std", feature = "try-runtime"))]
 mod try_state;
 mod types;
-mod utility_impls;
 mod views;
 mod votes;
 pub mod weights;

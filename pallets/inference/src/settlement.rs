@@ -22,7 +22,7 @@ impl<T: Config> Pallet<T> {
 	/// while `SettlementHold` holds the epoch.
 	pub(crate) fn settle_old_epoch() -> Weight {
 		let epoch = UnsettledEpoch::<T>::get();
-		let current = Self::epoch_now();
+		let current = pallet_poc::Pallet::<T>::epoch_now();
 		if epoch.saturating_add(T::LedgerEpochs::get()) >= current
 			|| T::SettlementHold::contains(&epoch)
 		{

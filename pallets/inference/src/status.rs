@@ -22,7 +22,7 @@ impl<T: Config> Pallet<T> {
 
 	/// An executor did not finish an assigned request in time.
 	pub(crate) fn record_miss(id: RequestId, host: &T::AccountId) {
-		let epoch = Self::epoch_now();
+		let epoch = pallet_poc::Pallet::<T>::epoch_now();
 		Ledger::<T>::mutate(epoch, host, |stats| stats.missed = stats.missed.saturating_add(1));
 		EpochTotals::<T>::mutate(epoch, |totals| totals.missed = totals.missed.saturating_add(1));
 		Self::note_activity(host, epoch, |state| state.misses = state.misses.saturating_add(1));
@@ -45,7 +45,7 @@ impl<T: Config> Pallet<T> {
 	/// One more validation outcome for `executor` in the epoch in progress: a step of
 	/// the invalidation test, and INVALID when it crosses the boundary.
 	pub(crate) fn judge(executor: &T::AccountId, invalidated: bool) {
-		let epoch = Self::epoch_now();
+		let epoch = pallet_poc::Pallet::<T>::epoch_now();
 		let Some(sprt) = Params::<T>::get().sprt.sprt() else {
 			defensive!("set_params refuses parameters that define no test");
 			return;

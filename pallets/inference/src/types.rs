@@ -5,7 +5,9 @@ use crate::Config;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use gonka_primitives::{
 	duty::InferenceFinish,
-	inference::{PriceRule, SamplingParams, Sprt, LLR_ONE},
+	inference::{
+		PriceRule, SamplingParams, Sprt, LIVE_SPRT_P0, LIVE_SPRT_P1, LIVE_SPRT_UPPER,
+	},
 	EpochIndex, ModelId, PowerSnapshot, H256,
 };
 use polkadot_sdk::{
@@ -62,6 +64,29 @@ impl SprtParams {
 	pub fn sprt(&self) -> Option<Sprt> {
 		Sprt::new(self.p0, self.p1, self.upper).ok()
 	}
+}
+
+/// The live network's inference rules, by name ([`InferenceParams::live_network`]).
+pub mod live {
+	use polkadot_sdk::sp_arithmetic::Perbill;
+
+	/// Blocks an executor has to finish a request before it is reassigned (ours: 20, two
+	/// minutes of 6-second blocks).
+	pub const REFUSAL_TIMEOUT: u32 = 20;
+	/// Blocks after which an unfinished request expires (Gonka: 150).
+	pub const EXPIRATION: u32 = 150;
+	/// Blocks after `finish` in which sampled validators report (ours: 20).
+	pub const VALIDATION_WINDOW: u32 = 20;
+	/// Blocks an invalidation vote stays open (ours: 20).
+	pub const VOTE_WINDOW: u32 = 20;
+	/// Blocks a closed request's payloads are kept: a day of 6-second blocks.
+	pub const RETENTION: u32 = 14_400;
+	/// The floor price per token (Gonka: 1).
+	pub const MIN_PRICE: u128 = 1;
+	/// Tokens per model and block that count as 100% utilisation (ours: 100,000).
+	pub const BLOCK_CAPACITY: u64 = 100_000;
+	/// The validators' part of a validated request's cost (Gonka: 50%).
+	pub const VALIDATOR_SHARE: Perbill = Perbill::from_percent(50);
 }
 
 /// The governable rules of inference.
@@ -126,20 +151,16 @@ impl<BlockNumber: AtLeast32BitUnsigned + Copy> InferenceParams<BlockNumber> {
 	/// utilisation.
 	pub fn live_network() -> Self {
 		InferenceParams {
-			refusal_timeout: 20u32.into(),
-			expiration: 150u32.into(),
-			validation_window: 20u32.into(),
-			vote_window: 20u32.into(),
-			retention: 14_400u32.into(),
+			refusal_timeout: live::REFUSAL_TIMEOUT.into(),
+			expiration: live::EXPIRATION.into(),
+			validation_window: live::VALIDATION_WINDOW.into(),
+			vote_window: live::VOTE_WINDOW.into(),
+			retention: live::RETENTION.into(),
 			price_rule: PriceRule::live_network(),
-			min_price: 1,
-			block_capacity: 100_000,
-			sprt: SprtParams {
-				p0: Perbill::from_percent(5),
-				p1: Perbill::from_percent(10),
-				upper: 4 * LLR_ONE,
-			},
-			validator_share: Perbill::from_percent(50),
+			min_price: live::MIN_PRICE,
+			block_capacity: live::BLOCK_CAPACITY,
+			sprt: SprtParams { p0: LIVE_SPRT_P0, p1: LIVE_SPRT_P1, upper: LIVE_SPRT_UPPER },
+			validator_share: live::VALIDATOR_SHARE,
 		}
 	}
 

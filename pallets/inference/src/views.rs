@@ -29,7 +29,7 @@ impl<T: Config> Pallet<T> {
 	/// `InferenceApi::host`: a host's reputation, record of the epoch in progress and
 	/// pending work over the unsettled epochs.
 	pub fn host_view(host: &T::AccountId) -> runtime_api::HostInferenceView {
-		let epoch = Self::epoch_now();
+		let epoch = pallet_poc::Pallet::<T>::epoch_now();
 		let pending_work = Funds::<T>::balance_on_hold(&HoldReason::WorkBalance.into(), host);
 		runtime_api::HostInferenceView {
 			epoch,

@@ -5,7 +5,10 @@
 //! the result (Validated).
 
 use super::*;
-use gonka_primitives::inference::RequestId;
+use gonka_primitives::{
+	bounds::{is_at_least_half, is_majority},
+	inference::RequestId,
+};
 use polkadot_sdk::{
 	frame_support::defensive, frame_system::pallet_prelude::BlockNumberFor,
 	sp_runtime::traits::Saturating,
@@ -52,9 +55,9 @@ impl<T: Config> Pallet<T> {
 		request.vote = Some(tally);
 		Self::deposit_event(Event::Voted { request: id, voter: voter.clone(), invalid, power });
 		let eligible = finish.total_power.saturating_sub(finish.executor_power);
-		if tally.invalid.saturating_mul(2) > eligible {
+		if is_majority(tally.invalid, eligible) {
 			Self::close(id, request, Outcome::Invalidated, now)
-		} else if tally.valid.saturating_mul(2) >= eligible {
+		} else if is_at_least_half(tally.valid, eligible) {
 			Self::close(id, request, Outcome::Validated, now)
 		} else {
 			0
@@ -68,7 +71,7 @@ impl<T: Config> Pallet<T> {
 			.finish
 			.map_or(0, |finish| finish.total_power.saturating_sub(finish.executor_power));
 		let invalid = request.vote.map_or(0, |tally| tally.invalid);
-		if invalid.saturating_mul(2) > eligible {
+		if is_majority(invalid, eligible) {
 			Outcome::Invalidated
 		} else {
 			Outcome::Validated

@@ -6,7 +6,7 @@
 //! checked last), and dispatch, which checks them again since the state may have changed.
 
 use crate::{
-	validity::{duty_validity, epoch_index, error_code},
+	validity::{duty_validity, error_code},
 	Commitment, Commitments, Config, EpochInfoOf, Error, HostOf, Hosts, ModelRegistry, Pallet,
 	Phase, RosterOf, Tallies, Validated, VotingPower,
 };
@@ -87,7 +87,7 @@ impl<T: Config> Pallet<T> {
 	fn commit_refusal(error: Error<T>, commit: &PocCommit) -> InvalidTransaction {
 		match error {
 			Error::<T>::NotRegistered => InvalidTransaction::BadSigner,
-			Error::<T>::WrongEpoch if commit.epoch > epoch_index::<T>() => {
+			Error::<T>::WrongEpoch if commit.epoch > Self::epoch_now() => {
 				InvalidTransaction::Future
 			}
 			Error::<T>::WrongEpoch | Error::<T>::WrongPhase | Error::<T>::CountNotGrowing => {
@@ -188,7 +188,7 @@ impl<T: Config> Pallet<T> {
 	) -> InvalidTransaction {
 		match error {
 			Error::<T>::NotRegistered => InvalidTransaction::BadSigner,
-			Error::<T>::WrongEpoch if validation.epoch > epoch_index::<T>() => {
+			Error::<T>::WrongEpoch if validation.epoch > Self::epoch_now() => {
 				InvalidTransaction::Future
 			}
 			Error::<T>::WrongPhase

@@ -12,7 +12,7 @@ use crate::{
 	Outcome, Pallet, PocWeights, Tallies, Tally, TotalVotingPower, VotingPower,
 };
 use alloc::{collections::BTreeMap, vec::Vec};
-use gonka_primitives::{EpochIndex, ModelId, NonceCount};
+use gonka_primitives::{bounds::is_two_thirds, EpochIndex, ModelId, NonceCount};
 use polkadot_sdk::{
 	frame_support::{defensive, weights::Weight},
 	sp_core::Get,
@@ -83,10 +83,9 @@ impl<T: Config> Pallet<T> {
 	) -> (Outcome, NonceCount) {
 		// A host never votes on itself: the threshold counts the others' power.
 		let others = total.saturating_sub(VotingPower::<T>::get(host));
-		let threshold = others.saturating_mul(2);
-		if tally.valid.saturating_mul(3) > threshold {
+		if is_two_thirds(tally.valid, others) {
 			(Outcome::Accepted, commitment.count)
-		} else if tally.invalid.saturating_mul(3) > threshold {
+		} else if is_two_thirds(tally.invalid, others) {
 			(Outcome::Rejected, 0)
 		} else {
 			// Too few votes either way: not fraud, so no loss beyond the new count.

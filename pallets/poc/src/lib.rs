@@ -21,7 +21,7 @@ mod tick_impls;
 mod try_state;
 mod types;
 mod validation;
-mod validity;
+pub mod validity;
 
 pub mod runtime_api;
 pub mod weights;

@@ -1,8 +1,8 @@
-//! Transaction-validity helpers of the duty transactions (`authorize.rs`): the pool's code
-//! for a pallet error, the epoch a duty is compared with, and the `ValidTransaction` every
-//! duty gets. `pallet-inference` has the same helpers for its duties.
+//! What every duty transaction's `authorize` rule shares, here (`authorize.rs`) and in
+//! `pallet-inference`: the epoch a duty is compared with, the pool's code for a pallet
+//! error, and the `ValidTransaction` every duty gets. Defined once, used by both pallets.
 
-use crate::{Config, CurrentEpoch, Error};
+use crate::{Config, CurrentEpoch, Pallet};
 use codec::Encode;
 use gonka_primitives::EpochIndex;
 use polkadot_sdk::{
@@ -11,15 +11,22 @@ use polkadot_sdk::{
 	sp_runtime::traits::{Saturating, UniqueSaturatedInto},
 };
 
-/// The index of the epoch in progress (0 before the first).
-pub(crate) fn epoch_index<T: Config>() -> EpochIndex {
-	CurrentEpoch::<T>::get().map_or(0, |epoch| epoch.index)
+impl<T: Config> Pallet<T> {
+	/// The index of the epoch in progress, `None` before the first.
+	pub fn epoch_in_progress() -> Option<EpochIndex> {
+		CurrentEpoch::<T>::get().map(|epoch| epoch.index)
+	}
+
+	/// The index of the epoch in progress (0 before the first).
+	pub fn epoch_now() -> EpochIndex {
+		Self::epoch_in_progress().unwrap_or(0)
+	}
 }
 
-/// The code an error has in `InvalidTransaction::Custom`: its index in [`Error`].
-pub(crate) fn error_code<T: Config>(error: Error<T>) -> u8 {
-	let error: DispatchError = error.into();
-	match error {
+/// The code a pallet error has in `InvalidTransaction::Custom`: its index in the pallet's
+/// `Error` enum (`u8::MAX` for an error that is not a module error).
+pub fn error_code(error: impl Into<DispatchError>) -> u8 {
+	match error.into() {
 		DispatchError::Module(module) => module.error[0],
 		_ => u8::MAX,
 	}
@@ -27,7 +34,7 @@ pub(crate) fn error_code<T: Config>(error: Error<T>) -> u8 {
 
 /// A duty transaction's validity: `DutyPriority`, tag prefix `prefix` with the one
 /// `provides` tag `tag`, propagated, and valid until block `until` (at least one block).
-pub(crate) fn duty_validity<T: Config>(
+pub fn duty_validity<T: Config>(
 	prefix: &'static str,
 	tag: impl Encode,
 	until: BlockNumberFor<T>,

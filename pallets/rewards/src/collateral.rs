@@ -46,7 +46,7 @@ impl<T: Config> Pallet<T> {
 	/// progress.
 	pub(crate) fn do_unbond(who: T::AccountId, amount: u128) -> DispatchResult {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
-		let epoch = Self::epoch_now().ok_or(Error::<T>::NoEpoch)?;
+		let epoch = pallet_poc::Pallet::<T>::epoch_in_progress().ok_or(Error::<T>::NoEpoch)?;
 		Collateral::<T>::try_mutate(&who, |state| {
 			let state = state.as_mut().ok_or(Error::<T>::NotBonded)?;
 			ensure!(amount <= state.bonded, Error::<T>::NotBonded);
@@ -63,7 +63,7 @@ impl<T: Config> Pallet<T> {
 	/// once no queued epoch is at or before that one (the epochs it backed are
 	/// distributed, so no slash for them can come).
 	pub(crate) fn do_withdraw_unbonded(who: T::AccountId) -> DispatchResult {
-		let now = Self::epoch_now().ok_or(Error::<T>::NoEpoch)?;
+		let now = pallet_poc::Pallet::<T>::epoch_in_progress().ok_or(Error::<T>::NoEpoch)?;
 		let mut state = Collateral::<T>::get(&who).ok_or(Error::<T>::NothingUnbonding)?;
 		ensure!(state.unbonding > 0, Error::<T>::NothingUnbonding);
 		ensure!(now > state.unbond_epoch, Error::<T>::UnbondingNotDue);

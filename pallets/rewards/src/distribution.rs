@@ -20,7 +20,6 @@ use crate::*;
 use alloc::vec::Vec;
 use gonka_primitives::{issuance, EpochIndex};
 use pallet_inference::{DutyTotals, EpochStats};
-use pallet_poc::CurrentEpoch;
 use polkadot_sdk::frame_support::{
 	defensive,
 	traits::{Contains, Get},
@@ -67,11 +66,6 @@ impl<T: Config> pallet_poc::OnWeightsFormed<T::AccountId> for Pallet<T> {
 }
 
 impl<T: Config> Pallet<T> {
-	/// The epoch in progress.
-	pub(crate) fn epoch_now() -> Option<EpochIndex> {
-		CurrentEpoch::<T>::get().map(|epoch| epoch.index)
-	}
-
 	/// The sum of the consensus `weights` (uncapped) and the level at which the reward cap
 	/// cuts them (`None`: no cut, e.g. a small network).
 	fn total_and_cap_level(weights: &[(T::AccountId, u128)]) -> (u128, Option<u128>) {
@@ -125,7 +119,7 @@ impl<T: Config> Pallet<T> {
 	/// without its reward (never) is dropped from the queue.
 	fn due_epoch() -> Option<(EpochIndex, EpochIndex, EpochReward)> {
 		let epoch = Queue::<T>::get().first().copied()?;
-		let now = Self::epoch_now()?;
+		let now = pallet_poc::Pallet::<T>::epoch_in_progress()?;
 		if epoch.saturating_add(<T as pallet_inference::Config>::LedgerEpochs::get()) >= now {
 			return None;
 		}

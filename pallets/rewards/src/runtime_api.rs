@@ -54,7 +54,7 @@ impl<T: Config> Pallet<T> {
 	/// weight of the last formation with what its collateral makes of it for the next
 	/// rewarded epoch.
 	pub fn host_view(host: &T::AccountId) -> HostRewards {
-		let now = Self::epoch_now().unwrap_or_default();
+		let now = pallet_poc::Pallet::<T>::epoch_in_progress().unwrap_or_default();
 		let (vesting, claimable) = Vesting::<T>::get(host).map_or((0, 0), |mut state| {
 			state.roll(now);
 			(state.vesting(), state.claimable)

@@ -41,7 +41,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Releases `who`'s unlocked rewards; an emptied vesting state is removed.
 	pub(crate) fn do_claim(who: T::AccountId) -> DispatchResult {
-		let now = Self::epoch_now().ok_or(Error::<T>::NoEpoch)?;
+		let now = pallet_poc::Pallet::<T>::epoch_in_progress().ok_or(Error::<T>::NoEpoch)?;
 		let mut state = Vesting::<T>::get(&who).ok_or(Error::<T>::NothingToClaim)?;
 		state.roll(now);
 		let amount = state.claimable;

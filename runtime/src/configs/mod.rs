@@ -399,11 +399,11 @@ impl pallet_poc::Config for Runtime {
 	/// Governance (a passed proposal), or root (sudo on development chains).
 	type UpdateOrigin = GovernanceOrigin;
 	type Models = crate::Models;
-	/// The spec's benchmark target is 1,000 hosts per epoch; room for as many again.
-	type MaxHosts = ConstU32<2_048>;
-	type MaxModelsPerHost = ConstU32<8>;
+	/// The bounds the worker shares (`gonka_primitives::bounds`).
+	type MaxHosts = gonka_primitives::bounds::MaxHosts;
+	type MaxModelsPerHost = gonka_primitives::bounds::MaxModelsPerHost;
 	type MaxEndpointLength = ConstU32<256>;
-	type MaxCommitsPerModel = ConstU32<16>;
+	type MaxCommitsPerModel = gonka_primitives::bounds::MaxCommitsPerModel;
 	type MaxWeightShare = MaxWeightShare;
 	type RosterChunk = ConstU32<64>;
 	type RetentionEpochs = ConstU32<4>;
@@ -524,12 +524,11 @@ impl pallet_inference::Config for Runtime {
 	type Randomness = ParentHashRandomness;
 	/// An INVALID host's pending work goes to the community pool.
 	type ForfeitTo = CommunityPool;
-	/// The bound: 8 KiB of prompt.
-	type MaxPromptBytes = ConstU32<8_192>;
-	/// Half of the default model's 8,192-token context.
-	type MaxOutputTokens = ConstU32<4_096>;
-	/// Eight bytes a token: room for any tokenizer's pieces.
-	type MaxOutputBytes = ConstU32<32_768>;
+	/// The bounds the worker shares (`gonka_primitives::bounds`): 8 KiB of prompt, 4,096
+	/// tokens and 32 KiB of text out.
+	type MaxPromptBytes = gonka_primitives::bounds::MaxPromptBytes;
+	type MaxOutputTokens = gonka_primitives::bounds::MaxOutputTokens;
+	type MaxOutputBytes = gonka_primitives::bounds::MaxOutputBytes;
 	type TimerBudget = InferenceTimerBudget;
 	type PruneBatch = ConstU32<256>;
 	type MaxSettlementsPerBlock = ConstU32<64>;

@@ -9,11 +9,12 @@ use crate::{
 	duty::{artifacts::ARTIFACT_BYTES, SubmitError},
 	Result,
 };
-use gonka_primitives::{duty::PocCommit, ModelId};
+use gonka_primitives::{bounds::MAX_COMMITS_PER_MODEL, duty::PocCommit, ModelId};
 
-/// Commitments per model spread over generation (the chain allows 16; two more are sent
-/// in the last two generation blocks).
-const COMMITS_PER_GENERATION: u32 = 8;
+/// Commitments per model spread over generation: half of the chain's budget, so that the
+/// two sent in the last two generation blocks (and a resend) always fit.
+const COMMITS_PER_GENERATION: u32 = MAX_COMMITS_PER_MODEL / 2;
+const _: () = assert!(COMMITS_PER_GENERATION + 2 <= MAX_COMMITS_PER_MODEL);
 
 impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 	/// A generation step for `model`, with `remaining` generation blocks counting the

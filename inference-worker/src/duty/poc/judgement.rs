@@ -13,9 +13,6 @@ use gonka_primitives::{
 use polkadot_sdk::sp_arithmetic::{PerThing, Perbill};
 use std::collections::BTreeMap;
 
-/// Leaves a validator checks per commitment (`N` of the spec).
-pub const SAMPLE_SIZE: u32 = 200;
-
 /// A validator's finding on one commitment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Judgement {

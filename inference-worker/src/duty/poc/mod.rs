@@ -42,7 +42,7 @@ mod judgement;
 mod types;
 mod validation;
 
-pub use judgement::{judge, Judgement, SAMPLE_SIZE};
+pub use judgement::{judge, Judgement};
 pub use types::{
 	FetchError, PocCheat, PocEpoch, PocModel, PocPhase, PocProgress, PocSettings, PocState,
 	PocStepError, ServedLeaf,

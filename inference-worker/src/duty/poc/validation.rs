@@ -4,10 +4,12 @@
 
 use super::{
 	judge, FetchError, PocChain, PocDuty, PocEpoch, PocModel, PocProgress, PocStepError,
-	ProofSource, Prover, SAMPLE_SIZE,
+	ProofSource, Prover,
 };
 use crate::duty::SubmitError;
-use gonka_primitives::{duty::Verdict, sample::SampleSeed, HostId, ModelId, H256};
+use gonka_primitives::{
+	bounds::POC_SAMPLE_SIZE, duty::Verdict, sample::SampleSeed, HostId, ModelId, H256,
+};
 
 impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 	/// Serves the commitment the chain holds for this host (once per model and epoch).
@@ -101,7 +103,7 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 			host: other,
 			model,
 		};
-		let indices = seed.leaf_indices(commitment.count, SAMPLE_SIZE);
+		let indices = seed.leaf_indices(commitment.count, POC_SAMPLE_SIZE);
 		let served = match self.chain.endpoint(other).await? {
 			Some(endpoint) => self.proofs.fetch(&endpoint, epoch.index, model, &indices).await,
 			None => Err(FetchError::NotRegistered),
