@@ -102,13 +102,22 @@ fn sha256_reader(mut reader: impl Read, context: &str) -> Result<String> {
 	Ok(hex::encode(hasher.finalize()))
 }
 
-/// The sha256 (hex) of the weights a worker loads from `path`: the file itself (GGUF or
-/// `.safetensors`), or a model directory's `model.safetensors`.
+/// The sha256 (hex) of the weights a worker loads from `path`. A GGUF file: the file's.
+/// A model in the Hugging Face layout: the sha256 of a manifest of every file the loader
+/// reads, in its order (`model::hf::loaded_files`: `config.json`, then each
+/// `*.safetensors`), `"gonka/hf-manifest/v1\n"` followed by `"<file name> <sha256>\n"`
+/// per file; so another weight file beside the registered one, or another config (say,
+/// fewer layers), is another digest.
 pub fn weights_digest(path: &Path) -> Result<String> {
-	if path.is_dir() {
-		return sha256_file(&path.join("model.safetensors"));
+	if !crate::model::hf::is_hf_model(path) {
+		return sha256_file(path);
 	}
-	sha256_file(path)
+	let mut manifest = String::from("gonka/hf-manifest/v1\n");
+	for file in crate::model::hf::loaded_files(path)? {
+		let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+		manifest.push_str(&format!("{name} {}\n", sha256_file(&file)?));
+	}
+	Ok(hex::encode(Sha256::digest(manifest.as_bytes())))
 }
 
 /// Checks that the file at `path` is `model`'s file.

@@ -8,7 +8,7 @@ use gonka_primitives::{
 };
 use gonka_worker::duty::{
 	inference::{InferenceDuty, StepError},
-	journal::{Job, Journal, State},
+	journal::{corrupt_path, Job, Journal, State},
 	Block, Engine, Execution, InferenceChain, InferenceEvent, RequestInfo, Status, SubmitError,
 };
 use polkadot_sdk::sp_arithmetic::Perbill;
@@ -444,13 +444,41 @@ fn an_unreachable_node_keeps_the_jobs_for_later() {
 	assert_eq!(progress.finished, 1);
 }
 
+/// Fault (`docs/security.md`): a power loss right after a save leaves a zero-length
+/// journal. Rule: a journal that does not parse is moved aside, kept for the operator, and
+/// the worker starts as a new one, from the newest finalized block; nothing it did is done
+/// twice.
 #[test]
-fn a_journal_that_is_not_one_is_refused_with_its_path() {
+fn a_journal_lost_to_a_power_cut_is_moved_aside_and_nothing_is_done_twice() {
+	let dir = tempfile::tempdir().unwrap();
+	let world = world();
+	let (mut first, runs) = worker(1, &world, dir.path());
+	step(&mut first);
+	world.borrow_mut().request(1, host(1));
+	world.borrow_mut().block(vec![InferenceEvent::Assigned { request: 1, executor: host(1) }]);
+	assert_eq!(step(&mut first).finished, 1);
+	drop(first);
+	let path = dir.path().join("host1.json");
+	std::fs::write(&path, b"").unwrap();
+	let (mut restarted, _) = worker(1, &world, dir.path());
+	step(&mut restarted);
+	assert_eq!(std::fs::read(corrupt_path(&path)).unwrap(), b"");
+	assert_eq!(world.borrow().duties_of(&host(1)).len(), 1);
+	assert_eq!(*runs.borrow(), 1);
+	// Restarted again, it finds its new journal.
+	world.borrow_mut().block(Vec::new());
+	step(&mut restarted);
+	drop(restarted);
+	assert!(Journal::<State>::open(&path).unwrap().state.next_block.is_some());
+}
+
+#[test]
+fn a_journal_that_is_not_one_is_moved_aside_for_the_operator() {
 	let dir = tempfile::tempdir().unwrap();
 	let path = dir.path().join("journal.json");
 	std::fs::write(&path, b"not json").unwrap();
-	let error = Journal::<State>::open(&path).unwrap_err().to_string();
-	assert!(error.contains("journal.json"), "{error}");
-	// The bad file is left as it was for the operator to look at.
-	assert_eq!(std::fs::read(&path).unwrap(), b"not json");
+	let journal = Journal::<State>::open(&path).unwrap();
+	assert_eq!(journal.state, State::default());
+	assert!(!path.exists());
+	assert_eq!(std::fs::read(dir.path().join("journal.json.corrupt")).unwrap(), b"not json");
 }

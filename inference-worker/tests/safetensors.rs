@@ -5,6 +5,7 @@
 use common::model_path;
 use gonka_worker::{
 	inference::{generate::generate, sampler::SamplingParams},
+	catalog,
 	model::{hf, open},
 	Error,
 };
@@ -59,6 +60,32 @@ fn broken(change: impl FnOnce(&Path)) -> tempfile::TempDir {
 	}
 	change(dir.path());
 	dir
+}
+
+/// Attack (`docs/security.md`): the worker checks its model against the digest the chain
+/// registered before it serves; a host keeps the registered `model.safetensors` but adds
+/// another weight file that the loader reads after it (its tensors override), or edits
+/// `config.json` (fewer layers: a cheaper model). Rule: the digest covers a manifest of
+/// every file the loader reads, in order, the config included.
+#[test]
+fn the_weights_digest_covers_every_file_the_loader_reads() {
+	let registered = catalog::weights_digest(exported()).unwrap();
+	// The same files elsewhere: the same digest; a file path in the directory: the same.
+	assert_eq!(catalog::weights_digest(broken(|_| ()).path()).unwrap(), registered);
+	let file = exported().join("model.safetensors");
+	assert_eq!(catalog::weights_digest(&file).unwrap(), registered);
+	let with_override = broken(|dir| {
+		std::fs::copy(dir.join("model.safetensors"), dir.join("model-2.safetensors")).unwrap();
+	});
+	assert_eq!(hf::loaded_files(with_override.path()).unwrap().len(), 3);
+	assert_ne!(catalog::weights_digest(with_override.path()).unwrap(), registered);
+	let fewer_layers = broken(|dir| {
+		let config = std::fs::read_to_string(dir.join("config.json")).unwrap();
+		assert!(config.contains("\"num_hidden_layers\": 30"), "{config}");
+		let config = config.replace("\"num_hidden_layers\": 30", "\"num_hidden_layers\": 20");
+		std::fs::write(dir.join("config.json"), config).unwrap();
+	});
+	assert_ne!(catalog::weights_digest(fewer_layers.path()).unwrap(), registered);
 }
 
 fn open_error(dir: &Path) -> Error {

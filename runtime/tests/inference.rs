@@ -115,3 +115,21 @@ fn a_developers_request_is_executed_validated_and_paid_on_the_development_chain(
 		assert_eq!(Inference::host_view(&executor).stats.validated, 1);
 	});
 }
+
+/// The validator sample is drawn from the hash of the block that included `finish`, which
+/// frame-system keeps for `BlockHashCount` blocks: the live network's validation window
+/// must end well within that, and governance may not set one that does not
+/// (`pallet-inference` refuses it with `WindowBeyondBlockHashes`).
+#[test]
+fn the_validation_window_ends_before_the_block_hashes_are_pruned() {
+	use polkadot_sdk::frame_support::traits::Get;
+	let horizon: u32 = <Runtime as frame_system::Config>::BlockHashCount::get();
+	let live = pallet_inference::InferenceParams::<u32>::live_network();
+	assert!(live.validation_window < horizon, "{} ≥ {horizon}", live.validation_window);
+	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let params = pallet_inference::Params::<Runtime>::get();
+		assert!(params.validation_window < horizon);
+		let long = pallet_inference::InferenceParams { validation_window: horizon, ..params };
+		assert!(Inference::set_params(RuntimeOrigin::root(), long).is_err());
+	});
+}

@@ -8,8 +8,15 @@
 //! that epoch and model, `-32602` too many indices or an index beyond the commitment.
 //!
 //! The server runs on its own thread (its own single-threaded async runtime), so it keeps
-//! answering while the duties' thread computes. [`RpcProofs`] is the validators' client,
-//! the PoC duties' [`ProofSource`].
+//! answering while the duties' thread computes. A validator that gets no answer judges
+//! the host invalid, so the server is bounded against a flood meant to make an honest
+//! host look like a cheater (`docs/security.md`): HTTP only, no batches, request bodies
+//! of at most [`MAX_REQUEST_BYTES`], at most [`MAX_CONNECTIONS`] connections in all and
+//! [`MAX_CONNECTIONS_PER_PEER`] from one IP address (more are closed at once).
+//!
+//! [`RpcProofs`] is the validators' client, the PoC duties' [`ProofSource`]: it asks up to
+//! [`FETCH_ATTEMPTS`] times, pausing [`FETCH_BACKOFF`] and then twice that between
+//! attempts, before it reports that a host served no proofs.
 
 use crate::{
 	duty::{
@@ -20,17 +27,20 @@ use crate::{
 };
 use gonka_primitives::{merkle::MerkleTree, EpochIndex, ModelId, H256};
 use jsonrpsee::{
-	core::client::ClientT,
+	core::{client::ClientT, ClientError},
 	http_client::HttpClientBuilder,
 	rpc_params,
-	server::{RpcModule, Server, ServerHandle},
+	server::{
+		serve_with_graceful_shutdown, stop_channel, BatchRequestConfig, Methods, RpcModule,
+		Server, ServerHandle, StopHandle,
+	},
 	types::{ErrorObjectOwned, Params},
 };
 use serde::{Deserialize, Serialize};
 use std::{
 	collections::BTreeMap,
-	net::SocketAddr,
-	sync::{Arc, RwLock},
+	net::{IpAddr, SocketAddr},
+	sync::{Arc, Mutex, RwLock},
 	time::Duration,
 };
 
@@ -40,6 +50,21 @@ const _: () = assert!(gonka_primitives::bounds::POC_SAMPLE_SIZE as usize <= MAX_
 
 /// How long a validator waits for a host's answer.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(20);
+/// How many times a validator asks a host before it judges "no proofs".
+pub const FETCH_ATTEMPTS: u32 = 3;
+/// The pause after a validator's first failed attempt (doubled after each later one).
+pub const FETCH_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The largest request body the server reads: a call with [`MAX_INDICES`] indices is
+/// about 6 KiB.
+pub const MAX_REQUEST_BYTES: u32 = 64 * 1024;
+/// The largest answer: [`MAX_INDICES`] leaves with proofs of up to 40 siblings, about
+/// 1.4 MiB in hex.
+pub const MAX_RESPONSE_BYTES: u32 = 4 * 1024 * 1024;
+/// Connections the server holds at once, from everyone (a validator needs one).
+pub const MAX_CONNECTIONS: u32 = 256;
+/// Connections the server holds at once from one IP address; more are closed at once.
+pub const MAX_CONNECTIONS_PER_PEER: usize = 8;
 
 /// Nothing committed is served for the epoch and model asked.
 pub const NOT_SERVED: i32 = -32001;
@@ -232,13 +257,13 @@ fn serve(listen: &str, book: ProofBook, started: Started) {
 	});
 }
 
-/// Binds `listen` and starts answering `poc_proofs` from `book`.
+/// Binds `listen` and starts answering `poc_proofs` from `book`, within the server's
+/// limits.
 async fn listen_on(listen: &str, book: ProofBook) -> Result<(SocketAddr, ServerHandle)> {
-	let server = Server::builder()
-		.build(listen)
+	let listener = tokio::net::TcpListener::bind(listen)
 		.await
 		.map_err(|error| Error::Poc(format!("cannot listen on {listen}: {error}")))?;
-	let address = server.local_addr().map_err(|error| Error::Poc(error.to_string()))?;
+	let address = listener.local_addr().map_err(|error| Error::Poc(error.to_string()))?;
 	let mut module = RpcModule::new(book);
 	module
 		.register_method("poc_proofs", |params: Params, book: &ProofBook, _| {
@@ -246,7 +271,81 @@ async fn listen_on(listen: &str, book: ProofBook) -> Result<(SocketAddr, ServerH
 			book.answer(epoch, model, &indices)
 		})
 		.map_err(|error| Error::Poc(error.to_string()))?;
-	Ok((address, server.start(module)))
+	let (stop, handle) = stop_channel();
+	tokio::spawn(accept(listener, module.into(), stop));
+	Ok((address, handle))
+}
+
+/// Accepts connections until the server stops: each one served by jsonrpsee within the
+/// body, batch and connection limits, unless its IP address holds
+/// [`MAX_CONNECTIONS_PER_PEER`] already (then it is closed at once).
+async fn accept(listener: tokio::net::TcpListener, methods: Methods, stop: StopHandle) {
+	let builder = Server::builder()
+		.http_only()
+		.max_request_body_size(MAX_REQUEST_BYTES)
+		.max_response_body_size(MAX_RESPONSE_BYTES)
+		.max_connections(MAX_CONNECTIONS)
+		.set_batch_request_config(BatchRequestConfig::Disabled)
+		.to_service_builder();
+	let peers = PeerCounts::default();
+	loop {
+		let (socket, remote) = tokio::select! {
+			accepted = listener.accept() => match accepted {
+				Ok(accepted) => accepted,
+				Err(error) => {
+					// Out of file descriptors, say: wait instead of spinning.
+					tracing::warn!(%error, "PoC proof server: a connection was not accepted");
+					tokio::time::sleep(Duration::from_millis(100)).await;
+					continue;
+				}
+			},
+			_ = stop.clone().shutdown() => break,
+		};
+		let Some(permit) = PeerPermit::take(&peers, remote.ip()) else {
+			tracing::debug!(peer = %remote, "PoC proof server: too many connections from it");
+			continue;
+		};
+		let service = builder.clone().build(methods.clone(), stop.clone());
+		let stopped = stop.clone().shutdown();
+		tokio::spawn(async move {
+			let _permit = permit;
+			let _ = serve_with_graceful_shutdown(socket, service, stopped).await;
+		});
+	}
+}
+
+/// Open connections by IP address.
+type PeerCounts = Arc<Mutex<BTreeMap<IpAddr, usize>>>;
+
+/// One connection of a peer, counted while it is open.
+struct PeerPermit {
+	peers: PeerCounts,
+	ip: IpAddr,
+}
+
+impl PeerPermit {
+	/// Counts a connection from `ip`, unless it holds the most already.
+	fn take(peers: &PeerCounts, ip: IpAddr) -> Option<Self> {
+		let mut counts = peers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		let count = counts.entry(ip).or_default();
+		if *count >= MAX_CONNECTIONS_PER_PEER {
+			return None;
+		}
+		*count += 1;
+		Some(Self { peers: peers.clone(), ip })
+	}
+}
+
+impl Drop for PeerPermit {
+	fn drop(&mut self) {
+		let mut counts = self.peers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		if let Some(count) = counts.get_mut(&self.ip) {
+			*count = count.saturating_sub(1);
+			if *count == 0 {
+				counts.remove(&self.ip);
+			}
+		}
+	}
 }
 
 impl Drop for ProofServer {
@@ -267,22 +366,60 @@ impl ProofSource for RpcProofs {
 		model: ModelId,
 		indices: &[u64],
 	) -> std::result::Result<Vec<ServedLeaf>, FetchError> {
-		let failed = |error: &dyn std::fmt::Display| FetchError::Endpoint {
-			endpoint: endpoint.to_string(),
-			reason: error.to_string(),
-		};
-		let client = HttpClientBuilder::default()
-			.request_timeout(FETCH_TIMEOUT)
-			.build(endpoint)
-			.map_err(|error| failed(&error))?;
-		let mut leaves = Vec::with_capacity(indices.len());
-		for chunk in indices.chunks(MAX_INDICES) {
-			let wire: Vec<WireLeaf> = client
-				.request("poc_proofs", rpc_params![epoch, model, chunk])
-				.await
-				.map_err(|error| failed(&error))?;
-			leaves.extend(wire.iter().map(WireLeaf::parse));
+		let mut pause = FETCH_BACKOFF;
+		let mut attempt = 1;
+		loop {
+			match fetch_once(endpoint, epoch, model, indices).await {
+				Ok(leaves) => return Ok(leaves),
+				Err((error, Retry::No)) => return Err(error),
+				Err((error, Retry::Yes)) if attempt >= FETCH_ATTEMPTS => return Err(error),
+				Err((error, Retry::Yes)) => {
+					tracing::info!(%error, attempt, "PoC proofs not fetched; asking again");
+					tokio::time::sleep(pause).await;
+					pause = pause.saturating_mul(2);
+					attempt += 1;
+				}
+			}
 		}
-		Ok(leaves)
 	}
+}
+
+/// Whether a failed attempt is worth another.
+enum Retry {
+	/// The host answered (an error, or something malformed), or the endpoint is not a URL.
+	No,
+	/// No answer: refused, unreachable, timed out, or the server was busy.
+	Yes,
+}
+
+/// One attempt of [`RpcProofs::fetch`].
+async fn fetch_once(
+	endpoint: &str,
+	epoch: EpochIndex,
+	model: ModelId,
+	indices: &[u64],
+) -> std::result::Result<Vec<ServedLeaf>, (FetchError, Retry)> {
+	let failed = |error: &dyn std::fmt::Display| FetchError::Endpoint {
+		endpoint: endpoint.to_string(),
+		reason: error.to_string(),
+	};
+	let client = HttpClientBuilder::default()
+		.request_timeout(FETCH_TIMEOUT)
+		.build(endpoint)
+		.map_err(|error| (failed(&error), Retry::No))?;
+	let mut leaves = Vec::with_capacity(indices.len());
+	for chunk in indices.chunks(MAX_INDICES) {
+		let wire: Vec<WireLeaf> = client
+			.request("poc_proofs", rpc_params![epoch, model, chunk])
+			.await
+			.map_err(|error| {
+				let retry = match error {
+					ClientError::Call(_) | ClientError::ParseError(_) => Retry::No,
+					_ => Retry::Yes,
+				};
+				(failed(&error), retry)
+			})?;
+		leaves.extend(wire.iter().map(WireLeaf::parse));
+	}
+	Ok(leaves)
 }

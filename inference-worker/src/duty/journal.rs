@@ -1,7 +1,14 @@
 //! The inference duties' state on disk: the next finalized block to handle, the jobs
 //! waiting, the duties sent, and who reported on this host's own requests. Written after
-//! every change to a temporary file and renamed over the old one, so a killed worker
-//! finds either the state before a change or after it, never half of one.
+//! every change to a temporary file, synced to disk, and renamed over the old one, the
+//! directory synced after the rename: a killed worker or a power loss leaves either the
+//! state before a change or after it, never half of one.
+//!
+//! A journal that does not parse all the same (a disk that lost a write) is moved aside to
+//! `<file>.corrupt` with an error in the log, and the worker starts from an empty state, as
+//! a new worker does: it takes up the chain from the newest finalized block, and every duty
+//! it sends again is one the chain refuses (each duty is once per request and host; a PoC
+//! commitment's count must grow, a host validates a model once), so none is included twice.
 //!
 //! A duty is recorded as sent once the chain included it *or refused it* (a refusal means
 //! the chain does not want it: already done, out of its window). A worker killed between
@@ -14,6 +21,7 @@ use gonka_primitives::{inference::RequestId, HostId};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::{
 	collections::{BTreeMap, BTreeSet},
+	io::Write,
 	path::{Path, PathBuf},
 };
 
@@ -78,22 +86,37 @@ pub struct Journal<S = State> {
 }
 
 impl<S: Serialize + DeserializeOwned + Default> Journal<S> {
-	/// Opens the journal at `path`, empty if the file does not exist.
+	/// Opens the journal at `path`: empty if the file does not exist, and empty, the file
+	/// moved aside to [`corrupt_path`], if it does not parse.
 	pub fn open(path: &Path) -> Result<Self> {
+		let fail = |error: std::io::Error| Error::Journal {
+			path: path.to_path_buf(),
+			reason: error.to_string(),
+		};
 		let state = match std::fs::read(path) {
-			Ok(bytes) => serde_json::from_slice(&bytes).map_err(|error| Error::Journal {
-				path: path.to_path_buf(),
-				reason: format!("not a journal of this worker: {error}"),
-			})?,
+			Ok(bytes) => match serde_json::from_slice(&bytes) {
+				Ok(state) => state,
+				Err(error) => {
+					let aside = corrupt_path(path);
+					std::fs::rename(path, &aside).map_err(fail)?;
+					tracing::error!(
+						journal = %path.display(),
+						moved_to = %aside.display(),
+						"the journal does not parse ({error}; {} bytes): moved aside, starting \
+						 from an empty state (the chain refuses any duty sent again)",
+						bytes.len()
+					);
+					S::default()
+				}
+			},
 			Err(error) if error.kind() == std::io::ErrorKind::NotFound => S::default(),
-			Err(error) => {
-				return Err(Error::Journal { path: path.to_path_buf(), reason: error.to_string() })
-			}
+			Err(error) => return Err(fail(error)),
 		};
 		Ok(Self { path: path.to_path_buf(), state })
 	}
 
-	/// Writes the state: a temporary file beside the journal, renamed over it.
+	/// Writes the state durably: a temporary file beside the journal, synced, renamed over
+	/// it, and the directory synced so that the rename survives a power loss.
 	pub fn save(&self) -> Result<()> {
 		let fail = |error: std::io::Error| Error::Journal {
 			path: self.path.clone(),
@@ -104,9 +127,24 @@ impl<S: Serialize + DeserializeOwned + Default> Journal<S> {
 			reason: error.to_string(),
 		})?;
 		let temporary = self.path.with_extension("tmp");
-		std::fs::write(&temporary, bytes).map_err(fail)?;
-		std::fs::rename(&temporary, &self.path).map_err(fail)
+		let mut file = std::fs::File::create(&temporary).map_err(fail)?;
+		file.write_all(&bytes).and_then(|()| file.sync_all()).map_err(fail)?;
+		drop(file);
+		std::fs::rename(&temporary, &self.path).map_err(fail)?;
+		let directory = match self.path.parent() {
+			Some(parent) if !parent.as_os_str().is_empty() => parent,
+			_ => Path::new("."),
+		};
+		std::fs::File::open(directory).and_then(|directory| directory.sync_all()).map_err(fail)
 	}
+}
+
+/// Where a journal that does not parse is moved: `<file>.corrupt` beside it (an older one
+/// there is replaced).
+pub fn corrupt_path(path: &Path) -> PathBuf {
+	let mut name = path.file_name().unwrap_or_default().to_os_string();
+	name.push(".corrupt");
+	path.with_file_name(name)
 }
 
 impl Journal<State> {

@@ -113,6 +113,14 @@ fn weight_files(path: &Path) -> Result<(PathBuf, Vec<PathBuf>)> {
 	Ok((path.to_owned(), files))
 }
 
+/// The files [`load`] reads for the model at `path`, in the order it reads them:
+/// `config.json` (the model's shape), then every `*.safetensors` weight file, sorted (a
+/// later file's tensors override an earlier one's).
+pub fn loaded_files(path: &Path) -> Result<Vec<PathBuf>> {
+	let (dir, files) = weight_files(path)?;
+	Ok(std::iter::once(dir.join("config.json")).chain(files).collect())
+}
+
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 	serde_json::from_reader(BufReader::new(open_model_file(path)?))
 		.map_err(|error| Error::unsupported(path, Unsupported::Config(error)))

@@ -205,9 +205,7 @@ impl<T: Config> Pallet<T> {
 		passed: bool,
 	) {
 		Reports::<T>::insert(id, validator, similarity);
-		Ledger::<T>::mutate(pallet_poc::Pallet::<T>::epoch_now(), validator, |stats| {
-			stats.validations = stats.validations.saturating_add(1)
-		});
+		Self::record_validation(pallet_poc::Pallet::<T>::epoch_now(), validator);
 		let mut record = finish;
 		record.reports = record.reports.saturating_add(1);
 		if passed {
@@ -244,9 +242,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let finish = Self::check_missing(&claim)?;
 		Missed::<T>::insert(claim.request, &claim.validator, ());
-		Ledger::<T>::mutate(finish.epoch, &claim.validator, |stats| {
-			stats.missed_validations = stats.missed_validations.saturating_add(1)
-		});
+		Self::record_missed_validation(finish.epoch, &claim.validator);
 		Self::deposit_event(Event::ValidationMissed {
 			request: claim.request,
 			validator: claim.validator,

@@ -569,7 +569,7 @@ pub mod pallet {
 		/// - `claim`: the request and the validator that did not report.
 		/// - `_signature`: `claim` signed for this chain by the reporter's worker key.
 		#[pallet::call_index(5)]
-		#[pallet::weight(Weights::<T>::report_missing())]
+		#[pallet::weight(Pallet::<T>::missing_weight())]
 		#[pallet::weight_of_authorize(Weights::<T>::authorize_report_missing())]
 		#[pallet::authorize(Self::authorize_report_missing)]
 		pub fn report_missing(

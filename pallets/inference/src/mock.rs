@@ -481,9 +481,14 @@ pub fn vote_as(i: u8, request: RequestId, invalid: bool) -> Result<(), Refused> 
 
 /// Host `i`'s claim that `validator` did not report on `request`.
 pub fn report_missing_as(i: u8, request: RequestId, validator: u8) -> Result<(), Refused> {
+	run_duty(report_missing_call(i, request, validator))
+}
+
+/// Host `i`'s `report_missing` call: `validator` did not report on `request`.
+pub fn report_missing_call(i: u8, request: RequestId, validator: u8) -> crate::Call<Test> {
 	let claim = MissingValidation { request, validator: account(validator) };
 	let signature = sign(i, &claim);
-	run_duty(crate::Call::report_missing { reporter: account(i), claim, signature })
+	crate::Call::report_missing { reporter: account(i), claim, signature }
 }
 
 /// The code a pallet error has in `InvalidTransaction::Custom`.

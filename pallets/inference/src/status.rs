@@ -20,6 +20,28 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
+	/// `validator`, sampled to validate a request, reported in `epoch`: a duty done.
+	pub(crate) fn record_validation(epoch: EpochIndex, validator: &T::AccountId) {
+		Ledger::<T>::mutate(epoch, validator, |stats| {
+			stats.validations = stats.validations.saturating_add(1)
+		});
+		EpochTotals::<T>::mutate(epoch, |totals| {
+			totals.assigned = totals.assigned.saturating_add(1)
+		});
+	}
+
+	/// `validator`, sampled to validate a request finished in `epoch`, did not report in
+	/// time: a duty missed, which the downtime test counts as a missed request.
+	pub(crate) fn record_missed_validation(epoch: EpochIndex, validator: &T::AccountId) {
+		Ledger::<T>::mutate(epoch, validator, |stats| {
+			stats.missed_validations = stats.missed_validations.saturating_add(1)
+		});
+		EpochTotals::<T>::mutate(epoch, |totals| {
+			totals.assigned = totals.assigned.saturating_add(1);
+			totals.missed = totals.missed.saturating_add(1);
+		});
+	}
+
 	/// An executor did not finish an assigned request in time.
 	pub(crate) fn record_miss(id: RequestId, host: &T::AccountId) {
 		let epoch = pallet_poc::Pallet::<T>::epoch_now();

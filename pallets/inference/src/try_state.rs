@@ -75,8 +75,8 @@ impl<T: Config> Pallet<T> {
 			let sum = work.entry(host).or_default();
 			*sum = sum.saturating_add(stats.pending_work);
 			let total = totals.entry(epoch).or_default();
-			total.assigned = total.assigned.saturating_add(u64::from(stats.assigned));
-			total.missed = total.missed.saturating_add(u64::from(stats.missed));
+			total.assigned = total.assigned.saturating_add(u64::from(stats.duties()));
+			total.missed = total.missed.saturating_add(u64::from(stats.duties_missed()));
 		}
 		// The epoch being settled has lost some of its records already.
 		let unsettled = UnsettledEpoch::<T>::get();

@@ -405,7 +405,21 @@ pub struct EpochStats {
 	pub pending_work: u128,
 }
 
-/// The network's assignments and misses in an epoch.
+impl EpochStats {
+	/// The host's duties in the epoch (`protocol.md`, downtime): the requests assigned to
+	/// it and the validations it was sampled for (reported, or shown missed).
+	pub fn duties(&self) -> u32 {
+		self.assigned.saturating_add(self.validations).saturating_add(self.missed_validations)
+	}
+
+	/// The duties it missed: requests not finished in time, validations not reported.
+	pub fn duties_missed(&self) -> u32 {
+		self.missed.saturating_add(self.missed_validations)
+	}
+}
+
+/// The network's duties and misses in an epoch (the sums of [`EpochStats::duties`] and
+/// [`EpochStats::duties_missed`] over its hosts).
 #[derive(
 	Clone,
 	Copy,
@@ -420,9 +434,10 @@ pub struct EpochStats {
 	MaxEncodedLen,
 )]
 pub struct DutyTotals {
-	/// Requests assigned to any host (reassignments included).
+	/// Duties of any host: requests assigned (reassignments included) and sampled
+	/// validations (reported, or shown missed).
 	pub assigned: u64,
-	/// Assigned requests not finished in time.
+	/// Duties missed: requests not finished in time, validations not reported.
 	pub missed: u64,
 }
 

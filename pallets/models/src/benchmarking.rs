@@ -31,7 +31,8 @@ pub fn record<T: Config>() -> ModelRecordOf<T> {
 		validation_threshold: Perbill::from_percent(90),
 		template_overhead: 9,
 		price: 1u32.into(),
-		max_context: 8192,
+		// Room for the largest request: 8 KiB of prompt, the template, 4,096 tokens out.
+		max_context: 16_384,
 	}
 }
 

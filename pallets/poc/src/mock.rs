@@ -53,6 +53,27 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
+std::thread_local! {
+	static FORMED: core::cell::RefCell<Vec<(gonka_primitives::EpochIndex, Vec<(HostId, u128)>)>> =
+		const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Records every `OnWeightsFormed` call of the test's thread (what pallet-rewards hears).
+pub struct FormedLog;
+impl pallet_poc::OnWeightsFormed<HostId> for FormedLog {
+	fn weights_formed(epoch: gonka_primitives::EpochIndex, weights: &[(HostId, u128)]) -> Weight {
+		FORMED.with(|formed| formed.borrow_mut().push((epoch, weights.to_vec())));
+		Weight::zero()
+	}
+}
+
+impl FormedLog {
+	/// The calls so far: (epoch, consensus weights).
+	pub fn calls() -> Vec<(gonka_primitives::EpochIndex, Vec<(HostId, u128)>)> {
+		FORMED.with(|formed| formed.borrow().clone())
+	}
+}
+
 /// Models 1 and 2 are approved, with coefficients 1 and 2.
 pub struct TestModels;
 impl ModelRegistry for TestModels {
@@ -94,7 +115,7 @@ impl pallet_poc::Config for Test {
 	type MaxWeightShare = MaxWeightShare;
 	type RosterChunk = ConstU32<2>;
 	type RetentionEpochs = ConstU32<2>;
-	type OnWeightsFormed = ();
+	type OnWeightsFormed = FormedLog;
 	/// Tests check behaviour, not weights (those come from the benchmarks).
 	type WeightInfo = ();
 }
@@ -134,6 +155,7 @@ impl ExtBuilder {
 
 	/// The externalities of the genesis, advanced to block 1 (the first epoch started).
 	pub fn build(self) -> TestExternalities {
+		FORMED.with(|formed| formed.borrow_mut().clear());
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> {
 			balances: (1..=9).map(|i| (account(i), 1_000)).collect(),

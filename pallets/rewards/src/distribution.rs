@@ -182,13 +182,15 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether a host with `stats` fails the downtime test against the network's `totals`:
-	/// `P(X ≥ missed) < p_value` for `X ~ Binomial(assigned, max(floor, rate + margin))`.
+	/// `P(X ≥ missed) < p_value` for `X ~ Binomial(duties, max(floor, rate + margin))`,
+	/// its duties being its assigned requests and sampled validations, its misses the
+	/// requests it did not finish and the validations it did not report.
 	fn fails_downtime_test(stats: &EpochStats, totals: &DutyTotals, params: &RewardParams) -> bool {
 		// Misses are recorded in the epoch they happen in, assignments in the epoch they
 		// are made in: an epoch's misses may exceed its assignments at the boundary.
 		issuance::fails_downtime_test(
-			stats.missed.min(stats.assigned),
-			stats.assigned,
+			stats.duties_missed().min(stats.duties()),
+			stats.duties(),
 			totals.missed.min(totals.assigned),
 			totals.assigned,
 			params.downtime_floor,

@@ -1,7 +1,11 @@
 //! Missing validations (`protocol.md`, "Inference" 3): a sampled validator that did not report.
 
 use super::*;
-use polkadot_sdk::sp_runtime::transaction_validity::InvalidTransaction;
+use gonka_primitives::{inference as rules, H256};
+use polkadot_sdk::{
+	frame_support::traits::Get,
+	sp_runtime::transaction_validity::InvalidTransaction,
+};
 
 #[test]
 fn a_sampled_validator_that_did_not_report_is_recorded_missing() {
@@ -30,6 +34,99 @@ fn a_sampled_validator_that_did_not_report_is_recorded_missing() {
 		assert_eq!(
 			report_missing_as(executor, id, validator),
 			Err(pool(InvalidTransaction::Stale))
+		);
+	});
+}
+
+/// A sampled validation is a duty of the validator (`protocol.md`, downtime): reported,
+/// it counts as done; shown missing, as missed, in the host's ledger and the network's
+/// totals that the downtime test compares it with.
+#[test]
+fn a_sampled_validation_is_a_duty_and_a_missed_one_a_duty_missed() {
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		let (id, executor) = finished();
+		let validator = 3 - executor;
+		let before = EpochTotals::<Test>::get(0);
+		run_to_block(5);
+		assert_ok!(report_missing_as(executor, id, validator));
+		let stats = Ledger::<Test>::get(0, account(validator));
+		assert_eq!((stats.duties(), stats.duties_missed()), (1, 1));
+		let after = EpochTotals::<Test>::get(0);
+		assert_eq!((after.assigned, after.missed), (before.assigned + 1, before.missed + 1));
+
+		let (id, executor) = finished();
+		run_to_block(System::block_number() + 1);
+		assert_ok!(validate_as(3 - executor, id, Perbill::one()));
+		let stats = Ledger::<Test>::get(0, account(3 - executor));
+		assert_eq!(stats.validations, 1);
+		let totals = EpochTotals::<Test>::get(0);
+		assert_eq!((totals.assigned, totals.missed), (after.assigned + 2, after.missed));
+	});
+}
+
+/// The hosts among `hosts` the hash rule would sample for finished request `id` if the
+/// hash of the block that included `finish` read as zero (as it does once frame-system
+/// pruned it).
+fn sampled_on_a_zero_hash(id: u64, hosts: &[u8]) -> Vec<u8> {
+	let request = Requests::<Test>::get(id).unwrap();
+	let finish = request.finish.unwrap();
+	hosts
+		.iter()
+		.copied()
+		.filter(|&i| {
+			rules::is_validator(
+				&H256::zero(),
+				id,
+				&account(i),
+				&request.executor,
+				finish.target,
+				Poc::power_in(&finish.snapshot, &account(i)),
+				finish.total_power,
+				finish.executor_power,
+			)
+		})
+		.collect()
+}
+
+/// Attack (`docs/security.md`): frame-system keeps the hashes of the last
+/// `BlockHashCount` blocks only; later, the hash of the block that included a request's
+/// `finish` reads as zero and the hash rule samples other validators, so a host shows a
+/// validator that was never sampled as missing. Rule: the sample is known only while the
+/// hash is kept (from the block after `finish` to `BlockHashCount` blocks after it); a
+/// claim or a query after that is refused, and governance cannot set a validation window
+/// that reaches past it.
+#[test]
+fn a_missing_report_after_the_block_hash_is_gone_is_refused() {
+	let hosts = [1, 2, 3, 4];
+	let params = InferenceParams { retention: 40, ..test_params() };
+	ExtBuilder::default().hosts(&hosts).params(params).build_and_execute(|| {
+		let (id, executor, innocent) = (0..40)
+			.find_map(|_| {
+				let (id, executor) = finished();
+				run_to_block(System::block_number() + 1);
+				let real = sampled(id, &hosts);
+				sampled_on_a_zero_hash(id, &hosts)
+					.into_iter()
+					.find(|i| *i != executor && !real.contains(i))
+					.map(|innocent| (id, executor, innocent))
+			})
+			.expect("a host sampled on the zero hash only");
+		let at = Requests::<Test>::get(id).unwrap().finish.unwrap().at;
+		let horizon: u64 = <Test as frame_system::Config>::BlockHashCount::get();
+		run_to_block(at + horizon + 2);
+		assert_eq!(System::block_hash(at), H256::zero());
+		assert_eq!(report_missing_as(executor, id, innocent), Err(pool(InvalidTransaction::Stale)));
+		assert_eq!(
+			dispatch_duty(report_missing_call(executor, id, innocent)),
+			Err(call_error(Error::<Test>::SampleExpired))
+		);
+		assert_eq!(Ledger::<Test>::get(0, account(innocent)).missed_validations, 0);
+		assert_eq!(Inference::sampled_validators(id), None);
+		// Governance cannot open a window the hashes do not cover.
+		let long = InferenceParams { validation_window: horizon, ..test_params() };
+		assert_eq!(
+			Inference::set_params(RuntimeOrigin::root(), long),
+			Err(Error::<Test>::WindowBeyondBlockHashes.into())
 		);
 	});
 }

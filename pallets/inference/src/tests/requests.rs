@@ -4,7 +4,7 @@ use super::*;
 use gonka_primitives::inference::SamplingParams;
 use polkadot_sdk::{
 	frame_support::{assert_noop, traits::fungible::Mutate as _},
-	sp_runtime::DispatchError,
+	sp_runtime::{BoundedVec, DispatchError},
 };
 
 #[test]
@@ -96,6 +96,34 @@ fn bad_request_input_is_refused_with_a_clear_error_and_nothing_held() {
 			DispatchError::BadOrigin
 		);
 		assert_eq!(escrow_held(), 0);
+	});
+}
+
+/// Attack (`docs/security.md`): a developer asks for what no worker can serve (a prompt
+/// and completion longer than the model's context, or a prompt that is not text), so
+/// that up to eight executors in turn miss it, its escrow pushes the price up, and it is
+/// refunded in full. Rule: refused at `request`, nothing held: a prompt must be UTF-8,
+/// and its bytes (at least its tokens), the template's tokens and `max_tokens` must fit
+/// the model's context.
+#[test]
+fn a_request_no_worker_can_serve_is_refused_and_nothing_held() {
+	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
+		let ask = |prompt| {
+			let origin = RuntimeOrigin::signed(account(DEVELOPER));
+			move |max_tokens| {
+				Inference::request(origin.clone(), 1, prompt, max_tokens, SamplingParams::GREEDY)
+			}
+		};
+		// Model 1: context 1,000 tokens, template 10; a 10-byte prompt leaves 980.
+		assert_noop!(ask(prompt(10))(981), Error::<Test>::ExceedsContext);
+		let not_text = BoundedVec::truncate_from(vec![b'a', 0xff, 0xfe, b'b']);
+		assert_noop!(ask(not_text)(8), Error::<Test>::PromptNotUtf8);
+		assert_eq!(escrow_held(), 0);
+		assert_eq!(NextRequestId::<Test>::get(), 0);
+		// What fits exactly is accepted, and multi-byte text is text.
+		assert_ok!(ask(prompt(10))(980));
+		let text = BoundedVec::truncate_from("héllo, 世界".as_bytes().to_vec());
+		assert_ok!(ask(text)(8));
 	});
 }
 

@@ -65,3 +65,32 @@ fn the_target_falls_with_reputation_and_traffic() {
 		assert!(checked);
 	});
 }
+
+/// Attack (`docs/security.md`): a host the invalidation test marks INVALID keeps its voting
+/// power for the rest of the epoch, so it still judges other hosts' PoC and votes in
+/// invalidation votes and governance. Rule: INVALID means no power (`protocol.md`,
+/// "Inference" 5): it is taken away when the host is marked, as when a host leaves, until
+/// the next weight formation.
+#[test]
+fn an_invalid_host_loses_its_voting_power_at_once() {
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		let total = pallet_poc::TotalVotingPower::<Test>::get();
+		let power = pallet_poc::VotingPower::<Test>::get(account(1));
+		assert!(power > 0);
+		for _ in 0..100 {
+			if Ledger::<Test>::get(0, account(1)).invalid {
+				break;
+			}
+			let (id, executor) = finished();
+			run_to_block(System::block_number() + 1);
+			if executor == 1 {
+				assert_ok!(validate_as(2, id, Perbill::zero()));
+			}
+		}
+		assert!(Ledger::<Test>::get(0, account(1)).invalid);
+		assert_eq!(pallet_poc::VotingPower::<Test>::get(account(1)), 0);
+		assert_eq!(pallet_poc::TotalVotingPower::<Test>::get(), total - power);
+		assert!(System::events().iter().any(|record| record.event ==
+			RuntimeEvent::Poc(pallet_poc::Event::PowerRevoked { host: account(1), power })));
+	});
+}

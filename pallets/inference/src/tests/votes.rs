@@ -106,3 +106,36 @@ fn a_vote_on_a_request_without_an_open_vote_is_refused() {
 		assert_eq!(vote_as(3 - executor, id, true), Err(pool(InvalidTransaction::Stale)));
 	});
 }
+
+/// Attack (`docs/security.md`): a host votes invalid on an open vote, then, sampled to
+/// validate the same request, reports a failing similarity so that its power is counted a
+/// second time. Rule: one count per host per request, whatever the order; the report is
+/// recorded, the tally is not changed by it.
+#[test]
+fn a_host_that_voted_and_then_validates_is_counted_once() {
+	let hosts = [1, 2, 3, 4, 5];
+	ExtBuilder::default().hosts(&hosts).build_and_execute(|| {
+		// A request with two sampled validators: the first opens the vote, the second
+		// is the attacker.
+		let (id, executor, opener, attacker) = (0..40)
+			.find_map(|_| {
+				let (id, executor) = finished();
+				run_to_block(System::block_number() + 1);
+				match sampled(id, &hosts)[..] {
+					[opener, attacker, ..] => Some((id, executor, opener, attacker)),
+					_ => None,
+				}
+			})
+			.expect("a request with two sampled validators");
+		assert_ok!(validate_as(opener, id, Perbill::from_percent(50)));
+		// Four units of power besides the executor's: 2 invalid is not more than half.
+		assert_ok!(vote_as(attacker, id, true));
+		assert_eq!(status(id), RequestStatus::Voting);
+		assert_ok!(validate_as(attacker, id, Perbill::from_percent(50)));
+		let tally = Requests::<Test>::get(id).unwrap().vote.unwrap();
+		assert_eq!((tally.invalid, tally.valid), (2, 0));
+		assert_eq!(status(id), RequestStatus::Voting);
+		assert_eq!(work_held(executor), COST);
+		assert_eq!(Reports::<Test>::get(id, account(attacker)), Some(Perbill::from_percent(50)));
+	});
+}

@@ -135,6 +135,37 @@ fn a_retired_model_cannot_be_updated_or_retired_again() {
 	});
 }
 
+/// Attack (`docs/security.md`): retired models kept their registry entries and counted
+/// against `MaxModels`, so registrations (cheap for governance to pass, or spammed by a
+/// compute majority) filled the registry for good and no model could ever be added again.
+/// Rule: a retired model's entry is removed and frees its slot; its id is never reused
+/// and stays refused as retired.
+#[test]
+fn a_retired_model_frees_its_registry_slot() {
+	ExtBuilder::default().build_and_execute(|| {
+		// The mock's registry holds 8: the genesis model and seven more (approved three at
+		// a time: four changes may wait for an epoch start), the last one proposed.
+		for i in 1..8 {
+			assert_ok!(Models::register_model(root(), record(&format!("model {i}"))));
+			if i % 3 == 0 {
+				Models::on_epoch_start(i);
+			}
+		}
+		assert_noop!(Models::register_model(root(), record("ninth")), Error::<Test>::TooManyModels);
+		// A proposed model retired at once, an approved one at the next epoch start.
+		assert_ok!(Models::retire_model(root(), 7));
+		assert_ok!(Models::register_model(root(), record("ninth")));
+		assert_ok!(Models::retire_model(root(), 0));
+		Models::on_epoch_start(7);
+		assert_eq!(Registry::<Test>::get(0), None);
+		assert_eq!(Registry::<Test>::get(7), None);
+		assert_ok!(Models::register_model(root(), record("tenth")));
+		assert_eq!(NextModelId::<Test>::get(), 10);
+		assert_noop!(Models::retire_model(root(), 7), Error::<Test>::ModelRetired);
+		assert_noop!(Models::update_model(root(), 0, record("x")), Error::<Test>::ModelRetired);
+	});
+}
+
 #[test]
 fn an_unknown_model_is_refused() {
 	ExtBuilder::default().build_and_execute(|| {

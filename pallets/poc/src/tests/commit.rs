@@ -43,7 +43,7 @@ fn a_commit_in_generation_is_authorized_and_stored() {
 	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
 		let c = commit(100);
 		let validity = authorize(&call(1, c.clone(), signed(1, &c))).unwrap();
-		assert_eq!(validity.priority, u64::MAX / 2);
+		assert_eq!(validity.priority, u64::MAX / 2 + 100, "the duty priority, plus the count");
 		assert_eq!(validity.longevity, 5, "until generation ends at block 6");
 		assert_ok!(submit(1, c.clone()));
 		assert_eq!(
@@ -95,14 +95,29 @@ fn a_replayed_commit_is_stale() {
 	});
 }
 
+/// Attack (`docs/security.md`): a host signs many valid commitments of distinct counts
+/// for one model and keeps them all in the transaction pool (each valid until generation
+/// ends). Rule: one pool slot per (host, epoch, model): every commitment of it provides the
+/// same tag, and a higher count has a higher priority, so the pool keeps only the highest.
 #[test]
-fn distinct_counts_have_distinct_pool_tags() {
-	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
-		let (a, b) = (commit(100), commit(200));
-		let tags_a = authorize(&call(1, a.clone(), signed(1, &a))).unwrap().provides;
-		let tags_b = authorize(&call(1, b.clone(), signed(1, &b))).unwrap().provides;
-		assert_ne!(tags_a, tags_b);
-		assert_eq!(tags_a, authorize(&call(1, a.clone(), signed(1, &a))).unwrap().provides);
+fn one_pool_slot_per_host_epoch_and_model_the_higher_count_replacing_the_lower() {
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		let flood: Vec<_> = (1..=64u64)
+			.map(|count| {
+				let c = commit(count * 10);
+				authorize(&call(1, c.clone(), signed(1, &c))).unwrap()
+			})
+			.collect();
+		assert!(flood.iter().all(|validity| validity.provides == flood[0].provides));
+		assert_eq!(flood[0].provides.len(), 1);
+		assert!(flood.windows(2).all(|pair| pair[1].priority > pair[0].priority));
+		// Another host, or the same host's other model, has its own slot.
+		let c = commit(100);
+		let other_host = authorize(&call(2, c.clone(), signed(2, &c))).unwrap();
+		assert_ne!(other_host.provides, flood[0].provides);
+		let other_model = PocCommit { model: 2, ..commit(100) };
+		let other_model = authorize(&call(1, other_model.clone(), signed(1, &other_model))).unwrap();
+		assert_ne!(other_model.provides, flood[0].provides);
 	});
 }
 

@@ -248,6 +248,25 @@ fn an_epoch_that_accepts_nobody_carries_every_weight_over() {
 	});
 }
 
+/// Attack (`docs/security.md`): an epoch that accepts nobody carries the weights over; if
+/// it told pallet-rewards nothing, the epoch paid no reward and slashed nobody, so an
+/// INVALID or down host escaped its slash by making sure that no commitment passed (a
+/// validation boycott), and the reward curve counted rewarded epochs, not epochs. Rule:
+/// a carried-over epoch is scheduled with the carried weights, as a formed one is.
+#[test]
+fn an_epoch_that_carries_weights_over_schedules_its_reward_with_them() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		honest_epoch(&[1, 2, 3], 100);
+		let formed = FormedLog::calls();
+		assert_eq!(formed.len(), 1);
+		let (epoch, weights) = formed[0].clone();
+		assert_eq!(epoch, 0);
+		run_to_block(epoch_start(2));
+		assert!(poc_events().contains(&Event::WeightsCarriedOver { epoch: 1 }));
+		assert_eq!(FormedLog::calls(), vec![(0, weights.clone()), (1, weights)]);
+	});
+}
+
 #[test]
 fn consensus_weight_sums_pocs_weights_times_model_coefficients() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {

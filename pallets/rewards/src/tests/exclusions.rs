@@ -53,6 +53,29 @@ fn downtime_host_gets_no_reward_and_loses_10_percent_of_its_collateral() {
 	});
 }
 
+/// Attack (`docs/security.md`): a host takes every request assigned to it but never
+/// validates when sampled (validation costs it compute and pays only when the result
+/// passes). Rule: a sampled validation not reported is a duty missed, as a request not
+/// finished is: the downtime test counts both.
+#[test]
+fn a_host_that_never_validates_fails_the_downtime_test() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Rewards::bond(signed(3), 1_000));
+		form(0, &[(1, 10), (2, 10), (3, 10), (4, 10)]);
+		// Host 3 finished its 10 requests and missed the 40 validations it was sampled
+		// for; the network missed 45 of 200 duties (22.5%): p0 = 40%.
+		Ledger::<Test>::insert(
+			0,
+			account(3),
+			EpochStats { assigned: 10, missed_validations: 40, ..Default::default() },
+		);
+		pallet_inference::EpochTotals::<Test>::insert(0, DutyTotals { assigned: 200, missed: 45 });
+		run_until_distributed(0);
+		assert_eq!(withheld(0), vec![(account(3), Withheld::Downtime)]);
+		assert_eq!(held(HoldReason::Collateral, 3), 900);
+	});
+}
+
 #[test]
 fn downtime_threshold_follows_the_network_miss_rate() {
 	ExtBuilder::default().build_and_execute(|| {
