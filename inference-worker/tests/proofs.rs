@@ -102,11 +102,9 @@ fn a_connection_flood_from_one_peer_does_not_keep_validators_out() {
 		let mut closed = 0;
 		for mut stream in flood {
 			let mut byte = [0u8; 1];
-			let read = tokio::time::timeout(
-				std::time::Duration::from_millis(200),
-				stream.read(&mut byte),
-			)
-			.await;
+			let read =
+				tokio::time::timeout(std::time::Duration::from_millis(200), stream.read(&mut byte))
+					.await;
 			if matches!(read, Ok(Ok(0)) | Ok(Err(_))) {
 				closed += 1;
 			}

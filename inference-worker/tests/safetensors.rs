@@ -4,8 +4,8 @@
 
 use common::model_path;
 use gonka_worker::{
-	inference::{generate::generate, sampler::SamplingParams},
 	catalog,
+	inference::{generate::generate, sampler::SamplingParams},
 	model::{hf, open},
 	Error,
 };

@@ -272,8 +272,12 @@ impl Sprt {
 	/// Gonka's live test: p0 = 0.05, p1 = 0.10, INVALID at 4 ([`LIVE_SPRT_P0`],
 	/// [`LIVE_SPRT_P1`], [`LIVE_SPRT_UPPER`]).
 	pub fn live_network() -> Sprt {
-		Sprt::new(LIVE_SPRT_P0, LIVE_SPRT_P1, LIVE_SPRT_UPPER)
-			.unwrap_or(Sprt { invalid_step: 0, pass_step: 0, upper: 0, lower: 0 })
+		Sprt::new(LIVE_SPRT_P0, LIVE_SPRT_P1, LIVE_SPRT_UPPER).unwrap_or(Sprt {
+			invalid_step: 0,
+			pass_step: 0,
+			upper: 0,
+			lower: 0,
+		})
 	}
 
 	/// The LLR after one more validation (`invalidated` or passed), kept `≥ lower`.

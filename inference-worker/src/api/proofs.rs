@@ -31,8 +31,8 @@ use jsonrpsee::{
 	http_client::HttpClientBuilder,
 	rpc_params,
 	server::{
-		serve_with_graceful_shutdown, stop_channel, BatchRequestConfig, Methods, RpcModule,
-		Server, ServerHandle, StopHandle,
+		serve_with_graceful_shutdown, stop_channel, BatchRequestConfig, Methods, RpcModule, Server,
+		ServerHandle, StopHandle,
 	},
 	types::{ErrorObjectOwned, Params},
 };

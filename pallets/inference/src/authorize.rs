@@ -5,12 +5,12 @@
 //! (`protocol.md`, "Inference" 3): who is sampled to validate a finished request.
 
 use super::*;
-use pallet_poc::validity::{duty_validity, error_code};
 use gonka_primitives::{
 	duty::{Duty, InferenceValidation, InvalidationVote, MissingValidation},
 	inference::{self as rules, RequestId},
 	H256,
 };
+use pallet_poc::validity::{duty_validity, error_code};
 use pallet_poc::Hosts;
 use polkadot_sdk::{
 	frame_support::pallet_prelude::*, frame_system, sp_core::sr25519,

@@ -5,9 +5,7 @@ use crate::Config;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use gonka_primitives::{
 	duty::InferenceFinish,
-	inference::{
-		PriceRule, SamplingParams, Sprt, LIVE_SPRT_P0, LIVE_SPRT_P1, LIVE_SPRT_UPPER,
-	},
+	inference::{PriceRule, SamplingParams, Sprt, LIVE_SPRT_P0, LIVE_SPRT_P1, LIVE_SPRT_UPPER},
 	EpochIndex, ModelId, PowerSnapshot, H256,
 };
 use polkadot_sdk::{

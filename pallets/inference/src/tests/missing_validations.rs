@@ -3,8 +3,7 @@
 use super::*;
 use gonka_primitives::{inference as rules, H256};
 use polkadot_sdk::{
-	frame_support::traits::Get,
-	sp_runtime::transaction_validity::InvalidTransaction,
+	frame_support::traits::Get, sp_runtime::transaction_validity::InvalidTransaction,
 };
 
 #[test]

@@ -90,7 +90,7 @@ fn an_invalid_host_loses_its_voting_power_at_once() {
 		assert!(Ledger::<Test>::get(0, account(1)).invalid);
 		assert_eq!(pallet_poc::VotingPower::<Test>::get(account(1)), 0);
 		assert_eq!(pallet_poc::TotalVotingPower::<Test>::get(), total - power);
-		assert!(System::events().iter().any(|record| record.event ==
-			RuntimeEvent::Poc(pallet_poc::Event::PowerRevoked { host: account(1), power })));
+		assert!(System::events().iter().any(|record| record.event
+			== RuntimeEvent::Poc(pallet_poc::Event::PowerRevoked { host: account(1), power })));
 	});
 }

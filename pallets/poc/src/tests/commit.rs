@@ -116,7 +116,8 @@ fn one_pool_slot_per_host_epoch_and_model_the_higher_count_replacing_the_lower()
 		let other_host = authorize(&call(2, c.clone(), signed(2, &c))).unwrap();
 		assert_ne!(other_host.provides, flood[0].provides);
 		let other_model = PocCommit { model: 2, ..commit(100) };
-		let other_model = authorize(&call(1, other_model.clone(), signed(1, &other_model))).unwrap();
+		let other_model =
+			authorize(&call(1, other_model.clone(), signed(1, &other_model))).unwrap();
 		assert_ne!(other_model.provides, flood[0].provides);
 	});
 }

@@ -267,6 +267,31 @@ fn an_epoch_that_carries_weights_over_schedules_its_reward_with_them() {
 	});
 }
 
+/// Attack (`docs/security.md`): a verdict counts the validator's power when it is sent,
+/// but the threshold counted the total power at formation, which departures lower: a 40%
+/// coalition says "valid" and leaves, and a host that the other 40% judged invalid
+/// passes. Rule: verdicts are tallied against the total power when validation opened,
+/// which departures (and power revoked meanwhile) cannot change.
+#[test]
+fn validators_that_leave_after_voting_do_not_lower_the_threshold() {
+	ExtBuilder::default().hosts(&[1, 2, 3, 4, 5]).build_and_execute(|| {
+		set_power(&[(1, 1), (2, 1), (3, 1), (4, 1), (5, 1)]);
+		commit(5, 1, 100);
+		run_to_block(epoch_start(0) + 6);
+		validate(1, 1, &[(5, true)]);
+		validate(2, 1, &[(5, true)]);
+		validate(3, 1, &[(5, false)]);
+		validate(4, 1, &[(5, false)]);
+		assert_ok!(Poc::leave(RuntimeOrigin::signed(account(1))));
+		assert_ok!(Poc::leave(RuntimeOrigin::signed(account(2))));
+		assert_eq!(TotalVotingPower::<Test>::get(), 3);
+		run_to_block(epoch_start(1));
+		// Of the others' 4 units when validation opened, 2 said valid and 2 invalid:
+		// neither is more than two thirds.
+		assert_eq!(judged(5).map(|(outcome, _)| outcome), Some(Outcome::QuorumFailed));
+	});
+}
+
 #[test]
 fn consensus_weight_sums_pocs_weights_times_model_coefficients() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
