@@ -89,6 +89,14 @@ impl<T: Config> Pallet<T> {
 		Ok((request, finish, power))
 	}
 
+	/// Whether the hash that samples `finish`'s validators, that of the block that
+	/// included it, is known: from the next block on, and while frame-system keeps it
+	/// (`BlockHashCount` blocks; after that it reads as zero).
+	pub(crate) fn sample_known(finish: &FinishRecordOf<T>) -> bool {
+		let now = frame_system::Pallet::<T>::block_number();
+		now > finish.at && now <= finish.at.saturating_add(T::BlockHashCount::get())
+	}
+
 	/// Whether the hash rule samples `validator` (with `power` in the request's
 	/// snapshot) to validate finished request `id`: from the hash of the block that
 	/// included `finish`, so only from the next block on.
@@ -184,6 +192,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let window = Params::<T>::get().validation_window;
 		ensure!(now >= finish.at.saturating_add(window), Error::<T>::ValidationOpen);
+		ensure!(Self::sample_known(&finish), Error::<T>::SampleExpired);
 		ensure!(claim.validator != request.executor, Error::<T>::SelfValidation);
 		ensure!(
 			!Reports::<T>::contains_key(claim.request, &claim.validator),
@@ -212,7 +221,9 @@ impl<T: Config> Pallet<T> {
 		let key = Self::worker_key(reporter).map_err(|_| InvalidTransaction::BadSigner)?;
 		let finish = Self::check_missing(claim).map_err(|error| match error {
 			Error::<T>::ValidationOpen => InvalidTransaction::Future,
-			Error::<T>::UnknownRequest | Error::<T>::AlreadyRecorded => InvalidTransaction::Stale,
+			Error::<T>::UnknownRequest
+			| Error::<T>::AlreadyRecorded
+			| Error::<T>::SampleExpired => InvalidTransaction::Stale,
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
 		if !claim.verify(&pallet_poc::Pallet::<T>::genesis_hash(), &key, signature) {

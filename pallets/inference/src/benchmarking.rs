@@ -384,7 +384,11 @@ mod benchmarks {
 	fn set_params() -> Result<(), BenchmarkError> {
 		let origin = <T as pallet_poc::Config>::UpdateOrigin::try_successful_origin()
 			.map_err(|_| BenchmarkError::Weightless)?;
-		let params = InferenceParams::live_network();
+		let live = InferenceParams::<BlockNumberFor<T>>::live_network();
+		// Within the block hashes kept (a test runtime keeps few).
+		let kept = <T as frame_system::Config>::BlockHashCount::get();
+		let validation_window = live.validation_window.min(kept.saturating_sub(One::one()));
+		let params = InferenceParams { validation_window, ..live };
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, params);

@@ -68,7 +68,10 @@ impl<T: Config> Pallet<T> {
 		Ok(Some(actual).into())
 	}
 
-	/// Checks a request's input against `model`'s terms; returns the terms.
+	/// Checks a request's input against `model`'s terms; returns the terms. A request is
+	/// accepted only if a worker can serve it: the prompt is UTF-8 text, and its bytes (no
+	/// fewer than its tokens, for a byte-level tokenizer), the template's tokens and
+	/// `max_tokens` fit the model's context.
 	fn check_request(
 		model: ModelId,
 		prompt: &BoundedVec<u8, T::MaxPromptBytes>,
@@ -80,6 +83,11 @@ impl<T: Config> Pallet<T> {
 		ensure!(max_tokens > 0, Error::<T>::ZeroMaxTokens);
 		ensure!(max_tokens <= terms.max_context, Error::<T>::MaxTokensAboveLimit);
 		ensure!(params.is_valid(), Error::<T>::BadSamplingParams);
+		let needed = (prompt.len() as u64)
+			.saturating_add(u64::from(terms.template_overhead))
+			.saturating_add(u64::from(max_tokens));
+		ensure!(needed <= u64::from(terms.max_context), Error::<T>::ExceedsContext);
+		ensure!(core::str::from_utf8(prompt).is_ok(), Error::<T>::PromptNotUtf8);
 		Ok(terms)
 	}
 
@@ -186,8 +194,9 @@ impl<T: Config> Pallet<T> {
 			Self::open_vote(id, &mut request, &validator, now);
 		}
 		let mut read = 0;
-		if request.status == RequestStatus::Voting {
-			// A report made while a vote is open is that validator's vote.
+		if request.status == RequestStatus::Voting && !Votes::<T>::contains_key(id, &validator) {
+			// A report made while a vote is open is that validator's vote, unless it voted
+			// already: one count per host and request, whatever the order.
 			read = Self::count_vote(id, &mut request, &validator, !passed, power, now);
 		}
 		Requests::<T>::insert(id, request);
@@ -262,6 +271,11 @@ impl<T: Config> Pallet<T> {
 			InvalidParams::ZeroCapacity => Error::<T>::ZeroCapacity,
 			InvalidParams::Sprt => Error::<T>::BadSprt,
 		})?;
+		// Validators are sampled from a block hash, which frame-system keeps only so long.
+		ensure!(
+			params.validation_window < T::BlockHashCount::get(),
+			Error::<T>::WindowBeyondBlockHashes
+		);
 		Params::<T>::put(params);
 		Self::deposit_event(Event::ParamsSet { params });
 		Ok(())

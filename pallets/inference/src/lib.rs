@@ -319,7 +319,8 @@ pub mod pallet {
 			/// The epoch whose ledger records the miss.
 			epoch: EpochIndex,
 		},
-		/// The invalidation test marked a host INVALID for an epoch.
+		/// The invalidation test marked a host INVALID for an epoch: no reward for it, and
+		/// no voting power until the next weight formation (`pallet-poc`'s `PowerRevoked`).
 		HostInvalid {
 			/// The host.
 			host: T::AccountId,
@@ -430,6 +431,17 @@ pub mod pallet {
 		ZeroCapacity,
 		/// The SPRT rates (0 < p0 < p1 < 1) or boundary (> 0) do not define a test.
 		BadSprt,
+		/// The prompt's bytes, the template's tokens and `max_tokens` exceed the model's
+		/// context: no worker could serve the request.
+		ExceedsContext,
+		/// The prompt is not UTF-8 text.
+		PromptNotUtf8,
+		/// The hash that sampled the request's validators is no longer kept
+		/// (`BlockHashCount` blocks after `finish`): the sample cannot be shown.
+		SampleExpired,
+		/// A validation window as long as `BlockHashCount` or longer: the sample's hash
+		/// would be gone before the window ends.
+		WindowBeyondBlockHashes,
 	}
 
 	#[pallet::hooks]

@@ -354,11 +354,17 @@ pub fn block_hash(n: u64) -> H256 {
 	H256::from_low_u64_be(0xb10c_0000 + n)
 }
 
-/// Advances to block `n`: each block records its parent's hash and runs PoC's and this
+/// Advances to block `n`: each block records its parent's hash (and, as frame-system
+/// does, forgets the hash `BlockHashCount` + 1 blocks older) and runs PoC's and this
 /// pallet's `on_initialize`; the pallet's invariants are checked after every block.
 pub fn run_to_block(n: u64) {
+	use polkadot_sdk::frame_support::traits::Get;
+	let kept: u64 = <Test as frame_system::Config>::BlockHashCount::get();
 	while System::block_number() < n {
 		let next = System::block_number() + 1;
+		if let Some(old) = (next - 1).checked_sub(kept + 1).filter(|old| *old > 0) {
+			frame_system::BlockHash::<Test>::remove(old);
+		}
 		frame_system::BlockHash::<Test>::insert(next - 1, block_hash(next - 1));
 		System::set_block_number(next);
 		System::set_parent_hash(block_hash(next - 1));

@@ -86,6 +86,8 @@ impl<T: Config> Pallet<T> {
 		if marked {
 			Self::note_activity(executor, epoch, |state| state.invalid = true);
 			Self::deposit_event(Event::HostInvalid { host: executor.clone(), epoch });
+			// INVALID means no power: none until the next weight formation.
+			pallet_poc::Pallet::<T>::revoke_power(executor);
 		}
 	}
 

@@ -55,12 +55,13 @@ impl<T: Config> Pallet<T> {
 	/// The registered hosts the hash rule samples to validate finished request `id`
 	/// (`InferenceApi::validators`): what each worker computes for itself, and what a
 	/// host showing a missing report checks. `None` for an unknown or unfinished
-	/// request, and in the block that included `finish` (its hash is not known yet).
+	/// request, in the block that included `finish` (its hash is not known yet), and
+	/// once that hash is no longer kept (`BlockHashCount` blocks later).
 	/// Off-chain only: one hash per registered host.
 	pub fn sampled_validators(id: RequestId) -> Option<Vec<T::AccountId>> {
 		let request = Requests::<T>::get(id)?;
 		let finish = request.finish?;
-		if frame_system::Pallet::<T>::block_number() <= finish.at {
+		if !Self::sample_known(&finish) {
 			return None;
 		}
 		let sampled = Hosts::<T>::iter_keys()

@@ -155,7 +155,7 @@ impl<T: Config> Pallet<T> {
 	/// write), which `validate` and `report_missing` do since their last benchmark run:
 	/// added to their benchmarked weights until the next run measures it with them.
 	pub(crate) fn duty_total_weight() -> Weight {
-		<T as frame_system::Config>::DbWeight::get().reads_writes(1, 1)
+		<T as polkadot_sdk::frame_system::Config>::DbWeight::get().reads_writes(1, 1)
 	}
 
 	/// `vote`'s weight when closing the vote read `read` reports to pay validators.

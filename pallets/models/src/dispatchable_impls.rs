@@ -44,7 +44,7 @@ impl<T: Config> Pallet<T> {
 	/// without a scheduled change gets the record scheduled for the next epoch start.
 	pub(crate) fn do_update_model(model: ModelId, record: ModelRecordOf<T>) -> DispatchResult {
 		Self::check_record(&record)?;
-		let mut info = Registry::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
+		let mut info = Self::entry(model)?;
 		match info.status {
 			ModelStatus::Retired => return Err(Error::<T>::ModelRetired.into()),
 			ModelStatus::Proposed => {
@@ -66,16 +66,15 @@ impl<T: Config> Pallet<T> {
 	/// `retire_model`: a proposed model is retired at once (its approval unscheduled); an
 	/// approved model's retirement replaces any scheduled update.
 	pub(crate) fn do_retire_model(model: ModelId) -> DispatchResult {
-		let mut info = Registry::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
+		let mut info = Self::entry(model)?;
 		match (info.status, &info.pending) {
 			(ModelStatus::Retired, _) | (_, Some(PendingChange::Retire)) => {
 				return Err(Error::<T>::ModelRetired.into())
 			}
 			(ModelStatus::Proposed, _) => {
 				Self::unschedule(model);
-				info.status = ModelStatus::Retired;
-				info.pending = None;
-				Registry::<T>::insert(model, info);
+				// A retired model's entry goes, and its registry slot is free again.
+				Registry::<T>::remove(model);
 				Self::deposit_event(Event::ModelRetired { model, epoch: None });
 			}
 			(ModelStatus::Approved, pending) => {
@@ -88,6 +87,16 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Ok(())
+	}
+
+	/// `model`'s registry entry: `ModelRetired` for an id that was given out and is gone
+	/// (ids are never reused), `UnknownModel` for one never given out.
+	fn entry(model: ModelId) -> Result<ModelInfoOf<T>, Error<T>> {
+		Registry::<T>::get(model).ok_or(if model < NextModelId::<T>::get() {
+			Error::<T>::ModelRetired
+		} else {
+			Error::<T>::UnknownModel
+		})
 	}
 
 	/// `set_governance_params`: checks and stores the new rules.

@@ -66,7 +66,12 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			Self::apply_change(model, &mut info, change, epoch);
-			Registry::<T>::insert(model, info);
+			if info.status == ModelStatus::Retired {
+				// Its entry goes, and its registry slot is free again.
+				Registry::<T>::remove(model);
+			} else {
+				Registry::<T>::insert(model, info);
+			}
 		}
 		count
 	}

@@ -114,7 +114,8 @@ pub enum ModelStatus {
 	Proposed,
 	/// Hosts may commit PoC for it and serve it.
 	Approved,
-	/// No longer served; kept as a record.
+	/// No longer served. A retirement removes the model's entry (its registry slot is
+	/// free again, its id never reused); the status is what the retirement applied.
 	Retired,
 }
 

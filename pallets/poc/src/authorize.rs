@@ -61,7 +61,8 @@ impl<T: Config> Pallet<T> {
 
 	/// The `authorize` rule of [`Pallet::commit_poc`]: the commitment fits the chain's
 	/// state and the host's worker key signed it for this chain. Cheap checks first, the
-	/// signature last. Tagged `(host, epoch, model, count)`; valid until generation ends.
+	/// signature last. Tagged `(host, epoch, model)`, one pool slot, with `DutyPriority +
+	/// count` so that a higher count replaces a lower one; valid until generation ends.
 	pub(crate) fn authorize_commit_poc(
 		_source: TransactionSource,
 		host: &T::AccountId,
@@ -74,11 +75,17 @@ impl<T: Config> Pallet<T> {
 		if !commit.verify(&Self::genesis_hash(), &info.worker_key, signature) {
 			return Err(InvalidTransaction::BadProof.into());
 		}
+		// One pool slot per (host, epoch, model): a higher count outranks, so replaces, a
+		// lower one still in the pool.
 		duty_validity::<T>(
 			"GonkaPocCommit",
-			(host, commit.epoch, commit.model, commit.count),
+			(host, commit.epoch, commit.model),
 			epoch.generation_end(),
 		)
+		.map(|(mut validity, refund)| {
+			validity.priority = validity.priority.saturating_add(commit.count);
+			(validity, refund)
+		})
 	}
 
 	/// What the pool hears of a commitment `check_commit` refused: an unregistered host is

@@ -1,6 +1,8 @@
 //! Weight formation (`protocol.md`, "Proof of Compute"), in the first block after
 //! validation, once per epoch. Each rostered commitment of a host still registered is judged
-//! by its tally against the power of the *other* hosts, `P_other = P_total − power(h)`:
+//! by its tally against the power of the *other* hosts, `P_other = P_total − power(h)`,
+//! `P_total` the total when validation opened (`ValidationTotal`: departures since do not
+//! lower it):
 //! accepted iff `3·valid > 2·P_other` (PoC weight = its count), rejected iff
 //! `3·invalid > 2·P_other` (weight 0), else a quorum failure, not fraud (the smaller of the
 //! previous weight and the count). A host's consensus weight is
@@ -9,7 +11,7 @@
 
 use crate::{
 	Commitment, Commitments, Config, EpochInfoOf, Event, Hosts, ModelRegistry, OnWeightsFormed,
-	Outcome, Pallet, PocWeights, Tallies, Tally, TotalVotingPower, VotingPower,
+	Outcome, Pallet, PocWeights, Tallies, Tally, TotalVotingPower, ValidationTotal, VotingPower,
 };
 use alloc::{collections::BTreeMap, vec::Vec};
 use gonka_primitives::{bounds::is_two_thirds, EpochIndex, ModelId, NonceCount};
@@ -33,7 +35,16 @@ impl<T: Config> Pallet<T> {
 		// the chain's voting power away: the previous weights stay.
 		if !accepted_any || hosts.is_empty() {
 			Self::deposit_event(Event::WeightsCarriedOver { epoch: epoch.index });
-			return (commitments, Weight::zero());
+			// The epoch is still rewarded (and its INVALID and down hosts slashed), with
+			// the weights it carries over.
+			let (carried, entries) = Self::carried_weights();
+			// Per PoC weight read: the weight, its host's registration, its coefficient.
+			let mut hook = T::DbWeight::get().reads(u64::from(entries).saturating_mul(3));
+			if !carried.is_empty() {
+				let formed = T::OnWeightsFormed::weights_formed(epoch.index, &carried);
+				hook = hook.saturating_add(formed);
+			}
+			return (commitments, hook);
 		}
 		let hook = Self::put_weights_in_force(epoch.index, judged, &hosts);
 		(commitments, hook)
@@ -42,7 +53,8 @@ impl<T: Config> Pallet<T> {
 	/// Judges each rostered commitment of `epoch` (`PocJudged` each); returns the judged
 	/// ones, whether any was accepted, and the number of commitments read.
 	fn judge_commitments(epoch: &EpochInfoOf<T>) -> (Judged<T>, bool, u32) {
-		let total = TotalVotingPower::<T>::get();
+		// The total when validation opened: departures since cannot lower the threshold.
+		let total = ValidationTotal::<T>::take().unwrap_or_else(TotalVotingPower::<T>::get);
 		let mut judged: Judged<T> = Vec::new();
 		let mut accepted_any = false;
 		let mut commitments: u32 = 0;
@@ -103,6 +115,18 @@ impl<T: Config> Pallet<T> {
 			*entry = entry.saturating_add(coefficient.saturating_mul_int(u128::from(*weight)));
 		}
 		consensus.into_iter().filter(|(_, weight)| *weight > 0).collect()
+	}
+
+	/// The consensus weights in force, of the hosts still registered: what an epoch that
+	/// accepts nobody carries over; and the number of PoC weights read (at most
+	/// `MaxHosts × MaxModelsPerHost`, as the formation that put them in force wrote).
+	fn carried_weights() -> (Vec<(T::AccountId, u128)>, u32) {
+		let mut entries: u32 = 0;
+		let judged: Judged<T> = PocWeights::<T>::iter()
+			.inspect(|_| entries = entries.saturating_add(1))
+			.filter(|(host, _, _)| Hosts::<T>::contains_key(host))
+			.collect();
+		(Self::consensus_weights(&judged), entries)
 	}
 
 	/// Puts the formed weights in force: tells `OnWeightsFormed` the consensus weights

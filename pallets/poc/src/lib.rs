@@ -202,6 +202,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type TotalVotingPower<T: Config> = StorageValue<_, u128, ValueQuery>;
 
+	/// [`TotalVotingPower`] when the epoch's validation opened: the total the formation
+	/// compares the verdicts with, which departures (and power revoked) during validation
+	/// cannot lower. Taken by the formation; absent outside validation (the formation then
+	/// uses [`TotalVotingPower`]).
+	#[pallet::storage]
+	pub type ValidationTotal<T: Config> = StorageValue<_, u128, OptionQuery>;
+
 	/// The generation of voting power in force: 0 from genesis, one more with each weight
 	/// formation that replaces the power (a carried-over epoch keeps it).
 	#[pallet::storage]
@@ -379,6 +386,14 @@ pub mod pallet {
 			model: ModelId,
 			/// How many hosts the batch judged.
 			verdicts: u32,
+		},
+		/// A host's voting power was taken away until the next weight formation (another
+		/// pallet judged it: `pallet-inference` marked it INVALID).
+		PowerRevoked {
+			/// The host.
+			host: T::AccountId,
+			/// The power it had.
+			power: u128,
 		},
 	}
 

@@ -23,6 +23,18 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Takes `host`'s voting power away until the next weight formation, as if it had
+	/// left (`PowerRevoked`): `pallet-inference` does so when it marks a host INVALID, which
+	/// means no power (`protocol.md`, "Inference" 5). Returns the power taken (0: none).
+	pub fn revoke_power(host: &T::AccountId) -> u128 {
+		let power = VotingPower::<T>::get(host);
+		if power > 0 {
+			Self::remove_voting_power(host);
+			Self::deposit_event(Event::PowerRevoked { host: host.clone(), power });
+		}
+		power
+	}
+
 	/// Records that `who`, with power in the generation in force, left.
 	fn record_departure(who: &T::AccountId) {
 		let generation = PowerGeneration::<T>::get();

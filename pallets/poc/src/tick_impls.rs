@@ -6,7 +6,10 @@
 //! voting power that is no longer held, so no block carries two heavy steps.
 
 use crate::{Config, EpochInfoOf, LastFormedEpoch, ModelRegistry, Pallet, Phase, WeightInfo};
-use polkadot_sdk::{frame_support::weights::Weight, frame_system::pallet_prelude::BlockNumberFor};
+use polkadot_sdk::{
+	frame_support::{traits::Get, weights::Weight},
+	frame_system::pallet_prelude::BlockNumberFor,
+};
 
 impl<T: Config> Pallet<T> {
 	/// `on_initialize` at block `now`; returns the weight used.
@@ -62,7 +65,9 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		let rostered = Self::open_validation(epoch);
-		Some(T::WeightInfo::open_validation(rostered))
+		// The total power kept for the formation (`ValidationTotal`).
+		let total = T::DbWeight::get().reads_writes(1, 1);
+		Some(T::WeightInfo::open_validation(rostered).saturating_add(total))
 	}
 
 	/// Forms the epoch's weights if `now` is in its inference phase and they are not formed

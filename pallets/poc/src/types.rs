@@ -229,8 +229,9 @@ pub trait ModelRegistry {
 /// reward is scheduled over these weights). `()` ignores formations.
 pub trait OnWeightsFormed<AccountId> {
 	/// The weights formed in `epoch` are in force: `weights` are the hosts' consensus
-	/// weights (uncapped, sorted by account). Not called when the epoch carries the previous
-	/// weights over. Returns the weight it used.
+	/// weights (uncapped, sorted by account). Also called when the epoch accepted nobody
+	/// and carries the previous weights over, with those weights (of the hosts still
+	/// registered). Returns the weight it used.
 	fn weights_formed(epoch: EpochIndex, weights: &[(AccountId, u128)]) -> Weight;
 }
 

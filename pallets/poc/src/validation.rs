@@ -13,6 +13,8 @@ impl<T: Config> Pallet<T> {
 	/// Opens validation for `epoch`: the roster of each model, the registered hosts that
 	/// committed, sorted, with empty tallies. Returns the number of commitments read.
 	pub(crate) fn open_validation(epoch: &EpochInfoOf<T>) -> u32 {
+		// The total the formation will compare the verdicts with, whoever leaves meanwhile.
+		crate::ValidationTotal::<T>::put(crate::TotalVotingPower::<T>::get());
 		let mut rosters: BTreeMap<ModelId, Vec<(T::AccountId, Tally)>> = BTreeMap::new();
 		let mut read: u32 = 0;
 		for ((host, model), _) in Commitments::<T>::iter_prefix(epoch.index) {

@@ -135,8 +135,29 @@ impl pallet_poc::Config for Test {
 	type MaxWeightShare = MaxWeightShare;
 	type RosterChunk = ConstU32<4>;
 	type RetentionEpochs = ConstU32<2>;
-	type OnWeightsFormed = Rewards;
+	/// This pallet, when the test lets PoC form the weights ([`ExtBuilder::poc_formation`]);
+	/// otherwise the test forms them itself ([`form`]) and PoC's formations are ignored.
+	type OnWeightsFormed = PocFormation;
 	type WeightInfo = ();
+}
+
+std::thread_local! {
+	static POC_FORMS: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+/// PoC's formations, told to this pallet only in tests that let PoC form the weights
+/// (`ExtBuilder::poc_formation`); the other tests stand in for PoC with [`form`], and
+/// PoC's own formations (every epoch, carried over ones included) would schedule the same
+/// epochs a second time.
+pub struct PocFormation;
+impl OnWeightsFormed<HostId> for PocFormation {
+	fn weights_formed(epoch: EpochIndex, weights: &[(HostId, u128)]) -> Weight {
+		if POC_FORMS.with(|forms| forms.get()) {
+			<Rewards as OnWeightsFormed<HostId>>::weights_formed(epoch, weights)
+		} else {
+			Weight::zero()
+		}
+	}
 }
 
 impl pallet_inference::Config for Test {
@@ -205,6 +226,9 @@ pub struct ExtBuilder {
 	/// The curve's next rewarded epoch `e` once block 1 runs (`None`: 1, the genesis
 	/// curve's).
 	next_rewarded_epoch: Option<u32>,
+	/// Whether PoC's formations schedule the epochs' rewards (else the test does, with
+	/// [`form`]).
+	poc_formation: bool,
 }
 
 impl ExtBuilder {
@@ -215,8 +239,15 @@ impl ExtBuilder {
 		self
 	}
 
+	/// Lets PoC's formations schedule the epochs' rewards, as in the runtime.
+	pub fn poc_formation(mut self) -> Self {
+		self.poc_formation = true;
+		self
+	}
+
 	/// The externalities at block 1.
 	pub fn build(self) -> TestExternalities {
+		POC_FORMS.with(|forms| forms.set(self.poc_formation));
 		let mut ext = TestExternalities::new(genesis_storage());
 		ext.execute_with(|| {
 			pallet_inference::Params::<Test>::put(InferenceParams {

@@ -111,7 +111,7 @@ fn a_missing_report_after_the_block_hash_is_gone_is_refused() {
 			})
 			.expect("a host sampled on the zero hash only");
 		let at = Requests::<Test>::get(id).unwrap().finish.unwrap().at;
-		let horizon: u64 = <Test as frame_system::Config>::BlockHashCount::get();
+		let horizon: u64 = <Test as polkadot_sdk::frame_system::Config>::BlockHashCount::get();
 		run_to_block(at + horizon + 2);
 		assert_eq!(System::block_hash(at), H256::zero());
 		assert_eq!(report_missing_as(executor, id, innocent), Err(pool(InvalidTransaction::Stale)));

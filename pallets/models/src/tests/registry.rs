@@ -94,7 +94,7 @@ fn retiring_an_approved_model_takes_effect_from_the_next_epoch() {
 		Models::on_epoch_start(5);
 		assert!(!Models::is_approved(0));
 		assert_eq!(Models::coefficient(0), None, "its PoC weight no longer counts");
-		assert_eq!(Registry::<Test>::get(0).unwrap().status, ModelStatus::Retired);
+		assert_eq!(Registry::<Test>::get(0), None, "its entry is gone");
 		assert!(events().contains(&Event::ModelRetired { model: 0, epoch: Some(5) }));
 	});
 }
@@ -104,7 +104,7 @@ fn retiring_a_proposed_model_is_immediate_and_cancels_its_approval() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(Models::register_model(root(), record("never served")));
 		assert_ok!(Models::retire_model(root(), 1));
-		assert_eq!(Registry::<Test>::get(1).unwrap().status, ModelStatus::Retired);
+		assert_eq!(Registry::<Test>::get(1), None);
 		assert!(PendingChanges::<Test>::get().is_empty());
 		Models::on_epoch_start(1);
 		assert!(!Models::is_approved(1));
@@ -118,9 +118,8 @@ fn retiring_drops_a_scheduled_update() {
 		assert_ok!(Models::retire_model(root(), 0));
 		assert_eq!(PendingChanges::<Test>::get().to_vec(), vec![0]);
 		Models::on_epoch_start(1);
-		let info = Registry::<Test>::get(0).unwrap();
-		assert_eq!(info.status, ModelStatus::Retired);
-		assert_eq!(info.record, record("SmolLM2-135M-Instruct"));
+		assert_eq!(Registry::<Test>::get(0), None);
+		assert!(!events().iter().any(|event| matches!(event, Event::ModelUpdated { .. })));
 	});
 }
 

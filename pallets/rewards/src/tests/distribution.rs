@@ -109,9 +109,26 @@ fn a_share_that_cannot_be_minted_goes_to_the_pool() {
 	});
 }
 
+/// An epoch that accepts nobody carries the weights over and is rewarded with them
+/// (`docs/security.md`): the curve counts it, and its hosts are paid (or slashed).
+#[test]
+fn a_carried_over_epoch_is_rewarded_with_the_carried_weights() {
+	ExtBuilder::default().poc_formation().build_and_execute(|| {
+		// Nobody commits in epoch 0: the genesis weights (hosts 1–4) carry over.
+		run_to_block(12);
+		let info = Epochs::<Test>::get(0).expect("the carried-over epoch is scheduled");
+		assert_eq!((info.index, info.reward, info.hosts), (1, FIRST_REWARD, 4));
+		run_until_distributed(0);
+		assert_eq!(payouts(0).len(), 4);
+		// The next carried-over epoch takes the curve's next reward.
+		run_to_block(epoch_start(1) + 11);
+		assert_eq!(Epochs::<Test>::get(1).map(|info| info.index), Some(2));
+	});
+}
+
 #[test]
 fn poc_formation_schedules_the_epoch_reward() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder::default().poc_formation().build_and_execute(|| {
 		use pallet_poc::{Commitment, Tallies, Tally};
 		// Hosts 1–4 commit in epoch 0; validation opens at block 7 and builds the roster.
 		for i in 1..=4u8 {
