@@ -46,6 +46,10 @@ use subxt::{
 #[subxt::subxt(runtime_metadata_path = "metadata.scale")]
 pub mod runtime {}
 
+// The macro above reads the file without telling cargo: this makes the crate rebuild when
+// the metadata changes (else the code stays generated from the old metadata).
+const _: &[u8] = include_bytes!("../metadata.scale");
+
 use runtime::runtime_types;
 
 pub use runtime::{

@@ -83,7 +83,9 @@ fn serving() -> (ProofServer, String) {
 #[test]
 fn a_connection_flood_from_one_peer_does_not_keep_validators_out() {
 	let (server, endpoint) = serving();
-	let flood = block_on(async {
+	// One runtime for the whole test: the flood's connections belong to it.
+	let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+	let flood = runtime.block_on(async {
 		let mut held = Vec::new();
 		for _ in 0..160 {
 			let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -94,10 +96,10 @@ fn a_connection_flood_from_one_peer_does_not_keep_validators_out() {
 	});
 	assert_eq!(flood.len(), 160);
 	// The validator, from another address, is served while the flood is held.
-	let leaves = block_on(RpcProofs.fetch(&endpoint, 5, 0, &[0, 1, 2])).unwrap();
+	let leaves = runtime.block_on(RpcProofs.fetch(&endpoint, 5, 0, &[0, 1, 2])).unwrap();
 	assert_eq!(leaves.len(), 3);
 	// The flood's connections beyond the limit were closed by the server.
-	let closed = block_on(async {
+	let closed = runtime.block_on(async {
 		use tokio::io::AsyncReadExt;
 		let mut closed = 0;
 		for mut stream in flood {

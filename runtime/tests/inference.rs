@@ -122,7 +122,6 @@ fn a_developers_request_is_executed_validated_and_paid_on_the_development_chain(
 /// (`pallet-inference` refuses it with `WindowBeyondBlockHashes`).
 #[test]
 fn the_validation_window_ends_before_the_block_hashes_are_pruned() {
-	use polkadot_sdk::frame_support::traits::Get;
 	let horizon: u32 = <Runtime as frame_system::Config>::BlockHashCount::get();
 	let live = pallet_inference::InferenceParams::<u32>::live_network();
 	assert!(live.validation_window < horizon, "{} ≥ {horizon}", live.validation_window);
