@@ -53,9 +53,11 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
+/// `OnWeightsFormed` calls: (epoch, consensus weights).
+pub type Formed = Vec<(gonka_primitives::EpochIndex, Vec<(HostId, u128)>)>;
+
 std::thread_local! {
-	static FORMED: core::cell::RefCell<Vec<(gonka_primitives::EpochIndex, Vec<(HostId, u128)>)>> =
-		const { core::cell::RefCell::new(Vec::new()) };
+	static FORMED: core::cell::RefCell<Formed> = const { core::cell::RefCell::new(Vec::new()) };
 }
 
 /// Records every `OnWeightsFormed` call of the test's thread (what pallet-rewards hears).
@@ -69,7 +71,7 @@ impl pallet_poc::OnWeightsFormed<HostId> for FormedLog {
 
 impl FormedLog {
 	/// The calls so far: (epoch, consensus weights).
-	pub fn calls() -> Vec<(gonka_primitives::EpochIndex, Vec<(HostId, u128)>)> {
+	pub fn calls() -> Formed {
 		FORMED.with(|formed| formed.borrow().clone())
 	}
 }
