@@ -104,18 +104,19 @@ fn sha256_reader(mut reader: impl Read, context: &str) -> Result<String> {
 
 /// The sha256 (hex) of the weights a worker loads from `path`. A GGUF file: the file's.
 /// A model in the Hugging Face layout: the sha256 of a manifest of every file the loader
-/// reads, in its order (`model::hf::loaded_files`: `config.json`, then each
-/// `*.safetensors`), `"gonka/hf-manifest/v1\n"` followed by `"<file name> <sha256>\n"`
-/// per file; so another weight file beside the registered one, or another config (say,
-/// fewer layers), is another digest.
+/// reads, in its order (`model::hf::loaded_files`: `config.json`, `tokenizer.json`, then
+/// each `*.safetensors`), `"gonka/hf-manifest/v1\n"` followed by `"<quoted file name>
+/// <sha256>\n"` per file; so another weight file beside the registered one, another config
+/// (say, fewer layers) or another tokenizer is another digest.
 pub fn weights_digest(path: &Path) -> Result<String> {
 	if !crate::model::hf::is_hf_model(path) {
 		return sha256_file(path);
 	}
 	let mut manifest = String::from("gonka/hf-manifest/v1\n");
 	for file in crate::model::hf::loaded_files(path)? {
+		// Quoted and escaped (`{:?}`): no file name can forge a line.
 		let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
-		manifest.push_str(&format!("{name} {}\n", sha256_file(&file)?));
+		manifest.push_str(&format!("{name:?} {}\n", sha256_file(&file)?));
 	}
 	Ok(hex::encode(Sha256::digest(manifest.as_bytes())))
 }

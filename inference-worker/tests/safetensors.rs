@@ -77,7 +77,7 @@ fn the_weights_digest_covers_every_file_the_loader_reads() {
 	let with_override = broken(|dir| {
 		std::fs::copy(dir.join("model.safetensors"), dir.join("model-2.safetensors")).unwrap();
 	});
-	assert_eq!(hf::loaded_files(with_override.path()).unwrap().len(), 3);
+	assert_eq!(hf::loaded_files(with_override.path()).unwrap().len(), 4);
 	assert_ne!(catalog::weights_digest(with_override.path()).unwrap(), registered);
 	let fewer_layers = broken(|dir| {
 		let config = std::fs::read_to_string(dir.join("config.json")).unwrap();

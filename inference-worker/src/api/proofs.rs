@@ -388,7 +388,7 @@ impl ProofSource for RpcProofs {
 enum Retry {
 	/// The host answered (an error, or something malformed), or the endpoint is not a URL.
 	No,
-	/// No answer: refused, unreachable, timed out, or the server was busy.
+	/// No answer: refused, unreachable, or the server was busy.
 	Yes,
 }
 
@@ -414,7 +414,11 @@ async fn fetch_once(
 			.await
 			.map_err(|error| {
 				let retry = match error {
-					ClientError::Call(_) | ClientError::ParseError(_) => Retry::No,
+					// An answer, or a host that took the whole timeout: asking again
+					// would only push the validation past its phase.
+					ClientError::Call(_)
+					| ClientError::ParseError(_)
+					| ClientError::RequestTimeout => Retry::No,
 					_ => Retry::Yes,
 				};
 				(failed(&error), retry)

@@ -114,11 +114,13 @@ fn weight_files(path: &Path) -> Result<(PathBuf, Vec<PathBuf>)> {
 }
 
 /// The files [`load`] reads for the model at `path`, in the order it reads them:
-/// `config.json` (the model's shape), then every `*.safetensors` weight file, sorted (a
-/// later file's tensors override an earlier one's).
+/// `config.json` (the model's shape), `tokenizer.json` (its tokens and chat template),
+/// then every `*.safetensors` weight file, sorted (a later file's tensors override an
+/// earlier one's).
 pub fn loaded_files(path: &Path) -> Result<Vec<PathBuf>> {
 	let (dir, files) = weight_files(path)?;
-	Ok(std::iter::once(dir.join("config.json")).chain(files).collect())
+	let fixed = [dir.join("config.json"), dir.join("tokenizer.json")];
+	Ok(fixed.into_iter().chain(files).collect())
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {

@@ -194,6 +194,9 @@ impl<T: Config> Pallet<T> {
 		ensure!(now >= finish.at.saturating_add(window), Error::<T>::ValidationOpen);
 		ensure!(Self::sample_known(&finish), Error::<T>::SampleExpired);
 		ensure!(claim.validator != request.executor, Error::<T>::SelfValidation);
+		// A vote may close the request before the window ends, and a validator's vote
+		// stands for its report: only a request that never went to a vote shows a miss.
+		ensure!(request.vote.is_none(), Error::<T>::VoteWasOpened);
 		ensure!(
 			!Reports::<T>::contains_key(claim.request, &claim.validator),
 			Error::<T>::ValidatorReported
@@ -204,8 +207,11 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::AlreadyRecorded
 		);
 		let power = pallet_poc::Pallet::<T>::power_in(&finish.snapshot, &claim.validator);
+		// A host that does not serve the model cannot replay it: never a miss.
+		let serves = pallet_poc::Hosts::<T>::get(&claim.validator)
+			.is_some_and(|host| host.models.contains(&request.model));
 		ensure!(
-			Self::is_sampled(claim.request, &request, &finish, &claim.validator, power),
+			serves && Self::is_sampled(claim.request, &request, &finish, &claim.validator, power),
 			Error::<T>::NotSampled
 		);
 		Ok(finish)
@@ -223,7 +229,8 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::ValidationOpen => InvalidTransaction::Future,
 			Error::<T>::UnknownRequest
 			| Error::<T>::AlreadyRecorded
-			| Error::<T>::SampleExpired => InvalidTransaction::Stale,
+			| Error::<T>::SampleExpired
+			| Error::<T>::VoteWasOpened => InvalidTransaction::Stale,
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
 		if !claim.verify(&pallet_poc::Pallet::<T>::genesis_hash(), &key, signature) {

@@ -442,6 +442,9 @@ pub mod pallet {
 		/// A validation window as long as `BlockHashCount` or longer: the sample's hash
 		/// would be gone before the window ends.
 		WindowBeyondBlockHashes,
+		/// The request's result went to a vote, which may close it before the validation
+		/// window ends: a sampled validator's missing report proves nothing.
+		VoteWasOpened,
 	}
 
 	#[pallet::hooks]

@@ -83,7 +83,9 @@ impl<T: Config> Pallet<T> {
 			epoch.generation_end(),
 		)
 		.map(|(mut validity, refund)| {
-			validity.priority = validity.priority.saturating_add(commit.count);
+			// Capped: a huge claimed count must not outrank every other duty by much.
+			let bump = commit.count.min(u64::from(u32::MAX));
+			validity.priority = validity.priority.saturating_add(bump);
 			(validity, refund)
 		})
 	}

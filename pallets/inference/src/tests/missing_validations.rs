@@ -130,6 +130,50 @@ fn a_missing_report_after_the_block_hash_is_gone_is_refused() {
 	});
 }
 
+/// Review of hole 4 (`docs/security.md`): once missed validations count as missed duties,
+/// an honest validator must never be shown missing. A vote may close the request before
+/// the window ends (its `validate` is then refused), and a host that does not serve the
+/// request's model cannot replay it: neither is a miss.
+#[test]
+fn a_validator_that_could_not_report_is_never_shown_missing() {
+	ExtBuilder::default().hosts(&[1, 2, 3, 4]).build_and_execute(|| {
+		let (id, executor, opener) = failed_validation();
+		let others: Vec<u8> =
+			[1, 2, 3, 4].into_iter().filter(|&i| i != executor && i != opener).collect();
+		// Two valid votes of three units close it validated at once.
+		assert_ok!(vote_as(others[0], id, false));
+		assert_ok!(vote_as(others[1], id, false));
+		let at = Requests::<Test>::get(id).unwrap().finish.unwrap().at;
+		run_to_block(at + 4);
+		for &other in &others {
+			assert_eq!(
+				dispatch_duty(report_missing_call(executor, id, other)),
+				Err(call_error(Error::<Test>::VoteWasOpened))
+			);
+		}
+
+		// A request without a vote, whose sampled validator serves another model now.
+		let (id, executor) = finished();
+		let validator = [1, 2, 3, 4]
+			.into_iter()
+			.find(|&i| {
+				run_to_block(System::block_number().max(at + 5));
+				i != executor && sampled(id, &[i]) == vec![i]
+			})
+			.expect("a sampled validator");
+		pallet_poc::Hosts::<Test>::mutate(account(validator), |host| {
+			let host = host.as_mut().expect("registered");
+			host.models = vec![2].try_into().expect("within the bound");
+		});
+		run_to_block(System::block_number() + 4);
+		assert_eq!(
+			dispatch_duty(report_missing_call(executor, id, validator)),
+			Err(call_error(Error::<Test>::NotSampled))
+		);
+		assert_eq!(Ledger::<Test>::get(0, account(validator)).missed_validations, 0);
+	});
+}
+
 #[test]
 fn a_missing_report_cannot_be_shown_while_the_window_is_open() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
