@@ -519,13 +519,20 @@ pub fn pool(error: InvalidTransaction) -> Refused {
 pub fn sampled(id: RequestId, hosts: &[u8]) -> Vec<u8> {
 	let request = Requests::<Test>::get(id).expect("the request exists");
 	let finish = request.finish.expect("the request is finished");
-	let block = System::block_hash(finish.at);
+	sampled_by(&System::block_hash(finish.at), id, hosts)
+}
+
+/// The hosts among `hosts` the hash rule would sample for finished request `id` from the
+/// block hash `block`.
+pub fn sampled_by(block: &H256, id: RequestId, hosts: &[u8]) -> Vec<u8> {
+	let request = Requests::<Test>::get(id).expect("the request exists");
+	let finish = request.finish.expect("the request is finished");
 	hosts
 		.iter()
 		.copied()
 		.filter(|&i| {
 			rules::is_validator(
-				&block,
+				block,
 				id,
 				&account(i),
 				&request.executor,

@@ -1,7 +1,7 @@
 //! Missing validations (`protocol.md`, "Inference" 3): a sampled validator that did not report.
 
 use super::*;
-use gonka_primitives::{inference as rules, H256};
+use gonka_primitives::H256;
 use polkadot_sdk::{
 	frame_support::traits::Get, sp_runtime::transaction_validity::InvalidTransaction,
 };
@@ -63,30 +63,6 @@ fn a_sampled_validation_is_a_duty_and_a_missed_one_a_duty_missed() {
 	});
 }
 
-/// The hosts among `hosts` the hash rule would sample for finished request `id` if the
-/// hash of the block that included `finish` read as zero (as it does once frame-system
-/// pruned it).
-fn sampled_on_a_zero_hash(id: u64, hosts: &[u8]) -> Vec<u8> {
-	let request = Requests::<Test>::get(id).unwrap();
-	let finish = request.finish.unwrap();
-	hosts
-		.iter()
-		.copied()
-		.filter(|&i| {
-			rules::is_validator(
-				&H256::zero(),
-				id,
-				&account(i),
-				&request.executor,
-				finish.target,
-				Poc::power_in(&finish.snapshot, &account(i)),
-				finish.total_power,
-				finish.executor_power,
-			)
-		})
-		.collect()
-}
-
 /// Attack (`docs/security.md`): frame-system keeps the hashes of the last
 /// `BlockHashCount` blocks only; later, the hash of the block that included a request's
 /// `finish` reads as zero and the hash rule samples other validators, so a host shows a
@@ -104,7 +80,7 @@ fn a_missing_report_after_the_block_hash_is_gone_is_refused() {
 				let (id, executor) = finished();
 				run_to_block(System::block_number() + 1);
 				let real = sampled(id, &hosts);
-				sampled_on_a_zero_hash(id, &hosts)
+				sampled_by(&H256::zero(), id, &hosts)
 					.into_iter()
 					.find(|i| *i != executor && !real.contains(i))
 					.map(|innocent| (id, executor, innocent))
