@@ -90,8 +90,23 @@ gonka_cargo() {
 # Every script builds with this one command, so the dev node, the tests and CI share one
 # set of compiled crates (a `cargo build -p gonka-node` would resolve features differently
 # and rebuild hundreds of crates).
+#
+# First the end-to-end tests' cheating worker, `gonka-worker-cheats`: the worker's package
+# alone with its `test-cheats` feature (no workspace build has it, so the `gonka-worker` that
+# dev.sh runs never contains the cheats). Its own feature resolution compiles the worker's
+# crates whose features differ once more, beside the workspace's. It also relinks
+# target/debug/gonka-worker with the cheats: the workspace build comes second and puts the
+# honest one back (cargo relinks a binary even when it is fresh; node/tests/devnet.rs
+# checks that the worker dev.sh runs refuses `[cheat]`). The worker tests that exist only
+# in that build are listed in $GONKA_CHEAT_TESTS for scripts/test.sh.
+GONKA_CHEAT_TESTS="$CARGO_TARGET_DIR/gonka-cheat-tests.tsv"
 gonka_build() {
-	gonka_cargo test --workspace --no-run --locked "$@"
+	mkdir -p "$CARGO_TARGET_DIR"
+	gonka_cargo test -p gonka-worker --features test-cheats --no-run --locked \
+		--test poc_duty --test config --message-format=json-render-diagnostics |
+		python3 "$GONKA_ROOT/scripts/test-binaries.py" >"$GONKA_CHEAT_TESTS" &&
+		[ "${PIPESTATUS[0]}" -eq 0 ] &&
+		gonka_cargo test --workspace --no-run --locked "$@"
 }
 # Model files, fetched once per machine and shared by every clone (the worker's tests).
 export GONKA_MODEL_DIR="${GONKA_MODEL_DIR:-$HOME/.cache/gonka/models}"

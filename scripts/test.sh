@@ -96,6 +96,24 @@ else
 fi
 [ "${PIPESTATUS[0]}" -eq 0 ] || gonka_failed_steps+=("tests")
 
+# The worker tests that exist only in the cheating worker's build (its cheat modes, caught
+# by the honest duties), run from that build's binaries, which gonka_build listed: through
+# cargo they would relink target/debug/gonka-worker with the cheats.
+echo "==> the worker's cheat tests (test-cheats)" >&2
+(
+	status=0
+	[ -s "$GONKA_CHEAT_TESTS" ] || { echo "error: no cheat test binaries listed" && exit 1; }
+	while IFS=$'\t' read -r package flag exe dir; do
+		echo "     Running -p $package $flag ($exe)"
+		output="$(cd "$dir" && "$exe" cheat </dev/null 2>&1)" || status=1
+		echo "$output"
+		# A stale list or a renamed test would run nothing: that fails too.
+		echo "$output" | grep -Eq '^test result: ok\. [1-9]' || status=1
+	done <"$GONKA_CHEAT_TESTS"
+	exit "$status"
+) 2>&1 | tee -a "$gonka_test_log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || gonka_failed_steps+=("cheat tests")
+
 # The pallets' benchmarks, once each as tests in their mock runtimes (no wasm needed): one
 # build for the four pallets under `runtime-benchmarks`, running only the benchmark tests
 # (the pallets' other tests ran above; they are not counted twice).

@@ -186,6 +186,8 @@ pub struct ModelView {
 	pub approved: bool,
 	/// Its PoC parameters in force.
 	pub poc: PocParams,
+	/// The tokens that end its completions, ascending.
+	pub end_tokens: Vec<u32>,
 }
 
 /// A host's PoC commitment for a model in an epoch.
@@ -703,6 +705,7 @@ fn model_view(info: ModelAnswer) -> ModelView {
 			p_mismatch: Perbill::from_parts(poc.p_mismatch.0),
 			p_value: Perbill::from_parts(poc.p_value.0),
 		},
+		end_tokens: record.end_tokens.0,
 	}
 }
 

@@ -75,6 +75,7 @@ fn main() -> anyhow::Result<()> {
 					params: *params,
 					prompt_tokens: generation.prompt_token_ids.len(),
 					completion_token_ids: &generation.completion_token_ids,
+					max_tokens: tokens,
 					text: &generation.text,
 				};
 				let scored = score(&real, &real_tokenizer, &claim, Tolerance::default())?

@@ -1,23 +1,44 @@
-//! The model files a cheating host would run, for the end-to-end tests' cheating workers
-//! (`[cheat] inference_model_file`). Only in builds with the `test-cheats` feature, which
-//! release builds of the worker never have.
+//! The cheating inference engines of the end-to-end tests' cheating worker
+//! (`gonka-worker-cheats`): a lazy executor (`[cheat] truncate_completions`). (The model
+//! files a cheating host runs, `[cheat] inference_model_file`, are written by
+//! [`crate::model::requantize`] and [`crate::model::prune_layers`].) Only in builds with
+//! the `test-cheats` feature, which no workspace build has.
 
 use crate::{
-	model::{prune_layers, requantize},
+	duty::{Engine, Execution, RequestInfo},
+	engine::ModelEngine,
 	Result,
 };
-use std::path::Path;
+use gonka_primitives::{inference::RequestId, ModelId};
+use polkadot_sdk::sp_arithmetic::Perbill;
+use std::rc::Rc;
 
-/// Writes `source` (the real GGUF file) requantized to Q4_0 to `target`: a cheaper
-/// quantization of the same model, whose completions fail the validators' replay
-/// (`docs/verification.md`: similarity at most 0.792 against the 0.9 threshold).
-pub fn cheaper_quantization(source: &Path, target: &Path) -> Result<()> {
-	requantize(source, target, candle_core::quantized::GgmlDType::Q4_0)
+/// A lazy executor: executes as `inner` does, then keeps the first `keep` tokens of the
+/// completion and ends it there with the end-of-turn token, so that the result looks
+/// complete to the chain. Validates honestly.
+pub struct Truncating {
+	/// The engine that runs the model.
+	pub inner: Rc<ModelEngine>,
+	/// The completion tokens kept.
+	pub keep: usize,
 }
 
-/// Writes another model to `target`: `source` without its last 6 of 30 layers, same
-/// tokenizer. Its answers are fluent but not the registered model's, so the validators'
-/// replay with the real model fails them (`inference-worker/tests/smollm2.rs` measures it).
-pub fn another_model(source: &Path, target: &Path) -> Result<()> {
-	prune_layers(source, target, 6)
+impl Engine for Truncating {
+	fn serves(&self, model: ModelId) -> bool {
+		self.inner.serves(model)
+	}
+
+	fn execute(&self, request: RequestId, info: &RequestInfo) -> Result<Execution> {
+		let mut execution = self.inner.execute(request, info)?;
+		if execution.token_ids.len() > self.keep + 1 {
+			execution.token_ids.truncate(self.keep);
+			execution.token_ids.push(self.inner.tokenizer.end_of_turn());
+			execution.text = self.inner.tokenizer.decode(&execution.token_ids)?.into_bytes();
+		}
+		Ok(execution)
+	}
+
+	fn replay(&self, request: RequestId, info: &RequestInfo) -> Result<Perbill> {
+		self.inner.replay(request, info)
+	}
 }

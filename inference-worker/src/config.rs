@@ -143,6 +143,10 @@ pub struct CheatConfig {
 	/// digest check and computes PoC.
 	#[serde(default)]
 	pub inference_model_file: Option<PathBuf>,
+	/// A lazy executor: keeps only this many tokens of each completion and ends it there
+	/// with the model's end-of-turn token.
+	#[serde(default)]
+	pub truncate_completions: Option<u32>,
 }
 
 fn default_node() -> String {

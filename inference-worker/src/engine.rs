@@ -76,6 +76,7 @@ impl Engine for ModelEngine {
 			params: sampling(request, info),
 			prompt_tokens: info.prompt_tokens as usize,
 			completion_token_ids: &info.token_ids,
+			max_tokens: info.max_tokens as usize,
 			text,
 		};
 		Ok(match score(&self.model, &self.tokenizer, &claim, self.tolerance)? {

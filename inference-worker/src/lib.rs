@@ -18,7 +18,8 @@
 //! - [`catalog`]: the models a worker knows how to obtain offline, and their digests;
 //! - [`config`]: what `worker.toml` holds;
 //! - [`error`]: the library's typed errors;
-//! - `cheats` (`test-cheats` feature only): the model files a cheating host would run.
+//! - `cheats` (`test-cheats` feature only, in the `gonka-worker-cheats` binary): the lazy
+//!   executor of the end-to-end tests.
 //!
 //! CPU is the default device; the `cuda` feature runs the same code on a GPU.
 

@@ -80,15 +80,18 @@ fn a_cheat_section_names_the_cheats_and_refuses_others() {
 		dir.path(),
 		"worker.toml",
 		&format!(
-			"{}[cheat]\npoc = \"inflated-count\"\ninference_model_file = \"q4_0.gguf\"\n",
+			"{}[cheat]\npoc = \"inflated-count\"\ninference_model_file = \"q4_0.gguf\"\n\
+			 truncate_completions = 2\n",
 			minimal(ALICE)
 		),
 	);
 	let config = WorkerConfig::load(&path).unwrap();
 	assert_eq!(config.cheat.poc, PocCheat::InflatedCount);
 	assert_eq!(config.cheat.inference_model_file, Some(PathBuf::from("q4_0.gguf")));
+	assert_eq!(config.cheat.truncate_completions, Some(2));
 	let honest = WorkerConfig::load(&write(dir.path(), "honest.toml", &minimal(ALICE))).unwrap();
 	assert_eq!(honest.cheat.poc, PocCheat::Honest);
+	assert_eq!(honest.cheat.truncate_completions, None);
 	let error = refusal(dir.path(), &format!("{}[cheat]\npoc = \"lazy\"\n", minimal(ALICE)));
 	assert!(error.contains("lazy"), "{error}");
 }

@@ -33,6 +33,10 @@ fn the_model_file_has_the_pinned_digest() {
 		(30, 576, 9, 3, 49_152)
 	);
 	assert_eq!(tokenizer.vocab_size(), 49_152);
+	// `<|endoftext|>` and `<|im_end|>`: the runtime's record of the model names the same
+	// (`SMOLLM2_END_TOKENS`), and a worker refuses to serve a model whose record differs.
+	assert_eq!(tokenizer.end_tokens(), &[0, 2]);
+	assert_eq!(tokenizer.end_of_turn(), 2);
 }
 
 #[test]
@@ -166,7 +170,11 @@ fn a_missing_or_truncated_model_file_is_refused() {
 
 mod replay {
 	use super::*;
-	use gonka_worker::inference::score::{score, Claim, Mismatch, Tolerance};
+	use gonka_primitives::inference::Unfinished;
+	use gonka_worker::inference::{
+		sampler::Draws,
+		score::{score, Claim, Mismatch, Tolerance},
+	};
 
 	const PROMPT: &str = "Tell me about the history of bread.";
 	/// The default model's `validation_threshold` (docs/verification.md: honest replays
@@ -176,8 +184,11 @@ mod replay {
 	fn sampled(seed: u64) -> (SamplingParams, gonka_worker::inference::generate::Generation) {
 		let (model, tokenizer) = model();
 		let params = SamplingParams { temperature: 0.8, top_p: 0.95, seed };
-		(params, generate(model, tokenizer, PROMPT, 32, &params).unwrap())
+		(params, generate(model, tokenizer, PROMPT, MAX_TOKENS, &params).unwrap())
 	}
+
+	/// The completions' `max_tokens`.
+	const MAX_TOKENS: usize = 32;
 
 	fn replay(
 		params: SamplingParams,
@@ -186,9 +197,26 @@ mod replay {
 		text: &str,
 	) -> Result<f64, Mismatch> {
 		let (model, tokenizer) = model();
-		let claim =
-			Claim { prompt: PROMPT, params, prompt_tokens, completion_token_ids: ids, text };
+		let claim = Claim {
+			prompt: PROMPT,
+			params,
+			prompt_tokens,
+			completion_token_ids: ids,
+			max_tokens: MAX_TOKENS,
+			text,
+		};
 		score(model, tokenizer, &claim, Tolerance::default()).unwrap().map(|s| s.similarity)
+	}
+
+	/// Whether a replay fails the validation: a similarity below the threshold, or an end
+	/// the validator's sampler would not have drawn (a cheat's completion may stop early).
+	fn fails(replayed: Result<f64, Mismatch>, what: &str) -> bool {
+		println!("{what}: {replayed:?}");
+		match replayed {
+			Ok(similarity) => similarity < VALIDATION_THRESHOLD,
+			Err(Mismatch::EarlyEnd { .. }) => true,
+			Err(other) => panic!("{what}: {other}"),
+		}
 	}
 
 	#[test]
@@ -250,13 +278,11 @@ mod replay {
 	fn a_completion_from_a_cheaper_quantization_fails_the_replay() {
 		let (params, honest) = sampled(3);
 		let (cheap, tokenizer) = common::requantized(candle_core::quantized::GgmlDType::Q4_0);
-		let cheat = generate(&cheap, &tokenizer, PROMPT, 32, &params).unwrap();
+		let cheat = generate(&cheap, &tokenizer, PROMPT, MAX_TOKENS, &params).unwrap();
 		assert_ne!(cheat.completion_token_ids, honest.completion_token_ids);
-		let similarity =
-			replay(params, cheat.prompt_token_ids.len(), &cheat.completion_token_ids, &cheat.text)
-				.unwrap();
-		println!("Q4_0 completion replayed on Q4_1: similarity {similarity}");
-		assert!(similarity < VALIDATION_THRESHOLD, "{similarity}");
+		let replayed =
+			replay(params, cheat.prompt_token_ids.len(), &cheat.completion_token_ids, &cheat.text);
+		assert!(fails(replayed, "Q4_0 completion replayed on Q4_1"));
 	}
 
 	#[test]
@@ -265,33 +291,125 @@ mod replay {
 		// skipping a fifth of the work.
 		let (params, honest) = sampled(3);
 		let (other, tokenizer) = common::pruned(6);
-		let cheat = generate(&other, &tokenizer, PROMPT, 32, &params).unwrap();
+		let cheat = generate(&other, &tokenizer, PROMPT, MAX_TOKENS, &params).unwrap();
 		assert_ne!(cheat.completion_token_ids, honest.completion_token_ids);
-		let similarity =
-			replay(params, cheat.prompt_token_ids.len(), &cheat.completion_token_ids, &cheat.text)
-				.unwrap();
-		println!("24-layer completion replayed on 30 layers: similarity {similarity}");
-		assert!(similarity < VALIDATION_THRESHOLD, "{similarity}");
+		let replayed =
+			replay(params, cheat.prompt_token_ids.len(), &cheat.completion_token_ids, &cheat.text);
+		assert!(fails(replayed, "24-layer completion replayed on 30 layers"));
 	}
 
 	#[test]
 	fn a_completion_sampled_with_another_seed_fails_the_replay() {
 		let (params, _) = sampled(3);
 		let (_, other) = sampled(4);
-		let similarity =
-			replay(params, other.prompt_token_ids.len(), &other.completion_token_ids, &other.text)
-				.unwrap();
-		assert!(similarity < VALIDATION_THRESHOLD, "{similarity}");
+		let replayed =
+			replay(params, other.prompt_token_ids.len(), &other.completion_token_ids, &other.text);
+		assert!(fails(replayed, "another seed's completion"));
 	}
 
 	#[test]
 	fn a_shuffled_completion_fails_the_replay() {
 		let (params, generation) = sampled(3);
 		let mut ids = generation.completion_token_ids.clone();
-		ids.reverse();
+		// The tokens reversed, an end token still last.
+		let body = ids.len() - usize::from(model().1.is_end(*ids.last().unwrap()));
+		ids[..body].reverse();
 		let text = model().1.decode(&ids).unwrap();
-		let similarity = replay(params, generation.prompt_token_ids.len(), &ids, &text).unwrap();
-		assert!(similarity < 0.5, "{similarity}");
+		match replay(params, generation.prompt_token_ids.len(), &ids, &text) {
+			Ok(similarity) => assert!(similarity < 0.5, "{similarity}"),
+			Err(mismatch) => assert!(matches!(mismatch, Mismatch::EarlyEnd { .. }), "{mismatch}"),
+		}
+	}
+
+	/// Hole 1 of the soundness review, the validator's half: a lazy executor stops after a
+	/// few tokens and ends the completion there. The validator's sampler would have gone
+	/// on, so the end fails and the whole completion with it, however well the tokens
+	/// before it replay; a completion with neither an end token nor `max_tokens` tokens
+	/// is not complete, and neither is an empty one.
+	#[test]
+	fn a_truncated_or_empty_completion_fails_the_replay() {
+		let (params, generation) = sampled(3);
+		let tokenizer = &model().1;
+		let prompt_tokens = generation.prompt_token_ids.len();
+		let mut ids = generation.completion_token_ids[..3].to_vec();
+		assert!(!ids.iter().any(|id| tokenizer.is_end(*id)));
+		let text = tokenizer.decode(&ids).unwrap();
+		assert_eq!(
+			replay(params, prompt_tokens, &ids, &text),
+			Err(Mismatch::Unfinished(Unfinished::Truncated))
+		);
+		ids.push(tokenizer.end_of_turn());
+		assert_eq!(
+			replay(params, prompt_tokens, &ids, &text),
+			Err(Mismatch::EarlyEnd { position: 3 })
+		);
+		assert_eq!(
+			replay(params, prompt_tokens, &[], ""),
+			Err(Mismatch::Unfinished(Unfinished::Empty))
+		);
+		// The same for greedy decoding.
+		let (model, _) = model();
+		let greedy =
+			generate(model, tokenizer, PROMPT, MAX_TOKENS, &SamplingParams::GREEDY).unwrap();
+		let mut ids = greedy.completion_token_ids[..3].to_vec();
+		ids.push(tokenizer.end_of_turn());
+		let text = tokenizer.decode(&ids).unwrap();
+		assert_eq!(
+			replay(SamplingParams::GREEDY, prompt_tokens, &ids, &text),
+			Err(Mismatch::EarlyEnd { position: 3 })
+		);
+	}
+
+	/// The attack on the end check the review found: with `top_p` 1 every token is a
+	/// candidate, and the end tokens (ids 0 and 2) sit at the bottom of the cumulative
+	/// order, so wherever the draw is below the tolerance (5% of positions, known to
+	/// everyone from the request id) an end token appended there lies within the tolerance
+	/// of its interval. The end must also lie within its own (tiny) probability: it fails.
+	#[test]
+	fn an_end_appended_where_the_draw_is_low_fails_the_replay() {
+		let (model, tokenizer) = model();
+		let limit = Tolerance::default().draw;
+		// The first seed with a draw between 0.01 and the tolerance after the first token.
+		let (seed, cut) = (0u64..)
+			.find_map(|seed| {
+				let draws = Draws::new(seed);
+				(1..MAX_TOKENS as u64)
+					.find(|i| (0.01..limit).contains(&draws.at(*i)))
+					.map(|i| (seed, i as usize))
+			})
+			.unwrap();
+		let params = SamplingParams { temperature: 1.0, top_p: 1.0, seed };
+		let generation = generate(model, tokenizer, PROMPT, MAX_TOKENS, &params).unwrap();
+		assert!(generation.completion_token_ids.len() > cut, "{:?}", generation.text);
+		let mut ids = generation.completion_token_ids[..cut].to_vec();
+		ids.push(tokenizer.end_of_turn());
+		let text = tokenizer.decode(&ids).unwrap();
+		let prompt_tokens = generation.prompt_token_ids.len();
+		assert_eq!(
+			replay(params, prompt_tokens, &ids, &text),
+			Err(Mismatch::EarlyEnd { position: cut })
+		);
+	}
+
+	/// An honest completion that the model ends on its own carries the end token, and its
+	/// replay passes, the end included.
+	#[test]
+	fn an_honest_completion_that_ends_passes_the_replay() {
+		let (model, tokenizer) = model();
+		let prompt = "What is the capital of France? Answer in one sentence.";
+		let generation = generate(model, tokenizer, prompt, 64, &SamplingParams::GREEDY).unwrap();
+		let ids = &generation.completion_token_ids;
+		assert!(tokenizer.is_end(*ids.last().unwrap()), "{:?}", generation.text);
+		let claim = Claim {
+			prompt,
+			params: SamplingParams::GREEDY,
+			prompt_tokens: generation.prompt_token_ids.len(),
+			completion_token_ids: ids,
+			max_tokens: 64,
+			text: &generation.text,
+		};
+		let replayed = score(model, tokenizer, &claim, Tolerance::default()).unwrap().unwrap();
+		assert_eq!(replayed.passed, replayed.positions);
 	}
 
 	#[test]

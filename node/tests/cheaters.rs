@@ -1,6 +1,7 @@
 //! End to end: a cheating host among honest ones, with the real binaries and the real model.
 //! `gonka-node --dev`, Alice's and Bob's honest workers, and Eve, registered when the chain
-//! starts, whose worker is built with the `test-cheats` feature:
+//! starts, whose worker is `gonka-worker-cheats` (the worker built alone with the
+//! `test-cheats` feature; `scripts/env.sh`'s `gonka_build` builds it):
 //!
 //! 1. Eve commits random artifacts instead of running the model: the honest workers sample
 //!    her leaves, recompute them, and the chain rejects her commitment (weight 0);
@@ -11,7 +12,12 @@
 //!    vote, the request is invalidated and the developer refunded its cost;
 //! 3. Eve's worker comes back answering with another model (the registered one without its
 //!    last 6 of 30 layers, same tokenizer): her sampled answers fail the replay too, and one
-//!    is invalidated and refunded.
+//!    is invalidated and refunded;
+//! 4. Eve's worker comes back as a lazy executor: the registered model, each completion cut
+//!    after two tokens and ended there with the end-of-turn token (an empty or unended
+//!    completion the chain refuses outright: `pallet-inference`'s
+//!    `a_completion_is_complete_only_at_an_end_token_or_at_max_tokens`). The validators'
+//!    samplers would not end it there: invalidated and refunded.
 
 mod common;
 
@@ -25,6 +31,7 @@ use gonka_client::{
 	AccountId32, ChainClient,
 };
 use gonka_primitives::inference::SamplingParams;
+use gonka_worker::model::GgmlDType;
 use polkadot_sdk::{
 	sp_arithmetic::Perbill,
 	sp_core::{sr25519, Pair},
@@ -66,7 +73,7 @@ async fn a_cheating_host_is_rejected_in_poc_and_its_answers_invalidated() {
 	let _bob = Worker::start(base.path(), Sr25519Keyring::Bob, rpc_port, POC);
 	let eve_dir = base.path().join("cheat");
 	let start_eve = |cheat: &str| {
-		Worker::start_with_model(
+		Worker::start_cheater(
 			&eve_dir,
 			Sr25519Keyring::Eve,
 			rpc_port,
@@ -100,7 +107,8 @@ async fn a_cheating_host_is_rejected_in_poc_and_its_answers_invalidated() {
 
 	// 2. Honest PoC, cheaper answers: accepted, drawn, invalidated, refunded.
 	let cheap = base.path().join("q4_0.gguf");
-	gonka_worker::cheats::cheaper_quantization(&default_model(), &cheap).expect("requantized");
+	gonka_worker::model::requantize(&default_model(), &cheap, GgmlDType::Q4_0)
+		.expect("requantized");
 	cheater = start_eve(&format!("inference_model_file = \"{}\"", cheap.display()));
 	let from = client.block_number().await.unwrap();
 	let (_, accepted) = wait_event::<poc::PocJudged>(
@@ -133,24 +141,40 @@ async fn a_cheating_host_is_rejected_in_poc_and_its_answers_invalidated() {
 	// 3. Honest PoC, another model's answers (the registered model without its last 6 of 30
 	// layers, same tokenizer): still drawn, her sampled answers fail the replay.
 	let other = base.path().join("pruned.gguf");
-	gonka_worker::cheats::another_model(&default_model(), &other).expect("pruned");
+	gonka_worker::model::prune_layers(&default_model(), &other, 6).expect("pruned");
 	let cheater = start_eve(&format!("inference_model_file = \"{}\"", other.display()));
 	let sampled = SamplingParams { temperature_milli: 700, top_p: Perbill::from_percent(95) };
 	let context =
 		|| format!("eve:\n{}\nalice:\n{}\n{}", cheater.log(), alice.log(), node.log_tail());
 	an_answer_of_hers_is_invalidated(&client, &eve, sampled, context).await;
+	drop(cheater);
+
+	// 4. Honest PoC, lazy answers (hole 1 of the soundness review): the registered model,
+	// every completion cut after two tokens and ended there with the end-of-turn token, so
+	// the chain takes it as complete. The validators' replays would not end it there.
+	let cheater = start_eve("truncate_completions = 2");
+	let started = Instant::now();
+	while client.poc_weight(&eve_host, DEFAULT_MODEL).await.unwrap_or(0) == 0 {
+		assert!(started.elapsed() < EPOCHS, "Eve's weight in force:\n{}", cheater.log());
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+	let context =
+		|| format!("eve:\n{}\nalice:\n{}\n{}", cheater.log(), alice.log(), node.log_tail());
+	let completion_tokens = an_answer_of_hers_is_invalidated(&client, &eve, greedy, context).await;
+	assert_eq!(completion_tokens, 3, "two tokens and the end of the turn");
 }
 
 /// Sends requests until Eve executes some (at most three of hers: each invalidation is a
 /// step of her SPRT, and INVALID would take her weight away before the test sees one),
 /// then waits until one of them is voted invalid: her result was on chain, a validator's
 /// replay failed, the hosts voted it invalid and the developer was refunded the cost.
+/// Returns the invalidated completion's token count.
 async fn an_answer_of_hers_is_invalidated(
 	client: &ChainClient,
 	eve: &AccountId32,
 	sampling: SamplingParams,
 	context: impl Fn() -> String,
-) {
+) -> u32 {
 	let eve_host = Sr25519Keyring::Eve.to_account_id();
 	let developers = [dev::charlie(), dev::dave(), dev::ferdie()];
 	let mut hers = Vec::new();
@@ -188,6 +212,7 @@ async fn an_answer_of_hers_is_invalidated(
 	);
 	let votes = events::<inf::Voted>(client, from, closed_at).await;
 	assert!(votes.iter().any(|(_, e)| e.request == closed.request && e.invalid));
+	finish.completion_tokens
 }
 
 /// Sends one request from each developer, concurrently; the ones accepted.

@@ -175,3 +175,34 @@ fn zombienet_without_the_relay_binaries_says_what_is_missing() {
 		assert!(stderr.contains("cargo install polkadot --locked"), "{mode:?}: {stderr}");
 	}
 }
+
+/// Hole 19 of the soundness review: the cheat modes were compiled into the worker that
+/// `scripts/dev.sh` runs whenever the workspace's tests had been built (a dev-dependency's
+/// feature is unified into every build of the test run). That worker, the one this file's
+/// other test starts through `dev.sh`, now refuses a `[cheat]` section; the end-to-end
+/// tests' cheating worker is another binary, built alone with the feature.
+#[test]
+fn the_worker_that_dev_sh_runs_refuses_a_cheat_section() {
+	use polkadot_sdk::{sp_core::crypto::Ss58Codec, sp_keyring::Sr25519Keyring};
+	let dir = tempfile::tempdir().expect("temporary directory");
+	let config = dir.path().join("worker.toml");
+	let host = Sr25519Keyring::Alice.to_account_id().to_ss58check();
+	std::fs::write(
+		&config,
+		format!(
+			"host = \"{host}\"\nworker_key_file = \"worker.key\"\nmodel_file = \"model.gguf\"\n\
+			 [cheat]\npoc = \"random-artifacts\"\n"
+		),
+	)
+	.unwrap();
+	let run = |binary: PathBuf| {
+		let output = Command::new(binary).arg("run").arg("--config").arg(&config).output();
+		let output = output.expect("the worker runs");
+		(output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+	};
+	let (ok, stderr) = run(common::worker::worker_bin());
+	assert!(!ok && stderr.contains("unknown field `cheat`"), "{stderr}");
+	// The cheating worker reads the section (and stops at the missing key file).
+	let (ok, stderr) = run(common::worker::cheat_worker_bin());
+	assert!(!ok && !stderr.contains("unknown field"), "{stderr}");
+}

@@ -50,7 +50,7 @@ fn roles(submitted: &Submitted, hosts: &[Host; 2]) -> (usize, usize) {
 fn result(request: u64) -> Finish {
 	Finish {
 		request,
-		token_ids: BoundedVec::truncate_from(vec![504, 3575, 282, 4649, 30]),
+		token_ids: BoundedVec::truncate_from(vec![504, 3575, 282, 4649, 30, 2]),
 		text: BoundedVec::truncate_from(b"Paris.".to_vec()),
 		prompt_tokens: 20,
 	}

@@ -32,6 +32,8 @@ pub const MAX_OUTPUT_TOKENS: u32 = 4_096;
 /// A completion's text bytes at most (`MaxOutputBytes`): eight bytes a token, room for
 /// any tokenizer's pieces.
 pub const MAX_OUTPUT_BYTES: u32 = 32_768;
+/// End tokens a model has at most (a chat model's end of turn, end of text, ...).
+pub const MAX_END_TOKENS: u32 = 4;
 
 /// [`MAX_HOSTS`] as a type.
 pub type MaxHosts = ConstU32<MAX_HOSTS>;
@@ -45,6 +47,9 @@ pub type MaxPromptBytes = ConstU32<MAX_PROMPT_BYTES>;
 pub type MaxOutputTokens = ConstU32<MAX_OUTPUT_TOKENS>;
 /// [`MAX_OUTPUT_BYTES`] as a type.
 pub type MaxOutputBytes = ConstU32<MAX_OUTPUT_BYTES>;
+
+/// [`MAX_END_TOKENS`] as a type.
+pub type MaxEndTokens = ConstU32<MAX_END_TOKENS>;
 
 /// An inference result as the runtime bounds it.
 pub type BoundedFinish = InferenceFinish<MaxOutputTokens, MaxOutputBytes>;

@@ -72,6 +72,57 @@ pub fn cost(prompt_tokens: u32, completion_tokens: u32, price: u128) -> Option<u
 	(u128::from(prompt_tokens) + u128::from(completion_tokens)).checked_mul(price)
 }
 
+// ---- a complete completion --------------------------------------------------------------
+
+/// How a complete completion ended (`protocol.md`, "Inference" 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+	/// Its last token is one of the model's end tokens: the model ended its turn there.
+	EndToken,
+	/// It has exactly `max_tokens` tokens, none of them an end token: the request's limit.
+	MaxTokens,
+}
+
+/// Why a completion is not complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unfinished {
+	/// No tokens at all.
+	Empty,
+	/// Fewer than `max_tokens` tokens and no end token last: the executor stopped early.
+	Truncated,
+	/// An end token before the last position: the completion went on past its end.
+	TokensAfterEnd,
+	/// More than `max_tokens` tokens.
+	TooLong,
+}
+
+/// The completeness rule, the same on chain (`finish` is refused otherwise) and in the
+/// validator's replay: a completion is complete when its last token is one of the model's
+/// `end_tokens` (and no other token is) or when it has exactly `max_tokens` tokens and no
+/// end token. An executor that returns nothing, or stops after a few tokens, is not paid
+/// for it; one that appends an end token early is caught by the replay, whose sampler
+/// would not have drawn it there.
+pub fn completion_end(
+	token_ids: &[u32],
+	max_tokens: u32,
+	end_tokens: &[u32],
+) -> Result<Ended, Unfinished> {
+	let Some((last, body)) = token_ids.split_last() else { return Err(Unfinished::Empty) };
+	if token_ids.len() as u64 > u64::from(max_tokens) {
+		return Err(Unfinished::TooLong);
+	}
+	if body.iter().any(|id| end_tokens.contains(id)) {
+		return Err(Unfinished::TokensAfterEnd);
+	}
+	if end_tokens.contains(last) {
+		Ok(Ended::EndToken)
+	} else if token_ids.len() as u64 == u64::from(max_tokens) {
+		Ok(Ended::MaxTokens)
+	} else {
+		Err(Unfinished::Truncated)
+	}
+}
+
 // ---- the executor -----------------------------------------------------------------------
 
 /// The domain of the executor draw.
@@ -739,5 +790,21 @@ mod tests {
 		assert!(!rule.is_valid());
 		let rule = PriceRule { max_change: Perbill::one(), ..PriceRule::live_network() };
 		assert!(!rule.is_valid());
+	}
+
+	#[test]
+	fn a_completion_is_complete_only_at_an_end_token_or_at_max_tokens() {
+		let end = [0, 2];
+		assert_eq!(completion_end(&[5, 6, 2], 16, &end), Ok(Ended::EndToken));
+		assert_eq!(completion_end(&[2], 16, &end), Ok(Ended::EndToken));
+		assert_eq!(completion_end(&[5, 6, 7], 3, &end), Ok(Ended::MaxTokens));
+		assert_eq!(completion_end(&[5, 6, 0], 3, &end), Ok(Ended::EndToken));
+		assert_eq!(completion_end(&[], 16, &end), Err(Unfinished::Empty));
+		assert_eq!(completion_end(&[5, 6, 7], 16, &end), Err(Unfinished::Truncated));
+		assert_eq!(completion_end(&[5, 2, 7, 2], 16, &end), Err(Unfinished::TokensAfterEnd));
+		assert_eq!(completion_end(&[5, 6, 7, 2], 3, &end), Err(Unfinished::TooLong));
+		// A model without end tokens: only a full-length completion is complete.
+		assert_eq!(completion_end(&[5, 6, 2], 3, &[]), Ok(Ended::MaxTokens));
+		assert_eq!(completion_end(&[5, 6, 2], 4, &[]), Err(Unfinished::Truncated));
 	}
 }

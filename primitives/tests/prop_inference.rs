@@ -4,9 +4,9 @@
 
 use gonka_primitives::{
 	inference::{
-		cost, escrow, executor_draw, is_validator, next_clean_epochs, pick_point, pick_weighted,
-		reputation, validation_target, EPOCHS_TO_FULL_REPUTATION, FULL_CHECK_REQUESTS,
-		LEAST_CHECK_REQUESTS, LEAST_TARGET, MAX_REPUTATION,
+		completion_end, cost, escrow, executor_draw, is_validator, next_clean_epochs, pick_point,
+		pick_weighted, reputation, validation_target, Ended, Unfinished, EPOCHS_TO_FULL_REPUTATION,
+		FULL_CHECK_REQUESTS, LEAST_CHECK_REQUESTS, LEAST_TARGET, MAX_REPUTATION,
 	},
 	AccountId32, H256,
 };
@@ -44,6 +44,44 @@ fn wide(x: u128) -> U256 {
 
 proptest! {
 	#![proptest_config(ProptestConfig::with_cases(256))]
+
+	// ---- a complete completion ----
+
+	/// What a generator produces is complete: it samples tokens until one is an end token
+	/// (kept, last) or it has `max_tokens`. Cut anywhere earlier, it is not (with an end
+	/// token appended, it is complete to this rule: the replay's end check catches that).
+	#[test]
+	fn a_generated_completion_is_complete_and_its_prefixes_are_not(
+		sampled in vec(0..64u32, 1..80),
+		end_tokens in vec(0..64u32, 0..4),
+		max_tokens in 1..64u32,
+	) {
+		let mut end_tokens = end_tokens;
+		end_tokens.sort_unstable();
+		end_tokens.dedup();
+		let mut completion = Vec::new();
+		for token in sampled {
+			completion.push(token);
+			if end_tokens.contains(&token) || completion.len() as u32 == max_tokens {
+				break;
+			}
+		}
+		let ended = completion_end(&completion, max_tokens, &end_tokens);
+		let last = *completion.last().unwrap();
+		if end_tokens.contains(&last) {
+			prop_assert_eq!(ended, Ok(Ended::EndToken));
+		} else if completion.len() as u32 == max_tokens {
+			prop_assert_eq!(ended, Ok(Ended::MaxTokens));
+		} else {
+			// The sampled tokens ran out first: an unfinished generation.
+			prop_assert_eq!(ended, Err(Unfinished::Truncated));
+		}
+		for cut in 0..completion.len() {
+			let prefix = &completion[..cut];
+			let expected = if cut == 0 { Unfinished::Empty } else { Unfinished::Truncated };
+			prop_assert_eq!(completion_end(prefix, max_tokens, &end_tokens), Err(expected));
+		}
+	}
 
 	// ---- escrow and cost ----
 

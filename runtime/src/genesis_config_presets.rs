@@ -87,6 +87,10 @@ pub const SMOLLM2_DIGEST: [u8; 32] = [
 	0x50, 0xa6, 0xf8, 0xc8, 0xc1, 0x5e, 0x5b, 0xc7, 0x0e, 0xa3, 0x73, 0x72, 0x81, 0x10, 0xdb, 0x53,
 ];
 
+/// The default model's end tokens: `<|endoftext|>` (0) and `<|im_end|>` (2), the end of
+/// its chat turn.
+pub const SMOLLM2_END_TOKENS: [u32; 2] = [0, 2];
+
 /// The default model's record ([`DEFAULT_MODEL`]): SmolLM2-135M-Instruct Q4_1 with the
 /// verification parameters calibrated in `docs/verification.md`. The GGUF file carries its
 /// tokenizer, so both digests are the file's.
@@ -110,6 +114,7 @@ pub fn default_model() -> pallet_models::ModelRecordOf<crate::Runtime> {
 		// A micro-GNK per token.
 		price: GNK / 1_000_000,
 		max_context: 8_192,
+		end_tokens: SMOLLM2_END_TOKENS.to_vec().try_into().expect("within MaxEndTokens"),
 	}
 }
 

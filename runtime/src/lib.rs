@@ -108,9 +108,12 @@ pub type TxExtension = cumulus_pallet_weight_reclaim::StorageWeightReclaim<
 pub type UncheckedExtrinsic =
 	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
 
-/// Migrations to apply on runtime upgrade, in order. None yet: every pallet starts at its
-/// current storage version from genesis.
-pub type Migrations = ();
+/// Migrations to apply on runtime upgrade, in order; each runs once, gated by its pallet's
+/// storage version (a chain started from this runtime's genesis is at the newest already).
+pub type Migrations = (
+	// spec_version 2: model records gained their end tokens.
+	pallet_models::migrations::v1::MigrateV0ToV1<Runtime, configs::KnownEndTokens>,
+);
 
 /// Executive: handles dispatch to the various pallets.
 pub type Executive = frame_executive::Executive<
@@ -169,10 +172,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 1,
+	spec_version: 2,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 

@@ -81,17 +81,17 @@ fn a_developers_request_is_executed_validated_and_paid_on_the_development_chain(
 		let hosts = [Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Bob.to_account_id()];
 		assert!(hosts.contains(&request.executor));
 
-		// The executor's worker answers with five tokens.
+		// The executor's worker answers with five tokens and the end of its turn.
 		let executor = request.executor.clone();
 		let result = InferenceFinish {
 			request: 0,
-			token_ids: BoundedVec::truncate_from(vec![504, 3575, 282, 4649, 30]),
+			token_ids: BoundedVec::truncate_from(vec![504, 3575, 282, 4649, 30, 2]),
 			text: BoundedVec::truncate_from(b"Paris.".to_vec()),
 			prompt_tokens: 20,
 		};
 		let signature = result.sign(&Poc::genesis_hash(), &worker_of(&executor).pair());
 		duty(pallet_inference::Call::finish { executor: executor.clone(), result, signature });
-		let cost = (20 + 5) * record.price;
+		let cost = (20 + 6) * record.price;
 		let held = |who| Balances::balance_on_hold(&HoldReason::WorkBalance.into(), who);
 		assert_eq!(held(&executor), cost);
 		assert_eq!(Balances::balance_on_hold(&HoldReason::Escrow.into(), &developer), 0);

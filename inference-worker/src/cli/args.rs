@@ -231,7 +231,7 @@ pub(crate) struct ScoreArgs {
 	#[arg(long)]
 	pub(crate) prompt: String,
 	/// The executor's result: a JSON file with `prompt_token_ids` (or `prompt_tokens`),
-	/// `completion_token_ids` and `text`; `-` reads standard input.
+	/// `completion_token_ids`, `max_tokens` and `text`; `-` reads standard input.
 	#[arg(long)]
 	pub(crate) claim: PathBuf,
 	#[command(flatten)]

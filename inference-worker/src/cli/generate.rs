@@ -18,6 +18,7 @@ struct ClaimFile {
 	#[serde(default)]
 	prompt_tokens: Option<usize>,
 	completion_token_ids: Vec<u32>,
+	max_tokens: usize,
 	text: String,
 }
 
@@ -73,6 +74,7 @@ pub(crate) fn score(args: &ScoreArgs) -> anyhow::Result<()> {
 		params: args.sampling.params(),
 		prompt_tokens,
 		completion_token_ids: &file.completion_token_ids,
+		max_tokens: file.max_tokens,
 		text: &file.text,
 	};
 	let tolerance = Tolerance { draw: args.draw_tolerance, logit: args.logit_tolerance };

@@ -5,7 +5,8 @@
 //! carries on from its journals.
 //!
 //! Before serving, the worker checks that its model file's sha256 is the one the chain's
-//! registry records for `model_id`, and refuses to start otherwise, naming both digests.
+//! registry records for `model_id`, and that its tokenizer ends completions with the tokens
+//! the record names; it refuses to start otherwise, naming both.
 
 use crate::{
 	api::{
@@ -20,10 +21,10 @@ use crate::{
 		inference::{InferenceDuty, StepError},
 		journal::{Journal, JOURNAL_FILE, POC_JOURNAL_FILE},
 		poc::{PocCheat, PocDuty, PocSettings, PocState, PocStepError},
-		InferenceChain,
+		Engine, InferenceChain,
 	},
 	engine::ModelEngine,
-	inference::score::Tolerance,
+	inference::{score::Tolerance, tokenizer::ChatTokenizer},
 };
 use candle_core::Device;
 use gonka_client::ChainClient;
@@ -46,7 +47,7 @@ struct Worker {
 	model_id: ModelId,
 	poll: Duration,
 	engine: Rc<ModelEngine>,
-	inference_engine: Rc<ModelEngine>,
+	inference_engine: Rc<dyn Engine>,
 	store: ArtifactStore,
 	book: ProofBook,
 	settings: PocSettings,
@@ -58,8 +59,13 @@ struct Worker {
 /// The inference and PoC journals.
 type Journals = (Journal, Journal<PocState>);
 
-/// Checks the model file against the chain's record of `model_id`.
-async fn check_model(client: &ChainClient, config: &WorkerConfig) -> anyhow::Result<()> {
+/// Checks the model file against the chain's record of `model_id`: its digest, and the
+/// tokens that end a completion (the chain refuses a completion that ends otherwise).
+async fn check_model(
+	client: &ChainClient,
+	config: &WorkerConfig,
+	tokenizer: &ChatTokenizer,
+) -> anyhow::Result<()> {
 	let Some(model) = client.model(config.model_id).await? else {
 		anyhow::bail!("model {} is not in the chain's registry", config.model_id);
 	};
@@ -72,6 +78,16 @@ async fn check_model(client: &ChainClient, config: &WorkerConfig) -> anyhow::Res
 			config.model_id,
 			model.name,
 			config.model_file.display(),
+		);
+	}
+	if model.end_tokens != tokenizer.end_tokens() {
+		anyhow::bail!(
+			"refusing to serve model {} ({}): its tokenizer ends completions with tokens {:?}, \
+			 but the chain's record names {:?}",
+			config.model_id,
+			model.name,
+			tokenizer.end_tokens(),
+			model.end_tokens,
 		);
 	}
 	if !model.approved {
@@ -112,7 +128,7 @@ pub async fn run(config: WorkerConfig) -> anyhow::Result<()> {
 		backoff = Duration::from_secs(1);
 		tracing::info!(node = %config.node, "connected");
 		if !checked {
-			check_model(&client, &config).await?;
+			check_model(&client, &config, &state.engine.tokenizer).await?;
 			checked = true;
 		}
 		let chain = NodeChain::new(client.clone(), host.clone(), worker.clone());
@@ -192,7 +208,7 @@ impl Worker {
 	/// chain unless PoC generation computed.
 	async fn step(
 		&self,
-		duty: &mut InferenceDuty<NodeChain, Rc<ModelEngine>>,
+		duty: &mut InferenceDuty<NodeChain, Rc<dyn Engine>>,
 		poc: &mut PocDuty<NodeChain, Rc<ModelEngine>, RpcProofs>,
 	) -> Result<(), Stopped> {
 		let progress = match duty.step().await {
@@ -241,23 +257,32 @@ fn cheats(
 	_: &WorkerConfig,
 	engine: &Rc<ModelEngine>,
 	_: &Device,
-) -> anyhow::Result<(PocCheat, Rc<ModelEngine>)> {
+) -> anyhow::Result<(PocCheat, Rc<dyn Engine>)> {
 	Ok((PocCheat::Honest, engine.clone()))
 }
 
 /// How this worker cheats (`[cheat] poc`) and the engine its inference duties run:
-/// `engine`, or another model file's (`[cheat] inference_model_file`).
+/// `engine`, or another model file's (`[cheat] inference_model_file`), cutting its
+/// completions short or not (`[cheat] truncate_completions`).
 #[cfg(feature = "test-cheats")]
 fn cheats(
 	config: &WorkerConfig,
 	engine: &Rc<ModelEngine>,
 	device: &Device,
-) -> anyhow::Result<(PocCheat, Rc<ModelEngine>)> {
-	match &config.cheat.inference_model_file {
+) -> anyhow::Result<(PocCheat, Rc<dyn Engine>)> {
+	let inference = match &config.cheat.inference_model_file {
 		Some(file) => {
 			tracing::warn!(file = %file.display(), "CHEATING: inference with another model file");
-			Ok((config.cheat.poc, Rc::new(load_engine(config, file, device)?)))
+			Rc::new(load_engine(config, file, device)?)
 		}
-		None => Ok((config.cheat.poc, engine.clone())),
-	}
+		None => engine.clone(),
+	};
+	let inference: Rc<dyn Engine> = match config.cheat.truncate_completions {
+		Some(keep) => {
+			tracing::warn!(keep, "CHEATING: completions cut short");
+			Rc::new(crate::cheats::Truncating { inner: inference, keep: keep as usize })
+		}
+		None => inference,
+	};
+	Ok((config.cheat.poc, inference))
 }

@@ -18,8 +18,11 @@ use std::time::Instant;
 pub struct Generation {
 	/// The templated prompt's token ids.
 	pub prompt_token_ids: Vec<u32>,
-	/// The completion's token ids (without the end-of-turn token).
+	/// The completion's token ids: the end token last when the model ended its turn,
+	/// otherwise exactly `max_tokens` tokens (`gonka_primitives::inference::completion_end`).
 	pub completion_token_ids: Vec<u32>,
+	/// The request's limit on completion tokens.
+	pub max_tokens: usize,
 	/// The completion's text.
 	pub text: String,
 	/// Prompt tokens per second in the prefill pass.
@@ -60,11 +63,8 @@ pub fn generate(
 	let mut decode_steps = 0usize;
 	for position in 0..max_tokens {
 		let token = sampler::sample(&logits, params, &draws, position as u64);
-		if tokenizer.is_end(token) {
-			break;
-		}
 		completion_token_ids.push(token);
-		if position + 1 == max_tokens {
+		if tokenizer.is_end(token) || position + 1 == max_tokens {
 			break;
 		}
 		let hidden = model.forward(model.embed(&[token])?, Some(&mut cache), &mut |_, x| Ok(x))?;
@@ -83,6 +83,7 @@ pub fn generate(
 		},
 		prompt_token_ids,
 		completion_token_ids,
+		max_tokens,
 		text,
 	})
 }

@@ -4,13 +4,17 @@
 //! position, with the same draw, the executor's token must be the one the sampler picks
 //! from the validator's distribution, or a neighbour when the draw lies within `epsilon`
 //! of the boundary between them (kernels differ in the last bits). `similarity` is the
-//! fraction of positions that pass.
+//! fraction of positions that pass. A completion must be complete (the chain's rule,
+//! `completion_end`), and one that ends with an end token must end where the validator's
+//! sampler would end it (within the tolerance, and for sampled decoding within the end
+//! token's own probability): a completion cut short fails whole.
 
 use super::{
 	sampler::{self, Draws, SamplingParams},
 	tokenizer::ChatTokenizer,
 };
 use crate::{model::Llama, Error, Result};
+use gonka_primitives::inference::{completion_end, Ended, Unfinished};
 
 /// What a validator is given: the request and the executor's result.
 #[derive(Debug, Clone)]
@@ -23,6 +27,8 @@ pub struct Claim<'a> {
 	pub prompt_tokens: usize,
 	/// The completion's token ids.
 	pub completion_token_ids: &'a [u32],
+	/// The request's limit on completion tokens.
+	pub max_tokens: usize,
 	/// The completion's text.
 	pub text: &'a str,
 }
@@ -34,7 +40,7 @@ pub struct Score {
 	pub positions: usize,
 	/// Positions whose token the sampler accepts.
 	pub passed: usize,
-	/// `passed / positions` (1 for an empty completion).
+	/// `passed / positions`.
 	pub similarity: f64,
 	/// Per position, how far the executor's token is from being the validator's own pick
 	/// ([`distance`]): 0 when the validator's sampler picks it exactly. For calibrating
@@ -54,6 +60,14 @@ pub enum Mismatch {
 	/// A token id outside the vocabulary.
 	#[error("token id {0} is outside the vocabulary")]
 	Token(u32),
+	/// The completion is not complete: empty, stopped early without an end token, an end
+	/// token before the last, or longer than `max_tokens`.
+	#[error("the completion is not complete ({0:?})")]
+	Unfinished(Unfinished),
+	/// The completion ends with an end token that the validator's sampler would not have
+	/// drawn there: the executor cut it short.
+	#[error("the completion ends at position {position}, where the model goes on")]
+	EarlyEnd { position: usize },
 }
 
 /// Replay tolerance: how far outside the token's interval (in cumulative probability) the
@@ -111,10 +125,14 @@ pub fn score(
 	if tokenizer.decode(claim.completion_token_ids)? != claim.text {
 		return Ok(Err(Mismatch::Text));
 	}
+	let max_tokens = u32::try_from(claim.max_tokens).unwrap_or(u32::MAX);
+	let ended = match completion_end(claim.completion_token_ids, max_tokens, tokenizer.end_tokens())
+	{
+		Ok(ended) => ended,
+		Err(unfinished) => return Ok(Err(Mismatch::Unfinished(unfinished))),
+	};
+	// Not empty: `completion_end` refuses an empty completion.
 	let positions = claim.completion_token_ids.len();
-	if positions == 0 {
-		return Ok(Ok(Score { positions, passed: 0, similarity: 1.0, distances: Vec::new() }));
-	}
 	let context = model.config().context;
 	if prompt_ids.len() + positions > context {
 		return Err(Error::ContextExceeded {
@@ -137,6 +155,26 @@ pub fn score(
 		.map(|(i, (row, token))| distance(row, *token, &claim.params, draws.at(i as u64)))
 		.collect();
 	let limit = tolerance.limit(&claim.params);
+	// The end is checked on its own: a completion cut short and ended there fails whole,
+	// however well its other positions replay. For sampled decoding the draw may miss the
+	// end token's interval by no more than the tolerance and by no more than the token's
+	// own probability: the end tokens have the lowest ids, so their intervals start near 0
+	// in the cumulative order, and without the second bound an end appended wherever the
+	// draw is below the tolerance (5% of positions) would pass, however unlikely the end.
+	if ended == Ended::EndToken {
+		let last = positions - 1;
+		let end = claim.completion_token_ids[last];
+		let end_limit = if claim.params.is_greedy() {
+			limit
+		} else {
+			let candidates = sampler::candidates(&logits[last], &claim.params);
+			let probability = candidates.iter().find(|(id, _)| *id == end).map_or(0.0, |c| c.1);
+			limit.min(probability)
+		};
+		if distances[last] > end_limit {
+			return Ok(Err(Mismatch::EarlyEnd { position: last }));
+		}
+	}
 	let passed = distances.iter().filter(|d| **d <= limit).count();
 	Ok(Ok(Score { positions, passed, similarity: passed as f64 / positions as f64, distances }))
 }

@@ -171,6 +171,17 @@ impl ChatTokenizer {
 		self.end.binary_search(&id).is_ok()
 	}
 
+	/// The tokens that end a completion, in ascending order: the chain's record of the
+	/// model must name the same (`end_tokens`).
+	pub fn end_tokens(&self) -> &[u32] {
+		&self.end
+	}
+
+	/// The token that ends the assistant's turn (`<|im_end|>`).
+	pub fn end_of_turn(&self) -> u32 {
+		self.im_end
+	}
+
 	/// The number of tokens in the vocabulary.
 	pub fn vocab_size(&self) -> usize {
 		self.inner.get_vocab_size(true)

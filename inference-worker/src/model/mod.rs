@@ -30,6 +30,7 @@ mod llama;
 mod matrix;
 mod surgery;
 
+pub use candle_core::quantized::GgmlDType;
 pub use llama::{KvCache, Llama, LlamaConfig};
 pub use matrix::CpuKernels;
 pub use surgery::{prune_layers, requantize};

@@ -1,8 +1,8 @@
 //! GGUF surgery: new model files written from an existing one, without running it — the
 //! same model requantized ([`requantize`]) or cut short ([`prune_layers`]), through one
 //! GGUF writer. What a host cutting costs would run: the calibration
-//! (`docs/verification.md`), the tests and the cheating test workers
-//! (`crate::cheats`) use them.
+//! (`docs/verification.md`), the tests and the end-to-end tests' cheating worker
+//! (`node/tests/cheaters.rs`) use them.
 
 use super::gguf::read_gguf;
 use crate::{error::Unsupported, Error, Result};

@@ -18,6 +18,22 @@ pub fn worker_bin() -> PathBuf {
 	exe.parent().and_then(Path::parent).expect("target/<profile>/deps").join("gonka-worker")
 }
 
+/// The cheating worker (`gonka-worker-cheats`, the worker built alone with its `test-cheats`
+/// feature), which `scripts/env.sh`'s `gonka_build` builds beside the workspace's binaries.
+pub fn cheat_worker_bin() -> PathBuf {
+	if let Some(path) = std::env::var_os("GONKA_CHEAT_WORKER_BIN") {
+		return PathBuf::from(path);
+	}
+	let path = worker_bin().with_file_name("gonka-worker-cheats");
+	assert!(
+		path.exists(),
+		"{} is missing: build it with `source scripts/env.sh && gonka_build` (scripts/test.sh \
+		 does), which builds it first and the honest workspace after",
+		path.display()
+	);
+	path
+}
+
 /// A running `gonka-worker run`, killed when dropped.
 pub struct Worker {
 	child: Child,
@@ -40,6 +56,31 @@ impl Worker {
 	/// As [`Worker::start`], serving the model file `model` and listening for proof
 	/// requests on `listen_port`.
 	pub fn start_with_model(
+		dir: &Path,
+		key: Sr25519Keyring,
+		rpc_port: u16,
+		extra: &str,
+		model: &Path,
+		listen_port: u16,
+	) -> Worker {
+		Self::spawn(&worker_bin(), dir, key, rpc_port, extra, model, listen_port)
+	}
+
+	/// As [`Worker::start_with_model`], with the cheating worker ([`cheat_worker_bin`]):
+	/// `extra` may hold a `[cheat]` section.
+	pub fn start_cheater(
+		dir: &Path,
+		key: Sr25519Keyring,
+		rpc_port: u16,
+		extra: &str,
+		model: &Path,
+		listen_port: u16,
+	) -> Worker {
+		Self::spawn(&cheat_worker_bin(), dir, key, rpc_port, extra, model, listen_port)
+	}
+
+	fn spawn(
+		binary: &Path,
 		dir: &Path,
 		key: Sr25519Keyring,
 		rpc_port: u16,
@@ -71,7 +112,7 @@ impl Worker {
 		.unwrap();
 		let log = data_dir.join("worker.log");
 		let output = std::fs::File::create(&log).unwrap();
-		let child = Command::new(worker_bin())
+		let child = Command::new(binary)
 			.args(["run", "--config"])
 			.arg(&config)
 			.env("RUST_LOG", "info")

@@ -36,6 +36,17 @@ impl<T: Config> Pallet<T> {
 		ensure!(now < expiry, Error::<T>::NotAssigned);
 		ensure!(request.executor == *executor, Error::<T>::NotExecutor);
 		ensure!(result.token_ids.len() as u32 <= request.max_tokens, Error::<T>::TooManyTokens);
+		// Complete: ended by one of the model's end tokens, or at `max_tokens`.
+		let end_tokens =
+			T::ModelTerms::end_tokens(request.model).ok_or(Error::<T>::UnknownModel)?;
+		rules::completion_end(&result.token_ids, request.max_tokens, &end_tokens).map_err(
+			|unfinished| match unfinished {
+				rules::Unfinished::Empty => Error::<T>::EmptyCompletion,
+				rules::Unfinished::Truncated => Error::<T>::CompletionTruncated,
+				rules::Unfinished::TokensAfterEnd => Error::<T>::TokensAfterEnd,
+				rules::Unfinished::TooLong => Error::<T>::TooManyTokens,
+			},
+		)?;
 		let bound = request.prompt_bytes.saturating_add(request.template_overhead);
 		ensure!(result.prompt_tokens <= bound, Error::<T>::PromptTokensAboveBound);
 		Ok(request)

@@ -132,12 +132,17 @@ fn make_request<T: Config>() -> RequestId {
 	id
 }
 
-/// The largest result the request allows, `t` tokens and `b` bytes of text.
+/// The largest result the request allows, `t` tokens (the model's end token last, every
+/// other one checked against all end tokens) and `b` bytes of text.
 fn result<T: Config>(id: RequestId, t: u32, b: u32) -> FinishOf<T> {
 	let request = Requests::<T>::get(id).expect("the request exists");
+	let end = T::ModelTerms::end_tokens(request.model).unwrap_or_default();
+	let filler = (0u32..).find(|id| !end.contains(id)).unwrap_or(u32::MAX);
+	let mut token_ids = vec![filler; t.saturating_sub(1) as usize];
+	token_ids.push(end.first().copied().unwrap_or(filler));
 	InferenceFinish {
 		request: id,
-		token_ids: BoundedVec::truncate_from((0..t).collect()),
+		token_ids: BoundedVec::truncate_from(token_ids),
 		text: BoundedVec::truncate_from(vec![b't'; b as usize]),
 		prompt_tokens: request.prompt_bytes.saturating_add(request.template_overhead),
 	}
@@ -259,7 +264,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn finish(
-		t: Linear<0, { T::MaxOutputTokens::get() }>,
+		t: Linear<1, { T::MaxOutputTokens::get() }>,
 		b: Linear<0, { T::MaxOutputBytes::get() }>,
 	) {
 		let hosts = hosts::<T>(2);
@@ -276,7 +281,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn authorize_finish(
-		t: Linear<0, { T::MaxOutputTokens::get() }>,
+		t: Linear<1, { T::MaxOutputTokens::get() }>,
 		b: Linear<0, { T::MaxOutputBytes::get() }>,
 	) -> Result<(), BenchmarkError> {
 		let hosts = hosts::<T>(2);

@@ -392,6 +392,12 @@ pub mod pallet {
 		TooManyTokens,
 		/// More prompt tokens than the prompt's bytes plus the template overhead.
 		PromptTokensAboveBound,
+		/// A completion with no tokens.
+		EmptyCompletion,
+		/// Fewer than `max_tokens` tokens and no end token last: the completion stopped early.
+		CompletionTruncated,
+		/// An end token before the completion's last token.
+		TokensAfterEnd,
 		/// The request is not finished, or its validation window has closed.
 		NotValidating,
 		/// Validation is sampled from the hash of the `finish` block: not before the next.
@@ -504,11 +510,11 @@ pub mod pallet {
 		/// - `result`: the request, the completion's token ids and text, the prompt tokens.
 		/// - `_signature`: `result` signed for this chain by the executor's worker key.
 		#[pallet::call_index(1)]
-		#[pallet::weight(Weights::<T>::finish(
+		#[pallet::weight(Pallet::<T>::finish_weight(
 			result.token_ids.len() as u32,
 			result.text.len() as u32,
-		).saturating_add(Pallet::<T>::prepaid_timers(Timer::Validation)))]
-		#[pallet::weight_of_authorize(Weights::<T>::authorize_finish(
+		))]
+		#[pallet::weight_of_authorize(Pallet::<T>::authorize_finish_weight(
 			result.token_ids.len() as u32,
 			result.text.len() as u32,
 		))]

@@ -4,6 +4,7 @@
 
 use crate::{self as pallet_inference, InferenceModels, InferenceParams, ModelTerms, Requests};
 use gonka_primitives::{
+	bounds::MaxEndTokens,
 	duty::{Duty, InferenceFinish, InferenceValidation, InvalidationVote, MissingValidation},
 	inference::{self as rules, RequestId, SamplingParams},
 	HostId, ModelId,
@@ -99,6 +100,9 @@ pub const TERMS: ModelTerms = ModelTerms {
 	base_price: 2,
 };
 
+/// The end token of models 1 and 2.
+pub const END_TOKEN: u32 = 99;
+
 impl InferenceModels for TestModels {
 	fn terms(model: ModelId) -> Option<ModelTerms> {
 		match model {
@@ -106,6 +110,9 @@ impl InferenceModels for TestModels {
 			2 => Some(ModelTerms { base_price: 1_000, ..TERMS }),
 			_ => None,
 		}
+	}
+	fn end_tokens(model: ModelId) -> Option<BoundedVec<u32, MaxEndTokens>> {
+		Self::terms(model).map(|_| BoundedVec::truncate_from(vec![END_TOKEN]))
 	}
 }
 
@@ -409,11 +416,13 @@ pub fn executor_of(id: RequestId) -> u8 {
 	host_number(&Requests::<Test>::get(id).expect("the request exists").executor)
 }
 
-/// A result of `tokens` token ids and 12 prompt tokens.
+/// A complete result of `tokens` token ids (`0, 1, ...` and the end token last) and 12
+/// prompt tokens.
 pub fn result(id: RequestId, tokens: u32) -> pallet_inference::FinishOf<Test> {
+	let ids = (0..tokens.saturating_sub(1)).chain((tokens > 0).then_some(END_TOKEN));
 	InferenceFinish {
 		request: id,
-		token_ids: BoundedVec::truncate_from((0..tokens).collect()),
+		token_ids: BoundedVec::truncate_from(ids.collect()),
 		text: BoundedVec::truncate_from(b"an answer".to_vec()),
 		prompt_tokens: 12,
 	}

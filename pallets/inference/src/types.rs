@@ -4,6 +4,7 @@
 use crate::Config;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use gonka_primitives::{
+	bounds::MaxEndTokens,
 	duty::InferenceFinish,
 	inference::{PriceRule, SamplingParams, Sprt, LIVE_SPRT_P0, LIVE_SPRT_P1, LIVE_SPRT_UPPER},
 	EpochIndex, ModelId, PowerSnapshot, H256,
@@ -33,6 +34,9 @@ pub struct ModelTerms {
 pub trait InferenceModels {
 	/// `model`'s terms if it is approved (only approved models take requests).
 	fn terms(model: ModelId) -> Option<ModelTerms>;
+	/// The tokens that end `model`'s completions, if it is approved (`finish` reads them:
+	/// a completion must end with one or have `max_tokens` tokens).
+	fn end_tokens(model: ModelId) -> Option<BoundedVec<u32, MaxEndTokens>>;
 }
 
 /// The invalidation test's rates and boundary (`protocol.md`, "Inference" 5).

@@ -146,6 +146,26 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(Self::duty_total_weight())
 	}
 
+	/// `finish`'s weight with `t` tokens and `b` bytes of text: its benchmarked weight, the
+	/// model's end tokens read for the completeness rule (since its last benchmark run:
+	/// `end_tokens_weight`) and the validation window's end it schedules.
+	pub fn finish_weight(t: u32, b: u32) -> Weight {
+		Weights::<T>::finish(t, b)
+			.saturating_add(Self::end_tokens_weight())
+			.saturating_add(Self::prepaid_timers(Timer::Validation))
+	}
+
+	/// Validating a `finish` transaction: its benchmarked weight and the model's end tokens.
+	pub fn authorize_finish_weight(t: u32, b: u32) -> Weight {
+		Weights::<T>::authorize_finish(t, b).saturating_add(Self::end_tokens_weight())
+	}
+
+	/// Reading the model's end tokens (one registry entry), which `finish` does since its
+	/// last benchmark run: added to its benchmarked weight until the next run measures it.
+	pub(crate) fn end_tokens_weight() -> Weight {
+		<T as polkadot_sdk::frame_system::Config>::DbWeight::get().reads(1)
+	}
+
 	/// `report_missing`'s weight.
 	pub fn missing_weight() -> Weight {
 		Weights::<T>::report_missing().saturating_add(Self::duty_total_weight())

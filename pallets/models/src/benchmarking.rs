@@ -33,6 +33,10 @@ pub fn record<T: Config>() -> ModelRecordOf<T> {
 		price: 1u32.into(),
 		// Room for the largest request: 8 KiB of prompt, the template, 4,096 tokens out.
 		max_context: 16_384,
+		end_tokens: (0..gonka_primitives::bounds::MAX_END_TOKENS)
+			.collect::<Vec<_>>()
+			.try_into()
+			.unwrap_or_default(),
 	}
 }
 

@@ -11,6 +11,7 @@ pub use weights::WeightInfo;
 
 mod dispatchable_impls;
 mod governance;
+pub mod migrations;
 mod registry;
 mod try_state;
 mod types;
@@ -80,7 +81,12 @@ pub mod pallet {
 	/// A proposal's index.
 	pub type ProposalIndex = u32;
 
+	/// The storage layout's version: 1 added `end_tokens` to the model record
+	/// ([`migrations::v1`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -337,6 +343,8 @@ pub mod pallet {
 		InvalidContext,
 		/// The price must be positive.
 		ZeroPrice,
+		/// `end_tokens` must be in ascending order, without repeats.
+		UnsortedEndTokens,
 		/// Governance's parameters are not valid: a voting period, a quorum and a veto
 		/// threshold above zero, a threshold below 100%.
 		InvalidGovernanceParams,

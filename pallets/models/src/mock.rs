@@ -178,6 +178,7 @@ pub fn record(name: &str) -> crate::ModelRecordOf<Test> {
 		template_overhead: 9,
 		price: 10,
 		max_context: 8192,
+		end_tokens: vec![0, 2].try_into().unwrap(),
 	}
 }
 

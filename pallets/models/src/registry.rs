@@ -14,7 +14,8 @@ use polkadot_sdk::{
 impl<T: Config> Pallet<T> {
 	/// Checks a record's fields: a name, a positive `seq_len`, coefficient and
 	/// `dist_threshold`, probabilities strictly between 0 and 1, a positive validation
-	/// threshold, a context longer than the template overhead, a positive price.
+	/// threshold, a context longer than the template overhead, a positive price, end tokens
+	/// in ascending order without repeats.
 	pub fn check_record(record: &ModelRecordOf<T>) -> Result<(), Error<T>> {
 		ensure!(!record.name.is_empty(), Error::<T>::EmptyName);
 		ensure!(record.poc.seq_len > 0, Error::<T>::ZeroSeqLen);
@@ -29,6 +30,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(!record.validation_threshold.is_zero(), Error::<T>::ZeroValidationThreshold);
 		ensure!(record.max_context > record.template_overhead, Error::<T>::InvalidContext);
 		ensure!(!record.price.is_zero(), Error::<T>::ZeroPrice);
+		ensure!(
+			record.end_tokens.windows(2).all(|pair| pair[0] < pair[1]),
+			Error::<T>::UnsortedEndTokens
+		);
 		Ok(())
 	}
 

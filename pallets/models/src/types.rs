@@ -1,7 +1,7 @@
 //! The model registry's records and governance's proposals.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use gonka_primitives::PowerSnapshot;
+use gonka_primitives::{bounds::MaxEndTokens, PowerSnapshot};
 use polkadot_sdk::{
 	frame_support::{pallet_prelude::*, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound},
 	sp_arithmetic::{FixedU128, Perbill},
@@ -92,6 +92,11 @@ where
 	pub price: Balance,
 	/// The longest prompt plus completion, in tokens.
 	pub max_context: u32,
+	/// The tokens that end a completion (end of turn, end of text), in ascending order: a
+	/// completion is complete when its last token is one of them, or when it has its
+	/// request's `max_tokens` tokens (`gonka_primitives::inference::completion_end`). Empty
+	/// for a model that never ends a turn on its own.
+	pub end_tokens: BoundedVec<u32, MaxEndTokens>,
 }
 
 /// Where a model is in its life.
@@ -133,6 +138,8 @@ pub enum ModelStatus {
 )]
 #[scale_info(skip_type_params(MaxName, MaxLabel))]
 #[codec(mel_bound(Balance: MaxEncodedLen))]
+// Held once per model in storage, never in bulk in memory: boxing the record buys nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum PendingChange<
 	MaxName: Get<u32>,
 	MaxLabel: Get<u32>,

@@ -4,7 +4,7 @@
 //! every block and after the test.
 
 use crate::{self as pallet_rewards, RewardParams};
-use gonka_primitives::{issuance::DECAY_ONE, EpochIndex, HostId, ModelId};
+use gonka_primitives::{bounds::MaxEndTokens, issuance::DECAY_ONE, EpochIndex, HostId, ModelId};
 use pallet_inference::{InferenceModels, InferenceParams, ModelTerms};
 use pallet_poc::{EpochParams, ModelRegistry, OnWeightsFormed};
 use polkadot_sdk::{
@@ -18,7 +18,7 @@ use polkadot_sdk::{
 	sp_arithmetic::FixedU128,
 	sp_core::{sr25519, ConstU128, ConstU32, ConstU64, Pair, H256},
 	sp_io::TestExternalities,
-	sp_runtime::{traits::IdentityLookup, BuildStorage, Perbill},
+	sp_runtime::{traits::IdentityLookup, BoundedVec, BuildStorage, Perbill},
 };
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -93,6 +93,9 @@ impl InferenceModels for TestModels {
 			validation_threshold: Perbill::from_percent(90),
 			base_price: 2,
 		})
+	}
+	fn end_tokens(model: ModelId) -> Option<BoundedVec<u32, MaxEndTokens>> {
+		Self::is_approved(model).then(|| BoundedVec::truncate_from(vec![99]))
 	}
 }
 

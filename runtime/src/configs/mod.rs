@@ -39,7 +39,7 @@ use polkadot_sdk::{
 	},
 	sp_runtime::{
 		traits::{Convert, ConvertInto},
-		Perbill,
+		BoundedVec, Perbill,
 	},
 	sp_version::RuntimeVersion,
 	staging_parachain_info as parachain_info, *,
@@ -492,6 +492,28 @@ impl pallet_inference::InferenceModels for RegistryTerms {
 				base_price: info.record.price,
 			},
 		)
+	}
+	fn end_tokens(
+		model: gonka_primitives::ModelId,
+	) -> Option<BoundedVec<u32, gonka_primitives::bounds::MaxEndTokens>> {
+		let info = pallet_models::Registry::<Runtime>::get(model)?;
+		(info.status == pallet_models::ModelStatus::Approved).then_some(info.record.end_tokens)
+	}
+}
+
+/// The end tokens of the models this runtime registered before model records had them
+/// (storage version 0 of `pallet-models`): the default model's; none for any other, whose
+/// completions are then complete only at `max_tokens` until governance updates its record.
+pub struct KnownEndTokens;
+impl Convert<[u8; 32], BoundedVec<u32, gonka_primitives::bounds::MaxEndTokens>> for KnownEndTokens {
+	fn convert(
+		weights_digest: [u8; 32],
+	) -> BoundedVec<u32, gonka_primitives::bounds::MaxEndTokens> {
+		if weights_digest == crate::genesis_config_presets::SMOLLM2_DIGEST {
+			BoundedVec::truncate_from(crate::genesis_config_presets::SMOLLM2_END_TOKENS.to_vec())
+		} else {
+			BoundedVec::new()
+		}
 	}
 }
 

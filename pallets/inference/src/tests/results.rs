@@ -1,7 +1,12 @@
 //! Results (`protocol.md`, "Inference" 2): `finish`, its cost and refund, and who may send it.
 
 use super::*;
-use polkadot_sdk::sp_runtime::transaction_validity::InvalidTransaction;
+use gonka_primitives::inference::RequestId;
+use polkadot_sdk::{
+	frame_support::{assert_noop, BoundedVec},
+	frame_system::RawOrigin,
+	sp_runtime::transaction_validity::InvalidTransaction,
+};
 
 #[test]
 fn finish_refunds_the_escrow_beyond_the_cost_and_holds_the_cost_as_pending_work() {
@@ -22,7 +27,7 @@ fn finish_refunds_the_escrow_beyond_the_cost_and_holds_the_cost_as_pending_work(
 		assert_eq!(Ledger::<Test>::get(0, account(executor)).pending_work, COST);
 		assert_eq!(Ledger::<Test>::get(0, account(executor)).finished, 1);
 		let output = Outputs::<Test>::get(id).unwrap();
-		assert_eq!(output.token_ids.into_inner(), vec![0, 1, 2, 3, 4]);
+		assert_eq!(output.token_ids.into_inner(), vec![0, 1, 2, 3, END_TOKEN]);
 		assert_eq!(output.text.into_inner(), b"an answer".to_vec());
 		assert!(events().iter().any(|event| matches!(
 			event,
@@ -53,6 +58,45 @@ fn prompt_tokens_may_not_exceed_the_prompt_bytes_plus_the_template_overhead() {
 		assert_eq!(finish_as(1, over), Err(custom(Error::<Test>::PromptTokensAboveBound)));
 		let at_bound = InferenceFinishOf { prompt_tokens: 20, ..result(id, 5) };
 		assert_ok!(finish_as(1, at_bound));
+	});
+}
+
+/// A result of `token_ids` with 12 prompt tokens.
+fn tokens(id: RequestId, token_ids: &[u32]) -> InferenceFinishOf {
+	InferenceFinishOf { token_ids: BoundedVec::truncate_from(token_ids.to_vec()), ..result(id, 1) }
+}
+
+/// Hole 1 of the soundness review: a lazy executor returns nothing, or stops after a few
+/// tokens, and is paid. A completion is complete only when its last token is an end token
+/// or it has `max_tokens` tokens; anything else is refused before the pool takes it, and
+/// the request stays assigned (its timer makes it a miss and reassigns it).
+#[test]
+fn a_completion_is_complete_only_at_an_end_token_or_at_max_tokens() {
+	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
+		let id = submit();
+		let refused = [
+			(tokens(id, &[]), Error::<Test>::EmptyCompletion),
+			(tokens(id, &[5, 6, 7]), Error::<Test>::CompletionTruncated),
+			(tokens(id, &[5, 6, 7, 8, 9, 10, 11]), Error::<Test>::CompletionTruncated),
+			(tokens(id, &[5, END_TOKEN, 7, END_TOKEN]), Error::<Test>::TokensAfterEnd),
+		];
+		for (lazy, error) in refused {
+			assert_eq!(finish_as(1, lazy), Err(custom(error)));
+		}
+		// Refused at dispatch too, not only by the pool.
+		let lazy = tokens(id, &[5]);
+		let signature = sign(1, &lazy);
+		assert_noop!(
+			Inference::finish(RawOrigin::Authorized.into(), account(1), lazy, signature),
+			Error::<Test>::CompletionTruncated
+		);
+		assert_eq!(status(id), RequestStatus::Assigned);
+		assert_eq!(escrow_held(), ESCROW);
+		// max_tokens is 8: eight tokens without an end token are complete.
+		assert_ok!(finish_as(1, tokens(id, &[5, 6, 7, 8, 9, 10, 11, 12])));
+		// So is an end token at any length up to max_tokens.
+		let id = submit();
+		assert_ok!(finish_as(executor_of(id), tokens(id, &[END_TOKEN])));
 	});
 }
 

@@ -37,7 +37,7 @@ fn the_runtime_api_shows_a_request_with_its_payloads_and_a_hosts_standing() {
 		let (id, _) = finished();
 		let view = Inference::request_view(id).unwrap();
 		assert_eq!(view.prompt, vec![b'a'; 10]);
-		assert_eq!(view.token_ids, vec![0, 1, 2, 3, 4]);
+		assert_eq!(view.token_ids, vec![0, 1, 2, 3, END_TOKEN]);
 		assert_eq!(view.text, b"an answer".to_vec());
 		assert_eq!(view.request.status, RequestStatus::Finished);
 		let host = Inference::host_view(&account(1));

@@ -21,6 +21,8 @@ fn bad_records_are_refused() {
 			(|r| r.max_context = 0, Error::<Test>::InvalidContext),
 			(|r| r.template_overhead = r.max_context, Error::<Test>::InvalidContext),
 			(|r| r.price = 0, Error::<Test>::ZeroPrice),
+			(|r| r.end_tokens = vec![2, 0].try_into().unwrap(), Error::<Test>::UnsortedEndTokens),
+			(|r| r.end_tokens = vec![2, 2].try_into().unwrap(), Error::<Test>::UnsortedEndTokens),
 		];
 		for (spoil, error) in cases {
 			let error = DispatchError::from(error);

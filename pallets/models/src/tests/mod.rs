@@ -4,13 +4,15 @@
 //! - `checks`: invalid records and governance parameters, oversized fields;
 //! - `proposals`: proposing and voting, the deposit and the snapshot;
 //! - `tally`: quorum, threshold and veto at their boundaries, closing early;
-//! - `closing`: the `ComputeMajority` dispatch, the bounds of `close`, cleaning up.
+//! - `closing`: the `ComputeMajority` dispatch, the bounds of `close`, cleaning up;
+//! - `migrations`: each storage migration, from a state written in the old layout.
 //!
 //! Every test runs in `ExtBuilder::build_and_execute`, which checks the pallet's
 //! invariants (`do_try_state`) when the test ends. The helpers below are shared.
 
 mod checks;
 mod closing;
+mod migrations;
 mod proposals;
 mod registry;
 mod tally;
