@@ -410,7 +410,7 @@ impl ChainClient {
 		commit: &PocCommit,
 		worker: &sr25519::Pair,
 	) -> impl Payload {
-		let signature = commit.sign(&self.genesis_hash(), worker);
+		let signature = commit.sign(&self.genesis_hash(), host, worker);
 		runtime::transactions().poc().commit_poc(
 			account(host),
 			runtime_types::gonka_primitives::duty::PocCommit {
@@ -432,7 +432,7 @@ impl ChainClient {
 		worker: &sr25519::Pair,
 	) -> Result<Included, Error> {
 		use runtime_types::gonka_primitives::duty::{PocValidation, Verdict};
-		let signature = validation.sign(&self.genesis_hash(), worker);
+		let signature = validation.sign(&self.genesis_hash(), validator, worker);
 		let verdicts = validation
 			.verdicts
 			.iter()
@@ -460,7 +460,7 @@ impl ChainClient {
 		worker: &sr25519::Pair,
 	) -> Result<Included, Error> {
 		use runtime_types::bounded_collections::bounded_vec::BoundedVec;
-		let signature = result.sign(&self.genesis_hash(), worker);
+		let signature = result.sign(&self.genesis_hash(), executor, worker);
 		let payload = runtime_types::gonka_primitives::duty::InferenceFinish {
 			request: result.request,
 			token_ids: BoundedVec(result.token_ids.to_vec()),
@@ -483,7 +483,7 @@ impl ChainClient {
 		report: &InferenceValidation,
 		worker: &sr25519::Pair,
 	) -> Result<Included, Error> {
-		let signature = report.sign(&self.genesis_hash(), worker);
+		let signature = report.sign(&self.genesis_hash(), validator, worker);
 		let payload = runtime_types::gonka_primitives::duty::InferenceValidation {
 			request: report.request,
 			similarity: runtime_types::sp_arithmetic::per_things::Perbill(
@@ -506,7 +506,7 @@ impl ChainClient {
 		ballot: &InvalidationVote,
 		worker: &sr25519::Pair,
 	) -> Result<Included, Error> {
-		let signature = ballot.sign(&self.genesis_hash(), worker);
+		let signature = ballot.sign(&self.genesis_hash(), voter, worker);
 		let payload = runtime_types::gonka_primitives::duty::InvalidationVote {
 			request: ballot.request,
 			invalid: ballot.invalid,
@@ -527,7 +527,7 @@ impl ChainClient {
 		claim: &MissingValidation,
 		worker: &sr25519::Pair,
 	) -> Result<Included, Error> {
-		let signature = claim.sign(&self.genesis_hash(), worker);
+		let signature = claim.sign(&self.genesis_hash(), reporter, worker);
 		let payload = runtime_types::gonka_primitives::duty::MissingValidation {
 			request: claim.request,
 			validator: account(&claim.validator),
@@ -540,37 +540,48 @@ impl ChainClient {
 		self.submit_duty(&call).await
 	}
 
-	/// Registers the signer as a host: its worker key, the endpoint that serves its PoC
-	/// proofs, and the models it serves. The deposit is held on its account.
+	/// Registers the signer as a host: its worker key (with the key's proof that the host
+	/// holds it), the endpoint that serves its PoC proofs, and the models it serves. The
+	/// deposit is held on its account.
 	pub async fn register_host(
 		&self,
 		host: &Keypair,
-		worker_key: &sr25519::Public,
+		worker: &sr25519::Pair,
 		endpoint: &[u8],
 		models: &[ModelId],
 	) -> Result<Included, Error> {
+		let proof = self.key_proof(host, worker);
 		let call = runtime::transactions().poc().register_host(
-			worker_key.0,
+			polkadot_sdk::sp_core::Pair::public(worker).0,
+			proof.0,
 			endpoint.to_vec(),
 			models.to_vec(),
 		);
 		self.submit_signed(&call, host).await
 	}
 
-	/// Changes a registered host's worker key, endpoint and models, signed by the host.
+	/// Changes a registered host's worker key (with its proof), endpoint and models,
+	/// signed by the host.
 	pub async fn update_host(
 		&self,
 		host: &Keypair,
-		worker_key: &sr25519::Public,
+		worker: &sr25519::Pair,
 		endpoint: &[u8],
 		models: &[ModelId],
 	) -> Result<Included, Error> {
+		let proof = self.key_proof(host, worker);
 		let call = runtime::transactions().poc().update_host(
-			Some(worker_key.0),
+			Some((polkadot_sdk::sp_core::Pair::public(worker).0, proof.0)),
 			Some(endpoint.to_vec()),
 			Some(models.to_vec()),
 		);
 		self.submit_signed(&call, host).await
+	}
+
+	/// The worker key's proof that the host account `host` holds it on this chain.
+	fn key_proof(&self, host: &Keypair, worker: &sr25519::Pair) -> sr25519::Signature {
+		let account = HostId::new(host.public_key().0);
+		gonka_primitives::duty::prove_key_ownership(&self.genesis_hash(), &account, worker)
 	}
 
 	/// A developer's inference request, signed by its account, which holds the escrow.

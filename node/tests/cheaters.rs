@@ -66,7 +66,7 @@ async fn a_cheating_host_is_rejected_in_poc_and_its_answers_invalidated() {
 	let eve_worker = sr25519::Pair::from_string("//Eve//stash", None).expect("a dev key");
 	let endpoint = format!("http://127.0.0.1:{EVE_PORT}");
 	client
-		.register_host(&dev::eve(), &eve_worker.public(), endpoint.as_bytes(), &[DEFAULT_MODEL])
+		.register_host(&dev::eve(), &eve_worker, endpoint.as_bytes(), &[DEFAULT_MODEL])
 		.await
 		.expect("Eve registers");
 	let alice = Worker::start(base.path(), Sr25519Keyring::Alice, rpc_port, POC);

@@ -128,7 +128,7 @@ async fn the_network_serves_pays_governs_and_survives_faults() {
 	let dave_worker = sr25519::Pair::from_string("//Dave//stash", None).expect("a dev key");
 	let endpoint = format!("http://127.0.0.1:{DAVE_PORT}");
 	client
-		.register_host(&dev::dave(), &dave_worker.public(), endpoint.as_bytes(), &[DEFAULT_MODEL])
+		.register_host(&dev::dave(), &dave_worker, endpoint.as_bytes(), &[DEFAULT_MODEL])
 		.await
 		.expect("Dave registers");
 	let alice = Worker::start(base.path(), Sr25519Keyring::Alice, rpc_port, POC);

@@ -5,12 +5,17 @@
 //! `#[pallet::authorize]`. What is signed is
 //!
 //! ```text
-//! "gonka/duty" ‖ u8(PAYLOAD_VERSION) ‖ u8(kind) ‖ genesis_hash ‖ SCALE(payload)
+//! "gonka/duty" ‖ u8(PAYLOAD_VERSION) ‖ u8(kind) ‖ genesis_hash ‖ SCALE(host) ‖ SCALE(payload)
 //! ```
 //!
-//! so a signature made for one duty kind, one payload version or one chain never verifies
-//! for another. The replay of the same payload on the same chain is stopped by the pallet
-//! (phases, `provides` tags, counts that only grow), not here.
+//! so a signature made for one duty kind, one payload version, one chain or one host never
+//! verifies for another: a worker key that passes to another host (re-registered after its
+//! host left) does not carry the old host's signatures with it. The replay of the same
+//! payload on the same chain is stopped by the pallet (phases, `provides` tags, counts that
+//! only grow), not here.
+//!
+//! A host proves it holds its worker key when it registers it ([`key_ownership_message`]):
+//! nobody can register a key someone else published, which would lock its owner out.
 
 use crate::{inference::RequestId, EpochIndex, HostId, ModelId, NonceCount, H256};
 use alloc::vec::Vec;
@@ -24,8 +29,48 @@ use scale_info::TypeInfo;
 
 /// The signing domain of every duty payload.
 pub const SIGNING_DOMAIN: &[u8] = b"gonka/duty";
-/// The version of the signed-payload layout.
-pub const PAYLOAD_VERSION: u8 = 1;
+/// The version of the signed-payload layout (2: the host is signed).
+pub const PAYLOAD_VERSION: u8 = 2;
+/// The signing domain of a worker key's proof of ownership.
+pub const KEY_OWNERSHIP_DOMAIN: &[u8] = b"gonka/worker-key";
+/// The version of the proof of ownership's layout.
+pub const KEY_OWNERSHIP_VERSION: u8 = 1;
+
+/// The bytes a worker key signs to prove that `host` holds it on the chain with genesis
+/// hash `genesis_hash`: `"gonka/worker-key" ‖ u8(1) ‖ genesis_hash ‖ SCALE(host)`.
+pub fn key_ownership_message<A: Encode>(genesis_hash: &H256, host: &A) -> Vec<u8> {
+	let mut message = Vec::with_capacity(KEY_OWNERSHIP_DOMAIN.len() + 1 + 32 + host.size_hint());
+	message.extend_from_slice(KEY_OWNERSHIP_DOMAIN);
+	message.push(KEY_OWNERSHIP_VERSION);
+	message.extend_from_slice(genesis_hash.as_bytes());
+	host.encode_to(&mut message);
+	message
+}
+
+/// Whether `proof` is `worker_key`'s proof that `host` holds it on this chain.
+pub fn verify_key_ownership<A: Encode>(
+	genesis_hash: &H256,
+	host: &A,
+	worker_key: &sr25519::Public,
+	proof: &sr25519::Signature,
+) -> bool {
+	polkadot_sdk::sp_io::crypto::sr25519_verify(
+		proof,
+		&key_ownership_message(genesis_hash, host),
+		worker_key,
+	)
+}
+
+/// The worker key's proof that `host` holds it (the host's side, when it registers).
+#[cfg(feature = "std")]
+pub fn prove_key_ownership<A: Encode>(
+	genesis_hash: &H256,
+	host: &A,
+	worker_key: &sr25519::Pair,
+) -> sr25519::Signature {
+	use polkadot_sdk::sp_core::Pair;
+	worker_key.sign(&key_ownership_message(genesis_hash, host))
+}
 
 /// What a signed payload is for; its byte is part of what is signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
@@ -70,36 +115,47 @@ pub trait Duty: Encode {
 	/// What the payload is for.
 	const KIND: DutyKind;
 
-	/// The exact bytes the worker key signs on the chain with genesis hash `genesis_hash`.
-	fn signing_message(&self, genesis_hash: &H256) -> Vec<u8> {
-		let mut message = Vec::with_capacity(SIGNING_DOMAIN.len() + 2 + 32 + self.size_hint());
+	/// The exact bytes `host`'s worker key signs on the chain with genesis hash
+	/// `genesis_hash`.
+	fn signing_message<A: Encode>(&self, genesis_hash: &H256, host: &A) -> Vec<u8> {
+		let mut message =
+			Vec::with_capacity(SIGNING_DOMAIN.len() + 2 + 32 + host.size_hint() + self.size_hint());
 		message.extend_from_slice(SIGNING_DOMAIN);
 		message.push(PAYLOAD_VERSION);
 		message.push(Self::KIND.tag());
 		message.extend_from_slice(genesis_hash.as_bytes());
+		host.encode_to(&mut message);
 		self.encode_to(&mut message);
 		message
 	}
 
-	/// Whether `signature` is `worker_key`'s signature of this payload on this chain.
-	fn verify(
+	/// Whether `signature` is `worker_key`'s signature of this payload for `host` on this
+	/// chain.
+	fn verify<A: Encode>(
 		&self,
 		genesis_hash: &H256,
+		host: &A,
 		worker_key: &sr25519::Public,
 		signature: &sr25519::Signature,
 	) -> bool {
 		polkadot_sdk::sp_io::crypto::sr25519_verify(
 			signature,
-			&self.signing_message(genesis_hash),
+			&self.signing_message(genesis_hash, host),
 			worker_key,
 		)
 	}
 
-	/// Signs this payload for the chain with genesis hash `genesis_hash` (the worker's side).
+	/// Signs this payload for `host` on the chain with genesis hash `genesis_hash` (the
+	/// worker's side).
 	#[cfg(feature = "std")]
-	fn sign(&self, genesis_hash: &H256, worker_key: &sr25519::Pair) -> sr25519::Signature {
+	fn sign<A: Encode>(
+		&self,
+		genesis_hash: &H256,
+		host: &A,
+		worker_key: &sr25519::Pair,
+	) -> sr25519::Signature {
 		use polkadot_sdk::sp_core::Pair;
-		worker_key.sign(&self.signing_message(genesis_hash))
+		worker_key.sign(&self.signing_message(genesis_hash, host))
 	}
 }
 
@@ -310,47 +366,79 @@ mod tests {
 		PocCommit { epoch: 3, model: 1, count: 1_000, root: H256::repeat_byte(7) }
 	}
 
+	fn host() -> HostId {
+		HostId::new([9; 32])
+	}
+
 	fn worker() -> sr25519::Pair {
 		sr25519::Pair::from_string("//Alice//worker", None).unwrap()
 	}
 
 	#[test]
-	fn signed_message_is_domain_version_kind_genesis_and_payload() {
+	fn signed_message_is_domain_version_kind_genesis_host_and_payload() {
 		let genesis = H256::repeat_byte(1);
 		let mut expected = b"gonka/duty".to_vec();
 		expected.extend_from_slice(&[PAYLOAD_VERSION, 0]);
 		expected.extend_from_slice(&[1u8; 32]);
+		expected.extend_from_slice(&[9u8; 32]);
 		expected.extend_from_slice(&commit().encode());
-		assert_eq!(commit().signing_message(&genesis), expected);
+		assert_eq!(commit().signing_message(&genesis, &host()), expected);
 	}
 
 	#[test]
 	fn signature_verifies_for_its_payload_key_and_chain() {
 		let genesis = H256::repeat_byte(1);
-		let signature = commit().sign(&genesis, &worker());
-		assert!(commit().verify(&genesis, &worker().public(), &signature));
+		let signature = commit().sign(&genesis, &host(), &worker());
+		assert!(commit().verify(&genesis, &host(), &worker().public(), &signature));
 	}
 
 	#[test]
 	fn signature_for_another_chain_is_rejected() {
-		let signature = commit().sign(&H256::repeat_byte(1), &worker());
-		assert!(!commit().verify(&H256::repeat_byte(2), &worker().public(), &signature));
+		let signature = commit().sign(&H256::repeat_byte(1), &host(), &worker());
+		assert!(!commit().verify(&H256::repeat_byte(2), &host(), &worker().public(), &signature));
+	}
+
+	/// Hole 14 of the soundness review, the duties' half: a worker key that passes to
+	/// another host (its host left and another registered it) does not carry the old
+	/// host's signatures with it.
+	#[test]
+	fn signature_for_another_host_is_rejected() {
+		let genesis = H256::repeat_byte(1);
+		let signature = commit().sign(&genesis, &host(), &worker());
+		let next_host = HostId::new([8; 32]);
+		assert!(!commit().verify(&genesis, &next_host, &worker().public(), &signature));
+	}
+
+	#[test]
+	fn a_key_ownership_proof_holds_for_its_host_key_and_chain_only() {
+		let genesis = H256::repeat_byte(1);
+		let proof = prove_key_ownership(&genesis, &host(), &worker());
+		assert!(verify_key_ownership(&genesis, &host(), &worker().public(), &proof));
+		let other = HostId::new([8; 32]);
+		assert!(!verify_key_ownership(&genesis, &other, &worker().public(), &proof));
+		assert!(!verify_key_ownership(&H256::repeat_byte(2), &host(), &worker().public(), &proof));
+		let other_key = sr25519::Pair::from_string("//Bob//worker", None).unwrap();
+		assert!(!verify_key_ownership(&genesis, &host(), &other_key.public(), &proof));
+		// A duty signature is no proof of ownership, and a proof no duty signature.
+		let duty = commit().sign(&genesis, &host(), &worker());
+		assert!(!verify_key_ownership(&genesis, &host(), &worker().public(), &duty));
+		assert!(!commit().verify(&genesis, &host(), &worker().public(), &proof));
 	}
 
 	#[test]
 	fn signature_by_another_key_is_rejected() {
 		let genesis = H256::repeat_byte(1);
 		let other = sr25519::Pair::from_string("//Bob//worker", None).unwrap();
-		let signature = commit().sign(&genesis, &other);
-		assert!(!commit().verify(&genesis, &worker().public(), &signature));
+		let signature = commit().sign(&genesis, &host(), &other);
+		assert!(!commit().verify(&genesis, &host(), &worker().public(), &signature));
 	}
 
 	#[test]
 	fn signature_for_a_changed_payload_is_rejected() {
 		let genesis = H256::repeat_byte(1);
-		let signature = commit().sign(&genesis, &worker());
+		let signature = commit().sign(&genesis, &host(), &worker());
 		let grown = PocCommit { count: 1_001, ..commit() };
-		assert!(!grown.verify(&genesis, &worker().public(), &signature));
+		assert!(!grown.verify(&genesis, &host(), &worker().public(), &signature));
 	}
 
 	#[test]
@@ -375,8 +463,8 @@ mod tests {
 		// byte would not, but the kind byte alone must already separate them.
 		let genesis = H256::repeat_byte(1);
 		let validation = InferenceValidation { request: 9, similarity: Perbill::one() };
-		let signature = validation.sign(&genesis, &worker());
-		let mut as_vote = validation.signing_message(&genesis);
+		let signature = validation.sign(&genesis, &host(), &worker());
+		let mut as_vote = validation.signing_message(&genesis, &host());
 		as_vote[SIGNING_DOMAIN.len() + 1] = DutyKind::InvalidationVote.tag();
 		assert!(!polkadot_sdk::sp_io::crypto::sr25519_verify(
 			&signature,
@@ -392,9 +480,9 @@ mod tests {
 		let genesis = H256::repeat_byte(1);
 		let validation =
 			PocValidation::<ConstU32<4>> { epoch: 3, model: 1, verdicts: Default::default() };
-		let signature = validation.sign(&genesis, &worker());
-		assert!(validation.verify(&genesis, &worker().public(), &signature));
-		let mut as_commit = validation.signing_message(&genesis);
+		let signature = validation.sign(&genesis, &host(), &worker());
+		assert!(validation.verify(&genesis, &host(), &worker().public(), &signature));
+		let mut as_commit = validation.signing_message(&genesis, &host());
 		as_commit[SIGNING_DOMAIN.len() + 1] = DutyKind::PocCommit.tag();
 		assert!(!polkadot_sdk::sp_io::crypto::sr25519_verify(
 			&signature,

@@ -187,25 +187,29 @@ where
 	Ok(())
 }
 
-/// `payload`'s signed message is the domain, the payload version, its kind's tag and the
-/// genesis hash, followed by the payload's SCALE bytes and nothing else.
+/// `payload`'s signed message is the domain, the payload version, its kind's tag, the
+/// genesis hash and the host, followed by the payload's SCALE bytes and nothing else.
 fn frames_the_payload<D>(payload: &D, genesis: &H256) -> Result<(), TestCaseError>
 where
 	D: Duty + Decode + PartialEq + Debug,
 {
-	let message = payload.signing_message(genesis);
-	let head = SIGNING_DOMAIN.len() + 2 + 32;
+	let message = payload.signing_message(genesis, &HOST);
+	let head = SIGNING_DOMAIN.len() + 2 + 32 + 32;
 	prop_assert!(message.len() >= head);
 	prop_assert_eq!(&message[..SIGNING_DOMAIN.len()], SIGNING_DOMAIN);
 	prop_assert_eq!(message[SIGNING_DOMAIN.len()], PAYLOAD_VERSION);
 	prop_assert_eq!(message[SIGNING_DOMAIN.len() + 1], D::KIND.tag());
-	prop_assert_eq!(&message[SIGNING_DOMAIN.len() + 2..head], genesis.as_bytes());
+	prop_assert_eq!(&message[SIGNING_DOMAIN.len() + 2..head - 32], genesis.as_bytes());
+	prop_assert_eq!(&message[head - 32..head], AsRef::<[u8]>::as_ref(&HOST));
 	prop_assert_eq!(&D::decode_all(&mut &message[head..])?, payload);
 	Ok(())
 }
 
 /// The kind byte's position in a signed message.
 const KIND_AT: usize = SIGNING_DOMAIN.len() + 1;
+
+/// The host the property tests' duties are signed for.
+const HOST: gonka_primitives::HostId = gonka_primitives::HostId::new([5; 32]);
 
 proptest! {
 	#![proptest_config(ProptestConfig::with_cases(256))]
@@ -343,12 +347,12 @@ proptest! {
 		missing in missing_validation(),
 	) {
 		let messages = [
-			commit.signing_message(&genesis.0),
-			validation.signing_message(&genesis.1),
-			finish.signing_message(&genesis.2),
-			replay.signing_message(&genesis.3),
-			vote.signing_message(&genesis.4),
-			missing.signing_message(&genesis.5),
+			commit.signing_message(&genesis.0, &HOST),
+			validation.signing_message(&genesis.1, &HOST),
+			finish.signing_message(&genesis.2, &HOST),
+			replay.signing_message(&genesis.3, &HOST),
+			vote.signing_message(&genesis.4, &HOST),
+			missing.signing_message(&genesis.5, &HOST),
 		];
 		for (i, a) in messages.iter().enumerate() {
 			prop_assert_eq!(usize::from(a[KIND_AT]), i);
@@ -358,11 +362,12 @@ proptest! {
 		}
 	}
 
-	/// A signature verifies for its payload, key and chain, and for no other chain, key
-	/// or payload.
+	/// A signature verifies for its payload, host, key and chain, and for no other chain,
+	/// host, key or payload.
 	#[test]
-	fn a_signature_verifies_only_for_its_payload_key_and_chain(
+	fn a_signature_verifies_only_for_its_payload_host_key_and_chain(
 		commit in poc_commit(),
+		other_host in any::<[u8; 32]>(),
 		other_count in any::<u64>(),
 		genesis in h256(),
 		other_genesis in h256(),
@@ -370,18 +375,22 @@ proptest! {
 		other_seed in any::<[u8; 32]>(),
 	) {
 		let key = sr25519::Pair::from_seed(&seed);
-		let signature = commit.sign(&genesis, &key);
-		prop_assert!(commit.verify(&genesis, &key.public(), &signature));
+		let signature = commit.sign(&genesis, &HOST, &key);
+		prop_assert!(commit.verify(&genesis, &HOST, &key.public(), &signature));
+		let other_host = gonka_primitives::HostId::new(other_host);
+		if other_host != HOST {
+			prop_assert!(!commit.verify(&genesis, &other_host, &key.public(), &signature));
+		}
 		if other_genesis != genesis {
-			prop_assert!(!commit.verify(&other_genesis, &key.public(), &signature));
+			prop_assert!(!commit.verify(&other_genesis, &HOST, &key.public(), &signature));
 		}
 		if other_seed != seed {
 			let other = sr25519::Pair::from_seed(&other_seed);
-			prop_assert!(!commit.verify(&genesis, &other.public(), &signature));
+			prop_assert!(!commit.verify(&genesis, &HOST, &other.public(), &signature));
 		}
 		if other_count != commit.count {
 			let changed = PocCommit { count: other_count, ..commit.clone() };
-			prop_assert!(!changed.verify(&genesis, &key.public(), &signature));
+			prop_assert!(!changed.verify(&genesis, &HOST, &key.public(), &signature));
 		}
 	}
 
@@ -398,6 +407,6 @@ proptest! {
 		let mut raw = [0u8; 64];
 		raw.copy_from_slice(&signature);
 		let signature = sr25519::Signature::from_raw(raw);
-		prop_assert!(!vote.verify(&genesis, &key, &signature));
+		prop_assert!(!vote.verify(&genesis, &HOST, &key, &signature));
 	}
 }

@@ -89,7 +89,7 @@ fn a_developers_request_is_executed_validated_and_paid_on_the_development_chain(
 			text: BoundedVec::truncate_from(b"Paris.".to_vec()),
 			prompt_tokens: 20,
 		};
-		let signature = result.sign(&Poc::genesis_hash(), &worker_of(&executor).pair());
+		let signature = result.sign(&Poc::genesis_hash(), &executor, &worker_of(&executor).pair());
 		duty(pallet_inference::Call::finish { executor: executor.clone(), result, signature });
 		let cost = (20 + 6) * record.price;
 		let held = |who| Balances::balance_on_hold(&HoldReason::WorkBalance.into(), who);
@@ -100,7 +100,8 @@ fn a_developers_request_is_executed_validated_and_paid_on_the_development_chain(
 		run_to(3);
 		let validator = hosts.iter().find(|h| **h != executor).expect("two hosts").clone();
 		let report = InferenceValidation { request: 0, similarity: Perbill::one() };
-		let signature = report.sign(&Poc::genesis_hash(), &worker_of(&validator).pair());
+		let signature =
+			report.sign(&Poc::genesis_hash(), &validator, &worker_of(&validator).pair());
 		duty(pallet_inference::Call::validate { validator: validator.clone(), report, signature });
 
 		let window = pallet_inference::Params::<Runtime>::get().validation_window;

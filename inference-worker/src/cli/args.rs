@@ -108,7 +108,7 @@ pub(crate) struct InferArgs {
 #[derive(Subcommand)]
 pub(crate) enum KeyCommand {
 	/// Generate a worker key: its secret seed is written to `--out` (readable by its owner
-	/// only), its public key printed for `register_host`.
+	/// only), its public key printed (`register` registers it with its proof).
 	Generate {
 		/// Where to write the secret seed; refused if the file exists.
 		#[arg(long)]

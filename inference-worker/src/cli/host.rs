@@ -137,7 +137,7 @@ pub async fn register(
 	if models.is_empty() {
 		bail!("a host serves at least one model");
 	}
-	let worker = config.worker_key()?.public();
+	let worker = config.worker_key()?;
 	let client = ChainClient::connect(&config.node).await?;
 	let registered = client.poc_host(&host).await?.is_some();
 	if registered {
@@ -148,7 +148,7 @@ pub async fn register(
 	Ok(format!(
 		"{} host {host}: worker key {}, endpoint {endpoint}, models {models:?}",
 		if registered { "updated" } else { "registered" },
-		worker.to_ss58check(),
+		worker.public().to_ss58check(),
 	))
 }
 

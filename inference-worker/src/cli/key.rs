@@ -1,6 +1,6 @@
 //! `gonka-worker key generate`: a new worker key, its secret seed written to a file only
-//! its owner can read (never over an existing one), its public key printed for
-//! `poc.registerHost`.
+//! its owner can read (never over an existing one), its public key printed (`register`
+//! registers it, with the key's proof of ownership).
 
 use anyhow::Context;
 use polkadot_sdk::sp_core::{crypto::Ss58Codec, sr25519, Pair};

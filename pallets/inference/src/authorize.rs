@@ -65,7 +65,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::UnknownRequest | Error::<T>::NotAssigned => InvalidTransaction::Stale,
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
-		if !result.verify(&pallet_poc::Pallet::<T>::genesis_hash(), &key, signature) {
+		if !result.verify(&pallet_poc::Pallet::<T>::genesis_hash(), executor, &key, signature) {
 			return Err(InvalidTransaction::BadProof.into());
 		}
 		let expiry = request.created.saturating_add(Params::<T>::get().expiration);
@@ -147,7 +147,7 @@ impl<T: Config> Pallet<T> {
 				| Error::<T>::AlreadyReported => InvalidTransaction::Stale,
 				other => InvalidTransaction::Custom(error_code(other)),
 			})?;
-		if !report.verify(&pallet_poc::Pallet::<T>::genesis_hash(), &key, signature) {
+		if !report.verify(&pallet_poc::Pallet::<T>::genesis_hash(), validator, &key, signature) {
 			return Err(InvalidTransaction::BadProof.into());
 		}
 		let until = finish.at.saturating_add(Params::<T>::get().validation_window);
@@ -188,7 +188,7 @@ impl<T: Config> Pallet<T> {
 			}
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
-		if !ballot.verify(&pallet_poc::Pallet::<T>::genesis_hash(), &key, signature) {
+		if !ballot.verify(&pallet_poc::Pallet::<T>::genesis_hash(), voter, &key, signature) {
 			return Err(InvalidTransaction::BadProof.into());
 		}
 		let opened = request.vote.map_or(Zero::zero(), |tally| tally.opened);
@@ -244,7 +244,7 @@ impl<T: Config> Pallet<T> {
 			| Error::<T>::VoteWasOpened => InvalidTransaction::Stale,
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
-		if !claim.verify(&pallet_poc::Pallet::<T>::genesis_hash(), &key, signature) {
+		if !claim.verify(&pallet_poc::Pallet::<T>::genesis_hash(), reporter, &key, signature) {
 			return Err(InvalidTransaction::BadProof.into());
 		}
 		let rules = Params::<T>::get();

@@ -35,8 +35,8 @@ fn worker_key(i: u32) -> sr25519::Public {
 	)
 }
 
-fn sign<T: Config, D: Duty>(key: &sr25519::Public, duty: &D) -> sr25519::Signature {
-	let message = duty.signing_message(&pallet_poc::Pallet::<T>::genesis_hash());
+fn sign<T: Config, D: Duty>(host: &HostId, key: &sr25519::Public, duty: &D) -> sr25519::Signature {
+	let message = duty.signing_message(&pallet_poc::Pallet::<T>::genesis_hash(), host);
 	polkadot_sdk::sp_io::crypto::sr25519_sign(WORKER, key, &message)
 		.expect("the key is in the keystore")
 }
@@ -155,7 +155,7 @@ fn finished<T: Config>(hosts: &[HostId]) -> (RequestId, HostId) {
 	let executor = Requests::<T>::get(id).expect("the request exists").executor;
 	let key = key_of(hosts, &executor);
 	let result = result::<T>(id, 16, 64);
-	let signature = sign::<T, _>(&key, &result);
+	let signature = sign::<T, _>(&executor, &key, &result);
 	Pallet::<T>::finish(RawOrigin::Authorized.into(), executor.clone(), result, signature)
 		.expect("the executor finishes");
 	next_block::<T>();
@@ -188,7 +188,7 @@ fn failing_report<T: Config>() -> (RequestId, HostId, InferenceValidation, sr255
 	let (id, executor) = finished::<T>(&hosts);
 	let validator = hosts.iter().find(|h| **h != executor).expect("two hosts").clone();
 	let report = InferenceValidation { request: id, similarity: Perbill::zero() };
-	let signature = sign::<T, _>(&key_of(&hosts, &validator), &report);
+	let signature = sign::<T, _>(&validator, &key_of(&hosts, &validator), &report);
 	(id, validator, report, signature)
 }
 
@@ -199,7 +199,7 @@ fn closing_ballot<T: Config>() -> (RequestId, HostId, InvalidationVote, sr25519:
 	let (id, executor) = in_vote::<T>(&hosts, 1);
 	let voter = hosts.iter().find(|h| **h != executor).expect("three hosts").clone();
 	let ballot = InvalidationVote { request: id, invalid: true };
-	let signature = sign::<T, _>(&key_of(&hosts, &voter), &ballot);
+	let signature = sign::<T, _>(&voter, &key_of(&hosts, &voter), &ballot);
 	(id, voter, ballot, signature)
 }
 
@@ -212,7 +212,7 @@ fn missing_claim<T: Config>() -> (HostId, MissingValidation, sr25519::Signature)
 	let finished_at = frame_system::Pallet::<T>::block_number().saturating_sub(One::one());
 	at::<T>(finished_at.saturating_add(Params::<T>::get().validation_window));
 	let claim = MissingValidation { request: id, validator };
-	let signature = sign::<T, _>(&key_of(&hosts, &executor), &claim);
+	let signature = sign::<T, _>(&executor, &key_of(&hosts, &executor), &claim);
 	(executor, claim, signature)
 }
 
@@ -271,7 +271,7 @@ mod benchmarks {
 		let id = make_request::<T>();
 		let executor = Requests::<T>::get(id).expect("the request exists").executor;
 		let result = result::<T>(id, t, b);
-		let signature = sign::<T, _>(&key_of(&hosts, &executor), &result);
+		let signature = sign::<T, _>(&executor, &key_of(&hosts, &executor), &result);
 
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, executor, result, signature);
@@ -288,7 +288,7 @@ mod benchmarks {
 		let id = make_request::<T>();
 		let executor = Requests::<T>::get(id).expect("the request exists").executor;
 		let result = result::<T>(id, t, b);
-		let signature = sign::<T, _>(&key_of(&hosts, &executor), &result);
+		let signature = sign::<T, _>(&executor, &key_of(&hosts, &executor), &result);
 		let call = Call::<T>::finish { executor, result, signature };
 
 		#[block]

@@ -430,7 +430,7 @@ pub fn result(id: RequestId, tokens: u32) -> pallet_inference::FinishOf<Test> {
 
 /// Host `i`'s worker signs `payload` for this chain.
 pub fn sign<D: Duty>(i: u8, payload: &D) -> sr25519::Signature {
-	payload.sign(&Poc::genesis_hash(), &worker(i))
+	payload.sign(&Poc::genesis_hash(), &account(i), &worker(i))
 }
 
 /// Why a duty transaction did not go through.

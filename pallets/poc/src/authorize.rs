@@ -72,7 +72,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let (info, _, epoch) = Self::check_commit(host, commit, now)
 			.map_err(|error| Self::commit_refusal(error, commit))?;
-		if !commit.verify(&Self::genesis_hash(), &info.worker_key, signature) {
+		if !commit.verify(&Self::genesis_hash(), host, &info.worker_key, signature) {
 			return Err(InvalidTransaction::BadProof.into());
 		}
 		// One pool slot per (host, epoch, model): a higher count outranks, so replaces, a
@@ -177,7 +177,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let (info, epoch, ..) = Self::check_validation(validator, validation, now)
 			.map_err(|error| Self::validation_refusal(error, validation, now))?;
-		if !validation.verify(&Self::genesis_hash(), &info.worker_key, signature) {
+		if !validation.verify(&Self::genesis_hash(), validator, &info.worker_key, signature) {
 			return Err(InvalidTransaction::BadProof.into());
 		}
 		duty_validity::<T>(

@@ -31,8 +31,15 @@ fn worker_key(i: u32) -> sr25519::Public {
 	)
 }
 
-fn sign<T: Config, D: Duty>(key: &sr25519::Public, duty: &D) -> sr25519::Signature {
-	let message = duty.signing_message(&Pallet::<T>::genesis_hash());
+fn sign<T: Config, D: Duty>(host: &HostId, key: &sr25519::Public, duty: &D) -> sr25519::Signature {
+	let message = duty.signing_message(&Pallet::<T>::genesis_hash(), host);
+	polkadot_sdk::sp_io::crypto::sr25519_sign(WORKER, key, &message)
+		.expect("the key is in the keystore")
+}
+
+/// Worker key `key`'s proof of ownership for `host`.
+fn key_proof<T: Config>(host: &HostId, key: &sr25519::Public) -> sr25519::Signature {
+	let message = gonka_primitives::duty::key_ownership_message(&Pallet::<T>::genesis_hash(), host);
 	polkadot_sdk::sp_io::crypto::sr25519_sign(WORKER, key, &message)
 		.expect("the key is in the keystore")
 }
@@ -132,7 +139,7 @@ fn signed_commit<T: Config>() -> (HostId, PocCommit, sr25519::Signature) {
 	let epoch = enter::<T>(0, Phase::Generation);
 	Commitments::<T>::insert(epoch.index, (&who, 1), commitment(10));
 	let commit = PocCommit { epoch: epoch.index, model: 1, count: 20, root: H256::repeat_byte(2) };
-	let signature = sign::<T, _>(&key, &commit);
+	let signature = sign::<T, _>(&who, &key, &commit);
 	(who, commit, signature)
 }
 
@@ -148,7 +155,7 @@ fn validation_batch<T: Config>(n: u32) -> (HostId, PocValidation<T::MaxHosts>, s
 		judged.into_iter().map(|host| Verdict { host, valid: true }).collect();
 	let validation =
 		PocValidation { epoch: 0, model: 1, verdicts: verdicts.try_into().expect("n < MaxHosts") };
-	let signature = sign::<T, _>(&key, &validation);
+	let signature = sign::<T, _>(&validator, &key, &validation);
 	(validator, validation, signature)
 }
 
@@ -161,9 +168,10 @@ mod benchmarks {
 		let caller = host(0);
 		fund::<T>(&caller);
 		let (key, endpoint, models) = (worker_key(0), endpoint::<T>(), models::<T>());
+		let proof = key_proof::<T>(&caller, &key);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), key, endpoint, models);
+		_(RawOrigin::Signed(caller.clone()), key, proof, endpoint, models);
 
 		assert!(Hosts::<T>::contains_key(&caller));
 	}
@@ -172,9 +180,10 @@ mod benchmarks {
 	fn update_host() {
 		let (caller, _) = register::<T>(0);
 		let (key, endpoint, models) = (worker_key(1), endpoint::<T>(), models::<T>());
+		let proof = key_proof::<T>(&caller, &key);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), Some(key), Some(endpoint), Some(models));
+		_(RawOrigin::Signed(caller.clone()), Some((key, proof)), Some(endpoint), Some(models));
 
 		assert_eq!(WorkerKeys::<T>::get(key), Some(caller));
 	}

@@ -55,7 +55,7 @@ impl<T: Config> Pallet<T> {
 	/// given, after checking it.
 	pub(crate) fn do_update_host(
 		who: T::AccountId,
-		worker_key: Option<sr25519::Public>,
+		worker_key: Option<(sr25519::Public, sr25519::Signature)>,
 		endpoint: Option<Vec<u8>>,
 		models: Option<Vec<ModelId>>,
 	) -> DispatchResult {
@@ -66,7 +66,8 @@ impl<T: Config> Pallet<T> {
 		if let Some(models) = models {
 			host.models = Self::checked_models(models, true)?;
 		}
-		if let Some(worker_key) = worker_key {
+		if let Some((worker_key, key_proof)) = worker_key {
+			Self::check_key_proof(&who, &worker_key, &key_proof)?;
 			Self::change_worker_key(&who, &mut host, worker_key)?;
 		}
 		Self::deposit_event(Event::HostUpdated {

@@ -44,6 +44,22 @@ impl<T: Config> Pallet<T> {
 		Ok(models)
 	}
 
+	/// The worker key's proof that `who` holds it on this chain (`register_host`,
+	/// `update_host`): without it anyone could register a key its owner published, and
+	/// lock the owner out (`WorkerKeyInUse`).
+	pub(crate) fn check_key_proof(
+		who: &T::AccountId,
+		worker_key: &sr25519::Public,
+		proof: &sr25519::Signature,
+	) -> DispatchResult {
+		let genesis = Self::genesis_hash();
+		ensure!(
+			gonka_primitives::duty::verify_key_ownership(&genesis, who, worker_key, proof),
+			Error::<T>::BadKeyProof
+		);
+		Ok(())
+	}
+
 	/// Gives `who`'s `host` the worker key `worker_key` and moves the key index to it; the
 	/// key must not serve another host (`WorkerKeyInUse`). Keeping the same key is no change.
 	pub(crate) fn change_worker_key(

@@ -407,6 +407,8 @@ pub mod pallet {
 		TooManyHosts,
 		/// Another host uses this worker key.
 		WorkerKeyInUse,
+		/// The worker key's proof of ownership does not verify for this host and chain.
+		BadKeyProof,
 		/// The endpoint is longer than `MaxEndpointLength`.
 		EndpointTooLong,
 		/// The endpoint is not an `http://` or `https://` URL of visible ASCII characters.
@@ -478,6 +480,9 @@ pub mod pallet {
 		///
 		/// - `worker_key`: the sr25519 key the host's worker signs duties with; no other host
 		///   may use it.
+		/// - `key_proof`: the worker key's signature of
+		///   `gonka_primitives::duty::key_ownership_message(genesis hash, caller)`: the caller
+		///   holds the key (nobody can register a key someone else published).
 		/// - `endpoint`: where other workers reach the host, an `http://` or `https://` URL of
 		///   visible ASCII, at most `MaxEndpointLength` bytes.
 		/// - `models`: the models the host serves: at least one, at most `MaxModelsPerHost`,
@@ -489,10 +494,12 @@ pub mod pallet {
 		pub fn register_host(
 			origin: OriginFor<T>,
 			worker_key: sr25519::Public,
+			key_proof: sr25519::Signature,
 			endpoint: Vec<u8>,
 			models: Vec<ModelId>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			Self::check_key_proof(&who, &worker_key, &key_proof)?;
 			Self::do_register(&who, worker_key, endpoint, models, true)
 		}
 
@@ -500,7 +507,8 @@ pub mod pallet {
 		///
 		/// The dispatch origin must be signed by a registered host.
 		///
-		/// - `worker_key`: the new worker key, if any; no other host may use it.
+		/// - `worker_key`: the new worker key and its proof of ownership (as in
+		///   `register_host`), if any; no other host may use it.
 		/// - `endpoint`: the new endpoint, if any, checked as in `register_host`.
 		/// - `models`: the new list of models, if any, checked as in `register_host`.
 		///
@@ -509,7 +517,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::update_host())]
 		pub fn update_host(
 			origin: OriginFor<T>,
-			worker_key: Option<sr25519::Public>,
+			worker_key: Option<(sr25519::Public, sr25519::Signature)>,
 			endpoint: Option<Vec<u8>>,
 			models: Option<Vec<ModelId>>,
 		) -> DispatchResult {

@@ -91,6 +91,11 @@ fn the_executor_does_not_vote_and_a_host_without_power_cannot() {
 		assert_ok!(Poc::register_host(
 			RuntimeOrigin::signed(account(5)),
 			worker(5).public(),
+			gonka_primitives::duty::prove_key_ownership(
+				&Poc::genesis_hash(),
+				&account(5),
+				&worker(5)
+			),
 			b"http://10.0.0.5:8080".to_vec(),
 			vec![1]
 		));

@@ -17,7 +17,7 @@ fn commit(count: u64) -> PocCommit {
 }
 
 fn signed(i: u8, commit: &PocCommit) -> sr25519::Signature {
-	commit.sign(&Poc::genesis_hash(), &worker(i))
+	commit.sign(&Poc::genesis_hash(), &account(i), &worker(i))
 }
 
 fn call(i: u8, commit: PocCommit, signature: sr25519::Signature) -> Call<Test> {
@@ -143,7 +143,7 @@ fn a_forged_signature_is_refused() {
 fn a_signature_for_another_chain_is_refused() {
 	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
 		let c = commit(100);
-		let other_chain = c.sign(&H256::repeat_byte(0xee), &worker(1));
+		let other_chain = c.sign(&H256::repeat_byte(0xee), &account(1), &worker(1));
 		assert_eq!(authorize(&call(1, c, other_chain)), Err(InvalidTransaction::BadProof.into()));
 	});
 }
@@ -155,7 +155,7 @@ fn a_signature_for_another_purpose_is_refused() {
 		// A validation payload for the same epoch and model, signed by the same key.
 		let validation =
 			PocValidation::<ConstU32<4>> { epoch: 0, model: 1, verdicts: Default::default() };
-		let signature = validation.sign(&Poc::genesis_hash(), &worker(1));
+		let signature = validation.sign(&Poc::genesis_hash(), &account(1), &worker(1));
 		assert_eq!(authorize(&call(1, c, signature)), Err(InvalidTransaction::BadProof.into()));
 	});
 }

@@ -24,7 +24,7 @@ fn set_power(powers: &[(u8, u128)]) {
 fn commit(i: u8, model: u32, count: u64) {
 	let epoch = CurrentEpoch::<Test>::get().unwrap().index;
 	let commit = PocCommit { epoch, model, count, root: H256::repeat_byte(i) };
-	let signature = commit.sign(&Poc::genesis_hash(), &worker(i));
+	let signature = commit.sign(&Poc::genesis_hash(), &account(i), &worker(i));
 	assert_ok!(Poc::commit_poc(RawOrigin::Authorized.into(), account(i), commit, signature));
 }
 
@@ -38,7 +38,7 @@ fn validate(i: u8, model: u32, verdicts: &[(u8, bool)]) {
 		model,
 		verdicts: verdicts.try_into().unwrap(),
 	};
-	let signature = batch.sign(&Poc::genesis_hash(), &worker(i));
+	let signature = batch.sign(&Poc::genesis_hash(), &account(i), &worker(i));
 	assert_ok!(Poc::submit_poc_validations(
 		RawOrigin::Authorized.into(),
 		account(i),

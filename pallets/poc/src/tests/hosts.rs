@@ -46,6 +46,7 @@ fn a_worker_key_serves_one_host_only() {
 			Poc::register_host(
 				RuntimeOrigin::signed(account(2)),
 				worker(1).public(),
+				key_proof(2, 1),
 				endpoint(2),
 				vec![1]
 			),
@@ -71,6 +72,7 @@ fn bad_endpoints_are_refused() {
 			Poc::register_host(
 				RuntimeOrigin::signed(account(1)),
 				worker(1).public(),
+				key_proof(1, 1),
 				endpoint.to_vec(),
 				vec![1],
 			)
@@ -110,6 +112,7 @@ fn a_host_that_cannot_hold_the_deposit_is_not_registered() {
 			Poc::register_host(
 				RuntimeOrigin::signed(poor),
 				worker(42).public(),
+				key_proof(42, 42),
 				endpoint(42),
 				vec![1]
 			),
@@ -122,7 +125,13 @@ fn a_host_that_cannot_hold_the_deposit_is_not_registered() {
 fn registration_needs_a_signed_origin() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
-			Poc::register_host(RuntimeOrigin::none(), worker(1).public(), endpoint(1), vec![1]),
+			Poc::register_host(
+				RuntimeOrigin::none(),
+				worker(1).public(),
+				key_proof(1, 1),
+				endpoint(1),
+				vec![1]
+			),
 			DispatchError::BadOrigin
 		);
 	});
@@ -134,7 +143,7 @@ fn update_changes_key_endpoint_and_models() {
 		let new_key = worker(11).public();
 		assert_ok!(Poc::update_host(
 			RuntimeOrigin::signed(account(1)),
-			Some(new_key),
+			Some((new_key, key_proof(1, 11))),
 			Some(b"https://new.example".to_vec()),
 			Some(vec![2]),
 		));
@@ -157,9 +166,12 @@ fn a_bad_update_changes_nothing() {
 		let update = |key, endpoint, models| {
 			Poc::update_host(RuntimeOrigin::signed(account(1)), key, endpoint, models)
 		};
-		assert_noop!(update(Some(worker(2).public()), None, None), Error::<Test>::WorkerKeyInUse);
 		assert_noop!(
-			update(Some(worker(11).public()), Some(b"nope".to_vec()), None),
+			update(Some((worker(2).public(), key_proof(1, 2))), None, None),
+			Error::<Test>::WorkerKeyInUse
+		);
+		assert_noop!(
+			update(Some((worker(11).public(), key_proof(1, 11))), Some(b"nope".to_vec()), None),
 			Error::<Test>::InvalidEndpoint
 		);
 		assert_noop!(update(None, None, Some(vec![3])), Error::<Test>::UnknownModel);
@@ -178,13 +190,57 @@ fn leaving_releases_the_deposit_and_the_worker_key() {
 		assert_eq!(held(1), 0);
 		assert_eq!(Balances::free_balance(account(1)), 1_000);
 		assert_eq!(poc_events().last(), Some(&Event::HostLeft { host: account(1) }));
-		// The key is free for another host.
+		// The key is free for another host (that holds it).
 		assert_ok!(Poc::register_host(
 			RuntimeOrigin::signed(account(2)),
 			worker(1).public(),
+			key_proof(2, 1),
 			endpoint(2),
 			vec![1]
 		));
 		assert_noop!(Poc::leave(RuntimeOrigin::signed(account(1))), Error::<Test>::NotRegistered);
+	});
+}
+
+/// Hole 14 of the soundness review: registration carried no proof that the caller holds
+/// the worker key, so anyone could register a key its owner had published (in a
+/// configuration, a chain spec, a log) first, and lock the owner out (`WorkerKeyInUse`).
+/// The key must sign `key_ownership_message(genesis hash, caller)`.
+#[test]
+fn a_worker_key_is_registered_only_with_its_proof_of_ownership() {
+	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
+		let victims_key = worker(3).public();
+		let register_as = |i: u8, proof| {
+			Poc::register_host(
+				RuntimeOrigin::signed(account(i)),
+				victims_key,
+				proof,
+				endpoint(i),
+				vec![1],
+			)
+		};
+		// The attacker signs with its own key, replays the owner's proof (made for the
+		// owner's account), or one made on another chain.
+		assert_noop!(register_as(2, key_proof(2, 2)), Error::<Test>::BadKeyProof);
+		assert_noop!(register_as(2, key_proof(3, 3)), Error::<Test>::BadKeyProof);
+		let other_chain = gonka_primitives::duty::prove_key_ownership(
+			&gonka_primitives::H256::repeat_byte(0xee),
+			&account(2),
+			&worker(3),
+		);
+		assert_noop!(register_as(2, other_chain), Error::<Test>::BadKeyProof);
+		// A registered host cannot take it by an update either.
+		assert_noop!(
+			Poc::update_host(
+				RuntimeOrigin::signed(account(1)),
+				Some((victims_key, key_proof(1, 1))),
+				None,
+				None
+			),
+			Error::<Test>::BadKeyProof
+		);
+		// Its owner registers it.
+		assert_ok!(register_as(3, key_proof(3, 3)));
+		assert_eq!(WorkerKeys::<Test>::get(victims_key), Some(account(3)));
 	});
 }

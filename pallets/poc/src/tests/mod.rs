@@ -23,7 +23,18 @@ use polkadot_sdk::{
 
 /// Host `i` registers with its worker key and endpoint, serving `models`.
 fn register(i: u8, models: Vec<u32>) -> polkadot_sdk::frame_support::dispatch::DispatchResult {
-	Poc::register_host(RuntimeOrigin::signed(account(i)), worker(i).public(), endpoint(i), models)
+	Poc::register_host(
+		RuntimeOrigin::signed(account(i)),
+		worker(i).public(),
+		key_proof(i, i),
+		endpoint(i),
+		models,
+	)
+}
+
+/// Worker key `key`'s proof of ownership for host `i` on this chain.
+fn key_proof(i: u8, key: u8) -> polkadot_sdk::sp_core::sr25519::Signature {
+	gonka_primitives::duty::prove_key_ownership(&Poc::genesis_hash(), &account(i), &worker(key))
 }
 
 /// The deposit held from account `i`.

@@ -21,7 +21,7 @@ fn committed_epoch(test: impl FnOnce()) {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
 		for i in [1u8, 2, 3] {
 			let commit = PocCommit { epoch: 0, model: 1, count: 50, root: H256::repeat_byte(i) };
-			let signature = commit.sign(&Poc::genesis_hash(), &worker(i));
+			let signature = commit.sign(&Poc::genesis_hash(), &account(i), &worker(i));
 			assert_ok!(Poc::commit_poc(
 				RawOrigin::Authorized.into(),
 				account(i),
@@ -52,7 +52,7 @@ fn call(i: u8, batch: Batch, signature: sr25519::Signature) -> Call<Test> {
 }
 
 fn authorize(i: u8, batch: &Batch) -> Result<ValidTransaction, TransactionValidityError> {
-	let signature = batch.sign(&Poc::genesis_hash(), &worker(i));
+	let signature = batch.sign(&Poc::genesis_hash(), &account(i), &worker(i));
 	call(i, batch.clone(), signature)
 		.authorize(TransactionSource::External)
 		.expect("submit_poc_validations has an authorize rule")
@@ -61,7 +61,7 @@ fn authorize(i: u8, batch: &Batch) -> Result<ValidTransaction, TransactionValidi
 
 fn submit(i: u8, batch: Batch) -> DispatchResult {
 	authorize(i, &batch).map_err(|_| "not authorized")?;
-	let signature = batch.sign(&Poc::genesis_hash(), &worker(i));
+	let signature = batch.sign(&Poc::genesis_hash(), &account(i), &worker(i));
 	Poc::submit_poc_validations(RawOrigin::Authorized.into(), account(i), batch, signature)
 }
 
@@ -111,7 +111,7 @@ fn a_second_batch_is_refused() {
 		assert_ok!(submit(1, batch(&[(2, true)])));
 		assert_eq!(authorize(1, &batch(&[(3, true)])), Err(InvalidTransaction::Stale.into()));
 		let b = batch(&[(3, true)]);
-		let signature = b.sign(&Poc::genesis_hash(), &worker(1));
+		let signature = b.sign(&Poc::genesis_hash(), &account(1), &worker(1));
 		assert_noop!(
 			Poc::submit_poc_validations(RawOrigin::Authorized.into(), account(1), b, signature),
 			Error::<Test>::AlreadyValidated
@@ -124,7 +124,7 @@ fn validation_opens_with_a_sorted_roster_of_the_registered_hosts_that_committed(
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
 		for i in [3u8, 1, 2] {
 			let commit = PocCommit { epoch: 0, model: 1, count: 50, root: H256::repeat_byte(i) };
-			let signature = commit.sign(&Poc::genesis_hash(), &worker(i));
+			let signature = commit.sign(&Poc::genesis_hash(), &account(i), &worker(i));
 			assert_ok!(Poc::commit_poc(
 				RawOrigin::Authorized.into(),
 				account(i),
@@ -204,14 +204,14 @@ fn a_forged_or_replayed_signature_is_refused() {
 	committed_epoch(|| {
 		let b = batch(&[(2, true)]);
 		// Signed by host 3's worker key, submitted as host 1.
-		let forged = b.sign(&Poc::genesis_hash(), &worker(3));
+		let forged = b.sign(&Poc::genesis_hash(), &account(3), &worker(3));
 		assert_eq!(
 			call(1, b.clone(), forged).authorize(TransactionSource::External).unwrap().map(|_| ()),
 			Err(InvalidTransaction::BadProof.into())
 		);
 		// A commitment's signature by the right key, for another purpose.
 		let commit = PocCommit { epoch: 0, model: 1, count: 50, root: H256::zero() };
-		let other_purpose = commit.sign(&Poc::genesis_hash(), &worker(1));
+		let other_purpose = commit.sign(&Poc::genesis_hash(), &account(1), &worker(1));
 		assert_eq!(
 			call(1, b, other_purpose).authorize(TransactionSource::External).unwrap().map(|_| ()),
 			Err(InvalidTransaction::BadProof.into())
