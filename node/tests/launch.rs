@@ -3,12 +3,15 @@
 //! runtime's `production` template, refuses a launch that sets a rule, shares out anything
 //! but exactly the founders' 200,000,000 GNK or leaves a collator without keys, and the
 //! rehearsal launch (`chain-specs/launch-rehearsal.json`) runs with the live rules and no
-//! sudo.
+//! sudo, and upgrades its runtime by a compute-weighted vote.
 
 mod common;
 
 use common::{DevNode, NODE_BIN};
-use gonka_client::{runtime, AccountId32, ChainClient};
+use gonka_client::{
+	runtime::{self, models::events as gov, runtime_types},
+	AccountId32, ChainClient,
+};
 use gonka_primitives::issuance::{COMMUNITY_POOL, FOUNDERS, NGNK_PER_GNK};
 use polkadot_sdk::sp_keyring::Sr25519Keyring;
 use serde_json::{json, Value};
@@ -242,4 +245,106 @@ async fn the_rehearsal_launch_runs_with_the_live_rules_and_no_sudo() {
 		.decode()
 		.expect("an account");
 	assert_eq!(ferdie.data.free, NGNK_PER_GNK);
+}
+
+/// The production chain's upgrade path, as a chain without sudo takes it (`docs/governance.md`,
+/// "Runtime upgrades"): a host proposes `models.authorizeUpgrade(hash)` for the next runtime's
+/// wasm, the hosts vote it through, anyone applies the code with
+/// `system.applyAuthorizedUpgrade`, the relay chain gives its go-ahead (here the node's
+/// stand-in for it), and the chain goes on under the new `spec_version`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_production_chain_upgrades_its_runtime_by_a_vote_of_its_hosts() {
+	let wasm = gonka_runtime_next::WASM_BINARY.expect("the next runtime's wasm (a full build)");
+	// The dev profile's blob is not compressed, a release build's is; the relay chain takes
+	// validation code up to its `max_code_size` (2 MiB on the node's stand-in).
+	let code = polkadot_sdk::sp_maybe_compressed_blob::compress_strongly(
+		wasm,
+		polkadot_sdk::sp_maybe_compressed_blob::CODE_BLOB_BOMB_LIMIT,
+	)
+	.expect("the wasm compresses");
+	use polkadot_sdk::sp_core::{Blake2Hasher, Hasher};
+	let code_hash = subxt::utils::H256(Blake2Hasher::hash(&code).0);
+	let base = tempfile::tempdir().expect("temporary base path");
+	let chain = format!("launch:{}", rehearsal_path().display());
+	let mut node = DevNode::start_chain(base.path(), "upgrade.log", &chain, 1000);
+	let client = ChainClient::new(node.connect().await);
+	let spec_version = |client: ChainClient| async move {
+		let at = client.api().at_current_block().await.expect("the finalized block");
+		let upgrade = at
+			.storage()
+			.try_fetch(runtime::storage().system().last_runtime_upgrade(), ())
+			.await
+			.expect("storage answers")
+			.expect("set at genesis")
+			.decode()
+			.expect("the last upgrade");
+		upgrade.spec_version
+	};
+	assert_eq!(spec_version(client.clone()).await, gonka_runtime::VERSION.spec_version);
+
+	// Applying code nobody authorized fails.
+	let apply = runtime::transactions().system().apply_authorized_upgrade(code.clone());
+	let refused = client.submit_signed(&apply, &dev::alice()).await;
+	assert!(refused.is_err(), "unauthorized code is refused");
+
+	// Alice proposes, the two genesis hosts vote aye, passing is certain: Bob closes.
+	let authorize = runtime_types::gonka_runtime::RuntimeCall::Models(
+		runtime_types::pallet_models::pallet::Call::authorize_upgrade { code_hash },
+	);
+	let proposed = client
+		.submit_signed(&runtime::transactions().models().propose(authorize), &dev::alice())
+		.await
+		.expect("Alice proposes");
+	let index = proposed.events.find_first::<gov::Proposed>().expect("proposed").unwrap().index;
+	for voter in [dev::alice(), dev::bob()] {
+		let aye = runtime_types::pallet_models::types::Vote::Aye;
+		client
+			.submit_signed(&runtime::transactions().models().vote(index, aye), &voter)
+			.await
+			.expect("a host votes");
+	}
+	let bound = runtime_types::sp_weights::weight_v2::Weight {
+		ref_time: 1_000_000_000,
+		proof_size: 100_000,
+	};
+	let closed = client
+		.submit_signed(&runtime::transactions().models().close(index, bound, 2), &dev::bob())
+		.await
+		.expect("anyone closes");
+	assert!(closed.events.find_first::<gov::Executed>().expect("executed").unwrap().result.is_ok());
+	let authorized = closed
+		.events
+		.find_first::<runtime::system::events::UpgradeAuthorized>()
+		.expect("the upgrade is authorized")
+		.unwrap();
+	assert_eq!((authorized.code_hash, authorized.check_version), (code_hash, true));
+
+	// Anyone supplies the code; the parachain schedules it with the relay chain.
+	let applied = client.submit_signed(&apply, &dev::alice()).await.expect("the code is applied");
+	assert!(
+		applied
+			.events
+			.find_first::<runtime::parachain_system::events::ValidationFunctionStored>()
+			.is_some(),
+		"the new code waits for the relay chain's go-ahead"
+	);
+	// After the go-ahead, the new runtime runs the next blocks.
+	let next = gonka_runtime::VERSION.spec_version + 1;
+	common::wait_until(
+		"the chain runs the next runtime",
+		Duration::from_secs(180),
+		Duration::from_millis(500),
+		|| {
+			let client = client.clone();
+			async move { spec_version(client).await == next }
+		},
+		|| node.log_tail(),
+	)
+	.await;
+	// And goes on: a transfer signed for the new version, from a fresh client.
+	let client = ChainClient::new(node.connect().await);
+	let ferdie = AccountId32(*AsRef::<[u8; 32]>::as_ref(&Sr25519Keyring::Ferdie.to_account_id()));
+	let transfer =
+		runtime::transactions().balances().transfer_keep_alive(ferdie.into(), NGNK_PER_GNK);
+	client.submit_signed(&transfer, &dev::alice()).await.expect("a transfer after the upgrade");
 }

@@ -167,12 +167,30 @@ impl_opaque_keys! {
 
 /// The runtime's version: bump `spec_version` on every change to runtime logic and
 /// `transaction_version` when calls or extensions change their encoding.
+#[cfg(not(feature = "next-version"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 3,
+	spec_version: 4,
+	impl_version: 0,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 3,
+	system_version: 1,
+};
+
+/// The same runtime one `spec_version` later (the `next-version` feature, which only
+/// `gonka-runtime-next`'s wasm build enables): the runtime the upgrade tests enact. The
+/// version attribute reads literals only, hence the second definition; the upgrade test
+/// checks that it is exactly one above [`VERSION`].
+#[cfg(feature = "next-version")]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
+	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
+	authoring_version: 1,
+	spec_version: 5,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,

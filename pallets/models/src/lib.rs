@@ -526,6 +526,30 @@ pub mod pallet {
 			ensure_signed(origin)?;
 			Self::do_close(index, call_weight_bound, votes)
 		}
+
+		/// Authorizes the runtime upgrade to the wasm whose hash is `code_hash`: anyone may
+		/// then apply it with `System::apply_authorized_upgrade(code)`, which refuses code that
+		/// changes the spec name or does not raise `spec_version` and, on the parachain, has
+		/// the relay chain validate it first. This is governance's way to
+		/// `System::authorize_upgrade`, which only root may call; a later authorization
+		/// replaces an earlier one.
+		///
+		/// The dispatch origin must be `Config::UpdateOrigin` (governance).
+		///
+		/// - `code_hash`: the runtime's wasm hashed with the chain's hasher (blake2-256), as
+		///   it will be applied (compressed if it is sent compressed).
+		///
+		/// Emits `System::UpgradeAuthorized`.
+		#[pallet::call_index(7)]
+		#[pallet::weight((
+			<<T as frame_system::Config>::SystemWeightInfo as frame_system::WeightInfo>::authorize_upgrade(),
+			DispatchClass::Operational,
+		))]
+		pub fn authorize_upgrade(origin: OriginFor<T>, code_hash: T::Hash) -> DispatchResult {
+			T::UpdateOrigin::ensure_origin(origin)?;
+			frame_system::Pallet::<T>::do_authorize_upgrade(code_hash, true);
+			Ok(())
+		}
 	}
 }
 

@@ -306,7 +306,8 @@ impl cumulus_pallet_xcmp_queue::Config for Runtime {
 	type MaxInboundSuspended = ConstU32<1_000>;
 	type MaxActiveOutboundChannels = ConstU32<128>;
 	type MaxPageSize = ConstU32<{ 1 << 16 }>;
-	type ControllerOrigin = EnsureRoot<AccountId>;
+	/// Suspending and resuming XCM execution: governance, or root (the relay chain).
+	type ControllerOrigin = GovernanceOrigin;
 	type ControllerOriginConverter = XcmOriginToTransactDispatchOrigin;
 	type WeightInfo = cumulus_pallet_xcmp_queue::weights::SubstrateWeight<Runtime>;
 	type PriceForSiblingDelivery = NoPriceForMessageDelivery<ParaId>;
@@ -359,8 +360,9 @@ parameter_types! {
 impl pallet_collator_selection::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
-	/// Root (sudo on dev chains; governance later) manages invulnerables and bonds.
-	type UpdateOrigin = EnsureRoot<AccountId>;
+	/// Governance (a passed proposal), or root (the relay chain's governance; sudo on the
+	/// test chains) manages invulnerables and bonds.
+	type UpdateOrigin = GovernanceOrigin;
 	type PotId = PotId;
 	type MaxCandidates = ConstU32<100>;
 	type MinEligibleCollators = ConstU32<2>;
@@ -415,8 +417,11 @@ impl pallet_poc::Config for Runtime {
 
 // ---- Models and governance -------------------------------------------------------------------
 
-/// What governance may do: a passed proposal ([`pallet_models::EnsureComputeMajority`]), or
-/// root (sudo, which only development chains configure).
+/// Who governs: a passed proposal ([`pallet_models::EnsureComputeMajority`]), or root. Root
+/// is the relay chain's governance (an XCM `Transact` from the relay chain with the
+/// `Superuser` origin kind, [`xcm_config::XcmOriginToTransactDispatchOrigin`]) and, on the
+/// test chains only, sudo. Every lever that would otherwise be root-only takes this origin,
+/// and `pallet_models::Call::authorize_upgrade` gives governance the runtime upgrade.
 pub type GovernanceOrigin =
 	EitherOfDiverse<EnsureRoot<AccountId>, pallet_models::EnsureComputeMajority>;
 

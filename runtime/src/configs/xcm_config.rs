@@ -4,6 +4,9 @@
 //!   `pallet-message-queue` and executed by the XCM executor.
 //! - The relay chain and its Executive body execute for free (governance from the relay
 //!   chain); anyone else pays for execution in GNK, the native token (`Here`).
+//! - The relay chain (and only it) may `Transact` as root (`ParentAsSuperuser`): its
+//!   governance can upgrade this chain's runtime and reach every governance lever, as the
+//!   chain's own compute-weighted governance can.
 //! - No reserve transfers and no teleports: GNK does not leave the chain over XCM, and no
 //!   foreign asset is accepted, until a later decision says otherwise.
 
@@ -17,7 +20,6 @@ use polkadot_sdk::{
 		traits::{ConstU32, Contains, Disabled, Everything, Nothing},
 		weights::Weight,
 	},
-	frame_system::EnsureRoot,
 	pallet_xcm::XcmPassthrough,
 	polkadot_parachain_primitives::primitives::Sibling,
 	staging_xcm as xcm, staging_xcm_builder as xcm_builder, staging_xcm_executor as xcm_executor,
@@ -27,8 +29,8 @@ use xcm::latest::prelude::*;
 use xcm_builder::{
 	AccountId32Aliases, AllowExplicitUnpaidExecutionFrom, AllowTopLevelPaidExecutionFrom,
 	DenyRecursively, DenyReserveTransferToRelayChain, DenyThenTry, EnsureXcmOrigin,
-	FixedWeightBounds, FrameTransactionalProcessor, FungibleAdapter, IsConcrete, ParentIsPreset,
-	RelayChainAsNative, SiblingParachainAsNative, SiblingParachainConvertsVia,
+	FixedWeightBounds, FrameTransactionalProcessor, FungibleAdapter, IsConcrete, ParentAsSuperuser,
+	ParentIsPreset, RelayChainAsNative, SiblingParachainAsNative, SiblingParachainConvertsVia,
 	SignedAccountId32AsNative, SignedToAccountId32, SovereignSignedViaLocation, TakeWeightCredit,
 	TrailingSetTopicAsId, UsingComponents, WithComputedOrigin, WithUniqueTopic,
 };
@@ -55,9 +57,13 @@ pub type LocationToAccountId = (
 pub type LocalAssetTransactor =
 	FungibleAdapter<Balances, IsConcrete<HereLocation>, LocationToAccountId, AccountId, ()>;
 
-/// How an XCM origin becomes a local dispatch origin for `Transact`.
+/// How an XCM origin becomes a local dispatch origin for `Transact`: the relay chain's
+/// `Superuser` is root here (its governance's lever), a `SovereignAccount` origin is the
+/// location's sovereign account, the relay chain and siblings as `Native` are their XCM
+/// origins, an `AccountId32` as `Native` is that account.
 pub type XcmOriginToTransactDispatchOrigin = (
 	SovereignSignedViaLocation<LocationToAccountId, RuntimeOrigin>,
+	ParentAsSuperuser<RuntimeOrigin>,
 	RelayChainAsNative<RelayChainOrigin, RuntimeOrigin>,
 	SiblingParachainAsNative<cumulus_pallet_xcm::Origin, RuntimeOrigin>,
 	SignedAccountId32AsNative<RelayNetwork, RuntimeOrigin>,
@@ -161,7 +167,9 @@ impl pallet_xcm::Config for Runtime {
 	type SovereignAccountOf = LocationToAccountId;
 	type MaxLockers = ConstU32<8>;
 	type WeightInfo = pallet_xcm::TestWeightInfo;
-	type AdminOrigin = EnsureRoot<AccountId>;
+	/// XCM's administration (versions, subscriptions): governance, or root (the relay
+	/// chain).
+	type AdminOrigin = crate::configs::GovernanceOrigin;
 	type MaxRemoteLockConsumers = ConstU32<0>;
 	type RemoteLockConsumerIdentifier = ();
 	// Aliasing is disabled (`Aliasers = Nothing`).

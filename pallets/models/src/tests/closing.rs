@@ -2,6 +2,7 @@
 //! weight bound, the votes bound, the deposit, and the records removed.
 
 use super::*;
+use polkadot_sdk::sp_runtime::traits::Dispatchable;
 
 #[test]
 fn the_compute_majority_origin_comes_only_from_passed_proposals() {
@@ -28,6 +29,38 @@ fn a_passed_proposal_is_dispatched_with_the_compute_majority_origin() {
 		assert_eq!(Registry::<Test>::get(1).unwrap().record, record("second"));
 		assert_eq!(held(1), 0, "the deposit is returned");
 		assert_eq!(Balances::free_balance(1), 1_000);
+	});
+}
+
+#[test]
+fn a_runtime_upgrade_is_authorized_by_a_passed_proposal_and_by_no_account() {
+	ExtBuilder::default().build_and_execute(|| {
+		let code_hash = polkadot_sdk::sp_core::H256::repeat_byte(7);
+		let authorized = || {
+			System::events().iter().any(|record| {
+				record.event
+					== RuntimeEvent::System(frame_system::Event::UpgradeAuthorized {
+						code_hash,
+						check_version: true,
+					})
+			})
+		};
+		// No account, not even one with voting power, authorizes an upgrade; the system
+		// pallet's own call takes root only, which production has no key for.
+		assert_noop!(Models::authorize_upgrade(signed(1), code_hash), DispatchError::BadOrigin);
+		let system_call = frame_system::Call::<Test>::authorize_upgrade { code_hash };
+		let from_vote = RuntimeOrigin::from(Origin::ComputeMajority);
+		assert_noop!(
+			RuntimeCall::System(system_call).dispatch(from_vote),
+			DispatchError::BadOrigin
+		);
+		let call = Box::new(RuntimeCall::Models(ModelsCall::authorize_upgrade { code_hash }));
+		let index = open(1, call);
+		assert_ok!(Models::vote(signed(4), index, Vote::Aye));
+		assert_ok!(Models::vote(signed(3), index, Vote::Aye));
+		assert_ok!(close(index));
+		assert!(events().contains(&Event::Executed { index, result: Ok(()) }));
+		assert!(authorized(), "the upgrade is authorized, with the version check");
 	});
 }
 
