@@ -247,47 +247,26 @@ async fn the_rehearsal_launch_runs_with_the_live_rules_and_no_sudo() {
 	assert_eq!(ferdie.data.free, NGNK_PER_GNK);
 }
 
-/// The production chain's upgrade path, as a chain without sudo takes it (`docs/governance.md`,
-/// "Runtime upgrades"): a host proposes `models.authorizeUpgrade(hash)` for the next runtime's
-/// wasm, the hosts vote it through, anyone applies the code with
-/// `system.applyAuthorizedUpgrade`, the relay chain gives its go-ahead (here the node's
-/// stand-in for it), and the chain goes on under the new `spec_version`.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_production_chain_upgrades_its_runtime_by_a_vote_of_its_hosts() {
-	let wasm = gonka_runtime_next::WASM_BINARY.expect("the next runtime's wasm (a full build)");
-	// The dev profile's blob is not compressed, a release build's is; the relay chain takes
-	// validation code up to its `max_code_size` (2 MiB on the node's stand-in).
-	let code = polkadot_sdk::sp_maybe_compressed_blob::compress_strongly(
-		wasm,
-		polkadot_sdk::sp_maybe_compressed_blob::CODE_BLOB_BOMB_LIMIT,
-	)
-	.expect("the wasm compresses");
-	use polkadot_sdk::sp_core::{Blake2Hasher, Hasher};
-	let code_hash = subxt::utils::H256(Blake2Hasher::hash(&code).0);
-	let base = tempfile::tempdir().expect("temporary base path");
-	let chain = format!("launch:{}", rehearsal_path().display());
-	let mut node = DevNode::start_chain(base.path(), "upgrade.log", &chain, 1000);
-	let client = ChainClient::new(node.connect().await);
-	let spec_version = |client: ChainClient| async move {
-		let at = client.api().at_current_block().await.expect("the finalized block");
-		let upgrade = at
-			.storage()
-			.try_fetch(runtime::storage().system().last_runtime_upgrade(), ())
-			.await
-			.expect("storage answers")
-			.expect("set at genesis")
-			.decode()
-			.expect("the last upgrade");
-		upgrade.spec_version
+/// A runtime's wasm as the relay chain takes it: compressed (the dev profile's blob is not,
+/// a release build's already is), under the relay chain's `max_code_size` (2 MiB on the
+/// node's stand-in for it). Returns it with its blake2-256 hash.
+fn upgrade_code(wasm: &[u8]) -> (Vec<u8>, subxt::utils::H256) {
+	use polkadot_sdk::{
+		sp_core::{Blake2Hasher, Hasher},
+		sp_maybe_compressed_blob::{compress_strongly, CODE_BLOB_BOMB_LIMIT},
 	};
-	assert_eq!(spec_version(client.clone()).await, gonka_runtime::VERSION.spec_version);
+	let code = if wasm.starts_with(b"\0asm") {
+		compress_strongly(wasm, CODE_BLOB_BOMB_LIMIT).expect("the wasm compresses")
+	} else {
+		wasm.to_vec()
+	};
+	let hash = subxt::utils::H256(Blake2Hasher::hash(&code).0);
+	(code, hash)
+}
 
-	// Applying code nobody authorized fails.
-	let apply = runtime::transactions().system().apply_authorized_upgrade(code.clone());
-	let refused = client.submit_signed(&apply, &dev::alice()).await;
-	assert!(refused.is_err(), "unauthorized code is refused");
-
-	// Alice proposes, the two genesis hosts vote aye, passing is certain: Bob closes.
+/// Alice proposes `models.authorizeUpgrade(code_hash)`, the two genesis hosts vote aye,
+/// passing is certain and Bob closes it: the upgrade is authorized.
+async fn vote_upgrade_through(client: &ChainClient, code_hash: subxt::utils::H256) {
 	let authorize = runtime_types::gonka_runtime::RuntimeCall::Models(
 		runtime_types::pallet_models::pallet::Call::authorize_upgrade { code_hash },
 	);
@@ -318,8 +297,62 @@ async fn the_production_chain_upgrades_its_runtime_by_a_vote_of_its_hosts() {
 		.expect("the upgrade is authorized")
 		.unwrap();
 	assert_eq!((authorized.code_hash, authorized.check_version), (code_hash, true));
+}
 
-	// Anyone supplies the code; the parachain schedules it with the relay chain.
+/// The `spec_version` of the runtime that ran the last finalized block's initialisation.
+async fn spec_version(client: &ChainClient) -> u32 {
+	let at = client.api().at_current_block().await.expect("the finalized block");
+	at.storage()
+		.try_fetch(runtime::storage().system().last_runtime_upgrade(), ())
+		.await
+		.expect("storage answers")
+		.expect("set at genesis")
+		.decode()
+		.expect("the last upgrade")
+		.spec_version
+}
+
+/// The production chain's upgrade path, as a chain without sudo takes it (`docs/governance.md`,
+/// "Runtime upgrades"): a host proposes `models.authorizeUpgrade(hash)` for the next runtime's
+/// wasm, the hosts vote it through, anyone applies the code with
+/// `system.applyAuthorizedUpgrade`, the relay chain gives its go-ahead (here the node's
+/// stand-in for it), and the chain goes on under the new `spec_version`. Unauthorized code is
+/// refused, and a runtime that does not raise `spec_version` is rejected though voted through.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_production_chain_upgrades_its_runtime_by_a_vote_of_its_hosts() {
+	let next = gonka_runtime_next::WASM_BINARY.expect("the next runtime's wasm (a full build)");
+	let (code, code_hash) = upgrade_code(next);
+	let current = gonka_runtime::WASM_BINARY.expect("the runtime's wasm (a full build)");
+	let (current_code, current_hash) = upgrade_code(current);
+	let base = tempfile::tempdir().expect("temporary base path");
+	let chain = format!("launch:{}", rehearsal_path().display());
+	let mut node = DevNode::start_chain(base.path(), "upgrade.log", &chain, 1000);
+	let client = ChainClient::new(node.connect().await);
+	assert_eq!(spec_version(&client).await, gonka_runtime::VERSION.spec_version);
+
+	// Applying code nobody authorized fails.
+	let apply = runtime::transactions().system().apply_authorized_upgrade(code.clone());
+	let Err(refused) = client.submit_signed(&apply, &dev::alice()).await else {
+		panic!("unauthorized code is refused");
+	};
+	assert!(format!("{refused:?}").contains("NothingAuthorized"), "{refused:?}");
+
+	// The running runtime again, though voted through, does not raise `spec_version`.
+	vote_upgrade_through(&client, current_hash).await;
+	let same = runtime::transactions().system().apply_authorized_upgrade(current_code);
+	let rejected = client.submit_signed(&same, &dev::alice()).await.expect("included");
+	assert!(rejected
+		.events
+		.find_first::<runtime::system::events::RejectedInvalidAuthorizedUpgrade>()
+		.is_some());
+	assert!(rejected
+		.events
+		.find_first::<runtime::parachain_system::events::ValidationFunctionStored>()
+		.is_none());
+
+	// The next runtime, voted through, applied by anyone; the parachain schedules it with the
+	// relay chain.
+	vote_upgrade_through(&client, code_hash).await;
 	let applied = client.submit_signed(&apply, &dev::alice()).await.expect("the code is applied");
 	assert!(
 		applied
@@ -336,7 +369,7 @@ async fn the_production_chain_upgrades_its_runtime_by_a_vote_of_its_hosts() {
 		Duration::from_millis(500),
 		|| {
 			let client = client.clone();
-			async move { spec_version(client).await == next }
+			async move { spec_version(&client).await == next }
 		},
 		|| node.log_tail(),
 	)

@@ -173,12 +173,18 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 4,
+	spec_version: 5,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
 	system_version: 1,
 };
+
+// `next-version` belongs in `gonka-runtime-next`'s wasm build only (which builds this crate
+// without `std`): a native build with it would also put it into this crate's own wasm, the
+// one the node and the chain specs embed.
+#[cfg(all(feature = "std", feature = "next-version"))]
+compile_error!("`next-version` is for gonka-runtime-next's wasm build only");
 
 /// The same runtime one `spec_version` later (the `next-version` feature, which only
 /// `gonka-runtime-next`'s wasm build enables): the runtime the upgrade tests enact. The
@@ -190,7 +196,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 5,
+	spec_version: 6,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,

@@ -234,3 +234,19 @@ fn the_reward_distribution_of_1000_hosts_is_bounded_per_block() {
 		<MaxHosts as Get<u32>>::get().div_ceil(per_block),
 	);
 }
+
+#[test]
+fn the_expiry_of_a_proposal_every_host_voted_on_is_bounded_per_block() {
+	use pallet_models::WeightInfo as _;
+	let limits = limits();
+	// `pallet-models`'s expiry hook at its worst, whatever the votes (up to `MaxVoters`,
+	// every host): a closing, or a batch of deletions, of `EXPIRY_VOTES_PER_BLOCK` votes,
+	// plus the hook's reads and the cursor's write (`docs/benchmarks.md`).
+	let voters = pallet_models::EXPIRY_VOTES_PER_BLOCK;
+	assert!(voters <= <Runtime as pallet_models::Config>::MaxVoters::get());
+	let db = <Runtime as frame_system::Config>::DbWeight::get();
+	let hook = gonka_runtime::weights::pallet_models::WeightInfo::<Runtime>::close(voters)
+		.saturating_add(db.reads_writes(4, 1));
+	let (time, proof) = row(&format!("an expiry block ({voters} votes)"), hook, limits.block);
+	assert!(time < 10.0 && proof < 10.0, "the expiry hook: {time:.1}% / {proof:.1}%");
+}

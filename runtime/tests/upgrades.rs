@@ -7,20 +7,28 @@
 //! `node/tests/launch.rs` enacts a real upgrade on a running chain with the production rules.
 
 use gonka_runtime::{
-	configs::xcm_config::XcmConfig, Models, Poc, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin,
-	System,
+	configs::xcm_config::{LocationToAccountId, XcmConfig, XcmOriginToTransactDispatchOrigin},
+	Balances, Models, OriginCaller, Poc, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, System,
+	GNK,
 };
 use pallet_models::Vote;
 use polkadot_sdk::{
 	cumulus_pallet_xcmp_queue,
-	frame_support::{assert_noop, assert_ok, traits::Hooks, weights::Weight},
+	frame_support::{
+		assert_noop, assert_ok,
+		traits::{fungible::Mutate, Hooks, OriginTrait},
+		weights::Weight,
+	},
 	frame_system, pallet_collator_selection, pallet_xcm,
 	sp_core::H256,
 	sp_genesis_builder::DEV_RUNTIME_PRESET,
 	sp_keyring::Sr25519Keyring,
 	sp_runtime::{traits::Dispatchable, DispatchError},
 	staging_xcm::{latest::prelude::*, DoubleEncoded},
-	staging_xcm_executor::XcmExecutor,
+	staging_xcm_executor::{
+		traits::{ConvertLocation, ConvertOrigin},
+		XcmExecutor,
+	},
 };
 
 mod common;
@@ -179,5 +187,73 @@ fn the_relay_chain_governs_as_superuser_and_no_sibling_or_relay_account_can() {
 		let outcome = execute(Location::parent(), transact(OriginKind::Superuser, call));
 		assert!(matches!(outcome, Outcome::Complete { .. }), "{outcome:?}");
 		assert!(upgrade_authorized(code_hash));
+	});
+}
+
+/// Whether `location`, claiming origin kind `kind`, becomes root here.
+fn converts_to_root(location: &Location, kind: OriginKind) -> bool {
+	<XcmOriginToTransactDispatchOrigin as ConvertOrigin<RuntimeOrigin>>::convert_origin(
+		location.clone(),
+		kind,
+	)
+	.is_ok_and(|origin| {
+		matches!(origin.into_caller(), OriginCaller::system(frame_system::RawOrigin::Root))
+	})
+}
+
+#[test]
+fn no_origin_but_the_relay_chain_converts_to_root() {
+	chain().execute_with(|| {
+		let alice = Sr25519Keyring::Alice.to_raw_public();
+		let others = [
+			Location::here(),
+			Location::new(0, [AccountId32 { network: None, id: alice }]),
+			Location::new(1, [Parachain(2_001)]),
+			Location::new(1, [AccountId32 { network: None, id: alice }]),
+			Location::new(1, [Plurality { id: BodyId::Executive, part: BodyPart::Voice }]),
+			Location::new(1, [Parachain(1_000), PalletInstance(50)]),
+			Location::new(2, [GlobalConsensus(NetworkId::Kusama)]),
+		];
+		let kinds = [
+			OriginKind::Native,
+			OriginKind::SovereignAccount,
+			OriginKind::Superuser,
+			OriginKind::Xcm,
+		];
+		for location in &others {
+			for kind in kinds {
+				assert!(!converts_to_root(location, kind), "{location:?} as {kind:?}");
+			}
+		}
+		assert!(converts_to_root(&Location::parent(), OriginKind::Superuser));
+		assert!(!converts_to_root(&Location::parent(), OriginKind::Native));
+
+		// Past the barrier too: the relay chain's Executive body may execute unpaid, and a
+		// sibling that pays may execute; neither's `Superuser` claim authorizes anything.
+		let code_hash = H256::repeat_byte(3);
+		let call = RuntimeCall::System(frame_system::Call::authorize_upgrade { code_hash });
+		let executive =
+			Location::new(1, [Plurality { id: BodyId::Executive, part: BodyPart::Voice }]);
+		execute(executive, transact(OriginKind::Superuser, call.clone()));
+		let sibling = Location::new(1, [Parachain(2_001)]);
+		let sovereign =
+			LocationToAccountId::convert_location(&sibling).expect("a sibling's sovereign account");
+		assert_ok!(<Balances as Mutate<_>>::mint_into(&sovereign, 1_000 * GNK));
+		let fees: Asset = (Location::here(), 100 * GNK).into();
+		let paid = Xcm(vec![
+			WithdrawAsset(fees.clone().into()),
+			BuyExecution { fees, weight_limit: Unlimited },
+			Transact {
+				origin_kind: OriginKind::Superuser,
+				fallback_max_weight: None,
+				call: DoubleEncoded::from(codec::Encode::encode(&call)),
+			},
+		]);
+		let outcome = execute(sibling, paid);
+		assert!(
+			matches!(outcome, Outcome::Incomplete { .. }),
+			"the paid message runs up to its Transact, which fails: {outcome:?}"
+		);
+		assert!(!upgrade_authorized(code_hash));
 	});
 }

@@ -182,10 +182,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type UnsettledEpoch<T: Config> = StorageValue<_, EpochIndex, ValueQuery>;
 
-	/// Each host's reputation state.
+	/// Each host's reputation state (a departed host's is pruned, `status.rs`).
 	#[pallet::storage]
 	pub type Reputations<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, ReputationState, ValueQuery>;
+
+	/// The host whose reputation the pruning hook looked at last (`status.rs`).
+	#[pallet::storage]
+	pub type ReputationCursor<T: Config> = StorageValue<_, T::AccountId, OptionQuery>;
 
 	/// The timer queues' bounds.
 	#[pallet::storage]
@@ -360,6 +364,11 @@ pub mod pallet {
 			/// The rules now in force.
 			params: ParamsOf<T>,
 		},
+		/// A departed host's reputation was deleted.
+		ReputationPruned {
+			/// The host, no longer registered.
+			host: T::AccountId,
+		},
 	}
 
 	#[pallet::error]
@@ -455,7 +464,8 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Serves the due timers and settles a batch of an old epoch's ledger.
+		/// Serves the due timers, settles a batch of an old epoch's ledger and prunes a
+		/// departed host's reputation.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			Self::do_tick(now)
 		}

@@ -2,14 +2,19 @@
 //! (assignments, misses, finished and validated requests, validations), the epoch's
 //! network totals (the downtime test's miss rate), the invalidation test (SPRT) that marks
 //! it INVALID for the epoch, and its reputation from clean epochs, which sets the
-//! validation target of its results.
+//! validation target of its results (pruned once the host has left: one host looked at per
+//! block, round robin).
 
 use super::*;
 use gonka_primitives::{
 	inference::{self as rules, RequestId},
 	EpochIndex,
 };
-use polkadot_sdk::{frame_support::defensive, sp_runtime::Perbill};
+use polkadot_sdk::{
+	frame_support::{defensive, pallet_prelude::Weight, traits::Get},
+	frame_system,
+	sp_runtime::Perbill,
+};
 
 impl<T: Config> Pallet<T> {
 	/// A request was assigned to `host` in `epoch`.
@@ -104,6 +109,37 @@ impl<T: Config> Pallet<T> {
 			change(state);
 			*state
 		})
+	}
+
+	/// The hook's pruning of departed hosts' reputations: looks at the host after the one
+	/// looked at last in `Reputations` (the first after the final one) and deletes its
+	/// reputation if it is no longer a registered host. Should it register again it starts
+	/// with none, the reputation whose results are checked most, so leaving gains nothing;
+	/// an outcome recorded after it left (a request it finished before) writes an entry
+	/// again, which a later round deletes. Returns the weight used (reads and writes,
+	/// charged by hand: the hook's benchmark does not include it).
+	pub(crate) fn prune_departed_reputation() -> Weight {
+		let db = <T as frame_system::Config>::DbWeight::get();
+		let after = ReputationCursor::<T>::get();
+		let next = after
+			.and_then(|host| {
+				Reputations::<T>::iter_keys_from(Reputations::<T>::hashed_key_for(&host)).next()
+			})
+			.or_else(|| Reputations::<T>::iter_keys().next());
+		// The cursor, at most two steps of the iteration, the host's registration; the
+		// cursor's write. The proof: an account key each, a reputation and a host record.
+		let looked = db.reads_writes(4, 1).saturating_add(Weight::from_parts(0, 2_048));
+		let Some(host) = next else {
+			ReputationCursor::<T>::kill();
+			return looked;
+		};
+		ReputationCursor::<T>::put(&host);
+		if pallet_poc::Hosts::<T>::contains_key(&host) {
+			return looked;
+		}
+		Reputations::<T>::remove(&host);
+		Self::deposit_event(Event::ReputationPruned { host });
+		looked.saturating_add(db.writes(1))
 	}
 
 	/// `host`'s reputation state as of `epoch` (read only).

@@ -1,5 +1,6 @@
 //! What runs every block: the timer queues (`protocol.md`, "Inference" 1, 3, 5) and, after
-//! them, a batch of the ledger's settlement (`settlement.rs`). Each kind of deadline has
+//! them, a batch of the ledger's settlement (`settlement.rs`) and one step of the pruning
+//! of departed hosts' reputations (`status.rs`). Each kind of deadline has
 //! its own FIFO queue ([`Timer`]), sorted because a deadline is its event's block plus one
 //! parameter; due timers are served while the block's `TimerBudget` lasts. An assignment
 //! timer reassigns or expires a request its executor did not finish in time, a validation
@@ -14,12 +15,13 @@ use polkadot_sdk::{
 };
 
 impl<T: Config> Pallet<T> {
-	/// `on_initialize`: the due timers, then a batch of an old epoch's settlement; returns
-	/// the weight used.
+	/// `on_initialize`: the due timers, then a batch of an old epoch's settlement, then one
+	/// reputation looked at for pruning; returns the weight used.
 	pub(crate) fn do_tick(now: BlockNumberFor<T>) -> Weight {
 		Weights::<T>::on_initialize_idle()
 			.saturating_add(Self::serve_timers(now))
 			.saturating_add(Self::settle_old_epoch())
+			.saturating_add(Self::prune_departed_reputation())
 	}
 
 	/// Appends a timer to its queue.

@@ -183,6 +183,20 @@ impl<T: Config> Pallet<T> {
 			(Weight::zero(), None)
 		};
 
+		let votes = proposal.votes;
+		Self::finish_proposal(index, proposal, outcome, execution);
+		Ok(Some(T::WeightInfo::close(votes).saturating_add(call_weight)).into())
+	}
+
+	/// Closing's end, for `close` and the expiry hook: settles the deposit, removes the
+	/// proposal and its votes, releases its snapshot; emits `Executed` (with a dispatched
+	/// call's result) and `Closed`.
+	pub(crate) fn finish_proposal(
+		index: ProposalIndex,
+		proposal: ProposalOf<T>,
+		outcome: Outcome,
+		execution: Option<DispatchResult>,
+	) {
 		Self::settle_deposit(&proposal, outcome);
 		Proposals::<T>::remove(index);
 		T::Power::release_snapshot(&proposal.snapshot);
@@ -196,6 +210,5 @@ impl<T: Config> Pallet<T> {
 			tally: proposal.tally,
 			total_power: proposal.total_power,
 		});
-		Ok(Some(T::WeightInfo::close(proposal.votes).saturating_add(call_weight)).into())
 	}
 }

@@ -86,15 +86,20 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The outcome of closing `proposal` now: its tally's [`Self::outcome`] once the voting
-	/// period is over; before, `Passed` if it is [`Self::certain_to_pass`], and
-	/// `VotingOpen` otherwise.
+	/// period is over (`Lapsed` instead of `Passed` past the closing period, `expiry.rs`);
+	/// before, `Passed` if it is [`Self::certain_to_pass`], and `VotingOpen` otherwise.
 	pub(crate) fn closing_outcome(
 		proposal: &ProposalOf<T>,
 		params: &GovernanceParamsOf<T>,
 	) -> Result<Outcome, Error<T>> {
-		let ended = frame_system::Pallet::<T>::block_number() >= proposal.end;
-		if ended {
-			Ok(Self::outcome(&proposal.tally, proposal.total_power, params))
+		let now = frame_system::Pallet::<T>::block_number();
+		if now >= proposal.end {
+			let outcome = Self::outcome(&proposal.tally, proposal.total_power, params);
+			if outcome == Outcome::Passed && Self::past_closing_period(proposal, now) {
+				Ok(Outcome::Lapsed)
+			} else {
+				Ok(outcome)
+			}
 		} else if Self::certain_to_pass(&proposal.tally, proposal.total_power, params) {
 			Ok(Outcome::Passed)
 		} else {

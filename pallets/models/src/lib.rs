@@ -3,6 +3,7 @@
 
 extern crate alloc;
 
+pub use expiry::EXPIRY_VOTES_PER_BLOCK;
 pub use gonka_primitives::PowerSnapshot;
 pub use pallet::*;
 pub use pallet_poc::ModelRegistry;
@@ -10,6 +11,7 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 mod dispatchable_impls;
+mod expiry;
 mod governance;
 pub mod migrations;
 mod registry;
@@ -134,6 +136,12 @@ pub mod pallet {
 		/// The most proposals open at once.
 		#[pallet::constant]
 		type MaxProposals: Get<u32>;
+		/// How long after its end a proposal may still be closed by anyone (a passed one
+		/// dispatched); after it, the chain closes it and a passed one lapses (`expiry.rs`).
+		/// A constant, so that no change of governance's rules moves an open proposal's
+		/// deadline.
+		#[pallet::constant]
+		type ClosingPeriod: Get<BlockNumberFor<Self>>;
 		/// The most hosts with voting power, so the most votes on a proposal (the PoC
 		/// pallet's host bound).
 		#[pallet::constant]
@@ -184,6 +192,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Proposals<T: Config> =
 		CountedStorageMap<_, Twox64Concat, ProposalIndex, ProposalOf<T>>;
+
+	/// The open proposal the expiry hook looked at last; it looks at the next one in
+	/// storage order each block (`expiry.rs`).
+	#[pallet::storage]
+	pub type ExpiryCursor<T: Config> = StorageValue<_, ProposalIndex, OptionQuery>;
 
 	/// The votes on open proposals.
 	#[pallet::storage]
@@ -374,6 +387,12 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Closes a proposal left open past its closing period, looking at one per block
+		/// (`expiry.rs`).
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::expire_next(now)
+		}
+
 		fn integrity_test() {
 			Self::do_integrity_test()
 		}
@@ -541,10 +560,9 @@ pub mod pallet {
 		///
 		/// Emits `System::UpgradeAuthorized`.
 		#[pallet::call_index(7)]
-		#[pallet::weight((
-			<<T as frame_system::Config>::SystemWeightInfo as frame_system::WeightInfo>::authorize_upgrade(),
-			DispatchClass::Operational,
-		))]
+		#[pallet::weight(
+			<<T as frame_system::Config>::SystemWeightInfo as frame_system::WeightInfo>::authorize_upgrade()
+		)]
 		pub fn authorize_upgrade(origin: OriginFor<T>, code_hash: T::Hash) -> DispatchResult {
 			T::UpdateOrigin::ensure_origin(origin)?;
 			frame_system::Pallet::<T>::do_authorize_upgrade(code_hash, true);

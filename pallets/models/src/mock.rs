@@ -154,6 +154,7 @@ impl pallet_models::Config for Test {
 	type MaxLabelLength = ConstU32<16>;
 	type MaxCallLength = ConstU32<512>;
 	type MaxProposals = ConstU32<3>;
+	type ClosingPeriod = polkadot_sdk::frame_support::traits::ConstU64<VOTING_PERIOD>;
 	type MaxVoters = ConstU32<16>;
 	/// Tests check behaviour, not weights (those come from the benchmarks).
 	type WeightInfo = ();

@@ -307,6 +307,9 @@ pub enum Outcome {
 	Vetoed,
 	/// No quorum by the end of the voting period: the deposit is returned.
 	Expired,
+	/// Passed, but nobody closed it within one voting period after its end: its call was
+	/// not dispatched; the deposit is returned.
+	Lapsed,
 }
 
 /// An open proposal.

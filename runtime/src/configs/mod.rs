@@ -477,6 +477,8 @@ impl pallet_models::Config for Runtime {
 	/// preimages; they are not proposable yet.
 	type MaxCallLength = ConstU32<4_096>;
 	type MaxProposals = ConstU32<32>;
+	/// A passed proposal may be closed (enacted) for 48 hours after its end, then lapses.
+	type ClosingPeriod = ConstU32<{ 48 * HOURS }>;
 	/// Every host PoC allows.
 	type MaxVoters = <Runtime as pallet_poc::Config>::MaxHosts;
 	type WeightInfo = crate::weights::pallet_models::WeightInfo<Runtime>;

@@ -127,6 +127,9 @@ impl xcm_executor::Config for XcmConfig {
 	type AssetExchanger = ();
 	type FeeManager = ();
 	type MessageExporter = ();
+	// No universal origins and no aliasing: with either, a message could compute an origin
+	// that passes the barrier's unpaid rule or converts to root (`ParentAsSuperuser`), which
+	// must stay the relay chain's alone (`runtime/tests/upgrades.rs`).
 	type UniversalAliases = Nothing;
 	type CallDispatcher = RuntimeCall;
 	type SafeCallFilter = Everything;

@@ -94,3 +94,30 @@ fn an_invalid_host_loses_its_voting_power_at_once() {
 			== RuntimeEvent::Poc(pallet_poc::Event::PowerRevoked { host: account(1), power })));
 	});
 }
+
+#[test]
+fn a_departed_hosts_reputation_is_pruned_and_a_registered_hosts_is_kept() {
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		// Both hosts have a reputation entry once they have worked.
+		for _ in 0..20 {
+			if Reputations::<Test>::contains_key(account(1))
+				&& Reputations::<Test>::contains_key(account(2))
+			{
+				break;
+			}
+			let _ = finished();
+			run_to_block(System::block_number() + 1);
+		}
+		assert!(Reputations::<Test>::contains_key(account(1)), "host 1 worked");
+		assert_ok!(Poc::leave(RuntimeOrigin::signed(account(1))));
+		// One host looked at per block: two blocks reach both entries.
+		run_to_block(System::block_number() + 2);
+		assert!(!Reputations::<Test>::contains_key(account(1)), "the departed host's is gone");
+		assert!(events().contains(&Event::ReputationPruned { host: account(1) }));
+		assert!(Reputations::<Test>::contains_key(account(2)), "a registered host's stays");
+		run_to_block(System::block_number() + 4);
+		assert!(Reputations::<Test>::contains_key(account(2)));
+		// Registered again, it starts from reputation 0: its results are checked the most.
+		assert_eq!(Inference::host_view(&account(1)).reputation, 0);
+	});
+}

@@ -5,6 +5,7 @@
 //! - `proposals`: proposing and voting, the deposit and the snapshot;
 //! - `tally`: quorum, threshold and veto at their boundaries, closing early;
 //! - `closing`: the `ComputeMajority` dispatch, the bounds of `close`, cleaning up;
+//! - `expiry`: proposals closed by the chain after their closing period, a passed one lapsing;
 //! - `migrations`: each storage migration, from a state written in the old layout.
 //!
 //! Every test runs in `ExtBuilder::build_and_execute`, which checks the pallet's
@@ -12,6 +13,7 @@
 
 mod checks;
 mod closing;
+mod expiry;
 mod migrations;
 mod proposals;
 mod registry;
