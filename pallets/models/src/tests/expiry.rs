@@ -40,9 +40,7 @@ fn a_passed_proposal_is_enacted_until_its_closing_period_ends_and_then_lapses() 
 		// Nobody closed the other: the chain does, without dispatching it.
 		run_to_block(CLOSED_BY_THE_CHAIN);
 		assert_eq!(closed_with(lapsed), Outcome::Lapsed);
-		assert!(!events()
-			.iter()
-			.any(|event| *event == Event::Executed { index: lapsed, result: Ok(()) }));
+		assert!(!events().contains(&Event::Executed { index: lapsed, result: Ok(()) }));
 		assert_eq!(NextModelId::<Test>::get(), 2, "the lapsed registration never ran");
 		assert_eq!(held(2), 0, "the deposit is returned");
 		assert_eq!(TestPower::held_snapshots(), 0);
