@@ -74,8 +74,10 @@ fn a_developers_request_is_executed_validated_and_paid_on_the_development_chain(
 			SamplingParams::GREEDY,
 		));
 		let request = Requests::<Runtime>::get(0).expect("the request is stored");
-		let escrow =
-			(prompt.len() as u128 + u128::from(record.template_overhead) + 16) * record.price;
+		// The tokens' escrow and the timer deposit.
+		let escrow = (prompt.len() as u128 + u128::from(record.template_overhead) + 16)
+			* record.price
+			+ Inference::timer_deposit(&pallet_inference::Params::<Runtime>::get());
 		assert_eq!(request.escrow, escrow);
 		assert_eq!(quote, Some(escrow));
 		let hosts = [Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Bob.to_account_id()];
@@ -132,4 +134,19 @@ fn the_validation_window_ends_before_the_block_hashes_are_pruned() {
 		let long = pallet_inference::InferenceParams { validation_window: horizon, ..params };
 		assert!(Inference::set_params(RuntimeOrigin::root(), long).is_err());
 	});
+}
+
+/// The timer deposit with the runtime's weights and the live rules: the fee of eight
+/// assignment timers (refusal after 20 of 150 blocks), each at least the existential
+/// deposit, so that it reaches the community pool whatever that account holds. Run with
+/// `--nocapture` to print the amounts `docs/inference.md` gives.
+#[test]
+fn the_timer_deposit_pays_eight_timers_of_at_least_the_existential_deposit_each() {
+	let live = pallet_inference::InferenceParams::<u32>::live_network();
+	let fee = Inference::timer_fee();
+	let deposit = Inference::timer_deposit(&live);
+	println!("timer fee {fee} nGNK, deposit {deposit} nGNK");
+	assert_eq!(live.expiration.div_ceil(live.refusal_timeout), 8);
+	assert_eq!(deposit, 8 * fee);
+	assert!(fee >= gonka_runtime::EXISTENTIAL_DEPOSIT, "{fee}");
 }

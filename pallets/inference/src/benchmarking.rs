@@ -593,7 +593,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			Pallet::<T>::share_fee(id, &made);
+			Pallet::<T>::settle_reports(id, &made, false);
 		}
 
 		let epoch = pallet_poc::Pallet::<T>::epoch_now();

@@ -15,9 +15,9 @@ use polkadot_sdk::{
 };
 
 impl<T: Config> Pallet<T> {
-	/// [`Pallet::request`]: checks the input, fixes the price and the escrow, draws the
-	/// executor and holds the escrow (nothing is held if any of it fails), then admits the
-	/// request. Returns the weight of the draws made.
+	/// [`Pallet::request`]: checks the input, fixes the price and the escrow (the tokens'
+	/// and the timer deposit), draws the executor and holds the escrow (nothing is held if
+	/// any of it fails), then admits the request. Returns the weight of the draws made.
 	pub(crate) fn do_request(
 		developer: T::AccountId,
 		model: ModelId,
@@ -31,6 +31,7 @@ impl<T: Config> Pallet<T> {
 		let prompt_bytes = prompt.len() as u32;
 		let mut price = Self::price_state(model, &terms, &rules, now);
 		let escrow = rules::escrow(prompt_bytes, terms.template_overhead, max_tokens, price.price)
+			.and_then(|tokens| tokens.checked_add(Self::timer_deposit(&rules)))
 			.ok_or(Error::<T>::EscrowOverflow)?;
 		let id = NextRequestId::<T>::get();
 		let (executor, draws) = Self::draw_executor(model, id, 0, None);

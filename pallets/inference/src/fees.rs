@@ -2,12 +2,15 @@
 //! moves on hold when a request finishes (its cost from the developer's escrow to the
 //! executor's pending work, the rest refunded), expires (the escrow refunded), is
 //! invalidated (the cost back to the developer) or is validated (the validators' share
-//! of the cost, from the executor's pending work to the validators whose reports passed).
+//! of the cost, from the executor's pending work to the validators whose reports passed;
+//! a failing report the vote rejected costs its sender a fine), and the timer deposit
+//! every escrow holds, from which each assignment timer that fires pays its fee to the
+//! community pool.
 //! Pending work is released or forfeited when its epoch settles (`settlement.rs`).
 
 use super::*;
 use alloc::vec::Vec;
-use gonka_primitives::inference::RequestId;
+use gonka_primitives::inference::{self as rules, RequestId};
 use polkadot_sdk::{
 	frame_support::{
 		pallet_prelude::*,
@@ -15,11 +18,64 @@ use polkadot_sdk::{
 			fungible::MutateHold,
 			tokens::{Fortitude, Precision, Restriction},
 		},
+		weights::WeightToFee as _,
 	},
-	sp_runtime::Perbill,
+	sp_runtime::{traits::SaturatedConversion, Perbill},
 };
 
 impl<T: Config> Pallet<T> {
+	/// The fee of one assignment timer, as transactions pay for weight (`WeightToFee`): its
+	/// worst case (a reassignment or the expiry) and the prune an expiry schedules.
+	pub fn timer_fee() -> u128 {
+		let weight = Self::timer_weight(Timer::Assignment)
+			.saturating_add(Self::prepaid_timers(Timer::Prune));
+		T::WeightToFee::weight_to_fee(&weight)
+	}
+
+	/// The timer deposit a request's escrow holds under `rules`: the fee of the most
+	/// assignment timers it can cause. Its executor has `refusal_timeout` blocks, then it
+	/// is reassigned or, from `expiration` on, expires: `⌈expiration / refusal_timeout⌉`.
+	pub fn timer_deposit(rules: &ParamsOf<T>) -> u128 {
+		let expiration: u64 = rules.expiration.saturated_into();
+		let timeout: u64 = rules.refusal_timeout.saturated_into();
+		let timers = expiration.div_ceil(timeout.max(1));
+		Self::timer_fee().saturating_mul(u128::from(timers))
+	}
+
+	/// What is left of a request's timer deposit: its escrow beyond the tokens' escrow.
+	pub(crate) fn deposit_left(request: &RequestOf<T>) -> u128 {
+		let tokens = rules::escrow(
+			request.prompt_bytes,
+			request.template_overhead,
+			request.max_tokens,
+			request.price,
+		)
+		.unwrap_or(request.escrow);
+		request.escrow.saturating_sub(tokens)
+	}
+
+	/// An assignment timer of request `id` fired: its fee (at most the deposit left) moves
+	/// from the developer's escrow to the community pool. The caller stores the request.
+	/// Returns whether the deposit left pays for another timer.
+	pub(crate) fn charge_timer(id: RequestId, request: &mut RequestOf<T>) -> bool {
+		let fee = Self::timer_fee();
+		let amount = Funds::<T>::transfer_on_hold(
+			&HoldReason::Escrow.into(),
+			&request.developer,
+			&T::ForfeitTo::get(),
+			fee.min(Self::deposit_left(request)),
+			Precision::BestEffort,
+			Restriction::Free,
+			Fortitude::Polite,
+		)
+		.unwrap_or(0);
+		if amount > 0 {
+			request.escrow = request.escrow.saturating_sub(amount);
+			Self::deposit_event(Event::TimerCharged { request: id, amount });
+		}
+		Self::deposit_left(request) >= fee
+	}
+
 	/// A result costing `cost`: refunds the escrow beyond it to the developer and moves
 	/// the cost to `executor`, held as its pending work. Returns the refund.
 	pub(crate) fn take_cost(
@@ -85,46 +141,66 @@ impl<T: Config> Pallet<T> {
 		refund
 	}
 
-	/// Pays the validators' share of a validated request's cost: the passing reports
-	/// among the first `MaxPaidValidators` in storage get equal parts (rounded down; the
-	/// rest stays with the executor), moved on hold from the executor's pending work to
-	/// theirs in the ledger of the request's epoch. Nothing once that epoch is settled
-	/// (windows are far shorter than the ledger's epochs: defensive). A part that cannot
-	/// be moved (a validator account that cannot receive it) stays with the executor.
-	/// Returns the reports read.
-	pub(crate) fn share_fee(id: RequestId, request: &RequestOf<T>) -> u32 {
-		let Some(finish) = request.finish.filter(|finish| finish.passes > 0) else {
+	/// Settles the reports of a validated request: the validators' share of its cost goes
+	/// to the passing reports among the first `MaxPaidValidators` in storage, and, if its
+	/// vote `rejected` the failing ones, each failing report among them costs its sender
+	/// ([`Self::charge_reporter`]). Returns the reports read.
+	pub(crate) fn settle_reports(id: RequestId, request: &RequestOf<T>, rejected: bool) -> u32 {
+		let Some(finish) = request.finish.filter(|finish| finish.passes > 0 || rejected) else {
 			return 0;
 		};
-		let share = Params::<T>::get().validator_share.mul_floor(finish.cost);
-		if share == 0 || finish.epoch < UnsettledEpoch::<T>::get() {
-			return 0;
+		let (passing, failing, read) = Self::read_reports(id, request.validation_threshold);
+		Self::share_fee(id, request, &finish, passing);
+		if rejected {
+			for reporter in failing {
+				Self::charge_reporter(id, &finish, reporter);
+			}
 		}
-		let (passing, read) = Self::passing_validators(id, request.validation_threshold);
+		read
+	}
+
+	/// Pays the validators' share of a validated request's cost to the `passing`
+	/// validators in equal parts (rounded down; the rest stays with the executor), moved on
+	/// hold from the executor's pending work to theirs in the ledger of the request's
+	/// epoch. Nothing once that epoch is settled (windows are far shorter than the ledger's
+	/// epochs: defensive). A part that cannot be moved (a validator account that cannot
+	/// receive it) stays with the executor.
+	fn share_fee(
+		id: RequestId,
+		request: &RequestOf<T>,
+		finish: &FinishRecordOf<T>,
+		passing: Vec<T::AccountId>,
+	) {
+		let share = Params::<T>::get().validator_share.mul_floor(finish.cost);
+		if share == 0 || passing.is_empty() || finish.epoch < UnsettledEpoch::<T>::get() {
+			return;
+		}
 		let count = u128::try_from(passing.len()).unwrap_or(u128::MAX);
 		let part = share.checked_div(count).unwrap_or(0);
 		if part == 0 {
-			return read;
+			return;
 		}
 		let mut moved = 0u128;
 		for validator in passing {
-			moved =
-				moved.saturating_add(Self::pay_validator(id, request, &finish, validator, part));
+			moved = moved.saturating_add(Self::pay_validator(id, request, finish, validator, part));
 		}
 		if moved > 0 {
 			Ledger::<T>::mutate(finish.epoch, &request.executor, |stats| {
 				stats.pending_work = stats.pending_work.saturating_sub(moved)
 			});
 		}
-		read
 	}
 
-	/// The validators whose reports on request `id` reach `threshold`, among the first
-	/// `MaxPaidValidators` reports in storage, and the number of reports read.
-	fn passing_validators(id: RequestId, threshold: Perbill) -> (Vec<T::AccountId>, u32) {
+	/// The validators whose reports on request `id` reach `threshold` and those whose
+	/// reports do not, among the first `MaxPaidValidators` reports in storage, and the
+	/// number of reports read.
+	fn read_reports(
+		id: RequestId,
+		threshold: Perbill,
+	) -> (Vec<T::AccountId>, Vec<T::AccountId>, u32) {
 		let limit = T::MaxPaidValidators::get();
 		let mut read = 0u32;
-		let mut passing = Vec::new();
+		let (mut passing, mut failing) = (Vec::new(), Vec::new());
 		for (validator, similarity) in Reports::<T>::iter_prefix(id) {
 			if read >= limit {
 				break;
@@ -132,9 +208,40 @@ impl<T: Config> Pallet<T> {
 			read = read.saturating_add(1);
 			if similarity >= threshold {
 				passing.push(validator);
+			} else {
+				failing.push(validator);
 			}
 		}
-		(passing, read)
+		(passing, failing, read)
+	}
+
+	/// A failing report on a validated request that its vote rejected costs `reporter`: a
+	/// miss on its reputation in the epoch in progress (more of its own results are
+	/// checked), and a fine of the request's cost, at most its pending work of the
+	/// request's epoch (none without work in that epoch, or once it is settled), on that
+	/// pending work. The fine is taken when the epoch settles (`settlement.rs`), from what
+	/// is left then: until then the pending work still backs the reporter's own results
+	/// (refunds, validators' shares). The vote the report opened made every host re-check.
+	fn charge_reporter(id: RequestId, finish: &FinishRecordOf<T>, reporter: T::AccountId) {
+		let now = pallet_poc::Pallet::<T>::epoch_now();
+		Self::note_activity(&reporter, now, |state| state.misses = state.misses.saturating_add(1));
+		let mut fine = 0;
+		if finish.epoch >= UnsettledEpoch::<T>::get() {
+			if let Ok(stats) = Ledger::<T>::try_get(finish.epoch, &reporter) {
+				fine = finish.cost.min(stats.pending_work);
+			}
+		}
+		if fine > 0 {
+			Fines::<T>::mutate(finish.epoch, &reporter, |fines| {
+				*fines = fines.saturating_add(fine)
+			});
+		}
+		Self::deposit_event(Event::ReportRejected {
+			request: id,
+			reporter,
+			epoch: finish.epoch,
+			fine,
+		});
 	}
 
 	/// Moves `part` of request `id`'s cost on hold from its executor to `validator`, into

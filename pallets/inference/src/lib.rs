@@ -46,6 +46,7 @@ pub mod pallet {
 				fungible::{Mutate, MutateHold},
 				Contains, Randomness,
 			},
+			weights::WeightToFee,
 		},
 		frame_system::{self, pallet_prelude::*},
 		sp_core::sr25519,
@@ -71,9 +72,13 @@ pub mod pallet {
 		/// can bias).
 		type Randomness: Randomness<H256, BlockNumberFor<Self>>;
 		/// Who receives the pending work balance of a host that was INVALID in its epoch,
-		/// when the ledger settles it (the community pool).
+		/// when the ledger settles it, the fees of the timers requests caused and the fines
+		/// of rejected reports (the community pool).
 		#[pallet::constant]
 		type ForfeitTo: Get<Self::AccountId>;
+		/// Converts weight to a fee as transactions pay it: an assignment timer's fee, which
+		/// a request's timer deposit pays (`fees.rs`).
+		type WeightToFee: WeightToFee<Balance = u128>;
 		/// The longest prompt, in bytes.
 		#[pallet::constant]
 		type MaxPromptBytes: Get<u32>;
@@ -187,6 +192,20 @@ pub mod pallet {
 	pub type Reputations<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, ReputationState, ValueQuery>;
 
+	/// Fines on a host's pending work of an epoch, for its failing reports the votes
+	/// rejected: forfeited to the community pool (at most that pending work) when the
+	/// epoch settles, and removed then (`fees.rs`, `settlement.rs`).
+	#[pallet::storage]
+	pub type Fines<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EpochIndex,
+		Blake2_128Concat,
+		T::AccountId,
+		u128,
+		ValueQuery,
+	>;
+
 	/// The host whose reputation the pruning hook looked at last (`status.rs`).
 	#[pallet::storage]
 	pub type ReputationCursor<T: Config> = StorageValue<_, T::AccountId, OptionQuery>;
@@ -221,7 +240,7 @@ pub mod pallet {
 			executor: T::AccountId,
 			/// The price per token, fixed for the request.
 			price: u128,
-			/// The amount held from the developer.
+			/// The amount held from the developer: the tokens' escrow and the timer deposit.
 			escrow: u128,
 		},
 		/// The executor did not finish in time (a miss) and another host was drawn.
@@ -369,6 +388,29 @@ pub mod pallet {
 			/// The host, no longer registered.
 			host: T::AccountId,
 		},
+		/// A failing report was rejected by its vote (more than half of the power besides
+		/// the executor's said valid): its sender has a miss on its reputation and a fine
+		/// on its pending work of the request's epoch, forfeited to the community pool when
+		/// that epoch settles.
+		ReportRejected {
+			/// The validated request.
+			request: RequestId,
+			/// The validator whose report failed the result.
+			reporter: T::AccountId,
+			/// The epoch whose pending work the fine is taken from (the request's).
+			epoch: EpochIndex,
+			/// The fine: the request's cost, at most the reporter's pending work of the
+			/// epoch (none without work in it).
+			fine: u128,
+		},
+		/// An assignment timer fired (a reassignment or the expiry): its fee went from the
+		/// request's timer deposit to the community pool.
+		TimerCharged {
+			/// The request.
+			request: RequestId,
+			/// The fee moved.
+			amount: u128,
+		},
 	}
 
 	#[pallet::error]
@@ -482,7 +524,10 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Asks `model` for a completion of `prompt` of at most `max_tokens` tokens: holds
 		/// the escrow `(prompt_bytes + template_overhead + max_tokens) × price` and draws an
-		/// executor in proportion to PoC weight on the model. Fails without holding
+		/// executor in proportion to PoC weight on the model. Beside it, the escrow holds a
+		/// timer deposit: the fee of the most assignment timers the request can cause; each
+		/// timer that fires (a reassignment, the expiry) pays its fee from it to the
+		/// community pool, and the rest comes back with the escrow. Fails without holding
 		/// anything if the escrow is more than the free balance.
 		///
 		/// The dispatch origin must be signed by the developer, who pays.

@@ -200,6 +200,21 @@ impl crate::WeightInfo for TestWeights {
 	}
 }
 
+/// Ten units of balance per unit of ref time: a timer's fee is 10.
+pub struct TestFee;
+impl polkadot_sdk::frame_support::weights::WeightToFee for TestFee {
+	type Balance = u128;
+	fn weight_to_fee(weight: &Weight) -> u128 {
+		u128::from(weight.ref_time()).saturating_mul(10)
+	}
+}
+
+/// An assignment timer's fee at [`TestFee`]: its one unit of ref time and the one of the
+/// prune an expiry schedules.
+pub const TIMER_FEE: u128 = 20;
+/// A request's timer deposit under [`test_params`]: ⌈10 / 3⌉ = 4 assignment timers.
+pub const TIMER_DEPOSIT: u128 = 4 * TIMER_FEE;
+
 pub const DEPOSIT: u128 = 100;
 /// Each timer weighs one unit of ref time in the tests, and a block serves three.
 pub const MAX_TIMERS: u32 = 3;
@@ -238,6 +253,7 @@ impl pallet_inference::Config for Test {
 	type ModelTerms = TestModels;
 	type Randomness = TestRandomness;
 	type ForfeitTo = Pool;
+	type WeightToFee = TestFee;
 	type MaxPromptBytes = ConstU32<64>;
 	type MaxOutputTokens = ConstU32<16>;
 	type MaxOutputBytes = ConstU32<64>;

@@ -10,7 +10,7 @@ use polkadot_sdk::{frame_system::pallet_prelude::BlockNumberFor, sp_runtime::tra
 
 impl<T: Config> Pallet<T> {
 	/// Closes a request with `outcome`: refunds (expiry, invalidation), pays the
-	/// validators' share (validated), updates the executor's invalidation test and
+	/// validators' share and charges the failing reports its vote rejected (validated), updates the executor's invalidation test and
 	/// schedules the payloads' pruning (the power snapshot stays held until then, so
 	/// missing validators can still be shown). The caller stores the request. Returns the
 	/// reports read to pay validators.
@@ -28,7 +28,7 @@ impl<T: Config> Pallet<T> {
 				(refund, 0)
 			}
 			Outcome::Validated => {
-				let read = Self::share_fee(id, request);
+				let read = Self::settle_reports(id, request, Self::claim_rejected(request));
 				Self::judge(&request.executor, false);
 				(0, read)
 			}

@@ -41,7 +41,8 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		/// (`Pallet::request_view`).
 		fn request(request: RequestId) -> Option<RequestView<BlockNumber>>;
 		/// The escrow a request would hold in the next block for a prompt of `prompt_bytes`
-		/// bytes and `max_tokens` (`None`: the model is not approved, or it overflows)
+		/// bytes and `max_tokens`: the tokens' escrow and the timer deposit (`None`: the
+		/// model is not approved, or it overflows)
 		/// (`Pallet::quote`).
 		fn quote(model: ModelId, prompt_bytes: u32, max_tokens: u32) -> Option<u128>;
 		/// A model's price per token in the next block (`Pallet::price`).

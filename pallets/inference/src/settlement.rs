@@ -1,8 +1,9 @@
 //! Settlement of the per-epoch ledger (`protocol.md`, "Inference" 6): once an epoch has
 //! left the ledger's window (`LedgerEpochs`) and `pallet-rewards` no longer reads it
 //! (`SettlementHold`), each host's pending work balance of that epoch is released to it,
-//! or forfeited to the community pool (`ForfeitTo`) if the host was INVALID in it, a
-//! bounded number of hosts per block; then the epoch's records are gone.
+//! or forfeited to the community pool (`ForfeitTo`) if the host was INVALID in it, and its
+//! fines for rejected reports (`Fines`) are forfeited first, from what is left; a bounded
+//! number of hosts per block; then the epoch's records are gone.
 
 use super::*;
 use gonka_primitives::EpochIndex;
@@ -34,33 +35,66 @@ impl<T: Config> Pallet<T> {
 			let Some((host, stats)) = drained.next() else {
 				UnsettledEpoch::<T>::put(epoch.saturating_add(1));
 				EpochTotals::<T>::remove(epoch);
+				// Every fine is on a ledger entry (taken with it): none is left, defensively
+				// bounded.
+				let _ = Fines::<T>::clear_prefix(epoch, T::MaxSettlementsPerBlock::get(), None);
 				Self::deposit_event(Event::EpochSettled { epoch });
 				break;
 			};
 			settled = settled.saturating_add(1);
 			Self::settle(epoch, &host, &stats);
 		}
-		Weights::<T>::settle_host().saturating_mul(u64::from(settled.max(1)))
+		Weights::<T>::settle_host()
+			.saturating_add(Self::settle_fine_weight())
+			.saturating_mul(u64::from(settled.max(1)))
 	}
 
-	/// Releases or forfeits one host's pending work balance of `epoch`.
+	/// Releases or forfeits one host's pending work balance of `epoch`, its fines forfeited
+	/// first (at most the pending work).
 	fn settle(epoch: EpochIndex, host: &T::AccountId, stats: &EpochStats) {
+		let fine = Fines::<T>::take(epoch, host).min(stats.pending_work);
 		if stats.pending_work == 0 {
 			return;
 		}
 		let reason = HoldReason::WorkBalance.into();
+		let mut pending = stats.pending_work;
+		if fine > 0 && !stats.invalid {
+			let forfeited = Funds::<T>::transfer_on_hold(
+				&reason,
+				host,
+				&T::ForfeitTo::get(),
+				fine,
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			)
+			.unwrap_or_else(|_| {
+				defensive!("a host's pending work is held on it");
+				0
+			});
+			pending = pending.saturating_sub(forfeited);
+			Self::deposit_event(Event::WorkSettled {
+				epoch,
+				host: host.clone(),
+				amount: forfeited,
+				forfeited: true,
+			});
+			if pending == 0 {
+				return;
+			}
+		}
 		let amount = if stats.invalid {
 			Funds::<T>::transfer_on_hold(
 				&reason,
 				host,
 				&T::ForfeitTo::get(),
-				stats.pending_work,
+				pending,
 				Precision::BestEffort,
 				Restriction::Free,
 				Fortitude::Force,
 			)
 		} else {
-			Funds::<T>::release(&reason, host, stats.pending_work, Precision::BestEffort)
+			Funds::<T>::release(&reason, host, pending, Precision::BestEffort)
 		}
 		.unwrap_or_else(|_| {
 			defensive!("a host's pending work is held on it");

@@ -3,7 +3,8 @@
 //! of departed hosts' reputations (`status.rs`). Each kind of deadline has
 //! its own FIFO queue ([`Timer`]), sorted because a deadline is its event's block plus one
 //! parameter; due timers are served while the block's `TimerBudget` lasts. An assignment
-//! timer reassigns or expires a request its executor did not finish in time, a validation
+//! timer (paid from the request's timer deposit) reassigns or expires a request its
+//! executor did not finish in time, a validation
 //! timer closes a finished request when its window ends, a vote timer ends a vote, and a
 //! prune timer removes a closed request's payloads in batches.
 
@@ -115,16 +116,20 @@ impl<T: Config> Pallet<T> {
 			return Self::skipped();
 		}
 		let expiry = request.created.saturating_add(Params::<T>::get().expiration);
-		// Either way the executor had its full time: a miss.
+		// Either way the executor had its full time: a miss, and the timer's fee from the
+		// request's deposit. A deposit that cannot pay another timer (governance shortened
+		// the refusal timeout since the request was made) expires the request now.
 		Self::record_miss(id, &request.executor);
-		if now >= expiry {
+		let paid_ahead = Self::charge_timer(id, &mut request);
+		let charged = Self::timer_charge_weight();
+		if now >= expiry || !paid_ahead {
 			Self::close(id, &mut request, Outcome::Expired, now);
 			Requests::<T>::insert(id, request);
-			return (Weights::<T>::timer_expiry(), true);
+			return (Weights::<T>::timer_expiry().saturating_add(charged), true);
 		}
 		Self::reassign(id, &mut request, now);
 		Requests::<T>::insert(id, request);
-		(Weights::<T>::timer_refusal(), true)
+		(Weights::<T>::timer_refusal().saturating_add(charged), true)
 	}
 
 	/// The validation window is over: a request with a passing report closes Validated,

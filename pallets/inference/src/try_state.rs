@@ -24,6 +24,9 @@ impl<T: Config> Pallet<T> {
 	///   epochs;
 	/// - no escrow is held on a request's developer or executor without an open request;
 	/// - no work balance is held on them without a ledger entry;
+	/// - every fine is on a ledger entry of an unsettled epoch;
+	/// - an open request's escrow covers at least its tokens' escrow (the timer deposit
+	///   only is spent before it finishes);
 	/// - no timer queue's head is past its tail;
 	/// - every timer between a queue's head and tail exists.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
@@ -31,6 +34,7 @@ impl<T: Config> Pallet<T> {
 		Self::try_escrows(&escrows)?;
 		let work = Self::try_ledger()?;
 		Self::try_no_stray_holds(&escrows, &work)?;
+		Self::try_fines()?;
 		Self::try_timers()
 	}
 
@@ -42,6 +46,16 @@ impl<T: Config> Pallet<T> {
 			if request.status == RequestStatus::Assigned {
 				let sum = escrows.entry(request.developer.clone()).or_default();
 				*sum = sum.saturating_add(request.escrow);
+				let tokens = gonka_primitives::inference::escrow(
+					request.prompt_bytes,
+					request.template_overhead,
+					request.max_tokens,
+					request.price,
+				);
+				ensure!(
+					tokens.is_some_and(|tokens| tokens <= request.escrow),
+					"an open request's escrow covers its tokens"
+				);
 			}
 			if request.status == RequestStatus::Voting {
 				ensure!(request.vote.is_some(), "a request in a vote has a tally");
@@ -119,6 +133,18 @@ impl<T: Config> Pallet<T> {
 					);
 				}
 			}
+		}
+		Ok(())
+	}
+
+	/// Every fine is on a ledger entry of an unsettled epoch.
+	fn try_fines() -> Result<(), TryRuntimeError> {
+		let unsettled = UnsettledEpoch::<T>::get();
+		for (epoch, host, _) in Fines::<T>::iter() {
+			ensure!(
+				epoch >= unsettled && Ledger::<T>::contains_key(epoch, &host),
+				"a fine is on a ledger entry of an unsettled epoch"
+			);
 		}
 		Ok(())
 	}

@@ -46,10 +46,12 @@ impl<T: Config> Pallet<T> {
 		Some(Self::price_state(model, &terms, &Params::<T>::get(), next).price)
 	}
 
-	/// `InferenceApi::quote`: the escrow a request would hold in the next block.
+	/// `InferenceApi::quote`: the escrow a request would hold in the next block (its
+	/// tokens' escrow and the timer deposit).
 	pub fn quote(model: ModelId, prompt_bytes: u32, max_tokens: u32) -> Option<u128> {
 		let terms = T::ModelTerms::terms(model)?;
-		rules::escrow(prompt_bytes, terms.template_overhead, max_tokens, Self::price(model)?)
+		rules::escrow(prompt_bytes, terms.template_overhead, max_tokens, Self::price(model)?)?
+			.checked_add(Self::timer_deposit(&Params::<T>::get()))
 	}
 
 	/// The registered hosts the hash rule samples to validate finished request `id`

@@ -64,6 +64,17 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Whether the request's vote rejected its failing reports: more than half of the power
+	/// besides the executor's said valid. A vote that keeps the result with exactly half,
+	/// or ends without a majority (too few hosts voted), rejects nothing: its reports cost
+	/// nobody.
+	pub(crate) fn claim_rejected(request: &RequestOf<T>) -> bool {
+		let (Some(finish), Some(tally)) = (request.finish, request.vote) else {
+			return false;
+		};
+		is_majority(tally.valid, finish.total_power.saturating_sub(finish.executor_power))
+	}
+
 	/// The outcome of a vote whose window ended: Invalidated if more than half of the
 	/// power besides the executor's said invalid, otherwise Validated.
 	pub(crate) fn vote_outcome_at_end(request: &RequestOf<T>) -> Outcome {

@@ -169,6 +169,7 @@ impl pallet_inference::Config for Test {
 	type ModelTerms = TestModels;
 	type Randomness = TestRandomness;
 	type ForfeitTo = Pool;
+	type WeightToFee = polkadot_sdk::frame_support::weights::IdentityFee<u128>;
 	type MaxPromptBytes = ConstU32<64>;
 	type MaxOutputTokens = ConstU32<16>;
 	type MaxOutputBytes = ConstU32<64>;

@@ -551,8 +551,11 @@ impl pallet_inference::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ModelTerms = RegistryTerms;
 	type Randomness = ParentHashRandomness;
-	/// An INVALID host's pending work goes to the community pool.
+	/// An INVALID host's pending work, the requests' base fees and rejected reports' fees go
+	/// to the community pool.
 	type ForfeitTo = CommunityPool;
+	/// A request's base fee is what its timers would cost as transactions.
+	type WeightToFee = WeightToFee;
 	/// The bounds the worker shares (`gonka_primitives::bounds`): 8 KiB of prompt, 4,096
 	/// tokens and 32 KiB of text out.
 	type MaxPromptBytes = gonka_primitives::bounds::MaxPromptBytes;

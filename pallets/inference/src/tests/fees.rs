@@ -122,9 +122,10 @@ fn a_validators_share_is_forfeited_if_the_validator_is_invalid_in_that_epoch() {
 		assert_eq!(work_held(validator), SHARE);
 		// The validator's own results made it INVALID in the same epoch.
 		Ledger::<Test>::mutate(0, account(validator), |stats| stats.invalid = true);
+		let pool = free(99);
 		run_to_block(41);
 		assert_eq!(work_held(validator), 0);
-		assert_eq!(free(99), SHARE);
+		assert_eq!(free(99), pool + SHARE);
 		assert!(events().contains(&Event::WorkSettled {
 			epoch: 0,
 			host: account(validator),

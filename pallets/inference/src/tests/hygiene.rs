@@ -81,9 +81,10 @@ fn an_invalid_hosts_pending_work_is_forfeited_to_the_pool() {
 		// Host 2's own results and its share.
 		let validator_work = work_held(2);
 		let validator_before = free(2);
+		let pool = free(99);
 		run_to_block(41);
 		assert_eq!(work_held(1), 0);
-		assert_eq!(free(99), COST - SHARE);
+		assert_eq!(free(99), pool + COST - SHARE);
 		assert!(events().contains(&Event::WorkSettled {
 			epoch: 0,
 			host: account(1),

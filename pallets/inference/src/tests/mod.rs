@@ -12,6 +12,7 @@ use polkadot_sdk::{
 	sp_runtime::Perbill,
 };
 
+mod abuse;
 mod fees;
 mod governance;
 mod hygiene;
@@ -45,8 +46,10 @@ fn status(id: u64) -> RequestStatus {
 	Requests::<Test>::get(id).expect("the request exists").status
 }
 
-/// Model 1's escrow for `submit()`: (10 prompt bytes + 10 overhead + 8 tokens) × 2.
-const ESCROW: u128 = 56;
+/// Model 1's tokens' escrow for `submit()`: (10 prompt bytes + 10 overhead + 8 tokens) × 2.
+const TOKENS_ESCROW: u128 = 56;
+/// What `submit()` holds: the tokens' escrow and the timer deposit.
+const ESCROW: u128 = TOKENS_ESCROW + TIMER_DEPOSIT;
 /// `result(id, 5)`'s cost: (12 + 5) × 2.
 const COST: u128 = 34;
 /// The validators' half of `COST` when the request is validated.

@@ -62,6 +62,9 @@ fn a_quote_is_the_escrow_a_request_would_hold() {
 		// The next block's price of model 1: 2 (a 2% fall of 2 rounds to nothing).
 		assert_eq!(Inference::quote(1, 10, 8), Some(ESCROW));
 		assert_eq!(Inference::quote(3, 10, 8), None);
-		assert_eq!(Inference::quote(1, u32::MAX, u32::MAX), Some((u32::MAX as u128 * 2 + 10) * 2));
+		assert_eq!(
+			Inference::quote(1, u32::MAX, u32::MAX),
+			Some((u32::MAX as u128 * 2 + 10) * 2 + TIMER_DEPOSIT)
+		);
 	});
 }

@@ -32,13 +32,14 @@ fn an_executor_that_does_not_finish_in_time_loses_the_request_with_a_miss() {
 }
 
 #[test]
-fn unfinished_requests_expire_and_are_refunded_in_full() {
+fn unfinished_requests_expire_and_are_refunded_but_for_their_timers_fees() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
 		let id = submit();
 		// Made at 1, expiration 10: reassigned at 4, 7 and 10; from 11 on it is expired.
 		run_to_block(10);
 		assert_eq!(Requests::<Test>::get(id).unwrap().attempt, 3);
-		assert_eq!(escrow_held(), ESCROW);
+		// Three timers fired, each paying its fee from the deposit.
+		assert_eq!(escrow_held(), ESCROW - 3 * TIMER_FEE);
 		run_to_block(11);
 		let executor = executor_of(id);
 		assert_eq!(finish_as(executor, result(id, 5)), Err(pool(InvalidTransaction::Stale)));
@@ -50,11 +51,12 @@ fn unfinished_requests_expire_and_are_refunded_in_full() {
 		run_to_block(13);
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Expired));
 		assert_eq!(escrow_held(), 0);
-		assert_eq!(free(DEVELOPER), BALANCE);
+		// The escrow comes back but for the four timers' fees (its whole timer deposit).
+		assert_eq!(free(DEVELOPER), BALANCE - TIMER_DEPOSIT);
 		assert!(events().contains(&Event::RequestClosed {
 			request: id,
 			outcome: Outcome::Expired,
-			refund: ESCROW
+			refund: ESCROW - TIMER_DEPOSIT
 		}));
 		// Four assignments, four misses (the last one's at the expiry).
 		let missed: u32 = (1..=3).map(|i| Ledger::<Test>::get(0, account(i)).missed).sum();
@@ -70,7 +72,7 @@ fn a_request_nobody_else_can_take_expires_at_its_refusal() {
 		run_to_block(4);
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Expired));
 		assert_eq!(Ledger::<Test>::get(0, account(1)).missed, 1);
-		assert_eq!(free(DEVELOPER), BALANCE);
+		assert_eq!(free(DEVELOPER), BALANCE - TIMER_FEE);
 	});
 }
 
