@@ -267,7 +267,8 @@ pub struct Answer {
 	pub completion_tokens: u32,
 	/// What it cost.
 	pub cost: u128,
-	/// What was held while it ran (all but the cost comes back).
+	/// What was held while it ran (all but the cost and the fees of any timers it caused
+	/// comes back).
 	pub escrow: u128,
 	/// The host that executed it.
 	pub executor: String,
@@ -346,7 +347,7 @@ async fn wait_for_answer(client: &ChainClient, id: u64, escrow: u128) -> anyhow:
 				let expired = matches!(outcome, Outcome::Expired);
 				bail!(
 					"request {id} closed without a result ({outcome:?}){}",
-					if expired { "; the escrow was refunded" } else { "" }
+					if expired { "; the escrow was refunded but for its timers' fees" } else { "" }
 				);
 			}
 		}

@@ -181,6 +181,11 @@ fn inference_line(event: &Event<'_>, names: &Names) -> Result<Option<String>, go
 		inf::ValidatorPaid => |e| format!(
 			"request {}: validator {} earned {}", e.request, name(&e.validator), gnk(e.amount));
 		inf::Missed => |e| format!("{} missed request {}", name(&e.host), e.request);
+		inf::TimerCharged => |e| format!(
+			"request {}: its timer cost {} from its deposit", e.request, gnk(e.amount));
+		inf::ReportRejected => |e| format!(
+			"request {}: {}'s failing report rejected, fined {} (epoch {})",
+			e.request, name(&e.reporter), gnk(e.fine), e.epoch);
 		inf::HostInvalid => |e| format!("{} is INVALID in epoch {}", name(&e.host), e.epoch);
 		inf::PriceChanged => |e| format!("model {} price: {} per token", e.model, gnk(e.price));
 		inf::WorkSettled => |e| format!(

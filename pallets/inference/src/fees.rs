@@ -56,24 +56,30 @@ impl<T: Config> Pallet<T> {
 
 	/// An assignment timer of request `id` fired: its fee (at most the deposit left) moves
 	/// from the developer's escrow to the community pool. The caller stores the request.
-	/// Returns whether the deposit left pays for another timer.
+	/// Returns whether the deposit left pays for another timer (not if this one could not
+	/// be paid in full).
+	///
+	/// Held funds move whatever locks the account carries (`Fortitude::Force`, here and
+	/// in every move of this file): a hold is already committed, and a vesting lock over
+	/// the whole balance must not make a request's timers, cost or refunds free.
 	pub(crate) fn charge_timer(id: RequestId, request: &mut RequestOf<T>) -> bool {
 		let fee = Self::timer_fee();
+		let due = fee.min(Self::deposit_left(request));
 		let amount = Funds::<T>::transfer_on_hold(
 			&HoldReason::Escrow.into(),
 			&request.developer,
 			&T::ForfeitTo::get(),
-			fee.min(Self::deposit_left(request)),
+			due,
 			Precision::BestEffort,
 			Restriction::Free,
-			Fortitude::Polite,
+			Fortitude::Force,
 		)
 		.unwrap_or(0);
 		if amount > 0 {
 			request.escrow = request.escrow.saturating_sub(amount);
 			Self::deposit_event(Event::TimerCharged { request: id, amount });
 		}
-		Self::deposit_left(request) >= fee
+		amount >= due && Self::deposit_left(request) >= fee
 	}
 
 	/// A result costing `cost`: refunds the escrow beyond it to the developer and moves
@@ -93,7 +99,7 @@ impl<T: Config> Pallet<T> {
 			cost,
 			Precision::Exact,
 			Restriction::Free,
-			Fortitude::Polite,
+			Fortitude::Force,
 		)?;
 		Funds::<T>::hold(&HoldReason::WorkBalance.into(), executor, cost)?;
 		Ok(refund)
@@ -129,7 +135,7 @@ impl<T: Config> Pallet<T> {
 			finish.cost,
 			Precision::BestEffort,
 			Restriction::Free,
-			Fortitude::Polite,
+			Fortitude::Force,
 		)
 		.unwrap_or_else(|_| {
 			defensive!("an unsettled cost is held on the executor");
@@ -261,7 +267,7 @@ impl<T: Config> Pallet<T> {
 			part,
 			Precision::Exact,
 			Restriction::OnHold,
-			Fortitude::Polite,
+			Fortitude::Force,
 		) else {
 			return 0;
 		};

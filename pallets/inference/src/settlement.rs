@@ -30,6 +30,7 @@ impl<T: Config> Pallet<T> {
 			return Weight::zero();
 		}
 		let mut settled = 0u32;
+		let mut cleared = 0u32;
 		let mut drained = Ledger::<T>::drain_prefix(epoch);
 		while settled < T::MaxSettlementsPerBlock::get() {
 			let Some((host, stats)) = drained.next() else {
@@ -37,16 +38,19 @@ impl<T: Config> Pallet<T> {
 				EpochTotals::<T>::remove(epoch);
 				// Every fine is on a ledger entry (taken with it): none is left, defensively
 				// bounded.
-				let _ = Fines::<T>::clear_prefix(epoch, T::MaxSettlementsPerBlock::get(), None);
+				cleared =
+					Fines::<T>::clear_prefix(epoch, T::MaxSettlementsPerBlock::get(), None).backend;
 				Self::deposit_event(Event::EpochSettled { epoch });
 				break;
 			};
 			settled = settled.saturating_add(1);
 			Self::settle(epoch, &host, &stats);
 		}
+		let db = <T as polkadot_sdk::frame_system::Config>::DbWeight::get();
 		Weights::<T>::settle_host()
 			.saturating_add(Self::settle_fine_weight())
 			.saturating_mul(u64::from(settled.max(1)))
+			.saturating_add(db.reads_writes(1, u64::from(cleared)))
 	}
 
 	/// Releases or forfeits one host's pending work balance of `epoch`, its fines forfeited

@@ -551,10 +551,11 @@ impl pallet_inference::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ModelTerms = RegistryTerms;
 	type Randomness = ParentHashRandomness;
-	/// An INVALID host's pending work, the requests' base fees and rejected reports' fees go
-	/// to the community pool.
+	/// An INVALID host's pending work, the fees of the timers requests cause and the fines
+	/// of rejected reports go to the community pool.
 	type ForfeitTo = CommunityPool;
-	/// A request's base fee is what its timers would cost as transactions.
+	/// A timer's fee (paid from a request's timer deposit) is what its weight would cost
+	/// as a transaction.
 	type WeightToFee = WeightToFee;
 	/// The bounds the worker shares (`gonka_primitives::bounds`): 8 KiB of prompt, 4,096
 	/// tokens and 32 KiB of text out.

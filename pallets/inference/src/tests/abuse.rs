@@ -254,6 +254,7 @@ fn a_fine_leaves_the_reporters_own_results_backed_until_settlement() {
 		// Its own result is then invalidated: its developer gets the whole cost back from
 		// host 1's pending work, fine or not.
 		let opener = validators[0];
+		assert_eq!(status(own), RequestStatus::Finished, "still in its validation window");
 		assert_ok!(validate_as(opener, own, Perbill::zero()));
 		let voter = other(&hosts, &[1, opener])[0];
 		assert_ok!(vote_as(voter, own, true));
@@ -340,5 +341,29 @@ fn a_report_upheld_tied_or_left_undecided_costs_its_sender_nothing() {
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Validated));
 		assert!(rejected().is_empty());
 		assert_eq!(misses(reporter), missed);
+	});
+}
+
+#[test]
+fn a_developer_whose_whole_balance_is_locked_still_pays_its_timers_and_its_results() {
+	use polkadot_sdk::frame_support::traits::{LockableCurrency, WithdrawReasons};
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		// A lock over the whole balance, as a vesting schedule the developer gave itself.
+		<Balances as LockableCurrency<_>>::set_lock(
+			*b"vesting ",
+			&account(DEVELOPER),
+			BALANCE,
+			WithdrawReasons::all(),
+		);
+		let unserved = submit();
+		let served = submit();
+		let executor = executor_of(served);
+		let held = work_held(executor);
+		assert_ok!(finish_as(executor, result(served, 5)));
+		assert_eq!(work_held(executor), held + cost_of(served));
+		run_to_block(13);
+		assert_eq!(status(unserved), RequestStatus::Closed(Outcome::Expired));
+		assert_eq!(timer_fees(unserved), vec![TIMER_FEE; 4]);
+		assert_eq!(free(99), TIMER_DEPOSIT);
 	});
 }
