@@ -42,16 +42,20 @@ impl<T: Config> Pallet<T> {
 		Self::timer_fee().saturating_mul(u128::from(timers))
 	}
 
-	/// What is left of a request's timer deposit: its escrow beyond the tokens' escrow.
-	pub(crate) fn deposit_left(request: &RequestOf<T>) -> u128 {
-		let tokens = rules::escrow(
+	/// A request's tokens' escrow (what its cost can take), from its own terms; `None` if
+	/// it overflows (`request` refuses such a request).
+	pub(crate) fn tokens_escrow(request: &RequestOf<T>) -> Option<u128> {
+		rules::escrow(
 			request.prompt_bytes,
 			request.template_overhead,
 			request.max_tokens,
 			request.price,
 		)
-		.unwrap_or(request.escrow);
-		request.escrow.saturating_sub(tokens)
+	}
+
+	/// What is left of a request's timer deposit: its escrow beyond the tokens' escrow.
+	pub(crate) fn deposit_left(request: &RequestOf<T>) -> u128 {
+		request.escrow.saturating_sub(Self::tokens_escrow(request).unwrap_or(request.escrow))
 	}
 
 	/// An assignment timer of request `id` fired: its fee (at most the deposit left) moves
@@ -64,7 +68,8 @@ impl<T: Config> Pallet<T> {
 	/// the whole balance must not make a request's timers, cost or refunds free.
 	pub(crate) fn charge_timer(id: RequestId, request: &mut RequestOf<T>) -> bool {
 		let fee = Self::timer_fee();
-		let due = fee.min(Self::deposit_left(request));
+		let left = Self::deposit_left(request);
+		let due = fee.min(left);
 		let amount = Funds::<T>::transfer_on_hold(
 			&HoldReason::Escrow.into(),
 			&request.developer,
@@ -79,7 +84,7 @@ impl<T: Config> Pallet<T> {
 			request.escrow = request.escrow.saturating_sub(amount);
 			Self::deposit_event(Event::TimerCharged { request: id, amount });
 		}
-		amount >= due && Self::deposit_left(request) >= fee
+		amount >= due && left.saturating_sub(amount) >= fee
 	}
 
 	/// A result costing `cost`: refunds the escrow beyond it to the developer and moves

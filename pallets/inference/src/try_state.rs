@@ -46,14 +46,8 @@ impl<T: Config> Pallet<T> {
 			if request.status == RequestStatus::Assigned {
 				let sum = escrows.entry(request.developer.clone()).or_default();
 				*sum = sum.saturating_add(request.escrow);
-				let tokens = gonka_primitives::inference::escrow(
-					request.prompt_bytes,
-					request.template_overhead,
-					request.max_tokens,
-					request.price,
-				);
 				ensure!(
-					tokens.is_some_and(|tokens| tokens <= request.escrow),
+					Self::tokens_escrow(&request).is_some_and(|tokens| tokens <= request.escrow),
 					"an open request's escrow covers its tokens"
 				);
 			}

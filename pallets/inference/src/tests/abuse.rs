@@ -98,6 +98,15 @@ fn to_validate_by(reporter: u8, hosts: &[u8]) -> (u64, u8) {
 	panic!("no request for host {reporter} to validate");
 }
 
+/// `voters` vote request `id` valid, one after another, until its vote closes.
+fn vote_valid_until_closed(id: u64, voters: &[u8]) {
+	for &voter in voters {
+		if status(id) == RequestStatus::Voting {
+			assert_ok!(vote_as(voter, id, false));
+		}
+	}
+}
+
 /// The cost of finished request `id`.
 fn cost_of(id: u64) -> u128 {
 	Requests::<Test>::get(id).and_then(|request| request.finish).expect("finished").cost
@@ -243,11 +252,7 @@ fn a_fine_leaves_the_reporters_own_results_backed_until_settlement() {
 		let (id, executor) = to_validate_by(1, &hosts);
 		assert_ok!(validate_as(1, id, Perbill::zero()));
 		let (work, held) = (Ledger::<Test>::get(0, account(1)).pending_work, work_held(1));
-		for voter in other(&hosts, &[executor, 1]) {
-			if status(id) == RequestStatus::Voting {
-				assert_ok!(vote_as(voter, id, false));
-			}
-		}
+		vote_valid_until_closed(id, &other(&hosts, &[executor, 1]));
 		let fine = cost_of(id).min(work);
 		assert_eq!(rejected(), vec![(id, 1, fine)]);
 		assert_eq!(work_held(1), held);
@@ -295,11 +300,7 @@ fn a_rejected_reporter_without_work_in_the_epoch_is_fined_nothing_but_loses_repu
 		assert_ok!(validate_as(1, id, Perbill::zero()));
 		assert_eq!(Ledger::<Test>::get(0, account(1)).pending_work, 0);
 		let missed = misses(1);
-		for voter in other(&hosts, &[executor, 1]) {
-			if status(id) == RequestStatus::Voting {
-				assert_ok!(vote_as(voter, id, false));
-			}
-		}
+		vote_valid_until_closed(id, &other(&hosts, &[executor, 1]));
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Validated));
 		assert_eq!(rejected(), vec![(id, 1, 0)]);
 		assert_eq!(Fines::<Test>::iter().count(), 0);
