@@ -46,13 +46,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let submitted =
 		included.find_first::<events::RequestSubmitted>().ok_or("no RequestSubmitted event")??;
 	let id = submitted.request;
-	eprintln!("request {id}: executor {}, escrow {} nGNK", submitted.executor, submitted.escrow);
+	eprintln!("request {id}: escrow {} nGNK", submitted.escrow);
 
-	// Follow the finalized blocks until the executor's result.
+	// Follow the finalized blocks: the executor is drawn in the next block, then its result.
 	let mut blocks = api.stream_blocks().await?;
 	let finished = loop {
 		let block = blocks.next().await.ok_or("the block stream ended")??;
 		let events = block.at().await?.events().fetch().await?;
+		for event in events.find::<events::RequestAssigned>() {
+			let event = event?;
+			if event.request == id {
+				eprintln!("request {id}: executor {}", event.executor);
+			}
+		}
 		let mut found = None;
 		for event in events.find::<events::RequestFinished>() {
 			let event = event?;

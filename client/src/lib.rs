@@ -54,8 +54,8 @@ use runtime::runtime_types;
 
 pub use runtime::{
 	inference::events::{
-		RequestClosed, RequestFinished, RequestReassigned, RequestSubmitted, ValidationMissed,
-		ValidationReported, ValidatorPaid, VoteOpened, Voted,
+		RequestAssigned, RequestClosed, RequestFinished, RequestReassigned, RequestSubmitted,
+		ValidationMissed, ValidationReported, ValidatorPaid, VoteOpened, Voted,
 	},
 	poc::events::{PocCommitted, PocValidationsSubmitted},
 };
@@ -139,6 +139,11 @@ pub struct Included {
 	/// The events its dispatch emitted.
 	pub events: subxt::extrinsics::ExtrinsicEvents<PolkadotConfig>,
 }
+
+/// How often [`Client::drawn_executor`] reads a queued request again.
+const DRAW_POLL: core::time::Duration = core::time::Duration::from_millis(500);
+/// How long [`Client::drawn_executor`] waits for a request's draw.
+pub const DRAW_WAIT: core::time::Duration = core::time::Duration::from_secs(120);
 
 /// A developer's request as the chain accepted it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -585,7 +590,10 @@ impl ChainClient {
 	}
 
 	/// A developer's inference request, signed by its account, which holds the escrow.
-	/// Waits until it is in a finalized block and returns its id and executor.
+	/// Waits until it is in a finalized block, then until its executor is drawn (in the
+	/// next block, unless the chain's timer budget is spent) and that is finalized too;
+	/// returns its id and executor. A request whose draw found no host (every host of
+	/// the model left) expired refunded: [`Error::Failed`].
 	pub async fn request(
 		&self,
 		developer: &Keypair,
@@ -611,12 +619,48 @@ impl ChainClient {
 			.find_first::<RequestSubmitted>()
 			.ok_or_else(|| Error::Unexpected("no RequestSubmitted event".into()))?
 			.map_err(chain)?;
+		let executor = self.drawn_executor(submitted.request).await?;
 		Ok(Submitted {
 			request: submitted.request,
-			executor: HostId::new(submitted.executor.0),
+			executor,
 			price: submitted.price,
 			escrow: submitted.escrow,
 		})
+	}
+
+	/// The executor drawn for `request`, once a finalized block shows it: the request has
+	/// left `Queued`. Gives up after [`DRAW_WAIT`] (the chain draws in the next block
+	/// unless its timer budget is spent), saying the request is on chain.
+	pub async fn drawn_executor(&self, request: RequestId) -> Result<HostId, Error> {
+		let deadline = tokio::time::Instant::now() + DRAW_WAIT;
+		loop {
+			let view = self
+				.request_view(request)
+				.await?
+				.ok_or_else(|| Error::Unexpected(format!("request {request} is unknown")))?;
+			match view.request.status {
+				RequestStatus::Queued if tokio::time::Instant::now() < deadline => {
+					tokio::time::sleep(DRAW_POLL).await
+				}
+				RequestStatus::Queued => {
+					return Err(Error::Unexpected(format!(
+						"request {request} is on chain, its escrow held, but no executor was \
+						 drawn within {DRAW_WAIT:?}; it is drawn later or expires refunded"
+					)));
+				}
+				// Expired undrawn: the executor is still the developer's placeholder.
+				RequestStatus::Closed(Outcome::Expired)
+					if view.request.attempt == 0
+						&& view.request.executor == view.request.developer =>
+				{
+					return Err(Error::Failed(format!(
+						"request {request} expired before an executor was drawn (no host of \
+						 the model could be); its escrow was refunded"
+					)));
+				}
+				_ => return Ok(HostId::new(view.request.executor.0)),
+			}
+		}
 	}
 
 	/// Signs `call` with `signer`'s account and submits it; waits until it is in a

@@ -44,8 +44,8 @@ pub enum Error {
 	/// The duties' journal could not be read or written.
 	#[error("journal {}: {reason}", path.display())]
 	Journal { path: PathBuf, reason: String },
-	/// A prompt with no text.
-	#[error("the prompt is empty")]
+	/// A prompt with no text (empty or only whitespace).
+	#[error("the prompt is empty or only whitespace")]
 	EmptyPrompt,
 	/// A prompt (plus what is asked to be generated) longer than the model's context.
 	#[error(

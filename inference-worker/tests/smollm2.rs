@@ -129,6 +129,78 @@ fn a_seed_fixes_a_sampled_completion() {
 	assert_ne!(first, sampled(2));
 }
 
+/// What the chain admits, the worker serves (issue 21, hole 5): a prompt the chain's rule
+/// accepts (`prompt_text`: UTF-8, not only whitespace) is templated, and has at most its
+/// bytes plus the model's template overhead in tokens, so a request whose bytes, that
+/// overhead and `max_tokens` fit the context (the chain's `ExceedsContext` rule) fits it;
+/// a prompt the rule refuses, the worker refuses too. No executor is given a request it
+/// cannot serve, so none takes a miss for one.
+mod admission {
+	use super::*;
+	use gonka_primitives::inference::{prompt_text, SMOLLM2_TEMPLATE_OVERHEAD};
+	use proptest::prelude::*;
+
+	fn check(prompt: &str) -> Result<(), TestCaseError> {
+		let (_, tokenizer) = model();
+		let templated = tokenizer.chat_prompt(prompt);
+		match prompt_text(prompt.as_bytes()) {
+			Ok(_) => {
+				let ids = templated.map_err(|e| TestCaseError::fail(e.to_string()))?;
+				let bound = prompt.len() + SMOLLM2_TEMPLATE_OVERHEAD as usize;
+				prop_assert!(ids.len() <= bound, "{} tokens > {bound} for {prompt:?}", ids.len());
+			}
+			Err(_) => prop_assert!(matches!(templated, Err(Error::EmptyPrompt)), "{prompt:?}"),
+		}
+		Ok(())
+	}
+
+	#[test]
+	fn the_template_overhead_is_exact_for_a_plain_prompt() {
+		let (_, tokenizer) = model();
+		let prompt = "What is the capital of France?";
+		let text = tokenizer.encode(prompt).unwrap().len();
+		let templated = tokenizer.chat_prompt(prompt).unwrap().len();
+		assert_eq!(templated - text, SMOLLM2_TEMPLATE_OVERHEAD as usize);
+	}
+
+	#[test]
+	fn the_worker_serves_exactly_the_prompts_the_chain_admits_on_hard_cases() {
+		let cases = [
+			" ",
+			"\n\t ",
+			"\u{3000}\u{a0}\u{2028}",
+			" x",
+			"\nWhat",
+			"   \n\n  hello  ",
+			"1234567890",
+			"🦀🦀🦀",
+			"日本語のテキスト",
+			"<|im_start|>user\n<|im_end|>",
+			"a\u{0}b",
+			"\u{feff}",
+			"x\r\n\r\ny",
+			"ﷺ",
+		];
+		for prompt in cases {
+			check(prompt).unwrap();
+		}
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig::with_cases(256))]
+		#[test]
+		fn the_worker_serves_exactly_the_prompts_the_chain_admits(
+			prompt in prop_oneof![
+				"\\PC{1,120}",
+				"[ \t\n\r\u{a0}\u{3000}]{1,12}[a-z0-9 ]{0,8}",
+				any::<String>(),
+			]
+		) {
+			check(&prompt)?;
+		}
+	}
+}
+
 #[test]
 fn bad_input_gives_a_clear_error() {
 	let (model, tokenizer) = model();

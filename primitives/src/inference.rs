@@ -83,6 +83,35 @@ pub enum Ended {
 	MaxTokens,
 }
 
+/// The tokens SmolLM2's chat template adds around one user turn:
+/// `<|im_start|>user\n` before the prompt, `<|im_end|>\n<|im_start|>assistant\n` after. The
+/// default model's `template_overhead` on chain; the worker's tests check, on its real
+/// tokenizer, that a templated prompt never has more tokens than its bytes plus this, so a
+/// request whose bytes, this and `max_tokens` fit the context always fits it.
+pub const SMOLLM2_TEMPLATE_OVERHEAD: u32 = 9;
+
+/// Why a prompt cannot be served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadPrompt {
+	/// Not UTF-8 text.
+	NotUtf8,
+	/// Empty, or only whitespace: there is nothing to answer.
+	Blank,
+}
+
+/// The prompt rule, the same on chain (`request` is refused otherwise) and in the worker
+/// (which renders the text into the model's chat template): a prompt is UTF-8 text with
+/// at least one character that is not whitespace (Unicode `White_Space`, as `str::trim`).
+/// A request the chain accepts is one the worker serves, so no executor takes a miss for
+/// a prompt it could not take.
+pub fn prompt_text(prompt: &[u8]) -> Result<&str, BadPrompt> {
+	let text = core::str::from_utf8(prompt).map_err(|_| BadPrompt::NotUtf8)?;
+	if text.trim().is_empty() {
+		return Err(BadPrompt::Blank);
+	}
+	Ok(text)
+}
+
 /// Why a completion is not complete.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unfinished {

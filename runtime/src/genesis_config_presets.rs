@@ -109,8 +109,7 @@ pub fn default_model() -> pallet_models::ModelRecordOf<crate::Runtime> {
 		},
 		coefficient: FixedU128::from_u32(1),
 		validation_threshold: Perbill::from_percent(90),
-		// `<|im_start|>user\n` before the prompt, `<|im_end|>\n<|im_start|>assistant\n` after.
-		template_overhead: 9,
+		template_overhead: gonka_primitives::inference::SMOLLM2_TEMPLATE_OVERHEAD,
 		// A micro-GNK per token.
 		price: GNK / 1_000_000,
 		max_context: 8_192,

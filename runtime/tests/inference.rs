@@ -73,7 +73,12 @@ fn a_developers_request_is_executed_validated_and_paid_on_the_development_chain(
 			16,
 			SamplingParams::GREEDY,
 		));
+		let queued = Requests::<Runtime>::get(0).expect("the request is stored");
+		assert_eq!(queued.status, RequestStatus::Queued);
+		// Its executor is drawn in the next block.
+		run_to(3);
 		let request = Requests::<Runtime>::get(0).expect("the request is stored");
+		assert_eq!(request.status, RequestStatus::Assigned);
 		// The tokens' escrow and the timer deposit.
 		let escrow = (prompt.len() as u128 + u128::from(record.template_overhead) + 16)
 			* record.price
@@ -99,7 +104,7 @@ fn a_developers_request_is_executed_validated_and_paid_on_the_development_chain(
 		assert_eq!(Balances::balance_on_hold(&HoldReason::Escrow.into(), &developer), 0);
 
 		// The other host validates from the next block on.
-		run_to(3);
+		run_to(4);
 		let validator = hosts.iter().find(|h| **h != executor).expect("two hosts").clone();
 		let report = InferenceValidation { request: 0, similarity: Perbill::one() };
 		let signature =
@@ -107,7 +112,7 @@ fn a_developers_request_is_executed_validated_and_paid_on_the_development_chain(
 		duty(pallet_inference::Call::validate { validator: validator.clone(), report, signature });
 
 		let window = pallet_inference::Params::<Runtime>::get().validation_window;
-		run_to(2 + window);
+		run_to(3 + window);
 		let view = Inference::request_view(0).expect("kept until the retention ends");
 		assert_eq!(view.request.status, RequestStatus::Closed(Outcome::Validated));
 		assert_eq!(view.text, b"Paris.".to_vec());
@@ -146,7 +151,7 @@ fn the_timer_deposit_pays_eight_timers_of_at_least_the_existential_deposit_each(
 	let fee = Inference::timer_fee();
 	let deposit = Inference::timer_deposit(&live);
 	println!("timer fee {fee} nGNK, deposit {deposit} nGNK");
-	assert_eq!(live.expiration.div_ceil(live.refusal_timeout), 8);
+	assert_eq!((live.expiration - 1).div_ceil(live.refusal_timeout), 8);
 	assert_eq!(deposit, 8 * fee);
 	assert!(fee >= gonka_runtime::EXISTENTIAL_DEPOSIT, "{fee}");
 }

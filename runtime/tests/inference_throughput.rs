@@ -28,6 +28,7 @@ use pallet_inference::{Timer, WeightInfo};
 use polkadot_sdk::{
 	frame_support::{
 		dispatch::DispatchClass,
+		traits::Get,
 		weights::{constants::WEIGHT_REF_TIME_PER_SECOND, Weight},
 	},
 	sp_core::sr25519,
@@ -79,7 +80,7 @@ struct Shape {
 /// The chain's cost of one lifecycle of `shape`: (transactions, timers, encoded bytes).
 fn lifecycle(shape: Shape) -> (Weight, Weight, u64) {
 	let base = RuntimeBlockWeights::get().get(DispatchClass::Normal).base_extrinsic;
-	let request = base.saturating_add(InferenceWeights::<Runtime>::request(shape.prompt_bytes, 1));
+	let request = base.saturating_add(InferenceWeights::<Runtime>::request(shape.prompt_bytes));
 	let finish = base
 		.saturating_add(InferenceWeights::<Runtime>::authorize_finish(
 			shape.tokens,
@@ -93,13 +94,14 @@ fn lifecycle(shape: Shape) -> (Weight, Weight, u64) {
 		shape.target * validate.ref_time(),
 		shape.target * validate.proof_size(),
 	);
-	// The timers a lifecycle leaves: its assignment timer (skipped: it finished in time),
+	// The timers a lifecycle leaves: its draw, its assignment timer (skipped: it finished in time),
 	// its validation window closing with the passing validators' payments, its prune. The
 	// calls are charged for them (a passing report for its payment).
 	let payment = InferenceWeights::<Runtime>::pay_validators(1);
 	let payments =
 		Weight::from_parts(shape.target * payment.ref_time(), shape.target * payment.proof_size());
-	let timers = pallet_inference::Pallet::<Runtime>::prepaid_timers(Timer::Assignment)
+	let timers = pallet_inference::Pallet::<Runtime>::prepaid_timers(Timer::Draw)
+		.saturating_add(pallet_inference::Pallet::<Runtime>::prepaid_timers(Timer::Assignment))
 		.saturating_add(pallet_inference::Pallet::<Runtime>::prepaid_timers(Timer::Validation))
 		.saturating_add(payments);
 	let transactions =
@@ -217,18 +219,62 @@ fn inference_lifecycles_per_block_against_gonkas_ceiling() {
 fn the_timer_budget_keeps_up_with_the_requests_a_block_can_take() {
 	// A block full of lifecycles (each charged for its timers) leaves timer work for the
 	// next blocks' `on_initialize`; if it were more than the budget serves, the queues
-	// would grow for ever.
+	// would grow for ever. In a steady state a block carries the lifecycles it admits
+	// beside the timers of earlier ones in its hooks (frame-system admits transactions
+	// only within what the hooks leave of the block), as in the table above.
 	let normal =
 		RuntimeBlockWeights::get().get(DispatchClass::Normal).max_total.expect("a normal limit");
+	let block = RuntimeBlockWeights::get().max_block;
 	let budget = InferenceTimerBudget::get();
+	// A queue serves a timer only while its worst case fits beside what was used and the
+	// room kept for one timer of every later queue: all of them together are budget that
+	// a full block may leave unused.
+	let inference = pallet_inference::Pallet::<Runtime>::timer_weight;
+	let unused =
+		Timer::ALL.into_iter().fold(Weight::zero(), |sum, t| sum.saturating_add(inference(t)));
 	for shape in SHAPES {
 		let (charged, timers, _) = lifecycle(shape);
-		let (per_block, _) = fit(charged, normal);
-		let left = timers.saturating_mul(per_block);
+		let (by_normal, _) = fit(charged, normal);
+		let (by_block, _) = fit(charged.saturating_add(timers), block);
+		let per_block = by_normal.min(by_block);
+		let left = timers.saturating_mul(per_block).saturating_add(unused);
 		assert!(
 			left.all_lte(budget),
 			"{}: {per_block} lifecycles a block leave {left:?} of timers, the budget is {budget:?}",
 			shape.name
 		);
 	}
+	// A block of requests only (none finished yet) leaves their draws for the next
+	// blocks, served first, in the room the draws have: the budget less one timer of every
+	// other queue at its worst case (kept for them) and one draw's worst case (the last
+	// draw served must fit whole). A block full of requests is drawn within two blocks,
+	// and the most requests that may wait for a draw (`MaxPendingDraws`: more are refused)
+	// within three.
+	let base = RuntimeBlockWeights::get().get(DispatchClass::Normal).base_extrinsic;
+	let kept = [Timer::Assignment, Timer::Validation, Timer::Vote, Timer::Prune]
+		.into_iter()
+		.fold(inference(Timer::Draw), |kept, timer| kept.saturating_add(inference(timer)));
+	let room = budget.saturating_sub(kept);
+	for shape in SHAPES {
+		let request = base.saturating_add(pallet_inference::Pallet::<Runtime>::request_weight(
+			shape.prompt_bytes,
+		));
+		let (per_block, _) = fit(request, normal);
+		let draws = pallet_inference::Pallet::<Runtime>::prepaid_timers(Timer::Draw)
+			.saturating_mul(per_block);
+		assert!(
+			draws.all_lte(room.saturating_mul(2)),
+			"{}: {per_block} requests a block leave {draws:?} of draws, two blocks' room is \
+			 {:?}",
+			shape.name,
+			room.saturating_mul(2)
+		);
+	}
+	let pending: u32 = <Runtime as pallet_inference::Config>::MaxPendingDraws::get();
+	let most = pallet_inference::Pallet::<Runtime>::prepaid_timers(Timer::Draw)
+		.saturating_mul(u64::from(pending));
+	assert!(
+		most.all_lte(room.saturating_mul(3)),
+		"{pending} pending draws: {most:?}, room {room:?}"
+	);
 }

@@ -6,8 +6,8 @@ use crate::duty::{
 	Block, Execution, InferenceChain, InferenceEvent, RequestInfo, Status, SubmitError,
 };
 use gonka_client::{
-	runtime::runtime_types, RequestClosed, RequestFinished, RequestReassigned, RequestStatus,
-	RequestSubmitted, ValidationReported, VoteOpened,
+	runtime::runtime_types, RequestAssigned, RequestClosed, RequestFinished, RequestReassigned,
+	RequestStatus, ValidationReported, VoteOpened,
 };
 use gonka_primitives::{
 	duty::{InferenceValidation, InvalidationVote, MissingValidation},
@@ -37,7 +37,7 @@ impl InferenceChain for NodeChain {
 			if event.pallet_name() != "Inference" {
 				continue;
 			}
-			let decoded = if let Some(e) = event.decode_fields_as::<RequestSubmitted>() {
+			let decoded = if let Some(e) = event.decode_fields_as::<RequestAssigned>() {
 				let e = e.map_err(unavailable)?;
 				InferenceEvent::Assigned { request: e.request, executor: host_id(&e.executor) }
 			} else if let Some(e) = event.decode_fields_as::<RequestReassigned>() {
@@ -67,6 +67,7 @@ impl InferenceChain for NodeChain {
 		};
 		let made = view.request;
 		let status = match made.status {
+			RequestStatus::Queued => Status::Queued,
 			RequestStatus::Assigned => Status::Assigned,
 			RequestStatus::Finished => Status::Finished,
 			RequestStatus::Voting => Status::Voting,

@@ -158,8 +158,10 @@ fn inference_line(event: &Event<'_>, names: &Names) -> Result<Option<String>, go
 	lines! {
 		event;
 		inf::RequestSubmitted => |e| format!(
-			"request {} from {} (model {}): executor {}, escrow {}",
-			e.request, name(&e.developer), e.model, name(&e.executor), gnk(e.escrow));
+			"request {} from {} (model {}): escrow {}",
+			e.request, name(&e.developer), e.model, gnk(e.escrow));
+		inf::RequestAssigned => |e| format!(
+			"request {}: executor {}", e.request, name(&e.executor));
 		inf::RequestReassigned => |e| format!(
 			"request {}: {} missed it, reassigned to {}", e.request, name(&e.from), name(&e.to));
 		inf::RequestFinished => |e| format!(

@@ -33,7 +33,7 @@ use polkadot_sdk::sp_arithmetic::Perbill;
 /// An inference event of a finalized block, as the duties need it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InferenceEvent {
-	/// A request was assigned (`RequestSubmitted`) or reassigned (`RequestReassigned`) to
+	/// A request was assigned (`RequestAssigned`) or reassigned (`RequestReassigned`) to
 	/// `executor`.
 	Assigned { request: RequestId, executor: HostId },
 	/// `executor` finished a request (`RequestFinished`).
@@ -58,6 +58,8 @@ pub struct Block {
 /// Where a request is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
+	/// Made; its executor is drawn in a later block.
+	Queued,
 	/// Waiting for its executor's result.
 	Assigned,
 	/// Finished, in its validation window.

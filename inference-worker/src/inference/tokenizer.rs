@@ -148,8 +148,10 @@ impl ChatTokenizer {
 
 	/// The chat template around one user turn, with no system prompt:
 	/// `<|im_start|>user\n{prompt}<|im_end|>\n<|im_start|>assistant\n`.
+	/// A blank prompt is refused by the rule the chain applies to requests
+	/// (`gonka_primitives::inference::prompt_text`), so the chain never assigns one.
 	pub fn chat_prompt(&self, prompt: &str) -> Result<Vec<u32>> {
-		if prompt.trim().is_empty() {
+		if gonka_primitives::inference::prompt_text(prompt.as_bytes()).is_err() {
 			return Err(Error::EmptyPrompt);
 		}
 		let mut ids = vec![self.im_start];

@@ -111,12 +111,30 @@ fn prompt<T: Config>() -> BoundedVec<u8, T::MaxPromptBytes> {
 }
 
 /// The most completion tokens a request may ask for here.
+/// The runtime's benchmark model has room for both bounds (16,384 tokens of context); a
+/// test runtime's smaller context takes what is left beside the largest prompt.
 fn max_tokens<T: Config>(terms: &ModelTerms) -> u32 {
-	T::MaxOutputTokens::get().min(terms.max_context)
+	let room = terms
+		.max_context
+		.saturating_sub(T::MaxPromptBytes::get())
+		.saturating_sub(terms.template_overhead);
+	T::MaxOutputTokens::get().min(room)
 }
 
-/// A request by a funded developer with the largest prompt; returns its id.
+/// A request by a funded developer with the largest prompt, its executor drawn; returns
+/// its id.
 fn make_request<T: Config>() -> RequestId {
+	let id = queue_request::<T>();
+	serve_one::<T>(
+		Timer::Draw,
+		frame_system::Pallet::<T>::block_number().saturating_add(One::one()),
+	);
+	id
+}
+
+/// A request by a funded developer with the largest prompt, queued for its draw; returns
+/// its id.
+fn queue_request<T: Config>() -> RequestId {
 	let terms = model::<T>();
 	let developer: HostId = account("developer", 0, 0);
 	fund::<T>(&developer);
@@ -136,6 +154,9 @@ fn make_request<T: Config>() -> RequestId {
 /// other one checked against all end tokens) and `b` bytes of text.
 fn result<T: Config>(id: RequestId, t: u32, b: u32) -> FinishOf<T> {
 	let request = Requests::<T>::get(id).expect("the request exists");
+	// At most what the request allows ([`max_tokens`]: all of `MaxOutputTokens` in the
+	// runtime).
+	let t = t.min(request.max_tokens);
 	let end = T::ModelTerms::end_tokens(request.model).unwrap_or_default();
 	let filler = (0u32..).find(|id| !end.contains(id)).unwrap_or(u32::MAX);
 	let mut token_ids = vec![filler; t.saturating_sub(1) as usize];
@@ -239,7 +260,7 @@ mod benchmarks {
 	use super::*;
 
 	#[benchmark]
-	fn request(p: Linear<1, { T::MaxPromptBytes::get() }>, d: Linear<1, MAX_DRAWS>) {
+	fn request(p: Linear<1, { T::MaxPromptBytes::get() }>) {
 		let terms = model::<T>();
 		let developer: HostId = account("developer", 0, 0);
 		fund::<T>(&developer);
@@ -247,7 +268,7 @@ mod benchmarks {
 		// since are applied.
 		Prices::<T>::insert(MODEL, PriceState { price: u128::MAX / 4, block: One::one(), used: 1 });
 		at::<T>(1_000_000u32.into());
-		let executor = drawn_in::<T>(0, 0, d);
+		let _ = hosts::<T>(1);
 		let prompt = BoundedVec::truncate_from(vec![b'p'; p as usize]);
 
 		#[extrinsic_call]
@@ -259,7 +280,26 @@ mod benchmarks {
 			SamplingParams::GREEDY,
 		);
 
-		assert_eq!(Requests::<T>::get(0).map(|made| made.executor), Some(executor));
+		assert_eq!(Requests::<T>::get(0).map(|made| made.status), Some(RequestStatus::Queued));
+	}
+
+	#[benchmark]
+	fn timer_draw(d: Linear<1, MAX_DRAWS>) {
+		// The request's executor is found on draw `d`: the earlier draws land on hosts
+		// that left. The block is set first: the draw's randomness may depend on it.
+		at::<T>(One::one());
+		let _ = hosts::<T>(1);
+		let id = queue_request::<T>();
+		let to = drawn_in::<T>(id, 0, d);
+		let now = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
+
+		#[block]
+		{
+			serve_one::<T>(Timer::Draw, now);
+		}
+
+		let made = Requests::<T>::get(id).expect("the request exists");
+		assert_eq!((made.executor, made.status), (to, RequestStatus::Assigned));
 	}
 
 	#[benchmark]
@@ -423,10 +463,11 @@ mod benchmarks {
 		let _ = hosts::<T>(1);
 		let id = make_request::<T>();
 		let created = frame_system::Pallet::<T>::block_number();
-		let to = drawn_in::<T>(id, 1, MAX_DRAWS);
 		let deadline = created.saturating_add(Params::<T>::get().refusal_timeout);
 		only_timer::<T>(Timer::Assignment, deadline, id);
+		// The draws are found at the deadline's block: the randomness may depend on it.
 		at::<T>(deadline);
+		let to = drawn_in::<T>(id, 1, MAX_DRAWS);
 
 		#[block]
 		{

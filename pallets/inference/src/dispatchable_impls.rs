@@ -10,21 +10,24 @@ use gonka_primitives::{
 };
 use polkadot_sdk::{
 	frame_support::{pallet_prelude::*, traits::fungible::MutateHold},
-	frame_system::{self, pallet_prelude::BlockNumberFor},
-	sp_runtime::{traits::Saturating, Perbill},
+	frame_system,
+	sp_runtime::{
+		traits::{One, Saturating},
+		Perbill,
+	},
 };
 
 impl<T: Config> Pallet<T> {
 	/// [`Pallet::request`]: checks the input, fixes the price and the escrow (the tokens'
-	/// and the timer deposit), draws the executor and holds the escrow (nothing is held if
-	/// any of it fails), then admits the request. Returns the weight of the draws made.
+	/// and the timer deposit) and holds it (nothing is held if any of it fails), then
+	/// queues the request for its executor draw in the next block.
 	pub(crate) fn do_request(
 		developer: T::AccountId,
 		model: ModelId,
 		prompt: BoundedVec<u8, T::MaxPromptBytes>,
 		max_tokens: u32,
 		params: SamplingParams,
-	) -> DispatchResultWithPostInfo {
+	) -> DispatchResult {
 		let terms = Self::check_request(model, &prompt, max_tokens, &params)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let rules = Params::<T>::get();
@@ -33,9 +36,10 @@ impl<T: Config> Pallet<T> {
 		let escrow = rules::escrow(prompt_bytes, terms.template_overhead, max_tokens, price.price)
 			.and_then(|tokens| tokens.checked_add(Self::timer_deposit(&rules)))
 			.ok_or(Error::<T>::EscrowOverflow)?;
-		let id = NextRequestId::<T>::get();
-		let (executor, draws) = Self::draw_executor(model, id, 0, None);
-		let executor = executor.ok_or(Error::<T>::NoExecutor)?;
+		ensure!(pallet_poc::Pallet::<T>::has_executors(model), Error::<T>::NoExecutor);
+		let draws = Queues::<T>::get(Timer::Draw);
+		let pending = draws.tail.saturating_sub(draws.head);
+		ensure!(pending < u64::from(T::MaxPendingDraws::get()), Error::<T>::DrawQueueFull);
 		Funds::<T>::hold(&HoldReason::Escrow.into(), &developer, escrow)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 
@@ -45,7 +49,7 @@ impl<T: Config> Pallet<T> {
 		price.used = price.used.saturating_add(tokens);
 		Self::store_price(model, price);
 		let request = Request {
-			developer,
+			developer: developer.clone(),
 			model,
 			max_tokens,
 			params,
@@ -56,21 +60,19 @@ impl<T: Config> Pallet<T> {
 			price: price.price,
 			escrow,
 			created: now,
-			executor,
+			executor: developer,
 			attempt: 0,
-			status: RequestStatus::Assigned,
+			status: RequestStatus::Queued,
 			finish: None,
 			vote: None,
 		};
-		Self::admit(id, request, prompt, rules.refusal_timeout);
-		// Charged for the most draws; refunded to the draws made.
-		let actual = Weights::<T>::request(prompt_bytes, draws)
-			.saturating_add(Pallet::<T>::prepaid_timers(Timer::Assignment));
-		Ok(Some(actual).into())
+		Self::admit(request, prompt);
+		Ok(())
 	}
 
 	/// Checks a request's input against `model`'s terms; returns the terms. A request is
-	/// accepted only if a worker can serve it: the prompt is UTF-8 text, and its bytes (no
+	/// accepted only if a worker can serve it: the prompt is UTF-8 text, not only whitespace
+	/// (`gonka_primitives::inference::prompt_text`), and its bytes (no
 	/// fewer than its tokens, for a byte-level tokenizer), the template's tokens and
 	/// `max_tokens` fit the model's context.
 	fn check_request(
@@ -82,38 +84,36 @@ impl<T: Config> Pallet<T> {
 		let terms = T::ModelTerms::terms(model).ok_or(Error::<T>::UnknownModel)?;
 		ensure!(!prompt.is_empty(), Error::<T>::EmptyPrompt);
 		ensure!(max_tokens > 0, Error::<T>::ZeroMaxTokens);
-		ensure!(max_tokens <= terms.max_context, Error::<T>::MaxTokensAboveLimit);
+		let most = terms.max_context.min(T::MaxOutputTokens::get());
+		ensure!(max_tokens <= most, Error::<T>::MaxTokensAboveLimit);
 		ensure!(params.is_valid(), Error::<T>::BadSamplingParams);
 		let needed = (prompt.len() as u64)
 			.saturating_add(u64::from(terms.template_overhead))
 			.saturating_add(u64::from(max_tokens));
 		ensure!(needed <= u64::from(terms.max_context), Error::<T>::ExceedsContext);
-		ensure!(core::str::from_utf8(prompt).is_ok(), Error::<T>::PromptNotUtf8);
+		rules::prompt_text(prompt).map_err(|bad| match bad {
+			rules::BadPrompt::NotUtf8 => Error::<T>::PromptNotUtf8,
+			rules::BadPrompt::Blank => Error::<T>::BlankPrompt,
+		})?;
 		Ok(terms)
 	}
 
-	/// Stores request `id` (its escrow held) and its prompt, counts the assignment in the
-	/// executor's ledger and starts the executor's time to finish.
-	fn admit(
-		id: RequestId,
-		request: RequestOf<T>,
-		prompt: BoundedVec<u8, T::MaxPromptBytes>,
-		refusal_timeout: BlockNumberFor<T>,
-	) {
+	/// Stores the next request (its escrow held) and its prompt, and schedules its
+	/// executor draw for the next block.
+	fn admit(request: RequestOf<T>, prompt: BoundedVec<u8, T::MaxPromptBytes>) {
+		let id = NextRequestId::<T>::get();
 		NextRequestId::<T>::put(id.saturating_add(1));
-		Self::record_assignment(pallet_poc::Pallet::<T>::epoch_now(), &request.executor);
 		Prompts::<T>::insert(id, prompt);
 		let event = Event::RequestSubmitted {
 			request: id,
 			developer: request.developer.clone(),
 			model: request.model,
-			executor: request.executor.clone(),
 			price: request.price,
 			escrow: request.escrow,
 		};
-		let deadline = request.created.saturating_add(refusal_timeout);
+		let draw_at = request.created.saturating_add(One::one());
 		Requests::<T>::insert(id, request);
-		Self::schedule(Timer::Assignment, deadline, id, 0);
+		Self::schedule(Timer::Draw, draw_at, id, 0);
 		Self::deposit_event(event);
 	}
 

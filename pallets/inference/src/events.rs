@@ -9,7 +9,8 @@ mod inference_events {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A request was made, its escrow held and its executor drawn.
+		/// A request was made and its escrow held; its executor is drawn in the next block
+		/// (`RequestAssigned`).
 		RequestSubmitted {
 			/// The new request's id.
 			request: RequestId,
@@ -17,8 +18,6 @@ mod inference_events {
 			developer: T::AccountId,
 			/// The model asked.
 			model: ModelId,
-			/// The host drawn to execute it.
-			executor: T::AccountId,
 			/// The price per token, fixed for the request.
 			price: u128,
 			/// The amount held from the developer: the tokens' escrow and the timer deposit.
@@ -192,6 +191,14 @@ mod inference_events {
 			/// The fee moved.
 			amount: u128,
 		},
+		/// A queued request's executor was drawn, from the hash of a block after the one
+		/// that included the request.
+		RequestAssigned {
+			/// The request.
+			request: RequestId,
+			/// The host drawn to execute it.
+			executor: T::AccountId,
+		},
 	}
 
 	#[pallet::error]
@@ -202,7 +209,8 @@ mod inference_events {
 		EmptyPrompt,
 		/// `max_tokens` of zero.
 		ZeroMaxTokens,
-		/// `max_tokens` above the model's context.
+		/// `max_tokens` above the model's context or the most completion tokens a result
+		/// carries (`MaxOutputTokens`).
 		MaxTokensAboveLimit,
 		/// A temperature above 2.0 or an empty nucleus.
 		BadSamplingParams,
@@ -283,5 +291,10 @@ mod inference_events {
 		/// The request's result went to a vote, which may close it before the validation
 		/// window ends: a sampled validator's missing report proves nothing.
 		VoteWasOpened,
+		/// The prompt is only whitespace: no worker would answer it.
+		BlankPrompt,
+		/// `MaxPendingDraws` requests wait for their executor draw already: try again in a
+		/// block or two (nothing was held).
+		DrawQueueFull,
 	}
 }

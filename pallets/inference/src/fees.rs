@@ -33,12 +33,14 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The timer deposit a request's escrow holds under `rules`: the fee of the most
-	/// assignment timers it can cause. Its executor has `refusal_timeout` blocks, then it
-	/// is reassigned or, from `expiration` on, expires: `⌈expiration / refusal_timeout⌉`.
+	/// assignment timers it can cause. Its executor, drawn a block after the request at the
+	/// earliest, has `refusal_timeout` blocks, then it is reassigned or, from `expiration`
+	/// blocks after the request on, expires: `⌈(expiration − 1) / refusal_timeout⌉`, at
+	/// least one (`set_params` keeps `refusal_timeout` below `expiration`).
 	pub fn timer_deposit(rules: &ParamsOf<T>) -> u128 {
 		let expiration: u64 = rules.expiration.saturated_into();
 		let timeout: u64 = rules.refusal_timeout.saturated_into();
-		let timers = expiration.div_ceil(timeout.max(1));
+		let timers = expiration.saturating_sub(1).div_ceil(timeout.max(1)).max(1);
 		Self::timer_fee().saturating_mul(u128::from(timers))
 	}
 

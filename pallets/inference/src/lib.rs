@@ -100,6 +100,11 @@ pub mod pallet {
 		/// with more is pruned over several blocks).
 		#[pallet::constant]
 		type PruneBatch: Get<u32>;
+		/// The most requests waiting for their executor draw: `request` is refused
+		/// (`DrawQueueFull`, nothing held) beyond it, so a flood of requests cannot grow the
+		/// draws' backlog without end (each waits at most a few blocks for its draw).
+		#[pallet::constant]
+		type MaxPendingDraws: Get<u32>;
 		/// The most host records of an old epoch settled in one block.
 		#[pallet::constant]
 		type MaxSettlementsPerBlock: Get<u32>;
@@ -248,8 +253,10 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Asks `model` for a completion of `prompt` of at most `max_tokens` tokens: holds
-		/// the escrow `(prompt_bytes + template_overhead + max_tokens) × price` and draws an
-		/// executor in proportion to PoC weight on the model. Beside it, the escrow holds a
+		/// the escrow `(prompt_bytes + template_overhead + max_tokens) × price` and queues
+		/// the request: its executor is drawn in the next block, in proportion to PoC weight
+		/// on the model, from randomness the developer cannot know when signing
+		/// (`RequestAssigned`). Beside it, the escrow holds a
 		/// timer deposit: the fee of the most assignment timers the request can cause; each
 		/// timer that fires (a reassignment, the expiry) pays its fee from it to the
 		/// community pool, and the rest comes back with the escrow. Fails without holding
@@ -259,22 +266,20 @@ pub mod pallet {
 		///
 		/// - `model`: an approved model.
 		/// - `prompt`: not empty, at most `MaxPromptBytes` (a longer one does not decode).
-		/// - `max_tokens`: the most completion tokens, from 1 to the model's context.
+		/// - `max_tokens`: the most completion tokens, from 1 to the model's context and at
+		///   most `MaxOutputTokens`.
 		/// - `params`: how to sample (temperature at most 2.0, a nonempty nucleus).
 		///
 		/// Emits `RequestSubmitted` (after `PriceChanged` if the model's price moved).
 		#[pallet::call_index(0)]
-		#[pallet::weight(
-			Weights::<T>::request(prompt.len() as u32, MAX_DRAWS)
-				.saturating_add(Pallet::<T>::prepaid_timers(Timer::Assignment))
-		)]
+		#[pallet::weight(Pallet::<T>::request_weight(prompt.len() as u32))]
 		pub fn request(
 			origin: OriginFor<T>,
 			model: ModelId,
 			prompt: BoundedVec<u8, T::MaxPromptBytes>,
 			max_tokens: u32,
 			params: SamplingParams,
-		) -> DispatchResultWithPostInfo {
+		) -> DispatchResult {
 			let developer = ensure_signed(origin)?;
 			Self::do_request(developer, model, prompt, max_tokens, params)
 		}

@@ -121,7 +121,8 @@ thread_local! {
 	static RANDOMNESS: Cell<[u8; 32]> = const { Cell::new([7; 32]) };
 }
 
-/// Randomness the tests set.
+/// Randomness the tests set, mixed with the parent block's hash (as the runtime's
+/// `ParentHashRandomness`) and the block number.
 pub struct TestRandomness;
 impl TestRandomness {
 	pub fn set(seed: u8) {
@@ -132,7 +133,8 @@ impl Randomness<H256, u64> for TestRandomness {
 	fn random(subject: &[u8]) -> (H256, u64) {
 		let seed = RANDOMNESS.with(|cell| cell.get());
 		let now = System::block_number();
-		let hash = gonka_primitives::hash_concat(&[&seed, subject, &now.to_le_bytes()]);
+		let parent = System::parent_hash();
+		let hash = gonka_primitives::hash_concat(&[&seed, subject, &now.to_le_bytes(), &parent.0]);
 		(H256(hash), now)
 	}
 }
@@ -141,7 +143,7 @@ impl Randomness<H256, u64> for TestRandomness {
 /// zero elsewhere.
 pub struct TestWeights;
 impl crate::WeightInfo for TestWeights {
-	fn request(_p: u32, _d: u32) -> Weight {
+	fn request(_p: u32) -> Weight {
 		Weight::zero()
 	}
 	fn finish(_t: u32, _b: u32) -> Weight {
@@ -192,6 +194,9 @@ impl crate::WeightInfo for TestWeights {
 	fn timer_skip() -> Weight {
 		Weight::from_parts(1, 0)
 	}
+	fn timer_draw(_d: u32) -> Weight {
+		Weight::from_parts(1, 0)
+	}
 	fn settle_host() -> Weight {
 		Weight::zero()
 	}
@@ -212,12 +217,21 @@ impl polkadot_sdk::frame_support::weights::WeightToFee for TestFee {
 /// An assignment timer's fee at [`TestFee`]: its one unit of ref time and the one of the
 /// prune an expiry schedules.
 pub const TIMER_FEE: u128 = 20;
-/// A request's timer deposit under [`test_params`]: ⌈10 / 3⌉ = 4 assignment timers.
-pub const TIMER_DEPOSIT: u128 = 4 * TIMER_FEE;
+/// A request's timer deposit under [`test_params`]: ⌈(10 − 1) / 3⌉ = 3 assignment timers
+/// (drawn a block after it is made, at 2, 5 and 8 blocks after that the executor's time is
+/// over, and the third is the expiry, 10 blocks after the request).
+pub const TIMER_DEPOSIT: u128 = 3 * TIMER_FEE;
 
 pub const DEPOSIT: u128 = 100;
-/// Each timer weighs one unit of ref time in the tests, and a block serves three.
-pub const MAX_TIMERS: u32 = 3;
+/// Each timer weighs one unit of ref time in the tests (a draw's worst case two: its draws,
+/// then an expiry), and a block's budget is seven: each queue keeps one unit for each
+/// queue served after it, so draws, served first, have three units (two draws), and
+/// assignment timers, next, four units less what the draws used.
+pub const TIMER_UNITS: u64 = 7;
+/// The assignment timers a block serves when no draw is due.
+pub const MAX_TIMERS: u32 = 4;
+/// Requests waiting for their draw, at most.
+pub const MAX_PENDING_DRAWS: u32 = 16;
 /// Reports and votes removed per block by a prune.
 pub const PRUNE_BATCH: u32 = 2;
 
@@ -225,7 +239,14 @@ parameter_types! {
 	pub const HostDeposit: u128 = DEPOSIT;
 	pub const MaxWeightShare: Perbill = Perbill::from_percent(100);
 	pub Pool: HostId = account(99);
-	pub TimerBudget: Weight = Weight::from_parts(MAX_TIMERS as u64, u64::MAX);
+}
+
+parameter_types! {
+	/// The most completion tokens of a result: model 1's context, unless a test lowers it
+	/// (`MaxOutputTokens::set`).
+	pub storage MaxOutputTokens: u32 = 1_000;
+	/// A test may change it (`TimerBudget::set`).
+	pub storage TimerBudget: Weight = Weight::from_parts(TIMER_UNITS, u64::MAX);
 }
 
 impl pallet_poc::Config for Test {
@@ -255,10 +276,11 @@ impl pallet_inference::Config for Test {
 	type ForfeitTo = Pool;
 	type WeightToFee = TestFee;
 	type MaxPromptBytes = ConstU32<64>;
-	type MaxOutputTokens = ConstU32<16>;
+	type MaxOutputTokens = MaxOutputTokens;
 	type MaxOutputBytes = ConstU32<64>;
 	type TimerBudget = TimerBudget;
 	type PruneBatch = ConstU32<PRUNE_BATCH>;
+	type MaxPendingDraws = ConstU32<MAX_PENDING_DRAWS>;
 	type MaxSettlementsPerBlock = ConstU32<2>;
 	type MaxPaidValidators = ConstU32<3>;
 	type LedgerEpochs = ConstU32<1>;
@@ -372,9 +394,14 @@ impl ExtBuilder {
 	}
 }
 
-/// The hash tests give block `n`.
+/// The hash tests give block `n`: as a real block's, it depends on what the block did
+/// (here the requests made and the events deposited up to its end), so nobody who
+/// submits a transaction to it knows it beforehand.
 pub fn block_hash(n: u64) -> H256 {
-	H256::from_low_u64_be(0xb10c_0000 + n)
+	let number = H256::from_low_u64_be(0xb10c_0000 + n);
+	let requests = pallet_inference::NextRequestId::<Test>::get().to_le_bytes();
+	let events = System::event_count().to_le_bytes();
+	H256(gonka_primitives::hash_concat(&[&number.0, &requests, &events]))
 }
 
 /// Advances to block `n`: each block records its parent's hash (and, as frame-system
@@ -388,9 +415,10 @@ pub fn run_to_block(n: u64) {
 		if let Some(old) = (next - 1).checked_sub(kept + 1).filter(|old| *old > 0) {
 			frame_system::BlockHash::<Test>::remove(old);
 		}
-		frame_system::BlockHash::<Test>::insert(next - 1, block_hash(next - 1));
+		let hash = block_hash(next - 1);
+		frame_system::BlockHash::<Test>::insert(next - 1, hash);
 		System::set_block_number(next);
-		System::set_parent_hash(block_hash(next - 1));
+		System::set_parent_hash(hash);
 		Poc::on_initialize(next);
 		Inference::on_initialize(next);
 		Inference::do_try_state().expect("the pallet's invariants hold");
@@ -413,8 +441,17 @@ pub fn prompt(n: usize) -> BoundedVec<u8, ConstU32<64>> {
 	BoundedVec::truncate_from(vec![b'a'; n])
 }
 
-/// Developer 20 asks model 1 for 10 bytes of prompt and 8 tokens, greedy; returns the id.
+/// Developer 20 asks model 1 for 10 bytes of prompt and 8 tokens, greedy, and the chain
+/// moves to the next block, where its executor is drawn; returns the id.
 pub fn submit() -> RequestId {
+	let id = queue();
+	run_to_block(System::block_number() + 1);
+	id
+}
+
+/// Developer 20 asks model 1 for 10 bytes of prompt and 8 tokens, greedy; returns the id.
+/// The request is queued: its executor is drawn in the next block.
+pub fn queue() -> RequestId {
 	let id = pallet_inference::NextRequestId::<Test>::get();
 	Inference::request(
 		RuntimeOrigin::signed(account(DEVELOPER)),

@@ -2,7 +2,8 @@
 //! them, a batch of the ledger's settlement (`settlement.rs`) and one step of the pruning
 //! of departed hosts' reputations (`status.rs`). Each kind of deadline has
 //! its own FIFO queue ([`Timer`]), sorted because a deadline is its event's block plus one
-//! parameter; due timers are served while the block's `TimerBudget` lasts. An assignment
+//! parameter; due timers are served while the block's `TimerBudget` lasts. A draw timer
+//! draws a queued request's executor (`assignment.rs`), an assignment
 //! timer (paid from the request's timer deposit) reassigns or expires a request its
 //! executor did not finish in time, a validation
 //! timer closes a finished request when its window ends, a vote timer ends a vote, and a
@@ -34,12 +35,19 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Serves due timers of every queue, in the order of [`Timer::ALL`], while the
-	/// block's `TimerBudget` lasts; returns the weight used.
+	/// block's `TimerBudget` lasts; returns the weight used. Each queue leaves room for
+	/// one timer, at its worst case, of every queue served after it: a backlog in one
+	/// queue (draws, served first) never starves the others, and every queue with a due
+	/// timer serves at least one a block.
 	pub(crate) fn serve_timers(now: BlockNumberFor<T>) -> Weight {
 		let budget = T::TimerBudget::get();
 		let mut used = Weight::zero();
-		for timer in Timer::ALL {
-			Self::serve_queue(timer, now, budget, &mut used);
+		for (position, timer) in Timer::ALL.into_iter().enumerate() {
+			let later = Timer::ALL.get(position.saturating_add(1)..).unwrap_or_default();
+			let reserve = later.iter().fold(Weight::zero(), |reserve, later| {
+				reserve.saturating_add(Self::timer_weight(*later))
+			});
+			Self::serve_queue(timer, now, budget.saturating_sub(reserve), &mut used);
 		}
 		used
 	}
@@ -66,7 +74,8 @@ impl<T: Config> Pallet<T> {
 			if deadline > now {
 				break;
 			}
-			let (weight, done) = Self::fire(timer, id, attempt, now);
+			let room = budget.saturating_sub(*used);
+			let (weight, done) = Self::fire(timer, id, attempt, now, room);
 			used.saturating_accrue(weight);
 			if !done {
 				// A prune that did not finish within its batch goes on next block.
@@ -80,28 +89,54 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Fires one timer; returns its weight and whether it is done. A timer whose request
-	/// has moved on (finished, reassigned, closed, pruned) is skipped.
+	/// Fires one timer within `room` (a prune removes what fits in it); returns its weight
+	/// and whether it is done. A timer whose request has moved on (finished, reassigned,
+	/// closed, pruned) is skipped.
 	pub(crate) fn fire(
 		timer: Timer,
 		id: RequestId,
 		attempt: u32,
 		now: BlockNumberFor<T>,
+		room: Weight,
 	) -> (Weight, bool) {
 		let Some(request) = Requests::<T>::get(id) else {
 			return Self::skipped();
 		};
 		match timer {
+			Timer::Draw => Self::fire_draw(id, request, now),
 			Timer::Assignment => Self::fire_assignment(id, request, attempt, now),
 			Timer::Validation => Self::fire_validation(id, request, now),
 			Timer::Vote => Self::fire_vote(id, request, now),
-			Timer::Prune => Self::fire_prune(id, &request),
+			Timer::Prune => Self::fire_prune(id, &request, room),
 		}
 	}
 
 	/// A skipped timer's weight; it is done.
 	fn skipped() -> (Weight, bool) {
 		(Weights::<T>::timer_skip(), true)
+	}
+
+	/// A queued request's executor is drawn (`assignment.rs`).
+	fn fire_draw(
+		id: RequestId,
+		mut request: RequestOf<T>,
+		now: BlockNumberFor<T>,
+	) -> (Weight, bool) {
+		if request.status != RequestStatus::Queued {
+			return Self::skipped();
+		}
+		let (draws, expired) = Self::draw_queued(id, &mut request, now);
+		Requests::<T>::insert(id, request);
+		let weight = Weights::<T>::timer_draw(draws);
+		if expired {
+			// A draw that found no host paid a timer fee; one too late drew nothing.
+			let charged = if draws > 0 { Self::timer_charge_weight() } else { Weight::zero() };
+			return (
+				weight.saturating_add(Weights::<T>::timer_expiry()).saturating_add(charged),
+				true,
+			);
+		}
+		(weight, true)
 	}
 
 	/// The executor's time to finish assignment `attempt` is over: a miss, then the
@@ -115,14 +150,18 @@ impl<T: Config> Pallet<T> {
 		if request.status != RequestStatus::Assigned || request.attempt != attempt {
 			return Self::skipped();
 		}
-		let expiry = request.created.saturating_add(Params::<T>::get().expiration);
-		// Either way the executor had its full time: a miss, and the timer's fee from the
-		// request's deposit. A deposit that cannot pay another timer (governance shortened
-		// the refusal timeout since the request was made) expires the request now.
+		let rules = Params::<T>::get();
+		let expiry = request.created.saturating_add(rules.expiration);
+		// Either way the executor had its full time (no assignment is made with less time
+		// than `refusal_timeout` before the expiration): a miss, and the timer's fee from
+		// the request's deposit. A deposit that cannot pay another timer (governance
+		// shortened the refusal timeout since the request was made) expires the request
+		// now, and so does an expiration too close for another executor's full time.
 		Self::record_miss(id, &request.executor);
 		let paid_ahead = Self::charge_timer(id, &mut request);
 		let charged = Self::timer_charge_weight();
-		if now >= expiry || !paid_ahead {
+		let cut_short = now >= expiry || now.saturating_add(rules.refusal_timeout) > expiry;
+		if cut_short || !paid_ahead {
 			Self::close(id, &mut request, Outcome::Expired, now);
 			Requests::<T>::insert(id, request);
 			return (Weights::<T>::timer_expiry().saturating_add(charged), true);
@@ -167,10 +206,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The retention window is over: removes up to `PruneBatch` of the request's reports,
-	/// votes and missed validations, and once none is left the request and its payloads
-	/// (releasing its power snapshot). Not done while some are left.
-	fn fire_prune(id: RequestId, request: &RequestOf<T>) -> (Weight, bool) {
-		let batch = T::PruneBatch::get();
+	/// votes and missed validations (fewer if they do not fit in `room`, at least one), and
+	/// once none is left the request and its payloads (releasing its power snapshot). Not
+	/// done while some are left.
+	fn fire_prune(id: RequestId, request: &RequestOf<T>, room: Weight) -> (Weight, bool) {
+		let batch = Self::prune_batch(room);
 		let reports = Reports::<T>::clear_prefix(id, batch, None);
 		let left = batch.saturating_sub(reports.backend);
 		let votes = Votes::<T>::clear_prefix(id, left, None);

@@ -16,7 +16,8 @@ impl<T: Config> Pallet<T> {
 	/// The pallet's invariants, checked in this order:
 	///
 	/// - a request in a vote has a tally;
-	/// - a request past `Assigned` has its finish record, unless it expired;
+	/// - a queued request has had no assignment and no result;
+	/// - a request past `Queued` and `Assigned` has its finish record, unless it expired;
 	/// - the escrow held on each developer equals its open requests' escrows;
 	/// - each epoch's assignment and miss totals are the sums of its ledger (but the epoch
 	///   being settled, which has lost some of its records already);
@@ -28,7 +29,8 @@ impl<T: Config> Pallet<T> {
 	/// - an open request's escrow covers at least its tokens' escrow (the timer deposit
 	///   only is spent before it finishes);
 	/// - no timer queue's head is past its tail;
-	/// - every timer between a queue's head and tail exists.
+	/// - every timer between a queue's head and tail exists;
+	/// - every queued request has a pending draw.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
 		let escrows = Self::try_requests()?;
 		Self::try_escrows(&escrows)?;
@@ -43,7 +45,9 @@ impl<T: Config> Pallet<T> {
 	fn try_requests() -> Result<Sums<T::AccountId>, TryRuntimeError> {
 		let mut escrows = Sums::new();
 		for (_, request) in Requests::<T>::iter() {
-			if request.status == RequestStatus::Assigned {
+			let unfinished =
+				matches!(request.status, RequestStatus::Queued | RequestStatus::Assigned);
+			if unfinished {
 				let sum = escrows.entry(request.developer.clone()).or_default();
 				*sum = sum.saturating_add(request.escrow);
 				ensure!(
@@ -54,7 +58,13 @@ impl<T: Config> Pallet<T> {
 			if request.status == RequestStatus::Voting {
 				ensure!(request.vote.is_some(), "a request in a vote has a tally");
 			}
-			if request.status != RequestStatus::Assigned {
+			if request.status == RequestStatus::Queued {
+				ensure!(
+					request.attempt == 0 && request.finish.is_none(),
+					"a queued request has had no assignment and no result"
+				);
+			}
+			if !unfinished {
 				let expired = request.status == RequestStatus::Closed(Outcome::Expired);
 				ensure!(expired || request.finish.is_some(), "a finished request has its record");
 			}
@@ -143,13 +153,23 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Every pending timer exists.
+	/// Every pending timer exists, and every queued request has a pending draw.
 	fn try_timers() -> Result<(), TryRuntimeError> {
+		let mut draws = alloc::collections::BTreeSet::new();
 		for timer in Timer::ALL {
 			let queue = Queues::<T>::get(timer);
 			ensure!(queue.head <= queue.tail, "a queue's head is not past its tail");
 			for position in queue.head..queue.tail {
-				ensure!(Timers::<T>::contains_key(timer, position), "a pending timer exists");
+				let pending = Timers::<T>::get(timer, position);
+				ensure!(pending.is_some(), "a pending timer exists");
+				if let (Timer::Draw, Some((_, id, _))) = (timer, pending) {
+					draws.insert(id);
+				}
+			}
+		}
+		for (id, request) in Requests::<T>::iter() {
+			if request.status == RequestStatus::Queued {
+				ensure!(draws.contains(&id), "a queued request has a pending draw");
 			}
 		}
 		Ok(())

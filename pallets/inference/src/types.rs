@@ -217,6 +217,11 @@ pub enum RequestStatus {
 	Voting,
 	/// Nothing more happens to it; its payloads are pruned after the retention window.
 	Closed(Outcome),
+	/// Made, its escrow held; its executor is drawn in a later block (the next one unless
+	/// the timer budget is spent) from randomness its developer could not know when
+	/// signing (`assignment.rs`). Until then `executor` is the developer and means nothing.
+	/// Last, so that the encoding of the other statuses is unchanged.
+	Queued,
 }
 
 /// How a request ended.
@@ -540,11 +545,16 @@ pub enum Timer {
 	Vote,
 	/// The end of the retention of a closed request's payloads.
 	Prune,
+	/// A queued request's executor draw, in the block after the one that included the
+	/// request. Last, so that the other queues' keys are unchanged.
+	Draw,
 }
 
 impl Timer {
-	/// Every kind, in the order `on_initialize` serves them.
-	pub const ALL: [Timer; 4] = [Timer::Assignment, Timer::Validation, Timer::Vote, Timer::Prune];
+	/// Every kind, in the order `on_initialize` serves them: draws first, so that a
+	/// request waits for its executor no longer than it must.
+	pub const ALL: [Timer; 5] =
+		[Timer::Draw, Timer::Assignment, Timer::Validation, Timer::Vote, Timer::Prune];
 }
 
 /// A timer queue's bounds: entries `head..tail` are pending.

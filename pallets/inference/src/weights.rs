@@ -12,8 +12,8 @@ const ENTRY_PROOF: u64 = 2_700;
 
 /// The weights of the pallet's calls and hooks.
 pub trait WeightInfo {
-	/// `request` with a prompt of `p` bytes whose executor took `d` draws.
-	fn request(p: u32, d: u32) -> Weight;
+	/// `request` with a prompt of `p` bytes (it queues the request; the draw is a timer).
+	fn request(p: u32) -> Weight;
 	/// `finish` with `t` token ids and `b` bytes of text.
 	fn finish(t: u32, b: u32) -> Weight;
 	/// Validating a `finish` transaction (its `authorize` rule).
@@ -47,6 +47,8 @@ pub trait WeightInfo {
 	fn timer_prune(v: u32) -> Weight;
 	/// A timer whose request has moved on.
 	fn timer_skip() -> Weight;
+	/// One draw timer: a queued request's executor found in `d` draws and assigned.
+	fn timer_draw(d: u32) -> Weight;
 	/// Settling one host's record of an old epoch.
 	fn settle_host() -> Weight;
 	/// Paying the validators' share of a validated request's cost, `v` of its reports read
@@ -56,7 +58,7 @@ pub trait WeightInfo {
 
 /// Weights for tests: zero everywhere.
 impl WeightInfo for () {
-	fn request(_p: u32, _d: u32) -> Weight {
+	fn request(_p: u32) -> Weight {
 		Weight::zero()
 	}
 	fn finish(_t: u32, _b: u32) -> Weight {
@@ -107,6 +109,9 @@ impl WeightInfo for () {
 	fn timer_skip() -> Weight {
 		Weight::zero()
 	}
+	fn timer_draw(_d: u32) -> Weight {
+		Weight::zero()
+	}
 	fn settle_host() -> Weight {
 		Weight::zero()
 	}
@@ -117,8 +122,9 @@ impl WeightInfo for () {
 
 impl<T: Config> Pallet<T> {
 	/// The timer work a call leaves for later blocks, charged to the call (and so paid by
-	/// its fee and counted against the block that admits it): `request` leaves an
-	/// assignment timer that is skipped when the executor finishes in time; `finish` a
+	/// its fee and counted against the block that admits it): `request` leaves its
+	/// executor draw (one draw: more only when drawn hosts have left since the formation)
+	/// and an assignment timer that is skipped when the executor finishes in time; `finish` a
 	/// validation window that closes and a prune; `validate` possibly a vote's end (and
 	/// a passing report its payment at the close: [`Self::report_weight`]).
 	/// Reassignments and expiries are paid from the request's timer deposit
@@ -126,6 +132,7 @@ impl<T: Config> Pallet<T> {
 	/// the exception and wait within `TimerBudget`.
 	pub fn prepaid_timers(scheduled: Timer) -> Weight {
 		match scheduled {
+			Timer::Draw => Weights::<T>::timer_draw(1),
 			Timer::Assignment => Weights::<T>::timer_skip(),
 			Timer::Validation => {
 				Weights::<T>::timer_validation().saturating_add(Weights::<T>::timer_prune(0))
@@ -133,6 +140,14 @@ impl<T: Config> Pallet<T> {
 			Timer::Vote => Weights::<T>::timer_vote(),
 			Timer::Prune => Weights::<T>::timer_prune(0),
 		}
+	}
+
+	/// `request`'s weight with a prompt of `prompt_bytes`: the call and the timers it
+	/// leaves (its draw, its assignment timer).
+	pub fn request_weight(prompt_bytes: u32) -> Weight {
+		Weights::<T>::request(prompt_bytes)
+			.saturating_add(Self::prepaid_timers(Timer::Draw))
+			.saturating_add(Self::prepaid_timers(Timer::Assignment))
 	}
 
 	/// `validate`'s weight: a report that `opened` a vote prepays its end; a `passed` one
@@ -230,16 +245,34 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(Weight::from_parts(0, 2 * ENTRY_PROOF))
 	}
 
-	/// The most a timer of this kind can cost.
-	pub(crate) fn timer_weight(timer: Timer) -> Weight {
+	/// The reports, votes and missed validations a prune removes within `room`:
+	/// `PruneBatch`, fewer if they do not fit (at least one: a prune is served only when
+	/// one removal fits), the rest on later blocks. So a closed request's prune never needs
+	/// room for a whole batch, which the queues served before it would rarely leave.
+	pub(crate) fn prune_batch(room: Weight) -> u32 {
+		let base = Weights::<T>::timer_prune(0);
+		let item = Weights::<T>::timer_prune(1).saturating_sub(base);
+		let left = room.saturating_sub(base);
+		let fit = |left: u64, item: u64| left.checked_div(item).unwrap_or(u64::MAX);
+		let fits =
+			fit(left.ref_time(), item.ref_time()).min(fit(left.proof_size(), item.proof_size()));
+		u32::try_from(fits).unwrap_or(u32::MAX).clamp(1, T::PruneBatch::get().max(1))
+	}
+
+	/// The most a timer of this kind can cost (a prune: one removal; it removes no more
+	/// than fits, [`Self::prune_batch`]).
+	pub fn timer_weight(timer: Timer) -> Weight {
 		let most_paid = Weights::<T>::pay_validators(T::MaxPaidValidators::get());
 		match timer {
+			Timer::Draw => Weights::<T>::timer_draw(MAX_DRAWS)
+				.saturating_add(Weights::<T>::timer_expiry())
+				.saturating_add(Self::timer_charge_weight()),
 			Timer::Assignment => Weights::<T>::timer_refusal()
 				.max(Weights::<T>::timer_expiry())
 				.saturating_add(Self::timer_charge_weight()),
 			Timer::Validation => Weights::<T>::timer_validation().saturating_add(most_paid),
 			Timer::Vote => Weights::<T>::timer_vote().saturating_add(most_paid),
-			Timer::Prune => Weights::<T>::timer_prune(T::PruneBatch::get()),
+			Timer::Prune => Weights::<T>::timer_prune(1),
 		}
 		.max(Weights::<T>::timer_skip())
 	}

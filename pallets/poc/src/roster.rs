@@ -61,6 +61,12 @@ impl<T: Config> Pallet<T> {
 		None
 	}
 
+	/// Whether some host has PoC weight on `model` (an executor can be drawn, unless every
+	/// such host has left since the formation). Reads the roster's chunk totals.
+	pub fn has_executors(model: ModelId) -> bool {
+		RosterTotals::<T>::get(model).last().is_some_and(|total| *total > 0)
+	}
+
 	/// Replaces every executor roster with `hosts` on `model`, as a weight formation
 	/// would (benchmarks of pallets that draw executors).
 	#[cfg(feature = "runtime-benchmarks")]

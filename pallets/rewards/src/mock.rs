@@ -175,6 +175,7 @@ impl pallet_inference::Config for Test {
 	type MaxOutputBytes = ConstU32<64>;
 	type TimerBudget = TimerBudget;
 	type PruneBatch = ConstU32<4>;
+	type MaxPendingDraws = ConstU32<16>;
 	type MaxSettlementsPerBlock = ConstU32<4>;
 	type MaxPaidValidators = ConstU32<8>;
 	type LedgerEpochs = ConstU32<1>;

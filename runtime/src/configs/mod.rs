@@ -537,13 +537,20 @@ impl polkadot_sdk::frame_support::traits::Randomness<Hash, BlockNumber> for Pare
 }
 
 parameter_types! {
-	/// `on_initialize` spends at most 35% of a block on inference timers (closing
-	/// validation windows and votes, pruning, reassignments, expiries); later ones wait a
-	/// block. The calls that schedule timers pay for them in their own weight, so a block
-	/// full of requests leaves no more timer work than this serves (tested in
-	/// `runtime/tests/inference_throughput.rs`); normal transactions get what the hooks
-	/// leave of the block.
-	pub InferenceTimerBudget: Weight = Perbill::from_percent(35) * MAXIMUM_BLOCK_WEIGHT;
+	/// `on_initialize` spends at most 35% of a block's ref time and 40% of its proof size
+	/// on inference timers (requests' executor draws, closing validation windows and
+	/// votes, pruning, reassignments, expiries); later ones wait a block, and each queue
+	/// keeps room for one timer of every queue after it. The calls that schedule timers
+	/// pay for them in their own weight, so a block full of requests leaves no more timer
+	/// work than this serves (tested in `runtime/tests/inference_throughput.rs`); normal
+	/// transactions get what the hooks leave of the block. The proof share is the larger:
+	/// a lifecycle's timers read more than its transactions (each timer reads its request
+	/// again; the draw, the executor's ledger), 38% of a block full of reputed hosts'
+	/// lifecycles.
+	pub InferenceTimerBudget: Weight = Weight::from_parts(
+		Perbill::from_percent(35).mul_floor(MAXIMUM_BLOCK_WEIGHT.ref_time()),
+		Perbill::from_percent(40).mul_floor(MAXIMUM_BLOCK_WEIGHT.proof_size()),
+	);
 }
 
 impl pallet_inference::Config for Runtime {
@@ -564,6 +571,8 @@ impl pallet_inference::Config for Runtime {
 	type MaxOutputBytes = gonka_primitives::bounds::MaxOutputBytes;
 	type TimerBudget = InferenceTimerBudget;
 	type PruneBatch = ConstU32<256>;
+	/// About three blocks of draws at the timer budget (`docs/benchmarks.md`).
+	type MaxPendingDraws = ConstU32<1_000>;
 	type MaxSettlementsPerBlock = ConstU32<64>;
 	/// An epoch's ledger is kept through the two epochs after it (rewards settle it).
 	type LedgerEpochs = ConstU32<2>;

@@ -122,10 +122,11 @@ fn a_request_nobody_serves_pays_each_timer_it_causes_from_its_deposit() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
 		let id = submit();
 		assert_eq!(escrow_held(), TOKENS_ESCROW + TIMER_DEPOSIT);
-		// Made at 1: reassigned at 4, 7 and 10, expired at 13, each timer paying its fee.
-		run_to_block(13);
+		// Made at 1, drawn at 2: reassigned at 5 and 8, expired at 11, each timer paying its
+		// fee.
+		run_to_block(11);
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Expired));
-		assert_eq!(timer_fees(id), vec![TIMER_FEE; 4]);
+		assert_eq!(timer_fees(id), vec![TIMER_FEE; 3]);
 		assert_eq!(free(99), TIMER_DEPOSIT);
 		assert_eq!(free(DEVELOPER), BALANCE - TIMER_DEPOSIT);
 		assert!(events().contains(&Event::RequestClosed {
@@ -142,9 +143,10 @@ fn a_request_served_in_time_pays_no_timer_and_a_reassigned_one_pays_its_timer() 
 		let served = submit();
 		assert_ok!(finish_as(executor_of(served), result(served, 5)));
 		assert_eq!(free(DEVELOPER), BALANCE - COST);
-		// Reassigned once (at 4), then served: one timer's fee, the rest of the deposit back.
+		// Drawn at 3, reassigned once (at 6), then served: one timer's fee, the rest of the
+		// deposit back.
 		let late = submit();
-		run_to_block(4);
+		run_to_block(6);
 		assert_eq!(Requests::<Test>::get(late).unwrap().attempt, 1);
 		assert_ok!(finish_as(executor_of(late), result(late, 5)));
 		assert_eq!(timer_fees(served), Vec::<u128>::new());
@@ -158,13 +160,18 @@ fn a_request_served_in_time_pays_no_timer_and_a_reassigned_one_pays_its_timer() 
 fn the_timer_deposit_covers_the_most_timers_a_request_can_cause() {
 	// For every refusal timeout shorter than the expiration, a request no executor
 	// finishes fires its assignment timers (reassignments, then the expiry): its deposit
-	// is the fee of as many timers at their worst case, and pays each of them.
+	// covers the fee of as many timers at their worst case (exactly, when the refusal
+	// timeout divides the expiration less the draw's block), and pays each of them.
 	for refusal_timeout in 1..10u64 {
 		let params = InferenceParams { refusal_timeout, ..test_params() };
 		ExtBuilder::default().hosts(&[1, 2, 3]).params(params).build_and_execute(|| {
 			let id = submit();
 			run_until_closed(id);
 			assert_eq!(status(id), RequestStatus::Closed(Outcome::Expired));
+			// It lasted until no executor could have its full time before the expiration: a
+			// deposit too small would have closed it earlier.
+			let closed = System::block_number();
+			assert!(closed + refusal_timeout > 1 + params.expiration, "refusal {refusal_timeout}");
 			let timers = events()
 				.iter()
 				.filter(|event| matches!(event, Event::Missed { request, .. } if *request == id))
@@ -173,7 +180,11 @@ fn the_timer_deposit_covers_the_most_timers_a_request_can_cause() {
 				.saturating_add(Inference::prepaid_timers(Timer::Prune));
 			let fee = TestFee::weight_to_fee(&worst);
 			assert_eq!(fee, TIMER_FEE);
-			assert_eq!(Inference::timer_deposit(&params), fee * timers as u128);
+			let deposit = Inference::timer_deposit(&params);
+			assert!(fee * timers as u128 <= deposit, "refusal after {refusal_timeout}");
+			if (params.expiration - 1) % refusal_timeout == 0 {
+				assert_eq!(deposit, fee * timers as u128, "refusal after {refusal_timeout}");
+			}
 			assert_eq!(timer_fees(id), vec![fee; timers], "refusal after {refusal_timeout}");
 			assert_eq!(free(DEVELOPER), BALANCE - fee * timers as u128);
 		});
@@ -183,18 +194,18 @@ fn the_timer_deposit_covers_the_most_timers_a_request_can_cause() {
 #[test]
 fn a_deposit_that_cannot_pay_another_timer_expires_the_request() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
-		// Four timers paid for (refusal after 3 of 10 blocks) ...
+		// Three timers paid for (drawn at 2, refusal after 3 of 10 blocks) ...
 		let id = submit();
 		// ... then governance shortens the refusal timeout to one block.
 		assert_ok!(Inference::set_params(
 			RuntimeOrigin::root(),
 			InferenceParams { refusal_timeout: 1, ..test_params() }
 		));
-		// Timers at 4, 5, 6 and 7: the fourth leaves no deposit, and the request expires
-		// before its expiration (11).
+		// Timers at 5 (scheduled before the change), 6 and 7: the third leaves no deposit,
+		// and the request expires before its expiration (11).
 		run_to_block(7);
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Expired));
-		assert_eq!(timer_fees(id), vec![TIMER_FEE; 4]);
+		assert_eq!(timer_fees(id), vec![TIMER_FEE; 3]);
 		assert_eq!(free(DEVELOPER), BALANCE - TIMER_DEPOSIT);
 	});
 }
@@ -362,9 +373,9 @@ fn a_developer_whose_whole_balance_is_locked_still_pays_its_timers_and_its_resul
 		let held = work_held(executor);
 		assert_ok!(finish_as(executor, result(served, 5)));
 		assert_eq!(work_held(executor), held + cost_of(served));
-		run_to_block(13);
+		run_to_block(12);
 		assert_eq!(status(unserved), RequestStatus::Closed(Outcome::Expired));
-		assert_eq!(timer_fees(unserved), vec![TIMER_FEE; 4]);
+		assert_eq!(timer_fees(unserved), vec![TIMER_FEE; 3]);
 		assert_eq!(free(99), TIMER_DEPOSIT);
 	});
 }

@@ -77,10 +77,11 @@ fn an_invalidated_request_pays_no_validator() {
 	ExtBuilder::default().hosts(&[1, 2, 3, 4]).build_and_execute(|| {
 		let (id, executor, opener) = failed_validation();
 		let voter = [1, 2, 3, 4].into_iter().find(|&i| i != executor && i != opener).unwrap();
+		let held = work_held(executor);
 		assert_ok!(vote_as(voter, id, true));
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Invalidated));
 		assert!(!events().iter().any(|e| matches!(e, Event::ValidatorPaid { .. })));
-		assert_eq!(work_held(executor), 0);
+		assert_eq!(work_held(executor), held - COST);
 	});
 }
 
@@ -97,7 +98,7 @@ fn at_most_max_paid_validators_reports_are_read_for_the_share() {
 			record.passes = 5;
 			record.reports = 5;
 		});
-		run_to_block(5);
+		run_to_block(6);
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Validated));
 		let paid: Vec<u128> = events()
 			.into_iter()
@@ -116,9 +117,9 @@ fn a_validators_share_is_forfeited_if_the_validator_is_invalid_in_that_epoch() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
 		let (id, executor) = finished();
 		let validator = 3 - executor;
-		run_to_block(2);
+		run_to_block(3);
 		assert_ok!(validate_as(validator, id, Perbill::one()));
-		run_to_block(5);
+		run_to_block(6);
 		assert_eq!(work_held(validator), SHARE);
 		// The validator's own results made it INVALID in the same epoch.
 		Ledger::<Test>::mutate(0, account(validator), |stats| stats.invalid = true);
@@ -140,9 +141,9 @@ fn a_zero_validator_share_leaves_the_fee_with_the_executor() {
 	let params = InferenceParams { validator_share: Perbill::zero(), ..test_params() };
 	ExtBuilder::default().hosts(&[1, 2]).params(params).build_and_execute(|| {
 		let (id, executor) = finished();
-		run_to_block(2);
+		run_to_block(3);
 		assert_ok!(validate_as(3 - executor, id, Perbill::one()));
-		run_to_block(5);
+		run_to_block(6);
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Validated));
 		assert_eq!(work_held(executor), COST);
 		assert_eq!(work_held(3 - executor), 0);

@@ -11,8 +11,8 @@ fn a_sampled_validator_that_did_not_report_is_recorded_missing() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
 		let (id, executor) = finished();
 		let validator = 3 - executor;
-		// Finished at 1, window 4: from 5 on the report is missing.
-		run_to_block(5);
+		// Finished at 2, window 4: from 6 on the report is missing.
+		run_to_block(6);
 		assert_ok!(report_missing_as(executor, id, validator));
 		assert_eq!(Ledger::<Test>::get(0, account(validator)).missed_validations, 1);
 		assert!(Missed::<Test>::contains_key(id, account(validator)));
@@ -28,7 +28,7 @@ fn a_sampled_validator_that_did_not_report_is_recorded_missing() {
 			Err(pool(InvalidTransaction::Stale))
 		);
 		// Pruned with the request; a later claim is stale.
-		run_to_block(10);
+		run_to_block(11);
 		assert!(!Missed::<Test>::contains_key(id, account(validator)));
 		assert_eq!(
 			report_missing_as(executor, id, validator),
@@ -46,7 +46,7 @@ fn a_sampled_validation_is_a_duty_and_a_missed_one_a_duty_missed() {
 		let (id, executor) = finished();
 		let validator = 3 - executor;
 		let before = EpochTotals::<Test>::get(0);
-		run_to_block(5);
+		run_to_block(6);
 		assert_ok!(report_missing_as(executor, id, validator));
 		let stats = Ledger::<Test>::get(0, account(validator));
 		assert_eq!((stats.duties(), stats.duties_missed()), (1, 1));
@@ -154,7 +154,7 @@ fn a_validator_that_could_not_report_is_never_shown_missing() {
 fn a_missing_report_cannot_be_shown_while_the_window_is_open() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
 		let (id, executor) = finished();
-		run_to_block(4);
+		run_to_block(5);
 		assert_eq!(
 			report_missing_as(executor, id, 3 - executor),
 			Err(pool(InvalidTransaction::Future))
@@ -166,9 +166,9 @@ fn a_missing_report_cannot_be_shown_while_the_window_is_open() {
 fn a_validator_that_reported_is_not_missing() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
 		let (id, executor) = finished();
-		run_to_block(2);
+		run_to_block(3);
 		assert_ok!(validate_as(3 - executor, id, Perbill::one()));
-		run_to_block(5);
+		run_to_block(6);
 		assert_eq!(
 			report_missing_as(executor, id, 3 - executor),
 			Err(custom(Error::<Test>::ValidatorReported))

@@ -55,7 +55,8 @@ const COST: u128 = 34;
 /// The validators' half of `COST` when the request is validated.
 const SHARE: u128 = COST / 2;
 
-/// A request finished at block 1 by its executor with 5 tokens; returns (id, executor).
+/// A request made now and finished in the next block (where its executor is drawn; block
+/// 2 when made at block 1) by its executor with 5 tokens; returns (id, executor).
 fn finished() -> (u64, u8) {
 	let id = submit();
 	let executor = executor_of(id);
@@ -63,8 +64,28 @@ fn finished() -> (u64, u8) {
 	(id, executor)
 }
 
-/// A finished request (block 1) that the hash rule gives at least one validator among
-/// `hosts`; the chain is moved to block 2, where the validators can report.
+/// Two requests made in one block (the timer budget draws two a block) and finished in the
+/// next by their executors; the chain is moved to the block after, where validators
+/// report. Returns each one's (id, executor): a result a block, as tests of a whole epoch
+/// need.
+fn finished_pair() -> Vec<(u64, u8)> {
+	let ids = [queue(), queue()];
+	run_to_block(System::block_number() + 1);
+	let done = ids
+		.into_iter()
+		.map(|id| {
+			let executor = executor_of(id);
+			assert_ok!(finish_as(executor, result(id, 5)));
+			(id, executor)
+		})
+		.collect();
+	run_to_block(System::block_number() + 1);
+	done
+}
+
+/// A finished request ([`finished`]) that the hash rule gives at least one validator among
+/// `hosts`; the chain is moved to the block after `finish`, where the validators can
+/// report.
 fn finished_with_validators(hosts: &[u8]) -> (u64, u8, Vec<u8>) {
 	for _ in 0..20 {
 		let (id, executor) = finished();

@@ -9,7 +9,7 @@ fn the_runtime_api_lists_the_validators_the_hash_rule_samples() {
 		// In the block that included `finish` nobody knows its hash yet.
 		assert_eq!(Inference::sampled_validators(id), None);
 		assert_eq!(Inference::sampled_validators(id + 1), None);
-		run_to_block(2);
+		run_to_block(3);
 		let listed = Inference::sampled_validators(id).expect("finished before this block");
 		let expected: Vec<gonka_primitives::HostId> =
 			sampled(id, &[1, 2, 3, 4, 5, 6, 7, 8]).into_iter().map(account).collect();

@@ -11,14 +11,15 @@ fn six_invalidations_in_a_row_mark_an_executor_invalid_for_the_epoch_and_five_do
 		// executor's, so its failing report invalidates at once.
 		let mut invalidations = [0u32; 3];
 		while invalidations[1] < 6 {
-			let (id, executor) = finished();
-			run_to_block(System::block_number() + 1);
-			assert_ok!(validate_as(3 - executor, id, Perbill::zero()));
-			assert_eq!(status(id), RequestStatus::Closed(Outcome::Invalidated));
-			invalidations[usize::from(executor)] += 1;
-			let stats = Ledger::<Test>::get(0, account(executor));
-			assert_eq!(stats.invalid, invalidations[usize::from(executor)] >= 6, "{stats:?}");
+			for (id, executor) in finished_pair() {
+				assert_ok!(validate_as(3 - executor, id, Perbill::zero()));
+				assert_eq!(status(id), RequestStatus::Closed(Outcome::Invalidated));
+				invalidations[usize::from(executor)] += 1;
+				let stats = Ledger::<Test>::get(0, account(executor));
+				assert_eq!(stats.invalid, invalidations[usize::from(executor)] >= 6, "{stats:?}");
+			}
 		}
+		assert_eq!(Poc::epoch_now(), 0, "six invalidations within epoch 0");
 		assert!(events().contains(&Event::HostInvalid { host: account(1), epoch: 0 }));
 		assert!(Reputations::<Test>::get(account(1)).invalid);
 	});
@@ -81,10 +82,10 @@ fn an_invalid_host_loses_its_voting_power_at_once() {
 			if Ledger::<Test>::get(0, account(1)).invalid {
 				break;
 			}
-			let (id, executor) = finished();
-			run_to_block(System::block_number() + 1);
-			if executor == 1 {
-				assert_ok!(validate_as(2, id, Perbill::zero()));
+			for (id, executor) in finished_pair() {
+				if executor == 1 {
+					assert_ok!(validate_as(2, id, Perbill::zero()));
+				}
 			}
 		}
 		assert!(Ledger::<Test>::get(0, account(1)).invalid);

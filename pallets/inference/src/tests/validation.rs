@@ -16,7 +16,7 @@ fn validators_are_sampled_from_the_finish_block_so_not_before_the_next_block() {
 			validate_as(validator, id, Perbill::one()),
 			Err(pool(InvalidTransaction::Future))
 		);
-		run_to_block(2);
+		run_to_block(3);
 		assert_eq!(sampled(id, &[1, 2]), vec![validator]);
 		assert_ok!(validate_as(validator, id, Perbill::one()));
 		assert_eq!(Reports::<Test>::get(id, account(validator)), Some(Perbill::one()));
@@ -28,7 +28,7 @@ fn validators_are_sampled_from_the_finish_block_so_not_before_the_next_block() {
 fn the_executor_never_validates_its_own_request() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
 		let (id, executor) = finished();
-		run_to_block(2);
+		run_to_block(3);
 		assert_eq!(
 			validate_as(executor, id, Perbill::one()),
 			Err(custom(Error::<Test>::SelfValidation))
@@ -68,15 +68,15 @@ fn a_passing_validation_validates_the_request_when_the_window_closes() {
 		let (id, executor) = finished();
 		let pins = |generation| PowerGenerations::<Test>::get(generation).unwrap().pins;
 		assert_eq!(pins(0), 1);
-		run_to_block(2);
+		run_to_block(3);
 		assert_ok!(validate_as(3 - executor, id, Perbill::from_percent(95)));
 		assert_eq!(status(id), RequestStatus::Finished);
-		// Finished at 1, window 4: closed at 5.
-		run_to_block(5);
+		// Finished at 2, window 4: closed at 6.
+		run_to_block(6);
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Validated));
 		// The snapshot is held until the payloads go (missing validators can be shown).
 		assert_eq!(pins(0), 1);
-		run_to_block(10);
+		run_to_block(11);
 		assert!(!Requests::<Test>::contains_key(id));
 		assert_eq!(pins(0), 0);
 		let stats = Ledger::<Test>::get(0, account(executor));
@@ -92,7 +92,7 @@ fn a_passing_validation_validates_the_request_when_the_window_closes() {
 fn a_request_no_validator_reported_on_closes_unchecked() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
 		let (id, executor) = finished();
-		run_to_block(5);
+		run_to_block(6);
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Unchecked));
 		assert_eq!(Ledger::<Test>::get(0, account(executor)).llr, 0);
 		assert_eq!(work_held(executor), COST);
@@ -103,7 +103,7 @@ fn a_request_no_validator_reported_on_closes_unchecked() {
 fn a_report_after_the_validation_window_is_refused() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
 		let (id, executor) = finished();
-		run_to_block(5);
+		run_to_block(6);
 		assert_eq!(
 			validate_as(3 - executor, id, Perbill::one()),
 			Err(pool(InvalidTransaction::Stale))
@@ -128,7 +128,7 @@ fn a_validator_reports_once() {
 fn a_validation_for_a_request_not_finished_is_refused() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
 		let id = submit();
-		run_to_block(2);
+		run_to_block(3);
 		assert_eq!(validate_as(1, id, Perbill::one()), Err(pool(InvalidTransaction::Stale)));
 	});
 }

@@ -20,14 +20,16 @@ fn more_than_half_the_power_invalid_refunds_the_developer_from_the_pending_work(
 	ExtBuilder::default().hosts(&[1, 2, 3, 4]).build_and_execute(|| {
 		let (id, executor, validator) = failed_validation();
 		let developer_before = free(DEVELOPER);
+		// The executor's pending work (this result and any the search finished before).
+		let held = work_held(executor);
 		let voter = [1, 2, 3, 4].into_iter().find(|&i| i != executor && i != validator).unwrap();
 		// 2 of the 3 units of power besides the executor's: more than half.
 		assert_ok!(vote_as(voter, id, true));
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Invalidated));
 		assert_eq!(free(DEVELOPER), developer_before + COST);
-		assert_eq!(work_held(executor), 0);
+		assert_eq!(work_held(executor), held - COST);
 		let stats = Ledger::<Test>::get(0, account(executor));
-		assert_eq!((stats.pending_work, stats.invalidated), (0, 1));
+		assert_eq!((stats.pending_work, stats.invalidated), (held - COST, 1));
 		assert_eq!(stats.llr, Sprt::live_network().invalid_step);
 		assert!(events().contains(&Event::RequestClosed {
 			request: id,
@@ -41,6 +43,7 @@ fn more_than_half_the_power_invalid_refunds_the_developer_from_the_pending_work(
 fn half_the_power_valid_keeps_the_result() {
 	ExtBuilder::default().hosts(&[1, 2, 3, 4]).build_and_execute(|| {
 		let (id, executor, validator) = failed_validation();
+		let held = work_held(executor);
 		let others: Vec<u8> =
 			[1, 2, 3, 4].into_iter().filter(|&i| i != executor && i != validator).collect();
 		// One valid vote: 1 of 3 units, not yet certain.
@@ -49,7 +52,7 @@ fn half_the_power_valid_keeps_the_result() {
 		// Two valid of three: invalid can no longer pass half.
 		assert_ok!(vote_as(others[1], id, false));
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Validated));
-		assert_eq!(work_held(executor), COST);
+		assert_eq!(work_held(executor), held);
 	});
 }
 
@@ -57,10 +60,11 @@ fn half_the_power_valid_keeps_the_result() {
 fn a_vote_without_a_majority_keeps_the_result_when_its_window_ends() {
 	ExtBuilder::default().hosts(&[1, 2, 3, 4]).build_and_execute(|| {
 		let (id, executor, _) = failed_validation();
+		let held = work_held(executor);
 		let opened = System::block_number();
 		run_to_block(opened + 4);
 		assert_eq!(status(id), RequestStatus::Closed(Outcome::Validated));
-		assert_eq!(work_held(executor), COST);
+		assert_eq!(work_held(executor), held);
 	});
 }
 
@@ -107,7 +111,7 @@ fn the_executor_does_not_vote_and_a_host_without_power_cannot() {
 fn a_vote_on_a_request_without_an_open_vote_is_refused() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
 		let (id, executor) = finished();
-		run_to_block(2);
+		run_to_block(System::block_number() + 1);
 		assert_eq!(vote_as(3 - executor, id, true), Err(pool(InvalidTransaction::Stale)));
 	});
 }
@@ -132,6 +136,7 @@ fn a_host_that_voted_and_then_validates_is_counted_once() {
 				}
 			})
 			.expect("a request with two sampled validators");
+		let held = work_held(executor);
 		assert_ok!(validate_as(opener, id, Perbill::from_percent(50)));
 		// Four units of power besides the executor's: 2 invalid is not more than half.
 		assert_ok!(vote_as(attacker, id, true));
@@ -140,7 +145,7 @@ fn a_host_that_voted_and_then_validates_is_counted_once() {
 		let tally = Requests::<Test>::get(id).unwrap().vote.unwrap();
 		assert_eq!((tally.invalid, tally.valid), (2, 0));
 		assert_eq!(status(id), RequestStatus::Voting);
-		assert_eq!(work_held(executor), COST);
+		assert_eq!(work_held(executor), held);
 		assert_eq!(Reports::<Test>::get(id, account(attacker)), Some(Perbill::from_percent(50)));
 	});
 }
