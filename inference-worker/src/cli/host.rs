@@ -311,7 +311,7 @@ pub async fn infer(
 	let submitted = client
 		.request(developer, model, prompt.as_bytes(), max_tokens, sampling)
 		.await
-		.context("the request was not accepted")?;
+		.context("the request was refused, or its executor was not drawn (the error says which)")?;
 	let id = submitted.request;
 	tracing::info!(request = id, executor = %submitted.executor, escrow = %gnk(submitted.escrow), "request included");
 	let wait = wait_for_answer(&client, id, submitted.escrow);
