@@ -144,13 +144,7 @@ fn requests_beyond_the_pending_draws_bound_are_refused_and_nothing_held() {
 		TimerBudget::set(&Weight::from_parts(TIMER_UNITS, u64::MAX));
 		run_to_block(System::block_number() + 1);
 		assert!(ids.iter().filter(|&&id| status(id) == RequestStatus::Assigned).count() >= 2);
-		assert_ok!(Inference::request(
-			RuntimeOrigin::signed(account(DEVELOPER)),
-			1,
-			prompt(10),
-			8,
-			SamplingParams::GREEDY
-		));
+		queue();
 	});
 }
 
