@@ -340,16 +340,34 @@ impl ChainClient {
 	}
 
 	/// The hosts that committed PoC for a model in an epoch, sorted by account: the roster
-	/// the chain builds when the epoch's validation opens (empty before).
-	pub async fn roster(&self, epoch: EpochIndex, model: ModelId) -> Result<Vec<HostId>, Error> {
+	/// the chain builds from the end of the epoch's generation, a few models per block.
+	/// `None` until every roster of the epoch is built (the chain refuses validation
+	/// batches until then).
+	pub async fn roster(
+		&self,
+		epoch: EpochIndex,
+		model: ModelId,
+	) -> Result<Option<Vec<HostId>>, Error> {
 		let at = self.api.at_current_block().await.map_err(chain)?;
+		let built = at
+			.storage()
+			.try_fetch(runtime::storage().poc().rosters_built(), ())
+			.await
+			.map_err(chain)?;
+		let built = match built {
+			Some(value) => Some(value.decode().map_err(chain)?),
+			None => None,
+		};
+		if built != Some(epoch) {
+			return Ok(None);
+		}
 		let address = runtime::storage().poc().tallies();
 		let Some(value) = at.storage().try_fetch(address, (epoch, model)).await.map_err(chain)?
 		else {
-			return Ok(Vec::new());
+			return Ok(Some(Vec::new()));
 		};
 		let roster = value.decode().map_err(chain)?;
-		Ok(roster.0.into_iter().map(|(host, _)| HostId::new(host.0)).collect())
+		Ok(Some(roster.0.into_iter().map(|(host, _)| HostId::new(host.0)).collect()))
 	}
 
 	/// A host's PoC weight in force for a model.

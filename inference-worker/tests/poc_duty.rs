@@ -70,6 +70,9 @@ struct World {
 	batches: Vec<(HostId, EpochIndex, ModelId, Vec<Verdict>)>,
 	/// While set, every call fails as if the node were down.
 	down: bool,
+	/// The first finalized block at which the epoch's rosters are built (the chain builds
+	/// them over blocks); `None`: as soon as validation opens.
+	rosters_built_at: Option<u32>,
 }
 
 impl World {
@@ -141,22 +144,30 @@ impl PocChain for Chain {
 		Ok((model == MODEL).then_some(PocModel { approved: true, params: PARAMS }))
 	}
 
-	async fn roster(&self, epoch: EpochIndex, model: ModelId) -> Result<Vec<HostId>, SubmitError> {
+	async fn roster(
+		&self,
+		epoch: EpochIndex,
+		model: ModelId,
+	) -> Result<Option<Vec<HostId>>, SubmitError> {
 		let world = self.world.borrow();
 		if world.down {
 			return Err(down());
 		}
-		// Built when validation opens.
+		// Built when validation opens, or later.
 		let e = world.epoch.expect("an epoch");
-		if world.next_offset() <= e.generation + e.delay {
-			return Ok(Vec::new());
+		if world.next_offset() <= e.generation + e.delay
+			|| world.rosters_built_at.is_some_and(|at| e.finalized < at)
+		{
+			return Ok(None);
 		}
-		Ok(world
-			.commitments
-			.keys()
-			.filter(|(e, _, m)| *e == epoch && *m == model)
-			.map(|(_, host, _)| host.clone())
-			.collect())
+		Ok(Some(
+			world
+				.commitments
+				.keys()
+				.filter(|(e, _, m)| *e == epoch && *m == model)
+				.map(|(_, host, _)| host.clone())
+				.collect(),
+		))
 	}
 
 	async fn commitment(
@@ -435,6 +446,25 @@ fn poc_epoch_two_hosts_commit_serve_and_validate_each_other() {
 		);
 		// Every leaf was recomputed (28 ≤ N): 28 of its own, 28 of the other's.
 		assert_eq!(validator.prover.computed.get(), 56);
+	}
+}
+
+#[test]
+fn poc_validation_waits_until_the_chain_has_built_the_rosters() {
+	let world = World::new();
+	world.borrow_mut().rosters_built_at = Some(LAST_VALIDATION_VIEW);
+	let peers = Peers::default();
+	let mut a = Host::new(&world, &peers, 1, Peer::Honest, false);
+	let mut b = Host::new(&world, &peers, 2, Peer::Honest, false);
+	blocks(&world, &mut [&mut a, &mut b], BEFORE, LAST_VALIDATION_VIEW - 1, 2);
+	assert!(world.borrow().batches.is_empty(), "no batch before the rosters are built");
+	blocks(&world, &mut [&mut a, &mut b], LAST_VALIDATION_VIEW, LAST_VALIDATION_VIEW, 1);
+	for (validator, other) in [(&a, &b), (&b, &a)] {
+		assert_eq!(
+			world.borrow().verdicts_of(&validator.id),
+			vec![vec![Verdict { host: other.id.clone(), valid: true }]],
+			"each host validates the other once the rosters are built"
+		);
 	}
 }
 

@@ -245,7 +245,7 @@ impl_runtime_apis! {
 		}
 
 		fn commitment(epoch: EpochIndex, host: HostId, model: ModelId) -> Option<Commitment> {
-			pallet_poc::Commitments::<Runtime>::get(epoch, (host, model))
+			pallet_poc::Commitments::<Runtime>::get((epoch, model, host))
 		}
 
 		fn poc_weight(host: HostId, model: ModelId) -> NonceCount {

@@ -9,7 +9,7 @@ use gonka_primitives::{
 	HostId, H256,
 };
 use gonka_runtime::{
-	configs::{RuntimeBlockLength, RuntimeBlockWeights},
+	configs::{PocHookBudget, RuntimeBlockLength, RuntimeBlockWeights},
 	weights::{pallet_poc::WeightInfo as PocWeights, pallet_rewards::WeightInfo as RewardsWeights},
 	Runtime, RuntimeCall, TxExtension, UncheckedExtrinsic,
 };
@@ -28,9 +28,17 @@ use polkadot_sdk::{
 
 /// The network size the issue asks for.
 const HOSTS: u32 = 1_000;
-/// The live network's phases (`protocol.md`): generation and validation, in blocks.
-const GENERATION_BLOCKS: u32 = 35;
-const VALIDATION_BLOCKS: u32 = 240;
+/// The live network's phases (`protocol.md`, `EpochParams::live_network`), in blocks.
+const LIVE: pallet_poc::EpochParams<u32> = pallet_poc::EpochParams {
+	epoch_length: 15_391,
+	poc_generation: 35,
+	validation_delay: 5,
+	poc_validation: 240,
+};
+const GENERATION_BLOCKS: u32 = LIVE.poc_generation;
+const DELAY_BLOCKS: u32 = LIVE.validation_delay;
+const VALIDATION_BLOCKS: u32 = LIVE.poc_validation;
+const EPOCH_BLOCKS: u32 = LIVE.epoch_length;
 
 type MaxCommits = <Runtime as pallet_poc::Config>::MaxCommitsPerModel;
 type MaxHosts = <Runtime as pallet_poc::Config>::MaxHosts;
@@ -181,30 +189,85 @@ fn the_epoch_transition_of_1000_hosts_fits_under_half_of_a_block() {
 	let limits = limits();
 	println!("| hook block (n = {HOSTS} commitments) | ref time | proof size | % of block ref time | % of block proof |");
 	println!("|---|---|---|---|---|");
-	let start =
-		PocWeights::<Runtime>::on_initialize_epoch_start()
-			.saturating_add(PocWeights::<Runtime>::prune_epoch(HOSTS));
-	let open = PocWeights::<Runtime>::on_initialize_idle()
-		.saturating_add(PocWeights::<Runtime>::open_validation(HOSTS));
+	let start = PocWeights::<Runtime>::on_initialize_epoch_start();
 	// Formation tells pallet-rewards, which records the epoch's weights.
 	let form = PocWeights::<Runtime>::on_initialize_idle()
 		.saturating_add(PocWeights::<Runtime>::form_weights(HOSTS))
 		.saturating_add(RewardsWeights::<Runtime>::weights_formed(HOSTS));
 	let idle = PocWeights::<Runtime>::on_initialize_idle();
-	// Any block after a generation of voting power is released by governance (or replaced,
-	// when no proposal holds it): one generation deleted.
-	let prune_power = PocWeights::<Runtime>::on_initialize_idle()
-		.saturating_add(PocWeights::<Runtime>::prune_power_generation(HOSTS));
+	// Any other block: at most the spread work's budget (rosters, pruning).
+	let spread = PocWeights::<Runtime>::on_initialize_idle().saturating_add(PocHookBudget::get());
 	for (what, load) in [
-		("epoch start + pruning", start),
-		("validation opens: rosters", open),
+		("epoch start", start),
 		("weight formation", form),
-		("an old generation of voting power pruned", prune_power),
+		("a block of spread work (rosters, pruning): its budget", spread),
 		("any other block", idle),
 	] {
 		let (time, proof) = row(what, load, limits.block);
 		assert!(time < 50.0 && proof < 50.0, "{what}: {time:.1}% / {proof:.1}%");
 	}
+}
+
+/// The fixed part and the per-record part of a linear weight.
+fn linear(step: impl Fn(u32) -> Weight) -> (Weight, Weight) {
+	let base = step(0);
+	(base, step(1).saturating_sub(base))
+}
+
+/// How many records of a spread step of weight `step(n)` one block's budget holds.
+fn records_per_block(step: impl Fn(u32) -> Weight) -> u64 {
+	let (base, per) = linear(step);
+	let left = PocHookBudget::get().saturating_sub(base);
+	(left.ref_time() / per.ref_time().max(1)).min(left.proof_size() / per.proof_size().max(1))
+}
+
+/// The blocks `work` takes at `per_block` a block, the worse of ref time and proof.
+fn blocks_for(work: Weight, per_block: Weight) -> u64 {
+	work.ref_time()
+		.div_ceil(per_block.ref_time().max(1))
+		.max(work.proof_size().div_ceil(per_block.proof_size().max(1)))
+}
+
+#[test]
+fn the_spread_work_at_max_hosts_times_max_models_keeps_up_within_its_budget() {
+	assert_eq!(LIVE, pallet_poc::EpochParams::live_network(), "the live network's phases");
+	let limits = limits();
+	let hosts: u64 = <MaxHosts as Get<u32>>::get().into();
+	let models_per_host: u64 =
+		<<Runtime as pallet_poc::Config>::MaxModelsPerHost as Get<u32>>::get().into();
+	let models: u64 = <<Runtime as pallet_models::Config>::MaxModels as Get<u32>>::get().into();
+	// The true worst case: every host commits on every model it may serve.
+	let commitments = hosts * models_per_host;
+	let budget = PocHookBudget::get();
+	let (time, proof) = row("the spread work's budget per block", budget, limits.block);
+	assert!(time <= 10.0 && proof <= 15.0, "the budget: {time:.1}% / {proof:.1}%");
+	// Rosters: each model's step pays for its roster (`MaxHosts` hosts) read and written,
+	// and each commitment its own part. All the work: every model's step once, every
+	// commitment once; each block does all but one step's worth of its budget, and splits
+	// at most one model's step (paying its base twice).
+	let (base, per) = linear(PocWeights::<Runtime>::open_validation);
+	assert!(base.saturating_add(per).all_lte(budget), "a roster step exceeds the budget");
+	let work = base.saturating_mul(models).saturating_add(per.saturating_mul(commitments));
+	let per_block = budget.saturating_sub(base.saturating_mul(2)).saturating_sub(per);
+	let blocks = blocks_for(work, per_block);
+	println!(
+		"rosters: {commitments} commitments of up to {models} models: built in at most \
+		 {blocks} blocks (delay {DELAY_BLOCKS} + validation {VALIDATION_BLOCKS})"
+	);
+	// Validators have at least half of the validation phase with the rosters built.
+	assert!(blocks <= u64::from(DELAY_BLOCKS + VALIDATION_BLOCKS / 2), "rosters: {blocks} blocks");
+	// Pruning an epoch: its commitments, batches (one per validator and model) and rosters.
+	let records = commitments + hosts * models_per_host + models;
+	let per_block = records_per_block(PocWeights::<Runtime>::prune_epoch);
+	let blocks = records.div_ceil(per_block);
+	println!("pruning an epoch: {records} records, {per_block} a block: {blocks} blocks");
+	assert!(blocks < u64::from(EPOCH_BLOCKS) / 10, "an epoch's pruning: {blocks} blocks");
+	// A generation of voting power: a power and a departure per host.
+	let records = 2 * hosts;
+	let per_block = records_per_block(PocWeights::<Runtime>::prune_power_generation);
+	let blocks = records.div_ceil(per_block);
+	println!("pruning a generation of voting power: {records} records, {per_block} a block: {blocks} blocks");
+	assert!(blocks < u64::from(EPOCH_BLOCKS) / 10, "a generation's pruning: {blocks} blocks");
 }
 
 #[test]

@@ -152,8 +152,7 @@ fn a_poc_formation_pays_the_epoch_reward_by_weight_after_the_ledger_is_final() {
 		// Epoch 0: Alice commits 300 nonces and Bob 100; each judges the other valid.
 		for (host, count) in [(&alice, 300u64), (&bob, 100)] {
 			pallet_poc::Commitments::<Runtime>::insert(
-				0,
-				(host.clone(), DEFAULT_MODEL),
+				(0, DEFAULT_MODEL, host.clone()),
 				Commitment { count, root: Default::default(), submissions: 1 },
 			);
 		}

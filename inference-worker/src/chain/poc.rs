@@ -50,7 +50,11 @@ impl PocChain for NodeChain {
 		Ok(view.map(|view| PocModel { approved: view.approved, params: view.poc }))
 	}
 
-	async fn roster(&self, epoch: EpochIndex, model: ModelId) -> Result<Vec<HostId>, SubmitError> {
+	async fn roster(
+		&self,
+		epoch: EpochIndex,
+		model: ModelId,
+	) -> Result<Option<Vec<HostId>>, SubmitError> {
 		self.client.roster(epoch, model).await.map_err(unavailable)
 	}
 

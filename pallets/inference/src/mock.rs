@@ -236,6 +236,8 @@ pub const MAX_PENDING_DRAWS: u32 = 16;
 pub const PRUNE_BATCH: u32 = 2;
 
 parameter_types! {
+	/// The PoC hooks' spread work is not what these tests check: unbounded.
+	pub const PocHookBudget: Weight = Weight::MAX;
 	pub const HostDeposit: u128 = DEPOSIT;
 	pub const MaxWeightShare: Perbill = Perbill::from_percent(100);
 	pub Pool: HostId = account(99);
@@ -265,6 +267,7 @@ impl pallet_poc::Config for Test {
 	type RetentionEpochs = ConstU32<2>;
 	type OnWeightsFormed = ();
 	/// PoC's weights are not under test here.
+	type HookBudget = PocHookBudget;
 	type WeightInfo = ();
 }
 

@@ -7,8 +7,8 @@
 
 use crate::{
 	validity::{duty_validity, error_code},
-	Commitment, Commitments, Config, EpochInfoOf, Error, HostOf, Hosts, ModelRegistry, Pallet,
-	Phase, RosterOf, Tallies, Validated, VotingPower,
+	Commitment, Commitments, Config, EpochInfoOf, Error, HostOf, Hosts, JoinedEpoch, ModelRegistry,
+	Pallet, Phase, RosterOf, RostersBuilt, Tallies, Validated, VotingPower,
 };
 use alloc::vec::Vec;
 use gonka_primitives::{
@@ -32,7 +32,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Checks a commitment against the chain's state at block `now`, in this order: the host
 	/// is registered, the commitment is for the epoch in progress and its generation phase,
-	/// the host serves the model and governance approved it, the count is positive and
+	/// the host serves the model, registered before the epoch started, and governance
+	/// approved the model, the count is positive and
 	/// larger than the host's last one for the model, and the host has commitments left in
 	/// its budget. Returns the host, its previous commitment for the model and the epoch.
 	#[allow(clippy::type_complexity)]
@@ -46,9 +47,13 @@ impl<T: Config> Pallet<T> {
 		ensure!(commit.epoch == epoch.index, Error::<T>::WrongEpoch);
 		ensure!(phase == Phase::Generation, Error::<T>::WrongPhase);
 		ensure!(info.models.contains(&commit.model), Error::<T>::ModelNotServed);
+		ensure!(
+			JoinedEpoch::<T>::get(host).is_none_or(|joined| joined < epoch.index),
+			Error::<T>::JoinedThisEpoch
+		);
 		ensure!(T::Models::is_approved(commit.model), Error::<T>::UnknownModel);
 		ensure!(commit.count > 0, Error::<T>::ZeroCount);
-		let previous = Commitments::<T>::get(epoch.index, (host, commit.model));
+		let previous = Commitments::<T>::get((epoch.index, commit.model, host));
 		if let Some(previous) = previous {
 			ensure!(commit.count > previous.count, Error::<T>::CountNotGrowing);
 			ensure!(
@@ -109,7 +114,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Checks a validation batch against the chain's state at block `now`, in this order:
 	/// the validator is registered, the batch is for the epoch in progress and its
-	/// validation phase, governance approved the model, the validator has voting power and
+	/// validation phase, the epoch's rosters are built, governance approved the model, the
+	/// validator serves it and has voting power and
 	/// sent no batch for the model yet, and the verdicts are non-empty, sorted by host, never
 	/// on the validator, each on a host in the model's roster. Returns the validator, the
 	/// epoch, the validator's voting power, the model's roster and the roster position of
@@ -124,7 +130,9 @@ impl<T: Config> Pallet<T> {
 		let (epoch, phase) = Self::phase(now).ok_or(Error::<T>::NoEpoch)?;
 		ensure!(validation.epoch == epoch.index, Error::<T>::WrongEpoch);
 		ensure!(phase == Phase::Validation, Error::<T>::WrongPhase);
+		ensure!(RostersBuilt::<T>::get() == Some(epoch.index), Error::<T>::RostersNotBuilt);
 		ensure!(T::Models::is_approved(validation.model), Error::<T>::UnknownModel);
+		ensure!(info.models.contains(&validation.model), Error::<T>::ModelNotServed);
 		let power = VotingPower::<T>::get(validator);
 		ensure!(power > 0, Error::<T>::NoVotingPower);
 		ensure!(
@@ -188,7 +196,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What the pool hears of a batch `check_validation` refused: an unregistered validator
-	/// is `BadSigner`, a later epoch or a batch sent in generation or the delay `Future`, an
+	/// is `BadSigner`, a later epoch, a batch sent in generation or the delay or before the
+	/// rosters are built `Future`, an
 	/// earlier epoch, a batch after validation or a second batch `Stale`, the rest `Custom`.
 	fn validation_refusal(
 		error: Error<T>,
@@ -200,6 +209,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::WrongEpoch if validation.epoch > Self::epoch_now() => {
 				InvalidTransaction::Future
 			}
+			Error::<T>::RostersNotBuilt => InvalidTransaction::Future,
 			Error::<T>::WrongPhase
 				if matches!(
 					Self::phase(now).map(|(_, phase)| phase),

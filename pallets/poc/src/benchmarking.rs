@@ -15,6 +15,7 @@ use polkadot_sdk::{
 			fungible::{Inspect, Mutate},
 			Authorize, Hooks,
 		},
+		weights::WeightMeter,
 	},
 	frame_system::{self, RawOrigin},
 	sp_core::{crypto::KeyTypeId, sr25519},
@@ -113,7 +114,7 @@ fn committed_hosts_unrostered<T: Config>(epoch: EpochIndex, n: u32) -> Vec<HostI
 	(0..n)
 		.map(|i| {
 			let (who, _) = register::<T>(i);
-			Commitments::<T>::insert(epoch, (&who, 1), commitment(100));
+			Commitments::<T>::insert((epoch, 1, &who), commitment(100));
 			VotingPower::<T>::insert(&who, 1);
 			PocWeights::<T>::insert(&who, 1, 50);
 			who
@@ -136,8 +137,10 @@ fn committed_hosts<T: Config>(epoch: EpochIndex, n: u32) -> Vec<HostId> {
 /// and its signed commitment to 20: the update path.
 fn signed_commit<T: Config>() -> (HostId, PocCommit, sr25519::Signature) {
 	let (who, key) = register::<T>(0);
+	// Registered before the epoch (its join is read, whether there or not).
+	JoinedEpoch::<T>::remove(&who);
 	let epoch = enter::<T>(0, Phase::Generation);
-	Commitments::<T>::insert(epoch.index, (&who, 1), commitment(10));
+	Commitments::<T>::insert((epoch.index, 1, &who), commitment(10));
 	let commit = PocCommit { epoch: epoch.index, model: 1, count: 20, root: H256::repeat_byte(2) };
 	let signature = sign::<T, _>(&who, &key, &commit);
 	(who, commit, signature)
@@ -149,6 +152,7 @@ fn validation_batch<T: Config>(n: u32) -> (HostId, PocValidation<T::MaxHosts>, s
 	let hosts = committed_hosts::<T>(0, n + 1);
 	let (validator, key) = (hosts[0].clone(), worker_key(0));
 	enter::<T>(0, Phase::Validation);
+	RostersBuilt::<T>::put(0);
 	let mut judged: Vec<HostId> = hosts[1..].to_vec();
 	judged.sort();
 	let verdicts: Vec<Verdict> =
@@ -230,7 +234,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, who.clone(), commit, signature);
 
-		assert_eq!(Commitments::<T>::get(0, (&who, 1)).map(|c| c.count), Some(20));
+		assert_eq!(Commitments::<T>::get((0, 1, &who)).map(|c| c.count), Some(20));
 	}
 
 	#[benchmark]
@@ -289,40 +293,45 @@ mod benchmarks {
 		assert_eq!(TotalVotingPower::<T>::get() > 0, true);
 	}
 
-	/// Opening validation over `n` commitments: reading them and writing the roster.
+	/// A step of building the rosters: `n` commitments of one model added to its roster,
+	/// which already holds `MaxHosts - n` hosts (the largest roster read and written).
 	#[benchmark]
 	fn open_validation(n: Linear<1, { T::MaxHosts::get() }>) {
 		committed_hosts_unrostered::<T>(0, n);
-		let epoch = enter::<T>(0, Phase::Validation);
+		let mut roster: Vec<(HostId, Tally)> = (n..T::MaxHosts::get())
+			.map(|i| (account("rostered", i, 0), Tally::default()))
+			.collect();
+		roster.sort_by(|a, b| a.0.cmp(&b.0));
+		Tallies::<T>::insert(0, 1, RosterOf::<T>::try_from(roster).expect("< MaxHosts"));
+		enter::<T>(0, Phase::ValidationDelay);
+		RosterCursor::<T>::put((0, None::<(ModelId, HostId)>));
+		let mut meter = WeightMeter::new();
 
 		#[block]
 		{
-			Pallet::<T>::open_validation(&epoch);
+			Pallet::<T>::build_rosters(&mut meter);
 		}
 
-		assert_eq!(Tallies::<T>::get(0, 1).len() as u32, n);
+		assert_eq!(Tallies::<T>::get(0, 1).len() as u32, T::MaxHosts::get());
+		assert_eq!(RostersBuilt::<T>::get(), Some(0));
 	}
 
-	/// Pruning an epoch of `n` commitments with their roster and batches.
+	/// A step of pruning an epoch that left the retention window: `n` commitments removed.
 	#[benchmark]
 	fn prune_epoch(n: Linear<1, { T::MaxHosts::get() }>) {
-		let mut roster = Vec::new();
 		for i in 0..n {
-			let who = host(i);
-			Commitments::<T>::insert(0, (&who, 1), commitment(100));
-			Validated::<T>::insert(0, (1, &who), ());
-			roster.push((who, Tally { valid: 1, invalid: 0 }));
+			Commitments::<T>::insert((0, 1, host(i)), commitment(100));
 		}
-		roster.sort_by(|a, b| a.0.cmp(&b.0));
-		Tallies::<T>::insert(0, 1, RosterOf::<T>::try_from(roster).expect("n <= MaxHosts"));
-		let current = T::RetentionEpochs::get().saturating_add(1);
+		enter::<T>(T::RetentionEpochs::get().saturating_add(1), Phase::Generation);
+		let mut meter = WeightMeter::new();
 
 		#[block]
 		{
-			Pallet::<T>::prune(current);
+			Pallet::<T>::prune_epochs(&mut meter);
 		}
 
-		assert_eq!(Commitments::<T>::iter_prefix(0).count(), 0);
+		assert_eq!(Commitments::<T>::iter_prefix((0,)).count(), 0);
+		assert_eq!(PrunedBefore::<T>::get(), 1);
 	}
 
 	/// `on_initialize` in a block that starts an epoch (with new parameters to apply),
@@ -363,24 +372,25 @@ mod benchmarks {
 		assert_eq!(OldestPowerGeneration::<T>::get(), snapshot.generation);
 	}
 
-	/// Pruning a generation of voting power of `n` hosts, every one of which left during it.
+	/// A step of pruning the generations of voting power: one generation no longer held
+	/// released and `n` of its records (powers) removed.
 	#[benchmark]
 	fn prune_power_generation(n: Linear<1, { T::MaxHosts::get() }>) {
 		let hosts: Vec<(HostId, u128)> = (0..n).map(|i| (host(i), 1)).collect();
 		Pallet::<T>::force_voting_power(&hosts);
 		let old = PowerGeneration::<T>::get();
-		for (departure, (who, _)) in hosts.iter().enumerate() {
-			Departures::<T>::insert(old, who, departure as u32);
-		}
 		OldestPowerGeneration::<T>::put(old);
+		PowerPrunedBefore::<T>::put(old);
 		Pallet::<T>::force_voting_power(&hosts);
+		let mut meter = WeightMeter::new();
 
 		#[block]
 		{
-			Pallet::<T>::prune_power_generation();
+			Pallet::<T>::prune_power_generations(&mut meter);
 		}
 
 		assert_eq!(OldestPowerGeneration::<T>::get(), old + 1);
+		assert_eq!(PowerPrunedBefore::<T>::get(), old + 1);
 		assert_eq!(PowerHistory::<T>::iter_prefix(old).count(), 0);
 	}
 

@@ -6,8 +6,8 @@
 
 use crate::{
 	Commitment, Commitments, Config, CurrentEpoch, EpochParamsOf, Error, Event, HoldReason,
-	HostInfo, Hosts, InvalidParams, NextEpochParams, Pallet, PocWeights, Tallies, Validated,
-	WorkerKeys,
+	HostInfo, Hosts, InvalidParams, JoinedEpoch, NextEpochParams, Pallet, Phase, PocWeights,
+	Tallies, Validated, WorkerKeys,
 };
 use alloc::vec::Vec;
 use gonka_primitives::{
@@ -48,11 +48,15 @@ impl<T: Config> Pallet<T> {
 		});
 		WorkerKeys::<T>::insert(worker_key, who);
 		Hosts::<T>::insert(who, HostInfo { worker_key, endpoint, models, deposit });
+		// It commits PoC from the next epoch on (genesis hosts from the first).
+		if let Some(epoch) = CurrentEpoch::<T>::get() {
+			JoinedEpoch::<T>::insert(who, epoch.index);
+		}
 		Ok(())
 	}
 
 	/// `update_host`: replaces each of the host's endpoint, models and worker key that is
-	/// given, after checking it.
+	/// given, after checking it; the models change in the inference phase only.
 	pub(crate) fn do_update_host(
 		who: T::AccountId,
 		worker_key: Option<(sr25519::Public, sr25519::Signature)>,
@@ -64,7 +68,17 @@ impl<T: Config> Pallet<T> {
 			host.endpoint = Self::checked_endpoint(endpoint)?;
 		}
 		if let Some(models) = models {
-			host.models = Self::checked_models(models, true)?;
+			let models = Self::checked_models(models, true)?;
+			if models != host.models {
+				// The models a host commits on and validates stay fixed through PoC: no
+				// more than `MaxModelsPerHost` of them in an epoch.
+				let now = frame_system::Pallet::<T>::block_number();
+				ensure!(
+					Self::phase(now).is_none_or(|(_, phase)| phase == Phase::Inference),
+					Error::<T>::ModelsLockedDuringPoc
+				);
+			}
+			host.models = models;
 		}
 		if let Some((worker_key, key_proof)) = worker_key {
 			Self::check_key_proof(&who, &worker_key, &key_proof)?;
@@ -84,6 +98,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_leave(who: T::AccountId) -> DispatchResult {
 		let host = Hosts::<T>::take(&who).ok_or(Error::<T>::NotRegistered)?;
 		WorkerKeys::<T>::remove(host.worker_key);
+		JoinedEpoch::<T>::remove(&who);
 		Self::remove_voting_power(&who);
 		let _ = PocWeights::<T>::clear_prefix(&who, T::MaxModelsPerHost::get(), None);
 		T::Currency::release(
@@ -103,8 +118,7 @@ impl<T: Config> Pallet<T> {
 		let (_, previous, epoch) = Self::check_commit(&host, &commit, now)?;
 		let submissions = previous.map_or(1, |previous| previous.submissions.saturating_add(1));
 		Commitments::<T>::insert(
-			epoch.index,
-			(&host, commit.model),
+			(epoch.index, commit.model, &host),
 			Commitment { count: commit.count, root: commit.root, submissions },
 		);
 		Self::deposit_event(Event::PocCommitted {

@@ -89,7 +89,8 @@ mod poc_events {
 			/// The epoch that accepted nobody.
 			epoch: EpochIndex,
 		},
-		/// A generation of voting power that no snapshot holds any more was deleted.
+		/// A generation of voting power that no snapshot holds any more is no longer kept
+		/// (its records are removed a few per block).
 		PowerGenerationPruned {
 			/// The deleted generation.
 			generation: u32,
@@ -112,6 +113,17 @@ mod poc_events {
 			host: T::AccountId,
 			/// The power it had.
 			power: u128,
+		},
+		/// Every validation roster of an epoch is built: its validation batches are accepted.
+		ValidationOpened {
+			/// The epoch.
+			epoch: EpochIndex,
+		},
+		/// The commitments, rosters and batches of an epoch that left the retention window
+		/// are all removed.
+		EpochPruned {
+			/// The epoch.
+			epoch: EpochIndex,
 		},
 	}
 
@@ -171,5 +183,12 @@ mod poc_events {
 		SelfVerdict,
 		/// A verdict names a host with no commitment for the model in the epoch.
 		NoCommitment,
+		/// The epoch's validation rosters are still being built: send the batch later.
+		RostersNotBuilt,
+		/// A host registered during an epoch commits PoC from the next epoch on.
+		JoinedThisEpoch,
+		/// A host's models change in the inference phase only (they stay fixed from the
+		/// start of generation to the end of validation).
+		ModelsLockedDuringPoc,
 	}
 }

@@ -62,7 +62,7 @@ impl<T: Config> Pallet<T> {
 			.flat_map(|(model, roster)| roster.into_iter().map(move |entry| (model, entry)));
 		for (model, (host, tally)) in rosters {
 			commitments = commitments.saturating_add(1);
-			let Some(commitment) = Commitments::<T>::get(epoch.index, (&host, model)) else {
+			let Some(commitment) = Commitments::<T>::get((epoch.index, model, &host)) else {
 				defensive!("a rostered host has a commitment");
 				continue;
 			};

@@ -16,6 +16,7 @@ mod events;
 mod formation;
 mod genesis;
 mod hosts;
+pub mod migrations;
 mod power;
 mod roster;
 mod tick_impls;
@@ -73,7 +74,11 @@ pub mod pallet {
 	pub type RosterOf<T> =
 		BoundedVec<(<T as frame_system::Config>::AccountId, Tally), <T as Config>::MaxHosts>;
 
+	/// The storage version ([`migrations::v1`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -118,6 +123,12 @@ pub mod pallet {
 		type DutyPriority: Get<TransactionPriority>;
 		/// Told of each weight formation (the epoch's reward is scheduled over its weights).
 		type OnWeightsFormed: OnWeightsFormed<Self::AccountId>;
+		/// The most weight `on_initialize` spends per block on the epoch's spread work:
+		/// building the validation rosters, pruning the epochs that left the retention
+		/// window and the generations of voting power no longer held (`tick_impls.rs`). A
+		/// step that does not fit waits for the next block; each block makes progress.
+		#[pallet::constant]
+		type HookBudget: Get<Weight>;
 		/// The weights of this pallet.
 		type WeightInfo: WeightInfo;
 	}
@@ -133,6 +144,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Hosts<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AccountId, HostOf<T>>;
 
+	/// The epoch in progress when each host registered: a host commits PoC from the next
+	/// epoch on, so an epoch's committers are hosts registered when it started (at most
+	/// `MaxHosts`, however many accounts come and go during it). None for the genesis
+	/// hosts and those registered before this rule.
+	#[pallet::storage]
+	pub type JoinedEpoch<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, EpochIndex, OptionQuery>;
+
 	/// Which host a worker key belongs to (a key serves one host only).
 	#[pallet::storage]
 	pub type WorkerKeys<T: Config> = StorageMap<_, Blake2_128Concat, sr25519::Public, T::AccountId>;
@@ -141,20 +160,40 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type CurrentEpoch<T: Config> = StorageValue<_, EpochInfoOf<T>>;
 
-	/// PoC commitments by epoch, host and model.
+	/// PoC commitments by epoch, model and host: a model's commitments are adjacent, so
+	/// the rosters are built a few models per block (`validation.rs`).
 	#[pallet::storage]
-	pub type Commitments<T: Config> = StorageDoubleMap<
+	pub type Commitments<T: Config> = StorageNMap<
 		_,
-		Twox64Concat,
-		EpochIndex,
-		Blake2_128Concat,
-		(T::AccountId, ModelId),
+		(
+			NMapKey<Twox64Concat, EpochIndex>,
+			NMapKey<Twox64Concat, ModelId>,
+			NMapKey<Blake2_128Concat, T::AccountId>,
+		),
 		Commitment,
 	>;
 
+	/// The validation rosters being built: the epoch and the last commitment added (its
+	/// model and host), `None` before the first. Absent when no roster is being built.
+	#[pallet::storage]
+	pub type RosterCursor<T: Config> =
+		StorageValue<_, (EpochIndex, Option<(ModelId, T::AccountId)>), OptionQuery>;
+
+	/// The last epoch whose validation rosters are complete: validation batches for an
+	/// epoch are accepted once its rosters are built.
+	#[pallet::storage]
+	pub type RostersBuilt<T: Config> = StorageValue<_, EpochIndex, OptionQuery>;
+
+	/// The first epoch whose commitments, rosters and batches are not pruned: the epochs
+	/// below it hold none. Epochs that left the retention window are pruned a few records
+	/// per block from it.
+	#[pallet::storage]
+	pub type PrunedBefore<T: Config> = StorageValue<_, EpochIndex, ValueQuery>;
+
 	/// The roster of each (epoch, model): the registered hosts that committed, sorted by
 	/// account, each with the validators' tally on its commitment (the voting power that
-	/// said valid and invalid). Built when validation opens; one read and one write per
+	/// said valid and invalid). Built from the end of generation, a few models per block
+	/// (complete once `RostersBuilt` names the epoch); one read and one write per
 	/// validation batch, however many hosts it judges.
 	#[pallet::storage]
 	pub type Tallies<T: Config> = StorageDoubleMap<
@@ -235,10 +274,15 @@ pub mod pallet {
 	pub type PowerGenerations<T: Config> =
 		StorageMap<_, Twox64Concat, u32, GenerationInfo, OptionQuery>;
 
-	/// The oldest kept generation: generations below it are pruned; it is pruned (at most
-	/// one generation per block) once it is not in force and no snapshot holds it.
+	/// The oldest kept generation: generations below it are pruned; it is pruned once it is
+	/// not in force and no snapshot holds it.
 	#[pallet::storage]
 	pub type OldestPowerGeneration<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// The first generation whose records (`PowerHistory`, `Departures`) may remain: the
+	/// records of a generation no longer kept are removed a few per block, oldest first.
+	#[pallet::storage]
+	pub type PowerPrunedBefore<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// Each model's executor roster, in chunks of `RosterChunk` hosts: the hosts with PoC
 	/// weight on the model and that weight, as the last weight formation left them.
@@ -294,8 +338,8 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Starts epochs, opens validation and forms the weights on their blocks, and prunes
-		/// old generations of voting power in the other blocks (`tick_impls.rs`).
+		/// Starts epochs, starts the rosters and forms the weights on their blocks, and spreads
+		/// the rosters and the pruning over blocks within `HookBudget` (`tick_impls.rs`).
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			Self::tick(now)
 		}
@@ -347,7 +391,9 @@ pub mod pallet {
 		/// - `worker_key`: the new worker key and its proof of ownership (as in
 		///   `register_host`), if any; no other host may use it.
 		/// - `endpoint`: the new endpoint, if any, checked as in `register_host`.
-		/// - `models`: the new list of models, if any, checked as in `register_host`.
+		/// - `models`: the new list of models, if any, checked as in `register_host`; a
+		///   different list only in the inference phase (a host's models stay fixed from
+		///   the start of generation to the end of validation).
 		///
 		/// Emits `HostUpdated`.
 		#[pallet::call_index(1)]

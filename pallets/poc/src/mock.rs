@@ -101,6 +101,62 @@ pub const MAX_COMMITS: u32 = 3;
 parameter_types! {
 	pub const HostDeposit: u64 = DEPOSIT;
 	pub const MaxWeightShare: Perbill = Perbill::from_percent(25);
+	/// Unbounded unless a test spreads the work over blocks.
+	pub storage HookBudget: Weight = Weight::MAX;
+}
+
+/// The weights of the spread work: `10 + 10·n` ref time for `n` records (rosters, pruned
+/// records), so a test sets `HookBudget` to spread them over blocks; zero for the rest
+/// (tests check behaviour, not weights: those come from the benchmarks).
+pub struct TestWeights;
+impl pallet_poc::WeightInfo for TestWeights {
+	fn register_host() -> Weight {
+		Weight::zero()
+	}
+	fn update_host() -> Weight {
+		Weight::zero()
+	}
+	fn leave() -> Weight {
+		Weight::zero()
+	}
+	fn set_epoch_params() -> Weight {
+		Weight::zero()
+	}
+	fn commit_poc() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_commit_poc() -> Weight {
+		Weight::zero()
+	}
+	fn submit_poc_validations(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn authorize_submit_poc_validations(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn form_weights(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn prune_epoch(n: u32) -> Weight {
+		spread(n)
+	}
+	fn open_validation(n: u32) -> Weight {
+		spread(n)
+	}
+	fn on_initialize_epoch_start() -> Weight {
+		Weight::zero()
+	}
+	fn on_initialize_idle() -> Weight {
+		Weight::zero()
+	}
+	fn prune_power_generation(n: u32) -> Weight {
+		spread(n)
+	}
+}
+
+/// The test weight of a step of spread work over `n` records.
+pub fn spread(n: u32) -> Weight {
+	Weight::from_parts(10u64.saturating_add(10u64.saturating_mul(n.into())), 0)
 }
 
 impl pallet_poc::Config for Test {
@@ -118,8 +174,8 @@ impl pallet_poc::Config for Test {
 	type RosterChunk = ConstU32<2>;
 	type RetentionEpochs = ConstU32<2>;
 	type OnWeightsFormed = FormedLog;
-	/// Tests check behaviour, not weights (those come from the benchmarks).
-	type WeightInfo = ();
+	type HookBudget = HookBudget;
+	type WeightInfo = TestWeights;
 }
 
 /// The test epochs: 20 blocks, 5 of generation, 1 of delay, 5 of validation.

@@ -2,15 +2,16 @@
 //! *generation* of voting power in force (`PowerHistory`, never changed afterwards); a
 //! host that leaves takes its power with it and is recorded as a departure of the
 //! generation in force. A snapshot is a generation and the number of departures at the time
-//! it was taken: it holds (pins) the generation, which is pruned, at most one per block,
-//! once it is not in force and no snapshot holds it.
+//! it was taken: it holds (pins) the generation, which is pruned once it is not in force
+//! and no snapshot holds it, its records a few per block.
 
+use crate::epochs::{remove_in_order, remove_keys};
 use crate::{
 	Config, Departures, Event, GenerationInfo, OldestPowerGeneration, Pallet, PowerGeneration,
-	PowerGenerations, PowerHistory, TotalVotingPower, VotingPower,
+	PowerGenerations, PowerHistory, PowerPrunedBefore, TotalVotingPower, VotingPower, WeightInfo,
 };
 use gonka_primitives::PowerSnapshot;
-use polkadot_sdk::{frame_support::defensive, sp_core::Get};
+use polkadot_sdk::frame_support::{defensive, weights::WeightMeter};
 
 impl<T: Config> Pallet<T> {
 	/// Takes `who`'s voting power away (it left): thresholds count the power still present.
@@ -72,25 +73,52 @@ impl<T: Config> Pallet<T> {
 		PowerGeneration::<T>::put(generation);
 	}
 
-	/// Prunes the oldest kept generation of voting power if it is no longer in force
-	/// and no snapshot holds it; returns the number of hosts it held (`None`: nothing
-	/// to prune).
-	pub(crate) fn prune_power_generation() -> Option<u32> {
-		let oldest = OldestPowerGeneration::<T>::get();
-		if oldest >= PowerGeneration::<T>::get() {
-			return None;
+	/// Prunes, within `meter`, the generations of voting power no longer held: the oldest
+	/// kept generation, once not in force and held by no snapshot, stops being kept
+	/// (`PowerGenerationPruned`), and the records (powers, departures) of the generations
+	/// no longer kept are removed, oldest first (`PowerPrunedBefore`).
+	pub(crate) fn prune_power_generations(meter: &mut WeightMeter) {
+		let (base, per_record) = Self::linear(T::WeightInfo::prune_power_generation);
+		loop {
+			let cleared = PowerPrunedBefore::<T>::get();
+			let oldest = OldestPowerGeneration::<T>::get();
+			if cleared < oldest {
+				let room = Self::records_fitting(meter, base, per_record, u32::MAX);
+				if room == 0 {
+					return;
+				}
+				// Departures, then powers (a departed host had power).
+				let steps: [&dyn Fn(usize) -> (usize, bool); 2] = [
+					&|limit| {
+						remove_keys(Departures::<T>::iter_key_prefix(cleared), limit, |host| {
+							Departures::<T>::remove(cleared, host)
+						})
+					},
+					&|limit| {
+						remove_keys(PowerHistory::<T>::iter_key_prefix(cleared), limit, |host| {
+							PowerHistory::<T>::remove(cleared, host)
+						})
+					},
+				];
+				let (removed, done) = remove_in_order(&steps, room);
+				Self::consume_records(meter, base, per_record, removed);
+				if !done {
+					return;
+				}
+				PowerPrunedBefore::<T>::put(cleared.saturating_add(1));
+				continue;
+			}
+			if oldest >= PowerGeneration::<T>::get()
+				|| PowerGenerations::<T>::get(oldest).unwrap_or_default().pins > 0
+				|| !meter.can_consume(base)
+			{
+				return;
+			}
+			meter.consume(base);
+			PowerGenerations::<T>::remove(oldest);
+			OldestPowerGeneration::<T>::put(oldest.saturating_add(1));
+			Self::deposit_event(Event::PowerGenerationPruned { generation: oldest });
 		}
-		let info = PowerGenerations::<T>::get(oldest).unwrap_or_default();
-		if info.pins > 0 {
-			return None;
-		}
-		// A generation holds at most MaxHosts powers and departures.
-		let _ = PowerHistory::<T>::clear_prefix(oldest, T::MaxHosts::get(), None);
-		let _ = Departures::<T>::clear_prefix(oldest, T::MaxHosts::get(), None);
-		PowerGenerations::<T>::remove(oldest);
-		OldestPowerGeneration::<T>::put(oldest.saturating_add(1));
-		Self::deposit_event(Event::PowerGenerationPruned { generation: oldest });
-		Some(info.hosts)
 	}
 
 	/// Takes a governance snapshot of the voting power in force: holds its generation

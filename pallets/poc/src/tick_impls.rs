@@ -1,73 +1,67 @@
-//! What runs every block (`on_initialize`). An epoch's transition is spread over three
-//! blocks, one O(hosts) step each: the epoch's first block starts it (and prunes the epoch
-//! that left the retention window, and lets the model registry apply its scheduled
-//! changes), the first validation block (`S+G+D`) opens validation, the first inference
-//! block (`S+G+D+V`) forms the weights. Any other block prunes at most one generation of
-//! voting power that is no longer held, so no block carries two heavy steps.
+//! What runs every block (`on_initialize`). The epoch's first block starts it (and lets the
+//! model registry apply its scheduled changes); its first block after generation (`S+G`)
+//! starts building the validation rosters; the first inference block (`S+G+D+V`) forms
+//! the weights. The work that grows with the commitments (up to `MaxHosts ×
+//! MaxModelsPerHost`) or the hosts is spread over blocks, within `HookBudget` per block,
+//! in this order: the rosters of the epoch in progress (`validation.rs`), the records of
+//! the epochs that left the retention window (`epochs.rs`), the records of the generations
+//! of voting power no longer held (`power.rs`). A block that forms the weights does none
+//! of them.
 
 use crate::{Config, EpochInfoOf, LastFormedEpoch, ModelRegistry, Pallet, Phase, WeightInfo};
 use polkadot_sdk::{
-	frame_support::{traits::Get, weights::Weight},
+	frame_support::{
+		traits::Get,
+		weights::{Weight, WeightMeter},
+	},
 	frame_system::pallet_prelude::BlockNumberFor,
 };
 
 impl<T: Config> Pallet<T> {
 	/// `on_initialize` at block `now`; returns the weight used.
 	pub(crate) fn tick(now: BlockNumberFor<T>) -> Weight {
-		// One read of the epoch serves both the epoch start and the formation check.
-		// `heavy`: this block runs one of the epoch's O(hosts) steps, so it prunes no
-		// generation of voting power (no block carries two such steps).
-		let (epoch, mut weight, mut heavy) = Self::tick_epoch(now);
+		let (epoch, mut weight) = Self::tick_epoch(now);
+		let mut formed = false;
 		if let Some(epoch) = epoch {
-			if let Some(used) = Self::tick_open_validation(&epoch, now) {
-				weight = weight.saturating_add(used);
-				heavy = true;
+			if epoch.generation_end() == now {
+				Self::start_rosters(epoch.index);
+				// The total power kept for the formation and the cursor.
+				weight = weight.saturating_add(T::DbWeight::get().reads_writes(1, 2));
 			}
 			if let Some(used) = Self::tick_form_weights(&epoch, now) {
 				weight = weight.saturating_add(used);
-				heavy = true;
+				formed = true;
 			}
 		}
-		if !heavy {
-			if let Some(hosts) = Self::prune_power_generation() {
-				weight = weight.saturating_add(T::WeightInfo::prune_power_generation(hosts));
-			}
+		if !formed {
+			weight = weight.saturating_add(Self::spread_work());
 		}
 		weight
 	}
 
+	/// The spread work of one block, within `HookBudget`; the weight used.
+	pub(crate) fn spread_work() -> Weight {
+		let mut meter = WeightMeter::with_limit(T::HookBudget::get());
+		Self::build_rosters(&mut meter);
+		Self::prune_epochs(&mut meter);
+		Self::prune_power_generations(&mut meter);
+		meter.consumed()
+	}
+
 	/// The epoch in progress at `now`, starting it if the previous one ended (or none
-	/// started yet); with the weight used and whether the block started an epoch.
-	fn tick_epoch(now: BlockNumberFor<T>) -> (Option<EpochInfoOf<T>>, Weight, bool) {
+	/// started yet); with the weight used.
+	fn tick_epoch(now: BlockNumberFor<T>) -> (Option<EpochInfoOf<T>>, Weight) {
 		match crate::CurrentEpoch::<T>::get() {
 			Some(epoch) if now < epoch.next_start() => {
-				(Some(epoch), T::WeightInfo::on_initialize_idle(), false)
+				(Some(epoch), T::WeightInfo::on_initialize_idle())
 			}
 			previous => {
 				let started = Self::start_epoch(now, previous);
-				let pruned = started.map_or(0, |(_, pruned)| pruned);
-				let registry = started
-					.map_or(Weight::zero(), |(epoch, _)| T::Models::on_epoch_start(epoch.index));
-				(
-					started.map(|(epoch, _)| epoch),
-					T::WeightInfo::on_initialize_epoch_start()
-						.saturating_add(T::WeightInfo::prune_epoch(pruned))
-						.saturating_add(registry),
-					true,
-				)
+				let registry =
+					started.map_or(Weight::zero(), |epoch| T::Models::on_epoch_start(epoch.index));
+				(started, T::WeightInfo::on_initialize_epoch_start().saturating_add(registry))
 			}
 		}
-	}
-
-	/// Opens validation if `now` is the epoch's first validation block; the weight used.
-	fn tick_open_validation(epoch: &EpochInfoOf<T>, now: BlockNumberFor<T>) -> Option<Weight> {
-		if epoch.validation_start() != now {
-			return None;
-		}
-		let rostered = Self::open_validation(epoch);
-		// The total power kept for the formation (`ValidationTotal`).
-		let total = T::DbWeight::get().reads_writes(1, 1);
-		Some(T::WeightInfo::open_validation(rostered).saturating_add(total))
 	}
 
 	/// Forms the epoch's weights if `now` is in its inference phase and they are not formed
@@ -81,5 +75,40 @@ impl<T: Config> Pallet<T> {
 		let (judged, hook) = Self::form_weights(epoch);
 		LastFormedEpoch::<T>::put(epoch.index);
 		Some(T::WeightInfo::form_weights(judged).saturating_add(hook))
+	}
+
+	/// How many records of `per_record` weight beyond `base` fit in what is left of
+	/// `meter`, at most `most`; zero when not one fits. Consumes nothing: the caller
+	/// consumes what it used ([`Self::consume_records`]).
+	pub(crate) fn records_fitting(
+		meter: &WeightMeter,
+		base: Weight,
+		per_record: Weight,
+		most: u32,
+	) -> u32 {
+		if most == 0 || !meter.can_consume(base.saturating_add(per_record)) {
+			return 0;
+		}
+		let left = meter.remaining().saturating_sub(base);
+		let fit = |left: u64, per: u64| left.checked_div(per).unwrap_or(u64::MAX);
+		let fits = fit(left.ref_time(), per_record.ref_time())
+			.min(fit(left.proof_size(), per_record.proof_size()));
+		u32::try_from(fits).unwrap_or(u32::MAX).clamp(1, most)
+	}
+
+	/// Consumes `base` and `records` records of `per_record` weight from `meter`.
+	pub(crate) fn consume_records(
+		meter: &mut WeightMeter,
+		base: Weight,
+		per_record: Weight,
+		records: u32,
+	) {
+		meter.consume(base.saturating_add(per_record.saturating_mul(u64::from(records))));
+	}
+
+	/// The fixed part and the per-record part of a linear weight `weight(n)`.
+	pub(crate) fn linear(weight: impl Fn(u32) -> Weight) -> (Weight, Weight) {
+		let base = weight(0);
+		(base, weight(1).saturating_sub(base))
 	}
 }

@@ -2,9 +2,10 @@
 //! `try-runtime`: one function per group of storage items.
 
 use crate::{
-	Commitments, Config, CurrentEpoch, Departures, ExecutorRoster, HoldReason, Hosts,
+	Commitments, Config, CurrentEpoch, Departures, ExecutorRoster, HoldReason, Hosts, JoinedEpoch,
 	NextEpochParams, OldestPowerGeneration, Pallet, PocWeights, PowerGeneration, PowerGenerations,
-	PowerHistory, RosterTotals, Tallies, TotalVotingPower, VotingPower, WorkerKeys,
+	PowerHistory, PowerPrunedBefore, PrunedBefore, RosterCursor, RosterTotals, RostersBuilt,
+	Tallies, TotalVotingPower, Validated, VotingPower, WorkerKeys,
 };
 use alloc::vec::Vec;
 use gonka_primitives::ModelId;
@@ -40,6 +41,8 @@ impl<T: Config> Pallet<T> {
 	///
 	/// Generations of voting power:
 	/// - the generation in force is kept (the oldest kept is not newer);
+	/// - only generations no longer kept lose their records (`PowerPrunedBefore`);
+	/// - the records of generations below `PowerPrunedBefore` are removed;
 	/// - generations older than the oldest kept or newer than the one in force are pruned;
 	/// - a generation counts its hosts;
 	/// - departed hosts had power in the generation;
@@ -54,8 +57,13 @@ impl<T: Config> Pallet<T> {
 	///
 	/// Epochs (once the first has started):
 	/// - the epoch's parameters are valid;
-	/// - commitments older than the retention window are pruned;
-	/// - validation rosters older than the retention window are pruned;
+	/// - only past epochs are pruned (`PrunedBefore`; raising `RetentionEpochs` keeps what
+	///   was pruned pruned);
+	/// - only registered hosts have joined, in a started epoch;
+	/// - the commitments of pruned epochs are removed, none are of a later epoch;
+	/// - the batches of pruned epochs are removed, none are of a later epoch;
+	/// - rosters being built, or built, are of a started epoch;
+	/// - the validation rosters of pruned epochs are removed, none are of a later epoch;
 	/// - a validation roster is sorted, each host once;
 	/// - a rostered host committed;
 	/// - the epoch in progress contains the current block.
@@ -140,6 +148,14 @@ impl<T: Config> Pallet<T> {
 		let current = PowerGeneration::<T>::get();
 		let oldest = OldestPowerGeneration::<T>::get();
 		ensure!(oldest <= current, "the generation in force is kept");
+		let cleared = PowerPrunedBefore::<T>::get();
+		ensure!(cleared <= oldest, "only generations no longer kept lose their records");
+		for (generation, _, _) in PowerHistory::<T>::iter() {
+			ensure!(generation >= cleared, "the records of pruned generations are removed");
+		}
+		for (generation, _, _) in Departures::<T>::iter() {
+			ensure!(generation >= cleared, "the records of pruned generations are removed");
+		}
 		for (generation, info) in PowerGenerations::<T>::iter() {
 			ensure!(generation >= oldest && generation <= current, "generations are pruned");
 			let hosts = PowerHistory::<T>::iter_prefix(generation).count() as u32;
@@ -193,19 +209,33 @@ impl<T: Config> Pallet<T> {
 	fn try_state_epochs() -> Result<(), TryRuntimeError> {
 		if let Some(epoch) = CurrentEpoch::<T>::get() {
 			ensure!(epoch.params.check().is_ok(), "the epoch's parameters are valid");
-			let oldest = epoch.index.saturating_sub(T::RetentionEpochs::get());
-			for (index, _, _) in Commitments::<T>::iter() {
-				ensure!(index >= oldest && index <= epoch.index, "commitments are pruned");
+			let pruned = PrunedBefore::<T>::get();
+			ensure!(pruned <= epoch.index, "only past epochs are pruned");
+			for (host, joined) in JoinedEpoch::<T>::iter() {
+				ensure!(Hosts::<T>::contains_key(&host), "only registered hosts have joined");
+				ensure!(joined <= epoch.index, "hosts joined in a started epoch");
+			}
+			for ((index, _, _), _) in Commitments::<T>::iter() {
+				ensure!(index >= pruned && index <= epoch.index, "commitments are pruned");
+			}
+			for (index, _, _) in Validated::<T>::iter() {
+				ensure!(index >= pruned && index <= epoch.index, "batches are pruned");
+			}
+			if let Some((index, _)) = RosterCursor::<T>::get() {
+				ensure!(index <= epoch.index, "rosters are built for a started epoch");
+			}
+			if let Some(index) = RostersBuilt::<T>::get() {
+				ensure!(index <= epoch.index, "rosters are built for a started epoch");
 			}
 			for (index, model, roster) in Tallies::<T>::iter() {
-				ensure!(index >= oldest && index <= epoch.index, "rosters are pruned");
+				ensure!(index >= pruned && index <= epoch.index, "rosters are pruned");
 				ensure!(
 					roster.windows(2).all(|pair| pair[0].0 < pair[1].0),
 					"a roster is sorted, each host once"
 				);
 				for (host, _) in roster.iter() {
 					ensure!(
-						Commitments::<T>::contains_key(index, (host, model)),
+						Commitments::<T>::contains_key((index, model, host)),
 						"a rostered host committed"
 					);
 				}

@@ -20,15 +20,18 @@ pub trait WeightInfo {
 	fn authorize_submit_poc_validations(n: u32) -> Weight;
 	/// Weight formation over `n` commitments (in `on_initialize`).
 	fn form_weights(n: u32) -> Weight;
-	/// Pruning one epoch's records of `n` commitments (in `on_initialize`).
+	/// A step of pruning an epoch that left the retention window: `n` records removed (in
+	/// `on_initialize`, within `HookBudget`).
 	fn prune_epoch(n: u32) -> Weight;
-	/// Opening validation over `n` commitments: the rosters (in `on_initialize`).
+	/// A step of building the validation rosters: `n` commitments of one model added to its
+	/// roster, which may hold `MaxHosts` hosts (in `on_initialize`, within `HookBudget`).
 	fn open_validation(n: u32) -> Weight;
 	/// `on_initialize` in a block that starts an epoch.
 	fn on_initialize_epoch_start() -> Weight;
 	/// `on_initialize` in any other block.
 	fn on_initialize_idle() -> Weight;
-	/// Pruning a generation of voting power that `n` hosts held (in `on_initialize`).
+	/// A step of pruning the generations of voting power no longer held: one generation no
+	/// longer kept and `n` of its records removed (in `on_initialize`, within `HookBudget`).
 	fn prune_power_generation(n: u32) -> Weight;
 }
 

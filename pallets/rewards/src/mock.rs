@@ -118,6 +118,8 @@ pub const PAYOUTS_PER_BLOCK: u32 = 3;
 pub const MAX_VESTING: u32 = 6;
 
 parameter_types! {
+	/// The PoC hooks' spread work is not what these tests check: unbounded.
+	pub const PocHookBudget: Weight = Weight::MAX;
 	pub const HostDeposit: u128 = DEPOSIT;
 	pub const MaxWeightShare: Perbill = Perbill::from_percent(100);
 	pub Pool: HostId = account(POOL);
@@ -141,6 +143,7 @@ impl pallet_poc::Config for Test {
 	/// This pallet, when the test lets PoC form the weights ([`ExtBuilder::poc_formation`]);
 	/// otherwise the test forms them itself ([`form`]) and PoC's formations are ignored.
 	type OnWeightsFormed = PocFormation;
+	type HookBudget = PocHookBudget;
 	type WeightInfo = ();
 }
 

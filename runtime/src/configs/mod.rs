@@ -392,6 +392,14 @@ parameter_types! {
 	/// in the pool: a host that misses its phase loses its epoch's weight.
 	pub const DutyPriority: polkadot_sdk::sp_runtime::transaction_validity::TransactionPriority =
 		u64::MAX / 2;
+	/// `on_initialize` spends at most 10% of a block's ref time and 15% of its proof size
+	/// on PoC's spread work: building the validation rosters, pruning old epochs and
+	/// generations of voting power (`runtime/tests/poc_block_budget.rs` checks the worst
+	/// case, `MaxHosts × MaxModelsPerHost` commitments, against it).
+	pub PocHookBudget: Weight = Weight::from_parts(
+		Perbill::from_percent(10).mul_floor(MAXIMUM_BLOCK_WEIGHT.ref_time()),
+		Perbill::from_percent(15).mul_floor(MAXIMUM_BLOCK_WEIGHT.proof_size()),
+	);
 }
 
 impl pallet_poc::Config for Runtime {
@@ -412,6 +420,7 @@ impl pallet_poc::Config for Runtime {
 	/// Collateral limits the effective weights; each formation schedules its epoch's reward.
 	type OnWeightsFormed = crate::Rewards;
 	type DutyPriority = DutyPriority;
+	type HookBudget = PocHookBudget;
 	type WeightInfo = crate::weights::pallet_poc::WeightInfo<Runtime>;
 }
 

@@ -19,8 +19,8 @@
 //! - **after generation**: serves the committed prefix of its artifacts with their proofs
 //!   ([`ProofBook`]) — the commitment the chain holds, read back from the chain, so a
 //!   restarted worker serves exactly what it committed;
-//! - **validation** (once the block opening validation is finalized): for every other host
-//!   of the chain's roster, draws the spec's sample from the hash of block `S+G`, fetches
+//! - **validation** (once the block opening validation is finalized and the chain has built
+//!   the epoch's rosters, a few models per block): for every other host of the roster, draws the spec's sample from the hash of block `S+G`, fetches
 //!   those leaves, checks each proof against the committed root, recomputes the artifacts
 //!   and counts mismatches (a leaf not shown, or shown with a bad proof, is a mismatch; a
 //!   host whose endpoint serves nothing is invalid), runs the binomial test with the
@@ -79,12 +79,13 @@ pub trait PocChain {
 		&self,
 		model: ModelId,
 	) -> impl core::future::Future<Output = Result<Option<PocModel>, SubmitError>>;
-	/// The hosts that committed for `model` in `epoch` (built when validation opens).
+	/// The hosts that committed for `model` in `epoch`; `None` while the chain is still
+	/// building the epoch's rosters (from the end of generation, a few models per block).
 	fn roster(
 		&self,
 		epoch: EpochIndex,
 		model: ModelId,
-	) -> impl core::future::Future<Output = Result<Vec<HostId>, SubmitError>>;
+	) -> impl core::future::Future<Output = Result<Option<Vec<HostId>>, SubmitError>>;
 	/// A host's commitment.
 	fn commitment(
 		&self,

@@ -54,7 +54,8 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		Ok(())
 	}
 
-	/// Judges every other host of the roster and sends one batch.
+	/// Judges every other host of the roster and sends one batch, once the chain has
+	/// built the epoch's rosters.
 	pub(super) async fn validate(
 		&mut self,
 		epoch: &PocEpoch,
@@ -63,7 +64,10 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 	) -> Result<(), PocStepError> {
 		let Some(info) = self.chain.model(model).await? else { return Ok(()) };
 		let host = self.chain.host().clone();
-		let roster = self.chain.roster(epoch.index, model).await?;
+		let Some(roster) = self.chain.roster(epoch.index, model).await? else {
+			// The chain is still building the rosters: validate on a later block.
+			return Ok(());
+		};
 		let generation_end = self.chain.block_hash(epoch.generation_end()).await?;
 		let genesis = self.chain.genesis_hash();
 		let mut verdicts = Vec::new();

@@ -47,7 +47,7 @@ fn a_commit_in_generation_is_authorized_and_stored() {
 		assert_eq!(validity.longevity, 5, "until generation ends at block 6");
 		assert_ok!(submit(1, c.clone()));
 		assert_eq!(
-			Commitments::<Test>::get(0, (account(1), 1)),
+			Commitments::<Test>::get((0, 1, account(1))),
 			Some(Commitment { count: 100, root: c.root, submissions: 1 })
 		);
 		assert_eq!(
@@ -68,7 +68,7 @@ fn the_count_only_grows_and_the_last_commit_counts() {
 	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
 		assert_ok!(submit(1, commit(100)));
 		assert_ok!(submit(1, commit(250)));
-		let stored = Commitments::<Test>::get(0, (account(1), 1)).unwrap();
+		let stored = Commitments::<Test>::get((0, 1, account(1))).unwrap();
 		assert_eq!((stored.count, stored.root, stored.submissions), (250, commit(250).root, 2));
 		// Shrinking or repeating the count is stale, to the pool and to dispatch.
 		for count in [250, 249] {
@@ -266,4 +266,48 @@ fn error_index(error: Error<Test>) -> u8 {
 		DispatchError::Module(module) => module.error[0],
 		_ => unreachable!("pallet errors are module errors"),
 	}
+}
+
+/// Hole 11 (review): accounts that leave and register again during generation each
+/// committed, so an epoch's committers (and a roster) were not bounded by `MaxHosts`, nor
+/// the commitments by `MaxHosts × MaxModelsPerHost`: an attacker could overfill a roster
+/// (dropping honest hosts from it) or stretch the roster building past validation. A host
+/// commits from the epoch after the one it registered in.
+#[test]
+fn a_host_registered_during_an_epoch_commits_from_the_next() {
+	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
+		// Host 1 (genesis) commits; host 2 registers during generation and cannot.
+		assert_ok!(submit(1, commit(10)));
+		assert_ok!(register(2, vec![1]));
+		let c = commit(10);
+		assert_eq!(
+			authorize(&call(2, c.clone(), signed(2, &c))),
+			Err(InvalidTransaction::Custom(crate::validity::error_code(
+				Error::<Test>::JoinedThisEpoch
+			))
+			.into())
+		);
+		assert_noop!(
+			Poc::commit_poc(RawOrigin::Authorized.into(), account(2), c.clone(), signed(2, &c)),
+			Error::<Test>::JoinedThisEpoch
+		);
+		// Leaving and registering again does not reset it: host 1 is now new.
+		assert_ok!(Poc::leave(RuntimeOrigin::signed(account(1))));
+		assert_ok!(register(1, vec![1]));
+		let again = commit(20);
+		assert_noop!(
+			Poc::commit_poc(
+				RawOrigin::Authorized.into(),
+				account(1),
+				again.clone(),
+				signed(1, &again)
+			),
+			Error::<Test>::JoinedThisEpoch
+		);
+		// From the next epoch on (it starts at block 21), both commit.
+		run_to_block(21);
+		let next = PocCommit { epoch: 1, ..commit(10) };
+		assert_ok!(submit(1, next.clone()));
+		assert_ok!(submit(2, next));
+	});
 }

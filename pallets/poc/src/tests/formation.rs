@@ -385,11 +385,11 @@ fn small_networks_never_lose_all_power_over_five_epochs() {
 fn records_older_than_the_retention_window_are_pruned() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
 		honest_epoch(&[1, 2], 100); // epoch 0
-		assert!(Commitments::<Test>::contains_key(0, (account(1), 1)));
+		assert!(Commitments::<Test>::contains_key((0, 1, account(1))));
 		honest_epoch(&[1, 2], 100); // 1
 		honest_epoch(&[1, 2], 100); // 2; epoch 3 starts and prunes epoch 0
-		assert!(!Commitments::<Test>::contains_key(0, (account(1), 1)));
+		assert!(!Commitments::<Test>::contains_key((0, 1, account(1))));
 		assert_eq!(Tallies::<Test>::iter_prefix(0).count(), 0);
-		assert!(Commitments::<Test>::contains_key(1, (account(1), 1)));
+		assert!(Commitments::<Test>::contains_key((1, 1, account(1))));
 	});
 }

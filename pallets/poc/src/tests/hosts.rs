@@ -140,6 +140,8 @@ fn registration_needs_a_signed_origin() {
 #[test]
 fn update_changes_key_endpoint_and_models() {
 	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
+		// The models change in the inference phase (epoch 0's starts at block 12).
+		run_to_block(12);
 		let new_key = worker(11).public();
 		assert_ok!(Poc::update_host(
 			RuntimeOrigin::signed(account(1)),
@@ -242,5 +244,27 @@ fn a_worker_key_is_registered_only_with_its_proof_of_ownership() {
 		// Its owner registers it.
 		assert_ok!(register_as(3, key_proof(3, 3)));
 		assert_eq!(WorkerKeys::<Test>::get(victims_key), Some(account(3)));
+	});
+}
+
+/// Hole 11 (review): a host that changed its models during PoC could commit on, and
+/// validate, more than `MaxModelsPerHost` models in one epoch, past the bound the chain's
+/// spread work is sized for.
+#[test]
+fn a_host_changes_its_models_in_the_inference_phase_only() {
+	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
+		let update = |models: Vec<u32>| {
+			Poc::update_host(RuntimeOrigin::signed(account(1)), None, None, Some(models))
+		};
+		// Generation, the delay and validation of epoch 0: blocks 1 to 11.
+		for block in [1, 6, 7, 11] {
+			run_to_block(block);
+			assert_noop!(update(vec![2]), Error::<Test>::ModelsLockedDuringPoc);
+			// The same models (a worker registering again) are no change.
+			assert_ok!(update(vec![1, 2]));
+		}
+		run_to_block(12);
+		assert_ok!(update(vec![2]));
+		assert_eq!(Hosts::<Test>::get(account(1)).unwrap().models.to_vec(), vec![2]);
 	});
 }

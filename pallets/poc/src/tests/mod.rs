@@ -7,6 +7,7 @@ mod commit;
 mod epochs;
 mod formation;
 mod hosts;
+mod migrations;
 mod power_generations;
 mod runtime_api;
 mod validation;

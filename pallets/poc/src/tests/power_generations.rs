@@ -1,7 +1,10 @@
 //! Generations of voting power and governance snapshots.
 
 use super::*;
-use crate::{OldestPowerGeneration, PowerGeneration, PowerGenerations, PowerHistory, VotingPower};
+use crate::{
+	Departures, OldestPowerGeneration, PowerGeneration, PowerGenerations, PowerHistory,
+	PowerPrunedBefore, VotingPower,
+};
 
 fn powers(powers: &[(u8, u128)]) {
 	let powers: Vec<_> = powers.iter().map(|(i, power)| (account(*i), *power)).collect();
@@ -65,19 +68,48 @@ fn a_held_generation_is_kept_and_pruned_the_block_after_its_release() {
 }
 
 #[test]
-fn unheld_generations_are_pruned_one_per_block() {
+fn unheld_generations_are_pruned_in_the_next_block() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
 		powers(&[(1, 5)]);
 		powers(&[(1, 6)]);
 		powers(&[(1, 7)]);
 		assert_eq!(PowerGeneration::<Test>::get(), 3);
-		for oldest in 1..=3 {
-			next_block();
-			assert_eq!(OldestPowerGeneration::<Test>::get(), oldest);
-		}
 		next_block();
 		assert_eq!(OldestPowerGeneration::<Test>::get(), 3);
+		assert_eq!(PowerPrunedBefore::<Test>::get(), 3);
 		assert_eq!(PowerGenerations::<Test>::iter().count(), 1);
+		assert_eq!(PowerHistory::<Test>::iter().count(), 1);
+	});
+}
+
+#[test]
+fn the_records_of_an_unheld_generation_are_removed_within_the_hook_budget() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		// Generation 0 holds 3 powers and a departure.
+		assert_ok!(Poc::leave(RuntimeOrigin::signed(account(3))));
+		powers(&[(1, 5)]);
+		// A step releases the generation, or removes one record.
+		HookBudget::set(&spread(1));
+		next_block();
+		assert_eq!(OldestPowerGeneration::<Test>::get(), 1);
+		assert!(poc_events().contains(&Event::PowerGenerationPruned { generation: 0 }));
+		assert_eq!(PowerPrunedBefore::<Test>::get(), 0);
+		let records = || {
+			PowerHistory::<Test>::iter_prefix(0).count()
+				+ Departures::<Test>::iter_prefix(0).count()
+		};
+		assert_eq!(records(), 4);
+		// Each block removes at least one record, within the budget, until none is left.
+		let mut blocks = 0;
+		while PowerPrunedBefore::<Test>::get() == 0 {
+			let before = records();
+			next_block();
+			assert!(records() < before || before == 0, "a block removes records");
+			blocks += 1;
+		}
+		assert_eq!(records(), 0);
+		assert!(blocks > 1, "the records take more than a block");
+		assert_eq!(PowerPrunedBefore::<Test>::get(), 1);
 	});
 }
 

@@ -133,8 +133,7 @@ fn poc_formation_schedules_the_epoch_reward() {
 		// Hosts 1–4 commit in epoch 0; validation opens at block 7 and builds the roster.
 		for i in 1..=4u8 {
 			pallet_poc::Commitments::<Test>::insert(
-				0,
-				(account(i), 1),
+				(0, 1, account(i)),
 				Commitment { count: 10 * u64::from(i), root: Default::default(), submissions: 1 },
 			);
 		}

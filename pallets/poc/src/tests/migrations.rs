@@ -1,0 +1,79 @@
+//! Storage migrations, each run on a state written in the old layout.
+
+use super::*;
+use crate::{
+	migrations::v1::{v0, MigrateV0ToV1},
+	Commitment, Commitments, CurrentEpoch, OldestPowerGeneration, PowerPrunedBefore, PrunedBefore,
+	RosterCursor, RostersBuilt,
+};
+use gonka_primitives::H256;
+use polkadot_sdk::frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+
+fn commitment(count: u64) -> Commitment {
+	Commitment { count, root: H256::repeat_byte(count as u8), submissions: 1 }
+}
+
+/// Runs the v1 migration at block `now` of epoch 3 (which started at block 61), on
+/// commitments of epochs 1 to 3 written as version 0 laid them out.
+fn migrate_at(now: u64) {
+	// Generations 1 and 2 replace generation 0, which is pruned.
+	Poc::force_voting_power(&[(account(1), 1)]);
+	Poc::force_voting_power(&[(account(1), 2)]);
+	run_to_block(61);
+	assert_eq!(OldestPowerGeneration::<Test>::get(), 2);
+	assert_eq!(CurrentEpoch::<Test>::get().map(|epoch| epoch.index), Some(3));
+	System::set_block_number(now);
+	StorageVersion::new(0).put::<Poc>();
+	PrunedBefore::<Test>::kill();
+	PowerPrunedBefore::<Test>::kill();
+	RostersBuilt::<Test>::kill();
+	for epoch in 1..=3u32 {
+		v0::Commitments::<Test>::insert(epoch, (account(1), 1), commitment(epoch.into()));
+		v0::Commitments::<Test>::insert(epoch, (account(2), 2), commitment(10 + u64::from(epoch)));
+	}
+	MigrateV0ToV1::<Test>::on_runtime_upgrade();
+	assert_eq!(Poc::on_chain_storage_version(), 1);
+	assert_eq!(Commitments::<Test>::iter().count(), 6, "every key is in the new layout");
+	for epoch in 1..=3u32 {
+		assert_eq!(
+			Commitments::<Test>::get((epoch, 1, account(1))),
+			Some(commitment(epoch.into()))
+		);
+		assert_eq!(
+			Commitments::<Test>::get((epoch, 2, account(2))),
+			Some(commitment(10 + u64::from(epoch)))
+		);
+	}
+	// Version 0 pruned every epoch below `3 - RetentionEpochs` (2) at epoch 3's start.
+	assert_eq!(PrunedBefore::<Test>::get(), 1);
+	assert_eq!(PowerPrunedBefore::<Test>::get(), 2);
+}
+
+#[test]
+fn the_v1_migration_moves_every_commitment_and_sets_the_cursors_before_validation_opens() {
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		// Block 66: epoch 3's delay; version 0 had not built its rosters: they are built
+		// from the upgrade on.
+		migrate_at(66);
+		assert_eq!(RostersBuilt::<Test>::get(), Some(2));
+		assert_eq!(RosterCursor::<Test>::get(), Some((3, None)));
+		run_to_block(67);
+		assert_eq!(RostersBuilt::<Test>::get(), Some(3));
+		assert_eq!(crate::Tallies::<Test>::get(3, 1).len(), 1);
+		// Ran again, it does nothing: the version is 1.
+		v0::Commitments::<Test>::insert(9, (account(1), 1), commitment(9));
+		MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(Commitments::<Test>::iter_prefix((9,)).count(), 0);
+		v0::Commitments::<Test>::remove(9, (account(1), 1));
+	});
+}
+
+#[test]
+fn the_v1_migration_counts_the_rosters_version_0_built_at_validation() {
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		// Block 67: epoch 3's first validation block; version 0 built its rosters there.
+		migrate_at(67);
+		assert_eq!(RostersBuilt::<Test>::get(), Some(3));
+		assert_eq!(RosterCursor::<Test>::get(), None);
+	});
+}
