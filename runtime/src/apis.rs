@@ -249,11 +249,11 @@ impl_runtime_apis! {
 		}
 
 		fn poc_weight(host: HostId, model: ModelId) -> NonceCount {
-			pallet_poc::PocWeights::<Runtime>::get(host, model)
+			pallet_poc::Pallet::<Runtime>::poc_weight(&host, model)
 		}
 
 		fn voting_power(host: HostId) -> u128 {
-			pallet_poc::VotingPower::<Runtime>::get(host)
+			pallet_poc::Pallet::<Runtime>::voting_power(&host)
 		}
 
 		fn total_voting_power() -> u128 {

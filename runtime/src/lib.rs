@@ -115,6 +115,8 @@ pub type Migrations = (
 	pallet_models::migrations::v1::MigrateV0ToV1<Runtime, configs::KnownEndTokens>,
 	// spec_version 8: commitments keyed by model, the epoch's work spread over blocks.
 	pallet_poc::migrations::v1::MigrateV0ToV1<Runtime>,
+	// spec_version 9: the weight formation spread over blocks.
+	pallet_poc::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 
 /// Executive: handles dispatch to the various pallets.
@@ -175,7 +177,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 8,
+	spec_version: 9,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -198,7 +200,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 9,
+	spec_version: 10,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,

@@ -190,17 +190,12 @@ fn the_epoch_transition_of_1000_hosts_fits_under_half_of_a_block() {
 	println!("| hook block (n = {HOSTS} commitments) | ref time | proof size | % of block ref time | % of block proof |");
 	println!("|---|---|---|---|---|");
 	let start = PocWeights::<Runtime>::on_initialize_epoch_start();
-	// Formation tells pallet-rewards, which records the epoch's weights.
-	let form = PocWeights::<Runtime>::on_initialize_idle()
-		.saturating_add(PocWeights::<Runtime>::form_weights(HOSTS))
-		.saturating_add(RewardsWeights::<Runtime>::weights_formed(HOSTS));
 	let idle = PocWeights::<Runtime>::on_initialize_idle();
-	// Any other block: at most the spread work's budget (rosters, pruning).
+	// Any other block: at most the spread work's budget (formation, rosters, pruning).
 	let spread = PocWeights::<Runtime>::on_initialize_idle().saturating_add(PocHookBudget::get());
 	for (what, load) in [
 		("epoch start", start),
-		("weight formation", form),
-		("a block of spread work (rosters, pruning): its budget", spread),
+		("a block of spread work (formation, rosters, pruning): its budget", spread),
 		("any other block", idle),
 	] {
 		let (time, proof) = row(what, load, limits.block);
@@ -240,7 +235,7 @@ fn the_spread_work_at_max_hosts_times_max_models_keeps_up_within_its_budget() {
 	let commitments = hosts * models_per_host;
 	let budget = PocHookBudget::get();
 	let (time, proof) = row("the spread work's budget per block", budget, limits.block);
-	assert!(time <= 10.0 && proof <= 15.0, "the budget: {time:.1}% / {proof:.1}%");
+	assert!(time <= 12.0 && proof <= 15.0, "the budget: {time:.1}% / {proof:.1}%");
 	// Rosters: each model's step pays for its roster (`MaxHosts` hosts) read and written,
 	// and each commitment its own part. All the work: every model's step once, every
 	// commitment once; each block does all but one step's worth of its budget, and splits
@@ -312,4 +307,56 @@ fn the_expiry_of_a_proposal_every_host_voted_on_is_bounded_per_block() {
 		.saturating_add(db.reads_writes(4, 1));
 	let (time, proof) = row(&format!("an expiry block ({voters} votes)"), hook, limits.block);
 	assert!(time < 10.0 && proof < 10.0, "the expiry hook: {time:.1}% / {proof:.1}%");
+}
+
+#[test]
+fn the_formation_at_max_hosts_times_max_models_keeps_up_within_its_budget() {
+	let hosts: u64 = <MaxHosts as Get<u32>>::get().into();
+	let models_per_host: u64 =
+		<<Runtime as pallet_poc::Config>::MaxModelsPerHost as Get<u32>>::get().into();
+	let models: u64 = <<Runtime as pallet_models::Config>::MaxModels as Get<u32>>::get().into();
+	let chunk: u64 = <<Runtime as pallet_poc::Config>::RosterChunk as Get<u32>>::get().into();
+	let commitments = hosts * models_per_host;
+	let budget = PocHookBudget::get();
+	let max_hosts = <MaxHosts as Get<u32>>::get();
+	// Every step that runs whole, and one record of every other, fits the budget.
+	for (what, step) in [
+		("a judging step of one commitment", PocWeights::<Runtime>::form_weights(1)),
+		("a carrying step of one chunk", PocWeights::<Runtime>::carry_weights(1)),
+		(
+			"the reward of MaxHosts hosts scheduled",
+			RewardsWeights::<Runtime>::weights_formed(max_hosts),
+		),
+		("a model's roster retired", PocWeights::<Runtime>::retire_roster()),
+		("a model's roster installed", PocWeights::<Runtime>::install_roster()),
+		("MaxHosts weights capped", PocWeights::<Runtime>::cap_weights(max_hosts)),
+		("a power written", PocWeights::<Runtime>::write_power(1)),
+	] {
+		assert!(step.all_lte(budget), "{what}: {step} above the budget {budget}");
+	}
+	// Judging: each model's step pays for its roster and executor roster (`MaxHosts` hosts)
+	// and the forming weights; each block splits at most one model's step.
+	let (base, per) = linear(PocWeights::<Runtime>::form_weights);
+	let work = base.saturating_mul(models).saturating_add(per.saturating_mul(commitments));
+	let judging =
+		blocks_for(work, budget.saturating_sub(base.saturating_mul(2)).saturating_sub(per));
+	// Carrying over (an epoch that accepts nobody): every chunk of the rosters in force.
+	let chunks = commitments.div_ceil(chunk) + models;
+	let carrying = chunks.div_ceil(records_per_block(PocWeights::<Runtime>::carry_weights));
+	// Retiring and installing: a model each, whole.
+	let per_model = PocWeights::<Runtime>::retire_roster()
+		.saturating_add(PocWeights::<Runtime>::install_roster());
+	let rosters = blocks_for(per_model.saturating_mul(models), budget.saturating_sub(per_model));
+	// Writing the powers: a host each.
+	let powers = hosts.div_ceil(records_per_block(PocWeights::<Runtime>::write_power));
+	// The reward and the cap: a block each at most.
+	let blocks = judging.max(carrying) + rosters + powers + 2;
+	println!(
+		"formation of {commitments} commitments of up to {models} models: judging {judging} \
+		 blocks (carrying over {carrying}), rosters {rosters}, powers {powers}: at most \
+		 {blocks} blocks"
+	);
+	let inference = LIVE.epoch_length - GENERATION_BLOCKS - DELAY_BLOCKS - VALIDATION_BLOCKS;
+	// The new weights are in force within the first 5% of the inference phase.
+	assert!(blocks * 20 <= u64::from(inference), "the formation: {blocks} blocks");
 }

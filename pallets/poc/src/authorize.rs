@@ -8,7 +8,7 @@
 use crate::{
 	validity::{duty_validity, error_code},
 	Commitment, Commitments, Config, EpochInfoOf, Error, HostOf, Hosts, JoinedEpoch, ModelRegistry,
-	Pallet, Phase, RosterOf, RostersBuilt, Tallies, Validated, VotingPower,
+	Pallet, Phase, RosterOf, RostersBuilt, Tallies, Validated,
 };
 use alloc::vec::Vec;
 use gonka_primitives::{
@@ -133,7 +133,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(RostersBuilt::<T>::get() == Some(epoch.index), Error::<T>::RostersNotBuilt);
 		ensure!(T::Models::is_approved(validation.model), Error::<T>::UnknownModel);
 		ensure!(info.models.contains(&validation.model), Error::<T>::ModelNotServed);
-		let power = VotingPower::<T>::get(validator);
+		let power = Self::voting_power(validator);
 		ensure!(power > 0, Error::<T>::NoVotingPower);
 		ensure!(
 			!Validated::<T>::contains_key(epoch.index, (validation.model, validator)),

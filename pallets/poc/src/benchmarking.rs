@@ -5,7 +5,7 @@ use super::*;
 use alloc::{format, vec::Vec};
 use gonka_primitives::{
 	duty::{Duty, PocCommit, PocValidation, Verdict},
-	EpochIndex, HostId, ModelId, H256,
+	EpochIndex, HostId, ModelId, NonceCount, H256,
 };
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
@@ -111,15 +111,17 @@ fn commitment(count: u64) -> Commitment {
 /// `n` registered hosts with commitments on model 1 in `epoch`, each with power 1, and
 /// without the roster.
 fn committed_hosts_unrostered<T: Config>(epoch: EpochIndex, n: u32) -> Vec<HostId> {
-	(0..n)
+	let hosts: Vec<HostId> = (0..n)
 		.map(|i| {
 			let (who, _) = register::<T>(i);
 			Commitments::<T>::insert((epoch, 1, &who), commitment(100));
-			VotingPower::<T>::insert(&who, 1);
-			PocWeights::<T>::insert(&who, 1, 50);
 			who
 		})
-		.collect()
+		.collect();
+	let powers: Vec<(HostId, u128)> = hosts.iter().map(|who| (who.clone(), 1)).collect();
+	Pallet::<T>::force_voting_power(&powers);
+	Pallet::<T>::force_roster(1, hosts.iter().map(|who| (who.clone(), 50)).collect());
+	hosts
 }
 
 /// `n` registered hosts with commitments on model 1 in `epoch`, each with power 1, in the
@@ -192,19 +194,28 @@ mod benchmarks {
 		assert_eq!(WorkerKeys::<T>::get(key), Some(caller));
 	}
 
+	/// During a formation's last step: the host leaves the forming weights of `MaxHosts`
+	/// hosts and the generation being written.
 	#[benchmark]
 	fn leave() {
 		let (caller, _) = register::<T>(0);
 		// With power: leaving records a departure from the generation in force.
 		Pallet::<T>::force_voting_power(&[(caller.clone(), 10)]);
-		for model in models::<T>() {
-			PocWeights::<T>::insert(&caller, model, 10);
-		}
+		let mut forming: Vec<(HostId, u128)> =
+			(0..T::MaxHosts::get()).map(|i| (host(i), 10)).collect();
+		forming.sort();
+		FormingWeights::<T>::put(BoundedVec::truncate_from(forming));
+		Formation::<T>::put(FormationState {
+			epoch: 0,
+			step: FormationStep::Power { capped: true, after: None },
+		});
+		PowerHistory::<T>::insert(PowerGeneration::<T>::get() + 1, &caller, 10);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()));
 
 		assert!(!Hosts::<T>::contains_key(&caller));
+		assert_eq!(FormingWeights::<T>::get().len() as u32, T::MaxHosts::get() - 1);
 	}
 
 	#[benchmark]
@@ -278,19 +289,138 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// Weight formation over `n` accepted commitments.
+	/// A judging step: `n` commitments of model 1 judged (accepted), its roster and
+	/// executor roster of `MaxHosts` hosts read, and the forming weights of `MaxHosts`
+	/// hosts read and written.
 	#[benchmark]
 	fn form_weights(n: Linear<1, { T::MaxHosts::get() }>) {
-		committed_hosts::<T>(0, n);
-		TotalVotingPower::<T>::put(u128::from(n));
-		let epoch = enter::<T>(0, Phase::Inference);
+		let hosts = committed_hosts::<T>(0, T::MaxHosts::get());
+		TotalVotingPower::<T>::put(u128::from(T::MaxHosts::get()));
+		enter::<T>(0, Phase::Inference);
+		let forming: Vec<(HostId, u128)> = {
+			let mut forming: Vec<(HostId, u128)> =
+				hosts.iter().map(|who| (who.clone(), 1)).collect();
+			forming.sort();
+			forming
+		};
+		FormingWeights::<T>::put(BoundedVec::truncate_from(forming));
+		let total = TotalVotingPower::<T>::get();
 
 		#[block]
 		{
-			Pallet::<T>::form_weights(&epoch);
+			let mut forming = FormingWeights::<T>::get().into_inner();
+			Pallet::<T>::judge_model(0, 1, 0, n, total, &mut forming);
+			FormingWeights::<T>::put(BoundedVec::truncate_from(forming));
 		}
 
-		assert_eq!(TotalVotingPower::<T>::get() > 0, true);
+		assert_eq!(
+			NextTotals::<T>::get(1).map(|totals| totals.last().copied()),
+			Some(Some(u128::from(n) * 100))
+		);
+	}
+
+	/// A carrying step: `n` chunks of the executor rosters read, each host's registration
+	/// checked.
+	#[benchmark]
+	fn carry_weights(n: Linear<1, { MaxRosterChunks::<T>::get() }>) {
+		let hosts = n.saturating_mul(T::RosterChunk::get()).min(T::MaxHosts::get());
+		Pallet::<T>::force_roster(1, (0..hosts).map(|i| (host(i), 10)).collect());
+		// The forming weights at their largest, read and written.
+		let mut forming: Vec<(HostId, u128)> =
+			(0..T::MaxHosts::get()).map(|i| (account("forming", i, 0), 1)).collect();
+		forming.sort();
+		FormingWeights::<T>::put(BoundedVec::truncate_from(forming));
+		let mut meter = WeightMeter::new();
+
+		#[block]
+		{
+			Pallet::<T>::carry_step(&mut meter, None);
+		}
+
+		assert_eq!(
+			FormingWeights::<T>::get().len() as u32,
+			T::MaxHosts::get(),
+			"no rostered host is registered"
+		);
+	}
+
+	/// Removing a model's executor roster of `MaxRosterChunks` chunks.
+	#[benchmark]
+	fn retire_roster() {
+		Pallet::<T>::force_roster(1, (0..T::MaxHosts::get()).map(|i| (host(i), 10)).collect());
+		let mut meter = WeightMeter::new();
+
+		#[block]
+		{
+			Pallet::<T>::retire_step(&mut meter, None);
+		}
+
+		assert!(!RosterTotals::<T>::contains_key(1));
+	}
+
+	/// Putting a model's next executor roster of `MaxRosterChunks` chunks in force, in place
+	/// of one as long.
+	#[benchmark]
+	fn install_roster() {
+		let roster: Vec<(HostId, NonceCount)> =
+			(0..T::MaxHosts::get()).map(|i| (host(i), 10)).collect();
+		Pallet::<T>::force_roster(1, roster.clone());
+		Pallet::<T>::append_next_roster(1, {
+			let mut roster = roster;
+			roster.sort();
+			roster
+		});
+		let mut meter = WeightMeter::new();
+
+		#[block]
+		{
+			Pallet::<T>::install_step(&mut meter);
+		}
+
+		assert!(!NextTotals::<T>::contains_key(1));
+	}
+
+	/// Capping the consensus weights of `n` hosts.
+	#[benchmark]
+	fn cap_weights(n: Linear<1, { T::MaxHosts::get() }>) {
+		let mut forming: Vec<(HostId, u128)> =
+			(0..n).map(|i| (host(i), u128::from(i) + 1)).collect();
+		forming.sort();
+		FormingWeights::<T>::put(BoundedVec::truncate_from(forming));
+
+		#[block]
+		{
+			let mut weights = FormingWeights::<T>::get().into_inner();
+			let raw: Vec<u128> = weights.iter().map(|(_, weight)| *weight).collect();
+			let capped = gonka_primitives::cap::apply_cap(&raw, T::MaxWeightShare::get());
+			for ((_, weight), power) in weights.iter_mut().zip(capped) {
+				*weight = power;
+			}
+			FormingWeights::<T>::put(BoundedVec::truncate_from(weights));
+		}
+
+		assert_eq!(FormingWeights::<T>::get().len() as u32, n);
+	}
+
+	/// A step writing the last `n` hosts' powers of the next generation (of `MaxHosts`),
+	/// then putting it in force.
+	#[benchmark]
+	fn write_power(n: Linear<1, { T::MaxHosts::get() }>) {
+		let mut forming: Vec<(HostId, u128)> =
+			(0..T::MaxHosts::get()).map(|i| (host(i), 10)).collect();
+		forming.sort();
+		let skip = T::MaxHosts::get().saturating_sub(n) as usize;
+		let after = skip.checked_sub(1).and_then(|last| forming.get(last)).map(|(h, _)| h.clone());
+		FormingWeights::<T>::put(BoundedVec::truncate_from(forming));
+		let generation = PowerGeneration::<T>::get();
+		let mut meter = WeightMeter::new();
+
+		#[block]
+		{
+			Pallet::<T>::power_step(&mut meter, 0, true, after);
+		}
+
+		assert_eq!(PowerGeneration::<T>::get(), generation + 1);
 	}
 
 	/// A step of building the rosters: `n` commitments of one model added to its roster,

@@ -6,8 +6,8 @@
 
 use crate::{
 	Commitment, Commitments, Config, CurrentEpoch, EpochParamsOf, Error, Event, HoldReason,
-	HostInfo, Hosts, InvalidParams, JoinedEpoch, NextEpochParams, Pallet, Phase, PocWeights,
-	Tallies, Validated, WorkerKeys,
+	HostInfo, Hosts, InvalidParams, JoinedEpoch, NextEpochParams, Pallet, Phase, Tallies,
+	Validated, WorkerKeys,
 };
 use alloc::vec::Vec;
 use gonka_primitives::{
@@ -100,7 +100,6 @@ impl<T: Config> Pallet<T> {
 		WorkerKeys::<T>::remove(host.worker_key);
 		JoinedEpoch::<T>::remove(&who);
 		Self::remove_voting_power(&who);
-		let _ = PocWeights::<T>::clear_prefix(&who, T::MaxModelsPerHost::get(), None);
 		T::Currency::release(
 			&HoldReason::HostRegistration.into(),
 			&who,

@@ -1,165 +1,517 @@
-//! Weight formation (`protocol.md`, "Proof of Compute"), in the first block after
-//! validation, once per epoch. Each rostered commitment of a host still registered is judged
-//! by its tally against the power of the *other* hosts, `P_other = P_total − power(h)`,
-//! `P_total` the total when validation opened (`ValidationTotal`: departures since do not
-//! lower it):
-//! accepted iff `3·valid > 2·P_other` (PoC weight = its count), rejected iff
-//! `3·invalid > 2·P_other` (weight 0), else a quorum failure, not fraud (the smaller of the
-//! previous weight and the count). A host's consensus weight is
-//! `Σ_m coefficient(m) × poc_weight(h, m)`; capped at `MaxWeightShare`, it becomes its voting
-//! power. An epoch that accepts nobody carries the previous weights and power over.
+//! Weight formation (`protocol.md`, "Proof of Compute"), from the first inference block,
+//! once per epoch, spread over blocks within `HookBudget` (its work grows with the
+//! commitments, up to `MaxHosts × MaxModelsPerHost`). The weights in force stay in force
+//! until the new ones replace them.
+//!
+//! Each rostered commitment of a host still registered is judged by its tally against the
+//! power of the *other* hosts, `P_other = P_total − power(h)`, `P_total` the total when the
+//! rosters were started (`ValidationTotal`: departures since do not lower it): accepted iff
+//! `3·valid > 2·P_other` (PoC weight = its count), rejected iff `3·invalid > 2·P_other`
+//! (weight 0), else a quorum failure, not fraud (the smaller of the previous weight and the
+//! count). A host's consensus weight is `Σ_m coefficient(m) × poc_weight(h, m)`; capped at
+//! `MaxWeightShare`, it becomes its voting power. An epoch that accepts nobody carries the
+//! previous weights and power over.
+//!
+//! The steps (`Formation`, `FormationStep`), each resumed where the budget stopped it:
+//!
+//! 1. **judge**, in order of model and account: each commitment's new PoC weight goes to
+//!    the model's next executor roster (`NextRoster`, `NextTotals`) and its consensus
+//!    weight to the host's (`FormingWeights`);
+//! 2. if nobody was accepted, **carry**: the consensus weights in force (the executor
+//!    rosters) of the hosts still registered replace `FormingWeights`, and **discard** the
+//!    next rosters;
+//! 3. **reward**: `OnWeightsFormed` schedules the epoch's reward over `FormingWeights`;
+//!    a carried epoch ends here (`WeightsCarriedOver`);
+//! 4. **retire** the executor rosters of the models without a next roster, then
+//!    **install** the next rosters, model by model;
+//! 5. **power**: the capped weights are written as the next generation of voting power,
+//!    then put in force in one step (`WeightsFormed`).
+//!
+//! A host that leaves during the formation loses its place in `FormingWeights` and in the
+//! generation being written (`forget_forming`).
 
 use crate::{
-	Commitment, Commitments, Config, EpochInfoOf, Event, Hosts, ModelRegistry, OnWeightsFormed,
-	Outcome, Pallet, PocWeights, Tallies, Tally, TotalVotingPower, ValidationTotal, VotingPower,
+	Commitments, Config, EpochInfoOf, Event, ExecutorRoster, Formation, FormationState,
+	FormationStep, FormingWeights, Hosts, LastFormedEpoch, ModelRegistry, NextRoster, NextTotals,
+	OnWeightsFormed, Outcome, Pallet, PowerGeneration, PowerHistory, RosterTotals, Tallies,
+	TotalVotingPower, ValidationTotal, WeightInfo,
 };
-use alloc::{collections::BTreeMap, vec::Vec};
+use alloc::vec::Vec;
 use gonka_primitives::{bounds::is_two_thirds, EpochIndex, ModelId, NonceCount};
 use polkadot_sdk::{
-	frame_support::{defensive, weights::Weight},
-	sp_core::Get,
-	sp_runtime::FixedPointNumber,
+	frame_support::{defensive, pallet_prelude::*, weights::WeightMeter},
+	sp_runtime::{FixedPointNumber, FixedU128},
 };
 
-/// The judged commitments of an epoch: host, model and new PoC weight.
-type Judged<T> = Vec<(<T as polkadot_sdk::frame_system::Config>::AccountId, ModelId, NonceCount)>;
+/// The consensus weights being formed, sorted by account.
+type Forming<T> = Vec<(<T as polkadot_sdk::frame_system::Config>::AccountId, u128)>;
 
 impl<T: Config> Pallet<T> {
-	/// Judges every commitment of `epoch` by its tally and forms the new PoC weights,
-	/// consensus weights (capped) and voting power, and tells `OnWeightsFormed`;
-	/// returns the number of commitments and the weight `OnWeightsFormed` used.
-	pub(crate) fn form_weights(epoch: &EpochInfoOf<T>) -> (u32, Weight) {
-		let (judged, accepted_any, commitments) = Self::judge_commitments(epoch);
-		let hosts = Self::consensus_weights(&judged);
-		// An epoch that accepts nobody (no worker ran, or no quorum anywhere) must not take
-		// the chain's voting power away: the previous weights stay.
-		if !accepted_any || hosts.is_empty() {
-			Self::deposit_event(Event::WeightsCarriedOver { epoch: epoch.index });
-			// The epoch is still rewarded (and its INVALID and down hosts slashed), with
-			// the weights it carries over.
-			let (carried, entries) = Self::carried_weights();
-			// Per PoC weight read: the weight, its host's registration, its coefficient.
-			let mut hook = T::DbWeight::get().reads(u64::from(entries).saturating_mul(3));
-			if !carried.is_empty() {
-				let formed = T::OnWeightsFormed::weights_formed(epoch.index, &carried);
-				hook = hook.saturating_add(formed);
-			}
-			return (commitments, hook);
+	/// Starts forming `epoch`'s weights (its first inference block), unless a formation is
+	/// in progress or they are formed already.
+	pub(crate) fn start_formation(epoch: &EpochInfoOf<T>) -> bool {
+		if Formation::<T>::exists() || LastFormedEpoch::<T>::get() >= Some(epoch.index) {
+			return false;
 		}
-		let hook = Self::put_weights_in_force(epoch.index, judged, &hosts);
-		(commitments, hook)
+		FormingWeights::<T>::kill();
+		Formation::<T>::put(FormationState {
+			epoch: epoch.index,
+			step: FormationStep::Judge { model: None, position: 0, accepted_any: false },
+		});
+		true
 	}
 
-	/// Judges each rostered commitment of `epoch` (`PocJudged` each); returns the judged
-	/// ones, whether any was accepted, and the number of commitments read.
-	fn judge_commitments(epoch: &EpochInfoOf<T>) -> (Judged<T>, bool, u32) {
-		// The total when validation opened: departures since cannot lower the threshold.
-		let total = ValidationTotal::<T>::take().unwrap_or_else(TotalVotingPower::<T>::get);
-		let mut judged: Judged<T> = Vec::new();
+	/// Runs the formation in progress within `meter`, step after step, until it ends or
+	/// the budget stops it.
+	pub(crate) fn form_weights(meter: &mut WeightMeter) {
+		let Some(mut formation) = Formation::<T>::get() else { return };
+		// The formation's state, read and written.
+		let state = T::DbWeight::get().reads_writes(1, 1);
+		if !meter.can_consume(state) {
+			return;
+		}
+		meter.consume(state);
+		loop {
+			let epoch = formation.epoch;
+			let next = match formation.step.clone() {
+				FormationStep::Judge { model, position, accepted_any } => {
+					Self::judge_step(meter, epoch, model, position, accepted_any)
+				}
+				FormationStep::Carry { after } => Self::carry_step(meter, after),
+				FormationStep::Discard => Self::discard_step(meter),
+				FormationStep::Reward { carried } => Self::reward_step(meter, epoch, carried),
+				FormationStep::Retire { after } => Self::retire_step(meter, after),
+				FormationStep::Install => Self::install_step(meter),
+				FormationStep::Power { capped, after } => {
+					Self::power_step(meter, epoch, capped, after)
+				}
+			};
+			match next {
+				// The budget stopped the step: it resumes in the next block.
+				Progress::Paused(step) => {
+					formation.step = step;
+					Formation::<T>::put(formation);
+					return;
+				}
+				Progress::Next(step) => formation.step = step,
+				Progress::Done => {
+					Formation::<T>::kill();
+					LastFormedEpoch::<T>::put(epoch);
+					return;
+				}
+			}
+		}
+	}
+
+	/// Judges the next commitments of the rosters, in order of model and account.
+	pub(crate) fn judge_step(
+		meter: &mut WeightMeter,
+		epoch: EpochIndex,
+		mut model: Option<ModelId>,
+		mut position: u32,
+		mut accepted_any: bool,
+	) -> Progress<T::AccountId> {
+		let (base, per) = Self::linear(T::WeightInfo::form_weights);
+		let total = ValidationTotal::<T>::get().unwrap_or_else(TotalVotingPower::<T>::get);
+		let mut forming: Option<Forming<T>> = None;
+		let progress = loop {
+			// The model to judge: the current one, else the next one with a roster.
+			let current = match model {
+				Some(current)
+					if position
+						< Tallies::<T>::decode_len(epoch, current).map_or(0, |len| len as u32) =>
+				{
+					current
+				}
+				_ => {
+					let next = match model {
+						Some(done) => Tallies::<T>::iter_key_prefix_from(
+							epoch,
+							Tallies::<T>::hashed_key_for(epoch, done),
+						)
+						.next(),
+						None => Tallies::<T>::iter_key_prefix(epoch).next(),
+					};
+					let Some(next) = next else { break None };
+					(model, position) = (Some(next), 0);
+					next
+				}
+			};
+			let room = Self::records_fitting(meter, base, per, T::MaxHosts::get());
+			if room == 0 {
+				break Some(FormationStep::Judge { model, position, accepted_any });
+			}
+			let forming = forming.get_or_insert_with(|| FormingWeights::<T>::get().into_inner());
+			let (judged, accepted) =
+				Self::judge_model(epoch, current, position, room, total, forming);
+			Self::consume_records(meter, base, per, judged);
+			accepted_any |= accepted;
+			position = position.saturating_add(judged.max(1));
+		};
+		if let Some(forming) = forming {
+			FormingWeights::<T>::put(BoundedVec::truncate_from(forming));
+		}
+		match progress {
+			Some(step) => Progress::Paused(step),
+			None => {
+				ValidationTotal::<T>::kill();
+				// An epoch that accepts nobody (no worker ran, or no quorum anywhere) must
+				// not take the chain's voting power away: the previous weights stay.
+				if accepted_any && FormingWeights::<T>::decode_len().unwrap_or(0) > 0 {
+					Progress::Next(FormationStep::Reward { carried: false })
+				} else {
+					FormingWeights::<T>::kill();
+					Progress::Next(FormationStep::Carry { after: None })
+				}
+			}
+		}
+	}
+
+	/// Judges at most `room` commitments of `model`'s roster from `position`: each one's
+	/// `PocJudged`, its new PoC weight appended to the model's next executor roster and its
+	/// consensus weight added to `forming`. Returns how many it judged and whether one was
+	/// accepted.
+	pub(crate) fn judge_model(
+		epoch: EpochIndex,
+		model: ModelId,
+		position: u32,
+		room: u32,
+		total: u128,
+		forming: &mut Forming<T>,
+	) -> (u32, bool) {
+		let roster = Tallies::<T>::get(epoch, model);
+		let previous = Self::roster(model);
+		let coefficient = T::Models::coefficient(model).unwrap_or_default();
+		let mut next: Vec<(T::AccountId, NonceCount)> = Vec::new();
+		let mut judged = 0u32;
 		let mut accepted_any = false;
-		let mut commitments: u32 = 0;
-		let rosters = Tallies::<T>::iter_prefix(epoch.index)
-			.flat_map(|(model, roster)| roster.into_iter().map(move |entry| (model, entry)));
-		for (model, (host, tally)) in rosters {
-			commitments = commitments.saturating_add(1);
-			let Some(commitment) = Commitments::<T>::get((epoch.index, model, &host)) else {
+		for (host, tally) in roster.iter().skip(position as usize).take(room as usize) {
+			judged = judged.saturating_add(1);
+			let Some(commitment) = Commitments::<T>::get((epoch, model, host)) else {
 				defensive!("a rostered host has a commitment");
 				continue;
 			};
-			// A host that left after validation opened is not judged.
-			if !Hosts::<T>::contains_key(&host) {
+			// A host that left after the rosters were built is not judged.
+			if !Hosts::<T>::contains_key(host) {
 				continue;
 			}
-			let (outcome, weight) = Self::judge(total, &host, model, tally, &commitment);
+			let before = previous
+				.binary_search_by(|(rostered, _)| rostered.cmp(host))
+				.ok()
+				.and_then(|at| previous.get(at))
+				.map_or(0, |(_, weight)| *weight);
+			let others = total.saturating_sub(Self::voting_power(host));
+			let (outcome, weight) = if is_two_thirds(tally.valid, others) {
+				(Outcome::Accepted, commitment.count)
+			} else if is_two_thirds(tally.invalid, others) {
+				(Outcome::Rejected, 0)
+			} else {
+				// Too few votes either way: not fraud, so no loss beyond the new count.
+				(Outcome::QuorumFailed, before.min(commitment.count))
+			};
 			accepted_any |= outcome == Outcome::Accepted;
 			Self::deposit_event(Event::PocJudged {
 				host: host.clone(),
-				epoch: epoch.index,
+				epoch,
 				model,
 				outcome,
 				weight,
 			});
-			judged.push((host, model, weight));
-		}
-		(judged, accepted_any, commitments)
-	}
-
-	/// The outcome of `host`'s `commitment` on `model` with `tally`, when `total` voting
-	/// power is in force, and the host's new PoC weight on the model.
-	fn judge(
-		total: u128,
-		host: &T::AccountId,
-		model: ModelId,
-		tally: Tally,
-		commitment: &Commitment,
-	) -> (Outcome, NonceCount) {
-		// A host never votes on itself: the threshold counts the others' power.
-		let others = total.saturating_sub(VotingPower::<T>::get(host));
-		if is_two_thirds(tally.valid, others) {
-			(Outcome::Accepted, commitment.count)
-		} else if is_two_thirds(tally.invalid, others) {
-			(Outcome::Rejected, 0)
-		} else {
-			// Too few votes either way: not fraud, so no loss beyond the new count.
-			(Outcome::QuorumFailed, PocWeights::<T>::get(host, model).min(commitment.count))
-		}
-	}
-
-	/// Each host's consensus weight, `Σ_m coefficient(m) × poc_weight(h, m)`, uncapped,
-	/// sorted by account; hosts with zero weight left out.
-	fn consensus_weights(judged: &Judged<T>) -> Vec<(T::AccountId, u128)> {
-		let mut consensus: BTreeMap<T::AccountId, u128> = BTreeMap::new();
-		for (host, model, weight) in judged {
-			let coefficient = T::Models::coefficient(*model).unwrap_or_default();
-			let entry = consensus.entry(host.clone()).or_default();
-			*entry = entry.saturating_add(coefficient.saturating_mul_int(u128::from(*weight)));
-		}
-		consensus.into_iter().filter(|(_, weight)| *weight > 0).collect()
-	}
-
-	/// The consensus weights in force, of the hosts still registered: what an epoch that
-	/// accepts nobody carries over; and the number of PoC weights read (at most
-	/// `MaxHosts × MaxModelsPerHost`, as the formation that put them in force wrote).
-	fn carried_weights() -> (Vec<(T::AccountId, u128)>, u32) {
-		let mut entries: u32 = 0;
-		let judged: Judged<T> = PocWeights::<T>::iter()
-			.inspect(|_| entries = entries.saturating_add(1))
-			.filter(|(host, _, _)| Hosts::<T>::contains_key(host))
-			.collect();
-		(Self::consensus_weights(&judged), entries)
-	}
-
-	/// Puts the formed weights in force: tells `OnWeightsFormed` the consensus weights
-	/// `hosts`, replaces the PoC weights and executor rosters with `judged`, and makes the
-	/// capped consensus weights the new generation of voting power (`WeightsFormed`).
-	/// Returns the weight `OnWeightsFormed` used.
-	fn put_weights_in_force(
-		epoch: EpochIndex,
-		judged: Judged<T>,
-		hosts: &[(T::AccountId, u128)],
-	) -> Weight {
-		let weights: Vec<u128> = hosts.iter().map(|(_, weight)| *weight).collect();
-		let capped = gonka_primitives::cap::apply_cap(&weights, T::MaxWeightShare::get());
-		let total_power = capped.iter().fold(0u128, |sum, weight| sum.saturating_add(*weight));
-		let hook = T::OnWeightsFormed::weights_formed(epoch, hosts);
-		Self::replace_poc_weights(judged);
-		Self::new_power_generation(hosts.iter().map(|(host, _)| host.clone()).zip(capped));
-		Self::deposit_event(Event::WeightsFormed { epoch, hosts: hosts.len() as u32, total_power });
-		hook
-	}
-
-	/// Replaces every PoC weight with the non-zero ones of `judged`, and the executor
-	/// rosters with them.
-	fn replace_poc_weights(judged: Judged<T>) {
-		// Both maps hold at most MaxHosts × MaxModelsPerHost entries.
-		let _ = PocWeights::<T>::clear(u32::MAX, None);
-		let mut rosters: BTreeMap<ModelId, Vec<(T::AccountId, NonceCount)>> = BTreeMap::new();
-		for (host, model, weight) in judged {
 			if weight > 0 {
-				PocWeights::<T>::insert(&host, model, weight);
-				rosters.entry(model).or_default().push((host, weight));
+				next.push((host.clone(), weight));
+				add_weight(forming, host, coefficient, weight);
 			}
 		}
-		Self::write_rosters(rosters);
+		Self::append_next_roster(model, next);
+		(judged, accepted_any)
+	}
+
+	/// Appends `hosts` (sorted by account, after those already there) to `model`'s next
+	/// executor roster.
+	pub(crate) fn append_next_roster(model: ModelId, hosts: Vec<(T::AccountId, NonceCount)>) {
+		if hosts.is_empty() {
+			return;
+		}
+		let mut totals = NextTotals::<T>::get(model).unwrap_or_default().into_inner();
+		let mut index = (totals.len() as u32).saturating_sub(1);
+		let mut chunk = NextRoster::<T>::get(model, index);
+		let mut sum = totals.last().copied().unwrap_or(0);
+		if totals.is_empty() {
+			totals.push(0);
+		}
+		for host in hosts {
+			if chunk.is_full() {
+				NextRoster::<T>::insert(model, index, core::mem::take(&mut chunk));
+				index = index.saturating_add(1);
+				totals.push(sum);
+			}
+			sum = sum.saturating_add(u128::from(host.1));
+			if chunk.try_push(host).is_err() {
+				defensive!("a chunk with room takes a host");
+			}
+			if let Some(last) = totals.last_mut() {
+				*last = sum;
+			}
+		}
+		NextRoster::<T>::insert(model, index, chunk);
+		match BoundedVec::try_from(totals) {
+			Ok(totals) => NextTotals::<T>::insert(model, totals),
+			Err(_) => {
+				defensive!("a roster holds at most MaxHosts hosts");
+			}
+		}
+	}
+
+	/// Nobody was accepted: sums the consensus weights in force, from the executor rosters,
+	/// of the hosts still registered, a chunk at a time after `after`.
+	pub(crate) fn carry_step(
+		meter: &mut WeightMeter,
+		after: Option<(ModelId, u32)>,
+	) -> Progress<T::AccountId> {
+		let (base, per) = Self::linear(T::WeightInfo::carry_weights);
+		let room = Self::records_fitting(meter, base, per, u32::MAX);
+		if room == 0 {
+			return Progress::Paused(FormationStep::Carry { after });
+		}
+		let mut forming = FormingWeights::<T>::get().into_inner();
+		let mut chunks = match after {
+			Some((model, chunk)) => {
+				ExecutorRoster::<T>::iter_from(ExecutorRoster::<T>::hashed_key_for(model, chunk))
+			}
+			None => ExecutorRoster::<T>::iter(),
+		};
+		let mut coefficient: Option<(ModelId, FixedU128)> = None;
+		let mut last = after;
+		let mut read = 0u32;
+		while read < room {
+			let Some((model, index, hosts)) = chunks.next() else { break };
+			read = read.saturating_add(1);
+			let factor = match coefficient {
+				Some((cached, factor)) if cached == model => factor,
+				_ => {
+					let factor = T::Models::coefficient(model).unwrap_or_default();
+					coefficient = Some((model, factor));
+					factor
+				}
+			};
+			for (host, weight) in hosts {
+				if Hosts::<T>::contains_key(&host) {
+					add_weight(&mut forming, &host, factor, weight);
+				}
+			}
+			last = Some((model, index));
+		}
+		let exhausted = read < room || chunks.next().is_none();
+		Self::consume_records(meter, base, per, read);
+		FormingWeights::<T>::put(BoundedVec::truncate_from(forming));
+		if exhausted {
+			Progress::Next(FormationStep::Discard)
+		} else {
+			Progress::Paused(FormationStep::Carry { after: last })
+		}
+	}
+
+	/// Nobody was accepted: removes the next executor rosters the judging formed, a model
+	/// at a time (its chunks and totals together).
+	pub(crate) fn discard_step(meter: &mut WeightMeter) -> Progress<T::AccountId> {
+		let per = T::WeightInfo::retire_roster();
+		loop {
+			if !meter.can_consume(per) {
+				return Progress::Paused(FormationStep::Discard);
+			}
+			let Some(model) = NextTotals::<T>::iter_keys().next() else { break };
+			meter.consume(per);
+			let _ = NextRoster::<T>::clear_prefix(model, u32::MAX, None);
+			NextTotals::<T>::remove(model);
+		}
+		Progress::Next(FormationStep::Reward { carried: true })
+	}
+
+	/// Schedules the epoch's reward over the weights formed (or carried over): a carried
+	/// epoch ends here.
+	pub(crate) fn reward_step(
+		meter: &mut WeightMeter,
+		epoch: EpochIndex,
+		carried: bool,
+	) -> Progress<T::AccountId> {
+		let weights = FormingWeights::<T>::get();
+		// The hook's work, and the forming weights read and removed (as the cap reads and
+		// writes them).
+		let most = T::OnWeightsFormed::weights_formed_weight(weights.len() as u32)
+			.saturating_add(T::WeightInfo::cap_weights(weights.len() as u32));
+		if !meter.can_consume(most) {
+			if meter.consumed() != Weight::zero() {
+				return Progress::Paused(FormationStep::Reward { carried });
+			}
+			// The runtime's budget holds it at `MaxHosts` (`runtime/tests/poc_block_budget.rs`).
+			defensive!("the reward step fits the budget");
+		}
+		if carried {
+			Self::deposit_event(Event::WeightsCarriedOver { epoch });
+		}
+		// The epoch is rewarded (and its INVALID and down hosts slashed) with the weights it
+		// formed, or carries over.
+		let mut used = T::WeightInfo::cap_weights(weights.len() as u32);
+		if !weights.is_empty() {
+			used = used.saturating_add(T::OnWeightsFormed::weights_formed(epoch, &weights));
+		}
+		meter.consume(used.min(meter.remaining()));
+		if carried {
+			FormingWeights::<T>::kill();
+			return Progress::Done;
+		}
+		Progress::Next(FormationStep::Retire { after: None })
+	}
+
+	/// Removes the executor rosters of the models that have no next roster, a model at a
+	/// time.
+	pub(crate) fn retire_step(
+		meter: &mut WeightMeter,
+		after: Option<ModelId>,
+	) -> Progress<T::AccountId> {
+		let per = T::WeightInfo::retire_roster();
+		let mut models = match after {
+			Some(model) => {
+				RosterTotals::<T>::iter_keys_from(RosterTotals::<T>::hashed_key_for(model))
+			}
+			None => RosterTotals::<T>::iter_keys(),
+		};
+		let mut last = after;
+		loop {
+			if !meter.can_consume(per) {
+				return Progress::Paused(FormationStep::Retire { after: last });
+			}
+			let Some(model) = models.next() else { break };
+			meter.consume(per);
+			if !NextTotals::<T>::contains_key(model) {
+				let _ = ExecutorRoster::<T>::clear_prefix(model, u32::MAX, None);
+				RosterTotals::<T>::remove(model);
+			}
+			last = Some(model);
+		}
+		Progress::Next(FormationStep::Install)
+	}
+
+	/// Puts the next executor rosters in force, a model at a time (each model's roster and
+	/// totals in one block, so a draw never sees them apart).
+	pub(crate) fn install_step(meter: &mut WeightMeter) -> Progress<T::AccountId> {
+		let per = T::WeightInfo::install_roster();
+		loop {
+			if !meter.can_consume(per) {
+				return Progress::Paused(FormationStep::Install);
+			}
+			let Some((model, totals)) = NextTotals::<T>::iter().next() else { break };
+			meter.consume(per);
+			let chunks = totals.len() as u32;
+			let old = RosterTotals::<T>::decode_len(model).map_or(0, |len| len as u32);
+			for index in 0..chunks {
+				ExecutorRoster::<T>::insert(model, index, NextRoster::<T>::take(model, index));
+			}
+			for index in chunks..old {
+				ExecutorRoster::<T>::remove(model, index);
+			}
+			RosterTotals::<T>::insert(model, totals);
+			NextTotals::<T>::remove(model);
+		}
+		Progress::Next(FormationStep::Power { capped: false, after: None })
+	}
+
+	/// Writes the capped weights as the next generation of voting power, a host at a time
+	/// after `after` (the first step caps them), then puts it in force (`WeightsFormed`).
+	pub(crate) fn power_step(
+		meter: &mut WeightMeter,
+		epoch: EpochIndex,
+		capped: bool,
+		after: Option<T::AccountId>,
+	) -> Progress<T::AccountId> {
+		let mut weights = FormingWeights::<T>::get().into_inner();
+		if !capped {
+			// The rewards are scheduled: the weights become powers, capped.
+			let cap = T::WeightInfo::cap_weights(weights.len() as u32);
+			if !meter.can_consume(cap) {
+				return Progress::Paused(FormationStep::Power { capped, after });
+			}
+			meter.consume(cap);
+			let raw: Vec<u128> = weights.iter().map(|(_, weight)| *weight).collect();
+			let capped = gonka_primitives::cap::apply_cap(&raw, T::MaxWeightShare::get());
+			for ((_, weight), power) in weights.iter_mut().zip(capped) {
+				*weight = power;
+			}
+			FormingWeights::<T>::put(BoundedVec::truncate_from(weights.clone()));
+		}
+		let (base, per) = Self::linear(T::WeightInfo::write_power);
+		let room = Self::records_fitting(meter, base, per, u32::MAX);
+		if room == 0 {
+			return Progress::Paused(FormationStep::Power { capped: true, after });
+		}
+		let generation = PowerGeneration::<T>::get().saturating_add(1);
+		let start =
+			after.as_ref().map_or(0, |after| weights.partition_point(|(host, _)| host <= after));
+		let mut written = 0u32;
+		let mut last = after;
+		for (host, power) in weights.iter().skip(start) {
+			if written >= room {
+				Self::consume_records(meter, base, per, written);
+				return Progress::Paused(FormationStep::Power { capped: true, after: last });
+			}
+			written = written.saturating_add(1);
+			if *power > 0 {
+				PowerHistory::<T>::insert(generation, host, power);
+			}
+			last = Some(host.clone());
+		}
+		Self::consume_records(meter, base, per, written);
+		let holders = weights.iter().filter(|(_, power)| *power > 0).count() as u32;
+		let total = weights.iter().fold(0u128, |sum, (_, power)| sum.saturating_add(*power));
+		Self::put_generation_in_force(generation, total, holders);
+		FormingWeights::<T>::kill();
+		Self::deposit_event(Event::WeightsFormed { epoch, hosts: holders, total_power: total });
+		Progress::Done
+	}
+
+	/// `who` left during the formation in progress: it has no consensus weight in it and
+	/// no power in the generation it writes.
+	pub(crate) fn forget_forming(who: &T::AccountId) {
+		if !Formation::<T>::exists() {
+			return;
+		}
+		FormingWeights::<T>::mutate(|forming| {
+			if let Ok(at) = forming.binary_search_by(|(host, _)| host.cmp(who)) {
+				forming.remove(at);
+			}
+		});
+		PowerHistory::<T>::remove(PowerGeneration::<T>::get().saturating_add(1), who);
+	}
+}
+
+/// Where a formation step left off.
+pub(crate) enum Progress<AccountId> {
+	/// The budget stopped the step: it resumes from this step in the next block.
+	Paused(FormationStep<AccountId>),
+	/// The step is done: the formation goes on with this one.
+	Next(FormationStep<AccountId>),
+	/// The formation is done.
+	Done,
+}
+
+/// Adds `coefficient × weight` to `host`'s consensus weight in `forming` (sorted by
+/// account; a zero contribution adds no host).
+fn add_weight<AccountId: Ord + Clone>(
+	forming: &mut Vec<(AccountId, u128)>,
+	host: &AccountId,
+	coefficient: FixedU128,
+	weight: NonceCount,
+) {
+	let added = coefficient.saturating_mul_int(u128::from(weight));
+	if added == 0 {
+		return;
+	}
+	match forming.binary_search_by(|(formed, _)| formed.cmp(host)) {
+		Ok(at) => {
+			if let Some((_, sum)) = forming.get_mut(at) {
+				*sum = sum.saturating_add(added);
+			}
+		}
+		Err(at) => forming.insert(at, (host.clone(), added)),
 	}
 }

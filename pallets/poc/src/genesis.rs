@@ -4,9 +4,8 @@
 //! (`GENESIS_HOST_POC_WEIGHT`), so requests have executors from the first block.
 
 use crate::{
-	Config, EpochParamsOf, GenerationInfo, GenesisHostOf, NextEpochParams, Pallet, PocWeights,
-	PowerGenerations, PowerHistory, TotalVotingPower, VotingPower, GENESIS_HOST_POC_WEIGHT,
-	GENESIS_HOST_POWER,
+	Config, EpochParamsOf, GenerationInfo, GenesisHostOf, NextEpochParams, Pallet,
+	PowerGenerations, PowerHistory, TotalVotingPower, GENESIS_HOST_POC_WEIGHT, GENESIS_HOST_POWER,
 };
 use alloc::{collections::BTreeMap, vec::Vec};
 use gonka_primitives::{ModelId, NonceCount};
@@ -21,7 +20,6 @@ impl<T: Config> Pallet<T> {
 			// Bootstrap: genesis hosts serve their models with equal PoC weight until the
 			// first formation, so requests have executors from the first block.
 			for model in models {
-				PocWeights::<T>::insert(account, model, GENESIS_HOST_POC_WEIGHT);
 				rosters.entry(*model).or_default().push((account.clone(), GENESIS_HOST_POC_WEIGHT));
 			}
 			// The registry's genesis may be built after this one: genesis hosts' models are
@@ -29,7 +27,6 @@ impl<T: Config> Pallet<T> {
 			Self::do_register(account, *worker_key, endpoint.clone(), models.clone(), false)
 				.expect("genesis hosts are valid and can hold their deposit");
 			// Bootstrap: no PoC has run yet, so genesis hosts have equal power.
-			VotingPower::<T>::insert(account, GENESIS_HOST_POWER);
 			PowerHistory::<T>::insert(0, account, GENESIS_HOST_POWER);
 		}
 		TotalVotingPower::<T>::put(GENESIS_HOST_POWER.saturating_mul(hosts.len() as u128));

@@ -70,12 +70,14 @@ pub mod pallet {
 	/// A host registered at genesis: account, worker key, endpoint, models.
 	pub type GenesisHostOf<T> =
 		(<T as frame_system::Config>::AccountId, sr25519::Public, Vec<u8>, Vec<ModelId>);
+	/// The weight formation in progress with the runtime's account.
+	pub type FormationOf<T> = FormationState<<T as frame_system::Config>::AccountId>;
 	/// The committed hosts of an (epoch, model), sorted, with their tallies.
 	pub type RosterOf<T> =
 		BoundedVec<(<T as frame_system::Config>::AccountId, Tally), <T as Config>::MaxHosts>;
 
-	/// The storage version ([`migrations::v1`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// The storage version ([`migrations::v2`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -218,30 +220,41 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
-	/// The PoC weight in force of each (host, model): the nonce count of its last accepted
-	/// commitment. It routes inference for the model and shares the model's work.
+	/// The weight formation in progress (`formation.rs`): its epoch and its step, with the
+	/// step's cursor. Absent outside a formation.
 	#[pallet::storage]
-	pub type PocWeights<T: Config> = StorageDoubleMap<
+	pub type Formation<T: Config> = StorageValue<_, FormationOf<T>, OptionQuery>;
+
+	/// The consensus weights the formation in progress has formed so far, sorted by
+	/// account (uncapped; capped once the rewards are scheduled).
+	#[pallet::storage]
+	pub type FormingWeights<T: Config> =
+		StorageValue<_, BoundedVec<(T::AccountId, u128), <T as Config>::MaxHosts>, ValueQuery>;
+
+	/// The executor rosters the formation in progress forms, as [`ExecutorRoster`] holds
+	/// them: they replace them, model by model, once the epoch's reward is scheduled.
+	#[pallet::storage]
+	pub type NextRoster<T: Config> = StorageDoubleMap<
 		_,
-		Blake2_128Concat,
-		T::AccountId,
 		Twox64Concat,
 		ModelId,
-		NonceCount,
+		Twox64Concat,
+		u32,
+		BoundedVec<(T::AccountId, NonceCount), T::RosterChunk>,
 		ValueQuery,
 	>;
+
+	/// The totals of [`NextRoster`], as [`RosterTotals`] holds them.
+	#[pallet::storage]
+	pub type NextTotals<T: Config> =
+		StorageMap<_, Twox64Concat, ModelId, BoundedVec<u128, MaxRosterChunks<T>>, OptionQuery>;
 
 	/// The last epoch whose weights were formed.
 	#[pallet::storage]
 	pub type LastFormedEpoch<T: Config> = StorageValue<_, EpochIndex, OptionQuery>;
 
-	/// Each host's voting power in the epoch in progress (its consensus weight from the
-	/// last weight formation; equal for genesis hosts in the first epoch).
-	#[pallet::storage]
-	pub type VotingPower<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, u128, ValueQuery>;
-
-	/// The sum of [`VotingPower`].
+	/// The sum of the voting power in force (`Pallet::voting_power`: each host's power in
+	/// the generation in force, unless it left since).
 	#[pallet::storage]
 	pub type TotalVotingPower<T: Config> = StorageValue<_, u128, ValueQuery>;
 
@@ -258,7 +271,9 @@ pub mod pallet {
 	pub type PowerGeneration<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// The voting power each kept generation gave each host, as formed (never changed
-	/// afterwards): governance snapshots are a generation, not a copy of the powers.
+	/// afterwards): the power in force is the current generation's, unless the host left
+	/// (`Departures`); governance snapshots are a generation, not a copy of the powers. The
+	/// formation in progress writes the next generation here before putting it in force.
 	#[pallet::storage]
 	pub type PowerHistory<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, T::AccountId, u128, OptionQuery>;
@@ -284,8 +299,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PowerPrunedBefore<T: Config> = StorageValue<_, u32, ValueQuery>;
 
-	/// Each model's executor roster, in chunks of `RosterChunk` hosts: the hosts with PoC
-	/// weight on the model and that weight, as the last weight formation left them.
+	/// Each model's executor roster, in chunks of `RosterChunk` hosts, sorted by account:
+	/// the hosts with PoC weight on the model and that weight (the nonce count of their last
+	/// accepted commitment), as the last weight formation left them. The PoC weights in
+	/// force (`Pallet::poc_weight`).
 	#[pallet::storage]
 	pub type ExecutorRoster<T: Config> = StorageDoubleMap<
 		_,
@@ -409,8 +426,9 @@ pub mod pallet {
 		}
 
 		/// Removes the caller from the registry and releases its deposit. The host's voting
-		/// power and PoC weights go with it (a governance snapshot taken before keeps its
-		/// power).
+		/// power goes with it (a governance snapshot taken before keeps its power), and its
+		/// place in a formation in progress; its PoC weights stay in the executor rosters
+		/// until the next formation, but a host that left is never drawn nor carried over.
 		///
 		/// The dispatch origin must be signed by a registered host.
 		///

@@ -92,3 +92,96 @@ pub mod v1 {
 		<T as polkadot_sdk::frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 2: the weight formation spread over blocks (issue 21, hole 11). The PoC weights
+/// in force are the executor rosters (sorted by account), no longer a map of their own
+/// (`PocWeights` removed), and the voting power in force is the current generation's
+/// (`VotingPower` removed: `Pallet::voting_power`).
+pub mod v2 {
+	use super::*;
+	use alloc::collections::BTreeMap;
+	use gonka_primitives::{ModelId, NonceCount};
+
+	/// The maps of version 1 that version 2 removes.
+	pub mod v1 {
+		use super::*;
+
+		/// The PoC weight in force of each (host, model).
+		#[storage_alias]
+		pub type PocWeights<T: Config> = StorageDoubleMap<
+			Pallet<T>,
+			Blake2_128Concat,
+			<T as polkadot_sdk::frame_system::Config>::AccountId,
+			Twox64Concat,
+			ModelId,
+			NonceCount,
+			ValueQuery,
+		>;
+
+		/// Each host's voting power in force.
+		#[storage_alias]
+		pub type VotingPower<T: Config> = StorageMap<
+			Pallet<T>,
+			Blake2_128Concat,
+			<T as polkadot_sdk::frame_system::Config>::AccountId,
+			u128,
+			ValueQuery,
+		>;
+	}
+
+	/// Removes `PocWeights` and `VotingPower` (at most `MaxHosts × MaxModelsPerHost` and
+	/// `MaxHosts` entries; the rosters and the current generation hold the same values) and
+	/// sorts each executor roster by account (genesis wrote them in the hosts' order). The
+	/// weight counts every entry.
+	pub struct UncheckedMigrateV1ToV2<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV1ToV2<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let weights = v1::PocWeights::<T>::clear(u32::MAX, None).unique;
+			let powers = v1::VotingPower::<T>::clear(u32::MAX, None).unique;
+			let mut rosters: BTreeMap<ModelId, Vec<(T::AccountId, NonceCount)>> = BTreeMap::new();
+			let mut chunks = 0u64;
+			for (model, _, chunk) in ExecutorRoster::<T>::iter() {
+				chunks = chunks.saturating_add(1);
+				rosters.entry(model).or_default().extend(chunk);
+			}
+			let models = rosters.len() as u64;
+			Pallet::<T>::write_rosters(rosters);
+			let removed = u64::from(weights.saturating_add(powers));
+			T::DbWeight::get().reads_writes(
+				removed.saturating_add(chunks.saturating_mul(2)).saturating_add(models),
+				removed
+					.saturating_add(chunks.saturating_mul(2))
+					.saturating_add(models.saturating_mul(2)),
+			)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, polkadot_sdk::sp_runtime::TryRuntimeError> {
+			let entries: u32 =
+				ExecutorRoster::<T>::iter_values().map(|chunk| chunk.len() as u32).sum();
+			Ok(entries.encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			let before = u32::decode(&mut &state[..])
+				.map_err(|_| "the pre-upgrade state does not decode")?;
+			let after: u32 =
+				ExecutorRoster::<T>::iter_values().map(|chunk| chunk.len() as u32).sum();
+			ensure!(after == before, "rostered hosts were lost");
+			ensure!(v1::PocWeights::<T>::iter().next().is_none(), "PoC weights are removed");
+			ensure!(v1::VotingPower::<T>::iter().next().is_none(), "voting powers are removed");
+			Ok(())
+		}
+	}
+
+	/// [`UncheckedMigrateV1ToV2`] run once, from storage version 1 to 2.
+	pub type MigrateV1ToV2<T> = VersionedMigration<
+		1,
+		2,
+		UncheckedMigrateV1ToV2<T>,
+		Pallet<T>,
+		<T as polkadot_sdk::frame_system::Config>::DbWeight,
+	>;
+}

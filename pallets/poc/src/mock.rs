@@ -65,7 +65,10 @@ pub struct FormedLog;
 impl pallet_poc::OnWeightsFormed<HostId> for FormedLog {
 	fn weights_formed(epoch: gonka_primitives::EpochIndex, weights: &[(HostId, u128)]) -> Weight {
 		FORMED.with(|formed| formed.borrow_mut().push((epoch, weights.to_vec())));
-		Weight::zero()
+		Self::weights_formed_weight(weights.len() as u32)
+	}
+	fn weights_formed_weight(_hosts: u32) -> Weight {
+		spread(0)
 	}
 }
 
@@ -105,8 +108,9 @@ parameter_types! {
 	pub storage HookBudget: Weight = Weight::MAX;
 }
 
-/// The weights of the spread work: `10 + 10·n` ref time for `n` records (rosters, pruned
-/// records), so a test sets `HookBudget` to spread them over blocks; zero for the rest
+/// The weights of the spread work: `10 + 10·n` ref time for `n` records (rosters, judged
+/// commitments, pruned records, ...), so a test sets `HookBudget` to spread them over
+/// blocks; zero for the rest
 /// (tests check behaviour, not weights: those come from the benchmarks).
 pub struct TestWeights;
 impl pallet_poc::WeightInfo for TestWeights {
@@ -134,8 +138,23 @@ impl pallet_poc::WeightInfo for TestWeights {
 	fn authorize_submit_poc_validations(_n: u32) -> Weight {
 		Weight::zero()
 	}
-	fn form_weights(_n: u32) -> Weight {
-		Weight::zero()
+	fn form_weights(n: u32) -> Weight {
+		spread(n)
+	}
+	fn carry_weights(n: u32) -> Weight {
+		spread(n)
+	}
+	fn retire_roster() -> Weight {
+		spread(1)
+	}
+	fn install_roster() -> Weight {
+		spread(1)
+	}
+	fn cap_weights(_n: u32) -> Weight {
+		spread(0)
+	}
+	fn write_power(n: u32) -> Weight {
+		spread(n)
 	}
 	fn prune_epoch(n: u32) -> Weight {
 		spread(n)

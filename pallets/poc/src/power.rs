@@ -1,36 +1,50 @@
 //! Voting power and its governance snapshots. Each weight formation puts a new
 //! *generation* of voting power in force (`PowerHistory`, never changed afterwards); a
-//! host that leaves takes its power with it and is recorded as a departure of the
-//! generation in force. A snapshot is a generation and the number of departures at the time
+//! host's power in force is its power in that generation unless it left since: a host that
+//! leaves (or whose power is revoked) is recorded as a departure of the generation in
+//! force. A snapshot is a generation and the number of departures at the time
 //! it was taken: it holds (pins) the generation, which is pruned once it is not in force
 //! and no snapshot holds it, its records a few per block.
 
 use crate::epochs::{remove_in_order, remove_keys};
 use crate::{
 	Config, Departures, Event, GenerationInfo, OldestPowerGeneration, Pallet, PowerGeneration,
-	PowerGenerations, PowerHistory, PowerPrunedBefore, TotalVotingPower, VotingPower, WeightInfo,
+	PowerGenerations, PowerHistory, PowerPrunedBefore, TotalVotingPower, WeightInfo,
 };
 use gonka_primitives::PowerSnapshot;
 use polkadot_sdk::frame_support::{defensive, weights::WeightMeter};
 
 impl<T: Config> Pallet<T> {
+	/// `who`'s voting power in force: its power in the generation in force, unless it left
+	/// (or its power was revoked) since.
+	pub fn voting_power(who: &T::AccountId) -> u128 {
+		let generation = PowerGeneration::<T>::get();
+		if Departures::<T>::contains_key(generation, who) {
+			return 0;
+		}
+		PowerHistory::<T>::get(generation, who).unwrap_or(0)
+	}
+
 	/// Takes `who`'s voting power away (it left): thresholds count the power still present.
-	/// A host that had power is recorded as a departure of the generation in force.
+	/// A host that had power is recorded as a departure of the generation in force. It has
+	/// no power in the generation a formation in progress forms either.
 	pub(crate) fn remove_voting_power(who: &T::AccountId) {
-		let power = VotingPower::<T>::take(who);
+		let power = Self::voting_power(who);
 		TotalVotingPower::<T>::mutate(|total| *total = total.saturating_sub(power));
 		if power > 0 {
 			Self::record_departure(who);
 		}
+		Self::forget_forming(who);
 	}
 
 	/// Takes `host`'s voting power away until the next weight formation, as if it had
 	/// left (`PowerRevoked`): `pallet-inference` does so when it marks a host INVALID, which
 	/// means no power (`protocol.md`, "Inference" 5). Returns the power taken (0: none).
 	pub fn revoke_power(host: &T::AccountId) -> u128 {
-		let power = VotingPower::<T>::get(host);
+		let power = Self::voting_power(host);
 		if power > 0 {
-			Self::remove_voting_power(host);
+			TotalVotingPower::<T>::mutate(|total| *total = total.saturating_sub(power));
+			Self::record_departure(host);
 			Self::deposit_event(Event::PowerRevoked { host: host.clone(), power });
 		}
 		power
@@ -51,20 +65,26 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Puts `powers` (zeros skipped) in force as a new generation of voting power; the
-	/// previous one is kept while governance snapshots hold it
-	/// (`prune_power_generation`). At most MaxHosts entries.
+	/// Puts `powers` (zeros skipped) in force as a new generation of voting power, at once
+	/// (tests and benchmarks; a formation writes its generation over blocks,
+	/// `formation.rs`); the previous one is kept while governance snapshots hold it. At
+	/// most MaxHosts entries.
+	#[cfg(any(test, feature = "runtime-benchmarks"))]
 	pub(crate) fn new_power_generation(powers: impl IntoIterator<Item = (T::AccountId, u128)>) {
 		let generation = PowerGeneration::<T>::get().saturating_add(1);
-		let _ = VotingPower::<T>::clear(u32::MAX, None);
 		let mut total = 0u128;
 		let mut holders = 0u32;
 		for (host, power) in powers.into_iter().filter(|(_, power)| *power > 0) {
-			VotingPower::<T>::insert(&host, power);
 			PowerHistory::<T>::insert(generation, &host, power);
 			total = total.saturating_add(power);
 			holders = holders.saturating_add(1);
 		}
+		Self::put_generation_in_force(generation, total, holders);
+	}
+
+	/// Puts `generation`, whose powers are written (`holders` of them, `total` in all), in
+	/// force.
+	pub(crate) fn put_generation_in_force(generation: u32, total: u128, holders: u32) {
 		TotalVotingPower::<T>::put(total);
 		PowerGenerations::<T>::insert(
 			generation,

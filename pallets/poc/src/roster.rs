@@ -1,7 +1,7 @@
 //! Executor rosters (`protocol.md`, "Inference": who executes a request): each model's hosts
 //! with PoC weight on it, as the last weight formation (or genesis) left them, in chunks of
-//! `RosterChunk` (`ExecutorRoster`) with the cumulative weight at each chunk's end
-//! (`RosterTotals`). `pick_executor` draws a host with probability proportional to its PoC
+//! `RosterChunk` (`ExecutorRoster`), sorted by account, with the cumulative weight at each
+//! chunk's end (`RosterTotals`): the PoC weights in force. `pick_executor` draws a host with probability proportional to its PoC
 //! weight, reading the totals and one chunk, never the whole roster.
 
 use crate::{Config, ExecutorRoster, Pallet, RosterTotals};
@@ -18,13 +18,14 @@ impl<T: Config> polkadot_sdk::sp_core::Get<u32> for MaxRosterChunks<T> {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Replaces every model's executor roster (at most MaxHosts × MaxModelsPerHost
-	/// entries in all, in chunks of `RosterChunk`).
+	/// Replaces every model's executor roster, at once (genesis, tests and benchmarks; a
+	/// formation replaces them over blocks, `formation.rs`), each sorted by account.
 	pub(crate) fn write_rosters(rosters: BTreeMap<ModelId, Vec<(T::AccountId, NonceCount)>>) {
 		let _ = ExecutorRoster::<T>::clear(u32::MAX, None);
 		let _ = RosterTotals::<T>::clear(u32::MAX, None);
 		let chunk = T::RosterChunk::get().max(1) as usize;
-		for (model, roster) in rosters {
+		for (model, mut roster) in rosters {
+			roster.sort_by(|a, b| a.0.cmp(&b.0));
 			let mut totals = Vec::new();
 			let mut sum = 0u128;
 			for (index, hosts) in roster.chunks(chunk).enumerate() {
@@ -42,8 +43,8 @@ impl<T: Config> Pallet<T> {
 	/// The executor a `draw` picks for `model`: a host with PoC weight on it, with
 	/// probability proportional to that weight (`gonka_primitives::inference`). Reads
 	/// the roster's chunk totals and one chunk. `None` when nobody has weight on the
-	/// model. The host may have left since the formation (its `PocWeights` are then
-	/// zero): the caller checks and draws again.
+	/// model. The host may have left since the formation: the caller checks and draws
+	/// again.
 	pub fn pick_executor(model: ModelId, draw: &[u8; 32]) -> Option<T::AccountId> {
 		let totals = RosterTotals::<T>::get(model);
 		let point = gonka_primitives::inference::pick_point(draw, *totals.last()?)?;
@@ -67,14 +68,31 @@ impl<T: Config> Pallet<T> {
 		RosterTotals::<T>::get(model).last().is_some_and(|total| *total > 0)
 	}
 
+	/// `model`'s executor roster in force, sorted by account (at most `MaxHosts` hosts, in
+	/// `MaxRosterChunks` reads).
+	pub fn roster(model: ModelId) -> Vec<(T::AccountId, NonceCount)> {
+		let chunks = RosterTotals::<T>::get(model).len() as u32;
+		(0..chunks).flat_map(|chunk| ExecutorRoster::<T>::get(model, chunk)).collect()
+	}
+
+	/// `host`'s PoC weight in force on `model`: the nonce count of its last accepted
+	/// commitment, as its executor roster holds it; zero if it has none or left since.
+	pub fn poc_weight(host: &T::AccountId, model: ModelId) -> NonceCount {
+		if !crate::Hosts::<T>::contains_key(host) {
+			return 0;
+		}
+		let roster = Self::roster(model);
+		roster
+			.binary_search_by(|(rostered, _)| rostered.cmp(host))
+			.ok()
+			.and_then(|position| roster.get(position))
+			.map_or(0, |(_, weight)| *weight)
+	}
+
 	/// Replaces every executor roster with `hosts` on `model`, as a weight formation
 	/// would (benchmarks of pallets that draw executors).
 	#[cfg(feature = "runtime-benchmarks")]
 	pub fn force_roster(model: ModelId, hosts: Vec<(T::AccountId, NonceCount)>) {
-		let _ = crate::PocWeights::<T>::clear(u32::MAX, None);
-		for (host, weight) in &hosts {
-			crate::PocWeights::<T>::insert(host, model, weight);
-		}
 		Self::write_rosters(BTreeMap::from([(model, hosts)]));
 	}
 }

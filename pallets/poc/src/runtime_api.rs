@@ -2,9 +2,7 @@
 //! the node's `state_call` RPC. The runtime implements it with the `Pallet` functions of the
 //! same names (the two that are not storage reads or `genesis_hash` are below).
 
-use crate::{
-	Commitment, Config, CurrentEpoch, EpochInfo, EpochInfoOf, Hosts, Pallet, Phase, VotingPower,
-};
+use crate::{Commitment, Config, CurrentEpoch, EpochInfo, EpochInfoOf, Hosts, Pallet, Phase};
 use alloc::vec::Vec;
 use codec::{Codec, Decode, Encode};
 use gonka_primitives::{EpochIndex, HostId, ModelId, NonceCount, H256};
@@ -62,7 +60,7 @@ impl<T: Config> Pallet<T> {
 			worker_key: info.worker_key,
 			endpoint: info.endpoint.into_inner(),
 			models: info.models.into_inner(),
-			voting_power: VotingPower::<T>::get(host),
+			voting_power: Self::voting_power(host),
 		})
 	}
 }

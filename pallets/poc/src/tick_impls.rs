@@ -1,14 +1,14 @@
 //! What runs every block (`on_initialize`). The epoch's first block starts it (and lets the
 //! model registry apply its scheduled changes); its first block after generation (`S+G`)
-//! starts building the validation rosters; the first inference block (`S+G+D+V`) forms
-//! the weights. The work that grows with the commitments (up to `MaxHosts ×
+//! starts building the validation rosters; the first inference block (`S+G+D+V`) starts
+//! the weight formation. The work that grows with the commitments (up to `MaxHosts ×
 //! MaxModelsPerHost`) or the hosts is spread over blocks, within `HookBudget` per block,
-//! in this order: the rosters of the epoch in progress (`validation.rs`), the records of
-//! the epochs that left the retention window (`epochs.rs`), the records of the generations
-//! of voting power no longer held (`power.rs`). A block that forms the weights does none
-//! of them.
+//! in this order: the formation (`formation.rs`), the rosters of the epoch in progress
+//! (`validation.rs`), the records of the epochs that left the retention window
+//! (`epochs.rs`), the records of the generations of voting power no longer held
+//! (`power.rs`).
 
-use crate::{Config, EpochInfoOf, LastFormedEpoch, ModelRegistry, Pallet, Phase, WeightInfo};
+use crate::{Config, EpochInfoOf, ModelRegistry, Pallet, Phase, WeightInfo};
 use polkadot_sdk::{
 	frame_support::{
 		traits::Get,
@@ -21,27 +21,28 @@ impl<T: Config> Pallet<T> {
 	/// `on_initialize` at block `now`; returns the weight used.
 	pub(crate) fn tick(now: BlockNumberFor<T>) -> Weight {
 		let (epoch, mut weight) = Self::tick_epoch(now);
-		let mut formed = false;
 		if let Some(epoch) = epoch {
 			if epoch.generation_end() == now {
 				Self::start_rosters(epoch.index);
 				// The total power kept for the formation and the cursor.
 				weight = weight.saturating_add(T::DbWeight::get().reads_writes(1, 2));
 			}
-			if let Some(used) = Self::tick_form_weights(&epoch, now) {
-				weight = weight.saturating_add(used);
-				formed = true;
+			if epoch.phase_at(now) == Phase::Inference {
+				// The formation in progress and the last formed epoch; when it starts, the
+				// formation and its weights.
+				let started = Self::start_formation(&epoch);
+				weight = weight.saturating_add(
+					T::DbWeight::get().reads_writes(2, if started { 2 } else { 0 }),
+				);
 			}
 		}
-		if !formed {
-			weight = weight.saturating_add(Self::spread_work());
-		}
-		weight
+		weight.saturating_add(Self::spread_work())
 	}
 
 	/// The spread work of one block, within `HookBudget`; the weight used.
 	pub(crate) fn spread_work() -> Weight {
 		let mut meter = WeightMeter::with_limit(T::HookBudget::get());
+		Self::form_weights(&mut meter);
 		Self::build_rosters(&mut meter);
 		Self::prune_epochs(&mut meter);
 		Self::prune_power_generations(&mut meter);
@@ -62,19 +63,6 @@ impl<T: Config> Pallet<T> {
 				(started, T::WeightInfo::on_initialize_epoch_start().saturating_add(registry))
 			}
 		}
-	}
-
-	/// Forms the epoch's weights if `now` is in its inference phase and they are not formed
-	/// yet (once per epoch); the weight used, `OnWeightsFormed`'s included.
-	fn tick_form_weights(epoch: &EpochInfoOf<T>, now: BlockNumberFor<T>) -> Option<Weight> {
-		if epoch.phase_at(now) != Phase::Inference
-			|| LastFormedEpoch::<T>::get() == Some(epoch.index)
-		{
-			return None;
-		}
-		let (judged, hook) = Self::form_weights(epoch);
-		LastFormedEpoch::<T>::put(epoch.index);
-		Some(T::WeightInfo::form_weights(judged).saturating_add(hook))
 	}
 
 	/// How many records of `per_record` weight beyond `base` fit in what is left of

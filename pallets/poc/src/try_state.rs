@@ -2,13 +2,14 @@
 //! `try-runtime`: one function per group of storage items.
 
 use crate::{
-	Commitments, Config, CurrentEpoch, Departures, ExecutorRoster, HoldReason, Hosts, JoinedEpoch,
-	NextEpochParams, OldestPowerGeneration, Pallet, PocWeights, PowerGeneration, PowerGenerations,
-	PowerHistory, PowerPrunedBefore, PrunedBefore, RosterCursor, RosterTotals, RostersBuilt,
-	Tallies, TotalVotingPower, Validated, VotingPower, WorkerKeys,
+	Commitments, Config, CurrentEpoch, Departures, ExecutorRoster, Formation, FormationStep,
+	FormingWeights, HoldReason, Hosts, JoinedEpoch, NextEpochParams, NextRoster, NextTotals,
+	OldestPowerGeneration, Pallet, PowerGeneration, PowerGenerations, PowerHistory,
+	PowerPrunedBefore, PrunedBefore, RosterCursor, RosterTotals, RostersBuilt, Tallies,
+	TotalVotingPower, Validated, WorkerKeys,
 };
 use alloc::vec::Vec;
-use gonka_primitives::ModelId;
+use gonka_primitives::NonceCount;
 use polkadot_sdk::{
 	frame_support::{ensure, traits::fungible::InspectHold},
 	frame_system,
@@ -28,16 +29,22 @@ impl<T: Config> Pallet<T> {
 	/// - a host's deposit is held.
 	///
 	/// Voting power:
-	/// - the total is the sum of the powers;
+	/// - the total is the sum of the powers in force;
 	/// - only registered hosts have power.
 	///
-	/// Executor rosters, per model:
+	/// Executor rosters (those in force, then the next ones), per model:
 	/// - a roster has no empty chunk;
 	/// - rostered hosts have weight;
-	/// - a roster holds the hosts' PoC weights (or zero for a host that left since);
+	/// - a roster is sorted by account, each host once;
 	/// - roster totals are the chunks' cumulative sums;
 	/// - a roster has one total per chunk;
 	/// - every roster has its totals.
+	///
+	/// The formation in progress:
+	/// - it forms an epoch that started;
+	/// - next rosters and forming weights exist only during a formation;
+	/// - the forming weights are sorted by account, each host once;
+	/// - powers of the next generation are written only during a formation's last step.
 	///
 	/// Generations of voting power:
 	/// - the generation in force is kept (the oldest kept is not newer);
@@ -48,12 +55,7 @@ impl<T: Config> Pallet<T> {
 	/// - departed hosts had power in the generation;
 	/// - a generation's departures are numbered 0, 1, …;
 	/// - every generation from the oldest kept one to the one in force is kept;
-	/// - the power in force is the current generation's;
 	/// - the hosts with power are the generation's less those that left.
-	///
-	/// PoC weights:
-	/// - only registered hosts have PoC weight;
-	/// - zero weights are not stored.
 	///
 	/// Epochs (once the first has started):
 	/// - the epoch's parameters are valid;
@@ -74,8 +76,8 @@ impl<T: Config> Pallet<T> {
 		Self::try_state_hosts()?;
 		Self::try_state_voting_power()?;
 		Self::try_state_executor_rosters()?;
+		Self::try_state_formation()?;
 		Self::try_state_generations()?;
-		Self::try_state_poc_weights()?;
 		Self::try_state_epochs()
 	}
 
@@ -99,21 +101,25 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn try_state_voting_power() -> Result<(), TryRuntimeError> {
-		let power: u128 = VotingPower::<T>::iter_values().fold(0, u128::saturating_add);
-		ensure!(power == TotalVotingPower::<T>::get(), "the total is the sum of the powers");
-		for (account, _) in VotingPower::<T>::iter() {
-			ensure!(Hosts::<T>::contains_key(&account), "only registered hosts have power");
+		let generation = PowerGeneration::<T>::get();
+		let mut total = 0u128;
+		for (account, _) in PowerHistory::<T>::iter_prefix(generation) {
+			let power = Self::voting_power(&account);
+			total = total.saturating_add(power);
+			if power > 0 {
+				ensure!(Hosts::<T>::contains_key(&account), "only registered hosts have power");
+			}
 		}
+		ensure!(total == TotalVotingPower::<T>::get(), "the total is the sum of the powers");
 		Ok(())
 	}
 
 	fn try_state_executor_rosters() -> Result<(), TryRuntimeError> {
-		for (model, totals) in RosterTotals::<T>::iter() {
-			let mut sum = 0u128;
-			for (index, total) in totals.iter().enumerate() {
-				sum = Self::try_state_roster_chunk(model, index as u32, sum)?;
-				ensure!(sum == *total, "roster totals are the chunks' cumulative sums");
-			}
+		let in_force: Vec<_> = RosterTotals::<T>::iter().collect();
+		for (model, totals) in in_force {
+			let chunks = totals.len() as u32;
+			let roster = (0..chunks).map(|index| ExecutorRoster::<T>::get(model, index));
+			Self::try_state_roster(roster, &totals)?;
 			ensure!(
 				ExecutorRoster::<T>::iter_prefix(model).count() == totals.len(),
 				"a roster has one total per chunk"
@@ -122,26 +128,72 @@ impl<T: Config> Pallet<T> {
 		for (model, _, _) in ExecutorRoster::<T>::iter() {
 			ensure!(RosterTotals::<T>::contains_key(model), "every roster has its totals");
 		}
+		for (model, totals) in NextTotals::<T>::iter() {
+			let chunks = totals.len() as u32;
+			let roster = (0..chunks).map(|index| NextRoster::<T>::get(model, index));
+			Self::try_state_roster(roster, &totals)?;
+			ensure!(
+				NextRoster::<T>::iter_prefix(model).count() == totals.len(),
+				"a roster has one total per chunk"
+			);
+		}
+		for (model, _, _) in NextRoster::<T>::iter() {
+			ensure!(NextTotals::<T>::contains_key(model), "every roster has its totals");
+		}
 		Ok(())
 	}
 
-	/// Checks chunk `index` of `model`'s executor roster; returns `sum` plus its weight.
-	fn try_state_roster_chunk(
-		model: ModelId,
-		index: u32,
-		sum: u128,
-	) -> Result<u128, TryRuntimeError> {
-		let chunk = ExecutorRoster::<T>::get(model, index);
-		ensure!(!chunk.is_empty(), "a roster has no empty chunk");
-		let mut sum = sum;
-		for (host, weight) in chunk.iter() {
-			ensure!(*weight > 0, "rostered hosts have weight");
-			// A host that left since has no weight (and may have registered again).
-			let current = PocWeights::<T>::get(host, model);
-			ensure!(current == 0 || current == *weight, "a roster holds the hosts' PoC weights");
-			sum = sum.saturating_add(u128::from(*weight));
+	/// Checks a roster's `chunks` against its `totals`.
+	fn try_state_roster<Chunk: IntoIterator<Item = (T::AccountId, NonceCount)>>(
+		chunks: impl Iterator<Item = Chunk>,
+		totals: &[u128],
+	) -> Result<(), TryRuntimeError> {
+		let mut sum = 0u128;
+		let mut previous: Option<T::AccountId> = None;
+		for (chunk, total) in chunks.zip(totals) {
+			let mut empty = true;
+			for (host, weight) in chunk {
+				empty = false;
+				ensure!(weight > 0, "rostered hosts have weight");
+				ensure!(
+					previous.as_ref().is_none_or(|before| *before < host),
+					"a roster is sorted by account, each host once"
+				);
+				previous = Some(host);
+				sum = sum.saturating_add(u128::from(weight));
+			}
+			ensure!(!empty, "a roster has no empty chunk");
+			ensure!(sum == *total, "roster totals are the chunks' cumulative sums");
 		}
-		Ok(sum)
+		Ok(())
+	}
+
+	fn try_state_formation() -> Result<(), TryRuntimeError> {
+		let formation = Formation::<T>::get();
+		if let Some(formation) = &formation {
+			let current = CurrentEpoch::<T>::get().map(|epoch| epoch.index);
+			ensure!(Some(formation.epoch) <= current, "it forms an epoch that started");
+		} else {
+			ensure!(
+				NextTotals::<T>::iter().next().is_none()
+					&& NextRoster::<T>::iter().next().is_none()
+					&& FormingWeights::<T>::get().is_empty(),
+				"next rosters and forming weights exist only during a formation"
+			);
+		}
+		let forming = FormingWeights::<T>::get();
+		ensure!(
+			forming.windows(2).all(|pair| pair[0].0 < pair[1].0),
+			"the forming weights are sorted by account, each host once"
+		);
+		let writing =
+			matches!(formation.map(|formation| formation.step), Some(FormationStep::Power { .. }));
+		let next = PowerGeneration::<T>::get().saturating_add(1);
+		ensure!(
+			writing || PowerHistory::<T>::iter_prefix(next).next().is_none(),
+			"powers of the next generation are written only during a formation's last step"
+		);
+		Ok(())
 	}
 
 	fn try_state_generations() -> Result<(), TryRuntimeError> {
@@ -168,15 +220,12 @@ impl<T: Config> Pallet<T> {
 				"every generation from the oldest kept one to the one in force is kept"
 			);
 		}
-		for (account, power) in VotingPower::<T>::iter() {
-			ensure!(
-				PowerHistory::<T>::get(current, &account) == Some(power),
-				"the power in force is the current generation's"
-			);
-		}
 		let info = PowerGenerations::<T>::get(current).unwrap_or_default();
+		let holders = PowerHistory::<T>::iter_prefix(current)
+			.filter(|(account, _)| Self::voting_power(account) > 0)
+			.count() as u32;
 		ensure!(
-			VotingPower::<T>::iter().count() as u32 == info.hosts.saturating_sub(info.departures),
+			holders == info.hosts.saturating_sub(info.departures),
 			"the hosts with power are the generation's less those that left"
 		);
 		Ok(())
@@ -195,14 +244,6 @@ impl<T: Config> Pallet<T> {
 			.collect::<Result<_, &'static str>>()?;
 		order.sort_unstable();
 		ensure!(order.iter().copied().eq(0..departures), "departures are numbered 0, 1, …");
-		Ok(())
-	}
-
-	fn try_state_poc_weights() -> Result<(), TryRuntimeError> {
-		for (account, _, weight) in PocWeights::<T>::iter() {
-			ensure!(Hosts::<T>::contains_key(&account), "only registered hosts have PoC weight");
-			ensure!(weight > 0, "zero weights are not stored");
-		}
 		Ok(())
 	}
 

@@ -233,12 +233,49 @@ pub trait OnWeightsFormed<AccountId> {
 	/// and carries the previous weights over, with those weights (of the hosts still
 	/// registered). Returns the weight it used.
 	fn weights_formed(epoch: EpochIndex, weights: &[(AccountId, u128)]) -> Weight;
+	/// The most weight [`Self::weights_formed`] uses for `hosts` weights.
+	fn weights_formed_weight(hosts: u32) -> Weight;
 }
 
 impl<AccountId> OnWeightsFormed<AccountId> for () {
 	fn weights_formed(_epoch: EpochIndex, _weights: &[(AccountId, u128)]) -> Weight {
 		Weight::zero()
 	}
+	fn weights_formed_weight(_hosts: u32) -> Weight {
+		Weight::zero()
+	}
+}
+
+/// A step of the weight formation (`formation.rs`), with its cursor.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub enum FormationStep<AccountId> {
+	/// Judging the rosters, in order of model: the model being judged (`None`: none yet),
+	/// the position in its roster of the next commitment, and whether any was accepted.
+	Judge { model: Option<ModelId>, position: u32, accepted_any: bool },
+	/// Nobody was accepted: summing the consensus weights in force, from the executor
+	/// rosters, after the given chunk of a model (`None`: from the first).
+	Carry { after: Option<(ModelId, u32)> },
+	/// Nobody was accepted: removing the next executor rosters the judging formed.
+	Discard,
+	/// Scheduling the epoch's reward over the weights formed (or carried over).
+	Reward { carried: bool },
+	/// Removing the executor rosters of the models without a next roster, after the given
+	/// model (`None`: from the first).
+	Retire { after: Option<ModelId> },
+	/// Putting the next executor rosters in force, model by model.
+	Install,
+	/// Writing the new generation of voting power: the weights capped (once), then written
+	/// after the given host (`None`: from the first); then put in force.
+	Power { capped: bool, after: Option<AccountId> },
+}
+
+/// The weight formation in progress: its epoch and its step.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct FormationState<AccountId> {
+	/// The epoch whose weights are formed.
+	pub epoch: EpochIndex,
+	/// The step in progress.
+	pub step: FormationStep<AccountId>,
 }
 
 /// The voting power that judged a (host, model) commitment valid and invalid.

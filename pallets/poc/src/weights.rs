@@ -18,8 +18,24 @@ pub trait WeightInfo {
 	fn submit_poc_validations(n: u32) -> Weight;
 	/// Validating a batch of `n` verdicts (its `authorize` rule).
 	fn authorize_submit_poc_validations(n: u32) -> Weight;
-	/// Weight formation over `n` commitments (in `on_initialize`).
+	/// A step of the formation's judging: `n` commitments of one model judged, its roster
+	/// and its executor roster of `MaxHosts` hosts read (in `on_initialize`, within
+	/// `HookBudget`).
 	fn form_weights(n: u32) -> Weight;
+	/// A step of carrying the weights over: `n` chunks of the executor rosters read, each
+	/// host's registration checked.
+	fn carry_weights(n: u32) -> Weight;
+	/// Removing a model's executor roster of `MaxRosterChunks` chunks (a model without a
+	/// next roster), or checking one that has one.
+	fn retire_roster() -> Weight;
+	/// Putting a model's next executor roster of `MaxRosterChunks` chunks in force in place
+	/// of one as long.
+	fn install_roster() -> Weight;
+	/// Capping the consensus weights of `n` hosts (they become the next powers).
+	fn cap_weights(n: u32) -> Weight;
+	/// A step of writing the next generation of voting power: `n` hosts' powers written,
+	/// then the generation put in force.
+	fn write_power(n: u32) -> Weight;
 	/// A step of pruning an epoch that left the retention window: `n` records removed (in
 	/// `on_initialize`, within `HookBudget`).
 	fn prune_epoch(n: u32) -> Weight;
@@ -62,6 +78,21 @@ impl WeightInfo for () {
 		Default::default()
 	}
 	fn form_weights(_n: u32) -> Weight {
+		Default::default()
+	}
+	fn carry_weights(_n: u32) -> Weight {
+		Default::default()
+	}
+	fn retire_roster() -> Weight {
+		Default::default()
+	}
+	fn install_roster() -> Weight {
+		Default::default()
+	}
+	fn cap_weights(_n: u32) -> Weight {
+		Default::default()
+	}
+	fn write_power(_n: u32) -> Weight {
 		Default::default()
 	}
 	fn prune_epoch(_n: u32) -> Weight {

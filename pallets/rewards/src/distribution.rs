@@ -63,6 +63,10 @@ impl<T: Config> pallet_poc::OnWeightsFormed<T::AccountId> for Pallet<T> {
 		Self::deposit_event(Event::EpochRewardScheduled { epoch, index, reward, hosts });
 		weight
 	}
+
+	fn weights_formed_weight(hosts: u32) -> Weight {
+		Weights::<T>::weights_formed(hosts)
+	}
 }
 
 impl<T: Config> Pallet<T> {

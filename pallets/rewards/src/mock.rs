@@ -164,6 +164,9 @@ impl OnWeightsFormed<HostId> for PocFormation {
 			Weight::zero()
 		}
 	}
+	fn weights_formed_weight(hosts: u32) -> Weight {
+		<Rewards as OnWeightsFormed<HostId>>::weights_formed_weight(hosts)
+	}
 }
 
 impl pallet_inference::Config for Test {

@@ -62,8 +62,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `733`
 		//  Estimated: `25278`
-		// Minimum execution time: 152_896_000 picoseconds.
-		Weight::from_parts(163_313_000, 0)
+		// Minimum execution time: 142_381_000 picoseconds.
+		Weight::from_parts(155_370_000, 0)
 			.saturating_add(Weight::from_parts(0, 25278))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -80,8 +80,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1206`
 		//  Estimated: `25278`
-		// Minimum execution time: 111_145_000 picoseconds.
-		Weight::from_parts(121_680_000, 0)
+		// Minimum execution time: 106_268_000 picoseconds.
+		Weight::from_parts(117_525_000, 0)
 			.saturating_add(Weight::from_parts(0, 25278))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -90,18 +90,20 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CounterForHosts` (r:1 w:1)
 	/// Proof: `Poc::CounterForHosts` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::VotingPower` (r:1 w:1)
-	/// Proof: `Poc::VotingPower` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::TotalVotingPower` (r:1 w:1)
-	/// Proof: `Poc::TotalVotingPower` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
 	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
-	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Departures` (r:1 w:1)
 	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::PocWeights` (r:8 w:8)
-	/// Proof: `Poc::PocWeights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:1)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::TotalVotingPower` (r:1 w:1)
+	/// Proof: `Poc::TotalVotingPower` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Formation` (r:1 w:0)
+	/// Proof: `Poc::Formation` (`max_values`: Some(1), `max_size`: Some(39), added: 534, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::FormingWeights` (r:1 w:1)
+	/// Proof: `Poc::FormingWeights` (`max_values`: Some(1), `max_size`: Some(98306), added: 98801, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -112,13 +114,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::WorkerKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn leave() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1050`
-		//  Estimated: `21334`
-		// Minimum execution time: 91_075_000 picoseconds.
-		Weight::from_parts(97_785_000, 0)
-			.saturating_add(Weight::from_parts(0, 21334))
-			.saturating_add(T::DbWeight::get().reads(17))
-			.saturating_add(T::DbWeight::get().writes(18))
+		//  Measured:  `99167`
+		//  Estimated: `99791`
+		// Minimum execution time: 204_042_000 picoseconds.
+		Weight::from_parts(238_413_000, 0)
+			.saturating_add(Weight::from_parts(0, 99791))
+			.saturating_add(T::DbWeight::get().reads(11))
+			.saturating_add(T::DbWeight::get().writes(11))
 	}
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
@@ -128,8 +130,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `62`
 		//  Estimated: `1541`
-		// Minimum execution time: 6_710_000 picoseconds.
-		Weight::from_parts(7_632_000, 0)
+		// Minimum execution time: 6_660_000 picoseconds.
+		Weight::from_parts(7_612_000, 0)
 			.saturating_add(Weight::from_parts(0, 1541))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -148,8 +150,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1226`
 		//  Estimated: `4026`
-		// Minimum execution time: 40_770_000 picoseconds.
-		Weight::from_parts(45_698_000, 0)
+		// Minimum execution time: 39_138_000 picoseconds.
+		Weight::from_parts(45_437_000, 0)
 			.saturating_add(Weight::from_parts(0, 4026))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -170,8 +172,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1226`
 		//  Estimated: `4026`
-		// Minimum execution time: 77_986_000 picoseconds.
-		Weight::from_parts(82_893_000, 0)
+		// Minimum execution time: 70_985_000 picoseconds.
+		Weight::from_parts(76_013_000, 0)
 			.saturating_add(Weight::from_parts(0, 4026))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -183,8 +185,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::RostersBuilt` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Registry` (r:1 w:0)
 	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(561), added: 3036, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::VotingPower` (r:1 w:0)
-	/// Proof: `Poc::VotingPower` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
+	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Validated` (r:1 w:1)
 	/// Proof: `Poc::Validated` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Tallies` (r:1 w:1)
@@ -192,14 +198,14 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// The range of component `n` is `[1, 2047]`.
 	fn submit_poc_validations(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3226 + n * (64 ±0)`
+		//  Measured:  `3363 + n * (64 ±0)`
 		//  Estimated: `134563`
-		// Minimum execution time: 81_030_000 picoseconds.
-		Weight::from_parts(104_326_210, 0)
+		// Minimum execution time: 70_635_000 picoseconds.
+		Weight::from_parts(104_805_009, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 10_663
-			.saturating_add(Weight::from_parts(202_609, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(7))
+			// Standard Error: 10_879
+			.saturating_add(Weight::from_parts(212_689, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
@@ -210,8 +216,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::RostersBuilt` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Registry` (r:1 w:0)
 	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(561), added: 3036, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::VotingPower` (r:1 w:0)
-	/// Proof: `Poc::VotingPower` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
+	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Validated` (r:1 w:0)
 	/// Proof: `Poc::Validated` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Tallies` (r:1 w:0)
@@ -221,68 +231,149 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// The range of component `n` is `[1, 2047]`.
 	fn authorize_submit_poc_validations(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3226 + n * (64 ±0)`
+		//  Measured:  `3363 + n * (64 ±0)`
 		//  Estimated: `134563`
-		// Minimum execution time: 90_404_000 picoseconds.
-		Weight::from_parts(144_331_836, 0)
+		// Minimum execution time: 92_266_000 picoseconds.
+		Weight::from_parts(157_700_371, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 11_590
-			.saturating_add(Weight::from_parts(264_934, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(8))
+			// Standard Error: 12_124
+			.saturating_add(Weight::from_parts(273_536, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(10))
 	}
-	/// Storage: `Poc::ValidationTotal` (r:1 w:0)
-	/// Proof: `Poc::ValidationTotal` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::TotalVotingPower` (r:1 w:1)
-	/// Proof: `Poc::TotalVotingPower` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::Tallies` (r:2 w:0)
+	/// Storage: `Poc::FormingWeights` (r:1 w:1)
+	/// Proof: `Poc::FormingWeights` (`max_values`: Some(1), `max_size`: Some(98306), added: 98801, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Tallies` (r:1 w:0)
 	/// Proof: `Poc::Tallies` (`max_values`: None, `max_size`: Some(131098), added: 133573, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::RosterTotals` (r:1 w:0)
+	/// Proof: `Poc::RosterTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::ExecutorRoster` (r:32 w:0)
+	/// Proof: `Poc::ExecutorRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Registry` (r:1 w:0)
+	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(561), added: 3036, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Commitments` (r:2048 w:0)
 	/// Proof: `Poc::Commitments` (`max_values`: None, `max_size`: Some(116), added: 2591, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Hosts` (r:2048 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::VotingPower` (r:2048 w:2048)
-	/// Proof: `Poc::VotingPower` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Models::Registry` (r:1 w:0)
-	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(561), added: 3036, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::Epochs` (r:1 w:1)
-	/// Proof: `Rewards::Epochs` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::Queue` (r:1 w:1)
-	/// Proof: `Rewards::Queue` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::Curve` (r:1 w:1)
-	/// Proof: `Rewards::Curve` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::Params` (r:1 w:0)
-	/// Proof: `Rewards::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::PocWeights` (r:2048 w:2048)
-	/// Proof: `Poc::PocWeights` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::PowerGeneration` (r:1 w:1)
+	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
 	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::EpochWeights` (r:0 w:2048)
-	/// Proof: `Rewards::EpochWeights` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::LastFormed` (r:0 w:1)
-	/// Proof: `Rewards::LastFormed` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::PowerGenerations` (r:0 w:1)
-	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::ExecutorRoster` (r:0 w:32)
-	/// Proof: `Poc::ExecutorRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::RosterTotals` (r:0 w:1)
-	/// Proof: `Poc::RosterTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::PowerHistory` (r:0 w:2048)
+	/// Storage: `Poc::Departures` (r:2048 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:2048 w:0)
 	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::NextTotals` (r:1 w:1)
+	/// Proof: `Poc::NextTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::NextRoster` (r:1 w:32)
+	/// Proof: `Poc::NextRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 2048]`.
 	fn form_weights(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2612 + n * (378 ±0)`
-		//  Estimated: `268136 + n * (2862 ±0)`
-		// Minimum execution time: 92_137_000 picoseconds.
-		Weight::from_parts(92_137_000, 0)
-			.saturating_add(Weight::from_parts(0, 268136))
-			// Standard Error: 284_167
-			.saturating_add(Weight::from_parts(36_312_278, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(10))
+		//  Measured:  `461092 + n * (176 ±0)`
+		//  Estimated: `162942 + n * (2862 ±0)`
+		// Minimum execution time: 737_053_000 picoseconds.
+		Weight::from_parts(2_470_146_459, 0)
+			.saturating_add(Weight::from_parts(0, 162942))
+			// Standard Error: 865_753
+			.saturating_add(Weight::from_parts(25_990_254, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(39))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(9))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(3))
 			.saturating_add(Weight::from_parts(0, 2862).saturating_mul(n.into()))
+	}
+	/// Storage: `Poc::FormingWeights` (r:1 w:1)
+	/// Proof: `Poc::FormingWeights` (`max_values`: Some(1), `max_size`: Some(98306), added: 98801, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::ExecutorRoster` (r:33 w:0)
+	/// Proof: `Poc::ExecutorRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Registry` (r:1 w:0)
+	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(561), added: 3036, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Hosts` (r:2048 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 32]`.
+	fn carry_weights(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `98411 + n * (2582 ±0)`
+		//  Estimated: `99791 + n * (183168 ±0)`
+		// Minimum execution time: 245_134_000 picoseconds.
+		Weight::from_parts(134_387_582, 0)
+			.saturating_add(Weight::from_parts(0, 99791))
+			// Standard Error: 154_974
+			.saturating_add(Weight::from_parts(130_081_847, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().reads((65_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(1))
+			.saturating_add(Weight::from_parts(0, 183168).saturating_mul(n.into()))
+	}
+	/// Storage: `Poc::RosterTotals` (r:2 w:1)
+	/// Proof: `Poc::RosterTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::NextTotals` (r:1 w:0)
+	/// Proof: `Poc::NextTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::ExecutorRoster` (r:32 w:32)
+	/// Proof: `Poc::ExecutorRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
+	fn retire_roster() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1615`
+		//  Estimated: `162942`
+		// Minimum execution time: 35_963_000 picoseconds.
+		Weight::from_parts(39_619_000, 0)
+			.saturating_add(Weight::from_parts(0, 162942))
+			.saturating_add(T::DbWeight::get().reads(35))
+			.saturating_add(T::DbWeight::get().writes(33))
+	}
+	/// Storage: `Poc::NextTotals` (r:2 w:1)
+	/// Proof: `Poc::NextTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::RosterTotals` (r:1 w:1)
+	/// Proof: `Poc::RosterTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::NextRoster` (r:32 w:32)
+	/// Proof: `Poc::NextRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::ExecutorRoster` (r:0 w:32)
+	/// Proof: `Poc::ExecutorRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
+	fn install_roster() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `83285`
+		//  Estimated: `162942`
+		// Minimum execution time: 250_712_000 picoseconds.
+		Weight::from_parts(260_897_000, 0)
+			.saturating_add(Weight::from_parts(0, 162942))
+			.saturating_add(T::DbWeight::get().reads(35))
+			.saturating_add(T::DbWeight::get().writes(66))
+	}
+	/// Storage: `Poc::FormingWeights` (r:1 w:1)
+	/// Proof: `Poc::FormingWeights` (`max_values`: Some(1), `max_size`: Some(98306), added: 98801, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 2048]`.
+	fn cap_weights(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `11 + n * (48 ±0)`
+		//  Estimated: `99791`
+		// Minimum execution time: 3_014_000 picoseconds.
+		Weight::from_parts(1_459_984, 0)
+			.saturating_add(Weight::from_parts(0, 99791))
+			// Standard Error: 385
+			.saturating_add(Weight::from_parts(94_926, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `Poc::FormingWeights` (r:1 w:1)
+	/// Proof: `Poc::FormingWeights` (`max_values`: Some(1), `max_size`: Some(98306), added: 98801, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGeneration` (r:1 w:1)
+	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:0 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::TotalVotingPower` (r:0 w:1)
+	/// Proof: `Poc::TotalVotingPower` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:0 w:2048)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 2048]`.
+	fn write_power(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `98315`
+		//  Estimated: `99791`
+		// Minimum execution time: 61_451_000 picoseconds.
+		Weight::from_parts(49_804_180, 0)
+			.saturating_add(Weight::from_parts(0, 99791))
+			// Standard Error: 2_165
+			.saturating_add(Weight::from_parts(2_094_642, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(4))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	/// Storage: `Poc::RosterCursor` (r:1 w:1)
 	/// Proof: `Poc::RosterCursor` (`max_values`: Some(1), `max_size`: Some(41), added: 536, mode: `MaxEncodedLen`)
@@ -297,13 +388,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// The range of component `n` is `[1, 2048]`.
 	fn open_validation(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `131996 + n * (106 ±0)`
+		//  Measured:  `132921 + n * (106 ±0)`
 		//  Estimated: `134563 + n * (2862 ±0)`
-		// Minimum execution time: 196_231_000 picoseconds.
-		Weight::from_parts(77_286_255, 0)
+		// Minimum execution time: 212_485_000 picoseconds.
+		Weight::from_parts(99_109_890, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 100_989
-			.saturating_add(Weight::from_parts(6_316_661, 0).saturating_mul(n.into()))
+			// Standard Error: 293_246
+			.saturating_add(Weight::from_parts(7_299_178, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -324,11 +415,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `424 + n * (85 ±0)`
 		//  Estimated: `134563 + n * (2591 ±0)`
-		// Minimum execution time: 22_744_000 picoseconds.
-		Weight::from_parts(4_388_394, 0)
+		// Minimum execution time: 21_552_000 picoseconds.
+		Weight::from_parts(22_594_000, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 4_351
-			.saturating_add(Weight::from_parts(6_357_403, 0).saturating_mul(n.into()))
+			// Standard Error: 6_923
+			.saturating_add(Weight::from_parts(5_817_942, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -343,6 +434,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Models::PendingChanges` (r:1 w:0)
 	/// Proof: `Models::PendingChanges` (`max_values`: Some(1), `max_size`: Some(65), added: 560, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Formation` (r:1 w:0)
+	/// Proof: `Poc::Formation` (`max_values`: Some(1), `max_size`: Some(39), added: 534, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::RosterCursor` (r:1 w:0)
 	/// Proof: `Poc::RosterCursor` (`max_values`: Some(1), `max_size`: Some(41), added: 536, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PrunedBefore` (r:1 w:0)
@@ -357,14 +450,16 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `128`
 		//  Estimated: `1550`
-		// Minimum execution time: 14_982_000 picoseconds.
-		Weight::from_parts(16_224_000, 0)
+		// Minimum execution time: 15_122_000 picoseconds.
+		Weight::from_parts(16_685_000, 0)
 			.saturating_add(Weight::from_parts(0, 1550))
-			.saturating_add(T::DbWeight::get().reads(9))
+			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Formation` (r:1 w:0)
+	/// Proof: `Poc::Formation` (`max_values`: Some(1), `max_size`: Some(39), added: 534, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::RosterCursor` (r:1 w:0)
 	/// Proof: `Poc::RosterCursor` (`max_values`: Some(1), `max_size`: Some(41), added: 536, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PrunedBefore` (r:1 w:0)
@@ -383,12 +478,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `349`
+		//  Measured:  `313`
 		//  Estimated: `3541`
-		// Minimum execution time: 22_533_000 picoseconds.
-		Weight::from_parts(24_176_000, 0)
+		// Minimum execution time: 22_483_000 picoseconds.
+		Weight::from_parts(24_276_000, 0)
 			.saturating_add(Weight::from_parts(0, 3541))
-			.saturating_add(T::DbWeight::get().reads(9))
+			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Poc::PowerPrunedBefore` (r:1 w:1)
@@ -408,11 +503,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1066 + n * (70 ±0)`
 		//  Estimated: `3541 + n * (2551 ±0)`
-		// Minimum execution time: 28_543_000 picoseconds.
-		Weight::from_parts(28_763_000, 0)
+		// Minimum execution time: 26_690_000 picoseconds.
+		Weight::from_parts(28_171_000, 0)
 			.saturating_add(Weight::from_parts(0, 3541))
-			// Standard Error: 3_617
-			.saturating_add(Weight::from_parts(3_662_120, 0).saturating_mul(n.into()))
+			// Standard Error: 6_368
+			.saturating_add(Weight::from_parts(3_549_715, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3))

@@ -76,7 +76,7 @@ fn the_target_falls_with_reputation_and_traffic() {
 fn an_invalid_host_loses_its_voting_power_at_once() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
 		let total = pallet_poc::TotalVotingPower::<Test>::get();
-		let power = pallet_poc::VotingPower::<Test>::get(account(1));
+		let power = Poc::voting_power(&account(1));
 		assert!(power > 0);
 		for _ in 0..100 {
 			if Ledger::<Test>::get(0, account(1)).invalid {
@@ -89,7 +89,7 @@ fn an_invalid_host_loses_its_voting_power_at_once() {
 			}
 		}
 		assert!(Ledger::<Test>::get(0, account(1)).invalid);
-		assert_eq!(pallet_poc::VotingPower::<Test>::get(account(1)), 0);
+		assert_eq!(Poc::voting_power(&account(1)), 0);
 		assert_eq!(pallet_poc::TotalVotingPower::<Test>::get(), total - power);
 		assert!(System::events().iter().any(|record| record.event
 			== RuntimeEvent::Poc(pallet_poc::Event::PowerRevoked { host: account(1), power })));

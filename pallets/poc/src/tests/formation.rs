@@ -2,9 +2,7 @@
 //! carried-over epochs, executor rosters and pruning.
 
 use super::*;
-use crate::{
-	Commitments, CurrentEpoch, Outcome, PocWeights, Tallies, TotalVotingPower, VotingPower,
-};
+use crate::{Commitments, CurrentEpoch, Outcome, Tallies, TotalVotingPower};
 use gonka_primitives::{
 	duty::{Duty, PocCommit, PocValidation, Verdict},
 	H256,
@@ -58,7 +56,7 @@ fn honest_epoch(running: &[u8], count: u64) {
 	for &v in running {
 		let others: Vec<(u8, bool)> =
 			running.iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
-		if VotingPower::<Test>::get(account(v)) > 0 && !others.is_empty() {
+		if Poc::voting_power(&account(v)) > 0 && !others.is_empty() {
 			validate(v, 1, &others);
 		}
 	}
@@ -97,8 +95,8 @@ fn votes_exactly_at_two_thirds_do_not_accept_and_just_above_do() {
 		validate(3, 1, &[(4, true)]); // + 2 = 5: above 2/3
 		run_to_block(12);
 		assert_eq!(judged(4), Some((Outcome::Accepted, 100)));
-		assert_eq!(PocWeights::<Test>::get(account(4), 1), 100);
-		assert_eq!(VotingPower::<Test>::get(account(4)), 100);
+		assert_eq!(Poc::poc_weight(&account(4), 1), 100);
+		assert_eq!(Poc::voting_power(&account(4)), 100);
 	});
 }
 
@@ -114,9 +112,9 @@ fn a_host_judged_invalid_by_two_thirds_loses_its_weight() {
 		validate(3, 1, &[(1, true), (2, true)]);
 		run_to_block(12);
 		assert_eq!(judged(3), Some((Outcome::Rejected, 0)));
-		assert_eq!(PocWeights::<Test>::get(account(3), 1), 0);
-		assert_eq!(VotingPower::<Test>::get(account(3)), 0);
-		assert_eq!(VotingPower::<Test>::get(account(1)), 100);
+		assert_eq!(Poc::poc_weight(&account(3), 1), 0);
+		assert_eq!(Poc::voting_power(&account(3)), 0);
+		assert_eq!(Poc::voting_power(&account(1)), 100);
 		assert_eq!(TotalVotingPower::<Test>::get(), 200);
 	});
 }
@@ -125,7 +123,7 @@ fn a_host_judged_invalid_by_two_thirds_loses_its_weight() {
 fn a_quorum_failure_keeps_the_smaller_of_previous_weight_and_count() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
 		honest_epoch(&[1, 2, 3], 100);
-		assert_eq!(PocWeights::<Test>::get(account(3), 1), 100);
+		assert_eq!(Poc::poc_weight(&account(3), 1), 100);
 		// Epoch 1: host 3 commits 500 but only host 1 votes on it (1/2 of the others).
 		for i in [1, 2, 3] {
 			commit(i, 1, if i == 3 { 500 } else { 100 });
@@ -155,19 +153,17 @@ fn a_host_that_commits_but_gets_no_valid_votes_gets_no_new_weight() {
 		assert_eq!(judged(1), Some((Outcome::Accepted, 100)));
 		// Host 3 keeps only the smaller of its genesis weight (1) and its count.
 		assert_eq!(judged(3), Some((Outcome::QuorumFailed, 1)));
-		assert_eq!(VotingPower::<Test>::get(account(3)), 1);
+		assert_eq!(Poc::voting_power(&account(3)), 1);
 		assert_eq!(TotalVotingPower::<Test>::get(), 201);
 	});
 }
 
 #[test]
-fn the_replaced_generation_is_pruned_the_block_after_formation_not_with_it() {
+fn the_replaced_generation_is_pruned_once_the_new_one_is_in_force() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
-		// Block 12 forms the weights: generation 1; generation 0 stays for a block.
+		// Block 12 forms the weights: generation 1 in force, generation 0 pruned after it.
 		validated_first_epoch(&[(1, 100), (2, 100), (3, 100)]);
 		assert_eq!(crate::PowerGeneration::<Test>::get(), 1);
-		assert_eq!(crate::OldestPowerGeneration::<Test>::get(), 0);
-		run_to_block(13);
 		assert_eq!(crate::OldestPowerGeneration::<Test>::get(), 1);
 	});
 }
@@ -232,18 +228,16 @@ fn formation_replaces_each_models_roster_with_the_new_poc_weights() {
 fn an_epoch_that_accepts_nobody_carries_every_weight_over() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
 		honest_epoch(&[1, 2, 3], 100);
-		let before: Vec<u128> =
-			[1, 2, 3].iter().map(|&i| VotingPower::<Test>::get(account(i))).collect();
+		let before: Vec<u128> = [1, 2, 3].iter().map(|&i| Poc::voting_power(&account(i))).collect();
 		// The formation made generation 1 of voting power.
 		assert_eq!(crate::PowerGeneration::<Test>::get(), 1);
 		// Epoch 1: nobody runs a worker.
 		run_to_block(epoch_start(2));
-		let after: Vec<u128> =
-			[1, 2, 3].iter().map(|&i| VotingPower::<Test>::get(account(i))).collect();
+		let after: Vec<u128> = [1, 2, 3].iter().map(|&i| Poc::voting_power(&account(i))).collect();
 		assert_eq!(before, after);
 		// Carried over: the same generation stays in force.
 		assert_eq!(crate::PowerGeneration::<Test>::get(), 1);
-		assert_eq!(PocWeights::<Test>::get(account(1), 1), 100);
+		assert_eq!(Poc::poc_weight(&account(1), 1), 100);
 		assert!(poc_events().contains(&Event::WeightsCarriedOver { epoch: 1 }));
 	});
 }
@@ -308,9 +302,9 @@ fn consensus_weight_sums_pocs_weights_times_model_coefficients() {
 		validate(2, 2, &[(1, true)]);
 		validate(3, 2, &[(1, true)]);
 		run_to_block(12);
-		assert_eq!(PocWeights::<Test>::get(account(1), 2), 30);
-		assert_eq!(VotingPower::<Test>::get(account(1)), 100 + 2 * 30);
-		assert_eq!(VotingPower::<Test>::get(account(2)), 100);
+		assert_eq!(Poc::poc_weight(&account(1), 2), 30);
+		assert_eq!(Poc::voting_power(&account(1)), 100 + 2 * 30);
+		assert_eq!(Poc::voting_power(&account(2)), 100);
 	});
 }
 
@@ -329,8 +323,8 @@ fn a_host_above_a_quarter_of_the_weight_is_capped() {
 		}
 		run_to_block(12);
 		// PoC weight stays the count; voting power is cut: c = (40 + c) / 4 → 13.
-		assert_eq!(PocWeights::<Test>::get(account(1), 1), 1_000);
-		assert_eq!(VotingPower::<Test>::get(account(1)), 13);
+		assert_eq!(Poc::poc_weight(&account(1), 1), 1_000);
+		assert_eq!(Poc::voting_power(&account(1)), 13);
 		assert_eq!(TotalVotingPower::<Test>::get(), 53);
 	});
 }
@@ -358,8 +352,8 @@ fn small_networks_never_lose_all_power_over_five_epochs() {
 		for _ in 0..5 {
 			honest_epoch(&[1, 2], 100);
 		}
-		assert_eq!(VotingPower::<Test>::get(account(1)), 100);
-		assert_eq!(VotingPower::<Test>::get(account(2)), 100);
+		assert_eq!(Poc::voting_power(&account(1)), 100);
+		assert_eq!(Poc::voting_power(&account(2)), 100);
 	});
 	// Three equal hosts, one absent: each running host's verdict comes from half of the
 	// others' power, short of 2/3, so nobody is accepted and the weights carry over: the
@@ -368,7 +362,7 @@ fn small_networks_never_lose_all_power_over_five_epochs() {
 		for _ in 0..5 {
 			honest_epoch(&[1, 2], 100);
 		}
-		assert_eq!(VotingPower::<Test>::get(account(3)), 1);
+		assert_eq!(Poc::voting_power(&account(3)), 1);
 		assert_eq!(TotalVotingPower::<Test>::get(), 3);
 	});
 	// Once the running hosts hold the power, an absent host loses its weight.
@@ -376,7 +370,7 @@ fn small_networks_never_lose_all_power_over_five_epochs() {
 		honest_epoch(&[1, 2, 3], 100);
 		set_power(&[(1, 100), (2, 100), (3, 10)]);
 		honest_epoch(&[1, 2], 100);
-		assert_eq!(VotingPower::<Test>::get(account(3)), 0);
+		assert_eq!(Poc::voting_power(&account(3)), 0);
 		assert_eq!(TotalVotingPower::<Test>::get(), 200);
 	});
 }
@@ -391,5 +385,172 @@ fn records_older_than_the_retention_window_are_pruned() {
 		assert!(!Commitments::<Test>::contains_key((0, 1, account(1))));
 		assert_eq!(Tallies::<Test>::iter_prefix(0).count(), 0);
 		assert!(Commitments::<Test>::contains_key((1, 1, account(1))));
+	});
+}
+
+/// Runs blocks `from..=to` by hand, checking that PoC's spread work of each stays within
+/// `budget`; returns the first block at which `done` holds.
+fn blocks_within(budget: Weight, from: u64, to: u64, done: impl Fn() -> bool) -> Option<u64> {
+	let mut at = None;
+	for n in from..=to {
+		System::set_block_number(n);
+		System::set_parent_hash(block_hash(n - 1));
+		let used = Poc::on_initialize(n);
+		Poc::do_try_state().expect("the pallet's invariants hold");
+		assert!(used.all_lte(budget), "block {n}: {used} above the budget {budget}");
+		if at.is_none() && done() {
+			at = Some(n);
+		}
+	}
+	at
+}
+
+/// Hole 11: the formation judged every commitment, wrote every PoC weight and roster and
+/// the new generation of voting power in one block, `MaxHosts × MaxModelsPerHost`
+/// commitments at worst (≈ 47 MB of proof). It is spread over blocks within `HookBudget`,
+/// and the weights in force stay in force until the new ones replace them.
+#[test]
+fn the_formation_is_spread_within_the_hook_budget_and_the_old_weights_hold_until_it_ends() {
+	ExtBuilder::default().hosts(&[1, 2, 3, 4, 5, 6]).build_and_execute(|| {
+		let hosts = [1u8, 2, 3, 4, 5, 6];
+		for &i in &hosts {
+			commit(i, 1, 100 + u64::from(i));
+			commit(i, 2, 50);
+		}
+		run_to_block(7);
+		for &v in &hosts {
+			for model in [1, 2] {
+				let others: Vec<(u8, bool)> =
+					hosts.iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+				validate(v, model, &others);
+			}
+		}
+		run_to_block(11);
+		// Three records a step: 12 commitments, 2 rosters, 6 powers take several blocks.
+		let budget = spread(3);
+		HookBudget::set(&budget);
+		let formed =
+			blocks_within(budget, 12, 40, || crate::LastFormedEpoch::<Test>::get() == Some(0));
+		let formed = formed.expect("the weights form");
+		assert!(formed > 15, "spread over blocks: formed at {formed}");
+		// Until then, the genesis weights held: equal power, equal PoC weight.
+		let judged =
+			poc_events().iter().filter(|event| matches!(event, Event::PocJudged { .. })).count();
+		assert_eq!(judged, 12);
+		assert_eq!(Poc::poc_weight(&account(3), 1), 103);
+		assert_eq!(Poc::poc_weight(&account(3), 2), 50);
+		// 6 hosts of 100 + i + 2 × 50: none above a quarter.
+		assert_eq!(Poc::voting_power(&account(3)), 203);
+		assert_eq!(crate::PowerGeneration::<Test>::get(), 1);
+	});
+}
+
+#[test]
+fn the_weights_in_force_hold_while_the_formation_runs() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		for i in [1u8, 2, 3] {
+			commit(i, 1, 100);
+		}
+		run_to_block(7);
+		for v in [1u8, 2, 3] {
+			let others: Vec<(u8, bool)> =
+				[1u8, 2, 3].iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+			validate(v, 1, &others);
+		}
+		run_to_block(11);
+		HookBudget::set(&spread(1));
+		run_to_block(13);
+		assert!(crate::Formation::<Test>::get().is_some(), "still forming");
+		assert_eq!(Poc::voting_power(&account(1)), 1, "the genesis power holds");
+		assert_eq!(Poc::poc_weight(&account(1), 1), 1, "the genesis PoC weight holds");
+		assert!(pick_counts(1).iter().sum::<u32>() > 0);
+		HookBudget::set(&Weight::MAX);
+		run_to_block(14);
+		assert_eq!(Poc::voting_power(&account(1)), 100);
+		assert_eq!(Poc::poc_weight(&account(1), 1), 100);
+	});
+}
+
+/// Draws on `model` from 64 fixed seeds, counted per host 1..=3.
+fn pick_counts(model: u32) -> [u32; 3] {
+	let mut counts = [0u32; 3];
+	for seed in 0..64u8 {
+		if let Some(host) = Poc::pick_executor(model, &[seed; 32]) {
+			for i in 1..=3u8 {
+				if host == account(i) {
+					counts[usize::from(i - 1)] += 1;
+				}
+			}
+		}
+	}
+	counts
+}
+
+#[test]
+fn a_host_that_leaves_during_the_formation_gets_no_power_from_it() {
+	ExtBuilder::default().hosts(&[1, 2, 3, 4]).build_and_execute(|| {
+		let hosts = [1u8, 2, 3, 4];
+		for &i in &hosts {
+			commit(i, 1, 100);
+		}
+		run_to_block(7);
+		for &v in &hosts {
+			let others: Vec<(u8, bool)> =
+				hosts.iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+			validate(v, 1, &others);
+		}
+		run_to_block(11);
+		// One power written a block: host 4 leaves once the writing has started.
+		HookBudget::set(&spread(1));
+		let writing = || {
+			matches!(
+				crate::Formation::<Test>::get().map(|formation| formation.step),
+				Some(crate::FormationStep::Power { capped: true, after: Some(_) })
+			)
+		};
+		let mut n = 11;
+		while !writing() {
+			n += 1;
+			run_to_block(n);
+			assert!(n < 60, "the formation reaches its last step");
+		}
+		assert_ok!(Poc::leave(RuntimeOrigin::signed(account(4))));
+		HookBudget::set(&Weight::MAX);
+		run_to_block(n + 1);
+		assert_eq!(crate::PowerGeneration::<Test>::get(), 1);
+		assert_eq!(Poc::voting_power(&account(4)), 0);
+		assert_eq!(crate::PowerHistory::<Test>::get(1, account(4)), None);
+		assert_eq!(TotalVotingPower::<Test>::get(), 300);
+		assert!(poc_events().contains(&Event::WeightsFormed {
+			epoch: 0,
+			hosts: 3,
+			total_power: 300
+		}));
+	});
+}
+
+#[test]
+fn a_carried_over_epoch_is_spread_within_the_hook_budget() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		// Commitments, but no validation: nobody is accepted.
+		for i in [1u8, 2, 3] {
+			commit(i, 1, 100);
+		}
+		run_to_block(11);
+		let budget = spread(1);
+		HookBudget::set(&budget);
+		let carried =
+			blocks_within(budget, 12, 60, || crate::LastFormedEpoch::<Test>::get() == Some(0));
+		assert!(carried.expect("the epoch is carried over") > 13);
+		assert!(poc_events().contains(&Event::WeightsCarriedOver { epoch: 0 }));
+		assert_eq!(Poc::voting_power(&account(1)), 1);
+		assert_eq!(Poc::poc_weight(&account(1), 1), 1);
+		assert_eq!(crate::PowerGeneration::<Test>::get(), 0);
+		// The carried weights were told to pallet-rewards: each genesis host's 1 + 2 × 1.
+		let (_, weights) = FormedLog::calls()
+			.into_iter()
+			.find(|(epoch, _)| *epoch == 0)
+			.expect("epoch 0's formation told");
+		assert_eq!(weights.iter().map(|(_, weight)| *weight).collect::<Vec<_>>(), vec![3, 3, 3]);
 	});
 }

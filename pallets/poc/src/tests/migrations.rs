@@ -77,3 +77,45 @@ fn the_v1_migration_counts_the_rosters_version_0_built_at_validation() {
 		assert_eq!(RosterCursor::<Test>::get(), None);
 	});
 }
+
+#[test]
+fn the_v2_migration_removes_the_weight_and_power_maps_and_sorts_the_rosters() {
+	use crate::{
+		migrations::v2::{v1 as old, MigrateV1ToV2},
+		ExecutorRoster, RosterTotals,
+	};
+	use polkadot_sdk::frame_support::BoundedVec;
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		StorageVersion::new(1).put::<Poc>();
+		for i in [1u8, 2, 3] {
+			old::PocWeights::<Test>::insert(account(i), 1, 7);
+			old::VotingPower::<Test>::insert(account(i), 1);
+		}
+		// Model 1's roster as an older genesis wrote it: in the hosts' order, not sorted.
+		let mut hosts = [account(3), account(1), account(2)];
+		hosts.sort_by(|a, b| b.cmp(a));
+		ExecutorRoster::<Test>::insert(
+			1,
+			0,
+			BoundedVec::truncate_from(vec![(hosts[0].clone(), 1), (hosts[1].clone(), 2)]),
+		);
+		ExecutorRoster::<Test>::insert(
+			1,
+			1,
+			BoundedVec::truncate_from(vec![(hosts[2].clone(), 4)]),
+		);
+		RosterTotals::<Test>::insert(1, BoundedVec::truncate_from(vec![3, 7]));
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Poc::on_chain_storage_version(), 2);
+		assert_eq!(old::PocWeights::<Test>::iter().count(), 0);
+		assert_eq!(old::VotingPower::<Test>::iter().count(), 0);
+		let roster = Poc::roster(1);
+		let mut sorted = roster.clone();
+		sorted.sort();
+		assert_eq!(roster, sorted, "sorted by account");
+		assert_eq!(RosterTotals::<Test>::get(1).last().copied(), Some(7));
+		assert_eq!(Poc::poc_weight(&hosts[2], 1), 4);
+		// The powers in force are the generation's: the genesis hosts' 1 each.
+		assert_eq!(Poc::voting_power(&account(1)), 1);
+	});
+}

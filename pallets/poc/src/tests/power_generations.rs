@@ -3,7 +3,7 @@
 use super::*;
 use crate::{
 	Departures, OldestPowerGeneration, PowerGeneration, PowerGenerations, PowerHistory,
-	PowerPrunedBefore, VotingPower,
+	PowerPrunedBefore,
 };
 
 fn powers(powers: &[(u8, u128)]) {
@@ -36,8 +36,8 @@ fn power_formed_after_a_snapshot_does_not_change_it() {
 		powers(&[(1, 50), (2, 70), (4, 9)]);
 		next_block();
 		assert_eq!(PowerGeneration::<Test>::get(), 1);
-		assert_eq!(VotingPower::<Test>::get(account(1)), 50);
-		assert_eq!(VotingPower::<Test>::get(account(3)), 0);
+		assert_eq!(Poc::voting_power(&account(1)), 50);
+		assert_eq!(Poc::voting_power(&account(3)), 0);
 		assert_eq!(Poc::power_in(&snapshot, &account(1)), 1);
 		assert_eq!(Poc::power_in(&snapshot, &account(3)), 1);
 		assert_eq!(Poc::power_in(&snapshot, &account(4)), 0);
@@ -124,7 +124,7 @@ fn a_host_that_left_before_a_snapshot_has_no_power_in_it_one_that_left_after_kee
 		assert_eq!(Poc::power_in(&snapshot, &account(2)), 1);
 		// Coming back does not bring the power back, in force or in the snapshot.
 		assert_ok!(register(3, vec![1]));
-		assert_eq!(VotingPower::<Test>::get(account(3)), 0);
+		assert_eq!(Poc::voting_power(&account(3)), 0);
 		assert_eq!(Poc::power_in(&snapshot, &account(3)), 0);
 		let (later, total, hosts) = Poc::take_snapshot();
 		assert_eq!((later.departures, total, hosts), (2, 1, 1));

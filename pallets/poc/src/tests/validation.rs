@@ -2,7 +2,7 @@
 //! tallies and voting power.
 
 use super::*;
-use crate::{Call, Tally, TotalVotingPower, Validated, VotingPower};
+use crate::{Call, Tally, TotalVotingPower, Validated};
 use gonka_primitives::{
 	duty::{Duty, PocCommit, PocValidation, Verdict},
 	H256,
@@ -76,7 +76,7 @@ fn custom(error: Error<Test>) -> TransactionValidityError {
 fn genesis_hosts_have_equal_power_in_the_first_epoch() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
 		for i in [1u8, 2, 3] {
-			assert_eq!(VotingPower::<Test>::get(account(i)), 1);
+			assert_eq!(Poc::voting_power(&account(i)), 1);
 		}
 		assert_eq!(TotalVotingPower::<Test>::get(), 3);
 	});
@@ -227,7 +227,7 @@ fn a_forged_or_replayed_signature_is_refused() {
 fn a_host_that_leaves_takes_its_power_with_it() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
 		assert_ok!(Poc::leave(RuntimeOrigin::signed(account(3))));
-		assert_eq!(VotingPower::<Test>::get(account(3)), 0);
+		assert_eq!(Poc::voting_power(&account(3)), 0);
 		assert_eq!(TotalVotingPower::<Test>::get(), 2);
 	});
 }
