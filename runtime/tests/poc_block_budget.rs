@@ -29,16 +29,9 @@ use polkadot_sdk::{
 /// The network size the issue asks for.
 const HOSTS: u32 = 1_000;
 /// The live network's phases (`protocol.md`, `EpochParams::live_network`), in blocks.
-const LIVE: pallet_poc::EpochParams<u32> = pallet_poc::EpochParams {
-	epoch_length: 15_391,
-	poc_generation: 35,
-	validation_delay: 5,
-	poc_validation: 240,
-};
-const GENERATION_BLOCKS: u32 = LIVE.poc_generation;
-const DELAY_BLOCKS: u32 = LIVE.validation_delay;
-const VALIDATION_BLOCKS: u32 = LIVE.poc_validation;
-const EPOCH_BLOCKS: u32 = LIVE.epoch_length;
+fn live() -> pallet_poc::EpochParams<u32> {
+	pallet_poc::EpochParams::live_network()
+}
 
 type MaxCommits = <Runtime as pallet_poc::Config>::MaxCommitsPerModel;
 type MaxHosts = <Runtime as pallet_poc::Config>::MaxHosts;
@@ -138,14 +131,15 @@ fn the_poc_duties_of_1000_hosts_fit_under_half_of_the_normal_block_limits() {
 
 	// Generation: every host spends its whole commitment budget (the worst case).
 	let commits = HOSTS * <MaxCommits as Get<u32>>::get();
-	let per_block = commits.div_ceil(GENERATION_BLOCKS);
+	let (generation_blocks, validation_blocks) = (live().poc_generation, live().poc_validation);
+	let per_block = commits.div_ceil(generation_blocks);
 	let one = tx_weight(
 		PocWeights::<Runtime>::authorize_commit_poc(),
 		PocWeights::<Runtime>::commit_poc(),
 	);
 	let commit_len = encoded_len(commit_call());
 	let (time, proof) = row(
-		&format!("{per_block} commitments ({commits} in {GENERATION_BLOCKS} blocks)"),
+		&format!("{per_block} commitments ({commits} in {generation_blocks} blocks)"),
 		one.saturating_mul(u64::from(per_block)),
 		limits.normal,
 	);
@@ -159,10 +153,10 @@ fn the_poc_duties_of_1000_hosts_fit_under_half_of_the_normal_block_limits() {
 		PocWeights::<Runtime>::submit_poc_validations(verdicts),
 	);
 	let batch_len = encoded_len(validation_call(verdicts));
-	let per_block = HOSTS.div_ceil(VALIDATION_BLOCKS);
+	let per_block = HOSTS.div_ceil(validation_blocks);
 	let (time, proof) = row(
 		&format!(
-			"{per_block} batches of {verdicts} verdicts ({HOSTS} in {VALIDATION_BLOCKS} blocks)"
+			"{per_block} batches of {verdicts} verdicts ({HOSTS} in {validation_blocks} blocks)"
 		),
 		one.saturating_mul(u64::from(per_block)),
 		limits.normal,
@@ -225,7 +219,12 @@ fn blocks_for(work: Weight, per_block: Weight) -> u64 {
 
 #[test]
 fn the_spread_work_at_max_hosts_times_max_models_keeps_up_within_its_budget() {
-	assert_eq!(LIVE, pallet_poc::EpochParams::live_network(), "the live network's phases");
+	let pallet_poc::EpochParams {
+		epoch_length: epoch_blocks,
+		validation_delay: delay_blocks,
+		poc_validation: validation_blocks,
+		..
+	} = live();
 	let limits = limits();
 	let hosts: u64 = <MaxHosts as Get<u32>>::get().into();
 	let models_per_host: u64 =
@@ -247,22 +246,22 @@ fn the_spread_work_at_max_hosts_times_max_models_keeps_up_within_its_budget() {
 	let blocks = blocks_for(work, per_block);
 	println!(
 		"rosters: {commitments} commitments of up to {models} models: built in at most \
-		 {blocks} blocks (delay {DELAY_BLOCKS} + validation {VALIDATION_BLOCKS})"
+		 {blocks} blocks (delay {delay_blocks} + validation {validation_blocks})"
 	);
 	// Validators have at least half of the validation phase with the rosters built.
-	assert!(blocks <= u64::from(DELAY_BLOCKS + VALIDATION_BLOCKS / 2), "rosters: {blocks} blocks");
+	assert!(blocks <= u64::from(delay_blocks + validation_blocks / 2), "rosters: {blocks} blocks");
 	// Pruning an epoch: its commitments, batches (one per validator and model) and rosters.
 	let records = commitments + hosts * models_per_host + models;
 	let per_block = records_per_block(PocWeights::<Runtime>::prune_epoch);
 	let blocks = records.div_ceil(per_block);
 	println!("pruning an epoch: {records} records, {per_block} a block: {blocks} blocks");
-	assert!(blocks < u64::from(EPOCH_BLOCKS) / 10, "an epoch's pruning: {blocks} blocks");
+	assert!(blocks < u64::from(epoch_blocks) / 10, "an epoch's pruning: {blocks} blocks");
 	// A generation of voting power: a power and a departure per host.
 	let records = 2 * hosts;
 	let per_block = records_per_block(PocWeights::<Runtime>::prune_power_generation);
 	let blocks = records.div_ceil(per_block);
 	println!("pruning a generation of voting power: {records} records, {per_block} a block: {blocks} blocks");
-	assert!(blocks < u64::from(EPOCH_BLOCKS) / 10, "a generation's pruning: {blocks} blocks");
+	assert!(blocks < u64::from(epoch_blocks) / 10, "a generation's pruning: {blocks} blocks");
 }
 
 #[test]
@@ -356,7 +355,9 @@ fn the_formation_at_max_hosts_times_max_models_keeps_up_within_its_budget() {
 		 blocks (carrying over {carrying}), rosters {rosters}, powers {powers}: at most \
 		 {blocks} blocks"
 	);
-	let inference = LIVE.epoch_length - GENERATION_BLOCKS - DELAY_BLOCKS - VALIDATION_BLOCKS;
+	let live = live();
+	let inference =
+		live.epoch_length - live.poc_generation - live.validation_delay - live.poc_validation;
 	// The new weights are in force within the first 5% of the inference phase.
 	assert!(blocks * 20 <= u64::from(inference), "the formation: {blocks} blocks");
 }
