@@ -14,7 +14,6 @@ use gonka_primitives::{
 	inference::{self as rules, RequestId},
 	ModelId,
 };
-use pallet_poc::Hosts;
 use polkadot_sdk::{
 	frame_support::traits::Randomness, frame_system::pallet_prelude::BlockNumberFor,
 	sp_runtime::traits::Saturating,
@@ -29,7 +28,8 @@ pub const RANDOMNESS_SUBJECT: &[u8] = b"gonka/inference/executor";
 
 impl<T: Config> Pallet<T> {
 	/// Draws request `id`'s executor on `attempt` among the hosts with PoC weight on
-	/// `model`, skipping hosts that left and `exclude`; `None` after [`MAX_DRAWS`]
+	/// `model`, skipping entries that no longer stand (the host left, dropped the model,
+	/// or left and registered again: `pallet_poc::Pallet::stands`) and `exclude`; `None` after [`MAX_DRAWS`]
 	/// draws without one. Returns the host and the number of draws made.
 	pub(crate) fn draw_executor(
 		model: ModelId,
@@ -43,7 +43,7 @@ impl<T: Config> Pallet<T> {
 			let Some(host) = pallet_poc::Pallet::<T>::pick_executor(model, &draw) else {
 				return (None, made);
 			};
-			if Some(&host) != exclude && Hosts::<T>::contains_key(&host) {
+			if Some(&host) != exclude && pallet_poc::Pallet::<T>::stands(&host, model) {
 				return (Some(host), made);
 			}
 			draw = gonka_primitives::hash(&draw);

@@ -289,45 +289,53 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// A judging step: `n` commitments of model 1 judged (accepted), its roster and
-	/// executor roster of `MaxHosts` hosts read, and the forming weights of `MaxHosts`
-	/// hosts read and written.
+	/// A judging step: `n` commitments of model 1 in epoch 1 judged (accepted), of hosts
+	/// registered in epoch 0 with entries in force (their registrations read), the model's
+	/// roster and executor roster of `MaxHosts` hosts read, each judged host inserted into
+	/// forming weights already holding `MaxHosts - n` others, read and written, and
+	/// appended to a next roster already holding `MaxHosts - n` others.
 	#[benchmark]
 	fn form_weights(n: Linear<1, { T::MaxHosts::get() }>) {
-		let hosts = committed_hosts::<T>(0, T::MaxHosts::get());
+		committed_hosts::<T>(1, T::MaxHosts::get());
 		TotalVotingPower::<T>::put(u128::from(T::MaxHosts::get()));
-		enter::<T>(0, Phase::Inference);
-		let forming: Vec<(HostId, u128)> = {
-			let mut forming: Vec<(HostId, u128)> =
-				hosts.iter().map(|who| (who.clone(), 1)).collect();
-			forming.sort();
-			forming
-		};
-		FormingWeights::<T>::put(BoundedVec::truncate_from(forming));
+		enter::<T>(1, Phase::Inference);
+		let others = T::MaxHosts::get().saturating_sub(n);
+		let mut forming: Vec<(HostId, u128)> =
+			(0..others).map(|i| (account("forming", i, 0), 1)).collect();
+		forming.sort();
+		FormingWeights::<T>::put(BoundedVec::truncate_from(forming.clone()));
+		Pallet::<T>::append_next_roster(
+			1,
+			forming.iter().map(|(who, _)| (who.clone(), 100)).collect(),
+		);
 		let total = TotalVotingPower::<T>::get();
 
 		#[block]
 		{
 			let mut forming = FormingWeights::<T>::get().into_inner();
-			Pallet::<T>::judge_model(0, 1, 0, n, total, &mut forming);
+			Pallet::<T>::judge_model(1, 1, 0, n, total, &mut forming);
 			FormingWeights::<T>::put(BoundedVec::truncate_from(forming));
 		}
 
 		assert_eq!(
 			NextTotals::<T>::get(1).map(|totals| totals.last().copied()),
-			Some(Some(u128::from(n) * 100))
+			Some(Some(u128::from(T::MaxHosts::get()) * 100))
 		);
+		assert_eq!(FormingWeights::<T>::get().len() as u32, T::MaxHosts::get());
 	}
 
-	/// A carrying step: `n` chunks of the executor rosters read, each host's registration
-	/// checked.
+	/// A carrying step: `n` chunks of the executor rosters read, each host's entry
+	/// standing (its registration and the epoch it joined read) and inserted into the
+	/// forming weights, which end at their largest, read and written.
 	#[benchmark]
 	fn carry_weights(n: Linear<1, { MaxRosterChunks::<T>::get() }>) {
 		let hosts = n.saturating_mul(T::RosterChunk::get()).min(T::MaxHosts::get());
-		Pallet::<T>::force_roster(1, (0..hosts).map(|i| (host(i), 10)).collect());
-		// The forming weights at their largest, read and written.
-		let mut forming: Vec<(HostId, u128)> =
-			(0..T::MaxHosts::get()).map(|i| (account("forming", i, 0), 1)).collect();
+		let rostered: Vec<(HostId, NonceCount)> =
+			(0..hosts).map(|i| (register::<T>(i).0, 10)).collect();
+		Pallet::<T>::force_roster(1, rostered);
+		let mut forming: Vec<(HostId, u128)> = (0..T::MaxHosts::get().saturating_sub(hosts))
+			.map(|i| (account("forming", i, 0), 1))
+			.collect();
 		forming.sort();
 		FormingWeights::<T>::put(BoundedVec::truncate_from(forming));
 		let mut meter = WeightMeter::new();
@@ -340,7 +348,7 @@ mod benchmarks {
 		assert_eq!(
 			FormingWeights::<T>::get().len() as u32,
 			T::MaxHosts::get(),
-			"no rostered host is registered"
+			"every rostered host's entry stands"
 		);
 	}
 
@@ -374,32 +382,33 @@ mod benchmarks {
 
 		#[block]
 		{
-			Pallet::<T>::install_step(&mut meter);
+			Pallet::<T>::install_step(&mut meter, 0);
 		}
 
 		assert!(!NextTotals::<T>::contains_key(1));
 	}
 
-	/// Capping the consensus weights of `n` hosts.
+	/// Capping the consensus weights of `n` hosts, after taking out the hosts revoked
+	/// during the formation, `MaxHosts` of them listed (none of the `n`).
 	#[benchmark]
 	fn cap_weights(n: Linear<1, { T::MaxHosts::get() }>) {
 		let mut forming: Vec<(HostId, u128)> =
 			(0..n).map(|i| (host(i), u128::from(i) + 1)).collect();
 		forming.sort();
 		FormingWeights::<T>::put(BoundedVec::truncate_from(forming));
+		let mut revoked: Vec<HostId> =
+			(0..T::MaxHosts::get()).map(|i| account("revoked", i, 0)).collect();
+		revoked.sort();
+		FormingRevoked::<T>::put(BoundedVec::truncate_from(revoked));
 
 		#[block]
 		{
 			let mut weights = FormingWeights::<T>::get().into_inner();
-			let raw: Vec<u128> = weights.iter().map(|(_, weight)| *weight).collect();
-			let capped = gonka_primitives::cap::apply_cap(&raw, T::MaxWeightShare::get());
-			for ((_, weight), power) in weights.iter_mut().zip(capped) {
-				*weight = power;
-			}
-			FormingWeights::<T>::put(BoundedVec::truncate_from(weights));
+			Pallet::<T>::cap_forming(&mut weights);
 		}
 
 		assert_eq!(FormingWeights::<T>::get().len() as u32, n);
+		assert!(FormingRevoked::<T>::get().is_empty());
 	}
 
 	/// A step writing the last `n` hosts' powers of the next generation (of `MaxHosts`),
@@ -417,24 +426,32 @@ mod benchmarks {
 
 		#[block]
 		{
-			Pallet::<T>::power_step(&mut meter, 0, true, after);
+			Pallet::<T>::power_step(
+				&mut meter,
+				0,
+				true,
+				after,
+				&mut crate::formation::Whole { alone: false, excess: Weight::zero() },
+			);
 		}
 
 		assert_eq!(PowerGeneration::<T>::get(), generation + 1);
 	}
 
-	/// A step of building the rosters: `n` commitments of one model added to its roster,
-	/// which already holds `MaxHosts - n` hosts (the largest roster read and written).
+	/// A step of building the rosters: `n` commitments of one model in epoch 1, of hosts
+	/// registered in epoch 0 (their registrations and the epoch they joined read), added to
+	/// its roster, which already holds `MaxHosts - n` hosts (the largest roster read and
+	/// written).
 	#[benchmark]
 	fn open_validation(n: Linear<1, { T::MaxHosts::get() }>) {
-		committed_hosts_unrostered::<T>(0, n);
+		committed_hosts_unrostered::<T>(1, n);
 		let mut roster: Vec<(HostId, Tally)> = (n..T::MaxHosts::get())
 			.map(|i| (account("rostered", i, 0), Tally::default()))
 			.collect();
 		roster.sort_by(|a, b| a.0.cmp(&b.0));
-		Tallies::<T>::insert(0, 1, RosterOf::<T>::try_from(roster).expect("< MaxHosts"));
-		enter::<T>(0, Phase::ValidationDelay);
-		RosterCursor::<T>::put((0, None::<(ModelId, HostId)>));
+		Tallies::<T>::insert(1, 1, RosterOf::<T>::try_from(roster).expect("< MaxHosts"));
+		enter::<T>(1, Phase::ValidationDelay);
+		RosterCursor::<T>::put((1, None::<(ModelId, HostId)>));
 		let mut meter = WeightMeter::new();
 
 		#[block]
@@ -442,8 +459,8 @@ mod benchmarks {
 			Pallet::<T>::build_rosters(&mut meter);
 		}
 
-		assert_eq!(Tallies::<T>::get(0, 1).len() as u32, T::MaxHosts::get());
-		assert_eq!(RostersBuilt::<T>::get(), Some(0));
+		assert_eq!(Tallies::<T>::get(1, 1).len() as u32, T::MaxHosts::get());
+		assert_eq!(RostersBuilt::<T>::get(), Some(1));
 	}
 
 	/// A step of pruning an epoch that left the retention window: `n` commitments removed.

@@ -28,13 +28,25 @@
 //!    then put in force in one step (`WeightsFormed`).
 //!
 //! A host that leaves during the formation loses its place in `FormingWeights` and in the
-//! generation being written (`forget_forming`).
+//! generation being written (`forget_forming`); a host whose power is revoked (INVALID)
+//! during it gets no power in that generation (`FormingRevoked`, taken out before the
+//! cap), and keeps its consensus weight for the epoch's reward (which `pallet-rewards`
+//! withholds if it is INVALID in that epoch). A
+//! commitment of a host that left and registered again since is not judged, and a roster
+//! entry from before it left gives it nothing (`Pallet::stands`).
+//!
+//! The formation of an epoch starts once its rosters are built, and the next epoch's
+//! rosters start once it ended (`tick_impls.rs`): it judges with the total of its own
+//! validation, and the generation of voting power never changes during a validation. A
+//! whole step (the reward, the cap) larger than what is left of the budget waits for the
+//! next block, and runs alone in a block if it is larger than the budget.
 
 use crate::{
 	Commitments, Config, EpochInfoOf, Event, ExecutorRoster, Formation, FormationState,
-	FormationStep, FormingWeights, Hosts, LastFormedEpoch, ModelRegistry, NextRoster, NextTotals,
-	OnWeightsFormed, Outcome, Pallet, PowerGeneration, PowerHistory, RosterTotals, Tallies,
-	TotalVotingPower, ValidationTotal, WeightInfo,
+	FormationStep, FormingRevoked, FormingWeights, Hosts, LastFormedEpoch, ModelRegistry,
+	NextRoster, NextTotals, OnWeightsFormed, Outcome, Pallet, PowerGeneration, PowerHistory,
+	RosterCursor, RosterEpoch, RosterTotals, Tallies, TotalVotingPower, ValidationTotal,
+	WeightInfo,
 };
 use alloc::vec::Vec;
 use gonka_primitives::{bounds::is_two_thirds, EpochIndex, ModelId, NonceCount};
@@ -47,13 +59,18 @@ use polkadot_sdk::{
 type Forming<T> = Vec<(<T as polkadot_sdk::frame_system::Config>::AccountId, u128)>;
 
 impl<T: Config> Pallet<T> {
-	/// Starts forming `epoch`'s weights (its first inference block), unless a formation is
-	/// in progress or they are formed already.
+	/// Starts forming `epoch`'s weights (from its first inference block), unless a
+	/// formation is in progress, rosters are still being built, or they are formed
+	/// already.
 	pub(crate) fn start_formation(epoch: &EpochInfoOf<T>) -> bool {
-		if Formation::<T>::exists() || LastFormedEpoch::<T>::get() >= Some(epoch.index) {
+		if Formation::<T>::exists()
+			|| RosterCursor::<T>::exists()
+			|| LastFormedEpoch::<T>::get() >= Some(epoch.index)
+		{
 			return false;
 		}
 		FormingWeights::<T>::kill();
+		FormingRevoked::<T>::kill();
 		Formation::<T>::put(FormationState {
 			epoch: epoch.index,
 			step: FormationStep::Judge { model: None, position: 0, accepted_any: false },
@@ -62,28 +79,34 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Runs the formation in progress within `meter`, step after step, until it ends or
-	/// the budget stops it.
-	pub(crate) fn form_weights(meter: &mut WeightMeter) {
-		let Some(mut formation) = Formation::<T>::get() else { return };
+	/// the budget stops it. Returns the weight used beyond `meter`'s limit (a whole step
+	/// larger than the budget, run alone).
+	pub(crate) fn form_weights(meter: &mut WeightMeter) -> Weight {
+		let mut whole = Whole { alone: false, excess: Weight::zero() };
+		let Some(mut formation) = Formation::<T>::get() else { return whole.excess };
 		// The formation's state, read and written.
 		let state = T::DbWeight::get().reads_writes(1, 1);
 		if !meter.can_consume(state) {
-			return;
+			return whole.excess;
 		}
 		meter.consume(state);
 		loop {
 			let epoch = formation.epoch;
+			// Nothing else ran in this block yet: a whole step may take it all.
+			whole.alone = meter.consumed() == state;
 			let next = match formation.step.clone() {
 				FormationStep::Judge { model, position, accepted_any } => {
 					Self::judge_step(meter, epoch, model, position, accepted_any)
 				}
 				FormationStep::Carry { after } => Self::carry_step(meter, after),
 				FormationStep::Discard => Self::discard_step(meter),
-				FormationStep::Reward { carried } => Self::reward_step(meter, epoch, carried),
+				FormationStep::Reward { carried } => {
+					Self::reward_step(meter, epoch, carried, &mut whole)
+				}
 				FormationStep::Retire { after } => Self::retire_step(meter, after),
-				FormationStep::Install => Self::install_step(meter),
+				FormationStep::Install => Self::install_step(meter, epoch),
 				FormationStep::Power { capped, after } => {
-					Self::power_step(meter, epoch, capped, after)
+					Self::power_step(meter, epoch, capped, after, &mut whole)
 				}
 			};
 			match next {
@@ -91,13 +114,14 @@ impl<T: Config> Pallet<T> {
 				Progress::Paused(step) => {
 					formation.step = step;
 					Formation::<T>::put(formation);
-					return;
+					return whole.excess;
 				}
 				Progress::Next(step) => formation.step = step,
 				Progress::Done => {
 					Formation::<T>::kill();
+					FormingRevoked::<T>::kill();
 					LastFormedEpoch::<T>::put(epoch);
-					return;
+					return whole.excess;
 				}
 			}
 		}
@@ -181,6 +205,7 @@ impl<T: Config> Pallet<T> {
 	) -> (u32, bool) {
 		let roster = Tallies::<T>::get(epoch, model);
 		let previous = Self::roster(model);
+		let previous_epoch = RosterEpoch::<T>::get(model).unwrap_or(0);
 		let coefficient = T::Models::coefficient(model).unwrap_or_default();
 		let mut next: Vec<(T::AccountId, NonceCount)> = Vec::new();
 		let mut judged = 0u32;
@@ -191,14 +216,17 @@ impl<T: Config> Pallet<T> {
 				defensive!("a rostered host has a commitment");
 				continue;
 			};
-			// A host that left after the rosters were built is not judged.
-			if !Hosts::<T>::contains_key(host) {
+			// A host that left after the rosters were built is not judged, nor one that
+			// left and registered again since it committed.
+			if !Hosts::<T>::contains_key(host) || !Self::joined_before(host, epoch) {
 				continue;
 			}
+			// Its weight in force, unless it is from before it left and registered again.
 			let before = previous
 				.binary_search_by(|(rostered, _)| rostered.cmp(host))
 				.ok()
 				.and_then(|at| previous.get(at))
+				.filter(|_| Self::joined_before(host, previous_epoch))
 				.map_or(0, |(_, weight)| *weight);
 			let others = total.saturating_sub(Self::voting_power(host));
 			let (outcome, weight) = if is_two_thirds(tally.valid, others) {
@@ -262,8 +290,8 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Nobody was accepted: sums the consensus weights in force, from the executor rosters,
-	/// of the hosts still registered, a chunk at a time after `after`.
+	/// Nobody was accepted: sums the consensus weights in force, from the executor rosters'
+	/// entries that stand (`Pallet::stands`), a chunk at a time after `after`.
 	pub(crate) fn carry_step(
 		meter: &mut WeightMeter,
 		after: Option<(ModelId, u32)>,
@@ -280,22 +308,24 @@ impl<T: Config> Pallet<T> {
 			}
 			None => ExecutorRoster::<T>::iter(),
 		};
-		let mut coefficient: Option<(ModelId, FixedU128)> = None;
+		// The model's coefficient and its roster's epoch.
+		let mut coefficient: Option<(ModelId, FixedU128, EpochIndex)> = None;
 		let mut last = after;
 		let mut read = 0u32;
 		while read < room {
 			let Some((model, index, hosts)) = chunks.next() else { break };
 			read = read.saturating_add(1);
-			let factor = match coefficient {
-				Some((cached, factor)) if cached == model => factor,
+			let (factor, formed) = match coefficient {
+				Some((cached, factor, formed)) if cached == model => (factor, formed),
 				_ => {
 					let factor = T::Models::coefficient(model).unwrap_or_default();
-					coefficient = Some((model, factor));
-					factor
+					let formed = RosterEpoch::<T>::get(model).unwrap_or(0);
+					coefficient = Some((model, factor, formed));
+					(factor, formed)
 				}
 			};
 			for (host, weight) in hosts {
-				if Hosts::<T>::contains_key(&host) {
+				if Self::stands_in(&host, formed) {
 					add_weight(&mut forming, &host, factor, weight);
 				}
 			}
@@ -333,29 +363,28 @@ impl<T: Config> Pallet<T> {
 		meter: &mut WeightMeter,
 		epoch: EpochIndex,
 		carried: bool,
+		whole: &mut Whole,
 	) -> Progress<T::AccountId> {
 		let weights = FormingWeights::<T>::get();
-		// The hook's work, and the forming weights read and removed (as the cap reads and
-		// writes them).
+		// The hook's work, and the forming weights read and removed (the cap's fixed part,
+		// which reads and writes them).
 		let most = T::OnWeightsFormed::weights_formed_weight(weights.len() as u32)
-			.saturating_add(T::WeightInfo::cap_weights(weights.len() as u32));
-		if !meter.can_consume(most) {
-			if meter.consumed() != Weight::zero() {
-				return Progress::Paused(FormationStep::Reward { carried });
-			}
-			// The runtime's budget holds it at `MaxHosts` (`runtime/tests/poc_block_budget.rs`).
-			defensive!("the reward step fits the budget");
+			.saturating_add(T::WeightInfo::cap_weights(0));
+		// A step larger than the budget (the runtime's holds it at `MaxHosts`,
+		// `runtime/tests/poc_block_budget.rs`) runs alone in a block rather than never.
+		if !meter.can_consume(most) && !whole.alone {
+			return Progress::Paused(FormationStep::Reward { carried });
 		}
 		if carried {
 			Self::deposit_event(Event::WeightsCarriedOver { epoch });
 		}
 		// The epoch is rewarded (and its INVALID and down hosts slashed) with the weights it
 		// formed, or carries over.
-		let mut used = T::WeightInfo::cap_weights(weights.len() as u32);
+		let mut used = T::WeightInfo::cap_weights(0);
 		if !weights.is_empty() {
 			used = used.saturating_add(T::OnWeightsFormed::weights_formed(epoch, &weights));
 		}
-		meter.consume(used.min(meter.remaining()));
+		whole.consume(meter, used);
 		if carried {
 			FormingWeights::<T>::kill();
 			return Progress::Done;
@@ -386,15 +415,20 @@ impl<T: Config> Pallet<T> {
 			if !NextTotals::<T>::contains_key(model) {
 				let _ = ExecutorRoster::<T>::clear_prefix(model, u32::MAX, None);
 				RosterTotals::<T>::remove(model);
+				RosterEpoch::<T>::remove(model);
 			}
 			last = Some(model);
 		}
 		Progress::Next(FormationStep::Install)
 	}
 
-	/// Puts the next executor rosters in force, a model at a time (each model's roster and
-	/// totals in one block, so a draw never sees them apart).
-	pub(crate) fn install_step(meter: &mut WeightMeter) -> Progress<T::AccountId> {
+	/// Puts the next executor rosters, formed by `epoch`'s PoC, in force, a model at a time
+	/// (each model's roster, totals and epoch in one block, so a draw never sees them
+	/// apart).
+	pub(crate) fn install_step(
+		meter: &mut WeightMeter,
+		epoch: EpochIndex,
+	) -> Progress<T::AccountId> {
 		let per = T::WeightInfo::install_roster();
 		loop {
 			if !meter.can_consume(per) {
@@ -411,6 +445,7 @@ impl<T: Config> Pallet<T> {
 				ExecutorRoster::<T>::remove(model, index);
 			}
 			RosterTotals::<T>::insert(model, totals);
+			RosterEpoch::<T>::insert(model, epoch);
 			NextTotals::<T>::remove(model);
 		}
 		Progress::Next(FormationStep::Power { capped: false, after: None })
@@ -423,21 +458,17 @@ impl<T: Config> Pallet<T> {
 		epoch: EpochIndex,
 		capped: bool,
 		after: Option<T::AccountId>,
+		whole: &mut Whole,
 	) -> Progress<T::AccountId> {
 		let mut weights = FormingWeights::<T>::get().into_inner();
 		if !capped {
 			// The rewards are scheduled: the weights become powers, capped.
 			let cap = T::WeightInfo::cap_weights(weights.len() as u32);
-			if !meter.can_consume(cap) {
+			if !meter.can_consume(cap) && !whole.alone {
 				return Progress::Paused(FormationStep::Power { capped, after });
 			}
-			meter.consume(cap);
-			let raw: Vec<u128> = weights.iter().map(|(_, weight)| *weight).collect();
-			let capped = gonka_primitives::cap::apply_cap(&raw, T::MaxWeightShare::get());
-			for ((_, weight), power) in weights.iter_mut().zip(capped) {
-				*weight = power;
-			}
-			FormingWeights::<T>::put(BoundedVec::truncate_from(weights.clone()));
+			whole.consume(meter, cap);
+			Self::cap_forming(&mut weights);
 		}
 		let (base, per) = Self::linear(T::WeightInfo::write_power);
 		let room = Self::records_fitting(meter, base, per, u32::MAX);
@@ -469,6 +500,20 @@ impl<T: Config> Pallet<T> {
 		Progress::Done
 	}
 
+	/// The rewards are scheduled: the hosts whose power was revoked during the formation
+	/// leave `weights` (`FormingRevoked`, taken), and the rest are capped, in the forming
+	/// weights.
+	pub(crate) fn cap_forming(weights: &mut Forming<T>) {
+		let revoked = FormingRevoked::<T>::take();
+		weights.retain(|(host, _)| revoked.binary_search(host).is_err());
+		let raw: Vec<u128> = weights.iter().map(|(_, weight)| *weight).collect();
+		let capped = gonka_primitives::cap::apply_cap(&raw, T::MaxWeightShare::get());
+		for ((_, weight), power) in weights.iter_mut().zip(capped) {
+			*weight = power;
+		}
+		FormingWeights::<T>::put(BoundedVec::truncate_from(weights.clone()));
+	}
+
 	/// `who` left during the formation in progress: it has no consensus weight in it and
 	/// no power in the generation it writes.
 	pub(crate) fn forget_forming(who: &T::AccountId) {
@@ -481,6 +526,51 @@ impl<T: Config> Pallet<T> {
 			}
 		});
 		PowerHistory::<T>::remove(PowerGeneration::<T>::get().saturating_add(1), who);
+	}
+
+	/// `host`'s power was revoked (INVALID) during the formation in progress: it gets no
+	/// power in the generation that formation puts in force. Until the reward is scheduled
+	/// it keeps its consensus weight (`pallet-rewards` withholds the share of a host
+	/// INVALID in the rewarded epoch and pays it to the community pool, never to the
+	/// others), and is listed (`FormingRevoked`), to be taken out before the cap; afterwards it leaves the
+	/// forming weights at once. Returns whether a formation was in progress.
+	pub(crate) fn revoke_forming(host: &T::AccountId) -> bool {
+		let Some(formation) = Formation::<T>::get() else { return false };
+		let rewarded = matches!(
+			formation.step,
+			FormationStep::Retire { .. } | FormationStep::Install | FormationStep::Power { .. }
+		);
+		if rewarded {
+			Self::forget_forming(host);
+		} else {
+			FormingRevoked::<T>::mutate(|revoked| {
+				if let Err(at) = revoked.binary_search(host) {
+					// At most `MaxHosts` registered hosts: a fuller list would take more
+					// accounts registered, served and marked INVALID within one formation.
+					if revoked.try_insert(at, host.clone()).is_err() {
+						defensive!("fewer hosts are revoked during a formation than MaxHosts");
+					}
+				}
+			});
+		}
+		true
+	}
+}
+
+/// What a block allows a whole step (the reward, the cap), which runs in one block.
+pub(crate) struct Whole {
+	/// Nothing else ran in the block yet: the step runs even if larger than the budget.
+	pub(crate) alone: bool,
+	/// The weight used beyond the meter's limit.
+	pub(crate) excess: Weight,
+}
+
+impl Whole {
+	/// Consumes `used` from `meter`; what is beyond its limit (a step run alone) is excess.
+	fn consume(&mut self, meter: &mut WeightMeter, used: Weight) {
+		let fits = used.min(meter.remaining());
+		meter.consume(fits);
+		self.excess = self.excess.saturating_add(used.saturating_sub(fits));
 	}
 }
 

@@ -34,6 +34,6 @@ impl<T: Config> Pallet<T> {
 			0,
 			GenerationInfo { hosts: hosts.len() as u32, departures: 0, pins: 0 },
 		);
-		Self::write_rosters(rosters);
+		Self::write_rosters(rosters, 0);
 	}
 }

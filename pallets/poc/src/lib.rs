@@ -77,7 +77,7 @@ pub mod pallet {
 		BoundedVec<(<T as frame_system::Config>::AccountId, Tally), <T as Config>::MaxHosts>;
 
 	/// The storage version ([`migrations::v2`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -318,6 +318,22 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RosterTotals<T: Config> =
 		StorageMap<_, Twox64Concat, ModelId, BoundedVec<u128, MaxRosterChunks<T>>, ValueQuery>;
+
+	/// The epoch whose PoC formed each model's executor roster in force (0 for the genesis
+	/// rosters): an entry stands only for a host registered before that epoch
+	/// (`Pallet::stands`), so a host that leaves and registers again keeps no weight from
+	/// before it left.
+	#[pallet::storage]
+	pub type RosterEpoch<T: Config> = StorageMap<_, Twox64Concat, ModelId, EpochIndex, OptionQuery>;
+
+	/// The hosts whose voting power was revoked (INVALID) during the formation in
+	/// progress, before it scheduled the reward, sorted: the formation takes them out of
+	/// the forming weights before the cap and writes them no power, so the revocation lasts
+	/// until a formation started after it. Read once at the cap (not a read per host);
+	/// emptied when a formation starts and ends.
+	#[pallet::storage]
+	pub type FormingRevoked<T: Config> =
+		StorageValue<_, BoundedVec<T::AccountId, <T as Config>::MaxHosts>, ValueQuery>;
 
 	/// The parameters the next epoch will start with.
 	#[pallet::storage]

@@ -146,7 +146,7 @@ pub mod v2 {
 				rosters.entry(model).or_default().extend(chunk);
 			}
 			let models = rosters.len() as u64;
-			Pallet::<T>::write_rosters(rosters);
+			Pallet::<T>::write_rosters(rosters, LastFormedEpoch::<T>::get().unwrap_or(0));
 			let removed = u64::from(weights.saturating_add(powers));
 			T::DbWeight::get().reads_writes(
 				removed.saturating_add(chunks.saturating_mul(2)).saturating_add(models),
@@ -181,6 +181,59 @@ pub mod v2 {
 		1,
 		2,
 		UncheckedMigrateV1ToV2<T>,
+		Pallet<T>,
+		<T as polkadot_sdk::frame_system::Config>::DbWeight,
+	>;
+}
+
+/// Version 3: each executor roster in force records the epoch whose PoC formed it
+/// (`RosterEpoch`), so that an entry from before its host left and registered again does
+/// not stand (issue 21, review of hole 11).
+pub mod v3 {
+	use super::*;
+
+	/// Gives each executor roster in force its epoch. Version 2 did not keep it: a roster
+	/// gets the last formed epoch (0 if none: the genesis rosters), or, if the formation in
+	/// progress already put it in force, that formation's epoch. For a roster older than a
+	/// carried-over epoch the last formed epoch is later than the one that formed it:
+	/// entries of hosts that left and registered again in between stand until the next
+	/// formation replaces them. At most `MaxModels` rosters: the weight counts each.
+	pub struct UncheckedMigrateV2ToV3<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV2ToV3<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let last = LastFormedEpoch::<T>::get().unwrap_or(0);
+			// The formation installing its rosters: those it installed are its own.
+			let installing = Formation::<T>::get().and_then(|formation| {
+				matches!(formation.step, FormationStep::Install | FormationStep::Power { .. })
+					.then_some(formation.epoch)
+			});
+			let models: Vec<_> = RosterTotals::<T>::iter_keys().collect();
+			for model in &models {
+				let formed = match installing {
+					Some(epoch) if !NextTotals::<T>::contains_key(model) => epoch,
+					_ => last,
+				};
+				RosterEpoch::<T>::insert(model, formed);
+			}
+			let models = models.len() as u64;
+			T::DbWeight::get().reads_writes(models.saturating_mul(2).saturating_add(2), models)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_: Vec<u8>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			for model in RosterTotals::<T>::iter_keys() {
+				ensure!(RosterEpoch::<T>::contains_key(model), "every roster has its epoch");
+			}
+			Ok(())
+		}
+	}
+
+	/// [`UncheckedMigrateV2ToV3`] run once, from storage version 2 to 3.
+	pub type MigrateV2ToV3<T> = VersionedMigration<
+		2,
+		3,
+		UncheckedMigrateV2ToV3<T>,
 		Pallet<T>,
 		<T as polkadot_sdk::frame_system::Config>::DbWeight,
 	>;

@@ -3,7 +3,11 @@
 use crate::{self as pallet_poc, EpochParams, ModelRegistry};
 use gonka_primitives::{HostId, ModelId};
 use polkadot_sdk::{
-	frame_support::{derive_impl, parameter_types, traits::Hooks as _, weights::Weight},
+	frame_support::{
+		derive_impl, parameter_types,
+		traits::Hooks as _,
+		weights::{RuntimeDbWeight, Weight},
+	},
 	frame_system::{self, EnsureRoot},
 	pallet_balances,
 	sp_arithmetic::FixedU128,
@@ -45,6 +49,7 @@ impl frame_system::Config for Test {
 	type AccountId = HostId;
 	type Lookup = IdentityLookup<HostId>;
 	type AccountData = pallet_balances::AccountData<u64>;
+	type DbWeight = TestDbWeight;
 }
 
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
@@ -106,6 +111,10 @@ parameter_types! {
 	pub const MaxWeightShare: Perbill = Perbill::from_percent(25);
 	/// Unbounded unless a test spreads the work over blocks.
 	pub storage HookBudget: Weight = Weight::MAX;
+	/// Free reads and writes, unless a test prices them.
+	pub storage TestDbWeight: RuntimeDbWeight = RuntimeDbWeight { read: 0, write: 0 };
+	/// The weight of capping the consensus weights (`cap_weights`), whatever their number.
+	pub storage CapWeight: Weight = spread(0);
 }
 
 /// The weights of the spread work: `10 + 10·n` ref time for `n` records (rosters, judged
@@ -151,7 +160,7 @@ impl pallet_poc::WeightInfo for TestWeights {
 		spread(1)
 	}
 	fn cap_weights(_n: u32) -> Weight {
-		spread(0)
+		CapWeight::get()
 	}
 	fn write_power(n: u32) -> Weight {
 		spread(n)

@@ -37,14 +37,19 @@ impl<T: Config> Pallet<T> {
 		Self::forget_forming(who);
 	}
 
-	/// Takes `host`'s voting power away until the next weight formation, as if it had
-	/// left (`PowerRevoked`): `pallet-inference` does so when it marks a host INVALID, which
-	/// means no power (`protocol.md`, "Inference" 5). Returns the power taken (0: none).
+	/// Takes `host`'s voting power away until a weight formation started after this puts
+	/// new power in force, as if it had left (`PowerRevoked`): `pallet-inference` does so
+	/// when it marks a host INVALID, which means no power (`protocol.md`, "Inference" 5).
+	/// A formation in progress gives it no power in the generation it forms
+	/// (`revoke_forming`). Returns the power taken from the generation in force (0: none).
 	pub fn revoke_power(host: &T::AccountId) -> u128 {
 		let power = Self::voting_power(host);
 		if power > 0 {
 			TotalVotingPower::<T>::mutate(|total| *total = total.saturating_sub(power));
 			Self::record_departure(host);
+		}
+		let forming = Self::revoke_forming(host);
+		if power > 0 || forming {
 			Self::deposit_event(Event::PowerRevoked { host: host.clone(), power });
 		}
 		power

@@ -2,11 +2,14 @@
 //! with PoC weight on it, as the last weight formation (or genesis) left them, in chunks of
 //! `RosterChunk` (`ExecutorRoster`), sorted by account, with the cumulative weight at each
 //! chunk's end (`RosterTotals`): the PoC weights in force. `pick_executor` draws a host with probability proportional to its PoC
-//! weight, reading the totals and one chunk, never the whole roster.
+//! weight, reading the totals and one chunk, never the whole roster. An entry *stands*
+//! (`stands`) while its host is registered, and registered before the epoch whose PoC
+//! formed the roster (`RosterEpoch`): a host that left and registered again keeps no weight
+//! from before it left.
 
-use crate::{Config, ExecutorRoster, Pallet, RosterTotals};
+use crate::{Config, ExecutorRoster, Hosts, JoinedEpoch, Pallet, RosterEpoch, RosterTotals};
 use alloc::{collections::BTreeMap, vec::Vec};
-use gonka_primitives::{ModelId, NonceCount};
+use gonka_primitives::{EpochIndex, ModelId, NonceCount};
 use polkadot_sdk::frame_support::{defensive, pallet_prelude::*};
 
 /// The most chunks of an executor roster: `MaxHosts / RosterChunk`, rounded up.
@@ -19,10 +22,15 @@ impl<T: Config> polkadot_sdk::sp_core::Get<u32> for MaxRosterChunks<T> {
 
 impl<T: Config> Pallet<T> {
 	/// Replaces every model's executor roster, at once (genesis, tests and benchmarks; a
-	/// formation replaces them over blocks, `formation.rs`), each sorted by account.
-	pub(crate) fn write_rosters(rosters: BTreeMap<ModelId, Vec<(T::AccountId, NonceCount)>>) {
+	/// formation replaces them over blocks, `formation.rs`), each sorted by account, as
+	/// formed by the PoC of epoch `formed`.
+	pub(crate) fn write_rosters(
+		rosters: BTreeMap<ModelId, Vec<(T::AccountId, NonceCount)>>,
+		formed: EpochIndex,
+	) {
 		let _ = ExecutorRoster::<T>::clear(u32::MAX, None);
 		let _ = RosterTotals::<T>::clear(u32::MAX, None);
+		let _ = RosterEpoch::<T>::clear(u32::MAX, None);
 		let chunk = T::RosterChunk::get().max(1) as usize;
 		for (model, mut roster) in rosters {
 			roster.sort_by(|a, b| a.0.cmp(&b.0));
@@ -37,14 +45,35 @@ impl<T: Config> Pallet<T> {
 				ExecutorRoster::<T>::insert(model, index as u32, hosts);
 			}
 			RosterTotals::<T>::insert(model, BoundedVec::truncate_from(totals));
+			RosterEpoch::<T>::insert(model, formed);
 		}
+	}
+
+	/// Whether `host`'s entry in `model`'s executor roster in force stands: the host is
+	/// registered, and registered before the epoch whose PoC formed the roster. An entry
+	/// that does not stand gives no PoC weight, is not drawn and is not carried over. (A
+	/// host that stops serving a model keeps its entry, and its duties: it is drawn, and
+	/// misses.)
+	pub fn stands(host: &T::AccountId, model: ModelId) -> bool {
+		Self::stands_in(host, RosterEpoch::<T>::get(model).unwrap_or(0))
+	}
+
+	/// [`Self::stands`] for a roster formed by the PoC of epoch `formed`.
+	pub(crate) fn stands_in(host: &T::AccountId, formed: EpochIndex) -> bool {
+		Hosts::<T>::contains_key(host) && Self::joined_before(host, formed)
+	}
+
+	/// Whether `host` registered (the last time) before epoch `epoch` started: true for the
+	/// genesis hosts and those registered before `JoinedEpoch` was kept.
+	pub(crate) fn joined_before(host: &T::AccountId, epoch: EpochIndex) -> bool {
+		JoinedEpoch::<T>::get(host).is_none_or(|joined| joined < epoch)
 	}
 
 	/// The executor a `draw` picks for `model`: a host with PoC weight on it, with
 	/// probability proportional to that weight (`gonka_primitives::inference`). Reads
 	/// the roster's chunk totals and one chunk. `None` when nobody has weight on the
-	/// model. The host may have left since the formation: the caller checks and draws
-	/// again.
+	/// model. The host's entry may not stand any more (it left since the formation): the
+	/// caller checks [`Self::stands`] and draws again.
 	pub fn pick_executor(model: ModelId, draw: &[u8; 32]) -> Option<T::AccountId> {
 		let totals = RosterTotals::<T>::get(model);
 		let point = gonka_primitives::inference::pick_point(draw, *totals.last()?)?;
@@ -76,9 +105,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `host`'s PoC weight in force on `model`: the nonce count of its last accepted
-	/// commitment, as its executor roster holds it; zero if it has none or left since.
+	/// commitment, as its executor roster holds it; zero if it has none or its entry does
+	/// not stand ([`Self::stands`]).
 	pub fn poc_weight(host: &T::AccountId, model: ModelId) -> NonceCount {
-		if !crate::Hosts::<T>::contains_key(host) {
+		if !Self::stands(host, model) {
 			return 0;
 		}
 		let roster = Self::roster(model);
@@ -89,10 +119,12 @@ impl<T: Config> Pallet<T> {
 			.map_or(0, |(_, weight)| *weight)
 	}
 
-	/// Replaces every executor roster with `hosts` on `model`, as a weight formation
-	/// would (benchmarks of pallets that draw executors).
+	/// Replaces every executor roster with `hosts` on `model`, as the next epoch's weight
+	/// formation would (benchmarks of pallets that draw executors): the hosts registered
+	/// by now stand.
 	#[cfg(feature = "runtime-benchmarks")]
 	pub fn force_roster(model: ModelId, hosts: Vec<(T::AccountId, NonceCount)>) {
-		Self::write_rosters(BTreeMap::from([(model, hosts)]));
+		let next = crate::CurrentEpoch::<T>::get().map_or(0, |epoch| epoch.index.saturating_add(1));
+		Self::write_rosters(BTreeMap::from([(model, hosts)]), next);
 	}
 }

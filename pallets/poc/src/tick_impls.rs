@@ -1,7 +1,11 @@
 //! What runs every block (`on_initialize`). The epoch's first block starts it (and lets the
 //! model registry apply its scheduled changes); its first block after generation (`S+G`)
-//! starts building the validation rosters; the first inference block (`S+G+D+V`) starts
-//! the weight formation. The work that grows with the commitments (up to `MaxHosts ×
+//! starts building the validation rosters, or the first block after it in which no
+//! formation runs, in its delay or validation phase; the first inference block
+//! (`S+G+D+V`) starts the weight formation, or the first one after it in which no other
+//! formation runs and the rosters are built. So a formation running late (very short
+//! phases at the true worst case) judges with its own validation's total, and the
+//! generation of voting power never changes during a validation. The work that grows with the commitments (up to `MaxHosts ×
 //! MaxModelsPerHost`) or the hosts is spread over blocks, within `HookBudget` per block,
 //! in this order: the formation (`formation.rs`), the rosters of the epoch in progress
 //! (`validation.rs`), the records of the epochs that left the retention window
@@ -22,17 +26,24 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn tick(now: BlockNumberFor<T>) -> Weight {
 		let (epoch, mut weight) = Self::tick_epoch(now);
 		if let Some(epoch) = epoch {
-			if epoch.generation_end() == now {
-				Self::start_rosters(epoch.index);
-				// The total power kept for the formation and the cursor.
-				weight = weight.saturating_add(T::DbWeight::get().reads_writes(1, 2));
+			let phase = epoch.phase_at(now);
+			if matches!(phase, Phase::ValidationDelay | Phase::Validation) {
+				// The rosters built, the cursor and the formation; when they start, the
+				// total power kept for the formation and the cursor.
+				let started = Self::rosters_due(epoch.index) && {
+					Self::start_rosters(epoch.index);
+					true
+				};
+				weight = weight.saturating_add(
+					T::DbWeight::get().reads_writes(4, if started { 2 } else { 0 }),
+				);
 			}
-			if epoch.phase_at(now) == Phase::Inference {
-				// The formation in progress and the last formed epoch; when it starts, the
-				// formation and its weights.
+			if phase == Phase::Inference {
+				// The formation in progress, the roster cursor and the last formed epoch;
+				// when it starts, the formation and its weights.
 				let started = Self::start_formation(&epoch);
 				weight = weight.saturating_add(
-					T::DbWeight::get().reads_writes(2, if started { 2 } else { 0 }),
+					T::DbWeight::get().reads_writes(3, if started { 2 } else { 0 }),
 				);
 			}
 		}
@@ -42,11 +53,11 @@ impl<T: Config> Pallet<T> {
 	/// The spread work of one block, within `HookBudget`; the weight used.
 	pub(crate) fn spread_work() -> Weight {
 		let mut meter = WeightMeter::with_limit(T::HookBudget::get());
-		Self::form_weights(&mut meter);
+		let excess = Self::form_weights(&mut meter);
 		Self::build_rosters(&mut meter);
 		Self::prune_epochs(&mut meter);
 		Self::prune_power_generations(&mut meter);
-		meter.consumed()
+		meter.consumed().saturating_add(excess)
 	}
 
 	/// The epoch in progress at `now`, starting it if the previous one ended (or none

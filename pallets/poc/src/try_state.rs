@@ -3,10 +3,10 @@
 
 use crate::{
 	Commitments, Config, CurrentEpoch, Departures, ExecutorRoster, Formation, FormationStep,
-	FormingWeights, HoldReason, Hosts, JoinedEpoch, NextEpochParams, NextRoster, NextTotals,
-	OldestPowerGeneration, Pallet, PowerGeneration, PowerGenerations, PowerHistory,
-	PowerPrunedBefore, PrunedBefore, RosterCursor, RosterTotals, RostersBuilt, Tallies,
-	TotalVotingPower, Validated, WorkerKeys,
+	FormingRevoked, FormingWeights, HoldReason, Hosts, JoinedEpoch, NextEpochParams, NextRoster,
+	NextTotals, OldestPowerGeneration, Pallet, PowerGeneration, PowerGenerations, PowerHistory,
+	PowerPrunedBefore, PrunedBefore, RosterCursor, RosterEpoch, RosterTotals, RostersBuilt,
+	Tallies, TotalVotingPower, Validated, WorkerKeys,
 };
 use alloc::vec::Vec;
 use gonka_primitives::NonceCount;
@@ -128,6 +128,23 @@ impl<T: Config> Pallet<T> {
 		for (model, _, _) in ExecutorRoster::<T>::iter() {
 			ensure!(RosterTotals::<T>::contains_key(model), "every roster has its totals");
 		}
+		let now = CurrentEpoch::<T>::get().map_or(0, |epoch| epoch.index);
+		for model in RosterTotals::<T>::iter_keys() {
+			ensure!(RosterEpoch::<T>::contains_key(model), "every roster in force has its epoch");
+		}
+		for (model, formed) in RosterEpoch::<T>::iter() {
+			ensure!(RosterTotals::<T>::contains_key(model), "only rosters in force have an epoch");
+			ensure!(formed <= now, "a roster was formed by a started epoch's PoC");
+		}
+		let revoked = FormingRevoked::<T>::get();
+		ensure!(
+			revoked.windows(2).all(|pair| pair[0] < pair[1]),
+			"the hosts revoked during the formation are sorted, each once"
+		);
+		ensure!(
+			revoked.is_empty() || Formation::<T>::exists(),
+			"hosts are revoked during a formation only"
+		);
 		for (model, totals) in NextTotals::<T>::iter() {
 			let chunks = totals.len() as u32;
 			let roster = (0..chunks).map(|index| NextRoster::<T>::get(model, index));

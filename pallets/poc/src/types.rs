@@ -228,10 +228,12 @@ pub trait ModelRegistry {
 /// What a weight formation tells other pallets; `pallet-rewards` implements it (the epoch's
 /// reward is scheduled over these weights). `()` ignores formations.
 pub trait OnWeightsFormed<AccountId> {
-	/// The weights formed in `epoch` are in force: `weights` are the hosts' consensus
-	/// weights (uncapped, sorted by account). Also called when the epoch accepted nobody
-	/// and carries the previous weights over, with those weights (of the hosts still
-	/// registered). Returns the weight it used.
+	/// The weights of `epoch` are formed: `weights` are the hosts' consensus weights
+	/// (uncapped, sorted by account), which the formation then puts in force (rosters, then
+	/// voting power, over the next blocks: a host may still leave or lose its power before
+	/// then). Also called when the epoch accepted nobody and carries the previous weights
+	/// over, with those weights (of the roster entries that stand). Returns the weight it
+	/// used.
 	fn weights_formed(epoch: EpochIndex, weights: &[(AccountId, u128)]) -> Weight;
 	/// The most weight [`Self::weights_formed`] uses for `hosts` weights.
 	fn weights_formed_weight(hosts: u32) -> Weight;

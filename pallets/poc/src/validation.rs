@@ -16,6 +16,16 @@ use polkadot_sdk::{
 };
 
 impl<T: Config> Pallet<T> {
+	/// Whether `epoch`'s validation rosters are to start now (in its delay or validation
+	/// phase): they have not started, and no formation runs (a formation running late
+	/// judges with the total its own rosters kept, and puts a new generation of voting
+	/// power in force, which must not happen during a validation).
+	pub(crate) fn rosters_due(epoch: EpochIndex) -> bool {
+		crate::RostersBuilt::<T>::get() != Some(epoch)
+			&& !RosterCursor::<T>::exists()
+			&& !crate::Formation::<T>::exists()
+	}
+
 	/// Starts building `epoch`'s validation rosters (its generation ended: the commitments
 	/// are final), and keeps the total voting power the formation compares the verdicts
 	/// with, whoever leaves meanwhile.
@@ -54,8 +64,9 @@ impl<T: Config> Pallet<T> {
 					break;
 				};
 				added = added.saturating_add(1);
-				// A host that left during generation is not judged.
-				if Hosts::<T>::contains_key(&host) {
+				// A host that left during generation is not judged, nor one that left and
+				// registered again since it committed.
+				if Hosts::<T>::contains_key(&host) && Self::joined_before(&host, epoch) {
 					roster.push((host.clone(), Tally::default()));
 				}
 				last = Some((model, host));

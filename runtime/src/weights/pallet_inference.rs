@@ -50,14 +50,14 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::Prices` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::RosterTotals` (r:1 w:0)
 	/// Proof: `Poc::RosterTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Queues` (r:1 w:1)
+	/// Proof: `Inference::Queues` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::NextRequestId` (r:1 w:1)
 	/// Proof: `Inference::NextRequestId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Queues` (r:1 w:1)
-	/// Proof: `Inference::Queues` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Prompts` (r:0 w:1)
 	/// Proof: `Inference::Prompts` (`max_values`: None, `max_size`: Some(8210), added: 10685, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Timers` (r:0 w:1)
@@ -67,13 +67,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// The range of component `p` is `[1, 8192]`.
 	fn request(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `782`
+		//  Measured:  `815`
 		//  Estimated: `4026`
-		// Minimum execution time: 95_311_000 picoseconds.
-		Weight::from_parts(106_586_330, 0)
+		// Minimum execution time: 96_523_000 picoseconds.
+		Weight::from_parts(103_211_025, 0)
 			.saturating_add(Weight::from_parts(0, 4026))
-			// Standard Error: 67
-			.saturating_add(Weight::from_parts(8_034, 0).saturating_mul(p.into()))
+			// Standard Error: 44
+			.saturating_add(Weight::from_parts(7_572, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(8))
 	}
@@ -91,8 +91,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Poc::RosterTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::ExecutorRoster` (r:3 w:0)
 	/// Proof: `Poc::ExecutorRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::RosterEpoch` (r:1 w:0)
+	/// Proof: `Poc::RosterEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Hosts` (r:8 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::JoinedEpoch` (r:1 w:0)
+	/// Proof: `Poc::JoinedEpoch` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
@@ -102,14 +106,14 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// The range of component `d` is `[1, 8]`.
 	fn timer_draw(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3487 + d * (849 ±0)`
-		//  Estimated: `5990 + d * (2862 ±63)`
-		// Minimum execution time: 67_911_000 picoseconds.
-		Weight::from_parts(64_890_031, 0)
+		//  Measured:  `3525 + d * (849 ±0)`
+		//  Estimated: `5990 + d * (2862 ±0)`
+		// Minimum execution time: 67_961_000 picoseconds.
+		Weight::from_parts(63_165_942, 0)
 			.saturating_add(Weight::from_parts(0, 5990))
-			// Standard Error: 32_339
-			.saturating_add(Weight::from_parts(9_141_109, 0).saturating_mul(d.into()))
-			.saturating_add(T::DbWeight::get().reads(11))
+			// Standard Error: 22_756
+			.saturating_add(Weight::from_parts(10_455_559, 0).saturating_mul(d.into()))
+			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().writes(7))
 			.saturating_add(Weight::from_parts(0, 2862).saturating_mul(d.into()))
@@ -150,15 +154,15 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// The range of component `b` is `[0, 32768]`.
 	fn finish(t: u32, b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1756`
+		//  Measured:  `1718`
 		//  Estimated: `6326`
-		// Minimum execution time: 343_069_000 picoseconds.
-		Weight::from_parts(210_211_384, 0)
+		// Minimum execution time: 336_629_000 picoseconds.
+		Weight::from_parts(200_983_586, 0)
 			.saturating_add(Weight::from_parts(0, 6326))
-			// Standard Error: 1_130
-			.saturating_add(Weight::from_parts(39_840, 0).saturating_mul(t.into()))
-			// Standard Error: 141
-			.saturating_add(Weight::from_parts(9_828, 0).saturating_mul(b.into()))
+			// Standard Error: 516
+			.saturating_add(Weight::from_parts(36_496, 0).saturating_mul(t.into()))
+			// Standard Error: 64
+			.saturating_add(Weight::from_parts(9_525, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(16))
 			.saturating_add(T::DbWeight::get().writes(11))
 	}
@@ -176,15 +180,15 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// The range of component `b` is `[0, 32768]`.
 	fn authorize_finish(t: u32, b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1145`
+		//  Measured:  `1178`
 		//  Estimated: `4026`
-		// Minimum execution time: 154_229_000 picoseconds.
-		Weight::from_parts(65_347_731, 0)
+		// Minimum execution time: 149_382_000 picoseconds.
+		Weight::from_parts(55_964_407, 0)
 			.saturating_add(Weight::from_parts(0, 4026))
-			// Standard Error: 494
-			.saturating_add(Weight::from_parts(22_264, 0).saturating_mul(t.into()))
-			// Standard Error: 61
-			.saturating_add(Weight::from_parts(5_793, 0).saturating_mul(b.into()))
+			// Standard Error: 295
+			.saturating_add(Weight::from_parts(22_376, 0).saturating_mul(t.into()))
+			// Standard Error: 36
+			.saturating_add(Weight::from_parts(5_977, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 	}
 	/// Storage: `Inference::Requests` (r:1 w:1)
@@ -219,10 +223,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::Timers` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	fn validate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1515`
+		//  Measured:  `1548`
 		//  Estimated: `6196`
-		// Minimum execution time: 145_736_000 picoseconds.
-		Weight::from_parts(157_694_000, 0)
+		// Minimum execution time: 147_569_000 picoseconds.
+		Weight::from_parts(165_054_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(17))
 			.saturating_add(T::DbWeight::get().writes(13))
@@ -243,10 +247,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn authorize_validate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1182`
+		//  Measured:  `1215`
 		//  Estimated: `3852`
-		// Minimum execution time: 82_743_000 picoseconds.
-		Weight::from_parts(88_591_000, 0)
+		// Minimum execution time: 84_605_000 picoseconds.
+		Weight::from_parts(93_599_000, 0)
 			.saturating_add(Weight::from_parts(0, 3852))
 			.saturating_add(T::DbWeight::get().reads(7))
 	}
@@ -276,10 +280,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::Timers` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	fn vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1574`
+		//  Measured:  `1607`
 		//  Estimated: `6196`
-		// Minimum execution time: 114_259_000 picoseconds.
-		Weight::from_parts(120_950_000, 0)
+		// Minimum execution time: 115_762_000 picoseconds.
+		Weight::from_parts(130_584_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -300,10 +304,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn authorize_vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1285`
+		//  Measured:  `1318`
 		//  Estimated: `3852`
-		// Minimum execution time: 80_179_000 picoseconds.
-		Weight::from_parts(85_057_000, 0)
+		// Minimum execution time: 79_488_000 picoseconds.
+		Weight::from_parts(86_138_000, 0)
 			.saturating_add(Weight::from_parts(0, 3852))
 			.saturating_add(T::DbWeight::get().reads(7))
 	}
@@ -331,10 +335,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::EpochTotals` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn report_missing() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1277`
+		//  Measured:  `1310`
 		//  Estimated: `3852`
-		// Minimum execution time: 62_463_000 picoseconds.
-		Weight::from_parts(68_812_000, 0)
+		// Minimum execution time: 63_013_000 picoseconds.
+		Weight::from_parts(77_785_000, 0)
 			.saturating_add(Weight::from_parts(0, 3852))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -359,10 +363,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn authorize_report_missing() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1362`
+		//  Measured:  `1395`
 		//  Estimated: `6714`
-		// Minimum execution time: 95_181_000 picoseconds.
-		Weight::from_parts(99_828_000, 0)
+		// Minimum execution time: 95_221_000 picoseconds.
+		Weight::from_parts(107_960_000, 0)
 			.saturating_add(Weight::from_parts(0, 6714))
 			.saturating_add(T::DbWeight::get().reads(10))
 	}
@@ -372,8 +376,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_729_000 picoseconds.
-		Weight::from_parts(6_440_000, 0)
+		// Minimum execution time: 5_859_000 picoseconds.
+		Weight::from_parts(6_700_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -393,8 +397,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 		// Proof Size summary in bytes:
 		//  Measured:  `402`
 		//  Estimated: `13570`
-		// Minimum execution time: 47_881_000 picoseconds.
-		Weight::from_parts(50_064_000, 0)
+		// Minimum execution time: 47_841_000 picoseconds.
+		Weight::from_parts(50_295_000, 0)
 			.saturating_add(Weight::from_parts(0, 13570))
 			.saturating_add(T::DbWeight::get().reads(14))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -425,16 +429,20 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Poc::RosterTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::ExecutorRoster` (r:3 w:0)
 	/// Proof: `Poc::ExecutorRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::RosterEpoch` (r:1 w:0)
+	/// Proof: `Poc::RosterEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Hosts` (r:8 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::JoinedEpoch` (r:1 w:0)
+	/// Proof: `Poc::JoinedEpoch` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn timer_refusal() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8994`
+		//  Measured:  `9069`
 		//  Estimated: `23886`
-		// Minimum execution time: 198_244_000 picoseconds.
-		Weight::from_parts(206_677_000, 0)
+		// Minimum execution time: 209_020_000 picoseconds.
+		Weight::from_parts(219_145_000, 0)
 			.saturating_add(Weight::from_parts(0, 23886))
-			.saturating_add(T::DbWeight::get().reads(25))
+			.saturating_add(T::DbWeight::get().reads(27))
 			.saturating_add(T::DbWeight::get().writes(11))
 	}
 	/// Storage: `Inference::Queues` (r:2 w:2)
@@ -459,10 +467,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn timer_expiry() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1045`
+		//  Measured:  `1078`
 		//  Estimated: `6196`
-		// Minimum execution time: 137_754_000 picoseconds.
-		Weight::from_parts(142_872_000, 0)
+		// Minimum execution time: 138_225_000 picoseconds.
+		Weight::from_parts(143_714_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().writes(11))
@@ -483,10 +491,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	fn timer_validation() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1110`
+		//  Measured:  `1143`
 		//  Estimated: `5990`
-		// Minimum execution time: 54_371_000 picoseconds.
-		Weight::from_parts(57_705_000, 0)
+		// Minimum execution time: 55_432_000 picoseconds.
+		Weight::from_parts(60_710_000, 0)
 			.saturating_add(Weight::from_parts(0, 5990))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -511,10 +519,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
 	fn timer_vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1510`
+		//  Measured:  `1543`
 		//  Estimated: `6196`
-		// Minimum execution time: 99_408_000 picoseconds.
-		Weight::from_parts(102_492_000, 0)
+		// Minimum execution time: 99_618_000 picoseconds.
+		Weight::from_parts(105_697_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -536,13 +544,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// The range of component `v` is `[0, 256]`.
 	fn timer_prune(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1022 + v * (57 ±0)`
+		//  Measured:  `1055 + v * (57 ±0)`
 		//  Estimated: `3801 + v * (2543 ±0)`
-		// Minimum execution time: 47_430_000 picoseconds.
-		Weight::from_parts(48_244_532, 0)
+		// Minimum execution time: 48_141_000 picoseconds.
+		Weight::from_parts(48_362_524, 0)
 			.saturating_add(Weight::from_parts(0, 3801))
-			// Standard Error: 905
-			.saturating_add(Weight::from_parts(945_342, 0).saturating_mul(v.into()))
+			// Standard Error: 2_473
+			.saturating_add(Weight::from_parts(980_778, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -559,8 +567,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 		// Proof Size summary in bytes:
 		//  Measured:  `695`
 		//  Estimated: `3801`
-		// Minimum execution time: 22_843_000 picoseconds.
-		Weight::from_parts(24_175_000, 0)
+		// Minimum execution time: 22_774_000 picoseconds.
+		Weight::from_parts(24_707_000, 0)
 			.saturating_add(Weight::from_parts(0, 3801))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -583,10 +591,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// Proof: `Inference::EpochTotals` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn settle_host() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `549`
+		//  Measured:  `582`
 		//  Estimated: `6196`
-		// Minimum execution time: 77_936_000 picoseconds.
-		Weight::from_parts(83_153_000, 0)
+		// Minimum execution time: 78_206_000 picoseconds.
+		Weight::from_parts(83_294_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -606,13 +614,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_inference::WeightInfo for Wei
 	/// The range of component `v` is `[1, 8]`.
 	fn pay_validators(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `767 + v * (121 ±0)`
+		//  Measured:  `762 + v * (127 ±0)`
 		//  Estimated: `3658 + v * (2668 ±0)`
-		// Minimum execution time: 85_738_000 picoseconds.
-		Weight::from_parts(37_733_694, 0)
+		// Minimum execution time: 84_736_000 picoseconds.
+		Weight::from_parts(31_372_363, 0)
 			.saturating_add(Weight::from_parts(0, 3658))
-			// Standard Error: 812_840
-			.saturating_add(Weight::from_parts(64_542_900, 0).saturating_mul(v.into()))
+			// Standard Error: 76_066
+			.saturating_add(Weight::from_parts(59_707_212, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(3))

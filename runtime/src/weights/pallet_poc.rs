@@ -62,8 +62,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `733`
 		//  Estimated: `25278`
-		// Minimum execution time: 142_381_000 picoseconds.
-		Weight::from_parts(155_370_000, 0)
+		// Minimum execution time: 147_419_000 picoseconds.
+		Weight::from_parts(158_635_000, 0)
 			.saturating_add(Weight::from_parts(0, 25278))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -80,8 +80,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1206`
 		//  Estimated: `25278`
-		// Minimum execution time: 106_268_000 picoseconds.
-		Weight::from_parts(117_525_000, 0)
+		// Minimum execution time: 106_738_000 picoseconds.
+		Weight::from_parts(114_369_000, 0)
 			.saturating_add(Weight::from_parts(0, 25278))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -116,8 +116,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `99167`
 		//  Estimated: `99791`
-		// Minimum execution time: 204_042_000 picoseconds.
-		Weight::from_parts(238_413_000, 0)
+		// Minimum execution time: 207_308_000 picoseconds.
+		Weight::from_parts(241_528_000, 0)
 			.saturating_add(Weight::from_parts(0, 99791))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(11))
@@ -130,8 +130,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `62`
 		//  Estimated: `1541`
-		// Minimum execution time: 6_660_000 picoseconds.
-		Weight::from_parts(7_612_000, 0)
+		// Minimum execution time: 6_840_000 picoseconds.
+		Weight::from_parts(7_751_000, 0)
 			.saturating_add(Weight::from_parts(0, 1541))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -150,8 +150,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1226`
 		//  Estimated: `4026`
-		// Minimum execution time: 39_138_000 picoseconds.
-		Weight::from_parts(45_437_000, 0)
+		// Minimum execution time: 41_281_000 picoseconds.
+		Weight::from_parts(46_830_000, 0)
 			.saturating_add(Weight::from_parts(0, 4026))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -172,8 +172,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1226`
 		//  Estimated: `4026`
-		// Minimum execution time: 70_985_000 picoseconds.
-		Weight::from_parts(76_013_000, 0)
+		// Minimum execution time: 72_658_000 picoseconds.
+		Weight::from_parts(77_235_000, 0)
 			.saturating_add(Weight::from_parts(0, 4026))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -198,13 +198,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// The range of component `n` is `[1, 2047]`.
 	fn submit_poc_validations(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3363 + n * (64 ±0)`
+		//  Measured:  `3396 + n * (64 ±0)`
 		//  Estimated: `134563`
-		// Minimum execution time: 70_635_000 picoseconds.
-		Weight::from_parts(104_805_009, 0)
+		// Minimum execution time: 70_685_000 picoseconds.
+		Weight::from_parts(109_891_936, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 10_879
-			.saturating_add(Weight::from_parts(212_689, 0).saturating_mul(n.into()))
+			// Standard Error: 11_523
+			.saturating_add(Weight::from_parts(195_490, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -231,13 +231,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// The range of component `n` is `[1, 2047]`.
 	fn authorize_submit_poc_validations(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3363 + n * (64 ±0)`
+		//  Measured:  `3396 + n * (64 ±0)`
 		//  Estimated: `134563`
-		// Minimum execution time: 92_266_000 picoseconds.
-		Weight::from_parts(157_700_371, 0)
+		// Minimum execution time: 93_389_000 picoseconds.
+		Weight::from_parts(161_328_612, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 12_124
-			.saturating_add(Weight::from_parts(273_536, 0).saturating_mul(n.into()))
+			// Standard Error: 11_901
+			.saturating_add(Weight::from_parts(258_295, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 	}
 	/// Storage: `Poc::FormingWeights` (r:1 w:1)
@@ -248,12 +248,16 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::RosterTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::ExecutorRoster` (r:32 w:0)
 	/// Proof: `Poc::ExecutorRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::RosterEpoch` (r:1 w:0)
+	/// Proof: `Poc::RosterEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Registry` (r:1 w:0)
 	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(561), added: 3036, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Commitments` (r:2048 w:0)
 	/// Proof: `Poc::Commitments` (`max_values`: None, `max_size`: Some(116), added: 2591, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Hosts` (r:2048 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::JoinedEpoch` (r:2048 w:0)
+	/// Proof: `Poc::JoinedEpoch` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
 	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Departures` (r:2048 w:0)
@@ -267,15 +271,15 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// The range of component `n` is `[1, 2048]`.
 	fn form_weights(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `461092 + n * (176 ±0)`
+		//  Measured:  `465347 + n * (126 ±0)`
 		//  Estimated: `162942 + n * (2862 ±0)`
-		// Minimum execution time: 737_053_000 picoseconds.
-		Weight::from_parts(2_470_146_459, 0)
+		// Minimum execution time: 734_409_000 picoseconds.
+		Weight::from_parts(4_977_378_497, 0)
 			.saturating_add(Weight::from_parts(0, 162942))
-			// Standard Error: 865_753
-			.saturating_add(Weight::from_parts(25_990_254, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(39))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			// Standard Error: 1_076_653
+			.saturating_add(Weight::from_parts(32_686_071, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(40))
+			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
 			.saturating_add(Weight::from_parts(0, 2862).saturating_mul(n.into()))
 	}
@@ -285,20 +289,24 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::ExecutorRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Registry` (r:1 w:0)
 	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(561), added: 3036, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::RosterEpoch` (r:1 w:0)
+	/// Proof: `Poc::RosterEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Hosts` (r:2048 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::JoinedEpoch` (r:2048 w:0)
+	/// Proof: `Poc::JoinedEpoch` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 32]`.
 	fn carry_weights(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `98411 + n * (2582 ±0)`
+		//  Measured:  `99351 + n * (4956 ±0)`
 		//  Estimated: `99791 + n * (183168 ±0)`
-		// Minimum execution time: 245_134_000 picoseconds.
-		Weight::from_parts(134_387_582, 0)
+		// Minimum execution time: 982_818_000 picoseconds.
+		Weight::from_parts(1_233_377_260, 0)
 			.saturating_add(Weight::from_parts(0, 99791))
-			// Standard Error: 154_974
-			.saturating_add(Weight::from_parts(130_081_847, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(3))
-			.saturating_add(T::DbWeight::get().reads((65_u64).saturating_mul(n.into())))
+			// Standard Error: 15_257_581
+			.saturating_add(Weight::from_parts(706_391_830, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().reads((129_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
 			.saturating_add(Weight::from_parts(0, 183168).saturating_mul(n.into()))
 	}
@@ -308,15 +316,17 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::NextTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::ExecutorRoster` (r:32 w:32)
 	/// Proof: `Poc::ExecutorRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::RosterEpoch` (r:0 w:1)
+	/// Proof: `Poc::RosterEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn retire_roster() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1615`
+		//  Measured:  `1648`
 		//  Estimated: `162942`
-		// Minimum execution time: 35_963_000 picoseconds.
-		Weight::from_parts(39_619_000, 0)
+		// Minimum execution time: 37_776_000 picoseconds.
+		Weight::from_parts(42_123_000, 0)
 			.saturating_add(Weight::from_parts(0, 162942))
 			.saturating_add(T::DbWeight::get().reads(35))
-			.saturating_add(T::DbWeight::get().writes(33))
+			.saturating_add(T::DbWeight::get().writes(34))
 	}
 	/// Storage: `Poc::NextTotals` (r:2 w:1)
 	/// Proof: `Poc::NextTotals` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
@@ -326,30 +336,34 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::NextRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::ExecutorRoster` (r:0 w:32)
 	/// Proof: `Poc::ExecutorRoster` (`max_values`: None, `max_size`: Some(2586), added: 5061, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::RosterEpoch` (r:0 w:1)
+	/// Proof: `Poc::RosterEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn install_roster() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `83285`
+		//  Measured:  `83322`
 		//  Estimated: `162942`
-		// Minimum execution time: 250_712_000 picoseconds.
-		Weight::from_parts(260_897_000, 0)
+		// Minimum execution time: 263_361_000 picoseconds.
+		Weight::from_parts(278_343_000, 0)
 			.saturating_add(Weight::from_parts(0, 162942))
 			.saturating_add(T::DbWeight::get().reads(35))
-			.saturating_add(T::DbWeight::get().writes(66))
+			.saturating_add(T::DbWeight::get().writes(67))
 	}
 	/// Storage: `Poc::FormingWeights` (r:1 w:1)
 	/// Proof: `Poc::FormingWeights` (`max_values`: Some(1), `max_size`: Some(98306), added: 98801, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::FormingRevoked` (r:1 w:1)
+	/// Proof: `Poc::FormingRevoked` (`max_values`: Some(1), `max_size`: Some(65538), added: 66033, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 2048]`.
 	fn cap_weights(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11 + n * (48 ±0)`
+		//  Measured:  `65578 + n * (48 ±0)`
 		//  Estimated: `99791`
-		// Minimum execution time: 3_014_000 picoseconds.
-		Weight::from_parts(1_459_984, 0)
+		// Minimum execution time: 34_111_000 picoseconds.
+		Weight::from_parts(42_302_248, 0)
 			.saturating_add(Weight::from_parts(0, 99791))
-			// Standard Error: 385
-			.saturating_add(Weight::from_parts(94_926, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(1))
-			.saturating_add(T::DbWeight::get().writes(1))
+			// Standard Error: 1_025
+			.saturating_add(Weight::from_parts(138_680, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Poc::FormingWeights` (r:1 w:1)
 	/// Proof: `Poc::FormingWeights` (`max_values`: Some(1), `max_size`: Some(98306), added: 98801, mode: `MaxEncodedLen`)
@@ -366,11 +380,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `98315`
 		//  Estimated: `99791`
-		// Minimum execution time: 61_451_000 picoseconds.
-		Weight::from_parts(49_804_180, 0)
+		// Minimum execution time: 63_174_000 picoseconds.
+		Weight::from_parts(44_553_295, 0)
 			.saturating_add(Weight::from_parts(0, 99791))
-			// Standard Error: 2_165
-			.saturating_add(Weight::from_parts(2_094_642, 0).saturating_mul(n.into()))
+			// Standard Error: 2_464
+			.saturating_add(Weight::from_parts(2_257_831, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
@@ -383,20 +397,22 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 	/// Proof: `Poc::Tallies` (`max_values`: None, `max_size`: Some(131098), added: 133573, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Hosts` (r:2048 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::JoinedEpoch` (r:2048 w:0)
+	/// Proof: `Poc::JoinedEpoch` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::RostersBuilt` (r:0 w:1)
 	/// Proof: `Poc::RostersBuilt` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 2048]`.
 	fn open_validation(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `132921 + n * (106 ±0)`
+		//  Measured:  `132954 + n * (106 ±0)`
 		//  Estimated: `134563 + n * (2862 ±0)`
-		// Minimum execution time: 212_485_000 picoseconds.
-		Weight::from_parts(99_109_890, 0)
+		// Minimum execution time: 236_581_000 picoseconds.
+		Weight::from_parts(236_581_000, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 293_246
-			.saturating_add(Weight::from_parts(7_299_178, 0).saturating_mul(n.into()))
+			// Standard Error: 202_792
+			.saturating_add(Weight::from_parts(9_199_549, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
 			.saturating_add(Weight::from_parts(0, 2862).saturating_mul(n.into()))
 	}
@@ -415,11 +431,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `424 + n * (85 ±0)`
 		//  Estimated: `134563 + n * (2591 ±0)`
-		// Minimum execution time: 21_552_000 picoseconds.
-		Weight::from_parts(22_594_000, 0)
+		// Minimum execution time: 21_862_000 picoseconds.
+		Weight::from_parts(22_734_000, 0)
 			.saturating_add(Weight::from_parts(0, 134563))
-			// Standard Error: 6_923
-			.saturating_add(Weight::from_parts(5_817_942, 0).saturating_mul(n.into()))
+			// Standard Error: 4_407
+			.saturating_add(Weight::from_parts(5_706_696, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -450,8 +466,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `128`
 		//  Estimated: `1550`
-		// Minimum execution time: 15_122_000 picoseconds.
-		Weight::from_parts(16_685_000, 0)
+		// Minimum execution time: 15_383_000 picoseconds.
+		Weight::from_parts(16_735_000, 0)
 			.saturating_add(Weight::from_parts(0, 1550))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -480,8 +496,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `313`
 		//  Estimated: `3541`
-		// Minimum execution time: 22_483_000 picoseconds.
-		Weight::from_parts(24_276_000, 0)
+		// Minimum execution time: 22_443_000 picoseconds.
+		Weight::from_parts(23_926_000, 0)
 			.saturating_add(Weight::from_parts(0, 3541))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -503,11 +519,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_poc::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1066 + n * (70 ±0)`
 		//  Estimated: `3541 + n * (2551 ±0)`
-		// Minimum execution time: 26_690_000 picoseconds.
-		Weight::from_parts(28_171_000, 0)
+		// Minimum execution time: 26_579_000 picoseconds.
+		Weight::from_parts(27_691_000, 0)
 			.saturating_add(Weight::from_parts(0, 3541))
-			// Standard Error: 6_368
-			.saturating_add(Weight::from_parts(3_549_715, 0).saturating_mul(n.into()))
+			// Standard Error: 2_767
+			.saturating_add(Weight::from_parts(3_390_946, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3))

@@ -10,7 +10,7 @@ use gonka_primitives::{
 use polkadot_sdk::{frame_support::pallet_prelude::*, frame_system::RawOrigin};
 
 /// Epoch `e` starts at block `20e + 1`; validation ends (weights form) at `20e + 12`.
-fn epoch_start(e: u32) -> u64 {
+pub(super) fn epoch_start(e: u32) -> u64 {
 	20 * e as u64 + 1
 }
 
@@ -19,14 +19,14 @@ fn set_power(powers: &[(u8, u128)]) {
 	Poc::force_voting_power(&powers);
 }
 
-fn commit(i: u8, model: u32, count: u64) {
+pub(super) fn commit(i: u8, model: u32, count: u64) {
 	let epoch = CurrentEpoch::<Test>::get().unwrap().index;
 	let commit = PocCommit { epoch, model, count, root: H256::repeat_byte(i) };
 	let signature = commit.sign(&Poc::genesis_hash(), &account(i), &worker(i));
 	assert_ok!(Poc::commit_poc(RawOrigin::Authorized.into(), account(i), commit, signature));
 }
 
-fn validate(i: u8, model: u32, verdicts: &[(u8, bool)]) {
+pub(super) fn validate(i: u8, model: u32, verdicts: &[(u8, bool)]) {
 	let epoch = CurrentEpoch::<Test>::get().unwrap().index;
 	let mut verdicts: Vec<Verdict> =
 		verdicts.iter().map(|&(h, valid)| Verdict { host: account(h), valid }).collect();
@@ -552,5 +552,222 @@ fn a_carried_over_epoch_is_spread_within_the_hook_budget() {
 			.find(|(epoch, _)| *epoch == 0)
 			.expect("epoch 0's formation told");
 		assert_eq!(weights.iter().map(|(_, weight)| *weight).collect::<Vec<_>>(), vec![3, 3, 3]);
+	});
+}
+
+/// Runs blocks one by one from the current one until `reached` holds (at most to `limit`).
+fn run_until(limit: u64, reached: impl Fn() -> bool) -> u64 {
+	let mut n = System::block_number();
+	while !reached() {
+		n += 1;
+		assert!(n <= limit, "reached by block {limit}");
+		run_to_block(n);
+	}
+	n
+}
+
+fn forming_step() -> Option<crate::FormationStep<gonka_primitives::HostId>> {
+	crate::Formation::<Test>::get().map(|formation| formation.step)
+}
+
+/// Review of hole 11: a host marked INVALID while a formation ran (its power revoked) got
+/// power again when the formation put its generation in force. The revocation carries
+/// into that generation, whether it came before the host was judged or after its power
+/// was written; the INVALID host keeps its consensus weight for the epoch's reward (which
+/// `pallet-rewards` withholds from it and pays to the community pool).
+#[test]
+fn a_host_marked_invalid_during_the_formation_gets_no_power_from_it() {
+	ExtBuilder::default().hosts(&[1, 2, 3, 4]).build_and_execute(|| {
+		let hosts = [1u8, 2, 3, 4];
+		for &i in &hosts {
+			commit(i, 1, 100);
+		}
+		run_to_block(7);
+		for &v in &hosts {
+			let others: Vec<(u8, bool)> =
+				hosts.iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+			validate(v, 1, &others);
+		}
+		run_to_block(11);
+		HookBudget::set(&spread(1));
+		run_to_block(12);
+		assert!(matches!(forming_step(), Some(crate::FormationStep::Judge { .. })));
+		// Host 4 is marked INVALID before the formation judged it.
+		assert_eq!(Poc::revoke_power(&account(4)), 1);
+		// Host 1 once its power in the next generation is written.
+		run_until(60, || {
+			matches!(
+				forming_step(),
+				Some(crate::FormationStep::Power { capped: true, after: Some(_) })
+			)
+		});
+		assert_eq!(crate::PowerHistory::<Test>::get(1, account(1)), Some(100));
+		assert_eq!(Poc::revoke_power(&account(1)), 1);
+		HookBudget::set(&Weight::MAX);
+		run_to_block(System::block_number() + 1);
+		assert_eq!(crate::PowerGeneration::<Test>::get(), 1);
+		for i in [1u8, 4] {
+			assert_eq!(Poc::voting_power(&account(i)), 0, "host {i} has no power");
+			assert_eq!(crate::PowerHistory::<Test>::get(1, account(i)), None);
+		}
+		assert_eq!(Poc::voting_power(&account(2)), 100);
+		assert_eq!(TotalVotingPower::<Test>::get(), 200);
+		assert!(poc_events().contains(&Event::WeightsFormed {
+			epoch: 0,
+			hosts: 2,
+			total_power: 200
+		}));
+		// The reward was scheduled over every accepted host.
+		let (_, weights) = FormedLog::calls()
+			.into_iter()
+			.find(|(epoch, _)| *epoch == 0)
+			.expect("epoch 0's formation told");
+		assert_eq!(weights.len(), 4);
+		assert!(crate::FormingRevoked::<Test>::get().is_empty(), "the list is taken");
+	});
+}
+
+/// Review of hole 11: a host that left and registered again kept its entries in the
+/// executor rosters in force (a PoC weight, draws, a carried-over epoch's reward, a
+/// quorum failure's previous weight) until the next formation, and its commitment made
+/// before it left was still judged. An entry stands only for a host registered before the
+/// epoch whose PoC formed the roster, and a commitment is judged only for a host
+/// registered before the epoch it committed in.
+#[test]
+fn a_host_that_leaves_and_registers_again_keeps_no_weight_from_before_it_left() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		assert_eq!(Poc::poc_weight(&account(3), 1), 1);
+		assert_ok!(Poc::leave(RuntimeOrigin::signed(account(3))));
+		assert_ok!(super::register(3, vec![1, 2]));
+		// The genesis roster's entry does not stand: no PoC weight, no draw.
+		assert_eq!(Poc::poc_weight(&account(3), 1), 0);
+		assert!(!Poc::stands(&account(3), 1));
+		assert!(Poc::stands(&account(1), 1));
+		// Epoch 0 accepts nobody: the weights in force that stand are carried over.
+		run_to_block(epoch_start(1));
+		assert!(poc_events().contains(&Event::WeightsCarriedOver { epoch: 0 }));
+		let (_, weights) = FormedLog::calls()
+			.into_iter()
+			.find(|(epoch, _)| *epoch == 0)
+			.expect("epoch 0's formation told");
+		assert_eq!(weights, vec![(account(1), 3), (account(2), 3)]);
+		// In epoch 1 host 3 commits and gets no verdict: a quorum failure keeps the smaller
+		// of its previous weight and its count, and its genesis entry is no previous weight.
+		for i in [1u8, 2, 3] {
+			commit(i, 1, 100);
+		}
+		run_to_block(epoch_start(1) + 6);
+		validate(1, 1, &[(2, true)]);
+		validate(2, 1, &[(1, true)]);
+		run_to_block(epoch_start(2));
+		assert_eq!(judged(1), Some((Outcome::Accepted, 100)));
+		assert_eq!(judged(3), Some((Outcome::QuorumFailed, 0)));
+		// In epoch 2 host 3 commits, leaves and registers again: that commitment is not
+		// judged (nor rostered for validation), though validators say it is valid.
+		for i in [1u8, 2, 3] {
+			commit(i, 1, 200);
+		}
+		assert_ok!(Poc::leave(RuntimeOrigin::signed(account(3))));
+		assert_ok!(super::register(3, vec![1, 2]));
+		run_to_block(epoch_start(2) + 6);
+		assert_eq!(Poc::tally(2, &account(1), 1), crate::Tally::default());
+		assert!(Tallies::<Test>::get(2, 1).iter().all(|(host, _)| *host != account(3)));
+		validate(1, 1, &[(2, true)]);
+		validate(2, 1, &[(1, true)]);
+		run_to_block(epoch_start(3));
+		let judged_in_2 = |i: u8| {
+			poc_events().into_iter().any(
+				|event| matches!(event, Event::PocJudged { host, epoch: 2, .. } if host == account(i)),
+			)
+		};
+		assert!(judged_in_2(1));
+		assert!(!judged_in_2(3), "a commitment from before it left is not judged");
+		assert_eq!(Poc::poc_weight(&account(3), 1), 0);
+		assert_eq!(Poc::voting_power(&account(3)), 0);
+		assert_eq!(Poc::poc_weight(&account(1), 1), 200);
+	});
+}
+
+/// Review of hole 11: a formation running past its epoch's inference phase (very short
+/// phases at the true worst case) judged with the next epoch's validation total, and put
+/// a new generation of voting power in force during the next epoch's validation. The next
+/// epoch's rosters start once the formation ended, so a validation sees one generation.
+#[test]
+fn a_formation_running_late_delays_the_next_epochs_rosters() {
+	ExtBuilder::default().hosts(&[1, 2, 3, 4, 5, 6]).build_and_execute(|| {
+		let hosts = [1u8, 2, 3, 4, 5, 6];
+		for &i in &hosts {
+			commit(i, 1, 100);
+			commit(i, 2, 50);
+		}
+		run_to_block(7);
+		for &v in &hosts {
+			for model in [1, 2] {
+				let others: Vec<(u8, bool)> =
+					hosts.iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+				validate(v, model, &others);
+			}
+		}
+		run_to_block(11);
+		// One commitment judged a block: the formation runs into epoch 1.
+		HookBudget::set(&spread(1));
+		run_to_block(epoch_start(1));
+		for &i in &hosts {
+			commit(i, 1, 200);
+		}
+		// Epoch 1's generation ended (block 26): the formation still runs, so its rosters
+		// wait, and the generation of voting power in force is still genesis'.
+		run_to_block(epoch_start(1) + 6);
+		assert!(crate::Formation::<Test>::get().is_some(), "epoch 0's formation runs");
+		assert_eq!(crate::RosterCursor::<Test>::get(), None);
+		assert_eq!(crate::RostersBuilt::<Test>::get(), Some(0));
+		assert_eq!(crate::PowerGeneration::<Test>::get(), 0);
+		HookBudget::set(&Weight::MAX);
+		// The formation ends; the rosters start in the next block, with its total.
+		run_to_block(epoch_start(1) + 7);
+		assert_eq!(crate::LastFormedEpoch::<Test>::get(), Some(0));
+		assert_eq!(crate::PowerGeneration::<Test>::get(), 1);
+		run_to_block(epoch_start(1) + 8);
+		assert_eq!(crate::RostersBuilt::<Test>::get(), Some(1));
+		assert_eq!(crate::ValidationTotal::<Test>::get(), Some(TotalVotingPower::<Test>::get()));
+		assert_eq!(TotalVotingPower::<Test>::get(), 6 * 200);
+		for &v in &hosts {
+			let others: Vec<(u8, bool)> =
+				hosts.iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+			validate(v, 1, &others);
+		}
+		run_to_block(epoch_start(2));
+		assert_eq!(crate::LastFormedEpoch::<Test>::get(), Some(1));
+		assert_eq!(judged(1), Some((Outcome::Accepted, 200)));
+	});
+}
+
+/// Review of hole 11: a whole step of the formation (the reward, the cap) larger than the
+/// budget waited for a block with room for it, which never came: the formation stalled.
+/// It runs alone in a block.
+#[test]
+fn a_whole_step_larger_than_the_budget_runs_alone_in_a_block() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		for i in [1u8, 2, 3] {
+			commit(i, 1, 100);
+		}
+		run_to_block(7);
+		for v in [1u8, 2, 3] {
+			let others: Vec<(u8, bool)> =
+				[1u8, 2, 3].iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+			validate(v, 1, &others);
+		}
+		run_to_block(11);
+		// Reads and writes cost, so the formation's state takes part of every block; the
+		// cap is larger than the budget.
+		TestDbWeight::set(&polkadot_sdk::frame_support::weights::RuntimeDbWeight {
+			read: 1,
+			write: 1,
+		});
+		HookBudget::set(&spread(1).saturating_add(Weight::from_parts(2, 0)));
+		CapWeight::set(&spread(5));
+		run_to_block(30);
+		assert_eq!(crate::LastFormedEpoch::<Test>::get(), Some(0), "the formation ended");
+		assert_eq!(Poc::voting_power(&account(1)), 100);
 	});
 }

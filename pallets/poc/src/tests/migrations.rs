@@ -119,3 +119,54 @@ fn the_v2_migration_removes_the_weight_and_power_maps_and_sorts_the_rosters() {
 		assert_eq!(Poc::voting_power(&account(1)), 1);
 	});
 }
+
+#[test]
+fn the_v3_migration_gives_each_roster_in_force_the_epoch_that_formed_it() {
+	use super::formation::{commit, epoch_start, validate};
+	use crate::{migrations::v3::MigrateV2ToV3, Formation, FormationStep, NextTotals, RosterEpoch};
+	use polkadot_sdk::frame_support::weights::Weight;
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		// Epoch 0 accepts nobody (carried over); epoch 1's formation puts its rosters in
+		// force, a model a block, and is stopped with one of the two installed.
+		run_to_block(epoch_start(1));
+		for i in [1u8, 2, 3] {
+			commit(i, 1, 100);
+			commit(i, 2, 50);
+		}
+		run_to_block(epoch_start(1) + 6);
+		for v in [1u8, 2, 3] {
+			let others: Vec<(u8, bool)> =
+				[1u8, 2, 3].iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+			for model in [1, 2] {
+				validate(v, model, &others);
+			}
+		}
+		// An install, not two, fits in a block.
+		HookBudget::set(&spread(2));
+		let mut n = System::block_number();
+		while !(matches!(
+			Formation::<Test>::get().map(|formation| formation.step),
+			Some(FormationStep::Install)
+		) && NextTotals::<Test>::iter().count() == 1)
+		{
+			n += 1;
+			assert!(n < epoch_start(2), "the formation installs its rosters");
+			run_to_block(n);
+		}
+		let pending = NextTotals::<Test>::iter_keys().next().expect("one roster to install");
+		let installed = 3 - pending;
+		// Version 2 kept no roster's epoch.
+		StorageVersion::new(2).put::<Poc>();
+		let _ = RosterEpoch::<Test>::clear(u32::MAX, None);
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(Poc::on_chain_storage_version(), 3);
+		assert_eq!(RosterEpoch::<Test>::get(installed), Some(1), "installed by epoch 1's");
+		assert_eq!(RosterEpoch::<Test>::get(pending), Some(0), "the last formed epoch");
+		assert!(Poc::stands(&account(1), pending));
+		assert!(Poc::stands(&account(1), installed));
+		HookBudget::set(&Weight::MAX);
+		run_to_block(n + 1);
+		assert_eq!(RosterEpoch::<Test>::get(pending), Some(1));
+		assert_eq!(Poc::poc_weight(&account(1), 1), 100);
+	});
+}
