@@ -19,7 +19,9 @@
 //! - [`issuance`]: the GNK supply, the epoch reward curve, reward shares and the downtime
 //!   test;
 //! - [`inference`]: escrow and cost, the executor draw, validation sampling and its
-//!   `target`, reputation, the invalidation test (SPRT) and the per-block price rule.
+//!   `target`, reputation, the invalidation test (SPRT) and the per-block price rule;
+//! - [`channel`]: inference channels' messages and signatures, the committee draw, the
+//!   allowance, the sum tree of receipts and the sampling of settlements.
 //!
 //! Nothing here uses floating point: every result is the same on every machine.
 
@@ -30,6 +32,7 @@ extern crate alloc;
 pub mod binomial;
 pub mod bounds;
 pub mod cap;
+pub mod channel;
 pub mod duty;
 pub mod inference;
 pub mod issuance;

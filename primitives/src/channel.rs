@@ -1,0 +1,801 @@
+//! Inference channels (`../shared/spec/channels.md`, `docs/channels.md`): what the runtime,
+//! the executors and the developer's gateway compute alike for the off-chain request path.
+//!
+//! - the messages ([`ChannelTerms`], [`ChannelRequest`], [`Receipt`], [`Voucher`]) and
+//!   their signatures: `"gonka/channel" ‖ u8(1) ‖ u8(kind) ‖ genesis ‖ SCALE(message)`
+//!   ([`ChannelMessage`]), a domain of its own, so that no channel message verifies as a
+//!   duty or the other way round, nor on another chain or for another kind;
+//! - the committee: slot `i` of channel `c` opened in block `b_o` is drawn in proportion
+//!   to PoC weight from [`committee_draw`]`(hash(b_o), c, i)`, a hash the developer could
+//!   not know when it signed `open_channel`;
+//! - the **allowance**: a host holding `s` of the `k` slots is paid at most
+//!   `s × deposited / k` ([`allowance`]): skipping and retrying requests lets a developer
+//!   choose among its drawn hosts, never pay one more than its drawn share;
+//! - the **sum tree** ([`SumTree`]): the receipts an executor's voucher covers, each leaf
+//!   committing to its receipt and its cost, each inner node to its children and their
+//!   sums, so the root commits to the total and a proof shows where a receipt's cost lies
+//!   in it ([`verify_receipt`] checks the total against the voucher's amount);
+//! - the request seed ([`request_seed`]), which neither side chooses;
+//! - sampling: a settlement's samples ([`sample_count`]) are points drawn in its total
+//!   cost ([`sample_point`]), so a receipt's chance to be checked is proportional to its
+//!   cost (faking only the long completions does not escape), and each sample's
+//!   validators follow the existing hash rule ([`validates_sample`], on
+//!   `crate::inference::is_validator`), with the power of a snapshot.
+//!
+//! Integer arithmetic only.
+
+use crate::{
+	hash, hash_concat,
+	inference::{is_validator, pick_point, SamplingParams},
+	merkle, HostId, ModelId, H256,
+};
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use polkadot_sdk::{
+	sp_arithmetic::{
+		helpers_128bit::multiply_by_rational_with_rounding, PerThing, Perbill, Rounding,
+	},
+	sp_core::sr25519,
+};
+use scale_info::TypeInfo;
+
+/// A channel's id: its index in the chain's channel counter.
+pub type ChannelId = u64;
+/// A settlement's id: its index in the chain's settlement counter.
+pub type SettlementId = u64;
+
+/// The signing domain of every off-chain channel message.
+pub const CHANNEL_DOMAIN: &[u8] = b"gonka/channel";
+/// The version of the channel messages' signed layout.
+pub const CHANNEL_MESSAGE_VERSION: u8 = 1;
+/// The domain of the committee draw.
+pub const COMMITTEE_DOMAIN: &[u8] = b"gonka/channel-committee/v1";
+/// The domain of a request's sampler seed.
+pub const SEED_DOMAIN: &[u8] = b"gonka/channel-seed/v1";
+/// The domain of a settlement's sample seed.
+pub const SAMPLE_DOMAIN: &[u8] = b"gonka/channel-sample/v1";
+/// The tag hashed in front of a sum tree's inner node (the PoC tree's is `0x01`).
+pub const SUM_NODE_TAG: u8 = 0x02;
+/// Committee slots a channel has at most.
+pub const MAX_COMMITTEE: u8 = 64;
+
+/// What a channel message is for; its byte is part of what is signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub enum ChannelMessageKind {
+	/// A developer's request to an executor (the channel key signs).
+	#[codec(index = 0)]
+	Request,
+	/// An executor's receipt for a request it served (the worker key signs).
+	#[codec(index = 1)]
+	Receipt,
+	/// A developer's cumulative voucher to an executor (the channel key signs).
+	#[codec(index = 2)]
+	Voucher,
+}
+
+impl ChannelMessageKind {
+	/// The byte that stands for this kind in the signed message.
+	pub fn tag(self) -> u8 {
+		match self {
+			ChannelMessageKind::Request => 0,
+			ChannelMessageKind::Receipt => 1,
+			ChannelMessageKind::Voucher => 2,
+		}
+	}
+}
+
+/// An off-chain message of a channel, signed by the channel key or a worker key.
+pub trait ChannelMessage: Encode {
+	/// What the message is for.
+	const KIND: ChannelMessageKind;
+
+	/// The exact bytes signed on the chain with genesis hash `genesis_hash`.
+	fn signing_message(&self, genesis_hash: &H256) -> Vec<u8> {
+		let mut message = Vec::with_capacity(CHANNEL_DOMAIN.len() + 2 + 32 + self.size_hint());
+		message.extend_from_slice(CHANNEL_DOMAIN);
+		message.push(CHANNEL_MESSAGE_VERSION);
+		message.push(Self::KIND.tag());
+		message.extend_from_slice(genesis_hash.as_bytes());
+		self.encode_to(&mut message);
+		message
+	}
+
+	/// Whether `signature` is `key`'s signature of this message on this chain.
+	fn verify(
+		&self,
+		genesis_hash: &H256,
+		key: &sr25519::Public,
+		signature: &sr25519::Signature,
+	) -> bool {
+		polkadot_sdk::sp_io::crypto::sr25519_verify(
+			signature,
+			&self.signing_message(genesis_hash),
+			key,
+		)
+	}
+
+	/// Signs this message on the chain with genesis hash `genesis_hash`.
+	#[cfg(feature = "std")]
+	fn sign(&self, genesis_hash: &H256, key: &sr25519::Pair) -> sr25519::Signature {
+		use polkadot_sdk::sp_core::Pair;
+		key.sign(&self.signing_message(genesis_hash))
+	}
+}
+
+/// What a developer fixes when it opens a channel.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct ChannelTerms<BlockNumber> {
+	/// The model every request of the channel asks for.
+	pub model: ModelId,
+	/// The key that signs the channel's requests and vouchers (never the account key).
+	pub channel_key: sr25519::Public,
+	/// The highest price per token the developer accepts (the model's price when the
+	/// channel opens must not be above it).
+	pub price_cap: u128,
+	/// The committee's slots, `1..=MAX_COMMITTEE`.
+	pub committee: u8,
+	/// How long the channel takes requests, in blocks from its opening.
+	pub duration: BlockNumber,
+	/// What one request may use at most: prompt bytes, template overhead and completion
+	/// tokens together.
+	pub max_request_tokens: u32,
+}
+
+/// A developer's request to an executor of its channel's committee.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct ChannelRequest {
+	/// The channel.
+	pub channel: ChannelId,
+	/// The gateway's number for the request, never reused in the channel.
+	pub nonce: u64,
+	/// The try (0, then one more each time the gateway sends it to another executor).
+	pub attempt: u8,
+	/// The executor the request is for.
+	pub executor: HostId,
+	/// The prompt's hash, `H(SCALE(messages))` with the salt (`docs/channels.md`).
+	pub prompt_hash: H256,
+	/// The prompt's bytes.
+	pub prompt_bytes: u32,
+	/// The most completion tokens.
+	pub max_tokens: u32,
+	/// How the completion is sampled.
+	pub sampling: SamplingParams,
+}
+
+impl ChannelRequest {
+	/// The request's hash, which its receipt names.
+	pub fn hash(&self) -> H256 {
+		H256(hash(&self.encode()))
+	}
+}
+
+impl ChannelMessage for ChannelRequest {
+	const KIND: ChannelMessageKind = ChannelMessageKind::Request;
+}
+
+/// Why a completion ended.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum FinishReason {
+	/// At one of the model's end tokens (the last token, and no earlier one).
+	#[codec(index = 0)]
+	Stop,
+	/// At `max_tokens` tokens, none of them an end token.
+	#[codec(index = 1)]
+	Length,
+}
+
+/// An executor's signed account of a request it served: leaf `seq` of its sum tree.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct Receipt {
+	/// The channel.
+	pub channel: ChannelId,
+	/// The leaf's index in the executor's sum tree for the channel.
+	pub seq: u32,
+	/// The request's nonce.
+	pub nonce: u64,
+	/// The request's try.
+	pub attempt: u8,
+	/// The hash of the signed request ([`ChannelRequest::hash`]).
+	pub request_hash: H256,
+	/// The prompt's hash, as the request names it.
+	pub prompt_hash: H256,
+	/// `H(SCALE(ids))` of the completion's token ids, the end token included.
+	pub output_hash: H256,
+	/// The templated prompt's tokens.
+	pub prompt_tokens: u32,
+	/// The completion's tokens.
+	pub completion_tokens: u32,
+	/// Why the completion ended.
+	pub finish: FinishReason,
+	/// The sampler's seed ([`request_seed`]).
+	pub seed: u64,
+	/// What the request costs: its tokens at the channel's price.
+	pub cost: u128,
+}
+
+impl ChannelMessage for Receipt {
+	const KIND: ChannelMessageKind = ChannelMessageKind::Receipt;
+}
+
+/// A developer's cumulative voucher to an executor: it owes `amount` for the receipts
+/// `0..count`, whose sum tree has root `root`.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct Voucher {
+	/// The channel.
+	pub channel: ChannelId,
+	/// The executor paid.
+	pub executor: HostId,
+	/// The receipts covered: leaves `0..count`.
+	pub count: u32,
+	/// The root of their sum tree.
+	pub root: H256,
+	/// Their total cost: the root's sum.
+	pub amount: u128,
+}
+
+impl ChannelMessage for Voucher {
+	const KIND: ChannelMessageKind = ChannelMessageKind::Voucher;
+}
+
+// ---- seeds and draws --------------------------------------------------------------------
+
+/// The sampler's seed of request (`nonce`, `attempt`) of `channel`:
+/// `u64_le(H("gonka/channel-seed/v1" ‖ genesis ‖ u64_le(channel) ‖ u64_le(nonce) ‖
+/// u8(attempt))[0..8])`. Neither the developer nor the executor chooses it.
+pub fn request_seed(genesis_hash: &H256, channel: ChannelId, nonce: u64, attempt: u8) -> u64 {
+	crate::u64_le_prefix(&hash_concat(&[
+		SEED_DOMAIN,
+		genesis_hash.as_bytes(),
+		&channel.to_le_bytes(),
+		&nonce.to_le_bytes(),
+		&[attempt],
+	]))
+}
+
+/// The draw of committee slot `slot` of `channel`, from the hash of the block that opened
+/// it: `H("gonka/channel-committee/v1" ‖ hash(b_o) ‖ u64_le(channel) ‖ u32_le(slot))`. The
+/// runtime picks the slot's host in proportion to PoC weight with it (and redraws by
+/// hashing it when the host's entry does not stand, as the executor draw does).
+pub fn committee_draw(opening_block: &H256, channel: ChannelId, slot: u32) -> [u8; 32] {
+	hash_concat(&[
+		COMMITTEE_DOMAIN,
+		opening_block.as_bytes(),
+		&channel.to_le_bytes(),
+		&slot.to_le_bytes(),
+	])
+}
+
+/// The most a host holding `slots` of a committee's `committee` slots is paid from a
+/// channel's `deposited` escrow: `slots × deposited / committee`, rounded down. The
+/// allowances of a committee sum to at most `deposited`. Zero for an empty committee.
+pub fn allowance(slots: u32, deposited: u128, committee: u8) -> u128 {
+	if committee == 0 {
+		return 0;
+	}
+	let slots = u128::from(slots.min(u32::from(committee)));
+	multiply_by_rational_with_rounding(deposited, slots, u128::from(committee), Rounding::Down)
+		.unwrap_or(0)
+}
+
+/// The seed of settlement `settlement`'s samples, from the hash of the block that included
+/// it: `H("gonka/channel-sample/v1" ‖ genesis ‖ hash(b_s) ‖ u64_le(settlement))`. The
+/// executor cannot know it when it settles.
+pub fn sample_seed(genesis_hash: &H256, settlement_block: &H256, settlement: SettlementId) -> H256 {
+	H256(hash_concat(&[
+		SAMPLE_DOMAIN,
+		genesis_hash.as_bytes(),
+		settlement_block.as_bytes(),
+		&settlement.to_le_bytes(),
+	]))
+}
+
+/// How many samples a settlement of `receipts` receipts gets at validation target `target`:
+/// `⌊t·N⌋`, plus one with probability `frac(t·N)` (drawn from the seed), so each receipt
+/// expects `t` checks. The runtime refuses a settlement whose count is above its bound
+/// rather than cap it silently.
+pub fn sample_count(seed: &H256, target: Perbill, receipts: u32) -> u32 {
+	let parts = u64::from(target.deconstruct()).saturating_mul(u64::from(receipts));
+	let accuracy = u64::from(Perbill::ACCURACY);
+	let whole = parts / accuracy;
+	let fraction = parts % accuracy;
+	// The round-up happens iff a uniform draw in `0..ACCURACY` falls below the fraction.
+	let draw = crate::u64_le_prefix(&hash_concat(&[seed.as_bytes(), b"round"])) % accuracy;
+	let extra = u64::from(draw < fraction);
+	u32::try_from(whole.saturating_add(extra)).unwrap_or(u32::MAX)
+}
+
+/// The point sample `sample` checks in a settlement's total cost `amount`:
+/// `H(seed ‖ "leaf" ‖ u32_le(sample))` modulo `amount`. The receipt checked is the one
+/// whose cost interval holds it ([`SumTree::leaf_at`]), so a receipt is checked in
+/// proportion to its cost. `None` when `amount` is zero.
+pub fn sample_point(seed: &H256, sample: u32, amount: u128) -> Option<u128> {
+	pick_point(&hash_concat(&[seed.as_bytes(), b"leaf", &sample.to_le_bytes()]), amount)
+}
+
+/// Whether `validator` checks sample `sample` of the settlement with sample seed `seed`:
+/// the existing hash rule (`crate::inference::is_validator`) at a target of one check, with
+/// the powers of the settlement's snapshot. The executor never checks its own receipts; a
+/// sample expects one validator.
+pub fn validates_sample(
+	seed: &H256,
+	sample: u32,
+	validator: &HostId,
+	executor: &HostId,
+	validator_power: u128,
+	total_power: u128,
+	executor_power: u128,
+) -> bool {
+	is_validator(
+		seed,
+		u64::from(sample),
+		validator,
+		executor,
+		Perbill::one(),
+		validator_power,
+		total_power,
+		executor_power,
+	)
+}
+
+// ---- the sum tree -----------------------------------------------------------------------
+
+/// A node of a sum tree: its hash and the total cost of the receipts under it.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct SumNode {
+	/// The node's hash: a leaf's is `merkle::leaf_hash(seq, SCALE(receipt))`; an inner
+	/// node's commits to both children and their sums.
+	pub hash: H256,
+	/// The total cost under the node.
+	pub sum: u128,
+}
+
+impl SumNode {
+	/// The leaf of `receipt`: its hash at index `seq`, and its cost.
+	pub fn leaf(receipt: &Receipt) -> Self {
+		Self {
+			hash: merkle::leaf_hash(u64::from(receipt.seq), &receipt.encode()),
+			sum: receipt.cost,
+		}
+	}
+
+	/// The parent of `left` and `right`: `H(0x02 ‖ left.hash ‖ u128_le(left.sum) ‖
+	/// right.hash ‖ u128_le(right.sum))`, their sums added; `None` if the sum overflows.
+	fn parent(left: &Self, right: &Self) -> Option<Self> {
+		let sum = left.sum.checked_add(right.sum)?;
+		let hash = H256(hash_concat(&[
+			&[SUM_NODE_TAG],
+			left.hash.as_bytes(),
+			&left.sum.to_le_bytes(),
+			right.hash.as_bytes(),
+			&right.sum.to_le_bytes(),
+		]));
+		Some(Self { hash, sum })
+	}
+}
+
+/// A sum tree kept whole (the executor's and the gateway's side). Its shape is the PoC
+/// tree's (`crate::merkle`): a level with an odd number of nodes lifts its last node
+/// unchanged, so the shape follows from the leaf count and a proof has one sibling per
+/// level where its node had one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SumTree {
+	/// `levels[0]` are the leaves, the last level is the root alone.
+	levels: Vec<Vec<SumNode>>,
+}
+
+impl SumTree {
+	/// The tree over `leaves` (from [`SumNode::leaf`], in order of `seq`); `None` if the
+	/// total cost overflows.
+	pub fn from_leaves(leaves: Vec<SumNode>) -> Option<Self> {
+		let mut levels = Vec::new();
+		let mut level = leaves;
+		while level.len() > 1 {
+			let mut next = Vec::with_capacity(level.len().div_ceil(2));
+			for pair in level.chunks(2) {
+				next.push(match pair {
+					[left, right] => SumNode::parent(left, right)?,
+					[lifted] => *lifted,
+					_ => return None,
+				});
+			}
+			levels.push(core::mem::replace(&mut level, next));
+		}
+		levels.push(level);
+		Some(Self { levels })
+	}
+
+	/// The tree over `receipts` (leaf `i` is `receipts[i]`, whose `seq` should be `i`).
+	pub fn from_receipts<'a>(receipts: impl IntoIterator<Item = &'a Receipt>) -> Option<Self> {
+		Self::from_leaves(receipts.into_iter().map(SumNode::leaf).collect())
+	}
+
+	/// The number of leaves.
+	pub fn leaf_count(&self) -> u64 {
+		self.levels.first().map_or(0, |leaves| leaves.len() as u64)
+	}
+
+	/// The root: all zeroes with a zero sum for an empty tree.
+	pub fn root(&self) -> SumNode {
+		self.levels.last().and_then(|top| top.first().copied()).unwrap_or_default()
+	}
+
+	/// The proof of leaf `index` (its siblings, lowest first), or `None` if there is no
+	/// such leaf.
+	pub fn proof(&self, index: u64) -> Option<Vec<SumNode>> {
+		if index >= self.leaf_count() {
+			return None;
+		}
+		let mut position = usize::try_from(index).ok()?;
+		let mut proof = Vec::new();
+		for level in self.levels.iter().take(self.levels.len().saturating_sub(1)) {
+			if let Some(sibling) = level.get(position ^ 1) {
+				proof.push(*sibling);
+			}
+			position /= 2;
+		}
+		Some(proof)
+	}
+
+	/// The leaf whose cost interval holds `point` (`0 ≤ point < root sum`): the leaf `i`
+	/// with `Σ_{j<i} cost_j ≤ point < Σ_{j≤i} cost_j`. `None` if `point` is not below the
+	/// total.
+	pub fn leaf_at(&self, point: u128) -> Option<u64> {
+		if point >= self.root().sum {
+			return None;
+		}
+		// Down from the root: at each level, left if the point falls in the left child.
+		let mut position = 0usize;
+		let mut rest = point;
+		for level in self.levels.iter().rev().skip(1) {
+			let left = position.checked_mul(2)?;
+			// A lifted node (no right sibling) has its only child on the left.
+			match (level.get(left), level.get(left.saturating_add(1))) {
+				(Some(child), Some(_)) if rest >= child.sum => {
+					rest = rest.saturating_sub(child.sum);
+					position = left.saturating_add(1);
+				}
+				(Some(_), _) => position = left,
+				(None, _) => return None,
+			}
+		}
+		Some(position as u64)
+	}
+}
+
+/// Checks that `proof` shows `receipt` at its `seq` in the sum tree of `count` leaves whose
+/// root has hash `root` and sum `amount` (a voucher's): returns the cost before it (its
+/// interval is `offset..offset + receipt.cost`), or `None` if the proof, the root or the
+/// total does not match. A voucher whose amount is not its tree's total fails every
+/// sample.
+pub fn verify_receipt(
+	root: &H256,
+	amount: u128,
+	count: u64,
+	receipt: &Receipt,
+	proof: &[SumNode],
+) -> Option<u128> {
+	let index = u64::from(receipt.seq);
+	if index >= count {
+		return None;
+	}
+	let mut siblings = proof.iter();
+	let (mut position, mut width) = (index, count);
+	let mut node = SumNode::leaf(receipt);
+	let mut offset = 0u128;
+	while width > 1 {
+		if position ^ 1 < width {
+			let sibling = siblings.next()?;
+			node = if position % 2 == 0 {
+				SumNode::parent(&node, sibling)?
+			} else {
+				offset = offset.checked_add(sibling.sum)?;
+				SumNode::parent(sibling, &node)?
+			};
+		}
+		position /= 2;
+		width = width.div_ceil(2);
+	}
+	(siblings.next().is_none() && node.hash == *root && node.sum == amount).then_some(offset)
+}
+
+/// The most a request of `prompt_bytes` prompt bytes and `max_tokens` completion tokens can
+/// cost at `price` (a prompt byte bounds its tokens): `(prompt_bytes + template_overhead +
+/// max_tokens) × price`, as the on-chain request's escrow. `None` if it overflows.
+pub fn max_cost(
+	prompt_bytes: u32,
+	template_overhead: u32,
+	max_tokens: u32,
+	price: u128,
+) -> Option<u128> {
+	crate::inference::escrow(prompt_bytes, template_overhead, max_tokens, price)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use polkadot_sdk::sp_core::Pair;
+
+	fn receipt(seq: u32, cost: u128) -> Receipt {
+		Receipt {
+			channel: 7,
+			seq,
+			nonce: u64::from(seq) * 3,
+			attempt: 0,
+			request_hash: H256::repeat_byte(1),
+			prompt_hash: H256::repeat_byte(2),
+			output_hash: H256::repeat_byte(3),
+			prompt_tokens: 10,
+			completion_tokens: 20,
+			finish: FinishReason::Stop,
+			seed: 99,
+			cost,
+		}
+	}
+
+	fn receipts(costs: &[u128]) -> Vec<Receipt> {
+		costs.iter().enumerate().map(|(i, cost)| receipt(i as u32, *cost)).collect()
+	}
+
+	#[test]
+	fn a_sum_trees_root_commits_to_the_total_and_each_proof_to_its_receipts_interval() {
+		for n in [1usize, 2, 3, 5, 8, 13] {
+			let costs: Vec<u128> = (0..n as u128).map(|i| i * 7 + 1).collect();
+			let receipts = receipts(&costs);
+			let tree = SumTree::from_receipts(&receipts).unwrap();
+			let root = tree.root();
+			assert_eq!(root.sum, costs.iter().sum::<u128>());
+			let mut before = 0u128;
+			for r in &receipts {
+				let proof = tree.proof(u64::from(r.seq)).unwrap();
+				assert_eq!(
+					verify_receipt(&root.hash, root.sum, n as u64, r, &proof),
+					Some(before),
+					"leaf {} of {n}",
+					r.seq
+				);
+				// Every point of its interval finds it.
+				assert_eq!(tree.leaf_at(before), Some(u64::from(r.seq)));
+				assert_eq!(tree.leaf_at(before + r.cost - 1), Some(u64::from(r.seq)));
+				before += r.cost;
+			}
+			assert_eq!(tree.leaf_at(before), None, "no point past the total");
+		}
+	}
+
+	#[test]
+	fn a_voucher_whose_amount_is_not_its_trees_total_fails_every_sample() {
+		let receipts = receipts(&[5, 10, 15, 20]);
+		let tree = SumTree::from_receipts(&receipts).unwrap();
+		let root = tree.root();
+		for r in &receipts {
+			let proof = tree.proof(u64::from(r.seq)).unwrap();
+			assert!(verify_receipt(&root.hash, root.sum, 4, r, &proof).is_some());
+			// Understated or overstated: refused.
+			assert_eq!(verify_receipt(&root.hash, root.sum - 1, 4, r, &proof), None);
+			assert_eq!(verify_receipt(&root.hash, root.sum + 1, 4, r, &proof), None);
+		}
+	}
+
+	#[test]
+	fn a_receipt_whose_cost_or_place_was_changed_does_not_verify() {
+		let receipts = receipts(&[5, 10, 15, 20, 25]);
+		let tree = SumTree::from_receipts(&receipts).unwrap();
+		let root = tree.root();
+		let proof = tree.proof(2).unwrap();
+		let mut cheaper = receipts[2].clone();
+		cheaper.cost = 1;
+		assert_eq!(verify_receipt(&root.hash, root.sum, 5, &cheaper, &proof), None);
+		let mut moved = receipts[2].clone();
+		moved.seq = 3;
+		assert_eq!(verify_receipt(&root.hash, root.sum, 5, &moved, &proof), None);
+		// A sibling's sum shifted from one side to the other: the hash catches it.
+		let mut forged = proof.clone();
+		forged[0].sum += 5;
+		assert_eq!(verify_receipt(&root.hash, root.sum + 5, 5, &receipts[2], &forged), None);
+		// A leaf past the count, too long or too short a proof.
+		assert_eq!(verify_receipt(&root.hash, root.sum, 2, &receipts[2], &proof), None);
+		let mut longer = proof.clone();
+		longer.push(proof[0]);
+		assert_eq!(verify_receipt(&root.hash, root.sum, 5, &receipts[2], &longer), None);
+		assert_eq!(verify_receipt(&root.hash, root.sum, 5, &receipts[2], &proof[1..]), None);
+	}
+
+	#[test]
+	fn a_sum_tree_with_an_overflowing_total_is_refused() {
+		assert!(SumTree::from_receipts(&receipts(&[u128::MAX, 1])).is_none());
+		assert!(SumTree::from_receipts(&receipts(&[u128::MAX])).is_some());
+	}
+
+	#[test]
+	fn the_sum_trees_nodes_are_not_the_poc_trees() {
+		let receipts = receipts(&[1, 2]);
+		let sums = SumTree::from_receipts(&receipts).unwrap();
+		let leaves: Vec<Vec<u8>> = receipts.iter().map(Encode::encode).collect();
+		let poc = merkle::MerkleTree::from_artifacts(leaves.iter().map(Vec::as_slice));
+		assert_ne!(sums.root().hash, poc.root());
+	}
+
+	#[test]
+	fn samples_fall_on_receipts_in_proportion_to_their_cost() {
+		// One long receipt among cheap ones: it holds 90% of the cost, so ≈ 90% of the
+		// samples, though it is one leaf of 10.
+		let mut costs = vec![10u128; 9];
+		costs.insert(4, 810);
+		let tree = SumTree::from_receipts(&receipts(&costs)).unwrap();
+		let total = tree.root().sum;
+		let seed = H256::repeat_byte(9);
+		let hits = (0..2_000u32)
+			.filter(|k| tree.leaf_at(sample_point(&seed, *k, total).unwrap()) == Some(4))
+			.count();
+		assert!((1_700..=1_900).contains(&hits), "{hits} of 2,000 samples on the long one");
+	}
+
+	#[test]
+	fn each_receipt_expects_target_checks() {
+		// t·N = 0.35 × 10 = 3.5: three or four samples, four about half the time.
+		let target = Perbill::from_percent(35);
+		let counts: Vec<u32> = (0..1_000u32)
+			.map(|s| {
+				sample_count(
+					&sample_seed(&H256::zero(), &H256::repeat_byte(4), s.into()),
+					target,
+					10,
+				)
+			})
+			.collect();
+		assert!(counts.iter().all(|m| *m == 3 || *m == 4));
+		let fours = counts.iter().filter(|m| **m == 4).count();
+		assert!((420..=580).contains(&fours), "{fours} of 1,000 round up");
+		// Whole products never round.
+		assert_eq!(sample_count(&H256::zero(), Perbill::from_percent(10), 100), 10);
+		assert_eq!(sample_count(&H256::zero(), Perbill::one(), 1_000), 1_000);
+		assert_eq!(sample_count(&H256::zero(), Perbill::zero(), 1_000), 0);
+	}
+
+	/// 4,000 channels of 8 slots over hosts of unequal PoC weight: each host's share of the
+	/// slots is within 10% of its share of the weight.
+	#[test]
+	fn committee_slot_shares_follow_poc_weights() {
+		let weights: [u128; 6] = [40, 25, 15, 10, 6, 4];
+		let cumulative: Vec<u128> = weights
+			.iter()
+			.scan(0u128, |sum, weight| {
+				*sum += weight;
+				Some(*sum)
+			})
+			.collect();
+		let total: u128 = weights.iter().sum();
+		let mut slots = [0u64; 6];
+		for channel in 0..4_000u64 {
+			let opening = H256(hash(&channel.to_be_bytes()));
+			for slot in 0..8u32 {
+				let draw = committee_draw(&opening, channel, slot);
+				slots[crate::inference::pick_weighted(&cumulative, &draw).unwrap()] += 1;
+			}
+		}
+		for (host, weight) in weights.iter().enumerate() {
+			let expected = 32_000.0 * *weight as f64 / total as f64;
+			let got = slots[host] as f64;
+			assert!(
+				(got - expected).abs() <= expected * 0.10,
+				"host {host}: {got} slots, {expected} expected"
+			);
+		}
+	}
+
+	/// Steering is capped by money: whatever slots the draw gave, a host's allowance is its
+	/// share of the slots, and the allowances never sum above the deposit.
+	#[test]
+	fn allowances_are_the_slot_shares_and_never_exceed_the_deposit() {
+		for committee in 1..=MAX_COMMITTEE {
+			for deposited in [0u128, 1, 7, 1_000_003, u128::MAX] {
+				// Every split of the slots between two hosts.
+				for first in 0..=u32::from(committee) {
+					let second = u32::from(committee) - first;
+					let a = allowance(first, deposited, committee);
+					let b = allowance(second, deposited, committee);
+					assert!(a.checked_add(b).is_some_and(|sum| sum <= deposited));
+					assert!(deposited - (a + b) < 2, "rounding loses less than a unit a host");
+				}
+				assert_eq!(allowance(u32::from(committee), deposited, committee), deposited);
+				assert_eq!(allowance(u32::MAX, deposited, committee), deposited);
+			}
+		}
+		assert_eq!(allowance(3, 100, 0), 0);
+	}
+
+	#[test]
+	fn seeds_and_draws_are_domain_separated_and_deterministic() {
+		let genesis = H256::repeat_byte(1);
+		assert_eq!(request_seed(&genesis, 1, 2, 0), request_seed(&genesis, 1, 2, 0));
+		assert_ne!(request_seed(&genesis, 1, 2, 0), request_seed(&genesis, 1, 2, 1));
+		assert_ne!(request_seed(&genesis, 1, 2, 0), request_seed(&genesis, 2, 2, 0));
+		assert_ne!(request_seed(&genesis, 1, 2, 0), request_seed(&H256::zero(), 1, 2, 0));
+		let block = H256::repeat_byte(5);
+		assert_ne!(committee_draw(&block, 1, 0), committee_draw(&block, 1, 1));
+		assert_ne!(committee_draw(&block, 1, 0), committee_draw(&block, 2, 0));
+		assert_ne!(sample_seed(&genesis, &block, 1), sample_seed(&genesis, &block, 2));
+		assert_ne!(
+			committee_draw(&block, 1, 0),
+			crate::inference::executor_draw(&block, 1, 0),
+			"not the on-chain executor draw"
+		);
+	}
+
+	#[test]
+	fn a_channel_signature_verifies_only_for_its_message_kind_and_chain() {
+		let key = sr25519::Pair::from_string("//channel", None).unwrap();
+		let genesis = H256::repeat_byte(1);
+		let voucher = Voucher {
+			channel: 1,
+			executor: HostId::new([2; 32]),
+			count: 3,
+			root: H256::repeat_byte(3),
+			amount: 100,
+		};
+		let signature = voucher.sign(&genesis, &key);
+		assert!(voucher.verify(&genesis, &key.public(), &signature));
+		assert!(!voucher.verify(&H256::zero(), &key.public(), &signature), "another chain");
+		let mut more = voucher.clone();
+		more.amount = 101;
+		assert!(!more.verify(&genesis, &key.public(), &signature), "another amount");
+		let other = sr25519::Pair::from_string("//other", None).unwrap();
+		assert!(!voucher.verify(&genesis, &other.public(), &signature), "another key");
+		// Not a duty: the same bytes under the duty domain differ.
+		let message = voucher.signing_message(&genesis);
+		assert!(message.starts_with(CHANNEL_DOMAIN));
+		assert!(!message.starts_with(crate::duty::SIGNING_DOMAIN));
+		// Not another kind: a receipt's message names its kind.
+		let receipt = receipt(0, 5);
+		assert_eq!(receipt.signing_message(&genesis)[CHANNEL_DOMAIN.len() + 1], 1);
+		assert_eq!(message[CHANNEL_DOMAIN.len() + 1], 2);
+	}
+
+	#[test]
+	fn a_sample_expects_one_validator_and_never_the_executor() {
+		let executor = HostId::new([0; 32]);
+		let validators: Vec<HostId> = (1..=10u8).map(|i| HostId::new([i; 32])).collect();
+		let mut checks = 0u32;
+		for sample in 0..2_000u32 {
+			let seed = H256::repeat_byte(7);
+			assert!(!validates_sample(&seed, sample, &executor, &executor, 10, 110, 10));
+			checks += validators
+				.iter()
+				.filter(|v| validates_sample(&seed, sample, v, &executor, 10, 110, 10))
+				.count() as u32;
+		}
+		// 10 validators of equal power, each drawn with probability 1/10 a sample.
+		assert!((1_800..=2_200).contains(&checks), "{checks} checks of 2,000 samples");
+	}
+}
