@@ -115,14 +115,14 @@ echo "==> the worker's cheat tests (test-cheats)" >&2
 [ "${PIPESTATUS[0]}" -eq 0 ] || gonka_failed_steps+=("cheat tests")
 
 # The pallets' benchmarks, once each as tests in their mock runtimes (no wasm needed): one
-# build for the four pallets under `runtime-benchmarks`, running only the benchmark tests
+# build for the five pallets under `runtime-benchmarks`, running only the benchmark tests
 # (the pallets' other tests ran above; they are not counted twice).
 echo "==> the pallets' benchmarks as tests" >&2
 gonka_bench_filter=(-- benchmarking::)
 [ "$#" -eq 0 ] || gonka_bench_filter=("$@")
 SKIP_WASM_BUILD=1 gonka_cargo test --locked --no-fail-fast \
-	-p pallet-poc -p pallet-models -p pallet-inference -p pallet-rewards \
-	--features pallet-poc/runtime-benchmarks,pallet-models/runtime-benchmarks,pallet-inference/runtime-benchmarks,pallet-rewards/runtime-benchmarks \
+	-p pallet-poc -p pallet-models -p pallet-inference -p pallet-rewards -p pallet-channels \
+	--features pallet-poc/runtime-benchmarks,pallet-models/runtime-benchmarks,pallet-inference/runtime-benchmarks,pallet-rewards/runtime-benchmarks,pallet-channels/runtime-benchmarks \
 	"${gonka_bench_filter[@]}" 2>&1 | tee -a "$gonka_test_log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || gonka_failed_steps+=("benchmark tests")
 set -e

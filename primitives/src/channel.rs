@@ -58,6 +58,46 @@ pub const SAMPLE_DOMAIN: &[u8] = b"gonka/channel-sample/v1";
 pub const SUM_NODE_TAG: u8 = 0x02;
 /// Committee slots a channel has at most.
 pub const MAX_COMMITTEE: u8 = 64;
+/// The signing domain of a channel key's proof that a developer holds it.
+pub const CHANNEL_KEY_DOMAIN: &[u8] = b"gonka/channel-key";
+
+/// The bytes a channel key signs to prove that `developer` holds it on the chain with
+/// genesis hash `genesis_hash`: `"gonka/channel-key" ‖ u8(1) ‖ genesis ‖ SCALE(developer)`.
+/// Without it anyone could open a channel with a key another developer is about to use,
+/// and lock it out.
+pub fn channel_key_message<A: Encode>(genesis_hash: &H256, developer: &A) -> Vec<u8> {
+	let mut message = Vec::with_capacity(CHANNEL_KEY_DOMAIN.len() + 1 + 32 + developer.size_hint());
+	message.extend_from_slice(CHANNEL_KEY_DOMAIN);
+	message.push(CHANNEL_MESSAGE_VERSION);
+	message.extend_from_slice(genesis_hash.as_bytes());
+	developer.encode_to(&mut message);
+	message
+}
+
+/// Whether `proof` is `key`'s proof that `developer` holds it on this chain.
+pub fn verify_channel_key<A: Encode>(
+	genesis_hash: &H256,
+	developer: &A,
+	key: &sr25519::Public,
+	proof: &sr25519::Signature,
+) -> bool {
+	polkadot_sdk::sp_io::crypto::sr25519_verify(
+		proof,
+		&channel_key_message(genesis_hash, developer),
+		key,
+	)
+}
+
+/// The channel key's proof that `developer` holds it (the gateway's side).
+#[cfg(feature = "std")]
+pub fn prove_channel_key<A: Encode>(
+	genesis_hash: &H256,
+	developer: &A,
+	key: &sr25519::Pair,
+) -> sr25519::Signature {
+	use polkadot_sdk::sp_core::Pair;
+	key.sign(&channel_key_message(genesis_hash, developer))
+}
 
 /// What a channel message is for; its byte is part of what is signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]

@@ -1,0 +1,175 @@
+//! The calls' rules: opening a channel, topping it up, closing it early.
+
+use crate::{
+	ChannelInfo, ChannelKeys, ChannelPricing, ChannelStatus, Channels, Config, Error, Event,
+	HoldReason, NextChannelId, Pallet, QueueOf, ToDraw, ToFinalize, MAX_COMMITTEE_SLOTS,
+	SCHEDULE_SEARCH,
+};
+use gonka_primitives::{
+	channel::{verify_channel_key, ChannelId, ChannelTerms},
+	HostId,
+};
+use polkadot_sdk::{
+	frame_support::{
+		pallet_prelude::*,
+		storage::StorageMap,
+		traits::{
+			fungible::{Mutate, MutateHold},
+			tokens::Preservation,
+		},
+	},
+	frame_system::{self, pallet_prelude::BlockNumberFor},
+	sp_core::sr25519,
+	sp_runtime::traits::{One, Saturating, Zero},
+};
+
+impl<T: Config> Pallet<T> {
+	/// `open_channel`: checks the terms (a committee of 1 to 64 slots, a duration of 1 to
+	/// `MaxChannelBlocks` blocks, an approved model whose price is at most the cap, a
+	/// request size above the model's template overhead, a channel key the caller proves it
+	/// holds and no live channel uses) and the deposit (at least one request of
+	/// `max_request_tokens` at the price for every slot), queues the committee's draw for
+	/// the first block from the next one with room and the finalization for the first block
+	/// from the end of the settle window with room, pays the open fee and holds the deposit.
+	pub(crate) fn do_open(
+		developer: HostId,
+		terms: ChannelTerms<BlockNumberFor<T>>,
+		key_proof: sr25519::Signature,
+		deposit: u128,
+	) -> DispatchResult {
+		ensure!(
+			terms.committee > 0 && u32::from(terms.committee) <= MAX_COMMITTEE_SLOTS,
+			Error::<T>::BadCommittee
+		);
+		ensure!(
+			!terms.duration.is_zero() && terms.duration <= T::MaxChannelBlocks::get(),
+			Error::<T>::BadDuration
+		);
+		let price = T::Pricing::price(terms.model).ok_or(Error::<T>::UnknownModel)?;
+		let overhead =
+			T::Pricing::template_overhead(terms.model).ok_or(Error::<T>::UnknownModel)?;
+		ensure!(price <= terms.price_cap, Error::<T>::PriceAboveCap);
+		// A request is a prompt of a byte at least, the template and a token at least.
+		ensure!(
+			terms.max_request_tokens > overhead.saturating_add(1),
+			Error::<T>::BadRequestTokens
+		);
+		ensure!(
+			verify_channel_key(
+				&pallet_poc::Pallet::<T>::genesis_hash(),
+				&developer,
+				&terms.channel_key,
+				&key_proof
+			),
+			Error::<T>::BadKeyProof
+		);
+		ensure!(!ChannelKeys::<T>::contains_key(terms.channel_key), Error::<T>::ChannelKeyInUse);
+		let least = u128::from(terms.committee)
+			.checked_mul(u128::from(terms.max_request_tokens))
+			.and_then(|tokens| tokens.checked_mul(price))
+			.ok_or(Error::<T>::Overflow)?;
+		ensure!(deposit >= least, Error::<T>::DepositTooSmall);
+		let now = frame_system::Pallet::<T>::block_number();
+		let ends = now.saturating_add(terms.duration);
+		let channel = NextChannelId::<T>::get();
+		NextChannelId::<T>::put(channel.checked_add(1).ok_or(Error::<T>::Overflow)?);
+		Self::schedule::<ToDraw<T>>(now.saturating_add(One::one()), channel)?;
+		let finalizes =
+			Self::schedule::<ToFinalize<T>>(ends.saturating_add(T::SettleWindow::get()), channel)?;
+		<T as Config>::Currency::transfer(
+			&developer,
+			&T::FeeTo::get(),
+			T::OpenFee::get(),
+			Preservation::Preserve,
+		)
+		.map_err(|_| Error::<T>::InsufficientBalance)?;
+		<T as Config>::Currency::hold(
+			&<T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow),
+			&developer,
+			deposit,
+		)
+		.map_err(|_| Error::<T>::InsufficientBalance)?;
+		Self::deposit_event(Event::ChannelOpened {
+			channel,
+			developer: developer.clone(),
+			model: terms.model,
+			price,
+			deposit,
+			ends,
+		});
+		ChannelKeys::<T>::insert(terms.channel_key, channel);
+		Channels::<T>::insert(
+			channel,
+			ChannelInfo {
+				developer,
+				terms,
+				opened: now,
+				ends,
+				finalizes,
+				price,
+				deposited: deposit,
+				status: ChannelStatus::Open,
+			},
+		);
+		Ok(())
+	}
+
+	/// Queues `channel` in `Queue` at the first block from `from` with room (at most
+	/// `MaxOpensPerBlock`), looking `SCHEDULE_SEARCH` blocks ahead: a full block delays a
+	/// channel, it does not refuse it. Returns the block.
+	fn schedule<Queue>(
+		from: BlockNumberFor<T>,
+		channel: ChannelId,
+	) -> Result<BlockNumberFor<T>, DispatchError>
+	where
+		Queue: StorageMap<BlockNumberFor<T>, QueueOf, Query = QueueOf>,
+	{
+		let most = T::MaxOpensPerBlock::get() as usize;
+		let mut block = from;
+		for _ in 0..SCHEDULE_SEARCH {
+			let mut queue = Queue::get(block);
+			if queue.len() < most && queue.try_push(channel).is_ok() {
+				Queue::insert(block, queue);
+				return Ok(block);
+			}
+			block = block.saturating_add(One::one());
+		}
+		Err(Error::<T>::TooManyChannels.into())
+	}
+
+	/// `top_up`: the channel's developer holds `amount` more for it, before its end.
+	pub(crate) fn do_top_up(developer: HostId, channel: ChannelId, amount: u128) -> DispatchResult {
+		let mut info = Self::developers_open_channel(&developer, channel)?;
+		info.deposited = info.deposited.checked_add(amount).ok_or(Error::<T>::Overflow)?;
+		<T as Config>::Currency::hold(
+			&<T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow),
+			&developer,
+			amount,
+		)
+		.map_err(|_| Error::<T>::InsufficientBalance)?;
+		Self::deposit_event(Event::ChannelToppedUp { channel, amount, deposited: info.deposited });
+		Channels::<T>::insert(channel, info);
+		Ok(())
+	}
+
+	/// `close_channel`: the channel's developer ends it now.
+	pub(crate) fn do_close(developer: HostId, channel: ChannelId) -> DispatchResult {
+		let mut info = Self::developers_open_channel(&developer, channel)?;
+		info.ends = frame_system::Pallet::<T>::block_number();
+		info.status = ChannelStatus::Closed;
+		Self::deposit_event(Event::ChannelClosed { channel, ends: info.ends });
+		Channels::<T>::insert(channel, info);
+		Ok(())
+	}
+
+	/// `developer`'s channel `channel`, before its end.
+	fn developers_open_channel(
+		developer: &HostId,
+		channel: ChannelId,
+	) -> Result<crate::ChannelOf<T>, DispatchError> {
+		let info = Channels::<T>::get(channel).ok_or(Error::<T>::UnknownChannel)?;
+		ensure!(info.developer == *developer, Error::<T>::NotDeveloper);
+		ensure!(frame_system::Pallet::<T>::block_number() < info.ends, Error::<T>::ChannelEnded);
+		Ok(info)
+	}
+}

@@ -1,0 +1,248 @@
+#![doc = include_str!("../README.md")]
+//!
+//! Layout (as `pallet-broker`): this file declares the configuration, storage, events,
+//! errors and calls; each call is a few lines that call a `do_*` function. The rules are in
+//! files named by concern: `dispatchable_impls.rs` (opening, top-ups, closing),
+//! `committee.rs` (the committee draw and allowances), `tick_impls.rs` (what runs every
+//! block: the draws and the finalizations), `try_state.rs` (the invariants), `types.rs`.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod committee;
+mod dispatchable_impls;
+mod tick_impls;
+#[cfg(any(test, feature = "try-runtime"))]
+mod try_state;
+mod types;
+pub mod weights;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[polkadot_sdk::frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use gonka_primitives::{
+		channel::{ChannelId, ChannelTerms},
+		HostId,
+	};
+	use polkadot_sdk::{
+		frame_support::{
+			pallet_prelude::*,
+			traits::fungible::{Mutate, MutateHold},
+		},
+		frame_system::pallet_prelude::*,
+	};
+
+	/// A channel's record.
+	pub type ChannelOf<T> = ChannelInfo<HostId, BlockNumberFor<T>>;
+	/// A committee: the host of each slot, in slot order (a host may hold several).
+	pub type CommitteeOf = BoundedVec<HostId, ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
+	/// The channels a block draws the committees of, or finalizes (at most
+	/// `MaxOpensPerBlock`, which may not exceed [`MAX_QUEUE`]: a fixed bound, so lowering
+	/// `MaxOpensPerBlock` never makes a stored queue undecodable).
+	pub type QueueOf = BoundedVec<ChannelId, ConstU32<{ MAX_QUEUE }>>;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config + pallet_poc::Config {
+		/// Holds the channels' escrow (in the smallest unit of GNK).
+		type Currency: MutateHold<
+				Self::AccountId,
+				Reason = <Self as Config>::RuntimeHoldReason,
+				Balance = u128,
+			> + Mutate<Self::AccountId>;
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// The models' prices and template overheads (`pallet-inference`'s, in the runtime).
+		type Pricing: ChannelPricing;
+		/// The randomness the committee draw uses (the parent block's hash on the dev chain;
+		/// `docs/channels.md` says what a block author can bias).
+		type Randomness: polkadot_sdk::frame_support::traits::Randomness<
+			gonka_primitives::H256,
+			BlockNumberFor<Self>,
+		>;
+		/// Who receives the channels' fees (the community pool).
+		#[pallet::constant]
+		type FeeTo: Get<Self::AccountId>;
+		/// The fee a developer pays to open a channel, whatever happens to it.
+		#[pallet::constant]
+		type OpenFee: Get<u128>;
+		/// The longest channel, in blocks.
+		#[pallet::constant]
+		type MaxChannelBlocks: Get<BlockNumberFor<Self>>;
+		/// The blocks after a channel's end in which its executors settle; the rest of the
+		/// escrow is refunded at its end.
+		#[pallet::constant]
+		type SettleWindow: Get<BlockNumberFor<Self>>;
+		/// The most channels whose committee one block draws, and that one block finalizes
+		/// (at most [`MAX_QUEUE`]); a channel that finds a block full goes to the next one
+		/// with room.
+		#[pallet::constant]
+		type MaxOpensPerBlock: Get<u32>;
+		/// The weights of the calls and hooks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A channel's escrow.
+		ChannelEscrow,
+	}
+
+	/// The next channel's id.
+	#[pallet::storage]
+	pub type NextChannelId<T: Config> = StorageValue<_, ChannelId, ValueQuery>;
+
+	/// The channels, open or waiting to be finalized.
+	#[pallet::storage]
+	pub type Channels<T: Config> = StorageMap<_, Twox64Concat, ChannelId, ChannelOf<T>>;
+
+	/// The channel each channel key signs for: a key serves one channel at a time, so a
+	/// request or voucher signed for one channel never counts for another (amendment 3).
+	#[pallet::storage]
+	pub type ChannelKeys<T: Config> =
+		StorageMap<_, Blake2_128Concat, polkadot_sdk::sp_core::sr25519::Public, ChannelId>;
+
+	/// Each channel's committee, once drawn (the block after it opened).
+	#[pallet::storage]
+	pub type Committees<T: Config> = StorageMap<_, Twox64Concat, ChannelId, CommitteeOf>;
+
+	/// The channels whose committee a block draws: those opened in the block before.
+	#[pallet::storage]
+	pub type ToDraw<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, QueueOf, ValueQuery>;
+
+	/// The channels a block finalizes: those whose settle window ends there.
+	#[pallet::storage]
+	pub type ToFinalize<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, QueueOf, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A channel opened: its escrow held, its price fixed.
+		ChannelOpened {
+			channel: ChannelId,
+			developer: HostId,
+			model: gonka_primitives::ModelId,
+			price: u128,
+			deposit: u128,
+			ends: BlockNumberFor<T>,
+		},
+		/// A channel's committee was drawn: the host of each slot.
+		CommitteeDrawn { channel: ChannelId, committee: alloc::vec::Vec<HostId> },
+		/// More escrow for a channel.
+		ChannelToppedUp { channel: ChannelId, amount: u128, deposited: u128 },
+		/// The developer ended a channel early.
+		ChannelClosed { channel: ChannelId, ends: BlockNumberFor<T> },
+		/// A channel was finalized: the rest of its escrow refunded.
+		ChannelFinalized { channel: ChannelId, refund: u128 },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The model has no price (not approved for inference).
+		UnknownModel,
+		/// The model's price is above the channel's price cap.
+		PriceAboveCap,
+		/// A committee has 1 to 64 slots.
+		BadCommittee,
+		/// A channel lasts 1 to `MaxChannelBlocks` blocks.
+		BadDuration,
+		/// A request may use no tokens: `max_request_tokens` must be positive.
+		BadRequestTokens,
+		/// The deposit does not cover one request of `max_request_tokens` at the price for
+		/// every slot.
+		DepositTooSmall,
+		/// The developer cannot pay the fee and hold the deposit.
+		InsufficientBalance,
+		/// The next `SCHEDULE_SEARCH` blocks draw (or finalize) as many channels as a block
+		/// handles: open it later.
+		TooManyChannels,
+		/// The channel key's proof of ownership does not verify for the caller.
+		BadKeyProof,
+		/// No such channel.
+		UnknownChannel,
+		/// Only the channel's developer may do this.
+		NotDeveloper,
+		/// The channel has ended.
+		ChannelEnded,
+		/// An amount overflows.
+		Overflow,
+		/// The channel key signs for another channel until that one is finalized.
+		ChannelKeyInUse,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::tick(now)
+		}
+
+		fn integrity_test() {
+			let most = T::MaxOpensPerBlock::get();
+			assert!(most > 0 && most <= MAX_QUEUE, "MaxOpensPerBlock is within 1..=MAX_QUEUE");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(
+			_now: BlockNumberFor<T>,
+		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Opens a channel with `terms` (`key_proof`: the channel key's proof that the caller
+		/// holds it), holding `deposit` of the caller's balance as its escrow and paying the
+		/// open fee; its committee is drawn in a later block. Its weight prepays the draw
+		/// and the finalization it schedules.
+		#[pallet::call_index(0)]
+		#[pallet::weight(
+			<T as Config>::WeightInfo::open_channel()
+				.saturating_add(<T as Config>::WeightInfo::draw_committee(terms.committee.into()))
+				.saturating_add(<T as Config>::WeightInfo::finalize_channel())
+		)]
+		pub fn open_channel(
+			origin: OriginFor<T>,
+			terms: ChannelTerms<BlockNumberFor<T>>,
+			key_proof: polkadot_sdk::sp_core::sr25519::Signature,
+			deposit: u128,
+		) -> DispatchResult {
+			let developer = ensure_signed(origin)?;
+			Self::do_open(developer, terms, key_proof, deposit)
+		}
+
+		/// Holds `amount` more of the developer's balance for its channel, before its end.
+		#[pallet::call_index(1)]
+		#[pallet::weight(<T as Config>::WeightInfo::top_up())]
+		pub fn top_up(origin: OriginFor<T>, channel: ChannelId, amount: u128) -> DispatchResult {
+			let developer = ensure_signed(origin)?;
+			Self::do_top_up(developer, channel, amount)
+		}
+
+		/// Ends the developer's channel now: no request is accepted from here, and its
+		/// executors may settle.
+		#[pallet::call_index(2)]
+		#[pallet::weight(<T as Config>::WeightInfo::close_channel())]
+		pub fn close_channel(origin: OriginFor<T>, channel: ChannelId) -> DispatchResult {
+			let developer = ensure_signed(origin)?;
+			Self::do_close(developer, channel)
+		}
+	}
+}

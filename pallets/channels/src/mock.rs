@@ -1,0 +1,256 @@
+//! A test runtime: System, Balances, PoC and this pallet. Genesis hosts
+//! (`ExtBuilder::hosts`) serve models 1 and 2 with PoC weight 1 each; developers are 20–22.
+
+use crate::{self as pallet_channels, ChannelPricing};
+use gonka_primitives::{HostId, ModelId};
+use pallet_poc::{EpochParams, ModelRegistry};
+use polkadot_sdk::{
+	frame_support::{derive_impl, parameter_types, traits::Hooks as _, weights::Weight},
+	frame_system::{self, EnsureRoot},
+	pallet_balances,
+	sp_arithmetic::FixedU128,
+	sp_core::{sr25519, ConstU32, ConstU64, Pair, H256},
+	sp_io::TestExternalities,
+	sp_runtime::{traits::IdentityLookup, BuildStorage, Perbill},
+};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[polkadot_sdk::frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type Poc = pallet_poc;
+	#[runtime::pallet_index(3)]
+	pub type Channels = pallet_channels;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountId = HostId;
+	type Lookup = IdentityLookup<HostId>;
+	type AccountData = pallet_balances::AccountData<u128>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = u128;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+/// Models 1 and 2 are approved, with prices 10 and 20; model 3 is not.
+pub struct TestModels;
+impl ModelRegistry for TestModels {
+	fn is_approved(model: ModelId) -> bool {
+		matches!(model, 1 | 2)
+	}
+	fn coefficient(model: ModelId) -> Option<FixedU128> {
+		Self::is_approved(model).then_some(FixedU128::from_u32(1))
+	}
+	fn on_epoch_start(_epoch: gonka_primitives::EpochIndex) -> Weight {
+		Weight::zero()
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn approve_for_benchmark(_model: ModelId) {}
+}
+
+impl ChannelPricing for TestModels {
+	fn price(model: ModelId) -> Option<u128> {
+		match model {
+			1 => Some(10),
+			2 => Some(20),
+			_ => None,
+		}
+	}
+	fn template_overhead(model: ModelId) -> Option<u32> {
+		Self::is_approved(model).then_some(1)
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_model() -> ModelId {
+		1
+	}
+}
+
+pub const MAX_CHANNEL_BLOCKS: u64 = 100;
+pub const SETTLE_WINDOW: u64 = 10;
+pub const MAX_OPENS: u32 = 3;
+pub const OPEN_FEE: u128 = 5;
+
+parameter_types! {
+	pub const HostDeposit: u128 = 100;
+	pub const MaxWeightShare: Perbill = Perbill::from_percent(25);
+	pub const PocHookBudget: Weight = Weight::MAX;
+	pub Pool: HostId = HostId::new([99; 32]);
+}
+
+impl pallet_poc::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type HostDeposit = HostDeposit;
+	type UpdateOrigin = EnsureRoot<HostId>;
+	type Models = TestModels;
+	type MaxHosts = ConstU32<8>;
+	type MaxModelsPerHost = ConstU32<2>;
+	type MaxEndpointLength = ConstU32<64>;
+	type MaxCommitsPerModel = ConstU32<3>;
+	type DutyPriority = ConstU64<{ u64::MAX / 2 }>;
+	type MaxWeightShare = MaxWeightShare;
+	type RosterChunk = ConstU32<2>;
+	type RetentionEpochs = ConstU32<2>;
+	type OnWeightsFormed = ();
+	type HookBudget = PocHookBudget;
+	type WeightInfo = ();
+}
+
+/// The parent block's hash, as the dev chain's randomness.
+pub struct ParentHash;
+impl polkadot_sdk::frame_support::traits::Randomness<H256, u64> for ParentHash {
+	fn random(_subject: &[u8]) -> (H256, u64) {
+		(System::parent_hash(), System::block_number())
+	}
+}
+
+impl pallet_channels::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Pricing = TestModels;
+	type Randomness = ParentHash;
+	type FeeTo = Pool;
+	type OpenFee = ConstU128<OPEN_FEE>;
+	type MaxChannelBlocks = ConstU64<MAX_CHANNEL_BLOCKS>;
+	type SettleWindow = ConstU64<SETTLE_WINDOW>;
+	type MaxOpensPerBlock = ConstU32<MAX_OPENS>;
+	type WeightInfo = ();
+}
+
+use polkadot_sdk::sp_core::ConstU128;
+
+/// Long epochs: PoC does not run during these tests.
+pub const EPOCH: EpochParams<u64> =
+	EpochParams { epoch_length: 1_000, poc_generation: 5, validation_delay: 1, poc_validation: 5 };
+
+/// Account `i`.
+pub fn account(i: u8) -> HostId {
+	HostId::new([i; 32])
+}
+
+/// The worker key of host `i`.
+pub fn worker(i: u8) -> sr25519::Pair {
+	sr25519::Pair::from_string(&format!("//worker{i}"), None).expect("a valid derivation")
+}
+
+/// The chain's genesis: accounts 1–9 (hosts) and 20–22 (developers) with 10,000 each, the
+/// genesis hosts serving models 1 and 2.
+#[derive(Default)]
+pub struct ExtBuilder {
+	hosts: Vec<u8>,
+}
+
+impl ExtBuilder {
+	/// Hosts `hosts` registered at genesis (models 1 and 2).
+	pub fn hosts(mut self, hosts: &[u8]) -> Self {
+		self.hosts = hosts.to_vec();
+		self
+	}
+
+	pub fn build(self) -> TestExternalities {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> {
+			balances: (1..=9).chain(20..=22).map(|i| (account(i), 10_000)).collect(),
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		pallet_poc::GenesisConfig::<Test> {
+			epoch_params: EPOCH,
+			hosts: self
+				.hosts
+				.iter()
+				.map(|&i| {
+					(
+						account(i),
+						worker(i).public(),
+						format!("http://10.0.0.{i}:8080").into_bytes(),
+						vec![1, 2],
+					)
+				})
+				.collect(),
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		let mut ext = TestExternalities::new(storage);
+		ext.execute_with(|| run_to_block(1));
+		ext
+	}
+
+	/// Runs `test`, then checks the pallets' invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			check_invariants();
+		});
+	}
+}
+
+fn check_invariants() {
+	pallet_channels::Pallet::<Test>::do_try_state().expect("the channels' invariants hold");
+	#[cfg(feature = "try-runtime")]
+	pallet_poc::Pallet::<Test>::do_try_state().expect("PoC's invariants hold");
+}
+
+/// The hash tests give block `n`: distinct per block.
+pub fn block_hash(n: u64) -> H256 {
+	H256::from_low_u64_be(0xb10c_0000 + n)
+}
+
+/// Advances to block `n`, running the hooks and checking the invariants after each block.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		System::set_parent_hash(block_hash(next - 1));
+		Poc::on_initialize(next);
+		Channels::on_initialize(next);
+		check_invariants();
+	}
+}
+
+/// This pallet's events so far, oldest first.
+pub fn channel_events() -> Vec<pallet_channels::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Channels(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}
+
+/// The benchmarks' externalities, with a keystore for the channel keys.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn new_bench_ext() -> TestExternalities {
+	use polkadot_sdk::sp_keystore::{testing::MemoryKeystore, KeystoreExt};
+	let mut ext = ExtBuilder::default().build();
+	ext.register_extension(KeystoreExt::new(MemoryKeystore::new()));
+	ext
+}

@@ -1,0 +1,95 @@
+//! The pallet's invariants (`do_try_state`), checked after every block of every test and by
+//! `try-runtime`.
+
+use crate::{
+	ChannelStatus, Channels, Committees, Config, HoldReason, NextChannelId, Pallet, ToDraw,
+	ToFinalize,
+};
+use alloc::collections::BTreeMap;
+use polkadot_sdk::{
+	frame_support::{ensure, traits::fungible::InspectHold},
+	frame_system,
+	sp_runtime::{Saturating, TryRuntimeError},
+};
+
+impl<T: Config> Pallet<T> {
+	/// Checks every invariant of the pallet's storage.
+	pub fn do_try_state() -> Result<(), TryRuntimeError> {
+		let now = frame_system::Pallet::<T>::block_number();
+		let next = NextChannelId::<T>::get();
+		let mut held: BTreeMap<gonka_primitives::HostId, u128> = BTreeMap::new();
+		let drawing: alloc::vec::Vec<_> = ToDraw::<T>::iter_values().flatten().collect();
+		for (channel, info) in Channels::<T>::iter() {
+			ensure!(channel < next, "channel ids are below the counter");
+			let escrow = held.entry(info.developer.clone()).or_default();
+			*escrow = escrow.saturating_add(info.deposited);
+			ensure!(
+				info.ends <= info.opened.saturating_add(info.terms.duration),
+				"a channel ends by its planned end"
+			);
+			ensure!(
+				info.status == ChannelStatus::Closed
+					|| info.ends == info.opened.saturating_add(info.terms.duration),
+				"an open channel ends at its planned end"
+			);
+			ensure!(
+				info.finalizes >= info.opened.saturating_add(info.terms.duration),
+				"a channel is finalized after its planned end"
+			);
+			ensure!(info.finalizes > now, "a channel past its finalization is removed");
+			ensure!(
+				ToFinalize::<T>::get(info.finalizes).iter().filter(|id| **id == channel).count()
+					== 1,
+				"a channel is queued once for its finalization"
+			);
+			match Committees::<T>::get(channel) {
+				Some(committee) => ensure!(
+					!committee.is_empty() && committee.len() <= usize::from(info.terms.committee),
+					"a committee has between one slot and the channel's slots"
+				),
+				None => ensure!(
+					drawing.iter().filter(|id| **id == channel).count() == 1,
+					"a channel without a committee waits for its draw, once"
+				),
+			}
+		}
+		for (developer, deposited) in held {
+			ensure!(
+				<T as Config>::Currency::balance_on_hold(
+					&<T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow),
+					&developer
+				) == deposited,
+				"a developer's escrow held is the sum of its channels' deposits"
+			);
+		}
+		for (key, channel) in crate::ChannelKeys::<T>::iter() {
+			ensure!(
+				Channels::<T>::get(channel).is_some_and(|info| info.terms.channel_key == key),
+				"a channel key signs for a live channel of that key"
+			);
+		}
+		ensure!(
+			crate::ChannelKeys::<T>::iter().count() == Channels::<T>::iter().count(),
+			"every live channel's key is reserved"
+		);
+		for channel in Committees::<T>::iter_keys() {
+			ensure!(Channels::<T>::contains_key(channel), "committees of live channels only");
+		}
+		for (block, queue) in ToDraw::<T>::iter() {
+			ensure!(block > now, "draws are queued for blocks to come");
+			for channel in queue {
+				ensure!(Channels::<T>::contains_key(channel), "draws of live channels only");
+			}
+		}
+		for (block, queue) in ToFinalize::<T>::iter() {
+			ensure!(block > now, "finalizations are queued for blocks to come");
+			for channel in queue {
+				ensure!(
+					Channels::<T>::contains_key(channel),
+					"finalizations of live channels only"
+				);
+			}
+		}
+		Ok(())
+	}
+}
