@@ -55,45 +55,17 @@ fn terms<T: Config>(
 	(terms, price.saturating_mul(u128::from(committee)).saturating_mul(u128::from(tokens)))
 }
 
-/// The queues of the next `SCHEDULE_SEARCH - 1` blocks from `from` full, and the one after
-/// full but for one place: a schedule looks at every block it may.
-fn crowd<Queue>(from: BlockNumberFor<Queue::T>)
-where
-	Queue: Crowded,
-{
-	let most = T_most::<Queue::T>();
+/// The queues (written by `put`) of the next `SCHEDULE_SEARCH - 1` blocks from `from`
+/// full, and the one after full but for one place: a schedule looks at every block it may.
+fn crowd<T: Config>(from: BlockNumberFor<T>, put: impl Fn(BlockNumberFor<T>, QueueOf)) {
+	let most = T::MaxOpensPerBlock::get();
 	let mut block = from;
 	for searched in 0..SCHEDULE_SEARCH {
 		let fill = if searched + 1 == SCHEDULE_SEARCH { most.saturating_sub(1) } else { most };
 		let queue: alloc::vec::Vec<ChannelId> =
 			(0..u64::from(fill)).map(|i| 1_000_000 + u64::from(searched) * 1_000 + i).collect();
-		Queue::put(block, QueueOf::truncate_from(queue));
+		put(block, QueueOf::truncate_from(queue));
 		block = block.saturating_add(One::one());
-	}
-}
-
-#[allow(non_snake_case)]
-fn T_most<T: Config>() -> u32 {
-	T::MaxOpensPerBlock::get()
-}
-
-/// A queue of draws or finalizations, for [`crowd`].
-trait Crowded {
-	type T: Config;
-	fn put(block: BlockNumberFor<Self::T>, queue: QueueOf);
-}
-struct Draws<T>(PhantomData<T>);
-impl<T: Config> Crowded for Draws<T> {
-	type T = T;
-	fn put(block: BlockNumberFor<T>, queue: QueueOf) {
-		ToDraw::<T>::insert(block, queue);
-	}
-}
-struct Finalizations<T>(PhantomData<T>);
-impl<T: Config> Crowded for Finalizations<T> {
-	type T = T;
-	fn put(block: BlockNumberFor<T>, queue: QueueOf) {
-		ToFinalize::<T>::insert(block, queue);
 	}
 }
 
@@ -119,9 +91,10 @@ mod benchmarks {
 		let (key, proof) = channel_key::<T>(&who, 0);
 		let (terms, deposit) = terms::<T>(MAX_COMMITTEE_SLOTS as u8, key);
 		let now = frame_system::Pallet::<T>::block_number();
-		crowd::<Draws<T>>(now.saturating_add(One::one()));
-		crowd::<Finalizations<T>>(
+		crowd::<T>(now.saturating_add(One::one()), ToDraw::<T>::insert);
+		crowd::<T>(
 			now.saturating_add(T::MaxChannelBlocks::get()).saturating_add(T::SettleWindow::get()),
+			ToFinalize::<T>::insert,
 		);
 
 		#[extrinsic_call]

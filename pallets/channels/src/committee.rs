@@ -22,9 +22,9 @@ pub const COMMITTEE_SUBJECT: &[u8] = b"gonka/channel/committee";
 
 impl<T: Config> Pallet<T> {
 	/// Draws `channel`'s committee from the runtime's randomness. A channel nobody can
-	/// serve is finalized at once.
-	pub(crate) fn draw_committee(channel: ChannelId) {
-		let Some(info) = Channels::<T>::get(channel) else { return };
+	/// serve is finalized at once. Returns the channel's slots (0: no such channel).
+	pub(crate) fn draw_committee(channel: ChannelId) -> u8 {
+		let Some(info) = Channels::<T>::get(channel) else { return 0 };
 		let (opening, _) = T::Randomness::random(COMMITTEE_SUBJECT);
 		let mut committee = CommitteeOf::new();
 		'slots: for slot in 0..u32::from(info.terms.committee) {
@@ -50,6 +50,7 @@ impl<T: Config> Pallet<T> {
 		} else {
 			Committees::<T>::insert(channel, committee);
 		}
+		info.terms.committee
 	}
 
 	/// The most `host` may be paid from `channel`: its share of the committee's slots of the

@@ -21,8 +21,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn tick(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = <T as Config>::WeightInfo::on_initialize_idle();
 		for channel in ToDraw::<T>::take(now) {
-			let slots = Channels::<T>::get(channel).map_or(0, |info| info.terms.committee);
-			Self::draw_committee(channel);
+			let slots = Self::draw_committee(channel);
 			// Its benchmark: every draw of every slot redrawn `MAX_DRAWS` times, and the
 			// channel finalized for want of a committee.
 			weight = weight.saturating_add(<T as Config>::WeightInfo::draw_committee(slots.into()));

@@ -63,6 +63,20 @@ fn honest_epoch(running: &[u8], count: u64) {
 	run_to_block(epoch_start(e + 1));
 }
 
+/// In epoch 0's validation, each of `hosts` says every other one's commitment on each of
+/// `models` is valid; then to the last validation block.
+fn everyone_says_valid(hosts: &[u8], models: &[u32]) {
+	run_to_block(7);
+	for &v in hosts {
+		let others: Vec<(u8, bool)> =
+			hosts.iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
+		for &model in models {
+			validate(v, model, &others);
+		}
+	}
+	run_to_block(11);
+}
+
 fn judged(host: u8) -> Option<(Outcome, u64)> {
 	poc_events().into_iter().rev().find_map(|event| match event {
 		Event::PocJudged { host: h, outcome, weight, .. } if h == account(host) => {
@@ -417,15 +431,7 @@ fn the_formation_is_spread_within_the_hook_budget_and_the_old_weights_hold_until
 			commit(i, 1, 100 + u64::from(i));
 			commit(i, 2, 50);
 		}
-		run_to_block(7);
-		for &v in &hosts {
-			for model in [1, 2] {
-				let others: Vec<(u8, bool)> =
-					hosts.iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
-				validate(v, model, &others);
-			}
-		}
-		run_to_block(11);
+		everyone_says_valid(&hosts, &[1, 2]);
 		// Three records a step: 12 commitments, 2 rosters, 6 powers take several blocks.
 		let budget = spread(3);
 		HookBudget::set(&budget);
@@ -451,13 +457,7 @@ fn the_weights_in_force_hold_while_the_formation_runs() {
 		for i in [1u8, 2, 3] {
 			commit(i, 1, 100);
 		}
-		run_to_block(7);
-		for v in [1u8, 2, 3] {
-			let others: Vec<(u8, bool)> =
-				[1u8, 2, 3].iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
-			validate(v, 1, &others);
-		}
-		run_to_block(11);
+		everyone_says_valid(&[1, 2, 3], &[1]);
 		HookBudget::set(&spread(1));
 		run_to_block(13);
 		assert!(crate::Formation::<Test>::get().is_some(), "still forming");
@@ -493,13 +493,7 @@ fn a_host_that_leaves_during_the_formation_gets_no_power_from_it() {
 		for &i in &hosts {
 			commit(i, 1, 100);
 		}
-		run_to_block(7);
-		for &v in &hosts {
-			let others: Vec<(u8, bool)> =
-				hosts.iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
-			validate(v, 1, &others);
-		}
-		run_to_block(11);
+		everyone_says_valid(&hosts, &[1]);
 		// One power written a block: host 4 leaves once the writing has started.
 		HookBudget::set(&spread(1));
 		let writing = || {
@@ -582,13 +576,7 @@ fn a_host_marked_invalid_during_the_formation_gets_no_power_from_it() {
 		for &i in &hosts {
 			commit(i, 1, 100);
 		}
-		run_to_block(7);
-		for &v in &hosts {
-			let others: Vec<(u8, bool)> =
-				hosts.iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
-			validate(v, 1, &others);
-		}
-		run_to_block(11);
+		everyone_says_valid(&hosts, &[1]);
 		HookBudget::set(&spread(1));
 		run_to_block(12);
 		assert!(matches!(forming_step(), Some(crate::FormationStep::Judge { .. })));
@@ -700,15 +688,7 @@ fn a_formation_running_late_delays_the_next_epochs_rosters() {
 			commit(i, 1, 100);
 			commit(i, 2, 50);
 		}
-		run_to_block(7);
-		for &v in &hosts {
-			for model in [1, 2] {
-				let others: Vec<(u8, bool)> =
-					hosts.iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
-				validate(v, model, &others);
-			}
-		}
-		run_to_block(11);
+		everyone_says_valid(&hosts, &[1, 2]);
 		// One commitment judged a block: the formation runs into epoch 1.
 		HookBudget::set(&spread(1));
 		run_to_block(epoch_start(1));
@@ -751,13 +731,7 @@ fn a_whole_step_larger_than_the_budget_runs_alone_in_a_block() {
 		for i in [1u8, 2, 3] {
 			commit(i, 1, 100);
 		}
-		run_to_block(7);
-		for v in [1u8, 2, 3] {
-			let others: Vec<(u8, bool)> =
-				[1u8, 2, 3].iter().filter(|&&h| h != v).map(|&h| (h, true)).collect();
-			validate(v, 1, &others);
-		}
-		run_to_block(11);
+		everyone_says_valid(&[1, 2, 3], &[1]);
 		// Reads and writes cost, so the formation's state takes part of every block; the
 		// cap is larger than the budget.
 		TestDbWeight::set(&polkadot_sdk::frame_support::weights::RuntimeDbWeight {
