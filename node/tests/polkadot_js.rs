@@ -54,3 +54,14 @@ async fn governance_registers_a_model_through_polkadot_js() {
 	drop(node.connect().await);
 	run_script("governance.mjs", &node);
 }
+
+/// `docs/channels.md`'s walkthrough: Charlie opens an inference channel with a channel key
+/// he proves he holds, its committee is drawn from the genesis hosts in a later block, he
+/// tops it up, a second channel with the same key is refused, and he closes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_developer_opens_tops_up_and_closes_a_channel_through_polkadot_js() {
+	let base = tempfile::tempdir().expect("temporary base path");
+	let mut node = DevNode::start(base.path(), "node.log", 1000);
+	drop(node.connect().await);
+	run_script("channels.mjs", &node);
+}

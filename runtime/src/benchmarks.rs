@@ -6,4 +6,5 @@ polkadot_sdk::frame_benchmarking::define_benchmarks!(
 	[pallet_models, crate::Models]
 	[pallet_inference, crate::Inference]
 	[pallet_rewards, crate::Rewards]
+	[pallet_channels, crate::Channels]
 );

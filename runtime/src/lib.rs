@@ -179,7 +179,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 10,
+	spec_version: 11,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -202,7 +202,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 11,
+	spec_version: 12,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -338,6 +338,8 @@ mod runtime {
 	pub type Inference = pallet_inference;
 	#[runtime::pallet_index(53)]
 	pub type Rewards = pallet_rewards;
+	#[runtime::pallet_index(54)]
+	pub type Channels = pallet_channels;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

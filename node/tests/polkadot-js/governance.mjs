@@ -8,6 +8,7 @@
 // Prints one line per step; exits 1 with the reason on the first failed check.
 
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import { check, findEvent, step, submit, waitEvent } from './common.mjs';
 
 const url = process.argv[2];
 if (!url) {
@@ -19,49 +20,6 @@ if (!url) {
 const DEADLINE_MS = 240_000;
 // How many blocks to wait for the next epoch start after the proposal passed.
 const APPROVAL_BLOCKS = 40;
-
-function check(condition, message) {
-	if (!condition) throw new Error(`check failed: ${message}`);
-}
-
-function step(message) {
-	console.log(`[governance.mjs] ${message}`);
-}
-
-// Signs and submits `tx`, resolves with its events once it is in a block; rejects with
-// the decoded module error when the extrinsic failed.
-function submit(api, tx, signer) {
-	return new Promise((resolve, reject) => {
-		let unsubscribe = () => {};
-		tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-			if (status.isInvalid || status.isDropped || status.isUsurped) {
-				unsubscribe();
-				reject(new Error(`transaction ${status.type}`));
-			}
-			// `--dev` finalizes each block as it is sealed: the pool may report the block as
-			// finalized without an in-block status first.
-			if (!status.isInBlock && !status.isFinalized) return;
-			unsubscribe();
-			if (dispatchError) {
-				if (dispatchError.isModule) {
-					const { section, name, docs } = api.registry.findMetaError(dispatchError.asModule);
-					reject(new Error(`${section}.${name}: ${docs.join(' ')}`));
-				} else {
-					reject(new Error(dispatchError.toString()));
-				}
-				return;
-			}
-			resolve({
-				blockHash: status.isInBlock ? status.asInBlock : status.asFinalized,
-				events: events.map(({ event }) => event),
-			});
-		})
-			.then((u) => {
-				unsubscribe = u;
-			})
-			.catch(reject);
-	});
-}
 
 /// The hosts with voting power in force: their power in the generation in force, unless
 /// they left since (`pallet_poc::Pallet::voting_power`).
@@ -77,10 +35,6 @@ async function powerHolders(api) {
 		}
 	}
 	return holders.sort();
-}
-
-function findEvent(events, section, method) {
-	return events.find((event) => event.section === section && event.method === method);
 }
 
 async function main() {
@@ -207,33 +161,13 @@ async function main() {
 	step(`models.registry(${model}): ${info.record.name.toUtf8()}, status ${info.status}`);
 
 	// The next epoch start approves it.
-	const approval = await new Promise((resolve, reject) => {
-		let seen = 0;
-		let unsubscribe = () => {};
-		api.query.system
-			.events((records) => {
-				seen += 1;
-				const event = records
-					.map(({ event }) => event)
-					.find(
-						(event) =>
-							event.section === 'models' &&
-							event.method === 'ModelApproved' &&
-							event.data.model.toNumber() === model,
-					);
-				if (event) {
-					unsubscribe();
-					resolve(event);
-				} else if (seen > APPROVAL_BLOCKS) {
-					unsubscribe();
-					reject(new Error(`no models.ModelApproved within ${APPROVAL_BLOCKS} blocks`));
-				}
-			})
-			.then((u) => {
-				unsubscribe = u;
-			})
-			.catch(reject);
-	});
+	const approval = await waitEvent(
+		api,
+		'models',
+		'ModelApproved',
+		(event) => event.data.model.toNumber() === model,
+		APPROVAL_BLOCKS,
+	);
 	const epoch = approval.data.epoch.toNumber();
 	const approved = (await api.query.models.registry(model)).unwrap();
 	check(approved.status.isApproved, `status Approved after the epoch start, got ${approved.status}`);

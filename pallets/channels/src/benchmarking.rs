@@ -5,7 +5,6 @@ use gonka_primitives::{
 	channel::{channel_key_message, ChannelId, ChannelTerms},
 	HostId, NonceCount,
 };
-use pallet_poc::ModelRegistry as _;
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
 	frame_support::{pallet_prelude::*, traits::fungible::Mutate},
@@ -84,14 +83,21 @@ mod benchmarks {
 	use super::*;
 
 	/// Opening a channel whose draw and finalization each look at `SCHEDULE_SEARCH` blocks
-	/// before finding room.
+	/// before finding room (each draw block read whole: its channels and its slots).
 	#[benchmark]
 	fn open_channel() {
 		let who = developer::<T>();
 		let (key, proof) = channel_key::<T>(&who, 0);
 		let (terms, deposit) = terms::<T>(MAX_COMMITTEE_SLOTS as u8, key);
 		let now = frame_system::Pallet::<T>::block_number();
-		crowd::<T>(now.saturating_add(One::one()), ToDraw::<T>::insert);
+		// Each draw block short of a channel, its slots taken but for the last block's.
+		crowd::<T>(now.saturating_add(One::one()), |block, mut queue| {
+			queue.pop();
+			ToDraw::<T>::insert(block, queue);
+			DrawSlots::<T>::insert(block, T::MaxDrawSlotsPerBlock::get());
+		});
+		let last = now.saturating_add(SCHEDULE_SEARCH.into());
+		DrawSlots::<T>::insert(last, T::MaxDrawSlotsPerBlock::get() - MAX_COMMITTEE_SLOTS);
 		crowd::<T>(
 			now.saturating_add(T::MaxChannelBlocks::get()).saturating_add(T::SettleWindow::get()),
 			ToFinalize::<T>::insert,
@@ -127,37 +133,16 @@ mod benchmarks {
 		);
 	}
 
-	/// Drawing a committee of `k` slots from a roster of `MaxHosts` registered hosts none of
-	/// whose entries stands (each left and registered again after the roster was formed:
-	/// the longest check): every slot drawn `MAX_DRAWS` times, and the channel finalized.
+	/// Drawing a committee of `k` slots from a roster of `MaxHosts` hosts (its most chunks:
+	/// each slot reads the chunk its draw lands in), and storing it.
 	#[benchmark]
 	fn draw_committee(k: Linear<1, MAX_COMMITTEE_SLOTS>) {
 		let model = T::Pricing::benchmark_model();
-		<T as pallet_poc::Config>::Models::approve_for_benchmark(model);
-		let later =
-			pallet_poc::CurrentEpoch::<T>::get().map_or(0, |epoch| epoch.index).saturating_add(1);
-		let hosts: alloc::vec::Vec<HostId> = (0..<T as pallet_poc::Config>::MaxHosts::get())
-			.map(|i| {
-				let host: HostId = account("host", i, 0);
-				<T as Config>::Currency::set_balance(&host, u128::MAX / 1_000_000);
-				let mut raw = [0u8; 32];
-				raw[..4].copy_from_slice(&i.to_le_bytes());
-				pallet_poc::Pallet::<T>::register_for_benchmark(
-					&host,
-					sr25519::Public::from_raw(raw),
-					alloc::vec![model],
-				)
-				.expect("the benchmark host registers");
-				host
-			})
+		let hosts: alloc::vec::Vec<(HostId, NonceCount)> = (0
+			..<T as pallet_poc::Config>::MaxHosts::get())
+			.map(|i| (account("host", i, 0), 1 as NonceCount))
 			.collect();
-		pallet_poc::Pallet::<T>::force_roster(
-			model,
-			hosts.iter().map(|host| (host.clone(), 1 as NonceCount)).collect(),
-		);
-		for host in &hosts {
-			pallet_poc::JoinedEpoch::<T>::insert(host, later);
-		}
+		pallet_poc::Pallet::<T>::force_roster(model, hosts);
 		let (_, channel) = opened::<T>(k as u8);
 
 		#[block]
@@ -165,7 +150,10 @@ mod benchmarks {
 			Pallet::<T>::draw_committee(channel);
 		}
 
-		assert!(Channels::<T>::get(channel).is_none(), "finalized for want of a committee");
+		assert_eq!(
+			Committees::<T>::get(channel).map(|committee| committee.len()),
+			Some(k as usize)
+		);
 	}
 
 	/// Finalizing a channel with a committee of 64 slots.

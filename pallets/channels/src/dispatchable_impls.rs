@@ -1,8 +1,8 @@
 //! The calls' rules: opening a channel, topping it up, closing it early.
 
 use crate::{
-	ChannelInfo, ChannelKeys, ChannelPricing, ChannelStatus, Channels, Config, Error, Event,
-	HoldReason, NextChannelId, Pallet, QueueOf, ToDraw, ToFinalize, MAX_COMMITTEE_SLOTS,
+	ChannelInfo, ChannelKeys, ChannelPricing, ChannelStatus, Channels, Config, DrawSlots, Error,
+	Event, HoldReason, NextChannelId, Pallet, QueueOf, ToDraw, ToFinalize, MAX_COMMITTEE_SLOTS,
 	SCHEDULE_SEARCH,
 };
 use gonka_primitives::{
@@ -73,7 +73,7 @@ impl<T: Config> Pallet<T> {
 		let ends = now.saturating_add(terms.duration);
 		let channel = NextChannelId::<T>::get();
 		NextChannelId::<T>::put(channel.checked_add(1).ok_or(Error::<T>::Overflow)?);
-		Self::schedule::<ToDraw<T>>(now.saturating_add(One::one()), channel)?;
+		Self::schedule_draw(now.saturating_add(One::one()), channel, terms.committee)?;
 		let finalizes =
 			Self::schedule::<ToFinalize<T>>(ends.saturating_add(T::SettleWindow::get()), channel)?;
 		<T as Config>::Currency::transfer(
@@ -109,17 +109,19 @@ impl<T: Config> Pallet<T> {
 				price,
 				deposited: deposit,
 				status: ChannelStatus::Open,
+				roster_epoch: 0,
 			},
 		);
 		Ok(())
 	}
 
 	/// Queues `channel` in `Queue` at the first block from `from` with room (at most
-	/// `MaxOpensPerBlock`), looking `SCHEDULE_SEARCH` blocks ahead: a full block delays a
-	/// channel, it does not refuse it. Returns the block.
-	fn schedule<Queue>(
+	/// `MaxOpensPerBlock` channels, and `room` holds), looking `SCHEDULE_SEARCH` blocks
+	/// ahead: a full block delays a channel, it does not refuse it. Returns the block.
+	fn schedule_in<Queue>(
 		from: BlockNumberFor<T>,
 		channel: ChannelId,
+		room: impl Fn(BlockNumberFor<T>) -> bool,
 	) -> Result<BlockNumberFor<T>, DispatchError>
 	where
 		Queue: StorageMap<BlockNumberFor<T>, QueueOf, Query = QueueOf>,
@@ -128,13 +130,36 @@ impl<T: Config> Pallet<T> {
 		let mut block = from;
 		for _ in 0..SCHEDULE_SEARCH {
 			let mut queue = Queue::get(block);
-			if queue.len() < most && queue.try_push(channel).is_ok() {
+			if queue.len() < most && room(block) && queue.try_push(channel).is_ok() {
 				Queue::insert(block, queue);
 				return Ok(block);
 			}
 			block = block.saturating_add(One::one());
 		}
 		Err(Error::<T>::TooManyChannels.into())
+	}
+
+	/// Queues `channel` for finalization at the first block from `from` with room.
+	fn schedule<Queue>(
+		from: BlockNumberFor<T>,
+		channel: ChannelId,
+	) -> Result<BlockNumberFor<T>, DispatchError>
+	where
+		Queue: StorageMap<BlockNumberFor<T>, QueueOf, Query = QueueOf>,
+	{
+		Self::schedule_in::<Queue>(from, channel, |_| true)
+	}
+
+	/// Queues the draw of `channel`'s `slots` at the first block from `from` with room: at
+	/// most `MaxOpensPerBlock` channels and `MaxDrawSlotsPerBlock` slots a block.
+	fn schedule_draw(from: BlockNumberFor<T>, channel: ChannelId, slots: u8) -> DispatchResult {
+		let slots = u32::from(slots);
+		let most = T::MaxDrawSlotsPerBlock::get();
+		let block = Self::schedule_in::<ToDraw<T>>(from, channel, |block| {
+			DrawSlots::<T>::get(block).saturating_add(slots) <= most
+		})?;
+		DrawSlots::<T>::mutate(block, |queued| *queued = queued.saturating_add(slots));
+		Ok(())
 	}
 
 	/// `top_up`: the channel's developer holds `amount` more for it, before its end.

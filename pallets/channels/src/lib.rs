@@ -92,6 +92,10 @@ pub mod pallet {
 		/// with room.
 		#[pallet::constant]
 		type MaxOpensPerBlock: Get<u32>;
+		/// The most committee slots one block draws (at least [`MAX_COMMITTEE_SLOTS`]): a
+		/// draw's work grows with its slots, so a block of large committees draws fewer.
+		#[pallet::constant]
+		type MaxDrawSlotsPerBlock: Get<u32>;
 		/// The weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 	}
@@ -125,6 +129,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ToDraw<T: Config> =
 		StorageMap<_, Twox64Concat, BlockNumberFor<T>, QueueOf, ValueQuery>;
+
+	/// The committee slots a block draws: the sum of its queued channels' slots (at most
+	/// `MaxDrawSlotsPerBlock`).
+	#[pallet::storage]
+	pub type DrawSlots<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, u32, ValueQuery>;
 
 	/// The channels a block finalizes: those whose settle window ends there.
 	#[pallet::storage]
@@ -196,6 +205,10 @@ pub mod pallet {
 		fn integrity_test() {
 			let most = T::MaxOpensPerBlock::get();
 			assert!(most > 0 && most <= MAX_QUEUE, "MaxOpensPerBlock is within 1..=MAX_QUEUE");
+			assert!(
+				T::MaxDrawSlotsPerBlock::get() >= MAX_COMMITTEE_SLOTS,
+				"a block draws the largest committee"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]

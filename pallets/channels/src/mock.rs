@@ -94,6 +94,8 @@ impl ChannelPricing for TestModels {
 pub const MAX_CHANNEL_BLOCKS: u64 = 100;
 pub const SETTLE_WINDOW: u64 = 10;
 pub const MAX_OPENS: u32 = 3;
+/// A block draws one committee of 64 slots and one more of up to 36.
+pub const MAX_DRAW_SLOTS: u32 = 100;
 pub const OPEN_FEE: u128 = 5;
 
 parameter_types! {
@@ -140,6 +142,7 @@ impl pallet_channels::Config for Test {
 	type MaxChannelBlocks = ConstU64<MAX_CHANNEL_BLOCKS>;
 	type SettleWindow = ConstU64<SETTLE_WINDOW>;
 	type MaxOpensPerBlock = ConstU32<MAX_OPENS>;
+	type MaxDrawSlotsPerBlock = ConstU32<MAX_DRAW_SLOTS>;
 	type WeightInfo = ();
 }
 

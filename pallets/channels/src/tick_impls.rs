@@ -4,7 +4,8 @@
 //! refuses more), so the work per block is bounded.
 
 use crate::{
-	Channels, Committees, Config, Event, HoldReason, Pallet, ToDraw, ToFinalize, WeightInfo,
+	Channels, Committees, Config, DrawSlots, Event, HoldReason, Pallet, ToDraw, ToFinalize,
+	WeightInfo,
 };
 use gonka_primitives::channel::ChannelId;
 use polkadot_sdk::{
@@ -20,11 +21,16 @@ impl<T: Config> Pallet<T> {
 	/// `on_initialize` at block `now`; returns the weight used.
 	pub(crate) fn tick(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = <T as Config>::WeightInfo::on_initialize_idle();
+		DrawSlots::<T>::remove(now);
 		for channel in ToDraw::<T>::take(now) {
-			let slots = Self::draw_committee(channel);
-			// Its benchmark: every draw of every slot redrawn `MAX_DRAWS` times, and the
-			// channel finalized for want of a committee.
+			let (slots, finalized) = Self::draw_committee(channel);
+			// Its benchmark: every slot on a roster chunk of its own, the committee stored;
+			// a channel nobody serves is finalized at once (its finalization is then taken
+			// from the block it was queued in, which `open_channel` prepaid).
 			weight = weight.saturating_add(<T as Config>::WeightInfo::draw_committee(slots.into()));
+			if finalized {
+				weight = weight.saturating_add(<T as Config>::WeightInfo::finalize_channel());
+			}
 		}
 		for channel in ToFinalize::<T>::take(now) {
 			Self::finalize(channel);

@@ -2,12 +2,15 @@
 //! `try-runtime`.
 
 use crate::{
-	ChannelStatus, Channels, Committees, Config, HoldReason, NextChannelId, Pallet, ToDraw,
-	ToFinalize,
+	ChannelStatus, Channels, Committees, Config, DrawSlots, HoldReason, NextChannelId, Pallet,
+	ToDraw, ToFinalize,
 };
 use alloc::collections::BTreeMap;
 use polkadot_sdk::{
-	frame_support::{ensure, traits::fungible::InspectHold},
+	frame_support::{
+		ensure,
+		traits::{fungible::InspectHold, Get},
+	},
 	frame_system,
 	sp_runtime::{Saturating, TryRuntimeError},
 };
@@ -44,8 +47,8 @@ impl<T: Config> Pallet<T> {
 			);
 			match Committees::<T>::get(channel) {
 				Some(committee) => ensure!(
-					!committee.is_empty() && committee.len() <= usize::from(info.terms.committee),
-					"a committee has between one slot and the channel's slots"
+					committee.len() == usize::from(info.terms.committee),
+					"a committee has every slot of the channel"
 				),
 				None => ensure!(
 					drawing.iter().filter(|id| **id == channel).count() == 1,
@@ -77,9 +80,16 @@ impl<T: Config> Pallet<T> {
 		}
 		for (block, queue) in ToDraw::<T>::iter() {
 			ensure!(block > now, "draws are queued for blocks to come");
+			let mut slots = 0u32;
 			for channel in queue {
-				ensure!(Channels::<T>::contains_key(channel), "draws of live channels only");
+				let info = Channels::<T>::get(channel).ok_or("draws of live channels only")?;
+				slots = slots.saturating_add(u32::from(info.terms.committee));
 			}
+			ensure!(DrawSlots::<T>::get(block) == slots, "a block's slots count its draws'");
+			ensure!(slots <= T::MaxDrawSlotsPerBlock::get(), "a block draws at most its slots");
+		}
+		for (block, _) in DrawSlots::<T>::iter() {
+			ensure!(ToDraw::<T>::contains_key(block), "slots are counted for queued draws only");
 		}
 		for (block, queue) in ToFinalize::<T>::iter() {
 			ensure!(block > now, "finalizations are queued for blocks to come");

@@ -67,4 +67,8 @@ pub struct ChannelInfo<AccountId, BlockNumber> {
 	pub deposited: u128,
 	/// Open, or closed early.
 	pub status: ChannelStatus,
+	/// The epoch whose PoC formed the roster the committee was drawn from (0 until it is
+	/// drawn): a member stands, and is paid, only if it registered before it
+	/// (`pallet_poc::Pallet::stands_in`).
+	pub roster_epoch: gonka_primitives::EpochIndex,
 }

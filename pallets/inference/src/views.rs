@@ -46,6 +46,14 @@ impl<T: Config> Pallet<T> {
 		Some(Self::price_state(model, &terms, &Params::<T>::get(), next).price)
 	}
 
+	/// `model`'s price per token in the block in progress (what a request or a channel
+	/// opened in it pays).
+	pub fn price_now(model: ModelId) -> Option<u128> {
+		let terms = T::ModelTerms::terms(model)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		Some(Self::price_state(model, &terms, &Params::<T>::get(), now).price)
+	}
+
 	/// `InferenceApi::quote`: the escrow a request would hold in the next block (its
 	/// tokens' escrow and the timer deposit).
 	pub fn quote(model: ModelId, prompt_bytes: u32, max_tokens: u32) -> Option<u128> {

@@ -59,7 +59,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// [`Self::stands`] for a roster formed by the PoC of epoch `formed`.
-	pub(crate) fn stands_in(host: &T::AccountId, formed: EpochIndex) -> bool {
+	pub fn stands_in(host: &T::AccountId, formed: EpochIndex) -> bool {
 		Hosts::<T>::contains_key(host) && Self::joined_before(host, formed)
 	}
 

@@ -11,7 +11,7 @@ use crate::{
 	Nonce, PalletInfo, ParachainSystem, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
 	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, SessionKeys, System, WeightToFee,
 	XcmpQueue, AVERAGE_ON_INITIALIZE_RATIO, BLOCK_PROCESSING_VELOCITY, EXISTENTIAL_DEPOSIT, GNK,
-	HOURS, MAXIMUM_BLOCK_WEIGHT, MICRO_GNK, NORMAL_DISPATCH_RATIO,
+	HOURS, MAXIMUM_BLOCK_WEIGHT, MICRO_GNK, MILLI_GNK, NORMAL_DISPATCH_RATIO,
 	RELAY_CHAIN_SLOT_DURATION_MILLIS, SLOT_DURATION, SS58_PREFIX, UNINCLUDED_SEGMENT_CAPACITY,
 	VERSION,
 };
@@ -592,6 +592,55 @@ impl pallet_inference::Config for Runtime {
 	/// An epoch's ledger waits while pallet-rewards distributes the epoch's reward.
 	type SettlementHold = pallet_rewards::DistributionPending<Runtime>;
 	type WeightInfo = crate::weights::pallet_inference::WeightInfo<Runtime>;
+}
+
+// ---- Inference channels ----------------------------------------------------------------------
+
+/// A channel's price and template overhead: `pallet-inference`'s price in the block that
+/// opens it, and the model record's overhead (approved models only).
+pub struct InferencePricing;
+impl pallet_channels::ChannelPricing for InferencePricing {
+	fn price(model: gonka_primitives::ModelId) -> Option<u128> {
+		pallet_inference::Pallet::<Runtime>::price_now(model)
+	}
+	fn template_overhead(model: gonka_primitives::ModelId) -> Option<u32> {
+		use pallet_inference::InferenceModels;
+		RegistryTerms::terms(model).map(|terms| terms.template_overhead)
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_model() -> gonka_primitives::ModelId {
+		use pallet_poc::ModelRegistry;
+		<Runtime as pallet_poc::Config>::Models::approve_for_benchmark(1);
+		1
+	}
+}
+
+parameter_types! {
+	/// Opening a channel costs a thousand tokens at the default model's base price, ten
+	/// times the simplest transaction's fee: what a developer pays for each committee draw
+	/// it tries (`docs/channels.md`).
+	pub const ChannelOpenFee: Balance = MILLI_GNK;
+}
+
+impl pallet_channels::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Pricing = InferencePricing;
+	/// The parent block's hash, as the on-chain executor draw (issue 24 brings the relay
+	/// chain's randomness).
+	type Randomness = ParentHashRandomness;
+	type FeeTo = CommunityPool;
+	type OpenFee = ChannelOpenFee;
+	/// One hour (`channels.md`).
+	type MaxChannelBlocks = ConstU32<HOURS>;
+	/// Half an hour to settle after a channel's end.
+	type SettleWindow = ConstU32<{ HOURS / 2 }>;
+	/// A block's committee draws and finalizations at their worst case fit in a tenth of
+	/// it (`runtime/tests/channels_block_budget.rs`): 16 channels, 128 slots (16 of the
+	/// default 8 slots, 2 of the largest 64).
+	type MaxOpensPerBlock = ConstU32<16>;
+	type MaxDrawSlotsPerBlock = ConstU32<128>;
+	type WeightInfo = crate::weights::pallet_channels::WeightInfo<Runtime>;
 }
 
 // ---- Rewards -------------------------------------------------------------------------------

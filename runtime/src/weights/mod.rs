@@ -2,6 +2,7 @@
 //! runtime's wasm by `scripts/benchmarks.sh` (never edited by hand; `docs/benchmarks.md`
 //! reports them against the block limits).
 
+pub mod pallet_channels;
 pub mod pallet_inference;
 pub mod pallet_models;
 pub mod pallet_poc;

@@ -119,6 +119,25 @@ fn a_full_block_delays_a_channel_and_does_not_refuse_it() {
 	});
 }
 
+/// A block draws at most `MaxDrawSlotsPerBlock` slots: a large committee that finds a
+/// block's slots taken waits for the next block, a small one still fits.
+#[test]
+fn a_block_draws_at_most_its_slots() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let first = open(20, terms(64), 6_400);
+		let second = open(21, terms(64), 6_400);
+		let small = open(22, terms(36), 3_600);
+		assert_eq!(crate::DrawSlots::<Test>::get(2), 100);
+		assert_eq!(crate::ToDraw::<Test>::get(2).to_vec(), vec![first, small]);
+		assert_eq!(crate::ToDraw::<Test>::get(3).to_vec(), vec![second]);
+		run_to_block(2);
+		assert!(crate::Committees::<Test>::get(second).is_none());
+		assert_eq!(crate::DrawSlots::<Test>::get(2), 0, "a block's count goes with its draws");
+		run_to_block(3);
+		assert_eq!(crate::Committees::<Test>::get(second).map(|c| c.len()), Some(64));
+	});
+}
+
 #[test]
 fn only_the_developer_tops_up_or_closes_and_only_before_the_end() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
