@@ -290,10 +290,149 @@ pub struct Voucher {
 	pub root: H256,
 	/// Their total cost: the root's sum.
 	pub amount: u128,
+	/// The (nonce, try) of the last receipt covered (leaf `count − 1`; zeros when `count`
+	/// is 0). An executor numbers its receipts in increasing (nonce, try) order, so every
+	/// receipt the voucher covers is at or below it, and a tail claim must be above it: a
+	/// receipt vouchered once is never claimed again as tail.
+	pub last: (u64, u8),
 }
 
 impl ChannelMessage for Voucher {
 	const KIND: ChannelMessageKind = ChannelMessageKind::Voucher;
+}
+
+/// The most tail claims one settlement carries (`MaxTail`): an executor serves a channel
+/// only while it holds fewer unvouchered receipts (`channels.md`, section 6).
+pub const MAX_TAIL: u32 = 16;
+
+/// A developer's voucher with the channel key's signature.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct SignedVoucher {
+	/// The voucher.
+	pub voucher: Voucher,
+	/// The channel key's signature of it ([`ChannelMessage::signing_message`]).
+	pub signature: sr25519::Signature,
+}
+
+/// A receipt the developer has not vouchered, claimed with the request it answers: the
+/// request signed by the channel key shows the developer asked for it.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct TailClaim {
+	/// The request, as the developer signed it.
+	pub request: ChannelRequest,
+	/// The channel key's signature of the request.
+	pub request_signature: sr25519::Signature,
+	/// The executor's receipt for it.
+	pub receipt: Receipt,
+}
+
+/// An executor's settlement of a channel (a duty its worker key signs): the developer's
+/// latest voucher to it, if any, and the receipts after the voucher's, claimed as tail.
+/// Settlements of a channel are cumulative: each pays what its total adds to the earlier
+/// ones', within the executor's allowance.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct ChannelSettle {
+	/// The channel.
+	pub channel: ChannelId,
+	/// The latest voucher (none: the developer vouchered nothing yet).
+	pub voucher: Option<SignedVoucher>,
+	/// The receipts `count..count + tail.len()` after the voucher's `count`, in increasing
+	/// (nonce, try) order, all above the voucher's `last`.
+	pub tail:
+		polkadot_sdk::sp_runtime::BoundedVec<TailClaim, polkadot_sdk::sp_core::ConstU32<MAX_TAIL>>,
+}
+
+impl ChannelSettle {
+	/// The leaves the voucher covers (0 without one).
+	pub fn vouchered(&self) -> u32 {
+		self.voucher.as_ref().map_or(0, |signed| signed.voucher.count)
+	}
+
+	/// The voucher's amount (0 without one).
+	pub fn vouchered_amount(&self) -> u128 {
+		self.voucher.as_ref().map_or(0, |signed| signed.voucher.amount)
+	}
+
+	/// The (nonce, try) every tail claim must be above: the voucher's `last` (none without
+	/// a voucher).
+	pub fn floor(&self) -> Option<(u64, u8)> {
+		self.voucher
+			.as_ref()
+			.filter(|signed| signed.voucher.count > 0)
+			.map(|signed| signed.voucher.last)
+	}
+
+	/// The receipts the settlement covers: the voucher's and the tail's (`None` if it
+	/// overflows).
+	pub fn receipts(&self) -> Option<u32> {
+		self.vouchered().checked_add(self.tail.len() as u32)
+	}
+}
+
+impl crate::duty::Duty for ChannelSettle {
+	const KIND: crate::duty::DutyKind = crate::duty::DutyKind::ChannelSettle;
+}
+
+/// Why a receipt does not answer its request at the channel's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadReceipt {
+	/// It names another channel, nonce, try, request or prompt than the request.
+	NotTheRequest,
+	/// Its seed is not the request's ([`request_seed`]).
+	WrongSeed,
+	/// No completion token, more than `max_tokens`, or `Length` short of `max_tokens`.
+	BadCompletion,
+	/// More prompt tokens than the prompt's bytes and the template allow.
+	TooManyPromptTokens,
+	/// Its cost is not its tokens at the channel's price, or above the request's maximum.
+	WrongCost,
+}
+
+/// Checks that `receipt` answers `request` at `price` per token with a template of
+/// `template_overhead` tokens on the chain with genesis hash `genesis_hash`: the chain's
+/// rule for a tail claim, and the gateway's before it vouchers a receipt. (Whether the
+/// completion is what the model would answer is the validators' to check.)
+pub fn check_receipt(
+	genesis_hash: &H256,
+	request: &ChannelRequest,
+	receipt: &Receipt,
+	price: u128,
+	template_overhead: u32,
+) -> Result<(), BadReceipt> {
+	let same = receipt.channel == request.channel
+		&& receipt.nonce == request.nonce
+		&& receipt.attempt == request.attempt
+		&& receipt.request_hash == request.hash()
+		&& receipt.prompt_hash == request.prompt_hash;
+	if !same {
+		return Err(BadReceipt::NotTheRequest);
+	}
+	if receipt.seed != request_seed(genesis_hash, request.channel, request.nonce, request.attempt) {
+		return Err(BadReceipt::WrongSeed);
+	}
+	let tokens = receipt.completion_tokens;
+	let complete = match receipt.finish {
+		FinishReason::Stop => tokens >= 1 && tokens <= request.max_tokens,
+		FinishReason::Length => tokens >= 1 && tokens == request.max_tokens,
+	};
+	if !complete {
+		return Err(BadReceipt::BadCompletion);
+	}
+	if receipt.prompt_tokens > request.prompt_bytes.saturating_add(template_overhead) {
+		return Err(BadReceipt::TooManyPromptTokens);
+	}
+	let cost = crate::inference::cost(receipt.prompt_tokens, tokens, price);
+	let most = max_cost(request.prompt_bytes, template_overhead, request.max_tokens, price);
+	match (cost, most) {
+		(Some(cost), Some(most)) if cost == receipt.cost && cost <= most => Ok(()),
+		_ => Err(BadReceipt::WrongCost),
+	}
 }
 
 // ---- seeds and draws --------------------------------------------------------------------
@@ -607,6 +746,88 @@ mod tests {
 		costs.iter().enumerate().map(|(i, cost)| receipt(i as u32, *cost)).collect()
 	}
 
+	/// A request and the receipt that answers it at price 3 with a template of 2 tokens.
+	fn answered(genesis: &H256) -> (ChannelRequest, Receipt) {
+		let request = ChannelRequest {
+			channel: 7,
+			nonce: 41,
+			attempt: 1,
+			executor: HostId::new([5; 32]),
+			prompt_hash: H256::repeat_byte(2),
+			prompt_bytes: 30,
+			max_tokens: 16,
+			sampling: SamplingParams {
+				temperature_milli: 0,
+				top_p: polkadot_sdk::sp_arithmetic::Perbill::one(),
+			},
+		};
+		let receipt = Receipt {
+			channel: 7,
+			seq: 4,
+			nonce: 41,
+			attempt: 1,
+			request_hash: request.hash(),
+			prompt_hash: request.prompt_hash,
+			output_hash: H256::repeat_byte(3),
+			prompt_tokens: 12,
+			completion_tokens: 5,
+			finish: FinishReason::Stop,
+			seed: request_seed(genesis, 7, 41, 1),
+			cost: 17 * 3,
+		};
+		(request, receipt)
+	}
+
+	#[test]
+	fn a_receipt_answers_its_own_request_at_the_channels_terms_only() {
+		let genesis = H256::repeat_byte(9);
+		let (request, receipt) = answered(&genesis);
+		assert_eq!(check_receipt(&genesis, &request, &receipt, 3, 2), Ok(()));
+		let bad = |change: fn(&mut Receipt)| {
+			let mut changed = receipt.clone();
+			change(&mut changed);
+			check_receipt(&genesis, &request, &changed, 3, 2)
+		};
+		assert_eq!(bad(|r| r.channel = 8), Err(BadReceipt::NotTheRequest));
+		assert_eq!(bad(|r| r.nonce = 42), Err(BadReceipt::NotTheRequest));
+		assert_eq!(bad(|r| r.attempt = 0), Err(BadReceipt::NotTheRequest));
+		assert_eq!(bad(|r| r.request_hash = H256::zero()), Err(BadReceipt::NotTheRequest));
+		assert_eq!(bad(|r| r.prompt_hash = H256::zero()), Err(BadReceipt::NotTheRequest));
+		assert_eq!(bad(|r| r.seed ^= 1), Err(BadReceipt::WrongSeed));
+		assert_eq!(
+			bad(|r| {
+				r.completion_tokens = 0;
+				r.cost = 36;
+			}),
+			Err(BadReceipt::BadCompletion)
+		);
+		assert_eq!(
+			bad(|r| {
+				r.completion_tokens = 17;
+				r.cost = 87;
+			}),
+			Err(BadReceipt::BadCompletion)
+		);
+		assert_eq!(bad(|r| r.finish = FinishReason::Length), Err(BadReceipt::BadCompletion));
+		assert_eq!(
+			bad(|r| {
+				r.prompt_tokens = 33;
+				r.cost = 114;
+			}),
+			Err(BadReceipt::TooManyPromptTokens)
+		);
+		assert_eq!(bad(|r| r.cost += 1), Err(BadReceipt::WrongCost));
+		// The most a request can cost: every prompt byte a token, the template, max_tokens.
+		let mut longest = receipt.clone();
+		longest.prompt_tokens = 32;
+		longest.completion_tokens = 16;
+		longest.finish = FinishReason::Length;
+		longest.cost = 48 * 3;
+		assert_eq!(check_receipt(&genesis, &request, &longest, 3, 2), Ok(()));
+		// Another price: the cost no longer matches.
+		assert_eq!(check_receipt(&genesis, &request, &receipt, 4, 2), Err(BadReceipt::WrongCost));
+	}
+
 	#[test]
 	fn a_sum_trees_root_commits_to_the_total_and_each_proof_to_its_receipts_interval() {
 		for n in [1usize, 2, 3, 5, 8, 13] {
@@ -803,6 +1024,7 @@ mod tests {
 			count: 3,
 			root: H256::repeat_byte(3),
 			amount: 100,
+			last: (5, 0),
 		};
 		let signature = voucher.sign(&genesis, &key);
 		assert!(voucher.verify(&genesis, &key.public(), &signature));

@@ -93,7 +93,11 @@ pub enum DutyKind {
 	/// A sampled validator's missing report ([`MissingValidation`]).
 	#[codec(index = 5)]
 	MissingValidation,
-	// Indices 6.. are kept for confirmation PoC.
+	// Indices 6 and 7 are kept for confirmation PoC.
+	/// An executor's settlement of an inference channel
+	/// ([`crate::channel::ChannelSettle`]).
+	#[codec(index = 8)]
+	ChannelSettle,
 }
 
 impl DutyKind {
@@ -106,6 +110,7 @@ impl DutyKind {
 			DutyKind::InferenceValidation => 3,
 			DutyKind::InvalidationVote => 4,
 			DutyKind::MissingValidation => 5,
+			DutyKind::ChannelSettle => 8,
 		}
 	}
 }
@@ -455,6 +460,9 @@ mod tests {
 			assert_eq!(usize::from(kind.tag()), index);
 			assert_eq!(kind.encode(), vec![kind.tag()]);
 		}
+		// 6 and 7 are kept for confirmation PoC.
+		assert_eq!(DutyKind::ChannelSettle.tag(), 8);
+		assert_eq!(DutyKind::ChannelSettle.encode(), vec![8]);
 	}
 
 	#[test]

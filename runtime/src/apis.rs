@@ -1,7 +1,7 @@
 //! The runtime APIs: what the collator, wallets and the worker call through `state_call`.
 
 use crate::{
-	configs::ConsensusHook, AccountId, Balance, Block, BlockNumber, Executive, Inference,
+	configs::ConsensusHook, AccountId, Balance, Block, BlockNumber, Channels, Executive, Inference,
 	InherentDataExt, Nonce, ParachainSystem, Poc, Rewards, Runtime, RuntimeCall,
 	RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, BLOCK_PROCESSING_VELOCITY,
 	SLOT_DURATION, VERSION,
@@ -282,6 +282,33 @@ impl_runtime_apis! {
 
 		fn validators(request: gonka_primitives::inference::RequestId) -> Option<Vec<HostId>> {
 			Inference::sampled_validators(request)
+		}
+	}
+
+	impl pallet_channels::runtime_api::ChannelsApi<Block, BlockNumber> for Runtime {
+		fn channel(
+			channel: gonka_primitives::channel::ChannelId,
+		) -> Option<pallet_channels::runtime_api::ChannelView<BlockNumber>> {
+			Channels::channel_view(channel)
+		}
+
+		fn allowance(channel: gonka_primitives::channel::ChannelId, host: HostId) -> u128 {
+			Channels::allowance(channel, &host)
+		}
+
+		fn settled(
+			channel: gonka_primitives::channel::ChannelId,
+			host: HostId,
+		) -> Option<pallet_channels::SettledInfo> {
+			Channels::settled(channel, &host)
+		}
+
+		fn quote_channel(
+			model: ModelId,
+			committee: u8,
+			max_request_tokens: u32,
+		) -> Option<pallet_channels::runtime_api::ChannelQuote> {
+			Channels::quote_channel(model, committee, max_request_tokens)
 		}
 	}
 

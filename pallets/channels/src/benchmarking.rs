@@ -2,12 +2,20 @@
 
 use super::*;
 use gonka_primitives::{
-	channel::{channel_key_message, ChannelId, ChannelTerms},
+	channel::{
+		channel_key_message, request_seed, ChannelId, ChannelMessage, ChannelRequest,
+		ChannelSettle, ChannelTerms, FinishReason, Receipt, SignedVoucher, TailClaim, Voucher,
+		MAX_TAIL,
+	},
+	duty::Duty,
 	HostId, NonceCount,
 };
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
-	frame_support::{pallet_prelude::*, traits::fungible::Mutate},
+	frame_support::{
+		pallet_prelude::*,
+		traits::{fungible::Mutate, Authorize},
+	},
 	frame_system::{self, pallet_prelude::BlockNumberFor, RawOrigin},
 	sp_core::{crypto::KeyTypeId, sr25519},
 	sp_runtime::traits::{One, Saturating},
@@ -76,6 +84,109 @@ fn opened<T: Config>(committee: u8) -> (HostId, ChannelId) {
 	let channel = NextChannelId::<T>::get();
 	Pallet::<T>::do_open(who.clone(), terms, proof, deposit).expect("the benchmark channel opens");
 	(who, channel)
+}
+
+/// The key type of the benchmarks' worker keys in the keystore.
+const WORKER: KeyTypeId = KeyTypeId(*b"gwrk");
+/// The receipts the benchmarks' voucher covers.
+const VOUCHERED: u32 = 1_000;
+
+/// A channel of one slot whose committee is drawn, held by a registered host whose worker
+/// key is in the keystore, which settled once before (this settlement pays its fee) and
+/// is last in a full list of settled members; and the settlement of that member: a voucher
+/// of `VOUCHERED` receipts and `t` tail claims, signed. Returns the call's arguments.
+fn settling<T: Config>(
+	t: u32,
+) -> (HostId, ChannelSettle, polkadot_sdk::sp_core::sr25519::Signature) {
+	let model = T::Pricing::benchmark_model();
+	let member: HostId = account("member", 0, 0);
+	<T as Config>::Currency::set_balance(&member, u128::MAX / 1_000_000);
+	let worker =
+		polkadot_sdk::sp_io::crypto::sr25519_generate(WORKER, Some(b"//bench-worker".to_vec()));
+	pallet_poc::Pallet::<T>::register_for_benchmark(&member, worker, alloc::vec![model])
+		.expect("the benchmark member registers");
+	pallet_poc::Pallet::<T>::force_roster(model, alloc::vec![(member.clone(), 1 as NonceCount)]);
+	let who = developer::<T>();
+	let (key, proof) = channel_key::<T>(&who, 0);
+	let (terms, deposit) = terms::<T>(1, key);
+	// The voucher's amount: its receipts, and more than the settlement's fee.
+	let price = T::Pricing::price(model).unwrap_or(1);
+	let cost = price.saturating_mul(2);
+	let amount = cost
+		.saturating_mul(u128::from(VOUCHERED))
+		.saturating_add(T::SettleFee::get().saturating_mul(4));
+	let channel = NextChannelId::<T>::get();
+	Pallet::<T>::do_open(who, terms, proof, deposit.saturating_add(amount.saturating_mul(2)))
+		.expect("the benchmark channel opens");
+	Pallet::<T>::draw_committee(channel);
+	let info = Channels::<T>::get(channel).expect("the channel is open");
+	// The member settled once before (so this one pays its fee), last of a full list.
+	let before = SettledInfo { receipts: 0, vouchered: 0, paid: 0, settlements: 1 };
+	let others = (1..MAX_COMMITTEE_SLOTS).map(|i| (account::<HostId>("other", i, 0), before));
+	Settled::<T>::insert(
+		channel,
+		SettledOf::truncate_from(others.chain([(member.clone(), before)]).collect()),
+	);
+	let genesis = pallet_poc::Pallet::<T>::genesis_hash();
+	let sign = |message: alloc::vec::Vec<u8>| {
+		polkadot_sdk::sp_io::crypto::sr25519_sign(CHANNEL, &key, &message)
+			.expect("the channel key is in the keystore")
+	};
+	let cost = info.price.saturating_mul(2);
+	let voucher = Voucher {
+		channel,
+		executor: member.clone(),
+		count: VOUCHERED,
+		root: gonka_primitives::H256::repeat_byte(1),
+		amount,
+		last: (u64::from(VOUCHERED) - 1, 0),
+	};
+	let voucher = SignedVoucher { signature: sign(voucher.signing_message(&genesis)), voucher };
+	let tail: alloc::vec::Vec<TailClaim> = (0..t)
+		.map(|i| {
+			let request = ChannelRequest {
+				channel,
+				nonce: u64::from(VOUCHERED + i),
+				attempt: 0,
+				executor: member.clone(),
+				prompt_hash: gonka_primitives::H256::repeat_byte(2),
+				prompt_bytes: 1,
+				max_tokens: 1,
+				sampling: gonka_primitives::inference::SamplingParams {
+					temperature_milli: 0,
+					top_p: polkadot_sdk::sp_runtime::Perbill::one(),
+				},
+			};
+			let receipt = Receipt {
+				channel,
+				seq: VOUCHERED + i,
+				nonce: request.nonce,
+				attempt: 0,
+				request_hash: request.hash(),
+				prompt_hash: request.prompt_hash,
+				output_hash: gonka_primitives::H256::repeat_byte(3),
+				prompt_tokens: 1,
+				completion_tokens: 1,
+				finish: FinishReason::Stop,
+				seed: request_seed(&genesis, channel, request.nonce, 0),
+				cost,
+			};
+			TailClaim {
+				request_signature: sign(request.signing_message(&genesis)),
+				request,
+				receipt,
+			}
+		})
+		.collect();
+	let settle =
+		ChannelSettle { channel, voucher: Some(voucher), tail: BoundedVec::truncate_from(tail) };
+	let signature = polkadot_sdk::sp_io::crypto::sr25519_sign(
+		WORKER,
+		&worker,
+		&settle.signing_message(&genesis, &member),
+	)
+	.expect("the worker key is in the keystore");
+	(member, settle, signature)
 }
 
 #[benchmarks]
@@ -156,14 +267,18 @@ mod benchmarks {
 		);
 	}
 
-	/// Finalizing a channel with a committee of 64 slots.
+	/// Finalizing a channel with a committee of 64 members, each of which settled.
 	#[benchmark]
 	fn finalize_channel() {
 		let (_, channel) = opened::<T>(MAX_COMMITTEE_SLOTS as u8);
-		let member: HostId = account("member", 0, 0);
-		let committee =
-			CommitteeOf::truncate_from(alloc::vec![member; MAX_COMMITTEE_SLOTS as usize]);
-		Committees::<T>::insert(channel, committee);
+		let members: alloc::vec::Vec<HostId> =
+			(0..MAX_COMMITTEE_SLOTS).map(|i| account("member", i, 0)).collect();
+		let settled = SettledInfo { receipts: 1, vouchered: 1, paid: 0, settlements: 1 };
+		Settled::<T>::insert(
+			channel,
+			SettledOf::truncate_from(members.iter().map(|m| (m.clone(), settled)).collect()),
+		);
+		Committees::<T>::insert(channel, CommitteeOf::truncate_from(members));
 
 		#[block]
 		{
@@ -171,6 +286,42 @@ mod benchmarks {
 		}
 
 		assert!(Channels::<T>::get(channel).is_none());
+		assert!(!Settled::<T>::contains_key(channel));
+	}
+
+	/// A member's settlement with a voucher and `t` tail claims (each a request signature
+	/// to check), paid into its pending work.
+	#[benchmark]
+	fn settle(t: Linear<0, MAX_TAIL>) {
+		let (member, settlement, signature) = settling::<T>(t);
+		let channel = settlement.channel;
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, member.clone(), settlement, signature);
+
+		assert_eq!(
+			Pallet::<T>::settled(channel, &member).map(|settled| settled.receipts),
+			Some(VOUCHERED + t)
+		);
+	}
+
+	/// The authorize rule of a settlement with a voucher and `t` tail claims: the checks
+	/// and the worker key's signature.
+	#[benchmark]
+	fn authorize_settle(t: Linear<0, MAX_TAIL>) -> Result<(), BenchmarkError> {
+		let (executor, settlement, signature) = settling::<T>(t);
+		let call = Call::<T>::settle { executor, settle: settlement, signature };
+
+		#[block]
+		{
+			call.authorize(
+				polkadot_sdk::sp_runtime::transaction_validity::TransactionSource::External,
+			)
+			.ok_or(BenchmarkError::Weightless)?
+			.map_err(|_| BenchmarkError::Weightless)?;
+		}
+
+		Ok(())
 	}
 
 	/// A block with nothing to draw or finalize.

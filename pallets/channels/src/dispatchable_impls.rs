@@ -79,7 +79,7 @@ impl<T: Config> Pallet<T> {
 		<T as Config>::Currency::transfer(
 			&developer,
 			&T::FeeTo::get(),
-			T::OpenFee::get(),
+			Self::channel_fee(terms.committee),
 			Preservation::Preserve,
 		)
 		.map_err(|_| Error::<T>::InsufficientBalance)?;
@@ -109,10 +109,18 @@ impl<T: Config> Pallet<T> {
 				price,
 				deposited: deposit,
 				status: ChannelStatus::Open,
+				template_overhead: overhead,
+				settled: 0,
 				roster_epoch: 0,
 			},
 		);
 		Ok(())
+	}
+
+	/// What opening a channel of `committee` slots costs, whatever happens to it: the open
+	/// fee, and the fee of each member's first settlement, prepaid (spec section 9).
+	pub fn channel_fee(committee: u8) -> u128 {
+		T::SettleFee::get().saturating_mul(u128::from(committee)).saturating_add(T::OpenFee::get())
 	}
 
 	/// Queues `channel` in `Queue` at the first block from `from` with room (at most

@@ -3,7 +3,8 @@
 //! Layout (as `pallet-broker`): this file declares the configuration, storage, events,
 //! errors and calls; each call is a few lines that call a `do_*` function. The rules are in
 //! files named by concern: `dispatchable_impls.rs` (opening, top-ups, closing),
-//! `committee.rs` (the committee draw and allowances), `tick_impls.rs` (what runs every
+//! `committee.rs` (the committee draw and allowances), `settlement.rs` (the members'
+//! settlements: vouchers, tail claims, payment), `tick_impls.rs` (what runs every
 //! block: the draws and the finalizations), `try_state.rs` (the invariants), `types.rs`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -14,10 +15,13 @@ extern crate alloc;
 mod benchmarking;
 mod committee;
 mod dispatchable_impls;
+pub mod runtime_api;
+mod settlement;
 mod tick_impls;
 #[cfg(any(test, feature = "try-runtime"))]
 mod try_state;
 mod types;
+mod views;
 pub mod weights;
 
 #[cfg(test)]
@@ -48,6 +52,8 @@ pub mod pallet {
 	pub type ChannelOf<T> = ChannelInfo<HostId, BlockNumberFor<T>>;
 	/// A committee: the host of each slot, in slot order (a host may hold several).
 	pub type CommitteeOf = BoundedVec<HostId, ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
+	/// What the members of a committee settled: one entry a member that settled.
+	pub type SettledOf = BoundedVec<(HostId, SettledInfo), ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
 	/// The channels a block draws the committees of, or finalizes (at most
 	/// `MaxOpensPerBlock`, which may not exceed [`MAX_QUEUE`]: a fixed bound, so lowering
 	/// `MaxOpensPerBlock` never makes a stored queue undecodable).
@@ -96,6 +102,14 @@ pub mod pallet {
 		/// draw's work grows with its slots, so a block of large committees draws fewer.
 		#[pallet::constant]
 		type MaxDrawSlotsPerBlock: Get<u32>;
+		/// What a settlement costs (to `FeeTo`): the developer prepays each member's first
+		/// one when it opens the channel; a later one pays it from what it is paid, and must
+		/// pay more.
+		#[pallet::constant]
+		type SettleFee: Get<u128>;
+		/// The executors' ledger of pending work, which settlements pay into
+		/// (`pallet-inference`, in the runtime).
+		type Work: pallet_inference::WorkLedger<Self::AccountId>;
 		/// The weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 	}
@@ -130,6 +144,12 @@ pub mod pallet {
 	pub type ToDraw<T: Config> =
 		StorageMap<_, Twox64Concat, BlockNumberFor<T>, QueueOf, ValueQuery>;
 
+	/// What each committee member has settled of a channel so far (its settlements are
+	/// cumulative), in the order they first settled: one entry a member, so at most
+	/// `MAX_COMMITTEE_SLOTS`; removed when the channel is finalized.
+	#[pallet::storage]
+	pub type Settled<T: Config> = StorageMap<_, Twox64Concat, ChannelId, SettledOf, ValueQuery>;
+
 	/// The committee slots a block draws: the sum of its queued channels' slots (at most
 	/// `MaxDrawSlotsPerBlock`).
 	#[pallet::storage]
@@ -160,6 +180,20 @@ pub mod pallet {
 		ChannelClosed { channel: ChannelId, ends: BlockNumberFor<T> },
 		/// A channel was finalized: the rest of its escrow refunded.
 		ChannelFinalized { channel: ChannelId, refund: u128 },
+		/// A committee member settled a channel: `receipts` receipts in all so far
+		/// (`tail` of them claimed without a voucher, whose voucher has root `root`),
+		/// `amount` more into its pending work and `fee` to the pool (none for its first
+		/// settlement), `paid` from the escrow in all.
+		ChannelSettled {
+			channel: ChannelId,
+			executor: HostId,
+			receipts: u32,
+			tail: u32,
+			root: Option<gonka_primitives::H256>,
+			amount: u128,
+			fee: u128,
+			paid: u128,
+		},
 	}
 
 	#[pallet::error]
@@ -194,6 +228,34 @@ pub mod pallet {
 		Overflow,
 		/// The channel key signs for another channel until that one is finalized.
 		ChannelKeyInUse,
+		/// The host holds no slot of the channel's committee (or it is not drawn yet).
+		NotInCommittee,
+		/// The host left, or left and registered again, since the PoC of the committee's
+		/// roster: it is not paid.
+		NotStanding,
+		/// The voucher names another channel or executor.
+		VoucherNotForExecutor,
+		/// The voucher's signature is not the channel key's.
+		BadVoucherSignature,
+		/// The voucher covers fewer receipts than one the host settled before.
+		VoucherBehind,
+		/// The settlement covers no receipt beyond the host's earlier settlements.
+		NothingNew,
+		/// A tail request names another channel or executor.
+		TailNotForExecutor,
+		/// A tail request's signature is not the channel key's.
+		BadRequestSignature,
+		/// Tail claims are in increasing (nonce, try) order, above the voucher's last, and
+		/// their receipts numbered on from the voucher's count.
+		TailOutOfOrder,
+		/// A tail request asks for more than the channel's `max_request_tokens` (its prompt
+		/// bytes, the template and its completion tokens).
+		RequestTooLarge,
+		/// A tail receipt does not answer its request at the channel's terms
+		/// (`gonka_primitives::channel::check_receipt`).
+		BadReceipt,
+		/// The settlement would pay no more than its fee.
+		PaysTooLittle,
 	}
 
 	#[pallet::hooks]
@@ -247,6 +309,30 @@ pub mod pallet {
 		pub fn top_up(origin: OriginFor<T>, channel: ChannelId, amount: u128) -> DispatchResult {
 			let developer = ensure_signed(origin)?;
 			Self::do_top_up(developer, channel, amount)
+		}
+
+		/// A committee member's settlement of a channel: the developer's latest voucher to
+		/// it and the receipts after it claimed with their signed requests. Pays what the
+		/// settlement's total adds to the member's earlier settlements, within its
+		/// allowance, from the channel's escrow into the member's pending work (settled with
+		/// the epoch's ledger). Emits `ChannelSettled`.
+		///
+		/// The dispatch origin must be `Authorized`: no signer and no fee, valid only
+		/// through `Pallet::authorize_settle` (the member's worker key signed `settle`).
+		#[pallet::call_index(3)]
+		#[pallet::weight(<T as Config>::WeightInfo::settle(settle.tail.len() as u32))]
+		#[pallet::weight_of_authorize(
+			<T as Config>::WeightInfo::authorize_settle(settle.tail.len() as u32)
+		)]
+		#[pallet::authorize(Self::authorize_settle)]
+		pub fn settle(
+			origin: OriginFor<T>,
+			executor: HostId,
+			settle: gonka_primitives::channel::ChannelSettle,
+			_signature: polkadot_sdk::sp_core::sr25519::Signature,
+		) -> DispatchResult {
+			polkadot_sdk::frame_system::ensure_authorized(origin)?;
+			Self::do_settle(executor, settle)
 		}
 
 		/// Ends the developer's channel now: no request is accepted from here, and its

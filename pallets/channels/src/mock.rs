@@ -97,6 +97,8 @@ pub const MAX_OPENS: u32 = 3;
 /// A block draws one committee of 64 slots and one more of up to 36.
 pub const MAX_DRAW_SLOTS: u32 = 100;
 pub const OPEN_FEE: u128 = 5;
+/// What a settlement costs its member.
+pub const SETTLE_FEE: u128 = 3;
 
 parameter_types! {
 	pub const HostDeposit: u128 = 100;
@@ -143,6 +145,8 @@ impl pallet_channels::Config for Test {
 	type SettleWindow = ConstU64<SETTLE_WINDOW>;
 	type MaxOpensPerBlock = ConstU32<MAX_OPENS>;
 	type MaxDrawSlotsPerBlock = ConstU32<MAX_DRAW_SLOTS>;
+	type SettleFee = ConstU128<SETTLE_FEE>;
+	type Work = TestLedger;
 	type WeightInfo = ();
 }
 
@@ -160,6 +164,36 @@ pub fn account(i: u8) -> HostId {
 /// The worker key of host `i`.
 pub fn worker(i: u8) -> sr25519::Pair {
 	sr25519::Pair::from_string(&format!("//worker{i}"), None).expect("a valid derivation")
+}
+
+std::thread_local! {
+	static CREDITED: core::cell::RefCell<std::collections::BTreeMap<HostId, u128>> =
+		Default::default();
+}
+
+/// The executors' ledger of pending work (`pallet-inference`'s in the runtime): records
+/// what settlements credit, which must have reached the executor's free balance.
+pub struct TestLedger;
+impl pallet_inference::WorkLedger<HostId> for TestLedger {
+	fn credit_work(executor: &HostId, amount: u128) -> polkadot_sdk::sp_runtime::DispatchResult {
+		// Held as pending work, as `pallet-inference` does (here under the channels'
+		// reason, the only one the mock has, on the executor's own account): it must
+		// have reached the executor's free balance.
+		use polkadot_sdk::frame_support::traits::fungible::MutateHold;
+		Balances::hold(
+			&RuntimeHoldReason::Channels(crate::HoldReason::ChannelEscrow),
+			executor,
+			amount,
+		)?;
+		CREDITED
+			.with(|credited| *credited.borrow_mut().entry(executor.clone()).or_default() += amount);
+		Ok(())
+	}
+}
+
+/// What the ledger credited `executor` so far.
+pub fn credited(executor: &HostId) -> u128 {
+	CREDITED.with(|credited| credited.borrow().get(executor).copied().unwrap_or(0))
 }
 
 /// The chain's genesis: accounts 1–9 (hosts) and 20–22 (developers) with 10,000 each, the
@@ -201,6 +235,7 @@ impl ExtBuilder {
 		}
 		.assimilate_storage(&mut storage)
 		.unwrap();
+		CREDITED.with(|credited| credited.borrow_mut().clear());
 		let mut ext = TestExternalities::new(storage);
 		ext.execute_with(|| run_to_block(1));
 		ext
@@ -256,4 +291,34 @@ pub fn new_bench_ext() -> TestExternalities {
 	let mut ext = ExtBuilder::default().build();
 	ext.register_extension(KeystoreExt::new(MemoryKeystore::new()));
 	ext
+}
+
+/// Why a duty transaction did not go through.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+	/// Its `authorize` rule refused it: the pool never takes it.
+	Pool(polkadot_sdk::sp_runtime::transaction_validity::TransactionValidityError),
+	/// The call failed when dispatched.
+	Call(polkadot_sdk::sp_runtime::DispatchError),
+}
+
+/// Authorizes and dispatches a duty call as the pool and the block builder would.
+pub fn run_duty(call: crate::Call<Test>) -> Result<(), Refused> {
+	use polkadot_sdk::{
+		frame_support::traits::Authorize, sp_runtime::transaction_validity::TransactionSource,
+	};
+	call.authorize(TransactionSource::External)
+		.expect("a duty call has an authorize rule")
+		.map_err(Refused::Pool)?;
+	dispatch_duty(call)
+}
+
+/// Dispatches a duty call without asking its `authorize` rule (the state may have changed
+/// since the pool validated it): the call checks again.
+pub fn dispatch_duty(call: crate::Call<Test>) -> Result<(), Refused> {
+	use polkadot_sdk::{frame_system::RawOrigin, sp_runtime::traits::Dispatchable as _};
+	RuntimeCall::Channels(call)
+		.dispatch(RawOrigin::Authorized.into())
+		.map(|_| ())
+		.map_err(|error| Refused::Call(error.error))
 }

@@ -39,16 +39,18 @@ impl<T: Config> Pallet<T> {
 		weight
 	}
 
-	/// Finalizes `channel`: its committee and record removed, the rest of its escrow
-	/// refunded to its developer (`ChannelFinalized`).
+	/// Finalizes `channel`: its committee, its members' settlements and its record removed,
+	/// the rest of its escrow (what was not settled) refunded to its developer
+	/// (`ChannelFinalized`).
 	pub(crate) fn finalize(channel: ChannelId) {
 		let Some(info) = Channels::<T>::take(channel) else { return };
 		Committees::<T>::remove(channel);
+		crate::Settled::<T>::remove(channel);
 		crate::ChannelKeys::<T>::remove(info.terms.channel_key);
 		let refund = <T as Config>::Currency::release(
 			&<T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow),
 			&info.developer,
-			info.deposited,
+			info.deposited.saturating_sub(info.settled),
 			Precision::BestEffort,
 		)
 		.unwrap_or_else(|_| {

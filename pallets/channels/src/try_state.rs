@@ -3,7 +3,7 @@
 
 use crate::{
 	ChannelStatus, Channels, Committees, Config, DrawSlots, HoldReason, NextChannelId, Pallet,
-	ToDraw, ToFinalize,
+	Settled, ToDraw, ToFinalize,
 };
 use alloc::collections::BTreeMap;
 use polkadot_sdk::{
@@ -24,8 +24,32 @@ impl<T: Config> Pallet<T> {
 		let drawing: alloc::vec::Vec<_> = ToDraw::<T>::iter_values().flatten().collect();
 		for (channel, info) in Channels::<T>::iter() {
 			ensure!(channel < next, "channel ids are below the counter");
+			ensure!(info.settled <= info.deposited, "a channel pays at most its deposit");
 			let escrow = held.entry(info.developer.clone()).or_default();
-			*escrow = escrow.saturating_add(info.deposited);
+			*escrow = escrow.saturating_add(info.deposited.saturating_sub(info.settled));
+			let committee = Committees::<T>::get(channel).unwrap_or_default();
+			let mut paid = 0u128;
+			let members = Settled::<T>::get(channel);
+			for (index, (member, settled)) in members.iter().enumerate() {
+				ensure!(
+					members.iter().skip(index + 1).all(|(other, _)| other != member),
+					"one entry a member"
+				);
+				let slots = committee.iter().filter(|host| *host == member).count() as u32;
+				ensure!(slots > 0, "only committee members settle");
+				ensure!(
+					settled.paid
+						<= gonka_primitives::channel::allowance(
+							slots,
+							info.deposited,
+							info.terms.committee
+						),
+					"a member is paid at most its share of the deposit"
+				);
+				ensure!(settled.vouchered <= settled.receipts, "a voucher is within the receipts");
+				paid = paid.saturating_add(settled.paid);
+			}
+			ensure!(paid == info.settled, "a channel's settled total is its members' pay");
 			ensure!(
 				info.ends <= info.opened.saturating_add(info.terms.duration),
 				"a channel ends by its planned end"
@@ -62,7 +86,7 @@ impl<T: Config> Pallet<T> {
 					&<T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow),
 					&developer
 				) == deposited,
-				"a developer's escrow held is the sum of its channels' deposits"
+				"a developer's escrow held is the sum of its channels' deposits less their pay"
 			);
 		}
 		for (key, channel) in crate::ChannelKeys::<T>::iter() {
@@ -75,6 +99,9 @@ impl<T: Config> Pallet<T> {
 			crate::ChannelKeys::<T>::iter().count() == Channels::<T>::iter().count(),
 			"every live channel's key is reserved"
 		);
+		for channel in Settled::<T>::iter_keys() {
+			ensure!(Channels::<T>::contains_key(channel), "settlements of live channels only");
+		}
 		for channel in Committees::<T>::iter_keys() {
 			ensure!(Channels::<T>::contains_key(channel), "committees of live channels only");
 		}

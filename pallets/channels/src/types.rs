@@ -67,8 +67,37 @@ pub struct ChannelInfo<AccountId, BlockNumber> {
 	pub deposited: u128,
 	/// Open, or closed early.
 	pub status: ChannelStatus,
+	/// The tokens the model's chat template adds to a prompt, fixed when it opened.
+	pub template_overhead: u32,
+	/// The escrow paid to the committee so far (the rest of `deposited` is held).
+	pub settled: u128,
 	/// The epoch whose PoC formed the roster the committee was drawn from (0 until it is
 	/// drawn): a member stands, and is paid, only if it registered before it
 	/// (`pallet_poc::Pallet::stands_in`).
 	pub roster_epoch: gonka_primitives::EpochIndex,
+}
+
+/// What a committee member has settled of a channel so far.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct SettledInfo {
+	/// The receipts its settlements covered: leaves `0..receipts`.
+	pub receipts: u32,
+	/// The receipts its latest voucher covered.
+	pub vouchered: u32,
+	/// What it was paid in all (at most its allowance).
+	pub paid: u128,
+	/// Its settlements of the channel.
+	pub settlements: u32,
 }

@@ -1,5 +1,5 @@
-//! The weights of the pallet's calls and hooks. The runtime's come from the benchmarks when
-//! the pallet joins it (issue 22's next step); `()` is for tests.
+//! The weights of the pallet's calls and hooks. The runtime's come from the benchmarks
+//! (`runtime/src/weights/pallet_channels.rs`); `()` is for tests.
 
 use polkadot_sdk::frame_support::weights::Weight;
 
@@ -18,6 +18,10 @@ pub trait WeightInfo {
 	fn finalize_channel() -> Weight;
 	/// `on_initialize` with nothing to draw or finalize.
 	fn on_initialize_idle() -> Weight;
+	/// `settle` with a voucher and `t` tail claims.
+	fn settle(t: u32) -> Weight;
+	/// `settle`'s authorize rule with a voucher and `t` tail claims.
+	fn authorize_settle(t: u32) -> Weight;
 }
 
 impl WeightInfo for () {
@@ -37,6 +41,12 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn on_initialize_idle() -> Weight {
+		Weight::zero()
+	}
+	fn settle(_t: u32) -> Weight {
+		Weight::zero()
+	}
+	fn authorize_settle(_t: u32) -> Weight {
 		Weight::zero()
 	}
 }

@@ -290,3 +290,19 @@ impl<T: Config> Pallet<T> {
 		amount
 	}
 }
+
+impl<T: Config> WorkLedger<T::AccountId> for Pallet<T> {
+	fn credit_work(executor: &T::AccountId, amount: u128) -> DispatchResult {
+		if amount == 0 {
+			return Ok(());
+		}
+		Funds::<T>::hold(&HoldReason::WorkBalance.into(), executor, amount)?;
+		// No activity noted: a settlement is no validated work yet, and must not build the
+		// host's reputation (the channels' samples will feed its invalidation test).
+		let epoch = pallet_poc::Pallet::<T>::epoch_now();
+		Ledger::<T>::mutate(epoch, executor, |stats| {
+			stats.pending_work = stats.pending_work.saturating_add(amount)
+		});
+		Ok(())
+	}
+}

@@ -30,6 +30,16 @@ pub struct ModelTerms {
 	pub base_price: u128,
 }
 
+/// The ledger of executors' work, as the inference channels (`pallet-channels`) use it:
+/// a channel's settlement is paid into the same pending work balance as a finished
+/// request, settled with the epoch's ledger (released, or forfeited if the host is INVALID
+/// in the epoch).
+pub trait WorkLedger<AccountId> {
+	/// Holds `amount` of `executor`'s free balance (what a settlement just paid it) as its
+	/// pending work in the epoch in progress.
+	fn credit_work(executor: &AccountId, amount: u128) -> polkadot_sdk::sp_runtime::DispatchResult;
+}
+
 /// The model registry as inference sees it.
 pub trait InferenceModels {
 	/// `model`'s terms if it is approved (only approved models take requests).

@@ -620,6 +620,15 @@ parameter_types! {
 	/// times the simplest transaction's fee: what a developer pays for each committee draw
 	/// it tries (`docs/channels.md`).
 	pub const ChannelOpenFee: Balance = MILLI_GNK;
+	/// A settlement's fee, taken from its pay: what its weight with the most tail claims
+	/// (its dispatch and its authorize rule) would cost as a transaction.
+	pub ChannelSettleFee: Balance = {
+		use pallet_channels::WeightInfo as _;
+		use polkadot_sdk::frame_support::weights::WeightToFee as _;
+		type Weights = crate::weights::pallet_channels::WeightInfo<Runtime>;
+		let tail = gonka_primitives::channel::MAX_TAIL;
+		WeightToFee::weight_to_fee(&Weights::settle(tail).saturating_add(Weights::authorize_settle(tail)))
+	};
 }
 
 impl pallet_channels::Config for Runtime {
@@ -631,6 +640,7 @@ impl pallet_channels::Config for Runtime {
 	type Randomness = ParentHashRandomness;
 	type FeeTo = CommunityPool;
 	type OpenFee = ChannelOpenFee;
+	type SettleFee = ChannelSettleFee;
 	/// One hour (`channels.md`).
 	type MaxChannelBlocks = ConstU32<HOURS>;
 	/// Half an hour to settle after a channel's end.
@@ -640,6 +650,8 @@ impl pallet_channels::Config for Runtime {
 	/// default 8 slots, 2 of the largest 64).
 	type MaxOpensPerBlock = ConstU32<16>;
 	type MaxDrawSlotsPerBlock = ConstU32<128>;
+	/// Settlements pay into `pallet-inference`'s ledger of pending work.
+	type Work = crate::Inference;
 	type WeightInfo = crate::weights::pallet_channels::WeightInfo<Runtime>;
 }
 

@@ -65,47 +65,47 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Channels` (r:0 w:1)
-	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(158), added: 2633, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(178), added: 2653, mode: `MaxEncodedLen`)
 	fn open_channel() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `5158`
 		//  Estimated: `69045`
-		// Minimum execution time: 336_630_000 picoseconds.
-		Weight::from_parts(347_896_000, 0)
+		// Minimum execution time: 324_241_000 picoseconds.
+		Weight::from_parts(336_609_000, 0)
 			.saturating_add(Weight::from_parts(0, 69045))
 			.saturating_add(T::DbWeight::get().reads(54))
 			.saturating_add(T::DbWeight::get().writes(9))
 	}
 	/// Storage: `Channels::Channels` (r:1 w:1)
-	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(158), added: 2633, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(178), added: 2653, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
 	fn top_up() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `492`
+		//  Measured:  `512`
 		//  Estimated: `3676`
-		// Minimum execution time: 67_470_000 picoseconds.
-		Weight::from_parts(71_236_000, 0)
+		// Minimum execution time: 66_108_000 picoseconds.
+		Weight::from_parts(70_585_000, 0)
 			.saturating_add(Weight::from_parts(0, 3676))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `Channels::Channels` (r:1 w:1)
-	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(158), added: 2633, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(178), added: 2653, mode: `MaxEncodedLen`)
 	fn close_channel() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `334`
-		//  Estimated: `3623`
-		// Minimum execution time: 16_074_000 picoseconds.
-		Weight::from_parts(18_848_000, 0)
-			.saturating_add(Weight::from_parts(0, 3623))
+		//  Measured:  `354`
+		//  Estimated: `3643`
+		// Minimum execution time: 16_083_000 picoseconds.
+		Weight::from_parts(18_988_000, 0)
+			.saturating_add(Weight::from_parts(0, 3643))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Channels::Channels` (r:1 w:1)
-	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(158), added: 2633, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(178), added: 2653, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::RosterTotals` (r:1 w:0)
@@ -119,36 +119,95 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// The range of component `k` is `[1, 64]`.
 	fn draw_committee(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `17566 + k * (993 ±0)`
-		//  Estimated: `29380 + k * (1976 ±46)`
-		// Minimum execution time: 37_135_000 picoseconds.
-		Weight::from_parts(48_773_466, 0)
+		//  Measured:  `17586 + k * (993 ±0)`
+		//  Estimated: `29380 + k * (1976 ±45)`
+		// Minimum execution time: 36_204_000 picoseconds.
+		Weight::from_parts(47_827_921, 0)
 			.saturating_add(Weight::from_parts(0, 29380))
-			// Standard Error: 16_004
-			.saturating_add(Weight::from_parts(7_437_783, 0).saturating_mul(k.into()))
+			// Standard Error: 15_802
+			.saturating_add(Weight::from_parts(7_140_307, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(Weight::from_parts(0, 1976).saturating_mul(k.into()))
 	}
 	/// Storage: `Channels::Channels` (r:1 w:1)
-	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(158), added: 2633, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(178), added: 2653, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Committees` (r:0 w:1)
 	/// Proof: `Channels::Committees` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settled` (r:0 w:1)
+	/// Proof: `Channels::Settled` (`max_values`: None, `max_size`: Some(3858), added: 6333, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::ChannelKeys` (r:0 w:1)
 	/// Proof: `Channels::ChannelKeys` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn finalize_channel() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `525`
+		//  Measured:  `578`
 		//  Estimated: `3676`
-		// Minimum execution time: 54_531_000 picoseconds.
-		Weight::from_parts(57_646_000, 0)
+		// Minimum execution time: 53_850_000 picoseconds.
+		Weight::from_parts(56_604_000, 0)
 			.saturating_add(Weight::from_parts(0, 3676))
 			.saturating_add(T::DbWeight::get().reads(3))
-			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().writes(6))
+	}
+	/// Storage: `Channels::Channels` (r:1 w:1)
+	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(178), added: 2653, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Committees` (r:1 w:0)
+	/// Proof: `Channels::Committees` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Hosts` (r:1 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::JoinedEpoch` (r:1 w:0)
+	/// Proof: `Poc::JoinedEpoch` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settled` (r:1 w:1)
+	/// Proof: `Channels::Settled` (`max_values`: None, `max_size`: Some(3858), added: 6333, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:3 w:3)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Ledger` (r:1 w:1)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// The range of component `t` is `[0, 16]`.
+	fn settle(t: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `4999`
+		//  Estimated: `8799`
+		// Minimum execution time: 195_801_000 picoseconds.
+		Weight::from_parts(202_809_362, 0)
+			.saturating_add(Weight::from_parts(0, 8799))
+			// Standard Error: 52_880
+			.saturating_add(Weight::from_parts(4_462_985, 0).saturating_mul(t.into()))
+			.saturating_add(T::DbWeight::get().reads(13))
+			.saturating_add(T::DbWeight::get().writes(8))
+	}
+	/// Storage: `Poc::Hosts` (r:1 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Channels` (r:1 w:0)
+	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(178), added: 2653, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Committees` (r:1 w:0)
+	/// Proof: `Channels::Committees` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::JoinedEpoch` (r:1 w:0)
+	/// Proof: `Poc::JoinedEpoch` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settled` (r:1 w:0)
+	/// Proof: `Channels::Settled` (`max_values`: None, `max_size`: Some(3858), added: 6333, mode: `MaxEncodedLen`)
+	/// The range of component `t` is `[0, 16]`.
+	fn authorize_settle(t: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `4606`
+		//  Estimated: `7323`
+		// Minimum execution time: 117_104_000 picoseconds.
+		Weight::from_parts(122_507_978, 0)
+			.saturating_add(Weight::from_parts(0, 7323))
+			// Standard Error: 53_877
+			.saturating_add(Weight::from_parts(44_840_338, 0).saturating_mul(t.into()))
+			.saturating_add(T::DbWeight::get().reads(6))
 	}
 	/// Storage: `Channels::ToDraw` (r:1 w:0)
 	/// Proof: `Channels::ToDraw` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
@@ -160,8 +219,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `5527`
-		// Minimum execution time: 4_616_000 picoseconds.
-		Weight::from_parts(5_148_000, 0)
+		// Minimum execution time: 4_406_000 picoseconds.
+		Weight::from_parts(4_867_000, 0)
 			.saturating_add(Weight::from_parts(0, 5527))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))

@@ -9,8 +9,11 @@ fn a_channel_opens_with_its_escrow_held_its_fee_paid_and_its_price_fixed() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
 		let channel = open(20, terms(4), 5_000);
 		assert_eq!(held(20), 5_000);
-		assert_eq!(Balances::balance(&account(20)), 10_000 - 5_000 - OPEN_FEE);
-		assert_eq!(Balances::balance(&Pool::get()), OPEN_FEE);
+		// The open fee and the four members' first settlements' fees.
+		let fee = OPEN_FEE + 4 * SETTLE_FEE;
+		assert_eq!(Channels::channel_fee(4), fee);
+		assert_eq!(Balances::balance(&account(20)), 10_000 - 5_000 - fee);
+		assert_eq!(Balances::balance(&Pool::get()), fee);
 		let info = crate::Channels::<Test>::get(channel).unwrap();
 		assert_eq!((info.price, info.opened, info.ends, info.finalizes), (10, 1, 21, 31));
 		assert_eq!(info.status, ChannelStatus::Open);
@@ -177,7 +180,7 @@ fn only_the_developer_tops_up_or_closes_and_only_before_the_end() {
 }
 
 /// A channel is finalized a settle window after its planned end, closed early or not, and
-/// the rest of its escrow refunded (nothing is settled yet in this step).
+/// the rest of its escrow refunded (nothing settled here).
 #[test]
 fn a_channel_is_finalized_a_settle_window_after_its_end_and_its_escrow_refunded() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
@@ -191,7 +194,7 @@ fn a_channel_is_finalized_a_settle_window_after_its_end_and_its_escrow_refunded(
 		run_to_block(31);
 		assert_eq!(held(20), 0);
 		assert_eq!(held(21), 0);
-		assert_eq!(Balances::balance(&account(20)), 10_000 - OPEN_FEE);
+		assert_eq!(Balances::balance(&account(20)), 10_000 - Channels::channel_fee(2));
 		assert!(crate::Channels::<Test>::get(kept).is_none());
 		assert!(crate::Committees::<Test>::get(kept).is_none());
 		for (channel, refund) in [(kept, 2_000), (closed, 3_000)] {
@@ -225,5 +228,35 @@ fn a_channel_key_serves_one_channel_until_it_is_finalized() {
 			proof(20, first),
 			100
 		));
+	});
+}
+
+/// The runtime API's quote is what `open_channel` asks: a deposit one unit short of it is
+/// refused, the quoted one accepted; the view shows the channel and its committee.
+#[test]
+fn the_quote_is_what_opening_a_channel_takes() {
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		let quote = Channels::quote_channel(1, 3, 10).unwrap();
+		assert_eq!(quote.price, 10);
+		assert_eq!(quote.fee, OPEN_FEE + 3 * SETTLE_FEE);
+		assert_eq!(quote.min_deposit, 3 * 10 * 10);
+		assert_eq!(Channels::quote_channel(3, 3, 10), None, "model 3 has no price");
+		let next = crate::NextChannelId::<Test>::get();
+		assert_noop!(
+			Channels::open_channel(
+				RuntimeOrigin::signed(account(20)),
+				ChannelTerms { channel_key: key(next).public(), ..terms(3) },
+				proof(20, next),
+				quote.min_deposit - 1
+			),
+			Error::<Test>::DepositTooSmall
+		);
+		let channel = open(20, terms(3), quote.min_deposit);
+		assert_eq!(Channels::channel_view(channel).unwrap().committee, vec![]);
+		run_to_block(2);
+		let view = Channels::channel_view(channel).unwrap();
+		assert_eq!(view.info.deposited, quote.min_deposit);
+		assert_eq!(view.committee, crate::Committees::<Test>::get(channel).unwrap().to_vec());
+		assert_eq!(view.committee.len(), 3);
 	});
 }

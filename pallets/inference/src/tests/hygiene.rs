@@ -48,6 +48,34 @@ fn an_epochs_pending_work_is_released_when_the_ledger_settles_it() {
 	});
 }
 
+/// What an inference channel's settlement pays (`WorkLedger::credit_work`) is pending work
+/// of the epoch in progress like a finished request's: held, then released when the epoch's
+/// ledger settles.
+#[test]
+fn a_channel_settlements_pay_is_pending_work_released_with_the_epochs_ledger() {
+	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
+		let free_before = free(1);
+		let reputation = Reputations::<Test>::get(account(1));
+		assert_ok!(<Inference as WorkLedger<_>>::credit_work(&account(1), 500));
+		assert_eq!(Reputations::<Test>::get(account(1)), reputation, "no activity noted");
+		assert_eq!(work_held(1), 500);
+		assert_eq!(free(1), free_before - 500);
+		assert_eq!(Ledger::<Test>::get(0, account(1)).pending_work, 500);
+		// More than its free balance: refused, nothing held.
+		assert!(<Inference as WorkLedger<_>>::credit_work(&account(1), u128::MAX).is_err());
+		assert_eq!(work_held(1), 500);
+		run_to_block(41);
+		assert_eq!(work_held(1), 0);
+		assert_eq!(free(1), free_before);
+		assert!(events().contains(&Event::WorkSettled {
+			epoch: 0,
+			host: account(1),
+			amount: 500,
+			forfeited: false
+		}));
+	});
+}
+
 #[test]
 fn an_invalid_hosts_pending_work_is_forfeited_to_the_pool() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {

@@ -1,0 +1,231 @@
+//! Settlements (`docs/channels.md`, step 4): a committee member that stands settles a
+//! channel with the developer's latest voucher to it (signed by the channel key, naming
+//! the channel and the member) and the receipts after the voucher's count claimed as tail,
+//! each with the request the channel key signed (bound to the channel and the member,
+//! numbered on from the voucher's count, and answering its request
+//! at the channel's price: `gonka_primitives::channel::check_receipt`). Settlements are
+//! cumulative: each must cover more receipts than the member's earlier ones, with a voucher
+//! at least as far as its last, and pays what its total (the voucher's amount and the tail
+//! receipts' costs) adds to what the member was paid, within its allowance, from the
+//! channel's escrow into the member's pending work (`pallet_inference::WorkLedger`), which
+//! the epoch's ledger settles. A member's first settlement is prepaid by the channel's fee;
+//! each later one pays `SettleFee` (to `FeeTo`) from what it is paid, and one that pays no
+//! more than its fee is refused. A settlement is accepted from the
+//! committee's draw until the channel is finalized. Tail claims are above the voucher's
+//! last (nonce, try) and increasing: an executor numbers its receipts in that order, so a
+//! receipt vouchered once can never be claimed again as tail.
+//!
+//! Each `check_*` is what the chain's state must allow, run by the call's
+//! `#[pallet::authorize]` rule and again at dispatch.
+
+use crate::{
+	ChannelOf, Channels, Committees, Config, Error, Event, HoldReason, Pallet, Settled, SettledInfo,
+};
+use gonka_primitives::{
+	channel::{check_receipt, ChannelId, ChannelMessage, ChannelSettle},
+	duty::Duty,
+	HostId,
+};
+use pallet_inference::WorkLedger;
+use pallet_poc::validity::error_code;
+use polkadot_sdk::{
+	frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::MutateHold,
+			tokens::{Fortitude, Precision, Restriction},
+		},
+	},
+	frame_system,
+	sp_core::sr25519,
+	sp_runtime::traits::{Saturating, UniqueSaturatedInto},
+};
+
+/// What a settlement that passes its checks does.
+pub(crate) struct Checked<T: Config> {
+	/// The channel.
+	pub info: ChannelOf<T>,
+	/// The member's settlements so far.
+	pub before: SettledInfo,
+	/// What it takes from the escrow now, its fee included.
+	pub amount: u128,
+	/// Its fee (none for a member's first settlement, prepaid when the channel opened).
+	pub fee: u128,
+}
+
+impl<T: Config> Pallet<T> {
+	/// What `host` settled of `channel` so far (`None`: nothing).
+	pub fn settled(channel: ChannelId, host: &HostId) -> Option<SettledInfo> {
+		Settled::<T>::get(channel)
+			.into_iter()
+			.find_map(|(member, settled)| (member == *host).then_some(settled))
+	}
+
+	/// Checks `executor`'s settlement `settle` against the chain's state; with
+	/// `signatures`, the channel key's signatures too (the `authorize` rule runs them in
+	/// the pool and again in the block, right before dispatch, which therefore skips them).
+	pub(crate) fn check_settle(
+		executor: &HostId,
+		settle: &ChannelSettle,
+		signatures: bool,
+	) -> Result<Checked<T>, Error<T>> {
+		let info = Channels::<T>::get(settle.channel).ok_or(Error::<T>::UnknownChannel)?;
+		let slots = Committees::<T>::get(settle.channel)
+			.map_or(0, |committee| committee.iter().filter(|member| *member == executor).count());
+		ensure!(slots > 0, Error::<T>::NotInCommittee);
+		ensure!(Self::stands(&info, executor), Error::<T>::NotStanding);
+		let before = Self::settled(settle.channel, executor).unwrap_or_default();
+		let receipts = settle.receipts().ok_or(Error::<T>::Overflow)?;
+		ensure!(receipts > before.receipts, Error::<T>::NothingNew);
+		let genesis = pallet_poc::Pallet::<T>::genesis_hash();
+		let key = &info.terms.channel_key;
+		if let Some(signed) = &settle.voucher {
+			let voucher = &signed.voucher;
+			ensure!(
+				voucher.channel == settle.channel && voucher.executor == *executor,
+				Error::<T>::VoucherNotForExecutor
+			);
+			ensure!(voucher.count >= before.vouchered, Error::<T>::VoucherBehind);
+			ensure!(
+				!signatures || voucher.verify(&genesis, key, &signed.signature),
+				Error::<T>::BadVoucherSignature
+			);
+		} else {
+			ensure!(before.vouchered == 0, Error::<T>::VoucherBehind);
+		}
+		// The cheap checks of every claim first, the signatures last.
+		let first = settle.vouchered();
+		let mut above = settle.floor();
+		let mut total = settle.vouchered_amount();
+		for (index, claim) in settle.tail.iter().enumerate() {
+			let request = &claim.request;
+			ensure!(
+				request.channel == settle.channel && request.executor == *executor,
+				Error::<T>::TailNotForExecutor
+			);
+			let order = (request.nonce, request.attempt);
+			let seq = first.checked_add(index as u32).ok_or(Error::<T>::Overflow)?;
+			ensure!(
+				above.is_none_or(|below| below < order) && claim.receipt.seq == seq,
+				Error::<T>::TailOutOfOrder
+			);
+			above = Some(order);
+			let tokens = u64::from(request.prompt_bytes)
+				.saturating_add(u64::from(info.template_overhead))
+				.saturating_add(u64::from(request.max_tokens));
+			ensure!(
+				tokens <= u64::from(info.terms.max_request_tokens),
+				Error::<T>::RequestTooLarge
+			);
+			check_receipt(&genesis, request, &claim.receipt, info.price, info.template_overhead)
+				.map_err(|_| Error::<T>::BadReceipt)?;
+			total = total.checked_add(claim.receipt.cost).ok_or(Error::<T>::Overflow)?;
+		}
+		if signatures {
+			for claim in &settle.tail {
+				ensure!(
+					claim.request.verify(&genesis, key, &claim.request_signature),
+					Error::<T>::BadRequestSignature
+				);
+			}
+		}
+		let allowance = gonka_primitives::channel::allowance(
+			slots as u32,
+			info.deposited,
+			info.terms.committee,
+		);
+		let amount = total.min(allowance).saturating_sub(before.paid);
+		// A member's first settlement was prepaid when the channel opened; each later one
+		// pays its fee from what it is paid. None may pay nothing (or only its fee): free
+		// duty transactions would be spam.
+		let fee = if before.settlements == 0 { 0 } else { T::SettleFee::get() };
+		ensure!(amount > fee, Error::<T>::PaysTooLittle);
+		Ok(Checked { info, before, amount, fee })
+	}
+
+	/// The `authorize` rule of [`Pallet::settle`]: the member's worker key signed the
+	/// settlement for this chain (checked first: it is one signature, the rest up to 17),
+	/// and it passes its checks. One transaction per member and settlement
+	/// (`provides`), valid until the channel is finalized.
+	pub(crate) fn authorize_settle(
+		_source: TransactionSource,
+		executor: &HostId,
+		settle: &ChannelSettle,
+		signature: &sr25519::Signature,
+	) -> TransactionValidityWithRefund {
+		let key = pallet_poc::Hosts::<T>::get(executor)
+			.map(|host| host.worker_key)
+			.ok_or(InvalidTransaction::BadSigner)?;
+		if !settle.verify(&pallet_poc::Pallet::<T>::genesis_hash(), executor, &key, signature) {
+			return Err(InvalidTransaction::BadProof.into());
+		}
+		let checked = Self::check_settle(executor, settle, true).map_err(|error| match error {
+			Error::<T>::UnknownChannel | Error::<T>::NothingNew => InvalidTransaction::Stale,
+			other => InvalidTransaction::Custom(error_code(other)),
+		})?;
+		// Below the other duties' priority: a settlement has half an hour at least, a PoC
+		// commitment or a request's result a few blocks.
+		let now = frame_system::Pallet::<T>::block_number();
+		let remaining: u64 = checked.info.finalizes.saturating_sub(now).unique_saturated_into();
+		ValidTransaction::with_tag_prefix("GonkaChannelSettle")
+			.priority(<T as pallet_poc::Config>::DutyPriority::get() / 2)
+			.and_provides((settle.channel, executor, checked.before.settlements))
+			.longevity(remaining.max(1))
+			.propagate(true)
+			.build()
+			.map(|validity| (validity, Weight::zero()))
+	}
+
+	/// `settle`: pays the member what its settlement adds, within its allowance, less its
+	/// fee (to `FeeTo`; none for its first settlement).
+	pub(crate) fn do_settle(executor: HostId, settle: ChannelSettle) -> DispatchResult {
+		let Checked { mut info, before, amount, fee } =
+			Self::check_settle(&executor, &settle, false)?;
+		let escrow = <T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow);
+		let credited = amount.saturating_sub(fee);
+		// Both from the escrow: the member's own balance plays no part.
+		for (to, part) in [(T::FeeTo::get(), fee), (executor.clone(), credited)] {
+			if part > 0 {
+				<T as Config>::Currency::transfer_on_hold(
+					&escrow,
+					&info.developer,
+					&to,
+					part,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				)?;
+			}
+		}
+		T::Work::credit_work(&executor, credited)?;
+		let after = SettledInfo {
+			receipts: settle.receipts().ok_or(Error::<T>::Overflow)?,
+			vouchered: settle.vouchered(),
+			paid: before.paid.saturating_add(amount),
+			settlements: before.settlements.saturating_add(1),
+		};
+		info.settled = info.settled.saturating_add(amount);
+		Settled::<T>::try_mutate(settle.channel, |members| {
+			match members.iter_mut().find(|(member, _)| *member == executor) {
+				Some((_, settled)) => *settled = after,
+				// Only committee members settle: at most `MAX_COMMITTEE_SLOTS`.
+				None => {
+					members.try_push((executor.clone(), after)).map_err(|_| Error::<T>::Overflow)?
+				}
+			}
+			Ok::<_, Error<T>>(())
+		})?;
+		Channels::<T>::insert(settle.channel, info);
+		Self::deposit_event(Event::ChannelSettled {
+			channel: settle.channel,
+			executor,
+			receipts: after.receipts,
+			tail: settle.tail.len() as u32,
+			root: settle.voucher.as_ref().map(|signed| signed.voucher.root),
+			amount: credited,
+			fee,
+			paid: after.paid,
+		});
+		Ok(())
+	}
+}

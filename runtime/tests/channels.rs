@@ -1,0 +1,179 @@
+//! Inference channels on the runtime with the development preset: Charlie opens a channel
+//! on the default model, its committee is drawn from the two genesis hosts, a member
+//! settles through the runtime's `authorize` path with Charlie's voucher and a tail claim,
+//! and is paid into `pallet-inference`'s ledger of pending work (its first settlement's
+//! fee was prepaid with the channel's), released when the epoch's ledger settles; the channel is
+//! finalized and the rest of the escrow refunded. The runtime API reads it all back.
+
+use gonka_primitives::{
+	channel::{
+		prove_channel_key, request_seed, ChannelMessage, ChannelRequest, ChannelSettle,
+		ChannelTerms, FinishReason, Receipt, SignedVoucher, SumTree, TailClaim, Voucher,
+	},
+	duty::Duty,
+	inference::SamplingParams,
+	H256,
+};
+use gonka_runtime::{
+	configs::{CommunityPool, DEFAULT_MODEL},
+	Balances, Channels, Inference, Poc, Rewards, Runtime, RuntimeCall, RuntimeOrigin, System,
+};
+use polkadot_sdk::{
+	frame_support::{
+		assert_ok,
+		traits::{fungible::InspectHold, Authorize, Hooks},
+	},
+	frame_system::{self, RawOrigin},
+	sp_core::{sr25519, Pair},
+	sp_genesis_builder::DEV_RUNTIME_PRESET,
+	sp_keyring::Sr25519Keyring,
+	sp_runtime::{traits::Dispatchable, transaction_validity::TransactionSource, BoundedVec},
+};
+
+mod common;
+use common::chain_from_preset;
+
+/// Runs blocks up to `n`: each records its parent's hash, then the Gonka pallets' hooks.
+fn run_to(n: u32) {
+	while System::block_number() < n {
+		let now = System::block_number();
+		frame_system::BlockHash::<Runtime>::insert(now, System::parent_hash());
+		System::set_parent_hash(H256::repeat_byte(now as u8));
+		System::set_block_number(now + 1);
+		Poc::on_initialize(now + 1);
+		Inference::on_initialize(now + 1);
+		Rewards::on_initialize(now + 1);
+		Channels::on_initialize(now + 1);
+	}
+}
+
+/// The worker key of a genesis host (`dev_hosts`: Alice's worker is `//Alice//stash`).
+fn worker_of(host: &gonka_runtime::AccountId) -> sr25519::Pair {
+	if *host == Sr25519Keyring::Alice.to_account_id() {
+		Sr25519Keyring::AliceStash.pair()
+	} else {
+		Sr25519Keyring::BobStash.pair()
+	}
+}
+
+#[test]
+fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_chain() {
+	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		run_to(2);
+		let genesis = Poc::genesis_hash();
+		let developer = Sr25519Keyring::Charlie.to_account_id();
+		let key = sr25519::Pair::from_string("//Charlie//channel", None).expect("a key");
+		let quote = Channels::quote_channel(DEFAULT_MODEL, 2, 4_200).expect("the model is priced");
+		let terms = ChannelTerms {
+			model: DEFAULT_MODEL,
+			channel_key: key.public(),
+			price_cap: quote.price,
+			committee: 2,
+			duration: 20,
+			max_request_tokens: 4_200,
+		};
+		let deposit = quote.min_deposit * 2;
+		let pool = Balances::free_balance(CommunityPool::get());
+		assert_ok!(Channels::open_channel(
+			RuntimeOrigin::signed(developer.clone()),
+			terms,
+			prove_channel_key(&genesis, &developer, &key),
+			deposit,
+		));
+		// The open fee and the two members' first settlements' fees, prepaid.
+		let fee: u128 = <Runtime as pallet_channels::Config>::SettleFee::get();
+		assert_eq!(quote.fee, <Runtime as pallet_channels::Config>::OpenFee::get() + 2 * fee);
+		assert_eq!(Balances::free_balance(CommunityPool::get()), pool + quote.fee);
+		run_to(3);
+		let view = Channels::channel_view(0).expect("the channel is live");
+		assert_eq!(view.committee.len(), 2);
+		let member = view.committee[0].clone();
+		let price = view.info.price;
+
+		// Charlie vouchered two receipts of the member; a third is claimed as tail.
+		let request = |nonce: u64| ChannelRequest {
+			channel: 0,
+			nonce,
+			attempt: 0,
+			executor: member.clone(),
+			prompt_hash: H256::repeat_byte(nonce as u8),
+			prompt_bytes: 4_000,
+			max_tokens: 16,
+			sampling: SamplingParams::GREEDY,
+		};
+		let receipt = |nonce: u64| {
+			let request = request(nonce);
+			Receipt {
+				channel: 0,
+				seq: nonce as u32,
+				nonce,
+				attempt: 0,
+				request_hash: request.hash(),
+				prompt_hash: request.prompt_hash,
+				output_hash: H256::repeat_byte(9),
+				prompt_tokens: 3_000,
+				completion_tokens: 6,
+				finish: FinishReason::Stop,
+				seed: request_seed(&genesis, 0, nonce, 0),
+				cost: 3_006 * price,
+			}
+		};
+		let tree = SumTree::from_receipts(&[receipt(0), receipt(1)]).expect("a tree");
+		let voucher = Voucher {
+			channel: 0,
+			executor: member.clone(),
+			count: 2,
+			root: tree.root().hash,
+			amount: tree.root().sum,
+			last: (1, 0),
+		};
+		let settle = ChannelSettle {
+			channel: 0,
+			voucher: Some(SignedVoucher { signature: voucher.sign(&genesis, &key), voucher }),
+			tail: BoundedVec::truncate_from(vec![TailClaim {
+				request_signature: request(2).sign(&genesis, &key),
+				request: request(2),
+				receipt: receipt(2),
+			}]),
+		};
+		let signature = settle.sign(&genesis, &member, &worker_of(&member));
+		let call = pallet_channels::Call::<Runtime>::settle {
+			executor: member.clone(),
+			settle,
+			signature,
+		};
+		assert_ok!(call.authorize(TransactionSource::External).expect("a duty call"));
+		let pool = Balances::free_balance(CommunityPool::get());
+		assert_ok!(RuntimeCall::Channels(call).dispatch(RawOrigin::Authorized.into()));
+
+		let paid = 3 * 3_006 * price;
+		println!("settlement fee {fee}, paid {paid}");
+		assert!(fee > 0 && fee < paid / 2, "the fee is a small part of the pay");
+		let work =
+			|who| Balances::balance_on_hold(&pallet_inference::HoldReason::WorkBalance.into(), who);
+		// Its first settlement: no fee now.
+		assert_eq!(work(&member), paid, "into the member's pending work");
+		assert_eq!(Inference::host_view(&member).pending_work, paid);
+		assert_eq!(Balances::free_balance(CommunityPool::get()), pool);
+		assert_eq!(Channels::settled(0, &member).map(|settled| settled.paid), Some(paid));
+
+		// Finalized 20 + `SettleWindow` blocks after it opened: the rest comes back.
+		let escrow = |who| {
+			Balances::balance_on_hold(&pallet_channels::HoldReason::ChannelEscrow.into(), who)
+		};
+		assert_eq!(escrow(&developer), deposit - paid);
+		let finalizes = view.info.finalizes;
+		let free = Balances::free_balance(&member);
+		run_to(finalizes);
+		// Many epochs later: the settlement's epoch's ledger settled, its pay released.
+		assert_eq!(work(&member), 0);
+		assert!(Balances::free_balance(&member) >= free + paid);
+		assert_eq!(escrow(&developer), 0);
+		assert!(Channels::channel_view(0).is_none());
+		assert!(System::events().iter().any(|record| record.event
+			== gonka_runtime::RuntimeEvent::Channels(pallet_channels::Event::ChannelFinalized {
+				channel: 0,
+				refund: deposit - paid,
+			})));
+	});
+}
