@@ -44,11 +44,12 @@ impl<T: Config> Pallet<T> {
 			Self::finalize(channel);
 			return (info.terms.committee, true);
 		}
+		let slots = info.terms.committee;
 		info.roster_epoch = pallet_poc::RosterEpoch::<T>::get(model).unwrap_or(0);
-		Channels::<T>::insert(channel, info.clone());
+		Channels::<T>::insert(channel, info);
 		// At most `committee` ≤ 64 slots.
 		Committees::<T>::insert(channel, CommitteeOf::truncate_from(committee));
-		(info.terms.committee, false)
+		(slots, false)
 	}
 
 	/// Whether `host`, a member of `info`'s committee, stands: registered, and registered
@@ -58,16 +59,34 @@ impl<T: Config> Pallet<T> {
 		pallet_poc::Pallet::<T>::stands_in(host, info.roster_epoch)
 	}
 
+	/// The slots `host` holds in `channel`'s committee (0 before it is drawn).
+	pub fn slots_of(channel: ChannelId, host: &HostId) -> u32 {
+		Committees::<T>::get(channel)
+			.map_or(0, |committee| committee.iter().filter(|member| *member == host).count()) as u32
+	}
+
+	/// The share of `info`'s deposit that `slots` of its committee's slots stand for,
+	/// rounded down: a member's allowance if it stands.
+	pub(crate) fn share(info: &ChannelOf<T>, slots: u32) -> u128 {
+		channel::allowance(slots, info.deposited, info.terms.committee)
+	}
+
 	/// The most `host` may be paid from `channel`: its share of the committee's slots of the
 	/// deposit, rounded down (zero if it holds no slot, does not stand, or the committee is
 	/// not drawn yet).
 	pub fn allowance(channel: ChannelId, host: &HostId) -> u128 {
 		let Some(info) = Channels::<T>::get(channel) else { return 0 };
-		let slots = Committees::<T>::get(channel)
-			.map_or(0, |committee| committee.iter().filter(|member| *member == host).count());
+		let slots = Self::slots_of(channel, host);
 		if slots == 0 || !Self::stands(&info, host) {
 			return 0;
 		}
-		channel::allowance(slots as u32, info.deposited, info.terms.committee)
+		Self::share(&info, slots)
+	}
+
+	/// The least deposit of a channel of `committee` slots whose requests use at most
+	/// `max_request_tokens`, at `price`: one largest request for every slot (`None` if it
+	/// overflows).
+	pub fn min_deposit(committee: u8, max_request_tokens: u32, price: u128) -> Option<u128> {
+		u128::from(committee).checked_mul(u128::from(max_request_tokens))?.checked_mul(price)
 	}
 }

@@ -64,9 +64,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::BadKeyProof
 		);
 		ensure!(!ChannelKeys::<T>::contains_key(terms.channel_key), Error::<T>::ChannelKeyInUse);
-		let least = u128::from(terms.committee)
-			.checked_mul(u128::from(terms.max_request_tokens))
-			.and_then(|tokens| tokens.checked_mul(price))
+		let least = Self::min_deposit(terms.committee, terms.max_request_tokens, price)
 			.ok_or(Error::<T>::Overflow)?;
 		ensure!(deposit >= least, Error::<T>::DepositTooSmall);
 		let now = frame_system::Pallet::<T>::block_number();

@@ -18,16 +18,14 @@
 //! Each `check_*` is what the chain's state must allow, run by the call's
 //! `#[pallet::authorize]` rule and again at dispatch.
 
-use crate::{
-	ChannelOf, Channels, Committees, Config, Error, Event, HoldReason, Pallet, Settled, SettledInfo,
-};
+use crate::{ChannelOf, Channels, Config, Error, Event, HoldReason, Pallet, Settled, SettledInfo};
 use gonka_primitives::{
 	channel::{check_receipt, ChannelId, ChannelMessage, ChannelSettle},
 	duty::Duty,
 	HostId,
 };
 use pallet_inference::WorkLedger;
-use pallet_poc::validity::error_code;
+use pallet_poc::validity::{duty_validity_at, error_code};
 use polkadot_sdk::{
 	frame_support::{
 		pallet_prelude::*,
@@ -36,9 +34,7 @@ use polkadot_sdk::{
 			tokens::{Fortitude, Precision, Restriction},
 		},
 	},
-	frame_system,
 	sp_core::sr25519,
-	sp_runtime::traits::{Saturating, UniqueSaturatedInto},
 };
 
 /// What a settlement that passes its checks does.
@@ -70,8 +66,7 @@ impl<T: Config> Pallet<T> {
 		signatures: bool,
 	) -> Result<Checked<T>, Error<T>> {
 		let info = Channels::<T>::get(settle.channel).ok_or(Error::<T>::UnknownChannel)?;
-		let slots = Committees::<T>::get(settle.channel)
-			.map_or(0, |committee| committee.iter().filter(|member| *member == executor).count());
+		let slots = Self::slots_of(settle.channel, executor);
 		ensure!(slots > 0, Error::<T>::NotInCommittee);
 		ensure!(Self::stands(&info, executor), Error::<T>::NotStanding);
 		let before = Self::settled(settle.channel, executor).unwrap_or_default();
@@ -129,12 +124,7 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 		}
-		let allowance = gonka_primitives::channel::allowance(
-			slots as u32,
-			info.deposited,
-			info.terms.committee,
-		);
-		let amount = total.min(allowance).saturating_sub(before.paid);
+		let amount = total.min(Self::share(&info, slots)).saturating_sub(before.paid);
 		// A member's first settlement was prepaid when the channel opened; each later one
 		// pays its fee from what it is paid. None may pay nothing (or only its fee): free
 		// duty transactions would be spam.
@@ -165,15 +155,12 @@ impl<T: Config> Pallet<T> {
 		})?;
 		// Below the other duties' priority: a settlement has half an hour at least, a PoC
 		// commitment or a request's result a few blocks.
-		let now = frame_system::Pallet::<T>::block_number();
-		let remaining: u64 = checked.info.finalizes.saturating_sub(now).unique_saturated_into();
-		ValidTransaction::with_tag_prefix("GonkaChannelSettle")
-			.priority(<T as pallet_poc::Config>::DutyPriority::get() / 2)
-			.and_provides((settle.channel, executor, checked.before.settlements))
-			.longevity(remaining.max(1))
-			.propagate(true)
-			.build()
-			.map(|validity| (validity, Weight::zero()))
+		duty_validity_at::<T>(
+			<T as pallet_poc::Config>::DutyPriority::get() / 2,
+			"GonkaChannelSettle",
+			(settle.channel, executor, checked.before.settlements),
+			checked.info.finalizes,
+		)
 	}
 
 	/// `settle`: pays the member what its settlement adds, within its allowance, less its

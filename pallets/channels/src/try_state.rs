@@ -38,12 +38,7 @@ impl<T: Config> Pallet<T> {
 				let slots = committee.iter().filter(|host| *host == member).count() as u32;
 				ensure!(slots > 0, "only committee members settle");
 				ensure!(
-					settled.paid
-						<= gonka_primitives::channel::allowance(
-							slots,
-							info.deposited,
-							info.terms.committee
-						),
+					settled.paid <= Self::share(&info, slots),
 					"a member is paid at most its share of the deposit"
 				);
 				ensure!(settled.vouchered <= settled.receipts, "a voucher is within the receipts");

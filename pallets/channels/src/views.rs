@@ -24,9 +24,7 @@ impl<T: Config> Pallet<T> {
 		max_request_tokens: u32,
 	) -> Option<ChannelQuote> {
 		let price = T::Pricing::price(model)?;
-		let min_deposit = u128::from(committee)
-			.checked_mul(u128::from(max_request_tokens))?
-			.checked_mul(price)?;
+		let min_deposit = Self::min_deposit(committee, max_request_tokens, price)?;
 		Some(ChannelQuote { price, fee: Self::channel_fee(committee), min_deposit })
 	}
 }

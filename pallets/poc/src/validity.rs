@@ -39,10 +39,20 @@ pub fn duty_validity<T: Config>(
 	tag: impl Encode,
 	until: BlockNumberFor<T>,
 ) -> TransactionValidityWithRefund {
+	duty_validity_at::<T>(T::DutyPriority::get(), prefix, tag, until)
+}
+
+/// [`duty_validity`] at `priority` (a duty that can wait, below the others).
+pub fn duty_validity_at<T: Config>(
+	priority: TransactionPriority,
+	prefix: &'static str,
+	tag: impl Encode,
+	until: BlockNumberFor<T>,
+) -> TransactionValidityWithRefund {
 	let now = frame_system::Pallet::<T>::block_number();
 	let remaining: u64 = until.saturating_sub(now).unique_saturated_into();
 	ValidTransaction::with_tag_prefix(prefix)
-		.priority(T::DutyPriority::get())
+		.priority(priority)
 		.and_provides(tag)
 		.longevity(remaining.max(1))
 		.propagate(true)
