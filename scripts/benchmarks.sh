@@ -6,6 +6,11 @@
 #   scripts/benchmarks.sh               # every pallet of ours
 #   scripts/benchmarks.sh pallet_poc    # one pallet
 #
+# With GONKA_BENCH_MEASURED=1 the proof sizes are the ones measured in the benchmarks
+# (`--default-pov-mode measured`), not the `MaxEncodedLen` estimates, written to
+# `runtime/tests/measured/<pallet>.rs` for comparison (never the runtime's weights; not
+# committed).
+#
 # Steps and repeats: GONKA_BENCH_STEPS (default 50) and GONKA_BENCH_REPEAT (default 20),
 # the SDK's usual values. A linear benchmark's setup grows with its parameter (up to
 # MaxHosts hosts), so on 2 cores 50 × 20 takes about half an hour per linear benchmark;
@@ -30,11 +35,17 @@ gonka_cargo check --release --locked -p gonka-runtime --features runtime-benchma
 gonka_wasm="$CARGO_TARGET_DIR/release/wbuild/gonka-runtime/gonka_runtime.compact.compressed.wasm"
 
 pallets=("$@")
-[ "${#pallets[@]}" -gt 0 ] || pallets=(pallet_poc pallet_models pallet_inference pallet_rewards)
+[ "${#pallets[@]}" -gt 0 ] || pallets=(pallet_poc pallet_models pallet_inference pallet_rewards pallet_channels)
+pov_mode=()
 for pallet in "${pallets[@]}"; do
 	output="runtime/src/weights/$pallet.rs"
+	if [ "${GONKA_BENCH_MEASURED:-0}" = 1 ]; then
+		mkdir -p runtime/tests/measured
+		output="runtime/tests/measured/$pallet.rs"
+		pov_mode=(--default-pov-mode measured)
+	fi
 	"$gonka_bencher" v1 benchmark pallet \
-		--runtime "$gonka_wasm" \
+		--runtime "$gonka_wasm" "${pov_mode[@]}" \
 		--genesis-builder none \
 		--pallet "$pallet" --extrinsic '*' \
 		--steps "${GONKA_BENCH_STEPS:-50}" --repeat "${GONKA_BENCH_REPEAT:-20}" \

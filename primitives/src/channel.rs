@@ -535,6 +535,117 @@ pub fn validates_sample(
 	)
 }
 
+/// The most samples a settlement's vouchered receipts get (`MaxSamples`): a settlement
+/// whose `⌈t·N⌉` is above it is refused, never capped silently (amendment 4); an executor
+/// settles a long channel in several smaller settlements instead.
+pub const MAX_SAMPLES: u32 = 1_024;
+/// The most verdicts one part of a validator's batch carries (amendment 9).
+pub const MAX_VERDICTS: u32 = 500;
+/// The most parts of one validator's verdicts in one period.
+pub const MAX_VERDICT_PARTS: u8 = 16;
+/// The tokens that count as one request of an executor's traffic (amendment 1): a
+/// settlement's traffic is its cost over the price, not its leaves, so washing cheap
+/// receipts through one's own channel does not lower one's sampling rate.
+pub const TRAFFIC_TOKENS: u128 = 1_000;
+
+/// The traffic a settlement of `receipts` new receipts costing `amount` at `price` per
+/// token adds to its executor's epoch: its tokens in units of [`TRAFFIC_TOKENS`], at most
+/// its receipts (a receipt is at most one request).
+pub fn traffic(receipts: u32, amount: u128, price: u128) -> u32 {
+	let units = amount.checked_div(price.saturating_mul(TRAFFIC_TOKENS)).unwrap_or(u128::MAX);
+	u32::try_from(units).unwrap_or(u32::MAX).min(receipts)
+}
+
+/// The most samples [`sample_count`] can give `receipts` receipts at `target`: `⌈t·N⌉`.
+pub fn most_samples(target: Perbill, receipts: u32) -> u64 {
+	u64::from(target.deconstruct())
+		.saturating_mul(u64::from(receipts))
+		.div_ceil(u64::from(Perbill::ACCURACY))
+}
+
+/// The tree samples of a settlement of `receipts` vouchered receipts adding the cost
+/// `from..to` to its voucher, at target `target`, with sample seed `seed`: none when the
+/// voucher adds no cost, else [`sample_count`]. Its tail samples follow them.
+pub fn tree_samples(seed: &H256, target: Perbill, receipts: u32, from: u128, to: u128) -> u32 {
+	if to <= from {
+		return 0;
+	}
+	sample_count(seed, target, receipts)
+}
+
+/// What a sample of a settlement checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub enum SampleOf {
+	/// The vouchered receipt whose cost interval holds this point of the voucher's tree.
+	Tree(u128),
+	/// The tail receipt of this index in the settlement (leaf `count + index`).
+	Tail(u32),
+}
+
+/// What sample `sample` of a settlement checks: its first `tree_samples` samples are
+/// points drawn in the cost the settlement's voucher adds (`from..to` of its tree: the
+/// receipts vouchered since the executor's earlier settlement), the next `tail` samples
+/// are its tail receipts, every one. `None` past them.
+pub fn sample_of(
+	seed: &H256,
+	sample: u32,
+	tree_samples: u32,
+	from: u128,
+	to: u128,
+	tail: u32,
+) -> Option<SampleOf> {
+	if sample < tree_samples {
+		let point = sample_point(seed, sample, to.checked_sub(from)?)?;
+		return Some(SampleOf::Tree(from.checked_add(point)?));
+	}
+	let index = sample.checked_sub(tree_samples)?;
+	(index < tail).then_some(SampleOf::Tail(index))
+}
+
+/// A validator's answer to one sample: the replay matched (`pass`) or not.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct ReceiptVerdict {
+	/// The settlement.
+	pub settlement: SettlementId,
+	/// The sample of it.
+	pub sample: u32,
+	/// Whether the receipt passed its replay.
+	pub pass: bool,
+}
+
+/// A part of a validator's verdicts on the samples of the settlements included in one
+/// verdict period (a duty its worker key signs): entries in increasing (settlement,
+/// sample) order.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct ReceiptVerdicts {
+	/// The verdict period of the settlements (their block over the period's length).
+	pub period: u32,
+	/// The part (at most [`MAX_VERDICT_PARTS`] a validator and period).
+	pub part: u8,
+	/// The verdicts.
+	pub entries: polkadot_sdk::sp_runtime::BoundedVec<
+		ReceiptVerdict,
+		polkadot_sdk::sp_core::ConstU32<MAX_VERDICTS>,
+	>,
+}
+
+impl crate::duty::Duty for ReceiptVerdicts {
+	const KIND: crate::duty::DutyKind = crate::duty::DutyKind::ReceiptVerdicts;
+}
+
 // ---- the sum tree -----------------------------------------------------------------------
 
 /// A node of a sum tree: its hash and the total cost of the receipts under it.
@@ -1059,5 +1170,46 @@ mod tests {
 		}
 		// 10 validators of equal power, each drawn with probability 1/10 a sample.
 		assert!((1_800..=2_200).contains(&checks), "{checks} checks of 2,000 samples");
+	}
+
+	#[test]
+	fn traffic_counts_tokens_not_leaves() {
+		// 10,000 one-token washes at price 1: ten requests' worth of traffic.
+		assert_eq!(traffic(10_000, 10_000, 1), 10);
+		// Large requests count one each at most.
+		assert_eq!(traffic(3, 3_000_000, 1), 3);
+		assert_eq!(traffic(5, 0, 7), 0);
+		assert_eq!(traffic(5, 1, 0), 5);
+	}
+
+	#[test]
+	fn the_sample_count_is_at_most_its_ceiling() {
+		for (target, receipts) in
+			[(Perbill::from_percent(1), 150u32), (Perbill::one(), 1_024), (Perbill::zero(), 9)]
+		{
+			let most = most_samples(target, receipts);
+			for round in 0..200u8 {
+				let seed = H256::repeat_byte(round);
+				assert!(u64::from(sample_count(&seed, target, receipts)) <= most);
+			}
+		}
+		assert_eq!(most_samples(Perbill::from_percent(1), 150), 2);
+		assert_eq!(most_samples(Perbill::one(), 1_024), 1_024);
+	}
+
+	#[test]
+	fn tree_samples_fall_in_the_settlements_new_cost_and_tail_samples_on_each_claim() {
+		let seed = H256::repeat_byte(3);
+		for sample in 0..100 {
+			match sample_of(&seed, sample, 100, 1_000, 1_500, 2) {
+				Some(SampleOf::Tree(point)) => assert!((1_000..1_500).contains(&point)),
+				other => panic!("{other:?}"),
+			}
+		}
+		assert_eq!(sample_of(&seed, 100, 100, 1_000, 1_500, 2), Some(SampleOf::Tail(0)));
+		assert_eq!(sample_of(&seed, 101, 100, 1_000, 1_500, 2), Some(SampleOf::Tail(1)));
+		assert_eq!(sample_of(&seed, 102, 100, 1_000, 1_500, 2), None);
+		// Nothing new vouchered: no tree sample.
+		assert_eq!(sample_of(&seed, 0, 1, 1_000, 1_000, 0), None);
 	}
 }

@@ -98,6 +98,10 @@ pub enum DutyKind {
 	/// ([`crate::channel::ChannelSettle`]).
 	#[codec(index = 8)]
 	ChannelSettle,
+	/// A validator's verdicts on channel settlements' samples
+	/// ([`crate::channel::ReceiptVerdicts`]).
+	#[codec(index = 9)]
+	ReceiptVerdicts,
 }
 
 impl DutyKind {
@@ -111,6 +115,7 @@ impl DutyKind {
 			DutyKind::InvalidationVote => 4,
 			DutyKind::MissingValidation => 5,
 			DutyKind::ChannelSettle => 8,
+			DutyKind::ReceiptVerdicts => 9,
 		}
 	}
 }
@@ -463,6 +468,8 @@ mod tests {
 		// 6 and 7 are kept for confirmation PoC.
 		assert_eq!(DutyKind::ChannelSettle.tag(), 8);
 		assert_eq!(DutyKind::ChannelSettle.encode(), vec![8]);
+		assert_eq!(DutyKind::ReceiptVerdicts.tag(), 9);
+		assert_eq!(DutyKind::ReceiptVerdicts.encode(), vec![9]);
 	}
 
 	#[test]

@@ -303,6 +303,19 @@ impl_runtime_apis! {
 			Channels::settled(channel, &host)
 		}
 
+		fn settlement(
+			settlement: gonka_primitives::channel::SettlementId,
+		) -> Option<pallet_channels::SettlementRecord<HostId, BlockNumber>> {
+			pallet_channels::Settlements::<Runtime>::get(settlement)
+		}
+
+		fn samples_for(
+			settlement: gonka_primitives::channel::SettlementId,
+			validator: HostId,
+		) -> Vec<(u32, gonka_primitives::channel::SampleOf)> {
+			Channels::samples_for(settlement, &validator)
+		}
+
 		fn quote_channel(
 			model: ModelId,
 			committee: u8,

@@ -144,6 +144,7 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 		};
 		assert_ok!(call.authorize(TransactionSource::External).expect("a duty call"));
 		let pool = Balances::free_balance(CommunityPool::get());
+		let free = Balances::free_balance(&member);
 		assert_ok!(RuntimeCall::Channels(call).dispatch(RawOrigin::Authorized.into()));
 
 		let paid = 3 * 3_006 * price;
@@ -151,23 +152,90 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 		assert!(fee > 0 && fee < paid / 2, "the fee is a small part of the pay");
 		let work =
 			|who| Balances::balance_on_hold(&pallet_inference::HoldReason::WorkBalance.into(), who);
-		// Its first settlement: no fee now.
-		assert_eq!(work(&member), paid, "into the member's pending work");
-		assert_eq!(Inference::host_view(&member).pending_work, paid);
+		// Its first settlement: no fee now; the validators' share waits in the pot.
+		let share = pallet_inference::Params::<Runtime>::get().validator_share.mul_floor(paid);
+		assert!(share > 0);
+		assert_eq!(work(&member), paid - share, "into the member's pending work");
+		assert_eq!(Inference::host_view(&member).pending_work, paid - share);
 		assert_eq!(Balances::free_balance(CommunityPool::get()), pool);
 		assert_eq!(Channels::settled(0, &member).map(|settled| settled.paid), Some(paid));
-
-		// Finalized 20 + `SettleWindow` blocks after it opened: the rest comes back.
 		let escrow = |who| {
 			Balances::balance_on_hold(&pallet_channels::HoldReason::ChannelEscrow.into(), who)
 		};
+		let pot = Channels::pot();
+		assert_eq!(escrow(&pot), share);
+		// The pot keeps the existential deposit free (a share may be below it).
+		let existential: u128 =
+			<Runtime as polkadot_sdk::pallet_balances::Config>::ExistentialDeposit::get();
+		assert_eq!(Balances::free_balance(&pot), existential);
+		let sample_fee: u128 = <Runtime as pallet_channels::Config>::SampleFee::get();
+		println!("sample fee {sample_fee}, existential deposit {existential}");
+		assert!(sample_fee > 0 && 3 * sample_fee <= share);
+
+		// The other genesis host, all the power but the member's, is drawn for each of the
+		// three samples (a new host's target is one: both vouchered receipts and the tail).
+		// It answers them in the next verdict period, through the `authorize` path.
+		let validator = view
+			.committee
+			.iter()
+			.chain([&Sr25519Keyring::Alice.to_account_id(), &Sr25519Keyring::Bob.to_account_id()])
+			.find(|host| **host != member)
+			.cloned()
+			.expect("another host");
+		let settled_at = System::block_number();
+		let period = Channels::period_of(settled_at);
+		run_to(Channels::period_start(period + 1));
+		let record = pallet_channels::Settlements::<Runtime>::get(0).expect("recorded");
+		let seed = Channels::seed_of(0, &record).expect("the seed is known");
+		assert_eq!(Channels::tree_samples(&record, &seed) + record.tail, 3);
+		let verdicts = gonka_primitives::channel::ReceiptVerdicts {
+			period,
+			part: 0,
+			entries: BoundedVec::truncate_from(
+				(0..3)
+					.map(|sample| gonka_primitives::channel::ReceiptVerdict {
+						settlement: 0,
+						sample,
+						pass: true,
+					})
+					.collect(),
+			),
+		};
+		let signature = verdicts.sign(&genesis, &validator, &worker_of(&validator));
+		let call = pallet_channels::Call::<Runtime>::submit_verdicts {
+			validator: validator.clone(),
+			verdicts,
+			signature,
+		};
+		assert_ok!(call.authorize(TransactionSource::External).expect("a duty call"));
+		let validator_work = work(&validator);
+		assert_ok!(RuntimeCall::Channels(call).dispatch(RawOrigin::Authorized.into()));
+		let pay = 3 * (share / 3);
+		assert_eq!(work(&validator) - validator_work, pay, "paid per answered sample");
+		// The window closes when the next period ends: the passes are steps of the member's
+		// test, the rest of the share (rounding) is the member's.
+		run_to(Channels::period_start(period + 2));
+		assert!(pallet_channels::Settlements::<Runtime>::get(0).is_none());
+		assert_eq!(escrow(&pot), 0);
+		assert!(System::events().iter().any(|record| record.event
+			== gonka_runtime::RuntimeEvent::Channels(pallet_channels::Event::SettlementClosed {
+				settlement: 0,
+				passes: 3,
+				fails: 0,
+				returned: share - pay,
+			})));
+		let validated: u32 = (0..=Poc::epoch_now())
+			.map(|epoch| pallet_inference::Ledger::<Runtime>::get(epoch, &member).validated)
+			.sum();
+		assert_eq!(validated, 3, "three steps of the member's invalidation test");
+
+		// Finalized 20 + `SettleWindow` blocks after it opened: the rest comes back.
 		assert_eq!(escrow(&developer), deposit - paid);
 		let finalizes = view.info.finalizes;
-		let free = Balances::free_balance(&member);
 		run_to(finalizes);
 		// Many epochs later: the settlement's epoch's ledger settled, its pay released.
 		assert_eq!(work(&member), 0);
-		assert!(Balances::free_balance(&member) >= free + paid);
+		assert!(Balances::free_balance(&member) >= free + paid - pay);
 		assert_eq!(escrow(&developer), 0);
 		assert!(Channels::channel_view(0).is_none());
 		assert!(System::events().iter().any(|record| record.event

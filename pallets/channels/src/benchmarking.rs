@@ -4,8 +4,8 @@ use super::*;
 use gonka_primitives::{
 	channel::{
 		channel_key_message, request_seed, ChannelId, ChannelMessage, ChannelRequest,
-		ChannelSettle, ChannelTerms, FinishReason, Receipt, SignedVoucher, TailClaim, Voucher,
-		MAX_TAIL,
+		ChannelSettle, ChannelTerms, FinishReason, Receipt, ReceiptVerdict, ReceiptVerdicts,
+		SignedVoucher, TailClaim, Voucher, MAX_TAIL, MAX_VERDICTS,
 	},
 	duty::Duty,
 	HostId, NonceCount,
@@ -14,11 +14,17 @@ use polkadot_sdk::{
 	frame_benchmarking::v2::*,
 	frame_support::{
 		pallet_prelude::*,
-		traits::{fungible::Mutate, Authorize},
+		traits::{
+			fungible::{Inspect, Mutate, MutateHold},
+			Authorize,
+		},
 	},
 	frame_system::{self, pallet_prelude::BlockNumberFor, RawOrigin},
 	sp_core::{crypto::KeyTypeId, sr25519},
-	sp_runtime::traits::{One, Saturating},
+	sp_runtime::{
+		traits::{One, Saturating},
+		SaturatedConversion,
+	},
 };
 
 /// The key type of the benchmarks' channel keys in the keystore.
@@ -106,14 +112,23 @@ fn settling<T: Config>(
 	pallet_poc::Pallet::<T>::register_for_benchmark(&member, worker, alloc::vec![model])
 		.expect("the benchmark member registers");
 	pallet_poc::Pallet::<T>::force_roster(model, alloc::vec![(member.clone(), 1 as NonceCount)]);
+	// A generation of voting power in force, which the settlement's snapshot pins.
+	pallet_poc::Pallet::<T>::force_voting_power(&[(member.clone(), 1)]);
 	let who = developer::<T>();
 	let (key, proof) = channel_key::<T>(&who, 0);
 	let (terms, deposit) = terms::<T>(1, key);
-	// The voucher's amount: its receipts, and more than the settlement's fee.
+	// The voucher's amount: its receipts, more than the settlement's fee, and a share that
+	// pays every sample (each receipt sampled, at a new host's target).
 	let price = T::Pricing::price(model).unwrap_or(1);
 	let cost = price.saturating_mul(2);
+	let samples = <T as Config>::SampleFee::get().saturating_mul(u128::from(VOUCHERED + MAX_TAIL));
+	let for_samples = {
+		use pallet_inference::WorkLedger;
+		T::Work::validator_share().saturating_reciprocal_mul_ceil(samples)
+	};
 	let amount = cost
 		.saturating_mul(u128::from(VOUCHERED))
+		.max(for_samples)
 		.saturating_add(T::SettleFee::get().saturating_mul(4));
 	let channel = NextChannelId::<T>::get();
 	Pallet::<T>::do_open(who, terms, proof, deposit.saturating_add(amount.saturating_mul(2)))
@@ -126,6 +141,16 @@ fn settling<T: Config>(
 	Settled::<T>::insert(
 		channel,
 		SettledOf::truncate_from(others.chain([(member.clone(), before)]).collect()),
+	);
+	// Each with a voucher's amount, the member's last.
+	VoucheredAmounts::<T>::insert(
+		channel,
+		VoucheredOf::truncate_from(
+			(1..MAX_COMMITTEE_SLOTS)
+				.map(|i| (account::<HostId>("other", i, 0), 1))
+				.chain([(member.clone(), 0)])
+				.collect(),
+		),
 	);
 	let genesis = pallet_poc::Pallet::<T>::genesis_hash();
 	let sign = |message: alloc::vec::Vec<u8>| {
@@ -187,6 +212,86 @@ fn settling<T: Config>(
 	)
 	.expect("the worker key is in the keystore");
 	(member, settle, signature)
+}
+
+/// The validators' share of each benchmark settlement.
+const SHARE: u128 = 1_000;
+
+/// `n` settlements of one vouchered receipt each (one sample, at a target of one), included
+/// in verdict period 1 by an executor without power, each with a power snapshot of its own
+/// (the validator's power read for each); the pot holding their shares; a registered
+/// validator with all the power, whose worker key is in the keystore; and now in period 2.
+/// Returns the validator and its signed verdicts: a pass on each settlement's sample.
+fn verdicts<T: Config>(
+	n: u32,
+) -> (HostId, ReceiptVerdicts, polkadot_sdk::sp_core::sr25519::Signature) {
+	let model = T::Pricing::benchmark_model();
+	let validator: HostId = account("validator", 0, 0);
+	<T as Config>::Currency::set_balance(&validator, u128::MAX / 1_000_000);
+	let worker =
+		polkadot_sdk::sp_io::crypto::sr25519_generate(WORKER, Some(b"//bench-validator".to_vec()));
+	pallet_poc::Pallet::<T>::register_for_benchmark(&validator, worker, alloc::vec![model])
+		.expect("the benchmark validator registers");
+	pallet_poc::Pallet::<T>::force_voting_power(&[(validator.clone(), 1)]);
+	let pot = Pallet::<T>::pot();
+	frame_system::Pallet::<T>::inc_providers(&pot);
+	let total = SHARE.saturating_mul(u128::from(n.max(1)));
+	// The existential deposit stays free: the hold takes the rest.
+	let free = <T as Config>::Currency::minimum_balance();
+	<T as Config>::Currency::set_balance(&pot, total.saturating_add(free));
+	<T as Config>::Currency::hold(&HoldReason::ChannelEscrow.into(), &pot, total)
+		.expect("the pot holds the shares");
+	let period = T::VerdictPeriod::get();
+	frame_system::Pallet::<T>::set_block_number(period);
+	let (snapshot, total_power, _) = pallet_poc::Pallet::<T>::take_snapshot();
+	// The settlements spread over the period's blocks: a block hash read for each block.
+	let blocks: u32 = period.saturated_into();
+	let executor: HostId = account("executor", 0, 0);
+	let mut entries = alloc::vec::Vec::new();
+	for id in 0..u64::from(n) {
+		let at = period.saturating_add(((id as u32) % blocks.max(1)).into());
+		frame_system::BlockHash::<T>::insert(at, T::Hash::default());
+		let record = SettlementRecord {
+			channel: 0,
+			executor: executor.clone(),
+			at,
+			epoch: 0,
+			root: gonka_primitives::H256::repeat_byte(1),
+			count: 1,
+			from: 0,
+			to: 1,
+			receipts: 1,
+			tail: 0,
+			target: polkadot_sdk::sp_runtime::Perbill::one(),
+			snapshot: gonka_primitives::PowerSnapshot {
+				departures: snapshot.departures.saturating_add(id as u32),
+				..snapshot
+			},
+			total_power,
+			executor_power: 0,
+			share: SHARE,
+			validator_paid: 0,
+			passes: 0,
+			fails: 0,
+			answered: Default::default(),
+		};
+		Settlements::<T>::insert(id, record);
+		entries.push(ReceiptVerdict { settlement: id, sample: 0, pass: true });
+	}
+	NextSettlementId::<T>::put(u64::from(n));
+	frame_system::Pallet::<T>::set_block_number(period.saturating_mul(2u32.into()));
+	let verdicts = ReceiptVerdicts {
+		period: Pallet::<T>::period_of(period),
+		part: 0,
+		entries: BoundedVec::truncate_from(entries),
+	};
+	let signature = polkadot_sdk::sp_io::crypto::sr25519_sign(
+		WORKER,
+		&worker,
+		&verdicts.signing_message(&pallet_poc::Pallet::<T>::genesis_hash(), &validator),
+	)
+	.expect("the worker key is in the keystore");
+	(validator, verdicts, signature)
 }
 
 #[benchmarks]
@@ -278,6 +383,10 @@ mod benchmarks {
 			channel,
 			SettledOf::truncate_from(members.iter().map(|m| (m.clone(), settled)).collect()),
 		);
+		VoucheredAmounts::<T>::insert(
+			channel,
+			VoucheredOf::truncate_from(members.iter().map(|m| (m.clone(), 1)).collect()),
+		);
 		Committees::<T>::insert(channel, CommitteeOf::truncate_from(members));
 
 		#[block]
@@ -322,6 +431,60 @@ mod benchmarks {
 		}
 
 		Ok(())
+	}
+
+	/// A validator's `n` verdicts, each on a settlement of its own, paid from the pot.
+	#[benchmark]
+	fn submit_verdicts(n: Linear<1, MAX_VERDICTS>) {
+		let (validator, verdicts, signature) = verdicts::<T>(n);
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, validator, verdicts, signature);
+
+		assert_eq!(Settlements::<T>::get(0).map(|record| record.passes), Some(1));
+	}
+
+	/// The authorize rule of `n` verdicts, each on a settlement of its own: the hash rule
+	/// for each, and the worker key's signature.
+	#[benchmark]
+	fn authorize_verdicts(n: Linear<1, MAX_VERDICTS>) -> Result<(), BenchmarkError> {
+		let (validator, verdicts, signature) = verdicts::<T>(n);
+		let call = Call::<T>::submit_verdicts { validator, verdicts, signature };
+
+		#[block]
+		{
+			call.authorize(
+				polkadot_sdk::sp_runtime::transaction_validity::TransactionSource::External,
+			)
+			.ok_or(BenchmarkError::Weightless)?
+			.map_err(|_| BenchmarkError::Weightless)?;
+		}
+
+		Ok(())
+	}
+
+	/// Closing a settlement's verdict window: its passes judged (the most a settlement has,
+	/// each a step of the invalidation test), the unpaid share back to the executor's
+	/// pending work, its snapshot released.
+	#[benchmark]
+	fn close_settlement() {
+		let _ = verdicts::<T>(1);
+		let executor: HostId = account("executor", 0, 0);
+		<T as Config>::Currency::set_balance(&executor, u128::MAX / 1_000_000);
+		Settlements::<T>::mutate(0, |record| {
+			if let Some(record) = record {
+				record.passes = gonka_primitives::channel::MAX_SAMPLES + MAX_TAIL;
+			}
+		});
+		let closes = Pallet::<T>::closes_at(T::VerdictPeriod::get());
+
+		#[block]
+		{
+			Pallet::<T>::close_windows(closes);
+		}
+
+		assert!(!Settlements::<T>::contains_key(0));
+		assert_eq!(NextToClose::<T>::get(), 1);
 	}
 
 	/// A block with nothing to draw or finalize.

@@ -4,8 +4,10 @@
 //! errors and calls; each call is a few lines that call a `do_*` function. The rules are in
 //! files named by concern: `dispatchable_impls.rs` (opening, top-ups, closing),
 //! `committee.rs` (the committee draw and allowances), `settlement.rs` (the members'
-//! settlements: vouchers, tail claims, payment), `tick_impls.rs` (what runs every
-//! block: the draws and the finalizations), `try_state.rs` (the invariants), `types.rs`.
+//! settlements: vouchers, tail claims, payment), `sampling.rs` (the settlements' records,
+//! their samples, the validators' verdicts and pay, the verdict window's close),
+//! `tick_impls.rs` (what runs every block: the draws, the windows' closes and the
+//! finalizations), `try_state.rs` (the invariants), `types.rs`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -16,6 +18,7 @@ mod benchmarking;
 mod committee;
 mod dispatchable_impls;
 pub mod runtime_api;
+mod sampling;
 mod settlement;
 mod tick_impls;
 #[cfg(any(test, feature = "try-runtime"))]
@@ -37,7 +40,7 @@ pub use weights::WeightInfo;
 pub mod pallet {
 	use super::*;
 	use gonka_primitives::{
-		channel::{ChannelId, ChannelTerms},
+		channel::{ChannelId, ChannelTerms, ReceiptVerdicts, SettlementId},
 		HostId,
 	};
 	use polkadot_sdk::{
@@ -52,6 +55,10 @@ pub mod pallet {
 	pub type ChannelOf<T> = ChannelInfo<HostId, BlockNumberFor<T>>;
 	/// A committee: the host of each slot, in slot order (a host may hold several).
 	pub type CommitteeOf = BoundedVec<HostId, ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
+	/// A settlement's record, kept until its verdict window closes.
+	pub type SettlementRecordOf<T> = SettlementRecord<HostId, BlockNumberFor<T>>;
+	/// The amounts of the members' latest settled vouchers: one entry a member.
+	pub type VoucheredOf = BoundedVec<(HostId, u128), ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
 	/// What the members of a committee settled: one entry a member that settled.
 	pub type SettledOf = BoundedVec<(HostId, SettledInfo), ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
 	/// The channels a block draws the committees of, or finalizes (at most
@@ -108,8 +115,24 @@ pub mod pallet {
 		#[pallet::constant]
 		type SettleFee: Get<u128>;
 		/// The executors' ledger of pending work, which settlements pay into
-		/// (`pallet-inference`, in the runtime).
+		/// (`pallet-inference`, in the runtime): also the validators' share, the validation
+		/// target and the invalidation test.
 		type Work: pallet_inference::WorkLedger<Self::AccountId>;
+		/// The length of a verdict period, in blocks (`L`): the samples of the settlements
+		/// included in period `i` are answered in period `i + 1`, and their window closes
+		/// when it ends. At most half of `BlockHashCount` (the hash that seeds a
+		/// settlement's samples must be known until its window closes).
+		#[pallet::constant]
+		type VerdictPeriod: Get<BlockNumberFor<Self>>;
+		/// The most verdict windows one block closes, and the most settlements one block
+		/// records (so the closes keep up with them).
+		#[pallet::constant]
+		type MaxClosesPerBlock: Get<u32>;
+		/// The least each sample of a settlement must pay its validators (the chain's cost
+		/// of a verdict): a settlement whose validators' share is below its samples' is
+		/// refused.
+		#[pallet::constant]
+		type SampleFee: Get<u128>;
 		/// The weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 	}
@@ -155,6 +178,33 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type DrawSlots<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, u32, ValueQuery>;
 
+	/// The amount of each member's latest settled voucher (the cost of the receipts it
+	/// covers; none: zero), in the order they first settled: a later settlement's samples
+	/// fall in the cost its voucher adds beyond it. One entry a member that settled with a
+	/// voucher (at most `MAX_COMMITTEE_SLOTS`); removed with the channel.
+	#[pallet::storage]
+	pub type VoucheredAmounts<T: Config> =
+		StorageMap<_, Twox64Concat, ChannelId, VoucheredOf, ValueQuery>;
+
+	/// The settlements recorded in a block so far (the block, the count): at most
+	/// `MaxClosesPerBlock`, so that the windows' closes keep up with them.
+	#[pallet::storage]
+	pub type BlockSettlements<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
+
+	/// The next settlement's id.
+	#[pallet::storage]
+	pub type NextSettlementId<T: Config> = StorageValue<_, SettlementId, ValueQuery>;
+
+	/// The settlements whose verdict window has not closed yet (closed in id order, which
+	/// is the order of their blocks).
+	#[pallet::storage]
+	pub type Settlements<T: Config> =
+		StorageMap<_, Twox64Concat, SettlementId, SettlementRecordOf<T>>;
+
+	/// The oldest settlement whose verdict window is still open (all before it closed).
+	#[pallet::storage]
+	pub type NextToClose<T: Config> = StorageValue<_, SettlementId, ValueQuery>;
+
 	/// The channels a block finalizes: those whose settle window ends there.
 	#[pallet::storage]
 	pub type ToFinalize<T: Config> =
@@ -185,6 +235,7 @@ pub mod pallet {
 		/// `amount` more into its pending work and `fee` to the pool (none for its first
 		/// settlement), `paid` from the escrow in all.
 		ChannelSettled {
+			settlement: SettlementId,
 			channel: ChannelId,
 			executor: HostId,
 			receipts: u32,
@@ -194,6 +245,30 @@ pub mod pallet {
 			fee: u128,
 			paid: u128,
 		},
+		/// The settlement's validators' share of what it paid went to the pot; its
+		/// samples are drawn from the hash of this block, with validation target `target`.
+		SettlementSampled {
+			settlement: SettlementId,
+			receipts: u32,
+			tail: u32,
+			target: polkadot_sdk::sp_runtime::Perbill,
+			share: u128,
+		},
+		/// A validator answered samples of the settlements of verdict period `period`
+		/// (`passes` passed, `fails` failed), and was paid `paid` from the pot into its
+		/// pending work.
+		VerdictsSubmitted {
+			validator: HostId,
+			period: u32,
+			part: u8,
+			passes: u32,
+			fails: u32,
+			paid: u128,
+		},
+		/// A settlement's verdict window closed: its `passes` are steps of its executor's
+		/// invalidation test, and what its validators were not paid of the share
+		/// (`returned`) went back to the executor's pending work.
+		SettlementClosed { settlement: SettlementId, passes: u32, fails: u32, returned: u128 },
 	}
 
 	#[pallet::error]
@@ -256,6 +331,33 @@ pub mod pallet {
 		BadReceipt,
 		/// The settlement would pay no more than its fee.
 		PaysTooLittle,
+		/// The settlement's vouchered receipts would need more than `MAX_SAMPLES` samples
+		/// at the executor's validation target: settle fewer at a time.
+		TooManySamples,
+		/// A verdict batch has no entry.
+		NoVerdicts,
+		/// A verdict batch's entries are not in increasing (settlement, sample) order.
+		VerdictsOutOfOrder,
+		/// A validator sends at most `MAX_VERDICT_PARTS` parts a period.
+		BadPart,
+		/// The verdicts of period `i` are taken in period `i + 1` only.
+		NotVerdictWindow,
+		/// No such settlement, or its verdict window closed.
+		UnknownSettlement,
+		/// The settlement was included in another verdict period.
+		WrongPeriod,
+		/// The settlement has no such sample.
+		NotASample,
+		/// The validator is not drawn to check the sample.
+		NotSampled,
+		/// More than half of the batch's samples are answered already.
+		AlreadyAnswered,
+		/// The block records as many settlements as `MaxClosesPerBlock`: settle in a later
+		/// block.
+		TooManySettlements,
+		/// The validators' share of the settlement does not pay `SampleFee` for each of its
+		/// samples: settle more at a time.
+		SamplesUnpaid,
 	}
 
 	#[pallet::hooks]
@@ -271,6 +373,14 @@ pub mod pallet {
 				T::MaxDrawSlotsPerBlock::get() >= MAX_COMMITTEE_SLOTS,
 				"a block draws the largest committee"
 			);
+			let period = T::VerdictPeriod::get();
+			assert!(!period.is_zero(), "a verdict period lasts a block at least");
+			assert!(
+				polkadot_sdk::sp_runtime::traits::Saturating::saturating_mul(period, 2u32.into())
+					<= <T as polkadot_sdk::frame_system::Config>::BlockHashCount::get(),
+				"a settlement's seed is known until its verdict window closes"
+			);
+			assert!(T::MaxClosesPerBlock::get() > 0, "a block closes a verdict window");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -333,6 +443,34 @@ pub mod pallet {
 		) -> DispatchResult {
 			polkadot_sdk::frame_system::ensure_authorized(origin)?;
 			Self::do_settle(executor, settle)
+		}
+
+		/// A validator's verdicts on samples of the settlements included in verdict period
+		/// `verdicts.period` (a part of at most `MAX_VERDICTS`), in period `period + 1`.
+		/// Each answered sample pays the validator its part of the settlement's share from
+		/// the pot, into its pending work; a pass is a step of the executor's invalidation
+		/// test when the settlement's window closes. A sample answered already counts
+		/// nothing. Emits `VerdictsSubmitted`.
+		///
+		/// The dispatch origin must be `Authorized`: no signer and no fee, valid only
+		/// through `Pallet::authorize_verdicts` (the validator's worker key signed them, and
+		/// the hash rule draws it for each sample).
+		#[pallet::call_index(4)]
+		#[pallet::weight(
+			<T as Config>::WeightInfo::submit_verdicts(verdicts.entries.len() as u32)
+		)]
+		#[pallet::weight_of_authorize(
+			<T as Config>::WeightInfo::authorize_verdicts(verdicts.entries.len() as u32)
+		)]
+		#[pallet::authorize(Self::authorize_verdicts)]
+		pub fn submit_verdicts(
+			origin: OriginFor<T>,
+			validator: HostId,
+			verdicts: ReceiptVerdicts,
+			_signature: polkadot_sdk::sp_core::sr25519::Signature,
+		) -> DispatchResult {
+			polkadot_sdk::frame_system::ensure_authorized(origin)?;
+			Self::do_verdicts(validator, verdicts)
 		}
 
 		/// Ends the developer's channel now: no request is accepted from here, and its

@@ -99,8 +99,16 @@ pub const MAX_DRAW_SLOTS: u32 = 100;
 pub const OPEN_FEE: u128 = 5;
 /// What a settlement costs its member.
 pub const SETTLE_FEE: u128 = 3;
+/// The verdict period's length.
+pub const VERDICT_PERIOD: u64 = 5;
+/// The verdict windows a block closes.
+pub const MAX_CLOSES: u32 = 2;
+/// The validators' share of a settlement.
+pub const VALIDATOR_SHARE: Perbill = Perbill::from_percent(10);
 
 parameter_types! {
+	/// What each sample must pay its validators (none, but where a test sets it).
+	pub static SampleFee: u128 = 0;
 	pub const HostDeposit: u128 = 100;
 	pub const MaxWeightShare: Perbill = Perbill::from_percent(25);
 	pub const PocHookBudget: Weight = Weight::MAX;
@@ -147,6 +155,9 @@ impl pallet_channels::Config for Test {
 	type MaxDrawSlotsPerBlock = ConstU32<MAX_DRAW_SLOTS>;
 	type SettleFee = ConstU128<SETTLE_FEE>;
 	type Work = TestLedger;
+	type VerdictPeriod = ConstU64<VERDICT_PERIOD>;
+	type MaxClosesPerBlock = ConstU32<MAX_CLOSES>;
+	type SampleFee = SampleFee;
 	type WeightInfo = ();
 }
 
@@ -169,6 +180,26 @@ pub fn worker(i: u8) -> sr25519::Pair {
 std::thread_local! {
 	static CREDITED: core::cell::RefCell<std::collections::BTreeMap<HostId, u128>> =
 		Default::default();
+	static TARGET: core::cell::Cell<Perbill> = const { core::cell::Cell::new(Perbill::one()) };
+	static TRAFFIC: core::cell::RefCell<std::collections::BTreeMap<HostId, u32>> =
+		Default::default();
+	static JUDGED: core::cell::RefCell<Vec<(HostId, gonka_primitives::EpochIndex, u32, u32)>> =
+		Default::default();
+}
+
+/// Sets the validation target the ledger gives every settlement.
+pub fn set_target(target: Perbill) {
+	TARGET.with(|cell| cell.set(target));
+}
+
+/// The traffic the ledger counted for `executor`.
+pub fn traffic_of(executor: &HostId) -> u32 {
+	TRAFFIC.with(|traffic| traffic.borrow().get(executor).copied().unwrap_or(0))
+}
+
+/// The outcomes the ledger was told of: (executor, epoch, passes, invalidations).
+pub fn judged() -> Vec<(HostId, gonka_primitives::EpochIndex, u32, u32)> {
+	JUDGED.with(|judged| judged.borrow().clone())
 }
 
 /// The executors' ledger of pending work (`pallet-inference`'s in the runtime): records
@@ -188,6 +219,25 @@ impl pallet_inference::WorkLedger<HostId> for TestLedger {
 		CREDITED
 			.with(|credited| *credited.borrow_mut().entry(executor.clone()).or_default() += amount);
 		Ok(())
+	}
+	fn validator_share() -> Perbill {
+		VALIDATOR_SHARE
+	}
+	fn target_of(_executor: &HostId, _traffic: u32) -> Perbill {
+		TARGET.with(|cell| cell.get())
+	}
+	fn note_traffic(executor: &HostId, traffic: u32) {
+		TRAFFIC.with(|map| *map.borrow_mut().entry(executor.clone()).or_default() += traffic);
+	}
+	fn judge_many(
+		executor: &HostId,
+		epoch: gonka_primitives::EpochIndex,
+		passes: u32,
+		invalidations: u32,
+	) {
+		JUDGED.with(|judged| {
+			judged.borrow_mut().push((executor.clone(), epoch, passes, invalidations))
+		});
 	}
 }
 
@@ -236,6 +286,10 @@ impl ExtBuilder {
 		.assimilate_storage(&mut storage)
 		.unwrap();
 		CREDITED.with(|credited| credited.borrow_mut().clear());
+		TRAFFIC.with(|traffic| traffic.borrow_mut().clear());
+		JUDGED.with(|judged| judged.borrow_mut().clear());
+		set_target(Perbill::one());
+		SampleFee::set(0);
 		let mut ext = TestExternalities::new(storage);
 		ext.execute_with(|| run_to_block(1));
 		ext
@@ -267,6 +321,7 @@ pub fn run_to_block(n: u64) {
 		let next = System::block_number() + 1;
 		System::set_block_number(next);
 		System::set_parent_hash(block_hash(next - 1));
+		frame_system::BlockHash::<Test>::insert(next - 1, block_hash(next - 1));
 		Poc::on_initialize(next);
 		Channels::on_initialize(next);
 		check_invariants();

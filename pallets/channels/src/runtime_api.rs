@@ -2,10 +2,13 @@
 //! the node's `state_call` RPC. The runtime implements it with the `Pallet` functions named
 //! in each method's documentation (`views.rs`).
 
-use crate::{ChannelInfo, SettledInfo};
+use crate::{ChannelInfo, SettledInfo, SettlementRecord};
 use alloc::vec::Vec;
 use codec::{Codec, Decode, Encode};
-use gonka_primitives::{channel::ChannelId, HostId, ModelId};
+use gonka_primitives::{
+	channel::{ChannelId, SampleOf, SettlementId},
+	HostId, ModelId,
+};
 use scale_info::TypeInfo;
 
 /// A channel and its committee.
@@ -43,5 +46,10 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		/// `max_request_tokens` takes (`None`: the model has no price, or it overflows)
 		/// (`Pallet::quote_channel`).
 		fn quote_channel(model: ModelId, committee: u8, max_request_tokens: u32) -> Option<ChannelQuote>;
+		/// A settlement whose verdict window is open (`Settlements`).
+		fn settlement(settlement: SettlementId) -> Option<SettlementRecord<HostId, BlockNumber>>;
+		/// The samples of `settlement` the hash rule draws `validator` for, and what each
+		/// checks (empty until the block after the settlement's) (`Pallet::samples_for`).
+		fn samples_for(settlement: SettlementId, validator: HostId) -> Vec<(u32, SampleOf)>;
 	}
 }

@@ -47,6 +47,8 @@ pub(crate) struct Checked<T: Config> {
 	pub amount: u128,
 	/// Its fee (none for a member's first settlement, prepaid when the channel opened).
 	pub fee: u128,
+	/// What its samples are drawn from.
+	pub new: crate::sampling::NewSettlement,
 }
 
 impl<T: Config> Pallet<T> {
@@ -55,6 +57,14 @@ impl<T: Config> Pallet<T> {
 		Settled::<T>::get(channel)
 			.into_iter()
 			.find_map(|(member, settled)| (member == *host).then_some(settled))
+	}
+
+	/// The amount of `host`'s latest settled voucher of `channel` (0: none).
+	pub fn vouchered_amount(channel: ChannelId, host: &HostId) -> u128 {
+		crate::VoucheredAmounts::<T>::get(channel)
+			.into_iter()
+			.find_map(|(member, amount)| (member == *host).then_some(amount))
+			.unwrap_or(0)
 	}
 
 	/// Checks `executor`'s settlement `settle` against the chain's state; with
@@ -130,7 +140,14 @@ impl<T: Config> Pallet<T> {
 		// duty transactions would be spam.
 		let fee = if before.settlements == 0 { 0 } else { T::SettleFee::get() };
 		ensure!(amount > fee, Error::<T>::PaysTooLittle);
-		Ok(Checked { info, before, amount, fee })
+		let new = Self::check_samples(
+			executor,
+			settle,
+			(before.vouchered, Self::vouchered_amount(settle.channel, executor)),
+			amount.saturating_sub(fee),
+			info.price,
+		)?;
+		Ok(Checked { info, before, amount, fee, new })
 	}
 
 	/// The `authorize` rule of [`Pallet::settle`]: the member's worker key signed the
@@ -151,6 +168,8 @@ impl<T: Config> Pallet<T> {
 		}
 		let checked = Self::check_settle(executor, settle, true).map_err(|error| match error {
 			Error::<T>::UnknownChannel | Error::<T>::NothingNew => InvalidTransaction::Stale,
+			// The block is full of settlements: the next block takes it.
+			Error::<T>::TooManySettlements => InvalidTransaction::ExhaustsResources,
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
 		// Below the other duties' priority: a settlement has half an hour at least, a PoC
@@ -166,11 +185,20 @@ impl<T: Config> Pallet<T> {
 	/// `settle`: pays the member what its settlement adds, within its allowance, less its
 	/// fee (to `FeeTo`; none for its first settlement).
 	pub(crate) fn do_settle(executor: HostId, settle: ChannelSettle) -> DispatchResult {
-		let Checked { mut info, before, amount, fee } =
+		let Checked { mut info, before, amount, fee, new } =
 			Self::check_settle(&executor, &settle, false)?;
 		let escrow = <T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow);
-		let credited = amount.saturating_sub(fee);
-		// Both from the escrow: the member's own balance plays no part.
+		// The validators' share to the pot, the rest to the member.
+		let (id, share) = Self::record_settlement(
+			settle.channel,
+			&info.developer,
+			&executor,
+			&settle,
+			new,
+			amount.saturating_sub(fee),
+		)?;
+		let credited = amount.saturating_sub(fee).saturating_sub(share);
+		// All from the escrow: the member's own balance plays no part.
 		for (to, part) in [(T::FeeTo::get(), fee), (executor.clone(), credited)] {
 			if part > 0 {
 				<T as Config>::Currency::transfer_on_hold(
@@ -191,6 +219,18 @@ impl<T: Config> Pallet<T> {
 			paid: before.paid.saturating_add(amount),
 			settlements: before.settlements.saturating_add(1),
 		};
+		crate::VoucheredAmounts::<T>::try_mutate(settle.channel, |amounts| {
+			let amount = settle.vouchered_amount();
+			match amounts.iter_mut().find(|(member, _)| *member == executor) {
+				Some((_, kept)) => *kept = amount,
+				None if amount == 0 => {}
+				// Only committee members settle: at most `MAX_COMMITTEE_SLOTS`.
+				None => amounts
+					.try_push((executor.clone(), amount))
+					.map_err(|_| Error::<T>::Overflow)?,
+			}
+			Ok::<_, Error<T>>(())
+		})?;
 		info.settled = info.settled.saturating_add(amount);
 		Settled::<T>::try_mutate(settle.channel, |members| {
 			match members.iter_mut().find(|(member, _)| *member == executor) {
@@ -204,6 +244,7 @@ impl<T: Config> Pallet<T> {
 		})?;
 		Channels::<T>::insert(settle.channel, info);
 		Self::deposit_event(Event::ChannelSettled {
+			settlement: id,
 			channel: settle.channel,
 			executor,
 			receipts: after.receipts,

@@ -32,6 +32,7 @@ impl<T: Config> Pallet<T> {
 				weight = weight.saturating_add(<T as Config>::WeightInfo::finalize_channel());
 			}
 		}
+		weight = weight.saturating_add(Self::close_windows(now));
 		for channel in ToFinalize::<T>::take(now) {
 			Self::finalize(channel);
 			weight = weight.saturating_add(<T as Config>::WeightInfo::finalize_channel());
@@ -46,6 +47,7 @@ impl<T: Config> Pallet<T> {
 		let Some(info) = Channels::<T>::take(channel) else { return };
 		Committees::<T>::remove(channel);
 		crate::Settled::<T>::remove(channel);
+		crate::VoucheredAmounts::<T>::remove(channel);
 		crate::ChannelKeys::<T>::remove(info.terms.channel_key);
 		let refund = <T as Config>::Currency::release(
 			&<T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow),

@@ -97,6 +97,19 @@ impl<T: Config> Pallet<T> {
 		for channel in Settled::<T>::iter_keys() {
 			ensure!(Channels::<T>::contains_key(channel), "settlements of live channels only");
 		}
+		for (channel, amounts) in crate::VoucheredAmounts::<T>::iter() {
+			let settled = Settled::<T>::get(channel);
+			for (index, (member, _)) in amounts.iter().enumerate() {
+				ensure!(
+					settled.iter().any(|(settled, _)| settled == member),
+					"voucher amounts of members that settled live channels only"
+				);
+				ensure!(
+					amounts.iter().skip(index + 1).all(|(other, _)| other != member),
+					"one voucher amount a member"
+				);
+			}
+		}
 		for channel in Committees::<T>::iter_keys() {
 			ensure!(Channels::<T>::contains_key(channel), "committees of live channels only");
 		}
@@ -113,6 +126,30 @@ impl<T: Config> Pallet<T> {
 		for (block, _) in DrawSlots::<T>::iter() {
 			ensure!(ToDraw::<T>::contains_key(block), "slots are counted for queued draws only");
 		}
+		let (first, end) = (crate::NextToClose::<T>::get(), crate::NextSettlementId::<T>::get());
+		ensure!(first <= end, "the close cursor is at most the settlement counter");
+		let mut unpaid = 0u128;
+		let mut records = 0u64;
+		for (id, record) in crate::Settlements::<T>::iter() {
+			records = records.saturating_add(1);
+			ensure!(first <= id && id < end, "only settlements whose window is open are kept");
+			ensure!(record.validator_paid <= record.share, "validators are paid at most the share");
+			let answered: u32 = record.answered.iter().map(|bits| bits.count_ones()).sum();
+			ensure!(
+				record.passes.saturating_add(record.fails) == answered,
+				"a settlement's passes and fails are its answered samples"
+			);
+			ensure!(record.from <= record.to, "tree samples fall in what the voucher adds");
+			unpaid = unpaid.saturating_add(record.share.saturating_sub(record.validator_paid));
+		}
+		ensure!(records == end.saturating_sub(first), "every open settlement is kept");
+		ensure!(
+			<T as Config>::Currency::balance_on_hold(
+				&<T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow),
+				&Self::pot()
+			) == unpaid,
+			"the pot holds the open settlements' unpaid shares"
+		);
 		for (block, queue) in ToFinalize::<T>::iter() {
 			ensure!(block > now, "finalizations are queued for blocks to come");
 			for channel in queue {

@@ -1,7 +1,7 @@
 //! The pallet's types: a channel's record and what the runtime tells it of the models.
 
 use gonka_primitives::{channel::ChannelTerms, ModelId};
-use polkadot_sdk::frame_support::pallet_prelude::*;
+use polkadot_sdk::{frame_support::pallet_prelude::*, sp_runtime::Perbill};
 
 /// The most slots a committee has (`gonka_primitives::channel::MAX_COMMITTEE`).
 pub const MAX_COMMITTEE_SLOTS: u32 = gonka_primitives::channel::MAX_COMMITTEE as u32;
@@ -100,4 +100,83 @@ pub struct SettledInfo {
 	pub paid: u128,
 	/// Its settlements of the channel.
 	pub settlements: u32,
+}
+
+/// The bytes of a settlement's bitmap of answered samples: one bit for each of its at most
+/// `MAX_SAMPLES` tree samples and `MAX_TAIL` tail samples.
+pub const ANSWERED_BYTES: u32 =
+	(gonka_primitives::channel::MAX_SAMPLES + gonka_primitives::channel::MAX_TAIL).div_ceil(8);
+
+/// A settlement, kept until its verdict window closes: what its samples are drawn from,
+/// and what its validators answered.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct SettlementRecord<AccountId, BlockNumber> {
+	/// The channel.
+	pub channel: gonka_primitives::channel::ChannelId,
+	/// The committee member that settled.
+	pub executor: AccountId,
+	/// The block that included it (whose hash seeds its samples).
+	pub at: BlockNumber,
+	/// The epoch it was settled in: its outcomes are steps of the executor's invalidation
+	/// test in that epoch.
+	pub epoch: gonka_primitives::EpochIndex,
+	/// The voucher's root (zero without a voucher).
+	pub root: gonka_primitives::H256,
+	/// The receipts the voucher covers (its tree's leaves).
+	pub count: u32,
+	/// The cost of the receipts vouchered before (the executor's earlier voucher): tree
+	/// samples fall in `from..to`.
+	pub from: u128,
+	/// The voucher's amount.
+	pub to: u128,
+	/// The receipts vouchered since the executor's earlier settlement: the tree samples'
+	/// count is drawn from them.
+	pub receipts: u32,
+	/// The tail claims (leaves `count..count + tail`), each checked.
+	pub tail: u32,
+	/// The validation target of the executor's work when it settled.
+	pub target: Perbill,
+	/// The power snapshot the validators are drawn from (held until the record closes).
+	pub snapshot: gonka_primitives::PowerSnapshot,
+	/// The snapshot's total power.
+	pub total_power: u128,
+	/// The executor's power in the snapshot.
+	pub executor_power: u128,
+	/// The validators' share of what the settlement paid, held in the pot.
+	pub share: u128,
+	/// What the pot paid the validators of its samples so far (at most `share`).
+	pub validator_paid: u128,
+	/// Samples answered with a pass.
+	pub passes: u32,
+	/// Samples answered with a fail.
+	pub fails: u32,
+	/// One bit a sample, set once it is answered (sized as the samples are answered).
+	pub answered: BoundedVec<u8, ConstU32<ANSWERED_BYTES>>,
+}
+
+impl<AccountId, BlockNumber> SettlementRecord<AccountId, BlockNumber> {
+	/// Whether sample `sample` is answered.
+	pub fn is_answered(&self, sample: u32) -> bool {
+		let (byte, bit) = ((sample / 8) as usize, sample % 8);
+		self.answered.get(byte).is_some_and(|bits| bits & (1 << bit) != 0)
+	}
+
+	/// Marks sample `sample` answered; `false` if it is past the bitmap's bound.
+	pub fn answer(&mut self, sample: u32) -> bool {
+		let (byte, bit) = ((sample / 8) as usize, sample % 8);
+		while self.answered.len() <= byte {
+			if self.answered.try_push(0).is_err() {
+				return false;
+			}
+		}
+		match self.answered.get_mut(byte) {
+			Some(bits) => {
+				*bits |= 1 << bit;
+				true
+			}
+			None => false,
+		}
+	}
 }

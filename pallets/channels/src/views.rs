@@ -2,9 +2,11 @@
 
 use crate::{
 	runtime_api::{ChannelQuote, ChannelView},
-	ChannelPricing, Channels, Committees, Config, Pallet,
+	ChannelPricing, Channels, Committees, Config, Pallet, Settlements,
 };
-use gonka_primitives::{channel::ChannelId, ModelId};
+use alloc::vec::Vec;
+use gonka_primitives::channel::{sample_of, validates_sample, SampleOf, SettlementId};
+use gonka_primitives::{channel::ChannelId, HostId, ModelId};
 use polkadot_sdk::frame_system::pallet_prelude::BlockNumberFor;
 
 impl<T: Config> Pallet<T> {
@@ -13,6 +15,33 @@ impl<T: Config> Pallet<T> {
 		let info = Channels::<T>::get(channel)?;
 		let committee = Committees::<T>::get(channel).map(|c| c.into_inner()).unwrap_or_default();
 		Some(ChannelView { info, committee })
+	}
+
+	/// `ChannelsApi::samples_for`: the samples of settlement `id` the hash rule draws
+	/// `validator` for, each with what it checks; empty while the seed is not known, or the
+	/// window closed.
+	pub fn samples_for(id: SettlementId, validator: &HostId) -> Vec<(u32, SampleOf)> {
+		let Some(record) = Settlements::<T>::get(id) else { return Vec::new() };
+		let Some(seed) = Self::seed_of(id, &record) else { return Vec::new() };
+		let tree = Self::tree_samples(&record, &seed);
+		let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, validator);
+		(0..tree.saturating_add(record.tail))
+			.filter(|sample| {
+				validates_sample(
+					&seed,
+					*sample,
+					validator,
+					&record.executor,
+					power,
+					record.total_power,
+					record.executor_power,
+				)
+			})
+			.filter_map(|sample| {
+				sample_of(&seed, sample, tree, record.from, record.to, record.tail)
+					.map(|what| (sample, what))
+			})
+			.collect()
 	}
 
 	/// `ChannelsApi::quote_channel`: the price, the fee and the least deposit of a channel of

@@ -22,6 +22,12 @@ pub trait WeightInfo {
 	fn settle(t: u32) -> Weight;
 	/// `settle`'s authorize rule with a voucher and `t` tail claims.
 	fn authorize_settle(t: u32) -> Weight;
+	/// `submit_verdicts` with `n` verdicts, each on a settlement of its own (the worst case).
+	fn submit_verdicts(n: u32) -> Weight;
+	/// `submit_verdicts`' authorize rule with `n` verdicts, each on a settlement of its own.
+	fn authorize_verdicts(n: u32) -> Weight;
+	/// Closing a settlement's verdict window (in `on_initialize`).
+	fn close_settlement() -> Weight;
 }
 
 impl WeightInfo for () {
@@ -47,6 +53,15 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn authorize_settle(_t: u32) -> Weight {
+		Weight::zero()
+	}
+	fn submit_verdicts(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn authorize_verdicts(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn close_settlement() -> Weight {
 		Weight::zero()
 	}
 }

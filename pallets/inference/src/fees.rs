@@ -10,7 +10,10 @@
 
 use super::*;
 use alloc::vec::Vec;
-use gonka_primitives::inference::{self as rules, RequestId};
+use gonka_primitives::{
+	inference::{self as rules, RequestId},
+	EpochIndex,
+};
 use polkadot_sdk::{
 	frame_support::{
 		pallet_prelude::*,
@@ -304,5 +307,40 @@ impl<T: Config> WorkLedger<T::AccountId> for Pallet<T> {
 			stats.pending_work = stats.pending_work.saturating_add(amount)
 		});
 		Ok(())
+	}
+
+	fn validator_share() -> Perbill {
+		Params::<T>::get().validator_share
+	}
+
+	fn target_of(executor: &T::AccountId, traffic: u32) -> Perbill {
+		let epoch = pallet_poc::Pallet::<T>::epoch_now();
+		let served = Ledger::<T>::get(epoch, executor).finished.saturating_add(traffic);
+		let reputation = Self::reputation_at(executor, epoch);
+		rules::validation_target(rules::reputation(reputation.clean_epochs), u64::from(served))
+	}
+
+	fn note_traffic(executor: &T::AccountId, traffic: u32) {
+		if traffic == 0 {
+			return;
+		}
+		let epoch = pallet_poc::Pallet::<T>::epoch_now();
+		Ledger::<T>::mutate(epoch, executor, |stats| {
+			stats.finished = stats.finished.saturating_add(traffic)
+		});
+	}
+
+	fn judge_many(executor: &T::AccountId, epoch: EpochIndex, passes: u32, invalidations: u32) {
+		// The settlement's epoch (amendment 12), unless its ledger is settled already.
+		let epoch = if epoch >= UnsettledEpoch::<T>::get() {
+			epoch
+		} else {
+			pallet_poc::Pallet::<T>::epoch_now()
+		};
+		if passes > 0 || invalidations > 0 {
+			// Validated work builds the host's reputation, as a finished request does.
+			Self::note_activity(executor, epoch, |_| {});
+		}
+		Self::judge_in(executor, epoch, passes, invalidations);
 	}
 }

@@ -73,18 +73,35 @@ impl<T: Config> Pallet<T> {
 	/// the invalidation test, and INVALID when it crosses the boundary.
 	pub(crate) fn judge(executor: &T::AccountId, invalidated: bool) {
 		let epoch = pallet_poc::Pallet::<T>::epoch_now();
+		Self::judge_in(executor, epoch, u32::from(!invalidated), u32::from(invalidated));
+	}
+
+	/// `passes` validated and then `invalidations` invalidated outcomes for `executor` in
+	/// `epoch`'s ledger: steps of the invalidation test, and INVALID when it crosses the
+	/// boundary.
+	pub(crate) fn judge_in(
+		executor: &T::AccountId,
+		epoch: EpochIndex,
+		passes: u32,
+		invalidations: u32,
+	) {
+		if passes == 0 && invalidations == 0 {
+			return;
+		}
 		let Some(sprt) = Params::<T>::get().sprt.sprt() else {
 			defensive!("set_params refuses parameters that define no test");
 			return;
 		};
 		let marked = Ledger::<T>::mutate(epoch, executor, |stats| {
-			if invalidated {
-				stats.invalidated = stats.invalidated.saturating_add(1);
-			} else {
-				stats.validated = stats.validated.saturating_add(1);
+			stats.validated = stats.validated.saturating_add(passes);
+			stats.invalidated = stats.invalidated.saturating_add(invalidations);
+			let mut newly = false;
+			let steps = core::iter::repeat_n(false, passes as usize)
+				.chain(core::iter::repeat_n(true, invalidations as usize));
+			for invalidated in steps {
+				stats.llr = sprt.step(stats.llr, invalidated);
+				newly |= !stats.invalid && sprt.is_invalid(stats.llr);
 			}
-			stats.llr = sprt.step(stats.llr, invalidated);
-			let newly = !stats.invalid && sprt.is_invalid(stats.llr);
 			stats.invalid |= newly;
 			newly
 		});

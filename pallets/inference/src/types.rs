@@ -38,6 +38,18 @@ pub trait WorkLedger<AccountId> {
 	/// Holds `amount` of `executor`'s free balance (what a settlement just paid it) as its
 	/// pending work in the epoch in progress.
 	fn credit_work(executor: &AccountId, amount: u128) -> polkadot_sdk::sp_runtime::DispatchResult;
+	/// The share of an inference's cost that its validators earn.
+	fn validator_share() -> Perbill;
+	/// The validation target of `executor`'s work if it served `traffic` more requests in
+	/// the epoch in progress (read only).
+	fn target_of(executor: &AccountId, traffic: u32) -> Perbill;
+	/// Counts `traffic` more requests served by `executor` in the epoch in progress.
+	fn note_traffic(executor: &AccountId, traffic: u32);
+	/// `passes` validated and `invalidations` invalidated outcomes of `executor`'s work
+	/// settled in `epoch`: steps of its invalidation test in that epoch's ledger (the
+	/// epoch in progress if that one is settled already), INVALID when it crosses the
+	/// boundary.
+	fn judge_many(executor: &AccountId, epoch: EpochIndex, passes: u32, invalidations: u32);
 }
 
 /// The model registry as inference sees it.

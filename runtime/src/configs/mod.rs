@@ -631,6 +631,20 @@ parameter_types! {
 	};
 }
 
+parameter_types! {
+	/// What a sample's verdict costs the chain: a verdict's share of the weight of a full
+	/// batch (its dispatch and its authorize rule) as a transaction's fee. A settlement's
+	/// validators' share must pay it for each of its samples.
+	pub ChannelSampleFee: Balance = {
+		use pallet_channels::WeightInfo as _;
+		use polkadot_sdk::frame_support::weights::WeightToFee as _;
+		type Weights = crate::weights::pallet_channels::WeightInfo<Runtime>;
+		let most = gonka_primitives::channel::MAX_VERDICTS;
+		let batch = Weights::submit_verdicts(most).saturating_add(Weights::authorize_verdicts(most));
+		WeightToFee::weight_to_fee(&batch) / Balance::from(most)
+	};
+}
+
 impl pallet_channels::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
@@ -650,8 +664,17 @@ impl pallet_channels::Config for Runtime {
 	/// default 8 slots, 2 of the largest 64).
 	type MaxOpensPerBlock = ConstU32<16>;
 	type MaxDrawSlotsPerBlock = ConstU32<128>;
-	/// Settlements pay into `pallet-inference`'s ledger of pending work.
+	/// Settlements pay into `pallet-inference`'s ledger of pending work, which also gives
+	/// the validators' share, the validation target and the invalidation test.
 	type Work = crate::Inference;
+	/// The spec's `L`: 50 blocks. A settlement's samples are answered in the period after
+	/// its own (between 50 and 100 blocks after it), far below `BlockHashCount` (4,096).
+	type VerdictPeriod = ConstU32<50>;
+	/// Enough to keep up with the settlements of the throughput goal (2,770 inferences a
+	/// second at 100 receipts a settlement: 167 settlements a block), within a fifth of a
+	/// block with the rest of the hook (`runtime/tests/channels_block_budget.rs`).
+	type MaxClosesPerBlock = ConstU32<192>;
+	type SampleFee = ChannelSampleFee;
 	type WeightInfo = crate::weights::pallet_channels::WeightInfo<Runtime>;
 }
 

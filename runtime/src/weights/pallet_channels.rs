@@ -70,8 +70,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `5158`
 		//  Estimated: `69045`
-		// Minimum execution time: 324_241_000 picoseconds.
-		Weight::from_parts(336_609_000, 0)
+		// Minimum execution time: 323_980_000 picoseconds.
+		Weight::from_parts(338_823_000, 0)
 			.saturating_add(Weight::from_parts(0, 69045))
 			.saturating_add(T::DbWeight::get().reads(54))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -86,8 +86,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `512`
 		//  Estimated: `3676`
-		// Minimum execution time: 66_108_000 picoseconds.
-		Weight::from_parts(70_585_000, 0)
+		// Minimum execution time: 65_617_000 picoseconds.
+		Weight::from_parts(70_855_000, 0)
 			.saturating_add(Weight::from_parts(0, 3676))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -98,8 +98,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `354`
 		//  Estimated: `3643`
-		// Minimum execution time: 16_083_000 picoseconds.
-		Weight::from_parts(18_988_000, 0)
+		// Minimum execution time: 16_395_000 picoseconds.
+		Weight::from_parts(19_829_000, 0)
 			.saturating_add(Weight::from_parts(0, 3643))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -121,11 +121,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `17586 + k * (993 ±0)`
 		//  Estimated: `29380 + k * (1976 ±45)`
-		// Minimum execution time: 36_204_000 picoseconds.
-		Weight::from_parts(47_827_921, 0)
+		// Minimum execution time: 37_145_000 picoseconds.
+		Weight::from_parts(49_521_058, 0)
 			.saturating_add(Weight::from_parts(0, 29380))
-			// Standard Error: 15_802
-			.saturating_add(Weight::from_parts(7_140_307, 0).saturating_mul(k.into()))
+			// Standard Error: 17_650
+			.saturating_add(Weight::from_parts(7_314_112, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(Weight::from_parts(0, 1976).saturating_mul(k.into()))
@@ -138,19 +138,21 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Committees` (r:0 w:1)
 	/// Proof: `Channels::Committees` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::VoucheredAmounts` (r:0 w:1)
+	/// Proof: `Channels::VoucheredAmounts` (`max_values`: None, `max_size`: Some(3090), added: 5565, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settled` (r:0 w:1)
 	/// Proof: `Channels::Settled` (`max_values`: None, `max_size`: Some(3858), added: 6333, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::ChannelKeys` (r:0 w:1)
 	/// Proof: `Channels::ChannelKeys` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn finalize_channel() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `578`
+		//  Measured:  `584`
 		//  Estimated: `3676`
-		// Minimum execution time: 53_850_000 picoseconds.
-		Weight::from_parts(56_604_000, 0)
+		// Minimum execution time: 54_901_000 picoseconds.
+		Weight::from_parts(57_856_000, 0)
 			.saturating_add(Weight::from_parts(0, 3676))
 			.saturating_add(T::DbWeight::get().reads(3))
-			.saturating_add(T::DbWeight::get().writes(6))
+			.saturating_add(T::DbWeight::get().writes(7))
 	}
 	/// Storage: `Channels::Channels` (r:1 w:1)
 	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(178), added: 2653, mode: `MaxEncodedLen`)
@@ -164,26 +166,48 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::Settled` (`max_values`: None, `max_size`: Some(3858), added: 6333, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:3 w:3)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::VoucheredAmounts` (r:1 w:1)
+	/// Proof: `Channels::VoucheredAmounts` (`max_values`: None, `max_size`: Some(3090), added: 5565, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::BlockSettlements` (r:1 w:1)
+	/// Proof: `Channels::BlockSettlements` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Reputations` (r:1 w:0)
+	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Params` (r:1 w:0)
+	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:4 w:4)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:3 w:3)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
+	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::TotalVotingPower` (r:1 w:0)
+	/// Proof: `Poc::TotalVotingPower` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextSettlementId` (r:1 w:1)
+	/// Proof: `Channels::NextSettlementId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settlements` (r:0 w:1)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(356), added: 2831, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[0, 16]`.
 	fn settle(t: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4999`
-		//  Estimated: `8799`
-		// Minimum execution time: 195_801_000 picoseconds.
-		Weight::from_parts(202_809_362, 0)
-			.saturating_add(Weight::from_parts(0, 8799))
-			// Standard Error: 52_880
-			.saturating_add(Weight::from_parts(4_462_985, 0).saturating_mul(t.into()))
-			.saturating_add(T::DbWeight::get().reads(13))
-			.saturating_add(T::DbWeight::get().writes(8))
+		//  Measured:  `8363`
+		//  Estimated: `11402`
+		// Minimum execution time: 312_794_000 picoseconds.
+		Weight::from_parts(325_251_870, 0)
+			.saturating_add(Weight::from_parts(0, 11402))
+			// Standard Error: 113_092
+			.saturating_add(Weight::from_parts(5_583_833, 0).saturating_mul(t.into()))
+			.saturating_add(T::DbWeight::get().reads(25))
+			.saturating_add(T::DbWeight::get().writes(15))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
@@ -197,20 +221,124 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::JoinedEpoch` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settled` (r:1 w:0)
 	/// Proof: `Channels::Settled` (`max_values`: None, `max_size`: Some(3858), added: 6333, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::VoucheredAmounts` (r:1 w:0)
+	/// Proof: `Channels::VoucheredAmounts` (`max_values`: None, `max_size`: Some(3090), added: 5565, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::BlockSettlements` (r:1 w:0)
+	/// Proof: `Channels::BlockSettlements` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Ledger` (r:1 w:0)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Reputations` (r:1 w:0)
+	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Params` (r:1 w:0)
+	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[0, 16]`.
 	fn authorize_settle(t: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4606`
+		//  Measured:  `7833`
 		//  Estimated: `7323`
-		// Minimum execution time: 117_104_000 picoseconds.
-		Weight::from_parts(122_507_978, 0)
+		// Minimum execution time: 136_172_000 picoseconds.
+		Weight::from_parts(144_745_755, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
-			// Standard Error: 53_877
-			.saturating_add(Weight::from_parts(44_840_338, 0).saturating_mul(t.into()))
-			.saturating_add(T::DbWeight::get().reads(6))
+			// Standard Error: 83_585
+			.saturating_add(Weight::from_parts(46_481_959, 0).saturating_mul(t.into()))
+			.saturating_add(T::DbWeight::get().reads(12))
+	}
+	/// Storage: `Channels::Settlements` (r:500 w:500)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(356), added: 2831, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:51 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Ledger` (r:1 w:1)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 500]`.
+	fn submit_verdicts(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `3134 + n * (232 ±0)`
+		//  Estimated: `86813 + n * (2831 ±19)`
+		// Minimum execution time: 143_783_000 picoseconds.
+		Weight::from_parts(123_605_735, 0)
+			.saturating_add(Weight::from_parts(0, 86813))
+			// Standard Error: 33_486
+			.saturating_add(Weight::from_parts(21_108_680, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(42))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2831).saturating_mul(n.into()))
+	}
+	/// Storage: `Poc::Hosts` (r:1 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:51 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settlements` (r:500 w:0)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(356), added: 2831, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 500]`.
+	fn authorize_verdicts(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `2844 + n * (232 ±0)`
+		//  Estimated: `86813 + n * (2831 ±18)`
+		// Minimum execution time: 79_858_000 picoseconds.
+		Weight::from_parts(92_276_737, 0)
+			.saturating_add(Weight::from_parts(0, 86813))
+			// Standard Error: 25_761
+			.saturating_add(Weight::from_parts(18_203_115, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(37))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2831).saturating_mul(n.into()))
+	}
+	/// Storage: `Channels::NextToClose` (r:1 w:1)
+	/// Proof: `Channels::NextToClose` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextSettlementId` (r:1 w:0)
+	/// Proof: `Channels::NextSettlementId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settlements` (r:1 w:1)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(356), added: 2831, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
+	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Reputations` (r:1 w:1)
+	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Params` (r:1 w:0)
+	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Ledger` (r:1 w:1)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	fn close_settlement() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `828`
+		//  Estimated: `6362`
+		// Minimum execution time: 128_360_000 picoseconds.
+		Weight::from_parts(134_740_000, 0)
+			.saturating_add(Weight::from_parts(0, 6362))
+			.saturating_add(T::DbWeight::get().reads(13))
+			.saturating_add(T::DbWeight::get().writes(9))
 	}
 	/// Storage: `Channels::ToDraw` (r:1 w:0)
 	/// Proof: `Channels::ToDraw` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextToClose` (r:1 w:1)
+	/// Proof: `Channels::NextToClose` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextSettlementId` (r:1 w:0)
+	/// Proof: `Channels::NextSettlementId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::ToFinalize` (r:1 w:0)
 	/// Proof: `Channels::ToFinalize` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::DrawSlots` (r:0 w:1)
@@ -219,10 +347,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `5527`
-		// Minimum execution time: 4_406_000 picoseconds.
-		Weight::from_parts(4_867_000, 0)
+		// Minimum execution time: 5_879_000 picoseconds.
+		Weight::from_parts(6_409_000, 0)
 			.saturating_add(Weight::from_parts(0, 5527))
-			.saturating_add(T::DbWeight::get().reads(2))
-			.saturating_add(T::DbWeight::get().writes(1))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(2))
 	}
 }

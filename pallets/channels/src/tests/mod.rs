@@ -7,6 +7,7 @@ use polkadot_sdk::{sp_core::sr25519, sp_core::Pair};
 mod committee;
 mod lifecycle;
 mod settlement;
+mod verdicts;
 
 /// Developer `20`'s terms: model 1 (price 10, template overhead 1), a cap of 10,
 /// `committee` slots, 20 blocks, requests of at most 10 tokens (so at least

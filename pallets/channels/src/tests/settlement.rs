@@ -24,7 +24,7 @@ const OVERHEAD: u32 = 1;
 
 /// A channel of `slots` slots opened by developer 20 with `deposit`, its committee drawn
 /// (block 2); returns it and its first member's index among hosts 1–3.
-fn drawn(slots: u8, deposit: u128) -> (u64, u8) {
+pub(super) fn drawn(slots: u8, deposit: u128) -> (u64, u8) {
 	let channel = open(20, terms(slots), deposit);
 	run_to_block(2);
 	let committee = crate::Committees::<Test>::get(channel).unwrap();
@@ -33,7 +33,7 @@ fn drawn(slots: u8, deposit: u128) -> (u64, u8) {
 }
 
 /// Request `nonce` of `channel` to host `to`: 4 prompt bytes, at most 5 tokens.
-fn request(channel: u64, to: u8, nonce: u64) -> ChannelRequest {
+pub(super) fn request(channel: u64, to: u8, nonce: u64) -> ChannelRequest {
 	ChannelRequest {
 		channel,
 		nonce,
@@ -48,7 +48,7 @@ fn request(channel: u64, to: u8, nonce: u64) -> ChannelRequest {
 
 /// The receipt at leaf `seq` answering `request` with 3 completion tokens and 5 prompt
 /// tokens: (5 + 3) × 10 = 80.
-fn receipt(request: &ChannelRequest, seq: u32) -> Receipt {
+pub(super) fn receipt(request: &ChannelRequest, seq: u32) -> Receipt {
 	Receipt {
 		channel: request.channel,
 		seq,
@@ -64,11 +64,11 @@ fn receipt(request: &ChannelRequest, seq: u32) -> Receipt {
 		cost: 80,
 	}
 }
-const RECEIPT_COST: u128 = 80;
+pub(super) const RECEIPT_COST: u128 = 80;
 
 /// The developer's voucher for receipts `0..count` of `to` (each as `receipt` makes it),
 /// signed with `channel`'s key.
-fn voucher(channel: u64, to: u8, count: u32) -> SignedVoucher {
+pub(super) fn voucher(channel: u64, to: u8, count: u32) -> SignedVoucher {
 	let receipts: Vec<_> =
 		(0..count).map(|seq| receipt(&request(channel, to, u64::from(seq)), seq)).collect();
 	let (root, amount) = SumTree::from_receipts(&receipts)
@@ -80,7 +80,7 @@ fn voucher(channel: u64, to: u8, count: u32) -> SignedVoucher {
 }
 
 /// Tail claims of `to`'s receipts `from..to_seq` (nonces as their leaves).
-fn tail(channel: u64, to: u8, from: u32, until: u32) -> Vec<TailClaim> {
+pub(super) fn tail(channel: u64, to: u8, from: u32, until: u32) -> Vec<TailClaim> {
 	(from..until)
 		.map(|seq| {
 			let request = request(channel, to, u64::from(seq));
@@ -93,25 +93,29 @@ fn tail(channel: u64, to: u8, from: u32, until: u32) -> Vec<TailClaim> {
 		.collect()
 }
 
-fn settlement(channel: u64, voucher: Option<SignedVoucher>, tail: Vec<TailClaim>) -> ChannelSettle {
+pub(super) fn settlement(
+	channel: u64,
+	voucher: Option<SignedVoucher>,
+	tail: Vec<TailClaim>,
+) -> ChannelSettle {
 	ChannelSettle { channel, voucher, tail: BoundedVec::truncate_from(tail) }
 }
 
 /// Host `i`'s settlement, signed by its worker key, through the pool and dispatch.
-fn settle(i: u8, settle: ChannelSettle) -> Result<(), Refused> {
+pub(super) fn settle(i: u8, settle: ChannelSettle) -> Result<(), Refused> {
 	let signature = settle.sign(&Poc::genesis_hash(), &account(i), &worker(i));
 	run_duty(crate::Call::settle { executor: account(i), settle, signature })
 }
 
 /// The pool's refusal of a settlement whose check fails with `error`.
-fn refused(error: Error<Test>) -> Refused {
+pub(super) fn refused(error: Error<Test>) -> Refused {
 	Refused::Pool(
 		InvalidTransaction::Custom(pallet_poc::validity::error_code(DispatchError::from(error)))
 			.into(),
 	)
 }
 
-fn paid(channel: u64, i: u8) -> u128 {
+pub(super) fn paid(channel: u64, i: u8) -> u128 {
 	Channels::settled(channel, &account(i)).map_or(0, |settled| settled.paid)
 }
 
@@ -123,13 +127,15 @@ fn a_member_is_paid_its_voucher_into_its_pending_work_and_the_rest_refunded_at_f
 		let pool = Balances::free_balance(Pool::get());
 		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 3)), vec![])));
 		assert_eq!(paid(channel, member), 3 * RECEIPT_COST);
-		// Its first settlement: its fee was prepaid when the channel opened.
-		let pay = 3 * RECEIPT_COST;
+		// Its first settlement: its fee was prepaid when the channel opened; the
+		// validators' share waits in the pot.
+		let pay = 3 * RECEIPT_COST - VALIDATOR_SHARE.mul_floor(3 * RECEIPT_COST);
 		assert_eq!(credited(&account(member)), pay, "into its pending work");
 		assert_eq!(Balances::free_balance(account(member)), before, "held, not free");
 		assert_eq!(Balances::free_balance(Pool::get()), pool);
 		assert_eq!(held(20), 2_000 - 3 * RECEIPT_COST);
 		assert!(channel_events().contains(&Event::ChannelSettled {
+			settlement: 0,
 			channel,
 			executor: account(member),
 			receipts: 3,
@@ -161,8 +167,10 @@ fn settlements_are_cumulative_each_paying_what_it_adds() {
 		// The developer vouchered the tail since, and one more: only the one more is paid.
 		assert_ok!(settle(m, settlement(channel, Some(voucher(channel, m, 5)), vec![])));
 		assert_eq!(paid(channel, m), 5 * RECEIPT_COST);
-		// The second paid its fee, to the pool, from the escrow.
-		assert_eq!(credited(&account(m)), 5 * RECEIPT_COST - SETTLE_FEE);
+		// The second paid its fee, to the pool, from the escrow; the validators' share of
+		// each went to the pot.
+		let net = |paid: u128| paid - VALIDATOR_SHARE.mul_floor(paid);
+		assert_eq!(credited(&account(m)), net(4 * RECEIPT_COST) + net(RECEIPT_COST - SETTLE_FEE));
 		// Nothing beyond what was settled, or an older voucher: refused.
 		assert_eq!(
 			settle(m, settlement(channel, Some(voucher(channel, m, 5)), vec![])),
@@ -234,6 +242,8 @@ fn a_settlement_pays_for_itself() {
 		assert_ok!(settle(m, settlement(channel, Some(signed(2, 2 + SETTLE_FEE)), vec![])));
 		assert_eq!(paid(channel, m), 2 + SETTLE_FEE);
 		assert_eq!(credited(&account(m)), 2);
+		// The block took its two settlements (the mock's `MaxClosesPerBlock`): the next.
+		run_to_block(3);
 		// What the pool sees of a settlement.
 		let validity = |settle: ChannelSettle| {
 			use polkadot_sdk::{

@@ -122,3 +122,54 @@ fn a_departed_hosts_reputation_is_pruned_and_a_registered_hosts_is_kept() {
 		assert_eq!(Inference::host_view(&account(1)).reputation, 0);
 	});
 }
+
+/// What inference channels ask of the ledger (`WorkLedger`): a settlement's traffic counts
+/// toward its executor's validation target, and its samples' passes and invalidations are
+/// steps of the same invalidation test, in the settlement's epoch while that epoch's ledger
+/// is not settled.
+#[test]
+fn channel_outcomes_are_steps_of_the_same_invalidation_test_in_the_settlements_epoch() {
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		Reputations::<Test>::insert(
+			account(1),
+			ReputationState { clean_epochs: 30, epoch: 0, active: true, misses: 0, invalid: false },
+		);
+		assert_eq!(
+			<Inference as WorkLedger<_>>::target_of(&account(1), 9_999),
+			rules::validation_target(100, 9_999)
+		);
+		<Inference as WorkLedger<_>>::note_traffic(&account(1), 9_999);
+		assert_eq!(Ledger::<Test>::get(0, account(1)).finished, 9_999);
+		assert_eq!(
+			<Inference as WorkLedger<_>>::target_of(&account(1), 1),
+			rules::validation_target(100, 10_000)
+		);
+		// Passes: validated, no mark.
+		<Inference as WorkLedger<_>>::judge_many(&account(1), 0, 40, 0);
+		let stats = Ledger::<Test>::get(0, account(1));
+		assert_eq!((stats.validated, stats.invalidated, stats.invalid), (40, 0, false));
+		// Six invalidations cross the boundary from where the passes left the test.
+		let sprt = Params::<Test>::get().sprt.sprt().unwrap();
+		let mut llr = stats.llr;
+		let mut steps = 0;
+		while !sprt.is_invalid(llr) {
+			llr = sprt.step(llr, true);
+			steps += 1;
+		}
+		<Inference as WorkLedger<_>>::judge_many(&account(1), 0, 0, steps - 1);
+		assert!(!Ledger::<Test>::get(0, account(1)).invalid);
+		<Inference as WorkLedger<_>>::judge_many(&account(1), 0, 0, 1);
+		assert!(Ledger::<Test>::get(0, account(1)).invalid);
+		assert!(events().contains(&Event::HostInvalid { host: account(1), epoch: 0 }));
+		// Epoch 0's ledger settled (from block 41): the outcome counts in the epoch in
+		// progress.
+		run_to_block(41);
+		assert_eq!(UnsettledEpoch::<Test>::get(), 1);
+		<Inference as WorkLedger<_>>::judge_many(&account(2), 0, 1, 0);
+		assert_eq!(Ledger::<Test>::get(Poc::epoch_now(), account(2)).validated, 1);
+		assert_eq!(
+			<Inference as WorkLedger<_>>::validator_share(),
+			Params::<Test>::get().validator_share
+		);
+	});
+}

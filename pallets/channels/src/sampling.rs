@@ -1,0 +1,491 @@
+//! Validation of settlements (`docs/channels.md`, step 5): each settlement is recorded with
+//! what its samples are drawn from, the validators' share of what it paid goes to the pot,
+//! and the validators drawn for its samples answer them in verdict batches.
+//!
+//! - **Samples**: seeded by the hash of the settlement's block
+//!   (`gonka_primitives::channel::sample_seed`), `⌊t·N⌋` (+1 with probability `frac(t·N)`)
+//!   points in the cost the settlement's voucher adds (`N`: the receipts it vouchered since
+//!   the executor's earlier settlement, `t`: the executor's validation target), and every
+//!   tail receipt (`sample_of`). A settlement whose `⌈t·N⌉` is above `MAX_SAMPLES` is
+//!   refused (`TooManySamples`): never capped silently.
+//! - **Validators**: the hash rule draws each sample's validators by the power of the
+//!   snapshot the settlement pinned (`validates_sample`); never the executor.
+//! - **Verdicts**: settlements included in verdict period `i` (`⌊block / L⌋`) are answered
+//!   by `submit_verdicts` in period `i + 1`, in parts of at most `MAX_VERDICTS` entries,
+//!   each a pass or a fail bit. The first answer to a sample counts, later ones are
+//!   skipped; the pool refuses a batch more than half of whose entries are answered (its
+//!   worker drops them and sends the rest).
+//! - **Pay**: each answer (pass or fail: validators earn per answered sample, not per pass)
+//!   pays its validator the settlement's share over its samples, from the pot into its
+//!   pending work (`WorkLedger::credit_work`), one transfer a batch.
+//! - **Close**: when period `i + 1` ends, the passes are steps of the executor's
+//!   invalidation test in the settlement's epoch, the share its validators were not paid
+//!   goes back to the executor's pending work, the power snapshot is released and the
+//!   record removed (`MaxClosesPerBlock` a block, in settlement order).
+//!
+//! A fail withholds the pass (no step of the test, pay for the answer); its dispute (the
+//! jury) is the next step of issue 22.
+
+use crate::{
+	BlockSettlements, Config, Error, Event, HoldReason, NextSettlementId, NextToClose, Pallet,
+	SettlementRecord, SettlementRecordOf, Settlements, WeightInfo,
+};
+use alloc::vec::Vec;
+use gonka_primitives::{
+	channel::{
+		most_samples, sample_seed, traffic, validates_sample, ChannelSettle, ReceiptVerdicts,
+		SettlementId, MAX_SAMPLES, MAX_VERDICT_PARTS,
+	},
+	duty::Duty,
+	HostId, PowerSnapshot, H256,
+};
+use pallet_inference::WorkLedger;
+use pallet_poc::validity::{duty_validity, error_code};
+use polkadot_sdk::{
+	frame_support::{
+		defensive,
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, Mutate, MutateHold},
+			tokens::{Fortitude, Precision, Restriction},
+		},
+		PalletId,
+	},
+	frame_system::{self, pallet_prelude::BlockNumberFor},
+	sp_core::sr25519,
+	sp_runtime::{
+		traits::{AccountIdConversion, Saturating},
+		Perbill, SaturatedConversion,
+	},
+};
+
+/// The pot's id: the validators' shares wait on its account, on hold, until they are paid.
+pub const POT_ID: PalletId = PalletId(*b"gonka/ch");
+
+/// What a settlement about to be recorded covers.
+pub(crate) struct NewSettlement {
+	/// The receipts vouchered since the executor's earlier settlement.
+	pub receipts: u32,
+	/// The cost vouchered before.
+	pub from: u128,
+	/// The executor's validation target for them.
+	pub target: Perbill,
+	/// Their traffic (`gonka_primitives::channel::traffic`).
+	pub traffic: u32,
+}
+
+/// A batch's verdicts on one settlement, checked.
+pub(crate) struct Answers<T: Config> {
+	pub settlement: SettlementId,
+	pub record: SettlementRecordOf<T>,
+	/// The samples answered (not answered before), with their verdicts.
+	pub samples: Vec<(u32, bool)>,
+	/// What each answer pays.
+	pub pay: u128,
+}
+
+impl<T: Config> Pallet<T> {
+	/// The pot's account.
+	pub fn pot() -> HostId {
+		POT_ID.into_account_truncating()
+	}
+
+	/// The verdict period of block `block`: `⌊block / L⌋`.
+	pub fn period_of(block: BlockNumberFor<T>) -> u32 {
+		let length = T::VerdictPeriod::get();
+		if length.is_zero() {
+			return 0;
+		}
+		(block / length).saturated_into()
+	}
+
+	/// The first block of verdict period `period`.
+	pub fn period_start(period: u32) -> BlockNumberFor<T> {
+		T::VerdictPeriod::get().saturating_mul(period.into())
+	}
+
+	/// The block a settlement included in block `at` closes: the end of the period after
+	/// its own.
+	pub fn closes_at(at: BlockNumberFor<T>) -> BlockNumberFor<T> {
+		Self::period_start(Self::period_of(at).saturating_add(2))
+	}
+
+	/// The sample seed of a settlement, once its block's hash is known (from the next
+	/// block on; `integrity_test` keeps it known until the record closes).
+	pub fn seed_of(id: SettlementId, record: &SettlementRecordOf<T>) -> Option<H256> {
+		let now = frame_system::Pallet::<T>::block_number();
+		if now <= record.at {
+			return None;
+		}
+		let block = frame_system::Pallet::<T>::block_hash(record.at);
+		let genesis = pallet_poc::Pallet::<T>::genesis_hash();
+		Some(sample_seed(&genesis, &H256::from_slice(block.as_ref()), id))
+	}
+
+	/// The tree samples of a settlement with seed `seed` (its tail samples follow them).
+	pub fn tree_samples(record: &SettlementRecordOf<T>, seed: &H256) -> u32 {
+		gonka_primitives::channel::tree_samples(
+			seed,
+			record.target,
+			record.receipts,
+			record.from,
+			record.to,
+		)
+	}
+
+	/// What a settlement of `executor` that adds `settle` beyond `before` (what it vouchered
+	/// and the cost of it) and pays `amount` covers, and whether its samples fit
+	/// `MAX_SAMPLES`.
+	pub(crate) fn check_samples(
+		executor: &HostId,
+		settle: &ChannelSettle,
+		before: (u32, u128),
+		amount: u128,
+		price: u128,
+	) -> Result<NewSettlement, Error<T>> {
+		let (vouchered, from) = before;
+		ensure!(settle.vouchered_amount() >= from, Error::<T>::VoucherBehind);
+		let (block, count) = BlockSettlements::<T>::get();
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			block != now || count < T::MaxClosesPerBlock::get(),
+			Error::<T>::TooManySettlements
+		);
+		let receipts = settle.vouchered().saturating_sub(vouchered);
+		let tail = settle.tail.len() as u32;
+		let traffic = traffic(receipts.saturating_add(tail), amount, price);
+		let target = T::Work::target_of(executor, traffic);
+		let most = most_samples(target, receipts);
+		ensure!(most <= u64::from(MAX_SAMPLES), Error::<T>::TooManySamples);
+		// The validators' share pays at least the chain's cost of each sample's verdict.
+		let samples = u128::from(most).saturating_add(u128::from(tail));
+		ensure!(
+			T::Work::validator_share().mul_floor(amount)
+				>= samples.saturating_mul(T::SampleFee::get()),
+			Error::<T>::SamplesUnpaid
+		);
+		Ok(NewSettlement { receipts, from, target, traffic })
+	}
+
+	/// Records a settlement of `channel` by `executor` that paid `paid` (its fee excluded):
+	/// its validators' share moves from the developer's escrow to the pot, the rest is
+	/// the executor's. Returns the settlement's id and the share.
+	pub(crate) fn record_settlement(
+		channel: gonka_primitives::channel::ChannelId,
+		developer: &HostId,
+		executor: &HostId,
+		settle: &ChannelSettle,
+		new: NewSettlement,
+		paid: u128,
+	) -> Result<(SettlementId, u128), DispatchError> {
+		let share = T::Work::validator_share().mul_floor(paid);
+		let pot = Self::pot();
+		let now = frame_system::Pallet::<T>::block_number();
+		BlockSettlements::<T>::mutate(|(block, count)| {
+			*count = if *block == now { count.saturating_add(1) } else { 1 };
+			*block = now;
+		});
+		if share > 0 {
+			// The pot holds the shares on hold beside the existential deposit, free, which
+			// keeps its account (minted once, as a treasury's: a share may be below it).
+			let least = <T as Config>::Currency::minimum_balance();
+			let free = <T as Config>::Currency::balance(&pot);
+			if free < least {
+				<T as Config>::Currency::mint_into(&pot, least.saturating_sub(free))?;
+			}
+			<T as Config>::Currency::transfer_on_hold(
+				&HoldReason::ChannelEscrow.into(),
+				developer,
+				&pot,
+				share,
+				Precision::Exact,
+				Restriction::OnHold,
+				Fortitude::Force,
+			)?;
+		}
+		T::Work::note_traffic(executor, new.traffic);
+		let (snapshot, total_power, _) = pallet_poc::Pallet::<T>::take_snapshot();
+		let executor_power = pallet_poc::Pallet::<T>::power_in(&snapshot, executor);
+		let id = NextSettlementId::<T>::mutate(|next| {
+			let id = *next;
+			*next = next.saturating_add(1);
+			id
+		});
+		let tail = settle.tail.len() as u32;
+		let record = SettlementRecord {
+			channel,
+			executor: executor.clone(),
+			at: now,
+			epoch: pallet_poc::Pallet::<T>::epoch_now(),
+			root: settle.voucher.as_ref().map(|signed| signed.voucher.root).unwrap_or_default(),
+			count: settle.vouchered(),
+			from: new.from,
+			to: settle.vouchered_amount(),
+			receipts: new.receipts,
+			tail,
+			target: new.target,
+			snapshot,
+			total_power,
+			executor_power,
+			share,
+			validator_paid: 0,
+			passes: 0,
+			fails: 0,
+			answered: Default::default(),
+		};
+		Settlements::<T>::insert(id, record);
+		Self::deposit_event(Event::SettlementSampled {
+			settlement: id,
+			receipts: new.receipts,
+			tail,
+			target: new.target,
+			share,
+		});
+		Ok((id, share))
+	}
+
+	/// Checks `validator`'s verdicts against the chain's state; returns what they answer,
+	/// settlement by settlement. Samples answered already are skipped; in the pool
+	/// (`in_block` false) a batch more than half of whose entries are answered is refused.
+	pub(crate) fn check_verdicts(
+		validator: &HostId,
+		verdicts: &ReceiptVerdicts,
+		in_block: bool,
+	) -> Result<Vec<Answers<T>>, Error<T>> {
+		ensure!(!verdicts.entries.is_empty(), Error::<T>::NoVerdicts);
+		ensure!(verdicts.part < MAX_VERDICT_PARTS, Error::<T>::BadPart);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			Self::period_of(now) == verdicts.period.saturating_add(1),
+			Error::<T>::NotVerdictWindow
+		);
+		let mut answers: Vec<Answers<T>> = Vec::new();
+		// The validator's power in the snapshots met so far (usually one).
+		let mut powers: Vec<(PowerSnapshot, u128)> = Vec::new();
+		// The current settlement's seed and sample count.
+		let mut drawn = (H256::zero(), 0u32);
+		let mut last: Option<(SettlementId, u32)> = None;
+		let mut answered = 0u32;
+		for entry in &verdicts.entries {
+			let key = (entry.settlement, entry.sample);
+			ensure!(last.is_none_or(|last| last < key), Error::<T>::VerdictsOutOfOrder);
+			last = Some(key);
+			if answers.last().is_none_or(|answers| answers.settlement != entry.settlement) {
+				let record =
+					Settlements::<T>::get(entry.settlement).ok_or(Error::<T>::UnknownSettlement)?;
+				ensure!(Self::period_of(record.at) == verdicts.period, Error::<T>::WrongPeriod);
+				let seed =
+					Self::seed_of(entry.settlement, &record).ok_or(Error::<T>::WrongPeriod)?;
+				let samples = Self::tree_samples(&record, &seed).saturating_add(record.tail);
+				let pay = record.share.checked_div(u128::from(samples)).unwrap_or(0);
+				drawn = (seed, samples);
+				answers.push(Answers {
+					settlement: entry.settlement,
+					record,
+					samples: Vec::new(),
+					pay,
+				});
+			}
+			let Some(current) = answers.last_mut() else {
+				return Err(Error::<T>::UnknownSettlement);
+			};
+			let record = &current.record;
+			ensure!(entry.sample < drawn.1, Error::<T>::NotASample);
+			let power = match powers.iter().find(|(snapshot, _)| *snapshot == record.snapshot) {
+				Some((_, power)) => *power,
+				None => {
+					let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, validator);
+					powers.push((record.snapshot, power));
+					power
+				}
+			};
+			ensure!(
+				validates_sample(
+					&drawn.0,
+					entry.sample,
+					validator,
+					&record.executor,
+					power,
+					record.total_power,
+					record.executor_power,
+				),
+				Error::<T>::NotSampled
+			);
+			if record.is_answered(entry.sample) {
+				answered = answered.saturating_add(1);
+				continue;
+			}
+			current.samples.push((entry.sample, entry.pass));
+		}
+		// Another validator drawn for a sample may have answered it first: the pool takes
+		// a batch while at least half its entries are new (so a resent batch costs its
+		// checks at most twice over), a block skips the answered ones.
+		ensure!(
+			in_block || answered.saturating_mul(2) <= verdicts.entries.len() as u32,
+			Error::<T>::AlreadyAnswered
+		);
+		Ok(answers)
+	}
+
+	/// The `authorize` rule of [`Pallet::submit_verdicts`]: the validator's worker key
+	/// signed them for this chain (checked first), each is a sample the hash rule draws it
+	/// for, and at least half of them are not answered yet. One transaction per validator,
+	/// period and part (`provides`), valid until the period's window closes.
+	pub(crate) fn authorize_verdicts(
+		source: TransactionSource,
+		validator: &HostId,
+		verdicts: &ReceiptVerdicts,
+		signature: &sr25519::Signature,
+	) -> TransactionValidityWithRefund {
+		let key = pallet_poc::Hosts::<T>::get(validator)
+			.map(|host| host.worker_key)
+			.ok_or(InvalidTransaction::BadSigner)?;
+		// The signature first: the checks read a record for each settlement named.
+		if !verdicts.verify(&pallet_poc::Pallet::<T>::genesis_hash(), validator, &key, signature) {
+			return Err(InvalidTransaction::BadProof.into());
+		}
+		let in_block = source == TransactionSource::InBlock;
+		Self::check_verdicts(validator, verdicts, in_block).map_err(|error| match error {
+			Error::<T>::NotVerdictWindow
+				if Self::period_of(frame_system::Pallet::<T>::block_number())
+					<= verdicts.period =>
+			{
+				InvalidTransaction::Future
+			}
+			Error::<T>::NotVerdictWindow
+			| Error::<T>::UnknownSettlement
+			| Error::<T>::AlreadyAnswered => InvalidTransaction::Stale,
+			other => InvalidTransaction::Custom(error_code(other)),
+		})?;
+		let until = Self::period_start(verdicts.period.saturating_add(2));
+		duty_validity::<T>(
+			"GonkaReceiptVerdicts",
+			(verdicts.period, validator, verdicts.part),
+			until,
+		)
+	}
+
+	/// `submit_verdicts`: marks each new answer on its settlement, pays the validator for
+	/// them from the pot into its pending work (one transfer), and emits
+	/// `VerdictsSubmitted`.
+	pub(crate) fn do_verdicts(validator: HostId, verdicts: ReceiptVerdicts) -> DispatchResult {
+		let answers = Self::check_verdicts(&validator, &verdicts, true)?;
+		let (mut passes, mut fails, mut paid) = (0u32, 0u32, 0u128);
+		for Answers { settlement, mut record, samples, pay } in answers {
+			if samples.is_empty() {
+				continue;
+			}
+			for (sample, pass) in samples {
+				if !record.answer(sample) {
+					defensive!("a sample's bit is within the bitmap");
+					continue;
+				}
+				if pass {
+					record.passes = record.passes.saturating_add(1);
+					passes = passes.saturating_add(1);
+				} else {
+					record.fails = record.fails.saturating_add(1);
+					fails = fails.saturating_add(1);
+				}
+				// Never beyond the share (a sample may have several validators).
+				let part = pay.min(record.share.saturating_sub(record.validator_paid));
+				record.validator_paid = record.validator_paid.saturating_add(part);
+				paid = paid.saturating_add(part);
+			}
+			Settlements::<T>::insert(settlement, record);
+		}
+		if paid > 0 {
+			<T as Config>::Currency::transfer_on_hold(
+				&HoldReason::ChannelEscrow.into(),
+				&Self::pot(),
+				&validator,
+				paid,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Force,
+			)?;
+			T::Work::credit_work(&validator, paid)?;
+		}
+		Self::deposit_event(Event::VerdictsSubmitted {
+			validator,
+			period: verdicts.period,
+			part: verdicts.part,
+			passes,
+			fails,
+			paid,
+		});
+		Ok(())
+	}
+
+	/// Closes the verdict windows that ended by `now`, oldest first, at most
+	/// `MaxClosesPerBlock`; returns the weight used (at most `MaxClosesPerBlock` closes).
+	pub(crate) fn close_windows(now: BlockNumberFor<T>) -> Weight {
+		let mut weight = Weight::zero();
+		let mut next = NextToClose::<T>::get();
+		let end = NextSettlementId::<T>::get();
+		let mut closed = 0u32;
+		while next < end && closed < T::MaxClosesPerBlock::get() {
+			// Each record looked at is charged as a close, the one still open included.
+			weight = weight.saturating_add(<T as Config>::WeightInfo::close_settlement());
+			match Settlements::<T>::get(next) {
+				Some(record) if Self::closes_at(record.at) > now => break,
+				Some(record) => Self::close_settlement(next, record),
+				None => {
+					defensive!("a settlement is kept until its window closes");
+				}
+			}
+			next = next.saturating_add(1);
+			closed = closed.saturating_add(1);
+		}
+		NextToClose::<T>::put(next);
+		weight
+	}
+
+	/// Closes settlement `id`'s verdict window: its passes are steps of its executor's
+	/// invalidation test in its epoch, the share not paid to validators goes back to the
+	/// executor's pending work, the snapshot is released and the record removed.
+	fn close_settlement(id: SettlementId, record: SettlementRecordOf<T>) {
+		Settlements::<T>::remove(id);
+		T::Work::judge_many(&record.executor, record.epoch, record.passes, 0);
+		let rest = record.share.saturating_sub(record.validator_paid);
+		let escrow = <T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow);
+		// Into the executor's pending work, both steps or neither (a hook is not a
+		// transaction); should that fail, to `FeeTo`: the pot keeps no share of a closed
+		// settlement.
+		let returned = polkadot_sdk::frame_support::storage::with_storage_layer(|| {
+			if rest > 0 {
+				<T as Config>::Currency::transfer_on_hold(
+					&escrow,
+					&Self::pot(),
+					&record.executor,
+					rest,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				)?;
+				T::Work::credit_work(&record.executor, rest)?;
+			}
+			Ok::<_, DispatchError>(rest)
+		})
+		.unwrap_or_else(|_| {
+			defensive!("an executor takes its returned share");
+			let _ = <T as Config>::Currency::transfer_on_hold(
+				&escrow,
+				&Self::pot(),
+				&T::FeeTo::get(),
+				rest,
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			);
+			0
+		});
+		pallet_poc::Pallet::<T>::release_snapshot(&record.snapshot);
+		Self::deposit_event(Event::SettlementClosed {
+			settlement: id,
+			passes: record.passes,
+			fails: record.fails,
+			returned,
+		});
+	}
+}

@@ -1,0 +1,263 @@
+//! Inferences per second that inference channels settle and validate, from the runtime's
+//! generated weights (`runtime/src/weights/pallet_channels.rs`) and the real encoded
+//! transactions (`../shared/spec/channels.md`, section 14, amendment 19). No timing is
+//! measured here: the weights come from the benchmarks, and this test checks the
+//! arithmetic of `docs/benchmarks.md` whenever they are regenerated. Run with
+//! `--nocapture` to print the table.
+//!
+//! An inference's share of the chain's work, with `N` receipts a settlement, sampling rate
+//! `t` and `k` committee members each settling `N` receipts of a channel:
+//! - a settlement (a transaction: `settle` and its authorize rule) and its window's close
+//!   (in a later block's hook), over `N`;
+//! - `t` verdicts (a part of a full batch of `MAX_VERDICTS`: `submit_verdicts` and its
+//!   authorize rule), each on a settlement of its own (the worst case);
+//! - the channel (`open_channel`, its committee's draw and its finalization), over `k·N`.
+//!
+//! The weights are the charged ones (proof sizes from `MaxEncodedLen` estimates: what a
+//! block admits before `StorageWeightReclaim` refunds anything). The goal at 100 receipts a
+//! settlement is asserted; the goal at 1,000 (20,000 a second) is printed, not met yet:
+//! `docs/benchmarks.md` says what binds.
+
+use gonka_primitives::channel::{
+	ChannelSettle, ChannelTerms, ReceiptVerdict, ReceiptVerdicts, SignedVoucher, Voucher,
+	MAX_VERDICTS,
+};
+use gonka_runtime::{
+	configs::{RuntimeBlockLength, RuntimeBlockWeights},
+	weights::pallet_channels::WeightInfo as ChannelWeights,
+	Runtime, RuntimeCall, TxExtension, UncheckedExtrinsic,
+};
+use pallet_channels::WeightInfo;
+use polkadot_sdk::{
+	frame_support::{
+		dispatch::DispatchClass,
+		weights::{constants::WEIGHT_REF_TIME_PER_SECOND, Weight},
+	},
+	sp_core::{sr25519, H256},
+	sp_runtime::{generic::Era, BoundedVec, Perbill},
+	*,
+};
+
+type Charged = ChannelWeights<Runtime>;
+
+/// Gonka's classic on-chain ceiling, in inferences per second (the anchor).
+const GONKA_PER_SECOND: f64 = 277.0;
+/// The goal at 100 receipts a settlement and a 1% sampling rate: ten times Gonka's.
+const GOAL_PER_SECOND: f64 = 2_770.0;
+/// The goal at 1,000 receipts a settlement (not met yet: printed).
+const GOAL_AT_1000_PER_SECOND: f64 = 20_000.0;
+/// Seconds per block.
+const BLOCK_SECONDS: f64 = 6.0;
+/// Committee slots of a channel (the spec's default).
+const COMMITTEE: u8 = 8;
+
+/// The encoded length of a transaction of `call`: signed (a developer's) or general
+/// without a signer (a worker's duty, as `gonka-client` sends it).
+fn encoded_len(call: RuntimeCall, signed: bool) -> u64 {
+	use codec::Encode;
+	let extension: TxExtension = (
+		frame_system::AuthorizeCall::<Runtime>::new(),
+		frame_system::CheckNonZeroSender::<Runtime>::new(),
+		frame_system::CheckSpecVersion::<Runtime>::new(),
+		frame_system::CheckTxVersion::<Runtime>::new(),
+		frame_system::CheckGenesis::<Runtime>::new(),
+		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
+		frame_system::CheckNonce::<Runtime>::from(0),
+		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+	)
+		.into();
+	let general = UncheckedExtrinsic::new_transaction(call, extension).encode().len() as u64;
+	// A signed transaction adds its address (33 bytes) and signature (65 bytes).
+	if signed {
+		general + 98
+	} else {
+		general
+	}
+}
+
+/// A share of a weight.
+fn scaled(weight: Weight, numerator: u64, denominator: u64) -> Weight {
+	let denominator = denominator.max(1);
+	Weight::from_parts(
+		weight.ref_time().saturating_mul(numerator) / denominator,
+		weight.proof_size().saturating_mul(numerator) / denominator,
+	)
+}
+
+/// A load of `count` inferences: what its transactions are charged, what its hooks use
+/// in later blocks, its encoded bytes.
+struct Load {
+	transactions: Weight,
+	hooks: Weight,
+	bytes: u64,
+	count: u64,
+}
+
+/// The chain's work for the receipts of one channel of `COMMITTEE` members, each settling
+/// `receipts` receipts once, sampled at `target`.
+fn channel_load<Weights: WeightInfo>(receipts: u32, target: Perbill) -> Load {
+	let base = RuntimeBlockWeights::get().get(DispatchClass::Normal).base_extrinsic;
+	let members = u64::from(COMMITTEE);
+	let count = members * u64::from(receipts);
+	// The settlements and their closes.
+	let settle =
+		base.saturating_add(Weights::settle(0)).saturating_add(Weights::authorize_settle(0));
+	let close = Weights::close_settlement();
+	// The verdicts: `t` a receipt, each a part of a full batch.
+	let batch = base
+		.saturating_add(Weights::submit_verdicts(MAX_VERDICTS))
+		.saturating_add(Weights::authorize_verdicts(MAX_VERDICTS));
+	let verdicts = (target * count).max(1);
+	// The channel: opened (its draw and finalization prepaid), drawn and finalized later.
+	let open = base.saturating_add(Weights::open_channel());
+	let channel_hooks =
+		Weights::draw_committee(COMMITTEE.into()).saturating_add(Weights::finalize_channel());
+	let transactions = settle
+		.saturating_mul(members)
+		.saturating_add(scaled(batch, verdicts, MAX_VERDICTS.into()))
+		.saturating_add(open);
+	let hooks = close.saturating_mul(members).saturating_add(channel_hooks);
+
+	let settle_len = encoded_len(
+		RuntimeCall::Channels(pallet_channels::Call::settle {
+			executor: [1u8; 32].into(),
+			settle: ChannelSettle {
+				channel: u64::MAX,
+				voucher: Some(SignedVoucher {
+					voucher: Voucher {
+						channel: u64::MAX,
+						executor: [1u8; 32].into(),
+						count: receipts,
+						root: H256::repeat_byte(1),
+						amount: u128::MAX,
+						last: (u64::MAX, 0),
+					},
+					signature: sr25519::Signature::from_raw([1; 64]),
+				}),
+				tail: BoundedVec::new(),
+			},
+			signature: sr25519::Signature::from_raw([1; 64]),
+		}),
+		false,
+	);
+	let entries: Vec<ReceiptVerdict> = (0..MAX_VERDICTS)
+		.map(|i| ReceiptVerdict { settlement: u64::MAX - u64::from(i), sample: 1_000, pass: true })
+		.collect();
+	let batch_len = encoded_len(
+		RuntimeCall::Channels(pallet_channels::Call::submit_verdicts {
+			validator: [2u8; 32].into(),
+			verdicts: ReceiptVerdicts {
+				period: u32::MAX,
+				part: 0,
+				entries: BoundedVec::truncate_from(entries),
+			},
+			signature: sr25519::Signature::from_raw([1; 64]),
+		}),
+		false,
+	);
+	let open_len = encoded_len(
+		RuntimeCall::Channels(pallet_channels::Call::open_channel {
+			terms: ChannelTerms {
+				model: 0,
+				channel_key: sr25519::Public::from_raw([3; 32]),
+				price_cap: u128::MAX,
+				committee: COMMITTEE,
+				duration: u32::MAX,
+				max_request_tokens: u32::MAX,
+			},
+			key_proof: sr25519::Signature::from_raw([1; 64]),
+			deposit: u128::MAX,
+		}),
+		true,
+	);
+	let bytes = settle_len * members + batch_len * verdicts / u64::from(MAX_VERDICTS) + open_len;
+	Load { transactions, hooks, bytes, count }
+}
+
+/// How many inferences of `load` fit in `limit` (a share of a load counts), and which
+/// dimension binds.
+fn fit(load: &Load, weight: Weight, limit: Weight) -> (u64, &'static str) {
+	let count = u128::from(load.count);
+	let by_time = u128::from(limit.ref_time()) * count / u128::from(weight.ref_time().max(1));
+	let by_proof = u128::from(limit.proof_size()) * count / u128::from(weight.proof_size().max(1));
+	if by_time <= by_proof {
+		(by_time as u64, "ref time")
+	} else {
+		(by_proof as u64, "proof size")
+	}
+}
+
+/// Inferences a block settles and validates at `receipts` a settlement and `target`: in a
+/// steady state a block carries the channels' transactions it admits (within the normal
+/// class) and the hooks of earlier ones (within the block), and their bytes within its
+/// length; with the bound that binds.
+fn per_block<Weights: WeightInfo>(receipts: u32, target: Perbill) -> (u64, &'static str) {
+	let weights = RuntimeBlockWeights::get();
+	let normal = weights.get(DispatchClass::Normal).max_total.expect("a normal limit");
+	let normal_length = u64::from(*RuntimeBlockLength::get().max.get(DispatchClass::Normal));
+	let load = channel_load::<Weights>(receipts, target);
+	let by_normal = fit(&load, load.transactions, normal);
+	let by_block = fit(&load, load.transactions.saturating_add(load.hooks), weights.max_block);
+	let (count, bound) = if by_normal.0 <= by_block.0 { by_normal } else { by_block };
+	let by_length = normal_length * load.count / load.bytes.max(1);
+	if by_length < count {
+		(by_length, "length")
+	} else {
+		(count, bound)
+	}
+}
+
+fn per_second<Weights: WeightInfo>(receipts: u32, target: Perbill) -> f64 {
+	per_block::<Weights>(receipts, target).0 as f64 / BLOCK_SECONDS
+}
+
+/// The sampling rate (in whole percent) from which `GOAL_PER_SECOND` stops holding at
+/// `receipts` a settlement.
+fn goal_limit<Weights: WeightInfo>(receipts: u32) -> Option<Perbill> {
+	(1..=100u32)
+		.map(Perbill::from_percent)
+		.find(|target| per_second::<Weights>(receipts, *target) < GOAL_PER_SECOND)
+}
+
+#[test]
+fn channels_settle_and_validate_ten_times_gonkas_ceiling() {
+	println!(
+		"| receipts a settlement | sampling rate | ref time | proof | bytes | per block | per second | vs Gonka 277/s | bound |"
+	);
+	println!("|---|---|---|---|---|---|---|---|---|");
+	for (receipts, target) in [
+		(100, Perbill::from_percent(1)),
+		(1_000, Perbill::from_percent(1)),
+		(100, Perbill::from_percent(10)),
+		(100, Perbill::one()),
+		(1_000, Perbill::one()),
+	] {
+		let load = channel_load::<Charged>(receipts, target);
+		let all = load.transactions.saturating_add(load.hooks);
+		let (block, bound) = per_block::<Charged>(receipts, target);
+		let second = block as f64 / BLOCK_SECONDS;
+		println!(
+			"| {receipts} | {:.0}% | {:.2} µs | {:.3} KiB | {:.1} | {block} | {second:.0} | {:.1}x | {bound} |",
+			target.deconstruct() as f64 / 1e7,
+			all.ref_time() as f64 * 1e6 / WEIGHT_REF_TIME_PER_SECOND as f64 / load.count as f64,
+			all.proof_size() as f64 / 1024.0 / load.count as f64,
+			load.bytes as f64 / load.count as f64,
+			second / GONKA_PER_SECOND,
+		);
+	}
+	match goal_limit::<Charged>(100) {
+		Some(target) => println!(
+			"at 100 receipts a settlement the goal (2,770/s) holds below a {:.0}% sampling rate",
+			target.deconstruct() as f64 / 1e7
+		),
+		None => println!("at 100 receipts a settlement the goal holds at every sampling rate"),
+	}
+	let at_1000 = per_second::<Charged>(1_000, Perbill::from_percent(1));
+	println!(
+		"at 1,000 receipts a settlement and 1%: {at_1000:.0} a second ({:.0}% of the {GOAL_AT_1000_PER_SECOND:.0} goal)",
+		at_1000 * 100.0 / GOAL_AT_1000_PER_SECOND
+	);
+	let at_100 = per_second::<Charged>(100, Perbill::from_percent(1));
+	assert!(at_100 >= GOAL_PER_SECOND, "{at_100:.0} inferences a second at 100 receipts, 1%");
+}
