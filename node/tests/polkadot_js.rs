@@ -57,9 +57,10 @@ async fn governance_registers_a_model_through_polkadot_js() {
 
 /// `docs/channels.md`'s walkthrough: Charlie opens an inference channel with a channel key
 /// he proves he holds, its committee is drawn from the genesis hosts in a later block, he
-/// tops it up, a second channel with the same key is refused, and he closes it.
+/// tops it up, a second channel with the same key is refused, he closes it, and its escrow
+/// comes back when it is finalized (its planned end plus the dev chain's settle window).
 #[tokio::test(flavor = "multi_thread")]
-async fn a_developer_opens_tops_up_and_closes_a_channel_through_polkadot_js() {
+async fn a_developer_opens_tops_up_closes_and_finalizes_a_channel_through_polkadot_js() {
 	let base = tempfile::tempdir().expect("temporary base path");
 	let mut node = DevNode::start(base.path(), "node.log", 1000);
 	drop(node.connect().await);

@@ -19,13 +19,15 @@
 //! require collateral (1 GNK per unit of weight beyond the free 20%) from the 11th rewarded
 //! epoch on. Both register and approve the default model (SmolLM2-135M-Instruct Q4_1) at genesis and
 //! govern with the live network's quorum and thresholds over a short voting period (10
-//! and 100 blocks). Both are test chains: sudo exists only on them.
+//! and 100 blocks). Both are test chains: sudo exists only on them. The development chain
+//! settles channels in 20 blocks (`DEV_SETTLE_WINDOW`), the local test network in the
+//! runtime's 300.
 
 use crate::{
 	configs::DEFAULT_MODEL, AccountId, AuraId, Balance, BalancesConfig, BlockNumber,
-	CollatorSelectionConfig, ModelsConfig, ParachainInfoConfig, PocConfig, PolkadotXcmConfig,
-	RewardsConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, VestingConfig,
-	EXISTENTIAL_DEPOSIT, GNK, PARACHAIN_ID,
+	ChannelsConfig, CollatorSelectionConfig, ModelsConfig, ParachainInfoConfig, PocConfig,
+	PolkadotXcmConfig, RewardsConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
+	VestingConfig, EXISTENTIAL_DEPOSIT, GNK, PARACHAIN_ID,
 };
 use alloc::{vec, vec::Vec};
 use pallet_models::{GovernanceParams, ModelRecord, PocParams};
@@ -151,18 +153,30 @@ pub fn dev_hosts() -> Vec<GenesisHost> {
 }
 
 /// What the development and local testnet chains differ in: the PoC epochs, the governance
-/// voting period and the founders' vesting length (all in blocks).
+/// voting period, the founders' vesting length and the channels' settle window (all in
+/// blocks; none: the runtime's).
 struct TestnetTiming {
 	epoch_params: EpochParams<BlockNumber>,
 	voting_period: BlockNumber,
 	founder_vesting: BlockNumber,
+	settle_window: Option<BlockNumber>,
 }
+
+/// The development chain's settle window: a channel is finalized 20 blocks after its end
+/// (a minute at the dev node's default 3-second blocks), so a test or a developer sees its
+/// refund at once.
+pub const DEV_SETTLE_WINDOW: BlockNumber = 20;
 
 /// The genesis state of a test chain: Alice and Bob as collators (`dev_collators`) and
 /// genesis hosts (`dev_hosts`), the well-known accounts funded, Alice as sudo, the
 /// parachain id, the default model, and the chain's `timing`.
 fn testnet_genesis(timing: TestnetTiming) -> serde_json::Value {
-	let TestnetTiming { epoch_params, voting_period, founder_vesting } = timing;
+	let TestnetTiming { epoch_params, voting_period, founder_vesting, settle_window } = timing;
+	let channel_params = settle_window.map(|settle_window| pallet_channels::ChannelParams {
+		open_fee: crate::configs::ChannelOpenFee::get(),
+		max_channel_blocks: <<crate::Runtime as pallet_channels::Config>::MaxChannelBlocks as polkadot_sdk::frame_support::traits::Get<_>>::get(),
+		settle_window,
+	});
 	let invulnerables = dev_collators();
 	let endowed_accounts = dev_accounts();
 	let root = Sr25519Keyring::Alice.to_account_id();
@@ -212,6 +226,7 @@ fn testnet_genesis(timing: TestnetTiming) -> serde_json::Value {
 			governance: test_governance(voting_period),
 		},
 		rewards: RewardsConfig { params: Some(test_rewards()) },
+		channels: ChannelsConfig { params: channel_params },
 	})
 }
 
@@ -233,6 +248,7 @@ fn development_config_genesis() -> serde_json::Value {
 		epoch_params: DEV_EPOCH,
 		voting_period: DEV_VOTING_PERIOD,
 		founder_vesting: DEV_FOUNDER_VESTING,
+		settle_window: Some(DEV_SETTLE_WINDOW),
 	})
 }
 
@@ -241,6 +257,7 @@ fn local_testnet_genesis() -> serde_json::Value {
 		epoch_params: LOCAL_TESTNET_EPOCH,
 		voting_period: LOCAL_TESTNET_VOTING_PERIOD,
 		founder_vesting: LOCAL_TESTNET_FOUNDER_VESTING,
+		settle_window: None,
 	})
 }
 

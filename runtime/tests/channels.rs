@@ -69,7 +69,9 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 			channel_key: key.public(),
 			price_cap: quote.price,
 			committee: 2,
-			duration: 20,
+			// Beyond the verdict window's close (block 100) and the dev chain's 20-block
+			// settle window.
+			duration: 100,
 			max_request_tokens: 4_200,
 		};
 		let deposit = quote.min_deposit * 2;
@@ -82,7 +84,7 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 		));
 		// The open fee and the two members' first settlements' fees, prepaid.
 		let fee: u128 = <Runtime as pallet_channels::Config>::SettleFee::get();
-		assert_eq!(quote.fee, <Runtime as pallet_channels::Config>::OpenFee::get() + 2 * fee);
+		assert_eq!(quote.fee, pallet_channels::Params::<Runtime>::get().open_fee + 2 * fee);
 		assert_eq!(Balances::free_balance(CommunityPool::get()), pool + quote.fee);
 		run_to(3);
 		let view = Channels::channel_view(0).expect("the channel is live");
@@ -229,9 +231,12 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 			.sum();
 		assert_eq!(validated, 3, "three steps of the member's invalidation test");
 
-		// Finalized 20 + `SettleWindow` blocks after it opened: the rest comes back.
+		// Finalized at the end plus the dev chain's settle window: the rest comes back.
 		assert_eq!(escrow(&developer), deposit - paid);
 		let finalizes = view.info.finalizes;
+		let settle_window = gonka_runtime::genesis_config_presets::DEV_SETTLE_WINDOW;
+		assert_eq!(pallet_channels::Params::<Runtime>::get().settle_window, settle_window);
+		assert_eq!(finalizes, 2 + 100 + settle_window);
 		run_to(finalizes);
 		// Many epochs later: the settlement's epoch's ledger settled, its pay released.
 		assert_eq!(work(&member), 0);

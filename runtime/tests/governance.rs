@@ -147,6 +147,28 @@ fn poc_parameters_are_set_by_a_vote_not_by_a_signed_account() {
 	});
 }
 
+/// The channels' rules (`docs/channels.md`) are set by a compute-weighted vote too.
+#[test]
+fn channel_rules_are_set_by_a_vote_not_by_a_signed_account() {
+	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		Poc::on_initialize(1);
+		let params = pallet_channels::ChannelParams {
+			open_fee: 0,
+			max_channel_blocks: 100,
+			settle_window: 40,
+		};
+		let call = RuntimeCall::Channels(pallet_channels::Call::set_params { params });
+		assert_noop!(
+			call.clone().dispatch(signed(Sr25519Keyring::Alice)),
+			DispatchError::BadOrigin
+		);
+		let index = propose_and_vote(call, Vote::Aye);
+		close(index);
+		assert!(models_events().contains(&pallet_models::Event::Executed { index, result: Ok(()) }));
+		assert_eq!(pallet_channels::Params::<Runtime>::get(), params);
+	});
+}
+
 #[test]
 fn a_vetoed_proposal_pays_its_deposit_to_the_community_pool() {
 	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {

@@ -2,7 +2,8 @@
 // running `gonka-node --dev` (no worker needed: the genesis hosts have PoC weight): Charlie
 // proves that he holds a fresh channel key, opens a channel of two slots on the default
 // model with the escrow it needs, sees its committee drawn from the registered hosts in a
-// later block, tops it up, is refused a second channel with the same key, and closes it.
+// later block, tops it up, is refused a second channel with the same key, closes it, and
+// gets his escrow back when it is finalized (its planned end plus the settle window).
 //
 // Usage: node channels.mjs ws://127.0.0.1:PORT
 // Prints one line per step; exits 1 with the reason on the first failed check.
@@ -16,7 +17,7 @@ if (!url) {
 	process.exit(2);
 }
 
-const DEADLINE_MS = 120_000;
+const DEADLINE_MS = 180_000;
 const MODEL = 0; // SmolLM2-135M-Instruct on the dev chain
 const SLOTS = 2;
 const MAX_REQUEST_TOKENS = 512;
@@ -54,7 +55,10 @@ async function main() {
 		maxRequestTokens: MAX_REQUEST_TOKENS,
 	};
 	const proof = channelKey.sign(channelKeyMessage(api, charlie));
-	const fee = api.consts.channels.openFee.toBigInt();
+	// The open fee governance set (the dev chain's genesis sets the rules).
+	const params = await api.query.channels.params();
+	const fee = params.openFee.toBigInt();
+	check(params.settleWindow.toNumber() === 20, `the dev chain settles in 20 blocks, got ${params.settleWindow}`);
 	const before = (await api.query.system.account(charlie.address)).data;
 
 	const opened = await submit(api, api.tx.channels.openChannel(terms, proof, deposit), charlie);
@@ -121,6 +125,24 @@ async function main() {
 	const closedRecord = (await api.query.channels.channels(channel)).unwrap();
 	check(closedRecord.status.isClosed, `the channel is closed, got ${closedRecord.status}`);
 	step(`channel ${channel} closed at block ${closedEvent.data.ends}; finalized at ${closedRecord.finalizes}`);
+
+	// Its planned end plus the settle window later, nothing settled: all of it comes back.
+	const held = (await api.query.system.account(charlie.address)).data.reserved.toBigInt();
+	const finalized = await waitEvent(
+		api,
+		'channels',
+		'ChannelFinalized',
+		(event) => event.data.channel.toNumber() === channel,
+		DURATION + 30,
+	);
+	check(
+		finalized.data.refund.toBigInt() === deposit + topUp,
+		`the whole escrow refunded, got ${finalized.data.refund}`,
+	);
+	check((await api.query.channels.channels(channel)).isNone, 'the record is removed');
+	const released = (await api.query.system.account(charlie.address)).data.reserved.toBigInt();
+	check(held - released === deposit + topUp, 'the escrow is released to Charlie');
+	step(`channel ${channel} finalized: ${finalized.data.refund} refunded`);
 
 	await api.disconnect();
 	step('passed');

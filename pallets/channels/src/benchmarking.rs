@@ -62,7 +62,7 @@ fn terms<T: Config>(
 		channel_key: key,
 		price_cap: u128::MAX,
 		committee,
-		duration: T::MaxChannelBlocks::get(),
+		duration: Params::<T>::get().max_channel_blocks,
 		max_request_tokens: tokens,
 	};
 	(terms, price.saturating_mul(u128::from(committee)).saturating_mul(u128::from(tokens)))
@@ -315,7 +315,8 @@ mod benchmarks {
 		let last = now.saturating_add(SCHEDULE_SEARCH.into());
 		DrawSlots::<T>::insert(last, T::MaxDrawSlotsPerBlock::get() - MAX_COMMITTEE_SLOTS);
 		crowd::<T>(
-			now.saturating_add(T::MaxChannelBlocks::get()).saturating_add(T::SettleWindow::get()),
+			now.saturating_add(Params::<T>::get().max_channel_blocks)
+				.saturating_add(Params::<T>::get().settle_window),
 			ToFinalize::<T>::insert,
 		);
 
@@ -485,6 +486,23 @@ mod benchmarks {
 
 		assert!(!Settlements::<T>::contains_key(0));
 		assert_eq!(NextToClose::<T>::get(), 1);
+	}
+
+	#[benchmark]
+	fn set_params() -> Result<(), BenchmarkError> {
+		let origin = <T as pallet_poc::Config>::UpdateOrigin::try_successful_origin()
+			.map_err(|_| BenchmarkError::Weightless)?;
+		let params = ChannelParams {
+			open_fee: 1,
+			max_channel_blocks: One::one(),
+			settle_window: crate::MIN_SETTLE_WINDOW.into(),
+		};
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, params);
+
+		assert_eq!(Params::<T>::get(), params);
+		Ok(())
 	}
 
 	/// A block with nothing to draw or finalize.

@@ -2,8 +2,8 @@
 
 use crate::{
 	ChannelInfo, ChannelKeys, ChannelPricing, ChannelStatus, Channels, Config, DrawSlots, Error,
-	Event, HoldReason, NextChannelId, Pallet, QueueOf, ToDraw, ToFinalize, MAX_COMMITTEE_SLOTS,
-	SCHEDULE_SEARCH,
+	Event, HoldReason, NextChannelId, Pallet, Params, QueueOf, ToDraw, ToFinalize,
+	MAX_COMMITTEE_SLOTS, SCHEDULE_SEARCH,
 };
 use gonka_primitives::{
 	channel::{verify_channel_key, ChannelId, ChannelTerms},
@@ -25,7 +25,7 @@ use polkadot_sdk::{
 
 impl<T: Config> Pallet<T> {
 	/// `open_channel`: checks the terms (a committee of 1 to 64 slots, a duration of 1 to
-	/// `MaxChannelBlocks` blocks, an approved model whose price is at most the cap, a
+	/// `Params::max_channel_blocks` blocks, an approved model whose price is at most the cap, a
 	/// request size above the model's template overhead, a channel key the caller proves it
 	/// holds and no live channel uses) and the deposit (at least one request of
 	/// `max_request_tokens` at the price for every slot), queues the committee's draw for
@@ -41,8 +41,11 @@ impl<T: Config> Pallet<T> {
 			terms.committee > 0 && u32::from(terms.committee) <= MAX_COMMITTEE_SLOTS,
 			Error::<T>::BadCommittee
 		);
+		let params = Params::<T>::get();
+		// The configuration's ceiling too, should an upgrade lower it below the rules.
 		ensure!(
-			!terms.duration.is_zero() && terms.duration <= T::MaxChannelBlocks::get(),
+			!terms.duration.is_zero()
+				&& terms.duration <= params.max_channel_blocks.min(T::MaxChannelBlocks::get()),
 			Error::<T>::BadDuration
 		);
 		let price = T::Pricing::price(terms.model).ok_or(Error::<T>::UnknownModel)?;
@@ -73,11 +76,11 @@ impl<T: Config> Pallet<T> {
 		NextChannelId::<T>::put(channel.checked_add(1).ok_or(Error::<T>::Overflow)?);
 		Self::schedule_draw(now.saturating_add(One::one()), channel, terms.committee)?;
 		let finalizes =
-			Self::schedule::<ToFinalize<T>>(ends.saturating_add(T::SettleWindow::get()), channel)?;
+			Self::schedule::<ToFinalize<T>>(ends.saturating_add(params.settle_window), channel)?;
 		<T as Config>::Currency::transfer(
 			&developer,
 			&T::FeeTo::get(),
-			Self::channel_fee(terms.committee),
+			Self::fee_of(params.open_fee, terms.committee),
 			Preservation::Preserve,
 		)
 		.map_err(|_| Error::<T>::InsufficientBalance)?;
@@ -118,7 +121,29 @@ impl<T: Config> Pallet<T> {
 	/// What opening a channel of `committee` slots costs, whatever happens to it: the open
 	/// fee, and the fee of each member's first settlement, prepaid (spec section 9).
 	pub fn channel_fee(committee: u8) -> u128 {
-		T::SettleFee::get().saturating_mul(u128::from(committee)).saturating_add(T::OpenFee::get())
+		Self::fee_of(Params::<T>::get().open_fee, committee)
+	}
+
+	/// The channel fee of `committee` slots at an open fee of `open_fee`.
+	fn fee_of(open_fee: u128, committee: u8) -> u128 {
+		T::SettleFee::get().saturating_mul(u128::from(committee)).saturating_add(open_fee)
+	}
+
+	/// Whether governance may set `params`: a longest channel of 1 to `MaxChannelBlocks`
+	/// blocks, a settle window of `MIN_SETTLE_WINDOW` to `MAX_SETTLE_WINDOW` blocks.
+	pub fn params_allowed(params: &crate::ParamsOf<T>) -> bool {
+		!params.max_channel_blocks.is_zero()
+			&& params.max_channel_blocks <= T::MaxChannelBlocks::get()
+			&& params.settle_window >= crate::MIN_SETTLE_WINDOW.into()
+			&& params.settle_window <= crate::MAX_SETTLE_WINDOW.into()
+	}
+
+	/// `set_params`: stores the rules if allowed; emits `ParamsSet`.
+	pub(crate) fn do_set_params(params: crate::ParamsOf<T>) -> DispatchResult {
+		ensure!(Self::params_allowed(&params), Error::<T>::BadParams);
+		Params::<T>::put(params);
+		Self::deposit_event(Event::ParamsSet { params });
+		Ok(())
 	}
 
 	/// Queues `channel` in `Queue` at the first block from `from` with room (at most

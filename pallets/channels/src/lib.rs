@@ -53,6 +53,8 @@ pub mod pallet {
 
 	/// A channel's record.
 	pub type ChannelOf<T> = ChannelInfo<HostId, BlockNumberFor<T>>;
+	/// The channels' rules.
+	pub type ParamsOf<T> = ChannelParams<BlockNumberFor<T>>;
 	/// A committee: the host of each slot, in slot order (a host may hold several).
 	pub type CommitteeOf = BoundedVec<HostId, ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
 	/// A settlement's record, kept until its verdict window closes.
@@ -90,14 +92,14 @@ pub mod pallet {
 		/// Who receives the channels' fees (the community pool).
 		#[pallet::constant]
 		type FeeTo: Get<Self::AccountId>;
-		/// The fee a developer pays to open a channel, whatever happens to it.
+		/// The open fee until governance sets another (`Params`).
 		#[pallet::constant]
 		type OpenFee: Get<u128>;
-		/// The longest channel, in blocks.
+		/// The longest channel governance may allow, in blocks, and the longest until it
+		/// sets another (`Params`).
 		#[pallet::constant]
 		type MaxChannelBlocks: Get<BlockNumberFor<Self>>;
-		/// The blocks after a channel's end in which its executors settle; the rest of the
-		/// escrow is refunded at its end.
+		/// The settle window until governance sets another (`Params`).
 		#[pallet::constant]
 		type SettleWindow: Get<BlockNumberFor<Self>>;
 		/// The most channels whose committee one block draws, and that one block finalizes
@@ -142,6 +144,23 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// A channel's escrow.
 		ChannelEscrow,
+	}
+
+	/// The channels' rules as governance set them (`set_params`); the configuration's
+	/// `OpenFee`, `MaxChannelBlocks` and `SettleWindow` until then.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, ParamsOf<T>, ValueQuery, DefaultParams<T>>;
+
+	/// The configuration's rules, before governance sets any.
+	pub struct DefaultParams<T>(core::marker::PhantomData<T>);
+	impl<T: Config> Get<ParamsOf<T>> for DefaultParams<T> {
+		fn get() -> ParamsOf<T> {
+			ChannelParams {
+				open_fee: T::OpenFee::get(),
+				max_channel_blocks: T::MaxChannelBlocks::get(),
+				settle_window: T::SettleWindow::get(),
+			}
+		}
 	}
 
 	/// The next channel's id.
@@ -269,6 +288,8 @@ pub mod pallet {
 		/// invalidation test, and what its validators were not paid of the share
 		/// (`returned`) went back to the executor's pending work.
 		SettlementClosed { settlement: SettlementId, passes: u32, fails: u32, returned: u128 },
+		/// Governance set the channels' rules, for channels opened from now on.
+		ParamsSet { params: ParamsOf<T> },
 	}
 
 	#[pallet::error]
@@ -279,7 +300,7 @@ pub mod pallet {
 		PriceAboveCap,
 		/// A committee has 1 to 64 slots.
 		BadCommittee,
-		/// A channel lasts 1 to `MaxChannelBlocks` blocks.
+		/// A channel lasts 1 to `Params::max_channel_blocks` blocks.
 		BadDuration,
 		/// A request may use no tokens: `max_request_tokens` must be positive.
 		BadRequestTokens,
@@ -358,6 +379,26 @@ pub mod pallet {
 		/// The validators' share of the settlement does not pay `SampleFee` for each of its
 		/// samples: settle more at a time.
 		SamplesUnpaid,
+		/// Rules governance may not set: a longest channel of 1 to `MaxChannelBlocks` blocks, a
+		/// settle window of `MIN_SETTLE_WINDOW` to `MAX_SETTLE_WINDOW` blocks.
+		BadParams,
+	}
+
+	#[pallet::genesis_config]
+	#[derive(polkadot_sdk::frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The channels' rules at genesis (the configuration's if none).
+		pub params: Option<ParamsOf<T>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if let Some(params) = self.params {
+				assert!(Pallet::<T>::params_allowed(&params), "the genesis rules are allowed");
+				Params::<T>::put(params);
+			}
+		}
 	}
 
 	#[pallet::hooks]
@@ -381,6 +422,10 @@ pub mod pallet {
 				"a settlement's seed is known until its verdict window closes"
 			);
 			assert!(T::MaxClosesPerBlock::get() > 0, "a block closes a verdict window");
+			assert!(
+				Self::params_allowed(&DefaultParams::<T>::get()),
+				"the configuration's rules are rules governance may set"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -471,6 +516,21 @@ pub mod pallet {
 		) -> DispatchResult {
 			polkadot_sdk::frame_system::ensure_authorized(origin)?;
 			Self::do_verdicts(validator, verdicts)
+		}
+
+		/// Sets the channels' rules (the open fee, the longest channel, the settle window),
+		/// for channels opened from now on. Emits `ParamsSet`.
+		///
+		/// The dispatch origin must be `pallet-poc`'s `UpdateOrigin` (`ComputeMajority`).
+		///
+		/// - `params`: the new rules: a longest channel of 1 to `MaxChannelBlocks` blocks, a
+		///   settle window of `MIN_SETTLE_WINDOW` to `MAX_SETTLE_WINDOW` blocks (`BadParams`
+		///   otherwise).
+		#[pallet::call_index(5)]
+		#[pallet::weight(<T as Config>::WeightInfo::set_params())]
+		pub fn set_params(origin: OriginFor<T>, params: ParamsOf<T>) -> DispatchResult {
+			<T as pallet_poc::Config>::UpdateOrigin::ensure_origin(origin)?;
+			Self::do_set_params(params)
 		}
 
 		/// Ends the developer's channel now: no request is accepted from here, and its

@@ -92,7 +92,7 @@ impl ChannelPricing for TestModels {
 }
 
 pub const MAX_CHANNEL_BLOCKS: u64 = 100;
-pub const SETTLE_WINDOW: u64 = 10;
+pub const SETTLE_WINDOW: u64 = 20;
 pub const MAX_OPENS: u32 = 3;
 /// A block draws one committee of 64 slots and one more of up to 36.
 pub const MAX_DRAW_SLOTS: u32 = 100;

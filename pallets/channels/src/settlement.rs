@@ -172,8 +172,9 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::TooManySettlements => InvalidTransaction::ExhaustsResources,
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
-		// Below the other duties' priority: a settlement has half an hour at least, a PoC
-		// commitment or a request's result a few blocks.
+		// Below the other duties' priority: a settlement has the settle window at least
+		// (`MIN_SETTLE_WINDOW` blocks; half an hour by default), a PoC commitment or a
+		// request's result a few blocks.
 		duty_validity_at::<T>(
 			<T as pallet_poc::Config>::DutyPriority::get() / 2,
 			"GonkaChannelSettle",

@@ -3,7 +3,7 @@
 
 use crate::{
 	ChannelStatus, Channels, Committees, Config, DrawSlots, HoldReason, NextChannelId, Pallet,
-	Settled, ToDraw, ToFinalize,
+	Params, Settled, ToDraw, ToFinalize,
 };
 use alloc::collections::BTreeMap;
 use polkadot_sdk::{
@@ -16,8 +16,42 @@ use polkadot_sdk::{
 };
 
 impl<T: Config> Pallet<T> {
-	/// Checks every invariant of the pallet's storage.
+	/// Checks every invariant of the pallet's storage, in this order:
+	///
+	/// - the channels' rules are rules governance may set;
+	/// - channel ids are below the counter;
+	/// - a channel pays at most its deposit;
+	/// - a channel's settlement records hold one entry a member;
+	/// - only committee members settle;
+	/// - a member is paid at most its share of the deposit;
+	/// - a member's voucher is within its receipts;
+	/// - a channel's settled total is its members' pay;
+	/// - a channel ends by its planned end, and an open channel at its planned end;
+	/// - a channel is finalized after its planned end, and removed when it is;
+	/// - a channel is queued once for its finalization;
+	/// - a drawn committee has every slot of its channel; a channel without one waits for
+	///   its draw, once;
+	/// - a developer's escrow held is the sum of its channels' deposits less their pay;
+	/// - a channel key signs for a live channel of that key, and every live channel's key
+	///   is reserved;
+	/// - settlement records of live channels only;
+	/// - voucher amounts of members that settled live channels only, one a member;
+	/// - committees of live channels only;
+	/// - draws are queued for blocks to come, of live channels only; a block's slots count
+	///   its draws' and are at most `MaxDrawSlotsPerBlock`; slots are counted for queued
+	///   draws only;
+	/// - the close cursor is at most the settlement counter;
+	/// - only settlements whose verdict window is open are kept (ids from the cursor to
+	///   the counter), every one of them;
+	/// - a settlement's validators are paid at most its share; its passes and fails are its
+	///   answered samples; its tree samples fall in what its voucher adds;
+	/// - the pot holds the open settlements' unpaid shares, exactly;
+	/// - finalizations are queued for blocks to come, of live channels only.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
+		ensure!(
+			Self::params_allowed(&Params::<T>::get()),
+			"the channels' rules are rules governance may set"
+		);
 		let now = frame_system::Pallet::<T>::block_number();
 		let next = NextChannelId::<T>::get();
 		let mut held: BTreeMap<gonka_primitives::HostId, u128> = BTreeMap::new();

@@ -22,6 +22,42 @@ pub trait ChannelPricing {
 	fn benchmark_model() -> ModelId;
 }
 
+/// The channels' rules governance sets (`set_params`): the open fee, the longest channel,
+/// the settle window. Apply to channels opened from then on.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChannelParams<BlockNumber> {
+	/// What opening a channel costs, whatever happens to it (to `FeeTo`).
+	pub open_fee: u128,
+	/// The longest channel, in blocks (at most the `MaxChannelBlocks` constant).
+	pub max_channel_blocks: BlockNumber,
+	/// The blocks after a channel's end in which its executors settle; the rest of the
+	/// escrow is refunded at its end ([`MIN_SETTLE_WINDOW`] to [`MAX_SETTLE_WINDOW`]).
+	pub settle_window: BlockNumber,
+}
+
+/// The longest settle window governance may set: a day of 6-second blocks.
+pub const MAX_SETTLE_WINDOW: u32 = 14_400;
+
+/// The shortest settle window governance may set: 20 blocks, so that a channel is never
+/// finalized before its committee is drawn (a draw waits at most `SCHEDULE_SEARCH` blocks
+/// after the opening) and its executors' settlements have blocks to land in.
+pub const MIN_SETTLE_WINDOW: u32 = 20;
+const _: () = assert!(MIN_SETTLE_WINDOW > SCHEDULE_SEARCH);
+
 /// Where a channel is in its life.
 #[derive(
 	Clone,

@@ -28,6 +28,8 @@ pub trait WeightInfo {
 	fn authorize_verdicts(n: u32) -> Weight;
 	/// Closing a settlement's verdict window (in `on_initialize`).
 	fn close_settlement() -> Weight;
+	/// `set_params`.
+	fn set_params() -> Weight;
 }
 
 impl WeightInfo for () {
@@ -62,6 +64,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn close_settlement() -> Weight {
+		Weight::zero()
+	}
+	fn set_params() -> Weight {
 		Weight::zero()
 	}
 }

@@ -353,4 +353,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
+	fn set_params() -> Weight {
+		Weight::from_parts(1_000_000_000, 100_000)
+	}
 }

@@ -15,7 +15,7 @@ fn a_channel_opens_with_its_escrow_held_its_fee_paid_and_its_price_fixed() {
 		assert_eq!(Balances::balance(&account(20)), 10_000 - 5_000 - fee);
 		assert_eq!(Balances::balance(&Pool::get()), fee);
 		let info = crate::Channels::<Test>::get(channel).unwrap();
-		assert_eq!((info.price, info.opened, info.ends, info.finalizes), (10, 1, 21, 31));
+		assert_eq!((info.price, info.opened, info.ends, info.finalizes), (10, 1, 21, 21 + SETTLE_WINDOW));
 		assert_eq!(info.status, ChannelStatus::Open);
 		assert!(channel_events().contains(&Event::ChannelOpened {
 			channel,
@@ -188,10 +188,11 @@ fn a_channel_is_finalized_a_settle_window_after_its_end_and_its_escrow_refunded(
 		let closed = open(21, terms(2), 3_000);
 		run_to_block(3);
 		assert_ok!(Channels::close_channel(RuntimeOrigin::signed(account(21)), closed));
-		run_to_block(30);
+		// Both a settle window after the planned end (closing early does not move it).
+		run_to_block(20 + SETTLE_WINDOW);
 		assert_eq!(held(20), 2_000);
 		assert_eq!(held(21), 3_000);
-		run_to_block(31);
+		run_to_block(21 + SETTLE_WINDOW);
 		assert_eq!(held(20), 0);
 		assert_eq!(held(21), 0);
 		assert_eq!(Balances::balance(&account(20)), 10_000 - Channels::channel_fee(2));
@@ -220,7 +221,7 @@ fn a_channel_key_serves_one_channel_until_it_is_finalized() {
 			),
 			Error::<Test>::ChannelKeyInUse
 		);
-		run_to_block(31);
+		run_to_block(21 + SETTLE_WINDOW);
 		assert!(crate::Channels::<Test>::get(first).is_none());
 		assert_ok!(Channels::open_channel(
 			RuntimeOrigin::signed(account(20)),
@@ -258,5 +259,72 @@ fn the_quote_is_what_opening_a_channel_takes() {
 		assert_eq!(view.info.deposited, quote.min_deposit);
 		assert_eq!(view.committee, crate::Committees::<Test>::get(channel).unwrap().to_vec());
 		assert_eq!(view.committee.len(), 3);
+	});
+}
+
+/// Governance sets the channels' rules (`UpdateOrigin`: root in the mock) within bounds;
+/// they apply to channels opened from then on.
+#[test]
+fn governance_sets_the_channels_rules_for_channels_opened_from_then_on() {
+	use crate::{ChannelParams, Params};
+	use polkadot_sdk::sp_runtime::DispatchError;
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let before = open(20, terms(1), 100);
+		let before_finalizes = crate::Channels::<Test>::get(before).unwrap().finalizes;
+		let params = ChannelParams { open_fee: 7, max_channel_blocks: 30, settle_window: 25 };
+		assert_noop!(
+			Channels::set_params(RuntimeOrigin::signed(account(20)), params),
+			DispatchError::BadOrigin
+		);
+		for bad in [
+			ChannelParams { max_channel_blocks: 0, ..params },
+			ChannelParams { max_channel_blocks: MAX_CHANNEL_BLOCKS + 1, ..params },
+			ChannelParams { settle_window: crate::MIN_SETTLE_WINDOW as u64 - 1, ..params },
+			ChannelParams { settle_window: crate::MAX_SETTLE_WINDOW as u64 + 1, ..params },
+		] {
+			assert_noop!(
+				Channels::set_params(RuntimeOrigin::root(), bad),
+				crate::Error::<Test>::BadParams
+			);
+		}
+		assert_ok!(Channels::set_params(RuntimeOrigin::root(), params));
+		assert_eq!(Params::<Test>::get(), params);
+		assert!(channel_events().contains(&crate::Event::ParamsSet { params }));
+		// The channel opened before keeps its finalization.
+		assert_eq!(crate::Channels::<Test>::get(before).unwrap().finalizes, before_finalizes);
+		// A channel opened now: the new fee, the new window; longer than allowed refused.
+		let fee = Channels::channel_fee(1);
+		assert_eq!(fee, 7 + SETTLE_FEE);
+		let pool = Balances::free_balance(Pool::get());
+		let after = open(21, terms(1), 100);
+		assert_eq!(Balances::free_balance(Pool::get()), pool + fee);
+		let info = crate::Channels::<Test>::get(after).unwrap();
+		assert_eq!(info.finalizes, info.opened + 20 + 25);
+		let id = crate::NextChannelId::<Test>::get();
+		let long = ChannelTerms { duration: 31, channel_key: key(id).public(), ..terms(1) };
+		assert_noop!(
+			Channels::open_channel(RuntimeOrigin::signed(account(22)), long, proof(22, id), 100),
+			crate::Error::<Test>::BadDuration
+		);
+	});
+}
+
+/// `do_try_state` refuses rules governance could not have set.
+#[test]
+fn try_state_refuses_rules_outside_their_bounds() {
+	use crate::{ChannelParams, Params};
+	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
+		assert!(Channels::do_try_state().is_ok());
+		Params::<Test>::put(ChannelParams {
+			open_fee: 0,
+			max_channel_blocks: 10,
+			settle_window: crate::MIN_SETTLE_WINDOW as u64 - 1,
+		});
+		assert!(Channels::do_try_state().is_err());
+		Params::<Test>::put(ChannelParams {
+			open_fee: 0,
+			max_channel_blocks: 10,
+			settle_window: 20,
+		});
 	});
 }
