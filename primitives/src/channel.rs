@@ -20,7 +20,10 @@
 //!   cost ([`sample_point`]), so a receipt's chance to be checked is proportional to its
 //!   cost (faking only the long completions does not escape), and each sample's
 //!   validators follow the existing hash rule ([`validates_sample`], on
-//!   `crate::inference::is_validator`), with the power of a snapshot.
+//!   `crate::inference::is_validator`), with the power of a snapshot;
+//! - disputes: a failed sample's report shows the receipt it checked ([`evidence_cost`]),
+//!   and a jury of about [`JURY_SIZE`] hosts drawn by power ([`is_juror`]) decides it, each
+//!   vote weighing the power it stands for ([`juror_weight`], [`jury_verdict`]).
 //!
 //! Integer arithmetic only.
 
@@ -646,6 +649,208 @@ impl crate::duty::Duty for ReceiptVerdicts {
 	const KIND: crate::duty::DutyKind = crate::duty::DutyKind::ReceiptVerdicts;
 }
 
+// ---- disputes: failure reports and the jury ---------------------------------------------
+
+/// A dispute's id: its index in the chain's dispute counter.
+pub type DisputeId = u64;
+/// The signing domain of a dispute's jury seed.
+pub const JURY_DOMAIN: &[u8] = b"gonka/channel-jury/v1";
+/// The jurors a dispute expects (amendment 7: 16 to 32; the most, so that a minority
+/// rarely draws a majority of a jury): each host other than the executor and the reporter
+/// is drawn with probability `min(1, J × power / others)`.
+pub const JURY_SIZE: u32 = 32;
+/// The most votes a dispute takes: the hosts drawn for certain (at most `JURY_SIZE`, each
+/// with at least `1 / J` of the power) and about `JURY_SIZE` more; beyond it a vote is
+/// refused. The jurors' count has a mean of at most `JURY_SIZE` at any split of the
+/// power, and exceeds 96 with probability below 10^-17 (Chernoff).
+pub const MAX_JURORS: u32 = 96;
+/// The most siblings a receipt's proof has: one a level of a tree of at most 2^32 leaves;
+/// a tail receipt's evidence is the settlement's tail leaves, at most [`MAX_TAIL`].
+pub const MAX_PROOF: u32 = 32;
+
+/// Why a validator failed a sample.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum FailReason {
+	/// The replay did not match the receipt (or the payload did not match its hashes).
+	#[codec(index = 0)]
+	Mismatch,
+	/// The executor did not serve the sample's payload within the verdict window.
+	#[codec(index = 1)]
+	Unavailable,
+}
+
+/// The receipt a failed sample checked, and where it lies: for a sample of the voucher's
+/// tree, the receipt's siblings up to the root ([`verify_receipt`]); for a tail sample, the
+/// settlement's tail leaves in order ([`tail_digest`]).
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct ReceiptEvidence {
+	/// The receipt.
+	pub receipt: Receipt,
+	/// Its proof.
+	pub proof:
+		polkadot_sdk::sp_runtime::BoundedVec<SumNode, polkadot_sdk::sp_core::ConstU32<MAX_PROOF>>,
+}
+
+/// A validator's report of a failed sample (a duty its worker key signs): it answers the
+/// sample and opens a dispute that a jury decides. A mismatch carries the receipt, so an
+/// upheld failure refunds that receipt's own cost; an unavailable payload carries none.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct FailureReport {
+	/// The settlement.
+	pub settlement: SettlementId,
+	/// The sample of it.
+	pub sample: u32,
+	/// Why it failed.
+	pub reason: FailReason,
+	/// The receipt, for a mismatch.
+	pub evidence: Option<ReceiptEvidence>,
+}
+
+impl crate::duty::Duty for FailureReport {
+	const KIND: crate::duty::DutyKind = crate::duty::DutyKind::FailureReport;
+}
+
+/// A juror's vote on a dispute (a duty its worker key signs): it names the dispute's
+/// settlement and sample too, so a vote signed for a dispute on one fork does not count
+/// for another receipt's dispute of the same id on another.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct ReceiptVote {
+	/// The dispute.
+	pub dispute: DisputeId,
+	/// Its settlement.
+	pub settlement: SettlementId,
+	/// Its sample.
+	pub sample: u32,
+	/// `true`: the receipt is invalid (the failure is upheld); `false`: it holds up.
+	pub invalid: bool,
+}
+
+impl crate::duty::Duty for ReceiptVote {
+	const KIND: crate::duty::DutyKind = crate::duty::DutyKind::ReceiptVote;
+}
+
+/// The digest of a settlement's tail leaves ([`SumNode::leaf`] of each tail receipt, in
+/// order): `H("gonka/channel-jury/v1" ‖ "tail" ‖ SCALE(leaves))`. The chain keeps it in the
+/// settlement's record so a tail sample's receipt can be shown later.
+pub fn tail_digest(leaves: &[SumNode]) -> H256 {
+	H256(hash_concat(&[JURY_DOMAIN, b"tail", &leaves.encode()]))
+}
+
+/// What a failed sample's evidence shows, checked against the settlement: `Some(cost)`,
+/// the receipt's cost, if the receipt is the one the sample checks. A tree sample at
+/// `point` needs a receipt whose cost interval holds the point, proved against the
+/// voucher's `root`, `amount` (the tree's total) and `count`; tail sample `index` needs
+/// the receipt's leaf at that place of the tail leaves the proof lists, whose digest is
+/// `tail`.
+pub fn evidence_cost(
+	sample: SampleOf,
+	evidence: &ReceiptEvidence,
+	root: &H256,
+	amount: u128,
+	count: u32,
+	tail: &H256,
+) -> Option<u128> {
+	let receipt = &evidence.receipt;
+	match sample {
+		SampleOf::Tree(point) => {
+			let offset = verify_receipt(root, amount, u64::from(count), receipt, &evidence.proof)?;
+			(offset <= point && point < offset.checked_add(receipt.cost)?).then_some(receipt.cost)
+		}
+		SampleOf::Tail(index) => {
+			let leaf = evidence.proof.get(usize::try_from(index).ok()?)?;
+			(*leaf == SumNode::leaf(receipt) && tail_digest(&evidence.proof) == *tail)
+				.then_some(receipt.cost)
+		}
+	}
+}
+
+/// The seed of dispute `dispute`'s jury, from the hash of the block that included its
+/// report: `H("gonka/channel-jury/v1" ‖ genesis ‖ hash(b_r) ‖ u64_le(dispute))`. Neither
+/// the reporter nor the executor knows it before that block is sealed.
+pub fn jury_seed(genesis_hash: &H256, report_block: &H256, dispute: DisputeId) -> H256 {
+	H256(hash_concat(&[
+		JURY_DOMAIN,
+		genesis_hash.as_bytes(),
+		report_block.as_bytes(),
+		&dispute.to_le_bytes(),
+	]))
+}
+
+/// The power of the hosts that may sit on a dispute's jury: all but the executor's and the
+/// reporter's.
+pub fn jury_power(total_power: u128, executor_power: u128, reporter_power: u128) -> u128 {
+	total_power.saturating_sub(executor_power).saturating_sub(reporter_power)
+}
+
+/// Whether `host`, with `power` of the `others` power that may sit on the jury
+/// ([`jury_power`]), is a juror of the dispute with seed `seed`: `H(seed ‖ host) <
+/// 2^256 × J × power / others` ([`JURY_SIZE`]), compared exactly; so each host sits with
+/// probability `min(1, J × power / others)` and a jury has about `J` jurors. The caller
+/// excludes the executor and the reporter; a host without power never sits.
+pub fn is_juror(seed: &H256, host: &HostId, power: u128, others: u128) -> bool {
+	use polkadot_sdk::sp_core::{U256, U512};
+	if power == 0 || others == 0 {
+		return false;
+	}
+	let host: &[u8] = host.as_ref();
+	let draw = U512::from(U256::from_big_endian(&hash_concat(&[seed.as_bytes(), host])));
+	draw * U512::from(others) < (U512::one() << 256) * U512::from(JURY_SIZE) * U512::from(power)
+}
+
+/// What a juror's vote weighs, in units of `1 / J` of power (so exactly, in integers):
+/// its power over its chance to sit (Horvitz–Thompson), `max(J × power, others)`. A host
+/// drawn for certain weighs its power; any other juror stands for `others / J` of the
+/// power. Summed over a dispute's votes, the invalid votes' weight estimates (times `J`)
+/// the power that would vote invalid if every host voted ([`jury_verdict`]).
+pub fn juror_weight(power: u128, others: u128) -> u128 {
+	power.saturating_mul(u128::from(JURY_SIZE)).max(others)
+}
+
+/// A jury's verdict when its window ends, from the summed weights of its `invalid` and
+/// `valid` votes ([`juror_weight`]) and the jury power `others`: `Some(true)` (invalid)
+/// if the invalid weight estimates more than half of the jury power and outweighs the
+/// valid votes, `Some(false)` (valid, the failure rejected) if the valid weight does,
+/// `None` if neither side has a majority of the power (too few voted). Decided at the
+/// window's end only, so that voting first wins nothing.
+pub fn jury_verdict(invalid: u128, valid: u128, others: u128) -> Option<bool> {
+	use polkadot_sdk::sp_core::U256;
+	let half = U256::from(others) * U256::from(JURY_SIZE);
+	let wins = |side: u128, other: u128| U256::from(side) * 2 > half && side > other;
+	if wins(invalid, valid) {
+		Some(true)
+	} else if wins(valid, invalid) {
+		Some(false)
+	} else {
+		None
+	}
+}
+
 // ---- the sum tree -----------------------------------------------------------------------
 
 /// A node of a sum tree: its hash and the total cost of the receipts under it.
@@ -795,6 +1000,15 @@ pub fn verify_receipt(
 	receipt: &Receipt,
 	proof: &[SumNode],
 ) -> Option<u128> {
+	let (node, offset) = fold_proof(count, receipt, proof)?;
+	(node.hash == *root && node.sum == amount).then_some(offset)
+}
+
+/// The root a proof of `receipt` in a sum tree of `count` leaves leads to, and the cost
+/// before the receipt: `None` if the receipt's place is outside the tree, the proof has
+/// too few or too many siblings, or a sum overflows. [`verify_receipt`] compares it with
+/// the voucher's.
+pub fn fold_proof(count: u64, receipt: &Receipt, proof: &[SumNode]) -> Option<(SumNode, u128)> {
 	let index = u64::from(receipt.seq);
 	if index >= count {
 		return None;
@@ -816,7 +1030,7 @@ pub fn verify_receipt(
 		position /= 2;
 		width = width.div_ceil(2);
 	}
-	(siblings.next().is_none() && node.hash == *root && node.sum == amount).then_some(offset)
+	siblings.next().is_none().then_some((node, offset))
 }
 
 /// The most a request of `prompt_bytes` prompt bytes and `max_tokens` completion tokens can
@@ -1211,5 +1425,127 @@ mod tests {
 		assert_eq!(sample_of(&seed, 102, 100, 1_000, 1_500, 2), None);
 		// Nothing new vouchered: no tree sample.
 		assert_eq!(sample_of(&seed, 0, 1, 1_000, 1_000, 0), None);
+	}
+
+	fn evidence(receipt: &Receipt, proof: Vec<SumNode>) -> ReceiptEvidence {
+		ReceiptEvidence { receipt: receipt.clone(), proof: proof.try_into().unwrap() }
+	}
+
+	#[test]
+	fn a_failure_shows_the_receipt_its_sample_checked_and_no_other() {
+		let receipts = receipts(&[5, 10, 15, 20, 25]);
+		let tree = SumTree::from_receipts(&receipts).unwrap();
+		let root = tree.root();
+		let show =
+			|seq: u32| evidence(&receipts[seq as usize], tree.proof(u64::from(seq)).unwrap());
+		// Point 17 lies in receipt 2 (costs 15..30).
+		let at = |point| SampleOf::Tree(point);
+		let tail = H256::zero();
+		assert_eq!(evidence_cost(at(17), &show(2), &root.hash, root.sum, 5, &tail), Some(15));
+		assert_eq!(evidence_cost(at(15), &show(2), &root.hash, root.sum, 5, &tail), Some(15));
+		assert_eq!(evidence_cost(at(30), &show(2), &root.hash, root.sum, 5, &tail), None);
+		// Another receipt of the tree: not the sampled one.
+		assert_eq!(evidence_cost(at(17), &show(3), &root.hash, root.sum, 5, &tail), None);
+		// A receipt whose cost was changed, or against another amount: no proof.
+		let mut changed = show(2);
+		changed.receipt.cost = 16;
+		assert_eq!(evidence_cost(at(17), &changed, &root.hash, root.sum, 5, &tail), None);
+		assert_eq!(evidence_cost(at(17), &show(2), &root.hash, root.sum + 1, 5, &tail), None);
+
+		// Tail samples: the receipt's leaf at its place among the tail leaves shown.
+		let tails = [receipt(5, 7), receipt(6, 9)];
+		let leaves: Vec<SumNode> = tails.iter().map(SumNode::leaf).collect();
+		let digest = tail_digest(&leaves);
+		let tail_of = |receipt: &Receipt| evidence(receipt, leaves.clone());
+		let h = H256::zero();
+		assert_eq!(
+			evidence_cost(SampleOf::Tail(1), &tail_of(&tails[1]), &h, 0, 0, &digest),
+			Some(9)
+		);
+		assert_eq!(evidence_cost(SampleOf::Tail(0), &tail_of(&tails[1]), &h, 0, 0, &digest), None);
+		assert_eq!(evidence_cost(SampleOf::Tail(2), &tail_of(&tails[1]), &h, 0, 0, &digest), None);
+		// Leaves other than the settlement's: another digest.
+		let forged = evidence(&tails[1], vec![leaves[0], SumNode::leaf(&receipt(6, 90))]);
+		assert_eq!(evidence_cost(SampleOf::Tail(1), &forged, &h, 0, 0, &digest), None);
+	}
+
+	/// 200 hosts of uneven power (one of a fifth of it): a jury has about `JURY_SIZE`
+	/// jurors, the large host sits on every one, and the weights of a fixed set of hosts
+	/// that vote estimate their power (Horvitz–Thompson) within a few percent on average.
+	#[test]
+	fn a_jury_is_drawn_by_power_and_its_votes_weigh_the_power_they_stand_for() {
+		let hosts: Vec<(HostId, u128)> = (0..200u32)
+			.map(|i| {
+				let mut bytes = [0u8; 32];
+				bytes[..4].copy_from_slice(&i.to_le_bytes());
+				(HostId::new(bytes), if i == 0 { 2_000 } else { u128::from(20 + i % 40) })
+			})
+			.collect();
+		let others: u128 = hosts.iter().map(|(_, power)| power).sum();
+		// The first 80 hosts (the large one among them) would vote invalid.
+		let invalid_power: u128 = hosts[..80].iter().map(|(_, power)| power).sum();
+		let rounds = 2_000u32;
+		let (mut seats, mut estimate) = (0u64, 0u128);
+		for round in 0..rounds {
+			let seed = jury_seed(&H256::repeat_byte(1), &H256::repeat_byte(2), u64::from(round));
+			let jury: Vec<usize> = (0..hosts.len())
+				.filter(|i| is_juror(&seed, &hosts[*i].0, hosts[*i].1, others))
+				.collect();
+			assert!(jury.contains(&0), "a host with more than 1/J of the power always sits");
+			assert!(jury.len() as u32 <= MAX_JURORS);
+			seats += jury.len() as u64;
+			estimate += jury
+				.iter()
+				.filter(|i| **i < 80)
+				.map(|i| juror_weight(hosts[*i].1, others))
+				.sum::<u128>();
+		}
+		let mean = seats as f64 / f64::from(rounds);
+		let expected: f64 = hosts
+			.iter()
+			.map(|(_, power)| (f64::from(JURY_SIZE) * *power as f64 / others as f64).min(1.0))
+			.sum();
+		assert!((mean - expected).abs() < 1.0, "{expected} jurors expected, got {mean}");
+		let estimated = estimate as f64 / f64::from(rounds) / f64::from(JURY_SIZE);
+		let relative = (estimated - invalid_power as f64).abs() / invalid_power as f64;
+		assert!(relative < 0.03, "estimate {estimated} of {invalid_power}");
+		// Without power, or with no power to share: never.
+		let seed = H256::repeat_byte(9);
+		assert!(!is_juror(&seed, &hosts[1].0, 0, others));
+		assert!(!is_juror(&seed, &hosts[1].0, 10, 0));
+		assert_eq!(jury_power(100, 30, 20), 50);
+		assert_eq!(juror_weight(1, 320), 320, "a small juror stands for others / J");
+		assert_eq!(juror_weight(50, 320), 50 * 32, "a large one for its power");
+		// The verdict: a majority of the power, estimated, and more than the other side.
+		let others = 320;
+		let small = juror_weight(1, others);
+		assert_eq!(jury_verdict(17 * small, 0, others), Some(true));
+		assert_eq!(jury_verdict(16 * small, 0, others), None, "exactly half is no majority");
+		assert_eq!(jury_verdict(17 * small, 18 * small, others), Some(false));
+		assert_eq!(jury_verdict(17 * small, 17 * small, others), None);
+		assert_eq!(jury_verdict(0, 0, 0), None, "no jury: no verdict");
+	}
+
+	#[test]
+	fn dispute_messages_have_kinds_of_their_own() {
+		use crate::duty::Duty;
+		let genesis = H256::repeat_byte(1);
+		let host = HostId::new([4; 32]);
+		let worker = sr25519::Pair::from_seed(&[7; 32]);
+		let vote = ReceiptVote { dispute: 3, settlement: 0, sample: 0, invalid: true };
+		let signature = vote.sign(&genesis, &host, &worker);
+		assert!(vote.verify(&genesis, &host, &worker.public(), &signature));
+		// The same dispute id on another fork, of another receipt: another message.
+		let elsewhere = ReceiptVote { sample: 1, ..vote };
+		assert!(!elsewhere.verify(&genesis, &host, &worker.public(), &signature));
+		// A report's bytes under the vote's kind, or the other way round, never verify.
+		let report = FailureReport {
+			settlement: 3,
+			sample: 0,
+			reason: FailReason::Unavailable,
+			evidence: None,
+		};
+		assert!(!report.verify(&genesis, &host, &worker.public(), &signature));
+		assert_ne!(jury_seed(&genesis, &H256::zero(), 1), jury_seed(&genesis, &H256::zero(), 2));
 	}
 }

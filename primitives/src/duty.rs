@@ -102,6 +102,13 @@ pub enum DutyKind {
 	/// ([`crate::channel::ReceiptVerdicts`]).
 	#[codec(index = 9)]
 	ReceiptVerdicts,
+	/// A validator's report of a failed channel sample
+	/// ([`crate::channel::FailureReport`]).
+	#[codec(index = 10)]
+	FailureReport,
+	/// A juror's vote on a channel dispute ([`crate::channel::ReceiptVote`]).
+	#[codec(index = 11)]
+	ReceiptVote,
 }
 
 impl DutyKind {
@@ -116,6 +123,8 @@ impl DutyKind {
 			DutyKind::MissingValidation => 5,
 			DutyKind::ChannelSettle => 8,
 			DutyKind::ReceiptVerdicts => 9,
+			DutyKind::FailureReport => 10,
+			DutyKind::ReceiptVote => 11,
 		}
 	}
 }
@@ -470,6 +479,9 @@ mod tests {
 		assert_eq!(DutyKind::ChannelSettle.encode(), vec![8]);
 		assert_eq!(DutyKind::ReceiptVerdicts.tag(), 9);
 		assert_eq!(DutyKind::ReceiptVerdicts.encode(), vec![9]);
+		assert_eq!(DutyKind::FailureReport.encode(), vec![10]);
+		assert_eq!(DutyKind::ReceiptVote.encode(), vec![11]);
+		assert_eq!((DutyKind::FailureReport.tag(), DutyKind::ReceiptVote.tag()), (10, 11));
 	}
 
 	#[test]

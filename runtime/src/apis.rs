@@ -285,6 +285,7 @@ impl_runtime_apis! {
 		}
 	}
 
+	#[api_version(2)]
 	impl pallet_channels::runtime_api::ChannelsApi<Block, BlockNumber> for Runtime {
 		fn channel(
 			channel: gonka_primitives::channel::ChannelId,
@@ -322,6 +323,18 @@ impl_runtime_apis! {
 			max_request_tokens: u32,
 		) -> Option<pallet_channels::runtime_api::ChannelQuote> {
 			Channels::quote_channel(model, committee, max_request_tokens)
+		}
+
+		fn dispute(
+			dispute: gonka_primitives::channel::DisputeId,
+		) -> Option<pallet_channels::DisputeRecord<HostId, BlockNumber>> {
+			pallet_channels::Disputes::<Runtime>::get(dispute)
+		}
+
+		fn sits_on(dispute: gonka_primitives::channel::DisputeId, host: HostId) -> bool {
+			pallet_channels::Disputes::<Runtime>::get(dispute)
+				.and_then(|record| Channels::sits_on(dispute, &record, &host))
+				.is_some()
 		}
 	}
 

@@ -341,6 +341,7 @@ fn measured_verdict_proof() -> (u64, u64) {
 				id,
 				pallet_channels::SettlementRecord {
 					channel: id,
+					developer: executor.clone(),
 					executor: executor.clone(),
 					at,
 					epoch: 0,
@@ -350,6 +351,8 @@ fn measured_verdict_proof() -> (u64, u64) {
 					to: 100,
 					receipts: 100,
 					tail: 0,
+					tails: H256::zero(),
+					paid: 2 * share,
 					target: Perbill::one(),
 					snapshot,
 					total_power,
@@ -366,6 +369,7 @@ fn measured_verdict_proof() -> (u64, u64) {
 			frame_system::BlockHash::<Runtime>::insert(at, H256::repeat_byte(at as u8));
 		}
 		pallet_channels::NextSettlementId::<Runtime>::put(u64::from(open));
+		pallet_channels::OpenInEpoch::<Runtime>::insert(0, open);
 		System::set_block_number(2 * period);
 		// Every 38th settlement (spread over the map), sample 0: Alice holds all the power
 		// but Bob's, so the hash rule draws her for every sample.

@@ -3,13 +3,15 @@
 use super::*;
 use gonka_primitives::{
 	channel::{
-		channel_key_message, request_seed, ChannelId, ChannelMessage, ChannelRequest,
-		ChannelSettle, ChannelTerms, FinishReason, Receipt, ReceiptVerdict, ReceiptVerdicts,
-		SignedVoucher, TailClaim, Voucher, MAX_TAIL, MAX_VERDICTS,
+		channel_key_message, fold_proof, request_seed, ChannelId, ChannelMessage, ChannelRequest,
+		ChannelSettle, ChannelTerms, FailReason, FailureReport, FinishReason, Receipt,
+		ReceiptEvidence, ReceiptVerdict, ReceiptVerdicts, ReceiptVote, SignedVoucher, SumNode,
+		TailClaim, Voucher, JURY_SIZE, MAX_JURORS, MAX_PROOF, MAX_TAIL, MAX_VERDICTS,
 	},
 	duty::Duty,
 	HostId, NonceCount,
 };
+use pallet_inference::WorkLedger as _;
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
 	frame_support::{
@@ -253,6 +255,7 @@ fn verdicts<T: Config>(
 		frame_system::BlockHash::<T>::insert(at, T::Hash::default());
 		let record = SettlementRecord {
 			channel: 0,
+			developer: executor.clone(),
 			executor: executor.clone(),
 			at,
 			epoch: 0,
@@ -262,6 +265,8 @@ fn verdicts<T: Config>(
 			to: 1,
 			receipts: 1,
 			tail: 0,
+			tails: gonka_primitives::H256::zero(),
+			paid: SHARE,
 			target: polkadot_sdk::sp_runtime::Perbill::one(),
 			snapshot: gonka_primitives::PowerSnapshot {
 				departures: snapshot.departures.saturating_add(id as u32),
@@ -276,6 +281,7 @@ fn verdicts<T: Config>(
 			answered: Default::default(),
 		};
 		Settlements::<T>::insert(id, record);
+		Pallet::<T>::note_open(0);
 		entries.push(ReceiptVerdict { settlement: id, sample: 0, pass: true });
 	}
 	NextSettlementId::<T>::put(u64::from(n));
@@ -292,6 +298,125 @@ fn verdicts<T: Config>(
 	)
 	.expect("the worker key is in the keystore");
 	(validator, verdicts, signature)
+}
+
+/// The cost of the benchmark's disputed receipt: the 32 siblings of its proof cost one each.
+const DISPUTED_COST: u128 = 1_000_000_000_000_000_000_000_000_000_000;
+
+/// A validator's report of a mismatch on settlement 0's only sample (as `verdicts` sets
+/// it up, the validator drawn for it for certain), with the longest proof: the receipt at
+/// leaf 0 of a tree of `u32::MAX` leaves, 32 siblings. Returns the validator, the report
+/// and its signature.
+fn failing<T: Config>() -> (HostId, FailureReport, polkadot_sdk::sp_core::sr25519::Signature) {
+	let (validator, _, _) = verdicts::<T>(1);
+	let genesis = pallet_poc::Pallet::<T>::genesis_hash();
+	let receipt = Receipt {
+		channel: 0,
+		seq: 0,
+		nonce: 0,
+		attempt: 0,
+		request_hash: gonka_primitives::H256::repeat_byte(1),
+		prompt_hash: gonka_primitives::H256::repeat_byte(2),
+		output_hash: gonka_primitives::H256::repeat_byte(3),
+		prompt_tokens: 1,
+		completion_tokens: 1,
+		finish: FinishReason::Stop,
+		seed: request_seed(&genesis, 0, 0, 0),
+		cost: DISPUTED_COST,
+	};
+	let proof: alloc::vec::Vec<SumNode> = (0..MAX_PROOF)
+		.map(|level| SumNode { hash: gonka_primitives::H256::repeat_byte(level as u8), sum: 1 })
+		.collect();
+	let (root, _) =
+		fold_proof(u64::from(u32::MAX), &receipt, &proof).expect("a proof of 32 siblings");
+	Settlements::<T>::mutate(0, |record| {
+		if let Some(record) = record {
+			record.root = root.hash;
+			record.count = u32::MAX;
+			record.to = root.sum;
+			// The validator holds all the power but the executor's: drawn for certain.
+			record.total_power = 1;
+		}
+	});
+	let report = FailureReport {
+		settlement: 0,
+		sample: 0,
+		reason: FailReason::Mismatch,
+		evidence: Some(ReceiptEvidence { receipt, proof: BoundedVec::truncate_from(proof) }),
+	};
+	let worker = pallet_poc::Hosts::<T>::get(&validator).expect("registered").worker_key;
+	let signature = polkadot_sdk::sp_io::crypto::sr25519_sign(
+		WORKER,
+		&worker,
+		&report.signing_message(&genesis, &validator),
+	)
+	.expect("the worker key is in the keystore");
+	(validator, report, signature)
+}
+
+/// A dispute (0) whose jury votes now, on an executor with pending work: the jury power
+/// `JURY_SIZE` times a juror's, so every juror sits. Returns the dispute's record.
+fn disputing<T: Config>() -> DisputeRecordOf<T> {
+	let juror: HostId = account("juror", 0, 0);
+	<T as Config>::Currency::set_balance(&juror, u128::MAX / 1_000_000);
+	let worker =
+		polkadot_sdk::sp_io::crypto::sr25519_generate(WORKER, Some(b"//bench-juror".to_vec()));
+	pallet_poc::Pallet::<T>::register_for_benchmark(
+		&juror,
+		worker,
+		alloc::vec![T::Pricing::benchmark_model()],
+	)
+	.expect("the benchmark juror registers");
+	pallet_poc::Pallet::<T>::force_voting_power(&[(juror, 1)]);
+	let (snapshot, _, _) = pallet_poc::Pallet::<T>::take_snapshot();
+	let executor: HostId = account("executor", 0, 0);
+	<T as Config>::Currency::set_balance(&executor, u128::MAX / 1_000_000);
+	// Enough for the refund and the bounty of an invalidation.
+	let _ = T::Work::credit_work(&executor, DISPUTED_COST.saturating_mul(3));
+	let reporter: HostId = account("reporter", 0, 0);
+	<T as Config>::Currency::set_balance(&reporter, u128::MAX / 1_000_000);
+	let at = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
+	frame_system::BlockHash::<T>::insert(at, T::Hash::default());
+	frame_system::Pallet::<T>::set_block_number(at.saturating_add(One::one()));
+	let record = DisputeRecord {
+		settlement: 0,
+		sample: 0,
+		developer: developer::<T>(),
+		executor,
+		reporter,
+		epoch: pallet_poc::Pallet::<T>::epoch_now(),
+		report_epoch: pallet_poc::Pallet::<T>::epoch_now(),
+		reason: FailReason::Mismatch,
+		cost: DISPUTED_COST,
+		at,
+		snapshot,
+		others: u128::from(JURY_SIZE),
+		invalid: 0,
+		valid: 0,
+		// All but one juror voted: a vote scans them all and takes the last place.
+		voters: BoundedVec::truncate_from(
+			(0..MAX_JURORS - 1).map(|i| account::<HostId>("voter", i, 0)).collect(),
+		),
+	};
+	Disputes::<T>::insert(0, record.clone());
+	NextDisputeId::<T>::put(1);
+	Pallet::<T>::note_open(record.epoch);
+	Pallet::<T>::note_open(record.report_epoch);
+	record
+}
+
+/// The juror's signed vote on dispute 0.
+fn juror_vote<T: Config>() -> (HostId, ReceiptVote, polkadot_sdk::sp_core::sr25519::Signature) {
+	let juror: HostId = account("juror", 0, 0);
+	let vote = ReceiptVote { dispute: 0, settlement: 0, sample: 0, invalid: true };
+	let worker = pallet_poc::Hosts::<T>::get(&juror).expect("registered").worker_key;
+	let signature = polkadot_sdk::sp_io::crypto::sr25519_sign(
+		WORKER,
+		&worker,
+		&vote.signing_message(&pallet_poc::Pallet::<T>::genesis_hash(), &juror),
+	)
+	.expect("the worker key is in the keystore");
+	(juror, vote, signature)
 }
 
 #[benchmarks]
@@ -503,6 +628,93 @@ mod benchmarks {
 
 		assert_eq!(Params::<T>::get(), params);
 		Ok(())
+	}
+
+	/// A mismatch's report with the longest proof: the proof folded, the sample answered
+	/// and paid, the dispute opened.
+	#[benchmark]
+	fn report_failure() {
+		let (validator, report, signature) = failing::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, validator, report, signature);
+
+		assert!(Disputes::<T>::contains_key(0));
+	}
+
+	/// The authorize rule of a mismatch's report with the longest proof.
+	#[benchmark]
+	fn authorize_failure() -> Result<(), BenchmarkError> {
+		let (validator, report, signature) = failing::<T>();
+		let call = Call::<T>::report_failure { validator, report, signature };
+
+		#[block]
+		{
+			call.authorize(
+				polkadot_sdk::sp_runtime::transaction_validity::TransactionSource::External,
+			)
+			.ok_or(BenchmarkError::Weightless)?
+			.map_err(|_| BenchmarkError::Weightless)?;
+		}
+
+		Ok(())
+	}
+
+	/// A juror's vote.
+	#[benchmark]
+	fn vote_receipt() {
+		let _ = disputing::<T>();
+		let (juror, vote, signature) = juror_vote::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, juror, vote, signature);
+
+		assert_eq!(
+			Disputes::<T>::get(0).map(|record| record.voters.len() as u32),
+			Some(MAX_JURORS)
+		);
+	}
+
+	/// The authorize rule of a juror's vote: the jury draw and the worker key's signature.
+	#[benchmark]
+	fn authorize_vote() -> Result<(), BenchmarkError> {
+		let _ = disputing::<T>();
+		let (juror, vote, signature) = juror_vote::<T>();
+		let call = Call::<T>::vote_receipt { juror, vote, signature };
+
+		#[block]
+		{
+			call.authorize(
+				polkadot_sdk::sp_runtime::transaction_validity::TransactionSource::External,
+			)
+			.ok_or(BenchmarkError::Weightless)?
+			.map_err(|_| BenchmarkError::Weightless)?;
+		}
+
+		Ok(())
+	}
+
+	/// Ending a dispute at the end of its window: `MAX_JURORS` votes removed, an
+	/// invalidation (the refund and the bounty from the executor's pending work, the
+	/// bounty held as the reporter's, a step of the executor's test), its snapshot
+	/// released.
+	#[benchmark]
+	fn end_dispute() {
+		let mut record = disputing::<T>();
+		record.voters = BoundedVec::truncate_from(
+			(0..MAX_JURORS).map(|i| account::<HostId>("voter", i, 0)).collect(),
+		);
+		record.invalid = record.others.saturating_mul(u128::from(JURY_SIZE));
+		Disputes::<T>::insert(0, record.clone());
+		let now = Pallet::<T>::jury_ends(record.at).saturating_add(One::one());
+
+		#[block]
+		{
+			Pallet::<T>::end_disputes(now);
+		}
+
+		assert!(!Disputes::<T>::contains_key(0));
+		assert_eq!(NextDisputeToEnd::<T>::get(), 1);
 	}
 
 	/// A block with nothing to draw or finalize.

@@ -6,6 +6,7 @@
 //! `committee.rs` (the committee draw and allowances), `settlement.rs` (the members'
 //! settlements: vouchers, tail claims, payment), `sampling.rs` (the settlements' records,
 //! their samples, the validators' verdicts and pay, the verdict window's close),
+//! `disputes.rs` (failure reports, the jury, the disputes' outcomes), `migrations.rs`,
 //! `tick_impls.rs` (what runs every block: the draws, the windows' closes and the
 //! finalizations), `try_state.rs` (the invariants), `types.rs`.
 
@@ -17,6 +18,8 @@ extern crate alloc;
 mod benchmarking;
 mod committee;
 mod dispatchable_impls;
+mod disputes;
+pub mod migrations;
 pub mod runtime_api;
 mod sampling;
 mod settlement;
@@ -40,8 +43,11 @@ pub use weights::WeightInfo;
 pub mod pallet {
 	use super::*;
 	use gonka_primitives::{
-		channel::{ChannelId, ChannelTerms, ReceiptVerdicts, SettlementId},
-		HostId,
+		channel::{
+			ChannelId, ChannelTerms, DisputeId, FailReason, FailureReport, ReceiptVerdicts,
+			ReceiptVote, SettlementId,
+		},
+		EpochIndex, HostId,
 	};
 	use polkadot_sdk::{
 		frame_support::{
@@ -59,6 +65,8 @@ pub mod pallet {
 	pub type CommitteeOf = BoundedVec<HostId, ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
 	/// A settlement's record, kept until its verdict window closes.
 	pub type SettlementRecordOf<T> = SettlementRecord<HostId, BlockNumberFor<T>>;
+	/// A dispute's record, kept until its jury's window ends.
+	pub type DisputeRecordOf<T> = DisputeRecord<HostId, BlockNumberFor<T>>;
 	/// The amounts of the members' latest settled vouchers: one entry a member.
 	pub type VoucheredOf = BoundedVec<(HostId, u128), ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
 	/// What the members of a committee settled: one entry a member that settled.
@@ -68,7 +76,12 @@ pub mod pallet {
 	/// `MaxOpensPerBlock` never makes a stored queue undecodable).
 	pub type QueueOf = BoundedVec<ChannelId, ConstU32<{ MAX_QUEUE }>>;
 
+	/// The storage version: 1 since settlement records keep their developer, what they
+	/// paid and their tail receipts' digest (`migrations::v1`).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -135,6 +148,14 @@ pub mod pallet {
 		/// refused.
 		#[pallet::constant]
 		type SampleFee: Get<u128>;
+		/// The blocks a dispute's jury votes in, from the block after its report's. At
+		/// most `BlockHashCount` (the report block's hash seeds the jury).
+		#[pallet::constant]
+		type JuryWindow: Get<BlockNumberFor<Self>>;
+		/// The most disputes one block opens (the rest wait in the pool for the next
+		/// block): each draws about `JURY_SIZE` votes, all free duties.
+		#[pallet::constant]
+		type MaxDisputesPerBlock: Get<u32>;
 		/// The weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 	}
@@ -160,6 +181,15 @@ pub mod pallet {
 				max_channel_blocks: T::MaxChannelBlocks::get(),
 				settle_window: T::SettleWindow::get(),
 			}
+		}
+	}
+
+	/// The epochs whose ledger waits for the channels (`pallet-inference`'s
+	/// `SettlementHold`): those with a settlement record or a dispute open.
+	pub struct EpochsInUse<T>(core::marker::PhantomData<T>);
+	impl<T: Config> polkadot_sdk::frame_support::traits::Contains<EpochIndex> for EpochsInUse<T> {
+		fn contains(epoch: &EpochIndex) -> bool {
+			OpenInEpoch::<T>::get(epoch) > 0
 		}
 	}
 
@@ -224,6 +254,30 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextToClose<T: Config> = StorageValue<_, SettlementId, ValueQuery>;
 
+	/// The next dispute's id.
+	#[pallet::storage]
+	pub type NextDisputeId<T: Config> = StorageValue<_, DisputeId, ValueQuery>;
+
+	/// The disputes whose jury's window has not ended (ended in id order, which is the
+	/// order of their blocks).
+	#[pallet::storage]
+	pub type Disputes<T: Config> = StorageMap<_, Twox64Concat, DisputeId, DisputeRecordOf<T>>;
+
+	/// The oldest dispute that may still be open (all before it ended).
+	#[pallet::storage]
+	pub type NextDisputeToEnd<T: Config> = StorageValue<_, DisputeId, ValueQuery>;
+
+	/// The disputes opened in a block so far (the block, the count): at most
+	/// `MaxDisputesPerBlock`.
+	#[pallet::storage]
+	pub type BlockDisputes<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
+
+	/// The settlement records and disputes open of each epoch (a dispute counts in its
+	/// settlement's epoch and in its report's): while any is, the epoch's ledger waits
+	/// (`EpochsInUse`), so their outcomes still find the pending work.
+	#[pallet::storage]
+	pub type OpenInEpoch<T: Config> = StorageMap<_, Twox64Concat, EpochIndex, u32, ValueQuery>;
+
 	/// The channels a block finalizes: those whose settle window ends there.
 	#[pallet::storage]
 	pub type ToFinalize<T: Config> =
@@ -274,22 +328,53 @@ pub mod pallet {
 			share: u128,
 		},
 		/// A validator answered samples of the settlements of verdict period `period`
-		/// (`passes` passed, `fails` failed), and was paid `paid` from the pot into its
-		/// pending work.
-		VerdictsSubmitted {
-			validator: HostId,
-			period: u32,
-			part: u8,
-			passes: u32,
-			fails: u32,
-			paid: u128,
-		},
+		/// (`passes` passed), and was paid `paid` from the pot into its pending work.
+		VerdictsSubmitted { validator: HostId, period: u32, part: u8, passes: u32, paid: u128 },
 		/// A settlement's verdict window closed: its `passes` are steps of its executor's
 		/// invalidation test, and what its validators were not paid of the share
 		/// (`returned`) went back to the executor's pending work.
 		SettlementClosed { settlement: SettlementId, passes: u32, fails: u32, returned: u128 },
 		/// Governance set the channels' rules, for channels opened from now on.
 		ParamsSet { params: ParamsOf<T> },
+		/// A validator reported a failed sample: a jury decides the dispute.
+		DisputeOpened {
+			/// The dispute.
+			dispute: DisputeId,
+			/// The settlement.
+			settlement: SettlementId,
+			/// The sample that failed.
+			sample: u32,
+			/// The validator that reported it.
+			reporter: HostId,
+			/// Why it failed.
+			reason: FailReason,
+			/// What an invalidation refunds.
+			cost: u128,
+		},
+		/// A juror voted on a dispute.
+		JurorVoted {
+			/// The dispute.
+			dispute: DisputeId,
+			/// The juror.
+			juror: HostId,
+			/// Whether it said invalid.
+			invalid: bool,
+			/// What its vote weighs (`juror_weight`).
+			weight: u128,
+		},
+		/// A dispute ended.
+		DisputeEnded {
+			/// The dispute.
+			dispute: DisputeId,
+			/// Its outcome.
+			outcome: DisputeOutcome,
+			/// What went back to the developer from the executor's pending work.
+			refund: u128,
+			/// What the reporter was paid from the executor's pending work.
+			bounty: u128,
+			/// The reporter's fine (a rejected failure).
+			fine: u128,
+		},
 	}
 
 	#[pallet::error]
@@ -382,6 +467,27 @@ pub mod pallet {
 		/// Rules governance may not set: a longest channel of 1 to `MaxChannelBlocks` blocks, a
 		/// settle window of `MIN_SETTLE_WINDOW` to `MAX_SETTLE_WINDOW` blocks.
 		BadParams,
+		/// A verdict batch carries passes only: a failed sample is reported with
+		/// `report_failure`, which opens its dispute.
+		FailWithoutReport,
+		/// A mismatch carries its receipt and proof; an unavailable payload carries none.
+		NoEvidence,
+		/// The receipt shown is not the one the sample checked (or its proof is wrong).
+		BadEvidence,
+		/// No such dispute open (of the settlement and sample the vote names).
+		UnknownDispute,
+		/// The dispute's jury does not vote now (before the block after its report, or after
+		/// its window).
+		NotJuryWindow,
+		/// The hash rule does not draw this host for the dispute's jury (the executor and
+		/// the reporter never sit).
+		NotAJuror,
+		/// The juror voted already.
+		AlreadyVoted,
+		/// The dispute took `MAX_JURORS` votes.
+		TooManyVotes,
+		/// The block opened `MaxDisputesPerBlock` disputes (the next block takes it).
+		TooManyDisputes,
 	}
 
 	#[pallet::genesis_config]
@@ -426,6 +532,13 @@ pub mod pallet {
 				Self::params_allowed(&DefaultParams::<T>::get()),
 				"the configuration's rules are rules governance may set"
 			);
+			let jury = T::JuryWindow::get();
+			assert!(!jury.is_zero(), "a jury votes for a block at least");
+			assert!(
+				jury < <T as polkadot_sdk::frame_system::Config>::BlockHashCount::get(),
+				"a dispute's seed is known until its jury's window ends"
+			);
+			assert!(T::MaxDisputesPerBlock::get() > 0, "a block opens a dispute");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -495,7 +608,8 @@ pub mod pallet {
 		/// Each answered sample pays the validator its part of the settlement's share from
 		/// the pot, into its pending work; a pass is a step of the executor's invalidation
 		/// test when the settlement's window closes. A sample answered already counts
-		/// nothing. Emits `VerdictsSubmitted`.
+		/// nothing; every entry is a pass (`FailWithoutReport` otherwise: a failed sample is
+		/// reported with `report_failure`). Emits `VerdictsSubmitted`.
 		///
 		/// The dispatch origin must be `Authorized`: no signer and no fee, valid only
 		/// through `Pallet::authorize_verdicts` (the validator's worker key signed them, and
@@ -531,6 +645,57 @@ pub mod pallet {
 		pub fn set_params(origin: OriginFor<T>, params: ParamsOf<T>) -> DispatchResult {
 			<T as pallet_poc::Config>::UpdateOrigin::ensure_origin(origin)?;
 			Self::do_set_params(params)
+		}
+
+		/// A validator's report of a sample it failed, in the verdict period after its
+		/// settlement's: answers the sample (paid as a verdict) and opens a dispute that a
+		/// jury drawn by power decides within `JuryWindow`. Emits `DisputeOpened`.
+		///
+		/// The dispatch origin must be `Authorized`: no signer and no fee, valid only
+		/// through `Pallet::authorize_failure` (the validator's worker key signed it, the
+		/// hash rule draws it for the sample, and a mismatch shows the sampled receipt).
+		///
+		/// - `validator`: the reporting host.
+		/// - `report`: the settlement, the sample, why it failed and, for a mismatch, the
+		///   receipt with its proof.
+		/// - `_signature`: the validator's worker key's signature of `report`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(<T as Config>::WeightInfo::report_failure())]
+		#[pallet::weight_of_authorize(<T as Config>::WeightInfo::authorize_failure())]
+		#[pallet::authorize(Self::authorize_failure)]
+		pub fn report_failure(
+			origin: OriginFor<T>,
+			validator: HostId,
+			report: FailureReport,
+			_signature: polkadot_sdk::sp_core::sr25519::Signature,
+		) -> DispatchResult {
+			polkadot_sdk::frame_system::ensure_authorized(origin)?;
+			Self::do_report_failure(validator, report)
+		}
+
+		/// A juror's vote on a dispute, within its window: weighs `juror_weight`; the
+		/// dispute is decided when its window ends (`jury_verdict`). Emits `JurorVoted`.
+		///
+		/// The dispatch origin must be `Authorized`: valid only through
+		/// `Pallet::authorize_vote` (the juror's worker key signed it, and the hash rule
+		/// draws it for the dispute's jury).
+		///
+		/// - `juror`: the voting host.
+		/// - `vote`: the dispute (with its settlement and sample) and whether the receipt is
+		///   invalid.
+		/// - `_signature`: the juror's worker key's signature of `vote`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(<T as Config>::WeightInfo::vote_receipt())]
+		#[pallet::weight_of_authorize(<T as Config>::WeightInfo::authorize_vote())]
+		#[pallet::authorize(Self::authorize_vote)]
+		pub fn vote_receipt(
+			origin: OriginFor<T>,
+			juror: HostId,
+			vote: ReceiptVote,
+			_signature: polkadot_sdk::sp_core::sr25519::Signature,
+		) -> DispatchResult {
+			polkadot_sdk::frame_system::ensure_authorized(origin)?;
+			Self::do_vote(juror, vote)
 		}
 
 		/// Ends the developer's channel now: no request is accepted from here, and its

@@ -103,6 +103,10 @@ pub const SETTLE_FEE: u128 = 3;
 pub const VERDICT_PERIOD: u64 = 5;
 /// The verdict windows a block closes.
 pub const MAX_CLOSES: u32 = 2;
+/// The blocks a jury votes in.
+pub const JURY_WINDOW: u64 = 8;
+/// The disputes a block opens.
+pub const MAX_DISPUTES: u32 = 2;
 /// The validators' share of a settlement.
 pub const VALIDATOR_SHARE: Perbill = Perbill::from_percent(10);
 
@@ -158,6 +162,8 @@ impl pallet_channels::Config for Test {
 	type VerdictPeriod = ConstU64<VERDICT_PERIOD>;
 	type MaxClosesPerBlock = ConstU32<MAX_CLOSES>;
 	type SampleFee = SampleFee;
+	type JuryWindow = ConstU64<JURY_WINDOW>;
+	type MaxDisputesPerBlock = ConstU32<MAX_DISPUTES>;
 	type WeightInfo = ();
 }
 
@@ -185,6 +191,13 @@ std::thread_local! {
 		Default::default();
 	static JUDGED: core::cell::RefCell<Vec<(HostId, gonka_primitives::EpochIndex, u32, u32)>> =
 		Default::default();
+	static FINED: core::cell::RefCell<std::collections::BTreeMap<HostId, u128>> =
+		Default::default();
+}
+
+/// The fines the ledger noted for `reporter`.
+pub fn fined(reporter: &HostId) -> u128 {
+	FINED.with(|fined| fined.borrow().get(reporter).copied().unwrap_or(0))
 }
 
 /// Sets the validation target the ledger gives every settlement.
@@ -239,6 +252,39 @@ impl pallet_inference::WorkLedger<HostId> for TestLedger {
 			judged.borrow_mut().push((executor.clone(), epoch, passes, invalidations))
 		});
 	}
+	fn take_work(
+		executor: &HostId,
+		_epoch: gonka_primitives::EpochIndex,
+		amount: u128,
+		to: &HostId,
+	) -> u128 {
+		use polkadot_sdk::frame_support::traits::{
+			fungible::MutateHold,
+			tokens::{Fortitude, Precision, Restriction},
+		};
+		let moved = amount.min(credited(executor));
+		let moved = Balances::transfer_on_hold(
+			&RuntimeHoldReason::Channels(crate::HoldReason::ChannelEscrow),
+			executor,
+			to,
+			moved,
+			Precision::Exact,
+			Restriction::Free,
+			Fortitude::Force,
+		)
+		.unwrap_or(0);
+		CREDITED.with(|credited| {
+			let mut credited = credited.borrow_mut();
+			let entry = credited.entry(executor.clone()).or_default();
+			*entry = entry.saturating_sub(moved);
+		});
+		moved
+	}
+	fn fine(reporter: &HostId, _epoch: gonka_primitives::EpochIndex, amount: u128) -> u128 {
+		let fine = amount.min(credited(reporter));
+		FINED.with(|fined| *fined.borrow_mut().entry(reporter.clone()).or_default() += fine);
+		fine
+	}
 }
 
 /// What the ledger credited `executor` so far.
@@ -288,6 +334,7 @@ impl ExtBuilder {
 		CREDITED.with(|credited| credited.borrow_mut().clear());
 		TRAFFIC.with(|traffic| traffic.borrow_mut().clear());
 		JUDGED.with(|judged| judged.borrow_mut().clear());
+		FINED.with(|fined| fined.borrow_mut().clear());
 		set_target(Perbill::one());
 		SampleFee::set(0);
 		let mut ext = TestExternalities::new(storage);

@@ -2,11 +2,11 @@
 //! the node's `state_call` RPC. The runtime implements it with the `Pallet` functions named
 //! in each method's documentation (`views.rs`).
 
-use crate::{ChannelInfo, SettledInfo, SettlementRecord};
+use crate::{ChannelInfo, DisputeRecord, SettledInfo, SettlementRecord};
 use alloc::vec::Vec;
 use codec::{Codec, Decode, Encode};
 use gonka_primitives::{
-	channel::{ChannelId, SampleOf, SettlementId},
+	channel::{ChannelId, DisputeId, SampleOf, SettlementId},
 	HostId, ModelId,
 };
 use scale_info::TypeInfo;
@@ -34,7 +34,9 @@ pub struct ChannelQuote {
 }
 
 polkadot_sdk::sp_api::decl_runtime_apis! {
-	/// Inference channels' state for clients.
+	/// Inference channels' state for clients. Version 2 (step 5b): settlement records
+	/// gained their developer, pay and tail digest; disputes and their juries.
+	#[api_version(2)]
 	pub trait ChannelsApi<BlockNumber> where BlockNumber: Codec {
 		/// A live channel and its committee (`Pallet::channel_view`).
 		fn channel(channel: ChannelId) -> Option<ChannelView<BlockNumber>>;
@@ -51,5 +53,12 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		/// The samples of `settlement` the hash rule draws `validator` for, and what each
 		/// checks (empty until the block after the settlement's) (`Pallet::samples_for`).
 		fn samples_for(settlement: SettlementId, validator: HostId) -> Vec<(u32, SampleOf)>;
+		/// A dispute whose jury's window has not ended (`Disputes`).
+		#[api_version(2)]
+		fn dispute(dispute: DisputeId) -> Option<DisputeRecord<HostId, BlockNumber>>;
+		/// Whether `host` sits on the jury of `dispute` (from the block after its report's)
+		/// (`Pallet::sits_on`).
+		#[api_version(2)]
+		fn sits_on(dispute: DisputeId, host: HostId) -> bool;
 	}
 }

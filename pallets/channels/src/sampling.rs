@@ -12,7 +12,7 @@
 //!   snapshot the settlement pinned (`validates_sample`); never the executor.
 //! - **Verdicts**: settlements included in verdict period `i` (`⌊block / L⌋`) are answered
 //!   by `submit_verdicts` in period `i + 1`, in parts of at most `MAX_VERDICTS` entries,
-//!   each a pass or a fail bit. The first answer to a sample counts, later ones are
+//!   each a pass (a fail is reported with its receipt and opens a dispute: `disputes.rs`). The first answer to a sample counts, later ones are
 //!   skipped; the pool refuses a batch more than half of whose entries are answered (its
 //!   worker drops them and sends the rest).
 //! - **Pay**: each answer (pass or fail: validators earn per answered sample, not per pass)
@@ -23,8 +23,7 @@
 //!   goes back to the executor's pending work, the power snapshot is released and the
 //!   record removed (`MaxClosesPerBlock` a block, in settlement order).
 //!
-//! A fail withholds the pass (no step of the test, pay for the answer); its dispute (the
-//! jury) is the next step of issue 22.
+//! A fail is no pass: its dispute (`disputes.rs`) takes the step of the test when it ends.
 
 use crate::{
 	BlockSettlements, Config, Error, Event, HoldReason, NextSettlementId, NextToClose, Pallet,
@@ -33,8 +32,8 @@ use crate::{
 use alloc::vec::Vec;
 use gonka_primitives::{
 	channel::{
-		most_samples, sample_seed, traffic, validates_sample, ChannelSettle, ReceiptVerdicts,
-		SettlementId, MAX_SAMPLES, MAX_VERDICT_PARTS,
+		most_samples, sample_seed, tail_digest, traffic, validates_sample, ChannelSettle,
+		ReceiptVerdicts, SettlementId, SumNode, MAX_SAMPLES, MAX_VERDICT_PARTS,
 	},
 	duty::Duty,
 	HostId, PowerSnapshot, H256,
@@ -78,8 +77,8 @@ pub(crate) struct NewSettlement {
 pub(crate) struct Answers<T: Config> {
 	pub settlement: SettlementId,
 	pub record: SettlementRecordOf<T>,
-	/// The samples answered (not answered before), with their verdicts.
-	pub samples: Vec<(u32, bool)>,
+	/// The samples answered (not answered before), each a pass.
+	pub samples: Vec<u32>,
 	/// What each answer pays.
 	pub pay: u128,
 }
@@ -212,17 +211,29 @@ impl<T: Config> Pallet<T> {
 			id
 		});
 		let tail = settle.tail.len() as u32;
+		let tails = if settle.tail.is_empty() {
+			H256::zero()
+		} else {
+			let leaves: Vec<SumNode> =
+				settle.tail.iter().map(|claim| SumNode::leaf(&claim.receipt)).collect();
+			tail_digest(&leaves)
+		};
+		let epoch = pallet_poc::Pallet::<T>::epoch_now();
+		Self::note_open(epoch);
 		let record = SettlementRecord {
 			channel,
+			developer: developer.clone(),
 			executor: executor.clone(),
 			at: now,
-			epoch: pallet_poc::Pallet::<T>::epoch_now(),
+			epoch,
 			root: settle.voucher.as_ref().map(|signed| signed.voucher.root).unwrap_or_default(),
 			count: settle.vouchered(),
 			from: new.from,
 			to: settle.vouchered_amount(),
 			receipts: new.receipts,
 			tail,
+			tails,
+			paid,
 			target: new.target,
 			snapshot,
 			total_power,
@@ -290,6 +301,7 @@ impl<T: Config> Pallet<T> {
 				return Err(Error::<T>::UnknownSettlement);
 			};
 			let record = &current.record;
+			ensure!(entry.pass, Error::<T>::FailWithoutReport);
 			ensure!(entry.sample < drawn.1, Error::<T>::NotASample);
 			let power = match powers.iter().find(|(snapshot, _)| *snapshot == record.snapshot) {
 				Some((_, power)) => *power,
@@ -315,7 +327,7 @@ impl<T: Config> Pallet<T> {
 				answered = answered.saturating_add(1);
 				continue;
 			}
-			current.samples.push((entry.sample, entry.pass));
+			current.samples.push(entry.sample);
 		}
 		// Another validator drawn for a sample may have answered it first: the pool takes
 		// a batch while at least half its entries are new (so a resent batch costs its
@@ -370,23 +382,18 @@ impl<T: Config> Pallet<T> {
 	/// `VerdictsSubmitted`.
 	pub(crate) fn do_verdicts(validator: HostId, verdicts: ReceiptVerdicts) -> DispatchResult {
 		let answers = Self::check_verdicts(&validator, &verdicts, true)?;
-		let (mut passes, mut fails, mut paid) = (0u32, 0u32, 0u128);
+		let (mut passes, mut paid) = (0u32, 0u128);
 		for Answers { settlement, mut record, samples, pay } in answers {
 			if samples.is_empty() {
 				continue;
 			}
-			for (sample, pass) in samples {
+			for sample in samples {
 				if !record.answer(sample) {
 					defensive!("a sample's bit is within the bitmap");
 					continue;
 				}
-				if pass {
-					record.passes = record.passes.saturating_add(1);
-					passes = passes.saturating_add(1);
-				} else {
-					record.fails = record.fails.saturating_add(1);
-					fails = fails.saturating_add(1);
-				}
+				record.passes = record.passes.saturating_add(1);
+				passes = passes.saturating_add(1);
 				// Never beyond the share (a sample may have several validators).
 				let part = pay.min(record.share.saturating_sub(record.validator_paid));
 				record.validator_paid = record.validator_paid.saturating_add(part);
@@ -394,49 +401,55 @@ impl<T: Config> Pallet<T> {
 			}
 			Settlements::<T>::insert(settlement, record);
 		}
-		if paid > 0 {
-			<T as Config>::Currency::transfer_on_hold(
-				&HoldReason::ChannelEscrow.into(),
-				&Self::pot(),
-				&validator,
-				paid,
-				Precision::Exact,
-				Restriction::Free,
-				Fortitude::Force,
-			)?;
-			T::Work::credit_work(&validator, paid)?;
-		}
+		Self::pay_from_pot(&validator, paid)?;
 		Self::deposit_event(Event::VerdictsSubmitted {
 			validator,
 			period: verdicts.period,
 			part: verdicts.part,
 			passes,
-			fails,
 			paid,
 		});
 		Ok(())
 	}
 
+	/// Pays `validator` `amount` from the pot (its answers' part of the settlements'
+	/// shares) into its pending work.
+	pub(crate) fn pay_from_pot(validator: &HostId, amount: u128) -> DispatchResult {
+		if amount == 0 {
+			return Ok(());
+		}
+		<T as Config>::Currency::transfer_on_hold(
+			&HoldReason::ChannelEscrow.into(),
+			&Self::pot(),
+			validator,
+			amount,
+			Precision::Exact,
+			Restriction::Free,
+			Fortitude::Force,
+		)?;
+		T::Work::credit_work(validator, amount)
+	}
+
 	/// Closes the verdict windows that ended by `now`, oldest first, at most
 	/// `MaxClosesPerBlock`; returns the weight used (at most `MaxClosesPerBlock` closes).
 	pub(crate) fn close_windows(now: BlockNumberFor<T>) -> Weight {
-		let mut weight = Weight::zero();
-		let mut next = NextToClose::<T>::get();
-		let end = NextSettlementId::<T>::get();
-		let mut closed = 0u32;
-		while next < end && closed < T::MaxClosesPerBlock::get() {
-			// Each record looked at is charged as a close, the one still open included.
-			weight = weight.saturating_add(<T as Config>::WeightInfo::close_settlement());
-			match Settlements::<T>::get(next) {
-				Some(record) if Self::closes_at(record.at) > now => break,
-				Some(record) => Self::close_settlement(next, record),
+		let (next, weight) = crate::tick_impls::sweep(
+			NextToClose::<T>::get(),
+			NextSettlementId::<T>::get(),
+			T::MaxClosesPerBlock::get(),
+			<T as Config>::WeightInfo::close_settlement(),
+			|id| match Settlements::<T>::get(id) {
+				Some(record) if Self::closes_at(record.at) > now => false,
+				Some(record) => {
+					Self::close_settlement(id, record);
+					true
+				}
 				None => {
 					defensive!("a settlement is kept until its window closes");
+					true
 				}
-			}
-			next = next.saturating_add(1);
-			closed = closed.saturating_add(1);
-		}
+			},
+		);
 		NextToClose::<T>::put(next);
 		weight
 	}
@@ -446,6 +459,7 @@ impl<T: Config> Pallet<T> {
 	/// executor's pending work, the snapshot is released and the record removed.
 	fn close_settlement(id: SettlementId, record: SettlementRecordOf<T>) {
 		Settlements::<T>::remove(id);
+		Self::note_closed(record.epoch);
 		T::Work::judge_many(&record.executor, record.epoch, record.passes, 0);
 		let rest = record.share.saturating_sub(record.validator_paid);
 		let escrow = <T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow);

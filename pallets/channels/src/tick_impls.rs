@@ -1,6 +1,7 @@
 //! What runs every block (`on_initialize`): the committees of the channels opened in the
-//! block before are drawn, and the channels whose settle window ends are finalized (the
-//! rest of their escrow refunded). At most `MaxOpensPerBlock` of each (`open_channel`
+//! block before are drawn, the verdict windows and the juries' windows that ended are
+//! closed (`sampling.rs`, `disputes.rs`), and the channels whose settle window ends are
+//! finalized (the rest of their escrow refunded). At most `MaxOpensPerBlock` of each (`open_channel`
 //! refuses more), so the work per block is bounded.
 
 use crate::{
@@ -33,6 +34,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		weight = weight.saturating_add(Self::close_windows(now));
+		weight = weight.saturating_add(Self::end_disputes(now));
 		for channel in ToFinalize::<T>::take(now) {
 			Self::finalize(channel);
 			weight = weight.saturating_add(<T as Config>::WeightInfo::finalize_channel());
@@ -61,4 +63,29 @@ impl<T: Config> Pallet<T> {
 		});
 		Self::deposit_event(Event::ChannelFinalized { channel, refund });
 	}
+}
+
+/// Walks the records of ids `next..end` (settlements, disputes: kept in id order, which is
+/// the order they end), at most `most` of them, each charged `each`: `visit(id)` ends the
+/// record if it is due and says so; the walk stops at the first one that is not. Returns
+/// the first id not ended and the weight used.
+pub(crate) fn sweep(
+	mut next: u64,
+	end: u64,
+	most: u32,
+	each: Weight,
+	mut visit: impl FnMut(u64) -> bool,
+) -> (u64, Weight) {
+	let mut weight = Weight::zero();
+	let mut looked = 0u32;
+	while next < end && looked < most {
+		// Each record looked at is charged, the one not due included.
+		weight = weight.saturating_add(each);
+		if !visit(next) {
+			break;
+		}
+		next = next.saturating_add(1);
+		looked = looked.saturating_add(1);
+	}
+	(next, weight)
 }

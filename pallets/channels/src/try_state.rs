@@ -46,6 +46,10 @@ impl<T: Config> Pallet<T> {
 	/// - a settlement's validators are paid at most its share; its passes and fails are its
 	///   answered samples; its tree samples fall in what its voucher adds;
 	/// - the pot holds the open settlements' unpaid shares, exactly;
+	/// - the dispute cursor is at most the counter; only disputes from it are kept; each
+	///   juror votes once, never its executor or its reporter;
+	/// - each epoch counts its open settlement records and disputes (a dispute in its
+	///   settlement's epoch and in its report's: `OpenInEpoch`);
 	/// - finalizations are queued for blocks to come, of live channels only.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
 		ensure!(
@@ -164,8 +168,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(first <= end, "the close cursor is at most the settlement counter");
 		let mut unpaid = 0u128;
 		let mut records = 0u64;
+		let mut open: BTreeMap<gonka_primitives::EpochIndex, u32> = BTreeMap::new();
 		for (id, record) in crate::Settlements::<T>::iter() {
 			records = records.saturating_add(1);
+			*open.entry(record.epoch).or_default() += 1;
 			ensure!(first <= id && id < end, "only settlements whose window is open are kept");
 			ensure!(record.validator_paid <= record.share, "validators are paid at most the share");
 			let answered: u32 = record.answered.iter().map(|bits| bits.count_ones()).sum();
@@ -183,6 +189,27 @@ impl<T: Config> Pallet<T> {
 				&Self::pot()
 			) == unpaid,
 			"the pot holds the open settlements' unpaid shares"
+		);
+		let (first, end) = (crate::NextDisputeToEnd::<T>::get(), crate::NextDisputeId::<T>::get());
+		ensure!(first <= end, "the dispute cursor is at most the dispute counter");
+		for (id, record) in crate::Disputes::<T>::iter() {
+			ensure!(first <= id && id < end, "only disputes whose jury may vote are kept");
+			*open.entry(record.epoch).or_default() += 1;
+			*open.entry(record.report_epoch).or_default() += 1;
+			for (index, voter) in record.voters.iter().enumerate() {
+				ensure!(
+					*voter != record.executor && *voter != record.reporter,
+					"the executor and the reporter never vote"
+				);
+				ensure!(
+					record.voters.iter().skip(index + 1).all(|other| other != voter),
+					"a juror votes once"
+				);
+			}
+		}
+		ensure!(
+			crate::OpenInEpoch::<T>::iter().collect::<BTreeMap<_, _>>() == open,
+			"each epoch counts its open settlement records and disputes, and no other"
 		);
 		for (block, queue) in ToFinalize::<T>::iter() {
 			ensure!(block > now, "finalizations are queued for blocks to come");

@@ -151,6 +151,9 @@ pub const ANSWERED_BYTES: u32 =
 pub struct SettlementRecord<AccountId, BlockNumber> {
 	/// The channel.
 	pub channel: gonka_primitives::channel::ChannelId,
+	/// The channel's developer (an invalidated receipt's cost goes back to it, the channel
+	/// may be finalized by then).
+	pub developer: AccountId,
 	/// The committee member that settled.
 	pub executor: AccountId,
 	/// The block that included it (whose hash seeds its samples).
@@ -172,6 +175,12 @@ pub struct SettlementRecord<AccountId, BlockNumber> {
 	pub receipts: u32,
 	/// The tail claims (leaves `count..count + tail`), each checked.
 	pub tail: u32,
+	/// The digest of the tail receipts' leaves (`gonka_primitives::channel::tail_digest`):
+	/// a tail sample's failure shows its receipt against it.
+	pub tails: gonka_primitives::H256,
+	/// What the settlement paid (its fee excluded): an unavailable sample refunds its
+	/// average receipt, `⌈paid / (receipts + tail)⌉`.
+	pub paid: u128,
 	/// The validation target of the executor's work when it settled.
 	pub target: Perbill,
 	/// The power snapshot the validators are drawn from (held until the record closes).
@@ -186,7 +195,7 @@ pub struct SettlementRecord<AccountId, BlockNumber> {
 	pub validator_paid: u128,
 	/// Samples answered with a pass.
 	pub passes: u32,
-	/// Samples answered with a fail.
+	/// Samples reported failed (each opened a dispute).
 	pub fails: u32,
 	/// One bit a sample, set once it is answered (sized as the samples are answered).
 	pub answered: BoundedVec<u8, ConstU32<ANSWERED_BYTES>>,
@@ -215,4 +224,76 @@ impl<AccountId, BlockNumber> SettlementRecord<AccountId, BlockNumber> {
 			None => false,
 		}
 	}
+}
+
+/// How a dispute ended.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum DisputeOutcome {
+	/// The jury found the receipt invalid: its cost back to the developer, a bounty to the
+	/// reporter, an invalidation step of the executor's test.
+	Invalidated,
+	/// The receipt holds up (the jury said so, or found no majority in its window): a
+	/// validated step of the executor's test; the reporter is fined if the jury rejected
+	/// its failure (`rejected`).
+	Validated {
+		/// Whether at least half of the jury power (estimated) said valid.
+		rejected: bool,
+	},
+}
+
+/// A failed sample's dispute, kept until its jury's window ends: what its outcome moves,
+/// and its jury's tally.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct DisputeRecord<AccountId, BlockNumber> {
+	/// The settlement.
+	pub settlement: gonka_primitives::channel::SettlementId,
+	/// The sample of it that failed.
+	pub sample: u32,
+	/// The channel's developer (an invalidation refunds it).
+	pub developer: AccountId,
+	/// The executor of the receipt.
+	pub executor: AccountId,
+	/// The validator that reported the failure.
+	pub reporter: AccountId,
+	/// The settlement's epoch: the outcome is a step of the executor's test there, and the
+	/// refund, the bounty and the fine are taken from pending work of it.
+	pub epoch: gonka_primitives::EpochIndex,
+	/// The epoch of the report: the reporter's pay for the answer is pending work of it,
+	/// and a fine is taken from that.
+	pub report_epoch: gonka_primitives::EpochIndex,
+	/// Why it failed.
+	pub reason: gonka_primitives::channel::FailReason,
+	/// What an invalidation refunds: the receipt's cost (a mismatch shows the receipt), or
+	/// the settlement's average receipt (unavailable).
+	pub cost: u128,
+	/// The block that included the report: its hash seeds the jury; the jury votes until
+	/// `at + JuryWindow`.
+	pub at: BlockNumber,
+	/// The power snapshot the jurors are drawn from (the settlement's, held once more
+	/// until the dispute ends).
+	pub snapshot: gonka_primitives::PowerSnapshot,
+	/// The power that may sit on the jury: the snapshot's, but the executor's and the
+	/// reporter's.
+	pub others: u128,
+	/// The weight of the votes that said invalid (`juror_weight`: in units of `1 / J` of
+	/// power).
+	pub invalid: u128,
+	/// The weight of the votes that said valid.
+	pub valid: u128,
+	/// The jurors that voted, in their votes' order (at most `MAX_JURORS`): kept in the
+	/// record, so a vote and the dispute's end read and write one record.
+	pub voters: BoundedVec<AccountId, ConstU32<{ gonka_primitives::channel::MAX_JURORS }>>,
 }

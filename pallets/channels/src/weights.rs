@@ -30,6 +30,16 @@ pub trait WeightInfo {
 	fn close_settlement() -> Weight;
 	/// `set_params`.
 	fn set_params() -> Weight;
+	/// `report_failure` (a mismatch with the longest proof).
+	fn report_failure() -> Weight;
+	/// `report_failure`'s `authorize` rule.
+	fn authorize_failure() -> Weight;
+	/// `vote_receipt`.
+	fn vote_receipt() -> Weight;
+	/// `vote_receipt`'s `authorize` rule.
+	fn authorize_vote() -> Weight;
+	/// Ending a dispute (`MAX_JURORS` votes removed, an invalidation's moves).
+	fn end_dispute() -> Weight;
 }
 
 impl WeightInfo for () {
@@ -67,6 +77,21 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn set_params() -> Weight {
+		Weight::zero()
+	}
+	fn report_failure() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_failure() -> Weight {
+		Weight::zero()
+	}
+	fn vote_receipt() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_vote() -> Weight {
+		Weight::zero()
+	}
+	fn end_dispute() -> Weight {
 		Weight::zero()
 	}
 }

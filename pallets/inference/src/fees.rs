@@ -134,27 +134,52 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn refund_cost(request: &RequestOf<T>) -> u128 {
 		// The work of an epoch already settled was paid out: nothing to take back
 		// (windows are far shorter than the ledger's epochs, so this is defensive).
-		let unsettled = |finish: &FinishRecordOf<T>| finish.epoch >= UnsettledEpoch::<T>::get();
-		let Some(finish) = request.finish.filter(unsettled) else {
+		let Some(finish) = request.finish else {
 			return 0;
 		};
-		let refund = Funds::<T>::transfer_on_hold(
-			&HoldReason::WorkBalance.into(),
-			&request.executor,
-			&request.developer,
-			finish.cost,
-			Precision::BestEffort,
-			Restriction::Free,
-			Fortitude::Force,
-		)
-		.unwrap_or_else(|_| {
-			defensive!("an unsettled cost is held on the executor");
-			0
+		Self::move_work(&request.executor, finish.epoch, finish.cost, &request.developer)
+	}
+
+	/// Moves up to `amount` of `host`'s pending work of `epoch` to `to`'s free balance:
+	/// nothing once the epoch is settled (its work was paid out), at most what is pending;
+	/// to `ForfeitTo` if `to` cannot receive it. Returns what reached `to`.
+	pub(crate) fn move_work(
+		host: &T::AccountId,
+		epoch: EpochIndex,
+		amount: u128,
+		to: &T::AccountId,
+	) -> u128 {
+		if epoch < UnsettledEpoch::<T>::get() || amount == 0 {
+			return 0;
+		}
+		let pending = Ledger::<T>::get(epoch, host).pending_work;
+		let take = |to: &T::AccountId| {
+			Funds::<T>::transfer_on_hold(
+				&HoldReason::WorkBalance.into(),
+				host,
+				to,
+				amount.min(pending),
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			)
+		};
+		// An account that cannot receive it (gone, and the amount below the existential
+		// deposit): the amount is forfeited to `ForfeitTo`, never left with the host.
+		let (moved, taken) = match take(to) {
+			Ok(moved) => (moved, moved),
+			Err(_) => (
+				0,
+				take(&T::ForfeitTo::get()).unwrap_or_else(|_| {
+					defensive!("an unsettled epoch's pending work is held on its host");
+					0
+				}),
+			),
+		};
+		Ledger::<T>::mutate(epoch, host, |stats| {
+			stats.pending_work = stats.pending_work.saturating_sub(taken)
 		});
-		Ledger::<T>::mutate(finish.epoch, &request.executor, |stats| {
-			stats.pending_work = stats.pending_work.saturating_sub(refund)
-		});
-		refund
+		moved
 	}
 
 	/// Settles the reports of a validated request: the validators' share of its cost goes
@@ -239,25 +264,32 @@ impl<T: Config> Pallet<T> {
 	/// is left then: until then the pending work still backs the reporter's own results
 	/// (refunds, validators' shares). The vote the report opened made every host re-check.
 	fn charge_reporter(id: RequestId, finish: &FinishRecordOf<T>, reporter: T::AccountId) {
-		let now = pallet_poc::Pallet::<T>::epoch_now();
-		Self::note_activity(&reporter, now, |state| state.misses = state.misses.saturating_add(1));
-		let mut fine = 0;
-		if finish.epoch >= UnsettledEpoch::<T>::get() {
-			if let Ok(stats) = Ledger::<T>::try_get(finish.epoch, &reporter) {
-				fine = finish.cost.min(stats.pending_work);
-			}
-		}
-		if fine > 0 {
-			Fines::<T>::mutate(finish.epoch, &reporter, |fines| {
-				*fines = fines.saturating_add(fine)
-			});
-		}
+		let fine = Self::fine_reporter(&reporter, finish.epoch, finish.cost);
 		Self::deposit_event(Event::ReportRejected {
 			request: id,
 			reporter,
 			epoch: finish.epoch,
 			fine,
 		});
+	}
+
+	/// A rejected failure report's cost to `reporter`: a miss on its reputation in the
+	/// epoch in progress, and a fine of up to `amount`, at most its pending work of `epoch`
+	/// (none without work in that epoch, or once it is settled), noted in `Fines` and taken
+	/// when the epoch settles. Returns the fine.
+	pub(crate) fn fine_reporter(reporter: &T::AccountId, epoch: EpochIndex, amount: u128) -> u128 {
+		let now = pallet_poc::Pallet::<T>::epoch_now();
+		Self::note_activity(reporter, now, |state| state.misses = state.misses.saturating_add(1));
+		let mut fine = 0;
+		if epoch >= UnsettledEpoch::<T>::get() {
+			if let Ok(stats) = Ledger::<T>::try_get(epoch, reporter) {
+				fine = amount.min(stats.pending_work);
+			}
+		}
+		if fine > 0 {
+			Fines::<T>::mutate(epoch, reporter, |fines| *fines = fines.saturating_add(fine));
+		}
+		fine
 	}
 
 	/// Moves `part` of request `id`'s cost on hold from its executor to `validator`, into
@@ -342,5 +374,18 @@ impl<T: Config> WorkLedger<T::AccountId> for Pallet<T> {
 			Self::note_activity(executor, epoch, |_| {});
 		}
 		Self::judge_in(executor, epoch, passes, invalidations);
+	}
+
+	fn take_work(
+		executor: &T::AccountId,
+		epoch: EpochIndex,
+		amount: u128,
+		to: &T::AccountId,
+	) -> u128 {
+		Self::move_work(executor, epoch, amount, to)
+	}
+
+	fn fine(reporter: &T::AccountId, epoch: EpochIndex, amount: u128) -> u128 {
+		Self::fine_reporter(reporter, epoch, amount)
 	}
 }

@@ -50,6 +50,14 @@ pub trait WorkLedger<AccountId> {
 	/// epoch in progress if that one is settled already), INVALID when it crosses the
 	/// boundary.
 	fn judge_many(executor: &AccountId, epoch: EpochIndex, passes: u32, invalidations: u32);
+	/// Moves up to `amount` of `executor`'s pending work of `epoch` to `to`'s free balance
+	/// (an invalidated receipt's cost back to its developer, a bounty to its reporter).
+	/// Returns what moved: nothing once the epoch is settled, at most what is pending.
+	fn take_work(executor: &AccountId, epoch: EpochIndex, amount: u128, to: &AccountId) -> u128;
+	/// A failure report the jury rejected costs `reporter` a miss on its reputation in the
+	/// epoch in progress and a fine of up to `amount` on its pending work of `epoch`
+	/// (taken when that epoch settles). Returns the fine.
+	fn fine(reporter: &AccountId, epoch: EpochIndex, amount: u128) -> u128;
 }
 
 /// The model registry as inference sees it.

@@ -176,6 +176,18 @@ impl<T: Config> Pallet<T> {
 		PowerHistory::<T>::get(snapshot.generation, who).unwrap_or(0)
 	}
 
+	/// Holds a snapshot taken before once more (another record that reads it, released on
+	/// its own with [`Self::release_snapshot`]).
+	pub fn hold_snapshot(snapshot: &PowerSnapshot) {
+		PowerGenerations::<T>::mutate(snapshot.generation, |info| {
+			if let Some(info) = info {
+				info.pins = info.pins.saturating_add(1);
+			} else {
+				defensive!("a held generation is kept");
+			}
+		});
+	}
+
 	/// Releases a snapshot: its generation may be pruned once no snapshot holds it.
 	pub fn release_snapshot(snapshot: &PowerSnapshot) {
 		PowerGenerations::<T>::mutate(snapshot.generation, |info| {

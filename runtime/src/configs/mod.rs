@@ -589,8 +589,11 @@ impl pallet_inference::Config for Runtime {
 	/// About one validator is sampled per request (`target` ≤ 1): more than eight passing
 	/// reports on one request is a one-in-a-million event (Poisson(1)).
 	type MaxPaidValidators = ConstU32<8>;
-	/// An epoch's ledger waits while pallet-rewards distributes the epoch's reward.
-	type SettlementHold = pallet_rewards::DistributionPending<Runtime>;
+	/// An epoch's ledger waits while pallet-rewards distributes the epoch's reward, and
+	/// while a channel settlement's record or dispute of the epoch is open (its outcome
+	/// moves the epoch's pending work).
+	type SettlementHold =
+		(pallet_rewards::DistributionPending<Runtime>, pallet_channels::EpochsInUse<Runtime>);
 	type WeightInfo = crate::weights::pallet_inference::WeightInfo<Runtime>;
 }
 
@@ -671,10 +674,15 @@ impl pallet_channels::Config for Runtime {
 	/// its own (between 50 and 100 blocks after it), far below `BlockHashCount` (4,096).
 	type VerdictPeriod = ConstU32<50>;
 	/// Enough to keep up with the settlements of the throughput goal (2,770 inferences a
-	/// second at 100 receipts a settlement: 167 settlements a block), within a fifth of a
+	/// second at 100 receipts a settlement: 167 settlements a block), within a quarter of a
 	/// block with the rest of the hook (`runtime/tests/channels_block_budget.rs`).
 	type MaxClosesPerBlock = ConstU32<192>;
 	type SampleFee = ChannelSampleFee;
+	/// A dispute's jury votes for 50 blocks (5 minutes) after its report.
+	type JuryWindow = ConstU32<50>;
+	/// 8 disputes a block, about 192 jury votes; failures are rare (an honest executor's
+	/// fail rate is the SPRT's 5% of its few samples at most).
+	type MaxDisputesPerBlock = ConstU32<8>;
 	type WeightInfo = crate::weights::pallet_channels::WeightInfo<Runtime>;
 }
 

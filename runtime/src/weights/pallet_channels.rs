@@ -6,7 +6,7 @@
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
 //! DATE: 2026-12-05, STEPS: `10`, REPEAT: `3`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
-//! HOSTNAME: `vm`, CPU: `AMD EPYC`
+//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
 //! WASM-EXECUTION: `Compiled`, CHAIN: `None`, DB CACHE: 1024
 
 // Executed Command:
@@ -42,6 +42,8 @@ use core::marker::PhantomData;
 /// Weight functions for `pallet_channels`.
 pub struct WeightInfo<T>(PhantomData<T>);
 impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for WeightInfo<T> {
+	/// Storage: `Channels::Params` (r:1 w:0)
+	/// Proof: `Channels::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Registry` (r:1 w:0)
 	/// Proof: `Models::Registry` (`max_values`: None, `max_size`: Some(561), added: 3036, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Params` (r:1 w:0)
@@ -70,10 +72,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `5158`
 		//  Estimated: `69045`
-		// Minimum execution time: 323_980_000 picoseconds.
-		Weight::from_parts(338_823_000, 0)
+		// Minimum execution time: 298_217_000 picoseconds.
+		Weight::from_parts(331_669_000, 0)
 			.saturating_add(Weight::from_parts(0, 69045))
-			.saturating_add(T::DbWeight::get().reads(54))
+			.saturating_add(T::DbWeight::get().reads(55))
 			.saturating_add(T::DbWeight::get().writes(9))
 	}
 	/// Storage: `Channels::Channels` (r:1 w:1)
@@ -86,8 +88,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `512`
 		//  Estimated: `3676`
-		// Minimum execution time: 65_617_000 picoseconds.
-		Weight::from_parts(70_855_000, 0)
+		// Minimum execution time: 58_093_000 picoseconds.
+		Weight::from_parts(68_693_000, 0)
 			.saturating_add(Weight::from_parts(0, 3676))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -98,8 +100,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `354`
 		//  Estimated: `3643`
-		// Minimum execution time: 16_395_000 picoseconds.
-		Weight::from_parts(19_829_000, 0)
+		// Minimum execution time: 14_834_000 picoseconds.
+		Weight::from_parts(20_315_000, 0)
 			.saturating_add(Weight::from_parts(0, 3643))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -121,11 +123,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `17586 + k * (993 ±0)`
 		//  Estimated: `29380 + k * (1976 ±45)`
-		// Minimum execution time: 37_145_000 picoseconds.
-		Weight::from_parts(49_521_058, 0)
+		// Minimum execution time: 35_675_000 picoseconds.
+		Weight::from_parts(55_162_775, 0)
 			.saturating_add(Weight::from_parts(0, 29380))
-			// Standard Error: 17_650
-			.saturating_add(Weight::from_parts(7_314_112, 0).saturating_mul(k.into()))
+			// Standard Error: 20_979
+			.saturating_add(Weight::from_parts(6_410_091, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(Weight::from_parts(0, 1976).saturating_mul(k.into()))
@@ -148,8 +150,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `584`
 		//  Estimated: `3676`
-		// Minimum execution time: 54_901_000 picoseconds.
-		Weight::from_parts(57_856_000, 0)
+		// Minimum execution time: 48_663_000 picoseconds.
+		Weight::from_parts(57_452_000, 0)
 			.saturating_add(Weight::from_parts(0, 3676))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(7))
@@ -194,20 +196,22 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextSettlementId` (r:1 w:1)
 	/// Proof: `Channels::NextSettlementId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
+	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settlements` (r:0 w:1)
-	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(356), added: 2831, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[0, 16]`.
 	fn settle(t: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `8363`
 		//  Estimated: `11402`
-		// Minimum execution time: 312_794_000 picoseconds.
-		Weight::from_parts(325_251_870, 0)
+		// Minimum execution time: 278_122_000 picoseconds.
+		Weight::from_parts(315_559_578, 0)
 			.saturating_add(Weight::from_parts(0, 11402))
-			// Standard Error: 113_092
-			.saturating_add(Weight::from_parts(5_583_833, 0).saturating_mul(t.into()))
-			.saturating_add(T::DbWeight::get().reads(25))
-			.saturating_add(T::DbWeight::get().writes(15))
+			// Standard Error: 159_990
+			.saturating_add(Weight::from_parts(5_813_155, 0).saturating_mul(t.into()))
+			.saturating_add(T::DbWeight::get().reads(26))
+			.saturating_add(T::DbWeight::get().writes(16))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
@@ -238,15 +242,15 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `7833`
 		//  Estimated: `7323`
-		// Minimum execution time: 136_172_000 picoseconds.
-		Weight::from_parts(144_745_755, 0)
+		// Minimum execution time: 125_949_000 picoseconds.
+		Weight::from_parts(151_023_029, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
-			// Standard Error: 83_585
-			.saturating_add(Weight::from_parts(46_481_959, 0).saturating_mul(t.into()))
+			// Standard Error: 106_775
+			.saturating_add(Weight::from_parts(46_652_999, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(12))
 	}
 	/// Storage: `Channels::Settlements` (r:500 w:500)
-	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(356), added: 2831, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:51 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Departures` (r:1 w:0)
@@ -264,25 +268,25 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// The range of component `n` is `[1, 500]`.
 	fn submit_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3134 + n * (232 ±0)`
-		//  Estimated: `86813 + n * (2831 ±19)`
-		// Minimum execution time: 143_783_000 picoseconds.
-		Weight::from_parts(123_605_735, 0)
+		//  Measured:  `3168 + n * (312 ±0)`
+		//  Estimated: `86813 + n * (2911 ±19)`
+		// Minimum execution time: 123_822_000 picoseconds.
+		Weight::from_parts(163_399_094, 0)
 			.saturating_add(Weight::from_parts(0, 86813))
-			// Standard Error: 33_486
-			.saturating_add(Weight::from_parts(21_108_680, 0).saturating_mul(n.into()))
+			// Standard Error: 21_916
+			.saturating_add(Weight::from_parts(17_262_783, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(42))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2831).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:51 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settlements` (r:500 w:0)
-	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(356), added: 2831, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Departures` (r:1 w:0)
 	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerHistory` (r:1 w:0)
@@ -290,23 +294,25 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// The range of component `n` is `[1, 500]`.
 	fn authorize_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2844 + n * (232 ±0)`
-		//  Estimated: `86813 + n * (2831 ±18)`
-		// Minimum execution time: 79_858_000 picoseconds.
-		Weight::from_parts(92_276_737, 0)
+		//  Measured:  `2878 + n * (312 ±0)`
+		//  Estimated: `86813 + n * (2911 ±18)`
+		// Minimum execution time: 74_397_000 picoseconds.
+		Weight::from_parts(165_864_454, 0)
 			.saturating_add(Weight::from_parts(0, 86813))
-			// Standard Error: 25_761
-			.saturating_add(Weight::from_parts(18_203_115, 0).saturating_mul(n.into()))
+			// Standard Error: 111_152
+			.saturating_add(Weight::from_parts(15_938_325, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(37))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2831).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
 	}
 	/// Storage: `Channels::NextToClose` (r:1 w:1)
 	/// Proof: `Channels::NextToClose` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextSettlementId` (r:1 w:0)
 	/// Proof: `Channels::NextSettlementId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settlements` (r:1 w:1)
-	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(356), added: 2831, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
+	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
 	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Reputations` (r:1 w:1)
@@ -325,13 +331,152 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn close_settlement() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `828`
+		//  Measured:  `944`
 		//  Estimated: `6362`
-		// Minimum execution time: 128_360_000 picoseconds.
-		Weight::from_parts(134_740_000, 0)
+		// Minimum execution time: 116_735_000 picoseconds.
+		Weight::from_parts(135_589_000, 0)
 			.saturating_add(Weight::from_parts(0, 6362))
-			.saturating_add(T::DbWeight::get().reads(13))
-			.saturating_add(T::DbWeight::get().writes(9))
+			.saturating_add(T::DbWeight::get().reads(14))
+			.saturating_add(T::DbWeight::get().writes(10))
+	}
+	/// Storage: `Channels::Params` (r:0 w:1)
+	/// Proof: `Channels::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
+	fn set_params() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 4_442_000 picoseconds.
+		Weight::from_parts(5_791_000, 0)
+			.saturating_add(Weight::from_parts(0, 0))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `Channels::Settlements` (r:1 w:1)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:2 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::BlockDisputes` (r:1 w:1)
+	/// Proof: `Channels::BlockDisputes` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Ledger` (r:1 w:1)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextDisputeId` (r:1 w:1)
+	/// Proof: `Channels::NextDisputeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
+	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Disputes` (r:0 w:1)
+	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
+	fn report_failure() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1079`
+		//  Estimated: `6362`
+		// Minimum execution time: 165_786_000 picoseconds.
+		Weight::from_parts(198_406_000, 0)
+			.saturating_add(Weight::from_parts(0, 6362))
+			.saturating_add(T::DbWeight::get().reads(15))
+			.saturating_add(T::DbWeight::get().writes(11))
+	}
+	/// Storage: `Poc::Hosts` (r:1 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:2 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settlements` (r:1 w:0)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::BlockDisputes` (r:1 w:0)
+	/// Proof: `Channels::BlockDisputes` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	fn authorize_failure() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `776`
+		//  Estimated: `6028`
+		// Minimum execution time: 105_377_000 picoseconds.
+		Weight::from_parts(136_714_000, 0)
+			.saturating_add(Weight::from_parts(0, 6028))
+			.saturating_add(T::DbWeight::get().reads(7))
+	}
+	/// Storage: `Channels::Disputes` (r:1 w:1)
+	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:2 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	fn vote_receipt() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `3606`
+		//  Estimated: `6748`
+		// Minimum execution time: 32_376_000 picoseconds.
+		Weight::from_parts(41_305_000, 0)
+			.saturating_add(Weight::from_parts(0, 6748))
+			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `Poc::Hosts` (r:1 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:2 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Disputes` (r:1 w:0)
+	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	fn authorize_vote() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `3723`
+		//  Estimated: `6748`
+		// Minimum execution time: 70_215_000 picoseconds.
+		Weight::from_parts(84_670_000, 0)
+			.saturating_add(Weight::from_parts(0, 6748))
+			.saturating_add(T::DbWeight::get().reads(6))
+	}
+	/// Storage: `Channels::NextDisputeToEnd` (r:1 w:1)
+	/// Proof: `Channels::NextDisputeToEnd` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextDisputeId` (r:1 w:0)
+	/// Proof: `Channels::NextDisputeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Disputes` (r:1 w:1)
+	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
+	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
+	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Ledger` (r:2 w:2)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:3 w:3)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Reputations` (r:1 w:1)
+	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Params` (r:1 w:0)
+	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
+	fn end_dispute() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `4145`
+		//  Estimated: `8799`
+		// Minimum execution time: 155_343_000 picoseconds.
+		Weight::from_parts(168_190_000, 0)
+			.saturating_add(Weight::from_parts(0, 8799))
+			.saturating_add(T::DbWeight::get().reads(16))
+			.saturating_add(T::DbWeight::get().writes(12))
 	}
 	/// Storage: `Channels::ToDraw` (r:1 w:0)
 	/// Proof: `Channels::ToDraw` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
@@ -339,6 +484,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::NextToClose` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextSettlementId` (r:1 w:0)
 	/// Proof: `Channels::NextSettlementId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextDisputeToEnd` (r:1 w:1)
+	/// Proof: `Channels::NextDisputeToEnd` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextDisputeId` (r:1 w:0)
+	/// Proof: `Channels::NextDisputeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::ToFinalize` (r:1 w:0)
 	/// Proof: `Channels::ToFinalize` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::DrawSlots` (r:0 w:1)
@@ -347,13 +496,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `5527`
-		// Minimum execution time: 5_879_000 picoseconds.
-		Weight::from_parts(6_409_000, 0)
+		// Minimum execution time: 7_349_000 picoseconds.
+		Weight::from_parts(8_348_000, 0)
 			.saturating_add(Weight::from_parts(0, 5527))
-			.saturating_add(T::DbWeight::get().reads(4))
-			.saturating_add(T::DbWeight::get().writes(2))
-	}
-	fn set_params() -> Weight {
-		Weight::from_parts(1_000_000_000, 100_000)
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().writes(3))
 	}
 }

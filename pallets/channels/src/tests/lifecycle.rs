@@ -15,7 +15,10 @@ fn a_channel_opens_with_its_escrow_held_its_fee_paid_and_its_price_fixed() {
 		assert_eq!(Balances::balance(&account(20)), 10_000 - 5_000 - fee);
 		assert_eq!(Balances::balance(&Pool::get()), fee);
 		let info = crate::Channels::<Test>::get(channel).unwrap();
-		assert_eq!((info.price, info.opened, info.ends, info.finalizes), (10, 1, 21, 21 + SETTLE_WINDOW));
+		assert_eq!(
+			(info.price, info.opened, info.ends, info.finalizes),
+			(10, 1, 21, 21 + SETTLE_WINDOW)
+		);
 		assert_eq!(info.status, ChannelStatus::Open);
 		assert!(channel_events().contains(&Event::ChannelOpened {
 			channel,

@@ -5,7 +5,9 @@ use gonka_primitives::{channel::ChannelTerms, inference::pick_weighted};
 use polkadot_sdk::{sp_core::sr25519, sp_core::Pair};
 
 mod committee;
+mod disputes;
 mod lifecycle;
+mod migrations;
 mod settlement;
 mod verdicts;
 

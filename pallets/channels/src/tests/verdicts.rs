@@ -137,7 +137,6 @@ fn a_sampled_validator_is_paid_per_answered_sample_into_its_pending_work() {
 			period: 0,
 			part: 0,
 			passes: 1,
-			fails: 0,
 			paid: pay,
 		}));
 	});
@@ -216,15 +215,15 @@ fn a_sample_is_answered_once() {
 		let paid = Settlements::<Test>::get(id).unwrap().validator_paid;
 		// Again, as another part: the pool refuses it.
 		assert_eq!(
-			submit(validator, verdicts(0, 1, &[(id, first, false)])),
+			submit(validator, verdicts(0, 1, &[(id, first, true)])),
 			Err(Refused::Pool(InvalidTransaction::Stale.into()))
 		);
 		// Had a block included it anyway, the answered sample counts nothing.
-		assert_ok!(dispatch_duty(verdicts_call(validator, verdicts(0, 1, &[(id, first, false)]))));
+		assert_ok!(dispatch_duty(verdicts_call(validator, verdicts(0, 1, &[(id, first, true)]))));
 		let record = Settlements::<Test>::get(id).unwrap();
 		assert_eq!((record.passes, record.fails, record.validator_paid), (1, 0, paid));
 		// Half new: taken, the answered one skipped.
-		assert_ok!(submit(validator, verdicts(0, 2, &[(id, first, false), (id, second, true)])));
+		assert_ok!(submit(validator, verdicts(0, 2, &[(id, first, true), (id, second, true)])));
 		let record = Settlements::<Test>::get(id).unwrap();
 		assert_eq!((record.passes, record.fails, record.validator_paid), (2, 0, 2 * paid));
 	});
@@ -287,23 +286,6 @@ fn a_batch_is_sorted_within_its_parts_and_names_real_samples() {
 			}),
 			Err(Refused::Pool(InvalidTransaction::BadProof.into()))
 		);
-	});
-}
-
-/// A fail is an answer (the validator is paid for its work) that withholds the pass: no
-/// step of the executor's test counts it as validated.
-#[test]
-fn a_fail_is_paid_as_an_answer_and_is_no_pass() {
-	ExtBuilder::default().hosts(&HOSTS).build_and_execute(|| {
-		let (_, member, id) = settled();
-		run_to_block(VERDICT_PERIOD);
-		let (sample, validator) = a_sample_with_its_validator(id);
-		let pay = Settlements::<Test>::get(id).unwrap().share / u128::from(samples_of(id));
-		let before = credited(&account(validator));
-		assert_ok!(submit(validator, verdicts(0, 0, &[(id, sample, false)])));
-		assert_eq!(credited(&account(validator)) - before, pay);
-		run_to_block(2 * VERDICT_PERIOD);
-		assert_eq!(judged(), vec![(account(member), 0, 0, 0)]);
 	});
 }
 

@@ -1,0 +1,414 @@
+//! Disputes (`docs/channels.md`, step 5b): a validator that fails a sample reports it with
+//! the receipt it checked, and a jury drawn by power decides.
+//!
+//! - **The report** (`report_failure`), in the verdict period after the settlement's, by a
+//!   validator the hash rule draws for the sample: a mismatch shows the sampled receipt
+//!   (`gonka_primitives::channel::evidence_cost`: its proof against the voucher's root and
+//!   amount, or its leaf among the tail receipts), so an invalidation refunds that
+//!   receipt's cost; an unavailable payload shows nothing and refunds the settlement's
+//!   average receipt. It answers the sample (paid as a verdict) and opens the dispute; a
+//!   block opens at most `MaxDisputesPerBlock`.
+//! - **The jury**: each host but the executor and the reporter sits with probability
+//!   `min(1, J × power / others)` from the report block's hash (`is_juror`, `J` =
+//!   `JURY_SIZE`), by the power of the settlement's snapshot; a vote weighs the power it
+//!   stands for (`juror_weight`), so the votes estimate how all the power would vote;
+//!   when `JuryWindow` ends (never earlier: voting first wins nothing), **Invalidated** if
+//!   the invalid votes estimate more than half of the jury power and outweigh the valid
+//!   ones, else **Validated** (`jury_verdict`).
+//! - **Outcomes**: Invalidated — the cost back to the developer and as much again to the
+//!   reporter (a bounty, into its pending work), both from the executor's pending work
+//!   of the settlement's epoch, and an invalidation step of the executor's test there;
+//!   Validated — a validated step, and if the valid votes win (the failure rejected), the
+//!   reporter is fined the cost on its pending work of the report's epoch (which holds
+//!   its pay for the answer) and takes a miss on its reputation (`WorkLedger::fine`, as a
+//!   rejected report on the on-chain path). An unavailable payload's invalidation
+//!   refunds the developer but pays no bounty.
+//! - **The epochs wait**: while a settlement record or a dispute of an epoch is open (a
+//!   dispute holds its settlement's epoch and its report's),
+//!   the epoch's ledger is not settled (`OpenInEpoch`, `EpochsInUse`), so the outcome
+//!   finds the pending work it moves.
+
+use crate::{
+	BlockDisputes, Config, DisputeOutcome, DisputeRecord, DisputeRecordOf, Disputes, Error, Event,
+	NextDisputeId, NextDisputeToEnd, OpenInEpoch, Pallet, SettlementRecordOf, Settlements,
+	WeightInfo,
+};
+use gonka_primitives::{
+	channel::{
+		evidence_cost, is_juror, juror_weight, jury_power, jury_seed, jury_verdict, sample_of,
+		validates_sample, FailReason, FailureReport, ReceiptVote, MAX_JURORS,
+	},
+	duty::Duty,
+	EpochIndex, HostId, H256,
+};
+use pallet_inference::WorkLedger;
+use pallet_poc::validity::{duty_validity, error_code};
+use polkadot_sdk::{
+	frame_support::{defensive, pallet_prelude::*},
+	frame_system::{self, pallet_prelude::BlockNumberFor},
+	sp_core::sr25519,
+	sp_runtime::traits::Saturating,
+};
+
+/// A failure report checked against the chain's state.
+pub(crate) struct CheckedFailure<T: Config> {
+	/// The settlement's record.
+	pub record: SettlementRecordOf<T>,
+	/// Its samples (tree and tail).
+	pub samples: u32,
+	/// The reporter's power in the settlement's snapshot.
+	pub power: u128,
+	/// What an invalidation refunds.
+	pub cost: u128,
+}
+
+impl<T: Config> Pallet<T> {
+	/// Checks `validator`'s report: the settlement's verdict period is the one before
+	/// now's, the sample is one of its samples that the hash rule draws the validator for
+	/// and nobody answered, and the evidence fits the reason (a mismatch's receipt is the
+	/// sampled one); the block has room for a dispute.
+	pub(crate) fn check_failure(
+		validator: &HostId,
+		report: &FailureReport,
+	) -> Result<CheckedFailure<T>, Error<T>> {
+		let record =
+			Settlements::<T>::get(report.settlement).ok_or(Error::<T>::UnknownSettlement)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			Self::period_of(now) == Self::period_of(record.at).saturating_add(1),
+			Error::<T>::NotVerdictWindow
+		);
+		let seed = Self::seed_of(report.settlement, &record).ok_or(Error::<T>::NotVerdictWindow)?;
+		let tree = Self::tree_samples(&record, &seed);
+		let sample = sample_of(&seed, report.sample, tree, record.from, record.to, record.tail)
+			.ok_or(Error::<T>::NotASample)?;
+		let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, validator);
+		ensure!(
+			validates_sample(
+				&seed,
+				report.sample,
+				validator,
+				&record.executor,
+				power,
+				record.total_power,
+				record.executor_power,
+			),
+			Error::<T>::NotSampled
+		);
+		ensure!(!record.is_answered(report.sample), Error::<T>::AlreadyAnswered);
+		let cost = match (report.reason, &report.evidence) {
+			(FailReason::Mismatch, Some(evidence)) => evidence_cost(
+				sample,
+				evidence,
+				&record.root,
+				record.to,
+				record.count,
+				&record.tails,
+			)
+			.ok_or(Error::<T>::BadEvidence)?,
+			(FailReason::Unavailable, None) => {
+				let receipts = record.receipts.saturating_add(record.tail).max(1);
+				record.paid.div_ceil(u128::from(receipts))
+			}
+			_ => return Err(Error::<T>::NoEvidence),
+		};
+		let (block, count) = BlockDisputes::<T>::get();
+		ensure!(block != now || count < T::MaxDisputesPerBlock::get(), Error::<T>::TooManyDisputes);
+		let samples = tree.saturating_add(record.tail);
+		Ok(CheckedFailure { record, samples, power, cost })
+	}
+
+	/// The `authorize` rule of [`Pallet::report_failure`]: the validator's worker key
+	/// signed the report for this chain (checked first, before the proof), and
+	/// [`Self::check_failure`] holds. One transaction a sample (`provides`), valid until
+	/// the settlement's window closes.
+	pub(crate) fn authorize_failure(
+		_source: TransactionSource,
+		validator: &HostId,
+		report: &FailureReport,
+		signature: &sr25519::Signature,
+	) -> TransactionValidityWithRefund {
+		let key = pallet_poc::Hosts::<T>::get(validator)
+			.map(|host| host.worker_key)
+			.ok_or(InvalidTransaction::BadSigner)?;
+		if !report.verify(&pallet_poc::Pallet::<T>::genesis_hash(), validator, &key, signature) {
+			return Err(InvalidTransaction::BadProof.into());
+		}
+		let checked = Self::check_failure(validator, report).map_err(|error| match error {
+			Error::<T>::UnknownSettlement
+			| Error::<T>::NotVerdictWindow
+			| Error::<T>::AlreadyAnswered => InvalidTransaction::Stale,
+			Error::<T>::TooManyDisputes => InvalidTransaction::ExhaustsResources,
+			other => InvalidTransaction::Custom(error_code(other)),
+		})?;
+		duty_validity::<T>(
+			"GonkaFailureReport",
+			(report.settlement, report.sample),
+			Self::closes_at(checked.record.at),
+		)
+	}
+
+	/// `report_failure`: answers the sample (a fail, paid as a verdict) and opens its
+	/// dispute; emits `DisputeOpened`.
+	pub(crate) fn do_report_failure(validator: HostId, report: FailureReport) -> DispatchResult {
+		let CheckedFailure { mut record, samples, power, cost } =
+			Self::check_failure(&validator, &report)?;
+		if !record.answer(report.sample) {
+			defensive!("a sample's bit is within the bitmap");
+		}
+		record.fails = record.fails.saturating_add(1);
+		let pay = record.share.checked_div(u128::from(samples)).unwrap_or(0);
+		let part = pay.min(record.share.saturating_sub(record.validator_paid));
+		record.validator_paid = record.validator_paid.saturating_add(part);
+		Settlements::<T>::insert(report.settlement, &record);
+		Self::pay_from_pot(&validator, part)?;
+
+		let now = frame_system::Pallet::<T>::block_number();
+		BlockDisputes::<T>::mutate(|(block, count)| {
+			*count = if *block == now { count.saturating_add(1) } else { 1 };
+			*block = now;
+		});
+		let dispute = NextDisputeId::<T>::mutate(|next| {
+			let id = *next;
+			*next = next.saturating_add(1);
+			id
+		});
+		pallet_poc::Pallet::<T>::hold_snapshot(&record.snapshot);
+		// Both epochs' ledgers wait: the settlement's (the executor's work) and this one
+		// (the reporter's pay for the answer, which a fine takes back).
+		let report_epoch = pallet_poc::Pallet::<T>::epoch_now();
+		Self::note_open(record.epoch);
+		Self::note_open(report_epoch);
+		Disputes::<T>::insert(
+			dispute,
+			DisputeRecord {
+				settlement: report.settlement,
+				sample: report.sample,
+				developer: record.developer,
+				executor: record.executor,
+				reporter: validator.clone(),
+				epoch: record.epoch,
+				report_epoch,
+				reason: report.reason,
+				cost,
+				at: now,
+				snapshot: record.snapshot,
+				others: jury_power(record.total_power, record.executor_power, power),
+				invalid: 0,
+				valid: 0,
+				voters: Default::default(),
+			},
+		);
+		Self::deposit_event(Event::DisputeOpened {
+			dispute,
+			settlement: report.settlement,
+			sample: report.sample,
+			reporter: validator,
+			reason: report.reason,
+			cost,
+		});
+		Ok(())
+	}
+
+	/// The seed of a dispute's jury, once its report's block is sealed (from the next
+	/// block on; `integrity_test` keeps its hash known until the jury's window ends).
+	pub fn jury_seed_of(dispute: u64, record: &DisputeRecordOf<T>) -> Option<H256> {
+		let now = frame_system::Pallet::<T>::block_number();
+		if now <= record.at {
+			return None;
+		}
+		let block = frame_system::Pallet::<T>::block_hash(record.at);
+		let genesis = pallet_poc::Pallet::<T>::genesis_hash();
+		Some(jury_seed(&genesis, &H256::from_slice(block.as_ref()), dispute))
+	}
+
+	/// The last block a dispute opened in block `at` takes votes in.
+	pub fn jury_ends(at: BlockNumberFor<T>) -> BlockNumberFor<T> {
+		at.saturating_add(T::JuryWindow::get())
+	}
+
+	/// Whether `host` sits on the jury of `dispute` (`record`): drawn by the hash rule,
+	/// never its executor or its reporter. `None` before the seed is known.
+	pub fn sits_on(dispute: u64, record: &DisputeRecordOf<T>, host: &HostId) -> Option<u128> {
+		if *host == record.executor || *host == record.reporter {
+			return None;
+		}
+		let seed = Self::jury_seed_of(dispute, record)?;
+		let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, host);
+		is_juror(&seed, host, power, record.others).then_some(power)
+	}
+
+	/// Checks `juror`'s vote: the dispute is open and votes now, the hash rule draws the
+	/// juror, who has not voted, and the dispute has room for the vote. Returns the record
+	/// and what the vote weighs.
+	pub(crate) fn check_vote(
+		juror: &HostId,
+		vote: &ReceiptVote,
+	) -> Result<(DisputeRecordOf<T>, u128), Error<T>> {
+		let record = Disputes::<T>::get(vote.dispute)
+			.filter(|record| record.settlement == vote.settlement && record.sample == vote.sample)
+			.ok_or(Error::<T>::UnknownDispute)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now > record.at && now <= Self::jury_ends(record.at), Error::<T>::NotJuryWindow);
+		let power = Self::sits_on(vote.dispute, &record, juror).ok_or(Error::<T>::NotAJuror)?;
+		ensure!(!record.voters.contains(juror), Error::<T>::AlreadyVoted);
+		ensure!((record.voters.len() as u32) < MAX_JURORS, Error::<T>::TooManyVotes);
+		let weight = juror_weight(power, record.others);
+		Ok((record, weight))
+	}
+
+	/// The `authorize` rule of [`Pallet::vote_receipt`]: the juror's worker key signed the
+	/// vote for this chain (checked first), and [`Self::check_vote`] holds. One vote a
+	/// juror and dispute (`provides`), valid until the jury's window ends.
+	pub(crate) fn authorize_vote(
+		_source: TransactionSource,
+		juror: &HostId,
+		vote: &ReceiptVote,
+		signature: &sr25519::Signature,
+	) -> TransactionValidityWithRefund {
+		let key = pallet_poc::Hosts::<T>::get(juror)
+			.map(|host| host.worker_key)
+			.ok_or(InvalidTransaction::BadSigner)?;
+		if !vote.verify(&pallet_poc::Pallet::<T>::genesis_hash(), juror, &key, signature) {
+			return Err(InvalidTransaction::BadProof.into());
+		}
+		let (record, _) = Self::check_vote(juror, vote).map_err(|error| match error {
+			Error::<T>::NotJuryWindow
+				if Disputes::<T>::get(vote.dispute).is_some_and(|record| {
+					frame_system::Pallet::<T>::block_number() <= record.at
+				}) =>
+			{
+				InvalidTransaction::Future
+			}
+			Error::<T>::UnknownDispute
+			| Error::<T>::NotJuryWindow
+			| Error::<T>::AlreadyVoted
+			| Error::<T>::TooManyVotes => InvalidTransaction::Stale,
+			other => InvalidTransaction::Custom(error_code(other)),
+		})?;
+		duty_validity::<T>(
+			"GonkaReceiptVote",
+			(vote.dispute, juror),
+			Self::jury_ends(record.at).saturating_add(1u32.into()),
+		)
+	}
+
+	/// `vote_receipt`: counts the vote (the dispute is decided when its window ends).
+	/// Emits `JurorVoted`.
+	pub(crate) fn do_vote(juror: HostId, vote: ReceiptVote) -> DispatchResult {
+		let (mut record, weight) = Self::check_vote(&juror, &vote)?;
+		if vote.invalid {
+			record.invalid = record.invalid.saturating_add(weight);
+		} else {
+			record.valid = record.valid.saturating_add(weight);
+		}
+		record.voters.try_push(juror.clone()).map_err(|_| Error::<T>::TooManyVotes)?;
+		Self::deposit_event(Event::JurorVoted {
+			dispute: vote.dispute,
+			juror,
+			invalid: vote.invalid,
+			weight,
+		});
+		Disputes::<T>::insert(vote.dispute, record);
+		Ok(())
+	}
+
+	/// A dispute's outcome from its tally when its window ends (`jury_verdict`):
+	/// Invalidated if the invalid votes estimate more than half of the jury power and
+	/// outweigh the valid ones; else Validated, the failure rejected if the valid votes do.
+	pub fn outcome_of(record: &DisputeRecordOf<T>) -> DisputeOutcome {
+		match jury_verdict(record.invalid, record.valid, record.others) {
+			Some(true) => DisputeOutcome::Invalidated,
+			Some(false) => DisputeOutcome::Validated { rejected: true },
+			None => DisputeOutcome::Validated { rejected: false },
+		}
+	}
+
+	/// Ends the disputes whose jury's window ended before `now`, oldest first, at most
+	/// `MaxDisputesPerBlock` (as many as a block opens: their windows end in the order
+	/// they opened, so the ends keep up); returns the weight used.
+	pub(crate) fn end_disputes(now: BlockNumberFor<T>) -> Weight {
+		let (next, weight) = crate::tick_impls::sweep(
+			NextDisputeToEnd::<T>::get(),
+			NextDisputeId::<T>::get(),
+			T::MaxDisputesPerBlock::get(),
+			<T as Config>::WeightInfo::end_dispute(),
+			|id| match Disputes::<T>::get(id) {
+				Some(record) if Self::jury_ends(record.at) >= now => false,
+				Some(record) => {
+					Self::end_dispute(id, record);
+					true
+				}
+				None => {
+					defensive!("a dispute is kept until its window ends");
+					true
+				}
+			},
+		);
+		NextDisputeToEnd::<T>::put(next);
+		weight
+	}
+
+	/// Ends dispute `id` with the outcome of its tally: moves what the outcome moves, takes
+	/// the step of the executor's test, removes the record and its votes, releases its
+	/// snapshot; emits `DisputeEnded`.
+	fn end_dispute(id: u64, record: DisputeRecordOf<T>) {
+		Disputes::<T>::remove(id);
+		pallet_poc::Pallet::<T>::release_snapshot(&record.snapshot);
+		Self::note_closed(record.epoch);
+		Self::note_closed(record.report_epoch);
+		let outcome = Self::outcome_of(&record);
+		let (mut refund, mut bounty, mut fine) = (0, 0, 0);
+		match outcome {
+			DisputeOutcome::Invalidated => {
+				refund = T::Work::take_work(
+					&record.executor,
+					record.epoch,
+					record.cost,
+					&record.developer,
+				);
+				// No bounty for an unavailable payload: the report shows nothing a jury can
+				// check but the executor's silence (amendment 8 will let it answer).
+				if record.reason == FailReason::Mismatch {
+					bounty = T::Work::take_work(
+						&record.executor,
+						record.epoch,
+						record.cost,
+						&record.reporter,
+					);
+					if T::Work::credit_work(&record.reporter, bounty).is_err() {
+						defensive!(
+							"a bounty just paid to the reporter is held as its pending work"
+						);
+					}
+				}
+				T::Work::judge_many(&record.executor, record.epoch, 0, 1);
+			}
+			DisputeOutcome::Validated { rejected } => {
+				T::Work::judge_many(&record.executor, record.epoch, 1, 0);
+				if rejected {
+					// On the pending work of the report's epoch, which holds its pay for the
+					// answer.
+					fine = T::Work::fine(&record.reporter, record.report_epoch, record.cost);
+				}
+			}
+		}
+		Self::deposit_event(Event::DisputeEnded { dispute: id, outcome, refund, bounty, fine });
+	}
+
+	/// Counts a settlement record or dispute open in `epoch` (its ledger waits).
+	pub(crate) fn note_open(epoch: EpochIndex) {
+		OpenInEpoch::<T>::mutate(epoch, |open| *open = open.saturating_add(1));
+	}
+
+	/// Counts one fewer open in `epoch`.
+	pub(crate) fn note_closed(epoch: EpochIndex) {
+		OpenInEpoch::<T>::mutate_exists(epoch, |open| {
+			let left = open.unwrap_or_else(|| {
+				defensive!("an open record of the epoch was counted");
+				0
+			});
+			*open = left.checked_sub(1).filter(|left| *left > 0);
+		});
+	}
+}

@@ -1,0 +1,133 @@
+//! Storage migrations, one module per storage version.
+
+use crate::*;
+use alloc::vec::Vec;
+use polkadot_sdk::frame_support::{
+	migrations::VersionedMigration, pallet_prelude::*, storage_alias,
+	traits::UncheckedOnRuntimeUpgrade,
+};
+
+/// Version 1: disputes (issue 22, step 5b). A settlement record keeps its channel's
+/// developer, what it paid and its tail receipts' digest; `OpenInEpoch` counts the open
+/// records of each epoch.
+pub mod v1 {
+	use super::*;
+	use gonka_primitives::{channel::SettlementId, EpochIndex, HostId, PowerSnapshot, H256};
+	use pallet_inference::WorkLedger;
+	use polkadot_sdk::{frame_system::pallet_prelude::BlockNumberFor, sp_runtime::Perbill};
+
+	/// The layouts of version 0.
+	pub mod v0 {
+		use super::*;
+
+		/// A settlement's record in version 0.
+		#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+		pub struct SettlementRecord<BlockNumber> {
+			pub channel: gonka_primitives::channel::ChannelId,
+			pub executor: HostId,
+			pub at: BlockNumber,
+			pub epoch: EpochIndex,
+			pub root: H256,
+			pub count: u32,
+			pub from: u128,
+			pub to: u128,
+			pub receipts: u32,
+			pub tail: u32,
+			pub target: Perbill,
+			pub snapshot: PowerSnapshot,
+			pub total_power: u128,
+			pub executor_power: u128,
+			pub share: u128,
+			pub validator_paid: u128,
+			pub passes: u32,
+			pub fails: u32,
+			pub answered: BoundedVec<u8, ConstU32<ANSWERED_BYTES>>,
+		}
+
+		/// The settlements in version 0.
+		#[storage_alias]
+		pub type Settlements<T: Config> =
+			StorageMap<Pallet<T>, Twox64Concat, SettlementId, SettlementRecord<BlockNumberFor<T>>>;
+	}
+
+	/// Rewrites every settlement record (those of the last two verdict periods): the
+	/// developer from its channel (`FeeTo` if the channel is finalized: an invalidation's
+	/// refund then goes to the community pool), what it paid from its validators' share
+	/// (`share / validator_share`, rounded down), no tail digest (a tail sample of a
+	/// version-0 record can only be reported unavailable); and counts them by epoch.
+	pub struct UncheckedMigrateV0ToV1<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV0ToV1<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let records: Vec<_> = v0::Settlements::<T>::drain().collect();
+			let moved = records.len() as u64;
+			let share = T::Work::validator_share();
+			for (id, old) in records {
+				let developer = Channels::<T>::get(old.channel)
+					.map(|info| info.developer)
+					.unwrap_or_else(T::FeeTo::get);
+				let paid = if share.is_zero() {
+					0
+				} else {
+					share.saturating_reciprocal_mul_floor(old.share)
+				};
+				Pallet::<T>::note_open(old.epoch);
+				Settlements::<T>::insert(
+					id,
+					SettlementRecord {
+						channel: old.channel,
+						developer,
+						executor: old.executor,
+						at: old.at,
+						epoch: old.epoch,
+						root: old.root,
+						count: old.count,
+						from: old.from,
+						to: old.to,
+						receipts: old.receipts,
+						tail: old.tail,
+						tails: H256::zero(),
+						paid,
+						target: old.target,
+						snapshot: old.snapshot,
+						total_power: old.total_power,
+						executor_power: old.executor_power,
+						share: old.share,
+						validator_paid: old.validator_paid,
+						passes: old.passes,
+						fails: old.fails,
+						answered: old.answered,
+					},
+				);
+			}
+			T::DbWeight::get().reads_writes(moved.saturating_mul(2), moved.saturating_mul(3))
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Ok((v0::Settlements::<T>::iter().count() as u32).encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			let before = u32::decode(&mut &state[..])
+				.map_err(|_| "the pre-upgrade state does not decode")?;
+			ensure!(
+				Settlements::<T>::iter().count() as u32 == before,
+				"every settlement record is kept"
+			);
+			let open: u32 = OpenInEpoch::<T>::iter_values().sum();
+			ensure!(open == before, "every record is counted in its epoch");
+			Ok(())
+		}
+	}
+
+	/// [`UncheckedMigrateV0ToV1`], run once: from storage version 0 to 1.
+	pub type MigrateV0ToV1<T> = VersionedMigration<
+		0,
+		1,
+		UncheckedMigrateV0ToV1<T>,
+		Pallet<T>,
+		<T as polkadot_sdk::frame_system::Config>::DbWeight,
+	>;
+}

@@ -1,0 +1,485 @@
+//! Disputes: failure reports with their receipts, the jury drawn by power, the outcomes
+//! (`disputes.rs`).
+
+use super::{
+	settlement::{drawn, receipt, refused, request, settle, settlement, tail, voucher},
+	*,
+};
+use crate::{DisputeOutcome, Disputes, EpochsInUse, Error, Event, OpenInEpoch, Settlements};
+use gonka_primitives::{
+	channel::{
+		sample_of, validates_sample, FailReason, FailureReport, ReceiptEvidence, ReceiptVote,
+		SampleOf, SumNode, SumTree,
+	},
+	duty::Duty,
+};
+use polkadot_sdk::{
+	frame_support::{assert_ok, traits::Contains},
+	sp_runtime::transaction_validity::InvalidTransaction,
+};
+
+/// What a vouchered receipt costs in these tests.
+const COST: u128 = super::settlement::RECEIPT_COST;
+
+/// What sample `sample` of settlement `id` checks.
+fn sample_at(id: u64, sample: u32) -> SampleOf {
+	let record = Settlements::<Test>::get(id).expect("the settlement is open");
+	let seed = Channels::seed_of(id, &record).expect("its block's hash is known");
+	let tree = Channels::tree_samples(&record, &seed);
+	sample_of(&seed, sample, tree, record.from, record.to, record.tail).expect("a sample")
+}
+
+/// A sample of settlement `id` and a validator the hash rule draws for it (never `not`).
+fn sampled(id: u64, hosts: &[u8]) -> (u32, u8) {
+	let record = Settlements::<Test>::get(id).expect("the settlement is open");
+	let seed = Channels::seed_of(id, &record).expect("its block's hash is known");
+	let samples = Channels::tree_samples(&record, &seed) + record.tail;
+	(0..samples)
+		.find_map(|sample| {
+			hosts
+				.iter()
+				.find(|i| {
+					validates_sample(
+						&seed,
+						sample,
+						&account(**i),
+						&record.executor,
+						Poc::power_in(&record.snapshot, &account(**i)),
+						record.total_power,
+						record.executor_power,
+					)
+				})
+				.map(|i| (sample, *i))
+		})
+		.expect("some sample has a validator")
+}
+
+/// The evidence of vouchered receipt `seq` among `count` of `member`'s in `channel`.
+fn evidence(channel: u64, member: u8, count: u32, seq: u32) -> ReceiptEvidence {
+	let receipts: Vec<_> =
+		(0..count).map(|s| receipt(&request(channel, member, u64::from(s)), s)).collect();
+	let tree = SumTree::from_receipts(&receipts).unwrap();
+	ReceiptEvidence {
+		receipt: receipts[seq as usize].clone(),
+		proof: tree.proof(u64::from(seq)).unwrap().try_into().unwrap(),
+	}
+}
+
+/// The vouchered receipt a tree sample falls on (every receipt costs `COST`).
+fn seq_of(sample: SampleOf) -> u32 {
+	match sample {
+		SampleOf::Tree(point) => (point / COST) as u32,
+		SampleOf::Tail(_) => panic!("a tree sample"),
+	}
+}
+
+fn mismatch(settlement: u64, sample: u32, evidence: ReceiptEvidence) -> FailureReport {
+	FailureReport { settlement, sample, reason: FailReason::Mismatch, evidence: Some(evidence) }
+}
+
+fn report_call(i: u8, report: FailureReport) -> crate::Call<Test> {
+	let signature = report.sign(&Poc::genesis_hash(), &account(i), &worker(i));
+	crate::Call::report_failure { validator: account(i), report, signature }
+}
+
+/// Validator `i`'s report, through the pool and dispatch.
+fn report(i: u8, report: FailureReport) -> Result<(), Refused> {
+	run_duty(report_call(i, report))
+}
+
+/// Juror `i`'s vote, through the pool and dispatch.
+fn vote(i: u8, dispute: u64, invalid: bool) -> Result<(), Refused> {
+	let (settlement, sample) =
+		Disputes::<Test>::get(dispute).map_or((0, 0), |record| (record.settlement, record.sample));
+	let vote = ReceiptVote { dispute, settlement, sample, invalid };
+	let signature = vote.sign(&Poc::genesis_hash(), &account(i), &worker(i));
+	run_duty(crate::Call::vote_receipt { juror: account(i), vote, signature })
+}
+
+/// A channel of one slot whose member settled 6 vouchered receipts in block 2 (verdict
+/// period 0), in period 1 a validator's report of a mismatch on a sample it was drawn for
+/// (dispute 0, opened in block `VERDICT_PERIOD`). Returns the channel, the member, the
+/// reporter and the sample.
+fn disputed(hosts: &[u8]) -> (u64, u8, u8, u32) {
+	let channel = open(20, terms(1), 2_000);
+	run_to_block(2);
+	let committee = crate::Committees::<Test>::get(channel).unwrap();
+	let member = *hosts.iter().find(|i| committee.contains(&account(**i))).unwrap();
+	assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+	run_to_block(VERDICT_PERIOD);
+	let (sample, reporter) = sampled(0, hosts);
+	let seq = seq_of(sample_at(0, sample));
+	assert_ok!(report(reporter, mismatch(0, sample, evidence(channel, member, 6, seq))));
+	(channel, member, reporter, sample)
+}
+
+/// The host of `hosts` that is neither `a` nor `b`.
+fn third(hosts: &[u8], a: u8, b: u8) -> u8 {
+	*hosts.iter().find(|i| **i != a && **i != b).unwrap()
+}
+
+#[test]
+fn a_failed_sample_is_reported_with_its_receipt_and_opens_a_dispute() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (_, member, reporter, sample) = disputed(&[1, 2, 3]);
+		assert_ne!(reporter, member);
+		let record = Settlements::<Test>::get(0).unwrap();
+		assert!(record.is_answered(sample));
+		assert_eq!((record.passes, record.fails), (0, 1));
+		// Paid as an answer.
+		assert_eq!(record.validator_paid, record.share / 6);
+		assert_eq!(credited(&account(reporter)), record.share / 6);
+		let dispute = Disputes::<Test>::get(0).unwrap();
+		assert_eq!(
+			(dispute.executor.clone(), dispute.reporter.clone()),
+			(account(member), account(reporter))
+		);
+		assert_eq!(
+			(dispute.developer, dispute.cost, dispute.at),
+			(account(20), COST, VERDICT_PERIOD)
+		);
+		assert!(channel_events().contains(&Event::DisputeOpened {
+			dispute: 0,
+			settlement: 0,
+			sample,
+			reporter: account(reporter),
+			reason: FailReason::Mismatch,
+			cost: COST,
+		}));
+		// The settlement, and its dispute in the settlement's and the report's epochs.
+		assert_eq!(OpenInEpoch::<Test>::get(0), 3);
+	});
+}
+
+#[test]
+fn a_failure_shows_the_receipt_its_sample_checked() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		run_to_block(VERDICT_PERIOD);
+		let (sample, reporter) = sampled(0, &[1, 2, 3]);
+		let seq = seq_of(sample_at(0, sample));
+		let other = (seq + 1) % 6;
+		assert_eq!(
+			report(reporter, mismatch(0, sample, evidence(channel, member, 6, other))),
+			Err(refused(Error::BadEvidence))
+		);
+		let mut changed = evidence(channel, member, 6, seq);
+		changed.receipt.output_hash = gonka_primitives::H256::repeat_byte(1);
+		assert_eq!(
+			report(reporter, mismatch(0, sample, changed)),
+			Err(refused(Error::BadEvidence))
+		);
+		let bare = FailureReport {
+			evidence: None,
+			..mismatch(0, sample, evidence(channel, member, 6, seq))
+		};
+		assert_eq!(report(reporter, bare), Err(refused(Error::NoEvidence)));
+		let shown = FailureReport {
+			reason: FailReason::Unavailable,
+			..mismatch(0, sample, evidence(channel, member, 6, seq))
+		};
+		assert_eq!(report(reporter, shown), Err(refused(Error::NoEvidence)));
+		// Not drawn for the sample (the executor never is).
+		assert_eq!(
+			report(member, mismatch(0, sample, evidence(channel, member, 6, seq))),
+			Err(refused(Error::NotSampled))
+		);
+		// Signed by another worker key.
+		let good = mismatch(0, sample, evidence(channel, member, 6, seq));
+		let signature = good.sign(&Poc::genesis_hash(), &account(reporter), &worker(member));
+		assert_eq!(
+			run_duty(crate::Call::report_failure {
+				validator: account(reporter),
+				report: good.clone(),
+				signature
+			}),
+			Err(Refused::Pool(InvalidTransaction::BadProof.into()))
+		);
+		assert_ok!(report(reporter, good.clone()));
+		// Once: the sample is answered.
+		assert_eq!(report(reporter, good), Err(Refused::Pool(InvalidTransaction::Stale.into())));
+	});
+}
+
+#[test]
+fn failures_are_reported_in_the_period_after_the_settlements_only() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		run_to_block(VERDICT_PERIOD - 1);
+		let (sample, reporter) = sampled(0, &[1, 2, 3]);
+		let seq = seq_of(sample_at(0, sample));
+		let early = mismatch(0, sample, evidence(channel, member, 6, seq));
+		assert_eq!(
+			report(reporter, early.clone()),
+			Err(Refused::Pool(InvalidTransaction::Stale.into()))
+		);
+		run_to_block(2 * VERDICT_PERIOD);
+		// The window closed with the record.
+		assert_eq!(report(reporter, early), Err(Refused::Pool(InvalidTransaction::Stale.into())));
+	});
+}
+
+#[test]
+fn a_fail_in_a_verdict_batch_is_refused_it_is_reported_with_its_receipt() {
+	use gonka_primitives::channel::{ReceiptVerdict, ReceiptVerdicts};
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		run_to_block(VERDICT_PERIOD);
+		let (sample, validator) = sampled(0, &[1, 2, 3]);
+		let verdicts = ReceiptVerdicts {
+			period: 0,
+			part: 0,
+			entries: vec![ReceiptVerdict { settlement: 0, sample, pass: false }]
+				.try_into()
+				.unwrap(),
+		};
+		let signature =
+			verdicts.sign(&Poc::genesis_hash(), &account(validator), &worker(validator));
+		assert_eq!(
+			run_duty(crate::Call::submit_verdicts {
+				validator: account(validator),
+				verdicts,
+				signature
+			}),
+			Err(refused(Error::FailWithoutReport))
+		);
+	});
+}
+
+#[test]
+fn the_jury_is_drawn_by_power_without_the_executor_or_the_reporter() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (_, member, reporter, _) = disputed(&[1, 2, 3]);
+		// Its seed is the report block's hash: no vote in that block.
+		let juror = third(&[1, 2, 3], member, reporter);
+		assert_eq!(vote(juror, 0, true), Err(Refused::Pool(InvalidTransaction::Future.into())));
+		run_to_block(VERDICT_PERIOD + 1);
+		for host in [member, reporter] {
+			assert_eq!(vote(host, 0, false), Err(refused(Error::NotAJuror)));
+		}
+		// The only other host holds all of the jury's power: it sits for certain.
+		let record = Disputes::<Test>::get(0).unwrap();
+		assert_eq!(Channels::sits_on(0, &record, &account(juror)), Some(record.others));
+		assert_eq!(vote(juror, 1, true), Err(Refused::Pool(InvalidTransaction::Stale.into())));
+		// A vote naming another sample of the settlement (a dispute of the same id on
+		// another fork): refused.
+		let record = Disputes::<Test>::get(0).unwrap();
+		let elsewhere = ReceiptVote {
+			dispute: 0,
+			settlement: record.settlement,
+			sample: record.sample + 1,
+			invalid: true,
+		};
+		let signature = elsewhere.sign(&Poc::genesis_hash(), &account(juror), &worker(juror));
+		assert_eq!(
+			run_duty(crate::Call::vote_receipt {
+				juror: account(juror),
+				vote: elsewhere,
+				signature
+			}),
+			Err(Refused::Pool(InvalidTransaction::Stale.into()))
+		);
+	});
+}
+
+#[test]
+fn an_upheld_failure_refunds_the_developer_pays_the_reporter_and_is_an_invalidation() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (_, member, reporter, _) = disputed(&[1, 2, 3]);
+		run_to_block(VERDICT_PERIOD + 1);
+		assert_ok!(vote(third(&[1, 2, 3], member, reporter), 0, true));
+		// Decided when the window ends, not at the first majority; the settlement's
+		// window closes before (its unpaid share back to the executor).
+		run_to_block(2 * VERDICT_PERIOD);
+		assert!(Disputes::<Test>::get(0).is_some());
+		let developer = Balances::free_balance(account(20));
+		let (executor_work, reporter_work) =
+			(credited(&account(member)), credited(&account(reporter)));
+		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);
+		assert!(Disputes::<Test>::get(0).is_none());
+		assert_eq!(Balances::free_balance(account(20)), developer + COST);
+		assert_eq!(credited(&account(reporter)), reporter_work + COST, "the bounty");
+		assert_eq!(credited(&account(member)), executor_work - 2 * COST);
+		assert!(judged().contains(&(account(member), 0, 0, 1)));
+		assert!(channel_events().contains(&Event::DisputeEnded {
+			dispute: 0,
+			outcome: DisputeOutcome::Invalidated,
+			refund: COST,
+			bounty: COST,
+			fine: 0,
+		}));
+	});
+}
+
+#[test]
+fn a_rejected_failure_fines_its_reporter_and_is_a_validation() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (_, member, reporter, _) = disputed(&[1, 2, 3]);
+		run_to_block(VERDICT_PERIOD + 1);
+		assert_ok!(vote(third(&[1, 2, 3], member, reporter), 0, false));
+		run_to_block(2 * VERDICT_PERIOD);
+		let executor_work = credited(&account(member));
+		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);
+		assert!(Disputes::<Test>::get(0).is_none());
+		// The reporter's pending work (its answer's pay) bounds the fine.
+		let fine = COST.min(credited(&account(reporter)));
+		assert!(fine > 0);
+		assert_eq!(fined(&account(reporter)), fine);
+		assert_eq!(credited(&account(member)), executor_work, "nothing taken");
+		assert!(judged().contains(&(account(member), 0, 1, 0)));
+		assert!(channel_events().contains(&Event::DisputeEnded {
+			dispute: 0,
+			outcome: DisputeOutcome::Validated { rejected: true },
+			refund: 0,
+			bounty: 0,
+			fine,
+		}));
+	});
+}
+
+#[test]
+fn a_dispute_without_a_majority_ends_validated_when_its_window_ends() {
+	ExtBuilder::default().hosts(&[1, 2, 3, 4]).build_and_execute(|| {
+		let (_, member, reporter, _) = disputed(&[1, 2, 3, 4]);
+		run_to_block(VERDICT_PERIOD + 1);
+		// Two other hosts of equal power, each sitting for certain: one invalid vote is
+		// half of the jury power, no majority.
+		let juror = third(&[1, 2, 3, 4], member, reporter);
+		assert_ok!(vote(juror, 0, true));
+		assert_eq!(Disputes::<Test>::get(0).unwrap().voters.to_vec(), vec![account(juror)]);
+		// A juror votes once.
+		assert_eq!(vote(juror, 0, false), Err(Refused::Pool(InvalidTransaction::Stale.into())));
+		run_to_block(VERDICT_PERIOD + JURY_WINDOW);
+		assert!(Disputes::<Test>::get(0).is_some(), "the last block it votes in");
+		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);
+		assert!(Disputes::<Test>::get(0).is_none());
+		assert_eq!(fined(&account(reporter)), 0, "not rejected: no fine");
+		assert!(channel_events().contains(&Event::DisputeEnded {
+			dispute: 0,
+			outcome: DisputeOutcome::Validated { rejected: false },
+			refund: 0,
+			bounty: 0,
+			fine: 0,
+		}));
+		assert_eq!(vote(juror, 0, true), Err(Refused::Pool(InvalidTransaction::Stale.into())));
+	});
+}
+
+#[test]
+fn an_unavailable_payload_refunds_the_settlements_average_receipt_and_pays_no_bounty() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		run_to_block(VERDICT_PERIOD);
+		let (sample, reporter) = sampled(0, &[1, 2, 3]);
+		let unavailable = FailureReport {
+			settlement: 0,
+			sample,
+			reason: FailReason::Unavailable,
+			evidence: None,
+		};
+		assert_ok!(report(reporter, unavailable));
+		assert_eq!(Disputes::<Test>::get(0).unwrap().cost, 6 * COST / 6);
+		// Upheld: the developer is refunded, the reporter gets no bounty (the report
+		// showed nothing but the executor's silence).
+		run_to_block(VERDICT_PERIOD + 1);
+		let reporter_work = credited(&account(reporter));
+		assert_ok!(vote(third(&[1, 2, 3], member, reporter), 0, true));
+		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);
+		assert_eq!(credited(&account(reporter)), reporter_work);
+		assert!(channel_events().contains(&Event::DisputeEnded {
+			dispute: 0,
+			outcome: DisputeOutcome::Invalidated,
+			refund: COST,
+			bounty: 0,
+			fine: 0,
+		}));
+	});
+}
+
+#[test]
+fn a_tail_samples_failure_shows_its_receipt_among_the_tail_leaves() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		let claims = tail(channel, member, 0, 2);
+		assert_ok!(settle(member, settlement(channel, None, claims.clone())));
+		run_to_block(VERDICT_PERIOD);
+		let leaves: Vec<SumNode> =
+			claims.iter().map(|claim| SumNode::leaf(&claim.receipt)).collect();
+		let record = Settlements::<Test>::get(0).unwrap();
+		let seed = Channels::seed_of(0, &record).unwrap();
+		let tree = Channels::tree_samples(&record, &seed);
+		assert_eq!((tree, record.tail), (0, 2));
+		let (sample, reporter) = sampled(0, &[1, 2, 3]);
+		let SampleOf::Tail(index) = sample_at(0, sample) else { panic!("a tail sample") };
+		let shown = |index: u32| ReceiptEvidence {
+			receipt: claims[index as usize].receipt.clone(),
+			proof: leaves.clone().try_into().unwrap(),
+		};
+		assert_eq!(
+			report(reporter, mismatch(0, sample, shown(1 - index))),
+			Err(refused(Error::BadEvidence))
+		);
+		assert_ok!(report(reporter, mismatch(0, sample, shown(index))));
+		assert_eq!(Disputes::<Test>::get(0).unwrap().cost, claims[index as usize].receipt.cost);
+	});
+}
+
+#[test]
+fn a_block_opens_at_most_max_disputes() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		run_to_block(VERDICT_PERIOD);
+		let mut reports = (0..6).filter_map(|sample| {
+			let record = Settlements::<Test>::get(0).unwrap();
+			let seed = Channels::seed_of(0, &record).unwrap();
+			[1u8, 2, 3]
+				.into_iter()
+				.find(|i| {
+					validates_sample(
+						&seed,
+						sample,
+						&account(*i),
+						&record.executor,
+						Poc::power_in(&record.snapshot, &account(*i)),
+						record.total_power,
+						record.executor_power,
+					)
+				})
+				.map(|i| (i, sample))
+		});
+		for _ in 0..MAX_DISPUTES {
+			let (i, sample) = reports.next().expect("enough samples with validators");
+			let seq = seq_of(sample_at(0, sample));
+			assert_ok!(report(i, mismatch(0, sample, evidence(channel, member, 6, seq))));
+		}
+		let (i, sample) = reports.next().expect("one more");
+		let seq = seq_of(sample_at(0, sample));
+		assert_eq!(
+			report(i, mismatch(0, sample, evidence(channel, member, 6, seq))),
+			Err(Refused::Pool(InvalidTransaction::ExhaustsResources.into()))
+		);
+		run_to_block(VERDICT_PERIOD + 1);
+		assert_ok!(report(i, mismatch(0, sample, evidence(channel, member, 6, seq))));
+	});
+}
+
+#[test]
+fn an_epochs_ledger_waits_for_its_open_settlements_and_disputes() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		assert!(!EpochsInUse::<Test>::contains(&0));
+		let _ = disputed(&[1, 2, 3]);
+		assert!(EpochsInUse::<Test>::contains(&0));
+		// The settlement's window closes; the dispute (nobody votes) ends later.
+		run_to_block(2 * VERDICT_PERIOD);
+		assert!(Settlements::<Test>::get(0).is_none());
+		assert!(EpochsInUse::<Test>::contains(&0), "its dispute is open");
+		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);
+		assert!(Disputes::<Test>::get(0).is_none());
+		assert!(!EpochsInUse::<Test>::contains(&0));
+	});
+}
