@@ -158,8 +158,7 @@ impl<T: Config> Pallet<T> {
 		}
 		record.fails = record.fails.saturating_add(1);
 		let pay = record.share.checked_div(u128::from(samples)).unwrap_or(0);
-		let part = pay.min(record.share.saturating_sub(record.validator_paid));
-		record.validator_paid = record.validator_paid.saturating_add(part);
+		let part = record.pay_answer(pay);
 		Settlements::<T>::insert(report.settlement, &record);
 		Self::pay_from_pot(&validator, part)?;
 

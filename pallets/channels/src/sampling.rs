@@ -394,10 +394,7 @@ impl<T: Config> Pallet<T> {
 				}
 				record.passes = record.passes.saturating_add(1);
 				passes = passes.saturating_add(1);
-				// Never beyond the share (a sample may have several validators).
-				let part = pay.min(record.share.saturating_sub(record.validator_paid));
-				record.validator_paid = record.validator_paid.saturating_add(part);
-				paid = paid.saturating_add(part);
+				paid = paid.saturating_add(record.pay_answer(pay));
 			}
 			Settlements::<T>::insert(settlement, record);
 		}

@@ -202,6 +202,14 @@ pub struct SettlementRecord<AccountId, BlockNumber> {
 }
 
 impl<AccountId, BlockNumber> SettlementRecord<AccountId, BlockNumber> {
+	/// Counts `pay` of the validators' share as paid for an answer, never beyond the share
+	/// (a sample may have several validators); returns what it pays.
+	pub fn pay_answer(&mut self, pay: u128) -> u128 {
+		let part = pay.min(self.share.saturating_sub(self.validator_paid));
+		self.validator_paid = self.validator_paid.saturating_add(part);
+		part
+	}
+
 	/// Whether sample `sample` is answered.
 	pub fn is_answered(&self, sample: u32) -> bool {
 		let (byte, bit) = ((sample / 8) as usize, sample % 8);
