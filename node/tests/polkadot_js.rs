@@ -57,10 +57,13 @@ async fn governance_registers_a_model_through_polkadot_js() {
 
 /// `docs/channels.md`'s walkthrough: Charlie opens an inference channel with a channel key
 /// he proves he holds, its committee is drawn from the genesis hosts in a later block, he
-/// tops it up, a second channel with the same key is refused, he closes it, and its escrow
-/// comes back when it is finalized (its planned end plus the dev chain's settle window).
+/// tops it up, a second channel with the same key is refused, he closes it; a committee
+/// member settles it with Charlie's voucher in a duty transaction its worker key signs (a
+/// general transaction with no signer, built by the script) and is paid from the escrow;
+/// every member waives the ended channel, and the last waiver finalizes it at once: Charlie
+/// gets back the escrow less what the settlement paid.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_developer_opens_tops_up_closes_and_finalizes_a_channel_through_polkadot_js() {
+async fn a_developer_opens_a_channel_a_member_settles_it_and_it_is_finalized_through_polkadot_js() {
 	let base = tempfile::tempdir().expect("temporary base path");
 	let mut node = DevNode::start(base.path(), "node.log", 1000);
 	drop(node.connect().await);

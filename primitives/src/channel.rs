@@ -382,6 +382,36 @@ impl crate::duty::Duty for ChannelSettle {
 	const KIND: crate::duty::DutyKind = crate::duty::DutyKind::ChannelSettle;
 }
 
+/// A committee member's waiver of a channel that has ended (a duty its worker key signs):
+/// it settles the channel no more. Once every member has waived, the channel is finalized
+/// at once, its escrow refunded (amendment 15). It names the channel's key and the receipts
+/// the member settled, so a waiver signed on one fork never waives another channel of the
+/// same id, or a claim the member settled differently, on another.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct ChannelWaiver {
+	/// The channel.
+	pub channel: ChannelId,
+	/// Its channel key.
+	pub channel_key: sr25519::Public,
+	/// The receipts the member's settlements of it covered (0: it settled none).
+	pub receipts: u32,
+}
+
+impl crate::duty::Duty for ChannelWaiver {
+	const KIND: crate::duty::DutyKind = crate::duty::DutyKind::ChannelWaiver;
+}
+
 /// Why a receipt does not answer its request at the channel's terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BadReceipt {

@@ -109,6 +109,10 @@ pub enum DutyKind {
 	/// A juror's vote on a channel dispute ([`crate::channel::ReceiptVote`]).
 	#[codec(index = 11)]
 	ReceiptVote,
+	/// A committee member's waiver of an ended channel
+	/// ([`crate::channel::ChannelWaiver`]).
+	#[codec(index = 12)]
+	ChannelWaiver,
 }
 
 impl DutyKind {
@@ -125,6 +129,7 @@ impl DutyKind {
 			DutyKind::ReceiptVerdicts => 9,
 			DutyKind::FailureReport => 10,
 			DutyKind::ReceiptVote => 11,
+			DutyKind::ChannelWaiver => 12,
 		}
 	}
 }
@@ -482,6 +487,8 @@ mod tests {
 		assert_eq!(DutyKind::FailureReport.encode(), vec![10]);
 		assert_eq!(DutyKind::ReceiptVote.encode(), vec![11]);
 		assert_eq!((DutyKind::FailureReport.tag(), DutyKind::ReceiptVote.tag()), (10, 11));
+		assert_eq!(DutyKind::ChannelWaiver.encode(), vec![DutyKind::ChannelWaiver.tag()]);
+		assert_eq!(DutyKind::ChannelWaiver.tag(), 12);
 	}
 
 	#[test]

@@ -120,6 +120,7 @@ pub type Migrations = (
 	// spec_version 10: each executor roster keeps the epoch that formed it.
 	pallet_poc::migrations::v3::MigrateV2ToV3<Runtime>,
 	// spec_version 14: channel settlements keep their developer, pay and tail digest.
+	// spec_version 15: channel members waive ended channels (early finalization).
 	pallet_channels::migrations::v1::MigrateV0ToV1<Runtime>,
 );
 
@@ -181,7 +182,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 14,
+	spec_version: 15,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -204,7 +205,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 15,
+	spec_version: 16,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,

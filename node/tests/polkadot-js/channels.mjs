@@ -2,14 +2,29 @@
 // running `gonka-node --dev` (no worker needed: the genesis hosts have PoC weight): Charlie
 // proves that he holds a fresh channel key, opens a channel of two slots on the default
 // model with the escrow it needs, sees its committee drawn from the registered hosts in a
-// later block, tops it up, is refused a second channel with the same key, closes it, and
-// gets his escrow back when it is finalized (its planned end plus the settle window).
+// later block, tops it up, is refused a second channel with the same key and closes it; a
+// committee member settles it with Charlie's voucher, in a duty transaction its worker key
+// signs (a general transaction with no signer, built here byte by byte), and is paid from
+// the escrow; then every member waives the ended channel (another duty transaction), and
+// the last waiver finalizes it at once, long before its planned end plus the settle window:
+// Charlie gets the rest back in that block.
 //
 // Usage: node channels.mjs ws://127.0.0.1:PORT
 // Prints one line per step; exits 1 with the reason on the first failed check.
 
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
-import { check, findEvent, step, submit, waitEvent } from './common.mjs';
+import {
+	ChannelMessageKind,
+	channelMessage,
+	check,
+	DutyKind,
+	dutyMessage,
+	findEvent,
+	step,
+	submit,
+	submitGeneral,
+	waitEvent,
+} from './common.mjs';
 
 const url = process.argv[2];
 if (!url) {
@@ -22,6 +37,20 @@ const MODEL = 0; // SmolLM2-135M-Instruct on the dev chain
 const SLOTS = 2;
 const MAX_REQUEST_TOKENS = 512;
 const DURATION = 50; // blocks
+// The member's settlement: Charlie vouchered `RECEIPTS` receipts of `RECEIPT_TOKENS` tokens
+// each (prompt and completion, within `MAX_REQUEST_TOKENS`), at the channel's price.
+const RECEIPTS = 2;
+const RECEIPT_TOKENS = 400;
+// The genesis hosts' worker keys (`runtime/src/genesis_config_presets.rs`, `dev_hosts`:
+// `Sr25519Keyring::AliceStash` and `BobStash`, whose secret URIs are `//Alice//stash` and
+// `//Bob//stash`).
+const WORKER_URIS = ['//Alice//stash', '//Bob//stash'];
+// The root of the vouchered receipts' sum tree (`gonka_primitives::channel::SumTree`). The
+// chain does not check it when it settles: it is what the settlement's samples are proved
+// against later, by the validators' verdicts and failure reports (no worker runs here).
+const ROOT = `0x${'07'.repeat(32)}`;
+// `Perbill`'s parts in one (`mul_floor`: `amount × parts / 10^9`, rounded down).
+const PERBILL = 1_000_000_000n;
 
 // `gonka_primitives::channel::channel_key_message`: what the channel key signs to prove
 // that `developer` holds it on this chain.
@@ -35,7 +64,8 @@ function channelKeyMessage(api, developer) {
 }
 
 async function main() {
-	const api = await ApiPromise.create({ provider: new WsProvider(url), noInitWarn: true });
+	const provider = new WsProvider(url);
+	const api = await ApiPromise.create({ provider, noInitWarn: true });
 	const keyring = new Keyring({ type: 'sr25519' });
 	const charlie = keyring.addFromUri('//Charlie');
 	const channelKey = keyring.addFromUri('//Charlie//channel//0');
@@ -126,23 +156,134 @@ async function main() {
 	check(closedRecord.status.isClosed, `the channel is closed, got ${closedRecord.status}`);
 	step(`channel ${channel} closed at block ${closedEvent.data.ends}; finalized at ${closedRecord.finalizes}`);
 
-	// Its planned end plus the settle window later, nothing settled: all of it comes back.
-	const held = (await api.query.system.account(charlie.address)).data.reserved.toBigInt();
-	const finalized = await waitEvent(
-		api,
-		'channels',
-		'ChannelFinalized',
-		(event) => event.data.channel.toNumber() === channel,
-		DURATION + 30,
+	// A committee member settles (`pallets/channels/src/settlement.rs`) in the settle
+	// window, before the channel is finalized, with Charlie's voucher to it.
+	const member = committee[0];
+	const host = (await api.query.poc.hosts(member)).unwrap();
+	const worker = WORKER_URIS.map((uri) => keyring.addFromUri(uri)).find((pair) =>
+		Buffer.from(pair.publicKey).equals(Buffer.from(host.workerKey.toU8a())),
 	);
+	check(worker, `the worker key of ${member} is a genesis host's`);
+	const channelPrice = openedEvent.data.price.toBigInt();
+	const amount = BigInt(RECEIPTS) * BigInt(RECEIPT_TOKENS) * channelPrice;
+	// What the chain requires of it (`check_settle`, `check_samples`): it pays at most the
+	// member's allowance (its slots' share of the deposit: a larger voucher is paid only
+	// that much), more than its fee (none: a member's first settlement was prepaid with the
+	// channel's fee), and the validators' share of it (`inference.params().validatorShare`)
+	// pays `SampleFee` for each of its samples (`SamplesUnpaid` otherwise). A new host's
+	// validation target is 1 (`gonka_primitives::inference::validation_target` at reputation
+	// 0): at most a sample per vouchered receipt, `⌈target × RECEIPTS⌉`.
+	const allowance = (await api.call.channelsApi.allowance(channel, member)).toBigInt();
+	check(amount <= allowance, `the voucher's amount ${amount} is within the allowance ${allowance}`);
+	const shareParts = (await api.query.inference.params()).validatorShare.toBigInt();
+	const share = (amount * shareParts) / PERBILL;
+	const sampleFee = api.consts.channels.sampleFee.toBigInt();
 	check(
-		finalized.data.refund.toBigInt() === deposit + topUp,
-		`the whole escrow refunded, got ${finalized.data.refund}`,
+		share >= BigInt(RECEIPTS) * sampleFee,
+		`the validators' share ${share} pays ${RECEIPTS} samples at ${sampleFee}`,
+	);
+	// `gonka_primitives::channel::Voucher`: Charlie owes `amount` for the member's receipts
+	// 0..RECEIPTS, the last of them request (RECEIPTS - 1, first try); his channel key signs it.
+	const voucher = api.createType('GonkaPrimitivesChannelVoucher', {
+		channel,
+		executor: member,
+		count: RECEIPTS,
+		root: ROOT,
+		amount,
+		last: [RECEIPTS - 1, 0],
+	});
+	const voucherSignature = channelKey.sign(channelMessage(api, ChannelMessageKind.Voucher, voucher));
+	// `gonka_primitives::channel::ChannelSettle`: the voucher, no receipt claimed as tail.
+	const settlement = api.createType('GonkaPrimitivesChannelChannelSettle', {
+		channel,
+		voucher: { voucher, signature: voucherSignature },
+		tail: [],
+	});
+	// The member's worker key signs it as the member's duty (`authorize_settle` checks it).
+	const dutySignature = worker.sign(dutyMessage(api, DutyKind.ChannelSettle, member, settlement));
+	const call = api.tx.channels.settle(member, settlement, dutySignature);
+	const settled = await submitGeneral(api, provider, call);
+	const settledEvent = findEvent(settled.events, 'channels', 'ChannelSettled');
+	check(settledEvent, 'channels.ChannelSettled emitted');
+	const { data } = settledEvent;
+	// The member's total paid from the escrow (its first settlement: this one's amount).
+	const paid = data.paid.toBigInt();
+	check(data.channel.toNumber() === channel, 'the settlement is of the channel');
+	check(data.executor.toString() === member, `the member settled, got ${data.executor}`);
+	check(data.receipts.toNumber() === RECEIPTS, `${RECEIPTS} receipts settled, got ${data.receipts}`);
+	check(data.tail.toNumber() === 0, `no tail claim, got ${data.tail}`);
+	check(data.root.unwrap().toHex() === ROOT, "the voucher's root is recorded");
+	check(data.fee.toBigInt() === 0n, `the first settlement pays no fee, got ${data.fee}`);
+	check(paid === amount, `the voucher's amount ${amount} paid, got ${paid}`);
+	// The validators' share waits in the pot (`sampling.rs`, `record_settlement`); the rest
+	// (`amount` in the event) goes into the member's pending work.
+	const sampled = findEvent(settled.events, 'channels', 'SettlementSampled');
+	check(sampled, 'channels.SettlementSampled emitted');
+	check(sampled.data.share.toBigInt() === share, `the validators' share is ${share}, got ${sampled.data.share}`);
+	check(data.amount.toBigInt() === paid - share, `the member is credited ${paid - share}, got ${data.amount}`);
+	// All of it from Charlie's escrow, in the settlement's block.
+	const reserved = async (at) =>
+		(await api.query.system.account.at(at, charlie.address)).data.reserved.toBigInt();
+	const parent = (await api.rpc.chain.getHeader(settled.blockHash)).parentHash;
+	check(
+		(await reserved(parent)) - (await reserved(settled.blockHash)) === paid,
+		`the ${paid} paid is taken from Charlie's escrow`,
+	);
+	const settledInfo = (await api.call.channelsApi.settled(channel, member)).unwrap();
+	check(settledInfo.paid.toBigInt() === paid, `the member's settled total is ${paid}, got ${settledInfo.paid}`);
+	check(settledInfo.settlements.toNumber() === 1, `one settlement, got ${settledInfo.settlements}`);
+	const settledRecord = (await api.query.channels.channels(channel)).unwrap();
+	check(settledRecord.settled.toBigInt() === paid, `the channel records ${paid} settled`);
+	step(
+		`${member} settled channel ${channel} (settlement ${data.settlement}): ${RECEIPTS} receipts, ` +
+			`${paid} paid (${share} to the validators' pot, ${data.amount} to its pending work)`,
+	);
+
+	// Every member waives the ended channel (`pallets/channels/src/waivers.rs`): its worker
+	// key signs `gonka_primitives::channel::ChannelWaiver`, naming the channel's key and the
+	// receipts the member settled (a waiver signed on another fork waives nothing here).
+	// The last waiver finalizes the channel in its own block.
+	const held = (await api.query.system.account(charlie.address)).data.reserved.toBigInt();
+	const members = [...new Set(committee)];
+	let finalized = null;
+	for (const [index, waiving] of members.entries()) {
+		const waivingHost = (await api.query.poc.hosts(waiving)).unwrap();
+		const waivingWorker = WORKER_URIS.map((uri) => keyring.addFromUri(uri)).find((pair) =>
+			Buffer.from(pair.publicKey).equals(Buffer.from(waivingHost.workerKey.toU8a())),
+		);
+		check(waivingWorker, `the worker key of ${waiving} is a genesis host's`);
+		const settledSoFar = (await api.call.channelsApi.settled(channel, waiving)).unwrapOr(null);
+		const waiver = api.createType('GonkaPrimitivesChannelChannelWaiver', {
+			channel,
+			channelKey: channelKey.publicKey,
+			receipts: settledSoFar ? settledSoFar.receipts.toNumber() : 0,
+		});
+		const waiverSignature = waivingWorker.sign(dutyMessage(api, DutyKind.ChannelWaiver, waiving, waiver));
+		const waived = await submitGeneral(api, provider, api.tx.channels.waiveChannel(waiving, waiver, waiverSignature));
+		check(findEvent(waived.events, 'channels', 'ChannelWaived'), `channels.ChannelWaived emitted for ${waiving}`);
+		const last = index === members.length - 1;
+		const event = findEvent(waived.events, 'channels', 'ChannelFinalized');
+		check(Boolean(event) === last, `the channel is finalized by the last waiver only (waiver ${index + 1} of ${members.length})`);
+		if (last) {
+			finalized = event;
+			const block = (await api.rpc.chain.getHeader(waived.blockHash)).number.toNumber();
+			check(
+				block < closedRecord.finalizes.toNumber(),
+				`finalized at block ${block}, before its planned finalization at ${closedRecord.finalizes}`,
+			);
+		}
+		step(`${waiving} waived channel ${channel}${last ? ': finalized at once' : ''}`);
+	}
+	// `tick_impls.rs`, `finalize`: the deposit less what was settled.
+	const refund = deposit + topUp - paid;
+	check(
+		finalized.data.refund.toBigInt() === refund,
+		`the escrow less the settlement (${deposit + topUp} - ${paid}) refunded, got ${finalized.data.refund}`,
 	);
 	check((await api.query.channels.channels(channel)).isNone, 'the record is removed');
 	const released = (await api.query.system.account(charlie.address)).data.reserved.toBigInt();
-	check(held - released === deposit + topUp, 'the escrow is released to Charlie');
-	step(`channel ${channel} finalized: ${finalized.data.refund} refunded`);
+	check(held - released === refund, 'the rest of the escrow is released to Charlie');
+	step(`channel ${channel} finalized: ${finalized.data.refund} refunded (${deposit + topUp} held - ${paid} paid)`);
 
 	await api.disconnect();
 	step('passed');

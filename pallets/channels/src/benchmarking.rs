@@ -4,9 +4,9 @@ use super::*;
 use gonka_primitives::{
 	channel::{
 		channel_key_message, fold_proof, request_seed, ChannelId, ChannelMessage, ChannelRequest,
-		ChannelSettle, ChannelTerms, FailReason, FailureReport, FinishReason, Receipt,
-		ReceiptEvidence, ReceiptVerdict, ReceiptVerdicts, ReceiptVote, SignedVoucher, SumNode,
-		TailClaim, Voucher, JURY_SIZE, MAX_JURORS, MAX_PROOF, MAX_TAIL, MAX_VERDICTS,
+		ChannelSettle, ChannelTerms, ChannelWaiver, FailReason, FailureReport, FinishReason,
+		Receipt, ReceiptEvidence, ReceiptVerdict, ReceiptVerdicts, ReceiptVote, SignedVoucher,
+		SumNode, TailClaim, Voucher, JURY_SIZE, MAX_JURORS, MAX_PROOF, MAX_TAIL, MAX_VERDICTS,
 	},
 	duty::Duty,
 	HostId, NonceCount,
@@ -214,6 +214,52 @@ fn settling<T: Config>(
 	)
 	.expect("the worker key is in the keystore");
 	(member, settle, signature)
+}
+
+/// The last waiver of a channel of `MAX_COMMITTEE_SLOTS` slots, ended, whose other 63 slots
+/// are held by members that settled and waived; the waiving member (a registered host whose
+/// worker key is in the keystore, last in the committee and in a full list of settled
+/// members) settled too; the channel's finalization is queued last of a full block. Returns
+/// the call's arguments.
+fn waiving<T: Config>() -> (HostId, ChannelWaiver, polkadot_sdk::sp_core::sr25519::Signature) {
+	let model = T::Pricing::benchmark_model();
+	let member: HostId = account("member", 0, 0);
+	<T as Config>::Currency::set_balance(&member, u128::MAX / 1_000_000);
+	let worker =
+		polkadot_sdk::sp_io::crypto::sr25519_generate(WORKER, Some(b"//bench-worker".to_vec()));
+	pallet_poc::Pallet::<T>::register_for_benchmark(&member, worker, alloc::vec![model])
+		.expect("the benchmark member registers");
+	let (_, channel) = opened::<T>(MAX_COMMITTEE_SLOTS as u8);
+	let info = Channels::<T>::get(channel).expect("the channel is open");
+	let others: alloc::vec::Vec<HostId> =
+		(1..MAX_COMMITTEE_SLOTS).map(|i| account("other", i, 0)).collect();
+	let settled = SettledInfo { receipts: 1, vouchered: 1, paid: 0, settlements: 1 };
+	let members = || others.iter().cloned().chain([member.clone()]);
+	Committees::<T>::insert(channel, CommitteeOf::truncate_from(members().collect()));
+	Settled::<T>::insert(
+		channel,
+		SettledOf::truncate_from(members().map(|m| (m, settled)).collect()),
+	);
+	VoucheredAmounts::<T>::insert(
+		channel,
+		VoucheredOf::truncate_from(members().map(|m| (m, 1)).collect()),
+	);
+	Waived::<T>::insert(channel, u64::MAX >> 1);
+	// The finalization's queue full, the channel last in it.
+	let most = u64::from(T::MaxOpensPerBlock::get());
+	let queue: alloc::vec::Vec<ChannelId> =
+		(1..most).map(|i| 1_000_000 + i).chain([channel]).collect();
+	ToFinalize::<T>::insert(info.finalizes, QueueOf::truncate_from(queue));
+	frame_system::Pallet::<T>::set_block_number(info.ends);
+	let waiver = ChannelWaiver { channel, channel_key: info.terms.channel_key, receipts: 1 };
+	let genesis = pallet_poc::Pallet::<T>::genesis_hash();
+	let signature = polkadot_sdk::sp_io::crypto::sr25519_sign(
+		WORKER,
+		&worker,
+		&waiver.signing_message(&genesis, &member),
+	)
+	.expect("the worker key is in the keystore");
+	(member, waiver, signature)
 }
 
 /// The validators' share of each benchmark settlement.
@@ -715,6 +761,38 @@ mod benchmarks {
 
 		assert!(!Disputes::<T>::contains_key(0));
 		assert_eq!(NextDisputeToEnd::<T>::get(), 1);
+	}
+
+	/// The last member's waiver of a channel of `MAX_COMMITTEE_SLOTS` slots: it finalizes
+	/// the channel (every member settled) and takes it off a full queue.
+	#[benchmark]
+	fn waive_channel() {
+		let (member, waiver, signature) = waiving::<T>();
+		let channel = waiver.channel;
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, member, waiver, signature);
+
+		assert!(!Channels::<T>::contains_key(channel));
+		assert!(!Waived::<T>::contains_key(channel));
+	}
+
+	/// The authorize rule of a waiver: the checks and the worker key's signature.
+	#[benchmark]
+	fn authorize_waiver() -> Result<(), BenchmarkError> {
+		let (member, waiver, signature) = waiving::<T>();
+		let call = Call::<T>::waive_channel { member, waiver, signature };
+
+		#[block]
+		{
+			call.authorize(
+				polkadot_sdk::sp_runtime::transaction_validity::TransactionSource::External,
+			)
+			.ok_or(BenchmarkError::Weightless)?
+			.map_err(|_| BenchmarkError::Weightless)?;
+		}
+
+		Ok(())
 	}
 
 	/// A block with nothing to draw or finalize.

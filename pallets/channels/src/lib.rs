@@ -6,7 +6,8 @@
 //! `committee.rs` (the committee draw and allowances), `settlement.rs` (the members'
 //! settlements: vouchers, tail claims, payment), `sampling.rs` (the settlements' records,
 //! their samples, the validators' verdicts and pay, the verdict window's close),
-//! `disputes.rs` (failure reports, the jury, the disputes' outcomes), `migrations.rs`,
+//! `disputes.rs` (failure reports, the jury, the disputes' outcomes), `waivers.rs`
+//! (members' waivers and early finalization), `migrations.rs`,
 //! `tick_impls.rs` (what runs every block: the draws, the windows' closes and the
 //! finalizations), `try_state.rs` (the invariants), `types.rs`.
 
@@ -24,10 +25,11 @@ pub mod runtime_api;
 mod sampling;
 mod settlement;
 mod tick_impls;
-#[cfg(any(test, feature = "try-runtime"))]
+#[cfg(any(feature = "std", feature = "try-runtime"))]
 mod try_state;
 mod types;
 mod views;
+mod waivers;
 pub mod weights;
 
 #[cfg(test)]
@@ -44,8 +46,8 @@ pub mod pallet {
 	use super::*;
 	use gonka_primitives::{
 		channel::{
-			ChannelId, ChannelTerms, DisputeId, FailReason, FailureReport, ReceiptVerdicts,
-			ReceiptVote, SettlementId,
+			ChannelId, ChannelTerms, ChannelWaiver, DisputeId, FailReason, FailureReport,
+			ReceiptVerdicts, ReceiptVote, SettlementId,
 		},
 		EpochIndex, HostId,
 	};
@@ -283,6 +285,12 @@ pub mod pallet {
 	pub type ToFinalize<T: Config> =
 		StorageMap<_, Twox64Concat, BlockNumberFor<T>, QueueOf, ValueQuery>;
 
+	/// The committee slots whose member waived the channel (bit `i`: slot `i`; a member's
+	/// waiver sets all its slots): when every slot is, the channel is finalized at once.
+	/// Removed with the channel.
+	#[pallet::storage]
+	pub type Waived<T: Config> = StorageMap<_, Twox64Concat, ChannelId, u64, ValueQuery>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -374,6 +382,13 @@ pub mod pallet {
 			bounty: u128,
 			/// The reporter's fine (a rejected failure).
 			fine: u128,
+		},
+		/// A committee member waived an ended channel: it settles it no more.
+		ChannelWaived {
+			/// The channel.
+			channel: ChannelId,
+			/// The member.
+			member: HostId,
 		},
 	}
 
@@ -488,6 +503,12 @@ pub mod pallet {
 		TooManyVotes,
 		/// The block opened `MaxDisputesPerBlock` disputes (the next block takes it).
 		TooManyDisputes,
+		/// A member waives a channel once it has ended.
+		ChannelNotEnded,
+		/// The member waived the channel: it settles it no more, and waives it once.
+		Waived,
+		/// The waiver names another channel key, or other receipts than the member settled.
+		WaiverOutdated,
 	}
 
 	#[pallet::genesis_config]
@@ -696,6 +717,31 @@ pub mod pallet {
 		) -> DispatchResult {
 			polkadot_sdk::frame_system::ensure_authorized(origin)?;
 			Self::do_vote(juror, vote)
+		}
+
+		/// A committee member's waiver of a channel that has ended: it settles the channel no
+		/// more. When every member has waived, the channel is finalized in this call, its
+		/// escrow refunded (its weight prepays that). Emits `ChannelWaived` (and
+		/// `ChannelFinalized`).
+		///
+		/// The dispatch origin must be `Authorized`: no signer and no fee, valid only
+		/// through `Pallet::authorize_waiver` (the member's worker key signed the waiver).
+		///
+		/// - `member`: the waiving host.
+		/// - `waiver`: the channel, its key and the receipts the member settled of it.
+		/// - `_signature`: the member's worker key's signature of `waiver`.
+		#[pallet::call_index(8)]
+		#[pallet::weight(<T as Config>::WeightInfo::waive_channel())]
+		#[pallet::weight_of_authorize(<T as Config>::WeightInfo::authorize_waiver())]
+		#[pallet::authorize(Self::authorize_waiver)]
+		pub fn waive_channel(
+			origin: OriginFor<T>,
+			member: HostId,
+			waiver: ChannelWaiver,
+			_signature: polkadot_sdk::sp_core::sr25519::Signature,
+		) -> DispatchResult {
+			polkadot_sdk::frame_system::ensure_authorized(origin)?;
+			Self::do_waive(member, waiver)
 		}
 
 		/// Ends the developer's channel now: no request is accepted from here, and its

@@ -76,8 +76,10 @@ impl<T: Config> Pallet<T> {
 		signatures: bool,
 	) -> Result<Checked<T>, Error<T>> {
 		let info = Channels::<T>::get(settle.channel).ok_or(Error::<T>::UnknownChannel)?;
-		let slots = Self::slots_of(settle.channel, executor);
+		let mask = Self::slot_mask(settle.channel, executor);
+		let slots = mask.count_ones();
 		ensure!(slots > 0, Error::<T>::NotInCommittee);
+		ensure!(crate::Waived::<T>::get(settle.channel) & mask == 0, Error::<T>::Waived);
 		ensure!(Self::stands(&info, executor), Error::<T>::NotStanding);
 		let before = Self::settled(settle.channel, executor).unwrap_or_default();
 		let receipts = settle.receipts().ok_or(Error::<T>::Overflow)?;
@@ -167,7 +169,9 @@ impl<T: Config> Pallet<T> {
 			return Err(InvalidTransaction::BadProof.into());
 		}
 		let checked = Self::check_settle(executor, settle, true).map_err(|error| match error {
-			Error::<T>::UnknownChannel | Error::<T>::NothingNew => InvalidTransaction::Stale,
+			Error::<T>::UnknownChannel | Error::<T>::NothingNew | Error::<T>::Waived => {
+				InvalidTransaction::Stale
+			}
 			// The block is full of settlements: the next block takes it.
 			Error::<T>::TooManySettlements => InvalidTransaction::ExhaustsResources,
 			other => InvalidTransaction::Custom(error_code(other)),

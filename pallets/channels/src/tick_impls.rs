@@ -42,7 +42,8 @@ impl<T: Config> Pallet<T> {
 		weight
 	}
 
-	/// Finalizes `channel`: its committee, its members' settlements and its record removed,
+	/// Finalizes `channel` (at the end of its settle window, or once every member waived
+	/// it): its committee, its members' settlements and waivers and its record removed,
 	/// the rest of its escrow (what was not settled) refunded to its developer
 	/// (`ChannelFinalized`).
 	pub(crate) fn finalize(channel: ChannelId) {
@@ -50,6 +51,7 @@ impl<T: Config> Pallet<T> {
 		Committees::<T>::remove(channel);
 		crate::Settled::<T>::remove(channel);
 		crate::VoucheredAmounts::<T>::remove(channel);
+		crate::Waived::<T>::remove(channel);
 		crate::ChannelKeys::<T>::remove(info.terms.channel_key);
 		let refund = <T as Config>::Currency::release(
 			&<T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow),

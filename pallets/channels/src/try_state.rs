@@ -50,7 +50,9 @@ impl<T: Config> Pallet<T> {
 	///   juror votes once, never its executor or its reporter;
 	/// - each epoch counts its open settlement records and disputes (a dispute in its
 	///   settlement's epoch and in its report's: `OpenInEpoch`);
-	/// - finalizations are queued for blocks to come, of live channels only.
+	/// - finalizations are queued for blocks to come, of live channels only;
+	/// - waivers are of ended live channels only, of their committee's slots, all of a
+	///   member's slots or none, and never of every slot (the channel is finalized then).
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
 		ensure!(
 			Self::params_allowed(&Params::<T>::get()),
@@ -217,6 +219,22 @@ impl<T: Config> Pallet<T> {
 				ensure!(
 					Channels::<T>::contains_key(channel),
 					"finalizations of live channels only"
+				);
+			}
+		}
+		for (channel, waived) in crate::Waived::<T>::iter() {
+			let info = Channels::<T>::get(channel).ok_or("waivers of live channels only")?;
+			ensure!(info.ends <= now, "waivers of ended channels only");
+			let committee = Committees::<T>::get(channel).ok_or("waivers of drawn committees")?;
+			let slots = u32::try_from(committee.len()).unwrap_or(u32::MAX);
+			let every = if slots >= 64 { u64::MAX } else { (1u64 << slots).saturating_sub(1) };
+			ensure!(waived != 0 && waived & !every == 0, "waivers of the committee's slots");
+			ensure!(waived != every, "a channel every member waived is finalized");
+			for member in committee.iter() {
+				let mask = Self::slot_mask(channel, member);
+				ensure!(
+					waived & mask == 0 || waived & mask == mask,
+					"a member waives all its slots or none"
 				);
 			}
 		}

@@ -40,6 +40,11 @@ pub trait WeightInfo {
 	fn authorize_vote() -> Weight;
 	/// Ending a dispute (`MAX_JURORS` votes removed, an invalidation's moves).
 	fn end_dispute() -> Weight;
+	/// `waive_channel` at its worst: the last waiver of a committee of `MAX_COMMITTEE_SLOTS`,
+	/// which finalizes the channel and takes it off a full queue.
+	fn waive_channel() -> Weight;
+	/// `waive_channel`'s `authorize` rule.
+	fn authorize_waiver() -> Weight;
 }
 
 impl WeightInfo for () {
@@ -92,6 +97,12 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn end_dispute() -> Weight {
+		Weight::zero()
+	}
+	fn waive_channel() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_waiver() -> Weight {
 		Weight::zero()
 	}
 }

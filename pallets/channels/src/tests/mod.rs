@@ -10,6 +10,7 @@ mod lifecycle;
 mod migrations;
 mod settlement;
 mod verdicts;
+mod waivers;
 
 /// Developer `20`'s terms: model 1 (price 10, template overhead 1), a cap of 10,
 /// `committee` slots, 20 blocks, requests of at most 10 tokens (so at least
