@@ -229,6 +229,7 @@ fn a_thousand_channels_open_at_once_and_eight_thousand_settlements_fit_the_block
 					deposit,
 				});
 				let (weight, class) = weight_of(&call);
+				// A block full by weight takes no more (its first ones fill 16 blocks of draws).
 				if !load.fits(weight, class) {
 					break;
 				}
@@ -249,6 +250,7 @@ fn a_thousand_channels_open_at_once_and_eight_thousand_settlements_fit_the_block
 			}
 			most_live = most_live.max(pallet_channels::Channels::<Runtime>::iter().count());
 		}
+		println!("at most {most_live} channels live while opening");
 		// Every committee drawn.
 		for _ in 0..20 {
 			next_block();
@@ -284,10 +286,14 @@ fn a_thousand_channels_open_at_once_and_eight_thousand_settlements_fit_the_block
 				let Some((channel, member, count)) = queue.pop_front() else { break };
 				let call = settlement(channel, &member, count, price);
 				let (weight, class) = weight_of(&call);
-				if !load.fits(weight, class) {
-					queue.push_front((channel, member, count));
-					break;
-				}
+				// `MaxClosesPerBlock`, not the block's weight, bounds the settlements a
+				// block takes: 192 of them and the hooks fit.
+				assert!(
+					load.fits(weight, class),
+					"block {}: settlement {this_block} does not fit beside {:?}",
+					System::block_number(),
+					load.total
+				);
 				let RuntimeCall::Channels(inner) = &call else { unreachable!() };
 				match inner.authorize(TransactionSource::External).expect("a duty call") {
 					Ok(_) => {}
@@ -315,7 +321,24 @@ fn a_thousand_channels_open_at_once_and_eight_thousand_settlements_fit_the_block
 			"{settled} settlements in {blocks} blocks (at most {closes} a block), at most \
 			 {most_open} records open at once"
 		);
-		assert!(blocks >= SETTLEMENTS.div_ceil(closes));
+		// Every block but the last took as many as `MaxClosesPerBlock`: full blocks.
+		assert_eq!(blocks, SETTLEMENTS.div_ceil(closes), "each block took {closes}");
+		check_invariants();
+
+		// The windows close as fast as the settlements came: `MaxClosesPerBlock` a block,
+		// each block's hooks within its limits (`next_block` checks), so the records open
+		// never exceed two periods' settlements.
+		let period: u32 = <Runtime as pallet_channels::Config>::VerdictPeriod::get();
+		let bound = (2 * period * closes) as usize;
+		while pallet_channels::NextToClose::<Runtime>::get() < u64::from(SETTLEMENTS) {
+			let before = pallet_channels::NextToClose::<Runtime>::get();
+			next_block();
+			let after = pallet_channels::NextToClose::<Runtime>::get();
+			assert!(after - before <= u64::from(closes), "at most {closes} closes a block");
+			let open = pallet_channels::Settlements::<Runtime>::iter().count();
+			most_open = most_open.max(open);
+		}
+		assert!(most_open <= bound, "{most_open} records open, above {bound}");
 		check_invariants();
 
 		// The channels end, their windows close, they are finalized: all escrow refunded,
