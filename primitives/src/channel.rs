@@ -718,6 +718,10 @@ pub enum FailReason {
 	/// The executor did not serve the sample's payload within the verdict window.
 	#[codec(index = 1)]
 	Unavailable,
+	/// The developer challenged the receipt ([`ReceiptChallenge`]): never a validator's
+	/// reason.
+	#[codec(index = 2)]
+	Challenged,
 }
 
 /// The receipt a failed sample checked, and where it lies: for a sample of the voucher's
@@ -753,6 +757,73 @@ pub struct FailureReport {
 
 impl crate::duty::Duty for FailureReport {
 	const KIND: crate::duty::DutyKind = crate::duty::DutyKind::FailureReport;
+}
+
+/// A validator's acknowledgement that the executor delivered a sample's payload (signed by
+/// its worker key, as a duty, so the signature is good for nothing else; never a
+/// transaction of its own): the validator signs it once the whole payload verifies (the
+/// receipt's proof against the settlement's voucher or tail leaves at the sample, the
+/// request's signature, the prompt's hash), before it replays; a payload that does not
+/// verify gets no acknowledgement. The executor keeps it; should the validator report the
+/// payload unavailable, the acknowledgement refutes the report (amendment 8).
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct DeliveryAck {
+	/// The settlement.
+	pub settlement: SettlementId,
+	/// The sample of it.
+	pub sample: u32,
+	/// The settlement's sample seed ([`sample_seed`]): from its block's hash, so an
+	/// acknowledgement signed on one fork refutes nothing on another where the settlement
+	/// of that id is another.
+	pub seed: H256,
+	/// The leaf of the receipt delivered ([`SumNode::leaf`]'s hash).
+	pub leaf: H256,
+}
+
+impl crate::duty::Duty for DeliveryAck {
+	const KIND: crate::duty::DutyKind = crate::duty::DutyKind::DeliveryAck;
+}
+
+/// A developer's challenge of a receipt a settlement added (amendment 14): a jury replays
+/// it, whether or not a sample fell on it. The receipt is shown with its proof: a
+/// vouchered receipt against the settlement's voucher (`tail: None`; it must be one the
+/// settlement added, its cost interval at or after the earlier voucher's amount), or tail
+/// receipt `tail` among the settlement's tail leaves.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct ReceiptChallenge {
+	/// The settlement.
+	pub settlement: SettlementId,
+	/// The tail receipt's index, or `None` for a vouchered one.
+	pub tail: Option<u32>,
+	/// The receipt and its proof.
+	pub evidence: ReceiptEvidence,
+}
+
+/// The cost of the receipt a [`ReceiptChallenge`] shows, if it is one the settlement added:
+/// a vouchered receipt proved against the voucher's `root`, `amount` (`to`) and `count`
+/// whose cost interval starts at or after `from` (the cost vouchered before), or tail
+/// receipt `index` among the tail leaves whose digest is `tails`.
+pub fn challenged_cost(
+	tail: Option<u32>,
+	evidence: &ReceiptEvidence,
+	root: &H256,
+	from: u128,
+	to: u128,
+	count: u32,
+	tails: &H256,
+) -> Option<u128> {
+	match tail {
+		None => {
+			let offset =
+				verify_receipt(root, to, u64::from(count), &evidence.receipt, &evidence.proof)?;
+			(offset >= from).then_some(evidence.receipt.cost)
+		}
+		Some(index) => evidence_cost(SampleOf::Tail(index), evidence, root, to, count, tails),
+	}
 }
 
 /// A juror's vote on a dispute (a duty its worker key signs): it names the dispute's
@@ -1497,6 +1568,64 @@ mod tests {
 		// Leaves other than the settlement's: another digest.
 		let forged = evidence(&tails[1], vec![leaves[0], SumNode::leaf(&receipt(6, 90))]);
 		assert_eq!(evidence_cost(SampleOf::Tail(1), &forged, &h, 0, 0, &digest), None);
+	}
+
+	#[test]
+	fn a_developer_challenges_only_a_receipt_its_settlement_added() {
+		let receipts = receipts(&[5, 10, 15, 20, 25]);
+		let tree = SumTree::from_receipts(&receipts).unwrap();
+		let root = tree.root();
+		let show =
+			|seq: u32| evidence(&receipts[seq as usize], tree.proof(u64::from(seq)).unwrap());
+		let tail = H256::zero();
+		// The earlier voucher covered receipts 0 and 1 (cost 15): receipts 2.. are new.
+		let cost = |seq| challenged_cost(None, &show(seq), &root.hash, 15, root.sum, 5, &tail);
+		assert_eq!(cost(2), Some(15));
+		assert_eq!(cost(4), Some(25));
+		assert_eq!(cost(1), None, "a receipt an earlier settlement added");
+		assert_eq!(cost(0), None);
+		// A changed receipt, or another tree's amount: no proof.
+		let mut changed = show(3);
+		changed.receipt.cost = 21;
+		assert_eq!(challenged_cost(None, &changed, &root.hash, 15, root.sum, 5, &tail), None);
+		assert_eq!(challenged_cost(None, &show(3), &root.hash, 15, root.sum + 1, 5, &tail), None);
+
+		// A tail receipt at its place among the settlement's tail leaves.
+		let tails = [receipt(5, 7), receipt(6, 9)];
+		let leaves: Vec<SumNode> = tails.iter().map(SumNode::leaf).collect();
+		let digest = tail_digest(&leaves);
+		let shown = evidence(&tails[1], leaves.clone());
+		let h = H256::zero();
+		assert_eq!(challenged_cost(Some(1), &shown, &h, 0, 0, 0, &digest), Some(9));
+		assert_eq!(challenged_cost(Some(0), &shown, &h, 0, 0, 0, &digest), None);
+		assert_eq!(challenged_cost(Some(2), &shown, &h, 0, 0, 0, &digest), None);
+		assert_eq!(challenged_cost(Some(1), &shown, &h, 0, 0, 0, &H256::zero()), None);
+	}
+
+	#[test]
+	fn a_delivery_acknowledgement_is_signed_for_its_sample_and_is_no_other_duty() {
+		use crate::duty::Duty;
+		let key = sr25519::Pair::from_seed(&[7; 32]);
+		let genesis = H256::repeat_byte(1);
+		let validator = HostId::new([2; 32]);
+		let ack = DeliveryAck {
+			settlement: 4,
+			sample: 2,
+			seed: H256::repeat_byte(8),
+			leaf: H256::repeat_byte(9),
+		};
+		let signature = ack.sign(&genesis, &validator, &key);
+		assert!(ack.verify(&genesis, &validator, &key.public(), &signature));
+		let other = DeliveryAck { sample: 3, ..ack.clone() };
+		assert!(!other.verify(&genesis, &validator, &key.public(), &signature));
+		let forked = DeliveryAck { seed: H256::repeat_byte(6), ..ack.clone() };
+		assert!(!forked.verify(&genesis, &validator, &key.public(), &signature));
+		assert!(!ack.verify(&genesis, &HostId::new([3; 32]), &key.public(), &signature));
+		assert!(!ack.verify(&H256::repeat_byte(5), &validator, &key.public(), &signature));
+		// The same bytes signed as a vote (another kind) are not an acknowledgement.
+		let vote = ReceiptVote { dispute: 4, settlement: 2, sample: 0, invalid: false };
+		let vote_signature = vote.sign(&genesis, &validator, &key);
+		assert!(!ack.verify(&genesis, &validator, &key.public(), &vote_signature));
 	}
 
 	/// 200 hosts of uneven power (one of a fifth of it): a jury has about `JURY_SIZE`

@@ -113,6 +113,10 @@ pub enum DutyKind {
 	/// ([`crate::channel::ChannelWaiver`]).
 	#[codec(index = 12)]
 	ChannelWaiver,
+	/// A validator's acknowledgement of a delivered payload
+	/// ([`crate::channel::DeliveryAck`]): signed, never sent as a transaction of its own.
+	#[codec(index = 14)]
+	DeliveryAck,
 }
 
 impl DutyKind {
@@ -130,6 +134,7 @@ impl DutyKind {
 			DutyKind::FailureReport => 10,
 			DutyKind::ReceiptVote => 11,
 			DutyKind::ChannelWaiver => 12,
+			DutyKind::DeliveryAck => 14,
 		}
 	}
 }
@@ -489,6 +494,9 @@ mod tests {
 		assert_eq!((DutyKind::FailureReport.tag(), DutyKind::ReceiptVote.tag()), (10, 11));
 		assert_eq!(DutyKind::ChannelWaiver.encode(), vec![DutyKind::ChannelWaiver.tag()]);
 		assert_eq!(DutyKind::ChannelWaiver.tag(), 12);
+		// 13 is kept for the missing-receipt report.
+		assert_eq!(DutyKind::DeliveryAck.encode(), vec![DutyKind::DeliveryAck.tag()]);
+		assert_eq!(DutyKind::DeliveryAck.tag(), 14);
 	}
 
 	#[test]

@@ -285,7 +285,7 @@ impl_runtime_apis! {
 		}
 	}
 
-	#[api_version(2)]
+	#[api_version(3)]
 	impl pallet_channels::runtime_api::ChannelsApi<Block, BlockNumber> for Runtime {
 		fn channel(
 			channel: gonka_primitives::channel::ChannelId,
@@ -335,6 +335,10 @@ impl_runtime_apis! {
 			pallet_channels::Disputes::<Runtime>::get(dispute)
 				.and_then(|record| Channels::sits_on(dispute, &record, &host))
 				.is_some()
+		}
+
+		fn challenge_fee(cost: u128) -> u128 {
+			Channels::challenge_fee(cost)
 		}
 	}
 

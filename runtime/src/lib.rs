@@ -122,6 +122,9 @@ pub type Migrations = (
 	// spec_version 14: channel settlements keep their developer, pay and tail digest.
 	// spec_version 15: channel members waive ended channels (early finalization).
 	pallet_channels::migrations::v1::MigrateV0ToV1<Runtime>,
+	// spec_version 16: unavailable payloads' disputes end by a cursor of their own;
+	// developers challenge receipts.
+	pallet_channels::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 
 /// Executive: handles dispatch to the various pallets.
@@ -182,7 +185,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 15,
+	spec_version: 16,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -205,7 +208,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 16,
+	spec_version: 17,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,

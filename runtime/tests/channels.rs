@@ -173,6 +173,11 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 		let sample_fee: u128 = <Runtime as pallet_channels::Config>::SampleFee::get();
 		println!("sample fee {sample_fee}, existential deposit {existential}");
 		assert!(sample_fee > 0 && 3 * sample_fee <= share);
+		// A challenge holds a jury's weight as a fee (`ChannelChallengeFee`): more than a
+		// settlement's, whose fee is one transaction's.
+		let challenge_fee: u128 = <Runtime as pallet_channels::Config>::ChallengeFee::get();
+		println!("challenge fee {challenge_fee}");
+		assert!(challenge_fee > fee);
 
 		// The other genesis host, all the power but the member's, is drawn for each of the
 		// three samples (a new host's target is one: both vouchered receipts and the tail).

@@ -61,14 +61,25 @@ fn the_channel_hook_at_its_worst_case_fits_in_a_quarter_of_a_block_and_closes_ke
 		.fold(Weights::on_initialize_idle(), |sum, draw| sum.saturating_add(draw))
 		.saturating_add(Weights::finalize_channel().saturating_mul(most.into()))
 		.saturating_add(Weights::close_settlement().saturating_mul(closes.into()))
-		.saturating_add(Weights::end_dispute().saturating_mul(disputes.into()));
+		// Two cursors (the unavailable payloads' queue, the other disputes), each ending
+		// `disputes` a block at its dearest end and looking at one more that is not due,
+		// the queue's places read and removed too, and their seeds.
+		.saturating_add(
+			Weights::end_dispute()
+				.max(Weights::end_challenge())
+				.saturating_mul(2 * (u64::from(disputes) + 1))
+				.saturating_add(
+					<Runtime as polkadot_sdk::frame_system::Config>::DbWeight::get()
+						.reads_writes(u64::from(disputes) + 1, 2 * (u64::from(disputes) + 1)),
+				),
+		);
 	let block = RuntimeBlockWeights::get().max_block;
 	println!("| channels' hook | ref time | proof size | % of block ref time | % of block proof |");
 	println!("|---|---|---|---|---|");
 	let (time, proof) = row(
 		&format!(
 			"{} draws of {} slots, {most} finalizations, {closes} verdict windows closed, \
-			 {disputes} disputes ended",
+			 2 × {disputes} disputes ended",
 			draws.len(),
 			draws.iter().sum::<u32>()
 		),

@@ -110,6 +110,7 @@ export const DutyKind = {
 	ReceiptVote: 11,
 	ChannelWaiver: 12,
 	MissingReceipt: 13,
+	DeliveryAck: 14,
 };
 
 // `gonka_primitives::duty::Duty::signing_message`: what `host`'s worker key signs for a

@@ -4,9 +4,10 @@ use super::*;
 use gonka_primitives::{
 	channel::{
 		channel_key_message, fold_proof, request_seed, ChannelId, ChannelMessage, ChannelRequest,
-		ChannelSettle, ChannelTerms, ChannelWaiver, FailReason, FailureReport, FinishReason,
-		Receipt, ReceiptEvidence, ReceiptVerdict, ReceiptVerdicts, ReceiptVote, SignedVoucher,
-		SumNode, TailClaim, Voucher, JURY_SIZE, MAX_JURORS, MAX_PROOF, MAX_TAIL, MAX_VERDICTS,
+		ChannelSettle, ChannelTerms, ChannelWaiver, DeliveryAck, FailReason, FailureReport,
+		FinishReason, Receipt, ReceiptChallenge, ReceiptEvidence, ReceiptVerdict, ReceiptVerdicts,
+		ReceiptVote, SignedVoucher, SumNode, TailClaim, Voucher, JURY_SIZE, MAX_JURORS, MAX_PROOF,
+		MAX_TAIL, MAX_VERDICTS,
 	},
 	duty::Duty,
 	HostId, NonceCount,
@@ -380,6 +381,8 @@ fn failing<T: Config>() -> (HostId, FailureReport, polkadot_sdk::sp_core::sr2551
 			record.root = root.hash;
 			record.count = u32::MAX;
 			record.to = root.sum;
+			// A developer other than the executor: its power is read for the jury.
+			record.developer = developer::<T>();
 			// The validator holds all the power but the executor's: drawn for certain.
 			record.total_power = 1;
 		}
@@ -449,6 +452,66 @@ fn disputing<T: Config>() -> DisputeRecordOf<T> {
 	Pallet::<T>::note_open(record.epoch);
 	Pallet::<T>::note_open(record.report_epoch);
 	record
+}
+
+/// The developer's challenge of settlement 0's receipt at leaf 0 of a tree of `u32::MAX`
+/// leaves (the longest proof, 32 siblings), the settlement set up as `failing` does, its
+/// developer a funded account other than its executor, who holds power in its snapshot
+/// (its power is read). Returns the developer and the challenge.
+fn challenging<T: Config>() -> (HostId, ReceiptChallenge) {
+	let (_, report, _) = failing::<T>();
+	let developer = developer::<T>();
+	Settlements::<T>::mutate(0, |record| {
+		if let Some(record) = record {
+			record.developer = developer.clone();
+		}
+	});
+	// All but one of the settlement's challenges taken: the check scans them.
+	Challenged::<T>::insert(
+		0,
+		BoundedVec::truncate_from((1..MAX_DISPUTED).collect::<alloc::vec::Vec<_>>()),
+	);
+	let evidence = report.evidence.expect("a mismatch shows its receipt");
+	(developer, ReceiptChallenge { settlement: 0, tail: None, evidence })
+}
+
+/// Dispute 0 (as `disputing` sets it up) made an unavailable payload's, queued, every
+/// juror's vote in, its reporter a registered host with pending work (a fine takes it),
+/// and the reporter's signed acknowledgement of its sample. Returns the acknowledgement
+/// and its signature.
+fn refuting<T: Config>() -> (DeliveryAck, polkadot_sdk::sp_core::sr25519::Signature) {
+	let mut record = disputing::<T>();
+	let worker =
+		polkadot_sdk::sp_io::crypto::sr25519_generate(WORKER, Some(b"//bench-reporter".to_vec()));
+	pallet_poc::Pallet::<T>::register_for_benchmark(
+		&record.reporter,
+		worker,
+		alloc::vec![T::Pricing::benchmark_model()],
+	)
+	.expect("the benchmark reporter registers");
+	let _ = T::Work::credit_work(&record.reporter, DISPUTED_COST);
+	record.reason = FailReason::Unavailable;
+	record.voters = BoundedVec::truncate_from(
+		(0..MAX_JURORS).map(|i| account::<HostId>("voter", i, 0)).collect(),
+	);
+	Disputes::<T>::insert(0, record.clone());
+	UnavailableQueue::<T>::insert(0, 0);
+	NextUnavailable::<T>::put(1);
+	let seed = gonka_primitives::H256::repeat_byte(5);
+	UnavailableSeeds::<T>::insert(0, seed);
+	let ack = DeliveryAck {
+		settlement: record.settlement,
+		sample: record.sample,
+		seed,
+		leaf: gonka_primitives::H256::repeat_byte(7),
+	};
+	let signature = polkadot_sdk::sp_io::crypto::sr25519_sign(
+		WORKER,
+		&worker,
+		&ack.signing_message(&pallet_poc::Pallet::<T>::genesis_hash(), &record.reporter),
+	)
+	.expect("the worker key is in the keystore");
+	(ack, signature)
 }
 
 /// The juror's signed vote on dispute 0.
@@ -752,7 +815,7 @@ mod benchmarks {
 		);
 		record.invalid = record.others.saturating_mul(u128::from(JURY_SIZE));
 		Disputes::<T>::insert(0, record.clone());
-		let now = Pallet::<T>::jury_ends(record.at).saturating_add(One::one());
+		let now = Pallet::<T>::jury_ends(record.at, record.reason).saturating_add(One::one());
 
 		#[block]
 		{
@@ -761,6 +824,78 @@ mod benchmarks {
 
 		assert!(!Disputes::<T>::contains_key(0));
 		assert_eq!(NextDisputeToEnd::<T>::get(), 1);
+	}
+
+	/// Ending a developer's challenge the jury upheld (the dearer end: a rejected one only
+	/// moves the fee to `FeeTo`): `MAX_JURORS` votes removed, the receipt's cost refunded
+	/// from the executor's pending work, an invalidation step of its test, the fee
+	/// released, the snapshot released.
+	#[benchmark]
+	fn end_challenge() {
+		let mut record = disputing::<T>();
+		record.voters = BoundedVec::truncate_from(
+			(0..MAX_JURORS).map(|i| account::<HostId>("voter", i, 0)).collect(),
+		);
+		record.invalid = record.others.saturating_mul(u128::from(JURY_SIZE));
+		record.reason = FailReason::Challenged;
+		record.reporter = record.developer.clone();
+		Disputes::<T>::insert(0, record.clone());
+		let fee = Pallet::<T>::challenge_fee(record.cost);
+		<T as Config>::Currency::hold(&HoldReason::ChallengeFee.into(), &record.developer, fee)
+			.expect("the developer holds the fee");
+		ChallengeFees::<T>::insert(0, fee);
+		let now = Pallet::<T>::jury_ends(record.at, record.reason).saturating_add(One::one());
+
+		#[block]
+		{
+			Pallet::<T>::end_disputes(now);
+		}
+
+		assert!(!Disputes::<T>::contains_key(0));
+		assert!(!ChallengeFees::<T>::contains_key(0));
+	}
+
+	/// A developer's challenge of a vouchered receipt with the longest proof: the proof
+	/// folded, the fee held, the dispute opened.
+	#[benchmark]
+	fn challenge_receipt() {
+		let (developer, challenge) = challenging::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(developer), challenge);
+
+		assert!(Disputes::<T>::contains_key(0));
+		assert!(ChallengeFees::<T>::contains_key(0));
+	}
+
+	/// Refuting an unavailable payload with the reporter's acknowledgement: the dispute
+	/// ended at once (`MAX_JURORS` votes removed, the reporter fined).
+	#[benchmark]
+	fn refute_unavailable() {
+		let (ack, signature) = refuting::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, 0, ack, signature);
+
+		assert!(!Disputes::<T>::contains_key(0));
+	}
+
+	/// The authorize rule of a refutation: the checks and the acknowledgement's signature.
+	#[benchmark]
+	fn authorize_refute() -> Result<(), BenchmarkError> {
+		let (ack, signature) = refuting::<T>();
+		let call = Call::<T>::refute_unavailable { dispute: 0, ack, signature };
+
+		#[block]
+		{
+			call.authorize(
+				polkadot_sdk::sp_runtime::transaction_validity::TransactionSource::External,
+			)
+			.ok_or(BenchmarkError::Weightless)?
+			.map_err(|_| BenchmarkError::Weightless)?;
+		}
+
+		Ok(())
 	}
 
 	/// The last member's waiver of a channel of `MAX_COMMITTEE_SLOTS` slots: it finalizes

@@ -23,20 +23,29 @@
 //!   its pay for the answer) and takes a miss on its reputation (`WorkLedger::fine`, as a
 //!   rejected report on the on-chain path). An unavailable payload's invalidation
 //!   refunds the developer but pays no bounty.
+//! - **Unavailable payloads** (amendment 8): their juries vote for `UnavailableWindow`,
+//!   longer (an executor briefly offline still serves the jury), and the executor (or
+//!   anyone holding it) ends the dispute at once with the reporter's signed delivery
+//!   acknowledgement of the sample (`refute_unavailable`): the failure is rejected, the
+//!   reporter fined. They end from a queue of their own (`UnavailableQueue`), the others
+//!   by the dispute ids (`NextDisputeToEnd`): each kind's windows end in the order they
+//!   opened.
 //! - **The epochs wait**: while a settlement record or a dispute of an epoch is open (a
 //!   dispute holds its settlement's epoch and its report's),
 //!   the epoch's ledger is not settled (`OpenInEpoch`, `EpochsInUse`), so the outcome
 //!   finds the pending work it moves.
 
 use crate::{
-	BlockDisputes, Config, DisputeOutcome, DisputeRecord, DisputeRecordOf, Disputes, Error, Event,
-	NextDisputeId, NextDisputeToEnd, OpenInEpoch, Pallet, SettlementRecordOf, Settlements,
-	WeightInfo,
+	BlockDisputes, ChallengeFees, Config, DisputeOutcome, DisputeRecord, DisputeRecordOf, Disputes,
+	Error, Event, HoldReason, NextDisputeId, NextDisputeToEnd, NextUnavailable,
+	NextUnavailableToEnd, OpenInEpoch, Pallet, SettlementRecordOf, Settlements, UnavailableQueue,
+	UnavailableSeeds, WeightInfo,
 };
 use gonka_primitives::{
 	channel::{
 		evidence_cost, is_juror, juror_weight, jury_power, jury_seed, jury_verdict, sample_of,
-		validates_sample, FailReason, FailureReport, ReceiptVote, MAX_JURORS,
+		validates_sample, DeliveryAck, DisputeId, FailReason, FailureReport, ReceiptVote,
+		SettlementId, MAX_JURORS,
 	},
 	duty::Duty,
 	EpochIndex, HostId, H256,
@@ -44,7 +53,14 @@ use gonka_primitives::{
 use pallet_inference::WorkLedger;
 use pallet_poc::validity::{duty_validity, error_code};
 use polkadot_sdk::{
-	frame_support::{defensive, pallet_prelude::*},
+	frame_support::{
+		defensive,
+		pallet_prelude::*,
+		traits::{
+			fungible::MutateHold,
+			tokens::{Fortitude, Precision, Restriction},
+		},
+	},
 	frame_system::{self, pallet_prelude::BlockNumberFor},
 	sp_core::sr25519,
 	sp_runtime::traits::Saturating,
@@ -60,6 +76,8 @@ pub(crate) struct CheckedFailure<T: Config> {
 	pub power: u128,
 	/// What an invalidation refunds.
 	pub cost: u128,
+	/// The settlement's sample seed.
+	pub seed: H256,
 }
 
 impl<T: Config> Pallet<T> {
@@ -96,6 +114,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::NotSampled
 		);
 		ensure!(!record.is_answered(report.sample), Error::<T>::AlreadyAnswered);
+		ensure!(report.reason != FailReason::Challenged, Error::<T>::BadReason);
 		let cost = match (report.reason, &report.evidence) {
 			(FailReason::Mismatch, Some(evidence)) => evidence_cost(
 				sample,
@@ -112,10 +131,9 @@ impl<T: Config> Pallet<T> {
 			}
 			_ => return Err(Error::<T>::NoEvidence),
 		};
-		let (block, count) = BlockDisputes::<T>::get();
-		ensure!(block != now || count < T::MaxDisputesPerBlock::get(), Error::<T>::TooManyDisputes);
+		Self::ensure_dispute_room()?;
 		let samples = tree.saturating_add(record.tail);
-		Ok(CheckedFailure { record, samples, power, cost })
+		Ok(CheckedFailure { record, samples, power, cost, seed })
 	}
 
 	/// The `authorize` rule of [`Pallet::report_failure`]: the validator's worker key
@@ -151,7 +169,7 @@ impl<T: Config> Pallet<T> {
 	/// `report_failure`: answers the sample (a fail, paid as a verdict) and opens its
 	/// dispute; emits `DisputeOpened`.
 	pub(crate) fn do_report_failure(validator: HostId, report: FailureReport) -> DispatchResult {
-		let CheckedFailure { mut record, samples, power, cost } =
+		let CheckedFailure { mut record, samples, power, cost, seed } =
 			Self::check_failure(&validator, &report)?;
 		if !record.answer(report.sample) {
 			defensive!("a sample's bit is within the bitmap");
@@ -161,7 +179,59 @@ impl<T: Config> Pallet<T> {
 		let part = record.pay_answer(pay);
 		Settlements::<T>::insert(report.settlement, &record);
 		Self::pay_from_pot(&validator, part)?;
+		let dispute = Self::open_dispute(
+			report.settlement,
+			&record,
+			report.sample,
+			validator,
+			power,
+			report.reason,
+			cost,
+		);
+		match (&report.reason, &report.evidence) {
+			(FailReason::Unavailable, _) => UnavailableSeeds::<T>::insert(dispute, seed),
+			// The receipt is disputed: the developer challenges it no more (it would be
+			// refunded twice). Past `MAX_DISPUTED`, not kept: the report stands.
+			(_, Some(evidence)) => crate::Challenged::<T>::mutate(report.settlement, |seqs| {
+				if !seqs.contains(&evidence.receipt.seq) {
+					let _ = seqs.try_push(evidence.receipt.seq);
+				}
+			}),
+			_ => {}
+		}
+		Ok(())
+	}
 
+	/// Whether the block opens another dispute (`TooManyDisputes`: at most
+	/// `MaxDisputesPerBlock`, so their ends keep up).
+	pub(crate) fn ensure_dispute_room() -> Result<(), Error<T>> {
+		let now = frame_system::Pallet::<T>::block_number();
+		let (block, count) = BlockDisputes::<T>::get();
+		ensure!(block != now || count < T::MaxDisputesPerBlock::get(), Error::<T>::TooManyDisputes);
+		Ok(())
+	}
+
+	/// Opens a dispute on `sample` of settlement `settlement` (`record`), reported by
+	/// `reporter` (of `power` in the settlement's snapshot) for `reason`, worth `cost`:
+	/// counts it in the block, holds the snapshot and both epochs' ledgers, and emits
+	/// `DisputeOpened`. Its jury's power is the snapshot's but the executor's, the
+	/// reporter's and the developer's (should the developer be a host: the refund is its).
+	/// Returns its id.
+	pub(crate) fn open_dispute(
+		settlement: SettlementId,
+		record: &SettlementRecordOf<T>,
+		sample: u32,
+		reporter: HostId,
+		power: u128,
+		reason: FailReason,
+		cost: u128,
+	) -> DisputeId {
+		let developer_power = if record.developer == record.executor || record.developer == reporter
+		{
+			0
+		} else {
+			pallet_poc::Pallet::<T>::power_in(&record.snapshot, &record.developer)
+		};
 		let now = frame_system::Pallet::<T>::block_number();
 		BlockDisputes::<T>::mutate(|(block, count)| {
 			*count = if *block == now { count.saturating_add(1) } else { 1 };
@@ -181,32 +251,41 @@ impl<T: Config> Pallet<T> {
 		Disputes::<T>::insert(
 			dispute,
 			DisputeRecord {
-				settlement: report.settlement,
-				sample: report.sample,
-				developer: record.developer,
-				executor: record.executor,
-				reporter: validator.clone(),
+				settlement,
+				sample,
+				developer: record.developer.clone(),
+				executor: record.executor.clone(),
+				reporter: reporter.clone(),
 				epoch: record.epoch,
 				report_epoch,
-				reason: report.reason,
+				reason,
 				cost,
 				at: now,
 				snapshot: record.snapshot,
-				others: jury_power(record.total_power, record.executor_power, power),
+				others: jury_power(record.total_power, record.executor_power, power)
+					.saturating_sub(developer_power),
 				invalid: 0,
 				valid: 0,
 				voters: Default::default(),
 			},
 		);
+		if reason == FailReason::Unavailable {
+			let place = NextUnavailable::<T>::mutate(|next| {
+				let place = *next;
+				*next = next.saturating_add(1);
+				place
+			});
+			UnavailableQueue::<T>::insert(place, dispute);
+		}
 		Self::deposit_event(Event::DisputeOpened {
 			dispute,
-			settlement: report.settlement,
-			sample: report.sample,
-			reporter: validator,
-			reason: report.reason,
+			settlement,
+			sample,
+			reporter,
+			reason,
 			cost,
 		});
-		Ok(())
+		dispute
 	}
 
 	/// The seed of a dispute's jury, once its report's block is sealed (from the next
@@ -221,15 +300,19 @@ impl<T: Config> Pallet<T> {
 		Some(jury_seed(&genesis, &H256::from_slice(block.as_ref()), dispute))
 	}
 
-	/// The last block a dispute opened in block `at` takes votes in.
-	pub fn jury_ends(at: BlockNumberFor<T>) -> BlockNumberFor<T> {
-		at.saturating_add(T::JuryWindow::get())
+	/// The last block a dispute opened in block `at` for `reason` takes votes in:
+	/// `UnavailableWindow` after it for an unavailable payload, `JuryWindow` for the rest.
+	pub fn jury_ends(at: BlockNumberFor<T>, reason: FailReason) -> BlockNumberFor<T> {
+		at.saturating_add(match reason {
+			FailReason::Unavailable => T::UnavailableWindow::get(),
+			FailReason::Mismatch | FailReason::Challenged => T::JuryWindow::get(),
+		})
 	}
 
 	/// Whether `host` sits on the jury of `dispute` (`record`): drawn by the hash rule,
-	/// never its executor or its reporter. `None` before the seed is known.
+	/// never its executor, its reporter or its developer. `None` before the seed is known.
 	pub fn sits_on(dispute: u64, record: &DisputeRecordOf<T>, host: &HostId) -> Option<u128> {
-		if *host == record.executor || *host == record.reporter {
+		if *host == record.executor || *host == record.reporter || *host == record.developer {
 			return None;
 		}
 		let seed = Self::jury_seed_of(dispute, record)?;
@@ -248,7 +331,10 @@ impl<T: Config> Pallet<T> {
 			.filter(|record| record.settlement == vote.settlement && record.sample == vote.sample)
 			.ok_or(Error::<T>::UnknownDispute)?;
 		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(now > record.at && now <= Self::jury_ends(record.at), Error::<T>::NotJuryWindow);
+		ensure!(
+			now > record.at && now <= Self::jury_ends(record.at, record.reason),
+			Error::<T>::NotJuryWindow
+		);
 		let power = Self::sits_on(vote.dispute, &record, juror).ok_or(Error::<T>::NotAJuror)?;
 		ensure!(!record.voters.contains(juror), Error::<T>::AlreadyVoted);
 		ensure!((record.voters.len() as u32) < MAX_JURORS, Error::<T>::TooManyVotes);
@@ -288,7 +374,7 @@ impl<T: Config> Pallet<T> {
 		duty_validity::<T>(
 			"GonkaReceiptVote",
 			(vote.dispute, juror),
-			Self::jury_ends(record.at).saturating_add(1u32.into()),
+			Self::jury_ends(record.at, record.reason).saturating_add(1u32.into()),
 		)
 	}
 
@@ -323,40 +409,137 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Ends the disputes whose jury's window ended before `now`, oldest first, at most
-	/// `MaxDisputesPerBlock` (as many as a block opens: their windows end in the order
-	/// they opened, so the ends keep up); returns the weight used.
+	/// Ends the disputes whose jury's window ended before `now`, oldest first, by two
+	/// cursors, each over disputes whose windows are of one length (so they end in the
+	/// order they opened): one over the dispute ids, which passes over the unavailable
+	/// payloads' disputes, and one over `UnavailableQueue`. Each looks at
+	/// `MaxDisputesPerBlock` at most (as many as a block opens, so both keep up). Returns
+	/// the weight used.
 	pub(crate) fn end_disputes(now: BlockNumberFor<T>) -> Weight {
-		let (next, weight) = crate::tick_impls::sweep(
+		let each = <T as Config>::WeightInfo::end_dispute()
+			.max(<T as Config>::WeightInfo::end_challenge());
+		let most = T::MaxDisputesPerBlock::get();
+		let (next, first) = crate::tick_impls::sweep(
 			NextDisputeToEnd::<T>::get(),
 			NextDisputeId::<T>::get(),
-			T::MaxDisputesPerBlock::get(),
-			<T as Config>::WeightInfo::end_dispute(),
+			most,
+			each,
 			|id| match Disputes::<T>::get(id) {
-				Some(record) if Self::jury_ends(record.at) >= now => false,
-				Some(record) => {
-					Self::end_dispute(id, record);
-					true
-				}
-				None => {
-					defensive!("a dispute is kept until its window ends");
-					true
-				}
+				Some(record) if record.reason == FailReason::Unavailable => true,
+				Some(record) => Self::end_if_due(now, id, record),
+				// An unavailable payload's dispute refuted before the cursor reached it.
+				None => true,
 			},
 		);
 		NextDisputeToEnd::<T>::put(next);
-		weight
+		let (next, second) = crate::tick_impls::sweep(
+			NextUnavailableToEnd::<T>::get(),
+			NextUnavailable::<T>::get(),
+			most,
+			// Its place read and removed too, and its settlement's seed.
+			each.saturating_add(T::DbWeight::get().reads_writes(1, 2)),
+			|place| {
+				let Some(id) = UnavailableQueue::<T>::get(place) else {
+					defensive!("a place in the queue is kept until its dispute ends");
+					return true;
+				};
+				match Disputes::<T>::get(id) {
+					Some(record) => {
+						let ended = Self::end_if_due(now, id, record);
+						if ended {
+							UnavailableQueue::<T>::remove(place);
+						}
+						ended
+					}
+					// Refuted: its place is passed.
+					None => {
+						UnavailableQueue::<T>::remove(place);
+						true
+					}
+				}
+			},
+		);
+		NextUnavailableToEnd::<T>::put(next);
+		first.saturating_add(second)
 	}
 
-	/// Ends dispute `id` with the outcome of its tally: moves what the outcome moves, takes
-	/// the step of the executor's test, removes the record and its votes, releases its
-	/// snapshot; emits `DisputeEnded`.
-	fn end_dispute(id: u64, record: DisputeRecordOf<T>) {
+	/// Ends dispute `id` (`record`) with its tally's outcome if its jury's window ended
+	/// before `now`; says whether it did.
+	fn end_if_due(now: BlockNumberFor<T>, id: DisputeId, record: DisputeRecordOf<T>) -> bool {
+		if Self::jury_ends(record.at, record.reason) >= now {
+			return false;
+		}
 		Disputes::<T>::remove(id);
+		let outcome = Self::outcome_of(&record);
+		Self::end_dispute(id, record, outcome);
+		true
+	}
+
+	/// The `authorize` rule of [`Pallet::refute_unavailable`]: [`Self::check_refute`]
+	/// holds, the acknowledgement's signature (the reporter's worker key's) checked last.
+	/// One refutation a dispute (`provides`), valid until its window ends.
+	pub(crate) fn authorize_refute(
+		_source: TransactionSource,
+		dispute: &DisputeId,
+		ack: &DeliveryAck,
+		signature: &sr25519::Signature,
+	) -> TransactionValidityWithRefund {
+		let record = Self::check_refute(*dispute, ack).map_err(|error| match error {
+			Error::<T>::UnknownDispute => InvalidTransaction::Stale,
+			other => InvalidTransaction::Custom(error_code(other)),
+		})?;
+		let key = pallet_poc::Hosts::<T>::get(&record.reporter)
+			.map(|host| host.worker_key)
+			.ok_or(InvalidTransaction::BadSigner)?;
+		if !ack.verify(&pallet_poc::Pallet::<T>::genesis_hash(), &record.reporter, &key, signature)
+		{
+			return Err(InvalidTransaction::BadProof.into());
+		}
+		duty_validity::<T>(
+			"GonkaRefuteUnavailable",
+			dispute,
+			Self::jury_ends(record.at, record.reason).saturating_add(1u32.into()),
+		)
+	}
+
+	/// Checks a refutation: the dispute is open, an unavailable payload's, and the
+	/// acknowledgement names its settlement and sample.
+	pub(crate) fn check_refute(
+		dispute: DisputeId,
+		ack: &DeliveryAck,
+	) -> Result<DisputeRecordOf<T>, Error<T>> {
+		let record = Disputes::<T>::get(dispute).ok_or(Error::<T>::UnknownDispute)?;
+		ensure!(record.reason == FailReason::Unavailable, Error::<T>::NotUnavailable);
+		ensure!(
+			record.settlement == ack.settlement
+				&& record.sample == ack.sample
+				&& UnavailableSeeds::<T>::get(dispute) == Some(ack.seed),
+			Error::<T>::AckNotForDispute
+		);
+		Ok(record)
+	}
+
+	/// `refute_unavailable`: ends the dispute at once, the failure rejected (`Refuted`).
+	pub(crate) fn do_refute(dispute: DisputeId, ack: DeliveryAck) -> DispatchResult {
+		let record = Self::check_refute(dispute, &ack)?;
+		Disputes::<T>::remove(dispute);
+		Self::end_dispute(dispute, record, DisputeOutcome::Refuted);
+		Ok(())
+	}
+
+	/// Ends dispute `id` (its record removed already) with `outcome`: moves what the
+	/// outcome moves, takes the step of the executor's test, releases its snapshot and
+	/// its epochs; emits `DisputeEnded`.
+	fn end_dispute(id: DisputeId, record: DisputeRecordOf<T>, outcome: DisputeOutcome) {
 		pallet_poc::Pallet::<T>::release_snapshot(&record.snapshot);
 		Self::note_closed(record.epoch);
 		Self::note_closed(record.report_epoch);
-		let outcome = Self::outcome_of(&record);
+		if record.reason == FailReason::Unavailable {
+			UnavailableSeeds::<T>::remove(id);
+		}
+		if record.reason == FailReason::Challenged {
+			return Self::end_challenge(id, record, outcome);
+		}
 		let (mut refund, mut bounty, mut fine) = (0, 0, 0);
 		match outcome {
 			DisputeOutcome::Invalidated => {
@@ -367,7 +550,7 @@ impl<T: Config> Pallet<T> {
 					&record.developer,
 				);
 				// No bounty for an unavailable payload: the report shows nothing a jury can
-				// check but the executor's silence (amendment 8 will let it answer).
+				// check but the executor's silence, which pays nobody to report it.
 				if record.reason == FailReason::Mismatch {
 					bounty = T::Work::take_work(
 						&record.executor,
@@ -391,8 +574,62 @@ impl<T: Config> Pallet<T> {
 					fine = T::Work::fine(&record.reporter, record.report_epoch, record.cost);
 				}
 			}
+			DisputeOutcome::Refuted => {
+				T::Work::judge_many(&record.executor, record.epoch, 1, 0);
+				fine = T::Work::fine(&record.reporter, record.report_epoch, record.cost);
+			}
 		}
 		Self::deposit_event(Event::DisputeEnded { dispute: id, outcome, refund, bounty, fine });
+	}
+
+	/// Ends a developer's challenge with `outcome`: Invalidated — the receipt's cost back
+	/// from the executor's pending work of the settlement's epoch and the fee returned,
+	/// an invalidation step; otherwise the fee held goes to `FeeTo` (`fine`), and no step
+	/// of the executor's test (a challenge a developer lets fail would otherwise buy its
+	/// own executor passes).
+	fn end_challenge(id: DisputeId, record: DisputeRecordOf<T>, outcome: DisputeOutcome) {
+		let reason = <T as Config>::RuntimeHoldReason::from(HoldReason::ChallengeFee);
+		let held = ChallengeFees::<T>::take(id).unwrap_or_else(|| {
+			defensive!("a challenge's fee is kept until its dispute ends");
+			0
+		});
+		let (mut refund, mut fine) = (0, 0);
+		let mut release = held;
+		if outcome == DisputeOutcome::Invalidated {
+			refund =
+				T::Work::take_work(&record.executor, record.epoch, record.cost, &record.developer);
+			T::Work::judge_many(&record.executor, record.epoch, 0, 1);
+		} else {
+			match <T as Config>::Currency::transfer_on_hold(
+				&reason,
+				&record.developer,
+				&T::FeeTo::get(),
+				held,
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			) {
+				Ok(paid) => {
+					fine = paid;
+					release = held.saturating_sub(paid);
+				}
+				Err(_) => {
+					defensive!("the pool takes a challenge's fee");
+				}
+			}
+		}
+		if release > 0
+			&& <T as Config>::Currency::release(
+				&reason,
+				&record.developer,
+				release,
+				Precision::BestEffort,
+			)
+			.is_err()
+		{
+			defensive!("a challenge's fee is held for its developer");
+		}
+		Self::deposit_event(Event::DisputeEnded { dispute: id, outcome, refund, bounty: 0, fine });
 	}
 
 	/// Counts a settlement record or dispute open in `epoch` (its ledger waits).

@@ -6,7 +6,8 @@
 //! `committee.rs` (the committee draw and allowances), `settlement.rs` (the members'
 //! settlements: vouchers, tail claims, payment), `sampling.rs` (the settlements' records,
 //! their samples, the validators' verdicts and pay, the verdict window's close),
-//! `disputes.rs` (failure reports, the jury, the disputes' outcomes), `waivers.rs`
+//! `disputes.rs` (failure reports, the jury, the disputes' outcomes, refuted unavailable
+//! payloads), `challenges.rs` (the developers' challenges of receipts), `waivers.rs`
 //! (members' waivers and early finalization), `migrations.rs`,
 //! `tick_impls.rs` (what runs every block: the draws, the windows' closes and the
 //! finalizations), `try_state.rs` (the invariants), `types.rs`.
@@ -17,6 +18,7 @@ extern crate alloc;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod challenges;
 mod committee;
 mod dispatchable_impls;
 mod disputes;
@@ -46,8 +48,8 @@ pub mod pallet {
 	use super::*;
 	use gonka_primitives::{
 		channel::{
-			ChannelId, ChannelTerms, ChannelWaiver, DisputeId, FailReason, FailureReport,
-			ReceiptVerdicts, ReceiptVote, SettlementId,
+			ChannelId, ChannelTerms, ChannelWaiver, DeliveryAck, DisputeId, FailReason,
+			FailureReport, ReceiptChallenge, ReceiptVerdicts, ReceiptVote, SettlementId,
 		},
 		EpochIndex, HostId,
 	};
@@ -79,8 +81,9 @@ pub mod pallet {
 	pub type QueueOf = BoundedVec<ChannelId, ConstU32<{ MAX_QUEUE }>>;
 
 	/// The storage version: 1 since settlement records keep their developer, what they
-	/// paid and their tail receipts' digest (`migrations::v1`).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// paid and their tail receipts' digest (`migrations::v1`); 2 since unavailable
+	/// payloads' disputes end by a cursor of their own (`migrations::v2`).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -158,6 +161,17 @@ pub mod pallet {
 		/// block): each draws about `JURY_SIZE` votes, all free duties.
 		#[pallet::constant]
 		type MaxDisputesPerBlock: Get<u32>;
+		/// The blocks the jury of an unavailable payload's dispute votes in (at least
+		/// `JuryWindow`, below `BlockHashCount`): long, so an executor briefly offline can
+		/// still serve the jury, or show the reporter's delivery acknowledgement
+		/// (`refute_unavailable`), before a silence counts as an invalidation (amendment 8).
+		#[pallet::constant]
+		type UnavailableWindow: Get<BlockNumberFor<Self>>;
+		/// What a developer's challenge of a receipt holds beyond the receipt's cost (the
+		/// chain's cost of a jury): returned if the jury invalidates the receipt, to
+		/// `FeeTo` otherwise.
+		#[pallet::constant]
+		type ChallengeFee: Get<u128>;
 		/// The weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 	}
@@ -167,6 +181,8 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// A channel's escrow.
 		ChannelEscrow,
+		/// A developer's challenge fee, until the jury decides.
+		ChallengeFee,
 	}
 
 	/// The channels' rules as governance set them (`set_params`); the configuration's
@@ -265,9 +281,65 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Disputes<T: Config> = StorageMap<_, Twox64Concat, DisputeId, DisputeRecordOf<T>>;
 
-	/// The oldest dispute that may still be open (all before it ended).
+	/// The oldest dispute that may still be open of those decided after `JuryWindow` (a
+	/// mismatch, a challenge: all before it ended, or are unavailable payloads' disputes,
+	/// which end by `UnavailableQueue`).
 	#[pallet::storage]
 	pub type NextDisputeToEnd<T: Config> = StorageValue<_, DisputeId, ValueQuery>;
+
+	/// The unavailable payloads' disputes (decided after `UnavailableWindow`), in the order
+	/// they opened: a queue of their own, so they end in that order without passing over
+	/// the other disputes. An entry is removed when its dispute ends.
+	#[pallet::storage]
+	pub type UnavailableQueue<T: Config> = StorageMap<_, Twox64Concat, u64, DisputeId>;
+
+	/// The next place in `UnavailableQueue`.
+	#[pallet::storage]
+	pub type NextUnavailable<T: Config> = StorageValue<_, u64, ValueQuery>;
+
+	/// The oldest place in `UnavailableQueue` whose dispute may still be open (all before
+	/// it ended).
+	#[pallet::storage]
+	pub type NextUnavailableToEnd<T: Config> = StorageValue<_, u64, ValueQuery>;
+
+	/// The developers' challenges opened in a block so far (the block, the count): at most
+	/// half of `MaxDisputesPerBlock` (at least one), so challenges never take all of a
+	/// block's disputes from the validators' reports.
+	#[pallet::storage]
+	pub type BlockChallenges<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
+
+	/// The receipts (their leaves, `seq`) disputed in each settlement whose record is kept:
+	/// challenged by the developer, or reported by a validator with the receipt (a
+	/// mismatch). A developer challenges a receipt not disputed yet (each invalidation
+	/// refunds it), while fewer than [`MAX_DISPUTED`] are. Removed when the settlement's
+	/// window closes.
+	#[pallet::storage]
+	pub type Challenged<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		SettlementId,
+		BoundedVec<u32, ConstU32<{ MAX_DISPUTED }>>,
+		ValueQuery,
+	>;
+
+	/// The sample seed of the settlement each open unavailable payload's dispute is on: a
+	/// delivery acknowledgement refutes it only if it names that seed (a settlement id is
+	/// not unique across forks; the seed, from its block's hash, is). Removed when the
+	/// dispute ends.
+	#[pallet::storage]
+	pub type UnavailableSeeds<T: Config> =
+		StorageMap<_, Twox64Concat, DisputeId, gonka_primitives::H256>;
+
+	/// The first dispute opened under storage version 2's rules (its settlement's seed kept
+	/// if it is an unavailable payload's; the developer off its jury): the disputes open at
+	/// the upgrade were opened under version 1's.
+	#[pallet::storage]
+	pub type V2DisputesFrom<T: Config> = StorageValue<_, DisputeId, ValueQuery>;
+
+	/// The fee each open challenge holds of its developer (kept apart from the dispute's
+	/// record, which is a validator's report's too): removed when the dispute ends.
+	#[pallet::storage]
+	pub type ChallengeFees<T: Config> = StorageMap<_, Twox64Concat, DisputeId, u128>;
 
 	/// The disputes opened in a block so far (the block, the count): at most
 	/// `MaxDisputesPerBlock`.
@@ -344,15 +416,16 @@ pub mod pallet {
 		SettlementClosed { settlement: SettlementId, passes: u32, fails: u32, returned: u128 },
 		/// Governance set the channels' rules, for channels opened from now on.
 		ParamsSet { params: ParamsOf<T> },
-		/// A validator reported a failed sample: a jury decides the dispute.
+		/// A validator reported a failed sample, or a developer challenged a receipt: a jury
+		/// decides the dispute.
 		DisputeOpened {
 			/// The dispute.
 			dispute: DisputeId,
 			/// The settlement.
 			settlement: SettlementId,
-			/// The sample that failed.
+			/// The sample that failed (a challenge: the receipt's leaf, its `seq`).
 			sample: u32,
-			/// The validator that reported it.
+			/// The validator that reported it (a challenge: the developer).
 			reporter: HostId,
 			/// Why it failed.
 			reason: FailReason,
@@ -380,7 +453,9 @@ pub mod pallet {
 			refund: u128,
 			/// What the reporter was paid from the executor's pending work.
 			bounty: u128,
-			/// The reporter's fine (a rejected failure).
+			/// The reporter's fine (a rejected failure, a refuted unavailable payload), or
+			/// the challenge fee a challenge that did not invalidate the receipt paid the
+			/// pool.
 			fine: u128,
 		},
 		/// A committee member waived an ended channel: it settles it no more.
@@ -509,6 +584,26 @@ pub mod pallet {
 		Waived,
 		/// The waiver names another channel key, or other receipts than the member settled.
 		WaiverOutdated,
+		/// A validator reports a mismatch or an unavailable payload (a challenge is the
+		/// developer's).
+		BadReason,
+		/// Only an unavailable payload's dispute is refuted by a delivery acknowledgement.
+		NotUnavailable,
+		/// The acknowledgement names another settlement or sample than the dispute's.
+		AckNotForDispute,
+		/// The block opened as many challenges as it takes (half of `MaxDisputesPerBlock`):
+		/// the next block takes it.
+		TooManyChallenges,
+		/// The developer cannot hold the challenge's fee.
+		CannotPayChallenge,
+		/// The receipt was challenged in this settlement already, or a validator reported
+		/// it with a mismatch.
+		AlreadyDisputed,
+		/// `MAX_DISPUTED` receipts of the settlement are disputed.
+		SettlementChallengesFull,
+		/// Nobody may sit on the challenge's jury (the executor and the developer hold all
+		/// the power of the settlement's snapshot).
+		NoJury,
 	}
 
 	#[pallet::genesis_config]
@@ -560,6 +655,14 @@ pub mod pallet {
 				"a dispute's seed is known until its jury's window ends"
 			);
 			assert!(T::MaxDisputesPerBlock::get() > 0, "a block opens a dispute");
+			let unavailable = T::UnavailableWindow::get();
+			assert!(
+				unavailable >= jury
+					&& unavailable
+						< <T as polkadot_sdk::frame_system::Config>::BlockHashCount::get(),
+				"an unavailable payload's jury votes at least as long as another's, while its \
+				 seed is known"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -681,7 +784,11 @@ pub mod pallet {
 		///   receipt with its proof.
 		/// - `_signature`: the validator's worker key's signature of `report`.
 		#[pallet::call_index(6)]
-		#[pallet::weight(<T as Config>::WeightInfo::report_failure())]
+		#[pallet::weight(
+			// An unavailable payload's queue place and seed besides the benchmarked mismatch.
+			<T as Config>::WeightInfo::report_failure()
+				.saturating_add(T::DbWeight::get().reads_writes(1, 3))
+		)]
 		#[pallet::weight_of_authorize(<T as Config>::WeightInfo::authorize_failure())]
 		#[pallet::authorize(Self::authorize_failure)]
 		pub fn report_failure(
@@ -742,6 +849,53 @@ pub mod pallet {
 		) -> DispatchResult {
 			polkadot_sdk::frame_system::ensure_authorized(origin)?;
 			Self::do_waive(member, waiver)
+		}
+
+		/// The developer's challenge of a receipt a settlement added, while the settlement's
+		/// record is kept (until its verdict window closes): a jury drawn by power replays
+		/// it within `JuryWindow`. Holds `ChallengeFee` and `JURY_SIZE` times the receipt's
+		/// cost (`Pallet::challenge_fee`): all of it
+		/// returned with the cost refunded if the jury invalidates the receipt, the hold to
+		/// `FeeTo` otherwise. Emits `DisputeOpened` (reason `Challenged`).
+		///
+		/// The dispatch origin must be signed by the channel's developer.
+		///
+		/// - `challenge`: the settlement, the receipt with its proof (against the voucher,
+		///   or among the settlement's tail receipts).
+		#[pallet::call_index(9)]
+		#[pallet::weight(<T as Config>::WeightInfo::challenge_receipt())]
+		pub fn challenge_receipt(
+			origin: OriginFor<T>,
+			challenge: ReceiptChallenge,
+		) -> DispatchResult {
+			let developer = ensure_signed(origin)?;
+			Self::do_challenge(developer, challenge)
+		}
+
+		/// Ends an unavailable payload's dispute at once with the reporter's signed delivery
+		/// acknowledgement of that sample (amendment 8): the failure is rejected (the
+		/// reporter fined, a validated step of the executor's test). Emits `DisputeEnded`
+		/// (outcome `Refuted`).
+		///
+		/// The dispatch origin must be `Authorized`: no signer and no fee, valid only
+		/// through `Pallet::authorize_refute` (the acknowledgement is the reporter's worker
+		/// key's signature; anyone holding it may send it).
+		///
+		/// - `dispute`: the dispute.
+		/// - `ack`: the acknowledgement (its settlement and sample are the dispute's).
+		/// - `_signature`: the reporter's worker key's signature of `ack`.
+		#[pallet::call_index(10)]
+		#[pallet::weight(<T as Config>::WeightInfo::refute_unavailable())]
+		#[pallet::weight_of_authorize(<T as Config>::WeightInfo::authorize_refute())]
+		#[pallet::authorize(Self::authorize_refute)]
+		pub fn refute_unavailable(
+			origin: OriginFor<T>,
+			dispute: DisputeId,
+			ack: DeliveryAck,
+			_signature: polkadot_sdk::sp_core::sr25519::Signature,
+		) -> DispatchResult {
+			polkadot_sdk::frame_system::ensure_authorized(origin)?;
+			Self::do_refute(dispute, ack)
 		}
 
 		/// Ends the developer's channel now: no request is accepted from here, and its

@@ -131,3 +131,71 @@ pub mod v1 {
 		<T as polkadot_sdk::frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 2: unavailable payloads' disputes (amendment 8) vote for `UnavailableWindow` and
+/// end from a queue of their own (`UnavailableQueue`); the dispute-id cursor passes over
+/// them. The disputes of an unavailable payload open at the upgrade (at most
+/// `MaxDisputesPerBlock × JuryWindow`: those of the last jury window) are queued in id order
+/// (which is the order they opened): their windows grow to `UnavailableWindow`; they keep
+/// no settlement seed (an acknowledgement refutes none of them) and their juries stay as
+/// drawn (`V2DisputesFrom` marks the first dispute of version 2's rules). No record
+/// changes (a challenge is a dispute of a new reason, its fee kept apart).
+pub mod v2 {
+	use super::*;
+	use gonka_primitives::channel::{DisputeId, FailReason};
+
+	/// Queues the open unavailable payloads' disputes.
+	pub struct UncheckedMigrateV1ToV2<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV1ToV2<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut read = 0u64;
+			let mut unavailable: Vec<DisputeId> = Disputes::<T>::iter()
+				.filter_map(|(id, record)| {
+					read = read.saturating_add(1);
+					(record.reason == FailReason::Unavailable).then_some(id)
+				})
+				.collect();
+			unavailable.sort_unstable();
+			let queued = unavailable.len() as u64;
+			for (place, id) in unavailable.into_iter().enumerate() {
+				UnavailableQueue::<T>::insert(place as u64, id);
+			}
+			NextUnavailable::<T>::put(queued);
+			NextUnavailableToEnd::<T>::put(0);
+			V2DisputesFrom::<T>::put(NextDisputeId::<T>::get());
+			T::DbWeight::get().reads_writes(read.saturating_add(1), queued.saturating_add(3))
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, polkadot_sdk::sp_runtime::TryRuntimeError> {
+			let unavailable = Disputes::<T>::iter_values()
+				.filter(|record| record.reason == FailReason::Unavailable)
+				.count() as u64;
+			Ok(unavailable.encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			let before = u64::decode(&mut &state[..])
+				.map_err(|_| "the pre-upgrade state does not decode")?;
+			ensure!(NextUnavailable::<T>::get() == before, "every unavailable dispute is queued");
+			let mut last = None;
+			for place in 0..before {
+				let id = UnavailableQueue::<T>::get(place).ok_or("the queue has no gap")?;
+				ensure!(last < Some(id), "queued in id order");
+				last = Some(id);
+			}
+			Ok(())
+		}
+	}
+
+	/// [`UncheckedMigrateV1ToV2`], run once: from storage version 1 to 2.
+	pub type MigrateV1ToV2<T> = VersionedMigration<
+		1,
+		2,
+		UncheckedMigrateV1ToV2<T>,
+		Pallet<T>,
+		<T as polkadot_sdk::frame_system::Config>::DbWeight,
+	>;
+}

@@ -49,6 +49,8 @@ impl frame_system::Config for Test {
 	type AccountId = HostId;
 	type Lookup = IdentityLookup<HostId>;
 	type AccountData = pallet_balances::AccountData<u128>;
+	/// Long enough for an unavailable payload's jury.
+	type BlockHashCount = ConstU64<64>;
 }
 
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
@@ -107,6 +109,10 @@ pub const MAX_CLOSES: u32 = 2;
 pub const JURY_WINDOW: u64 = 8;
 /// The disputes a block opens.
 pub const MAX_DISPUTES: u32 = 2;
+/// The blocks an unavailable payload's jury votes in.
+pub const UNAVAILABLE_WINDOW: u64 = 20;
+/// What a challenge holds beyond the receipt's cost.
+pub const CHALLENGE_FEE: u128 = 40;
 /// The validators' share of a settlement.
 pub const VALIDATOR_SHARE: Perbill = Perbill::from_percent(10);
 
@@ -164,6 +170,8 @@ impl pallet_channels::Config for Test {
 	type SampleFee = SampleFee;
 	type JuryWindow = ConstU64<JURY_WINDOW>;
 	type MaxDisputesPerBlock = ConstU32<MAX_DISPUTES>;
+	type UnavailableWindow = ConstU64<UNAVAILABLE_WINDOW>;
+	type ChallengeFee = ConstU128<CHALLENGE_FEE>;
 	type WeightInfo = ();
 }
 

@@ -35,7 +35,9 @@ pub struct ChannelQuote {
 
 polkadot_sdk::sp_api::decl_runtime_apis! {
 	/// Inference channels' state for clients. Version 2 (step 5b): settlement records
-	/// gained their developer, pay and tail digest; disputes and their juries.
+	/// gained their developer, pay and tail digest; disputes and their juries. Version 3
+	/// (step 5d): a dispute may be a developer's challenge (`FailReason::Challenged`, its
+	/// `sample` the receipt's leaf) and end `Refuted`; what a challenge holds.
 	#[api_version(2)]
 	pub trait ChannelsApi<BlockNumber> where BlockNumber: Codec {
 		/// A live channel and its committee (`Pallet::channel_view`).
@@ -60,5 +62,9 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		/// (`Pallet::sits_on`).
 		#[api_version(2)]
 		fn sits_on(dispute: DisputeId, host: HostId) -> bool;
+		/// What a challenge of a receipt of `cost` holds of the developer
+		/// (`Pallet::challenge_fee`).
+		#[api_version(3)]
+		fn challenge_fee(cost: u128) -> u128;
 	}
 }

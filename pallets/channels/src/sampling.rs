@@ -456,6 +456,7 @@ impl<T: Config> Pallet<T> {
 	/// executor's pending work, the snapshot is released and the record removed.
 	fn close_settlement(id: SettlementId, record: SettlementRecordOf<T>) {
 		Settlements::<T>::remove(id);
+		crate::Challenged::<T>::remove(id);
 		Self::note_closed(record.epoch);
 		T::Work::judge_many(&record.executor, record.epoch, record.passes, 0);
 		let rest = record.share.saturating_sub(record.validator_paid);

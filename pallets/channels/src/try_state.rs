@@ -6,6 +6,7 @@ use crate::{
 	Params, Settled, ToDraw, ToFinalize,
 };
 use alloc::collections::BTreeMap;
+use gonka_primitives::channel::FailReason;
 use polkadot_sdk::{
 	frame_support::{
 		ensure,
@@ -46,8 +47,12 @@ impl<T: Config> Pallet<T> {
 	/// - a settlement's validators are paid at most its share; its passes and fails are its
 	///   answered samples; its tree samples fall in what its voucher adds;
 	/// - the pot holds the open settlements' unpaid shares, exactly;
-	/// - the dispute cursor is at most the counter; only disputes from it are kept; each
-	///   juror votes once, never its executor or its reporter;
+	/// - the dispute cursor is at most the counter, the unavailable queue's at most its
+	///   end; only disputes from the cursor (the unavailable payloads' from their queue's,
+	///   queued in id order, each once, with its settlement's seed if opened since version 2) are kept, until their jury's window ends; each juror votes once, never its
+	///   executor, its reporter or its developer; a challenge (and nothing else) holds its
+	///   fee of its developer, and a developer holds exactly its open challenges' fees; a
+	///   receipt is challenged once in a kept settlement;
 	/// - each epoch counts its open settlement records and disputes (a dispute in its
 	///   settlement's epoch and in its report's: `OpenInEpoch`);
 	/// - finalizations are queued for blocks to come, of live channels only;
@@ -192,22 +197,102 @@ impl<T: Config> Pallet<T> {
 			) == unpaid,
 			"the pot holds the open settlements' unpaid shares"
 		);
-		let (first, end) = (crate::NextDisputeToEnd::<T>::get(), crate::NextDisputeId::<T>::get());
+		let end = crate::NextDisputeId::<T>::get();
+		let first = crate::NextDisputeToEnd::<T>::get();
 		ensure!(first <= end, "the dispute cursor is at most the dispute counter");
+		let fee_reason = <T as Config>::RuntimeHoldReason::from(HoldReason::ChallengeFee);
+		let mut fees: BTreeMap<gonka_primitives::HostId, u128> = BTreeMap::new();
+		let (queued, queue_end) =
+			(crate::NextUnavailableToEnd::<T>::get(), crate::NextUnavailable::<T>::get());
+		ensure!(queued <= queue_end, "the queue's cursor is at most its end");
+		let mut in_queue: BTreeMap<gonka_primitives::channel::DisputeId, u64> = BTreeMap::new();
+		let mut last = None;
+		for place in queued..queue_end {
+			// Places ended ahead of the cursor (refuted) are gone.
+			if let Some(id) = crate::UnavailableQueue::<T>::get(place) {
+				ensure!(last < Some(id), "the unavailable disputes are queued in id order");
+				last = Some(id);
+				in_queue.insert(id, place);
+			}
+		}
+		ensure!(
+			crate::UnavailableQueue::<T>::iter_keys()
+				.all(|place| queued <= place && place < queue_end),
+			"only places from the queue's cursor are kept"
+		);
 		for (id, record) in crate::Disputes::<T>::iter() {
-			ensure!(first <= id && id < end, "only disputes whose jury may vote are kept");
+			let unavailable = record.reason == FailReason::Unavailable;
+			ensure!(
+				(unavailable || first <= id) && id < end,
+				"only disputes whose jury may vote are kept"
+			);
+			ensure!(
+				unavailable == in_queue.remove(&id).is_some(),
+				"the unavailable payloads' disputes are queued, and only they"
+			);
+			ensure!(
+				now <= Self::jury_ends(record.at, record.reason),
+				"a dispute is kept until its jury's window ends"
+			);
+			let fee = crate::ChallengeFees::<T>::get(id);
+			ensure!(
+				fee.is_some() == (record.reason == FailReason::Challenged),
+				"a challenge holds its fee, and only a challenge"
+			);
+			// An unavailable payload's dispute keeps its settlement's seed (but those opened
+			// under storage version 1's rules, which have none).
+			let v2 = id >= crate::V2DisputesFrom::<T>::get();
+			ensure!(
+				crate::UnavailableSeeds::<T>::contains_key(id) == (unavailable && v2),
+				"an unavailable payload's dispute keeps its settlement's seed, and only it"
+			);
+			if let Some(fee) = fee {
+				ensure!(record.reporter == record.developer, "the developer challenges");
+				let held = fees.entry(record.developer.clone()).or_default();
+				*held = held.saturating_add(fee);
+			}
 			*open.entry(record.epoch).or_default() += 1;
 			*open.entry(record.report_epoch).or_default() += 1;
 			for (index, voter) in record.voters.iter().enumerate() {
 				ensure!(
-					*voter != record.executor && *voter != record.reporter,
-					"the executor and the reporter never vote"
+					*voter != record.executor
+						&& *voter != record.reporter
+						&& (*voter != record.developer || !v2),
+					"the executor, the reporter and the developer never vote"
 				);
 				ensure!(
 					record.voters.iter().skip(index + 1).all(|other| other != voter),
 					"a juror votes once"
 				);
 			}
+		}
+		ensure!(
+			crate::UnavailableSeeds::<T>::iter_keys().all(crate::Disputes::<T>::contains_key),
+			"seeds of open disputes only"
+		);
+		for (settlement, seqs) in crate::Challenged::<T>::iter() {
+			ensure!(
+				crate::Settlements::<T>::contains_key(settlement),
+				"challenged receipts of kept settlements only"
+			);
+			for (index, seq) in seqs.iter().enumerate() {
+				ensure!(
+					!seqs.iter().skip(index + 1).any(|other| other == seq),
+					"a receipt challenged once"
+				);
+			}
+		}
+		// What is left of the queue are refuted disputes, their places not passed yet.
+		ensure!(in_queue.keys().all(|id| *id < end), "the queue holds disputes that opened");
+		ensure!(
+			crate::ChallengeFees::<T>::iter_keys().all(crate::Disputes::<T>::contains_key),
+			"challenge fees of open challenges only"
+		);
+		for (developer, fee) in fees {
+			ensure!(
+				<T as Config>::Currency::balance_on_hold(&fee_reason, &developer) == fee,
+				"a developer holds its open challenges' fees"
+			);
 		}
 		ensure!(
 			crate::OpenInEpoch::<T>::iter().collect::<BTreeMap<_, _>>() == open,

@@ -7,6 +7,9 @@ use polkadot_sdk::{frame_support::pallet_prelude::*, sp_runtime::Perbill};
 pub const MAX_COMMITTEE_SLOTS: u32 = gonka_primitives::channel::MAX_COMMITTEE as u32;
 /// The bound of a block's queue of draws or finalizations (`MaxOpensPerBlock` at most).
 pub const MAX_QUEUE: u32 = 256;
+/// The most receipts of one settlement kept as disputed (`Challenged`: challenged by the
+/// developer, or reported by a validator with the receipt); a developer challenges no more.
+pub const MAX_DISPUTED: u32 = 64;
 /// How many blocks from the first one possible a draw or a finalization looks for room.
 pub const SCHEDULE_SEARCH: u32 = 16;
 
@@ -252,12 +255,16 @@ pub enum DisputeOutcome {
 	/// reporter, an invalidation step of the executor's test.
 	Invalidated,
 	/// The receipt holds up (the jury said so, or found no majority in its window): a
-	/// validated step of the executor's test; the reporter is fined if the jury rejected
-	/// its failure (`rejected`).
+	/// validated step of the executor's test (not for a developer's challenge); the
+	/// reporter is fined if the jury rejected its failure (`rejected`; a challenge's fee
+	/// goes to the pool either way).
 	Validated {
 		/// Whether at least half of the jury power (estimated) said valid.
 		rejected: bool,
 	},
+	/// The executor showed the reporter's acknowledgement that it delivered the payload
+	/// reported unavailable (`refute_unavailable`): a validated step, the reporter fined.
+	Refuted,
 }
 
 /// A failed sample's dispute, kept until its jury's window ends: what its outcome moves,
@@ -268,13 +275,13 @@ pub enum DisputeOutcome {
 pub struct DisputeRecord<AccountId, BlockNumber> {
 	/// The settlement.
 	pub settlement: gonka_primitives::channel::SettlementId,
-	/// The sample of it that failed.
+	/// The sample of it that failed (a challenge: the challenged receipt's leaf, `seq`).
 	pub sample: u32,
 	/// The channel's developer (an invalidation refunds it).
 	pub developer: AccountId,
 	/// The executor of the receipt.
 	pub executor: AccountId,
-	/// The validator that reported the failure.
+	/// The validator that reported the failure (a challenge: the developer).
 	pub reporter: AccountId,
 	/// The settlement's epoch: the outcome is a step of the executor's test there, and the
 	/// refund, the bounty and the fine are taken from pending work of it.
@@ -284,11 +291,11 @@ pub struct DisputeRecord<AccountId, BlockNumber> {
 	pub report_epoch: gonka_primitives::EpochIndex,
 	/// Why it failed.
 	pub reason: gonka_primitives::channel::FailReason,
-	/// What an invalidation refunds: the receipt's cost (a mismatch shows the receipt), or
-	/// the settlement's average receipt (unavailable).
+	/// What an invalidation refunds: the receipt's cost (a mismatch or a challenge shows
+	/// the receipt), or the settlement's average receipt (unavailable).
 	pub cost: u128,
 	/// The block that included the report: its hash seeds the jury; the jury votes until
-	/// `at + JuryWindow`.
+	/// `at + JuryWindow` (`UnavailableWindow` for an unavailable payload).
 	pub at: BlockNumber,
 	/// The power snapshot the jurors are drawn from (the settlement's, held once more
 	/// until the dispute ends).

@@ -45,6 +45,15 @@ pub trait WeightInfo {
 	fn waive_channel() -> Weight;
 	/// `waive_channel`'s `authorize` rule.
 	fn authorize_waiver() -> Weight;
+	/// Ending a challenge the jury did not uphold (`MAX_JURORS` votes removed, the fee to
+	/// `FeeTo`).
+	fn end_challenge() -> Weight;
+	/// `challenge_receipt` (a vouchered receipt with the longest proof).
+	fn challenge_receipt() -> Weight;
+	/// `refute_unavailable` (ending the dispute: `MAX_JURORS` votes removed, the fine).
+	fn refute_unavailable() -> Weight;
+	/// `refute_unavailable`'s `authorize` rule.
+	fn authorize_refute() -> Weight;
 }
 
 impl WeightInfo for () {
@@ -103,6 +112,18 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn authorize_waiver() -> Weight {
+		Weight::zero()
+	}
+	fn end_challenge() -> Weight {
+		Weight::zero()
+	}
+	fn challenge_receipt() -> Weight {
+		Weight::zero()
+	}
+	fn refute_unavailable() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_refute() -> Weight {
 		Weight::zero()
 	}
 }

@@ -648,6 +648,25 @@ parameter_types! {
 	};
 }
 
+parameter_types! {
+	/// What a developer's challenge costs the chain beyond the receipt's cost it also holds:
+	/// the weight of a jury (the challenge, `JURY_SIZE` votes with their authorize rules,
+	/// the dispute's end) as a transaction's fee. Returned if the jury invalidates the
+	/// receipt.
+	pub ChannelChallengeFee: Balance = {
+		use pallet_channels::WeightInfo as _;
+		use polkadot_sdk::frame_support::weights::WeightToFee as _;
+		type Weights = crate::weights::pallet_channels::WeightInfo<Runtime>;
+		let votes = Weights::vote_receipt()
+			.saturating_add(Weights::authorize_vote())
+			.saturating_mul(u64::from(gonka_primitives::channel::JURY_SIZE));
+		let jury = Weights::challenge_receipt()
+			.saturating_add(votes)
+			.saturating_add(Weights::end_challenge());
+		WeightToFee::weight_to_fee(&jury)
+	};
+}
+
 impl pallet_channels::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
@@ -683,6 +702,10 @@ impl pallet_channels::Config for Runtime {
 	/// 8 disputes a block, about 192 jury votes; failures are rare (an honest executor's
 	/// fail rate is the SPRT's 5% of its few samples at most).
 	type MaxDisputesPerBlock = ConstU32<8>;
+	/// An unavailable payload's jury votes for 200 blocks (20 minutes): an executor offline
+	/// for a while still serves it, or shows the reporter's delivery acknowledgement.
+	type UnavailableWindow = ConstU32<200>;
+	type ChallengeFee = ChannelChallengeFee;
 	type WeightInfo = crate::weights::pallet_channels::WeightInfo<Runtime>;
 }
 

@@ -65,15 +65,15 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Channels` (r:0 w:1)
 	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(178), added: 2653, mode: `MaxEncodedLen`)
 	fn open_channel() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `5158`
 		//  Estimated: `69045`
-		// Minimum execution time: 304_394_000 picoseconds.
-		Weight::from_parts(458_600_000, 0)
+		// Minimum execution time: 297_365_000 picoseconds.
+		Weight::from_parts(347_026_000, 0)
 			.saturating_add(Weight::from_parts(0, 69045))
 			.saturating_add(T::DbWeight::get().reads(55))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -83,14 +83,14 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	fn top_up() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `512`
-		//  Estimated: `3676`
-		// Minimum execution time: 58_787_000 picoseconds.
-		Weight::from_parts(72_165_000, 0)
-			.saturating_add(Weight::from_parts(0, 3676))
+		//  Estimated: `3694`
+		// Minimum execution time: 58_180_000 picoseconds.
+		Weight::from_parts(69_924_000, 0)
+			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -100,8 +100,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `354`
 		//  Estimated: `3643`
-		// Minimum execution time: 15_341_000 picoseconds.
-		Weight::from_parts(26_218_000, 0)
+		// Minimum execution time: 14_708_000 picoseconds.
+		Weight::from_parts(23_448_000, 0)
 			.saturating_add(Weight::from_parts(0, 3643))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -122,12 +122,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn draw_committee(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `17586 + k * (993 ±0)`
-		//  Estimated: `29380 + k * (1976 ±47)`
-		// Minimum execution time: 38_115_000 picoseconds.
-		Weight::from_parts(62_096_018, 0)
+		//  Estimated: `29380 + k * (1976 ±48)`
+		// Minimum execution time: 38_149_000 picoseconds.
+		Weight::from_parts(60_982_659, 0)
 			.saturating_add(Weight::from_parts(0, 29380))
-			// Standard Error: 34_509
-			.saturating_add(Weight::from_parts(6_523_034, 0).saturating_mul(k.into()))
+			// Standard Error: 35_312
+			.saturating_add(Weight::from_parts(6_672_952, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(Weight::from_parts(0, 1976).saturating_mul(k.into()))
@@ -137,7 +137,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Committees` (r:0 w:1)
 	/// Proof: `Channels::Committees` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::VoucheredAmounts` (r:0 w:1)
@@ -151,10 +151,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn finalize_channel() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `584`
-		//  Estimated: `3676`
-		// Minimum execution time: 50_426_000 picoseconds.
-		Weight::from_parts(58_437_000, 0)
-			.saturating_add(Weight::from_parts(0, 3676))
+		//  Estimated: `3694`
+		// Minimum execution time: 50_189_000 picoseconds.
+		Weight::from_parts(59_202_000, 0)
+			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(8))
 	}
@@ -187,7 +187,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `System::Account` (r:4 w:4)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:3 w:3)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerGeneration` (r:1 w:0)
 	/// Proof: `Poc::PowerGeneration` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
@@ -209,11 +209,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `8363`
 		//  Estimated: `11402`
-		// Minimum execution time: 280_461_000 picoseconds.
-		Weight::from_parts(308_684_131, 0)
+		// Minimum execution time: 282_246_000 picoseconds.
+		Weight::from_parts(319_418_240, 0)
 			.saturating_add(Weight::from_parts(0, 11402))
-			// Standard Error: 144_195
-			.saturating_add(Weight::from_parts(6_041_079, 0).saturating_mul(t.into()))
+			// Standard Error: 156_068
+			.saturating_add(Weight::from_parts(5_587_180, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(27))
 			.saturating_add(T::DbWeight::get().writes(16))
 	}
@@ -248,11 +248,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `7833`
 		//  Estimated: `7323`
-		// Minimum execution time: 133_382_000 picoseconds.
-		Weight::from_parts(154_753_675, 0)
+		// Minimum execution time: 126_524_000 picoseconds.
+		Weight::from_parts(149_352_938, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
-			// Standard Error: 153_999
-			.saturating_add(Weight::from_parts(47_718_819, 0).saturating_mul(t.into()))
+			// Standard Error: 186_481
+			.saturating_add(Weight::from_parts(45_640_515, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(13))
 	}
 	/// Storage: `Channels::Settlements` (r:500 w:500)
@@ -264,7 +264,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `Poc::PowerHistory` (r:1 w:0)
 	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
@@ -275,12 +275,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn submit_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3168 + n * (312 ±0)`
-		//  Estimated: `86813 + n * (2911 ±0)`
-		// Minimum execution time: 125_687_000 picoseconds.
-		Weight::from_parts(140_917_269, 0)
+		//  Estimated: `86813 + n * (2911 ±19)`
+		// Minimum execution time: 127_242_000 picoseconds.
+		Weight::from_parts(162_622_982, 0)
 			.saturating_add(Weight::from_parts(0, 86813))
-			// Standard Error: 40_890
-			.saturating_add(Weight::from_parts(17_576_293, 0).saturating_mul(n.into()))
+			// Standard Error: 22_804
+			.saturating_add(Weight::from_parts(17_173_000, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(42))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -301,12 +301,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn authorize_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2878 + n * (312 ±0)`
-		//  Estimated: `86813 + n * (2911 ±16)`
-		// Minimum execution time: 73_023_000 picoseconds.
-		Weight::from_parts(136_021_519, 0)
+		//  Estimated: `86813 + n * (2911 ±0)`
+		// Minimum execution time: 73_035_000 picoseconds.
+		Weight::from_parts(94_729_633, 0)
 			.saturating_add(Weight::from_parts(0, 86813))
-			// Standard Error: 52_870
-			.saturating_add(Weight::from_parts(15_423_670, 0).saturating_mul(n.into()))
+			// Standard Error: 17_469
+			.saturating_add(Weight::from_parts(14_988_439, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(37))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
@@ -328,22 +328,24 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `Inference::Ledger` (r:1 w:1)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
 	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Challenged` (r:0 w:1)
+	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
 	fn close_settlement() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `944`
-		//  Estimated: `6362`
-		// Minimum execution time: 116_509_000 picoseconds.
-		Weight::from_parts(147_192_000, 0)
-			.saturating_add(Weight::from_parts(0, 6362))
+		//  Estimated: `6398`
+		// Minimum execution time: 117_407_000 picoseconds.
+		Weight::from_parts(134_891_000, 0)
+			.saturating_add(Weight::from_parts(0, 6398))
 			.saturating_add(T::DbWeight::get().reads(14))
-			.saturating_add(T::DbWeight::get().writes(10))
+			.saturating_add(T::DbWeight::get().writes(11))
 	}
 	/// Storage: `Channels::Params` (r:0 w:1)
 	/// Proof: `Channels::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
@@ -351,8 +353,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_535_000 picoseconds.
-		Weight::from_parts(8_591_000, 0)
+		// Minimum execution time: 4_338_000 picoseconds.
+		Weight::from_parts(8_852_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -360,14 +362,14 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:2 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Storage: `Poc::Departures` (r:2 w:0)
 	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Storage: `Poc::PowerHistory` (r:2 w:0)
 	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::BlockDisputes` (r:1 w:1)
 	/// Proof: `Channels::BlockDisputes` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
@@ -380,17 +382,19 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
 	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Challenged` (r:1 w:1)
+	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Disputes` (r:0 w:1)
 	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
 	fn report_failure() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1079`
-		//  Estimated: `6362`
-		// Minimum execution time: 162_753_000 picoseconds.
-		Weight::from_parts(202_663_000, 0)
-			.saturating_add(Weight::from_parts(0, 6362))
-			.saturating_add(T::DbWeight::get().reads(15))
-			.saturating_add(T::DbWeight::get().writes(11))
+		//  Measured:  `1080`
+		//  Estimated: `6398`
+		// Minimum execution time: 170_764_000 picoseconds.
+		Weight::from_parts(192_907_000, 0)
+			.saturating_add(Weight::from_parts(0, 6398))
+			.saturating_add(T::DbWeight::get().reads(18))
+			.saturating_add(T::DbWeight::get().writes(12))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
@@ -406,10 +410,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::BlockDisputes` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn authorize_failure() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `776`
+		//  Measured:  `777`
 		//  Estimated: `6028`
-		// Minimum execution time: 105_147_000 picoseconds.
-		Weight::from_parts(118_780_000, 0)
+		// Minimum execution time: 106_829_000 picoseconds.
+		Weight::from_parts(118_320_000, 0)
 			.saturating_add(Weight::from_parts(0, 6028))
 			.saturating_add(T::DbWeight::get().reads(7))
 	}
@@ -425,8 +429,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3606`
 		//  Estimated: `6748`
-		// Minimum execution time: 32_747_000 picoseconds.
-		Weight::from_parts(43_147_000, 0)
+		// Minimum execution time: 32_296_000 picoseconds.
+		Weight::from_parts(39_670_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -445,8 +449,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3723`
 		//  Estimated: `6748`
-		// Minimum execution time: 71_455_000 picoseconds.
-		Weight::from_parts(84_401_000, 0)
+		// Minimum execution time: 71_008_000 picoseconds.
+		Weight::from_parts(82_438_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -465,7 +469,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `Inference::Ledger` (r:2 w:2)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
@@ -474,15 +478,142 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Params` (r:1 w:0)
 	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextUnavailableToEnd` (r:1 w:1)
+	/// Proof: `Channels::NextUnavailableToEnd` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextUnavailable` (r:1 w:0)
+	/// Proof: `Channels::NextUnavailable` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn end_dispute() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `4145`
 		//  Estimated: `8799`
-		// Minimum execution time: 152_825_000 picoseconds.
-		Weight::from_parts(167_307_000, 0)
+		// Minimum execution time: 156_184_000 picoseconds.
+		Weight::from_parts(169_463_000, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
+			.saturating_add(T::DbWeight::get().reads(18))
+			.saturating_add(T::DbWeight::get().writes(13))
+	}
+	/// Storage: `Channels::NextDisputeToEnd` (r:1 w:1)
+	/// Proof: `Channels::NextDisputeToEnd` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextDisputeId` (r:1 w:0)
+	/// Proof: `Channels::NextDisputeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Disputes` (r:1 w:1)
+	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
+	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::ChallengeFees` (r:1 w:1)
+	/// Proof: `Channels::ChallengeFees` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
+	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Ledger` (r:1 w:1)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Reputations` (r:1 w:1)
+	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Params` (r:1 w:0)
+	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextUnavailableToEnd` (r:1 w:1)
+	/// Proof: `Channels::NextUnavailableToEnd` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextUnavailable` (r:1 w:0)
+	/// Proof: `Channels::NextUnavailable` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	fn end_challenge() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `4101`
+		//  Estimated: `6748`
+		// Minimum execution time: 115_367_000 picoseconds.
+		Weight::from_parts(129_055_000, 0)
+			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(16))
 			.saturating_add(T::DbWeight::get().writes(12))
+	}
+	/// Storage: `Channels::Settlements` (r:1 w:0)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Challenged` (r:1 w:1)
+	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::BlockChallenges` (r:1 w:1)
+	/// Proof: `Channels::BlockChallenges` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::BlockDisputes` (r:1 w:1)
+	/// Proof: `Channels::BlockDisputes` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextDisputeId` (r:1 w:1)
+	/// Proof: `Channels::NextDisputeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
+	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Disputes` (r:0 w:1)
+	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::ChallengeFees` (r:0 w:1)
+	/// Proof: `Channels::ChallengeFees` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	fn challenge_receipt() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1161`
+		//  Estimated: `3901`
+		// Minimum execution time: 119_566_000 picoseconds.
+		Weight::from_parts(136_046_000, 0)
+			.saturating_add(Weight::from_parts(0, 3901))
+			.saturating_add(T::DbWeight::get().reads(12))
+			.saturating_add(T::DbWeight::get().writes(10))
+	}
+	/// Storage: `Channels::Disputes` (r:1 w:1)
+	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::UnavailableSeeds` (r:1 w:1)
+	/// Proof: `Channels::UnavailableSeeds` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
+	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
+	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Reputations` (r:2 w:2)
+	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Params` (r:1 w:0)
+	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Ledger` (r:2 w:1)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Fines` (r:1 w:1)
+	/// Proof: `Inference::Fines` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	fn refute_unavailable() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `3975`
+		//  Estimated: `6748`
+		// Minimum execution time: 56_665_000 picoseconds.
+		Weight::from_parts(68_310_000, 0)
+			.saturating_add(Weight::from_parts(0, 6748))
+			.saturating_add(T::DbWeight::get().reads(12))
+			.saturating_add(T::DbWeight::get().writes(8))
+	}
+	/// Storage: `Channels::Disputes` (r:1 w:0)
+	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::UnavailableSeeds` (r:1 w:0)
+	/// Proof: `Channels::UnavailableSeeds` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Hosts` (r:1 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn authorize_refute() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `3858`
+		//  Estimated: `6748`
+		// Minimum execution time: 63_136_000 picoseconds.
+		Weight::from_parts(71_620_000, 0)
+			.saturating_add(Weight::from_parts(0, 6748))
+			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Channels::Channels` (r:1 w:1)
 	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(178), added: 2653, mode: `MaxEncodedLen`)
@@ -497,7 +628,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::VoucheredAmounts` (r:0 w:1)
 	/// Proof: `Channels::VoucheredAmounts` (`max_values`: None, `max_size`: Some(3090), added: 5565, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::ChannelKeys` (r:0 w:1)
@@ -506,8 +637,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `6703`
 		//  Estimated: `7323`
-		// Minimum execution time: 83_802_000 picoseconds.
-		Weight::from_parts(100_417_000, 0)
+		// Minimum execution time: 83_453_000 picoseconds.
+		Weight::from_parts(100_098_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -528,8 +659,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `6571`
 		//  Estimated: `7323`
-		// Minimum execution time: 70_244_000 picoseconds.
-		Weight::from_parts(82_668_000, 0)
+		// Minimum execution time: 69_385_000 picoseconds.
+		Weight::from_parts(84_620_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -543,6 +674,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::NextDisputeToEnd` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextDisputeId` (r:1 w:0)
 	/// Proof: `Channels::NextDisputeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextUnavailableToEnd` (r:1 w:1)
+	/// Proof: `Channels::NextUnavailableToEnd` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextUnavailable` (r:1 w:0)
+	/// Proof: `Channels::NextUnavailable` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::ToFinalize` (r:1 w:0)
 	/// Proof: `Channels::ToFinalize` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::DrawSlots` (r:0 w:1)
@@ -551,10 +686,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `5527`
-		// Minimum execution time: 7_388_000 picoseconds.
-		Weight::from_parts(8_343_000, 0)
+		// Minimum execution time: 8_479_000 picoseconds.
+		Weight::from_parts(9_935_000, 0)
 			.saturating_add(Weight::from_parts(0, 5527))
-			.saturating_add(T::DbWeight::get().reads(6))
-			.saturating_add(T::DbWeight::get().writes(3))
+			.saturating_add(T::DbWeight::get().reads(8))
+			.saturating_add(T::DbWeight::get().writes(4))
 	}
 }

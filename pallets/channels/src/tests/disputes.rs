@@ -5,13 +5,17 @@ use super::{
 	settlement::{drawn, receipt, refused, request, settle, settlement, tail, voucher},
 	*,
 };
-use crate::{DisputeOutcome, Disputes, EpochsInUse, Error, Event, OpenInEpoch, Settlements};
+use crate::{
+	DisputeOutcome, Disputes, EpochsInUse, Error, Event, NextDisputeToEnd, NextUnavailableToEnd,
+	OpenInEpoch, Settlements, UnavailableQueue, UnavailableSeeds,
+};
 use gonka_primitives::{
 	channel::{
-		sample_of, validates_sample, FailReason, FailureReport, ReceiptEvidence, ReceiptVote,
-		SampleOf, SumNode, SumTree,
+		sample_of, validates_sample, DeliveryAck, FailReason, FailureReport, ReceiptEvidence,
+		ReceiptVote, SampleOf, SumNode, SumTree,
 	},
 	duty::Duty,
+	H256,
 };
 use polkadot_sdk::{
 	frame_support::{assert_ok, traits::Contains},
@@ -22,20 +26,27 @@ use polkadot_sdk::{
 const COST: u128 = super::settlement::RECEIPT_COST;
 
 /// What sample `sample` of settlement `id` checks.
-fn sample_at(id: u64, sample: u32) -> SampleOf {
+pub(super) fn sample_at(id: u64, sample: u32) -> SampleOf {
 	let record = Settlements::<Test>::get(id).expect("the settlement is open");
 	let seed = Channels::seed_of(id, &record).expect("its block's hash is known");
 	let tree = Channels::tree_samples(&record, &seed);
 	sample_of(&seed, sample, tree, record.from, record.to, record.tail).expect("a sample")
 }
 
-/// A sample of settlement `id` and a validator the hash rule draws for it (never `not`).
-fn sampled(id: u64, hosts: &[u8]) -> (u32, u8) {
+/// The first sample of settlement `id` that the hash rule draws one of `hosts` for, and
+/// that host.
+pub(super) fn sampled(id: u64, hosts: &[u8]) -> (u32, u8) {
+	samples_with_validators(id, hosts).first().copied().expect("some sample has a validator")
+}
+
+/// Each sample of settlement `id` that the hash rule draws one of `hosts` for, with the
+/// first such host.
+pub(super) fn samples_with_validators(id: u64, hosts: &[u8]) -> Vec<(u32, u8)> {
 	let record = Settlements::<Test>::get(id).expect("the settlement is open");
 	let seed = Channels::seed_of(id, &record).expect("its block's hash is known");
 	let samples = Channels::tree_samples(&record, &seed) + record.tail;
 	(0..samples)
-		.find_map(|sample| {
+		.filter_map(|sample| {
 			hosts
 				.iter()
 				.find(|i| {
@@ -51,11 +62,11 @@ fn sampled(id: u64, hosts: &[u8]) -> (u32, u8) {
 				})
 				.map(|i| (sample, *i))
 		})
-		.expect("some sample has a validator")
+		.collect()
 }
 
 /// The evidence of vouchered receipt `seq` among `count` of `member`'s in `channel`.
-fn evidence(channel: u64, member: u8, count: u32, seq: u32) -> ReceiptEvidence {
+pub(super) fn evidence(channel: u64, member: u8, count: u32, seq: u32) -> ReceiptEvidence {
 	let receipts: Vec<_> =
 		(0..count).map(|s| receipt(&request(channel, member, u64::from(s)), s)).collect();
 	let tree = SumTree::from_receipts(&receipts).unwrap();
@@ -66,14 +77,14 @@ fn evidence(channel: u64, member: u8, count: u32, seq: u32) -> ReceiptEvidence {
 }
 
 /// The vouchered receipt a tree sample falls on (every receipt costs `COST`).
-fn seq_of(sample: SampleOf) -> u32 {
+pub(super) fn seq_of(sample: SampleOf) -> u32 {
 	match sample {
 		SampleOf::Tree(point) => (point / COST) as u32,
 		SampleOf::Tail(_) => panic!("a tree sample"),
 	}
 }
 
-fn mismatch(settlement: u64, sample: u32, evidence: ReceiptEvidence) -> FailureReport {
+pub(super) fn mismatch(settlement: u64, sample: u32, evidence: ReceiptEvidence) -> FailureReport {
 	FailureReport { settlement, sample, reason: FailReason::Mismatch, evidence: Some(evidence) }
 }
 
@@ -83,12 +94,12 @@ fn report_call(i: u8, report: FailureReport) -> crate::Call<Test> {
 }
 
 /// Validator `i`'s report, through the pool and dispatch.
-fn report(i: u8, report: FailureReport) -> Result<(), Refused> {
+pub(super) fn report(i: u8, report: FailureReport) -> Result<(), Refused> {
 	run_duty(report_call(i, report))
 }
 
 /// Juror `i`'s vote, through the pool and dispatch.
-fn vote(i: u8, dispute: u64, invalid: bool) -> Result<(), Refused> {
+pub(super) fn vote(i: u8, dispute: u64, invalid: bool) -> Result<(), Refused> {
 	let (settlement, sample) =
 		Disputes::<Test>::get(dispute).map_or((0, 0), |record| (record.settlement, record.sample));
 	let vote = ReceiptVote { dispute, settlement, sample, invalid };
@@ -114,7 +125,7 @@ fn disputed(hosts: &[u8]) -> (u64, u8, u8, u32) {
 }
 
 /// The host of `hosts` that is neither `a` nor `b`.
-fn third(hosts: &[u8], a: u8, b: u8) -> u8 {
+pub(super) fn third(hosts: &[u8], a: u8, b: u8) -> u8 {
 	*hosts.iter().find(|i| **i != a && **i != b).unwrap()
 }
 
@@ -388,7 +399,11 @@ fn an_unavailable_payload_refunds_the_settlements_average_receipt_and_pays_no_bo
 		run_to_block(VERDICT_PERIOD + 1);
 		let reporter_work = credited(&account(reporter));
 		assert_ok!(vote(third(&[1, 2, 3], member, reporter), 0, true));
-		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);
+		// Its jury votes for the longer window.
+		run_to_block(VERDICT_PERIOD + UNAVAILABLE_WINDOW);
+		assert!(Disputes::<Test>::get(0).is_some());
+		run_to_block(VERDICT_PERIOD + UNAVAILABLE_WINDOW + 1);
+		assert!(Disputes::<Test>::get(0).is_none());
 		assert_eq!(credited(&account(reporter)), reporter_work);
 		assert!(channel_events().contains(&Event::DisputeEnded {
 			dispute: 0,
@@ -434,24 +449,8 @@ fn a_block_opens_at_most_max_disputes() {
 		let (channel, member) = drawn(1, 2_000);
 		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
 		run_to_block(VERDICT_PERIOD);
-		let mut reports = (0..6).filter_map(|sample| {
-			let record = Settlements::<Test>::get(0).unwrap();
-			let seed = Channels::seed_of(0, &record).unwrap();
-			[1u8, 2, 3]
-				.into_iter()
-				.find(|i| {
-					validates_sample(
-						&seed,
-						sample,
-						&account(*i),
-						&record.executor,
-						Poc::power_in(&record.snapshot, &account(*i)),
-						record.total_power,
-						record.executor_power,
-					)
-				})
-				.map(|i| (i, sample))
-		});
+		let mut reports =
+			samples_with_validators(0, &[1, 2, 3]).into_iter().map(|(sample, i)| (i, sample));
 		for _ in 0..MAX_DISPUTES {
 			let (i, sample) = reports.next().expect("enough samples with validators");
 			let seq = seq_of(sample_at(0, sample));
@@ -481,5 +480,253 @@ fn an_epochs_ledger_waits_for_its_open_settlements_and_disputes() {
 		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);
 		assert!(Disputes::<Test>::get(0).is_none());
 		assert!(!EpochsInUse::<Test>::contains(&0));
+	});
+}
+
+/// A channel of one slot whose member settled 6 vouchered receipts in block 2, and in
+/// period 1 a validator's report that the payload of a sample it was drawn for was
+/// unavailable (dispute 0). Returns the member, the reporter and the sample.
+fn unavailable(hosts: &[u8]) -> (u8, u8, u32) {
+	let (channel, member) = drawn(1, 2_000);
+	assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+	run_to_block(VERDICT_PERIOD);
+	let (sample, reporter) = sampled(0, hosts);
+	let report_ =
+		FailureReport { settlement: 0, sample, reason: FailReason::Unavailable, evidence: None };
+	assert_ok!(report(reporter, report_));
+	(member, reporter, sample)
+}
+
+/// The sample seed of settlement `id` (kept while its record is).
+fn seed(id: u64) -> H256 {
+	let record = Settlements::<Test>::get(id).expect("the settlement is open");
+	Channels::seed_of(id, &record).expect("its block's hash is known")
+}
+
+/// `signer`'s worker key's acknowledgement, as host `host`, of the delivery of `sample` of
+/// settlement `settlement` (of sample seed `seed`), sent to refute dispute `dispute`.
+fn refute_call(
+	signer: u8,
+	host: u8,
+	dispute: u64,
+	(settlement, seed): (u64, H256),
+	sample: u32,
+) -> crate::Call<Test> {
+	let ack = DeliveryAck { settlement, sample, seed, leaf: H256::repeat_byte(7) };
+	let signature = ack.sign(&Poc::genesis_hash(), &account(host), &worker(signer));
+	crate::Call::refute_unavailable { dispute, ack, signature }
+}
+
+/// The attack: a validator fetches the payload (and acknowledges it), then reports it
+/// unavailable, so that a jury that cannot see the delivery refunds an honest executor's
+/// receipt. The executor shows the acknowledgement: the dispute ends at once, the failure
+/// rejected, the reporter fined.
+#[test]
+fn an_unavailable_report_is_refuted_by_the_reporters_delivery_acknowledgement() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (member, reporter, sample) = unavailable(&[1, 2, 3]);
+		let cost = Disputes::<Test>::get(0).unwrap().cost;
+		run_to_block(VERDICT_PERIOD + 1);
+		// A juror's vote that it could not fetch either counts for nothing then.
+		assert_ok!(vote(third(&[1, 2, 3], member, reporter), 0, true));
+		let executor_work = credited(&account(member));
+		let fine = cost.min(credited(&account(reporter)));
+		assert!(fine > 0);
+		// Anyone holding it may send it: the reporter's signature is the proof.
+		assert_ok!(run_duty(refute_call(reporter, reporter, 0, (0, seed(0)), sample)));
+		assert!(Disputes::<Test>::get(0).is_none());
+		assert_eq!(UnavailableSeeds::<Test>::get(0), None);
+		assert_eq!(fined(&account(reporter)), fine);
+		assert_eq!(credited(&account(member)), executor_work, "nothing taken");
+		assert!(judged().contains(&(account(member), 0, 1, 0)));
+		assert!(channel_events().contains(&Event::DisputeEnded {
+			dispute: 0,
+			outcome: DisputeOutcome::Refuted,
+			refund: 0,
+			bounty: 0,
+			fine,
+		}));
+		// Once.
+		assert_eq!(
+			run_duty(refute_call(reporter, reporter, 0, (0, seed(0)), sample)),
+			Err(Refused::Pool(InvalidTransaction::Stale.into()))
+		);
+		// Its place in the queue is passed when the cursor reaches it.
+		assert_eq!(UnavailableQueue::<Test>::get(0), Some(0));
+		run_to_block(VERDICT_PERIOD + 2);
+		assert_eq!(UnavailableQueue::<Test>::get(0), None);
+		assert_eq!(NextUnavailableToEnd::<Test>::get(), 1);
+	});
+}
+
+#[test]
+fn a_refutation_is_the_reporters_acknowledgement_of_the_disputed_sample() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (member, reporter, sample) = unavailable(&[1, 2, 3]);
+		// The executor cannot sign it for the reporter, nor can a juror.
+		let juror = third(&[1, 2, 3], member, reporter);
+		for forger in [member, juror] {
+			assert_eq!(
+				run_duty(refute_call(forger, reporter, 0, (0, seed(0)), sample)),
+				Err(Refused::Pool(InvalidTransaction::BadProof.into()))
+			);
+		}
+		// The reporter's acknowledgement of another sample, or another settlement.
+		assert_eq!(
+			run_duty(refute_call(reporter, reporter, 0, (0, seed(0)), sample + 1)),
+			Err(refused(Error::AckNotForDispute))
+		);
+		assert_eq!(
+			run_duty(refute_call(reporter, reporter, 0, (1, seed(0)), sample)),
+			Err(refused(Error::AckNotForDispute))
+		);
+		// The settlement of this id on another fork: another seed.
+		assert_eq!(
+			run_duty(refute_call(reporter, reporter, 0, (0, H256::repeat_byte(3)), sample)),
+			Err(refused(Error::AckNotForDispute))
+		);
+		assert_eq!(
+			run_duty(refute_call(reporter, reporter, 7, (0, seed(0)), sample)),
+			Err(Refused::Pool(InvalidTransaction::Stale.into()))
+		);
+		assert!(Disputes::<Test>::get(0).is_some());
+	});
+	// A mismatch shows the receipt a jury replays: an acknowledgement refutes nothing.
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (_, _, reporter, sample) = disputed(&[1, 2, 3]);
+		assert_eq!(
+			run_duty(refute_call(reporter, reporter, 0, (0, seed(0)), sample)),
+			Err(refused(Error::NotUnavailable))
+		);
+	});
+}
+
+/// An unavailable payload's jury votes for `UnavailableWindow` (an executor briefly
+/// offline still serves it); a mismatch opened after it ends at its own window's end,
+/// unheld by the longer one.
+#[test]
+fn an_unavailable_payloads_jury_votes_longer_and_other_disputes_end_in_between() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (member, reporter, sample) = unavailable(&[1, 2, 3]);
+		let (other, validator) = samples_with_validators(0, &[1, 2, 3])
+			.into_iter()
+			.find(|(s, _)| *s != sample)
+			.expect("another sample with a validator");
+		let seq = seq_of(sample_at(0, other));
+		let channel = Settlements::<Test>::get(0).unwrap().channel;
+		assert_ok!(report(validator, mismatch(0, other, evidence(channel, member, 6, seq))));
+		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);
+		assert!(Disputes::<Test>::get(1).is_none(), "the mismatch ended");
+		assert!(Disputes::<Test>::get(0).is_some(), "the unavailable payload's jury votes on");
+		assert_eq!(NextDisputeToEnd::<Test>::get(), 2);
+		assert_ok!(vote(third(&[1, 2, 3], member, reporter), 0, true));
+		run_to_block(VERDICT_PERIOD + UNAVAILABLE_WINDOW);
+		assert!(Disputes::<Test>::get(0).is_some());
+		run_to_block(VERDICT_PERIOD + UNAVAILABLE_WINDOW + 1);
+		assert!(Disputes::<Test>::get(0).is_none());
+		assert!(channel_events().iter().any(|event| matches!(
+			event,
+			Event::DisputeEnded { dispute: 0, outcome: DisputeOutcome::Invalidated, .. }
+		)));
+		assert_eq!(NextUnavailableToEnd::<Test>::get(), 1);
+	});
+}
+
+/// A validator reports a mismatch or an unavailable payload; a challenge is the
+/// developer's, with its fee.
+#[test]
+fn a_validator_never_reports_a_challenge() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		run_to_block(VERDICT_PERIOD);
+		let (sample, reporter) = sampled(0, &[1, 2, 3]);
+		let seq = seq_of(sample_at(0, sample));
+		let challenged = FailureReport {
+			reason: FailReason::Challenged,
+			..mismatch(0, sample, evidence(channel, member, 6, seq))
+		};
+		assert_eq!(report(reporter, challenged), Err(refused(Error::BadReason)));
+	});
+}
+
+/// A refutation that lands before the dispute-id cursor reaches its dispute (held back by
+/// an earlier mismatch's): the cursor passes the gap when it gets there.
+#[test]
+fn a_dispute_refuted_before_the_cursor_reaches_it_is_passed() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		run_to_block(VERDICT_PERIOD);
+		let samples = samples_with_validators(0, &[1, 2, 3]);
+		let [(first, by_first), (second, by_second)] = [samples[0], samples[1]];
+		let seq = seq_of(sample_at(0, first));
+		assert_ok!(report(by_first, mismatch(0, first, evidence(channel, member, 6, seq))));
+		let unavailable = FailureReport {
+			settlement: 0,
+			sample: second,
+			reason: FailReason::Unavailable,
+			evidence: None,
+		};
+		assert_ok!(report(by_second, unavailable));
+		assert_ok!(run_duty(refute_call(by_second, by_second, 1, (0, seed(0)), second)));
+		assert!(Disputes::<Test>::get(1).is_none());
+		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);
+		assert!(Disputes::<Test>::get(0).is_none());
+		assert_eq!(NextDisputeToEnd::<Test>::get(), 2);
+		assert_eq!(NextUnavailableToEnd::<Test>::get(), 1);
+	});
+}
+
+/// A developer that is also a host sits on no jury over its own channel's receipts (an
+/// invalidation refunds it), and its power is not the jury's.
+#[test]
+fn the_developer_sits_on_no_jury_of_its_own_channel() {
+	ExtBuilder::default().hosts(&[1, 2, 3, 4]).build_and_execute(|| {
+		let channel = open(4, terms(1), 2_000);
+		run_to_block(2);
+		let committee = crate::Committees::<Test>::get(channel).unwrap();
+		let member = *[1u8, 2, 3].iter().find(|i| committee.contains(&account(**i))).expect(
+			"the committee's one slot is not the developer's (else pick another developer)",
+		);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		run_to_block(VERDICT_PERIOD);
+		let (sample, reporter) = samples_with_validators(0, &[1, 2, 3])
+			.into_iter()
+			.find(|(_, by)| *by != member)
+			.expect("a sample another host validates");
+		let seq = seq_of(sample_at(0, sample));
+		assert_ok!(report(reporter, mismatch(0, sample, evidence(channel, member, 6, seq))));
+		run_to_block(VERDICT_PERIOD + 1);
+		let record = Disputes::<Test>::get(0).unwrap();
+		assert_eq!(record.developer, account(4));
+		assert!(Channels::sits_on(0, &record, &account(4)).is_none());
+		let juror = *[1u8, 2, 3].iter().find(|i| **i != member && **i != reporter).unwrap();
+		assert!(Channels::sits_on(0, &record, &account(juror)).is_some());
+		let snapshot = Settlements::<Test>::get(0).unwrap().snapshot;
+		assert_eq!(
+			record.others,
+			Poc::power_in(&snapshot, &account(juror)),
+			"the jury's power is the juror's alone"
+		);
+		assert_eq!(vote(4, 0, true), Err(refused(Error::NotAJuror)));
+		// Its own challenge: its power is not the jury's either.
+		let other = (seq + 1) % 6;
+		assert_ok!(Channels::challenge_receipt(
+			RuntimeOrigin::signed(account(4)),
+			gonka_primitives::channel::ReceiptChallenge {
+				settlement: 0,
+				tail: None,
+				evidence: evidence(channel, member, 6, other),
+			}
+		));
+		let challenge = Disputes::<Test>::get(1).unwrap();
+		assert_eq!(
+			challenge.others,
+			Poc::power_in(&snapshot, &account(juror))
+				+ Poc::power_in(&snapshot, &account(reporter))
+		);
+		run_to_block(VERDICT_PERIOD + 2);
+		assert!(Channels::sits_on(1, &challenge, &account(4)).is_none());
 	});
 }

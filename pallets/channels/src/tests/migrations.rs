@@ -53,3 +53,71 @@ fn settlement_records_of_version_0_gain_their_developer_and_pay() {
 		assert_eq!(Settlements::<Test>::get(0), Some(now));
 	});
 }
+
+/// An unavailable payload's dispute open at the upgrade to version 2 (opened when every
+/// dispute ended by one cursor) is queued, in id order, and ends from the queue after the
+/// longer window; a mismatch's dispute stays with the id cursor.
+#[test]
+fn open_unavailable_disputes_of_version_1_are_queued() {
+	use super::disputes::{evidence, mismatch, report, sample_at, samples_with_validators, seq_of};
+	use crate::{
+		migrations::v2, Disputes, NextUnavailable, NextUnavailableToEnd, UnavailableQueue,
+	};
+	use gonka_primitives::{
+		channel::{FailReason, FailureReport},
+		duty::Duty,
+		H256,
+	};
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		run_to_block(VERDICT_PERIOD);
+		let samples = samples_with_validators(0, &[1, 2, 3]);
+		let [(first, by_first), (second, by_second)] = [samples[0], samples[1]];
+		let seq = seq_of(sample_at(0, first));
+		assert_ok!(report(by_first, mismatch(0, first, evidence(channel, member, 6, seq))));
+		run_to_block(VERDICT_PERIOD + 1);
+		// Dispute 1, an unavailable payload's, as version 1 kept it: no queue.
+		let unavailable = FailureReport {
+			settlement: 0,
+			sample: second,
+			reason: FailReason::Unavailable,
+			evidence: None,
+		};
+		assert_ok!(report(by_second, unavailable));
+		UnavailableQueue::<Test>::remove(0);
+		NextUnavailable::<Test>::kill();
+		crate::UnavailableSeeds::<Test>::remove(1);
+		StorageVersion::new(1).put::<Channels>();
+
+		v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Channels::on_chain_storage_version(), StorageVersion::new(2));
+		assert_eq!(UnavailableQueue::<Test>::get(0), Some(1));
+		assert_eq!((NextUnavailable::<Test>::get(), NextUnavailableToEnd::<Test>::get()), (1, 0));
+		assert_eq!(crate::V2DisputesFrom::<Test>::get(), 2);
+		// It keeps no seed: no acknowledgement refutes it (its jury decides).
+		let ack = gonka_primitives::channel::DeliveryAck {
+			settlement: 0,
+			sample: second,
+			seed: Channels::seed_of(0, &crate::Settlements::<Test>::get(0).unwrap()).unwrap(),
+			leaf: H256::repeat_byte(7),
+		};
+		let signature = ack.sign(&Poc::genesis_hash(), &account(by_second), &worker(by_second));
+		assert_eq!(
+			run_duty(crate::Call::refute_unavailable { dispute: 1, ack, signature }),
+			Err(super::settlement::refused(crate::Error::AckNotForDispute))
+		);
+		// Once only: a second run would queue the dispute again.
+		UnavailableQueue::<Test>::remove(0);
+		v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(UnavailableQueue::<Test>::get(0), None);
+		UnavailableQueue::<Test>::insert(0, 1);
+		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);
+		assert!(Disputes::<Test>::get(0).is_none());
+		assert!(Disputes::<Test>::get(1).is_some(), "its window grew");
+		run_to_block(VERDICT_PERIOD + 1 + UNAVAILABLE_WINDOW + 1);
+		assert!(Disputes::<Test>::get(1).is_none());
+		assert_eq!(NextUnavailableToEnd::<Test>::get(), 1);
+	});
+}

@@ -4,6 +4,7 @@ use crate::mock::*;
 use gonka_primitives::{channel::ChannelTerms, inference::pick_weighted};
 use polkadot_sdk::{sp_core::sr25519, sp_core::Pair};
 
+mod challenges;
 mod committee;
 mod disputes;
 mod lifecycle;

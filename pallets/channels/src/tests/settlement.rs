@@ -478,3 +478,52 @@ fn only_a_standing_committee_member_settles_with_its_worker_key() {
 		);
 	});
 }
+
+/// Equivocation pays once. A developer that signs two vouchers of the same count (another
+/// tree, a cheaper amount) gets the member's settlement of one only: a later settlement
+/// must cover more receipts (the member checks a voucher against its own journal before it
+/// counts it, amendment 2). An executor that signs a second receipt for a request the
+/// voucher covers cannot claim it as tail: a tail is above the voucher's last (nonce, try).
+#[test]
+fn equivocation_pays_once() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, m) = drawn(1, 2_000);
+		// The developer's second voucher for the same 6 receipts, each at half the cost.
+		let cheap: Vec<_> = (0..6u32)
+			.map(|seq| {
+				let mut receipt = receipt(&request(channel, m, u64::from(seq)), seq);
+				receipt.cost = RECEIPT_COST / 2;
+				receipt
+			})
+			.collect();
+		let tree = SumTree::from_receipts(&cheap).unwrap();
+		let equivocated = Voucher {
+			channel,
+			executor: account(m),
+			count: 6,
+			root: tree.root().hash,
+			amount: tree.root().sum,
+			last: (5, 0),
+		};
+		let signature = equivocated.sign(&Poc::genesis_hash(), &key(channel));
+		let equivocated = SignedVoucher { voucher: equivocated, signature };
+		assert_ne!(equivocated.voucher.root, voucher(channel, m, 6).voucher.root);
+		assert_ok!(settle(m, settlement(channel, Some(voucher(channel, m, 6)), vec![])));
+		assert_eq!(paid(channel, m), 6 * RECEIPT_COST);
+		assert_eq!(
+			settle(m, settlement(channel, Some(equivocated), vec![])),
+			Err(Refused::Pool(InvalidTransaction::Stale.into())),
+			"the same count again: nothing new"
+		);
+		// The executor's second receipt for vouchered request 5 (another output), claimed
+		// as the tail's first leaf.
+		let mut second = tail(channel, m, 5, 6);
+		second[0].receipt.output_hash = H256::repeat_byte(9);
+		second[0].receipt.seq = 6;
+		assert_eq!(
+			settle(m, settlement(channel, Some(voucher(channel, m, 6)), second)),
+			Err(refused(Error::TailOutOfOrder))
+		);
+		assert_eq!(paid(channel, m), 6 * RECEIPT_COST, "paid once");
+	});
+}
