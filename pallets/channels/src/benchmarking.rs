@@ -100,6 +100,85 @@ const WORKER: KeyTypeId = KeyTypeId(*b"gwrk");
 /// The receipts the benchmarks' voucher covers.
 const VOUCHERED: u32 = 1_000;
 
+/// The amount of the benchmark settlement's voucher: its receipts, more than the
+/// settlement's fee, and a share that pays every sample (each receipt sampled, at a new
+/// host's target).
+fn settlement_amount<T: Config>(model: gonka_primitives::ModelId) -> u128 {
+	let price = T::Pricing::price(model).unwrap_or(1);
+	let cost = price.saturating_mul(2);
+	let samples = <T as Config>::SampleFee::get().saturating_mul(u128::from(VOUCHERED + MAX_TAIL));
+	let for_samples = {
+		use pallet_inference::WorkLedger;
+		T::Work::validator_share().saturating_reciprocal_mul_ceil(samples)
+	};
+	cost.saturating_mul(u128::from(VOUCHERED))
+		.max(for_samples)
+		.saturating_add(T::SettleFee::get().saturating_mul(4))
+}
+
+/// `member` settled `channel` once before (so the next settlement pays its fee), last of
+/// a full list of settled members, each with a voucher's amount.
+fn fill_settled<T: Config>(channel: ChannelId, member: &HostId) {
+	let before = SettledInfo { receipts: 0, vouchered: 0, paid: 0, settlements: 1 };
+	let others = (1..MAX_COMMITTEE_SLOTS).map(|i| (account::<HostId>("other", i, 0), before));
+	Settled::<T>::insert(
+		channel,
+		SettledOf::truncate_from(others.chain([(member.clone(), before)]).collect()),
+	);
+	VoucheredAmounts::<T>::insert(
+		channel,
+		VoucheredOf::truncate_from(
+			(1..MAX_COMMITTEE_SLOTS)
+				.map(|i| (account::<HostId>("other", i, 0), 1))
+				.chain([(member.clone(), 0)])
+				.collect(),
+		),
+	);
+}
+
+/// Tail claim `i` of `member` in `channel` (after `VOUCHERED` vouchered receipts): a
+/// request of one prompt byte and one token, its receipt of `cost`, signed with `key`.
+fn tail_claim<T: Config>(
+	channel: ChannelId,
+	member: &HostId,
+	i: u32,
+	cost: u128,
+	key: &sr25519::Public,
+) -> TailClaim {
+	let genesis = pallet_poc::Pallet::<T>::genesis_hash();
+	let request = ChannelRequest {
+		channel,
+		nonce: u64::from(VOUCHERED + i),
+		attempt: 0,
+		executor: member.clone(),
+		prompt_hash: gonka_primitives::H256::repeat_byte(2),
+		prompt_bytes: 1,
+		max_tokens: 1,
+		sampling: gonka_primitives::inference::SamplingParams {
+			temperature_milli: 0,
+			top_p: polkadot_sdk::sp_runtime::Perbill::one(),
+		},
+	};
+	let receipt = Receipt {
+		channel,
+		seq: VOUCHERED + i,
+		nonce: request.nonce,
+		attempt: 0,
+		request_hash: request.hash(),
+		prompt_hash: request.prompt_hash,
+		output_hash: gonka_primitives::H256::repeat_byte(3),
+		prompt_tokens: 1,
+		completion_tokens: 1,
+		finish: FinishReason::Stop,
+		seed: request_seed(&genesis, channel, request.nonce, 0),
+		cost,
+	};
+	let request_signature =
+		polkadot_sdk::sp_io::crypto::sr25519_sign(CHANNEL, key, &request.signing_message(&genesis))
+			.expect("the channel key is in the keystore");
+	TailClaim { request_signature, request, receipt }
+}
+
 /// A channel of one slot whose committee is drawn, held by a registered host whose worker
 /// key is in the keystore, which settled once before (this settlement pays its fee) and
 /// is last in a full list of settled members; and the settlement of that member: a voucher
@@ -120,41 +199,13 @@ fn settling<T: Config>(
 	let who = developer::<T>();
 	let (key, proof) = channel_key::<T>(&who, 0);
 	let (terms, deposit) = terms::<T>(1, key);
-	// The voucher's amount: its receipts, more than the settlement's fee, and a share that
-	// pays every sample (each receipt sampled, at a new host's target).
-	let price = T::Pricing::price(model).unwrap_or(1);
-	let cost = price.saturating_mul(2);
-	let samples = <T as Config>::SampleFee::get().saturating_mul(u128::from(VOUCHERED + MAX_TAIL));
-	let for_samples = {
-		use pallet_inference::WorkLedger;
-		T::Work::validator_share().saturating_reciprocal_mul_ceil(samples)
-	};
-	let amount = cost
-		.saturating_mul(u128::from(VOUCHERED))
-		.max(for_samples)
-		.saturating_add(T::SettleFee::get().saturating_mul(4));
+	let amount = settlement_amount::<T>(model);
 	let channel = NextChannelId::<T>::get();
 	Pallet::<T>::do_open(who, terms, proof, deposit.saturating_add(amount.saturating_mul(2)))
 		.expect("the benchmark channel opens");
 	Pallet::<T>::draw_committee(channel);
 	let info = Channels::<T>::get(channel).expect("the channel is open");
-	// The member settled once before (so this one pays its fee), last of a full list.
-	let before = SettledInfo { receipts: 0, vouchered: 0, paid: 0, settlements: 1 };
-	let others = (1..MAX_COMMITTEE_SLOTS).map(|i| (account::<HostId>("other", i, 0), before));
-	Settled::<T>::insert(
-		channel,
-		SettledOf::truncate_from(others.chain([(member.clone(), before)]).collect()),
-	);
-	// Each with a voucher's amount, the member's last.
-	VoucheredAmounts::<T>::insert(
-		channel,
-		VoucheredOf::truncate_from(
-			(1..MAX_COMMITTEE_SLOTS)
-				.map(|i| (account::<HostId>("other", i, 0), 1))
-				.chain([(member.clone(), 0)])
-				.collect(),
-		),
-	);
+	fill_settled::<T>(channel, &member);
 	let genesis = pallet_poc::Pallet::<T>::genesis_hash();
 	let sign = |message: alloc::vec::Vec<u8>| {
 		polkadot_sdk::sp_io::crypto::sr25519_sign(CHANNEL, &key, &message)
@@ -170,42 +221,8 @@ fn settling<T: Config>(
 		last: (u64::from(VOUCHERED) - 1, 0),
 	};
 	let voucher = SignedVoucher { signature: sign(voucher.signing_message(&genesis)), voucher };
-	let tail: alloc::vec::Vec<TailClaim> = (0..t)
-		.map(|i| {
-			let request = ChannelRequest {
-				channel,
-				nonce: u64::from(VOUCHERED + i),
-				attempt: 0,
-				executor: member.clone(),
-				prompt_hash: gonka_primitives::H256::repeat_byte(2),
-				prompt_bytes: 1,
-				max_tokens: 1,
-				sampling: gonka_primitives::inference::SamplingParams {
-					temperature_milli: 0,
-					top_p: polkadot_sdk::sp_runtime::Perbill::one(),
-				},
-			};
-			let receipt = Receipt {
-				channel,
-				seq: VOUCHERED + i,
-				nonce: request.nonce,
-				attempt: 0,
-				request_hash: request.hash(),
-				prompt_hash: request.prompt_hash,
-				output_hash: gonka_primitives::H256::repeat_byte(3),
-				prompt_tokens: 1,
-				completion_tokens: 1,
-				finish: FinishReason::Stop,
-				seed: request_seed(&genesis, channel, request.nonce, 0),
-				cost,
-			};
-			TailClaim {
-				request_signature: sign(request.signing_message(&genesis)),
-				request,
-				receipt,
-			}
-		})
-		.collect();
+	let tail: alloc::vec::Vec<TailClaim> =
+		(0..t).map(|i| tail_claim::<T>(channel, &member, i, cost, &key)).collect();
 	let settle =
 		ChannelSettle { channel, voucher: Some(voucher), tail: BoundedVec::truncate_from(tail) };
 	let signature = polkadot_sdk::sp_io::crypto::sr25519_sign(
@@ -266,6 +283,44 @@ fn waiving<T: Config>() -> (HostId, ChannelWaiver, polkadot_sdk::sp_core::sr2551
 /// The validators' share of each benchmark settlement.
 const SHARE: u128 = 1_000;
 
+/// Settlement `id`'s record as `verdicts` sets it up: included in block `at` by `executor`
+/// (without power), one receipt, the validators' share `SHARE`, a snapshot of its own.
+fn bench_record<T: Config>(
+	id: u64,
+	at: BlockNumberFor<T>,
+	snapshot: gonka_primitives::PowerSnapshot,
+	total_power: u128,
+	executor: &HostId,
+) -> SettlementRecordOf<T> {
+	SettlementRecord {
+		channel: 0,
+		developer: executor.clone(),
+		executor: executor.clone(),
+		at,
+		epoch: 0,
+		root: gonka_primitives::H256::repeat_byte(1),
+		count: 1,
+		from: 0,
+		to: 1,
+		receipts: 1,
+		tail: 0,
+		tails: gonka_primitives::H256::zero(),
+		paid: SHARE,
+		target: polkadot_sdk::sp_runtime::Perbill::one(),
+		snapshot: gonka_primitives::PowerSnapshot {
+			departures: snapshot.departures.saturating_add(id as u32),
+			..snapshot
+		},
+		total_power,
+		executor_power: 0,
+		share: SHARE,
+		validator_paid: 0,
+		passes: 0,
+		fails: 0,
+		answered: Default::default(),
+	}
+}
+
 /// `n` settlements of one vouchered receipt each (one sample, at a target of one), included
 /// in verdict period 1 by an executor without power, each with a power snapshot of its own
 /// (the validator's power read for each); the pot holding their shares; a registered
@@ -300,33 +355,7 @@ fn verdicts<T: Config>(
 	for id in 0..u64::from(n) {
 		let at = period.saturating_add(((id as u32) % blocks.max(1)).into());
 		frame_system::BlockHash::<T>::insert(at, T::Hash::default());
-		let record = SettlementRecord {
-			channel: 0,
-			developer: executor.clone(),
-			executor: executor.clone(),
-			at,
-			epoch: 0,
-			root: gonka_primitives::H256::repeat_byte(1),
-			count: 1,
-			from: 0,
-			to: 1,
-			receipts: 1,
-			tail: 0,
-			tails: gonka_primitives::H256::zero(),
-			paid: SHARE,
-			target: polkadot_sdk::sp_runtime::Perbill::one(),
-			snapshot: gonka_primitives::PowerSnapshot {
-				departures: snapshot.departures.saturating_add(id as u32),
-				..snapshot
-			},
-			total_power,
-			executor_power: 0,
-			share: SHARE,
-			validator_paid: 0,
-			passes: 0,
-			fails: 0,
-			answered: Default::default(),
-		};
+		let record = bench_record::<T>(id, at, snapshot, total_power, &executor);
 		Settlements::<T>::insert(id, record);
 		Pallet::<T>::note_open(0);
 		entries.push(ReceiptVerdict { settlement: id, sample: 0, pass: true });

@@ -106,11 +106,7 @@ impl<T: Config> Pallet<T> {
 			seqs.try_push(challenge.evidence.receipt.seq)
 		})
 		.map_err(|_| Error::<T>::SettlementChallengesFull)?;
-		let now = frame_system::Pallet::<T>::block_number();
-		BlockChallenges::<T>::mutate(|(block, count)| {
-			*count = if *block == now { count.saturating_add(1) } else { 1 };
-			*block = now;
-		});
+		crate::tick_impls::count_in_block::<T, BlockChallenges<T>>();
 		// A developer that is also a host sits on no jury of its own challenge (its power
 		// is not the jury's; the executor's is out already).
 		let power = if developer == record.executor {

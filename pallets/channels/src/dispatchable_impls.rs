@@ -37,39 +37,7 @@ impl<T: Config> Pallet<T> {
 		key_proof: sr25519::Signature,
 		deposit: u128,
 	) -> DispatchResult {
-		ensure!(
-			terms.committee > 0 && u32::from(terms.committee) <= MAX_COMMITTEE_SLOTS,
-			Error::<T>::BadCommittee
-		);
-		let params = Params::<T>::get();
-		// The configuration's ceiling too, should an upgrade lower it below the rules.
-		ensure!(
-			!terms.duration.is_zero()
-				&& terms.duration <= params.max_channel_blocks.min(T::MaxChannelBlocks::get()),
-			Error::<T>::BadDuration
-		);
-		let price = T::Pricing::price(terms.model).ok_or(Error::<T>::UnknownModel)?;
-		let overhead =
-			T::Pricing::template_overhead(terms.model).ok_or(Error::<T>::UnknownModel)?;
-		ensure!(price <= terms.price_cap, Error::<T>::PriceAboveCap);
-		// A request is a prompt of a byte at least, the template and a token at least.
-		ensure!(
-			terms.max_request_tokens > overhead.saturating_add(1),
-			Error::<T>::BadRequestTokens
-		);
-		ensure!(
-			verify_channel_key(
-				&pallet_poc::Pallet::<T>::genesis_hash(),
-				&developer,
-				&terms.channel_key,
-				&key_proof
-			),
-			Error::<T>::BadKeyProof
-		);
-		ensure!(!ChannelKeys::<T>::contains_key(terms.channel_key), Error::<T>::ChannelKeyInUse);
-		let least = Self::min_deposit(terms.committee, terms.max_request_tokens, price)
-			.ok_or(Error::<T>::Overflow)?;
-		ensure!(deposit >= least, Error::<T>::DepositTooSmall);
+		let (params, price, overhead) = Self::check_terms(&developer, &terms, &key_proof, deposit)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let ends = now.saturating_add(terms.duration);
 		let channel = NextChannelId::<T>::get();
@@ -116,6 +84,50 @@ impl<T: Config> Pallet<T> {
 			},
 		);
 		Ok(())
+	}
+
+	/// Checks a channel's terms and deposit (see [`Self::do_open`]); returns the rules in
+	/// force, the model's price and its template overhead.
+	fn check_terms(
+		developer: &HostId,
+		terms: &ChannelTerms<BlockNumberFor<T>>,
+		key_proof: &sr25519::Signature,
+		deposit: u128,
+	) -> Result<(crate::ParamsOf<T>, u128, u32), DispatchError> {
+		ensure!(
+			terms.committee > 0 && u32::from(terms.committee) <= MAX_COMMITTEE_SLOTS,
+			Error::<T>::BadCommittee
+		);
+		let params = Params::<T>::get();
+		// The configuration's ceiling too, should an upgrade lower it below the rules.
+		ensure!(
+			!terms.duration.is_zero()
+				&& terms.duration <= params.max_channel_blocks.min(T::MaxChannelBlocks::get()),
+			Error::<T>::BadDuration
+		);
+		let price = T::Pricing::price(terms.model).ok_or(Error::<T>::UnknownModel)?;
+		let overhead =
+			T::Pricing::template_overhead(terms.model).ok_or(Error::<T>::UnknownModel)?;
+		ensure!(price <= terms.price_cap, Error::<T>::PriceAboveCap);
+		// A request is a prompt of a byte at least, the template and a token at least.
+		ensure!(
+			terms.max_request_tokens > overhead.saturating_add(1),
+			Error::<T>::BadRequestTokens
+		);
+		ensure!(
+			verify_channel_key(
+				&pallet_poc::Pallet::<T>::genesis_hash(),
+				developer,
+				&terms.channel_key,
+				key_proof
+			),
+			Error::<T>::BadKeyProof
+		);
+		ensure!(!ChannelKeys::<T>::contains_key(terms.channel_key), Error::<T>::ChannelKeyInUse);
+		let least = Self::min_deposit(terms.committee, terms.max_request_tokens, price)
+			.ok_or(Error::<T>::Overflow)?;
+		ensure!(deposit >= least, Error::<T>::DepositTooSmall);
+		Ok((params, price, overhead))
 	}
 
 	/// What opening a channel of `committee` slots costs, whatever happens to it: the open

@@ -233,15 +233,8 @@ impl<T: Config> Pallet<T> {
 			pallet_poc::Pallet::<T>::power_in(&record.snapshot, &record.developer)
 		};
 		let now = frame_system::Pallet::<T>::block_number();
-		BlockDisputes::<T>::mutate(|(block, count)| {
-			*count = if *block == now { count.saturating_add(1) } else { 1 };
-			*block = now;
-		});
-		let dispute = NextDisputeId::<T>::mutate(|next| {
-			let id = *next;
-			*next = next.saturating_add(1);
-			id
-		});
+		crate::tick_impls::count_in_block::<T, BlockDisputes<T>>();
+		let dispute = crate::tick_impls::take_next::<NextDisputeId<T>>();
 		pallet_poc::Pallet::<T>::hold_snapshot(&record.snapshot);
 		// Both epochs' ledgers wait: the settlement's (the executor's work) and this one
 		// (the reporter's pay for the answer, which a fine takes back).
@@ -270,11 +263,7 @@ impl<T: Config> Pallet<T> {
 			},
 		);
 		if reason == FailReason::Unavailable {
-			let place = NextUnavailable::<T>::mutate(|next| {
-				let place = *next;
-				*next = next.saturating_add(1);
-				place
-			});
+			let place = crate::tick_impls::take_next::<NextUnavailable<T>>();
 			UnavailableQueue::<T>::insert(place, dispute);
 		}
 		Self::deposit_event(Event::DisputeOpened {

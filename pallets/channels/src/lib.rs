@@ -1,20 +1,19 @@
 #![doc = include_str!("../README.md")]
 //!
-//! Layout (as `pallet-broker`): this file declares the configuration, storage, events,
-//! errors and calls; each call is a few lines that call a `do_*` function. The rules are in
-//! files named by concern: `dispatchable_impls.rs` (opening, top-ups, closing),
-//! `committee.rs` (the committee draw and allowances), `settlement.rs` (the members'
-//! settlements: vouchers, tail claims, payment), `sampling.rs` (the settlements' records,
-//! their samples, the validators' verdicts and pay, the verdict window's close),
-//! `disputes.rs` (failure reports, the jury, the disputes' outcomes, refuted unavailable
-//! payloads), `challenges.rs` (the developers' challenges of receipts), `waivers.rs`
-//! (members' waivers and early finalization), `migrations.rs`,
-//! `tick_impls.rs` (what runs every block: the draws, the windows' closes and the
-//! finalizations), `try_state.rs` (the invariants), `types.rs`.
+//! Layout (as `pallet-broker`): this file declares the configuration, storage and calls
+//! (each a few lines that call a `do_*` function); `events.rs` the events and errors,
+//! `genesis.rs` the genesis. The rules are in files named by concern: `dispatchable_impls.rs`
+//! (opening, top-ups, closing), `committee.rs` (the draw, allowances), `settlement.rs`
+//! (vouchers, tail claims, payment), `sampling.rs` (settlement records, samples, verdicts,
+//! the windows' close), `disputes.rs` (failure reports, juries, outcomes, refutations),
+//! `challenges.rs` (developers' challenges), `waivers.rs` (early finalization),
+//! `tick_impls.rs` (the hooks), `try_state.rs` (the invariants), `migrations.rs`, `types.rs`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
+
+use polkadot_sdk::frame_support::pallet_macros::import_section;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
@@ -22,6 +21,8 @@ mod challenges;
 mod committee;
 mod dispatchable_impls;
 mod disputes;
+mod events;
+mod genesis;
 pub mod migrations;
 pub mod runtime_api;
 mod sampling;
@@ -43,6 +44,10 @@ pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
 
+/// The events and errors, and the genesis, are pallet sections of their own (`events.rs`,
+/// `genesis.rs`).
+#[import_section(events::channels_events)]
+#[import_section(genesis::channels_genesis)]
 #[polkadot_sdk::frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -190,27 +195,6 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, ParamsOf<T>, ValueQuery, DefaultParams<T>>;
 
-	/// The configuration's rules, before governance sets any.
-	pub struct DefaultParams<T>(core::marker::PhantomData<T>);
-	impl<T: Config> Get<ParamsOf<T>> for DefaultParams<T> {
-		fn get() -> ParamsOf<T> {
-			ChannelParams {
-				open_fee: T::OpenFee::get(),
-				max_channel_blocks: T::MaxChannelBlocks::get(),
-				settle_window: T::SettleWindow::get(),
-			}
-		}
-	}
-
-	/// The epochs whose ledger waits for the channels (`pallet-inference`'s
-	/// `SettlementHold`): those with a settlement record or a dispute open.
-	pub struct EpochsInUse<T>(core::marker::PhantomData<T>);
-	impl<T: Config> polkadot_sdk::frame_support::traits::Contains<EpochIndex> for EpochsInUse<T> {
-		fn contains(epoch: &EpochIndex) -> bool {
-			OpenInEpoch::<T>::get(epoch) > 0
-		}
-	}
-
 	/// The next channel's id.
 	#[pallet::storage]
 	pub type NextChannelId<T: Config> = StorageValue<_, ChannelId, ValueQuery>;
@@ -308,11 +292,9 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type BlockChallenges<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
 
-	/// The receipts (their leaves, `seq`) disputed in each settlement whose record is kept:
-	/// challenged by the developer, or reported by a validator with the receipt (a
-	/// mismatch). A developer challenges a receipt not disputed yet (each invalidation
-	/// refunds it), while fewer than [`MAX_DISPUTED`] are. Removed when the settlement's
-	/// window closes.
+	/// The receipts (leaves) disputed in each kept settlement: challenged, or reported with
+	/// the receipt. A developer challenges a receipt not disputed yet, while fewer than
+	/// [`MAX_DISPUTED`] are. Removed when the settlement's window closes.
 	#[pallet::storage]
 	pub type Challenged<T: Config> = StorageMap<
 		_,
@@ -363,266 +345,6 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Waived<T: Config> = StorageMap<_, Twox64Concat, ChannelId, u64, ValueQuery>;
 
-	#[pallet::event]
-	#[pallet::generate_deposit(pub(super) fn deposit_event)]
-	pub enum Event<T: Config> {
-		/// A channel opened: its escrow held, its price fixed.
-		ChannelOpened {
-			channel: ChannelId,
-			developer: HostId,
-			model: gonka_primitives::ModelId,
-			price: u128,
-			deposit: u128,
-			ends: BlockNumberFor<T>,
-		},
-		/// A channel's committee was drawn: the host of each slot.
-		CommitteeDrawn { channel: ChannelId, committee: alloc::vec::Vec<HostId> },
-		/// More escrow for a channel.
-		ChannelToppedUp { channel: ChannelId, amount: u128, deposited: u128 },
-		/// The developer ended a channel early.
-		ChannelClosed { channel: ChannelId, ends: BlockNumberFor<T> },
-		/// A channel was finalized: the rest of its escrow refunded.
-		ChannelFinalized { channel: ChannelId, refund: u128 },
-		/// A committee member settled a channel: `receipts` receipts in all so far
-		/// (`tail` of them claimed without a voucher, whose voucher has root `root`),
-		/// `amount` more into its pending work and `fee` to the pool (none for its first
-		/// settlement), `paid` from the escrow in all.
-		ChannelSettled {
-			settlement: SettlementId,
-			channel: ChannelId,
-			executor: HostId,
-			receipts: u32,
-			tail: u32,
-			root: Option<gonka_primitives::H256>,
-			amount: u128,
-			fee: u128,
-			paid: u128,
-		},
-		/// The settlement's validators' share of what it paid went to the pot; its
-		/// samples are drawn from the hash of this block, with validation target `target`.
-		SettlementSampled {
-			settlement: SettlementId,
-			receipts: u32,
-			tail: u32,
-			target: polkadot_sdk::sp_runtime::Perbill,
-			share: u128,
-		},
-		/// A validator answered samples of the settlements of verdict period `period`
-		/// (`passes` passed), and was paid `paid` from the pot into its pending work.
-		VerdictsSubmitted { validator: HostId, period: u32, part: u8, passes: u32, paid: u128 },
-		/// A settlement's verdict window closed: its `passes` are steps of its executor's
-		/// invalidation test, and what its validators were not paid of the share
-		/// (`returned`) went back to the executor's pending work.
-		SettlementClosed { settlement: SettlementId, passes: u32, fails: u32, returned: u128 },
-		/// Governance set the channels' rules, for channels opened from now on.
-		ParamsSet { params: ParamsOf<T> },
-		/// A validator reported a failed sample, or a developer challenged a receipt: a jury
-		/// decides the dispute.
-		DisputeOpened {
-			/// The dispute.
-			dispute: DisputeId,
-			/// The settlement.
-			settlement: SettlementId,
-			/// The sample that failed (a challenge: the receipt's leaf, its `seq`).
-			sample: u32,
-			/// The validator that reported it (a challenge: the developer).
-			reporter: HostId,
-			/// Why it failed.
-			reason: FailReason,
-			/// What an invalidation refunds.
-			cost: u128,
-		},
-		/// A juror voted on a dispute.
-		JurorVoted {
-			/// The dispute.
-			dispute: DisputeId,
-			/// The juror.
-			juror: HostId,
-			/// Whether it said invalid.
-			invalid: bool,
-			/// What its vote weighs (`juror_weight`).
-			weight: u128,
-		},
-		/// A dispute ended.
-		DisputeEnded {
-			/// The dispute.
-			dispute: DisputeId,
-			/// Its outcome.
-			outcome: DisputeOutcome,
-			/// What went back to the developer from the executor's pending work.
-			refund: u128,
-			/// What the reporter was paid from the executor's pending work.
-			bounty: u128,
-			/// The reporter's fine (a rejected failure, a refuted unavailable payload), or
-			/// the challenge fee a challenge that did not invalidate the receipt paid the
-			/// pool.
-			fine: u128,
-		},
-		/// A committee member waived an ended channel: it settles it no more.
-		ChannelWaived {
-			/// The channel.
-			channel: ChannelId,
-			/// The member.
-			member: HostId,
-		},
-	}
-
-	#[pallet::error]
-	pub enum Error<T> {
-		/// The model has no price (not approved for inference).
-		UnknownModel,
-		/// The model's price is above the channel's price cap.
-		PriceAboveCap,
-		/// A committee has 1 to 64 slots.
-		BadCommittee,
-		/// A channel lasts 1 to `Params::max_channel_blocks` blocks.
-		BadDuration,
-		/// A request may use no tokens: `max_request_tokens` must be positive.
-		BadRequestTokens,
-		/// The deposit does not cover one request of `max_request_tokens` at the price for
-		/// every slot.
-		DepositTooSmall,
-		/// The developer cannot pay the fee and hold the deposit.
-		InsufficientBalance,
-		/// The next `SCHEDULE_SEARCH` blocks draw (or finalize) as many channels as a block
-		/// handles: open it later.
-		TooManyChannels,
-		/// The channel key's proof of ownership does not verify for the caller.
-		BadKeyProof,
-		/// No such channel.
-		UnknownChannel,
-		/// Only the channel's developer may do this.
-		NotDeveloper,
-		/// The channel has ended.
-		ChannelEnded,
-		/// An amount overflows.
-		Overflow,
-		/// The channel key signs for another channel until that one is finalized.
-		ChannelKeyInUse,
-		/// The host holds no slot of the channel's committee (or it is not drawn yet).
-		NotInCommittee,
-		/// The host left, or left and registered again, since the PoC of the committee's
-		/// roster: it is not paid.
-		NotStanding,
-		/// The voucher names another channel or executor.
-		VoucherNotForExecutor,
-		/// The voucher's signature is not the channel key's.
-		BadVoucherSignature,
-		/// The voucher covers fewer receipts than one the host settled before.
-		VoucherBehind,
-		/// The settlement covers no receipt beyond the host's earlier settlements.
-		NothingNew,
-		/// A tail request names another channel or executor.
-		TailNotForExecutor,
-		/// A tail request's signature is not the channel key's.
-		BadRequestSignature,
-		/// Tail claims are in increasing (nonce, try) order, above the voucher's last, and
-		/// their receipts numbered on from the voucher's count.
-		TailOutOfOrder,
-		/// A tail request asks for more than the channel's `max_request_tokens` (its prompt
-		/// bytes, the template and its completion tokens).
-		RequestTooLarge,
-		/// A tail receipt does not answer its request at the channel's terms
-		/// (`gonka_primitives::channel::check_receipt`).
-		BadReceipt,
-		/// The settlement would pay no more than its fee.
-		PaysTooLittle,
-		/// The settlement's vouchered receipts would need more than `MAX_SAMPLES` samples
-		/// at the executor's validation target: settle fewer at a time.
-		TooManySamples,
-		/// A verdict batch has no entry.
-		NoVerdicts,
-		/// A verdict batch's entries are not in increasing (settlement, sample) order.
-		VerdictsOutOfOrder,
-		/// A validator sends at most `MAX_VERDICT_PARTS` parts a period.
-		BadPart,
-		/// The verdicts of period `i` are taken in period `i + 1` only.
-		NotVerdictWindow,
-		/// No such settlement, or its verdict window closed.
-		UnknownSettlement,
-		/// The settlement was included in another verdict period.
-		WrongPeriod,
-		/// The settlement has no such sample.
-		NotASample,
-		/// The validator is not drawn to check the sample.
-		NotSampled,
-		/// More than half of the batch's samples are answered already.
-		AlreadyAnswered,
-		/// The block records as many settlements as `MaxClosesPerBlock`: settle in a later
-		/// block.
-		TooManySettlements,
-		/// The validators' share of the settlement does not pay `SampleFee` for each of its
-		/// samples: settle more at a time.
-		SamplesUnpaid,
-		/// Rules governance may not set: a longest channel of 1 to `MaxChannelBlocks` blocks, a
-		/// settle window of `MIN_SETTLE_WINDOW` to `MAX_SETTLE_WINDOW` blocks.
-		BadParams,
-		/// A verdict batch carries passes only: a failed sample is reported with
-		/// `report_failure`, which opens its dispute.
-		FailWithoutReport,
-		/// A mismatch carries its receipt and proof; an unavailable payload carries none.
-		NoEvidence,
-		/// The receipt shown is not the one the sample checked (or its proof is wrong).
-		BadEvidence,
-		/// No such dispute open (of the settlement and sample the vote names).
-		UnknownDispute,
-		/// The dispute's jury does not vote now (before the block after its report, or after
-		/// its window).
-		NotJuryWindow,
-		/// The hash rule does not draw this host for the dispute's jury (the executor and
-		/// the reporter never sit).
-		NotAJuror,
-		/// The juror voted already.
-		AlreadyVoted,
-		/// The dispute took `MAX_JURORS` votes.
-		TooManyVotes,
-		/// The block opened `MaxDisputesPerBlock` disputes (the next block takes it).
-		TooManyDisputes,
-		/// A member waives a channel once it has ended.
-		ChannelNotEnded,
-		/// The member waived the channel: it settles it no more, and waives it once.
-		Waived,
-		/// The waiver names another channel key, or other receipts than the member settled.
-		WaiverOutdated,
-		/// A validator reports a mismatch or an unavailable payload (a challenge is the
-		/// developer's).
-		BadReason,
-		/// Only an unavailable payload's dispute is refuted by a delivery acknowledgement.
-		NotUnavailable,
-		/// The acknowledgement names another settlement or sample than the dispute's.
-		AckNotForDispute,
-		/// The block opened as many challenges as it takes (half of `MaxDisputesPerBlock`):
-		/// the next block takes it.
-		TooManyChallenges,
-		/// The developer cannot hold the challenge's fee.
-		CannotPayChallenge,
-		/// The receipt was challenged in this settlement already, or a validator reported
-		/// it with a mismatch.
-		AlreadyDisputed,
-		/// `MAX_DISPUTED` receipts of the settlement are disputed.
-		SettlementChallengesFull,
-		/// Nobody may sit on the challenge's jury (the executor and the developer hold all
-		/// the power of the settlement's snapshot).
-		NoJury,
-	}
-
-	#[pallet::genesis_config]
-	#[derive(polkadot_sdk::frame_support::DefaultNoBound)]
-	pub struct GenesisConfig<T: Config> {
-		/// The channels' rules at genesis (the configuration's if none).
-		pub params: Option<ParamsOf<T>>,
-	}
-
-	#[pallet::genesis_build]
-	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
-		fn build(&self) {
-			if let Some(params) = self.params {
-				assert!(Pallet::<T>::params_allowed(&params), "the genesis rules are allowed");
-				Params::<T>::put(params);
-			}
-		}
-	}
-
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
@@ -630,39 +352,7 @@ pub mod pallet {
 		}
 
 		fn integrity_test() {
-			let most = T::MaxOpensPerBlock::get();
-			assert!(most > 0 && most <= MAX_QUEUE, "MaxOpensPerBlock is within 1..=MAX_QUEUE");
-			assert!(
-				T::MaxDrawSlotsPerBlock::get() >= MAX_COMMITTEE_SLOTS,
-				"a block draws the largest committee"
-			);
-			let period = T::VerdictPeriod::get();
-			assert!(!period.is_zero(), "a verdict period lasts a block at least");
-			assert!(
-				polkadot_sdk::sp_runtime::traits::Saturating::saturating_mul(period, 2u32.into())
-					<= <T as polkadot_sdk::frame_system::Config>::BlockHashCount::get(),
-				"a settlement's seed is known until its verdict window closes"
-			);
-			assert!(T::MaxClosesPerBlock::get() > 0, "a block closes a verdict window");
-			assert!(
-				Self::params_allowed(&DefaultParams::<T>::get()),
-				"the configuration's rules are rules governance may set"
-			);
-			let jury = T::JuryWindow::get();
-			assert!(!jury.is_zero(), "a jury votes for a block at least");
-			assert!(
-				jury < <T as polkadot_sdk::frame_system::Config>::BlockHashCount::get(),
-				"a dispute's seed is known until its jury's window ends"
-			);
-			assert!(T::MaxDisputesPerBlock::get() > 0, "a block opens a dispute");
-			let unavailable = T::UnavailableWindow::get();
-			assert!(
-				unavailable >= jury
-					&& unavailable
-						< <T as polkadot_sdk::frame_system::Config>::BlockHashCount::get(),
-				"an unavailable payload's jury votes at least as long as another's, while its \
-				 seed is known"
-			);
+			Self::check_configuration();
 		}
 
 		#[cfg(feature = "try-runtime")]

@@ -178,46 +178,15 @@ impl<T: Config> Pallet<T> {
 		paid: u128,
 	) -> Result<(SettlementId, u128), DispatchError> {
 		let share = T::Work::validator_share().mul_floor(paid);
-		let pot = Self::pot();
 		let now = frame_system::Pallet::<T>::block_number();
-		BlockSettlements::<T>::mutate(|(block, count)| {
-			*count = if *block == now { count.saturating_add(1) } else { 1 };
-			*block = now;
-		});
-		if share > 0 {
-			// The pot holds the shares on hold beside the existential deposit, free, which
-			// keeps its account (minted once, as a treasury's: a share may be below it).
-			let least = <T as Config>::Currency::minimum_balance();
-			let free = <T as Config>::Currency::balance(&pot);
-			if free < least {
-				<T as Config>::Currency::mint_into(&pot, least.saturating_sub(free))?;
-			}
-			<T as Config>::Currency::transfer_on_hold(
-				&HoldReason::ChannelEscrow.into(),
-				developer,
-				&pot,
-				share,
-				Precision::Exact,
-				Restriction::OnHold,
-				Fortitude::Force,
-			)?;
-		}
+		crate::tick_impls::count_in_block::<T, BlockSettlements<T>>();
+		Self::share_to_pot(developer, share)?;
 		T::Work::note_traffic(executor, new.traffic);
 		let (snapshot, total_power, _) = pallet_poc::Pallet::<T>::take_snapshot();
 		let executor_power = pallet_poc::Pallet::<T>::power_in(&snapshot, executor);
-		let id = NextSettlementId::<T>::mutate(|next| {
-			let id = *next;
-			*next = next.saturating_add(1);
-			id
-		});
+		let id = crate::tick_impls::take_next::<NextSettlementId<T>>();
 		let tail = settle.tail.len() as u32;
-		let tails = if settle.tail.is_empty() {
-			H256::zero()
-		} else {
-			let leaves: Vec<SumNode> =
-				settle.tail.iter().map(|claim| SumNode::leaf(&claim.receipt)).collect();
-			tail_digest(&leaves)
-		};
+		let tails = Self::tails_of(settle);
 		let epoch = pallet_poc::Pallet::<T>::epoch_now();
 		Self::note_open(epoch);
 		let record = SettlementRecord {
@@ -255,9 +224,46 @@ impl<T: Config> Pallet<T> {
 		Ok((id, share))
 	}
 
+	/// Moves a settlement's validators' `share` from the developer's escrow to the pot,
+	/// which holds the shares on hold beside the existential deposit, free, which keeps its
+	/// account (minted once, as a treasury's: a share may be below it).
+	fn share_to_pot(developer: &HostId, share: u128) -> DispatchResult {
+		if share == 0 {
+			return Ok(());
+		}
+		let pot = Self::pot();
+		let least = <T as Config>::Currency::minimum_balance();
+		let free = <T as Config>::Currency::balance(&pot);
+		if free < least {
+			<T as Config>::Currency::mint_into(&pot, least.saturating_sub(free))?;
+		}
+		<T as Config>::Currency::transfer_on_hold(
+			&HoldReason::ChannelEscrow.into(),
+			developer,
+			&pot,
+			share,
+			Precision::Exact,
+			Restriction::OnHold,
+			Fortitude::Force,
+		)?;
+		Ok(())
+	}
+
+	/// The digest of a settlement's tail receipts' leaves (zero without a tail claim).
+	fn tails_of(settle: &ChannelSettle) -> H256 {
+		if settle.tail.is_empty() {
+			return H256::zero();
+		}
+		let leaves: Vec<SumNode> =
+			settle.tail.iter().map(|claim| SumNode::leaf(&claim.receipt)).collect();
+		tail_digest(&leaves)
+	}
+
 	/// Checks `validator`'s verdicts against the chain's state; returns what they answer,
 	/// settlement by settlement. Samples answered already are skipped; in the pool
-	/// (`in_block` false) a batch more than half of whose entries are answered is refused.
+	/// (`in_block` false) a batch more than half of whose entries are answered is refused:
+	/// another validator drawn for a sample may have answered it first, and a resent batch
+	/// costs its checks at most twice over.
 	pub(crate) fn check_verdicts(
 		validator: &HostId,
 		verdicts: &ReceiptVerdicts,
@@ -266,10 +272,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(!verdicts.entries.is_empty(), Error::<T>::NoVerdicts);
 		ensure!(verdicts.part < MAX_VERDICT_PARTS, Error::<T>::BadPart);
 		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(
-			Self::period_of(now) == verdicts.period.saturating_add(1),
-			Error::<T>::NotVerdictWindow
-		);
+		let period = Self::period_of(now);
+		ensure!(period == verdicts.period.saturating_add(1), Error::<T>::NotVerdictWindow);
 		let mut answers: Vec<Answers<T>> = Vec::new();
 		// The validator's power in the snapshots met so far (usually one).
 		let mut powers: Vec<(PowerSnapshot, u128)> = Vec::new();
@@ -282,20 +286,9 @@ impl<T: Config> Pallet<T> {
 			ensure!(last.is_none_or(|last| last < key), Error::<T>::VerdictsOutOfOrder);
 			last = Some(key);
 			if answers.last().is_none_or(|answers| answers.settlement != entry.settlement) {
-				let record =
-					Settlements::<T>::get(entry.settlement).ok_or(Error::<T>::UnknownSettlement)?;
-				ensure!(Self::period_of(record.at) == verdicts.period, Error::<T>::WrongPeriod);
-				let seed =
-					Self::seed_of(entry.settlement, &record).ok_or(Error::<T>::WrongPeriod)?;
-				let samples = Self::tree_samples(&record, &seed).saturating_add(record.tail);
-				let pay = record.share.checked_div(u128::from(samples)).unwrap_or(0);
+				let (next, seed, samples) = Self::answers_to(entry.settlement, verdicts.period)?;
 				drawn = (seed, samples);
-				answers.push(Answers {
-					settlement: entry.settlement,
-					record,
-					samples: Vec::new(),
-					pay,
-				});
+				answers.push(next);
 			}
 			let Some(current) = answers.last_mut() else {
 				return Err(Error::<T>::UnknownSettlement);
@@ -303,14 +296,7 @@ impl<T: Config> Pallet<T> {
 			let record = &current.record;
 			ensure!(entry.pass, Error::<T>::FailWithoutReport);
 			ensure!(entry.sample < drawn.1, Error::<T>::NotASample);
-			let power = match powers.iter().find(|(snapshot, _)| *snapshot == record.snapshot) {
-				Some((_, power)) => *power,
-				None => {
-					let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, validator);
-					powers.push((record.snapshot, power));
-					power
-				}
-			};
+			let power = Self::power_once(&mut powers, &record.snapshot, validator);
 			ensure!(
 				validates_sample(
 					&drawn.0,
@@ -329,14 +315,40 @@ impl<T: Config> Pallet<T> {
 			}
 			current.samples.push(entry.sample);
 		}
-		// Another validator drawn for a sample may have answered it first: the pool takes
-		// a batch while at least half its entries are new (so a resent batch costs its
-		// checks at most twice over), a block skips the answered ones.
+		// The pool takes a batch at least half new (`check_verdicts`' doc).
 		ensure!(
 			in_block || answered.saturating_mul(2) <= verdicts.entries.len() as u32,
 			Error::<T>::AlreadyAnswered
 		);
 		Ok(answers)
+	}
+
+	/// `validator`'s power in `snapshot`, read once a batch (`powers`: those read so far).
+	fn power_once(
+		powers: &mut Vec<(PowerSnapshot, u128)>,
+		snapshot: &PowerSnapshot,
+		validator: &HostId,
+	) -> u128 {
+		if let Some((_, power)) = powers.iter().find(|(seen, _)| seen == snapshot) {
+			return *power;
+		}
+		let power = pallet_poc::Pallet::<T>::power_in(snapshot, validator);
+		powers.push((*snapshot, power));
+		power
+	}
+
+	/// The answers a batch of verdict period `period` starts to settlement `settlement`,
+	/// the settlement's seed and its samples: the settlement is kept and of that period.
+	fn answers_to(
+		settlement: SettlementId,
+		period: u32,
+	) -> Result<(Answers<T>, H256, u32), Error<T>> {
+		let record = Settlements::<T>::get(settlement).ok_or(Error::<T>::UnknownSettlement)?;
+		ensure!(Self::period_of(record.at) == period, Error::<T>::WrongPeriod);
+		let seed = Self::seed_of(settlement, &record).ok_or(Error::<T>::WrongPeriod)?;
+		let samples = Self::tree_samples(&record, &seed).saturating_add(record.tail);
+		let pay = record.share.checked_div(u128::from(samples)).unwrap_or(0);
+		Ok((Answers { settlement, record, samples: Vec::new(), pay }, seed, samples))
 	}
 
 	/// The `authorize` rule of [`Pallet::submit_verdicts`]: the validator's worker key

@@ -84,22 +84,64 @@ impl<T: Config> Pallet<T> {
 		let before = Self::settled(settle.channel, executor).unwrap_or_default();
 		let receipts = settle.receipts().ok_or(Error::<T>::Overflow)?;
 		ensure!(receipts > before.receipts, Error::<T>::NothingNew);
-		let genesis = pallet_poc::Pallet::<T>::genesis_hash();
-		let key = &info.terms.channel_key;
-		if let Some(signed) = &settle.voucher {
-			let voucher = &signed.voucher;
-			ensure!(
-				voucher.channel == settle.channel && voucher.executor == *executor,
-				Error::<T>::VoucherNotForExecutor
-			);
-			ensure!(voucher.count >= before.vouchered, Error::<T>::VoucherBehind);
-			ensure!(
-				!signatures || voucher.verify(&genesis, key, &signed.signature),
-				Error::<T>::BadVoucherSignature
-			);
-		} else {
+		Self::check_voucher(executor, settle, &before, &info, signatures)?;
+		let total = Self::check_tail(executor, settle, &info, signatures)?;
+		let amount = total.min(Self::share(&info, slots)).saturating_sub(before.paid);
+		// A member's first settlement was prepaid when the channel opened; each later one
+		// pays its fee from what it is paid. None may pay nothing (or only its fee): free
+		// duty transactions would be spam.
+		let fee = if before.settlements == 0 { 0 } else { T::SettleFee::get() };
+		ensure!(amount > fee, Error::<T>::PaysTooLittle);
+		let new = Self::check_samples(
+			executor,
+			settle,
+			(before.vouchered, Self::vouchered_amount(settle.channel, executor)),
+			amount.saturating_sub(fee),
+			info.price,
+		)?;
+		Ok(Checked { info, before, amount, fee, new })
+	}
+
+	/// The settlement's voucher, if any: the channel's and the member's, at least as far
+	/// as the member's last, signed by the channel key (`signatures`); none only if the
+	/// member never settled one.
+	fn check_voucher(
+		executor: &HostId,
+		settle: &ChannelSettle,
+		before: &SettledInfo,
+		info: &ChannelOf<T>,
+		signatures: bool,
+	) -> Result<(), Error<T>> {
+		let Some(signed) = &settle.voucher else {
 			ensure!(before.vouchered == 0, Error::<T>::VoucherBehind);
-		}
+			return Ok(());
+		};
+		let voucher = &signed.voucher;
+		ensure!(
+			voucher.channel == settle.channel && voucher.executor == *executor,
+			Error::<T>::VoucherNotForExecutor
+		);
+		ensure!(voucher.count >= before.vouchered, Error::<T>::VoucherBehind);
+		let genesis = pallet_poc::Pallet::<T>::genesis_hash();
+		ensure!(
+			!signatures || voucher.verify(&genesis, &info.terms.channel_key, &signed.signature),
+			Error::<T>::BadVoucherSignature
+		);
+		Ok(())
+	}
+
+	/// The settlement's tail claims: each the channel's and the member's, in increasing
+	/// (nonce, try) order above the voucher's last and numbered on from its count, within
+	/// `max_request_tokens`, its receipt answering it at the channel's terms; the channel
+	/// key's signatures (`signatures`) last. Returns the voucher's amount and the tail's
+	/// costs.
+	fn check_tail(
+		executor: &HostId,
+		settle: &ChannelSettle,
+		info: &ChannelOf<T>,
+		signatures: bool,
+	) -> Result<u128, Error<T>> {
+		let genesis = pallet_poc::Pallet::<T>::genesis_hash();
 		// The cheap checks of every claim first, the signatures last.
 		let first = settle.vouchered();
 		let mut above = settle.floor();
@@ -129,6 +171,7 @@ impl<T: Config> Pallet<T> {
 			total = total.checked_add(claim.receipt.cost).ok_or(Error::<T>::Overflow)?;
 		}
 		if signatures {
+			let key = &info.terms.channel_key;
 			for claim in &settle.tail {
 				ensure!(
 					claim.request.verify(&genesis, key, &claim.request_signature),
@@ -136,20 +179,7 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 		}
-		let amount = total.min(Self::share(&info, slots)).saturating_sub(before.paid);
-		// A member's first settlement was prepaid when the channel opened; each later one
-		// pays its fee from what it is paid. None may pay nothing (or only its fee): free
-		// duty transactions would be spam.
-		let fee = if before.settlements == 0 { 0 } else { T::SettleFee::get() };
-		ensure!(amount > fee, Error::<T>::PaysTooLittle);
-		let new = Self::check_samples(
-			executor,
-			settle,
-			(before.vouchered, Self::vouchered_amount(settle.channel, executor)),
-			amount.saturating_sub(fee),
-			info.price,
-		)?;
-		Ok(Checked { info, before, amount, fee, new })
+		Ok(total)
 	}
 
 	/// The `authorize` rule of [`Pallet::settle`]: the member's worker key signed the
@@ -224,29 +254,8 @@ impl<T: Config> Pallet<T> {
 			paid: before.paid.saturating_add(amount),
 			settlements: before.settlements.saturating_add(1),
 		};
-		crate::VoucheredAmounts::<T>::try_mutate(settle.channel, |amounts| {
-			let amount = settle.vouchered_amount();
-			match amounts.iter_mut().find(|(member, _)| *member == executor) {
-				Some((_, kept)) => *kept = amount,
-				None if amount == 0 => {}
-				// Only committee members settle: at most `MAX_COMMITTEE_SLOTS`.
-				None => amounts
-					.try_push((executor.clone(), amount))
-					.map_err(|_| Error::<T>::Overflow)?,
-			}
-			Ok::<_, Error<T>>(())
-		})?;
+		Self::note_settled(&executor, &settle, after)?;
 		info.settled = info.settled.saturating_add(amount);
-		Settled::<T>::try_mutate(settle.channel, |members| {
-			match members.iter_mut().find(|(member, _)| *member == executor) {
-				Some((_, settled)) => *settled = after,
-				// Only committee members settle: at most `MAX_COMMITTEE_SLOTS`.
-				None => {
-					members.try_push((executor.clone(), after)).map_err(|_| Error::<T>::Overflow)?
-				}
-			}
-			Ok::<_, Error<T>>(())
-		})?;
 		Channels::<T>::insert(settle.channel, info);
 		Self::deposit_event(Event::ChannelSettled {
 			settlement: id,
@@ -259,6 +268,38 @@ impl<T: Config> Pallet<T> {
 			fee,
 			paid: after.paid,
 		});
+		Ok(())
+	}
+
+	/// Notes what member `executor` settled of the channel (`after`, its total) and the
+	/// amount of its latest voucher.
+	fn note_settled(
+		executor: &HostId,
+		settle: &ChannelSettle,
+		after: SettledInfo,
+	) -> DispatchResult {
+		crate::VoucheredAmounts::<T>::try_mutate(settle.channel, |amounts| {
+			let amount = settle.vouchered_amount();
+			match amounts.iter_mut().find(|(member, _)| *member == *executor) {
+				Some((_, kept)) => *kept = amount,
+				None if amount == 0 => {}
+				// Only committee members settle: at most `MAX_COMMITTEE_SLOTS`.
+				None => amounts
+					.try_push((executor.clone(), amount))
+					.map_err(|_| Error::<T>::Overflow)?,
+			}
+			Ok::<_, Error<T>>(())
+		})?;
+		Settled::<T>::try_mutate(settle.channel, |members| {
+			match members.iter_mut().find(|(member, _)| *member == *executor) {
+				Some((_, settled)) => *settled = after,
+				// Only committee members settle: at most `MAX_COMMITTEE_SLOTS`.
+				None => {
+					members.try_push((executor.clone(), after)).map_err(|_| Error::<T>::Overflow)?
+				}
+			}
+			Ok::<_, Error<T>>(())
+		})?;
 		Ok(())
 	}
 }

@@ -5,8 +5,8 @@
 //! refuses more), so the work per block is bounded.
 
 use crate::{
-	Channels, Committees, Config, DrawSlots, Event, HoldReason, Pallet, ToDraw, ToFinalize,
-	WeightInfo,
+	Channels, Committees, Config, DefaultParams, DrawSlots, Event, HoldReason, Pallet, ToDraw,
+	ToFinalize, WeightInfo, MAX_COMMITTEE_SLOTS, MAX_QUEUE,
 };
 use gonka_primitives::channel::ChannelId;
 use polkadot_sdk::{
@@ -16,6 +16,7 @@ use polkadot_sdk::{
 		weights::Weight,
 	},
 	frame_system::pallet_prelude::BlockNumberFor,
+	sp_runtime::traits::{Get, Zero},
 };
 
 impl<T: Config> Pallet<T> {
@@ -40,6 +41,43 @@ impl<T: Config> Pallet<T> {
 			weight = weight.saturating_add(<T as Config>::WeightInfo::finalize_channel());
 		}
 		weight
+	}
+
+	/// `integrity_test`: the configuration keeps the hooks bounded and the hashes that seed
+	/// the samples and the juries known while they are needed.
+	pub(crate) fn check_configuration() {
+		let most = T::MaxOpensPerBlock::get();
+		assert!(most > 0 && most <= MAX_QUEUE, "MaxOpensPerBlock is within 1..=MAX_QUEUE");
+		assert!(
+			T::MaxDrawSlotsPerBlock::get() >= MAX_COMMITTEE_SLOTS,
+			"a block draws the largest committee"
+		);
+		let period = T::VerdictPeriod::get();
+		assert!(!period.is_zero(), "a verdict period lasts a block at least");
+		assert!(
+			polkadot_sdk::sp_runtime::traits::Saturating::saturating_mul(period, 2u32.into())
+				<= <T as polkadot_sdk::frame_system::Config>::BlockHashCount::get(),
+			"a settlement's seed is known until its verdict window closes"
+		);
+		assert!(T::MaxClosesPerBlock::get() > 0, "a block closes a verdict window");
+		assert!(
+			Self::params_allowed(&DefaultParams::<T>::get()),
+			"the configuration's rules are rules governance may set"
+		);
+		let jury = T::JuryWindow::get();
+		assert!(!jury.is_zero(), "a jury votes for a block at least");
+		assert!(
+			jury < <T as polkadot_sdk::frame_system::Config>::BlockHashCount::get(),
+			"a dispute's seed is known until its jury's window ends"
+		);
+		assert!(T::MaxDisputesPerBlock::get() > 0, "a block opens a dispute");
+		let unavailable = T::UnavailableWindow::get();
+		assert!(
+			unavailable >= jury
+				&& unavailable < <T as polkadot_sdk::frame_system::Config>::BlockHashCount::get(),
+			"an unavailable payload's jury votes at least as long as another's, while its \
+			 seed is known"
+		);
 	}
 
 	/// Finalizes `channel` (at the end of its settle window, or once every member waived
@@ -90,4 +128,32 @@ pub(crate) fn sweep(
 		looked = looked.saturating_add(1);
 	}
 	(next, weight)
+}
+
+/// Counts one more in a block's counter `S` (the block, the count so far), which starts
+/// again at one in a new block.
+pub(crate) fn count_in_block<T: Config, S>()
+where
+	S: polkadot_sdk::frame_support::storage::StorageValue<
+		(BlockNumberFor<T>, u32),
+		Query = (BlockNumberFor<T>, u32),
+	>,
+{
+	let now = polkadot_sdk::frame_system::Pallet::<T>::block_number();
+	S::mutate(|(block, count)| {
+		*count = if *block == now { count.saturating_add(1) } else { 1 };
+		*block = now;
+	});
+}
+
+/// Takes the next id of counter `S` (and counts it).
+pub(crate) fn take_next<S>() -> u64
+where
+	S: polkadot_sdk::frame_support::storage::StorageValue<u64, Query = u64>,
+{
+	S::mutate(|next| {
+		let id = *next;
+		*next = next.saturating_add(1);
+		id
+	})
 }

@@ -2,17 +2,20 @@
 //! `try-runtime`.
 
 use crate::{
-	ChannelStatus, Channels, Committees, Config, DrawSlots, HoldReason, NextChannelId, Pallet,
-	Params, Settled, ToDraw, ToFinalize,
+	ChannelOf, ChannelStatus, Channels, Committees, Config, DisputeRecordOf, DrawSlots, HoldReason,
+	NextChannelId, Pallet, Params, Settled, ToDraw, ToFinalize,
 };
-use alloc::collections::BTreeMap;
-use gonka_primitives::channel::FailReason;
+use alloc::{collections::BTreeMap, vec::Vec};
+use gonka_primitives::{
+	channel::{ChannelId, DisputeId, FailReason},
+	EpochIndex, HostId,
+};
 use polkadot_sdk::{
 	frame_support::{
 		ensure,
 		traits::{fungible::InspectHold, Get},
 	},
-	frame_system,
+	frame_system::{self, pallet_prelude::BlockNumberFor},
 	sp_runtime::{Saturating, TryRuntimeError},
 };
 
@@ -49,7 +52,8 @@ impl<T: Config> Pallet<T> {
 	/// - the pot holds the open settlements' unpaid shares, exactly;
 	/// - the dispute cursor is at most the counter, the unavailable queue's at most its
 	///   end; only disputes from the cursor (the unavailable payloads' from their queue's,
-	///   queued in id order, each once, with its settlement's seed if opened since version 2) are kept, until their jury's window ends; each juror votes once, never its
+	///   queued in id order, each once, with its settlement's seed if opened since version
+	///   2) are kept, until their jury's window ends; each juror votes once, never its
 	///   executor, its reporter or its developer; a challenge (and nothing else) holds its
 	///   fee of its developer, and a developer holds exactly its open challenges' fees; a
 	///   receipt is challenged once in a kept settlement;
@@ -64,51 +68,30 @@ impl<T: Config> Pallet<T> {
 			"the channels' rules are rules governance may set"
 		);
 		let now = frame_system::Pallet::<T>::block_number();
+		Self::check_channels(now)?;
+		Self::check_channel_maps(now)?;
+		let mut open: BTreeMap<EpochIndex, u32> = BTreeMap::new();
+		Self::check_settlements(&mut open)?;
+		Self::check_disputes(now, &mut open)?;
+		ensure!(
+			crate::OpenInEpoch::<T>::iter().collect::<BTreeMap<_, _>>() == open,
+			"each epoch counts its open settlement records and disputes, and no other"
+		);
+		Self::check_waivers(now)
+	}
+
+	/// The live channels, their members' pay, and the developers' escrow.
+	fn check_channels(now: BlockNumberFor<T>) -> Result<(), TryRuntimeError> {
 		let next = NextChannelId::<T>::get();
-		let mut held: BTreeMap<gonka_primitives::HostId, u128> = BTreeMap::new();
-		let drawing: alloc::vec::Vec<_> = ToDraw::<T>::iter_values().flatten().collect();
+		let mut held: BTreeMap<HostId, u128> = BTreeMap::new();
+		let drawing: Vec<_> = ToDraw::<T>::iter_values().flatten().collect();
 		for (channel, info) in Channels::<T>::iter() {
 			ensure!(channel < next, "channel ids are below the counter");
 			ensure!(info.settled <= info.deposited, "a channel pays at most its deposit");
 			let escrow = held.entry(info.developer.clone()).or_default();
 			*escrow = escrow.saturating_add(info.deposited.saturating_sub(info.settled));
-			let committee = Committees::<T>::get(channel).unwrap_or_default();
-			let mut paid = 0u128;
-			let members = Settled::<T>::get(channel);
-			for (index, (member, settled)) in members.iter().enumerate() {
-				ensure!(
-					members.iter().skip(index + 1).all(|(other, _)| other != member),
-					"one entry a member"
-				);
-				let slots = committee.iter().filter(|host| *host == member).count() as u32;
-				ensure!(slots > 0, "only committee members settle");
-				ensure!(
-					settled.paid <= Self::share(&info, slots),
-					"a member is paid at most its share of the deposit"
-				);
-				ensure!(settled.vouchered <= settled.receipts, "a voucher is within the receipts");
-				paid = paid.saturating_add(settled.paid);
-			}
-			ensure!(paid == info.settled, "a channel's settled total is its members' pay");
-			ensure!(
-				info.ends <= info.opened.saturating_add(info.terms.duration),
-				"a channel ends by its planned end"
-			);
-			ensure!(
-				info.status == ChannelStatus::Closed
-					|| info.ends == info.opened.saturating_add(info.terms.duration),
-				"an open channel ends at its planned end"
-			);
-			ensure!(
-				info.finalizes >= info.opened.saturating_add(info.terms.duration),
-				"a channel is finalized after its planned end"
-			);
-			ensure!(info.finalizes > now, "a channel past its finalization is removed");
-			ensure!(
-				ToFinalize::<T>::get(info.finalizes).iter().filter(|id| **id == channel).count()
-					== 1,
-				"a channel is queued once for its finalization"
-			);
+			Self::check_members(channel, &info)?;
+			Self::check_schedule(channel, &info, now)?;
 			match Committees::<T>::get(channel) {
 				Some(committee) => ensure!(
 					committee.len() == usize::from(info.terms.committee),
@@ -129,6 +112,57 @@ impl<T: Config> Pallet<T> {
 				"a developer's escrow held is the sum of its channels' deposits less their pay"
 			);
 		}
+		Ok(())
+	}
+
+	/// A live channel's members' settlements: one entry a member of its committee, each
+	/// paid at most its share, summing to the channel's settled total.
+	fn check_members(channel: ChannelId, info: &ChannelOf<T>) -> Result<(), TryRuntimeError> {
+		let committee = Committees::<T>::get(channel).unwrap_or_default();
+		let mut paid = 0u128;
+		let members = Settled::<T>::get(channel);
+		for (index, (member, settled)) in members.iter().enumerate() {
+			ensure!(
+				members.iter().skip(index + 1).all(|(other, _)| other != member),
+				"one entry a member"
+			);
+			let slots = committee.iter().filter(|host| *host == member).count() as u32;
+			ensure!(slots > 0, "only committee members settle");
+			ensure!(
+				settled.paid <= Self::share(info, slots),
+				"a member is paid at most its share of the deposit"
+			);
+			ensure!(settled.vouchered <= settled.receipts, "a voucher is within the receipts");
+			paid = paid.saturating_add(settled.paid);
+		}
+		ensure!(paid == info.settled, "a channel's settled total is its members' pay");
+		Ok(())
+	}
+
+	/// A live channel's end and finalization: by its planned end, queued once.
+	fn check_schedule(
+		channel: ChannelId,
+		info: &ChannelOf<T>,
+		now: BlockNumberFor<T>,
+	) -> Result<(), TryRuntimeError> {
+		let planned = info.opened.saturating_add(info.terms.duration);
+		ensure!(info.ends <= planned, "a channel ends by its planned end");
+		ensure!(
+			info.status == ChannelStatus::Closed || info.ends == planned,
+			"an open channel ends at its planned end"
+		);
+		ensure!(info.finalizes >= planned, "a channel is finalized after its planned end");
+		ensure!(info.finalizes > now, "a channel past its finalization is removed");
+		ensure!(
+			ToFinalize::<T>::get(info.finalizes).iter().filter(|id| **id == channel).count() == 1,
+			"a channel is queued once for its finalization"
+		);
+		Ok(())
+	}
+
+	/// The maps kept beside the channels (keys, settlements, voucher amounts, committees)
+	/// and the queues of draws and finalizations: of live channels only.
+	fn check_channel_maps(now: BlockNumberFor<T>) -> Result<(), TryRuntimeError> {
 		for (key, channel) in crate::ChannelKeys::<T>::iter() {
 			ensure!(
 				Channels::<T>::get(channel).is_some_and(|info| info.terms.channel_key == key),
@@ -158,6 +192,12 @@ impl<T: Config> Pallet<T> {
 		for channel in Committees::<T>::iter_keys() {
 			ensure!(Channels::<T>::contains_key(channel), "committees of live channels only");
 		}
+		Self::check_queues(now)
+	}
+
+	/// The draws and finalizations queued: for blocks to come, of live channels, a block's
+	/// slots counted.
+	fn check_queues(now: BlockNumberFor<T>) -> Result<(), TryRuntimeError> {
 		for (block, queue) in ToDraw::<T>::iter() {
 			ensure!(block > now, "draws are queued for blocks to come");
 			let mut slots = 0u32;
@@ -171,11 +211,25 @@ impl<T: Config> Pallet<T> {
 		for (block, _) in DrawSlots::<T>::iter() {
 			ensure!(ToDraw::<T>::contains_key(block), "slots are counted for queued draws only");
 		}
+		for (block, queue) in ToFinalize::<T>::iter() {
+			ensure!(block > now, "finalizations are queued for blocks to come");
+			for channel in queue {
+				ensure!(
+					Channels::<T>::contains_key(channel),
+					"finalizations of live channels only"
+				);
+			}
+		}
+		Ok(())
+	}
+
+	/// The settlement records whose window is open (counted in `open` by epoch), the pot,
+	/// and the receipts disputed in them.
+	fn check_settlements(open: &mut BTreeMap<EpochIndex, u32>) -> Result<(), TryRuntimeError> {
 		let (first, end) = (crate::NextToClose::<T>::get(), crate::NextSettlementId::<T>::get());
 		ensure!(first <= end, "the close cursor is at most the settlement counter");
 		let mut unpaid = 0u128;
 		let mut records = 0u64;
-		let mut open: BTreeMap<gonka_primitives::EpochIndex, u32> = BTreeMap::new();
 		for (id, record) in crate::Settlements::<T>::iter() {
 			records = records.saturating_add(1);
 			*open.entry(record.epoch).or_default() += 1;
@@ -197,20 +251,36 @@ impl<T: Config> Pallet<T> {
 			) == unpaid,
 			"the pot holds the open settlements' unpaid shares"
 		);
-		let end = crate::NextDisputeId::<T>::get();
-		let first = crate::NextDisputeToEnd::<T>::get();
-		ensure!(first <= end, "the dispute cursor is at most the dispute counter");
-		let fee_reason = <T as Config>::RuntimeHoldReason::from(HoldReason::ChallengeFee);
-		let mut fees: BTreeMap<gonka_primitives::HostId, u128> = BTreeMap::new();
+		for (settlement, seqs) in crate::Challenged::<T>::iter() {
+			ensure!(
+				crate::Settlements::<T>::contains_key(settlement),
+				"challenged receipts of kept settlements only"
+			);
+			for (index, seq) in seqs.iter().enumerate() {
+				ensure!(
+					!seqs.iter().skip(index + 1).any(|other| other == seq),
+					"a receipt challenged once"
+				);
+			}
+		}
+		Ok(())
+	}
+
+	/// The unavailable payloads' queue from its cursor: in id order, places of disputes
+	/// that opened. Returns each queued dispute's place.
+	fn check_unavailable_queue(
+		end: DisputeId,
+	) -> Result<BTreeMap<DisputeId, u64>, TryRuntimeError> {
 		let (queued, queue_end) =
 			(crate::NextUnavailableToEnd::<T>::get(), crate::NextUnavailable::<T>::get());
 		ensure!(queued <= queue_end, "the queue's cursor is at most its end");
-		let mut in_queue: BTreeMap<gonka_primitives::channel::DisputeId, u64> = BTreeMap::new();
+		let mut in_queue = BTreeMap::new();
 		let mut last = None;
 		for place in queued..queue_end {
 			// Places ended ahead of the cursor (refuted) are gone.
 			if let Some(id) = crate::UnavailableQueue::<T>::get(place) {
 				ensure!(last < Some(id), "the unavailable disputes are queued in id order");
+				ensure!(id < end, "the queue holds disputes that opened");
 				last = Some(id);
 				in_queue.insert(id, place);
 			}
@@ -220,6 +290,20 @@ impl<T: Config> Pallet<T> {
 				.all(|place| queued <= place && place < queue_end),
 			"only places from the queue's cursor are kept"
 		);
+		Ok(in_queue)
+	}
+
+	/// The open disputes (counted in `open` in their two epochs), the unavailable payloads'
+	/// queue and seeds, and the challenges' fees.
+	fn check_disputes(
+		now: BlockNumberFor<T>,
+		open: &mut BTreeMap<EpochIndex, u32>,
+	) -> Result<(), TryRuntimeError> {
+		let end = crate::NextDisputeId::<T>::get();
+		let first = crate::NextDisputeToEnd::<T>::get();
+		ensure!(first <= end, "the dispute cursor is at most the dispute counter");
+		let mut in_queue = Self::check_unavailable_queue(end)?;
+		let mut fees: BTreeMap<HostId, u128> = BTreeMap::new();
 		for (id, record) in crate::Disputes::<T>::iter() {
 			let unavailable = record.reason == FailReason::Unavailable;
 			ensure!(
@@ -234,79 +318,71 @@ impl<T: Config> Pallet<T> {
 				now <= Self::jury_ends(record.at, record.reason),
 				"a dispute is kept until its jury's window ends"
 			);
-			let fee = crate::ChallengeFees::<T>::get(id);
-			ensure!(
-				fee.is_some() == (record.reason == FailReason::Challenged),
-				"a challenge holds its fee, and only a challenge"
-			);
-			// An unavailable payload's dispute keeps its settlement's seed (but those opened
-			// under storage version 1's rules, which have none).
-			let v2 = id >= crate::V2DisputesFrom::<T>::get();
-			ensure!(
-				crate::UnavailableSeeds::<T>::contains_key(id) == (unavailable && v2),
-				"an unavailable payload's dispute keeps its settlement's seed, and only it"
-			);
-			if let Some(fee) = fee {
-				ensure!(record.reporter == record.developer, "the developer challenges");
-				let held = fees.entry(record.developer.clone()).or_default();
-				*held = held.saturating_add(fee);
-			}
+			Self::check_dispute(id, &record, &mut fees)?;
 			*open.entry(record.epoch).or_default() += 1;
 			*open.entry(record.report_epoch).or_default() += 1;
-			for (index, voter) in record.voters.iter().enumerate() {
-				ensure!(
-					*voter != record.executor
-						&& *voter != record.reporter
-						&& (*voter != record.developer || !v2),
-					"the executor, the reporter and the developer never vote"
-				);
-				ensure!(
-					record.voters.iter().skip(index + 1).all(|other| other != voter),
-					"a juror votes once"
-				);
-			}
 		}
 		ensure!(
 			crate::UnavailableSeeds::<T>::iter_keys().all(crate::Disputes::<T>::contains_key),
 			"seeds of open disputes only"
 		);
-		for (settlement, seqs) in crate::Challenged::<T>::iter() {
-			ensure!(
-				crate::Settlements::<T>::contains_key(settlement),
-				"challenged receipts of kept settlements only"
-			);
-			for (index, seq) in seqs.iter().enumerate() {
-				ensure!(
-					!seqs.iter().skip(index + 1).any(|other| other == seq),
-					"a receipt challenged once"
-				);
-			}
-		}
-		// What is left of the queue are refuted disputes, their places not passed yet.
-		ensure!(in_queue.keys().all(|id| *id < end), "the queue holds disputes that opened");
 		ensure!(
 			crate::ChallengeFees::<T>::iter_keys().all(crate::Disputes::<T>::contains_key),
 			"challenge fees of open challenges only"
 		);
+		let fee_reason = <T as Config>::RuntimeHoldReason::from(HoldReason::ChallengeFee);
 		for (developer, fee) in fees {
 			ensure!(
 				<T as Config>::Currency::balance_on_hold(&fee_reason, &developer) == fee,
 				"a developer holds its open challenges' fees"
 			);
 		}
+		Ok(())
+	}
+
+	/// One open dispute: its seed (an unavailable payload's, under version 2's rules), its
+	/// fee (a challenge's, added to `fees` by developer), its voters.
+	fn check_dispute(
+		id: DisputeId,
+		record: &DisputeRecordOf<T>,
+		fees: &mut BTreeMap<HostId, u128>,
+	) -> Result<(), TryRuntimeError> {
+		let fee = crate::ChallengeFees::<T>::get(id);
 		ensure!(
-			crate::OpenInEpoch::<T>::iter().collect::<BTreeMap<_, _>>() == open,
-			"each epoch counts its open settlement records and disputes, and no other"
+			fee.is_some() == (record.reason == FailReason::Challenged),
+			"a challenge holds its fee, and only a challenge"
 		);
-		for (block, queue) in ToFinalize::<T>::iter() {
-			ensure!(block > now, "finalizations are queued for blocks to come");
-			for channel in queue {
-				ensure!(
-					Channels::<T>::contains_key(channel),
-					"finalizations of live channels only"
-				);
-			}
+		// An unavailable payload's dispute keeps its settlement's seed (but those opened
+		// under storage version 1's rules, which have none).
+		let v2 = id >= crate::V2DisputesFrom::<T>::get();
+		ensure!(
+			crate::UnavailableSeeds::<T>::contains_key(id)
+				== (record.reason == FailReason::Unavailable && v2),
+			"an unavailable payload's dispute keeps its settlement's seed, and only it"
+		);
+		if let Some(fee) = fee {
+			ensure!(record.reporter == record.developer, "the developer challenges");
+			let held = fees.entry(record.developer.clone()).or_default();
+			*held = held.saturating_add(fee);
 		}
+		for (index, voter) in record.voters.iter().enumerate() {
+			ensure!(
+				*voter != record.executor
+					&& *voter != record.reporter
+					&& (*voter != record.developer || !v2),
+				"the executor, the reporter and the developer never vote"
+			);
+			ensure!(
+				record.voters.iter().skip(index + 1).all(|other| other != voter),
+				"a juror votes once"
+			);
+		}
+		Ok(())
+	}
+
+	/// The waivers: of ended live channels, of their committee's slots, all of a member's
+	/// or none, never of every slot.
+	fn check_waivers(now: BlockNumberFor<T>) -> Result<(), TryRuntimeError> {
 		for (channel, waived) in crate::Waived::<T>::iter() {
 			let info = Channels::<T>::get(channel).ok_or("waivers of live channels only")?;
 			ensure!(info.ends <= now, "waivers of ended channels only");

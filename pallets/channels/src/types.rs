@@ -312,3 +312,27 @@ pub struct DisputeRecord<AccountId, BlockNumber> {
 	/// record, so a vote and the dispute's end read and write one record.
 	pub voters: BoundedVec<AccountId, ConstU32<{ gonka_primitives::channel::MAX_JURORS }>>,
 }
+
+use crate::{Config, OpenInEpoch, ParamsOf};
+use gonka_primitives::EpochIndex;
+
+/// The configuration's rules, before governance sets any.
+pub struct DefaultParams<T>(core::marker::PhantomData<T>);
+impl<T: Config> Get<ParamsOf<T>> for DefaultParams<T> {
+	fn get() -> ParamsOf<T> {
+		ChannelParams {
+			open_fee: T::OpenFee::get(),
+			max_channel_blocks: T::MaxChannelBlocks::get(),
+			settle_window: T::SettleWindow::get(),
+		}
+	}
+}
+
+/// The epochs whose ledger waits for the channels (`pallet-inference`'s
+/// `SettlementHold`): those with a settlement record or a dispute open.
+pub struct EpochsInUse<T>(core::marker::PhantomData<T>);
+impl<T: Config> polkadot_sdk::frame_support::traits::Contains<EpochIndex> for EpochsInUse<T> {
+	fn contains(epoch: &EpochIndex) -> bool {
+		OpenInEpoch::<T>::get(epoch) > 0
+	}
+}

@@ -139,28 +139,10 @@ impl<T: Config> Pallet<T> {
 		let total = ValidationTotal::<T>::get().unwrap_or_else(TotalVotingPower::<T>::get);
 		let mut forming: Option<Forming<T>> = None;
 		let progress = loop {
-			// The model to judge: the current one, else the next one with a roster.
-			let current = match model {
-				Some(current)
-					if position
-						< Tallies::<T>::decode_len(epoch, current).map_or(0, |len| len as u32) =>
-				{
-					current
-				}
-				_ => {
-					let next = match model {
-						Some(done) => Tallies::<T>::iter_key_prefix_from(
-							epoch,
-							Tallies::<T>::hashed_key_for(epoch, done),
-						)
-						.next(),
-						None => Tallies::<T>::iter_key_prefix(epoch).next(),
-					};
-					let Some(next) = next else { break None };
-					(model, position) = (Some(next), 0);
-					next
-				}
+			let Some((current, at)) = Self::model_to_judge(epoch, model, position) else {
+				break None;
 			};
+			(model, position) = (Some(current), at);
 			let room = Self::records_fitting(meter, base, per, T::MaxHosts::get());
 			if room == 0 {
 				break Some(FormationStep::Judge { model, position, accepted_any });
@@ -189,6 +171,30 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
+	}
+
+	/// The model to judge from `position`: `model` while its roster has commitments left
+	/// there, else the next model of the epoch with a roster (from its start); `None` when
+	/// every roster is judged.
+	fn model_to_judge(
+		epoch: EpochIndex,
+		model: Option<ModelId>,
+		position: u32,
+	) -> Option<(ModelId, u32)> {
+		if let Some(current) = model {
+			let len = Tallies::<T>::decode_len(epoch, current).map_or(0, |len| len as u32);
+			if position < len {
+				return Some((current, position));
+			}
+		}
+		let next = match model {
+			Some(done) => {
+				Tallies::<T>::iter_key_prefix_from(epoch, Tallies::<T>::hashed_key_for(epoch, done))
+					.next()
+			}
+			None => Tallies::<T>::iter_key_prefix(epoch).next(),
+		}?;
+		Some((next, 0))
 	}
 
 	/// Judges at most `room` commitments of `model`'s roster from `position`: each one's
