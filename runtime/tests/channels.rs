@@ -255,3 +255,134 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 			})));
 	});
 }
+
+/// Step 5d on the development runtime: Charlie challenges a receipt its channel's member
+/// settled; the other genesis host, the whole jury, finds it invalid: the receipt's cost
+/// comes back from the member's pending work, and the fee held (the runtime's
+/// `ChallengeFee` and `JURY_SIZE` times the cost) is returned.
+#[test]
+fn a_developer_challenges_a_receipt_and_a_jury_invalidates_it_on_the_development_chain() {
+	use gonka_primitives::channel::{ReceiptChallenge, ReceiptEvidence, ReceiptVote, JURY_SIZE};
+	use polkadot_sdk::frame_support::traits::Get;
+	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		run_to(2);
+		let genesis = Poc::genesis_hash();
+		let developer = Sr25519Keyring::Charlie.to_account_id();
+		let key = sr25519::Pair::from_string("//Charlie//channel", None).expect("a key");
+		let quote = Channels::quote_channel(DEFAULT_MODEL, 1, 4_200).expect("the model is priced");
+		let terms = ChannelTerms {
+			model: DEFAULT_MODEL,
+			channel_key: key.public(),
+			price_cap: quote.price,
+			committee: 1,
+			duration: 100,
+			max_request_tokens: 4_200,
+		};
+		assert_ok!(Channels::open_channel(
+			RuntimeOrigin::signed(developer.clone()),
+			terms,
+			prove_channel_key(&genesis, &developer, &key),
+			quote.min_deposit * 2,
+		));
+		run_to(3);
+		let member = Channels::channel_view(0).expect("the channel is live").committee[0].clone();
+		let juror = [Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Bob.to_account_id()]
+			.into_iter()
+			.find(|host| *host != member)
+			.expect("the other genesis host");
+		let receipts: Vec<Receipt> = (0..2u64)
+			.map(|nonce| {
+				let request = ChannelRequest {
+					channel: 0,
+					nonce,
+					attempt: 0,
+					executor: member.clone(),
+					prompt_hash: H256::repeat_byte(nonce as u8),
+					prompt_bytes: 4_000,
+					max_tokens: 16,
+					sampling: SamplingParams::GREEDY,
+				};
+				Receipt {
+					channel: 0,
+					seq: nonce as u32,
+					nonce,
+					attempt: 0,
+					request_hash: request.hash(),
+					prompt_hash: request.prompt_hash,
+					output_hash: H256::repeat_byte(9),
+					prompt_tokens: 3_000,
+					completion_tokens: 6,
+					finish: FinishReason::Stop,
+					seed: request_seed(&genesis, 0, nonce, 0),
+					cost: 3_006 * quote.price,
+				}
+			})
+			.collect();
+		let tree = SumTree::from_receipts(&receipts).expect("a tree");
+		let voucher = Voucher {
+			channel: 0,
+			executor: member.clone(),
+			count: 2,
+			root: tree.root().hash,
+			amount: tree.root().sum,
+			last: (1, 0),
+		};
+		let settle = ChannelSettle {
+			channel: 0,
+			voucher: Some(SignedVoucher { signature: voucher.sign(&genesis, &key), voucher }),
+			tail: BoundedVec::new(),
+		};
+		let signature = settle.sign(&genesis, &member, &worker_of(&member));
+		let call = pallet_channels::Call::<Runtime>::settle {
+			executor: member.clone(),
+			settle,
+			signature,
+		};
+		assert_ok!(call.authorize(TransactionSource::External).expect("a duty call"));
+		assert_ok!(RuntimeCall::Channels(call).dispatch(RawOrigin::Authorized.into()));
+
+		// The developer challenges receipt 1: the fee and 32 times its cost held.
+		let cost = receipts[1].cost;
+		let free = Balances::free_balance(&developer);
+		let evidence = ReceiptEvidence {
+			receipt: receipts[1].clone(),
+			proof: BoundedVec::truncate_from(tree.proof(1).expect("a proof")),
+		};
+		assert_ok!(Channels::challenge_receipt(
+			RuntimeOrigin::signed(developer.clone()),
+			ReceiptChallenge { settlement: 0, tail: None, evidence },
+		));
+		let challenge_fee: u128 = <Runtime as pallet_channels::Config>::ChallengeFee::get();
+		let held = || {
+			Balances::balance_on_hold(&pallet_channels::HoldReason::ChallengeFee.into(), &developer)
+		};
+		assert_eq!(held(), challenge_fee + u128::from(JURY_SIZE) * cost);
+		assert_eq!(Balances::free_balance(&developer), free - held());
+
+		// The juror votes it invalid through the runtime's `authorize` path.
+		let at = System::block_number();
+		run_to(at + 1);
+		let vote = ReceiptVote { dispute: 0, settlement: 0, sample: 1, invalid: true };
+		let signature = vote.sign(&genesis, &juror, &worker_of(&juror));
+		let call = pallet_channels::Call::<Runtime>::vote_receipt {
+			juror: juror.clone(),
+			vote,
+			signature,
+		};
+		assert_ok!(call.authorize(TransactionSource::External).expect("a duty call"));
+		assert_ok!(RuntimeCall::Channels(call).dispatch(RawOrigin::Authorized.into()));
+		let window: u32 = <Runtime as pallet_channels::Config>::JuryWindow::get();
+		run_to(at + window + 1);
+		assert!(pallet_channels::Disputes::<Runtime>::get(0).is_none());
+		assert!(System::events().iter().any(|record| record.event
+			== gonka_runtime::RuntimeEvent::Channels(pallet_channels::Event::DisputeEnded {
+				dispute: 0,
+				outcome: pallet_channels::DisputeOutcome::Invalidated,
+				refund: cost,
+				bounty: 0,
+				fine: 0,
+			})));
+		assert_eq!(held(), 0, "the fee returned");
+		assert_eq!(Balances::free_balance(&developer), free + cost, "and the cost refunded");
+	});
+}
