@@ -56,24 +56,68 @@ fn worker_of(host: &gonka_runtime::AccountId) -> sr25519::Pair {
 	}
 }
 
+/// Charlie's channel key.
+fn channel_key() -> sr25519::Pair {
+	sr25519::Pair::from_string("//Charlie//channel", None).expect("a key")
+}
+
+/// Charlie's terms for a channel of `committee` slots on the default model at `price`:
+/// 100 blocks (beyond the verdict window's close, block 100, and the dev chain's 20-block
+/// settle window), requests of at most 4,200 tokens.
+fn terms_of(committee: u8, price: u128) -> ChannelTerms<u32> {
+	ChannelTerms {
+		model: DEFAULT_MODEL,
+		channel_key: channel_key().public(),
+		price_cap: price,
+		committee,
+		duration: 100,
+		max_request_tokens: 4_200,
+	}
+}
+
+/// Request `nonce` of channel 0 to `member`: 4,000 prompt bytes, at most 16 tokens.
+fn request_of(member: &gonka_runtime::AccountId, nonce: u64) -> ChannelRequest {
+	ChannelRequest {
+		channel: 0,
+		nonce,
+		attempt: 0,
+		executor: member.clone(),
+		prompt_hash: H256::repeat_byte(nonce as u8),
+		prompt_bytes: 4_000,
+		max_tokens: 16,
+		sampling: SamplingParams::GREEDY,
+	}
+}
+
+/// The receipt at leaf `nonce` answering `request_of(member, nonce)`: 3,000 prompt tokens
+/// and 6 completion tokens at `price`.
+fn receipt_of(member: &gonka_runtime::AccountId, nonce: u64, price: u128) -> Receipt {
+	let request = request_of(member, nonce);
+	Receipt {
+		channel: 0,
+		seq: nonce as u32,
+		nonce,
+		attempt: 0,
+		request_hash: request.hash(),
+		prompt_hash: request.prompt_hash,
+		output_hash: H256::repeat_byte(9),
+		prompt_tokens: 3_000,
+		completion_tokens: 6,
+		finish: FinishReason::Stop,
+		seed: request_seed(&Poc::genesis_hash(), 0, nonce, 0),
+		cost: 3_006 * price,
+	}
+}
+
 #[test]
 fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_chain() {
 	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
 		run_to(2);
 		let genesis = Poc::genesis_hash();
 		let developer = Sr25519Keyring::Charlie.to_account_id();
-		let key = sr25519::Pair::from_string("//Charlie//channel", None).expect("a key");
+		let key = channel_key();
 		let quote = Channels::quote_channel(DEFAULT_MODEL, 2, 4_200).expect("the model is priced");
-		let terms = ChannelTerms {
-			model: DEFAULT_MODEL,
-			channel_key: key.public(),
-			price_cap: quote.price,
-			committee: 2,
-			// Beyond the verdict window's close (block 100) and the dev chain's 20-block
-			// settle window.
-			duration: 100,
-			max_request_tokens: 4_200,
-		};
+		let terms = terms_of(2, quote.price);
 		let deposit = quote.min_deposit * 2;
 		let pool = Balances::free_balance(CommunityPool::get());
 		assert_ok!(Channels::open_channel(
@@ -93,33 +137,8 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 		let price = view.info.price;
 
 		// Charlie vouchered two receipts of the member; a third is claimed as tail.
-		let request = |nonce: u64| ChannelRequest {
-			channel: 0,
-			nonce,
-			attempt: 0,
-			executor: member.clone(),
-			prompt_hash: H256::repeat_byte(nonce as u8),
-			prompt_bytes: 4_000,
-			max_tokens: 16,
-			sampling: SamplingParams::GREEDY,
-		};
-		let receipt = |nonce: u64| {
-			let request = request(nonce);
-			Receipt {
-				channel: 0,
-				seq: nonce as u32,
-				nonce,
-				attempt: 0,
-				request_hash: request.hash(),
-				prompt_hash: request.prompt_hash,
-				output_hash: H256::repeat_byte(9),
-				prompt_tokens: 3_000,
-				completion_tokens: 6,
-				finish: FinishReason::Stop,
-				seed: request_seed(&genesis, 0, nonce, 0),
-				cost: 3_006 * price,
-			}
-		};
+		let request = |nonce| request_of(&member, nonce);
+		let receipt = |nonce| receipt_of(&member, nonce, price);
 		let tree = SumTree::from_receipts(&[receipt(0), receipt(1)]).expect("a tree");
 		let voucher = Voucher {
 			channel: 0,
@@ -268,16 +287,9 @@ fn a_developer_challenges_a_receipt_and_a_jury_invalidates_it_on_the_development
 		run_to(2);
 		let genesis = Poc::genesis_hash();
 		let developer = Sr25519Keyring::Charlie.to_account_id();
-		let key = sr25519::Pair::from_string("//Charlie//channel", None).expect("a key");
+		let key = channel_key();
 		let quote = Channels::quote_channel(DEFAULT_MODEL, 1, 4_200).expect("the model is priced");
-		let terms = ChannelTerms {
-			model: DEFAULT_MODEL,
-			channel_key: key.public(),
-			price_cap: quote.price,
-			committee: 1,
-			duration: 100,
-			max_request_tokens: 4_200,
-		};
+		let terms = terms_of(1, quote.price);
 		assert_ok!(Channels::open_channel(
 			RuntimeOrigin::signed(developer.clone()),
 			terms,
@@ -290,34 +302,8 @@ fn a_developer_challenges_a_receipt_and_a_jury_invalidates_it_on_the_development
 			.into_iter()
 			.find(|host| *host != member)
 			.expect("the other genesis host");
-		let receipts: Vec<Receipt> = (0..2u64)
-			.map(|nonce| {
-				let request = ChannelRequest {
-					channel: 0,
-					nonce,
-					attempt: 0,
-					executor: member.clone(),
-					prompt_hash: H256::repeat_byte(nonce as u8),
-					prompt_bytes: 4_000,
-					max_tokens: 16,
-					sampling: SamplingParams::GREEDY,
-				};
-				Receipt {
-					channel: 0,
-					seq: nonce as u32,
-					nonce,
-					attempt: 0,
-					request_hash: request.hash(),
-					prompt_hash: request.prompt_hash,
-					output_hash: H256::repeat_byte(9),
-					prompt_tokens: 3_000,
-					completion_tokens: 6,
-					finish: FinishReason::Stop,
-					seed: request_seed(&genesis, 0, nonce, 0),
-					cost: 3_006 * quote.price,
-				}
-			})
-			.collect();
+		let receipts: Vec<Receipt> =
+			(0..2u64).map(|nonce| receipt_of(&member, nonce, quote.price)).collect();
 		let tree = SumTree::from_receipts(&receipts).expect("a tree");
 		let voucher = Voucher {
 			channel: 0,

@@ -557,6 +557,15 @@ fn juror_vote<T: Config>() -> (HostId, ReceiptVote, polkadot_sdk::sp_core::sr255
 	(juror, vote, signature)
 }
 
+/// Runs `call`'s `authorize` rule as the pool would: the benchmarked block of every
+/// authorize rule's weight.
+fn authorized<T: Config>(call: &Call<T>) -> Result<(), BenchmarkError> {
+	call.authorize(polkadot_sdk::sp_runtime::transaction_validity::TransactionSource::External)
+		.ok_or(BenchmarkError::Weightless)?
+		.map_err(|_| BenchmarkError::Weightless)?;
+	Ok(())
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -687,11 +696,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			call.authorize(
-				polkadot_sdk::sp_runtime::transaction_validity::TransactionSource::External,
-			)
-			.ok_or(BenchmarkError::Weightless)?
-			.map_err(|_| BenchmarkError::Weightless)?;
+			authorized(&call)?;
 		}
 
 		Ok(())
@@ -717,11 +722,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			call.authorize(
-				polkadot_sdk::sp_runtime::transaction_validity::TransactionSource::External,
-			)
-			.ok_or(BenchmarkError::Weightless)?
-			.map_err(|_| BenchmarkError::Weightless)?;
+			authorized(&call)?;
 		}
 
 		Ok(())
@@ -788,11 +789,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			call.authorize(
-				polkadot_sdk::sp_runtime::transaction_validity::TransactionSource::External,
-			)
-			.ok_or(BenchmarkError::Weightless)?
-			.map_err(|_| BenchmarkError::Weightless)?;
+			authorized(&call)?;
 		}
 
 		Ok(())
@@ -822,11 +819,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			call.authorize(
-				polkadot_sdk::sp_runtime::transaction_validity::TransactionSource::External,
-			)
-			.ok_or(BenchmarkError::Weightless)?
-			.map_err(|_| BenchmarkError::Weightless)?;
+			authorized(&call)?;
 		}
 
 		Ok(())
@@ -917,11 +910,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			call.authorize(
-				polkadot_sdk::sp_runtime::transaction_validity::TransactionSource::External,
-			)
-			.ok_or(BenchmarkError::Weightless)?
-			.map_err(|_| BenchmarkError::Weightless)?;
+			authorized(&call)?;
 		}
 
 		Ok(())
@@ -949,11 +938,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			call.authorize(
-				polkadot_sdk::sp_runtime::transaction_validity::TransactionSource::External,
-			)
-			.ok_or(BenchmarkError::Weightless)?
-			.map_err(|_| BenchmarkError::Weightless)?;
+			authorized(&call)?;
 		}
 
 		Ok(())

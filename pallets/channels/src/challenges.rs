@@ -48,11 +48,12 @@ impl<T: Config> Pallet<T> {
 
 	/// Checks `developer`'s challenge: the settlement's record is kept and is of one of
 	/// its channels, the receipt is one the settlement added, and the block has room for
-	/// a challenge. Returns the record and the receipt's cost.
+	/// a challenge and a jury to hear it. Returns the record, the receipt's cost and the
+	/// developer's power in the settlement's snapshot.
 	pub(crate) fn check_challenge(
 		developer: &HostId,
 		challenge: &ReceiptChallenge,
-	) -> Result<(SettlementRecordOf<T>, u128), Error<T>> {
+	) -> Result<(SettlementRecordOf<T>, u128, u128), Error<T>> {
 		let record =
 			Settlements::<T>::get(challenge.settlement).ok_or(Error::<T>::UnknownSettlement)?;
 		ensure!(record.developer == *developer, Error::<T>::NotDeveloper);
@@ -76,25 +77,24 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::TooManyChallenges
 		);
 		Self::ensure_dispute_room()?;
-		ensure!(!Self::challenge_jury_power(developer, &record).is_zero(), Error::<T>::NoJury);
-		Ok((record, cost))
-	}
-
-	/// The power that may sit on the jury of `developer`'s challenge of `record`'s
-	/// receipt: the snapshot's but the executor's and the developer's.
-	fn challenge_jury_power(developer: &HostId, record: &SettlementRecordOf<T>) -> u128 {
-		let developer_power = if *developer == record.executor {
+		// A developer that is also a host sits on no jury of its own challenge (its power
+		// is not the jury's; the executor's is out already).
+		let power = if *developer == record.executor {
 			0
 		} else {
 			pallet_poc::Pallet::<T>::power_in(&record.snapshot, developer)
 		};
-		jury_power(record.total_power, record.executor_power, developer_power)
+		ensure!(
+			!jury_power(record.total_power, record.executor_power, power).is_zero(),
+			Error::<T>::NoJury
+		);
+		Ok((record, cost, power))
 	}
 
 	/// `challenge_receipt`: holds the fee and opens the dispute (its `sample` is the
 	/// receipt's leaf), its jury drawn without the executor or the developer.
 	pub(crate) fn do_challenge(developer: HostId, challenge: ReceiptChallenge) -> DispatchResult {
-		let (record, cost) = Self::check_challenge(&developer, &challenge)?;
+		let (record, cost, power) = Self::check_challenge(&developer, &challenge)?;
 		let fee = Self::challenge_fee(cost);
 		<T as Config>::Currency::hold(
 			&<T as Config>::RuntimeHoldReason::from(HoldReason::ChallengeFee),
@@ -107,13 +107,6 @@ impl<T: Config> Pallet<T> {
 		})
 		.map_err(|_| Error::<T>::SettlementChallengesFull)?;
 		crate::tick_impls::count_in_block::<T, BlockChallenges<T>>();
-		// A developer that is also a host sits on no jury of its own challenge (its power
-		// is not the jury's; the executor's is out already).
-		let power = if developer == record.executor {
-			0
-		} else {
-			pallet_poc::Pallet::<T>::power_in(&record.snapshot, &developer)
-		};
 		let dispute = Self::open_dispute(
 			challenge.settlement,
 			&record,

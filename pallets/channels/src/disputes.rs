@@ -47,7 +47,6 @@ use gonka_primitives::{
 		validates_sample, DeliveryAck, DisputeId, FailReason, FailureReport, ReceiptVote,
 		SettlementId, MAX_JURORS,
 	},
-	duty::Duty,
 	EpochIndex, HostId, H256,
 };
 use pallet_inference::WorkLedger;
@@ -146,12 +145,7 @@ impl<T: Config> Pallet<T> {
 		report: &FailureReport,
 		signature: &sr25519::Signature,
 	) -> TransactionValidityWithRefund {
-		let key = pallet_poc::Hosts::<T>::get(validator)
-			.map(|host| host.worker_key)
-			.ok_or(InvalidTransaction::BadSigner)?;
-		if !report.verify(&pallet_poc::Pallet::<T>::genesis_hash(), validator, &key, signature) {
-			return Err(InvalidTransaction::BadProof.into());
-		}
+		crate::tick_impls::verify_duty::<T, _>(validator, report, signature)?;
 		let checked = Self::check_failure(validator, report).map_err(|error| match error {
 			Error::<T>::UnknownSettlement
 			| Error::<T>::NotVerdictWindow
@@ -340,12 +334,7 @@ impl<T: Config> Pallet<T> {
 		vote: &ReceiptVote,
 		signature: &sr25519::Signature,
 	) -> TransactionValidityWithRefund {
-		let key = pallet_poc::Hosts::<T>::get(juror)
-			.map(|host| host.worker_key)
-			.ok_or(InvalidTransaction::BadSigner)?;
-		if !vote.verify(&pallet_poc::Pallet::<T>::genesis_hash(), juror, &key, signature) {
-			return Err(InvalidTransaction::BadProof.into());
-		}
+		crate::tick_impls::verify_duty::<T, _>(juror, vote, signature)?;
 		let (record, _) = Self::check_vote(juror, vote).map_err(|error| match error {
 			Error::<T>::NotJuryWindow
 				if Disputes::<T>::get(vote.dispute).is_some_and(|record| {
@@ -477,13 +466,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::UnknownDispute => InvalidTransaction::Stale,
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
-		let key = pallet_poc::Hosts::<T>::get(&record.reporter)
-			.map(|host| host.worker_key)
-			.ok_or(InvalidTransaction::BadSigner)?;
-		if !ack.verify(&pallet_poc::Pallet::<T>::genesis_hash(), &record.reporter, &key, signature)
-		{
-			return Err(InvalidTransaction::BadProof.into());
-		}
+		crate::tick_impls::verify_duty::<T, _>(&record.reporter, ack, signature)?;
 		duty_validity::<T>(
 			"GonkaRefuteUnavailable",
 			dispute,

@@ -35,7 +35,6 @@ use gonka_primitives::{
 		most_samples, sample_seed, tail_digest, traffic, validates_sample, ChannelSettle,
 		ReceiptVerdicts, SettlementId, SumNode, MAX_SAMPLES, MAX_VERDICT_PARTS,
 	},
-	duty::Duty,
 	HostId, PowerSnapshot, H256,
 };
 use pallet_inference::WorkLedger;
@@ -361,13 +360,8 @@ impl<T: Config> Pallet<T> {
 		verdicts: &ReceiptVerdicts,
 		signature: &sr25519::Signature,
 	) -> TransactionValidityWithRefund {
-		let key = pallet_poc::Hosts::<T>::get(validator)
-			.map(|host| host.worker_key)
-			.ok_or(InvalidTransaction::BadSigner)?;
 		// The signature first: the checks read a record for each settlement named.
-		if !verdicts.verify(&pallet_poc::Pallet::<T>::genesis_hash(), validator, &key, signature) {
-			return Err(InvalidTransaction::BadProof.into());
-		}
+		crate::tick_impls::verify_duty::<T, _>(validator, verdicts, signature)?;
 		let in_block = source == TransactionSource::InBlock;
 		Self::check_verdicts(validator, verdicts, in_block).map_err(|error| match error {
 			Error::<T>::NotVerdictWindow

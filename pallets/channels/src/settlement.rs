@@ -21,7 +21,6 @@
 use crate::{ChannelOf, Channels, Config, Error, Event, HoldReason, Pallet, Settled, SettledInfo};
 use gonka_primitives::{
 	channel::{check_receipt, ChannelId, ChannelMessage, ChannelSettle},
-	duty::Duty,
 	HostId,
 };
 use pallet_inference::WorkLedger;
@@ -192,12 +191,7 @@ impl<T: Config> Pallet<T> {
 		settle: &ChannelSettle,
 		signature: &sr25519::Signature,
 	) -> TransactionValidityWithRefund {
-		let key = pallet_poc::Hosts::<T>::get(executor)
-			.map(|host| host.worker_key)
-			.ok_or(InvalidTransaction::BadSigner)?;
-		if !settle.verify(&pallet_poc::Pallet::<T>::genesis_hash(), executor, &key, signature) {
-			return Err(InvalidTransaction::BadProof.into());
-		}
+		crate::tick_impls::verify_duty::<T, _>(executor, settle, signature)?;
 		let checked = Self::check_settle(executor, settle, true).map_err(|error| match error {
 			Error::<T>::UnknownChannel | Error::<T>::NothingNew | Error::<T>::Waived => {
 				InvalidTransaction::Stale

@@ -157,3 +157,21 @@ where
 		id
 	})
 }
+
+/// Whether `host`'s worker key signed `duty` for this chain: the first check of every duty
+/// transaction's `authorize` rule (`BadSigner` for a host not registered, `BadProof` for
+/// another signature).
+pub(crate) fn verify_duty<T: Config, D: gonka_primitives::duty::Duty>(
+	host: &gonka_primitives::HostId,
+	duty: &D,
+	signature: &polkadot_sdk::sp_core::sr25519::Signature,
+) -> Result<(), polkadot_sdk::sp_runtime::transaction_validity::TransactionValidityError> {
+	use polkadot_sdk::sp_runtime::transaction_validity::InvalidTransaction;
+	let key = pallet_poc::Hosts::<T>::get(host)
+		.map(|host| host.worker_key)
+		.ok_or(InvalidTransaction::BadSigner)?;
+	if !duty.verify(&pallet_poc::Pallet::<T>::genesis_hash(), host, &key, signature) {
+		return Err(InvalidTransaction::BadProof.into());
+	}
+	Ok(())
+}

@@ -9,7 +9,6 @@
 use crate::{Channels, Config, Error, Event, Pallet, ToFinalize, Waived};
 use gonka_primitives::{
 	channel::{ChannelId, ChannelWaiver},
-	duty::Duty,
 	HostId,
 };
 use pallet_poc::validity::{duty_validity, error_code};
@@ -64,12 +63,7 @@ impl<T: Config> Pallet<T> {
 		waiver: &ChannelWaiver,
 		signature: &sr25519::Signature,
 	) -> TransactionValidityWithRefund {
-		let key = pallet_poc::Hosts::<T>::get(member)
-			.map(|host| host.worker_key)
-			.ok_or(InvalidTransaction::BadSigner)?;
-		if !waiver.verify(&pallet_poc::Pallet::<T>::genesis_hash(), member, &key, signature) {
-			return Err(InvalidTransaction::BadProof.into());
-		}
+		crate::tick_impls::verify_duty::<T, _>(member, waiver, signature)?;
 		let (_, finalizes) = Self::check_waiver(member, waiver).map_err(|error| match error {
 			Error::<T>::ChannelNotEnded => InvalidTransaction::Future,
 			// Signed after a settlement the chain has not included yet: the pool keeps it.

@@ -386,13 +386,7 @@ fn an_unavailable_payload_refunds_the_settlements_average_receipt_and_pays_no_bo
 		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
 		run_to_block(VERDICT_PERIOD);
 		let (sample, reporter) = sampled(0, &[1, 2, 3]);
-		let unavailable = FailureReport {
-			settlement: 0,
-			sample,
-			reason: FailReason::Unavailable,
-			evidence: None,
-		};
-		assert_ok!(report(reporter, unavailable));
+		assert_ok!(report(reporter, unavailable_report(0, sample)));
 		assert_eq!(Disputes::<Test>::get(0).unwrap().cost, 6 * COST / 6);
 		// Upheld: the developer is refunded, the reporter gets no bounty (the report
 		// showed nothing but the executor's silence).
@@ -491,10 +485,27 @@ fn unavailable(hosts: &[u8]) -> (u8, u8, u32) {
 	assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
 	run_to_block(VERDICT_PERIOD);
 	let (sample, reporter) = sampled(0, hosts);
-	let report_ =
-		FailureReport { settlement: 0, sample, reason: FailReason::Unavailable, evidence: None };
-	assert_ok!(report(reporter, report_));
+	assert_ok!(report(reporter, unavailable_report(0, sample)));
 	(member, reporter, sample)
+}
+
+/// A report that sample `sample` of settlement `settlement` was unavailable.
+pub(super) fn unavailable_report(settlement: u64, sample: u32) -> FailureReport {
+	FailureReport { settlement, sample, reason: FailReason::Unavailable, evidence: None }
+}
+
+/// A channel of one slot whose member settled 6 vouchered receipts in block 2, and in
+/// period 1 a mismatch reported on its first sample with a validator (dispute 0). Returns
+/// the next such sample and its validator, for a second dispute.
+pub(super) fn mismatch_then_another_sample() -> (u32, u8) {
+	let (channel, member) = drawn(1, 2_000);
+	assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+	run_to_block(VERDICT_PERIOD);
+	let samples = samples_with_validators(0, &[1, 2, 3]);
+	let (first, by_first) = samples[0];
+	let seq = seq_of(sample_at(0, first));
+	assert_ok!(report(by_first, mismatch(0, first, evidence(channel, member, 6, seq))));
+	samples[1]
 }
 
 /// The sample seed of settlement `id` (kept while its record is).
@@ -655,20 +666,8 @@ fn a_validator_never_reports_a_challenge() {
 #[test]
 fn a_dispute_refuted_before_the_cursor_reaches_it_is_passed() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
-		let (channel, member) = drawn(1, 2_000);
-		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
-		run_to_block(VERDICT_PERIOD);
-		let samples = samples_with_validators(0, &[1, 2, 3]);
-		let [(first, by_first), (second, by_second)] = [samples[0], samples[1]];
-		let seq = seq_of(sample_at(0, first));
-		assert_ok!(report(by_first, mismatch(0, first, evidence(channel, member, 6, seq))));
-		let unavailable = FailureReport {
-			settlement: 0,
-			sample: second,
-			reason: FailReason::Unavailable,
-			evidence: None,
-		};
-		assert_ok!(report(by_second, unavailable));
+		let (second, by_second) = mismatch_then_another_sample();
+		assert_ok!(report(by_second, unavailable_report(0, second)));
 		assert_ok!(run_duty(refute_call(by_second, by_second, 1, (0, seed(0)), second)));
 		assert!(Disputes::<Test>::get(1).is_none());
 		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);

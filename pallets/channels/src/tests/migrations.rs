@@ -59,32 +59,16 @@ fn settlement_records_of_version_0_gain_their_developer_and_pay() {
 /// longer window; a mismatch's dispute stays with the id cursor.
 #[test]
 fn open_unavailable_disputes_of_version_1_are_queued() {
-	use super::disputes::{evidence, mismatch, report, sample_at, samples_with_validators, seq_of};
+	use super::disputes::{mismatch_then_another_sample, report, unavailable_report};
 	use crate::{
 		migrations::v2, Disputes, NextUnavailable, NextUnavailableToEnd, UnavailableQueue,
 	};
-	use gonka_primitives::{
-		channel::{FailReason, FailureReport},
-		duty::Duty,
-		H256,
-	};
+	use gonka_primitives::{duty::Duty, H256};
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
-		let (channel, member) = drawn(1, 2_000);
-		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
-		run_to_block(VERDICT_PERIOD);
-		let samples = samples_with_validators(0, &[1, 2, 3]);
-		let [(first, by_first), (second, by_second)] = [samples[0], samples[1]];
-		let seq = seq_of(sample_at(0, first));
-		assert_ok!(report(by_first, mismatch(0, first, evidence(channel, member, 6, seq))));
+		let (second, by_second) = mismatch_then_another_sample();
 		run_to_block(VERDICT_PERIOD + 1);
 		// Dispute 1, an unavailable payload's, as version 1 kept it: no queue.
-		let unavailable = FailureReport {
-			settlement: 0,
-			sample: second,
-			reason: FailReason::Unavailable,
-			evidence: None,
-		};
-		assert_ok!(report(by_second, unavailable));
+		assert_ok!(report(by_second, unavailable_report(0, second)));
 		UnavailableQueue::<Test>::remove(0);
 		NextUnavailable::<Test>::kill();
 		crate::UnavailableSeeds::<Test>::remove(1);
