@@ -786,6 +786,37 @@ impl crate::duty::Duty for DeliveryAck {
 	const KIND: crate::duty::DutyKind = crate::duty::DutyKind::DeliveryAck;
 }
 
+/// The most samples one report of a validator's misses shows ([`MissedSamples`]): the
+/// downtime test weighs proportions, so a validator that answered nothing of a period is
+/// shown by a bounded sample of what it missed; it bounds a report's work.
+pub const MAX_MISSES: u32 = 64;
+
+/// A host's report that a validator answered nothing of verdict period `period`'s samples
+/// (a duty the reporter's worker key signs), sent in period `period + 2`, once the
+/// period's verdict window has closed: up to [`MAX_MISSES`] samples of settlements included
+/// in `period` that the hash rule drew the validator for and nobody answered, in
+/// ascending (settlement, sample) order. Each is a missed duty of the validator. A
+/// validator that answered anything of the period (a verdict part, a failure report) is
+/// not reported for it; a validator is reported once a period.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct MissedSamples {
+	/// The verdict period of the settlements.
+	pub period: u32,
+	/// The validator that answered nothing.
+	pub validator: crate::HostId,
+	/// The samples it was drawn for and left unanswered: (settlement, sample).
+	pub samples: polkadot_sdk::sp_runtime::BoundedVec<
+		(SettlementId, u32),
+		polkadot_sdk::sp_core::ConstU32<MAX_MISSES>,
+	>,
+}
+
+impl crate::duty::Duty for MissedSamples {
+	const KIND: crate::duty::DutyKind = crate::duty::DutyKind::MissedSamples;
+}
+
 /// A developer's challenge of a receipt a settlement added (amendment 14): a jury replays
 /// it, whether or not a sample fell on it. The receipt is shown with its proof: a
 /// vouchered receipt against the settlement's voucher (`tail: None`; it must be one the

@@ -113,6 +113,10 @@ pub enum DutyKind {
 	/// ([`crate::channel::ChannelWaiver`]).
 	#[codec(index = 12)]
 	ChannelWaiver,
+	/// A report of a channel validator's unanswered samples
+	/// ([`crate::channel::MissedSamples`]).
+	#[codec(index = 13)]
+	MissedSamples,
 	/// A validator's acknowledgement of a delivered payload
 	/// ([`crate::channel::DeliveryAck`]): signed, never sent as a transaction of its own.
 	#[codec(index = 14)]
@@ -134,6 +138,7 @@ impl DutyKind {
 			DutyKind::FailureReport => 10,
 			DutyKind::ReceiptVote => 11,
 			DutyKind::ChannelWaiver => 12,
+			DutyKind::MissedSamples => 13,
 			DutyKind::DeliveryAck => 14,
 		}
 	}
@@ -494,7 +499,8 @@ mod tests {
 		assert_eq!((DutyKind::FailureReport.tag(), DutyKind::ReceiptVote.tag()), (10, 11));
 		assert_eq!(DutyKind::ChannelWaiver.encode(), vec![DutyKind::ChannelWaiver.tag()]);
 		assert_eq!(DutyKind::ChannelWaiver.tag(), 12);
-		// 13 is kept for the missing-receipt report.
+		assert_eq!(DutyKind::MissedSamples.encode(), vec![DutyKind::MissedSamples.tag()]);
+		assert_eq!(DutyKind::MissedSamples.tag(), 13);
 		assert_eq!(DutyKind::DeliveryAck.encode(), vec![DutyKind::DeliveryAck.tag()]);
 		assert_eq!(DutyKind::DeliveryAck.tag(), 14);
 	}

@@ -307,7 +307,9 @@ impl_runtime_apis! {
 		fn settlement(
 			settlement: gonka_primitives::channel::SettlementId,
 		) -> Option<pallet_channels::SettlementRecord<HostId, BlockNumber>> {
+			// Kept a period after its window's close (to show misses), answered no more.
 			pallet_channels::Settlements::<Runtime>::get(settlement)
+				.filter(|_| Channels::window_open(settlement))
 		}
 
 		fn samples_for(

@@ -139,24 +139,12 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 		// Charlie vouchered two receipts of the member; a third is claimed as tail.
 		let request = |nonce| request_of(&member, nonce);
 		let receipt = |nonce| receipt_of(&member, nonce, price);
-		let tree = SumTree::from_receipts(&[receipt(0), receipt(1)]).expect("a tree");
-		let voucher = Voucher {
-			channel: 0,
-			executor: member.clone(),
-			count: 2,
-			root: tree.root().hash,
-			amount: tree.root().sum,
-			last: (1, 0),
-		};
-		let settle = ChannelSettle {
-			channel: 0,
-			voucher: Some(SignedVoucher { signature: voucher.sign(&genesis, &key), voucher }),
-			tail: BoundedVec::truncate_from(vec![TailClaim {
-				request_signature: request(2).sign(&genesis, &key),
-				request: request(2),
-				receipt: receipt(2),
-			}]),
-		};
+		let tail = vec![TailClaim {
+			request_signature: request(2).sign(&genesis, &key),
+			request: request(2),
+			receipt: receipt(2),
+		}];
+		let (_, settle) = vouchered(&member, price, tail);
 		let signature = settle.sign(&genesis, &member, &worker_of(&member));
 		let call = pallet_channels::Call::<Runtime>::settle {
 			executor: member.clone(),
@@ -241,7 +229,7 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 		// The window closes when the next period ends: the passes are steps of the member's
 		// test, the rest of the share (rounding) is the member's.
 		run_to(Channels::period_start(period + 2));
-		assert!(pallet_channels::Settlements::<Runtime>::get(0).is_none());
+		assert!(!Channels::window_open(0));
 		assert_eq!(escrow(&pot), 0);
 		assert!(System::events().iter().any(|record| record.event
 			== gonka_runtime::RuntimeEvent::Channels(pallet_channels::Event::SettlementClosed {
@@ -279,54 +267,81 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 /// settled; the other genesis host, the whole jury, finds it invalid: the receipt's cost
 /// comes back from the member's pending work, and the fee held (the runtime's
 /// `ChallengeFee` and `JURY_SIZE` times the cost) is returned.
+/// `member`'s settlement of channel 0 with Charlie's voucher of its receipts 0 and 1 at
+/// `price`, and `tail`; and the vouchered receipts' tree.
+fn vouchered(
+	member: &gonka_runtime::AccountId,
+	price: u128,
+	tail: Vec<TailClaim>,
+) -> (SumTree, ChannelSettle) {
+	let genesis = Poc::genesis_hash();
+	let tree =
+		SumTree::from_receipts(&[receipt_of(member, 0, price), receipt_of(member, 1, price)])
+			.expect("a tree");
+	let voucher = Voucher {
+		channel: 0,
+		executor: member.clone(),
+		count: 2,
+		root: tree.root().hash,
+		amount: tree.root().sum,
+		last: (1, 0),
+	};
+	let settle = ChannelSettle {
+		channel: 0,
+		voucher: Some(SignedVoucher { signature: voucher.sign(&genesis, &channel_key()), voucher }),
+		tail: BoundedVec::truncate_from(tail),
+	};
+	(tree, settle)
+}
+
+/// A channel of one slot Charlie opened on the development chain, whose member settled
+/// two vouchered receipts (settlement 0) through the runtime's `authorize` path.
+struct Settled {
+	genesis: H256,
+	developer: gonka_runtime::AccountId,
+	member: gonka_runtime::AccountId,
+	/// The other genesis host: all the power but the member's.
+	other: gonka_runtime::AccountId,
+	receipts: Vec<Receipt>,
+	tree: SumTree,
+}
+
+fn settled() -> Settled {
+	run_to(2);
+	let genesis = Poc::genesis_hash();
+	let developer = Sr25519Keyring::Charlie.to_account_id();
+	let key = channel_key();
+	let quote = Channels::quote_channel(DEFAULT_MODEL, 1, 4_200).expect("the model is priced");
+	let terms = terms_of(1, quote.price);
+	assert_ok!(Channels::open_channel(
+		RuntimeOrigin::signed(developer.clone()),
+		terms,
+		prove_channel_key(&genesis, &developer, &key),
+		quote.min_deposit * 2,
+	));
+	run_to(3);
+	let member = Channels::channel_view(0).expect("the channel is live").committee[0].clone();
+	let other = [Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Bob.to_account_id()]
+		.into_iter()
+		.find(|host| *host != member)
+		.expect("the other genesis host");
+	let receipts: Vec<Receipt> =
+		(0..2u64).map(|nonce| receipt_of(&member, nonce, quote.price)).collect();
+	let (tree, settle) = vouchered(&member, quote.price, Vec::new());
+	let signature = settle.sign(&genesis, &member, &worker_of(&member));
+	let call =
+		pallet_channels::Call::<Runtime>::settle { executor: member.clone(), settle, signature };
+	assert_ok!(call.authorize(TransactionSource::External).expect("a duty call"));
+	assert_ok!(RuntimeCall::Channels(call).dispatch(RawOrigin::Authorized.into()));
+	Settled { genesis, developer, member, other, receipts, tree }
+}
+
 #[test]
 fn a_developer_challenges_a_receipt_and_a_jury_invalidates_it_on_the_development_chain() {
 	use gonka_primitives::channel::{ReceiptChallenge, ReceiptEvidence, ReceiptVote, JURY_SIZE};
 	use polkadot_sdk::frame_support::traits::Get;
 	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
-		run_to(2);
-		let genesis = Poc::genesis_hash();
-		let developer = Sr25519Keyring::Charlie.to_account_id();
-		let key = channel_key();
-		let quote = Channels::quote_channel(DEFAULT_MODEL, 1, 4_200).expect("the model is priced");
-		let terms = terms_of(1, quote.price);
-		assert_ok!(Channels::open_channel(
-			RuntimeOrigin::signed(developer.clone()),
-			terms,
-			prove_channel_key(&genesis, &developer, &key),
-			quote.min_deposit * 2,
-		));
-		run_to(3);
-		let member = Channels::channel_view(0).expect("the channel is live").committee[0].clone();
-		let juror = [Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Bob.to_account_id()]
-			.into_iter()
-			.find(|host| *host != member)
-			.expect("the other genesis host");
-		let receipts: Vec<Receipt> =
-			(0..2u64).map(|nonce| receipt_of(&member, nonce, quote.price)).collect();
-		let tree = SumTree::from_receipts(&receipts).expect("a tree");
-		let voucher = Voucher {
-			channel: 0,
-			executor: member.clone(),
-			count: 2,
-			root: tree.root().hash,
-			amount: tree.root().sum,
-			last: (1, 0),
-		};
-		let settle = ChannelSettle {
-			channel: 0,
-			voucher: Some(SignedVoucher { signature: voucher.sign(&genesis, &key), voucher }),
-			tail: BoundedVec::new(),
-		};
-		let signature = settle.sign(&genesis, &member, &worker_of(&member));
-		let call = pallet_channels::Call::<Runtime>::settle {
-			executor: member.clone(),
-			settle,
-			signature,
-		};
-		assert_ok!(call.authorize(TransactionSource::External).expect("a duty call"));
-		assert_ok!(RuntimeCall::Channels(call).dispatch(RawOrigin::Authorized.into()));
-
+		let Settled { genesis, developer, other: juror, receipts, tree, .. } = settled();
 		// The developer challenges receipt 1: the fee and 32 times its cost held.
 		let cost = receipts[1].cost;
 		let free = Balances::free_balance(&developer);
@@ -370,5 +385,43 @@ fn a_developer_challenges_a_receipt_and_a_jury_invalidates_it_on_the_development
 			})));
 		assert_eq!(held(), 0, "the fee returned");
 		assert_eq!(Balances::free_balance(&developer), free + cost, "and the cost refunded");
+	});
+}
+
+/// A validator that answered none of a period's samples is shown missed in the period after
+/// its window, through the runtime's `authorize` path: each sample shown is a missed duty in
+/// `pallet-inference`'s ledger, which the downtime test weighs.
+#[test]
+fn a_validator_that_answered_nothing_is_shown_missed_in_the_ledger_on_the_development_chain() {
+	use gonka_primitives::channel::MissedSamples;
+	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let Settled { genesis, member, other, .. } = settled();
+		let period = Channels::period_of(System::block_number());
+		// Nobody answers in the next period; the window closes when it ends.
+		run_to(Channels::period_start(period + 2));
+		assert!(!Channels::window_open(0));
+		let record = pallet_channels::Settlements::<Runtime>::get(0).expect("kept a period");
+		let seed = Channels::seed_of(0, &record).expect("the seed is known");
+		let samples = Channels::tree_samples(&record, &seed) + record.tail;
+		assert_eq!(samples, 2, "a new host's target is one");
+		let missed = MissedSamples {
+			period,
+			validator: other.clone(),
+			samples: BoundedVec::truncate_from((0..samples).map(|sample| (0, sample)).collect()),
+		};
+		// The member's worker shows it (any host may).
+		let signature = missed.sign(&genesis, &member, &worker_of(&member));
+		let call = pallet_channels::Call::<Runtime>::report_missed_samples {
+			reporter: member.clone(),
+			missed,
+			signature,
+		};
+		assert_ok!(call.authorize(TransactionSource::External).expect("a duty call"));
+		assert_ok!(RuntimeCall::Channels(call).dispatch(RawOrigin::Authorized.into()));
+		let stats = pallet_inference::Ledger::<Runtime>::get(Poc::epoch_now(), &other);
+		assert_eq!((stats.missed_validations, stats.duties_missed()), (samples, samples));
+		// The record is pruned when the period ends.
+		run_to(Channels::period_start(period + 3));
+		assert!(pallet_channels::Settlements::<Runtime>::get(0).is_none());
 	});
 }

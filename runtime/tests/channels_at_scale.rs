@@ -326,10 +326,11 @@ fn a_thousand_channels_open_at_once_and_eight_thousand_settlements_fit_the_block
 		check_invariants();
 
 		// The windows close as fast as the settlements came: `MaxClosesPerBlock` a block,
-		// each block's hooks within its limits (`next_block` checks), so the records open
-		// never exceed two periods' settlements.
+		// each block's hooks within its limits (`next_block` checks), and the records are
+		// pruned a period after, so the records kept never exceed three periods'
+		// settlements.
 		let period: u32 = <Runtime as pallet_channels::Config>::VerdictPeriod::get();
-		let bound = (2 * period * closes) as usize;
+		let bound = (3 * period * closes) as usize;
 		while pallet_channels::NextToClose::<Runtime>::get() < u64::from(SETTLEMENTS) {
 			let before = pallet_channels::NextToClose::<Runtime>::get();
 			next_block();

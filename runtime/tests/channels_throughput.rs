@@ -7,10 +7,12 @@
 //!
 //! An inference's share of the chain's work, with `N` receipts a settlement, sampling rate
 //! `t` and `k` committee members each settling `N` receipts of a channel:
-//! - a settlement (a transaction: `settle` and its authorize rule) and its window's close
-//!   (in a later block's hook), over `N`;
+//! - a settlement (a transaction: `settle` and its authorize rule), its window's close and
+//!   its record's pruning (in later blocks' hooks), over `N`;
 //! - `t` verdicts (a part of a full batch of `MAX_VERDICTS`: `submit_verdicts` and its
-//!   authorize rule), each on a settlement of its own (the worst case);
+//!   authorize rule), each on a settlement of its own (the worst case), and for
+//!   `MISS_PERCENT`% of them a report of a validator that answered nothing (a part of a
+//!   full report of `MAX_MISSES` samples, `report_missed_samples` and its authorize rule);
 //! - the channel (`open_channel`, its committee's draw and its finalization), over `k·N`.
 //!
 //! The first test uses the charged weights (proof sizes from `MaxEncodedLen` estimates:
@@ -23,8 +25,8 @@
 //! proof sizes give, and use them").
 
 use gonka_primitives::channel::{
-	ChannelSettle, ChannelTerms, ReceiptVerdict, ReceiptVerdicts, SignedVoucher, Voucher,
-	MAX_VERDICTS,
+	ChannelSettle, ChannelTerms, MissedSamples, ReceiptVerdict, ReceiptVerdicts, SignedVoucher,
+	Voucher, MAX_MISSES, MAX_VERDICTS,
 };
 use gonka_runtime::{
 	configs::{RuntimeBlockLength, RuntimeBlockWeights},
@@ -55,6 +57,9 @@ const GOAL_AT_1000_PER_SECOND: f64 = 20_000.0;
 const BLOCK_SECONDS: f64 = 6.0;
 /// Committee slots of a channel (the spec's default).
 const COMMITTEE: u8 = 8;
+/// The share of samples whose validator answered nothing and is shown missed (a network
+/// where one validator in twenty is offline for a period).
+const MISS_PERCENT: u64 = 5;
 
 /// The encoded length of a transaction of `call`: signed (a developer's) or general
 /// without a signer (a worker's duty, as `gonka-client` sends it).
@@ -118,7 +123,7 @@ fn channel_load_with<Weights: WeightInfo>(
 	// The settlements and their closes.
 	let settle =
 		base.saturating_add(Weights::settle(0)).saturating_add(Weights::authorize_settle(0));
-	let close = Weights::close_settlement();
+	let close = Weights::close_settlement().saturating_add(Weights::prune_settlement());
 	// The verdicts: `t` a receipt, each a part of a full batch.
 	let batch = base
 		.saturating_add(Weights::submit_verdicts(MAX_VERDICTS))
@@ -128,6 +133,11 @@ fn channel_load_with<Weights: WeightInfo>(
 		None => batch,
 	};
 	let verdicts = (target * count).max(1);
+	// The reports of misses: full reports, each showing `MAX_MISSES` samples.
+	let report = base
+		.saturating_add(Weights::report_missed_samples(MAX_MISSES))
+		.saturating_add(Weights::authorize_missed(MAX_MISSES));
+	let missed = verdicts * MISS_PERCENT;
 	// The channel: opened (its draw and finalization prepaid), drawn and finalized later.
 	let open = base.saturating_add(Weights::open_channel());
 	let channel_hooks =
@@ -135,6 +145,7 @@ fn channel_load_with<Weights: WeightInfo>(
 	let transactions = settle
 		.saturating_mul(members)
 		.saturating_add(scaled(batch, verdicts, MAX_VERDICTS.into()))
+		.saturating_add(scaled(report, missed, 100 * u64::from(MAX_MISSES)))
 		.saturating_add(open);
 	let hooks = close.saturating_mul(members).saturating_add(channel_hooks);
 
@@ -190,7 +201,24 @@ fn channel_load_with<Weights: WeightInfo>(
 		}),
 		true,
 	);
-	let bytes = settle_len * members + batch_len * verdicts / u64::from(MAX_VERDICTS) + open_len;
+	let report_len = encoded_len(
+		RuntimeCall::Channels(pallet_channels::Call::report_missed_samples {
+			reporter: [1u8; 32].into(),
+			missed: MissedSamples {
+				period: u32::MAX,
+				validator: [2u8; 32].into(),
+				samples: BoundedVec::truncate_from(
+					(0..MAX_MISSES).map(|i| (u64::MAX - u64::from(i), u32::MAX)).collect(),
+				),
+			},
+			signature: sr25519::Signature::from_raw([1; 64]),
+		}),
+		false,
+	);
+	let bytes = settle_len * members
+		+ batch_len * verdicts / u64::from(MAX_VERDICTS)
+		+ report_len * missed / (100 * u64::from(MAX_MISSES))
+		+ open_len;
 	Load { transactions, hooks, bytes, count }
 }
 
@@ -293,13 +321,13 @@ fn channels_settle_and_validate_ten_times_gonkas_ceiling() {
 
 mod common;
 
-/// The most settlements whose verdict window is open at once: a block records at most
-/// `MaxClosesPerBlock`, and a window closes within two verdict periods.
+/// The most settlement records kept at once: a block records at most `MaxClosesPerBlock`,
+/// a window closes within two verdict periods, and its record is pruned a period later.
 fn most_open_settlements() -> u32 {
 	use polkadot_sdk::frame_support::traits::Get;
 	let closes: u32 = <Runtime as pallet_channels::Config>::MaxClosesPerBlock::get();
 	let period: u32 = <Runtime as pallet_channels::Config>::VerdictPeriod::get();
-	closes * 2 * period
+	closes * 3 * period
 }
 
 /// The proof a block records for a full batch of verdicts, measured: the development

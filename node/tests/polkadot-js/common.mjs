@@ -109,7 +109,7 @@ export const DutyKind = {
 	FailureReport: 10,
 	ReceiptVote: 11,
 	ChannelWaiver: 12,
-	MissingReceipt: 13,
+	MissedSamples: 13,
 	DeliveryAck: 14,
 };
 

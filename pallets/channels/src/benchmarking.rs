@@ -5,9 +5,9 @@ use gonka_primitives::{
 	channel::{
 		channel_key_message, fold_proof, request_seed, ChannelId, ChannelMessage, ChannelRequest,
 		ChannelSettle, ChannelTerms, ChannelWaiver, DeliveryAck, FailReason, FailureReport,
-		FinishReason, Receipt, ReceiptChallenge, ReceiptEvidence, ReceiptVerdict, ReceiptVerdicts,
-		ReceiptVote, SignedVoucher, SumNode, TailClaim, Voucher, JURY_SIZE, MAX_JURORS, MAX_PROOF,
-		MAX_TAIL, MAX_VERDICTS,
+		FinishReason, MissedSamples, Receipt, ReceiptChallenge, ReceiptEvidence, ReceiptVerdict,
+		ReceiptVerdicts, ReceiptVote, SignedVoucher, SumNode, TailClaim, Voucher, JURY_SIZE,
+		MAX_JURORS, MAX_MISSES, MAX_PROOF, MAX_TAIL, MAX_VERDICTS,
 	},
 	duty::Duty,
 	HostId, NonceCount,
@@ -557,6 +557,47 @@ fn juror_vote<T: Config>() -> (HostId, ReceiptVote, polkadot_sdk::sp_core::sr255
 	(juror, vote, signature)
 }
 
+/// `n` settlements as `verdicts` sets them up (verdict period 1, each a sample drawn for
+/// the validator for certain, of the benchmark model, which it serves), nobody answered,
+/// and now in period 3; a reporter registered with its worker key in the keystore. Returns
+/// the reporter, its report of the validator's misses (a sample of each settlement) and
+/// its signature.
+fn missing<T: Config>(
+	n: u32,
+) -> (HostId, MissedSamples, polkadot_sdk::sp_core::sr25519::Signature) {
+	let (validator, verdicts, _) = verdicts::<T>(n);
+	let model = T::Pricing::benchmark_model();
+	// Each settlement's model roster formed by an epoch of its own, the validator's PoC
+	// commitment to it read for each.
+	for id in 0..u64::from(n) {
+		let formed = (id as u32).saturating_add(1);
+		SettlementModels::<T>::insert(id, (model, formed));
+		pallet_poc::Commitments::<T>::insert(
+			(formed, model, &validator),
+			pallet_poc::Commitment { count: 1, root: Default::default(), submissions: 1 },
+		);
+	}
+	let reporter: HostId = account("reporter", 0, 0);
+	<T as Config>::Currency::set_balance(&reporter, u128::MAX / 1_000_000);
+	let worker =
+		polkadot_sdk::sp_io::crypto::sr25519_generate(WORKER, Some(b"//bench-reporter".to_vec()));
+	pallet_poc::Pallet::<T>::register_for_benchmark(&reporter, worker, alloc::vec![model])
+		.expect("the benchmark reporter registers");
+	frame_system::Pallet::<T>::set_block_number(Pallet::<T>::period_start(3));
+	let missed = MissedSamples {
+		period: verdicts.period,
+		validator,
+		samples: BoundedVec::truncate_from((0..u64::from(n)).map(|id| (id, 0)).collect()),
+	};
+	let signature = polkadot_sdk::sp_io::crypto::sr25519_sign(
+		WORKER,
+		&worker,
+		&missed.signing_message(&pallet_poc::Pallet::<T>::genesis_hash(), &reporter),
+	)
+	.expect("the worker key is in the keystore");
+	(reporter, missed, signature)
+}
+
 /// Runs `call`'s `authorize` rule as the pool would: the benchmarked block of every
 /// authorize rule's weight.
 fn authorized<T: Config>(call: &Call<T>) -> Result<(), BenchmarkError> {
@@ -748,7 +789,7 @@ mod benchmarks {
 			Pallet::<T>::close_windows(closes);
 		}
 
-		assert!(!Settlements::<T>::contains_key(0));
+		assert!(crate::ToPrune::<T>::contains_key(0));
 		assert_eq!(NextToClose::<T>::get(), 1);
 	}
 
@@ -942,6 +983,74 @@ mod benchmarks {
 		}
 
 		Ok(())
+	}
+
+	/// A report of a validator's `n` missed samples, each of a settlement of its own (a
+	/// record, a model and a seed read for each).
+	#[benchmark]
+	fn report_missed_samples(n: Linear<1, MAX_MISSES>) {
+		let (reporter, missed, signature) = missing::<T>(n);
+		let validator = missed.validator.clone();
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, reporter, missed, signature);
+
+		assert!(matches!(
+			PeriodMarks::<T>::get(1, &validator),
+			Some(PeriodMark::Reported(shown)) if shown.len() == n as usize
+		));
+	}
+
+	/// The authorize rule of a report of `n` missed samples, each of a settlement of its
+	/// own: the hash rule for each, and the worker key's signature.
+	#[benchmark]
+	fn authorize_missed(n: Linear<1, MAX_MISSES>) -> Result<(), BenchmarkError> {
+		let (reporter, missed, signature) = missing::<T>(n);
+		let call = Call::<T>::report_missed_samples { reporter, missed, signature };
+
+		#[block]
+		{
+			authorized(&call)?;
+		}
+
+		Ok(())
+	}
+
+	/// Pruning a closed settlement at the end of its report period: its index read, its
+	/// record (unread), model and index removed, its snapshot released.
+	#[benchmark]
+	fn prune_settlement() {
+		let _ = missing::<T>(1);
+		let executor: HostId = account("executor", 0, 0);
+		<T as Config>::Currency::set_balance(&executor, u128::MAX / 1_000_000);
+		let period = T::VerdictPeriod::get();
+		Pallet::<T>::close_windows(Pallet::<T>::closes_at(period));
+		let prunes = Pallet::<T>::prunes_at(period);
+
+		#[block]
+		{
+			Pallet::<T>::prune_settlements(prunes);
+		}
+
+		assert!(!Settlements::<T>::contains_key(0));
+		assert_eq!(NextToPrune::<T>::get(), 1);
+	}
+
+	/// Clearing `n` marks of a period whose report period ended.
+	#[benchmark]
+	fn clear_marks(n: Linear<0, MARK_CLEARS>) {
+		for i in 0..n {
+			PeriodMarks::<T>::insert(0, account::<HostId>("validator", i, 0), PeriodMark::Answered);
+		}
+		let now = Pallet::<T>::period_start(3);
+
+		#[block]
+		{
+			Pallet::<T>::clear_marks(now);
+		}
+
+		assert_eq!(PeriodMarks::<T>::iter_prefix(0).count(), 0);
+		assert_eq!(NextMarksToClear::<T>::get(), 1);
 	}
 
 	/// A block with nothing to draw or finalize.

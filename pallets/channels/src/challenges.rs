@@ -1,6 +1,7 @@
 //! A developer's challenge of a receipt (amendment 14; `docs/channels.md`, step 5d): the
 //! developer of a channel shows a receipt that one of its settlements added, with its
-//! proof, while the settlement's record is kept (until its verdict window closes), and a
+//! proof, while the settlement's verdict window is open (its record is kept a period
+//! longer, to show its validators' misses, but challenged no more), and a
 //! jury drawn by power replays it as it would a validator's failed sample.
 //!
 //! - **What it shows** (`gonka_primitives::channel::challenged_cost`): a vouchered receipt
@@ -57,6 +58,7 @@ impl<T: Config> Pallet<T> {
 		let record =
 			Settlements::<T>::get(challenge.settlement).ok_or(Error::<T>::UnknownSettlement)?;
 		ensure!(record.developer == *developer, Error::<T>::NotDeveloper);
+		ensure!(Self::window_open(challenge.settlement), Error::<T>::WindowClosed);
 		let cost = challenged_cost(
 			challenge.tail,
 			&challenge.evidence,

@@ -173,6 +173,8 @@ impl<T: Config> Pallet<T> {
 		let part = record.pay_answer(pay);
 		Settlements::<T>::insert(report.settlement, &record);
 		Self::pay_from_pot(&validator, part)?;
+		Self::mark_answered(Self::period_of(record.at), &validator);
+		T::Work::note_duties(&validator, 1, 0);
 		let dispute = Self::open_dispute(
 			report.settlement,
 			&record,

@@ -108,6 +108,18 @@ mod channels_events {
 			/// The member.
 			member: HostId,
 		},
+		/// A validator drawn for samples of a verdict period answered none of that period's:
+		/// the samples shown are missed duties.
+		SamplesMissed {
+			/// The verdict period.
+			period: u32,
+			/// The validator that answered nothing.
+			validator: HostId,
+			/// The host that showed it.
+			reporter: HostId,
+			/// The samples shown (each a missed duty).
+			samples: u32,
+		},
 	}
 
 	#[pallet::error]
@@ -247,5 +259,29 @@ mod channels_events {
 		/// Nobody may sit on the challenge's jury (the executor and the developer hold all
 		/// the power of the settlement's snapshot).
 		NoJury,
+		/// The settlement's verdict window closed: its record is kept only to show its
+		/// missed samples.
+		WindowClosed,
+		/// A validator's misses of period `i` are reported in period `i + 2` (its verdict
+		/// window closed), and only then.
+		NotReportWindow,
+		/// The validator answered samples of the period (a verdict, a failure report): it
+		/// is not shown missed for it.
+		ValidatorAnswered,
+		/// The sample was shown missed already.
+		AlreadyReported,
+		/// The validator's samples shown missed in the period would be more than
+		/// `MAX_MISSES`.
+		TooManyMisses,
+		/// A report shows at least one sample.
+		NoMisses,
+		/// A report's samples are in ascending (settlement, sample) order, each once.
+		MissesOutOfOrder,
+		/// The validator did not serve the channel's model when the settlement was recorded
+		/// (it committed no PoC to it for the roster in force, or is not registered, or the
+		/// settlement was recorded before storage version 3): it misses none of its samples.
+		NotServing,
+		/// The block took `MaxMissReportsPerBlock` reports (the next block takes it).
+		TooManyMissReports,
 	}
 }

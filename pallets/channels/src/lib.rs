@@ -6,7 +6,8 @@
 //! (opening, top-ups, closing), `committee.rs` (the draw, allowances), `settlement.rs`
 //! (vouchers, tail claims, payment), `sampling.rs` (settlement records, samples, verdicts,
 //! the windows' close), `disputes.rs` (failure reports, juries, outcomes, refutations),
-//! `challenges.rs` (developers' challenges), `waivers.rs` (early finalization),
+//! `challenges.rs` (developers' challenges), `waivers.rs` (early finalization), `misses.rs`
+//! (validators that answered nothing, the records' pruning),
 //! `tick_impls.rs` (the hooks), `try_state.rs` (the invariants), `migrations.rs`, `types.rs`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -24,6 +25,7 @@ mod disputes;
 mod events;
 mod genesis;
 pub mod migrations;
+mod misses;
 pub mod runtime_api;
 mod sampling;
 mod settlement;
@@ -54,9 +56,10 @@ pub mod pallet {
 	use gonka_primitives::{
 		channel::{
 			ChannelId, ChannelTerms, ChannelWaiver, DeliveryAck, DisputeId, FailReason,
-			FailureReport, ReceiptChallenge, ReceiptVerdicts, ReceiptVote, SettlementId,
+			FailureReport, MissedSamples, ReceiptChallenge, ReceiptVerdicts, ReceiptVote,
+			SettlementId,
 		},
-		EpochIndex, HostId,
+		EpochIndex, HostId, ModelId,
 	};
 	use polkadot_sdk::{
 		frame_support::{
@@ -72,7 +75,7 @@ pub mod pallet {
 	pub type ParamsOf<T> = ChannelParams<BlockNumberFor<T>>;
 	/// A committee: the host of each slot, in slot order (a host may hold several).
 	pub type CommitteeOf = BoundedVec<HostId, ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
-	/// A settlement's record, kept until its verdict window closes.
+	/// A settlement's record, kept until its report period ends.
 	pub type SettlementRecordOf<T> = SettlementRecord<HostId, BlockNumberFor<T>>;
 	/// A dispute's record, kept until its jury's window ends.
 	pub type DisputeRecordOf<T> = DisputeRecord<HostId, BlockNumberFor<T>>;
@@ -87,8 +90,9 @@ pub mod pallet {
 
 	/// The storage version: 1 since settlement records keep their developer, what they
 	/// paid and their tail receipts' digest (`migrations::v1`); 2 since unavailable
-	/// payloads' disputes end by a cursor of their own (`migrations::v2`).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	/// payloads' disputes end by a cursor of their own (`migrations::v2`); 3 since closed
+	/// records are kept a period to show validators' misses (`migrations::v3`).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -145,8 +149,9 @@ pub mod pallet {
 		type Work: pallet_inference::WorkLedger<Self::AccountId>;
 		/// The length of a verdict period, in blocks (`L`): the samples of the settlements
 		/// included in period `i` are answered in period `i + 1`, and their window closes
-		/// when it ends. At most half of `BlockHashCount` (the hash that seeds a
-		/// settlement's samples must be known until its window closes).
+		/// when it ends; the misses are shown in period `i + 2`. At most a third of
+		/// `BlockHashCount` (the hash that seeds a settlement's samples must be known until
+		/// its record is pruned), and `MARK_CLEARS` times it at least `MaxHosts`.
 		#[pallet::constant]
 		type VerdictPeriod: Get<BlockNumberFor<Self>>;
 		/// The most verdict windows one block closes, and the most settlements one block
@@ -177,6 +182,9 @@ pub mod pallet {
 		/// `FeeTo` otherwise.
 		#[pallet::constant]
 		type ChallengeFee: Get<u128>;
+		/// The most reports of validators' misses (`report_missed_samples`) one block takes.
+		#[pallet::constant]
+		type MaxMissReportsPerBlock: Get<u32>;
 		/// The weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 	}
@@ -247,7 +255,8 @@ pub mod pallet {
 	pub type NextSettlementId<T: Config> = StorageValue<_, SettlementId, ValueQuery>;
 
 	/// The settlements whose verdict window has not closed yet (closed in id order, which
-	/// is the order of their blocks).
+	/// is the order of their blocks), and the closed ones until their report period ends
+	/// (`NextToPrune..NextToClose`).
 	#[pallet::storage]
 	pub type Settlements<T: Config> =
 		StorageMap<_, Twox64Concat, SettlementId, SettlementRecordOf<T>>;
@@ -255,6 +264,42 @@ pub mod pallet {
 	/// The oldest settlement whose verdict window is still open (all before it closed).
 	#[pallet::storage]
 	pub type NextToClose<T: Config> = StorageValue<_, SettlementId, ValueQuery>;
+
+	/// The oldest settlement whose record is kept (all before it pruned).
+	#[pallet::storage]
+	pub type NextToPrune<T: Config> = StorageValue<_, SettlementId, ValueQuery>;
+
+	/// Each closed, kept settlement's prune block and power snapshot, written by the close:
+	/// all the prune reads (a record is many times its size).
+	#[pallet::storage]
+	pub type ToPrune<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		SettlementId,
+		(BlockNumberFor<T>, gonka_primitives::PowerSnapshot),
+	>;
+
+	/// Each kept settlement's channel model and the epoch whose PoC formed the model's
+	/// executor roster in force when it was recorded (a validator that did not serve the
+	/// model then misses none of its samples); removed with the record.
+	#[pallet::storage]
+	pub type SettlementModels<T: Config> =
+		StorageMap<_, Twox64Concat, SettlementId, (ModelId, EpochIndex)>;
+
+	/// What each validator did with each verdict period's samples (answered some, or was
+	/// shown missed): cleared `MARK_CLEARS` a block once the period's report period ends.
+	#[pallet::storage]
+	pub type PeriodMarks<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, HostId, PeriodMark>;
+
+	/// The oldest verdict period whose marks may be kept (all before it cleared).
+	#[pallet::storage]
+	pub type NextMarksToClear<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// The reports of misses a block took so far (the block, the count): at most
+	/// `MaxMissReportsPerBlock`.
+	#[pallet::storage]
+	pub type BlockMissReports<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
 
 	/// The next dispute's id.
 	#[pallet::storage]
@@ -586,6 +631,35 @@ pub mod pallet {
 		) -> DispatchResult {
 			polkadot_sdk::frame_system::ensure_authorized(origin)?;
 			Self::do_refute(dispute, ack)
+		}
+
+		/// A host's report that `missed.validator` answered none of verdict period
+		/// `missed.period`'s samples, in period `period + 2`: each sample shown (one the hash
+		/// rule drew it for, nobody answered, of a model it serves) is a missed duty, which
+		/// the downtime test weighs. Once a validator and period. Emits `SamplesMissed`.
+		///
+		/// The dispatch origin must be `Authorized`: no signer and no fee, valid only
+		/// through `Pallet::authorize_missed` (the reporter's worker key signed it).
+		///
+		/// - `reporter`: the reporting host.
+		/// - `missed`: the period, the validator and up to `MAX_MISSES` of its samples.
+		/// - `_signature`: the reporter's worker key's signature of `missed`.
+		#[pallet::call_index(11)]
+		#[pallet::weight(
+			<T as Config>::WeightInfo::report_missed_samples(missed.samples.len() as u32)
+		)]
+		#[pallet::weight_of_authorize(
+			<T as Config>::WeightInfo::authorize_missed(missed.samples.len() as u32)
+		)]
+		#[pallet::authorize(Self::authorize_missed)]
+		pub fn report_missed_samples(
+			origin: OriginFor<T>,
+			reporter: HostId,
+			missed: MissedSamples,
+			_signature: polkadot_sdk::sp_core::sr25519::Signature,
+		) -> DispatchResult {
+			polkadot_sdk::frame_system::ensure_authorized(origin)?;
+			Self::do_report_missed(reporter, missed)
 		}
 
 		/// Ends the developer's channel now: no request is accepted from here, and its

@@ -199,3 +199,47 @@ pub mod v2 {
 		<T as polkadot_sdk::frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 3: a closed settlement's record is kept for the period after its window's
+/// close, in which a validator that answered nothing of its period is shown
+/// (`misses.rs`), and pruned from `ToPrune`; each new settlement keeps its model
+/// (`SettlementModels`); validators' answers mark them for their period (`PeriodMarks`).
+/// No record changes: the records kept at the upgrade are all open (version 2 removed a
+/// record at its close) and have no model entry, so none of their samples is shown missed
+/// (their validators' answers before the upgrade left no mark). The prune cursor starts at
+/// the close cursor (nothing closed is kept), the marks' cursor at the period before the
+/// upgrade's (the first whose marks may be written).
+pub mod v3 {
+	use super::*;
+	use crate::{NextMarksToClear, NextToClose, NextToPrune};
+
+	/// Sets the prune and marks cursors.
+	pub struct UncheckedMigrateV2ToV3<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV2ToV3<T> {
+		fn on_runtime_upgrade() -> Weight {
+			NextToPrune::<T>::put(NextToClose::<T>::get());
+			let now = polkadot_sdk::frame_system::Pallet::<T>::block_number();
+			NextMarksToClear::<T>::put(Pallet::<T>::period_of(now).saturating_sub(1));
+			T::DbWeight::get().reads_writes(2, 2)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_state: Vec<u8>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			ensure!(
+				NextToPrune::<T>::get() == NextToClose::<T>::get(),
+				"no closed settlement is kept at the upgrade"
+			);
+			Ok(())
+		}
+	}
+
+	/// [`UncheckedMigrateV2ToV3`], run once: from storage version 2 to 3.
+	pub type MigrateV2ToV3<T> = VersionedMigration<
+		2,
+		3,
+		UncheckedMigrateV2ToV3<T>,
+		Pallet<T>,
+		<T as polkadot_sdk::frame_system::Config>::DbWeight,
+	>;
+}

@@ -113,6 +113,8 @@ pub const MAX_DISPUTES: u32 = 2;
 pub const UNAVAILABLE_WINDOW: u64 = 20;
 /// What a challenge holds beyond the receipt's cost.
 pub const CHALLENGE_FEE: u128 = 40;
+/// The reports of misses a block takes.
+pub const MAX_MISS_REPORTS: u32 = 1;
 /// The validators' share of a settlement.
 pub const VALIDATOR_SHARE: Perbill = Perbill::from_percent(10);
 
@@ -172,6 +174,7 @@ impl pallet_channels::Config for Test {
 	type MaxDisputesPerBlock = ConstU32<MAX_DISPUTES>;
 	type UnavailableWindow = ConstU64<UNAVAILABLE_WINDOW>;
 	type ChallengeFee = ConstU128<CHALLENGE_FEE>;
+	type MaxMissReportsPerBlock = ConstU32<MAX_MISS_REPORTS>;
 	type WeightInfo = ();
 }
 
@@ -201,11 +204,18 @@ std::thread_local! {
 		Default::default();
 	static FINED: core::cell::RefCell<std::collections::BTreeMap<HostId, u128>> =
 		Default::default();
+	static DUTIES: core::cell::RefCell<std::collections::BTreeMap<HostId, (u32, u32)>> =
+		Default::default();
 }
 
 /// The fines the ledger noted for `reporter`.
 pub fn fined(reporter: &HostId) -> u128 {
 	FINED.with(|fined| fined.borrow().get(reporter).copied().unwrap_or(0))
+}
+
+/// The duties the ledger noted of `validator`: (samples answered, samples missed).
+pub fn duties(validator: &HostId) -> (u32, u32) {
+	DUTIES.with(|duties| duties.borrow().get(validator).copied().unwrap_or_default())
 }
 
 /// Sets the validation target the ledger gives every settlement.
@@ -292,6 +302,14 @@ impl pallet_inference::WorkLedger<HostId> for TestLedger {
 		let fine = amount.min(credited(reporter));
 		FINED.with(|fined| *fined.borrow_mut().entry(reporter.clone()).or_default() += fine);
 		fine
+	}
+	fn note_duties(validator: &HostId, done: u32, missed: u32) {
+		DUTIES.with(|duties| {
+			let mut duties = duties.borrow_mut();
+			let entry = duties.entry(validator.clone()).or_default();
+			entry.0 += done;
+			entry.1 += missed;
+		});
 	}
 }
 

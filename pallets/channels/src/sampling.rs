@@ -19,9 +19,11 @@
 //!   pays its validator the settlement's share over its samples, from the pot into its
 //!   pending work (`WorkLedger::credit_work`), one transfer a batch.
 //! - **Close**: when period `i + 1` ends, the passes are steps of the executor's
-//!   invalidation test in the settlement's epoch, the share its validators were not paid
-//!   goes back to the executor's pending work, the power snapshot is released and the
-//!   record removed (`MaxClosesPerBlock` a block, in settlement order).
+//!   invalidation test in the settlement's epoch and the share its validators were not
+//!   paid goes back to the executor's pending work (`MaxClosesPerBlock` a block, in
+//!   settlement order). The record, and the power snapshot it pins, are kept until period
+//!   `i + 2` ends, in which a validator that answered nothing of period `i` is shown
+//!   (`misses.rs`); a validator's answers mark it for the period, and are duties done.
 //!
 //! A fail is no pass: its dispute (`disputes.rs`) takes the step of the test when it ends.
 
@@ -165,11 +167,11 @@ impl<T: Config> Pallet<T> {
 		Ok(NewSettlement { receipts, from, target, traffic })
 	}
 
-	/// Records a settlement of `channel` by `executor` that paid `paid` (its fee excluded):
-	/// its validators' share moves from the developer's escrow to the pot, the rest is
-	/// the executor's. Returns the settlement's id and the share.
+	/// Records a settlement of `channel` (of `model`) by `executor` that paid `paid` (its
+	/// fee excluded): its validators' share moves from the developer's escrow to the pot,
+	/// the rest is the executor's. Returns the settlement's id and the share.
 	pub(crate) fn record_settlement(
-		channel: gonka_primitives::channel::ChannelId,
+		(channel, model): (gonka_primitives::channel::ChannelId, gonka_primitives::ModelId),
 		developer: &HostId,
 		executor: &HostId,
 		settle: &ChannelSettle,
@@ -213,6 +215,8 @@ impl<T: Config> Pallet<T> {
 			answered: Default::default(),
 		};
 		Settlements::<T>::insert(id, record);
+		let formed = pallet_poc::RosterEpoch::<T>::get(model).unwrap_or(0);
+		crate::SettlementModels::<T>::insert(id, (model, formed));
 		Self::deposit_event(Event::SettlementSampled {
 			settlement: id,
 			receipts: new.receipts,
@@ -323,7 +327,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `validator`'s power in `snapshot`, read once a batch (`powers`: those read so far).
-	fn power_once(
+	pub(crate) fn power_once(
 		powers: &mut Vec<(PowerSnapshot, u128)>,
 		snapshot: &PowerSnapshot,
 		validator: &HostId,
@@ -384,8 +388,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `submit_verdicts`: marks each new answer on its settlement, pays the validator for
-	/// them from the pot into its pending work (one transfer), and emits
-	/// `VerdictsSubmitted`.
+	/// them from the pot into its pending work (one transfer), marks the validator answered
+	/// for the period, notes its answers as duties done, and emits `VerdictsSubmitted`.
 	pub(crate) fn do_verdicts(validator: HostId, verdicts: ReceiptVerdicts) -> DispatchResult {
 		let answers = Self::check_verdicts(&validator, &verdicts, true)?;
 		let (mut passes, mut paid) = (0u32, 0u128);
@@ -405,6 +409,12 @@ impl<T: Config> Pallet<T> {
 			Settlements::<T>::insert(settlement, record);
 		}
 		Self::pay_from_pot(&validator, paid)?;
+		// Answers mark the validator, and are duties done (a batch whose samples others
+		// answered first answers nothing).
+		if passes > 0 {
+			Self::mark_answered(verdicts.period, &validator);
+			T::Work::note_duties(&validator, passes, 0);
+		}
 		Self::deposit_event(Event::VerdictsSubmitted {
 			validator,
 			period: verdicts.period,
@@ -458,10 +468,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Closes settlement `id`'s verdict window: its passes are steps of its executor's
-	/// invalidation test in its epoch, the share not paid to validators goes back to the
-	/// executor's pending work, the snapshot is released and the record removed.
+	/// invalidation test in its epoch and the share not paid to validators goes back to the
+	/// executor's pending work. The record (and the snapshot it pins) is kept for the next
+	/// period, in which its validators' misses are shown (`misses.rs`), but no longer holds
+	/// its epoch's ledger.
 	fn close_settlement(id: SettlementId, record: SettlementRecordOf<T>) {
-		Settlements::<T>::remove(id);
+		crate::ToPrune::<T>::insert(id, (Self::prunes_at(record.at), record.snapshot));
 		crate::Challenged::<T>::remove(id);
 		Self::note_closed(record.epoch);
 		T::Work::judge_many(&record.executor, record.epoch, record.passes, 0);
@@ -498,7 +510,6 @@ impl<T: Config> Pallet<T> {
 			);
 			0
 		});
-		pallet_poc::Pallet::<T>::release_snapshot(&record.snapshot);
 		Self::deposit_event(Event::SettlementClosed {
 			settlement: id,
 			passes: record.passes,

@@ -219,7 +219,7 @@ impl<T: Config> Pallet<T> {
 		let escrow = <T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow);
 		// The validators' share to the pot, the rest to the member.
 		let (id, share) = Self::record_settlement(
-			settle.channel,
+			(settle.channel, info.terms.model),
 			&info.developer,
 			&executor,
 			&settle,

@@ -1,6 +1,8 @@
 //! What runs every block (`on_initialize`): the committees of the channels opened in the
 //! block before are drawn, the verdict windows and the juries' windows that ended are
-//! closed (`sampling.rs`, `disputes.rs`), and the channels whose settle window ends are
+//! closed (`sampling.rs`, `disputes.rs`), the closed settlements whose report period ended
+//! are pruned and the marks of its period cleared (`misses.rs`), and the channels whose
+//! settle window ends are
 //! finalized (the rest of their escrow refunded). At most `MaxOpensPerBlock` of each (`open_channel`
 //! refuses more), so the work per block is bounded.
 
@@ -16,7 +18,10 @@ use polkadot_sdk::{
 		weights::Weight,
 	},
 	frame_system::pallet_prelude::BlockNumberFor,
-	sp_runtime::traits::{Get, Zero},
+	sp_runtime::{
+		traits::{Get, Zero},
+		SaturatedConversion,
+	},
 };
 
 impl<T: Config> Pallet<T> {
@@ -35,6 +40,8 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		weight = weight.saturating_add(Self::close_windows(now));
+		weight = weight.saturating_add(Self::prune_settlements(now));
+		weight = weight.saturating_add(Self::clear_marks(now));
 		weight = weight.saturating_add(Self::end_disputes(now));
 		for channel in ToFinalize::<T>::take(now) {
 			Self::finalize(channel);
@@ -55,10 +62,17 @@ impl<T: Config> Pallet<T> {
 		let period = T::VerdictPeriod::get();
 		assert!(!period.is_zero(), "a verdict period lasts a block at least");
 		assert!(
-			polkadot_sdk::sp_runtime::traits::Saturating::saturating_mul(period, 2u32.into())
+			polkadot_sdk::sp_runtime::traits::Saturating::saturating_mul(period, 3u32.into())
 				<= <T as polkadot_sdk::frame_system::Config>::BlockHashCount::get(),
-			"a settlement's seed is known until its verdict window closes"
+			"a settlement's seed is known until its record is pruned"
 		);
+		let period_blocks: u64 = period.saturated_into();
+		assert!(
+			u64::from(crate::MARK_CLEARS).saturating_mul(period_blocks)
+				>= u64::from(<T as pallet_poc::Config>::MaxHosts::get()),
+			"a period's marks are cleared within a period"
+		);
+		assert!(T::MaxMissReportsPerBlock::get() > 0, "a block takes a report of misses");
 		assert!(T::MaxClosesPerBlock::get() > 0, "a block closes a verdict window");
 		assert!(
 			Self::params_allowed(&DefaultParams::<T>::get()),

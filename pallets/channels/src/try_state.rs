@@ -59,6 +59,10 @@ impl<T: Config> Pallet<T> {
 	///   receipt is challenged once in a kept settlement;
 	/// - each epoch counts its open settlement records and disputes (a dispute in its
 	///   settlement's epoch and in its report's: `OpenInEpoch`);
+	/// - the closed settlements are kept until their report period ends, each indexed once
+	///   in `ToPrune` with its snapshot, every kept one with at most one model; the marks
+	///   are of periods from the marks' cursor to the one before now's, and a block took at
+	///   most `MaxMissReportsPerBlock` reports;
 	/// - finalizations are queued for blocks to come, of live channels only;
 	/// - waivers are of ended live channels only, of their committee's slots, all of a
 	///   member's slots or none, and never of every slot (the channel is finalized then).
@@ -72,6 +76,7 @@ impl<T: Config> Pallet<T> {
 		Self::check_channel_maps(now)?;
 		let mut open: BTreeMap<EpochIndex, u32> = BTreeMap::new();
 		Self::check_settlements(&mut open)?;
+		Self::check_kept(now)?;
 		Self::check_disputes(now, &mut open)?;
 		ensure!(
 			crate::OpenInEpoch::<T>::iter().collect::<BTreeMap<_, _>>() == open,
@@ -231,9 +236,16 @@ impl<T: Config> Pallet<T> {
 		let mut unpaid = 0u128;
 		let mut records = 0u64;
 		for (id, record) in crate::Settlements::<T>::iter() {
+			ensure!(
+				crate::NextToPrune::<T>::get() <= id && id < end,
+				"only settlements not pruned yet are kept"
+			);
+			if id < first {
+				// Closed, kept for its report period (`check_kept`).
+				continue;
+			}
 			records = records.saturating_add(1);
 			*open.entry(record.epoch).or_default() += 1;
-			ensure!(first <= id && id < end, "only settlements whose window is open are kept");
 			ensure!(record.validator_paid <= record.share, "validators are paid at most the share");
 			let answered: u32 = record.answered.iter().map(|bits| bits.count_ones()).sum();
 			ensure!(
@@ -253,8 +265,8 @@ impl<T: Config> Pallet<T> {
 		);
 		for (settlement, seqs) in crate::Challenged::<T>::iter() {
 			ensure!(
-				crate::Settlements::<T>::contains_key(settlement),
-				"challenged receipts of kept settlements only"
+				Self::window_open(settlement),
+				"challenged receipts of settlements whose window is open only"
 			);
 			for (index, seq) in seqs.iter().enumerate() {
 				ensure!(
@@ -263,6 +275,55 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 		}
+		Ok(())
+	}
+
+	/// The closed settlements kept for their report period, their index and models, the
+	/// periods' marks and the block's reports.
+	fn check_kept(now: BlockNumberFor<T>) -> Result<(), TryRuntimeError> {
+		let (pruned, closed, end) = (
+			crate::NextToPrune::<T>::get(),
+			crate::NextToClose::<T>::get(),
+			crate::NextSettlementId::<T>::get(),
+		);
+		ensure!(pruned <= closed, "the prune cursor is at most the close cursor");
+		for id in pruned..closed {
+			let (at, snapshot) = crate::ToPrune::<T>::get(id)
+				.ok_or("a closed settlement is indexed until pruned")?;
+			let record = crate::Settlements::<T>::get(id).ok_or("a closed settlement is kept")?;
+			ensure!(
+				at == Self::prunes_at(record.at) && snapshot == record.snapshot,
+				"a closed settlement's index is its prune block and snapshot"
+			);
+		}
+		ensure!(
+			crate::ToPrune::<T>::iter_keys().count() as u64 == closed.saturating_sub(pruned),
+			"only closed, kept settlements are indexed"
+		);
+		ensure!(
+			crate::SettlementModels::<T>::iter_keys().all(|id| pruned <= id && id < end),
+			"models of kept settlements only"
+		);
+		let marks_from = crate::NextMarksToClear::<T>::get();
+		let period = Self::period_of(now);
+		ensure!(
+			crate::PeriodMarks::<T>::iter_keys()
+				.all(|(marked, _)| marks_from <= marked && marked < period),
+			"marks of the periods from the marks' cursor to the one before now's only"
+		);
+		for mark in crate::PeriodMarks::<T>::iter_values() {
+			if let crate::PeriodMark::Reported(shown) = mark {
+				ensure!(
+					!shown.is_empty() && shown.windows(2).all(|pair| pair[0] < pair[1]),
+					"a validator's samples shown missed are some, in order, each once"
+				);
+			}
+		}
+		let (_, reports) = crate::BlockMissReports::<T>::get();
+		ensure!(
+			reports <= T::MaxMissReportsPerBlock::get(),
+			"a block takes at most its reports of misses"
+		);
 		Ok(())
 	}
 

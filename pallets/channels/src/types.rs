@@ -12,6 +12,30 @@ pub const MAX_QUEUE: u32 = 256;
 pub const MAX_DISPUTED: u32 = 64;
 /// How many blocks from the first one possible a draw or a finalization looks for room.
 pub const SCHEDULE_SEARCH: u32 = 16;
+/// The most period marks (`PeriodMarks`) one block clears: with a verdict period of `L`
+/// blocks, `MARK_CLEARS × L` marks a period, which must exceed the validators that may
+/// answer in a period (`integrity_test`: at least `MaxHosts`).
+pub const MARK_CLEARS: u32 = 64;
+
+/// What a validator did with a verdict period's samples, noted until the period's report
+/// period ends (`PeriodMarks`).
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum PeriodMark {
+	/// It answered some (a verdict part, a failure report): it is not shown missed.
+	Answered,
+	/// It was shown missed: the samples shown so far, (settlement, sample) in order (at
+	/// most `MAX_MISSES`; a later report shows others, so a report of one sample sent
+	/// first, by the validator or a friend, does not cap what it is shown).
+	Reported(ShownOf),
+}
+
+/// The samples shown missed of a validator in a period.
+pub type ShownOf = BoundedVec<
+	(gonka_primitives::channel::SettlementId, u32),
+	ConstU32<{ gonka_primitives::channel::MAX_MISSES }>,
+>;
 
 /// What the runtime tells the pallet of a model: its price per token now and the tokens its
 /// chat template adds to a prompt (`pallet-inference`'s, in the runtime).

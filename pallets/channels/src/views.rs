@@ -18,9 +18,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `ChannelsApi::samples_for`: the samples of settlement `id` the hash rule draws
-	/// `validator` for, each with what it checks; empty while the seed is not known, or the
-	/// window closed.
+	/// `validator` for, each with what it checks; empty while the seed is not known, or
+	/// once the window closed (the record is kept a period longer, to show misses: it is
+	/// answered no more).
 	pub fn samples_for(id: SettlementId, validator: &HostId) -> Vec<(u32, SampleOf)> {
+		if !Self::window_open(id) {
+			return Vec::new();
+		}
 		let Some(record) = Settlements::<T>::get(id) else { return Vec::new() };
 		let Some(seed) = Self::seed_of(id, &record) else { return Vec::new() };
 		let tree = Self::tree_samples(&record, &seed);

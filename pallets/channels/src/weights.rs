@@ -54,6 +54,16 @@ pub trait WeightInfo {
 	fn refute_unavailable() -> Weight;
 	/// `refute_unavailable`'s `authorize` rule.
 	fn authorize_refute() -> Weight;
+	/// `report_missed_samples` showing `n` samples, each of a settlement of its own (the
+	/// worst case).
+	fn report_missed_samples(n: u32) -> Weight;
+	/// `report_missed_samples`' `authorize` rule showing `n` samples, each of a settlement
+	/// of its own.
+	fn authorize_missed(n: u32) -> Weight;
+	/// Pruning a closed settlement's record (in `on_initialize`).
+	fn prune_settlement() -> Weight;
+	/// Clearing `n` marks of a period (in `on_initialize`).
+	fn clear_marks(n: u32) -> Weight;
 }
 
 impl WeightInfo for () {
@@ -124,6 +134,18 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn authorize_refute() -> Weight {
+		Weight::zero()
+	}
+	fn report_missed_samples(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn authorize_missed(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn prune_settlement() -> Weight {
+		Weight::zero()
+	}
+	fn clear_marks(_n: u32) -> Weight {
 		Weight::zero()
 	}
 }

@@ -388,4 +388,11 @@ impl<T: Config> WorkLedger<T::AccountId> for Pallet<T> {
 	fn fine(reporter: &T::AccountId, epoch: EpochIndex, amount: u128) -> u128 {
 		Self::fine_reporter(reporter, epoch, amount)
 	}
+
+	fn note_duties(validator: &T::AccountId, done: u32, missed: u32) {
+		if done == 0 && missed == 0 {
+			return;
+		}
+		Self::record_duties(pallet_poc::Pallet::<T>::epoch_now(), validator, done, missed);
+	}
 }

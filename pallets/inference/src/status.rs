@@ -35,6 +35,27 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
+	/// `validator`, a sampled validator of channel settlements, answered `done` samples and
+	/// left `missed` unanswered (shown by reports), noted in `epoch`: duties done and
+	/// missed, as [`Self::record_validation`] and [`Self::record_missed_validation`] count
+	/// them, in one write of each.
+	pub(crate) fn record_duties(
+		epoch: EpochIndex,
+		validator: &T::AccountId,
+		done: u32,
+		missed: u32,
+	) {
+		Ledger::<T>::mutate(epoch, validator, |stats| {
+			stats.validations = stats.validations.saturating_add(done);
+			stats.missed_validations = stats.missed_validations.saturating_add(missed);
+		});
+		EpochTotals::<T>::mutate(epoch, |totals| {
+			totals.assigned =
+				totals.assigned.saturating_add(u64::from(done).saturating_add(u64::from(missed)));
+			totals.missed = totals.missed.saturating_add(u64::from(missed));
+		});
+	}
+
 	/// `validator`, sampled to validate a request finished in `epoch`, did not report in
 	/// time: a duty missed, which the downtime test counts as a missed request.
 	pub(crate) fn record_missed_validation(epoch: EpochIndex, validator: &T::AccountId) {

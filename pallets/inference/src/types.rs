@@ -58,6 +58,11 @@ pub trait WorkLedger<AccountId> {
 	/// epoch in progress and a fine of up to `amount` on its pending work of `epoch`
 	/// (taken when that epoch settles). Returns the fine.
 	fn fine(reporter: &AccountId, epoch: EpochIndex, amount: u128) -> u128;
+	/// `validator`'s duties as a sampled validator of channels, in the epoch in progress:
+	/// `done` samples answered, `missed` samples it was drawn for and left unanswered
+	/// (shown by a report): counted by the downtime test as the on-chain path's
+	/// validations and missed validations are.
+	fn note_duties(validator: &AccountId, done: u32, missed: u32);
 }
 
 /// The model registry as inference sees it.

@@ -690,7 +690,9 @@ impl pallet_channels::Config for Runtime {
 	/// the validators' share, the validation target and the invalidation test.
 	type Work = crate::Inference;
 	/// The spec's `L`: 50 blocks. A settlement's samples are answered in the period after
-	/// its own (between 50 and 100 blocks after it), far below `BlockHashCount` (4,096).
+	/// its own (between 50 and 100 blocks after it), its validators' misses shown in the
+	/// period after that, far below `BlockHashCount` (4,096); a period's marks are cleared
+	/// 64 a block (3,200 a period, above the 2,048 hosts at most).
 	type VerdictPeriod = ConstU32<50>;
 	/// Enough to keep up with the settlements of the throughput goal (2,770 inferences a
 	/// second at 100 receipts a settlement: 167 settlements a block), within a quarter of a
@@ -706,6 +708,9 @@ impl pallet_channels::Config for Runtime {
 	/// for a while still serves it, or shows the reporter's delivery acknowledgement.
 	type UnavailableWindow = ConstU32<200>;
 	type ChallengeFee = ChannelChallengeFee;
+	/// 8 reports of validators that answered nothing a block: one a validator and period,
+	/// so 400 a period, for the 2,048 hosts at most, of which few are offline.
+	type MaxMissReportsPerBlock = ConstU32<8>;
 	type WeightInfo = crate::weights::pallet_channels::WeightInfo<Runtime>;
 }
 

@@ -72,8 +72,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `5158`
 		//  Estimated: `69045`
-		// Minimum execution time: 297_365_000 picoseconds.
-		Weight::from_parts(347_026_000, 0)
+		// Minimum execution time: 285_313_000 picoseconds.
+		Weight::from_parts(326_720_000, 0)
 			.saturating_add(Weight::from_parts(0, 69045))
 			.saturating_add(T::DbWeight::get().reads(55))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -88,8 +88,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `512`
 		//  Estimated: `3694`
-		// Minimum execution time: 58_180_000 picoseconds.
-		Weight::from_parts(69_924_000, 0)
+		// Minimum execution time: 56_597_000 picoseconds.
+		Weight::from_parts(68_873_000, 0)
 			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -100,8 +100,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `354`
 		//  Estimated: `3643`
-		// Minimum execution time: 14_708_000 picoseconds.
-		Weight::from_parts(23_448_000, 0)
+		// Minimum execution time: 14_445_000 picoseconds.
+		Weight::from_parts(26_412_000, 0)
 			.saturating_add(Weight::from_parts(0, 3643))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -122,12 +122,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn draw_committee(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `17586 + k * (993 ±0)`
-		//  Estimated: `29380 + k * (1976 ±48)`
-		// Minimum execution time: 38_149_000 picoseconds.
-		Weight::from_parts(60_982_659, 0)
+		//  Estimated: `29380 + k * (1976 ±46)`
+		// Minimum execution time: 37_097_000 picoseconds.
+		Weight::from_parts(57_016_177, 0)
 			.saturating_add(Weight::from_parts(0, 29380))
-			// Standard Error: 35_312
-			.saturating_add(Weight::from_parts(6_672_952, 0).saturating_mul(k.into()))
+			// Standard Error: 25_654
+			.saturating_add(Weight::from_parts(6_164_252, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(Weight::from_parts(0, 1976).saturating_mul(k.into()))
@@ -152,8 +152,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `584`
 		//  Estimated: `3694`
-		// Minimum execution time: 50_189_000 picoseconds.
-		Weight::from_parts(59_202_000, 0)
+		// Minimum execution time: 47_149_000 picoseconds.
+		Weight::from_parts(59_324_000, 0)
 			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -202,20 +202,24 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::NextSettlementId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
 	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::RosterEpoch` (r:1 w:0)
+	/// Proof: `Poc::RosterEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::SettlementModels` (r:0 w:1)
+	/// Proof: `Channels::SettlementModels` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settlements` (r:0 w:1)
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[0, 16]`.
 	fn settle(t: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8363`
+		//  Measured:  `8366`
 		//  Estimated: `11402`
-		// Minimum execution time: 282_246_000 picoseconds.
-		Weight::from_parts(319_418_240, 0)
+		// Minimum execution time: 287_342_000 picoseconds.
+		Weight::from_parts(344_332_087, 0)
 			.saturating_add(Weight::from_parts(0, 11402))
-			// Standard Error: 156_068
-			.saturating_add(Weight::from_parts(5_587_180, 0).saturating_mul(t.into()))
-			.saturating_add(T::DbWeight::get().reads(27))
-			.saturating_add(T::DbWeight::get().writes(16))
+			// Standard Error: 382_204
+			.saturating_add(Weight::from_parts(5_120_318, 0).saturating_mul(t.into()))
+			.saturating_add(T::DbWeight::get().reads(28))
+			.saturating_add(T::DbWeight::get().writes(17))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
@@ -248,11 +252,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `7833`
 		//  Estimated: `7323`
-		// Minimum execution time: 126_524_000 picoseconds.
-		Weight::from_parts(149_352_938, 0)
+		// Minimum execution time: 129_672_000 picoseconds.
+		Weight::from_parts(161_180_481, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
-			// Standard Error: 186_481
-			.saturating_add(Weight::from_parts(45_640_515, 0).saturating_mul(t.into()))
+			// Standard Error: 167_130
+			.saturating_add(Weight::from_parts(46_370_725, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(13))
 	}
 	/// Storage: `Channels::Settlements` (r:500 w:500)
@@ -271,19 +275,23 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::EpochTotals` (r:1 w:1)
+	/// Proof: `Inference::EpochTotals` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodMarks` (r:0 w:1)
+	/// Proof: `Channels::PeriodMarks` (`max_values`: None, `max_size`: Some(831), added: 3306, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 500]`.
 	fn submit_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3168 + n * (312 ±0)`
 		//  Estimated: `86813 + n * (2911 ±19)`
-		// Minimum execution time: 127_242_000 picoseconds.
-		Weight::from_parts(162_622_982, 0)
+		// Minimum execution time: 134_311_000 picoseconds.
+		Weight::from_parts(244_538_509, 0)
 			.saturating_add(Weight::from_parts(0, 86813))
-			// Standard Error: 22_804
-			.saturating_add(Weight::from_parts(17_173_000, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(42))
+			// Standard Error: 120_697
+			.saturating_add(Weight::from_parts(17_800_145, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(43))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().writes(7))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
 	}
@@ -301,12 +309,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn authorize_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2878 + n * (312 ±0)`
-		//  Estimated: `86813 + n * (2911 ±0)`
-		// Minimum execution time: 73_035_000 picoseconds.
-		Weight::from_parts(94_729_633, 0)
+		//  Estimated: `86813 + n * (2911 ±17)`
+		// Minimum execution time: 73_206_000 picoseconds.
+		Weight::from_parts(109_080_319, 0)
 			.saturating_add(Weight::from_parts(0, 86813))
-			// Standard Error: 17_469
-			.saturating_add(Weight::from_parts(14_988_439, 0).saturating_mul(n.into()))
+			// Standard Error: 25_966
+			.saturating_add(Weight::from_parts(15_258_748, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(37))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
@@ -315,7 +323,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::NextToClose` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextSettlementId` (r:1 w:0)
 	/// Proof: `Channels::NextSettlementId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Channels::Settlements` (r:1 w:1)
+	/// Storage: `Channels::Settlements` (r:1 w:0)
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
 	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
@@ -333,19 +341,19 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
-	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::ToPrune` (r:0 w:1)
+	/// Proof: `Channels::ToPrune` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Challenged` (r:0 w:1)
 	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
 	fn close_settlement() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `944`
+		//  Measured:  `933`
 		//  Estimated: `6398`
-		// Minimum execution time: 117_407_000 picoseconds.
-		Weight::from_parts(134_891_000, 0)
+		// Minimum execution time: 114_025_000 picoseconds.
+		Weight::from_parts(129_920_000, 0)
 			.saturating_add(Weight::from_parts(0, 6398))
-			.saturating_add(T::DbWeight::get().reads(14))
-			.saturating_add(T::DbWeight::get().writes(11))
+			.saturating_add(T::DbWeight::get().reads(13))
+			.saturating_add(T::DbWeight::get().writes(10))
 	}
 	/// Storage: `Channels::Params` (r:0 w:1)
 	/// Proof: `Channels::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
@@ -353,8 +361,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_338_000 picoseconds.
-		Weight::from_parts(8_852_000, 0)
+		// Minimum execution time: 4_335_000 picoseconds.
+		Weight::from_parts(7_966_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -376,6 +384,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::EpochTotals` (r:1 w:1)
+	/// Proof: `Inference::EpochTotals` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextDisputeId` (r:1 w:1)
 	/// Proof: `Channels::NextDisputeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
@@ -386,15 +396,17 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Disputes` (r:0 w:1)
 	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodMarks` (r:0 w:1)
+	/// Proof: `Channels::PeriodMarks` (`max_values`: None, `max_size`: Some(831), added: 3306, mode: `MaxEncodedLen`)
 	fn report_failure() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1080`
 		//  Estimated: `6398`
-		// Minimum execution time: 170_764_000 picoseconds.
-		Weight::from_parts(192_907_000, 0)
+		// Minimum execution time: 178_138_000 picoseconds.
+		Weight::from_parts(199_068_000, 0)
 			.saturating_add(Weight::from_parts(0, 6398))
-			.saturating_add(T::DbWeight::get().reads(18))
-			.saturating_add(T::DbWeight::get().writes(12))
+			.saturating_add(T::DbWeight::get().reads(19))
+			.saturating_add(T::DbWeight::get().writes(14))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
@@ -412,8 +424,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `777`
 		//  Estimated: `6028`
-		// Minimum execution time: 106_829_000 picoseconds.
-		Weight::from_parts(118_320_000, 0)
+		// Minimum execution time: 104_499_000 picoseconds.
+		Weight::from_parts(118_926_000, 0)
 			.saturating_add(Weight::from_parts(0, 6028))
 			.saturating_add(T::DbWeight::get().reads(7))
 	}
@@ -429,8 +441,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3606`
 		//  Estimated: `6748`
-		// Minimum execution time: 32_296_000 picoseconds.
-		Weight::from_parts(39_670_000, 0)
+		// Minimum execution time: 32_802_000 picoseconds.
+		Weight::from_parts(42_210_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -449,8 +461,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3723`
 		//  Estimated: `6748`
-		// Minimum execution time: 71_008_000 picoseconds.
-		Weight::from_parts(82_438_000, 0)
+		// Minimum execution time: 69_230_000 picoseconds.
+		Weight::from_parts(86_205_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -486,8 +498,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `4145`
 		//  Estimated: `8799`
-		// Minimum execution time: 156_184_000 picoseconds.
-		Weight::from_parts(169_463_000, 0)
+		// Minimum execution time: 157_260_000 picoseconds.
+		Weight::from_parts(171_479_000, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
 			.saturating_add(T::DbWeight::get().reads(18))
 			.saturating_add(T::DbWeight::get().writes(13))
@@ -524,14 +536,18 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `4101`
 		//  Estimated: `6748`
-		// Minimum execution time: 115_367_000 picoseconds.
-		Weight::from_parts(129_055_000, 0)
+		// Minimum execution time: 116_270_000 picoseconds.
+		Weight::from_parts(128_282_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(16))
 			.saturating_add(T::DbWeight::get().writes(12))
 	}
 	/// Storage: `Channels::Settlements` (r:1 w:0)
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextToClose` (r:1 w:0)
+	/// Proof: `Channels::NextToClose` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextSettlementId` (r:1 w:0)
+	/// Proof: `Channels::NextSettlementId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Challenged` (r:1 w:1)
 	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::BlockChallenges` (r:1 w:1)
@@ -562,10 +578,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `1161`
 		//  Estimated: `3901`
-		// Minimum execution time: 119_566_000 picoseconds.
-		Weight::from_parts(136_046_000, 0)
+		// Minimum execution time: 120_670_000 picoseconds.
+		Weight::from_parts(211_956_000, 0)
 			.saturating_add(Weight::from_parts(0, 3901))
-			.saturating_add(T::DbWeight::get().reads(12))
+			.saturating_add(T::DbWeight::get().reads(14))
 			.saturating_add(T::DbWeight::get().writes(10))
 	}
 	/// Storage: `Channels::Disputes` (r:1 w:1)
@@ -592,8 +608,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3975`
 		//  Estimated: `6748`
-		// Minimum execution time: 56_665_000 picoseconds.
-		Weight::from_parts(68_310_000, 0)
+		// Minimum execution time: 56_348_000 picoseconds.
+		Weight::from_parts(114_845_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -610,8 +626,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3858`
 		//  Estimated: `6748`
-		// Minimum execution time: 63_136_000 picoseconds.
-		Weight::from_parts(71_620_000, 0)
+		// Minimum execution time: 63_764_000 picoseconds.
+		Weight::from_parts(77_346_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
@@ -637,8 +653,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `6703`
 		//  Estimated: `7323`
-		// Minimum execution time: 83_453_000 picoseconds.
-		Weight::from_parts(100_098_000, 0)
+		// Minimum execution time: 84_124_000 picoseconds.
+		Weight::from_parts(107_852_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -659,10 +675,127 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `6571`
 		//  Estimated: `7323`
-		// Minimum execution time: 69_385_000 picoseconds.
-		Weight::from_parts(84_620_000, 0)
+		// Minimum execution time: 69_068_000 picoseconds.
+		Weight::from_parts(85_024_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(6))
+	}
+	/// Storage: `Channels::PeriodMarks` (r:1 w:1)
+	/// Proof: `Channels::PeriodMarks` (`max_values`: None, `max_size`: Some(831), added: 3306, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::BlockMissReports` (r:1 w:1)
+	/// Proof: `Channels::BlockMissReports` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settlements` (r:64 w:0)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::SettlementModels` (r:64 w:0)
+	/// Proof: `Channels::SettlementModels` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Hosts` (r:1 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::JoinedEpoch` (r:1 w:0)
+	/// Proof: `Poc::JoinedEpoch` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Commitments` (r:64 w:0)
+	/// Proof: `Poc::Commitments` (`max_values`: None, `max_size`: Some(116), added: 2591, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:51 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Ledger` (r:1 w:1)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::EpochTotals` (r:1 w:1)
+	/// Proof: `Inference::EpochTotals` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
+	fn report_missed_samples(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `456 + n * (499 ±0)`
+		//  Estimated: `10623 + n * (2911 ±0)`
+		// Minimum execution time: 68_491_000 picoseconds.
+		Weight::from_parts(55_645_786, 0)
+			.saturating_add(Weight::from_parts(0, 10623))
+			// Standard Error: 47_290
+			.saturating_add(Weight::from_parts(28_880_721, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(13))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(4))
+			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
+	}
+	/// Storage: `Poc::Hosts` (r:2 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:51 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodMarks` (r:1 w:0)
+	/// Proof: `Channels::PeriodMarks` (`max_values`: None, `max_size`: Some(831), added: 3306, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::BlockMissReports` (r:1 w:0)
+	/// Proof: `Channels::BlockMissReports` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settlements` (r:64 w:0)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::SettlementModels` (r:64 w:0)
+	/// Proof: `Channels::SettlementModels` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::JoinedEpoch` (r:1 w:0)
+	/// Proof: `Poc::JoinedEpoch` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Commitments` (r:64 w:0)
+	/// Proof: `Poc::Commitments` (`max_values`: None, `max_size`: Some(116), added: 2591, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
+	fn authorize_missed(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `556 + n * (499 ±0)`
+		//  Estimated: `10623 + n * (2911 ±0)`
+		// Minimum execution time: 96_041_000 picoseconds.
+		Weight::from_parts(97_294_279, 0)
+			.saturating_add(Weight::from_parts(0, 10623))
+			// Standard Error: 50_611
+			.saturating_add(Weight::from_parts(28_770_232, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(11))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
+	}
+	/// Storage: `Channels::NextToPrune` (r:1 w:1)
+	/// Proof: `Channels::NextToPrune` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextToClose` (r:1 w:0)
+	/// Proof: `Channels::NextToClose` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::ToPrune` (r:1 w:1)
+	/// Proof: `Channels::ToPrune` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::SettlementModels` (r:0 w:1)
+	/// Proof: `Channels::SettlementModels` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settlements` (r:0 w:1)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
+	fn prune_settlement() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `355`
+		//  Estimated: `3493`
+		// Minimum execution time: 15_618_000 picoseconds.
+		Weight::from_parts(18_102_000, 0)
+			.saturating_add(Weight::from_parts(0, 3493))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(5))
+	}
+	/// Storage: `Channels::NextMarksToClear` (r:1 w:1)
+	/// Proof: `Channels::NextMarksToClear` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodMarks` (r:64 w:64)
+	/// Proof: `Channels::PeriodMarks` (`max_values`: None, `max_size`: Some(831), added: 3306, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[0, 64]`.
+	fn clear_marks(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `23 + n * (54 ±0)`
+		//  Estimated: `1489 + n * (3306 ±0)`
+		// Minimum execution time: 2_860_000 picoseconds.
+		Weight::from_parts(5_014_696, 0)
+			.saturating_add(Weight::from_parts(0, 1489))
+			// Standard Error: 655
+			.saturating_add(Weight::from_parts(853_393, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(1))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3306).saturating_mul(n.into()))
 	}
 	/// Storage: `Channels::ToDraw` (r:1 w:0)
 	/// Proof: `Channels::ToDraw` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
@@ -670,6 +803,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::NextToClose` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextSettlementId` (r:1 w:0)
 	/// Proof: `Channels::NextSettlementId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextToPrune` (r:1 w:1)
+	/// Proof: `Channels::NextToPrune` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextMarksToClear` (r:1 w:0)
+	/// Proof: `Channels::NextMarksToClear` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextDisputeToEnd` (r:1 w:1)
 	/// Proof: `Channels::NextDisputeToEnd` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextDisputeId` (r:1 w:0)
@@ -686,10 +823,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `5527`
-		// Minimum execution time: 8_479_000 picoseconds.
-		Weight::from_parts(9_935_000, 0)
+		// Minimum execution time: 10_065_000 picoseconds.
+		Weight::from_parts(11_340_000, 0)
 			.saturating_add(Weight::from_parts(0, 5527))
-			.saturating_add(T::DbWeight::get().reads(8))
-			.saturating_add(T::DbWeight::get().writes(4))
+			.saturating_add(T::DbWeight::get().reads(10))
+			.saturating_add(T::DbWeight::get().writes(5))
 	}
 }

@@ -143,9 +143,9 @@ fn a_challenge_the_jury_does_not_uphold_pays_its_fee_to_the_pool() {
 
 /// Only the channel's developer challenges, only a receipt the settlement added (an
 /// earlier settlement's receipts are that one's), only while the settlement's record is
-/// kept, and only with the fee.
+/// open, and only with the fee.
 #[test]
-fn a_developer_challenges_only_a_receipt_its_settlement_added_while_it_is_kept() {
+fn a_developer_challenges_only_a_receipt_its_settlement_added_while_its_window_is_open() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
 		let (channel, member) = settled();
 		assert_noop!(
@@ -173,9 +173,14 @@ fn a_developer_challenges_only_a_receipt_its_settlement_added_while_it_is_kept()
 		let _ = <Balances as Mutate<_>>::set_balance(&account(20), held);
 		assert_ok!(challenge(20, 1, evidence(channel, member, 8, 7)));
 		// Settlement 0's window closes at the end of the period after its own: its record
-		// is gone, and with it the challenge.
+		// is kept a period longer (to show its validators' misses), but challenged no more.
 		run_to_block(2 * VERDICT_PERIOD);
-		assert!(Settlements::<Test>::get(0).is_none());
+		assert!(Settlements::<Test>::get(0).is_some());
+		assert_noop!(
+			challenge(20, 0, evidence(channel, member, 6, 2)),
+			Error::<Test>::WindowClosed
+		);
+		run_to_block(3 * VERDICT_PERIOD);
 		assert_noop!(
 			challenge(20, 0, evidence(channel, member, 6, 2)),
 			Error::<Test>::UnknownSettlement

@@ -469,7 +469,7 @@ fn an_epochs_ledger_waits_for_its_open_settlements_and_disputes() {
 		assert!(EpochsInUse::<Test>::contains(&0));
 		// The settlement's window closes; the dispute (nobody votes) ends later.
 		run_to_block(2 * VERDICT_PERIOD);
-		assert!(Settlements::<Test>::get(0).is_none());
+		assert!(!Channels::window_open(0));
 		assert!(EpochsInUse::<Test>::contains(&0), "its dispute is open");
 		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);
 		assert!(Disputes::<Test>::get(0).is_none());

@@ -105,3 +105,77 @@ fn open_unavailable_disputes_of_version_1_are_queued() {
 		assert_eq!(NextUnavailableToEnd::<Test>::get(), 1);
 	});
 }
+
+/// Version 2 removed a record at its close: at the upgrade to version 3 no closed record
+/// is kept, so the prune cursor starts at the close cursor and the marks' at the period
+/// before the upgrade's. The records open then have no model: none of their samples is
+/// shown missed (their validators' answers before the upgrade left no mark); they are kept
+/// after their close, and pruned after their report period.
+#[test]
+fn version_3_starts_its_cursors_where_version_2_left_its_records() {
+	use crate::{
+		migrations::v3, NextMarksToClear, NextToClose, NextToPrune, SettlementModels, ToPrune,
+	};
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = drawn(1, 8_000);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		run_to_block(2 * VERDICT_PERIOD + 1);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 9)), vec![])));
+		// As version 2 left them: settlement 0 removed at its close, 1 with no model.
+		let (_, snapshot) = ToPrune::<Test>::take(0).unwrap();
+		Settlements::<Test>::remove(0);
+		SettlementModels::<Test>::remove(0);
+		SettlementModels::<Test>::remove(1);
+		Poc::release_snapshot(&snapshot);
+		NextToPrune::<Test>::kill();
+		NextMarksToClear::<Test>::kill();
+		StorageVersion::new(2).put::<Channels>();
+
+		v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Channels::on_chain_storage_version(), StorageVersion::new(3));
+		assert_eq!(NextToPrune::<Test>::get(), NextToClose::<Test>::get());
+		assert_eq!(NextToPrune::<Test>::get(), 1);
+		assert_eq!(NextMarksToClear::<Test>::get(), 1);
+		// Settlement 1 (period 2) closes when period 3 ends, is kept through period 4.
+		run_to_block(4 * VERDICT_PERIOD);
+		assert!(Settlements::<Test>::contains_key(1));
+		let sample = (0..6u32)
+			.find_map(|sample| {
+				[1u8, 2, 3].into_iter().filter(|i| *i != member).find_map(|i| {
+					let record = Settlements::<Test>::get(1).unwrap();
+					let seed = Channels::seed_of(1, &record).unwrap();
+					let power = Poc::power_in(&record.snapshot, &account(i));
+					gonka_primitives::channel::validates_sample(
+						&seed,
+						sample,
+						&account(i),
+						&record.executor,
+						power,
+						record.total_power,
+						record.executor_power,
+					)
+					.then_some((i, sample))
+				})
+			})
+			.expect("a sample with a validator");
+		let missed = gonka_primitives::channel::MissedSamples {
+			period: 2,
+			validator: account(sample.0),
+			samples: polkadot_sdk::frame_support::BoundedVec::truncate_from(vec![(1, sample.1)]),
+		};
+		use gonka_primitives::duty::Duty;
+		let signature = missed.sign(&Poc::genesis_hash(), &account(member), &worker(member));
+		assert_eq!(
+			run_duty(crate::Call::report_missed_samples {
+				reporter: account(member),
+				missed,
+				signature
+			}),
+			Err(super::settlement::refused(crate::Error::NotServing))
+		);
+		run_to_block(5 * VERDICT_PERIOD);
+		assert_eq!(Settlements::<Test>::iter().count(), 0);
+		assert_eq!(NextToPrune::<Test>::get(), 2);
+	});
+}

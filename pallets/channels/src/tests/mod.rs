@@ -9,6 +9,7 @@ mod committee;
 mod disputes;
 mod lifecycle;
 mod migrations;
+mod misses;
 mod settlement;
 mod verdicts;
 mod waivers;

@@ -16,7 +16,7 @@ use polkadot_sdk::{
 };
 
 /// The hosts of the tests: 1–3, equal power.
-const HOSTS: [u8; 3] = [1, 2, 3];
+pub(super) const HOSTS: [u8; 3] = [1, 2, 3];
 
 /// The pot's held shares.
 fn pot() -> u128 {
@@ -27,7 +27,7 @@ fn pot() -> u128 {
 }
 
 /// The hosts the hash rule draws for sample `sample` of settlement `id`.
-fn validators_of(id: u64, sample: u32) -> Vec<u8> {
+pub(super) fn validators_of(id: u64, sample: u32) -> Vec<u8> {
 	let record = Settlements::<Test>::get(id).expect("the settlement is open");
 	let seed = Channels::seed_of(id, &record).expect("its block's hash is known");
 	HOSTS
@@ -48,7 +48,7 @@ fn validators_of(id: u64, sample: u32) -> Vec<u8> {
 }
 
 /// The samples of settlement `id`: tree samples, then its tail's.
-fn samples_of(id: u64) -> u32 {
+pub(super) fn samples_of(id: u64) -> u32 {
 	let record = Settlements::<Test>::get(id).expect("the settlement is open");
 	let seed = Channels::seed_of(id, &record).expect("its block's hash is known");
 	Channels::tree_samples(&record, &seed) + record.tail
@@ -61,7 +61,7 @@ fn a_sample_with_its_validator(id: u64) -> (u32, u8) {
 		.expect("some sample has a validator")
 }
 
-fn verdicts(period: u32, part: u8, entries: &[(u64, u32, bool)]) -> ReceiptVerdicts {
+pub(super) fn verdicts(period: u32, part: u8, entries: &[(u64, u32, bool)]) -> ReceiptVerdicts {
 	ReceiptVerdicts {
 		period,
 		part,
@@ -80,13 +80,13 @@ fn verdicts_call(i: u8, verdicts: ReceiptVerdicts) -> crate::Call<Test> {
 }
 
 /// Validator `i`'s verdicts, through the pool and dispatch.
-fn submit(i: u8, verdicts: ReceiptVerdicts) -> Result<(), Refused> {
+pub(super) fn submit(i: u8, verdicts: ReceiptVerdicts) -> Result<(), Refused> {
 	run_duty(verdicts_call(i, verdicts))
 }
 
 /// A channel of one slot whose member settled 6 vouchered receipts in block 2 (verdict
 /// period 0); returns the channel, the member and the settlement.
-fn settled() -> (u64, u8, u64) {
+pub(super) fn settled() -> (u64, u8, u64) {
 	let (channel, member) = drawn(1, 2_000);
 	assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
 	(channel, member, 0)
@@ -153,9 +153,9 @@ fn the_window_close_judges_the_passes_and_returns_the_unpaid_share_to_the_execut
 		let executor_before = credited(&account(member));
 		// Period 0's window closes when period 1 ends.
 		run_to_block(2 * VERDICT_PERIOD - 1);
-		assert!(Settlements::<Test>::contains_key(id));
+		assert!(Channels::window_open(id));
 		run_to_block(2 * VERDICT_PERIOD);
-		assert!(!Settlements::<Test>::contains_key(id));
+		assert!(!Channels::window_open(id));
 		assert_eq!(NextToClose::<Test>::get(), 1);
 		assert_eq!(judged(), vec![(account(member), 0, 1, 0)]);
 		let returned = record.share - record.validator_paid;
@@ -354,6 +354,13 @@ fn a_settlements_traffic_is_its_tokens_not_its_receipts() {
 	});
 }
 
+/// The member of `channel`'s one slot settles one vouchered receipt.
+pub(super) fn settle_one(channel: &u64) -> Result<(), Refused> {
+	let host = crate::Committees::<Test>::get(channel).unwrap()[0].clone();
+	let i = HOSTS.into_iter().find(|i| account(*i) == host).unwrap();
+	settle(i, settlement(*channel, Some(voucher(*channel, i, 1)), vec![]))
+}
+
 /// A block records at most `MaxClosesPerBlock` settlements (the pool keeps the rest for
 /// the next block), so the windows' closes, as many a block, keep up; they close oldest
 /// first.
@@ -362,14 +369,6 @@ fn a_block_closes_at_most_max_closes_windows_oldest_first() {
 	ExtBuilder::default().hosts(&HOSTS).build_and_execute(|| {
 		let channels: Vec<_> = (0..3).map(|_| open(20, terms(1), 500)).collect();
 		run_to_block(2);
-		let member = |channel: &u64| {
-			let host = crate::Committees::<Test>::get(channel).unwrap()[0].clone();
-			HOSTS.into_iter().find(|i| account(*i) == host).unwrap()
-		};
-		let settle_one = |channel: &u64| {
-			let i = member(channel);
-			settle(i, settlement(*channel, Some(voucher(*channel, i, 1)), vec![]))
-		};
 		assert_ok!(settle_one(&channels[0]));
 		assert_ok!(settle_one(&channels[1]));
 		assert_eq!(

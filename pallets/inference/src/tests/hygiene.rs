@@ -76,6 +76,23 @@ fn a_channel_settlements_pay_is_pending_work_released_with_the_epochs_ledger() {
 	});
 }
 
+/// A channel validator's answered samples are duties done and its reported misses duties
+/// missed, in the epoch in progress, as the on-chain path's validations and missed
+/// validations: the downtime test weighs them together.
+#[test]
+fn a_channel_validators_answers_and_misses_are_duties_the_downtime_test_counts() {
+	ExtBuilder::default().hosts(&[1]).build_and_execute(|| {
+		<Inference as WorkLedger<_>>::note_duties(&account(1), 3, 0);
+		<Inference as WorkLedger<_>>::note_duties(&account(1), 0, 2);
+		<Inference as WorkLedger<_>>::note_duties(&account(1), 0, 0);
+		let stats = Ledger::<Test>::get(0, account(1));
+		assert_eq!((stats.validations, stats.missed_validations), (3, 2));
+		assert_eq!((stats.duties(), stats.duties_missed()), (5, 2));
+		let totals = crate::EpochTotals::<Test>::get(0);
+		assert_eq!((totals.assigned, totals.missed), (5, 2));
+	});
+}
+
 #[test]
 fn an_invalid_hosts_pending_work_is_forfeited_to_the_pool() {
 	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {

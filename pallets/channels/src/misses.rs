@@ -1,0 +1,292 @@
+//! Validators that answered nothing (`docs/channels.md`, "Lazy validators"; the spec's
+//! section 8): a settlement's record outlives its verdict window by one verdict period, in
+//! which any host may show that a validator the hash rule drew for samples of that period
+//! answered none of the period's samples (`report_missed_samples`): each sample shown is a
+//! missed duty, which the downtime test weighs as it weighs a missed validation on the
+//! on-chain path. Answered samples are duties done (`WorkLedger::note_duties`).
+//!
+//! - **Answered anything, never missed**: a validator that answered anything of period
+//!   `i` (a verdict part, a failure report) is marked for it (`PeriodMarks`) and is not
+//!   shown missed for `i`. Its answers are bounded (`MAX_VERDICT_PARTS` parts a period,
+//!   and block space) while the samples drawn for it are not: a developer that is its own
+//!   executor could flood a validator with more samples than it can answer, almost for
+//!   free, and have the rest shown missed. So an offline validator is caught, a flooded one
+//!   that answers is not; a validator that skips some of its samples loses their pay (a
+//!   validator is paid per answer), and amendment 6's second validator is the check of it.
+//! - **Once a period**: one report a (period, validator), showing up to `MAX_MISSES` of
+//!   its unanswered samples, in ascending (settlement, sample) order: reports are bounded
+//!   by validators, not by samples; at most `MaxMissReportsPerBlock` a block.
+//! - **What is checked**: the report is sent in period `i + 2` (the window of `i` closed
+//!   when `i + 1` ended, so the answers are final; the records of `i` are kept until
+//!   `i + 2` ends); each sample is one of a settlement of period `i`, nobody answered it,
+//!   the hash rule draws the validator for it by the settlement snapshot's power (the rule
+//!   the verdicts are checked by, so only a true report passes), and the validator is
+//!   registered and serves the channel's model (a host that cannot replay a model never
+//!   misses its samples). A settlement recorded before storage version 3 has no model
+//!   entry: none of its samples is shown missed (its validators' answers before the
+//!   upgrade left no mark).
+//! - **Pruned**: the records at the end of their report period (`prune_settlements`, at
+//!   most `MaxClosesPerBlock` a block, from the small `ToPrune` index the close writes:
+//!   the records, their models, their power snapshots); the marks of a period once its
+//!   report period ended (`clear_marks`, `MARK_CLEARS` a block).
+
+use crate::{
+	BlockMissReports, Config, Error, Event, NextMarksToClear, NextSettlementId, NextToClose,
+	NextToPrune, Pallet, PeriodMark, PeriodMarks, SettlementModels, SettlementRecordOf,
+	Settlements, ShownOf, ToPrune, WeightInfo, MARK_CLEARS,
+};
+use alloc::vec::Vec;
+use gonka_primitives::{
+	channel::{validates_sample, MissedSamples, SettlementId, MAX_MISSES},
+	EpochIndex, HostId, PowerSnapshot, H256,
+};
+use pallet_inference::WorkLedger;
+use pallet_poc::validity::{duty_validity_at, error_code};
+use polkadot_sdk::{
+	frame_support::{defensive, pallet_prelude::*},
+	frame_system::{self, pallet_prelude::BlockNumberFor},
+	sp_core::sr25519,
+};
+
+/// What a report's check read once: the validator's power in each snapshot met, and
+/// whether it served each (model, roster epoch) met.
+#[derive(Default)]
+struct Reads {
+	powers: Vec<(PowerSnapshot, u128)>,
+	served: Vec<((gonka_primitives::ModelId, EpochIndex), bool)>,
+}
+
+/// A settlement a report's samples fall in, as the check reads it once.
+struct Shown<T: Config> {
+	settlement: SettlementId,
+	record: SettlementRecordOf<T>,
+	seed: H256,
+	samples: u32,
+	power: u128,
+}
+
+impl<T: Config> Pallet<T> {
+	/// The block a settlement included in block `at` is pruned at: the end of the period
+	/// after its window's close, in which its validators' misses are shown.
+	pub fn prunes_at(at: BlockNumberFor<T>) -> BlockNumberFor<T> {
+		Self::period_start(Self::period_of(at).saturating_add(3))
+	}
+
+	/// Whether settlement `id`'s verdict window is still open (its record is kept after the
+	/// close, for the report period).
+	pub fn window_open(id: SettlementId) -> bool {
+		id >= NextToClose::<T>::get() && id < NextSettlementId::<T>::get()
+	}
+
+	/// Notes that `validator` answered samples of verdict period `period`: it is not shown
+	/// missed for it.
+	pub(crate) fn mark_answered(period: u32, validator: &HostId) {
+		PeriodMarks::<T>::insert(period, validator, PeriodMark::Answered);
+	}
+
+	/// Checks `missed`: sent in period `period + 2`, of a validator not marked answered for
+	/// the period, in a block with room, each sample in order, not shown before, and one of
+	/// a settlement of the period that nobody answered, that the hash rule draws the
+	/// validator for, of a model it served. Returns the samples shown before.
+	pub(crate) fn check_missed(missed: &MissedSamples) -> Result<ShownOf, Error<T>> {
+		ensure!(!missed.samples.is_empty(), Error::<T>::NoMisses);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			Self::period_of(now) == missed.period.saturating_add(2),
+			Error::<T>::NotReportWindow
+		);
+		let before = match PeriodMarks::<T>::get(missed.period, &missed.validator) {
+			Some(PeriodMark::Answered) => return Err(Error::<T>::ValidatorAnswered),
+			Some(PeriodMark::Reported(before)) => before,
+			None => ShownOf::default(),
+		};
+		ensure!(
+			before.len().saturating_add(missed.samples.len()) <= MAX_MISSES as usize,
+			Error::<T>::TooManyMisses
+		);
+		let (block, count) = BlockMissReports::<T>::get();
+		ensure!(
+			block != now || count < T::MaxMissReportsPerBlock::get(),
+			Error::<T>::TooManyMissReports
+		);
+		let mut reads = Reads::default();
+		let mut current: Option<Shown<T>> = None;
+		let mut last = None;
+		for &(settlement, sample) in missed.samples.iter() {
+			ensure!(last < Some((settlement, sample)), Error::<T>::MissesOutOfOrder);
+			last = Some((settlement, sample));
+			ensure!(!before.contains(&(settlement, sample)), Error::<T>::AlreadyReported);
+			if current.as_ref().is_none_or(|shown| shown.settlement != settlement) {
+				current = Some(Self::shown(settlement, missed, &mut reads)?);
+			}
+			let Some(shown) = current.as_ref() else {
+				return Err(Error::<T>::UnknownSettlement);
+			};
+			let record = &shown.record;
+			ensure!(sample < shown.samples, Error::<T>::NotASample);
+			ensure!(!record.is_answered(sample), Error::<T>::AlreadyAnswered);
+			ensure!(
+				validates_sample(
+					&shown.seed,
+					sample,
+					&missed.validator,
+					&record.executor,
+					shown.power,
+					record.total_power,
+					record.executor_power,
+				),
+				Error::<T>::NotSampled
+			);
+		}
+		Ok(before)
+	}
+
+	/// Settlement `settlement` as `missed` shows it: kept, of its period, of a model the
+	/// validator served; its seed, samples and the validator's power.
+	fn shown(
+		settlement: SettlementId,
+		missed: &MissedSamples,
+		reads: &mut Reads,
+	) -> Result<Shown<T>, Error<T>> {
+		let record = Settlements::<T>::get(settlement).ok_or(Error::<T>::UnknownSettlement)?;
+		ensure!(Self::period_of(record.at) == missed.period, Error::<T>::WrongPeriod);
+		let (model, formed) =
+			SettlementModels::<T>::get(settlement).ok_or(Error::<T>::NotServing)?;
+		let serves = match reads.served.iter().find(|(seen, _)| *seen == (model, formed)) {
+			Some((_, serves)) => *serves,
+			None => {
+				let serves = Self::served(&missed.validator, model, formed);
+				reads.served.push(((model, formed), serves));
+				serves
+			}
+		};
+		ensure!(serves, Error::<T>::NotServing);
+		let seed = Self::seed_of(settlement, &record).ok_or(Error::<T>::NotReportWindow)?;
+		let samples = Self::tree_samples(&record, &seed).saturating_add(record.tail);
+		let power = Self::power_once(&mut reads.powers, &record.snapshot, &missed.validator);
+		Ok(Shown { settlement, record, seed, samples, power })
+	}
+
+	/// Whether `validator` served `model` for a settlement recorded while the model's
+	/// executor roster in force was formed by epoch `formed`'s PoC: it still stands (it is
+	/// registered, and was before that epoch), and it committed PoC to the model in that
+	/// epoch: its claim to serve the model, which the roster and its executor work rest on
+	/// (dropping the model from its registration since lifts none of its duties, and adding
+	/// it since adds none). The genesis rosters (`formed` 0) rest on no commitment: the
+	/// models the host registered stand for it.
+	pub fn served(
+		validator: &HostId,
+		model: gonka_primitives::ModelId,
+		formed: EpochIndex,
+	) -> bool {
+		pallet_poc::Pallet::<T>::stands_in(validator, formed)
+			&& (pallet_poc::Commitments::<T>::contains_key((formed, model, validator))
+				|| (formed == 0
+					&& pallet_poc::Hosts::<T>::get(validator)
+						.is_some_and(|host| host.models.contains(&model))))
+	}
+
+	/// The `authorize` rule of [`Pallet::report_missed_samples`]: the reporter's worker key
+	/// signed the report for this chain (checked first), and [`Self::check_missed`] holds.
+	/// One transaction a period, validator and samples shown before (`provides`), valid
+	/// until the period's report period ends; below the verdicts' priority (a report has a
+	/// whole period, and must never crowd out the answers it would show missing), higher
+	/// the more samples it shows (of two reports of the same validator, the pool keeps the
+	/// larger).
+	pub(crate) fn authorize_missed(
+		_source: TransactionSource,
+		reporter: &HostId,
+		missed: &MissedSamples,
+		signature: &sr25519::Signature,
+	) -> TransactionValidityWithRefund {
+		crate::tick_impls::verify_duty::<T, _>(reporter, missed, signature)?;
+		let before = Self::check_missed(missed).map_err(|error| match error {
+			Error::<T>::NotReportWindow
+				if Self::period_of(frame_system::Pallet::<T>::block_number())
+					< missed.period.saturating_add(2) =>
+			{
+				InvalidTransaction::Future
+			}
+			Error::<T>::NotReportWindow
+			| Error::<T>::UnknownSettlement
+			| Error::<T>::ValidatorAnswered
+			| Error::<T>::AlreadyReported
+			| Error::<T>::TooManyMisses => InvalidTransaction::Stale,
+			Error::<T>::TooManyMissReports => InvalidTransaction::ExhaustsResources,
+			other => InvalidTransaction::Custom(error_code(other)),
+		})?;
+		let priority = (<T as pallet_poc::Config>::DutyPriority::get() / 4)
+			.saturating_add(missed.samples.len() as u64);
+		duty_validity_at::<T>(
+			priority,
+			"GonkaMissedSamples",
+			(missed.period, &missed.validator, before.len() as u32),
+			Self::period_start(missed.period.saturating_add(3)),
+		)
+	}
+
+	/// `report_missed_samples`: adds the samples to those shown missed of the validator in
+	/// the period and notes each as a missed duty; emits `SamplesMissed`.
+	pub(crate) fn do_report_missed(reporter: HostId, missed: MissedSamples) -> DispatchResult {
+		let before = Self::check_missed(&missed)?;
+		let mut shown: Vec<(SettlementId, u32)> = before.into_inner();
+		shown.extend(missed.samples.iter().copied());
+		shown.sort_unstable();
+		let shown = ShownOf::try_from(shown).map_err(|_| Error::<T>::TooManyMisses)?;
+		PeriodMarks::<T>::insert(missed.period, &missed.validator, PeriodMark::Reported(shown));
+		crate::tick_impls::count_in_block::<T, BlockMissReports<T>>();
+		let samples = missed.samples.len() as u32;
+		T::Work::note_duties(&missed.validator, 0, samples);
+		Self::deposit_event(Event::SamplesMissed {
+			period: missed.period,
+			validator: missed.validator,
+			reporter,
+			samples,
+		});
+		Ok(())
+	}
+
+	/// Prunes the closed settlements whose report period ended by `now`, oldest first, at
+	/// most `MaxClosesPerBlock`: their records, models and index entries removed, their
+	/// power snapshots released. It reads only the small `ToPrune` index (the record is
+	/// removed unread). Returns the weight used.
+	pub(crate) fn prune_settlements(now: BlockNumberFor<T>) -> Weight {
+		let (next, weight) = crate::tick_impls::sweep(
+			NextToPrune::<T>::get(),
+			NextToClose::<T>::get(),
+			T::MaxClosesPerBlock::get(),
+			<T as Config>::WeightInfo::prune_settlement(),
+			|id| match ToPrune::<T>::get(id) {
+				Some((at, _)) if at > now => false,
+				Some((_, snapshot)) => {
+					ToPrune::<T>::remove(id);
+					Settlements::<T>::remove(id);
+					SettlementModels::<T>::remove(id);
+					pallet_poc::Pallet::<T>::release_snapshot(&snapshot);
+					true
+				}
+				None => {
+					defensive!("a closed settlement is indexed until it is pruned");
+					true
+				}
+			},
+		);
+		NextToPrune::<T>::put(next);
+		weight
+	}
+
+	/// Clears the marks of the oldest period kept once its report period ended by `now`: at
+	/// most `MARK_CLEARS` a block; the next period's from the block after the last of them.
+	/// Returns the weight used.
+	pub(crate) fn clear_marks(now: BlockNumberFor<T>) -> Weight {
+		let period = NextMarksToClear::<T>::get();
+		if Self::period_of(now) < period.saturating_add(3) {
+			return <T as Config>::WeightInfo::clear_marks(0);
+		}
+		let result = PeriodMarks::<T>::clear_prefix(period, MARK_CLEARS, None);
+		if result.maybe_cursor.is_none() {
+			NextMarksToClear::<T>::put(period.saturating_add(1));
+		}
+		<T as Config>::WeightInfo::clear_marks(result.loops)
+	}
+}
