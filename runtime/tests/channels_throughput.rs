@@ -136,7 +136,11 @@ fn channel_load_with<Weights: WeightInfo>(
 	// The reports of misses: full reports, each showing `MAX_MISSES` samples.
 	let report = base
 		.saturating_add(Weights::report_missed_samples(MAX_MISSES))
-		.saturating_add(Weights::authorize_missed(MAX_MISSES));
+		.saturating_add(Weights::authorize_missed(MAX_MISSES))
+		.saturating_add(
+			pallet_channels::Pallet::<Runtime>::missed_samples_proof(MAX_MISSES as usize)
+				.saturating_mul(2),
+		);
 	let missed = verdicts * MISS_PERCENT;
 	// The channel: opened (its draw and finalization prepaid), drawn and finalized later.
 	let open = base.saturating_add(Weights::open_channel());

@@ -571,7 +571,7 @@ fn missing<T: Config>(
 	// commitment to it read for each.
 	for id in 0..u64::from(n) {
 		let formed = (id as u32).saturating_add(1);
-		SettlementModels::<T>::insert(id, (model, formed));
+		SettlementModels::<T>::insert(id, (model, Some(formed)));
 		pallet_poc::Commitments::<T>::insert(
 			(formed, model, &validator),
 			pallet_poc::Commitment { count: 1, root: Default::default(), submissions: 1 },
@@ -1040,7 +1040,11 @@ mod benchmarks {
 	#[benchmark]
 	fn clear_marks(n: Linear<0, MARK_CLEARS>) {
 		for i in 0..n {
-			PeriodMarks::<T>::insert(0, account::<HostId>("validator", i, 0), PeriodMark::Answered);
+			PeriodMarks::<T>::insert(
+				0,
+				account::<HostId>("validator", i, 0),
+				PeriodMark::Answered(MAX_MISSES),
+			);
 		}
 		let now = Pallet::<T>::period_start(3);
 

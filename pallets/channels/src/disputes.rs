@@ -173,8 +173,7 @@ impl<T: Config> Pallet<T> {
 		let part = record.pay_answer(pay);
 		Settlements::<T>::insert(report.settlement, &record);
 		Self::pay_from_pot(&validator, part)?;
-		Self::mark_answered(Self::period_of(record.at), &validator);
-		T::Work::note_duties(&validator, 1, 0);
+		Self::note_answers(Self::period_of(record.at), &validator, 1);
 		let dispute = Self::open_dispute(
 			report.settlement,
 			&record,

@@ -280,11 +280,12 @@ pub mod pallet {
 	>;
 
 	/// Each kept settlement's channel model and the epoch whose PoC formed the model's
-	/// executor roster in force when it was recorded (a validator that did not serve the
-	/// model then misses none of its samples); removed with the record.
+	/// executor roster in force when it was recorded (`None`: it had none); a validator
+	/// that did not serve the model then misses none of its samples. Removed with the
+	/// record.
 	#[pallet::storage]
 	pub type SettlementModels<T: Config> =
-		StorageMap<_, Twox64Concat, SettlementId, (ModelId, EpochIndex)>;
+		StorageMap<_, Twox64Concat, SettlementId, (ModelId, Option<EpochIndex>)>;
 
 	/// What each validator did with each verdict period's samples (answered some, or was
 	/// shown missed): cleared `MARK_CLEARS` a block once the period's report period ends.
@@ -636,7 +637,8 @@ pub mod pallet {
 		/// A host's report that `missed.validator` answered none of verdict period
 		/// `missed.period`'s samples, in period `period + 2`: each sample shown (one the hash
 		/// rule drew it for, nobody answered, of a model it serves) is a missed duty, which
-		/// the downtime test weighs. Once a validator and period. Emits `SamplesMissed`.
+		/// the downtime test weighs. At most `MAX_MISSES` samples a validator and period in
+		/// all, each once. Emits `SamplesMissed`.
 		///
 		/// The dispatch origin must be `Authorized`: no signer and no fee, valid only
 		/// through `Pallet::authorize_missed` (the reporter's worker key signed it).
@@ -647,9 +649,11 @@ pub mod pallet {
 		#[pallet::call_index(11)]
 		#[pallet::weight(
 			<T as Config>::WeightInfo::report_missed_samples(missed.samples.len() as u32)
+				.saturating_add(Pallet::<T>::missed_samples_proof(missed.samples.len()))
 		)]
 		#[pallet::weight_of_authorize(
 			<T as Config>::WeightInfo::authorize_missed(missed.samples.len() as u32)
+				.saturating_add(Pallet::<T>::missed_samples_proof(missed.samples.len()))
 		)]
 		#[pallet::authorize(Self::authorize_missed)]
 		pub fn report_missed_samples(

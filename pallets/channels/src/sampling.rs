@@ -215,7 +215,7 @@ impl<T: Config> Pallet<T> {
 			answered: Default::default(),
 		};
 		Settlements::<T>::insert(id, record);
-		let formed = pallet_poc::RosterEpoch::<T>::get(model).unwrap_or(0);
+		let formed = pallet_poc::RosterEpoch::<T>::get(model);
 		crate::SettlementModels::<T>::insert(id, (model, formed));
 		Self::deposit_event(Event::SettlementSampled {
 			settlement: id,
@@ -412,8 +412,7 @@ impl<T: Config> Pallet<T> {
 		// Answers mark the validator, and are duties done (a batch whose samples others
 		// answered first answers nothing).
 		if passes > 0 {
-			Self::mark_answered(verdicts.period, &validator);
-			T::Work::note_duties(&validator, passes, 0);
+			Self::note_answers(verdicts.period, &validator, passes);
 		}
 		Self::deposit_event(Event::VerdictsSubmitted {
 			validator,

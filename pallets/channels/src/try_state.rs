@@ -312,11 +312,15 @@ impl<T: Config> Pallet<T> {
 			"marks of the periods from the marks' cursor to the one before now's only"
 		);
 		for mark in crate::PeriodMarks::<T>::iter_values() {
-			if let crate::PeriodMark::Reported(shown) = mark {
-				ensure!(
+			match mark {
+				crate::PeriodMark::Reported(shown) => ensure!(
 					!shown.is_empty() && shown.windows(2).all(|pair| pair[0] < pair[1]),
 					"a validator's samples shown missed are some, in order, each once"
-				);
+				),
+				crate::PeriodMark::Answered(done) => ensure!(
+					done <= gonka_primitives::channel::MAX_MISSES,
+					"a period's answers count as at most MAX_MISSES duties done"
+				),
 			}
 		}
 		let (_, reports) = crate::BlockMissReports::<T>::get();

@@ -23,8 +23,11 @@ pub const MARK_CLEARS: u32 = 64;
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 )]
 pub enum PeriodMark {
-	/// It answered some (a verdict part, a failure report): it is not shown missed.
-	Answered,
+	/// It answered some (a verdict part, a failure report): it is not shown missed. The
+	/// duties done noted for the period so far: each answer one, at most `MAX_MISSES` a
+	/// period, as many as a period's misses may be shown (so a validator's channel answers
+	/// weigh in the downtime test no more than its misses can).
+	Answered(u32),
 	/// It was shown missed: the samples shown so far, (settlement, sample) in order (at
 	/// most `MAX_MISSES`; a later report shows others, so a report of one sample sent
 	/// first, by the validator or a friend, does not cap what it is shown).

@@ -708,8 +708,9 @@ impl pallet_channels::Config for Runtime {
 	/// for a while still serves it, or shows the reporter's delivery acknowledgement.
 	type UnavailableWindow = ConstU32<200>;
 	type ChallengeFee = ChannelChallengeFee;
-	/// 8 reports of validators that answered nothing a block: one a validator and period,
-	/// so 400 a period, for the 2,048 hosts at most, of which few are offline.
+	/// 8 reports of validators that answered nothing a block, 400 a period: a full report
+	/// shows a validator's 64 samples at once, and few of the 2,048 hosts at most are
+	/// offline in a period (a report of fewer samples is topped up by a later one).
 	type MaxMissReportsPerBlock = ConstU32<8>;
 	type WeightInfo = crate::weights::pallet_channels::WeightInfo<Runtime>;
 }

@@ -72,8 +72,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `5158`
 		//  Estimated: `69045`
-		// Minimum execution time: 285_313_000 picoseconds.
-		Weight::from_parts(326_720_000, 0)
+		// Minimum execution time: 287_486_000 picoseconds.
+		Weight::from_parts(351_495_000, 0)
 			.saturating_add(Weight::from_parts(0, 69045))
 			.saturating_add(T::DbWeight::get().reads(55))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -88,8 +88,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `512`
 		//  Estimated: `3694`
-		// Minimum execution time: 56_597_000 picoseconds.
-		Weight::from_parts(68_873_000, 0)
+		// Minimum execution time: 58_345_000 picoseconds.
+		Weight::from_parts(110_978_000, 0)
 			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -100,8 +100,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `354`
 		//  Estimated: `3643`
-		// Minimum execution time: 14_445_000 picoseconds.
-		Weight::from_parts(26_412_000, 0)
+		// Minimum execution time: 14_983_000 picoseconds.
+		Weight::from_parts(28_218_000, 0)
 			.saturating_add(Weight::from_parts(0, 3643))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -122,12 +122,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn draw_committee(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `17586 + k * (993 ±0)`
-		//  Estimated: `29380 + k * (1976 ±46)`
-		// Minimum execution time: 37_097_000 picoseconds.
-		Weight::from_parts(57_016_177, 0)
+		//  Estimated: `29380 + k * (1976 ±51)`
+		// Minimum execution time: 38_745_000 picoseconds.
+		Weight::from_parts(78_043_228, 0)
 			.saturating_add(Weight::from_parts(0, 29380))
-			// Standard Error: 25_654
-			.saturating_add(Weight::from_parts(6_164_252, 0).saturating_mul(k.into()))
+			// Standard Error: 71_577
+			.saturating_add(Weight::from_parts(7_354_325, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(Weight::from_parts(0, 1976).saturating_mul(k.into()))
@@ -152,8 +152,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `584`
 		//  Estimated: `3694`
-		// Minimum execution time: 47_149_000 picoseconds.
-		Weight::from_parts(59_324_000, 0)
+		// Minimum execution time: 49_924_000 picoseconds.
+		Weight::from_parts(68_793_000, 0)
 			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -205,7 +205,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `Poc::RosterEpoch` (r:1 w:0)
 	/// Proof: `Poc::RosterEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::SettlementModels` (r:0 w:1)
-	/// Proof: `Channels::SettlementModels` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::SettlementModels` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settlements` (r:0 w:1)
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[0, 16]`.
@@ -213,11 +213,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `8366`
 		//  Estimated: `11402`
-		// Minimum execution time: 287_342_000 picoseconds.
-		Weight::from_parts(344_332_087, 0)
+		// Minimum execution time: 293_940_000 picoseconds.
+		Weight::from_parts(344_377_716, 0)
 			.saturating_add(Weight::from_parts(0, 11402))
-			// Standard Error: 382_204
-			.saturating_add(Weight::from_parts(5_120_318, 0).saturating_mul(t.into()))
+			// Standard Error: 200_111
+			.saturating_add(Weight::from_parts(5_656_611, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(28))
 			.saturating_add(T::DbWeight::get().writes(17))
 	}
@@ -252,11 +252,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `7833`
 		//  Estimated: `7323`
-		// Minimum execution time: 129_672_000 picoseconds.
-		Weight::from_parts(161_180_481, 0)
+		// Minimum execution time: 130_694_000 picoseconds.
+		Weight::from_parts(155_462_545, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
-			// Standard Error: 167_130
-			.saturating_add(Weight::from_parts(46_370_725, 0).saturating_mul(t.into()))
+			// Standard Error: 164_807
+			.saturating_add(Weight::from_parts(47_410_155, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(13))
 	}
 	/// Storage: `Channels::Settlements` (r:500 w:500)
@@ -275,21 +275,21 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodMarks` (r:1 w:1)
+	/// Proof: `Channels::PeriodMarks` (`max_values`: None, `max_size`: Some(831), added: 3306, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::EpochTotals` (r:1 w:1)
 	/// Proof: `Inference::EpochTotals` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `Channels::PeriodMarks` (r:0 w:1)
-	/// Proof: `Channels::PeriodMarks` (`max_values`: None, `max_size`: Some(831), added: 3306, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 500]`.
 	fn submit_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3168 + n * (312 ±0)`
-		//  Estimated: `86813 + n * (2911 ±19)`
-		// Minimum execution time: 134_311_000 picoseconds.
-		Weight::from_parts(244_538_509, 0)
+		//  Estimated: `86813 + n * (2911 ±0)`
+		// Minimum execution time: 140_673_000 picoseconds.
+		Weight::from_parts(220_673_056, 0)
 			.saturating_add(Weight::from_parts(0, 86813))
-			// Standard Error: 120_697
-			.saturating_add(Weight::from_parts(17_800_145, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(43))
+			// Standard Error: 255_326
+			.saturating_add(Weight::from_parts(19_379_849, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(44))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(7))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
@@ -309,12 +309,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn authorize_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2878 + n * (312 ±0)`
-		//  Estimated: `86813 + n * (2911 ±17)`
-		// Minimum execution time: 73_206_000 picoseconds.
-		Weight::from_parts(109_080_319, 0)
+		//  Estimated: `86813 + n * (2911 ±0)`
+		// Minimum execution time: 78_343_000 picoseconds.
+		Weight::from_parts(134_434_163, 0)
 			.saturating_add(Weight::from_parts(0, 86813))
-			// Standard Error: 25_966
-			.saturating_add(Weight::from_parts(15_258_748, 0).saturating_mul(n.into()))
+			// Standard Error: 49_439
+			.saturating_add(Weight::from_parts(15_603_607, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(37))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
@@ -349,8 +349,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `933`
 		//  Estimated: `6398`
-		// Minimum execution time: 114_025_000 picoseconds.
-		Weight::from_parts(129_920_000, 0)
+		// Minimum execution time: 113_434_000 picoseconds.
+		Weight::from_parts(129_767_000, 0)
 			.saturating_add(Weight::from_parts(0, 6398))
 			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().writes(10))
@@ -361,8 +361,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_335_000 picoseconds.
-		Weight::from_parts(7_966_000, 0)
+		// Minimum execution time: 4_266_000 picoseconds.
+		Weight::from_parts(5_293_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -384,6 +384,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodMarks` (r:1 w:1)
+	/// Proof: `Channels::PeriodMarks` (`max_values`: None, `max_size`: Some(831), added: 3306, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::EpochTotals` (r:1 w:1)
 	/// Proof: `Inference::EpochTotals` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextDisputeId` (r:1 w:1)
@@ -396,16 +398,14 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Disputes` (r:0 w:1)
 	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
-	/// Storage: `Channels::PeriodMarks` (r:0 w:1)
-	/// Proof: `Channels::PeriodMarks` (`max_values`: None, `max_size`: Some(831), added: 3306, mode: `MaxEncodedLen`)
 	fn report_failure() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1080`
 		//  Estimated: `6398`
-		// Minimum execution time: 178_138_000 picoseconds.
-		Weight::from_parts(199_068_000, 0)
+		// Minimum execution time: 180_297_000 picoseconds.
+		Weight::from_parts(206_068_000, 0)
 			.saturating_add(Weight::from_parts(0, 6398))
-			.saturating_add(T::DbWeight::get().reads(19))
+			.saturating_add(T::DbWeight::get().reads(20))
 			.saturating_add(T::DbWeight::get().writes(14))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
@@ -424,8 +424,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `777`
 		//  Estimated: `6028`
-		// Minimum execution time: 104_499_000 picoseconds.
-		Weight::from_parts(118_926_000, 0)
+		// Minimum execution time: 106_848_000 picoseconds.
+		Weight::from_parts(128_655_000, 0)
 			.saturating_add(Weight::from_parts(0, 6028))
 			.saturating_add(T::DbWeight::get().reads(7))
 	}
@@ -441,8 +441,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3606`
 		//  Estimated: `6748`
-		// Minimum execution time: 32_802_000 picoseconds.
-		Weight::from_parts(42_210_000, 0)
+		// Minimum execution time: 34_299_000 picoseconds.
+		Weight::from_parts(63_333_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -461,8 +461,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3723`
 		//  Estimated: `6748`
-		// Minimum execution time: 69_230_000 picoseconds.
-		Weight::from_parts(86_205_000, 0)
+		// Minimum execution time: 71_458_000 picoseconds.
+		Weight::from_parts(129_787_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -498,8 +498,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `4145`
 		//  Estimated: `8799`
-		// Minimum execution time: 157_260_000 picoseconds.
-		Weight::from_parts(171_479_000, 0)
+		// Minimum execution time: 161_014_000 picoseconds.
+		Weight::from_parts(281_458_000, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
 			.saturating_add(T::DbWeight::get().reads(18))
 			.saturating_add(T::DbWeight::get().writes(13))
@@ -536,8 +536,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `4101`
 		//  Estimated: `6748`
-		// Minimum execution time: 116_270_000 picoseconds.
-		Weight::from_parts(128_282_000, 0)
+		// Minimum execution time: 118_237_000 picoseconds.
+		Weight::from_parts(157_582_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(16))
 			.saturating_add(T::DbWeight::get().writes(12))
@@ -578,8 +578,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `1161`
 		//  Estimated: `3901`
-		// Minimum execution time: 120_670_000 picoseconds.
-		Weight::from_parts(211_956_000, 0)
+		// Minimum execution time: 125_222_000 picoseconds.
+		Weight::from_parts(216_600_000, 0)
 			.saturating_add(Weight::from_parts(0, 3901))
 			.saturating_add(T::DbWeight::get().reads(14))
 			.saturating_add(T::DbWeight::get().writes(10))
@@ -608,8 +608,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3975`
 		//  Estimated: `6748`
-		// Minimum execution time: 56_348_000 picoseconds.
-		Weight::from_parts(114_845_000, 0)
+		// Minimum execution time: 59_518_000 picoseconds.
+		Weight::from_parts(112_782_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -626,8 +626,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3858`
 		//  Estimated: `6748`
-		// Minimum execution time: 63_764_000 picoseconds.
-		Weight::from_parts(77_346_000, 0)
+		// Minimum execution time: 64_001_000 picoseconds.
+		Weight::from_parts(79_458_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
@@ -653,8 +653,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `6703`
 		//  Estimated: `7323`
-		// Minimum execution time: 84_124_000 picoseconds.
-		Weight::from_parts(107_852_000, 0)
+		// Minimum execution time: 85_962_000 picoseconds.
+		Weight::from_parts(146_530_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -675,8 +675,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `6571`
 		//  Estimated: `7323`
-		// Minimum execution time: 69_068_000 picoseconds.
-		Weight::from_parts(85_024_000, 0)
+		// Minimum execution time: 70_354_000 picoseconds.
+		Weight::from_parts(107_537_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -687,11 +687,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `Channels::Settlements` (r:64 w:0)
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::SettlementModels` (r:64 w:0)
-	/// Proof: `Channels::SettlementModels` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::SettlementModels` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::JoinedEpoch` (r:1 w:0)
 	/// Proof: `Poc::JoinedEpoch` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Commitments` (r:64 w:0)
 	/// Proof: `Poc::Commitments` (`max_values`: None, `max_size`: Some(116), added: 2591, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:51 w:0)
@@ -700,8 +702,6 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerHistory` (r:1 w:0)
 	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
-	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::EpochTotals` (r:1 w:1)
@@ -709,13 +709,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// The range of component `n` is `[1, 64]`.
 	fn report_missed_samples(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `456 + n * (499 ±0)`
+		//  Measured:  `456 + n * (500 ±0)`
 		//  Estimated: `10623 + n * (2911 ±0)`
-		// Minimum execution time: 68_491_000 picoseconds.
-		Weight::from_parts(55_645_786, 0)
+		// Minimum execution time: 72_212_000 picoseconds.
+		Weight::from_parts(68_330_416, 0)
 			.saturating_add(Weight::from_parts(0, 10623))
-			// Standard Error: 47_290
-			.saturating_add(Weight::from_parts(28_880_721, 0).saturating_mul(n.into()))
+			// Standard Error: 103_379
+			.saturating_add(Weight::from_parts(30_420_174, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -732,9 +732,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `Channels::Settlements` (r:64 w:0)
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::SettlementModels` (r:64 w:0)
-	/// Proof: `Channels::SettlementModels` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::SettlementModels` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::JoinedEpoch` (r:1 w:0)
 	/// Proof: `Poc::JoinedEpoch` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Commitments` (r:64 w:0)
 	/// Proof: `Poc::Commitments` (`max_values`: None, `max_size`: Some(116), added: 2591, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Departures` (r:1 w:0)
@@ -744,14 +746,14 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// The range of component `n` is `[1, 64]`.
 	fn authorize_missed(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `556 + n * (499 ±0)`
-		//  Estimated: `10623 + n * (2911 ±0)`
-		// Minimum execution time: 96_041_000 picoseconds.
-		Weight::from_parts(97_294_279, 0)
+		//  Measured:  `556 + n * (500 ±0)`
+		//  Estimated: `10623 + n * (2911 ±30)`
+		// Minimum execution time: 99_087_000 picoseconds.
+		Weight::from_parts(114_442_605, 0)
 			.saturating_add(Weight::from_parts(0, 10623))
-			// Standard Error: 50_611
-			.saturating_add(Weight::from_parts(28_770_232, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(11))
+			// Standard Error: 80_274
+			.saturating_add(Weight::from_parts(29_623_896, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
 	}
@@ -764,15 +766,15 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
 	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::SettlementModels` (r:0 w:1)
-	/// Proof: `Channels::SettlementModels` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::SettlementModels` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settlements` (r:0 w:1)
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	fn prune_settlement() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3493`
-		// Minimum execution time: 15_618_000 picoseconds.
-		Weight::from_parts(18_102_000, 0)
+		// Minimum execution time: 15_803_000 picoseconds.
+		Weight::from_parts(18_292_000, 0)
 			.saturating_add(Weight::from_parts(0, 3493))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -784,13 +786,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// The range of component `n` is `[0, 64]`.
 	fn clear_marks(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `23 + n * (54 ±0)`
+		//  Measured:  `23 + n * (58 ±0)`
 		//  Estimated: `1489 + n * (3306 ±0)`
-		// Minimum execution time: 2_860_000 picoseconds.
-		Weight::from_parts(5_014_696, 0)
+		// Minimum execution time: 2_797_000 picoseconds.
+		Weight::from_parts(5_402_271, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
-			// Standard Error: 655
-			.saturating_add(Weight::from_parts(853_393, 0).saturating_mul(n.into()))
+			// Standard Error: 1_065
+			.saturating_add(Weight::from_parts(891_578, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -823,8 +825,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `5527`
-		// Minimum execution time: 10_065_000 picoseconds.
-		Weight::from_parts(11_340_000, 0)
+		// Minimum execution time: 10_222_000 picoseconds.
+		Weight::from_parts(11_657_000, 0)
 			.saturating_add(Weight::from_parts(0, 5527))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(5))

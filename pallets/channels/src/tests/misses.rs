@@ -33,6 +33,17 @@ fn settled_with(receipts: u32) -> (u8, u64) {
 	(member, 0)
 }
 
+/// A channel of one slot whose member settled 300 vouchered receipts in block 2
+/// (settlement 0, each validator drawn for more than `MAX_MISSES` of its samples); returns
+/// the member.
+fn settled_at_length() -> u8 {
+	use polkadot_sdk::frame_support::traits::fungible::Mutate;
+	let _ = <Balances as Mutate<_>>::set_balance(&account(20), 100_000);
+	let (channel, member) = drawn(1, 50_000);
+	assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 300)), vec![])));
+	member
+}
+
 /// The samples of settlement `id` the hash rule draws host `i` for, in order.
 fn drawn_for(id: u64, i: u8) -> Vec<(u64, u32)> {
 	(0..samples_of(id))
@@ -98,7 +109,7 @@ fn a_validator_that_answered_nothing_of_a_period_is_shown_missed_in_the_period_a
 		run_to_block(2 * VERDICT_PERIOD);
 		let record = Settlements::<Test>::get(id).expect("kept for its report period");
 		assert_eq!(ToPrune::<Test>::get(id), Some((3 * VERDICT_PERIOD, record.snapshot)));
-		assert_eq!(SettlementModels::<Test>::get(id), Some((1, 0)));
+		assert_eq!(SettlementModels::<Test>::get(id), Some((1, Some(0))));
 		let shown = &samples[..samples.len().min(MAX_MISSES as usize)];
 		// Any host shows it: the executor's own worker, here.
 		assert_ok!(report_missed(member, missed(0, lazy, shown)));
@@ -268,13 +279,13 @@ fn a_validator_that_did_not_serve_the_model_never_misses_its_samples() {
 		};
 		// The genesis roster: the registered models. It serves model 2 only; the channel's
 		// is model 1.
-		assert_eq!(SettlementModels::<Test>::get(id), Some((1, 0)));
+		assert_eq!(SettlementModels::<Test>::get(id), Some((1, Some(0))));
 		serving(vec![2]);
 		refused_as(Error::NotServing);
 		serving(vec![1, 2]);
 		// A roster formed by epoch 1's PoC, to which it committed nothing for model 1: it
 		// registered the model since, but could not replay it then.
-		SettlementModels::<Test>::insert(id, (1, 1));
+		SettlementModels::<Test>::insert(id, (1, Some(1)));
 		refused_as(Error::NotServing);
 		pallet_poc::Commitments::<Test>::insert(
 			(1, 1, account(lazy)),
@@ -283,16 +294,64 @@ fn a_validator_that_did_not_serve_the_model_never_misses_its_samples() {
 		// A settlement with no model (recorded before storage version 3).
 		SettlementModels::<Test>::remove(id);
 		refused_as(Error::NotServing);
-		SettlementModels::<Test>::insert(id, (1, 1));
+		SettlementModels::<Test>::insert(id, (1, Some(1)));
 		// A host no longer registered.
 		let host = pallet_poc::Hosts::<Test>::take(account(lazy)).unwrap();
 		refused_as(Error::NotServing);
 		pallet_poc::Hosts::<Test>::insert(account(lazy), host);
+		// A model with no roster: nobody served it.
+		SettlementModels::<Test>::insert(id, (1, None::<u32>));
+		refused_as(Error::NotServing);
+		SettlementModels::<Test>::insert(id, (1, Some(1)));
+		// A roster whose epoch's commitments left PoC's retention window (its formations
+		// carried over since): the registered models stand in.
+		let at = |index| {
+			pallet_poc::CurrentEpoch::<Test>::mutate(|epoch| epoch.as_mut().unwrap().index = index)
+		};
+		at(1 + 2 + 1);
+		serving(vec![2]);
+		refused_as(Error::NotServing);
+		serving(vec![1, 2]);
+		let validity = {
+			use polkadot_sdk::{
+				frame_support::traits::Authorize,
+				sp_runtime::transaction_validity::TransactionSource,
+			};
+			missed_call(member, missed(0, lazy, &samples))
+				.authorize(TransactionSource::External)
+				.expect("a duty call")
+		};
+		assert!(validity.is_ok(), "{validity:?}");
+		at(0);
 		// Committed to the model, it dropped it from its registration since: still its duty.
 		serving(vec![2]);
 		assert_ok!(report_missed(member, missed(0, lazy, &samples)));
 		// (PoC keeps no commitment of an epoch to come.)
 		pallet_poc::Commitments::<Test>::remove((1, 1, account(lazy)));
+	});
+}
+
+/// A validator's answers are duties done, at most `MAX_MISSES` a period (as many as a
+/// period's misses may be shown): a validator that blindly passes thousands of channel
+/// samples cannot dilute its misses elsewhere (the on-chain path's) without bound.
+#[test]
+fn a_periods_answers_count_as_at_most_max_misses_duties_done() {
+	ExtBuilder::default().hosts(&HOSTS).build_and_execute(|| {
+		let member = settled_at_length();
+		run_to_block(VERDICT_PERIOD);
+		let most = MAX_MISSES as usize;
+		let (validator, samples) = validators_with(0, member, most + 2).remove(0);
+		let entries = |range: core::ops::Range<usize>| -> Vec<(u64, u32, bool)> {
+			samples[range].iter().map(|&(id, sample)| (id, sample, true)).collect()
+		};
+		assert_ok!(submit(validator, verdicts(0, 0, &entries(0..most - 1))));
+		assert_eq!(duties(&account(validator)), (MAX_MISSES - 1, 0));
+		assert_ok!(submit(validator, verdicts(0, 1, &entries(most - 1..most + 2))));
+		assert_eq!(duties(&account(validator)), (MAX_MISSES, 0));
+		assert_eq!(
+			PeriodMarks::<Test>::get(0, account(validator)),
+			Some(PeriodMark::Answered(MAX_MISSES))
+		);
 	});
 }
 
@@ -303,16 +362,10 @@ fn a_validator_that_did_not_serve_the_model_never_misses_its_samples() {
 #[test]
 fn a_report_of_one_sample_sent_first_does_not_cap_what_a_validator_is_shown() {
 	use polkadot_sdk::{
-		frame_support::traits::{fungible::Mutate, Authorize},
-		sp_runtime::transaction_validity::TransactionSource,
+		frame_support::traits::Authorize, sp_runtime::transaction_validity::TransactionSource,
 	};
 	ExtBuilder::default().hosts(&HOSTS).build_and_execute(|| {
-		let _ = <Balances as Mutate<_>>::set_balance(&account(20), 100_000);
-		let (channel, member) = drawn(1, 50_000);
-		assert_ok!(settle(
-			member,
-			settlement(channel, Some(voucher(channel, member, 300)), vec![])
-		));
+		let member = settled_at_length();
 		run_to_block(2 * VERDICT_PERIOD);
 		let most = MAX_MISSES as usize;
 		let (lazy, samples) = validators_with(0, member, most + 1).remove(0);
