@@ -32,6 +32,41 @@ fn the_same_nonce_gives_the_same_artifact_batched_or_not() {
 	assert_eq!(batched, engine.artifacts(&host(), &[0, 1, 2]).unwrap());
 }
 
+/// A host computes its nonces in batches of its choosing; a validator recomputes only the
+/// leaves it sampled, all in one batch. At the model's `seq_len` a batch of 8 nonces is 512
+/// rows, where a matrix product over all rows rounded otherwise than over 64 and moved an
+/// honest artifact 0.38 away (beyond `dist_threshold`). Every artifact must be the same
+/// bits whatever the batch.
+#[test]
+fn a_validator_recomputing_its_sample_in_one_batch_finds_the_hosts_artifacts_exactly() {
+	let seq_len = gonka_worker::catalog::SMOLLM2_135M.calibration.poc_seq_len;
+	// The seed of the development chain's first epoch (its genesis hash) under which an
+	// honest host was judged invalid, and Bob's host id.
+	let seed = hex::decode("bd5b984459bd685c07dfbbd2c0b705897c1682b381a8e88d69e90d97755bad97")
+		.unwrap()
+		.try_into()
+		.unwrap();
+	let bob = HostId::new(
+		hex::decode("8eaf04151687736326c9fea17e25fc5287613693c912909cb226aa4794f26a48")
+			.unwrap()
+			.try_into()
+			.unwrap(),
+	);
+	let engine = PocEngine::new(model(), seed, seq_len).unwrap();
+	let nonces: Vec<u64> = (0..8).collect();
+	let generated: Vec<Artifact> =
+		nonces.chunks(3).flat_map(|batch| engine.artifacts(&bob, batch).unwrap()).collect();
+	let recomputed = engine.artifacts(&bob, &nonces).unwrap();
+	for (nonce, (host, validator)) in generated.iter().zip(&recomputed).enumerate() {
+		assert_eq!(
+			host,
+			validator,
+			"nonce {nonce}: {} away in a batch of 8 from its batch of 3",
+			host.distance(validator)
+		);
+	}
+}
+
 #[test]
 fn artifacts_differ_by_nonce_host_and_seed() {
 	let engine = PocEngine::new(model(), [1u8; 32], SEQ_LEN).unwrap();

@@ -12,7 +12,9 @@
 //!    unit vectors are drawn from the same pick key, and scaled to unit length again;
 //! 4. the artifact is those 12 values as f16 (24 bytes, little-endian).
 //!
-//! Nonces are computed in batches: one forward pass over `(batch, seq_len, hidden)`.
+//! Nonces are computed in batches: one forward pass over `(batch, seq_len, hidden)`. A
+//! nonce's artifact is the same bits in any batch (every operation works row by row), so
+//! a validator that recomputes only its sample finds an honest host's leaves exactly.
 
 pub mod rng;
 
@@ -20,7 +22,7 @@ use crate::{
 	model::{KvCache, Llama},
 	Result,
 };
-use candle_core::{DType, Tensor};
+use candle_core::{DType, Tensor, D};
 use gonka_primitives::{
 	seed::{coordinate_pick_key, layer_reflection_key, nonce_input_key, pick_coordinates, Seed},
 	HostId,
@@ -69,7 +71,7 @@ pub struct PocEngine<'a> {
 	model: &'a Llama,
 	seed: Seed,
 	seq_len: usize,
-	/// `v_i` per layer, `(hidden, 1)`, on the model's device.
+	/// `v_i` per layer, `(1, hidden)`, on the model's device.
 	reflections: Vec<Tensor>,
 }
 
@@ -80,7 +82,7 @@ impl<'a> PocEngine<'a> {
 		let reflections = (0..model.config().layers)
 			.map(|layer| {
 				let v = rng::unit_vector(&layer_reflection_key(&seed, layer as u32), hidden);
-				Ok(Tensor::from_vec(v, (hidden, 1), model.device())?)
+				Ok(Tensor::from_vec(v, (1, hidden), model.device())?)
 			})
 			.collect::<Result<Vec<_>>>()?;
 		Ok(Self { model, seed, seq_len, reflections })
@@ -133,10 +135,15 @@ impl<'a> PocEngine<'a> {
 		let input =
 			Tensor::from_vec(inputs, (nonces.len(), self.seq_len, hidden), self.model.device())?;
 		let mut reflect = |layer: usize, x: Tensor| -> Result<Tensor> {
+			// `(1, hidden)`: `v_i` as a row.
 			let v = &self.reflections[layer];
-			// (batch, positions, 1): v·x at every position.
-			let dot = x.broadcast_matmul(v)?;
-			Ok(x.broadcast_sub(&dot.broadcast_mul(&(v.t()? * 2.0)?)?)?)
+			// (batch, positions, 1): v·x at every position, summed row by row. Not a matrix
+			// product: the matrix kernel blocks its sums by the number of rows, so a nonce's
+			// artifact moved with the batch it was computed in (measured: 0.38 away for one
+			// nonce in 48, batches of 4 against 8), and a validator recomputing only its sample
+			// judged an honest host's leaf a mismatch.
+			let dot = x.broadcast_mul(v)?.sum_keepdim(D::Minus1)?;
+			Ok(x.broadcast_sub(&dot.broadcast_mul(&(v * 2.0)?)?)?)
 		};
 		let output = match split {
 			None => self.model.forward(input, None, &mut reflect)?,
