@@ -558,16 +558,21 @@ fn poc_sample_is_the_spec_draw_and_at_most_n_leaves() {
 
 /// A commitment of 200 leaves of which `bad` are recomputed far away.
 fn judge_with_mismatches(bad: u64) -> bool {
+	judge_leaves_with_mismatches(200, bad)
+}
+
+/// A commitment of `count` leaves (all sampled) of which `bad` are recomputed far away.
+fn judge_leaves_with_mismatches(count: u64, bad: u64) -> bool {
 	let artifacts: Vec<[u8; ARTIFACT_BYTES]> =
-		(0..200).map(|n| artifact(&EPOCH.seed, &host(2), n, b"")).collect();
+		(0..count).map(|n| artifact(&EPOCH.seed, &host(2), n, b"")).collect();
 	let tree = gonka_primitives::merkle::MerkleTree::from_artifacts(
 		artifacts.iter().map(|a| a.as_slice()),
 	);
-	let indices: Vec<u64> = (0..200).collect();
+	let indices: Vec<u64> = (0..count).collect();
 	let book = ProofBook::default();
 	assert!(book.publish(3, MODEL, artifacts.clone(), &tree.root()));
 	let served = book.answer(3, MODEL, &indices).unwrap().iter().map(WireLeaf::parse).collect();
-	judge(200, &tree.root(), &indices, Ok(served), &PARAMS, |nonces| {
+	judge(count, &tree.root(), &indices, Ok(served), &PARAMS, |nonces| {
 		Ok(nonces
 			.iter()
 			.map(|n| {
@@ -589,6 +594,30 @@ fn poc_binomial_test_at_the_models_p_mismatch_and_p_value() {
 	assert!(judge_with_mismatches(0));
 	assert!(judge_with_mismatches(1));
 	assert!(!judge_with_mismatches(2));
+}
+
+/// In a commitment of 20 leaves or fewer the binomial test alone rejects from one
+/// mismatch (P(X ≥ 1 | n = 6) ≈ 0.6% < 2%), and one leaf recomputed too far away is as
+/// likely an honest host's rounding on other kernels as a lie (`docs/verification.md`,
+/// "Batches"): a single one never convicts; two do. A leaf the host does not show (or
+/// proves wrong) is its own doing: one convicts a small commitment as before.
+#[test]
+fn poc_one_mismatch_in_a_small_commitment_never_convicts() {
+	// (A one-leaf commitment faked whole passes: one leaf of gain.)
+	for count in [1, 6, 20] {
+		assert!(judge_leaves_with_mismatches(count, 0), "{count} leaves, none bad");
+		assert!(judge_leaves_with_mismatches(count, 1), "{count} leaves, one bad");
+	}
+	for count in [6, 20] {
+		assert!(!judge_leaves_with_mismatches(count, 2), "{count} leaves, two bad");
+	}
+	// A one-leaf commitment under a made-up root, its leaf never shown: invalid.
+	let judgement = judge(1, &H256([4; 32]), &[0], Ok(vec![]), &PARAMS, |_| {
+		panic!("nothing proven, nothing recomputed")
+	})
+	.unwrap();
+	assert!(!judgement.valid);
+	assert_eq!((judgement.sampled, judgement.mismatches), (1, 1));
 }
 
 #[test]

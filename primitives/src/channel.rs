@@ -635,6 +635,30 @@ pub fn sample_of(
 	(index < tail).then_some(SampleOf::Tail(index))
 }
 
+/// A block its signer saw, which binds a duty to its fork: settlement and dispute ids are
+/// counters, and on another fork the same id can be another settlement or dispute. The
+/// chain takes a duty only if the anchor is one of its own blocks (its number's hash is
+/// the anchor's) at or after every record the duty names: below the anchor the forks
+/// agree, so the ids name the same records.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Anchor {
+	/// The block's number.
+	pub number: u32,
+	/// The block's hash.
+	pub hash: H256,
+}
+
 /// A validator's answer to one sample: the replay matched (`pass`) or not.
 #[derive(
 	Clone,
@@ -666,6 +690,8 @@ pub struct ReceiptVerdict {
 pub struct ReceiptVerdicts {
 	/// The verdict period of the settlements (their block over the period's length).
 	pub period: u32,
+	/// A block of the signer's fork at or after the period's last block.
+	pub anchor: Anchor,
 	/// The part (at most [`MAX_VERDICT_PARTS`] a validator and period).
 	pub part: u8,
 	/// The verdicts.
@@ -747,6 +773,8 @@ pub struct ReceiptEvidence {
 pub struct FailureReport {
 	/// The settlement.
 	pub settlement: SettlementId,
+	/// A block of the signer's fork at or after the settlement's.
+	pub anchor: Anchor,
 	/// The sample of it.
 	pub sample: u32,
 	/// Why it failed.
@@ -858,8 +886,9 @@ pub fn challenged_cost(
 }
 
 /// A juror's vote on a dispute (a duty its worker key signs): it names the dispute's
-/// settlement and sample too, so a vote signed for a dispute on one fork does not count
-/// for another receipt's dispute of the same id on another.
+/// settlement and sample too, and its [`Anchor`] binds it to the signer's fork, so a vote
+/// signed for a dispute on one fork does not count for another receipt's dispute of the
+/// same id on another.
 #[derive(
 	Clone,
 	Copy,
@@ -875,6 +904,8 @@ pub fn challenged_cost(
 pub struct ReceiptVote {
 	/// The dispute.
 	pub dispute: DisputeId,
+	/// A block of the signer's fork at or after the one that opened the dispute.
+	pub anchor: Anchor,
 	/// Its settlement.
 	pub settlement: SettlementId,
 	/// Its sample.
@@ -1654,7 +1685,8 @@ mod tests {
 		assert!(!ack.verify(&genesis, &HostId::new([3; 32]), &key.public(), &signature));
 		assert!(!ack.verify(&H256::repeat_byte(5), &validator, &key.public(), &signature));
 		// The same bytes signed as a vote (another kind) are not an acknowledgement.
-		let vote = ReceiptVote { dispute: 4, settlement: 2, sample: 0, invalid: false };
+		let anchor = Anchor { number: 7, hash: H256::repeat_byte(7) };
+		let vote = ReceiptVote { dispute: 4, anchor, settlement: 2, sample: 0, invalid: false };
 		let vote_signature = vote.sign(&genesis, &validator, &key);
 		assert!(!ack.verify(&genesis, &validator, &key.public(), &vote_signature));
 	}
@@ -1722,15 +1754,21 @@ mod tests {
 		let genesis = H256::repeat_byte(1);
 		let host = HostId::new([4; 32]);
 		let worker = sr25519::Pair::from_seed(&[7; 32]);
-		let vote = ReceiptVote { dispute: 3, settlement: 0, sample: 0, invalid: true };
+		let anchor = Anchor { number: 7, hash: H256::repeat_byte(7) };
+		let vote = ReceiptVote { dispute: 3, anchor, settlement: 0, sample: 0, invalid: true };
 		let signature = vote.sign(&genesis, &host, &worker);
 		assert!(vote.verify(&genesis, &host, &worker.public(), &signature));
 		// The same dispute id on another fork, of another receipt: another message.
 		let elsewhere = ReceiptVote { sample: 1, ..vote };
 		assert!(!elsewhere.verify(&genesis, &host, &worker.public(), &signature));
+		// Signed on another fork (another anchor): another message.
+		let forked =
+			ReceiptVote { anchor: Anchor { hash: H256::repeat_byte(8), ..anchor }, ..vote };
+		assert!(!forked.verify(&genesis, &host, &worker.public(), &signature));
 		// A report's bytes under the vote's kind, or the other way round, never verify.
 		let report = FailureReport {
 			settlement: 3,
+			anchor,
 			sample: 0,
 			reason: FailReason::Unavailable,
 			evidence: None,

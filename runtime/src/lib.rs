@@ -126,6 +126,8 @@ pub type Migrations = (
 	// developers challenge receipts.
 	pallet_channels::migrations::v2::MigrateV1ToV2<Runtime>,
 	// spec_version 17: closed settlements kept a period to show validators' misses.
+	// spec_version 18 (no storage change): verdicts, failure reports and jury votes
+	// carry an anchor that binds them to their fork (transaction_version 4).
 	pallet_channels::migrations::v3::MigrateV2ToV3<Runtime>,
 );
 
@@ -187,10 +189,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 17,
+	spec_version: 18,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 3,
+	transaction_version: 4,
 	system_version: 1,
 };
 
@@ -210,10 +212,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 18,
+	spec_version: 19,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 3,
+	transaction_version: 4,
 	system_version: 1,
 };
 

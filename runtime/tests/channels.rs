@@ -7,7 +7,7 @@
 
 use gonka_primitives::{
 	channel::{
-		prove_channel_key, request_seed, ChannelMessage, ChannelRequest, ChannelSettle,
+		prove_channel_key, request_seed, Anchor, ChannelMessage, ChannelRequest, ChannelSettle,
 		ChannelTerms, FinishReason, Receipt, SignedVoucher, SumTree, TailClaim, Voucher,
 	},
 	duty::Duty,
@@ -45,6 +45,12 @@ fn run_to(n: u32) {
 		Rewards::on_initialize(now + 1);
 		Channels::on_initialize(now + 1);
 	}
+}
+
+/// The anchor a duty signed now carries: the block before the current one.
+fn anchor() -> Anchor {
+	let number = System::block_number() - 1;
+	Anchor { number, hash: frame_system::BlockHash::<Runtime>::get(number) }
 }
 
 /// The worker key of a genesis host (`dev_hosts`: Alice's worker is `//Alice//stash`).
@@ -204,6 +210,7 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 		assert_eq!(Channels::tree_samples(&record, &seed) + record.tail, 3);
 		let verdicts = gonka_primitives::channel::ReceiptVerdicts {
 			period,
+			anchor: anchor(),
 			part: 0,
 			entries: BoundedVec::truncate_from(
 				(0..3)
@@ -363,7 +370,8 @@ fn a_developer_challenges_a_receipt_and_a_jury_invalidates_it_on_the_development
 		// The juror votes it invalid through the runtime's `authorize` path.
 		let at = System::block_number();
 		run_to(at + 1);
-		let vote = ReceiptVote { dispute: 0, settlement: 0, sample: 1, invalid: true };
+		let vote =
+			ReceiptVote { dispute: 0, anchor: anchor(), settlement: 0, sample: 1, invalid: true };
 		let signature = vote.sign(&genesis, &juror, &worker_of(&juror));
 		let call = pallet_channels::Call::<Runtime>::vote_receipt {
 			juror: juror.clone(),

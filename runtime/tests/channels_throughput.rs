@@ -25,8 +25,8 @@
 //! proof sizes give, and use them").
 
 use gonka_primitives::channel::{
-	ChannelSettle, ChannelTerms, MissedSamples, ReceiptVerdict, ReceiptVerdicts, SignedVoucher,
-	Voucher, MAX_MISSES, MAX_VERDICTS,
+	Anchor, ChannelSettle, ChannelTerms, MissedSamples, ReceiptVerdict, ReceiptVerdicts,
+	SignedVoucher, Voucher, MAX_MISSES, MAX_VERDICTS,
 };
 use gonka_runtime::{
 	configs::{RuntimeBlockLength, RuntimeBlockWeights},
@@ -183,6 +183,7 @@ fn channel_load_with<Weights: WeightInfo>(
 			validator: [2u8; 32].into(),
 			verdicts: ReceiptVerdicts {
 				period: u32::MAX,
+				anchor: Anchor { number: u32::MAX, hash: H256::repeat_byte(1) },
 				part: 0,
 				entries: BoundedVec::truncate_from(entries),
 			},
@@ -412,8 +413,11 @@ fn measured_verdict_proof() -> (u64, u64) {
 				pass: true,
 			})
 			.collect();
+		// Anchored to the period's last block (a hash read).
+		let last = 2 * period - 1;
 		let verdicts = ReceiptVerdicts {
 			period: Channels::period_of(period),
+			anchor: Anchor { number: last, hash: H256::repeat_byte(last as u8) },
 			part: 0,
 			entries: BoundedVec::truncate_from(entries),
 		};

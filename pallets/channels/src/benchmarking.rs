@@ -3,11 +3,11 @@
 use super::*;
 use gonka_primitives::{
 	channel::{
-		channel_key_message, fold_proof, request_seed, ChannelId, ChannelMessage, ChannelRequest,
-		ChannelSettle, ChannelTerms, ChannelWaiver, DeliveryAck, FailReason, FailureReport,
-		FinishReason, MissedSamples, Receipt, ReceiptChallenge, ReceiptEvidence, ReceiptVerdict,
-		ReceiptVerdicts, ReceiptVote, SignedVoucher, SumNode, TailClaim, Voucher, JURY_SIZE,
-		MAX_JURORS, MAX_MISSES, MAX_PROOF, MAX_TAIL, MAX_VERDICTS,
+		channel_key_message, fold_proof, request_seed, Anchor, ChannelId, ChannelMessage,
+		ChannelRequest, ChannelSettle, ChannelTerms, ChannelWaiver, DeliveryAck, FailReason,
+		FailureReport, FinishReason, MissedSamples, Receipt, ReceiptChallenge, ReceiptEvidence,
+		ReceiptVerdict, ReceiptVerdicts, ReceiptVote, SignedVoucher, SumNode, TailClaim, Voucher,
+		JURY_SIZE, MAX_JURORS, MAX_MISSES, MAX_PROOF, MAX_TAIL, MAX_VERDICTS,
 	},
 	duty::Duty,
 	HostId, NonceCount,
@@ -364,6 +364,7 @@ fn verdicts<T: Config>(
 	frame_system::Pallet::<T>::set_block_number(period.saturating_mul(2u32.into()));
 	let verdicts = ReceiptVerdicts {
 		period: Pallet::<T>::period_of(period),
+		anchor: bench_anchor::<T>(),
 		part: 0,
 		entries: BoundedVec::truncate_from(entries),
 	};
@@ -374,6 +375,16 @@ fn verdicts<T: Config>(
 	)
 	.expect("the worker key is in the keystore");
 	(validator, verdicts, signature)
+}
+
+/// The block before the current one, kept with a hash of its own: a duty's anchor (the
+/// check reads that hash).
+fn bench_anchor<T: Config>() -> Anchor {
+	let number = frame_system::Pallet::<T>::block_number().saturating_sub(One::one());
+	let hash = gonka_primitives::H256::repeat_byte(0xa7);
+	let kept = T::Hash::decode(&mut hash.as_bytes()).expect("a 32-byte hash");
+	frame_system::BlockHash::<T>::insert(number, kept);
+	Anchor { number: number.saturated_into(), hash }
 }
 
 /// The cost of the benchmark's disputed receipt: the 32 siblings of its proof cost one each.
@@ -418,6 +429,7 @@ fn failing<T: Config>() -> (HostId, FailureReport, polkadot_sdk::sp_core::sr2551
 	});
 	let report = FailureReport {
 		settlement: 0,
+		anchor: bench_anchor::<T>(),
 		sample: 0,
 		reason: FailReason::Mismatch,
 		evidence: Some(ReceiptEvidence { receipt, proof: BoundedVec::truncate_from(proof) }),
@@ -546,7 +558,13 @@ fn refuting<T: Config>() -> (DeliveryAck, polkadot_sdk::sp_core::sr25519::Signat
 /// The juror's signed vote on dispute 0.
 fn juror_vote<T: Config>() -> (HostId, ReceiptVote, polkadot_sdk::sp_core::sr25519::Signature) {
 	let juror: HostId = account("juror", 0, 0);
-	let vote = ReceiptVote { dispute: 0, settlement: 0, sample: 0, invalid: true };
+	let vote = ReceiptVote {
+		dispute: 0,
+		anchor: bench_anchor::<T>(),
+		settlement: 0,
+		sample: 0,
+		invalid: true,
+	};
 	let worker = pallet_poc::Hosts::<T>::get(&juror).expect("registered").worker_key;
 	let signature = polkadot_sdk::sp_io::crypto::sr25519_sign(
 		WORKER,

@@ -81,7 +81,8 @@ pub(crate) struct CheckedFailure<T: Config> {
 
 impl<T: Config> Pallet<T> {
 	/// Checks `validator`'s report: the settlement's verdict period is the one before
-	/// now's, the sample is one of its samples that the hash rule draws the validator for
+	/// now's, the report's anchor a block of this chain from the settlement's on, the
+	/// sample is one of its samples that the hash rule draws the validator for
 	/// and nobody answered, and the evidence fits the reason (a mismatch's receipt is the
 	/// sampled one); the block has room for a dispute.
 	pub(crate) fn check_failure(
@@ -95,6 +96,7 @@ impl<T: Config> Pallet<T> {
 			Self::period_of(now) == Self::period_of(record.at).saturating_add(1),
 			Error::<T>::NotVerdictWindow
 		);
+		Self::check_anchor(&report.anchor, record.at)?;
 		let seed = Self::seed_of(report.settlement, &record).ok_or(Error::<T>::NotVerdictWindow)?;
 		let tree = Self::tree_samples(&record, &seed);
 		let sample = sample_of(&seed, report.sample, tree, record.from, record.to, record.tail)
@@ -151,6 +153,7 @@ impl<T: Config> Pallet<T> {
 			| Error::<T>::NotVerdictWindow
 			| Error::<T>::AlreadyAnswered => InvalidTransaction::Stale,
 			Error::<T>::TooManyDisputes => InvalidTransaction::ExhaustsResources,
+			Error::<T>::AnchorAhead => InvalidTransaction::Future,
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
 		duty_validity::<T>(
@@ -304,9 +307,10 @@ impl<T: Config> Pallet<T> {
 		is_juror(&seed, host, power, record.others).then_some(power)
 	}
 
-	/// Checks `juror`'s vote: the dispute is open and votes now, the hash rule draws the
-	/// juror, who has not voted, and the dispute has room for the vote. Returns the record
-	/// and what the vote weighs.
+	/// Checks `juror`'s vote: the dispute is open and votes now, the vote's anchor is a
+	/// block of this chain from the dispute's on, the hash rule draws the juror, who has
+	/// not voted, and the dispute has room for the vote. Returns the record and what the
+	/// vote weighs.
 	pub(crate) fn check_vote(
 		juror: &HostId,
 		vote: &ReceiptVote,
@@ -319,6 +323,7 @@ impl<T: Config> Pallet<T> {
 			now > record.at && now <= Self::jury_ends(record.at, record.reason),
 			Error::<T>::NotJuryWindow
 		);
+		Self::check_anchor(&vote.anchor, record.at)?;
 		let power = Self::sits_on(vote.dispute, &record, juror).ok_or(Error::<T>::NotAJuror)?;
 		ensure!(!record.voters.contains(juror), Error::<T>::AlreadyVoted);
 		ensure!((record.voters.len() as u32) < MAX_JURORS, Error::<T>::TooManyVotes);
@@ -344,6 +349,7 @@ impl<T: Config> Pallet<T> {
 			{
 				InvalidTransaction::Future
 			}
+			Error::<T>::AnchorAhead => InvalidTransaction::Future,
 			Error::<T>::UnknownDispute
 			| Error::<T>::NotJuryWindow
 			| Error::<T>::AlreadyVoted

@@ -283,5 +283,13 @@ mod channels_events {
 		NotServing,
 		/// The block took `MaxMissReportsPerBlock` reports (the next block takes it).
 		TooManyMissReports,
+		/// A duty's anchor is before the first block it may name (the last block of the
+		/// verdicts' period, the settlement's block, the dispute's).
+		AnchorTooEarly,
+		/// A duty's anchor is the current block or later.
+		AnchorAhead,
+		/// A duty's anchor is not a block of this chain (signed on another fork), or one it
+		/// no longer keeps the hash of.
+		AnchorNotOnChain,
 	}
 }

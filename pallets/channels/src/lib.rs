@@ -23,6 +23,7 @@ mod committee;
 mod dispatchable_impls;
 mod disputes;
 mod events;
+mod forks;
 mod genesis;
 pub mod migrations;
 mod misses;

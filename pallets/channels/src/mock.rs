@@ -388,6 +388,16 @@ pub fn block_hash(n: u64) -> H256 {
 	H256::from_low_u64_be(0xb10c_0000 + n)
 }
 
+/// The anchor a duty signed now carries: the block before the current one, whose hash the
+/// chain keeps.
+pub fn anchor() -> gonka_primitives::channel::Anchor {
+	let number = System::block_number().saturating_sub(1);
+	gonka_primitives::channel::Anchor {
+		number: number as u32,
+		hash: frame_system::BlockHash::<Test>::get(number),
+	}
+}
+
 /// Advances to block `n`, running the hooks and checking the invariants after each block.
 pub fn run_to_block(n: u64) {
 	while System::block_number() < n {

@@ -277,6 +277,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let period = Self::period_of(now);
 		ensure!(period == verdicts.period.saturating_add(1), Error::<T>::NotVerdictWindow);
+		Self::check_anchor(&verdicts.anchor, Self::verdicts_anchor_from(verdicts.period))?;
 		let mut answers: Vec<Answers<T>> = Vec::new();
 		// The validator's power in the snapshots met so far (usually one).
 		let mut powers: Vec<(PowerSnapshot, u128)> = Vec::new();
@@ -355,8 +356,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The `authorize` rule of [`Pallet::submit_verdicts`]: the validator's worker key
-	/// signed them for this chain (checked first), each is a sample the hash rule draws it
-	/// for, and at least half of them are not answered yet. One transaction per validator,
+	/// signed them for this chain (checked first), their anchor is a block of this chain
+	/// from the period's last on, each is a sample the hash rule draws it for, and at least
+	/// half of them are not answered yet. One transaction per validator,
 	/// period and part (`provides`), valid until the period's window closes.
 	pub(crate) fn authorize_verdicts(
 		source: TransactionSource,
@@ -374,6 +376,7 @@ impl<T: Config> Pallet<T> {
 			{
 				InvalidTransaction::Future
 			}
+			Error::<T>::AnchorAhead => InvalidTransaction::Future,
 			Error::<T>::NotVerdictWindow
 			| Error::<T>::UnknownSettlement
 			| Error::<T>::AlreadyAnswered => InvalidTransaction::Stale,

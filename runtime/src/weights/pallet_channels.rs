@@ -72,8 +72,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `5158`
 		//  Estimated: `69045`
-		// Minimum execution time: 287_486_000 picoseconds.
-		Weight::from_parts(351_495_000, 0)
+		// Minimum execution time: 368_305_000 picoseconds.
+		Weight::from_parts(545_569_000, 0)
 			.saturating_add(Weight::from_parts(0, 69045))
 			.saturating_add(T::DbWeight::get().reads(55))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -88,8 +88,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `512`
 		//  Estimated: `3694`
-		// Minimum execution time: 58_345_000 picoseconds.
-		Weight::from_parts(110_978_000, 0)
+		// Minimum execution time: 70_259_000 picoseconds.
+		Weight::from_parts(132_814_000, 0)
 			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -100,8 +100,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `354`
 		//  Estimated: `3643`
-		// Minimum execution time: 14_983_000 picoseconds.
-		Weight::from_parts(28_218_000, 0)
+		// Minimum execution time: 17_370_000 picoseconds.
+		Weight::from_parts(35_655_000, 0)
 			.saturating_add(Weight::from_parts(0, 3643))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -123,11 +123,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `17586 + k * (993 ±0)`
 		//  Estimated: `29380 + k * (1976 ±51)`
-		// Minimum execution time: 38_745_000 picoseconds.
-		Weight::from_parts(78_043_228, 0)
+		// Minimum execution time: 43_546_000 picoseconds.
+		Weight::from_parts(77_141_337, 0)
 			.saturating_add(Weight::from_parts(0, 29380))
-			// Standard Error: 71_577
-			.saturating_add(Weight::from_parts(7_354_325, 0).saturating_mul(k.into()))
+			// Standard Error: 87_786
+			.saturating_add(Weight::from_parts(7_853_083, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(Weight::from_parts(0, 1976).saturating_mul(k.into()))
@@ -152,8 +152,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `584`
 		//  Estimated: `3694`
-		// Minimum execution time: 49_924_000 picoseconds.
-		Weight::from_parts(68_793_000, 0)
+		// Minimum execution time: 55_881_000 picoseconds.
+		Weight::from_parts(95_342_000, 0)
 			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -213,11 +213,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `8366`
 		//  Estimated: `11402`
-		// Minimum execution time: 293_940_000 picoseconds.
-		Weight::from_parts(344_377_716, 0)
+		// Minimum execution time: 336_316_000 picoseconds.
+		Weight::from_parts(431_359_719, 0)
 			.saturating_add(Weight::from_parts(0, 11402))
-			// Standard Error: 200_111
-			.saturating_add(Weight::from_parts(5_656_611, 0).saturating_mul(t.into()))
+			// Standard Error: 1_010_109
+			.saturating_add(Weight::from_parts(11_202_703, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(28))
 			.saturating_add(T::DbWeight::get().writes(17))
 	}
@@ -252,17 +252,17 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `7833`
 		//  Estimated: `7323`
-		// Minimum execution time: 130_694_000 picoseconds.
-		Weight::from_parts(155_462_545, 0)
+		// Minimum execution time: 164_520_000 picoseconds.
+		Weight::from_parts(214_884_132, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
-			// Standard Error: 164_807
-			.saturating_add(Weight::from_parts(47_410_155, 0).saturating_mul(t.into()))
+			// Standard Error: 952_492
+			.saturating_add(Weight::from_parts(62_421_022, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(13))
 	}
-	/// Storage: `Channels::Settlements` (r:500 w:500)
-	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:51 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settlements` (r:500 w:500)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Departures` (r:1 w:0)
 	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerHistory` (r:1 w:0)
@@ -283,12 +283,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn submit_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3168 + n * (312 ±0)`
-		//  Estimated: `86813 + n * (2911 ±0)`
-		// Minimum execution time: 140_673_000 picoseconds.
-		Weight::from_parts(220_673_056, 0)
-			.saturating_add(Weight::from_parts(0, 86813))
-			// Standard Error: 255_326
-			.saturating_add(Weight::from_parts(19_379_849, 0).saturating_mul(n.into()))
+		//  Estimated: `87683 + n * (2911 ±20)`
+		// Minimum execution time: 169_540_000 picoseconds.
+		Weight::from_parts(415_865_624, 0)
+			.saturating_add(Weight::from_parts(0, 87683))
+			// Standard Error: 364_513
+			.saturating_add(Weight::from_parts(22_446_419, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(44))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(7))
@@ -309,12 +309,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn authorize_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2878 + n * (312 ±0)`
-		//  Estimated: `86813 + n * (2911 ±0)`
-		// Minimum execution time: 78_343_000 picoseconds.
-		Weight::from_parts(134_434_163, 0)
-			.saturating_add(Weight::from_parts(0, 86813))
-			// Standard Error: 49_439
-			.saturating_add(Weight::from_parts(15_603_607, 0).saturating_mul(n.into()))
+		//  Estimated: `87683 + n * (2911 ±0)`
+		// Minimum execution time: 97_300_000 picoseconds.
+		Weight::from_parts(201_975_172, 0)
+			.saturating_add(Weight::from_parts(0, 87683))
+			// Standard Error: 40_904
+			.saturating_add(Weight::from_parts(17_978_817, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(37))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
@@ -349,8 +349,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `933`
 		//  Estimated: `6398`
-		// Minimum execution time: 113_434_000 picoseconds.
-		Weight::from_parts(129_767_000, 0)
+		// Minimum execution time: 125_130_000 picoseconds.
+		Weight::from_parts(155_486_000, 0)
 			.saturating_add(Weight::from_parts(0, 6398))
 			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().writes(10))
@@ -361,14 +361,14 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_266_000 picoseconds.
-		Weight::from_parts(5_293_000, 0)
+		// Minimum execution time: 4_642_000 picoseconds.
+		Weight::from_parts(9_767_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Channels::Settlements` (r:1 w:1)
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:2 w:0)
+	/// Storage: `System::BlockHash` (r:3 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Departures` (r:2 w:0)
 	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
@@ -400,17 +400,17 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
 	fn report_failure() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1080`
-		//  Estimated: `6398`
-		// Minimum execution time: 180_297_000 picoseconds.
-		Weight::from_parts(206_068_000, 0)
-			.saturating_add(Weight::from_parts(0, 6398))
-			.saturating_add(T::DbWeight::get().reads(20))
+		//  Measured:  `1133`
+		//  Estimated: `8547`
+		// Minimum execution time: 212_556_000 picoseconds.
+		Weight::from_parts(282_169_000, 0)
+			.saturating_add(Weight::from_parts(0, 8547))
+			.saturating_add(T::DbWeight::get().reads(21))
 			.saturating_add(T::DbWeight::get().writes(14))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:2 w:0)
+	/// Storage: `System::BlockHash` (r:3 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settlements` (r:1 w:0)
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
@@ -422,12 +422,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::BlockDisputes` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn authorize_failure() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `777`
-		//  Estimated: `6028`
-		// Minimum execution time: 106_848_000 picoseconds.
-		Weight::from_parts(128_655_000, 0)
-			.saturating_add(Weight::from_parts(0, 6028))
-			.saturating_add(T::DbWeight::get().reads(7))
+		//  Measured:  `830`
+		//  Estimated: `8547`
+		// Minimum execution time: 188_518_000 picoseconds.
+		Weight::from_parts(233_928_000, 0)
+			.saturating_add(Weight::from_parts(0, 8547))
+			.saturating_add(T::DbWeight::get().reads(8))
 	}
 	/// Storage: `Channels::Disputes` (r:1 w:1)
 	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
@@ -441,8 +441,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3606`
 		//  Estimated: `6748`
-		// Minimum execution time: 34_299_000 picoseconds.
-		Weight::from_parts(63_333_000, 0)
+		// Minimum execution time: 41_362_000 picoseconds.
+		Weight::from_parts(86_343_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -461,8 +461,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3723`
 		//  Estimated: `6748`
-		// Minimum execution time: 71_458_000 picoseconds.
-		Weight::from_parts(129_787_000, 0)
+		// Minimum execution time: 80_996_000 picoseconds.
+		Weight::from_parts(107_263_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -498,8 +498,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `4145`
 		//  Estimated: `8799`
-		// Minimum execution time: 161_014_000 picoseconds.
-		Weight::from_parts(281_458_000, 0)
+		// Minimum execution time: 163_787_000 picoseconds.
+		Weight::from_parts(221_094_000, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
 			.saturating_add(T::DbWeight::get().reads(18))
 			.saturating_add(T::DbWeight::get().writes(13))
@@ -536,8 +536,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `4101`
 		//  Estimated: `6748`
-		// Minimum execution time: 118_237_000 picoseconds.
-		Weight::from_parts(157_582_000, 0)
+		// Minimum execution time: 131_887_000 picoseconds.
+		Weight::from_parts(229_753_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(16))
 			.saturating_add(T::DbWeight::get().writes(12))
@@ -578,8 +578,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `1161`
 		//  Estimated: `3901`
-		// Minimum execution time: 125_222_000 picoseconds.
-		Weight::from_parts(216_600_000, 0)
+		// Minimum execution time: 136_122_000 picoseconds.
+		Weight::from_parts(225_534_000, 0)
 			.saturating_add(Weight::from_parts(0, 3901))
 			.saturating_add(T::DbWeight::get().reads(14))
 			.saturating_add(T::DbWeight::get().writes(10))
@@ -608,8 +608,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3975`
 		//  Estimated: `6748`
-		// Minimum execution time: 59_518_000 picoseconds.
-		Weight::from_parts(112_782_000, 0)
+		// Minimum execution time: 64_903_000 picoseconds.
+		Weight::from_parts(86_565_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -626,8 +626,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3858`
 		//  Estimated: `6748`
-		// Minimum execution time: 64_001_000 picoseconds.
-		Weight::from_parts(79_458_000, 0)
+		// Minimum execution time: 71_671_000 picoseconds.
+		Weight::from_parts(89_116_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
@@ -653,8 +653,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `6703`
 		//  Estimated: `7323`
-		// Minimum execution time: 85_962_000 picoseconds.
-		Weight::from_parts(146_530_000, 0)
+		// Minimum execution time: 87_153_000 picoseconds.
+		Weight::from_parts(118_350_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -675,8 +675,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `6571`
 		//  Estimated: `7323`
-		// Minimum execution time: 70_354_000 picoseconds.
-		Weight::from_parts(107_537_000, 0)
+		// Minimum execution time: 75_913_000 picoseconds.
+		Weight::from_parts(98_726_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -709,13 +709,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// The range of component `n` is `[1, 64]`.
 	fn report_missed_samples(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `456 + n * (500 ±0)`
-		//  Estimated: `10623 + n * (2911 ±0)`
-		// Minimum execution time: 72_212_000 picoseconds.
-		Weight::from_parts(68_330_416, 0)
+		//  Measured:  `493 + n * (500 ±0)`
+		//  Estimated: `10623 + n * (2911 ±31)`
+		// Minimum execution time: 78_581_000 picoseconds.
+		Weight::from_parts(67_829_431, 0)
 			.saturating_add(Weight::from_parts(0, 10623))
-			// Standard Error: 103_379
-			.saturating_add(Weight::from_parts(30_420_174, 0).saturating_mul(n.into()))
+			// Standard Error: 74_990
+			.saturating_add(Weight::from_parts(33_839_475, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -746,13 +746,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// The range of component `n` is `[1, 64]`.
 	fn authorize_missed(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `556 + n * (500 ±0)`
-		//  Estimated: `10623 + n * (2911 ±30)`
-		// Minimum execution time: 99_087_000 picoseconds.
-		Weight::from_parts(114_442_605, 0)
+		//  Measured:  `593 + n * (500 ±0)`
+		//  Estimated: `10623 + n * (2911 ±33)`
+		// Minimum execution time: 123_589_000 picoseconds.
+		Weight::from_parts(153_000_893, 0)
 			.saturating_add(Weight::from_parts(0, 10623))
-			// Standard Error: 80_274
-			.saturating_add(Weight::from_parts(29_623_896, 0).saturating_mul(n.into()))
+			// Standard Error: 159_010
+			.saturating_add(Weight::from_parts(36_156_829, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
@@ -773,8 +773,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3493`
-		// Minimum execution time: 15_803_000 picoseconds.
-		Weight::from_parts(18_292_000, 0)
+		// Minimum execution time: 17_987_000 picoseconds.
+		Weight::from_parts(29_700_000, 0)
 			.saturating_add(Weight::from_parts(0, 3493))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -788,11 +788,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `23 + n * (58 ±0)`
 		//  Estimated: `1489 + n * (3306 ±0)`
-		// Minimum execution time: 2_797_000 picoseconds.
-		Weight::from_parts(5_402_271, 0)
+		// Minimum execution time: 3_303_000 picoseconds.
+		Weight::from_parts(7_070_392, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
-			// Standard Error: 1_065
-			.saturating_add(Weight::from_parts(891_578, 0).saturating_mul(n.into()))
+			// Standard Error: 6_477
+			.saturating_add(Weight::from_parts(1_294_640, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -825,8 +825,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `5527`
-		// Minimum execution time: 10_222_000 picoseconds.
-		Weight::from_parts(11_657_000, 0)
+		// Minimum execution time: 11_120_000 picoseconds.
+		Weight::from_parts(13_678_000, 0)
 			.saturating_add(Weight::from_parts(0, 5527))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(5))

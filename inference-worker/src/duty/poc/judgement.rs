@@ -1,6 +1,8 @@
 //! A validator's judgement of one commitment (`protocol.md`, "Proof of Compute",
 //! validation): check each sampled leaf's proof against the committed root, recompute the
-//! proven ones, count mismatches, and run the binomial test at the model's parameters.
+//! proven ones, count mismatches, and run the binomial test at the model's parameters
+//! (never rejecting on fewer than [`POC_MIN_MISMATCHES`] leaves recomputed too far away
+//! when every leaf is proven).
 
 use super::{FetchError, ServedLeaf};
 use crate::{duty::artifacts::ARTIFACT_BYTES, poc::Artifact, Error, Result};
@@ -12,6 +14,31 @@ use gonka_primitives::{
 };
 use polkadot_sdk::sp_arithmetic::{PerThing, Perbill};
 use std::collections::BTreeMap;
+
+/// The fewest leaves recomputed too far away (beyond `dist_threshold`) that judge a PoC
+/// commitment invalid, whatever its size. One is as likely an honest host's rounding
+/// amplified past the threshold on other kernels (`docs/verification.md`, "Batches": one
+/// nonce in 48) as a lie, and in a commitment of 20 leaves or fewer the binomial test alone
+/// rejects from one. The floor costs nothing at scale (at 200 samples the test rejects
+/// from 2) and lets a small committer fake at most one leaf of its sample. A leaf not shown
+/// or not proven is the host's doing alone: the floor does not cover it.
+pub const POC_MIN_MISMATCHES: u32 = 2;
+
+/// Whether a validator judges a PoC commitment invalid (`protocol.md`, "Validation"): the
+/// mismatches (`unproven` leaves not shown or not proven, `far` recomputed too far away)
+/// in `n` sampled leaves reject at `p_value`, and either some leaf is unproven or at least
+/// [`POC_MIN_MISMATCHES`] are far.
+pub fn poc_rejects(
+	n: u32,
+	unproven: u32,
+	far: u32,
+	p_mismatch: Perbill,
+	p_value: Perbill,
+) -> std::result::Result<bool, binomial::BinomialError> {
+	let mismatches = unproven.saturating_add(far);
+	Ok((unproven > 0 || far >= POC_MIN_MISMATCHES)
+		&& binomial::rejects(n, mismatches, p_mismatch, p_value)?)
+}
 
 /// A validator's finding on one commitment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,7 +89,8 @@ pub fn judge(
 			shown.push(artifact);
 		}
 	}
-	let mut mismatches = sampled.saturating_sub(proven.len() as u32);
+	let unproven = sampled.saturating_sub(proven.len() as u32);
+	let mut far = 0u32;
 	if !proven.is_empty() {
 		let recomputed = recompute(&proven)?;
 		let threshold =
@@ -70,19 +98,17 @@ pub fn judge(
 		for (theirs, ours) in shown.iter().zip(&recomputed) {
 			let distance = Artifact::from_bytes(theirs).distance(&Artifact::from_bytes(ours));
 			if distance > threshold {
-				mismatches = mismatches.saturating_add(1);
+				far = far.saturating_add(1);
 			}
 		}
 	}
-	let rejected = binomial::rejects(sampled, mismatches, params.p_mismatch, params.p_value)
+	let mismatches = unproven.saturating_add(far);
+	let rejected = poc_rejects(sampled, unproven, far, params.p_mismatch, params.p_value)
 		.map_err(|error| Error::Poc(format!("binomial test: {error:?}")))?;
 	Ok(if rejected {
 		invalid(
 			mismatches,
-			format!(
-				"{mismatches} of {sampled} sampled leaves mismatch ({} not proven)",
-				sampled.saturating_sub(proven.len() as u32)
-			),
+			format!("{mismatches} of {sampled} sampled leaves mismatch ({unproven} not proven)"),
 		)
 	} else {
 		Judgement { valid: true, sampled, mismatches, reason: None }

@@ -11,8 +11,8 @@ use crate::{
 };
 use gonka_primitives::{
 	channel::{
-		sample_of, validates_sample, DeliveryAck, FailReason, FailureReport, ReceiptEvidence,
-		ReceiptVote, SampleOf, SumNode, SumTree,
+		sample_of, validates_sample, Anchor, DeliveryAck, FailReason, FailureReport,
+		ReceiptEvidence, ReceiptVote, SampleOf, SumNode, SumTree,
 	},
 	duty::Duty,
 	H256,
@@ -85,10 +85,22 @@ pub(super) fn seq_of(sample: SampleOf) -> u32 {
 }
 
 pub(super) fn mismatch(settlement: u64, sample: u32, evidence: ReceiptEvidence) -> FailureReport {
-	FailureReport { settlement, sample, reason: FailReason::Mismatch, evidence: Some(evidence) }
+	FailureReport {
+		settlement,
+		anchor: anchor(),
+		sample,
+		reason: FailReason::Mismatch,
+		evidence: Some(evidence),
+	}
 }
 
+/// Validator `i`'s report, anchored to the block before the current one.
 fn report_call(i: u8, report: FailureReport) -> crate::Call<Test> {
+	signed_report_call(i, FailureReport { anchor: anchor(), ..report })
+}
+
+/// Validator `i`'s report, with the anchor it carries.
+pub(super) fn signed_report_call(i: u8, report: FailureReport) -> crate::Call<Test> {
 	let signature = report.sign(&Poc::genesis_hash(), &account(i), &worker(i));
 	crate::Call::report_failure { validator: account(i), report, signature }
 }
@@ -102,9 +114,13 @@ pub(super) fn report(i: u8, report: FailureReport) -> Result<(), Refused> {
 pub(super) fn vote(i: u8, dispute: u64, invalid: bool) -> Result<(), Refused> {
 	let (settlement, sample) =
 		Disputes::<Test>::get(dispute).map_or((0, 0), |record| (record.settlement, record.sample));
-	let vote = ReceiptVote { dispute, settlement, sample, invalid };
+	run_duty(vote_call(i, ReceiptVote { dispute, anchor: anchor(), settlement, sample, invalid }))
+}
+
+/// Juror `i`'s vote, with the anchor it carries.
+pub(super) fn vote_call(i: u8, vote: ReceiptVote) -> crate::Call<Test> {
 	let signature = vote.sign(&Poc::genesis_hash(), &account(i), &worker(i));
-	run_duty(crate::Call::vote_receipt { juror: account(i), vote, signature })
+	crate::Call::vote_receipt { juror: account(i), vote, signature }
 }
 
 /// A channel of one slot whose member settled 6 vouchered receipts in block 2 (verdict
@@ -112,6 +128,15 @@ pub(super) fn vote(i: u8, dispute: u64, invalid: bool) -> Result<(), Refused> {
 /// (dispute 0, opened in block `VERDICT_PERIOD`). Returns the channel, the member, the
 /// reporter and the sample.
 fn disputed(hosts: &[u8]) -> (u64, u8, u8, u32) {
+	let (channel, member, reporter, failure) = mismatch_to_report(hosts);
+	let sample = failure.sample;
+	assert_ok!(report(reporter, failure));
+	(channel, member, reporter, sample)
+}
+
+/// The setting of [`disputed`] before the report: the channel, the member, the reporter
+/// and its report, not sent yet (block `VERDICT_PERIOD`).
+fn mismatch_to_report(hosts: &[u8]) -> (u64, u8, u8, FailureReport) {
 	let channel = open(20, terms(1), 2_000);
 	run_to_block(2);
 	let committee = crate::Committees::<Test>::get(channel).unwrap();
@@ -120,8 +145,63 @@ fn disputed(hosts: &[u8]) -> (u64, u8, u8, u32) {
 	run_to_block(VERDICT_PERIOD);
 	let (sample, reporter) = sampled(0, hosts);
 	let seq = seq_of(sample_at(0, sample));
-	assert_ok!(report(reporter, mismatch(0, sample, evidence(channel, member, 6, seq))));
-	(channel, member, reporter, sample)
+	(channel, member, reporter, mismatch(0, sample, evidence(channel, member, 6, seq)))
+}
+
+/// Fork-bound duties (step 5f): settlement and dispute ids are counters, so on another
+/// fork the same ids can be other receipts'. A failure report or a juror's vote signed on
+/// another fork (its anchor a block this chain does not have) is refused, and so is one
+/// anchored before the settlement's block (a report) or the dispute's (a vote), below
+/// which the forks may differ in what the ids name.
+#[test]
+fn a_report_or_a_vote_signed_on_another_fork_is_refused() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (_, member, reporter, failure) = mismatch_to_report(&[1, 2, 3]);
+		let forked = H256::repeat_byte(0xf0);
+		let at = |number: u64, hash: H256| Anchor { number: number as u32, hash };
+		let anchored = |anchor: Anchor| {
+			signed_report_call(reporter, FailureReport { anchor, ..failure.clone() })
+		};
+		assert_eq!(
+			run_duty(anchored(at(VERDICT_PERIOD - 1, forked))),
+			Err(refused(Error::AnchorNotOnChain))
+		);
+		assert_eq!(
+			run_duty(anchored(at(VERDICT_PERIOD, block_hash(VERDICT_PERIOD)))),
+			Err(Refused::Pool(InvalidTransaction::Future.into())),
+			"the current block is not kept yet"
+		);
+		// Settlement 0 is block 2's.
+		assert_eq!(run_duty(anchored(at(1, block_hash(1)))), Err(refused(Error::AnchorTooEarly)));
+		assert_ok!(run_duty(anchored(at(2, block_hash(2)))));
+		// Dispute 0 is block `VERDICT_PERIOD`'s.
+		run_to_block(VERDICT_PERIOD + 2);
+		let juror = third(&[1, 2, 3], member, reporter);
+		let vote = |anchor: Anchor| {
+			let vote = ReceiptVote {
+				dispute: 0,
+				anchor,
+				settlement: 0,
+				sample: failure.sample,
+				invalid: true,
+			};
+			vote_call(juror, vote)
+		};
+		assert_eq!(
+			run_duty(vote(at(VERDICT_PERIOD + 1, forked))),
+			Err(refused(Error::AnchorNotOnChain))
+		);
+		assert_eq!(
+			run_duty(vote(at(VERDICT_PERIOD - 1, block_hash(VERDICT_PERIOD - 1)))),
+			Err(refused(Error::AnchorTooEarly))
+		);
+		assert_eq!(
+			run_duty(vote(at(VERDICT_PERIOD + 2, block_hash(VERDICT_PERIOD + 2)))),
+			Err(Refused::Pool(InvalidTransaction::Future.into())),
+			"the current block is not kept yet"
+		);
+		assert_ok!(run_duty(vote(at(VERDICT_PERIOD, block_hash(VERDICT_PERIOD)))));
+	});
 }
 
 /// The host of `hosts` that is neither `a` nor `b`.
@@ -242,6 +322,7 @@ fn a_fail_in_a_verdict_batch_is_refused_it_is_reported_with_its_receipt() {
 		let (sample, validator) = sampled(0, &[1, 2, 3]);
 		let verdicts = ReceiptVerdicts {
 			period: 0,
+			anchor: anchor(),
 			part: 0,
 			entries: vec![ReceiptVerdict { settlement: 0, sample, pass: false }]
 				.try_into()
@@ -280,6 +361,7 @@ fn the_jury_is_drawn_by_power_without_the_executor_or_the_reporter() {
 		let record = Disputes::<Test>::get(0).unwrap();
 		let elsewhere = ReceiptVote {
 			dispute: 0,
+			anchor: anchor(),
 			settlement: record.settlement,
 			sample: record.sample + 1,
 			invalid: true,
@@ -491,7 +573,13 @@ fn unavailable(hosts: &[u8]) -> (u8, u8, u32) {
 
 /// A report that sample `sample` of settlement `settlement` was unavailable.
 pub(super) fn unavailable_report(settlement: u64, sample: u32) -> FailureReport {
-	FailureReport { settlement, sample, reason: FailReason::Unavailable, evidence: None }
+	FailureReport {
+		settlement,
+		anchor: anchor(),
+		sample,
+		reason: FailReason::Unavailable,
+		evidence: None,
+	}
 }
 
 /// A channel of one slot whose member settled 6 vouchered receipts in block 2, and in

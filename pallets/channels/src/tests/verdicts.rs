@@ -7,8 +7,11 @@ use super::{
 };
 use crate::{Error, Event, NextToClose, Settlements};
 use gonka_primitives::{
-	channel::{validates_sample, ReceiptVerdict, ReceiptVerdicts, SampleOf, MAX_VERDICT_PARTS},
+	channel::{
+		validates_sample, Anchor, ReceiptVerdict, ReceiptVerdicts, SampleOf, MAX_VERDICT_PARTS,
+	},
 	duty::Duty,
+	H256,
 };
 use polkadot_sdk::{
 	frame_support::{assert_ok, traits::fungible::InspectHold, BoundedVec},
@@ -64,6 +67,7 @@ fn a_sample_with_its_validator(id: u64) -> (u32, u8) {
 pub(super) fn verdicts(period: u32, part: u8, entries: &[(u64, u32, bool)]) -> ReceiptVerdicts {
 	ReceiptVerdicts {
 		period,
+		anchor: anchor(),
 		part,
 		entries: BoundedVec::truncate_from(
 			entries
@@ -74,7 +78,14 @@ pub(super) fn verdicts(period: u32, part: u8, entries: &[(u64, u32, bool)]) -> R
 	}
 }
 
+/// Validator `i`'s verdicts, anchored to the block before the current one (as a worker
+/// signs them when it sends them).
 fn verdicts_call(i: u8, verdicts: ReceiptVerdicts) -> crate::Call<Test> {
+	signed_verdicts_call(i, ReceiptVerdicts { anchor: anchor(), ..verdicts })
+}
+
+/// Validator `i`'s verdicts, with the anchor they carry.
+fn signed_verdicts_call(i: u8, verdicts: ReceiptVerdicts) -> crate::Call<Test> {
 	let signature = verdicts.sign(&Poc::genesis_hash(), &account(i), &worker(i));
 	crate::Call::submit_verdicts { validator: account(i), verdicts, signature }
 }
@@ -248,6 +259,42 @@ fn verdicts_are_taken_in_the_period_after_the_settlements_only() {
 		);
 		run_to_block(2 * VERDICT_PERIOD);
 		assert_eq!(submit(validator, answer), Err(Refused::Pool(InvalidTransaction::Stale.into())));
+	});
+}
+
+/// Fork-bound duties (step 5f): settlement ids are counters, so on another fork the same
+/// id can be another settlement. A validator's pass signed on another fork (its anchor a
+/// block this chain does not have) is refused, and so is one anchored before the period's
+/// last block, below which the forks may differ in the period's settlements; one anchored
+/// at the current block or later waits in the pool.
+#[test]
+fn a_verdict_signed_on_another_fork_is_refused() {
+	ExtBuilder::default().hosts(&HOSTS).build_and_execute(|| {
+		let (_, _, id) = settled();
+		run_to_block(VERDICT_PERIOD + 3);
+		let (sample, validator) = a_sample_with_its_validator(id);
+		let now = System::block_number();
+		let answer = verdicts(0, 0, &[(id, sample, true)]);
+		let anchored = |number: u64, hash: H256| {
+			let anchor = Anchor { number: number as u32, hash };
+			run_duty(signed_verdicts_call(validator, ReceiptVerdicts { anchor, ..answer.clone() }))
+		};
+		assert_eq!(
+			anchored(now - 1, H256::repeat_byte(0xf0)),
+			Err(refused(Error::AnchorNotOnChain))
+		);
+		let early = VERDICT_PERIOD - 2;
+		assert_eq!(anchored(early, block_hash(early)), Err(refused(Error::AnchorTooEarly)));
+		assert_eq!(
+			anchored(now, block_hash(now)),
+			Err(Refused::Pool(InvalidTransaction::Future.into()))
+		);
+		// A block whose hash the chain no longer keeps (it reads as zero).
+		polkadot_sdk::frame_system::BlockHash::<Test>::remove(VERDICT_PERIOD);
+		assert_eq!(anchored(VERDICT_PERIOD, H256::zero()), Err(refused(Error::AnchorNotOnChain)));
+		let last = VERDICT_PERIOD - 1;
+		assert_ok!(anchored(last, block_hash(last)));
+		assert_eq!(Settlements::<Test>::get(id).unwrap().passes, 1);
 	});
 }
 
