@@ -9,7 +9,7 @@
 //! - read the Proof-of-Compute state through `PocApi` ([`ChainClient::epoch`]) and requests
 //!   through `InferenceApi` ([`ChainClient::request_view`], [`ChainClient::validators`]);
 //! - submit the workers' **duty transactions**: PoC ([`ChainClient::commit_poc`],
-//!   [`ChainClient::submit_poc_validations`]) and inference ([`ChainClient::finish`],
+//!   [`ChainClient::send_poc_validations`]) and inference ([`ChainClient::finish`],
 //!   [`ChainClient::validate`], [`ChainClient::vote`], [`ChainClient::report_missing`]):
 //!   transactions with no transaction signer and no fee, whose call carries a payload signed
 //!   by the host's registered worker key. The runtime accepts them through the call's
@@ -446,14 +446,17 @@ impl ChainClient {
 		)
 	}
 
-	/// Signs a validator's batch of verdicts with its worker key and submits it; waits
-	/// until it is in a finalized block and succeeded.
-	pub async fn submit_poc_validations<MaxVerdicts: Get<u32>>(
+	/// Signs a validator's batch of verdicts with its worker key and hands it to the
+	/// node's transaction pool: returns as soon as the pool accepted it, without waiting
+	/// for a block (a validator's duties go on meanwhile, and a batch the pool drops at the
+	/// end of validation cannot hold them up). Whether it was included shows in the
+	/// chain's tallies.
+	pub async fn send_poc_validations<MaxVerdicts: Get<u32>>(
 		&self,
 		validator: &HostId,
 		validation: &PocValidation<MaxVerdicts>,
 		worker: &sr25519::Pair,
-	) -> Result<Included, Error> {
+	) -> Result<H256, Error> {
 		use runtime_types::gonka_primitives::duty::{PocValidation, Verdict};
 		let signature = validation.sign(&self.genesis_hash(), validator, worker);
 		let verdicts = validation
@@ -471,7 +474,7 @@ impl ChainClient {
 			batch,
 			sr25519_signature(&signature),
 		);
-		self.submit_duty(&call).await
+		self.send_duty(&call).await
 	}
 
 	/// The executor's result for a request assigned to it, signed with its worker key;

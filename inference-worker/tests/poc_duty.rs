@@ -17,7 +17,7 @@ use gonka_worker::{
 		journal::Journal,
 		poc::{
 			judge, FetchError, PocChain, PocCheat, PocDuty, PocEpoch, PocModel, PocSettings,
-			PocState, PocStepError, ProofSource, Prover, ServedLeaf,
+			PocState, PocStepError, ProofSource, Prover, ServedLeaf, LAST_CHANCE_BLOCKS,
 		},
 		SubmitError,
 	},
@@ -305,6 +305,7 @@ impl ProofSource for Peers {
 		endpoint: &str,
 		epoch: EpochIndex,
 		model: ModelId,
+		count: u64,
 		indices: &[u64],
 	) -> Result<Vec<ServedLeaf>, FetchError> {
 		self.fetches.set(self.fetches.get() + 1);
@@ -316,7 +317,7 @@ impl ProofSource for Peers {
 		if *peer == Peer::Unreachable {
 			return Err(failed("connection refused".into()));
 		}
-		let mut wire = book.answer(epoch, model, indices).map_err(|e| failed(e.to_string()))?;
+		let mut wire = book.answer(epoch, model, indices, Some(count)).map_err(|e| failed(e.to_string()))?;
 		for leaf in &mut wire {
 			match peer {
 				Peer::Tampered => {
@@ -511,6 +512,80 @@ fn poc_validation_unreachable_endpoint_counts_as_no_proofs() {
 	);
 }
 
+/// Fault (`docs/security.md`): an honest host's worker is busy from the end of generation
+/// until validation is over (replaying an inference, say), so it never steps after
+/// generation. Rule: a worker serves each commitment as soon as the chain holds it, so
+/// its proofs are served all the same and it is judged valid.
+#[test]
+fn poc_a_host_busy_when_validation_opens_already_serves_its_proofs() {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut validator = Host::new(&world, &peers, 1, Peer::Honest, false);
+	let mut busy = Host::new(&world, &peers, 2, Peer::Honest, false);
+	blocks(&world, &mut [&mut validator, &mut busy], BEFORE, LAST_GENERATION_VIEW, 1);
+	blocks(&world, &mut [&mut validator], LAST_GENERATION_VIEW + 1, LAST_VALIDATION_VIEW, 1);
+	assert_eq!(
+		world.borrow().verdicts_of(&validator.id),
+		vec![vec![Verdict { host: busy.id.clone(), valid: true }]]
+	);
+}
+
+/// Sets how `host`'s endpoint answers from now on.
+fn answers(peers: &Peers, host: &HostId, peer: Peer) {
+	peers.books.borrow_mut().get_mut(&endpoint(host)).expect("a peer").1 = peer;
+}
+
+/// Fault (`docs/security.md`): an honest host's endpoint serves nothing on the first
+/// block of validation (its server restarting, its link down for a moment). Rule: a
+/// validator asks again on later blocks, and judges "no proofs" only when
+/// `LAST_CHANCE_BLOCKS` of validation are left; the verdicts reached meanwhile wait in
+/// one batch.
+#[test]
+fn poc_a_host_that_serves_late_is_asked_again_before_it_is_judged() {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut validator = Host::new(&world, &peers, 1, Peer::Honest, false);
+	let mut late = Host::new(&world, &peers, 2, Peer::Honest, false);
+	let mut punctual = Host::new(&world, &peers, 3, Peer::Honest, false);
+	let mut hosts = [&mut validator, &mut late, &mut punctual];
+	blocks(&world, &mut hosts, BEFORE, VALIDATION_OPEN - 1, 1);
+	answers(&peers, &late.id, Peer::Unreachable);
+	blocks(&world, &mut [&mut validator], VALIDATION_OPEN, VALIDATION_OPEN, 1);
+	assert!(world.borrow().verdicts_of(&validator.id).is_empty(), "no batch: asked again");
+	let fetches = peers.fetches.get();
+	answers(&peers, &late.id, Peer::Honest);
+	blocks(&world, &mut [&mut validator], VALIDATION_OPEN + 1, LAST_VALIDATION_VIEW, 1);
+	assert_eq!(
+		world.borrow().verdicts_of(&validator.id),
+		vec![vec![
+			Verdict { host: late.id.clone(), valid: true },
+			Verdict { host: punctual.id.clone(), valid: true },
+		]],
+		"one batch, with the late host judged on what it served"
+	);
+	assert_eq!(peers.fetches.get(), fetches + 1, "only the late host was asked again");
+}
+
+/// Rule: a host that serves nothing until `LAST_CHANCE_BLOCKS` of validation are left is
+/// judged invalid then, in time for the batch to be included.
+#[test]
+fn poc_a_host_that_never_serves_is_judged_invalid_at_the_last_chance() {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut validator = Host::new(&world, &peers, 1, Peer::Honest, false);
+	let mut silent = Host::new(&world, &peers, 2, Peer::Unreachable, false);
+	blocks(&world, &mut [&mut validator, &mut silent], BEFORE, VALIDATION_OPEN, 1);
+	assert!(world.borrow().verdicts_of(&validator.id).is_empty());
+	let last_chance = VALIDATION_OPEN + 1;
+	let epoch = world.borrow().epoch.map(|e| PocEpoch { finalized: last_chance, ..e }).unwrap();
+	assert_eq!(epoch.validation_blocks_left(), LAST_CHANCE_BLOCKS);
+	blocks(&world, &mut [&mut validator, &mut silent], last_chance, last_chance, 1);
+	assert_eq!(
+		world.borrow().verdicts_of(&validator.id),
+		vec![vec![Verdict { host: silent.id.clone(), valid: false }]]
+	);
+}
+
 #[test]
 fn poc_validation_tampered_artifacts_fail_their_proofs() {
 	assert_eq!(
@@ -547,7 +622,7 @@ fn poc_sample_is_the_spec_draw_and_at_most_n_leaves() {
 	let book = ProofBook::default();
 	assert!(book.publish(3, MODEL, honest.clone(), &tree.root()));
 	let served: Vec<ServedLeaf> =
-		book.answer(3, MODEL, &indices).unwrap().iter().map(WireLeaf::parse).collect();
+		book.answer(3, MODEL, &indices, None).unwrap().iter().map(WireLeaf::parse).collect();
 	let judgement = judge(10_000, &tree.root(), &indices, Ok(served), &PARAMS, |nonces| {
 		Ok(nonces.iter().map(|n| honest[*n as usize]).collect())
 	})
@@ -571,7 +646,7 @@ fn judge_leaves_with_mismatches(count: u64, bad: u64) -> bool {
 	let indices: Vec<u64> = (0..count).collect();
 	let book = ProofBook::default();
 	assert!(book.publish(3, MODEL, artifacts.clone(), &tree.root()));
-	let served = book.answer(3, MODEL, &indices).unwrap().iter().map(WireLeaf::parse).collect();
+	let served = book.answer(3, MODEL, &indices, None).unwrap().iter().map(WireLeaf::parse).collect();
 	judge(count, &tree.root(), &indices, Ok(served), &PARAMS, |nonces| {
 		Ok(nonces
 			.iter()
@@ -628,20 +703,22 @@ fn poc_proof_server_refuses_unknown_commitments_too_many_indices_and_wrong_roots
 		!book.publish(3, MODEL, artifacts.clone(), &H256([9; 32])),
 		"a root that is not theirs"
 	);
-	assert!(book.answer(3, MODEL, &[0]).is_err(), "nothing served");
+	assert!(book.answer(3, MODEL, &[0], None).is_err(), "nothing served");
 	let root = gonka_primitives::merkle::MerkleTree::from_artifacts(
 		artifacts.iter().map(|a| a.as_slice()),
 	)
 	.root();
 	assert!(book.publish(3, MODEL, artifacts, &root));
-	assert_eq!(book.answer(3, MODEL, &[0, 4]).unwrap().len(), 2);
-	let beyond = book.answer(3, MODEL, &[5]).unwrap_err();
+	assert_eq!(book.answer(3, MODEL, &[0, 4], Some(5)).unwrap().len(), 2);
+	let beyond = book.answer(3, MODEL, &[5], None).unwrap_err();
 	assert!(beyond.message().contains("beyond"), "{beyond:?}");
-	let many = book.answer(3, MODEL, &vec![0; 257]).unwrap_err();
+	let other = book.answer(3, MODEL, &[0], Some(6)).unwrap_err();
+	assert!(other.message().contains("not yet the one of 6"), "another commitment: {other:?}");
+	let many = book.answer(3, MODEL, &vec![0; 257], None).unwrap_err();
 	assert!(many.message().contains("at most 256"), "{many:?}");
-	assert!(book.answer(4, MODEL, &[0]).is_err(), "another epoch");
+	assert!(book.answer(4, MODEL, &[0], None).is_err(), "another epoch");
 	book.retain_from(4);
-	assert!(book.answer(3, MODEL, &[0]).is_err(), "older epochs are dropped");
+	assert!(book.answer(3, MODEL, &[0], None).is_err(), "older epochs are dropped");
 }
 
 #[test]

@@ -31,7 +31,7 @@ fn poc_proofs_over_http_verify_against_the_committed_root() {
 	let endpoint = format!("http://{}", server.address());
 	// 300 indices: more than one call's 256.
 	let indices: Vec<u64> = (0..300).map(|i| i * 3).collect();
-	let leaves = block_on(RpcProofs.fetch(&endpoint, 5, 0, &indices)).unwrap();
+	let leaves = block_on(RpcProofs.fetch(&endpoint, 5, 0, 1_000, &indices)).unwrap();
 	assert_eq!(leaves.len(), 300);
 	for (leaf, index) in leaves.iter().zip(&indices) {
 		assert_eq!(leaf.index, *index);
@@ -39,10 +39,14 @@ fn poc_proofs_over_http_verify_against_the_committed_root() {
 		let hash = leaf_hash(*index, &leaf.artifact);
 		assert!(verify(&tree.root(), 1_000, *index, &hash, &leaf.proof), "leaf {index}");
 	}
-	let unknown = block_on(RpcProofs.fetch(&endpoint, 6, 0, &[0])).unwrap_err().to_string();
+	let unknown = block_on(RpcProofs.fetch(&endpoint, 6, 0, 1_000, &[0])).unwrap_err().to_string();
 	assert!(unknown.contains("no commitment served for epoch 6"), "{unknown}");
-	let beyond = block_on(RpcProofs.fetch(&endpoint, 5, 0, &[1_000])).unwrap_err().to_string();
+	let beyond = block_on(RpcProofs.fetch(&endpoint, 5, 0, 1_000, &[1_000])).unwrap_err().to_string();
 	assert!(beyond.contains("beyond"), "{beyond}");
+	// A validator that found a larger commitment on chain than the one served (the host
+	// has not seen its last one included yet) is told so, not given failing proofs.
+	let other = block_on(RpcProofs.fetch(&endpoint, 5, 0, 1_200, &[0])).unwrap_err().to_string();
+	assert!(other.contains("not yet the one of 1200"), "{other}");
 }
 
 #[test]
@@ -50,9 +54,9 @@ fn poc_proofs_unreachable_endpoint_is_an_error() {
 	let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
 	// The listener is dropped: nothing listens there any more.
 	let error =
-		block_on(RpcProofs.fetch(&format!("http://{closed}"), 5, 0, &[0])).unwrap_err().to_string();
+		block_on(RpcProofs.fetch(&format!("http://{closed}"), 5, 0, COUNT, &[0])).unwrap_err().to_string();
 	assert!(error.contains(&closed.to_string()), "{error}");
-	let error = block_on(RpcProofs.fetch("not a url", 5, 0, &[0])).unwrap_err().to_string();
+	let error = block_on(RpcProofs.fetch("not a url", 5, 0, COUNT, &[0])).unwrap_err().to_string();
 	assert!(error.contains("not a url"), "{error}");
 }
 
@@ -64,10 +68,13 @@ fn poc_proof_server_on_a_taken_port_says_so() {
 	assert!(error.to_string().contains(&format!("cannot listen on {address}")), "{error}");
 }
 
+/// The leaves [`serving`] publishes.
+const COUNT: u64 = 1_000;
+
 /// A server with 1,000 published leaves of epoch 5, model 0; returns it and its endpoint.
 fn serving() -> (ProofServer, String) {
 	let book = ProofBook::default();
-	let artifacts = artifacts(1_000);
+	let artifacts = artifacts(COUNT);
 	let tree = MerkleTree::from_artifacts(artifacts.iter().map(|a| a.as_slice()));
 	assert!(book.publish(5, 0, artifacts, &tree.root()));
 	let server = ProofServer::start("127.0.0.1:0", book).unwrap();
@@ -96,7 +103,7 @@ fn a_connection_flood_from_one_peer_does_not_keep_validators_out() {
 	});
 	assert_eq!(flood.len(), 160);
 	// The validator, from another address, is served while the flood is held.
-	let leaves = runtime.block_on(RpcProofs.fetch(&endpoint, 5, 0, &[0, 1, 2])).unwrap();
+	let leaves = runtime.block_on(RpcProofs.fetch(&endpoint, 5, 0, COUNT, &[0, 1, 2])).unwrap();
 	assert_eq!(leaves.len(), 3);
 	// The flood's connections beyond the limit were closed by the server.
 	let closed = runtime.block_on(async {
@@ -140,7 +147,7 @@ fn a_huge_request_or_a_batch_is_refused() {
 	let answer = post(&server, batch);
 	assert!(!answer.contains("\"result\""), "{answer}");
 	// A plain call is served.
-	assert!(block_on(RpcProofs.fetch(&endpoint, 5, 0, &[0])).is_ok());
+	assert!(block_on(RpcProofs.fetch(&endpoint, 5, 0, COUNT, &[0])).is_ok());
 }
 
 /// `body` posted to the server; the whole HTTP answer.
@@ -172,7 +179,7 @@ fn a_validator_asks_again_before_it_judges_no_proofs() {
 		assert!(book.publish(5, 0, artifacts, &tree.root()));
 		ProofServer::start(&address.to_string(), book).unwrap()
 	});
-	let leaves = block_on(RpcProofs.fetch(&format!("http://{address}"), 5, 0, &[0, 9])).unwrap();
+	let leaves = block_on(RpcProofs.fetch(&format!("http://{address}"), 5, 0, 10, &[0, 9])).unwrap();
 	assert_eq!(leaves.len(), 2);
 	drop(starting.join().unwrap());
 }

@@ -1,11 +1,15 @@
 //! PoC proofs over JSON-RPC (`jsonrpsee`): a host's worker serves the artifacts it
 //! committed with their Merkle proofs at its registered endpoint; validators fetch them.
 //!
-//! One method, `poc_proofs(epoch, model, indices)`, answers an array of
+//! One method, `poc_proofs(epoch, model, indices, count)`, answers an array of
 //! `{ "index": n, "artifact": "0x<24 bytes>", "proof": ["0x<32 bytes>", …] }`, one per
 //! index asked, the proof's siblings lowest first (`gonka_primitives::merkle`). At most
-//! [`MAX_INDICES`] indices per call. Errors: `-32001` nothing committed is served for
-//! that epoch and model, `-32602` too many indices or an index beyond the commitment.
+//! [`MAX_INDICES`] indices per call. `count` (optional) is the count of the commitment the
+//! validator found on chain: a host that serves another one (it has not yet seen its last
+//! commitment included) answers `-32001` rather than leaves whose proofs would fail
+//! against that root. Errors: `-32001` nothing committed is served for that epoch and
+//! model (or not the commitment of `count` leaves), `-32602` too many indices or an index
+//! beyond the commitment.
 //!
 //! The server runs on its own thread (its own single-threaded async runtime), so it keeps
 //! answering while the duties' thread computes. A validator that gets no answer judges
@@ -159,6 +163,7 @@ impl ProofBook {
 		epoch: EpochIndex,
 		model: ModelId,
 		indices: &[u64],
+		count: Option<u64>,
 	) -> std::result::Result<Vec<WireLeaf>, ErrorObjectOwned> {
 		if indices.len() > MAX_INDICES {
 			return Err(ErrorObjectOwned::owned(
@@ -179,6 +184,17 @@ impl ProofBook {
 					None::<()>,
 				)
 			})?;
+		let served_count = served.artifacts.len() as u64;
+		if let Some(count) = count.filter(|count| *count != served_count) {
+			return Err(ErrorObjectOwned::owned(
+				NOT_SERVED,
+				format!(
+					"epoch {epoch}, model {model}: serving the commitment of {served_count} \
+					 leaves, not yet the one of {count}"
+				),
+				None::<()>,
+			));
+		}
 		indices
 			.iter()
 			.map(|index| {
@@ -267,8 +283,12 @@ async fn listen_on(listen: &str, book: ProofBook) -> Result<(SocketAddr, ServerH
 	let mut module = RpcModule::new(book);
 	module
 		.register_method("poc_proofs", |params: Params, book: &ProofBook, _| {
-			let (epoch, model, indices): (EpochIndex, ModelId, Vec<u64>) = params.parse()?;
-			book.answer(epoch, model, &indices)
+			let mut params = params.sequence();
+			let epoch: EpochIndex = params.next()?;
+			let model: ModelId = params.next()?;
+			let indices: Vec<u64> = params.next()?;
+			let count: Option<u64> = params.optional_next()?;
+			book.answer(epoch, model, &indices, count)
 		})
 		.map_err(|error| Error::Poc(error.to_string()))?;
 	let (stop, handle) = stop_channel();
@@ -364,12 +384,13 @@ impl ProofSource for RpcProofs {
 		endpoint: &str,
 		epoch: EpochIndex,
 		model: ModelId,
+		count: u64,
 		indices: &[u64],
 	) -> std::result::Result<Vec<ServedLeaf>, FetchError> {
 		let mut pause = FETCH_BACKOFF;
 		let mut attempt = 1;
 		loop {
-			match fetch_once(endpoint, epoch, model, indices).await {
+			match fetch_once(endpoint, epoch, model, count, indices).await {
 				Ok(leaves) => return Ok(leaves),
 				Err((error, Retry::No)) => return Err(error),
 				Err((error, Retry::Yes)) if attempt >= FETCH_ATTEMPTS => return Err(error),
@@ -397,6 +418,7 @@ async fn fetch_once(
 	endpoint: &str,
 	epoch: EpochIndex,
 	model: ModelId,
+	count: u64,
 	indices: &[u64],
 ) -> std::result::Result<Vec<ServedLeaf>, (FetchError, Retry)> {
 	let failed = |error: &dyn std::fmt::Display| FetchError::Endpoint {
@@ -410,7 +432,7 @@ async fn fetch_once(
 	let mut leaves = Vec::with_capacity(indices.len());
 	for chunk in indices.chunks(MAX_INDICES) {
 		let wire: Vec<WireLeaf> = client
-			.request("poc_proofs", rpc_params![epoch, model, chunk])
+			.request("poc_proofs", rpc_params![epoch, model, chunk, count])
 			.await
 			.map_err(|error| {
 				let retry = match error {

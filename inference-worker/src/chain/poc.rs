@@ -89,6 +89,6 @@ impl PocChain for NodeChain {
 				SubmitError::Refused("more verdicts than the chain takes in a batch".into())
 			})?,
 		};
-		submitted(self.client.submit_poc_validations(&self.host, &batch, &self.worker).await)
+		submitted(self.client.send_poc_validations(&self.host, &batch, &self.worker).await)
 	}
 }

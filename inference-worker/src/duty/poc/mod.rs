@@ -16,15 +16,19 @@
 //!   `(epoch, model, count, root)` every `⌈G/8⌉` blocks and in each of the last two
 //!   generation blocks (so the last commitment before generation ends counts, within the
 //!   chain's 16 commitments per model and epoch);
-//! - **after generation**: serves the committed prefix of its artifacts with their proofs
-//!   ([`ProofBook`]) — the commitment the chain holds, read back from the chain, so a
-//!   restarted worker serves exactly what it committed;
+//! - **serving**, from generation on: the committed prefix of its artifacts with their
+//!   proofs ([`ProofBook`]) — the commitment the chain holds, read back from the chain at
+//!   every step of generation and once after it, so a restarted worker serves exactly
+//!   what it committed, and a worker busy when validation opens (replaying an inference,
+//!   say) already serves;
 //! - **validation** (once the block opening validation is finalized and the chain has built
 //!   the epoch's rosters, a few models per block): for every other host of the roster, draws the spec's sample from the hash of block `S+G`, fetches
 //!   those leaves, checks each proof against the committed root, recomputes the artifacts
-//!   and counts mismatches (a leaf not shown, or shown with a bad proof, is a mismatch; a
-//!   host whose endpoint serves nothing is invalid), runs the binomial test with the
-//!   model's parameters ([`judge`]), and sends **one** batch of verdicts for the model.
+//!   and counts mismatches (a leaf not shown, or shown with a bad proof, is a mismatch),
+//!   runs the binomial test with the model's parameters ([`judge`]), and sends **one**
+//!   batch of verdicts for the model. A host whose endpoint serves nothing is asked again
+//!   on later blocks, and judged invalid only when [`LAST_CHANCE_BLOCKS`] of validation
+//!   are left (the batch then still has a block to spare to be included).
 //!
 //! The [`PocState`] journal (epoch, last commitment per model, batches sent) and the
 //! artifact files let a killed worker carry on in the same epoch: it resumes generation at
@@ -43,6 +47,7 @@ mod types;
 mod validation;
 
 pub use judgement::{judge, Judgement};
+pub use validation::LAST_CHANCE_BLOCKS;
 pub use types::{
 	FetchError, PocCheat, PocEpoch, PocModel, PocPhase, PocProgress, PocSettings, PocState,
 	PocStepError, ServedLeaf,
@@ -56,7 +61,7 @@ use super::{
 use crate::{api::proofs::ProofBook, Result};
 use gonka_client::Commitment;
 use gonka_primitives::{duty::PocCommit, duty::Verdict, EpochIndex, HostId, ModelId, H256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The chain as the PoC duties see it. The implementation signs every duty with the host's
 /// worker key.
@@ -104,7 +109,8 @@ pub trait PocChain {
 		&self,
 		commit: &PocCommit,
 	) -> impl core::future::Future<Output = Result<(), SubmitError>>;
-	/// Sends a validator's batch of verdicts on one model.
+	/// Sends a validator's batch of verdicts on one model; returns once the chain's pool
+	/// accepted it (the worker's other duties go on meanwhile).
 	fn submit_verdicts(
 		&self,
 		epoch: EpochIndex,
@@ -131,13 +137,15 @@ pub trait Prover {
 
 /// Fetches another host's artifacts with their proofs.
 pub trait ProofSource {
-	/// Asks `endpoint` for the leaves `indices` of its commitment for `model` in `epoch`.
-	/// An error means it served nothing (unreachable, refused, malformed answer).
+	/// Asks `endpoint` for the leaves `indices` of its commitment of `count` leaves for
+	/// `model` in `epoch`. An error means it served nothing (unreachable, refused, not that
+	/// commitment, malformed answer).
 	fn fetch(
 		&self,
 		endpoint: &str,
 		epoch: EpochIndex,
 		model: ModelId,
+		count: u64,
 		indices: &[u64],
 	) -> impl core::future::Future<Output = Result<Vec<ServedLeaf>, FetchError>>;
 }
@@ -172,8 +180,12 @@ pub struct PocDuty<C, P, S> {
 	settings: PocSettings,
 	/// The current epoch's artifacts per model, as on disk.
 	artifacts: BTreeMap<ModelId, Vec<[u8; ARTIFACT_BYTES]>>,
-	/// Models whose commitment is served (or could not be) this epoch.
-	serving: BTreeSet<ModelId>,
+	/// Per model, the chain's commitment this epoch's proofs are served for (`None`: the
+	/// chain held none once generation was over).
+	serving: BTreeMap<ModelId, Option<Commitment>>,
+	/// Per model, the hosts judged this epoch so far, with their verdicts (`None`: no
+	/// commitment, no verdict); a host not in it is asked again on a later block.
+	judged: BTreeMap<ModelId, BTreeMap<HostId, Option<bool>>>,
 	/// The epoch and phase last logged.
 	phase_logged: Option<(EpochIndex, &'static str)>,
 	/// Nonces computed by this process in the epoch, and the time it took.
@@ -204,7 +216,8 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 			models,
 			settings,
 			artifacts: BTreeMap::new(),
-			serving: BTreeSet::new(),
+			serving: BTreeMap::new(),
+			judged: BTreeMap::new(),
 			phase_logged: None,
 			computed: (0, std::time::Duration::ZERO),
 		}
@@ -235,14 +248,15 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 				"PoC phase"
 			);
 		}
-		if let PocPhase::Generation { remaining } = phase {
-			for model in self.models.clone() {
+		let generating = matches!(phase, PocPhase::Generation { .. });
+		for model in self.models.clone() {
+			if let PocPhase::Generation { remaining } = phase {
 				self.generate(&epoch, model, remaining, &mut progress).await?;
 			}
-			return Ok(progress);
+			self.serve(&epoch, model, generating, &mut progress).await?;
 		}
-		for model in self.models.clone() {
-			self.serve(&epoch, model, &mut progress).await?;
+		if generating {
+			return Ok(progress);
 		}
 		if phase == (PocPhase::Validation { roster_built: true }) {
 			for model in self.models.clone() {
@@ -264,6 +278,7 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		self.journal.save()?;
 		self.artifacts.clear();
 		self.serving.clear();
+		self.judged.clear();
 		self.computed = (0, std::time::Duration::ZERO);
 		self.book.retain_from(index);
 		self.store.prune_before(index)

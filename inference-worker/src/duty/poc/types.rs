@@ -75,6 +75,16 @@ impl PocEpoch {
 		})
 	}
 
+	/// The blocks left until validation ends, the next one included (0 once it has ended).
+	pub fn validation_blocks_left(&self) -> u32 {
+		let end = self
+			.start
+			.saturating_add(self.generation)
+			.saturating_add(self.delay)
+			.saturating_add(self.validation);
+		end.saturating_sub(self.finalized.saturating_add(1))
+	}
+
 	/// The first block after generation (`S+G`): its hash seeds the validators' samples.
 	pub fn generation_end(&self) -> u32 {
 		self.start.saturating_add(self.generation)

@@ -1,4 +1,4 @@
-//! After generation: serving this host's committed proofs, and validating the other
+//! From generation on: serving this host's committed proofs; and validating the other
 //! hosts of the roster — the spec's sample from the hash of block `S+G`, their leaves
 //! fetched and judged ([`judge`](super::judge)), one batch of verdicts per model.
 
@@ -11,23 +11,48 @@ use gonka_primitives::{
 	bounds::POC_SAMPLE_SIZE, duty::Verdict, sample::SampleSeed, HostId, ModelId, H256,
 };
 
+/// A host whose endpoint served no proofs is asked again on later blocks, and judged
+/// invalid only once this many blocks of validation are left, the next one included: a
+/// batch sent then still has a block to spare to be included. Before, an honest host
+/// whose worker was busy for a block (replaying an inference, say) would be convicted.
+pub const LAST_CHANCE_BLOCKS: u32 = 2;
+
+/// A validator's judgement of one host on one step.
+enum Judged {
+	/// The host holds no commitment: no verdict.
+	Uncommitted,
+	/// Its endpoint served nothing, and validation has blocks enough left to ask again.
+	NotServedYet(FetchError),
+	/// The verdict: valid or not.
+	Verdict(bool),
+}
+
 impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
-	/// Serves the commitment the chain holds for this host (once per model and epoch).
+	/// Serves the commitment the chain holds for this host: at every step of generation
+	/// (as soon as a commitment is included), then once after it (the chain's commitment
+	/// is final from the first block after generation on).
 	pub(super) async fn serve(
 		&mut self,
 		epoch: &PocEpoch,
 		model: ModelId,
+		generating: bool,
 		progress: &mut PocProgress,
 	) -> Result<(), PocStepError> {
-		if self.serving.contains(&model) {
+		if !generating && self.serving.contains_key(&model) {
 			return Ok(());
 		}
 		let host = self.chain.host().clone();
-		let Some(commitment) = self.chain.commitment(epoch.index, &host, model).await? else {
-			self.serving.insert(model);
+		let commitment = self.chain.commitment(epoch.index, &host, model).await?;
+		if self.serving.get(&model).is_some_and(|served| *served == commitment) {
+			return Ok(());
+		}
+		let Some(commitment) = commitment else {
+			if !generating {
+				self.serving.insert(model, None);
+			}
 			return Ok(());
 		};
-		self.serving.insert(model);
+		self.serving.insert(model, Some(commitment));
 		let artifacts = self.loaded(epoch.index, model)?;
 		let Some(prefix) = artifacts.get(..commitment.count as usize) else {
 			tracing::error!(
@@ -55,7 +80,9 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 	}
 
 	/// Judges every other host of the roster and sends one batch, once the chain has
-	/// built the epoch's rosters.
+	/// built the epoch's rosters. Hosts whose endpoints served nothing are asked again on
+	/// later steps until [`LAST_CHANCE_BLOCKS`] of validation are left; the verdicts
+	/// reached meanwhile are kept, and the batch waits for the last of them.
 	pub(super) async fn validate(
 		&mut self,
 		epoch: &PocEpoch,
@@ -70,13 +97,42 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		};
 		let generation_end = self.chain.block_hash(epoch.generation_end()).await?;
 		let genesis = self.chain.genesis_hash();
-		let mut verdicts = Vec::new();
+		let last_chance = epoch.validation_blocks_left() <= LAST_CHANCE_BLOCKS;
+		let mut waiting = Vec::new();
 		for other in roster.iter().filter(|other| **other != host) {
-			let seeds = (&genesis, &generation_end);
-			if let Some(verdict) = self.judge_host(epoch, model, &info, seeds, other).await? {
-				verdicts.push(verdict);
+			if self.judged.get(&model).is_some_and(|judged| judged.contains_key(other)) {
+				continue;
 			}
+			let seeds = (&genesis, &generation_end);
+			let verdict =
+				match self.judge_host(epoch, model, &info, seeds, other, last_chance).await? {
+					Judged::Uncommitted => None,
+					Judged::NotServedYet(reason) => {
+						waiting.push(format!("{other}: {reason}"));
+						continue;
+					}
+					Judged::Verdict(valid) => Some(valid),
+				};
+			self.judged.entry(model).or_default().insert(other.clone(), verdict);
 		}
+		if !waiting.is_empty() {
+			tracing::info!(
+				epoch = epoch.index,
+				model,
+				hosts = %waiting.join("; "),
+				blocks_left = epoch.validation_blocks_left(),
+				"PoC proofs not served yet: asking again on a later block"
+			);
+			return Ok(());
+		}
+		let judged = self.judged.get(&model);
+		let verdicts: Vec<Verdict> = roster
+			.iter()
+			.filter_map(|other| {
+				let valid = judged.and_then(|judged| judged.get(other).copied().flatten())?;
+				Some(Verdict { host: other.clone(), valid })
+			})
+			.collect();
 		if !verdicts.is_empty() {
 			self.send_verdicts(epoch, model, verdicts, progress).await?;
 		}
@@ -85,9 +141,9 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		Ok(())
 	}
 
-	/// This host's verdict on `other`'s commitment (none if it has none): the sample drawn
-	/// from the genesis hash and the hash of block `S+G` (`seeds`), its leaves fetched from
-	/// `other`'s endpoint and judged.
+	/// This host's judgement of `other`'s commitment: the sample drawn from the genesis
+	/// hash and the hash of block `S+G` (`seeds`), its leaves fetched from `other`'s
+	/// endpoint and judged. Nothing served is a verdict only at the `last_chance`.
 	async fn judge_host(
 		&self,
 		epoch: &PocEpoch,
@@ -95,9 +151,10 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		info: &PocModel,
 		(genesis, generation_end): (&H256, &H256),
 		other: &HostId,
-	) -> Result<Option<Verdict>, PocStepError> {
+		last_chance: bool,
+	) -> Result<Judged, PocStepError> {
 		let Some(commitment) = self.chain.commitment(epoch.index, other, model).await? else {
-			return Ok(None);
+			return Ok(Judged::Uncommitted);
 		};
 		let host = self.chain.host();
 		let seed = SampleSeed {
@@ -109,8 +166,14 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		};
 		let indices = seed.leaf_indices(commitment.count, POC_SAMPLE_SIZE);
 		let served = match self.chain.endpoint(other).await? {
-			Some(endpoint) => self.proofs.fetch(&endpoint, epoch.index, model, &indices).await,
+			Some(endpoint) => {
+				self.proofs.fetch(&endpoint, epoch.index, model, commitment.count, &indices).await
+			}
 			None => Err(FetchError::NotRegistered),
+		};
+		let served = match served {
+			Err(reason) if !last_chance => return Ok(Judged::NotServedYet(reason)),
+			served => served,
 		};
 		let prover = &self.prover;
 		let judgement =
@@ -127,7 +190,7 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 			reason = judgement.reason.as_deref().unwrap_or(""),
 			"PoC judged"
 		);
-		Ok(Some(Verdict { host: other.clone(), valid: judgement.valid }))
+		Ok(Judged::Verdict(judgement.valid))
 	}
 
 	/// Sends one batch of verdicts; a refusal is logged (the chain takes one batch per
