@@ -290,6 +290,8 @@ enum Peer {
 	Tampered,
 	/// Hex that is not hex.
 	Garbled,
+	/// Holds each call until the validator's timeout.
+	Tarpit,
 }
 
 /// The other hosts' proof books, reached by endpoint.
@@ -317,7 +319,11 @@ impl ProofSource for Peers {
 		if *peer == Peer::Unreachable {
 			return Err(failed("connection refused".into()));
 		}
-		let mut wire = book.answer(epoch, model, indices, Some(count)).map_err(|e| failed(e.to_string()))?;
+		if *peer == Peer::Tarpit {
+			return Err(FetchError::TimedOut { endpoint: endpoint.to_string() });
+		}
+		let mut wire =
+			book.answer(epoch, model, indices, Some(count)).map_err(|e| failed(e.to_string()))?;
 		for leaf in &mut wire {
 			match peer {
 				Peer::Tampered => {
@@ -550,8 +556,10 @@ fn poc_a_host_that_serves_late_is_asked_again_before_it_is_judged() {
 	let mut hosts = [&mut validator, &mut late, &mut punctual];
 	blocks(&world, &mut hosts, BEFORE, VALIDATION_OPEN - 1, 1);
 	answers(&peers, &late.id, Peer::Unreachable);
-	blocks(&world, &mut [&mut validator], VALIDATION_OPEN, VALIDATION_OPEN, 1);
+	let fetches = peers.fetches.get();
+	blocks(&world, &mut [&mut validator], VALIDATION_OPEN, VALIDATION_OPEN, 3);
 	assert!(world.borrow().verdicts_of(&validator.id).is_empty(), "no batch: asked again");
+	assert_eq!(peers.fetches.get(), fetches + 2, "each host asked once in a block");
 	let fetches = peers.fetches.get();
 	answers(&peers, &late.id, Peer::Honest);
 	blocks(&world, &mut [&mut validator], VALIDATION_OPEN + 1, LAST_VALIDATION_VIEW, 1);
@@ -583,6 +591,29 @@ fn poc_a_host_that_never_serves_is_judged_invalid_at_the_last_chance() {
 	assert_eq!(
 		world.borrow().verdicts_of(&validator.id),
 		vec![vec![Verdict { host: silent.id.clone(), valid: false }]]
+	);
+}
+
+/// Attack (`docs/security.md`): a host's endpoint holds every call open until the
+/// validator's timeout, so that a validator asking again on every block spends the whole
+/// validation waiting and sends its batch too late. Rule: an endpoint that took the whole
+/// timeout is judged at once, not asked again; the others are asked at the same time.
+#[test]
+fn poc_a_host_that_holds_the_call_until_the_timeout_is_judged_at_once() {
+	let world = World::new();
+	let peers = Peers::default();
+	let mut validator = Host::new(&world, &peers, 1, Peer::Honest, false);
+	let mut tarpit = Host::new(&world, &peers, 2, Peer::Tarpit, false);
+	let mut honest = Host::new(&world, &peers, 3, Peer::Honest, false);
+	let mut hosts = [&mut validator, &mut tarpit, &mut honest];
+	blocks(&world, &mut hosts, BEFORE, VALIDATION_OPEN, 1);
+	assert_eq!(
+		world.borrow().verdicts_of(&validator.id),
+		vec![vec![
+			Verdict { host: tarpit.id.clone(), valid: false },
+			Verdict { host: honest.id.clone(), valid: true },
+		]],
+		"judged on the first block of validation"
 	);
 }
 
@@ -646,7 +677,8 @@ fn judge_leaves_with_mismatches(count: u64, bad: u64) -> bool {
 	let indices: Vec<u64> = (0..count).collect();
 	let book = ProofBook::default();
 	assert!(book.publish(3, MODEL, artifacts.clone(), &tree.root()));
-	let served = book.answer(3, MODEL, &indices, None).unwrap().iter().map(WireLeaf::parse).collect();
+	let served =
+		book.answer(3, MODEL, &indices, None).unwrap().iter().map(WireLeaf::parse).collect();
 	judge(count, &tree.root(), &indices, Ok(served), &PARAMS, |nonces| {
 		Ok(nonces
 			.iter()

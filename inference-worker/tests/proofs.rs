@@ -41,7 +41,8 @@ fn poc_proofs_over_http_verify_against_the_committed_root() {
 	}
 	let unknown = block_on(RpcProofs.fetch(&endpoint, 6, 0, 1_000, &[0])).unwrap_err().to_string();
 	assert!(unknown.contains("no commitment served for epoch 6"), "{unknown}");
-	let beyond = block_on(RpcProofs.fetch(&endpoint, 5, 0, 1_000, &[1_000])).unwrap_err().to_string();
+	let beyond =
+		block_on(RpcProofs.fetch(&endpoint, 5, 0, 1_000, &[1_000])).unwrap_err().to_string();
 	assert!(beyond.contains("beyond"), "{beyond}");
 	// A validator that found a larger commitment on chain than the one served (the host
 	// has not seen its last one included yet) is told so, not given failing proofs.
@@ -53,8 +54,9 @@ fn poc_proofs_over_http_verify_against_the_committed_root() {
 fn poc_proofs_unreachable_endpoint_is_an_error() {
 	let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
 	// The listener is dropped: nothing listens there any more.
-	let error =
-		block_on(RpcProofs.fetch(&format!("http://{closed}"), 5, 0, COUNT, &[0])).unwrap_err().to_string();
+	let error = block_on(RpcProofs.fetch(&format!("http://{closed}"), 5, 0, COUNT, &[0]))
+		.unwrap_err()
+		.to_string();
 	assert!(error.contains(&closed.to_string()), "{error}");
 	let error = block_on(RpcProofs.fetch("not a url", 5, 0, COUNT, &[0])).unwrap_err().to_string();
 	assert!(error.contains("not a url"), "{error}");
@@ -179,7 +181,8 @@ fn a_validator_asks_again_before_it_judges_no_proofs() {
 		assert!(book.publish(5, 0, artifacts, &tree.root()));
 		ProofServer::start(&address.to_string(), book).unwrap()
 	});
-	let leaves = block_on(RpcProofs.fetch(&format!("http://{address}"), 5, 0, 10, &[0, 9])).unwrap();
+	let leaves =
+		block_on(RpcProofs.fetch(&format!("http://{address}"), 5, 0, 10, &[0, 9])).unwrap();
 	assert_eq!(leaves.len(), 2);
 	drop(starting.join().unwrap());
 }

@@ -421,14 +421,17 @@ async fn fetch_once(
 	count: u64,
 	indices: &[u64],
 ) -> std::result::Result<Vec<ServedLeaf>, (FetchError, Retry)> {
-	let failed = |error: &dyn std::fmt::Display| FetchError::Endpoint {
-		endpoint: endpoint.to_string(),
-		reason: error.to_string(),
+	let failed = |error: &ClientError| match error {
+		ClientError::RequestTimeout => FetchError::TimedOut { endpoint: endpoint.to_string() },
+		error => FetchError::Endpoint { endpoint: endpoint.to_string(), reason: error.to_string() },
 	};
 	let client = HttpClientBuilder::default()
 		.request_timeout(FETCH_TIMEOUT)
 		.build(endpoint)
-		.map_err(|error| (failed(&error), Retry::No))?;
+		.map_err(|error| {
+			let reason = error.to_string();
+			(FetchError::Endpoint { endpoint: endpoint.to_string(), reason }, Retry::No)
+		})?;
 	let mut leaves = Vec::with_capacity(indices.len());
 	for chunk in indices.chunks(MAX_INDICES) {
 		let wire: Vec<WireLeaf> = client

@@ -47,11 +47,11 @@ mod types;
 mod validation;
 
 pub use judgement::{judge, Judgement};
-pub use validation::LAST_CHANCE_BLOCKS;
 pub use types::{
 	FetchError, PocCheat, PocEpoch, PocModel, PocPhase, PocProgress, PocSettings, PocState,
 	PocStepError, ServedLeaf,
 };
+pub use validation::LAST_CHANCE_BLOCKS;
 
 use super::{
 	artifacts::{ArtifactStore, ARTIFACT_BYTES},
@@ -183,9 +183,8 @@ pub struct PocDuty<C, P, S> {
 	/// Per model, the chain's commitment this epoch's proofs are served for (`None`: the
 	/// chain held none once generation was over).
 	serving: BTreeMap<ModelId, Option<Commitment>>,
-	/// Per model, the hosts judged this epoch so far, with their verdicts (`None`: no
-	/// commitment, no verdict); a host not in it is asked again on a later block.
-	judged: BTreeMap<ModelId, BTreeMap<HostId, Option<bool>>>,
+	/// Per model, where this validator stands with each host it has asked this epoch.
+	judged: BTreeMap<ModelId, BTreeMap<HostId, validation::Judged>>,
 	/// The epoch and phase last logged.
 	phase_logged: Option<(EpochIndex, &'static str)>,
 	/// Nonces computed by this process in the epoch, and the time it took.

@@ -204,4 +204,19 @@ pub enum FetchError {
 		/// What went wrong, in the client's words.
 		reason: String,
 	},
+	/// Its endpoint took the whole timeout to answer nothing.
+	#[error("{endpoint}: no answer within the timeout")]
+	TimedOut {
+		/// The endpoint asked.
+		endpoint: String,
+	},
+}
+
+impl FetchError {
+	/// Whether asking again on a later block may get proofs: not from an endpoint that
+	/// took the whole timeout (asked on every block, one that holds each call open would
+	/// cost a validator a timeout per block, and its batch the end of validation).
+	pub fn worth_asking_again(&self) -> bool {
+		!matches!(self, FetchError::TimedOut { .. })
+	}
 }

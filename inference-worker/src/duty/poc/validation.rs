@@ -4,11 +4,12 @@
 
 use super::{
 	judge, FetchError, PocChain, PocDuty, PocEpoch, PocModel, PocProgress, PocStepError,
-	ProofSource, Prover,
+	ProofSource, Prover, ServedLeaf,
 };
 use crate::duty::SubmitError;
+use gonka_client::Commitment;
 use gonka_primitives::{
-	bounds::POC_SAMPLE_SIZE, duty::Verdict, sample::SampleSeed, HostId, ModelId, H256,
+	bounds::POC_SAMPLE_SIZE, duty::Verdict, sample::SampleSeed, HostId, ModelId,
 };
 
 /// A host whose endpoint served no proofs is asked again on later blocks, and judged
@@ -17,14 +18,24 @@ use gonka_primitives::{
 /// whose worker was busy for a block (replaying an inference, say) would be convicted.
 pub const LAST_CHANCE_BLOCKS: u32 = 2;
 
-/// A validator's judgement of one host on one step.
-enum Judged {
+/// Where a validator stands with one host in an epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Judged {
 	/// The host holds no commitment: no verdict.
 	Uncommitted,
-	/// Its endpoint served nothing, and validation has blocks enough left to ask again.
-	NotServedYet(FetchError),
+	/// Its endpoint served nothing when asked at this finalized block; asked again on a
+	/// later one.
+	Waiting { asked_at: u32 },
 	/// The verdict: valid or not.
 	Verdict(bool),
+}
+
+/// A host asked for its proofs on this step.
+struct Ask {
+	host: HostId,
+	commitment: Commitment,
+	indices: Vec<u64>,
+	endpoint: Option<String>,
 }
 
 impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
@@ -80,9 +91,11 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 	}
 
 	/// Judges every other host of the roster and sends one batch, once the chain has
-	/// built the epoch's rosters. Hosts whose endpoints served nothing are asked again on
-	/// later steps until [`LAST_CHANCE_BLOCKS`] of validation are left; the verdicts
-	/// reached meanwhile are kept, and the batch waits for the last of them.
+	/// built the epoch's rosters. The hosts still to judge are asked for their proofs all
+	/// at once (one slow endpoint does not hold up the others), then judged one by one.
+	/// Hosts whose endpoints served nothing are asked again once per finalized block
+	/// until [`LAST_CHANCE_BLOCKS`] of validation are left; the verdicts reached meanwhile
+	/// are kept, and the batch waits for the last of them.
 	pub(super) async fn validate(
 		&mut self,
 		epoch: &PocEpoch,
@@ -98,39 +111,72 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		let generation_end = self.chain.block_hash(epoch.generation_end()).await?;
 		let genesis = self.chain.genesis_hash();
 		let last_chance = epoch.validation_blocks_left() <= LAST_CHANCE_BLOCKS;
-		let mut waiting = Vec::new();
+		let mut waiting = 0usize;
+		let mut asks = Vec::new();
 		for other in roster.iter().filter(|other| **other != host) {
-			if self.judged.get(&model).is_some_and(|judged| judged.contains_key(other)) {
-				continue;
+			match self.judged.get(&model).and_then(|judged| judged.get(other)) {
+				Some(Judged::Uncommitted | Judged::Verdict(_)) => continue,
+				Some(Judged::Waiting { asked_at }) if *asked_at == epoch.finalized => {
+					waiting = waiting.saturating_add(1);
+					continue;
+				}
+				_ => {}
 			}
-			let seeds = (&genesis, &generation_end);
-			let verdict =
-				match self.judge_host(epoch, model, &info, seeds, other, last_chance).await? {
-					Judged::Uncommitted => None,
-					Judged::NotServedYet(reason) => {
-						waiting.push(format!("{other}: {reason}"));
-						continue;
-					}
-					Judged::Verdict(valid) => Some(valid),
-				};
-			self.judged.entry(model).or_default().insert(other.clone(), verdict);
-		}
-		if !waiting.is_empty() {
-			tracing::info!(
-				epoch = epoch.index,
+			let Some(commitment) = self.chain.commitment(epoch.index, other, model).await? else {
+				self.judged.entry(model).or_default().insert(other.clone(), Judged::Uncommitted);
+				continue;
+			};
+			let seed = SampleSeed {
+				genesis_hash: &genesis,
+				generation_end_hash: &generation_end,
+				validator: &host,
+				host: other,
 				model,
-				hosts = %waiting.join("; "),
-				blocks_left = epoch.validation_blocks_left(),
-				"PoC proofs not served yet: asking again on a later block"
-			);
+			};
+			let indices = seed.leaf_indices(commitment.count, POC_SAMPLE_SIZE);
+			let endpoint = self.chain.endpoint(other).await?;
+			asks.push(Ask { host: other.clone(), commitment, indices, endpoint });
+		}
+		let proofs = &self.proofs;
+		let served = futures::future::join_all(asks.iter().map(|ask| async move {
+			match &ask.endpoint {
+				Some(endpoint) => {
+					let count = ask.commitment.count;
+					proofs.fetch(endpoint, epoch.index, model, count, &ask.indices).await
+				}
+				None => Err(FetchError::NotRegistered),
+			}
+		}))
+		.await;
+		for (ask, served) in asks.iter().zip(served) {
+			let judged = match served {
+				Err(reason) if !last_chance && reason.worth_asking_again() => {
+					tracing::info!(
+						epoch = epoch.index,
+						model,
+						host = %ask.host,
+						%reason,
+						blocks_left = epoch.validation_blocks_left(),
+						"PoC proofs not served yet: asking again on a later block"
+					);
+					waiting = waiting.saturating_add(1);
+					Judged::Waiting { asked_at: epoch.finalized }
+				}
+				served => Judged::Verdict(self.judge_host(epoch, model, &info, ask, served)?),
+			};
+			self.judged.entry(model).or_default().insert(ask.host.clone(), judged);
+		}
+		if waiting > 0 {
 			return Ok(());
 		}
 		let judged = self.judged.get(&model);
 		let verdicts: Vec<Verdict> = roster
 			.iter()
-			.filter_map(|other| {
-				let valid = judged.and_then(|judged| judged.get(other).copied().flatten())?;
-				Some(Verdict { host: other.clone(), valid })
+			.filter_map(|other| match judged.and_then(|judged| judged.get(other)) {
+				Some(Judged::Verdict(valid)) => {
+					Some(Verdict { host: other.clone(), valid: *valid })
+				}
+				_ => None,
 			})
 			.collect();
 		if !verdicts.is_empty() {
@@ -141,43 +187,20 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		Ok(())
 	}
 
-	/// This host's judgement of `other`'s commitment: the sample drawn from the genesis
-	/// hash and the hash of block `S+G` (`seeds`), its leaves fetched from `other`'s
-	/// endpoint and judged. Nothing served is a verdict only at the `last_chance`.
-	async fn judge_host(
+	/// This host's verdict on what `ask.host` served for its sample: proofs checked
+	/// against the committed root, the proven leaves recomputed.
+	fn judge_host(
 		&self,
 		epoch: &PocEpoch,
 		model: ModelId,
 		info: &PocModel,
-		(genesis, generation_end): (&H256, &H256),
-		other: &HostId,
-		last_chance: bool,
-	) -> Result<Judged, PocStepError> {
-		let Some(commitment) = self.chain.commitment(epoch.index, other, model).await? else {
-			return Ok(Judged::Uncommitted);
-		};
-		let host = self.chain.host();
-		let seed = SampleSeed {
-			genesis_hash: genesis,
-			generation_end_hash: generation_end,
-			validator: host,
-			host: other,
-			model,
-		};
-		let indices = seed.leaf_indices(commitment.count, POC_SAMPLE_SIZE);
-		let served = match self.chain.endpoint(other).await? {
-			Some(endpoint) => {
-				self.proofs.fetch(&endpoint, epoch.index, model, commitment.count, &indices).await
-			}
-			None => Err(FetchError::NotRegistered),
-		};
-		let served = match served {
-			Err(reason) if !last_chance => return Ok(Judged::NotServedYet(reason)),
-			served => served,
-		};
+		ask: &Ask,
+		served: Result<Vec<ServedLeaf>, FetchError>,
+	) -> Result<bool, PocStepError> {
+		let Ask { host: other, commitment, indices, .. } = ask;
 		let prover = &self.prover;
 		let judgement =
-			judge(commitment.count, &commitment.root, &indices, served, &info.params, |n| {
+			judge(commitment.count, &commitment.root, indices, served, &info.params, |n| {
 				prover.artifacts(model, &epoch.seed, other, info.params.seq_len, n)
 			})?;
 		tracing::info!(
@@ -190,7 +213,7 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 			reason = judgement.reason.as_deref().unwrap_or(""),
 			"PoC judged"
 		);
-		Ok(Judged::Verdict(judgement.valid))
+		Ok(judgement.valid)
 	}
 
 	/// Sends one batch of verdicts; a refusal is logged (the chain takes one batch per
