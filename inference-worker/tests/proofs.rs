@@ -10,7 +10,10 @@ use gonka_worker::{
 		ProofBook, ProofServer, RpcProofs, FETCH_BACKOFF, MAX_CONNECTIONS_PER_PEER,
 		MAX_REQUEST_BYTES,
 	},
-	duty::{artifacts::ARTIFACT_BYTES, poc::ProofSource},
+	duty::{
+		artifacts::ARTIFACT_BYTES,
+		poc::{FetchError, ProofSource},
+	},
 };
 
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -31,7 +34,7 @@ fn poc_proofs_over_http_verify_against_the_committed_root() {
 	let endpoint = format!("http://{}", server.address());
 	// 300 indices: more than one call's 256.
 	let indices: Vec<u64> = (0..300).map(|i| i * 3).collect();
-	let leaves = block_on(RpcProofs.fetch(&endpoint, 5, 0, 1_000, &indices)).unwrap();
+	let leaves = block_on(RpcProofs::default().fetch(&endpoint, 5, 0, 1_000, &indices)).unwrap();
 	assert_eq!(leaves.len(), 300);
 	for (leaf, index) in leaves.iter().zip(&indices) {
 		assert_eq!(leaf.index, *index);
@@ -39,14 +42,17 @@ fn poc_proofs_over_http_verify_against_the_committed_root() {
 		let hash = leaf_hash(*index, &leaf.artifact);
 		assert!(verify(&tree.root(), 1_000, *index, &hash, &leaf.proof), "leaf {index}");
 	}
-	let unknown = block_on(RpcProofs.fetch(&endpoint, 6, 0, 1_000, &[0])).unwrap_err().to_string();
+	let unknown =
+		block_on(RpcProofs::default().fetch(&endpoint, 6, 0, 1_000, &[0])).unwrap_err().to_string();
 	assert!(unknown.contains("no commitment served for epoch 6"), "{unknown}");
-	let beyond =
-		block_on(RpcProofs.fetch(&endpoint, 5, 0, 1_000, &[1_000])).unwrap_err().to_string();
+	let beyond = block_on(RpcProofs::default().fetch(&endpoint, 5, 0, 1_000, &[1_000]))
+		.unwrap_err()
+		.to_string();
 	assert!(beyond.contains("beyond"), "{beyond}");
 	// A validator that found a larger commitment on chain than the one served (the host
 	// has not seen its last one included yet) is told so, not given failing proofs.
-	let other = block_on(RpcProofs.fetch(&endpoint, 5, 0, 1_200, &[0])).unwrap_err().to_string();
+	let other =
+		block_on(RpcProofs::default().fetch(&endpoint, 5, 0, 1_200, &[0])).unwrap_err().to_string();
 	assert!(other.contains("not yet the one of 1200"), "{other}");
 }
 
@@ -54,11 +60,14 @@ fn poc_proofs_over_http_verify_against_the_committed_root() {
 fn poc_proofs_unreachable_endpoint_is_an_error() {
 	let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
 	// The listener is dropped: nothing listens there any more.
-	let error = block_on(RpcProofs.fetch(&format!("http://{closed}"), 5, 0, COUNT, &[0]))
+	let error =
+		block_on(RpcProofs::default().fetch(&format!("http://{closed}"), 5, 0, COUNT, &[0]))
+			.unwrap_err()
+			.to_string();
+	assert!(error.contains(&closed.to_string()), "{error}");
+	let error = block_on(RpcProofs::default().fetch("not a url", 5, 0, COUNT, &[0]))
 		.unwrap_err()
 		.to_string();
-	assert!(error.contains(&closed.to_string()), "{error}");
-	let error = block_on(RpcProofs.fetch("not a url", 5, 0, COUNT, &[0])).unwrap_err().to_string();
 	assert!(error.contains("not a url"), "{error}");
 }
 
@@ -105,7 +114,8 @@ fn a_connection_flood_from_one_peer_does_not_keep_validators_out() {
 	});
 	assert_eq!(flood.len(), 160);
 	// The validator, from another address, is served while the flood is held.
-	let leaves = runtime.block_on(RpcProofs.fetch(&endpoint, 5, 0, COUNT, &[0, 1, 2])).unwrap();
+	let leaves =
+		runtime.block_on(RpcProofs::default().fetch(&endpoint, 5, 0, COUNT, &[0, 1, 2])).unwrap();
 	assert_eq!(leaves.len(), 3);
 	// The flood's connections beyond the limit were closed by the server.
 	let closed = runtime.block_on(async {
@@ -149,7 +159,7 @@ fn a_huge_request_or_a_batch_is_refused() {
 	let answer = post(&server, batch);
 	assert!(!answer.contains("\"result\""), "{answer}");
 	// A plain call is served.
-	assert!(block_on(RpcProofs.fetch(&endpoint, 5, 0, COUNT, &[0])).is_ok());
+	assert!(block_on(RpcProofs::default().fetch(&endpoint, 5, 0, COUNT, &[0])).is_ok());
 }
 
 /// `body` posted to the server; the whole HTTP answer.
@@ -182,7 +192,61 @@ fn a_validator_asks_again_before_it_judges_no_proofs() {
 		ProofServer::start(&address.to_string(), book).unwrap()
 	});
 	let leaves =
-		block_on(RpcProofs.fetch(&format!("http://{address}"), 5, 0, 10, &[0, 9])).unwrap();
+		block_on(RpcProofs::default().fetch(&format!("http://{address}"), 5, 0, 10, &[0, 9]))
+			.unwrap();
 	assert_eq!(leaves.len(), 2);
 	drop(starting.join().unwrap());
+}
+
+/// Serves one connection at a time on a free port: reads a request, waits `delay`, then
+/// writes `answer` (nothing if `None`, holding the connection open); returns the endpoint.
+fn raw_server(delay: std::time::Duration, answer: Option<&'static str>) -> String {
+	use std::io::{Read, Write};
+	let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+	let endpoint = format!("http://{}", listener.local_addr().unwrap());
+	std::thread::spawn(move || {
+		let mut held = Vec::new();
+		for mut stream in listener.incoming().flatten() {
+			let mut buffer = [0u8; 4096];
+			let _ = stream.read(&mut buffer);
+			std::thread::sleep(delay);
+			if let Some(body) = answer {
+				let _ = write!(
+					stream,
+					"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+					 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+					body.len()
+				);
+			}
+			held.push(stream);
+		}
+	});
+	endpoint
+}
+
+/// Attack (`docs/security.md`): a host's endpoint holds every call open until the
+/// validator's timeout, or answers an error just before it, so that a validator asking
+/// again would spend its validation waiting. Rule: a fetch that took the whole timeout or
+/// a quarter of it to serve nothing is `FetchError::Slow`, which the duties do not ask
+/// again; a quick failure is asked again.
+#[test]
+fn a_host_that_fails_slowly_is_not_worth_asking_again() {
+	let proofs = RpcProofs { timeout: std::time::Duration::from_secs(1) };
+	let held = raw_server(std::time::Duration::ZERO, None);
+	let error = block_on(proofs.fetch(&held, 5, 0, COUNT, &[0])).unwrap_err();
+	assert!(matches!(error, FetchError::Slow { .. }), "{error}");
+	assert!(!error.worth_asking_again());
+	let slow_error = raw_server(
+		std::time::Duration::from_millis(400),
+		Some(r#"{"jsonrpc":"2.0","id":0,"error":{"code":-32001,"message":"not yet"}}"#),
+	);
+	let error = block_on(proofs.fetch(&slow_error, 5, 0, COUNT, &[0])).unwrap_err();
+	assert!(matches!(error, FetchError::Slow { .. }), "{error}");
+	let quick_error = raw_server(
+		std::time::Duration::ZERO,
+		Some(r#"{"jsonrpc":"2.0","id":0,"error":{"code":-32001,"message":"not yet"}}"#),
+	);
+	let error = block_on(proofs.fetch(&quick_error, 5, 0, COUNT, &[0])).unwrap_err();
+	assert!(matches!(error, FetchError::Endpoint { .. }), "{error}");
+	assert!(error.worth_asking_again());
 }

@@ -20,7 +20,9 @@
 //!
 //! [`RpcProofs`] is the validators' client, the PoC duties' [`ProofSource`]: it asks up to
 //! [`FETCH_ATTEMPTS`] times, pausing [`FETCH_BACKOFF`] and then twice that between
-//! attempts, before it reports that a host served no proofs.
+//! attempts, all within its timeout ([`FETCH_TIMEOUT`]), before it reports that a host
+//! served no proofs; [`FetchError::Slow`] when that took the whole timeout or a quarter of
+//! it (a host the duties then judge at once rather than ask again).
 
 use crate::{
 	duty::{
@@ -52,7 +54,7 @@ use std::{
 pub const MAX_INDICES: usize = 256;
 const _: () = assert!(gonka_primitives::bounds::POC_SAMPLE_SIZE as usize <= MAX_INDICES);
 
-/// How long a validator waits for a host's answer.
+/// How long a validator waits for a host's proofs, all attempts included.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(20);
 /// How many times a validator asks a host before it judges "no proofs".
 pub const FETCH_ATTEMPTS: u32 = 3;
@@ -375,8 +377,17 @@ impl Drop for ProofServer {
 }
 
 /// Fetches proofs from other hosts' endpoints over HTTP.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RpcProofs;
+#[derive(Clone, Copy, Debug)]
+pub struct RpcProofs {
+	/// How long it waits for a host's proofs, all attempts included: [`FETCH_TIMEOUT`].
+	pub timeout: Duration,
+}
+
+impl Default for RpcProofs {
+	fn default() -> Self {
+		Self { timeout: FETCH_TIMEOUT }
+	}
+}
 
 impl ProofSource for RpcProofs {
 	async fn fetch(
@@ -387,10 +398,33 @@ impl ProofSource for RpcProofs {
 		count: u64,
 		indices: &[u64],
 	) -> std::result::Result<Vec<ServedLeaf>, FetchError> {
+		let started = std::time::Instant::now();
+		let attempts = self.attempts(endpoint, epoch, model, count, indices);
+		let slow = |reason: String| FetchError::Slow { endpoint: endpoint.to_string(), reason };
+		match tokio::time::timeout(self.timeout, attempts).await {
+			Err(_) => Err(slow(format!("no proofs within {:?}", self.timeout))),
+			Ok(Err(error)) if started.elapsed() >= self.timeout / 4 => {
+				Err(slow(format!("{error} (after {:.1} s)", started.elapsed().as_secs_f64())))
+			}
+			Ok(result) => result,
+		}
+	}
+}
+
+impl RpcProofs {
+	/// Up to [`FETCH_ATTEMPTS`] attempts, with pauses between them.
+	async fn attempts(
+		&self,
+		endpoint: &str,
+		epoch: EpochIndex,
+		model: ModelId,
+		count: u64,
+		indices: &[u64],
+	) -> std::result::Result<Vec<ServedLeaf>, FetchError> {
 		let mut pause = FETCH_BACKOFF;
 		let mut attempt = 1;
 		loop {
-			match fetch_once(endpoint, epoch, model, count, indices).await {
+			match fetch_once(endpoint, epoch, model, count, indices, self.timeout).await {
 				Ok(leaves) => return Ok(leaves),
 				Err((error, Retry::No)) => return Err(error),
 				Err((error, Retry::Yes)) if attempt >= FETCH_ATTEMPTS => return Err(error),
@@ -420,18 +454,16 @@ async fn fetch_once(
 	model: ModelId,
 	count: u64,
 	indices: &[u64],
+	timeout: Duration,
 ) -> std::result::Result<Vec<ServedLeaf>, (FetchError, Retry)> {
-	let failed = |error: &ClientError| match error {
-		ClientError::RequestTimeout => FetchError::TimedOut { endpoint: endpoint.to_string() },
-		error => FetchError::Endpoint { endpoint: endpoint.to_string(), reason: error.to_string() },
+	let failed = |error: &dyn std::fmt::Display| FetchError::Endpoint {
+		endpoint: endpoint.to_string(),
+		reason: error.to_string(),
 	};
 	let client = HttpClientBuilder::default()
-		.request_timeout(FETCH_TIMEOUT)
+		.request_timeout(timeout)
 		.build(endpoint)
-		.map_err(|error| {
-			let reason = error.to_string();
-			(FetchError::Endpoint { endpoint: endpoint.to_string(), reason }, Retry::No)
-		})?;
+		.map_err(|error| (failed(&error), Retry::No))?;
 	let mut leaves = Vec::with_capacity(indices.len());
 	for chunk in indices.chunks(MAX_INDICES) {
 		let wire: Vec<WireLeaf> = client

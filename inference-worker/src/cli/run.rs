@@ -188,7 +188,7 @@ impl Worker {
 		let mut poc = PocDuty::new(
 			poc_chain,
 			self.engine.clone(),
-			RpcProofs,
+			RpcProofs::default(),
 			self.store.clone(),
 			poc_journal,
 			self.book.clone(),

@@ -27,8 +27,8 @@
 //!   and counts mismatches (a leaf not shown, or shown with a bad proof, is a mismatch),
 //!   runs the binomial test with the model's parameters ([`judge`]), and sends **one**
 //!   batch of verdicts for the model. A host whose endpoint serves nothing is asked again
-//!   on later blocks, and judged invalid only when [`LAST_CHANCE_BLOCKS`] of validation
-//!   are left (the batch then still has a block to spare to be included).
+//!   on later blocks, and judged invalid only at the [`last_chance`] (half of validation
+//!   left, at least [`LAST_CHANCE_BLOCKS`]: the batch then has blocks to spare).
 //!
 //! The [`PocState`] journal (epoch, last commitment per model, batches sent) and the
 //! artifact files let a killed worker carry on in the same epoch: it resumes generation at
@@ -51,7 +51,7 @@ pub use types::{
 	FetchError, PocCheat, PocEpoch, PocModel, PocPhase, PocProgress, PocSettings, PocState,
 	PocStepError, ServedLeaf,
 };
-pub use validation::LAST_CHANCE_BLOCKS;
+pub use validation::{last_chance, LAST_CHANCE_BLOCKS};
 
 use super::{
 	artifacts::{ArtifactStore, ARTIFACT_BYTES},
@@ -180,9 +180,8 @@ pub struct PocDuty<C, P, S> {
 	settings: PocSettings,
 	/// The current epoch's artifacts per model, as on disk.
 	artifacts: BTreeMap<ModelId, Vec<[u8; ARTIFACT_BYTES]>>,
-	/// Per model, the chain's commitment this epoch's proofs are served for (`None`: the
-	/// chain held none once generation was over).
-	serving: BTreeMap<ModelId, Option<Commitment>>,
+	/// Per model, the chain's commitment this epoch's proofs are served for.
+	serving: BTreeMap<ModelId, validation::Serving>,
 	/// Per model, where this validator stands with each host it has asked this epoch.
 	judged: BTreeMap<ModelId, BTreeMap<HostId, validation::Judged>>,
 	/// The epoch and phase last logged.

@@ -204,19 +204,23 @@ pub enum FetchError {
 		/// What went wrong, in the client's words.
 		reason: String,
 	},
-	/// Its endpoint took the whole timeout to answer nothing.
-	#[error("{endpoint}: no answer within the timeout")]
-	TimedOut {
+	/// Its endpoint served nothing, slowly: no proofs within the validator's timeout, or
+	/// a failure that took a good part of it.
+	#[error("{endpoint}: {reason}")]
+	Slow {
 		/// The endpoint asked.
 		endpoint: String,
+		/// What went wrong, and how long it took.
+		reason: String,
 	},
 }
 
 impl FetchError {
 	/// Whether asking again on a later block may get proofs: not from an endpoint that
-	/// took the whole timeout (asked on every block, one that holds each call open would
-	/// cost a validator a timeout per block, and its batch the end of validation).
+	/// fails slowly (asked again, one that holds each call open, or answers an error just
+	/// before the timeout, would cost a validator that much on every ask, and its batch the
+	/// end of validation).
 	pub fn worth_asking_again(&self) -> bool {
-		!matches!(self, FetchError::TimedOut { .. })
+		!matches!(self, FetchError::Slow { .. })
 	}
 }

@@ -13,21 +13,42 @@ use gonka_primitives::{
 };
 
 /// A host whose endpoint served no proofs is asked again on later blocks, and judged
-/// invalid only once this many blocks of validation are left, the next one included: a
-/// batch sent then still has a block to spare to be included. Before, an honest host
-/// whose worker was busy for a block (replaying an inference, say) would be convicted.
+/// "no proofs" only at the last chance: once half of validation is left, or this many
+/// blocks (the next one included) if that is more. The batch then still has blocks to
+/// spare to be included, also where the best block runs ahead of the finalized one the
+/// worker counts from. Before, an honest host whose worker was busy for a block
+/// (replaying an inference, say) was convicted on one try.
 pub const LAST_CHANCE_BLOCKS: u32 = 2;
+
+/// Whether validation has come to its last chance (see [`LAST_CHANCE_BLOCKS`]).
+pub fn last_chance(epoch: &PocEpoch) -> bool {
+	epoch.validation_blocks_left() <= (epoch.validation / 2).max(LAST_CHANCE_BLOCKS)
+}
+
+/// Asks of a host that served nothing, before the last chance, wait 1, 2, 4, … blocks
+/// after the one before (at most this many doublings): an offline host costs a validator
+/// a few asks an epoch, not one a block.
+const MAX_BACKOFF_DOUBLINGS: u32 = 16;
 
 /// Where a validator stands with one host in an epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Judged {
 	/// The host holds no commitment: no verdict.
 	Uncommitted,
-	/// Its endpoint served nothing when asked at this finalized block; asked again on a
-	/// later one.
-	Waiting { asked_at: u32 },
+	/// Its endpoint served nothing when last asked, at finalized block `asked_at`, after
+	/// `asks` asks in all; asked again on a later block.
+	Waiting { asked_at: u32, asks: u32 },
 	/// The verdict: valid or not.
 	Verdict(bool),
+}
+
+/// What this worker serves of a model in the epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Serving {
+	/// The chain's commitment last read, served if it is in the book.
+	pub commitment: Option<Commitment>,
+	/// Read after generation: final.
+	pub settled: bool,
 }
 
 /// A host asked for its proofs on this step.
@@ -36,12 +57,15 @@ struct Ask {
 	commitment: Commitment,
 	indices: Vec<u64>,
 	endpoint: Option<String>,
+	/// Its asks before this one.
+	before: u32,
 }
 
 impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
-	/// Serves the commitment the chain holds for this host: at every step of generation
-	/// (as soon as a commitment is included), then once after it (the chain's commitment
-	/// is final from the first block after generation on).
+	/// Serves the commitment the chain holds for this host: read at every step of
+	/// generation (served as soon as a commitment is included), then once more after it
+	/// (the chain's commitment is final from the first block after generation on: the last
+	/// one, included in generation's last block, is served from then).
 	pub(super) async fn serve(
 		&mut self,
 		epoch: &PocEpoch,
@@ -49,21 +73,14 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		generating: bool,
 		progress: &mut PocProgress,
 	) -> Result<(), PocStepError> {
-		if !generating && self.serving.contains_key(&model) {
+		if self.serving.get(&model).is_some_and(|serving| serving.settled) {
 			return Ok(());
 		}
 		let host = self.chain.host().clone();
 		let commitment = self.chain.commitment(epoch.index, &host, model).await?;
-		if self.serving.get(&model).is_some_and(|served| *served == commitment) {
-			return Ok(());
-		}
-		let Some(commitment) = commitment else {
-			if !generating {
-				self.serving.insert(model, None);
-			}
-			return Ok(());
-		};
-		self.serving.insert(model, Some(commitment));
+		let unchanged = self.serving.get(&model).is_some_and(|s| s.commitment == commitment);
+		self.serving.insert(model, Serving { commitment, settled: !generating });
+		let Some(commitment) = commitment.filter(|_| !unchanged) else { return Ok(()) };
 		let artifacts = self.loaded(epoch.index, model)?;
 		let Some(prefix) = artifacts.get(..commitment.count as usize) else {
 			tracing::error!(
@@ -93,9 +110,9 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 	/// Judges every other host of the roster and sends one batch, once the chain has
 	/// built the epoch's rosters. The hosts still to judge are asked for their proofs all
 	/// at once (one slow endpoint does not hold up the others), then judged one by one.
-	/// Hosts whose endpoints served nothing are asked again once per finalized block
-	/// until [`LAST_CHANCE_BLOCKS`] of validation are left; the verdicts reached meanwhile
-	/// are kept, and the batch waits for the last of them.
+	/// Hosts whose endpoints served nothing are asked again on later blocks (1, 2, 4, …
+	/// blocks apart) until the [`last_chance`]; the verdicts reached meanwhile are kept,
+	/// and the batch waits for the last of them.
 	pub(super) async fn validate(
 		&mut self,
 		epoch: &PocEpoch,
@@ -110,18 +127,22 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 		};
 		let generation_end = self.chain.block_hash(epoch.generation_end()).await?;
 		let genesis = self.chain.genesis_hash();
-		let last_chance = epoch.validation_blocks_left() <= LAST_CHANCE_BLOCKS;
+		let last_chance = last_chance(epoch);
 		let mut waiting = 0usize;
 		let mut asks = Vec::new();
 		for other in roster.iter().filter(|other| **other != host) {
-			match self.judged.get(&model).and_then(|judged| judged.get(other)) {
+			let before = match self.judged.get(&model).and_then(|judged| judged.get(other)) {
 				Some(Judged::Uncommitted | Judged::Verdict(_)) => continue,
-				Some(Judged::Waiting { asked_at }) if *asked_at == epoch.finalized => {
-					waiting = waiting.saturating_add(1);
-					continue;
+				Some(Judged::Waiting { asked_at, asks }) => {
+					let pause = 1u32 << asks.saturating_sub(1).min(MAX_BACKOFF_DOUBLINGS);
+					if !last_chance && epoch.finalized < asked_at.saturating_add(pause) {
+						waiting = waiting.saturating_add(1);
+						continue;
+					}
+					*asks
 				}
-				_ => {}
-			}
+				None => 0,
+			};
 			let Some(commitment) = self.chain.commitment(epoch.index, other, model).await? else {
 				self.judged.entry(model).or_default().insert(other.clone(), Judged::Uncommitted);
 				continue;
@@ -135,7 +156,7 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 			};
 			let indices = seed.leaf_indices(commitment.count, POC_SAMPLE_SIZE);
 			let endpoint = self.chain.endpoint(other).await?;
-			asks.push(Ask { host: other.clone(), commitment, indices, endpoint });
+			asks.push(Ask { host: other.clone(), commitment, indices, endpoint, before });
 		}
 		let proofs = &self.proofs;
 		let served = futures::future::join_all(asks.iter().map(|ask| async move {
@@ -160,7 +181,10 @@ impl<C: PocChain, P: Prover, S: ProofSource> PocDuty<C, P, S> {
 						"PoC proofs not served yet: asking again on a later block"
 					);
 					waiting = waiting.saturating_add(1);
-					Judged::Waiting { asked_at: epoch.finalized }
+					Judged::Waiting {
+						asked_at: epoch.finalized,
+						asks: ask.before.saturating_add(1),
+					}
 				}
 				served => Judged::Verdict(self.judge_host(epoch, model, &info, ask, served)?),
 			};
