@@ -128,6 +128,8 @@ pub type Migrations = (
 	// spec_version 17: closed settlements kept a period to show validators' misses.
 	// spec_version 18 (no storage change): verdicts, failure reports and jury votes
 	// carry an anchor that binds them to their fork (transaction_version 4).
+	// spec_version 19 (a new storage item, nothing to migrate): channel settlements
+	// charge the tail fee (`TailFees`).
 	pallet_channels::migrations::v3::MigrateV2ToV3<Runtime>,
 );
 
@@ -189,7 +191,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 18,
+	spec_version: 19,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -212,7 +214,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 19,
+	spec_version: 20,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,

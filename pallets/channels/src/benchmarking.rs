@@ -117,8 +117,16 @@ fn settlement_amount<T: Config>(model: gonka_primitives::ModelId) -> u128 {
 }
 
 /// `member` settled `channel` once before (so the next settlement pays its fee), last of
-/// a full list of settled members, each with a voucher's amount.
+/// a full list of settled members, each with a voucher's amount and tail fees.
 fn fill_settled<T: Config>(channel: ChannelId, member: &HostId) {
+	TailFees::<T>::insert(
+		channel,
+		TailChargesOf::truncate_from(
+			(1..MAX_COMMITTEE_SLOTS)
+				.map(|i| (account::<HostId>("other", i, 0), TailCharge::default()))
+				.collect(),
+		),
+	);
 	let before = SettledInfo { receipts: 0, vouchered: 0, paid: 0, settlements: 1 };
 	let others = (1..MAX_COMMITTEE_SLOTS).map(|i| (account::<HostId>("other", i, 0), before));
 	Settled::<T>::insert(

@@ -28,8 +28,10 @@ mod channels_events {
 		ChannelFinalized { channel: ChannelId, refund: u128 },
 		/// A committee member settled a channel: `receipts` receipts in all so far
 		/// (`tail` of them claimed without a voucher, whose voucher has root `root`),
-		/// `amount` more into its pending work and `fee` to the pool (none for its first
-		/// settlement), `paid` from the escrow in all.
+		/// `amount` more into its pending work, `fee` to the pool (none for its first
+		/// settlement) and `tail_fee` (the validators' share once more of the tail receipts
+		/// it claims for the first time) to the pot with the validators' share, `paid` from
+		/// the escrow in all.
 		ChannelSettled {
 			settlement: SettlementId,
 			channel: ChannelId,
@@ -39,6 +41,7 @@ mod channels_events {
 			root: Option<gonka_primitives::H256>,
 			amount: u128,
 			fee: u128,
+			tail_fee: u128,
 			paid: u128,
 		},
 		/// The settlement's validators' share of what it paid went to the pot; its

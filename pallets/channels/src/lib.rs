@@ -82,6 +82,8 @@ pub mod pallet {
 	pub type DisputeRecordOf<T> = DisputeRecord<HostId, BlockNumberFor<T>>;
 	/// The amounts of the members' latest settled vouchers: one entry a member.
 	pub type VoucheredOf = BoundedVec<(HostId, u128), ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
+	/// What the members' tail claims were charged: one entry a member that settled a tail.
+	pub type TailChargesOf = BoundedVec<(HostId, TailCharge), ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
 	/// What the members of a committee settled: one entry a member that settled.
 	pub type SettledOf = BoundedVec<(HostId, SettledInfo), ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
 	/// The channels a block draws the committees of, or finalizes (at most
@@ -245,6 +247,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type VoucheredAmounts<T: Config> =
 		StorageMap<_, Twox64Concat, ChannelId, VoucheredOf, ValueQuery>;
+
+	/// What each member's tail claims of a channel were charged so far (amendment 10: a
+	/// tail receipt costs its developer the validators' share once more, within the
+	/// member's allowance), in the order they first settled a tail: one entry a member
+	/// that settled a tail (at most `MAX_COMMITTEE_SLOTS`); removed with the channel.
+	#[pallet::storage]
+	pub type TailFees<T: Config> =
+		StorageMap<_, Twox64Concat, ChannelId, TailChargesOf, ValueQuery>;
 
 	/// The settlements recorded in a block so far (the block, the count): at most
 	/// `MaxClosesPerBlock`, so that the windows' closes keep up with them.

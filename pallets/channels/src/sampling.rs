@@ -140,7 +140,7 @@ impl<T: Config> Pallet<T> {
 		executor: &HostId,
 		settle: &ChannelSettle,
 		before: (u32, u128),
-		amount: u128,
+		(amount, tail_fee): (u128, u128),
 		price: u128,
 	) -> Result<NewSettlement, Error<T>> {
 		let (vouchered, from) = before;
@@ -153,32 +153,40 @@ impl<T: Config> Pallet<T> {
 		);
 		let receipts = settle.vouchered().saturating_sub(vouchered);
 		let tail = settle.tail.len() as u32;
-		let traffic = traffic(receipts.saturating_add(tail), amount, price);
+		// Traffic is what the receipts cost, the tail fee excluded.
+		let traffic =
+			traffic(receipts.saturating_add(tail), amount.saturating_sub(tail_fee), price);
 		let target = T::Work::target_of(executor, traffic);
 		let most = most_samples(target, receipts);
 		ensure!(most <= u64::from(MAX_SAMPLES), Error::<T>::TooManySamples);
 		// The validators' share pays at least the chain's cost of each sample's verdict.
 		let samples = u128::from(most).saturating_add(u128::from(tail));
 		ensure!(
-			T::Work::validator_share().mul_floor(amount)
-				>= samples.saturating_mul(T::SampleFee::get()),
+			Self::validators_share(amount, tail_fee) >= samples.saturating_mul(T::SampleFee::get()),
 			Error::<T>::SamplesUnpaid
 		);
 		Ok(NewSettlement { receipts, from, target, traffic })
 	}
 
+	/// The validators' share of a settlement that pays `paid` (its fee excluded), `tail_fee`
+	/// of it its tail fee: the validators' share of the rest, and the tail fee.
+	pub(crate) fn validators_share(paid: u128, tail_fee: u128) -> u128 {
+		T::Work::validator_share().mul_floor(paid.saturating_sub(tail_fee)).saturating_add(tail_fee)
+	}
+
 	/// Records a settlement of `channel` (of `model`) by `executor` that paid `paid` (its
-	/// fee excluded): its validators' share moves from the developer's escrow to the pot,
-	/// the rest is the executor's. Returns the settlement's id and the share.
+	/// fee excluded), `tail_fee` of it its tail fee: its validators' share
+	/// ([`Self::validators_share`]) moves from the developer's escrow to the pot, the rest
+	/// is the executor's. Returns the settlement's id and the share.
 	pub(crate) fn record_settlement(
 		(channel, model): (gonka_primitives::channel::ChannelId, gonka_primitives::ModelId),
 		developer: &HostId,
 		executor: &HostId,
 		settle: &ChannelSettle,
 		new: NewSettlement,
-		paid: u128,
+		(paid, tail_fee): (u128, u128),
 	) -> Result<(SettlementId, u128), DispatchError> {
-		let share = T::Work::validator_share().mul_floor(paid);
+		let share = Self::validators_share(paid, tail_fee);
 		let now = frame_system::Pallet::<T>::block_number();
 		crate::tick_impls::count_in_block::<T, BlockSettlements<T>>();
 		Self::share_to_pot(developer, share)?;
@@ -203,7 +211,7 @@ impl<T: Config> Pallet<T> {
 			receipts: new.receipts,
 			tail,
 			tails,
-			paid,
+			paid: paid.saturating_sub(tail_fee),
 			target: new.target,
 			snapshot,
 			total_power,

@@ -18,7 +18,9 @@
 //! Each `check_*` is what the chain's state must allow, run by the call's
 //! `#[pallet::authorize]` rule and again at dispatch.
 
-use crate::{ChannelOf, Channels, Config, Error, Event, HoldReason, Pallet, Settled, SettledInfo};
+use crate::{
+	ChannelOf, Channels, Config, Error, Event, HoldReason, Pallet, Settled, SettledInfo, TailCharge,
+};
 use gonka_primitives::{
 	channel::{check_receipt, ChannelId, ChannelMessage, ChannelSettle},
 	HostId,
@@ -42,10 +44,13 @@ pub(crate) struct Checked<T: Config> {
 	pub info: ChannelOf<T>,
 	/// The member's settlements so far.
 	pub before: SettledInfo,
-	/// What it takes from the escrow now, its fee included.
+	/// What it takes from the escrow now, its fee and tail fee included.
 	pub amount: u128,
 	/// Its fee (none for a member's first settlement, prepaid when the channel opened).
 	pub fee: u128,
+	/// Its tail fee: the validators' share once more of the cost of the tail receipts
+	/// claimed for the first time, taken first of what it takes beyond its fee.
+	pub tail_fee: u128,
 	/// What its samples are drawn from.
 	pub new: crate::sampling::NewSettlement,
 }
@@ -85,20 +90,39 @@ impl<T: Config> Pallet<T> {
 		ensure!(receipts > before.receipts, Error::<T>::NothingNew);
 		Self::check_voucher(executor, settle, &before, &info, signatures)?;
 		let total = Self::check_tail(executor, settle, &info, signatures)?;
-		let amount = total.min(Self::share(&info, slots)).saturating_sub(before.paid);
+		// Amendment 10: each tail receipt costs its developer the validators' share once
+		// more, charged on what the settlement's total adds beyond the member's earlier
+		// tails and its own voucher (`TailCharge`), and counted in the member's allowance
+		// with the rest (the allowances sum to the deposit: a fee beyond them would
+		// overdraw the escrow).
+		let charge = Self::tail_charge(settle.channel, executor);
+		let new_tail = total.saturating_sub(charge.claimed.max(settle.vouchered_amount()));
+		let tail_fee = T::Work::validator_share().mul_ceil(new_tail);
+		let owed = total.saturating_add(charge.fees).saturating_add(tail_fee);
+		let amount = owed.min(Self::share(&info, slots)).saturating_sub(before.paid);
 		// A member's first settlement was prepaid when the channel opened; each later one
 		// pays its fee from what it is paid. None may pay nothing (or only its fee): free
 		// duty transactions would be spam.
 		let fee = if before.settlements == 0 { 0 } else { T::SettleFee::get() };
 		ensure!(amount > fee, Error::<T>::PaysTooLittle);
+		// At its allowance, the tail fee is taken first: the member is paid less.
+		let tail_fee = tail_fee.min(amount.saturating_sub(fee));
 		let new = Self::check_samples(
 			executor,
 			settle,
 			(before.vouchered, Self::vouchered_amount(settle.channel, executor)),
-			amount.saturating_sub(fee),
+			(amount.saturating_sub(fee), tail_fee),
 			info.price,
 		)?;
-		Ok(Checked { info, before, amount, fee, new })
+		Ok(Checked { info, before, amount, fee, tail_fee, new })
+	}
+
+	/// What `host`'s tail claims of `channel` were charged so far.
+	pub fn tail_charge(channel: ChannelId, host: &HostId) -> TailCharge {
+		crate::TailFees::<T>::get(channel)
+			.into_iter()
+			.find_map(|(member, charge)| (member == *host).then_some(charge))
+			.unwrap_or_default()
 	}
 
 	/// The settlement's voucher, if any: the channel's and the member's, at least as far
@@ -214,18 +238,19 @@ impl<T: Config> Pallet<T> {
 	/// `settle`: pays the member what its settlement adds, within its allowance, less its
 	/// fee (to `FeeTo`; none for its first settlement).
 	pub(crate) fn do_settle(executor: HostId, settle: ChannelSettle) -> DispatchResult {
-		let Checked { mut info, before, amount, fee, new } =
+		let Checked { mut info, before, amount, fee, tail_fee, new } =
 			Self::check_settle(&executor, &settle, false)?;
 		let escrow = <T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow);
-		// The validators' share to the pot, the rest to the member.
+		// The validators' share and the tail fee to the pot, the rest to the member.
 		let (id, share) = Self::record_settlement(
 			(settle.channel, info.terms.model),
 			&info.developer,
 			&executor,
 			&settle,
 			new,
-			amount.saturating_sub(fee),
+			(amount.saturating_sub(fee), tail_fee),
 		)?;
+		Self::note_tail(&executor, &settle, tail_fee)?;
 		let credited = amount.saturating_sub(fee).saturating_sub(share);
 		// All from the escrow: the member's own balance plays no part.
 		for (to, part) in [(T::FeeTo::get(), fee), (executor.clone(), credited)] {
@@ -260,8 +285,37 @@ impl<T: Config> Pallet<T> {
 			root: settle.voucher.as_ref().map(|signed| signed.voucher.root),
 			amount: credited,
 			fee,
+			tail_fee,
 			paid: after.paid,
 		});
+		Ok(())
+	}
+
+	/// Notes what member `executor`'s settlement with a tail claimed (its total) and was
+	/// charged (`tail_fee`). A settlement without a tail changes nothing: its voucher's
+	/// amount is all its total, and a later one's voucher is at least as far.
+	fn note_tail(executor: &HostId, settle: &ChannelSettle, tail_fee: u128) -> DispatchResult {
+		if settle.tail.is_empty() {
+			return Ok(());
+		}
+		let total = settle.tail.iter().fold(settle.vouchered_amount(), |total, claim| {
+			total.saturating_add(claim.receipt.cost)
+		});
+		crate::TailFees::<T>::try_mutate(settle.channel, |charges| {
+			let charge = match charges.iter_mut().find(|(member, _)| *member == *executor) {
+				Some((_, charge)) => charge,
+				// Only committee members settle: at most `MAX_COMMITTEE_SLOTS`.
+				None => {
+					charges
+						.try_push((executor.clone(), TailCharge::default()))
+						.map_err(|_| Error::<T>::Overflow)?;
+					&mut charges.last_mut().ok_or(Error::<T>::Overflow)?.1
+				}
+			};
+			charge.claimed = charge.claimed.max(total);
+			charge.fees = charge.fees.saturating_add(tail_fee);
+			Ok::<_, Error<T>>(())
+		})?;
 		Ok(())
 	}
 

@@ -95,7 +95,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Finalizes `channel` (at the end of its settle window, or once every member waived
-	/// it): its committee, its members' settlements and waivers and its record removed,
+	/// it): its committee, its members' settlements, tail fees and waivers and its record
+	/// removed,
 	/// the rest of its escrow (what was not settled) refunded to its developer
 	/// (`ChannelFinalized`).
 	pub(crate) fn finalize(channel: ChannelId) {
@@ -103,6 +104,7 @@ impl<T: Config> Pallet<T> {
 		Committees::<T>::remove(channel);
 		crate::Settled::<T>::remove(channel);
 		crate::VoucheredAmounts::<T>::remove(channel);
+		crate::TailFees::<T>::remove(channel);
 		crate::Waived::<T>::remove(channel);
 		crate::ChannelKeys::<T>::remove(info.terms.channel_key);
 		let refund = <T as Config>::Currency::release(

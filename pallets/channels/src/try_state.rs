@@ -40,6 +40,8 @@ impl<T: Config> Pallet<T> {
 	///   is reserved;
 	/// - settlement records of live channels only;
 	/// - voucher amounts of members that settled live channels only, one a member;
+	/// - tail charges of members that settled live channels only, one a member, its fees
+	///   within what it claimed;
 	/// - committees of live channels only;
 	/// - draws are queued for blocks to come, of live channels only; a block's slots count
 	///   its draws' and are at most `MaxDrawSlotsPerBlock`; slots are counted for queued
@@ -191,6 +193,25 @@ impl<T: Config> Pallet<T> {
 				ensure!(
 					amounts.iter().skip(index + 1).all(|(other, _)| other != member),
 					"one voucher amount a member"
+				);
+			}
+		}
+		for (channel, charges) in crate::TailFees::<T>::iter() {
+			let settled = Settled::<T>::get(channel);
+			for (index, (member, charge)) in charges.iter().enumerate() {
+				ensure!(
+					settled.iter().any(|(settled, _)| settled == member),
+					"tail charges of members that settled live channels only"
+				);
+				// Each fee is at most what its settlement's total added beyond the highest
+				// before (`validator_share` ≤ 1, rounded up on whole units).
+				ensure!(
+					charge.fees <= charge.claimed,
+					"a member's tail fees are within what it claimed"
+				);
+				ensure!(
+					charges.iter().skip(index + 1).all(|(other, _)| other != member),
+					"one tail charge a member"
 				);
 			}
 		}

@@ -168,6 +168,31 @@ pub struct SettledInfo {
 	pub settlements: u32,
 }
 
+/// What a member's tail claims of a channel were charged (amendment 10's tail fee).
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct TailCharge {
+	/// The highest total (its voucher's amount and its tail's costs) of the member's
+	/// settlements with a tail. A settlement's tail fee is charged on what its total adds
+	/// beyond this and beyond its own voucher's amount: money, not leaf numbers, which the
+	/// executor writes, so the same receipts are never charged twice however they are
+	/// numbered or regrouped.
+	pub claimed: u128,
+	/// The tail fees charged, in all.
+	pub fees: u128,
+}
+
 /// The bytes of a settlement's bitmap of answered samples: one bit for each of its at most
 /// `MAX_SAMPLES` tree samples and `MAX_TAIL` tail samples.
 pub const ANSWERED_BYTES: u32 =
@@ -208,8 +233,8 @@ pub struct SettlementRecord<AccountId, BlockNumber> {
 	/// The digest of the tail receipts' leaves (`gonka_primitives::channel::tail_digest`):
 	/// a tail sample's failure shows its receipt against it.
 	pub tails: gonka_primitives::H256,
-	/// What the settlement paid (its fee excluded): an unavailable sample refunds its
-	/// average receipt, `⌈paid / (receipts + tail)⌉`.
+	/// What the settlement paid for its receipts (its fee and tail fee excluded): an
+	/// unavailable sample refunds its average receipt, `⌈paid / (receipts + tail)⌉`.
 	pub paid: u128,
 	/// The validation target of the executor's work when it settled.
 	pub target: Perbill,

@@ -143,6 +143,7 @@ fn a_member_is_paid_its_voucher_into_its_pending_work_and_the_rest_refunded_at_f
 			root: Some(voucher(channel, member, 3).voucher.root),
 			amount: pay,
 			fee: 0,
+			tail_fee: 0,
 			paid: 3 * RECEIPT_COST,
 		}));
 		let finalizes = crate::Channels::<Test>::get(channel).unwrap().finalizes;
@@ -158,17 +159,18 @@ fn a_member_is_paid_its_voucher_into_its_pending_work_and_the_rest_refunded_at_f
 fn settlements_are_cumulative_each_paying_what_it_adds() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
 		let (channel, m) = drawn(1, 2_000);
-		// Two vouchered receipts and a tail of two.
+		// Two vouchered receipts and a tail of two, which costs its tail fee too.
 		assert_ok!(settle(
 			m,
 			settlement(channel, Some(voucher(channel, m, 2)), tail(channel, m, 2, 4))
 		));
-		assert_eq!(paid(channel, m), 4 * RECEIPT_COST);
+		let tail_fee = VALIDATOR_SHARE.mul_ceil(2 * RECEIPT_COST);
+		assert_eq!(paid(channel, m), 4 * RECEIPT_COST + tail_fee);
 		// The developer vouchered the tail since, and one more: only the one more is paid.
 		assert_ok!(settle(m, settlement(channel, Some(voucher(channel, m, 5)), vec![])));
-		assert_eq!(paid(channel, m), 5 * RECEIPT_COST);
+		assert_eq!(paid(channel, m), 5 * RECEIPT_COST + tail_fee);
 		// The second paid its fee, to the pool, from the escrow; the validators' share of
-		// each went to the pot.
+		// each (and the tail fee) went to the pot.
 		let net = |paid: u128| paid - VALIDATOR_SHARE.mul_floor(paid);
 		assert_eq!(credited(&account(m)), net(4 * RECEIPT_COST) + net(RECEIPT_COST - SETTLE_FEE));
 		// Nothing beyond what was settled, or an older voucher: refused.
@@ -185,6 +187,146 @@ fn settlements_are_cumulative_each_paying_what_it_adds() {
 			Err(refused(Error::VoucherBehind))
 		);
 		assert_eq!(Channels::settled(channel, &account(m)).unwrap().settlements, 2);
+	});
+}
+
+/// Amendment 10 (the tail fee): a developer who stops signing vouchers pays each tail
+/// receipt at its cost and the validators' share once more (every tail receipt is a
+/// sample), charged the first time the receipt is claimed, into the pot with the
+/// validators' share; the executor keeps its usual share.
+#[test]
+fn a_tail_receipt_costs_its_developer_the_validators_share_once_more() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, m) = drawn(1, 2_000);
+		let share = |paid: u128, fee: u128| VALIDATOR_SHARE.mul_floor(paid - fee) + fee;
+		// Two vouchered receipts and a tail of two.
+		assert_ok!(settle(
+			m,
+			settlement(channel, Some(voucher(channel, m, 2)), tail(channel, m, 2, 4))
+		));
+		let fee = VALIDATOR_SHARE.mul_ceil(2 * RECEIPT_COST);
+		let paid_first = 4 * RECEIPT_COST + fee;
+		assert_eq!(paid(channel, m), paid_first);
+		assert_eq!(held(20), 2_000 - paid_first, "from the escrow");
+		let pay = paid_first - share(paid_first, fee);
+		assert_eq!(pay, 4 * RECEIPT_COST - VALIDATOR_SHARE.mul_floor(4 * RECEIPT_COST));
+		assert_eq!(credited(&account(m)), pay, "the executor keeps its usual share");
+		assert_eq!(Channels::tail_charge(channel, &account(m)).fees, fee);
+		assert!(channel_events().iter().any(|event| matches!(
+			event,
+			Event::ChannelSettled { tail: 2, tail_fee, amount, .. }
+				if *tail_fee == fee && *amount == pay
+		)));
+		assert_eq!(
+			crate::Settlements::<Test>::get(0).unwrap().share,
+			share(paid_first, fee),
+			"the tail fee waits in the pot with the validators' share"
+		);
+		// The same voucher, the two tail receipts claimed again and two more: the fee of
+		// the two more only.
+		run_to_block(3);
+		assert_ok!(settle(
+			m,
+			settlement(channel, Some(voucher(channel, m, 2)), tail(channel, m, 2, 6))
+		));
+		assert_eq!(paid(channel, m), 6 * RECEIPT_COST + 2 * fee);
+		assert_eq!(Channels::tail_charge(channel, &account(m)).fees, 2 * fee);
+		// Vouchered since: the fees stay paid, the vouchered receipts are not paid twice.
+		run_to_block(4);
+		assert_ok!(settle(m, settlement(channel, Some(voucher(channel, m, 7)), vec![])));
+		assert_eq!(paid(channel, m), 7 * RECEIPT_COST + 2 * fee);
+		// Finalized: the escrow less what was paid goes back to the developer.
+		let finalizes = crate::Channels::<Test>::get(channel).unwrap().finalizes;
+		run_to_block(finalizes);
+		assert!(channel_events().contains(&Event::ChannelFinalized {
+			channel,
+			refund: 2_000 - 7 * RECEIPT_COST - 2 * fee
+		}));
+		assert!(!crate::TailFees::<Test>::contains_key(channel), "removed with the channel");
+	});
+}
+
+/// Tail claim of `to`'s request `nonce` at leaf `seq`, answered with `completion` tokens:
+/// it costs `(5 + completion) × 10`.
+fn claim(channel: u64, to: u8, nonce: u64, seq: u32, completion: u32) -> TailClaim {
+	let request = request(channel, to, nonce);
+	let mut receipt = receipt(&request, seq);
+	receipt.completion_tokens = completion;
+	receipt.cost = u128::from(5 + completion) * PRICE;
+	TailClaim {
+		request_signature: request.sign(&Poc::genesis_hash(), &key(channel)),
+		receipt,
+		request,
+	}
+}
+
+/// Attack (`docs/security.md`, the review of the tail fee): an executor writes its
+/// receipts' leaf numbers, so it can claim a receipt as tail, then claim it again at a
+/// higher number with another receipt slipped in before it, to charge its fee twice (or
+/// slip costly receipts below a cheap one's number to charge none). Rule: the fee is
+/// charged on what a settlement's total adds beyond the member's earlier tails and its
+/// voucher: money, not numbers.
+#[test]
+fn a_tail_receipt_renumbered_pays_its_fee_once() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, m) = drawn(1, 2_000);
+		// X (nonce 100, cost 90) at leaf 0.
+		assert_ok!(settle(m, settlement(channel, None, vec![claim(channel, m, 100, 0, 4)])));
+		assert_eq!(Channels::tail_charge(channel, &account(m)).fees, 9);
+		// A (nonce 1, cost 80) slipped in before it: X at leaf 1, as if new.
+		let again = vec![claim(channel, m, 1, 0, 3), claim(channel, m, 100, 1, 4)];
+		assert_ok!(settle(m, settlement(channel, None, again)));
+		assert_eq!(
+			Channels::tail_charge(channel, &account(m)).fees,
+			VALIDATOR_SHARE.mul_ceil(170),
+			"A's fee, X's once"
+		);
+		assert_eq!(paid(channel, m), 170 + 17);
+	});
+}
+
+/// Amendment 10: the tail fee is taken first of what a settlement takes at the member's
+/// allowance, and never more: the member may be paid nothing, the escrow is never
+/// overdrawn (the other members' allowances are held beside it).
+#[test]
+fn at_the_allowance_the_tail_fee_is_what_is_left() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, m) = drawn(1, 970);
+		assert_ok!(settle(m, settlement(channel, Some(voucher(channel, m, 12)), vec![])));
+		assert_eq!(paid(channel, m), 960);
+		let before = credited(&account(m));
+		// A tail of two (160, its fee 16): 10 left of the allowance, 3 of it the fee.
+		assert_ok!(settle(
+			m,
+			settlement(channel, Some(voucher(channel, m, 12)), tail(channel, m, 12, 14))
+		));
+		assert_eq!(paid(channel, m), 970);
+		assert_eq!(held(20), 0, "the escrow is spent, never overdrawn");
+		assert_eq!(Channels::tail_charge(channel, &account(m)).fees, 10 - SETTLE_FEE);
+		assert_eq!(credited(&account(m)), before, "nothing left for the member");
+	});
+}
+
+/// Amendment 10: the tail fee counts in the member's allowance (the allowances sum to the
+/// deposit, so a fee beyond them would overdraw the escrow): a member whose settlement
+/// reaches its allowance is paid the allowance less the fee.
+#[test]
+fn the_tail_fee_counts_in_the_members_allowance() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, m) = drawn(1, 1_000);
+		assert_eq!(Channels::allowance(channel, &account(m)), 1_000);
+		// 12 vouchered (960) and a tail of 2 (160) with its fee: beyond the allowance.
+		assert_ok!(settle(
+			m,
+			settlement(channel, Some(voucher(channel, m, 12)), tail(channel, m, 12, 14))
+		));
+		let fee = VALIDATOR_SHARE.mul_ceil(2 * RECEIPT_COST);
+		assert_eq!(paid(channel, m), 1_000, "its allowance, no more");
+		assert_eq!(held(20), 0, "the escrow is spent, never overdrawn");
+		let pay = 1_000 - (VALIDATOR_SHARE.mul_floor(1_000 - fee) + fee);
+		assert_eq!(credited(&account(m)), pay);
+		assert!(pay < 1_000 - VALIDATOR_SHARE.mul_floor(1_000), "paid less at its allowance");
+		assert_eq!(Channels::tail_charge(channel, &account(m)).fees, fee);
 	});
 }
 
@@ -410,9 +552,9 @@ fn tail_claims_are_bound_to_their_channel_and_member() {
 			Err(refused(Error::RequestTooLarge))
 		);
 		assert_eq!(paid(channel, m), 0);
-		// The honest tail is paid.
+		// The honest tail is paid, with its tail fee.
 		assert_ok!(settle(m, settlement(channel, None, tail(channel, m, 0, 2))));
-		assert_eq!(paid(channel, m), 2 * RECEIPT_COST);
+		assert_eq!(paid(channel, m), 2 * RECEIPT_COST + VALIDATOR_SHARE.mul_ceil(2 * RECEIPT_COST));
 	});
 }
 
