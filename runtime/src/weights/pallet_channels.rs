@@ -72,8 +72,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `5158`
 		//  Estimated: `69045`
-		// Minimum execution time: 368_305_000 picoseconds.
-		Weight::from_parts(545_569_000, 0)
+		// Minimum execution time: 299_583_000 picoseconds.
+		Weight::from_parts(419_583_000, 0)
 			.saturating_add(Weight::from_parts(0, 69045))
 			.saturating_add(T::DbWeight::get().reads(55))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -88,8 +88,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `512`
 		//  Estimated: `3694`
-		// Minimum execution time: 70_259_000 picoseconds.
-		Weight::from_parts(132_814_000, 0)
+		// Minimum execution time: 58_730_000 picoseconds.
+		Weight::from_parts(87_924_000, 0)
 			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -100,8 +100,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `354`
 		//  Estimated: `3643`
-		// Minimum execution time: 17_370_000 picoseconds.
-		Weight::from_parts(35_655_000, 0)
+		// Minimum execution time: 17_284_000 picoseconds.
+		Weight::from_parts(38_707_000, 0)
 			.saturating_add(Weight::from_parts(0, 3643))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -122,12 +122,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn draw_committee(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `17586 + k * (993 ±0)`
-		//  Estimated: `29380 + k * (1976 ±51)`
-		// Minimum execution time: 43_546_000 picoseconds.
-		Weight::from_parts(77_141_337, 0)
+		//  Estimated: `29380 + k * (1976 ±56)`
+		// Minimum execution time: 42_863_000 picoseconds.
+		Weight::from_parts(89_741_100, 0)
 			.saturating_add(Weight::from_parts(0, 29380))
-			// Standard Error: 87_786
-			.saturating_add(Weight::from_parts(7_853_083, 0).saturating_mul(k.into()))
+			// Standard Error: 67_875
+			.saturating_add(Weight::from_parts(10_100_926, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(Weight::from_parts(0, 1976).saturating_mul(k.into()))
@@ -146,17 +146,19 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::Settled` (`max_values`: None, `max_size`: Some(3858), added: 6333, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::ChannelKeys` (r:0 w:1)
 	/// Proof: `Channels::ChannelKeys` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::TailFees` (r:0 w:1)
+	/// Proof: `Channels::TailFees` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Waived` (r:0 w:1)
 	/// Proof: `Channels::Waived` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn finalize_channel() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `584`
 		//  Estimated: `3694`
-		// Minimum execution time: 55_881_000 picoseconds.
-		Weight::from_parts(95_342_000, 0)
+		// Minimum execution time: 49_927_000 picoseconds.
+		Weight::from_parts(89_516_000, 0)
 			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
-			.saturating_add(T::DbWeight::get().writes(8))
+			.saturating_add(T::DbWeight::get().writes(9))
 	}
 	/// Storage: `Channels::Channels` (r:1 w:1)
 	/// Proof: `Channels::Channels` (`max_values`: None, `max_size`: Some(178), added: 2653, mode: `MaxEncodedLen`)
@@ -172,6 +174,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::Settled` (`max_values`: None, `max_size`: Some(3858), added: 6333, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::TailFees` (r:1 w:1)
+	/// Proof: `Channels::TailFees` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Params` (r:1 w:0)
+	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::VoucheredAmounts` (r:1 w:1)
 	/// Proof: `Channels::VoucheredAmounts` (`max_values`: None, `max_size`: Some(3090), added: 5565, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::BlockSettlements` (r:1 w:1)
@@ -182,8 +188,6 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Reputations` (r:1 w:0)
 	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Params` (r:1 w:0)
-	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:4 w:4)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:3 w:3)
@@ -211,15 +215,15 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// The range of component `t` is `[0, 16]`.
 	fn settle(t: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8366`
+		//  Measured:  `12439`
 		//  Estimated: `11402`
-		// Minimum execution time: 336_316_000 picoseconds.
-		Weight::from_parts(431_359_719, 0)
+		// Minimum execution time: 325_721_000 picoseconds.
+		Weight::from_parts(478_374_483, 0)
 			.saturating_add(Weight::from_parts(0, 11402))
-			// Standard Error: 1_010_109
-			.saturating_add(Weight::from_parts(11_202_703, 0).saturating_mul(t.into()))
-			.saturating_add(T::DbWeight::get().reads(28))
-			.saturating_add(T::DbWeight::get().writes(17))
+			// Standard Error: 1_097_552
+			.saturating_add(Weight::from_parts(6_784_839, 0).saturating_mul(t.into()))
+			.saturating_add(T::DbWeight::get().reads(29))
+			.saturating_add(T::DbWeight::get().writes(18))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
@@ -235,6 +239,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::JoinedEpoch` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settled` (r:1 w:0)
 	/// Proof: `Channels::Settled` (`max_values`: None, `max_size`: Some(3858), added: 6333, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::TailFees` (r:1 w:0)
+	/// Proof: `Channels::TailFees` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Params` (r:1 w:0)
+	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::VoucheredAmounts` (r:1 w:0)
 	/// Proof: `Channels::VoucheredAmounts` (`max_values`: None, `max_size`: Some(3090), added: 5565, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::BlockSettlements` (r:1 w:0)
@@ -245,19 +253,17 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Reputations` (r:1 w:0)
 	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Params` (r:1 w:0)
-	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[0, 16]`.
 	fn authorize_settle(t: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7833`
-		//  Estimated: `7323`
-		// Minimum execution time: 164_520_000 picoseconds.
-		Weight::from_parts(214_884_132, 0)
-			.saturating_add(Weight::from_parts(0, 7323))
-			// Standard Error: 952_492
-			.saturating_add(Weight::from_parts(62_421_022, 0).saturating_mul(t.into()))
-			.saturating_add(T::DbWeight::get().reads(13))
+		//  Measured:  `11906`
+		//  Estimated: `7579`
+		// Minimum execution time: 175_735_000 picoseconds.
+		Weight::from_parts(227_386_073, 0)
+			.saturating_add(Weight::from_parts(0, 7579))
+			// Standard Error: 946_137
+			.saturating_add(Weight::from_parts(59_402_790, 0).saturating_mul(t.into()))
+			.saturating_add(T::DbWeight::get().reads(14))
 	}
 	/// Storage: `System::BlockHash` (r:51 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
@@ -283,12 +289,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn submit_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3168 + n * (312 ±0)`
-		//  Estimated: `87683 + n * (2911 ±20)`
-		// Minimum execution time: 169_540_000 picoseconds.
-		Weight::from_parts(415_865_624, 0)
+		//  Estimated: `87683 + n * (2911 ±0)`
+		// Minimum execution time: 145_510_000 picoseconds.
+		Weight::from_parts(151_676_029, 0)
 			.saturating_add(Weight::from_parts(0, 87683))
-			// Standard Error: 364_513
-			.saturating_add(Weight::from_parts(22_446_419, 0).saturating_mul(n.into()))
+			// Standard Error: 351_114
+			.saturating_add(Weight::from_parts(21_409_337, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(44))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(7))
@@ -310,11 +316,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `2878 + n * (312 ±0)`
 		//  Estimated: `87683 + n * (2911 ±0)`
-		// Minimum execution time: 97_300_000 picoseconds.
-		Weight::from_parts(201_975_172, 0)
+		// Minimum execution time: 83_707_000 picoseconds.
+		Weight::from_parts(165_721_674, 0)
 			.saturating_add(Weight::from_parts(0, 87683))
-			// Standard Error: 40_904
-			.saturating_add(Weight::from_parts(17_978_817, 0).saturating_mul(n.into()))
+			// Standard Error: 182_934
+			.saturating_add(Weight::from_parts(18_820_347, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(37))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
@@ -349,8 +355,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `933`
 		//  Estimated: `6398`
-		// Minimum execution time: 125_130_000 picoseconds.
-		Weight::from_parts(155_486_000, 0)
+		// Minimum execution time: 115_821_000 picoseconds.
+		Weight::from_parts(159_831_000, 0)
 			.saturating_add(Weight::from_parts(0, 6398))
 			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().writes(10))
@@ -361,8 +367,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_642_000 picoseconds.
-		Weight::from_parts(9_767_000, 0)
+		// Minimum execution time: 4_339_000 picoseconds.
+		Weight::from_parts(9_596_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -402,8 +408,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `1133`
 		//  Estimated: `8547`
-		// Minimum execution time: 212_556_000 picoseconds.
-		Weight::from_parts(282_169_000, 0)
+		// Minimum execution time: 195_002_000 picoseconds.
+		Weight::from_parts(341_280_000, 0)
 			.saturating_add(Weight::from_parts(0, 8547))
 			.saturating_add(T::DbWeight::get().reads(21))
 			.saturating_add(T::DbWeight::get().writes(14))
@@ -424,8 +430,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `830`
 		//  Estimated: `8547`
-		// Minimum execution time: 188_518_000 picoseconds.
-		Weight::from_parts(233_928_000, 0)
+		// Minimum execution time: 112_173_000 picoseconds.
+		Weight::from_parts(159_395_000, 0)
 			.saturating_add(Weight::from_parts(0, 8547))
 			.saturating_add(T::DbWeight::get().reads(8))
 	}
@@ -441,8 +447,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3606`
 		//  Estimated: `6748`
-		// Minimum execution time: 41_362_000 picoseconds.
-		Weight::from_parts(86_343_000, 0)
+		// Minimum execution time: 34_793_000 picoseconds.
+		Weight::from_parts(49_584_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -461,8 +467,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3723`
 		//  Estimated: `6748`
-		// Minimum execution time: 80_996_000 picoseconds.
-		Weight::from_parts(107_263_000, 0)
+		// Minimum execution time: 72_406_000 picoseconds.
+		Weight::from_parts(109_574_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -498,8 +504,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `4145`
 		//  Estimated: `8799`
-		// Minimum execution time: 163_787_000 picoseconds.
-		Weight::from_parts(221_094_000, 0)
+		// Minimum execution time: 156_331_000 picoseconds.
+		Weight::from_parts(252_418_000, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
 			.saturating_add(T::DbWeight::get().reads(18))
 			.saturating_add(T::DbWeight::get().writes(13))
@@ -536,8 +542,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `4101`
 		//  Estimated: `6748`
-		// Minimum execution time: 131_887_000 picoseconds.
-		Weight::from_parts(229_753_000, 0)
+		// Minimum execution time: 114_171_000 picoseconds.
+		Weight::from_parts(134_226_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(16))
 			.saturating_add(T::DbWeight::get().writes(12))
@@ -578,8 +584,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `1161`
 		//  Estimated: `3901`
-		// Minimum execution time: 136_122_000 picoseconds.
-		Weight::from_parts(225_534_000, 0)
+		// Minimum execution time: 117_764_000 picoseconds.
+		Weight::from_parts(138_571_000, 0)
 			.saturating_add(Weight::from_parts(0, 3901))
 			.saturating_add(T::DbWeight::get().reads(14))
 			.saturating_add(T::DbWeight::get().writes(10))
@@ -608,8 +614,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3975`
 		//  Estimated: `6748`
-		// Minimum execution time: 64_903_000 picoseconds.
-		Weight::from_parts(86_565_000, 0)
+		// Minimum execution time: 59_648_000 picoseconds.
+		Weight::from_parts(76_542_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -626,8 +632,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3858`
 		//  Estimated: `6748`
-		// Minimum execution time: 71_671_000 picoseconds.
-		Weight::from_parts(89_116_000, 0)
+		// Minimum execution time: 65_062_000 picoseconds.
+		Weight::from_parts(89_197_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
@@ -649,15 +655,17 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::VoucheredAmounts` (`max_values`: None, `max_size`: Some(3090), added: 5565, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::ChannelKeys` (r:0 w:1)
 	/// Proof: `Channels::ChannelKeys` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::TailFees` (r:0 w:1)
+	/// Proof: `Channels::TailFees` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
 	fn waive_channel() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `6703`
 		//  Estimated: `7323`
-		// Minimum execution time: 87_153_000 picoseconds.
-		Weight::from_parts(118_350_000, 0)
+		// Minimum execution time: 90_179_000 picoseconds.
+		Weight::from_parts(175_030_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(7))
-			.saturating_add(T::DbWeight::get().writes(9))
+			.saturating_add(T::DbWeight::get().writes(10))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
@@ -675,8 +683,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `6571`
 		//  Estimated: `7323`
-		// Minimum execution time: 75_913_000 picoseconds.
-		Weight::from_parts(98_726_000, 0)
+		// Minimum execution time: 75_475_000 picoseconds.
+		Weight::from_parts(123_181_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -710,12 +718,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn report_missed_samples(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `493 + n * (500 ±0)`
-		//  Estimated: `10623 + n * (2911 ±31)`
-		// Minimum execution time: 78_581_000 picoseconds.
-		Weight::from_parts(67_829_431, 0)
+		//  Estimated: `10623 + n * (2911 ±0)`
+		// Minimum execution time: 74_605_000 picoseconds.
+		Weight::from_parts(91_041_649, 0)
 			.saturating_add(Weight::from_parts(0, 10623))
-			// Standard Error: 74_990
-			.saturating_add(Weight::from_parts(33_839_475, 0).saturating_mul(n.into()))
+			// Standard Error: 388_301
+			.saturating_add(Weight::from_parts(45_361_901, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -747,12 +755,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn authorize_missed(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `593 + n * (500 ±0)`
-		//  Estimated: `10623 + n * (2911 ±33)`
-		// Minimum execution time: 123_589_000 picoseconds.
-		Weight::from_parts(153_000_893, 0)
+		//  Estimated: `10623 + n * (2911 ±0)`
+		// Minimum execution time: 119_677_000 picoseconds.
+		Weight::from_parts(124_008_695, 0)
 			.saturating_add(Weight::from_parts(0, 10623))
-			// Standard Error: 159_010
-			.saturating_add(Weight::from_parts(36_156_829, 0).saturating_mul(n.into()))
+			// Standard Error: 499_956
+			.saturating_add(Weight::from_parts(41_315_520, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
@@ -773,8 +781,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3493`
-		// Minimum execution time: 17_987_000 picoseconds.
-		Weight::from_parts(29_700_000, 0)
+		// Minimum execution time: 16_123_000 picoseconds.
+		Weight::from_parts(28_694_000, 0)
 			.saturating_add(Weight::from_parts(0, 3493))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -788,11 +796,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `23 + n * (58 ±0)`
 		//  Estimated: `1489 + n * (3306 ±0)`
-		// Minimum execution time: 3_303_000 picoseconds.
-		Weight::from_parts(7_070_392, 0)
+		// Minimum execution time: 3_016_000 picoseconds.
+		Weight::from_parts(8_093_982, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
-			// Standard Error: 6_477
-			.saturating_add(Weight::from_parts(1_294_640, 0).saturating_mul(n.into()))
+			// Standard Error: 2_286
+			.saturating_add(Weight::from_parts(1_494_027, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -825,8 +833,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `5527`
-		// Minimum execution time: 11_120_000 picoseconds.
-		Weight::from_parts(13_678_000, 0)
+		// Minimum execution time: 10_703_000 picoseconds.
+		Weight::from_parts(14_165_000, 0)
 			.saturating_add(Weight::from_parts(0, 5527))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(5))
