@@ -568,6 +568,69 @@ pub fn validates_sample(
 	)
 }
 
+/// The domain of a settlement's second seed (amendment 6's second validators).
+pub const SECOND_DOMAIN: &[u8] = b"gonka/channel-second/v1";
+/// One sample in this many gets a second validator (amendment 6: "about 10%").
+pub const SECOND_EVERY: u32 = 10;
+
+/// The seed of settlement `settlement`'s second round, from the hash of the last block of
+/// its verdict window: `H("gonka/channel-second/v1" ‖ genesis ‖ hash(last) ‖
+/// u64_le(settlement))`. Every first answer was sent before that block was sealed, so a
+/// first validator cannot know which of its samples will be checked again.
+pub fn second_seed(genesis_hash: &H256, window_last_block: &H256, settlement: SettlementId) -> H256 {
+	H256(hash_concat(&[
+		SECOND_DOMAIN,
+		genesis_hash.as_bytes(),
+		window_last_block.as_bytes(),
+		&settlement.to_le_bytes(),
+	]))
+}
+
+/// The residue of the samples a second round doubles: sample `s` is doubled iff
+/// `s mod SECOND_EVERY` is it ([`is_doubled`]), so at most `⌈m / SECOND_EVERY⌉` of `m`
+/// samples are ([`most_doubled`]).
+pub fn doubled_residue(second_seed: &H256) -> u32 {
+	(crate::u64_le_prefix(&second_seed.0) % u64::from(SECOND_EVERY)) as u32
+}
+
+/// Whether sample `sample` gets a second validator in the round with seed `second_seed`.
+pub fn is_doubled(second_seed: &H256, sample: u32) -> bool {
+	sample % SECOND_EVERY == doubled_residue(second_seed)
+}
+
+/// The most samples of `samples` a second round doubles: `⌈samples / SECOND_EVERY⌉`.
+pub fn most_doubled(samples: u32) -> u32 {
+	samples.div_ceil(SECOND_EVERY)
+}
+
+/// Whether `validator` gives sample `sample` its second answer: the hash rule
+/// ([`validates_sample`]) draws it on the second seed and not on the sample seed, so it is
+/// never a validator that could have answered the sample first (nor the executor).
+#[allow(clippy::too_many_arguments)]
+pub fn validates_second(
+	seed: &H256,
+	second_seed: &H256,
+	sample: u32,
+	validator: &HostId,
+	executor: &HostId,
+	validator_power: u128,
+	total_power: u128,
+	executor_power: u128,
+) -> bool {
+	let drawn = |seed: &H256| {
+		validates_sample(
+			seed,
+			sample,
+			validator,
+			executor,
+			validator_power,
+			total_power,
+			executor_power,
+		)
+	};
+	is_doubled(second_seed, sample) && drawn(second_seed) && !drawn(seed)
+}
+
 /// The most samples a settlement's vouchered receipts get (`MaxSamples`): a settlement
 /// whose `⌈t·N⌉` is above it is refused, never capped silently (amendment 4); an executor
 /// settles a long channel in several smaller settlements instead.
@@ -1547,6 +1610,42 @@ mod tests {
 		}
 		// 10 validators of equal power, each drawn with probability 1/10 a sample.
 		assert!((1_800..=2_200).contains(&checks), "{checks} checks of 2,000 samples");
+	}
+
+	#[test]
+	fn a_tenth_of_the_samples_get_a_second_validator_never_one_that_could_answer_first() {
+		let executor = HostId::new([0; 32]);
+		let validators: Vec<HostId> = (1..=10u8).map(|i| HostId::new([i; 32])).collect();
+		let (mut doubled, mut seconds, mut residues) = (0u32, 0u32, [0u32; 10]);
+		for settlement in 0..400u64 {
+			let seed = sample_seed(&H256::zero(), &H256::repeat_byte(1), settlement);
+			let second = second_seed(&H256::zero(), &H256::repeat_byte(2), settlement);
+			assert_ne!(second, seed);
+			residues[doubled_residue(&second) as usize] += 1;
+			let samples = settlement as u32 % 25;
+			let count = (0..samples).filter(|sample| is_doubled(&second, *sample)).count() as u32;
+			assert!(count <= most_doubled(samples), "{count} of {samples} doubled");
+			doubled += count;
+			for sample in 0..samples {
+				assert!(!validates_second(&seed, &second, sample, &executor, &executor, 10, 110, 10));
+				for v in &validators {
+					let is_second = validates_second(&seed, &second, sample, v, &executor, 10, 110, 10);
+					if is_second {
+						// Doubled, drawn on the second seed, never drawn on the first.
+						assert!(is_doubled(&second, sample));
+						assert!(validates_sample(&second, sample, v, &executor, 10, 110, 10));
+						assert!(!validates_sample(&seed, sample, v, &executor, 10, 110, 10));
+						seconds += 1;
+					}
+				}
+			}
+		}
+		// 4,800 samples: about 480 doubled, each with about 10 × 0.1 × 0.9 second validators.
+		assert!((380..=580).contains(&doubled), "{doubled} doubled");
+		assert!(seconds * 100 > doubled * 70 && seconds * 100 < doubled * 110, "{seconds}");
+		// The residue is uniform: each of the ten is drawn.
+		assert!(residues.iter().all(|count| *count > 15), "{residues:?}");
+		assert_eq!((most_doubled(0), most_doubled(1), most_doubled(10), most_doubled(11)), (0, 1, 1, 2));
 	}
 
 	#[test]

@@ -38,8 +38,8 @@
 use crate::{
 	BlockDisputes, ChallengeFees, Config, DisputeOutcome, DisputeRecord, DisputeRecordOf, Disputes,
 	Error, Event, HoldReason, NextDisputeId, NextDisputeToEnd, NextUnavailable,
-	NextUnavailableToEnd, OpenInEpoch, Pallet, SettlementRecordOf, Settlements, UnavailableQueue,
-	UnavailableSeeds, WeightInfo,
+	NextUnavailableToEnd, OpenInEpoch, Pallet, SecondRound, SecondRounds, SettlementRecordOf,
+	Settlements, UnavailableQueue, UnavailableSeeds, WeightInfo,
 };
 use gonka_primitives::{
 	channel::{
@@ -77,6 +77,8 @@ pub(crate) struct CheckedFailure<T: Config> {
 	pub cost: u128,
 	/// The settlement's sample seed.
 	pub seed: H256,
+	/// The settlement's second round, when the report is a second answer (`seconds.rs`).
+	pub round: Option<SecondRound<HostId>>,
 }
 
 impl<T: Config> Pallet<T> {
@@ -84,37 +86,48 @@ impl<T: Config> Pallet<T> {
 	/// now's, the report's anchor a block of this chain from the settlement's on, the
 	/// sample is one of its samples that the hash rule draws the validator for
 	/// and nobody answered, and the evidence fits the reason (a mismatch's receipt is the
-	/// sampled one); the block has room for a dispute.
+	/// sampled one); the block has room for a dispute. A second answer (`seconds.rs`): the
+	/// settlement's verdict period is two before now's, and the sample one its second
+	/// round doubles, drawn for the validator on the second seed, not answered a second
+	/// time.
 	pub(crate) fn check_failure(
 		validator: &HostId,
 		report: &FailureReport,
 	) -> Result<CheckedFailure<T>, Error<T>> {
 		let record =
 			Settlements::<T>::get(report.settlement).ok_or(Error::<T>::UnknownSettlement)?;
-		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(
-			Self::period_of(now) == Self::period_of(record.at).saturating_add(1),
-			Error::<T>::NotVerdictWindow
-		);
+		let round = if Self::answers_second(Self::period_of(record.at))? {
+			Some(SecondRounds::<T>::get(report.settlement).ok_or(Error::<T>::NotDoubled)?)
+		} else {
+			None
+		};
 		Self::check_anchor(&report.anchor, record.at)?;
 		let seed = Self::seed_of(report.settlement, &record).ok_or(Error::<T>::NotVerdictWindow)?;
 		let tree = Self::tree_samples(&record, &seed);
 		let sample = sample_of(&seed, report.sample, tree, record.from, record.to, record.tail)
 			.ok_or(Error::<T>::NotASample)?;
 		let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, validator);
-		ensure!(
-			validates_sample(
-				&seed,
-				report.sample,
-				validator,
-				&record.executor,
-				power,
-				record.total_power,
-				record.executor_power,
-			),
-			Error::<T>::NotSampled
-		);
-		ensure!(!record.is_answered(report.sample), Error::<T>::AlreadyAnswered);
+		let new = match &round {
+			Some(round) => {
+				Self::check_second(&record, round, &seed, report.sample, validator, power)?
+			}
+			None => {
+				ensure!(
+					validates_sample(
+						&seed,
+						report.sample,
+						validator,
+						&record.executor,
+						power,
+						record.total_power,
+						record.executor_power,
+					),
+					Error::<T>::NotSampled
+				);
+				!record.is_answered(report.sample)
+			}
+		};
+		ensure!(new, Error::<T>::AlreadyAnswered);
 		ensure!(report.reason != FailReason::Challenged, Error::<T>::BadReason);
 		let cost = match (report.reason, &report.evidence) {
 			(FailReason::Mismatch, Some(evidence)) => evidence_cost(
@@ -134,7 +147,7 @@ impl<T: Config> Pallet<T> {
 		};
 		Self::ensure_dispute_room()?;
 		let samples = tree.saturating_add(record.tail);
-		Ok(CheckedFailure { record, samples, power, cost, seed })
+		Ok(CheckedFailure { record, samples, power, cost, seed, round })
 	}
 
 	/// The `authorize` rule of [`Pallet::report_failure`]: the validator's worker key
@@ -151,32 +164,42 @@ impl<T: Config> Pallet<T> {
 		let checked = Self::check_failure(validator, report).map_err(|error| match error {
 			Error::<T>::UnknownSettlement
 			| Error::<T>::NotVerdictWindow
-			| Error::<T>::AlreadyAnswered => InvalidTransaction::Stale,
+			| Error::<T>::AlreadyAnswered
+			| Error::<T>::NotDoubled => InvalidTransaction::Stale,
 			Error::<T>::TooManyDisputes => InvalidTransaction::ExhaustsResources,
 			Error::<T>::AnchorAhead => InvalidTransaction::Future,
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
-		duty_validity::<T>(
-			"GonkaFailureReport",
-			(report.settlement, report.sample),
-			Self::closes_at(checked.record.at),
-		)
+		// A second answer's until the record is pruned.
+		let (tag, until) = match checked.round {
+			Some(_) => ("GonkaSecondFailure", Self::prunes_at(checked.record.at)),
+			None => ("GonkaFailureReport", Self::closes_at(checked.record.at)),
+		};
+		duty_validity::<T>(tag, (report.settlement, report.sample), until)
 	}
 
-	/// `report_failure`: answers the sample (a fail, paid as a verdict) and opens its
-	/// dispute; emits `DisputeOpened`.
+	/// `report_failure`: answers the sample (a fail, paid as a verdict; a first one marks
+	/// the validator answered for the period and keeps the sample out of the second round,
+	/// a second one is marked on the round) and opens its dispute; emits `DisputeOpened`.
 	pub(crate) fn do_report_failure(validator: HostId, report: FailureReport) -> DispatchResult {
-		let CheckedFailure { mut record, samples, power, cost, seed } =
+		let CheckedFailure { mut record, samples, power, cost, seed, round } =
 			Self::check_failure(&validator, &report)?;
-		if !record.answer(report.sample) {
-			defensive!("a sample's bit is within the bitmap");
+		let second = round.is_some();
+		if let Some(mut round) = round {
+			let part = round.answer(report.sample);
+			SecondRounds::<T>::insert(report.settlement, round);
+			Self::pay_from_pot(&validator, part)?;
+		} else {
+			if !record.answer(report.sample) {
+				defensive!("a sample's bit is within the bitmap");
+			}
+			record.fails = record.fails.saturating_add(1);
+			let part = record.pay_answer(Self::answer_pay(record.share, samples));
+			Settlements::<T>::insert(report.settlement, &record);
+			Self::note_failed(report.settlement, report.sample);
+			Self::pay_from_pot(&validator, part)?;
+			Self::note_answers(Self::period_of(record.at), &validator, 1);
 		}
-		record.fails = record.fails.saturating_add(1);
-		let pay = record.share.checked_div(u128::from(samples)).unwrap_or(0);
-		let part = record.pay_answer(pay);
-		Settlements::<T>::insert(report.settlement, &record);
-		Self::pay_from_pot(&validator, part)?;
-		Self::note_answers(Self::period_of(record.at), &validator, 1);
 		let dispute = Self::open_dispute(
 			report.settlement,
 			&record,
@@ -189,8 +212,9 @@ impl<T: Config> Pallet<T> {
 		match (&report.reason, &report.evidence) {
 			(FailReason::Unavailable, _) => UnavailableSeeds::<T>::insert(dispute, seed),
 			// The receipt is disputed: the developer challenges it no more (it would be
-			// refunded twice). Past `MAX_DISPUTED`, not kept: the report stands.
-			(_, Some(evidence)) => crate::Challenged::<T>::mutate(report.settlement, |seqs| {
+			// refunded twice). Past `MAX_DISPUTED`, not kept: the report stands. A second
+			// answer's settlement is challenged no more (its window closed).
+			(_, Some(evidence)) if !second => crate::Challenged::<T>::mutate(report.settlement, |seqs| {
 				if !seqs.contains(&evidence.receipt.seq) {
 					let _ = seqs.try_push(evidence.receipt.seq);
 				}

@@ -111,6 +111,27 @@ mod channels_events {
 			/// The member.
 			member: HostId,
 		},
+		/// A settlement's close drew its second round (amendment 6): `doubled` samples
+		/// are answered once more in the next verdict period, `held` of the share waits
+		/// in the pot to pay them.
+		SecondRoundDrawn {
+			/// The settlement.
+			settlement: SettlementId,
+			/// The samples doubled.
+			doubled: u32,
+			/// What the pot holds to pay their second answers.
+			held: u128,
+		},
+		/// A settlement's second round ended with its pruning: what its answers were not
+		/// paid (`returned`) went back to the executor's pending work.
+		SecondRoundEnded {
+			/// The settlement.
+			settlement: SettlementId,
+			/// The second answers given.
+			answers: u32,
+			/// What went back to the executor.
+			returned: u128,
+		},
 		/// A validator drawn for samples of a verdict period answered none of that period's:
 		/// the samples shown are missed duties.
 		SamplesMissed {
@@ -294,5 +315,8 @@ mod channels_events {
 		/// A duty's anchor is not a block of this chain (signed on another fork), or one it
 		/// no longer keeps the hash of.
 		AnchorNotOnChain,
+		/// A second answer names a settlement without a second round, or a sample its round
+		/// does not double.
+		NotDoubled,
 	}
 }

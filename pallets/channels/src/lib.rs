@@ -7,7 +7,7 @@
 //! (vouchers, tail claims, payment), `sampling.rs` (settlement records, samples, verdicts,
 //! the windows' close), `disputes.rs` (failure reports, juries, outcomes, refutations),
 //! `challenges.rs` (developers' challenges), `waivers.rs` (early finalization), `misses.rs`
-//! (validators that answered nothing, the records' pruning),
+//! (validators that answered nothing, the records' pruning), `seconds.rs` (second validators),
 //! `tick_impls.rs` (the hooks), `try_state.rs` (the invariants), `migrations.rs`, `types.rs`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -29,6 +29,7 @@ pub mod migrations;
 mod misses;
 pub mod runtime_api;
 mod sampling;
+mod seconds;
 mod settlement;
 mod tick_impls;
 #[cfg(any(feature = "std", feature = "try-runtime"))]
@@ -297,6 +298,18 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type SettlementModels<T: Config> =
 		StorageMap<_, Twox64Concat, SettlementId, (ModelId, Option<EpochIndex>)>;
+
+	/// Each settlement's samples failed in its verdict window, written by the failure
+	/// reports (a settlement without one has none) and taken by its close: a second round
+	/// doubles none of them (their disputes are open).
+	#[pallet::storage]
+	pub type FailedSamples<T: Config> = StorageMap<_, Twox64Concat, SettlementId, SampleBits>;
+
+	/// Each closed, kept settlement's second round (amendment 6, `seconds.rs`), drawn by its
+	/// close when it doubles a sample and ended by its pruning.
+	#[pallet::storage]
+	pub type SecondRounds<T: Config> =
+		StorageMap<_, Twox64Concat, SettlementId, SecondRound<HostId>>;
 
 	/// What each validator did with each verdict period's samples (answered some, or was
 	/// shown missed): cleared `MARK_CLEARS` a block once the period's report period ends.

@@ -284,7 +284,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Prunes the closed settlements whose report period ended by `now`, oldest first, at
 	/// most `MaxClosesPerBlock`: their records, models and index entries removed, their
-	/// power snapshots released. It reads only the small `ToPrune` index (the record is
+	/// power snapshots released, their second rounds ended (`seconds.rs`). It reads only the small `ToPrune` index (the record is
 	/// removed unread). Returns the weight used.
 	pub(crate) fn prune_settlements(now: BlockNumberFor<T>) -> Weight {
 		let (next, weight) = crate::tick_impls::sweep(
@@ -299,6 +299,7 @@ impl<T: Config> Pallet<T> {
 					Settlements::<T>::remove(id);
 					SettlementModels::<T>::remove(id);
 					pallet_poc::Pallet::<T>::release_snapshot(&snapshot);
+					Self::end_second_round(id);
 					true
 				}
 				None => {

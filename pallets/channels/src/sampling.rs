@@ -29,7 +29,7 @@
 
 use crate::{
 	BlockSettlements, Config, Error, Event, HoldReason, NextSettlementId, NextToClose, Pallet,
-	SettlementRecord, SettlementRecordOf, Settlements, WeightInfo,
+	SecondRound, SettlementRecord, SettlementRecordOf, Settlements, WeightInfo,
 };
 use alloc::vec::Vec;
 use gonka_primitives::{
@@ -78,6 +78,8 @@ pub(crate) struct NewSettlement {
 pub(crate) struct Answers<T: Config> {
 	pub settlement: SettlementId,
 	pub record: SettlementRecordOf<T>,
+	/// Its second round, when the batch gives second answers (`seconds.rs`).
+	pub round: Option<SecondRound<HostId>>,
 	/// The samples answered (not answered before), each a pass.
 	pub samples: Vec<u32>,
 	/// What each answer pays.
@@ -282,9 +284,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<Vec<Answers<T>>, Error<T>> {
 		ensure!(!verdicts.entries.is_empty(), Error::<T>::NoVerdicts);
 		ensure!(verdicts.part < MAX_VERDICT_PARTS, Error::<T>::BadPart);
-		let now = frame_system::Pallet::<T>::block_number();
-		let period = Self::period_of(now);
-		ensure!(period == verdicts.period.saturating_add(1), Error::<T>::NotVerdictWindow);
+		let second = Self::answers_second(verdicts.period)?;
 		Self::check_anchor(&verdicts.anchor, Self::verdicts_anchor_from(verdicts.period))?;
 		let mut answers: Vec<Answers<T>> = Vec::new();
 		// The validator's power in the snapshots met so far (usually one).
@@ -298,7 +298,8 @@ impl<T: Config> Pallet<T> {
 			ensure!(last.is_none_or(|last| last < key), Error::<T>::VerdictsOutOfOrder);
 			last = Some(key);
 			if answers.last().is_none_or(|answers| answers.settlement != entry.settlement) {
-				let (next, seed, samples) = Self::answers_to(entry.settlement, verdicts.period)?;
+				let (next, seed, samples) =
+					Self::answers_to(entry.settlement, verdicts.period, second)?;
 				drawn = (seed, samples);
 				answers.push(next);
 			}
@@ -309,19 +310,27 @@ impl<T: Config> Pallet<T> {
 			ensure!(entry.pass, Error::<T>::FailWithoutReport);
 			ensure!(entry.sample < drawn.1, Error::<T>::NotASample);
 			let power = Self::power_once(&mut powers, &record.snapshot, validator);
-			ensure!(
-				validates_sample(
-					&drawn.0,
-					entry.sample,
-					validator,
-					&record.executor,
-					power,
-					record.total_power,
-					record.executor_power,
-				),
-				Error::<T>::NotSampled
-			);
-			if record.is_answered(entry.sample) {
+			let new = match &current.round {
+				Some(round) => {
+					Self::check_second(record, round, &drawn.0, entry.sample, validator, power)?
+				}
+				None => {
+					ensure!(
+						validates_sample(
+							&drawn.0,
+							entry.sample,
+							validator,
+							&record.executor,
+							power,
+							record.total_power,
+							record.executor_power,
+						),
+						Error::<T>::NotSampled
+					);
+					!record.is_answered(entry.sample)
+				}
+			};
+			if !new {
 				answered = answered.saturating_add(1);
 				continue;
 			}
@@ -349,25 +358,46 @@ impl<T: Config> Pallet<T> {
 		power
 	}
 
-	/// The answers a batch of verdict period `period` starts to settlement `settlement`,
-	/// the settlement's seed and its samples: the settlement is kept and of that period.
+	/// Whether answers to the samples of settlements of verdict period `period` sent now
+	/// are second answers (sent in period `period + 2`, `seconds.rs`) or first ones (in
+	/// `period + 1`); `NotVerdictWindow` in any other period.
+	pub(crate) fn answers_second(period: u32) -> Result<bool, Error<T>> {
+		let now = Self::period_of(frame_system::Pallet::<T>::block_number());
+		if now == period.saturating_add(1) {
+			return Ok(false);
+		}
+		ensure!(now == period.saturating_add(2), Error::<T>::NotVerdictWindow);
+		Ok(true)
+	}
+
+	/// The answers a batch of verdict period `period` starts to settlement `settlement`
+	/// (second answers if `second`: its second round read too), the settlement's seed and
+	/// its samples: the settlement is kept and of that period.
 	fn answers_to(
 		settlement: SettlementId,
 		period: u32,
+		second: bool,
 	) -> Result<(Answers<T>, H256, u32), Error<T>> {
 		let record = Settlements::<T>::get(settlement).ok_or(Error::<T>::UnknownSettlement)?;
 		ensure!(Self::period_of(record.at) == period, Error::<T>::WrongPeriod);
 		let seed = Self::seed_of(settlement, &record).ok_or(Error::<T>::WrongPeriod)?;
 		let samples = Self::tree_samples(&record, &seed).saturating_add(record.tail);
-		let pay = record.share.checked_div(u128::from(samples)).unwrap_or(0);
-		Ok((Answers { settlement, record, samples: Vec::new(), pay }, seed, samples))
+		let round = if second {
+			Some(crate::SecondRounds::<T>::get(settlement).ok_or(Error::<T>::NotDoubled)?)
+		} else {
+			None
+		};
+		let pay = Self::answer_pay(record.share, samples);
+		Ok((Answers { settlement, record, round, samples: Vec::new(), pay }, seed, samples))
 	}
 
 	/// The `authorize` rule of [`Pallet::submit_verdicts`]: the validator's worker key
 	/// signed them for this chain (checked first), their anchor is a block of this chain
-	/// from the period's last on, each is a sample the hash rule draws it for, and at least
-	/// half of them are not answered yet. One transaction per validator,
-	/// period and part (`provides`), valid until the period's window closes.
+	/// from the period's last on, each is a sample the hash rule draws it for (second
+	/// answers: one its settlement's second round doubles, `seconds.rs`), and at least half
+	/// of them are not answered yet. One transaction per validator, period, round and part
+	/// (`provides`), valid until the period's window closes (second answers: until the
+	/// period's records are pruned).
 	pub(crate) fn authorize_verdicts(
 		source: TransactionSource,
 		validator: &HostId,
@@ -387,25 +417,37 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::AnchorAhead => InvalidTransaction::Future,
 			Error::<T>::NotVerdictWindow
 			| Error::<T>::UnknownSettlement
-			| Error::<T>::AlreadyAnswered => InvalidTransaction::Stale,
+			| Error::<T>::AlreadyAnswered
+			| Error::<T>::NotDoubled => InvalidTransaction::Stale,
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
-		let until = Self::period_start(verdicts.period.saturating_add(2));
+		let second = Self::answers_second(verdicts.period).is_ok_and(|second| second);
+		let until = Self::period_start(verdicts.period.saturating_add(2 + u32::from(second)));
 		duty_validity::<T>(
-			"GonkaReceiptVerdicts",
+			if second { "GonkaSecondVerdicts" } else { "GonkaReceiptVerdicts" },
 			(verdicts.period, validator, verdicts.part),
 			until,
 		)
 	}
 
-	/// `submit_verdicts`: marks each new answer on its settlement, pays the validator for
-	/// them from the pot into its pending work (one transfer), marks the validator answered
-	/// for the period, notes its answers as duties done, and emits `VerdictsSubmitted`.
+	/// `submit_verdicts`: marks each new answer on its settlement (a second answer: on its
+	/// second round), pays the validator for them from the pot into its pending work (one
+	/// transfer), marks the validator answered for the period and notes its first answers
+	/// as duties done (second answers are not duties, `seconds.rs`), and emits
+	/// `VerdictsSubmitted`.
 	pub(crate) fn do_verdicts(validator: HostId, verdicts: ReceiptVerdicts) -> DispatchResult {
 		let answers = Self::check_verdicts(&validator, &verdicts, true)?;
-		let (mut passes, mut paid) = (0u32, 0u128);
-		for Answers { settlement, mut record, samples, pay } in answers {
+		let (mut passes, mut seconds, mut paid) = (0u32, 0u32, 0u128);
+		for Answers { settlement, mut record, round, samples, pay } in answers {
 			if samples.is_empty() {
+				continue;
+			}
+			if let Some(mut round) = round {
+				for sample in samples {
+					seconds = seconds.saturating_add(1);
+					paid = paid.saturating_add(round.answer(sample));
+				}
+				crate::SecondRounds::<T>::insert(settlement, round);
 				continue;
 			}
 			for sample in samples {
@@ -429,7 +471,7 @@ impl<T: Config> Pallet<T> {
 			validator,
 			period: verdicts.period,
 			part: verdicts.part,
-			passes,
+			passes: passes.saturating_add(seconds),
 			paid,
 		});
 		Ok(())
@@ -485,27 +527,46 @@ impl<T: Config> Pallet<T> {
 	fn close_settlement(id: SettlementId, record: SettlementRecordOf<T>) {
 		crate::ToPrune::<T>::insert(id, (Self::prunes_at(record.at), record.snapshot));
 		crate::Challenged::<T>::remove(id);
-		Self::note_closed(record.epoch);
 		T::Work::judge_many(&record.executor, record.epoch, record.passes, 0);
 		let rest = record.share.saturating_sub(record.validator_paid);
+		// The second round (`seconds.rs`) holds its answers' pay, and the epoch's ledger
+		// until it ends.
+		let held = match Self::draw_second_round(id, &record, rest) {
+			Some(held) => held,
+			None => {
+				Self::note_closed(record.epoch);
+				0
+			}
+		};
+		let returned = Self::return_share(&record.executor, rest.saturating_sub(held));
+		Self::deposit_event(Event::SettlementClosed {
+			settlement: id,
+			passes: record.passes,
+			fails: record.fails,
+			returned,
+		});
+	}
+
+	/// Returns `amount` of a settlement's share from the pot to its executor's pending work,
+	/// both steps or neither (a hook is not a transaction); should that fail, to `FeeTo`:
+	/// the pot keeps no share of a closed settlement or an ended round. Returns what the
+	/// executor got.
+	pub(crate) fn return_share(executor: &HostId, amount: u128) -> u128 {
 		let escrow = <T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow);
-		// Into the executor's pending work, both steps or neither (a hook is not a
-		// transaction); should that fail, to `FeeTo`: the pot keeps no share of a closed
-		// settlement.
-		let returned = polkadot_sdk::frame_support::storage::with_storage_layer(|| {
-			if rest > 0 {
+		polkadot_sdk::frame_support::storage::with_storage_layer(|| {
+			if amount > 0 {
 				<T as Config>::Currency::transfer_on_hold(
 					&escrow,
 					&Self::pot(),
-					&record.executor,
-					rest,
+					executor,
+					amount,
 					Precision::Exact,
 					Restriction::Free,
 					Fortitude::Force,
 				)?;
-				T::Work::credit_work(&record.executor, rest)?;
+				T::Work::credit_work(executor, amount)?;
 			}
-			Ok::<_, DispatchError>(rest)
+			Ok::<_, DispatchError>(amount)
 		})
 		.unwrap_or_else(|_| {
 			defensive!("an executor takes its returned share");
@@ -513,18 +574,12 @@ impl<T: Config> Pallet<T> {
 				&escrow,
 				&Self::pot(),
 				&T::FeeTo::get(),
-				rest,
+				amount,
 				Precision::BestEffort,
 				Restriction::Free,
 				Fortitude::Force,
 			);
 			0
-		});
-		Self::deposit_event(Event::SettlementClosed {
-			settlement: id,
-			passes: record.passes,
-			fails: record.fails,
-			returned,
-		});
+		})
 	}
 }

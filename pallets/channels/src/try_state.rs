@@ -51,7 +51,13 @@ impl<T: Config> Pallet<T> {
 	///   the counter), every one of them;
 	/// - a settlement's validators are paid at most its share; its passes and fails are its
 	///   answered samples; its tree samples fall in what its voucher adds;
-	/// - the pot holds the open settlements' unpaid shares, exactly;
+	/// - a settlement's failed samples are answered samples of an open settlement, at most
+	///   its fails;
+	/// - second rounds are of closed, kept settlements, of their executor and epoch; a
+	///   round pays at most what it holds, which is its pay for each sample it doubles at
+	///   most, and answers only samples it doubles;
+	/// - the pot holds the open settlements' unpaid shares and the rounds' unpaid holds,
+	///   exactly;
 	/// - the dispute cursor is at most the counter, the unavailable queue's at most its
 	///   end; only disputes from the cursor (the unavailable payloads' from their queue's,
 	///   queued in id order, each once, with its settlement's seed if opened since version
@@ -59,8 +65,8 @@ impl<T: Config> Pallet<T> {
 	///   executor, its reporter or its developer; a challenge (and nothing else) holds its
 	///   fee of its developer, and a developer holds exactly its open challenges' fees; a
 	///   receipt is challenged once in a kept settlement;
-	/// - each epoch counts its open settlement records and disputes (a dispute in its
-	///   settlement's epoch and in its report's: `OpenInEpoch`);
+	/// - each epoch counts its open settlement records, second rounds and disputes (a
+	///   dispute in its settlement's epoch and in its report's: `OpenInEpoch`);
 	/// - the closed settlements are kept until their report period ends, each indexed once
 	///   in `ToPrune` with its snapshot, every kept one with at most one model; the marks
 	///   are of periods from the marks' cursor to the one before now's, and a block took at
@@ -277,12 +283,50 @@ impl<T: Config> Pallet<T> {
 			unpaid = unpaid.saturating_add(record.share.saturating_sub(record.validator_paid));
 		}
 		ensure!(records == end.saturating_sub(first), "every open settlement is kept");
+		for (id, failed) in crate::FailedSamples::<T>::iter() {
+			let record = crate::Settlements::<T>::get(id)
+				.filter(|_| Self::window_open(id))
+				.ok_or("failed samples of open settlements only")?;
+			let count: u32 = failed.iter().map(|bits| bits.count_ones()).sum();
+			ensure!(
+				count <= record.fails &&
+					failed.iter().zip(record.answered.iter()).all(|(f, a)| f & !a == 0) &&
+					failed.len() <= record.answered.len(),
+				"a settlement's failed samples are answered, at most its fails"
+			);
+		}
+		for (id, round) in crate::SecondRounds::<T>::iter() {
+			ensure!(
+				crate::NextToPrune::<T>::get() <= id && id < first,
+				"second rounds of closed, kept settlements only"
+			);
+			let record =
+				crate::Settlements::<T>::get(id).ok_or("a second round's settlement is kept")?;
+			ensure!(
+				round.executor == record.executor && round.epoch == record.epoch,
+				"a second round is of its settlement's executor and epoch"
+			);
+			let doubled: u32 = round.doubled.iter().map(|bits| bits.count_ones()).sum();
+			ensure!(
+				round.paid <= round.held &&
+					round.held <= round.pay.saturating_mul(u128::from(doubled)),
+				"a second round pays at most what it holds, its pay for each doubled sample"
+			);
+			ensure!(
+				round.answered.iter().enumerate().all(|(index, answered)| {
+					answered & !round.doubled.get(index).copied().unwrap_or(0) == 0
+				}),
+				"a second round answers only samples it doubles"
+			);
+			*open.entry(round.epoch).or_default() += 1;
+			unpaid = unpaid.saturating_add(round.held.saturating_sub(round.paid));
+		}
 		ensure!(
 			<T as Config>::Currency::balance_on_hold(
 				&<T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow),
 				&Self::pot()
 			) == unpaid,
-			"the pot holds the open settlements' unpaid shares"
+			"the pot holds the open settlements' unpaid shares and the rounds' unpaid holds"
 		);
 		for (settlement, seqs) in crate::Challenged::<T>::iter() {
 			ensure!(

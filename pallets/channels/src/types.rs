@@ -267,25 +267,97 @@ impl<AccountId, BlockNumber> SettlementRecord<AccountId, BlockNumber> {
 
 	/// Whether sample `sample` is answered.
 	pub fn is_answered(&self, sample: u32) -> bool {
-		let (byte, bit) = ((sample / 8) as usize, sample % 8);
-		self.answered.get(byte).is_some_and(|bits| bits & (1 << bit) != 0)
+		bit_is_set(&self.answered, sample)
 	}
 
 	/// Marks sample `sample` answered; `false` if it is past the bitmap's bound.
 	pub fn answer(&mut self, sample: u32) -> bool {
-		let (byte, bit) = ((sample / 8) as usize, sample % 8);
-		while self.answered.len() <= byte {
-			if self.answered.try_push(0).is_err() {
-				return false;
-			}
+		set_bit(&mut self.answered, sample)
+	}
+}
+
+/// Whether bit `index` of `bits` is set (bits past its end are not).
+pub fn bit_is_set(bits: &[u8], index: u32) -> bool {
+	let (byte, bit) = ((index / 8) as usize, index % 8);
+	bits.get(byte).is_some_and(|bits| bits & (1 << bit) != 0)
+}
+
+/// Sets bit `index` of `bits`, growing it as needed; `false` if it is past the bound.
+pub fn set_bit<const N: u32>(bits: &mut BoundedVec<u8, ConstU32<N>>, index: u32) -> bool {
+	let (byte, bit) = ((index / 8) as usize, index % 8);
+	while bits.len() <= byte {
+		if bits.try_push(0).is_err() {
+			return false;
 		}
-		match self.answered.get_mut(byte) {
-			Some(bits) => {
-				*bits |= 1 << bit;
-				true
-			}
-			None => false,
+	}
+	match bits.get_mut(byte) {
+		Some(bits) => {
+			*bits |= 1 << bit;
+			true
 		}
+		None => false,
+	}
+}
+
+/// The bits of a settlement's samples (`ANSWERED_BYTES`): its answered ones, its failed ones.
+pub type SampleBits = BoundedVec<u8, ConstU32<ANSWERED_BYTES>>;
+
+/// The bytes of a second round's bitmaps: one bit for each doubled sample, at most
+/// `⌈(MAX_SAMPLES + MAX_TAIL) / SECOND_EVERY⌉`, indexed by `sample / SECOND_EVERY`.
+pub const SECOND_BYTES: u32 = (gonka_primitives::channel::MAX_SAMPLES
+	+ gonka_primitives::channel::MAX_TAIL)
+	.div_ceil(gonka_primitives::channel::SECOND_EVERY)
+	.div_ceil(8);
+
+/// A closed settlement's second round (amendment 6), kept from its window's close to its
+/// pruning: about a tenth of its samples (those not failed first, of one residue drawn
+/// from the second seed) answered once more, by validators the hash rule draws on the
+/// second seed and not on the first.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct SecondRound<AccountId> {
+	/// The settlement's executor: what the round does not pay goes back to it.
+	pub executor: AccountId,
+	/// The settlement's epoch: its ledger waits for the round (an upheld second failure
+	/// takes the refund and the bounty from the executor's pending work of it).
+	pub epoch: gonka_primitives::EpochIndex,
+	/// The round's seed (`gonka_primitives::channel::second_seed`).
+	pub seed: gonka_primitives::H256,
+	/// What each second answer pays (the settlement's pay per answer).
+	pub pay: u128,
+	/// What the pot holds for the round: `pay` for each doubled sample.
+	pub held: u128,
+	/// What the round's answers were paid so far (at most `held`).
+	pub paid: u128,
+	/// The doubled samples, by `sample / SECOND_EVERY`: of the round's residue, not failed
+	/// in the settlement's window.
+	pub doubled: BoundedVec<u8, ConstU32<SECOND_BYTES>>,
+	/// The doubled samples answered, by `sample / SECOND_EVERY`.
+	pub answered: BoundedVec<u8, ConstU32<SECOND_BYTES>>,
+}
+
+impl<AccountId> SecondRound<AccountId> {
+	/// Whether `sample` is one the round doubles.
+	pub fn doubles(&self, sample: u32) -> bool {
+		gonka_primitives::channel::is_doubled(&self.seed, sample)
+			&& bit_is_set(&self.doubled, sample / gonka_primitives::channel::SECOND_EVERY)
+	}
+
+	/// Whether `sample`'s second answer was given.
+	pub fn is_answered(&self, sample: u32) -> bool {
+		bit_is_set(&self.answered, sample / gonka_primitives::channel::SECOND_EVERY)
+	}
+
+	/// Marks `sample`'s second answer given and counts its pay (never beyond `held`);
+	/// returns what it pays.
+	pub fn answer(&mut self, sample: u32) -> u128 {
+		if !set_bit(&mut self.answered, sample / gonka_primitives::channel::SECOND_EVERY) {
+			return 0;
+		}
+		let part = self.pay.min(self.held.saturating_sub(self.paid));
+		self.paid = self.paid.saturating_add(part);
+		part
 	}
 }
 

@@ -217,9 +217,9 @@ fn a_failed_sample_is_reported_with_its_receipt_and_opens_a_dispute() {
 		let record = Settlements::<Test>::get(0).unwrap();
 		assert!(record.is_answered(sample));
 		assert_eq!((record.passes, record.fails), (0, 1));
-		// Paid as an answer.
-		assert_eq!(record.validator_paid, record.share / 6);
-		assert_eq!(credited(&account(reporter)), record.share / 6);
+		// Paid as an answer: the share over 6 samples and their most second answers (1).
+		assert_eq!(record.validator_paid, record.share / 7);
+		assert_eq!(credited(&account(reporter)), record.share / 7);
 		let dispute = Disputes::<Test>::get(0).unwrap();
 		assert_eq!(
 			(dispute.executor.clone(), dispute.reporter.clone()),
@@ -306,8 +306,11 @@ fn failures_are_reported_in_the_period_after_the_settlements_only() {
 			report(reporter, early.clone()),
 			Err(Refused::Pool(InvalidTransaction::Stale.into()))
 		);
+		// The window closed: a validator drawn first reports the period no more (the next
+		// period's answers are the second round's, never its).
 		run_to_block(2 * VERDICT_PERIOD);
-		// The window closed with the record.
+		assert!(report(reporter, early.clone()).is_err());
+		run_to_block(3 * VERDICT_PERIOD);
 		assert_eq!(report(reporter, early), Err(Refused::Pool(InvalidTransaction::Stale.into())));
 	});
 }

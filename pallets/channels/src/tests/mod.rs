@@ -10,6 +10,7 @@ mod disputes;
 mod lifecycle;
 mod migrations;
 mod misses;
+mod seconds;
 mod settlement;
 mod verdicts;
 mod waivers;

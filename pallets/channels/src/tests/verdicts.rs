@@ -135,7 +135,11 @@ fn a_sampled_validator_is_paid_per_answered_sample_into_its_pending_work() {
 		let (sample, validator) = a_sample_with_its_validator(id);
 		assert_ne!(validator, member, "never the executor");
 		let share = Settlements::<Test>::get(id).unwrap().share;
-		let pay = share / u128::from(samples_of(id));
+		// The share over the samples and their most second answers (`⌈6 / 10⌉`).
+		let samples = samples_of(id);
+		assert_eq!(samples, 6);
+		let pay = share / 7;
+		assert_eq!(Channels::answer_pay(share, samples), pay);
 		let before = credited(&account(validator));
 		assert_ok!(submit(validator, verdicts(0, 0, &[(id, sample, true)])));
 		assert_eq!(credited(&account(validator)) - before, pay);
@@ -257,7 +261,11 @@ fn verdicts_are_taken_in_the_period_after_the_settlements_only() {
 			submit(validator, verdicts(1, 0, &[(id, sample, true)])),
 			Err(Refused::Pool(InvalidTransaction::Future.into()))
 		);
+		// The first round's window closed: a validator drawn first answers the period no
+		// more (the next period's answers are the second round's, never its).
 		run_to_block(2 * VERDICT_PERIOD);
+		assert!(submit(validator, answer.clone()).is_err());
+		run_to_block(3 * VERDICT_PERIOD);
 		assert_eq!(submit(validator, answer), Err(Refused::Pool(InvalidTransaction::Stale.into())));
 	});
 }

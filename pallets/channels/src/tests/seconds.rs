@@ -1,0 +1,361 @@
+//! Second validators (amendment 6, `seconds.rs`): a tenth of a settlement's samples,
+//! drawn after its window, answered once more by validators that could not answer first.
+
+use super::{
+	disputes::{evidence, mismatch, report, sample_at, seq_of},
+	settlement::{refused, settle, settlement, voucher},
+	verdicts::{submit, verdicts},
+	*,
+};
+use gonka_primitives::duty::Duty;
+use crate::{
+	DisputeOutcome, Disputes, EpochsInUse, Error, Event, PeriodMarks, SecondRounds, Settlements,
+};
+use gonka_primitives::channel::{
+	doubled_residue, second_seed, validates_sample, validates_second, SECOND_EVERY,
+};
+use polkadot_sdk::{
+	frame_support::{assert_ok, traits::fungible::InspectHold, traits::Contains},
+	sp_runtime::transaction_validity::InvalidTransaction,
+};
+
+/// The hosts of these tests: 1–8 (the mock's `MaxHosts`), equal power, so a sample has
+/// second validators.
+const MANY: [u8; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
+/// The receipts settled: 60 samples at a target of one, 6 of them doubled.
+const RECEIPTS: u32 = 60;
+
+/// The pot's held shares.
+fn pot() -> u128 {
+	Balances::balance_on_hold(
+		&RuntimeHoldReason::Channels(crate::HoldReason::ChannelEscrow),
+		&Channels::pot(),
+	)
+}
+
+/// The hosts drawn first for sample `sample` of settlement 0.
+fn firsts(sample: u32) -> Vec<u8> {
+	let record = Settlements::<Test>::get(0).unwrap();
+	let seed = Channels::seed_of(0, &record).unwrap();
+	MANY.into_iter()
+		.filter(|i| {
+			validates_sample(
+				&seed,
+				sample,
+				&account(*i),
+				&record.executor,
+				Poc::power_in(&record.snapshot, &account(*i)),
+				record.total_power,
+				record.executor_power,
+			)
+		})
+		.collect()
+}
+
+/// The hosts that give sample `sample` of settlement 0 its second answer, by the hash rule
+/// on the seed the close will draw (the mock's block hashes are known in advance).
+fn seconds(sample: u32) -> Vec<u8> {
+	let record = Settlements::<Test>::get(0).unwrap();
+	let seed = Channels::seed_of(0, &record).unwrap();
+	MANY.into_iter()
+		.filter(|i| {
+			validates_second(
+				&seed,
+				&the_second_seed(),
+				sample,
+				&account(*i),
+				&record.executor,
+				Poc::power_in(&record.snapshot, &account(*i)),
+				record.total_power,
+				record.executor_power,
+			)
+		})
+		.collect()
+}
+
+/// Settlement 0's second seed: from the hash of the last block of its window.
+fn the_second_seed() -> gonka_primitives::H256 {
+	second_seed(&Poc::genesis_hash(), &block_hash(2 * VERDICT_PERIOD - 1), 0)
+}
+
+/// The samples settlement 0's round doubles, if none failed first.
+fn doubled() -> Vec<u32> {
+	(doubled_residue(&the_second_seed())..RECEIPTS).step_by(SECOND_EVERY as usize).collect()
+}
+
+/// A channel of one slot whose member settled `RECEIPTS` vouchered receipts in block 2
+/// (verdict period 0), now in block `VERDICT_PERIOD` (its window). Returns the channel and
+/// the member.
+fn settled_many() -> (u64, u8) {
+	let channel = open(20, terms(1), 6_000);
+	run_to_block(2);
+	let committee = crate::Committees::<Test>::get(channel).unwrap();
+	let member = *MANY.iter().find(|i| committee.contains(&account(**i))).unwrap();
+	assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, RECEIPTS)), vec![])));
+	run_to_block(VERDICT_PERIOD);
+	(channel, member)
+}
+
+/// Each sample of settlement 0 but `except` passed by the first host drawn for it, in one
+/// batch a validator.
+fn first_passes(except: &[u32]) {
+	let mut batches: std::collections::BTreeMap<u8, Vec<(u64, u32, bool)>> = Default::default();
+	for sample in (0..RECEIPTS).filter(|sample| !except.contains(sample)) {
+		if let Some(first) = firsts(sample).first() {
+			batches.entry(*first).or_default().push((0, sample, true));
+		}
+	}
+	for (validator, entries) in batches {
+		assert_ok!(submit(validator, verdicts(0, 0, &entries)));
+	}
+}
+
+/// A doubled sample of settlement 0 with a host drawn first for it and one drawn second.
+fn doubled_with_validators() -> (u32, u8, u8) {
+	doubled()
+		.into_iter()
+		.find_map(|sample| {
+			let (first, second) = (firsts(sample), seconds(sample));
+			Some((sample, *first.first()?, *second.first()?))
+		})
+		.expect("a doubled sample has a first and a second validator")
+}
+
+#[test]
+fn a_tenth_of_the_samples_get_a_second_answer_paid_from_the_share() {
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let (_, member) = settled_many();
+		let record = Settlements::<Test>::get(0).unwrap();
+		let pay = record.share / u128::from(RECEIPTS + RECEIPTS / SECOND_EVERY);
+		assert_eq!(Channels::answer_pay(record.share, RECEIPTS), pay);
+		first_passes(&[]);
+		let (sample, _, second) = doubled_with_validators();
+		// Before the window closes the round is not drawn: nobody knows which samples.
+		assert!(SecondRounds::<Test>::get(0).is_none());
+		run_to_block(2 * VERDICT_PERIOD);
+		let round = SecondRounds::<Test>::get(0).expect("the close drew a round");
+		let held = pay * doubled().len() as u128;
+		assert_eq!((round.pay, round.held, round.paid), (pay, held, 0));
+		assert!(doubled().iter().all(|sample| round.doubles(*sample)));
+		assert_eq!(
+			(0..RECEIPTS).filter(|sample| round.doubles(*sample)).count(),
+			doubled().len()
+		);
+		assert!(channel_events().contains(&Event::SecondRoundDrawn {
+			settlement: 0,
+			doubled: doubled().len() as u32,
+			held,
+		}));
+		// The pot holds the round's pay, nothing more.
+		assert_eq!(pot(), held);
+		let before = credited(&account(second));
+		assert_ok!(submit(second, verdicts(0, 0, &[(0, sample, true)])));
+		assert_eq!(credited(&account(second)) - before, pay);
+		assert_eq!(pot(), held - pay);
+		let round = SecondRounds::<Test>::get(0).unwrap();
+		assert!(round.is_answered(sample));
+		assert_eq!(round.paid, pay);
+		// The first round is untouched.
+		assert_eq!(Settlements::<Test>::get(0).unwrap().passes, record.passes + passes_of(&[]));
+		// Ended with the record: the rest back to the executor's pending work.
+		let executor = credited(&account(member));
+		run_to_block(3 * VERDICT_PERIOD);
+		assert!(SecondRounds::<Test>::get(0).is_none() && Settlements::<Test>::get(0).is_none());
+		assert_eq!(credited(&account(member)) - executor, held - pay);
+		assert_eq!(pot(), 0);
+		assert!(channel_events().contains(&Event::SecondRoundEnded {
+			settlement: 0,
+			answers: 1,
+			returned: held - pay,
+		}));
+	});
+}
+
+/// The samples `first_passes(except)` passes.
+fn passes_of(except: &[u32]) -> u32 {
+	(0..RECEIPTS)
+		.filter(|sample| !except.contains(sample) && !firsts(*sample).is_empty())
+		.count() as u32
+}
+
+#[test]
+fn a_validator_drawn_first_never_gives_the_second_answer() {
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let _ = settled_many();
+		first_passes(&[]);
+		let (sample, first, _) = doubled_with_validators();
+		run_to_block(2 * VERDICT_PERIOD);
+		// Drawn on the sample seed, so never on the round: a rubber stamp cannot confirm
+		// its own pass.
+		assert!(!seconds(sample).contains(&first));
+		assert_eq!(
+			submit(first, verdicts(0, 0, &[(0, sample, true)])),
+			Err(refused(Error::NotSampled))
+		);
+		// A sample the round does not double has no second answer.
+		let other = (0..RECEIPTS).find(|sample| !doubled().contains(sample)).unwrap();
+		let host = MANY.into_iter().find(|i| !firsts(other).contains(i)).unwrap();
+		assert_eq!(
+			submit(host, verdicts(0, 0, &[(0, other, true)])),
+			Err(Refused::Pool(InvalidTransaction::Stale.into()))
+		);
+		assert_eq!(
+			dispatch_duty_verdicts(host, verdicts(0, 0, &[(0, other, true)])),
+			Err(Refused::Call(Error::<Test>::NotDoubled.into()))
+		);
+	});
+}
+
+/// Validator `i`'s verdicts, dispatched without the pool's check.
+fn dispatch_duty_verdicts(
+	i: u8,
+	verdicts: gonka_primitives::channel::ReceiptVerdicts,
+) -> Result<(), Refused> {
+	let signature = verdicts.sign(&Poc::genesis_hash(), &account(i), &worker(i));
+	dispatch_duty(crate::Call::submit_verdicts { validator: account(i), verdicts, signature })
+}
+
+#[test]
+fn a_sample_is_answered_a_second_time_once() {
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let (channel, member) = settled_many();
+		first_passes(&[]);
+		let (sample, _, second) = doubled_with_validators();
+		run_to_block(2 * VERDICT_PERIOD);
+		assert_ok!(submit(second, verdicts(0, 0, &[(0, sample, true)])));
+		let paid = SecondRounds::<Test>::get(0).unwrap().paid;
+		assert_eq!(
+			submit(second, verdicts(0, 1, &[(0, sample, true)])),
+			Err(Refused::Pool(InvalidTransaction::Stale.into()))
+		);
+		// Skipped in a block: not paid again.
+		assert_ok!(dispatch_duty_verdicts(second, verdicts(0, 1, &[(0, sample, true)])));
+		assert_eq!(SecondRounds::<Test>::get(0).unwrap().paid, paid);
+		// Nor failed after it passed (nor by another second validator).
+		let seq = seq_of(sample_at(0, sample));
+		for host in seconds(sample) {
+			assert_eq!(
+				report(host, mismatch(0, sample, evidence(channel, member, RECEIPTS, seq))),
+				Err(Refused::Pool(InvalidTransaction::Stale.into()))
+			);
+		}
+	});
+}
+
+/// The attack amendment 6 answers: a validator that passes its samples without replaying
+/// them (a rubber stamp) gains nothing when a second validator, drawn after the window,
+/// fails a receipt it passed: the jury invalidates it, the developer is refunded and the
+/// second validator paid the bounty, from the executor's pending work of the settlement's
+/// epoch, which the round kept open.
+#[test]
+fn a_receipt_a_rubber_stamp_passed_is_caught_by_its_second_validator() {
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let (channel, member) = settled_many();
+		first_passes(&[]);
+		let (sample, first, second) = doubled_with_validators();
+		assert!(Settlements::<Test>::get(0).unwrap().is_answered(sample), "passed first");
+		run_to_block(2 * VERDICT_PERIOD);
+		assert!(EpochsInUse::<Test>::contains(&0), "the round keeps the epoch");
+		let seq = seq_of(sample_at(0, sample));
+		let failure = mismatch(0, sample, evidence(channel, member, RECEIPTS, seq));
+		// Only a second validator reports it now.
+		assert_eq!(report(first, failure.clone()), Err(refused(Error::NotSampled)));
+		assert_ok!(report(second, failure));
+		let round = SecondRounds::<Test>::get(0).unwrap();
+		assert!(round.is_answered(sample));
+		assert_eq!(credited(&account(second)), round.pay + first_pay_of(second));
+		let dispute = Disputes::<Test>::get(0).expect("the failure opened a dispute");
+		assert_eq!((dispute.sample, dispute.reporter.clone()), (sample, account(second)));
+		run_to_block(2 * VERDICT_PERIOD + 1);
+		for juror in MANY {
+			if Channels::sits_on(0, &dispute, &account(juror)).is_some() {
+				assert_ok!(super::disputes::vote(juror, 0, true));
+			}
+		}
+		let developer = Balances::free_balance(account(20));
+		let (executor, reporter) = (credited(&account(member)), credited(&account(second)));
+		run_to_block(2 * VERDICT_PERIOD + JURY_WINDOW + 1);
+		assert!(Disputes::<Test>::get(0).is_none());
+		let cost = super::settlement::RECEIPT_COST;
+		assert_eq!(Balances::free_balance(account(20)), developer + cost);
+		assert_eq!(credited(&account(second)), reporter + cost, "the bounty");
+		// The round ended in between (with the record): what it did not pay went back.
+		let round = SecondRounds::<Test>::get(0);
+		assert!(round.is_none());
+		let returned = channel_events()
+			.iter()
+			.find_map(|event| match event {
+				Event::SecondRoundEnded { settlement: 0, returned, .. } => Some(*returned),
+				_ => None,
+			})
+			.unwrap();
+		assert_eq!(credited(&account(member)), executor - 2 * cost + returned);
+		assert!(judged().contains(&(account(member), 0, 0, 1)));
+		assert!(channel_events().iter().any(|event| matches!(
+			event,
+			Event::DisputeEnded { dispute: 0, outcome: DisputeOutcome::Invalidated, .. }
+		)));
+		run_to_block(3 * VERDICT_PERIOD + JURY_WINDOW);
+		assert!(!EpochsInUse::<Test>::contains(&0));
+	});
+}
+
+/// What validator `i` was paid for its first answers (each the settlement's pay).
+fn first_pay_of(i: u8) -> u128 {
+	let record = Settlements::<Test>::get(0).unwrap();
+	let pay = Channels::answer_pay(record.share, RECEIPTS);
+	let answered = (0..RECEIPTS)
+		.filter(|sample| firsts(*sample).first() == Some(&i))
+		.count() as u128;
+	pay * answered
+}
+
+#[test]
+fn a_sample_failed_in_its_window_is_not_doubled() {
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let (channel, member) = settled_many();
+		// A doubled sample failed first: its dispute is open, the round leaves it out.
+		let failed = *doubled()
+			.iter()
+			.find(|sample| !firsts(**sample).is_empty())
+			.expect("a doubled sample has a first validator");
+		let seq = seq_of(sample_at(0, failed));
+		let reporter = firsts(failed)[0];
+		assert_ok!(report(reporter, mismatch(0, failed, evidence(channel, member, RECEIPTS, seq))));
+		assert!(crate::FailedSamples::<Test>::get(0).is_some());
+		first_passes(&[failed]);
+		run_to_block(2 * VERDICT_PERIOD);
+		assert!(crate::FailedSamples::<Test>::get(0).is_none(), "taken by the close");
+		let round = SecondRounds::<Test>::get(0).unwrap();
+		assert!(!round.doubles(failed));
+		assert!(doubled().iter().filter(|sample| **sample != failed).all(|s| round.doubles(*s)));
+		assert_eq!(round.held, round.pay * (doubled().len() as u128 - 1));
+		if let Some(second) = seconds(failed).first() {
+			assert_eq!(
+				report(*second, mismatch(0, failed, evidence(channel, member, RECEIPTS, seq))),
+				Err(Refused::Pool(InvalidTransaction::Stale.into()))
+			);
+		}
+	});
+}
+
+#[test]
+fn a_second_answer_is_paid_work_not_a_duty() {
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let _ = settled_many();
+		first_passes(&[]);
+		let (sample, _, second) = doubled_with_validators();
+		run_to_block(2 * VERDICT_PERIOD);
+		let (mark, duties) = (PeriodMarks::<Test>::get(0, account(second)), duties_of(second));
+		assert_ok!(submit(second, verdicts(0, 0, &[(0, sample, true)])));
+		// It marks nothing for the period (a validator drawn first that answered none of its
+		// samples is still shown missed) and counts no duty.
+		assert_eq!(PeriodMarks::<Test>::get(0, account(second)), mark);
+		assert_eq!(duties_of(second), duties);
+	});
+}
+
+/// The duties the ledger noted of host `i`: (done, missed).
+fn duties_of(i: u8) -> (u32, u32) {
+	duties(&account(i))
+}
