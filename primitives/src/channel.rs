@@ -577,7 +577,11 @@ pub const SECOND_EVERY: u32 = 10;
 /// its verdict window: `H("gonka/channel-second/v1" ‖ genesis ‖ hash(last) ‖
 /// u64_le(settlement))`. Every first answer was sent before that block was sealed, so a
 /// first validator cannot know which of its samples will be checked again.
-pub fn second_seed(genesis_hash: &H256, window_last_block: &H256, settlement: SettlementId) -> H256 {
+pub fn second_seed(
+	genesis_hash: &H256,
+	window_last_block: &H256,
+	settlement: SettlementId,
+) -> H256 {
 	H256(hash_concat(&[
 		SECOND_DOMAIN,
 		genesis_hash.as_bytes(),
@@ -1627,9 +1631,12 @@ mod tests {
 			assert!(count <= most_doubled(samples), "{count} of {samples} doubled");
 			doubled += count;
 			for sample in 0..samples {
-				assert!(!validates_second(&seed, &second, sample, &executor, &executor, 10, 110, 10));
+				assert!(!validates_second(
+					&seed, &second, sample, &executor, &executor, 10, 110, 10
+				));
 				for v in &validators {
-					let is_second = validates_second(&seed, &second, sample, v, &executor, 10, 110, 10);
+					let is_second =
+						validates_second(&seed, &second, sample, v, &executor, 10, 110, 10);
 					if is_second {
 						// Doubled, drawn on the second seed, never drawn on the first.
 						assert!(is_doubled(&second, sample));
@@ -1645,7 +1652,10 @@ mod tests {
 		assert!(seconds * 100 > doubled * 70 && seconds * 100 < doubled * 110, "{seconds}");
 		// The residue is uniform: each of the ten is drawn.
 		assert!(residues.iter().all(|count| *count > 15), "{residues:?}");
-		assert_eq!((most_doubled(0), most_doubled(1), most_doubled(10), most_doubled(11)), (0, 1, 1, 2));
+		assert_eq!(
+			(most_doubled(0), most_doubled(1), most_doubled(10), most_doubled(11)),
+			(0, 1, 1, 2)
+		);
 	}
 
 	#[test]

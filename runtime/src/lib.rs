@@ -130,6 +130,9 @@ pub type Migrations = (
 	// carry an anchor that binds them to their fork (transaction_version 4).
 	// spec_version 19 (a new storage item, nothing to migrate): channel settlements
 	// charge the tail fee (`TailFees`).
+	// spec_version 20 (new storage items, nothing to migrate): second validators
+	// (`FailedSamples`, `SecondRounds`); a settlement with failures reported before it
+	// gets no second round (which of its samples are disputed is not known).
 	pallet_channels::migrations::v3::MigrateV2ToV3<Runtime>,
 );
 
@@ -191,7 +194,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 19,
+	spec_version: 20,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -214,7 +217,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 20,
+	spec_version: 21,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,

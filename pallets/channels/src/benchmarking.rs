@@ -7,7 +7,8 @@ use gonka_primitives::{
 		ChannelRequest, ChannelSettle, ChannelTerms, ChannelWaiver, DeliveryAck, FailReason,
 		FailureReport, FinishReason, MissedSamples, Receipt, ReceiptChallenge, ReceiptEvidence,
 		ReceiptVerdict, ReceiptVerdicts, ReceiptVote, SignedVoucher, SumNode, TailClaim, Voucher,
-		JURY_SIZE, MAX_JURORS, MAX_MISSES, MAX_PROOF, MAX_TAIL, MAX_VERDICTS,
+		JURY_SIZE, MAX_JURORS, MAX_MISSES, MAX_PROOF, MAX_SAMPLES, MAX_TAIL, MAX_VERDICTS,
+		SECOND_EVERY,
 	},
 	duty::Duty,
 	HostId, NonceCount,
@@ -383,6 +384,115 @@ fn verdicts<T: Config>(
 	)
 	.expect("the worker key is in the keystore");
 	(validator, verdicts, signature)
+}
+
+/// Settlement `id` (as `verdicts` sets it up) given a second round in which `validator`
+/// answers a doubled sample: forty samples, the validator with half the power (the record's
+/// total power 2), the first sample the hash rule does not draw it for on the sample seed,
+/// and a second seed that doubles that sample and draws it. Returns the sample.
+fn second_round_for<T: Config>(id: u64, validator: &HostId) -> u32 {
+	let mut record = Settlements::<T>::get(id).expect("the settlement is set up");
+	record.receipts = 4 * SECOND_EVERY;
+	record.total_power = 2;
+	let seed = Pallet::<T>::seed_of(id, &record).expect("the settlement's block is sealed");
+	let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, validator);
+	let sample = (0..record.receipts)
+		.find(|sample| {
+			!gonka_primitives::channel::validates_sample(
+				&seed,
+				*sample,
+				validator,
+				&record.executor,
+				power,
+				record.total_power,
+				record.executor_power,
+			)
+		})
+		.expect("one of forty samples is not the validator's, each drawn with probability 1/2");
+	let second = (0..10_000u64)
+		.map(|k: u64| gonka_primitives::H256(gonka_primitives::hash(&k.to_le_bytes())))
+		.find(|second| {
+			gonka_primitives::channel::validates_second(
+				&seed,
+				second,
+				sample,
+				validator,
+				&record.executor,
+				power,
+				record.total_power,
+				record.executor_power,
+			)
+		})
+		.expect("a seed draws the validator second");
+	let mut doubled = BoundedVec::default();
+	set_bit(&mut doubled, sample / SECOND_EVERY);
+	SecondRounds::<T>::insert(
+		id,
+		SecondRound {
+			executor: record.executor.clone(),
+			epoch: record.epoch,
+			seed: second,
+			pay: SHARE / 11,
+			held: SHARE / 11,
+			paid: 0,
+			doubled,
+			answered: Default::default(),
+		},
+	);
+	Settlements::<T>::insert(id, record);
+	sample
+}
+
+/// `verdicts`' `n` settlements, each with a second round (`second_round_for`), now in the
+/// period of their second answers. Returns the validator and its signed second answers: a
+/// pass on each settlement's doubled sample.
+fn second_verdicts<T: Config>(
+	n: u32,
+) -> (HostId, ReceiptVerdicts, polkadot_sdk::sp_core::sr25519::Signature) {
+	let (validator, first, _) = verdicts::<T>(n);
+	let entries = (0..u64::from(n))
+		.map(|id| ReceiptVerdict {
+			settlement: id,
+			sample: second_round_for::<T>(id, &validator),
+			pass: true,
+		})
+		.collect();
+	frame_system::Pallet::<T>::set_block_number(Pallet::<T>::period_start(
+		first.period.saturating_add(2),
+	));
+	let verdicts = ReceiptVerdicts {
+		period: first.period,
+		anchor: bench_anchor::<T>(),
+		part: 0,
+		entries: BoundedVec::truncate_from(entries),
+	};
+	let signature = worker_sign::<T, _>(&validator, &verdicts);
+	(validator, verdicts, signature)
+}
+
+/// `duty` signed by `host`'s worker key (in the keystore).
+fn worker_sign<T: Config, D: Duty>(host: &HostId, duty: &D) -> sr25519::Signature {
+	let worker = pallet_poc::Hosts::<T>::get(host).expect("registered").worker_key;
+	polkadot_sdk::sp_io::crypto::sr25519_sign(
+		WORKER,
+		&worker,
+		&duty.signing_message(&pallet_poc::Pallet::<T>::genesis_hash(), host),
+	)
+	.expect("the worker key is in the keystore")
+}
+
+/// `failing`'s report made a second answer: settlement 0 with a second round that doubles
+/// a sample the validator was not drawn for first, now in the period of second answers.
+fn second_failing<T: Config>() -> (HostId, FailureReport, sr25519::Signature) {
+	let (validator, report, _) = failing::<T>();
+	let sample = second_round_for::<T>(0, &validator);
+	let period = Pallet::<T>::period_of(frame_system::Pallet::<T>::block_number());
+	frame_system::Pallet::<T>::set_block_number(Pallet::<T>::period_start(
+		period.saturating_add(1),
+	));
+	let report = FailureReport { sample, anchor: bench_anchor::<T>(), ..report };
+	let signature = worker_sign::<T, _>(&validator, &report);
+	(validator, report, signature)
 }
 
 /// The block before the current one, kept with a hash of its own: a duty's anchor (the
@@ -796,8 +906,9 @@ mod benchmarks {
 	}
 
 	/// Closing a settlement's verdict window: its passes judged (the most a settlement has,
-	/// each a step of the invalidation test), the unpaid share back to the executor's
-	/// pending work, its snapshot released.
+	/// each a step of the invalidation test), its second round drawn over the most samples
+	/// (a failed one read and left out), the unpaid share back to the executor's pending
+	/// work, its snapshot released.
 	#[benchmark]
 	fn close_settlement() {
 		let _ = verdicts::<T>(1);
@@ -805,9 +916,13 @@ mod benchmarks {
 		<T as Config>::Currency::set_balance(&executor, u128::MAX / 1_000_000);
 		Settlements::<T>::mutate(0, |record| {
 			if let Some(record) = record {
-				record.passes = gonka_primitives::channel::MAX_SAMPLES + MAX_TAIL;
+				record.passes = MAX_SAMPLES + MAX_TAIL - 1;
+				record.fails = 1;
+				record.receipts = MAX_SAMPLES;
+				record.tail = MAX_TAIL;
 			}
 		});
+		Pallet::<T>::note_failed(0, 0);
 		let closes = Pallet::<T>::closes_at(T::VerdictPeriod::get());
 
 		#[block]
@@ -816,6 +931,7 @@ mod benchmarks {
 		}
 
 		assert!(crate::ToPrune::<T>::contains_key(0));
+		assert!(SecondRounds::<T>::contains_key(0));
 		assert_eq!(NextToClose::<T>::get(), 1);
 	}
 
@@ -853,6 +969,58 @@ mod benchmarks {
 	fn authorize_failure() -> Result<(), BenchmarkError> {
 		let (validator, report, signature) = failing::<T>();
 		let call = Call::<T>::report_failure { validator, report, signature };
+
+		#[block]
+		{
+			authorized(&call)?;
+		}
+
+		Ok(())
+	}
+
+	/// A second answer's report of a mismatch with the longest proof: its round read and
+	/// written, the dispute opened.
+	#[benchmark]
+	fn report_second_failure() {
+		let (validator, report, signature) = second_failing::<T>();
+
+		#[extrinsic_call]
+		report_failure(RawOrigin::Authorized, validator, report, signature);
+
+		assert!(Disputes::<T>::contains_key(0));
+	}
+
+	/// The authorize rule of a second answer's report of a mismatch with the longest proof.
+	#[benchmark]
+	fn authorize_second_failure() -> Result<(), BenchmarkError> {
+		let (validator, report, signature) = second_failing::<T>();
+		let call = Call::<T>::report_failure { validator, report, signature };
+
+		#[block]
+		{
+			authorized(&call)?;
+		}
+
+		Ok(())
+	}
+
+	/// A validator's `n` second answers, each on a settlement of its own: each settlement's
+	/// record and second round read, the round written.
+	#[benchmark]
+	fn submit_second_verdicts(n: Linear<1, MAX_VERDICTS>) {
+		let (validator, verdicts, signature) = second_verdicts::<T>(n);
+
+		#[extrinsic_call]
+		submit_verdicts(RawOrigin::Authorized, validator, verdicts, signature);
+
+		assert!(SecondRounds::<T>::get(0).is_some_and(|round| round.paid > 0));
+	}
+
+	/// The authorize rule of `n` second answers, each on a settlement of its own.
+	#[benchmark]
+	fn authorize_second_verdicts(n: Linear<1, MAX_VERDICTS>) -> Result<(), BenchmarkError> {
+		let (validator, verdicts, signature) = second_verdicts::<T>(n);
+		let call = Call::<T>::submit_verdicts { validator, verdicts, signature };
 
 		#[block]
 		{
@@ -1043,7 +1211,8 @@ mod benchmarks {
 	}
 
 	/// Pruning a closed settlement at the end of its report period: its index read, its
-	/// record (unread), model and index removed, its snapshot released.
+	/// record (unread), model and index removed, its snapshot released, its second round
+	/// ended (what it did not pay back to the executor's pending work).
 	#[benchmark]
 	fn prune_settlement() {
 		let _ = missing::<T>(1);
@@ -1051,6 +1220,27 @@ mod benchmarks {
 		<T as Config>::Currency::set_balance(&executor, u128::MAX / 1_000_000);
 		let period = T::VerdictPeriod::get();
 		Pallet::<T>::close_windows(Pallet::<T>::closes_at(period));
+		// A round that paid nothing of what it holds (drawn by the close or not).
+		if SecondRounds::<T>::take(0).is_none() {
+			Pallet::<T>::note_open(0);
+		}
+		let pot = Pallet::<T>::pot();
+		<T as Config>::Currency::mint_into(&pot, SHARE).expect("the pot takes more");
+		<T as Config>::Currency::hold(&HoldReason::ChannelEscrow.into(), &pot, SHARE)
+			.expect("the pot holds the round's pay");
+		SecondRounds::<T>::insert(
+			0,
+			SecondRound {
+				executor: executor.clone(),
+				epoch: 0,
+				seed: Default::default(),
+				pay: SHARE,
+				held: SHARE,
+				paid: 0,
+				doubled: Default::default(),
+				answered: Default::default(),
+			},
+		);
 		let prunes = Pallet::<T>::prunes_at(period);
 
 		#[block]
@@ -1059,6 +1249,7 @@ mod benchmarks {
 		}
 
 		assert!(!Settlements::<T>::contains_key(0));
+		assert!(!SecondRounds::<T>::contains_key(0));
 		assert_eq!(NextToPrune::<T>::get(), 1);
 	}
 

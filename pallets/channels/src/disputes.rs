@@ -214,11 +214,13 @@ impl<T: Config> Pallet<T> {
 			// The receipt is disputed: the developer challenges it no more (it would be
 			// refunded twice). Past `MAX_DISPUTED`, not kept: the report stands. A second
 			// answer's settlement is challenged no more (its window closed).
-			(_, Some(evidence)) if !second => crate::Challenged::<T>::mutate(report.settlement, |seqs| {
-				if !seqs.contains(&evidence.receipt.seq) {
-					let _ = seqs.try_push(evidence.receipt.seq);
-				}
-			}),
+			(_, Some(evidence)) if !second => {
+				crate::Challenged::<T>::mutate(report.settlement, |seqs| {
+					if !seqs.contains(&evidence.receipt.seq) {
+						let _ = seqs.try_push(evidence.receipt.seq);
+					}
+				})
+			}
 			_ => {}
 		}
 		Ok(())

@@ -493,17 +493,25 @@ pub mod pallet {
 		/// the pot, into its pending work; a pass is a step of the executor's invalidation
 		/// test when the settlement's window closes. A sample answered already counts
 		/// nothing; every entry is a pass (`FailWithoutReport` otherwise: a failed sample is
-		/// reported with `report_failure`). Emits `VerdictsSubmitted`.
+		/// reported with `report_failure`). In period `period + 2`, second answers to the
+		/// samples the settlements' second rounds double (`seconds.rs`). Emits
+		/// `VerdictsSubmitted`.
 		///
 		/// The dispatch origin must be `Authorized`: no signer and no fee, valid only
 		/// through `Pallet::authorize_verdicts` (the validator's worker key signed them, and
 		/// the hash rule draws it for each sample).
 		#[pallet::call_index(4)]
 		#[pallet::weight(
-			<T as Config>::WeightInfo::submit_verdicts(verdicts.entries.len() as u32)
+			<T as Config>::WeightInfo::submit_verdicts(verdicts.entries.len() as u32).max(
+				<T as Config>::WeightInfo::submit_second_verdicts(verdicts.entries.len() as u32)
+			)
 		)]
 		#[pallet::weight_of_authorize(
-			<T as Config>::WeightInfo::authorize_verdicts(verdicts.entries.len() as u32)
+			<T as Config>::WeightInfo::authorize_verdicts(verdicts.entries.len() as u32).max(
+				<T as Config>::WeightInfo::authorize_second_verdicts(
+					verdicts.entries.len() as u32
+				)
+			)
 		)]
 		#[pallet::authorize(Self::authorize_verdicts)]
 		pub fn submit_verdicts(
@@ -532,8 +540,9 @@ pub mod pallet {
 		}
 
 		/// A validator's report of a sample it failed, in the verdict period after its
-		/// settlement's: answers the sample (paid as a verdict) and opens a dispute that a
-		/// jury drawn by power decides within `JuryWindow`. Emits `DisputeOpened`.
+		/// settlement's (a second answer: two after, `seconds.rs`): answers the sample (paid
+		/// as a verdict) and opens a dispute that a jury drawn by power decides within
+		/// `JuryWindow`. Emits `DisputeOpened`.
 		///
 		/// The dispatch origin must be `Authorized`: no signer and no fee, valid only
 		/// through `Pallet::authorize_failure` (the validator's worker key signed it, the
@@ -547,9 +556,13 @@ pub mod pallet {
 		#[pallet::weight(
 			// An unavailable payload's queue place and seed besides the benchmarked mismatch.
 			<T as Config>::WeightInfo::report_failure()
+				.max(<T as Config>::WeightInfo::report_second_failure())
 				.saturating_add(T::DbWeight::get().reads_writes(1, 3))
 		)]
-		#[pallet::weight_of_authorize(<T as Config>::WeightInfo::authorize_failure())]
+		#[pallet::weight_of_authorize(
+			<T as Config>::WeightInfo::authorize_failure()
+				.max(<T as Config>::WeightInfo::authorize_second_failure())
+		)]
 		#[pallet::authorize(Self::authorize_failure)]
 		pub fn report_failure(
 			origin: OriginFor<T>,

@@ -34,8 +34,8 @@ use crate::{
 use alloc::vec::Vec;
 use gonka_primitives::{
 	channel::{
-		most_samples, sample_seed, tail_digest, traffic, validates_sample, ChannelSettle,
-		ReceiptVerdicts, SettlementId, SumNode, MAX_SAMPLES, MAX_VERDICT_PARTS,
+		most_doubled, most_samples, sample_seed, tail_digest, traffic, validates_sample,
+		ChannelSettle, ReceiptVerdicts, SettlementId, SumNode, MAX_SAMPLES, MAX_VERDICT_PARTS,
 	},
 	HostId, PowerSnapshot, H256,
 };
@@ -161,8 +161,10 @@ impl<T: Config> Pallet<T> {
 		let target = T::Work::target_of(executor, traffic);
 		let most = most_samples(target, receipts);
 		ensure!(most <= u64::from(MAX_SAMPLES), Error::<T>::TooManySamples);
-		// The validators' share pays at least the chain's cost of each sample's verdict.
-		let samples = u128::from(most).saturating_add(u128::from(tail));
+		// The validators' share pays at least the chain's cost of each answer's verdict,
+		// second answers included (`seconds.rs`).
+		let samples = (most as u32).saturating_add(tail);
+		let samples = u128::from(samples.saturating_add(most_doubled(samples)));
 		ensure!(
 			Self::validators_share(amount, tail_fee) >= samples.saturating_mul(T::SampleFee::get()),
 			Error::<T>::SamplesUnpaid

@@ -68,8 +68,16 @@ impl<T: Config> Pallet<T> {
 		record: &SettlementRecordOf<T>,
 		rest: u128,
 	) -> Option<u128> {
-		let failed: SampleBits =
-			if record.fails > 0 { FailedSamples::<T>::take(id).unwrap_or_default() } else { Default::default() };
+		let failed: SampleBits = if record.fails > 0 {
+			// A settlement with failures recorded before `FailedSamples` existed (spec
+			// version 20) gets no round: which of its samples are disputed is not known.
+			match FailedSamples::<T>::take(id) {
+				Some(failed) => failed,
+				None => return None,
+			}
+		} else {
+			Default::default()
+		};
 		let Some(seed) = Self::seed_of(id, record) else {
 			defensive!("a closing settlement's block is sealed");
 			return None;
@@ -89,8 +97,8 @@ impl<T: Config> Pallet<T> {
 		let mut doubled = 0u32;
 		let mut sample = doubled_residue(&second);
 		while sample < samples {
-			if !crate::bit_is_set(&failed, sample) &&
-				crate::set_bit(&mut round.doubled, sample / SECOND_EVERY)
+			if !crate::bit_is_set(&failed, sample)
+				&& crate::set_bit(&mut round.doubled, sample / SECOND_EVERY)
 			{
 				doubled = doubled.saturating_add(1);
 			}

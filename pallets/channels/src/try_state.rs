@@ -289,9 +289,9 @@ impl<T: Config> Pallet<T> {
 				.ok_or("failed samples of open settlements only")?;
 			let count: u32 = failed.iter().map(|bits| bits.count_ones()).sum();
 			ensure!(
-				count <= record.fails &&
-					failed.iter().zip(record.answered.iter()).all(|(f, a)| f & !a == 0) &&
-					failed.len() <= record.answered.len(),
+				count <= record.fails
+					&& failed.iter().zip(record.answered.iter()).all(|(f, a)| f & !a == 0)
+					&& failed.len() <= record.answered.len(),
 				"a settlement's failed samples are answered, at most its fails"
 			);
 		}
@@ -308,8 +308,8 @@ impl<T: Config> Pallet<T> {
 			);
 			let doubled: u32 = round.doubled.iter().map(|bits| bits.count_ones()).sum();
 			ensure!(
-				round.paid <= round.held &&
-					round.held <= round.pay.saturating_mul(u128::from(doubled)),
+				round.paid <= round.held
+					&& round.held <= round.pay.saturating_mul(u128::from(doubled)),
 				"a second round pays at most what it holds, its pay for each doubled sample"
 			);
 			ensure!(

@@ -60,6 +60,14 @@ pub trait WeightInfo {
 	/// `report_missed_samples`' `authorize` rule showing `n` samples, each of a settlement
 	/// of its own.
 	fn authorize_missed(n: u32) -> Weight;
+	/// `submit_verdicts` with `n` second answers, each on a settlement of its own.
+	fn submit_second_verdicts(n: u32) -> Weight;
+	/// `submit_verdicts`' `authorize` rule with `n` second answers.
+	fn authorize_second_verdicts(n: u32) -> Weight;
+	/// `report_failure` as a second answer, with the longest proof.
+	fn report_second_failure() -> Weight;
+	/// `report_failure`'s `authorize` rule as a second answer, with the longest proof.
+	fn authorize_second_failure() -> Weight;
 	/// Pruning a closed settlement's record (in `on_initialize`).
 	fn prune_settlement() -> Weight;
 	/// Clearing `n` marks of a period (in `on_initialize`).
@@ -67,6 +75,18 @@ pub trait WeightInfo {
 }
 
 impl WeightInfo for () {
+	fn submit_second_verdicts(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn authorize_second_verdicts(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn report_second_failure() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_second_failure() -> Weight {
+		Weight::zero()
+	}
 	fn open_channel() -> Weight {
 		Weight::zero()
 	}

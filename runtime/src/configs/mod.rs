@@ -636,14 +636,20 @@ parameter_types! {
 
 parameter_types! {
 	/// What a sample's verdict costs the chain: a verdict's share of the weight of a full
-	/// batch (its dispatch and its authorize rule) as a transaction's fee. A settlement's
-	/// validators' share must pay it for each of its samples.
+	/// batch (its dispatch and its authorize rule, of first or of second answers, the
+	/// heavier) as a transaction's fee. A settlement's validators' share must pay it for
+	/// each of its answers, its second answers included.
 	pub ChannelSampleFee: Balance = {
 		use pallet_channels::WeightInfo as _;
 		use polkadot_sdk::frame_support::weights::WeightToFee as _;
 		type Weights = crate::weights::pallet_channels::WeightInfo<Runtime>;
 		let most = gonka_primitives::channel::MAX_VERDICTS;
-		let batch = Weights::submit_verdicts(most).saturating_add(Weights::authorize_verdicts(most));
+		let batch = Weights::submit_verdicts(most)
+			.saturating_add(Weights::authorize_verdicts(most))
+			.max(
+				Weights::submit_second_verdicts(most)
+					.saturating_add(Weights::authorize_second_verdicts(most)),
+			);
 		WeightToFee::weight_to_fee(&batch) / Balance::from(most)
 	};
 }

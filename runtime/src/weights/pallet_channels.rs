@@ -42,6 +42,18 @@ use core::marker::PhantomData;
 /// Weight functions for `pallet_channels`.
 pub struct WeightInfo<T>(PhantomData<T>);
 impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for WeightInfo<T> {
+	fn submit_second_verdicts(n: u32) -> Weight {
+		<Self as pallet_channels::WeightInfo>::submit_verdicts(n)
+	}
+	fn authorize_second_verdicts(n: u32) -> Weight {
+		<Self as pallet_channels::WeightInfo>::authorize_verdicts(n)
+	}
+	fn report_second_failure() -> Weight {
+		<Self as pallet_channels::WeightInfo>::report_failure()
+	}
+	fn authorize_second_failure() -> Weight {
+		<Self as pallet_channels::WeightInfo>::authorize_failure()
+	}
 	/// Storage: `Channels::Params` (r:1 w:0)
 	/// Proof: `Channels::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Registry` (r:1 w:0)

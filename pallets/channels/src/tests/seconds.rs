@@ -7,13 +7,13 @@ use super::{
 	verdicts::{submit, verdicts},
 	*,
 };
-use gonka_primitives::duty::Duty;
 use crate::{
 	DisputeOutcome, Disputes, EpochsInUse, Error, Event, PeriodMarks, SecondRounds, Settlements,
 };
 use gonka_primitives::channel::{
 	doubled_residue, second_seed, validates_sample, validates_second, SECOND_EVERY,
 };
+use gonka_primitives::duty::Duty;
 use polkadot_sdk::{
 	frame_support::{assert_ok, traits::fungible::InspectHold, traits::Contains},
 	sp_runtime::transaction_validity::InvalidTransaction,
@@ -91,7 +91,10 @@ fn settled_many() -> (u64, u8) {
 	run_to_block(2);
 	let committee = crate::Committees::<Test>::get(channel).unwrap();
 	let member = *MANY.iter().find(|i| committee.contains(&account(**i))).unwrap();
-	assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, RECEIPTS)), vec![])));
+	assert_ok!(settle(
+		member,
+		settlement(channel, Some(voucher(channel, member, RECEIPTS)), vec![])
+	));
 	run_to_block(VERDICT_PERIOD);
 	(channel, member)
 }
@@ -137,10 +140,7 @@ fn a_tenth_of_the_samples_get_a_second_answer_paid_from_the_share() {
 		let held = pay * doubled().len() as u128;
 		assert_eq!((round.pay, round.held, round.paid), (pay, held, 0));
 		assert!(doubled().iter().all(|sample| round.doubles(*sample)));
-		assert_eq!(
-			(0..RECEIPTS).filter(|sample| round.doubles(*sample)).count(),
-			doubled().len()
-		);
+		assert_eq!((0..RECEIPTS).filter(|sample| round.doubles(*sample)).count(), doubled().len());
 		assert!(channel_events().contains(&Event::SecondRoundDrawn {
 			settlement: 0,
 			doubled: doubled().len() as u32,
@@ -173,9 +173,8 @@ fn a_tenth_of_the_samples_get_a_second_answer_paid_from_the_share() {
 
 /// The samples `first_passes(except)` passes.
 fn passes_of(except: &[u32]) -> u32 {
-	(0..RECEIPTS)
-		.filter(|sample| !except.contains(sample) && !firsts(*sample).is_empty())
-		.count() as u32
+	(0..RECEIPTS).filter(|sample| !except.contains(sample) && !firsts(*sample).is_empty()).count()
+		as u32
 }
 
 #[test]
@@ -304,9 +303,8 @@ fn a_receipt_a_rubber_stamp_passed_is_caught_by_its_second_validator() {
 fn first_pay_of(i: u8) -> u128 {
 	let record = Settlements::<Test>::get(0).unwrap();
 	let pay = Channels::answer_pay(record.share, RECEIPTS);
-	let answered = (0..RECEIPTS)
-		.filter(|sample| firsts(*sample).first() == Some(&i))
-		.count() as u128;
+	let answered =
+		(0..RECEIPTS).filter(|sample| firsts(*sample).first() == Some(&i)).count() as u128;
 	pay * answered
 }
 
@@ -358,4 +356,23 @@ fn a_second_answer_is_paid_work_not_a_duty() {
 /// The duties the ledger noted of host `i`: (done, missed).
 fn duties_of(i: u8) -> (u32, u32) {
 	duties(&account(i))
+}
+
+/// A settlement whose failures were reported before spec version 20 has no failed samples
+/// noted: its close draws no round (a doubled sample could be one already disputed).
+#[test]
+fn a_settlement_failed_before_the_upgrade_gets_no_second_round() {
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let (channel, member) = settled_many();
+		let failed = (0..RECEIPTS).find(|sample| !firsts(*sample).is_empty()).unwrap();
+		let seq = seq_of(sample_at(0, failed));
+		let reporter = firsts(failed)[0];
+		assert_ok!(report(reporter, mismatch(0, failed, evidence(channel, member, RECEIPTS, seq))));
+		// As the state stood before the upgrade.
+		crate::FailedSamples::<Test>::remove(0);
+		first_passes(&[failed]);
+		run_to_block(2 * VERDICT_PERIOD);
+		assert!(SecondRounds::<Test>::get(0).is_none());
+		assert_eq!(pot(), 0, "the share went back to the executor, none held");
+	});
 }

@@ -448,13 +448,14 @@ fn a_block_closes_at_most_max_closes_windows_oldest_first() {
 fn a_settlement_whose_share_does_not_pay_its_samples_is_refused() {
 	ExtBuilder::default().hosts(&HOSTS).build_and_execute(|| {
 		let (channel, member) = drawn(1, 2_000);
-		// Six receipts at a target of one: six samples; a share of 48.
-		SampleFee::set(9);
+		// Six receipts at a target of one: six samples and at most one second answer,
+		// seven answers; a share of 48.
+		SampleFee::set(7);
 		assert_eq!(
 			settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])),
 			Err(refused(Error::SamplesUnpaid))
 		);
-		SampleFee::set(8);
+		SampleFee::set(6);
 		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
 	});
 }
