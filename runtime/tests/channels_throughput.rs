@@ -10,9 +10,11 @@
 //! - a settlement (a transaction: `settle` and its authorize rule), its window's close and
 //!   its record's pruning (in later blocks' hooks), over `N`;
 //! - `t` verdicts (a part of a full batch of `MAX_VERDICTS`: `submit_verdicts` and its
-//!   authorize rule), each on a settlement of its own (the worst case), and for
-//!   `MISS_PERCENT`% of them a report of a validator that answered nothing (a part of a
-//!   full report of `MAX_MISSES` samples, `report_missed_samples` and its authorize rule);
+//!   authorize rule), each on a settlement of its own (the worst case), a tenth as many
+//!   second answers (amendment 6: a batch of second answers, `submit_verdicts` in the
+//!   period after), and for `MISS_PERCENT`% of the verdicts a report of a validator that
+//!   answered nothing (a part of a full report of `MAX_MISSES` samples,
+//!   `report_missed_samples` and its authorize rule);
 //! - the channel (`open_channel`, its committee's draw and its finalization), over `k·N`.
 //!
 //! The first test uses the charged weights (proof sizes from `MaxEncodedLen` estimates:
@@ -26,7 +28,7 @@
 
 use gonka_primitives::channel::{
 	Anchor, ChannelSettle, ChannelTerms, MissedSamples, ReceiptVerdict, ReceiptVerdicts,
-	SignedVoucher, Voucher, MAX_MISSES, MAX_VERDICTS,
+	SignedVoucher, Voucher, MAX_MISSES, MAX_VERDICTS, SECOND_EVERY,
 };
 use gonka_runtime::{
 	configs::{RuntimeBlockLength, RuntimeBlockWeights},
@@ -110,12 +112,13 @@ fn channel_load<Weights: WeightInfo>(receipts: u32, target: Perbill) -> Load {
 	channel_load_with::<Weights>(receipts, target, None)
 }
 
-/// [`channel_load`], with each verdict's proof `verdict_proof` bytes if given (measured,
-/// what a block records once `StorageWeightReclaim` refunds the charge).
+/// [`channel_load`], with each verdict's proof and each second answer's `verdict_proof`
+/// bytes if given (measured, what a block records once `StorageWeightReclaim` refunds the
+/// charge).
 fn channel_load_with<Weights: WeightInfo>(
 	receipts: u32,
 	target: Perbill,
-	verdict_proof: Option<u64>,
+	verdict_proof: Option<(u64, u64)>,
 ) -> Load {
 	let base = RuntimeBlockWeights::get().get(DispatchClass::Normal).base_extrinsic;
 	let members = u64::from(COMMITTEE);
@@ -128,11 +131,19 @@ fn channel_load_with<Weights: WeightInfo>(
 	let batch = base
 		.saturating_add(Weights::submit_verdicts(MAX_VERDICTS))
 		.saturating_add(Weights::authorize_verdicts(MAX_VERDICTS));
-	let batch = match verdict_proof {
-		Some(bytes) => Weight::from_parts(batch.ref_time(), bytes * u64::from(MAX_VERDICTS)),
-		None => batch,
+	let second_batch = base
+		.saturating_add(Weights::submit_second_verdicts(MAX_VERDICTS))
+		.saturating_add(Weights::authorize_second_verdicts(MAX_VERDICTS));
+	let (batch, second_batch) = match verdict_proof {
+		Some((first, second)) => (
+			Weight::from_parts(batch.ref_time(), first * u64::from(MAX_VERDICTS)),
+			Weight::from_parts(second_batch.ref_time(), second * u64::from(MAX_VERDICTS)),
+		),
+		None => (batch, second_batch),
 	};
 	let verdicts = (target * count).max(1);
+	// A tenth of the samples get a second answer (`SECOND_EVERY`).
+	let seconds = verdicts.div_ceil(u64::from(SECOND_EVERY));
 	// The reports of misses: full reports, each showing `MAX_MISSES` samples.
 	let report = base
 		.saturating_add(Weights::report_missed_samples(MAX_MISSES))
@@ -149,6 +160,7 @@ fn channel_load_with<Weights: WeightInfo>(
 	let transactions = settle
 		.saturating_mul(members)
 		.saturating_add(scaled(batch, verdicts, MAX_VERDICTS.into()))
+		.saturating_add(scaled(second_batch, seconds, MAX_VERDICTS.into()))
 		.saturating_add(scaled(report, missed, 100 * u64::from(MAX_MISSES)))
 		.saturating_add(open);
 	let hooks = close.saturating_mul(members).saturating_add(channel_hooks);
@@ -221,7 +233,7 @@ fn channel_load_with<Weights: WeightInfo>(
 		false,
 	);
 	let bytes = settle_len * members
-		+ batch_len * verdicts / u64::from(MAX_VERDICTS)
+		+ batch_len * (verdicts + seconds) / u64::from(MAX_VERDICTS)
 		+ report_len * missed / (100 * u64::from(MAX_MISSES))
 		+ open_len;
 	Load { transactions, hooks, bytes, count }
@@ -251,7 +263,7 @@ fn per_block<Weights: WeightInfo>(receipts: u32, target: Perbill) -> (u64, &'sta
 fn per_block_with<Weights: WeightInfo>(
 	receipts: u32,
 	target: Perbill,
-	verdict_proof: Option<u64>,
+	verdict_proof: Option<(u64, u64)>,
 ) -> (u64, &'static str) {
 	let weights = RuntimeBlockWeights::get();
 	let normal = weights.get(DispatchClass::Normal).max_total.expect("a normal limit");
@@ -339,8 +351,10 @@ fn most_open_settlements() -> u32 {
 /// chain's state with the most settlements open at once (so the records' part of the trie
 /// is as deep as it gets), the batch's 500 verdicts on 500 of them, run through the
 /// authorize rule alone and through the authorize rule and the dispatch, as a block does.
-/// Returns (authorize alone, both), in bytes.
-fn measured_verdict_proof() -> (u64, u64) {
+/// With `second`, a batch of second answers: each of the 500 settlements with a second
+/// round (read besides the record) that doubles a sample Alice answers second. Returns
+/// (authorize alone, both), in bytes.
+fn measured_verdict_proof(second: bool) -> (u64, u64) {
 	use codec::Encode;
 	use gonka_primitives::duty::Duty;
 	use gonka_runtime::{Balances, Channels, Poc, System};
@@ -403,14 +417,14 @@ fn measured_verdict_proof() -> (u64, u64) {
 		}
 		pallet_channels::NextSettlementId::<Runtime>::put(u64::from(open));
 		pallet_channels::OpenInEpoch::<Runtime>::insert(0, open);
-		System::set_block_number(2 * period);
+		System::set_block_number(if second { 3 * period } else { 2 * period });
 		// Every 38th settlement (spread over the map), sample 0: Alice holds all the power
 		// but Bob's, so the hash rule draws her for every sample.
 		let entries: Vec<ReceiptVerdict> = (0..MAX_VERDICTS)
-			.map(|i| ReceiptVerdict {
-				settlement: u64::from(i) * u64::from(open / MAX_VERDICTS),
-				sample: 0,
-				pass: true,
+			.map(|i| {
+				let settlement = u64::from(i) * u64::from(open / MAX_VERDICTS);
+				let sample = if second { second_round(settlement, &validator) } else { 0 };
+				ReceiptVerdict { settlement, sample, pass: true }
 			})
 			.collect();
 		// Anchored to the period's last block (a hash read).
@@ -446,6 +460,63 @@ fn measured_verdict_proof() -> (u64, u64) {
 	(alone.encoded_size() as u64, both.encoded_size() as u64)
 }
 
+/// Gives settlement `id` a second round in which `validator` answers a doubled sample:
+/// the record's total power set so that she is drawn with probability 1/2, the first of
+/// its samples the hash rule does not draw her for, and a second seed that doubles it and
+/// draws her. Returns the sample.
+fn second_round(id: u64, validator: &gonka_primitives::HostId) -> u32 {
+	use gonka_primitives::channel::{validates_sample, validates_second};
+	use gonka_runtime::{Channels, Poc};
+	let mut record = pallet_channels::Settlements::<Runtime>::get(id).expect("set up");
+	let power = Poc::power_in(&record.snapshot, validator);
+	record.total_power = record.executor_power + 2 * power;
+	let seed = Channels::seed_of(id, &record).expect("the settlement's block is sealed");
+	let drawn = |seed: &H256, sample: u32| {
+		validates_sample(
+			seed,
+			sample,
+			validator,
+			&record.executor,
+			power,
+			record.total_power,
+			record.executor_power,
+		)
+	};
+	let sample = (0..record.receipts).find(|sample| !drawn(&seed, *sample)).expect("a sample");
+	let second_seed = (0..10_000u64)
+		.map(|k| H256(gonka_primitives::hash(&k.to_le_bytes())))
+		.find(|second| {
+			validates_second(
+				&seed,
+				second,
+				sample,
+				validator,
+				&record.executor,
+				power,
+				record.total_power,
+				record.executor_power,
+			)
+		})
+		.expect("a seed draws her second");
+	let mut doubled = BoundedVec::default();
+	assert!(pallet_channels::set_bit(&mut doubled, sample / SECOND_EVERY));
+	pallet_channels::SecondRounds::<Runtime>::insert(
+		id,
+		pallet_channels::SecondRound {
+			executor: record.executor.clone(),
+			epoch: 0,
+			seed: second_seed,
+			pay: 1_000,
+			held: 1_000,
+			paid: 0,
+			doubled,
+			answered: Default::default(),
+		},
+	);
+	pallet_channels::Settlements::<Runtime>::insert(id, record);
+	sample
+}
+
 /// A block records a settlement's record once for the authorize rule and the dispatch of a
 /// verdict, which the weights charge twice (each benchmarked cold, each read at the
 /// `MaxEncodedLen` estimate of a read in a large trie); `StorageWeightReclaim` refunds the
@@ -453,7 +524,8 @@ fn measured_verdict_proof() -> (u64, u64) {
 /// 1,000 receipts a settlement holds.
 #[test]
 fn with_the_verdicts_proof_measured_channels_settle_20000_a_second_at_1000_receipts() {
-	let (alone, both) = measured_verdict_proof();
+	let (alone, both) = measured_verdict_proof(false);
+	let (second_alone, second_both) = measured_verdict_proof(true);
 	let n = u64::from(MAX_VERDICTS);
 	let charged_authorize = Charged::authorize_verdicts(MAX_VERDICTS).proof_size();
 	let charged = charged_authorize + Charged::submit_verdicts(MAX_VERDICTS).proof_size();
@@ -464,10 +536,18 @@ fn with_the_verdicts_proof_measured_channels_settle_20000_a_second_at_1000_recei
 		both / n,
 		charged / n,
 	);
+	let charged_second = Charged::authorize_second_verdicts(MAX_VERDICTS).proof_size()
+		+ Charged::submit_second_verdicts(MAX_VERDICTS).proof_size();
+	println!(
+		"a batch of {n} second answers: authorize rule {second_alone} B, with the dispatch {second_both} B ({} B an answer); charged {charged_second} B ({} B an answer)",
+		second_both / n,
+		charged_second / n,
+	);
 	assert!(both < charged_authorize, "the recorded proof is below the authorize rule's charge");
+	assert!(second_both < charged_second, "the recorded proof is below the charge");
 	// The verdicts at their measured proof (with a margin of half again: a production
 	// state's upper trie is larger than the development chain's), the rest as charged.
-	let verdict = (both / n) * 3 / 2;
+	let verdict = ((both / n) * 3 / 2, (second_both / n) * 3 / 2);
 	println!("| receipts a settlement | sampling rate | per second, charged | per second, verdicts measured |");
 	println!("|---|---|---|---|");
 	for (receipts, target) in [
