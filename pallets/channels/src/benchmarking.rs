@@ -8,7 +8,6 @@ use gonka_primitives::{
 		FailureReport, FinishReason, MissedSamples, Receipt, ReceiptChallenge, ReceiptEvidence,
 		ReceiptVerdict, ReceiptVerdicts, ReceiptVote, SignedVoucher, SumNode, TailClaim, Voucher,
 		JURY_SIZE, MAX_JURORS, MAX_MISSES, MAX_PROOF, MAX_SAMPLES, MAX_TAIL, MAX_VERDICTS,
-		SECOND_EVERY,
 	},
 	duty::Duty,
 	HostId, NonceCount,
@@ -386,20 +385,26 @@ fn verdicts<T: Config>(
 	(validator, verdicts, signature)
 }
 
-/// Settlement `id` (as `verdicts` sets it up) given a second round in which `validator`
-/// answers a doubled sample: forty samples, the validator with half the power (the record's
-/// total power 2), the first sample the hash rule does not draw it for on the sample seed,
-/// and a second seed that doubles that sample and draws it. Returns the sample.
+/// Settlement `id` (as `verdicts` sets it up) closed, its second round holding its share,
+/// in which `validator` answers a doubled sample: the most samples, the validator with half
+/// the power (the record's total power 2), a failure reported in the window (the failed
+/// samples read), and the first sample the round doubles that the hash rule draws the
+/// validator for on the second seed and not on the sample seed. Returns the sample.
 fn second_round_for<T: Config>(id: u64, validator: &HostId) -> u32 {
 	let mut record = Settlements::<T>::get(id).expect("the settlement is set up");
-	record.receipts = 4 * SECOND_EVERY;
+	record.receipts = MAX_SAMPLES;
 	record.total_power = 2;
+	record.fails = 1;
+	// A share whose answers pay something (the pot holds `SHARE` for each settlement).
+	record.share = SHARE.saturating_mul(20);
 	let seed = Pallet::<T>::seed_of(id, &record).expect("the settlement's block is sealed");
+	let second = Pallet::<T>::second_seed_of(id, record.at);
 	let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, validator);
-	let sample = (0..record.receipts)
+	let sample = (1..MAX_SAMPLES)
 		.find(|sample| {
-			!gonka_primitives::channel::validates_sample(
+			gonka_primitives::channel::validates_second(
 				&seed,
+				&second,
 				*sample,
 				validator,
 				&record.executor,
@@ -408,37 +413,11 @@ fn second_round_for<T: Config>(id: u64, validator: &HostId) -> u32 {
 				record.executor_power,
 			)
 		})
-		.expect("one of forty samples is not the validator's, each drawn with probability 1/2");
-	let second = (0..10_000u64)
-		.map(|k: u64| gonka_primitives::H256(gonka_primitives::hash(&k.to_le_bytes())))
-		.find(|second| {
-			gonka_primitives::channel::validates_second(
-				&seed,
-				second,
-				sample,
-				validator,
-				&record.executor,
-				power,
-				record.total_power,
-				record.executor_power,
-			)
-		})
-		.expect("a seed draws the validator second");
-	let mut doubled = BoundedVec::default();
-	set_bit(&mut doubled, sample / SECOND_EVERY);
-	SecondRounds::<T>::insert(
-		id,
-		SecondRound {
-			executor: record.executor.clone(),
-			epoch: record.epoch,
-			seed: second,
-			pay: SHARE / 11,
-			held: SHARE / 11,
-			paid: 0,
-			doubled,
-			answered: Default::default(),
-		},
-	);
+		.expect("of a thousand samples, one is doubled and drawn second for the validator");
+	// Sample 0 failed in the window.
+	record.answered = BoundedVec::truncate_from(alloc::vec![1]);
+	Pallet::<T>::note_failed(id, 0);
+	Pallet::<T>::start_second_round(id, &record);
 	Settlements::<T>::insert(id, record);
 	sample
 }
@@ -450,6 +429,12 @@ fn second_verdicts<T: Config>(
 	n: u32,
 ) -> (HostId, ReceiptVerdicts, polkadot_sdk::sp_core::sr25519::Signature) {
 	let (validator, first, _) = verdicts::<T>(n);
+	frame_system::Pallet::<T>::set_block_number(Pallet::<T>::period_start(
+		first.period.saturating_add(2),
+	));
+	NextToClose::<T>::put(u64::from(n));
+	// The anchor (the window's last block) first: its hash seeds the rounds.
+	let anchor = bench_anchor::<T>();
 	let entries = (0..u64::from(n))
 		.map(|id| ReceiptVerdict {
 			settlement: id,
@@ -457,12 +442,9 @@ fn second_verdicts<T: Config>(
 			pass: true,
 		})
 		.collect();
-	frame_system::Pallet::<T>::set_block_number(Pallet::<T>::period_start(
-		first.period.saturating_add(2),
-	));
 	let verdicts = ReceiptVerdicts {
 		period: first.period,
-		anchor: bench_anchor::<T>(),
+		anchor,
 		part: 0,
 		entries: BoundedVec::truncate_from(entries),
 	};
@@ -485,12 +467,15 @@ fn worker_sign<T: Config, D: Duty>(host: &HostId, duty: &D) -> sr25519::Signatur
 /// a sample the validator was not drawn for first, now in the period of second answers.
 fn second_failing<T: Config>() -> (HostId, FailureReport, sr25519::Signature) {
 	let (validator, report, _) = failing::<T>();
-	let sample = second_round_for::<T>(0, &validator);
 	let period = Pallet::<T>::period_of(frame_system::Pallet::<T>::block_number());
 	frame_system::Pallet::<T>::set_block_number(Pallet::<T>::period_start(
 		period.saturating_add(1),
 	));
-	let report = FailureReport { sample, anchor: bench_anchor::<T>(), ..report };
+	NextToClose::<T>::put(1);
+	// The anchor (the window's last block) first: its hash seeds the round.
+	let anchor = bench_anchor::<T>();
+	let sample = second_round_for::<T>(0, &validator);
+	let report = FailureReport { sample, anchor, ..report };
 	let signature = worker_sign::<T, _>(&validator, &report);
 	(validator, report, signature)
 }
@@ -906,9 +891,8 @@ mod benchmarks {
 	}
 
 	/// Closing a settlement's verdict window: its passes judged (the most a settlement has,
-	/// each a step of the invalidation test), its second round drawn over the most samples
-	/// (a failed one read and left out), the unpaid share back to the executor's pending
-	/// work, its snapshot released.
+	/// each a step of the invalidation test), its second round written holding the unpaid
+	/// share.
 	#[benchmark]
 	fn close_settlement() {
 		let _ = verdicts::<T>(1);
@@ -916,13 +900,9 @@ mod benchmarks {
 		<T as Config>::Currency::set_balance(&executor, u128::MAX / 1_000_000);
 		Settlements::<T>::mutate(0, |record| {
 			if let Some(record) = record {
-				record.passes = MAX_SAMPLES + MAX_TAIL - 1;
-				record.fails = 1;
-				record.receipts = MAX_SAMPLES;
-				record.tail = MAX_TAIL;
+				record.passes = MAX_SAMPLES + MAX_TAIL;
 			}
 		});
-		Pallet::<T>::note_failed(0, 0);
 		let closes = Pallet::<T>::closes_at(T::VerdictPeriod::get());
 
 		#[block]
@@ -930,7 +910,6 @@ mod benchmarks {
 			Pallet::<T>::close_windows(closes);
 		}
 
-		assert!(crate::ToPrune::<T>::contains_key(0));
 		assert!(SecondRounds::<T>::contains_key(0));
 		assert_eq!(NextToClose::<T>::get(), 1);
 	}
@@ -1014,6 +993,7 @@ mod benchmarks {
 		submit_verdicts(RawOrigin::Authorized, validator, verdicts, signature);
 
 		assert!(SecondRounds::<T>::get(0).is_some_and(|round| round.paid > 0));
+		assert!(SecondRounds::<T>::get(u64::from(n) - 1).is_some_and(|round| round.paid > 0));
 	}
 
 	/// The authorize rule of `n` second answers, each on a settlement of its own.
@@ -1210,37 +1190,17 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// Pruning a closed settlement at the end of its report period: its index read, its
-	/// record (unread), model and index removed, its snapshot released, its second round
-	/// ended (what it did not pay back to the executor's pending work).
+	/// Pruning a closed settlement at the end of its report period: its second round read
+	/// and ended (what it did not pay back to the executor's pending work), its record,
+	/// model, failed samples and disputed receipts removed unread, its snapshot released.
 	#[benchmark]
 	fn prune_settlement() {
 		let _ = missing::<T>(1);
 		let executor: HostId = account("executor", 0, 0);
 		<T as Config>::Currency::set_balance(&executor, u128::MAX / 1_000_000);
 		let period = T::VerdictPeriod::get();
+		// Its round holds the whole share (nothing answered), which the pruning returns.
 		Pallet::<T>::close_windows(Pallet::<T>::closes_at(period));
-		// A round that paid nothing of what it holds (drawn by the close or not).
-		if SecondRounds::<T>::take(0).is_none() {
-			Pallet::<T>::note_open(0);
-		}
-		let pot = Pallet::<T>::pot();
-		<T as Config>::Currency::mint_into(&pot, SHARE).expect("the pot takes more");
-		<T as Config>::Currency::hold(&HoldReason::ChannelEscrow.into(), &pot, SHARE)
-			.expect("the pot holds the round's pay");
-		SecondRounds::<T>::insert(
-			0,
-			SecondRound {
-				executor: executor.clone(),
-				epoch: 0,
-				seed: Default::default(),
-				pay: SHARE,
-				held: SHARE,
-				paid: 0,
-				doubled: Default::default(),
-				answered: Default::default(),
-			},
-		);
 		let prunes = Pallet::<T>::prunes_at(period);
 
 		#[block]

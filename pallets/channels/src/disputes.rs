@@ -38,8 +38,8 @@
 use crate::{
 	BlockDisputes, ChallengeFees, Config, DisputeOutcome, DisputeRecord, DisputeRecordOf, Disputes,
 	Error, Event, HoldReason, NextDisputeId, NextDisputeToEnd, NextUnavailable,
-	NextUnavailableToEnd, OpenInEpoch, Pallet, SecondRound, SecondRounds, SettlementRecordOf,
-	Settlements, UnavailableQueue, UnavailableSeeds, WeightInfo,
+	NextUnavailableToEnd, OpenInEpoch, Pallet, SecondRounds, SettlementRecordOf, Settlements,
+	UnavailableQueue, UnavailableSeeds, WeightInfo,
 };
 use gonka_primitives::{
 	channel::{
@@ -78,7 +78,7 @@ pub(crate) struct CheckedFailure<T: Config> {
 	/// The settlement's sample seed.
 	pub seed: H256,
 	/// The settlement's second round, when the report is a second answer (`seconds.rs`).
-	pub round: Option<SecondRound<HostId>>,
+	pub round: Option<crate::seconds::SecondCheck<T>>,
 }
 
 impl<T: Config> Pallet<T> {
@@ -87,9 +87,9 @@ impl<T: Config> Pallet<T> {
 	/// sample is one of its samples that the hash rule draws the validator for
 	/// and nobody answered, and the evidence fits the reason (a mismatch's receipt is the
 	/// sampled one); the block has room for a dispute. A second answer (`seconds.rs`): the
-	/// settlement's verdict period is two before now's, and the sample one its second
-	/// round doubles, drawn for the validator on the second seed, not answered a second
-	/// time.
+	/// settlement's window closed and its round lasts, the sample is one the round doubles,
+	/// drawn for the validator on the second seed, not disputed by a second failure, and a
+	/// mismatch's receipt is not disputed in the settlement already (`AlreadyDisputed`).
 	pub(crate) fn check_failure(
 		validator: &HostId,
 		report: &FailureReport,
@@ -97,7 +97,7 @@ impl<T: Config> Pallet<T> {
 		let record =
 			Settlements::<T>::get(report.settlement).ok_or(Error::<T>::UnknownSettlement)?;
 		let round = if Self::answers_second(Self::period_of(record.at))? {
-			Some(SecondRounds::<T>::get(report.settlement).ok_or(Error::<T>::NotDoubled)?)
+			Some(Self::second_check(report.settlement, &record)?)
 		} else {
 			None
 		};
@@ -108,8 +108,9 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::NotASample)?;
 		let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, validator);
 		let new = match &round {
-			Some(round) => {
-				Self::check_second(&record, round, &seed, report.sample, validator, power)?
+			Some(check) => {
+				Self::check_second(&record, check, &seed, report.sample, validator, power)?;
+				!check.round.is_disputed(report.sample)
 			}
 			None => {
 				ensure!(
@@ -145,6 +146,12 @@ impl<T: Config> Pallet<T> {
 			}
 			_ => return Err(Error::<T>::NoEvidence),
 		};
+		if let (Some(_), Some(evidence)) = (&round, &report.evidence) {
+			ensure!(
+				!crate::Challenged::<T>::get(report.settlement).contains(&evidence.receipt.seq),
+				Error::<T>::AlreadyDisputed
+			);
+		}
 		Self::ensure_dispute_room()?;
 		let samples = tree.saturating_add(record.tail);
 		Ok(CheckedFailure { record, samples, power, cost, seed, round })
@@ -165,14 +172,19 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::UnknownSettlement
 			| Error::<T>::NotVerdictWindow
 			| Error::<T>::AlreadyAnswered
+			| Error::<T>::AlreadyDisputed
 			| Error::<T>::NotDoubled => InvalidTransaction::Stale,
 			Error::<T>::TooManyDisputes => InvalidTransaction::ExhaustsResources,
-			Error::<T>::AnchorAhead => InvalidTransaction::Future,
+			Error::<T>::AnchorAhead | Error::<T>::RoundNotDrawn => InvalidTransaction::Future,
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
-		// A second answer's until the record is pruned.
+		// A second answer's until the record is pruned (the cursor may take a period to
+		// reach it).
 		let (tag, until) = match checked.round {
-			Some(_) => ("GonkaSecondFailure", Self::prunes_at(checked.record.at)),
+			Some(_) => (
+				"GonkaSecondFailure",
+				Self::period_start(Self::period_of(checked.record.at).saturating_add(4)),
+			),
 			None => ("GonkaFailureReport", Self::closes_at(checked.record.at)),
 		};
 		duty_validity::<T>(tag, (report.settlement, report.sample), until)
@@ -184,10 +196,12 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_report_failure(validator: HostId, report: FailureReport) -> DispatchResult {
 		let CheckedFailure { mut record, samples, power, cost, seed, round } =
 			Self::check_failure(&validator, &report)?;
-		let second = round.is_some();
-		if let Some(mut round) = round {
-			let part = round.answer(report.sample);
-			SecondRounds::<T>::insert(report.settlement, round);
+		if let Some(mut check) = round {
+			let part = check.round.answer(report.sample, Self::answer_pay(record.share, samples));
+			if !check.round.dispute(report.sample) {
+				defensive!("a doubled sample's bit is within the bitmap");
+			}
+			SecondRounds::<T>::insert(report.settlement, check.round);
 			Self::pay_from_pot(&validator, part)?;
 		} else {
 			if !record.answer(report.sample) {
@@ -211,16 +225,14 @@ impl<T: Config> Pallet<T> {
 		);
 		match (&report.reason, &report.evidence) {
 			(FailReason::Unavailable, _) => UnavailableSeeds::<T>::insert(dispute, seed),
-			// The receipt is disputed: the developer challenges it no more (it would be
-			// refunded twice). Past `MAX_DISPUTED`, not kept: the report stands. A second
-			// answer's settlement is challenged no more (its window closed).
-			(_, Some(evidence)) if !second => {
-				crate::Challenged::<T>::mutate(report.settlement, |seqs| {
-					if !seqs.contains(&evidence.receipt.seq) {
-						let _ = seqs.try_push(evidence.receipt.seq);
-					}
-				})
-			}
+			// The receipt is disputed: the developer challenges it, and a second failure
+			// disputes it, no more (it would be refunded twice). Past `MAX_DISPUTED`, not
+			// kept: the report stands.
+			(_, Some(evidence)) => crate::Challenged::<T>::mutate(report.settlement, |seqs| {
+				if !seqs.contains(&evidence.receipt.seq) {
+					let _ = seqs.try_push(evidence.receipt.seq);
+				}
+			}),
 			_ => {}
 		}
 		Ok(())

@@ -57,9 +57,10 @@ mod channels_events {
 		/// (`passes` passed), and was paid `paid` from the pot into its pending work.
 		VerdictsSubmitted { validator: HostId, period: u32, part: u8, passes: u32, paid: u128 },
 		/// A settlement's verdict window closed: its `passes` are steps of its executor's
-		/// invalidation test, and what its validators were not paid of the share
-		/// (`returned`) went back to the executor's pending work.
-		SettlementClosed { settlement: SettlementId, passes: u32, fails: u32, returned: u128 },
+		/// invalidation test, and what its validators were not paid of the share (`held`)
+		/// stays in the pot for its second round, until its pruning returns the rest to the
+		/// executor (`SecondRoundEnded`).
+		SettlementClosed { settlement: SettlementId, passes: u32, fails: u32, held: u128 },
 		/// Governance set the channels' rules, for channels opened from now on.
 		ParamsSet { params: ParamsOf<T> },
 		/// A validator reported a failed sample, or a developer challenged a receipt: a jury
@@ -111,19 +112,8 @@ mod channels_events {
 			/// The member.
 			member: HostId,
 		},
-		/// A settlement's close drew its second round (amendment 6): `doubled` samples
-		/// are answered once more in the next verdict period, `held` of the share waits
-		/// in the pot to pay them.
-		SecondRoundDrawn {
-			/// The settlement.
-			settlement: SettlementId,
-			/// The samples doubled.
-			doubled: u32,
-			/// What the pot holds to pay their second answers.
-			held: u128,
-		},
 		/// A settlement's second round ended with its pruning: what its answers were not
-		/// paid (`returned`) went back to the executor's pending work.
+		/// paid of the share (`returned`) went back to the executor's pending work.
 		SecondRoundEnded {
 			/// The settlement.
 			settlement: SettlementId,
@@ -315,8 +305,12 @@ mod channels_events {
 		/// A duty's anchor is not a block of this chain (signed on another fork), or one it
 		/// no longer keeps the hash of.
 		AnchorNotOnChain,
-		/// A second answer names a settlement without a second round, or a sample its round
-		/// does not double.
+		/// A second answer names a sample the settlement's second round does not double
+		/// (not of the round's residue, failed in the window, or the settlement had failures
+		/// before its round's rules: spec version 20).
 		NotDoubled,
+		/// A second answer names a settlement whose window has not closed yet: its second
+		/// round is not drawn.
+		RoundNotDrawn,
 	}
 }

@@ -81,6 +81,8 @@ pub mod pallet {
 	pub type SettlementRecordOf<T> = SettlementRecord<HostId, BlockNumberFor<T>>;
 	/// A dispute's record, kept until its jury's window ends.
 	pub type DisputeRecordOf<T> = DisputeRecord<HostId, BlockNumberFor<T>>;
+	/// A closed settlement's second round.
+	pub type SecondRoundOf<T> = SecondRound<HostId, BlockNumberFor<T>>;
 	/// The amounts of the members' latest settled vouchers: one entry a member.
 	pub type VoucheredOf = BoundedVec<(HostId, u128), ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
 	/// What the members' tail claims were charged: one entry a member that settled a tail.
@@ -305,11 +307,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type FailedSamples<T: Config> = StorageMap<_, Twox64Concat, SettlementId, SampleBits>;
 
-	/// Each closed, kept settlement's second round (amendment 6, `seconds.rs`), drawn by its
-	/// close when it doubles a sample and ended by its pruning.
+	/// Each closed, kept settlement (closed since spec version 20): what its pruning needs
+	/// and its second round (amendment 6, `seconds.rs`), written by its close and read and
+	/// removed by its pruning (a settlement closed before has its `ToPrune` entry instead).
 	#[pallet::storage]
-	pub type SecondRounds<T: Config> =
-		StorageMap<_, Twox64Concat, SettlementId, SecondRound<HostId>>;
+	pub type SecondRounds<T: Config> = StorageMap<_, Twox64Concat, SettlementId, SecondRoundOf<T>>;
 
 	/// What each validator did with each verdict period's samples (answered some, or was
 	/// shown missed): cleared `MARK_CLEARS` a block once the period's report period ends.

@@ -36,7 +36,7 @@
 use crate::{
 	BlockMissReports, Config, Error, Event, NextMarksToClear, NextSettlementId, NextToClose,
 	NextToPrune, Pallet, PeriodMark, PeriodMarks, SettlementModels, SettlementRecordOf,
-	Settlements, ShownOf, ToPrune, WeightInfo, MARK_CLEARS,
+	Settlements, ShownOf, WeightInfo, MARK_CLEARS,
 };
 use alloc::vec::Vec;
 use gonka_primitives::{
@@ -46,7 +46,7 @@ use gonka_primitives::{
 use pallet_inference::WorkLedger;
 use pallet_poc::validity::{duty_validity_at, error_code};
 use polkadot_sdk::{
-	frame_support::{defensive, pallet_prelude::*},
+	frame_support::pallet_prelude::*,
 	frame_system::{self, pallet_prelude::BlockNumberFor},
 	sp_core::sr25519,
 };
@@ -283,30 +283,15 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Prunes the closed settlements whose report period ended by `now`, oldest first, at
-	/// most `MaxClosesPerBlock`: their records, models and index entries removed, their
-	/// power snapshots released, their second rounds ended (`seconds.rs`). It reads only the small `ToPrune` index (the record is
-	/// removed unread). Returns the weight used.
+	/// most `MaxClosesPerBlock` (`Pallet::prune_settlement`: their second rounds ended,
+	/// their records removed). Returns the weight used.
 	pub(crate) fn prune_settlements(now: BlockNumberFor<T>) -> Weight {
 		let (next, weight) = crate::tick_impls::sweep(
 			NextToPrune::<T>::get(),
 			NextToClose::<T>::get(),
 			T::MaxClosesPerBlock::get(),
 			<T as Config>::WeightInfo::prune_settlement(),
-			|id| match ToPrune::<T>::get(id) {
-				Some((at, _)) if at > now => false,
-				Some((_, snapshot)) => {
-					ToPrune::<T>::remove(id);
-					Settlements::<T>::remove(id);
-					SettlementModels::<T>::remove(id);
-					pallet_poc::Pallet::<T>::release_snapshot(&snapshot);
-					Self::end_second_round(id);
-					true
-				}
-				None => {
-					defensive!("a closed settlement is indexed until it is pruned");
-					true
-				}
-			},
+			|id| Self::prune_settlement(id, now),
 		);
 		NextToPrune::<T>::put(next);
 		weight

@@ -29,7 +29,7 @@
 
 use crate::{
 	BlockSettlements, Config, Error, Event, HoldReason, NextSettlementId, NextToClose, Pallet,
-	SecondRound, SettlementRecord, SettlementRecordOf, Settlements, WeightInfo,
+	SettlementRecord, SettlementRecordOf, Settlements, WeightInfo,
 };
 use alloc::vec::Vec;
 use gonka_primitives::{
@@ -79,7 +79,7 @@ pub(crate) struct Answers<T: Config> {
 	pub settlement: SettlementId,
 	pub record: SettlementRecordOf<T>,
 	/// Its second round, when the batch gives second answers (`seconds.rs`).
-	pub round: Option<SecondRound<HostId>>,
+	pub round: Option<crate::seconds::SecondCheck<T>>,
 	/// The samples answered (not answered before), each a pass.
 	pub samples: Vec<u32>,
 	/// What each answer pays.
@@ -313,8 +313,9 @@ impl<T: Config> Pallet<T> {
 			ensure!(entry.sample < drawn.1, Error::<T>::NotASample);
 			let power = Self::power_once(&mut powers, &record.snapshot, validator);
 			let new = match &current.round {
-				Some(round) => {
-					Self::check_second(record, round, &drawn.0, entry.sample, validator, power)?
+				Some(check) => {
+					Self::check_second(record, check, &drawn.0, entry.sample, validator, power)?;
+					!check.round.is_answered(entry.sample) && !check.round.is_disputed(entry.sample)
 				}
 				None => {
 					ensure!(
@@ -361,14 +362,14 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether answers to the samples of settlements of verdict period `period` sent now
-	/// are second answers (sent in period `period + 2`, `seconds.rs`) or first ones (in
-	/// `period + 1`); `NotVerdictWindow` in any other period.
+	/// are second answers (sent from period `period + 2` on, while the settlements' rounds
+	/// last, `seconds.rs`) or first ones (in `period + 1`); `NotVerdictWindow` before.
 	pub(crate) fn answers_second(period: u32) -> Result<bool, Error<T>> {
 		let now = Self::period_of(frame_system::Pallet::<T>::block_number());
 		if now == period.saturating_add(1) {
 			return Ok(false);
 		}
-		ensure!(now == period.saturating_add(2), Error::<T>::NotVerdictWindow);
+		ensure!(now > period.saturating_add(1), Error::<T>::NotVerdictWindow);
 		Ok(true)
 	}
 
@@ -384,11 +385,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(Self::period_of(record.at) == period, Error::<T>::WrongPeriod);
 		let seed = Self::seed_of(settlement, &record).ok_or(Error::<T>::WrongPeriod)?;
 		let samples = Self::tree_samples(&record, &seed).saturating_add(record.tail);
-		let round = if second {
-			Some(crate::SecondRounds::<T>::get(settlement).ok_or(Error::<T>::NotDoubled)?)
-		} else {
-			None
-		};
+		let round = if second { Some(Self::second_check(settlement, &record)?) } else { None };
 		let pay = Self::answer_pay(record.share, samples);
 		Ok((Answers { settlement, record, round, samples: Vec::new(), pay }, seed, samples))
 	}
@@ -416,7 +413,7 @@ impl<T: Config> Pallet<T> {
 			{
 				InvalidTransaction::Future
 			}
-			Error::<T>::AnchorAhead => InvalidTransaction::Future,
+			Error::<T>::AnchorAhead | Error::<T>::RoundNotDrawn => InvalidTransaction::Future,
 			Error::<T>::NotVerdictWindow
 			| Error::<T>::UnknownSettlement
 			| Error::<T>::AlreadyAnswered
@@ -424,7 +421,9 @@ impl<T: Config> Pallet<T> {
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
 		let second = Self::answers_second(verdicts.period).is_ok_and(|second| second);
-		let until = Self::period_start(verdicts.period.saturating_add(2 + u32::from(second)));
+		// Second answers: until the period's settlements are pruned (the cursor may take
+		// a period to reach them).
+		let until = Self::period_start(verdicts.period.saturating_add(if second { 4 } else { 2 }));
 		duty_validity::<T>(
 			if second { "GonkaSecondVerdicts" } else { "GonkaReceiptVerdicts" },
 			(verdicts.period, validator, verdicts.part),
@@ -444,12 +443,12 @@ impl<T: Config> Pallet<T> {
 			if samples.is_empty() {
 				continue;
 			}
-			if let Some(mut round) = round {
+			if let Some(mut check) = round {
 				for sample in samples {
 					seconds = seconds.saturating_add(1);
-					paid = paid.saturating_add(round.answer(sample));
+					paid = paid.saturating_add(check.round.answer(sample, pay));
 				}
-				crate::SecondRounds::<T>::insert(settlement, round);
+				crate::SecondRounds::<T>::insert(settlement, check.round);
 				continue;
 			}
 			for sample in samples {
@@ -522,37 +521,24 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Closes settlement `id`'s verdict window: its passes are steps of its executor's
-	/// invalidation test in its epoch and the share not paid to validators goes back to the
-	/// executor's pending work. The record (and the snapshot it pins) is kept for the next
-	/// period, in which its validators' misses are shown (`misses.rs`), but no longer holds
-	/// its epoch's ledger.
+	/// invalidation test in its epoch, and the share not paid to validators stays in the pot
+	/// for its second round (`seconds.rs`), which keeps the epoch's ledger waiting and the
+	/// record (with the snapshot it pins) until its pruning a period later; emits
+	/// `SettlementClosed`.
 	fn close_settlement(id: SettlementId, record: SettlementRecordOf<T>) {
-		crate::ToPrune::<T>::insert(id, (Self::prunes_at(record.at), record.snapshot));
-		crate::Challenged::<T>::remove(id);
 		T::Work::judge_many(&record.executor, record.epoch, record.passes, 0);
-		let rest = record.share.saturating_sub(record.validator_paid);
-		// The second round (`seconds.rs`) holds its answers' pay, and the epoch's ledger
-		// until it ends.
-		let held = match Self::draw_second_round(id, &record, rest) {
-			Some(held) => held,
-			None => {
-				Self::note_closed(record.epoch);
-				0
-			}
-		};
-		let returned = Self::return_share(&record.executor, rest.saturating_sub(held));
+		let held = Self::start_second_round(id, &record);
 		Self::deposit_event(Event::SettlementClosed {
 			settlement: id,
 			passes: record.passes,
 			fails: record.fails,
-			returned,
+			held,
 		});
 	}
 
 	/// Returns `amount` of a settlement's share from the pot to its executor's pending work,
 	/// both steps or neither (a hook is not a transaction); should that fail, to `FeeTo`:
-	/// the pot keeps no share of a closed settlement or an ended round. Returns what the
-	/// executor got.
+	/// the pot keeps no share of a pruned settlement. Returns what the executor got.
 	pub(crate) fn return_share(executor: &HostId, amount: u128) -> u128 {
 		let escrow = <T as Config>::RuntimeHoldReason::from(HoldReason::ChannelEscrow);
 		polkadot_sdk::frame_support::storage::with_storage_layer(|| {

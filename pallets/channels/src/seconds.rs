@@ -1,38 +1,39 @@
 //! Second validators (`docs/channels.md`, step 5h; the spec's amendment 6): about a tenth of
-//! a settlement's samples are answered once more, by a validator that could not have
+//! a settlement's samples are answered once more, by validators that could not have
 //! answered them first, after every first answer was sent.
 //!
-//! - **Drawn at the close**: when a settlement's verdict window closes, its **second seed**
+//! - **The round**: when a settlement's verdict window closes, the share its validators
+//!   were not paid stays in the pot (`SecondRound::held`, in `SecondRounds`, which also
+//!   holds what the pruning needs), until the pruning returns the rest to the executor.
+//!   Each answer, first or second, pays `share / (m + ⌈m / 10⌉)` (`answer_pay`), so what is
+//!   held always covers the second answers.
+//! - **Doubled samples, known only after the window**: the **second seed**
 //!   (`gonka_primitives::channel::second_seed`) comes from the hash of the window's last
 //!   block, sealed after every first answer was sent: a first validator cannot know which
-//!   of its samples will be checked again, so passing a sample unchecked is a risk on every
-//!   sample. The seed draws a residue modulo `SECOND_EVERY` (10); the samples of that
-//!   residue that were not failed in the window (a failure's dispute is open already) are
-//!   **doubled**: at most `⌈m / 10⌉` of `m` samples.
-//! - **Paid from the share**: each answer, first or second, pays `share / (m + ⌈m / 10⌉)`,
-//!   so the share always covers the second answers; the close holds their pay in the pot
-//!   (the round's `held`) and returns the rest to the executor as before.
-//! - **Answered in the next verdict period** (the settlement's record is kept for it
-//!   anyway, `misses.rs`): a pass in `submit_verdicts`, a failure in `report_failure`,
-//!   which opens a dispute as a first failure does (the bounty, the refund and the step of
-//!   the executor's test in the settlement's epoch, whose ledger the round holds until its
-//!   end). The validator: drawn by the hash rule on the second seed and **not** on the
-//!   sample seed (`validates_second`), so never one that could have answered first. A
-//!   doubled sample is answered once more, once.
-//! - **Not a duty**: a second answer is paid work, not a duty; a validator drawn second
-//!   that answers nothing is not shown missed, and a second answer marks nothing for the
-//!   period (a first validator that answered none of its samples is still shown missed).
-//! - **Ended at the pruning**: what the round did not pay goes back to the executor's
-//!   pending work, and the settlement's epoch is released.
+//!   of its passes will be checked again. It draws a residue modulo `SECOND_EVERY` (10); the
+//!   samples of that residue are doubled (`is_doubled`: at most `⌈m / 10⌉`), but those
+//!   failed in the window (`FailedSamples`: their disputes are open), and none of a
+//!   settlement whose failures were reported before these rules (spec version 20: which
+//!   samples are disputed is not known).
+//! - **Who, when**: a validator the hash rule draws on the second seed and **not** on the
+//!   sample seed (`validates_second`), so never one that could have answered first; from
+//!   the close to the pruning (a period, whenever the cursors reach the settlement): a pass
+//!   in `submit_verdicts`, a failure in `report_failure`, which opens a dispute as a first
+//!   failure does (refund, bounty and the step of the executor's test in the settlement's
+//!   epoch, whose ledger the round keeps open until the pruning). The first answer is paid;
+//!   a failure may follow a pass (another second validator's: a friend of the executor
+//!   passing first shuts nobody out), one dispute a sample, and a receipt disputed already
+//!   in the settlement (`Challenged`, kept until the pruning) is not disputed again.
+//! - **Not a duty**: a second answer is paid work; a validator drawn second that answers
+//!   nothing is not shown missed, and a second answer marks nothing for the period (a first
+//!   validator that answered none of its samples is still shown missed).
 
 use crate::{
-	Config, Error, Event, FailedSamples, Pallet, SampleBits, SecondRound, SecondRounds,
-	SettlementRecordOf,
+	Config, Error, Event, FailedSamples, Pallet, SampleBits, SecondRound, SecondRoundOf,
+	SecondRounds, SettlementRecordOf, ToPrune,
 };
 use gonka_primitives::{
-	channel::{
-		doubled_residue, most_doubled, second_seed, validates_second, SettlementId, SECOND_EVERY,
-	},
+	channel::{is_doubled, most_doubled, second_seed, validates_second, SettlementId},
 	HostId, H256,
 };
 use polkadot_sdk::{
@@ -40,6 +41,17 @@ use polkadot_sdk::{
 	frame_system::{self, pallet_prelude::BlockNumberFor},
 	sp_runtime::traits::{One, Saturating},
 };
+
+/// A settlement's second round as a second answer's check reads it once.
+pub(crate) struct SecondCheck<T: Config> {
+	/// The round.
+	pub round: SecondRoundOf<T>,
+	/// Its seed.
+	pub seed: H256,
+	/// The samples failed in the window (none doubled); `None`: failures reported before
+	/// these rules, nothing doubled.
+	pub failed: Option<SampleBits>,
+}
 
 impl<T: Config> Pallet<T> {
 	/// What each answer to a settlement of `samples` samples pays of its validators'
@@ -59,78 +71,67 @@ impl<T: Config> Pallet<T> {
 		second_seed(&genesis, &H256::from_slice(block.as_ref()), id)
 	}
 
-	/// Draws settlement `id`'s second round as its window closes, with `rest` of its share
-	/// unpaid: the samples of the second seed's residue not failed in the window
-	/// (`FailedSamples`, taken) are doubled, and their pay is held. Returns what the round
-	/// holds, `None` when it doubles nothing (no round is kept).
-	pub(crate) fn draw_second_round(
-		id: SettlementId,
-		record: &SettlementRecordOf<T>,
-		rest: u128,
-	) -> Option<u128> {
-		let failed: SampleBits = if record.fails > 0 {
-			// A settlement with failures recorded before `FailedSamples` existed (spec
-			// version 20) gets no round: which of its samples are disputed is not known.
-			match FailedSamples::<T>::take(id) {
-				Some(failed) => failed,
-				None => return None,
-			}
-		} else {
-			Default::default()
-		};
-		let Some(seed) = Self::seed_of(id, record) else {
-			defensive!("a closing settlement's block is sealed");
-			return None;
-		};
-		let samples = Self::tree_samples(record, &seed).saturating_add(record.tail);
-		let second = Self::second_seed_of(id, record.at);
-		let mut round = SecondRound {
-			executor: record.executor.clone(),
-			epoch: record.epoch,
-			seed: second,
-			pay: Self::answer_pay(record.share, samples),
-			held: 0,
-			paid: 0,
-			doubled: Default::default(),
-			answered: Default::default(),
-		};
-		let mut doubled = 0u32;
-		let mut sample = doubled_residue(&second);
-		while sample < samples {
-			if !crate::bit_is_set(&failed, sample)
-				&& crate::set_bit(&mut round.doubled, sample / SECOND_EVERY)
-			{
-				doubled = doubled.saturating_add(1);
-			}
-			sample = sample.saturating_add(SECOND_EVERY);
-		}
-		round.held = round.pay.saturating_mul(u128::from(doubled)).min(rest);
-		if doubled == 0 {
-			return None;
-		}
-		let held = round.held;
-		SecondRounds::<T>::insert(id, round);
-		Self::deposit_event(Event::SecondRoundDrawn { settlement: id, doubled, held });
-		Some(held)
+	/// Starts settlement `id`'s second round as its window closes: the share its validators
+	/// were not paid stays held for the round, and the record's pruning is scheduled.
+	pub(crate) fn start_second_round(id: SettlementId, record: &SettlementRecordOf<T>) -> u128 {
+		let held = record.share.saturating_sub(record.validator_paid);
+		SecondRounds::<T>::insert(
+			id,
+			SecondRound {
+				prunes_at: Self::prunes_at(record.at),
+				snapshot: record.snapshot,
+				executor: record.executor.clone(),
+				epoch: record.epoch,
+				held,
+				paid: 0,
+				answered: Default::default(),
+				disputed: Default::default(),
+			},
+		);
+		held
 	}
 
-	/// Whether `validator` (of `power` in the settlement's snapshot) may give `sample` of
-	/// settlement `record` (sample seed `seed`) its second answer in `round`: the round
-	/// doubles it, the hash rule draws the validator on the second seed and not on the
-	/// first; `Ok(false)` if it was answered already.
+	/// Settlement `id`'s second round, for a second answer's check: `RoundNotDrawn` while
+	/// its window is open.
+	pub(crate) fn second_check(
+		id: SettlementId,
+		record: &SettlementRecordOf<T>,
+	) -> Result<SecondCheck<T>, Error<T>> {
+		let round = SecondRounds::<T>::get(id).ok_or(if Self::window_open(id) {
+			Error::<T>::RoundNotDrawn
+		} else {
+			Error::<T>::NotDoubled
+		})?;
+		let failed = if record.fails == 0 {
+			Some(SampleBits::default())
+		} else {
+			FailedSamples::<T>::get(id).filter(|failed| {
+				failed.iter().map(|bits| bits.count_ones()).sum::<u32>() == record.fails
+			})
+		};
+		Ok(SecondCheck { round, seed: Self::second_seed_of(id, record.at), failed })
+	}
+
+	/// Whether `validator` (of `power` in the settlement's snapshot) may answer `sample` of
+	/// settlement `record` (sample seed `seed`) in its round (`check`): the round doubles it
+	/// and the hash rule draws the validator on the second seed and not on the first.
 	pub(crate) fn check_second(
 		record: &SettlementRecordOf<T>,
-		round: &SecondRound<HostId>,
+		check: &SecondCheck<T>,
 		seed: &H256,
 		sample: u32,
 		validator: &HostId,
 		power: u128,
-	) -> Result<bool, Error<T>> {
-		ensure!(round.doubles(sample), Error::<T>::NotDoubled);
+	) -> Result<(), Error<T>> {
+		let failed = check.failed.as_ref().ok_or(Error::<T>::NotDoubled)?;
+		ensure!(
+			is_doubled(&check.seed, sample) && !crate::bit_is_set(failed, sample),
+			Error::<T>::NotDoubled
+		);
 		ensure!(
 			validates_second(
 				seed,
-				&round.seed,
+				&check.seed,
 				sample,
 				validator,
 				&record.executor,
@@ -140,7 +141,7 @@ impl<T: Config> Pallet<T> {
 			),
 			Error::<T>::NotSampled
 		);
-		Ok(!round.is_answered(sample))
+		Ok(())
 	}
 
 	/// Notes a first-round failure of `sample` of settlement `id`: its second round will
@@ -153,16 +154,41 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Ends settlement `id`'s second round, if it has one, as the settlement is pruned:
-	/// what its answers were not paid goes back to the executor's pending work, and the
-	/// settlement's epoch is released.
-	pub(crate) fn end_second_round(id: SettlementId) {
-		let Some(round) = SecondRounds::<T>::take(id) else {
-			return;
+	/// Prunes closed settlement `id` if its report period ended by `now`; says whether it
+	/// did (`false`: not yet, the cursor stops). Its round ends: what its answers were not
+	/// paid goes back to the executor's pending work and its epoch is released; its
+	/// record, model, failed samples and disputed receipts are removed (unread), its
+	/// snapshot released. A settlement closed before spec version 20 has its `ToPrune`
+	/// entry instead.
+	pub(crate) fn prune_settlement(id: SettlementId, now: BlockNumberFor<T>) -> bool {
+		let snapshot = match SecondRounds::<T>::get(id) {
+			Some(round) if round.prunes_at > now => return false,
+			Some(round) => {
+				SecondRounds::<T>::remove(id);
+				Self::note_closed(round.epoch);
+				let returned =
+					Self::return_share(&round.executor, round.held.saturating_sub(round.paid));
+				let answers = round.answered.iter().map(|bits| bits.count_ones()).sum();
+				Self::deposit_event(Event::SecondRoundEnded { settlement: id, answers, returned });
+				round.snapshot
+			}
+			None => match ToPrune::<T>::get(id) {
+				Some((at, _)) if at > now => return false,
+				Some((_, snapshot)) => {
+					ToPrune::<T>::remove(id);
+					snapshot
+				}
+				None => {
+					defensive!("a closed settlement is indexed until it is pruned");
+					return true;
+				}
+			},
 		};
-		Self::note_closed(round.epoch);
-		let returned = Self::return_share(&round.executor, round.held.saturating_sub(round.paid));
-		let answers = round.answered.iter().map(|bits| bits.count_ones()).sum();
-		Self::deposit_event(Event::SecondRoundEnded { settlement: id, answers, returned });
+		crate::Settlements::<T>::remove(id);
+		crate::SettlementModels::<T>::remove(id);
+		FailedSamples::<T>::remove(id);
+		crate::Challenged::<T>::remove(id);
+		pallet_poc::Pallet::<T>::release_snapshot(&snapshot);
+		true
 	}
 }

@@ -51,13 +51,13 @@ impl<T: Config> Pallet<T> {
 	///   the counter), every one of them;
 	/// - a settlement's validators are paid at most its share; its passes and fails are its
 	///   answered samples; its tree samples fall in what its voucher adds;
-	/// - a settlement's failed samples are answered samples of an open settlement, at most
+	/// - a settlement's failed samples are answered samples of a kept settlement, at most
 	///   its fails;
-	/// - second rounds are of closed, kept settlements, of their executor and epoch; a
-	///   round pays at most what it holds, which is its pay for each sample it doubles at
-	///   most, and answers only samples it doubles;
+	/// - second rounds are of closed, kept settlements, of their executor, epoch, snapshot
+	///   and prune block; a round holds what the window did not pay of the share and pays
+	///   at most that;
 	/// - the pot holds the open settlements' unpaid shares and the rounds' unpaid holds,
-	///   exactly;
+	///   exactly; receipts disputed (`Challenged`) in kept settlements only, each once;
 	/// - the dispute cursor is at most the counter, the unavailable queue's at most its
 	///   end; only disputes from the cursor (the unavailable payloads' from their queue's,
 	///   queued in id order, each once, with its settlement's seed if opened since version
@@ -67,8 +67,9 @@ impl<T: Config> Pallet<T> {
 	///   receipt is challenged once in a kept settlement;
 	/// - each epoch counts its open settlement records, second rounds and disputes (a
 	///   dispute in its settlement's epoch and in its report's: `OpenInEpoch`);
-	/// - the closed settlements are kept until their report period ends, each indexed once
-	///   in `ToPrune` with its snapshot, every kept one with at most one model; the marks
+	/// - the closed settlements are kept until their report period ends, each with its
+	///   second round or (closed before spec version 20) indexed in `ToPrune` with its
+	///   snapshot, one of the two, every kept one with at most one model; the marks
 	///   are of periods from the marks' cursor to the one before now's, and a block took at
 	///   most `MaxMissReportsPerBlock` reports;
 	/// - finalizations are queued for blocks to come, of live channels only;
@@ -283,10 +284,11 @@ impl<T: Config> Pallet<T> {
 			unpaid = unpaid.saturating_add(record.share.saturating_sub(record.validator_paid));
 		}
 		ensure!(records == end.saturating_sub(first), "every open settlement is kept");
+		let pruned = crate::NextToPrune::<T>::get();
 		for (id, failed) in crate::FailedSamples::<T>::iter() {
 			let record = crate::Settlements::<T>::get(id)
-				.filter(|_| Self::window_open(id))
-				.ok_or("failed samples of open settlements only")?;
+				.filter(|_| pruned <= id && id < end)
+				.ok_or("failed samples of kept settlements only")?;
 			let count: u32 = failed.iter().map(|bits| bits.count_ones()).sum();
 			ensure!(
 				count <= record.fails
@@ -296,27 +298,20 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		for (id, round) in crate::SecondRounds::<T>::iter() {
-			ensure!(
-				crate::NextToPrune::<T>::get() <= id && id < first,
-				"second rounds of closed, kept settlements only"
-			);
+			ensure!(pruned <= id && id < first, "second rounds of closed, kept settlements only");
 			let record =
 				crate::Settlements::<T>::get(id).ok_or("a second round's settlement is kept")?;
 			ensure!(
-				round.executor == record.executor && round.epoch == record.epoch,
-				"a second round is of its settlement's executor and epoch"
-			);
-			let doubled: u32 = round.doubled.iter().map(|bits| bits.count_ones()).sum();
-			ensure!(
-				round.paid <= round.held
-					&& round.held <= round.pay.saturating_mul(u128::from(doubled)),
-				"a second round pays at most what it holds, its pay for each doubled sample"
+				round.executor == record.executor
+					&& round.epoch == record.epoch
+					&& round.snapshot == record.snapshot
+					&& round.prunes_at == Self::prunes_at(record.at),
+				"a second round is of its settlement's executor, epoch, snapshot and prune block"
 			);
 			ensure!(
-				round.answered.iter().enumerate().all(|(index, answered)| {
-					answered & !round.doubled.get(index).copied().unwrap_or(0) == 0
-				}),
-				"a second round answers only samples it doubles"
+				round.held == record.share.saturating_sub(record.validator_paid)
+					&& round.paid <= round.held,
+				"a second round holds what the window did not pay of the share, pays at most that"
 			);
 			*open.entry(round.epoch).or_default() += 1;
 			unpaid = unpaid.saturating_add(round.held.saturating_sub(round.paid));
@@ -330,8 +325,8 @@ impl<T: Config> Pallet<T> {
 		);
 		for (settlement, seqs) in crate::Challenged::<T>::iter() {
 			ensure!(
-				Self::window_open(settlement),
-				"challenged receipts of settlements whose window is open only"
+				pruned <= settlement && settlement < end,
+				"disputed receipts of kept settlements only"
 			);
 			for (index, seq) in seqs.iter().enumerate() {
 				ensure!(
@@ -353,16 +348,20 @@ impl<T: Config> Pallet<T> {
 		);
 		ensure!(pruned <= closed, "the prune cursor is at most the close cursor");
 		for id in pruned..closed {
-			let (at, snapshot) = crate::ToPrune::<T>::get(id)
-				.ok_or("a closed settlement is indexed until pruned")?;
 			let record = crate::Settlements::<T>::get(id).ok_or("a closed settlement is kept")?;
-			ensure!(
-				at == Self::prunes_at(record.at) && snapshot == record.snapshot,
-				"a closed settlement's index is its prune block and snapshot"
-			);
+			// Closed since spec version 20: its round (`check_settlements`); before: its
+			// index entry.
+			match (crate::SecondRounds::<T>::contains_key(id), crate::ToPrune::<T>::get(id)) {
+				(true, None) => {}
+				(false, Some((at, snapshot))) => ensure!(
+					at == Self::prunes_at(record.at) && snapshot == record.snapshot,
+					"a closed settlement's index is its prune block and snapshot"
+				),
+				_ => return Err("a closed settlement has its round or its index entry, one".into()),
+			}
 		}
 		ensure!(
-			crate::ToPrune::<T>::iter_keys().count() as u64 == closed.saturating_sub(pruned),
+			crate::ToPrune::<T>::iter_keys().all(|id| pruned <= id && id < closed),
 			"only closed, kept settlements are indexed"
 		);
 		ensure!(

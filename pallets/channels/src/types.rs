@@ -309,55 +309,59 @@ pub const SECOND_BYTES: u32 = (gonka_primitives::channel::MAX_SAMPLES
 	.div_ceil(gonka_primitives::channel::SECOND_EVERY)
 	.div_ceil(8);
 
-/// A closed settlement's second round (amendment 6), kept from its window's close to its
-/// pruning: about a tenth of its samples (those not failed first, of one residue drawn
-/// from the second seed) answered once more, by validators the hash rule draws on the
-/// second seed and not on the first.
+/// A closed settlement, from its window's close to its pruning: what the pruning needs, and
+/// its second round (amendment 6, `seconds.rs`): the unpaid share held for the second
+/// answers to about a tenth of its samples, drawn from the hash of the window's last block.
 #[derive(
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 )]
-pub struct SecondRound<AccountId> {
+pub struct SecondRound<AccountId, BlockNumber> {
+	/// The block the settlement is pruned at (`Pallet::prunes_at`).
+	pub prunes_at: BlockNumber,
+	/// The power snapshot the record pins, released at the pruning.
+	pub snapshot: gonka_primitives::PowerSnapshot,
 	/// The settlement's executor: what the round does not pay goes back to it.
 	pub executor: AccountId,
 	/// The settlement's epoch: its ledger waits for the round (an upheld second failure
 	/// takes the refund and the bounty from the executor's pending work of it).
 	pub epoch: gonka_primitives::EpochIndex,
-	/// The round's seed (`gonka_primitives::channel::second_seed`).
-	pub seed: gonka_primitives::H256,
-	/// What each second answer pays (the settlement's pay per answer).
-	pub pay: u128,
-	/// What the pot holds for the round: `pay` for each doubled sample.
+	/// What the pot holds for the round: the share the window's answers did not take.
 	pub held: u128,
 	/// What the round's answers were paid so far (at most `held`).
 	pub paid: u128,
-	/// The doubled samples, by `sample / SECOND_EVERY`: of the round's residue, not failed
-	/// in the settlement's window.
-	pub doubled: BoundedVec<u8, ConstU32<SECOND_BYTES>>,
-	/// The doubled samples answered, by `sample / SECOND_EVERY`.
+	/// The doubled samples given a paid second answer, by `sample / SECOND_EVERY`.
 	pub answered: BoundedVec<u8, ConstU32<SECOND_BYTES>>,
+	/// The doubled samples a second failure disputes, by `sample / SECOND_EVERY`.
+	pub disputed: BoundedVec<u8, ConstU32<SECOND_BYTES>>,
 }
 
-impl<AccountId> SecondRound<AccountId> {
-	/// Whether `sample` is one the round doubles.
-	pub fn doubles(&self, sample: u32) -> bool {
-		gonka_primitives::channel::is_doubled(&self.seed, sample)
-			&& bit_is_set(&self.doubled, sample / gonka_primitives::channel::SECOND_EVERY)
-	}
-
-	/// Whether `sample`'s second answer was given.
+impl<AccountId, BlockNumber> SecondRound<AccountId, BlockNumber> {
+	/// Whether `sample` was given a paid second answer.
 	pub fn is_answered(&self, sample: u32) -> bool {
 		bit_is_set(&self.answered, sample / gonka_primitives::channel::SECOND_EVERY)
 	}
 
-	/// Marks `sample`'s second answer given and counts its pay (never beyond `held`);
-	/// returns what it pays.
-	pub fn answer(&mut self, sample: u32) -> u128 {
-		if !set_bit(&mut self.answered, sample / gonka_primitives::channel::SECOND_EVERY) {
+	/// Whether a second failure disputes `sample`.
+	pub fn is_disputed(&self, sample: u32) -> bool {
+		bit_is_set(&self.disputed, sample / gonka_primitives::channel::SECOND_EVERY)
+	}
+
+	/// Marks `sample`'s second answer given and pays `pay` for it (never beyond `held`);
+	/// returns what it pays: nothing if it was answered before.
+	pub fn answer(&mut self, sample: u32, pay: u128) -> u128 {
+		if self.is_answered(sample)
+			|| !set_bit(&mut self.answered, sample / gonka_primitives::channel::SECOND_EVERY)
+		{
 			return 0;
 		}
-		let part = self.pay.min(self.held.saturating_sub(self.paid));
+		let part = pay.min(self.held.saturating_sub(self.paid));
 		self.paid = self.paid.saturating_add(part);
 		part
+	}
+
+	/// Marks `sample` disputed by a second failure; `false` past the bitmap's bound.
+	pub fn dispute(&mut self, sample: u32) -> bool {
+		set_bit(&mut self.disputed, sample / gonka_primitives::channel::SECOND_EVERY)
 	}
 }
 

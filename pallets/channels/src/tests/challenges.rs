@@ -245,8 +245,11 @@ fn a_receipt_is_disputed_once_and_a_settlement_at_most_max_disputed_times() {
 		);
 		assert_ok!(challenge(20, 0, evidence(channel, member, 6, 3)));
 		assert_eq!(crate::Challenged::<Test>::get(0).to_vec(), vec![2, 3]);
-		// Cleared when the settlement's window closes.
+		// Kept until the settlement is pruned (a second failure disputes them no more),
+		// challenged no more once its window closes.
 		run_to_block(2 * VERDICT_PERIOD);
+		assert!(crate::Challenged::<Test>::contains_key(0));
+		run_to_block(3 * VERDICT_PERIOD);
 		assert!(!crate::Challenged::<Test>::contains_key(0));
 	});
 }

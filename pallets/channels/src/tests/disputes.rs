@@ -558,6 +558,9 @@ fn an_epochs_ledger_waits_for_its_open_settlements_and_disputes() {
 		assert!(EpochsInUse::<Test>::contains(&0), "its dispute is open");
 		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);
 		assert!(Disputes::<Test>::get(0).is_none());
+		// The settlement's second round holds it until the pruning (`seconds.rs`).
+		assert!(EpochsInUse::<Test>::contains(&0), "its second round lasts");
+		run_to_block(3 * VERDICT_PERIOD);
 		assert!(!EpochsInUse::<Test>::contains(&0));
 	});
 }

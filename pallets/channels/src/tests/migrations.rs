@@ -113,16 +113,18 @@ fn open_unavailable_disputes_of_version_1_are_queued() {
 /// after their close, and pruned after their report period.
 #[test]
 fn version_3_starts_its_cursors_where_version_2_left_its_records() {
-	use crate::{
-		migrations::v3, NextMarksToClear, NextToClose, NextToPrune, SettlementModels, ToPrune,
-	};
+	use crate::{migrations::v3, NextMarksToClear, NextToClose, NextToPrune, SettlementModels};
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
 		let (channel, member) = drawn(1, 8_000);
 		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
 		run_to_block(2 * VERDICT_PERIOD + 1);
 		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 9)), vec![])));
 		// As version 2 left them: settlement 0 removed at its close, 1 with no model.
-		let (_, snapshot) = ToPrune::<Test>::take(0).unwrap();
+		let round = crate::SecondRounds::<Test>::take(0).unwrap();
+		let snapshot = round.snapshot;
+		// Version 2's close returned the unpaid share and released the epoch.
+		Channels::return_share(&round.executor, round.held);
+		Channels::note_closed(round.epoch);
 		Settlements::<Test>::remove(0);
 		SettlementModels::<Test>::remove(0);
 		SettlementModels::<Test>::remove(1);

@@ -9,8 +9,8 @@ use super::{
 	*,
 };
 use crate::{
-	Error, Event, NextMarksToClear, NextToPrune, PeriodMark, PeriodMarks, SettlementModels,
-	Settlements, ToPrune,
+	Error, Event, NextMarksToClear, NextToPrune, PeriodMark, PeriodMarks, SecondRounds,
+	SettlementModels, Settlements,
 };
 use gonka_primitives::{
 	channel::{MissedSamples, MAX_MISSES},
@@ -108,7 +108,8 @@ fn a_validator_that_answered_nothing_of_a_period_is_shown_missed_in_the_period_a
 		// pinned, for period 2.
 		run_to_block(2 * VERDICT_PERIOD);
 		let record = Settlements::<Test>::get(id).expect("kept for its report period");
-		assert_eq!(ToPrune::<Test>::get(id), Some((3 * VERDICT_PERIOD, record.snapshot)));
+		let round = SecondRounds::<Test>::get(id).expect("its round");
+		assert_eq!((round.prunes_at, round.snapshot), (3 * VERDICT_PERIOD, record.snapshot));
 		assert_eq!(SettlementModels::<Test>::get(id), Some((1, Some(0))));
 		let shown = &samples[..samples.len().min(MAX_MISSES as usize)];
 		// Any host shows it: the executor's own worker, here.
@@ -128,7 +129,7 @@ fn a_validator_that_answered_nothing_of_a_period_is_shown_missed_in_the_period_a
 		run_to_block(3 * VERDICT_PERIOD);
 		assert!(!Settlements::<Test>::contains_key(id));
 		assert!(!SettlementModels::<Test>::contains_key(id));
-		assert!(!ToPrune::<Test>::contains_key(id));
+		assert!(!SecondRounds::<Test>::contains_key(id));
 		assert_eq!(NextToPrune::<Test>::get(), 1);
 		assert_eq!(PeriodMarks::<Test>::iter().count(), 0);
 		assert_eq!(NextMarksToClear::<Test>::get(), 1);
@@ -437,7 +438,7 @@ fn a_block_prunes_at_most_max_closes_records_after_their_report_period() {
 			assert_ok!(settle_one(channel));
 		}
 		run_to_block(2 * VERDICT_PERIOD + 1);
-		assert_eq!(ToPrune::<Test>::iter().count(), 3);
+		assert_eq!(SecondRounds::<Test>::iter().count(), 3);
 		// The closed records keep their snapshots pinned until their prune.
 		let generation = Settlements::<Test>::get(0).unwrap().snapshot.generation;
 		let pins = || pallet_poc::PowerGenerations::<Test>::get(generation).unwrap().pins;

@@ -3,7 +3,7 @@
 
 use super::{
 	disputes::{evidence, mismatch, report, sample_at, seq_of},
-	settlement::{refused, settle, settlement, voucher},
+	settlement::{settle, settlement, voucher},
 	verdicts::{submit, verdicts},
 	*,
 };
@@ -11,7 +11,8 @@ use crate::{
 	DisputeOutcome, Disputes, EpochsInUse, Error, Event, PeriodMarks, SecondRounds, Settlements,
 };
 use gonka_primitives::channel::{
-	doubled_residue, second_seed, validates_sample, validates_second, SECOND_EVERY,
+	doubled_residue, second_seed, validates_sample, validates_second, ReceiptChallenge,
+	SECOND_EVERY,
 };
 use gonka_primitives::duty::Duty;
 use polkadot_sdk::{
@@ -22,8 +23,8 @@ use polkadot_sdk::{
 /// The hosts of these tests: 1–8 (the mock's `MaxHosts`), equal power, so a sample has
 /// second validators.
 const MANY: [u8; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
-/// The receipts settled: 60 samples at a target of one, 6 of them doubled.
-const RECEIPTS: u32 = 60;
+/// The receipts settled: 400 samples at a target of one, 40 of them doubled.
+const RECEIPTS: u32 = 400;
 
 /// The pot's held shares.
 fn pot() -> u128 {
@@ -87,7 +88,9 @@ fn doubled() -> Vec<u32> {
 /// (verdict period 0), now in block `VERDICT_PERIOD` (its window). Returns the channel and
 /// the member.
 fn settled_many() -> (u64, u8) {
-	let channel = open(20, terms(1), 6_000);
+	use polkadot_sdk::frame_support::traits::fungible::Mutate as _;
+	Balances::set_balance(&account(20), 1_000_000);
+	let channel = open(20, terms(1), 40_000);
 	run_to_block(2);
 	let committee = crate::Committees::<Test>::get(channel).unwrap();
 	let member = *MANY.iter().find(|i| committee.contains(&account(**i))).unwrap();
@@ -133,20 +136,23 @@ fn a_tenth_of_the_samples_get_a_second_answer_paid_from_the_share() {
 		assert_eq!(Channels::answer_pay(record.share, RECEIPTS), pay);
 		first_passes(&[]);
 		let (sample, _, second) = doubled_with_validators();
-		// Before the window closes the round is not drawn: nobody knows which samples.
+		// Before the window closes there is no round: nobody knows which samples.
 		assert!(SecondRounds::<Test>::get(0).is_none());
+		let paid = Settlements::<Test>::get(0).unwrap().validator_paid;
+		assert_eq!(paid, pay * u128::from(passes_of(&[])));
 		run_to_block(2 * VERDICT_PERIOD);
-		let round = SecondRounds::<Test>::get(0).expect("the close drew a round");
-		let held = pay * doubled().len() as u128;
-		assert_eq!((round.pay, round.held, round.paid), (pay, held, 0));
-		assert!(doubled().iter().all(|sample| round.doubles(*sample)));
-		assert_eq!((0..RECEIPTS).filter(|sample| round.doubles(*sample)).count(), doubled().len());
-		assert!(channel_events().contains(&Event::SecondRoundDrawn {
+		let round = SecondRounds::<Test>::get(0).expect("the close started the round");
+		// The round holds what the window did not pay, at least the pay of every doubled
+		// sample.
+		let held = record.share - paid;
+		assert_eq!((round.held, round.paid), (held, 0));
+		assert!(held >= pay * doubled().len() as u128);
+		assert!(channel_events().contains(&Event::SettlementClosed {
 			settlement: 0,
-			doubled: doubled().len() as u32,
+			passes: passes_of(&[]),
+			fails: 0,
 			held,
 		}));
-		// The pot holds the round's pay, nothing more.
 		assert_eq!(pot(), held);
 		let before = credited(&account(second));
 		assert_ok!(submit(second, verdicts(0, 0, &[(0, sample, true)])));
@@ -156,7 +162,7 @@ fn a_tenth_of_the_samples_get_a_second_answer_paid_from_the_share() {
 		assert!(round.is_answered(sample));
 		assert_eq!(round.paid, pay);
 		// The first round is untouched.
-		assert_eq!(Settlements::<Test>::get(0).unwrap().passes, record.passes + passes_of(&[]));
+		assert_eq!(Settlements::<Test>::get(0).unwrap().validator_paid, paid);
 		// Ended with the record: the rest back to the executor's pending work.
 		let executor = credited(&account(member));
 		run_to_block(3 * VERDICT_PERIOD);
@@ -177,19 +183,44 @@ fn passes_of(except: &[u32]) -> u32 {
 		as u32
 }
 
+/// Validator `i`'s verdicts, dispatched without the pool's check.
+fn dispatch_duty_verdicts(
+	i: u8,
+	verdicts: gonka_primitives::channel::ReceiptVerdicts,
+) -> Result<(), Refused> {
+	let signature = verdicts.sign(&Poc::genesis_hash(), &account(i), &worker(i));
+	dispatch_duty(crate::Call::submit_verdicts { validator: account(i), verdicts, signature })
+}
+
 #[test]
 fn a_validator_drawn_first_never_gives_the_second_answer() {
 	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
 		let _ = settled_many();
 		first_passes(&[]);
-		let (sample, first, _) = doubled_with_validators();
+		// A doubled sample whose first validator the hash rule draws on the second seed too:
+		// only the exclusion keeps it out of the round.
+		let (sample, first) = doubled()
+			.into_iter()
+			.find_map(|sample| {
+				let record = Settlements::<Test>::get(0).unwrap();
+				let both = firsts(sample).into_iter().find(|i| {
+					validates_sample(
+						&the_second_seed(),
+						sample,
+						&account(*i),
+						&record.executor,
+						Poc::power_in(&record.snapshot, &account(*i)),
+						record.total_power,
+						record.executor_power,
+					)
+				})?;
+				Some((sample, both))
+			})
+			.expect("a first validator drawn on the second seed too");
 		run_to_block(2 * VERDICT_PERIOD);
-		// Drawn on the sample seed, so never on the round: a rubber stamp cannot confirm
-		// its own pass.
-		assert!(!seconds(sample).contains(&first));
 		assert_eq!(
-			submit(first, verdicts(0, 0, &[(0, sample, true)])),
-			Err(refused(Error::NotSampled))
+			dispatch_duty_verdicts(first, verdicts(0, 0, &[(0, sample, true)])),
+			Err(Refused::Call(Error::<Test>::NotSampled.into()))
 		);
 		// A sample the round does not double has no second answer.
 		let other = (0..RECEIPTS).find(|sample| !doubled().contains(sample)).unwrap();
@@ -205,39 +236,39 @@ fn a_validator_drawn_first_never_gives_the_second_answer() {
 	});
 }
 
-/// Validator `i`'s verdicts, dispatched without the pool's check.
-fn dispatch_duty_verdicts(
-	i: u8,
-	verdicts: gonka_primitives::channel::ReceiptVerdicts,
-) -> Result<(), Refused> {
-	let signature = verdicts.sign(&Poc::genesis_hash(), &account(i), &worker(i));
-	dispatch_duty(crate::Call::submit_verdicts { validator: account(i), verdicts, signature })
-}
-
+/// A second pass is paid once, and shuts no failure out: an executor's friend drawn second
+/// that passes a doubled sample first does not stop an honest second validator's failure.
 #[test]
-fn a_sample_is_answered_a_second_time_once() {
+fn a_second_pass_is_paid_once_and_shuts_no_failure_out() {
 	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
 		let (channel, member) = settled_many();
 		first_passes(&[]);
-		let (sample, _, second) = doubled_with_validators();
+		let (sample, friend, honest) = doubled()
+			.into_iter()
+			.find_map(|sample| match seconds(sample)[..] {
+				[a, b, ..] => Some((sample, a, b)),
+				_ => None,
+			})
+			.expect("a doubled sample with two second validators");
 		run_to_block(2 * VERDICT_PERIOD);
-		assert_ok!(submit(second, verdicts(0, 0, &[(0, sample, true)])));
+		assert_ok!(submit(friend, verdicts(0, 0, &[(0, sample, true)])));
 		let paid = SecondRounds::<Test>::get(0).unwrap().paid;
 		assert_eq!(
-			submit(second, verdicts(0, 1, &[(0, sample, true)])),
+			submit(honest, verdicts(0, 0, &[(0, sample, true)])),
 			Err(Refused::Pool(InvalidTransaction::Stale.into()))
 		);
 		// Skipped in a block: not paid again.
-		assert_ok!(dispatch_duty_verdicts(second, verdicts(0, 1, &[(0, sample, true)])));
+		assert_ok!(dispatch_duty_verdicts(honest, verdicts(0, 1, &[(0, sample, true)])));
 		assert_eq!(SecondRounds::<Test>::get(0).unwrap().paid, paid);
-		// Nor failed after it passed (nor by another second validator).
+		// The honest one's failure opens the dispute (unpaid: the pass took the pay).
+		let before = credited(&account(honest));
 		let seq = seq_of(sample_at(0, sample));
-		for host in seconds(sample) {
-			assert_eq!(
-				report(host, mismatch(0, sample, evidence(channel, member, RECEIPTS, seq))),
-				Err(Refused::Pool(InvalidTransaction::Stale.into()))
-			);
-		}
+		let failure = mismatch(0, sample, evidence(channel, member, RECEIPTS, seq));
+		assert_ok!(report(honest, failure.clone()));
+		assert_eq!(credited(&account(honest)), before);
+		assert!(Disputes::<Test>::get(0).is_some_and(|dispute| dispute.sample == sample));
+		// One dispute a sample.
+		assert_eq!(report(friend, failure), Err(Refused::Pool(InvalidTransaction::Stale.into())));
 	});
 }
 
@@ -258,11 +289,13 @@ fn a_receipt_a_rubber_stamp_passed_is_caught_by_its_second_validator() {
 		let seq = seq_of(sample_at(0, sample));
 		let failure = mismatch(0, sample, evidence(channel, member, RECEIPTS, seq));
 		// Only a second validator reports it now.
-		assert_eq!(report(first, failure.clone()), Err(refused(Error::NotSampled)));
+		assert!(report(first, failure.clone()).is_err());
+		let before = credited(&account(second));
 		assert_ok!(report(second, failure));
 		let round = SecondRounds::<Test>::get(0).unwrap();
-		assert!(round.is_answered(sample));
-		assert_eq!(credited(&account(second)), round.pay + first_pay_of(second));
+		assert!(round.is_answered(sample) && round.is_disputed(sample));
+		let pay = Channels::answer_pay(Settlements::<Test>::get(0).unwrap().share, RECEIPTS);
+		assert_eq!(credited(&account(second)) - before, pay);
 		let dispute = Disputes::<Test>::get(0).expect("the failure opened a dispute");
 		assert_eq!((dispute.sample, dispute.reporter.clone()), (sample, account(second)));
 		run_to_block(2 * VERDICT_PERIOD + 1);
@@ -279,8 +312,7 @@ fn a_receipt_a_rubber_stamp_passed_is_caught_by_its_second_validator() {
 		assert_eq!(Balances::free_balance(account(20)), developer + cost);
 		assert_eq!(credited(&account(second)), reporter + cost, "the bounty");
 		// The round ended in between (with the record): what it did not pay went back.
-		let round = SecondRounds::<Test>::get(0);
-		assert!(round.is_none());
+		assert!(SecondRounds::<Test>::get(0).is_none());
 		let returned = channel_events()
 			.iter()
 			.find_map(|event| match event {
@@ -299,15 +331,6 @@ fn a_receipt_a_rubber_stamp_passed_is_caught_by_its_second_validator() {
 	});
 }
 
-/// What validator `i` was paid for its first answers (each the settlement's pay).
-fn first_pay_of(i: u8) -> u128 {
-	let record = Settlements::<Test>::get(0).unwrap();
-	let pay = Channels::answer_pay(record.share, RECEIPTS);
-	let answered =
-		(0..RECEIPTS).filter(|sample| firsts(*sample).first() == Some(&i)).count() as u128;
-	pay * answered
-}
-
 #[test]
 fn a_sample_failed_in_its_window_is_not_doubled() {
 	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
@@ -323,17 +346,43 @@ fn a_sample_failed_in_its_window_is_not_doubled() {
 		assert!(crate::FailedSamples::<Test>::get(0).is_some());
 		first_passes(&[failed]);
 		run_to_block(2 * VERDICT_PERIOD);
-		assert!(crate::FailedSamples::<Test>::get(0).is_none(), "taken by the close");
-		let round = SecondRounds::<Test>::get(0).unwrap();
-		assert!(!round.doubles(failed));
-		assert!(doubled().iter().filter(|sample| **sample != failed).all(|s| round.doubles(*s)));
-		assert_eq!(round.held, round.pay * (doubled().len() as u128 - 1));
-		if let Some(second) = seconds(failed).first() {
-			assert_eq!(
-				report(*second, mismatch(0, failed, evidence(channel, member, RECEIPTS, seq))),
-				Err(Refused::Pool(InvalidTransaction::Stale.into()))
-			);
-		}
+		let host = MANY.into_iter().find(|i| *i != member).unwrap();
+		assert_eq!(
+			dispatch_duty_verdicts(host, verdicts(0, 0, &[(0, failed, true)])),
+			Err(Refused::Call(Error::<Test>::NotDoubled.into()))
+		);
+		// The other doubled samples are the round's.
+		let (sample, _, second) = doubled()
+			.into_iter()
+			.filter(|sample| *sample != failed)
+			.find_map(|sample| Some((sample, 0, *seconds(sample).first()?)))
+			.expect("another doubled sample with a second validator");
+		assert_ok!(submit(second, verdicts(0, 0, &[(0, sample, true)])));
+		// Pruned with the record.
+		run_to_block(3 * VERDICT_PERIOD);
+		assert!(crate::FailedSamples::<Test>::get(0).is_none());
+	});
+}
+
+/// A receipt disputed in the window (a developer's challenge, a first failure) is not
+/// disputed again by a second failure: it would be refunded twice.
+#[test]
+fn a_receipt_disputed_in_the_window_is_not_disputed_again_by_the_round() {
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let (channel, member) = settled_many();
+		first_passes(&[]);
+		let (sample, _, second) = doubled_with_validators();
+		let seq = seq_of(sample_at(0, sample));
+		let proof = evidence(channel, member, RECEIPTS, seq);
+		assert_ok!(Channels::challenge_receipt(
+			RuntimeOrigin::signed(account(20)),
+			ReceiptChallenge { settlement: 0, tail: None, evidence: proof.clone() },
+		));
+		run_to_block(2 * VERDICT_PERIOD);
+		assert_eq!(
+			report(second, mismatch(0, sample, proof)),
+			Err(Refused::Pool(InvalidTransaction::Stale.into()))
+		);
 	});
 }
 
@@ -359,9 +408,10 @@ fn duties_of(i: u8) -> (u32, u32) {
 }
 
 /// A settlement whose failures were reported before spec version 20 has no failed samples
-/// noted: its close draws no round (a doubled sample could be one already disputed).
+/// noted (or fewer than its failures): its round doubles nothing (a doubled sample could be
+/// one already disputed).
 #[test]
-fn a_settlement_failed_before_the_upgrade_gets_no_second_round() {
+fn a_settlement_failed_before_the_upgrade_doubles_nothing() {
 	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
 		let (channel, member) = settled_many();
 		let failed = (0..RECEIPTS).find(|sample| !firsts(*sample).is_empty()).unwrap();
@@ -371,8 +421,15 @@ fn a_settlement_failed_before_the_upgrade_gets_no_second_round() {
 		// As the state stood before the upgrade.
 		crate::FailedSamples::<Test>::remove(0);
 		first_passes(&[failed]);
+		let (sample, _, second) = doubled()
+			.into_iter()
+			.filter(|sample| *sample != failed)
+			.find_map(|sample| Some((sample, 0, *seconds(sample).first()?)))
+			.expect("a doubled sample with a second validator");
 		run_to_block(2 * VERDICT_PERIOD);
-		assert!(SecondRounds::<Test>::get(0).is_none());
-		assert_eq!(pot(), 0, "the share went back to the executor, none held");
+		assert_eq!(
+			dispatch_duty_verdicts(second, verdicts(0, 0, &[(0, sample, true)])),
+			Err(Refused::Call(Error::<Test>::NotDoubled.into()))
+		);
 	});
 }

@@ -158,7 +158,7 @@ fn a_sampled_validator_is_paid_per_answered_sample_into_its_pending_work() {
 }
 
 #[test]
-fn the_window_close_judges_the_passes_and_returns_the_unpaid_share_to_the_executor() {
+fn the_window_close_judges_the_passes_and_the_pruning_returns_the_unpaid_share() {
 	ExtBuilder::default().hosts(&HOSTS).build_and_execute(|| {
 		let (_, member, id) = settled();
 		run_to_block(VERDICT_PERIOD);
@@ -173,15 +173,18 @@ fn the_window_close_judges_the_passes_and_returns_the_unpaid_share_to_the_execut
 		assert!(!Channels::window_open(id));
 		assert_eq!(NextToClose::<Test>::get(), 1);
 		assert_eq!(judged(), vec![(account(member), 0, 1, 0)]);
-		let returned = record.share - record.validator_paid;
-		assert_eq!(credited(&account(member)) - executor_before, returned);
-		assert_eq!(pot(), 0);
+		// The unpaid share is held for the second round (`seconds.rs`) until the pruning.
+		let held = record.share - record.validator_paid;
+		assert_eq!(pot(), held);
 		assert!(channel_events().contains(&Event::SettlementClosed {
 			settlement: id,
 			passes: 1,
 			fails: 0,
-			returned,
+			held,
 		}));
+		run_to_block(3 * VERDICT_PERIOD);
+		assert_eq!(credited(&account(member)) - executor_before, held);
+		assert_eq!(pot(), 0);
 	});
 }
 
