@@ -412,10 +412,14 @@ fn measured_verdict_proof(second: bool) -> (u64, u64) {
 				},
 			);
 		}
-		for at in period..2 * period {
+		for at in period..3 * period {
 			frame_system::BlockHash::<Runtime>::insert(at, H256::repeat_byte(at as u8));
 		}
 		pallet_channels::NextSettlementId::<Runtime>::put(u64::from(open));
+		if second {
+			// Closed: their rounds lasting.
+			pallet_channels::NextToClose::<Runtime>::put(u64::from(open));
+		}
 		pallet_channels::OpenInEpoch::<Runtime>::insert(0, open);
 		System::set_block_number(if second { 3 * period } else { 2 * period });
 		// Every 38th settlement (spread over the map), sample 0: Alice holds all the power
@@ -460,36 +464,28 @@ fn measured_verdict_proof(second: bool) -> (u64, u64) {
 	(alone.encoded_size() as u64, both.encoded_size() as u64)
 }
 
-/// Gives settlement `id` a second round in which `validator` answers a doubled sample:
-/// the record's total power set so that she is drawn with probability 1/2, the first of
-/// its samples the hash rule does not draw her for, and a second seed that doubles it and
-/// draws her. Returns the sample.
+/// Gives settlement `id` a second round (as its close starts it) in which `validator`
+/// answers a doubled sample: the record's total power set so that she is drawn with
+/// probability 1/2, a thousand samples, a failure noted in the window (its bitmap read),
+/// and the first sample the round doubles that the hash rule draws her for on the second
+/// seed and not on the sample seed. Returns the sample.
 fn second_round(id: u64, validator: &gonka_primitives::HostId) -> u32 {
-	use gonka_primitives::channel::{validates_sample, validates_second};
+	use gonka_primitives::channel::validates_second;
 	use gonka_runtime::{Channels, Poc};
 	let mut record = pallet_channels::Settlements::<Runtime>::get(id).expect("set up");
 	let power = Poc::power_in(&record.snapshot, validator);
 	record.total_power = record.executor_power + 2 * power;
+	record.receipts = 1_000;
+	record.fails = 1;
+	record.answered = BoundedVec::truncate_from(vec![1]);
 	let seed = Channels::seed_of(id, &record).expect("the settlement's block is sealed");
-	let drawn = |seed: &H256, sample: u32| {
-		validates_sample(
-			seed,
-			sample,
-			validator,
-			&record.executor,
-			power,
-			record.total_power,
-			record.executor_power,
-		)
-	};
-	let sample = (0..record.receipts).find(|sample| !drawn(&seed, *sample)).expect("a sample");
-	let second_seed = (0..10_000u64)
-		.map(|k| H256(gonka_primitives::hash(&k.to_le_bytes())))
-		.find(|second| {
+	let second = Channels::second_seed_of(id, record.at);
+	let sample = (1..record.receipts)
+		.find(|sample| {
 			validates_second(
 				&seed,
-				second,
-				sample,
+				&second,
+				*sample,
 				validator,
 				&record.executor,
 				power,
@@ -497,20 +493,21 @@ fn second_round(id: u64, validator: &gonka_primitives::HostId) -> u32 {
 				record.executor_power,
 			)
 		})
-		.expect("a seed draws her second");
-	let mut doubled = BoundedVec::default();
-	assert!(pallet_channels::set_bit(&mut doubled, sample / SECOND_EVERY));
+		.expect("of a thousand samples, one is doubled and drawn second for her");
+	let mut failed = BoundedVec::default();
+	assert!(pallet_channels::set_bit(&mut failed, 0));
+	pallet_channels::FailedSamples::<Runtime>::insert(id, failed);
 	pallet_channels::SecondRounds::<Runtime>::insert(
 		id,
 		pallet_channels::SecondRound {
+			prunes_at: Channels::prunes_at(record.at),
+			snapshot: record.snapshot,
 			executor: record.executor.clone(),
 			epoch: 0,
-			seed: second_seed,
-			pay: 1_000,
-			held: 1_000,
+			held: record.share,
 			paid: 0,
-			doubled,
 			answered: Default::default(),
+			disputed: Default::default(),
 		},
 	);
 	pallet_channels::Settlements::<Runtime>::insert(id, record);
