@@ -641,6 +641,10 @@ pub fn validates_second(
 pub const MAX_SAMPLES: u32 = 1_024;
 /// The most verdicts one part of a validator's batch carries (amendment 9).
 pub const MAX_VERDICTS: u32 = 500;
+/// The most second answers one part of a validator's batch carries (amendment 6): each reads
+/// a settlement's second round and failed samples besides its record, so a full part of
+/// them is half as long as a part of first answers.
+pub const MAX_SECOND_VERDICTS: u32 = MAX_VERDICTS / 2;
 /// The most parts of one validator's verdicts in one period.
 pub const MAX_VERDICT_PARTS: u8 = 16;
 /// The tokens that count as one request of an executor's traffic (amendment 1): a

@@ -28,7 +28,7 @@
 
 use gonka_primitives::channel::{
 	Anchor, ChannelSettle, ChannelTerms, MissedSamples, ReceiptVerdict, ReceiptVerdicts,
-	SignedVoucher, Voucher, MAX_MISSES, MAX_VERDICTS, SECOND_EVERY,
+	SignedVoucher, Voucher, MAX_MISSES, MAX_SECOND_VERDICTS, MAX_VERDICTS, SECOND_EVERY,
 };
 use gonka_runtime::{
 	configs::{RuntimeBlockLength, RuntimeBlockWeights},
@@ -132,12 +132,12 @@ fn channel_load_with<Weights: WeightInfo>(
 		.saturating_add(Weights::submit_verdicts(MAX_VERDICTS))
 		.saturating_add(Weights::authorize_verdicts(MAX_VERDICTS));
 	let second_batch = base
-		.saturating_add(Weights::submit_second_verdicts(MAX_VERDICTS))
-		.saturating_add(Weights::authorize_second_verdicts(MAX_VERDICTS));
+		.saturating_add(Weights::submit_second_verdicts(MAX_SECOND_VERDICTS))
+		.saturating_add(Weights::authorize_second_verdicts(MAX_SECOND_VERDICTS));
 	let (batch, second_batch) = match verdict_proof {
 		Some((first, second)) => (
 			Weight::from_parts(batch.ref_time(), first * u64::from(MAX_VERDICTS)),
-			Weight::from_parts(second_batch.ref_time(), second * u64::from(MAX_VERDICTS)),
+			Weight::from_parts(second_batch.ref_time(), second * u64::from(MAX_SECOND_VERDICTS)),
 		),
 		None => (batch, second_batch),
 	};
@@ -160,7 +160,7 @@ fn channel_load_with<Weights: WeightInfo>(
 	let transactions = settle
 		.saturating_mul(members)
 		.saturating_add(scaled(batch, verdicts, MAX_VERDICTS.into()))
-		.saturating_add(scaled(second_batch, seconds, MAX_VERDICTS.into()))
+		.saturating_add(scaled(second_batch, seconds, MAX_SECOND_VERDICTS.into()))
 		.saturating_add(scaled(report, missed, 100 * u64::from(MAX_MISSES)))
 		.saturating_add(open);
 	let hooks = close.saturating_mul(members).saturating_add(channel_hooks);
@@ -423,10 +423,12 @@ fn measured_verdict_proof(second: bool) -> (u64, u64) {
 		pallet_channels::OpenInEpoch::<Runtime>::insert(0, open);
 		System::set_block_number(if second { 3 * period } else { 2 * period });
 		// Every 38th settlement (spread over the map), sample 0: Alice holds all the power
-		// but Bob's, so the hash rule draws her for every sample.
-		let entries: Vec<ReceiptVerdict> = (0..MAX_VERDICTS)
+		// but Bob's, so the hash rule draws her for every sample (second answers: every
+		// 76th, a full part of `MAX_SECOND_VERDICTS`).
+		let parts = if second { MAX_SECOND_VERDICTS } else { MAX_VERDICTS };
+		let entries: Vec<ReceiptVerdict> = (0..parts)
 			.map(|i| {
-				let settlement = u64::from(i) * u64::from(open / MAX_VERDICTS);
+				let settlement = u64::from(i) * u64::from(open / parts);
 				let sample = if second { second_round(settlement, &validator) } else { 0 };
 				ReceiptVerdict { settlement, sample, pass: true }
 			})
@@ -523,6 +525,7 @@ fn second_round(id: u64, validator: &gonka_primitives::HostId) -> u32 {
 fn with_the_verdicts_proof_measured_channels_settle_20000_a_second_at_1000_receipts() {
 	let (alone, both) = measured_verdict_proof(false);
 	let (second_alone, second_both) = measured_verdict_proof(true);
+	let seconds = u64::from(MAX_SECOND_VERDICTS);
 	let n = u64::from(MAX_VERDICTS);
 	let charged_authorize = Charged::authorize_verdicts(MAX_VERDICTS).proof_size();
 	let charged = charged_authorize + Charged::submit_verdicts(MAX_VERDICTS).proof_size();
@@ -533,18 +536,18 @@ fn with_the_verdicts_proof_measured_channels_settle_20000_a_second_at_1000_recei
 		both / n,
 		charged / n,
 	);
-	let charged_second = Charged::authorize_second_verdicts(MAX_VERDICTS).proof_size()
-		+ Charged::submit_second_verdicts(MAX_VERDICTS).proof_size();
+	let charged_second = Charged::authorize_second_verdicts(MAX_SECOND_VERDICTS).proof_size()
+		+ Charged::submit_second_verdicts(MAX_SECOND_VERDICTS).proof_size();
 	println!(
-		"a batch of {n} second answers: authorize rule {second_alone} B, with the dispatch {second_both} B ({} B an answer); charged {charged_second} B ({} B an answer)",
-		second_both / n,
-		charged_second / n,
+		"a batch of {seconds} second answers: authorize rule {second_alone} B, with the dispatch {second_both} B ({} B an answer); charged {charged_second} B ({} B an answer)",
+		second_both / seconds,
+		charged_second / seconds,
 	);
 	assert!(both < charged_authorize, "the recorded proof is below the authorize rule's charge");
 	assert!(second_both < charged_second, "the recorded proof is below the charge");
 	// The verdicts at their measured proof (with a margin of half again: a production
 	// state's upper trie is larger than the development chain's), the rest as charged.
-	let verdict = ((both / n) * 3 / 2, (second_both / n) * 3 / 2);
+	let verdict = ((both / n) * 3 / 2, (second_both / seconds) * 3 / 2);
 	println!("| receipts a settlement | sampling rate | per second, charged | per second, verdicts measured |");
 	println!("|---|---|---|---|");
 	for (receipts, target) in [
@@ -567,4 +570,37 @@ fn with_the_verdicts_proof_measured_channels_settle_20000_a_second_at_1000_recei
 		at_1000 >= GOAL_AT_1000_PER_SECOND,
 		"{at_1000:.0} inferences a second at 1,000 receipts, 1%, the verdicts' proof measured"
 	);
+}
+
+/// A full part of first answers (`MAX_VERDICTS`) and of second answers
+/// (`MAX_SECOND_VERDICTS`) each fits one transaction of the normal class, by the charged
+/// weights of its dispatch and its authorize rule (a part that did not would never be
+/// included, and its validator never paid).
+#[test]
+fn a_full_part_of_first_or_second_answers_fits_a_transaction() {
+	let weights = RuntimeBlockWeights::get();
+	let normal = weights.get(DispatchClass::Normal);
+	let most = normal.max_extrinsic.expect("a normal transaction's limit");
+	let base = normal.base_extrinsic;
+	for (what, part) in [
+		(
+			"first",
+			Charged::submit_verdicts(MAX_VERDICTS)
+				.saturating_add(Charged::authorize_verdicts(MAX_VERDICTS)),
+		),
+		(
+			"second",
+			Charged::submit_second_verdicts(MAX_SECOND_VERDICTS)
+				.saturating_add(Charged::authorize_second_verdicts(MAX_SECOND_VERDICTS)),
+		),
+	] {
+		let part = part.saturating_add(base);
+		println!(
+			"a full part of {what} answers: {:.1} ms, {:.0} KiB of {:.0} KiB",
+			part.ref_time() as f64 / 1e9,
+			part.proof_size() as f64 / 1024.0,
+			most.proof_size() as f64 / 1024.0
+		);
+		assert!(part.all_lte(most), "a full part of {what} answers fits a transaction");
+	}
 }

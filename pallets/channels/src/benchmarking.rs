@@ -7,7 +7,8 @@ use gonka_primitives::{
 		ChannelRequest, ChannelSettle, ChannelTerms, ChannelWaiver, DeliveryAck, FailReason,
 		FailureReport, FinishReason, MissedSamples, Receipt, ReceiptChallenge, ReceiptEvidence,
 		ReceiptVerdict, ReceiptVerdicts, ReceiptVote, SignedVoucher, SumNode, TailClaim, Voucher,
-		JURY_SIZE, MAX_JURORS, MAX_MISSES, MAX_PROOF, MAX_SAMPLES, MAX_TAIL, MAX_VERDICTS,
+		JURY_SIZE, MAX_JURORS, MAX_MISSES, MAX_PROOF, MAX_SAMPLES, MAX_SECOND_VERDICTS, MAX_TAIL,
+		MAX_VERDICTS,
 	},
 	duty::Duty,
 	HostId, NonceCount,
@@ -986,7 +987,7 @@ mod benchmarks {
 	/// A validator's `n` second answers, each on a settlement of its own: each settlement's
 	/// record and second round read, the round written.
 	#[benchmark]
-	fn submit_second_verdicts(n: Linear<1, MAX_VERDICTS>) {
+	fn submit_second_verdicts(n: Linear<1, MAX_SECOND_VERDICTS>) {
 		let (validator, verdicts, signature) = second_verdicts::<T>(n);
 
 		#[extrinsic_call]
@@ -998,7 +999,7 @@ mod benchmarks {
 
 	/// The authorize rule of `n` second answers, each on a settlement of its own.
 	#[benchmark]
-	fn authorize_second_verdicts(n: Linear<1, MAX_VERDICTS>) -> Result<(), BenchmarkError> {
+	fn authorize_second_verdicts(n: Linear<1, MAX_SECOND_VERDICTS>) -> Result<(), BenchmarkError> {
 		let (validator, verdicts, signature) = second_verdicts::<T>(n);
 		let call = Call::<T>::submit_verdicts { validator, verdicts, signature };
 

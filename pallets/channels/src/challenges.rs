@@ -16,7 +16,7 @@
 //!   doubts every answer pays for the work it orders, and one that is its own executor
 //!   gains nothing (the fee goes to the pool, never to the executor, and buys no pass).
 //! - **Bounded**: a receipt is challenged once in a settlement, a settlement at most
-//!   `MAX_DISPUTED` times (`Challenged`, cleared when its window closes); a challenge is
+//!   `MAX_DISPUTED` times (`Challenged`, cleared when it is pruned); a challenge is
 //!   a dispute (one of the block's `MaxDisputesPerBlock`), and at most half of them a block
 //!   are challenges (`BlockChallenges`), so developers never crowd the validators' reports
 //!   out of a block.

@@ -110,7 +110,7 @@ impl<T: Config> Pallet<T> {
 		let new = match &round {
 			Some(check) => {
 				Self::check_second(&record, check, &seed, report.sample, validator, power)?;
-				!check.round.is_disputed(report.sample)
+				check.round.may_fail(report.sample, report.reason == FailReason::Unavailable)
 			}
 			None => {
 				ensure!(
@@ -198,7 +198,7 @@ impl<T: Config> Pallet<T> {
 			Self::check_failure(&validator, &report)?;
 		if let Some(mut check) = round {
 			let part = check.round.answer(report.sample, Self::answer_pay(record.share, samples));
-			if !check.round.dispute(report.sample) {
+			if !check.round.dispute(report.sample, report.reason == FailReason::Unavailable) {
 				defensive!("a doubled sample's bit is within the bitmap");
 			}
 			SecondRounds::<T>::insert(report.settlement, check.round);

@@ -312,5 +312,7 @@ mod channels_events {
 		/// A second answer names a settlement whose window has not closed yet: its second
 		/// round is not drawn.
 		RoundNotDrawn,
+		/// A part of second answers carries more than `MAX_SECOND_VERDICTS` entries.
+		TooManySecondAnswers,
 	}
 }

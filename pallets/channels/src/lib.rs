@@ -366,7 +366,8 @@ pub mod pallet {
 
 	/// The receipts (leaves) disputed in each kept settlement: challenged, or reported with
 	/// the receipt. A developer challenges a receipt not disputed yet, while fewer than
-	/// [`MAX_DISPUTED`] are. Removed when the settlement's window closes.
+	/// [`MAX_DISPUTED`] are, and a second mismatch disputes none of them again. Removed
+	/// when the settlement is pruned.
 	#[pallet::storage]
 	pub type Challenged<T: Config> = StorageMap<
 		_,
@@ -503,18 +504,8 @@ pub mod pallet {
 		/// through `Pallet::authorize_verdicts` (the validator's worker key signed them, and
 		/// the hash rule draws it for each sample).
 		#[pallet::call_index(4)]
-		#[pallet::weight(
-			<T as Config>::WeightInfo::submit_verdicts(verdicts.entries.len() as u32).max(
-				<T as Config>::WeightInfo::submit_second_verdicts(verdicts.entries.len() as u32)
-			)
-		)]
-		#[pallet::weight_of_authorize(
-			<T as Config>::WeightInfo::authorize_verdicts(verdicts.entries.len() as u32).max(
-				<T as Config>::WeightInfo::authorize_second_verdicts(
-					verdicts.entries.len() as u32
-				)
-			)
-		)]
+		#[pallet::weight(Pallet::<T>::verdicts_weight(verdicts, false))]
+		#[pallet::weight_of_authorize(Pallet::<T>::verdicts_weight(verdicts, true))]
 		#[pallet::authorize(Self::authorize_verdicts)]
 		pub fn submit_verdicts(
 			origin: OriginFor<T>,

@@ -29,8 +29,9 @@
 //!   entry: none of its samples is shown missed (its validators' answers before the
 //!   upgrade left no mark).
 //! - **Pruned**: the records at the end of their report period (`prune_settlements`, at
-//!   most `MaxClosesPerBlock` a block, from the small `ToPrune` index the close writes:
-//!   the records, their models, their power snapshots); the marks of a period once its
+//!   most `MaxClosesPerBlock` a block, from the second round the close writes, which ends
+//!   then (`seconds.rs`; `ToPrune` for a settlement closed before spec version 20): the
+//!   records, their models, their power snapshots); the marks of a period once its
 //!   report period ended (`clear_marks`, `MARK_CLEARS` a block).
 
 use crate::{

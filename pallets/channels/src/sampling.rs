@@ -35,7 +35,8 @@ use alloc::vec::Vec;
 use gonka_primitives::{
 	channel::{
 		most_doubled, most_samples, sample_seed, tail_digest, traffic, validates_sample,
-		ChannelSettle, ReceiptVerdicts, SettlementId, SumNode, MAX_SAMPLES, MAX_VERDICT_PARTS,
+		ChannelSettle, ReceiptVerdicts, SettlementId, SumNode, MAX_SAMPLES, MAX_SECOND_VERDICTS,
+		MAX_VERDICT_PARTS,
 	},
 	HostId, PowerSnapshot, H256,
 };
@@ -287,6 +288,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(!verdicts.entries.is_empty(), Error::<T>::NoVerdicts);
 		ensure!(verdicts.part < MAX_VERDICT_PARTS, Error::<T>::BadPart);
 		let second = Self::answers_second(verdicts.period)?;
+		ensure!(
+			!second || verdicts.entries.len() as u32 <= MAX_SECOND_VERDICTS,
+			Error::<T>::TooManySecondAnswers
+		);
 		Self::check_anchor(&verdicts.anchor, Self::verdicts_anchor_from(verdicts.period))?;
 		let mut answers: Vec<Answers<T>> = Vec::new();
 		// The validator's power in the snapshots met so far (usually one).
@@ -371,6 +376,18 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(now > period.saturating_add(1), Error::<T>::NotVerdictWindow);
 		Ok(true)
+	}
+
+	/// The weight of `submit_verdicts` with `verdicts` (its dispatch, or with `authorize` its
+	/// authorize rule): of first or of second answers, as the current period makes them.
+	pub fn verdicts_weight(verdicts: &ReceiptVerdicts, authorize: bool) -> Weight {
+		let n = verdicts.entries.len() as u32;
+		match (Self::answers_second(verdicts.period).unwrap_or(false), authorize) {
+			(false, false) => <T as Config>::WeightInfo::submit_verdicts(n),
+			(false, true) => <T as Config>::WeightInfo::authorize_verdicts(n),
+			(true, false) => <T as Config>::WeightInfo::submit_second_verdicts(n),
+			(true, true) => <T as Config>::WeightInfo::authorize_second_verdicts(n),
+		}
 	}
 
 	/// The answers a batch of verdict period `period` starts to settlement `settlement`

@@ -63,12 +63,17 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The second seed of a settlement included in block `at`: from the hash of the last
-	/// block of its verdict window (known from the window's close on).
-	pub fn second_seed_of(id: SettlementId, at: BlockNumberFor<T>) -> H256 {
+	/// block of its verdict window (known from the window's close on; `integrity_test`
+	/// keeps it until the pruning). `None` if that hash is not kept (a zero hash would make
+	/// the seed known in advance).
+	pub fn second_seed_of(id: SettlementId, at: BlockNumberFor<T>) -> Option<H256> {
 		let last = Self::closes_at(at).saturating_sub(One::one());
-		let block = frame_system::Pallet::<T>::block_hash(last);
+		let block = H256::from_slice(frame_system::Pallet::<T>::block_hash(last).as_ref());
+		if block.is_zero() {
+			return None;
+		}
 		let genesis = pallet_poc::Pallet::<T>::genesis_hash();
-		second_seed(&genesis, &H256::from_slice(block.as_ref()), id)
+		Some(second_seed(&genesis, &block, id))
 	}
 
 	/// Starts settlement `id`'s second round as its window closes: the share its validators
@@ -86,6 +91,7 @@ impl<T: Config> Pallet<T> {
 				paid: 0,
 				answered: Default::default(),
 				disputed: Default::default(),
+				unavailable: Default::default(),
 			},
 		);
 		held
@@ -109,7 +115,8 @@ impl<T: Config> Pallet<T> {
 				failed.iter().map(|bits| bits.count_ones()).sum::<u32>() == record.fails
 			})
 		};
-		Ok(SecondCheck { round, seed: Self::second_seed_of(id, record.at), failed })
+		let seed = Self::second_seed_of(id, record.at).ok_or(Error::<T>::NotDoubled)?;
+		Ok(SecondCheck { round, seed, failed })
 	}
 
 	/// Whether `validator` (of `power` in the settlement's snapshot) may answer `sample` of
@@ -170,17 +177,17 @@ impl<T: Config> Pallet<T> {
 					Self::return_share(&round.executor, round.held.saturating_sub(round.paid));
 				let answers = round.answered.iter().map(|bits| bits.count_ones()).sum();
 				Self::deposit_event(Event::SecondRoundEnded { settlement: id, answers, returned });
-				round.snapshot
+				Some(round.snapshot)
 			}
 			None => match ToPrune::<T>::get(id) {
 				Some((at, _)) if at > now => return false,
 				Some((_, snapshot)) => {
 					ToPrune::<T>::remove(id);
-					snapshot
+					Some(snapshot)
 				}
 				None => {
 					defensive!("a closed settlement is indexed until it is pruned");
-					return true;
+					None
 				}
 			},
 		};
@@ -188,7 +195,9 @@ impl<T: Config> Pallet<T> {
 		crate::SettlementModels::<T>::remove(id);
 		FailedSamples::<T>::remove(id);
 		crate::Challenged::<T>::remove(id);
-		pallet_poc::Pallet::<T>::release_snapshot(&snapshot);
+		if let Some(snapshot) = snapshot {
+			pallet_poc::Pallet::<T>::release_snapshot(&snapshot);
+		}
 		true
 	}
 }

@@ -331,8 +331,12 @@ pub struct SecondRound<AccountId, BlockNumber> {
 	pub paid: u128,
 	/// The doubled samples given a paid second answer, by `sample / SECOND_EVERY`.
 	pub answered: BoundedVec<u8, ConstU32<SECOND_BYTES>>,
-	/// The doubled samples a second failure disputes, by `sample / SECOND_EVERY`.
+	/// The doubled samples a second mismatch disputes, by `sample / SECOND_EVERY`.
 	pub disputed: BoundedVec<u8, ConstU32<SECOND_BYTES>>,
+	/// The doubled samples a second validator reported unavailable, by `sample /
+	/// SECOND_EVERY`: apart from the mismatches, so a friend of the executor reporting one
+	/// unavailable (and refuted with its own acknowledgement) silences no mismatch.
+	pub unavailable: BoundedVec<u8, ConstU32<SECOND_BYTES>>,
 }
 
 impl<AccountId, BlockNumber> SecondRound<AccountId, BlockNumber> {
@@ -341,9 +345,14 @@ impl<AccountId, BlockNumber> SecondRound<AccountId, BlockNumber> {
 		bit_is_set(&self.answered, sample / gonka_primitives::channel::SECOND_EVERY)
 	}
 
-	/// Whether a second failure disputes `sample`.
+	/// Whether a second mismatch disputes `sample`.
 	pub fn is_disputed(&self, sample: u32) -> bool {
 		bit_is_set(&self.disputed, sample / gonka_primitives::channel::SECOND_EVERY)
+	}
+
+	/// Whether a second validator reported `sample` unavailable.
+	pub fn is_unavailable(&self, sample: u32) -> bool {
+		bit_is_set(&self.unavailable, sample / gonka_primitives::channel::SECOND_EVERY)
 	}
 
 	/// Marks `sample`'s second answer given and pays `pay` for it (never beyond `held`);
@@ -359,9 +368,17 @@ impl<AccountId, BlockNumber> SecondRound<AccountId, BlockNumber> {
 		part
 	}
 
-	/// Marks `sample` disputed by a second failure; `false` past the bitmap's bound.
-	pub fn dispute(&mut self, sample: u32) -> bool {
-		set_bit(&mut self.disputed, sample / gonka_primitives::channel::SECOND_EVERY)
+	/// Marks `sample` disputed by a second mismatch, or reported unavailable (`unavailable`);
+	/// `false` past the bitmap's bound.
+	pub fn dispute(&mut self, sample: u32, unavailable: bool) -> bool {
+		let bits = if unavailable { &mut self.unavailable } else { &mut self.disputed };
+		set_bit(bits, sample / gonka_primitives::channel::SECOND_EVERY)
+	}
+
+	/// Whether a second failure for `unavailable` (or a mismatch) may still be reported on
+	/// `sample`: one mismatch a sample, and an unavailable report only before either.
+	pub fn may_fail(&self, sample: u32, unavailable: bool) -> bool {
+		!self.is_disputed(sample) && (!unavailable || !self.is_unavailable(sample))
 	}
 }
 

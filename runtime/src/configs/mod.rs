@@ -643,14 +643,15 @@ parameter_types! {
 		use pallet_channels::WeightInfo as _;
 		use polkadot_sdk::frame_support::weights::WeightToFee as _;
 		type Weights = crate::weights::pallet_channels::WeightInfo<Runtime>;
-		let most = gonka_primitives::channel::MAX_VERDICTS;
-		let batch = Weights::submit_verdicts(most)
-			.saturating_add(Weights::authorize_verdicts(most))
-			.max(
-				Weights::submit_second_verdicts(most)
-					.saturating_add(Weights::authorize_second_verdicts(most)),
-			);
-		WeightToFee::weight_to_fee(&batch) / Balance::from(most)
+		let (most, seconds) = (
+			gonka_primitives::channel::MAX_VERDICTS,
+			gonka_primitives::channel::MAX_SECOND_VERDICTS,
+		);
+		let batch = Weights::submit_verdicts(most).saturating_add(Weights::authorize_verdicts(most));
+		let second = Weights::submit_second_verdicts(seconds)
+			.saturating_add(Weights::authorize_second_verdicts(seconds));
+		(WeightToFee::weight_to_fee(&batch) / Balance::from(most))
+			.max(WeightToFee::weight_to_fee(&second) / Balance::from(seconds))
 	};
 }
 

@@ -54,10 +54,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 			.saturating_add(second_reads::<T>(n))
 	}
 	fn report_second_failure() -> Weight {
-		<Self as pallet_channels::WeightInfo>::report_failure().saturating_add(second_reads::<T>(1))
+		<Self as pallet_channels::WeightInfo>::report_failure().saturating_add(second_reads::<T>(2))
 	}
 	fn authorize_second_failure() -> Weight {
-		<Self as pallet_channels::WeightInfo>::authorize_failure().saturating_add(second_reads::<T>(1))
+		<Self as pallet_channels::WeightInfo>::authorize_failure()
+			.saturating_add(second_reads::<T>(2))
 	}
 	/// Storage: `Channels::Params` (r:1 w:0)
 	/// Proof: `Channels::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
@@ -863,10 +864,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	}
 }
 
-/// Interim (see above): the reads a second answer adds for each of `n` settlements, each
-/// at a settlement record's proof estimate.
+/// Interim (see above): the reads second answers on `n` settlements add (each settlement's
+/// round and failed samples, and the window's last block hash once), each at a settlement
+/// record's proof estimate.
 fn second_reads<T: polkadot_sdk::frame_system::Config>(n: u32) -> Weight {
+	let reads = 2u64.saturating_mul(n.into()).saturating_add(1);
 	T::DbWeight::get()
-		.reads(3u64.saturating_mul(n.into()))
-		.saturating_add(Weight::from_parts(0, 3u64.saturating_mul(2911).saturating_mul(n.into())))
+		.reads(reads)
+		.saturating_add(Weight::from_parts(0, reads.saturating_mul(2911)))
 }

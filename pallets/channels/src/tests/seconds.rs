@@ -253,6 +253,7 @@ fn a_second_pass_is_paid_once_and_shuts_no_failure_out() {
 		run_to_block(2 * VERDICT_PERIOD);
 		assert_ok!(submit(friend, verdicts(0, 0, &[(0, sample, true)])));
 		let paid = SecondRounds::<Test>::get(0).unwrap().paid;
+		assert!(paid > 0, "the friend's pass was paid");
 		assert_eq!(
 			submit(honest, verdicts(0, 0, &[(0, sample, true)])),
 			Err(Refused::Pool(InvalidTransaction::Stale.into()))
@@ -379,11 +380,34 @@ fn a_receipt_disputed_in_the_window_is_not_disputed_again_by_the_round() {
 			ReceiptChallenge { settlement: 0, tail: None, evidence: proof.clone() },
 		));
 		run_to_block(2 * VERDICT_PERIOD);
+		let failure = mismatch(0, sample, proof);
 		assert_eq!(
-			report(second, mismatch(0, sample, proof)),
+			report(second, failure.clone()),
 			Err(Refused::Pool(InvalidTransaction::Stale.into()))
 		);
+		assert_eq!(
+			dispatch_report(second, failure),
+			Err(Refused::Call(Error::<Test>::AlreadyDisputed.into()))
+		);
+		// Another doubled sample's receipt, not disputed, is: the control.
+		let (other, host) = doubled()
+			.into_iter()
+			.filter(|other| seq_of(sample_at(0, *other)) != seq)
+			.find_map(|other| Some((other, *seconds(other).first()?)))
+			.expect("another doubled sample with a second validator");
+		let other_seq = seq_of(sample_at(0, other));
+		assert_ok!(report(
+			host,
+			mismatch(0, other, evidence(channel, member, RECEIPTS, other_seq))
+		));
 	});
+}
+
+/// Validator `i`'s failure report, dispatched without the pool's check.
+fn dispatch_report(i: u8, report: gonka_primitives::channel::FailureReport) -> Result<(), Refused> {
+	let report = gonka_primitives::channel::FailureReport { anchor: anchor(), ..report };
+	let signature = report.sign(&Poc::genesis_hash(), &account(i), &worker(i));
+	dispatch_duty(crate::Call::report_failure { validator: account(i), report, signature })
 }
 
 #[test]
@@ -394,7 +418,10 @@ fn a_second_answer_is_paid_work_not_a_duty() {
 		let (sample, _, second) = doubled_with_validators();
 		run_to_block(2 * VERDICT_PERIOD);
 		let (mark, duties) = (PeriodMarks::<Test>::get(0, account(second)), duties_of(second));
+		let before = credited(&account(second));
 		assert_ok!(submit(second, verdicts(0, 0, &[(0, sample, true)])));
+		assert!(SecondRounds::<Test>::get(0).unwrap().is_answered(sample));
+		assert!(credited(&account(second)) > before, "paid");
 		// It marks nothing for the period (a validator drawn first that answered none of its
 		// samples is still shown missed) and counts no duty.
 		assert_eq!(PeriodMarks::<Test>::get(0, account(second)), mark);
@@ -431,5 +458,64 @@ fn a_settlement_failed_before_the_upgrade_doubles_nothing() {
 			dispatch_duty_verdicts(second, verdicts(0, 0, &[(0, sample, true)])),
 			Err(Refused::Call(Error::<Test>::NotDoubled.into()))
 		);
+	});
+}
+
+/// A friend of the executor drawn second reports a doubled sample unavailable (the executor
+/// would refute it with the friend's own acknowledgement): an honest second validator's
+/// mismatch on that sample is still taken.
+#[test]
+fn a_second_unavailable_report_silences_no_mismatch() {
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let (channel, member) = settled_many();
+		first_passes(&[]);
+		let (sample, friend, honest) = doubled()
+			.into_iter()
+			.find_map(|sample| match seconds(sample)[..] {
+				[a, b, ..] => Some((sample, a, b)),
+				_ => None,
+			})
+			.expect("a doubled sample with two second validators");
+		run_to_block(2 * VERDICT_PERIOD);
+		assert_ok!(report(friend, super::disputes::unavailable_report(0, sample)));
+		// Once.
+		assert_eq!(
+			report(friend, super::disputes::unavailable_report(0, sample)),
+			Err(Refused::Pool(InvalidTransaction::Stale.into()))
+		);
+		let seq = seq_of(sample_at(0, sample));
+		assert_ok!(report(honest, mismatch(0, sample, evidence(channel, member, RECEIPTS, seq))));
+		let round = SecondRounds::<Test>::get(0).unwrap();
+		assert!(round.is_unavailable(sample) && round.is_disputed(sample));
+		assert_eq!(Disputes::<Test>::iter().count(), 2);
+	});
+}
+
+/// A settlement closed before spec version 20 has its prune index (`ToPrune`), no round:
+/// it is pruned through the index (nothing returned: its close returned the share), and
+/// takes no second answer.
+#[test]
+fn a_settlement_closed_before_the_upgrade_is_pruned_by_its_index() {
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let _ = settled_many();
+		first_passes(&[]);
+		let (sample, _, second) = doubled_with_validators();
+		run_to_block(2 * VERDICT_PERIOD);
+		// As the close before the upgrade left it.
+		let round = SecondRounds::<Test>::take(0).unwrap();
+		Channels::return_share(&round.executor, round.held);
+		Channels::note_closed(round.epoch);
+		crate::ToPrune::<Test>::insert(0, (round.prunes_at, round.snapshot));
+		assert_eq!(
+			dispatch_duty_verdicts(second, verdicts(0, 0, &[(0, sample, true)])),
+			Err(Refused::Call(Error::<Test>::NotDoubled.into()))
+		);
+		let events = channel_events().len();
+		run_to_block(3 * VERDICT_PERIOD);
+		assert!(Settlements::<Test>::get(0).is_none() && crate::ToPrune::<Test>::get(0).is_none());
+		assert!(!channel_events()[events..]
+			.iter()
+			.any(|event| matches!(event, Event::SecondRoundEnded { .. })));
+		assert_eq!(pot(), 0);
 	});
 }
