@@ -64,7 +64,10 @@ impl<T: Config> Pallet<T> {
 		assert!(
 			polkadot_sdk::sp_runtime::traits::Saturating::saturating_mul(period, 3u32.into())
 				<= <T as polkadot_sdk::frame_system::Config>::BlockHashCount::get(),
-			"a settlement's seed is known until its record is pruned"
+			// Closes and prunes take as many settlements a block as a block records, so a
+			// settlement is pruned within three periods of its block, and its window's last
+			// block (its second seed) is younger still.
+			"a settlement's seeds are known until its record is pruned"
 		);
 		let period_blocks: u64 = period.saturated_into();
 		assert!(
