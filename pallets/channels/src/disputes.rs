@@ -179,15 +179,21 @@ impl<T: Config> Pallet<T> {
 			other => InvalidTransaction::Custom(error_code(other)),
 		})?;
 		// A second answer's until the record is pruned (the cursor may take a period to
-		// reach it).
-		let (tag, until) = match checked.round {
-			Some(_) => (
+		// reach it); its tag names the reason, so a friend's unavailable report in the pool
+		// does not keep an honest mismatch out.
+		let unavailable = report.reason == FailReason::Unavailable;
+		match checked.round {
+			Some(_) => duty_validity::<T>(
 				"GonkaSecondFailure",
+				(report.settlement, report.sample, unavailable),
 				Self::period_start(Self::period_of(checked.record.at).saturating_add(4)),
 			),
-			None => ("GonkaFailureReport", Self::closes_at(checked.record.at)),
-		};
-		duty_validity::<T>(tag, (report.settlement, report.sample), until)
+			None => duty_validity::<T>(
+				"GonkaFailureReport",
+				(report.settlement, report.sample),
+				Self::closes_at(checked.record.at),
+			),
+		}
 	}
 
 	/// `report_failure`: answers the sample (a fail, paid as a verdict; a first one marks
