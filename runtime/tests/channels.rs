@@ -237,18 +237,29 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 		assert_ok!(call.authorize(TransactionSource::External).expect("a duty call"));
 		let validator_work = work(&validator);
 		assert_ok!(RuntimeCall::Channels(call).dispatch(RawOrigin::Authorized.into()));
-		let pay = 3 * (share / 3);
+		// Each answer pays the share over the samples and their most second answers: 3 + 1.
+		let pay = 3 * (share / 4);
 		assert_eq!(work(&validator) - validator_work, pay, "paid per answered sample");
 		// The window closes when the next period ends: the passes are steps of the member's
-		// test, the rest of the share (rounding) is the member's.
+		// test, the rest of the share waits for the settlement's second round.
 		run_to(Channels::period_start(period + 2));
 		assert!(!Channels::window_open(0));
-		assert_eq!(escrow(&pot), 0);
+		assert_eq!(escrow(&pot), share - pay);
 		assert!(System::events().iter().any(|record| record.event
 			== gonka_runtime::RuntimeEvent::Channels(pallet_channels::Event::SettlementClosed {
 				settlement: 0,
 				passes: 3,
 				fails: 0,
+				held: share - pay,
+			})));
+		// The validator holds all the power but the member's, so it is drawn first for every
+		// sample and second for none: the round ends with the record, the rest the member's.
+		run_to(Channels::period_start(period + 3));
+		assert_eq!(escrow(&pot), 0);
+		assert!(System::events().iter().any(|record| record.event
+			== gonka_runtime::RuntimeEvent::Channels(pallet_channels::Event::SecondRoundEnded {
+				settlement: 0,
+				answers: 0,
 				returned: share - pay,
 			})));
 		let validated: u32 = (0..=Poc::epoch_now())

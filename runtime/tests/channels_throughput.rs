@@ -481,7 +481,7 @@ fn second_round(id: u64, validator: &gonka_primitives::HostId) -> u32 {
 	record.fails = 1;
 	record.answered = BoundedVec::truncate_from(vec![1]);
 	let seed = Channels::seed_of(id, &record).expect("the settlement's block is sealed");
-	let second = Channels::second_seed_of(id, record.at);
+	let second = Channels::second_seed_of(id, record.at).expect("the window's last block is kept");
 	let sample = (1..record.receipts)
 		.find(|sample| {
 			validates_second(

@@ -399,7 +399,8 @@ fn second_round_for<T: Config>(id: u64, validator: &HostId) -> u32 {
 	// A share whose answers pay something (the pot holds `SHARE` for each settlement).
 	record.share = SHARE.saturating_mul(20);
 	let seed = Pallet::<T>::seed_of(id, &record).expect("the settlement's block is sealed");
-	let second = Pallet::<T>::second_seed_of(id, record.at);
+	let second =
+		Pallet::<T>::second_seed_of(id, record.at).expect("the window's last block is kept");
 	let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, validator);
 	let sample = (1..MAX_SAMPLES)
 		.find(|sample| {
