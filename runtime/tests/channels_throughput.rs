@@ -510,6 +510,7 @@ fn second_round(id: u64, validator: &gonka_primitives::HostId) -> u32 {
 			paid: 0,
 			answered: Default::default(),
 			disputed: Default::default(),
+			unavailable: Default::default(),
 		},
 	);
 	pallet_channels::Settlements::<Runtime>::insert(id, record);
