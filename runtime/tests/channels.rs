@@ -252,6 +252,7 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 				fails: 0,
 				held: share - pay,
 			})));
+		assert_eq!(escrow(&developer), deposit - paid, "held until the channel is finalized");
 		// The validator holds all the power but the member's, so it is drawn first for every
 		// sample and second for none: the round ends with the record, the rest the member's.
 		run_to(Channels::period_start(period + 3));
@@ -268,15 +269,11 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 		assert_eq!(validated, 3, "three steps of the member's invalidation test");
 
 		// Finalized at the end plus the dev chain's settle window: the rest comes back.
-		assert_eq!(escrow(&developer), deposit - paid);
 		let finalizes = view.info.finalizes;
 		let settle_window = gonka_runtime::genesis_config_presets::DEV_SETTLE_WINDOW;
 		assert_eq!(pallet_channels::Params::<Runtime>::get().settle_window, settle_window);
 		assert_eq!(finalizes, 2 + 100 + settle_window);
 		run_to(finalizes);
-		// Many epochs later: the settlement's epoch's ledger settled, its pay released.
-		assert_eq!(work(&member), 0);
-		assert!(Balances::free_balance(&member) >= free + paid - pay);
 		assert_eq!(escrow(&developer), 0);
 		assert!(Channels::channel_view(0).is_none());
 		assert!(System::events().iter().any(|record| record.event
@@ -284,6 +281,12 @@ fn a_channel_is_opened_settled_into_the_ledger_and_finalized_on_the_development_
 				channel: 0,
 				refund: deposit - paid,
 			})));
+		// Epochs later: the ledgers of the settlement's epoch and of the round's end (which
+		// returned the rest of the share) settled, the pay released.
+		let epoch = gonka_runtime::genesis_config_presets::DEV_EPOCH.epoch_length;
+		run_to(System::block_number().max(finalizes) + 4 * epoch);
+		assert_eq!(work(&member), 0);
+		assert!(Balances::free_balance(&member) >= free + paid - pay);
 	});
 }
 
