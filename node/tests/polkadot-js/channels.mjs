@@ -40,7 +40,7 @@ const DURATION = 50; // blocks
 // The member's settlement: Charlie vouchered `RECEIPTS` receipts of `RECEIPT_TOKENS` tokens
 // each (prompt and completion, within `MAX_REQUEST_TOKENS`), at the channel's price.
 const RECEIPTS = 2;
-const RECEIPT_TOKENS = 400;
+const RECEIPT_TOKENS = 1000;
 // The genesis hosts' worker keys (`runtime/src/genesis_config_presets.rs`, `dev_hosts`:
 // `Sr25519Keyring::AliceStash` and `BobStash`, whose secret URIs are `//Alice//stash` and
 // `//Bob//stash`).
@@ -170,17 +170,19 @@ async function main() {
 	// member's allowance (its slots' share of the deposit: a larger voucher is paid only
 	// that much), more than its fee (none: a member's first settlement was prepaid with the
 	// channel's fee), and the validators' share of it (`inference.params().validatorShare`)
-	// pays `SampleFee` for each of its samples (`SamplesUnpaid` otherwise). A new host's
-	// validation target is 1 (`gonka_primitives::inference::validation_target` at reputation
-	// 0): at most a sample per vouchered receipt, `⌈target × RECEIPTS⌉`.
+	// pays `SampleFee` for each of its answers (`SamplesUnpaid` otherwise): its samples and
+	// their most second answers (`⌈samples / 10⌉`, `pallets/channels/src/seconds.rs`). A new
+	// host's validation target is 1 (`gonka_primitives::inference::validation_target` at
+	// reputation 0): at most a sample per vouchered receipt, `⌈target × RECEIPTS⌉`.
 	const allowance = (await api.call.channelsApi.allowance(channel, member)).toBigInt();
 	check(amount <= allowance, `the voucher's amount ${amount} is within the allowance ${allowance}`);
 	const shareParts = (await api.query.inference.params()).validatorShare.toBigInt();
 	const share = (amount * shareParts) / PERBILL;
 	const sampleFee = api.consts.channels.sampleFee.toBigInt();
+	const answers = BigInt(RECEIPTS + Math.ceil(RECEIPTS / 10));
 	check(
-		share >= BigInt(RECEIPTS) * sampleFee,
-		`the validators' share ${share} pays ${RECEIPTS} samples at ${sampleFee}`,
+		share >= answers * sampleFee,
+		`the validators' share ${share} pays ${answers} answers at ${sampleFee}`,
 	);
 	// `gonka_primitives::channel::Voucher`: Charlie owes `amount` for the member's receipts
 	// 0..RECEIPTS, the last of them request (RECEIPTS - 1, first try); his channel key signs it.
