@@ -127,6 +127,26 @@ fn doubled_with_validators() -> (u32, u8, u8) {
 		.expect("a doubled sample has a first and a second validator")
 }
 
+/// A doubled sample of settlement 0 that `wanted` accepts, with a host drawn second for it.
+fn doubled_with_a_second(wanted: impl Fn(u32) -> bool) -> (u32, u8) {
+	doubled()
+		.into_iter()
+		.filter(|sample| wanted(*sample))
+		.find_map(|sample| Some((sample, *seconds(sample).first()?)))
+		.expect("a doubled sample with a second validator")
+}
+
+/// A doubled sample of settlement 0 with two hosts drawn second for it.
+fn doubled_with_two_seconds() -> (u32, u8, u8) {
+	doubled()
+		.into_iter()
+		.find_map(|sample| match seconds(sample)[..] {
+			[a, b, ..] => Some((sample, a, b)),
+			_ => None,
+		})
+		.expect("a doubled sample with two second validators")
+}
+
 #[test]
 fn a_tenth_of_the_samples_get_a_second_answer_paid_from_the_share() {
 	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
@@ -243,13 +263,7 @@ fn a_second_pass_is_paid_once_and_shuts_no_failure_out() {
 	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
 		let (channel, member) = settled_many();
 		first_passes(&[]);
-		let (sample, friend, honest) = doubled()
-			.into_iter()
-			.find_map(|sample| match seconds(sample)[..] {
-				[a, b, ..] => Some((sample, a, b)),
-				_ => None,
-			})
-			.expect("a doubled sample with two second validators");
+		let (sample, friend, honest) = doubled_with_two_seconds();
 		run_to_block(2 * VERDICT_PERIOD);
 		assert_ok!(submit(friend, verdicts(0, 0, &[(0, sample, true)])));
 		let paid = SecondRounds::<Test>::get(0).unwrap().paid;
@@ -353,11 +367,7 @@ fn a_sample_failed_in_its_window_is_not_doubled() {
 			Err(Refused::Call(Error::<Test>::NotDoubled.into()))
 		);
 		// The other doubled samples are the round's.
-		let (sample, _, second) = doubled()
-			.into_iter()
-			.filter(|sample| *sample != failed)
-			.find_map(|sample| Some((sample, 0, *seconds(sample).first()?)))
-			.expect("another doubled sample with a second validator");
+		let (sample, second) = doubled_with_a_second(|sample| sample != failed);
 		assert_ok!(submit(second, verdicts(0, 0, &[(0, sample, true)])));
 		// Pruned with the record.
 		run_to_block(3 * VERDICT_PERIOD);
@@ -390,11 +400,7 @@ fn a_receipt_disputed_in_the_window_is_not_disputed_again_by_the_round() {
 			Err(Refused::Call(Error::<Test>::AlreadyDisputed.into()))
 		);
 		// Another doubled sample's receipt, not disputed, is: the control.
-		let (other, host) = doubled()
-			.into_iter()
-			.filter(|other| seq_of(sample_at(0, *other)) != seq)
-			.find_map(|other| Some((other, *seconds(other).first()?)))
-			.expect("another doubled sample with a second validator");
+		let (other, host) = doubled_with_a_second(|other| seq_of(sample_at(0, other)) != seq);
 		let other_seq = seq_of(sample_at(0, other));
 		assert_ok!(report(
 			host,
@@ -448,11 +454,7 @@ fn a_settlement_failed_before_the_upgrade_doubles_nothing() {
 		// As the state stood before the upgrade.
 		crate::FailedSamples::<Test>::remove(0);
 		first_passes(&[failed]);
-		let (sample, _, second) = doubled()
-			.into_iter()
-			.filter(|sample| *sample != failed)
-			.find_map(|sample| Some((sample, 0, *seconds(sample).first()?)))
-			.expect("a doubled sample with a second validator");
+		let (sample, second) = doubled_with_a_second(|sample| sample != failed);
 		run_to_block(2 * VERDICT_PERIOD);
 		assert_eq!(
 			dispatch_duty_verdicts(second, verdicts(0, 0, &[(0, sample, true)])),
@@ -469,13 +471,7 @@ fn a_second_unavailable_report_silences_no_mismatch() {
 	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
 		let (channel, member) = settled_many();
 		first_passes(&[]);
-		let (sample, friend, honest) = doubled()
-			.into_iter()
-			.find_map(|sample| match seconds(sample)[..] {
-				[a, b, ..] => Some((sample, a, b)),
-				_ => None,
-			})
-			.expect("a doubled sample with two second validators");
+		let (sample, friend, honest) = doubled_with_two_seconds();
 		run_to_block(2 * VERDICT_PERIOD);
 		assert_ok!(report(friend, super::disputes::unavailable_report(0, sample)));
 		// Once.
