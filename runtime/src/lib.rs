@@ -133,6 +133,9 @@ pub type Migrations = (
 	// spec_version 20 (new storage items, nothing to migrate): second validators
 	// (`FailedSamples`, `SecondRounds`); a settlement with failures reported before it
 	// gets no second round (which of its samples are disputed is not known).
+	// spec_version 21 (new storage items, nothing to migrate): a pass a mismatch's
+	// invalidation contradicts forfeits its validator's pay for the period (`PeriodPays`,
+	// `Contradictions`, the `show_pass` call at a new index: transaction_version 4 still).
 	pallet_channels::migrations::v3::MigrateV2ToV3<Runtime>,
 );
 
@@ -194,7 +197,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 20,
+	spec_version: 21,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -217,7 +220,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 21,
+	spec_version: 22,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,

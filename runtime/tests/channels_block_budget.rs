@@ -64,6 +64,8 @@ fn the_channel_hook_at_its_worst_case_fits_in_under_30_percent_of_a_block_and_cl
 		// As many closed records pruned, and a period's marks cleared.
 		.saturating_add(Weights::prune_settlement().saturating_mul(closes.into()))
 		.saturating_add(Weights::clear_marks(pallet_channels::MARK_CLEARS))
+		// And a period's pays (`PeriodPays`), as many at most.
+		.saturating_add(Weights::clear_pays(pallet_channels::MARK_CLEARS))
 		// Two cursors (the unavailable payloads' queue, the other disputes), each ending
 		// `disputes` a block at its dearest end and looking at one more that is not due,
 		// the queue's places read and removed too, and their seeds.
@@ -82,7 +84,8 @@ fn the_channel_hook_at_its_worst_case_fits_in_under_30_percent_of_a_block_and_cl
 	let (time, proof) = row(
 		&format!(
 			"{} draws of {} slots, {most} finalizations, {closes} verdict windows closed, \
-			 {closes} records pruned, {} marks cleared, 2 × {disputes} disputes ended",
+			 {closes} records pruned, {} marks and as many pays cleared, 2 × {disputes} \
+			 disputes ended",
 			draws.len(),
 			draws.iter().sum::<u32>(),
 			pallet_channels::MARK_CLEARS

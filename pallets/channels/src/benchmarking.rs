@@ -482,6 +482,46 @@ fn second_failing<T: Config>() -> (HostId, FailureReport, sr25519::Signature) {
 	(validator, report, signature)
 }
 
+/// `second_failing`'s report made, settlement 0's dispute 0 (a second failure's, so its
+/// passes may have been drawn first or second) showing `MAX_PASSERS - 1` passers, and the
+/// reporting validator paid for the period. Returns the validator and its signed batch of
+/// `n` verdicts whose last passes the disputed sample (the others name other settlements).
+fn showing<T: Config>(n: u32) -> (HostId, ReceiptVerdicts, sr25519::Signature) {
+	let (validator, report, _) = second_failing::<T>();
+	Pallet::<T>::do_report_failure(validator.clone(), report.clone())
+		.expect("the second failure is reported");
+	let period = Contradictions::<T>::get(0).expect("a mismatch contradicts passes").period;
+	PeriodPays::<T>::insert(period, &validator, PeriodPay { epoch: 0, paid: SHARE });
+	Contradictions::<T>::mutate(0, |contradiction| {
+		if let Some(contradiction) = contradiction {
+			contradiction.passers = BoundedVec::truncate_from(
+				(1..MAX_PASSERS)
+					.map(|i| Passer {
+						validator: account("passer", i, 0),
+						pay: PeriodPay { epoch: 0, paid: SHARE },
+					})
+					.collect(),
+			);
+		}
+	});
+	let entries = (1..n)
+		.map(|i| ReceiptVerdict { settlement: u64::from(i), sample: 0, pass: true })
+		.chain(core::iter::once(ReceiptVerdict {
+			settlement: 0,
+			sample: report.sample,
+			pass: true,
+		}))
+		.collect();
+	let verdicts = ReceiptVerdicts {
+		period,
+		anchor: report.anchor,
+		part: 0,
+		entries: BoundedVec::truncate_from(entries),
+	};
+	let signature = worker_sign::<T, _>(&validator, &verdicts);
+	(validator, verdicts, signature)
+}
+
 /// The block before the current one, kept with a hash of its own: a duty's anchor (the
 /// check reads that hash).
 fn bench_anchor<T: Config>() -> Anchor {
@@ -1054,6 +1094,27 @@ mod benchmarks {
 		);
 		record.invalid = record.others.saturating_mul(u128::from(JURY_SIZE));
 		Disputes::<T>::insert(0, record.clone());
+		// `MAX_PASSERS` passes shown, each fined on pending work.
+		let epoch = pallet_poc::Pallet::<T>::epoch_now();
+		let passers = (0..MAX_PASSERS)
+			.map(|i| {
+				let validator: HostId = account("passer", i, 0);
+				<T as Config>::Currency::set_balance(&validator, u128::MAX / 1_000_000);
+				let _ = T::Work::credit_work(&validator, SHARE);
+				Passer { validator, pay: PeriodPay { epoch, paid: SHARE } }
+			})
+			.collect();
+		Contradictions::<T>::insert(
+			0,
+			Contradiction {
+				period: 0,
+				seed: Default::default(),
+				second_seed: Some(Default::default()),
+				total_power: 2,
+				executor_power: 0,
+				passers: BoundedVec::truncate_from(passers),
+			},
+		);
 		let now = Pallet::<T>::jury_ends(record.at, record.reason).saturating_add(One::one());
 
 		#[block]
@@ -1062,7 +1123,39 @@ mod benchmarks {
 		}
 
 		assert!(!Disputes::<T>::contains_key(0));
+		assert!(!Contradictions::<T>::contains_key(0));
 		assert_eq!(NextDisputeToEnd::<T>::get(), 1);
+	}
+
+	/// Showing a pass of the sample a second failure disputes, in a batch of `n` verdicts
+	/// whose last is the pass (the batch scanned whole), by a validator drawn second (both
+	/// draws checked), with one place left for a passer.
+	#[benchmark]
+	fn show_pass(n: Linear<1, MAX_VERDICTS>) {
+		let (validator, verdicts, signature) = showing::<T>(n);
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, 0, validator, verdicts, signature);
+
+		assert_eq!(
+			Contradictions::<T>::get(0).map(|shown| shown.passers.len() as u32),
+			Some(MAX_PASSERS)
+		);
+	}
+
+	/// The authorize rule of a shown pass in a batch of `n` verdicts: the checks and the
+	/// batch's signature.
+	#[benchmark]
+	fn authorize_show_pass(n: Linear<1, MAX_VERDICTS>) -> Result<(), BenchmarkError> {
+		let (validator, verdicts, signature) = showing::<T>(n);
+		let call = Call::<T>::show_pass { dispute: 0, validator, verdicts, signature };
+
+		#[block]
+		{
+			authorized(&call)?;
+		}
+
+		Ok(())
 	}
 
 	/// Ending a developer's challenge the jury upheld (the dearer end: a rejected one only
@@ -1234,6 +1327,25 @@ mod benchmarks {
 
 		assert_eq!(PeriodMarks::<T>::iter_prefix(0).count(), 0);
 		assert_eq!(NextMarksToClear::<T>::get(), 1);
+	}
+
+	/// Clearing `n` validators' pays for a period.
+	#[benchmark]
+	fn clear_pays(n: Linear<0, MARK_CLEARS>) {
+		for i in 0..n {
+			PeriodPays::<T>::insert(
+				0,
+				account::<HostId>("validator", i, 0),
+				PeriodPay { epoch: 0, paid: SHARE },
+			);
+		}
+
+		#[block]
+		{
+			let _ = Pallet::<T>::clear_pays(0, MARK_CLEARS);
+		}
+
+		assert_eq!(PeriodPays::<T>::iter_prefix(0).count(), 0);
 	}
 
 	/// A block with nothing to draw or finalize.

@@ -196,12 +196,16 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// `report_failure`: answers the sample (a fail, paid as a verdict; a first one marks
-	/// the validator answered for the period and keeps the sample out of the second round,
-	/// a second one is marked on the round) and opens its dispute; emits `DisputeOpened`.
+	/// `report_failure`: answers the sample (a fail, paid as a verdict and noted as pay for
+	/// the period; a first one marks the validator answered for the period and keeps the
+	/// sample out of the second round, a second one is marked on the round) and opens its
+	/// dispute, which a mismatch's invalidation makes a contradiction of the sample's
+	/// passes (`forfeits.rs`); emits `DisputeOpened`.
 	pub(crate) fn do_report_failure(validator: HostId, report: FailureReport) -> DispatchResult {
 		let CheckedFailure { mut record, samples, power, cost, seed, round } =
 			Self::check_failure(&validator, &report)?;
+		let period = Self::period_of(record.at);
+		let second_seed = round.as_ref().map(|check| check.seed);
 		if let Some(mut check) = round {
 			let part = check.round.answer(report.sample, Self::answer_pay(record.share, samples));
 			if !check.round.dispute(report.sample, report.reason == FailReason::Unavailable) {
@@ -209,6 +213,7 @@ impl<T: Config> Pallet<T> {
 			}
 			SecondRounds::<T>::insert(report.settlement, check.round);
 			Self::pay_from_pot(&validator, part)?;
+			Self::note_pay(period, &validator, part);
 		} else {
 			if !record.answer(report.sample) {
 				defensive!("a sample's bit is within the bitmap");
@@ -218,7 +223,8 @@ impl<T: Config> Pallet<T> {
 			Settlements::<T>::insert(report.settlement, &record);
 			Self::note_failed(report.settlement, report.sample);
 			Self::pay_from_pot(&validator, part)?;
-			Self::note_answers(Self::period_of(record.at), &validator, 1);
+			Self::note_pay(period, &validator, part);
+			Self::note_answers(period, &validator, 1);
 		}
 		let dispute = Self::open_dispute(
 			report.settlement,
@@ -233,12 +239,15 @@ impl<T: Config> Pallet<T> {
 			(FailReason::Unavailable, _) => UnavailableSeeds::<T>::insert(dispute, seed),
 			// The receipt is disputed: the developer challenges it, and a second failure
 			// disputes it, no more (it would be refunded twice). Past `MAX_DISPUTED`, not
-			// kept: the report stands.
-			(_, Some(evidence)) => crate::Challenged::<T>::mutate(report.settlement, |seqs| {
-				if !seqs.contains(&evidence.receipt.seq) {
-					let _ = seqs.try_push(evidence.receipt.seq);
-				}
-			}),
+			// kept: the report stands. An invalidation contradicts the sample's passes.
+			(_, Some(evidence)) => {
+				crate::Challenged::<T>::mutate(report.settlement, |seqs| {
+					if !seqs.contains(&evidence.receipt.seq) {
+						let _ = seqs.try_push(evidence.receipt.seq);
+					}
+				});
+				Self::open_contradiction(dispute, &record, seed, second_seed);
+			}
 			_ => {}
 		}
 		Ok(())
@@ -552,7 +561,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Ends dispute `id` (its record removed already) with `outcome`: moves what the
 	/// outcome moves, takes the step of the executor's test, releases its snapshot and
-	/// its epochs; emits `DisputeEnded`.
+	/// its epochs; emits `DisputeEnded`; an invalidation fines the passes shown of its
+	/// sample (`forfeits.rs`).
 	fn end_dispute(id: DisputeId, record: DisputeRecordOf<T>, outcome: DisputeOutcome) {
 		pallet_poc::Pallet::<T>::release_snapshot(&record.snapshot);
 		Self::note_closed(record.epoch);
@@ -603,6 +613,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Self::deposit_event(Event::DisputeEnded { dispute: id, outcome, refund, bounty, fine });
+		Self::end_contradiction(id, outcome == DisputeOutcome::Invalidated);
 	}
 
 	/// Ends a developer's challenge with `outcome`: Invalidated — the receipt's cost back

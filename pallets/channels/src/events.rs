@@ -122,6 +122,27 @@ mod channels_events {
 			/// What went back to the executor.
 			returned: u128,
 		},
+		/// A validator was shown to have signed a pass of the sample a mismatch's dispute is
+		/// on: if the jury invalidates the receipt, it forfeits `forfeit`, its pay for the
+		/// settlement's verdict period.
+		PassShown {
+			/// The dispute.
+			dispute: DisputeId,
+			/// The validator that passed the sample.
+			validator: HostId,
+			/// Its pay for the period's answers.
+			forfeit: u128,
+		},
+		/// The jury invalidated a receipt whose sample a validator passed: it forfeits its
+		/// pay for the period (a fine on its pending work) and takes a miss.
+		PassForfeited {
+			/// The dispute.
+			dispute: DisputeId,
+			/// The validator that passed the sample.
+			validator: HostId,
+			/// The fine (at most its pending work of its pay's epoch).
+			fine: u128,
+		},
 		/// A validator drawn for samples of a verdict period answered none of that period's:
 		/// the samples shown are missed duties.
 		SamplesMissed {
@@ -314,5 +335,17 @@ mod channels_events {
 		RoundNotDrawn,
 		/// A part of second answers carries more than `MAX_SECOND_VERDICTS` entries.
 		TooManySecondAnswers,
+		/// The dispute contradicts no pass: it is not open, not a validator's mismatch
+		/// report, or was opened before spec version 21.
+		NoContradiction,
+		/// The batch shown has no pass of the dispute's sample.
+		PassNotInBatch,
+		/// The validator's pass of the sample is shown already.
+		PasserShown,
+		/// The dispute shows `MAX_PASSERS` passes already.
+		TooManyPassers,
+		/// The validator was paid nothing for its answers to the period's samples (or that
+		/// pay is no longer kept): its pass forfeits nothing.
+		NothingToForfeit,
 	}
 }

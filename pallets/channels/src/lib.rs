@@ -1,13 +1,14 @@
 #![doc = include_str!("../README.md")]
 //!
-//! Layout (as `pallet-broker`): this file declares the configuration, storage and calls
-//! (each a few lines that call a `do_*` function); `events.rs` the events and errors,
-//! `genesis.rs` the genesis. The rules are in files named by concern: `dispatchable_impls.rs`
+//! Layout (as `pallet-broker`): this file declares the configuration and the calls (each
+//! a few lines that call a `do_*` function); `storage.rs` the storage, `events.rs` the
+//! events and errors, `genesis.rs` the genesis. The rules are in files named by concern: `dispatchable_impls.rs`
 //! (opening, top-ups, closing), `committee.rs` (the draw, allowances), `settlement.rs`
 //! (vouchers, tail claims, payment), `sampling.rs` (settlement records, samples, verdicts,
 //! the windows' close), `disputes.rs` (failure reports, juries, outcomes, refutations),
 //! `challenges.rs` (developers' challenges), `waivers.rs` (early finalization), `misses.rs`
 //! (validators that answered nothing, the records' pruning), `seconds.rs` (second validators),
+//! `forfeits.rs` (passes a mismatch's invalidation contradicts),
 //! `tick_impls.rs` (the hooks), `try_state.rs` (the invariants), `migrations.rs`, `types.rs`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -23,6 +24,7 @@ mod committee;
 mod dispatchable_impls;
 mod disputes;
 mod events;
+mod forfeits;
 mod forks;
 mod genesis;
 pub mod migrations;
@@ -31,6 +33,7 @@ pub mod runtime_api;
 mod sampling;
 mod seconds;
 mod settlement;
+mod storage;
 mod tick_impls;
 #[cfg(any(feature = "std", feature = "try-runtime"))]
 mod try_state;
@@ -48,9 +51,10 @@ pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
 
-/// The events and errors, and the genesis, are pallet sections of their own (`events.rs`,
-/// `genesis.rs`).
+/// The storage, the events and errors, and the genesis, are pallet sections of their own
+/// (`storage.rs`, `events.rs`, `genesis.rs`).
 #[import_section(events::channels_events)]
+#[import_section(storage::channels_storage)]
 #[import_section(genesis::channels_genesis)]
 #[polkadot_sdk::frame_support::pallet]
 pub mod pallet {
@@ -83,6 +87,8 @@ pub mod pallet {
 	pub type DisputeRecordOf<T> = DisputeRecord<HostId, BlockNumberFor<T>>;
 	/// A closed settlement's second round.
 	pub type SecondRoundOf<T> = SecondRound<HostId, BlockNumberFor<T>>;
+	/// An open mismatch's dispute, for the passes it contradicts.
+	pub type ContradictionOf = Contradiction<HostId>;
 	/// The amounts of the members' latest settled vouchers: one entry a member.
 	pub type VoucheredOf = BoundedVec<(HostId, u128), ConstU32<{ MAX_COMMITTEE_SLOTS }>>;
 	/// What the members' tail claims were charged: one entry a member that settled a tail.
@@ -157,7 +163,8 @@ pub mod pallet {
 		/// included in period `i` are answered in period `i + 1`, and their window closes
 		/// when it ends; the misses are shown in period `i + 2`. At most a third of
 		/// `BlockHashCount` (the hash that seeds a settlement's samples must be known until
-		/// its record is pruned), and `MARK_CLEARS` times it at least `MaxHosts`.
+		/// its record is pruned), and `MARK_CLEARS` times it at least `MaxHosts` (a period's
+		/// marks, and its pays, are cleared within a period).
 		#[pallet::constant]
 		type VerdictPeriod: Get<BlockNumberFor<Self>>;
 		/// The most verdict windows one block closes, and the most settlements one block
@@ -203,220 +210,6 @@ pub mod pallet {
 		/// A developer's challenge fee, until the jury decides.
 		ChallengeFee,
 	}
-
-	/// The channels' rules as governance set them (`set_params`); the configuration's
-	/// `OpenFee`, `MaxChannelBlocks` and `SettleWindow` until then.
-	#[pallet::storage]
-	pub type Params<T: Config> = StorageValue<_, ParamsOf<T>, ValueQuery, DefaultParams<T>>;
-
-	/// The next channel's id.
-	#[pallet::storage]
-	pub type NextChannelId<T: Config> = StorageValue<_, ChannelId, ValueQuery>;
-
-	/// The channels, open or waiting to be finalized.
-	#[pallet::storage]
-	pub type Channels<T: Config> = StorageMap<_, Twox64Concat, ChannelId, ChannelOf<T>>;
-
-	/// The channel each channel key signs for: a key serves one channel at a time, so a
-	/// request or voucher signed for one channel never counts for another (amendment 3).
-	#[pallet::storage]
-	pub type ChannelKeys<T: Config> =
-		StorageMap<_, Blake2_128Concat, polkadot_sdk::sp_core::sr25519::Public, ChannelId>;
-
-	/// Each channel's committee, once drawn (the block after it opened).
-	#[pallet::storage]
-	pub type Committees<T: Config> = StorageMap<_, Twox64Concat, ChannelId, CommitteeOf>;
-
-	/// The channels whose committee a block draws: those opened in the block before.
-	#[pallet::storage]
-	pub type ToDraw<T: Config> =
-		StorageMap<_, Twox64Concat, BlockNumberFor<T>, QueueOf, ValueQuery>;
-
-	/// What each committee member has settled of a channel so far (its settlements are
-	/// cumulative), in the order they first settled: one entry a member, so at most
-	/// `MAX_COMMITTEE_SLOTS`; removed when the channel is finalized.
-	#[pallet::storage]
-	pub type Settled<T: Config> = StorageMap<_, Twox64Concat, ChannelId, SettledOf, ValueQuery>;
-
-	/// The committee slots a block draws: the sum of its queued channels' slots (at most
-	/// `MaxDrawSlotsPerBlock`).
-	#[pallet::storage]
-	pub type DrawSlots<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, u32, ValueQuery>;
-
-	/// The amount of each member's latest settled voucher (the cost of the receipts it
-	/// covers; none: zero), in the order they first settled: a later settlement's samples
-	/// fall in the cost its voucher adds beyond it. One entry a member that settled with a
-	/// voucher (at most `MAX_COMMITTEE_SLOTS`); removed with the channel.
-	#[pallet::storage]
-	pub type VoucheredAmounts<T: Config> =
-		StorageMap<_, Twox64Concat, ChannelId, VoucheredOf, ValueQuery>;
-
-	/// What each member's tail claims of a channel were charged so far (amendment 10: a
-	/// tail receipt costs its developer the validators' share once more, within the
-	/// member's allowance), in the order they first settled a tail: one entry a member
-	/// that settled a tail (at most `MAX_COMMITTEE_SLOTS`); removed with the channel.
-	#[pallet::storage]
-	pub type TailFees<T: Config> =
-		StorageMap<_, Twox64Concat, ChannelId, TailChargesOf, ValueQuery>;
-
-	/// The settlements recorded in a block so far (the block, the count): at most
-	/// `MaxClosesPerBlock`, so that the windows' closes keep up with them.
-	#[pallet::storage]
-	pub type BlockSettlements<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
-
-	/// The next settlement's id.
-	#[pallet::storage]
-	pub type NextSettlementId<T: Config> = StorageValue<_, SettlementId, ValueQuery>;
-
-	/// The settlements whose verdict window has not closed yet (closed in id order, which
-	/// is the order of their blocks), and the closed ones until their report period ends
-	/// (`NextToPrune..NextToClose`).
-	#[pallet::storage]
-	pub type Settlements<T: Config> =
-		StorageMap<_, Twox64Concat, SettlementId, SettlementRecordOf<T>>;
-
-	/// The oldest settlement whose verdict window is still open (all before it closed).
-	#[pallet::storage]
-	pub type NextToClose<T: Config> = StorageValue<_, SettlementId, ValueQuery>;
-
-	/// The oldest settlement whose record is kept (all before it pruned).
-	#[pallet::storage]
-	pub type NextToPrune<T: Config> = StorageValue<_, SettlementId, ValueQuery>;
-
-	/// Each closed, kept settlement's prune block and power snapshot, written by the close:
-	/// all the prune reads (a record is many times its size).
-	#[pallet::storage]
-	pub type ToPrune<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		SettlementId,
-		(BlockNumberFor<T>, gonka_primitives::PowerSnapshot),
-	>;
-
-	/// Each kept settlement's channel model and the epoch whose PoC formed the model's
-	/// executor roster in force when it was recorded (`None`: it had none); a validator
-	/// that did not serve the model then misses none of its samples. Removed with the
-	/// record.
-	#[pallet::storage]
-	pub type SettlementModels<T: Config> =
-		StorageMap<_, Twox64Concat, SettlementId, (ModelId, Option<EpochIndex>)>;
-
-	/// Each settlement's samples failed in its verdict window, written by the failure
-	/// reports (a settlement without one has none) and taken by its close: a second round
-	/// doubles none of them (their disputes are open).
-	#[pallet::storage]
-	pub type FailedSamples<T: Config> = StorageMap<_, Twox64Concat, SettlementId, SampleBits>;
-
-	/// Each closed, kept settlement (closed since spec version 20): what its pruning needs
-	/// and its second round (amendment 6, `seconds.rs`), written by its close and read and
-	/// removed by its pruning (a settlement closed before has its `ToPrune` entry instead).
-	#[pallet::storage]
-	pub type SecondRounds<T: Config> = StorageMap<_, Twox64Concat, SettlementId, SecondRoundOf<T>>;
-
-	/// What each validator did with each verdict period's samples (answered some, or was
-	/// shown missed): cleared `MARK_CLEARS` a block once the period's report period ends.
-	#[pallet::storage]
-	pub type PeriodMarks<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, HostId, PeriodMark>;
-
-	/// The oldest verdict period whose marks may be kept (all before it cleared).
-	#[pallet::storage]
-	pub type NextMarksToClear<T: Config> = StorageValue<_, u32, ValueQuery>;
-
-	/// The reports of misses a block took so far (the block, the count): at most
-	/// `MaxMissReportsPerBlock`.
-	#[pallet::storage]
-	pub type BlockMissReports<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
-
-	/// The next dispute's id.
-	#[pallet::storage]
-	pub type NextDisputeId<T: Config> = StorageValue<_, DisputeId, ValueQuery>;
-
-	/// The disputes whose jury's window has not ended (ended in id order, which is the
-	/// order of their blocks).
-	#[pallet::storage]
-	pub type Disputes<T: Config> = StorageMap<_, Twox64Concat, DisputeId, DisputeRecordOf<T>>;
-
-	/// The oldest dispute that may still be open of those decided after `JuryWindow` (a
-	/// mismatch, a challenge: all before it ended, or are unavailable payloads' disputes,
-	/// which end by `UnavailableQueue`).
-	#[pallet::storage]
-	pub type NextDisputeToEnd<T: Config> = StorageValue<_, DisputeId, ValueQuery>;
-
-	/// The unavailable payloads' disputes (decided after `UnavailableWindow`), in the order
-	/// they opened: a queue of their own, so they end in that order without passing over
-	/// the other disputes. An entry is removed when its dispute ends.
-	#[pallet::storage]
-	pub type UnavailableQueue<T: Config> = StorageMap<_, Twox64Concat, u64, DisputeId>;
-
-	/// The next place in `UnavailableQueue`.
-	#[pallet::storage]
-	pub type NextUnavailable<T: Config> = StorageValue<_, u64, ValueQuery>;
-
-	/// The oldest place in `UnavailableQueue` whose dispute may still be open (all before
-	/// it ended).
-	#[pallet::storage]
-	pub type NextUnavailableToEnd<T: Config> = StorageValue<_, u64, ValueQuery>;
-
-	/// The developers' challenges opened in a block so far (the block, the count): at most
-	/// half of `MaxDisputesPerBlock` (at least one), so challenges never take all of a
-	/// block's disputes from the validators' reports.
-	#[pallet::storage]
-	pub type BlockChallenges<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
-
-	/// The receipts (leaves) disputed in each kept settlement: challenged, or reported with
-	/// the receipt. A developer challenges a receipt not disputed yet, while fewer than
-	/// [`MAX_DISPUTED`] are, and a second mismatch disputes none of them again. Removed
-	/// when the settlement is pruned.
-	#[pallet::storage]
-	pub type Challenged<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		SettlementId,
-		BoundedVec<u32, ConstU32<{ MAX_DISPUTED }>>,
-		ValueQuery,
-	>;
-
-	/// The sample seed of the settlement each open unavailable payload's dispute is on: a
-	/// delivery acknowledgement refutes it only if it names that seed (a settlement id is
-	/// not unique across forks; the seed, from its block's hash, is). Removed when the
-	/// dispute ends.
-	#[pallet::storage]
-	pub type UnavailableSeeds<T: Config> =
-		StorageMap<_, Twox64Concat, DisputeId, gonka_primitives::H256>;
-
-	/// The first dispute opened under storage version 2's rules (its settlement's seed kept
-	/// if it is an unavailable payload's; the developer off its jury): the disputes open at
-	/// the upgrade were opened under version 1's.
-	#[pallet::storage]
-	pub type V2DisputesFrom<T: Config> = StorageValue<_, DisputeId, ValueQuery>;
-
-	/// The fee each open challenge holds of its developer (kept apart from the dispute's
-	/// record, which is a validator's report's too): removed when the dispute ends.
-	#[pallet::storage]
-	pub type ChallengeFees<T: Config> = StorageMap<_, Twox64Concat, DisputeId, u128>;
-
-	/// The disputes opened in a block so far (the block, the count): at most
-	/// `MaxDisputesPerBlock`.
-	#[pallet::storage]
-	pub type BlockDisputes<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
-
-	/// The settlement records and disputes open of each epoch (a dispute counts in its
-	/// settlement's epoch and in its report's): while any is, the epoch's ledger waits
-	/// (`EpochsInUse`), so their outcomes still find the pending work.
-	#[pallet::storage]
-	pub type OpenInEpoch<T: Config> = StorageMap<_, Twox64Concat, EpochIndex, u32, ValueQuery>;
-
-	/// The channels a block finalizes: those whose settle window ends there.
-	#[pallet::storage]
-	pub type ToFinalize<T: Config> =
-		StorageMap<_, Twox64Concat, BlockNumberFor<T>, QueueOf, ValueQuery>;
-
-	/// The committee slots whose member waived the channel (bit `i`: slot `i`; a member's
-	/// waiver sets all its slots): when every slot is, the channel is finalized at once.
-	/// Removed with the channel.
-	#[pallet::storage]
-	pub type Waived<T: Config> = StorageMap<_, Twox64Concat, ChannelId, u64, ValueQuery>;
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
@@ -694,6 +487,36 @@ pub mod pallet {
 		) -> DispatchResult {
 			polkadot_sdk::frame_system::ensure_authorized(origin)?;
 			Self::do_report_missed(reporter, missed)
+		}
+
+		/// Shows that `validator` passed the sample an open mismatch's dispute is on: its
+		/// signed verdict batch (from the chain's blocks) with the pass. If the jury
+		/// invalidates the receipt, the validator forfeits its pay for the settlement's
+		/// verdict period (`forfeits.rs`). Emits `PassShown`.
+		///
+		/// The dispatch origin must be `Authorized`: no signer and no fee, valid only
+		/// through `Pallet::authorize_pass` (the batch is the validator's, of the period,
+		/// anchored to this chain, and the hash rule drew it for the sample).
+		///
+		/// - `dispute`: the dispute (a validator's failure report with the receipt).
+		/// - `validator`: the host that passed the sample.
+		/// - `verdicts`: its verdict batch that passes the sample.
+		/// - `_signature`: the validator's worker key's signature of `verdicts`.
+		#[pallet::call_index(12)]
+		#[pallet::weight(<T as Config>::WeightInfo::show_pass(verdicts.entries.len() as u32))]
+		#[pallet::weight_of_authorize(
+			<T as Config>::WeightInfo::authorize_show_pass(verdicts.entries.len() as u32)
+		)]
+		#[pallet::authorize(Self::authorize_pass)]
+		pub fn show_pass(
+			origin: OriginFor<T>,
+			dispute: DisputeId,
+			validator: HostId,
+			verdicts: ReceiptVerdicts,
+			_signature: polkadot_sdk::sp_core::sr25519::Signature,
+		) -> DispatchResult {
+			polkadot_sdk::frame_system::ensure_authorized(origin)?;
+			Self::do_show_pass(dispute, validator, verdicts)
 		}
 
 		/// Ends the developer's channel now: no request is accepted from here, and its

@@ -37,7 +37,7 @@
 use crate::{
 	BlockMissReports, Config, Error, Event, NextMarksToClear, NextSettlementId, NextToClose,
 	NextToPrune, Pallet, PeriodMark, PeriodMarks, SettlementModels, SettlementRecordOf,
-	Settlements, ShownOf, WeightInfo, MARK_CLEARS,
+	Settlements, ShownOf, WeightInfo, MARK_CLEARS, PAYS_KEPT,
 };
 use alloc::vec::Vec;
 use gonka_primitives::{
@@ -298,18 +298,25 @@ impl<T: Config> Pallet<T> {
 		weight
 	}
 
-	/// Clears the marks of the oldest period kept once its report period ended by `now`: at
-	/// most `MARK_CLEARS` a block; the next period's from the block after the last of them.
-	/// Returns the weight used.
+	/// Clears the marks of the oldest period kept once its report period ended by `now`, and
+	/// the pays of the period `PAYS_KEPT` before it: at most `MARK_CLEARS` of each a block;
+	/// the next period's from the block after the last of them. Returns the weight used.
 	pub(crate) fn clear_marks(now: BlockNumberFor<T>) -> Weight {
 		let period = NextMarksToClear::<T>::get();
 		if Self::period_of(now) < period.saturating_add(3) {
 			return <T as Config>::WeightInfo::clear_marks(0);
 		}
 		let result = PeriodMarks::<T>::clear_prefix(period, MARK_CLEARS, None);
-		if result.maybe_cursor.is_none() {
+		// The pays of the period `PAYS_KEPT` before, as many at most (`forfeits.rs`: kept
+		// for the passes its disputes contradict).
+		let (pays_cleared, pays) = match period.checked_sub(PAYS_KEPT) {
+			Some(paid) => Self::clear_pays(paid, MARK_CLEARS),
+			None => (true, 0),
+		};
+		if result.maybe_cursor.is_none() && pays_cleared {
 			NextMarksToClear::<T>::put(period.saturating_add(1));
 		}
 		<T as Config>::WeightInfo::clear_marks(result.loops)
+			.saturating_add(<T as Config>::WeightInfo::clear_pays(pays))
 	}
 }

@@ -450,7 +450,7 @@ impl<T: Config> Pallet<T> {
 
 	/// `submit_verdicts`: marks each new answer on its settlement (a second answer: on its
 	/// second round), pays the validator for them from the pot into its pending work (one
-	/// transfer), marks the validator answered for the period and notes its first answers
+	/// transfer; noted as its pay for the period, `forfeits.rs`), marks the validator answered for the period and notes its first answers
 	/// as duties done (second answers are not duties, `seconds.rs`), and emits
 	/// `VerdictsSubmitted`.
 	pub(crate) fn do_verdicts(validator: HostId, verdicts: ReceiptVerdicts) -> DispatchResult {
@@ -480,6 +480,7 @@ impl<T: Config> Pallet<T> {
 			Settlements::<T>::insert(settlement, record);
 		}
 		Self::pay_from_pot(&validator, paid)?;
+		Self::note_pay(verdicts.period, &validator, paid);
 		// Answers mark the validator, and are duties done (a batch whose samples others
 		// answered first answers nothing).
 		if passes > 0 {

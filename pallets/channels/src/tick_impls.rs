@@ -73,7 +73,7 @@ impl<T: Config> Pallet<T> {
 		assert!(
 			u64::from(crate::MARK_CLEARS).saturating_mul(period_blocks)
 				>= u64::from(<T as pallet_poc::Config>::MaxHosts::get()),
-			"a period's marks are cleared within a period"
+			"a period's marks (and its pays) are cleared within a period"
 		);
 		assert!(T::MaxMissReportsPerBlock::get() > 0, "a block takes a report of misses");
 		assert!(T::MaxClosesPerBlock::get() > 0, "a block closes a verdict window");

@@ -64,7 +64,8 @@ impl<T: Config> Pallet<T> {
 	///   2) are kept, until their jury's window ends; each juror votes once, never its
 	///   executor, its reporter or its developer; a challenge (and nothing else) holds its
 	///   fee of its developer, and a developer holds exactly its open challenges' fees; a
-	///   receipt is challenged once in a kept settlement;
+	///   receipt is challenged once in a kept settlement; contradictions of open
+	///   mismatches' disputes only, each passer once, with pay; pays of the periods kept;
 	/// - each epoch counts its open settlement records, second rounds and disputes (a
 	///   dispute in its settlement's epoch and in its report's: `OpenInEpoch`);
 	/// - the closed settlements are kept until their report period ends, each with its
@@ -459,6 +460,7 @@ impl<T: Config> Pallet<T> {
 			crate::ChallengeFees::<T>::iter_keys().all(crate::Disputes::<T>::contains_key),
 			"challenge fees of open challenges only"
 		);
+		Self::check_contradictions()?;
 		let fee_reason = <T as Config>::RuntimeHoldReason::from(HoldReason::ChallengeFee);
 		for (developer, fee) in fees {
 			ensure!(
@@ -506,6 +508,35 @@ impl<T: Config> Pallet<T> {
 				"a juror votes once"
 			);
 		}
+		Ok(())
+	}
+
+	/// The contradictions (`forfeits.rs`): of open mismatches' disputes only, each passer
+	/// shown once, with pay to forfeit; and the pays, of the periods kept.
+	fn check_contradictions() -> Result<(), TryRuntimeError> {
+		for (id, contradiction) in crate::Contradictions::<T>::iter() {
+			let record = crate::Disputes::<T>::get(id).ok_or("contradictions of open disputes")?;
+			ensure!(
+				record.reason == FailReason::Mismatch,
+				"only a mismatch's dispute contradicts passes"
+			);
+			let passers = &contradiction.passers;
+			for (index, passer) in passers.iter().enumerate() {
+				ensure!(passer.pay.paid > 0, "a passer shown has pay to forfeit");
+				ensure!(passer.validator != record.executor, "an executor passes nothing");
+				ensure!(
+					passers.iter().skip(index + 1).all(|other| other.validator != passer.validator),
+					"a passer is shown once"
+				);
+			}
+		}
+		let marks_from = crate::NextMarksToClear::<T>::get();
+		ensure!(
+			crate::PeriodPays::<T>::iter().all(|(period, _, pay)| {
+				period.saturating_add(crate::PAYS_KEPT) >= marks_from && pay.paid > 0
+			}),
+			"pays of the periods kept only, each some"
+		);
 		Ok(())
 	}
 

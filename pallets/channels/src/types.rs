@@ -382,6 +382,71 @@ impl<AccountId, BlockNumber> SecondRound<AccountId, BlockNumber> {
 	}
 }
 
+/// The most passes one dispute shows contradicted (`forfeits.rs`): a sample expects one
+/// validator drawn first and one second, so more than a few signed passes of it are rare.
+pub const MAX_PASSERS: u32 = 8;
+/// How many periods the pays (`PeriodPays`) outlive the marks: a period's are cleared with
+/// the marks of the period this many later.
+pub const PAYS_KEPT: u32 = 2;
+
+/// A validator's pay for its answers to the samples of one verdict period (first and
+/// second answers), kept a few periods (`PeriodPays`): what a contradicted pass of that
+/// period forfeits (`forfeits.rs`).
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct PeriodPay {
+	/// The epoch of its latest pay for the period: a forfeit is a fine on its pending work
+	/// of it (which holds at least that pay, and is not settled while the dispute is open:
+	/// the dispute holds an earlier epoch, its settlement's).
+	pub epoch: gonka_primitives::EpochIndex,
+	/// What it was paid for the period's answers.
+	pub paid: u128,
+}
+
+/// A validator shown to have signed a pass of a sample that a mismatch disputes.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct Passer<AccountId> {
+	/// The validator.
+	pub validator: AccountId,
+	/// Its pay for the period's answers when it was shown: what it forfeits, in `epoch`.
+	pub pay: PeriodPay,
+}
+
+/// An open mismatch's dispute on a sample (a validator's failure report with the receipt):
+/// what a pass of the sample is checked by, and the passers shown so far, which forfeit
+/// their pay for the period if the jury invalidates the receipt (`forfeits.rs`).
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct Contradiction<AccountId> {
+	/// The settlement's verdict period: the passes are in a batch of it.
+	pub period: u32,
+	/// The settlement's sample seed (a first validator is drawn on it).
+	pub seed: gonka_primitives::H256,
+	/// Its second round's seed, if the failure is a second answer (a second validator is
+	/// drawn on it; a sample failed in the window is not doubled, so no second pass).
+	pub second_seed: Option<gonka_primitives::H256>,
+	/// The power of the settlement's snapshot.
+	pub total_power: u128,
+	/// The executor's power in it.
+	pub executor_power: u128,
+	/// The validators shown to have passed the sample, each once (at most `MAX_PASSERS`).
+	pub passers: BoundedVec<Passer<AccountId>, ConstU32<MAX_PASSERS>>,
+}
+
 /// How a dispute ended.
 #[derive(
 	Clone,

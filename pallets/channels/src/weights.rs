@@ -38,7 +38,8 @@ pub trait WeightInfo {
 	fn vote_receipt() -> Weight;
 	/// `vote_receipt`'s `authorize` rule.
 	fn authorize_vote() -> Weight;
-	/// Ending a dispute (`MAX_JURORS` votes removed, an invalidation's moves).
+	/// Ending a dispute (`MAX_JURORS` votes removed, an invalidation's moves, `MAX_PASSERS`
+	/// passers fined).
 	fn end_dispute() -> Weight;
 	/// `waive_channel` at its worst: the last waiver of a committee of `MAX_COMMITTEE_SLOTS`,
 	/// which finalizes the channel and takes it off a full queue.
@@ -72,6 +73,13 @@ pub trait WeightInfo {
 	fn prune_settlement() -> Weight;
 	/// Clearing `n` marks of a period (in `on_initialize`).
 	fn clear_marks(n: u32) -> Weight;
+	/// Clearing `n` validators' pays for a period (in `on_initialize`).
+	fn clear_pays(n: u32) -> Weight;
+	/// `show_pass` with a batch of `n` verdicts, the pass shown last, on a second
+	/// failure's dispute (both draws checked) with one place left for a passer.
+	fn show_pass(n: u32) -> Weight;
+	/// `show_pass`'s `authorize` rule with a batch of `n` verdicts.
+	fn authorize_show_pass(n: u32) -> Weight;
 }
 
 impl WeightInfo for () {
@@ -166,6 +174,15 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn clear_marks(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn clear_pays(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn show_pass(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn authorize_show_pass(_n: u32) -> Weight {
 		Weight::zero()
 	}
 }

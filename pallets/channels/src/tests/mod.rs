@@ -7,6 +7,7 @@ use polkadot_sdk::{sp_core::sr25519, sp_core::Pair};
 mod challenges;
 mod committee;
 mod disputes;
+mod forfeits;
 mod lifecycle;
 mod migrations;
 mod misses;

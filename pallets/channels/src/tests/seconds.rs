@@ -22,9 +22,9 @@ use polkadot_sdk::{
 
 /// The hosts of these tests: 1–8 (the mock's `MaxHosts`), equal power, so a sample has
 /// second validators.
-const MANY: [u8; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
+pub(super) const MANY: [u8; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
 /// The receipts settled: 400 samples at a target of one, 40 of them doubled.
-const RECEIPTS: u32 = 400;
+pub(super) const RECEIPTS: u32 = 400;
 
 /// The pot's held shares.
 fn pot() -> u128 {
@@ -35,7 +35,7 @@ fn pot() -> u128 {
 }
 
 /// The hosts drawn first for sample `sample` of settlement 0.
-fn firsts(sample: u32) -> Vec<u8> {
+pub(super) fn firsts(sample: u32) -> Vec<u8> {
 	let record = Settlements::<Test>::get(0).unwrap();
 	let seed = Channels::seed_of(0, &record).unwrap();
 	MANY.into_iter()
@@ -55,7 +55,7 @@ fn firsts(sample: u32) -> Vec<u8> {
 
 /// The hosts that give sample `sample` of settlement 0 its second answer, by the hash rule
 /// on the seed the close will draw (the mock's block hashes are known in advance).
-fn seconds(sample: u32) -> Vec<u8> {
+pub(super) fn seconds(sample: u32) -> Vec<u8> {
 	let record = Settlements::<Test>::get(0).unwrap();
 	let seed = Channels::seed_of(0, &record).unwrap();
 	MANY.into_iter()
@@ -75,19 +75,19 @@ fn seconds(sample: u32) -> Vec<u8> {
 }
 
 /// Settlement 0's second seed: from the hash of the last block of its window.
-fn the_second_seed() -> gonka_primitives::H256 {
+pub(super) fn the_second_seed() -> gonka_primitives::H256 {
 	second_seed(&Poc::genesis_hash(), &block_hash(2 * VERDICT_PERIOD - 1), 0)
 }
 
 /// The samples settlement 0's round doubles, if none failed first.
-fn doubled() -> Vec<u32> {
+pub(super) fn doubled() -> Vec<u32> {
 	(doubled_residue(&the_second_seed())..RECEIPTS).step_by(SECOND_EVERY as usize).collect()
 }
 
 /// A channel of one slot whose member settled `RECEIPTS` vouchered receipts in block 2
 /// (verdict period 0), now in block `VERDICT_PERIOD` (its window). Returns the channel and
 /// the member.
-fn settled_many() -> (u64, u8) {
+pub(super) fn settled_many() -> (u64, u8) {
 	use polkadot_sdk::frame_support::traits::fungible::Mutate as _;
 	Balances::set_balance(&account(20), 1_000_000);
 	let channel = open(20, terms(1), 40_000);
@@ -117,7 +117,7 @@ fn first_passes(except: &[u32]) {
 }
 
 /// A doubled sample of settlement 0 with a host drawn first for it and one drawn second.
-fn doubled_with_validators() -> (u32, u8, u8) {
+pub(super) fn doubled_with_validators() -> (u32, u8, u8) {
 	doubled()
 		.into_iter()
 		.find_map(|sample| {
@@ -128,7 +128,7 @@ fn doubled_with_validators() -> (u32, u8, u8) {
 }
 
 /// A doubled sample of settlement 0 that `wanted` accepts, with a host drawn second for it.
-fn doubled_with_a_second(wanted: impl Fn(u32) -> bool) -> (u32, u8) {
+pub(super) fn doubled_with_a_second(wanted: impl Fn(u32) -> bool) -> (u32, u8) {
 	doubled()
 		.into_iter()
 		.filter(|sample| wanted(*sample))
@@ -137,7 +137,7 @@ fn doubled_with_a_second(wanted: impl Fn(u32) -> bool) -> (u32, u8) {
 }
 
 /// A doubled sample of settlement 0 with two hosts drawn second for it.
-fn doubled_with_two_seconds() -> (u32, u8, u8) {
+pub(super) fn doubled_with_two_seconds() -> (u32, u8, u8) {
 	doubled()
 		.into_iter()
 		.find_map(|sample| match seconds(sample)[..] {

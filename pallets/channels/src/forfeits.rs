@@ -1,0 +1,224 @@
+//! Contradicted passes (`docs/channels.md`, step 5i; the rest of the spec's amendment 6): a
+//! pass of a sample whose receipt a jury invalidates forfeits its validator's pay for the
+//! settlement's verdict period.
+//!
+//! - **Who passed is shown, not stored**: a settlement's record keeps one bit a sample
+//!   (answered or not), and storing each pass's validator would cost every verdict a write.
+//!   A pass is in a signed verdict batch, which stays in the chain's blocks; while a
+//!   mismatch's dispute on a sample is open (`Contradictions`: a validator's failure
+//!   report with the receipt, first or second answer), anyone may show the batch of a
+//!   validator that passed that sample (`show_pass`). The chain takes it if the
+//!   validator's worker key signed it, its period is the settlement's, its anchor is a
+//!   block of this chain (so it speaks of this chain's settlement: `forks.rs`), it passes
+//!   the sample, and the hash rule drew the validator for the sample, first (on the sample
+//!   seed) or second (on the round's seed, if the failure is a second answer). A pass
+//!   sent after another validator's answer (skipped, unpaid) is shown all the same: it
+//!   says the receipt is valid.
+//! - **What it forfeits**: the validator's pay for its answers (first and second) to the
+//!   samples of the settlement's verdict period (`PeriodPays`: noted with each answer's
+//!   pay), as it stood when shown. If the jury invalidates the receipt, each passer shown
+//!   is fined that on its pending work of the epoch of its latest pay for the period, and
+//!   takes a miss on its reputation (`WorkLedger::fine`, as a rejected failure report):
+//!   the fine is forfeited when the epoch settles, at most its pending work. That epoch is
+//!   not settled while the dispute is open (the dispute holds its settlement's epoch,
+//!   which is not later, and epochs settle in order). Any other outcome fines nobody.
+//! - **Bounds**: at most `MAX_PASSERS` passers a dispute, each once; a period's pay is
+//!   kept until the marks of the period `PAYS_KEPT` (2) later are cleared (so at least five periods
+//!   from the period's start: a second failure is reported by its settlement's pruning,
+//!   three periods after, and its jury votes for `JuryWindow`); a pass shown after that
+//!   forfeits nothing and is refused (`NothingToForfeit`). Two contradicted passes of one
+//!   period forfeit the period's pay twice (still at most the pending work).
+//! - **Not**: an unavailable payload's dispute contradicts no pass (the passer may have
+//!   had the payload), nor does a developer's challenge (a receipt, not a sample).
+
+use crate::{
+	Config, Contradiction, ContradictionOf, Contradictions, DisputeRecordOf, Disputes, Error,
+	Event, Pallet, Passer, PeriodPay, PeriodPays, SettlementRecordOf,
+};
+use gonka_primitives::{
+	channel::{validates_sample, validates_second, DisputeId, ReceiptVerdicts},
+	HostId, H256,
+};
+use pallet_inference::WorkLedger;
+use pallet_poc::validity::{duty_validity, error_code};
+use polkadot_sdk::{
+	frame_support::pallet_prelude::*,
+	sp_core::sr25519,
+	sp_runtime::traits::{One, Saturating},
+};
+
+/// A shown pass, checked.
+pub(crate) struct ShownPass<T: Config> {
+	/// The dispute's record.
+	pub record: DisputeRecordOf<T>,
+	/// Its contradiction.
+	pub contradiction: ContradictionOf,
+	/// The passer, with what it forfeits.
+	pub passer: Passer<HostId>,
+}
+
+impl<T: Config> Pallet<T> {
+	/// Adds `paid` to `validator`'s pay for its answers to the samples of verdict period
+	/// `period`, paid in the epoch in progress.
+	pub(crate) fn note_pay(period: u32, validator: &HostId, paid: u128) {
+		if paid == 0 {
+			return;
+		}
+		let epoch = pallet_poc::Pallet::<T>::epoch_now();
+		PeriodPays::<T>::mutate(period, validator, |pay| {
+			let pay = pay.get_or_insert_with(PeriodPay::default);
+			pay.epoch = epoch;
+			pay.paid = pay.paid.saturating_add(paid);
+		});
+	}
+
+	/// Notes that mismatch dispute `dispute` on a sample of settlement `record` (sample
+	/// seed `seed`; `second_seed`: its round's, if the failure is a second answer)
+	/// contradicts the passes of that sample.
+	pub(crate) fn open_contradiction(
+		dispute: DisputeId,
+		record: &SettlementRecordOf<T>,
+		seed: H256,
+		second_seed: Option<H256>,
+	) {
+		Contradictions::<T>::insert(
+			dispute,
+			Contradiction {
+				period: Self::period_of(record.at),
+				seed,
+				second_seed,
+				total_power: record.total_power,
+				executor_power: record.executor_power,
+				passers: Default::default(),
+			},
+		);
+	}
+
+	/// Checks a shown pass: `dispute` is an open mismatch's dispute with room for a passer;
+	/// `verdicts` are of its settlement's period, anchored to a block of this chain, and
+	/// pass its sample; the hash rule drew `validator` for the sample (first, or second on
+	/// the round's seed), it is not shown yet, and it was paid for the period's answers.
+	/// The signature is checked apart (`authorize_pass`; the call is authorized).
+	pub(crate) fn check_pass(
+		dispute: DisputeId,
+		validator: &HostId,
+		verdicts: &ReceiptVerdicts,
+	) -> Result<ShownPass<T>, Error<T>> {
+		let contradiction = Contradictions::<T>::get(dispute).ok_or(Error::<T>::NoContradiction)?;
+		let record = Disputes::<T>::get(dispute).ok_or(Error::<T>::NoContradiction)?;
+		ensure!(verdicts.period == contradiction.period, Error::<T>::WrongPeriod);
+		Self::check_anchor(&verdicts.anchor, Self::verdicts_anchor_from(verdicts.period))?;
+		ensure!(
+			verdicts.entries.iter().any(|entry| {
+				entry.settlement == record.settlement && entry.sample == record.sample && entry.pass
+			}),
+			Error::<T>::PassNotInBatch
+		);
+		let passers = &contradiction.passers;
+		ensure!(
+			!passers.iter().any(|shown| shown.validator == *validator),
+			Error::<T>::PasserShown
+		);
+		ensure!((passers.len() as u32) < crate::MAX_PASSERS, Error::<T>::TooManyPassers);
+		let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, validator);
+		let (total, executor) = (contradiction.total_power, contradiction.executor_power);
+		let seed = &contradiction.seed;
+		let drawn = validates_sample(
+			seed,
+			record.sample,
+			validator,
+			&record.executor,
+			power,
+			total,
+			executor,
+		) || contradiction.second_seed.as_ref().is_some_and(|second| {
+			validates_second(
+				seed,
+				second,
+				record.sample,
+				validator,
+				&record.executor,
+				power,
+				total,
+				executor,
+			)
+		});
+		ensure!(drawn, Error::<T>::NotSampled);
+		let pay = PeriodPays::<T>::get(contradiction.period, validator)
+			.filter(|pay| pay.paid > 0)
+			.ok_or(Error::<T>::NothingToForfeit)?;
+		Ok(ShownPass {
+			record,
+			contradiction,
+			passer: Passer { validator: validator.clone(), pay },
+		})
+	}
+
+	/// The `authorize` rule of [`Pallet::show_pass`]: [`Self::check_pass`] holds, and the
+	/// validator's worker key signed the batch for this chain (checked last: the batch may
+	/// be long). One showing a validator and dispute (`provides`), valid until the jury's
+	/// window ends.
+	pub(crate) fn authorize_pass(
+		_source: TransactionSource,
+		dispute: &DisputeId,
+		validator: &HostId,
+		verdicts: &ReceiptVerdicts,
+		signature: &sr25519::Signature,
+	) -> TransactionValidityWithRefund {
+		let shown =
+			Self::check_pass(*dispute, validator, verdicts).map_err(|error| match error {
+				Error::<T>::NoContradiction
+				| Error::<T>::PasserShown
+				| Error::<T>::TooManyPassers
+				| Error::<T>::NothingToForfeit => InvalidTransaction::Stale,
+				Error::<T>::AnchorAhead => InvalidTransaction::Future,
+				other => InvalidTransaction::Custom(error_code(other)),
+			})?;
+		crate::tick_impls::verify_duty::<T, _>(validator, verdicts, signature)?;
+		duty_validity::<T>(
+			"GonkaShownPass",
+			(dispute, validator),
+			Self::jury_ends(shown.record.at, shown.record.reason).saturating_add(One::one()),
+		)
+	}
+
+	/// `show_pass`: adds the validator to the dispute's passers, with its pay for the
+	/// period as its forfeit; emits `PassShown`.
+	pub(crate) fn do_show_pass(
+		dispute: DisputeId,
+		validator: HostId,
+		verdicts: ReceiptVerdicts,
+	) -> DispatchResult {
+		let ShownPass { mut contradiction, passer, .. } =
+			Self::check_pass(dispute, &validator, &verdicts)?;
+		let forfeit = passer.pay.paid;
+		contradiction.passers.try_push(passer).map_err(|_| Error::<T>::TooManyPassers)?;
+		Contradictions::<T>::insert(dispute, contradiction);
+		Self::deposit_event(Event::PassShown { dispute, validator, forfeit });
+		Ok(())
+	}
+
+	/// Ends dispute `dispute`'s contradiction (if it has one): if the jury invalidated the
+	/// receipt (`invalidated`), each passer shown forfeits its pay for the period, a fine on
+	/// its pending work of that pay's epoch and a miss (`WorkLedger::fine`); emits
+	/// `PassForfeited` for each.
+	pub(crate) fn end_contradiction(dispute: DisputeId, invalidated: bool) {
+		let Some(contradiction) = Contradictions::<T>::take(dispute) else {
+			return;
+		};
+		if !invalidated {
+			return;
+		}
+		for Passer { validator, pay } in contradiction.passers {
+			let fine = T::Work::fine(&validator, pay.epoch, pay.paid);
+			Self::deposit_event(Event::PassForfeited { dispute, validator, fine });
+		}
+	}
+
+	/// Clears up to `most` of period `period`'s pays (`PeriodPays`); says whether none is
+	/// left, and how many it cleared.
+	pub(crate) fn clear_pays(period: u32, most: u32) -> (bool, u32) {
+		let result = PeriodPays::<T>::clear_prefix(period, most, None);
+		(result.maybe_cursor.is_none(), result.loops)
+	}
+}
