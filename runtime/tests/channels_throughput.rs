@@ -578,7 +578,7 @@ fn with_the_verdicts_proof_measured_channels_settle_20000_a_second_at_1000_recei
 /// weights of its dispatch and its authorize rule (a part that did not would never be
 /// included, and its validator never paid).
 #[test]
-fn a_full_part_of_first_or_second_answers_fits_a_transaction() {
+fn a_full_part_of_first_or_second_answers_or_a_shown_part_fits_a_transaction() {
 	let weights = RuntimeBlockWeights::get();
 	let normal = weights.get(DispatchClass::Normal);
 	let most = normal.max_extrinsic.expect("a normal transaction's limit");
@@ -593,6 +593,12 @@ fn a_full_part_of_first_or_second_answers_fits_a_transaction() {
 			"second",
 			Charged::submit_second_verdicts(MAX_SECOND_VERDICTS)
 				.saturating_add(Charged::authorize_second_verdicts(MAX_SECOND_VERDICTS)),
+		),
+		// A full part shown as a pass a jury's invalidation contradicts (`show_pass`).
+		(
+			"shown",
+			Charged::show_pass(MAX_VERDICTS)
+				.saturating_add(Charged::authorize_show_pass(MAX_VERDICTS)),
 		),
 	] {
 		let part = part.saturating_add(base);

@@ -84,12 +84,12 @@ pub(crate) struct CheckedFailure<T: Config> {
 impl<T: Config> Pallet<T> {
 	/// Checks `validator`'s report: the settlement's verdict period is the one before
 	/// now's, the report's anchor a block of this chain from the settlement's on, the
-	/// sample is one of its samples that the hash rule draws the validator for
-	/// and nobody answered, and the evidence fits the reason (a mismatch's receipt is the
-	/// sampled one); the block has room for a dispute. A second answer (`seconds.rs`): the
-	/// settlement's window closed and its round lasts, the sample is one the round doubles,
-	/// drawn for the validator on the second seed, not disputed by a second failure, and a
-	/// mismatch's receipt is not disputed in the settlement already (`AlreadyDisputed`).
+	/// sample is one of its samples that the hash rule draws the validator for and nobody
+	/// answered, and the evidence fits the reason (a mismatch's receipt is the sampled one,
+	/// not disputed in the settlement already: `AlreadyDisputed`); the block has room for a
+	/// dispute. A second answer (`seconds.rs`): the settlement's window closed and its
+	/// round lasts, the sample is one the round doubles, drawn for the validator on the
+	/// second seed, and not disputed by a second failure.
 	pub(crate) fn check_failure(
 		validator: &HostId,
 		report: &FailureReport,
@@ -146,7 +146,9 @@ impl<T: Config> Pallet<T> {
 			}
 			_ => return Err(Error::<T>::NoEvidence),
 		};
-		if let (Some(_), Some(evidence)) = (&round, &report.evidence) {
+		// A receipt disputed already (challenged, or reported on another sample) would be
+		// refunded twice.
+		if let Some(evidence) = &report.evidence {
 			ensure!(
 				!crate::Challenged::<T>::get(report.settlement).contains(&evidence.receipt.seq),
 				Error::<T>::AlreadyDisputed

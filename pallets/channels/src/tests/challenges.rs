@@ -275,6 +275,26 @@ fn a_developer_does_not_challenge_a_receipt_a_validator_disputed() {
 	});
 }
 
+/// The same attack the other way round: the developer challenges a receipt first, then a
+/// validator whose sample fell on it reports it: two disputes would refund it twice. A
+/// receipt the developer challenged is not disputed again by a validator's report.
+#[test]
+fn a_validator_does_not_dispute_a_receipt_the_developer_challenged() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = settled();
+		run_to_block(VERDICT_PERIOD);
+		let (sample, reporter) = sampled(0, &[1, 2, 3]);
+		let seq = seq_of(sample_at(0, sample));
+		assert_ok!(challenge(20, 0, evidence(channel, member, 6, seq)));
+		run_to_block(VERDICT_PERIOD + 1);
+		assert_eq!(
+			report(reporter, mismatch(0, sample, evidence(channel, member, 6, seq))),
+			Err(Refused::Pool(InvalidTransaction::Stale.into()))
+		);
+		assert_eq!(Disputes::<Test>::iter().count(), 1, "the challenge alone");
+	});
+}
+
 /// A challenge nobody may judge (the executor holds all the power) is refused, not
 /// charged: its fee would go to the pool without a jury.
 #[test]
