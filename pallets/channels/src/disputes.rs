@@ -44,8 +44,7 @@ use crate::{
 use gonka_primitives::{
 	channel::{
 		evidence_cost, is_juror, juror_weight, jury_power, jury_seed, jury_verdict, sample_of,
-		validates_sample, DeliveryAck, DisputeId, FailReason, FailureReport, ReceiptVote,
-		SettlementId, MAX_JURORS,
+		DeliveryAck, DisputeId, FailReason, FailureReport, ReceiptVote, SettlementId, MAX_JURORS,
 	},
 	EpochIndex, HostId, H256,
 };
@@ -114,15 +113,7 @@ impl<T: Config> Pallet<T> {
 			}
 			None => {
 				ensure!(
-					validates_sample(
-						&seed,
-						report.sample,
-						validator,
-						&record.executor,
-						power,
-						record.total_power,
-						record.executor_power,
-					),
+					record.draws(&seed, report.sample, validator, power),
 					Error::<T>::NotSampled
 				);
 				!record.is_answered(report.sample)

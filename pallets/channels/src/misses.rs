@@ -41,7 +41,7 @@ use crate::{
 };
 use alloc::vec::Vec;
 use gonka_primitives::{
-	channel::{validates_sample, MissedSamples, SettlementId, MAX_MISSES},
+	channel::{MissedSamples, SettlementId, MAX_MISSES},
 	EpochIndex, HostId, PowerSnapshot, H256,
 };
 use pallet_inference::WorkLedger;
@@ -154,15 +154,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(sample < shown.samples, Error::<T>::NotASample);
 			ensure!(!record.is_answered(sample), Error::<T>::AlreadyAnswered);
 			ensure!(
-				validates_sample(
-					&shown.seed,
-					sample,
-					&missed.validator,
-					&record.executor,
-					shown.power,
-					record.total_power,
-					record.executor_power,
-				),
+				record.draws(&shown.seed, sample, &missed.validator, shown.power),
 				Error::<T>::NotSampled
 			);
 		}

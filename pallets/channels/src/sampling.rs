@@ -34,8 +34,8 @@ use crate::{
 use alloc::vec::Vec;
 use gonka_primitives::{
 	channel::{
-		most_doubled, most_samples, sample_seed, tail_digest, traffic, validates_sample,
-		ChannelSettle, ReceiptVerdicts, SettlementId, SumNode, MAX_SAMPLES, MAX_SECOND_VERDICTS,
+		most_doubled, most_samples, sample_seed, tail_digest, traffic, ChannelSettle,
+		ReceiptVerdicts, SettlementId, SumNode, MAX_SAMPLES, MAX_SECOND_VERDICTS,
 		MAX_VERDICT_PARTS,
 	},
 	HostId, PowerSnapshot, H256,
@@ -324,15 +324,7 @@ impl<T: Config> Pallet<T> {
 				}
 				None => {
 					ensure!(
-						validates_sample(
-							&drawn.0,
-							entry.sample,
-							validator,
-							&record.executor,
-							power,
-							record.total_power,
-							record.executor_power,
-						),
+						record.draws(&drawn.0, entry.sample, validator, power),
 						Error::<T>::NotSampled
 					);
 					!record.is_answered(entry.sample)

@@ -276,6 +276,29 @@ impl<AccountId, BlockNumber> SettlementRecord<AccountId, BlockNumber> {
 	}
 }
 
+impl<BlockNumber> SettlementRecord<gonka_primitives::HostId, BlockNumber> {
+	/// Whether the hash rule draws `validator` (of `power` in the record's snapshot) for
+	/// sample `sample` on `seed` (`gonka_primitives::channel::validates_sample`, by the
+	/// snapshot's powers): never the executor.
+	pub fn draws(
+		&self,
+		seed: &gonka_primitives::H256,
+		sample: u32,
+		validator: &gonka_primitives::HostId,
+		power: u128,
+	) -> bool {
+		gonka_primitives::channel::validates_sample(
+			seed,
+			sample,
+			validator,
+			&self.executor,
+			power,
+			self.total_power,
+			self.executor_power,
+		)
+	}
+}
+
 /// Whether bit `index` of `bits` is set (bits past its end are not).
 pub fn bit_is_set(bits: &[u8], index: u32) -> bool {
 	let (byte, bit) = ((index / 8) as usize, index % 8);

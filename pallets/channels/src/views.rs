@@ -5,7 +5,7 @@ use crate::{
 	ChannelPricing, Channels, Committees, Config, Pallet, Settlements,
 };
 use alloc::vec::Vec;
-use gonka_primitives::channel::{sample_of, validates_sample, SampleOf, SettlementId};
+use gonka_primitives::channel::{sample_of, SampleOf, SettlementId};
 use gonka_primitives::{channel::ChannelId, HostId, ModelId};
 use polkadot_sdk::frame_system::pallet_prelude::BlockNumberFor;
 
@@ -30,17 +30,7 @@ impl<T: Config> Pallet<T> {
 		let tree = Self::tree_samples(&record, &seed);
 		let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, validator);
 		(0..tree.saturating_add(record.tail))
-			.filter(|sample| {
-				validates_sample(
-					&seed,
-					*sample,
-					validator,
-					&record.executor,
-					power,
-					record.total_power,
-					record.executor_power,
-				)
-			})
+			.filter(|sample| record.draws(&seed, *sample, validator, power))
 			.filter_map(|sample| {
 				sample_of(&seed, sample, tree, record.from, record.to, record.tail)
 					.map(|what| (sample, what))

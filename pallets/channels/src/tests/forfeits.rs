@@ -180,7 +180,7 @@ fn only_a_signed_pass_of_the_disputed_sample_by_a_validator_drawn_for_it_is_show
 			refused(Error::PassNotInBatch)
 		);
 		let failing = verdicts(0, 0, &[(0, sample, false)]);
-		let failing = ReceiptVerdicts { anchor: batch.anchor.clone(), ..failing };
+		let failing = ReceiptVerdicts { anchor: batch.anchor, ..failing };
 		assert_eq!(
 			dispatch_duty(show_call(0, first, failing, first)),
 			refused(Error::PassNotInBatch)
