@@ -491,14 +491,18 @@ fn showing<T: Config>(n: u32) -> (HostId, ReceiptVerdicts, sr25519::Signature) {
 	Pallet::<T>::do_report_failure(validator.clone(), report.clone())
 		.expect("the second failure is reported");
 	let period = Contradictions::<T>::get(0).expect("a mismatch contradicts passes").period;
-	PeriodPays::<T>::insert(period, &validator, PeriodPay { epoch: 0, paid: SHARE });
+	// Its batches of the period signed with two keys, its own the last checked.
+	let key = pallet_poc::Hosts::<T>::get(&validator).expect("registered").worker_key;
+	let other = sr25519::Public::from_raw([7; 32]);
+	PeriodPays::<T>::insert(period, &validator, full_pay::<T>(SHARE, &[other, key]));
 	Contradictions::<T>::mutate(0, |contradiction| {
 		if let Some(contradiction) = contradiction {
 			contradiction.passers = BoundedVec::truncate_from(
 				(1..MAX_PASSERS)
 					.map(|i| Passer {
 						validator: account("passer", i, 0),
-						pay: PeriodPay { epoch: 0, paid: SHARE },
+						forfeit: SHARE,
+						epoch: 0,
 					})
 					.collect(),
 			);
@@ -520,6 +524,19 @@ fn showing<T: Config>(n: u32) -> (HostId, ReceiptVerdicts, sr25519::Signature) {
 	};
 	let signature = worker_sign::<T, _>(&validator, &verdicts);
 	(validator, verdicts, signature)
+}
+
+/// A period's pay of `paid` with `MAX_PERIOD_KEYS` keys, `keys` the last of them (the
+/// largest value).
+fn full_pay<T: Config>(paid: u128, keys: &[sr25519::Public]) -> PeriodPay {
+	let filler = (0..MAX_PERIOD_KEYS.saturating_sub(keys.len() as u32))
+		.map(|i| sr25519::Public::from_raw([i as u8 + 100; 32]));
+	PeriodPay {
+		epoch: pallet_poc::Pallet::<T>::epoch_now(),
+		paid,
+		keys: BoundedVec::truncate_from(filler.chain(keys.iter().copied()).collect()),
+		forfeited: false,
+	}
 }
 
 /// The block before the current one, kept with a hash of its own: a duty's anchor (the
@@ -1101,7 +1118,9 @@ mod benchmarks {
 				let validator: HostId = account("passer", i, 0);
 				<T as Config>::Currency::set_balance(&validator, u128::MAX / 1_000_000);
 				let _ = T::Work::credit_work(&validator, SHARE);
-				Passer { validator, pay: PeriodPay { epoch, paid: SHARE } }
+				// Its pay for the period still kept, not forfeited yet: read and written.
+				PeriodPays::<T>::insert(0, &validator, full_pay::<T>(SHARE, &[]));
+				Passer { validator, forfeit: SHARE, epoch }
 			})
 			.collect();
 		Contradictions::<T>::insert(
@@ -1336,7 +1355,7 @@ mod benchmarks {
 			PeriodPays::<T>::insert(
 				0,
 				account::<HostId>("validator", i, 0),
-				PeriodPay { epoch: 0, paid: SHARE },
+				full_pay::<T>(SHARE, &[]),
 			);
 		}
 

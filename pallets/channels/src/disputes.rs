@@ -206,7 +206,7 @@ impl<T: Config> Pallet<T> {
 			}
 			SecondRounds::<T>::insert(report.settlement, check.round);
 			Self::pay_from_pot(&validator, part)?;
-			Self::note_pay(period, &validator, part);
+			Self::note_pay(period, &validator, part, None);
 		} else {
 			if !record.answer(report.sample) {
 				defensive!("a sample's bit is within the bitmap");
@@ -216,7 +216,7 @@ impl<T: Config> Pallet<T> {
 			Settlements::<T>::insert(report.settlement, &record);
 			Self::note_failed(report.settlement, report.sample);
 			Self::pay_from_pot(&validator, part)?;
-			Self::note_pay(period, &validator, part);
+			Self::note_pay(period, &validator, part, None);
 			Self::note_answers(period, &validator, 1);
 		}
 		let dispute = Self::open_dispute(

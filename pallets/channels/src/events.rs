@@ -122,6 +122,18 @@ mod channels_events {
 			/// What went back to the executor.
 			returned: u128,
 		},
+		/// A validator drawn for samples of a verdict period answered none of that period's:
+		/// the samples shown are missed duties.
+		SamplesMissed {
+			/// The verdict period.
+			period: u32,
+			/// The validator that answered nothing.
+			validator: HostId,
+			/// The host that showed it.
+			reporter: HostId,
+			/// The samples shown (each a missed duty).
+			samples: u32,
+		},
 		/// A validator was shown to have signed a pass of the sample a mismatch's dispute is
 		/// on: if the jury invalidates the receipt, it forfeits `forfeit`, its pay for the
 		/// settlement's verdict period.
@@ -134,7 +146,8 @@ mod channels_events {
 			forfeit: u128,
 		},
 		/// The jury invalidated a receipt whose sample a validator passed: it forfeits its
-		/// pay for the period (a fine on its pending work) and takes a miss.
+		/// pay for the period (a fine on its pending work, and a miss), once a period (a
+		/// second contradicted pass of the period fines nothing more).
 		PassForfeited {
 			/// The dispute.
 			dispute: DisputeId,
@@ -142,18 +155,6 @@ mod channels_events {
 			validator: HostId,
 			/// The fine (at most its pending work of its pay's epoch).
 			fine: u128,
-		},
-		/// A validator drawn for samples of a verdict period answered none of that period's:
-		/// the samples shown are missed duties.
-		SamplesMissed {
-			/// The verdict period.
-			period: u32,
-			/// The validator that answered nothing.
-			validator: HostId,
-			/// The host that showed it.
-			reporter: HostId,
-			/// The samples shown (each a missed duty).
-			samples: u32,
 		},
 	}
 
@@ -347,5 +348,10 @@ mod channels_events {
 		/// The validator was paid nothing for its answers to the period's samples (or that
 		/// pay is no longer kept): its pass forfeits nothing.
 		NothingToForfeit,
+		/// The validator signed the period's verdict batches with `MAX_PERIOD_KEYS` other
+		/// worker keys already: a batch signed by another is refused until the next period.
+		TooManyKeys,
+		/// The validator is not registered: its worker key is not known.
+		NoWorkerKey,
 	}
 }

@@ -37,12 +37,13 @@ use crate::{
 };
 use gonka_primitives::{
 	channel::{validates_sample, validates_second, DisputeId, ReceiptVerdicts},
+	duty::Duty,
 	HostId, H256,
 };
 use pallet_inference::WorkLedger;
 use pallet_poc::validity::{duty_validity, error_code};
 use polkadot_sdk::{
-	frame_support::pallet_prelude::*,
+	frame_support::{defensive, pallet_prelude::*},
 	sp_core::sr25519,
 	sp_runtime::traits::{One, Saturating},
 };
@@ -55,20 +56,51 @@ pub(crate) struct ShownPass<T: Config> {
 	pub contradiction: ContradictionOf,
 	/// The passer, with what it forfeits.
 	pub passer: Passer<HostId>,
+	/// The keys that signed its verdict batches of the period.
+	pub keys: crate::PeriodKeys,
 }
 
 impl<T: Config> Pallet<T> {
+	/// The worker key `validator` signs a verdict batch of period `period` with (its key
+	/// now): one of the keys that signed its batches of the period, or a new one while
+	/// fewer than `MAX_PERIOD_KEYS` did (`TooManyKeys` otherwise: a validator that rotated
+	/// its key again and again would leave passes no key kept can check).
+	pub(crate) fn period_key(period: u32, validator: &HostId) -> Result<sr25519::Public, Error<T>> {
+		let key = pallet_poc::Hosts::<T>::get(validator)
+			.map(|host| host.worker_key)
+			.ok_or(Error::<T>::NoWorkerKey)?;
+		let keys = PeriodPays::<T>::get(period, validator).map(|pay| pay.keys).unwrap_or_default();
+		ensure!(
+			keys.contains(&key) || (keys.len() as u32) < crate::MAX_PERIOD_KEYS,
+			Error::<T>::TooManyKeys
+		);
+		Ok(key)
+	}
+
 	/// Adds `paid` to `validator`'s pay for its answers to the samples of verdict period
-	/// `period`, paid in the epoch in progress.
-	pub(crate) fn note_pay(period: u32, validator: &HostId, paid: u128) {
-		if paid == 0 {
+	/// `period`, paid in the epoch in progress, and `key` (that signed a verdict batch of
+	/// it, checked by [`Self::period_key`]) to its keys.
+	pub(crate) fn note_pay(
+		period: u32,
+		validator: &HostId,
+		paid: u128,
+		key: Option<sr25519::Public>,
+	) {
+		if paid == 0 && key.is_none() {
 			return;
 		}
 		let epoch = pallet_poc::Pallet::<T>::epoch_now();
 		PeriodPays::<T>::mutate(period, validator, |pay| {
 			let pay = pay.get_or_insert_with(PeriodPay::default);
-			pay.epoch = epoch;
-			pay.paid = pay.paid.saturating_add(paid);
+			if paid > 0 {
+				pay.epoch = epoch;
+				pay.paid = pay.paid.saturating_add(paid);
+			}
+			if let Some(key) = key {
+				if !pay.keys.contains(&key) && pay.keys.try_push(key).is_err() {
+					defensive!("a batch's key is one of the period's, or there is room");
+				}
+			}
 		});
 	}
 
@@ -98,7 +130,8 @@ impl<T: Config> Pallet<T> {
 	/// `verdicts` are of its settlement's period, anchored to a block of this chain, and
 	/// pass its sample; the hash rule drew `validator` for the sample (first, or second on
 	/// the round's seed), it is not shown yet, and it was paid for the period's answers.
-	/// The signature is checked apart (`authorize_pass`; the call is authorized).
+	/// The signature is checked apart, against the keys that signed the validator's batches
+	/// of the period (`authorize_pass`; the call is authorized).
 	pub(crate) fn check_pass(
 		dispute: DisputeId,
 		validator: &HostId,
@@ -147,16 +180,15 @@ impl<T: Config> Pallet<T> {
 		let pay = PeriodPays::<T>::get(contradiction.period, validator)
 			.filter(|pay| pay.paid > 0)
 			.ok_or(Error::<T>::NothingToForfeit)?;
-		Ok(ShownPass {
-			record,
-			contradiction,
-			passer: Passer { validator: validator.clone(), pay },
-		})
+		let passer = Passer { validator: validator.clone(), forfeit: pay.paid, epoch: pay.epoch };
+		Ok(ShownPass { record, contradiction, passer, keys: pay.keys })
 	}
 
-	/// The `authorize` rule of [`Pallet::show_pass`]: [`Self::check_pass`] holds, and the
-	/// validator's worker key signed the batch for this chain (checked last: the batch may
-	/// be long). One showing a validator and dispute (`provides`), valid until the jury's
+	/// The `authorize` rule of [`Pallet::show_pass`]: [`Self::check_pass`] holds, and one
+	/// of the worker keys that signed the validator's verdict batches of the period signed
+	/// this one for this chain (checked last: the batch may be long; a key the validator
+	/// holds now and did not sign with then checks nothing, so rotating keys hides no
+	/// pass). One showing a validator and dispute (`provides`), valid until the jury's
 	/// window ends.
 	pub(crate) fn authorize_pass(
 		_source: TransactionSource,
@@ -174,7 +206,10 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::AnchorAhead => InvalidTransaction::Future,
 				other => InvalidTransaction::Custom(error_code(other)),
 			})?;
-		crate::tick_impls::verify_duty::<T, _>(validator, verdicts, signature)?;
+		let genesis = pallet_poc::Pallet::<T>::genesis_hash();
+		if !shown.keys.iter().any(|key| verdicts.verify(&genesis, validator, key, signature)) {
+			return Err(InvalidTransaction::BadProof.into());
+		}
 		duty_validity::<T>(
 			"GonkaShownPass",
 			(dispute, validator),
@@ -191,7 +226,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let ShownPass { mut contradiction, passer, .. } =
 			Self::check_pass(dispute, &validator, &verdicts)?;
-		let forfeit = passer.pay.paid;
+		let forfeit = passer.forfeit;
 		contradiction.passers.try_push(passer).map_err(|_| Error::<T>::TooManyPassers)?;
 		Contradictions::<T>::insert(dispute, contradiction);
 		Self::deposit_event(Event::PassShown { dispute, validator, forfeit });
@@ -199,9 +234,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Ends dispute `dispute`'s contradiction (if it has one): if the jury invalidated the
-	/// receipt (`invalidated`), each passer shown forfeits its pay for the period, a fine on
-	/// its pending work of that pay's epoch and a miss (`WorkLedger::fine`); emits
-	/// `PassForfeited` for each.
+	/// receipt (`invalidated`), each passer shown forfeits its pay for the period (the
+	/// larger of its pay when shown and its pay now, if still kept), once a period: a fine
+	/// on its pending work of that pay's epoch and a miss (`WorkLedger::fine`); emits
+	/// `PassForfeited` for each (a fine of nothing if the period's pay was forfeited
+	/// already).
 	pub(crate) fn end_contradiction(dispute: DisputeId, invalidated: bool) {
 		let Some(contradiction) = Contradictions::<T>::take(dispute) else {
 			return;
@@ -209,8 +246,19 @@ impl<T: Config> Pallet<T> {
 		if !invalidated {
 			return;
 		}
-		for Passer { validator, pay } in contradiction.passers {
-			let fine = T::Work::fine(&validator, pay.epoch, pay.paid);
+		let period = contradiction.period;
+		for Passer { validator, forfeit, epoch } in contradiction.passers {
+			let (epoch, forfeit) = match PeriodPays::<T>::get(period, &validator) {
+				Some(pay) if pay.forfeited => (pay.epoch, 0),
+				Some(mut pay) => {
+					pay.forfeited = true;
+					let owed = (pay.epoch, pay.paid.max(forfeit));
+					PeriodPays::<T>::insert(period, &validator, pay);
+					owed
+				}
+				None => (epoch, forfeit),
+			};
+			let fine = if forfeit > 0 { T::Work::fine(&validator, epoch, forfeit) } else { 0 };
 			Self::deposit_event(Event::PassForfeited { dispute, validator, fine });
 		}
 	}

@@ -293,6 +293,8 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::TooManySecondAnswers
 		);
 		Self::check_anchor(&verdicts.anchor, Self::verdicts_anchor_from(verdicts.period))?;
+		// Signed by a key the period's batches may be signed with (`forfeits.rs`).
+		Self::period_key(verdicts.period, validator)?;
 		let mut answers: Vec<Answers<T>> = Vec::new();
 		// The validator's power in the snapshots met so far (usually one).
 		let mut powers: Vec<(PowerSnapshot, u128)> = Vec::new();
@@ -472,7 +474,8 @@ impl<T: Config> Pallet<T> {
 			Settlements::<T>::insert(settlement, record);
 		}
 		Self::pay_from_pot(&validator, paid)?;
-		Self::note_pay(verdicts.period, &validator, paid);
+		let key = Self::period_key(verdicts.period, &validator)?;
+		Self::note_pay(verdicts.period, &validator, paid, Some(key));
 		// Answers mark the validator, and are duties done (a batch whose samples others
 		// answered first answers nothing).
 		if passes > 0 {

@@ -87,6 +87,25 @@ impl<T: Config> Pallet<T> {
 			jury < <T as polkadot_sdk::frame_system::Config>::BlockHashCount::get(),
 			"a dispute's seed is known until its jury's window ends"
 		);
+		assert!(
+			jury <= polkadot_sdk::sp_runtime::traits::Saturating::saturating_mul(
+				period,
+				crate::PAYS_KEPT.into()
+			),
+			// A second failure opens by its settlement's pruning (three periods after its
+			// period's start); its passes are shown until its jury ends, while the period's
+			// pays are kept (five periods: `forfeits.rs`).
+			"a period's pays are kept until the disputes of its second rounds end"
+		);
+		assert!(
+			polkadot_sdk::sp_runtime::traits::Saturating::saturating_add(
+				polkadot_sdk::sp_runtime::traits::Saturating::saturating_mul(period, 2u32.into()),
+				jury
+			) < <T as polkadot_sdk::frame_system::Config>::BlockHashCount::get(),
+			// A shown batch's anchor (from its period's last block on) is checked until the
+			// jury ends.
+			"a verdict batch's anchor is known until the disputes of its period end"
+		);
 		assert!(T::MaxDisputesPerBlock::get() > 0, "a block opens a dispute");
 		let unavailable = T::UnavailableWindow::get();
 		assert!(

@@ -522,7 +522,7 @@ impl<T: Config> Pallet<T> {
 			);
 			let passers = &contradiction.passers;
 			for (index, passer) in passers.iter().enumerate() {
-				ensure!(passer.pay.paid > 0, "a passer shown has pay to forfeit");
+				ensure!(passer.forfeit > 0, "a passer shown has pay to forfeit");
 				ensure!(passer.validator != record.executor, "an executor passes nothing");
 				ensure!(
 					passers.iter().skip(index + 1).all(|other| other.validator != passer.validator),
@@ -533,9 +533,11 @@ impl<T: Config> Pallet<T> {
 		let marks_from = crate::NextMarksToClear::<T>::get();
 		ensure!(
 			crate::PeriodPays::<T>::iter().all(|(period, _, pay)| {
-				period.saturating_add(crate::PAYS_KEPT) >= marks_from && pay.paid > 0
+				period.saturating_add(crate::PAYS_KEPT) >= marks_from
+					&& (pay.paid > 0 || !pay.keys.is_empty())
+					&& (pay.paid > 0 || !pay.forfeited)
 			}),
-			"pays of the periods kept only, each some"
+			"pays of the periods kept only, each of some pay or a batch"
 		);
 		Ok(())
 	}

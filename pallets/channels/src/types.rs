@@ -412,12 +412,19 @@ pub const MAX_PASSERS: u32 = 8;
 /// the marks of the period this many later.
 pub const PAYS_KEPT: u32 = 2;
 
-/// A validator's pay for its answers to the samples of one verdict period (first and
-/// second answers), kept a few periods (`PeriodPays`): what a contradicted pass of that
-/// period forfeits (`forfeits.rs`).
+/// The most worker keys a validator signs one verdict period's batches with: a batch of
+/// the period signed by another key is refused (`TooManyKeys`), so every batch of the
+/// period can be checked against a key kept here, whatever key the validator holds later.
+pub const MAX_PERIOD_KEYS: u32 = 2;
+
+/// The worker keys that signed a validator's verdict batches of a period.
+pub type PeriodKeys = BoundedVec<polkadot_sdk::sp_core::sr25519::Public, ConstU32<MAX_PERIOD_KEYS>>;
+
+/// A validator's answers to the samples of one verdict period (first and second answers),
+/// kept a few periods (`PeriodPays`): what a contradicted pass of that period forfeits,
+/// and the keys its verdict batches were signed with (`forfeits.rs`).
 #[derive(
 	Clone,
-	Copy,
 	Debug,
 	Default,
 	PartialEq,
@@ -435,6 +442,10 @@ pub struct PeriodPay {
 	pub epoch: gonka_primitives::EpochIndex,
 	/// What it was paid for the period's answers.
 	pub paid: u128,
+	/// The worker keys that signed its verdict batches of the period taken on chain.
+	pub keys: PeriodKeys,
+	/// Whether a contradicted pass forfeited it (once a period).
+	pub forfeited: bool,
 }
 
 /// A validator shown to have signed a pass of a sample that a mismatch disputes.
@@ -444,8 +455,11 @@ pub struct PeriodPay {
 pub struct Passer<AccountId> {
 	/// The validator.
 	pub validator: AccountId,
-	/// Its pay for the period's answers when it was shown: what it forfeits, in `epoch`.
-	pub pay: PeriodPay,
+	/// Its pay for the period's answers when it was shown (what it forfeits if that pay
+	/// is no longer kept when the dispute ends; the larger of this and the pay then).
+	pub forfeit: u128,
+	/// The epoch of that pay.
+	pub epoch: gonka_primitives::EpochIndex,
 }
 
 /// An open mismatch's dispute on a sample (a validator's failure report with the receipt):

@@ -268,3 +268,128 @@ fn a_periods_pays_are_cleared_with_the_marks_of_the_period_two_later() {
 		assert_eq!(PeriodPays::<Test>::iter_prefix(0).count(), 0);
 	});
 }
+
+/// Gives host `i` the worker key `key` (`pallet-poc`'s `update_host`).
+fn rotate(i: u8, key: &polkadot_sdk::sp_core::sr25519::Pair) {
+	use polkadot_sdk::sp_core::Pair as _;
+	let message = gonka_primitives::duty::key_ownership_message(&Poc::genesis_hash(), &account(i));
+	assert_ok!(Poc::update_host(
+		RuntimeOrigin::signed(account(i)),
+		Some((key.public(), key.sign(&message))),
+		None,
+		None
+	));
+}
+
+/// The attack: a rubber stamp changes its worker key after sending its batches, so that
+/// its signed passes no longer check against the key it holds, and nothing can be shown.
+/// The keys that signed a period's batches are kept with its pay: its pass is still shown.
+#[test]
+fn a_validator_that_changes_its_worker_key_still_has_its_passes_shown() {
+	use polkadot_sdk::sp_core::Pair as _;
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let (_, first, batch, _) = contradicted();
+		let fresh = polkadot_sdk::sp_core::sr25519::Pair::from_string("//fresh", None).unwrap();
+		rotate(first, &fresh);
+		// The key it holds now signed no batch of the period: it checks nothing.
+		let signature = batch.sign(&Poc::genesis_hash(), &account(first), &fresh);
+		let call = crate::Call::show_pass {
+			dispute: 0,
+			validator: account(first),
+			verdicts: batch.clone(),
+			signature,
+		};
+		assert_eq!(
+			run_duty(call),
+			Err(Refused::Pool(TransactionValidityError::Invalid(InvalidTransaction::BadProof)))
+		);
+		// The batch as sent, signed with the old key: shown.
+		assert_ok!(show(0, first, batch));
+	});
+}
+
+/// A validator signs a period's batches with at most `MAX_PERIOD_KEYS` keys: another key's
+/// batch of the period is refused, so every pass it was paid for can be checked.
+#[test]
+fn a_periods_batches_are_signed_with_at_most_two_keys() {
+	use polkadot_sdk::sp_core::Pair as _;
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let _ = settled_many();
+		let mut samples: std::collections::BTreeMap<u8, Vec<u32>> = Default::default();
+		for sample in 0..RECEIPTS {
+			if let Some(first) = firsts(sample).first() {
+				samples.entry(*first).or_default().push(sample);
+			}
+		}
+		let (validator, mine) =
+			samples.into_iter().find(|(_, mine)| mine.len() >= 3).expect("a busy validator");
+		let batch = |part: u8, sample: u32| verdicts(0, part, &[(0, sample, true)]);
+		assert_ok!(submit(validator, batch(0, mine[0])));
+		let second = polkadot_sdk::sp_core::sr25519::Pair::from_string("//second", None).unwrap();
+		rotate(validator, &second);
+		let signed_with = |key: &polkadot_sdk::sp_core::sr25519::Pair, part: u8, sample: u32| {
+			let verdicts = batch(part, sample);
+			let signature = verdicts.sign(&Poc::genesis_hash(), &account(validator), key);
+			crate::Call::submit_verdicts { validator: account(validator), verdicts, signature }
+		};
+		assert_ok!(run_duty(signed_with(&second, 1, mine[1])));
+		let third = polkadot_sdk::sp_core::sr25519::Pair::from_string("//third", None).unwrap();
+		rotate(validator, &third);
+		assert_eq!(
+			dispatch_duty(signed_with(&third, 2, mine[2])),
+			Err(Refused::Call(Error::<Test>::TooManyKeys.into()))
+		);
+		let pay = PeriodPays::<Test>::get(0, account(validator)).unwrap();
+		assert_eq!(pay.keys.to_vec(), vec![worker(validator).public(), second.public()]);
+	});
+}
+
+/// A period's pay is forfeited once: a second contradicted pass of the same period fines
+/// nothing more (so an executor that gets an honest passer's receipts invalidated one by
+/// one takes its pay once, and pays a bounty and an invalidation step each time).
+#[test]
+fn a_periods_pay_is_forfeited_once() {
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let (channel, member) = settled_many();
+		let batches = first_batches();
+		// Two doubled samples the same validator passed first, each with a second validator.
+		let mut by_first: std::collections::BTreeMap<u8, Vec<(u32, u8)>> = Default::default();
+		for sample in super::seconds::doubled() {
+			if let (Some(first), Some(second)) =
+				(firsts(sample).first().copied(), seconds(sample).first().copied())
+			{
+				by_first.entry(first).or_default().push((sample, second));
+			}
+		}
+		let (first, caught) = by_first
+			.into_iter()
+			.find(|(_, caught)| caught.len() >= 2)
+			.expect("a validator with two doubled samples");
+		run_to_block(2 * VERDICT_PERIOD);
+		for (sample, second) in &caught[..2] {
+			let seq = seq_of(sample_at(0, *sample));
+			assert_ok!(report(
+				*second,
+				mismatch(0, *sample, evidence(channel, member, RECEIPTS, seq))
+			));
+		}
+		let pay = PeriodPays::<Test>::get(0, account(first)).unwrap().paid;
+		for dispute in [0, 1] {
+			assert_ok!(show(dispute, first, batches[&first].clone()));
+		}
+		run_to_block(2 * VERDICT_PERIOD + 1);
+		jury_votes(0, true);
+		jury_votes(1, true);
+		run_to_block(2 * VERDICT_PERIOD + JURY_WINDOW + 1);
+		assert_eq!(fined(&account(first)), pay);
+		let fines: Vec<u128> = channel_events()
+			.into_iter()
+			.filter_map(|event| match event {
+				Event::PassForfeited { fine, .. } => Some(fine),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(fines, vec![pay, 0]);
+		assert!(PeriodPays::<Test>::get(0, account(first)).unwrap().forfeited);
+	});
+}
