@@ -302,16 +302,7 @@ impl<T: Config> Pallet<T> {
 			total.saturating_add(claim.receipt.cost)
 		});
 		crate::TailFees::<T>::try_mutate(settle.channel, |charges| {
-			let charge = match charges.iter_mut().find(|(member, _)| *member == *executor) {
-				Some((_, charge)) => charge,
-				// Only committee members settle: at most `MAX_COMMITTEE_SLOTS`.
-				None => {
-					charges
-						.try_push((executor.clone(), TailCharge::default()))
-						.map_err(|_| Error::<T>::Overflow)?;
-					&mut charges.last_mut().ok_or(Error::<T>::Overflow)?.1
-				}
-			};
+			let charge = member_entry::<T, _>(charges, executor)?;
 			charge.claimed = charge.claimed.max(total);
 			charge.fees = charge.fees.saturating_add(tail_fee);
 			Ok::<_, Error<T>>(())
@@ -328,26 +319,33 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		crate::VoucheredAmounts::<T>::try_mutate(settle.channel, |amounts| {
 			let amount = settle.vouchered_amount();
-			match amounts.iter_mut().find(|(member, _)| *member == *executor) {
-				Some((_, kept)) => *kept = amount,
-				None if amount == 0 => {}
-				// Only committee members settle: at most `MAX_COMMITTEE_SLOTS`.
-				None => amounts
-					.try_push((executor.clone(), amount))
-					.map_err(|_| Error::<T>::Overflow)?,
+			// A member without a voucher keeps no entry.
+			if amount > 0 || amounts.iter().any(|(member, _)| member == executor) {
+				*member_entry::<T, _>(amounts, executor)? = amount;
 			}
 			Ok::<_, Error<T>>(())
 		})?;
 		Settled::<T>::try_mutate(settle.channel, |members| {
-			match members.iter_mut().find(|(member, _)| *member == *executor) {
-				Some((_, settled)) => *settled = after,
-				// Only committee members settle: at most `MAX_COMMITTEE_SLOTS`.
-				None => {
-					members.try_push((executor.clone(), after)).map_err(|_| Error::<T>::Overflow)?
-				}
-			}
+			*member_entry::<T, _>(members, executor)? = after;
 			Ok::<_, Error<T>>(())
 		})?;
 		Ok(())
 	}
+}
+
+/// `member`'s entry in a channel's list of one entry a committee member, pushed with the
+/// default value if it has none (only committee members settle: at most
+/// `MAX_COMMITTEE_SLOTS`, the lists' bound; `Overflow` past it).
+fn member_entry<'a, T: Config, V: Default>(
+	list: &'a mut BoundedVec<(HostId, V), ConstU32<{ crate::MAX_COMMITTEE_SLOTS }>>,
+	member: &HostId,
+) -> Result<&'a mut V, Error<T>> {
+	let index = match list.iter().position(|(kept, _)| kept == member) {
+		Some(index) => index,
+		None => {
+			list.try_push((member.clone(), V::default())).map_err(|_| Error::<T>::Overflow)?;
+			list.len().saturating_sub(1)
+		}
+	};
+	list.get_mut(index).map(|(_, value)| value).ok_or(Error::<T>::Overflow)
 }
