@@ -146,8 +146,8 @@ mod channels_events {
 			forfeit: u128,
 		},
 		/// The jury invalidated a receipt whose sample a validator passed: it forfeits its
-		/// pay for the period (a fine on its pending work, and a miss), once a period (a
-		/// second contradicted pass of the period fines nothing more).
+		/// pay for the period not forfeited yet (a fine on its pending work, and a miss: a
+		/// second contradicted pass of the period fines only pay added since).
 		PassForfeited {
 			/// The dispute.
 			dispute: DisputeId,
@@ -349,7 +349,7 @@ mod channels_events {
 		/// pay is no longer kept): its pass forfeits nothing.
 		NothingToForfeit,
 		/// The validator signed the period's verdict batches with `MAX_PERIOD_KEYS` other
-		/// worker keys already: a batch signed by another is refused until the next period.
+		/// worker keys already: a batch of the period signed by another is refused.
 		TooManyKeys,
 		/// The validator is not registered: its worker key is not known.
 		NoWorkerKey,

@@ -7,27 +7,32 @@
 //!   A pass is in a signed verdict batch, which stays in the chain's blocks; while a
 //!   mismatch's dispute on a sample is open (`Contradictions`: a validator's failure
 //!   report with the receipt, first or second answer), anyone may show the batch of a
-//!   validator that passed that sample (`show_pass`). The chain takes it if the
-//!   validator's worker key signed it, its period is the settlement's, its anchor is a
-//!   block of this chain (so it speaks of this chain's settlement: `forks.rs`), it passes
-//!   the sample, and the hash rule drew the validator for the sample, first (on the sample
-//!   seed) or second (on the round's seed, if the failure is a second answer). A pass
-//!   sent after another validator's answer (skipped, unpaid) is shown all the same: it
-//!   says the receipt is valid.
+//!   validator that passed that sample (`show_pass`). The chain takes it if a worker key
+//!   that signed the validator's batches of the period (kept with its pay, at most
+//!   `MAX_PERIOD_KEYS`: a batch of the period signed by another is refused) or the key
+//!   it holds now signed it, its period is the settlement's, its anchor is a block of this
+//!   chain (so it speaks of this chain's settlement: `forks.rs`), it passes the sample,
+//!   and the hash rule drew the validator for the sample, first (on the sample seed) or
+//!   second (on the round's seed, if the failure is a second answer). A pass sent after
+//!   another validator's answer (skipped, unpaid) is shown all the same: it says the
+//!   receipt is valid.
 //! - **What it forfeits**: the validator's pay for its answers (first and second) to the
 //!   samples of the settlement's verdict period (`PeriodPays`: noted with each answer's
-//!   pay), as it stood when shown. If the jury invalidates the receipt, each passer shown
-//!   is fined that on its pending work of the epoch of its latest pay for the period, and
-//!   takes a miss on its reputation (`WorkLedger::fine`, as a rejected failure report):
-//!   the fine is forfeited when the epoch settles, at most its pending work. That epoch is
-//!   not settled while the dispute is open (the dispute holds its settlement's epoch,
-//!   which is not later, and epochs settle in order). Any other outcome fines nobody.
+//!   pay) not forfeited yet: what it was when shown, and what was added since. If the
+//!   jury invalidates the receipt, each passer shown is fined that on its pending work
+//!   (the part shown in the epoch of its latest pay then, the rest in the epoch of its
+//!   latest pay now), and takes a miss on its reputation (`WorkLedger::fine`, as a
+//!   rejected failure report): the fine is forfeited when the epoch settles, at most its
+//!   pending work. Those epochs are not settled while the dispute is open (the dispute
+//!   holds its settlement's epoch, which is not later, and epochs settle in order). Any
+//!   other outcome fines nobody. A period's pay is forfeited once: a second contradicted
+//!   pass of the period fines only pay added since.
 //! - **Bounds**: at most `MAX_PASSERS` passers a dispute, each once; a period's pay is
-//!   kept until the marks of the period `PAYS_KEPT` (2) later are cleared (so at least five periods
-//!   from the period's start: a second failure is reported by its settlement's pruning,
-//!   three periods after, and its jury votes for `JuryWindow`); a pass shown after that
-//!   forfeits nothing and is refused (`NothingToForfeit`). Two contradicted passes of one
-//!   period forfeit the period's pay twice (still at most the pending work).
+//!   kept until the marks of the period `PAYS_KEPT` (2) later are cleared (so at least
+//!   five periods from the period's start: a second failure is reported by its
+//!   settlement's pruning, three periods after, and its jury votes for `JuryWindow`, less
+//!   than two periods); a pass shown after that forfeits nothing and is refused
+//!   (`NothingToForfeit`).
 //! - **Not**: an unavailable payload's dispute contradicts no pass (the passer may have
 //!   had the payload), nor does a developer's challenge (a receipt, not a sample).
 
@@ -178,9 +183,10 @@ impl<T: Config> Pallet<T> {
 		});
 		ensure!(drawn, Error::<T>::NotSampled);
 		let pay = PeriodPays::<T>::get(contradiction.period, validator)
-			.filter(|pay| pay.paid > 0)
+			.filter(|pay| pay.paid > pay.forfeited)
 			.ok_or(Error::<T>::NothingToForfeit)?;
-		let passer = Passer { validator: validator.clone(), forfeit: pay.paid, epoch: pay.epoch };
+		let forfeit = pay.paid.saturating_sub(pay.forfeited);
+		let passer = Passer { validator: validator.clone(), forfeit, epoch: pay.epoch };
 		Ok(ShownPass { record, contradiction, passer, keys: pay.keys })
 	}
 
@@ -206,8 +212,16 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::AnchorAhead => InvalidTransaction::Future,
 				other => InvalidTransaction::Custom(error_code(other)),
 			})?;
+		// The kept keys, then the key it holds now (a batch the chain never took, signed
+		// with it).
 		let genesis = pallet_poc::Pallet::<T>::genesis_hash();
-		if !shown.keys.iter().any(|key| verdicts.verify(&genesis, validator, key, signature)) {
+		let now = pallet_poc::Hosts::<T>::get(validator).map(|host| host.worker_key);
+		if !shown
+			.keys
+			.iter()
+			.chain(now.iter())
+			.any(|key| verdicts.verify(&genesis, validator, key, signature))
+		{
 			return Err(InvalidTransaction::BadProof.into());
 		}
 		duty_validity::<T>(
@@ -234,11 +248,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Ends dispute `dispute`'s contradiction (if it has one): if the jury invalidated the
-	/// receipt (`invalidated`), each passer shown forfeits its pay for the period (the
-	/// larger of its pay when shown and its pay now, if still kept), once a period: a fine
-	/// on its pending work of that pay's epoch and a miss (`WorkLedger::fine`); emits
-	/// `PassForfeited` for each (a fine of nothing if the period's pay was forfeited
-	/// already).
+	/// receipt (`invalidated`), each passer shown forfeits its pay for the period not
+	/// forfeited yet (what it was when shown, and what was added since, while the pay is
+	/// kept): a fine on its pending work (the part shown in the epoch it was shown with,
+	/// the rest in the epoch of the latest pay) and a miss (`WorkLedger::fine`); emits
+	/// `PassForfeited` for each.
 	pub(crate) fn end_contradiction(dispute: DisputeId, invalidated: bool) {
 		let Some(contradiction) = Contradictions::<T>::take(dispute) else {
 			return;
@@ -248,17 +262,29 @@ impl<T: Config> Pallet<T> {
 		}
 		let period = contradiction.period;
 		for Passer { validator, forfeit, epoch } in contradiction.passers {
-			let (epoch, forfeit) = match PeriodPays::<T>::get(period, &validator) {
-				Some(pay) if pay.forfeited => (pay.epoch, 0),
+			// (in the shown epoch, in the latest pay's epoch)
+			let (shown, later, later_epoch) = match PeriodPays::<T>::get(period, &validator) {
 				Some(mut pay) => {
-					pay.forfeited = true;
-					let owed = (pay.epoch, pay.paid.max(forfeit));
+					let due = pay.paid.saturating_sub(pay.forfeited);
+					pay.forfeited = pay.paid;
+					let later_epoch = pay.epoch;
 					PeriodPays::<T>::insert(period, &validator, pay);
-					owed
+					let shown = due.min(forfeit);
+					(shown, due.saturating_sub(shown), later_epoch)
 				}
-				None => (epoch, forfeit),
+				None => (forfeit, 0, epoch),
 			};
-			let fine = if forfeit > 0 { T::Work::fine(&validator, epoch, forfeit) } else { 0 };
+			let mut fine = 0u128;
+			if later > 0 && later_epoch == epoch {
+				fine = T::Work::fine(&validator, epoch, shown.saturating_add(later));
+			} else {
+				if shown > 0 {
+					fine = T::Work::fine(&validator, epoch, shown);
+				}
+				if later > 0 {
+					fine = fine.saturating_add(T::Work::fine(&validator, later_epoch, later));
+				}
+			}
 			Self::deposit_event(Event::PassForfeited { dispute, validator, fine });
 		}
 	}

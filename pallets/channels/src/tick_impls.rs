@@ -88,7 +88,7 @@ impl<T: Config> Pallet<T> {
 			"a dispute's seed is known until its jury's window ends"
 		);
 		assert!(
-			jury <= polkadot_sdk::sp_runtime::traits::Saturating::saturating_mul(
+			jury < polkadot_sdk::sp_runtime::traits::Saturating::saturating_mul(
 				period,
 				crate::PAYS_KEPT.into()
 			),

@@ -535,9 +535,9 @@ impl<T: Config> Pallet<T> {
 			crate::PeriodPays::<T>::iter().all(|(period, _, pay)| {
 				period.saturating_add(crate::PAYS_KEPT) >= marks_from
 					&& (pay.paid > 0 || !pay.keys.is_empty())
-					&& (pay.paid > 0 || !pay.forfeited)
+					&& pay.forfeited <= pay.paid
 			}),
-			"pays of the periods kept only, each of some pay or a batch"
+			"pays of the periods kept only, each of some pay or a batch, forfeited at most whole"
 		);
 		Ok(())
 	}

@@ -444,8 +444,9 @@ pub struct PeriodPay {
 	pub paid: u128,
 	/// The worker keys that signed its verdict batches of the period taken on chain.
 	pub keys: PeriodKeys,
-	/// Whether a contradicted pass forfeited it (once a period).
-	pub forfeited: bool,
+	/// What contradicted passes forfeited of it so far: a period's pay is forfeited once,
+	/// and pay added later is forfeited by a later contradicted pass.
+	pub forfeited: u128,
 }
 
 /// A validator shown to have signed a pass of a sample that a mismatch disputes.

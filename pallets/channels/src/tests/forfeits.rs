@@ -291,18 +291,6 @@ fn a_validator_that_changes_its_worker_key_still_has_its_passes_shown() {
 		let (_, first, batch, _) = contradicted();
 		let fresh = polkadot_sdk::sp_core::sr25519::Pair::from_string("//fresh", None).unwrap();
 		rotate(first, &fresh);
-		// The key it holds now signed no batch of the period: it checks nothing.
-		let signature = batch.sign(&Poc::genesis_hash(), &account(first), &fresh);
-		let call = crate::Call::show_pass {
-			dispute: 0,
-			validator: account(first),
-			verdicts: batch.clone(),
-			signature,
-		};
-		assert_eq!(
-			run_duty(call),
-			Err(Refused::Pool(TransactionValidityError::Invalid(InvalidTransaction::BadProof)))
-		);
 		// The batch as sent, signed with the old key: shown.
 		assert_ok!(show(0, first, batch));
 	});
@@ -390,6 +378,6 @@ fn a_periods_pay_is_forfeited_once() {
 			})
 			.collect();
 		assert_eq!(fines, vec![pay, 0]);
-		assert!(PeriodPays::<Test>::get(0, account(first)).unwrap().forfeited);
+		assert_eq!(PeriodPays::<Test>::get(0, account(first)).unwrap().forfeited, pay);
 	});
 }
