@@ -41,7 +41,7 @@ use crate::{
 	Event, Pallet, Passer, PeriodPay, PeriodPays, SettlementRecordOf,
 };
 use gonka_primitives::{
-	channel::{validates_sample, validates_second, DisputeId, ReceiptVerdicts},
+	channel::{is_doubled, validates_sample, DisputeId, ReceiptVerdicts},
 	duty::Duty,
 	HostId, H256,
 };
@@ -159,28 +159,25 @@ impl<T: Config> Pallet<T> {
 		);
 		ensure!((passers.len() as u32) < crate::MAX_PASSERS, Error::<T>::TooManyPassers);
 		let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, validator);
-		let (total, executor) = (contradiction.total_power, contradiction.executor_power);
-		let seed = &contradiction.seed;
-		let drawn = validates_sample(
-			seed,
-			record.sample,
-			validator,
-			&record.executor,
-			power,
-			total,
-			executor,
-		) || contradiction.second_seed.as_ref().is_some_and(|second| {
-			validates_second(
+		// Drawn by the hash rule on `seed`, by the settlement snapshot's powers.
+		let drawn_on = |seed: &H256| {
+			validates_sample(
 				seed,
-				second,
 				record.sample,
 				validator,
 				&record.executor,
 				power,
-				total,
-				executor,
+				contradiction.total_power,
+				contradiction.executor_power,
 			)
-		});
+		};
+		// First, or second (`validates_second`: drawn on the round's seed for a doubled
+		// sample, and not first).
+		let drawn = drawn_on(&contradiction.seed)
+			|| contradiction
+				.second_seed
+				.as_ref()
+				.is_some_and(|second| is_doubled(second, record.sample) && drawn_on(second));
 		ensure!(drawn, Error::<T>::NotSampled);
 		let pay = PeriodPays::<T>::get(contradiction.period, validator)
 			.filter(|pay| pay.paid > pay.forfeited)
