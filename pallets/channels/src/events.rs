@@ -343,7 +343,7 @@ mod channels_events {
 		PassNotInBatch,
 		/// The validator's pass of the sample is shown already.
 		PasserShown,
-		/// The dispute shows `MAX_PASSERS` passes already.
+		/// The dispute shows `MAX_PASSERS` passes already, each forfeiting at least as much.
 		TooManyPassers,
 		/// The validator was paid nothing for its answers to the period's samples (or that
 		/// pay is no longer kept): its pass forfeits nothing.

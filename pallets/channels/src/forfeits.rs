@@ -27,7 +27,9 @@
 //!   holds its settlement's epoch, which is not later, and epochs settle in order). Any
 //!   other outcome fines nobody. A period's pay is forfeited once: a second contradicted
 //!   pass of the period fines only pay added since.
-//! - **Bounds**: at most `MAX_PASSERS` passers a dispute, each once; a period's pay is
+//! - **Bounds**: at most `MAX_PASSERS` (2) passers a dispute, each once (a passer shown
+//!   when they are takes the place of the one that forfeits least, if it forfeits more);
+//!   a period's pay is
 //!   kept until the marks of the period `PAYS_KEPT` (2) later are cleared (so at least
 //!   five periods from the period's start: a second failure is reported by its
 //!   settlement's pruning, three periods after, and its jury votes for `JuryWindow`, less
@@ -157,7 +159,6 @@ impl<T: Config> Pallet<T> {
 			!passers.iter().any(|shown| shown.validator == *validator),
 			Error::<T>::PasserShown
 		);
-		ensure!((passers.len() as u32) < crate::MAX_PASSERS, Error::<T>::TooManyPassers);
 		let power = pallet_poc::Pallet::<T>::power_in(&record.snapshot, validator);
 		// Drawn by the hash rule on `seed`, by the settlement snapshot's powers.
 		let drawn_on = |seed: &H256| {
@@ -183,6 +184,12 @@ impl<T: Config> Pallet<T> {
 			.filter(|pay| pay.paid > pay.forfeited)
 			.ok_or(Error::<T>::NothingToForfeit)?;
 		let forfeit = pay.paid.saturating_sub(pay.forfeited);
+		// Full: it takes the place of the passer that forfeits least, if it forfeits more.
+		ensure!(
+			(passers.len() as u32) < crate::MAX_PASSERS
+				|| passers.iter().any(|shown| shown.forfeit < forfeit),
+			Error::<T>::TooManyPassers
+		);
 		let passer = Passer { validator: validator.clone(), forfeit, epoch: pay.epoch };
 		Ok(ShownPass { record, contradiction, passer, keys: pay.keys })
 	}
@@ -238,7 +245,15 @@ impl<T: Config> Pallet<T> {
 		let ShownPass { mut contradiction, passer, .. } =
 			Self::check_pass(dispute, &validator, &verdicts)?;
 		let forfeit = passer.forfeit;
-		contradiction.passers.try_push(passer).map_err(|_| Error::<T>::TooManyPassers)?;
+		let passers = &mut contradiction.passers;
+		if let Err(passer) = passers.try_push(passer) {
+			// Full: in place of the one that forfeits least (`check_pass`: it forfeits less).
+			let least = passers
+				.iter_mut()
+				.min_by_key(|shown| shown.forfeit)
+				.ok_or(Error::<T>::TooManyPassers)?;
+			*least = passer;
+		}
 		Contradictions::<T>::insert(dispute, contradiction);
 		Self::deposit_event(Event::PassShown { dispute, validator, forfeit });
 		Ok(())

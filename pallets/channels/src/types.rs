@@ -406,8 +406,11 @@ impl<AccountId, BlockNumber> SecondRound<AccountId, BlockNumber> {
 }
 
 /// The most passes one dispute shows contradicted (`forfeits.rs`): a sample expects one
-/// validator drawn first and one second, so more than a few signed passes of it are rare.
-pub const MAX_PASSERS: u32 = 8;
+/// validator drawn first and one second. When they are shown, another passer takes the
+/// place of the one that forfeits least if it forfeits more, so passers with little pay
+/// shown first cannot keep a rubber stamp out. Each is fined in the hook that ends the
+/// dispute: two keep its worst case small.
+pub const MAX_PASSERS: u32 = 2;
 /// How many periods the pays (`PeriodPays`) outlive the marks: a period's are cleared with
 /// the marks of the period this many later.
 pub const PAYS_KEPT: u32 = 2;

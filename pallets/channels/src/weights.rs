@@ -76,7 +76,7 @@ pub trait WeightInfo {
 	/// Clearing `n` validators' pays for a period (in `on_initialize`).
 	fn clear_pays(n: u32) -> Weight;
 	/// `show_pass` with a batch of `n` verdicts, the pass shown last, on a second
-	/// failure's dispute (both draws checked) with one place left for a passer.
+	/// failure's dispute (both draws checked), taking the place of a passer shown before.
 	fn show_pass(n: u32) -> Weight;
 	/// `show_pass`'s `authorize` rule with a batch of `n` verdicts.
 	fn authorize_show_pass(n: u32) -> Weight;

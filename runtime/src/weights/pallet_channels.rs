@@ -6,7 +6,7 @@
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
 //! DATE: 2026-12-06, STEPS: `10`, REPEAT: `3`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
-//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
+//! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //! WASM-EXECUTION: `Compiled`, CHAIN: `None`, DB CACHE: 1024
 
 // Executed Command:
@@ -42,24 +42,6 @@ use core::marker::PhantomData;
 /// Weight functions for `pallet_channels`.
 pub struct WeightInfo<T>(PhantomData<T>);
 impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for WeightInfo<T> {
-	// Interim, until `scripts/benchmarks.sh pallet_channels` regenerates this file with the
-	// second answers' benchmarks (written, and run in the pallet's tests): the first
-	// answers' with the reads a second answer adds for each settlement (its round, its
-	// failed samples, the window's last block hash), each at a record's estimate.
-	fn submit_second_verdicts(n: u32) -> Weight {
-		<Self as pallet_channels::WeightInfo>::submit_verdicts(n).saturating_add(second_reads::<T>(n))
-	}
-	fn authorize_second_verdicts(n: u32) -> Weight {
-		<Self as pallet_channels::WeightInfo>::authorize_verdicts(n)
-			.saturating_add(second_reads::<T>(n))
-	}
-	fn report_second_failure() -> Weight {
-		<Self as pallet_channels::WeightInfo>::report_failure().saturating_add(second_reads::<T>(2))
-	}
-	fn authorize_second_failure() -> Weight {
-		<Self as pallet_channels::WeightInfo>::authorize_failure()
-			.saturating_add(second_reads::<T>(2))
-	}
 	/// Storage: `Channels::Params` (r:1 w:0)
 	/// Proof: `Channels::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Registry` (r:1 w:0)
@@ -90,8 +72,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `5158`
 		//  Estimated: `69045`
-		// Minimum execution time: 299_583_000 picoseconds.
-		Weight::from_parts(419_583_000, 0)
+		// Minimum execution time: 327_287_000 picoseconds.
+		Weight::from_parts(384_583_000, 0)
 			.saturating_add(Weight::from_parts(0, 69045))
 			.saturating_add(T::DbWeight::get().reads(55))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -106,8 +88,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `512`
 		//  Estimated: `3694`
-		// Minimum execution time: 58_730_000 picoseconds.
-		Weight::from_parts(87_924_000, 0)
+		// Minimum execution time: 63_395_000 picoseconds.
+		Weight::from_parts(82_824_000, 0)
 			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -118,8 +100,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `354`
 		//  Estimated: `3643`
-		// Minimum execution time: 17_284_000 picoseconds.
-		Weight::from_parts(38_707_000, 0)
+		// Minimum execution time: 16_394_000 picoseconds.
+		Weight::from_parts(29_084_000, 0)
 			.saturating_add(Weight::from_parts(0, 3643))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -140,12 +122,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn draw_committee(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `17586 + k * (993 ±0)`
-		//  Estimated: `29380 + k * (1976 ±56)`
-		// Minimum execution time: 42_863_000 picoseconds.
-		Weight::from_parts(89_741_100, 0)
+		//  Estimated: `29380 + k * (1976 ±47)`
+		// Minimum execution time: 38_678_000 picoseconds.
+		Weight::from_parts(67_967_916, 0)
 			.saturating_add(Weight::from_parts(0, 29380))
-			// Standard Error: 67_875
-			.saturating_add(Weight::from_parts(10_100_926, 0).saturating_mul(k.into()))
+			// Standard Error: 35_023
+			.saturating_add(Weight::from_parts(7_344_416, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(Weight::from_parts(0, 1976).saturating_mul(k.into()))
@@ -172,8 +154,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `584`
 		//  Estimated: `3694`
-		// Minimum execution time: 49_927_000 picoseconds.
-		Weight::from_parts(89_516_000, 0)
+		// Minimum execution time: 55_232_000 picoseconds.
+		Weight::from_parts(62_323_000, 0)
 			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -235,11 +217,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `12439`
 		//  Estimated: `11402`
-		// Minimum execution time: 325_721_000 picoseconds.
-		Weight::from_parts(478_374_483, 0)
+		// Minimum execution time: 349_270_000 picoseconds.
+		Weight::from_parts(409_261_711, 0)
 			.saturating_add(Weight::from_parts(0, 11402))
-			// Standard Error: 1_097_552
-			.saturating_add(Weight::from_parts(6_784_839, 0).saturating_mul(t.into()))
+			// Standard Error: 238_258
+			.saturating_add(Weight::from_parts(10_489_803, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(29))
 			.saturating_add(T::DbWeight::get().writes(18))
 	}
@@ -276,15 +258,19 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `11906`
 		//  Estimated: `7579`
-		// Minimum execution time: 175_735_000 picoseconds.
-		Weight::from_parts(227_386_073, 0)
+		// Minimum execution time: 148_631_000 picoseconds.
+		Weight::from_parts(207_695_944, 0)
 			.saturating_add(Weight::from_parts(0, 7579))
-			// Standard Error: 946_137
-			.saturating_add(Weight::from_parts(59_402_790, 0).saturating_mul(t.into()))
+			// Standard Error: 766_820
+			.saturating_add(Weight::from_parts(49_905_762, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(14))
 	}
 	/// Storage: `System::BlockHash` (r:51 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Hosts` (r:1 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodPays` (r:1 w:1)
+	/// Proof: `Channels::PeriodPays` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settlements` (r:500 w:500)
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Departures` (r:1 w:0)
@@ -306,16 +292,16 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// The range of component `n` is `[1, 500]`.
 	fn submit_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3168 + n * (312 ±0)`
+		//  Measured:  `3219 + n * (312 ±0)`
 		//  Estimated: `87683 + n * (2911 ±0)`
-		// Minimum execution time: 145_510_000 picoseconds.
-		Weight::from_parts(151_676_029, 0)
+		// Minimum execution time: 177_434_000 picoseconds.
+		Weight::from_parts(322_225_664, 0)
 			.saturating_add(Weight::from_parts(0, 87683))
-			// Standard Error: 351_114
-			.saturating_add(Weight::from_parts(21_409_337, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(44))
+			// Standard Error: 290_827
+			.saturating_add(Weight::from_parts(24_112_683, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(46))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(7))
+			.saturating_add(T::DbWeight::get().writes(8))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
 	}
@@ -323,6 +309,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:51 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodPays` (r:1 w:0)
+	/// Proof: `Channels::PeriodPays` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settlements` (r:500 w:0)
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::Departures` (r:1 w:0)
@@ -332,14 +320,14 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// The range of component `n` is `[1, 500]`.
 	fn authorize_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2878 + n * (312 ±0)`
+		//  Measured:  `2880 + n * (312 ±0)`
 		//  Estimated: `87683 + n * (2911 ±0)`
-		// Minimum execution time: 83_707_000 picoseconds.
-		Weight::from_parts(165_721_674, 0)
+		// Minimum execution time: 96_804_000 picoseconds.
+		Weight::from_parts(111_067_259, 0)
 			.saturating_add(Weight::from_parts(0, 87683))
-			// Standard Error: 182_934
-			.saturating_add(Weight::from_parts(18_820_347, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(37))
+			// Standard Error: 146_059
+			.saturating_add(Weight::from_parts(20_146_269, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(38))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
 	}
@@ -349,8 +337,6 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::NextSettlementId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settlements` (r:1 w:0)
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
-	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
-	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
 	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Reputations` (r:1 w:1)
@@ -359,25 +345,17 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:2 w:2)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
-	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
-	/// Storage: `Channels::ToPrune` (r:0 w:1)
-	/// Proof: `Channels::ToPrune` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `Channels::Challenged` (r:0 w:1)
-	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::SecondRounds` (r:0 w:1)
+	/// Proof: `Channels::SecondRounds` (`max_values`: None, `max_size`: Some(138), added: 2613, mode: `MaxEncodedLen`)
 	fn close_settlement() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `933`
-		//  Estimated: `6398`
-		// Minimum execution time: 115_821_000 picoseconds.
-		Weight::from_parts(159_831_000, 0)
-			.saturating_add(Weight::from_parts(0, 6398))
-			.saturating_add(T::DbWeight::get().reads(13))
-			.saturating_add(T::DbWeight::get().writes(10))
+		//  Measured:  `377`
+		//  Estimated: `3901`
+		// Minimum execution time: 23_946_000 picoseconds.
+		Weight::from_parts(30_665_000, 0)
+			.saturating_add(Weight::from_parts(0, 3901))
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage: `Channels::Params` (r:0 w:1)
 	/// Proof: `Channels::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
@@ -385,8 +363,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_339_000 picoseconds.
-		Weight::from_parts(9_596_000, 0)
+		// Minimum execution time: 4_547_000 picoseconds.
+		Weight::from_parts(5_508_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -398,8 +376,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerHistory` (r:2 w:0)
 	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Challenged` (r:1 w:1)
+	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::BlockDisputes` (r:1 w:1)
 	/// Proof: `Channels::BlockDisputes` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::FailedSamples` (r:1 w:1)
+	/// Proof: `Channels::FailedSamples` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
@@ -408,6 +390,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Ledger` (r:1 w:1)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodPays` (r:1 w:1)
+	/// Proof: `Channels::PeriodPays` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::PeriodMarks` (r:1 w:1)
 	/// Proof: `Channels::PeriodMarks` (`max_values`: None, `max_size`: Some(831), added: 3306, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::EpochTotals` (r:1 w:1)
@@ -418,19 +402,19 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
 	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Channels::Challenged` (r:1 w:1)
-	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Contradictions` (r:0 w:1)
+	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(534), added: 3009, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Disputes` (r:0 w:1)
 	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
 	fn report_failure() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1133`
 		//  Estimated: `8547`
-		// Minimum execution time: 195_002_000 picoseconds.
-		Weight::from_parts(341_280_000, 0)
+		// Minimum execution time: 235_290_000 picoseconds.
+		Weight::from_parts(257_073_000, 0)
 			.saturating_add(Weight::from_parts(0, 8547))
-			.saturating_add(T::DbWeight::get().reads(21))
-			.saturating_add(T::DbWeight::get().writes(14))
+			.saturating_add(T::DbWeight::get().reads(23))
+			.saturating_add(T::DbWeight::get().writes(17))
 	}
 	/// Storage: `Poc::Hosts` (r:1 w:0)
 	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
@@ -442,16 +426,169 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerHistory` (r:1 w:0)
 	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Challenged` (r:1 w:0)
+	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::BlockDisputes` (r:1 w:0)
 	/// Proof: `Channels::BlockDisputes` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn authorize_failure() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `830`
 		//  Estimated: `8547`
-		// Minimum execution time: 112_173_000 picoseconds.
-		Weight::from_parts(159_395_000, 0)
+		// Minimum execution time: 141_370_000 picoseconds.
+		Weight::from_parts(149_753_000, 0)
 			.saturating_add(Weight::from_parts(0, 8547))
-			.saturating_add(T::DbWeight::get().reads(8))
+			.saturating_add(T::DbWeight::get().reads(9))
+	}
+	/// Storage: `Channels::Settlements` (r:1 w:0)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::SecondRounds` (r:1 w:1)
+	/// Proof: `Channels::SecondRounds` (`max_values`: None, `max_size`: Some(138), added: 2613, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextToClose` (r:1 w:0)
+	/// Proof: `Channels::NextToClose` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::FailedSamples` (r:1 w:0)
+	/// Proof: `Channels::FailedSamples` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:3 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:2 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:2 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Challenged` (r:1 w:1)
+	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::BlockDisputes` (r:1 w:1)
+	/// Proof: `Channels::BlockDisputes` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Ledger` (r:1 w:1)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodPays` (r:1 w:1)
+	/// Proof: `Channels::PeriodPays` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextDisputeId` (r:1 w:1)
+	/// Proof: `Channels::NextDisputeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
+	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
+	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Contradictions` (r:0 w:1)
+	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(534), added: 3009, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Disputes` (r:0 w:1)
+	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
+	fn report_second_failure() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1358`
+		//  Estimated: `8547`
+		// Minimum execution time: 243_192_000 picoseconds.
+		Weight::from_parts(273_337_000, 0)
+			.saturating_add(Weight::from_parts(0, 8547))
+			.saturating_add(T::DbWeight::get().reads(23))
+			.saturating_add(T::DbWeight::get().writes(14))
+	}
+	/// Storage: `Poc::Hosts` (r:1 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:3 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settlements` (r:1 w:0)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::SecondRounds` (r:1 w:0)
+	/// Proof: `Channels::SecondRounds` (`max_values`: None, `max_size`: Some(138), added: 2613, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextToClose` (r:1 w:0)
+	/// Proof: `Channels::NextToClose` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::FailedSamples` (r:1 w:0)
+	/// Proof: `Channels::FailedSamples` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Challenged` (r:1 w:0)
+	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::BlockDisputes` (r:1 w:0)
+	/// Proof: `Channels::BlockDisputes` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	fn authorize_second_failure() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1054`
+		//  Estimated: `8547`
+		// Minimum execution time: 159_067_000 picoseconds.
+		Weight::from_parts(171_755_000, 0)
+			.saturating_add(Weight::from_parts(0, 8547))
+			.saturating_add(T::DbWeight::get().reads(12))
+	}
+	/// Storage: `System::BlockHash` (r:52 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Hosts` (r:1 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodPays` (r:1 w:1)
+	/// Proof: `Channels::PeriodPays` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settlements` (r:250 w:0)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::SecondRounds` (r:250 w:250)
+	/// Proof: `Channels::SecondRounds` (`max_values`: None, `max_size`: Some(138), added: 2613, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextToClose` (r:1 w:0)
+	/// Proof: `Channels::NextToClose` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::FailedSamples` (r:250 w:0)
+	/// Proof: `Channels::FailedSamples` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Ledger` (r:1 w:1)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 250]`.
+	fn submit_second_verdicts(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `3276 + n * (442 ±0)`
+		//  Estimated: `73038 + n * (2911 ±0)`
+		// Minimum execution time: 180_528_000 picoseconds.
+		Weight::from_parts(147_899_326, 0)
+			.saturating_add(Weight::from_parts(0, 73038))
+			// Standard Error: 85_115
+			.saturating_add(Weight::from_parts(37_071_486, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(40))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(6))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
+	}
+	/// Storage: `Poc::Hosts` (r:1 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:52 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodPays` (r:1 w:0)
+	/// Proof: `Channels::PeriodPays` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Settlements` (r:250 w:0)
+	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::SecondRounds` (r:250 w:0)
+	/// Proof: `Channels::SecondRounds` (`max_values`: None, `max_size`: Some(138), added: 2613, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::NextToClose` (r:1 w:0)
+	/// Proof: `Channels::NextToClose` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::FailedSamples` (r:250 w:0)
+	/// Proof: `Channels::FailedSamples` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 250]`.
+	fn authorize_second_verdicts(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `2937 + n * (442 ±0)`
+		//  Estimated: `73038 + n * (2911 ±0)`
+		// Minimum execution time: 114_991_000 picoseconds.
+		Weight::from_parts(265_733_874, 0)
+			.saturating_add(Weight::from_parts(0, 73038))
+			// Standard Error: 456_604
+			.saturating_add(Weight::from_parts(37_186_717, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(34))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
 	}
 	/// Storage: `Channels::Disputes` (r:1 w:1)
 	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
@@ -465,8 +602,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3606`
 		//  Estimated: `6748`
-		// Minimum execution time: 34_793_000 picoseconds.
-		Weight::from_parts(49_584_000, 0)
+		// Minimum execution time: 39_900_000 picoseconds.
+		Weight::from_parts(68_302_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -485,8 +622,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3723`
 		//  Estimated: `6748`
-		// Minimum execution time: 72_406_000 picoseconds.
-		Weight::from_parts(109_574_000, 0)
+		// Minimum execution time: 77_706_000 picoseconds.
+		Weight::from_parts(89_022_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -502,7 +639,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
 	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Ledger` (r:2 w:2)
+	/// Storage: `Inference::Ledger` (r:10 w:2)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
@@ -510,23 +647,80 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Reputations` (r:1 w:1)
+	/// Storage: `Inference::Reputations` (r:9 w:9)
 	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Params` (r:1 w:0)
 	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Contradictions` (r:1 w:1)
+	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(534), added: 3009, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodPays` (r:8 w:8)
+	/// Proof: `Channels::PeriodPays` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Fines` (r:8 w:8)
+	/// Proof: `Inference::Fines` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextUnavailableToEnd` (r:1 w:1)
 	/// Proof: `Channels::NextUnavailableToEnd` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextUnavailable` (r:1 w:0)
 	/// Proof: `Channels::NextUnavailable` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn end_dispute() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4145`
-		//  Estimated: `8799`
-		// Minimum execution time: 156_331_000 picoseconds.
-		Weight::from_parts(252_418_000, 0)
-			.saturating_add(Weight::from_parts(0, 8799))
-			.saturating_add(T::DbWeight::get().reads(18))
-			.saturating_add(T::DbWeight::get().writes(13))
+		//  Measured:  `6597`
+		//  Estimated: `26870`
+		// Minimum execution time: 347_217_000 picoseconds.
+		Weight::from_parts(383_230_000, 0)
+			.saturating_add(Weight::from_parts(0, 26870))
+			.saturating_add(T::DbWeight::get().reads(51))
+			.saturating_add(T::DbWeight::get().writes(38))
+	}
+	/// Storage: `Channels::Contradictions` (r:1 w:1)
+	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(534), added: 3009, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Disputes` (r:1 w:0)
+	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodPays` (r:1 w:0)
+	/// Proof: `Channels::PeriodPays` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 500]`.
+	fn show_pass(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1482`
+		//  Estimated: `6748`
+		// Minimum execution time: 56_725_000 picoseconds.
+		Weight::from_parts(93_087_923, 0)
+			.saturating_add(Weight::from_parts(0, 6748))
+			// Standard Error: 2_987
+			.saturating_add(Weight::from_parts(11_543, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `Channels::Contradictions` (r:1 w:0)
+	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(534), added: 3009, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Disputes` (r:1 w:0)
+	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:2 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Departures` (r:1 w:0)
+	/// Proof: `Poc::Departures` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::PowerHistory` (r:1 w:0)
+	/// Proof: `Poc::PowerHistory` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodPays` (r:1 w:0)
+	/// Proof: `Channels::PeriodPays` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::Hosts` (r:1 w:0)
+	/// Proof: `Poc::Hosts` (`max_values`: None, `max_size`: Some(387), added: 2862, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 500]`.
+	fn authorize_show_pass(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1599`
+		//  Estimated: `6748`
+		// Minimum execution time: 133_850_000 picoseconds.
+		Weight::from_parts(157_581_359, 0)
+			.saturating_add(Weight::from_parts(0, 6748))
+			// Standard Error: 6_115
+			.saturating_add(Weight::from_parts(140_872, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(8))
 	}
 	/// Storage: `Channels::NextDisputeToEnd` (r:1 w:1)
 	/// Proof: `Channels::NextDisputeToEnd` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -560,8 +754,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `4101`
 		//  Estimated: `6748`
-		// Minimum execution time: 114_171_000 picoseconds.
-		Weight::from_parts(134_226_000, 0)
+		// Minimum execution time: 130_814_000 picoseconds.
+		Weight::from_parts(139_718_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(16))
 			.saturating_add(T::DbWeight::get().writes(12))
@@ -602,8 +796,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `1161`
 		//  Estimated: `3901`
-		// Minimum execution time: 117_764_000 picoseconds.
-		Weight::from_parts(138_571_000, 0)
+		// Minimum execution time: 151_085_000 picoseconds.
+		Weight::from_parts(184_254_000, 0)
 			.saturating_add(Weight::from_parts(0, 3901))
 			.saturating_add(T::DbWeight::get().reads(14))
 			.saturating_add(T::DbWeight::get().writes(10))
@@ -628,14 +822,16 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Fines` (r:1 w:1)
 	/// Proof: `Inference::Fines` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Contradictions` (r:1 w:0)
+	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(534), added: 3009, mode: `MaxEncodedLen`)
 	fn refute_unavailable() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3975`
 		//  Estimated: `6748`
-		// Minimum execution time: 59_648_000 picoseconds.
-		Weight::from_parts(76_542_000, 0)
+		// Minimum execution time: 74_631_000 picoseconds.
+		Weight::from_parts(118_125_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
-			.saturating_add(T::DbWeight::get().reads(12))
+			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().writes(8))
 	}
 	/// Storage: `Channels::Disputes` (r:1 w:0)
@@ -650,8 +846,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3858`
 		//  Estimated: `6748`
-		// Minimum execution time: 65_062_000 picoseconds.
-		Weight::from_parts(89_197_000, 0)
+		// Minimum execution time: 70_165_000 picoseconds.
+		Weight::from_parts(112_447_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
@@ -679,8 +875,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `6703`
 		//  Estimated: `7323`
-		// Minimum execution time: 90_179_000 picoseconds.
-		Weight::from_parts(175_030_000, 0)
+		// Minimum execution time: 109_063_000 picoseconds.
+		Weight::from_parts(178_175_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(10))
@@ -701,8 +897,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `6571`
 		//  Estimated: `7323`
-		// Minimum execution time: 75_475_000 picoseconds.
-		Weight::from_parts(123_181_000, 0)
+		// Minimum execution time: 74_261_000 picoseconds.
+		Weight::from_parts(102_523_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -736,12 +932,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn report_missed_samples(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `493 + n * (500 ±0)`
-		//  Estimated: `10623 + n * (2911 ±0)`
-		// Minimum execution time: 74_605_000 picoseconds.
-		Weight::from_parts(91_041_649, 0)
+		//  Estimated: `10623 + n * (2911 ±31)`
+		// Minimum execution time: 88_632_000 picoseconds.
+		Weight::from_parts(63_362_442, 0)
 			.saturating_add(Weight::from_parts(0, 10623))
-			// Standard Error: 388_301
-			.saturating_add(Weight::from_parts(45_361_901, 0).saturating_mul(n.into()))
+			// Standard Error: 120_032
+			.saturating_add(Weight::from_parts(36_351_333, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -774,11 +970,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `593 + n * (500 ±0)`
 		//  Estimated: `10623 + n * (2911 ±0)`
-		// Minimum execution time: 119_677_000 picoseconds.
-		Weight::from_parts(124_008_695, 0)
+		// Minimum execution time: 109_152_000 picoseconds.
+		Weight::from_parts(90_823_335, 0)
 			.saturating_add(Weight::from_parts(0, 10623))
-			// Standard Error: 499_956
-			.saturating_add(Weight::from_parts(41_315_520, 0).saturating_mul(n.into()))
+			// Standard Error: 264_330
+			.saturating_add(Weight::from_parts(36_875_568, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
@@ -787,28 +983,37 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::NextToPrune` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextToClose` (r:1 w:0)
 	/// Proof: `Channels::NextToClose` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Channels::ToPrune` (r:1 w:1)
-	/// Proof: `Channels::ToPrune` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::SecondRounds` (r:1 w:1)
+	/// Proof: `Channels::SecondRounds` (`max_values`: None, `max_size`: Some(138), added: 2613, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
+	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Ledger` (r:1 w:1)
+	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::PowerGenerations` (r:1 w:1)
 	/// Proof: `Poc::PowerGenerations` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::SettlementModels` (r:0 w:1)
 	/// Proof: `Channels::SettlementModels` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::FailedSamples` (r:0 w:1)
+	/// Proof: `Channels::FailedSamples` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::Challenged` (r:0 w:1)
+	/// Proof: `Channels::Challenged` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Settlements` (r:0 w:1)
 	/// Proof: `Channels::Settlements` (`max_values`: None, `max_size`: Some(436), added: 2911, mode: `MaxEncodedLen`)
 	fn prune_settlement() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `355`
-		//  Estimated: `3493`
-		// Minimum execution time: 16_123_000 picoseconds.
-		Weight::from_parts(28_694_000, 0)
-			.saturating_add(Weight::from_parts(0, 3493))
-			.saturating_add(T::DbWeight::get().reads(4))
-			.saturating_add(T::DbWeight::get().writes(5))
-			// Interim: the failed samples and disputed receipts removed besides. The
-			// share's transfer and the epoch's release moved here from the close, whose
-			// benchmark above still counts them: a close and a pruning a settlement, in the
-			// same blocks at a steady load, are charged what they do together.
-			.saturating_add(T::DbWeight::get().writes(2))
+		//  Measured:  `857`
+		//  Estimated: `6398`
+		// Minimum execution time: 134_060_000 picoseconds.
+		Weight::from_parts(161_130_000, 0)
+			.saturating_add(Weight::from_parts(0, 6398))
+			.saturating_add(T::DbWeight::get().reads(11))
+			.saturating_add(T::DbWeight::get().writes(13))
 	}
 	/// Storage: `Channels::NextMarksToClear` (r:1 w:1)
 	/// Proof: `Channels::NextMarksToClear` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -819,16 +1024,32 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `23 + n * (58 ±0)`
 		//  Estimated: `1489 + n * (3306 ±0)`
-		// Minimum execution time: 3_016_000 picoseconds.
-		Weight::from_parts(8_093_982, 0)
+		// Minimum execution time: 3_185_000 picoseconds.
+		Weight::from_parts(6_313_543, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
-			// Standard Error: 2_286
-			.saturating_add(Weight::from_parts(1_494_027, 0).saturating_mul(n.into()))
+			// Standard Error: 3_821
+			.saturating_add(Weight::from_parts(989_978, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3306).saturating_mul(n.into()))
+	}
+	/// Storage: `Channels::PeriodPays` (r:64 w:64)
+	/// Proof: `Channels::PeriodPays` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[0, 64]`.
+	fn clear_pays(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `23 + n * (85 ±0)`
+		//  Estimated: `990 + n * (2636 ±0)`
+		// Minimum execution time: 2_374_000 picoseconds.
+		Weight::from_parts(3_572_116, 0)
+			.saturating_add(Weight::from_parts(0, 990))
+			// Standard Error: 2_834
+			.saturating_add(Weight::from_parts(939_415, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2636).saturating_mul(n.into()))
 	}
 	/// Storage: `Channels::ToDraw` (r:1 w:0)
 	/// Proof: `Channels::ToDraw` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
@@ -856,31 +1077,10 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `5527`
-		// Minimum execution time: 10_703_000 picoseconds.
-		Weight::from_parts(14_165_000, 0)
+		// Minimum execution time: 10_836_000 picoseconds.
+		Weight::from_parts(14_682_000, 0)
 			.saturating_add(Weight::from_parts(0, 5527))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
-	// Interim, until the benchmarks run on this machine: a shown pass as a verdict batch of
-	// as many entries, the pays' clearing as the marks'.
-	fn clear_pays(n: u32, ) -> Weight {
-		Self::clear_marks(n)
-	}
-	fn show_pass(n: u32, ) -> Weight {
-		Self::submit_verdicts(n)
-	}
-	fn authorize_show_pass(n: u32, ) -> Weight {
-		Self::authorize_verdicts(n)
-	}
-}
-
-/// Interim (see above): the reads second answers on `n` settlements add (each settlement's
-/// round and failed samples, and the window's last block hash once), each at a settlement
-/// record's proof estimate.
-fn second_reads<T: polkadot_sdk::frame_system::Config>(n: u32) -> Weight {
-	let reads = 2u64.saturating_mul(n.into()).saturating_add(1);
-	T::DbWeight::get()
-		.reads(reads)
-		.saturating_add(Weight::from_parts(0, reads.saturating_mul(2911)))
 }

@@ -381,3 +381,24 @@ fn a_periods_pay_is_forfeited_once() {
 		assert_eq!(PeriodPays::<Test>::get(0, account(first)).unwrap().forfeited, pay);
 	});
 }
+
+/// Passers with little pay shown first cannot keep a rubber stamp out: when `MAX_PASSERS`
+/// are shown, a passer that forfeits more takes the place of the one that forfeits least.
+#[test]
+fn a_passer_that_forfeits_more_takes_the_place_of_the_least() {
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let (_, first, batch, _) = contradicted();
+		let forfeit = PeriodPays::<Test>::get(0, account(first)).unwrap().paid;
+		let fillers: Vec<crate::Passer<gonka_primitives::HostId>> = (0..crate::MAX_PASSERS)
+			.map(|i| crate::Passer { validator: account(30 + i as u8), forfeit: 1, epoch: 0 })
+			.collect();
+		Contradictions::<Test>::mutate(0, |shown| {
+			shown.as_mut().unwrap().passers =
+				polkadot_sdk::sp_runtime::BoundedVec::truncate_from(fillers);
+		});
+		assert_ok!(show(0, first, batch));
+		let passers = Contradictions::<Test>::get(0).unwrap().passers;
+		assert_eq!(passers.len() as u32, crate::MAX_PASSERS);
+		assert!(passers.iter().any(|p| p.validator == account(first) && p.forfeit == forfeit));
+	});
+}
