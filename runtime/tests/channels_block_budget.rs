@@ -46,7 +46,7 @@ fn worst_draws() -> Vec<u32> {
 }
 
 #[test]
-fn the_channel_hook_at_its_worst_case_fits_in_under_30_percent_of_a_block_and_closes_keep_up() {
+fn the_channel_hook_at_its_worst_case_fits_its_share_of_a_block_and_closes_keep_up() {
 	let most: u32 = <Runtime as pallet_channels::Config>::MaxOpensPerBlock::get();
 	assert!(most > 0 && most <= pallet_channels::MAX_QUEUE);
 	// A block's queues full: its committees drawn (each finalized at once, as if nobody
@@ -93,11 +93,13 @@ fn the_channel_hook_at_its_worst_case_fits_in_under_30_percent_of_a_block_and_cl
 		hook,
 		block,
 	);
-	// Under 30%: the closes (a fifth of the block's proof, as many as the goal's
-	// settlements), the prunes of as many records a period later (both run at once at a
-	// steady full load), the marks' clearing and the disputes' ends (8 a block) beside the
-	// draws.
-	assert!(time < 30.0 && proof < 30.0, "the channels' hook: {time:.1}% / {proof:.1}%");
+	// Under 30% of the ref time and 35% of the proof: the closes and the prunes of as many
+	// records (the goal's settlements; both run at once at a steady full load; a prune
+	// returns what the second round did not pay, a transfer), the marks' and pays'
+	// clearing and the disputes' ends (8 a block by each cursor, each fining its shown
+	// passers) beside the draws. The proof's bound was 30% until the second rounds and the
+	// contradicted passes (`docs/benchmarks.md`).
+	assert!(time < 30.0 && proof < 35.0, "the channels' hook: {time:.1}% / {proof:.1}%");
 	// The closes keep up with the settlements of the throughput goal: 2,770 inferences a
 	// second at 100 receipts a settlement, in 6-second blocks.
 	let goal = (2_770u32 * 6).div_ceil(100);

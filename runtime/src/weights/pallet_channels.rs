@@ -72,8 +72,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `5158`
 		//  Estimated: `69045`
-		// Minimum execution time: 327_287_000 picoseconds.
-		Weight::from_parts(384_583_000, 0)
+		// Minimum execution time: 321_919_000 picoseconds.
+		Weight::from_parts(505_092_000, 0)
 			.saturating_add(Weight::from_parts(0, 69045))
 			.saturating_add(T::DbWeight::get().reads(55))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -88,8 +88,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `512`
 		//  Estimated: `3694`
-		// Minimum execution time: 63_395_000 picoseconds.
-		Weight::from_parts(82_824_000, 0)
+		// Minimum execution time: 62_924_000 picoseconds.
+		Weight::from_parts(77_415_000, 0)
 			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -100,8 +100,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `354`
 		//  Estimated: `3643`
-		// Minimum execution time: 16_394_000 picoseconds.
-		Weight::from_parts(29_084_000, 0)
+		// Minimum execution time: 16_234_000 picoseconds.
+		Weight::from_parts(32_728_000, 0)
 			.saturating_add(Weight::from_parts(0, 3643))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -122,12 +122,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn draw_committee(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `17586 + k * (993 ±0)`
-		//  Estimated: `29380 + k * (1976 ±47)`
-		// Minimum execution time: 38_678_000 picoseconds.
-		Weight::from_parts(67_967_916, 0)
+		//  Estimated: `29380 + k * (1976 ±48)`
+		// Minimum execution time: 40_009_000 picoseconds.
+		Weight::from_parts(65_878_983, 0)
 			.saturating_add(Weight::from_parts(0, 29380))
-			// Standard Error: 35_023
-			.saturating_add(Weight::from_parts(7_344_416, 0).saturating_mul(k.into()))
+			// Standard Error: 32_656
+			.saturating_add(Weight::from_parts(7_253_993, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(Weight::from_parts(0, 1976).saturating_mul(k.into()))
@@ -154,8 +154,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `584`
 		//  Estimated: `3694`
-		// Minimum execution time: 55_232_000 picoseconds.
-		Weight::from_parts(62_323_000, 0)
+		// Minimum execution time: 54_491_000 picoseconds.
+		Weight::from_parts(77_275_000, 0)
 			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -217,11 +217,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `12439`
 		//  Estimated: `11402`
-		// Minimum execution time: 349_270_000 picoseconds.
-		Weight::from_parts(409_261_711, 0)
+		// Minimum execution time: 326_636_000 picoseconds.
+		Weight::from_parts(391_004_307, 0)
 			.saturating_add(Weight::from_parts(0, 11402))
-			// Standard Error: 238_258
-			.saturating_add(Weight::from_parts(10_489_803, 0).saturating_mul(t.into()))
+			// Standard Error: 323_521
+			.saturating_add(Weight::from_parts(10_852_925, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(29))
 			.saturating_add(T::DbWeight::get().writes(18))
 	}
@@ -258,11 +258,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `11906`
 		//  Estimated: `7579`
-		// Minimum execution time: 148_631_000 picoseconds.
-		Weight::from_parts(207_695_944, 0)
+		// Minimum execution time: 144_224_000 picoseconds.
+		Weight::from_parts(163_692_343, 0)
 			.saturating_add(Weight::from_parts(0, 7579))
-			// Standard Error: 766_820
-			.saturating_add(Weight::from_parts(49_905_762, 0).saturating_mul(t.into()))
+			// Standard Error: 216_599
+			.saturating_add(Weight::from_parts(47_317_227, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(14))
 	}
 	/// Storage: `System::BlockHash` (r:51 w:0)
@@ -294,11 +294,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3219 + n * (312 ±0)`
 		//  Estimated: `87683 + n * (2911 ±0)`
-		// Minimum execution time: 177_434_000 picoseconds.
-		Weight::from_parts(322_225_664, 0)
+		// Minimum execution time: 180_899_000 picoseconds.
+		Weight::from_parts(223_567_421, 0)
 			.saturating_add(Weight::from_parts(0, 87683))
-			// Standard Error: 290_827
-			.saturating_add(Weight::from_parts(24_112_683, 0).saturating_mul(n.into()))
+			// Standard Error: 244_390
+			.saturating_add(Weight::from_parts(29_413_322, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(46))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -321,12 +321,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn authorize_verdicts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2880 + n * (312 ±0)`
-		//  Estimated: `87683 + n * (2911 ±0)`
-		// Minimum execution time: 96_804_000 picoseconds.
-		Weight::from_parts(111_067_259, 0)
+		//  Estimated: `87683 + n * (2911 ±22)`
+		// Minimum execution time: 100_950_000 picoseconds.
+		Weight::from_parts(274_334_362, 0)
 			.saturating_add(Weight::from_parts(0, 87683))
-			// Standard Error: 146_059
-			.saturating_add(Weight::from_parts(20_146_269, 0).saturating_mul(n.into()))
+			// Standard Error: 392_079
+			.saturating_add(Weight::from_parts(26_763_778, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(38))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
@@ -351,8 +351,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `377`
 		//  Estimated: `3901`
-		// Minimum execution time: 23_946_000 picoseconds.
-		Weight::from_parts(30_665_000, 0)
+		// Minimum execution time: 24_697_000 picoseconds.
+		Weight::from_parts(33_921_000, 0)
 			.saturating_add(Weight::from_parts(0, 3901))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -363,8 +363,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_547_000 picoseconds.
-		Weight::from_parts(5_508_000, 0)
+		// Minimum execution time: 4_636_000 picoseconds.
+		Weight::from_parts(10_806_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -403,15 +403,15 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
 	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Contradictions` (r:0 w:1)
-	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(534), added: 3009, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(222), added: 2697, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Disputes` (r:0 w:1)
 	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
 	fn report_failure() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1133`
 		//  Estimated: `8547`
-		// Minimum execution time: 235_290_000 picoseconds.
-		Weight::from_parts(257_073_000, 0)
+		// Minimum execution time: 249_351_000 picoseconds.
+		Weight::from_parts(378_784_000, 0)
 			.saturating_add(Weight::from_parts(0, 8547))
 			.saturating_add(T::DbWeight::get().reads(23))
 			.saturating_add(T::DbWeight::get().writes(17))
@@ -434,8 +434,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `830`
 		//  Estimated: `8547`
-		// Minimum execution time: 141_370_000 picoseconds.
-		Weight::from_parts(149_753_000, 0)
+		// Minimum execution time: 145_927_000 picoseconds.
+		Weight::from_parts(198_195_000, 0)
 			.saturating_add(Weight::from_parts(0, 8547))
 			.saturating_add(T::DbWeight::get().reads(9))
 	}
@@ -474,15 +474,15 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `Channels::OpenInEpoch` (r:1 w:1)
 	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Contradictions` (r:0 w:1)
-	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(534), added: 3009, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(222), added: 2697, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Disputes` (r:0 w:1)
 	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
 	fn report_second_failure() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1358`
 		//  Estimated: `8547`
-		// Minimum execution time: 243_192_000 picoseconds.
-		Weight::from_parts(273_337_000, 0)
+		// Minimum execution time: 249_521_000 picoseconds.
+		Weight::from_parts(403_079_000, 0)
 			.saturating_add(Weight::from_parts(0, 8547))
 			.saturating_add(T::DbWeight::get().reads(23))
 			.saturating_add(T::DbWeight::get().writes(14))
@@ -511,8 +511,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `1054`
 		//  Estimated: `8547`
-		// Minimum execution time: 159_067_000 picoseconds.
-		Weight::from_parts(171_755_000, 0)
+		// Minimum execution time: 161_410_000 picoseconds.
+		Weight::from_parts(216_101_000, 0)
 			.saturating_add(Weight::from_parts(0, 8547))
 			.saturating_add(T::DbWeight::get().reads(12))
 	}
@@ -547,11 +547,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3276 + n * (442 ±0)`
 		//  Estimated: `73038 + n * (2911 ±0)`
-		// Minimum execution time: 180_528_000 picoseconds.
-		Weight::from_parts(147_899_326, 0)
+		// Minimum execution time: 196_102_000 picoseconds.
+		Weight::from_parts(122_587_576, 0)
 			.saturating_add(Weight::from_parts(0, 73038))
-			// Standard Error: 85_115
-			.saturating_add(Weight::from_parts(37_071_486, 0).saturating_mul(n.into()))
+			// Standard Error: 386_070
+			.saturating_add(Weight::from_parts(56_461_022, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(40))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -581,11 +581,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `2937 + n * (442 ±0)`
 		//  Estimated: `73038 + n * (2911 ±0)`
-		// Minimum execution time: 114_991_000 picoseconds.
-		Weight::from_parts(265_733_874, 0)
+		// Minimum execution time: 107_610_000 picoseconds.
+		Weight::from_parts(114_871_000, 0)
 			.saturating_add(Weight::from_parts(0, 73038))
-			// Standard Error: 456_604
-			.saturating_add(Weight::from_parts(37_186_717, 0).saturating_mul(n.into()))
+			// Standard Error: 336_854
+			.saturating_add(Weight::from_parts(39_612_688, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(34))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
@@ -602,8 +602,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3606`
 		//  Estimated: `6748`
-		// Minimum execution time: 39_900_000 picoseconds.
-		Weight::from_parts(68_302_000, 0)
+		// Minimum execution time: 38_938_000 picoseconds.
+		Weight::from_parts(66_449_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -622,8 +622,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3723`
 		//  Estimated: `6748`
-		// Minimum execution time: 77_706_000 picoseconds.
-		Weight::from_parts(89_022_000, 0)
+		// Minimum execution time: 76_814_000 picoseconds.
+		Weight::from_parts(90_635_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -639,7 +639,7 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::OpenInEpoch` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::UnsettledEpoch` (r:1 w:0)
 	/// Proof: `Inference::UnsettledEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Ledger` (r:10 w:2)
+	/// Storage: `Inference::Ledger` (r:4 w:2)
 	/// Proof: `Inference::Ledger` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
@@ -647,15 +647,15 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Poc::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Poc::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(56), added: 551, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Reputations` (r:9 w:9)
+	/// Storage: `Inference::Reputations` (r:3 w:3)
 	/// Proof: `Inference::Reputations` (`max_values`: None, `max_size`: Some(62), added: 2537, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Params` (r:1 w:0)
 	/// Proof: `Inference::Params` (`max_values`: Some(1), `max_size`: Some(76), added: 571, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Contradictions` (r:1 w:1)
-	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(534), added: 3009, mode: `MaxEncodedLen`)
-	/// Storage: `Channels::PeriodPays` (r:8 w:8)
+	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(222), added: 2697, mode: `MaxEncodedLen`)
+	/// Storage: `Channels::PeriodPays` (r:2 w:2)
 	/// Proof: `Channels::PeriodPays` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Fines` (r:8 w:8)
+	/// Storage: `Inference::Fines` (r:2 w:2)
 	/// Proof: `Inference::Fines` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::NextUnavailableToEnd` (r:1 w:1)
 	/// Proof: `Channels::NextUnavailableToEnd` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -663,16 +663,16 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Proof: `Channels::NextUnavailable` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn end_dispute() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6597`
-		//  Estimated: `26870`
-		// Minimum execution time: 347_217_000 picoseconds.
-		Weight::from_parts(383_230_000, 0)
-			.saturating_add(Weight::from_parts(0, 26870))
-			.saturating_add(T::DbWeight::get().reads(51))
-			.saturating_add(T::DbWeight::get().writes(38))
+		//  Measured:  `4936`
+		//  Estimated: `11342`
+		// Minimum execution time: 233_468_000 picoseconds.
+		Weight::from_parts(251_594_000, 0)
+			.saturating_add(Weight::from_parts(0, 11342))
+			.saturating_add(T::DbWeight::get().reads(27))
+			.saturating_add(T::DbWeight::get().writes(20))
 	}
 	/// Storage: `Channels::Contradictions` (r:1 w:1)
-	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(534), added: 3009, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(222), added: 2697, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Disputes` (r:1 w:0)
 	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
@@ -686,18 +686,18 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// The range of component `n` is `[1, 500]`.
 	fn show_pass(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1482`
+		//  Measured:  `1222`
 		//  Estimated: `6748`
-		// Minimum execution time: 56_725_000 picoseconds.
-		Weight::from_parts(93_087_923, 0)
+		// Minimum execution time: 51_106_000 picoseconds.
+		Weight::from_parts(62_332_848, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
-			// Standard Error: 2_987
-			.saturating_add(Weight::from_parts(11_543, 0).saturating_mul(n.into()))
+			// Standard Error: 1_159
+			.saturating_add(Weight::from_parts(12_324, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Channels::Contradictions` (r:1 w:0)
-	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(534), added: 3009, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(222), added: 2697, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Disputes` (r:1 w:0)
 	/// Proof: `Channels::Disputes` (`max_values`: None, `max_size`: Some(3283), added: 5758, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:2 w:0)
@@ -713,13 +713,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// The range of component `n` is `[1, 500]`.
 	fn authorize_show_pass(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1599`
+		//  Measured:  `1339`
 		//  Estimated: `6748`
-		// Minimum execution time: 133_850_000 picoseconds.
-		Weight::from_parts(157_581_359, 0)
+		// Minimum execution time: 135_712_000 picoseconds.
+		Weight::from_parts(184_654_677, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
-			// Standard Error: 6_115
-			.saturating_add(Weight::from_parts(140_872, 0).saturating_mul(n.into()))
+			// Standard Error: 5_920
+			.saturating_add(Weight::from_parts(169_638, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 	}
 	/// Storage: `Channels::NextDisputeToEnd` (r:1 w:1)
@@ -754,8 +754,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `4101`
 		//  Estimated: `6748`
-		// Minimum execution time: 130_814_000 picoseconds.
-		Weight::from_parts(139_718_000, 0)
+		// Minimum execution time: 130_664_000 picoseconds.
+		Weight::from_parts(164_976_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(16))
 			.saturating_add(T::DbWeight::get().writes(12))
@@ -796,8 +796,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `1161`
 		//  Estimated: `3901`
-		// Minimum execution time: 151_085_000 picoseconds.
-		Weight::from_parts(184_254_000, 0)
+		// Minimum execution time: 152_166_000 picoseconds.
+		Weight::from_parts(194_910_000, 0)
 			.saturating_add(Weight::from_parts(0, 3901))
 			.saturating_add(T::DbWeight::get().reads(14))
 			.saturating_add(T::DbWeight::get().writes(10))
@@ -823,13 +823,13 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	/// Storage: `Inference::Fines` (r:1 w:1)
 	/// Proof: `Inference::Fines` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Channels::Contradictions` (r:1 w:0)
-	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(534), added: 3009, mode: `MaxEncodedLen`)
+	/// Proof: `Channels::Contradictions` (`max_values`: None, `max_size`: Some(222), added: 2697, mode: `MaxEncodedLen`)
 	fn refute_unavailable() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3975`
 		//  Estimated: `6748`
-		// Minimum execution time: 74_631_000 picoseconds.
-		Weight::from_parts(118_125_000, 0)
+		// Minimum execution time: 64_726_000 picoseconds.
+		Weight::from_parts(97_715_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -846,8 +846,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `3858`
 		//  Estimated: `6748`
-		// Minimum execution time: 70_165_000 picoseconds.
-		Weight::from_parts(112_447_000, 0)
+		// Minimum execution time: 64_226_000 picoseconds.
+		Weight::from_parts(83_094_000, 0)
 			.saturating_add(Weight::from_parts(0, 6748))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
@@ -875,8 +875,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `6703`
 		//  Estimated: `7323`
-		// Minimum execution time: 109_063_000 picoseconds.
-		Weight::from_parts(178_175_000, 0)
+		// Minimum execution time: 96_554_000 picoseconds.
+		Weight::from_parts(125_156_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(10))
@@ -897,8 +897,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `6571`
 		//  Estimated: `7323`
-		// Minimum execution time: 74_261_000 picoseconds.
-		Weight::from_parts(102_523_000, 0)
+		// Minimum execution time: 76_074_000 picoseconds.
+		Weight::from_parts(91_176_000, 0)
 			.saturating_add(Weight::from_parts(0, 7323))
 			.saturating_add(T::DbWeight::get().reads(6))
 	}
@@ -932,12 +932,12 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 	fn report_missed_samples(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `493 + n * (500 ±0)`
-		//  Estimated: `10623 + n * (2911 ±31)`
-		// Minimum execution time: 88_632_000 picoseconds.
-		Weight::from_parts(63_362_442, 0)
+		//  Estimated: `10623 + n * (2911 ±0)`
+		// Minimum execution time: 82_203_000 picoseconds.
+		Weight::from_parts(85_392_257, 0)
 			.saturating_add(Weight::from_parts(0, 10623))
-			// Standard Error: 120_032
-			.saturating_add(Weight::from_parts(36_351_333, 0).saturating_mul(n.into()))
+			// Standard Error: 330_069
+			.saturating_add(Weight::from_parts(42_599_424, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -970,11 +970,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `593 + n * (500 ±0)`
 		//  Estimated: `10623 + n * (2911 ±0)`
-		// Minimum execution time: 109_152_000 picoseconds.
-		Weight::from_parts(90_823_335, 0)
+		// Minimum execution time: 107_220_000 picoseconds.
+		Weight::from_parts(85_475_843, 0)
 			.saturating_add(Weight::from_parts(0, 10623))
-			// Standard Error: 264_330
-			.saturating_add(Weight::from_parts(36_875_568, 0).saturating_mul(n.into()))
+			// Standard Error: 80_532
+			.saturating_add(Weight::from_parts(34_639_516, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2911).saturating_mul(n.into()))
@@ -1009,8 +1009,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `857`
 		//  Estimated: `6398`
-		// Minimum execution time: 134_060_000 picoseconds.
-		Weight::from_parts(161_130_000, 0)
+		// Minimum execution time: 133_329_000 picoseconds.
+		Weight::from_parts(146_668_000, 0)
 			.saturating_add(Weight::from_parts(0, 6398))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(13))
@@ -1024,11 +1024,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `23 + n * (58 ±0)`
 		//  Estimated: `1489 + n * (3306 ±0)`
-		// Minimum execution time: 3_185_000 picoseconds.
-		Weight::from_parts(6_313_543, 0)
+		// Minimum execution time: 3_165_000 picoseconds.
+		Weight::from_parts(5_256_329, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
-			// Standard Error: 3_821
-			.saturating_add(Weight::from_parts(989_978, 0).saturating_mul(n.into()))
+			// Standard Error: 631
+			.saturating_add(Weight::from_parts(812_748, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -1042,11 +1042,11 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `23 + n * (85 ±0)`
 		//  Estimated: `990 + n * (2636 ±0)`
-		// Minimum execution time: 2_374_000 picoseconds.
-		Weight::from_parts(3_572_116, 0)
+		// Minimum execution time: 2_333_000 picoseconds.
+		Weight::from_parts(3_295_314, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			// Standard Error: 2_834
-			.saturating_add(Weight::from_parts(939_415, 0).saturating_mul(n.into()))
+			// Standard Error: 588
+			.saturating_add(Weight::from_parts(833_587, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2636).saturating_mul(n.into()))
@@ -1077,8 +1077,8 @@ impl<T: polkadot_sdk::frame_system::Config> pallet_channels::WeightInfo for Weig
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `5527`
-		// Minimum execution time: 10_836_000 picoseconds.
-		Weight::from_parts(14_682_000, 0)
+		// Minimum execution time: 10_686_000 picoseconds.
+		Weight::from_parts(11_958_000, 0)
 			.saturating_add(Weight::from_parts(0, 5527))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(5))
