@@ -19,11 +19,11 @@
 //! - **What it forfeits**: the validator's pay for its answers (first and second) to the
 //!   samples of the settlement's verdict period (`PeriodPays`: noted with each answer's
 //!   pay) not forfeited yet: what it was when shown, and what was added since. If the
-//!   jury invalidates the receipt, each passer shown is fined that on its pending work
-//!   (the part shown in the epoch of its latest pay then, the rest in the epoch of its
-//!   latest pay now), and takes a miss on its reputation (`WorkLedger::fine`, as a
-//!   rejected failure report): the fine is forfeited when the epoch settles, at most its
-//!   pending work. Those epochs are not settled while the dispute is open (the dispute
+//!   jury invalidates the receipt, each passer shown is fined that on its pending work of
+//!   the epoch of its latest pay when shown (one fine: the hook's worst case is one a
+//!   passer), and takes a miss on its reputation (`WorkLedger::fine`, as a rejected
+//!   failure report): the fine is forfeited when the epoch settles, at most its pending
+//!   work. That epoch is not settled while the dispute is open (the dispute
 //!   holds its settlement's epoch, which is not later, and epochs settle in order). Any
 //!   other outcome fines nobody. A period's pay is forfeited once: a second contradicted
 //!   pass of the period fines only pay added since.
@@ -262,9 +262,11 @@ impl<T: Config> Pallet<T> {
 	/// Ends dispute `dispute`'s contradiction (if it has one): if the jury invalidated the
 	/// receipt (`invalidated`), each passer shown forfeits its pay for the period not
 	/// forfeited yet (what it was when shown, and what was added since, while the pay is
-	/// kept): a fine on its pending work (the part shown in the epoch it was shown with,
-	/// the rest in the epoch of the latest pay) and a miss (`WorkLedger::fine`); emits
-	/// `PassForfeited` for each.
+	/// kept), in one fine on its pending work of the epoch of its latest pay when it was
+	/// shown (which holds at least the pay shown; pay added since in a later epoch is fined
+	/// there too, at most that epoch's pending work), with a miss (`WorkLedger::fine`);
+	/// emits `PassForfeited` for each (a fine of nothing, and no miss, if the period's pay
+	/// was forfeited already).
 	pub(crate) fn end_contradiction(dispute: DisputeId, invalidated: bool) {
 		let Some(contradiction) = Contradictions::<T>::take(dispute) else {
 			return;
@@ -274,29 +276,18 @@ impl<T: Config> Pallet<T> {
 		}
 		let period = contradiction.period;
 		for Passer { validator, forfeit, epoch } in contradiction.passers {
-			// (in the shown epoch, in the latest pay's epoch)
-			let (shown, later, later_epoch) = match PeriodPays::<T>::get(period, &validator) {
+			let due = match PeriodPays::<T>::get(period, &validator) {
 				Some(mut pay) => {
 					let due = pay.paid.saturating_sub(pay.forfeited);
 					pay.forfeited = pay.paid;
-					let later_epoch = pay.epoch;
 					PeriodPays::<T>::insert(period, &validator, pay);
-					let shown = due.min(forfeit);
-					(shown, due.saturating_sub(shown), later_epoch)
+					due
 				}
-				None => (forfeit, 0, epoch),
+				// No longer kept (the configuration keeps it while a dispute of the period
+				// is open): as shown.
+				None => forfeit,
 			};
-			let mut fine = 0u128;
-			if later > 0 && later_epoch == epoch {
-				fine = T::Work::fine(&validator, epoch, shown.saturating_add(later));
-			} else {
-				if shown > 0 {
-					fine = T::Work::fine(&validator, epoch, shown);
-				}
-				if later > 0 {
-					fine = fine.saturating_add(T::Work::fine(&validator, later_epoch, later));
-				}
-			}
+			let fine = if due > 0 { T::Work::fine(&validator, epoch, due) } else { 0 };
 			Self::deposit_event(Event::PassForfeited { dispute, validator, fine });
 		}
 	}
