@@ -199,14 +199,13 @@ impl<T: Config> Pallet<T> {
 			Self::check_failure(&validator, &report)?;
 		let period = Self::period_of(record.at);
 		let second_seed = round.as_ref().map(|check| check.seed);
-		if let Some(mut check) = round {
+		let part = if let Some(mut check) = round {
 			let part = check.round.answer(report.sample, Self::answer_pay(record.share, samples));
 			if !check.round.dispute(report.sample, report.reason == FailReason::Unavailable) {
 				defensive!("a doubled sample's bit is within the bitmap");
 			}
 			SecondRounds::<T>::insert(report.settlement, check.round);
-			Self::pay_from_pot(&validator, part)?;
-			Self::note_pay(period, &validator, part, None);
+			part
 		} else {
 			if !record.answer(report.sample) {
 				defensive!("a sample's bit is within the bitmap");
@@ -215,10 +214,11 @@ impl<T: Config> Pallet<T> {
 			let part = record.pay_answer(Self::answer_pay(record.share, samples));
 			Settlements::<T>::insert(report.settlement, &record);
 			Self::note_failed(report.settlement, report.sample);
-			Self::pay_from_pot(&validator, part)?;
-			Self::note_pay(period, &validator, part, None);
 			Self::note_answers(period, &validator, 1);
-		}
+			part
+		};
+		Self::pay_from_pot(&validator, part)?;
+		Self::note_pay(period, &validator, part, None);
 		let dispute = Self::open_dispute(
 			report.settlement,
 			&record,

@@ -279,12 +279,13 @@ impl<T: Config> Pallet<T> {
 	/// settlement by settlement. Samples answered already are skipped; in the pool
 	/// (`in_block` false) a batch more than half of whose entries are answered is refused:
 	/// another validator drawn for a sample may have answered it first, and a resent batch
-	/// costs its checks at most twice over.
+	/// costs its checks at most twice over. Also returns the worker key the batch is signed
+	/// with (one the period's batches may be signed with: `forfeits.rs`).
 	pub(crate) fn check_verdicts(
 		validator: &HostId,
 		verdicts: &ReceiptVerdicts,
 		in_block: bool,
-	) -> Result<Vec<Answers<T>>, Error<T>> {
+	) -> Result<(Vec<Answers<T>>, sr25519::Public), Error<T>> {
 		ensure!(!verdicts.entries.is_empty(), Error::<T>::NoVerdicts);
 		ensure!(verdicts.part < MAX_VERDICT_PARTS, Error::<T>::BadPart);
 		let second = Self::answers_second(verdicts.period)?;
@@ -294,7 +295,7 @@ impl<T: Config> Pallet<T> {
 		);
 		Self::check_anchor(&verdicts.anchor, Self::verdicts_anchor_from(verdicts.period))?;
 		// Signed by a key the period's batches may be signed with (`forfeits.rs`).
-		Self::period_key(verdicts.period, validator)?;
+		let key = Self::period_key(verdicts.period, validator)?;
 		let mut answers: Vec<Answers<T>> = Vec::new();
 		// The validator's power in the snapshots met so far (usually one).
 		let mut powers: Vec<(PowerSnapshot, u128)> = Vec::new();
@@ -343,7 +344,7 @@ impl<T: Config> Pallet<T> {
 			in_block || answered.saturating_mul(2) <= verdicts.entries.len() as u32,
 			Error::<T>::AlreadyAnswered
 		);
-		Ok(answers)
+		Ok((answers, key))
 	}
 
 	/// `validator`'s power in `snapshot`, read once a batch (`powers`: those read so far).
@@ -444,11 +445,11 @@ impl<T: Config> Pallet<T> {
 
 	/// `submit_verdicts`: marks each new answer on its settlement (a second answer: on its
 	/// second round), pays the validator for them from the pot into its pending work (one
-	/// transfer; noted as its pay for the period, `forfeits.rs`), marks the validator answered for the period and notes its first answers
-	/// as duties done (second answers are not duties, `seconds.rs`), and emits
-	/// `VerdictsSubmitted`.
+	/// transfer; noted as its pay for the period with the batch's key, `forfeits.rs`), marks
+	/// the validator answered for the period and notes its first answers as duties done
+	/// (second answers are not duties, `seconds.rs`), and emits `VerdictsSubmitted`.
 	pub(crate) fn do_verdicts(validator: HostId, verdicts: ReceiptVerdicts) -> DispatchResult {
-		let answers = Self::check_verdicts(&validator, &verdicts, true)?;
+		let (answers, key) = Self::check_verdicts(&validator, &verdicts, true)?;
 		let (mut passes, mut seconds, mut paid) = (0u32, 0u32, 0u128);
 		for Answers { settlement, mut record, round, samples, pay } in answers {
 			if samples.is_empty() {
@@ -474,7 +475,6 @@ impl<T: Config> Pallet<T> {
 			Settlements::<T>::insert(settlement, record);
 		}
 		Self::pay_from_pot(&validator, paid)?;
-		let key = Self::period_key(verdicts.period, &validator)?;
 		Self::note_pay(verdicts.period, &validator, paid, Some(key));
 		// Answers mark the validator, and are duties done (a batch whose samples others
 		// answered first answers nothing).
