@@ -73,9 +73,13 @@ async function main() {
 	const quoted = await api.call.inferenceApi.price(MODEL);
 	check(quoted.isSome, `model ${MODEL} has a price`);
 	const price = quoted.unwrap().toBigInt();
-	// The price may move before the channel opens: cap it at twice, and deposit for the cap.
+	// The price may move before the channel opens: cap it at twice, and deposit for the cap:
+	// each slot's share of the deposit pays the member's voucher below at the cap (and is at
+	// least the chain's least, a full request a slot), whichever hosts the slots are drawn to
+	// (one host may hold both slots, or each one).
 	const cap = price * 2n;
-	const deposit = BigInt(SLOTS) * BigInt(MAX_REQUEST_TOKENS) * cap;
+	const slotTokens = Math.max(RECEIPTS * RECEIPT_TOKENS, MAX_REQUEST_TOKENS);
+	const deposit = BigInt(SLOTS) * BigInt(slotTokens) * cap;
 	const terms = {
 		model: MODEL,
 		channelKey: channelKey.publicKey,
