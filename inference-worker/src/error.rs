@@ -62,6 +62,9 @@ pub enum Error {
 	/// Proof of Compute: the proof server, or a check that cannot run.
 	#[error("PoC: {0}")]
 	Poc(String),
+	/// A channel's request could not be served or settled as asked.
+	#[error("channel: {0}")]
+	Channel(String),
 	/// A file operation failed.
 	#[error("{context}: {source}")]
 	Io {

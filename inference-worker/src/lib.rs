@@ -10,6 +10,8 @@
 //! - [`engine`]: the loaded model as the duties' engine (execute, replay, prove);
 //! - [`duty`]: the host's duties on chain (inference and PoC) as job logic over chain,
 //!   model and peer traits, with journals on disk that survive restarts;
+//! - [`channel`]: inference channels off chain (`docs/channels.md`): the prompt format,
+//!   the executor's and the developer's books of a channel, their journals;
 //! - [`chain`]: the duties' chain over a node (`gonka-client`), signed with the worker key;
 //! - [`api`]: the servers: the PoC proof server (and its client) and the Prometheus
 //!   metrics;
@@ -26,6 +28,7 @@
 pub mod api;
 pub mod catalog;
 pub mod chain;
+pub mod channel;
 #[cfg(feature = "test-cheats")]
 pub mod cheats;
 pub mod cli;

@@ -39,8 +39,22 @@ pub fn generate(
 	max_tokens: usize,
 	params: &SamplingParams,
 ) -> Result<Generation> {
-	params.validate()?;
 	let prompt_token_ids = tokenizer.chat_prompt(prompt)?;
+	generate_from(model, tokenizer, prompt_token_ids, max_tokens, params, &mut |_| Ok(()))
+}
+
+/// Generates up to `max_tokens` tokens after the templated prompt `prompt_token_ids`,
+/// calling `on_token` with each completion token as soon as it is drawn (an executor
+/// streams them; an error from it stops the generation).
+pub fn generate_from(
+	model: &Llama,
+	tokenizer: &ChatTokenizer,
+	prompt_token_ids: Vec<u32>,
+	max_tokens: usize,
+	params: &SamplingParams,
+	on_token: &mut dyn FnMut(u32) -> Result<()>,
+) -> Result<Generation> {
+	params.validate()?;
 	let context = model.config().context;
 	if prompt_token_ids.len().saturating_add(max_tokens) > context {
 		return Err(Error::ContextExceeded {
@@ -64,6 +78,7 @@ pub fn generate(
 	for position in 0..max_tokens {
 		let token = sampler::sample(&logits, params, &draws, position as u64);
 		completion_token_ids.push(token);
+		on_token(token)?;
 		if tokenizer.is_end(token) || position + 1 == max_tokens {
 			break;
 		}

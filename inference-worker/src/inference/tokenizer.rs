@@ -154,10 +154,23 @@ impl ChatTokenizer {
 		if gonka_primitives::inference::prompt_text(prompt.as_bytes()).is_err() {
 			return Err(Error::EmptyPrompt);
 		}
-		let mut ids = vec![self.im_start];
-		ids.extend(self.encode(&format!("user\n{prompt}"))?);
-		ids.push(self.im_end);
-		ids.extend(self.encode("\n")?);
+		self.chat_conversation(&[("user", prompt)])
+	}
+
+	/// The chat template (ChatML) around a conversation of `(role, content)` turns, then
+	/// the assistant's header: `<|im_start|>{role}\n{content}<|im_end|>\n` for each turn,
+	/// then `<|im_start|>assistant\n`. The control tokens come from the template only: a
+	/// turn's role and content are encoded as text. Each turn therefore has at most
+	/// `role + content + 4` tokens ([`crate::channel::prompt::prompt_bytes`] counts them
+	/// so), the header at most the chain's template overhead (tested).
+	pub fn chat_conversation(&self, turns: &[(&str, &str)]) -> Result<Vec<u32>> {
+		let mut ids = Vec::new();
+		for (role, content) in turns {
+			ids.push(self.im_start);
+			ids.extend(self.encode(&format!("{role}\n{content}"))?);
+			ids.push(self.im_end);
+			ids.extend(self.encode("\n")?);
+		}
 		ids.push(self.im_start);
 		ids.extend(self.encode("assistant\n")?);
 		Ok(ids)
