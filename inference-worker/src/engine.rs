@@ -5,9 +5,10 @@
 //! [`crate::chain`] is to the node.
 
 use crate::{
+	channel::prompt::ChatMessage,
 	duty::{artifacts::ARTIFACT_BYTES, poc::Prover, Engine, Execution, RequestInfo},
 	inference::{
-		generate::generate,
+		generate::{generate, generate_from},
 		sampler::SamplingParams,
 		score::{score, Claim, Tolerance},
 		tokenizer::ChatTokenizer,
@@ -16,7 +17,10 @@ use crate::{
 	poc::PocEngine,
 	Error, Result,
 };
-use gonka_primitives::{inference::RequestId, HostId, ModelId, H256};
+use gonka_primitives::{
+	inference::{RequestId, SamplingParams as ChainSampling},
+	HostId, ModelId, H256,
+};
 use polkadot_sdk::sp_arithmetic::{PerThing, Perbill};
 
 /// A loaded model serving one on-chain model id.
@@ -34,11 +38,48 @@ pub struct ModelEngine {
 /// The sampler's parameters of a request: the chain's integer temperature and nucleus, and
 /// the request id as the seed (`docs/inference.md`).
 pub fn sampling(request: RequestId, info: &RequestInfo) -> SamplingParams {
-	let top_p = f64::from(info.params.top_p.deconstruct()) / f64::from(Perbill::ACCURACY);
+	sampler_params(&info.params, request)
+}
+
+/// The sampler's parameters of the chain's integer temperature and nucleus, with `seed`.
+pub fn sampler_params(params: &ChainSampling, seed: u64) -> SamplingParams {
+	let top_p = f64::from(params.top_p.deconstruct()) / f64::from(Perbill::ACCURACY);
 	SamplingParams {
-		temperature: info.params.temperature_milli as f32 / 1000.0,
+		temperature: params.temperature_milli as f32 / 1000.0,
 		top_p: top_p as f32,
-		seed: request,
+		seed,
+	}
+}
+
+/// The channels' executor runs the model through [`crate::api::channels::ChannelEndpoint`].
+impl crate::api::channels::Generator for ModelEngine {
+	fn prompt_ids(&self, messages: &[ChatMessage]) -> Result<Vec<u32>> {
+		self.tokenizer.chat_conversation(&crate::channel::prompt::turns(messages))
+	}
+
+	fn generate(
+		&self,
+		prompt_ids: Vec<u32>,
+		max_tokens: u32,
+		params: &SamplingParams,
+		on_token: &mut dyn FnMut(u32),
+	) -> Result<Vec<u32>> {
+		let generation = generate_from(
+			&self.model,
+			&self.tokenizer,
+			prompt_ids,
+			max_tokens as usize,
+			params,
+			&mut |id| {
+				on_token(id);
+				Ok(())
+			},
+		)?;
+		Ok(generation.completion_token_ids)
+	}
+
+	fn end_tokens(&self) -> Vec<u32> {
+		self.tokenizer.end_tokens().to_vec()
 	}
 }
 

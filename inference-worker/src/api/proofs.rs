@@ -72,6 +72,10 @@ pub const MAX_CONNECTIONS: u32 = 256;
 /// Connections the server holds at once from one IP address; more are closed at once.
 pub const MAX_CONNECTIONS_PER_PEER: usize = 8;
 
+/// Subscriptions one connection may hold (a gateway streams a request per subscription;
+/// the channels' queue bounds the requests of all connections together).
+pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: u32 = 16;
+
 /// Nothing committed is served for the epoch and model asked.
 pub const NOT_SERVED: i32 = -32001;
 /// Invalid parameters (JSON-RPC's code).
@@ -231,11 +235,18 @@ pub struct ProofServer {
 impl ProofServer {
 	/// Listens on `listen` (e.g. `0.0.0.0:8400`) and answers from `book`.
 	pub fn start(listen: &str, book: ProofBook) -> Result<Self> {
+		Self::start_with(listen, book, Methods::new())
+	}
+
+	/// Listens on `listen`, answers `poc_proofs` from `book` and `more` methods beside
+	/// them (the channels' executor endpoint, [`crate::api::channels`]).
+	pub fn start_with(listen: &str, book: ProofBook, more: impl Into<Methods>) -> Result<Self> {
 		let (sender, receiver) = std::sync::mpsc::channel();
 		let listen = listen.to_string();
+		let more = more.into();
 		std::thread::Builder::new()
 			.name("poc-proofs".into())
-			.spawn(move || serve(&listen, book, sender))
+			.spawn(move || serve(&listen, book, more, sender))
 			.map_err(Error::io("starting the PoC proof server's thread"))?;
 		let (address, handle) = receiver
 			.recv()
@@ -254,7 +265,7 @@ impl ProofServer {
 type Started = std::sync::mpsc::Sender<Result<(SocketAddr, ServerHandle)>>;
 
 /// The server's thread: its own single-threaded runtime, serving until stopped.
-fn serve(listen: &str, book: ProofBook, started: Started) {
+fn serve(listen: &str, book: ProofBook, more: Methods, started: Started) {
 	let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
 		Ok(runtime) => runtime,
 		Err(error) => {
@@ -263,7 +274,7 @@ fn serve(listen: &str, book: ProofBook, started: Started) {
 		}
 	};
 	runtime.block_on(async move {
-		match listen_on(listen, book).await {
+		match listen_on(listen, book, more).await {
 			Ok((address, handle)) => {
 				let _ = started.send(Ok((address, handle.clone())));
 				handle.stopped().await;
@@ -277,7 +288,11 @@ fn serve(listen: &str, book: ProofBook, started: Started) {
 
 /// Binds `listen` and starts answering `poc_proofs` from `book`, within the server's
 /// limits.
-async fn listen_on(listen: &str, book: ProofBook) -> Result<(SocketAddr, ServerHandle)> {
+async fn listen_on(
+	listen: &str,
+	book: ProofBook,
+	more: Methods,
+) -> Result<(SocketAddr, ServerHandle)> {
 	let listener = tokio::net::TcpListener::bind(listen)
 		.await
 		.map_err(|error| Error::Poc(format!("cannot listen on {listen}: {error}")))?;
@@ -293,6 +308,7 @@ async fn listen_on(listen: &str, book: ProofBook) -> Result<(SocketAddr, ServerH
 			book.answer(epoch, model, &indices, count)
 		})
 		.map_err(|error| Error::Poc(error.to_string()))?;
+	module.merge(more).map_err(|error| Error::Poc(error.to_string()))?;
 	let (stop, handle) = stop_channel();
 	tokio::spawn(accept(listener, module.into(), stop));
 	Ok((address, handle))
@@ -303,8 +319,8 @@ async fn listen_on(listen: &str, book: ProofBook) -> Result<(SocketAddr, ServerH
 /// [`MAX_CONNECTIONS_PER_PEER`] already (then it is closed at once).
 async fn accept(listener: tokio::net::TcpListener, methods: Methods, stop: StopHandle) {
 	let builder = Server::builder()
-		.http_only()
 		.max_request_body_size(MAX_REQUEST_BYTES)
+		.max_subscriptions_per_connection(MAX_SUBSCRIPTIONS_PER_CONNECTION)
 		.max_response_body_size(MAX_RESPONSE_BYTES)
 		.max_connections(MAX_CONNECTIONS)
 		.set_batch_request_config(BatchRequestConfig::Disabled)
