@@ -13,6 +13,7 @@
 //! - [`channel`]: inference channels off chain (`docs/channels.md`): the prompt format,
 //!   the executor's and the developer's books of a channel, their journals;
 //! - [`chain`]: the duties' chain over a node (`gonka-client`), signed with the worker key;
+//! - [`gateway`]: the developer's gateway, an OpenAI-compatible HTTP API over channels;
 //! - [`api`]: the servers: the PoC proof server (and its client) and the Prometheus
 //!   metrics;
 //! - [`cli`]: the commands (`run`, `register`, `status`, `infer`, `watch`, `generate`,
@@ -36,6 +37,7 @@ pub mod config;
 pub mod duty;
 pub mod engine;
 pub mod error;
+pub mod gateway;
 pub mod inference;
 pub mod model;
 pub mod poc;

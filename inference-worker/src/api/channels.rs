@@ -442,6 +442,11 @@ impl ExecutorClient {
 		Ok(Self { client })
 	}
 
+	/// Whether the connection is still open.
+	pub fn is_connected(&self) -> bool {
+		self.client.is_connected()
+	}
+
 	/// Sends a request: its events, or the executor's refusal.
 	pub async fn infer(
 		&self,

@@ -1,0 +1,433 @@
+//! The developer's gateway (`gonka-worker gateway`, `docs/developer.md`): an
+//! OpenAI-compatible HTTP API ([`http`], [`openai`]) over inference channels. It holds
+//! each channel's key (never the account key), sends each request to a committee member
+//! with allowance left, fails over to another when one does not take it, streams the
+//! completion as it comes, checks the receipt and signs the voucher
+//! ([`crate::channel::developer`]), and sends the voucher to the executor.
+//!
+//! Where the channels come from is a [`ChannelSupply`]: the chain's (opening and rotating
+//! channels, `supply`) or, in tests, a fixed one.
+//!
+//! **Choosing a member.** The members whose allowance left covers the request's maximum
+//! cost and that sent no bad receipt, most allowance left first. The first try takes a new
+//! nonce; each next try is the same nonce's next try, to the next member, while the
+//! member did not take it (not serving it, busy, unreachable, its allowance or voucher
+//! lag). When none takes it: 402 `insufficient_quota` if a member's allowance was the
+//! reason (or no member has allowance left), 429 `rate_limit_exceeded` if a voucher lag
+//! was, 503 otherwise. Once a member streams, the request is its: a failure then is an
+//! error event (the tokens already sent cannot be taken back).
+//!
+//! **Receipts.** A receipt that fails the gateway's checks is not countersigned, the
+//! member is not asked again, and the client gets a 502 `bad_receipt` error event.
+
+pub mod http;
+pub mod openai;
+
+use crate::{
+	api::channels::{decode_hex, to_hex, ExecutorClient, InferEvent, ALLOWANCE, VOUCHER_LAG},
+	channel::{
+		developer::DeveloperChannel,
+		executor::Payload,
+		prompt::{self},
+	},
+	inference::tokenizer::ChatTokenizer,
+};
+use codec::Decode;
+use gonka_primitives::{
+	channel::{max_cost, FinishReason, Receipt},
+	HostId,
+};
+use openai::{ApiError, CompletionRequest, Usage};
+use polkadot_sdk::sp_core::sr25519;
+use serde_json::{json, Value};
+use std::{
+	collections::{BTreeMap, BTreeSet},
+	sync::{Arc, Mutex},
+	time::Duration,
+};
+
+/// How long the gateway waits for a member's next event (a token or the receipt).
+pub const EVENT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A channel the gateway sends a model's requests to.
+pub struct ModelChannel {
+	/// The model's name, as clients ask for it.
+	pub name: String,
+	/// The model's tokenizer (the gateway counts prompt tokens and decodes completions).
+	pub tokenizer: Arc<ChatTokenizer>,
+	/// The channel's book.
+	pub book: Mutex<DeveloperChannel>,
+	/// Each member's endpoint.
+	pub endpoints: BTreeMap<HostId, String>,
+}
+
+/// Where the gateway's channels come from.
+pub trait ChannelSupply: Send + Sync + 'static {
+	/// The models served, by name.
+	fn models(&self) -> Vec<String>;
+	/// The channel to send `model`'s next request to, if one is open.
+	fn channel(&self, model: &str) -> Option<Arc<ModelChannel>>;
+}
+
+/// What a completion streams.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+	/// More text.
+	Text(String),
+	/// The end: why, the token counts, and the receipt with its voucher (`x_gonka`).
+	Done {
+		/// Why the completion ended.
+		finish: FinishReason,
+		/// Its token counts.
+		usage: Usage,
+		/// The receipt, its signature, the voucher signed for it.
+		receipt: Value,
+	},
+	/// It failed after it started.
+	Error(ApiError),
+}
+
+/// The gateway.
+pub struct Gateway {
+	supply: Arc<dyn ChannelSupply>,
+	clients: tokio::sync::Mutex<BTreeMap<String, Arc<ExecutorClient>>>,
+	avoided: Mutex<BTreeSet<HostId>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+	mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn unavailable(message: impl Into<String>) -> ApiError {
+	ApiError::new(503, "service_unavailable", "service_unavailable", message)
+}
+
+impl Gateway {
+	/// A gateway over `supply`'s channels.
+	pub fn new(supply: Arc<dyn ChannelSupply>) -> Arc<Self> {
+		Arc::new(Self {
+			supply,
+			clients: tokio::sync::Mutex::new(BTreeMap::new()),
+			avoided: Mutex::new(BTreeSet::new()),
+		})
+	}
+
+	/// The models served.
+	pub fn models(&self) -> Vec<String> {
+		self.supply.models()
+	}
+
+	async fn client(&self, endpoint: &str) -> Option<Arc<ExecutorClient>> {
+		let mut clients = self.clients.lock().await;
+		if let Some(client) = clients.get(endpoint).filter(|client| client.is_connected()) {
+			return Some(client.clone());
+		}
+		match ExecutorClient::connect(endpoint).await {
+			Ok(client) => {
+				let client = Arc::new(client);
+				clients.insert(endpoint.to_string(), client.clone());
+				Some(client)
+			}
+			Err(error) => {
+				tracing::info!(endpoint, %error, "a committee member's endpoint does not answer");
+				clients.remove(endpoint);
+				None
+			}
+		}
+	}
+
+	/// Starts a completion: sends the request to a member that takes it, and streams its
+	/// events; or says why no member took it.
+	pub async fn complete(
+		self: &Arc<Self>,
+		request: CompletionRequest,
+	) -> Result<tokio::sync::mpsc::UnboundedReceiver<Event>, ApiError> {
+		let channel = self.supply.channel(&request.model).ok_or_else(|| {
+			if self.supply.models().contains(&request.model) {
+				unavailable(format!(
+					"no channel of `{}` is open yet; try again shortly",
+					request.model
+				))
+			} else {
+				ApiError::new(
+					404,
+					"invalid_request_error",
+					"model_not_found",
+					format!(
+						"the model `{}` does not exist; GET /v1/models lists the models",
+						request.model
+					),
+				)
+			}
+		})?;
+		let bytes = prompt::check(&request.messages)
+			.map_err(|bad| ApiError::invalid(bad.to_string(), Some("messages"), "invalid_value"))?;
+		let prompt_ids =
+			channel.tokenizer.chat_conversation(&prompt::turns(&request.messages)).map_err(
+				|error| ApiError::invalid(error.to_string(), Some("messages"), "invalid_value"),
+			)?;
+		let (view, allowances) = {
+			let book = lock(&channel.book);
+			let view = book.view().clone();
+			let left: Vec<(HostId, u128)> = view
+				.members
+				.iter()
+				.map(|(host, member)| {
+					(host.clone(), member.allowance.saturating_sub(book.total(host)))
+				})
+				.collect();
+			(view, left)
+		};
+		let room = u64::from(view.max_request_tokens)
+			.saturating_sub(u64::from(bytes))
+			.saturating_sub(u64::from(view.template_overhead));
+		let max_tokens = match request.max_tokens {
+			Some(asked) if u64::from(asked) > room => {
+				return Err(ApiError::invalid(
+					format!(
+						"the prompt and max_tokens take {} tokens; a request of this channel may take {}",
+						u64::from(bytes) + u64::from(view.template_overhead) + u64::from(asked),
+						view.max_request_tokens
+					),
+					Some("max_tokens"),
+					"context_length_exceeded",
+				))
+			}
+			Some(asked) => asked,
+			None if room == 0 => {
+				return Err(ApiError::invalid(
+					format!(
+						"the prompt leaves no room in a request of {} tokens",
+						view.max_request_tokens
+					),
+					Some("messages"),
+					"context_length_exceeded",
+				))
+			}
+			None => room as u32,
+		};
+		let most =
+			max_cost(bytes, view.template_overhead, max_tokens, view.price).unwrap_or(u128::MAX);
+		let funded: Vec<(HostId, u128)> =
+			allowances.into_iter().filter(|(_, left)| *left >= most).collect();
+		if funded.is_empty() {
+			return Err(ApiError::new(
+				402,
+				"insufficient_quota",
+				"insufficient_quota",
+				"no committee member has allowance left for this request; the channel needs a top-up",
+			));
+		}
+		let mut candidates: Vec<(HostId, u128)> = {
+			let avoided = lock(&self.avoided);
+			funded.into_iter().filter(|(host, _)| !avoided.contains(host)).collect()
+		};
+		if candidates.is_empty() {
+			return Err(unavailable(
+				"no committee member can take the request: members that sent bad receipts are not asked again",
+			));
+		}
+		candidates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+		let (mut nonce, mut refusals) = (None, Vec::new());
+		for (attempt, (host, _)) in candidates.iter().enumerate() {
+			let Ok(attempt) = u8::try_from(attempt) else { break };
+			let Some(endpoint) = channel.endpoints.get(host) else { continue };
+			let signed = {
+				let mut book = lock(&channel.book);
+				match book.request(
+					host,
+					nonce,
+					attempt,
+					&request.messages,
+					max_tokens,
+					request.sampling,
+				) {
+					Ok(Ok(signed)) => signed,
+					Ok(Err(bad)) => {
+						return Err(ApiError::invalid(
+							bad.to_string(),
+							Some("messages"),
+							"invalid_value",
+						))
+					}
+					Err(error) => {
+						return Err(unavailable(format!("the gateway's journal: {error}")))
+					}
+				}
+			};
+			nonce = Some(signed.request.nonce);
+			let payload = Payload {
+				request: signed.request,
+				request_signature: signed.signature,
+				salt: signed.salt,
+				messages: request.messages.clone(),
+			};
+			let Some(client) = self.client(endpoint).await else {
+				refusals.push(0);
+				continue;
+			};
+			match client.infer(&payload).await {
+				Ok(subscription) => {
+					let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+					let gateway = self.clone();
+					let stream = Stream {
+						channel: channel.clone(),
+						client,
+						payload,
+						prompt_tokens: prompt_ids.len() as u32,
+					};
+					tokio::spawn(async move { gateway.drive(stream, subscription, sender).await });
+					return Ok(receiver);
+				}
+				Err(jsonrpsee::core::ClientError::Call(refused)) => {
+					tracing::info!(host = %host, code = refused.code(), reason = refused.message(), "a member did not take a request");
+					refusals.push(refused.code());
+				}
+				Err(error) => {
+					tracing::info!(host = %host, %error, "a member's endpoint failed");
+					self.clients.lock().await.remove(endpoint);
+					refusals.push(0);
+				}
+			}
+		}
+		Err(if refusals.contains(&ALLOWANCE) {
+			ApiError::new(
+				402,
+				"insufficient_quota",
+				"insufficient_quota",
+				"the committee's allowance is spent; the channel needs a top-up",
+			)
+		} else if refusals.contains(&VOUCHER_LAG) {
+			ApiError::new(
+				429,
+				"rate_limit_exceeded",
+				"rate_limit_exceeded",
+				"the committee waits for vouchers; retry shortly",
+			)
+		} else {
+			unavailable("no committee member took the request")
+		})
+	}
+
+	async fn drive(
+		self: Arc<Self>,
+		stream: Stream,
+		mut subscription: jsonrpsee::core::client::Subscription<InferEvent>,
+		events: tokio::sync::mpsc::UnboundedSender<Event>,
+	) {
+		let tokenizer = stream.channel.tokenizer.clone();
+		let (mut ids, mut sent) = (Vec::<u32>::new(), 0usize);
+		let executor = stream.payload.request.executor.clone();
+		let failed =
+			|message: String| Event::Error(ApiError::new(502, "api_error", "bad_gateway", message));
+		loop {
+			let next = match tokio::time::timeout(EVENT_TIMEOUT, subscription.next()).await {
+				Ok(Some(Ok(event))) => event,
+				Ok(Some(Err(error))) => {
+					let _ = events
+						.send(failed(format!("the executor sent a malformed event: {error}")));
+					return;
+				}
+				Ok(None) => {
+					let _ = events
+						.send(failed("the executor closed the stream before its receipt".into()));
+					return;
+				}
+				Err(_) => {
+					let _ = events
+						.send(failed(format!("no event from the executor in {EVENT_TIMEOUT:?}")));
+					return;
+				}
+			};
+			match next {
+				InferEvent::Tokens { ids: more } => {
+					ids.extend(more);
+					let text: Vec<u32> =
+						ids.iter().copied().filter(|id| !tokenizer.is_end(*id)).collect();
+					if let Ok(decoded) = tokenizer.decode(&text) {
+						if decoded.len() > sent
+							&& decoded.is_char_boundary(sent)
+							&& !decoded.ends_with('\u{FFFD}')
+						{
+							let _ = events.send(Event::Text(decoded[sent..].to_string()));
+							sent = decoded.len();
+						}
+					}
+				}
+				InferEvent::Failed { reason } => {
+					let _ = events.send(failed(format!("the executor failed: {reason}")));
+					return;
+				}
+				InferEvent::Receipt { receipt, signature } => {
+					let event = self.receipt(&stream, &ids, &receipt, &signature).await;
+					if matches!(event, Event::Error(_)) {
+						lock(&self.avoided).insert(executor.clone());
+					}
+					let _ = events.send(event);
+					return;
+				}
+			}
+		}
+	}
+
+	/// Checks a receipt, signs its voucher, sends it to the executor: the last event.
+	async fn receipt(&self, stream: &Stream, ids: &[u32], receipt: &str, signature: &str) -> Event {
+		let bad =
+			|message: String| Event::Error(ApiError::new(502, "api_error", "bad_receipt", message));
+		let Some(receipt) = decode_hex::<Receipt>(receipt) else {
+			return bad("the receipt does not decode".into());
+		};
+		let Some(signature) = signature
+			.strip_prefix("0x")
+			.and_then(|text| hex::decode(text).ok())
+			.and_then(|bytes| sr25519::Signature::decode(&mut bytes.as_slice()).ok())
+		else {
+			return bad("the receipt's signature does not decode".into());
+		};
+		let tokenizer = &stream.channel.tokenizer;
+		let accepted = lock(&stream.channel.book).accept(
+			&stream.payload.request,
+			receipt.clone(),
+			&signature,
+			ids,
+			stream.prompt_tokens,
+			tokenizer.end_tokens(),
+		);
+		let voucher = match accepted {
+			Ok(Ok(voucher)) => voucher,
+			Ok(Err(fault)) => {
+				tracing::warn!(executor = %stream.payload.request.executor, %fault, "a receipt was not countersigned");
+				return bad(format!("the executor's receipt was not countersigned: {fault}"));
+			}
+			Err(error) => return bad(format!("the gateway's journal: {error}")),
+		};
+		if let Err(error) = stream.client.voucher(&voucher).await {
+			// Signed and journaled: sent again with the next receipt's voucher, or claimed
+			// by the executor as tail.
+			tracing::info!(executor = %stream.payload.request.executor, %error, "a voucher was not delivered");
+		}
+		Event::Done {
+			finish: receipt.finish,
+			usage: Usage::new(receipt.prompt_tokens, receipt.completion_tokens),
+			receipt: json!({
+				"channel": receipt.channel,
+				"executor": stream.payload.request.executor.to_string(),
+				"nonce": receipt.nonce,
+				"attempt": receipt.attempt,
+				"seq": receipt.seq,
+				"cost": receipt.cost.to_string(),
+				"receipt": to_hex(&codec::Encode::encode(&receipt)),
+				"signature": to_hex(&signature.0),
+				"voucher": { "count": voucher.voucher.count, "amount": voucher.voucher.amount.to_string() },
+			}),
+		}
+	}
+}
+
+/// A request a member took.
+struct Stream {
+	channel: Arc<ModelChannel>,
+	client: Arc<ExecutorClient>,
+	payload: Payload,
+	prompt_tokens: u32,
+}
