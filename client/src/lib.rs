@@ -25,6 +25,7 @@
 //! encoded transaction carries none ([`ChainClient::submit_duty`]).
 
 use gonka_primitives::{
+	channel::{ChannelId, ChannelSettle, ChannelTerms, ChannelWaiver},
 	duty::{
 		Duty, InferenceFinish, InferenceValidation, InvalidationVote, MissingValidation, PocCommit,
 		PocValidation,
@@ -43,7 +44,25 @@ use subxt::{
 
 /// The runtime's calls, events, storage and runtime APIs, generated from
 /// `client/metadata.scale`.
-#[subxt::subxt(runtime_metadata_path = "metadata.scale")]
+///
+/// The channels' messages are the primitives' own types (`subxt::utils::Static`: encoded
+/// with their SCALE codec), so what a worker or gateway builds and signs is what is sent
+/// (the runtime's block numbers are `u32`).
+#[subxt::subxt(
+	runtime_metadata_path = "metadata.scale",
+	substitute_type(
+		path = "gonka_primitives::channel::ChannelTerms<B>",
+		with = "::subxt::utils::Static<::gonka_primitives::channel::ChannelTerms<u32>>"
+	),
+	substitute_type(
+		path = "gonka_primitives::channel::ChannelSettle",
+		with = "::subxt::utils::Static<::gonka_primitives::channel::ChannelSettle>"
+	),
+	substitute_type(
+		path = "gonka_primitives::channel::ChannelWaiver",
+		with = "::subxt::utils::Static<::gonka_primitives::channel::ChannelWaiver>"
+	)
+)]
 pub mod runtime {}
 
 // The macro above reads the file without telling cargo: this makes the crate rebuild when
@@ -58,6 +77,9 @@ pub use runtime::{
 		ValidationMissed, ValidationReported, ValidatorPaid, VoteOpened, Voted,
 	},
 	poc::events::{PocCommitted, PocValidationsSubmitted},
+};
+pub use runtime::channels::events::{
+	ChannelClosed, ChannelFinalized, ChannelOpened, ChannelSettled, ChannelToppedUp, CommitteeDrawn,
 };
 /// The subxt this client is built on (its event and block types, for callers that read
 /// blocks through [`ChainClient::api`]).
@@ -215,6 +237,44 @@ pub struct PocHost {
 	pub models: Vec<ModelId>,
 	/// Its voting power in the epoch in progress.
 	pub voting_power: u128,
+}
+
+/// A channel as the chain shows it (`ChannelsApi::channel`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelState {
+	/// Who opened it.
+	pub developer: HostId,
+	/// Its terms.
+	pub terms: ChannelTerms<u32>,
+	/// The block that opened it.
+	pub opened: u32,
+	/// The first block in which it takes no request.
+	pub ends: u32,
+	/// The block that finalizes it.
+	pub finalizes: u32,
+	/// Its price per token.
+	pub price: u128,
+	/// The escrow deposited, top-ups included.
+	pub deposited: u128,
+	/// Whether the developer closed it early.
+	pub closed: bool,
+	/// The model's template overhead, fixed when it opened.
+	pub template_overhead: u32,
+	/// What its committee was paid so far.
+	pub settled: u128,
+	/// The host of each slot (empty until drawn).
+	pub committee: Vec<HostId>,
+}
+
+/// What opening a channel takes now (`ChannelsApi::quote_channel`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelQuote {
+	/// The model's price per token now.
+	pub price: u128,
+	/// The channel's fee.
+	pub fee: u128,
+	/// The least deposit at that price.
+	pub min_deposit: u128,
 }
 
 /// A client of one Gonka node.
@@ -401,6 +461,177 @@ impl ChainClient {
 		let at = self.api.at_current_block().await.map_err(chain)?;
 		let call = runtime::runtime_apis().inference_api().quote(model, prompt_bytes, max_tokens);
 		at.runtime_apis().call(call).await.map_err(chain)
+	}
+
+	/// A live channel at the best finalized block; `None` if there is none by that id (or
+	/// it was pruned).
+	pub async fn channel(&self, channel: ChannelId) -> Result<Option<ChannelState>, Error> {
+		self.channel_at(channel, None).await
+	}
+
+	/// A live channel at finalized block `number` (the best finalized if `None`).
+	pub async fn channel_at(
+		&self,
+		channel: ChannelId,
+		number: Option<u32>,
+	) -> Result<Option<ChannelState>, Error> {
+		let call = runtime::runtime_apis().channels_api().channel(channel);
+		let view = match number {
+			Some(number) => {
+				let at = self.api.at_block(u64::from(number)).await.map_err(chain)?;
+				at.runtime_apis().call(call).await.map_err(chain)?
+			}
+			None => {
+				let at = self.api.at_current_block().await.map_err(chain)?;
+				at.runtime_apis().call(call).await.map_err(chain)?
+			}
+		};
+		Ok(view.map(|view| {
+			let info = view.info;
+			ChannelState {
+				developer: HostId::new(info.developer.0),
+				terms: info.terms.0,
+				opened: info.opened,
+				ends: info.ends,
+				finalizes: info.finalizes,
+				price: info.price,
+				deposited: info.deposited,
+				closed: matches!(info.status, runtime_types::pallet_channels::types::ChannelStatus::Closed),
+				template_overhead: info.template_overhead,
+				settled: info.settled,
+				committee: view.committee.into_iter().map(|host| HostId::new(host.0)).collect(),
+			}
+		}))
+	}
+
+	/// Every channel whose committee is drawn, with its committee, at the best finalized
+	/// block (the live channels: records are pruned once finalized).
+	pub async fn live_channels(&self) -> Result<Vec<(ChannelId, Vec<HostId>)>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let address = runtime::storage().channels().committees();
+		let mut entries = at.storage().iter(address, ()).await.map_err(chain)?;
+		let mut channels = Vec::new();
+		while let Some(entry) = entries.next().await {
+			let entry = entry.map_err(chain)?;
+			let (channel,) = entry.key().map_err(chain)?.decode().map_err(chain)?;
+			let committee = entry.value().decode().map_err(chain)?;
+			channels.push((channel, committee.0.into_iter().map(|host| HostId::new(host.0)).collect()));
+		}
+		channels.sort_by_key(|(channel, _)| *channel);
+		Ok(channels)
+	}
+
+	/// The receipts `host`'s settlements of `channel` covered so far (`None`: it settled
+	/// none), at the best finalized block.
+	pub async fn channel_settled(&self, channel: ChannelId, host: &HostId) -> Result<Option<u32>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call = runtime::runtime_apis().channels_api().settled(channel, account(host));
+		Ok(at.runtime_apis().call(call).await.map_err(chain)?.map(|settled| settled.receipts))
+	}
+
+	/// The most `host` may be paid from `channel`, at the best finalized block.
+	pub async fn channel_allowance(&self, channel: ChannelId, host: &HostId) -> Result<u128, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call = runtime::runtime_apis().channels_api().allowance(channel, account(host));
+		at.runtime_apis().call(call).await.map_err(chain)
+	}
+
+	/// What opening a channel of `committee` slots on `model`, with requests of at most
+	/// `max_request_tokens`, takes now; `None` if the model has no price.
+	pub async fn quote_channel(
+		&self,
+		model: ModelId,
+		committee: u8,
+		max_request_tokens: u32,
+	) -> Result<Option<ChannelQuote>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call = runtime::runtime_apis().channels_api().quote_channel(
+			model,
+			committee,
+			max_request_tokens,
+		);
+		let quote = at.runtime_apis().call(call).await.map_err(chain)?;
+		Ok(quote.map(|quote| ChannelQuote {
+			price: quote.price,
+			fee: quote.fee,
+			min_deposit: quote.min_deposit,
+		}))
+	}
+
+	/// Opens a channel with `terms` (whose `channel_key` is `key`'s public half), signed by
+	/// `developer`'s account, which holds `deposit` and pays the fee. Waits until it is in
+	/// a finalized block; returns its `ChannelOpened` event.
+	pub async fn open_channel(
+		&self,
+		developer: &Keypair,
+		terms: ChannelTerms<u32>,
+		key: &sr25519::Pair,
+		deposit: u128,
+	) -> Result<ChannelOpened, Error> {
+		let account = HostId::new(developer.public_key().0);
+		let proof = gonka_primitives::channel::prove_channel_key(&self.genesis_hash(), &account, key);
+		let call = runtime::transactions().channels().open_channel(
+			subxt::utils::Static(terms),
+			proof.0,
+			deposit,
+		);
+		let included = self.submit_signed(&call, developer).await?;
+		included
+			.events
+			.find_first::<ChannelOpened>()
+			.ok_or_else(|| Error::Unexpected("no ChannelOpened event".into()))?
+			.map_err(chain)
+	}
+
+	/// Adds `amount` to a channel's escrow, signed by its developer.
+	pub async fn top_up(
+		&self,
+		developer: &Keypair,
+		channel: ChannelId,
+		amount: u128,
+	) -> Result<Included, Error> {
+		let call = runtime::transactions().channels().top_up(channel, amount);
+		self.submit_signed(&call, developer).await
+	}
+
+	/// Ends a channel now, signed by its developer.
+	pub async fn close_channel(&self, developer: &Keypair, channel: ChannelId) -> Result<Included, Error> {
+		let call = runtime::transactions().channels().close_channel(channel);
+		self.submit_signed(&call, developer).await
+	}
+
+	/// A committee member's settlement of a channel, signed with its worker key; waits
+	/// until it is in a finalized block and succeeded.
+	pub async fn settle(
+		&self,
+		executor: &HostId,
+		settle: &ChannelSettle,
+		worker: &sr25519::Pair,
+	) -> Result<Included, Error> {
+		let signature = settle.sign(&self.genesis_hash(), executor, worker);
+		let call = runtime::transactions().channels().settle(
+			account(executor),
+			subxt::utils::Static(settle.clone()),
+			sr25519_signature(&signature),
+		);
+		self.submit_duty(&call).await
+	}
+
+	/// A committee member's waiver of an ended channel, signed with its worker key; waits
+	/// until it is in a finalized block and succeeded.
+	pub async fn waive_channel(
+		&self,
+		member: &HostId,
+		waiver: &ChannelWaiver,
+		worker: &sr25519::Pair,
+	) -> Result<Included, Error> {
+		let signature = waiver.sign(&self.genesis_hash(), member, worker);
+		let call = runtime::transactions().channels().waive_channel(
+			account(member),
+			subxt::utils::Static(*waiver),
+			sr25519_signature(&signature),
+		);
+		self.submit_duty(&call).await
 	}
 
 	/// Signs `commit` with the host's worker key and submits it; waits until it is in a

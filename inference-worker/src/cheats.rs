@@ -11,14 +11,14 @@ use crate::{
 };
 use gonka_primitives::{inference::RequestId, ModelId};
 use polkadot_sdk::sp_arithmetic::Perbill;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// A lazy executor: executes as `inner` does, then keeps the first `keep` tokens of the
 /// completion and ends it there with the end-of-turn token, so that the result looks
 /// complete to the chain. Validates honestly.
 pub struct Truncating {
 	/// The engine that runs the model.
-	pub inner: Rc<ModelEngine>,
+	pub inner: Arc<ModelEngine>,
 	/// The completion tokens kept.
 	pub keep: usize,
 }

@@ -7,6 +7,7 @@
 //! [`InferenceChain`]: crate::duty::InferenceChain
 //! [`PocChain`]: crate::duty::poc::PocChain
 
+pub mod channels;
 mod inference;
 mod poc;
 

@@ -10,11 +10,16 @@
 
 use crate::{
 	api::{
+		channels::ChannelEndpoint,
 		metrics::{self, Metrics},
 		proofs::{ProofBook, ProofServer, RpcProofs},
 	},
 	catalog,
-	chain::NodeChain,
+	chain::{
+		self,
+		channels::{ChannelWatch, Member},
+		NodeChain,
+	},
 	config::WorkerConfig,
 	duty::{
 		artifacts::{ArtifactStore, POC_DIR},
@@ -28,8 +33,12 @@ use crate::{
 };
 use candle_core::Device;
 use gonka_client::ChainClient;
-use gonka_primitives::ModelId;
-use std::{rc::Rc, time::Duration};
+use gonka_primitives::{HostId, ModelId};
+use polkadot_sdk::sp_core::sr25519;
+use std::{sync::Arc, time::Duration};
+
+/// The channels' journals' directory in the data directory.
+const CHANNELS_DIR: &str = "channels";
 
 /// The longest wait between two connection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -46,8 +55,8 @@ enum Stopped {
 struct Worker {
 	model_id: ModelId,
 	poll: Duration,
-	engine: Rc<ModelEngine>,
-	inference_engine: Rc<dyn Engine>,
+	engine: Arc<ModelEngine>,
+	inference_engine: Arc<dyn Engine>,
 	store: ArtifactStore,
 	book: ProofBook,
 	settings: PocSettings,
@@ -106,12 +115,12 @@ pub async fn run(config: WorkerConfig) -> anyhow::Result<()> {
 	let worker = config.worker_key()?;
 	std::fs::create_dir_all(&config.data_dir)?;
 	let device = config.device()?.open()?;
-	let engine = Rc::new(load_engine(&config, &config.model_file, &device)?);
+	let engine = Arc::new(load_engine(&config, &config.model_file, &device)?);
 	let mut journals = (
 		Journal::open(&config.data_dir.join(JOURNAL_FILE))?,
 		Journal::<PocState>::open(&config.data_dir.join(POC_JOURNAL_FILE))?,
 	);
-	let state = Worker::start(&config, engine, &device)?;
+	let state = Worker::start(&config, engine, &device, &host, &worker)?;
 	let mut backoff = Duration::from_secs(1);
 	let mut checked = false;
 	tracing::info!(%host, node = %config.node, model = config.model_id, "worker started");
@@ -151,12 +160,26 @@ impl Worker {
 	/// other model file.
 	fn start(
 		config: &WorkerConfig,
-		engine: Rc<ModelEngine>,
+		engine: Arc<ModelEngine>,
 		device: &Device,
+		host: &HostId,
+		worker: &sr25519::Pair,
 	) -> anyhow::Result<Self> {
 		let store = ArtifactStore::open(&config.data_dir.join(POC_DIR))?;
 		let book = ProofBook::default();
-		let server = ProofServer::start(&config.poc_listen, book.clone())?;
+		// The channels' endpoint beside the proofs, and the follower that keeps its view
+		// of the chain and settles its channels.
+		let watch = Arc::new(ChannelWatch::default());
+		let endpoint = ChannelEndpoint::new(
+			host.clone(),
+			worker.clone(),
+			config.data_dir.join(CHANNELS_DIR),
+			watch.clone(),
+			engine.clone(),
+		)?;
+		let server = ProofServer::start_with(&config.poc_listen, book.clone(), endpoint.methods()?)?;
+		let member = Member { host: host.clone(), worker_key: worker.clone(), endpoint, watch };
+		chain::channels::follow(config.node.clone(), member, Duration::from_millis(config.poll_ms))?;
 		let registry = polkadot_sdk::substrate_prometheus_endpoint::Registry::new();
 		let metrics = Metrics::new(&registry)?;
 		metrics::serve(&config.metrics_listen, registry)?;
@@ -208,8 +231,8 @@ impl Worker {
 	/// chain unless PoC generation computed.
 	async fn step(
 		&self,
-		duty: &mut InferenceDuty<NodeChain, Rc<dyn Engine>>,
-		poc: &mut PocDuty<NodeChain, Rc<ModelEngine>, RpcProofs>,
+		duty: &mut InferenceDuty<NodeChain, Arc<dyn Engine>>,
+		poc: &mut PocDuty<NodeChain, Arc<ModelEngine>, RpcProofs>,
 	) -> Result<(), Stopped> {
 		let progress = match duty.step().await {
 			Ok(progress) => progress,
@@ -255,9 +278,9 @@ fn load_engine(
 #[cfg(not(feature = "test-cheats"))]
 fn cheats(
 	_: &WorkerConfig,
-	engine: &Rc<ModelEngine>,
+	engine: &Arc<ModelEngine>,
 	_: &Device,
-) -> anyhow::Result<(PocCheat, Rc<dyn Engine>)> {
+) -> anyhow::Result<(PocCheat, Arc<dyn Engine>)> {
 	Ok((PocCheat::Honest, engine.clone()))
 }
 
@@ -267,20 +290,20 @@ fn cheats(
 #[cfg(feature = "test-cheats")]
 fn cheats(
 	config: &WorkerConfig,
-	engine: &Rc<ModelEngine>,
+	engine: &Arc<ModelEngine>,
 	device: &Device,
-) -> anyhow::Result<(PocCheat, Rc<dyn Engine>)> {
+) -> anyhow::Result<(PocCheat, Arc<dyn Engine>)> {
 	let inference = match &config.cheat.inference_model_file {
 		Some(file) => {
 			tracing::warn!(file = %file.display(), "CHEATING: inference with another model file");
-			Rc::new(load_engine(config, file, device)?)
+			Arc::new(load_engine(config, file, device)?)
 		}
 		None => engine.clone(),
 	};
-	let inference: Rc<dyn Engine> = match config.cheat.truncate_completions {
+	let inference: Arc<dyn Engine> = match config.cheat.truncate_completions {
 		Some(keep) => {
 			tracing::warn!(keep, "CHEATING: completions cut short");
-			Rc::new(crate::cheats::Truncating { inner: inference, keep: keep as usize })
+			Arc::new(crate::cheats::Truncating { inner: inference, keep: keep as usize })
 		}
 		None => inference,
 	};

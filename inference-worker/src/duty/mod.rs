@@ -176,6 +176,21 @@ pub trait Engine {
 	fn replay(&self, request: RequestId, info: &RequestInfo) -> crate::Result<Perbill>;
 }
 
+/// One loaded model shared by the duties and the channels' endpoint (another thread).
+impl<T: Engine + ?Sized> Engine for std::sync::Arc<T> {
+	fn serves(&self, model: ModelId) -> bool {
+		(**self).serves(model)
+	}
+
+	fn execute(&self, request: RequestId, info: &RequestInfo) -> crate::Result<Execution> {
+		(**self).execute(request, info)
+	}
+
+	fn replay(&self, request: RequestId, info: &RequestInfo) -> crate::Result<Perbill> {
+		(**self).replay(request, info)
+	}
+}
+
 /// One loaded model shared by the inference and the PoC duties.
 impl<T: Engine + ?Sized> Engine for std::rc::Rc<T> {
 	fn serves(&self, model: ModelId) -> bool {

@@ -150,6 +150,24 @@ pub trait ProofSource {
 	) -> impl core::future::Future<Output = Result<Vec<ServedLeaf>, FetchError>>;
 }
 
+/// One loaded model shared by the duties and the channels' endpoint (another thread).
+impl<T: Prover + ?Sized> Prover for std::sync::Arc<T> {
+	fn serves(&self, model: ModelId) -> bool {
+		(**self).serves(model)
+	}
+
+	fn artifacts(
+		&self,
+		model: ModelId,
+		seed: &H256,
+		host: &HostId,
+		seq_len: u32,
+		nonces: &[u64],
+	) -> Result<Vec<[u8; ARTIFACT_BYTES]>> {
+		(**self).artifacts(model, seed, host, seq_len, nonces)
+	}
+}
+
 /// One loaded model shared by the inference and the PoC duties.
 impl<T: Prover + ?Sized> Prover for std::rc::Rc<T> {
 	fn serves(&self, model: ModelId) -> bool {

@@ -1,0 +1,241 @@
+//! The channels a host serves, as the chain shows them, and the member's duties on them
+//! (`docs/channels.md`): [`ChannelWatch`] is what the executor's endpoint reads
+//! ([`ChannelViews`]: the channels whose committee this host sits on, their price,
+//! allowance and end), kept by [`follow`] from finalized blocks; and once a channel has
+//! ended, the member settles it (its latest voucher counted and the receipts after it as
+//! tail claims, `ChannelSettle`) and waives it, so that it finalizes early once every
+//! member has.
+//!
+//! The follower runs on a thread of its own with its own connection, so the duties' loop
+//! never waits for it. At each (re)connection it reads every live channel's committee
+//! (`Committees`), then follows finalized blocks: a channel whose committee is drawn,
+//! topped up, closed or finalized is read again. The settlement is idempotent across
+//! restarts: the member settles only while the chain records fewer of its receipts
+//! settled than its book holds, and a waiver the chain refuses (already waived) is done.
+
+use crate::{
+	api::channels::{ChannelEndpoint, ChannelViews},
+	channel::executor::ChannelView,
+};
+use gonka_client::{ChainClient, ChannelClosed, ChannelFinalized, ChannelState, ChannelToppedUp, CommitteeDrawn};
+use gonka_primitives::{
+	channel::{allowance, ChannelId, ChannelWaiver},
+	HostId,
+};
+use polkadot_sdk::sp_core::sr25519;
+use std::{
+	collections::{BTreeMap, BTreeSet},
+	sync::{
+		atomic::{AtomicU32, Ordering},
+		Arc, RwLock,
+	},
+	time::Duration,
+};
+
+fn chain(error: impl Into<gonka_client::subxt::Error>) -> gonka_client::Error {
+	gonka_client::Error::Chain(error.into())
+}
+
+/// The channels this host sits on, for the endpoint.
+#[derive(Default)]
+pub struct ChannelWatch {
+	channels: RwLock<BTreeMap<ChannelId, Watched>>,
+	finalized: AtomicU32,
+}
+
+#[derive(Clone)]
+struct Watched {
+	view: ChannelView,
+	finalizes: u32,
+}
+
+impl ChannelViews for ChannelWatch {
+	fn view(&self, channel: ChannelId) -> Option<ChannelView> {
+		let channels = self.channels.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+		channels.get(&channel).map(|watched| watched.view.clone())
+	}
+
+	fn best_block(&self) -> u32 {
+		self.finalized.load(Ordering::SeqCst)
+	}
+}
+
+impl ChannelWatch {
+	fn set(&self, channel: ChannelId, watched: Option<Watched>) {
+		let mut channels = self.channels.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+		match watched {
+			Some(watched) => channels.insert(channel, watched),
+			None => channels.remove(&channel),
+		};
+	}
+
+	/// The channels watched that ended by block `number` and are not yet finalized.
+	fn ended(&self, number: u32) -> Vec<(ChannelId, Watched)> {
+		let channels = self.channels.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+		channels
+			.iter()
+			.filter(|(_, watched)| watched.view.ends <= number && number < watched.finalizes)
+			.map(|(channel, watched)| (*channel, watched.clone()))
+			.collect()
+	}
+}
+
+/// What the member's follower holds.
+pub struct Member {
+	/// The host.
+	pub host: HostId,
+	/// Its worker key.
+	pub worker_key: sr25519::Pair,
+	/// The endpoint that serves its channels (its books).
+	pub endpoint: Arc<ChannelEndpoint>,
+	/// The watch it keeps.
+	pub watch: Arc<ChannelWatch>,
+}
+
+fn watched(host: &HostId, genesis: gonka_primitives::H256, channel: ChannelId, state: &ChannelState) -> Option<Watched> {
+	let slots = state.committee.iter().filter(|member| *member == host).count() as u32;
+	if slots == 0 {
+		return None;
+	}
+	Some(Watched {
+		view: ChannelView {
+			channel,
+			genesis_hash: genesis,
+			channel_key: state.terms.channel_key,
+			price: state.price,
+			template_overhead: state.template_overhead,
+			max_request_tokens: state.terms.max_request_tokens,
+			allowance: allowance(slots, state.deposited, state.terms.committee),
+			ends: state.ends,
+		},
+		finalizes: state.finalizes,
+	})
+}
+
+impl Member {
+	async fn read(&self, client: &ChainClient, channel: ChannelId, number: u32) -> Result<(), gonka_client::Error> {
+		let state = client.channel_at(channel, Some(number)).await?;
+		let watched = state.and_then(|state| watched(&self.host, client.genesis_hash(), channel, &state));
+		self.watch.set(channel, watched);
+		Ok(())
+	}
+
+	/// Reads every live channel this host sits on.
+	async fn sync(&self, client: &ChainClient) -> Result<u32, gonka_client::Error> {
+		let number = client.block_number().await?;
+		for (channel, committee) in client.live_channels().await? {
+			if committee.contains(&self.host) {
+				self.read(client, channel, number).await?;
+			}
+		}
+		self.watch.finalized.store(number, Ordering::SeqCst);
+		Ok(number)
+	}
+
+	/// Follows finalized block `number`: reads again the channels its events touch.
+	async fn block(&self, client: &ChainClient, number: u32) -> Result<(), gonka_client::Error> {
+		let at = client.api().at_block(u64::from(number)).await.map_err(chain)?;
+		let events = at.events().fetch().await.map_err(chain)?;
+		let mut touched = BTreeSet::new();
+		for event in events.iter() {
+			let event = event.map_err(chain)?;
+			if event.pallet_name() != "Channels" {
+				continue;
+			}
+			let channel = if let Some(e) = event.decode_fields_as::<CommitteeDrawn>() {
+				let e = e.map_err(chain)?;
+				if !e.committee.iter().any(|member| member.0 == *AsRef::<[u8; 32]>::as_ref(&self.host)) {
+					continue;
+				}
+				e.channel
+			} else if let Some(e) = event.decode_fields_as::<ChannelToppedUp>() {
+				e.map_err(chain)?.channel
+			} else if let Some(e) = event.decode_fields_as::<ChannelClosed>() {
+				e.map_err(chain)?.channel
+			} else if let Some(e) = event.decode_fields_as::<ChannelFinalized>() {
+				e.map_err(chain)?.channel
+			} else {
+				continue;
+			};
+			touched.insert(channel);
+		}
+		for channel in touched {
+			self.read(client, channel, number).await?;
+		}
+		self.watch.finalized.store(number, Ordering::SeqCst);
+		Ok(())
+	}
+
+	/// Settles and waives every channel that ended (once each: `done`).
+	async fn settle(&self, client: &ChainClient, number: u32, done: &mut BTreeSet<ChannelId>) {
+		for (channel, watched) in self.watch.ended(number) {
+			if done.contains(&channel) {
+				continue;
+			}
+			match self.settle_one(client, channel, &watched).await {
+				Ok(()) => {
+					done.insert(channel);
+				},
+				Err(error) => tracing::warn!(channel, %error, "a channel was not settled (tried again next block)"),
+			}
+		}
+	}
+
+	async fn settle_one(&self, client: &ChainClient, channel: ChannelId, watched: &Watched) -> Result<(), gonka_client::Error> {
+		let settlement = self
+			.endpoint
+			.settlement(channel)
+			.map_err(|error| gonka_client::Error::Unexpected(error.to_string()))?;
+		let receipts = settlement.as_ref().and_then(|settle| settle.receipts()).unwrap_or(0);
+		let settled = client.channel_settled(channel, &self.host).await?.unwrap_or(0);
+		if let Some(settle) = settlement.filter(|_| receipts > settled) {
+			let included = client.settle(&self.host, &settle, &self.worker_key).await?;
+			tracing::info!(channel, receipts, block = %included.block_hash, "settled a channel");
+		}
+		let waiver = ChannelWaiver { channel, channel_key: watched.view.channel_key, receipts: receipts.max(settled) };
+		match client.waive_channel(&self.host, &waiver, &self.worker_key).await {
+			Ok(_) => tracing::info!(channel, "waived a channel"),
+			// Refused: waived before (a restart), or the channel finalized meanwhile.
+			Err(gonka_client::Error::Failed(reason)) => tracing::info!(channel, %reason, "the waiver was refused"),
+			Err(error) => return Err(error),
+		}
+		Ok(())
+	}
+}
+
+/// Follows the chain at `node` for `member` on a thread of its own, reconnecting with a
+/// backoff, polling every `poll`.
+pub fn follow(node: String, member: Member, poll: Duration) -> std::io::Result<()> {
+	std::thread::Builder::new().name("channels".into()).spawn(move || {
+		let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+			tracing::error!("the channels' follower has no runtime");
+			return;
+		};
+		runtime.block_on(async move {
+			let mut done = BTreeSet::new();
+			let mut backoff = Duration::from_secs(1);
+			loop {
+				if let Err(error) = run(&node, &member, poll, &mut done).await {
+					tracing::warn!(%error, retry_in = ?backoff, "the channels' follower lost the node");
+					tokio::time::sleep(backoff).await;
+					backoff = (backoff * 2).min(Duration::from_secs(30));
+				}
+			}
+		});
+	})?;
+	Ok(())
+}
+
+async fn run(node: &str, member: &Member, poll: Duration, done: &mut BTreeSet<ChannelId>) -> Result<(), gonka_client::Error> {
+	let client = ChainClient::connect(node).await?;
+	let mut next = member.sync(&client).await?.saturating_add(1);
+	loop {
+		let finalized = client.block_number().await?;
+		while next <= finalized {
+			member.block(&client, next).await?;
+			next += 1;
+		}
+		member.settle(&client, finalized, done).await;
+		tokio::time::sleep(poll).await;
+	}
+}
