@@ -31,6 +31,16 @@ if ! python3 -m pip --version >/dev/null 2>&1; then
 	DEBIAN_FRONTEND=noninteractive $gonka_sudo apt-get install -y -qq python3-pip >&2
 fi
 
+# The gateway's end-to-end test streams through the official `openai` Python package, in a
+# virtual environment of its own (scripts/test.sh): Debian ships `venv` apart.
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+	echo "==> installing python3-venv" >&2
+	gonka_sudo=""
+	[ "$(id -u)" -eq 0 ] || gonka_sudo="sudo"
+	$gonka_sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $gonka_sudo apt-get install -y -qq python3-venv >&2
+fi
+
 # The end-to-end tests drive the node through @polkadot/api (node/tests/polkadot-js/).
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	echo "==> installing nodejs and npm" >&2

@@ -17,6 +17,16 @@ if [ ! -f "$gonka_npm_dir/node_modules/.package-lock.json" ] ||
 	echo "==> npm ci in $gonka_npm_dir" >&2
 	npm ci --prefix "$gonka_npm_dir" --no-audit --no-fund >&2
 fi
+# The official `openai` Python client, pinned, for the gateway's end-to-end test
+# (node/tests/channels.rs), in a virtual environment shared by every clone (once).
+gonka_openai_version="3.63.0"
+gonka_openai_env="$HOME/.cache/gonka/python/openai"
+if ! "$gonka_openai_env/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$gonka_openai_version')" 2>/dev/null; then
+	echo "==> installing openai==$gonka_openai_version in $gonka_openai_env" >&2
+	python3 -m venv "$gonka_openai_env"
+	"$gonka_openai_env/bin/pip" install --quiet "openai==$gonka_openai_version" >&2
+fi
+export GONKA_OPENAI_PYTHON="$gonka_openai_env/bin/python"
 gonka_test_log="$(mktemp)"
 trap 'rm -f "$gonka_test_log"' EXIT
 gonka_failed_steps=()

@@ -71,15 +71,15 @@ const _: &[u8] = include_bytes!("../metadata.scale");
 
 use runtime::runtime_types;
 
+pub use runtime::channels::events::{
+	ChannelClosed, ChannelFinalized, ChannelOpened, ChannelSettled, ChannelToppedUp, CommitteeDrawn,
+};
 pub use runtime::{
 	inference::events::{
 		RequestAssigned, RequestClosed, RequestFinished, RequestReassigned, RequestSubmitted,
 		ValidationMissed, ValidationReported, ValidatorPaid, VoteOpened, Voted,
 	},
 	poc::events::{PocCommitted, PocValidationsSubmitted},
-};
-pub use runtime::channels::events::{
-	ChannelClosed, ChannelFinalized, ChannelOpened, ChannelSettled, ChannelToppedUp, CommitteeDrawn,
 };
 /// The subxt this client is built on (its event and block types, for callers that read
 /// blocks through [`ChainClient::api`]).
@@ -496,7 +496,10 @@ impl ChainClient {
 				finalizes: info.finalizes,
 				price: info.price,
 				deposited: info.deposited,
-				closed: matches!(info.status, runtime_types::pallet_channels::types::ChannelStatus::Closed),
+				closed: matches!(
+					info.status,
+					runtime_types::pallet_channels::types::ChannelStatus::Closed
+				),
 				template_overhead: info.template_overhead,
 				settled: info.settled,
 				committee: view.committee.into_iter().map(|host| HostId::new(host.0)).collect(),
@@ -515,7 +518,8 @@ impl ChainClient {
 			let entry = entry.map_err(chain)?;
 			let (channel,) = entry.key().map_err(chain)?.decode().map_err(chain)?;
 			let committee = entry.value().decode().map_err(chain)?;
-			channels.push((channel, committee.0.into_iter().map(|host| HostId::new(host.0)).collect()));
+			channels
+				.push((channel, committee.0.into_iter().map(|host| HostId::new(host.0)).collect()));
 		}
 		channels.sort_by_key(|(channel, _)| *channel);
 		Ok(channels)
@@ -523,14 +527,22 @@ impl ChainClient {
 
 	/// The receipts `host`'s settlements of `channel` covered so far (`None`: it settled
 	/// none), at the best finalized block.
-	pub async fn channel_settled(&self, channel: ChannelId, host: &HostId) -> Result<Option<u32>, Error> {
+	pub async fn channel_settled(
+		&self,
+		channel: ChannelId,
+		host: &HostId,
+	) -> Result<Option<u32>, Error> {
 		let at = self.api.at_current_block().await.map_err(chain)?;
 		let call = runtime::runtime_apis().channels_api().settled(channel, account(host));
 		Ok(at.runtime_apis().call(call).await.map_err(chain)?.map(|settled| settled.receipts))
 	}
 
 	/// The most `host` may be paid from `channel`, at the best finalized block.
-	pub async fn channel_allowance(&self, channel: ChannelId, host: &HostId) -> Result<u128, Error> {
+	pub async fn channel_allowance(
+		&self,
+		channel: ChannelId,
+		host: &HostId,
+	) -> Result<u128, Error> {
 		let at = self.api.at_current_block().await.map_err(chain)?;
 		let call = runtime::runtime_apis().channels_api().allowance(channel, account(host));
 		at.runtime_apis().call(call).await.map_err(chain)
@@ -569,7 +581,8 @@ impl ChainClient {
 		deposit: u128,
 	) -> Result<ChannelOpened, Error> {
 		let account = HostId::new(developer.public_key().0);
-		let proof = gonka_primitives::channel::prove_channel_key(&self.genesis_hash(), &account, key);
+		let proof =
+			gonka_primitives::channel::prove_channel_key(&self.genesis_hash(), &account, key);
 		let call = runtime::transactions().channels().open_channel(
 			subxt::utils::Static(terms),
 			proof.0,
@@ -595,7 +608,11 @@ impl ChainClient {
 	}
 
 	/// Ends a channel now, signed by its developer.
-	pub async fn close_channel(&self, developer: &Keypair, channel: ChannelId) -> Result<Included, Error> {
+	pub async fn close_channel(
+		&self,
+		developer: &Keypair,
+		channel: ChannelId,
+	) -> Result<Included, Error> {
 		let call = runtime::transactions().channels().close_channel(channel);
 		self.submit_signed(&call, developer).await
 	}

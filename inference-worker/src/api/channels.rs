@@ -309,6 +309,12 @@ impl ChannelEndpoint {
 		}
 	}
 
+	/// The requests of `channel` taken and still running or queued (0 if its book is not
+	/// open).
+	pub fn in_flight(&self, channel: ChannelId) -> usize {
+		self.books.lock().get(&channel).map_or(0, ExecutorChannel::in_flight)
+	}
+
 	/// The settlement this host would send for `channel` now.
 	pub fn settlement(
 		&self,

@@ -14,7 +14,7 @@
 //! The server runs on its own thread (its own single-threaded async runtime), so it keeps
 //! answering while the duties' thread computes. A validator that gets no answer judges
 //! the host invalid, so the server is bounded against a flood meant to make an honest
-//! host look like a cheater (`docs/security.md`): HTTP only, no batches, request bodies
+//! host look like a cheater (`docs/security.md`): no batches, request bodies
 //! of at most [`MAX_REQUEST_BYTES`], at most [`MAX_CONNECTIONS`] connections in all and
 //! [`MAX_CONNECTIONS_PER_PEER`] from one IP address (more are closed at once).
 //!
@@ -61,9 +61,9 @@ pub const FETCH_ATTEMPTS: u32 = 3;
 /// The pause after a validator's first failed attempt (doubled after each later one).
 pub const FETCH_BACKOFF: Duration = Duration::from_secs(1);
 
-/// The largest request body the server reads: a call with [`MAX_INDICES`] indices is
-/// about 6 KiB.
-pub const MAX_REQUEST_BYTES: u32 = 64 * 1024;
+/// The largest request body (or WebSocket message) the server reads: a call with
+/// [`MAX_INDICES`] indices is about 6 KiB; a channel request carries its prompt, in hex.
+pub const MAX_REQUEST_BYTES: u32 = 1024 * 1024;
 /// The largest answer: [`MAX_INDICES`] leaves with proofs of up to 40 siblings, about
 /// 1.4 MiB in hex.
 pub const MAX_RESPONSE_BYTES: u32 = 4 * 1024 * 1024;

@@ -17,7 +17,9 @@ use crate::{
 	api::channels::{ChannelEndpoint, ChannelViews},
 	channel::executor::ChannelView,
 };
-use gonka_client::{ChainClient, ChannelClosed, ChannelFinalized, ChannelState, ChannelToppedUp, CommitteeDrawn};
+use gonka_client::{
+	ChainClient, ChannelClosed, ChannelFinalized, ChannelState, ChannelToppedUp, CommitteeDrawn,
+};
 use gonka_primitives::{
 	channel::{allowance, ChannelId, ChannelWaiver},
 	HostId,
@@ -92,7 +94,12 @@ pub struct Member {
 	pub watch: Arc<ChannelWatch>,
 }
 
-fn watched(host: &HostId, genesis: gonka_primitives::H256, channel: ChannelId, state: &ChannelState) -> Option<Watched> {
+fn watched(
+	host: &HostId,
+	genesis: gonka_primitives::H256,
+	channel: ChannelId,
+	state: &ChannelState,
+) -> Option<Watched> {
 	let slots = state.committee.iter().filter(|member| *member == host).count() as u32;
 	if slots == 0 {
 		return None;
@@ -113,9 +120,15 @@ fn watched(host: &HostId, genesis: gonka_primitives::H256, channel: ChannelId, s
 }
 
 impl Member {
-	async fn read(&self, client: &ChainClient, channel: ChannelId, number: u32) -> Result<(), gonka_client::Error> {
+	async fn read(
+		&self,
+		client: &ChainClient,
+		channel: ChannelId,
+		number: u32,
+	) -> Result<(), gonka_client::Error> {
 		let state = client.channel_at(channel, Some(number)).await?;
-		let watched = state.and_then(|state| watched(&self.host, client.genesis_hash(), channel, &state));
+		let watched =
+			state.and_then(|state| watched(&self.host, client.genesis_hash(), channel, &state));
 		self.watch.set(channel, watched);
 		Ok(())
 	}
@@ -144,7 +157,11 @@ impl Member {
 			}
 			let channel = if let Some(e) = event.decode_fields_as::<CommitteeDrawn>() {
 				let e = e.map_err(chain)?;
-				if !e.committee.iter().any(|member| member.0 == *AsRef::<[u8; 32]>::as_ref(&self.host)) {
+				if !e
+					.committee
+					.iter()
+					.any(|member| member.0 == *AsRef::<[u8; 32]>::as_ref(&self.host))
+				{
 					continue;
 				}
 				e.channel
@@ -175,13 +192,20 @@ impl Member {
 			match self.settle_one(client, channel, &watched).await {
 				Ok(()) => {
 					done.insert(channel);
-				},
-				Err(error) => tracing::warn!(channel, %error, "a channel was not settled (tried again next block)"),
+				}
+				Err(error) => {
+					tracing::warn!(channel, %error, "a channel was not settled (tried again next block)")
+				}
 			}
 		}
 	}
 
-	async fn settle_one(&self, client: &ChainClient, channel: ChannelId, watched: &Watched) -> Result<(), gonka_client::Error> {
+	async fn settle_one(
+		&self,
+		client: &ChainClient,
+		channel: ChannelId,
+		watched: &Watched,
+	) -> Result<(), gonka_client::Error> {
 		let settlement = self
 			.endpoint
 			.settlement(channel)
@@ -189,14 +213,29 @@ impl Member {
 		let receipts = settlement.as_ref().and_then(|settle| settle.receipts()).unwrap_or(0);
 		let settled = client.channel_settled(channel, &self.host).await?.unwrap_or(0);
 		if let Some(settle) = settlement.filter(|_| receipts > settled) {
-			let included = client.settle(&self.host, &settle, &self.worker_key).await?;
-			tracing::info!(channel, receipts, block = %included.block_hash, "settled a channel");
+			match super::submitted(client.settle(&self.host, &settle, &self.worker_key).await) {
+				Ok(()) => tracing::info!(channel, receipts, "settled a channel"),
+				// Refused for good (the chain's rules: its samples unpaid, say): retrying
+				// cannot help; the member waives, so the developer's escrow comes back.
+				Err(crate::duty::SubmitError::Refused(reason)) => {
+					tracing::error!(channel, receipts, %reason, "the chain refused the settlement")
+				}
+				Err(crate::duty::SubmitError::Unavailable(reason)) => {
+					return Err(gonka_client::Error::Unexpected(reason))
+				}
+			}
 		}
-		let waiver = ChannelWaiver { channel, channel_key: watched.view.channel_key, receipts: receipts.max(settled) };
+		let waiver = ChannelWaiver {
+			channel,
+			channel_key: watched.view.channel_key,
+			receipts: receipts.max(settled),
+		};
 		match client.waive_channel(&self.host, &waiver, &self.worker_key).await {
 			Ok(_) => tracing::info!(channel, "waived a channel"),
 			// Refused: waived before (a restart), or the channel finalized meanwhile.
-			Err(gonka_client::Error::Failed(reason)) => tracing::info!(channel, %reason, "the waiver was refused"),
+			Err(gonka_client::Error::Failed(reason)) => {
+				tracing::info!(channel, %reason, "the waiver was refused")
+			}
 			Err(error) => return Err(error),
 		}
 		Ok(())
@@ -226,7 +265,12 @@ pub fn follow(node: String, member: Member, poll: Duration) -> std::io::Result<(
 	Ok(())
 }
 
-async fn run(node: &str, member: &Member, poll: Duration, done: &mut BTreeSet<ChannelId>) -> Result<(), gonka_client::Error> {
+async fn run(
+	node: &str,
+	member: &Member,
+	poll: Duration,
+	done: &mut BTreeSet<ChannelId>,
+) -> Result<(), gonka_client::Error> {
 	let client = ChainClient::connect(node).await?;
 	let mut next = member.sync(&client).await?.saturating_add(1);
 	loop {

@@ -307,6 +307,13 @@ impl DeveloperChannel {
 		Ok(Ok(signed))
 	}
 
+	/// A member's allowance grew (a top-up finalized).
+	pub fn set_allowance(&mut self, executor: &HostId, allowance: u128) {
+		if let Some(member) = self.view.members.get_mut(executor) {
+			member.allowance = member.allowance.max(allowance);
+		}
+	}
+
 	/// The channel key's public half.
 	pub fn key(&self) -> sr25519::Public {
 		self.key.public()

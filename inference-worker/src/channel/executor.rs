@@ -267,6 +267,11 @@ impl ExecutorChannel {
 		self.voucher.as_ref()
 	}
 
+	/// The requests taken and not yet receipted or abandoned.
+	pub fn in_flight(&self) -> usize {
+		self.in_flight.len()
+	}
+
 	/// The receipts not covered by the latest voucher.
 	pub fn unvouchered(&self) -> u32 {
 		let vouchered = self.voucher.as_ref().map_or(0, |signed| signed.voucher.count);

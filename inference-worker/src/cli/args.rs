@@ -65,6 +65,13 @@ pub(crate) enum Command {
 	},
 	/// A developer's request: signed, sent, waited for; prints the answer and its cost.
 	Infer(InferArgs),
+	/// The developer's gateway: an OpenAI-compatible API (`/v1/chat/completions`) over
+	/// inference channels it opens and funds (`docs/developer.md`).
+	Gateway {
+		/// The gateway's configuration file.
+		#[arg(long, default_value = "gateway.toml")]
+		config: PathBuf,
+	},
 	/// Follow a network: one line per epoch phase and per event of Gonka's pallets (PoC
 	/// commitments and weights, requests, validations, votes, rewards, governance).
 	Watch {

@@ -8,10 +8,12 @@
 //! - [`poc`]: `poc compute` and `poc bench`, locally;
 //! - [`key`]: `key generate`;
 //! - [`run`]: `run`, the duties against a node, for as long as the process lives;
+//! - [`gateway`]: `gateway`, the developer's OpenAI-compatible gateway;
 //! - [`host`]: `register`, `status` and `infer`;
 //! - [`watch`]: `watch`, a network's progress, block by block, for people.
 
 mod args;
+pub mod gateway;
 pub mod generate;
 pub mod host;
 pub mod key;
@@ -46,6 +48,10 @@ impl Cli {
 			}
 			Command::Infer(args) => host::infer_command(&args),
 			Command::Watch { node, from } => watch::watch_command(&node, from),
+			Command::Gateway { config } => {
+				let config = crate::gateway::config::GatewayConfig::load(&config)?;
+				runtime()?.block_on(gateway::gateway(config))
+			}
 			Command::Model { command: ModelCommand::Fetch { model, data_dir } } => {
 				model::fetch(&model, &data_dir)
 			}

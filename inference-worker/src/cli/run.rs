@@ -177,9 +177,14 @@ impl Worker {
 			watch.clone(),
 			engine.clone(),
 		)?;
-		let server = ProofServer::start_with(&config.poc_listen, book.clone(), endpoint.methods()?)?;
+		let server =
+			ProofServer::start_with(&config.poc_listen, book.clone(), endpoint.methods()?)?;
 		let member = Member { host: host.clone(), worker_key: worker.clone(), endpoint, watch };
-		chain::channels::follow(config.node.clone(), member, Duration::from_millis(config.poll_ms))?;
+		chain::channels::follow(
+			config.node.clone(),
+			member,
+			Duration::from_millis(config.poll_ms),
+		)?;
 		let registry = polkadot_sdk::substrate_prometheus_endpoint::Registry::new();
 		let metrics = Metrics::new(&registry)?;
 		metrics::serve(&config.metrics_listen, registry)?;

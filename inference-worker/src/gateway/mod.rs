@@ -20,8 +20,10 @@
 //! **Receipts.** A receipt that fails the gateway's checks is not countersigned, the
 //! member is not asked again, and the client gets a 502 `bad_receipt` error event.
 
+pub mod config;
 pub mod http;
 pub mod openai;
+pub mod supply;
 
 use crate::{
 	api::channels::{decode_hex, to_hex, ExecutorClient, InferEvent, ALLOWANCE, VOUCHER_LAG},

@@ -49,3 +49,17 @@ pub fn open(path: &Path, device: &Device) -> Result<(Llama, ChatTokenizer)> {
 	let (model, content) = Llama::load(path, device)?;
 	Ok((model, ChatTokenizer::from_gguf(&content)?))
 }
+
+/// The tokenizer of the model at `path` alone, without its weights (a gateway counts and
+/// decodes tokens; it runs no model): a GGUF file's metadata, or a Hugging Face
+/// directory's `tokenizer.json`.
+pub fn tokenizer(path: &Path) -> Result<ChatTokenizer> {
+	if hf::is_hf_model(path) {
+		return ChatTokenizer::from_file(&path.join("tokenizer.json"));
+	}
+	let mut file = std::fs::File::open(path)
+		.map_err(|_| crate::Error::MissingModelFile { path: path.to_path_buf() })?;
+	let content = candle_core::quantized::gguf_file::Content::read(&mut file)
+		.map_err(|source| crate::Error::LoadModel { path: path.to_path_buf(), source })?;
+	ChatTokenizer::from_gguf(&content)
+}

@@ -1,0 +1,70 @@
+//! `gonka-worker gateway`: the developer's OpenAI-compatible gateway over inference
+//! channels (`docs/developer.md`), for as long as the process lives. It loads each
+//! model's tokenizer from its file, checks it against the chain's record (the name the
+//! API serves it by, the end tokens), takes up the channels of its data directory, serves
+//! the API, and looks at the chain every `poll_ms` to open, rotate and top up channels;
+//! a lost node is reconnected with a backoff.
+
+use super::host::account_key;
+use crate::gateway::{config::GatewayConfig, http::GatewayServer, supply::ChainSupply, Gateway};
+use gonka_client::ChainClient;
+use gonka_primitives::HostId;
+use std::{sync::Arc, time::Duration};
+
+/// Runs the gateway of `config` until the process ends.
+pub async fn gateway(config: GatewayConfig) -> anyhow::Result<()> {
+	let account = account_key(&config.account_key_file)?;
+	let account_id = HostId::new(account.public_key().0);
+	let client = ChainClient::connect(&config.node).await?;
+	let mut models = Vec::new();
+	for model in &config.models {
+		let tokenizer = crate::model::tokenizer(&model.model_file)?;
+		let Some(record) = client.model(model.model_id).await? else {
+			anyhow::bail!("model {} is not in the chain's registry", model.model_id);
+		};
+		if record.end_tokens != tokenizer.end_tokens() {
+			anyhow::bail!(
+				"{}: its tokenizer ends completions with {:?}, the chain's record of model {} with {:?}",
+				model.model_file.display(),
+				tokenizer.end_tokens(),
+				model.model_id,
+				record.end_tokens
+			);
+		}
+		models.push((model.clone(), record.name, Arc::new(tokenizer)));
+	}
+	let supply = ChainSupply::new(models, config.data_dir.clone())?;
+	supply.restore(&client, &account_id).await?;
+	let server = GatewayServer::start(&config.listen, Gateway::new(supply.clone()))?;
+	println!("gateway: http://{}/v1", server.address());
+	let poll = Duration::from_millis(config.poll_ms);
+	let mut client = Some(client);
+	let mut backoff = Duration::from_secs(1);
+	loop {
+		let connected = match client.take() {
+			Some(client) => client,
+			None => match ChainClient::connect(&config.node).await {
+				Ok(client) => client,
+				Err(error) => {
+					tracing::warn!(%error, retry_in = ?backoff, "the gateway cannot reach the node");
+					tokio::time::sleep(backoff).await;
+					backoff = (backoff * 2).min(Duration::from_secs(30));
+					continue;
+				}
+			},
+		};
+		backoff = Duration::from_secs(1);
+		match supply.look(&connected, &account).await {
+			Ok(()) => client = Some(connected),
+			Err(crate::gateway::supply::SupplyError::Chain(error)) => {
+				tracing::warn!(%error, "the gateway's look at the chain failed");
+			}
+			Err(error) => tracing::error!(%error, "the gateway's channels"),
+		}
+		if client.is_none() {
+			// Reconnect at once after a chain error.
+			continue;
+		}
+		tokio::time::sleep(poll).await;
+	}
+}

@@ -1,0 +1,325 @@
+//! End to end: inference channels through the developer's gateway. `gonka-node --dev`,
+//! Alice's and Bob's workers (SmolLM2-135M on CPU, serving the channel endpoint beside
+//! their PoC proofs) and `gonka-worker gateway` funded by Charlie. The gateway opens a
+//! channel on chain; the official `openai` Python client streams a chat completion
+//! through it and gets the tokens a local greedy generation gives; `curl -N` sees
+//! well-formed Server-Sent Events; a plain answer carries the receipt. When the channel
+//! ends, each member that served settles exactly its receipts once and waives it, the
+//! channel finalizes early, and Charlie's refund is exactly the deposit less what the
+//! members were paid.
+
+mod common;
+
+use common::{
+	worker::{default_model, Worker},
+	DevNode,
+};
+use gonka_client::{ChainClient, ChannelFinalized, ChannelOpened, ChannelSettled};
+use gonka_primitives::HostId;
+use gonka_worker::inference::{generate::generate_from, sampler::SamplingParams};
+use polkadot_sdk::sp_keyring::Sr25519Keyring;
+use serde_json::{json, Value};
+use std::{
+	collections::BTreeMap,
+	io::{Read, Write},
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::Duration,
+};
+
+const POC: &str = "poc_max_nonces = 4\npoc_batch = 2\n";
+const MODEL: &str = "SmolLM2-135M-Instruct";
+const QUESTION: &str = "What is the capital of France?";
+/// Each receipt must pay its checks: a new host's receipts are all sampled, and the
+/// validators' share of a settlement must pay `SampleFee` (330 tokens' worth) for each
+/// sample and its second answers (two answers for a settlement of one receipt:
+/// `docs/channels.md`), so the requests carry a long system prompt: 1,400 digits, one
+/// token each.
+fn system() -> String {
+	format!("Remember this number: {}", "0123456789".repeat(140))
+}
+const MAX_TOKENS: usize = 10;
+/// A channel of 300 blocks (1 s each): the test closes it once its requests are answered
+/// (the developer's `close_channel`), rather than wait for its end.
+const DURATION: u32 = 300;
+const DEADLINE: Duration = Duration::from_secs(300);
+
+/// A running `gonka-worker gateway`, killed when dropped.
+struct GatewayProcess {
+	child: Child,
+	log: PathBuf,
+	url: String,
+}
+
+impl GatewayProcess {
+	fn start(dir: &Path, rpc_port: u16) -> Self {
+		let data_dir = dir.join("gateway");
+		std::fs::create_dir_all(&data_dir).unwrap();
+		let key = data_dir.join("charlie.key");
+		std::fs::write(&key, "//Charlie\n").unwrap();
+		let port = common::free_port();
+		let config = data_dir.join("gateway.toml");
+		std::fs::write(
+			&config,
+			format!(
+				"node = \"ws://127.0.0.1:{rpc_port}\"\nlisten = \"127.0.0.1:{port}\"\n\
+				 data_dir = \"{}\"\naccount_key_file = \"{}\"\npoll_ms = 300\n\n\
+				 [[models]]\nmodel_id = 0\nmodel_file = \"{}\"\ncommittee = 2\n\
+				 duration = {DURATION}\nrotate_before = 5\nmax_request_tokens = 2048\n\
+				 requests_per_slot = 8\n",
+				data_dir.display(),
+				key.display(),
+				default_model().display(),
+			),
+		)
+		.unwrap();
+		let log = data_dir.join("gateway.log");
+		let output = std::fs::File::create(&log).unwrap();
+		let child = Command::new(common::worker::worker_bin())
+			.args(["gateway", "--config"])
+			.arg(&config)
+			.env("RUST_LOG", "info")
+			.stdin(Stdio::null())
+			.stdout(output.try_clone().unwrap())
+			.stderr(output)
+			.spawn()
+			.expect("gonka-worker gateway starts");
+		GatewayProcess { child, log, url: format!("http://127.0.0.1:{port}") }
+	}
+
+	fn log(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+}
+
+impl Drop for GatewayProcess {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+/// A POST of `body` to the gateway: the status and the body (`None`: not listening yet).
+fn post(url: &str, body: &Value) -> Option<(u16, String)> {
+	let address = url.strip_prefix("http://").unwrap();
+	let mut stream = std::net::TcpStream::connect(address).ok()?;
+	let body = body.to_string();
+	write!(
+		stream,
+		"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	)
+	.ok()?;
+	let mut answer = String::new();
+	stream.read_to_string(&mut answer).ok()?;
+	let status = answer.get(9..12)?.parse().ok()?;
+	let (_, rest) = answer.split_once("\r\n\r\n")?;
+	Some((status, rest.to_string()))
+}
+
+/// The Python with the `openai` package (`scripts/test.sh` installs it).
+fn openai_python() -> PathBuf {
+	let path = std::env::var_os("GONKA_OPENAI_PYTHON").map(PathBuf::from).unwrap_or_else(|| {
+		PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+			.join(".cache/gonka/python/openai/bin/python")
+	});
+	assert!(
+		path.exists(),
+		"{} is missing: scripts/test.sh installs the openai package there",
+		path.display()
+	);
+	path
+}
+
+const OPENAI_SCRIPT: &str = r#"
+import json, sys
+import openai
+client = openai.OpenAI(base_url=sys.argv[1] + "/v1", api_key="unused")
+stream = client.chat.completions.create(
+    model=sys.argv[2],
+    messages=json.loads(sys.argv[3]),
+    max_tokens=int(sys.argv[4]),
+    temperature=0,
+    stream=True,
+    stream_options={"include_usage": True},
+)
+text, chunks, usage, receipt = "", 0, None, None
+for chunk in stream:
+    if chunk.choices:
+        chunks += 1
+        if chunk.choices[0].delta.content:
+            text += chunk.choices[0].delta.content
+        extra = (chunk.model_extra or {}).get("x_gonka")
+        if extra:
+            receipt = extra
+    if chunk.usage:
+        usage = chunk.usage.completion_tokens
+print(json.dumps({"text": text, "chunks": chunks, "completion_tokens": usage, "x_gonka": receipt}))
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_receipts_once() {
+	let base = tempfile::tempdir().expect("temporary base path");
+	let mut node = DevNode::start(base.path(), "node.log", 1000);
+	let client = ChainClient::new(node.connect().await);
+	let workers = [
+		Worker::start(base.path(), Sr25519Keyring::Alice, node.rpc_port, POC),
+		Worker::start(base.path(), Sr25519Keyring::Bob, node.rpc_port, POC),
+	];
+	let first_block = client.block_number().await.unwrap();
+	let gateway = GatewayProcess::start(base.path(), node.rpc_port);
+	let logs = || {
+		let workers: Vec<String> = workers.iter().map(Worker::log).collect();
+		format!(
+			"gateway:\n{}\nworkers:\n{}\nnode:\n{}",
+			gateway.log(),
+			workers.join("\n---\n"),
+			node.log_tail()
+		)
+	};
+
+	// The first answer: once the gateway's channel and its committee are finalized.
+	let messages = json!([
+		{"role": "system", "content": system()},
+		{"role": "user", "content": QUESTION},
+	]);
+	let plain = json!({
+		"model": MODEL, "messages": messages, "max_tokens": MAX_TOKENS, "temperature": 0,
+	});
+	let mut answer = None;
+	common::wait_until(
+		"the gateway answers a chat completion",
+		DEADLINE,
+		Duration::from_millis(500),
+		|| {
+			let got = post(&gateway.url, &plain).filter(|(status, _)| *status != 503);
+			if let Some(got) = got {
+				answer = Some(got);
+			}
+			std::future::ready(answer.is_some())
+		},
+		logs,
+	)
+	.await;
+	let (status, body) = answer.unwrap();
+	assert_eq!(status, 200, "{body}\n{}", logs());
+	let answer: Value = serde_json::from_str(&body).unwrap();
+	let device = gonka_worker::config::DeviceChoice::Cpu.open().unwrap();
+	let (model, tokenizer) = gonka_worker::model::open(&default_model(), &device).unwrap();
+	let prompt = tokenizer.chat_conversation(&[("system", &system()), ("user", QUESTION)]).unwrap();
+	let local =
+		generate_from(&model, &tokenizer, prompt, MAX_TOKENS, &SamplingParams::GREEDY, &mut |_| {
+			Ok(())
+		})
+		.unwrap();
+	assert_eq!(answer["choices"][0]["message"]["content"], json!(local.text));
+	// Receipts served, by channel and executor (the gateway may rotate to its next
+	// channel between two requests).
+	let mut served: BTreeMap<u64, BTreeMap<String, u32>> = BTreeMap::new();
+	let mut note = |receipt: &Value| {
+		let channel = receipt["channel"].as_u64().expect("the receipt's channel");
+		let executor = receipt["executor"].as_str().expect("the receipt's executor").to_string();
+		*served.entry(channel).or_default().entry(executor).or_default() += 1;
+	};
+	note(&answer["x_gonka"]);
+
+	// The official client streams the same tokens.
+	let script = base.path().join("stream.py");
+	std::fs::write(&script, OPENAI_SCRIPT).unwrap();
+	let output = Command::new(openai_python())
+		.arg(&script)
+		.args([&gateway.url, MODEL, &messages.to_string(), &MAX_TOKENS.to_string()])
+		.output()
+		.expect("python runs");
+	assert!(output.status.success(), "{}\n{}", String::from_utf8_lossy(&output.stderr), logs());
+	let streamed: Value = serde_json::from_slice(&output.stdout).unwrap();
+	assert_eq!(streamed["text"], json!(local.text));
+	assert_eq!(streamed["completion_tokens"], json!(local.completion_token_ids.len()));
+	assert!(streamed["chunks"].as_u64().unwrap() > 2, "the text came in pieces: {streamed}");
+	note(&streamed["x_gonka"]);
+
+	// curl -N sees well-formed Server-Sent Events.
+	let request = json!({
+		"model": MODEL, "max_tokens": 4, "stream": true,
+		"messages": [{"role": "system", "content": system()}, {"role": "user", "content": "Name a colour."}],
+	});
+	let output = Command::new("curl")
+		.args(["-sN", "-H", "Content-Type: application/json", "-d", &request.to_string()])
+		.arg(format!("{}/v1/chat/completions", gateway.url))
+		.output()
+		.expect("curl runs");
+	let sse = String::from_utf8_lossy(&output.stdout).into_owned();
+	let events: Vec<&str> = sse.split("\n\n").filter(|event| !event.is_empty()).collect();
+	assert!(events.iter().all(|event| event.starts_with("data: ")), "{sse}");
+	assert_eq!(events.last(), Some(&"data: [DONE]"), "{sse}");
+	let last: Value = serde_json::from_str(&events[events.len() - 2]["data: ".len()..]).unwrap();
+	note(&last["x_gonka"]);
+
+	// Charlie closes the channels; each member that served settles its receipts once, and
+	// the waivers finalize each early: the refund is the deposit less what was paid.
+	let charlie = subxt_signer::sr25519::dev::charlie();
+	let mut closed_at = BTreeMap::new();
+	for channel in served.keys() {
+		client.close_channel(&charlie, *channel).await.expect("Charlie closes his channel");
+		// The close is in a finalized block at or before this one.
+		closed_at.insert(*channel, client.block_number().await.unwrap());
+	}
+	let mut next = first_block;
+	let mut opened: BTreeMap<u64, (u32, u128)> = BTreeMap::new();
+	let mut settled: BTreeMap<u64, Vec<(HostId, u32, u32, u128)>> = BTreeMap::new();
+	let mut finalized: BTreeMap<u64, (u32, u128)> = BTreeMap::new();
+	let started = std::time::Instant::now();
+	while !served.keys().all(|channel| finalized.contains_key(channel)) {
+		assert!(
+			started.elapsed() < DEADLINE,
+			"the channels are settled and finalized within {DEADLINE:?}\n{}",
+			logs()
+		);
+		let last = client.block_number().await.unwrap();
+		while next <= last {
+			let at = client.api().at_block(u64::from(next)).await.unwrap();
+			let events = at.events().fetch().await.unwrap();
+			for event in events.find::<ChannelOpened>().flatten() {
+				opened.insert(event.channel, (next, event.deposit));
+			}
+			for event in events.find::<ChannelSettled>().flatten() {
+				let record =
+					(HostId::new(event.executor.0), event.receipts, event.tail, event.paid);
+				settled.entry(event.channel).or_default().push(record);
+			}
+			for event in events.find::<ChannelFinalized>().flatten() {
+				finalized.insert(event.channel, (next, event.refund));
+			}
+			next += 1;
+		}
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+	for (channel, served) in &served {
+		let (opened_at, deposit) = opened[channel];
+		let (at, refund) = finalized[channel];
+		let mut by_executor: BTreeMap<String, u32> = BTreeMap::new();
+		let mut paid = 0u128;
+		let settlements = settled.get(channel).cloned().unwrap_or_default();
+		for (executor, receipts, tail, amount) in &settlements {
+			assert_eq!(*tail, 0, "every receipt was vouchered");
+			assert!(
+				by_executor.insert(executor.to_string(), *receipts).is_none(),
+				"{executor} settled channel {channel} once: {settlements:?}"
+			);
+			paid += amount;
+		}
+		assert_eq!(
+			&by_executor,
+			served,
+			"each member settled exactly the receipts it served in channel {channel}\n{}",
+			logs()
+		);
+		assert_eq!(refund, deposit - paid, "the refund is the deposit less the members' pay");
+		// Finalized early, by the members' waivers: within blocks of its close, long before
+		// its planned end plus the 20-block window.
+		let closed = closed_at[channel];
+		assert!(at <= closed + 15, "channel {channel} finalized at {at}, closed by {closed}");
+		assert!(opened_at < closed);
+	}
+}
