@@ -518,3 +518,37 @@ fn a_restarted_executor_and_gateway_take_up_where_they_stopped() {
 	assert_eq!((voucher.voucher.root, voucher.voucher.amount), (tree.root().hash, tree.root().sum));
 	assert_eq!(executor.accept_voucher(voucher).unwrap(), Ok(true));
 }
+
+/// Attack: the developer closes the channel early and keeps asking (the member settles at
+/// the new end; anything served after it is never paid). Rule: the book takes the chain's
+/// new end, and refuses requests from it.
+#[test]
+fn a_channel_closed_early_takes_no_more_requests() {
+	let pairing = Pairing::new();
+	let mut executor = pairing.executor(u128::MAX);
+	let mut developer = pairing.developer(u128::MAX);
+	let (_, first) = sign(&mut developer, &pairing.host, "hi", 8);
+	executor.admit(&first, 10).unwrap();
+	executor.set_view(ChannelView { ends: 12, ..pairing.executor_view(0) });
+	assert_eq!(executor.view().allowance, u128::MAX, "an allowance never shrinks");
+	let (_, late) = sign(&mut developer, &pairing.host, "hi", 8);
+	assert_eq!(executor.admit(&late, 12), Err(Refusal::Ended { ends: 12 }));
+}
+
+/// Fault: a receipt the chain would refuse as a tail claim (more prompt tokens than the
+/// prompt's bytes and the template allow) voids the whole settlement. Rule: the executor
+/// never signs one.
+#[test]
+fn a_receipt_the_chain_would_refuse_is_never_signed() {
+	let pairing = Pairing::new();
+	let mut executor = pairing.executor(u128::MAX);
+	let mut developer = pairing.developer(u128::MAX);
+	// "hi": 10 prompt bytes, so at most 10 + 9 prompt tokens.
+	let (_, payload) = sign(&mut developer, &pairing.host, "hi", 8);
+	executor.admit(&payload, 10).unwrap();
+	let error =
+		executor.complete(payload, 20, vec![5, END[0]], &END, &pairing.worker_key).unwrap_err();
+	assert!(error.to_string().contains("chain's rule"), "{error}");
+	assert!(executor.served().is_empty());
+	assert_eq!(executor.in_flight(), 0, "nothing is left in flight");
+}

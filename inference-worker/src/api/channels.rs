@@ -154,7 +154,6 @@ fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
 /// A request taken, for the model's thread.
 struct Job {
 	payload: Payload,
-	prompt_ids: Vec<u32>,
 	seed: u64,
 	events: tokio::sync::mpsc::UnboundedSender<InferEvent>,
 }
@@ -190,7 +189,7 @@ impl Books {
 				entry.insert(ExecutorChannel::open(&path, view.clone(), self.host.clone())?)
 			}
 		};
-		book.set_allowance(view.allowance);
+		book.set_view(view);
 		Ok(Some(f(book)))
 	}
 }
@@ -200,7 +199,6 @@ impl Books {
 pub struct ChannelEndpoint {
 	books: Arc<Books>,
 	jobs: mpsc::Sender<Job>,
-	generator: Arc<dyn Generator>,
 }
 
 impl ChannelEndpoint {
@@ -223,12 +221,12 @@ impl ChannelEndpoint {
 			queued: AtomicUsize::new(0),
 		});
 		let (jobs, receiver) = mpsc::channel();
-		let (thread_books, thread_generator) = (books.clone(), generator.clone());
+		let thread_books = books.clone();
 		std::thread::Builder::new()
 			.name("channel-model".into())
-			.spawn(move || run(&thread_books, thread_generator.as_ref(), receiver))
+			.spawn(move || run(&thread_books, generator.as_ref(), receiver))
 			.map_err(Error::io("starting the channels' model thread"))?;
-		Ok(Arc::new(Self { books, jobs, generator }))
+		Ok(Arc::new(Self { books, jobs }))
 	}
 
 	/// Takes a request (or says why not) and queues it for the model; its events come on
@@ -240,10 +238,6 @@ impl ChannelEndpoint {
 		if self.books.queued.load(Ordering::SeqCst) >= MAX_QUEUED {
 			return Err(error(BUSY, format!("{MAX_QUEUED} requests are queued")));
 		}
-		let prompt_ids = self
-			.generator
-			.prompt_ids(&payload.messages)
-			.map_err(|failure| error(REFUSED, failure.to_string()))?;
 		let channel = payload.request.channel;
 		let best = self.books.views.best_block();
 		let mut open = self.books.lock();
@@ -254,7 +248,7 @@ impl ChannelEndpoint {
 			.ok_or_else(|| error(NOT_SERVING, format!("this host serves no channel {channel}")))?;
 		let admission = admitted.map_err(|refusal| {
 			let code = match refusal {
-				Refusal::Ended { .. } => NOT_SERVING,
+				Refusal::Ended { .. } | Refusal::Full(_) => NOT_SERVING,
 				Refusal::Allowance { .. } => ALLOWANCE,
 				Refusal::VoucherLag(_) => VOUCHER_LAG,
 				_ => REFUSED,
@@ -266,7 +260,7 @@ impl ChannelEndpoint {
 		// Queued under the books' lock: the model's thread takes requests in the order
 		// they were taken.
 		self.books.queued.fetch_add(1, Ordering::SeqCst);
-		if self.jobs.send(Job { payload, prompt_ids, seed: admission.seed, events }).is_err() {
+		if self.jobs.send(Job { payload, seed: admission.seed, events }).is_err() {
 			self.books.queued.fetch_sub(1, Ordering::SeqCst);
 			if let Some(book) = open.get_mut(&channel) {
 				book.abandon(&request);
@@ -382,12 +376,17 @@ impl ChannelEndpoint {
 fn run(books: &Books, generator: &dyn Generator, jobs: mpsc::Receiver<Job>) {
 	let end_tokens = generator.end_tokens();
 	while let Ok(job) = jobs.recv() {
-		let Job { payload, prompt_ids, seed, events } = job;
+		let Job { payload, seed, events } = job;
 		let request = payload.request.clone();
 		let params = crate::engine::sampler_params(&request.sampling, seed);
-		let prompt_tokens = prompt_ids.len() as u32;
-		let generated = generator.generate(prompt_ids, request.max_tokens, &params, &mut |id| {
-			let _ = events.send(InferEvent::Tokens { ids: vec![id] });
+		// The prompt is tokenized here, after the request was taken (its signature and
+		// hash checked), off the server's thread.
+		let mut prompt_tokens = 0;
+		let generated = generator.prompt_ids(&payload.messages).and_then(|prompt_ids| {
+			prompt_tokens = prompt_ids.len() as u32;
+			generator.generate(prompt_ids, request.max_tokens, &params, &mut |id| {
+				let _ = events.send(InferEvent::Tokens { ids: vec![id] });
+			})
 		});
 		let event = {
 			let mut open = books.lock();
@@ -443,6 +442,9 @@ impl ExecutorClient {
 	) -> std::result::Result<Self, jsonrpsee::core::ClientError> {
 		let client = jsonrpsee::ws_client::WsClientBuilder::default()
 			.max_request_size(crate::api::proofs::MAX_REQUEST_BYTES)
+			// A member that does not answer is skipped quickly for the next.
+			.connection_timeout(std::time::Duration::from_secs(5))
+			.request_timeout(std::time::Duration::from_secs(30))
 			.build(websocket_url(endpoint))
 			.await?;
 		Ok(Self { client })

@@ -4,7 +4,8 @@
 //! allowance and end), kept by [`follow`] from finalized blocks; and once a channel has
 //! ended, the member settles it (its latest voucher counted and the receipts after it as
 //! tail claims, `ChannelSettle`) and waives it, so that it finalizes early once every
-//! member has.
+//! member has. It settles once no request it took is still running (a request taken just
+//! before the end is receipted after it, within the settle window).
 //!
 //! The follower runs on a thread of its own with its own connection, so the duties' loop
 //! never waits for it. At each (re)connection it reads every live channel's committee
@@ -206,15 +207,26 @@ impl Member {
 		channel: ChannelId,
 		watched: &Watched,
 	) -> Result<(), gonka_client::Error> {
+		// A request taken before the end may still be running: its receipt is settled too.
+		let running = self.endpoint.in_flight(channel);
+		if running > 0 {
+			return Err(gonka_client::Error::Unexpected(format!(
+				"{running} of its requests still running"
+			)));
+		}
 		let settlement = self
 			.endpoint
 			.settlement(channel)
 			.map_err(|error| gonka_client::Error::Unexpected(error.to_string()))?;
 		let receipts = settlement.as_ref().and_then(|settle| settle.receipts()).unwrap_or(0);
 		let settled = client.channel_settled(channel, &self.host).await?.unwrap_or(0);
+		let mut waived = settled;
 		if let Some(settle) = settlement.filter(|_| receipts > settled) {
 			match super::submitted(client.settle(&self.host, &settle, &self.worker_key).await) {
-				Ok(()) => tracing::info!(channel, receipts, "settled a channel"),
+				Ok(()) => {
+					tracing::info!(channel, receipts, "settled a channel");
+					waived = receipts;
+				}
 				// Refused for good (the chain's rules: its samples unpaid, say): retrying
 				// cannot help; the member waives, so the developer's escrow comes back.
 				Err(crate::duty::SubmitError::Refused(reason)) => {
@@ -225,18 +237,18 @@ impl Member {
 				}
 			}
 		}
-		let waiver = ChannelWaiver {
-			channel,
-			channel_key: watched.view.channel_key,
-			receipts: receipts.max(settled),
-		};
-		match client.waive_channel(&self.host, &waiver, &self.worker_key).await {
-			Ok(_) => tracing::info!(channel, "waived a channel"),
+		// The waiver names the receipts the chain records settled.
+		let waiver =
+			ChannelWaiver { channel, channel_key: watched.view.channel_key, receipts: waived };
+		match super::submitted(client.waive_channel(&self.host, &waiver, &self.worker_key).await) {
+			Ok(()) => tracing::info!(channel, "waived a channel"),
 			// Refused: waived before (a restart), or the channel finalized meanwhile.
-			Err(gonka_client::Error::Failed(reason)) => {
+			Err(crate::duty::SubmitError::Refused(reason)) => {
 				tracing::info!(channel, %reason, "the waiver was refused")
 			}
-			Err(error) => return Err(error),
+			Err(crate::duty::SubmitError::Unavailable(reason)) => {
+				return Err(gonka_client::Error::Unexpected(reason))
+			}
 		}
 		Ok(())
 	}

@@ -32,8 +32,9 @@ use crate::{Error, Result};
 use codec::{Decode, Encode};
 use gonka_primitives::{
 	channel::{
-		max_cost, request_seed, ChannelId, ChannelMessage, ChannelRequest, ChannelSettle,
-		FinishReason, Receipt, SignedVoucher, SumTree, TailClaim, MAX_TAIL,
+		check_receipt, max_cost, request_seed, ChannelId, ChannelMessage, ChannelRequest,
+		ChannelSettle, FinishReason, Receipt, SignedVoucher, SumTree, TailClaim, MAX_SAMPLES,
+		MAX_TAIL,
 	},
 	inference::{completion_end, cost, Ended},
 	HostId, H256,
@@ -160,6 +161,9 @@ pub enum Refusal {
 	/// Too many receipts are unvouchered or in flight (HTTP 429).
 	#[error("{0} receipts are unvouchered or in flight: send a voucher first")]
 	VoucherLag(u32),
+	/// The channel holds as many receipts of this executor as one settlement may carry.
+	#[error("{0} receipts in this channel: use another channel")]
+	Full(u32),
 }
 
 /// A request taken: how to run it.
@@ -252,9 +256,11 @@ impl ExecutorChannel {
 		&self.view
 	}
 
-	/// The allowance grew (a top-up the executor saw finalized).
-	pub fn set_allowance(&mut self, allowance: u128) {
-		self.view.allowance = self.view.allowance.max(allowance);
+	/// The chain's view changed: a top-up finalized (the allowance only grows), or the
+	/// developer closed the channel early (its end moves closer).
+	pub fn set_view(&mut self, view: ChannelView) {
+		let allowance = self.view.allowance.max(view.allowance);
+		self.view = ChannelView { allowance, ..view };
 	}
 
 	/// The receipts signed, by `seq`.
@@ -328,6 +334,12 @@ impl ExecutorChannel {
 		if lag >= MAX_TAIL {
 			return Err(Refusal::VoucherLag(lag));
 		}
+		// One settlement carries at most `MAX_SAMPLES` samples, and a new host's receipts
+		// are all sampled: a channel's receipts stay within what one settlement may claim.
+		let receipts = (self.served.len() as u32).saturating_add(self.in_flight.len() as u32);
+		if receipts >= MAX_SAMPLES {
+			return Err(Refusal::Full(receipts));
+		}
 		self.in_flight.insert(taken, most);
 		self.last_taken = Some(taken);
 		Ok(Admission {
@@ -400,10 +412,23 @@ impl ExecutorChannel {
 			seed: request_seed(&self.view.genesis_hash, self.view.channel, taken.0, taken.1),
 			cost,
 		};
+		// The chain's rule for a tail claim: a receipt it would refuse is never signed (it
+		// would void the whole settlement).
+		let view = &self.view;
+		if let Err(bad) =
+			check_receipt(&view.genesis_hash, request, &receipt, view.price, view.template_overhead)
+		{
+			self.in_flight.remove(&taken);
+			return Err(Error::Channel(format!(
+				"the receipt would not pass the chain's rule: {bad:?}"
+			)));
+		}
 		let signature = receipt.sign(&self.view.genesis_hash, worker_key);
 		let served = Served { payload, token_ids, receipt, signature };
-		self.log.append(&Record::Served(Box::new(served.clone())))?;
+		// Taken out of flight whatever the journal does: a failed append leaves no receipt
+		// (the log cuts a partial record), and the next request is not held behind it.
 		self.in_flight.remove(&taken);
+		self.log.append(&Record::Served(Box::new(served.clone())))?;
 		self.note_served(served.clone());
 		Ok(served)
 	}
@@ -417,6 +442,10 @@ impl ExecutorChannel {
 		}
 		if !voucher.verify(&self.view.genesis_hash, &self.view.channel_key, &signed.signature) {
 			return Ok(Err(BadVoucher::BadSignature));
+		}
+		// The voucher counted, again: answered before rebuilding any tree.
+		if self.voucher.as_ref() == Some(&signed) {
+			return Ok(Ok(false));
 		}
 		let counted = self.voucher.as_ref().map_or(0, |counted| counted.voucher.count);
 		if voucher.count < counted {
@@ -436,9 +465,6 @@ impl ExecutorChannel {
 			covered.last().map_or((0, 0), |served| (served.receipt.nonce, served.receipt.attempt));
 		if root.hash != voucher.root || root.sum != voucher.amount || last != voucher.last {
 			return Ok(Err(BadVoucher::NotTheReceipts));
-		}
-		if self.voucher.as_ref() == Some(&signed) {
-			return Ok(Ok(false));
 		}
 		self.log.append(&Record::Voucher(signed.clone()))?;
 		self.voucher = Some(signed);

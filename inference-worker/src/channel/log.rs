@@ -72,14 +72,22 @@ impl<R: Encode + Decode> Log<R> {
 		Ok((Self { path: path.to_path_buf(), file, records: PhantomData }, records))
 	}
 
-	/// Appends `record` and syncs it to disk.
+	/// Appends `record` and syncs it to disk. If that fails, the file is cut back to its
+	/// length before (no partial record for the next one to be appended to).
 	pub fn append(&mut self, record: &R) -> Result<()> {
 		let mut line = hex::encode(record.encode());
 		line.push('\n');
-		self.file
-			.write_all(line.as_bytes())
-			.and_then(|()| self.file.sync_data())
-			.map_err(|error| Error::Journal { path: self.path.clone(), reason: error.to_string() })
+		let fail = |error: std::io::Error| Error::Journal {
+			path: self.path.clone(),
+			reason: error.to_string(),
+		};
+		let before = self.file.metadata().map_err(fail)?.len();
+		let written = self.file.write_all(line.as_bytes()).and_then(|()| self.file.sync_data());
+		if let Err(error) = written {
+			let _ = self.file.set_len(before).and_then(|()| self.file.sync_data());
+			return Err(fail(error));
+		}
+		Ok(())
 	}
 
 	/// Where the log lives.

@@ -17,8 +17,11 @@
 //! was, 503 otherwise. Once a member streams, the request is its: a failure then is an
 //! error event (the tokens already sent cannot be taken back).
 //!
-//! **Receipts.** A receipt that fails the gateway's checks is not countersigned, the
-//! member is not asked again, and the client gets a 502 `bad_receipt` error event.
+//! **Receipts.** A receipt that fails the gateway's checks is not countersigned and the
+//! client gets a 502 `bad_receipt` error event. The member is not asked again when the
+//! receipt proves it cheated (a bad signature or encoding, a receipt that is not the
+//! request's, or not the tokens streamed, or more tokens than asked for), not for what a
+//! lost receipt (`seq`) or an allowance the gateway has not yet seen grow explains.
 
 pub mod config;
 pub mod http;
@@ -28,7 +31,7 @@ pub mod supply;
 use crate::{
 	api::channels::{decode_hex, to_hex, ExecutorClient, InferEvent, ALLOWANCE, VOUCHER_LAG},
 	channel::{
-		developer::DeveloperChannel,
+		developer::{DeveloperChannel, Fault},
 		executor::Payload,
 		prompt::{self},
 	},
@@ -344,6 +347,15 @@ impl Gateway {
 			match next {
 				InferEvent::Tokens { ids: more } => {
 					ids.extend(more);
+					// More tokens than asked for: no receipt could be countersigned.
+					if ids.len() > stream.payload.request.max_tokens as usize {
+						lock(&self.avoided).insert(executor.clone());
+						let _ = events.send(failed(format!(
+							"the executor streamed more than the {} tokens asked for",
+							stream.payload.request.max_tokens
+						)));
+						return;
+					}
 					let text: Vec<u32> =
 						ids.iter().copied().filter(|id| !tokenizer.is_end(*id)).collect();
 					if let Ok(decoded) = tokenizer.decode(&text) {
@@ -361,8 +373,22 @@ impl Gateway {
 					return;
 				}
 				InferEvent::Receipt { receipt, signature } => {
-					let event = self.receipt(&stream, &ids, &receipt, &signature).await;
-					if matches!(event, Event::Error(_)) {
+					// The text held back (an incomplete character) goes out with the end.
+					let text: Vec<u32> =
+						ids.iter().copied().filter(|id| !tokenizer.is_end(*id)).collect();
+					if let Some(rest) = tokenizer
+						.decode(&text)
+						.ok()
+						.and_then(|decoded| decoded.get(sent..).map(str::to_string))
+						.filter(|rest| !rest.is_empty())
+					{
+						let _ = events.send(Event::Text(rest));
+					}
+					let (event, cheated) = self.receipt(&stream, &ids, &receipt, &signature).await;
+					// A member is not asked again only for what proves it cheated (a bad
+					// signature, a receipt that is not the request's or the tokens'), not for
+					// what a lost receipt or a stale allowance explains.
+					if cheated {
 						lock(&self.avoided).insert(executor.clone());
 					}
 					let _ = events.send(event);
@@ -372,19 +398,26 @@ impl Gateway {
 		}
 	}
 
-	/// Checks a receipt, signs its voucher, sends it to the executor: the last event.
-	async fn receipt(&self, stream: &Stream, ids: &[u32], receipt: &str, signature: &str) -> Event {
+	/// Checks a receipt, signs its voucher, sends it to the executor: the last event, and
+	/// whether the receipt proves the executor cheated.
+	async fn receipt(
+		&self,
+		stream: &Stream,
+		ids: &[u32],
+		receipt: &str,
+		signature: &str,
+	) -> (Event, bool) {
 		let bad =
 			|message: String| Event::Error(ApiError::new(502, "api_error", "bad_receipt", message));
 		let Some(receipt) = decode_hex::<Receipt>(receipt) else {
-			return bad("the receipt does not decode".into());
+			return (bad("the receipt does not decode".into()), true);
 		};
 		let Some(signature) = signature
 			.strip_prefix("0x")
 			.and_then(|text| hex::decode(text).ok())
 			.and_then(|bytes| sr25519::Signature::decode(&mut bytes.as_slice()).ok())
 		else {
-			return bad("the receipt's signature does not decode".into());
+			return (bad("the receipt's signature does not decode".into()), true);
 		};
 		let tokenizer = &stream.channel.tokenizer;
 		let accepted = lock(&stream.channel.book).accept(
@@ -399,16 +432,20 @@ impl Gateway {
 			Ok(Ok(voucher)) => voucher,
 			Ok(Err(fault)) => {
 				tracing::warn!(executor = %stream.payload.request.executor, %fault, "a receipt was not countersigned");
-				return bad(format!("the executor's receipt was not countersigned: {fault}"));
+				let cheated = !matches!(fault, Fault::Seq { .. } | Fault::Allowance { .. });
+				return (
+					bad(format!("the executor's receipt was not countersigned: {fault}")),
+					cheated,
+				);
 			}
-			Err(error) => return bad(format!("the gateway's journal: {error}")),
+			Err(error) => return (bad(format!("the gateway's journal: {error}")), false),
 		};
 		if let Err(error) = stream.client.voucher(&voucher).await {
 			// Signed and journaled: sent again with the next receipt's voucher, or claimed
 			// by the executor as tail.
 			tracing::info!(executor = %stream.payload.request.executor, %error, "a voucher was not delivered");
 		}
-		Event::Done {
+		let done = Event::Done {
 			finish: receipt.finish,
 			usage: Usage::new(receipt.prompt_tokens, receipt.completion_tokens),
 			receipt: json!({
@@ -422,7 +459,8 @@ impl Gateway {
 				"signature": to_hex(&signature.0),
 				"voucher": { "count": voucher.voucher.count, "amount": voucher.voucher.amount.to_string() },
 			}),
-		}
+		};
+		(done, false)
 	}
 }
 
