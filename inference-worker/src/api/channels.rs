@@ -294,7 +294,7 @@ impl ChannelEndpoint {
 		let status = |book: &mut ExecutorChannel| ChannelStatus {
 			served: book.served().len() as u32,
 			vouchered: book.voucher().map_or(0, |signed| signed.voucher.count),
-			owed: book.served().iter().map(|served| served.receipt.cost).sum::<u128>().to_string(),
+			owed: book.owed().to_string(),
 		};
 		match self.books.with(&mut open, channel, status) {
 			Ok(Some(status)) => Ok(status),

@@ -273,6 +273,11 @@ impl ExecutorChannel {
 		self.voucher.as_ref()
 	}
 
+	/// What the receipts signed cost.
+	pub fn owed(&self) -> u128 {
+		self.owed
+	}
+
 	/// The requests taken and not yet receipted or abandoned.
 	pub fn in_flight(&self) -> usize {
 		self.in_flight.len()

@@ -356,16 +356,12 @@ impl Gateway {
 						)));
 						return;
 					}
-					let text: Vec<u32> =
-						ids.iter().copied().filter(|id| !tokenizer.is_end(*id)).collect();
-					if let Ok(decoded) = tokenizer.decode(&text) {
-						if decoded.len() > sent
-							&& decoded.is_char_boundary(sent)
-							&& !decoded.ends_with('\u{FFFD}')
-						{
-							let _ = events.send(Event::Text(decoded[sent..].to_string()));
-							sent = decoded.len();
-						}
+					// An incomplete character at the end is held back for the next token.
+					if let Some(more) =
+						unsent(&tokenizer, &ids, sent).filter(|more| !more.ends_with('\u{FFFD}'))
+					{
+						sent += more.len();
+						let _ = events.send(Event::Text(more));
 					}
 				}
 				InferEvent::Failed { reason } => {
@@ -374,14 +370,7 @@ impl Gateway {
 				}
 				InferEvent::Receipt { receipt, signature } => {
 					// The text held back (an incomplete character) goes out with the end.
-					let text: Vec<u32> =
-						ids.iter().copied().filter(|id| !tokenizer.is_end(*id)).collect();
-					if let Some(rest) = tokenizer
-						.decode(&text)
-						.ok()
-						.and_then(|decoded| decoded.get(sent..).map(str::to_string))
-						.filter(|rest| !rest.is_empty())
-					{
+					if let Some(rest) = unsent(&tokenizer, &ids, sent) {
 						let _ = events.send(Event::Text(rest));
 					}
 					let (event, cheated) = self.receipt(&stream, &ids, &receipt, &signature).await;
@@ -462,6 +451,14 @@ impl Gateway {
 		};
 		(done, false)
 	}
+}
+
+/// The text of the completion `ids` (end tokens left out) after its first `sent` bytes, if
+/// there is more.
+fn unsent(tokenizer: &ChatTokenizer, ids: &[u32], sent: usize) -> Option<String> {
+	let text: Vec<u32> = ids.iter().copied().filter(|id| !tokenizer.is_end(*id)).collect();
+	let decoded = tokenizer.decode(&text).ok()?;
+	decoded.get(sent..).filter(|more| !more.is_empty()).map(str::to_string)
 }
 
 /// A request a member took.
