@@ -25,7 +25,10 @@
 //! encoded transaction carries none ([`ChainClient::submit_duty`]).
 
 use gonka_primitives::{
-	channel::{ChannelId, ChannelSettle, ChannelTerms, ChannelWaiver},
+	channel::{
+		ChannelId, ChannelSettle, ChannelTerms, ChannelWaiver, FailureReport, ReceiptVerdicts,
+		SampleOf, SettlementId,
+	},
 	duty::{
 		Duty, InferenceFinish, InferenceValidation, InvalidationVote, MissingValidation, PocCommit,
 		PocValidation,
@@ -61,6 +64,18 @@ use subxt::{
 	substitute_type(
 		path = "gonka_primitives::channel::ChannelWaiver",
 		with = "::subxt::utils::Static<::gonka_primitives::channel::ChannelWaiver>"
+	),
+	substitute_type(
+		path = "gonka_primitives::channel::ReceiptVerdicts",
+		with = "::subxt::utils::Static<::gonka_primitives::channel::ReceiptVerdicts>"
+	),
+	substitute_type(
+		path = "gonka_primitives::channel::FailureReport",
+		with = "::subxt::utils::Static<::gonka_primitives::channel::FailureReport>"
+	),
+	substitute_type(
+		path = "gonka_primitives::channel::SampleOf",
+		with = "::subxt::utils::Static<::gonka_primitives::channel::SampleOf>"
 	)
 )]
 pub mod runtime {}
@@ -73,6 +88,7 @@ use runtime::runtime_types;
 
 pub use runtime::channels::events::{
 	ChannelClosed, ChannelFinalized, ChannelOpened, ChannelSettled, ChannelToppedUp, CommitteeDrawn,
+	DisputeOpened, SettlementClosed, VerdictsSubmitted,
 };
 pub use runtime::{
 	inference::events::{
@@ -215,6 +231,8 @@ pub struct ModelView {
 	pub poc: PocParams,
 	/// The tokens that end its completions, ascending.
 	pub end_tokens: Vec<u32>,
+	/// The replay similarity a completion needs to pass validation.
+	pub validation_threshold: Perbill,
 }
 
 /// A host's PoC commitment for a model in an epoch.
@@ -264,6 +282,41 @@ pub struct ChannelState {
 	pub settled: u128,
 	/// The host of each slot (empty until drawn).
 	pub committee: Vec<HostId>,
+}
+
+/// A settlement whose verdict window is open (`ChannelsApi::settlement`): what its
+/// validators check a sample's payload against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettlementView {
+	/// The channel.
+	pub channel: ChannelId,
+	/// The committee member that settled.
+	pub executor: HostId,
+	/// The block that included it.
+	pub at: u32,
+	/// The voucher's root (zero without a voucher).
+	pub root: H256,
+	/// The receipts the voucher covers.
+	pub count: u32,
+	/// The cost vouchered before this settlement.
+	pub from: u128,
+	/// The voucher's amount.
+	pub to: u128,
+	/// The tail claims (leaves `count..count + tail`).
+	pub tail: u32,
+	/// The digest of the tail receipts' leaves.
+	pub tails: H256,
+	/// One bit a sample, set once it is answered.
+	pub answered: Vec<u8>,
+}
+
+impl SettlementView {
+	/// Whether sample `sample` is answered.
+	pub fn is_answered(&self, sample: u32) -> bool {
+		self.answered
+			.get((sample / 8) as usize)
+			.is_some_and(|byte| byte & (1 << (sample % 8)) != 0)
+	}
 }
 
 /// What opening a channel takes now (`ChannelsApi::quote_channel`).
@@ -535,6 +588,85 @@ impl ChainClient {
 		let at = self.api.at_current_block().await.map_err(chain)?;
 		let call = runtime::runtime_apis().channels_api().settled(channel, account(host));
 		Ok(at.runtime_apis().call(call).await.map_err(chain)?.map(|settled| settled.receipts))
+	}
+
+	/// The channels' verdict period, in blocks (`VerdictPeriod`).
+	pub async fn verdict_period(&self) -> Result<u32, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		at.constants()
+			.entry(runtime::constants().channels().verdict_period())
+			.map_err(|error| Error::Chain(error.into()))
+	}
+
+	/// A settlement whose verdict window is open, at the best finalized block.
+	pub async fn settlement(
+		&self,
+		settlement: SettlementId,
+	) -> Result<Option<SettlementView>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call = runtime::runtime_apis().channels_api().settlement(settlement);
+		let record = at.runtime_apis().call(call).await.map_err(chain)?;
+		Ok(record.map(|record| SettlementView {
+			channel: record.channel,
+			executor: HostId::new(record.executor.0),
+			at: record.at,
+			root: record.root,
+			count: record.count,
+			from: record.from,
+			to: record.to,
+			tail: record.tail,
+			tails: record.tails,
+			answered: record.answered.0,
+		}))
+	}
+
+	/// The samples of `settlement` the hash rule draws `validator` for, with what each
+	/// checks, at the best finalized block (empty until the block after the settlement's,
+	/// and once its window closed).
+	pub async fn samples_for(
+		&self,
+		settlement: SettlementId,
+		validator: &HostId,
+	) -> Result<Vec<(u32, SampleOf)>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call =
+			runtime::runtime_apis().channels_api().samples_for(settlement, account(validator));
+		let samples = at.runtime_apis().call(call).await.map_err(chain)?;
+		Ok(samples.into_iter().map(|(sample, what)| (sample, what.0)).collect())
+	}
+
+	/// A validator's verdicts (a part of a period's), signed with its worker key; waits
+	/// until it is in a finalized block and succeeded.
+	pub async fn submit_verdicts(
+		&self,
+		validator: &HostId,
+		verdicts: &ReceiptVerdicts,
+		worker: &sr25519::Pair,
+	) -> Result<Included, Error> {
+		let signature = verdicts.sign(&self.genesis_hash(), validator, worker);
+		let call = runtime::transactions().channels().submit_verdicts(
+			account(validator),
+			subxt::utils::Static(verdicts.clone()),
+			sr25519_signature(&signature),
+		);
+		self.submit_duty(&call).await
+	}
+
+	/// A validator's report of a sample it failed, signed with its worker key; waits until
+	/// it is in a finalized block and succeeded.
+	pub async fn report_failure(
+		&self,
+		validator: &HostId,
+		report: &FailureReport,
+		worker: &sr25519::Pair,
+	) -> Result<Included, Error> {
+		let signature = report.sign(&self.genesis_hash(), validator, worker);
+		let call = runtime::transactions().channels().report_failure(
+			account(validator),
+			subxt::utils::Static(report.clone()),
+			sr25519_signature(&signature),
+		);
+		self.submit_duty(&call).await
 	}
 
 	/// The most `host` may be paid from `channel`, at the best finalized block.
@@ -1030,6 +1162,7 @@ fn model_view(info: ModelAnswer) -> ModelView {
 			p_value: Perbill::from_parts(poc.p_value.0),
 		},
 		end_tokens: record.end_tokens.0,
+		validation_threshold: Perbill::from_parts(record.validation_threshold.0),
 	}
 }
 

@@ -10,7 +10,7 @@ use crate::{
 	inference::{
 		generate::{generate, generate_from},
 		sampler::SamplingParams,
-		score::{score, Claim, Tolerance},
+		score::{replay, score, Claim, Tolerance},
 		tokenizer::ChatTokenizer,
 	},
 	model::Llama,
@@ -80,6 +80,41 @@ impl crate::api::channels::Generator for ModelEngine {
 
 	fn end_tokens(&self) -> Vec<u32> {
 		self.tokenizer.end_tokens().to_vec()
+	}
+}
+
+/// The channels' validators replay with [`crate::inference::score::replay`].
+impl crate::channel::validator::Replayer for ModelEngine {
+	fn serves(&self, model: ModelId) -> bool {
+		model == self.model_id
+	}
+
+	fn replay(
+		&self,
+		messages: &[ChatMessage],
+		prompt_tokens: u32,
+		completion: &[u32],
+		max_tokens: u32,
+		params: &SamplingParams,
+	) -> Result<std::result::Result<f64, String>> {
+		let prompt_ids =
+			self.tokenizer.chat_conversation(&crate::channel::prompt::turns(messages))?;
+		if prompt_ids.len() != prompt_tokens as usize {
+			return Ok(Err(format!(
+				"the prompt has {} tokens, {prompt_tokens} were claimed",
+				prompt_ids.len()
+			)));
+		}
+		let scored = replay(
+			&self.model,
+			&self.tokenizer,
+			&prompt_ids,
+			completion,
+			max_tokens as usize,
+			params,
+			self.tolerance,
+		)?;
+		Ok(scored.map(|score| score.similarity).map_err(|mismatch| mismatch.to_string()))
 	}
 }
 

@@ -114,6 +114,9 @@ pub enum ChannelMessageKind {
 	/// A developer's cumulative voucher to an executor (the channel key signs).
 	#[codec(index = 2)]
 	Voucher,
+	/// A validator's request for a sample's payload (its worker key signs).
+	#[codec(index = 3)]
+	PayloadAccess,
 }
 
 impl ChannelMessageKind {
@@ -123,6 +126,7 @@ impl ChannelMessageKind {
 			ChannelMessageKind::Request => 0,
 			ChannelMessageKind::Receipt => 1,
 			ChannelMessageKind::Voucher => 2,
+			ChannelMessageKind::PayloadAccess => 3,
 		}
 	}
 }
@@ -302,6 +306,24 @@ pub struct Voucher {
 
 impl ChannelMessage for Voucher {
 	const KIND: ChannelMessageKind = ChannelMessageKind::Voucher;
+}
+
+/// A validator's request to an executor for the payload of a sample of its settlement
+/// (`channels.md`, section 8; signed by the validator's worker key): the executor serves
+/// it only if the chain draws `validator` for that sample. The payload (prompt, output)
+/// reaches no one the sampling rule does not name.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct PayloadAccess {
+	/// The settlement.
+	pub settlement: SettlementId,
+	/// The sample of it.
+	pub sample: u32,
+	/// The validator asking (its worker key signs).
+	pub validator: HostId,
+}
+
+impl ChannelMessage for PayloadAccess {
+	const KIND: ChannelMessageKind = ChannelMessageKind::PayloadAccess;
 }
 
 /// The most tail claims one settlement carries (`MaxTail`): an executor serves a channel

@@ -17,6 +17,17 @@
 //!   already counted), or [`BAD_VOUCHER`] with the reason (it counts as no voucher).
 //! - `channel_status(channel)`: `{"served":n,"vouchered":n,"owed":"…"}`, the receipts
 //!   signed, those the latest voucher covers and what all of them cost.
+//! - `channel_payload(access, signature)`: a sampled validator's fetch of a sample's
+//!   payload: `access` is the `0x` hex of a SCALE `PayloadAccess` (settlement, sample,
+//!   validator), `signature` its validator's worker key's signature (kind 3 of the
+//!   `gonka/channel` domain). Served only if the chain draws that validator for that
+//!   sample of a settlement of this host ([`SampleGate`]); the answer is the `0x` hex of
+//!   the SCALE [`Delivery`] (request, prompt, completion ids, signed receipt, proof).
+//!   [`NOT_DRAWN`] otherwise.
+//! - `channel_ack(ack)`: the `0x` hex of a SCALE [`SignedAck`], a validator's signed
+//!   acknowledgement of a delivery: kept (journaled) if it is that validator's, for a
+//!   sample it is drawn for, of the receipt this host delivers; it refutes that
+//!   validator's report of the payload as unavailable.
 //!
 //! The model runs on one thread of its own, fed in the order requests are taken, so a
 //! channel's receipts are numbered in the order its requests were taken. A gateway that
@@ -26,7 +37,7 @@
 
 use crate::{
 	channel::{
-		executor::{ChannelView, ExecutorChannel, Payload, Refusal, Served},
+		executor::{ChannelView, Delivery, ExecutorChannel, Payload, Refusal, Served, SignedAck},
 		prompt::ChatMessage,
 	},
 	inference::sampler::SamplingParams,
@@ -34,8 +45,11 @@ use crate::{
 };
 use codec::{Decode, Encode};
 use gonka_primitives::{
-	channel::{ChannelId, SignedVoucher},
-	HostId,
+	channel::{
+		ChannelId, ChannelMessage, PayloadAccess, SampleOf, SettlementId, SignedVoucher, SumNode,
+	},
+	duty::Duty,
+	HostId, H256,
 };
 use jsonrpsee::{
 	types::{ErrorObjectOwned, Params},
@@ -66,6 +80,10 @@ pub const BAD_VOUCHER: i32 = -32014;
 /// The executor's queue is full.
 pub const BUSY: i32 = -32015;
 
+/// The chain does not draw the asking validator for that sample of a settlement of this
+/// host (or the settlement's window closed), or its signature does not check out.
+pub const NOT_DRAWN: i32 = -32016;
+
 /// Requests waiting or running at once.
 pub const MAX_QUEUED: usize = 64;
 
@@ -76,6 +94,40 @@ pub trait ChannelViews: Send + Sync + 'static {
 	fn view(&self, channel: ChannelId) -> Option<ChannelView>;
 	/// The best block's number.
 	fn best_block(&self) -> u32;
+}
+
+/// What the chain says of a sample of a settlement, for serving its payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SampleGrant {
+	/// The chain's genesis hash.
+	pub genesis_hash: H256,
+	/// The settlement's channel.
+	pub channel: ChannelId,
+	/// The member that settled.
+	pub executor: HostId,
+	/// The receipts its voucher covers.
+	pub count: u32,
+	/// Its tail claims.
+	pub tail: u32,
+	/// What the sample checks.
+	pub what: SampleOf,
+	/// The settlement's sample seed.
+	pub seed: H256,
+	/// The validator's worker key.
+	pub validator_key: sr25519::Public,
+}
+
+/// A boxed future (the gate's answers come from the chain).
+pub type GateFuture<'a> = std::pin::Pin<
+	Box<dyn std::future::Future<Output = std::result::Result<Option<SampleGrant>, String>> + Send + 'a>,
+>;
+
+/// Who may fetch a sample's payload: the chain's sampling rule.
+pub trait SampleGate: Send + Sync + 'static {
+	/// Sample `sample` of settlement `settlement`, if the chain draws `validator` for it
+	/// (`None` otherwise, or once the settlement's window closed); `Err` if the chain
+	/// cannot be asked.
+	fn grant(&self, settlement: SettlementId, sample: u32, validator: HostId) -> GateFuture<'_>;
 }
 
 /// The model as the endpoint runs it.
@@ -141,6 +193,12 @@ pub fn to_hex(bytes: &[u8]) -> String {
 	format!("0x{}", hex::encode(bytes))
 }
 
+/// A signature from `0x` hex.
+pub fn decode_signature(text: &str) -> Option<sr25519::Signature> {
+	let bytes = hex::decode(text.strip_prefix("0x")?).ok()?;
+	Some(sr25519::Signature::from_raw(bytes.try_into().ok()?))
+}
+
 /// SCALE from `0x` hex.
 pub fn decode_hex<T: Decode>(text: &str) -> Option<T> {
 	let bytes = hex::decode(text.strip_prefix("0x")?).ok()?;
@@ -164,6 +222,7 @@ struct Books {
 	worker_key: sr25519::Pair,
 	dir: PathBuf,
 	views: Arc<dyn ChannelViews>,
+	gate: Option<Arc<dyn SampleGate>>,
 	open: Mutex<BTreeMap<ChannelId, ExecutorChannel>>,
 	queued: AtomicUsize,
 }
@@ -192,6 +251,39 @@ impl Books {
 		book.set_view(view);
 		Ok(Some(f(book)))
 	}
+
+	/// Runs `f` on the channel's book as its journal holds it, whether or not the channel
+	/// still takes requests (a payload is served after the channel finalized): the open
+	/// book, or one read from the journal for this call. `None` if there is no journal.
+	fn stored<T>(
+		&self,
+		books: &mut BTreeMap<ChannelId, ExecutorChannel>,
+		channel: ChannelId,
+		genesis_hash: H256,
+		f: impl FnOnce(&mut ExecutorChannel) -> T,
+	) -> Result<Option<T>> {
+		if let Some(book) = books.get_mut(&channel) {
+			return Ok(Some(f(book)));
+		}
+		let path = self.dir.join(format!("channel-{channel}.log"));
+		if !path.exists() {
+			return Ok(None);
+		}
+		// Taking no requests: a view that ended (the chain's replaces it if the book is
+		// opened to serve).
+		let view = ChannelView {
+			channel,
+			genesis_hash,
+			channel_key: sr25519::Public::from_raw([0; 32]),
+			price: 0,
+			template_overhead: 0,
+			max_request_tokens: 0,
+			allowance: 0,
+			ends: 0,
+		};
+		let mut book = ExecutorChannel::open(&path, view, self.host.clone())?;
+		Ok(Some(f(&mut book)))
+	}
 }
 
 /// The executor's endpoint: its methods (to serve with the PoC proofs, see
@@ -211,12 +303,26 @@ impl ChannelEndpoint {
 		views: Arc<dyn ChannelViews>,
 		generator: Arc<dyn Generator>,
 	) -> Result<Arc<Self>> {
+		Self::with_gate(host, worker_key, dir, views, generator, None)
+	}
+
+	/// [`Self::new`], serving samples' payloads to the validators `gate` says are drawn
+	/// for them (none without a gate).
+	pub fn with_gate(
+		host: HostId,
+		worker_key: sr25519::Pair,
+		dir: PathBuf,
+		views: Arc<dyn ChannelViews>,
+		generator: Arc<dyn Generator>,
+		gate: Option<Arc<dyn SampleGate>>,
+	) -> Result<Arc<Self>> {
 		std::fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
 		let books = Arc::new(Books {
 			host,
 			worker_key,
 			dir,
 			views,
+			gate,
 			open: Mutex::new(BTreeMap::new()),
 			queued: AtomicUsize::new(0),
 		});
@@ -318,6 +424,98 @@ impl ChannelEndpoint {
 		self.books.with(&mut open, channel, |book| book.settlement())
 	}
 
+	/// Asks the chain whether `validator` is drawn for the sample, of a settlement of
+	/// this host.
+	async fn grant(
+		&self,
+		settlement: SettlementId,
+		sample: u32,
+		validator: &HostId,
+	) -> std::result::Result<SampleGrant, ErrorObjectOwned> {
+		let gate =
+			self.books.gate.as_ref().ok_or_else(|| error(NOT_DRAWN, "this host serves no payloads"))?;
+		let grant = gate
+			.grant(settlement, sample, validator.clone())
+			.await
+			.map_err(|failure| error(BUSY, format!("the chain cannot be read: {failure}")))?
+			.filter(|grant| grant.executor == self.books.host)
+			.ok_or_else(|| {
+				error(NOT_DRAWN, format!("no sample {sample} of settlement {settlement} for it here"))
+			})?;
+		Ok(grant)
+	}
+
+	/// Serves a sample's payload to the validator drawn for it.
+	pub async fn payload(
+		&self,
+		access: PayloadAccess,
+		signature: sr25519::Signature,
+	) -> std::result::Result<Delivery, ErrorObjectOwned> {
+		let grant = self.grant(access.settlement, access.sample, &access.validator).await?;
+		if !access.verify(&grant.genesis_hash, &grant.validator_key, &signature) {
+			return Err(error(NOT_DRAWN, "the access is not signed by the validator's worker key"));
+		}
+		let mut open = self.books.lock();
+		let delivery = self
+			.books
+			.stored(&mut open, grant.channel, grant.genesis_hash, |book| {
+				book.delivery(grant.count, grant.tail, grant.what)
+			})
+			.map_err(|failure| error(NOT_SERVING, failure.to_string()))?
+			.flatten();
+		delivery.ok_or_else(|| {
+			error(NOT_SERVING, format!("the journal of channel {} holds no such receipt", grant.channel))
+		})
+	}
+
+	/// Keeps a validator's acknowledgement of a delivery, if it is one.
+	pub async fn ack(&self, signed: SignedAck) -> std::result::Result<(), ErrorObjectOwned> {
+		let ack = &signed.ack;
+		let grant = self.grant(ack.settlement, ack.sample, &signed.validator).await?;
+		if ack.seed != grant.seed
+			|| !ack.verify(
+				&grant.genesis_hash,
+				&signed.validator,
+				&grant.validator_key,
+				&signed.signature,
+			) {
+			return Err(error(NOT_DRAWN, "not that validator's acknowledgement of this sample"));
+		}
+		let mut open = self.books.lock();
+		let kept = self
+			.books
+			.stored(&mut open, grant.channel, grant.genesis_hash, |book| {
+				let delivered = book.delivery(grant.count, grant.tail, grant.what);
+				match delivered {
+					Some(delivery) if SumNode::leaf(&delivery.served.receipt).hash == ack.leaf => {
+						book.note_ack(signed.clone()).map(|()| true)
+					}
+					_ => Ok(false),
+				}
+			})
+			.map_err(|failure| error(NOT_SERVING, failure.to_string()))?;
+		match kept {
+			Some(Ok(true)) => Ok(()),
+			Some(Err(failure)) => Err(error(NOT_SERVING, failure.to_string())),
+			_ => Err(error(NOT_DRAWN, "the acknowledgement names a receipt not delivered")),
+		}
+	}
+
+	/// The acknowledgement of a sample's delivery kept for `channel`, if any.
+	pub fn kept_ack(
+		&self,
+		channel: ChannelId,
+		genesis_hash: H256,
+		settlement: SettlementId,
+		sample: u32,
+	) -> Result<Option<SignedAck>> {
+		let mut open = self.books.lock();
+		Ok(self
+			.books
+			.stored(&mut open, channel, genesis_hash, |book| book.ack(settlement, sample).cloned())?
+			.flatten())
+	}
+
 	/// The endpoint's JSON-RPC methods.
 	pub fn methods(self: &Arc<Self>) -> Result<RpcModule<Arc<Self>>> {
 		let mut module = RpcModule::new(self.clone());
@@ -365,6 +563,26 @@ impl ChannelEndpoint {
 			.register_method("channel_status", |params: Params, endpoint: &Arc<Self>, _| {
 				let channel: ChannelId = params.one()?;
 				endpoint.status(channel)
+			})
+			.map_err(register)?;
+		module
+			.register_async_method("channel_payload", |params, endpoint, _| async move {
+				let (access, signature): (String, String) = params.parse()?;
+				let access = decode_hex::<PayloadAccess>(&access)
+					.ok_or_else(|| error(REFUSED, "the access is not SCALE hex"))?;
+				let signature = decode_signature(&signature)
+					.ok_or_else(|| error(REFUSED, "the signature is not 64 bytes of hex"))?;
+				let delivery = endpoint.payload(access, signature).await?;
+				Ok::<_, ErrorObjectOwned>(to_hex(&delivery.encode()))
+			})
+			.map_err(register)?;
+		module
+			.register_async_method("channel_ack", |params, endpoint, _| async move {
+				let ack: String = params.one()?;
+				let signed = decode_hex::<SignedAck>(&ack)
+					.ok_or_else(|| error(REFUSED, "the acknowledgement is not SCALE hex"))?;
+				endpoint.ack(signed).await?;
+				Ok::<_, ErrorObjectOwned>(true)
 			})
 			.map_err(register)?;
 		Ok(module)
@@ -482,6 +700,33 @@ impl ExecutorClient {
 		self.client
 			.request("channel_voucher", jsonrpsee::rpc_params![to_hex(&signed.encode())])
 			.await
+	}
+
+	/// A sample's payload, for validator `access.validator` (signed with its worker key).
+	pub async fn payload(
+		&self,
+		access: &PayloadAccess,
+		signature: &sr25519::Signature,
+	) -> std::result::Result<Delivery, jsonrpsee::core::ClientError> {
+		use jsonrpsee::core::client::ClientT;
+		let answer: String = self
+			.client
+			.request(
+				"channel_payload",
+				jsonrpsee::rpc_params![to_hex(&access.encode()), to_hex(&signature.0)],
+			)
+			.await?;
+		decode_hex(&answer).ok_or_else(|| {
+			jsonrpsee::core::ClientError::Custom("the payload is not SCALE hex".into())
+		})
+	}
+
+	/// Sends a delivery's acknowledgement.
+	pub async fn ack(&self, signed: &SignedAck) -> std::result::Result<(), jsonrpsee::core::ClientError> {
+		use jsonrpsee::core::client::ClientT;
+		let _: bool =
+			self.client.request("channel_ack", jsonrpsee::rpc_params![to_hex(&signed.encode())]).await?;
+		Ok(())
 	}
 
 	/// The executor's book of `channel` in numbers.

@@ -10,6 +10,7 @@
 pub mod channels;
 mod inference;
 mod poc;
+pub mod validation;
 
 use crate::duty::SubmitError;
 use gonka_client::{AccountId32, ChainClient};

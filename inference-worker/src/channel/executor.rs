@@ -33,8 +33,8 @@ use codec::{Decode, Encode};
 use gonka_primitives::{
 	channel::{
 		check_receipt, max_cost, request_seed, ChannelId, ChannelMessage, ChannelRequest,
-		ChannelSettle, FinishReason, Receipt, SignedVoucher, SumTree, TailClaim, MAX_SAMPLES,
-		MAX_TAIL,
+		ChannelSettle, DeliveryAck, FinishReason, Receipt, SampleOf, SignedVoucher, SumNode,
+		SumTree, TailClaim, MAX_SAMPLES, MAX_TAIL,
 	},
 	inference::{completion_end, cost, Ended},
 	HostId, H256,
@@ -89,6 +89,29 @@ pub struct Served {
 	pub signature: sr25519::Signature,
 }
 
+/// A sample's payload as the executor serves it to the validator drawn for it: the
+/// request served and the receipt's proof (its siblings up to the voucher's root for a
+/// vouchered receipt, the settlement's tail leaves for a tail one: `ReceiptEvidence`).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Delivery {
+	/// The request, its prompt, the completion and the signed receipt.
+	pub served: Served,
+	/// The receipt's proof.
+	pub proof: Vec<SumNode>,
+}
+
+/// A validator's signed acknowledgement that it received a sample's payload: it refutes
+/// that validator's report of the payload as unavailable (amendment 8).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct SignedAck {
+	/// The validator.
+	pub validator: HostId,
+	/// What it acknowledges.
+	pub ack: DeliveryAck,
+	/// Its worker key's signature (a duty's).
+	pub signature: sr25519::Signature,
+}
+
 /// A record of the executor's channel log.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 enum Record {
@@ -98,6 +121,9 @@ enum Record {
 	/// A voucher counted.
 	#[codec(index = 1)]
 	Voucher(SignedVoucher),
+	/// A validator's delivery acknowledgement.
+	#[codec(index = 2)]
+	Ack(SignedAck),
 }
 
 /// Why a request is not taken.
@@ -218,6 +244,8 @@ pub struct ExecutorChannel {
 	in_flight: BTreeMap<(u64, u8), u128>,
 	/// The highest (nonce, try) taken.
 	last_taken: Option<(u64, u8)>,
+	/// Delivery acknowledgements, by (settlement, sample).
+	acks: BTreeMap<(u64, u32), SignedAck>,
 }
 
 impl ExecutorChannel {
@@ -234,11 +262,15 @@ impl ExecutorChannel {
 			owed: 0,
 			in_flight: BTreeMap::new(),
 			last_taken: None,
+			acks: BTreeMap::new(),
 		};
 		for record in records {
 			match record {
 				Record::Served(served) => channel.note_served(*served),
 				Record::Voucher(voucher) => channel.voucher = Some(voucher),
+				Record::Ack(ack) => {
+					channel.acks.insert((ack.ack.settlement, ack.ack.sample), ack);
+				}
 			}
 		}
 		Ok(channel)
@@ -474,6 +506,46 @@ impl ExecutorChannel {
 		self.log.append(&Record::Voucher(signed.clone()))?;
 		self.voucher = Some(signed);
 		Ok(Ok(true))
+	}
+
+	/// The payload of a sample of this executor's settlement whose voucher covered `count`
+	/// receipts and which claimed `tail` more as tail: for [`SampleOf::Tree`], the receipt
+	/// whose cost interval holds the point in the tree of the first `count` receipts, with
+	/// its siblings; for [`SampleOf::Tail`], that tail receipt with the tail's leaves.
+	/// `None` if the book holds no such receipt.
+	pub fn delivery(&self, count: u32, tail: u32, what: SampleOf) -> Option<Delivery> {
+		let (count, tail) = (count as usize, tail as usize);
+		match what {
+			SampleOf::Tree(point) => {
+				let covered = self.served.get(..count)?;
+				let tree = SumTree::from_receipts(covered.iter().map(|served| &served.receipt))?;
+				let index = tree.leaf_at(point)?;
+				let proof = tree.proof(index)?;
+				Some(Delivery { served: covered.get(index as usize)?.clone(), proof })
+			}
+			SampleOf::Tail(index) => {
+				let tails = self.served.get(count..count.checked_add(tail)?)?;
+				let proof = tails.iter().map(|served| SumNode::leaf(&served.receipt)).collect();
+				Some(Delivery { served: tails.get(index as usize)?.clone(), proof })
+			}
+		}
+	}
+
+	/// Keeps a validator's acknowledgement of a delivery (journaled; the first one of a
+	/// sample is kept).
+	pub fn note_ack(&mut self, ack: SignedAck) -> Result<()> {
+		let key = (ack.ack.settlement, ack.ack.sample);
+		if self.acks.contains_key(&key) {
+			return Ok(());
+		}
+		self.log.append(&Record::Ack(ack.clone()))?;
+		self.acks.insert(key, ack);
+		Ok(())
+	}
+
+	/// The acknowledgement of a sample's delivery, if its validator sent one.
+	pub fn ack(&self, settlement: u64, sample: u32) -> Option<&SignedAck> {
+		self.acks.get(&(settlement, sample))
 	}
 
 	/// The settlement to send: the latest voucher counted, and the receipts after it as

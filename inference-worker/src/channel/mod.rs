@@ -8,9 +8,12 @@
 //! - [`executor`]: a member's book of a channel: the acceptance rules, receipts, vouchers
 //!   checked against its own receipts, its settlement;
 //! - [`developer`]: the gateway's book of a channel: nonces, receipts checked, vouchers;
+//! - [`validator`]: what a validator checks of a sample's payload, and its book of the
+//!   samples it was drawn for, by verdict period;
 //! - [`log`]: their journals, append-only and synced record by record.
 
 pub mod developer;
 pub mod executor;
 pub mod log;
 pub mod prompt;
+pub mod validator;

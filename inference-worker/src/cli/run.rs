@@ -39,6 +39,8 @@ use std::{sync::Arc, time::Duration};
 
 /// The channels' journals' directory in the data directory.
 const CHANNELS_DIR: &str = "channels";
+/// The channels' validator's book, under the data directory.
+const VERDICTS_DIR: &str = "verdicts";
 
 /// The longest wait between two connection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -170,12 +172,14 @@ impl Worker {
 		// The channels' endpoint beside the proofs, and the follower that keeps its view
 		// of the chain and settles its channels.
 		let watch = Arc::new(ChannelWatch::default());
-		let endpoint = ChannelEndpoint::new(
+		let gate = Arc::new(crate::chain::validation::ChainGate::new(config.node.clone()));
+		let endpoint = ChannelEndpoint::with_gate(
 			host.clone(),
 			worker.clone(),
 			config.data_dir.join(CHANNELS_DIR),
 			watch.clone(),
 			engine.clone(),
+			Some(gate),
 		)?;
 		let server =
 			ProofServer::start_with(&config.poc_listen, book.clone(), endpoint.methods()?)?;
@@ -183,6 +187,18 @@ impl Worker {
 		chain::channels::follow(
 			config.node.clone(),
 			member,
+			Duration::from_millis(config.poll_ms),
+		)?;
+		// The validator's duty over channels: samples of other hosts' settlements.
+		let validator = crate::chain::validation::ChannelValidator {
+			host: host.clone(),
+			worker_key: worker.clone(),
+			replayer: engine.clone(),
+			dir: config.data_dir.join(VERDICTS_DIR),
+		};
+		crate::chain::validation::validate(
+			config.node.clone(),
+			validator,
 			Duration::from_millis(config.poll_ms),
 		)?;
 		let registry = polkadot_sdk::substrate_prometheus_endpoint::Registry::new();

@@ -125,14 +125,45 @@ pub fn score(
 	if tokenizer.decode(claim.completion_token_ids)? != claim.text {
 		return Ok(Err(Mismatch::Text));
 	}
-	let max_tokens = u32::try_from(claim.max_tokens).unwrap_or(u32::MAX);
-	let ended = match completion_end(claim.completion_token_ids, max_tokens, tokenizer.end_tokens())
-	{
+	replay(
+		model,
+		tokenizer,
+		&prompt_ids,
+		claim.completion_token_ids,
+		claim.max_tokens,
+		&claim.params,
+		tolerance,
+	)
+}
+
+/// Replays `completion` after the templated prompt `prompt_ids` (the strict rules of
+/// [`score`] past its prompt and text checks: ids in the vocabulary, a complete
+/// completion, an end where the model ends, then every position replayed). The channels'
+/// validators call it with a conversation's ids; a channel's receipt carries no text.
+pub fn replay(
+	model: &Llama,
+	tokenizer: &ChatTokenizer,
+	prompt_ids: &[u32],
+	completion: &[u32],
+	max_tokens: usize,
+	params: &SamplingParams,
+	tolerance: Tolerance,
+) -> Result<std::result::Result<Score, Mismatch>> {
+	params.validate()?;
+	let vocab = model.config().vocab;
+	if let Some(bad) = completion.iter().find(|id| **id as usize >= vocab) {
+		return Ok(Err(Mismatch::Token(*bad)));
+	}
+	let max_tokens = u32::try_from(max_tokens).unwrap_or(u32::MAX);
+	let ended = match completion_end(completion, max_tokens, tokenizer.end_tokens()) {
 		Ok(ended) => ended,
 		Err(unfinished) => return Ok(Err(Mismatch::Unfinished(unfinished))),
 	};
+	if prompt_ids.is_empty() {
+		return Err(Error::InvalidSampling("an empty prompt cannot be replayed".into()));
+	}
 	// Not empty: `completion_end` refuses an empty completion.
-	let positions = claim.completion_token_ids.len();
+	let positions = completion.len();
 	let context = model.config().context;
 	if prompt_ids.len() + positions > context {
 		return Err(Error::ContextExceeded {
@@ -143,18 +174,18 @@ pub fn score(
 	}
 	// One pass over the prompt and every completion token but the last; the logits at
 	// prompt position P − 1 + i predict completion token i.
-	let mut sequence = prompt_ids.clone();
-	sequence.extend_from_slice(&claim.completion_token_ids[..positions - 1]);
+	let mut sequence = prompt_ids.to_vec();
+	sequence.extend_from_slice(&completion[..positions - 1]);
 	let logits = model.token_logits(&sequence, None)?;
 	let logits = logits.narrow(0, prompt_ids.len() - 1, positions)?.to_vec2::<f32>()?;
-	let draws = Draws::new(claim.params.seed);
+	let draws = Draws::new(params.seed);
 	let distances: Vec<f64> = logits
 		.iter()
-		.zip(claim.completion_token_ids)
+		.zip(completion)
 		.enumerate()
-		.map(|(i, (row, token))| distance(row, *token, &claim.params, draws.at(i as u64)))
+		.map(|(i, (row, token))| distance(row, *token, params, draws.at(i as u64)))
 		.collect();
-	let limit = tolerance.limit(&claim.params);
+	let limit = tolerance.limit(params);
 	// The end is checked on its own: a completion cut short and ended there fails whole,
 	// however well its other positions replay. For sampled decoding the draw may miss the
 	// end token's interval by no more than the tolerance and by no more than the token's
@@ -163,11 +194,11 @@ pub fn score(
 	// draw is below the tolerance (5% of positions) would pass, however unlikely the end.
 	if ended == Ended::EndToken {
 		let last = positions - 1;
-		let end = claim.completion_token_ids[last];
-		let end_limit = if claim.params.is_greedy() {
+		let end = completion[last];
+		let end_limit = if params.is_greedy() {
 			limit
 		} else {
-			let candidates = sampler::candidates(&logits[last], &claim.params);
+			let candidates = sampler::candidates(&logits[last], params);
 			let probability = candidates.iter().find(|(id, _)| *id == end).map_or(0.0, |c| c.1);
 			limit.min(probability)
 		};

@@ -1,0 +1,446 @@
+//! The validator's duty over channels (`docs/channels.md`, "Validation off chain"), on a
+//! thread of its own with its own connection: it follows finalized blocks for
+//! settlements (`ChannelSettled`) of other hosts, asks the chain which of their samples
+//! it is drawn for (`samples_for`, from the block after the settlement's), fetches each
+//! sample's payload from the executor's endpoint (`channel_payload`, signed with its
+//! worker key; asked again at every poll until the window nears its end), checks it
+//! against the settlement ([`check_delivery`]), acknowledges it (`channel_ack`), replays
+//! it and answers in the verdict window: passes in parts (`submit_verdicts`), failures
+//! with their receipt (`report_failure`), a payload never served as unavailable.
+//!
+//! Its book ([`ValidatorBook`]) and the next block to follow are journaled under its
+//! directory, so a restart carries on where it stopped: nothing decided is replayed
+//! again, nothing sent is sent again (and a duty the chain refuses is not retried).
+//!
+//! [`check_delivery`]: crate::channel::validator::check_delivery
+
+use crate::{
+	api::channels::{ExecutorClient, GateFuture, SampleGate, SampleGrant},
+	channel::{
+		executor::SignedAck,
+		validator::{
+			check_delivery, delivery_ack, judge, verdicts, Checked, Due, Replayer,
+			SettlementInfo, ValidatorBook,
+		},
+	},
+	duty::SubmitError,
+	Error,
+};
+use gonka_client::{ChainClient, ChannelSettled};
+use gonka_primitives::{
+	channel::{
+		sample_seed, Anchor, ChannelMessage, FailReason, FailureReport, PayloadAccess,
+		ReceiptVerdicts, SettlementId,
+	},
+	duty::Duty,
+	HostId, ModelId, H256,
+};
+use polkadot_sdk::sp_core::sr25519;
+use std::{
+	collections::BTreeMap,
+	path::{Path, PathBuf},
+	sync::{Arc, Mutex},
+	time::Duration,
+};
+
+fn chain(error: impl Into<gonka_client::subxt::Error>) -> gonka_client::Error {
+	gonka_client::Error::Chain(error.into())
+}
+
+fn unexpected(error: impl std::fmt::Display) -> gonka_client::Error {
+	gonka_client::Error::Unexpected(error.to_string())
+}
+
+/// The blocks before a verdict window's end at which passes are sent and payloads never
+/// served are reported unavailable, whatever is still pending: room for the duties to be
+/// included before the window closes.
+pub const MARGIN: u32 = 10;
+
+/// What the validator's thread holds.
+pub struct ChannelValidator {
+	/// The host.
+	pub host: HostId,
+	/// Its worker key.
+	pub worker_key: sr25519::Pair,
+	/// The model it replays with.
+	pub replayer: Arc<dyn Replayer>,
+	/// Its journal's directory.
+	pub dir: PathBuf,
+}
+
+const NEXT_BLOCK: &str = "next-block";
+
+fn read_next(dir: &Path) -> Option<u32> {
+	std::fs::read_to_string(dir.join(NEXT_BLOCK)).ok()?.trim().parse().ok()
+}
+
+fn write_next(dir: &Path, next: u32) -> crate::Result<()> {
+	let path = dir.join(NEXT_BLOCK);
+	let temporary = dir.join(format!("{NEXT_BLOCK}.tmp"));
+	std::fs::write(&temporary, next.to_string())
+		.map_err(Error::io(format!("writing {}", temporary.display())))?;
+	std::fs::rename(&temporary, &path).map_err(Error::io(format!("writing {}", path.display())))
+}
+
+/// Runs `validator`'s duty against the node at `node` on a thread of its own,
+/// reconnecting with a backoff, polling every `poll`.
+pub fn validate(node: String, validator: ChannelValidator, poll: Duration) -> std::io::Result<()> {
+	std::thread::Builder::new().name("channel-validator".into()).spawn(move || {
+		let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+			tracing::error!("the channels' validator has no runtime");
+			return;
+		};
+		runtime.block_on(async move {
+			let mut backoff = Duration::from_secs(1);
+			loop {
+				if let Err(error) = run(&node, &validator, poll).await {
+					tracing::warn!(%error, retry_in = ?backoff, "the channels' validator lost the node");
+					tokio::time::sleep(backoff).await;
+					backoff = (backoff * 2).min(Duration::from_secs(30));
+				}
+			}
+		});
+	})?;
+	Ok(())
+}
+
+async fn run(
+	node: &str,
+	validator: &ChannelValidator,
+	poll: Duration,
+) -> Result<(), gonka_client::Error> {
+	let client = ChainClient::connect(node).await?;
+	let period = client.verdict_period().await?;
+	let mut book = ValidatorBook::open(&validator.dir, period, MARGIN.min(period / 2))
+		.map_err(unexpected)?;
+	let mut next = match read_next(&validator.dir) {
+		Some(next) => next,
+		None => client.block_number().await?,
+	};
+	let mut thresholds = BTreeMap::new();
+	loop {
+		let finalized = client.block_number().await?;
+		while next <= finalized {
+			follow(&client, validator, &mut book, next).await?;
+			next = next.saturating_add(1);
+			write_next(&validator.dir, next).map_err(unexpected)?;
+		}
+		draw(&client, validator, &mut book, finalized).await?;
+		check(&client, validator, &mut book, &mut thresholds).await?;
+		book.give_up(finalized).map_err(unexpected)?;
+		send(&client, validator, &mut book, finalized).await?;
+		book.prune(finalized).map_err(unexpected)?;
+		tokio::time::sleep(poll).await;
+	}
+}
+
+/// Notes the settlements of other hosts included in block `number`.
+async fn follow(
+	client: &ChainClient,
+	validator: &ChannelValidator,
+	book: &mut ValidatorBook,
+	number: u32,
+) -> Result<(), gonka_client::Error> {
+	let at = client.api().at_block(u64::from(number)).await.map_err(chain)?;
+	let events = at.events().fetch().await.map_err(chain)?;
+	for event in events.iter() {
+		let event = event.map_err(chain)?;
+		if let Some(settled) = event.decode_fields_as::<ChannelSettled>() {
+			let settled = settled.map_err(chain)?;
+			if settled.executor.0 != *AsRef::<[u8; 32]>::as_ref(&validator.host) {
+				book.seen(settled.settlement, number).map_err(unexpected)?;
+			}
+		}
+	}
+	Ok(())
+}
+
+/// A settlement with nothing for this validator (its record gone, or of a model it does
+/// not serve): noted drawn with no sample.
+fn nothing(settlement: SettlementId, at: u32) -> SettlementInfo {
+	SettlementInfo {
+		settlement,
+		channel: 0,
+		executor: HostId::new([0; 32]),
+		at,
+		seed: H256::zero(),
+		root: H256::zero(),
+		count: 0,
+		to: 0,
+		tail: 0,
+		tails: H256::zero(),
+		model: 0,
+		channel_key: sr25519::Public::from_raw([0; 32]),
+		price: 0,
+		template_overhead: 0,
+	}
+}
+
+/// Draws the samples of every settlement seen in a block before `finalized`.
+async fn draw(
+	client: &ChainClient,
+	validator: &ChannelValidator,
+	book: &mut ValidatorBook,
+	finalized: u32,
+) -> Result<(), gonka_client::Error> {
+	for (settlement, at) in book.undrawn() {
+		if at >= finalized {
+			continue;
+		}
+		let (info, samples) = match settlement_info(client, settlement).await? {
+			Some(info) if validator.replayer.serves(info.model) => {
+				let samples = client.samples_for(settlement, &validator.host).await?;
+				(info, samples)
+			}
+			_ => (nothing(settlement, at), Vec::new()),
+		};
+		if !samples.is_empty() {
+			tracing::info!(settlement, samples = samples.len(), "drawn to validate a settlement");
+		}
+		book.drawn(info, samples).map_err(unexpected)?;
+	}
+	Ok(())
+}
+
+/// A settlement as its validators check it: its record, and its channel at its block.
+pub async fn settlement_info(
+	client: &ChainClient,
+	settlement: SettlementId,
+) -> Result<Option<SettlementInfo>, gonka_client::Error> {
+	let Some(record) = client.settlement(settlement).await? else { return Ok(None) };
+	let Some(channel) = client.channel_at(record.channel, Some(record.at)).await? else {
+		return Ok(None);
+	};
+	let hash = client.block_hash(record.at).await?;
+	Ok(Some(SettlementInfo {
+		settlement,
+		channel: record.channel,
+		executor: record.executor,
+		at: record.at,
+		seed: sample_seed(&client.genesis_hash(), &hash, settlement),
+		root: record.root,
+		count: record.count,
+		to: record.to,
+		tail: record.tail,
+		tails: record.tails,
+		model: channel.terms.model,
+		channel_key: channel.terms.channel_key,
+		price: channel.price,
+		template_overhead: channel.template_overhead,
+	}))
+}
+
+/// Fetches, checks and replays every pending sample (once each this poll).
+async fn check(
+	client: &ChainClient,
+	validator: &ChannelValidator,
+	book: &mut ValidatorBook,
+	thresholds: &mut BTreeMap<ModelId, f64>,
+) -> Result<(), gonka_client::Error> {
+	let genesis = client.genesis_hash();
+	let mut executors: BTreeMap<HostId, Option<ExecutorClient>> = BTreeMap::new();
+	for (info, sample, what) in book.pending() {
+		let threshold = match thresholds.get(&info.model) {
+			Some(threshold) => *threshold,
+			None => {
+				let Some(model) = client.model(info.model).await? else { continue };
+				let threshold = f64::from(model.validation_threshold.deconstruct()) / 1e9;
+				thresholds.insert(info.model, threshold);
+				threshold
+			}
+		};
+		if !executors.contains_key(&info.executor) {
+			let endpoint = client.poc_host(&info.executor).await?.map(|host| host.endpoint);
+			let connected = match endpoint {
+				Some(endpoint) => ExecutorClient::connect(&endpoint).await.ok(),
+				None => None,
+			};
+			executors.insert(info.executor.clone(), connected);
+		}
+		let Some(Some(executor)) = executors.get(&info.executor) else { continue };
+		let access =
+			PayloadAccess { settlement: info.settlement, sample, validator: validator.host.clone() };
+		let signature = access.sign(&genesis, &validator.worker_key);
+		let delivery = match executor.payload(&access, &signature).await {
+			Ok(delivery) => delivery,
+			Err(error) => {
+				tracing::info!(settlement = info.settlement, sample, %error, "no payload yet");
+				continue;
+			}
+		};
+		let failure = match check_delivery(&genesis, &info, what, &delivery) {
+			Checked::NotTheSample => {
+				tracing::warn!(settlement = info.settlement, sample, "the payload served is not the sample's");
+				continue;
+			}
+			Checked::Mismatch(evidence, why) => Some((evidence, why.to_string())),
+			Checked::Sample(evidence) => {
+				let ack = delivery_ack(&info, sample, &evidence);
+				let signed = SignedAck {
+					validator: validator.host.clone(),
+					signature: ack.sign(&genesis, &validator.host, &validator.worker_key),
+					ack,
+				};
+				if let Err(error) = executor.ack(&signed).await {
+					tracing::info!(settlement = info.settlement, sample, %error, "the acknowledgement was not kept");
+				}
+				let judged = judge(validator.replayer.as_ref(), &delivery, threshold)
+					.unwrap_or_else(|error| Some(format!("the replay failed: {error}")));
+				judged.map(|why| (evidence, why))
+			}
+		};
+		match failure {
+			None => {
+				tracing::info!(settlement = info.settlement, sample, "a sample passed");
+				book.pass(&info, sample).map_err(unexpected)?;
+			}
+			Some((evidence, why)) => {
+				tracing::warn!(settlement = info.settlement, sample, %why, "a sample failed");
+				let report = FailureReport {
+					settlement: info.settlement,
+					anchor: Anchor { number: 0, hash: H256::zero() },
+					sample,
+					reason: FailReason::Mismatch,
+					evidence: Some(evidence),
+				};
+				book.fail(&info, report).map_err(unexpected)?;
+			}
+		}
+	}
+	Ok(())
+}
+
+/// Sends what is due at `finalized`.
+async fn send(
+	client: &ChainClient,
+	validator: &ChannelValidator,
+	book: &mut ValidatorBook,
+	finalized: u32,
+) -> Result<(), gonka_client::Error> {
+	let due = book.due(finalized);
+	if due.is_empty() {
+		return Ok(());
+	}
+	let anchor = Anchor { number: finalized, hash: client.block_hash(finalized).await? };
+	for duty in due {
+		match duty {
+			Due::Report(mut report) => {
+				report.anchor = anchor;
+				let (settlement, sample) = (report.settlement, report.sample);
+				let sent = client.report_failure(&validator.host, &report, &validator.worker_key);
+				if done(super::submitted(sent.await), "report_failure")? {
+					tracing::info!(settlement, sample, reason = ?report.reason, "reported a failed sample");
+				}
+				book.reported(settlement, sample).map_err(unexpected)?;
+			}
+			Due::Verdicts { period, part, entries } => {
+				// Samples another validator answered first count nothing: left out (the
+				// pool refuses a batch mostly of them).
+				let mut answered = BTreeMap::new();
+				let mut fresh = Vec::new();
+				for (settlement, sample) in &entries {
+					if !answered.contains_key(settlement) {
+						answered.insert(*settlement, client.settlement(*settlement).await?);
+					}
+					let open = answered.get(settlement).and_then(Option::as_ref);
+					if open.is_some_and(|record| !record.is_answered(*sample)) {
+						fresh.push((*settlement, *sample));
+					}
+				}
+				if !fresh.is_empty() {
+					let batch = ReceiptVerdicts {
+						period,
+						anchor,
+						part,
+						entries: verdicts(&fresh).try_into().unwrap_or_default(),
+					};
+					let sent =
+						client.submit_verdicts(&validator.host, &batch, &validator.worker_key);
+					if done(super::submitted(sent.await), "submit_verdicts")? {
+						tracing::info!(period, part, passes = fresh.len(), "sent verdicts");
+					}
+				}
+				book.sent(period, part, entries).map_err(unexpected)?;
+			}
+		}
+	}
+	Ok(())
+}
+
+/// `Ok(true)`: sent; `Ok(false)`: refused for good (not sent again); `Err`: the node is
+/// unavailable (sent again next poll).
+fn done(
+	outcome: Result<(), SubmitError>,
+	duty: &'static str,
+) -> Result<bool, gonka_client::Error> {
+	match outcome {
+		Ok(()) => Ok(true),
+		Err(SubmitError::Refused(reason)) => {
+			tracing::warn!(duty, %reason, "the chain refused a validator's duty");
+			Ok(false)
+		}
+		Err(SubmitError::Unavailable(reason)) => Err(unexpected(reason)),
+	}
+}
+
+/// The executor's [`SampleGate`] over the chain: a sample's grant from the settlement's
+/// record, the chain's `samples_for` and the validator's registered worker key.
+pub struct ChainGate {
+	node: String,
+	client: Mutex<Option<ChainClient>>,
+}
+
+impl ChainGate {
+	/// A gate reading the node at `node` (connected at first use, again after a failure).
+	pub fn new(node: String) -> Self {
+		Self { node, client: Mutex::new(None) }
+	}
+
+	async fn client(&self) -> Result<ChainClient, gonka_client::Error> {
+		let cached = self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+		if let Some(client) = cached {
+			return Ok(client);
+		}
+		let client = ChainClient::connect(&self.node).await?;
+		*self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(client.clone());
+		Ok(client)
+	}
+
+	async fn read(
+		&self,
+		settlement: SettlementId,
+		sample: u32,
+		validator: HostId,
+	) -> Result<Option<SampleGrant>, gonka_client::Error> {
+		let client = self.client().await?;
+		let Some(record) = client.settlement(settlement).await? else { return Ok(None) };
+		let samples = client.samples_for(settlement, &validator).await?;
+		let Some((_, what)) = samples.into_iter().find(|(drawn, _)| *drawn == sample) else {
+			return Ok(None);
+		};
+		let Some(host) = client.poc_host(&validator).await? else { return Ok(None) };
+		let hash = client.block_hash(record.at).await?;
+		Ok(Some(SampleGrant {
+			genesis_hash: client.genesis_hash(),
+			channel: record.channel,
+			executor: record.executor,
+			count: record.count,
+			tail: record.tail,
+			what,
+			seed: sample_seed(&client.genesis_hash(), &hash, settlement),
+			validator_key: sr25519::Public::from_raw(host.worker_key),
+		}))
+	}
+}
+
+impl SampleGate for ChainGate {
+	fn grant(&self, settlement: SettlementId, sample: u32, validator: HostId) -> GateFuture<'_> {
+		Box::pin(async move {
+			let read = self.read(settlement, sample, validator).await;
+			if read.is_err() {
+				*self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+			}
+			read.map_err(|error| error.to_string())
+		})
+	}
+}
