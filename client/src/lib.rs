@@ -26,8 +26,8 @@
 
 use gonka_primitives::{
 	channel::{
-		ChannelId, ChannelSettle, ChannelTerms, ChannelWaiver, FailureReport, ReceiptVerdicts,
-		SampleOf, SettlementId,
+		ChannelId, ChannelSettle, ChannelTerms, ChannelWaiver, DeliveryAck, DisputeId,
+		FailureReport, ReceiptVerdicts, SampleOf, SettlementId,
 	},
 	duty::{
 		Duty, InferenceFinish, InferenceValidation, InvalidationVote, MissingValidation, PocCommit,
@@ -74,6 +74,14 @@ use subxt::{
 		with = "::subxt::utils::Static<::gonka_primitives::channel::FailureReport>"
 	),
 	substitute_type(
+		path = "gonka_primitives::channel::FailReason",
+		with = "::subxt::utils::Static<::gonka_primitives::channel::FailReason>"
+	),
+	substitute_type(
+		path = "gonka_primitives::channel::DeliveryAck",
+		with = "::subxt::utils::Static<::gonka_primitives::channel::DeliveryAck>"
+	),
+	substitute_type(
 		path = "gonka_primitives::channel::SampleOf",
 		with = "::subxt::utils::Static<::gonka_primitives::channel::SampleOf>"
 	)
@@ -87,8 +95,8 @@ const _: &[u8] = include_bytes!("../metadata.scale");
 use runtime::runtime_types;
 
 pub use runtime::channels::events::{
-	ChannelClosed, ChannelFinalized, ChannelOpened, ChannelSettled, ChannelToppedUp, CommitteeDrawn,
-	DisputeOpened, SettlementClosed, VerdictsSubmitted,
+	ChannelClosed, ChannelFinalized, ChannelOpened, ChannelSettled, ChannelToppedUp,
+	CommitteeDrawn, DisputeOpened, SettlementClosed, VerdictsSubmitted,
 };
 pub use runtime::{
 	inference::events::{
@@ -313,9 +321,7 @@ pub struct SettlementView {
 impl SettlementView {
 	/// Whether sample `sample` is answered.
 	pub fn is_answered(&self, sample: u32) -> bool {
-		self.answered
-			.get((sample / 8) as usize)
-			.is_some_and(|byte| byte & (1 << (sample % 8)) != 0)
+		self.answered.get((sample / 8) as usize).is_some_and(|byte| byte & (1 << (sample % 8)) != 0)
 	}
 }
 
@@ -665,6 +671,23 @@ impl ChainClient {
 			account(validator),
 			subxt::utils::Static(report.clone()),
 			sr25519_signature(&signature),
+		);
+		self.submit_duty(&call).await
+	}
+
+	/// Ends an unavailable payload's dispute with the reporter's signed delivery
+	/// acknowledgement (anyone holding it may send it); waits until it is in a finalized
+	/// block and succeeded.
+	pub async fn refute_unavailable(
+		&self,
+		dispute: DisputeId,
+		ack: &DeliveryAck,
+		signature: &sr25519::Signature,
+	) -> Result<Included, Error> {
+		let call = runtime::transactions().channels().refute_unavailable(
+			dispute,
+			subxt::utils::Static(ack.clone()),
+			sr25519_signature(signature),
 		);
 		self.submit_duty(&call).await
 	}

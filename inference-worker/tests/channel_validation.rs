@@ -10,8 +10,8 @@ mod common;
 use common::model_path;
 use gonka_primitives::{
 	channel::{
-		sample_seed, tail_digest, Anchor, ChannelMessage, ChannelSettle, FailReason,
-		FailureReport, PayloadAccess, SampleOf, SumNode, MAX_VERDICTS,
+		sample_seed, tail_digest, Anchor, ChannelMessage, ChannelSettle, FailReason, FailureReport,
+		PayloadAccess, SampleOf, SumNode, MAX_VERDICTS,
 	},
 	duty::Duty,
 	inference::SamplingParams,
@@ -55,8 +55,7 @@ fn engine() -> Arc<ModelEngine> {
 	static ENGINE: OnceLock<Arc<ModelEngine>> = OnceLock::new();
 	ENGINE
 		.get_or_init(|| {
-			let (model, content) =
-				Llama::load(&model_path(), &candle_core::Device::Cpu).unwrap();
+			let (model, content) = Llama::load(&model_path(), &candle_core::Device::Cpu).unwrap();
 			let tokenizer = ChatTokenizer::from_gguf(&content).unwrap();
 			Arc::new(ModelEngine { model_id: 0, model, tokenizer, tolerance: Tolerance::default() })
 		})
@@ -145,10 +144,16 @@ fn serve(questions: &[(&str, Completion)], vouchered: usize) -> Served {
 		let admission = executor.admit(&payload, 10).unwrap();
 		let prompt_ids = tokenizer.chat_conversation(&prompt::turns(&messages)).unwrap();
 		let params = sampler::SamplingParams { temperature: 0.0, top_p: 1.0, seed: admission.seed };
-		let generated =
-			generate_from(&engine.model, tokenizer, prompt_ids.clone(), 8, &params, &mut |_| Ok(()))
-				.unwrap()
-				.completion_token_ids;
+		let generated = generate_from(
+			&engine.model,
+			tokenizer,
+			prompt_ids.clone(),
+			8,
+			&params,
+			&mut |_| Ok(()),
+		)
+		.unwrap()
+		.completion_token_ids;
 		let end = tokenizer.end_tokens()[0];
 		let ids = match completion {
 			Completion::Honest => generated,
@@ -156,7 +161,13 @@ fn serve(questions: &[(&str, Completion)], vouchered: usize) -> Served {
 			Completion::Made => vec![300, 301, 302, end],
 		};
 		let served = executor
-			.complete(payload, prompt_ids.len() as u32, ids.clone(), tokenizer.end_tokens(), &worker_key)
+			.complete(
+				payload,
+				prompt_ids.len() as u32,
+				ids.clone(),
+				tokenizer.end_tokens(),
+				&worker_key,
+			)
 			.unwrap();
 		let signed_voucher = developer
 			.accept(
@@ -268,7 +279,10 @@ fn a_completion_cut_short_or_of_another_model_fails_its_replay() {
 #[test]
 fn a_payload_not_the_samples_is_none_and_one_that_does_not_match_its_receipt_fails() {
 	let served = serve(
-		&[("What is the capital of France?", Completion::Honest), ("Name a colour.", Completion::Honest)],
+		&[
+			("What is the capital of France?", Completion::Honest),
+			("Name a colour.", Completion::Honest),
+		],
 		2,
 	);
 	let info = info(&served);
@@ -351,7 +365,8 @@ fn passes_wait_for_their_window_and_every_sample_then_go_in_parts_and_failures_a
 	book.seen(1, 110).unwrap();
 	book.seen(2, 120).unwrap();
 	assert_eq!(book.undrawn(), vec![(1, 110), (2, 120)]);
-	let many: Vec<(u32, SampleOf)> = (0..(MAX_VERDICTS + 3)).map(|k| (k, SampleOf::Tree(0))).collect();
+	let many: Vec<(u32, SampleOf)> =
+		(0..(MAX_VERDICTS + 3)).map(|k| (k, SampleOf::Tree(0))).collect();
 	book.drawn(settlement(1, 110), many.clone()).unwrap();
 	assert_eq!(book.undrawn(), vec![(2, 120)]);
 	for (sample, _) in &many {
@@ -364,11 +379,11 @@ fn passes_wait_for_their_window_and_every_sample_then_go_in_parts_and_failures_a
 	// Before the window: nothing; a failure as soon as the window opens, passes only once
 	// every sample is decided.
 	assert!(book.due(149).is_empty());
-	assert_eq!(book.due(150), vec![Due::Report(mismatch(2, 1))]);
+	assert_eq!(book.due(150), vec![Due::Report(Box::new(mismatch(2, 1)))]);
 	book.pass(&settlement(2, 120), 0).unwrap();
 	let due = book.due(150);
 	assert_eq!(due.len(), 3);
-	assert_eq!(due[0], Due::Report(mismatch(2, 1)));
+	assert_eq!(due[0], Due::Report(Box::new(mismatch(2, 1))));
 	let Due::Verdicts { period: 2, part: 0, entries } = &due[1] else { panic!("{due:?}") };
 	assert_eq!(entries.len(), MAX_VERDICTS as usize);
 	let Due::Verdicts { period: 2, part: 1, entries: rest } = &due[2] else { panic!("{due:?}") };
@@ -422,8 +437,9 @@ struct Gate {
 
 impl SampleGate for Gate {
 	fn grant(&self, settlement: u64, sample: u32, validator: HostId) -> GateFuture<'_> {
-		let grant = (settlement == SETTLEMENT && sample == self.sample && validator == self.validator)
-			.then(|| self.grant.clone());
+		let grant =
+			(settlement == SETTLEMENT && sample == self.sample && validator == self.validator)
+				.then(|| self.grant.clone());
 		Box::pin(async move { Ok(grant) })
 	}
 }
@@ -448,7 +464,8 @@ fn code(error: ClientError) -> i32 {
 }
 
 #[tokio::test]
-async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_acknowledgement_is_kept() {
+async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_acknowledgement_is_kept()
+{
 	// The executor's journal of a channel that has ended (no view: the chain pruned it).
 	let served = serve(&[("What is the capital of France?", Completion::Honest)], 1);
 	let info = info(&served);

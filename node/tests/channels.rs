@@ -6,7 +6,9 @@
 //! well-formed Server-Sent Events; a plain answer carries the receipt. When the channel
 //! ends, each member that served settles exactly its receipts once and waives it, the
 //! channel finalizes early, and Charlie's refund is exactly the deposit less what the
-//! members were paid.
+//! members were paid. Each settlement's samples are checked off chain by the other host:
+//! it fetches each payload from the executor's endpoint, replays it and passes it in its
+//! verdict batch, so every settlement closes with all its samples passed.
 
 mod common;
 
@@ -14,7 +16,10 @@ use common::{
 	worker::{default_model, Worker},
 	DevNode,
 };
-use gonka_client::{ChainClient, ChannelFinalized, ChannelOpened, ChannelSettled};
+use gonka_client::{
+	ChainClient, ChannelFinalized, ChannelOpened, ChannelSettled, DisputeOpened, SettlementClosed,
+	VerdictsSubmitted,
+};
 use gonka_primitives::HostId;
 use gonka_worker::inference::{generate::generate_from, sampler::SamplingParams};
 use polkadot_sdk::sp_keyring::Sr25519Keyring;
@@ -268,9 +273,20 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	let mut next = first_block;
 	let mut opened: BTreeMap<u64, (u32, u128)> = BTreeMap::new();
 	let mut settled: BTreeMap<u64, Vec<(HostId, u32, u32, u128)>> = BTreeMap::new();
+	// Settlement → (executor, receipts it added); what its validators answered.
+	let mut settlements: BTreeMap<u64, (HostId, u32)> = BTreeMap::new();
+	let mut closed: BTreeMap<u64, (u32, u32)> = BTreeMap::new();
+	let mut verdicts: Vec<(HostId, u32)> = Vec::new();
+	let mut disputes = 0;
 	let mut finalized: BTreeMap<u64, (u32, u128)> = BTreeMap::new();
 	let started = std::time::Instant::now();
-	while !served.keys().all(|channel| finalized.contains_key(channel)) {
+	let done = |finalized: &BTreeMap<u64, (u32, u128)>,
+	            settlements: &BTreeMap<u64, (HostId, u32)>,
+	            closed: &BTreeMap<u64, (u32, u32)>| {
+		served.keys().all(|channel| finalized.contains_key(channel))
+			&& settlements.keys().all(|settlement| closed.contains_key(settlement))
+	};
+	while !done(&finalized, &settlements, &closed) {
 		assert!(
 			started.elapsed() < DEADLINE,
 			"the channels are settled and finalized within {DEADLINE:?}\n{}",
@@ -287,7 +303,18 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 				let record =
 					(HostId::new(event.executor.0), event.receipts, event.tail, event.paid);
 				settled.entry(event.channel).or_default().push(record);
+				settlements.insert(
+					event.settlement,
+					(HostId::new(event.executor.0), event.receipts + event.tail),
+				);
 			}
+			for event in events.find::<SettlementClosed>().flatten() {
+				closed.insert(event.settlement, (event.passes, event.fails));
+			}
+			for event in events.find::<VerdictsSubmitted>().flatten() {
+				verdicts.push((HostId::new(event.validator.0), event.passes));
+			}
+			disputes += events.find::<DisputeOpened>().count();
 			for event in events.find::<ChannelFinalized>().flatten() {
 				finalized.insert(event.channel, (next, event.refund));
 			}
@@ -321,5 +348,22 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 		let closed = closed_at[channel];
 		assert!(at <= closed + 15, "channel {channel} finalized at {at}, closed by {closed}");
 		assert!(opened_at < closed);
+	}
+
+	// Validation off chain: a new host's receipts are all sampled, and with two hosts the
+	// other one checks each sample: it fetched each payload from the executor's endpoint,
+	// replayed it and passed it in its verdict batch; no dispute.
+	assert_eq!(disputes, 0, "{}", logs());
+	for (settlement, (executor, receipts)) in &settlements {
+		assert_eq!(
+			closed[settlement],
+			(*receipts, 0),
+			"settlement {settlement}'s {receipts} samples all passed\n{}",
+			logs()
+		);
+		assert!(
+			verdicts.iter().any(|(validator, passes)| validator != executor && *passes > 0),
+			"another host sent verdicts on {executor}'s settlement: {verdicts:?}"
+		);
 	}
 }

@@ -119,7 +119,11 @@ pub struct SampleGrant {
 
 /// A boxed future (the gate's answers come from the chain).
 pub type GateFuture<'a> = std::pin::Pin<
-	Box<dyn std::future::Future<Output = std::result::Result<Option<SampleGrant>, String>> + Send + 'a>,
+	Box<
+		dyn std::future::Future<Output = std::result::Result<Option<SampleGrant>, String>>
+			+ Send
+			+ 'a,
+	>,
 >;
 
 /// Who may fetch a sample's payload: the chain's sampling rule.
@@ -415,6 +419,15 @@ impl ChannelEndpoint {
 		self.books.lock().get(&channel).map_or(0, ExecutorChannel::in_flight)
 	}
 
+	/// Drops `channel`'s book from memory unless a request of it runs (its journal stays:
+	/// it is read again to serve a payload, or if the channel is served again).
+	pub fn close_book(&self, channel: ChannelId) {
+		let mut open = self.books.lock();
+		if open.get(&channel).is_some_and(|book| book.in_flight() == 0) {
+			open.remove(&channel);
+		}
+	}
+
 	/// The settlement this host would send for `channel` now.
 	pub fn settlement(
 		&self,
@@ -432,15 +445,21 @@ impl ChannelEndpoint {
 		sample: u32,
 		validator: &HostId,
 	) -> std::result::Result<SampleGrant, ErrorObjectOwned> {
-		let gate =
-			self.books.gate.as_ref().ok_or_else(|| error(NOT_DRAWN, "this host serves no payloads"))?;
+		let gate = self
+			.books
+			.gate
+			.as_ref()
+			.ok_or_else(|| error(NOT_DRAWN, "this host serves no payloads"))?;
 		let grant = gate
 			.grant(settlement, sample, validator.clone())
 			.await
 			.map_err(|failure| error(BUSY, format!("the chain cannot be read: {failure}")))?
 			.filter(|grant| grant.executor == self.books.host)
 			.ok_or_else(|| {
-				error(NOT_DRAWN, format!("no sample {sample} of settlement {settlement} for it here"))
+				error(
+					NOT_DRAWN,
+					format!("no sample {sample} of settlement {settlement} for it here"),
+				)
 			})?;
 		Ok(grant)
 	}
@@ -464,7 +483,10 @@ impl ChannelEndpoint {
 			.map_err(|failure| error(NOT_SERVING, failure.to_string()))?
 			.flatten();
 		delivery.ok_or_else(|| {
-			error(NOT_SERVING, format!("the journal of channel {} holds no such receipt", grant.channel))
+			error(
+				NOT_SERVING,
+				format!("the journal of channel {} holds no such receipt", grant.channel),
+			)
 		})
 	}
 
@@ -722,10 +744,15 @@ impl ExecutorClient {
 	}
 
 	/// Sends a delivery's acknowledgement.
-	pub async fn ack(&self, signed: &SignedAck) -> std::result::Result<(), jsonrpsee::core::ClientError> {
+	pub async fn ack(
+		&self,
+		signed: &SignedAck,
+	) -> std::result::Result<(), jsonrpsee::core::ClientError> {
 		use jsonrpsee::core::client::ClientT;
-		let _: bool =
-			self.client.request("channel_ack", jsonrpsee::rpc_params![to_hex(&signed.encode())]).await?;
+		let _: bool = self
+			.client
+			.request("channel_ack", jsonrpsee::rpc_params![to_hex(&signed.encode())])
+			.await?;
 		Ok(())
 	}
 

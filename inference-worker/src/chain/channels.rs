@@ -20,9 +20,10 @@ use crate::{
 };
 use gonka_client::{
 	ChainClient, ChannelClosed, ChannelFinalized, ChannelState, ChannelToppedUp, CommitteeDrawn,
+	DisputeOpened,
 };
 use gonka_primitives::{
-	channel::{allowance, ChannelId, ChannelWaiver},
+	channel::{allowance, ChannelId, ChannelWaiver, DisputeId, FailReason},
 	HostId,
 };
 use polkadot_sdk::sp_core::sr25519;
@@ -151,9 +152,24 @@ impl Member {
 		let at = client.api().at_block(u64::from(number)).await.map_err(chain)?;
 		let events = at.events().fetch().await.map_err(chain)?;
 		let mut touched = BTreeSet::new();
+		let mut finalized = BTreeSet::new();
 		for event in events.iter() {
 			let event = event.map_err(chain)?;
 			if event.pallet_name() != "Channels" {
+				continue;
+			}
+			if let Some(e) = event.decode_fields_as::<DisputeOpened>() {
+				let e = e.map_err(chain)?;
+				if e.reason.0 == FailReason::Unavailable {
+					self.refute(
+						client,
+						e.dispute,
+						e.settlement,
+						e.sample,
+						HostId::new(e.reporter.0),
+					)
+					.await;
+				}
 				continue;
 			}
 			let channel = if let Some(e) = event.decode_fields_as::<CommitteeDrawn>() {
@@ -171,7 +187,9 @@ impl Member {
 			} else if let Some(e) = event.decode_fields_as::<ChannelClosed>() {
 				e.map_err(chain)?.channel
 			} else if let Some(e) = event.decode_fields_as::<ChannelFinalized>() {
-				e.map_err(chain)?.channel
+				let channel = e.map_err(chain)?.channel;
+				finalized.insert(channel);
+				channel
 			} else {
 				continue;
 			};
@@ -180,8 +198,58 @@ impl Member {
 		for channel in touched {
 			self.read(client, channel, number).await?;
 		}
+		// A finalized channel takes no more requests: its book leaves memory (its journal
+		// stays, for its payloads).
+		for channel in finalized {
+			self.endpoint.close_book(channel);
+		}
 		self.watch.finalized.store(number, Ordering::SeqCst);
 		Ok(())
+	}
+
+	/// Refutes a report that this host's payload of `sample` was unavailable, with the
+	/// reporter's acknowledgement of its delivery, if it keeps one (amendment 8).
+	async fn refute(
+		&self,
+		client: &ChainClient,
+		dispute: DisputeId,
+		settlement: u64,
+		sample: u32,
+		reporter: HostId,
+	) {
+		let record = match client.settlement(settlement).await {
+			Ok(Some(record)) if record.executor == self.host => record,
+			Ok(_) => return,
+			Err(error) => {
+				tracing::warn!(dispute, %error, "cannot read the disputed settlement");
+				return;
+			}
+		};
+		let kept =
+			self.endpoint.kept_ack(record.channel, client.genesis_hash(), settlement, sample);
+		let Ok(Some(signed)) = kept else {
+			tracing::warn!(
+				dispute,
+				settlement,
+				sample,
+				"reported unavailable, with no acknowledgement kept"
+			);
+			return;
+		};
+		if signed.validator != reporter {
+			return;
+		}
+		match super::submitted(
+			client.refute_unavailable(dispute, &signed.ack, &signed.signature).await,
+		) {
+			Ok(()) => tracing::info!(
+				dispute,
+				settlement,
+				sample,
+				"refuted a report of an unavailable payload"
+			),
+			Err(error) => tracing::warn!(dispute, ?error, "the refutation was not taken"),
+		}
 	}
 
 	/// Settles and waives every channel that ended (once each: `done`).

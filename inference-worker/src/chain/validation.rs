@@ -19,8 +19,8 @@ use crate::{
 	channel::{
 		executor::SignedAck,
 		validator::{
-			check_delivery, delivery_ack, judge, verdicts, Checked, Due, Replayer,
-			SettlementInfo, ValidatorBook,
+			check_delivery, delivery_ack, judge, verdicts, Checked, Due, Replayer, SettlementInfo,
+			ValidatorBook,
 		},
 	},
 	duty::SubmitError,
@@ -111,8 +111,8 @@ async fn run(
 ) -> Result<(), gonka_client::Error> {
 	let client = ChainClient::connect(node).await?;
 	let period = client.verdict_period().await?;
-	let mut book = ValidatorBook::open(&validator.dir, period, MARGIN.min(period / 2))
-		.map_err(unexpected)?;
+	let mut book =
+		ValidatorBook::open(&validator.dir, period, MARGIN.min(period / 2)).map_err(unexpected)?;
 	let mut next = match read_next(&validator.dir) {
 		Some(next) => next,
 		None => client.block_number().await?,
@@ -258,8 +258,11 @@ async fn check(
 			executors.insert(info.executor.clone(), connected);
 		}
 		let Some(Some(executor)) = executors.get(&info.executor) else { continue };
-		let access =
-			PayloadAccess { settlement: info.settlement, sample, validator: validator.host.clone() };
+		let access = PayloadAccess {
+			settlement: info.settlement,
+			sample,
+			validator: validator.host.clone(),
+		};
 		let signature = access.sign(&genesis, &validator.worker_key);
 		let delivery = match executor.payload(&access, &signature).await {
 			Ok(delivery) => delivery,
@@ -270,7 +273,11 @@ async fn check(
 		};
 		let failure = match check_delivery(&genesis, &info, what, &delivery) {
 			Checked::NotTheSample => {
-				tracing::warn!(settlement = info.settlement, sample, "the payload served is not the sample's");
+				tracing::warn!(
+					settlement = info.settlement,
+					sample,
+					"the payload served is not the sample's"
+				);
 				continue;
 			}
 			Checked::Mismatch(evidence, why) => Some((evidence, why.to_string())),
@@ -328,7 +335,7 @@ async fn send(
 				report.anchor = anchor;
 				let (settlement, sample) = (report.settlement, report.sample);
 				let sent = client.report_failure(&validator.host, &report, &validator.worker_key);
-				if done(super::submitted(sent.await), "report_failure")? {
+				if done(super::submitted(sent.await), "report_failure").map_err(unexpected)? {
 					tracing::info!(settlement, sample, reason = ?report.reason, "reported a failed sample");
 				}
 				book.reported(settlement, sample).map_err(unexpected)?;
@@ -356,7 +363,7 @@ async fn send(
 					};
 					let sent =
 						client.submit_verdicts(&validator.host, &batch, &validator.worker_key);
-					if done(super::submitted(sent.await), "submit_verdicts")? {
+					if done(super::submitted(sent.await), "submit_verdicts").map_err(unexpected)? {
 						tracing::info!(period, part, passes = fresh.len(), "sent verdicts");
 					}
 				}
@@ -369,17 +376,14 @@ async fn send(
 
 /// `Ok(true)`: sent; `Ok(false)`: refused for good (not sent again); `Err`: the node is
 /// unavailable (sent again next poll).
-fn done(
-	outcome: Result<(), SubmitError>,
-	duty: &'static str,
-) -> Result<bool, gonka_client::Error> {
+fn done(outcome: Result<(), SubmitError>, duty: &'static str) -> Result<bool, String> {
 	match outcome {
 		Ok(()) => Ok(true),
 		Err(SubmitError::Refused(reason)) => {
 			tracing::warn!(duty, %reason, "the chain refused a validator's duty");
 			Ok(false)
 		}
-		Err(SubmitError::Unavailable(reason)) => Err(unexpected(reason)),
+		Err(SubmitError::Unavailable(reason)) => Err(reason),
 	}
 }
 

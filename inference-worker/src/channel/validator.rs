@@ -288,7 +288,7 @@ impl PeriodBook {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Due {
 	/// A failed sample's report (its anchor to be set when sent).
-	Report(FailureReport),
+	Report(Box<FailureReport>),
 	/// A part of a period's passes.
 	Verdicts {
 		/// The period.
@@ -449,7 +449,7 @@ impl ValidatorBook {
 			}
 			for (key, report) in &period.failed {
 				if !period.reported.contains(key) {
-					due.push(Due::Report(report.clone()));
+					due.push(Due::Report(Box::new(report.clone())));
 				}
 			}
 			let settled = period.pending().next().is_none() && period.undrawn().next().is_none();
