@@ -26,8 +26,8 @@
 
 use gonka_primitives::{
 	channel::{
-		ChannelId, ChannelSettle, ChannelTerms, ChannelWaiver, DeliveryAck, DisputeId,
-		FailureReport, ReceiptVerdicts, SampleOf, SettlementId,
+		ChannelId, ChannelSettle, ChannelTerms, ChannelWaiver, DeliveryAck, DisputeId, FailReason,
+		FailureReport, ReceiptVerdicts, ReceiptVote, SampleOf, SettlementId,
 	},
 	duty::{
 		Duty, InferenceFinish, InferenceValidation, InvalidationVote, MissingValidation, PocCommit,
@@ -76,6 +76,10 @@ use subxt::{
 	substitute_type(
 		path = "gonka_primitives::channel::FailReason",
 		with = "::subxt::utils::Static<::gonka_primitives::channel::FailReason>"
+	),
+	substitute_type(
+		path = "gonka_primitives::channel::ReceiptVote",
+		with = "::subxt::utils::Static<::gonka_primitives::channel::ReceiptVote>"
 	),
 	substitute_type(
 		path = "gonka_primitives::channel::DeliveryAck",
@@ -308,6 +312,11 @@ pub struct SettlementView {
 	pub count: u32,
 	/// The cost vouchered before this settlement.
 	pub from: u128,
+	/// The receipts vouchered since the executor's earlier settlement (its tree samples
+	/// are drawn from them).
+	pub receipts: u32,
+	/// The executor's validation target when it settled.
+	pub target: Perbill,
 	/// The voucher's amount.
 	pub to: u128,
 	/// The tail claims (leaves `count..count + tail`).
@@ -318,7 +327,37 @@ pub struct SettlementView {
 	pub answered: Vec<u8>,
 }
 
+/// A dispute whose jury's window has not ended (`ChannelsApi::dispute`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisputeView {
+	/// The settlement.
+	pub settlement: SettlementId,
+	/// The sample that failed (a challenge: the receipt's leaf).
+	pub sample: u32,
+	/// The executor of the receipt.
+	pub executor: HostId,
+	/// Who reported it.
+	pub reporter: HostId,
+	/// Why it failed.
+	pub reason: FailReason,
+	/// The block that included the report.
+	pub at: u32,
+}
+
 impl SettlementView {
+	/// What sample `sample` checks (`None` past the settlement's samples), from the
+	/// settlement's sample seed.
+	pub fn sample_of(&self, seed: &H256, sample: u32) -> Option<SampleOf> {
+		let tree = gonka_primitives::channel::tree_samples(
+			seed,
+			self.target,
+			self.receipts,
+			self.from,
+			self.to,
+		);
+		gonka_primitives::channel::sample_of(seed, sample, tree, self.from, self.to, self.tail)
+	}
+
 	/// Whether sample `sample` is answered.
 	pub fn is_answered(&self, sample: u32) -> bool {
 		self.answered.get((sample / 8) as usize).is_some_and(|byte| byte & (1 << (sample % 8)) != 0)
@@ -619,11 +658,66 @@ impl ChainClient {
 			root: record.root,
 			count: record.count,
 			from: record.from,
+			receipts: record.receipts,
+			target: Perbill::from_parts(record.target.0),
 			to: record.to,
 			tail: record.tail,
 			tails: record.tails,
 			answered: record.answered.0,
 		}))
+	}
+
+	/// A dispute whose jury's window is open, at the best finalized block.
+	pub async fn dispute(&self, dispute: DisputeId) -> Result<Option<DisputeView>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call = runtime::runtime_apis().channels_api().dispute(dispute);
+		let record = at.runtime_apis().call(call).await.map_err(chain)?;
+		Ok(record.map(|record| DisputeView {
+			settlement: record.settlement,
+			sample: record.sample,
+			executor: HostId::new(record.executor.0),
+			reporter: HostId::new(record.reporter.0),
+			reason: record.reason.0,
+			at: record.at,
+		}))
+	}
+
+	/// Whether `host` sits on the jury of `dispute`, at the best finalized block.
+	pub async fn sits_on(&self, dispute: DisputeId, host: &HostId) -> Result<bool, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let call = runtime::runtime_apis().channels_api().sits_on(dispute, account(host));
+		at.runtime_apis().call(call).await.map_err(chain)
+	}
+
+	/// The blocks after its report a dispute takes votes in: `(JuryWindow,
+	/// UnavailableWindow)`.
+	pub async fn jury_windows(&self) -> Result<(u32, u32), Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let constants = runtime::constants().channels();
+		let jury =
+			at.constants().entry(constants.jury_window()).map_err(|e| Error::Chain(e.into()))?;
+		let unavailable = at
+			.constants()
+			.entry(constants.unavailable_window())
+			.map_err(|e| Error::Chain(e.into()))?;
+		Ok((jury, unavailable))
+	}
+
+	/// A juror's vote on a dispute, signed with its worker key; waits until it is in a
+	/// finalized block and succeeded.
+	pub async fn vote_receipt(
+		&self,
+		juror: &HostId,
+		vote: &ReceiptVote,
+		worker: &sr25519::Pair,
+	) -> Result<Included, Error> {
+		let signature = vote.sign(&self.genesis_hash(), juror, worker);
+		let call = runtime::transactions().channels().vote_receipt(
+			account(juror),
+			subxt::utils::Static(*vote),
+			sr25519_signature(&signature),
+		);
+		self.submit_duty(&call).await
 	}
 
 	/// The samples of `settlement` the hash rule draws `validator` for, with what each

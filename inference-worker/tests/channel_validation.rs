@@ -30,7 +30,7 @@ use gonka_worker::{
 		executor::{ChannelView, Delivery, ExecutorChannel, Payload, SignedAck},
 		prompt::{self, ChatMessage, Role},
 		validator::{
-			check_delivery, delivery_ack, judge, Checked, Due, SettlementInfo, ValidatorBook,
+			check_delivery, delivery_ack, judge, Checked, Due, Jury, SettlementInfo, ValidatorBook,
 		},
 	},
 	engine::ModelEngine,
@@ -432,14 +432,30 @@ fn a_payload_never_served_is_reported_unavailable_before_the_window_ends() {
 struct Gate {
 	grant: SampleGrant,
 	validator: HostId,
+	/// Sits on the jury of dispute `DISPUTE` on the sample (with its worker key).
+	juror: (HostId, sr25519::Public),
 	sample: u32,
 }
 
+const DISPUTE: u64 = 5;
+
 impl SampleGate for Gate {
-	fn grant(&self, settlement: u64, sample: u32, validator: HostId) -> GateFuture<'_> {
-		let grant =
-			(settlement == SETTLEMENT && sample == self.sample && validator == self.validator)
-				.then(|| self.grant.clone());
+	fn grant(
+		&self,
+		settlement: u64,
+		sample: u32,
+		validator: HostId,
+		dispute: Option<u64>,
+	) -> GateFuture<'_> {
+		let key = match dispute {
+			None => (validator == self.validator).then_some(self.grant.validator_key),
+			Some(dispute) => {
+				(dispute == DISPUTE && validator == self.juror.0).then_some(self.juror.1)
+			}
+		};
+		let grant = key
+			.filter(|_| settlement == SETTLEMENT && sample == self.sample)
+			.map(|validator_key| SampleGrant { validator_key, ..self.grant.clone() });
 		Box::pin(async move { Ok(grant) })
 	}
 }
@@ -487,6 +503,7 @@ async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_ackno
 			validator_key: bob_key.public(),
 		},
 		validator: bob.clone(),
+		juror: (host("//Dave"), key("//Dave//stash").public()),
 		sample: 0,
 	};
 	let endpoint = ChannelEndpoint::with_gate(
@@ -504,7 +521,8 @@ async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_ackno
 	let client = ExecutorClient::connect(&format!("http://{}", server.address())).await.unwrap();
 
 	// Bob, drawn, signs: served.
-	let access = PayloadAccess { settlement: SETTLEMENT, sample: 0, validator: bob.clone() };
+	let access =
+		PayloadAccess { settlement: SETTLEMENT, sample: 0, validator: bob.clone(), dispute: None };
 	let delivery = client.payload(&access, &access.sign(&GENESIS, &bob_key)).await.unwrap();
 	let Checked::Sample(evidence) = check_delivery(&GENESIS, &info, what, &delivery) else {
 		panic!("the served payload checks out");
@@ -519,6 +537,19 @@ async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_ackno
 	let other = PayloadAccess { sample: 1, ..access.clone() };
 	let others = other.sign(&GENESIS, &bob_key);
 	assert_eq!(code(client.payload(&other, &others).await.unwrap_err()), NOT_DRAWN);
+	// A juror of the sample's dispute is served; Bob naming a dispute whose jury he does
+	// not sit on, or the juror naming no dispute, is not.
+	let dave_key = key("//Dave//stash");
+	let dave =
+		PayloadAccess { validator: host("//Dave"), dispute: Some(DISPUTE), ..access.clone() };
+	let daves = dave.sign(&GENESIS, &dave_key);
+	assert_eq!(client.payload(&dave, &daves).await.unwrap(), delivery);
+	let bob_as_juror = PayloadAccess { dispute: Some(DISPUTE), ..access.clone() };
+	let signed = bob_as_juror.sign(&GENESIS, &bob_key);
+	assert_eq!(code(client.payload(&bob_as_juror, &signed).await.unwrap_err()), NOT_DRAWN);
+	let dave_alone = PayloadAccess { dispute: None, ..dave.clone() };
+	let signed = dave_alone.sign(&GENESIS, &dave_key);
+	assert_eq!(code(client.payload(&dave_alone, &signed).await.unwrap_err()), NOT_DRAWN);
 
 	// Bob's acknowledgement is kept (journaled); one naming another leaf, or signed by
 	// another key, is not.
@@ -559,4 +590,38 @@ async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_ackno
 	)
 	.unwrap();
 	assert_eq!(reopened.ack(SETTLEMENT, 0), Some(&signed));
+}
+
+#[test]
+fn a_jurors_book_keeps_its_dispute_until_the_jury_ends_and_votes_once() {
+	let dir = tempfile::tempdir().unwrap();
+	let mut book = ValidatorBook::open(dir.path(), 50, 10).unwrap();
+	// An unavailable payload's dispute opened in block 160 (period 3): votes until 360.
+	book.dispute_seen(9, 160, 360).unwrap();
+	book.dispute_seen(9, 160, 360).unwrap();
+	assert_eq!(book.undecided_disputes(), vec![(9, 160)]);
+	let jury = Jury {
+		dispute: 9,
+		info: settlement(4, 120),
+		sample: 3,
+		what: SampleOf::Tree(9),
+		reason: FailReason::Unavailable,
+		ends: 360,
+	};
+	book.sit(jury.clone()).unwrap();
+	assert!(book.undecided_disputes().is_empty());
+	// A restart: still on the jury, not voted.
+	drop(book);
+	let mut book = ValidatorBook::open(dir.path(), 50, 10).unwrap();
+	assert_eq!(book.juries(), vec![jury]);
+	// Its period's verdict window closed (250), its jury has not: kept.
+	book.prune(300).unwrap();
+	assert_eq!(book.periods(), vec![3]);
+	book.voted(9).unwrap();
+	assert!(book.juries().is_empty());
+	drop(book);
+	let mut book = ValidatorBook::open(dir.path(), 50, 10).unwrap();
+	assert!(book.juries().is_empty() && book.undecided_disputes().is_empty(), "voted once");
+	book.prune(361).unwrap();
+	assert!(book.periods().is_empty());
 }

@@ -308,18 +308,21 @@ impl ChannelMessage for Voucher {
 	const KIND: ChannelMessageKind = ChannelMessageKind::Voucher;
 }
 
-/// A validator's request to an executor for the payload of a sample of its settlement
-/// (`channels.md`, section 8; signed by the validator's worker key): the executor serves
-/// it only if the chain draws `validator` for that sample. The payload (prompt, output)
-/// reaches no one the sampling rule does not name.
+/// A validator's or juror's request to an executor for the payload of a sample of its
+/// settlement (`channels.md`, section 8; signed by the asker's worker key): the executor
+/// serves it only if the chain draws `validator` for that sample, or, with `dispute`, for
+/// the jury of that sample's dispute. The payload (prompt, output) reaches no one the
+/// sampling and jury rules do not name.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
 pub struct PayloadAccess {
 	/// The settlement.
 	pub settlement: SettlementId,
 	/// The sample of it.
 	pub sample: u32,
-	/// The validator asking (its worker key signs).
+	/// The host asking (its worker key signs).
 	pub validator: HostId,
+	/// The dispute on the sample whose jury it sits on (`None`: it validates the sample).
+	pub dispute: Option<DisputeId>,
 }
 
 impl ChannelMessage for PayloadAccess {

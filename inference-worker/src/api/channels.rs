@@ -46,7 +46,8 @@ use crate::{
 use codec::{Decode, Encode};
 use gonka_primitives::{
 	channel::{
-		ChannelId, ChannelMessage, PayloadAccess, SampleOf, SettlementId, SignedVoucher, SumNode,
+		ChannelId, ChannelMessage, DisputeId, PayloadAccess, SampleOf, SettlementId, SignedVoucher,
+		SumNode,
 	},
 	duty::Duty,
 	HostId, H256,
@@ -126,12 +127,19 @@ pub type GateFuture<'a> = std::pin::Pin<
 	>,
 >;
 
-/// Who may fetch a sample's payload: the chain's sampling rule.
+/// Who may fetch a sample's payload: the chain's sampling and jury rules.
 pub trait SampleGate: Send + Sync + 'static {
 	/// Sample `sample` of settlement `settlement`, if the chain draws `validator` for it
-	/// (`None` otherwise, or once the settlement's window closed); `Err` if the chain
+	/// (`None` otherwise, or once the settlement's window closed), or, with `dispute`, if
+	/// `validator` sits on the jury of that dispute on the sample; `Err` if the chain
 	/// cannot be asked.
-	fn grant(&self, settlement: SettlementId, sample: u32, validator: HostId) -> GateFuture<'_>;
+	fn grant(
+		&self,
+		settlement: SettlementId,
+		sample: u32,
+		validator: HostId,
+		dispute: Option<DisputeId>,
+	) -> GateFuture<'_>;
 }
 
 /// The model as the endpoint runs it.
@@ -444,6 +452,7 @@ impl ChannelEndpoint {
 		settlement: SettlementId,
 		sample: u32,
 		validator: &HostId,
+		dispute: Option<DisputeId>,
 	) -> std::result::Result<SampleGrant, ErrorObjectOwned> {
 		let gate = self
 			.books
@@ -451,7 +460,7 @@ impl ChannelEndpoint {
 			.as_ref()
 			.ok_or_else(|| error(NOT_DRAWN, "this host serves no payloads"))?;
 		let grant = gate
-			.grant(settlement, sample, validator.clone())
+			.grant(settlement, sample, validator.clone(), dispute)
 			.await
 			.map_err(|failure| error(BUSY, format!("the chain cannot be read: {failure}")))?
 			.filter(|grant| grant.executor == self.books.host)
@@ -470,7 +479,8 @@ impl ChannelEndpoint {
 		access: PayloadAccess,
 		signature: sr25519::Signature,
 	) -> std::result::Result<Delivery, ErrorObjectOwned> {
-		let grant = self.grant(access.settlement, access.sample, &access.validator).await?;
+		let grant =
+			self.grant(access.settlement, access.sample, &access.validator, access.dispute).await?;
 		if !access.verify(&grant.genesis_hash, &grant.validator_key, &signature) {
 			return Err(error(NOT_DRAWN, "the access is not signed by the validator's worker key"));
 		}
@@ -493,7 +503,7 @@ impl ChannelEndpoint {
 	/// Keeps a validator's acknowledgement of a delivery, if it is one.
 	pub async fn ack(&self, signed: SignedAck) -> std::result::Result<(), ErrorObjectOwned> {
 		let ack = &signed.ack;
-		let grant = self.grant(ack.settlement, ack.sample, &signed.validator).await?;
+		let grant = self.grant(ack.settlement, ack.sample, &signed.validator, None).await?;
 		if ack.seed != grant.seed
 			|| !ack.verify(
 				&grant.genesis_hash,

@@ -8,6 +8,13 @@
 //! it and answers in the verdict window: passes in parts (`submit_verdicts`), failures
 //! with their receipt (`report_failure`), a payload never served as unavailable.
 //!
+//! **Juries**: for each dispute a validator opened (`DisputeOpened`, a mismatch or an
+//! unavailable payload), it asks the chain whether it sits on the jury (`sits_on`, from
+//! the block after the report's); if so, it fetches the payload as a juror
+//! (`PayloadAccess` naming the dispute), checks and replays it, and votes
+//! (`vote_receipt`): invalid if the replay fails, the payload does not match its receipt,
+//! or the executor never served it before the jury's window nears its end.
+//!
 //! Its book ([`ValidatorBook`]) and the next block to follow are journaled under its
 //! directory, so a restart carries on where it stopped: nothing decided is replayed
 //! again, nothing sent is sent again (and a duty the chain refuses is not retried).
@@ -19,18 +26,18 @@ use crate::{
 	channel::{
 		executor::SignedAck,
 		validator::{
-			check_delivery, delivery_ack, judge, verdicts, Checked, Due, Replayer, SettlementInfo,
-			ValidatorBook,
+			check_delivery, delivery_ack, judge, verdicts, Checked, Due, Jury, Replayer,
+			SettlementInfo, ValidatorBook,
 		},
 	},
 	duty::SubmitError,
 	Error,
 };
-use gonka_client::{ChainClient, ChannelSettled};
+use gonka_client::{ChainClient, ChannelSettled, DisputeOpened, SettlementView};
 use gonka_primitives::{
 	channel::{
-		sample_seed, Anchor, ChannelMessage, FailReason, FailureReport, PayloadAccess,
-		ReceiptVerdicts, SettlementId,
+		sample_seed, Anchor, ChannelMessage, DisputeId, FailReason, FailureReport, PayloadAccess,
+		ReceiptVerdicts, ReceiptVote, SampleOf, SettlementId,
 	},
 	duty::Duty,
 	HostId, ModelId, H256,
@@ -117,11 +124,12 @@ async fn run(
 		Some(next) => next,
 		None => client.block_number().await?,
 	};
-	let mut thresholds = BTreeMap::new();
+	let windows = client.jury_windows().await?;
+	let mut thresholds = Thresholds::default();
 	loop {
 		let finalized = client.block_number().await?;
 		while next <= finalized {
-			follow(&client, validator, &mut book, next).await?;
+			follow(&client, validator, &mut book, next, windows).await?;
 			next = next.saturating_add(1);
 			write_next(&validator.dir, next).map_err(unexpected)?;
 		}
@@ -129,30 +137,71 @@ async fn run(
 		check(&client, validator, &mut book, &mut thresholds).await?;
 		book.give_up(finalized).map_err(unexpected)?;
 		send(&client, validator, &mut book, finalized).await?;
+		sit(&client, validator, &mut book, finalized).await?;
+		deliberate(&client, validator, &mut book, &mut thresholds, finalized).await?;
 		book.prune(finalized).map_err(unexpected)?;
 		tokio::time::sleep(poll).await;
 	}
 }
 
-/// Notes the settlements of other hosts included in block `number`.
+/// Notes the settlements of other hosts and the validators' disputes included in block
+/// `number` (`windows`: the chain's jury windows).
 async fn follow(
 	client: &ChainClient,
 	validator: &ChannelValidator,
 	book: &mut ValidatorBook,
 	number: u32,
+	windows: (u32, u32),
 ) -> Result<(), gonka_client::Error> {
 	let at = client.api().at_block(u64::from(number)).await.map_err(chain)?;
 	let events = at.events().fetch().await.map_err(chain)?;
+	let me = *AsRef::<[u8; 32]>::as_ref(&validator.host);
 	for event in events.iter() {
 		let event = event.map_err(chain)?;
+		if event.pallet_name() != "Channels" {
+			continue;
+		}
 		if let Some(settled) = event.decode_fields_as::<ChannelSettled>() {
 			let settled = settled.map_err(chain)?;
-			if settled.executor.0 != *AsRef::<[u8; 32]>::as_ref(&validator.host) {
+			if settled.executor.0 != me {
 				book.seen(settled.settlement, number).map_err(unexpected)?;
+			}
+		} else if let Some(opened) = event.decode_fields_as::<DisputeOpened>() {
+			let opened = opened.map_err(chain)?;
+			// A developer's challenge names a leaf, not a sample: its jury is not served
+			// yet (`docs/channels.md`).
+			let window = match opened.reason.0 {
+				FailReason::Mismatch => windows.0,
+				FailReason::Unavailable => windows.1,
+				FailReason::Challenged => continue,
+			};
+			if opened.reporter.0 != me {
+				let ends = number.saturating_add(window);
+				book.dispute_seen(opened.dispute, number, ends).map_err(unexpected)?;
 			}
 		}
 	}
 	Ok(())
+}
+
+/// The chain's validation threshold of each model, read once.
+#[derive(Default)]
+struct Thresholds(BTreeMap<ModelId, f64>);
+
+impl Thresholds {
+	async fn of(
+		&mut self,
+		client: &ChainClient,
+		model: ModelId,
+	) -> Result<Option<f64>, gonka_client::Error> {
+		if let Some(threshold) = self.0.get(&model) {
+			return Ok(Some(*threshold));
+		}
+		let Some(view) = client.model(model).await? else { return Ok(None) };
+		let threshold = f64::from(view.validation_threshold.deconstruct()) / 1e9;
+		self.0.insert(model, threshold);
+		Ok(Some(threshold))
+	}
 }
 
 /// A settlement with nothing for this validator (its record gone, or of a model it does
@@ -188,7 +237,7 @@ async fn draw(
 			continue;
 		}
 		let (info, samples) = match settlement_info(client, settlement).await? {
-			Some(info) if validator.replayer.serves(info.model) => {
+			Some((info, _)) if validator.replayer.serves(info.model) => {
 				let samples = client.samples_for(settlement, &validator.host).await?;
 				(info, samples)
 			}
@@ -206,16 +255,16 @@ async fn draw(
 pub async fn settlement_info(
 	client: &ChainClient,
 	settlement: SettlementId,
-) -> Result<Option<SettlementInfo>, gonka_client::Error> {
+) -> Result<Option<(SettlementInfo, SettlementView)>, gonka_client::Error> {
 	let Some(record) = client.settlement(settlement).await? else { return Ok(None) };
 	let Some(channel) = client.channel_at(record.channel, Some(record.at)).await? else {
 		return Ok(None);
 	};
 	let hash = client.block_hash(record.at).await?;
-	Ok(Some(SettlementInfo {
+	let info = SettlementInfo {
 		settlement,
 		channel: record.channel,
-		executor: record.executor,
+		executor: record.executor.clone(),
 		at: record.at,
 		seed: sample_seed(&client.genesis_hash(), &hash, settlement),
 		root: record.root,
@@ -227,7 +276,8 @@ pub async fn settlement_info(
 		channel_key: channel.terms.channel_key,
 		price: channel.price,
 		template_overhead: channel.template_overhead,
-	}))
+	};
+	Ok(Some((info, record)))
 }
 
 /// Fetches, checks and replays every pending sample (once each this poll).
@@ -235,33 +285,18 @@ async fn check(
 	client: &ChainClient,
 	validator: &ChannelValidator,
 	book: &mut ValidatorBook,
-	thresholds: &mut BTreeMap<ModelId, f64>,
+	thresholds: &mut Thresholds,
 ) -> Result<(), gonka_client::Error> {
 	let genesis = client.genesis_hash();
-	let mut executors: BTreeMap<HostId, Option<ExecutorClient>> = BTreeMap::new();
+	let mut executors = Executors::default();
 	for (info, sample, what) in book.pending() {
-		let threshold = match thresholds.get(&info.model) {
-			Some(threshold) => *threshold,
-			None => {
-				let Some(model) = client.model(info.model).await? else { continue };
-				let threshold = f64::from(model.validation_threshold.deconstruct()) / 1e9;
-				thresholds.insert(info.model, threshold);
-				threshold
-			}
-		};
-		if !executors.contains_key(&info.executor) {
-			let endpoint = client.poc_host(&info.executor).await?.map(|host| host.endpoint);
-			let connected = match endpoint {
-				Some(endpoint) => ExecutorClient::connect(&endpoint).await.ok(),
-				None => None,
-			};
-			executors.insert(info.executor.clone(), connected);
-		}
-		let Some(Some(executor)) = executors.get(&info.executor) else { continue };
+		let Some(threshold) = thresholds.of(client, info.model).await? else { continue };
+		let Some(executor) = executors.get(client, &info.executor).await? else { continue };
 		let access = PayloadAccess {
 			settlement: info.settlement,
 			sample,
 			validator: validator.host.clone(),
+			dispute: None,
 		};
 		let signature = access.sign(&genesis, &validator.worker_key);
 		let delivery = match executor.payload(&access, &signature).await {
@@ -315,6 +350,168 @@ async fn check(
 		}
 	}
 	Ok(())
+}
+
+/// Connections to executors' endpoints, for one poll.
+#[derive(Default)]
+struct Executors(BTreeMap<HostId, Option<ExecutorClient>>);
+
+impl Executors {
+	async fn get(
+		&mut self,
+		client: &ChainClient,
+		executor: &HostId,
+	) -> Result<Option<&ExecutorClient>, gonka_client::Error> {
+		if !self.0.contains_key(executor) {
+			let endpoint = client.poc_host(executor).await?.map(|host| host.endpoint);
+			let connected = match endpoint {
+				Some(endpoint) => ExecutorClient::connect(&endpoint).await.ok(),
+				None => None,
+			};
+			self.0.insert(executor.clone(), connected);
+		}
+		Ok(self.0.get(executor).and_then(Option::as_ref))
+	}
+}
+
+/// Looks up the juries of the disputes seen before `finalized`.
+async fn sit(
+	client: &ChainClient,
+	validator: &ChannelValidator,
+	book: &mut ValidatorBook,
+	finalized: u32,
+) -> Result<(), gonka_client::Error> {
+	for (dispute, at) in book.undecided_disputes() {
+		if at >= finalized {
+			continue;
+		}
+		match jury(client, validator, dispute).await? {
+			Some(jury) => {
+				tracing::info!(dispute, settlement = jury.info.settlement, "sits on a jury");
+				book.sit(jury).map_err(unexpected)?;
+			}
+			None => book.voted(dispute).map_err(unexpected)?,
+		}
+	}
+	Ok(())
+}
+
+/// The jury of `dispute` if this host sits on it and can judge it.
+async fn jury(
+	client: &ChainClient,
+	validator: &ChannelValidator,
+	dispute: DisputeId,
+) -> Result<Option<Jury>, gonka_client::Error> {
+	let Some(record) = client.dispute(dispute).await? else { return Ok(None) };
+	if !client.sits_on(dispute, &validator.host).await? {
+		return Ok(None);
+	}
+	let Some((info, view)) = settlement_info(client, record.settlement).await? else {
+		tracing::warn!(dispute, "sits on a jury whose settlement is gone");
+		return Ok(None);
+	};
+	if !validator.replayer.serves(info.model) {
+		return Ok(None);
+	}
+	let Some(what) = view.sample_of(&info.seed, record.sample) else { return Ok(None) };
+	let (jury_window, unavailable_window) = client.jury_windows().await?;
+	let window =
+		if record.reason == FailReason::Unavailable { unavailable_window } else { jury_window };
+	Ok(Some(Jury {
+		dispute,
+		info,
+		sample: record.sample,
+		what,
+		reason: record.reason,
+		ends: record.at.saturating_add(window),
+	}))
+}
+
+/// Judges each jury's payload and votes: once judged, or as unavailable when the window
+/// nears its end without it.
+async fn deliberate(
+	client: &ChainClient,
+	validator: &ChannelValidator,
+	book: &mut ValidatorBook,
+	thresholds: &mut Thresholds,
+	finalized: u32,
+) -> Result<(), gonka_client::Error> {
+	let genesis = client.genesis_hash();
+	let mut executors = Executors::default();
+	for jury in book.juries() {
+		if finalized > jury.ends {
+			book.voted(jury.dispute).map_err(unexpected)?;
+			continue;
+		}
+		let Some(threshold) = thresholds.of(client, jury.info.model).await? else { continue };
+		let judged = match executors.get(client, &jury.info.executor).await? {
+			Some(executor) => judge_as_juror(executor, validator, &jury, &genesis, threshold).await,
+			None => None,
+		};
+		let invalid = match judged {
+			Some(invalid) => invalid,
+			// Never served: invalid once the window nears its end.
+			None if finalized.saturating_add(MARGIN) >= jury.ends => true,
+			None => continue,
+		};
+		let vote = ReceiptVote {
+			dispute: jury.dispute,
+			anchor: Anchor { number: finalized, hash: client.block_hash(finalized).await? },
+			settlement: jury.info.settlement,
+			sample: jury.sample,
+			invalid,
+		};
+		let sent = client.vote_receipt(&validator.host, &vote, &validator.worker_key).await;
+		if done(super::submitted(sent), "vote_receipt").map_err(unexpected)? {
+			tracing::info!(dispute = jury.dispute, invalid, "voted on a dispute");
+		}
+		book.voted(jury.dispute).map_err(unexpected)?;
+	}
+	Ok(())
+}
+
+/// A juror's judgement of the disputed sample's payload: `Some(invalid)`, or `None` if the
+/// executor served nothing that is the sample's (yet).
+async fn judge_as_juror(
+	executor: &ExecutorClient,
+	validator: &ChannelValidator,
+	jury: &Jury,
+	genesis: &H256,
+	threshold: f64,
+) -> Option<bool> {
+	let access = PayloadAccess {
+		settlement: jury.info.settlement,
+		sample: jury.sample,
+		validator: validator.host.clone(),
+		dispute: Some(jury.dispute),
+	};
+	let signature = access.sign(genesis, &validator.worker_key);
+	let delivery = match executor.payload(&access, &signature).await {
+		Ok(delivery) => delivery,
+		Err(error) => {
+			tracing::info!(dispute = jury.dispute, %error, "no payload for the jury yet");
+			return None;
+		}
+	};
+	match check_delivery(genesis, &jury.info, jury.what, &delivery) {
+		Checked::NotTheSample => None,
+		Checked::Mismatch(_, why) => {
+			tracing::info!(
+				dispute = jury.dispute,
+				why,
+				"the disputed payload does not match its receipt"
+			);
+			Some(true)
+		}
+		Checked::Sample(_) => {
+			let judged = judge(validator.replayer.as_ref(), &delivery, threshold)
+				.unwrap_or_else(|error| Some(format!("the replay failed: {error}")));
+			if let Some(why) = &judged {
+				tracing::info!(dispute = jury.dispute, %why, "the disputed receipt fails its replay");
+			}
+			Some(judged.is_some())
+		}
+	}
 }
 
 /// Sends what is due at `finalized`.
@@ -415,15 +612,36 @@ impl ChainGate {
 		settlement: SettlementId,
 		sample: u32,
 		validator: HostId,
+		dispute: Option<DisputeId>,
 	) -> Result<Option<SampleGrant>, gonka_client::Error> {
 		let client = self.client().await?;
 		let Some(record) = client.settlement(settlement).await? else { return Ok(None) };
-		let samples = client.samples_for(settlement, &validator).await?;
-		let Some((_, what)) = samples.into_iter().find(|(drawn, _)| *drawn == sample) else {
-			return Ok(None);
-		};
-		let Some(host) = client.poc_host(&validator).await? else { return Ok(None) };
 		let hash = client.block_hash(record.at).await?;
+		let seed = sample_seed(&client.genesis_hash(), &hash, settlement);
+		let what: Option<SampleOf> = match dispute {
+			// A validator: the chain draws it for the sample.
+			None => client
+				.samples_for(settlement, &validator)
+				.await?
+				.into_iter()
+				.find(|(drawn, _)| *drawn == sample)
+				.map(|(_, what)| what),
+			// A juror: it sits on the jury of that dispute on the sample.
+			Some(dispute) => {
+				let on_sample = client.dispute(dispute).await?.is_some_and(|open| {
+					open.settlement == settlement
+						&& open.sample == sample
+						&& open.reason != FailReason::Challenged
+				});
+				if on_sample && client.sits_on(dispute, &validator).await? {
+					record.sample_of(&seed, sample)
+				} else {
+					None
+				}
+			}
+		};
+		let Some(what) = what else { return Ok(None) };
+		let Some(host) = client.poc_host(&validator).await? else { return Ok(None) };
 		Ok(Some(SampleGrant {
 			genesis_hash: client.genesis_hash(),
 			channel: record.channel,
@@ -431,16 +649,22 @@ impl ChainGate {
 			count: record.count,
 			tail: record.tail,
 			what,
-			seed: sample_seed(&client.genesis_hash(), &hash, settlement),
+			seed,
 			validator_key: sr25519::Public::from_raw(host.worker_key),
 		}))
 	}
 }
 
 impl SampleGate for ChainGate {
-	fn grant(&self, settlement: SettlementId, sample: u32, validator: HostId) -> GateFuture<'_> {
+	fn grant(
+		&self,
+		settlement: SettlementId,
+		sample: u32,
+		validator: HostId,
+		dispute: Option<DisputeId>,
+	) -> GateFuture<'_> {
 		Box::pin(async move {
-			let read = self.read(settlement, sample, validator).await;
+			let read = self.read(settlement, sample, validator, dispute).await;
 			if read.is_err() {
 				*self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
 			}

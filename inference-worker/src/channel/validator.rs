@@ -30,9 +30,9 @@ use crate::{Error, Result};
 use codec::{Decode, Encode};
 use gonka_primitives::{
 	channel::{
-		check_receipt, evidence_cost, Anchor, ChannelId, ChannelMessage, DeliveryAck, FailReason,
-		FailureReport, ReceiptEvidence, ReceiptVerdict, SampleOf, SettlementId, SumNode,
-		MAX_VERDICTS, MAX_VERDICT_PARTS,
+		check_receipt, evidence_cost, Anchor, ChannelId, ChannelMessage, DeliveryAck, DisputeId,
+		FailReason, FailureReport, ReceiptEvidence, ReceiptVerdict, SampleOf, SettlementId,
+		SumNode, MAX_VERDICTS, MAX_VERDICT_PARTS,
 	},
 	HostId, ModelId, H256,
 };
@@ -178,6 +178,23 @@ pub fn delivery_ack(info: &SettlementInfo, sample: u32, evidence: &ReceiptEviden
 	}
 }
 
+/// A dispute whose jury this host sits on.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Jury {
+	/// The dispute.
+	pub dispute: DisputeId,
+	/// Its settlement.
+	pub info: SettlementInfo,
+	/// The sample that failed.
+	pub sample: u32,
+	/// What the sample checks.
+	pub what: SampleOf,
+	/// Why it was reported.
+	pub reason: FailReason,
+	/// The last block its jury votes in.
+	pub ends: u32,
+}
+
 /// A record of a period's book.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 enum Entry {
@@ -199,6 +216,16 @@ enum Entry {
 	/// A failure reported (or refused for good).
 	#[codec(index = 5)]
 	Reported { settlement: SettlementId, sample: u32 },
+	/// A dispute opened in the period, seen in a finalized block; its jury votes until
+	/// `ends`.
+	#[codec(index = 6)]
+	Dispute { dispute: DisputeId, at: u32, ends: u32 },
+	/// This host sits on the dispute's jury.
+	#[codec(index = 7)]
+	Juror { jury: Box<Jury> },
+	/// Done with a dispute: voted, refused, or not on its jury.
+	#[codec(index = 8)]
+	Voted { dispute: DisputeId },
 }
 
 /// One verdict period's book.
@@ -211,6 +238,9 @@ struct PeriodBook {
 	sent: BTreeSet<(SettlementId, u32)>,
 	reported: BTreeSet<(SettlementId, u32)>,
 	parts: u8,
+	disputes: BTreeMap<DisputeId, (u32, u32)>,
+	juries: BTreeMap<DisputeId, Jury>,
+	voted: BTreeSet<DisputeId>,
 }
 
 impl PeriodBook {
@@ -225,6 +255,9 @@ impl PeriodBook {
 			sent: BTreeSet::new(),
 			reported: BTreeSet::new(),
 			parts: 0,
+			disputes: BTreeMap::new(),
+			juries: BTreeMap::new(),
+			voted: BTreeSet::new(),
 		};
 		for entry in entries {
 			book.note(entry);
@@ -252,6 +285,15 @@ impl PeriodBook {
 			}
 			Entry::Reported { settlement, sample } => {
 				self.reported.insert((settlement, sample));
+			}
+			Entry::Dispute { dispute, at, ends } => {
+				self.disputes.insert(dispute, (at, ends));
+			}
+			Entry::Juror { jury } => {
+				self.juries.insert(jury.dispute, *jury);
+			}
+			Entry::Voted { dispute } => {
+				self.voted.insert(dispute);
 			}
 		}
 	}
@@ -487,10 +529,18 @@ impl ValidatorBook {
 		}
 	}
 
-	/// Deletes the books of periods whose window closed by block `now`.
+	/// Deletes the books of periods whose window closed by block `now` and whose
+	/// disputes' juries have stopped voting.
 	pub fn prune(&mut self, now: u32) -> Result<()> {
-		let closed: Vec<u32> =
-			self.periods.keys().copied().filter(|period| self.window(*period).1 <= now).collect();
+		let closed: Vec<u32> = self
+			.periods
+			.iter()
+			.filter(|(number, period)| {
+				self.window(**number).1 <= now
+					&& period.disputes.values().all(|(_, ends)| *ends < now)
+			})
+			.map(|(number, _)| *number)
+			.collect();
 		for period in closed {
 			self.periods.remove(&period);
 			let path = self.dir.join(format!("{PREFIX}{period}{SUFFIX}"));
@@ -498,6 +548,66 @@ impl ValidatorBook {
 				.map_err(Error::io(format!("removing {}", path.display())))?;
 		}
 		Ok(())
+	}
+
+	/// Notes dispute `dispute`, opened in block `at`, whose jury votes until `ends` (once).
+	pub fn dispute_seen(&mut self, dispute: DisputeId, at: u32, ends: u32) -> Result<()> {
+		let period = self.period(at / self.period_length)?;
+		if period.disputes.contains_key(&dispute) {
+			return Ok(());
+		}
+		period.record(Entry::Dispute { dispute, at, ends })
+	}
+
+	/// The disputes seen whose jury this host has not looked up: (dispute, block).
+	pub fn undecided_disputes(&self) -> Vec<(DisputeId, u32)> {
+		self.periods
+			.values()
+			.flat_map(|period| {
+				period
+					.disputes
+					.iter()
+					.filter(|(dispute, _)| {
+						!period.juries.contains_key(dispute) && !period.voted.contains(dispute)
+					})
+					.map(|(dispute, (at, _))| (*dispute, *at))
+			})
+			.collect()
+	}
+
+	fn period_of_dispute(&mut self, dispute: DisputeId) -> Option<&mut PeriodBook> {
+		self.periods.values_mut().find(|period| period.disputes.contains_key(&dispute))
+	}
+
+	/// This host sits on `jury`'s dispute (seen before).
+	pub fn sit(&mut self, jury: Jury) -> Result<()> {
+		match self.period_of_dispute(jury.dispute) {
+			Some(period) if !period.juries.contains_key(&jury.dispute) => {
+				period.record(Entry::Juror { jury: Box::new(jury) })
+			}
+			_ => Ok(()),
+		}
+	}
+
+	/// Done with `dispute`: voted (or refused), or not on its jury.
+	pub fn voted(&mut self, dispute: DisputeId) -> Result<()> {
+		match self.period_of_dispute(dispute) {
+			Some(period) if !period.voted.contains(&dispute) => {
+				period.record(Entry::Voted { dispute })
+			}
+			_ => Ok(()),
+		}
+	}
+
+	/// The juries this host sits on and has not voted in.
+	pub fn juries(&self) -> Vec<Jury> {
+		self.periods
+			.values()
+			.flat_map(|period| {
+				period.juries.values().filter(|jury| !period.voted.contains(&jury.dispute))
+			})
+			.cloned()
+			.collect()
 	}
 
 	/// The periods with a book (for tests and status).
