@@ -10,7 +10,7 @@
 
 use crate::{
 	api::{
-		channels::ChannelEndpoint,
+		channels::{ChannelEndpoint, Generator},
 		metrics::{self, Metrics},
 		proofs::{ProofBook, ProofServer, RpcProofs},
 	},
@@ -171,6 +171,7 @@ impl Worker {
 		let book = ProofBook::default();
 		// The channels' endpoint beside the proofs, and the follower that keeps its view
 		// of the chain and settles its channels.
+		let (cheat, inference_engine, generator) = cheats(config, &engine, device)?;
 		let watch = Arc::new(ChannelWatch::default());
 		let gate = Arc::new(crate::chain::validation::ChainGate::new(config.node.clone()));
 		let endpoint = ChannelEndpoint::with_gate(
@@ -178,7 +179,7 @@ impl Worker {
 			worker.clone(),
 			config.data_dir.join(CHANNELS_DIR),
 			watch.clone(),
-			engine.clone(),
+			generator,
 			Some(gate),
 		)?;
 		let server =
@@ -204,7 +205,7 @@ impl Worker {
 		let registry = polkadot_sdk::substrate_prometheus_endpoint::Registry::new();
 		let metrics = Metrics::new(&registry)?;
 		metrics::serve(&config.metrics_listen, registry)?;
-		let (cheat, inference_engine) = cheats(config, &engine, device)?;
+		
 		let settings =
 			PocSettings { batch: config.poc_batch, max_nonces: config.poc_max_nonces, cheat };
 		Ok(Self {
@@ -296,24 +297,29 @@ fn load_engine(
 
 /// How this worker cheats and the engine its inference duties run: honest, on `engine`
 /// (a build without the `test-cheats` feature).
+/// How the worker cheats at PoC, the engine of its inference duties and the generator of
+/// its channel endpoint.
+type Cheats = (PocCheat, Arc<dyn Engine>, Arc<dyn Generator>);
+
 #[cfg(not(feature = "test-cheats"))]
 fn cheats(
 	_: &WorkerConfig,
 	engine: &Arc<ModelEngine>,
 	_: &Device,
-) -> anyhow::Result<(PocCheat, Arc<dyn Engine>)> {
-	Ok((PocCheat::Honest, engine.clone()))
+) -> anyhow::Result<Cheats> {
+	Ok((PocCheat::Honest, engine.clone(), engine.clone()))
 }
 
-/// How this worker cheats (`[cheat] poc`) and the engine its inference duties run:
-/// `engine`, or another model file's (`[cheat] inference_model_file`), cutting its
-/// completions short or not (`[cheat] truncate_completions`).
+/// How this worker cheats (`[cheat] poc`), the engine its inference duties run and the
+/// generator its channel endpoint runs: `engine`, or another model file's (`[cheat]
+/// inference_model_file`), cutting its completions short or not (`[cheat]
+/// truncate_completions`, on chain and over channels).
 #[cfg(feature = "test-cheats")]
 fn cheats(
 	config: &WorkerConfig,
 	engine: &Arc<ModelEngine>,
 	device: &Device,
-) -> anyhow::Result<(PocCheat, Arc<dyn Engine>)> {
+) -> anyhow::Result<Cheats> {
 	let inference = match &config.cheat.inference_model_file {
 		Some(file) => {
 			tracing::warn!(file = %file.display(), "CHEATING: inference with another model file");
@@ -321,12 +327,15 @@ fn cheats(
 		}
 		None => engine.clone(),
 	};
-	let inference: Arc<dyn Engine> = match config.cheat.truncate_completions {
-		Some(keep) => {
-			tracing::warn!(keep, "CHEATING: completions cut short");
-			Arc::new(crate::cheats::Truncating { inner: inference, keep: keep as usize })
-		}
-		None => inference,
-	};
-	Ok((config.cheat.poc, inference))
+	let (inference, generator): (Arc<dyn Engine>, Arc<dyn Generator>) =
+		match config.cheat.truncate_completions {
+			Some(keep) => {
+				tracing::warn!(keep, "CHEATING: completions cut short");
+				let cheat =
+					Arc::new(crate::cheats::Truncating { inner: inference, keep: keep as usize });
+				(cheat.clone(), cheat)
+			}
+			None => (inference.clone(), inference),
+		};
+	Ok((config.cheat.poc, inference, generator))
 }
