@@ -703,21 +703,21 @@ impl ChainClient {
 		Ok((jury, unavailable))
 	}
 
-	/// A juror's vote on a dispute, signed with its worker key; waits until it is in a
-	/// finalized block and succeeded.
+	/// A juror's vote on a dispute, signed with its worker key; returns once the pool took
+	/// it.
 	pub async fn vote_receipt(
 		&self,
 		juror: &HostId,
 		vote: &ReceiptVote,
 		worker: &sr25519::Pair,
-	) -> Result<Included, Error> {
+	) -> Result<H256, Error> {
 		let signature = vote.sign(&self.genesis_hash(), juror, worker);
 		let call = runtime::transactions().channels().vote_receipt(
 			account(juror),
 			subxt::utils::Static(*vote),
 			sr25519_signature(&signature),
 		);
-		self.submit_duty(&call).await
+		self.send_duty(&call).await
 	}
 
 	/// The samples of `settlement` the hash rule draws `validator` for, with what each
@@ -735,38 +735,39 @@ impl ChainClient {
 		Ok(samples.into_iter().map(|(sample, what)| (sample, what.0)).collect())
 	}
 
-	/// A validator's verdicts (a part of a period's), signed with its worker key; waits
-	/// until it is in a finalized block and succeeded.
+	/// A validator's verdicts (a part of a period's), signed with its worker key; returns
+	/// once the pool took it (a validator's duties race its window's end: it does not wait
+	/// for each to be finalized).
 	pub async fn submit_verdicts(
 		&self,
 		validator: &HostId,
 		verdicts: &ReceiptVerdicts,
 		worker: &sr25519::Pair,
-	) -> Result<Included, Error> {
+	) -> Result<H256, Error> {
 		let signature = verdicts.sign(&self.genesis_hash(), validator, worker);
 		let call = runtime::transactions().channels().submit_verdicts(
 			account(validator),
 			subxt::utils::Static(verdicts.clone()),
 			sr25519_signature(&signature),
 		);
-		self.submit_duty(&call).await
+		self.send_duty(&call).await
 	}
 
-	/// A validator's report of a sample it failed, signed with its worker key; waits until
-	/// it is in a finalized block and succeeded.
+	/// A validator's report of a sample it failed, signed with its worker key; returns once
+	/// the pool took it.
 	pub async fn report_failure(
 		&self,
 		validator: &HostId,
 		report: &FailureReport,
 		worker: &sr25519::Pair,
-	) -> Result<Included, Error> {
+	) -> Result<H256, Error> {
 		let signature = report.sign(&self.genesis_hash(), validator, worker);
 		let call = runtime::transactions().channels().report_failure(
 			account(validator),
 			subxt::utils::Static(report.clone()),
 			sr25519_signature(&signature),
 		);
-		self.submit_duty(&call).await
+		self.send_duty(&call).await
 	}
 
 	/// Ends an unavailable payload's dispute with the reporter's signed delivery

@@ -20,8 +20,8 @@ use gonka_primitives::{
 use gonka_worker::{
 	api::{
 		channels::{
-			ChannelEndpoint, ChannelViews, ExecutorClient, GateFuture, SampleGate, SampleGrant,
-			NOT_DRAWN,
+			ChannelEndpoint, ChannelViews, ExecutorClient, GateFuture, KeyFuture, SampleGate,
+			SampleGrant, NOT_DRAWN,
 		},
 		proofs::{ProofBook, ProofServer},
 	},
@@ -38,7 +38,10 @@ use gonka_worker::{
 	model::Llama,
 };
 use jsonrpsee::core::ClientError;
-use polkadot_sdk::sp_core::{sr25519, Pair};
+use polkadot_sdk::{
+	sp_arithmetic::Perbill,
+	sp_core::{sr25519, Pair},
+};
 use std::{
 	collections::BTreeMap,
 	sync::{Arc, OnceLock},
@@ -203,7 +206,10 @@ fn info(served: &Served) -> SettlementInfo {
 		seed: sample_seed(&GENESIS, &H256::repeat_byte(7), SETTLEMENT),
 		root: settle.voucher.as_ref().map_or(H256::zero(), |signed| signed.voucher.root),
 		count: settle.vouchered(),
+		from: 0,
 		to: settle.vouchered_amount(),
+		receipts: settle.vouchered(),
+		target: Perbill::one(),
 		tail: settle.tail.len() as u32,
 		tails: tail_digest(&leaves),
 		model: 0,
@@ -336,7 +342,10 @@ fn settlement(settlement: u64, at: u32) -> SettlementInfo {
 		seed: H256::repeat_byte(1),
 		root: H256::repeat_byte(2),
 		count: 10,
+		from: 0,
 		to: 1_000,
+		receipts: 10,
+		target: Perbill::one(),
 		tail: 0,
 		tails: H256::zero(),
 		model: 0,
@@ -381,12 +390,13 @@ fn passes_wait_for_their_window_and_every_sample_then_go_in_parts_and_failures_a
 	assert!(book.due(149).is_empty());
 	assert_eq!(book.due(150), vec![Due::Report(Box::new(mismatch(2, 1)))]);
 	book.pass(&settlement(2, 120), 0).unwrap();
+	// The passes first (near a window's end, they are the pay), then the failure.
 	let due = book.due(150);
 	assert_eq!(due.len(), 3);
-	assert_eq!(due[0], Due::Report(Box::new(mismatch(2, 1))));
-	let Due::Verdicts { period: 2, part: 0, entries } = &due[1] else { panic!("{due:?}") };
+	assert_eq!(due[2], Due::Report(Box::new(mismatch(2, 1))));
+	let Due::Verdicts { period: 2, part: 0, entries } = &due[0] else { panic!("{due:?}") };
 	assert_eq!(entries.len(), MAX_VERDICTS as usize);
-	let Due::Verdicts { period: 2, part: 1, entries: rest } = &due[2] else { panic!("{due:?}") };
+	let Due::Verdicts { period: 2, part: 1, entries: rest } = &due[1] else { panic!("{due:?}") };
 	assert_eq!(rest.len(), 4, "the rest and the second settlement's pass");
 	assert_eq!(rest.last(), Some(&(2, 0)));
 
@@ -419,10 +429,10 @@ fn a_payload_never_served_is_reported_unavailable_before_the_window_ends() {
 	assert_eq!(book.give_up(139).unwrap(), 0);
 	assert_eq!(book.give_up(140).unwrap(), 1);
 	let due = book.due(140);
-	let Due::Report(report) = &due[0] else { panic!("{due:?}") };
+	assert_eq!(due[0], Due::Verdicts { period: 1, part: 0, entries: vec![(4, 0)] });
+	let Due::Report(report) = &due[1] else { panic!("{due:?}") };
 	assert_eq!((report.settlement, report.sample, report.reason), (4, 3, FailReason::Unavailable));
 	assert!(report.evidence.is_none());
-	assert_eq!(due[1], Due::Verdicts { period: 1, part: 0, entries: vec![(4, 0)] });
 	// A payload served late changes nothing decided.
 	book.pass(&settlement(4, 60), 3).unwrap();
 	assert_eq!(book.due(140).len(), 2);
@@ -432,6 +442,7 @@ fn a_payload_never_served_is_reported_unavailable_before_the_window_ends() {
 struct Gate {
 	grant: SampleGrant,
 	validator: HostId,
+	validator_key: sr25519::Public,
 	/// Sits on the jury of dispute `DISPUTE` on the sample (with its worker key).
 	juror: (HostId, sr25519::Public),
 	sample: u32,
@@ -440,6 +451,18 @@ struct Gate {
 const DISPUTE: u64 = 5;
 
 impl SampleGate for Gate {
+	fn worker_key(&self, host: HostId) -> KeyFuture<'_> {
+		let key = if host == self.validator {
+			Some(self.validator_key)
+		} else if host == self.juror.0 {
+			Some(self.juror.1)
+		} else if host == self::host("//Eve") {
+			Some(key("//Eve").public())
+		} else {
+			None
+		};
+		Box::pin(async move { Ok(key.map(|key| (key, GENESIS))) })
+	}
 	fn grant(
 		&self,
 		settlement: u64,
@@ -447,15 +470,12 @@ impl SampleGate for Gate {
 		validator: HostId,
 		dispute: Option<u64>,
 	) -> GateFuture<'_> {
-		let key = match dispute {
-			None => (validator == self.validator).then_some(self.grant.validator_key),
-			Some(dispute) => {
-				(dispute == DISPUTE && validator == self.juror.0).then_some(self.juror.1)
-			}
+		let drawn = match dispute {
+			None => validator == self.validator,
+			Some(dispute) => dispute == DISPUTE && validator == self.juror.0,
 		};
-		let grant = key
-			.filter(|_| settlement == SETTLEMENT && sample == self.sample)
-			.map(|validator_key| SampleGrant { validator_key, ..self.grant.clone() });
+		let grant = (drawn && settlement == SETTLEMENT && sample == self.sample)
+			.then(|| self.grant.clone());
 		Box::pin(async move { Ok(grant) })
 	}
 }
@@ -500,9 +520,9 @@ async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_ackno
 			tail: info.tail,
 			what,
 			seed: info.seed,
-			validator_key: bob_key.public(),
 		},
 		validator: bob.clone(),
+		validator_key: bob_key.public(),
 		juror: (host("//Dave"), key("//Dave//stash").public()),
 		sample: 0,
 	};
@@ -568,11 +588,27 @@ async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_ackno
 		ack: ack.clone(),
 	};
 	assert_eq!(code(client.ack(&forged).await.unwrap_err()), NOT_DRAWN);
-	assert_eq!(endpoint.kept_ack(CHANNEL, GENESIS, SETTLEMENT, 0).unwrap(), None);
-	let signed =
-		SignedAck { validator: bob.clone(), signature: ack.sign(&GENESIS, &bob, &bob_key), ack };
+	assert_eq!(endpoint.kept_ack(CHANNEL, GENESIS, SETTLEMENT, 0, &bob).unwrap(), None);
+	let signed = SignedAck {
+		validator: bob.clone(),
+		signature: ack.sign(&GENESIS, &bob, &bob_key),
+		ack: ack.clone(),
+	};
 	client.ack(&signed).await.unwrap();
-	assert_eq!(endpoint.kept_ack(CHANNEL, GENESIS, SETTLEMENT, 0).unwrap(), Some(signed.clone()));
+	assert_eq!(
+		endpoint.kept_ack(CHANNEL, GENESIS, SETTLEMENT, 0, &bob).unwrap(),
+		Some(signed.clone())
+	);
+	// Acknowledgements are kept by validator: Eve's (not drawn) is refused, and none of
+	// hers stands in for Bob's.
+	let eve = host("//Eve");
+	let eves = SignedAck {
+		validator: eve.clone(),
+		signature: ack.sign(&GENESIS, &eve, &key("//Eve")),
+		ack: ack.clone(),
+	};
+	assert_eq!(code(client.ack(&eves).await.unwrap_err()), NOT_DRAWN);
+	assert_eq!(endpoint.kept_ack(CHANNEL, GENESIS, SETTLEMENT, 0, &eve).unwrap(), None);
 	// After a restart, from the journal.
 	let reopened = ExecutorChannel::open(
 		&executors.path().join("channel-7.log"),
@@ -589,7 +625,7 @@ async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_ackno
 		host("//Alice"),
 	)
 	.unwrap();
-	assert_eq!(reopened.ack(SETTLEMENT, 0), Some(&signed));
+	assert_eq!(reopened.ack(SETTLEMENT, 0, &bob), Some(&signed));
 }
 
 #[test]

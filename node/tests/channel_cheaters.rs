@@ -104,20 +104,17 @@ async fn a_cheating_executor_is_caught_by_its_validators_and_the_jury_and_the_de
 	};
 	let eve_host = host(Sr25519Keyring::Eve);
 
-	// Eve's PoC is honest: wait until she has voting power, so committees may draw her.
+	// Eve's PoC is honest: wait until her weight on the model is in force, so committees
+	// (drawn by PoC weight on the channel's model) may draw her.
 	let started = std::time::Instant::now();
-	loop {
-		let power = client.poc_host(&eve_host).await.unwrap().map_or(0, |h| h.voting_power);
-		if power > 0 {
-			break;
-		}
-		assert!(started.elapsed() < DEADLINE, "Eve gains voting power\n{}", logs());
+	while client.poc_weight(&eve_host, DEFAULT_MODEL).await.unwrap_or(0) == 0 {
+		assert!(started.elapsed() < DEADLINE, "Eve's PoC weight in force\n{}", logs());
 		tokio::time::sleep(Duration::from_secs(2)).await;
 	}
 
 	// Charlie opens channels until Eve holds a slot of one (closing the others).
 	let charlie = dev::charlie();
-	
+
 	let (channel, key, state) = {
 		let mut tries = 0;
 		loop {
@@ -155,7 +152,11 @@ async fn a_cheating_executor_is_caught_by_its_validators_and_the_jury_and_the_de
 			)
 			.await;
 			let state = client.channel(opened.channel).await.unwrap().expect("the channel");
-			if drawn.committee.iter().any(|member| member.0 == *AsRef::<[u8; 32]>::as_ref(&eve_host)) {
+			if drawn
+				.committee
+				.iter()
+				.any(|member| member.0 == *AsRef::<[u8; 32]>::as_ref(&eve_host))
+			{
 				break (opened.channel, key, state);
 			}
 			client.close_channel(&charlie, opened.channel).await.expect("closed");
@@ -195,7 +196,9 @@ async fn a_cheating_executor_is_caught_by_its_validators_and_the_jury_and_the_de
 	for index in 0..REQUESTS {
 		let messages = vec![
 			ChatMessage::new(Role::System, system()),
-			ChatMessage::new(Role::User, format!("Name a colour, number {index}.")),
+			// Prompts of different lengths: receipts of different costs, so a refund names
+			// the receipt it refunds (an unavailable payload refunds the average).
+			ChatMessage::new(Role::User, format!("Name a colour{}.", " please".repeat(index))),
 		];
 		let signed = book
 			.request(&eve_host, None, 0, &messages, MAX_TOKENS, SamplingParams::GREEDY)
@@ -268,6 +271,11 @@ async fn a_cheating_executor_is_caught_by_its_validators_and_the_jury_and_the_de
 		for (_, opened) in common::events::events::<ch::DisputeOpened>(&client, next, last).await {
 			if opened.settlement == settlement {
 				assert_ne!(opened.reporter, account(Sr25519Keyring::Eve));
+				assert!(
+					matches!(opened.reason.0, gonka_primitives::channel::FailReason::Mismatch),
+					"the replay failed, the payload was served: {:?}",
+					opened.reason.0
+				);
 				disputes.push(opened.dispute);
 				votes.insert(opened.dispute, (opened.reporter, Vec::new()));
 			}
@@ -303,5 +311,4 @@ async fn a_cheating_executor_is_caught_by_its_validators_and_the_jury_and_the_de
 			logs()
 		);
 	}
-	
 }

@@ -114,8 +114,6 @@ pub struct SampleGrant {
 	pub what: SampleOf,
 	/// The settlement's sample seed.
 	pub seed: H256,
-	/// The validator's worker key.
-	pub validator_key: sr25519::Public,
 }
 
 /// A boxed future (the gate's answers come from the chain).
@@ -127,8 +125,22 @@ pub type GateFuture<'a> = std::pin::Pin<
 	>,
 >;
 
+/// A boxed future of a host's registered worker key, with the chain's genesis hash (in
+/// every signed message).
+pub type KeyFuture<'a> = std::pin::Pin<
+	Box<
+		dyn std::future::Future<
+				Output = std::result::Result<Option<(sr25519::Public, H256)>, String>,
+			> + Send
+			+ 'a,
+	>,
+>;
+
 /// Who may fetch a sample's payload: the chain's sampling and jury rules.
 pub trait SampleGate: Send + Sync + 'static {
+	/// The worker key `host` registered (`None`: not a registered host). Asked first, so
+	/// that a request its signature does not back costs no other read.
+	fn worker_key(&self, host: HostId) -> KeyFuture<'_>;
 	/// Sample `sample` of settlement `settlement`, if the chain draws `validator` for it
 	/// (`None` otherwise, or once the settlement's window closed), or, with `dispute`, if
 	/// `validator` sits on the jury of that dispute on the sample; `Err` if the chain
@@ -445,6 +457,29 @@ impl ChannelEndpoint {
 		self.books.with(&mut open, channel, |book| book.settlement())
 	}
 
+	/// Checks `signed` against `validator`'s registered worker key (read first: nothing
+	/// else is read for a request its signature does not back).
+	async fn signed_by(
+		&self,
+		validator: &HostId,
+		verify: impl FnOnce(&sr25519::Public, &H256) -> bool,
+	) -> std::result::Result<(), ErrorObjectOwned> {
+		let gate = self
+			.books
+			.gate
+			.as_ref()
+			.ok_or_else(|| error(NOT_DRAWN, "this host serves no payloads"))?;
+		let (key, genesis_hash) = gate
+			.worker_key(validator.clone())
+			.await
+			.map_err(|failure| error(BUSY, format!("the chain cannot be read: {failure}")))?
+			.ok_or_else(|| error(NOT_DRAWN, "the asker is not a registered host"))?;
+		if !verify(&key, &genesis_hash) {
+			return Err(error(NOT_DRAWN, "not signed by the asker's worker key"));
+		}
+		Ok(())
+	}
+
 	/// Asks the chain whether `validator` is drawn for the sample, of a settlement of
 	/// this host.
 	async fn grant(
@@ -479,11 +514,10 @@ impl ChannelEndpoint {
 		access: PayloadAccess,
 		signature: sr25519::Signature,
 	) -> std::result::Result<Delivery, ErrorObjectOwned> {
+		self.signed_by(&access.validator, |key, genesis| access.verify(genesis, key, &signature))
+			.await?;
 		let grant =
 			self.grant(access.settlement, access.sample, &access.validator, access.dispute).await?;
-		if !access.verify(&grant.genesis_hash, &grant.validator_key, &signature) {
-			return Err(error(NOT_DRAWN, "the access is not signed by the validator's worker key"));
-		}
 		let mut open = self.books.lock();
 		let delivery = self
 			.books
@@ -503,14 +537,12 @@ impl ChannelEndpoint {
 	/// Keeps a validator's acknowledgement of a delivery, if it is one.
 	pub async fn ack(&self, signed: SignedAck) -> std::result::Result<(), ErrorObjectOwned> {
 		let ack = &signed.ack;
+		self.signed_by(&signed.validator, |key, genesis| {
+			ack.verify(genesis, &signed.validator, key, &signed.signature)
+		})
+		.await?;
 		let grant = self.grant(ack.settlement, ack.sample, &signed.validator, None).await?;
-		if ack.seed != grant.seed
-			|| !ack.verify(
-				&grant.genesis_hash,
-				&signed.validator,
-				&grant.validator_key,
-				&signed.signature,
-			) {
+		if ack.seed != grant.seed {
 			return Err(error(NOT_DRAWN, "not that validator's acknowledgement of this sample"));
 		}
 		let mut open = self.books.lock();
@@ -533,18 +565,21 @@ impl ChannelEndpoint {
 		}
 	}
 
-	/// The acknowledgement of a sample's delivery kept for `channel`, if any.
+	/// `validator`'s acknowledgement of a sample's delivery kept for `channel`, if any.
 	pub fn kept_ack(
 		&self,
 		channel: ChannelId,
 		genesis_hash: H256,
 		settlement: SettlementId,
 		sample: u32,
+		validator: &HostId,
 	) -> Result<Option<SignedAck>> {
 		let mut open = self.books.lock();
 		Ok(self
 			.books
-			.stored(&mut open, channel, genesis_hash, |book| book.ack(settlement, sample).cloned())?
+			.stored(&mut open, channel, genesis_hash, |book| {
+				book.ack(settlement, sample, validator).cloned()
+			})?
 			.flatten())
 	}
 

@@ -19,8 +19,8 @@ use crate::{
 	channel::executor::ChannelView,
 };
 use gonka_client::{
-	ChainClient, ChannelClosed, ChannelFinalized, ChannelState, ChannelToppedUp, CommitteeDrawn,
-	DisputeOpened,
+	ChainClient, ChannelClosed, ChannelFinalized, ChannelSettled, ChannelState, ChannelToppedUp,
+	CommitteeDrawn, DisputeOpened,
 };
 use gonka_primitives::{
 	channel::{allowance, ChannelId, ChannelWaiver, DisputeId, FailReason},
@@ -84,6 +84,20 @@ impl ChannelWatch {
 	}
 }
 
+/// The blocks an executor keeps trying to refute an unavailable report (its jury votes
+/// for `UnavailableWindow`, 200 blocks).
+const REFUTE_BLOCKS: u32 = 200;
+
+/// A refutation to send.
+#[derive(Clone, Debug)]
+struct Refute {
+	dispute: DisputeId,
+	settlement: u64,
+	sample: u32,
+	reporter: HostId,
+	until: u32,
+}
+
 /// What the member's follower holds.
 pub struct Member {
 	/// The host.
@@ -94,6 +108,23 @@ pub struct Member {
 	pub endpoint: Arc<ChannelEndpoint>,
 	/// The watch it keeps.
 	pub watch: Arc<ChannelWatch>,
+	/// The gate its endpoint serves payloads through (it keeps its settlements' bases).
+	pub gate: Arc<crate::chain::validation::ChainGate>,
+	/// Refutations to send.
+	refutes: std::sync::Mutex<Vec<Refute>>,
+}
+
+impl Member {
+	/// The member `host` with `worker_key`, its endpoint, its watch and its gate.
+	pub fn new(
+		host: HostId,
+		worker_key: sr25519::Pair,
+		endpoint: Arc<ChannelEndpoint>,
+		watch: Arc<ChannelWatch>,
+		gate: Arc<crate::chain::validation::ChainGate>,
+	) -> Self {
+		Self { host, worker_key, endpoint, watch, gate, refutes: Default::default() }
+	}
 }
 
 fn watched(
@@ -161,14 +192,28 @@ impl Member {
 			if let Some(e) = event.decode_fields_as::<DisputeOpened>() {
 				let e = e.map_err(chain)?;
 				if e.reason.0 == FailReason::Unavailable {
-					self.refute(
-						client,
-						e.dispute,
-						e.settlement,
-						e.sample,
-						HostId::new(e.reporter.0),
-					)
-					.await;
+					let refute = Refute {
+						dispute: e.dispute,
+						settlement: e.settlement,
+						sample: e.sample,
+						reporter: HostId::new(e.reporter.0),
+						until: number.saturating_add(REFUTE_BLOCKS),
+					};
+					self.refutes
+						.lock()
+						.unwrap_or_else(|poisoned| poisoned.into_inner())
+						.push(refute);
+				}
+				continue;
+			}
+			if let Some(e) = event.decode_fields_as::<ChannelSettled>() {
+				let e = e.map_err(chain)?;
+				// Its own settlement: its basis kept now, while the chain shows it, to serve
+				// the payloads to juries after its window.
+				if e.executor.0 == *AsRef::<[u8; 32]>::as_ref(&self.host) {
+					if let Err(error) = self.gate.basis(e.settlement).await {
+						tracing::warn!(settlement = e.settlement, %error, "the settlement's basis was not kept");
+					}
 				}
 				continue;
 			}
@@ -209,24 +254,40 @@ impl Member {
 
 	/// Refutes a report that this host's payload of `sample` was unavailable, with the
 	/// reporter's acknowledgement of its delivery, if it keeps one (amendment 8).
-	async fn refute(
-		&self,
-		client: &ChainClient,
-		dispute: DisputeId,
-		settlement: u64,
-		sample: u32,
-		reporter: HostId,
-	) {
-		let record = match client.settlement(settlement).await {
-			Ok(Some(record)) if record.executor == self.host => record,
-			Ok(_) => return,
+	/// Sends the refutations pending at finalized block `number`: each is tried until it
+	/// is taken or refused, or its time is up (a node unavailable: again next block).
+	async fn refute_pending(&self, client: &ChainClient, number: u32) {
+		let pending: Vec<Refute> = std::mem::take(
+			&mut *self.refutes.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
+		);
+		for refute in pending {
+			if number > refute.until || !self.refute(client, &refute).await {
+				continue;
+			}
+			self.refutes.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(refute);
+		}
+	}
+
+	/// Refutes a report that this host's payload of a sample was unavailable, with the
+	/// reporter's acknowledgement of its delivery, if it keeps one (amendment 8). `true`:
+	/// try again later.
+	async fn refute(&self, client: &ChainClient, refute: &Refute) -> bool {
+		let Refute { dispute, settlement, sample, .. } = *refute;
+		let basis = match self.gate.basis(settlement).await {
+			Ok(Some(basis)) if basis.executor == self.host => basis,
+			Ok(_) => return false,
 			Err(error) => {
 				tracing::warn!(dispute, %error, "cannot read the disputed settlement");
-				return;
+				return true;
 			}
 		};
-		let kept =
-			self.endpoint.kept_ack(record.channel, client.genesis_hash(), settlement, sample);
+		let kept = self.endpoint.kept_ack(
+			basis.channel,
+			client.genesis_hash(),
+			settlement,
+			sample,
+			&refute.reporter,
+		);
 		let Ok(Some(signed)) = kept else {
 			tracing::warn!(
 				dispute,
@@ -234,21 +295,28 @@ impl Member {
 				sample,
 				"reported unavailable, with no acknowledgement kept"
 			);
-			return;
+			return false;
 		};
-		if signed.validator != reporter {
-			return;
-		}
 		match super::submitted(
 			client.refute_unavailable(dispute, &signed.ack, &signed.signature).await,
 		) {
-			Ok(()) => tracing::info!(
-				dispute,
-				settlement,
-				sample,
-				"refuted a report of an unavailable payload"
-			),
-			Err(error) => tracing::warn!(dispute, ?error, "the refutation was not taken"),
+			Ok(()) => {
+				tracing::info!(
+					dispute,
+					settlement,
+					sample,
+					"refuted a report of an unavailable payload"
+				);
+				false
+			}
+			Err(crate::duty::SubmitError::Refused(reason)) => {
+				tracing::warn!(dispute, %reason, "the refutation was refused");
+				false
+			}
+			Err(crate::duty::SubmitError::Unavailable(reason)) => {
+				tracing::warn!(dispute, %reason, "the refutation waits for the node");
+				true
+			}
 		}
 	}
 
@@ -360,6 +428,7 @@ async fn run(
 			next += 1;
 		}
 		member.settle(&client, finalized, done).await;
+		member.refute_pending(&client, finalized).await;
 		tokio::time::sleep(poll).await;
 	}
 }

@@ -22,7 +22,7 @@
 //! [`check_delivery`]: crate::channel::validator::check_delivery
 
 use crate::{
-	api::channels::{ExecutorClient, GateFuture, SampleGate, SampleGrant},
+	api::channels::{ExecutorClient, GateFuture, KeyFuture, SampleGate, SampleGrant},
 	channel::{
 		executor::SignedAck,
 		validator::{
@@ -33,16 +33,18 @@ use crate::{
 	duty::SubmitError,
 	Error,
 };
+use codec::{Decode, Encode};
 use gonka_client::{ChainClient, ChannelSettled, DisputeOpened, SettlementView};
 use gonka_primitives::{
 	channel::{
-		sample_seed, Anchor, ChannelMessage, DisputeId, FailReason, FailureReport, PayloadAccess,
-		ReceiptVerdicts, ReceiptVote, SampleOf, SettlementId,
+		sample_of, sample_seed, tree_samples, Anchor, ChannelId, ChannelMessage, DisputeId,
+		FailReason, FailureReport, PayloadAccess, ReceiptVerdicts, ReceiptVote, SampleOf,
+		SettlementId,
 	},
 	duty::Duty,
 	HostId, ModelId, H256,
 };
-use polkadot_sdk::sp_core::sr25519;
+use polkadot_sdk::{sp_arithmetic::Perbill, sp_core::sr25519};
 use std::{
 	collections::BTreeMap,
 	path::{Path, PathBuf},
@@ -120,11 +122,13 @@ async fn run(
 	let period = client.verdict_period().await?;
 	let mut book =
 		ValidatorBook::open(&validator.dir, period, MARGIN.min(period / 2)).map_err(unexpected)?;
-	let mut next = match read_next(&validator.dir) {
-		Some(next) => next,
-		None => client.block_number().await?,
-	};
 	let windows = client.jury_windows().await?;
+	let head = client.block_number().await?;
+	// Nothing older than two verdict periods and the longest jury can still be answered
+	// (and a node keeps the state of recent blocks only): after a long outage the
+	// validator starts there.
+	let oldest = head.saturating_sub(period.saturating_mul(2).saturating_add(windows.1));
+	let mut next = read_next(&validator.dir).map_or(head, |next| next.max(oldest));
 	let mut thresholds = Thresholds::default();
 	loop {
 		let finalized = client.block_number().await?;
@@ -135,6 +139,8 @@ async fn run(
 		}
 		draw(&client, validator, &mut book, finalized).await?;
 		check(&client, validator, &mut book, &mut thresholds).await?;
+		// Fetches and replays take time: what is due is judged at the block now.
+		let finalized = client.block_number().await?;
 		book.give_up(finalized).map_err(unexpected)?;
 		send(&client, validator, &mut book, finalized).await?;
 		sit(&client, validator, &mut book, finalized).await?;
@@ -215,7 +221,10 @@ fn nothing(settlement: SettlementId, at: u32) -> SettlementInfo {
 		seed: H256::zero(),
 		root: H256::zero(),
 		count: 0,
+		from: 0,
 		to: 0,
+		receipts: 0,
+		target: Default::default(),
 		tail: 0,
 		tails: H256::zero(),
 		model: 0,
@@ -236,7 +245,14 @@ async fn draw(
 		if at >= finalized {
 			continue;
 		}
-		let (info, samples) = match settlement_info(client, settlement).await? {
+		let read = match settlement_info(client, settlement).await {
+			Ok(read) => read,
+			Err(error) => {
+				tracing::warn!(settlement, %error, "cannot read a settlement (asked again)");
+				continue;
+			}
+		};
+		let (info, samples) = match read {
 			Some((info, _)) if validator.replayer.serves(info.model) => {
 				let samples = client.samples_for(settlement, &validator.host).await?;
 				(info, samples)
@@ -269,7 +285,10 @@ pub async fn settlement_info(
 		seed: sample_seed(&client.genesis_hash(), &hash, settlement),
 		root: record.root,
 		count: record.count,
+		from: record.from,
 		to: record.to,
+		receipts: record.receipts,
+		target: record.target,
 		tail: record.tail,
 		tails: record.tails,
 		model: channel.terms.model,
@@ -290,7 +309,11 @@ async fn check(
 	let genesis = client.genesis_hash();
 	let mut executors = Executors::default();
 	for (info, sample, what) in book.pending() {
-		let Some(threshold) = thresholds.of(client, info.model).await? else { continue };
+		let Some(threshold) = thresholds.of(client, info.model).await? else {
+			tracing::warn!(model = info.model, "no such model on chain: its samples are skipped");
+			book.skip(&info, sample).map_err(unexpected)?;
+			continue;
+		};
 		let Some(executor) = executors.get(client, &info.executor).await? else { continue };
 		let access = PayloadAccess {
 			settlement: info.settlement,
@@ -299,7 +322,7 @@ async fn check(
 			dispute: None,
 		};
 		let signature = access.sign(&genesis, &validator.worker_key);
-		let delivery = match executor.payload(&access, &signature).await {
+		let delivery = match fetch(executor, &access, &signature).await {
 			Ok(delivery) => delivery,
 			Err(error) => {
 				tracing::info!(settlement = info.settlement, sample, %error, "no payload yet");
@@ -326,9 +349,15 @@ async fn check(
 				if let Err(error) = executor.ack(&signed).await {
 					tracing::info!(settlement = info.settlement, sample, %error, "the acknowledgement was not kept");
 				}
-				let judged = judge(validator.replayer.as_ref(), &delivery, threshold)
-					.unwrap_or_else(|error| Some(format!("the replay failed: {error}")));
-				judged.map(|why| (evidence, why))
+				match judge(validator.replayer.as_ref(), &delivery, threshold) {
+					Ok(judged) => judged.map(|why| (evidence, why)),
+					// The validator's own failure, not the executor's: left unanswered.
+					Err(error) => {
+						tracing::error!(settlement = info.settlement, sample, %error, "cannot replay a sample: skipped");
+						book.skip(&info, sample).map_err(unexpected)?;
+						continue;
+					}
+				}
 			}
 		};
 		match failure {
@@ -350,6 +379,22 @@ async fn check(
 		}
 	}
 	Ok(())
+}
+
+/// How long a validator or juror waits for one payload: an executor that answers slowly
+/// does not hold up the other samples (it is asked again at the next poll).
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn fetch(
+	executor: &ExecutorClient,
+	access: &PayloadAccess,
+	signature: &sr25519::Signature,
+) -> Result<crate::channel::executor::Delivery, String> {
+	match tokio::time::timeout(FETCH_TIMEOUT, executor.payload(access, signature)).await {
+		Ok(Ok(delivery)) => Ok(delivery),
+		Ok(Err(error)) => Err(error.to_string()),
+		Err(_) => Err(format!("no answer within {FETCH_TIMEOUT:?}")),
+	}
 }
 
 /// Connections to executors' endpoints, for one poll.
@@ -385,7 +430,7 @@ async fn sit(
 		if at >= finalized {
 			continue;
 		}
-		match jury(client, validator, dispute).await? {
+		match jury(client, validator, book, dispute).await? {
 			Some(jury) => {
 				tracing::info!(dispute, settlement = jury.info.settlement, "sits on a jury");
 				book.sit(jury).map_err(unexpected)?;
@@ -396,24 +441,33 @@ async fn sit(
 	Ok(())
 }
 
-/// The jury of `dispute` if this host sits on it and can judge it.
+/// The jury of `dispute` if this host sits on it and can judge it. The settlement is the
+/// one this validator noted when it was included (the chain shows a settlement only while
+/// its window is open; a jury runs past it), else the chain's.
 async fn jury(
 	client: &ChainClient,
 	validator: &ChannelValidator,
+	book: &ValidatorBook,
 	dispute: DisputeId,
 ) -> Result<Option<Jury>, gonka_client::Error> {
 	let Some(record) = client.dispute(dispute).await? else { return Ok(None) };
 	if !client.sits_on(dispute, &validator.host).await? {
 		return Ok(None);
 	}
-	let Some((info, view)) = settlement_info(client, record.settlement).await? else {
-		tracing::warn!(dispute, "sits on a jury whose settlement is gone");
-		return Ok(None);
+	let info = match book.info(record.settlement) {
+		Some(info) => info,
+		None => match settlement_info(client, record.settlement).await? {
+			Some((info, _)) => info,
+			None => {
+				tracing::warn!(dispute, "sits on a jury whose settlement it never saw");
+				return Ok(None);
+			}
+		},
 	};
 	if !validator.replayer.serves(info.model) {
 		return Ok(None);
 	}
-	let Some(what) = view.sample_of(&info.seed, record.sample) else { return Ok(None) };
+	let Some(what) = info.sample_of(record.sample) else { return Ok(None) };
 	let (jury_window, unavailable_window) = client.jury_windows().await?;
 	let window =
 		if record.reason == FailReason::Unavailable { unavailable_window } else { jury_window };
@@ -443,16 +497,23 @@ async fn deliberate(
 			book.voted(jury.dispute).map_err(unexpected)?;
 			continue;
 		}
-		let Some(threshold) = thresholds.of(client, jury.info.model).await? else { continue };
+		let Some(threshold) = thresholds.of(client, jury.info.model).await? else {
+			book.voted(jury.dispute).map_err(unexpected)?;
+			continue;
+		};
 		let judged = match executors.get(client, &jury.info.executor).await? {
 			Some(executor) => judge_as_juror(executor, validator, &jury, &genesis, threshold).await,
-			None => None,
+			None => Judged::NotServed,
 		};
 		let invalid = match judged {
-			Some(invalid) => invalid,
+			Judged::Invalid(invalid) => invalid,
+			Judged::Abstain => {
+				book.voted(jury.dispute).map_err(unexpected)?;
+				continue;
+			}
 			// Never served: invalid once the window nears its end.
-			None if finalized.saturating_add(MARGIN) >= jury.ends => true,
-			None => continue,
+			Judged::NotServed if finalized.saturating_add(MARGIN) >= jury.ends => true,
+			Judged::NotServed => continue,
 		};
 		let vote = ReceiptVote {
 			dispute: jury.dispute,
@@ -470,15 +531,14 @@ async fn deliberate(
 	Ok(())
 }
 
-/// A juror's judgement of the disputed sample's payload: `Some(invalid)`, or `None` if the
-/// executor served nothing that is the sample's (yet).
+/// A juror's judgement of the disputed sample's payload.
 async fn judge_as_juror(
 	executor: &ExecutorClient,
 	validator: &ChannelValidator,
 	jury: &Jury,
 	genesis: &H256,
 	threshold: f64,
-) -> Option<bool> {
+) -> Judged {
 	let access = PayloadAccess {
 		settlement: jury.info.settlement,
 		sample: jury.sample,
@@ -486,32 +546,46 @@ async fn judge_as_juror(
 		dispute: Some(jury.dispute),
 	};
 	let signature = access.sign(genesis, &validator.worker_key);
-	let delivery = match executor.payload(&access, &signature).await {
+	let delivery = match fetch(executor, &access, &signature).await {
 		Ok(delivery) => delivery,
 		Err(error) => {
 			tracing::info!(dispute = jury.dispute, %error, "no payload for the jury yet");
-			return None;
+			return Judged::NotServed;
 		}
 	};
 	match check_delivery(genesis, &jury.info, jury.what, &delivery) {
-		Checked::NotTheSample => None,
+		Checked::NotTheSample => Judged::NotServed,
 		Checked::Mismatch(_, why) => {
 			tracing::info!(
 				dispute = jury.dispute,
 				why,
 				"the disputed payload does not match its receipt"
 			);
-			Some(true)
+			Judged::Invalid(true)
 		}
-		Checked::Sample(_) => {
-			let judged = judge(validator.replayer.as_ref(), &delivery, threshold)
-				.unwrap_or_else(|error| Some(format!("the replay failed: {error}")));
-			if let Some(why) = &judged {
-				tracing::info!(dispute = jury.dispute, %why, "the disputed receipt fails its replay");
+		Checked::Sample(_) => match judge(validator.replayer.as_ref(), &delivery, threshold) {
+			Ok(judged) => {
+				if let Some(why) = &judged {
+					tracing::info!(dispute = jury.dispute, %why, "the disputed receipt fails its replay");
+				}
+				Judged::Invalid(judged.is_some())
 			}
-			Some(judged.is_some())
-		}
+			Err(error) => {
+				tracing::error!(dispute = jury.dispute, %error, "cannot replay: abstains");
+				Judged::Abstain
+			}
+		},
 	}
+}
+
+/// A juror's judgement.
+enum Judged {
+	/// Whether the receipt is invalid.
+	Invalid(bool),
+	/// Nothing that is the sample's was served (yet).
+	NotServed,
+	/// The juror cannot replay (its own failure): it does not vote.
+	Abstain,
 }
 
 /// Sends what is due at `finalized`.
@@ -551,20 +625,26 @@ async fn send(
 						fresh.push((*settlement, *sample));
 					}
 				}
-				if !fresh.is_empty() {
-					let batch = ReceiptVerdicts {
-						period,
-						anchor,
-						part,
-						entries: verdicts(&fresh).try_into().unwrap_or_default(),
-					};
-					let sent =
-						client.submit_verdicts(&validator.host, &batch, &validator.worker_key);
-					if done(super::submitted(sent.await), "submit_verdicts").map_err(unexpected)? {
-						tracing::info!(period, part, passes = fresh.len(), "sent verdicts");
-					}
+				if fresh.is_empty() {
+					book.sent(period, part, entries).map_err(unexpected)?;
+					continue;
 				}
-				book.sent(period, part, entries).map_err(unexpected)?;
+				let batch = ReceiptVerdicts {
+					period,
+					anchor,
+					part,
+					entries: verdicts(&fresh).try_into().unwrap_or_default(),
+				};
+				let sent = client.submit_verdicts(&validator.host, &batch, &validator.worker_key);
+				if done(super::submitted(sent.await), "submit_verdicts").map_err(unexpected)? {
+					tracing::info!(period, part, passes = fresh.len(), "sent verdicts");
+					book.sent(period, part, entries).map_err(unexpected)?;
+				} else {
+					// Refused (another validator's answers racing it, say): the part's
+					// number is spent, its passes are due again, filtered anew, in the
+					// next part (at most `MAX_VERDICT_PARTS` a period).
+					book.sent(period, part, Vec::new()).map_err(unexpected)?;
+				}
 			}
 		}
 	}
@@ -584,17 +664,75 @@ fn done(outcome: Result<(), SubmitError>, duty: &'static str) -> Result<bool, St
 	}
 }
 
+/// What an executor keeps of each of its settlements, to serve its payloads to juries
+/// after the chain stops showing the settlement (its window closed; a jury runs past it).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct SettlementBasis {
+	/// The channel.
+	pub channel: ChannelId,
+	/// The executor.
+	pub executor: HostId,
+	/// The block that included it.
+	pub at: u32,
+	/// Its sample seed.
+	pub seed: H256,
+	/// The receipts its voucher covers.
+	pub count: u32,
+	/// Its tail claims.
+	pub tail: u32,
+	/// The cost vouchered before it.
+	pub from: u128,
+	/// Its voucher's amount.
+	pub to: u128,
+	/// The receipts it vouchered since the executor's earlier settlement.
+	pub receipts: u32,
+	/// The executor's validation target then.
+	pub target: Perbill,
+}
+
+impl SettlementBasis {
+	fn of(record: &SettlementView, seed: H256) -> Self {
+		Self {
+			channel: record.channel,
+			executor: record.executor.clone(),
+			at: record.at,
+			seed,
+			count: record.count,
+			tail: record.tail,
+			from: record.from,
+			to: record.to,
+			receipts: record.receipts,
+			target: record.target,
+		}
+	}
+
+	/// What sample `sample` checks (the chain's rule).
+	pub fn sample_of(&self, sample: u32) -> Option<SampleOf> {
+		let tree = tree_samples(&self.seed, self.target, self.receipts, self.from, self.to);
+		sample_of(&self.seed, sample, tree, self.from, self.to, self.tail)
+	}
+}
+
+/// How long an executor keeps a settlement's basis, in blocks after it: past its verdict
+/// window, its second round and the longest jury (a few hundred blocks on every chain
+/// this runtime configures).
+pub const BASIS_BLOCKS: u32 = 5_000;
+
 /// The executor's [`SampleGate`] over the chain: a sample's grant from the settlement's
-/// record, the chain's `samples_for` and the validator's registered worker key.
+/// record (or, once the chain no longer shows it, the basis the executor kept of it), the
+/// chain's `samples_for` or `sits_on`, and the asker's registered worker key.
 pub struct ChainGate {
 	node: String,
+	host: HostId,
+	dir: PathBuf,
 	client: Mutex<Option<ChainClient>>,
 }
 
 impl ChainGate {
-	/// A gate reading the node at `node` (connected at first use, again after a failure).
-	pub fn new(node: String) -> Self {
-		Self { node, client: Mutex::new(None) }
+	/// A gate of `host` reading the node at `node` (connected at first use, again after a
+	/// failure), keeping its settlements' bases under `dir`.
+	pub fn new(node: String, host: HostId, dir: PathBuf) -> Self {
+		Self { node, host, dir, client: Mutex::new(None) }
 	}
 
 	async fn client(&self) -> Result<ChainClient, gonka_client::Error> {
@@ -607,6 +745,58 @@ impl ChainGate {
 		Ok(client)
 	}
 
+	fn path(&self, settlement: SettlementId) -> PathBuf {
+		self.dir.join(format!("settlement-{settlement}.scale"))
+	}
+
+	/// The basis kept of `settlement`, if any.
+	pub fn kept(&self, settlement: SettlementId) -> Option<SettlementBasis> {
+		let bytes = std::fs::read(self.path(settlement)).ok()?;
+		SettlementBasis::decode(&mut bytes.as_slice()).ok()
+	}
+
+	fn keep(&self, settlement: SettlementId, basis: &SettlementBasis) -> crate::Result<()> {
+		std::fs::create_dir_all(&self.dir)
+			.map_err(Error::io(format!("creating {}", self.dir.display())))?;
+		let path = self.path(settlement);
+		let temporary = path.with_extension("tmp");
+		std::fs::write(&temporary, basis.encode())
+			.map_err(Error::io(format!("writing {}", temporary.display())))?;
+		std::fs::rename(&temporary, &path)
+			.map_err(Error::io(format!("writing {}", path.display())))?;
+		// The bases of settlements long past go.
+		let entries = std::fs::read_dir(&self.dir)
+			.map_err(Error::io(format!("reading {}", self.dir.display())))?;
+		for entry in entries.flatten() {
+			let old = std::fs::read(entry.path())
+				.ok()
+				.and_then(|bytes| SettlementBasis::decode(&mut bytes.as_slice()).ok());
+			if old.is_some_and(|old| old.at.saturating_add(BASIS_BLOCKS) < basis.at) {
+				let _ = std::fs::remove_file(entry.path());
+			}
+		}
+		Ok(())
+	}
+
+	/// The basis of `settlement`: the chain's record while it shows it (kept if it is this
+	/// host's), else the one kept.
+	pub async fn basis(
+		&self,
+		settlement: SettlementId,
+	) -> Result<Option<SettlementBasis>, gonka_client::Error> {
+		let client = self.client().await?;
+		let Some(record) = client.settlement(settlement).await? else {
+			return Ok(self.kept(settlement));
+		};
+		let hash = client.block_hash(record.at).await?;
+		let basis =
+			SettlementBasis::of(&record, sample_seed(&client.genesis_hash(), &hash, settlement));
+		if basis.executor == self.host && self.kept(settlement).is_none() {
+			self.keep(settlement, &basis).map_err(unexpected)?;
+		}
+		Ok(Some(basis))
+	}
+
 	async fn read(
 		&self,
 		settlement: SettlementId,
@@ -615,11 +805,9 @@ impl ChainGate {
 		dispute: Option<DisputeId>,
 	) -> Result<Option<SampleGrant>, gonka_client::Error> {
 		let client = self.client().await?;
-		let Some(record) = client.settlement(settlement).await? else { return Ok(None) };
-		let hash = client.block_hash(record.at).await?;
-		let seed = sample_seed(&client.genesis_hash(), &hash, settlement);
+		let Some(basis) = self.basis(settlement).await? else { return Ok(None) };
 		let what: Option<SampleOf> = match dispute {
-			// A validator: the chain draws it for the sample.
+			// A validator: the chain draws it for the sample (while the window is open).
 			None => client
 				.samples_for(settlement, &validator)
 				.await?
@@ -634,28 +822,47 @@ impl ChainGate {
 						&& open.reason != FailReason::Challenged
 				});
 				if on_sample && client.sits_on(dispute, &validator).await? {
-					record.sample_of(&seed, sample)
+					basis.sample_of(sample)
 				} else {
 					None
 				}
 			}
 		};
 		let Some(what) = what else { return Ok(None) };
-		let Some(host) = client.poc_host(&validator).await? else { return Ok(None) };
 		Ok(Some(SampleGrant {
 			genesis_hash: client.genesis_hash(),
-			channel: record.channel,
-			executor: record.executor,
-			count: record.count,
-			tail: record.tail,
+			channel: basis.channel,
+			executor: basis.executor,
+			count: basis.count,
+			tail: basis.tail,
 			what,
-			seed,
-			validator_key: sr25519::Public::from_raw(host.worker_key),
+			seed: basis.seed,
 		}))
+	}
+
+	fn forget_client<T>(&self, read: &Result<T, gonka_client::Error>) {
+		if read.is_err() {
+			*self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+		}
 	}
 }
 
 impl SampleGate for ChainGate {
+	fn worker_key(&self, host: HostId) -> KeyFuture<'_> {
+		Box::pin(async move {
+			let read = async {
+				let client = self.client().await?;
+				let registered = client.poc_host(&host).await?;
+				Ok::<_, gonka_client::Error>(registered.map(|registered| {
+					(sr25519::Public::from_raw(registered.worker_key), client.genesis_hash())
+				}))
+			}
+			.await;
+			self.forget_client(&read);
+			read.map_err(|error| error.to_string())
+		})
+	}
+
 	fn grant(
 		&self,
 		settlement: SettlementId,
@@ -665,9 +872,7 @@ impl SampleGate for ChainGate {
 	) -> GateFuture<'_> {
 		Box::pin(async move {
 			let read = self.read(settlement, sample, validator, dispute).await;
-			if read.is_err() {
-				*self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
-			}
+			self.forget_client(&read);
 			read.map_err(|error| error.to_string())
 		})
 	}

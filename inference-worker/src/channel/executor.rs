@@ -244,8 +244,9 @@ pub struct ExecutorChannel {
 	in_flight: BTreeMap<(u64, u8), u128>,
 	/// The highest (nonce, try) taken.
 	last_taken: Option<(u64, u8)>,
-	/// Delivery acknowledgements, by (settlement, sample).
-	acks: BTreeMap<(u64, u32), SignedAck>,
+	/// Delivery acknowledgements, by (settlement, sample, validator): a sample may have
+	/// several validators, each acknowledging its own delivery.
+	acks: BTreeMap<(u64, u32, HostId), SignedAck>,
 }
 
 impl ExecutorChannel {
@@ -269,7 +270,8 @@ impl ExecutorChannel {
 				Record::Served(served) => channel.note_served(*served),
 				Record::Voucher(voucher) => channel.voucher = Some(voucher),
 				Record::Ack(ack) => {
-					channel.acks.insert((ack.ack.settlement, ack.ack.sample), ack);
+					let key = (ack.ack.settlement, ack.ack.sample, ack.validator.clone());
+					channel.acks.insert(key, ack);
 				}
 			}
 		}
@@ -531,10 +533,10 @@ impl ExecutorChannel {
 		}
 	}
 
-	/// Keeps a validator's acknowledgement of a delivery (journaled; the first one of a
-	/// sample is kept).
+	/// Keeps a validator's acknowledgement of a delivery (journaled; a validator's first
+	/// one of a sample is kept).
 	pub fn note_ack(&mut self, ack: SignedAck) -> Result<()> {
-		let key = (ack.ack.settlement, ack.ack.sample);
+		let key = (ack.ack.settlement, ack.ack.sample, ack.validator.clone());
 		if self.acks.contains_key(&key) {
 			return Ok(());
 		}
@@ -543,9 +545,9 @@ impl ExecutorChannel {
 		Ok(())
 	}
 
-	/// The acknowledgement of a sample's delivery, if its validator sent one.
-	pub fn ack(&self, settlement: u64, sample: u32) -> Option<&SignedAck> {
-		self.acks.get(&(settlement, sample))
+	/// `validator`'s acknowledgement of a sample's delivery, if it sent one.
+	pub fn ack(&self, settlement: u64, sample: u32, validator: &HostId) -> Option<&SignedAck> {
+		self.acks.get(&(settlement, sample, validator.clone()))
 	}
 
 	/// The settlement to send: the latest voucher counted, and the receipts after it as

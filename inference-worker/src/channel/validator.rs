@@ -30,13 +30,13 @@ use crate::{Error, Result};
 use codec::{Decode, Encode};
 use gonka_primitives::{
 	channel::{
-		check_receipt, evidence_cost, Anchor, ChannelId, ChannelMessage, DeliveryAck, DisputeId,
-		FailReason, FailureReport, ReceiptEvidence, ReceiptVerdict, SampleOf, SettlementId,
-		SumNode, MAX_VERDICTS, MAX_VERDICT_PARTS,
+		check_receipt, evidence_cost, sample_of, tree_samples, Anchor, ChannelId, ChannelMessage,
+		DeliveryAck, DisputeId, FailReason, FailureReport, ReceiptEvidence, ReceiptVerdict,
+		SampleOf, SettlementId, SumNode, MAX_VERDICTS, MAX_VERDICT_PARTS,
 	},
 	HostId, ModelId, H256,
 };
-use polkadot_sdk::sp_core::sr25519;
+use polkadot_sdk::{sp_arithmetic::Perbill, sp_core::sr25519};
 use std::{
 	collections::{BTreeMap, BTreeSet},
 	path::{Path, PathBuf},
@@ -60,8 +60,14 @@ pub struct SettlementInfo {
 	pub root: H256,
 	/// The receipts the voucher covers.
 	pub count: u32,
+	/// The cost vouchered before this settlement (its tree samples fall in `from..to`).
+	pub from: u128,
 	/// The voucher's amount (the tree's total).
 	pub to: u128,
+	/// The receipts vouchered since the executor's earlier settlement.
+	pub receipts: u32,
+	/// The executor's validation target when it settled.
+	pub target: Perbill,
 	/// The tail claims.
 	pub tail: u32,
 	/// The digest of the tail receipts' leaves.
@@ -74,6 +80,15 @@ pub struct SettlementInfo {
 	pub price: u128,
 	/// The model's template overhead when the channel opened.
 	pub template_overhead: u32,
+}
+
+impl SettlementInfo {
+	/// What sample `sample` checks (`None` past the settlement's samples): the chain's
+	/// rule (`sample_of` over `tree_samples`), from what the record held.
+	pub fn sample_of(&self, sample: u32) -> Option<SampleOf> {
+		let tree = tree_samples(&self.seed, self.target, self.receipts, self.from, self.to);
+		sample_of(&self.seed, sample, tree, self.from, self.to, self.tail)
+	}
 }
 
 /// What a payload served for a sample is.
@@ -226,6 +241,10 @@ enum Entry {
 	/// Done with a dispute: voted, refused, or not on its jury.
 	#[codec(index = 8)]
 	Voted { dispute: DisputeId },
+	/// A sample this validator cannot judge (its own replay failed, or the model's
+	/// threshold is unknown): not answered, never reported.
+	#[codec(index = 9)]
+	Skipped { settlement: SettlementId, sample: u32 },
 }
 
 /// One verdict period's book.
@@ -235,6 +254,7 @@ struct PeriodBook {
 	drawn: BTreeMap<SettlementId, (SettlementInfo, Vec<(u32, SampleOf)>)>,
 	passed: BTreeSet<(SettlementId, u32)>,
 	failed: BTreeMap<(SettlementId, u32), FailureReport>,
+	skipped: BTreeSet<(SettlementId, u32)>,
 	sent: BTreeSet<(SettlementId, u32)>,
 	reported: BTreeSet<(SettlementId, u32)>,
 	parts: u8,
@@ -252,6 +272,7 @@ impl PeriodBook {
 			drawn: BTreeMap::new(),
 			passed: BTreeSet::new(),
 			failed: BTreeMap::new(),
+			skipped: BTreeSet::new(),
 			sent: BTreeSet::new(),
 			reported: BTreeSet::new(),
 			parts: 0,
@@ -295,6 +316,9 @@ impl PeriodBook {
 			Entry::Voted { dispute } => {
 				self.voted.insert(dispute);
 			}
+			Entry::Skipped { settlement, sample } => {
+				self.skipped.insert((settlement, sample));
+			}
 		}
 	}
 
@@ -305,7 +329,7 @@ impl PeriodBook {
 	}
 
 	fn decided(&self, key: &(SettlementId, u32)) -> bool {
-		self.passed.contains(key) || self.failed.contains_key(key)
+		self.passed.contains(key) || self.failed.contains_key(key) || self.skipped.contains(key)
 	}
 
 	/// Samples drawn and not decided.
@@ -435,6 +459,25 @@ impl ValidatorBook {
 		period.record(Entry::Passed { settlement: info.settlement, sample })
 	}
 
+	/// A sample this validator cannot judge: left unanswered (its own replay failed: an
+	/// honest executor must not be reported for the validator's own fault).
+	pub fn skip(&mut self, info: &SettlementInfo, sample: u32) -> Result<()> {
+		let period = self.period(info.at / self.period_length)?;
+		if period.decided(&(info.settlement, sample)) {
+			return Ok(());
+		}
+		period.record(Entry::Skipped { settlement: info.settlement, sample })
+	}
+
+	/// The settlement `settlement` as drawn, if this book holds it.
+	pub fn info(&self, settlement: SettlementId) -> Option<SettlementInfo> {
+		self.periods
+			.values()
+			.find_map(|period| period.drawn.get(&settlement))
+			.map(|(info, _)| info.clone())
+			.filter(|info| info.executor != HostId::new([0; 32]))
+	}
+
 	/// A sample failed: `report` is due (a mismatch with its evidence, or unavailable).
 	pub fn fail(&mut self, info: &SettlementInfo, report: FailureReport) -> Result<()> {
 		let period = self.period(info.at / self.period_length)?;
@@ -479,11 +522,12 @@ impl ValidatorBook {
 		Ok(given_up)
 	}
 
-	/// What is due at finalized block `now`: the failures of periods whose window is
-	/// open, then each such period's unsent passes once all its samples are decided (or
-	/// the window nears its end).
+	/// What is due at finalized block `now`: each period whose window is open, its unsent
+	/// passes once all its samples are decided (or the window nears its end), then its
+	/// failures (the passes first: near the window's end, what fits in time is the pay).
 	pub fn due(&self, now: u32) -> Vec<Due> {
 		let mut due = Vec::new();
+		let mut reports = Vec::new();
 		for (number, period) in &self.periods {
 			let (start, end) = self.window(*number);
 			if now < start || now >= end {
@@ -491,7 +535,7 @@ impl ValidatorBook {
 			}
 			for (key, report) in &period.failed {
 				if !period.reported.contains(key) {
-					due.push(Due::Report(Box::new(report.clone())));
+					reports.push(Due::Report(Box::new(report.clone())));
 				}
 			}
 			let settled = period.pending().next().is_none() && period.undrawn().next().is_none();
@@ -510,6 +554,7 @@ impl ValidatorBook {
 				part = part.saturating_add(1);
 			}
 		}
+		due.extend(reports);
 		due
 	}
 

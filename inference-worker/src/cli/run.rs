@@ -41,6 +41,8 @@ use std::{sync::Arc, time::Duration};
 const CHANNELS_DIR: &str = "channels";
 /// The channels' validator's book, under the data directory.
 const VERDICTS_DIR: &str = "verdicts";
+/// The bases of the executor's settlements, under its channels' directory.
+const SETTLEMENTS_DIR: &str = "settlements";
 
 /// The longest wait between two connection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -173,18 +175,22 @@ impl Worker {
 		// of the chain and settles its channels.
 		let (cheat, inference_engine, generator) = cheats(config, &engine, device)?;
 		let watch = Arc::new(ChannelWatch::default());
-		let gate = Arc::new(crate::chain::validation::ChainGate::new(config.node.clone()));
+		let gate = Arc::new(crate::chain::validation::ChainGate::new(
+			config.node.clone(),
+			host.clone(),
+			config.data_dir.join(CHANNELS_DIR).join(SETTLEMENTS_DIR),
+		));
 		let endpoint = ChannelEndpoint::with_gate(
 			host.clone(),
 			worker.clone(),
 			config.data_dir.join(CHANNELS_DIR),
 			watch.clone(),
 			generator,
-			Some(gate),
+			Some(gate.clone()),
 		)?;
 		let server =
 			ProofServer::start_with(&config.poc_listen, book.clone(), endpoint.methods()?)?;
-		let member = Member { host: host.clone(), worker_key: worker.clone(), endpoint, watch };
+		let member = Member::new(host.clone(), worker.clone(), endpoint, watch, gate);
 		chain::channels::follow(
 			config.node.clone(),
 			member,
@@ -205,7 +211,7 @@ impl Worker {
 		let registry = polkadot_sdk::substrate_prometheus_endpoint::Registry::new();
 		let metrics = Metrics::new(&registry)?;
 		metrics::serve(&config.metrics_listen, registry)?;
-		
+
 		let settings =
 			PocSettings { batch: config.poc_batch, max_nonces: config.poc_max_nonces, cheat };
 		Ok(Self {
@@ -302,11 +308,7 @@ fn load_engine(
 type Cheats = (PocCheat, Arc<dyn Engine>, Arc<dyn Generator>);
 
 #[cfg(not(feature = "test-cheats"))]
-fn cheats(
-	_: &WorkerConfig,
-	engine: &Arc<ModelEngine>,
-	_: &Device,
-) -> anyhow::Result<Cheats> {
+fn cheats(_: &WorkerConfig, engine: &Arc<ModelEngine>, _: &Device) -> anyhow::Result<Cheats> {
 	Ok((PocCheat::Honest, engine.clone(), engine.clone()))
 }
 
