@@ -345,19 +345,6 @@ pub struct DisputeView {
 }
 
 impl SettlementView {
-	/// What sample `sample` checks (`None` past the settlement's samples), from the
-	/// settlement's sample seed.
-	pub fn sample_of(&self, seed: &H256, sample: u32) -> Option<SampleOf> {
-		let tree = gonka_primitives::channel::tree_samples(
-			seed,
-			self.target,
-			self.receipts,
-			self.from,
-			self.to,
-		);
-		gonka_primitives::channel::sample_of(seed, sample, tree, self.from, self.to, self.tail)
-	}
-
 	/// Whether sample `sample` is answered.
 	pub fn is_answered(&self, sample: u32) -> bool {
 		self.answered.get((sample / 8) as usize).is_some_and(|byte| byte & (1 << (sample % 8)) != 0)

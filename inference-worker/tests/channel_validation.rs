@@ -635,7 +635,7 @@ fn a_jurors_book_keeps_its_dispute_until_the_jury_ends_and_votes_once() {
 	// An unavailable payload's dispute opened in block 160 (period 3): votes until 360.
 	book.dispute_seen(9, 160, 360).unwrap();
 	book.dispute_seen(9, 160, 360).unwrap();
-	assert_eq!(book.undecided_disputes(), vec![(9, 160)]);
+	assert_eq!(book.undecided_disputes(), vec![(9, 160, 360)]);
 	let jury = Jury {
 		dispute: 9,
 		info: settlement(4, 120),

@@ -426,11 +426,11 @@ async fn sit(
 	book: &mut ValidatorBook,
 	finalized: u32,
 ) -> Result<(), gonka_client::Error> {
-	for (dispute, at) in book.undecided_disputes() {
+	for (dispute, at, ends) in book.undecided_disputes() {
 		if at >= finalized {
 			continue;
 		}
-		match jury(client, validator, book, dispute).await? {
+		match jury(client, validator, book, dispute, ends).await? {
 			Some(jury) => {
 				tracing::info!(dispute, settlement = jury.info.settlement, "sits on a jury");
 				book.sit(jury).map_err(unexpected)?;
@@ -443,12 +443,14 @@ async fn sit(
 
 /// The jury of `dispute` if this host sits on it and can judge it. The settlement is the
 /// one this validator noted when it was included (the chain shows a settlement only while
-/// its window is open; a jury runs past it), else the chain's.
+/// its window is open; a jury runs past it), else the chain's. `ends`: the last block its
+/// jury votes in, noted when the dispute was seen.
 async fn jury(
 	client: &ChainClient,
 	validator: &ChannelValidator,
 	book: &ValidatorBook,
 	dispute: DisputeId,
+	ends: u32,
 ) -> Result<Option<Jury>, gonka_client::Error> {
 	let Some(record) = client.dispute(dispute).await? else { return Ok(None) };
 	if !client.sits_on(dispute, &validator.host).await? {
@@ -468,17 +470,7 @@ async fn jury(
 		return Ok(None);
 	}
 	let Some(what) = info.sample_of(record.sample) else { return Ok(None) };
-	let (jury_window, unavailable_window) = client.jury_windows().await?;
-	let window =
-		if record.reason == FailReason::Unavailable { unavailable_window } else { jury_window };
-	Ok(Some(Jury {
-		dispute,
-		info,
-		sample: record.sample,
-		what,
-		reason: record.reason,
-		ends: record.at.saturating_add(window),
-	}))
+	Ok(Some(Jury { dispute, info, sample: record.sample, what, reason: record.reason, ends }))
 }
 
 /// Judges each jury's payload and votes: once judged, or as unavailable when the window

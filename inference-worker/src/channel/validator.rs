@@ -604,8 +604,9 @@ impl ValidatorBook {
 		period.record(Entry::Dispute { dispute, at, ends })
 	}
 
-	/// The disputes seen whose jury this host has not looked up: (dispute, block).
-	pub fn undecided_disputes(&self) -> Vec<(DisputeId, u32)> {
+	/// The disputes seen whose jury this host has not looked up: (dispute, block, the
+	/// last block its jury votes in).
+	pub fn undecided_disputes(&self) -> Vec<(DisputeId, u32, u32)> {
 		self.periods
 			.values()
 			.flat_map(|period| {
@@ -615,7 +616,7 @@ impl ValidatorBook {
 					.filter(|(dispute, _)| {
 						!period.juries.contains_key(dispute) && !period.voted.contains(dispute)
 					})
-					.map(|(dispute, (at, _))| (*dispute, *at))
+					.map(|(dispute, (at, ends))| (*dispute, *at, *ends))
 			})
 			.collect()
 	}
