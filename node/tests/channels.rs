@@ -13,6 +13,7 @@
 mod common;
 
 use common::{
+	gateway::{post, GatewayProcess, GatewayTerms},
 	worker::{default_model, Worker},
 	DevNode,
 };
@@ -24,13 +25,7 @@ use gonka_primitives::HostId;
 use gonka_worker::inference::{generate::generate_from, sampler::SamplingParams};
 use polkadot_sdk::sp_keyring::Sr25519Keyring;
 use serde_json::{json, Value};
-use std::{
-	collections::BTreeMap,
-	io::{Read, Write},
-	path::{Path, PathBuf},
-	process::{Child, Command, Stdio},
-	time::Duration,
-};
+use std::{collections::BTreeMap, path::PathBuf, process::Command, time::Duration};
 
 const POC: &str = "poc_max_nonces = 4\npoc_batch = 2\n";
 const MODEL: &str = "SmolLM2-135M-Instruct";
@@ -48,80 +43,6 @@ const MAX_TOKENS: usize = 10;
 /// (the developer's `close_channel`), rather than wait for its end.
 const DURATION: u32 = 300;
 const DEADLINE: Duration = Duration::from_secs(300);
-
-/// A running `gonka-worker gateway`, killed when dropped.
-struct GatewayProcess {
-	child: Child,
-	log: PathBuf,
-	url: String,
-}
-
-impl GatewayProcess {
-	fn start(dir: &Path, rpc_port: u16) -> Self {
-		let data_dir = dir.join("gateway");
-		std::fs::create_dir_all(&data_dir).unwrap();
-		let key = data_dir.join("charlie.key");
-		std::fs::write(&key, "//Charlie\n").unwrap();
-		let port = common::free_port();
-		let config = data_dir.join("gateway.toml");
-		std::fs::write(
-			&config,
-			format!(
-				"node = \"ws://127.0.0.1:{rpc_port}\"\nlisten = \"127.0.0.1:{port}\"\n\
-				 data_dir = \"{}\"\naccount_key_file = \"{}\"\npoll_ms = 300\n\n\
-				 [[models]]\nmodel_id = 0\nmodel_file = \"{}\"\ncommittee = 2\n\
-				 duration = {DURATION}\nrotate_before = 5\nmax_request_tokens = 2048\n\
-				 requests_per_slot = 8\n",
-				data_dir.display(),
-				key.display(),
-				default_model().display(),
-			),
-		)
-		.unwrap();
-		let log = data_dir.join("gateway.log");
-		let output = std::fs::File::create(&log).unwrap();
-		let child = Command::new(common::worker::worker_bin())
-			.args(["gateway", "--config"])
-			.arg(&config)
-			.env("RUST_LOG", "info")
-			.stdin(Stdio::null())
-			.stdout(output.try_clone().unwrap())
-			.stderr(output)
-			.spawn()
-			.expect("gonka-worker gateway starts");
-		GatewayProcess { child, log, url: format!("http://127.0.0.1:{port}") }
-	}
-
-	fn log(&self) -> String {
-		std::fs::read_to_string(&self.log).unwrap_or_default()
-	}
-}
-
-impl Drop for GatewayProcess {
-	fn drop(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
-	}
-}
-
-/// A POST of `body` to the gateway: the status and the body (`None`: not listening yet).
-fn post(url: &str, body: &Value) -> Option<(u16, String)> {
-	let address = url.strip_prefix("http://").unwrap();
-	let mut stream = std::net::TcpStream::connect(address).ok()?;
-	let body = body.to_string();
-	write!(
-		stream,
-		"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-		body.len()
-	)
-	.ok()?;
-	let mut answer = String::new();
-	stream.read_to_string(&mut answer).ok()?;
-	let status = answer.get(9..12)?.parse().ok()?;
-	let (_, rest) = answer.split_once("\r\n\r\n")?;
-	Some((status, rest.to_string()))
-}
 
 /// The Python with the `openai` package (`scripts/test.sh` installs it).
 fn openai_python() -> PathBuf {
@@ -173,7 +94,16 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 		Worker::start(base.path(), Sr25519Keyring::Bob, node.rpc_port, POC),
 	];
 	let first_block = client.block_number().await.unwrap();
-	let gateway = GatewayProcess::start(base.path(), node.rpc_port);
+	let gateway = GatewayProcess::start(
+		base.path(),
+		node.rpc_port,
+		&GatewayTerms {
+			committee: 2,
+			duration: DURATION,
+			requests_per_slot: 8,
+			max_request_tokens: 2048,
+		},
+	);
 	let logs = || {
 		let workers: Vec<String> = workers.iter().map(Worker::log).collect();
 		format!(

@@ -137,6 +137,9 @@ pub type Migrations = (
 	// invalidation contradicts forfeits its validator's pay for the period (`PeriodPays`,
 	// `Contradictions`, the `show_pass` call at a new index: transaction_version 4 still).
 	pallet_channels::migrations::v3::MigrateV2ToV3<Runtime>,
+	// spec_version 22: an unavailable payload's report whose jury finds the payload served
+	// pays back its answer's pay, no more (no fine of the cost, no miss).
+	pallet_channels::migrations::v4::MigrateV3ToV4<Runtime>,
 );
 
 /// Executive: handles dispatch to the various pallets.
@@ -197,7 +200,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 21,
+	spec_version: 22,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -220,7 +223,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 22,
+	spec_version: 23,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,

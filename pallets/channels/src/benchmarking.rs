@@ -698,7 +698,8 @@ fn refuting<T: Config>() -> (DeliveryAck, polkadot_sdk::sp_core::sr25519::Signat
 	UnavailableQueue::<T>::insert(0, 0);
 	NextUnavailable::<T>::put(1);
 	let seed = gonka_primitives::H256::repeat_byte(5);
-	UnavailableSeeds::<T>::insert(0, seed);
+	// Its answer's pay, taken back should the jury find the payload served.
+	UnavailableReports::<T>::insert(0, UnavailableReport { seed, paid: DISPUTED_COST });
 	let ack = DeliveryAck {
 		settlement: record.settlement,
 		sample: record.sample,

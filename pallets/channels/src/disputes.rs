@@ -22,12 +22,15 @@
 //!   reporter is fined the cost on its pending work of the report's epoch (which holds
 //!   its pay for the answer) and takes a miss on its reputation (`WorkLedger::fine`, as a
 //!   rejected report on the on-chain path). An unavailable payload's invalidation
-//!   refunds the developer but pays no bounty.
+//!   refunds the developer but pays no bounty; its rejection takes back the answer's pay
+//!   and no more (`WorkLedger::take_back`, no miss: the jury saw the payload served, but
+//!   cannot tell whether the executor served the reporter too, and an executor that
+//!   withholds from the validator drawn for it must not fine it).
 //! - **Unavailable payloads** (amendment 8): their juries vote for `UnavailableWindow`,
 //!   longer (an executor briefly offline still serves the jury), and the executor (or
 //!   anyone holding it) ends the dispute at once with the reporter's signed delivery
 //!   acknowledgement of the sample (`refute_unavailable`): the failure is rejected, the
-//!   reporter fined. They end from a queue of their own (`UnavailableQueue`), the others
+//!   reporter fined the cost and a miss (it fetched the payload and said it did not). They end from a queue of their own (`UnavailableQueue`), the others
 //!   by the dispute ids (`NextDisputeToEnd`): each kind's windows end in the order they
 //!   opened.
 //! - **The epochs wait**: while a settlement record or a dispute of an epoch is open (a
@@ -39,7 +42,7 @@ use crate::{
 	BlockDisputes, ChallengeFees, Config, DisputeOutcome, DisputeRecord, DisputeRecordOf, Disputes,
 	Error, Event, HoldReason, NextDisputeId, NextDisputeToEnd, NextUnavailable,
 	NextUnavailableToEnd, OpenInEpoch, Pallet, SecondRounds, SettlementRecordOf, Settlements,
-	UnavailableQueue, UnavailableSeeds, WeightInfo,
+	UnavailableQueue, UnavailableReport, UnavailableReports, WeightInfo,
 };
 use gonka_primitives::{
 	channel::{
@@ -229,7 +232,9 @@ impl<T: Config> Pallet<T> {
 			cost,
 		);
 		match (&report.reason, &report.evidence) {
-			(FailReason::Unavailable, _) => UnavailableSeeds::<T>::insert(dispute, seed),
+			(FailReason::Unavailable, _) => {
+				UnavailableReports::<T>::insert(dispute, UnavailableReport { seed, paid: part })
+			}
 			// The receipt is disputed: the developer challenges it, and a second failure
 			// disputes it, no more (it would be refunded twice). Past `MAX_DISPUTED`, not
 			// kept: the report stands. An invalidation contradicts the sample's passes.
@@ -538,7 +543,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			record.settlement == ack.settlement
 				&& record.sample == ack.sample
-				&& UnavailableSeeds::<T>::get(dispute) == Some(ack.seed),
+				&& UnavailableReports::<T>::get(dispute).map(|report| report.seed)
+					== Some(ack.seed),
 			Error::<T>::AckNotForDispute
 		);
 		Ok(record)
@@ -560,9 +566,11 @@ impl<T: Config> Pallet<T> {
 		pallet_poc::Pallet::<T>::release_snapshot(&record.snapshot);
 		Self::note_closed(record.epoch);
 		Self::note_closed(record.report_epoch);
-		if record.reason == FailReason::Unavailable {
-			UnavailableSeeds::<T>::remove(id);
-		}
+		let unavailable = if record.reason == FailReason::Unavailable {
+			UnavailableReports::<T>::take(id)
+		} else {
+			None
+		};
 		if record.reason == FailReason::Challenged {
 			return Self::end_challenge(id, record, outcome);
 		}
@@ -594,11 +602,20 @@ impl<T: Config> Pallet<T> {
 			}
 			DisputeOutcome::Validated { rejected } => {
 				T::Work::judge_many(&record.executor, record.epoch, 1, 0);
-				if rejected {
-					// On the pending work of the report's epoch, which holds its pay for the
-					// answer.
-					fine = T::Work::fine(&record.reporter, record.report_epoch, record.cost);
-				}
+				// On the pending work of the report's epoch, which holds its pay for the
+				// answer.
+				fine = match (rejected, record.reason) {
+					(false, _) => 0,
+					// The jury found the payload served, and cannot tell whether the
+					// executor served the reporter too: the answer's pay taken back, as if
+					// the sample were skipped, no miss (an executor withholding from the
+					// validator drawn for it fines nobody). A reporter that fetched it is
+					// refuted by its own acknowledgement instead (`Refuted`).
+					(true, FailReason::Unavailable) => unavailable.map_or(0, |report| {
+						T::Work::take_back(&record.reporter, record.report_epoch, report.paid)
+					}),
+					(true, _) => T::Work::fine(&record.reporter, record.report_epoch, record.cost),
+				};
 			}
 			DisputeOutcome::Refuted => {
 				T::Work::judge_many(&record.executor, record.epoch, 1, 0);

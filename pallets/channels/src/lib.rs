@@ -103,8 +103,9 @@ pub mod pallet {
 	/// The storage version: 1 since settlement records keep their developer, what they
 	/// paid and their tail receipts' digest (`migrations::v1`); 2 since unavailable
 	/// payloads' disputes end by a cursor of their own (`migrations::v2`); 3 since closed
-	/// records are kept a period to show validators' misses (`migrations::v3`).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	/// records are kept a period to show validators' misses (`migrations::v3`); 4 since an
+	/// unavailable payload's dispute keeps its answer's pay (`migrations::v4`).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]

@@ -243,3 +243,64 @@ pub mod v3 {
 		<T as polkadot_sdk::frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 4: an unavailable payload's open dispute keeps, besides its settlement's seed,
+/// what its report's answer paid (`UnavailableReports`, which replaces `UnavailableSeeds`):
+/// a rejection by its jury takes that back and no more, with no miss (an executor that
+/// withholds the payload from the validator drawn for it and serves the jury fines
+/// nobody: `disputes.rs`). The disputes open at the upgrade (at most those of one
+/// `UnavailableWindow`) keep their seeds, with nothing to take back: what their answers
+/// paid is not known (their settlements' records may be pruned).
+pub mod v4 {
+	use super::*;
+	use gonka_primitives::{channel::DisputeId, H256};
+
+	/// The layouts of version 3.
+	pub mod v3 {
+		use super::*;
+
+		/// The settlement seed of each open unavailable payload's dispute, in version 3.
+		#[storage_alias]
+		pub type UnavailableSeeds<T: Config> = StorageMap<Pallet<T>, Twox64Concat, DisputeId, H256>;
+	}
+
+	/// Moves each open unavailable payload's dispute's seed into its report.
+	pub struct UncheckedMigrateV3ToV4<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV3ToV4<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut moved = 0u64;
+			for (id, seed) in v3::UnavailableSeeds::<T>::drain() {
+				UnavailableReports::<T>::insert(id, UnavailableReport { seed, paid: 0 });
+				moved = moved.saturating_add(1);
+			}
+			T::DbWeight::get().reads_writes(moved.saturating_add(1), moved.saturating_mul(2))
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Ok((v3::UnavailableSeeds::<T>::iter().count() as u64).encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			let before = u64::decode(&mut &state[..])
+				.map_err(|_| "the pre-upgrade state does not decode")?;
+			ensure!(v3::UnavailableSeeds::<T>::iter().next().is_none(), "every seed is moved");
+			ensure!(
+				UnavailableReports::<T>::iter().count() as u64 == before,
+				"every seed is kept in its report"
+			);
+			Ok(())
+		}
+	}
+
+	/// [`UncheckedMigrateV3ToV4`], run once: from storage version 3 to 4.
+	pub type MigrateV3ToV4<T> = VersionedMigration<
+		3,
+		4,
+		UncheckedMigrateV3ToV4<T>,
+		Pallet<T>,
+		<T as polkadot_sdk::frame_system::Config>::DbWeight,
+	>;
+}

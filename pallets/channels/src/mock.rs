@@ -206,6 +206,13 @@ std::thread_local! {
 		Default::default();
 	static DUTIES: core::cell::RefCell<std::collections::BTreeMap<HostId, (u32, u32)>> =
 		Default::default();
+	static MISSES: core::cell::RefCell<std::collections::BTreeMap<HostId, u32>> =
+		Default::default();
+}
+
+/// The misses on its reputation the ledger noted for `reporter` (one a fine).
+pub fn reputation_misses(reporter: &HostId) -> u32 {
+	MISSES.with(|misses| misses.borrow().get(reporter).copied().unwrap_or(0))
 }
 
 /// The fines the ledger noted for `reporter`.
@@ -301,7 +308,13 @@ impl pallet_inference::WorkLedger<HostId> for TestLedger {
 	fn fine(reporter: &HostId, _epoch: gonka_primitives::EpochIndex, amount: u128) -> u128 {
 		let fine = amount.min(credited(reporter));
 		FINED.with(|fined| *fined.borrow_mut().entry(reporter.clone()).or_default() += fine);
+		MISSES.with(|misses| *misses.borrow_mut().entry(reporter.clone()).or_default() += 1);
 		fine
+	}
+	fn take_back(host: &HostId, _epoch: gonka_primitives::EpochIndex, amount: u128) -> u128 {
+		let taken = amount.min(credited(host));
+		FINED.with(|fined| *fined.borrow_mut().entry(host.clone()).or_default() += taken);
+		taken
 	}
 	fn note_duties(validator: &HostId, done: u32, missed: u32) {
 		DUTIES.with(|duties| {

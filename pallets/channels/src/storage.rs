@@ -187,13 +187,13 @@ mod channels_storage {
 		ValueQuery,
 	>;
 
-	/// The sample seed of the settlement each open unavailable payload's dispute is on: a
-	/// delivery acknowledgement refutes it only if it names that seed (a settlement id is
-	/// not unique across forks; the seed, from its block's hash, is). Removed when the
-	/// dispute ends.
+	/// Each open unavailable payload's dispute's settlement seed (what a refuting
+	/// acknowledgement must name) and the pay its report's answer earned (what a rejection
+	/// takes back): `UnavailableReport`. Removed when the dispute ends. (Version 3 kept the
+	/// seed alone, as `UnavailableSeeds`: `migrations::v4`.)
 	#[pallet::storage]
-	pub type UnavailableSeeds<T: Config> =
-		StorageMap<_, Twox64Concat, DisputeId, gonka_primitives::H256>;
+	pub type UnavailableReports<T: Config> =
+		StorageMap<_, Twox64Concat, DisputeId, UnavailableReport>;
 
 	/// The first dispute opened under storage version 2's rules (its settlement's seed kept
 	/// if it is an unavailable payload's; the developer off its jury): the disputes open at

@@ -453,8 +453,8 @@ impl<T: Config> Pallet<T> {
 			*open.entry(record.report_epoch).or_default() += 1;
 		}
 		ensure!(
-			crate::UnavailableSeeds::<T>::iter_keys().all(crate::Disputes::<T>::contains_key),
-			"seeds of open disputes only"
+			crate::UnavailableReports::<T>::iter_keys().all(crate::Disputes::<T>::contains_key),
+			"unavailable reports of open disputes only"
 		);
 		ensure!(
 			crate::ChallengeFees::<T>::iter_keys().all(crate::Disputes::<T>::contains_key),
@@ -487,7 +487,7 @@ impl<T: Config> Pallet<T> {
 		// under storage version 1's rules, which have none).
 		let v2 = id >= crate::V2DisputesFrom::<T>::get();
 		ensure!(
-			crate::UnavailableSeeds::<T>::contains_key(id)
+			crate::UnavailableReports::<T>::contains_key(id)
 				== (record.reason == FailReason::Unavailable && v2),
 			"an unavailable payload's dispute keeps its settlement's seed, and only it"
 		);

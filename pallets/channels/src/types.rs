@@ -510,12 +510,38 @@ pub enum DisputeOutcome {
 	/// reporter is fined if the jury rejected its failure (`rejected`; a challenge's fee
 	/// goes to the pool either way).
 	Validated {
-		/// Whether at least half of the jury power (estimated) said valid.
+		/// Whether at least half of the jury power (estimated) said valid: the reporter of
+		/// a mismatch is fined; the reporter of an unavailable payload pays back its
+		/// answer's pay, no more (the jury cannot tell whether the executor served the
+		/// reporter too).
 		rejected: bool,
 	},
 	/// The executor showed the reporter's acknowledgement that it delivered the payload
 	/// reported unavailable (`refute_unavailable`): a validated step, the reporter fined.
 	Refuted,
+}
+
+/// What an unavailable payload's open dispute keeps besides its record (`UnavailableReports`).
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct UnavailableReport {
+	/// The sample seed of the settlement it is on: a delivery acknowledgement refutes it
+	/// only if it names that seed (a settlement id is not unique across forks; the seed,
+	/// from its block's hash, is).
+	pub seed: gonka_primitives::H256,
+	/// What the report's answer paid its reporter: taken back if the jury finds the
+	/// payload served (`DisputeOutcome::Validated { rejected: true }`).
+	pub paid: u128,
 }
 
 /// A failed sample's dispute, kept until its jury's window ends: what its outcome moves,

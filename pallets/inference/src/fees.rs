@@ -264,7 +264,7 @@ impl<T: Config> Pallet<T> {
 	/// is left then: until then the pending work still backs the reporter's own results
 	/// (refunds, validators' shares). The vote the report opened made every host re-check.
 	fn charge_reporter(id: RequestId, finish: &FinishRecordOf<T>, reporter: T::AccountId) {
-		let fine = Self::fine_reporter(&reporter, finish.epoch, finish.cost);
+		let fine = Self::fine_reporter(&reporter, finish.epoch, finish.cost, true);
 		Self::deposit_event(Event::ReportRejected {
 			request: id,
 			reporter,
@@ -274,12 +274,21 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// A rejected failure report's cost to `reporter`: a miss on its reputation in the
-	/// epoch in progress, and a fine of up to `amount`, at most its pending work of `epoch`
-	/// (none without work in that epoch, or once it is settled), noted in `Fines` and taken
-	/// when the epoch settles. Returns the fine.
-	pub(crate) fn fine_reporter(reporter: &T::AccountId, epoch: EpochIndex, amount: u128) -> u128 {
-		let now = pallet_poc::Pallet::<T>::epoch_now();
-		Self::note_activity(reporter, now, |state| state.misses = state.misses.saturating_add(1));
+	/// epoch in progress if `miss`, and a fine of up to `amount`, at most its pending work
+	/// of `epoch` (none without work in that epoch, or once it is settled), noted in
+	/// `Fines` and taken when the epoch settles. Returns the fine.
+	pub(crate) fn fine_reporter(
+		reporter: &T::AccountId,
+		epoch: EpochIndex,
+		amount: u128,
+		miss: bool,
+	) -> u128 {
+		if miss {
+			let now = pallet_poc::Pallet::<T>::epoch_now();
+			Self::note_activity(reporter, now, |state| {
+				state.misses = state.misses.saturating_add(1)
+			});
+		}
 		let mut fine = 0;
 		if epoch >= UnsettledEpoch::<T>::get() {
 			if let Ok(stats) = Ledger::<T>::try_get(epoch, reporter) {
@@ -386,7 +395,11 @@ impl<T: Config> WorkLedger<T::AccountId> for Pallet<T> {
 	}
 
 	fn fine(reporter: &T::AccountId, epoch: EpochIndex, amount: u128) -> u128 {
-		Self::fine_reporter(reporter, epoch, amount)
+		Self::fine_reporter(reporter, epoch, amount, true)
+	}
+
+	fn take_back(host: &T::AccountId, epoch: EpochIndex, amount: u128) -> u128 {
+		Self::fine_reporter(host, epoch, amount, false)
 	}
 
 	fn note_duties(validator: &T::AccountId, done: u32, missed: u32) {

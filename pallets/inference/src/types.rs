@@ -58,6 +58,11 @@ pub trait WorkLedger<AccountId> {
 	/// epoch in progress and a fine of up to `amount` on its pending work of `epoch`
 	/// (taken when that epoch settles). Returns the fine.
 	fn fine(reporter: &AccountId, epoch: EpochIndex, amount: u128) -> u128;
+	/// An answer's pay taken back from `host`: up to `amount` of its pending work of
+	/// `epoch`, taken when that epoch settles, as a fine is, but no miss on its reputation
+	/// (an unavailable payload's report whose jury found the payload served). Returns what
+	/// is taken.
+	fn take_back(host: &AccountId, epoch: EpochIndex, amount: u128) -> u128;
 	/// `validator`'s duties as a sampled validator of channels, in the epoch in progress:
 	/// `done` samples answered, `missed` samples it was drawn for and left unanswered
 	/// (shown by a report): counted by the downtime test as the on-chain path's

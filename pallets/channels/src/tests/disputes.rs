@@ -7,7 +7,7 @@ use super::{
 };
 use crate::{
 	DisputeOutcome, Disputes, EpochsInUse, Error, Event, NextDisputeToEnd, NextUnavailableToEnd,
-	OpenInEpoch, Settlements, UnavailableQueue, UnavailableSeeds,
+	OpenInEpoch, Settlements, UnavailableQueue, UnavailableReports,
 };
 use gonka_primitives::{
 	channel::{
@@ -644,8 +644,9 @@ fn an_unavailable_report_is_refuted_by_the_reporters_delivery_acknowledgement() 
 		// Anyone holding it may send it: the reporter's signature is the proof.
 		assert_ok!(run_duty(refute_call(reporter, reporter, 0, (0, seed(0)), sample)));
 		assert!(Disputes::<Test>::get(0).is_none());
-		assert_eq!(UnavailableSeeds::<Test>::get(0), None);
+		assert_eq!(UnavailableReports::<Test>::get(0), None);
 		assert_eq!(fined(&account(reporter)), fine);
+		assert_eq!(reputation_misses(&account(reporter)), 1, "a miss on its reputation");
 		assert_eq!(credited(&account(member)), executor_work, "nothing taken");
 		assert!(judged().contains(&(account(member), 0, 1, 0)));
 		assert!(channel_events().contains(&Event::DisputeEnded {
@@ -665,6 +666,47 @@ fn an_unavailable_report_is_refuted_by_the_reporters_delivery_acknowledgement() 
 		run_to_block(VERDICT_PERIOD + 2);
 		assert_eq!(UnavailableQueue::<Test>::get(0), None);
 		assert_eq!(NextUnavailableToEnd::<Test>::get(), 1);
+	});
+}
+
+/// The attack: an executor withholds a sample's payload from the validator drawn for it
+/// and serves the jury, whose valid votes reject the validator's honest unavailable report
+/// (the jurors cannot tell whom the executor served). The report costs its reporter what
+/// the answer paid it, as a skipped sample would, no more: no fine of the cost, no miss on
+/// its reputation. (A reporter that fetched the payload is refuted by its own
+/// acknowledgement and fined: the test above.)
+#[test]
+fn an_unavailable_report_the_jury_finds_served_takes_back_the_answers_pay_only() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		run_to_block(VERDICT_PERIOD);
+		let (sample, reporter) = sampled(0, &[1, 2, 3]);
+		// The reporter's other pending work in the epoch (a fine of the cost would reach it).
+		assert_ok!(<TestLedger as pallet_inference::WorkLedger<_>>::credit_work(
+			&account(reporter),
+			10 * COST
+		));
+		let before = credited(&account(reporter));
+		assert_ok!(report(reporter, unavailable_report(0, sample)));
+		let paid = credited(&account(reporter)) - before;
+		let cost = Disputes::<Test>::get(0).unwrap().cost;
+		assert!(paid > 0 && paid < cost, "the answer's pay ({paid}) is not the cost ({cost})");
+		// The executor serves the jury: it votes the receipt valid.
+		run_to_block(VERDICT_PERIOD + 1);
+		assert_ok!(vote(third(&[1, 2, 3], member, reporter), 0, false));
+		run_to_block(VERDICT_PERIOD + UNAVAILABLE_WINDOW + 1);
+		assert!(Disputes::<Test>::get(0).is_none());
+		assert_eq!(fined(&account(reporter)), paid, "the answer's pay, not the cost");
+		assert_eq!(reputation_misses(&account(reporter)), 0, "no miss");
+		assert!(judged().contains(&(account(member), 0, 1, 0)));
+		assert!(channel_events().contains(&Event::DisputeEnded {
+			dispute: 0,
+			outcome: DisputeOutcome::Validated { rejected: true },
+			refund: 0,
+			bounty: 0,
+			fine: paid,
+		}));
 	});
 }
 

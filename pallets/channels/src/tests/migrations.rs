@@ -71,7 +71,7 @@ fn open_unavailable_disputes_of_version_1_are_queued() {
 		assert_ok!(report(by_second, unavailable_report(0, second)));
 		UnavailableQueue::<Test>::remove(0);
 		NextUnavailable::<Test>::kill();
-		crate::UnavailableSeeds::<Test>::remove(1);
+		crate::UnavailableReports::<Test>::remove(1);
 		StorageVersion::new(1).put::<Channels>();
 
 		v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
@@ -179,5 +179,52 @@ fn version_3_starts_its_cursors_where_version_2_left_its_records() {
 		run_to_block(5 * VERDICT_PERIOD);
 		assert_eq!(Settlements::<Test>::iter().count(), 0);
 		assert_eq!(NextToPrune::<Test>::get(), 2);
+	});
+}
+
+/// An unavailable payload's dispute open at the upgrade to version 4 keeps its seed (its
+/// reporter's acknowledgement still refutes it), with no answer's pay to take back (not
+/// known then): a rejection takes nothing.
+#[test]
+fn open_unavailable_disputes_of_version_3_keep_their_seeds() {
+	use super::disputes::{report, sampled, third, unavailable_report, vote};
+	use crate::{migrations::v4, DisputeOutcome, Event, UnavailableReport, UnavailableReports};
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		run_to_block(VERDICT_PERIOD);
+		let (sample, reporter) = sampled(0, &[1, 2, 3]);
+		assert_ok!(<TestLedger as pallet_inference::WorkLedger<_>>::credit_work(
+			&account(reporter),
+			1_000
+		));
+		assert_ok!(report(reporter, unavailable_report(0, sample)));
+		// As version 3 kept it: its seed alone.
+		let seed = UnavailableReports::<Test>::take(0).unwrap().seed;
+		v4::v3::UnavailableSeeds::<Test>::insert(0, seed);
+		StorageVersion::new(3).put::<Channels>();
+
+		v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Channels::on_chain_storage_version(), StorageVersion::new(4));
+		assert_eq!(UnavailableReports::<Test>::get(0), Some(UnavailableReport { seed, paid: 0 }));
+		assert_eq!(v4::v3::UnavailableSeeds::<Test>::iter().count(), 0);
+		// Once only.
+		v4::v3::UnavailableSeeds::<Test>::insert(7, seed);
+		v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+		assert_eq!(UnavailableReports::<Test>::get(7), None);
+		v4::v3::UnavailableSeeds::<Test>::remove(7);
+		// Its jury finds the payload served: nothing taken back, no miss.
+		run_to_block(VERDICT_PERIOD + 1);
+		assert_ok!(vote(third(&[1, 2, 3], member, reporter), 0, false));
+		run_to_block(VERDICT_PERIOD + UNAVAILABLE_WINDOW + 1);
+		assert_eq!((fined(&account(reporter)), reputation_misses(&account(reporter))), (0, 0));
+		assert!(channel_events().contains(&Event::DisputeEnded {
+			dispute: 0,
+			outcome: DisputeOutcome::Validated { rejected: true },
+			refund: 0,
+			bounty: 0,
+			fine: 0,
+		}));
 	});
 }

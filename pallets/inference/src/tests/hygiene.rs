@@ -76,6 +76,38 @@ fn a_channel_settlements_pay_is_pending_work_released_with_the_epochs_ledger() {
 	});
 }
 
+/// A rejected channel report's fine (`WorkLedger::fine`) is a miss on the reporter's
+/// reputation and up to the cost of its pending work; an answer's pay taken back
+/// (`WorkLedger::take_back`: an unavailable report whose jury found the payload served) is
+/// the same take from its pending work without the miss. Both are forfeited when the
+/// epoch's ledger settles.
+#[test]
+fn an_answers_pay_taken_back_is_forfeited_with_no_miss_a_fine_with_one() {
+	ExtBuilder::default().hosts(&[1, 2]).build_and_execute(|| {
+		let epoch = pallet_poc::Pallet::<Test>::epoch_now();
+		let misses = |i| Inference::reputation_at(&account(i), epoch).misses;
+		assert_ok!(<Inference as WorkLedger<_>>::credit_work(&account(1), 500));
+		assert_ok!(<Inference as WorkLedger<_>>::credit_work(&account(2), 500));
+		assert_eq!(<Inference as WorkLedger<_>>::take_back(&account(1), epoch, 30), 30);
+		assert_eq!(<Inference as WorkLedger<_>>::fine(&account(2), epoch, 30), 30);
+		assert_eq!((misses(1), misses(2)), (0, 1));
+		// At most the pending work.
+		assert_eq!(<Inference as WorkLedger<_>>::take_back(&account(1), epoch, 1_000), 500);
+		assert_eq!(crate::Fines::<Test>::get(epoch, account(1)), 530);
+		run_to_block(41);
+		let settled = events();
+		for (host, amount, forfeited) in [(1, 500, true), (2, 30, true), (2, 470, false)] {
+			assert!(settled.contains(&Event::WorkSettled {
+				epoch,
+				host: account(host),
+				amount,
+				forfeited
+			}));
+		}
+		assert_eq!((work_held(1), work_held(2)), (0, 0));
+	});
+}
+
 /// A channel validator's answered samples are duties done and its reported misses duties
 /// missed, in the epoch in progress, as the on-chain path's validations and missed
 /// validations: the downtime test weighs them together.

@@ -1,0 +1,318 @@
+//! A measurement, not a test (`#[ignore]`, no threshold): the developer's gateway against
+//! the worker's local generation and the on-chain `request` path, on the dev chain with
+//! Alice's and Bob's workers (SmolLM2-135M on CPU) and a gateway funded by Charlie, all on
+//! this machine. `docs/benchmarks.md` ("The gateway against local generation and the
+//! on-chain path") has the numbers. Run it by hand:
+//!
+//! ```text
+//! source scripts/env.sh && gonka_build
+//! gonka_cargo test --workspace --test gateway_bench -- --ignored --nocapture
+//! ```
+//!
+//! It prints, for the same conversation: the time to the first token and to the last,
+//! locally (in this process, the model warm), through the gateway (an SSE stream read
+//! from a raw socket), and by the on-chain path (`gonka-worker infer`'s function: a
+//! `request` transaction, then the chain polled every 500 ms for the answer); then the
+//! gateway's requests per second with 1, 2 and 4 clients at once; then, once the channels
+//! are closed and every settlement's window has closed, the chain's transactions per
+//! inference on each path.
+
+mod common;
+
+use common::{
+	gateway::{millis, post, stream_timed, GatewayProcess, GatewayTerms, StreamTiming},
+	worker::{default_model, Worker},
+	DevNode,
+};
+use gonka_client::{ChainClient, ChannelSettled, SettlementClosed};
+use gonka_worker::inference::{generate::generate_from, sampler::SamplingParams};
+use polkadot_sdk::sp_keyring::Sr25519Keyring;
+use serde_json::{json, Value};
+use std::{
+	collections::BTreeSet,
+	sync::{
+		atomic::{AtomicBool, AtomicU32, Ordering},
+		Arc,
+	},
+	time::{Duration, Instant},
+};
+
+/// The devnet's blocks (`scripts/dev.sh`).
+const BLOCK_MS: u64 = 3_000;
+const POC: &str = "poc_max_nonces = 4\npoc_batch = 2\n";
+const MODEL: &str = "SmolLM2-135M-Instruct";
+const QUESTION: &str = "What is the capital of France?";
+/// A new host's receipts are all sampled, and a settlement's validators' share must pay
+/// each sample's verdict (`SampleFee`): a receipt must cost about 1,400 tokens
+/// (`node/tests/channels.rs`). A long system prompt makes it so.
+fn system() -> String {
+	format!("Remember this number: {}", "0123456789".repeat(140))
+}
+/// Tokens of each measured completion.
+const MAX_TOKENS: usize = 16;
+/// Timed runs of each path (after one warm-up run).
+const RUNS: usize = 5;
+/// Clients at once, and how long each load runs.
+const CLIENTS: [usize; 3] = [1, 2, 4];
+const LOAD: Duration = Duration::from_secs(45);
+/// Tokens of each completion under load.
+const LOAD_TOKENS: usize = 4;
+const DEADLINE: Duration = Duration::from_secs(600);
+
+/// The median and the spread of `samples`.
+fn summary(mut samples: Vec<Duration>) -> String {
+	samples.sort();
+	format!(
+		"{} ms (min {}, max {})",
+		millis(samples[samples.len() / 2]),
+		millis(samples[0]),
+		millis(samples[samples.len() - 1])
+	)
+}
+
+/// The pallets' signed transactions in blocks `from..=to`, by pallet name.
+async fn transactions(client: &ChainClient, from: u32, to: u32, pallet: &str) -> u32 {
+	let mut count = 0;
+	for number in from..=to {
+		let at = client.api().at_block(u64::from(number)).await.unwrap();
+		let extrinsics = at.extrinsics().fetch().await.unwrap();
+		for extrinsic in extrinsics.iter() {
+			if extrinsic.unwrap().pallet_name() == pallet {
+				count += 1;
+			}
+		}
+	}
+	count
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement, run by hand (docs/benchmarks.md)"]
+async fn gateway_latency_and_throughput_against_local_and_on_chain() {
+	let base = tempfile::tempdir().expect("temporary base path");
+	let mut node = DevNode::start(base.path(), "node.log", BLOCK_MS);
+	let client = ChainClient::new(node.connect().await);
+	let workers = [
+		Worker::start(base.path(), Sr25519Keyring::Alice, node.rpc_port, POC),
+		Worker::start(base.path(), Sr25519Keyring::Bob, node.rpc_port, POC),
+	];
+	let gateway = GatewayProcess::start(
+		base.path(),
+		node.rpc_port,
+		&GatewayTerms {
+			committee: 2,
+			duration: 2_000,
+			requests_per_slot: 400,
+			max_request_tokens: 2_048,
+		},
+	);
+	let logs = || {
+		let workers: Vec<String> = workers.iter().map(Worker::log).collect();
+		format!(
+			"gateway:\n{}\nworkers:\n{}\nnode:\n{}",
+			gateway.log(),
+			workers.join("\n---\n"),
+			node.log_tail()
+		)
+	};
+	let messages = json!([
+		{"role": "system", "content": system()},
+		{"role": "user", "content": QUESTION},
+	]);
+	let request = |max_tokens: usize| {
+		json!({
+			"model": MODEL, "messages": messages, "max_tokens": max_tokens, "temperature": 0,
+			"stream": true,
+		})
+	};
+	let mut answered = false;
+	common::wait_until(
+		"the gateway answers a chat completion",
+		DEADLINE,
+		Duration::from_millis(500),
+		|| {
+			answered = answered || post(&gateway.url, &request(1)).is_some_and(|(s, _)| s == 200);
+			std::future::ready(answered)
+		},
+		logs,
+	)
+	.await;
+
+	// Local: the same conversation, greedy, in this process (one warm-up run).
+	let device = gonka_worker::config::DeviceChoice::Cpu.open().unwrap();
+	let (model, tokenizer) = gonka_worker::model::open(&default_model(), &device).unwrap();
+	let prompt = tokenizer.chat_conversation(&[("system", &system()), ("user", QUESTION)]).unwrap();
+	let prompt_tokens = prompt.len();
+	let mut local = Vec::new();
+	for _ in 0..=RUNS {
+		let started = Instant::now();
+		let mut first = None;
+		let generation = generate_from(
+			&model,
+			&tokenizer,
+			prompt.clone(),
+			MAX_TOKENS,
+			&SamplingParams::GREEDY,
+			&mut |_| {
+				first.get_or_insert_with(|| started.elapsed());
+				Ok(())
+			},
+		)
+		.unwrap();
+		local.push((first.unwrap(), started.elapsed(), generation.completion_token_ids.len()));
+	}
+	local.remove(0);
+
+	// Through the gateway, one request at a time (one warm-up run).
+	let url = gateway.url.clone();
+	let body = request(MAX_TOKENS);
+	let mut through = Vec::new();
+	while through.len() <= RUNS {
+		let timing = stream_timed(&url, &body);
+		assert!(timing.is_some(), "a streamed answer\n{}", logs());
+		through.extend(timing);
+	}
+	through.remove(0);
+
+	// The on-chain path: the prompt as one user turn (its template adds the rest).
+	let dave = subxt_signer::sr25519::dev::dave();
+	let node_url = format!("ws://127.0.0.1:{}", node.rpc_port);
+	let on_chain_prompt = format!("{}\n{QUESTION}", system());
+	let on_chain_from = client.block_number().await.unwrap();
+	let mut on_chain = Vec::new();
+	for _ in 0..RUNS {
+		let started = Instant::now();
+		let answer = gonka_worker::cli::host::infer(
+			&node_url,
+			&dave,
+			MODEL,
+			&on_chain_prompt,
+			MAX_TOKENS as u32,
+			SamplingParams::GREEDY,
+			Duration::from_secs(120),
+		)
+		.await;
+		assert!(answer.is_ok(), "{answer:?}\n{}", logs());
+		on_chain.push(started.elapsed());
+	}
+
+	// Load: `clients` streams at once, each asking again as soon as it is answered.
+	let load_from = client.block_number().await.unwrap();
+	let mut loads = Vec::new();
+	for clients in CLIENTS {
+		let (done, failed, stop) = (
+			Arc::new(AtomicU32::new(0)),
+			Arc::new(AtomicU32::new(0)),
+			Arc::new(AtomicBool::new(false)),
+		);
+		let started = Instant::now();
+		let threads: Vec<_> = (0..clients)
+			.map(|_| {
+				let (url, body) = (url.clone(), request(LOAD_TOKENS));
+				let (done, failed, stop) = (done.clone(), failed.clone(), stop.clone());
+				std::thread::spawn(move || {
+					let mut timings: Vec<StreamTiming> = Vec::new();
+					while !stop.load(Ordering::Relaxed) {
+						match stream_timed(&url, &body) {
+							Some(timing) => {
+								done.fetch_add(1, Ordering::Relaxed);
+								timings.push(timing);
+							}
+							None => {
+								failed.fetch_add(1, Ordering::Relaxed);
+								std::thread::sleep(Duration::from_millis(200));
+							}
+						}
+					}
+					timings
+				})
+			})
+			.collect();
+		std::thread::sleep(LOAD);
+		stop.store(true, Ordering::Relaxed);
+		let timings: Vec<StreamTiming> =
+			threads.into_iter().flat_map(|thread| thread.join().unwrap()).collect();
+		let elapsed = started.elapsed();
+		let served = done.load(Ordering::Relaxed);
+		loads.push((
+			clients,
+			served,
+			failed.load(Ordering::Relaxed),
+			f64::from(served) / elapsed.as_secs_f64(),
+			summary(timings.iter().map(|timing| timing.total).collect()),
+		));
+	}
+
+	// The chain's work: the gateway's channels closed, every settlement's window closed
+	// (its verdicts in); the on-chain requests' transactions over the same blocks.
+	let charlie = subxt_signer::sr25519::dev::charlie();
+	let mut channels = BTreeSet::new();
+	let mut settlements = BTreeSet::new();
+	let mut closed = BTreeSet::new();
+	let mut next = 1;
+	let started = Instant::now();
+	let mut closed_channels = false;
+	loop {
+		let last = client.block_number().await.unwrap();
+		while next <= last {
+			let at = client.api().at_block(u64::from(next)).await.unwrap();
+			let events = at.events().fetch().await.unwrap();
+			for event in events.find::<gonka_client::ChannelOpened>().flatten() {
+				channels.insert(event.channel);
+			}
+			for event in events.find::<ChannelSettled>().flatten() {
+				settlements.insert(event.settlement);
+			}
+			for event in events.find::<SettlementClosed>().flatten() {
+				closed.insert(event.settlement);
+			}
+			next += 1;
+		}
+		if !closed_channels {
+			for channel in &channels {
+				let _ = client.close_channel(&charlie, *channel).await;
+			}
+			closed_channels = true;
+		} else if !settlements.is_empty() && settlements.is_subset(&closed) {
+			break;
+		}
+		assert!(started.elapsed() < DEADLINE, "every settlement closes\n{}", logs());
+		tokio::time::sleep(Duration::from_secs(3)).await;
+	}
+	let last = client.block_number().await.unwrap();
+	let channel_transactions = transactions(&client, 1, last, "Channels").await;
+	let inference_transactions = transactions(&client, on_chain_from, last, "Inference").await;
+	let through_gateway = RUNS as u32 + 2 + loads.iter().map(|load| load.1).sum::<u32>();
+
+	let local_first: Vec<_> = local.iter().map(|run| run.0).collect();
+	let local_total: Vec<_> = local.iter().map(|run| run.1).collect();
+	println!(
+		"\nprompt {prompt_tokens} tokens, completion {} tokens, {RUNS} runs each (median)\n",
+		local[0].2
+	);
+	println!("| path | first token | last token |\n|---|---|---|");
+	println!(
+		"| local `generate` (warm, in process) | {} | {} |",
+		summary(local_first),
+		summary(local_total)
+	);
+	println!(
+		"| gateway, SSE stream | {} | {} |",
+		summary(through.iter().map(|timing| timing.first_token).collect()),
+		summary(through.iter().map(|timing| timing.total).collect())
+	);
+	println!("| on-chain `request` ({BLOCK_MS} ms blocks) | — | {} |", summary(on_chain));
+	println!("\n| clients | answered | refused | per second | latency |\n|---|---|---|---|---|");
+	for (clients, served, failed, rate, latency) in &loads {
+		println!("| {clients} | {served} | {failed} | {rate:.2} | {latency} |");
+	}
+	println!(
+		"\nchannels: {} opened, {} settlements, {channel_transactions} `Channels` transactions \
+		 for {through_gateway} inferences ({:.4} a inference); on-chain: \
+		 {inference_transactions} `Inference` transactions for {RUNS} requests ({:.2} a request); \
+		 blocks {load_from}..{last}",
+		channels.len(),
+		settlements.len(),
+		f64::from(channel_transactions) / f64::from(through_gateway),
+		f64::from(inference_transactions) / RUNS as f64,
+	);
+}
