@@ -27,7 +27,7 @@ use common::{
 use gonka_client::{ChainClient, ChannelSettled, SettlementClosed};
 use gonka_worker::inference::{generate::generate_from, sampler::SamplingParams};
 use polkadot_sdk::sp_keyring::Sr25519Keyring;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::{
 	collections::BTreeSet,
 	sync::{
@@ -187,7 +187,7 @@ async fn gateway_latency_and_throughput_against_local_and_on_chain() {
 			MODEL,
 			&on_chain_prompt,
 			MAX_TOKENS as u32,
-			SamplingParams::GREEDY,
+			gonka_primitives::inference::SamplingParams::GREEDY,
 			Duration::from_secs(120),
 		)
 		.await;
