@@ -100,7 +100,7 @@ async fn gateway_latency_and_throughput_against_local_and_on_chain() {
 		node.rpc_port,
 		&GatewayTerms {
 			committee: 2,
-			duration: 2_000,
+			duration: 300,
 			requests_per_slot: 400,
 			max_request_tokens: 2_048,
 		},

@@ -22,10 +22,11 @@
 //!   reporter is fined the cost on its pending work of the report's epoch (which holds
 //!   its pay for the answer) and takes a miss on its reputation (`WorkLedger::fine`, as a
 //!   rejected report on the on-chain path). An unavailable payload's invalidation
-//!   refunds the developer but pays no bounty; its rejection takes back the answer's pay
-//!   and no more (`WorkLedger::take_back`, no miss: the jury saw the payload served, but
-//!   cannot tell whether the executor served the reporter too, and an executor that
-//!   withholds from the validator drawn for it must not fine it).
+//!   refunds the developer but pays no bounty; its rejection counts as a missed sample: the
+//!   answer's pay taken back (`WorkLedger::take_back`) and a missed duty, no fine and no
+//!   miss on the reputation (the jury saw the payload served, but cannot tell whether the
+//!   executor served the reporter too, and an executor that withholds from the validator
+//!   drawn for it must not fine it).
 //! - **Unavailable payloads** (amendment 8): their juries vote for `UnavailableWindow`,
 //!   longer (an executor briefly offline still serves the jury), and the executor (or
 //!   anyone holding it) ends the dispute at once with the reporter's signed delivery
@@ -607,13 +608,17 @@ impl<T: Config> Pallet<T> {
 				fine = match (rejected, record.reason) {
 					(false, _) => 0,
 					// The jury found the payload served, and cannot tell whether the
-					// executor served the reporter too: the answer's pay taken back, as if
-					// the sample were skipped, no miss (an executor withholding from the
+					// executor served the reporter too: as if the sample were missed, the
+					// answer's pay taken back and a missed duty (the downtime test's), no
+					// fine and no miss on its reputation (an executor withholding from the
 					// validator drawn for it fines nobody). A reporter that fetched it is
 					// refuted by its own acknowledgement instead (`Refuted`).
-					(true, FailReason::Unavailable) => unavailable.map_or(0, |report| {
-						T::Work::take_back(&record.reporter, record.report_epoch, report.paid)
-					}),
+					(true, FailReason::Unavailable) => {
+						T::Work::note_duties(&record.reporter, 0, 1);
+						unavailable.map_or(0, |report| {
+							T::Work::take_back(&record.reporter, record.report_epoch, report.paid)
+						})
+					}
 					(true, _) => T::Work::fine(&record.reporter, record.report_epoch, record.cost),
 				};
 			}

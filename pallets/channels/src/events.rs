@@ -100,9 +100,9 @@ mod channels_events {
 			refund: u128,
 			/// What the reporter was paid from the executor's pending work.
 			bounty: u128,
-			/// The reporter's fine (a rejected failure, a refuted unavailable payload), or
-			/// the challenge fee a challenge that did not invalidate the receipt paid the
-			/// pool.
+			/// The reporter's fine (a rejected failure, a refuted unavailable payload; a
+			/// rejected unavailable payload's: its answer's pay taken back), or the challenge
+			/// fee a challenge that did not invalidate the receipt paid the pool.
 			fine: u128,
 		},
 		/// A committee member waived an ended channel: it settles it no more.

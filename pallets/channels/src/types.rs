@@ -399,9 +399,12 @@ impl<AccountId, BlockNumber> SecondRound<AccountId, BlockNumber> {
 	}
 
 	/// Whether a second failure for `unavailable` (or a mismatch) may still be reported on
-	/// `sample`: one mismatch a sample, and an unavailable report only before either.
+	/// `sample`: one mismatch a sample, and an unavailable report only before either and
+	/// before any second answer (another second validator was served it; a report then
+	/// would be paid nothing, so its rejection would take nothing back).
 	pub fn may_fail(&self, sample: u32, unavailable: bool) -> bool {
-		!self.is_disputed(sample) && (!unavailable || !self.is_unavailable(sample))
+		!self.is_disputed(sample)
+			&& (!unavailable || !(self.is_unavailable(sample) || self.is_answered(sample)))
 	}
 }
 

@@ -292,7 +292,9 @@ impl<T: Config> Pallet<T> {
 		let mut fine = 0;
 		if epoch >= UnsettledEpoch::<T>::get() {
 			if let Ok(stats) = Ledger::<T>::try_get(epoch, reporter) {
-				fine = amount.min(stats.pending_work);
+				// What the fines noted already leave of the pending work.
+				let left = stats.pending_work.saturating_sub(Fines::<T>::get(epoch, reporter));
+				fine = amount.min(left);
 			}
 		}
 		if fine > 0 {

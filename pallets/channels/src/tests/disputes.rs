@@ -671,8 +671,8 @@ fn an_unavailable_report_is_refuted_by_the_reporters_delivery_acknowledgement() 
 
 /// The attack: an executor withholds a sample's payload from the validator drawn for it
 /// and serves the jury, whose valid votes reject the validator's honest unavailable report
-/// (the jurors cannot tell whom the executor served). The report costs its reporter what
-/// the answer paid it, as a skipped sample would, no more: no fine of the cost, no miss on
+/// (the jurors cannot tell whom the executor served). The report counts as a missed
+/// sample: the answer's pay taken back and a missed duty, no fine of the cost, no miss on
 /// its reputation. (A reporter that fetched the payload is refuted by its own
 /// acknowledgement and fined: the test above.)
 #[test]
@@ -698,7 +698,10 @@ fn an_unavailable_report_the_jury_finds_served_takes_back_the_answers_pay_only()
 		run_to_block(VERDICT_PERIOD + UNAVAILABLE_WINDOW + 1);
 		assert!(Disputes::<Test>::get(0).is_none());
 		assert_eq!(fined(&account(reporter)), paid, "the answer's pay, not the cost");
-		assert_eq!(reputation_misses(&account(reporter)), 0, "no miss");
+		assert_eq!(reputation_misses(&account(reporter)), 0, "no miss on its reputation");
+		// A missed duty besides the one its report counted done: a validator that reports
+		// unavailable without fetching fails the downtime test as one that skips does.
+		assert_eq!(duties(&account(reporter)), (1, 1));
 		assert!(judged().contains(&(account(member), 0, 1, 0)));
 		assert!(channel_events().contains(&Event::DisputeEnded {
 			dispute: 0,

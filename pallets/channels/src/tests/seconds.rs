@@ -487,6 +487,26 @@ fn a_second_unavailable_report_silences_no_mismatch() {
 	});
 }
 
+/// A second validator that passed a doubled sample was served it: another second
+/// validator's unavailable report on it is refused (it would be paid nothing, so its
+/// rejection would cost it nothing), while a mismatch on it is still taken.
+#[test]
+fn no_second_unavailable_report_after_a_second_answer() {
+	ExtBuilder::default().hosts(&MANY).build_and_execute(|| {
+		let (channel, member) = settled_many();
+		first_passes(&[]);
+		let (sample, passer, other) = doubled_with_two_seconds();
+		run_to_block(2 * VERDICT_PERIOD);
+		assert_ok!(dispatch_duty_verdicts(passer, verdicts(0, 0, &[(0, sample, true)])));
+		assert_eq!(
+			report(other, super::disputes::unavailable_report(0, sample)),
+			Err(Refused::Pool(InvalidTransaction::Stale.into()))
+		);
+		let seq = seq_of(sample_at(0, sample));
+		assert_ok!(report(other, mismatch(0, sample, evidence(channel, member, RECEIPTS, seq))));
+	});
+}
+
 /// A settlement closed before spec version 20 has its prune index (`ToPrune`), no round:
 /// it is pruned through the index (nothing returned: its close returned the share), and
 /// takes no second answer.

@@ -91,9 +91,10 @@ fn an_answers_pay_taken_back_is_forfeited_with_no_miss_a_fine_with_one() {
 		assert_eq!(<Inference as WorkLedger<_>>::take_back(&account(1), epoch, 30), 30);
 		assert_eq!(<Inference as WorkLedger<_>>::fine(&account(2), epoch, 30), 30);
 		assert_eq!((misses(1), misses(2)), (0, 1));
-		// At most the pending work.
-		assert_eq!(<Inference as WorkLedger<_>>::take_back(&account(1), epoch, 1_000), 500);
-		assert_eq!(crate::Fines::<Test>::get(epoch, account(1)), 530);
+		// At most what the fines noted leave of the pending work.
+		assert_eq!(<Inference as WorkLedger<_>>::take_back(&account(1), epoch, 1_000), 470);
+		assert_eq!(<Inference as WorkLedger<_>>::take_back(&account(1), epoch, 1), 0);
+		assert_eq!(crate::Fines::<Test>::get(epoch, account(1)), 500);
 		run_to_block(41);
 		let settled = events();
 		for (host, amount, forfeited) in [(1, 500, true), (2, 30, true), (2, 470, false)] {
