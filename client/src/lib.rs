@@ -622,6 +622,24 @@ impl ChainClient {
 		Ok(at.runtime_apis().call(call).await.map_err(chain)?.map(|settled| settled.receipts))
 	}
 
+	/// The longest channel that may be opened now, in blocks: the rule governance set
+	/// (`Params::max_channel_blocks`) within the runtime's bound (`MaxChannelBlocks`).
+	pub async fn max_channel_blocks(&self) -> Result<u32, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let params = at
+			.storage()
+			.fetch(runtime::storage().channels().params(), ())
+			.await
+			.map_err(chain)?
+			.decode()
+			.map_err(chain)?;
+		let bound = at
+			.constants()
+			.entry(runtime::constants().channels().max_channel_blocks())
+			.map_err(|error| Error::Chain(error.into()))?;
+		Ok(params.max_channel_blocks.min(bound))
+	}
+
 	/// The channels' verdict period, in blocks (`VerdictPeriod`).
 	pub async fn verdict_period(&self) -> Result<u32, Error> {
 		let at = self.api.at_current_block().await.map_err(chain)?;

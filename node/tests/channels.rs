@@ -94,6 +94,20 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 		Worker::start(base.path(), Sr25519Keyring::Bob, node.rpc_port, POC),
 	];
 	let first_block = client.block_number().await.unwrap();
+	// A channel longer than the chain allows: the gateway says so and stops at once.
+	let mut long = GatewayProcess::start(
+		&base.path().join("too-long"),
+		node.rpc_port,
+		&GatewayTerms {
+			committee: 2,
+			duration: 1_000_000,
+			requests_per_slot: 8,
+			max_request_tokens: 2048,
+		},
+	);
+	let status = long.exit_within(Duration::from_secs(120));
+	assert!(status.is_some_and(|status| !status.success()), "{}", long.log());
+	assert!(long.log().contains("is longer than this chain allows"), "{}", long.log());
 	let gateway = GatewayProcess::start(
 		base.path(),
 		node.rpc_port,

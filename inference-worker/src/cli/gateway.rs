@@ -16,8 +16,19 @@ pub async fn gateway(config: GatewayConfig) -> anyhow::Result<()> {
 	let account = account_key(&config.account_key_file)?;
 	let account_id = HostId::new(account.public_key().0);
 	let client = ChainClient::connect(&config.node).await?;
+	let longest = client.max_channel_blocks().await?;
 	let mut models = Vec::new();
 	for model in &config.models {
+		// The chain would refuse every channel of it (`BadDuration`): say so now, not in
+		// a warning at each look.
+		if model.duration > longest {
+			anyhow::bail!(
+				"model {}: a channel of {} blocks (`duration`) is longer than this chain allows \
+				 ({longest} blocks)",
+				model.model_id,
+				model.duration
+			);
+		}
 		let tokenizer = crate::model::tokenizer(&model.model_file)?;
 		let Some(record) = client.model(model.model_id).await? else {
 			anyhow::bail!("model {} is not in the chain's registry", model.model_id);

@@ -72,6 +72,18 @@ impl GatewayProcess {
 	pub fn log(&self) -> String {
 		std::fs::read_to_string(&self.log).unwrap_or_default()
 	}
+
+	/// Its exit status, if it exits within `within`.
+	pub fn exit_within(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+		let started = Instant::now();
+		while started.elapsed() < within {
+			if let Ok(Some(status)) = self.child.try_wait() {
+				return Some(status);
+			}
+			std::thread::sleep(Duration::from_millis(200));
+		}
+		None
+	}
 }
 
 impl Drop for GatewayProcess {
