@@ -9,8 +9,11 @@
 #   - `gonka-worker watch`, which prints the network's progress: each epoch's phases, the
 #     nonces each host commits and the PoC weight it is judged to, requests, validations,
 #     votes and rewards,
+#   - `gonka-worker gateway`, the developer's OpenAI-compatible API over inference
+#     channels (http://127.0.0.1:8080/v1), funded by Dave's dev account,
 # and sends a first inference request from Charlie's funded dev account once both workers
-# follow the chain, printing its answer and cost. Ctrl-C stops everything.
+# follow the chain, printing its answer and cost, then the same question through the
+# gateway once its channel is open. Ctrl-C stops everything.
 #
 #   scripts/dev.sh [--node-only | --zombienet] [NODE ARGS...]
 #
@@ -25,6 +28,7 @@
 #   GONKA_DEV_RPC_PORT  the node's RPC port (default 9944; 9988 with --zombienet, fixed
 #                       in zombienet/gonka-local.toml);
 #   GONKA_DEV_PROMPT    the first request's prompt;
+#   GONKA_DEV_GATEWAY_PORT  the gateway's port (default 8080);
 #   GONKA_DEV_PREBUILT  when 1, run the binaries already built (no cargo): the tests.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 if [ "${GONKA_DEV_PREBUILT:-0}" != 1 ]; then
@@ -146,6 +150,31 @@ start_worker bob 5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty 8401 9617
 "$worker_bin" watch --node "$node_url" --from 0 &
 other_pids+=("$!")
 
+# The developer's gateway (docs/developer.md), funded by Dave: it opens a channel of two
+# slots, which Alice and Bob serve once the chain draws them.
+gateway_port="${GONKA_DEV_GATEWAY_PORT:-8080}"
+gateway_url="http://127.0.0.1:$gateway_port"
+mkdir -p "$dir/gateway"
+printf '//Dave\n' >"$dir/gateway/account.key"
+chmod 600 "$dir/gateway/account.key"
+cat >"$dir/gateway/gateway.toml" <<-EOF
+	node = "$node_url"
+	listen = "127.0.0.1:$gateway_port"
+	data_dir = "$dir/gateway"
+	account_key_file = "$dir/gateway/account.key"
+	poll_ms = 1000
+
+	[[models]]
+	model_id = 0
+	model_file = "$model"
+	committee = 2
+	duration = 300
+	max_request_tokens = 2048
+EOF
+echo "==> gateway: $gateway_url/v1 (OpenAI-compatible; funded by dave), log $dir/gateway/gateway.log" >&2
+"$worker_bin" gateway --config "$dir/gateway/gateway.toml" >"$dir/gateway/gateway.log" 2>&1 &
+other_pids+=("$!")
+
 # The first request once both workers follow the chain (each writes its journal then), so
 # the drawn executor answers at once.
 until [ -f "$dir/alice/inference-journal.json" ] && [ -f "$dir/bob/inference-journal.json" ]; do
@@ -166,6 +195,29 @@ else
 	echo "error: the first inference failed:" >&2
 	cat "$dir/infer.log" >&2
 fi
+
+# The same question through the gateway, once its channel is open (503 until then).
+question="$(printf '%s' "$prompt" | sed 's/\\/\\\\/g; s/"/\\"/g')"
+chat="{\"model\": \"SmolLM2-135M-Instruct\", \"max_tokens\": 32, \"temperature\": 0,
+	\"messages\": [{\"role\": \"user\", \"content\": \"$question\"}]}"
+echo "==> first chat completion through the gateway (once its channel is open)" >&2
+reply=""
+for _ in $(seq 120); do
+	if reply="$(curl -sf -H 'Content-Type: application/json' -d "$chat" \
+		"$gateway_url/v1/chat/completions" 2>/dev/null)"; then
+		break
+	fi
+	reply=""
+	sleep 2
+done
+if [ -n "$reply" ]; then
+	# The answer's text: the JSON string after the first "content" (escapes as sent).
+	printf '==> gateway answer: %s\n' "$(printf '%s\n' "$reply" | sed 's/"content":"/\n/' |
+		sed -n '2{s/^\(\([^"\\]\|\\.\)*\)".*/\1/p}')"
+else
+	echo "error: the gateway did not answer; see $dir/gateway/gateway.log" >&2
+fi
+echo "==> try it: curl -N $gateway_url/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\": \"SmolLM2-135M-Instruct\", \"stream\": true, \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}'" >&2
 echo "==> the network runs on; Ctrl-C stops it" >&2
 
 # Until Ctrl-C, or until the node stops by itself.

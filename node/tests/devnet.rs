@@ -1,9 +1,10 @@
 //! End to end: the README's run command. `scripts/dev.sh` starts `gonka-node --dev`, the
-//! workers of the development chain's two hosts and `gonka-worker watch`, and sends a first
-//! request from a developer's account; a person watching sees each host's nonces and PoC
-//! weight, the request answered within the first epoch and validated, and the first epoch's
-//! reward paid; Ctrl-C (SIGINT to the whole process group, as a terminal sends it) stops
-//! every process.
+//! workers of the development chain's two hosts, `gonka-worker watch` and a gateway, and
+//! sends a first request from a developer's account; a person watching sees each host's
+//! nonces and PoC weight, the request answered within the first epoch and validated, and
+//! the first epoch's reward paid; the developer's gateway answers the same question over
+//! the channel it opened; Ctrl-C (SIGINT to the whole process group, as a terminal sends
+//! it) stops every process.
 
 mod common;
 
@@ -53,6 +54,7 @@ fn one_command_runs_the_network_and_ctrl_c_stops_it() {
 		.env("GONKA_DEV_PREBUILT", "1")
 		.env("GONKA_DEV_DIR", &dir)
 		.env("GONKA_DEV_RPC_PORT", common::free_port().to_string())
+		.env("GONKA_DEV_GATEWAY_PORT", common::free_port().to_string())
 		.env("CARGO_TARGET_DIR", target)
 		// Not the machine's shared build path: this run builds nothing.
 		.env("GONKA_BUILD_ROOT", base.path().join("build-root"))
@@ -96,7 +98,10 @@ fn one_command_runs_the_network_and_ctrl_c_stops_it() {
 	let started = Instant::now();
 	loop {
 		let (out, _) = read();
-		if expected.iter().all(|line| out.contains(line)) && out.contains("==> answer:") {
+		if expected.iter().all(|line| out.contains(line))
+			&& out.contains("==> answer:")
+			&& out.contains("==> gateway answer:")
+		{
 			break;
 		}
 		if let Ok(Some(status)) = child.try_wait() {
@@ -117,6 +122,9 @@ fn one_command_runs_the_network_and_ctrl_c_stops_it() {
 	assert!(answered <= EPOCH_LENGTH, "answered in block {answered}, after epoch 0:\n{}", logs());
 	let validated = out.lines().find(|line| line.contains("request 0 validated by"));
 	assert!(validated.is_some_and(|line| line.ends_with("passed")), "{}", logs());
+	// The same question through the gateway, over the channel it opened.
+	let gateway = out.lines().find(|line| line.starts_with("==> gateway answer:"));
+	assert!(gateway.is_some_and(|line| line.contains("Paris")), "{}", logs());
 
 	// Ctrl-C: SIGINT to the foreground process group.
 	let status = Command::new("kill").args(["-INT", "--", &format!("-{group}")]).status();
