@@ -20,7 +20,12 @@ use gonka_worker::{
 		executor::{ChannelView, Payload},
 	},
 	engine::ModelEngine,
-	gateway::{http::GatewayServer, ChannelSupply, Gateway, ModelChannel},
+	gateway::{
+		config::ApiKeyConfig,
+		http::GatewayServer,
+		keys::{hash_key, new_key, ApiKeys},
+		ChannelSupply, Gateway, ModelChannel,
+	},
 	inference::{generate::generate, sampler, score::Tolerance, tokenizer::ChatTokenizer},
 	model::Llama,
 };
@@ -125,11 +130,16 @@ fn executor(
 struct Setup {
 	_dir: tempfile::TempDir,
 	server: GatewayServer,
+	gateway: Arc<Gateway>,
 	channel: Arc<ModelChannel>,
 	executors: Vec<Executor>,
 }
 
 fn setup(members: &[(&str, bool)], allowance: u128) -> Setup {
+	setup_hosted(members, allowance, None)
+}
+
+fn setup_hosted(members: &[(&str, bool)], allowance: u128, keys: Option<ApiKeys>) -> Setup {
 	let dir = tempfile::tempdir().unwrap();
 	let channel_key = sr25519::Pair::from_string("//Charlie//channel//0", None).unwrap();
 	let executors: Vec<Executor> = members
@@ -159,18 +169,31 @@ fn setup(members: &[(&str, bool)], allowance: u128) -> Setup {
 			.map(|e| (e.host.clone(), e.endpoint.clone()))
 			.collect::<BTreeMap<_, _>>(),
 	});
-	let gateway = Gateway::new(Arc::new(Supply(channel.clone())));
-	let server = GatewayServer::start("127.0.0.1:0", gateway).unwrap();
-	Setup { _dir: dir, server, channel, executors }
+	let gateway = Gateway::hosted(Arc::new(Supply(channel.clone())), keys);
+	let server = GatewayServer::start("127.0.0.1:0", gateway.clone()).unwrap();
+	Setup { _dir: dir, server, gateway, channel, executors }
 }
 
 /// An HTTP exchange: the status and the body.
 fn http(server: &GatewayServer, method: &str, path: &str, body: &str) -> (u16, String) {
+	http_as(server, None, method, path, body)
+}
+
+/// An HTTP exchange with the API key `key`, if any.
+fn http_as(
+	server: &GatewayServer,
+	key: Option<&str>,
+	method: &str,
+	path: &str,
+	body: &str,
+) -> (u16, String) {
 	let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
+	let authorization =
+		key.map(|key| format!("Authorization: Bearer {key}\r\n")).unwrap_or_default();
 	write!(
 		stream,
 		"{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		 {authorization}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
 		body.len()
 	)
 	.unwrap();
@@ -428,4 +451,82 @@ fn an_executor_that_inflates_a_receipt_is_never_countersigned_and_not_asked_agai
 	let (status, body) = http(&gateway, "POST", "/v1/chat/completions", &request.to_string());
 	assert_eq!(status, 503, "{body}");
 	assert!(body.contains("bad receipts"), "{body}");
+}
+
+/// Hosted mode: every route needs one of the gateway's API keys (kept hashed, never
+/// written), a completion its key's rate and spending room; what a key spent survives a
+/// restart.
+#[test]
+fn hosted_mode_serves_only_its_keys_within_their_rate_and_spending() {
+	let (limited, capped) = (new_key().unwrap(), new_key().unwrap());
+	assert_ne!(limited, capped);
+	let configs = vec![
+		ApiKeyConfig {
+			name: "limited".into(),
+			key_hash: hex::encode(hash_key(&limited)),
+			requests_per_minute: 2,
+			max_spend: None,
+		},
+		ApiKeyConfig {
+			name: "capped".into(),
+			key_hash: hex::encode(hash_key(&capped)),
+			requests_per_minute: 60,
+			max_spend: Some(1),
+		},
+	];
+	let keys_dir = tempfile::tempdir().unwrap();
+	let keys = ApiKeys::open(&configs, keys_dir.path()).unwrap();
+	let setup = setup_hosted(&[("Alice", true)], u128::MAX, keys);
+	let request = json!({"model": MODEL, "messages": [{"role": "user", "content": QUESTION}], "max_tokens": 2})
+		.to_string();
+	let code = |body: &str| {
+		serde_json::from_str::<Value>(body).unwrap()["error"]["code"].as_str().unwrap().to_string()
+	};
+	// No key, a key that is not the gateway's: 401, on every route.
+	for key in [None, Some("gk-0123")] {
+		let (status, body) = http_as(&setup.server, key, "GET", "/v1/models", "");
+		assert_eq!((status, code(&body).as_str()), (401, "invalid_api_key"), "{body}");
+		let (status, body) = http_as(&setup.server, key, "POST", "/v1/chat/completions", &request);
+		assert_eq!((status, code(&body).as_str()), (401, "invalid_api_key"), "{body}");
+	}
+	let (status, body) = http_as(&setup.server, Some(&limited), "GET", "/v1/models", "");
+	assert_eq!(status, 200, "{body}");
+	// Two requests a minute, then 429.
+	for _ in 0..2 {
+		let (status, body) =
+			http_as(&setup.server, Some(&limited), "POST", "/v1/chat/completions", &request);
+		assert_eq!(status, 200, "{body}");
+	}
+	let (status, body) =
+		http_as(&setup.server, Some(&limited), "POST", "/v1/chat/completions", &request);
+	assert_eq!((status, code(&body).as_str()), (429, "rate_limit_exceeded"), "{body}");
+	// The capped key's first receipt crosses its limit: the next request is refused.
+	let (status, body) =
+		http_as(&setup.server, Some(&capped), "POST", "/v1/chat/completions", &request);
+	assert_eq!(status, 200, "{body}");
+	let cost: u128 = serde_json::from_str::<Value>(&body).unwrap()["x_gonka"]["cost"]
+		.as_str()
+		.unwrap()
+		.parse()
+		.unwrap();
+	let hash = hash_key(&capped);
+	assert_eq!(setup.gateway.keys().unwrap().spent(&hash), Some(cost));
+	let (status, body) =
+		http_as(&setup.server, Some(&capped), "POST", "/v1/chat/completions", &request);
+	assert_eq!((status, code(&body).as_str()), (429, "insufficient_quota"), "{body}");
+	// A restart reads what each key spent back.
+	let reopened = ApiKeys::open(&configs, keys_dir.path()).unwrap().unwrap();
+	assert_eq!(reopened.spent(&hash), Some(cost));
+	let limited_spent = setup.gateway.keys().unwrap().spent(&hash_key(&limited));
+	assert!(limited_spent.is_some_and(|spent| spent > 0));
+	assert_eq!(reopened.spent(&hash_key(&limited)), limited_spent);
+	let refused = reopened.admit(Some(&format!("Bearer {capped}")), std::time::Instant::now());
+	assert_eq!(refused.map_err(|error| error.status), Err(429));
+	// No key is written anywhere: only hashes.
+	for entry in std::fs::read_dir(keys_dir.path()).unwrap() {
+		let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+		let text = String::from_utf8_lossy(&bytes);
+		assert!(!text.contains(&limited) && !text.contains(&capped));
+		assert!(!bytes.windows(32).any(|w| w == &hex::decode(&capped[3..]).unwrap()[..]));
+	}
 }

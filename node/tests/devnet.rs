@@ -125,6 +125,9 @@ fn one_command_runs_the_network_and_ctrl_c_stops_it() {
 	// The same question through the gateway, over the channel it opened.
 	let gateway = out.lines().find(|line| line.starts_with("==> gateway answer:"));
 	assert!(gateway.is_some_and(|line| line.contains("Paris")), "{}", logs());
+	// `watch` shows the gateway's channel and its committee.
+	assert!(out.contains("channel 0 opened by dave"), "{}", logs());
+	assert!(out.contains("channel 0: committee "), "{}", logs());
 
 	// Ctrl-C: SIGINT to the foreground process group.
 	let status = Command::new("kill").args(["-INT", "--", &format!("-{group}")]).status();

@@ -70,19 +70,69 @@ fn summary(mut samples: Vec<Duration>) -> String {
 	)
 }
 
-/// The pallets' signed transactions in blocks `from..=to`, by pallet name.
-async fn transactions(client: &ChainClient, from: u32, to: u32, pallet: &str) -> u32 {
-	let mut count = 0;
-	for number in from..=to {
-		let at = client.api().at_block(u64::from(number)).await.unwrap();
-		let extrinsics = at.extrinsics().fetch().await.unwrap();
-		for extrinsic in extrinsics.iter() {
-			if extrinsic.unwrap().pallet_name() == pallet {
-				count += 1;
+/// What the chain carried, block by block, as the bench follows it (a block's state is
+/// pruned a few hundred blocks later): the transactions of `Channels` and of `Inference`.
+#[derive(Default)]
+struct Carried {
+	/// The next block to read.
+	next: u32,
+	/// (block, `Channels` transactions, `Inference` transactions).
+	blocks: Vec<(u32, u32, u32)>,
+	channels: BTreeSet<u64>,
+	settlements: BTreeSet<u64>,
+	closed: BTreeSet<u64>,
+}
+
+impl Carried {
+	/// Reads the finalized blocks not read yet.
+	async fn follow(&mut self, client: &ChainClient) {
+		let last = client.block_number().await.unwrap();
+		while self.next <= last {
+			let at = client.api().at_block(u64::from(self.next)).await.unwrap();
+			let (mut channels, mut inference) = (0, 0);
+			for extrinsic in at.extrinsics().fetch().await.unwrap().iter() {
+				match extrinsic.unwrap().pallet_name() {
+					"Channels" => channels += 1,
+					"Inference" => inference += 1,
+					_ => {}
+				}
 			}
+			let events = at.events().fetch().await.unwrap();
+			for event in events.find::<gonka_client::ChannelOpened>().flatten() {
+				self.channels.insert(event.channel);
+			}
+			for event in events.find::<ChannelSettled>().flatten() {
+				self.settlements.insert(event.settlement);
+			}
+			for event in events.find::<SettlementClosed>().flatten() {
+				self.closed.insert(event.settlement);
+			}
+			self.blocks.push((self.next, channels, inference));
+			self.next += 1;
 		}
 	}
-	count
+
+	/// The transactions of blocks from `from` on: (`Channels`, `Inference`).
+	fn since(&self, from: u32) -> (u32, u32) {
+		self.blocks
+			.iter()
+			.filter(|(block, _, _)| *block >= from)
+			.fold((0, 0), |(c, i), (_, channels, inference)| (c + channels, i + inference))
+	}
+}
+
+/// Follows the chain into `carried` every 2 seconds until `stop`.
+fn follow_in_background(
+	client: ChainClient,
+	carried: Arc<tokio::sync::Mutex<Carried>>,
+	stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+	tokio::spawn(async move {
+		while !stop.load(Ordering::Relaxed) {
+			carried.lock().await.follow(&client).await;
+			tokio::time::sleep(Duration::from_secs(2)).await;
+		}
+	})
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -105,6 +155,9 @@ async fn gateway_latency_and_throughput_against_local_and_on_chain() {
 			max_request_tokens: 2_048,
 		},
 	);
+	let carried = Arc::new(tokio::sync::Mutex::new(Carried { next: 1, ..Default::default() }));
+	let following = Arc::new(AtomicBool::new(false));
+	let follower = follow_in_background(client.clone(), carried.clone(), following.clone());
 	let logs = || {
 		let workers: Vec<String> = workers.iter().map(Worker::log).collect();
 		format!(
@@ -173,6 +226,24 @@ async fn gateway_latency_and_throughput_against_local_and_on_chain() {
 	}
 	through.remove(0);
 
+	let local_first: Vec<_> = local.iter().map(|run| run.0).collect();
+	let local_total: Vec<_> = local.iter().map(|run| run.1).collect();
+	println!(
+		"\nprompt {prompt_tokens} tokens, completion {} tokens, {RUNS} runs each (median)\n",
+		local[0].2
+	);
+	println!("| path | first token | last token |\n|---|---|---|");
+	println!(
+		"| local `generate` (warm, in process) | {} | {} |",
+		summary(local_first),
+		summary(local_total)
+	);
+	println!(
+		"| gateway, SSE stream | {} | {} |",
+		summary(through.iter().map(|timing| timing.first_token).collect()),
+		summary(through.iter().map(|timing| timing.total).collect())
+	);
+
 	// The on-chain path: the prompt as one user turn (its template adds the rest).
 	let dave = subxt_signer::sr25519::dev::dave();
 	let node_url = format!("ws://127.0.0.1:{}", node.rpc_port);
@@ -194,6 +265,7 @@ async fn gateway_latency_and_throughput_against_local_and_on_chain() {
 		assert!(answer.is_ok(), "{answer:?}\n{}", logs());
 		on_chain.push(started.elapsed());
 	}
+	println!("| on-chain `request` ({BLOCK_MS} ms blocks) | — | {} |", summary(on_chain));
 
 	// Load: `clients` streams at once, each asking again as soon as it is answered.
 	let load_from = client.block_number().await.unwrap();
@@ -233,78 +305,50 @@ async fn gateway_latency_and_throughput_against_local_and_on_chain() {
 			threads.into_iter().flat_map(|thread| thread.join().unwrap()).collect();
 		let elapsed = started.elapsed();
 		let served = done.load(Ordering::Relaxed);
+		let latency = if timings.is_empty() {
+			"—".to_string()
+		} else {
+			summary(timings.iter().map(|timing| timing.total).collect())
+		};
 		loads.push((
 			clients,
 			served,
 			failed.load(Ordering::Relaxed),
 			f64::from(served) / elapsed.as_secs_f64(),
-			summary(timings.iter().map(|timing| timing.total).collect()),
+			latency,
 		));
+	}
+	println!("\n| clients | answered | refused | per second | latency |\n|---|---|---|---|---|");
+	for (clients, served, failed, rate, latency) in &loads {
+		println!("| {clients} | {served} | {failed} | {rate:.2} | {latency} |");
 	}
 
 	// The chain's work: the gateway's channels closed, every settlement's window closed
 	// (its verdicts in); the on-chain requests' transactions over the same blocks.
 	let charlie = subxt_signer::sr25519::dev::charlie();
-	let mut channels = BTreeSet::new();
-	let mut settlements = BTreeSet::new();
-	let mut closed = BTreeSet::new();
-	let mut next = 1;
 	let started = Instant::now();
-	let mut closed_channels = false;
+	let opened: Vec<u64> = carried.lock().await.channels.iter().copied().collect();
+	for channel in opened {
+		let _ = client.close_channel(&charlie, channel).await;
+	}
 	loop {
-		let last = client.block_number().await.unwrap();
-		while next <= last {
-			let at = client.api().at_block(u64::from(next)).await.unwrap();
-			let events = at.events().fetch().await.unwrap();
-			for event in events.find::<gonka_client::ChannelOpened>().flatten() {
-				channels.insert(event.channel);
+		{
+			let carried = carried.lock().await;
+			if !carried.settlements.is_empty() && carried.settlements.is_subset(&carried.closed) {
+				break;
 			}
-			for event in events.find::<ChannelSettled>().flatten() {
-				settlements.insert(event.settlement);
-			}
-			for event in events.find::<SettlementClosed>().flatten() {
-				closed.insert(event.settlement);
-			}
-			next += 1;
-		}
-		if !closed_channels {
-			for channel in &channels {
-				let _ = client.close_channel(&charlie, *channel).await;
-			}
-			closed_channels = true;
-		} else if !settlements.is_empty() && settlements.is_subset(&closed) {
-			break;
 		}
 		assert!(started.elapsed() < DEADLINE, "every settlement closes\n{}", logs());
 		tokio::time::sleep(Duration::from_secs(3)).await;
 	}
-	let last = client.block_number().await.unwrap();
-	let channel_transactions = transactions(&client, 1, last, "Channels").await;
-	let inference_transactions = transactions(&client, on_chain_from, last, "Inference").await;
+	following.store(true, Ordering::Relaxed);
+	follower.await.unwrap();
+	let carried = carried.lock().await;
+	let (channel_transactions, _) = carried.since(1);
+	let (_, inference_transactions) = carried.since(on_chain_from);
+	let (channels, settlements) = (&carried.channels, &carried.settlements);
+	let last = carried.next - 1;
 	let through_gateway = RUNS as u32 + 2 + loads.iter().map(|load| load.1).sum::<u32>();
-
-	let local_first: Vec<_> = local.iter().map(|run| run.0).collect();
-	let local_total: Vec<_> = local.iter().map(|run| run.1).collect();
-	println!(
-		"\nprompt {prompt_tokens} tokens, completion {} tokens, {RUNS} runs each (median)\n",
-		local[0].2
-	);
-	println!("| path | first token | last token |\n|---|---|---|");
-	println!(
-		"| local `generate` (warm, in process) | {} | {} |",
-		summary(local_first),
-		summary(local_total)
-	);
-	println!(
-		"| gateway, SSE stream | {} | {} |",
-		summary(through.iter().map(|timing| timing.first_token).collect()),
-		summary(through.iter().map(|timing| timing.total).collect())
-	);
-	println!("| on-chain `request` ({BLOCK_MS} ms blocks) | — | {} |", summary(on_chain));
-	println!("\n| clients | answered | refused | per second | latency |\n|---|---|---|---|---|");
-	for (clients, served, failed, rate, latency) in &loads {
-		println!("| {clients} | {served} | {failed} | {rate:.2} | {latency} |");
-	}
 	println!(
 		"\nchannels: {} opened, {} settlements, {channel_transactions} `Channels` transactions \
 		 for {through_gateway} inferences ({:.4} a inference); on-chain: \

@@ -72,6 +72,13 @@ pub(crate) enum Command {
 		#[arg(long, default_value = "gateway.toml")]
 		config: PathBuf,
 	},
+	/// A new API key for the gateway's hosted mode: the key on standard output (shown once),
+	/// its `[[api_keys]]` entry (its hash) on standard error.
+	GatewayKey {
+		/// The key's name in the gateway's configuration.
+		#[arg(long)]
+		name: String,
+	},
 	/// Follow a network: one line per epoch phase and per event of Gonka's pallets (PoC
 	/// commitments and weights, requests, validations, votes, rewards, governance).
 	Watch {

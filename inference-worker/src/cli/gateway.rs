@@ -6,10 +6,27 @@
 //! a lost node is reconnected with a backoff.
 
 use super::host::account_key;
-use crate::gateway::{config::GatewayConfig, http::GatewayServer, supply::ChainSupply, Gateway};
+use crate::gateway::{
+	config::GatewayConfig, http::GatewayServer, keys::ApiKeys, supply::ChainSupply, Gateway,
+};
 use gonka_client::ChainClient;
 use gonka_primitives::HostId;
 use std::{sync::Arc, time::Duration};
+
+/// `gonka-worker gateway-key --name NAME`: a new API key for the hosted mode, printed once
+/// with the configuration entry that names it by its hash.
+pub fn new_key(name: &str) -> anyhow::Result<()> {
+	let key = crate::gateway::keys::new_key()?;
+	let hash = hex::encode(crate::gateway::keys::hash_key(&key));
+	eprintln!("the key (give it to its user; the gateway keeps only its hash):");
+	println!("{key}");
+	eprintln!("\nits entry in the gateway's configuration:");
+	eprintln!(
+		"[[api_keys]]\nname = {name:?}\nkey_hash = \"{hash}\"\nrequests_per_minute = 60\n\
+		 # max_spend = 1000000000  # in the smallest unit of GNK (1 GNK)"
+	);
+	Ok(())
+}
 
 /// Runs the gateway of `config` until the process ends.
 pub async fn gateway(config: GatewayConfig) -> anyhow::Result<()> {
@@ -46,8 +63,18 @@ pub async fn gateway(config: GatewayConfig) -> anyhow::Result<()> {
 	}
 	let supply = ChainSupply::new(models, config.data_dir.clone())?;
 	supply.restore(&client, &account_id).await?;
-	let server = GatewayServer::start(&config.listen, Gateway::new(supply.clone()))?;
-	println!("gateway: http://{}/v1", server.address());
+	let keys = ApiKeys::open(&config.api_keys, &config.data_dir)?;
+	let hosted = keys.is_some();
+	let server = GatewayServer::start(&config.listen, Gateway::hosted(supply.clone(), keys))?;
+	println!(
+		"gateway: http://{}/v1{}",
+		server.address(),
+		if hosted {
+			format!(" (hosted: {} API keys)", config.api_keys.len())
+		} else {
+			String::new()
+		}
+	);
 	let poll = Duration::from_millis(config.poll_ms);
 	let mut client = Some(client);
 	let mut backoff = Duration::from_secs(1);

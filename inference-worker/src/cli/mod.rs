@@ -52,6 +52,7 @@ impl Cli {
 				let config = crate::gateway::config::GatewayConfig::load(&config)?;
 				runtime()?.block_on(gateway::gateway(config))
 			}
+			Command::GatewayKey { name } => gateway::new_key(&name),
 			Command::Model { command: ModelCommand::Fetch { model, data_dir } } => {
 				model::fetch(&model, &data_dir)
 			}

@@ -1,8 +1,9 @@
 //! `gonka-worker watch`: a network's progress as a person follows it. Every finalized block
 //! is read once, in order; a line is printed for each phase of each epoch and for each
-//! event of Gonka's pallets (PoC, models and governance, inference, rewards): the nonces each
-//! host committed and the weight it was judged to, requests and their results, validations,
-//! votes, settlements and the epoch's rewards. Accounts are shown by their dev names
+//! event of Gonka's pallets (PoC, models and governance, inference, channels, rewards): the
+//! nonces each host committed and the weight it was judged to, requests and their results,
+//! validations, votes, channels and their settlements, verdicts and disputes, and the
+//! epoch's rewards. Accounts are shown by their dev names
 //! (`alice`) when they are the dev keys, else by a short SS58 address. A lost connection is
 //! retried; blocks finalized meanwhile are still shown, none twice.
 
@@ -111,14 +112,14 @@ macro_rules! lines {
 
 /// One line for an event of Gonka's pallets, `None` for the others.
 pub fn describe(event: &Event<'_>, names: &Names) -> Result<Option<String>, gonka_client::Error> {
-	for pallet in [poc_line, inference_line, rewards_line, models_line] {
+	for pallet in [poc_line, inference_line, channels_line, rewards_line, models_line] {
 		if let Some(line) = pallet(event, names)? {
 			return Ok(Some(line));
 		}
 	}
 	// The pallets' other events (parameter changes, pruning) by name only.
 	Ok(match event.pallet_name() {
-		"Poc" | "Models" | "Inference" | "Rewards" => {
+		"Poc" | "Models" | "Inference" | "Channels" | "Rewards" => {
 			Some(format!("{}.{}", event.pallet_name(), event.event_name()))
 		}
 		_ => None,
@@ -194,6 +195,57 @@ fn inference_line(event: &Event<'_>, names: &Names) -> Result<Option<String>, go
 			"epoch {} work of {}: {} {}", e.epoch, name(&e.host), gnk(e.amount),
 			if e.forfeited { "forfeited" } else { "paid" });
 		inf::EpochSettled => |e| format!("epoch {} inference settled", e.epoch);
+	}
+	Ok(None)
+}
+
+/// A channels pallet event's line: channels opened, drawn, topped up, closed, settled and
+/// finalized; each settlement's samples, verdicts and close; disputes, votes and outcomes;
+/// second rounds, missed samples and forfeited passes.
+fn channels_line(event: &Event<'_>, names: &Names) -> Result<Option<String>, gonka_client::Error> {
+	use runtime::channels::events as ch;
+	let name = |account: &gonka_client::AccountId32| names.of(&account.0);
+	lines! {
+		event;
+		ch::ChannelOpened => |e| format!(
+			"channel {} opened by {} (model {}): deposit {}, {} per token, until #{}",
+			e.channel, name(&e.developer), e.model, gnk(e.deposit), gnk(e.price), e.ends);
+		ch::CommitteeDrawn => |e| format!(
+			"channel {}: committee {}",
+			e.channel, e.committee.iter().map(&name).collect::<Vec<_>>().join(", "));
+		ch::ChannelToppedUp => |e| format!(
+			"channel {} topped up by {}: {} deposited", e.channel, gnk(e.amount), gnk(e.deposited));
+		ch::ChannelClosed => |e| format!("channel {} closed: ends at #{}", e.channel, e.ends);
+		ch::ChannelSettled => |e| format!(
+			"channel {}: {} settled {} receipt(s) + {} tail as settlement {}, paid {}",
+			e.channel, name(&e.executor), e.receipts, e.tail, e.settlement, gnk(e.paid));
+		ch::SettlementSampled => |e| format!(
+			"settlement {}: target {}%, validators' share {}",
+			e.settlement, e.target.0 / 10_000_000, gnk(e.share));
+		ch::VerdictsSubmitted => |e| format!(
+			"{} sent channel verdicts (period {}, part {}): {} passed, earned {}",
+			name(&e.validator), e.period, e.part, e.passes, gnk(e.paid));
+		ch::SettlementClosed => |e| format!(
+			"settlement {} closed: {} passed, {} failed", e.settlement, e.passes, e.fails);
+		ch::ChannelWaived => |e| format!("channel {}: {} waived it", e.channel, name(&e.member));
+		ch::ChannelFinalized => |e| format!(
+			"channel {} finalized: {} refunded to the developer", e.channel, gnk(e.refund));
+		ch::DisputeOpened => |e| format!(
+			"dispute {} on settlement {} sample {}: {:?}, reported by {}",
+			e.dispute, e.settlement, e.sample, e.reason.0, name(&e.reporter));
+		ch::JurorVoted => |e| format!(
+			"dispute {}: {} voted {}", e.dispute, name(&e.juror),
+			if e.invalid { "invalid" } else { "valid" });
+		ch::DisputeEnded => |e| format!(
+			"dispute {} ended: {:?}, refund {}, bounty {}, fine {}",
+			e.dispute, e.outcome, gnk(e.refund), gnk(e.bounty), gnk(e.fine));
+		ch::SecondRoundEnded => |e| format!(
+			"settlement {}: second round ended, {} answer(s)", e.settlement, e.answers);
+		ch::SamplesMissed => |e| format!(
+			"{} missed {} sample(s) of period {} (shown by {})",
+			name(&e.validator), e.samples, e.period, name(&e.reporter));
+		ch::PassForfeited => |e| format!(
+			"dispute {}: {}'s contradicted pass fined {}", e.dispute, name(&e.validator), gnk(e.fine));
 	}
 	Ok(None)
 }

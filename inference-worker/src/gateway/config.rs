@@ -28,6 +28,30 @@ pub struct GatewayConfig {
 	pub poll_ms: u64,
 	/// The models served, each through channels of its own.
 	pub models: Vec<GatewayModel>,
+	/// Hosted mode: the API keys requests must carry, each with its limits
+	/// (`gateway::keys`); none, the gateway is open to whoever reaches it.
+	#[serde(default)]
+	pub api_keys: Vec<ApiKeyConfig>,
+}
+
+/// `[[api_keys]]`: a key of the hosted mode.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyConfig {
+	/// A name for the key (in logs and errors).
+	pub name: String,
+	/// The key's BLAKE2b-256 hash, 64 hex digits (`gonka-worker gateway-key` prints it).
+	pub key_hash: String,
+	/// The most requests the key starts in 60 seconds.
+	#[serde(default = "default_requests_per_minute")]
+	pub requests_per_minute: u32,
+	/// The most its receipts may cost in all, in the smallest unit of GNK (none: no limit).
+	#[serde(default)]
+	pub max_spend: Option<u64>,
+}
+
+fn default_requests_per_minute() -> u32 {
+	60
 }
 
 /// `[[models]]`: a model the gateway serves.
@@ -114,6 +138,22 @@ impl GatewayConfig {
 		}
 		if config.models.is_empty() {
 			return Err(fail("models: at least one [[models]] is needed".into()));
+		}
+		let mut hashes = std::collections::BTreeSet::new();
+		for (at, key) in config.api_keys.iter().enumerate() {
+			let field = |name: &str| format!("api_keys[{at}].{name}");
+			if super::keys::parse_hash(&key.key_hash).is_none() {
+				return Err(fail(format!(
+					"{}: 64 hex digits (`gonka-worker gateway-key` prints a key and its hash)",
+					field("key_hash")
+				)));
+			}
+			if !hashes.insert(key.key_hash.trim_start_matches("0x").to_ascii_lowercase()) {
+				return Err(fail(format!("{}: listed twice", field("key_hash"))));
+			}
+			if key.requests_per_minute == 0 {
+				return Err(fail(format!("{} must be at least 1", field("requests_per_minute"))));
+			}
 		}
 		for (at, model) in config.models.iter().enumerate() {
 			let field = |name: &str| format!("models[{at}].{name}");

@@ -5,9 +5,11 @@
 //! `stream_options.include_usage`, then `data: [DONE]`). An error after the stream
 //! started is a `data: {"error":…}` event before `[DONE]`, as OpenAI's clients expect.
 //! Bodies above [`MAX_BODY_BYTES`] answer 413; other paths 404; all errors in OpenAI's
-//! shape.
+//! shape. In hosted mode every route needs an API key, and a completion its key's rate
+//! and spending room (`keys`).
 
 use super::{
+	keys,
 	openai::{self, ApiError},
 	Event, Gateway,
 };
@@ -133,11 +135,29 @@ async fn handle(
 	request: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
 	let (method, path) = (request.method().clone(), request.uri().path().to_string());
+	let authorization = request
+		.headers()
+		.get(hyper::header::AUTHORIZATION)
+		.and_then(|value| value.to_str().ok())
+		.map(str::to_string);
 	Ok(match (method, path.as_str()) {
 		(Method::GET, "/v1/models") => {
+			if let Some(Err(error)) =
+				gateway.keys().map(|keys| keys.check(authorization.as_deref()))
+			{
+				return Ok(error_response(&error));
+			}
 			json_response(200, &openai::models_body(&gateway.models(), now()))
 		}
 		(Method::POST, "/v1/chat/completions") => {
+			let key = match gateway
+				.keys()
+				.map(|keys| keys.admit(authorization.as_deref(), std::time::Instant::now()))
+				.transpose()
+			{
+				Ok(key) => key,
+				Err(error) => return Ok(error_response(&error)),
+			};
 			let body = match Limited::new(request.into_body(), MAX_BODY_BYTES).collect().await {
 				Ok(collected) => collected.to_bytes(),
 				Err(_) => {
@@ -149,7 +169,7 @@ async fn handle(
 					)))
 				}
 			};
-			match chat(&gateway, &body).await {
+			match chat(&gateway, &body, key).await {
 				Ok(response) => response,
 				Err(error) => error_response(&error),
 			}
@@ -172,7 +192,20 @@ fn finish_reason(finish: FinishReason) -> &'static str {
 	}
 }
 
-async fn chat(gateway: &Arc<Gateway>, body: &[u8]) -> Result<Response<Body>, ApiError> {
+/// Notes a hosted key's spending: the receipt's cost (`x_gonka.cost`).
+fn charge(gateway: &Gateway, key: Option<&keys::KeyHash>, receipt: &Value) {
+	let (Some(keys), Some(key)) = (gateway.keys(), key) else { return };
+	let cost = receipt["cost"].as_str().and_then(|cost| cost.parse::<u128>().ok()).unwrap_or(0);
+	if let Err(error) = keys.spend(key, cost) {
+		tracing::error!(%error, cost, "an API key's spending was not journaled");
+	}
+}
+
+async fn chat(
+	gateway: &Arc<Gateway>,
+	body: &[u8],
+	key: Option<keys::KeyHash>,
+) -> Result<Response<Body>, ApiError> {
 	let request = openai::parse_request(body)?;
 	let (model, stream, include_usage) =
 		(request.model.clone(), request.stream, request.include_usage);
@@ -185,6 +218,7 @@ async fn chat(gateway: &Arc<Gateway>, body: &[u8]) -> Result<Response<Body>, Api
 			match event {
 				Event::Text(more) => text.push_str(&more),
 				Event::Done { finish, usage, receipt } => {
+					charge(gateway, key.as_ref(), &receipt);
 					let body = openai::completion(
 						&id,
 						created,
@@ -215,6 +249,7 @@ async fn chat(gateway: &Arc<Gateway>, body: &[u8]) -> Result<Response<Body>, Api
 		json!({"role": "assistant", "content": ""}),
 		None,
 	)));
+	let gateway = gateway.clone();
 	tokio::spawn(async move {
 		while let Some(event) = events.recv().await {
 			match event {
@@ -228,6 +263,7 @@ async fn chat(gateway: &Arc<Gateway>, body: &[u8]) -> Result<Response<Body>, Api
 					)));
 				}
 				Event::Done { finish, usage, receipt } => {
+					charge(&gateway, key.as_ref(), &receipt);
 					let mut last =
 						openai::chunk(&id, created, &model, json!({}), Some(finish_reason(finish)));
 					last["x_gonka"] = receipt;

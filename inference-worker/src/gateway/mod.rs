@@ -25,6 +25,7 @@
 
 pub mod config;
 pub mod http;
+pub mod keys;
 pub mod openai;
 pub mod supply;
 
@@ -97,6 +98,7 @@ pub struct Gateway {
 	supply: Arc<dyn ChannelSupply>,
 	clients: tokio::sync::Mutex<BTreeMap<String, Arc<ExecutorClient>>>,
 	avoided: Mutex<BTreeSet<HostId>>,
+	keys: Option<keys::ApiKeys>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -108,13 +110,25 @@ fn unavailable(message: impl Into<String>) -> ApiError {
 }
 
 impl Gateway {
-	/// A gateway over `supply`'s channels.
+	/// A gateway over `supply`'s channels, open to whoever reaches it.
 	pub fn new(supply: Arc<dyn ChannelSupply>) -> Arc<Self> {
+		Self::hosted(supply, None)
+	}
+
+	/// A gateway over `supply`'s channels that serves only the holders of `keys` (open
+	/// if `None`).
+	pub fn hosted(supply: Arc<dyn ChannelSupply>, keys: Option<keys::ApiKeys>) -> Arc<Self> {
 		Arc::new(Self {
 			supply,
 			clients: tokio::sync::Mutex::new(BTreeMap::new()),
 			avoided: Mutex::new(BTreeSet::new()),
+			keys,
 		})
+	}
+
+	/// The hosted mode's keys, if any.
+	pub fn keys(&self) -> Option<&keys::ApiKeys> {
+		self.keys.as_ref()
 	}
 
 	/// The models served.
