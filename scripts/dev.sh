@@ -196,26 +196,34 @@ else
 	cat "$dir/infer.log" >&2
 fi
 
-# The same question through the gateway, once its channel is open (503 until then).
-question="$(printf '%s' "$prompt" | sed 's/\\/\\\\/g; s/"/\\"/g')"
+# The same question through the gateway, once its channel is open: 503 until then (or no
+# answer while it starts); anything else is final.
+question="$(printf '%s' "$prompt" | tr '\n\t\r' '   ' | sed 's/\\/\\\\/g; s/"/\\"/g')"
 chat="{\"model\": \"SmolLM2-135M-Instruct\", \"max_tokens\": 32, \"temperature\": 0,
 	\"messages\": [{\"role\": \"user\", \"content\": \"$question\"}]}"
 echo "==> first chat completion through the gateway (once its channel is open)" >&2
-reply=""
+gateway_pid="${other_pids[-1]}"
+status=000
 for _ in $(seq 120); do
-	if reply="$(curl -sf -H 'Content-Type: application/json' -d "$chat" \
-		"$gateway_url/v1/chat/completions" 2>/dev/null)"; then
+	if ! kill -0 "$gateway_pid" 2>/dev/null; then
+		echo "error: the gateway exited; the end of $dir/gateway/gateway.log:" >&2
+		tail -n 20 "$dir/gateway/gateway.log" >&2
 		break
 	fi
-	reply=""
-	sleep 2
+	status="$(curl -s --max-time 120 -o "$dir/gateway/first-answer.json" -w '%{http_code}' \
+		-H 'Content-Type: application/json' -d "$chat" "$gateway_url/v1/chat/completions" ||
+		true)"
+	case "$status" in
+	503 | 000) sleep 2 ;;
+	*) break ;;
+	esac
 done
-if [ -n "$reply" ]; then
+if [ "$status" = 200 ]; then
 	# The answer's text: the JSON string after the first "content" (escapes as sent).
-	printf '==> gateway answer: %s\n' "$(printf '%s\n' "$reply" | sed 's/"content":"/\n/' |
+	printf '==> gateway answer: %s\n' "$(sed 's/"content":"/\n/' "$dir/gateway/first-answer.json" |
 		sed -n '2{s/^\(\([^"\\]\|\\.\)*\)".*/\1/p}')"
 else
-	echo "error: the gateway did not answer; see $dir/gateway/gateway.log" >&2
+	echo "error: the gateway's first answer: HTTP $status $(cat "$dir/gateway/first-answer.json" 2>/dev/null)" >&2
 fi
 echo "==> try it: curl -N $gateway_url/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\": \"SmolLM2-135M-Instruct\", \"stream\": true, \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}'" >&2
 echo "==> the network runs on; Ctrl-C stops it" >&2

@@ -10,7 +10,7 @@ export GONKA_ROOT
 
 # --- system packages -------------------------------------------------------------------
 gonka_missing_packages=()
-for pkg in protobuf-compiler clang libclang-dev pkg-config libssl-dev mold iproute2; do
+for pkg in protobuf-compiler clang libclang-dev pkg-config libssl-dev mold iproute2 curl; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
 		gonka_missing_packages+=("$pkg")
 done

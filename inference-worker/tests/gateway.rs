@@ -139,7 +139,7 @@ fn setup(members: &[(&str, bool)], allowance: u128) -> Setup {
 	setup_hosted(members, allowance, None)
 }
 
-fn setup_hosted(members: &[(&str, bool)], allowance: u128, keys: Option<ApiKeys>) -> Setup {
+fn setup_hosted(members: &[(&str, bool)], allowance: u128, keys: Option<Arc<ApiKeys>>) -> Setup {
 	let dir = tempfile::tempdir().unwrap();
 	let channel_key = sr25519::Pair::from_string("//Charlie//channel//0", None).unwrap();
 	let executors: Vec<Executor> = members
@@ -471,7 +471,8 @@ fn hosted_mode_serves_only_its_keys_within_their_rate_and_spending() {
 			name: "capped".into(),
 			key_hash: hex::encode(hash_key(&capped)),
 			requests_per_minute: 60,
-			max_spend: Some(1),
+			// Room for one request of this test (its maximum cost is 41 tokens'), not two.
+			max_spend: Some(50 * PRICE as u64),
 		},
 	];
 	let keys_dir = tempfile::tempdir().unwrap();
@@ -500,7 +501,13 @@ fn hosted_mode_serves_only_its_keys_within_their_rate_and_spending() {
 	let (status, body) =
 		http_as(&setup.server, Some(&limited), "POST", "/v1/chat/completions", &request);
 	assert_eq!((status, code(&body).as_str()), (429, "rate_limit_exceeded"), "{body}");
-	// The capped key's first receipt crosses its limit: the next request is refused.
+	// A path the gateway does not serve needs a key too.
+	let (status, _) = http_as(&setup.server, None, "GET", "/v1/nothing", "");
+	assert_eq!(status, 401);
+	let (status, _) = http_as(&setup.server, Some(&capped), "GET", "/v1/nothing", "");
+	assert_eq!(status, 404);
+	// The capped key's first request fits; its spending and the next one's maximum cost
+	// do not: refused.
 	let (status, body) =
 		http_as(&setup.server, Some(&capped), "POST", "/v1/chat/completions", &request);
 	assert_eq!(status, 200, "{body}");
@@ -520,8 +527,23 @@ fn hosted_mode_serves_only_its_keys_within_their_rate_and_spending() {
 	let limited_spent = setup.gateway.keys().unwrap().spent(&hash_key(&limited));
 	assert!(limited_spent.is_some_and(|spent| spent > 0));
 	assert_eq!(reopened.spent(&hash_key(&limited)), limited_spent);
-	let refused = reopened.admit(Some(&format!("Bearer {capped}")), std::time::Instant::now());
+	// The scheme's case and spacing do not matter; the spending read back refuses the
+	// next request's maximum cost.
+	let admitted = reopened.admit(Some(&format!("bearer  {capped}")), std::time::Instant::now());
+	assert_eq!(admitted.map_err(|error| error.status), Ok(hash));
+	let refused = reopened.reserve(hash, 41 * PRICE).map(|_| ());
 	assert_eq!(refused.map_err(|error| error.status), Err(429));
+	// Requests at once hold their maximum cost: a second cannot overspend before the
+	// first's receipt; a request that ends without a receipt frees its room.
+	let fresh = hash_key(&limited);
+	let configs = vec![ApiKeyConfig { max_spend: Some(100), ..configs[0].clone() }];
+	let keys = ApiKeys::open(&configs, tempfile::tempdir().unwrap().path()).unwrap().unwrap();
+	let first = keys.reserve(fresh, 60).unwrap();
+	assert_eq!(keys.reserve(fresh, 60).map(|_| ()).map_err(|error| error.status), Err(429));
+	drop(first);
+	keys.reserve(fresh, 60).unwrap().charge(30);
+	assert_eq!(keys.spent(&fresh), Some(30));
+	assert!(keys.reserve(fresh, 70).is_ok());
 	// No key is written anywhere: only hashes.
 	for entry in std::fs::read_dir(keys_dir.path()).unwrap() {
 		let bytes = std::fs::read(entry.unwrap().path()).unwrap();
@@ -529,4 +551,28 @@ fn hosted_mode_serves_only_its_keys_within_their_rate_and_spending() {
 		assert!(!text.contains(&limited) && !text.contains(&capped));
 		assert!(!bytes.windows(32).any(|w| w == &hex::decode(&capped[3..]).unwrap()[..]));
 	}
+}
+
+/// Requests at once spread over the committee: an executor runs its requests one after
+/// another, so the gateway sends each to the member running fewest of its requests.
+#[test]
+fn requests_at_once_go_to_different_members() {
+	let setup = setup(&[("Alice", true), ("Bob", true)], u128::MAX);
+	let request = json!({"model": MODEL, "messages": [{"role": "user", "content": QUESTION}], "max_tokens": 24})
+		.to_string();
+	let executors: Vec<String> = std::thread::scope(|scope| {
+		let answers: Vec<_> = (0..2)
+			.map(|_| {
+				scope.spawn(|| {
+					let (status, body) =
+						http(&setup.server, "POST", "/v1/chat/completions", &request);
+					assert_eq!(status, 200, "{body}");
+					let answer: Value = serde_json::from_str(&body).unwrap();
+					answer["x_gonka"]["executor"].as_str().unwrap().to_string()
+				})
+			})
+			.collect();
+		answers.into_iter().map(|answer| answer.join().unwrap()).collect()
+	});
+	assert_ne!(executors[0], executors[1], "both went to {}", executors[0]);
 }

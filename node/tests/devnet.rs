@@ -76,8 +76,9 @@ fn one_command_runs_the_network_and_ctrl_c_stops_it() {
 		let worker = |name: &str| {
 			std::fs::read_to_string(dir.join(name).join("worker.log")).unwrap_or_default()
 		};
+		let gateway = std::fs::read_to_string(dir.join("gateway/gateway.log")).unwrap_or_default();
 		format!(
-			"stdout:\n{out}\nstderr:\n{err}\nalice:\n{}\nbob:\n{}",
+			"stdout:\n{out}\nstderr:\n{err}\nalice:\n{}\nbob:\n{}\ngateway:\n{gateway}",
 			worker("alice"),
 			worker("bob")
 		)
@@ -97,7 +98,8 @@ fn one_command_runs_the_network_and_ctrl_c_stops_it() {
 	];
 	let started = Instant::now();
 	loop {
-		let (out, _) = read();
+		let (out, err) = read();
+		assert!(!err.contains("error: the gateway"), "{}", logs());
 		if expected.iter().all(|line| out.contains(line))
 			&& out.contains("==> answer:")
 			&& out.contains("==> gateway answer:")

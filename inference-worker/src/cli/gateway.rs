@@ -21,8 +21,9 @@ pub fn new_key(name: &str) -> anyhow::Result<()> {
 	eprintln!("the key (give it to its user; the gateway keeps only its hash):");
 	println!("{key}");
 	eprintln!("\nits entry in the gateway's configuration:");
+	let name = toml::Value::String(name.to_string());
 	eprintln!(
-		"[[api_keys]]\nname = {name:?}\nkey_hash = \"{hash}\"\nrequests_per_minute = 60\n\
+		"[[api_keys]]\nname = {name}\nkey_hash = \"{hash}\"\nrequests_per_minute = 60\n\
 		 # max_spend = 1000000000  # in the smallest unit of GNK (1 GNK)"
 	);
 	Ok(())

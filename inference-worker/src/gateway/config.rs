@@ -139,9 +139,13 @@ impl GatewayConfig {
 		if config.models.is_empty() {
 			return Err(fail("models: at least one [[models]] is needed".into()));
 		}
-		let mut hashes = std::collections::BTreeSet::new();
+		let (mut hashes, mut names) =
+			(std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
 		for (at, key) in config.api_keys.iter().enumerate() {
 			let field = |name: &str| format!("api_keys[{at}].{name}");
+			if key.name.trim().is_empty() || !names.insert(key.name.clone()) {
+				return Err(fail(format!("{}: empty, or another key's", field("name"))));
+			}
 			if super::keys::parse_hash(&key.key_hash).is_none() {
 				return Err(fail(format!(
 					"{}: 64 hex digits (`gonka-worker gateway-key` prints a key and its hash)",

@@ -140,13 +140,12 @@ async fn handle(
 		.get(hyper::header::AUTHORIZATION)
 		.and_then(|value| value.to_str().ok())
 		.map(str::to_string);
+	// Hosted mode: every route needs a key (before anything is read).
+	if let Some(Err(error)) = gateway.keys().map(|keys| keys.check(authorization.as_deref())) {
+		return Ok(error_response(&error));
+	}
 	Ok(match (method, path.as_str()) {
 		(Method::GET, "/v1/models") => {
-			if let Some(Err(error)) =
-				gateway.keys().map(|keys| keys.check(authorization.as_deref()))
-			{
-				return Ok(error_response(&error));
-			}
 			json_response(200, &openai::models_body(&gateway.models(), now()))
 		}
 		(Method::POST, "/v1/chat/completions") => {
@@ -192,15 +191,6 @@ fn finish_reason(finish: FinishReason) -> &'static str {
 	}
 }
 
-/// Notes a hosted key's spending: the receipt's cost (`x_gonka.cost`).
-fn charge(gateway: &Gateway, key: Option<&keys::KeyHash>, receipt: &Value) {
-	let (Some(keys), Some(key)) = (gateway.keys(), key) else { return };
-	let cost = receipt["cost"].as_str().and_then(|cost| cost.parse::<u128>().ok()).unwrap_or(0);
-	if let Err(error) = keys.spend(key, cost) {
-		tracing::error!(%error, cost, "an API key's spending was not journaled");
-	}
-}
-
 async fn chat(
 	gateway: &Arc<Gateway>,
 	body: &[u8],
@@ -209,7 +199,7 @@ async fn chat(
 	let request = openai::parse_request(body)?;
 	let (model, stream, include_usage) =
 		(request.model.clone(), request.stream, request.include_usage);
-	let mut events = gateway.complete(request).await?;
+	let mut events = gateway.complete(request, key).await?;
 	let id = format!("chatcmpl-{}", hex::encode(&crate::channel::prompt::new_salt()[..12]));
 	let created = now();
 	if !stream {
@@ -218,7 +208,6 @@ async fn chat(
 			match event {
 				Event::Text(more) => text.push_str(&more),
 				Event::Done { finish, usage, receipt } => {
-					charge(gateway, key.as_ref(), &receipt);
 					let body = openai::completion(
 						&id,
 						created,
@@ -249,7 +238,6 @@ async fn chat(
 		json!({"role": "assistant", "content": ""}),
 		None,
 	)));
-	let gateway = gateway.clone();
 	tokio::spawn(async move {
 		while let Some(event) = events.recv().await {
 			match event {
@@ -263,7 +251,6 @@ async fn chat(
 					)));
 				}
 				Event::Done { finish, usage, receipt } => {
-					charge(&gateway, key.as_ref(), &receipt);
 					let mut last =
 						openai::chunk(&id, created, &model, json!({}), Some(finish_reason(finish)));
 					last["x_gonka"] = receipt;

@@ -11,11 +11,14 @@
 //!   route, `/v1/models` too, as OpenAI's API does).
 //! - **429 `rate_limit_exceeded`**: the key started `requests_per_minute` requests in the
 //!   last 60 seconds already.
-//! - **429 `insufficient_quota`**: the key's receipts cost `max_spend` or more (in the
-//!   smallest unit of GNK). What each key spent is journaled (`api-keys.log` in the data
-//!   directory) when its receipt arrives, so a restart forgets no spending; the request
-//!   that crosses the limit is served (its cost is known only from its receipt, at most
-//!   the request's maximum cost).
+//! - **429 `insufficient_quota`**: the request's maximum cost (at the channel's price)
+//!   does not fit in what the key has left of `max_spend` (in the smallest unit of GNK),
+//!   counting the maximum cost of its requests in flight: requests at once cannot
+//!   overspend. What each key spent (a receipt's cost, once the gateway signs its
+//!   voucher, whether or not the client is still there) is journaled (`api-keys.log` in
+//!   the data directory), so a restart forgets no spending. A request that ends without a
+//!   receipt costs the key nothing (its executor may still claim it as a tail receipt:
+//!   the account pays that, the key is not charged).
 //!
 //! Without `[[api_keys]]` the gateway is open to whoever reaches its address (the default:
 //! it listens on 127.0.0.1).
@@ -26,7 +29,7 @@ use codec::{Decode, Encode};
 use std::{
 	collections::{BTreeMap, VecDeque},
 	path::Path,
-	sync::Mutex,
+	sync::{Arc, Mutex},
 	time::{Duration, Instant},
 };
 
@@ -68,6 +71,8 @@ struct KeyState {
 	max_spend: Option<u128>,
 	started: VecDeque<Instant>,
 	spent: u128,
+	/// The maximum cost of its requests in flight.
+	reserved: u128,
 }
 
 /// The hosted mode's keys, their limits and their spending.
@@ -89,7 +94,7 @@ pub fn parse_hash(text: &str) -> Option<KeyHash> {
 impl ApiKeys {
 	/// The keys of `configs` (whose hashes `GatewayConfig::load` checked), with what each
 	/// spent as the journal under `data_dir` says; `None` without keys (the open mode).
-	pub fn open(configs: &[ApiKeyConfig], data_dir: &Path) -> Result<Option<Self>> {
+	pub fn open(configs: &[ApiKeyConfig], data_dir: &Path) -> Result<Option<Arc<Self>>> {
 		if configs.is_empty() {
 			return Ok(None);
 		}
@@ -106,6 +111,7 @@ impl ApiKeys {
 					max_spend: config.max_spend.map(u128::from),
 					started: VecDeque::new(),
 					spent: 0,
+					reserved: 0,
 				},
 			);
 		}
@@ -117,14 +123,15 @@ impl ApiKeys {
 				state.spent = state.spent.saturating_add(cost);
 			}
 		}
-		Ok(Some(Self { keys: Mutex::new(keys), journal: Mutex::new(journal) }))
+		Ok(Some(Arc::new(Self { keys: Mutex::new(keys), journal: Mutex::new(journal) })))
 	}
 
 	/// The key of a request's `Authorization` header, if it is one of the keys.
 	fn known(&self, authorization: Option<&str>) -> std::result::Result<KeyHash, ApiError> {
 		let key = authorization
-			.and_then(|value| value.strip_prefix("Bearer "))
-			.map(str::trim)
+			.and_then(|value| value.trim().split_once(char::is_whitespace))
+			.filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+			.map(|(_, key)| key.trim())
 			.filter(|key| !key.is_empty())
 			.ok_or_else(|| {
 				invalid_key("no API key: send `Authorization: Bearer <key>` (the client's api_key)")
@@ -142,7 +149,8 @@ impl ApiKeys {
 	}
 
 	/// Admits a completion for the key of `authorization` at `now`: its key if it is
-	/// known, within its rate and its spending; the request is counted in its rate.
+	/// known, within its rate and with spending room left; the request is counted in its
+	/// rate ([`Self::reserve`] holds its maximum cost once it is known).
 	pub fn admit(
 		&self,
 		authorization: Option<&str>,
@@ -153,13 +161,8 @@ impl ApiKeys {
 		let Some(state) = keys.get_mut(&hash) else {
 			return Err(invalid_key("the API key is not one of this gateway's"));
 		};
-		if state.max_spend.is_some_and(|most| state.spent >= most) {
-			return Err(ApiError::new(
-				429,
-				"insufficient_quota",
-				"insufficient_quota",
-				format!("the API key `{}` has spent its limit ({} spent)", state.name, state.spent),
-			));
+		if state.max_spend.is_some_and(|most| state.spent.saturating_add(state.reserved) >= most) {
+			return Err(quota(state, 0));
 		}
 		while state.started.front().is_some_and(|at| now.duration_since(*at) >= MINUTE) {
 			state.started.pop_front();
@@ -179,13 +182,39 @@ impl ApiKeys {
 		Ok(hash)
 	}
 
-	/// Notes that `key`'s request cost `cost` (its receipt's), journaled first.
-	pub fn spend(&self, key: &KeyHash, cost: u128) -> Result<()> {
-		lock(&self.journal).append(&Spent { key: *key, cost })?;
+	/// Holds `most` (a request's maximum cost) of `key`'s room until the request ends:
+	/// refused if its spending, its requests in flight and this one would pass
+	/// `max_spend`. The [`Reservation`] charges the receipt's cost, or frees the room if
+	/// dropped without one.
+	pub fn reserve(
+		self: &Arc<Self>,
+		key: KeyHash,
+		most: u128,
+	) -> std::result::Result<Reservation, ApiError> {
+		let mut keys = lock(&self.keys);
+		let Some(state) = keys.get_mut(&key) else {
+			return Err(invalid_key("the API key is not one of this gateway's"));
+		};
+		let after = state.spent.saturating_add(state.reserved).saturating_add(most);
+		if state.max_spend.is_some_and(|limit| after > limit) {
+			return Err(quota(state, most));
+		}
+		state.reserved = state.reserved.saturating_add(most);
+		Ok(Reservation { keys: self.clone(), key, most, done: false })
+	}
+
+	/// Frees `most` of `key`'s room and notes `cost` spent (journaled; counted even if
+	/// the journal fails, which is logged).
+	fn settle(&self, key: &KeyHash, most: u128, cost: u128) {
+		if cost > 0 {
+			if let Err(error) = lock(&self.journal).append(&Spent { key: *key, cost }) {
+				tracing::error!(%error, cost, "an API key's spending was not journaled");
+			}
+		}
 		if let Some(state) = lock(&self.keys).get_mut(key) {
+			state.reserved = state.reserved.saturating_sub(most);
 			state.spent = state.spent.saturating_add(cost);
 		}
-		Ok(())
 	}
 
 	/// What `key` spent so far.
@@ -196,4 +225,44 @@ impl ApiKeys {
 
 fn invalid_key(message: &str) -> ApiError {
 	ApiError::new(401, "invalid_request_error", "invalid_api_key", message)
+}
+
+fn quota(state: &KeyState, most: u128) -> ApiError {
+	ApiError::new(
+		429,
+		"insufficient_quota",
+		"insufficient_quota",
+		format!(
+			"the API key `{}` has no room for this request: {} spent, {} in flight, this one \
+			 may cost {most}, its limit is {}",
+			state.name,
+			state.spent,
+			state.reserved,
+			state.max_spend.unwrap_or(u128::MAX)
+		),
+	)
+}
+
+/// A request's hold on its key's spending room ([`ApiKeys::reserve`]).
+pub struct Reservation {
+	keys: Arc<ApiKeys>,
+	key: KeyHash,
+	most: u128,
+	done: bool,
+}
+
+impl Reservation {
+	/// The request's receipt cost `cost` (its voucher signed): charged to the key.
+	pub fn charge(mut self, cost: u128) {
+		self.done = true;
+		self.keys.settle(&self.key, self.most, cost);
+	}
+}
+
+impl Drop for Reservation {
+	fn drop(&mut self) {
+		if !self.done {
+			self.keys.settle(&self.key, self.most, 0);
+		}
+	}
 }

@@ -9,7 +9,9 @@
 //! channels, `supply`) or, in tests, a fixed one.
 //!
 //! **Choosing a member.** The members whose allowance left covers the request's maximum
-//! cost and that sent no bad receipt, most allowance left first. The first try takes a new
+//! cost and that sent no bad receipt, the one running fewest of this gateway's requests
+//! first (an executor runs its requests one after another: requests at once spread over
+//! the committee), then the most allowance left. The first try takes a new
 //! nonce; each next try is the same nonce's next try, to the next member, while the
 //! member did not take it (not serving it, busy, unreachable, its allowance or voucher
 //! lag). When none takes it: 402 `insufficient_quota` if a member's allowance was the
@@ -98,7 +100,34 @@ pub struct Gateway {
 	supply: Arc<dyn ChannelSupply>,
 	clients: tokio::sync::Mutex<BTreeMap<String, Arc<ExecutorClient>>>,
 	avoided: Mutex<BTreeSet<HostId>>,
-	keys: Option<keys::ApiKeys>,
+	/// The requests each member is running for this gateway now.
+	busy: Mutex<BTreeMap<HostId, u32>>,
+	keys: Option<Arc<keys::ApiKeys>>,
+}
+
+/// A request a member runs, counted in [`Gateway::busy`] until dropped.
+struct Busy {
+	gateway: Arc<Gateway>,
+	host: HostId,
+}
+
+impl Busy {
+	fn new(gateway: &Arc<Gateway>, host: &HostId) -> Self {
+		*lock(&gateway.busy).entry(host.clone()).or_default() += 1;
+		Self { gateway: gateway.clone(), host: host.clone() }
+	}
+}
+
+impl Drop for Busy {
+	fn drop(&mut self) {
+		let mut busy = lock(&self.gateway.busy);
+		if let Some(count) = busy.get_mut(&self.host) {
+			*count = count.saturating_sub(1);
+			if *count == 0 {
+				busy.remove(&self.host);
+			}
+		}
+	}
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -117,17 +146,18 @@ impl Gateway {
 
 	/// A gateway over `supply`'s channels that serves only the holders of `keys` (open
 	/// if `None`).
-	pub fn hosted(supply: Arc<dyn ChannelSupply>, keys: Option<keys::ApiKeys>) -> Arc<Self> {
+	pub fn hosted(supply: Arc<dyn ChannelSupply>, keys: Option<Arc<keys::ApiKeys>>) -> Arc<Self> {
 		Arc::new(Self {
 			supply,
 			clients: tokio::sync::Mutex::new(BTreeMap::new()),
 			avoided: Mutex::new(BTreeSet::new()),
+			busy: Mutex::new(BTreeMap::new()),
 			keys,
 		})
 	}
 
 	/// The hosted mode's keys, if any.
-	pub fn keys(&self) -> Option<&keys::ApiKeys> {
+	pub fn keys(&self) -> Option<&Arc<keys::ApiKeys>> {
 		self.keys.as_ref()
 	}
 
@@ -155,11 +185,13 @@ impl Gateway {
 		}
 	}
 
-	/// Starts a completion: sends the request to a member that takes it, and streams its
-	/// events; or says why no member took it.
+	/// Starts a completion (for the hosted mode's `key`, whose spending room holds the
+	/// request's maximum cost until its receipt is charged): sends the request to a member
+	/// that takes it, and streams its events; or says why no member took it.
 	pub async fn complete(
 		self: &Arc<Self>,
 		request: CompletionRequest,
+		key: Option<keys::KeyHash>,
 	) -> Result<tokio::sync::mpsc::UnboundedReceiver<Event>, ApiError> {
 		let channel = self.supply.channel(&request.model).ok_or_else(|| {
 			if self.supply.models().contains(&request.model) {
@@ -227,6 +259,10 @@ impl Gateway {
 		};
 		let most =
 			max_cost(bytes, view.template_overhead, max_tokens, view.price).unwrap_or(u128::MAX);
+		let reservation = match (&self.keys, key) {
+			(Some(keys), Some(key)) => Some(keys.reserve(key, most)?),
+			_ => None,
+		};
 		let funded: Vec<(HostId, u128)> =
 			allowances.into_iter().filter(|(_, left)| *left >= most).collect();
 		if funded.is_empty() {
@@ -246,11 +282,25 @@ impl Gateway {
 				"no committee member can take the request: members that sent bad receipts are not asked again",
 			));
 		}
-		candidates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+		// The least busy first (a member runs its requests one after another), then the
+		// most allowance left.
+		{
+			let busy = lock(&self.busy);
+			let running = |host: &HostId| busy.get(host).copied().unwrap_or(0);
+			candidates.sort_by(|a, b| {
+				running(&a.0)
+					.cmp(&running(&b.0))
+					.then_with(|| b.1.cmp(&a.1))
+					.then_with(|| a.0.cmp(&b.0))
+			});
+		}
 		let (mut nonce, mut refusals) = (None, Vec::new());
 		for (attempt, (host, _)) in candidates.iter().enumerate() {
 			let Ok(attempt) = u8::try_from(attempt) else { break };
 			let Some(endpoint) = channel.endpoints.get(host) else { continue };
+			// Counted busy from its choice on (no await since the sort): requests at once
+			// see each other's choice. Dropped if the member does not take it.
+			let busy = Busy::new(self, host);
 			let signed = {
 				let mut book = lock(&channel.book);
 				match book.request(
@@ -294,6 +344,8 @@ impl Gateway {
 						client,
 						payload,
 						prompt_tokens: prompt_ids.len() as u32,
+						reservation: Mutex::new(reservation),
+						_busy: busy,
 					};
 					tokio::spawn(async move { gateway.drive(stream, subscription, sender).await });
 					return Ok(receiver);
@@ -432,7 +484,13 @@ impl Gateway {
 			tokenizer.end_tokens(),
 		);
 		let voucher = match accepted {
-			Ok(Ok(voucher)) => voucher,
+			Ok(Ok(voucher)) => {
+				// Signed: the key pays it, whether or not its client is still there.
+				if let Some(reservation) = lock(&stream.reservation).take() {
+					reservation.charge(receipt.cost);
+				}
+				voucher
+			}
 			Ok(Err(fault)) => {
 				tracing::warn!(executor = %stream.payload.request.executor, %fault, "a receipt was not countersigned");
 				let cheated = !matches!(fault, Fault::Seq { .. } | Fault::Allowance { .. });
@@ -481,4 +539,9 @@ struct Stream {
 	client: Arc<ExecutorClient>,
 	payload: Payload,
 	prompt_tokens: u32,
+	/// Its hold on its API key's spending room (hosted mode): charged when the voucher is
+	/// signed, freed if it ends without one.
+	reservation: Mutex<Option<keys::Reservation>>,
+	/// Counts it in its member's requests running.
+	_busy: Busy,
 }
