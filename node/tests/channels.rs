@@ -13,7 +13,7 @@
 mod common;
 
 use common::{
-	gateway::{post, GatewayProcess, GatewayTerms},
+	gateway::{post, system, GatewayProcess, GatewayTerms, MODEL, POC, QUESTION},
 	worker::{default_model, Worker},
 	DevNode,
 };
@@ -27,17 +27,6 @@ use polkadot_sdk::sp_keyring::Sr25519Keyring;
 use serde_json::{json, Value};
 use std::{collections::BTreeMap, path::PathBuf, process::Command, time::Duration};
 
-const POC: &str = "poc_max_nonces = 4\npoc_batch = 2\n";
-const MODEL: &str = "SmolLM2-135M-Instruct";
-const QUESTION: &str = "What is the capital of France?";
-/// Each receipt must pay its checks: a new host's receipts are all sampled, and the
-/// validators' share of a settlement must pay `SampleFee` (330 tokens' worth) for each
-/// sample and its second answers (two answers for a settlement of one receipt:
-/// `docs/channels.md`), so the requests carry a long system prompt: 1,400 digits, one
-/// token each.
-fn system() -> String {
-	format!("Remember this number: {}", "0123456789".repeat(140))
-}
 const MAX_TOKENS: usize = 10;
 /// A channel of 300 blocks (1 s each): the test closes it once its requests are answered
 /// (the developer's `close_channel`), rather than wait for its end.

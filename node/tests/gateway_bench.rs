@@ -20,7 +20,10 @@
 mod common;
 
 use common::{
-	gateway::{millis, post, stream_timed, GatewayProcess, GatewayTerms, StreamTiming},
+	gateway::{
+		millis, post, stream_timed, system, GatewayProcess, GatewayTerms, StreamTiming, MODEL, POC,
+		QUESTION,
+	},
 	worker::{default_model, Worker},
 	DevNode,
 };
@@ -39,15 +42,6 @@ use std::{
 
 /// The devnet's blocks (`scripts/dev.sh`).
 const BLOCK_MS: u64 = 3_000;
-const POC: &str = "poc_max_nonces = 4\npoc_batch = 2\n";
-const MODEL: &str = "SmolLM2-135M-Instruct";
-const QUESTION: &str = "What is the capital of France?";
-/// A new host's receipts are all sampled, and a settlement's validators' share must pay
-/// each sample's verdict (`SampleFee`): a receipt must cost about 1,400 tokens
-/// (`node/tests/channels.rs`). A long system prompt makes it so.
-fn system() -> String {
-	format!("Remember this number: {}", "0123456789".repeat(140))
-}
 /// Tokens of each measured completion.
 const MAX_TOKENS: usize = 16;
 /// Timed runs of each path (after one warm-up run).

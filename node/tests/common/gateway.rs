@@ -8,6 +8,21 @@ use std::{
 	time::{Duration, Instant},
 };
 
+/// The workers' PoC in the gateway's tests: few nonces, so that serving is not starved.
+pub const POC: &str = "poc_max_nonces = 4\npoc_batch = 2\n";
+/// The model the dev chain approves, by the name the gateway serves it by.
+pub const MODEL: &str = "SmolLM2-135M-Instruct";
+/// The question the tests ask.
+pub const QUESTION: &str = "What is the capital of France?";
+
+/// A system prompt long enough for a receipt to pay its checks: a new host's receipts are
+/// all sampled, and the validators' share of a settlement must pay `SampleFee` (330
+/// tokens' worth) for each sample and its second answers (two answers for a settlement of
+/// one receipt: `docs/channels.md`, "Known limits"): 1,400 digits, one token each.
+pub fn system() -> String {
+	format!("Remember this number: {}", "0123456789".repeat(140))
+}
+
 /// What a test's gateway opens its channels with.
 pub struct GatewayTerms {
 	/// Slots of each channel's committee.
