@@ -6,11 +6,12 @@
 //!
 //! ```text
 //! source scripts/env.sh && gonka_build
-//! gonka_cargo test --workspace --test gateway_bench -- --ignored --nocapture
+//! RAYON_NUM_THREADS=1 gonka_cargo test --workspace --test gateway_bench -- --ignored --nocapture
 //! ```
 //!
 //! It prints, for the same conversation: the time to the first token and to the last,
-//! locally (in this process, the model warm), through the gateway (an SSE stream read
+//! locally (in this process, the model warm; `RAYON_NUM_THREADS=1` gives it the one
+//! thread each worker runs with), through the gateway (an SSE stream read
 //! from a raw socket), and by the on-chain path (`gonka-worker infer`'s function: a
 //! `request` transaction, then the chain polled every 500 ms for the answer); then the
 //! gateway's requests per second with 1, 2 and 4 clients at once; then, once the channels
