@@ -529,8 +529,9 @@ fn hosted_mode_serves_only_its_keys_within_their_rate_and_spending() {
 	assert_eq!(reopened.spent(&hash_key(&limited)), limited_spent);
 	// The scheme's case and spacing do not matter; the spending read back refuses the
 	// next request's maximum cost.
-	let admitted = reopened.admit(Some(&format!("bearer  {capped}")), std::time::Instant::now());
-	assert_eq!(admitted.map_err(|error| error.status), Ok(hash));
+	let checked = reopened.check(Some(&format!("bearer  {capped}")));
+	assert_eq!(checked.map_err(|error| error.status), Ok(hash));
+	assert!(reopened.admit(hash, std::time::Instant::now()).is_ok());
 	let refused = reopened.reserve(hash, 41 * PRICE).map(|_| ());
 	assert_eq!(refused.map_err(|error| error.status), Err(429));
 	// Requests at once hold their maximum cost: a second cannot overspend before the

@@ -141,22 +141,20 @@ async fn handle(
 		.and_then(|value| value.to_str().ok())
 		.map(str::to_string);
 	// Hosted mode: every route needs a key (before anything is read).
-	if let Some(Err(error)) = gateway.keys().map(|keys| keys.check(authorization.as_deref())) {
-		return Ok(error_response(&error));
-	}
+	let key = match gateway.keys().map(|keys| keys.check(authorization.as_deref())).transpose() {
+		Ok(key) => key,
+		Err(error) => return Ok(error_response(&error)),
+	};
 	Ok(match (method, path.as_str()) {
 		(Method::GET, "/v1/models") => {
 			json_response(200, &openai::models_body(&gateway.models(), now()))
 		}
 		(Method::POST, "/v1/chat/completions") => {
-			let key = match gateway
-				.keys()
-				.map(|keys| keys.admit(authorization.as_deref(), std::time::Instant::now()))
-				.transpose()
-			{
-				Ok(key) => key,
-				Err(error) => return Ok(error_response(&error)),
-			};
+			if let (Some(keys), Some(key)) = (gateway.keys(), key) {
+				if let Err(error) = keys.admit(key, std::time::Instant::now()) {
+					return Ok(error_response(&error));
+				}
+			}
 			let body = match Limited::new(request.into_body(), MAX_BODY_BYTES).collect().await {
 				Ok(collected) => collected.to_bytes(),
 				Err(_) => {

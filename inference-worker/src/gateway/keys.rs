@@ -126,8 +126,9 @@ impl ApiKeys {
 		Ok(Some(Arc::new(Self { keys: Mutex::new(keys), journal: Mutex::new(journal) })))
 	}
 
-	/// The key of a request's `Authorization` header, if it is one of the keys.
-	fn known(&self, authorization: Option<&str>) -> std::result::Result<KeyHash, ApiError> {
+	/// The key of a request's `Authorization` header, if it is one of the keys (every
+	/// route checks it first).
+	pub fn check(&self, authorization: Option<&str>) -> std::result::Result<KeyHash, ApiError> {
 		let key = authorization
 			.and_then(|value| value.trim().split_once(char::is_whitespace))
 			.filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
@@ -143,20 +144,10 @@ impl ApiKeys {
 		Ok(hash)
 	}
 
-	/// Whether `authorization` names a key (for the routes that cost nothing).
-	pub fn check(&self, authorization: Option<&str>) -> std::result::Result<(), ApiError> {
-		self.known(authorization).map(|_| ())
-	}
-
-	/// Admits a completion for the key of `authorization` at `now`: its key if it is
-	/// known, within its rate and with spending room left; the request is counted in its
-	/// rate ([`Self::reserve`] holds its maximum cost once it is known).
-	pub fn admit(
-		&self,
-		authorization: Option<&str>,
-		now: Instant,
-	) -> std::result::Result<KeyHash, ApiError> {
-		let hash = self.known(authorization)?;
+	/// Admits a completion for `hash` (a key [`Self::check`] found) at `now`: within its
+	/// rate and with spending room left; the request is counted in its rate
+	/// ([`Self::reserve`] holds its maximum cost once it is known).
+	pub fn admit(&self, hash: KeyHash, now: Instant) -> std::result::Result<(), ApiError> {
 		let mut keys = lock(&self.keys);
 		let Some(state) = keys.get_mut(&hash) else {
 			return Err(invalid_key("the API key is not one of this gateway's"));
@@ -179,7 +170,7 @@ impl ApiKeys {
 			));
 		}
 		state.started.push_back(now);
-		Ok(hash)
+		Ok(())
 	}
 
 	/// Holds `most` (a request's maximum cost) of `key`'s room until the request ends:

@@ -581,6 +581,22 @@ fn unavailable(hosts: &[u8]) -> (u8, u8, u32) {
 	(member, reporter, sample)
 }
 
+/// As [`unavailable`] on hosts 1 to 3, the reporter holding `work` of other pending work
+/// when it reports. Returns the member, the reporter and what the report's answer paid.
+pub(super) fn unavailable_with_work(work: u128) -> (u8, u8, u128) {
+	let (channel, member) = drawn(1, 2_000);
+	assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+	run_to_block(VERDICT_PERIOD);
+	let (sample, reporter) = sampled(0, &[1, 2, 3]);
+	assert_ok!(<TestLedger as pallet_inference::WorkLedger<_>>::credit_work(
+		&account(reporter),
+		work
+	));
+	let before = credited(&account(reporter));
+	assert_ok!(report(reporter, unavailable_report(0, sample)));
+	(member, reporter, credited(&account(reporter)) - before)
+}
+
 /// A report that sample `sample` of settlement `settlement` was unavailable.
 pub(super) fn unavailable_report(settlement: u64, sample: u32) -> FailureReport {
 	FailureReport {
@@ -678,18 +694,8 @@ fn an_unavailable_report_is_refuted_by_the_reporters_delivery_acknowledgement() 
 #[test]
 fn an_unavailable_report_the_jury_finds_served_takes_back_the_answers_pay_only() {
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
-		let (channel, member) = drawn(1, 2_000);
-		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
-		run_to_block(VERDICT_PERIOD);
-		let (sample, reporter) = sampled(0, &[1, 2, 3]);
 		// The reporter's other pending work in the epoch (a fine of the cost would reach it).
-		assert_ok!(<TestLedger as pallet_inference::WorkLedger<_>>::credit_work(
-			&account(reporter),
-			10 * COST
-		));
-		let before = credited(&account(reporter));
-		assert_ok!(report(reporter, unavailable_report(0, sample)));
-		let paid = credited(&account(reporter)) - before;
+		let (member, reporter, paid) = unavailable_with_work(10 * COST);
 		let cost = Disputes::<Test>::get(0).unwrap().cost;
 		assert!(paid > 0 && paid < cost, "the answer's pay ({paid}) is not the cost ({cost})");
 		// The executor serves the jury: it votes the receipt valid.

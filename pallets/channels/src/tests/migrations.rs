@@ -187,18 +187,10 @@ fn version_3_starts_its_cursors_where_version_2_left_its_records() {
 /// known then): a rejection takes nothing.
 #[test]
 fn open_unavailable_disputes_of_version_3_keep_their_seeds() {
-	use super::disputes::{report, sampled, third, unavailable_report, vote};
+	use super::disputes::{third, unavailable_with_work, vote};
 	use crate::{migrations::v4, DisputeOutcome, Event, UnavailableReport, UnavailableReports};
 	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
-		let (channel, member) = drawn(1, 2_000);
-		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
-		run_to_block(VERDICT_PERIOD);
-		let (sample, reporter) = sampled(0, &[1, 2, 3]);
-		assert_ok!(<TestLedger as pallet_inference::WorkLedger<_>>::credit_work(
-			&account(reporter),
-			1_000
-		));
-		assert_ok!(report(reporter, unavailable_report(0, sample)));
+		let (member, reporter, _) = unavailable_with_work(1_000);
 		// As version 3 kept it: its seed alone.
 		let seed = UnavailableReports::<Test>::take(0).unwrap().seed;
 		v4::v3::UnavailableSeeds::<Test>::insert(0, seed);
