@@ -424,6 +424,7 @@ fn a_payload_never_served_is_reported_unavailable_before_the_window_ends() {
 	let mut book = ValidatorBook::open(dir.path(), 50, 10).unwrap();
 	book.drawn(settlement(4, 60), vec![(0, SampleOf::Tree(1)), (3, SampleOf::Tree(9))]).unwrap();
 	book.pass(&settlement(4, 60), 0).unwrap();
+	book.not_served(4, 3);
 	// Period 1's window is 100..150: asked again until 140.
 	assert!(book.due(120).is_empty(), "a sample still pending holds the passes back");
 	assert_eq!(book.give_up(139).unwrap(), 0);
@@ -436,6 +437,29 @@ fn a_payload_never_served_is_reported_unavailable_before_the_window_ends() {
 	// A payload served late changes nothing decided.
 	book.pass(&settlement(4, 60), 3).unwrap();
 	assert_eq!(book.due(140).len(), 2);
+}
+
+#[test]
+fn a_sample_never_asked_for_is_left_unanswered_not_reported_unavailable() {
+	let dir = tempfile::tempdir().unwrap();
+	let mut book = ValidatorBook::open(dir.path(), 50, 10).unwrap();
+	let samples = vec![(0, SampleOf::Tree(1)), (1, SampleOf::Tree(4)), (2, SampleOf::Tree(9))];
+	book.drawn(settlement(5, 60), samples).unwrap();
+	// The validator's replays of samples 0 and 1 took the window: it never asked the
+	// executor for sample 2, which an honest executor would have served.
+	book.pass(&settlement(5, 60), 0).unwrap();
+	book.pass(&settlement(5, 60), 1).unwrap();
+	assert_eq!(book.give_up(140).unwrap(), 0, "nothing asked for went unserved");
+	// Its passes go out before the window ends, and no report names the executor.
+	assert_eq!(
+		book.due(140),
+		vec![Due::Verdicts { period: 1, part: 0, entries: vec![(5, 0), (5, 1)] }]
+	);
+	// Asked for and not served: given up at the next look, whatever the order.
+	book.not_served(5, 2);
+	assert_eq!(book.give_up(141).unwrap(), 1);
+	let Due::Report(report) = &book.due(141)[1] else { panic!("a report") };
+	assert_eq!((report.sample, report.reason), (2, FailReason::Unavailable));
 }
 
 /// The chain as the executor's gate sees it: Bob is drawn for sample 0 of the settlement.

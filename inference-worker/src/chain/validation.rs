@@ -5,8 +5,9 @@
 //! sample's payload from the executor's endpoint (`channel_payload`, signed with its
 //! worker key; asked again at every poll until the window nears its end), checks it
 //! against the settlement ([`check_delivery`]), acknowledges it (`channel_ack`), replays
-//! it and answers in the verdict window: passes in parts (`submit_verdicts`), failures
-//! with their receipt (`report_failure`), a payload never served as unavailable.
+//! it (one replay a poll: what is due is sent between replays) and answers in the verdict
+//! window: passes in parts (`submit_verdicts`), failures with their receipt
+//! (`report_failure`), a payload asked for and never served as unavailable.
 //!
 //! **Juries**: for each dispute a validator opened (`DisputeOpened`, a mismatch or an
 //! unavailable payload), it asks the chain whether it sits on the jury (`sits_on`, from
@@ -299,7 +300,9 @@ pub async fn settlement_info(
 	Ok(Some((info, record)))
 }
 
-/// Fetches, checks and replays every pending sample (once each this poll).
+/// Fetches and checks the pending samples, and replays the first one served: one replay a
+/// poll, so that what is due (passes near the window's end, failures) is sent between
+/// replays rather than after all of them.
 async fn check(
 	client: &ChainClient,
 	validator: &ChannelValidator,
@@ -314,7 +317,11 @@ async fn check(
 			book.skip(&info, sample).map_err(unexpected)?;
 			continue;
 		};
-		let Some(executor) = executors.get(client, &info.executor).await? else { continue };
+		let Some(executor) = executors.get(client, &info.executor).await? else {
+			// No endpoint, or none that answers: asked for and not served.
+			book.not_served(info.settlement, sample);
+			continue;
+		};
 		let access = PayloadAccess {
 			settlement: info.settlement,
 			sample,
@@ -326,9 +333,11 @@ async fn check(
 			Ok(delivery) => delivery,
 			Err(error) => {
 				tracing::info!(settlement = info.settlement, sample, %error, "no payload yet");
+				book.not_served(info.settlement, sample);
 				continue;
 			}
 		};
+		let mut replayed = false;
 		let failure = match check_delivery(&genesis, &info, what, &delivery) {
 			Checked::NotTheSample => {
 				tracing::warn!(
@@ -336,6 +345,7 @@ async fn check(
 					sample,
 					"the payload served is not the sample's"
 				);
+				book.not_served(info.settlement, sample);
 				continue;
 			}
 			Checked::Mismatch(evidence, why) => Some((evidence, why.to_string())),
@@ -349,13 +359,14 @@ async fn check(
 				if let Err(error) = executor.ack(&signed).await {
 					tracing::info!(settlement = info.settlement, sample, %error, "the acknowledgement was not kept");
 				}
+				replayed = true;
 				match judge(validator.replayer.as_ref(), &delivery, threshold) {
 					Ok(judged) => judged.map(|why| (evidence, why)),
 					// The validator's own failure, not the executor's: left unanswered.
 					Err(error) => {
 						tracing::error!(settlement = info.settlement, sample, %error, "cannot replay a sample: skipped");
 						book.skip(&info, sample).map_err(unexpected)?;
-						continue;
+						return Ok(());
 					}
 				}
 			}
@@ -376,6 +387,9 @@ async fn check(
 				};
 				book.fail(&info, report).map_err(unexpected)?;
 			}
+		}
+		if replayed {
+			break;
 		}
 	}
 	Ok(())

@@ -17,8 +17,9 @@
 //! verdict period `p` (blocks `p·L .. (p+1)·L`) are drawn from the block after it, and
 //! answered in period `p + 1`: failures as soon as they are known, passes in parts of at
 //! most `MAX_VERDICTS` once every sample of the period is decided (or when the window
-//! nears its end). A sample whose payload never came by then is reported unavailable.
-//! Each period's book is a log of its own, deleted once its window has closed.
+//! nears its end). A sample whose payload was asked for and never came by then is
+//! reported unavailable; one never asked for (the validator's replays took the window) is
+//! left unanswered. Each period's book is a log of its own, deleted once its window has closed.
 
 use super::{
 	executor::Delivery,
@@ -372,6 +373,9 @@ pub struct ValidatorBook {
 	period_length: u32,
 	margin: u32,
 	periods: BTreeMap<u32, PeriodBook>,
+	/// The samples whose executor was asked for the payload and did not serve it (in
+	/// memory: after a restart the validator asks again before it gives one up).
+	unserved: BTreeSet<(SettlementId, u32)>,
 }
 
 const PREFIX: &str = "verdicts-";
@@ -399,7 +403,13 @@ impl ValidatorBook {
 			}
 		}
 		let period_length = period_length.max(1);
-		Ok(Self { dir: dir.to_path_buf(), period_length, margin, periods })
+		Ok(Self {
+			dir: dir.to_path_buf(),
+			period_length,
+			margin,
+			periods,
+			unserved: BTreeSet::new(),
+		})
 	}
 
 	/// The verdict period of block `number`.
@@ -478,6 +488,12 @@ impl ValidatorBook {
 			.filter(|info| info.executor != HostId::new([0; 32]))
 	}
 
+	/// The executor was asked for the payload of `sample` of `settlement` and did not
+	/// serve it (or served another): the sample may be given up near the window's end.
+	pub fn not_served(&mut self, settlement: SettlementId, sample: u32) {
+		self.unserved.insert((settlement, sample));
+	}
+
 	/// A sample failed: `report` is due (a mismatch with its evidence, or unavailable).
 	pub fn fail(&mut self, info: &SettlementInfo, report: FailureReport) -> Result<()> {
 		let period = self.period(info.at / self.period_length)?;
@@ -495,7 +511,9 @@ impl ValidatorBook {
 
 	/// At finalized block `now`: the samples whose payload never came although the
 	/// window nears its end are reported unavailable (and settlements never drawn are
-	/// left). Returns how many were given up.
+	/// left). Only a payload asked for and not served is: a sample this validator had no
+	/// time to ask for (its replays of others took the window) is left unanswered, its own
+	/// miss, never the executor's. Returns how many were given up.
 	pub fn give_up(&mut self, now: u32) -> Result<u32> {
 		let mut given_up = 0u32;
 		let periods: Vec<u32> = self.periods.keys().copied().collect();
@@ -504,9 +522,13 @@ impl ValidatorBook {
 			if now.saturating_add(self.margin) < end {
 				continue;
 			}
-			let period = self.period(number)?;
-			let missing: Vec<(SettlementId, u32)> =
-				period.pending().map(|(info, sample, _)| (info.settlement, sample)).collect();
+			let unserved = &self.unserved;
+			let Some(period) = self.periods.get_mut(&number) else { continue };
+			let missing: Vec<(SettlementId, u32)> = period
+				.pending()
+				.map(|(info, sample, _)| (info.settlement, sample))
+				.filter(|key| unserved.contains(key))
+				.collect();
 			for (settlement, sample) in missing {
 				let report = FailureReport {
 					settlement,
@@ -575,7 +597,8 @@ impl ValidatorBook {
 	}
 
 	/// Deletes the books of periods whose window closed by block `now` and whose
-	/// disputes' juries have stopped voting.
+	/// disputes' juries have stopped voting, and forgets the unserved samples decided
+	/// since or pruned.
 	pub fn prune(&mut self, now: u32) -> Result<()> {
 		let closed: Vec<u32> = self
 			.periods
@@ -592,6 +615,10 @@ impl ValidatorBook {
 			std::fs::remove_file(&path)
 				.map_err(Error::io(format!("removing {}", path.display())))?;
 		}
+		let periods = &self.periods;
+		self.unserved.retain(|key| {
+			periods.values().any(|period| period.drawn.contains_key(&key.0) && !period.decided(key))
+		});
 		Ok(())
 	}
 
