@@ -692,6 +692,46 @@ pub fn most_samples(target: Perbill, receipts: u32) -> u64 {
 		.div_ceil(u64::from(Perbill::ACCURACY))
 }
 
+/// What a verdict's answers cost at worst: `samples` answers, and the second answers of a
+/// tenth of them (`pallet-channels`, `seconds.rs`), at `fee` each.
+pub fn answers_cost(samples: u32, fee: u128) -> u128 {
+	u128::from(samples.saturating_add(most_doubled(samples))).saturating_mul(fee)
+}
+
+/// The target a settlement's tree samples are drawn at (`docs/channels.md`, "What a
+/// settlement must pay for"): the executor's `target` if the validators' `share` pays
+/// `fee` (`SampleFee`, a verdict's cost to the chain) for every answer at worst (the
+/// `⌈t·N⌉` tree samples of its `receipts`, its `tail` samples, the second answers). Else
+/// the tail's own part of the share (`tail_share`: its value's share and its tail fee)
+/// must pay the tail's answers (`None` otherwise: cheap tail claims cannot eat the tree's
+/// checks), and the tree samples are the **lottery** the rest of the share pays for in
+/// expectation, two answers a sample (the sample and at most its second answer):
+/// `t' = (share − tail_share) / (2·fee·N)`, never above `target`. A settlement of small
+/// receipts is then checked with the probability its value buys, never refused, and a
+/// flood of tiny receipts buys no more verdicts than it pays for.
+pub fn paid_target(
+	target: Perbill,
+	receipts: u32,
+	tail: u32,
+	(share, tail_share): (u128, u128),
+	fee: u128,
+) -> Option<Perbill> {
+	let most = u32::try_from(most_samples(target, receipts)).unwrap_or(u32::MAX);
+	if share >= answers_cost(most.saturating_add(tail), fee) {
+		return Some(target);
+	}
+	if tail_share < answers_cost(tail, fee) {
+		return None;
+	}
+	let tree_share = share.saturating_sub(tail_share);
+	let per_rate = fee.saturating_mul(2).saturating_mul(u128::from(receipts));
+	// `tree_share < per_rate` (the full rule would have held otherwise); no receipts, no
+	// tree samples.
+	let lottery = Perbill::from_rational_with_rounding(tree_share, per_rate, Rounding::Down)
+		.unwrap_or(target);
+	Some(lottery.min(target))
+}
+
 /// The tree samples of a settlement of `receipts` vouchered receipts adding the cost
 /// `from..to` to its voucher, at target `target`, with sample seed `seed`: none when the
 /// voucher adds no cost, else [`sample_count`]. Its tail samples follow them.

@@ -4,12 +4,18 @@
 //! total, and returns the cost before it; each point of the total falls in exactly the
 //! receipt whose interval holds it; a proof never verifies for another receipt, another
 //! place or another total. The allowance: a committee's allowances never sum above the
-//! deposit, whatever the split of its slots.
+//! deposit, whatever the split of its slots. The sample rule: a settlement's samples never
+//! cost its validators' share more than it pays, at worst at the executor's target, in
+//! expectation in the lottery.
 
 use gonka_primitives::{
-	channel::{allowance, verify_receipt, FinishReason, Receipt, SumTree},
+	channel::{
+		allowance, answers_cost, most_samples, paid_target, verify_receipt, FinishReason, Receipt,
+		SumTree,
+	},
 	H256,
 };
+use polkadot_sdk::sp_arithmetic::Perbill;
 use proptest::{collection::vec, prelude::*};
 
 fn receipt(seq: u32, cost: u128) -> Receipt {
@@ -75,5 +81,38 @@ proptest! {
 			total = total.checked_add(allowance(held, deposited, committee as u8)).expect("no overflow");
 		}
 		prop_assert!(total <= deposited);
+	}
+}
+
+proptest! {
+	/// `paid_target`: the executor's target when the share pays every answer at worst;
+	/// else refused if the tail's own part of the share does not pay the tail's answers,
+	/// and otherwise never above the target, with the lottery's expected tree answers (two
+	/// a sample, `t'·N` samples) within the rest of the share, and the highest such rate.
+	#[test]
+	fn a_settlements_samples_cost_no_more_than_its_share_pays(
+		target in (0..=1_000_000_000u32).prop_map(Perbill::from_parts),
+		receipts in 0..=5_000u32,
+		tail in 0..=16u32,
+		share in prop_oneof![0..=10_000u128, 0..=u128::from(u64::MAX)],
+		tail_part in 0..=1_000u32,
+		fee in prop_oneof![Just(0u128), 1..=1_000u128, 1..=u128::from(u32::MAX)],
+	) {
+		let tail_share = share / 1_000 * u128::from(tail_part);
+		let most = u32::try_from(most_samples(target, receipts)).unwrap();
+		let full = answers_cost(most + tail, fee);
+		match paid_target(target, receipts, tail, (share, tail_share), fee) {
+			None => prop_assert!(share < full && tail_share < answers_cost(tail, fee)),
+			Some(paid) if share >= full => prop_assert_eq!(paid, target),
+			Some(paid) => {
+				prop_assert!(paid <= target);
+				prop_assert!(tail_share >= answers_cost(tail, fee));
+				// In parts per billion of an answer.
+				let rest = (share - tail_share) * 1_000_000_000;
+				let cost = |parts: u32| u128::from(parts) * u128::from(receipts) * 2 * fee;
+				prop_assert!(cost(paid.deconstruct()) <= rest, "{paid:?} of {receipts}");
+				prop_assert!(paid == target || cost(paid.deconstruct() + 1) > rest);
+			}
+		}
 	}
 }

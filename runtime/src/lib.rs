@@ -140,6 +140,9 @@ pub type Migrations = (
 	// spec_version 22: an unavailable payload's report whose jury finds the payload served
 	// pays back its answer's pay, no more (no fine of the cost, no miss).
 	pallet_channels::migrations::v4::MigrateV3ToV4<Runtime>,
+	// spec_version 23 (no storage change): a settlement whose validators' share does not
+	// pay every sample at its executor's target is sampled by the lottery its share pays
+	// for (its recorded target), no longer refused.
 );
 
 /// Executive: handles dispatch to the various pallets.
@@ -200,7 +203,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 22,
+	spec_version: 23,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -223,7 +226,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 23,
+	spec_version: 24,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,

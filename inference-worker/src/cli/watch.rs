@@ -220,8 +220,8 @@ fn channels_line(event: &Event<'_>, names: &Names) -> Result<Option<String>, gon
 			"channel {}: {} settled {} receipt(s) + {} tail as settlement {}, paid {}",
 			e.channel, name(&e.executor), e.receipts, e.tail, e.settlement, gnk(e.paid));
 		ch::SettlementSampled => |e| format!(
-			"settlement {}: target {}%, validators' share {}",
-			e.settlement, e.target.0 / 10_000_000, gnk(e.share));
+			"settlement {}: target {:.3}%, validators' share {}",
+			e.settlement, f64::from(e.target.0) / 1e7, gnk(e.share));
 		ch::VerdictsSubmitted => |e| format!(
 			"{} sent channel verdicts (period {}, part {}): {} passed, earned {}",
 			name(&e.validator), e.period, e.part, e.passes, gnk(e.paid));

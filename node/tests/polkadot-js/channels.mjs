@@ -174,8 +174,9 @@ async function main() {
 	// member's allowance (its slots' share of the deposit: a larger voucher is paid only
 	// that much), more than its fee (none: a member's first settlement was prepaid with the
 	// channel's fee), and the validators' share of it (`inference.params().validatorShare`)
-	// pays `SampleFee` for each of its answers (`SamplesUnpaid` otherwise): its samples and
-	// their most second answers (`⌈samples / 10⌉`, `pallets/channels/src/seconds.rs`). A new
+	// pays `SampleFee` for each of its answers, so that every receipt is sampled (else its
+	// samples are the lottery the share pays for, `paid_target`): its samples and their
+	// most second answers (`⌈samples / 10⌉`, `pallets/channels/src/seconds.rs`). A new
 	// host's validation target is 1 (`gonka_primitives::inference::validation_target` at
 	// reputation 0): at most a sample per vouchered receipt, `⌈target × RECEIPTS⌉`.
 	const allowance = (await api.call.channelsApi.allowance(channel, member)).toBigInt();

@@ -243,7 +243,8 @@ mod channels_events {
 		/// block.
 		TooManySettlements,
 		/// The validators' share of the settlement does not pay `SampleFee` for each of its
-		/// samples: settle more at a time.
+		/// samples, and its tail's part of it does not pay its tail samples' answers
+		/// (`gonka_primitives::channel::paid_target`): claim fewer cheap receipts as tail.
 		SamplesUnpaid,
 		/// Rules governance may not set: a longest channel of 1 to `MaxChannelBlocks` blocks, a
 		/// settle window of `MIN_SETTLE_WINDOW` to `MAX_SETTLE_WINDOW` blocks.

@@ -7,7 +7,10 @@
 //!   points in the cost the settlement's voucher adds (`N`: the receipts it vouchered since
 //!   the executor's earlier settlement, `t`: the executor's validation target), and every
 //!   tail receipt (`sample_of`). A settlement whose `⌈t·N⌉` is above `MAX_SAMPLES` is
-//!   refused (`TooManySamples`): never capped silently.
+//!   refused (`TooManySamples`): never capped silently. `t` is the executor's target when
+//!   the validators' share pays `SampleFee` for every answer, else the lottery the share
+//!   pays for in expectation (`gonka_primitives::channel::paid_target`); a share that does not pay the tail's own
+//!   answers is refused (`SamplesUnpaid`).
 //! - **Validators**: the hash rule draws each sample's validators by the power of the
 //!   snapshot the settlement pinned (`validates_sample`); never the executor.
 //! - **Verdicts**: settlements included in verdict period `i` (`⌊block / L⌋`) are answered
@@ -34,9 +37,8 @@ use crate::{
 use alloc::vec::Vec;
 use gonka_primitives::{
 	channel::{
-		most_doubled, most_samples, sample_seed, tail_digest, traffic, ChannelSettle,
-		ReceiptVerdicts, SettlementId, SumNode, MAX_SAMPLES, MAX_SECOND_VERDICTS,
-		MAX_VERDICT_PARTS,
+		most_samples, sample_seed, tail_digest, traffic, ChannelSettle, ReceiptVerdicts,
+		SettlementId, SumNode, MAX_SAMPLES, MAX_SECOND_VERDICTS, MAX_VERDICT_PARTS,
 	},
 	HostId, PowerSnapshot, H256,
 };
@@ -137,13 +139,14 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What a settlement of `executor` that adds `settle` beyond `before` (what it vouchered
-	/// and the cost of it) and pays `amount` covers, and whether its samples fit
-	/// `MAX_SAMPLES`.
+	/// and the cost of it) and pays `amount`, `tail_fee` of it its tail fee on the
+	/// `new_tail` its tail adds, covers, and whether its samples fit `MAX_SAMPLES` and are
+	/// paid for (`paid_target`: the tail's answers by the tail's own part of the share).
 	pub(crate) fn check_samples(
 		executor: &HostId,
 		settle: &ChannelSettle,
 		before: (u32, u128),
-		(amount, tail_fee): (u128, u128),
+		(amount, tail_fee, new_tail): (u128, u128, u128),
 		price: u128,
 	) -> Result<NewSettlement, Error<T>> {
 		let (vouchered, from) = before;
@@ -159,16 +162,21 @@ impl<T: Config> Pallet<T> {
 		// Traffic is what the receipts cost, the tail fee excluded.
 		let traffic =
 			traffic(receipts.saturating_add(tail), amount.saturating_sub(tail_fee), price);
-		let target = T::Work::target_of(executor, traffic);
-		let most = most_samples(target, receipts);
-		ensure!(most <= u64::from(MAX_SAMPLES), Error::<T>::TooManySamples);
-		// The validators' share pays at least the chain's cost of each answer's verdict,
-		// second answers included (`seconds.rs`).
-		let samples = (most as u32).saturating_add(tail);
-		let samples = u128::from(samples.saturating_add(most_doubled(samples)));
+		let share = Self::validators_share(amount, tail_fee);
+		// The tail's own part of the share: its value's share and its tail fee.
+		let tail_share =
+			T::Work::validator_share().mul_ceil(new_tail).saturating_add(tail_fee).min(share);
+		let target = gonka_primitives::channel::paid_target(
+			T::Work::target_of(executor, traffic),
+			receipts,
+			tail,
+			(share, tail_share),
+			T::SampleFee::get(),
+		)
+		.ok_or(Error::<T>::SamplesUnpaid)?;
 		ensure!(
-			Self::validators_share(amount, tail_fee) >= samples.saturating_mul(T::SampleFee::get()),
-			Error::<T>::SamplesUnpaid
+			most_samples(target, receipts) <= u64::from(MAX_SAMPLES),
+			Error::<T>::TooManySamples
 		);
 		Ok(NewSettlement { receipts, from, target, traffic })
 	}

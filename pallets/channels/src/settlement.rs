@@ -111,7 +111,7 @@ impl<T: Config> Pallet<T> {
 			executor,
 			settle,
 			(before.vouchered, Self::vouchered_amount(settle.channel, executor)),
-			(amount.saturating_sub(fee), tail_fee),
+			(amount.saturating_sub(fee), tail_fee, new_tail),
 			info.price,
 		)?;
 		Ok(Checked { info, before, amount, fee, tail_fee, new })

@@ -8,7 +8,8 @@ use super::{
 use crate::{Error, Event, NextToClose, Settlements};
 use gonka_primitives::{
 	channel::{
-		validates_sample, Anchor, ReceiptVerdict, ReceiptVerdicts, SampleOf, MAX_VERDICT_PARTS,
+		most_samples, validates_sample, Anchor, ReceiptVerdict, ReceiptVerdicts, SampleOf,
+		MAX_VERDICT_PARTS,
 	},
 	duty::Duty,
 	H256,
@@ -444,22 +445,83 @@ fn a_block_closes_at_most_max_closes_windows_oldest_first() {
 	});
 }
 
-/// The validators' share of a settlement pays `SampleFee` for each of its samples at least:
-/// a settlement whose samples would cost the chain more than it pays for them is refused
-/// (a flood of tiny receipts cannot buy free verdict traffic).
+/// The target of settlement `id` as recorded.
+fn target_of(id: u64) -> Perbill {
+	Settlements::<Test>::get(id).expect("the settlement is open").target
+}
+
+/// What a settlement must pay for: its validators' share pays `SampleFee` for each answer
+/// at the executor's target, at worst; else its samples are the lottery its share pays for
+/// in expectation (two answers a sample), and it settles: small receipts are never
+/// unsettleable.
 #[test]
-fn a_settlement_whose_share_does_not_pay_its_samples_is_refused() {
+fn a_settlement_whose_share_does_not_pay_every_sample_is_checked_by_the_lottery_it_pays_for() {
+	// Six receipts at a target of one: six samples and at most one second answer, seven
+	// answers; a share of 48. At 6 each, the share pays them all.
 	ExtBuilder::default().hosts(&HOSTS).build_and_execute(|| {
 		let (channel, member) = drawn(1, 2_000);
-		// Six receipts at a target of one: six samples and at most one second answer,
-		// seven answers; a share of 48.
-		SampleFee::set(7);
-		assert_eq!(
-			settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])),
-			Err(refused(Error::SamplesUnpaid))
-		);
 		SampleFee::set(6);
 		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		assert_eq!(target_of(0), Perbill::one());
+	});
+	// At 7, it pays 48 / 14 samples in expectation: of 6 receipts, a rate of 4/7.
+	ExtBuilder::default().hosts(&HOSTS).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		SampleFee::set(7);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		let lottery = Perbill::from_parts(571_428_571);
+		assert_eq!(target_of(0), lottery);
+		assert_eq!(most_samples(lottery, 6), 4);
+		run_to_block(3);
+		assert!(samples_of(0) <= 4);
+	});
+}
+
+/// The flood the sample rule stops: tiny receipts settled in numbers buy the verdicts their
+/// share pays for, in expectation, not one free verdict each. A share of a tenth of a
+/// sample's two answers draws a sample with a probability of a tenth.
+#[test]
+fn a_flood_of_tiny_receipts_draws_samples_at_the_rate_its_share_pays_for() {
+	ExtBuilder::default().hosts(&HOSTS).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		SampleFee::set(240);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		// 48 / (2 × 240 × 6): an expected tenth of a sample, one at most.
+		assert_eq!(target_of(0), Perbill::from_parts(16_666_666));
+		assert_eq!(most_samples(target_of(0), 6), 1);
+		// Over seeds, a tenth of the draws have a sample.
+		let drawn = (0..10_000u32)
+			.filter(|i| {
+				let seed = H256::from_low_u64_be(u64::from(*i));
+				gonka_primitives::channel::tree_samples(&seed, target_of(0), 6, 0, 6 * RECEIPT_COST)
+					> 0
+			})
+			.count();
+		assert!((800..1_200).contains(&drawn), "{drawn} of 10,000 draws sampled");
+	});
+}
+
+/// The tail's answers are paid by the tail's own part of the share (its value's share and
+/// its tail fee), never by the tree's: a settlement that cannot pay its tree's samples
+/// and whose tail does not pay its own is refused. Cheap tail claims beside a voucher of
+/// costly receipts would otherwise eat the share that checks the voucher's receipts.
+#[test]
+fn cheap_tail_claims_cannot_eat_the_tree_samples_share() {
+	ExtBuilder::default().hosts(&HOSTS).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		let with_tail =
+			|| settlement(channel, Some(voucher(channel, member, 6)), tail(channel, member, 6, 8));
+		// Six vouchered receipts and two tail claims of 80: a share of 48 + 16 + the tail
+		// fee 16 = 80, of which the tail's part is 32. At 11 a verdict the eight samples'
+		// nine answers cost 99; the tail's three 33, beyond its part (though the whole
+		// share would pay them).
+		SampleFee::set(11);
+		assert_eq!(settle(member, with_tail()), Err(refused(Error::SamplesUnpaid)));
+		// At 10, the tail's part pays its 30 and the tree's 48 buys a lottery of
+		// 48 / (2 × 10 × 6) = 0.4.
+		SampleFee::set(10);
+		assert_ok!(settle(member, with_tail()));
+		assert_eq!(target_of(0), Perbill::from_percent(40));
 	});
 }
 
