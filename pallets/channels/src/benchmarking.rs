@@ -107,9 +107,10 @@ const VOUCHERED: u32 = 1_000;
 fn settlement_amount<T: Config>(model: gonka_primitives::ModelId) -> u128 {
 	let price = T::Pricing::price(model).unwrap_or(1);
 	let cost = price.saturating_mul(2);
-	let answers = (VOUCHERED + MAX_TAIL)
-		.saturating_add(gonka_primitives::channel::most_doubled(VOUCHERED + MAX_TAIL));
-	let samples = <T as Config>::SampleFee::get().saturating_mul(u128::from(answers));
+	let samples = gonka_primitives::channel::answers_cost(
+		VOUCHERED + MAX_TAIL,
+		<T as Config>::SampleFee::get(),
+	);
 	let for_samples = {
 		use pallet_inference::WorkLedger;
 		T::Work::validator_share().saturating_reciprocal_mul_ceil(samples)

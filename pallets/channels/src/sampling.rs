@@ -9,8 +9,8 @@
 //!   tail receipt (`sample_of`). A settlement whose `⌈t·N⌉` is above `MAX_SAMPLES` is
 //!   refused (`TooManySamples`): never capped silently. `t` is the executor's target when
 //!   the validators' share pays `SampleFee` for every answer, else the lottery the share
-//!   pays for in expectation (`gonka_primitives::channel::paid_target`); a share that does not pay the tail's own
-//!   answers is refused (`SamplesUnpaid`).
+//!   pays for in expectation (`gonka_primitives::channel::paid_target`); a share whose
+//!   tail's own part does not pay the tail's answers is refused (`SamplesUnpaid`).
 //! - **Validators**: the hash rule draws each sample's validators by the power of the
 //!   snapshot the settlement pinned (`validates_sample`); never the executor.
 //! - **Verdicts**: settlements included in verdict period `i` (`⌊block / L⌋`) are answered
