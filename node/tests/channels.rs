@@ -28,10 +28,19 @@ use serde_json::{json, Value};
 use std::{collections::BTreeMap, path::PathBuf, process::Command, time::Duration};
 
 const MAX_TOKENS: usize = 10;
-/// A channel of 300 blocks (1 s each): the test closes it once its requests are answered
+/// Blocks of 2 s: a validator replays each sample (a 1,400-token prefill) in about 25 s
+/// on one CPU thread, and a settlement's samples must be replayed before its verdict
+/// window (the rest of its 50-block period and the next) nears its end: at 1-second
+/// blocks three samples of one executor left a margin of seconds.
+const BLOCK_MS: u64 = 2_000;
+/// A channel of 300 blocks: the test closes it once its requests are answered
 /// (the developer's `close_channel`), rather than wait for its end.
 const DURATION: u32 = 300;
-const DEADLINE: Duration = Duration::from_secs(300);
+const DEADLINE: Duration = Duration::from_secs(400);
+
+fn host(key: Sr25519Keyring) -> HostId {
+	HostId::new(*AsRef::<[u8; 32]>::as_ref(&key.to_account_id()))
+}
 
 /// The Python with the `openai` package (`scripts/test.sh` installs it).
 fn openai_python() -> PathBuf {
@@ -76,7 +85,7 @@ print(json.dumps({"text": text, "chunks": chunks, "completion_tokens": usage, "x
 #[tokio::test(flavor = "multi_thread")]
 async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_receipts_once() {
 	let base = tempfile::tempdir().expect("temporary base path");
-	let mut node = DevNode::start(base.path(), "node.log", 1000);
+	let mut node = DevNode::start(base.path(), "node.log", BLOCK_MS);
 	let client = ChainClient::new(node.connect().await);
 	let workers = [
 		Worker::start(base.path(), Sr25519Keyring::Alice, node.rpc_port, POC),
@@ -115,6 +124,27 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 			workers.join("\n---\n"),
 			node.log_tail()
 		)
+	};
+	// The validators' side of the workers' logs (a failure's message leads with it: the
+	// full logs are long, and CI shows their head).
+	let duty_logs = || {
+		let lines: Vec<String> = workers
+			.iter()
+			.flat_map(|worker| {
+				let log = worker.log();
+				log.lines()
+					.filter(|line| {
+						(line.contains("chain::validation")
+							|| line.contains("chain::channels")
+							|| line.contains("WARN")
+							|| line.contains("ERROR"))
+							&& !line.contains("::poc")
+					})
+					.map(str::to_string)
+					.collect::<Vec<_>>()
+			})
+			.collect();
+		lines.join("\n")
 	};
 
 	// The first answer: once the gateway's channel and its committee are finalized.
@@ -201,10 +231,34 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	// prompt on the 2-core machine), and a new host's receipts are all sampled: the
 	// channels close early in a verdict period, so that the settlements land there and
 	// their validators get the longest window (the rest of that period and all the next).
+	// A host validates only with voting power, which a PoC it was too busy to commit in
+	// time takes away for an epoch (the requests' prefills and the local generation above
+	// share the two cores with the workers' PoC): they close when both hosts have power.
 	let period = client.verdict_period().await.unwrap();
-	while client.block_number().await.unwrap() % period >= period / 5 {
-		tokio::time::sleep(Duration::from_millis(300)).await;
-	}
+	let hosts = [host(Sr25519Keyring::Alice), host(Sr25519Keyring::Bob)];
+	common::wait_until(
+		"early in a verdict period, both hosts have voting power",
+		DEADLINE,
+		Duration::from_millis(300),
+		|| {
+			let (client, hosts) = (&client, &hosts);
+			async move {
+				if client.block_number().await.unwrap() % period >= period / 5 {
+					return false;
+				}
+				for host in hosts {
+					let power =
+						client.poc_host(host).await.unwrap().map_or(0, |view| view.voting_power);
+					if power == 0 {
+						return false;
+					}
+				}
+				true
+			}
+		},
+		logs,
+	)
+	.await;
 	let mut closed_at = BTreeMap::new();
 	for channel in served.keys() {
 		client.close_channel(&charlie, *channel).await.expect("Charlie closes his channel");
@@ -217,6 +271,12 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	// Settlement → (executor, receipts it added); what its validators answered.
 	let mut executors: BTreeMap<u64, HostId> = BTreeMap::new();
 	let mut sampled: BTreeMap<u64, u32> = BTreeMap::new();
+	// Settlement → the block that included it, and the samples the hash rule drew for the
+	// other hosts (asked while its window is open: from the block after it).
+	let mut included: BTreeMap<u64, u32> = BTreeMap::new();
+	let mut drawn: BTreeMap<u64, u32> = BTreeMap::new();
+	// What happened at which block: the timeline a failure's message leads with.
+	let mut timeline: Vec<String> = Vec::new();
 	let mut closed: BTreeMap<u64, (u32, u32)> = BTreeMap::new();
 	let mut verdicts: Vec<(HostId, u32)> = Vec::new();
 	let mut disputes = 0;
@@ -246,23 +306,51 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 					(HostId::new(event.executor.0), event.receipts, event.tail, event.paid);
 				settled.entry(event.channel).or_default().push(record);
 				executors.insert(event.settlement, HostId::new(event.executor.0));
+				timeline.push(format!(
+					"{next}: settlement {} of channel {} by {} ({} receipts)",
+					event.settlement, event.channel, event.executor.0[0], event.receipts
+				));
 			}
 			// What each settlement added (`ChannelSettled` counts a member's receipts
 			// settled so far): at a new host's target, one sample each.
 			for event in events.find::<SettlementSampled>().flatten() {
 				sampled.insert(event.settlement, event.receipts + event.tail);
+				included.insert(event.settlement, next);
+				timeline.push(format!(
+					"{next}: settlement {} sampled at target {:?}",
+					event.settlement, event.target
+				));
 			}
 			for event in events.find::<SettlementClosed>().flatten() {
 				closed.insert(event.settlement, (event.passes, event.fails));
+				timeline.push(format!(
+					"{next}: settlement {} closed, {} passes, {} fails",
+					event.settlement, event.passes, event.fails
+				));
 			}
 			for event in events.find::<VerdictsSubmitted>().flatten() {
 				verdicts.push((HostId::new(event.validator.0), event.passes));
+				timeline.push(format!(
+					"{next}: verdicts of period {} by {}: {} passes",
+					event.period, event.validator.0[0], event.passes
+				));
 			}
 			disputes += events.find::<DisputeOpened>().count();
 			for event in events.find::<ChannelFinalized>().flatten() {
 				finalized.insert(event.channel, (next, event.refund));
 			}
 			next += 1;
+		}
+		for (settlement, at) in &included {
+			if drawn.contains_key(settlement) || last <= *at {
+				continue;
+			}
+			let mut count = 0;
+			for validator in hosts.iter().filter(|validator| **validator != executors[settlement]) {
+				count += client.samples_for(*settlement, validator).await.unwrap().len() as u32;
+			}
+			timeline.push(format!("{last}: settlement {settlement} drew {count} samples"));
+			drawn.insert(*settlement, count);
 		}
 		tokio::time::sleep(Duration::from_millis(500)).await;
 	}
@@ -295,20 +383,38 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	}
 
 	// Validation off chain: a new host's receipts are all sampled, and with two hosts the
-	// other one checks each sample: it fetched each payload from the executor's endpoint,
-	// replayed it and passed it in its verdict batch; no dispute.
-	assert_eq!(disputes, 0, "{}", logs());
+	// other one is drawn for each sample if it has voting power in the settlement's
+	// snapshot (none: nobody checks it). It fetched each payload from the executor's
+	// endpoint, replayed it and passed it in its verdict batch; no dispute.
+	let timeline = format!("channels closed by blocks {closed_at:?}\n{}", timeline.join("\n"));
+	let context = || format!("{timeline}\n{}\n{}", duty_logs(), logs());
+	eprintln!("{timeline}");
+	assert_eq!(disputes, 0, "{}", context());
 	for (settlement, executor) in &executors {
 		let receipts = sampled[settlement];
+		let drawn = drawn.get(settlement).copied().unwrap_or_default();
+		assert!(
+			drawn == receipts || drawn == 0,
+			"settlement {settlement}'s {receipts} receipts are all sampled, or none (its \
+			 validator had no power): {drawn} drawn\n{}",
+			context()
+		);
 		assert_eq!(
 			closed[settlement],
-			(receipts, 0),
-			"settlement {settlement}'s {receipts} samples all passed\n{}",
-			logs()
+			(drawn, 0),
+			"settlement {settlement}'s {drawn} samples drawn all passed\n{}",
+			context()
 		);
-		assert!(
-			verdicts.iter().any(|(validator, passes)| validator != executor && *passes > 0),
-			"another host sent verdicts on {executor}'s settlement: {verdicts:?}"
-		);
+		if drawn > 0 {
+			assert!(
+				verdicts.iter().any(|(validator, passes)| validator != executor && *passes > 0),
+				"another host sent verdicts on {executor}'s settlement: {verdicts:?}"
+			);
+		}
 	}
+	assert!(
+		drawn.values().sum::<u32>() > 0,
+		"the hosts had power when the channels closed: samples were drawn\n{}",
+		context()
+	);
 }
