@@ -86,6 +86,10 @@ use subxt::{
 		with = "::subxt::utils::Static<::gonka_primitives::channel::DeliveryAck>"
 	),
 	substitute_type(
+		path = "gonka_primitives::channel::ReceiptChallenge",
+		with = "::subxt::utils::Static<::gonka_primitives::channel::ReceiptChallenge>"
+	),
+	substitute_type(
 		path = "gonka_primitives::channel::SampleOf",
 		with = "::subxt::utils::Static<::gonka_primitives::channel::SampleOf>"
 	)
@@ -695,7 +699,7 @@ impl ChainClient {
 	}
 
 	/// The blocks after its report a dispute takes votes in: `(JuryWindow,
-	/// UnavailableWindow)`.
+	/// UnavailableWindow)` (the long window of `FailReason::long_window`'s reasons).
 	pub async fn jury_windows(&self) -> Result<(u32, u32), Error> {
 		let at = self.api.at_current_block().await.map_err(chain)?;
 		let constants = runtime::constants().channels();
@@ -869,6 +873,21 @@ impl ChainClient {
 		channel: ChannelId,
 	) -> Result<Included, Error> {
 		let call = runtime::transactions().channels().close_channel(channel);
+		self.submit_signed(&call, developer).await
+	}
+
+	/// The developer's challenge of a receipt of one of its channel's settlements (the
+	/// receipt with its proof: `challenge_receipt`); holds `ChallengeFee` and `JURY_SIZE`
+	/// times the receipt's cost until its jury decides. Waits until it is in a finalized
+	/// block and succeeded.
+	pub async fn challenge_receipt(
+		&self,
+		developer: &Keypair,
+		challenge: &gonka_primitives::channel::ReceiptChallenge,
+	) -> Result<Included, Error> {
+		let call = runtime::transactions()
+			.channels()
+			.challenge_receipt(subxt::utils::Static(challenge.clone()));
 		self.submit_signed(&call, developer).await
 	}
 

@@ -30,7 +30,8 @@ use gonka_worker::{
 		executor::{ChannelView, Delivery, ExecutorChannel, Payload, SignedAck},
 		prompt::{self, ChatMessage, Role},
 		validator::{
-			check_delivery, delivery_ack, judge, Checked, Due, Jury, SettlementInfo, ValidatorBook,
+			check_delivery, delivery_ack, judge, Checked, Checks, Due, Jury, SettlementInfo,
+			ValidatorBook,
 		},
 	},
 	engine::ModelEngine,
@@ -231,21 +232,27 @@ fn every_sample(served: &Served) -> Vec<SampleOf> {
 	samples
 }
 
-fn delivery(served: &Served, what: SampleOf) -> Delivery {
+fn delivery(served: &Served, what: impl Into<Checks>) -> Delivery {
 	let settle = &served.settle;
 	served.executor.delivery(settle.vouchered(), settle.tail.len() as u32, what).unwrap()
 }
 
-#[test]
-fn a_sampled_receipts_payload_checks_out_and_replays_as_a_pass() {
-	let served = serve(
+/// Three receipts, two vouchered and one claimed as tail, the second completed as
+/// `second`.
+fn three_served(second: Completion) -> Served {
+	serve(
 		&[
 			("What is the capital of France?", Completion::Honest),
-			("Name a colour.", Completion::Honest),
+			("Name a colour.", second),
 			("Count to three.", Completion::Honest),
 		],
 		2,
-	);
+	)
+}
+
+#[test]
+fn a_sampled_receipts_payload_checks_out_and_replays_as_a_pass() {
+	let served = three_served(Completion::Honest);
 	let info = info(&served);
 	assert_eq!((info.count, info.tail), (2, 1));
 	let samples = every_sample(&served);
@@ -261,6 +268,37 @@ fn a_sampled_receipts_payload_checks_out_and_replays_as_a_pass() {
 		let ack = delivery_ack(&info, 0, &evidence);
 		assert_eq!(ack.leaf, SumNode::leaf(&delivery.served.receipt).hash);
 	}
+}
+
+/// A developer's challenge names a leaf: the executor serves that receipt with its proof
+/// (a tail leaf as the tail sample at its place), and the juror's check holds it to the
+/// leaf: the receipt's own `seq`, one the settlement added; past the settlement's leaves,
+/// nothing is challenged.
+#[test]
+fn a_challenged_leaf_is_served_with_its_proof_and_checks_out() {
+	let served = three_served(Completion::CutShort);
+	let info = info(&served);
+	assert_eq!(Checks::of_leaf(0, 2, 1), Some(Checks::Leaf(0)));
+	assert_eq!(Checks::of_leaf(2, 2, 1), Some(Checks::Tail(0)));
+	assert_eq!(Checks::of_leaf(3, 2, 1), None);
+	for seq in 0..3 {
+		let what = Checks::of_leaf(seq, info.count, info.tail).unwrap();
+		let delivery = delivery(&served, what);
+		assert_eq!(delivery.served.receipt.seq, seq);
+		assert!(matches!(check_delivery(&GENESIS, &info, what, &delivery), Checked::Sample(_)));
+		// The cut-short completion passes the check and fails its replay.
+		let why = judge(engine().as_ref(), &delivery, THRESHOLD).unwrap();
+		assert_eq!(why.is_some(), seq == 1, "leaf {seq}: {why:?}");
+	}
+	// An honest neighbour served for the challenged leaf is not it, nor a leaf the
+	// settlement did not add (its interval before `from`).
+	let neighbour = delivery(&served, Checks::Leaf(0));
+	assert_eq!(check_delivery(&GENESIS, &info, Checks::Leaf(1), &neighbour), Checked::NotTheSample);
+	let later = SettlementInfo { from: neighbour.served.receipt.cost, ..info.clone() };
+	assert_eq!(
+		check_delivery(&GENESIS, &later, Checks::Leaf(0), &neighbour),
+		Checked::NotTheSample
+	);
 }
 
 #[test]
@@ -523,33 +561,16 @@ fn code(error: ClientError) -> i32 {
 	}
 }
 
-#[tokio::test]
-async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_acknowledgement_is_kept()
-{
-	// The executor's journal of a channel that has ended (no view: the chain pruned it).
-	let served = serve(&[("What is the capital of France?", Completion::Honest)], 1);
-	let info = info(&served);
+/// Alice's endpoint over the journal of `served` as a channel that has ended (no view: the
+/// chain pruned it), behind `gate`: its journals' directory, the endpoint, its server and
+/// a client of it.
+async fn ended_channel_endpoint(
+	served: &Served,
+	gate: Gate,
+) -> (tempfile::TempDir, Arc<ChannelEndpoint>, ProofServer, ExecutorClient) {
 	let executors = tempfile::tempdir().unwrap();
 	std::fs::copy(served._dir.path().join("executor.log"), executors.path().join("channel-7.log"))
 		.unwrap();
-	let bob = host("//Bob");
-	let bob_key = key("//Bob//stash");
-	let what = SampleOf::Tree(0);
-	let gate = Gate {
-		grant: SampleGrant {
-			genesis_hash: GENESIS,
-			channel: CHANNEL,
-			executor: host("//Alice"),
-			count: info.count,
-			tail: info.tail,
-			what,
-			seed: info.seed,
-		},
-		validator: bob.clone(),
-		validator_key: bob_key.public(),
-		juror: (host("//Dave"), key("//Dave//stash").public()),
-		sample: 0,
-	};
 	let endpoint = ChannelEndpoint::with_gate(
 		host("//Alice"),
 		key("//Alice//stash"),
@@ -563,6 +584,33 @@ async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_ackno
 		ProofServer::start_with("127.0.0.1:0", ProofBook::default(), endpoint.methods().unwrap())
 			.unwrap();
 	let client = ExecutorClient::connect(&format!("http://{}", server.address())).await.unwrap();
+	(executors, endpoint, server, client)
+}
+
+#[tokio::test]
+async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_acknowledgement_is_kept()
+{
+	let served = serve(&[("What is the capital of France?", Completion::Honest)], 1);
+	let info = info(&served);
+	let bob = host("//Bob");
+	let bob_key = key("//Bob//stash");
+	let what = SampleOf::Tree(0);
+	let gate = Gate {
+		grant: SampleGrant {
+			genesis_hash: GENESIS,
+			channel: CHANNEL,
+			executor: host("//Alice"),
+			count: info.count,
+			tail: info.tail,
+			what: what.into(),
+			seed: info.seed,
+		},
+		validator: bob.clone(),
+		validator_key: bob_key.public(),
+		juror: (host("//Dave"), key("//Dave//stash").public()),
+		sample: 0,
+	};
+	let (executors, endpoint, _server, client) = ended_channel_endpoint(&served, gate).await;
 
 	// Bob, drawn, signs: served.
 	let access =
@@ -652,6 +700,67 @@ async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_ackno
 	assert_eq!(reopened.ack(SETTLEMENT, 0, &bob), Some(&signed));
 }
 
+/// A developer's challenge names a receipt's leaf (the dispute's `sample` is its `seq`):
+/// the chain grants the challenge's jurors that leaf (`Checks::Leaf`), and the executor's
+/// endpoint serves it, with its siblings up to the voucher's root, to a juror naming the
+/// dispute, and to nobody else; the juror's check holds it to the challenged leaf.
+#[tokio::test]
+async fn a_challenged_leaf_is_served_to_a_juror_of_the_challenge_only() {
+	let served = serve(
+		&[
+			("What is the capital of France?", Completion::Honest),
+			("Name a colour.", Completion::Honest),
+		],
+		2,
+	);
+	let info = info(&served);
+	let gate = Gate {
+		grant: SampleGrant {
+			genesis_hash: GENESIS,
+			channel: CHANNEL,
+			executor: host("//Alice"),
+			count: info.count,
+			tail: info.tail,
+			what: Checks::Leaf(1),
+			seed: info.seed,
+		},
+		// Drawn for no sample here (it asks nothing).
+		validator: host("//Ferdie"),
+		validator_key: key("//Ferdie//stash").public(),
+		juror: (host("//Dave"), key("//Dave//stash").public()),
+		sample: 1,
+	};
+	let (_executors, _endpoint, _server, client) = ended_channel_endpoint(&served, gate).await;
+	let dave_key = key("//Dave//stash");
+	let access = PayloadAccess {
+		settlement: SETTLEMENT,
+		sample: 1,
+		validator: host("//Dave"),
+		dispute: Some(DISPUTE),
+	};
+	let delivery = client.payload(&access, &access.sign(&GENESIS, &dave_key)).await.unwrap();
+	assert_eq!(delivery.served.receipt.seq, 1);
+	assert!(matches!(
+		check_delivery(&GENESIS, &info, Checks::Leaf(1), &delivery),
+		Checked::Sample(_)
+	));
+	assert_eq!(
+		check_delivery(&GENESIS, &info, Checks::Leaf(0), &delivery),
+		Checked::NotTheSample,
+		"the leaf served is the challenged one, no other"
+	);
+	// Another leaf, the dispute unnamed, or a host off the jury: not served.
+	let other = PayloadAccess { sample: 0, ..access.clone() };
+	let signed = other.sign(&GENESIS, &dave_key);
+	assert_eq!(code(client.payload(&other, &signed).await.unwrap_err()), NOT_DRAWN);
+	let unnamed = PayloadAccess { dispute: None, ..access.clone() };
+	let signed = unnamed.sign(&GENESIS, &dave_key);
+	assert_eq!(code(client.payload(&unnamed, &signed).await.unwrap_err()), NOT_DRAWN);
+	let eve = PayloadAccess { validator: host("//Eve"), ..access.clone() };
+	let signed = eve.sign(&GENESIS, &key("//Eve"));
+	assert_eq!(code(client.payload(&eve, &signed).await.unwrap_err()), NOT_DRAWN);
+}
+
 #[test]
 fn a_jurors_book_keeps_its_dispute_until_the_jury_ends_and_votes_once() {
 	let dir = tempfile::tempdir().unwrap();
@@ -664,7 +773,7 @@ fn a_jurors_book_keeps_its_dispute_until_the_jury_ends_and_votes_once() {
 		dispute: 9,
 		info: settlement(4, 120),
 		sample: 3,
-		what: SampleOf::Tree(9),
+		what: Checks::Tree(9),
 		reason: FailReason::Unavailable,
 		ends: 360,
 	};

@@ -12,6 +12,12 @@
 //! report the failure with the receipt; the other honest host sits on each dispute's jury,
 //! fetches the payload as a juror, replays it and votes invalid: each dispute ends
 //! invalidated and refunds Charlie the receipt's cost, and no sample of Eve's passes.
+//! Charlie also challenges Eve's last receipt himself as soon as she settles (before any
+//! validator may report it): the honest hosts sit on the challenge's jury, fetch the
+//! challenged leaf from Eve, replay it and vote invalid; its jury votes for the long
+//! window (200 blocks), so it is still open when the validators' disputes, opened after
+//! it, have ended (its end and refund are the pallet's tests' and the runtime's:
+//! `runtime/tests/channels.rs`).
 
 mod common;
 
@@ -25,7 +31,7 @@ use gonka_client::{
 	AccountId32, ChainClient,
 };
 use gonka_primitives::{
-	channel::{max_cost, ChannelTerms},
+	channel::{max_cost, ChannelTerms, ReceiptChallenge, ReceiptEvidence, SumTree},
 	inference::SamplingParams,
 	HostId,
 };
@@ -62,6 +68,9 @@ const COMMITTEE: u8 = 4;
 fn system() -> String {
 	format!("Remember this number: {}", "0123456789".repeat(140))
 }
+
+/// Dispute → its reporter and its jurors' votes (juror, invalid).
+type Votes = BTreeMap<u64, (AccountId32, Vec<(AccountId32, bool)>)>;
 
 fn account(key: Sr25519Keyring) -> AccountId32 {
 	AccountId32(*AsRef::<[u8; 32]>::as_ref(&key.to_account_id()))
@@ -248,6 +257,25 @@ async fn a_cheating_executor_is_caught_by_its_validators_and_the_jury_and_the_de
 	assert_eq!(settled.receipts, REQUESTS as u32);
 	let settlement = settled.settlement;
 
+	// Charlie challenges Eve's last receipt at once, in the settlement's own verdict
+	// period (the validators report in the next): the workers are its jury.
+	let challenged = REQUESTS as u32 - 1;
+	let receipts = book.receipts(&eve_host).to_vec();
+	let tree = SumTree::from_receipts(receipts.iter()).expect("the voucher's tree");
+	let challenge = ReceiptChallenge {
+		settlement,
+		tail: None,
+		evidence: ReceiptEvidence {
+			receipt: receipts[challenged as usize].clone(),
+			proof: tree
+				.proof(u64::from(challenged))
+				.expect("its proof")
+				.try_into()
+				.expect("a bounded proof"),
+		},
+	};
+	client.challenge_receipt(&charlie, &challenge).await.expect("Charlie challenges a receipt");
+
 	// Her validators report the failures; the juries invalidate them; Charlie is refunded.
 	let (_, closed) = wait_event::<ch::SettlementClosed>(
 		&client,
@@ -265,12 +293,27 @@ async fn a_cheating_executor_is_caught_by_its_validators_and_the_jury_and_the_de
 	let started = std::time::Instant::now();
 	let mut ended: BTreeMap<u64, (bool, u128)> = BTreeMap::new();
 	// Dispute → its reporter and its jurors' votes.
-	let mut votes: BTreeMap<u64, (AccountId32, Vec<(AccountId32, bool)>)> = BTreeMap::new();
-	while disputes.is_empty() || !disputes.iter().all(|dispute| ended.contains_key(dispute)) {
+	let mut votes: Votes = BTreeMap::new();
+	let mut challenge = None;
+	let honest_invalid = |votes: &Votes, dispute: &u64| {
+		votes.get(dispute).is_some_and(|(_, jurors)| {
+			jurors.iter().any(|(juror, invalid)| *juror != account(Sr25519Keyring::Eve) && *invalid)
+		})
+	};
+	while disputes.is_empty()
+		|| !disputes.iter().all(|dispute| ended.contains_key(dispute))
+		|| !challenge.as_ref().is_some_and(|dispute| honest_invalid(&votes, dispute))
+	{
 		assert!(started.elapsed() < DEADLINE, "Eve's disputes end\n{}", logs());
 		let last = client.block_number().await.unwrap();
 		for (_, opened) in common::events::events::<ch::DisputeOpened>(&client, next, last).await {
-			if opened.settlement == settlement {
+			if opened.settlement == settlement
+				&& matches!(opened.reason.0, gonka_primitives::channel::FailReason::Challenged)
+			{
+				assert_eq!(opened.sample, challenged, "the challenge names its leaf");
+				challenge = Some(opened.dispute);
+				votes.insert(opened.dispute, (opened.reporter, Vec::new()));
+			} else if opened.settlement == settlement {
 				assert_ne!(opened.reporter, account(Sr25519Keyring::Eve));
 				assert!(
 					matches!(opened.reason.0, gonka_primitives::channel::FailReason::Mismatch),
@@ -296,6 +339,29 @@ async fn a_cheating_executor_is_caught_by_its_validators_and_the_jury_and_the_de
 		next = last + 1;
 		tokio::time::sleep(Duration::from_secs(1)).await;
 	}
+	// The challenge: the honest hosts fetched the leaf, replayed it and voted invalid, none
+	// valid; opened before the validators' disputes, it votes on after they ended.
+	let challenge = challenge.expect("the challenge's dispute");
+	// Replayed, not voted invalid for want of the payload (which a juror does near the
+	// window's end): a juror's log shows the challenged receipt's replay failing.
+	let replayed = [&alice, &bob].iter().any(|worker| {
+		worker.log().lines().any(|line| {
+			line.contains("the disputed receipt fails its replay")
+				&& line.contains(&format!("dispute={challenge} "))
+		})
+	});
+	assert!(replayed, "a juror fetched the challenged leaf and replayed it\n{}", logs());
+	let (_, jurors) = &votes[&challenge];
+	assert!(
+		jurors.iter().all(|(_, invalid)| *invalid),
+		"the challenge's jurors voted invalid: {jurors:?}\n{}",
+		logs()
+	);
+	assert!(
+		!ended.contains_key(&challenge),
+		"a challenge's jury votes for the long window: {ended:?}\n{}",
+		logs()
+	);
 	assert_eq!(disputes.len() as u32, closed.fails, "one dispute per failed sample");
 	for dispute in &disputes {
 		let (invalidated, _) = ended[dispute];

@@ -886,6 +886,22 @@ pub enum FailReason {
 	Challenged,
 }
 
+impl FailReason {
+	/// Whether a dispute for this reason takes votes for the long window
+	/// (`UnavailableWindow`, else `JuryWindow`): an unavailable payload's and a developer's
+	/// challenge. Each asks the executor for a payload at a moment it did not choose (the
+	/// reporter's, or the developer's, who may wait for the executor's endpoint to go
+	/// down), and jurors vote invalid for a payload never served near the window's end: an
+	/// executor briefly offline serves the jury when back. A mismatch's payload was
+	/// served already.
+	pub fn long_window(self) -> bool {
+		match self {
+			FailReason::Unavailable | FailReason::Challenged => true,
+			FailReason::Mismatch => false,
+		}
+	}
+}
+
 /// The receipt a failed sample checked, and where it lies: for a sample of the voucher's
 /// tree, the receipt's siblings up to the root ([`verify_receipt`]); for a tail sample, the
 /// settlement's tail leaves in order ([`tail_digest`]).

@@ -143,6 +143,9 @@ pub type Migrations = (
 	// spec_version 23 (no storage change): a settlement whose validators' share does not
 	// pay every sample at its executor's target is sampled by the lottery its share pays
 	// for (its recorded target), no longer refused.
+	// spec_version 24: a developer's challenge votes for the long window and ends from its
+	// queue.
+	pallet_channels::migrations::v5::MigrateV4ToV5<Runtime>,
 );
 
 /// Executive: handles dispatch to the various pallets.
@@ -203,7 +206,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 23,
+	spec_version: 24,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -226,7 +229,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("gonka"),
 	impl_name: alloc::borrow::Cow::Borrowed("gonka"),
 	authoring_version: 1,
-	spec_version: 24,
+	spec_version: 25,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,

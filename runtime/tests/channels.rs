@@ -400,7 +400,14 @@ fn a_developer_challenges_a_receipt_and_a_jury_invalidates_it_on_the_development
 		};
 		assert_ok!(call.authorize(TransactionSource::External).expect("a duty call"));
 		assert_ok!(RuntimeCall::Channels(call).dispatch(RawOrigin::Authorized.into()));
-		let window: u32 = <Runtime as pallet_channels::Config>::JuryWindow::get();
+		// A challenge's jury votes for the long window (an executor briefly offline serves
+		// it when back).
+		let window: u32 = <Runtime as pallet_channels::Config>::UnavailableWindow::get();
+		run_to(at + window);
+		assert!(pallet_channels::Disputes::<Runtime>::get(0).is_some());
+		// Meanwhile the channel ended and refunded its escrow: what the developer has, the
+		// fee held included.
+		let free = Balances::free_balance(&developer) + held();
 		run_to(at + window + 1);
 		assert!(pallet_channels::Disputes::<Runtime>::get(0).is_none());
 		assert!(System::events().iter().any(|record| record.event

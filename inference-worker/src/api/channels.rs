@@ -21,9 +21,10 @@
 //!   payload: `access` is the `0x` hex of a SCALE `PayloadAccess` (settlement, sample,
 //!   validator), `signature` its validator's worker key's signature (kind 3 of the
 //!   `gonka/channel` domain). Served only if the chain draws that validator for that
-//!   sample of a settlement of this host ([`SampleGate`]); the answer is the `0x` hex of
-//!   the SCALE [`Delivery`] (request, prompt, completion ids, signed receipt, proof).
-//!   [`NOT_DRAWN`] otherwise.
+//!   sample of a settlement of this host, or it sits on the jury of the dispute `access`
+//!   names (a developer's challenge: `sample` is the challenged receipt's leaf)
+//!   ([`SampleGate`]); the answer is the `0x` hex of the SCALE [`Delivery`] (request,
+//!   prompt, completion ids, signed receipt, proof). [`NOT_DRAWN`] otherwise.
 //! - `channel_ack(ack)`: the `0x` hex of a SCALE [`SignedAck`], a validator's signed
 //!   acknowledgement of a delivery: kept (journaled) if it is that validator's, for a
 //!   sample it is drawn for, of the receipt this host delivers; it refutes that
@@ -46,8 +47,7 @@ use crate::{
 use codec::{Decode, Encode};
 use gonka_primitives::{
 	channel::{
-		ChannelId, ChannelMessage, DisputeId, PayloadAccess, SampleOf, SettlementId, SignedVoucher,
-		SumNode,
+		ChannelId, ChannelMessage, DisputeId, PayloadAccess, SettlementId, SignedVoucher, SumNode,
 	},
 	duty::Duty,
 	HostId, H256,
@@ -110,8 +110,8 @@ pub struct SampleGrant {
 	pub count: u32,
 	/// Its tail claims.
 	pub tail: u32,
-	/// What the sample checks.
-	pub what: SampleOf,
+	/// What the sample checks (a developer's challenge: its leaf).
+	pub what: crate::channel::validator::Checks,
 	/// The settlement's sample seed.
 	pub seed: H256,
 }

@@ -9,12 +9,16 @@
 //! window: passes in parts (`submit_verdicts`), failures with their receipt
 //! (`report_failure`), a payload asked for and never served as unavailable.
 //!
-//! **Juries**: for each dispute a validator opened (`DisputeOpened`, a mismatch or an
-//! unavailable payload), it asks the chain whether it sits on the jury (`sits_on`, from
-//! the block after the report's); if so, it fetches the payload as a juror
-//! (`PayloadAccess` naming the dispute), checks and replays it, and votes
-//! (`vote_receipt`): invalid if the replay fails, the payload does not match its receipt,
-//! or the executor never served it before the jury's window nears its end.
+//! **Juries**: for each dispute another host opened (`DisputeOpened`: a validator's
+//! mismatch or unavailable payload, or a developer's challenge, whose `sample` is the
+//! receipt's leaf: `Checks::Leaf`), it asks the chain whether it sits on the jury
+//! (`sits_on`, from the block after the report's); if so, it fetches the payload as a
+//! juror (`PayloadAccess` naming the dispute; the executor serves a challenged leaf with
+//! its proof), checks and replays it, and votes (`vote_receipt`): invalid if the replay
+//! fails, the payload does not match its receipt, or the executor never served it before
+//! the jury's window nears its end (an unavailable payload's and a challenge's window is
+//! the long one, `FailReason::long_window`: an executor briefly offline serves it when
+//! back).
 //!
 //! Its book ([`ValidatorBook`]) and the next block to follow are journaled under its
 //! directory, so a restart carries on where it stopped: nothing decided is replayed
@@ -27,7 +31,7 @@ use crate::{
 	channel::{
 		executor::SignedAck,
 		validator::{
-			check_delivery, delivery_ack, judge, verdicts, Checked, Due, Jury, Replayer,
+			check_delivery, delivery_ack, judge, verdicts, Checked, Checks, Due, Jury, Replayer,
 			SettlementInfo, ValidatorBook,
 		},
 	},
@@ -175,13 +179,8 @@ async fn follow(
 			}
 		} else if let Some(opened) = event.decode_fields_as::<DisputeOpened>() {
 			let opened = opened.map_err(chain)?;
-			// A developer's challenge names a leaf, not a sample: its jury is not served
-			// yet (`docs/channels.md`).
-			let window = match opened.reason.0 {
-				FailReason::Mismatch => windows.0,
-				FailReason::Unavailable => windows.1,
-				FailReason::Challenged => continue,
-			};
+			// An unavailable payload's and a developer's challenge vote for the long window.
+			let window = if opened.reason.0.long_window() { windows.1 } else { windows.0 };
 			if opened.reporter.0 != me {
 				let ends = number.saturating_add(window);
 				book.dispute_seen(opened.dispute, number, ends).map_err(unexpected)?;
@@ -483,7 +482,12 @@ async fn jury(
 	if !validator.replayer.serves(info.model) {
 		return Ok(None);
 	}
-	let Some(what) = info.sample_of(record.sample) else { return Ok(None) };
+	// A developer's challenge names its leaf (`sample` is its `seq`), a report its sample.
+	let what = match record.reason {
+		FailReason::Challenged => Checks::of_leaf(record.sample, info.count, info.tail),
+		_ => info.sample_of(record.sample).map(Checks::from),
+	};
+	let Some(what) = what else { return Ok(None) };
 	Ok(Some(Jury { dispute, info, sample: record.sample, what, reason: record.reason, ends }))
 }
 
@@ -812,27 +816,30 @@ impl ChainGate {
 	) -> Result<Option<SampleGrant>, gonka_client::Error> {
 		let client = self.client().await?;
 		let Some(basis) = self.basis(settlement).await? else { return Ok(None) };
-		let what: Option<SampleOf> = match dispute {
+		let what: Option<Checks> = match dispute {
 			// A validator: the chain draws it for the sample (while the window is open).
 			None => client
 				.samples_for(settlement, &validator)
 				.await?
 				.into_iter()
 				.find(|(drawn, _)| *drawn == sample)
-				.map(|(_, what)| what),
-			// A juror: it sits on the jury of that dispute on the sample.
-			Some(dispute) => {
-				let on_sample = client.dispute(dispute).await?.is_some_and(|open| {
-					open.settlement == settlement
+				.map(|(_, what)| what.into()),
+			// A juror: it sits on the jury of that dispute on the sample (a developer's
+			// challenge: on the leaf, `sample` its `seq`).
+			Some(dispute) => match client.dispute(dispute).await? {
+				Some(open)
+					if open.settlement == settlement
 						&& open.sample == sample
-						&& open.reason != FailReason::Challenged
-				});
-				if on_sample && client.sits_on(dispute, &validator).await? {
-					basis.sample_of(sample)
-				} else {
-					None
+						&& client.sits_on(dispute, &validator).await? =>
+				{
+					if open.reason == FailReason::Challenged {
+						Checks::of_leaf(sample, basis.count, basis.tail)
+					} else {
+						basis.sample_of(sample).map(Checks::from)
+					}
 				}
-			}
+				_ => None,
+			},
 		};
 		let Some(what) = what else { return Ok(None) };
 		Ok(Some(SampleGrant {

@@ -27,14 +27,15 @@
 use super::{
 	log::Log,
 	prompt::{self, ChatMessage, Salt},
+	validator::Checks,
 };
 use crate::{Error, Result};
 use codec::{Decode, Encode};
 use gonka_primitives::{
 	channel::{
 		check_receipt, max_cost, request_seed, ChannelId, ChannelMessage, ChannelRequest,
-		ChannelSettle, DeliveryAck, FinishReason, Receipt, SampleOf, SignedVoucher, SumNode,
-		SumTree, TailClaim, MAX_SAMPLES, MAX_TAIL,
+		ChannelSettle, DeliveryAck, FinishReason, Receipt, SignedVoucher, SumNode, SumTree,
+		TailClaim, MAX_SAMPLES, MAX_TAIL,
 	},
 	inference::{completion_end, cost, Ended},
 	HostId, H256,
@@ -511,21 +512,31 @@ impl ExecutorChannel {
 	}
 
 	/// The payload of a sample of this executor's settlement whose voucher covered `count`
-	/// receipts and which claimed `tail` more as tail: for [`SampleOf::Tree`], the receipt
+	/// receipts and which claimed `tail` more as tail: for [`Checks::Tree`], the receipt
 	/// whose cost interval holds the point in the tree of the first `count` receipts, with
-	/// its siblings; for [`SampleOf::Tail`], that tail receipt with the tail's leaves.
+	/// its siblings; for [`Checks::Tail`], that tail receipt with the tail's leaves; for
+	/// a challenged leaf ([`Checks::Leaf`]), that vouchered receipt with its siblings.
 	/// `None` if the book holds no such receipt.
-	pub fn delivery(&self, count: u32, tail: u32, what: SampleOf) -> Option<Delivery> {
+	pub fn delivery(&self, count: u32, tail: u32, what: impl Into<Checks>) -> Option<Delivery> {
 		let (count, tail) = (count as usize, tail as usize);
-		match what {
-			SampleOf::Tree(point) => {
-				let covered = self.served.get(..count)?;
-				let tree = SumTree::from_receipts(covered.iter().map(|served| &served.receipt))?;
+		let covered = || {
+			let covered = self.served.get(..count)?;
+			let tree = SumTree::from_receipts(covered.iter().map(|served| &served.receipt))?;
+			Some((covered, tree))
+		};
+		match what.into() {
+			Checks::Tree(point) => {
+				let (covered, tree) = covered()?;
 				let index = tree.leaf_at(point)?;
 				let proof = tree.proof(index)?;
 				Some(Delivery { served: covered.get(index as usize)?.clone(), proof })
 			}
-			SampleOf::Tail(index) => {
+			Checks::Leaf(seq) => {
+				let (covered, tree) = covered()?;
+				let proof = tree.proof(u64::from(seq))?;
+				Some(Delivery { served: covered.get(seq as usize)?.clone(), proof })
+			}
+			Checks::Tail(index) => {
 				let tails = self.served.get(count..count.checked_add(tail)?)?;
 				let proof = tails.iter().map(|served| SumNode::leaf(&served.receipt)).collect();
 				Some(Delivery { served: tails.get(index as usize)?.clone(), proof })

@@ -31,9 +31,9 @@ use crate::{Error, Result};
 use codec::{Decode, Encode};
 use gonka_primitives::{
 	channel::{
-		check_receipt, evidence_cost, sample_of, tree_samples, Anchor, ChannelId, ChannelMessage,
-		DeliveryAck, DisputeId, FailReason, FailureReport, ReceiptEvidence, ReceiptVerdict,
-		SampleOf, SettlementId, SumNode, MAX_VERDICTS, MAX_VERDICT_PARTS,
+		challenged_cost, check_receipt, evidence_cost, sample_of, tree_samples, Anchor, ChannelId,
+		ChannelMessage, DeliveryAck, DisputeId, FailReason, FailureReport, ReceiptEvidence,
+		ReceiptVerdict, SampleOf, SettlementId, SumNode, MAX_VERDICTS, MAX_VERDICT_PARTS,
 	},
 	HostId, ModelId, H256,
 };
@@ -92,6 +92,45 @@ impl SettlementInfo {
 	}
 }
 
+/// What a delivery is checked against: a sample's receipt (as the chain draws it,
+/// [`SampleOf`]), or a receipt a developer challenged by its leaf. Encoded as [`SampleOf`]
+/// for its first two variants, so books journaled before challenges decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum Checks {
+	/// A tree sample: the vouchered receipt whose cost interval holds the point.
+	#[codec(index = 0)]
+	Tree(u128),
+	/// A tail sample: the tail receipt at this index.
+	#[codec(index = 1)]
+	Tail(u32),
+	/// A challenged receipt: the vouchered leaf `seq` (a tail leaf is [`Checks::Tail`]).
+	#[codec(index = 2)]
+	Leaf(u32),
+}
+
+impl From<SampleOf> for Checks {
+	fn from(what: SampleOf) -> Self {
+		match what {
+			SampleOf::Tree(point) => Self::Tree(point),
+			SampleOf::Tail(index) => Self::Tail(index),
+		}
+	}
+}
+
+impl Checks {
+	/// What a developer's challenge of leaf `seq` of a settlement whose voucher covered
+	/// `count` receipts and which claimed `tail` more checks: a vouchered leaf below
+	/// `count`, tail receipt `seq − count` up to `count + tail` (the chain numbers tail
+	/// claims on from the voucher's count), `None` past them.
+	pub fn of_leaf(seq: u32, count: u32, tail: u32) -> Option<Self> {
+		if seq < count {
+			return Some(Self::Leaf(seq));
+		}
+		let index = seq - count;
+		(index < tail).then_some(Self::Tail(index))
+	}
+}
+
 /// What a payload served for a sample is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Checked {
@@ -103,18 +142,33 @@ pub enum Checked {
 	Mismatch(ReceiptEvidence, &'static str),
 }
 
-/// Judges `delivery`, served for sample `what` of `info`, on the chain of `genesis_hash`.
+/// Judges `delivery`, served for what `what` checks of `info` (a sample, or a challenged
+/// leaf), on the chain of `genesis_hash`.
 pub fn check_delivery(
 	genesis_hash: &H256,
 	info: &SettlementInfo,
-	what: SampleOf,
+	what: impl Into<Checks>,
 	delivery: &Delivery,
 ) -> Checked {
 	let served = &delivery.served;
 	let receipt = &served.receipt;
 	let Ok(proof) = delivery.proof.clone().try_into() else { return Checked::NotTheSample };
 	let evidence = ReceiptEvidence { receipt: receipt.clone(), proof };
-	let cost = evidence_cost(what, &evidence, &info.root, info.to, info.count, &info.tails);
+	let (root, to, count, tails) = (&info.root, info.to, info.count, &info.tails);
+	let cost = match what.into() {
+		Checks::Tree(point) => {
+			evidence_cost(SampleOf::Tree(point), &evidence, root, to, count, tails)
+		}
+		Checks::Tail(index) => {
+			evidence_cost(SampleOf::Tail(index), &evidence, root, to, count, tails)
+		}
+		// The challenged leaf itself (the proof is folded by the receipt's `seq`: without
+		// this an executor could serve an honest neighbour under the same root), one the
+		// settlement added (the chain's rule for a challenge).
+		Checks::Leaf(seq) => (receipt.seq == seq)
+			.then(|| challenged_cost(None, &evidence, root, info.from, to, count, tails))
+			.flatten(),
+	};
 	if cost.is_none() || receipt.channel != info.channel {
 		return Checked::NotTheSample;
 	}
@@ -203,8 +257,8 @@ pub struct Jury {
 	pub info: SettlementInfo,
 	/// The sample that failed.
 	pub sample: u32,
-	/// What the sample checks.
-	pub what: SampleOf,
+	/// What the sample (a challenge: its leaf) checks.
+	pub what: Checks,
 	/// Why it was reported.
 	pub reason: FailReason,
 	/// The last block its jury votes in.

@@ -1189,6 +1189,9 @@ mod benchmarks {
 		record.reason = FailReason::Challenged;
 		record.reporter = record.developer.clone();
 		Disputes::<T>::insert(0, record.clone());
+		// A challenge ends from the long windows' queue (its place read and removed).
+		UnavailableQueue::<T>::insert(0, 0);
+		NextUnavailable::<T>::put(1);
 		let fee = Pallet::<T>::challenge_fee(record.cost);
 		<T as Config>::Currency::hold(&HoldReason::ChallengeFee.into(), &record.developer, fee)
 			.expect("the developer holds the fee");

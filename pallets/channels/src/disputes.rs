@@ -31,9 +31,12 @@
 //!   longer (an executor briefly offline still serves the jury), and the executor (or
 //!   anyone holding it) ends the dispute at once with the reporter's signed delivery
 //!   acknowledgement of the sample (`refute_unavailable`): the failure is rejected, the
-//!   reporter fined the cost and a miss (it fetched the payload and said it did not). They end from a queue of their own (`UnavailableQueue`), the others
-//!   by the dispute ids (`NextDisputeToEnd`): each kind's windows end in the order they
-//!   opened.
+//!   reporter fined the cost and a miss (it fetched the payload and said it did not).
+//! - **The long windows**: an unavailable payload's dispute and a developer's challenge
+//!   (since storage version 5: the developer picks its moment, which may be an executor's
+//!   restart) vote for `UnavailableWindow` and end from a queue of their own
+//!   (`UnavailableQueue`), the mismatches by the dispute ids (`NextDisputeToEnd`): each
+//!   window length's disputes end in the order they opened.
 //! - **The epochs wait**: while a settlement record or a dispute of an epoch is open (a
 //!   dispute holds its settlement's epoch and its report's),
 //!   the epoch's ledger is not settled (`OpenInEpoch`, `EpochsInUse`), so the outcome
@@ -312,7 +315,7 @@ impl<T: Config> Pallet<T> {
 				voters: Default::default(),
 			},
 		);
-		if reason == FailReason::Unavailable {
+		if Self::long_window(reason) {
 			let place = crate::tick_impls::take_next::<NextUnavailable<T>>();
 			UnavailableQueue::<T>::insert(place, dispute);
 		}
@@ -339,12 +342,22 @@ impl<T: Config> Pallet<T> {
 		Some(jury_seed(&genesis, &H256::from_slice(block.as_ref()), dispute))
 	}
 
+	/// Whether a dispute for `reason` takes votes for the long window (`UnavailableWindow`)
+	/// and ends from the long windows' queue (`UnavailableQueue`): an unavailable
+	/// payload's, and a developer's challenge (since storage version 5): the rule
+	/// (`FailReason::long_window`) the workers read too.
+	pub fn long_window(reason: FailReason) -> bool {
+		reason.long_window()
+	}
+
 	/// The last block a dispute opened in block `at` for `reason` takes votes in:
-	/// `UnavailableWindow` after it for an unavailable payload, `JuryWindow` for the rest.
+	/// `UnavailableWindow` after it for the long windows ([`Self::long_window`]),
+	/// `JuryWindow` for a mismatch.
 	pub fn jury_ends(at: BlockNumberFor<T>, reason: FailReason) -> BlockNumberFor<T> {
-		at.saturating_add(match reason {
-			FailReason::Unavailable => T::UnavailableWindow::get(),
-			FailReason::Mismatch | FailReason::Challenged => T::JuryWindow::get(),
+		at.saturating_add(if Self::long_window(reason) {
+			T::UnavailableWindow::get()
+		} else {
+			T::JuryWindow::get()
 		})
 	}
 
@@ -448,8 +461,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Ends the disputes whose jury's window ended before `now`, oldest first, by two
 	/// cursors, each over disputes whose windows are of one length (so they end in the
-	/// order they opened): one over the dispute ids, which passes over the unavailable
-	/// payloads' disputes, and one over `UnavailableQueue`. Each looks at
+	/// order they opened): one over the dispute ids, which passes over the long windows'
+	/// disputes ([`Self::long_window`]), and one over `UnavailableQueue`, which holds them. Each looks at
 	/// `MaxDisputesPerBlock` at most (as many as a block opens, so both keep up). Returns
 	/// the weight used.
 	pub(crate) fn end_disputes(now: BlockNumberFor<T>) -> Weight {
@@ -462,9 +475,10 @@ impl<T: Config> Pallet<T> {
 			most,
 			each,
 			|id| match Disputes::<T>::get(id) {
-				Some(record) if record.reason == FailReason::Unavailable => true,
+				Some(record) if Self::long_window(record.reason) => true,
 				Some(record) => Self::end_if_due(now, id, record),
-				// An unavailable payload's dispute refuted before the cursor reached it.
+				// A long window's dispute that ended (or was refuted) before the cursor
+				// reached it.
 				None => true,
 			},
 		);

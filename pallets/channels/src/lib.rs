@@ -104,8 +104,10 @@ pub mod pallet {
 	/// paid and their tail receipts' digest (`migrations::v1`); 2 since unavailable
 	/// payloads' disputes end by a cursor of their own (`migrations::v2`); 3 since closed
 	/// records are kept a period to show validators' misses (`migrations::v3`); 4 since an
-	/// unavailable payload's dispute keeps its answer's pay (`migrations::v4`).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
+	/// unavailable payload's dispute keeps its answer's pay (`migrations::v4`); 5 since a
+	/// developer's challenge votes for the long window and ends from its queue
+	/// (`migrations::v5`).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]

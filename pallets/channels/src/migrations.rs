@@ -304,3 +304,85 @@ pub mod v4 {
 		<T as polkadot_sdk::frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 5: a developer's challenge votes for `UnavailableWindow` and ends from the long
+/// windows' queue (`UnavailableQueue`) beside the unavailable payloads' disputes
+/// (`Pallet::long_window`): the developer picks a challenge's moment, which may be an
+/// executor's restart, and the jurors vote invalid for a payload never served only near
+/// the window's end. The challenges open at the upgrade (at most those of one
+/// `JuryWindow`, above the dispute cursor) are queued with the open unavailable payloads'
+/// disputes, all in id order (the order they opened, so with one window length the order
+/// they end), from the queue's cursor (the places of refuted disputes dropped): their
+/// windows grow to `UnavailableWindow`. No record changes.
+pub mod v5 {
+	use super::*;
+	use gonka_primitives::channel::DisputeId;
+
+	/// Queues the open challenges with the open unavailable payloads' disputes.
+	pub struct UncheckedMigrateV4ToV5<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV4ToV5<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let (from, end) = (NextUnavailableToEnd::<T>::get(), NextUnavailable::<T>::get());
+			// The queue's open places, and every dispute: the open ones of the long windows
+			// are queued again (a refuted dispute's place, which the sweep would pass, is
+			// dropped).
+			let places: Vec<DisputeId> =
+				(from..end).filter_map(UnavailableQueue::<T>::take).collect();
+			let mut read = end.saturating_sub(from).saturating_add(2);
+			let mut queued = Vec::new();
+			for (id, record) in Disputes::<T>::iter() {
+				read = read.saturating_add(1);
+				if Pallet::<T>::long_window(record.reason) {
+					queued.push(id);
+				}
+			}
+			queued.sort_unstable();
+			let written = queued.len() as u64;
+			for (offset, id) in queued.into_iter().enumerate() {
+				UnavailableQueue::<T>::insert(from.saturating_add(offset as u64), id);
+			}
+			NextUnavailable::<T>::put(from.saturating_add(written));
+			// The disputes read are bounded by the windows: at most `MaxDisputesPerBlock`
+			// a block over `UnavailableWindow` (a chain's few disputes in practice); each
+			// record read whole counts in the proof.
+			let record = DisputeRecordOf::<T>::max_encoded_len() as u64;
+			T::DbWeight::get()
+				.reads_writes(read, (places.len() as u64).saturating_add(written).saturating_add(1))
+				.saturating_add(Weight::from_parts(0, read.saturating_mul(record)))
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, polkadot_sdk::sp_runtime::TryRuntimeError> {
+			let open = Disputes::<T>::iter_values()
+				.filter(|record| Pallet::<T>::long_window(record.reason))
+				.count() as u64;
+			Ok(open.encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			let open = u64::decode(&mut &state[..])
+				.map_err(|_| "the pre-upgrade state does not decode")?;
+			let (from, end) = (NextUnavailableToEnd::<T>::get(), NextUnavailable::<T>::get());
+			ensure!(end.saturating_sub(from) == open, "each open long window's dispute is queued");
+			let mut last = None;
+			for place in from..end {
+				let id = UnavailableQueue::<T>::get(place).ok_or("the queue has no gap")?;
+				ensure!(last < Some(id), "queued in id order");
+				ensure!(Disputes::<T>::contains_key(id), "only open disputes are queued");
+				last = Some(id);
+			}
+			Ok(())
+		}
+	}
+
+	/// [`UncheckedMigrateV4ToV5`], run once: from storage version 4 to 5.
+	pub type MigrateV4ToV5<T> = VersionedMigration<
+		4,
+		5,
+		UncheckedMigrateV4ToV5<T>,
+		Pallet<T>,
+		<T as polkadot_sdk::frame_system::Config>::DbWeight,
+	>;
+}

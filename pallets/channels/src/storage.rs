@@ -148,14 +148,15 @@ mod channels_storage {
 	pub type Disputes<T: Config> = StorageMap<_, Twox64Concat, DisputeId, DisputeRecordOf<T>>;
 
 	/// The oldest dispute that may still be open of those decided after `JuryWindow` (a
-	/// mismatch, a challenge: all before it ended, or are unavailable payloads' disputes,
-	/// which end by `UnavailableQueue`).
+	/// mismatch: all before it ended, or are the long windows' disputes, which end by
+	/// `UnavailableQueue`).
 	#[pallet::storage]
 	pub type NextDisputeToEnd<T: Config> = StorageValue<_, DisputeId, ValueQuery>;
 
-	/// The unavailable payloads' disputes (decided after `UnavailableWindow`), in the order
-	/// they opened: a queue of their own, so they end in that order without passing over
-	/// the other disputes. An entry is removed when its dispute ends.
+	/// The long windows' disputes (decided after `UnavailableWindow`: an unavailable
+	/// payload's, a developer's challenge), in the order they opened: a queue of their own,
+	/// so they end in that order without passing over the mismatches. An entry is removed
+	/// when its dispute ends.
 	#[pallet::storage]
 	pub type UnavailableQueue<T: Config> = StorageMap<_, Twox64Concat, u64, DisputeId>;
 

@@ -396,7 +396,7 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// The unavailable payloads' queue from its cursor: in id order, places of disputes
+	/// The long windows' queue from its cursor: in id order, places of disputes
 	/// that opened. Returns each queued dispute's place.
 	fn check_unavailable_queue(
 		end: DisputeId,
@@ -407,9 +407,9 @@ impl<T: Config> Pallet<T> {
 		let mut in_queue = BTreeMap::new();
 		let mut last = None;
 		for place in queued..queue_end {
-			// Places ended ahead of the cursor (refuted) are gone.
+			// A refuted dispute's place stays until the cursor passes it.
 			if let Some(id) = crate::UnavailableQueue::<T>::get(place) {
-				ensure!(last < Some(id), "the unavailable disputes are queued in id order");
+				ensure!(last < Some(id), "the long windows' disputes are queued in id order");
 				ensure!(id < end, "the queue holds disputes that opened");
 				last = Some(id);
 				in_queue.insert(id, place);
@@ -435,14 +435,14 @@ impl<T: Config> Pallet<T> {
 		let mut in_queue = Self::check_unavailable_queue(end)?;
 		let mut fees: BTreeMap<HostId, u128> = BTreeMap::new();
 		for (id, record) in crate::Disputes::<T>::iter() {
-			let unavailable = record.reason == FailReason::Unavailable;
+			let long = Self::long_window(record.reason);
 			ensure!(
-				(unavailable || first <= id) && id < end,
+				(long || first <= id) && id < end,
 				"only disputes whose jury may vote are kept"
 			);
 			ensure!(
-				unavailable == in_queue.remove(&id).is_some(),
-				"the unavailable payloads' disputes are queued, and only they"
+				long == in_queue.remove(&id).is_some(),
+				"the long windows' disputes are queued, and only they"
 			);
 			ensure!(
 				now <= Self::jury_ends(record.at, record.reason),

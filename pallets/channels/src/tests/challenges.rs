@@ -1,11 +1,14 @@
 //! A developer's challenges of receipts (`challenges.rs`).
 
 use super::{
-	disputes::{evidence, mismatch, report, sample_at, sampled, seq_of},
+	disputes::{evidence, mismatch, report, sample_at, sampled, samples_with_validators, seq_of},
 	settlement::{drawn, refused, settle, settlement, voucher},
 	*,
 };
-use crate::{ChallengeFees, DisputeOutcome, Disputes, Error, Event, HoldReason, Settlements};
+use crate::{
+	ChallengeFees, DisputeOutcome, Disputes, Error, Event, HoldReason, NextDisputeToEnd,
+	NextUnavailableToEnd, Settlements, UnavailableQueue,
+};
 use gonka_primitives::channel::{FailReason, ReceiptChallenge, ReceiptEvidence, JURY_SIZE};
 use polkadot_sdk::{
 	frame_support::{
@@ -80,11 +83,12 @@ fn a_challenged_receipt_the_jury_invalidates_is_refunded_with_the_fee() {
 		for juror in &jurors {
 			assert_ok!(vote(*juror, 0, true));
 		}
-		// The settlement's window closes first (its unpaid share back to the executor).
-		run_to_block(2 * VERDICT_PERIOD);
+		// The settlement's window closes first, and its record is pruned (its unpaid share
+		// back to the executor).
+		run_to_block(2 + UNAVAILABLE_WINDOW);
 		assert!(Disputes::<Test>::get(0).is_some());
 		let executor_work = credited(&account(member));
-		run_to_block(2 + JURY_WINDOW + 1);
+		run_to_block(2 + UNAVAILABLE_WINDOW + 1);
 		assert!(Disputes::<Test>::get(0).is_none());
 		assert_eq!(fees_held(20), 0);
 		assert_eq!(ChallengeFees::<Test>::get(0), None);
@@ -118,9 +122,9 @@ fn a_challenge_the_jury_does_not_uphold_pays_its_fee_to_the_pool() {
 					assert_ok!(vote(juror, 0, false));
 				}
 			}
-			run_to_block(2 * VERDICT_PERIOD);
+			run_to_block(2 + UNAVAILABLE_WINDOW);
 			let executor_work = credited(&account(member));
-			run_to_block(2 + JURY_WINDOW + 1);
+			run_to_block(2 + UNAVAILABLE_WINDOW + 1);
 			assert!(Disputes::<Test>::get(0).is_none());
 			assert_eq!(fees_held(20), 0);
 			assert_eq!(Balances::balance(&account(20)), free - fee);
@@ -304,5 +308,50 @@ fn a_challenge_no_jury_may_sit_on_is_refused() {
 		assert_eq!(member, 1);
 		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
 		assert_noop!(challenge(20, 0, evidence(channel, member, 6, 2)), Error::<Test>::NoJury);
+	});
+}
+
+/// The attack the long window answers: a developer challenges an honest executor's receipt
+/// at a moment of its choosing, when the executor's endpoint is down (a restart, an
+/// outage it watched for); its jurors vote invalid for a payload never served near the
+/// window's end, so a jury of `JuryWindow` would convict an executor back a little later.
+/// A challenge's jury votes for `UnavailableWindow`, as an unavailable payload's: votes
+/// past `JuryWindow` count, it ends from the long windows' queue, and a mismatch opened
+/// after it ends at its own window's end, unheld by the longer one.
+#[test]
+fn a_challenge_is_heard_for_the_long_window_so_an_executor_back_from_a_restart_serves_it() {
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = settled();
+		assert_ok!(challenge(20, 0, evidence(channel, member, 6, 2)));
+		assert_eq!(UnavailableQueue::<Test>::get(0), Some(0), "queued with the long windows");
+		// A validator's mismatch on another receipt, in the period after the settlement's.
+		run_to_block(VERDICT_PERIOD);
+		let (sample, validator) = samples_with_validators(0, &[1, 2, 3])
+			.into_iter()
+			.find(|(sample, _)| seq_of(sample_at(0, *sample)) != 2)
+			.expect("a sample of another receipt with a validator");
+		let seq = seq_of(sample_at(0, sample));
+		assert_ok!(report(validator, mismatch(0, sample, evidence(channel, member, 6, seq))));
+		run_to_block(VERDICT_PERIOD + JURY_WINDOW + 1);
+		assert!(Disputes::<Test>::get(1).is_none(), "the mismatch ended");
+		assert_eq!(NextDisputeToEnd::<Test>::get(), 2, "the id cursor passed the challenge");
+		assert!(Disputes::<Test>::get(0).is_some(), "the challenge's jury votes on");
+		// The executor is back and serves its jurors, past `JuryWindow`: their votes count.
+		for juror in [1u8, 2, 3].into_iter().filter(|i| *i != member) {
+			assert_ok!(vote(juror, 0, false));
+		}
+		run_to_block(2 + UNAVAILABLE_WINDOW);
+		assert!(Disputes::<Test>::get(0).is_some());
+		run_to_block(2 + UNAVAILABLE_WINDOW + 1);
+		assert!(Disputes::<Test>::get(0).is_none());
+		assert_eq!(NextUnavailableToEnd::<Test>::get(), 1);
+		assert!(channel_events().iter().any(|event| matches!(
+			event,
+			Event::DisputeEnded {
+				dispute: 0,
+				outcome: DisputeOutcome::Validated { rejected: true },
+				..
+			}
+		)));
 	});
 }

@@ -220,3 +220,72 @@ fn open_unavailable_disputes_of_version_3_keep_their_seeds() {
 		}));
 	});
 }
+
+/// A developer's challenge open at the upgrade to version 5 (when its jury voted for
+/// `JuryWindow` and it ended by the id cursor) joins the long windows' queue, in id order
+/// with the open unavailable payloads' disputes, and ends from it after `UnavailableWindow`.
+#[test]
+fn open_challenges_of_version_4_join_the_long_windows_queue() {
+	use super::disputes::{
+		evidence, report, sample_at, samples_with_validators, seq_of, unavailable_report,
+	};
+	use crate::{
+		migrations::v5, Disputes, NextUnavailable, NextUnavailableToEnd, UnavailableQueue,
+	};
+	use gonka_primitives::channel::ReceiptChallenge;
+	ExtBuilder::default().hosts(&[1, 2, 3]).build_and_execute(|| {
+		let (channel, member) = drawn(1, 2_000);
+		assert_ok!(settle(member, settlement(channel, Some(voucher(channel, member, 6)), vec![])));
+		// Dispute 0: the developer's challenge of receipt 2, in block 2.
+		assert_ok!(Channels::challenge_receipt(
+			RuntimeOrigin::signed(account(20)),
+			ReceiptChallenge {
+				settlement: 0,
+				tail: None,
+				evidence: evidence(channel, member, 6, 2)
+			},
+		));
+		// Dispute 1: an unavailable payload of another receipt, in the next period.
+		run_to_block(VERDICT_PERIOD + 1);
+		let (sample, validator) = samples_with_validators(0, &[1, 2, 3])
+			.into_iter()
+			.find(|(sample, _)| seq_of(sample_at(0, *sample)) != 2)
+			.expect("a sample of another receipt with a validator");
+		assert_ok!(report(validator, unavailable_report(0, sample)));
+		// As version 4 kept them: the challenge not queued, the unavailable payload's first,
+		// then the place of one refuted since (its record removed, its place left for the
+		// cursor to pass).
+		UnavailableQueue::<Test>::remove(0);
+		UnavailableQueue::<Test>::remove(1);
+		UnavailableQueue::<Test>::insert(0, 1);
+		UnavailableQueue::<Test>::insert(1, 2);
+		NextUnavailable::<Test>::put(2);
+		crate::NextDisputeId::<Test>::put(3);
+		StorageVersion::new(4).put::<Channels>();
+
+		v5::MigrateV4ToV5::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Channels::on_chain_storage_version(), StorageVersion::new(5));
+		assert_eq!(
+			(
+				UnavailableQueue::<Test>::get(0),
+				UnavailableQueue::<Test>::get(1),
+				UnavailableQueue::<Test>::get(2)
+			),
+			(Some(0), Some(1), None),
+			"the open ones, in id order"
+		);
+		assert_eq!((NextUnavailable::<Test>::get(), NextUnavailableToEnd::<Test>::get()), (2, 0));
+		// Once only.
+		v5::MigrateV4ToV5::<Test>::on_runtime_upgrade();
+		assert_eq!(NextUnavailable::<Test>::get(), 2);
+		run_to_block(2 + JURY_WINDOW + 1);
+		assert!(Disputes::<Test>::get(0).is_some(), "its window grew");
+		run_to_block(2 + UNAVAILABLE_WINDOW + 1);
+		assert!(Disputes::<Test>::get(0).is_none());
+		assert!(Disputes::<Test>::get(1).is_some());
+		run_to_block(VERDICT_PERIOD + 1 + UNAVAILABLE_WINDOW + 1);
+		assert!(Disputes::<Test>::get(1).is_none());
+		assert_eq!(NextUnavailableToEnd::<Test>::get(), 2);
+	});
+}
