@@ -561,6 +561,19 @@ fn code(error: ClientError) -> i32 {
 	}
 }
 
+/// What the chain grants for `what` of Alice's settlement `info`.
+fn grant(info: &SettlementInfo, what: Checks) -> SampleGrant {
+	SampleGrant {
+		genesis_hash: GENESIS,
+		channel: CHANNEL,
+		executor: host("//Alice"),
+		count: info.count,
+		tail: info.tail,
+		what,
+		seed: info.seed,
+	}
+}
+
 /// Alice's endpoint over the journal of `served` as a channel that has ended (no view: the
 /// chain pruned it), behind `gate`: its journals' directory, the endpoint, its server and
 /// a client of it.
@@ -596,15 +609,7 @@ async fn a_payload_is_served_only_to_the_validator_the_chain_draws_and_its_ackno
 	let bob_key = key("//Bob//stash");
 	let what = SampleOf::Tree(0);
 	let gate = Gate {
-		grant: SampleGrant {
-			genesis_hash: GENESIS,
-			channel: CHANNEL,
-			executor: host("//Alice"),
-			count: info.count,
-			tail: info.tail,
-			what: what.into(),
-			seed: info.seed,
-		},
+		grant: grant(&info, what.into()),
 		validator: bob.clone(),
 		validator_key: bob_key.public(),
 		juror: (host("//Dave"), key("//Dave//stash").public()),
@@ -715,15 +720,7 @@ async fn a_challenged_leaf_is_served_to_a_juror_of_the_challenge_only() {
 	);
 	let info = info(&served);
 	let gate = Gate {
-		grant: SampleGrant {
-			genesis_hash: GENESIS,
-			channel: CHANNEL,
-			executor: host("//Alice"),
-			count: info.count,
-			tail: info.tail,
-			what: Checks::Leaf(1),
-			seed: info.seed,
-		},
+		grant: grant(&info, Checks::Leaf(1)),
 		// Drawn for no sample here (it asks nothing).
 		validator: host("//Ferdie"),
 		validator_key: key("//Ferdie//stash").public(),

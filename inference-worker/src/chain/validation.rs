@@ -483,10 +483,8 @@ async fn jury(
 		return Ok(None);
 	}
 	// A developer's challenge names its leaf (`sample` is its `seq`), a report its sample.
-	let what = match record.reason {
-		FailReason::Challenged => Checks::of_leaf(record.sample, info.count, info.tail),
-		_ => info.sample_of(record.sample).map(Checks::from),
-	};
+	let counts = (info.count, info.tail);
+	let what = Checks::of_dispute(record.reason, record.sample, counts, |s| info.sample_of(s));
 	let Some(what) = what else { return Ok(None) };
 	Ok(Some(Jury { dispute, info, sample: record.sample, what, reason: record.reason, ends }))
 }
@@ -832,11 +830,8 @@ impl ChainGate {
 						&& open.sample == sample
 						&& client.sits_on(dispute, &validator).await? =>
 				{
-					if open.reason == FailReason::Challenged {
-						Checks::of_leaf(sample, basis.count, basis.tail)
-					} else {
-						basis.sample_of(sample).map(Checks::from)
-					}
+					let counts = (basis.count, basis.tail);
+					Checks::of_dispute(open.reason, sample, counts, |s| basis.sample_of(s))
 				}
 				_ => None,
 			},

@@ -129,6 +129,31 @@ impl Checks {
 		let index = seq - count;
 		(index < tail).then_some(Self::Tail(index))
 	}
+
+	/// What a dispute for `reason` on `sample` of a settlement whose voucher covered
+	/// `count` receipts and which claimed `tail` more checks: a developer's challenge its
+	/// leaf ([`Checks::of_leaf`]), a validator's report the sample (`sample_of`, the
+	/// settlement's rule).
+	pub fn of_dispute(
+		reason: FailReason,
+		sample: u32,
+		(count, tail): (u32, u32),
+		sample_of: impl FnOnce(u32) -> Option<SampleOf>,
+	) -> Option<Self> {
+		match reason {
+			FailReason::Challenged => Self::of_leaf(sample, count, tail),
+			FailReason::Mismatch | FailReason::Unavailable => sample_of(sample).map(Self::from),
+		}
+	}
+
+	/// The sample this checks, as the chain draws it (`None` for a challenged leaf).
+	fn sample(self) -> Option<SampleOf> {
+		match self {
+			Self::Tree(point) => Some(SampleOf::Tree(point)),
+			Self::Tail(index) => Some(SampleOf::Tail(index)),
+			Self::Leaf(_) => None,
+		}
+	}
 }
 
 /// What a payload served for a sample is.
@@ -156,18 +181,15 @@ pub fn check_delivery(
 	let evidence = ReceiptEvidence { receipt: receipt.clone(), proof };
 	let (root, to, count, tails) = (&info.root, info.to, info.count, &info.tails);
 	let cost = match what.into() {
-		Checks::Tree(point) => {
-			evidence_cost(SampleOf::Tree(point), &evidence, root, to, count, tails)
-		}
-		Checks::Tail(index) => {
-			evidence_cost(SampleOf::Tail(index), &evidence, root, to, count, tails)
-		}
 		// The challenged leaf itself (the proof is folded by the receipt's `seq`: without
 		// this an executor could serve an honest neighbour under the same root), one the
 		// settlement added (the chain's rule for a challenge).
 		Checks::Leaf(seq) => (receipt.seq == seq)
 			.then(|| challenged_cost(None, &evidence, root, info.from, to, count, tails))
 			.flatten(),
+		sample => sample
+			.sample()
+			.and_then(|sample| evidence_cost(sample, &evidence, root, to, count, tails)),
 	};
 	if cost.is_none() || receipt.channel != info.channel {
 		return Checked::NotTheSample;

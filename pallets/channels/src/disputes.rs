@@ -315,7 +315,7 @@ impl<T: Config> Pallet<T> {
 				voters: Default::default(),
 			},
 		);
-		if Self::long_window(reason) {
+		if reason.long_window() {
 			let place = crate::tick_impls::take_next::<NextUnavailable<T>>();
 			UnavailableQueue::<T>::insert(place, dispute);
 		}
@@ -342,19 +342,12 @@ impl<T: Config> Pallet<T> {
 		Some(jury_seed(&genesis, &H256::from_slice(block.as_ref()), dispute))
 	}
 
-	/// Whether a dispute for `reason` takes votes for the long window (`UnavailableWindow`)
-	/// and ends from the long windows' queue (`UnavailableQueue`): an unavailable
-	/// payload's, and a developer's challenge (since storage version 5): the rule
-	/// (`FailReason::long_window`) the workers read too.
-	pub fn long_window(reason: FailReason) -> bool {
-		reason.long_window()
-	}
-
 	/// The last block a dispute opened in block `at` for `reason` takes votes in:
-	/// `UnavailableWindow` after it for the long windows ([`Self::long_window`]),
-	/// `JuryWindow` for a mismatch.
+	/// `UnavailableWindow` after it for the long windows (`FailReason::long_window`, read
+	/// by the workers too: an unavailable payload's, a developer's challenge since storage
+	/// version 5), `JuryWindow` for a mismatch.
 	pub fn jury_ends(at: BlockNumberFor<T>, reason: FailReason) -> BlockNumberFor<T> {
-		at.saturating_add(if Self::long_window(reason) {
+		at.saturating_add(if reason.long_window() {
 			T::UnavailableWindow::get()
 		} else {
 			T::JuryWindow::get()
@@ -462,8 +455,8 @@ impl<T: Config> Pallet<T> {
 	/// Ends the disputes whose jury's window ended before `now`, oldest first, by two
 	/// cursors, each over disputes whose windows are of one length (so they end in the
 	/// order they opened): one over the dispute ids, which passes over the long windows'
-	/// disputes ([`Self::long_window`]), and one over `UnavailableQueue`, which holds them. Each looks at
-	/// `MaxDisputesPerBlock` at most (as many as a block opens, so both keep up). Returns
+	/// disputes (`FailReason::long_window`), and one over `UnavailableQueue`, which holds
+	/// them. Each looks at `MaxDisputesPerBlock` at most (as many as a block opens, so both keep up). Returns
 	/// the weight used.
 	pub(crate) fn end_disputes(now: BlockNumberFor<T>) -> Weight {
 		let each = <T as Config>::WeightInfo::end_dispute()
@@ -475,7 +468,7 @@ impl<T: Config> Pallet<T> {
 			most,
 			each,
 			|id| match Disputes::<T>::get(id) {
-				Some(record) if Self::long_window(record.reason) => true,
+				Some(record) if record.reason.long_window() => true,
 				Some(record) => Self::end_if_due(now, id, record),
 				// A long window's dispute that ended (or was refuted) before the cursor
 				// reached it.

@@ -307,7 +307,7 @@ pub mod v4 {
 
 /// Version 5: a developer's challenge votes for `UnavailableWindow` and ends from the long
 /// windows' queue (`UnavailableQueue`) beside the unavailable payloads' disputes
-/// (`Pallet::long_window`): the developer picks a challenge's moment, which may be an
+/// (`FailReason::long_window`): the developer picks a challenge's moment, which may be an
 /// executor's restart, and the jurors vote invalid for a payload never served only near
 /// the window's end. The challenges open at the upgrade (at most those of one
 /// `JuryWindow`, above the dispute cursor) are queued with the open unavailable payloads'
@@ -333,7 +333,7 @@ pub mod v5 {
 			let mut queued = Vec::new();
 			for (id, record) in Disputes::<T>::iter() {
 				read = read.saturating_add(1);
-				if Pallet::<T>::long_window(record.reason) {
+				if record.reason.long_window() {
 					queued.push(id);
 				}
 			}
@@ -355,7 +355,7 @@ pub mod v5 {
 		#[cfg(feature = "try-runtime")]
 		fn pre_upgrade() -> Result<Vec<u8>, polkadot_sdk::sp_runtime::TryRuntimeError> {
 			let open = Disputes::<T>::iter_values()
-				.filter(|record| Pallet::<T>::long_window(record.reason))
+				.filter(|record| record.reason.long_window())
 				.count() as u64;
 			Ok(open.encode())
 		}

@@ -435,7 +435,7 @@ impl<T: Config> Pallet<T> {
 		let mut in_queue = Self::check_unavailable_queue(end)?;
 		let mut fees: BTreeMap<HostId, u128> = BTreeMap::new();
 		for (id, record) in crate::Disputes::<T>::iter() {
-			let long = Self::long_window(record.reason);
+			let long = record.reason.long_window();
 			ensure!(
 				(long || first <= id) && id < end,
 				"only disputes whose jury may vote are kept"
