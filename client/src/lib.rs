@@ -27,7 +27,7 @@
 use gonka_primitives::{
 	channel::{
 		ChannelId, ChannelSettle, ChannelTerms, ChannelWaiver, DeliveryAck, DisputeId, FailReason,
-		FailureReport, ReceiptVerdicts, ReceiptVote, SampleOf, SettlementId,
+		FailureReport, MissedSamples, ReceiptVerdicts, ReceiptVote, SampleOf, SettlementId,
 	},
 	duty::{
 		Duty, InferenceFinish, InferenceValidation, InvalidationVote, MissingValidation, PocCommit,
@@ -92,6 +92,10 @@ use subxt::{
 	substitute_type(
 		path = "gonka_primitives::channel::SampleOf",
 		with = "::subxt::utils::Static<::gonka_primitives::channel::SampleOf>"
+	),
+	substitute_type(
+		path = "gonka_primitives::channel::MissedSamples",
+		with = "::subxt::utils::Static<::gonka_primitives::channel::MissedSamples>"
 	)
 )]
 pub mod runtime {}
@@ -346,6 +350,15 @@ pub struct DisputeView {
 	pub reason: FailReason,
 	/// The block that included the report.
 	pub at: u32,
+}
+
+/// What a validator did with a verdict period's samples (`PeriodMarks`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeriodMarkView {
+	/// It answered some: it is not shown missed for the period.
+	Answered,
+	/// It was shown missed: the samples shown so far, (settlement, sample) in order.
+	Reported(Vec<(SettlementId, u32)>),
 }
 
 impl SettlementView {
@@ -757,6 +770,73 @@ impl ChainClient {
 		let call = runtime::transactions().channels().submit_verdicts(
 			account(validator),
 			subxt::utils::Static(verdicts.clone()),
+			sr25519_signature(&signature),
+		);
+		self.send_duty(&call).await
+	}
+
+	/// Every registered host, at the best finalized block.
+	pub async fn hosts(&self) -> Result<Vec<HostId>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let address = runtime::storage().poc().hosts();
+		let mut entries = at.storage().iter(address, ()).await.map_err(chain)?;
+		let mut hosts = Vec::new();
+		while let Some(entry) = entries.next().await {
+			let (account,) = entry.map_err(chain)?.key().map_err(chain)?.decode().map_err(chain)?;
+			hosts.push(HostId::new(account.0));
+		}
+		hosts.sort_unstable();
+		Ok(hosts)
+	}
+
+	/// A settlement's answered samples (a bit a sample) while its record is kept: through
+	/// its window and the report period after it (`Settlements`), at the best finalized
+	/// block.
+	pub async fn settlement_answers(
+		&self,
+		settlement: SettlementId,
+	) -> Result<Option<Vec<u8>>, Error> {
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let address = runtime::storage().channels().settlements();
+		let Some(value) = at.storage().try_fetch(address, (settlement,)).await.map_err(chain)?
+		else {
+			return Ok(None);
+		};
+		Ok(Some(value.decode().map_err(chain)?.answered.0))
+	}
+
+	/// What `validator` did with verdict period `period`'s samples, while it is noted
+	/// (`PeriodMarks`), at the best finalized block.
+	pub async fn period_mark(
+		&self,
+		period: u32,
+		validator: &HostId,
+	) -> Result<Option<PeriodMarkView>, Error> {
+		use runtime::runtime_types::pallet_channels::types::PeriodMark;
+		let at = self.api.at_current_block().await.map_err(chain)?;
+		let address = runtime::storage().channels().period_marks();
+		let key = (period, account(validator));
+		let Some(value) = at.storage().try_fetch(address, key).await.map_err(chain)? else {
+			return Ok(None);
+		};
+		Ok(Some(match value.decode().map_err(chain)? {
+			PeriodMark::Answered(_) => PeriodMarkView::Answered,
+			PeriodMark::Reported(shown) => PeriodMarkView::Reported(shown.0),
+		}))
+	}
+
+	/// A host's report of a validator's unanswered samples of a verdict period, signed
+	/// with its worker key; returns once the pool took it.
+	pub async fn report_missed_samples(
+		&self,
+		reporter: &HostId,
+		missed: &MissedSamples,
+		worker: &sr25519::Pair,
+	) -> Result<H256, Error> {
+		let signature = missed.sign(&self.genesis_hash(), reporter, worker);
+		let call = runtime::transactions().channels().report_missed_samples(
+			account(reporter),
+			subxt::utils::Static(missed.clone()),
 			sr25519_signature(&signature),
 		);
 		self.send_duty(&call).await

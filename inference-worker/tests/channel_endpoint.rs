@@ -6,7 +6,7 @@ mod common;
 use codec::Decode;
 use common::model_path;
 use gonka_primitives::{
-	channel::{ChannelMessage, Receipt},
+	channel::{ChannelMessage, Receipt, ReceiptsQuery},
 	inference::SamplingParams,
 	HostId, H256,
 };
@@ -19,8 +19,8 @@ use gonka_worker::{
 		proofs::{ProofBook, ProofServer},
 	},
 	channel::{
-		developer::{DeveloperChannel, DeveloperView, Member},
-		executor::{ChannelView, Payload},
+		developer::{DeveloperChannel, DeveloperView, Fault, Member},
+		executor::{ChannelView, Payload, Served},
 		prompt::{self, ChatMessage, Role},
 	},
 	engine::ModelEngine,
@@ -267,4 +267,148 @@ async fn a_gateway_that_leaves_mid_stream_loses_nothing() {
 	let settlement = setup.endpoint.settlement(CHANNEL).unwrap().unwrap();
 	assert_eq!(settlement.tail.len(), 1);
 	assert_eq!(settlement.tail[0].request, payload.request);
+}
+
+/// Leaves a request's stream after its first tokens, then waits until the executor has
+/// journaled `served` receipts.
+async fn leave_mid_stream(setup: &Setup, payload: &Payload, served: u32) {
+	{
+		let client = ExecutorClient::connect(&setup.url).await.unwrap();
+		let mut events = client.infer(payload).await.unwrap();
+		assert!(matches!(events.next().await.unwrap().unwrap(), InferEvent::Tokens { .. }));
+	}
+	let client = ExecutorClient::connect(&setup.url).await.unwrap();
+	for _ in 0..600 {
+		if client.status(CHANNEL).await.unwrap().served == served {
+			return;
+		}
+		tokio::time::sleep(Duration::from_millis(50)).await;
+	}
+	panic!("the executor journaled {served} receipts");
+}
+
+/// The gateway's count of each served prompt.
+fn counts(setup: &Setup, served: &[Served]) -> Vec<u32> {
+	served
+		.iter()
+		.map(|one| {
+			let turns = prompt::turns(&one.payload.messages);
+			setup.engine.tokenizer.chat_conversation(&turns).unwrap().len() as u32
+		})
+		.collect()
+}
+
+#[tokio::test]
+async fn a_developer_recovers_the_receipts_it_lost_and_nobody_else_reads_them() {
+	let mut setup = setup(u128::MAX);
+	let messages = vec![ChatMessage::new(Role::User, "Tell me a long story about a cat.")];
+	let lost = payload(&mut setup, &messages, 12);
+	leave_mid_stream(&setup, &lost, 1).await;
+	let client = ExecutorClient::connect(&setup.url).await.unwrap();
+	let (query, signature) = setup.developer.receipts_query(&setup.host, 1);
+	assert_eq!((query.from, query.to), (0, 1));
+
+	// Only the channel key reads them, and only from the executor the query names.
+	let stranger = sr25519::Pair::from_string("//Eve//channel//0", None).unwrap();
+	let forged = query.sign(&GENESIS, &stranger);
+	assert_eq!(code(client.receipts(&query, &forged).await.expect_err("refused")), REFUSED);
+	let elsewhere = ReceiptsQuery {
+		executor: HostId::new(sr25519::Pair::from_string("//Bob", None).unwrap().public().0),
+		..query.clone()
+	};
+	let signed = elsewhere.sign(&GENESIS, &setup.channel_key);
+	assert_eq!(code(client.receipts(&elsewhere, &signed).await.expect_err("refused")), REFUSED);
+	let other = ReceiptsQuery { channel: CHANNEL + 1, ..query.clone() };
+	let signed = other.sign(&GENESIS, &setup.channel_key);
+	assert_eq!(code(client.receipts(&other, &signed).await.expect_err("refused")), NOT_SERVING);
+
+	// The developer's own query: the lost request, its prompt, completion and receipt.
+	let served = client.receipts(&query, &signature).await.unwrap();
+	assert_eq!(served.len(), 1);
+	assert_eq!(served[0].payload, lost);
+	assert_eq!(served[0].receipt.seq, 0);
+
+	// Served otherwise than signed, it is not countersigned: another prompt under the
+	// request's hash, a request the channel key did not sign.
+	let end_tokens = setup.engine.tokenizer.end_tokens().to_vec();
+	let mut other_prompt = served.clone();
+	other_prompt[0].payload.messages =
+		vec![ChatMessage::new(Role::User, "Tell me a long story about a dog.")];
+	let (voucher, fault) = setup
+		.developer
+		.recover(&setup.host, &other_prompt, &counts(&setup, &served), &end_tokens)
+		.unwrap();
+	assert_eq!((voucher, fault), (None, Some(Fault::Request)));
+	let mut unsigned = served.clone();
+	unsigned[0].payload.request_signature = unsigned[0].payload.request.sign(&GENESIS, &stranger);
+	let (voucher, fault) = setup
+		.developer
+		.recover(&setup.host, &unsigned, &counts(&setup, &served), &end_tokens)
+		.unwrap();
+	assert_eq!((voucher, fault), (None, Some(Fault::Request)));
+	// Nor with a prompt count that is not the gateway's.
+	let (voucher, fault) = setup
+		.developer
+		.recover(&setup.host, &served, &[counts(&setup, &served)[0] + 1], &end_tokens)
+		.unwrap();
+	assert!(voucher.is_none());
+	assert!(matches!(fault, Some(Fault::PromptTokens { .. })), "{fault:?}");
+	assert!(setup.developer.receipts(&setup.host).is_empty());
+
+	// As served, it is countersigned: the executor counts the voucher and claims no tail.
+	let (voucher, fault) = setup
+		.developer
+		.recover(&setup.host, &served, &counts(&setup, &served), &end_tokens)
+		.unwrap();
+	assert_eq!(fault, None);
+	let voucher = voucher.expect("countersigned");
+	assert_eq!((voucher.voucher.count, voucher.voucher.amount), (1, served[0].receipt.cost));
+	assert!(client.voucher(&voucher).await.unwrap().counted);
+	let settlement = setup.endpoint.settlement(CHANNEL).unwrap().unwrap();
+	assert!(settlement.tail.is_empty());
+	// Recovered again (a second gateway task): nothing new is signed.
+	let (again, fault) = setup
+		.developer
+		.recover(&setup.host, &served, &counts(&setup, &served), &end_tokens)
+		.unwrap();
+	assert_eq!((again, fault), (None, None));
+
+	// The query's range is fixed: its signature reads no receipt signed after it.
+	let next = payload(&mut setup, &messages, 4);
+	leave_mid_stream(&setup, &next, 2).await;
+	assert_eq!(client.receipts(&query, &signature).await.unwrap(), served);
+
+	// A request its member said it declined is never paid, even after the gateway's restart
+	// (the journal keeps it), nor a second receipt for a request answered already.
+	let declined = payload(&mut setup, &messages, 4);
+	setup.developer.declined(&declined.request).unwrap();
+	leave_mid_stream(&setup, &declined, 3).await;
+	let view = setup.developer.view().clone();
+	setup.developer = DeveloperChannel::open(
+		&setup._dir.path().join("gateway.log"),
+		view,
+		setup.channel_key.clone(),
+	)
+	.unwrap();
+	let (query, signature) = setup.developer.receipts_query(&setup.host, 3);
+	let later = client.receipts(&query, &signature).await.unwrap();
+	assert_eq!(later.iter().map(|one| one.receipt.seq).collect::<Vec<_>>(), vec![1, 2]);
+	let (voucher, fault) =
+		setup.developer.recover(&setup.host, &later, &counts(&setup, &later), &end_tokens).unwrap();
+	assert_eq!(
+		voucher.map(|signed| signed.voucher.count),
+		Some(2),
+		"the lost one, not the declined"
+	);
+	assert_eq!(fault, Some(Fault::NotOpen));
+	let worker_key = sr25519::Pair::from_string("//Alice//stash", None).unwrap();
+	let mut copy = served[0].clone();
+	copy.receipt.seq = 2;
+	copy.signature = copy.receipt.sign(&GENESIS, &worker_key);
+	let (voucher, fault) = setup
+		.developer
+		.recover(&setup.host, &[copy], &counts(&setup, &served), &end_tokens)
+		.unwrap();
+	assert_eq!((voucher, fault), (None, Some(Fault::NotOpen)));
+	assert_eq!(setup.developer.receipts(&setup.host).len(), 2);
 }

@@ -12,12 +12,13 @@ use gonka_primitives::{
 };
 use gonka_worker::{
 	api::{
-		channels::{decode_hex, to_hex, ChannelEndpoint, ChannelViews, InferEvent},
+		channels::{decode_hex, to_hex, ChannelEndpoint, ChannelViews, ExecutorClient, InferEvent},
 		proofs::{ProofBook, ProofServer},
 	},
 	channel::{
 		developer::{DeveloperChannel, DeveloperView, Member},
 		executor::{ChannelView, Payload},
+		prompt::{ChatMessage, Role},
 	},
 	engine::ModelEngine,
 	gateway::{
@@ -576,4 +577,64 @@ fn requests_at_once_go_to_different_members() {
 		answers.into_iter().map(|answer| answer.join().unwrap()).collect()
 	});
 	assert_ne!(executors[0], executors[1], "both went to {}", executors[0]);
+}
+
+/// A receipt the gateway never saw (its stream broke after the executor journaled it, as
+/// when the gateway restarts mid-stream): the member's next receipt is countersigned all
+/// the same, the lost one before it, and the voucher covers both (the developer pays the
+/// lost one at its price, not as a tail claim).
+#[test]
+fn a_receipt_lost_mid_stream_is_countersigned_with_the_members_next() {
+	let setup = setup(&[("Alice", true)], u128::MAX);
+	let alice = setup.executors[0].host.clone();
+	let messages = vec![ChatMessage::new(Role::User, QUESTION)];
+	let signed = setup
+		.channel
+		.book
+		.lock()
+		.unwrap()
+		.request(&alice, None, 0, &messages, 8, gonka_primitives::inference::SamplingParams::GREEDY)
+		.unwrap()
+		.unwrap();
+	let payload = Payload {
+		request: signed.request,
+		request_signature: signed.signature,
+		salt: signed.salt,
+		messages,
+	};
+	let runtime = tokio::runtime::Runtime::new().unwrap();
+	runtime.block_on(async {
+		{
+			let client = ExecutorClient::connect(&setup.executors[0].endpoint).await.unwrap();
+			let mut events = client.infer(&payload).await.unwrap();
+			assert!(matches!(events.next().await.unwrap().unwrap(), InferEvent::Tokens { .. }));
+		}
+		let client = ExecutorClient::connect(&setup.executors[0].endpoint).await.unwrap();
+		let mut served = 0;
+		for _ in 0..600 {
+			served = client.status(CHANNEL).await.unwrap().served;
+			if served == 1 {
+				break;
+			}
+			tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+		}
+		assert_eq!(served, 1, "the lost receipt was journaled");
+	});
+	let request =
+		json!({"model": MODEL, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 3});
+	let (status, body) = http(&setup.server, "POST", "/v1/chat/completions", &request.to_string());
+	assert_eq!(status, 200, "{body}");
+	let answer: Value = serde_json::from_str(&body).unwrap();
+	assert_eq!(answer["x_gonka"]["seq"], json!(1));
+	assert_eq!(answer["x_gonka"]["voucher"]["count"], json!(2));
+	let book = setup.channel.book.lock().unwrap();
+	let receipts = book.receipts(&alice);
+	assert_eq!(receipts.len(), 2);
+	assert_eq!((receipts[0].nonce, receipts[0].seq), (payload.request.nonce, 0));
+	drop(book);
+	let status = runtime.block_on(async {
+		let client = ExecutorClient::connect(&setup.executors[0].endpoint).await.unwrap();
+		client.status(CHANNEL).await.unwrap()
+	});
+	assert_eq!((status.served, status.vouchered), (2, 2), "nothing left to claim as tail");
 }

@@ -3,7 +3,12 @@
 //! their PoC proofs) and `gonka-worker gateway` funded by Charlie. The gateway opens a
 //! channel on chain; the official `openai` Python client streams a chat completion
 //! through it and gets the tokens a local greedy generation gives; `curl -N` sees
-//! well-formed Server-Sent Events; a plain answer carries the receipt. When the channel
+//! well-formed Server-Sent Events; a plain answer carries the receipt. The gateway is
+//! killed mid-stream and restarted: it takes up its channel from its journal, and the
+//! receipt it never saw is countersigned with that member's next (`channel_receipts`),
+//! so nothing is left to claim as tail. Alice's worker, a validator of Bob's settlement, is
+//! killed once the settlements are sampled, before her verdicts, and restarted: every
+//! sample is still answered once. When the channel
 //! ends, each member that served settles exactly its receipts once and waives it, the
 //! channel finalizes early, and Charlie's refund is exactly the deposit less what the
 //! members were paid. Each settlement's samples are checked off chain by the other host:
@@ -13,7 +18,7 @@
 mod common;
 
 use common::{
-	gateway::{post, system, GatewayProcess, GatewayTerms, MODEL, POC, QUESTION},
+	gateway::{post, stream_started, system, GatewayProcess, GatewayTerms, MODEL, POC, QUESTION},
 	worker::{default_model, Worker},
 	DevNode,
 };
@@ -25,7 +30,7 @@ use gonka_primitives::HostId;
 use gonka_worker::inference::{generate::generate_from, sampler::SamplingParams};
 use polkadot_sdk::sp_keyring::Sr25519Keyring;
 use serde_json::{json, Value};
-use std::{collections::BTreeMap, path::PathBuf, process::Command, time::Duration};
+use std::{cell::RefCell, collections::BTreeMap, path::PathBuf, process::Command, time::Duration};
 
 const MAX_TOKENS: usize = 10;
 /// Blocks of 2 s: a validator replays each sample (a 1,400-token prefill) in about 25 s
@@ -87,10 +92,11 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	let base = tempfile::tempdir().expect("temporary base path");
 	let mut node = DevNode::start(base.path(), "node.log", BLOCK_MS);
 	let client = ChainClient::new(node.connect().await);
-	let workers = [
+	// Alice's is killed and restarted below.
+	let workers = RefCell::new([
 		Worker::start(base.path(), Sr25519Keyring::Alice, node.rpc_port, POC),
 		Worker::start(base.path(), Sr25519Keyring::Bob, node.rpc_port, POC),
-	];
+	]);
 	let first_block = client.block_number().await.unwrap();
 	// A channel longer than the chain allows: the gateway says so and stops at once.
 	let mut long = GatewayProcess::start(
@@ -106,21 +112,20 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	let status = long.exit_within(Duration::from_secs(120));
 	assert!(status.is_some_and(|status| !status.success()), "{}", long.log());
 	assert!(long.log().contains("is longer than this chain allows"), "{}", long.log());
-	let gateway = GatewayProcess::start(
-		base.path(),
-		node.rpc_port,
-		&GatewayTerms {
-			committee: 2,
-			duration: DURATION,
-			requests_per_slot: 8,
-			max_request_tokens: 2048,
-		},
-	);
+	let terms = GatewayTerms {
+		committee: 2,
+		duration: DURATION,
+		requests_per_slot: 8,
+		max_request_tokens: 2048,
+	};
+	// Killed and restarted below.
+	let gateway = RefCell::new(GatewayProcess::start(base.path(), node.rpc_port, &terms));
+	let url = || gateway.borrow().url.clone();
 	let logs = || {
-		let workers: Vec<String> = workers.iter().map(Worker::log).collect();
+		let workers: Vec<String> = workers.borrow().iter().map(Worker::log).collect();
 		format!(
 			"gateway:\n{}\nworkers:\n{}\nnode:\n{}",
-			gateway.log(),
+			gateway.borrow().log(),
 			workers.join("\n---\n"),
 			node.log_tail()
 		)
@@ -129,6 +134,7 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	// full logs are long, and CI shows their head).
 	let duty_logs = || {
 		let lines: Vec<String> = workers
+			.borrow()
 			.iter()
 			.flat_map(|worker| {
 				let log = worker.log();
@@ -161,7 +167,7 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 		DEADLINE,
 		Duration::from_millis(500),
 		|| {
-			let got = post(&gateway.url, &plain).filter(|(status, _)| *status != 503);
+			let got = post(&url(), &plain).filter(|(status, _)| *status != 503);
 			if let Some(got) = got {
 				answer = Some(got);
 			}
@@ -182,22 +188,24 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 		})
 		.unwrap();
 	assert_eq!(answer["choices"][0]["message"]["content"], json!(local.text));
-	// Receipts served, by channel and executor (the gateway may rotate to its next
-	// channel between two requests).
+	// Receipts countersigned, by channel and executor: the count of the latest voucher (the
+	// gateway may rotate to its next channel between two requests).
 	let mut served: BTreeMap<u64, BTreeMap<String, u32>> = BTreeMap::new();
-	let mut note = |receipt: &Value| {
+	let note = |served: &mut BTreeMap<u64, BTreeMap<String, u32>>, receipt: &Value| {
 		let channel = receipt["channel"].as_u64().expect("the receipt's channel");
 		let executor = receipt["executor"].as_str().expect("the receipt's executor").to_string();
-		*served.entry(channel).or_default().entry(executor).or_default() += 1;
+		let count = receipt["voucher"]["count"].as_u64().expect("the voucher's count") as u32;
+		let counted = served.entry(channel).or_default().entry(executor).or_default();
+		*counted = (*counted).max(count);
 	};
-	note(&answer["x_gonka"]);
+	note(&mut served, &answer["x_gonka"]);
 
 	// The official client streams the same tokens.
 	let script = base.path().join("stream.py");
 	std::fs::write(&script, OPENAI_SCRIPT).unwrap();
 	let output = Command::new(openai_python())
 		.arg(&script)
-		.args([&gateway.url, MODEL, &messages.to_string(), &MAX_TOKENS.to_string()])
+		.args([&url(), MODEL, &messages.to_string(), &MAX_TOKENS.to_string()])
 		.output()
 		.expect("python runs");
 	assert!(output.status.success(), "{}\n{}", String::from_utf8_lossy(&output.stderr), logs());
@@ -205,7 +213,7 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	assert_eq!(streamed["text"], json!(local.text));
 	assert_eq!(streamed["completion_tokens"], json!(local.completion_token_ids.len()));
 	assert!(streamed["chunks"].as_u64().unwrap() > 2, "the text came in pieces: {streamed}");
-	note(&streamed["x_gonka"]);
+	note(&mut served, &streamed["x_gonka"]);
 
 	// curl -N sees well-formed Server-Sent Events.
 	let request = json!({
@@ -214,7 +222,7 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	});
 	let output = Command::new("curl")
 		.args(["-sN", "-H", "Content-Type: application/json", "-d", &request.to_string()])
-		.arg(format!("{}/v1/chat/completions", gateway.url))
+		.arg(format!("{}/v1/chat/completions", url()))
 		.output()
 		.expect("curl runs");
 	let sse = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -222,7 +230,44 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	assert!(events.iter().all(|event| event.starts_with("data: ")), "{sse}");
 	assert_eq!(events.last(), Some(&"data: [DONE]"), "{sse}");
 	let last: Value = serde_json::from_str(&events[events.len() - 2]["data: ".len()..]).unwrap();
-	note(&last["x_gonka"]);
+	note(&mut served, &last["x_gonka"]);
+
+	// Killed mid-stream (SIGKILL once text came): the member finishes and journals the
+	// receipt all the same. Restarted on its data directory, the gateway takes up its
+	// channel from its journal; its next request goes to the member with the most
+	// allowance left by its book, which lacks the lost receipt: that member's receipt
+	// comes after one the gateway never saw, which the gateway fetches from it
+	// (`channel_receipts`) and countersigns first. Every receipt is vouchered.
+	let answered = 3;
+	let long = json!({"model": MODEL, "max_tokens": 40, "stream": true, "messages": messages});
+	let started =
+		stream_started(&url(), &long).unwrap_or_else(|| panic!("the stream starts\n{}", logs()));
+	gateway.borrow_mut().kill();
+	drop(started);
+	*gateway.borrow_mut() = GatewayProcess::start(base.path(), node.rpc_port, &terms);
+	let mut after = 0;
+	while served.values().flat_map(BTreeMap::values).sum::<u32>() < answered + after + 1 {
+		assert!(after < 3, "the lost receipt is countersigned with its member's next\n{}", logs());
+		let mut answer = None;
+		common::wait_until(
+			"the restarted gateway answers",
+			DEADLINE,
+			Duration::from_millis(500),
+			|| {
+				answer = post(&url(), &plain).filter(|(status, _)| *status != 503);
+				std::future::ready(answer.is_some())
+			},
+			logs,
+		)
+		.await;
+		let (status, body) = answer.unwrap();
+		assert_eq!(status, 200, "{body}\n{}", logs());
+		let answer: Value = serde_json::from_str(&body).unwrap();
+		assert_eq!(answer["choices"][0]["message"]["content"], json!(local.text));
+		note(&mut served, &answer["x_gonka"]);
+		after += 1;
+	}
+	assert!(logs().contains("lost receipts countersigned"), "{}", logs());
 
 	// Charlie closes the channels; each member that served settles its receipts once, and
 	// the waivers finalize each early: the refund is the deposit less what was paid.
@@ -281,6 +326,8 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	let mut verdicts: Vec<(HostId, u32)> = Vec::new();
 	let mut disputes = 0;
 	let mut finalized: BTreeMap<u64, (u32, u128)> = BTreeMap::new();
+	let alice = host(Sr25519Keyring::Alice);
+	let mut restarted = false;
 	let started = std::time::Instant::now();
 	let done = |finalized: &BTreeMap<u64, (u32, u128)>,
 	            executors: &BTreeMap<u64, HostId>,
@@ -340,6 +387,17 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 				finalized.insert(event.channel, (next, event.refund));
 			}
 			next += 1;
+		}
+		// A validator killed before its batch (SIGKILL once the settlements are sampled,
+		// before Alice sent any verdict: a replay takes about 25 s) and restarted on its
+		// data directory: it takes up its samples from its journal, and every sample is
+		// answered once (the closes below).
+		if !restarted && !sampled.is_empty() && verdicts.iter().all(|(by, _)| *by != alice) {
+			let mut workers = workers.borrow_mut();
+			workers[0].kill();
+			workers[0] = Worker::start(base.path(), Sr25519Keyring::Alice, node.rpc_port, POC);
+			timeline.push(format!("{last}: Alice's worker killed and restarted"));
+			restarted = true;
 		}
 		for (settlement, at) in &included {
 			if drawn.contains_key(settlement) || last <= *at {
@@ -412,6 +470,7 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 			);
 		}
 	}
+	assert!(restarted, "Alice's worker was restarted before her verdicts\n{}", context());
 	assert!(
 		drawn.values().sum::<u32>() > 0,
 		"the hosts had power when the channels closed: samples were drawn\n{}",

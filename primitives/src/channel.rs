@@ -117,6 +117,9 @@ pub enum ChannelMessageKind {
 	/// A validator's request for a sample's payload (its worker key signs).
 	#[codec(index = 3)]
 	PayloadAccess,
+	/// A developer's request for receipts it has not seen (the channel key signs).
+	#[codec(index = 4)]
+	ReceiptsQuery,
 }
 
 impl ChannelMessageKind {
@@ -127,6 +130,7 @@ impl ChannelMessageKind {
 			ChannelMessageKind::Receipt => 1,
 			ChannelMessageKind::Voucher => 2,
 			ChannelMessageKind::PayloadAccess => 3,
+			ChannelMessageKind::ReceiptsQuery => 4,
 		}
 	}
 }
@@ -327,6 +331,27 @@ pub struct PayloadAccess {
 
 impl ChannelMessage for PayloadAccess {
 	const KIND: ChannelMessageKind = ChannelMessageKind::PayloadAccess;
+}
+
+/// A developer's request to an executor for its signed receipts `from..to` of a channel,
+/// with their requests, prompts and completions (`channels.md`, section 10; signed by the
+/// channel key): the receipts a gateway lost (a restart, a broken stream) before it could
+/// countersign them. The range is fixed, so that the signature, seen once, reads no
+/// receipt signed after it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct ReceiptsQuery {
+	/// The channel.
+	pub channel: ChannelId,
+	/// The executor asked.
+	pub executor: HostId,
+	/// The first receipt's `seq`.
+	pub from: u32,
+	/// The `seq` after the last.
+	pub to: u32,
+}
+
+impl ChannelMessage for ReceiptsQuery {
+	const KIND: ChannelMessageKind = ChannelMessageKind::ReceiptsQuery;
 }
 
 /// The most tail claims one settlement carries (`MaxTail`): an executor serves a channel

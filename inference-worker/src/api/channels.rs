@@ -17,6 +17,13 @@
 //!   already counted), or [`BAD_VOUCHER`] with the reason (it counts as no voucher).
 //! - `channel_status(channel)`: `{"served":n,"vouchered":n,"owed":"…"}`, the receipts
 //!   signed, those the latest voucher covers and what all of them cost.
+//! - `channel_receipts(query, signature)`: the receipts a developer lost (a gateway that
+//!   restarted, or whose stream broke before the receipt): `query` is the `0x` hex of a
+//!   SCALE `ReceiptsQuery` (channel, this executor, the `seq` range), `signature` the
+//!   channel key's (kind 4 of the `gonka/channel` domain); the answer is the `0x` hex of
+//!   the SCALE `Vec<Served>` (request, prompt, completion ids, signed receipt) from the
+//!   range's first, at most `MAX_TAIL` of them and [`RECEIPTS_BYTES`] (the developer
+//!   asks again from the next). A prompt reaches only the key that signed its request.
 //! - `channel_payload(access, signature)`: a sampled validator's fetch of a sample's
 //!   payload: `access` is the `0x` hex of a SCALE `PayloadAccess` (settlement, sample,
 //!   validator), `signature` its validator's worker key's signature (kind 3 of the
@@ -47,7 +54,8 @@ use crate::{
 use codec::{Decode, Encode};
 use gonka_primitives::{
 	channel::{
-		ChannelId, ChannelMessage, DisputeId, PayloadAccess, SettlementId, SignedVoucher, SumNode,
+		ChannelId, ChannelMessage, DisputeId, PayloadAccess, ReceiptsQuery, SettlementId,
+		SignedVoucher, SumNode,
 	},
 	duty::Duty,
 	HostId, H256,
@@ -87,6 +95,10 @@ pub const NOT_DRAWN: i32 = -32016;
 
 /// Requests waiting or running at once.
 pub const MAX_QUEUED: usize = 64;
+
+/// The most bytes of receipts (SCALE) one `channel_receipts` answer carries (at least one
+/// receipt): in hex, half of the endpoint's largest answer.
+pub const RECEIPTS_BYTES: usize = crate::api::proofs::MAX_RESPONSE_BYTES as usize / 4;
 
 /// What the chain says of the channels this host serves.
 pub trait ChannelViews: Send + Sync + 'static {
@@ -433,6 +445,41 @@ impl ChannelEndpoint {
 		}
 	}
 
+	/// The receipts of `query` (see [`ExecutorChannel::receipts`]), within
+	/// [`RECEIPTS_BYTES`], if the channel key signed it for this executor.
+	pub fn receipts(
+		&self,
+		query: ReceiptsQuery,
+		signature: sr25519::Signature,
+	) -> std::result::Result<Vec<Served>, ErrorObjectOwned> {
+		if query.executor != self.books.host {
+			return Err(error(REFUSED, "the query names another executor"));
+		}
+		let channel = query.channel;
+		let mut open = self.books.lock();
+		let answer = self.books.with(&mut open, channel, |book| {
+			let view = book.view();
+			if !query.verify(&view.genesis_hash, &view.channel_key, &signature) {
+				return None;
+			}
+			let (mut served, mut bytes) = (Vec::new(), 0usize);
+			for one in book.receipts(query.from, query.to) {
+				bytes = bytes.saturating_add(one.encoded_size());
+				if bytes > RECEIPTS_BYTES && !served.is_empty() {
+					break;
+				}
+				served.push(one.clone());
+			}
+			Some(served)
+		});
+		match answer {
+			Ok(Some(Some(served))) => Ok(served),
+			Ok(Some(None)) => Err(error(REFUSED, "the query is not signed by the channel's key")),
+			Ok(None) => Err(error(NOT_SERVING, format!("this host serves no channel {channel}"))),
+			Err(failure) => Err(error(NOT_SERVING, failure.to_string())),
+		}
+	}
+
 	/// The requests of `channel` taken and still running or queued (0 if its book is not
 	/// open).
 	pub fn in_flight(&self, channel: ChannelId) -> usize {
@@ -633,6 +680,17 @@ impl ChannelEndpoint {
 			})
 			.map_err(register)?;
 		module
+			.register_method("channel_receipts", |params: Params, endpoint: &Arc<Self>, _| {
+				let (query, signature): (String, String) = params.parse()?;
+				let query = decode_hex::<ReceiptsQuery>(&query)
+					.ok_or_else(|| error(REFUSED, "the query is not SCALE hex"))?;
+				let signature = decode_signature(&signature)
+					.ok_or_else(|| error(REFUSED, "the signature is not 64 bytes of hex"))?;
+				let served = endpoint.receipts(query, signature)?;
+				Ok::<_, ErrorObjectOwned>(to_hex(&served.encode()))
+			})
+			.map_err(register)?;
+		module
 			.register_async_method("channel_payload", |params, endpoint, _| async move {
 				let (access, signature): (String, String) = params.parse()?;
 				let access = decode_hex::<PayloadAccess>(&access)
@@ -799,6 +857,25 @@ impl ExecutorClient {
 			.request("channel_ack", jsonrpsee::rpc_params![to_hex(&signed.encode())])
 			.await?;
 		Ok(())
+	}
+
+	/// The receipts `query` asks for (signed `signature` by the channel key).
+	pub async fn receipts(
+		&self,
+		query: &ReceiptsQuery,
+		signature: &sr25519::Signature,
+	) -> std::result::Result<Vec<Served>, jsonrpsee::core::ClientError> {
+		use jsonrpsee::core::client::ClientT;
+		let answer: String = self
+			.client
+			.request(
+				"channel_receipts",
+				jsonrpsee::rpc_params![to_hex(&query.encode()), to_hex(&signature.0)],
+			)
+			.await?;
+		decode_hex(&answer).ok_or_else(|| {
+			jsonrpsee::core::ClientError::Custom("the receipts are not SCALE hex".into())
+		})
 	}
 
 	/// The executor's book of `channel` in numbers.

@@ -9,6 +9,7 @@
 
 pub mod channels;
 mod inference;
+pub mod misses;
 mod poc;
 pub mod validation;
 
@@ -30,6 +31,25 @@ impl NodeChain {
 	pub fn new(client: ChainClient, host: HostId, worker: sr25519::Pair) -> Self {
 		Self { client, host, worker }
 	}
+}
+
+/// The file under a follower's directory that holds the next finalized block it handles.
+const NEXT_BLOCK: &str = "next-block";
+
+/// The next finalized block the follower journaling under `dir` handles, if it has one.
+fn read_next(dir: &std::path::Path) -> Option<u32> {
+	std::fs::read_to_string(dir.join(NEXT_BLOCK)).ok()?.trim().parse().ok()
+}
+
+/// Journals `next` as the next finalized block the follower under `dir` handles (through
+/// a temporary file and a rename).
+fn write_next(dir: &std::path::Path, next: u32) -> crate::Result<()> {
+	let path = dir.join(NEXT_BLOCK);
+	let temporary = dir.join(format!("{NEXT_BLOCK}.tmp"));
+	std::fs::write(&temporary, next.to_string())
+		.map_err(crate::Error::io(format!("writing {}", temporary.display())))?;
+	std::fs::rename(&temporary, &path)
+		.map_err(crate::Error::io(format!("writing {}", path.display())))
 }
 
 /// A read that failed: the node is unreachable or answered something unexpected.

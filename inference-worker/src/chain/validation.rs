@@ -52,7 +52,7 @@ use gonka_primitives::{
 use polkadot_sdk::{sp_arithmetic::Perbill, sp_core::sr25519};
 use std::{
 	collections::BTreeMap,
-	path::{Path, PathBuf},
+	path::PathBuf,
 	sync::{Arc, Mutex},
 	time::Duration,
 };
@@ -80,20 +80,6 @@ pub struct ChannelValidator {
 	pub replayer: Arc<dyn Replayer>,
 	/// Its journal's directory.
 	pub dir: PathBuf,
-}
-
-const NEXT_BLOCK: &str = "next-block";
-
-fn read_next(dir: &Path) -> Option<u32> {
-	std::fs::read_to_string(dir.join(NEXT_BLOCK)).ok()?.trim().parse().ok()
-}
-
-fn write_next(dir: &Path, next: u32) -> crate::Result<()> {
-	let path = dir.join(NEXT_BLOCK);
-	let temporary = dir.join(format!("{NEXT_BLOCK}.tmp"));
-	std::fs::write(&temporary, next.to_string())
-		.map_err(Error::io(format!("writing {}", temporary.display())))?;
-	std::fs::rename(&temporary, &path).map_err(Error::io(format!("writing {}", path.display())))
 }
 
 /// Runs `validator`'s duty against the node at `node` on a thread of its own,
@@ -133,14 +119,14 @@ async fn run(
 	// (and a node keeps the state of recent blocks only): after a long outage the
 	// validator starts there.
 	let oldest = head.saturating_sub(period.saturating_mul(2).saturating_add(windows.1));
-	let mut next = read_next(&validator.dir).map_or(head, |next| next.max(oldest));
+	let mut next = super::read_next(&validator.dir).map_or(head, |next| next.max(oldest));
 	let mut thresholds = Thresholds::default();
 	loop {
 		let finalized = client.block_number().await?;
 		while next <= finalized {
 			follow(&client, validator, &mut book, next, windows).await?;
 			next = next.saturating_add(1);
-			write_next(&validator.dir, next).map_err(unexpected)?;
+			super::write_next(&validator.dir, next).map_err(unexpected)?;
 		}
 		draw(&client, validator, &mut book, finalized).await?;
 		check(&client, validator, &mut book, &mut thresholds).await?;

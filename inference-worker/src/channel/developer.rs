@@ -19,8 +19,22 @@
 //!
 //! **Nonces** are reserved in blocks of [`NONCE_BLOCK`] in the journal before any of them
 //! is signed, so a restarted gateway never signs a nonce twice.
+//!
+//! **Lost receipts** (`channels.md`, section 10): a receipt the gateway never saw (it
+//! restarted mid-stream, or the stream broke after the executor journaled the receipt)
+//! leaves a gap before the member's next `seq`. The gateway asks the member for the
+//! receipts in the gap ([`DeveloperChannel::receipts_query`], signed by the channel key)
+//! and [`DeveloperChannel::recover`] countersigns each that answers a request the channel
+//! key signed for that member, with the prompt the request hashed, under every check a
+//! receipt streamed passes: a lost receipt costs the developer its price, not the tail
+//! fee, and the member's later receipts are countersigned again. Only a request the book
+//! journaled as sent to that member ([`DeveloperChannel::request`]) and not declined by it,
+//! answered, or refused is recovered, and every receipt's (nonce, try) is above the
+//! member's last: a member cannot be paid twice for one request, nor for one it said it
+//! did not take, nor for a receipt the gateway refused.
 
 use super::{
+	executor::Served,
 	log::Log,
 	prompt::{self, BadPrompt, ChatMessage, Salt},
 };
@@ -29,7 +43,7 @@ use codec::{Decode, Encode};
 use gonka_primitives::{
 	channel::{
 		check_receipt, BadReceipt, ChannelId, ChannelMessage, ChannelRequest, Receipt,
-		SignedVoucher, SumTree, Voucher,
+		ReceiptsQuery, SignedVoucher, SumTree, Voucher,
 	},
 	inference::{completion_end, SamplingParams},
 	HostId, H256,
@@ -101,6 +115,17 @@ pub enum Fault {
 		/// The gateway's own count.
 		actual: u32,
 	},
+	/// A lost receipt's request is not one the channel key signed for the member, or its
+	/// prompt is not the one the request hashed.
+	#[error("the receipt's request is not one the channel key signed, with its prompt")]
+	Request,
+	/// A lost receipt's request is not one the gateway sent to the member and still waits
+	/// for: answered already, declined by the member, or its receipt refused.
+	#[error("the receipt's request is not one sent to the member and unanswered")]
+	NotOpen,
+	/// Its (nonce, try) is not above the member's last receipt's.
+	#[error("the receipt's (nonce, try) is not above the member's last receipt's")]
+	Order,
 	/// Its `seq` is not the member's next.
 	#[error("receipt seq {got}, expected {expected}")]
 	Seq {
@@ -119,6 +144,28 @@ pub enum Fault {
 	},
 }
 
+impl Fault {
+	/// Whether the receipt proves its member cheated (it is not asked again), rather than
+	/// what a lost receipt (`Seq`) or an allowance the gateway has not seen grow explains.
+	pub fn proves_cheating(&self) -> bool {
+		!matches!(self, Fault::Seq { .. } | Fault::Allowance { .. })
+	}
+}
+
+/// A try of a request: the member it was sent to, its nonce and try.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode)]
+struct Try {
+	executor: HostId,
+	nonce: u64,
+	attempt: u8,
+}
+
+impl Try {
+	fn of(request: &ChannelRequest) -> Self {
+		Try { executor: request.executor.clone(), nonce: request.nonce, attempt: request.attempt }
+	}
+}
+
 /// A record of the gateway's channel log.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 enum Record {
@@ -128,6 +175,15 @@ enum Record {
 	/// A receipt countersigned, and the voucher that covers it.
 	#[codec(index = 1)]
 	Accepted { receipt: Box<Receipt>, voucher: Box<SignedVoucher> },
+	/// A request signed for a member, about to be sent.
+	#[codec(index = 2)]
+	Sent(Try),
+	/// A member said it does not take a request.
+	#[codec(index = 3)]
+	Declined(Try),
+	/// A member's receipt for a request was refused (it proved the member cheated).
+	#[codec(index = 4)]
+	Refused(Try),
 }
 
 #[derive(Default)]
@@ -145,6 +201,13 @@ pub struct DeveloperChannel {
 	next_nonce: u64,
 	reserved: u64,
 	books: BTreeMap<HostId, Book>,
+	/// The tries sent and not yet answered, declined or refused: the only ones a lost
+	/// receipt may answer.
+	open: std::collections::BTreeSet<Try>,
+	/// A journal written before tries were journaled (session 37): a lost receipt of a
+	/// nonce below this may answer any try not answered (the (nonce, try) order still
+	/// refuses a copy of an answered one).
+	untracked_below: u64,
 }
 
 impl DeveloperChannel {
@@ -152,12 +215,32 @@ impl DeveloperChannel {
 	/// its nonces, receipts and vouchers. `key` is the channel key.
 	pub fn open(path: &Path, view: DeveloperView, key: sr25519::Pair) -> Result<Self> {
 		let (log, records) = Log::open(path)?;
-		let mut channel =
-			Self { view, key, log, next_nonce: 0, reserved: 0, books: BTreeMap::new() };
+		let mut channel = Self {
+			view,
+			key,
+			log,
+			next_nonce: 0,
+			reserved: 0,
+			books: BTreeMap::new(),
+			open: Default::default(),
+			untracked_below: 0,
+		};
+		let tracked = records.iter().any(|record| matches!(record, Record::Sent(_)));
 		for record in records {
 			match record {
 				Record::NoncesBelow(below) => channel.reserved = channel.reserved.max(below),
+				Record::Sent(sent) => {
+					channel.open.insert(sent);
+				}
+				Record::Declined(done) | Record::Refused(done) => {
+					channel.open.remove(&done);
+				}
 				Record::Accepted { receipt, voucher } => {
+					let executor = &voucher.voucher.executor;
+					let last = (receipt.nonce, receipt.attempt);
+					channel.open.retain(|open| {
+						open.executor != *executor || (open.nonce, open.attempt) > last
+					});
 					let book = channel.books.entry(voucher.voucher.executor.clone()).or_default();
 					book.total = book.total.saturating_add(receipt.cost);
 					book.receipts.push(*receipt);
@@ -167,6 +250,9 @@ impl DeveloperChannel {
 		}
 		// Every nonce reserved before may have been signed: none is used again.
 		channel.next_nonce = channel.reserved;
+		if !tracked {
+			channel.untracked_below = channel.reserved;
+		}
 		Ok(channel)
 	}
 
@@ -192,7 +278,8 @@ impl DeveloperChannel {
 
 	/// Signs a request for `executor` (try `attempt` of a new nonce when `nonce` is
 	/// `None`, else try `attempt` of that nonce, sent elsewhere before) asking for at most
-	/// `max_tokens` tokens after `messages`.
+	/// `max_tokens` tokens after `messages`, and journals it as sent (synced) before it
+	/// returns it.
 	pub fn request(
 		&mut self,
 		executor: &HostId,
@@ -231,7 +318,35 @@ impl DeveloperChannel {
 			sampling,
 		};
 		let signature = request.sign(&self.view.genesis_hash, &self.key);
+		let sent = Try::of(&request);
+		self.log.append(&Record::Sent(sent.clone()))?;
+		self.open.insert(sent);
 		Ok(Ok(SignedRequest { request, signature, salt }))
+	}
+
+	/// Notes (journaled) that `request`'s member said it does not take it: no receipt for
+	/// it is ever countersigned.
+	pub fn declined(&mut self, request: &ChannelRequest) -> Result<()> {
+		let done = Try::of(request);
+		self.log.append(&Record::Declined(done.clone()))?;
+		self.open.remove(&done);
+		Ok(())
+	}
+
+	/// Notes (journaled) that the receipt `request`'s member streamed was refused for
+	/// proving it cheated: no receipt for it is ever countersigned.
+	pub fn refused(&mut self, request: &ChannelRequest) -> Result<()> {
+		let done = Try::of(request);
+		self.log.append(&Record::Refused(done.clone()))?;
+		self.open.remove(&done);
+		Ok(())
+	}
+
+	/// The latest voucher of `receipt`'s member if `receipt` is countersigned already (a
+	/// lost receipt another task recovered first).
+	pub fn countersigned(&self, executor: &HostId, receipt: &Receipt) -> Option<&SignedVoucher> {
+		let book = self.books.get(executor)?;
+		(book.receipts.get(receipt.seq as usize) == Some(receipt)).then_some(book.voucher.as_ref()?)
 	}
 
 	/// Checks `receipt` (signed `signature`) for `request`, given the completion's
@@ -247,35 +362,138 @@ impl DeveloperChannel {
 		prompt_tokens: u32,
 		end_tokens: &[u32],
 	) -> Result<Result<SignedVoucher, Fault>> {
-		let view = &self.view;
-		let executor = &request.executor;
-		let Some(member) = view.members.get(executor) else { return Ok(Err(Fault::NotAMember)) };
-		if !receipt.verify(&view.genesis_hash, &member.worker_key, signature) {
-			return Ok(Err(Fault::BadSignature));
-		}
-		if let Err(bad) =
-			check_receipt(&view.genesis_hash, request, &receipt, view.price, view.template_overhead)
+		if let Err(fault) =
+			self.check(request, &receipt, signature, token_ids, prompt_tokens, end_tokens)
 		{
-			return Ok(Err(Fault::Receipt(bad)));
+			return Ok(Err(fault));
 		}
+		self.append(&request.executor, receipt)
+	}
+
+	/// The query for `executor`'s receipts from the next this book expects up to `seq`
+	/// `to` (exclusive), signed by the channel key: what the gateway asks a member for
+	/// the receipts it lost (`channel_receipts`).
+	pub fn receipts_query(
+		&self,
+		executor: &HostId,
+		to: u32,
+	) -> (ReceiptsQuery, sr25519::Signature) {
+		let query = ReceiptsQuery {
+			channel: self.view.channel,
+			executor: executor.clone(),
+			from: self.receipts(executor).len() as u32,
+			to,
+		};
+		let signature = query.sign(&self.view.genesis_hash, &self.key);
+		(query, signature)
+	}
+
+	/// Countersigns receipts the gateway lost, as `executor` served them
+	/// (`channel_receipts`), `prompt_tokens[i]` being the gateway's own count of
+	/// `served[i]`'s prompt: in `seq` order from the member's next (those already
+	/// countersigned are skipped), each for a request the channel key signed for that
+	/// member, with the prompt its request hashed, passing every check of
+	/// [`Self::accept`]. Stops at the first that does not; returns the latest voucher
+	/// signed, if any, and the fault that stopped it, if any.
+	pub fn recover(
+		&mut self,
+		executor: &HostId,
+		served: &[Served],
+		prompt_tokens: &[u32],
+		end_tokens: &[u32],
+	) -> Result<(Option<SignedVoucher>, Option<Fault>)> {
+		let mut voucher = None;
+		for (one, &counted) in served.iter().zip(prompt_tokens) {
+			let expected = self.receipts(executor).len() as u32;
+			if one.receipt.seq < expected {
+				continue;
+			}
+			let payload = &one.payload;
+			let request = &payload.request;
+			if !self.open.contains(&Try::of(request)) && request.nonce >= self.untracked_below {
+				return Ok((voucher, Some(Fault::NotOpen)));
+			}
+			let ours = request.channel == self.view.channel
+				&& request.executor == *executor
+				&& request.verify(
+					&self.view.genesis_hash,
+					&self.key.public(),
+					&payload.request_signature,
+				) && prompt::prompt_hash(&payload.salt, &payload.messages)
+				== request.prompt_hash
+				&& prompt::check(&payload.messages) == Ok(request.prompt_bytes);
+			if !ours {
+				return Ok((voucher, Some(Fault::Request)));
+			}
+			let checked = self
+				.check(request, &one.receipt, &one.signature, &one.token_ids, counted, end_tokens)
+				.map(|()| self.append(executor, one.receipt.clone()));
+			match checked {
+				Ok(appended) => match appended? {
+					Ok(signed) => voucher = Some(signed),
+					Err(fault) => return Ok((voucher, Some(fault))),
+				},
+				Err(fault) => return Ok((voucher, Some(fault))),
+			}
+		}
+		Ok((voucher, None))
+	}
+
+	/// Whether `receipt` (signed `signature`) answers `request` at the channel's terms,
+	/// with the output `token_ids` and the prompt count `prompt_tokens`.
+	fn check(
+		&self,
+		request: &ChannelRequest,
+		receipt: &Receipt,
+		signature: &sr25519::Signature,
+		token_ids: &[u32],
+		prompt_tokens: u32,
+		end_tokens: &[u32],
+	) -> std::result::Result<(), Fault> {
+		let view = &self.view;
+		let member = view.members.get(&request.executor).ok_or(Fault::NotAMember)?;
+		if !receipt.verify(&view.genesis_hash, &member.worker_key, signature) {
+			return Err(Fault::BadSignature);
+		}
+		check_receipt(&view.genesis_hash, request, receipt, view.price, view.template_overhead)
+			.map_err(Fault::Receipt)?;
 		let output = H256(gonka_primitives::hash(&token_ids.encode()));
 		let ended = completion_end(token_ids, request.max_tokens, end_tokens).is_ok();
 		if output != receipt.output_hash
 			|| receipt.completion_tokens as usize != token_ids.len()
 			|| !ended
 		{
-			return Ok(Err(Fault::Output));
+			return Err(Fault::Output);
 		}
 		if receipt.prompt_tokens != prompt_tokens {
-			return Ok(Err(Fault::PromptTokens {
+			return Err(Fault::PromptTokens {
 				claimed: receipt.prompt_tokens,
 				actual: prompt_tokens,
-			}));
+			});
 		}
+		Ok(())
+	}
+
+	/// Appends a checked `receipt` to `executor`'s tree if it is the member's next and
+	/// within its allowance: the new voucher, journaled and synced.
+	fn append(
+		&mut self,
+		executor: &HostId,
+		receipt: Receipt,
+	) -> Result<Result<SignedVoucher, Fault>> {
+		let view = &self.view;
+		let Some(member) = view.members.get(executor) else { return Ok(Err(Fault::NotAMember)) };
 		let book = self.books.entry(executor.clone()).or_default();
 		let expected = book.receipts.len() as u32;
 		if receipt.seq != expected {
 			return Ok(Err(Fault::Seq { expected, got: receipt.seq }));
+		}
+		if book
+			.receipts
+			.last()
+			.is_some_and(|last| (last.nonce, last.attempt) >= (receipt.nonce, receipt.attempt))
+		{
+			return Ok(Err(Fault::Order));
 		}
 		let total = book.total.saturating_add(receipt.cost);
 		if total > member.allowance {
@@ -301,9 +519,17 @@ impl DeveloperChannel {
 			receipt: Box::new(receipt.clone()),
 			voucher: Box::new(signed.clone()),
 		})?;
+		let answered =
+			Try { executor: executor.clone(), nonce: receipt.nonce, attempt: receipt.attempt };
 		book.receipts = receipts;
 		book.total = total;
 		book.voucher = Some(signed.clone());
+		// This try is answered, and the member's tries below it never will be (a receipt
+		// must come above it): they are closed.
+		self.open.retain(|open| {
+			open.executor != *executor
+				|| (open.nonce, open.attempt) > (answered.nonce, answered.attempt)
+		});
 		Ok(Ok(signed))
 	}
 

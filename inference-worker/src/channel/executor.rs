@@ -303,6 +303,18 @@ impl ExecutorChannel {
 		&self.served
 	}
 
+	/// The receipts signed with `seq` in `from..to`, at most [`MAX_TAIL`] of them (a
+	/// developer that lost receipts lost at most the unvouchered ones; it asks again for
+	/// more): what a [`ReceiptsQuery`] asks for.
+	///
+	/// [`ReceiptsQuery`]: gonka_primitives::channel::ReceiptsQuery
+	pub fn receipts(&self, from: u32, to: u32) -> &[Served] {
+		let end = (to as usize)
+			.min(self.served.len())
+			.min((from as usize).saturating_add(MAX_TAIL as usize));
+		self.served.get(from as usize..end).unwrap_or(&[])
+	}
+
 	/// The latest voucher counted.
 	pub fn voucher(&self) -> Option<&SignedVoucher> {
 		self.voucher.as_ref()

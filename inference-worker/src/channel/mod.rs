@@ -10,10 +10,13 @@
 //! - [`developer`]: the gateway's book of a channel: nonces, receipts checked, vouchers;
 //! - [`validator`]: what a validator checks of a sample's payload, and its book of the
 //!   samples it was drawn for, by verdict period;
+//! - [`misses`]: an executor's book of the samples its settlements' validators were drawn
+//!   for, and the reports of those that answered none of a period's;
 //! - [`log`]: their journals, append-only and synced record by record.
 
 pub mod developer;
 pub mod executor;
 pub mod log;
+pub mod misses;
 pub mod prompt;
 pub mod validator;

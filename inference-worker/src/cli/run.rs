@@ -41,6 +41,7 @@ use std::{sync::Arc, time::Duration};
 const CHANNELS_DIR: &str = "channels";
 /// The channels' validator's book, under the data directory.
 const VERDICTS_DIR: &str = "verdicts";
+const MISSES_DIR: &str = "misses";
 /// The bases of the executor's settlements, under its channels' directory.
 const SETTLEMENTS_DIR: &str = "settlements";
 
@@ -206,6 +207,17 @@ impl Worker {
 		crate::chain::validation::validate(
 			config.node.clone(),
 			validator,
+			Duration::from_millis(config.poll_ms),
+		)?;
+		// The executor's reports of its settlements' validators that answered nothing.
+		let reporter = crate::chain::misses::MissReporter {
+			host: host.clone(),
+			worker_key: worker.clone(),
+			dir: config.data_dir.join(MISSES_DIR),
+		};
+		crate::chain::misses::report(
+			config.node.clone(),
+			reporter,
 			Duration::from_millis(config.poll_ms),
 		)?;
 		let registry = polkadot_sdk::substrate_prometheus_endpoint::Registry::new();

@@ -353,6 +353,10 @@ impl Gateway {
 				Err(jsonrpsee::core::ClientError::Call(refused)) => {
 					tracing::info!(host = %host, code = refused.code(), reason = refused.message(), "a member did not take a request");
 					refusals.push(refused.code());
+					// It said so: no receipt of it is ever countersigned.
+					if let Err(error) = lock(&channel.book).declined(&payload.request) {
+						tracing::warn!(%error, "the gateway's journal");
+					}
 				}
 				Err(error) => {
 					tracing::info!(host = %host, %error, "a member's endpoint failed");
@@ -416,6 +420,11 @@ impl Gateway {
 					// More tokens than asked for: no receipt could be countersigned.
 					if ids.len() > stream.payload.request.max_tokens as usize {
 						lock(&self.avoided).insert(executor.clone());
+						if let Err(error) =
+							lock(&stream.channel.book).refused(&stream.payload.request)
+						{
+							tracing::warn!(%error, "the gateway's journal");
+						}
 						let _ = events.send(failed(format!(
 							"the executor streamed more than the {} tokens asked for",
 							stream.payload.request.max_tokens
@@ -475,31 +484,70 @@ impl Gateway {
 			return (bad("the receipt's signature does not decode".into()), true);
 		};
 		let tokenizer = &stream.channel.tokenizer;
-		let accepted = lock(&stream.channel.book).accept(
-			&stream.payload.request,
-			receipt.clone(),
-			&signature,
-			ids,
-			stream.prompt_tokens,
-			tokenizer.end_tokens(),
-		);
-		let voucher = match accepted {
-			Ok(Ok(voucher)) => {
-				// Signed: the key pays it, whether or not its client is still there.
-				if let Some(reservation) = lock(&stream.reservation).take() {
-					reservation.charge(receipt.cost);
+		let executor = &stream.payload.request.executor;
+		let mut recovered = false;
+		let voucher = loop {
+			let accepted = {
+				let mut book = lock(&stream.channel.book);
+				// Countersigned already: another request's task recovered it as lost.
+				match book.countersigned(executor, &receipt) {
+					Some(voucher) => Ok(Ok(voucher.clone())),
+					None => book.accept(
+						&stream.payload.request,
+						receipt.clone(),
+						&signature,
+						ids,
+						stream.prompt_tokens,
+						tokenizer.end_tokens(),
+					),
 				}
-				voucher
+			};
+			match accepted {
+				Ok(Ok(voucher)) => {
+					// Signed: the key pays it, whether or not its client is still there.
+					if let Some(reservation) = lock(&stream.reservation).take() {
+						reservation.charge(receipt.cost);
+					}
+					break voucher;
+				}
+				// Receipts before it were lost (a restart, a broken stream): countersigned
+				// first, if the member serves them and they pass.
+				Ok(Err(Fault::Seq { expected, got })) if got > expected && !recovered => {
+					recovered = true;
+					if let Err(fault) =
+						recover(&stream.channel, &stream.client, executor, got).await
+					{
+						tracing::warn!(%executor, %fault, "lost receipts were not recovered");
+						if let Recovery::Fault(cause) = &fault {
+							if cause.proves_cheating() {
+								return (
+									bad(format!(
+										"the executor's lost receipts were refused: {fault}"
+									)),
+									true,
+								);
+							}
+						}
+					}
+				}
+				Ok(Err(fault)) => {
+					tracing::warn!(executor = %stream.payload.request.executor, %fault, "a receipt was not countersigned");
+					let cheated = fault.proves_cheating();
+					// Journaled: after a restart it is not recovered as a lost receipt.
+					if cheated {
+						if let Err(error) =
+							lock(&stream.channel.book).refused(&stream.payload.request)
+						{
+							tracing::warn!(%error, "the gateway's journal");
+						}
+					}
+					return (
+						bad(format!("the executor's receipt was not countersigned: {fault}")),
+						cheated,
+					);
+				}
+				Err(error) => return (bad(format!("the gateway's journal: {error}")), false),
 			}
-			Ok(Err(fault)) => {
-				tracing::warn!(executor = %stream.payload.request.executor, %fault, "a receipt was not countersigned");
-				let cheated = !matches!(fault, Fault::Seq { .. } | Fault::Allowance { .. });
-				return (
-					bad(format!("the executor's receipt was not countersigned: {fault}")),
-					cheated,
-				);
-			}
-			Err(error) => return (bad(format!("the gateway's journal: {error}")), false),
 		};
 		if let Err(error) = stream.client.voucher(&voucher).await {
 			// Signed and journaled: sent again with the next receipt's voucher, or claimed
@@ -522,6 +570,70 @@ impl Gateway {
 			}),
 		};
 		(done, false)
+	}
+}
+
+/// Why lost receipts were not (all) countersigned.
+#[derive(Debug, thiserror::Error)]
+enum Recovery {
+	/// The member did not serve them (unreachable, or it refused the query).
+	#[error("the member did not serve them: {0}")]
+	Unserved(String),
+	/// One did not pass (a receipt the member should not have signed, or not served as
+	/// signed).
+	#[error(transparent)]
+	Fault(Fault),
+	/// The gateway's journal failed.
+	#[error("the gateway's journal: {0}")]
+	Journal(crate::Error),
+}
+
+/// Countersigns `executor`'s receipts of `channel` that the gateway lost, up to `seq` `to`
+/// (exclusive): asks the member for them (`channel_receipts`, in parts) and checks each
+/// ([`DeveloperChannel::recover`]).
+async fn recover(
+	channel: &ModelChannel,
+	client: &ExecutorClient,
+	executor: &HostId,
+	to: u32,
+) -> Result<(), Recovery> {
+	loop {
+		let (query, signature) = lock(&channel.book).receipts_query(executor, to);
+		if query.from >= to {
+			return Ok(());
+		}
+		let served = client
+			.receipts(&query, &signature)
+			.await
+			.map_err(|error| Recovery::Unserved(error.to_string()))?;
+		if served.is_empty() {
+			return Err(Recovery::Unserved(format!("no receipt from seq {}", query.from)));
+		}
+		let counts: Vec<u32> = served
+			.iter()
+			.map(|one| {
+				let turns = prompt::turns(&one.payload.messages);
+				channel.tokenizer.chat_conversation(&turns).map_or(u32::MAX, |ids| ids.len() as u32)
+			})
+			.collect();
+		let (voucher, fault) = lock(&channel.book)
+			.recover(executor, &served, &counts, channel.tokenizer.end_tokens())
+			.map_err(Recovery::Journal)?;
+		if let Some(voucher) = &voucher {
+			tracing::info!(%executor, count = voucher.voucher.count, "lost receipts countersigned");
+		}
+		if let Some(fault) = fault {
+			return Err(Recovery::Fault(fault));
+		}
+		// No receipt was the next: another task recovered them meanwhile, or the member
+		// served others than those asked for.
+		let now = lock(&channel.book).receipts(executor).len() as u32;
+		if voucher.is_none() && now <= query.from {
+			return Err(Recovery::Fault(Fault::Seq {
+				expected: query.from,
+				got: served[0].receipt.seq,
+			}));
+		}
 	}
 }
 

@@ -44,7 +44,8 @@ pub struct GatewayProcess {
 }
 
 impl GatewayProcess {
-	/// Starts a gateway on a free port, its data under `dir/gateway`, on the node's RPC
+	/// Starts a gateway on a free port, its data under `dir/gateway` (a restarted one takes
+	/// up its channels from there; its log goes on in the same file), on the node's RPC
 	/// `rpc_port`, serving model 0 (SmolLM2-135M) with `terms`.
 	pub fn start(dir: &Path, rpc_port: u16, terms: &GatewayTerms) -> Self {
 		let data_dir = dir.join("gateway");
@@ -70,7 +71,7 @@ impl GatewayProcess {
 		)
 		.unwrap();
 		let log = data_dir.join("gateway.log");
-		let output = std::fs::File::create(&log).unwrap();
+		let output = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
 		let child = Command::new(worker_bin())
 			.args(["gateway", "--config"])
 			.arg(&config)
@@ -88,6 +89,12 @@ impl GatewayProcess {
 		std::fs::read_to_string(&self.log).unwrap_or_default()
 	}
 
+	/// Kills it at once (SIGKILL: no shutdown of any kind).
+	pub fn kill(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+
 	/// Its exit status, if it exits within `within`.
 	pub fn exit_within(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
 		let started = Instant::now();
@@ -103,8 +110,7 @@ impl GatewayProcess {
 
 impl Drop for GatewayProcess {
 	fn drop(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
+		self.kill();
 	}
 }
 
@@ -175,6 +181,32 @@ pub fn stream_timed(url: &str, body: &serde_json::Value) -> Option<StreamTiming>
 		if !text.is_empty() {
 			chunks += 1;
 			first_token.get_or_insert_with(|| started.elapsed());
+		}
+	}
+}
+
+/// POSTs `body` (which asks for `stream`) and reads the Server-Sent Events until one
+/// carries text: the stream, mid-way (`None` unless the status is 200 and text came).
+pub fn stream_started(
+	url: &str,
+	body: &serde_json::Value,
+) -> Option<BufReader<std::net::TcpStream>> {
+	let stream = send(url, body)?;
+	let mut reader = BufReader::new(stream);
+	let mut line = String::new();
+	reader.read_line(&mut line).ok()?;
+	if line.get(9..12) != Some("200") {
+		return None;
+	}
+	loop {
+		line.clear();
+		if reader.read_line(&mut line).ok()? == 0 {
+			return None;
+		}
+		let Some(data) = line.trim_end().strip_prefix("data: ") else { continue };
+		let event: serde_json::Value = serde_json::from_str(data).ok()?;
+		if event["choices"][0]["delta"]["content"].as_str().is_some_and(|text| !text.is_empty()) {
+			return Some(reader);
 		}
 	}
 }

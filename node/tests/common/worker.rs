@@ -111,7 +111,8 @@ impl Worker {
 		)
 		.unwrap();
 		let log = data_dir.join("worker.log");
-		let output = std::fs::File::create(&log).unwrap();
+		// A restarted worker's log goes on in the same file.
+		let output = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
 		let child = Command::new(binary)
 			.args(["run", "--config"])
 			.arg(&config)
@@ -139,6 +140,12 @@ impl Worker {
 		None
 	}
 
+	/// Kills it at once (SIGKILL: no shutdown of any kind).
+	pub fn kill(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+
 	/// Its output so far.
 	pub fn log(&self) -> String {
 		std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -152,8 +159,7 @@ impl Worker {
 
 impl Drop for Worker {
 	fn drop(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
+		self.kill();
 	}
 }
 
