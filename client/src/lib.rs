@@ -364,8 +364,14 @@ pub enum PeriodMarkView {
 impl SettlementView {
 	/// Whether sample `sample` is answered.
 	pub fn is_answered(&self, sample: u32) -> bool {
-		self.answered.get((sample / 8) as usize).is_some_and(|byte| byte & (1 << (sample % 8)) != 0)
+		is_answered(&self.answered, sample)
 	}
+}
+
+/// Whether sample `sample` is answered in a settlement's answered bits (a bit a sample, as
+/// `SettlementView::answered` and `ChainClient::settlement_answers` give them).
+pub fn is_answered(answered: &[u8], sample: u32) -> bool {
+	answered.get((sample / 8) as usize).is_some_and(|byte| byte & (1 << (sample % 8)) != 0)
 }
 
 /// What opening a channel takes now (`ChannelsApi::quote_channel`).

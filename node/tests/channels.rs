@@ -61,6 +61,31 @@ fn openai_python() -> PathBuf {
 	path
 }
 
+/// The gateway's answer to `body` once it answers (503 until its channel is drawn): 200,
+/// and its JSON.
+async fn answered(
+	what: &str,
+	url: &dyn Fn() -> String,
+	body: &Value,
+	logs: &dyn Fn() -> String,
+) -> Value {
+	let mut answer = None;
+	common::wait_until(
+		what,
+		DEADLINE,
+		Duration::from_millis(500),
+		|| {
+			answer = post(&url(), body).filter(|(status, _)| *status != 503);
+			std::future::ready(answer.is_some())
+		},
+		logs,
+	)
+	.await;
+	let (status, body) = answer.expect("answered");
+	assert_eq!(status, 200, "{body}\n{}", logs());
+	serde_json::from_str(&body).unwrap()
+}
+
 const OPENAI_SCRIPT: &str = r#"
 import json, sys
 import openai
@@ -161,24 +186,7 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	let plain = json!({
 		"model": MODEL, "messages": messages, "max_tokens": MAX_TOKENS, "temperature": 0,
 	});
-	let mut answer = None;
-	common::wait_until(
-		"the gateway answers a chat completion",
-		DEADLINE,
-		Duration::from_millis(500),
-		|| {
-			let got = post(&url(), &plain).filter(|(status, _)| *status != 503);
-			if let Some(got) = got {
-				answer = Some(got);
-			}
-			std::future::ready(answer.is_some())
-		},
-		logs,
-	)
-	.await;
-	let (status, body) = answer.unwrap();
-	assert_eq!(status, 200, "{body}\n{}", logs());
-	let answer: Value = serde_json::from_str(&body).unwrap();
+	let answer = answered("the gateway answers a chat completion", &url, &plain, &logs).await;
 	let device = gonka_worker::config::DeviceChoice::Cpu.open().unwrap();
 	let (model, tokenizer) = gonka_worker::model::open(&default_model(), &device).unwrap();
 	let prompt = tokenizer.chat_conversation(&[("system", &system()), ("user", QUESTION)]).unwrap();
@@ -238,7 +246,7 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	// allowance left by its book, which lacks the lost receipt: that member's receipt
 	// comes after one the gateway never saw, which the gateway fetches from it
 	// (`channel_receipts`) and countersigns first. Every receipt is vouchered.
-	let answered = 3;
+	let answered_before = 3;
 	let long = json!({"model": MODEL, "max_tokens": 40, "stream": true, "messages": messages});
 	let started =
 		stream_started(&url(), &long).unwrap_or_else(|| panic!("the stream starts\n{}", logs()));
@@ -246,23 +254,9 @@ async fn a_developer_streams_through_the_gateway_and_each_member_settles_its_rec
 	drop(started);
 	*gateway.borrow_mut() = GatewayProcess::start(base.path(), node.rpc_port, &terms);
 	let mut after = 0;
-	while served.values().flat_map(BTreeMap::values).sum::<u32>() < answered + after + 1 {
+	while served.values().flat_map(BTreeMap::values).sum::<u32>() < answered_before + after + 1 {
 		assert!(after < 3, "the lost receipt is countersigned with its member's next\n{}", logs());
-		let mut answer = None;
-		common::wait_until(
-			"the restarted gateway answers",
-			DEADLINE,
-			Duration::from_millis(500),
-			|| {
-				answer = post(&url(), &plain).filter(|(status, _)| *status != 503);
-				std::future::ready(answer.is_some())
-			},
-			logs,
-		)
-		.await;
-		let (status, body) = answer.unwrap();
-		assert_eq!(status, 200, "{body}\n{}", logs());
-		let answer: Value = serde_json::from_str(&body).unwrap();
+		let answer = answered("the restarted gateway answers", &url, &plain, &logs).await;
 		assert_eq!(answer["choices"][0]["message"]["content"], json!(local.text));
 		note(&mut served, &answer["x_gonka"]);
 		after += 1;

@@ -14,6 +14,7 @@
 //! restarts: the member settles only while the chain records fewer of its receipts
 //! settled than its book holds, and a waiver the chain refuses (already waived) is done.
 
+use super::chain;
 use crate::{
 	api::channels::{ChannelEndpoint, ChannelViews},
 	channel::executor::ChannelView,
@@ -35,10 +36,6 @@ use std::{
 	},
 	time::Duration,
 };
-
-fn chain(error: impl Into<gonka_client::subxt::Error>) -> gonka_client::Error {
-	gonka_client::Error::Chain(error.into())
-}
 
 /// The channels this host sits on, for the endpoint.
 #[derive(Default)]
@@ -393,24 +390,10 @@ impl Member {
 /// Follows the chain at `node` for `member` on a thread of its own, reconnecting with a
 /// backoff, polling every `poll`.
 pub fn follow(node: String, member: Member, poll: Duration) -> std::io::Result<()> {
-	std::thread::Builder::new().name("channels".into()).spawn(move || {
-		let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-			tracing::error!("the channels' follower has no runtime");
-			return;
-		};
-		runtime.block_on(async move {
-			let mut done = BTreeSet::new();
-			let mut backoff = Duration::from_secs(1);
-			loop {
-				if let Err(error) = run(&node, &member, poll, &mut done).await {
-					tracing::warn!(%error, retry_in = ?backoff, "the channels' follower lost the node");
-					tokio::time::sleep(backoff).await;
-					backoff = (backoff * 2).min(Duration::from_secs(30));
-				}
-			}
-		});
-	})?;
-	Ok(())
+	let state = (node, member, BTreeSet::new());
+	super::on_thread("channels", "the channels' follower", state, move |(node, member, done)| {
+		Box::pin(run(node.as_str(), &*member, poll, done))
+	})
 }
 
 async fn run(

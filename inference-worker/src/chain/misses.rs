@@ -12,6 +12,7 @@
 //! samples landed: what is left gets a new place in the pool); the next block to follow is
 //! journaled, so a restart carries on where it stopped.
 
+use super::{chain, unexpected};
 use crate::{
 	channel::misses::{missed, Drawn, Mark, MissBook},
 	duty::SubmitError,
@@ -23,14 +24,6 @@ use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 /// The most reports sent a poll: the chain takes as many a block.
 pub const MAX_MISS_REPORTS: usize = 8;
-
-fn chain(error: impl Into<gonka_client::subxt::Error>) -> gonka_client::Error {
-	gonka_client::Error::Chain(error.into())
-}
-
-fn unexpected(error: impl std::fmt::Display) -> gonka_client::Error {
-	gonka_client::Error::Unexpected(error.to_string())
-}
 
 /// What the reporter's thread holds.
 pub struct MissReporter {
@@ -45,23 +38,13 @@ pub struct MissReporter {
 /// Runs `reporter`'s duty against the node at `node` on a thread of its own, reconnecting
 /// with a backoff, polling every `poll`.
 pub fn report(node: String, reporter: MissReporter, poll: Duration) -> std::io::Result<()> {
-	std::thread::Builder::new().name("channel-misses".into()).spawn(move || {
-		let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-			tracing::error!("the channels' miss reporter has no runtime");
-			return;
-		};
-		runtime.block_on(async move {
-			let mut backoff = Duration::from_secs(1);
-			loop {
-				if let Err(error) = run(&node, &reporter, poll).await {
-					tracing::warn!(%error, retry_in = ?backoff, "the channels' miss reporter lost the node");
-					tokio::time::sleep(backoff).await;
-					backoff = (backoff * 2).min(Duration::from_secs(30));
-				}
-			}
-		});
-	})?;
-	Ok(())
+	let state = (node, reporter);
+	super::on_thread(
+		"channel-misses",
+		"the channels' miss reporter",
+		state,
+		move |(node, reporter)| Box::pin(run(node.as_str(), &*reporter, poll)),
+	)
 }
 
 /// (period, validator) → the samples shown before when this reporter last sent its report.
@@ -190,9 +173,10 @@ async fn report_period(
 		}
 		// A record pruned shows nothing: its samples count as answered.
 		let answered = |settlement: SettlementId, sample: u32| {
-			answers.get(&settlement).and_then(Option::as_ref).is_none_or(|bits| {
-				bits.get((sample / 8) as usize).is_some_and(|byte| byte & (1 << (sample % 8)) != 0)
-			})
+			answers
+				.get(&settlement)
+				.and_then(Option::as_ref)
+				.is_none_or(|bits| gonka_client::is_answered(bits, sample))
 		};
 		let Some(report) = missed(period, &validator, &drawn, &mark, answered) else {
 			sent.insert((period, validator), before);

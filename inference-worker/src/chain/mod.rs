@@ -33,6 +33,48 @@ impl NodeChain {
 	}
 }
 
+/// A follower's read that failed on the chain.
+fn chain(error: impl Into<gonka_client::subxt::Error>) -> gonka_client::Error {
+	gonka_client::Error::Chain(error.into())
+}
+
+/// A follower's failure that is not the chain's (its journal, an unexpected answer).
+fn unexpected(error: impl std::fmt::Display) -> gonka_client::Error {
+	gonka_client::Error::Unexpected(error.to_string())
+}
+
+/// One connection of a follower: its work until it loses the node.
+type Connection<'a> =
+	std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), gonka_client::Error>> + 'a>>;
+
+/// Runs a follower on a thread of its own named `name` (`what` in its logs), with its own
+/// runtime: `connection` over `state`, again after each failure, with a backoff from 1 s
+/// doubling to 30 s.
+fn on_thread<S: Send + 'static>(
+	name: &str,
+	what: &'static str,
+	mut state: S,
+	connection: impl for<'a> Fn(&'a mut S) -> Connection<'a> + Send + 'static,
+) -> std::io::Result<()> {
+	std::thread::Builder::new().name(name.into()).spawn(move || {
+		let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+			tracing::error!("{what} has no runtime");
+			return;
+		};
+		runtime.block_on(async move {
+			let mut backoff = std::time::Duration::from_secs(1);
+			loop {
+				if let Err(error) = connection(&mut state).await {
+					tracing::warn!(%error, retry_in = ?backoff, "{what} lost the node");
+					tokio::time::sleep(backoff).await;
+					backoff = (backoff * 2).min(std::time::Duration::from_secs(30));
+				}
+			}
+		});
+	})?;
+	Ok(())
+}
+
 /// The file under a follower's directory that holds the next finalized block it handles.
 const NEXT_BLOCK: &str = "next-block";
 

@@ -26,6 +26,7 @@
 //!
 //! [`check_delivery`]: crate::channel::validator::check_delivery
 
+use super::{chain, unexpected};
 use crate::{
 	api::channels::{ExecutorClient, GateFuture, KeyFuture, SampleGate, SampleGrant},
 	channel::{
@@ -57,14 +58,6 @@ use std::{
 	time::Duration,
 };
 
-fn chain(error: impl Into<gonka_client::subxt::Error>) -> gonka_client::Error {
-	gonka_client::Error::Chain(error.into())
-}
-
-fn unexpected(error: impl std::fmt::Display) -> gonka_client::Error {
-	gonka_client::Error::Unexpected(error.to_string())
-}
-
 /// The blocks before a verdict window's end at which passes are sent and payloads never
 /// served are reported unavailable, whatever is still pending: room for the duties to be
 /// included before the window closes.
@@ -85,23 +78,13 @@ pub struct ChannelValidator {
 /// Runs `validator`'s duty against the node at `node` on a thread of its own,
 /// reconnecting with a backoff, polling every `poll`.
 pub fn validate(node: String, validator: ChannelValidator, poll: Duration) -> std::io::Result<()> {
-	std::thread::Builder::new().name("channel-validator".into()).spawn(move || {
-		let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-			tracing::error!("the channels' validator has no runtime");
-			return;
-		};
-		runtime.block_on(async move {
-			let mut backoff = Duration::from_secs(1);
-			loop {
-				if let Err(error) = run(&node, &validator, poll).await {
-					tracing::warn!(%error, retry_in = ?backoff, "the channels' validator lost the node");
-					tokio::time::sleep(backoff).await;
-					backoff = (backoff * 2).min(Duration::from_secs(30));
-				}
-			}
-		});
-	})?;
-	Ok(())
+	let state = (node, validator);
+	super::on_thread(
+		"channel-validator",
+		"the channels' validator",
+		state,
+		move |(node, validator)| Box::pin(run(node.as_str(), &*validator, poll)),
+	)
 }
 
 async fn run(

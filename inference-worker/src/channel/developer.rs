@@ -166,6 +166,12 @@ impl Try {
 	}
 }
 
+/// Closes `executor`'s tries up to its receipt for (`nonce`, `attempt`): that one is
+/// answered, and those below it never will be (a receipt must come above the last).
+fn close_answered(open: &mut std::collections::BTreeSet<Try>, executor: &HostId, last: (u64, u8)) {
+	open.retain(|open| open.executor != *executor || (open.nonce, open.attempt) > last);
+}
+
 /// A record of the gateway's channel log.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 enum Record {
@@ -236,11 +242,8 @@ impl DeveloperChannel {
 					channel.open.remove(&done);
 				}
 				Record::Accepted { receipt, voucher } => {
-					let executor = &voucher.voucher.executor;
 					let last = (receipt.nonce, receipt.attempt);
-					channel.open.retain(|open| {
-						open.executor != *executor || (open.nonce, open.attempt) > last
-					});
+					close_answered(&mut channel.open, &voucher.voucher.executor, last);
 					let book = channel.books.entry(voucher.voucher.executor.clone()).or_default();
 					book.total = book.total.saturating_add(receipt.cost);
 					book.receipts.push(*receipt);
@@ -327,17 +330,19 @@ impl DeveloperChannel {
 	/// Notes (journaled) that `request`'s member said it does not take it: no receipt for
 	/// it is ever countersigned.
 	pub fn declined(&mut self, request: &ChannelRequest) -> Result<()> {
-		let done = Try::of(request);
-		self.log.append(&Record::Declined(done.clone()))?;
-		self.open.remove(&done);
-		Ok(())
+		self.close(Record::Declined, request)
 	}
 
 	/// Notes (journaled) that the receipt `request`'s member streamed was refused for
 	/// proving it cheated: no receipt for it is ever countersigned.
 	pub fn refused(&mut self, request: &ChannelRequest) -> Result<()> {
+		self.close(Record::Refused, request)
+	}
+
+	/// Closes `request`'s try, journaled as `record`.
+	fn close(&mut self, record: fn(Try) -> Record, request: &ChannelRequest) -> Result<()> {
 		let done = Try::of(request);
-		self.log.append(&Record::Refused(done.clone()))?;
+		self.log.append(&record(done.clone()))?;
 		self.open.remove(&done);
 		Ok(())
 	}
@@ -425,14 +430,19 @@ impl DeveloperChannel {
 			if !ours {
 				return Ok((voucher, Some(Fault::Request)));
 			}
-			let checked = self
-				.check(request, &one.receipt, &one.signature, &one.token_ids, counted, end_tokens)
-				.map(|()| self.append(executor, one.receipt.clone()));
-			match checked {
-				Ok(appended) => match appended? {
-					Ok(signed) => voucher = Some(signed),
-					Err(fault) => return Ok((voucher, Some(fault))),
-				},
+			let checked = self.check(
+				request,
+				&one.receipt,
+				&one.signature,
+				&one.token_ids,
+				counted,
+				end_tokens,
+			);
+			if let Err(fault) = checked {
+				return Ok((voucher, Some(fault)));
+			}
+			match self.append(executor, one.receipt.clone())? {
+				Ok(signed) => voucher = Some(signed),
 				Err(fault) => return Ok((voucher, Some(fault))),
 			}
 		}
@@ -519,17 +529,10 @@ impl DeveloperChannel {
 			receipt: Box::new(receipt.clone()),
 			voucher: Box::new(signed.clone()),
 		})?;
-		let answered =
-			Try { executor: executor.clone(), nonce: receipt.nonce, attempt: receipt.attempt };
 		book.receipts = receipts;
 		book.total = total;
 		book.voucher = Some(signed.clone());
-		// This try is answered, and the member's tries below it never will be (a receipt
-		// must come above it): they are closed.
-		self.open.retain(|open| {
-			open.executor != *executor
-				|| (open.nonce, open.attempt) > (answered.nonce, answered.attempt)
-		});
+		close_answered(&mut self.open, executor, (receipt.nonce, receipt.attempt));
 		Ok(Ok(signed))
 	}
 

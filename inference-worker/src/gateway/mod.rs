@@ -392,7 +392,6 @@ impl Gateway {
 	) {
 		let tokenizer = stream.channel.tokenizer.clone();
 		let (mut ids, mut sent) = (Vec::<u32>::new(), 0usize);
-		let executor = stream.payload.request.executor.clone();
 		let failed =
 			|message: String| Event::Error(ApiError::new(502, "api_error", "bad_gateway", message));
 		loop {
@@ -419,12 +418,7 @@ impl Gateway {
 					ids.extend(more);
 					// More tokens than asked for: no receipt could be countersigned.
 					if ids.len() > stream.payload.request.max_tokens as usize {
-						lock(&self.avoided).insert(executor.clone());
-						if let Err(error) =
-							lock(&stream.channel.book).refused(&stream.payload.request)
-						{
-							tracing::warn!(%error, "the gateway's journal");
-						}
+						self.avoid(&stream);
 						let _ = events.send(failed(format!(
 							"the executor streamed more than the {} tokens asked for",
 							stream.payload.request.max_tokens
@@ -453,12 +447,21 @@ impl Gateway {
 					// signature, a receipt that is not the request's or the tokens'), not for
 					// what a lost receipt or a stale allowance explains.
 					if cheated {
-						lock(&self.avoided).insert(executor.clone());
+						self.avoid(&stream);
 					}
 					let _ = events.send(event);
 					return;
 				}
 			}
+		}
+	}
+
+	/// A member whose stream proved it cheated: not asked again, and its try journaled as
+	/// refused (after a restart, no receipt of it is recovered as lost).
+	fn avoid(&self, stream: &Stream) {
+		lock(&self.avoided).insert(stream.payload.request.executor.clone());
+		if let Err(error) = lock(&stream.channel.book).refused(&stream.payload.request) {
+			tracing::warn!(%error, "the gateway's journal");
 		}
 	}
 
@@ -532,18 +535,9 @@ impl Gateway {
 				}
 				Ok(Err(fault)) => {
 					tracing::warn!(executor = %stream.payload.request.executor, %fault, "a receipt was not countersigned");
-					let cheated = fault.proves_cheating();
-					// Journaled: after a restart it is not recovered as a lost receipt.
-					if cheated {
-						if let Err(error) =
-							lock(&stream.channel.book).refused(&stream.payload.request)
-						{
-							tracing::warn!(%error, "the gateway's journal");
-						}
-					}
 					return (
 						bad(format!("the executor's receipt was not countersigned: {fault}")),
-						cheated,
+						fault.proves_cheating(),
 					);
 				}
 				Err(error) => return (bad(format!("the gateway's journal: {error}")), false),

@@ -150,25 +150,46 @@ pub struct StreamTiming {
 	pub chunks: u32,
 }
 
-/// POSTs `body` (which asks for `stream`) and reads the Server-Sent Events to `[DONE]`:
-/// `None` unless the status is 200 and the stream ends with `[DONE]` after some text.
-pub fn stream_timed(url: &str, body: &serde_json::Value) -> Option<StreamTiming> {
-	let started = Instant::now();
-	let stream = send(url, body)?;
-	let mut reader = BufReader::new(stream);
+/// A streamed answer: POSTs `body` (which asks for `stream`); `None` unless the status is
+/// 200.
+fn open_stream(url: &str, body: &serde_json::Value) -> Option<SseReader> {
+	let mut reader = BufReader::new(send(url, body)?);
 	let mut status = String::new();
 	reader.read_line(&mut status).ok()?;
-	if status.get(9..12) != Some("200") {
-		return None;
-	}
-	let (mut first_token, mut chunks) = (None, 0);
+	(status.get(9..12) == Some("200")).then_some(reader)
+}
+
+/// A Server-Sent Events stream being read.
+pub type SseReader = BufReader<std::net::TcpStream>;
+
+/// The next event's data (`None` at the stream's end or on a read error).
+fn next_data(reader: &mut SseReader) -> Option<String> {
 	let mut line = String::new();
 	loop {
 		line.clear();
 		if reader.read_line(&mut line).ok()? == 0 {
 			return None;
 		}
-		let Some(data) = line.trim_end().strip_prefix("data: ") else { continue };
+		if let Some(data) = line.trim_end().strip_prefix("data: ") {
+			return Some(data.to_string());
+		}
+	}
+}
+
+/// The text an event's delta carries (empty if none).
+fn delta_text(data: &str) -> Option<String> {
+	let event: serde_json::Value = serde_json::from_str(data).ok()?;
+	Some(event["choices"][0]["delta"]["content"].as_str().unwrap_or_default().to_string())
+}
+
+/// POSTs `body` (which asks for `stream`) and reads the Server-Sent Events to `[DONE]`:
+/// `None` unless the status is 200 and the stream ends with `[DONE]` after some text.
+pub fn stream_timed(url: &str, body: &serde_json::Value) -> Option<StreamTiming> {
+	let started = Instant::now();
+	let mut reader = open_stream(url, body)?;
+	let (mut first_token, mut chunks) = (None, 0);
+	loop {
+		let data = next_data(&mut reader)?;
 		if data == "[DONE]" {
 			return Some(StreamTiming {
 				first_token: first_token?,
@@ -176,9 +197,7 @@ pub fn stream_timed(url: &str, body: &serde_json::Value) -> Option<StreamTiming>
 				chunks,
 			});
 		}
-		let event: serde_json::Value = serde_json::from_str(data).ok()?;
-		let text = event["choices"][0]["delta"]["content"].as_str().unwrap_or_default();
-		if !text.is_empty() {
+		if !delta_text(&data)?.is_empty() {
 			chunks += 1;
 			first_token.get_or_insert_with(|| started.elapsed());
 		}
@@ -187,25 +206,10 @@ pub fn stream_timed(url: &str, body: &serde_json::Value) -> Option<StreamTiming>
 
 /// POSTs `body` (which asks for `stream`) and reads the Server-Sent Events until one
 /// carries text: the stream, mid-way (`None` unless the status is 200 and text came).
-pub fn stream_started(
-	url: &str,
-	body: &serde_json::Value,
-) -> Option<BufReader<std::net::TcpStream>> {
-	let stream = send(url, body)?;
-	let mut reader = BufReader::new(stream);
-	let mut line = String::new();
-	reader.read_line(&mut line).ok()?;
-	if line.get(9..12) != Some("200") {
-		return None;
-	}
+pub fn stream_started(url: &str, body: &serde_json::Value) -> Option<SseReader> {
+	let mut reader = open_stream(url, body)?;
 	loop {
-		line.clear();
-		if reader.read_line(&mut line).ok()? == 0 {
-			return None;
-		}
-		let Some(data) = line.trim_end().strip_prefix("data: ") else { continue };
-		let event: serde_json::Value = serde_json::from_str(data).ok()?;
-		if event["choices"][0]["delta"]["content"].as_str().is_some_and(|text| !text.is_empty()) {
+		if !delta_text(&next_data(&mut reader)?)?.is_empty() {
 			return Some(reader);
 		}
 	}
